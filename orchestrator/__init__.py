@@ -1,0 +1,1 @@
+"""Agent OS: run a GitHub backlog with coding agents."""

@@ -1,0 +1,1 @@
+"""Adapters: the only code that talks to GitHub, git, agents and chat."""
