@@ -1,0 +1,102 @@
+"""The `agentos` command line: parse, dispatch to a command, turn errors into exit codes.
+
+Exit codes: 0 ok or skipped, 1 runtime failure, 2 usage or config error. Errors are printed
+as one line on stderr (a config error as one line per problem).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from orchestrator.errors import AgentOSError, UsageError
+from orchestrator.jobs import JOBS, JobSpec
+
+EXAMPLES = """examples:
+  agentos check                      validate config.yaml, tokens and tools
+  agentos off                        stop everything (cron ticks exit at once)
+  agentos repo off app               stop working on one repo
+  agentos run dispatcher --dry-run   show what one tick would do
+  agentos cron install               install the crontab block
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser for every subcommand."""
+    p = _Parser(prog="agentos", description="Run a GitHub backlog with coding agents.",
+                epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", help="config file (default: $AGENTOS_CONFIG or config.yaml at the root)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    sub.add_parser("check", help="validate config, credentials and tools; changes nothing")
+    sub.add_parser("on", help="turn Agent OS on")
+    sub.add_parser("off", help="turn Agent OS off: every job exits at once")
+    sub.add_parser("status", help="switches, mailbox and each job's last run")
+    for noun, what in (("repo", "KEY"), ("job", "NAME")):
+        s = sub.add_parser(noun, help=f"turn one {noun} on or off")
+        s.add_argument("state", choices=("on", "off"))
+        s.add_argument("name", metavar=what)
+    run = sub.add_parser("run", help="one tick of a job (what cron calls)",
+                         epilog="example:\n  agentos run dispatcher --dry-run",
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    run.add_argument("job", metavar="JOB")
+    run.add_argument("--dry-run", action="store_true", help="decide and print, change nothing")
+    cron = sub.add_parser("cron", help="install, remove or show the crontab block",
+                          epilog="example:\n  agentos cron install\n  agentos cron show --systemd",
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    cron.add_argument("action", choices=("install", "remove", "show"))
+    cron.add_argument("--systemd", action="store_true", help="with show: print systemd units instead")
+    cron.add_argument("--crontab-file", help="edit this file instead of the user's crontab")
+    return p
+
+
+def main(argv: Sequence[str] | None = None, *, jobs: Mapping[str, JobSpec] = JOBS,
+         environ: Mapping[str, str] | None = None) -> int:
+    """Run one command and return its exit code."""
+    env = os.environ if environ is None else environ
+    try:
+        args = build_parser().parse_args(argv)
+        return _dispatch(args, jobs, env)
+    except AgentOSError as exc:
+        _say(str(exc))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _say("interrupted")
+        return 1
+    except Exception as exc:  # the one catch-all: a bug must still end in one readable line
+        _say(f"unexpected error: {type(exc).__name__}: {exc} (set AGENTOS_DEBUG=1 for the traceback)")
+        if env.get("AGENTOS_DEBUG") == "1":
+            raise
+        return 1
+
+
+def _say(message: str) -> None:
+    from orchestrator.core.redact import redact
+
+    print(f"agentos: {redact(message)}", file=sys.stderr)
+
+
+def _dispatch(args: argparse.Namespace, jobs: Mapping[str, JobSpec], env: Mapping[str, str]) -> int:
+    from orchestrator.config import config_path
+
+    path = config_path(args.config, env)
+    if args.command == "run":
+        from orchestrator.runner import run_job
+
+        return run_job(args.job, path, jobs, env, dry_run=args.dry_run)
+    from orchestrator import commands
+
+    handler = getattr(commands, args.command)
+    result: int = handler(args, path, jobs, env)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""Load config.yaml, layer runtime/state/overrides.yaml over it, and validate everything at once."""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from orchestrator.config import sections
+from orchestrator.config.model import Config, Paths
+from orchestrator.config.reader import Reader
+from orchestrator.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+TOP_LEVEL = ("repos", "github", "agents", "limits", "telegram", "paths", "schedule", "env_file")
+OVERRIDABLE = {"repos": ("automation_mode", "max_parallel_tasks"), "limits": None}
+
+
+def config_path(explicit: str | None, environ: Mapping[str, str]) -> Path:
+    """Return the config path: --config, then $AGENTOS_CONFIG, then config.yaml at the root."""
+    chosen = explicit or environ.get("AGENTOS_CONFIG")
+    return Path(chosen).expanduser().absolute() if chosen else ROOT / "config.yaml"
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """Parse a YAML mapping; a missing, unreadable or malformed file is a one-line ConfigError."""
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(path), ["file not found (copy config.example.yaml to start)"]) from None
+    except OSError as exc:
+        raise ConfigError(str(path), [f"cannot be read: {exc.strerror}"]) from None
+    try:
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or "malformed YAML"
+        raise ConfigError(str(path), [f"{where}{problem}"]) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(str(path), [f"expected a mapping at the top level, got {type(data).__name__}"])
+    return data
+
+
+def runtime_paths(raw: Mapping[str, Any], source: Path) -> Paths:
+    """Return the paths a config names, without validating the rest (the cheap pre-switch step)."""
+    reader = Reader({}, need_secrets=False)
+    paths = sections.paths(reader, raw.get("paths"), source.parent, ROOT)
+    if reader.problems:
+        raise ConfigError(str(source), reader.problems)
+    return paths
+
+
+def load_config(
+    path: Path, environ: Mapping[str, str] | None = None, *, need_secrets: bool = True,
+    raw: dict[str, Any] | None = None,
+) -> Config:
+    """Return the validated config, or raise one ConfigError listing every problem.
+
+    `need_secrets=False` lets the switch commands work while a `$VAR` is unset.
+    """
+    raw = read_yaml(path) if raw is None else raw
+    reader = Reader({}, need_secrets=need_secrets)
+    reader.mapping(raw, "", TOP_LEVEL)
+    paths = sections.paths(reader, raw.get("paths"), path.parent, ROOT)
+    reader.environ = _environment(reader, raw.get("env_file"), path.parent, environ)
+    overrides_file = paths.state_dir / "overrides.yaml"
+    overridden = _apply_overrides(raw, overrides_file)
+    from orchestrator.jobs import JOBS
+
+    config = Config(
+        source=path,
+        repos=sections.repos(reader, raw.get("repos"), path.parent),
+        github=sections.github(reader, raw.get("github")),
+        agents=sections.agents(reader, raw.get("agents")),
+        limits=sections.limits(reader, raw.get("limits")),
+        telegram=sections.telegram(reader, raw.get("telegram")),
+        paths=paths,
+        schedule=MappingProxyType(sections.schedule(reader, raw.get("schedule"),
+                                                    {j.name: j.schedule for j in JOBS.values()})),
+        overridden=tuple(overridden),
+    )
+    if reader.problems:
+        raise ConfigError(str(path), [_mark(p, overridden, overrides_file) for p in reader.problems])
+    return config
+
+
+def _environment(
+    reader: Reader, env_file: Any, base: Path, environ: Mapping[str, str] | None
+) -> Mapping[str, str]:
+    """Return the variables `$VAR` references resolve from: the process, then the env file.
+
+    The env file exists because cron starts jobs with an almost empty environment; its values
+    are used only for `$VAR` references and are never exported to child processes.
+    """
+    process = os.environ if environ is None else environ
+    if env_file is not None and not isinstance(env_file, str):
+        reader.fail("env_file", f"expected a path, got {env_file!r}")
+        return process
+    file = base / (env_file or ".env")
+    if not file.is_file():
+        if env_file:
+            reader.fail("env_file", f"{str(file)!r} does not exist")
+        return process
+    values = dict(_parse_env_file(file))
+    values.update(process)
+    return values
+
+
+def _parse_env_file(file: Path) -> list[tuple[str, str]]:
+    pairs = []
+    for line in file.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        name, _, value = line.removeprefix("export ").partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        pairs.append((name.strip(), value))
+    return pairs
+
+
+def _apply_overrides(raw: dict[str, Any], file: Path) -> list[str]:
+    """Merge overrides.yaml into `raw` in place; return the dotted keys it set."""
+    if not file.exists():
+        return []
+    overrides = read_yaml(file)
+    problems: list[str] = []
+    changed: list[str] = []
+    for section, value in overrides.items():
+        if section not in OVERRIDABLE or not isinstance(value, dict):
+            problems.append(f"{section}: cannot be overridden from chat")
+        elif section == "repos":
+            _override_repos(raw, value, changed, problems)
+        else:
+            raw[section] = {**(raw.get(section) or {}), **value}
+            changed.extend(f"{section}.{k}" for k in value)
+    if problems:
+        raise ConfigError(str(file), problems)
+    return changed
+
+
+def _override_repos(raw: dict[str, Any], value: dict[str, Any], changed: list[str],
+                    problems: list[str]) -> None:
+    repos = raw.get("repos") if isinstance(raw.get("repos"), list) else []
+    by_key = {r.get("key"): i for i, r in enumerate(repos) if isinstance(r, dict)}
+    for key, settings in value.items():
+        if key not in by_key:
+            problems.append(f"repos.{key}: no repo with this key in the config")
+            continue
+        allowed = OVERRIDABLE["repos"] or ()
+        for name, setting in (settings or {}).items():
+            if name not in allowed:
+                problems.append(f"repos.{key}.{name}: cannot be overridden from chat")
+                continue
+            i = by_key[key]
+            repos[i] = {**repos[i], name: setting}
+            changed.append(f"repos[{i}].{name}")
+
+
+def _mark(problem: str, overridden: list[str], file: Path) -> str:
+    key = problem.split(":", 1)[0]
+    return f"{problem} (set in {file})" if key in overridden else problem

@@ -1,0 +1,160 @@
+"""The typed, immutable configuration object that every job receives."""
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class AutomationMode(enum.Enum):
+    FULL = "full"                        # merge green PRs
+    DISPATCHER_ONLY = "dispatcher_only"  # open PRs, leave merging to a human
+
+
+class AgentType(enum.Enum):
+    CLAUDE = "claude"
+    CODEX = "codex"
+    ANTHROPIC = "anthropic"
+    COMMAND = "command"
+
+
+@dataclass(frozen=True, slots=True)
+class Secret:
+    """A `$VAR` reference from the config; the value never appears in repr or str."""
+
+    var: str
+    value: str | None = field(default=None, repr=False, compare=False)
+
+    def __str__(self) -> str:
+        return f"${self.var}"
+
+    def reveal(self) -> str:
+        """Return the secret's value; only adapters that send it somewhere call this."""
+        if self.value is None:
+            raise LookupError(f"${self.var} is not set")
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class BoardRef:
+    owner: str
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
+class RepoConfig:
+    key: str
+    github: str                      # "owner/name"
+    local_path: Path | None
+    base_branch: str
+    test_command: str | None
+    board: BoardRef | None           # None: status lives in `status:*` labels
+    automation_mode: AutomationMode
+    max_parallel_tasks: int
+
+    @property
+    def owner(self) -> str:
+        return self.github.split("/", 1)[0]
+
+    @property
+    def name(self) -> str:
+        return self.github.split("/", 1)[1]
+
+
+@dataclass(frozen=True, slots=True)
+class GitHubConfig:
+    token: Secret
+    api_url: str
+    graphql_url: str
+    trusted_users: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AgentBackend:
+    name: str
+    type: AgentType
+    timeout_minutes: int
+    argv: tuple[str, ...] = ()       # command backends: the program and its arguments
+    binary: str | None = None        # claude / codex: the CLI to run (default: the type's name)
+    model: str | None = None
+    api_key: Secret | None = None    # anthropic backends
+    max_turns: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class AgentsConfig:
+    backends: Mapping[str, AgentBackend]
+    chains: Mapping[str, tuple[str, ...]]   # task type -> backend names, tried in order
+
+    def chain_for(self, task_type: str) -> tuple[AgentBackend, ...]:
+        """Return the fallback chain for a task type, or the default chain."""
+        names = self.chains.get(task_type) or self.chains["default"]
+        return tuple(self.backends[n] for n in names)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_parallel_workers: int = 4
+    max_attempts: int = 3
+    max_fix_rounds: int = 3
+    wedged_hours: float = 4.0
+    agent_cooldown_minutes: int = 60
+    stall_minutes: int = 10
+    test_timeout_minutes: int = 15
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramConfig:
+    token: Secret
+    api_url: str
+    allowed_chat_ids: tuple[int, ...]
+    allowed_user_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Paths:
+    root: Path            # the install root (where bin/agentos lives)
+    runtime_dir: Path
+    worktrees_dir: Path
+
+    @property
+    def state_dir(self) -> Path:
+        return self.runtime_dir / "state"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.runtime_dir / "logs"
+
+    @property
+    def locks_dir(self) -> Path:
+        return self.runtime_dir / "locks"
+
+    @property
+    def mailbox_dir(self) -> Path:
+        return self.runtime_dir / "mailbox"
+
+    @property
+    def rooms_dir(self) -> Path:
+        return self.runtime_dir / "rooms"
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    source: Path
+    repos: tuple[RepoConfig, ...]
+    github: GitHubConfig
+    agents: AgentsConfig
+    limits: Limits
+    telegram: TelegramConfig | None  # None: notifications go to the event log only
+    paths: Paths
+    schedule: Mapping[str, str]      # job name -> cron expression, defaults filled in
+    overridden: tuple[str, ...] = ()  # dotted keys set by runtime/state/overrides.yaml
+
+    def repo(self, key: str) -> RepoConfig:
+        """Return the repo with this key; KeyError names the known keys."""
+        for repo in self.repos:
+            if repo.key == key:
+                return repo
+        known = ", ".join(r.key for r in self.repos)
+        raise KeyError(f"unknown repo {key!r} (known: {known})")

@@ -1,0 +1,206 @@
+"""Turn each section of a parsed config into its typed model, reporting problems to a Reader."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from orchestrator.config.model import (
+    AgentBackend, AgentsConfig, AgentType, AutomationMode, BoardRef, GitHubConfig, Limits,
+    Paths, RepoConfig, TelegramConfig,
+)
+from orchestrator.config.reader import MISSING, Reader, join, show
+
+_GITHUB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+_REPO_KEY = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+_REPO_KEYS = ("key", "github", "local_path", "base_branch", "test_command", "board",
+              "automation_mode", "max_parallel_tasks")
+
+
+def repos(r: Reader, value: Any, base: Path) -> tuple[RepoConfig, ...]:
+    """Read `repos`: a non-empty list of repositories with unique keys."""
+    if not isinstance(value, list) or not value:
+        r.fail("repos", f"expected a non-empty list of repositories, got {show(value)}")
+        return ()
+    result = [repo for i, item in enumerate(value) if (repo := _repo(r, item, f"repos[{i}]", base))]
+    seen: set[str] = set()
+    for i, repo in enumerate(result):
+        if repo.key in seen:
+            r.fail(f"repos[{i}].key", f"duplicate repo key {show(repo.key)}")
+        seen.add(repo.key)
+    return tuple(result)
+
+
+def _repo(r: Reader, item: Any, path: str, base: Path) -> RepoConfig | None:
+    node = r.mapping(item, path, _REPO_KEYS)
+    if not node:
+        if item is not None and isinstance(item, dict):
+            r.fail(path, "expected a repository with at least `key` and `github`")
+        elif item is None:
+            r.fail(path, "expected a mapping, got null")
+        return None
+    key = r.string(node, "key", path)
+    if key and not _REPO_KEY.match(key):
+        r.fail(join(path, "key"), f"expected lower-case letters, digits, '.', '_' or '-', got {show(key)}")
+    github = r.string(node, "github", path)
+    if github and not _GITHUB_NAME.match(github):
+        r.fail(join(path, "github"), f"expected \"owner/name\", got {show(github)}")
+    local = r.string(node, "local_path", path, default=None)
+    return RepoConfig(
+        key=key,
+        github=github,
+        local_path=_resolve(base, local) if local else None,
+        base_branch=r.string(node, "base_branch", path, default="main"),
+        test_command=r.string(node, "test_command", path, default=None),
+        board=_board(r, node.get("board"), join(path, "board")),
+        automation_mode=r.choice(node, "automation_mode", path, AutomationMode, AutomationMode.FULL),
+        max_parallel_tasks=r.integer(node, "max_parallel_tasks", path, default=2),
+    )
+
+
+def _board(r: Reader, value: Any, path: str) -> BoardRef | None:
+    if value is None:
+        return None
+    node = r.mapping(value, path, ("owner", "number"))
+    if not node:
+        return None
+    return BoardRef(owner=r.string(node, "owner", path), number=r.integer(node, "number", path))
+
+
+def github(r: Reader, value: Any) -> GitHubConfig:
+    """Read `github`: the token reference and the API endpoints."""
+    node = r.mapping(value, "github", ("token", "api_url", "graphql_url", "trusted_users"))
+    if value is None:
+        r.fail("github", "is required (at least `token: $GITHUB_TOKEN`)")
+    api_url = _url(r, node, "api_url", "github", "https://api.github.com")
+    default_graphql = "https://api.github.com/graphql"
+    if api_url.rstrip("/").endswith("/api/v3"):  # GitHub Enterprise Server layout
+        default_graphql = api_url.rstrip("/")[: -len("/v3")] + "/graphql"
+    return GitHubConfig(
+        token=r.secret(node, "token", "github"),
+        api_url=api_url,
+        graphql_url=_url(r, node, "graphql_url", "github", default_graphql),
+        trusted_users=r.strings(node, "trusted_users", "github"),
+    )
+
+
+def _url(r: Reader, node: dict[str, Any], key: str, path: str, default: str) -> str:
+    value: str = r.string(node, key, path, default=default)
+    if not value.startswith(("http://", "https://")):
+        r.fail(join(path, key), f"expected an http(s) URL, got {show(value)}")
+    return value.rstrip("/")
+
+
+_BACKEND_KEYS = ("type", "timeout_minutes", "argv", "binary", "model", "api_key", "max_turns")
+
+
+def agents(r: Reader, value: Any) -> AgentsConfig:
+    """Read `agents`: named backends and the fallback chain per task type."""
+    node = r.mapping(value, "agents", ("backends", "chains"))
+    raw = node.get("backends")
+    if not isinstance(raw, dict) or not raw:
+        r.fail("agents.backends", f"expected a mapping of backend name to settings, got {show(raw)}")
+        raw = {}
+    backends = {str(n): b for n, v in raw.items() if (b := _backend(r, str(n), v))}
+    chains = _chains(r, node.get("chains"), list(raw))
+    return AgentsConfig(MappingProxyType(backends), MappingProxyType(chains))
+
+
+def _backend(r: Reader, name: str, value: Any) -> AgentBackend | None:
+    path = f"agents.backends.{name}"
+    node = r.mapping(value, path, _BACKEND_KEYS)
+    if not node:
+        r.fail(path, "expected a mapping with at least `type`")
+        return None
+    kind = r.choice(node, "type", path, AgentType, MISSING)
+    if not isinstance(kind, AgentType):
+        return None
+    argv = r.strings(node, "argv", path)
+    if kind is AgentType.COMMAND and not argv:
+        r.fail(join(path, "argv"), "is required for a command backend (the program and its arguments)")
+    elif kind is not AgentType.COMMAND and "argv" in node:
+        r.fail(join(path, "argv"), f"only command backends take argv, this one is {kind.value}")
+    api_key = r.secret(node, "api_key", path) if kind is AgentType.ANTHROPIC else None
+    if kind is not AgentType.ANTHROPIC and "api_key" in node:
+        r.fail(join(path, "api_key"), "only anthropic backends take api_key")
+    return AgentBackend(
+        name=name, type=kind, argv=argv, api_key=api_key,
+        timeout_minutes=r.integer(node, "timeout_minutes", path, default=45),
+        binary=r.string(node, "binary", path, default=None),
+        model=r.string(node, "model", path, default=None),
+        max_turns=r.integer(node, "max_turns", path, default=50),
+    )
+
+
+def _chains(r: Reader, value: Any, names: list[str]) -> dict[str, tuple[str, ...]]:
+    if value is None:
+        return {"default": tuple(names)}
+    if not isinstance(value, dict):
+        r.fail("agents.chains", f"expected a mapping of task type to backend names, got {show(value)}")
+        return {"default": tuple(names)}
+    chains = {"default": tuple(names)}
+    for task_type, chain in value.items():
+        path = f"agents.chains.{task_type}"
+        if not isinstance(chain, list) or not chain:
+            r.fail(path, f"expected a non-empty list of backend names, got {show(chain)}")
+            continue
+        for i, name in enumerate(chain):
+            if name not in names:
+                r.fail(f"{path}[{i}]", f"unknown backend {show(name)} (known: {', '.join(names)})")
+        chains[str(task_type)] = tuple(str(n) for n in chain)
+    return chains
+
+
+def limits(r: Reader, value: Any) -> Limits:
+    """Read `limits`; every key has a default."""
+    d = Limits()
+    node = r.mapping(value, "limits", Limits.__dataclass_fields__)
+    ints = {k: r.integer(node, k, "limits", default=getattr(d, k))
+            for k in Limits.__dataclass_fields__ if k != "wedged_hours"}
+    return Limits(wedged_hours=r.number(node, "wedged_hours", "limits", d.wedged_hours), **ints)
+
+
+def telegram(r: Reader, value: Any) -> TelegramConfig | None:
+    """Read `telegram`; absent means notifications go to the event log only."""
+    if value is None:
+        return None
+    keys = ("token", "api_url", "allowed_chat_ids", "allowed_user_ids")
+    node = r.mapping(value, "telegram", keys)
+    chats = r.integers(node, "allowed_chat_ids", "telegram")
+    if not chats and "allowed_chat_ids" not in node:
+        r.fail("telegram.allowed_chat_ids", "is required (the chats allowed to command the bot)")
+    return TelegramConfig(
+        token=r.secret(node, "token", "telegram"),
+        api_url=_url(r, node, "api_url", "telegram", "https://api.telegram.org"),
+        allowed_chat_ids=chats,
+        allowed_user_ids=r.integers(node, "allowed_user_ids", "telegram"),
+    )
+
+
+def paths(r: Reader, value: Any, base: Path, root: Path) -> Paths:
+    """Read `paths`; relative paths are relative to the config file's folder."""
+    node = r.mapping(value, "paths", ("runtime_dir", "worktrees_dir"))
+    runtime = _resolve(base, r.string(node, "runtime_dir", "paths", default="runtime"))
+    worktrees = node.get("worktrees_dir")
+    worktrees_dir = _resolve(base, r.string(node, "worktrees_dir", "paths")) if worktrees else runtime / "worktrees"
+    return Paths(root=root, runtime_dir=runtime, worktrees_dir=worktrees_dir)
+
+
+def schedule(r: Reader, value: Any, defaults: dict[str, str]) -> dict[str, str]:
+    """Read `schedule`: a cron expression per known job, defaults for the rest."""
+    node = r.mapping(value, "schedule", defaults)
+    result = dict(defaults)
+    for job, expr in node.items():
+        if job not in defaults:
+            continue
+        if not isinstance(expr, str) or len(expr.split()) != 5:
+            r.fail(f"schedule.{job}", f"expected a cron expression with 5 fields, got {show(expr)}")
+            continue
+        result[job] = expr
+    return result
+
+
+def _resolve(base: Path, value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else base / path

@@ -1,0 +1,71 @@
+"""The exception tree every Agent OS module raises from.
+
+    AgentOSError
+     ├── UsageError            bad command-line input (exit 2)
+     ├── ConfigError           config.yaml or overrides.yaml is invalid (exit 2)
+     ├── StateError            runtime/ could not be read or written (exit 1)
+     ├── TrackerError          GitHub could not do what was asked (exit 1)
+     │    ├── TrackerUnavailable   5xx, dropped connections, retries exhausted
+     │    └── RateLimited          primary or secondary rate limit
+     ├── WorktreeError         git worktree or branch operation failed
+     ├── AgentError            an agent run failed
+     │    └── AgentTimeout
+     └── ChatError             Telegram could not be reached
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class AgentOSError(Exception):
+    """Base class: `cli.main` turns these into one line on stderr."""
+
+    exit_code = 1
+
+
+class UsageError(AgentOSError):
+    exit_code = 2
+
+
+class ConfigError(AgentOSError):
+    """Every problem found in a config, one line each, naming the dotted key."""
+
+    exit_code = 2
+
+    def __init__(self, source: str, problems: Sequence[str]) -> None:
+        self.source = source
+        self.problems = tuple(problems)
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"{source} is invalid:\n{lines}")
+
+
+class StateError(AgentOSError):
+    pass
+
+
+class TrackerError(AgentOSError):
+    pass
+
+
+class TrackerUnavailable(TrackerError):
+    pass
+
+
+class RateLimited(TrackerError):
+    pass
+
+
+class WorktreeError(AgentOSError):
+    pass
+
+
+class AgentError(AgentOSError):
+    pass
+
+
+class AgentTimeout(AgentError):
+    pass
+
+
+class ChatError(AgentOSError):
+    pass
