@@ -5,15 +5,17 @@ as one line on stderr (a config error as one line per problem).
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import NoReturn
 
+from orchestrator import gate
 from orchestrator.errors import AgentOSError, UsageError
 from orchestrator.jobs import JOBS, JobSpec
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # argparse and typing are not imported on a cron tick's path
+    import argparse
+    from collections.abc import Mapping, Sequence
 
 EXAMPLES = """examples:
   agentos check                      validate config.yaml, tokens and tools
@@ -24,13 +26,15 @@ EXAMPLES = """examples:
 """
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(message)
-
-
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser for every subcommand."""
+    import argparse
+    from typing import NoReturn
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:
+            raise UsageError(message)
+
     p = _Parser(prog="agentos", description="Run a GitHub backlog with coding agents.",
                 epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", help="config file (default: $AGENTOS_CONFIG or config.yaml at the root)")
@@ -61,9 +65,15 @@ def main(argv: Sequence[str] | None = None, *, jobs: Mapping[str, JobSpec] = JOB
          environ: Mapping[str, str] | None = None) -> int:
     """Run one command and return its exit code."""
     env = os.environ if environ is None else environ
+    words = sys.argv[1:] if argv is None else list(argv)
     try:
-        args = build_parser().parse_args(argv)
-        return _dispatch(args, jobs, env)
+        quick = quick_run(words)
+        if quick is not None:  # the cron hot path: no argparse
+            from orchestrator.runner import run_job
+
+            config, job, dry_run = quick
+            return run_job(job, gate.config_path(config, env), jobs, env, dry_run=dry_run)
+        return _dispatch(build_parser().parse_args(words), jobs, env)
     except AgentOSError as exc:
         _say(str(exc))
         return exc.exit_code
@@ -83,18 +93,32 @@ def _say(message: str) -> None:
     print(f"agentos: {redact(message)}", file=sys.stderr)
 
 
-def _dispatch(args: argparse.Namespace, jobs: Mapping[str, JobSpec], env: Mapping[str, str]) -> int:
-    from orchestrator.config import config_path
+def quick_run(words: list[str]) -> tuple[str | None, str, bool] | None:
+    """Recognise `[--config PATH] run JOB [--dry-run]`; return None for anything else."""
+    config = None
+    if words[:1] == ["--config"] and len(words) > 1:
+        config, words = words[1], words[2:]
+    elif words[:1] and words[0].startswith("--config="):
+        config, words = words[0].partition("=")[2], words[1:]
+    if len(words) == 2 and words[0] == "run" and not words[1].startswith("-"):
+        return config, words[1], False
+    if len(words) == 3 and words[0] == "run" and words[2] == "--dry-run" and not words[1].startswith("-"):
+        return config, words[1], True
+    return None
 
-    path = config_path(args.config, env)
+
+def _dispatch(args: argparse.Namespace, jobs: Mapping[str, JobSpec], env: Mapping[str, str]) -> int:
+    from pathlib import Path
+
+    from orchestrator import commands
+
+    path = gate.config_path(args.config, env)
     if args.command == "run":
         from orchestrator.runner import run_job
 
         return run_job(args.job, path, jobs, env, dry_run=args.dry_run)
-    from orchestrator import commands
-
     handler = getattr(commands, args.command)
-    result: int = handler(args, path, jobs, env)
+    result: int = handler(args, Path(path), jobs, env)
     return result
 
 

@@ -8,35 +8,35 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Mapping
-from pathlib import Path
 
-from orchestrator.config import read_yaml, runtime_paths
+from orchestrator import gate
 from orchestrator.errors import ConfigError, UsageError
 from orchestrator.jobs import JobSpec
-from orchestrator.state import Switches
 
-BYPASS = "AGENTOS_IGNORE_DISABLED"
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pathlib and typing cost milliseconds a tick while Agent OS is off
+    from collections.abc import Mapping
+    from pathlib import Path
 
 
-def run_job(name: str, path: Path, jobs: Mapping[str, JobSpec], environ: Mapping[str, str],
+def run_job(name: str, path: str, jobs: Mapping[str, JobSpec], environ: Mapping[str, str],
             *, dry_run: bool = False) -> int:
     """Run one tick of `name` and return the exit code."""
     spec = jobs.get(name)
     if spec is None:
         raise UsageError(f"unknown job {name!r} (known: {', '.join(jobs)})")
-    raw = read_yaml(path)
-    paths = runtime_paths(raw, path)
-    if environ.get(BYPASS) != "1" and not _switched_on(Switches(paths.state_dir), spec):
+    raw = gate.read_yaml(path)
+    if not gate.switched_on(gate.state_dir(raw, path), name, always_on=spec.always_on, environ=environ):
         return 0
     if not spec.built:
         raise UsageError(f"job {name!r} is not built yet in this version "
                          f"(built: {', '.join(j for j, s in jobs.items() if s.built) or 'none'})")
-    return _run_locked(spec, path, raw, paths.locks_dir, paths.logs_dir, environ, dry_run)
+    from pathlib import Path
 
+    from orchestrator.config import runtime_paths
 
-def _switched_on(switches: Switches, spec: JobSpec) -> bool:
-    return (spec.always_on or switches.is_on()) and switches.job_on(spec.name)
+    paths = runtime_paths(raw, Path(path))
+    return _run_locked(spec, Path(path), raw, paths.locks_dir, paths.logs_dir, environ, dry_run)
 
 
 def _run_locked(spec: JobSpec, path: Path, raw: dict[str, object], locks_dir: Path,

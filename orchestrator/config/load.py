@@ -11,40 +11,23 @@ from orchestrator.config import sections
 from orchestrator.config.model import Config, Paths
 from orchestrator.config.reader import Reader
 from orchestrator.errors import ConfigError
+from orchestrator.gate import config_path as _config_path
+from orchestrator.gate import read_yaml as _read_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-TOP_LEVEL = ("repos", "github", "agents", "limits", "telegram", "paths", "schedule", "env_file")
-OVERRIDABLE = {"repos": ("automation_mode", "max_parallel_tasks"), "limits": None}
 
 
 def config_path(explicit: str | None, environ: Mapping[str, str]) -> Path:
     """Return the config path: --config, then $AGENTOS_CONFIG, then config.yaml at the root."""
-    chosen = explicit or environ.get("AGENTOS_CONFIG")
-    return Path(chosen).expanduser().absolute() if chosen else ROOT / "config.yaml"
+    return Path(_config_path(explicit, environ))
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
     """Parse a YAML mapping; a missing, unreadable or malformed file is a one-line ConfigError."""
-    import yaml
+    return _read_yaml(str(path))
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(str(path), ["file not found (copy config.example.yaml to start)"]) from None
-    except OSError as exc:
-        raise ConfigError(str(path), [f"cannot be read: {exc.strerror}"]) from None
-    try:
-        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or "malformed YAML"
-        raise ConfigError(str(path), [f"{where}{problem}"]) from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(str(path), [f"expected a mapping at the top level, got {type(data).__name__}"])
-    return data
+TOP_LEVEL = ("repos", "github", "agents", "limits", "telegram", "paths", "schedule", "env_file")
+OVERRIDABLE = {"repos": ("automation_mode", "max_parallel_tasks"), "limits": None}
 
 
 def runtime_paths(raw: Mapping[str, Any], source: Path) -> Paths:

@@ -5,17 +5,21 @@ plain data: importing a job's module (and the libraries it needs) happens after 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 
-@dataclass(frozen=True, slots=True)
 class JobSpec:
-    name: str
-    schedule: str              # default cron expression; config.schedule overrides it
-    summary: str
-    always_on: bool = False    # keeps running while the global switch is off (the control plane)
-    built: bool = True         # False while the job is planned but its module does not exist yet
-    target: str = ""           # the module to import; default orchestrator.jobs.<name>
+    """One cron entrypoint. A plain class rather than a dataclass: it is on every tick's path."""
+
+    __slots__ = ("name", "schedule", "summary", "always_on", "built", "target")
+
+    def __init__(self, name: str, schedule: str, summary: str, *, always_on: bool = False,
+                 built: bool = True, target: str = "") -> None:
+        self.name = name
+        self.schedule = schedule        # default cron expression; config.schedule overrides it
+        self.summary = summary
+        self.always_on = always_on      # runs while the global switch is off (the control plane)
+        self.built = built              # False while the job is planned but not written yet
+        self.target = target            # the module to import; default orchestrator.jobs.<name>
 
     @property
     def module(self) -> str:
