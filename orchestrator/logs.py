@@ -33,16 +33,21 @@ def append_line(path: Path, line: str) -> None:
 
 def event_fields(record: logging.LogRecord) -> dict[str, Any]:
     """Return the fields a record carries through `extra=`, redacted and trimmed."""
-    fields = {}
-    for key, value in vars(record).items():
-        if key in _STANDARD or key.startswith("_"):
-            continue
-        if isinstance(value, str):
-            limit = _MAX_TRACEBACK if key == "traceback" else _MAX_FIELD
-            value = redact(value)
-            value = value if len(value) <= limit else value[: limit - 1] + "…"
-        fields[key] = value
-    return fields
+    return {key: _clean(value, _MAX_TRACEBACK if key == "traceback" else _MAX_FIELD)
+            for key, value in vars(record).items()
+            if key not in _STANDARD and not key.startswith("_")}
+
+
+def _clean(value: Any, limit: int) -> Any:
+    """Redact and trim strings, also inside lists and mappings."""
+    if isinstance(value, str):
+        value = redact(value)
+        return value if len(value) <= limit else value[: limit - 1] + "…"
+    if isinstance(value, dict):
+        return {str(k): _clean(v, limit) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v, limit) for v in value]
+    return value
 
 
 class JsonFormatter(logging.Formatter):

@@ -36,12 +36,14 @@ def test_concurrent_appenders_never_interleave_lines(tmp_path: Path) -> None:
 def test_events_are_json_lines_with_context_and_redacted_fields(tmp_path: Path) -> None:
     log = logs.setup(tmp_path, "dispatcher", "r-1234", stderr=False)
     token = "ghp_" + "Q7w" * 12
-    log.info("task.queued", extra={"issue": 412, "reason": "blockers_done", "note": f"used {token}"})
+    log.info("task.queued", extra={"issue": 412, "reason": "blockers_done", "note": f"used {token}",
+                                   "nested": {"argv": ["git", f"https://x:{token}@h/r.git"]}})
     (record,) = [json.loads(x) for x in (tmp_path / "dispatcher.jsonl").read_text().splitlines()]
     assert record["event"] == "task.queued" and record["issue"] == 412
     assert record["job"] == "dispatcher" and record["run_id"] == "r-1234" and record["level"] == "info"
     assert record["ts"].endswith("Z") and len(record["ts"]) == len("2026-11-22T07:00:00.123Z")
     assert token not in record["note"] and "[REDACTED:github-token]" in record["note"]
+    assert token not in json.dumps(record["nested"]) and record["nested"]["argv"][0] == "git"
 
 
 def test_long_fields_are_trimmed(tmp_path: Path) -> None:
