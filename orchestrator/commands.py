@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from orchestrator.config import AgentType, Config, load_config, read_yaml, runtime_paths
-from orchestrator.errors import AgentOSError, ConfigError, UsageError
+from orchestrator.errors import ConfigError, UsageError
 from orchestrator.jobs import JobSpec
 from orchestrator.state import Switches, mailbox_counts
 
@@ -131,25 +131,24 @@ def cron(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
     from orchestrator import cron as crontab
 
     config = load_config(path, env, need_secrets=False)
-    root, logs_dir = config.paths.root, config.paths.logs_dir
-    tabfile = Path(args.crontab_file) if args.crontab_file else None
-    entries = [crontab.CronJob(name, config.schedule[name]) for name in jobs if name in config.schedule]
+    problems = _schedule_problems(config)
+    if problems:
+        raise ConfigError(str(path), problems)
+    root, tabfile = config.paths.root, Path(args.crontab_file) if args.crontab_file else None
+    # Only built jobs get a line: a planned one would fail every minute.
+    entries = [crontab.CronJob(n, config.schedule.get(n, spec.schedule))
+               for n, spec in jobs.items() if spec.built]
     if args.systemd:
         if args.action != "show":
             raise UsageError("--systemd goes with `cron show`; install the printed units yourself")
-        for name, text in crontab.systemd_units(entries, root, logs_dir, path).items():
+        for name, text in crontab.systemd_units(entries, root, path, environ=env).items():
             print(f"# --- {name}\n{text}")
-        return 0
-    try:
-        if args.action == "show":
-            print(crontab.show(root, tabfile=tabfile))
-        elif args.action == "install":
-            changed = crontab.install(entries, root, logs_dir, path, tabfile=tabfile)
-            print("crontab block installed." if changed else "crontab block already up to date.")
-        else:
-            changed = crontab.remove(root, tabfile=tabfile)
-            print("crontab block removed." if changed else "no crontab block to remove.")
-    except (OSError, IOError) as exc:
-        raise AgentOSError(f"cannot edit the crontab ({exc}); is cron installed? "
-                           "`agentos cron show --systemd` prints systemd units instead") from None
+    elif args.action == "show":
+        print(crontab.show(root, tabfile=tabfile))
+    elif args.action == "install":
+        changed = crontab.install(entries, root, config.paths.logs_dir, path, tabfile=tabfile, environ=env)
+        print("crontab block installed." if changed else "crontab block already up to date.")
+    else:
+        changed = crontab.remove(root, tabfile=tabfile)
+        print("crontab block removed." if changed else "no crontab block to remove.")
     return 0
