@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements.stamp
 
-.PHONY: test venv bench clean-venv
+.PHONY: test typecheck venv bench clean-venv
 
 venv: $(STAMP)
 
@@ -14,8 +14,11 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@cp requirements.txt $(STAMP)
 
-test: $(STAMP)
+test: typecheck
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+typecheck: $(STAMP)
+	$(PY) -m mypy
 
 bench: $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

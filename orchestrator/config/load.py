@@ -131,7 +131,7 @@ def _apply_overrides(raw: dict[str, Any], file: Path) -> list[str]:
 
 def _override_repos(raw: dict[str, Any], value: dict[str, Any], changed: list[str],
                     problems: list[str]) -> None:
-    repos = raw.get("repos") if isinstance(raw.get("repos"), list) else []
+    repos: list[Any] = raw["repos"] if isinstance(raw.get("repos"), list) else []
     by_key = {r.get("key"): i for i, r in enumerate(repos) if isinstance(r, dict)}
     for key, settings in value.items():
         if key not in by_key:
