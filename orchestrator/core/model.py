@@ -1,0 +1,159 @@
+"""The domain values every layer shares: issues, pull requests, board items, checks.
+
+Adapters build these from GitHub's payloads (normalised once, at the edge); nothing past a
+port ever sees a PyGithub object or a raw dict. All are frozen: decisions are made on values.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class BoardStatus(enum.Enum):
+    """The board's Status options; values are the names GitHub shows (configurable per board)."""
+
+    BACKLOG = "Backlog"
+    READY = "Ready"
+    IN_PROGRESS = "In Progress"
+    IN_REVIEW = "In Review"
+    BLOCKED = "Blocked"
+    DONE = "Done"
+
+    @property
+    def label(self) -> str:
+        """The label that stands for this status on repos without a board: `status:ready`."""
+        return "status:" + self.value.lower().replace(" ", "-")
+
+
+class Permission(enum.IntEnum):
+    """A user's permission on a repository, ordered so `>= WRITE` reads naturally."""
+
+    NONE = 0
+    READ = 1
+    TRIAGE = 2
+    WRITE = 3
+    MAINTAIN = 4
+    ADMIN = 5
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class IssueRef:
+    """An issue anywhere on GitHub: `owner/name#N`."""
+
+    repo: str
+    number: int
+
+    def __str__(self) -> str:
+        return f"{self.repo}#{self.number}"
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    ref: IssueRef
+    id: int                   # REST id: what dependency and sub-issue endpoints take
+    node_id: str              # GraphQL id: what the board takes
+    title: str
+    body: str
+    author: str               # login, lower-cased
+    labels: tuple[str, ...]   # trimmed, lower-cased
+    is_open: bool
+    created_at: datetime
+    updated_at: datetime
+    state_reason: str | None = None   # completed | not_planned | reopened | None
+    is_pull_request: bool = False
+
+    @property
+    def number(self) -> int:
+        return self.ref.number
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    id: int
+    author: str
+    body: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LabelEvent:
+    """Someone added or removed a label: the trail the approval check reads."""
+
+    label: str
+    actor: str
+    added: bool               # False: removed
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Dependencies:
+    """What GitHub itself records about an issue's place in the graph."""
+
+    blocked_by: tuple[IssueRef, ...] = ()
+    sub_issues: tuple[IssueRef, ...] = ()
+    parent: IssueRef | None = None
+
+
+class CheckState(enum.Enum):
+    PENDING = "pending"       # queued or in progress
+    SUCCESS = "success"
+    FAILURE = "failure"       # failure, timed_out, cancelled, action_required, startup_failure
+    NEUTRAL = "neutral"       # neutral or skipped: neither blocks nor passes
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One check run or commit status on a PR's head commit."""
+
+    name: str
+    state: CheckState
+    summary: str = ""         # output text or status description, trimmed
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PullRequest:
+    repo: str
+    number: int
+    title: str
+    body: str
+    head: str                 # branch name
+    base: str
+    head_sha: str
+    author: str
+    is_open: bool
+    merged: bool
+    draft: bool
+    mergeable: bool | None    # None: GitHub is still computing it
+    mergeable_state: str      # clean | behind | dirty | blocked | unstable | unknown ...
+    url: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    author: str
+    state: str                # APPROVED | CHANGES_REQUESTED | COMMENTED | DISMISSED | PENDING
+    body: str
+    submitted_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class BoardItem:
+    """An issue's card on a Projects (v2) board."""
+
+    item_id: str
+    issue: IssueRef
+    status: BoardStatus | None      # None: no status, or one Agent OS does not use
+    status_name: str | None = None  # the option's name as the board spells it
+
+
+@dataclass(frozen=True, slots=True)
+class BoardField:
+    """The board's Status field: its id and the option id behind each status."""
+
+    project_id: str
+    field_id: str
+    options: dict[BoardStatus, str] = field(default_factory=dict)

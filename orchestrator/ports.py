@@ -1,0 +1,93 @@
+"""The Protocols jobs depend on; adapters implement them, and only core.model types cross them."""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+from orchestrator.core.model import (
+    BoardItem, BoardStatus, Check, Comment, Dependencies, Issue, IssueRef, LabelEvent, Permission,
+    PullRequest, Review,
+)
+
+
+class Tracker(Protocol):
+    """GitHub issues and pull requests (REST). Every method raises TrackerError on failure."""
+
+    def issue(self, ref: IssueRef) -> Issue:
+        """Return the issue (or pull request) as it is now."""
+
+    def open_issues(self, repo: str, labels: Sequence[str] = ()) -> list[Issue]:
+        """Return the repo's open issues (not pull requests) carrying all of `labels`."""
+
+    def create_issue(self, repo: str, title: str, body: str, labels: Sequence[str] = ()) -> Issue:
+        """Open an issue."""
+
+    def close_issue(self, ref: IssueRef, reason: str = "completed") -> None:
+        """Close an issue as `completed` or `not_planned`; closing a closed issue is a no-op."""
+
+    def add_labels(self, ref: IssueRef, labels: Sequence[str]) -> None:
+        """Add labels to an issue, creating missing ones in the repo first."""
+
+    def remove_label(self, ref: IssueRef, label: str) -> None:
+        """Remove a label from an issue; a label it does not carry is a no-op."""
+
+    def ensure_labels(self, repo: str, labels: Mapping[str, str]) -> None:
+        """Create each `name -> colour` label the repo lacks; never recolour existing ones."""
+
+    def label_events(self, ref: IssueRef) -> list[LabelEvent]:
+        """Return who added or removed which label, oldest first."""
+
+    def permission(self, repo: str, user: str) -> Permission:
+        """Return the user's permission on the repo (NONE for strangers)."""
+
+    def dependencies(self, issue: Issue) -> Dependencies:
+        """Return the issues blocking this one, its sub-issues and its parent, as GitHub records them."""
+
+    def add_blocker(self, ref: IssueRef, blocker: Issue) -> None:
+        """Record that `blocker` blocks `ref` (GitHub's native issue dependency)."""
+
+    def add_sub_issue(self, parent: IssueRef, child: Issue) -> None:
+        """Make `child` a sub-issue of `parent`."""
+
+    def comments(self, ref: IssueRef) -> list[Comment]:
+        """Return the issue's comments, oldest first."""
+
+    def upsert_comment(self, ref: IssueRef, marker: str, body: str) -> Comment:
+        """Keep one comment carrying the hidden `marker`: edit it if present, else create it."""
+
+    def open_pull(self, repo: str, head: str, base: str, title: str, body: str) -> PullRequest:
+        """Open a PR from `head`, or return the one already open from it (never a duplicate)."""
+
+    def pull(self, repo: str, number: int) -> PullRequest:
+        """Return the pull request as it is now (mergeability included)."""
+
+    def open_pulls(self, repo: str, head_prefix: str = "agent/") -> list[PullRequest]:
+        """Return the repo's open PRs whose head branch starts with `head_prefix`."""
+
+    def merge_pull(self, pr: PullRequest, method: str = "squash") -> str:
+        """Merge the PR at its current head; return the merge commit SHA."""
+
+    def close_pull(self, pr: PullRequest) -> None:
+        """Close the PR without merging."""
+
+    def delete_branch(self, repo: str, branch: str) -> None:
+        """Delete a branch; a branch already gone is a no-op."""
+
+    def checks(self, repo: str, sha: str) -> list[Check]:
+        """Return the check runs and commit statuses on a commit, newest per name."""
+
+    def reviews(self, pr: PullRequest) -> list[Review]:
+        """Return the PR's reviews, oldest first."""
+
+
+class Board(Protocol):
+    """A repo's status column: a Projects (v2) board, or `status:*` labels without one."""
+
+    def items(self) -> list[BoardItem]:
+        """Return every issue on the board with its status, in as few requests as pages allow."""
+
+    def add(self, issue: Issue) -> BoardItem:
+        """Put the issue on the board (a no-op returning its item when already there)."""
+
+    def set_status(self, item: BoardItem, status: BoardStatus) -> BoardItem:
+        """Move the item to `status` and return it updated."""
