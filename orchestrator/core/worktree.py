@@ -1,0 +1,37 @@
+"""Names for a task's branch and worktree: sanitised, bounded, and contained in their folder."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_UNSAFE = re.compile(r"[^a-z0-9._-]+")
+MAX_SLUG = 40
+
+
+def slug(title: str, limit: int = MAX_SLUG) -> str:
+    """Return a lower-case ASCII slug of a title: `Fix login (SSO)!` -> `fix-login-sso`."""
+    ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    text = _UNSAFE.sub("-", ascii_text.lower()).strip("-.")
+    text = re.sub(r"-{2,}", "-", text)
+    cut = text[:limit].rstrip("-.")
+    return cut or "task"
+
+
+def branch_name(issue: int, title: str) -> str:
+    """Return the agent branch for an issue: `agent/<issue>-<slug>`."""
+    return f"agent/{issue}-{slug(title)}"
+
+
+def is_valid_key(key: str) -> bool:
+    """Return whether `key` is safe as one path segment: no separators, no dot-only names."""
+    return bool(re.fullmatch(r"[A-Za-z0-9._-]{1,128}", key)) and key.strip(".") != ""
+
+
+def contained(base: str, candidate: str) -> bool:
+    """Return whether the normalised absolute path `candidate` lies strictly inside `base`.
+
+    Both paths must already be absolute and normalised (the adapter resolves symlinks first);
+    this is the pure check that no task key escapes the worktrees folder.
+    """
+    base = base.rstrip("/")
+    return candidate.startswith(base + "/") and "/../" not in candidate + "/" and candidate != base
