@@ -1,0 +1,13 @@
+"""A local Telegram Bot API that python-telegram-bot long-polls, judged by the published Bot API description."""
+from __future__ import annotations
+
+from orchestrator.sandbox.telegram.faults import Fault
+from orchestrator.sandbox.telegram.sandbox import (
+    DEFAULT_TOKEN,
+    DEFAULT_USERNAME,
+    Reply,
+    TelegramSandbox,
+    Violation,
+)
+
+__all__ = ["DEFAULT_TOKEN", "DEFAULT_USERNAME", "Fault", "Reply", "TelegramSandbox", "Violation"]
