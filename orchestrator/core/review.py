@@ -1,0 +1,109 @@
+"""Decide what to do with an open agent pull request: wait, merge, rebase, fix, restart, escalate."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from orchestrator.core.model import Check, CheckState, PullRequest, Review
+
+FAILED_OUTPUT_LIMIT = 3000
+
+
+class Action(enum.Enum):
+    WAIT = "wait"            # nothing to do yet: no comment, no noise
+    MERGE = "merge"
+    HOLD = "hold"            # green, but a human merges (dispatcher_only)
+    REBASE = "rebase"        # behind or conflicting: rebase in a scratch worktree
+    FIX = "fix"              # a fixing task on the same branch
+    RESTART = "restart"      # wedged: close the PR, delete the branch, issue back to Ready
+    ESCALATE = "escalate"    # a human must look
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    action: Action
+    reason: str              # the word logs, comments and tests share
+    detail: str = ""         # failed checks' output, review comments: what a fixing task needs
+
+    @property
+    def signature(self) -> str:
+        """What the PR is stuck on; the same signature for too long means the PR is wedged."""
+        return f"{self.action.value}:{self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class PullState:
+    """Everything the decision needs about one PR, gathered by the job."""
+
+    pr: PullRequest
+    checks: tuple[Check, ...]
+    reviews: tuple[Review, ...]
+    full_automation: bool             # automation_mode == full
+    fix_rounds: int                   # fixing tasks already run for this PR
+    max_fix_rounds: int
+    fix_in_progress: bool = False     # a fixing task for this PR is queued or running
+    bot_login: str = ""               # our own reviews never count as a human's
+
+
+def decide(state: PullState) -> Decision:
+    """Return the one thing to do with this PR now."""
+    pr = state.pr
+    if not pr.is_open:
+        return Decision(Action.WAIT, "not_open")
+    if state.fix_in_progress:
+        return Decision(Action.WAIT, "fix_in_progress")
+    requested = _changes_requested(state.reviews, state.bot_login)
+    if requested:
+        return _fix(state, "changes_requested", requested)
+    if pr.mergeable is None:
+        return Decision(Action.WAIT, "mergeability_unknown")
+    if pr.mergeable is False or pr.mergeable_state == "dirty":
+        return Decision(Action.REBASE, "conflict")
+    failed = [c for c in state.checks if c.state is CheckState.FAILURE]
+    if failed:
+        return _fix(state, "checks_failed", _describe(failed))
+    if any(c.state is CheckState.PENDING for c in state.checks):
+        return Decision(Action.WAIT, "checks_pending")
+    if pr.mergeable_state == "behind":
+        return Decision(Action.REBASE, "behind")
+    if pr.draft:
+        return Decision(Action.WAIT, "draft")
+    if not state.full_automation:
+        return Decision(Action.HOLD, "dispatcher_only")
+    return Decision(Action.MERGE, "green")
+
+
+def _fix(state: PullState, reason: str, detail: str) -> Decision:
+    if state.fix_rounds >= state.max_fix_rounds:
+        return Decision(Action.ESCALATE, f"{reason}_after_{state.fix_rounds}_fix_rounds", detail)
+    return Decision(Action.FIX, reason, detail)
+
+
+def _changes_requested(reviews: tuple[Review, ...], bot_login: str) -> str:
+    """Return the comments of reviewers whose latest verdict is CHANGES_REQUESTED."""
+    latest: dict[str, Review] = {}
+    for review in sorted(reviews, key=lambda r: r.submitted_at or datetime.min):
+        if review.author != bot_login and review.state in ("APPROVED", "CHANGES_REQUESTED", "DISMISSED"):
+            latest[review.author] = review
+    asks = [f"{r.author}: {r.body.strip() or '(no comment)'}" for r in latest.values()
+            if r.state == "CHANGES_REQUESTED"]
+    return "\n".join(asks)
+
+
+def _describe(failed: list[Check]) -> str:
+    parts = [f"{c.name}: {c.summary.strip()}" if c.summary.strip() else c.name for c in failed]
+    text = "\n\n".join(parts)
+    return text if len(text) <= FAILED_OUTPUT_LIMIT else "…" + text[-FAILED_OUTPUT_LIMIT:]
+
+
+def wedged(decision: Decision, since: datetime | None, now: datetime, limit_hours: float,
+           restarts: int) -> Decision:
+    """Turn a decision stuck on the same signature for `limit_hours` into a restart, once, then escalation."""
+    if decision.action in (Action.MERGE, Action.HOLD) or since is None:
+        return decision
+    if now - since < timedelta(hours=limit_hours):
+        return decision
+    if restarts == 0:
+        return Decision(Action.RESTART, f"wedged_on_{decision.reason}", decision.detail)
+    return Decision(Action.ESCALATE, f"wedged_again_on_{decision.reason}", decision.detail)
