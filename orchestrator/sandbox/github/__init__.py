@@ -1,0 +1,8 @@
+"""A local GitHub that speaks the real REST, GraphQL and git smart-HTTP protocols, checked against GitHub's schemas."""
+from __future__ import annotations
+
+from orchestrator.sandbox.github.faults import Fault
+from orchestrator.sandbox.github.sandbox import DEFAULT_SCOPES, RequestRecord, Sandbox
+from orchestrator.sandbox.github.validation import Violation
+
+__all__ = ["DEFAULT_SCOPES", "Fault", "RequestRecord", "Sandbox", "Violation"]

@@ -1,0 +1,149 @@
+"""Inject GitHub's failure modes on chosen paths: 5xx, rate limits (primary and secondary), slowness, drops."""
+from __future__ import annotations
+
+import fnmatch
+import secrets
+import threading
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from orchestrator.sandbox.github.rest import json_response
+from orchestrator.sandbox.github.server import Outgoing
+from orchestrator.sandbox.github.state import Json, now_iso
+
+KINDS = ("error", "secondary_rate_limit", "rate_limit", "slow", "drop")
+RATE_DOCS = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
+SECONDARY_MESSAGE = ("You have exceeded a secondary rate limit. Please wait a few minutes before you try again. "
+                     "If you reach out to GitHub Support for help, please include the request ID {rid}.")
+PRIMARY_MESSAGE = ("API rate limit exceeded for user ID {uid}. If you reach out to GitHub Support for help, "
+                   "please include the request ID {rid} and timestamp {ts}.")
+
+
+@dataclass
+class Fault:
+    """One rule: requests whose method and path match `method`/`path` (fnmatch patterns) get `kind`.
+
+    error: answer `status` (default 500; 502 too). secondary_rate_limit: 403 with Retry-After.
+    rate_limit: `status` 403 (or 429) with X-RateLimit-Remaining 0 and a reset `retry_after` s away.
+    slow: wait `delay` seconds, then answer normally. drop: close the socket without answering.
+    `times` limits how many requests the rule hits (None: until cleared).
+    """
+
+    kind: str
+    path: str = "*"
+    method: str = "*"
+    status: int | None = None
+    delay: float = 0.0
+    retry_after: int = 60
+    times: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {', '.join(KINDS)}")
+
+    @classmethod
+    def from_json(cls, doc: Any) -> Fault:
+        """Build a rule from the control endpoint's JSON; ValueError on bad input."""
+        if not isinstance(doc, dict) or "kind" not in doc:
+            raise ValueError("a fault needs at least {\"kind\": ...}")
+        fields = {k: doc[k] for k in ("kind", "path", "method", "status", "delay", "retry_after", "times")
+                  if k in doc}
+        return cls(**fields)
+
+    def matches(self, method: str, path: str) -> bool:
+        """Return whether this rule applies to a request."""
+        return fnmatch.fnmatchcase(method.upper(), self.method.upper()) and fnmatch.fnmatchcase(path, self.path)
+
+    def to_json(self) -> Json:
+        """Return the rule as JSON."""
+        return asdict(self)
+
+
+class Faults:
+    """The active rules, consulted in order; a rule with `times` expires after that many hits."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rules: list[Fault] = []
+
+    def add(self, fault: Fault) -> Fault:
+        """Activate a rule."""
+        with self._lock:
+            self._rules.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        """Remove every rule."""
+        with self._lock:
+            self._rules.clear()
+
+    def rules(self) -> list[Fault]:
+        """Return the active rules."""
+        with self._lock:
+            return list(self._rules)
+
+    def take(self, method: str, path: str) -> Fault | None:
+        """Return the first rule matching a request, counting the hit."""
+        with self._lock:
+            for rule in self._rules:
+                if rule.matches(method, path):
+                    if rule.times is not None:
+                        rule.times -= 1
+                        if rule.times <= 0:
+                            self._rules.remove(rule)
+                    return rule
+        return None
+
+
+class RateLimiter:
+    """GitHub's primary rate limit: `limit` requests per token-owner per hour, reset an hour after first use."""
+
+    def __init__(self, limit: int = 5000, window: int = 3600) -> None:
+        self.limit, self.window = limit, window
+        self._lock = threading.Lock()
+        self._used: dict[str, tuple[int, int]] = {}
+
+    def status(self, login: str) -> Json:
+        """Return {limit, used, remaining, reset, resource} for a user."""
+        with self._lock:
+            used, reset = self._current(login)
+        return {"limit": self.limit, "used": used, "remaining": max(0, self.limit - used), "reset": reset,
+                "resource": "core"}
+
+    def spend(self, login: str) -> None:
+        """Count one request against the user's budget."""
+        with self._lock:
+            used, reset = self._current(login)
+            self._used[login] = (used + 1, reset)
+
+    def _current(self, login: str) -> tuple[int, int]:
+        used, reset = self._used.get(login, (0, 0))
+        if time.time() >= reset:
+            used, reset = 0, int(time.time()) + self.window
+            self._used[login] = (used, reset)
+        return used, reset
+
+    def headers(self, login: str) -> dict[str, str]:
+        """Return the X-RateLimit-* headers GitHub sends on every response."""
+        s = self.status(login)
+        return {"X-RateLimit-Limit": str(s["limit"]), "X-RateLimit-Remaining": str(s["remaining"]),
+                "X-RateLimit-Reset": str(s["reset"]), "X-RateLimit-Used": str(s["used"]),
+                "X-RateLimit-Resource": "core"}
+
+
+def fault_response(fault: Fault, user_id: int, limit: int) -> Outgoing:
+    """Return what GitHub answers under `fault` (slow faults are waited out by the caller)."""
+    rid = secrets.token_hex(8).upper()
+    if fault.kind == "drop":
+        return Outgoing(drop=True)
+    if fault.kind == "error":
+        status = fault.status or 500
+        return json_response(status, {"message": "Server Error" if status == 500 else "Bad Gateway"})
+    if fault.kind == "secondary_rate_limit":
+        body = {"message": SECONDARY_MESSAGE.format(rid=rid),
+                "documentation_url": f"{RATE_DOCS}#about-secondary-rate-limits"}
+        return json_response(403, body, {"Retry-After": str(fault.retry_after)})
+    body = {"message": PRIMARY_MESSAGE.format(uid=user_id, rid=rid, ts=now_iso()), "documentation_url": RATE_DOCS}
+    return json_response(fault.status or 403, body, {"X-RateLimit-Remaining": "0", "X-RateLimit-Used": str(limit),
+                                                     "X-RateLimit-Reset": str(int(time.time()) + fault.retry_after)})

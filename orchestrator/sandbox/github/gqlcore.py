@@ -1,0 +1,116 @@
+"""Shared GraphQL pieces: the resolver registry, context, errors, connections and Issue/Repository/User shapes."""
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import GraphQLError
+
+from orchestrator.sandbox.github.state import Json, Store, node_id, parse_node_id
+
+MAX_PAGE = 100
+Resolver = Callable[..., Any]
+RESOLVERS: dict[tuple[str, str], Resolver] = {}
+
+
+def resolves(type_name: str, field: str) -> Callable[[Resolver], Resolver]:
+    """Register the decorated function as the resolver of `type_name.field`."""
+
+    def register(function: Resolver) -> Resolver:
+        RESOLVERS[(type_name, field)] = function
+        return function
+
+    return register
+
+
+@dataclass
+class Context:
+    """What every resolver may use: the state, the caller and the public URL."""
+
+    store: Store
+    login: str
+    base: str
+
+
+class NotFound(GraphQLError):
+    """GitHub's NOT_FOUND error (data for the field is null, the error says why)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, extensions={"type": "NOT_FOUND"})
+
+
+def connection(nodes: list[Any], first: int | None, after: str | None, what: str) -> Json:
+    """Return a GitHub connection (nodes, edges, pageInfo, totalCount); `first` is required, at most 100."""
+    if first is None:
+        raise GraphQLError(f"You must provide a `first` or `last` value to properly paginate the `{what}` connection.")
+    if first > MAX_PAGE:
+        raise GraphQLError(f"Requesting {first} records on the `{what}` connection exceeds the `first` limit of "
+                           f"{MAX_PAGE} records.")
+    start = _cursor_index(after) + 1 if after else 0
+    page = nodes[start:start + first]
+    cursors = [base64.b64encode(f"cursor:{start + i}".encode()).decode() for i in range(len(page))]
+    return {"nodes": page, "edges": [{"cursor": c, "node": n} for c, n in zip(cursors, page)],
+            "totalCount": len(nodes),
+            "pageInfo": {"hasNextPage": start + first < len(nodes), "hasPreviousPage": start > 0,
+                         "startCursor": cursors[0] if cursors else None, "endCursor": cursors[-1] if cursors else None}}
+
+
+def _cursor_index(cursor: str) -> int:
+    try:
+        return int(base64.b64decode(cursor).decode().removeprefix("cursor:"))
+    except ValueError:
+        raise GraphQLError(f"`{cursor}` does not appear to be a valid cursor.") from None
+
+
+def owner(context: Context, record: Json) -> Json:
+    """Return a User or Organization (a ProjectV2Owner / RepositoryOwner)."""
+    kind = "Organization" if record["type"] == "Organization" else "User"
+    return {"__typename": kind, "id": node_id(kind, record["id"]), "databaseId": record["id"],
+            "login": record["login"], "name": record.get("name"), "url": f"{context.base}/{record['login']}",
+            "_record": record}
+
+
+def repository(context: Context, repo: Json) -> Json:
+    """Return a Repository."""
+    full = f"{repo['owner']}/{repo['name']}"
+    return {"__typename": "Repository", "id": node_id("Repository", repo["id"]), "databaseId": repo["id"],
+            "name": repo["name"], "nameWithOwner": full, "url": f"{context.base}/{full}",
+            "isPrivate": repo["private"], "owner": owner(context, context.store.users[repo["owner"]]), "_repo": repo}
+
+
+def issue(context: Context, repo: Json, record: Json) -> Json:
+    """Return an Issue (or a PullRequest for a pull request's record)."""
+    kind = "PullRequest" if record["pull"] else "Issue"
+    users = context.store.users
+    full = f"{repo['owner']}/{repo['name']}"
+    subs = [s for i in record["sub_issues"] if (s := context.store.issue_by_id(i))]
+    done = sum(1 for _, s in subs if s["state"] == "closed")
+    return {"__typename": kind, "id": node_id(kind, record["id"]), "databaseId": record["id"],
+            "number": record["number"], "title": record["title"], "body": record["body"] or "",
+            "state": "MERGED" if record["pull"] and record["pull"]["merged"] else record["state"].upper(),
+            "stateReason": record["state_reason"].upper() if record["state_reason"] else None,
+            "closed": record["state"] == "closed", "closedAt": record["closed_at"], "createdAt": record["created_at"],
+            "updatedAt": record["updated_at"], "url": f"{context.base}/{full}/{'pull' if record['pull'] else 'issues'}"
+                                                      f"/{record['number']}",
+            "author": {"__typename": "User", "login": record["user"]}, "milestone": None,
+            "repository": repository(context, repo), "merged": bool(record["pull"] and record["pull"]["merged"]),
+            "labels": _all([{"name": n, "color": repo["labels"][n.lower()]["color"]} for n in record["labels"]]),
+            "assignees": _all([owner(context, users[a]) for a in record["assignees"]]),
+            "subIssuesSummary": {"total": len(subs), "completed": done,
+                                 "percentCompleted": done * 100 // len(subs) if subs else 0},
+            "_repo": repo, "_issue": record}
+
+
+def _all(nodes: list[Json]) -> Json:
+    return {"nodes": nodes, "totalCount": len(nodes),
+            "pageInfo": {"hasNextPage": False, "hasPreviousPage": False, "startCursor": None, "endCursor": None}}
+
+
+def lookup(context: Context, node: Any, kinds: tuple[str, ...]) -> tuple[str, int] | None:
+    """Return (kind, id) for a node id of one of `kinds`, or None."""
+    parsed = parse_node_id(node) if isinstance(node, str) else None
+    return parsed if parsed and parsed[0] in kinds else None
+
+

@@ -1,0 +1,75 @@
+"""Resolve GraphQL queries on users, organizations, repositories and issues (sub-issues, parent)."""
+from __future__ import annotations
+
+from typing import Any
+
+from orchestrator.sandbox.github.access import can
+from orchestrator.sandbox.github.gqlcore import NotFound, connection, issue, owner, repository, resolves
+from orchestrator.sandbox.github.state import Json
+
+
+@resolves("Query", "viewer")
+def resolve_viewer(_: Any, info: Any) -> Json:
+    """Return the caller."""
+    return owner(info.context, info.context.store.users[info.context.login])
+
+
+def _owner_named(info: Any, login: str, kind: str) -> Json:
+    record = info.context.store.user(login)
+    if record is None or (kind != "any" and record["type"] != kind):
+        raise NotFound(f"Could not resolve to a{'n' if kind[0] in 'OA' else ''} {kind if kind != 'any' else 'User'}"
+                       f" with the login of '{login}'.")
+    return owner(info.context, record)
+
+
+@resolves("Query", "user")
+def resolve_user(_: Any, info: Any, login: str) -> Json:
+    """Return a user by login; NOT_FOUND otherwise."""
+    return _owner_named(info, login, "User")
+
+
+@resolves("Query", "organization")
+def resolve_organization(_: Any, info: Any, login: str) -> Json:
+    """Return an organization by login; NOT_FOUND otherwise."""
+    return _owner_named(info, login, "Organization")
+
+
+@resolves("Query", "repositoryOwner")
+def resolve_repository_owner(_: Any, info: Any, login: str) -> Json | None:
+    """Return a user or organization by login, or null."""
+    record = info.context.store.user(login)
+    return owner(info.context, record) if record else None
+
+
+@resolves("Query", "repository")
+def resolve_repository(_: Any, info: Any, owner: str, name: str, **__: Any) -> Json:
+    """Return a repository the caller may see; NOT_FOUND otherwise."""
+    repo = info.context.store.repo(owner, name)
+    if repo is None or not can(info.context.store, repo, info.context.login, "pull"):
+        raise NotFound(f"Could not resolve to a Repository with the name '{owner}/{name}'.")
+    return repository(info.context, repo)
+
+
+@resolves("Repository", "issue")
+def resolve_issue(source: Json, info: Any, number: int) -> Json | None:
+    """Return an issue of the repository by number."""
+    record = source["_repo"]["issues"].get(str(number))
+    if record is None or record["pull"]:
+        raise NotFound(f"Could not resolve to an Issue with the number of {number}.")
+    return issue(info.context, source["_repo"], record)
+
+
+@resolves("Issue", "subIssues")
+def resolve_sub_issues(source: Json, info: Any, first: int | None = None, after: str | None = None,
+                       **__: Any) -> Json:
+    """Return the issue's sub-issues, paginated."""
+    found = [f for i in source["_issue"]["sub_issues"] if (f := info.context.store.issue_by_id(i))]
+    return connection([issue(info.context, r, i) for r, i in found], first, after, "subIssues")
+
+
+@resolves("Issue", "parent")
+def resolve_parent(source: Json, info: Any) -> Json | None:
+    """Return the issue's parent, or null."""
+    parent = source["_issue"]["parent"]
+    found = info.context.store.issue_by_id(parent) if parent is not None else None
+    return issue(info.context, *found) if found else None

@@ -1,0 +1,65 @@
+"""Merge pull requests on the bare repositories (merge, squash, rebase) and find closing keywords."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from orchestrator.sandbox.github import gitrepo
+from orchestrator.sandbox.github.gitrepo import GitError
+
+# GitHub's closing keywords: close, closes, closed, fix, fixes, fixed, resolve, resolves, resolved.
+_CLOSING = re.compile(
+    r"\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\s*:?\s+(?:([\w.-]+)/([\w.-]+))?#(\d+)\b", re.IGNORECASE)
+
+
+def closing_references(text: str, owner: str, name: str) -> list[tuple[str, str, int]]:
+    """Return (owner, repo, number) for every issue `text` closes; bare `#N` means owner/name."""
+    found = []
+    for m in _CLOSING.finditer(text or ""):
+        ref = (m.group(1) or owner, m.group(2) or name, int(m.group(3)))
+        if ref not in found:
+            found.append(ref)
+    return found
+
+
+def merge(repo: Path, branch: str, head: str, method: str, message: str,
+          merger: dict[str, str]) -> str:
+    """Merge `head` into `branch` by `method` and return the new tip; GitError on conflict."""
+    base = gitrepo.resolve(repo, f"refs/heads/{branch}")
+    if base is None:
+        raise GitError(f"no branch {branch}")
+    if method == "rebase":
+        tip = _rebase(repo, base, head, merger)
+    else:
+        tree = gitrepo.merge_tree(repo, base, head)
+        if tree is None:
+            raise GitError("merge conflict")
+        parents = [base, head] if method == "merge" else [base]
+        tip = gitrepo.commit_tree(repo, tree, parents, message, merger)
+    gitrepo.set_ref(repo, f"refs/heads/{branch}", tip, base)
+    return tip
+
+
+def _rebase(repo: Path, base: str, head: str, merger: dict[str, str]) -> str:
+    """Replay each commit of base..head on base in a temporary worktree, keeping their authors."""
+    work = Path(tempfile.mkdtemp(prefix="sandbox-rebase-")) / "wt"
+    committer = {k: v for k, v in merger.items() if k.startswith("GIT_COMMITTER")}
+    try:
+        gitrepo.git(repo, "worktree", "add", "--detach", "-q", str(work), base)
+        for sha in gitrepo.commits_between(repo, base, head):
+            done = subprocess.run(["git", "cherry-pick", "--allow-empty", "--keep-redundant-commits", sha],
+                                  cwd=work, capture_output=True, text=True, check=False,
+                                  env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1", **committer})
+            if done.returncode != 0:
+                raise GitError(f"rebase conflict at {sha}: {done.stderr.strip()}")
+        tip = subprocess.run(["git", "rev-parse", "HEAD"], cwd=work, capture_output=True, text=True,
+                             check=True).stdout.strip()
+        return tip
+    finally:
+        gitrepo.git(repo, "worktree", "remove", "--force", str(work), check=False)
+        gitrepo.git(repo, "worktree", "prune", check=False)
+        shutil.rmtree(work.parent, ignore_errors=True)

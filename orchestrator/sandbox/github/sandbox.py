@@ -1,0 +1,287 @@
+"""Run a local GitHub stand-in: REST under /api/v3, GraphQL at /api/graphql, git smart HTTP, on 127.0.0.1."""
+from __future__ import annotations
+
+import base64
+import logging
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from orchestrator.sandbox.github import control, graph, rest, smarthttp
+from orchestrator.sandbox.github.api import ApiError, Hooks
+from orchestrator.sandbox.github.ci import LocalCI, head_commits
+from orchestrator.sandbox.github.faults import Fault, Faults, RateLimiter, fault_response
+from orchestrator.sandbox.github.repos import create_repo
+from orchestrator.sandbox.github.server import Incoming, Outgoing, Server
+from orchestrator.sandbox.github.state import Json, Store, now_iso
+from orchestrator.sandbox.github.validation import Violation
+
+DEFAULT_SCOPES = ("repo", "project", "read:org")
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One line of the request log."""
+
+    method: str
+    path: str
+    status: int | None  # None: the connection was dropped
+    duration_ms: float
+    login: str | None
+
+
+class Sandbox:
+    """A local GitHub: start() it, point clients at base_url (REST: api_url), stop() it; or use `with`."""
+
+    def __init__(self, data_dir: Path | str | None = None, *, port: int = 0, token: str | None = None,
+                 login: str = "agentos", scopes: tuple[str, ...] = DEFAULT_SCOPES, strict: bool = False,
+                 rate_limit: int = 5000, ci_timeout: float = 600.0, checks_need_app: bool = True,
+                 lazy_mergeable: bool = False) -> None:
+        self._owned_dir = data_dir is None
+        self.data_dir = Path(data_dir) if data_dir is not None else Path(tempfile.mkdtemp(prefix="gh-sandbox-"))
+        self.store = Store(self.data_dir)
+        self.port, self.strict, self.login = port, strict, login
+        self.faults, self.limiter, self.anonymous = Faults(), RateLimiter(rate_limit), RateLimiter(60)
+        self.violations: list[Violation] = []
+        self.requests: list[RequestRecord] = []
+        self._log_lock = threading.Lock()
+        self.token = self.add_user(login, token=token or self._token_of(login), scopes=scopes)
+        self.ci = LocalCI(self.store, timeout=ci_timeout)
+        hooks = Hooks(pull_opened=self._pull_opened, pushed=self._pushed, rate=self.limiter.status,
+                      checks_need_app=checks_need_app, lazy_mergeable=lazy_mergeable)
+        self.rest = rest.Rest(self.store, hooks, self._record_violation, strict)
+        self._server: Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+    def start(self) -> str:
+        """Serve on 127.0.0.1 (port 0 picks a free one) in a background thread; return base_url."""
+        self._server = Server(self.port, self)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="github-sandbox",
+                                        daemon=True)
+        self._thread.start()
+        return self.base_url
+
+    def stop(self) -> None:
+        """Stop serving and CI (a running CI command is killed), save the state; remove a data dir it made."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        self.ci.stop()
+        self.store.save()
+        if self._owned_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def __enter__(self) -> Sandbox:
+        self.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """Return http://127.0.0.1:PORT (the GitHub Enterprise host)."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        """Return the REST root, for PyGithub's base_url."""
+        return f"{self.base_url}/api/v3"
+
+    @property
+    def graphql_url(self) -> str:
+        """Return the GraphQL endpoint."""
+        return f"{self.base_url}/api/graphql"
+
+    def clone_url(self, full_name: str, token: str | None = None) -> str:
+        """Return an HTTP clone URL carrying a token, as GitHub's x-access-token form does."""
+        return f"http://x-access-token:{token or self.token}@127.0.0.1:{self.port}/{full_name}.git"
+
+    # -- users, repositories, CI ----------------------------------------------------------------------
+    def _token_of(self, login: str) -> str:
+        existing = [t for t, v in self.store.tokens.items() if v["login"] == login]
+        return existing[0] if existing else "ghp_" + secrets.token_hex(18)
+
+    def add_user(self, login: str, token: str | None = None, scopes: tuple[str, ...] | list[str] | None = None,
+                 name: str | None = None) -> str:
+        """Create (or keep) a user and give it a token with `scopes`; return the token."""
+        with self.store.lock:
+            if self.store.user(login) is None:
+                self.store.users[login] = {"login": login, "id": self.store.new_id(), "type": "User",
+                                           "name": name or login, "email": f"{login}@users.noreply.sandbox",
+                                           "created_at": now_iso()}
+            token = token or self._token_of(login)
+            self.store.tokens[token] = {"login": self.store.user(login)["login"],  # type: ignore[index]
+                                        "scopes": list(scopes if scopes is not None else DEFAULT_SCOPES)}
+            self.store.save()
+        return token
+
+    def add_app(self, slug: str, name: str | None = None) -> str:
+        """Install a GitHub App on every repository; return its installation token (acts as `slug[bot]`)."""
+        with self.store.lock:
+            apps = self.store.data["apps"]
+            if slug not in apps:
+                apps[slug] = {"id": self.store.new_id(), "slug": slug, "name": name or slug, "created_at": now_iso()}
+                self.store.users[f"{slug}[bot]"] = {"login": f"{slug}[bot]", "id": self.store.new_id(), "type": "Bot",
+                                                    "name": name or slug, "email": f"{slug}[bot]@users.noreply.sandbox",
+                                                    "created_at": now_iso(), "app": slug}
+            token = next((t for t, v in self.store.tokens.items() if v["login"] == f"{slug}[bot]"),
+                         "ghs_" + secrets.token_hex(18))
+            self.store.tokens[token] = {"login": f"{slug}[bot]", "scopes": []}
+            self.store.save()
+        return token
+
+    def add_org(self, login: str, members: dict[str, str]) -> None:
+        """Create an organization; `members` maps logins to "admin" or "member"."""
+        with self.store.lock:
+            org = self.store.user(login) or {"login": login, "id": self.store.new_id(), "type": "Organization",
+                                              "name": login, "created_at": now_iso(), "members": {}}
+            org["members"].update(members)
+            self.store.users[login] = org
+            self.store.save()
+
+    def create_repo(self, full_name: str, private: bool = False, auto_init: bool = True) -> Json:
+        """Create a repository directly (the owner must exist); returns its record."""
+        owner, name = full_name.split("/", 1)
+        with self.store.lock:
+            creator = owner if self.store.users[owner]["type"] == "User" else self.login
+            repo = create_repo(self.store, owner, name, creator, private, None, auto_init)
+            self.store.save()
+        return repo
+
+    def set_ci(self, full_name: str, command: str | None) -> None:
+        """Set (or with None, remove) the command CI runs for pull requests of a repository."""
+        with self.store.lock:
+            repo = self.store.repo(*full_name.split("/", 1))
+            if repo is None:
+                raise KeyError(f"no repository {full_name}")
+            repo["ci"] = command
+            self.store.save()
+
+    def ci_command(self, full_name: str) -> str | None:
+        """Return a repository's CI command."""
+        repo = self.store.repo(*full_name.split("/", 1))
+        return repo.get("ci") if repo else None
+
+    def wait_ci_idle(self, timeout: float = 60.0) -> bool:
+        """Block until CI has nothing queued or running."""
+        return self.ci.wait_idle(timeout)
+
+    def add_fault(self, kind: str, **options: Any) -> Fault:
+        """Activate a fault rule (see faults.Fault for kinds and options)."""
+        return self.faults.add(Fault(kind, **options))
+
+    def clear_requests(self) -> None:
+        """Empty the request log."""
+        with self._log_lock:
+            self.requests.clear()
+
+    def _pull_opened(self, repo: Json, number: int) -> None:
+        issue = repo["issues"][str(number)]
+        self.ci.enqueue(repo, str(issue["pull"]["head_sha"]))
+
+    def _pushed(self, repo: Json, refs: list[str]) -> None:
+        with self.store.lock:
+            repo["pushed_at"] = now_iso()
+            shas = head_commits(self.store, repo, refs)
+        for sha in shas:
+            self.ci.enqueue(repo, sha)
+
+    def _record_violation(self, violation: Violation) -> None:
+        with self._log_lock:
+            self.violations.append(violation)
+
+    # -- HTTP ------------------------------------------------------------------------------------------
+    def log_request(self, request: Incoming, status: int | None, seconds: float) -> None:
+        """Append to the request log."""
+        path = request.path + (f"?{request.query_string}" if request.query_string else "")
+        with self._log_lock:
+            self.requests.append(RequestRecord(request.method, path, status, round(seconds * 1000, 2),
+                                               self._login(request)))
+
+    def _login(self, request: Incoming) -> str | None:
+        scheme, _, value = request.header("authorization").partition(" ")
+        if scheme.lower() == "basic":
+            user, _, password = base64.b64decode(value.encode()).decode(errors="replace").partition(":")
+            value = password or user
+        elif scheme.lower() not in ("token", "bearer"):
+            return None
+        record = self.store.tokens.get(value.strip())
+        return str(record["login"]) if record else None
+
+    def respond(self, request: Incoming) -> Outgoing:
+        """Answer one HTTP request: authenticate, inject faults, dispatch, add GitHub's headers."""
+        login = self._login(request)
+        if request.path.startswith(control.PREFIX):
+            return control.respond(self, request) if login else rest.error_response(ApiError(401, "Bad credentials"))
+        if login is None:
+            if smarthttp.is_git_path(request.path):
+                return smarthttp.unauthorized()
+            self.anonymous.spend("")  # GitHub counts failed logins against the caller's anonymous budget
+            response = rest.error_response(ApiError(401, "Bad credentials"))
+            response.headers.update(self.anonymous.headers(""))
+            return response
+        fault = self.faults.take(request.method, request.path)
+        if fault is not None and fault.kind != "slow":
+            return self._fault(fault, login)
+        if fault is not None:
+            time.sleep(fault.delay)
+        try:
+            return self._dispatch(request, login)
+        except Exception as error:  # a sandbox bug: answer 500 and fail strict tests, keep serving
+            log.exception("sandbox.crashed")
+            self._record_violation(Violation("internal", request.method, request.path, None, repr(error)))
+            return rest.json_response(500, {"message": f"Sandbox internal error: {error!r}"})
+
+    def _dispatch(self, request: Incoming, login: str) -> Outgoing:
+        if smarthttp.is_git_path(request.path):
+            response, repo, pushed = smarthttp.serve(self.store, request, login)
+            if repo is not None and pushed:
+                self._pushed(repo, [ref for _, _, ref in pushed])
+                self.store.save()
+            return response
+        if request.path == "/api/graphql" and request.method == "POST":
+            code, body = graph.respond(self.store, login, self.base_url, request.body)
+            response = self._decorate(rest.json_response(code, body), login)
+            response.headers["X-RateLimit-Resource"] = "graphql"
+            return response
+        if not request.path.startswith(rest.PREFIX + "/") and request.path != rest.PREFIX:
+            return rest.error_response(ApiError(404, "Not Found"))
+        status = self.limiter.status(login)
+        if status["remaining"] <= 0:
+            return self._fault(Fault("rate_limit", retry_after=status["reset"] - int(time.time())), login)
+        response = self.rest.respond(request, login, self.base_url)
+        if rest.not_modified(request, response):
+            response = Outgoing(304, {k: v for k, v in response.headers.items() if k in ("ETag", "Cache-Control",
+                                                                                          "Vary")})
+        else:
+            self.limiter.spend(login)
+        return self._decorate(response, login)
+
+    def _decorate(self, response: Outgoing, login: str) -> Outgoing:
+        token_scopes: list[str] = next((t["scopes"] for t in self.store.tokens.values() if t["login"] == login), [])
+        response.headers.update(self.limiter.headers(login))
+        response.headers.update({"X-OAuth-Scopes": ", ".join(token_scopes), "X-Accepted-OAuth-Scopes": "",
+                                 "X-GitHub-Request-Id": secrets.token_hex(8).upper(),
+                                 "x-github-api-version-selected": "2022-11-28"})
+        return response
+
+    def _fault(self, fault: Fault, login: str) -> Outgoing:
+        response = fault_response(fault, self.store.users[login]["id"], self.limiter.limit)
+        if response.drop:
+            return response
+        headers = dict(response.headers)
+        response = self._decorate(response, login)
+        response.headers.update(headers)  # a rate-limit fault's own X-RateLimit-* win
+        return response

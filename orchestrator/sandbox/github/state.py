@@ -1,0 +1,108 @@
+"""Hold the sandbox's GitHub records in one JSON document, guarded by one lock and saved atomically."""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+Json = dict[str, Any]
+
+STATE_FILE = "state.json"
+
+
+def now_iso() -> str:
+    """Return the current UTC time as GitHub writes it: 2026-05-01T10:00:03Z."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def node_id(kind: str, number: int) -> str:
+    """Return a legacy-format GitHub node id (base64 of "0<len>:<Kind><id>"), stable for a record."""
+    return base64.b64encode(f"0{len(kind)}:{kind}{number}".encode()).decode()
+
+
+def parse_node_id(value: str) -> tuple[str, int] | None:
+    """Return (kind, id) for a node id made by `node_id`, or None."""
+    try:
+        text = base64.b64decode(value.encode(), validate=True).decode()
+        size, rest = text.split(":", 1)
+        kind_len = int(size)
+        return rest[:kind_len], int(rest[kind_len:])
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _empty() -> Json:
+    return {"next_id": 1000, "users": {}, "tokens": {}, "repos": {}, "apps": {}, "graphql": {}}
+
+
+class Store:
+    """The sandbox's records (users, tokens, repos with their issues, pulls, checks) and their lock."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.git_root = data_dir / "git"
+        self.lock = threading.RLock()
+        self.data: Json = _empty()
+        path = data_dir / STATE_FILE
+        if path.exists():
+            self.data = {**_empty(), **json.loads(path.read_text(encoding="utf-8"))}
+
+    def save(self) -> None:
+        """Write the state to `state.json` through a temporary file and os.replace."""
+        with self.lock:  # held through the replace, so an older snapshot never overwrites a newer one
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            tmp = self.data_dir / f".{STATE_FILE}.{os.getpid()}.tmp"
+            tmp.write_text(json.dumps(self.data, indent=1, sort_keys=True), encoding="utf-8")
+            os.replace(tmp, self.data_dir / STATE_FILE)
+
+    def new_id(self) -> int:
+        """Return a fresh numeric id (unique across every kind of record)."""
+        with self.lock:
+            self.data["next_id"] += 1
+            return int(self.data["next_id"])
+
+    @property
+    def users(self) -> dict[str, Json]:
+        """Users, organizations and app bots by login."""
+        return self.data["users"]  # type: ignore[no-any-return]
+
+    @property
+    def tokens(self) -> dict[str, Json]:
+        """Token records ({login, scopes}) by token."""
+        return self.data["tokens"]  # type: ignore[no-any-return]
+
+    @property
+    def repos(self) -> dict[str, Json]:
+        """Repository records by "owner/name"."""
+        return self.data["repos"]  # type: ignore[no-any-return]
+
+    def repo(self, owner: str, name: str) -> Json | None:
+        """Return the repository record for owner/name, matched case-insensitively as GitHub does."""
+        wanted = f"{owner}/{name}".lower()
+        for full_name, record in self.repos.items():
+            if full_name.lower() == wanted:
+                return record
+        return None
+
+    def user(self, login: str) -> Json | None:
+        """Return the user or organization record for a login, matched case-insensitively."""
+        for key, record in self.users.items():
+            if key.lower() == login.lower():
+                return record
+        return None
+
+    def git_dir(self, repo: Json) -> Path:
+        """Return the bare repository directory of a repository record."""
+        return Path(self.git_root, str(repo["owner"]), f"{repo['name']}.git")
+
+    def issue_by_id(self, issue_id: int) -> tuple[Json, Json] | None:
+        """Return (repo, issue) for an issue's numeric `id`, across all repositories."""
+        for repo in self.repos.values():
+            for issue in repo["issues"].values():
+                if issue["id"] == issue_id:
+                    return repo, issue
+        return None

@@ -1,0 +1,41 @@
+"""Start a strict sandbox for tests and fail them on any spec violation; usable as a pytest plugin."""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orchestrator.sandbox.github.sandbox import Sandbox
+
+
+@contextmanager
+def running_sandbox(data_dir: Path, **options: Any) -> Iterator[Sandbox]:
+    """Run a strict sandbox in `data_dir`; on exit, raise AssertionError listing any spec violations."""
+    sandbox = Sandbox(data_dir, strict=True, **options)
+    sandbox.start()
+    try:
+        yield sandbox
+    finally:
+        sandbox.stop()
+    if sandbox.violations:
+        lines = "\n  ".join(str(v) for v in sandbox.violations)
+        raise AssertionError(f"the sandbox saw exchanges outside GitHub's description:\n  {lines}")
+
+
+def git_environment(home: Path) -> dict[str, str]:
+    """Return an environment for the git CLI that ignores the developer's config and never prompts."""
+    home.mkdir(parents=True, exist_ok=True)
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_TERMINAL_PROMPT": "0", "GIT_AUTHOR_NAME": "Agent", "GIT_AUTHOR_EMAIL": "agent@example.com",
+            "GIT_COMMITTER_NAME": "Agent", "GIT_COMMITTER_EMAIL": "agent@example.com", "LANG": "C.UTF-8"}
+
+
+@pytest.fixture
+def github_sandbox(tmp_path: Path) -> Iterator[Sandbox]:
+    """A strict sandbox on a free port, in a temporary directory; the test fails on any spec violation."""
+    with running_sandbox(tmp_path / "github-sandbox") as sandbox:
+        yield sandbox
