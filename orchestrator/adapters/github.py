@@ -1,0 +1,192 @@
+"""Implement the Tracker port on GitHub's REST API with PyGithub: issues, labels, comments and dependencies."""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from urllib.parse import quote
+
+from github import GithubException, UnknownObjectException
+from github.Issue import Issue as GithubIssue
+
+from orchestrator.adapters.github_access import access_problems
+from orchestrator.adapters.github_errors import one_line, translated, validation_says
+from orchestrator.adapters.github_http import RetryPolicy, Rest, connect
+from orchestrator.adapters.github_normalize import (
+    is_pull_request, issue_ref, label_events, label_name, normalize_comment, normalize_issue, normalize_permission,
+)
+from orchestrator.adapters.github_pulls import GitHubPulls
+from orchestrator.config.model import GitHubConfig, RepoConfig
+from orchestrator.core.model import Comment, Dependencies, Issue, IssueRef, LabelEvent, Permission
+from orchestrator.errors import TrackerError
+
+DEFAULT_COLOUR = "ededed"  # the grey GitHub gives labels it creates without being told a colour
+CLOSE_REASONS = ("completed", "not_planned")
+
+
+def clean_labels(labels: Sequence[str]) -> tuple[str, ...]:
+    """Return label names trimmed, lower-cased and once each, as the model carries them."""
+    return tuple(dict.fromkeys(n for n in map(label_name, labels) if n))
+
+
+class GitHubTracker(GitHubPulls):
+    """The Tracker port on GitHub (or GitHub Enterprise at `config.api_url`); pull requests live in GitHubPulls."""
+
+    def __init__(self, config: GitHubConfig, *, retry: RetryPolicy = RetryPolicy(), per_page: int = 100,
+                 timeout: int = 15, throttle: bool = True) -> None:
+        try:
+            github = connect(config, retry, per_page, timeout, throttle)
+        except LookupError as error:
+            raise TrackerError(one_line(f"github.token: {error}")) from None
+        super().__init__(github, Rest(github.requester, per_page))
+
+    def close(self) -> None:
+        """Close PyGithub's connections."""
+        self._github.close()
+
+    def check_access(self, repos: Sequence[RepoConfig]) -> list[str]:
+        """Return what the token cannot do for these repos and boards, one line each ([] when all is well)."""
+        with translated("the token", "check"):
+            return access_problems(self._rest, repos)
+
+    # -- issues ----------------------------------------------------------------------------------------
+    def issue(self, ref: IssueRef) -> Issue:
+        """Read the issue: one conditional GET."""
+        with translated(str(ref), "read"):
+            return normalize_issue(self._rest.get(_issue_path(ref)))
+
+    def open_issues(self, repo: str, labels: Sequence[str] = ()) -> list[Issue]:
+        """List open issues with all `labels`: one conditional GET per 100 (pull requests dropped)."""
+        names = clean_labels(labels)
+        params = {"state": "open", **({"labels": ",".join(names)} if names else {})}
+        with translated(repo, "list the open issues of"):
+            raws = self._rest.pages(f"/repos/{repo}/issues", **params)
+        return [normalize_issue(raw) for raw in raws if not is_pull_request(raw)]
+
+    def create_issue(self, repo: str, title: str, body: str, labels: Sequence[str] = ()) -> Issue:
+        """Open an issue: one POST, after the label listing (and a POST per missing label) when labelled."""
+        names = clean_labels(labels)
+        with translated(repo, "open an issue in"):
+            self._ensure(repo, {name: DEFAULT_COLOUR for name in names})
+            made = self._repo(repo).create_issue(title=title, body=body, labels=list(names))
+        return normalize_issue(made.raw_data)
+
+    def close_issue(self, ref: IssueRef, reason: str = "completed") -> None:
+        """Close as `reason`: a conditional GET, then a PATCH only while the issue is open."""
+        if reason not in CLOSE_REASONS:
+            raise ValueError(f"reason must be one of {', '.join(CLOSE_REASONS)}, not {reason!r}")
+        with translated(str(ref), "close"):
+            if normalize_issue(self._rest.get(_issue_path(ref))).is_open:  # closed already: keep its reason
+                self._issue(ref).edit(state="closed", state_reason=reason)
+
+    # -- labels ----------------------------------------------------------------------------------------
+    def add_labels(self, ref: IssueRef, labels: Sequence[str]) -> None:
+        """Label an issue: the repo's label listing, a POST per missing label, one POST for the issue."""
+        names = clean_labels(labels)
+        if not names:
+            return
+        with translated(str(ref), "label"):
+            self._ensure(ref.repo, {name: DEFAULT_COLOUR for name in names})
+            self._rest.send("POST", f"{_issue_path(ref)}/labels", {"labels": list(names)})
+
+    def remove_label(self, ref: IssueRef, label: str) -> None:
+        """Take a label off: one DELETE; GitHub's 404 "Label does not exist" is a no-op."""
+        # Quoted with safe="": PyGithub's remove_from_labels keeps the "/" of a label such as "type/bug".
+        path = f"{_issue_path(ref)}/labels/{quote(label.strip(), safe='')}"
+        with translated(str(ref), "unlabel"):
+            try:
+                self._rest.send("DELETE", path)
+            except GithubException as error:
+                if not validation_says(error, 404, "label does not exist"):
+                    raise
+
+    def ensure_labels(self, repo: str, labels: Mapping[str, str]) -> None:
+        """Create the labels the repo lacks: the label listing, then one POST each."""
+        with translated(repo, "create labels in"):
+            self._ensure(repo, labels)
+
+    def label_events(self, ref: IssueRef) -> list[LabelEvent]:
+        """Read labeled/unlabeled events: one conditional GET per 100 events."""
+        with translated(str(ref), "read the events of"):
+            return label_events(self._rest.pages(f"{_issue_path(ref)}/events"))
+
+    def permission(self, repo: str, user: str) -> Permission:
+        """Read the user's role on the repo: one conditional GET; an unknown user has NONE."""
+        with translated(f"{user} on {repo}", "read the permission of"):
+            try:
+                return normalize_permission(self._rest.get(f"/repos/{repo}/collaborators/{quote(user)}/permission"))
+            except UnknownObjectException:
+                return Permission.NONE  # no such user
+
+    def _ensure(self, repo: str, labels: Mapping[str, str]) -> None:
+        if not labels:
+            return
+        present = {label_name(raw) for raw in self._rest.pages(f"/repos/{repo}/labels")}
+        for name, colour in labels.items():
+            if label_name(name) in present:
+                continue
+            try:
+                self._repo(repo).create_label(name.strip(), colour.lstrip("#").lower())
+            except GithubException as error:  # created meanwhile by someone else: what we wanted
+                if not validation_says(error, 422, "already_exists"):
+                    raise
+
+    # -- dependencies ----------------------------------------------------------------------------------
+    def dependencies(self, issue: Issue) -> Dependencies:
+        """Read blocked-by, sub-issues and parent: three conditional GETs (a 404 parent is none)."""
+        path = _issue_path(issue.ref)
+        with translated(str(issue.ref), "read the dependencies of"):
+            blocked_by = self._refs(f"{path}/dependencies/blocked_by")
+            sub_issues = self._refs(f"{path}/sub_issues")
+            try:
+                parent: IssueRef | None = issue_ref(self._rest.get(f"{path}/parent"))
+            except UnknownObjectException:
+                parent = None
+        return Dependencies(blocked_by=blocked_by, sub_issues=sub_issues, parent=parent)
+
+    def add_blocker(self, ref: IssueRef, blocker: Issue) -> None:
+        """Record a blocked-by link: one POST; a 422 for a link already there is a no-op."""
+        path = f"{_issue_path(ref)}/dependencies/blocked_by"
+        with translated(str(ref), f"record {blocker.ref} as a blocker of"):
+            try:
+                self._rest.send("POST", path, {"issue_id": blocker.id})
+            except GithubException as error:  # 422 also when the link exists: then there is nothing to do
+                if error.status != 422 or blocker.ref not in self._refs(path):
+                    raise
+
+    def add_sub_issue(self, parent: IssueRef, child: Issue) -> None:
+        """Make `child` a sub-issue: one POST; a 422 for a child already there is a no-op."""
+        with translated(str(parent), f"add {child.ref} as a sub-issue of"):
+            try:
+                self._issue(parent).add_sub_issue(child.id)
+            except GithubException as error:
+                if error.status != 422 or child.ref not in self._refs(f"{_issue_path(parent)}/sub_issues"):
+                    raise
+
+    def _refs(self, path: str) -> tuple[IssueRef, ...]:
+        return tuple(issue_ref(raw) for raw in self._rest.pages(path))
+
+    # -- comments --------------------------------------------------------------------------------------
+    def comments(self, ref: IssueRef) -> list[Comment]:
+        """Read the comments: one conditional GET per 100."""
+        with translated(str(ref), "read the comments of"):
+            return [normalize_comment(raw) for raw in self._rest.pages(f"{_issue_path(ref)}/comments")]
+
+    def upsert_comment(self, ref: IssueRef, marker: str, body: str) -> Comment:
+        """Keep one marked comment: the comment listing, then a POST, a PATCH, or nothing if unchanged."""
+        text = body if marker in body else f"{body}\n\n{marker}"
+        with translated(str(ref), "comment on"):
+            for raw in self._rest.pages(f"{_issue_path(ref)}/comments"):
+                if marker not in (raw.get("body") or ""):
+                    continue
+                if raw["body"] != text:
+                    raw = self._rest.send("PATCH", f"/repos/{ref.repo}/issues/comments/{raw['id']}", {"body": text})
+                return normalize_comment(raw)
+            return normalize_comment(self._issue(ref).create_comment(text).raw_data)
+
+    def _issue(self, ref: IssueRef) -> GithubIssue:
+        """Return PyGithub's issue object without fetching it (the client is lazy)."""
+        return self._repo(ref.repo).get_issue(ref.number)
+
+
+def _issue_path(ref: IssueRef) -> str:
+    return f"/repos/{ref.repo}/issues/{ref.number}"
+

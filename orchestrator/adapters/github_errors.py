@@ -1,0 +1,98 @@
+"""Translate PyGithub, requests and urllib3 failures into TrackerError and its kinds, in one line, redacted."""
+from __future__ import annotations
+
+import http.client
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any
+
+import requests
+import urllib3.exceptions
+from github import GithubException, RateLimitExceededException
+
+from orchestrator.core.redact import redact
+from orchestrator.errors import RateLimited, TrackerError, TrackerUnavailable
+
+TRANSPORT_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError, http.client.HTTPException)
+
+
+@contextmanager
+def translated(subject: str, action: str) -> Iterator[None]:
+    """Raise our error for any GitHub failure in the block: `action` (a verb) on `subject` (acme/app#12)."""
+    try:
+        yield
+    except GithubException as error:
+        raise from_github(error, subject, action) from error
+    except TRANSPORT_ERRORS as error:
+        raise TrackerUnavailable(one_line(
+            f"GitHub could not be reached to {action} {subject} ({type(error).__name__}, after retries)")) from error
+
+
+def from_github(error: GithubException, subject: str, action: str) -> TrackerError:
+    """Return the error for a GitHub answer: 401 token, rate limits, 5xx, 404 named, anything else as refused."""
+    status, message = error.status, describe(error.data)
+    if status == 401:
+        return TrackerError(one_line(f"GitHub rejected the token ({status} {message}): check github.token"))
+    if is_rate_limited(error):
+        return RateLimited(one_line(f"GitHub rate limit hit trying to {action} {subject}: {wait_hint(error.headers)}"))
+    if status >= 500:
+        return TrackerUnavailable(one_line(
+            f"GitHub failed to {action} {subject} ({status} {message}, after retries)"))
+    if status == 404:
+        return TrackerError(one_line(f"{subject} not found"))
+    return TrackerError(one_line(f"GitHub refused to {action} {subject} ({status} {message})"))
+
+
+def is_rate_limited(error: GithubException) -> bool:
+    """Return whether GitHub answered with a primary or secondary rate limit (403 or 429)."""
+    if isinstance(error, RateLimitExceededException) or error.status == 429:
+        return True
+    return error.status == 403 and (header(error.headers, "x-ratelimit-remaining") == "0"
+                                    or header(error.headers, "retry-after") is not None)
+
+
+def wait_hint(headers: Mapping[str, Any] | None) -> str:
+    """Say when to try again: the Retry-After of a secondary limit, else the primary limit's reset time."""
+    retry_after = header(headers, "retry-after")
+    if retry_after is not None:
+        return f"retry after {retry_after} s"
+    reset = header(headers, "x-ratelimit-reset")
+    if reset is not None and reset.isdigit():
+        when = datetime.fromtimestamp(int(reset), timezone.utc)
+        return f"the limit resets at {when.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+    return "the reset time was not given"
+
+
+def header(headers: Mapping[str, Any] | None, name: str) -> str | None:
+    """Return a response header whatever its case (PyGithub lower-cases them, urllib3 does not)."""
+    for key, value in (headers or {}).items():
+        if key.lower() == name:
+            return str(value)
+    return None
+
+
+def describe(data: object) -> str:
+    """Return GitHub's error message, with the first validation error's detail when there is one."""
+    if not isinstance(data, Mapping):
+        return str(data or "no message")
+    message = str(data.get("message") or "no message").strip()
+    errors = data.get("errors")
+    if isinstance(errors, list) and errors:
+        first = errors[0]
+        detail = first.get("message") or first.get("code") if isinstance(first, Mapping) else first
+        message += f": {detail}"
+    return message
+
+
+def one_line(message: str) -> str:
+    """Collapse whitespace and redact secrets, so an error prints as one safe line."""
+    return redact(" ".join(message.split()))
+
+
+def validation_says(error: GithubException, status: int, *phrases: str) -> bool:
+    """Return whether GitHub answered `status` with a message or error detail containing one of `phrases`."""
+    if error.status != status:
+        return False
+    said = describe(error.data).lower()
+    return any(phrase.lower() in said for phrase in phrases)

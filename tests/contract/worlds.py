@@ -1,0 +1,193 @@
+"""The worlds a Tracker contract test runs in: what each backend needs to arrange repos, branches and checks."""
+from __future__ import annotations
+
+import itertools
+import subprocess
+import uuid
+from pathlib import Path
+from typing import Protocol
+
+import pytest
+from github import Auth, Github
+
+from orchestrator.adapters.github import GitHubTracker
+from orchestrator.adapters.github_http import RetryPolicy
+from orchestrator.adapters.github_normalize import check_run_state, status_state
+from orchestrator.adapters.memory import MemoryTracker
+from orchestrator.config.model import GitHubConfig, Secret
+from orchestrator.core.model import Check, Permission, Review
+from orchestrator.ports import Tracker
+from orchestrator.sandbox.github import Sandbox
+from orchestrator.sandbox.github.testing import git_environment
+
+# Retries that keep a test fast: a few attempts, tiny backoff, one-second rate-limit waits.
+FAST_RETRY = RetryPolicy(total=3, backoff_factor=0.01, backoff_max=0.05, secondary_rate_wait=1,
+                         max_rate_limit_wait=5, retry_after_max=2)
+_NAMES = itertools.count(1)
+_ROLES = {Permission.READ: "pull", Permission.TRIAGE: "triage", Permission.WRITE: "push",
+          Permission.MAINTAIN: "maintain", Permission.ADMIN: "admin"}
+
+
+class World(Protocol):
+    """A backend plus the arranging a test needs beyond the Tracker port itself."""
+
+    name: str
+    login: str
+    tracker: Tracker
+
+    def paged_tracker(self, per_page: int) -> Tracker: ...
+    def new_repo(self) -> str: ...
+    def push(self, repo: str, branch: str) -> str: ...
+    def add_check_run(self, repo: str, sha: str, name: str, status: str, conclusion: str | None) -> None: ...
+    def add_status(self, repo: str, sha: str, context: str, state: str) -> None: ...
+    def add_user(self, login: str, repo: str, permission: Permission) -> None: ...
+    def approve(self, repo: str, number: int, reviewer: str, body: str) -> None: ...
+    def label_colours(self, repo: str) -> dict[str, str]: ...
+
+
+class MemoryWorld:
+    """The in-memory twin: arranging is seeding it."""
+
+    name, login = "memory", "agentos"
+
+    def __init__(self) -> None:
+        self.tracker = self.memory = MemoryTracker(self.login)
+
+    def paged_tracker(self, per_page: int) -> Tracker:
+        return self.memory  # nothing to page through in memory
+
+    def new_repo(self) -> str:
+        name = f"{self.login}/repo{next(_NAMES)}"
+        self.memory.add_repo(name)
+        return name
+
+    def push(self, repo: str, branch: str) -> str:
+        return self.memory.push(repo, branch)
+
+    def add_check_run(self, repo: str, sha: str, name: str, status: str, conclusion: str | None) -> None:
+        self.memory.add_check(repo, sha, Check(name, check_run_state(status, conclusion)))
+
+    def add_status(self, repo: str, sha: str, context: str, state: str) -> None:
+        self.memory.add_check(repo, sha, Check(context, status_state(state)))
+
+    def add_user(self, login: str, repo: str, permission: Permission) -> None:
+        self.memory.grant(repo, login, permission)
+
+    def approve(self, repo: str, number: int, reviewer: str, body: str) -> None:
+        self.memory.add_review(repo, number, Review(reviewer, "APPROVED", body, None))
+
+    def label_colours(self, repo: str) -> dict[str, str]:
+        return self.memory.label_colours(repo)
+
+
+def github_tracker(api_url: str, token: str, per_page: int = 100) -> GitHubTracker:
+    """Build the real adapter as wiring will, with fast retries and no write throttle."""
+    config = GitHubConfig(token=Secret("GITHUB_TOKEN", token), api_url=api_url, graphql_url=f"{api_url}/graphql",
+                          trusted_users=())
+    return GitHubTracker(config, retry=FAST_RETRY, per_page=per_page, throttle=False)
+
+
+class SandboxWorld:
+    """GitHubTracker against the strict sandbox; arranging goes through PyGithub, the sandbox's CI app and git."""
+
+    name = "sandbox"
+
+    def __init__(self, sandbox: Sandbox, workdir: Path) -> None:
+        self.sandbox, self.login, self.workdir = sandbox, sandbox.login, workdir
+        self.tracker = github_tracker(sandbox.api_url, sandbox.token)
+        self.owner = _client(sandbox, sandbox.token)
+        self.ci = _client(sandbox, sandbox.add_app("contract-ci"))
+        self._env = git_environment(workdir / "home")
+
+    def paged_tracker(self, per_page: int) -> Tracker:
+        return github_tracker(self.sandbox.api_url, self.sandbox.token, per_page)
+
+    def new_repo(self) -> str:
+        name = f"{self.login}/repo{next(_NAMES)}"
+        self.sandbox.create_repo(name)
+        return name
+
+    def push(self, repo: str, branch: str) -> str:
+        """Commit a new file on `branch` (from main, or on top of it when it exists) and push it over HTTP."""
+        clone = self.workdir / repo.replace("/", "-")
+        if clone.exists():
+            self._git("fetch", "-q", "--prune", "origin", cwd=clone)
+        else:
+            self._git("clone", "-q", self.sandbox.clone_url(repo), str(clone))
+        exists = self._git("branch", "-r", "--list", f"origin/{branch}", cwd=clone).strip()
+        self._git("checkout", "-q", "-B", branch, f"origin/{branch}" if exists else "origin/main", cwd=clone)
+        (clone / f"{uuid.uuid4().hex}.txt").write_text("change\n")
+        self._git("add", "-A", cwd=clone)
+        self._git("commit", "-q", "-m", f"Change {branch}", cwd=clone)
+        self._git("push", "-q", "origin", f"HEAD:refs/heads/{branch}", cwd=clone)
+        return self._git("rev-parse", "HEAD", cwd=clone).strip()
+
+    def _git(self, *args: str, cwd: Path | None = None) -> str:
+        done = subprocess.run(["git", *args], cwd=cwd, env=self._env, capture_output=True, text=True, check=True)
+        return done.stdout
+
+    def add_check_run(self, repo: str, sha: str, name: str, status: str, conclusion: str | None) -> None:
+        extra = {"conclusion": conclusion} if conclusion else {}
+        self.ci.get_repo(repo).create_check_run(name, sha, status=status, output={"title": name, "summary": name},
+                                                **extra)
+
+    def add_status(self, repo: str, sha: str, context: str, state: str) -> None:
+        self.owner.get_repo(repo).get_commit(sha).create_status(state, description=f"{context} {state}",
+                                                               context=context)
+
+    def add_user(self, login: str, repo: str, permission: Permission) -> None:
+        self.sandbox.add_user(login)
+        self.owner.get_repo(repo).add_to_collaborators(login, _ROLES[permission])
+
+    def approve(self, repo: str, number: int, reviewer: str, body: str) -> None:
+        self.add_user(reviewer, repo, Permission.WRITE)
+        client = _client(self.sandbox, self.sandbox.add_user(reviewer))
+        client.get_repo(repo).get_pull(number).create_review(body=body, event="APPROVE")
+
+    def label_colours(self, repo: str) -> dict[str, str]:
+        return {label.name: label.color for label in self.owner.get_repo(repo).get_labels()}
+
+
+def _client(sandbox: Sandbox, token: str) -> Github:
+    return Github(auth=Auth.Token(token), base_url=sandbox.api_url, retry=None, seconds_between_requests=0,
+                  seconds_between_writes=0)
+
+
+class LiveWorld:
+    """GitHubTracker against real GitHub, in throwaway repositories; what a token alone cannot arrange is skipped."""
+
+    name = "github"
+
+    def __init__(self, repos: list[str], token: str) -> None:
+        self.tracker = github_tracker("https://api.github.com", token)
+        self.owner = Github(auth=Auth.Token(token))
+        self.login = self.owner.get_user().login.lower()
+        self._token, self._repos = token, itertools.cycle(repos)
+
+    def paged_tracker(self, per_page: int) -> Tracker:
+        return github_tracker("https://api.github.com", self._token, per_page)
+
+    def new_repo(self) -> str:
+        return next(self._repos)  # the same one or two repositories, so tests never assume an empty one
+
+    def push(self, repo: str, branch: str) -> str:
+        remote = self.owner.get_repo(repo)
+        if not [b for b in remote.get_branches() if b.name == branch]:
+            remote.create_git_ref(f"refs/heads/{branch}", remote.get_branch(remote.default_branch).commit.sha)
+        made = remote.create_file(f"{uuid.uuid4().hex}.txt", f"Change {branch}", "change\n", branch=branch)
+        return str(made["commit"].sha)
+
+    def add_check_run(self, repo: str, sha: str, name: str, status: str, conclusion: str | None) -> None:
+        pytest.skip("creating check runs needs a GitHub App token")
+
+    def add_status(self, repo: str, sha: str, context: str, state: str) -> None:
+        self.owner.get_repo(repo).get_commit(sha).create_status(state, description=state, context=context)
+
+    def add_user(self, login: str, repo: str, permission: Permission) -> None:
+        pytest.skip("inviting a collaborator needs a second real account")
+
+    def approve(self, repo: str, number: int, reviewer: str, body: str) -> None:
+        pytest.skip("approving needs a second real account")
+
+    def label_colours(self, repo: str) -> dict[str, str]:
+        return {label.name: label.color for label in self.owner.get_repo(repo).get_labels()}
