@@ -4,8 +4,12 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements.stamp
+# The agent CLIs the tests drive, pinned in tools/npm/package-lock.json. Without npm the
+# CLI tests skip (saying so) and everything else still runs.
+NPM := $(shell command -v npm 2>/dev/null)
+NPM_STAMP := tools/npm/node_modules/.agentos.stamp
 
-.PHONY: test typecheck venv bench clean-venv
+.PHONY: test typecheck venv bench clean-venv npm-tools
 
 venv: $(STAMP)
 
@@ -14,7 +18,7 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@cp requirements.txt $(STAMP)
 
-test: typecheck
+test: typecheck $(if $(NPM),npm-tools)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 typecheck: $(STAMP)
@@ -22,6 +26,12 @@ typecheck: $(STAMP)
 
 bench: $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+npm-tools: $(NPM_STAMP)
+
+$(NPM_STAMP): tools/npm/package.json tools/npm/package-lock.json
+	npm ci --prefix tools/npm --no-audit --no-fund
+	@cp tools/npm/package-lock.json $(NPM_STAMP)
 
 clean-venv:
 	rm -rf $(VENV)
