@@ -8,6 +8,7 @@ from orchestrator.core.model import (
     BoardItem, BoardStatus, Check, Comment, Dependencies, Issue, IssueRef, LabelEvent, Permission,
     PullRequest, Review,
 )
+from orchestrator.core.workspace import CommitOutcome, RebaseOutcome, Workspace
 
 
 class Tracker(Protocol):
@@ -91,3 +92,26 @@ class Board(Protocol):
 
     def set_status(self, item: BoardItem, status: BoardStatus) -> BoardItem:
         """Move the item to `status` and return it updated."""
+
+
+class Worktrees(Protocol):
+    """A task's git worktree from a shared clone of its repo. Every method raises WorktreeError on failure."""
+
+    def prepare(self, repo_key: str, task_id: str, branch: str, base: str, *, fresh: bool = False) -> Workspace:
+        """Fetch, then check out `<worktrees_dir>/<repo_key>/<task_id>` on `branch`: continuing
+        origin/<branch> when it exists (unless `fresh`), else new from origin/<base>. A leftover
+        worktree of the same task or branch (a killed run) is removed first."""
+
+    def commit(self, ws: Workspace, message: str) -> CommitOutcome:
+        """Commit everything left uncommitted except the result file; report the diff to the base."""
+
+    def push(self, ws: Workspace, *, force: bool = False) -> str:
+        """Push HEAD to origin/<branch> with the orchestrator's token; `force` means
+        --force-with-lease against `ws.remote_sha`. Return the sha; PushRejected when refused."""
+
+    def rebase(self, repo_key: str, branch: str, base: str) -> RebaseOutcome:
+        """Rebase origin/<branch> onto origin/<base> in a scratch worktree: pushed with a lease when
+        clean, aborted with the conflicting files and both sides when not."""
+
+    def remove(self, repo_key: str, task_id: str) -> None:
+        """Remove the task's worktree and prune; keep the branch. Removing a missing one is a no-op."""

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 
 from orchestrator.config import Config
+from orchestrator.ports import Worktrees
 
 
 @dataclass(frozen=True)
@@ -13,6 +15,13 @@ class Deps:
 
     config: Config
     log: logging.Logger
+
+    @cached_property
+    def worktrees(self) -> Worktrees:
+        """Git worktrees from a shared clone per repo; built (and GitPython imported) on first use."""
+        from orchestrator.adapters.git import GitWorktrees
+
+        return GitWorktrees.from_config(self.config)
 
 
 def real_deps(config: Config, log: logging.Logger) -> Deps:

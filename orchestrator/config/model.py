@@ -68,6 +68,7 @@ class GitHubConfig:
     api_url: str
     graphql_url: str
     trusted_users: tuple[str, ...]
+    commit_author: str | None = None   # "Name <email>" of the orchestrator's commits; None: the default bot
 
 
 @dataclass(frozen=True, slots=True)

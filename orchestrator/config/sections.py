@@ -70,7 +70,7 @@ def _board(r: Reader, value: Any, path: str) -> BoardRef | None:
 
 def github(r: Reader, value: Any) -> GitHubConfig:
     """Read `github`: the token reference and the API endpoints."""
-    node = r.mapping(value, "github", ("token", "api_url", "graphql_url", "trusted_users"))
+    node = r.mapping(value, "github", ("token", "api_url", "graphql_url", "trusted_users", "commit_author"))
     if value is None:
         r.fail("github", "is required (at least `token: $GITHUB_TOKEN`)")
     api_url = _url(r, node, "api_url", "github", "https://api.github.com")
@@ -82,7 +82,18 @@ def github(r: Reader, value: Any) -> GitHubConfig:
         api_url=api_url,
         graphql_url=_url(r, node, "graphql_url", "github", default_graphql),
         trusted_users=r.strings(node, "trusted_users", "github"),
+        commit_author=_author(r, node),
     )
+
+
+_AUTHOR = re.compile(r"^[^<>\n]+<[^<>@\s]+@[^<>\s]+>$")
+
+
+def _author(r: Reader, node: dict[str, Any]) -> str | None:
+    value: str | None = r.string(node, "commit_author", "github", default=None)
+    if value is not None and not _AUTHOR.match(value.strip()):
+        r.fail("github.commit_author", f"expected \"Name <email>\", got {show(value)}")
+    return value.strip() if value else None
 
 
 def _url(r: Reader, node: dict[str, Any], key: str, path: str, default: str) -> str:
