@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import os
 import shutil
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from orchestrator.core.workspace import RESULT_FILE
 from orchestrator.errors import WorktreeError
 
 LOCK_TIMEOUT = 600.0
+STALE_LOCK_SECONDS = 60.0
 DEFAULT_AUTHOR = "Agent OS <agentos-bot@users.noreply.github.com>"
 # Never prompt, and never let a developer's tracing print the Authorization header. (Only
 # GIT_TRACE* variables read "0" as off: GIT_CURL_VERBOSE is on when set at all, so it is not
@@ -171,7 +173,27 @@ class SharedClone:
            wait=wait_exponential(multiplier=1, max=8), reraise=True)
     def fetch(self, cwd: Path | None = None) -> None:
         """Fetch every branch from origin, pruning deleted ones; retried on network hiccups only."""
-        self.git("fetch", "-q", "--prune", "--no-tags", "origin", cwd=cwd, network=True)
+        try:
+            self.git("fetch", "-q", "--prune", "--no-tags", "origin", cwd=cwd, network=True)
+        except WorktreeError as error:
+            if ".lock" not in str(error) or not self._clear_stale_locks(cwd or self.path):
+                raise
+            self.git("fetch", "-q", "--prune", "--no-tags", "origin", cwd=cwd, network=True)
+
+    @staticmethod
+    def _clear_stale_locks(clone: Path) -> bool:
+        """Delete ref lock files a killed fetch left behind; return whether there were any.
+
+        Only remote-tracking refs and packed-refs, which nothing but our fetch (under the
+        clone lock) writes, and only locks a minute old: never a lock a live git holds
+        (agent-os deletes index.lock between retries, which can kill a legitimate operation).
+        """
+        cutoff = time.time() - STALE_LOCK_SECONDS
+        candidates = [*(clone / "refs" / "remotes").rglob("*.lock"), clone / "packed-refs.lock"]
+        stale = [p for p in candidates if p.is_file() and p.stat().st_mtime < cutoff]
+        for path in stale:
+            path.unlink(missing_ok=True)
+        return bool(stale)
 
     def worktrees(self) -> list[tuple[Path, str | None]]:
         """Return each registered worktree's path and checked-out branch ref (None when detached)."""

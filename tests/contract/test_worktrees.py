@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -188,6 +189,26 @@ def test_the_branch_held_by_a_dead_attempts_worktree_is_taken_over(trees: GitWor
     ws = trees.prepare(remote.key, "app-7-g1-a2", BRANCH, "main")
     assert not Path(dead.path).exists()
     assert git("branch", "--show-current", cwd=Path(ws.path)).strip() == BRANCH
+
+
+def test_a_ref_lock_left_by_a_killed_fetch_is_cleared_once_stale(trees: GitWorktrees, remote: Remote) -> None:
+    trees.prepare(remote.key, "app-1-g1-a1", "agent/1-one", "main")
+    remote.commit("main", {"README.md": "# moved\n"}, "Move main")
+    lock = trees.clones[remote.key].path / "refs" / "remotes" / "origin" / "main.lock"
+    lock.write_text("")
+    os.utime(lock, (time.time() - 3600, time.time() - 3600))
+    ws = trees.prepare(remote.key, "app-7-g1-a1", BRANCH, "main")
+    assert ws.base_sha == remote.sha("main") and not lock.exists()
+
+
+def test_a_fresh_ref_lock_is_left_alone_and_the_error_names_it(trees: GitWorktrees, remote: Remote) -> None:
+    trees.prepare(remote.key, "app-1-g1-a1", "agent/1-one", "main")
+    remote.commit("main", {"README.md": "# moved\n"}, "Move main")
+    lock = trees.clones[remote.key].path / "refs" / "remotes" / "origin" / "main.lock"
+    lock.write_text("")
+    with pytest.raises(WorktreeError, match="main.lock"):
+        trees.prepare(remote.key, "app-7-g1-a1", BRANCH, "main")
+    assert lock.exists()
 
 
 def test_several_tasks_of_one_repo_run_at_once_from_one_clone(trees: GitWorktrees, remote: Remote) -> None:
