@@ -160,6 +160,7 @@ class SharedClone:
         run(tmp.parent, ("init", "-q", "--bare", str(tmp)), self.env())
         self.git("config", "remote.origin.url", self.url, cwd=tmp)
         self.git("config", "remote.origin.fetch", "+refs/heads/*:refs/remotes/origin/*", cwd=tmp)
+        self.git("config", "gc.autoDetach", "false", cwd=tmp)  # no gc left running in the background
         (tmp / "info").mkdir(exist_ok=True)
         (tmp / "info" / "exclude").write_text(f"# Agent OS: the agent's result contract\n/{RESULT_FILE}\n")
         if self.seed is not None:  # objects from a local clone, so the fetch below brings only what is new
