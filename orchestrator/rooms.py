@@ -75,15 +75,23 @@ class Room:
 
     def record(self, event: str, source: str = "orchestrator", **fields: Any) -> None:
         """Append one event line to channel.jsonl: `ts`, `source`, `event`, then the fields."""
-        line = {"ts": _stamp(self.clock()), "source": source, "event": event, **_clean(fields)}
-        append_line(self.path / CHANNEL, json.dumps(line, ensure_ascii=False, default=str))
+        self._write(event, source, fields)
 
     def sink(self, agent: str) -> Sink:
-        """Return the callback an agent backend streams its events through, into this channel."""
+        """Return the callback an agent backend's events go through into this channel.
+
+        Each event is a mapping whose `type` names it (`tool.called`, `agent.message`, … as
+        core.agent's `event_record` gives them); its other keys become the line's fields.
+        """
         def emit(data: Mapping[str, Any]) -> None:
-            kind = data.get("type") or data.get("event") or "output"
-            self.record(f"agent.{kind}", source="agent", agent=agent, data=data)
+            fields = {k: v for k, v in data.items() if k != "type"}
+            self._write(str(data.get("type") or "output.line"), "agent", {"agent": agent, **fields})
         return emit
+
+    def _write(self, event: str, source: str, fields: Mapping[str, Any]) -> None:
+        head = {"ts": _stamp(self.clock()), "source": source, "event": event}
+        line = {**head, **{k: v for k, v in _clean(fields).items() if k not in head}}
+        append_line(self.path / CHANNEL, json.dumps(line, ensure_ascii=False, default=str))
 
     # -- lifecycle ----------------------------------------------------------------------------------------
     def lifecycle(self) -> lc.Lifecycle | None:

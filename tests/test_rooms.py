@@ -61,12 +61,14 @@ def test_events_are_one_redacted_line_each_with_time_and_source(room: Room, cloc
 
 def test_an_agents_events_stream_in_through_its_sink(room: Room) -> None:
     sink = room.sink("claude")
-    sink({"type": "assistant", "message": {"content": [{"type": "text", "text": f"found {TOKEN}"}]}})
-    sink({"text": "plain output"})
-    first, second = lines(room)
-    assert (first["source"], first["event"], first["agent"]) == ("agent", "agent.assistant", "claude")
-    assert TOKEN not in json.dumps(first) and first["data"]["message"]["content"][0]["text"].startswith("found [RED")
-    assert second["event"] == "agent.output"
+    sink({"type": "tool.called", "call_id": "c1", "name": "bash", "arguments": f"echo {TOKEN}"})
+    sink({"type": "usage.reported", "usage": {"input_tokens": 10, "output_tokens": 2}, "ts": "spoofed"})
+    sink({"line": "no type"})
+    first, second, third = lines(room)
+    assert first == {"ts": "2026-05-01T10:00:00.000Z", "source": "agent", "event": "tool.called", "agent": "claude",
+                     "call_id": "c1", "name": "bash", "arguments": "echo [REDACTED:github-token]"}
+    assert second["usage"] == {"input_tokens": 10, "output_tokens": 2} and second["ts"] != "spoofed"
+    assert third["event"] == "output.line"
 
 
 def _append_many(rooms_dir: str, n: int, who: int) -> None:

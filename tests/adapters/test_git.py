@@ -8,9 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tenacity import wait_none
 
 from orchestrator.adapters.git import GitWorktrees
-from orchestrator.adapters.git_clone import Identity, git_url, run
+from orchestrator.adapters.git_clone import Identity, SharedClone, git_url, run
 from orchestrator.config import load_config
 from orchestrator.errors import WorktreeError
 from orchestrator.sandbox.github import Sandbox
@@ -19,6 +20,12 @@ from orchestrator.wiring import real_deps
 from tests.contract.gitworlds import Remote, SandboxWorld, git
 from tests.contract.test_worktrees import _isolated_git, agent_edits  # noqa: F401 (fixture)
 from tests.helpers import minimal_config, write_config
+
+
+@pytest.fixture(autouse=True)
+def _no_retry_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep tenacity's retries, drop its back-off waits."""
+    monkeypatch.setattr(SharedClone.fetch.retry, "wait", wait_none())  # type: ignore[attr-defined]
 
 
 @pytest.fixture
