@@ -8,6 +8,7 @@ from orchestrator.core.model import (
     BoardItem, BoardStatus, Check, Comment, Dependencies, Issue, IssueRef, LabelEvent, Permission,
     PullRequest, Review,
 )
+from orchestrator.core.notify import Notification
 
 
 class Tracker(Protocol):
@@ -91,3 +92,10 @@ class Board(Protocol):
 
     def set_status(self, item: BoardItem, status: BoardStatus) -> BoardItem:
         """Move the item to `status` and return it updated."""
+
+
+class Notifier(Protocol):
+    """Tell the operator: Telegram when configured (through the outbox), otherwise the event log."""
+
+    def notify(self, note: Notification) -> None:
+        """Record the note durably for delivery; never raises for chat or disk trouble (it is logged)."""
