@@ -8,6 +8,7 @@ from orchestrator.core.model import (
     BoardField, BoardItem, BoardStatus, Check, Comment, Dependencies, Issue, IssueRef, LabelEvent, Permission,
     Project, PullRequest, Review,
 )
+from orchestrator.core.notify import Notification
 
 
 class Tracker(Protocol):
@@ -117,3 +118,10 @@ class BoardAdmin(Protocol):
 
     def ensure_status_labels(self, repo: str) -> None:
         """Create the `status:*` labels a repo without a board needs; existing labels are left alone."""
+
+
+class Notifier(Protocol):
+    """Tell the operator: Telegram when configured (through the outbox), otherwise the event log."""
+
+    def notify(self, note: Notification) -> None:
+        """Record the note durably for delivery; never raises for chat or disk trouble (it is logged)."""
