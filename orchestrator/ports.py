@@ -125,3 +125,10 @@ class Notifier(Protocol):
 
     def notify(self, note: Notification) -> None:
         """Record the note durably for delivery; never raises for chat or disk trouble (it is logged)."""
+
+
+class LLM(Protocol):
+    """A language model for small text jobs (structuring a brief, drafting issues)."""
+
+    def complete(self, system: str, prompt: str, max_tokens: int = 1024) -> str:
+        """Return the model's text reply; raise an AgentOSError subclass when it cannot answer."""
