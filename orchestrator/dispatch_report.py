@@ -13,6 +13,7 @@ from orchestrator.memo import Memo
 from orchestrator.wiring import Deps
 
 WAITING = "<!-- agentos:waiting -->"
+EPIC_DONE = "<!-- agentos:epic-done -->"
 
 
 def cycle_marker(cycle: tuple[IssueRef, ...]) -> str:

@@ -32,8 +32,9 @@ def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> 
     ready = {r.ref: r for r in backlog.ready}
     queued = sum(_queue(deps, config, ready[e.ref], e.reason, now) for e in plan.enqueue)
     notes.report(deps, backlog, graph, plan)
+    finished = sum(_finish_epic(deps, backlog, ready[s.ref]) for s in plan.skipped if s.reason == "epic")
     return {"ready": len(backlog.ready), "queued": queued, "skipped": len(plan.skipped),
-            "cycles": len(graph.cycles)}
+            "cycles": len(graph.cycles), **({"epics_done": finished} if finished else {})}
 
 
 def active_tasks(deps: Deps, config: Config) -> dict[IssueRef, str]:
@@ -85,4 +86,22 @@ def _queue(deps: Deps, config: Config, ready: ReadyIssue, reason: str, now: date
         deps.board_for(repo).set_status(ready.item, BoardStatus.IN_PROGRESS)
     except TrackerError as error:  # the task stands; the next tick repairs the card
         deps.log.warning("board.update_failed", extra={"issue": issue.number, "error": str(error)[:200]})
+    return True
+
+
+def _finish_epic(deps: Deps, backlog: Backlog, epic: ReadyIssue) -> bool:
+    """Close a Ready epic once every sub-issue is closed: its children were the work."""
+    children = [backlog.issues.get(ref) for ref in epic.sub_issues]
+    if not children or any(child is None or child.is_open for child in children):
+        return False
+    try:
+        deps.tracker.upsert_comment(epic.ref, notes.EPIC_DONE, "Agent OS: every sub-issue is closed, so this "
+                                    f"epic is done.\n\n{notes.EPIC_DONE}")
+        deps.tracker.close_issue(epic.ref, "completed")
+        deps.board_for(epic.repo).set_status(epic.item, BoardStatus.DONE)
+    except TrackerError as error:  # the next tick tries again: each step is idempotent
+        deps.log.warning("epic.close_failed", extra={"issue": epic.ref.number, "error": str(error)[:200]})
+        return False
+    deps.log.info("epic.closed", extra={"issue": epic.ref.number, "repo": epic.ref.repo,
+                                        "sub_issues": len(children)})
     return True

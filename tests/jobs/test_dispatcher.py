@@ -122,3 +122,15 @@ def test_the_task_carries_the_brief_branch_and_chain(world: World) -> None:
                                                                  "implementation")
     assert task.chain == ("script",) and task.max_attempts == world.config.limits.max_attempts
     assert "## Success criteria\n\n- `agentos --version` prints it" in task.body
+
+
+def test_an_epic_is_never_run_and_closes_when_its_sub_issues_are_closed(world: World) -> None:
+    epic = world.issue("app", "Epic")
+    child = world.issue("app", "Child")
+    world.tracker.add_sub_issue(epic.ref, child)
+    tick(world)
+    assert queued(world) == [("acme/app", 2)]
+    world.tracker.close_issue(child.ref)
+    summary = tick(world)
+    assert summary["epics_done"] == 1 and queued(world) == [("acme/app", 2)]
+    assert not world.tracker.issue(epic.ref).is_open and status(world, "app", 1) is BoardStatus.DONE
