@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -194,6 +195,7 @@ def _fixing(fixing: Fixing | None) -> dict[str, Any] | None:
     }
 
 
+@lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     """Return the jinja2 environment: StrictUndefined, no autoescaping (the output is Markdown), `fence`."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
