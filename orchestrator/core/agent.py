@@ -55,7 +55,7 @@ class Usage:
         costs = [c for c in (self.cost_usd, other.cost_usd) if c is not None]
         return Usage(self.input_tokens + other.input_tokens, self.output_tokens + other.output_tokens,
                      self.cached_input_tokens + other.cached_input_tokens,
-                     round(sum(costs), 6) if costs else None)
+                     sum(costs) if costs else None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,6 +65,9 @@ def run(spec: Spec, on_line: LineHandler) -> Exit:
     timed_out = False
     try:
         timed_out = pump.until_exit(started + spec.timeout)
+    except BaseException:
+        pump.muted = True   # the caller is going away: drain the pipes, but hand nothing more on
+        raise
     finally:
         _end_group(proc, pump, spec.grace)
     return Exit(proc.returncode, timed_out, time.monotonic() - started, tuple(pump.tail))
@@ -87,16 +90,22 @@ def _signal_group(pgid: int, sig: signal.Signals) -> None:
 
 def _end_group(proc: subprocess.Popen[bytes], pump: _Pump, grace: float) -> None:
     """SIGTERM the group, give it `grace` seconds to exit and close its pipes, SIGKILL it, then reap the leader."""
-    _signal_group(proc.pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and not (_exited(proc.pid) and pump.closed):
-        pump.step(0.05)
-    _signal_group(proc.pid, signal.SIGKILL)
-    drain_until = time.monotonic() + 1.0
-    while not pump.closed and time.monotonic() < drain_until:
-        pump.step(0.05)
-    pump.close()
-    proc.wait()
+    try:
+        _signal_group(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and not (_exited(proc.pid) and pump.closed):
+            pump.step(0.05)
+        _signal_group(proc.pid, signal.SIGKILL)
+        drain_until = time.monotonic() + 1.0
+        while not pump.closed and time.monotonic() < drain_until:
+            pump.step(0.05)
+    except BaseException:
+        pump.muted = True
+        _signal_group(proc.pid, signal.SIGKILL)
+        raise
+    finally:
+        pump.close()
+        proc.wait()
 
 
 class _Pump:
@@ -104,6 +113,7 @@ class _Pump:
 
     def __init__(self, proc: subprocess.Popen[bytes], spec: Spec, on_line: LineHandler) -> None:
         self.proc, self.on_line, self.max_line = proc, on_line, spec.max_line
+        self.muted = False
         self.tail: deque[str] = deque(maxlen=_TAIL_LINES)
         self._selector = selectors.DefaultSelector()
         self._partial: dict[str, bytearray] = {}
@@ -149,10 +159,15 @@ class _Pump:
                 self._read(pipe, key.data)
 
     def close(self) -> None:
-        """Stop watching the pipes, passing on any last line that had no newline."""
-        for key in list(self._selector.get_map().values()):
-            self._unregister(cast(IO[bytes], key.fileobj), key.data)
-        self._selector.close()
+        """Stop watching the pipes, passing on any last line that had no newline; close them whatever happens."""
+        try:
+            for key in list(self._selector.get_map().values()):
+                self._unregister(cast(IO[bytes], key.fileobj), key.data)
+        finally:
+            for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+                if pipe is not None:
+                    pipe.close()
+            self._selector.close()
 
     def _write(self, pipe: IO[bytes]) -> None:
         assert self.proc.stdin is not None
@@ -198,7 +213,8 @@ class _Pump:
     def _emit(self, name: str, raw: bytes) -> None:
         line = raw.decode("utf-8", "replace").rstrip("\r")
         self.tail.append(line[:_TAIL_CHARS])
-        self.on_line(name, line)
+        if not self.muted:
+            self.on_line(name, line)
 
     def _unregister(self, pipe: IO[bytes], name: str) -> None:
         self._selector.unregister(pipe)
