@@ -98,3 +98,10 @@ def test_a_rate_limit_is_quota_exhausted(request_for: Callable[..., AgentRequest
         outcome = codex(sandbox, host_env).run(request_for(), events)
     assert outcome.kind is OutcomeKind.QUOTA_EXHAUSTED and "429" in outcome.error, outcome
     assert len(sandbox.requests) == 1
+
+
+def test_a_prompt_past_the_kernels_argument_limit_is_prompt_too_large(
+        request_for: Callable[..., AgentRequest], host_env: dict[str, str]) -> None:
+    with OpenAISandbox([]) as sandbox:
+        outcome = codex(sandbox, host_env).run(request_for("x" * 200_000), Events())
+    assert outcome.kind is OutcomeKind.PROMPT_TOO_LARGE and not sandbox.requests
