@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -19,7 +19,8 @@ from orchestrator.core.agent import (
 from orchestrator.sandbox.models.anthropic_server import AnthropicSandbox
 from orchestrator.sandbox.models.script import Fail, ToolCall, Turn, failed
 from orchestrator.sandbox.models.server import estimate_tokens, output_tokens
-from tests.agents.conftest import Events, backend
+from tests.agents.conftest import Events, Run, backend, make_host_env, make_request
+from tests.sandbox_models.conftest import make_worktree
 
 KEY = Secret("SANDBOX_ANTHROPIC_KEY", "sandbox-key-0123456789")
 NOW = datetime(2026, 11, 22, 10, tzinfo=timezone.utc)
@@ -48,16 +49,23 @@ def api(sandbox: AnthropicSandbox, host_env: dict[str, str], **settings: object)
                              client_factory=strict, clock=lambda: NOW)
 
 
-def test_the_loop_edits_a_file_runs_commands_and_refuses_an_escape(
-        request_for: Callable[..., AgentRequest], host_env: dict[str, str], events: Events) -> None:
-    request = request_for("Add greet.hello().")
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+    """The scripted task, run once by our loop for the tests that read it."""
+    folder = tmp_path_factory.mktemp("api")
+    worktree, events = make_worktree(folder), Events()
     with AnthropicSandbox(SCRIPT) as sandbox:
-        outcome = api(sandbox, host_env).run(request, events)
-    worktree = Path(request.worktree)
+        outcome = api(sandbox, make_host_env(folder)).run(make_request(folder, worktree, "Add greet.hello()."),
+                                                          events)
+        yield Run(outcome, events, sandbox, worktree)
+
+
+def test_the_loop_edits_a_file_runs_commands_and_refuses_an_escape(run: Run) -> None:
+    outcome, events, sandbox = run.outcome, run.events, run.sandbox
     assert (outcome.kind, outcome.exit_code, outcome.final_message) == (
         OutcomeKind.FINISHED, 0, "Done: greet.hello() returns 'hello'.")
-    assert (worktree / "greet.py").read_text() == "def hello():\n    return 'hello'\n"
-    assert (worktree / RESULT_FILE).read_text() == RESULT and not (worktree.parent / "escaped.txt").exists()
+    assert (run.worktree / "greet.py").read_text() == "def hello():\n    return 'hello'\n"
+    assert (run.worktree / RESULT_FILE).read_text() == RESULT and not (run.worktree.parent / "escaped.txt").exists()
     returned = events.of(ToolReturned)
     assert [e.is_error for e in returned] == [False, True, False, False, True, False]
     assert [r.is_error for r in sandbox.tool_results()] == [e.is_error for e in returned]
@@ -68,11 +76,9 @@ def test_the_loop_edits_a_file_runs_commands_and_refuses_an_escape(
     assert not sandbox.problems and headers["authorization"] == f"Bearer {KEY.value}"
 
 
-def test_the_tokens_recorded_are_those_the_api_reported(
-        request_for: Callable[..., AgentRequest], host_env: dict[str, str], events: Events) -> None:
-    with AnthropicSandbox(SCRIPT) as sandbox:
-        outcome = api(sandbox, host_env).run(request_for(), events)
-    sent = [exchange.request.body for exchange in sandbox.requests]
+def test_the_tokens_recorded_are_those_the_api_reported(run: Run) -> None:
+    outcome, events = run.outcome, run.events
+    sent = [exchange.request.body for exchange in run.sandbox.requests]
     assert len(events.of(UsageReported)) == len(sent) == len(SCRIPT)
     assert outcome.usage.input_tokens == sum(estimate_tokens(body["messages"]) for body in sent)  # type: ignore[index]
     assert outcome.usage.output_tokens == sum(output_tokens(turn) for turn in SCRIPT)
@@ -81,11 +87,8 @@ def test_the_tokens_recorded_are_those_the_api_reported(
     assert outcome.session_id == events.of(SessionStarted)[0].session_id
 
 
-def test_the_commands_the_model_runs_get_no_credential(
-        request_for: Callable[..., AgentRequest], host_env: dict[str, str], events: Events) -> None:
-    with AnthropicSandbox(SCRIPT) as sandbox:
-        api(sandbox, host_env).run(request_for(), events)
-    environment = events.of(ToolReturned)[3].output
+def test_the_commands_the_model_runs_get_no_credential(run: Run) -> None:
+    environment = run.events.of(ToolReturned)[3].output
     assert "HOME=" in environment and "GITHUB_TOKEN" not in environment and KEY.value not in environment
     assert "ANTHROPIC" not in environment
 

@@ -1,9 +1,11 @@
 """The codex backend: the real Codex CLI against the scripted Responses server, read by our parser."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+
+import pytest
 
 from orchestrator.adapters.agents.codex_cli import PROVIDER, CodexCliAgent
 from orchestrator.adapters.agents.environment import policy_of
@@ -14,7 +16,8 @@ from orchestrator.core.agent import (
 from orchestrator.sandbox.models import tools
 from orchestrator.sandbox.models.openai_server import OpenAISandbox
 from orchestrator.sandbox.models.script import Fail, Turn, failed
-from tests.agents.conftest import Events, backend, cli
+from tests.agents.conftest import Events, Run, backend, cli, make_host_env, make_request
+from tests.sandbox_models.conftest import make_worktree
 
 KEY = Secret("SANDBOX_OPENAI_KEY", "sandbox-openai-key-0123456789")
 NOW = datetime(2026, 11, 22, 10, tzinfo=timezone.utc)
@@ -44,15 +47,22 @@ def codex(sandbox: OpenAISandbox, host_env: dict[str, str]) -> CodexCliAgent:
     return CodexCliAgent(config, host, policy_of([KEY]), clock=lambda: NOW)
 
 
-def test_codex_writes_a_file_and_runs_commands_in_the_worktree(
-        request_for: Callable[..., AgentRequest], host_env: dict[str, str], events: Events) -> None:
-    request = request_for("Write greeting.txt.")
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+    """The scripted task, run once by the real CLI for the tests that read it."""
+    folder = tmp_path_factory.mktemp("codex")
+    worktree, events = make_worktree(folder), Events()
     with OpenAISandbox(SCRIPT) as sandbox:
-        outcome = codex(sandbox, host_env).run(request, events)
-    worktree = Path(request.worktree)
+        outcome = codex(sandbox, make_host_env(folder)).run(make_request(folder, worktree, "Write greeting.txt."),
+                                                            events)
+        yield Run(outcome, events, sandbox, worktree)
+
+
+def test_codex_writes_a_file_and_runs_commands_in_the_worktree(run: Run) -> None:
+    outcome, events = run.outcome, run.events
     assert (outcome.kind, outcome.exit_code) == (OutcomeKind.FINISHED, 0), outcome
-    assert (worktree / "greeting.txt").read_text() == "hello\n"
-    assert (worktree / RESULT_FILE).read_text() == RESULT and not sandbox.problems
+    assert (run.worktree / "greeting.txt").read_text() == "hello\n"
+    assert (run.worktree / RESULT_FILE).read_text() == RESULT and not run.sandbox.problems
     calls = events.of(ToolCalled)
     assert [e.name for e in calls] == ["command"] * 5 and "greeting.txt" in calls[0].arguments
     assert [e.is_error for e in events.of(ToolReturned)] == [False, True, False, False, False]
@@ -60,22 +70,17 @@ def test_codex_writes_a_file_and_runs_commands_in_the_worktree(
     assert outcome.final_message == "Done: greeting.txt says hello." == events.of(AgentMessage)[-1].text
 
 
-def test_the_run_records_the_thread_and_the_tokens_of_each_turn(
-        request_for: Callable[..., AgentRequest], host_env: dict[str, str], events: Events) -> None:
-    with OpenAISandbox(SCRIPT) as sandbox:
-        outcome = codex(sandbox, host_env).run(request_for(), events)
+def test_the_run_records_the_thread_and_the_tokens_of_each_turn(run: Run) -> None:
+    outcome, events = run.outcome, run.events
     assert outcome.session_id == events.of(SessionStarted)[0].session_id
-    assert sandbox.requests[0].request.headers["authorization"] == f"Bearer {KEY.value}"
+    assert run.sandbox.requests[0].request.headers["authorization"] == f"Bearer {KEY.value}"
     usage = [e.usage for e in events.of(UsageReported)]
     assert usage and outcome.usage.input_tokens == sum(u.input_tokens for u in usage) > 0
     assert outcome.usage.output_tokens > 0 and outcome.usage.cost_usd is None   # Codex reports no cost
 
 
-def test_the_key_is_kept_out_of_the_commands_codex_runs(
-        request_for: Callable[..., AgentRequest], host_env: dict[str, str], events: Events) -> None:
-    with OpenAISandbox(SCRIPT) as sandbox:
-        codex(sandbox, host_env).run(request_for(), events)
-    environment = events.of(ToolReturned)[3].output
+def test_the_key_is_kept_out_of_the_commands_codex_runs(run: Run) -> None:
+    environment = run.events.of(ToolReturned)[3].output
     assert "HOME=" in environment and "CODEX_API_KEY" not in environment and "GH_TOKEN" not in environment
     assert KEY.value not in environment
 
