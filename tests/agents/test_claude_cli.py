@@ -115,3 +115,16 @@ def test_a_missing_binary_is_unavailable(request_for: Callable[..., AgentRequest
     config = backend(AgentType.CLAUDE, binary="claude-that-is-not-installed")
     outcome = ClaudeCliAgent(config, host_env, policy_of([])).run(request_for(), Events())
     assert outcome.kind is OutcomeKind.UNAVAILABLE and "not on the agent's PATH" in outcome.error
+
+
+def test_what_the_agent_said_is_not_mistaken_for_why_it_failed(
+        tmp_path: Path, request_for: Callable[..., AgentRequest], host_env: dict[str, str], events: Events) -> None:
+    """A crash right after the agent talked about rate limits is a crash, not a quota to rest for an hour."""
+    fake = tmp_path / "claude"
+    line = '{"type":"assistant","message":{"content":[{"type":"text","text":"I raised the rate limit to 429/s."}]}}'
+    fake.write_text(f"#!/bin/sh\ncat > /dev/null\necho '{line}'\necho 'Segmentation fault' >&2\nexit 139\n")
+    fake.chmod(0o755)
+    outcome = ClaudeCliAgent(backend(AgentType.CLAUDE, binary=str(fake)), host_env, policy_of([])).run(
+        request_for(), events)
+    assert (outcome.kind, outcome.exit_code, outcome.error) == (OutcomeKind.CRASHED, 139, "Segmentation fault")
+    assert events.of(AgentMessage)[0].text == "I raised the rate limit to 429/s."

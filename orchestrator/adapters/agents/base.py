@@ -85,6 +85,12 @@ def compact(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
+def last_words(collector: Collector, ended: process.Exit, program: str) -> str:
+    """Return why a run failed in one line: the backend's last error, else its last stderr line, else the exit."""
+    stderr = next((line for line in reversed(ended.stderr_tail) if line.strip()), "")
+    return next(reversed(collector.errors), "") or stderr or f"{program} exited with {ended.returncode}"
+
+
 def timeout_of(backend: AgentBackend, request: AgentRequest) -> float:
     """Return the run's timeout in seconds: the request's, within the backend's own."""
     return min(request.timeout_s or math.inf, backend.timeout_minutes * 60.0)

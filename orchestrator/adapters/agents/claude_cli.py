@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator.adapters.agents import failures, process
-from orchestrator.adapters.agents.base import CliAgent, Collector, compact, parse_json
+from orchestrator.adapters.agents.base import CliAgent, Collector, compact, last_words, parse_json
 from orchestrator.adapters.agents.environment import agent_env
 from orchestrator.core.agent import (
     OUTPUT_LIMIT, AgentMessage, AgentOutcome, AgentRequest, Notice, OutcomeKind, SessionStarted, ToolCalled,
@@ -64,15 +64,15 @@ class ClaudeCliAgent(CliAgent["ClaudeStream"]):
         failed = ended.returncode != 0 or (result is not None and bool(result.get("is_error")))
         if not failed:
             return collector.outcome(OutcomeKind.FINISHED, ended.returncode, ended.duration_s)
-        text = " ".join([*collector.errors, *ended.tail[-5:]])
+        text = " ".join([*collector.errors, *ended.stderr_tail[-5:]])
         if result is not None and result.get("subtype") == "error_max_turns":
             kind: OutcomeKind | None = OutcomeKind.TURN_LIMIT
         else:
             kind = failures.from_status(reader.api_status) or failures.classify(text)
         kind = kind or OutcomeKind.CRASHED
         reset = failures.reset_at(text, self.clock()) if kind is OutcomeKind.QUOTA_EXHAUSTED else None
-        error = next(reversed(collector.errors), "") or f"claude exited with {ended.returncode}"
-        return collector.outcome(kind, ended.returncode, ended.duration_s, error, reset)
+        return collector.outcome(kind, ended.returncode, ended.duration_s, last_words(collector, ended, "claude"),
+                                 reset)
 
 
 class ClaudeStream:

@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from orchestrator.adapters.agents import failures, process
-from orchestrator.adapters.agents.base import CliAgent, Collector, compact, parse_json
+from orchestrator.adapters.agents.base import CliAgent, Collector, compact, last_words, parse_json
 from orchestrator.adapters.agents.environment import agent_env
 from orchestrator.core.agent import (
     OUTPUT_LIMIT, AgentMessage, AgentOutcome, AgentRequest, Notice, OutcomeKind, SessionStarted, ToolCalled,
@@ -67,11 +67,11 @@ class CodexCliAgent(CliAgent["CodexStream"]):
         """Classify the end: a failed turn's message, then the exit code."""
         if ended.returncode == 0 and not reader.failed:
             return collector.outcome(OutcomeKind.FINISHED, ended.returncode, ended.duration_s)
-        text = " ".join([*collector.errors, *ended.tail[-5:]])
+        text = " ".join([*collector.errors, *ended.stderr_tail[-5:]])
         kind = failures.classify(text) or OutcomeKind.CRASHED
         reset = failures.reset_at(text, self.clock()) if kind is OutcomeKind.QUOTA_EXHAUSTED else None
-        error = next(reversed(collector.errors), "") or f"codex exited with {ended.returncode}"
-        return collector.outcome(kind, ended.returncode, ended.duration_s, error, reset)
+        return collector.outcome(kind, ended.returncode, ended.duration_s, last_words(collector, ended, "codex"),
+                                 reset)
 
 
 class CodexStream:

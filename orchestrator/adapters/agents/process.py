@@ -48,6 +48,7 @@ class Exit:
     duration_s: float
     tail: tuple[str, ...] = ()   # the last lines of stdout and stderr together, for classifying failures
     error: str = ""              # why it could not start
+    stderr_tail: tuple[str, ...] = ()   # the last lines of stderr alone
 
 
 def run(spec: Spec, on_line: LineHandler) -> Exit:
@@ -70,7 +71,8 @@ def run(spec: Spec, on_line: LineHandler) -> Exit:
         raise
     finally:
         _end_group(proc, pump, spec.grace)
-    return Exit(proc.returncode, timed_out, time.monotonic() - started, tuple(pump.tail))
+    return Exit(proc.returncode, timed_out, time.monotonic() - started, tuple(line for _, line in pump.tail),
+                stderr_tail=tuple(line for stream, line in pump.tail if stream == "stderr"))
 
 
 def _exited(pid: int) -> bool:
@@ -114,7 +116,7 @@ class _Pump:
     def __init__(self, proc: subprocess.Popen[bytes], spec: Spec, on_line: LineHandler) -> None:
         self.proc, self.on_line, self.max_line = proc, on_line, spec.max_line
         self.muted = False
-        self.tail: deque[str] = deque(maxlen=_TAIL_LINES)
+        self.tail: deque[tuple[str, str]] = deque(maxlen=_TAIL_LINES)
         self._selector = selectors.DefaultSelector()
         self._partial: dict[str, bytearray] = {}
         self._skipping: set[str] = set()   # streams inside an over-long line, dropping bytes to its end
@@ -212,7 +214,7 @@ class _Pump:
 
     def _emit(self, name: str, raw: bytes) -> None:
         line = raw.decode("utf-8", "replace").rstrip("\r")
-        self.tail.append(line[:_TAIL_CHARS])
+        self.tail.append((name, line[:_TAIL_CHARS]))
         if not self.muted:
             self.on_line(name, line)
 
