@@ -1,14 +1,17 @@
 """The Protocols jobs depend on; adapters implement them, and only core.model types cross them."""
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import datetime
 from typing import Protocol
 
 from orchestrator.core.model import (
     BoardField, BoardItem, BoardStatus, Check, Comment, Dependencies, Issue, IssueRef, LabelEvent, Permission,
     Project, PullRequest, Review,
 )
+from orchestrator.core.agent import AgentEvent, AgentOutcome, AgentRequest
 from orchestrator.core.notify import Notification
+from orchestrator.core.routing import Cooldown
 from orchestrator.core.workspace import CommitOutcome, RebaseOutcome, Workspace
 
 
@@ -156,3 +159,29 @@ class Worktrees(Protocol):
 
     def remove(self, repo_key: str, task_id: str) -> None:
         """Remove the task's worktree and prune; keep the branch. Removing a missing one is a no-op."""
+
+
+# -- agents -------------------------------------------------------------------------------------------------
+class Agent(Protocol):
+    """One configured agent backend (claude, codex, anthropic, command), named as chains name it."""
+
+    @property
+    def name(self) -> str:
+        """Return the backend's name from `agents.backends`."""
+
+    def run(self, request: AgentRequest, on_event: Callable[[AgentEvent], None]) -> AgentOutcome:
+        """Run the agent in `request.worktree` until it exits or times out; never raises for the agent's failures.
+
+        Every event is passed to `on_event` as it happens. A timeout kills the whole process group.
+        The agent's environment carries no orchestrator secret, only the backend's own credential.
+        """
+
+
+class Cooldowns(Protocol):
+    """Which agent backends are resting after a quota or rate-limit failure (runtime/state/cooldowns.json)."""
+
+    def active(self, now: datetime) -> dict[str, Cooldown]:
+        """Return the cooldowns still in force at `now`, by backend name."""
+
+    def start(self, cooldown: Cooldown, now: datetime) -> None:
+        """Rest a backend until `cooldown.until` (a later end already recorded is kept)."""

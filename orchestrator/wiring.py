@@ -7,6 +7,7 @@ cached property is overridden by the instance attribute.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -14,7 +15,7 @@ from orchestrator.briefs import Briefs
 from orchestrator.config import Config, RepoConfig
 from orchestrator.mailbox import Mailbox
 from orchestrator.memo import Memo
-from orchestrator.ports import LLM, Board, Notifier, Tracker, Worktrees
+from orchestrator.ports import LLM, Agent, Board, Cooldowns, Notifier, Tracker, Worktrees
 from orchestrator.state import Switches
 
 
@@ -63,6 +64,21 @@ class Deps:
     def notifier(self) -> Notifier:
         """The outbox when Telegram is configured (the control job delivers it), else the event log."""
         return notifier_for(self.config, self.log)
+
+    # -- agents (agents branch) -----------------------------------------------------------------
+    @cached_property
+    def agents(self) -> Mapping[str, Agent]:
+        """Every configured backend by name (agents.backends)."""
+        from orchestrator.adapters.agents.registry import build_agents
+
+        return build_agents(self.config)
+
+    @cached_property
+    def cooldowns(self) -> Cooldowns:
+        """Agent cooldowns, shared by every worker (runtime/state/cooldowns.json)."""
+        from orchestrator.cooldowns import CooldownStore
+
+        return CooldownStore(self.config.paths.state_dir)
 
     # -- worktrees (warroom branch) -------------------------------------------------------------
     @cached_property
