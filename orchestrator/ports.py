@@ -7,7 +7,7 @@ from typing import Protocol
 
 from orchestrator.core.model import (
     BoardField, BoardItem, BoardStatus, Check, Comment, Dependencies, Issue, IssueRef, LabelEvent, Permission,
-    Project, PullRequest, Review,
+    Project, PullRequest, Review, TestRun,
 )
 from orchestrator.core.agent import AgentEvent, AgentOutcome, AgentRequest
 from orchestrator.core.notify import Notification
@@ -185,3 +185,17 @@ class Cooldowns(Protocol):
 
     def start(self, cooldown: Cooldown, now: datetime) -> None:
         """Rest a backend until `cooldown.until` (a later end already recorded is kept)."""
+
+
+class Tests(Protocol):
+    """The repo's test command, run in a worktree with the agents' scrubbed environment."""
+
+    def run(self, command: str, cwd: str, timeout_s: float) -> TestRun:
+        """Run `command` through the shell in `cwd`; a timeout kills its whole process group and fails it."""
+
+
+class Workers(Protocol):
+    """Start the worker process that runs one task (the queue supervisor's children)."""
+
+    def spawn(self, task_id: str) -> int:
+        """Start a worker for the task (already claimed into processing/) and return its pid."""

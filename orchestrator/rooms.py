@@ -150,6 +150,17 @@ class Room:
             thread.join()
 
 
+def heartbeat_pid(path: Path) -> int | None:
+    """Return the pid the last beat came from (on this host), or None."""
+    try:
+        data = json.loads((path / HEARTBEAT).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return None
+    pid = data.get("pid") if isinstance(data, dict) else None
+    same_host = isinstance(data, dict) and data.get("host") == socket.gethostname()
+    return pid if isinstance(pid, int) and same_host else None
+
+
 def read_heartbeat(path: Path) -> datetime | None:
     try:
         data = json.loads((path / HEARTBEAT).read_text(encoding="utf-8"))

@@ -15,7 +15,7 @@ from orchestrator.briefs import Briefs
 from orchestrator.config import Config, RepoConfig
 from orchestrator.mailbox import Mailbox
 from orchestrator.memo import Memo
-from orchestrator.ports import LLM, Agent, Board, Cooldowns, Notifier, Tracker, Worktrees
+from orchestrator.ports import LLM, Agent, Board, Cooldowns, Notifier, Tests, Tracker, Workers, Worktrees
 from orchestrator.state import Switches
 
 
@@ -79,6 +79,21 @@ class Deps:
         from orchestrator.cooldowns import CooldownStore
 
         return CooldownStore(self.config.paths.state_dir)
+
+    @cached_property
+    def tests(self) -> Tests:
+        """The repos' test commands, run with the agents' scrubbed environment."""
+        from orchestrator.adapters.agents.environment import policy_for
+        from orchestrator.adapters.repo_tests import ShellTests
+
+        return ShellTests(policy_for(self.config))
+
+    @cached_property
+    def workers(self) -> Workers:
+        """Worker processes for the queue supervisor."""
+        from orchestrator.adapters.workers import ProcessWorkers
+
+        return ProcessWorkers(self.config.source, self.config.paths.logs_dir, self.config.paths.root)
 
     # -- worktrees (warroom branch) -------------------------------------------------------------
     @cached_property
