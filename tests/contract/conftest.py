@@ -62,3 +62,14 @@ def board_world(request: pytest.FixtureRequest) -> Iterator[BoardWorld]:
         world = sandbox_worlds(request.getfixturevalue("contract_sandbox"), request.param)
     yield world
     world.close()
+
+
+@pytest.fixture(params=["memory", "projects"])
+def admin_world(request: pytest.FixtureRequest) -> Iterator[BoardWorld]:
+    """A BoardAdmin backend: the memory twin and GitHubBoardAdmin on the sandbox (boards on GitHub are init's)."""
+    if request.param == "memory":
+        yield MemoryBoards()
+        return
+    world = sandbox_worlds(request.getfixturevalue("contract_sandbox"), request.param)
+    yield world
+    world.close()
