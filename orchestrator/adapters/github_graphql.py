@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 from gql import Client, GraphQLRequest
 from gql.client import SyncClientSession
 from gql.transport.exceptions import (
@@ -23,6 +23,8 @@ from orchestrator.adapters.github_http import RetryPolicy
 from orchestrator.config.model import GitHubConfig
 from orchestrator.errors import RateLimited, TrackerError, TrackerUnavailable
 
+# gql's HTTPX transport runs on httpx2 (the fork the anthropic SDK also uses) when it is installed, as
+# requirements.txt pins it: its transports and errors are httpx2's, not httpx's.
 DOCUMENTS = Path(__file__).resolve().parent / "graphql"
 _SPREAD = re.compile(r"\.\.\.\s*([_A-Za-z]\w*)")
 
@@ -74,7 +76,7 @@ class GraphQL:
     """
 
     def __init__(self, config: GitHubConfig, *, retry: RetryPolicy = RetryPolicy(), timeout: float = 30.0,
-                 schema: GraphQLSchema | str | None = None, transport: httpx.BaseTransport | None = None) -> None:
+                 schema: GraphQLSchema | str | None = None, transport: httpx2.BaseTransport | None = None) -> None:
         try:
             token = config.token.reveal()
         except LookupError as error:
@@ -102,7 +104,7 @@ class GraphQL:
             return result
         except TransportError as error:
             raise from_transport(error, self._headers(), subject, action) from error
-        except httpx.HTTPError as error:
+        except httpx2.HTTPError as error:
             raise TrackerUnavailable(one_line(f"GitHub could not be reached to {action} {subject} "
                                               f"({type(error).__name__}, after retries)")) from error
 
@@ -128,7 +130,7 @@ class GraphQL:
         wait = rate_limit_wait(error, self._headers(), self._retry)
         if wait is not None:
             return wait <= self._retry.max_rate_limit_wait
-        if isinstance(error, (TransportConnectionFailed, TransportProtocolError, httpx.TransportError)):
+        if isinstance(error, (TransportConnectionFailed, TransportProtocolError, httpx2.TransportError)):
             return idempotent
         if isinstance(error, TransportQueryError):  # GitHub's answer when a query timed out on its side
             return idempotent and "something went wrong while executing your query" in str(error).lower()

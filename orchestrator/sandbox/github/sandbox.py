@@ -243,7 +243,7 @@ class Sandbox:
             response = rest.error_response(ApiError(401, "Bad credentials"))
             response.headers.update(self.anonymous.headers(""))
             return response
-        fault = self.faults.take(request.method, request.path)
+        fault = self.faults.take(request.method, request.path, request.body)
         if fault is not None and fault.kind != "slow":
             return self._fault(fault, login)
         if fault is not None:
