@@ -23,11 +23,12 @@ EXAMPLES = """examples:
   agentos repo off app               stop working on one repo
   agentos run dispatcher --dry-run   show what one tick would do
   agentos cron install               install the crontab block
+  agentos sandbox serve --port 8765  a local GitHub to try things on
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the parser for every subcommand."""
+def build_parser(words: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """Return the parser for every subcommand (`sandbox serve` gets its options only when `words` name it)."""
     import argparse
     from typing import NoReturn
 
@@ -58,6 +59,15 @@ def build_parser() -> argparse.ArgumentParser:
     cron.add_argument("action", choices=("install", "remove", "show"))
     cron.add_argument("--systemd", action="store_true", help="with show: print systemd units instead")
     cron.add_argument("--crontab-file", help="edit this file instead of the user's crontab")
+    sandbox = sub.add_parser("sandbox", help="the local GitHub stand-in, for trying things by hand")
+    serve = sandbox.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=_Parser).add_parser(
+        "serve", help="serve REST, GraphQL and git on 127.0.0.1 until Ctrl-C; prints BASE_URL TOKEN first",
+        epilog="example:\n  agentos sandbox serve --port 8765 --data runtime/sandbox --repo agentos/demo",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    if "sandbox" in words:  # its options come from the sandbox package, too heavy to import for other commands
+        from orchestrator.sandbox.github.cli import add_arguments
+
+        add_arguments(serve)
     return p
 
 
@@ -73,7 +83,7 @@ def main(argv: Sequence[str] | None = None, *, jobs: Mapping[str, JobSpec] = JOB
 
             config, job, dry_run = quick
             return run_job(job, gate.config_path(config, env), jobs, env, dry_run=dry_run)
-        return _dispatch(build_parser().parse_args(words), jobs, env)
+        return _dispatch(build_parser(words).parse_args(words), jobs, env)
     except AgentOSError as exc:
         _say(str(exc))
         return exc.exit_code
@@ -112,6 +122,10 @@ def _dispatch(args: argparse.Namespace, jobs: Mapping[str, JobSpec], env: Mappin
 
     from orchestrator import commands
 
+    if args.command == "sandbox":  # needs no config
+        from orchestrator.sandbox.github.cli import serve
+
+        return serve(args)
     path = gate.config_path(args.config, env)
     if args.command == "run":
         from orchestrator.runner import run_job

@@ -10,13 +10,17 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from orchestrator.briefs import Briefs
 from orchestrator.config import Config, RepoConfig
 from orchestrator.mailbox import Mailbox
 from orchestrator.memo import Memo
-from orchestrator.ports import LLM, Agent, Board, Cooldowns, Notifier, Tests, Tracker, Workers, Worktrees
+from orchestrator.ports import LLM, Agent, Board, BoardAdmin, Cooldowns, Notifier, Tests, Tracker, Workers, Worktrees
 from orchestrator.state import Switches
+
+if TYPE_CHECKING:  # gql is imported on first use, not on every tick
+    from orchestrator.adapters.github_graphql import GraphQL
 
 
 @dataclass
@@ -29,15 +33,41 @@ class Deps:
 
     @cached_property
     def tracker(self) -> Tracker:
+        """GitHub issues and pull requests (REST), built once per run."""
         from orchestrator.adapters.github import GitHubTracker
 
         return GitHubTracker(self.config.github)
 
+    @cached_property
+    def graphql(self) -> GraphQL:
+        """The GraphQL client every board of the run shares."""
+        from orchestrator.adapters.github_graphql import GraphQL
+
+        return GraphQL(self.config.github)
+
     def board_for(self, repo: RepoConfig) -> Board:
         """Return the repo's board: its Projects board, or `status:*` labels when it has none."""
         if repo.key not in self.boards:
-            self.boards[repo.key] = board_for(self.config, repo, self.tracker)
+            self.boards[repo.key] = self._board(repo)
         return self.boards[repo.key]
+
+    def _board(self, repo: RepoConfig) -> Board:
+        if repo.board is None:
+            from orchestrator.adapters.label_board import LabelBoard
+
+            return LabelBoard(self.tracker, repo.github)
+        from orchestrator.adapters.github_board import GitHubBoard
+        from orchestrator.core.board import status_names
+
+        return GitHubBoard(self.graphql, repo.board.owner, repo.board.number, tracker=self.tracker,
+                           repo=repo.github, names=status_names(dict(repo.board.status_names)))
+
+    @cached_property
+    def board_admin(self) -> BoardAdmin:
+        """Board set-up (what `agentos init` uses)."""
+        from orchestrator.adapters.github_board_admin import GitHubBoardAdmin
+
+        return GitHubBoardAdmin(self.graphql, self.tracker)
 
     @cached_property
     def mailbox(self) -> Mailbox:
@@ -102,11 +132,6 @@ class Deps:
         from orchestrator.adapters.git import GitWorktrees
 
         return GitWorktrees.from_config(self.config)
-
-
-def board_for(config: Config, repo: RepoConfig, tracker: Tracker) -> Board:
-    """Return the Board adapter for one repo."""
-    raise NotImplementedError("the board adapter lands with the board branch")
 
 
 def notifier_for(config: Config, log: logging.Logger) -> Notifier:
