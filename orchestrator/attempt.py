@@ -61,8 +61,9 @@ def _attempt(deps: Deps, config: Config, repo: RepoConfig, task: Task, issue: Is
     if chained.end is ChainEnd.COOLING_DOWN:
         return _later(deps, task, room, chained)
     outcome = chained.result or contract.invalid("no agent could run")
-    outcome = _tested(deps, repo, ws, outcome, room)
+    # Commit before the tests run: what they leave behind (__pycache__, coverage files) is not the agent's work.
     committed = deps.worktrees.commit(ws, _commit_message(task, issue, outcome))
+    outcome = _tested(deps, repo, ws, outcome, room)
     room.write_result(contract.render(outcome))
     verdict = after_attempt(task, outcome, _signatures(config, task), committed.has_changes)
     room.record("attempt.judged", next=verdict.next.value, reason=verdict.reason, files=list(committed.files))
@@ -72,6 +73,7 @@ def _attempt(deps: Deps, config: Config, repo: RepoConfig, task: Task, issue: Is
         except PushRejected as error:
             room.record("push.rejected", error=str(error)[:500])
             outcome = _pushed_rejected(outcome, str(error))
+            room.write_result(contract.render(outcome))   # the next attempt reads why this one stopped
             verdict = after_attempt(task, outcome, _signatures(config, task), False)
     if verdict.next is Next.OPEN_PR:
         delivery.deliver(deps, repo, task, issue, outcome, chained.finished_by or "?", committed.files, room)

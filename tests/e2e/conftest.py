@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,13 @@ import yaml
 
 from orchestrator import runner
 from orchestrator.adapters.github import GitHubTracker
+from orchestrator.adapters.github_board import GitHubBoard
+from orchestrator.adapters.github_board_admin import GitHubBoardAdmin
+from orchestrator.adapters.github_graphql import GraphQL
+from orchestrator.adapters.label_board import LabelBoard
 from orchestrator.config import Config, load_config
-from orchestrator.core.model import BoardStatus, Issue, IssueRef
+from orchestrator.core.model import BoardItem, BoardStatus, Issue, IssueRef, Project
+from orchestrator.ports import Board
 from orchestrator.jobs import JOBS
 from orchestrator.sandbox.github import Sandbox
 from orchestrator.sandbox.github.testing import git_environment, running_sandbox
@@ -49,18 +55,59 @@ class World:
     def config(self) -> Config:
         return load_config(self.config_path, self.env)
 
-    @property
+    @cached_property
     def tracker(self) -> GitHubTracker:
-        return GitHubTracker(self.config.github)
+        """The test's own GitHub client (the jobs build theirs): no write throttle, the test is the only user."""
+        return GitHubTracker(self.config.github, throttle=False)
+
+    @cached_property
+    def graphql(self) -> GraphQL:
+        return GraphQL(self.config.github)
+
+    def close(self) -> None:
+        for name in ("tracker", "graphql"):
+            if name in self.__dict__:
+                self.__dict__.pop(name).close()
 
     def set_playbook(self, playbook: dict[str, list[dict[str, Any]]]) -> None:
         self.playbook = playbook
         (self.root / "playbook.json").write_text(json.dumps(playbook))
 
+    def configure(self, repos: list[dict[str, Any]], **extra: Any) -> None:
+        """Rewrite the config with these repos (and other top-level sections)."""
+        write_config(self.root, self.sandbox, repos, **extra)
+
+    def add_board(self, repo: str, title: str) -> Project:
+        """Set up a Projects board for the repo as `agentos init` does: find or create, statuses, link."""
+        admin = GitHubBoardAdmin(self.graphql, self.tracker)
+        project = admin.find_or_create(repo.split("/")[0], title)
+        admin.ensure_statuses(project)
+        admin.link(project, repo)
+        return project
+
+    def board(self, repo: str) -> Board:
+        """Return the repo's board as the config names it: its Projects board, else its labels."""
+        entry = next(r for r in self.config.repos if r.github == repo)
+        if entry.board is None:
+            return LabelBoard(self.tracker, repo)
+        return GitHubBoard(self.graphql, entry.board.owner, entry.board.number, tracker=self.tracker, repo=repo)
+
     def issue(self, repo: str, title: str, body: str = "", status: BoardStatus | None = BoardStatus.READY) -> Issue:
-        tracker = self.tracker
-        issue = tracker.create_issue(repo, title, body, labels=[status.label] if status else [])
+        """Open an issue and give it `status`: on the repo's Projects board when it has one, else as a label."""
+        entry = next(r for r in self.config.repos if r.github == repo)
+        if entry.board is None:
+            return self.tracker.create_issue(repo, title, body, labels=[status.label] if status else [])
+        issue = self.tracker.create_issue(repo, title, body)
+        board = self.board(repo)
+        item = board.add(issue)
+        if status is not None:
+            board.set_status(item, status)
         return issue
+
+    def status(self, ref: IssueRef) -> BoardStatus | None:
+        """Return the issue's status on its repo's board (None: not on it, or no status)."""
+        items: list[BoardItem] = self.board(ref.repo).items(detail=())
+        return next((i.status for i in items if i.issue == ref), None)
 
     def run(self, job: str, *, dry_run: bool = False) -> int:
         return runner.run_job(job, str(self.config_path), JOBS, self.env, dry_run=dry_run)
@@ -126,4 +173,7 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         w = World(sandbox, tmp_path, config_path, env)
         w.seed("acme/app")
         w.set_playbook({})
-        yield w
+        try:
+            yield w
+        finally:
+            w.close()

@@ -1,7 +1,8 @@
 """A `command` agent for end-to-end tests: it does what a playbook (JSON) says for the issue in its prompt.
 
-argv: playbook_agent.py PLAYBOOK WORKTREE PROMPT_FILE. The playbook maps an issue number (as a
-string, or "*"; the issue comes from $AGENTOS_TASK_ID) to a list of steps, one per attempt at that issue (the last repeats):
+argv: playbook_agent.py PLAYBOOK WORKTREE PROMPT_FILE. The playbook maps an issue (its number as a
+string, "REPOKEY#N" where two repos share numbers, or "*"; the issue comes from $AGENTOS_TASK_ID)
+to a list of steps, one per attempt at that issue (the last repeats):
   {"files": {"path": "content"}, "status": "complete", "blocker": "none", "summary": "...",
    "sleep": 0.0, "exit": 0, "no_result": false, "append": {"path": "text"}}
 It keeps its own count of attempts per issue beside the playbook, so a retry gets the next step.
@@ -20,9 +21,9 @@ def main(playbook_path: str, worktree: str, prompt_file: str) -> int:
     playbook = json.loads(Path(playbook_path).read_text())
     Path(prompt_file).read_text()   # a real agent would read it; its being there is part of the contract
     found = re.fullmatch(r"(?P<key>.+)-(?P<issue>\d+)-g\d+-a\d+", os.environ.get("AGENTOS_TASK_ID", ""))
-    issue = found.group("issue") if found else "*"
-    steps = playbook.get(issue) or playbook.get("*") or [{}]
-    counter = Path(playbook_path + f".{issue}.count")
+    key, issue = (found.group("key"), found.group("issue")) if found else ("", "*")
+    steps = playbook.get(f"{key}#{issue}") or playbook.get(issue) or playbook.get("*") or [{}]
+    counter = Path(playbook_path + f".{key}-{issue}.count")
     seen = int(counter.read_text()) if counter.exists() else 0
     counter.write_text(str(seen + 1))
     step = steps[min(seen, len(steps) - 1)]

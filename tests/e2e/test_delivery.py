@@ -24,6 +24,7 @@ def test_a_ready_issue_becomes_a_pull_request_that_closes_it(world: World) -> No
     assert (pr.head, pr.base, pr.title) == ("agent/1-add-subtraction", "main", "Add subtraction")
     assert pr.body.startswith("Closes #1\n\nAdded calc.sub with a test.")
     assert f"{TEST_COMMAND}: passed" in pr.body and "`calc/sub.py`" in pr.body
+    assert "__pycache__" not in pr.body   # what the test run left behind is not committed
     labels = world.tracker.issue(issue.ref).labels
     assert "status:in-review" in labels and "status:in-progress" not in labels
     record = rooms.read(world.root / "runtime" / "rooms", "app-1-g1-a1")
