@@ -103,7 +103,7 @@ INVALID = [
     ({"agents": {"backends": {"x": {"type": "command"}}}},
      "agents.backends.x.argv: is required for a command backend (the program and its arguments)"),
     ({"agents": {"backends": {"x": {"type": "claude", "timeout_minutes": -5}}}},
-     "agents.backends.x.timeout_minutes: expected a positive integer, got -5"),
+     "agents.backends.x.timeout_minutes: expected a positive number, got -5"),
     ({"agents": {"backends": {"x": {"type": "claude"}}, "chains": {"default": ["y"]}}},
      "agents.chains.default[0]: unknown backend 'y' (known: x)"),
     ({"agents": {"backends": {"x": {"type": "anthropic", "api_key": "$NO_SUCH_KEY"}}}},

@@ -76,7 +76,7 @@ class GitHubConfig:
 class AgentBackend:
     name: str
     type: AgentType
-    timeout_minutes: int
+    timeout_minutes: float            # may be a fraction: 0.5 is thirty seconds
     argv: tuple[str, ...] = ()       # command backends: the program and its arguments
     binary: str | None = None        # claude / codex: the CLI to run (default: the type's name)
     model: str | None = None

@@ -156,7 +156,7 @@ def _backend(r: Reader, name: str, value: Any) -> AgentBackend | None:
         r.fail(join(path, "api_key"), "only anthropic, claude and codex backends take api_key")
     return AgentBackend(
         name=name, type=kind, argv=argv, api_key=api_key,
-        timeout_minutes=r.integer(node, "timeout_minutes", path, default=45),
+        timeout_minutes=r.number(node, "timeout_minutes", path, default=45),
         binary=r.string(node, "binary", path, default=None),
         model=r.string(node, "model", path, default=None),
         max_turns=r.integer(node, "max_turns", path, default=50),

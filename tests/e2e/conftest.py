@@ -139,13 +139,17 @@ class World:
         self.git("push", "-q", self.sandbox.clone_url(full_name), "HEAD:refs/heads/main", cwd=work)
 
 
+def playbook_backend(playbook: Path, **settings: Any) -> dict[str, Any]:
+    """Return a `command` backend running playbook_agent.py with this playbook file."""
+    return {"type": "command", "timeout_minutes": 2, **settings,
+            "argv": [sys.executable, str(AGENT), str(playbook), "{worktree}", "{prompt_file}"]}
+
+
 def write_config(root: Path, sandbox: Sandbox, repos: list[dict[str, Any]], **extra: Any) -> Path:
     data: dict[str, Any] = {
         "repos": repos,
         "github": {"token": "$GITHUB_TOKEN", "api_url": sandbox.api_url, "graphql_url": sandbox.graphql_url},
-        "agents": {"backends": {"playbook": {"type": "command", "timeout_minutes": 2,
-                                             "argv": [sys.executable, str(AGENT), str(root / "playbook.json"),
-                                                      "{worktree}", "{prompt_file}"]}},
+        "agents": {"backends": {"playbook": playbook_backend(root / "playbook.json")},
                    "chains": {"default": ["playbook"]}},
         "limits": {"max_parallel_workers": 4, "max_attempts": 3, "stall_minutes": 1},
         "paths": {"runtime_dir": str(root / "runtime"), "worktrees_dir": str(root / "runtime" / "worktrees")},

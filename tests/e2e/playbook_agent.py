@@ -4,7 +4,12 @@ argv: playbook_agent.py PLAYBOOK WORKTREE PROMPT_FILE. The playbook maps an issu
 string, "REPOKEY#N" where two repos share numbers, or "*"; the issue comes from $AGENTOS_TASK_ID)
 to a list of steps, one per attempt at that issue (the last repeats):
   {"files": {"path": "content"}, "status": "complete", "blocker": "none", "summary": "...",
-   "sleep": 0.0, "exit": 0, "no_result": false, "append": {"path": "text"}}
+   "sleep": 0.0, "exit": 0, "no_result": false, "append": {"path": "text"},
+   "pidfile": "path: write this process's pid there first",
+   "spawn": "path: start a `sleep 300` in this process group, write its pid there",
+   "side_push": {"url": "clone URL with a token", "path": "...", "content": "..."}: someone else pushes
+                a commit to this worktree's branch on origin while the agent works,
+   "result_text": "the .agent_result.md to write, verbatim"}
 It keeps its own count of attempts per issue beside the playbook, so a retry gets the next step.
 """
 from __future__ import annotations
@@ -12,9 +17,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 
 def main(playbook_path: str, worktree: str, prompt_file: str) -> int:
@@ -29,6 +37,13 @@ def main(playbook_path: str, worktree: str, prompt_file: str) -> int:
     step = steps[min(seen, len(steps) - 1)]
     root = Path(worktree)
     print(f"playbook: issue {issue}, attempt {seen + 1}", flush=True)
+    if step.get("pidfile"):
+        Path(step["pidfile"]).write_text(str(os.getpid()))
+    if step.get("spawn"):
+        child = subprocess.Popen(["sleep", "300"])
+        Path(step["spawn"]).write_text(str(child.pid))
+    if step.get("side_push"):
+        _side_push(root, step["side_push"])
     time.sleep(float(step.get("sleep", 0)))
     for path, content in step.get("files", {}).items():
         (root / path).parent.mkdir(parents=True, exist_ok=True)
@@ -39,16 +54,37 @@ def main(playbook_path: str, worktree: str, prompt_file: str) -> int:
     if step.get("exit", 0):
         print(step.get("error", "agent crashed"), file=sys.stderr, flush=True)
         return int(step["exit"])
-    if not step.get("no_result"):
-        status = step.get("status", "complete")
-        blocker = step.get("blocker", "none" if status == "complete" else "test_failure")
-        files = "\n".join(f"- {p}" for p in (*step.get("files", {}), *step.get("append", {}))) or "- None"
-        (root / ".agent_result.md").write_text(
-            f"STATUS: {status}\nBLOCKER_CODE: {blocker}\nSUMMARY: {step.get('summary', 'Did the work.')}\n"
+    if "result_text" in step:
+        (root / ".agent_result.md").write_text(step["result_text"])
+    elif not step.get("no_result"):
+        (root / ".agent_result.md").write_text(_result(step))
+    return 0
+
+
+def _result(step: dict[str, Any]) -> str:
+    status = step.get("status", "complete")
+    blocker = step.get("blocker", "none" if status == "complete" else "test_failure")
+    files = "\n".join(f"- {p}" for p in (*step.get("files", {}), *step.get("append", {}))) or "- None"
+    return (f"STATUS: {status}\nBLOCKER_CODE: {blocker}\nSUMMARY: {step.get('summary', 'Did the work.')}\n"
             f"DONE:\n- the step\nBLOCKERS:\n- {step.get('why', 'None')}\nNEXT_STEP: None\n"
             f"FILES_CHANGED:\n{files}\nTESTS_RUN:\n- None\nDECISIONS:\n- None\nRISKS:\n- None\n"
             "ATTEMPTED_APPROACHES:\n- None\nMANUAL_STEPS:\n- None\n")
-    return 0
+
+
+def _side_push(worktree: Path, push: dict[str, str]) -> None:
+    """Push a commit of someone else's to the branch this worktree is on, from a clone of one's own."""
+    def git(*args: str, cwd: Path) -> str:
+        return subprocess.run(["git", "-c", "user.name=Someone", "-c", "user.email=someone@example.com", *args],
+                              cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
+
+    branch = git("rev-parse", "--abbrev-ref", "HEAD", cwd=worktree)
+    with tempfile.TemporaryDirectory() as scratch:
+        clone = Path(scratch) / "clone"
+        git("clone", "-q", push["url"], str(clone), cwd=Path(scratch))
+        (clone / push["path"]).write_text(push["content"])
+        git("add", "-A", cwd=clone)
+        git("commit", "-q", "-m", "Someone else's change", cwd=clone)
+        git("push", "-q", "origin", f"HEAD:refs/heads/{branch}", cwd=clone)
 
 
 if __name__ == "__main__":
