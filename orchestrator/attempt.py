@@ -12,17 +12,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from orchestrator import delivery, prompts, rooms
+from orchestrator import cards, delivery, prompts, rooms
 from orchestrator.chain import run_chain
 from orchestrator.config import Config, RepoConfig
 from orchestrator.core import lifecycle as lc
 from orchestrator.core import result as contract
 from orchestrator.core.agent import AgentRequest, event_record
-from orchestrator.core.model import Issue, IssueRef
+from orchestrator.core.model import BoardStatus, Issue, IssueRef
 from orchestrator.core.queue import Next, after_attempt
 from orchestrator.core.result import AgentResult
 from orchestrator.core.routing import ChainEnd, ChainResult
-from orchestrator.core.tasks import Task, parse_id
+from orchestrator.core.tasks import Task, parse_id, task_id
 from orchestrator.core.workspace import Workspace
 from orchestrator.errors import PushRejected
 from orchestrator.wiring import Deps
@@ -35,6 +35,10 @@ def _now() -> datetime:
 def run(deps: Deps, config: Config, task: Task, room: rooms.Room) -> str:
     """Run the attempt and settle the task file; return the mailbox state it ended in."""
     repo = config.repo(task.repo_key)
+    settled = _settled_before(deps, repo, task, room)
+    if settled is not None:
+        room.record("task.resumed", state=settled)
+        return _settle(deps, task, settled)
     issue = deps.tracker.issue(IssueRef(task.repo, task.issue))
     if not issue.is_open:
         room.record("task.dropped", reason="issue_closed")
@@ -47,6 +51,27 @@ def run(deps: Deps, config: Config, task: Task, room: rooms.Room) -> str:
         return _attempt(deps, config, repo, task, issue, ws, room)
     finally:
         deps.worktrees.remove(repo.key, task.id)
+
+
+def _settled_before(deps: Deps, repo: RepoConfig, task: Task, room: rooms.Room) -> str | None:
+    """Return where a task goes whose earlier worker decided its end but died before moving its file.
+
+    A recovered task is run again from the start, except when its room shows the end already
+    reached: the PR is open (review), the escalation done (failed), or the follow-up queued.
+    Running it again would redo finished work, or run the follow-up's attempt twice at once.
+    """
+    life = room.lifecycle()
+    if life is None or len(life.history) < 2:
+        return None
+    if life.state is lc.State.REVIEW:
+        cards.move(deps, repo, IssueRef(task.repo, task.issue), BoardStatus.IN_REVIEW)
+        return "done"
+    if life.state is lc.State.FAILED:
+        return "escalated"
+    follow_up = task_id(task.repo_key, task.issue, task.generation, task.attempt + 1)
+    if life.state is lc.State.QUEUED and deps.mailbox.locate(follow_up) is not None:
+        return "failed"
+    return None
 
 
 def _attempt(deps: Deps, config: Config, repo: RepoConfig, task: Task, issue: Issue, ws: Workspace,

@@ -202,3 +202,10 @@ class Workers(Protocol):
 
     def exited(self, pid: int) -> bool:
         """Tell whether the worker with this pid (ours or an earlier supervisor's) has ended."""
+
+    def end_agent(self, pid: int, worktree: str) -> bool:
+        """End the process group a dead worker's agent leads, if that process still works in `worktree`.
+
+        Return whether a group was signalled. A pid that is gone, or now names an unrelated process
+        (pids are reused; a reboot reuses them all), is left alone.
+        """

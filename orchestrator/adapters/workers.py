@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -34,10 +35,46 @@ class ProcessWorkers:
                 return False
             del self._children[pid]
             return True
-        try:   # a worker an earlier supervisor started: alive while signal 0 reaches it
+        try:   # a worker an earlier supervisor started: alive while signal 0 reaches it and it is no zombie
             os.kill(pid, 0)
         except ProcessLookupError:
             return True
         except PermissionError:
             return False
+        return is_zombie(pid)
+
+    def end_agent(self, pid: int, worktree: str) -> bool:
+        """SIGKILL the agent's process group when /proc shows the process still in the worktree (Linux).
+
+        Without /proc nothing proves the pid is still the agent's, so nothing is signalled.
+        """
+        if not works_in(pid, worktree):
+            return False
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            return False
+        return True
+
+
+def works_in(pid: int, folder: str) -> bool:
+    """Tell whether process `pid` runs with its working directory in `folder` (removed meanwhile or not)."""
+    try:
+        cwd = os.readlink(f"/proc/{pid}/cwd")
+    except OSError:
         return False
+    cwd = cwd.removesuffix(" (deleted)")
+    root = os.path.realpath(folder)
+    return cwd == root or cwd.startswith(root.rstrip("/") + "/")
+
+
+def is_zombie(pid: int) -> bool:
+    """Tell whether the process has ended but not been reaped yet (Linux /proc; False where unknown).
+
+    A worker orphaned by a killed supervisor is reaped by init, which some containers never do.
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]

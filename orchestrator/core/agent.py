@@ -128,6 +128,14 @@ class Notice:
     text: str
 
 
+@dataclass(frozen=True, slots=True)
+class ProcessStarted:
+    """The agent's process runs, leading a process group of its own: what recovery ends if its worker dies."""
+
+    type: ClassVar[str] = "process.started"
+    pid: int
+
+
 # -- events of the fallback chain around the runs ----------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class AttemptStarted:
@@ -162,7 +170,7 @@ class CooldownStarted:
 
 
 AgentEvent = Union[SessionStarted, AgentMessage, ToolCalled, ToolReturned, UsageReported, OutputLine, Notice,
-                   AttemptStarted, AttemptFinished, BackendSkipped, CooldownStarted]
+                   ProcessStarted, AttemptStarted, AttemptFinished, BackendSkipped, CooldownStarted]
 
 
 def clip(text: str, limit: int = TEXT_LIMIT) -> str:

@@ -8,7 +8,9 @@ killed at any line leaves workers that the next one adopts, and claims that the 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
+from typing import Any
 
 from orchestrator import rooms
 from orchestrator.config import Config
@@ -97,7 +99,9 @@ def _recover(deps: Deps, config: Config, workers: dict[str, int], now: datetime)
 
 def _requeue(deps: Deps, config: Config, task: Task, room: rooms.Room, why: str) -> None:
     """Run a dead worker's task again from the inbox; the third death in a row escalates it instead."""
-    deaths = 1 + sum(1 for e in rooms.read(config.paths.rooms_dir, task.id).events if e.get("event") == "task.recovered")
+    events = rooms.read(config.paths.rooms_dir, task.id).events
+    deaths = 1 + sum(1 for e in events if e.get("event") == "task.recovered")
+    _end_orphans(deps, room, events)
     room.record("task.recovered", reason=why, deaths=deaths)
     deps.log.warning("task.recovered", extra={"issue": task.issue, "task_id": task.id, "reason": why,
                                               "deaths": deaths})
@@ -108,6 +112,17 @@ def _requeue(deps: Deps, config: Config, task: Task, room: rooms.Room, why: str)
         deps.mailbox.move(task.id, "processing", "escalated")
         return
     deps.mailbox.move(task.id, "processing", "inbox")
+
+
+def _end_orphans(deps: Deps, room: rooms.Room, events: Sequence[Mapping[str, Any]]) -> None:
+    """End the agent a dead worker left running: it would go on editing a worktree the next attempt reuses."""
+    worktrees = [e["path"] for e in events if e.get("event") == "worktree.prepared" and isinstance(e.get("path"), str)]
+    if not worktrees:
+        return
+    for pid in {e["pid"] for e in events if e.get("event") == "process.started" and isinstance(e.get("pid"), int)}:
+        if deps.workers.end_agent(pid, worktrees[-1]):
+            room.record("agent.ended", pid=pid, reason="worker_died")
+            deps.log.warning("agent.ended", extra={"task_id": room.task_id, "pid": pid, "reason": "worker_died"})
 
 
 def _worker_pid(deps: Deps, task_id: str) -> int | None:

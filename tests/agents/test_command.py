@@ -14,7 +14,7 @@ from orchestrator.adapters.agents.command import CommandAgent
 from orchestrator.adapters.agents.registry import build_agents
 from orchestrator.config import load_config
 from orchestrator.config.model import AgentType
-from orchestrator.core.agent import RESULT_FILE, AgentRequest, OutcomeKind, OutputLine
+from orchestrator.core.agent import RESULT_FILE, AgentRequest, OutcomeKind, OutputLine, ProcessStarted
 from tests.agents.conftest import NO_SECRETS, Events, backend
 from tests.agents.test_process import wait_dead
 from tests.helpers import minimal_config, write_config
@@ -50,8 +50,11 @@ def test_the_command_gets_its_placeholders_reads_the_prompt_and_writes_the_contr
     assert (outcome.kind, outcome.exit_code, outcome.final_message) == (OutcomeKind.FINISHED, 0, "all done")
     assert (worktree / "seen-prompt.txt").read_text() == "Fix the bug."
     assert (worktree / RESULT_FILE).read_text().startswith("STATUS: complete")
-    assert events == [OutputLine("stdout", f"task acme-app-7 in {worktree}"), OutputLine("stdout", "placeholders ok"),
-                      OutputLine("stderr", "warning: something"), OutputLine("stdout", "all done")]
+    [started] = events[:1]   # first the pid (the process group's id), for recovery should the worker die
+    assert isinstance(started, ProcessStarted) and started.pid > 0
+    assert events[1:] == [OutputLine("stdout", f"task acme-app-7 in {worktree}"),
+                          OutputLine("stdout", "placeholders ok"), OutputLine("stderr", "warning: something"),
+                          OutputLine("stdout", "all done")]
 
 
 def test_a_crash_is_crashed_with_its_last_words(tmp_path: Path, request_for: Callable[..., AgentRequest],
@@ -91,7 +94,7 @@ def test_a_relative_program_is_found_beside_the_config(tmp_path: Path, request_f
     config = load_config(write_config(tmp_path, data), {"GITHUB_TOKEN": "test-token-value"})
     monkeypatch.chdir("/")
     outcome = build_agents(config, {"PATH": os.environ["PATH"]})["mine"].run(request_for(), events := Events())
-    assert outcome.kind is OutcomeKind.FINISHED and events == [OutputLine("stdout", "found me")]
+    assert outcome.kind is OutcomeKind.FINISHED and events.of(OutputLine) == [OutputLine("stdout", "found me")]
 
 
 OPENAI_HOST_KEY = "sk-" + "openai-host-key-1234"   # built here so the secret guard does not flag this file

@@ -16,8 +16,8 @@ from orchestrator.adapters.agents import process
 from orchestrator.adapters.agents.environment import EnvPolicy
 from orchestrator.config.model import AgentBackend
 from orchestrator.core.agent import (
-    OUTPUT_LIMIT, AgentEvent, AgentMessage, AgentOutcome, AgentRequest, OutcomeKind, OutputLine, SessionStarted,
-    Usage, UsageReported, clip,
+    OUTPUT_LIMIT, AgentEvent, AgentMessage, AgentOutcome, AgentRequest, OutcomeKind, OutputLine, ProcessStarted,
+    SessionStarted, Usage, UsageReported, clip,
 )
 
 Clock = Callable[[], datetime]
@@ -124,7 +124,7 @@ class CliAgent(ABC, Generic[R]):
         spec = process.Spec(self.argv(binary, request), Path(request.worktree), env, self.stdin(request),
                             timeout_of(self.backend, request), self.grace)
         reader = self.reader(collector)
-        ended = process.run(spec, reader)
+        ended = process.run(spec, reader, on_start=lambda pid: collector.emit(ProcessStarted(pid)))
         if ended.timed_out:
             return collector.outcome(OutcomeKind.TIMED_OUT, ended.returncode, ended.duration_s,
                                      f"timed out after {spec.timeout:.0f} s; its process group was killed")

@@ -51,8 +51,12 @@ class Exit:
     stderr_tail: tuple[str, ...] = ()   # the last lines of stderr alone
 
 
-def run(spec: Spec, on_line: LineHandler) -> Exit:
-    """Run `spec` to its end, passing each output line to `on_line`; never leaves a process of its group behind."""
+def run(spec: Spec, on_line: LineHandler, on_start: Callable[[int], None] | None = None) -> Exit:
+    """Run `spec` to its end, passing each output line to `on_line`; never leaves a process of its group behind.
+
+    `on_start` gets the pid (also the process group's id) as soon as the process runs, so that a
+    supervisor can end the group should this process die without ending it (SIGKILL, OOM killer).
+    """
     started = time.monotonic()
     try:
         proc = subprocess.Popen(
@@ -65,6 +69,8 @@ def run(spec: Spec, on_line: LineHandler) -> Exit:
     pump = _Pump(proc, spec, on_line)
     timed_out = False
     try:
+        if on_start is not None:
+            on_start(proc.pid)
         timed_out = pump.until_exit(started + spec.timeout)
     except BaseException:
         pump.muted = True   # the caller is going away: drain the pipes, but hand nothing more on
