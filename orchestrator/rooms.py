@@ -117,9 +117,9 @@ class Room:
         return moved
 
     # -- heartbeat ----------------------------------------------------------------------------------------
-    def beat(self) -> None:
-        """Say the worker is alive now."""
-        payload = {"at": self.clock().isoformat(), "pid": os.getpid(), "host": socket.gethostname()}
+    def beat(self, pid: int | None = None) -> None:
+        """Say the worker is alive now: this process, or the one with `pid` (a supervisor's fresh child)."""
+        payload = {"at": self.clock().isoformat(), "pid": pid or os.getpid(), "host": socket.gethostname()}
         atomic_write(self.path / HEARTBEAT, json.dumps(payload) + "\n")
 
     def heartbeat(self) -> datetime | None:

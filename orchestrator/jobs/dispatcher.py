@@ -68,8 +68,11 @@ def _capacity(config: Config, active: Mapping[IssueRef, str]) -> dispatch.Capaci
 def _queue(deps: Deps, config: Config, ready: ReadyIssue, reason: str, now: datetime) -> bool:
     """Write the task file (the claim), then move the card; a lost race queues nothing."""
     repo, issue = ready.repo, ready.issue
-    generation = 1 + max((p[2] for tid in deps.mailbox.for_issue(repo.key, issue.number)
-                          if (p := parse_id(tid)) is not None), default=0)
+    existing = deps.mailbox.for_issue(repo.key, issue.number)
+    if any(state in ACTIVE for state in existing.values()):   # queued since this tick read the mailbox
+        deps.log.info("task.skipped", extra={"issue": issue.number, "repo": repo.key, "reason": "already_queued"})
+        return False
+    generation = 1 + max((p[2] for tid in existing if (p := parse_id(tid)) is not None), default=0)
     task = Task(id=task_id(repo.key, issue.number, generation, 1), repo_key=repo.key, repo=repo.github,
                 issue=issue.number, title=issue.title, branch=branch_name(issue.number, issue.title),
                 base=repo.base_branch, task_type="implementation",

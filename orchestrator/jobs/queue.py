@@ -61,7 +61,12 @@ def _start(deps: Deps, config: Config, workers: dict[str, int]) -> int:
             continue
         if not deps.mailbox.move(task.id, "inbox", "processing"):
             continue
+        # Beat for the claim at once: another supervisor must never take a task in processing/
+        # without a beat for a dead one (it would run it twice), however slowly the worker starts.
+        room = rooms.Room(config.paths.rooms_dir, task.id)
+        room.beat()
         workers[task.id] = deps.workers.spawn(task.id)
+        room.beat(workers[task.id])
         deps.log.info("task.started", extra={"issue": task.issue, "repo": task.repo, "task_id": task.id,
                                              "attempt": task.attempt, "pid": workers[task.id]})
         started += 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -95,3 +96,55 @@ def test_a_worker_killed_after_opening_its_pr_is_recovered_without_a_second_pr(w
     assert [e["number"] for e in _events(world, "app-1-g1-a1", "pr.opened")] == [pr.number]
     assert len(_events(world, "app-1-g1-a1", "attempt.started")) == 1
     assert "status:in-review" in world.tracker.issue(issue.ref).labels
+
+
+def _work(world: World, count: int, sleep: float = 0.0) -> list[int]:
+    issues = [world.issue("acme/app", f"Add feature {n}") for n in range(count)]
+    world.set_playbook({str(i.number): [{"files": {f"calc/f{i.number}.py": f"N = {i.number}\n"}, "sleep": sleep}]
+                        for i in issues})
+    return [i.number for i in issues]
+
+
+def _runs_per_issue(world: World, numbers: list[int]) -> list[int]:
+    """How often the agent ran for each issue (the playbook agent counts its own runs)."""
+    return [int(Path(f"{world.root / 'playbook.json'}.app-{n}.count").read_text()) for n in numbers]
+
+
+def _together(world: World, argvs: list[list[str]]) -> None:
+    procs = [_agentos(world, *argv) for argv in argvs]
+    assert [p.wait(timeout=120) for p in procs] == [0] * len(procs)
+
+
+def test_overlapping_cli_ticks_skip_on_the_job_lock_and_do_the_work_once(world: World) -> None:
+    numbers = _work(world, 3, sleep=1.0)
+    # The first dispatcher's board read is slow, so the second surely starts while the first runs.
+    world.sandbox.add_fault("slow", method="GET", path="/api/v3/repos/acme/app/issues", delay=2, times=1)
+    _together(world, [["run", "dispatcher"], ["run", "dispatcher"]])
+    assert [e["reason"] for e in world.events("dispatcher", "job.skipped")] == ["already_running"]
+    assert world.mailbox("inbox") == [f"app-{n}-g1-a1" for n in numbers]
+    _together(world, [["run", "queue"], ["run", "queue"]])
+    assert [e["reason"] for e in world.events("queue", "job.skipped")] == ["already_running"]
+    assert world.mailbox("done") == [f"app-{n}-g1-a1" for n in numbers]
+    assert _runs_per_issue(world, numbers) == [1, 1, 1] and len(world.tracker.open_pulls("acme/app")) == 3
+
+
+def test_ticks_that_no_lock_serialises_still_queue_and_run_each_issue_once(world: World) -> None:
+    """Two dispatchers, then two supervisors, race from one instant without the job lock: the mailbox's
+    create-by-link and claim-by-rename are all that keeps them from doing the work twice."""
+    numbers = _work(world, 4)
+    for job in ("dispatcher", "queue"):
+        go = world.root / f"go-{job}"
+        env = {**world.env, "GIT_CONFIG_GLOBAL": os.devnull, "PYTHONPATH": str(ROOT)}
+        procs = [subprocess.Popen([sys.executable, str(Path(__file__).with_name("tick_without_lock.py")),
+                                   str(world.config_path), job, str(go)], env=env, cwd=ROOT)
+                 for _ in range(2)]
+        time.sleep(3)   # both have imported everything and wait for the signal
+        go.touch()
+        assert [p.wait(timeout=120) for p in procs] == [0, 0]
+        assert len({e["run_id"] for e in world.events(job, "run.finished")}) == 2   # both ticks ran
+    queued = world.events("dispatcher", "task.queued")
+    assert sorted(e["issue"] for e in queued) == numbers
+    assert world.mailbox("done") == [f"app-{n}-g1-a1" for n in numbers] and world.mailbox("inbox") == []
+    assert _runs_per_issue(world, numbers) == [1, 1, 1, 1]
+    assert world.events("queue", "task.recovered") == []
+    assert len(world.tracker.open_pulls("acme/app")) == 4

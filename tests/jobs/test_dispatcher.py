@@ -134,3 +134,14 @@ def test_an_epic_is_never_run_and_closes_when_its_sub_issues_are_closed(world: W
     summary = tick(world)
     assert summary["epics_done"] == 1 and queued(world) == [("acme/app", 2)]
     assert not world.tracker.issue(epic.ref).is_open and status(world, "app", 1) is BoardStatus.DONE
+
+
+def test_an_issue_queued_by_an_overlapping_tick_meanwhile_is_not_queued_again(world: World, monkeypatch) -> None:
+    """Two ticks without the job lock: the second read the mailbox before the first queued the issue,
+    then found the first's task when it came to write its own, and used to queue generation 2 beside it."""
+    world.issue("app", "Base")
+    tick(world)
+    monkeypatch.setattr(dispatcher, "active_tasks", lambda deps, config: {})   # its read came too early
+    world.boards["app"].set_status(world.boards["app"].items()[0], BoardStatus.READY)
+    summary = tick(world)
+    assert summary["queued"] == 0 and world.deps.mailbox.for_issue("app", 1) == {"app-1-g1-a1": "inbox"}

@@ -1,0 +1,82 @@
+"""The queue supervisor on fake worker processes: claims always carry a beat, dead workers' tasks come back."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from orchestrator import rooms
+from orchestrator.core.tasks import Task, task_id
+from orchestrator.jobs import queue
+from tests.jobs.conftest import T0, World, make_world
+
+
+class FakeWorkers:
+    """Workers that never run: each spawn checks the claim already beats, and gets a made-up pid."""
+
+    def __init__(self, rooms_dir: Path) -> None:
+        self.rooms_dir = rooms_dir
+        self.alive: set[int] = set()
+        self.beats_at_spawn: list[int | None] = []
+
+    def spawn(self, task: str) -> int:
+        self.beats_at_spawn.append(rooms.heartbeat_pid(self.rooms_dir / task))
+        pid = 100_000 + len(self.beats_at_spawn)
+        self.alive.add(pid)
+        return pid
+
+    def exited(self, pid: int) -> bool:
+        return pid not in self.alive
+
+    def end_agent(self, pid: int, worktree: str) -> bool:
+        return False
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    yield from make_world(tmp_path)
+
+
+def _task(number: int) -> Task:
+    return Task(id=task_id("app", number, 1, 1), repo_key="app", repo="acme/app", issue=number, title="T",
+                branch=f"agent/{number}-t", base="main", task_type="implementation", chain=("script",), attempt=1,
+                max_attempts=3, generation=1, priority=1, created_at=T0)
+
+
+def test_a_claimed_task_beats_before_its_worker_starts_and_then_names_the_worker(world: World) -> None:
+    workers = FakeWorkers(world.config.paths.rooms_dir)
+    world.deps.workers = workers
+    world.deps.mailbox.create(_task(1))
+    running: dict[str, int] = {}
+    assert queue._start(world.deps, world.config, running) == 1
+    assert workers.beats_at_spawn[0] is not None          # the supervisor's own beat covers the start-up
+    assert rooms.heartbeat_pid(world.config.paths.rooms_dir / "app-1-g1-a1") == running["app-1-g1-a1"]
+
+
+def test_another_supervisor_leaves_a_task_alone_while_its_worker_lives(world: World) -> None:
+    """Before claims beat at once, a second supervisor saw a task in processing/ with no beat yet,
+    took its worker for dead and put it back in the inbox while it was starting: it ran twice."""
+    workers = FakeWorkers(world.config.paths.rooms_dir)
+    world.deps.workers = workers
+    world.deps.mailbox.create(_task(1))
+    queue._start(world.deps, world.config, {})
+    assert queue._recover(world.deps, world.config, {}, queue._now()) == 0   # the other supervisor: no workers
+    workers.alive.clear()                                                     # now the worker dies
+    assert queue._recover(world.deps, world.config, {}, queue._now()) == 1
+    assert world.deps.mailbox.locate("app-1-g1-a1") == "inbox"
+
+
+def test_a_task_whose_worker_keeps_dying_is_escalated_on_the_third_death(world: World) -> None:
+    workers = FakeWorkers(world.config.paths.rooms_dir)
+    world.deps.workers = workers
+    world.deps.mailbox.create(replace(_task(1), title="Dies"))
+    world.tracker.add_issue("acme/app", "Dies")
+    for _ in range(3):
+        queue._start(world.deps, world.config, {})
+        workers.alive.clear()
+        queue._recover(world.deps, world.config, {}, queue._now())
+    assert world.deps.mailbox.locate("app-1-g1-a1") == "escalated"
+    assert [e["deaths"] for e in rooms.read(world.config.paths.rooms_dir, "app-1-g1-a1").events
+            if e["event"] == "task.recovered"] == [1, 2, 3]
