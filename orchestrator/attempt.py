@@ -57,12 +57,15 @@ def _attempt(deps: Deps, config: Config, repo: RepoConfig, task: Task, issue: Is
     if not prompts.fits(prompt):
         return _escalate(deps, repo, task, room, "blocked:prompt_too_large", ())
     prompt_file = room.write_prompt(prompt)
+    conflicted = _merge_base(deps, task, ws, room)
     chained = _chain(deps, config, task, prompt, str(prompt_file), ws, room)
     if chained.end is ChainEnd.COOLING_DOWN:
         return _later(deps, task, room, chained)
-    outcome = chained.result or contract.invalid("no agent could run")
-    outcome = _tested(deps, repo, ws, outcome, room)
+    outcome = _unresolved(ws, conflicted, chained.result or contract.invalid("no agent could run"))
+    # Commit what the agent left before the tests run, so nothing the test run writes (caches,
+    # reports) is ever committed; the worktree, with those leftovers, is removed afterwards.
     committed = deps.worktrees.commit(ws, _commit_message(task, issue, outcome))
+    outcome = _tested(deps, repo, ws, outcome, room)
     pushed = False
     if committed.ahead:
         try:
@@ -105,6 +108,33 @@ def _chain(deps: Deps, config: Config, task: Task, prompt: str, prompt_file: str
                                            "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
                                            "cost_usd": usage.cost_usd})
     return result
+
+
+def _merge_base(deps: Deps, task: Task, ws: Workspace, room: rooms.Room) -> tuple[str, ...]:
+    """For a conflict, start merging the base in, so the agent resolves real markers in place."""
+    fixing = delivery.fixing_of(deps, task)
+    if fixing is None or not fixing.conflicts:
+        return ()
+    conflicted = deps.worktrees.merge_base(ws)
+    room.record("merge.started", base=ws.base, conflicted=list(conflicted))
+    return conflicted
+
+
+def _unresolved(ws: Workspace, conflicted: tuple[str, ...], outcome: AgentResult) -> AgentResult:
+    """A `complete` that leaves conflict markers in a conflicted file is not complete."""
+    left = [p for p in conflicted if _has_markers(Path(ws.path) / p)]
+    if not left or outcome.status is not contract.Status.COMPLETE:
+        return outcome
+    line = "conflict markers left in " + ", ".join(left)
+    return contract.after_tests(outcome, False, line)
+
+
+def _has_markers(path: Path) -> bool:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except (FileNotFoundError, IsADirectoryError):
+        return False
+    return any(line.startswith(("<<<<<<< ", ">>>>>>> ")) for line in text.splitlines())
 
 
 def _tested(deps: Deps, repo: RepoConfig, ws: Workspace, outcome: AgentResult, room: rooms.Room) -> AgentResult:

@@ -77,6 +77,7 @@ class GitHubConfig:
     graphql_url: str
     trusted_users: tuple[str, ...]
     commit_author: str | None = None   # "Name <email>" of the orchestrator's commits; None: the default bot
+    seconds_between_writes: float = 1.0   # GitHub's advice for content-creating requests
 
 
 @dataclass(frozen=True, slots=True)

@@ -88,7 +88,8 @@ def _status_names(r: Reader, value: Any, path: str) -> tuple[tuple[str, str], ..
 
 def github(r: Reader, value: Any) -> GitHubConfig:
     """Read `github`: the token reference and the API endpoints."""
-    node = r.mapping(value, "github", ("token", "api_url", "graphql_url", "trusted_users", "commit_author"))
+    node = r.mapping(value, "github", ("token", "api_url", "graphql_url", "trusted_users", "commit_author",
+                                       "seconds_between_writes"))
     if value is None:
         r.fail("github", "is required (at least `token: $GITHUB_TOKEN`)")
     api_url = _url(r, node, "api_url", "github", "https://api.github.com")
@@ -101,6 +102,7 @@ def github(r: Reader, value: Any) -> GitHubConfig:
         graphql_url=_url(r, node, "graphql_url", "github", default_graphql),
         trusted_users=r.strings(node, "trusted_users", "github"),
         commit_author=_author(r, node),
+        seconds_between_writes=r.number(node, "seconds_between_writes", "github", 1.0, zero=True),
     )
 
 
