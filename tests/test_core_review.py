@@ -35,6 +35,8 @@ CASES = [
     ("dispatcher_only never merges", state(full_automation=False), Action.HOLD, "dispatcher_only"),
     ("dispatcher_only leaves red PRs to people", state(checks=RED, full_automation=False), Action.HOLD,
      "dispatcher_only"),
+    ("branch protection wants more", state(replace(PR, mergeable_state="blocked")), Action.WAIT,
+     "blocked_by_branch_protection"),
     ("no checks yet on a fresh push", state(checks=(), checks_grace_over=False), Action.WAIT, "awaiting_checks"),
     ("checks pending", state(checks=PENDING), Action.WAIT, "checks_pending"),
     ("checks red", state(checks=RED), Action.FIX, "checks_failed"),

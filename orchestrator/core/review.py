@@ -68,6 +68,8 @@ def decide(state: PullState) -> Decision:
         return _fix(state, "checks_failed", _describe(failed))
     if any(c.state is CheckState.PENDING for c in state.checks):
         return Decision(Action.WAIT, "checks_pending")
+    if pr.mergeable_state == "blocked":
+        return Decision(Action.WAIT, "blocked_by_branch_protection")   # required reviews or checks: people's call
     if pr.mergeable_state == "behind":
         return Decision(Action.REBASE, "behind")
     if pr.draft:

@@ -169,3 +169,26 @@ def test_a_pr_whose_base_moved_without_conflict_merges_as_github_allows(world: W
     assert world.events("pr_monitor", "pr.rebased") == []
     assert pulls(world) == [] and not world.tracker.issue(world.issue_ref(number)).is_open
     assert world.main_tests_pass("acme/app")
+
+
+def test_changes_requested_by_a_person_become_a_fixing_task_with_the_review_in_its_prompt(world: World) -> None:
+    from github import Auth, Github
+
+    world.sandbox.set_ci("acme/app", TEST_COMMAND)
+    number = deliver(world, "Add subtraction", [{"files": SUB}, {"files": {"calc/sub.py": SUB["calc/sub.py"]
+                                                                               + "# documented\n"}}])
+    carol = world.sandbox.add_user("carol")
+    owner = Github(auth=Auth.Token(world.sandbox.token), base_url=world.sandbox.api_url)
+    owner.get_repo("acme/app").add_to_collaborators("carol", "push")
+    pr = Github(auth=Auth.Token(carol), base_url=world.sandbox.api_url).get_repo("acme/app").get_pull(
+        pulls(world)[0].number)
+    pr.create_review(body="Please document sub().", event="REQUEST_CHANGES")
+    world.run("pr_monitor")
+    fix_id = f"app-{number}-g1-a2"
+    assert world.mailbox("inbox") == [fix_id]
+    world.run("queue")
+    prompt = (world.root / "runtime" / "rooms" / fix_id / "prompt.md").read_text()
+    assert "Please document sub()." in prompt
+    assert world.sandbox.wait_ci_idle(60)
+    world.run("pr_monitor")
+    assert pulls(world) == [] and not world.tracker.issue(world.issue_ref(number)).is_open
