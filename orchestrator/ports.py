@@ -1,13 +1,14 @@
 """The Protocols jobs depend on; adapters implement them, and only core.model types cross them."""
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Protocol
 
 from orchestrator.core.model import (
-    BoardItem, BoardStatus, Check, Comment, Dependencies, Issue, IssueRef, LabelEvent, Permission,
-    PullRequest, Review,
+    BoardField, BoardItem, BoardStatus, Check, Comment, Dependencies, Issue, IssueRef, LabelEvent, Permission,
+    Project, PullRequest, Review,
 )
+from orchestrator.core.notify import Notification
 
 
 class Tracker(Protocol):
@@ -42,6 +43,9 @@ class Tracker(Protocol):
 
     def dependencies(self, issue: Issue) -> Dependencies:
         """Return the issues blocking this one, its sub-issues and its parent, as GitHub records them."""
+
+    def blocked_by(self, ref: IssueRef) -> tuple[IssueRef, ...]:
+        """Return the issues GitHub records as blocking this one (the first part of `dependencies`)."""
 
     def add_blocker(self, ref: IssueRef, blocker: Issue) -> None:
         """Record that `blocker` blocks `ref` (GitHub's native issue dependency)."""
@@ -83,11 +87,48 @@ class Tracker(Protocol):
 class Board(Protocol):
     """A repo's status column: a Projects (v2) board, or `status:*` labels without one."""
 
-    def items(self) -> list[BoardItem]:
-        """Return every issue on the board with its status, in as few requests as pages allow."""
+    def items(self, detail: Collection[BoardStatus] = (BoardStatus.READY,)) -> list[BoardItem]:
+        """Return the repo's issues on the board with status and content, in as few requests as pages allow.
+
+        The open issues whose status is in `detail` also carry their dependencies. A closed issue
+        may be left out (the label board lists open issues only); when listed, its content says closed.
+        """
 
     def add(self, issue: Issue) -> BoardItem:
         """Put the issue on the board (a no-op returning its item when already there)."""
 
     def set_status(self, item: BoardItem, status: BoardStatus) -> BoardItem:
         """Move the item to `status` and return it updated."""
+
+
+class BoardAdmin(Protocol):
+    """Setting boards up, as `agentos init` does; every method is safe to repeat."""
+
+    def project(self, owner: str, number: int) -> Project:
+        """Return the owner's board with this number; TrackerError when there is none the token can see."""
+
+    def find_or_create(self, owner: str, title: str) -> Project:
+        """Return the owner's open board with this title, creating it when there is none."""
+
+    def link(self, project: Project, repo: str) -> None:
+        """Link the board to a repository (so it shows in the repo's Projects tab); linked already is a no-op."""
+
+    def ensure_statuses(self, project: Project, names: Mapping[BoardStatus, str] | None = None) -> BoardField:
+        """Give the Status field an option for every status, keeping every option (and item value) it has."""
+
+    def ensure_status_labels(self, repo: str) -> None:
+        """Create the `status:*` labels a repo without a board needs; existing labels are left alone."""
+
+
+class Notifier(Protocol):
+    """Tell the operator: Telegram when configured (through the outbox), otherwise the event log."""
+
+    def notify(self, note: Notification) -> None:
+        """Record the note durably for delivery; never raises for chat or disk trouble (it is logged)."""
+
+
+class LLM(Protocol):
+    """A language model for small text jobs (structuring a brief, drafting issues)."""
+
+    def complete(self, system: str, prompt: str, max_tokens: int = 1024) -> str:
+        """Return the model's text reply; raise an AgentOSError subclass when it cannot answer."""
