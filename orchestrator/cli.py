@@ -24,11 +24,12 @@ EXAMPLES = """examples:
   agentos run dispatcher --dry-run   show what one tick would do
   agentos cron install               install the crontab block
   agentos init                       guided setup: repo, board, Telegram, config, cron
+  agentos sandbox serve --port 8765  a local GitHub to try things on
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the parser for every subcommand."""
+def build_parser(words: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """Return the parser for every subcommand (`sandbox serve` gets its options only when `words` name it)."""
     import argparse
     from typing import NoReturn
 
@@ -66,6 +67,15 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--answers", metavar="FILE", help="take the answers from this YAML file instead of asking")
     init.add_argument("--dry-run", action="store_true", help="show every change, make none")
     init.add_argument("--crontab-file", help="install the cron block in this file instead of the user's crontab")
+    sandbox = sub.add_parser("sandbox", help="the local GitHub stand-in, for trying things by hand")
+    serve = sandbox.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=_Parser).add_parser(
+        "serve", help="serve REST, GraphQL and git on 127.0.0.1 until Ctrl-C; prints BASE_URL TOKEN first",
+        epilog="example:\n  agentos sandbox serve --port 8765 --data runtime/sandbox --repo agentos/demo",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    if "sandbox" in words:  # its options come from the sandbox package, too heavy to import for other commands
+        from orchestrator.sandbox.github.cli import add_arguments
+
+        add_arguments(serve)
     return p
 
 
@@ -81,7 +91,7 @@ def main(argv: Sequence[str] | None = None, *, jobs: Mapping[str, JobSpec] = JOB
 
             config, job, dry_run = quick
             return run_job(job, gate.config_path(config, env), jobs, env, dry_run=dry_run)
-        return _dispatch(build_parser().parse_args(words), jobs, env)
+        return _dispatch(build_parser(words).parse_args(words), jobs, env)
     except AgentOSError as exc:
         _say(str(exc))
         return exc.exit_code
@@ -120,6 +130,10 @@ def _dispatch(args: argparse.Namespace, jobs: Mapping[str, JobSpec], env: Mappin
 
     from orchestrator import commands
 
+    if args.command == "sandbox":  # needs no config
+        from orchestrator.sandbox.github.cli import serve
+
+        return serve(args)
     path = gate.config_path(args.config, env)
     if args.command == "run":
         from orchestrator.runner import run_job

@@ -70,12 +70,14 @@ class MemoryBoard:
 
     def __init__(self, tracker: MemoryTracker, repo: str | None = None,
                  names: Mapping[BoardStatus, str] | None = None, *, project_id: str = "PVT_memory",
-                 status: _Options | None = None, writes: list[BoardWrite] | None = None) -> None:
+                 status: _Options | None = None, writes: list[BoardWrite] | None = None,
+                 items: dict[IssueRef, tuple[str, str | None]] | None = None) -> None:
         self.tracker, self.repo, self.project_id = tracker, repo, project_id
         self.names = dict(names or DEFAULT_NAMES)
         self.writes: list[BoardWrite] = writes if writes is not None else []
         self._status = status or _Options.named(list(self.names.values()))
-        self._items: dict[IssueRef, tuple[str, str | None]] = {}   # issue -> (item id, option id)
+        # issue -> (item id, option id); shared by the boards a MemoryBoardAdmin makes of one project
+        self._items: dict[IssueRef, tuple[str, str | None]] = items if items is not None else {}
 
     def place(self, issue: Issue, status: BoardStatus | None = None) -> BoardItem:
         """Put an issue on the board with a status, as if someone had (seeding: not recorded)."""
@@ -127,6 +129,7 @@ class _Project:
     value: Project
     status: _Options
     repos: list[str] = field(default_factory=list)
+    items: dict[IssueRef, tuple[str, str | None]] = field(default_factory=dict)
 
 
 class MemoryBoardAdmin:
@@ -148,8 +151,9 @@ class MemoryBoardAdmin:
     def board(self, project: Project, repo: str | None = None,
               names: Mapping[BoardStatus, str] | None = None) -> MemoryBoard:
         """Return a Board on this project, sharing its Status options and its writes."""
-        return MemoryBoard(self.tracker, repo, names, project_id=project.id, status=self._record(project).status,
-                           writes=self.writes)
+        record = self._record(project)
+        return MemoryBoard(self.tracker, repo, names, project_id=project.id, status=record.status,
+                           writes=self.writes, items=record.items)
 
     def project(self, owner: str, number: int) -> Project:
         found = next((p.value for p in self._projects if (p.value.owner, p.value.number) == (owner, number)), None)

@@ -40,6 +40,7 @@ class Secret:
 class BoardRef:
     owner: str
     number: int
+    status_names: tuple[tuple[str, str], ...] = ()   # (status key, option name): `ready` is called "Todo"
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from orchestrator.config.model import (
     Paths, RepoConfig, TelegramConfig,
 )
 from orchestrator.config.reader import MISSING, Reader, join, show
+from orchestrator.core.board import STATUS_KEYS, status_names
 
 _GITHUB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 _REPO_KEY = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -62,10 +63,25 @@ def _repo(r: Reader, item: Any, path: str, base: Path) -> RepoConfig | None:
 def _board(r: Reader, value: Any, path: str) -> BoardRef | None:
     if value is None:
         return None
-    node = r.mapping(value, path, ("owner", "number"))
+    node = r.mapping(value, path, ("owner", "number", "status_names"))
     if not node:
         return None
-    return BoardRef(owner=r.string(node, "owner", path), number=r.integer(node, "number", path))
+    return BoardRef(owner=r.string(node, "owner", path), number=r.integer(node, "number", path),
+                    status_names=_status_names(r, node.get("status_names"), join(path, "status_names")))
+
+
+def _status_names(r: Reader, value: Any, path: str) -> tuple[tuple[str, str], ...]:
+    """Read `board.status_names`: status key -> the option name this board uses for it."""
+    node = r.mapping(value, path, STATUS_KEYS)
+    names = {str(k): v.strip() for k, v in node.items() if k in STATUS_KEYS and isinstance(v, str) and v.strip()}
+    for key, name in node.items():
+        if key in STATUS_KEYS and (not isinstance(name, str) or not name.strip()):
+            r.fail(join(path, str(key)), f"expected the option's name, got {show(name)}")
+    try:
+        status_names(names)
+    except ValueError as error:  # two statuses named alike
+        r.fail(path, str(error))
+    return tuple(names.items())
 
 
 def github(r: Reader, value: Any) -> GitHubConfig:
