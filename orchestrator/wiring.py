@@ -145,16 +145,29 @@ def init_services(*, throttle: bool = True, retry: RetryPolicy | None = None) ->
     from orchestrator.adapters.telegram_pairing import BotPairing
     from orchestrator.config.model import GitHubConfig, Secret
     from orchestrator.init.credentials import graphql_url
-    from orchestrator.init.services import BoardAdmin, GitHubSetup, Services
+    from orchestrator.adapters.github_http import RetryPolicy
+    from orchestrator.init.services import BoardTools, GitHubSetup, Services
+
+    policy = retry or RetryPolicy()
 
     def config(api_url: str, token: str) -> GitHubConfig:
         return GitHubConfig(token=Secret("GITHUB_TOKEN", token), api_url=api_url.rstrip("/"),
                             graphql_url=graphql_url(api_url), trusted_users=())
 
     def github(api_url: str, token: str) -> GitHubSetup:
-        return GitHubSetupClient(config(api_url, token), throttle=throttle, retry=retry)
+        return GitHubSetupClient(config(api_url, token), throttle=throttle, retry=policy)
 
-    def board(endpoint: str, token: str) -> BoardAdmin:
-        raise NotImplementedError("the Projects board adapter has not landed yet")
+    def board(api_url: str, token: str) -> BoardTools:
+        from orchestrator.adapters.github import GitHubTracker
+        from orchestrator.adapters.github_board import GitHubBoard
+        from orchestrator.adapters.github_board_admin import GitHubBoardAdmin
+        from orchestrator.adapters.github_graphql import GraphQL
+
+        settings = config(api_url, token)
+        graphql = GraphQL(settings, retry=policy)
+        tracker = GitHubTracker(settings, throttle=throttle, retry=policy)
+        return BoardTools(admin=GitHubBoardAdmin(graphql, tracker),
+                          board=lambda project, repo: GitHubBoard(graphql, project.owner, project.number,
+                                                                   tracker=tracker, repo=repo))
 
     return Services(github=github, board=board, telegram=BotPairing(), drafter=AnthropicDrafter())

@@ -4,11 +4,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from orchestrator.core.model import BoardStatus
+from orchestrator.core.model import BoardStatus, Project
+from orchestrator.errors import TrackerError
 from orchestrator.init import credentials
 from orchestrator.init.context import Context
 from orchestrator.init.prompts import Invalid, parse_integer
-from orchestrator.init.services import BoardAdmin, BoardInfo
 from orchestrator.init.session import Board
 
 STATUSES = tuple(status.value for status in BoardStatus)  # Backlog, Ready, In Progress, In Review, Blocked, Done
@@ -18,7 +18,7 @@ def run(ctx: Context) -> None:
     """Ask which board, show what will change on it, and make the changes."""
     repo = ctx.session.repository
     assert repo is not None
-    p, admin = ctx.prompter, ctx.board_admin()
+    p = ctx.prompter
     earlier = ctx.session.board  # made by an interrupted run: adopt it rather than make another
     configured = (earlier.owner, earlier.number) if earlier and earlier.number else _configured(ctx, repo.full_name)
     action = p.choice("board.action", "Create a new Projects board or use an existing one", ("create", "adopt"),
@@ -26,12 +26,12 @@ def run(ctx: Context) -> None:
     owner = p.text("board.owner", "Who owns the board (a user or an organization)",
                    configured[0] if configured else repo.full_name.split("/", 1)[0], check=owner_check(ctx))
     if action == "adopt":
-        found: BoardInfo = p.ask("board.number", f"Board number (the N in {projects_page(ctx, owner)}/N)",
-                                 existing_board(ctx, admin, owner), str(configured[1]) if configured else None)
-        _apply(ctx, admin, found, owner, found.title)
+        found: Project = p.ask("board.number", f"Board number (the N in {projects_page(ctx, owner)}/N)",
+                               existing_board(ctx, owner), str(configured[1]) if configured else None)
+        _apply(ctx, found, owner, found.title)
     else:
         title = p.text("board.title", "Title of the new board", repo.full_name.split("/", 1)[1])
-        _apply(ctx, admin, None, owner, title)
+        _apply(ctx, None, owner, title)
 
 
 def _configured(ctx: Context, full: str) -> tuple[str, int] | None:
@@ -60,44 +60,42 @@ def owner_check(ctx: Context) -> Callable[[str], str]:
 
 def projects_page(ctx: Context, owner: str) -> str:
     """Return the web page listing the owner's boards."""
-    host = urlsplit(ctx.api_url()).netloc
-    web = "https://github.com" if host == "api.github.com" else f"{urlsplit(ctx.api_url()).scheme}://{host}"
+    api = urlsplit(ctx.api_url())
+    web = "https://github.com" if api.netloc == "api.github.com" else f"{api.scheme}://{api.netloc}"
     kind = "orgs" if ctx.github().owner_type(owner) == "Organization" else "users"
     return f"{web}/{kind}/{owner}/projects"
 
 
-def existing_board(ctx: Context, admin: BoardAdmin, owner: str) -> Callable[[str], BoardInfo]:
+def existing_board(ctx: Context, owner: str) -> Callable[[str], Project]:
     """Return a parser for a board number that must name one of the owner's boards."""
-    def parse(text: str) -> BoardInfo:
+    def parse(text: str) -> Project:
         number = parse_integer(text)
-        found = admin.find(owner, number)
-        if found is None:
-            raise Invalid(f"{owner} has no board number {number} (see {projects_page(ctx, owner)})")
-        return found
+        try:
+            return ctx.boards().admin.project(owner, number)
+        except TrackerError as problem:
+            raise Invalid(f"{problem} (see {projects_page(ctx, owner)})") from None
     return parse
 
 
-def _apply(ctx: Context, admin: BoardAdmin, found: BoardInfo | None, owner: str, title: str) -> None:
+def _apply(ctx: Context, found: Project | None, owner: str, title: str) -> None:
     repo = ctx.session.repository
     assert repo is not None
-    options = admin.status_options(found) if found else []
-    missing = [name for name in STATUSES if name.casefold() not in {o.casefold() for o in options}]
-    changes = [] if found else [f"create the board {title!r} for {owner}"]
-    changes.append(f"link the board to {repo.full_name}")
-    if missing:
-        kept = f" (keeping {', '.join(options)})" if options else ""
-        changes.append(f"add the Status options {', '.join(missing)}{kept}")
+    changes = [] if found else [f"create the board {title!r} for {owner} (or take the open one with that title)"]
+    changes += [f"link the board to {repo.full_name}",
+                f"make sure its Status field has the options {', '.join(STATUSES)} (adding what is missing, "
+                "keeping every option it has and every card's status)"]
     if not ctx.apply("board", changes):
         ctx.session.board = Board(owner=owner, number=found.number if found else None, title=title,
                                   url=found.url if found else "")
         return
-    board = found or admin.create(owner, title)
+    admin = ctx.boards().admin
+    board = found or admin.find_or_create(owner, title)
+    ctx.session.board = Board(owner=owner, number=board.number, title=board.title, url=board.url)
     if found is None:
-        ctx.say(f"  ✓ created {board.url}")
-        ctx.session.board = Board(owner=owner, number=board.number, title=title, url=board.url)
+        ctx.say(f"  ✓ board {board.url}")
         ctx.save()  # a run interrupted from here adopts this board instead of creating another
     admin.link(board, repo.full_name)
-    added = admin.ensure_statuses(board, STATUSES)
-    ctx.say(f"  ✓ linked to {repo.full_name}; Status options "
-            + (f"added: {', '.join(added)}" if added else "were all there"))
-    ctx.session.board = Board(owner=owner, number=board.number, title=board.title, url=board.url)
+    field = admin.ensure_statuses(board)
+    missing = [status.value for status in BoardStatus if status not in field.options]
+    ctx.say(f"  ✓ linked to {repo.full_name}; Status has "
+            + ("all six options" if not missing else f"every option but {', '.join(missing)}"))

@@ -7,7 +7,7 @@ import jinja2
 import yaml
 
 from orchestrator.core import charter as core
-from orchestrator.core.model import Issue
+from orchestrator.core.model import BoardStatus, Issue
 from orchestrator.init import credentials
 from orchestrator.init.context import Context
 from orchestrator.init.intake import describe
@@ -114,12 +114,11 @@ def _apply(ctx: Context, drafted: core.Charter, planned: Charter, files: dict[st
     ctx.say("  ✓ dependencies recorded")
     board = ctx.session.board
     if board is not None and board.number is not None:
-        admin = ctx.board_admin()
-        found = admin.find(board.owner, board.number)
-        if found is not None:
-            for issue in issues:
-                admin.place(found, issue, "Backlog")
-            ctx.say(f"  ✓ on the board {found.url} in Backlog")
+        tools = ctx.boards()
+        cards = tools.board(tools.admin.project(board.owner, board.number), repo.full_name)
+        for issue in issues:
+            cards.set_status(cards.add(issue), BoardStatus.BACKLOG)
+        ctx.say(f"  ✓ on the board {board.url} in Backlog")
 
 
 def _open_issues(ctx: Context, drafted: core.Charter, planned: Charter) -> list[Issue]:

@@ -10,7 +10,7 @@ from typing import Any
 from orchestrator.config.load import read_env_file
 from orchestrator.init import session as saved
 from orchestrator.init.prompts import Prompter
-from orchestrator.init.services import BoardAdmin, GitHubSetup, Services
+from orchestrator.init.services import BoardTools, GitHubSetup, Services
 from orchestrator.jobs import JobSpec
 
 DEFAULT_API = "https://api.github.com"
@@ -112,11 +112,11 @@ class Context:
         """Keep the client preflight built (its token already checked)."""
         self._clients["github"] = client
 
-    def board_admin(self) -> BoardAdmin:
-        """Return the Projects (v2) client on the GraphQL endpoint that goes with the REST root."""
+    def boards(self) -> BoardTools:
+        """Return the Projects (v2) clients on the GraphQL endpoint that goes with the REST root."""
         if "board" not in self._clients:
-            from orchestrator.init.credentials import github_token, graphql_url
+            from orchestrator.init.credentials import github_token
 
-            self._clients["board"] = self.services.board(graphql_url(self.api_url()), github_token(self))
-        admin: BoardAdmin = self._clients["board"]
-        return admin
+            self._clients["board"] = self.services.board(self.api_url(), github_token(self))
+        tools: BoardTools = self._clients["board"]
+        return tools

@@ -5,7 +5,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from orchestrator.core.model import Issue, IssueRef
+from orchestrator.core.model import Issue, IssueRef, Project
+from orchestrator.ports import Board, BoardAdmin
 
 Edit = Callable[[str | None], str]  # a file's content now (None: absent) -> what it should be
 
@@ -28,15 +29,6 @@ class RepoInfo:
     clone_url: str
     can_push: bool
     has_issues: bool
-
-
-@dataclass(frozen=True, slots=True)
-class BoardInfo:
-    owner: str
-    number: int
-    title: str
-    url: str
-    project_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,26 +81,12 @@ class GitHubSetup(Protocol):
         """Record `blocker` as blocking `ref` (idempotent)."""
 
 
-class BoardAdmin(Protocol):
-    """Projects (v2) administration: find or create a board, link it, shape its Status field, place cards."""
+@dataclass(frozen=True)
+class BoardTools:
+    """The Projects (v2) side of init: the admin port, and a board to place the seed issues on."""
 
-    def find(self, owner: str, number: int) -> BoardInfo | None:
-        """Return the owner's board with this number, or None."""
-
-    def create(self, owner: str, title: str) -> BoardInfo:
-        """Create a board for a user or an organization."""
-
-    def link(self, board: BoardInfo, repo: str) -> None:
-        """Link the board to the repository (idempotent)."""
-
-    def status_options(self, board: BoardInfo) -> list[str]:
-        """Return the Status field's option names, in order ([] when there is no Status field)."""
-
-    def ensure_statuses(self, board: BoardInfo, names: Sequence[str]) -> list[str]:
-        """Add the missing options, keeping every option (and every item's value) the board has; return the added."""
-
-    def place(self, board: BoardInfo, issue: Issue, status: str) -> None:
-        """Put the issue on the board (idempotent) with this Status option."""
+    admin: BoardAdmin
+    board: Callable[[Project, str], Board]   # (the board, the repo its issues come from)
 
 
 class TelegramPairing(Protocol):
@@ -139,6 +117,6 @@ class Services:
     """Factories for the real (or, in tests, pointed-at-a-sandbox) services."""
 
     github: Callable[[str, str], GitHubSetup]           # (api_url, token)
-    board: Callable[[str, str], BoardAdmin]             # (graphql_url, token)
+    board: Callable[[str, str], BoardTools]             # (api_url, token): GraphQL is derived from it
     telegram: TelegramPairing
     drafter: Drafter
