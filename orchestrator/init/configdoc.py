@@ -75,12 +75,14 @@ def _repo(ctx: Context, doc: CommentedMap, stamp: str) -> list[str]:
         changes.append(f"repos: add {repo.key} ({repo.full_name})")
     board = ctx.session.board
     if board is not None:
-        wanted = mapping([("owner", board.owner), ("number", board.number)])
+        later = {"number": "the new board's number, once it exists (a dry run creates none)"}
+        wanted = mapping([("owner", board.owner), ("number", board.number)], later if board.number is None else {})
         current = entry.get("board")
         if not (isinstance(current, dict) and current.get("owner") == board.owner
                 and current.get("number") == board.number):
             entry["board"] = wanted
-            changes.append(f"repos.{repo.key}.board: {board.owner} #{board.number}")
+            changes.append(f"repos.{repo.key}.board: {board.owner} "
+                           + (f"#{board.number}" if board.number else "(the new board)"))
     tasks = _tuned(ctx, "repo.max_parallel_tasks")
     if tasks is not None and tasks != entry.get("max_parallel_tasks", 2):
         entry["max_parallel_tasks"] = tasks

@@ -29,7 +29,7 @@ def run(ctx: Context) -> None:
     if not agents:
         ctx.say("  ! no agent CLI found: install one (npm install -g @anthropic-ai/claude-code) "
                 "before Agent OS can work on issues")
-    if shutil.which("crontab", path=env.get("PATH")) is None:
+    if ctx.options.crontab_file is None and shutil.which("crontab", path=env.get("PATH")) is None:
         ctx.say("  ! crontab not found: install cron, or choose systemd units in step 9")
     if blocking:
         for problem in blocking:
@@ -103,7 +103,7 @@ def _token(ctx: Context) -> str:
                 ctx.say(f"  ! ${var} in this shell still holds the other token and wins over the env file: "
                         f"unset it or update it")
     ctx.use_github(client)
-    scopes = "scopes not reported (fine-grained token)" if identity.scopes is None else \
-        "scopes " + ", ".join(sorted(s for s in identity.scopes if ":" not in s or s == "read:org"))
+    scopes = "scopes not reported: a fine-grained token" if identity.scopes is None else "scopes " + ", ".join(
+        scope for scope in ("repo", "project", "read:org") if scope in identity.scopes)
     ctx.say(f"  ✓ GitHub: signed in as {identity.login} ({scopes})")
     return identity.login

@@ -105,3 +105,22 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
                     crontab=tmp_path / "crontab", services=init_services(throttle=False, retry=FAST_RETRY),
                     environ=environ)
         assert not telegram.violations, "Bot API violations:\n" + "\n".join(map(str, telegram.violations))
+
+
+def clone(world: World, full_name: str, into: Path) -> Path:
+    """Clone a sandbox repository (to read what init committed)."""
+    git(into.parent, "clone", "-q", world.github.clone_url(full_name), str(into))
+    return into
+
+
+def project_record(world: World, owner: str, number: int) -> dict[str, Any]:
+    """Return the sandbox's record of a board (fields with their options, items, linked repositories)."""
+    projects = world.github.store.data["graphql"].get("projects", [])
+    found: dict[str, Any] = next(p for p in projects if p["owner"] == owner and p["number"] == number)
+    return found
+
+
+def status_names(world: World, owner: str, number: int) -> list[str]:
+    """Return the board's Status options, in order."""
+    record = project_record(world, owner, number)
+    return [o["name"] for o in next(f for f in record["fields"] if f["name"] == "Status")["options"]]
