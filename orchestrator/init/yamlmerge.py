@@ -17,8 +17,10 @@ from ruamel.yaml.error import YAMLError
 
 from orchestrator.errors import ConfigError
 
-# (mapping indent, sequence indent, dash offset), then how null is written.
-LAYOUTS = ((2, 4, 2), (2, 2, 0), (4, 4, 2), (4, 6, 4), (4, 4, 0), (2, 4, 0), (3, 5, 2))
+# (mapping indent, sequence indent, dash offset): the common ones first, then every other; and how null is written.
+_COMMON = ((2, 4, 2), (2, 2, 0), (4, 2, 0), (4, 4, 2), (4, 6, 4), (4, 4, 0), (2, 4, 0))
+LAYOUTS = _COMMON + tuple((m, s, o) for m in (2, 3, 4) for s in range(2, 7) for o in range(s - 1)
+                          if (m, s, o) not in _COMMON)
 NULLS = ("null", "", "~")
 
 
