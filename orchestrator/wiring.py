@@ -148,7 +148,8 @@ def init_services(*, throttle: bool = True, retry: RetryPolicy | None = None) ->
     from orchestrator.adapters.github_http import RetryPolicy
     from orchestrator.init.services import BoardTools, GitHubSetup, Services
 
-    policy = retry or RetryPolicy()
+    # Someone is waiting at a prompt: a mistyped URL should fail in seconds, not after a minute of backoff.
+    policy = retry or RetryPolicy(total=2, backoff_factor=0.5, backoff_max=4.0)
 
     def config(api_url: str, token: str) -> GitHubConfig:
         return GitHubConfig(token=Secret("GITHUB_TOKEN", token), api_url=api_url.rstrip("/"),

@@ -50,29 +50,31 @@ def _draft(ctx: Context, intake: Intake) -> core.Charter:
     if earlier is not None and earlier.draft is not None:
         ctx.say("Using the draft from the interrupted run.")
         return core.from_draft(earlier.draft, earlier.source)
-    var = _key_var(ctx)
+    var, model = _anthropic(ctx)
     key = ctx.lookup(var)
     if key is None:
         ctx.say(f"No Anthropic API key (${var} is not set): drafting from templates instead of a model.")
         return template_charter(intake)
-    if not ctx.prompter.confirm("charter.use_model", f"Draft the charter with {MODEL} (uses ${var})?", True):
+    if not ctx.prompter.confirm("charter.use_model", f"Draft the charter with {model} (uses ${var})?", True):
         ctx.say("Drafting from templates.")
         return template_charter(intake)
     ctx.say("Asking the model for a draft…")
     base_url = ctx.options.environ.get("ANTHROPIC_BASE_URL") or None
     try:
-        return core.from_draft(ctx.services.drafter.draft(key, base_url, MODEL, describe(intake)), "model")
+        return core.from_draft(ctx.services.drafter.draft(key, base_url, model, describe(intake)), "model")
     except (Rejected, ValueError) as problem:
         ctx.say(f"  ! the model's draft is unusable ({problem}): drafting from templates instead.")
         return template_charter(intake)
 
 
-def _key_var(ctx: Context) -> str:
+def _anthropic(ctx: Context) -> tuple[str, str]:
+    """Return the key's variable and the model: the config's anthropic backend's, else the defaults."""
     backends = ctx.section("agents").get("backends")
     for backend in backends.values() if isinstance(backends, dict) else []:
         if isinstance(backend, dict) and backend.get("type") == "anthropic":
-            return credentials.reference(backend.get("api_key"), "ANTHROPIC_API_KEY")
-    return "ANTHROPIC_API_KEY"
+            return (credentials.reference(backend.get("api_key"), "ANTHROPIC_API_KEY"),
+                    str(backend.get("model") or MODEL))
+    return "ANTHROPIC_API_KEY", MODEL
 
 
 def template_charter(intake: Intake) -> core.Charter:

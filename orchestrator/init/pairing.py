@@ -16,6 +16,11 @@ DEFAULT_API = "https://api.telegram.org"
 def run(ctx: Context) -> None:
     """Find the bot, show what pairing does, then wait for the message and confirm it in the chat."""
     section, p = ctx.section("telegram"), ctx.prompter
+    chats = section.get("allowed_chat_ids")
+    if chats and not p.confirm("telegram.pair_another",
+                               f"Telegram is set up already (chats {chats}). Pair another chat?", False):
+        ctx.say("  ✓ the Telegram settings stay as they are")
+        return
     api_url = p.text("telegram.api_url", "Telegram Bot API URL", str(section.get("api_url") or DEFAULT_API),
                      check=_url)
     var = reference(section.get("token"), "TELEGRAM_BOT_TOKEN")

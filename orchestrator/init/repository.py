@@ -26,16 +26,18 @@ def run(ctx: Context) -> None:
     gh, p = ctx.github(), ctx.prompter
     login = ctx.session.preflight.login if ctx.session.preflight and ctx.session.preflight.login \
         else gh.identity().login
+    earlier = ctx.session.repository  # an interrupted run's choice: offered again as the default
     action = p.choice("repository.action", "Create a new repository or adopt an existing one",
-                      ("create", "adopt"), "create")
+                      ("create", "adopt"), "adopt" if earlier and not earlier.created else "create")
+    before = earlier.full_name if earlier else None
     if action == "adopt":
         info: RepoInfo | None = p.ask("repository.name", "Repository to adopt (owner/name)",
-                                      lambda s: existing(gh, s))
+                                      lambda s: existing(gh, s), before)
         assert info is not None
         full, private = info.full_name, False
     else:
         full, info = p.ask("repository.name", f"New repository (owner/name, or a name for {login})",
-                           new_name(ctx, gh, login))
+                           new_name(ctx, gh, login), before)
         private = info is None and p.confirm("repository.private", "Make it private?", True)
     key = p.text("repository.key", "Short key for it in commands (agentos repo off KEY)",
                  _configured_key(ctx, full) or default_key(full), check=key_check(ctx, full))

@@ -19,7 +19,7 @@ from orchestrator.init.context import Context
 from orchestrator.init.session import Written
 from orchestrator.state import atomic_write
 
-_REFERENCE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
+_REFERENCE = re.compile(r"^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$")
 _PLAIN = re.compile(r"^[A-Za-z0-9_:./+=@-]*$")
 
 
@@ -27,6 +27,9 @@ def run(ctx: Context) -> None:
     """Show the diff and the files it touches, validate the result, then back up and write."""
     path = ctx.options.config_path
     old = path.read_text(encoding="utf-8") if path.exists() else None
+    if old is None and ctx.session.repository is None:
+        ctx.say(f"Nothing to write: a new config needs a repository, and step 3 set none up ({path} not created).")
+        return
     doc = yamlmerge.load(old or "", str(path))
     changes = configdoc.merge(ctx, doc.data, old is None, ctx.options.now.strftime("%Y-%m-%d"))
     text = doc.dump()
@@ -85,7 +88,7 @@ def _secrets_for_env_file(ctx: Context, text: str) -> dict[str, str]:
     wanted = dict(ctx.secrets)
     file = ctx.env_file()
     in_file = read_env_file(file) if file.is_file() else {}
-    shell_only = sorted(var for var in set(_REFERENCE.findall(text)) - set(wanted) - set(in_file)
+    shell_only = sorted(var for var in references(yaml.safe_load(text)) - set(wanted) - set(in_file)
                         if ctx.options.environ.get(var))
     if shell_only:
         ctx.say(f"  ${', $'.join(shell_only)} {'is' if len(shell_only) == 1 else 'are'} set only in this shell; "
@@ -94,6 +97,16 @@ def _secrets_for_env_file(ctx: Context, text: str) -> dict[str, str]:
                                 f"into {file}?", True):
             wanted.update({var: ctx.options.environ[var] for var in shell_only})
     return {var: value for var, value in wanted.items() if in_file.get(var) != value}
+
+
+def references(node: Any) -> set[str]:
+    """Return the variables the config's `$VAR` values name (comments and other text do not count)."""
+    if isinstance(node, dict):
+        return set().union(*(references(value) for value in node.values()))
+    if isinstance(node, list):
+        return set().union(*(references(value) for value in node))
+    match = _REFERENCE.match(node) if isinstance(node, str) else None
+    return {match.group(1)} if match else set()
 
 
 def validate(ctx: Context, path: Path, text: str, secrets: dict[str, str], *, env_written: bool) -> None:

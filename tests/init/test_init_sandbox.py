@@ -97,7 +97,7 @@ def test_a_second_run_adds_a_project_keeping_the_first_byte_for_byte_and_backs_u
     before = _edit_first_config(world)
     second = answers_for(world, **{
         "intake.idea": "A blog engine", "repository.name": "blog", "repository.key": "blog",
-        "board.title": "Blog", "steps.telegram": False})
+        "board.title": "Blog"})  # Telegram: set up already, kept
     del second["tuning"]  # accept every default: the values already in the config
     assert world.init(second) == 0, world.output
 
