@@ -8,6 +8,7 @@ import yaml
 
 from orchestrator.core import charter as core
 from orchestrator.core.model import BoardStatus, Issue
+from orchestrator.core.redact import redact
 from orchestrator.init import credentials
 from orchestrator.init.context import Context
 from orchestrator.init.intake import describe
@@ -104,7 +105,7 @@ def _apply(ctx: Context, drafted: core.Charter, planned: Charter, files: dict[st
     info = gh.repository(repo.full_name)
     if info is None:
         raise Rejected(f"{repo.full_name} is gone")
-    edits = {name: _unless_present(text) for name, text in files.items()}
+    edits = {name: _unless_present(redact(text)) for name, text in files.items()}
     committed = gh.publish(info, edits, "Charter: NORTH_STAR.md and PLAN.md, from agentos init")
     ctx.say(f"  ✓ {'committed' if committed else 'kept the existing'} NORTH_STAR.md and PLAN.md")
     issues = _open_issues(ctx, drafted, planned)
@@ -132,11 +133,11 @@ def _open_issues(ctx: Context, drafted: core.Charter, planned: Charter) -> list[
     issues: dict[int, Issue] = {}
     for i in core.order(drafted.seeds):
         seed = drafted.seeds[i]
-        issue = by_title.get(seed.title.casefold())
+        issue = by_title.get(redact(seed.title).casefold())
         if issue is None:
             needs = "".join(f"\nDepends on #{issues[b].number}" for b in seed.blocked_by)
             body = f"{seed.body}\n{needs}\n" if needs else seed.body
-            issue = gh.create_issue(repo.full_name, seed.title, body, [seed.label])
+            issue = gh.create_issue(repo.full_name, redact(seed.title), redact(body), [seed.label])
             ctx.say(f"  ✓ opened #{issue.number} {seed.title}")
         issues[i] = issue
         planned.issues[i].number = issue.number

@@ -25,10 +25,10 @@ def repo_entry(ctx: Context) -> dict[str, Any]:
     """Return the existing config's entry for this run's repository ({} when it has none)."""
     repo = ctx.session.repository
     repos = (ctx.existing or {}).get("repos")
-    for entry in repos if isinstance(repos, list) and repo else []:
-        if isinstance(entry, dict) and str(entry.get("github", "")).lower() == repo.full_name.lower():  # type: ignore[union-attr]
-            return entry
-    return {}
+    if repo is None or not isinstance(repos, list):
+        return {}
+    return next((entry for entry in repos if isinstance(entry, dict)
+                 and str(entry.get("github", "")).lower() == repo.full_name.lower()), {})
 
 
 def planned_backends(ctx: Context) -> dict[str, int]:

@@ -5,8 +5,7 @@ from orchestrator.core.redact import redact
 from orchestrator.errors import ChatError
 from orchestrator.init.context import Context
 from orchestrator.init.credentials import reference
-from orchestrator.init.preflight import _url
-from orchestrator.init.prompts import Invalid
+from orchestrator.init.prompts import Invalid, parse_url
 from orchestrator.init.services import ChatMessage, Rejected
 from orchestrator.init.session import Pairing
 
@@ -22,9 +21,9 @@ def run(ctx: Context) -> None:
         ctx.say("  ✓ the Telegram settings stay as they are")
         return
     api_url = p.text("telegram.api_url", "Telegram Bot API URL", str(section.get("api_url") or DEFAULT_API),
-                     check=_url)
+                     check=parse_url)
     var = reference(section.get("token"), "TELEGRAM_BOT_TOKEN")
-    token, bot = _token(ctx, api_url, var)
+    token, bot = bot_token(ctx, api_url, var)
     ctx.say(f"  ✓ bot @{bot}")
     changes = [f"wait for a message to @{bot} and allow the chat it comes from (telegram.allowed_chat_ids)",
                "send a confirmation message to that chat"]
@@ -49,7 +48,7 @@ def run(ctx: Context) -> None:
                                   user_id=message.user_id, chat_title=message.chat_title)
 
 
-def _token(ctx: Context, api_url: str, var: str) -> tuple[str, str]:
+def bot_token(ctx: Context, api_url: str, var: str) -> tuple[str, str]:
     """Return a token Telegram accepts and the bot's username: the configured one, else asked for."""
     pairing = ctx.services.telegram
     token = ctx.lookup(var)

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from orchestrator.errors import UsageError
 from orchestrator.init import credentials
 from orchestrator.init.context import DEFAULT_API, Context
-from orchestrator.init.prompts import Invalid
+from orchestrator.init.prompts import Invalid, parse_url
 from orchestrator.init.session import Preflight
 
 MIN_PYTHON = (3, 11)
@@ -36,7 +36,7 @@ def run(ctx: Context) -> None:
             ctx.say(f"  ✗ {problem}")
         raise UsageError(f"preflight failed: {len(blocking)} problem(s) to fix first (listed above)")
     api_url = ctx.prompter.text("github.api_url", "GitHub API URL",
-                                str(ctx.section("github").get("api_url") or DEFAULT_API), check=_url)
+                                str(ctx.section("github").get("api_url") or DEFAULT_API), check=parse_url)
     result = Preflight(login="", api_url=api_url, token_var=credentials.token_var(ctx), agents=agents)
     ctx.session.preflight = result  # the token check below talks to this api_url
     result.login = _token(ctx)
@@ -78,12 +78,6 @@ def _logged_in(binary: str, args: tuple[str, ...], env: Mapping[str, str]) -> bo
     except ValueError:
         return True
     return bool(report.get("loggedIn", True)) if isinstance(report, dict) else True
-
-
-def _url(text: str) -> str:
-    if not text.startswith(("http://", "https://")):
-        raise Invalid(f"expected an http(s) URL, got {text!r}")
-    return text.rstrip("/")
 
 
 def _token(ctx: Context) -> str:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol, TextIO, TypeVar
 
+from orchestrator.core.redact import redact
 from orchestrator.errors import UsageError
 
 T = TypeVar("T")
@@ -124,8 +125,8 @@ class Prompter:
         return self.source.interactive
 
     def say(self, text: str = "") -> None:
-        """Print a line (or several) of output."""
-        self.out.write(text + "\n")
+        """Print a line (or several) of output, with anything secret-shaped masked."""
+        self.out.write(redact(text) + "\n")
         self.out.flush()
 
     def ask(self, key: str, question: str, parse: Parse[T], default: str | None = None, *,
@@ -203,3 +204,10 @@ def parse_yes_no(text: str) -> bool:
     if word in _NO:
         return False
     raise Invalid(f"expected yes or no, got {text!r}")
+
+
+def parse_url(text: str) -> str:
+    """Return an http(s) URL without its trailing slash, or raise Invalid."""
+    if not text.startswith(("http://", "https://")):
+        raise Invalid(f"expected an http(s) URL, got {text!r}")
+    return text.rstrip("/")

@@ -34,6 +34,7 @@ def run(ctx: Context) -> None:
     changes = configdoc.merge(ctx, doc.data, old is None, ctx.options.now.strftime("%Y-%m-%d"))
     text = doc.dump()
     _show(ctx, path, old, text, changes, doc.faithful)
+    _ask_lost_secrets(ctx, text)
     secrets = _secrets_for_env_file(ctx, text)
     env_file = ctx.env_file()
     plan = []
@@ -81,6 +82,22 @@ def _show(ctx: Context, path: Path, old: str | None, text: str, changes: list[st
 def _complete(ctx: Context) -> bool:
     repo, board = ctx.session.repository, ctx.session.board
     return (repo is None or repo.exists) and (board is None or board.number is not None)
+
+
+def _ask_lost_secrets(ctx: Context, text: str) -> None:
+    """Ask again for a token an interrupted run was given at a prompt: it was kept in memory only."""
+    from orchestrator.init.credentials import github_token, token_var
+    from orchestrator.init.pairing import bot_token
+
+    pairing = ctx.session.pairing
+    for var in sorted(references(yaml.safe_load(text))):
+        if ctx.lookup(var) is not None:
+            continue
+        if var == token_var(ctx):
+            github_token(ctx)
+        elif pairing is not None and var == pairing.token_var:
+            ctx.say(f"${var} is not set here (the interrupted run had the bot token only in memory).")
+            bot_token(ctx, pairing.api_url, var)
 
 
 def _secrets_for_env_file(ctx: Context, text: str) -> dict[str, str]:

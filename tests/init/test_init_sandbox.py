@@ -5,6 +5,7 @@ import difflib
 import stat
 from pathlib import Path
 
+import pytest
 from github import Auth, Github
 
 from orchestrator.adapters.github import GitHubTracker
@@ -13,6 +14,7 @@ from orchestrator.adapters.github_graphql import GraphQL
 from orchestrator.config import load_config
 from orchestrator.config.model import GitHubConfig, Secret
 from orchestrator.core.model import BoardStatus, IssueRef
+from orchestrator.errors import UsageError
 from orchestrator.init.board import STATUSES
 from orchestrator.init.session import load
 from tests.init.conftest import World, answers_for, clone, git, project_record, status_names
@@ -164,3 +166,22 @@ def test_a_dry_run_over_an_existing_setup_shows_the_diff_and_changes_nothing(wor
     assert world.init(second, dry_run=True) == 0, world.output
     assert _snapshot(world) == before
     assert "+  - key: blog" in world.output and "✓ the merged config is valid" not in world.output
+
+
+def test_a_run_stopped_at_step_8_resumes_there_and_asks_again_for_the_token_it_had_in_memory(world: World) -> None:
+    world.telegram.inject_message("hello")
+    stopped = answers_for(world, **{"config.apply": "maybe"})
+    with pytest.raises(UsageError, match="answers file: config.apply: expected yes or no, got 'maybe'"):
+        world.init(stopped)  # bin/agentos prints this one line and exits 2
+    assert "! expected yes or no, got 'maybe'" in world.output
+    assert "Stopped in step 8 (Write config)" in world.output and not world.config.exists()
+    state = (world.config.parent / "runtime" / "state" / "init.json").read_text()
+    assert world.telegram.token not in state and "TELEGRAM_BOT_TOKEN" in state
+
+    resumed = {"resume": True, "telegram": {"token": world.telegram.token}}
+    assert world.init(resumed) == 0, world.output
+    assert "Resume at step 8 (Write config)? [Y/n]: yes" in world.output
+    assert "$TELEGRAM_BOT_TOKEN is not set here (the interrupted run had the bot token only in memory)" in world.output
+    config = load_config(world.config, environ={})
+    assert config.telegram is not None and config.telegram.token.reveal() == world.telegram.token
+    assert len(world.github.store.repo("agentos", "shop")["issues"]) == 4
