@@ -1,14 +1,18 @@
 """The Protocols jobs depend on; adapters implement them, and only core.model types cross them."""
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import datetime
 from typing import Protocol
 
 from orchestrator.core.model import (
     BoardField, BoardItem, BoardStatus, Check, Comment, Dependencies, Issue, IssueRef, LabelEvent, Permission,
-    Project, PullRequest, Review,
+    Project, PullRequest, Review, TestRun,
 )
+from orchestrator.core.agent import AgentEvent, AgentOutcome, AgentRequest
 from orchestrator.core.notify import Notification
+from orchestrator.core.routing import Cooldown
+from orchestrator.core.workspace import CommitOutcome, RebaseOutcome, Workspace
 
 
 class Tracker(Protocol):
@@ -132,3 +136,66 @@ class LLM(Protocol):
 
     def complete(self, system: str, prompt: str, max_tokens: int = 1024) -> str:
         """Return the model's text reply; raise an AgentOSError subclass when it cannot answer."""
+
+
+class Worktrees(Protocol):
+    """A task's git worktree from a shared clone of its repo. Every method raises WorktreeError on failure."""
+
+    def prepare(self, repo_key: str, task_id: str, branch: str, base: str, *, fresh: bool = False) -> Workspace:
+        """Fetch, then check out `<worktrees_dir>/<repo_key>/<task_id>` on `branch`: continuing
+        origin/<branch> when it exists (unless `fresh`), else new from origin/<base>. A leftover
+        worktree of the same task or branch (a killed run) is removed first."""
+
+    def commit(self, ws: Workspace, message: str) -> CommitOutcome:
+        """Commit everything left uncommitted except the result file; report the diff to the base."""
+
+    def push(self, ws: Workspace, *, force: bool = False) -> str:
+        """Push HEAD to origin/<branch> with the orchestrator's token; `force` means
+        --force-with-lease against `ws.remote_sha`. Return the sha; PushRejected when refused."""
+
+    def rebase(self, repo_key: str, branch: str, base: str) -> RebaseOutcome:
+        """Rebase origin/<branch> onto origin/<base> in a scratch worktree: pushed with a lease when
+        clean, aborted with the conflicting files and both sides when not."""
+
+    def remove(self, repo_key: str, task_id: str) -> None:
+        """Remove the task's worktree and prune; keep the branch. Removing a missing one is a no-op."""
+
+
+# -- agents -------------------------------------------------------------------------------------------------
+class Agent(Protocol):
+    """One configured agent backend (claude, codex, anthropic, command), named as chains name it."""
+
+    @property
+    def name(self) -> str:
+        """Return the backend's name from `agents.backends`."""
+
+    def run(self, request: AgentRequest, on_event: Callable[[AgentEvent], None]) -> AgentOutcome:
+        """Run the agent in `request.worktree` until it exits or times out; never raises for the agent's failures.
+
+        Every event is passed to `on_event` as it happens. A timeout kills the whole process group.
+        The agent's environment carries no orchestrator secret, only the backend's own credential.
+        """
+
+
+class Cooldowns(Protocol):
+    """Which agent backends are resting after a quota or rate-limit failure (runtime/state/cooldowns.json)."""
+
+    def active(self, now: datetime) -> dict[str, Cooldown]:
+        """Return the cooldowns still in force at `now`, by backend name."""
+
+    def start(self, cooldown: Cooldown, now: datetime) -> None:
+        """Rest a backend until `cooldown.until` (a later end already recorded is kept)."""
+
+
+class Tests(Protocol):
+    """The repo's test command, run in a worktree with the agents' scrubbed environment."""
+
+    def run(self, command: str, cwd: str, timeout_s: float) -> TestRun:
+        """Run `command` through the shell in `cwd`; a timeout kills its whole process group and fails it."""
+
+
+class Workers(Protocol):
+    """Start the worker process that runs one task (the queue supervisor's children)."""
+
+    def spawn(self, task_id: str) -> int:
+        """Start a worker for the task (already claimed into processing/) and return its pid."""

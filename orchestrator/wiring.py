@@ -8,7 +8,7 @@ or pass memory twins as the factories.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, NoReturn
@@ -17,7 +17,7 @@ from orchestrator.briefs import Briefs
 from orchestrator.config import Config, RepoConfig
 from orchestrator.mailbox import Mailbox
 from orchestrator.memo import Memo
-from orchestrator.ports import LLM, Board, Notifier, Tracker
+from orchestrator.ports import LLM, Agent, Board, Cooldowns, Notifier, Tests, Tracker, Workers, Worktrees
 from orchestrator.state import Switches
 
 if TYPE_CHECKING:  # the adapters (PyGithub, gql) are imported on first use, not on every tick
@@ -80,6 +80,44 @@ class Deps:
         """The outbox when Telegram is configured (the control job delivers it), else the event log."""
         return notifier_for(self.config, self.log)
 
+    # -- agents (agents branch) -----------------------------------------------------------------
+    @cached_property
+    def agents(self) -> Mapping[str, Agent]:
+        """Every configured backend by name (agents.backends)."""
+        from orchestrator.adapters.agents.registry import build_agents
+
+        return build_agents(self.config)
+
+    @cached_property
+    def cooldowns(self) -> Cooldowns:
+        """Agent cooldowns, shared by every worker (runtime/state/cooldowns.json)."""
+        from orchestrator.cooldowns import CooldownStore
+
+        return CooldownStore(self.config.paths.state_dir)
+
+    @cached_property
+    def tests(self) -> Tests:
+        """The repos' test commands, run with the agents' scrubbed environment."""
+        from orchestrator.adapters.agents.environment import policy_for
+        from orchestrator.adapters.repo_tests import ShellTests
+
+        return ShellTests(policy_for(self.config))
+
+    @cached_property
+    def workers(self) -> Workers:
+        """Worker processes for the queue supervisor."""
+        from orchestrator.adapters.workers import ProcessWorkers
+
+        return ProcessWorkers(self.config.source, self.config.paths.logs_dir, self.config.paths.root)
+
+    # -- worktrees (warroom branch) -------------------------------------------------------------
+    @cached_property
+    def worktrees(self) -> Worktrees:
+        """Git worktrees from a shared clone per repo; built (and GitPython imported) on first use."""
+        from orchestrator.adapters.git import GitWorktrees
+
+        return GitWorktrees.from_config(self.config)
+
 
 class GitHub:
     """The GitHub adapters of one run, each built on first use; boards share one GraphQL connection."""
@@ -141,11 +179,11 @@ def real_deps(config: Config, log: logging.Logger) -> Deps:
 def init_services(*, throttle: bool = True, retry: RetryPolicy | None = None) -> Services:
     """Return the real services `agentos init` uses; `throttle` keeps GitHub's advised gaps between writes."""
     from orchestrator.adapters.anthropic_drafts import AnthropicDrafter
+    from orchestrator.adapters.github_http import RetryPolicy
     from orchestrator.adapters.github_setup import GitHubSetupClient
     from orchestrator.adapters.telegram_pairing import BotPairing
     from orchestrator.config.model import GitHubConfig, Secret
     from orchestrator.init.credentials import graphql_url
-    from orchestrator.adapters.github_http import RetryPolicy
     from orchestrator.init.services import BoardTools, GitHubSetup, Services
 
     # Someone is waiting at a prompt: a mistyped URL should fail in seconds, not after a minute of backoff.

@@ -81,3 +81,9 @@ def test_what_follows_an_attempt(outcome: AgentResult, attempt: int, earlier: li
 def test_the_last_allowed_attempt_still_opens_a_pr_when_it_completes() -> None:
     last = replace(task("a", 1, attempt=3), max_attempts=3)
     assert queue.after_attempt(last, result(Status.COMPLETE), ["x", "y"], True).next is Next.OPEN_PR
+
+
+def test_a_deferred_task_waits_until_its_time() -> None:
+    later = replace(task("a", 1), not_before=T0 + timedelta(minutes=5))
+    assert queue.pick([later, task("a", 2)], [], total=4, per_repo={"a": 4}, now=T0) == [task("a", 2)]
+    assert ids(queue.pick([later], [], total=4, per_repo={"a": 4}, now=T0 + timedelta(minutes=6))) == [1]

@@ -176,3 +176,14 @@ class Project:
     id: str
     title: str
     url: str
+
+
+@dataclass(frozen=True, slots=True)
+class TestRun:
+    """The repo's own test command, run by the orchestrator in a task's worktree."""
+
+    __test__ = False          # not a pytest class, despite the name
+
+    passed: bool
+    line: str                 # one line for the result contract: "pytest -q: passed in 3.1 s"
+    tail: str = ""            # the last lines of its output (redacted), for a fixing prompt

@@ -20,11 +20,11 @@ class Running:
 
 
 def pick(queued: Sequence[Task], running: Sequence[Task], total: int,
-         per_repo: Mapping[str, int]) -> list[Task]:
+         per_repo: Mapping[str, int], now: datetime | None = None) -> list[Task]:
     """Return the queued tasks to start, most urgent first, within both limits.
 
     Urgent means priority (0 high), then the older task; a repo at its own limit does not stop
-    the next repo's task from starting.
+    the next repo's task from starting, and a task deferred past `now` waits.
     """
     busy = len(running)
     in_repo: dict[str, int] = {}
@@ -35,6 +35,8 @@ def pick(queued: Sequence[Task], running: Sequence[Task], total: int,
         if busy >= total:
             break
         if in_repo.get(task.repo_key, 0) >= per_repo.get(task.repo_key, 1):
+            continue
+        if now is not None and task.not_before is not None and task.not_before > now:
             continue
         chosen.append(task)
         busy += 1
