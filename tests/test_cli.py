@@ -203,7 +203,8 @@ def test_sandbox_serve_prints_its_url_and_token_keeps_state_and_stops_on_sigterm
     data = tmp_path / "sandbox"
     process = subprocess.Popen([str(ROOT / "bin" / "agentos"), "sandbox", "serve", "--port", "0", "--data", str(data),
                                 "--token", "ghp_sandboxtoken", "--repo", "agentos/demo"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={"PATH": os.environ["PATH"]})
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={"PATH": os.environ["PATH"]})
     try:
         assert process.stdout is not None
         url, token = process.stdout.readline().split()

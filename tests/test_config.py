@@ -48,8 +48,8 @@ def test_config_is_immutable(tmp_path: Path) -> None:
 
 
 def test_a_board_renames_the_statuses_it_spells_differently(tmp_path: Path) -> None:
-    path = write_config(tmp_path, minimal_config(**_repo(board={"owner": "acme", "number": 3,
-                                                                "status_names": {"ready": " Todo ", "done": "Shipped"}})))
+    given = {"owner": "acme", "number": 3, "status_names": {"ready": " Todo ", "done": "Shipped"}}
+    path = write_config(tmp_path, minimal_config(**_repo(board=given)))
     board = load_config(path, ENV).repos[0].board
     assert board is not None and board.status_names == (("ready", "Todo"), ("done", "Shipped"))
 

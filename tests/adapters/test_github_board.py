@@ -192,7 +192,8 @@ def test_a_github_without_option_ids_gets_instructions_not_lost_statuses(tracker
         query = json.loads(request.content)["query"]
         sent.append(query.split("(")[0].split()[-1])
         if query.lstrip().startswith("query"):
-            return httpx2.Response(200, json={"data": {"repositoryOwner": {"__typename": "User", "projectV2": project}}})
+            owner = {"__typename": "User", "projectV2": project}
+            return httpx2.Response(200, json={"data": {"repositoryOwner": owner}})
         return httpx2.Response(200, json={"errors": [{"message": "InputObject 'ProjectV2SingleSelectFieldOptionInput' "
                                                                 "doesn't accept argument 'id'"}]})
 

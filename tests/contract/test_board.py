@@ -1,4 +1,4 @@
-"""One contract for every Board: the memory twin, a Projects board (gql) and `status:*` labels, on the sandbox and GitHub."""
+"""One contract for every Board: the memory twin, a Projects board (gql) and `status:*` labels, sandbox and GitHub."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -64,7 +64,8 @@ def test_moving_leaves_the_item_in_one_status(board_world: BoardWorld) -> None:
     [read] = mine(board, issue)
     assert read.status is BoardStatus.IN_REVIEW
     if read.status_name and read.status_name.startswith("status:"):  # the label board: one status label left
-        assert [n for n in board_world.tracker.issue(issue.ref).labels if n.startswith("status:")] == ["status:in-review"]
+        labels = board_world.tracker.issue(issue.ref).labels
+        assert [n for n in labels if n.startswith("status:")] == ["status:in-review"]
 
 
 def test_ready_issues_carry_their_dependencies_and_others_do_not(board_world: BoardWorld) -> None:

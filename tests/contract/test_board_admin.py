@@ -1,4 +1,4 @@
-"""One contract for BoardAdmin (what `agentos init` does to a board): the memory twin and GitHub's API on the sandbox."""
+"""One contract for BoardAdmin (what `agentos init` does to a board): the memory twin and the sandbox."""
 from __future__ import annotations
 
 import uuid

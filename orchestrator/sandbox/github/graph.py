@@ -66,7 +66,8 @@ def respond(store: Store, login: str, base: str, body: bytes,
         return 200, {"errors": [_format(e) for e in problems]}
     with store.lock:
         result = execute_sync(schema(), document, variable_values=request.get("variables"),
-                              operation_name=request.get("operationName"), context_value=Context(store, login, base, scopes))
+                              operation_name=request.get("operationName"),
+                              context_value=Context(store, login, base, scopes))
         if _is_mutation(document):
             store.save()
     for problem in result.errors or ():
