@@ -34,9 +34,9 @@ def graphql_url(api_url: str) -> str:
 
 def token_page(api_url: str) -> str:
     """Return where to create a classic token with the scopes Agent OS needs."""
-    host = urlsplit(api_url).netloc
-    web = "github.com" if host in ("api.github.com", "") else host
-    return f"https://{web}/settings/tokens/new?scopes=repo,project,read:org&description=Agent+OS"
+    api = urlsplit(api_url)
+    web = "https://github.com" if api.netloc in ("api.github.com", "") else f"{api.scheme}://{api.netloc}"
+    return f"{web}/settings/tokens/new?scopes=repo,project,read:org&description=Agent+OS"
 
 
 def scope_problem(identity: Identity, needed: tuple[str, ...], api_url: str) -> str | None:
