@@ -1,4 +1,4 @@
-"""The GitHub side of `agentos init` on PyGithub: who the token is, repositories, labels, seed issues, a pushed commit."""
+"""The GitHub side of `agentos init` on PyGithub: the token's owner, repositories, labels, seed issues, a commit."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -33,7 +33,8 @@ class GitHubSetupClient(GitHubTracker):
                 raise Rejected("GitHub rejected this token (401 Bad credentials)") from None
             raise from_github(error, "the token", "check") from error
         except TRANSPORT_ERRORS as error:
-            raise Rejected(one_line(f"GitHub could not be reached at {self._api_url} ({type(error).__name__})")) from None
+            reason = f"GitHub could not be reached at {self._api_url} ({type(error).__name__})"
+            raise Rejected(one_line(reason)) from None
         scopes = header(headers, "x-oauth-scopes")
         self._login = str(me["login"])
         return Identity(self._login, None if scopes is None else frozenset(granted(scopes)))

@@ -9,6 +9,7 @@ import yaml
 from orchestrator.core import charter as core
 from orchestrator.core.model import BoardStatus, Issue
 from orchestrator.core.redact import redact
+from orchestrator.errors import TrackerError
 from orchestrator.init import credentials
 from orchestrator.init.context import Context
 from orchestrator.init.intake import describe
@@ -106,8 +107,11 @@ def _apply(ctx: Context, drafted: core.Charter, planned: Charter, files: dict[st
     if info is None:
         raise Rejected(f"{repo.full_name} is gone")
     edits = {name: _unless_present(redact(text)) for name, text in files.items()}
-    committed = gh.publish(info, edits, "Charter: NORTH_STAR.md and PLAN.md, from agentos init")
-    ctx.say(f"  ✓ {'committed' if committed else 'kept the existing'} NORTH_STAR.md and PLAN.md")
+    try:
+        committed = gh.publish(info, edits, "Charter: NORTH_STAR.md and PLAN.md, from agentos init")
+        ctx.say(f"  ✓ {'committed' if committed else 'kept the existing'} NORTH_STAR.md and PLAN.md")
+    except TrackerError as problem:  # a protected branch, say: the issues matter more than the files
+        ctx.say(f"  ! {problem}; NORTH_STAR.md and PLAN.md were not committed")
     issues = _open_issues(ctx, drafted, planned)
     for i, seed in enumerate(drafted.seeds):
         have = set(gh.blockers(issues[i]))

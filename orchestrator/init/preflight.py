@@ -15,7 +15,8 @@ from orchestrator.init.session import Preflight
 
 MIN_PYTHON = (3, 11)
 AGENTS = {
-    "claude": ("@anthropic-ai/claude-code", ("auth", "status"), "run `claude` once and log in, or set ANTHROPIC_API_KEY"),
+    "claude": ("@anthropic-ai/claude-code", ("auth", "status"),
+               "run `claude` once and log in, or set ANTHROPIC_API_KEY"),
     "codex": ("@openai/codex", ("login", "status"), "run `codex login`, or set OPENAI_API_KEY"),
 }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from orchestrator.errors import TrackerError
 from orchestrator.init.context import Context
 from orchestrator.init.prompts import Invalid
 from orchestrator.init.services import GitHubSetup, RepoInfo
@@ -132,8 +133,12 @@ def _apply(ctx: Context, gh: GitHubSetup, full: str, key: str, info: RepoInfo | 
         owner, name = full.split("/", 1)
         info = gh.create_repository(owner, name, private)
         ctx.say(f"  ✓ created {info.html_url}")
-    committed = gh.publish(info, {".gitignore": ignore_result_file}, f"Ignore {RESULT_FILE}, the agents' result file")
-    ctx.say(f"  ✓ .gitignore {'now lists' if committed else 'already listed'} {RESULT_FILE}")
+    try:
+        committed = gh.publish(info, {".gitignore": ignore_result_file},
+                               f"Ignore {RESULT_FILE}, the agents' result file")
+        ctx.say(f"  ✓ .gitignore {'now lists' if committed else 'already listed'} {RESULT_FILE}")
+    except TrackerError as problem:  # a protected branch, say: the worktrees exclude the file anyway
+        ctx.say(f"  ! {problem}; add {RESULT_FILE} to .gitignore by hand (worktrees exclude it meanwhile)")
     if missing:
         gh.ensure_labels(full, missing)
         ctx.say(f"  ✓ labels created: {', '.join(missing)}")

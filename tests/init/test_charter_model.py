@@ -1,4 +1,4 @@
-"""Step 5 with an Anthropic key: the anthropic SDK asks the model sandbox for a draft; a bad one falls back to templates."""
+"""Step 5 with an Anthropic key: the anthropic SDK asks the model sandbox for a draft; a bad one means templates."""
 from __future__ import annotations
 
 from collections.abc import Iterator
