@@ -19,7 +19,7 @@ from orchestrator.core import lifecycle as lc
 from orchestrator.core import result as contract
 from orchestrator.core.agent import AgentRequest, event_record
 from orchestrator.core.model import Issue, IssueRef
-from orchestrator.core.queue import Next, after_attempt
+from orchestrator.core.queue import Next, after_attempt, after_fix
 from orchestrator.core.result import AgentResult
 from orchestrator.core.routing import ChainEnd, ChainResult
 from orchestrator.core.tasks import Task, parse_id
@@ -63,16 +63,20 @@ def _attempt(deps: Deps, config: Config, repo: RepoConfig, task: Task, issue: Is
     outcome = chained.result or contract.invalid("no agent could run")
     outcome = _tested(deps, repo, ws, outcome, room)
     committed = deps.worktrees.commit(ws, _commit_message(task, issue, outcome))
-    room.write_result(contract.render(outcome))
-    verdict = after_attempt(task, outcome, _signatures(config, task), committed.has_changes)
-    room.record("attempt.judged", next=verdict.next.value, reason=verdict.reason, files=list(committed.files))
+    pushed = False
     if committed.ahead:
         try:
             deps.worktrees.push(ws)
+            pushed = True
         except PushRejected as error:
             room.record("push.rejected", error=str(error)[:500])
             outcome = _pushed_rejected(outcome, str(error))
-            verdict = after_attempt(task, outcome, _signatures(config, task), False)
+    room.write_result(contract.render(outcome))
+    if task.task_type == "fixing":
+        verdict = after_fix(outcome, pushed)
+    else:
+        verdict = after_attempt(task, outcome, _signatures(config, task), committed.has_changes)
+    room.record("attempt.judged", next=verdict.next.value, reason=verdict.reason, files=list(committed.files))
     if verdict.next is Next.OPEN_PR:
         delivery.deliver(deps, repo, task, issue, outcome, chained.finished_by or "?", committed.files, room)
         return _settle(deps, task, "done")

@@ -199,3 +199,6 @@ class Workers(Protocol):
 
     def spawn(self, task_id: str) -> int:
         """Start a worker for the task (already claimed into processing/) and return its pid."""
+
+    def exited(self, pid: int) -> bool:
+        """Tell whether the worker with this pid (ours or an earlier supervisor's) has ended."""

@@ -1,36 +1,28 @@
 """Build the adapters a job needs from the config: the only place that knows concrete classes.
 
-Every adapter is built on first use, so a tick that needs no GitHub makes no connection and
-imports neither PyGithub nor gql. Tests replace any of them by assignment before the job runs
-(`deps.tracker = MemoryTracker()`: a cached property is overridden by the instance attribute),
-or pass memory twins as the factories.
+Every adapter is built on first use, so a tick that needs no GitHub makes no connection. Tests
+replace any of them by assignment before the job runs (`deps.tracker = MemoryTracker()`): a
+cached property is overridden by the instance attribute.
 """
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 from orchestrator.briefs import Briefs
 from orchestrator.config import Config, RepoConfig
 from orchestrator.mailbox import Mailbox
 from orchestrator.memo import Memo
-from orchestrator.ports import LLM, Agent, Board, Cooldowns, Notifier, Tests, Tracker, Workers, Worktrees
+from orchestrator.ports import LLM, Agent, Board, BoardAdmin, Cooldowns, Notifier, Tests, Tracker, Workers, Worktrees
 from orchestrator.state import Switches
 
-if TYPE_CHECKING:  # the adapters (PyGithub, gql) are imported on first use, not on every tick
+if TYPE_CHECKING:  # gql is imported on first use, not on every tick
     from orchestrator.adapters.github_graphql import GraphQL
     from orchestrator.adapters.github_http import RetryPolicy
     from orchestrator.init.services import Services
-    from orchestrator.ports import BoardAdmin
-
-
-def _unwired(what: str) -> Callable[..., NoReturn]:
-    def refuse(*_: object) -> NoReturn:
-        raise RuntimeError(f"this run was given no {what}")
-    return refuse
 
 
 @dataclass
@@ -39,20 +31,45 @@ class Deps:
 
     config: Config
     log: logging.Logger
-    make_tracker: Callable[[], Tracker] = field(default=_unwired("tracker"), repr=False)
-    make_board: Callable[[RepoConfig], Board] = field(default=_unwired("board"), repr=False)
     boards: dict[str, Board] = field(default_factory=dict)   # repo key -> its board, built on first use
 
     @cached_property
     def tracker(self) -> Tracker:
-        """Return the tracker (GitHub issues and pull requests), built once per run."""
-        return self.make_tracker()
+        """GitHub issues and pull requests (REST), built once per run."""
+        from orchestrator.adapters.github import GitHubTracker
+
+        return GitHubTracker(self.config.github)
+
+    @cached_property
+    def graphql(self) -> GraphQL:
+        """The GraphQL client every board of the run shares."""
+        from orchestrator.adapters.github_graphql import GraphQL
+
+        return GraphQL(self.config.github)
 
     def board_for(self, repo: RepoConfig) -> Board:
-        """Return the repo's board (its Projects board, or `status:*` labels), built once per run."""
+        """Return the repo's board: its Projects board, or `status:*` labels when it has none."""
         if repo.key not in self.boards:
-            self.boards[repo.key] = self.make_board(repo)
+            self.boards[repo.key] = self._board(repo)
         return self.boards[repo.key]
+
+    def _board(self, repo: RepoConfig) -> Board:
+        if repo.board is None:
+            from orchestrator.adapters.label_board import LabelBoard
+
+            return LabelBoard(self.tracker, repo.github)
+        from orchestrator.adapters.github_board import GitHubBoard
+        from orchestrator.core.board import status_names
+
+        return GitHubBoard(self.graphql, repo.board.owner, repo.board.number, tracker=self.tracker,
+                           repo=repo.github, names=status_names(dict(repo.board.status_names)))
+
+    @cached_property
+    def board_admin(self) -> BoardAdmin:
+        """Board set-up (what `agentos init` uses)."""
+        from orchestrator.adapters.github_board_admin import GitHubBoardAdmin
+
+        return GitHubBoardAdmin(self.graphql, self.tracker)
 
     @cached_property
     def mailbox(self) -> Mailbox:
@@ -119,46 +136,6 @@ class Deps:
         return GitWorktrees.from_config(self.config)
 
 
-class GitHub:
-    """The GitHub adapters of one run, each built on first use; boards share one GraphQL connection."""
-
-    def __init__(self, config: Config) -> None:
-        self.config = config
-
-    @cached_property
-    def tracker(self) -> Tracker:
-        """Return the REST tracker."""
-        from orchestrator.adapters.github import GitHubTracker
-
-        return GitHubTracker(self.config.github)
-
-    @cached_property
-    def graphql(self) -> GraphQL:
-        """Return the GraphQL client the boards share."""
-        from orchestrator.adapters.github_graphql import GraphQL
-
-        return GraphQL(self.config.github)
-
-    def board(self, repo: RepoConfig) -> Board:
-        """Return the repo's Projects board when it names one, else its `status:*` label board."""
-        if repo.board is None:
-            from orchestrator.adapters.label_board import LabelBoard
-
-            return LabelBoard(self.tracker, repo.github)
-        from orchestrator.adapters.github_board import GitHubBoard
-        from orchestrator.core.board import status_names
-
-        return GitHubBoard(self.graphql, repo.board.owner, repo.board.number, tracker=self.tracker,
-                           repo=repo.github, names=status_names(dict(repo.board.status_names)))
-
-    @cached_property
-    def board_admin(self) -> BoardAdmin:
-        """Return board set-up (what `agentos init` uses)."""
-        from orchestrator.adapters.github_board_admin import GitHubBoardAdmin
-
-        return GitHubBoardAdmin(self.graphql, self.tracker)
-
-
 def notifier_for(config: Config, log: logging.Logger) -> Notifier:
     """Return the notifier the config calls for."""
     from orchestrator.outbox import LogNotifier, Outbox, OutboxNotifier
@@ -170,8 +147,7 @@ def notifier_for(config: Config, log: logging.Logger) -> Notifier:
 
 def real_deps(config: Config, log: logging.Logger) -> Deps:
     """Return the production dependencies for one run."""
-    github = GitHub(config)
-    return Deps(config=config, log=log, make_tracker=lambda: github.tracker, make_board=github.board)
+    return Deps(config=config, log=log)
 
 
 # -- agentos init: the services its steps use --------------------------------------------------------

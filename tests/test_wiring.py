@@ -17,7 +17,7 @@ from orchestrator.config import Config, load_config
 from orchestrator.core.model import BoardStatus
 from orchestrator.sandbox.github import Sandbox
 from orchestrator.sandbox.github.testing import running_sandbox
-from orchestrator.wiring import Deps, GitHub, real_deps
+from orchestrator.wiring import Deps, real_deps
 from tests.helpers import ENV, minimal_config, write_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,7 +52,7 @@ def test_deps_make_no_connection_until_a_job_asks(tmp_path: Path, sandbox: Sandb
     board = deps.board_for(app)
     assert isinstance(board, GitHubBoard) and board.names[BoardStatus.READY] == "Todo"
     assert sandbox.requests == []
-    GitHub(config).board_admin.find_or_create("agentos", "Agent OS")  # GitHub's defaults: Todo, In Progress, Done
+    deps.board_admin.find_or_create("agentos", "Agent OS")  # GitHub's defaults: Todo, In Progress, Done
     item = board.set_status(board.add(deps.tracker.create_issue("agentos/app", "wired", "")), BoardStatus.READY)
     assert [i.status_name for i in board.items()] == ["Todo"] and item.status is BoardStatus.READY
 
@@ -70,7 +70,7 @@ def test_building_deps_imports_neither_pygithub_nor_gql(tmp_path: Path) -> None:
 def test_a_job_given_memory_twins_uses_them(tmp_path: Path) -> None:
     config = load_config(write_config(tmp_path), ENV)
     tracker = MemoryTracker()
-    deps = Deps(config, LOG, make_tracker=lambda: tracker, make_board=lambda repo: MemoryBoard(tracker, repo.github))
+    deps = Deps(config, LOG)
+    deps.tracker = tracker
+    deps.boards["app"] = MemoryBoard(tracker, "acme/app")
     assert deps.tracker is tracker and isinstance(deps.board_for(config.repos[0]), MemoryBoard)
-    with pytest.raises(RuntimeError, match="^this run was given no tracker$"):
-        _ = Deps(config, LOG).tracker

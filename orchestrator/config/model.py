@@ -12,6 +12,12 @@ class AutomationMode(enum.Enum):
     DISPATCHER_ONLY = "dispatcher_only"  # open PRs, leave merging to a human
 
 
+class MergeMethod(enum.Enum):
+    SQUASH = "squash"
+    MERGE = "merge"
+    REBASE = "rebase"
+
+
 class AgentType(enum.Enum):
     CLAUDE = "claude"
     CODEX = "codex"
@@ -53,6 +59,7 @@ class RepoConfig:
     board: BoardRef | None           # None: status lives in `status:*` labels
     automation_mode: AutomationMode
     max_parallel_tasks: int
+    merge_method: MergeMethod = MergeMethod.SQUASH
 
     @property
     def owner(self) -> str:
@@ -107,6 +114,7 @@ class Limits:
     max_attempts: int = 3
     max_fix_rounds: int = 3
     wedged_hours: float = 4.0
+    checks_grace_minutes: int = 10
     agent_cooldown_minutes: int = 60
     stall_minutes: int = 10
     test_timeout_minutes: int = 15

@@ -7,7 +7,7 @@ from types import MappingProxyType
 from typing import Any
 
 from orchestrator.config.model import (
-    AgentBackend, AgentsConfig, AgentType, AutomationMode, BoardRef, GitHubConfig, Limits,
+    AgentBackend, AgentsConfig, AgentType, AutomationMode, BoardRef, GitHubConfig, Limits, MergeMethod,
     Paths, RepoConfig, TelegramConfig,
 )
 from orchestrator.config import backends as backend_keys
@@ -17,7 +17,7 @@ from orchestrator.core.board import STATUS_KEYS, status_names
 _GITHUB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 _REPO_KEY = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _REPO_KEYS = ("key", "github", "local_path", "base_branch", "test_command", "board",
-              "automation_mode", "max_parallel_tasks")
+              "automation_mode", "max_parallel_tasks", "merge_method")
 
 
 def repos(r: Reader, value: Any, base: Path) -> tuple[RepoConfig, ...]:
@@ -58,6 +58,7 @@ def _repo(r: Reader, item: Any, path: str, base: Path) -> RepoConfig | None:
         board=_board(r, node.get("board"), join(path, "board")),
         automation_mode=r.choice(node, "automation_mode", path, AutomationMode, AutomationMode.FULL),
         max_parallel_tasks=r.integer(node, "max_parallel_tasks", path, default=2),
+        merge_method=r.choice(node, "merge_method", path, MergeMethod, MergeMethod.SQUASH),
     )
 
 

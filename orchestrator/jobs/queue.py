@@ -7,7 +7,6 @@ killed at any line leaves workers that the next one adopts, and claims that the 
 """
 from __future__ import annotations
 
-import os
 import time
 from datetime import datetime, timezone
 
@@ -29,7 +28,7 @@ def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> 
         return counts
     workers: dict[str, int] = {}          # task id -> pid of a worker this supervisor started
     while True:
-        counts["finished"] += _reap(workers)
+        counts["finished"] += _reap(deps, workers)
         counts["recovered"] += _recover(deps, config, workers, _now())
         started = _start(deps, config, workers)
         counts["started"] += started
@@ -67,18 +66,12 @@ def _start(deps: Deps, config: Config, workers: dict[str, int]) -> int:
     return started
 
 
-def _reap(workers: dict[str, int]) -> int:
-    """Forget workers that exited (collecting them, so none lingers as a zombie)."""
-    done = 0
-    for task_id, pid in list(workers.items()):
-        try:
-            finished, _ = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:   # not our child (adopted): alive while signal 0 reaches it
-            finished = 0 if _alive(pid) else pid
-        if finished:
-            del workers[task_id]
-            done += 1
-    return done
+def _reap(deps: Deps, workers: dict[str, int]) -> int:
+    """Forget the workers that have ended."""
+    ended = [task_id for task_id, pid in workers.items() if deps.workers.exited(pid)]
+    for task_id in ended:
+        del workers[task_id]
+    return len(ended)
 
 
 def _adopted(deps: Deps, workers: dict[str, int]) -> bool:
@@ -92,7 +85,7 @@ def _recover(deps: Deps, config: Config, workers: dict[str, int], now: datetime)
     for task in _running(deps):
         room = rooms.Room(config.paths.rooms_dir, task.id)
         pid = workers.get(task.id) or _beat_pid(room)
-        run = decide.Running(task, pid is not None and _alive(pid), room.heartbeat())
+        run = decide.Running(task, pid is not None and not deps.workers.exited(pid), room.heartbeat())
         why = decide.stalled(run, now, config.limits.stall_minutes)
         if why is None or (why == "no_heartbeat" and room.heartbeat() is None and task.id in workers):
             continue   # a worker that has not beaten yet is still starting
@@ -119,21 +112,11 @@ def _requeue(deps: Deps, config: Config, task: Task, room: rooms.Room, why: str)
 
 def _worker_pid(deps: Deps, task_id: str) -> int | None:
     pid = _beat_pid(rooms.Room(deps.config.paths.rooms_dir, task_id))
-    return pid if pid is not None and _alive(pid) else None
+    return pid if pid is not None and not deps.workers.exited(pid) else None
 
 
 def _beat_pid(room: rooms.Room) -> int | None:
     return rooms.heartbeat_pid(room.path)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _describe(deps: Deps, config: Config) -> str:
