@@ -23,6 +23,7 @@ EXAMPLES = """examples:
   agentos repo off app               stop working on one repo
   agentos run dispatcher --dry-run   show what one tick would do
   agentos cron install               install the crontab block
+  agentos bot                        the Telegram control bot, long polling (systemd)
 """
 
 
@@ -58,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     cron.add_argument("action", choices=("install", "remove", "show"))
     cron.add_argument("--systemd", action="store_true", help="with show: print systemd units instead")
     cron.add_argument("--crontab-file", help="edit this file instead of the user's crontab")
+    sub.add_parser("bot", help="the Telegram control bot, long polling (for systemd; runs while off)",
+                   epilog="example:\n  agentos bot --config /etc/agentos/config.yaml",
+                   formatter_class=argparse.RawDescriptionHelpFormatter)
     return p
 
 

@@ -1,4 +1,4 @@
-"""The CLI commands other than `run`: check, on/off/status, repo/job switches, cron."""
+"""The CLI commands other than `run`: check, on/off/status, repo/job switches, cron, bot."""
 from __future__ import annotations
 
 import argparse
@@ -152,3 +152,10 @@ def cron(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
         changed = crontab.remove(root, tabfile=tabfile)
         print("crontab block removed." if changed else "no crontab block to remove.")
     return 0
+
+
+def bot(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
+    """Run the Telegram control bot with long polling until SIGTERM."""
+    from orchestrator.bot import serve
+
+    return serve(path, env)
