@@ -61,12 +61,13 @@ def verdict(f: Facts) -> str:
         word = "queued" if task.state == "inbox" else "blocked"
         return f"{word}: task {task.task_id}, waiting for {why}"
     if task is not None and task.state in ("escalated", "failed"):
-        return (f"{task.state} after {task.attempt} of {task.max_attempts} attempts"
-                f"{': ' + task.reason if task.reason else ''}; /retry {f.label} re-queues it")
+        return f"{task.state} after {task.attempt} of {task.max_attempts} attempts; /retry {f.label} re-queues it"
     return _not_started(f, off)
 
 
 def _not_started(f: Facts, off: list[str]) -> str:
+    if f.is_open is None and f.unknown:
+        return f"not known: {f.unknown[0]}"
     if off:
         return f"not started: {', '.join(off)} off"
     if f.open_blockers:
@@ -129,11 +130,14 @@ def queue_report(waiting: Sequence[Waiting], running: int, limit: int, per_repo:
     for i, item in enumerate(queued, 1):
         why = _wait_reason(item, running, limit, per_repo, repo_on)
         lines.append(f"{i}. {item.label} {item.title} ({item.task.task_id}): {why}")
-    for state in ("blocked", "escalated", "failed"):
+    blocked = [w for w in waiting if w.task.state == "blocked"]
+    if blocked:
+        lines.append("Blocked: " + ", ".join(f"{w.label} ({w.task.reason or w.task.task_id})" for w in blocked))
+    for state in ("escalated", "failed"):
         items = [w for w in waiting if w.task.state == state]
         if items:
-            lines.append(f"{state.capitalize()}: " + ", ".join(f"{w.label} ({w.task.reason or w.task.task_id})"
-                                                              for w in items))
+            lines.append(f"{state.capitalize()} (/retry N): " + ", ".join(f"{w.label} ({w.task.task_id})"
+                                                                        for w in items))
     if len(lines) == 1 and not off:
         lines.append("Nothing waits.")
     return "\n".join(lines)
