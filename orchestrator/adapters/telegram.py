@@ -218,7 +218,7 @@ class TelegramChat:
             await query.answer("This button is not one of mine.")
             return
         pressed = await asyncio.to_thread(self.control.press, parsed[0], parsed[1], who(update))
-        await query.answer(pressed.toast[:200])
+        await query.answer(redact(pressed.toast)[:200])
         if pressed.remove and isinstance(query.message, Message):
             await self._drop_row(query.message, parsed[0])
         if pressed.announce and query.message is not None:

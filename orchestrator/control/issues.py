@@ -132,6 +132,7 @@ def retry(config: Config, repo: RepoConfig, number: int, mailbox: Mailbox, track
         return Outcome(f"{label}: no task to retry; it was never queued (move it to Ready instead).")
     old, state = next((t, s) for t, s in found if t.id == newest.task_id)
     if state in ACTIVE:
+        _retire(mailbox, found)  # a retry killed after queueing: finish its move now
         return Outcome(f"{label}: already {'running' if state == 'processing' else state} as task {old.id}.")
     if state == "done":
         return Outcome(f"{label}: its last task {old.id} is done; nothing to retry.")
@@ -143,10 +144,16 @@ def retry(config: Config, repo: RepoConfig, number: int, mailbox: Mailbox, track
                     chain=tuple(b.name for b in config.agents.chain_for(old.task_type)))
     if not mailbox.create(fresh):
         return Outcome(f"{label}: already re-queued as task {fresh.id}.")
-    if state == "escalated":
-        mailbox.move(old.id, "escalated", "failed")  # decided by a human: no longer waiting for one
+    _retire(mailbox, found)
     return Outcome(f"{label}: re-queued as task {fresh.id} with {fresh.max_attempts} fresh attempts "
                    f"(by {who}).", fresh.id)
+
+
+def _retire(mailbox: Mailbox, found: list[tuple[Task, str]]) -> None:
+    """Move the issue's escalated tasks to failed/: a human decided, they no longer wait for one."""
+    for task, state in found:
+        if state == "escalated":
+            mailbox.move(task.id, "escalated", "failed")
 
 
 def close(config: Config, repo: RepoConfig, ref: IssueRef, mailbox: Mailbox, tracker: Tracker | None,
@@ -163,7 +170,5 @@ def close(config: Config, repo: RepoConfig, ref: IssueRef, mailbox: Mailbox, tra
                 board.set_status(item, BoardStatus.DONE)
         except AgentOSError as exc:
             note = f" (the board could not be updated: {exc})"
-    for task, state in _tasks(mailbox, repo.key, ref.number):
-        if state == "escalated":
-            mailbox.move(task.id, "escalated", "failed")
+    _retire(mailbox, _tasks(mailbox, repo.key, ref.number))
     return f"{repo.key}#{ref.number} closed as not planned (by {who}){note}."

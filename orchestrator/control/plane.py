@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from orchestrator.config import Config, RepoConfig, load_config
 from orchestrator.control import issues, reports, settings
@@ -27,6 +27,10 @@ from orchestrator.ports import Board, Tracker
 from orchestrator.state import Switches, atomic_write
 
 OFFSET_FILE = "telegram_offset.json"
+# Telegram keeps unconfirmed updates for 24 hours, and after a week without updates it may
+# restart update ids below the last one. An offset older than this protects nothing and
+# could make the bot deaf, so it is forgotten.
+OFFSET_TTL = timedelta(hours=48)
 
 
 def _utcnow() -> datetime:
@@ -111,15 +115,19 @@ class Control:
             self.outbox.mark_sent(pending, count)
 
     def last_update_id(self) -> int:
-        """Return the last handled update id from runtime/state/telegram_offset.json."""
+        """Return the last handled update id from runtime/state/telegram_offset.json (0: none, or stale)."""
         try:
-            return int(json.loads((self.config.paths.state_dir / OFFSET_FILE).read_text())["update_id"])
+            saved = json.loads((self.config.paths.state_dir / OFFSET_FILE).read_text())
+            if self.clock() - datetime.fromisoformat(saved["at"]) > OFFSET_TTL:
+                return 0
+            return int(saved["update_id"])
         except (FileNotFoundError, ValueError, KeyError, TypeError):
             return 0
 
     def handled(self, update_id: int) -> None:
-        """Persist the update id, atomically."""
-        atomic_write(self.config.paths.state_dir / OFFSET_FILE, json.dumps({"update_id": update_id}))
+        """Persist the update id and when, atomically."""
+        atomic_write(self.config.paths.state_dir / OFFSET_FILE,
+                     json.dumps({"update_id": update_id, "at": self.clock().isoformat()}))
 
     def keep_serving(self) -> bool:
         """Return whether telegram_control's own switch is on."""

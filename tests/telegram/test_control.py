@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -139,6 +140,17 @@ def test_the_update_offset_is_zero_until_something_was_handled(world: World) -> 
     assert control.last_update_id() == 0
     control.handled(41)
     assert Control(world.config, JOBS, world.log).last_update_id() == 41
+    world.fixed.append(world.clock() + timedelta(days=3))
+    assert control.last_update_id() == 0  # Telegram may have restarted its ids: never go deaf
+
+
+def test_a_retry_killed_between_queueing_and_retiring_is_finished_by_the_next(world: World) -> None:
+    world.add_task(3, "escalated")
+    fresh = world.mailbox.read("escalated", "app-3-g1-a3")
+    world.mailbox.create(replace(fresh, id="app-3-g2-a1", generation=2, attempt=1))  # the killed retry's work
+    reply = world.control().command(IssueCommand("retry", Target(3)), "alice")
+    assert reply == "app#3: already inbox as task app-3-g2-a1."
+    assert world.mailbox.for_issue("app", 3) == {"app-3-g2-a1": "inbox", "app-3-g1-a3": "failed"}
 
 
 def test_a_paced_flush_waits_for_the_burst_to_end(world: World) -> None:
