@@ -136,8 +136,7 @@ def _override_repos(raw: dict[str, Any], value: dict[str, Any], changed: list[st
     by_key = {r.get("key"): i for i, r in enumerate(repos) if isinstance(r, dict)}
     for key, settings in value.items():
         if key not in by_key:
-            problems.append(f"repos.{key}: no repo with this key in the config")
-            continue
+            continue  # the repo left config.yaml: its override is moot (and must not stop the control plane)
         allowed = OVERRIDABLE["repos"] or ()
         for name, setting in (settings or {}).items():
             if name not in allowed:

@@ -27,9 +27,12 @@ def flatten(data: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
 def overridden(config: Config) -> list[tuple[str, Any]]:
     """Return what overrides.yaml sets now, as (dotted key, value) pairs."""
     try:
-        return flatten(read_overrides(config.paths.state_dir))
+        pairs = flatten(read_overrides(config.paths.state_dir))
     except ConfigError:
         return [("overrides.yaml", "unreadable")]
+    keys = {repo.key for repo in config.repos}
+    return [(key, value if not key.startswith("repos.") or key.split(".")[1] in keys
+             else f"{value} (ignored: no such repo)") for key, value in pairs]
 
 
 def change(config: Config, keys: tuple[str, ...], value: Any, base: Callable[[Config], Any]) -> bool:
