@@ -104,15 +104,20 @@ class World:
         return [m["text"] for m in self.sandbox.screen(chat_id) if m["from"]["is_bot"]]
 
     def add_task(self, issue: int, state: str, generation: int = 1, attempt: int = 3, **kw: Any) -> Task:
-        values: dict[str, Any] = dict(
-            id=task_id("app", issue, generation, attempt), repo_key="app", repo=REPO, issue=issue,
-            title=f"Issue {issue}", branch=f"agent/{issue}-issue-{issue}", base="main", task_type="implementation",
-            chain=("script",), attempt=attempt, max_attempts=3, generation=generation, priority=1, created_at=T0,
-            reason="blockers_done", body="## Goal\nDo it.", history=("attempt 1: blocked",))
-        values.update(kw)
-        task = Task(**values)
+        task = make_task(issue, generation, attempt, **kw)
         self.mailbox.create(task, state)
         return task
+
+
+def make_task(issue: int, generation: int = 1, attempt: int = 3, **kw: Any) -> Task:
+    """A task of repo `app`, as the dispatcher and queue would have written it."""
+    values: dict[str, Any] = dict(
+        id=task_id("app", issue, generation, attempt), repo_key="app", repo=REPO, issue=issue,
+        title=f"Issue {issue}", branch=f"agent/{issue}-issue-{issue}", base="main", task_type="implementation",
+        chain=("script",), attempt=attempt, max_attempts=3, generation=generation, priority=1, created_at=T0,
+        reason="blockers_done", body="## Goal\nDo it.", history=("attempt 1: blocked",))
+    values.update(kw)
+    return Task(**values)
 
 
 def telegram_config(sandbox: TelegramSandbox, **extra: Any) -> dict[str, Any]:
