@@ -165,3 +165,13 @@ def test_a_failing_command_is_logged_first_and_answered_second(world: World) -> 
     crashed = world.events("command.crashed")
     assert crashed and "the tracker fell over" in crashed[0]["traceback"]
     assert world.tracker.issue(IssueRef(REPO, 1)).is_open  # nothing else happened
+
+
+def test_replies_are_redacted_plain_text(world: World) -> None:
+    token = "ghp_" + "Q7w" * 12
+    world.tracker.add_issue(REPO, f"Fix <b>login</b> & leak {token}")  # 6
+    with serving(world):
+        reply = ask(world, "/why 6")
+    assert token not in reply and "[REDACTED:github-token]" in reply
+    assert reply.startswith("app#6 Fix <b>login</b> & leak")  # no parse mode: markup arrives as typed
+    assert "entities" not in world.sandbox.screen(ALICE)[-1]
