@@ -23,12 +23,13 @@ EXAMPLES = """examples:
   agentos repo off app               stop working on one repo
   agentos run dispatcher --dry-run   show what one tick would do
   agentos cron install               install the crontab block
+  agentos sandbox serve --port 8765  a local GitHub to try things on
   agentos bot                        the Telegram control bot, long polling (systemd)
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the parser for every subcommand."""
+def build_parser(words: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """Return the parser for every subcommand (`sandbox serve` gets its options only when `words` name it)."""
     import argparse
     from typing import NoReturn
 
@@ -62,6 +63,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("bot", help="the Telegram control bot, long polling (for systemd; runs while off)",
                    epilog="example:\n  agentos bot --config /etc/agentos/config.yaml",
                    formatter_class=argparse.RawDescriptionHelpFormatter)
+    sandbox = sub.add_parser("sandbox", help="the local GitHub stand-in, for trying things by hand")
+    serve = sandbox.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=_Parser).add_parser(
+        "serve", help="serve REST, GraphQL and git on 127.0.0.1 until Ctrl-C; prints BASE_URL TOKEN first",
+        epilog="example:\n  agentos sandbox serve --port 8765 --data runtime/sandbox --repo agentos/demo",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    if "sandbox" in words:  # its options come from the sandbox package, too heavy to import for other commands
+        from orchestrator.sandbox.github.cli import add_arguments
+
+        add_arguments(serve)
     return p
 
 
@@ -77,7 +87,7 @@ def main(argv: Sequence[str] | None = None, *, jobs: Mapping[str, JobSpec] = JOB
 
             config, job, dry_run = quick
             return run_job(job, gate.config_path(config, env), jobs, env, dry_run=dry_run)
-        return _dispatch(build_parser().parse_args(words), jobs, env)
+        return _dispatch(build_parser(words).parse_args(words), jobs, env)
     except AgentOSError as exc:
         _say(str(exc))
         return exc.exit_code
@@ -116,6 +126,10 @@ def _dispatch(args: argparse.Namespace, jobs: Mapping[str, JobSpec], env: Mappin
 
     from orchestrator import commands
 
+    if args.command == "sandbox":  # needs no config
+        from orchestrator.sandbox.github.cli import serve
+
+        return serve(args)
     path = gate.config_path(args.config, env)
     if args.command == "run":
         from orchestrator.runner import run_job

@@ -8,6 +8,7 @@
      │    ├── TrackerUnavailable   5xx, dropped connections, retries exhausted
      │    └── RateLimited          primary or secondary rate limit
      ├── WorktreeError         git worktree or branch operation failed
+     │    └── PushRejected         the remote refused the push (moved on, lease broken, hook)
      ├── AgentError            an agent run failed
      │    └── AgentTimeout
      └── ChatError             Telegram could not be reached
@@ -57,6 +58,14 @@ class RateLimited(TrackerError):
 
 class WorktreeError(AgentOSError):
     pass
+
+
+class PushRejected(WorktreeError):
+    """The remote refused a push: the branch moved on (non-fast-forward, stale lease) or a hook declined."""
+
+    def __init__(self, branch: str, reason: str) -> None:
+        self.branch, self.reason = branch, reason
+        super().__init__(f"push of {branch} rejected: {reason}")
 
 
 class AgentError(AgentOSError):

@@ -27,6 +27,7 @@ def render(task: Task) -> str:
     meta = {k: v for k, v in asdict(task).items() if k not in ("body", "history")}
     meta["chain"] = list(task.chain)
     meta["created_at"] = task.created_at.isoformat()
+    meta["not_before"] = task.not_before.isoformat() if task.not_before else None
     meta["history"] = list(task.history)
     front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True)
     return f"---\n{front}---\n{task.body.rstrip()}\n"
@@ -41,6 +42,8 @@ def parse(text: str) -> Task:
     values["chain"] = tuple(values.get("chain", ()))
     values["history"] = tuple(values.get("history", ()))
     values["created_at"] = datetime.fromisoformat(str(values["created_at"]))
+    if values.get("not_before"):
+        values["not_before"] = datetime.fromisoformat(str(values["not_before"]))
     return Task(body=body.rstrip("\n"), **values)
 
 

@@ -1,16 +1,20 @@
 """The Protocols jobs depend on; adapters implement them, and only core.model types cross them."""
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import datetime
 from typing import Protocol
 
 from orchestrator.core.model import (
-    BoardItem, BoardStatus, Check, Comment, Dependencies, Issue, IssueRef, LabelEvent, Permission,
-    PullRequest, Review,
+    BoardField, BoardItem, BoardStatus, Check, Comment, Dependencies, Issue, IssueRef, LabelEvent, Permission,
+    Project, PullRequest, Review, TestRun,
 )
+from orchestrator.core.agent import AgentEvent, AgentOutcome, AgentRequest
 from orchestrator.core.batching import Delivery
 from orchestrator.core.commands import Command, Pressed, Round
 from orchestrator.core.notify import Notification
+from orchestrator.core.routing import Cooldown
+from orchestrator.core.workspace import CommitOutcome, RebaseOutcome, Workspace
 
 
 class Tracker(Protocol):
@@ -45,6 +49,9 @@ class Tracker(Protocol):
 
     def dependencies(self, issue: Issue) -> Dependencies:
         """Return the issues blocking this one, its sub-issues and its parent, as GitHub records them."""
+
+    def blocked_by(self, ref: IssueRef) -> tuple[IssueRef, ...]:
+        """Return the issues GitHub records as blocking this one (the first part of `dependencies`)."""
 
     def add_blocker(self, ref: IssueRef, blocker: Issue) -> None:
         """Record that `blocker` blocks `ref` (GitHub's native issue dependency)."""
@@ -86,14 +93,37 @@ class Tracker(Protocol):
 class Board(Protocol):
     """A repo's status column: a Projects (v2) board, or `status:*` labels without one."""
 
-    def items(self) -> list[BoardItem]:
-        """Return every issue on the board with its status, in as few requests as pages allow."""
+    def items(self, detail: Collection[BoardStatus] = (BoardStatus.READY,)) -> list[BoardItem]:
+        """Return the repo's issues on the board with status and content, in as few requests as pages allow.
+
+        The open issues whose status is in `detail` also carry their dependencies. A closed issue
+        may be left out (the label board lists open issues only); when listed, its content says closed.
+        """
 
     def add(self, issue: Issue) -> BoardItem:
         """Put the issue on the board (a no-op returning its item when already there)."""
 
     def set_status(self, item: BoardItem, status: BoardStatus) -> BoardItem:
         """Move the item to `status` and return it updated."""
+
+
+class BoardAdmin(Protocol):
+    """Setting boards up, as `agentos init` does; every method is safe to repeat."""
+
+    def project(self, owner: str, number: int) -> Project:
+        """Return the owner's board with this number; TrackerError when there is none the token can see."""
+
+    def find_or_create(self, owner: str, title: str) -> Project:
+        """Return the owner's open board with this title, creating it when there is none."""
+
+    def link(self, project: Project, repo: str) -> None:
+        """Link the board to a repository (so it shows in the repo's Projects tab); linked already is a no-op."""
+
+    def ensure_statuses(self, project: Project, names: Mapping[BoardStatus, str] | None = None) -> BoardField:
+        """Give the Status field an option for every status, keeping every option (and item value) it has."""
+
+    def ensure_status_labels(self, repo: str) -> None:
+        """Create the `status:*` labels a repo without a board needs; existing labels are left alone."""
 
 
 class Notifier(Protocol):
@@ -103,6 +133,80 @@ class Notifier(Protocol):
         """Record the note durably for delivery; never raises for chat or disk trouble (it is logged)."""
 
 
+class LLM(Protocol):
+    """A language model for small text jobs (structuring a brief, drafting issues)."""
+
+    def complete(self, system: str, prompt: str, max_tokens: int = 1024) -> str:
+        """Return the model's text reply; raise an AgentOSError subclass when it cannot answer."""
+
+
+class Worktrees(Protocol):
+    """A task's git worktree from a shared clone of its repo. Every method raises WorktreeError on failure."""
+
+    def prepare(self, repo_key: str, task_id: str, branch: str, base: str, *, fresh: bool = False) -> Workspace:
+        """Fetch, then check out `<worktrees_dir>/<repo_key>/<task_id>` on `branch`: continuing
+        origin/<branch> when it exists (unless `fresh`), else new from origin/<base>. A leftover
+        worktree of the same task or branch (a killed run) is removed first."""
+
+    def commit(self, ws: Workspace, message: str) -> CommitOutcome:
+        """Commit everything left uncommitted except the result file; report the diff to the base."""
+
+    def push(self, ws: Workspace, *, force: bool = False) -> str:
+        """Push HEAD to origin/<branch> with the orchestrator's token; `force` means
+        --force-with-lease against `ws.remote_sha`. Return the sha; PushRejected when refused."""
+
+    def rebase(self, repo_key: str, branch: str, base: str) -> RebaseOutcome:
+        """Rebase origin/<branch> onto origin/<base> in a scratch worktree: pushed with a lease when
+        clean, aborted with the conflicting files and both sides when not."""
+
+    def remove(self, repo_key: str, task_id: str) -> None:
+        """Remove the task's worktree and prune; keep the branch. Removing a missing one is a no-op."""
+
+
+# -- agents -------------------------------------------------------------------------------------------------
+class Agent(Protocol):
+    """One configured agent backend (claude, codex, anthropic, command), named as chains name it."""
+
+    @property
+    def name(self) -> str:
+        """Return the backend's name from `agents.backends`."""
+
+    def run(self, request: AgentRequest, on_event: Callable[[AgentEvent], None]) -> AgentOutcome:
+        """Run the agent in `request.worktree` until it exits or times out; never raises for the agent's failures.
+
+        Every event is passed to `on_event` as it happens. A timeout kills the whole process group.
+        The agent's environment carries no orchestrator secret, only the backend's own credential.
+        """
+
+
+class Cooldowns(Protocol):
+    """Which agent backends are resting after a quota or rate-limit failure (runtime/state/cooldowns.json)."""
+
+    def active(self, now: datetime) -> dict[str, Cooldown]:
+        """Return the cooldowns still in force at `now`, by backend name."""
+
+    def start(self, cooldown: Cooldown, now: datetime) -> None:
+        """Rest a backend until `cooldown.until` (a later end already recorded is kept)."""
+
+
+class Tests(Protocol):
+    """The repo's test command, run in a worktree with the agents' scrubbed environment."""
+
+    def run(self, command: str, cwd: str, timeout_s: float) -> TestRun:
+        """Run `command` through the shell in `cwd`; a timeout kills its whole process group and fails it."""
+
+
+class Workers(Protocol):
+    """Start the worker process that runs one task (the queue supervisor's children)."""
+
+    def spawn(self, task_id: str) -> int:
+        """Start a worker for the task (already claimed into processing/) and return its pid."""
+
+    def exited(self, pid: int) -> bool:
+        """Tell whether the worker with this pid (ours or an earlier supervisor's) has ended."""
+
+
+# -- the chat (telegram branch) --------------------------------------------------------------------------
 class ControlPlane(Protocol):
     """What the chat adapter calls: commands, button presses, the outbox and the update offset."""
 

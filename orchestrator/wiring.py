@@ -1,37 +1,97 @@
-"""Build the adapters a job needs from the config: the only place that knows concrete classes."""
+"""Build the adapters a job needs from the config: the only place that knows concrete classes.
+
+Every adapter is built on first use, so a tick that needs no GitHub makes no connection. Tests
+replace any of them by assignment before the job runs (`deps.tracker = MemoryTracker()`): a
+cached property is overridden by the instance attribute.
+"""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
+from orchestrator.briefs import Briefs
 from orchestrator.config import Config, RepoConfig
-from orchestrator.ports import Board, Chat, ControlPlane, Notifier, Tracker
+from orchestrator.mailbox import Mailbox
+from orchestrator.memo import Memo
+from orchestrator.ports import (
+    LLM, Agent, Board, BoardAdmin, Chat, ControlPlane, Cooldowns, Notifier, Tests, Tracker, Workers, Worktrees,
+)
+from orchestrator.state import Switches
+
+if TYPE_CHECKING:  # gql is imported on first use, not on every tick
+    from orchestrator.adapters.github_graphql import GraphQL
 
 
-@dataclass(frozen=True)
+@dataclass
 class Deps:
-    """What a job's `run` receives besides config and the time; adapters join as they land.
-
-    Every adapter is built on first use, so a tick that needs none makes no connection.
-    """
+    """What a job's `run` receives besides config and the time."""
 
     config: Config
     log: logging.Logger
+    boards: dict[str, Board] = field(default_factory=dict)   # repo key -> its board, built on first use
 
-    # -- GitHub (the board branch defines these too; keep its versions on merge) ----------------------
     @cached_property
     def tracker(self) -> Tracker:
-        """The GitHub REST tracker."""
+        """GitHub issues and pull requests (REST), built once per run."""
         from orchestrator.adapters.github import GitHubTracker
 
         return GitHubTracker(self.config.github)
 
-    def board_for(self, repo: RepoConfig) -> Board | None:
-        """The repo's board; None until the board adapter is wired in."""
+    @cached_property
+    def graphql(self) -> GraphQL:
+        """The GraphQL client every board of the run shares."""
+        from orchestrator.adapters.github_graphql import GraphQL
+
+        return GraphQL(self.config.github)
+
+    def board_for(self, repo: RepoConfig) -> Board:
+        """Return the repo's board: its Projects board, or `status:*` labels when it has none."""
+        if repo.key not in self.boards:
+            self.boards[repo.key] = self._board(repo)
+        return self.boards[repo.key]
+
+    def _board(self, repo: RepoConfig) -> Board:
+        if repo.board is None:
+            from orchestrator.adapters.label_board import LabelBoard
+
+            return LabelBoard(self.tracker, repo.github)
+        from orchestrator.adapters.github_board import GitHubBoard
+        from orchestrator.core.board import status_names
+
+        return GitHubBoard(self.graphql, repo.board.owner, repo.board.number, tracker=self.tracker,
+                           repo=repo.github, names=status_names(dict(repo.board.status_names)))
+
+    @cached_property
+    def board_admin(self) -> BoardAdmin:
+        """Board set-up (what `agentos init` uses)."""
+        from orchestrator.adapters.github_board_admin import GitHubBoardAdmin
+
+        return GitHubBoardAdmin(self.graphql, self.tracker)
+
+    @cached_property
+    def mailbox(self) -> Mailbox:
+        return Mailbox(self.config.paths.mailbox_dir)
+
+    @cached_property
+    def switches(self) -> Switches:
+        return Switches(self.config.paths.state_dir)
+
+    def memo(self, name: str) -> Memo:
+        """Return the job's memo of what it already said (runtime/state/<name>.memo.json)."""
+        return Memo(self.config.paths.state_dir / f"{name}.memo.json")
+
+    @cached_property
+    def llm(self) -> LLM | None:
         return None
 
-    # -- notifications and the chat (telegram branch) ------------------------------------------------
+    @cached_property
+    def briefs(self) -> Briefs:
+        return Briefs(self.llm, self.log)
+
+    # -- notifications and the chat (telegram branch) -------------------------------------------
     @cached_property
     def notifier(self) -> Notifier:
         """The outbox when Telegram is configured (the control job delivers it), else the event log."""
@@ -53,6 +113,44 @@ class Deps:
         from orchestrator.jobs import JOBS
 
         return Control(self.config, JOBS, self.log, tracker=lambda: self.tracker, board_for=self.board_for)
+
+    # -- agents (agents branch) -----------------------------------------------------------------
+    @cached_property
+    def agents(self) -> Mapping[str, Agent]:
+        """Every configured backend by name (agents.backends)."""
+        from orchestrator.adapters.agents.registry import build_agents
+
+        return build_agents(self.config)
+
+    @cached_property
+    def cooldowns(self) -> Cooldowns:
+        """Agent cooldowns, shared by every worker (runtime/state/cooldowns.json)."""
+        from orchestrator.cooldowns import CooldownStore
+
+        return CooldownStore(self.config.paths.state_dir)
+
+    @cached_property
+    def tests(self) -> Tests:
+        """The repos' test commands, run with the agents' scrubbed environment."""
+        from orchestrator.adapters.agents.environment import policy_for
+        from orchestrator.adapters.repo_tests import ShellTests
+
+        return ShellTests(policy_for(self.config))
+
+    @cached_property
+    def workers(self) -> Workers:
+        """Worker processes for the queue supervisor."""
+        from orchestrator.adapters.workers import ProcessWorkers
+
+        return ProcessWorkers(self.config.source, self.config.paths.logs_dir, self.config.paths.root)
+
+    # -- worktrees (warroom branch) -------------------------------------------------------------
+    @cached_property
+    def worktrees(self) -> Worktrees:
+        """Git worktrees from a shared clone per repo; built (and GitPython imported) on first use."""
+        from orchestrator.adapters.git import GitWorktrees
+
+        return GitWorktrees.from_config(self.config)
 
 
 def notifier_for(config: Config, log: logging.Logger) -> Notifier:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -35,10 +36,10 @@ def test_the_cron_fast_path_recognises_only_plain_run_commands(words: list[str],
     assert quick_run(words) == expected
 
 
-@pytest.mark.parametrize("words", [[], ["run", "--help"], ["cron", "--help"]])
+@pytest.mark.parametrize("words", [[], ["run", "--help"], ["cron", "--help"], ["sandbox", "serve", "--help"]])
 def test_every_help_ends_with_an_example(words: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
-        build_parser().parse_args([*words, "--help"] if words else ["--help"])
+        build_parser(words).parse_args([*words, "--help"] if words else ["--help"])
     out = capsys.readouterr().out.rstrip().splitlines()
     assert any(line.strip().startswith("agentos ") for line in out[-3:]), out[-3:]
 
@@ -191,3 +192,36 @@ def test_cron_install_refuses_an_invalid_schedule(tmp_path: Path, capsys: pytest
                 environ=ENV) == 2
     assert "schedule.queue:" in capsys.readouterr().err
     assert not (tmp_path / "t").exists()
+
+
+def test_sandbox_serve_prints_its_url_and_token_keeps_state_and_stops_on_sigterm(tmp_path: Path) -> None:
+    """`bin/agentos sandbox serve`, as a user runs it: the first line is what a config needs."""
+    import signal
+
+    import httpx
+
+    data = tmp_path / "sandbox"
+    process = subprocess.Popen([str(ROOT / "bin" / "agentos"), "sandbox", "serve", "--port", "0", "--data", str(data),
+                                "--token", "ghp_sandboxtoken", "--repo", "agentos/demo"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={"PATH": os.environ["PATH"]})
+    try:
+        assert process.stdout is not None
+        url, token = process.stdout.readline().split()
+        assert url.startswith("http://127.0.0.1:") and token == "ghp_sandboxtoken"
+        repo = httpx.get(f"{url}/api/v3/repos/agentos/demo", headers={"Authorization": f"token {token}"})
+        assert repo.status_code == 200 and repo.json()["full_name"] == "agentos/demo"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=20)
+        for stream in (process.stdout, process.stderr):
+            if stream:
+                stream.close()
+    assert code == 0 and (data / "state.json").exists()
+
+
+def test_commands_other_than_sandbox_do_not_import_it() -> None:
+    code = ("import sys; from orchestrator.cli import build_parser; build_parser(['status']);"
+            " print(any(m.startswith('orchestrator.sandbox') for m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

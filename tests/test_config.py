@@ -47,6 +47,13 @@ def test_config_is_immutable(tmp_path: Path) -> None:
         config.agents.backends["x"] = config.agents.backends["script"]  # type: ignore[index]
 
 
+def test_a_board_renames_the_statuses_it_spells_differently(tmp_path: Path) -> None:
+    given = {"owner": "acme", "number": 3, "status_names": {"ready": " Todo ", "done": "Shipped"}}
+    path = write_config(tmp_path, minimal_config(**_repo(board=given)))
+    board = load_config(path, ENV).repos[0].board
+    assert board is not None and board.status_names == (("ready", "Todo"), ("done", "Shipped"))
+
+
 def test_enterprise_api_url_derives_the_graphql_url(tmp_path: Path) -> None:
     path = write_config(tmp_path, minimal_config(
         github={"token": "$GITHUB_TOKEN", "api_url": "http://127.0.0.1:9/api/v3"}))
@@ -70,6 +77,13 @@ INVALID = [
     (_repo(max_parallel_tasks=0), "repos[0].max_parallel_tasks: expected a positive integer, got 0"),
     (_repo(board={"owner": "acme", "number": "one"}),
      "repos[0].board.number: expected a positive integer, got 'one'"),
+    (_repo(board={"owner": "acme", "number": 1, "status_names": {"todo": "Todo"}}),
+     "repos[0].board.status_names.todo: unknown key (known: backlog, blocked, done, in_progress, in_review, "
+     "ready)"),
+    (_repo(board={"owner": "acme", "number": 1, "status_names": {"ready": 3}}),
+     "repos[0].board.status_names.ready: expected the option's name, got 3"),
+    (_repo(board={"owner": "acme", "number": 1, "status_names": {"ready": "Done"}}),
+     "repos[0].board.status_names: ready and done are both named 'Done'"),
     (_repo(colour="blue"), "repos[0].colour: unknown key (known: automation_mode, base_branch, "
                            "board, github, key, local_path, max_parallel_tasks, test_command)"),
     (_repo(key="App Key"),

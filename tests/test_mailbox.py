@@ -31,6 +31,8 @@ def test_task_ids_are_derived_and_parse_back() -> None:
 def test_a_task_file_round_trips(tmp_path: Path) -> None:
     task = make_task()
     assert parse(render(task)) == task
+    deferred = make_task(not_before=T0, pr=40, task_type="fixing")
+    assert parse(render(deferred)) == deferred
     assert render(task).startswith("---\nid: app-12-g1-a1\n")
 
 

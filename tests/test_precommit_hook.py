@@ -66,7 +66,7 @@ def test_each_secret_shape_blocks_the_commit_without_showing_it(repo: Repo, samp
     result = repo.commit(("notes.txt", "first line\nsecond line\n" + sample.text + "\n"))
     line = 3 + sample.before.count("\n")
     assert _refused(result)
-    assert f"pre-commit: notes.txt:{line}: {sample.label} (secret not shown)\n" in result.stderr
+    assert f"pre-commit: notes.txt:{line}: {sample.label} (secret not shown; fingerprint " in result.stderr
     assert sample.secret not in result.stderr + result.stdout
     assert repo.commits() == 0
 
@@ -120,7 +120,7 @@ def test_shas_uuids_and_other_ordinary_text_pass(repo: Repo) -> None:
 def test_the_line_number_points_into_the_modified_file(repo: Repo) -> None:
     repo.commit(("app.py", "one\ntwo\nthree\nfour\nfive\n"))
     result = repo.commit(("app.py", f"one\ntwo\nthree\nTOKEN = '{TOKEN}'\nfour\nfive\n"))
-    assert "pre-commit: app.py:4: github-token (secret not shown)\n" in result.stderr
+    assert "pre-commit: app.py:4: github-token (secret not shown; fingerprint " in result.stderr
 
 
 def test_removing_a_line_that_holds_a_token_is_allowed(repo: Repo) -> None:
@@ -144,7 +144,7 @@ def test_only_staged_changes_are_checked(repo: Repo) -> None:
 @pytest.mark.parametrize("path", ["my notes.txt", "notes é/tab\there.txt", 'say "hi".txt'])
 def test_unusual_paths_are_reported_as_written(repo: Repo, path: str) -> None:
     result = repo.commit((path, f"{TOKEN}\n"))
-    assert f"pre-commit: {path}:1: github-token (secret not shown)\n" in result.stderr
+    assert f"pre-commit: {path}:1: github-token (secret not shown; fingerprint " in result.stderr
 
 
 def test_the_hook_fails_closed_when_the_secret_shapes_cannot_be_imported(tmp_path: Path) -> None:
@@ -174,3 +174,42 @@ def test_the_guard_and_its_tests_pass_their_own_guard(tmp_path: Path) -> None:
     result = repo.commit()
     assert (result.returncode, result.stderr) == (0, "")
     assert repo.commit(("leak.txt", f"{TOKEN}\n")).returncode == 1
+
+
+def _fingerprint(stderr: str) -> str:
+    return stderr.split("fingerprint ", 1)[1].split(")", 1)[0]
+
+
+def test_an_allowlisted_fake_passes_only_in_the_file_it_was_allowed_for(repo: Repo) -> None:
+    refused = repo.commit(("tests/data/recorded.json", f'{{"authorization": "token {TOKEN}"}}\n'))
+    assert _refused(refused) and ".secrets-allowlist" in refused.stderr
+    mark = _fingerprint(refused.stderr)
+    assert TOKEN not in mark and len(mark) == 16
+    allowlist = f"# recorded fixtures: placeholder tokens\n{mark} tests/data/recorded.json  # octokit fixture\n"
+    assert repo.commit((".secrets-allowlist", allowlist)).returncode == 0
+    assert repo.commits() == 1
+    elsewhere = repo.commit(("app.py", f"TOKEN = '{TOKEN}'\n"))
+    assert _refused(elsewhere) and "app.py:1: github-token" in elsewhere.stderr
+    assert "tests/data/recorded.json" not in elsewhere.stderr
+
+
+def test_an_allowlist_that_is_not_staged_allows_nothing(repo: Repo) -> None:
+    mark = _fingerprint(repo.commit(("fixture.txt", f"{TOKEN}\n")).stderr)
+    repo.git("reset", "-q")
+    repo.write(".secrets-allowlist", f"{mark} fixture.txt\n")  # on disk, not in the index
+    repo.git("add", "fixture.txt")
+    assert _refused(repo.git("commit", "-q", "-m", "sneak"))
+
+
+def test_every_file_of_agent_os_passes_its_own_guard(tmp_path: Path) -> None:
+    """README tells contributors to enable this hook: the project's own recorded fixtures must not trip it."""
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True)
+    if listed.returncode != 0:
+        pytest.skip("not a git checkout")
+    repo = Repo(tmp_path / "agent-os", Path("hooks"))
+    for name in filter(None, listed.stdout.split("\0")):
+        if (ROOT / name).is_file() and not (ROOT / name).is_symlink():
+            (repo.path / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, repo.path / name)
+    result = repo.commit()
+    assert (result.returncode, result.stderr) == (0, "")

@@ -142,6 +142,11 @@ class GitHubTracker(GitHubPulls):
                 parent = None
         return Dependencies(blocked_by=blocked_by, sub_issues=sub_issues, parent=parent)
 
+    def blocked_by(self, ref: IssueRef) -> tuple[IssueRef, ...]:
+        """Read the blocked-by list alone: one conditional GET (what a board read adds per Ready issue)."""
+        with translated(str(ref), "read the blockers of"):
+            return self._refs(f"{_issue_path(ref)}/dependencies/blocked_by")
+
     def add_blocker(self, ref: IssueRef, blocker: Issue) -> None:
         """Record a blocked-by link: one POST; a 422 for a link already there is a no-op."""
         path = f"{_issue_path(ref)}/dependencies/blocked_by"

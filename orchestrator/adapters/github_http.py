@@ -40,10 +40,13 @@ class RetryPolicy:
 
 
 def connect(config: GitHubConfig, retry: RetryPolicy, per_page: int, timeout: int, throttle: bool) -> Github:
-    """Return a PyGithub client for the config's API; `throttle` keeps GitHub's advised gaps between writes."""
+    """Return a PyGithub client for the config's API; `throttle` keeps GitHub's advised gap between writes.
+
+    Reads go out back to back (serially, as GitHub asks): PyGithub's default 0.25 s before every
+    request would turn a board read's blocked-by GETs for 100 Ready issues into 25 s of sleeping.
+    """
     return Github(auth=Auth.Token(config.token.reveal()), base_url=config.api_url.rstrip("/"), retry=retry.build(),
-                  per_page=per_page, timeout=timeout, lazy=True,
-                  seconds_between_requests=Consts.DEFAULT_SECONDS_BETWEEN_REQUESTS if throttle else 0,
+                  per_page=per_page, timeout=timeout, lazy=True, seconds_between_requests=0,
                   seconds_between_writes=Consts.DEFAULT_SECONDS_BETWEEN_WRITES if throttle else 0)
 
 

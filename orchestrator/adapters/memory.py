@@ -238,6 +238,9 @@ class MemoryTracker:
         return Dependencies(tuple(self._blocked_by.get(ref, [])), tuple(self._subs.get(ref, [])),
                             self._parent.get(ref))
 
+    def blocked_by(self, ref: IssueRef) -> tuple[IssueRef, ...]:
+        return tuple(self._blocked_by.get(self.issue(ref).ref, []))
+
     def add_blocker(self, ref: IssueRef, blocker: Issue) -> None:
         self.writes.append(AddBlocker(ref, blocker.ref))
         self.issue(ref)
@@ -390,3 +393,8 @@ class MemoryTracker:
             issue = self._repos[ref.repo].issues.get(ref.number) if ref.repo in self._repos else None
             if issue is not None and issue.is_open and not issue.is_pull_request:
                 self._set_issue(replace(issue, is_open=False, state_reason="completed", updated_at=self._clock()))
+
+
+# The Board twins live in memory_board.py (this module is long enough); both modules export them.
+from orchestrator.adapters.memory_board import MemoryBoard as MemoryBoard  # noqa: E402
+from orchestrator.adapters.memory_board import MemoryBoardAdmin as MemoryBoardAdmin  # noqa: E402

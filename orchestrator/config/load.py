@@ -7,6 +7,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from orchestrator.config import backends as backend_keys
 from orchestrator.config import sections
 from orchestrator.config.model import Config, Paths
 from orchestrator.config.reader import Reader
@@ -69,9 +70,11 @@ def load_config(
                                                     {j.name: j.schedule for j in JOBS.values()})),
         overridden=tuple(overridden),
     )
+    backend_keys.check_leaks(reader, config.agents.backends, backend_keys.secrets_of(config))
     if reader.problems:
         raise ConfigError(str(path), [_mark(p, overridden, overrides_file) for p in reader.problems])
     return config
+
 
 
 def _environment(

@@ -40,6 +40,7 @@ class Secret:
 class BoardRef:
     owner: str
     number: int
+    status_names: tuple[tuple[str, str], ...] = ()   # (status key, option name): `ready` is called "Todo"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,7 @@ class GitHubConfig:
     api_url: str
     graphql_url: str
     trusted_users: tuple[str, ...]
+    commit_author: str | None = None   # "Name <email>" of the orchestrator's commits; None: the default bot
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +80,14 @@ class AgentBackend:
     argv: tuple[str, ...] = ()       # command backends: the program and its arguments
     binary: str | None = None        # claude / codex: the CLI to run (default: the type's name)
     model: str | None = None
-    api_key: Secret | None = None    # anthropic backends
+    api_key: Secret | None = None    # the backend's own model credential (required for anthropic)
     max_turns: int = 50
+    base_url: str | None = None      # the model API the backend talks to (a proxy, the sandbox)
+    env: Mapping[str, str] = field(default_factory=dict, hash=False)  # literal variables added to the agent's environment
+    pass_env: tuple[str, ...] = ()   # host variables passed through (never a token or a config $VAR)
+    permission_mode: str = "acceptEdits"         # claude: --permission-mode
+    allowed_tools: tuple[str, ...] = ("Bash",)   # claude: --allowedTools
+    sandbox: str = "workspace-write"             # codex: --sandbox
 
 
 @dataclass(frozen=True, slots=True)

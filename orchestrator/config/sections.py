@@ -10,7 +10,9 @@ from orchestrator.config.model import (
     AgentBackend, AgentsConfig, AgentType, AutomationMode, BoardRef, GitHubConfig, Limits,
     Paths, RepoConfig, TelegramConfig,
 )
+from orchestrator.config import backends as backend_keys
 from orchestrator.config.reader import MISSING, Reader, join, show
+from orchestrator.core.board import STATUS_KEYS, status_names
 
 _GITHUB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 _REPO_KEY = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -62,15 +64,30 @@ def _repo(r: Reader, item: Any, path: str, base: Path) -> RepoConfig | None:
 def _board(r: Reader, value: Any, path: str) -> BoardRef | None:
     if value is None:
         return None
-    node = r.mapping(value, path, ("owner", "number"))
+    node = r.mapping(value, path, ("owner", "number", "status_names"))
     if not node:
         return None
-    return BoardRef(owner=r.string(node, "owner", path), number=r.integer(node, "number", path))
+    return BoardRef(owner=r.string(node, "owner", path), number=r.integer(node, "number", path),
+                    status_names=_status_names(r, node.get("status_names"), join(path, "status_names")))
+
+
+def _status_names(r: Reader, value: Any, path: str) -> tuple[tuple[str, str], ...]:
+    """Read `board.status_names`: status key -> the option name this board uses for it."""
+    node = r.mapping(value, path, STATUS_KEYS)
+    names = {str(k): v.strip() for k, v in node.items() if k in STATUS_KEYS and isinstance(v, str) and v.strip()}
+    for key, name in node.items():
+        if key in STATUS_KEYS and (not isinstance(name, str) or not name.strip()):
+            r.fail(join(path, str(key)), f"expected the option's name, got {show(name)}")
+    try:
+        status_names(names)
+    except ValueError as error:  # two statuses named alike
+        r.fail(path, str(error))
+    return tuple(names.items())
 
 
 def github(r: Reader, value: Any) -> GitHubConfig:
     """Read `github`: the token reference and the API endpoints."""
-    node = r.mapping(value, "github", ("token", "api_url", "graphql_url", "trusted_users"))
+    node = r.mapping(value, "github", ("token", "api_url", "graphql_url", "trusted_users", "commit_author"))
     if value is None:
         r.fail("github", "is required (at least `token: $GITHUB_TOKEN`)")
     api_url = _url(r, node, "api_url", "github", "https://api.github.com")
@@ -82,7 +99,18 @@ def github(r: Reader, value: Any) -> GitHubConfig:
         api_url=api_url,
         graphql_url=_url(r, node, "graphql_url", "github", default_graphql),
         trusted_users=r.strings(node, "trusted_users", "github"),
+        commit_author=_author(r, node),
     )
+
+
+_AUTHOR = re.compile(r"^[^<>\n]+<[^<>@\s]+@[^<>\s]+>$")
+
+
+def _author(r: Reader, node: dict[str, Any]) -> str | None:
+    value: str | None = r.string(node, "commit_author", "github", default=None)
+    if value is not None and not _AUTHOR.match(value.strip()):
+        r.fail("github.commit_author", f"expected \"Name <email>\", got {show(value)}")
+    return value.strip() if value else None
 
 
 def _url(r: Reader, node: dict[str, Any], key: str, path: str, default: str) -> str:
@@ -92,7 +120,8 @@ def _url(r: Reader, node: dict[str, Any], key: str, path: str, default: str) -> 
     return value.rstrip("/")
 
 
-_BACKEND_KEYS = ("type", "timeout_minutes", "argv", "binary", "model", "api_key", "max_turns")
+_BACKEND_KEYS = ("type", "timeout_minutes", "argv", "binary", "model", "api_key", "max_turns", *backend_keys.KEYS)
+_KEYED = (AgentType.ANTHROPIC, AgentType.CLAUDE, AgentType.CODEX)   # the types that take an api_key
 
 
 def agents(r: Reader, value: Any) -> AgentsConfig:
@@ -121,15 +150,17 @@ def _backend(r: Reader, name: str, value: Any) -> AgentBackend | None:
         r.fail(join(path, "argv"), "is required for a command backend (the program and its arguments)")
     elif kind is not AgentType.COMMAND and "argv" in node:
         r.fail(join(path, "argv"), f"only command backends take argv, this one is {kind.value}")
-    api_key = r.secret(node, "api_key", path) if kind is AgentType.ANTHROPIC else None
-    if kind is not AgentType.ANTHROPIC and "api_key" in node:
-        r.fail(join(path, "api_key"), "only anthropic backends take api_key")
+    needs_key = kind is AgentType.ANTHROPIC or (kind in _KEYED and node.get("api_key") is not None)
+    api_key = r.secret(node, "api_key", path) if needs_key else None
+    if kind not in _KEYED and "api_key" in node:
+        r.fail(join(path, "api_key"), "only anthropic, claude and codex backends take api_key")
     return AgentBackend(
         name=name, type=kind, argv=argv, api_key=api_key,
         timeout_minutes=r.integer(node, "timeout_minutes", path, default=45),
         binary=r.string(node, "binary", path, default=None),
         model=r.string(node, "model", path, default=None),
         max_turns=r.integer(node, "max_turns", path, default=50),
+        **backend_keys.extras(r, node, path, kind),
     )
 
 

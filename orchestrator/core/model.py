@@ -142,12 +142,20 @@ class Review:
 
 @dataclass(frozen=True, slots=True)
 class BoardItem:
-    """An issue's card on a Projects (v2) board."""
+    """An issue's card on a board, with what the board read brought along.
+
+    `content` is the issue as read in the same requests as the board (title, body, labels,
+    author, state), so a dispatcher needs no read per item; None for pull requests and for
+    items a board did not read. `dependencies` is GitHub's record (blocked-by, sub-issues,
+    parent) for the open issues in the statuses `Board.items` was asked to detail, else None.
+    """
 
     item_id: str
     issue: IssueRef
     status: BoardStatus | None      # None: no status, or one Agent OS does not use
     status_name: str | None = None  # the option's name as the board spells it
+    content: Issue | None = None
+    dependencies: Dependencies | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,3 +165,25 @@ class BoardField:
     project_id: str
     field_id: str
     options: dict[BoardStatus, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    """A Projects (v2) board: its owner (user or organisation), number, GraphQL id, title and URL."""
+
+    owner: str
+    number: int
+    id: str
+    title: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class TestRun:
+    """The repo's own test command, run by the orchestrator in a task's worktree."""
+
+    __test__ = False          # not a pytest class, despite the name
+
+    passed: bool
+    line: str                 # one line for the result contract: "pytest -q: passed in 3.1 s"
+    tail: str = ""            # the last lines of its output (redacted), for a fixing prompt

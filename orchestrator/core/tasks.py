@@ -45,6 +45,8 @@ class Task:
     reason: str = ""           # why it was queued: the word logs and tests share
     body: str = ""             # goal, criteria, constraints, context: the prompt's task section
     history: tuple[str, ...] = field(default=())   # earlier attempts' results, rendered
+    not_before: datetime | None = None             # set while every agent of the chain is resting
+    pr: int | None = None                          # fixing tasks: the pull request they fix
 
     @property
     def key(self) -> tuple[str, int]:

@@ -29,8 +29,8 @@ class JobSpec:
 JOBS: dict[str, JobSpec] = {
     spec.name: spec
     for spec in (
-        JobSpec("dispatcher", "* * * * *", "queue Ready issues whose blockers are closed", built=False),
-        JobSpec("queue", "* * * * *", "run queued tasks in war-rooms, open PRs", built=False),
+        JobSpec("dispatcher", "* * * * *", "queue Ready issues whose blockers are closed"),
+        JobSpec("queue", "* * * * *", "run queued tasks in war-rooms, open PRs"),
         JobSpec("pr_monitor", "*/5 * * * *", "merge green PRs, rebase, send red ones back", built=False),
         JobSpec(
             "telegram_control", "* * * * *", "one poll round of the Telegram control bot",

@@ -10,6 +10,7 @@ import pytest
 from orchestrator.ports import Tracker
 from orchestrator.sandbox.github import Sandbox
 from orchestrator.sandbox.github.testing import running_sandbox
+from tests.contract.board_worlds import BoardWorld, MemoryBoards, live_worlds, sandbox_worlds
 from tests.contract.worlds import LiveWorld, MemoryWorld, SandboxWorld, World
 
 # Read while collecting: tests/conftest.py empties AGENTOS_* and GITHUB_* before every test runs.
@@ -41,3 +42,34 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
 @pytest.fixture
 def tracker(world: World) -> Tracker:
     return world.tracker
+
+
+LIVE_BOARD = os.environ.get("AGENTOS_LIVE_BOARD")  # owner/number of a throwaway Projects board
+
+
+@pytest.fixture(params=["memory", "projects", "labels", pytest.param("github-projects", marks=pytest.mark.live),
+                        pytest.param("github-labels", marks=pytest.mark.live)])
+def board_world(request: pytest.FixtureRequest) -> Iterator[BoardWorld]:
+    """A Board backend: the memory twin, GitHubBoard and LabelBoard on the sandbox, and both on GitHub."""
+    if request.param == "memory":
+        yield MemoryBoards()
+        return
+    if request.param.startswith("github"):
+        if not (LIVE_REPOS and LIVE_TOKEN):
+            pytest.skip("set AGENTOS_LIVE_REPO (a throwaway repo) and GITHUB_TOKEN to run against GitHub")
+        world = live_worlds(request.param.removeprefix("github-"), LIVE_REPOS[0], LIVE_TOKEN, LIVE_BOARD)
+    else:
+        world = sandbox_worlds(request.getfixturevalue("contract_sandbox"), request.param)
+    yield world
+    world.close()
+
+
+@pytest.fixture(params=["memory", "projects"])
+def admin_world(request: pytest.FixtureRequest) -> Iterator[BoardWorld]:
+    """A BoardAdmin backend: the memory twin and GitHubBoardAdmin on the sandbox (boards on GitHub are init's)."""
+    if request.param == "memory":
+        yield MemoryBoards()
+        return
+    world = sandbox_worlds(request.getfixturevalue("contract_sandbox"), request.param)
+    yield world
+    world.close()

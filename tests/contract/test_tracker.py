@@ -136,6 +136,15 @@ def test_dependencies_across_two_repositories(world: World, tracker: Tracker) ->
     assert (deps.blocked_by, deps.sub_issues, deps.parent) == ((), (task.ref, child.ref), None)
 
 
+def test_blocked_by_alone_reads_what_dependencies_reads_first(world: World, tracker: Tracker) -> None:
+    repo = world.new_repo()
+    task, first, second = (tracker.create_issue(repo, title, "") for title in ("task", "first", "second"))
+    assert tracker.blocked_by(task.ref) == ()
+    tracker.add_blocker(task.ref, first)
+    tracker.add_blocker(task.ref, second)
+    assert tracker.blocked_by(task.ref) == (first.ref, second.ref) == tracker.dependencies(task).blocked_by
+
+
 def test_an_issue_with_no_links_has_no_dependencies(world: World, tracker: Tracker) -> None:
     issue = tracker.create_issue(world.new_repo(), "alone", "")
     deps = tracker.dependencies(issue)

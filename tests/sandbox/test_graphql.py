@@ -211,3 +211,45 @@ def test_a_resolver_bug_fails_loudly(tmp_path: Path, monkeypatch: pytest.MonkeyP
             response = httpx.post(sandbox.graphql_url, headers={"Authorization": f"bearer {sandbox.token}"},
                                   json={"query": "{ viewer { login } }"})
             assert response.status_code == 500
+
+
+def test_options_keep_their_items_only_when_sent_with_their_id(client: Any, repo: Repository) -> None:
+    """GitHub's hazard, reproduced: an option sent back without its id is a new option, and its items lose it."""
+    project = new_project(client)
+    item = run(client, """mutation($p: ID!, $c: ID!) { addProjectV2ItemById(input: {projectId: $p, contentId: $c})
+               { item { id } } }""", p=project["id"], c=repo.create_issue("t").node_id)["addProjectV2ItemById"]["item"]
+    status = project_page(client)["user"]["projectV2"]["field"]
+    doing = next(o for o in status["options"] if o["name"] == "In Progress")
+    run(client, """mutation($p: ID!, $i: ID!, $f: ID!, $o: String!) { updateProjectV2ItemFieldValue(input:
+        {projectId: $p, itemId: $i, fieldId: $f, value: {singleSelectOptionId: $o}}) { projectV2Item { id } } }""",
+        p=project["id"], i=item["id"], f=status["id"], o=doing["id"])
+    replace = """mutation($f: ID!, $o: [ProjectV2SingleSelectFieldOptionInput!]) {
+        updateProjectV2Field(input: {fieldId: $f, singleSelectOptions: $o}) {
+        projectV2Field { ... on ProjectV2SingleSelectField { options { id name } } } } }"""
+    kept = run(client, replace, f=status["id"], o=[{"id": doing["id"], "name": "In Progress", "color": "YELLOW",
+                                                    "description": ""}, {"name": "Ready", "color": "GREEN",
+                                                                         "description": ""}])
+    assert kept["updateProjectV2Field"]["projectV2Field"]["options"][0]["id"] == doing["id"]
+    assert project_page(client)["user"]["projectV2"]["items"]["nodes"][0]["fieldValueByName"]["name"] == "In Progress"
+    renewed = run(client, replace, f=status["id"], o=[{"name": "In Progress", "color": "YELLOW", "description": ""}])
+    assert renewed["updateProjectV2Field"]["projectV2Field"]["options"][0]["id"] != doing["id"]
+    assert project_page(client)["user"]["projectV2"]["items"]["nodes"][0]["fieldValueByName"] is None
+
+
+def test_projects_need_the_project_scopes(sandbox: Sandbox, client: Any) -> None:
+    new_project(client)
+    query = {"query": '{ user(login: "agentos") { projectV2(number: 1) { id } } }'}
+    for scopes, readable in ((["repo"], False), (["repo", "read:project"], True), (["project"], True)):
+        token = sandbox.add_user("agentos", token=f"ghp_{'_'.join(scopes).replace(':', '')}{'0' * 20}", scopes=scopes)
+        body = httpx.post(sandbox.graphql_url, headers={"Authorization": f"bearer {token}"}, json=query).json()
+        assert ("errors" not in body) is readable, (scopes, body)
+        if not readable:
+            assert body["errors"][0]["type"] == "INSUFFICIENT_SCOPES"
+            assert "requires one of the following scopes: ['read:project']" in body["errors"][0]["message"]
+    token = sandbox.add_user("agentos", token="ghp_readonly" + "0" * 28, scopes=["read:project"])
+    viewer = httpx.post(sandbox.graphql_url, headers={"Authorization": f"bearer {token}"},
+                        json={"query": "{ viewer { id } }"}).json()["data"]["viewer"]["id"]
+    made = httpx.post(sandbox.graphql_url, headers={"Authorization": f"bearer {token}"}, json={
+        "query": 'mutation($o: ID!) { createProjectV2(input: {ownerId: $o, title: "x"}) { projectV2 { id } } }',
+        "variables": {"o": viewer}}).json()
+    assert made["errors"][0]["type"] == "INSUFFICIENT_SCOPES"

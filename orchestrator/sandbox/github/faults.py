@@ -27,7 +27,8 @@ class Fault:
     error: answer `status` (default 500; 502 too). secondary_rate_limit: 403 with Retry-After.
     rate_limit: `status` 403 (or 429) with X-RateLimit-Remaining 0 and a reset `retry_after` s away.
     slow: wait `delay` seconds, then answer normally. drop: close the socket without answering.
-    `times` limits how many requests the rule hits (None: until cleared).
+    `times` limits how many requests the rule hits (None: until cleared). `contains` narrows the rule to
+    requests whose body holds that text: one GraphQL operation, such as "createProjectV2".
     """
 
     kind: str
@@ -37,6 +38,7 @@ class Fault:
     delay: float = 0.0
     retry_after: int = 60
     times: int | None = None
+    contains: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -47,13 +49,14 @@ class Fault:
         """Build a rule from the control endpoint's JSON; ValueError on bad input."""
         if not isinstance(doc, dict) or "kind" not in doc:
             raise ValueError("a fault needs at least {\"kind\": ...}")
-        fields = {k: doc[k] for k in ("kind", "path", "method", "status", "delay", "retry_after", "times")
-                  if k in doc}
+        fields = {k: doc[k] for k in ("kind", "path", "method", "status", "delay", "retry_after", "times",
+                                      "contains") if k in doc}
         return cls(**fields)
 
-    def matches(self, method: str, path: str) -> bool:
+    def matches(self, method: str, path: str, body: bytes = b"") -> bool:
         """Return whether this rule applies to a request."""
-        return fnmatch.fnmatchcase(method.upper(), self.method.upper()) and fnmatch.fnmatchcase(path, self.path)
+        return (fnmatch.fnmatchcase(method.upper(), self.method.upper()) and fnmatch.fnmatchcase(path, self.path)
+                and (self.contains is None or self.contains.encode() in body))
 
     def to_json(self) -> Json:
         """Return the rule as JSON."""
@@ -83,11 +86,11 @@ class Faults:
         with self._lock:
             return list(self._rules)
 
-    def take(self, method: str, path: str) -> Fault | None:
+    def take(self, method: str, path: str, body: bytes = b"") -> Fault | None:
         """Return the first rule matching a request, counting the hit."""
         with self._lock:
             for rule in self._rules:
-                if rule.matches(method, path):
+                if rule.matches(method, path, body):
                     if rule.times is not None:
                         rule.times -= 1
                         if rule.times <= 0:

@@ -32,6 +32,7 @@ class Context:
     store: Store
     login: str
     base: str
+    scopes: tuple[str, ...] | None = None   # the token's OAuth scopes; None: not a classic token (no check)
 
 
 class NotFound(GraphQLError):
@@ -41,15 +42,38 @@ class NotFound(GraphQLError):
         super().__init__(message, extensions={"type": "NOT_FOUND"})
 
 
-def connection(nodes: list[Any], first: int | None, after: str | None, what: str) -> Json:
-    """Return a GitHub connection (nodes, edges, pageInfo, totalCount); `first` is required, at most 100."""
+class InsufficientScopes(GraphQLError):
+    """GitHub's INSUFFICIENT_SCOPES error, for a classic token without the scope a field needs."""
+
+    def __init__(self, field: str, needed: tuple[str, ...], granted: tuple[str, ...]) -> None:
+        super().__init__(f"Your token has not been granted the required scopes to execute this query. The '{field}' "
+                         f"field requires one of the following scopes: {list(needed)}, but your token has only been "
+                         f"granted the: {list(granted)} scopes. Please modify your token's scopes at: "
+                         "https://github.com/settings/tokens.", extensions={"type": "INSUFFICIENT_SCOPES"})
+
+
+def need_scope(context: Context, field: str, *needed: str) -> None:
+    """Raise INSUFFICIENT_SCOPES unless the caller's token has one of `needed` (`project` implies `read:project`)."""
+    if context.scopes is None:
+        return
+    have = set(context.scopes) | ({"read:project"} if "project" in context.scopes else set())
+    if not have & set(needed):
+        raise InsufficientScopes(field, needed, context.scopes)
+
+
+def connection(nodes: list[Any], first: int | None, after: str | None, what: str,
+               render: Callable[[Any], Any] | None = None) -> Json:
+    """Return a GitHub connection (nodes, edges, pageInfo, totalCount); `first` is required, at most 100.
+
+    `render`, when given, turns only the records on the page into nodes (a board of thousands stays cheap).
+    """
     if first is None:
         raise GraphQLError(f"You must provide a `first` or `last` value to properly paginate the `{what}` connection.")
     if first > MAX_PAGE:
         raise GraphQLError(f"Requesting {first} records on the `{what}` connection exceeds the `first` limit of "
                            f"{MAX_PAGE} records.")
     start = _cursor_index(after) + 1 if after else 0
-    page = nodes[start:start + first]
+    page = [render(n) for n in nodes[start:start + first]] if render else nodes[start:start + first]
     cursors = [base64.b64encode(f"cursor:{start + i}".encode()).decode() for i in range(len(page))]
     return {"nodes": page, "edges": [{"cursor": c, "node": n} for c, n in zip(cursors, page)],
             "totalCount": len(nodes),

@@ -73,3 +73,10 @@ def resolve_parent(source: Json, info: Any) -> Json | None:
     parent = source["_issue"]["parent"]
     found = info.context.store.issue_by_id(parent) if parent is not None else None
     return issue(info.context, *found) if found else None
+
+
+@resolves("Issue", "labels")
+@resolves("PullRequest", "labels")
+def resolve_labels(source: Json, info: Any, first: int | None = None, after: str | None = None, **__: Any) -> Json:
+    """Return the issue's labels, paginated (GitHub caps a page at 100 and needs `first`)."""
+    return connection(source["labels"]["nodes"], first, after, "labels")

@@ -16,12 +16,31 @@ from orchestrator.sandbox.github.gqlcore import RESOLVERS, Context
 from orchestrator.sandbox.github.state import Json, Store
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "graphql-schema.graphql"
+# What GitHub added after the vendored snapshot (2025-02-27) and Agent OS relies on, applied in memory.
+# Each entry: the exact SDL text to find, the text to put in its place, and why.
+SCHEMA_ADDITIONS = (
+    # An option sent with its `id` keeps that id, and so the items set to it; without, GitHub recreates
+    # the option and clears those items' values. The live schema documents the optional `id`.
+    ('input ProjectV2SingleSelectFieldOptionInput {\n',
+     'input ProjectV2SingleSelectFieldOptionInput {\n  """\n  The ID of an existing option to keep\n  """\n'
+     '  id: String\n\n'),
+)
+
+
+def schema_sdl() -> str:
+    """Return the vendored schema with SCHEMA_ADDITIONS applied (each must apply exactly once)."""
+    sdl = SCHEMA_PATH.read_text(encoding="utf-8")
+    for find, replace in SCHEMA_ADDITIONS:
+        if sdl.count(find) != 1:
+            raise RuntimeError(f"schema addition no longer applies: {find!r}")
+        sdl = sdl.replace(find, replace)
+    return sdl
 
 
 @functools.lru_cache(maxsize=1)
 def schema() -> GraphQLSchema:
-    """Build GitHub's published schema once per process and attach the sandbox's resolvers."""
-    built = build_schema(SCHEMA_PATH.read_text(encoding="utf-8"), assume_valid_sdl=True, assume_valid=True)
+    """Build GitHub's published schema (plus SCHEMA_ADDITIONS) once per process and attach the resolvers."""
+    built = build_schema(schema_sdl(), assume_valid_sdl=True, assume_valid=True)
     for (type_name, field), function in RESOLVERS.items():
         kind = built.type_map[type_name]
         assert isinstance(kind, GraphQLObjectType), type_name
@@ -29,7 +48,8 @@ def schema() -> GraphQLSchema:
     return built
 
 
-def respond(store: Store, login: str, base: str, body: bytes) -> tuple[int, Json]:
+def respond(store: Store, login: str, base: str, body: bytes,
+            scopes: tuple[str, ...] | None = None) -> tuple[int, Json]:
     """Run one GraphQL request; query errors come back with HTTP 200 in GitHub's `errors` shape."""
     try:
         request = json.loads(body or b"{}")
@@ -46,7 +66,8 @@ def respond(store: Store, login: str, base: str, body: bytes) -> tuple[int, Json
         return 200, {"errors": [_format(e) for e in problems]}
     with store.lock:
         result = execute_sync(schema(), document, variable_values=request.get("variables"),
-                              operation_name=request.get("operationName"), context_value=Context(store, login, base))
+                              operation_name=request.get("operationName"),
+                              context_value=Context(store, login, base, scopes))
         if _is_mutation(document):
             store.save()
     for problem in result.errors or ():

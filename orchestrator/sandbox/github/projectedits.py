@@ -6,7 +6,8 @@ from typing import Any
 from graphql import GraphQLError
 
 from orchestrator.sandbox.github.access import can
-from orchestrator.sandbox.github.gqlcore import Context, NotFound, issue, lookup, owner, repository, resolves
+from orchestrator.sandbox.github.gqlcore import (
+    Context, NotFound, issue, lookup, need_scope, owner, repository, resolves)
 from orchestrator.sandbox.github.projects import (
     DEFAULT_FIELDS, DEFAULT_STATUS, may_write, new_field, option, project_for, all_projects, render_field,
     render_item, render_project)
@@ -21,6 +22,7 @@ def _payload(data: Json, input: Json) -> Json:  # noqa: A002 (GraphQL's argument
 def create_project(_: Any, info: Any, input: Json) -> Json:  # noqa: A002
     """Create a project with GitHub's default fields (Status: Todo, In Progress, Done)."""
     context: Context = info.context
+    need_scope(context, "createProjectV2", "project")
     found = lookup(context, input["ownerId"], ("User", "Organization"))
     who = next((u for u in context.store.users.values() if found and u["id"] == found[1]), None)
     if who is None or not may_write(context, who["login"]):
@@ -47,15 +49,18 @@ def _field_for(context: Context, project: Json, field_id: Any) -> Json:
 
 
 def _options(given: list[Json], old: list[Json]) -> list[Json]:
-    """Build options from input; an option keeping its name keeps its id (so item values survive)."""
-    ids = {o["name"]: o["id"] for o in old}
-    return [option(o["name"], o["color"], o["description"], ids.get(o["name"])) for o in given]
+    """Build options from input, as GitHub does: one sent with an existing option's `id` keeps that id (and so
+    the items set to it); any other is created afresh, even under an old name, and its old items lose the value."""
+    ids = {o["id"] for o in old}
+    return [option(o["name"], o["color"], o["description"], o.get("id") if o.get("id") in ids else None)
+            for o in given]
 
 
 @resolves("Mutation", "createProjectV2Field")
 def create_field(_: Any, info: Any, input: Json) -> Json:  # noqa: A002
     """Add a custom field to a project."""
     context: Context = info.context
+    need_scope(context, "createProjectV2Field", "project")
     project = project_for(context, input["projectId"])
     if any(f["name"].lower() == input["name"].lower() for f in project["fields"]):
         raise GraphQLError("Name has already been taken")
@@ -71,6 +76,7 @@ def create_field(_: Any, info: Any, input: Json) -> Json:  # noqa: A002
 def update_field(_: Any, info: Any, input: Json) -> Json:  # noqa: A002
     """Rename a field or replace its single-select options."""
     context: Context = info.context
+    need_scope(context, "updateProjectV2Field", "project")
     project = next((p for p in all_projects(context) for f in p["fields"]
                     if (found := lookup(context, input["fieldId"], ("ProjectV2Field", "ProjectV2SingleSelectField")))
                     and f["id"] == found[1]), None)
@@ -92,6 +98,7 @@ def update_field(_: Any, info: Any, input: Json) -> Json:  # noqa: A002
 def add_item(_: Any, info: Any, input: Json) -> Json:  # noqa: A002
     """Add an issue or pull request to a project (again: the existing item)."""
     context: Context = info.context
+    need_scope(context, "addProjectV2ItemById", "project")
     project = project_for(context, input["projectId"])
     found = lookup(context, input["contentId"], ("Issue", "PullRequest"))
     content = context.store.issue_by_id(found[1]) if found else None
@@ -118,6 +125,7 @@ def _item_for(context: Context, project: Json, item_id: Any) -> Json:
 def set_value(_: Any, info: Any, input: Json) -> Json:  # noqa: A002
     """Set an item's value for a field."""
     context: Context = info.context
+    need_scope(context, "updateProjectV2ItemFieldValue", "project")
     project = project_for(context, input["projectId"])
     item, field = _item_for(context, project, input["itemId"]), _field_for(context, project, input["fieldId"])
     value = input["value"]
@@ -139,6 +147,7 @@ def set_value(_: Any, info: Any, input: Json) -> Json:  # noqa: A002
 def clear_value(_: Any, info: Any, input: Json) -> Json:  # noqa: A002
     """Clear an item's value for a field."""
     context: Context = info.context
+    need_scope(context, "clearProjectV2ItemFieldValue", "project")
     project = project_for(context, input["projectId"])
     item, field = _item_for(context, project, input["itemId"]), _field_for(context, project, input["fieldId"])
     item["values"].pop(str(field["id"]), None)
@@ -149,6 +158,7 @@ def clear_value(_: Any, info: Any, input: Json) -> Json:  # noqa: A002
 def delete_item(_: Any, info: Any, input: Json) -> Json:  # noqa: A002
     """Remove an item from a project."""
     context: Context = info.context
+    need_scope(context, "deleteProjectV2Item", "project")
     project = project_for(context, input["projectId"])
     item = _item_for(context, project, input["itemId"])
     project["items"].remove(item)
@@ -169,6 +179,7 @@ def _link(context: Context, project: Json, repository_id: Any) -> Json:
 def link_repository(_: Any, info: Any, input: Json) -> Json:  # noqa: A002
     """Link a project to a repository."""
     context: Context = info.context
+    need_scope(context, "linkProjectV2ToRepository", "project")
     repo = _link(context, project_for(context, input["projectId"]), input["repositoryId"])
     return _payload({"repository": repository(context, repo)}, input)
 

@@ -5,7 +5,7 @@ import secrets
 from typing import Any
 
 from orchestrator.sandbox.github.gqlcore import (
-    Context, NotFound, connection, issue, lookup, owner, repository, resolves)
+    Context, NotFound, connection, issue, lookup, need_scope, owner, repository, resolves)
 from orchestrator.sandbox.github.state import Json, node_id, now_iso
 
 # A new project's Status field, as GitHub creates it.
@@ -106,12 +106,26 @@ def may_write(context: Context, login: str) -> bool:
 @resolves("User", "projectV2")
 @resolves("Organization", "projectV2")
 def resolve_project(source: Json, info: Any, number: int) -> Json:
-    """Return the owner's project by number; NOT_FOUND otherwise."""
+    """Return the owner's project by number; NOT_FOUND otherwise (INSUFFICIENT_SCOPES without read:project)."""
+    need_scope(info.context, "projectV2", "read:project")
     record = next((p for p in all_projects(info.context) if p["owner"] == source["login"] and p["number"] == number),
                   None)
     if record is None or not may_write(info.context, source["login"]):
         raise NotFound(f"Could not resolve to a ProjectV2 with the number {number}.")
     return render_project(info.context, record)
+
+
+@resolves("User", "projectsV2")
+@resolves("Organization", "projectsV2")
+def resolve_projects(source: Json, info: Any, first: int | None = None, after: str | None = None,
+                     query: str | None = None, **_: Any) -> Json:
+    """Return the owner's projects, newest first, whose title contains `query` (any case)."""
+    need_scope(info.context, "projectsV2", "read:project")
+    context: Context = info.context
+    found = [p for p in all_projects(context) if p["owner"] == source["login"] and may_write(context, p["owner"])
+             and (not query or query.lower() in p["title"].lower())]
+    found.sort(key=lambda p: p["number"], reverse=True)
+    return connection(found, first, after, "projectsV2", lambda p: render_project(context, p))
 
 
 @resolves("ProjectV2", "fields")
@@ -140,7 +154,7 @@ def resolve_options(source: Json, info: Any, names: list[str] | None = None) -> 
 def resolve_items(source: Json, info: Any, first: int | None = None, after: str | None = None, **_: Any) -> Json:
     """Return the project's items, paginated."""
     record = source["_record"]
-    return connection([render_item(info.context, record, i) for i in record["items"]], first, after, "items")
+    return connection(record["items"], first, after, "items", lambda i: render_item(info.context, record, i))
 
 
 @resolves("ProjectV2", "repositories")

@@ -211,14 +211,25 @@ class Sandbox:
                                                self._login(request)))
 
     def _login(self, request: Incoming) -> str | None:
+        record = self._token_record(request)
+        return str(record["login"]) if record else None
+
+    def _scopes(self, request: Incoming) -> tuple[str, ...] | None:
+        """Return the OAuth scopes of the request's token; None for app tokens (permissions, not scopes)."""
+        record = self._token_record(request)
+        if record is None or "app" in self.store.users.get(record["login"], {}):
+            return None
+        return tuple(record["scopes"])
+
+    def _token_record(self, request: Incoming) -> Json | None:
         scheme, _, value = request.header("authorization").partition(" ")
         if scheme.lower() == "basic":
             user, _, password = base64.b64decode(value.encode()).decode(errors="replace").partition(":")
             value = password or user
         elif scheme.lower() not in ("token", "bearer"):
             return None
-        record = self.store.tokens.get(value.strip())
-        return str(record["login"]) if record else None
+        record: Json | None = self.store.tokens.get(value.strip())
+        return record
 
     def respond(self, request: Incoming) -> Outgoing:
         """Answer one HTTP request: authenticate, inject faults, dispatch, add GitHub's headers."""
@@ -232,7 +243,7 @@ class Sandbox:
             response = rest.error_response(ApiError(401, "Bad credentials"))
             response.headers.update(self.anonymous.headers(""))
             return response
-        fault = self.faults.take(request.method, request.path)
+        fault = self.faults.take(request.method, request.path, request.body)
         if fault is not None and fault.kind != "slow":
             return self._fault(fault, login)
         if fault is not None:
@@ -252,7 +263,7 @@ class Sandbox:
                 self.store.save()
             return response
         if request.path == "/api/graphql" and request.method == "POST":
-            code, body = graph.respond(self.store, login, self.base_url, request.body)
+            code, body = graph.respond(self.store, login, self.base_url, request.body, self._scopes(request))
             response = self._decorate(rest.json_response(code, body), login)
             response.headers["X-RateLimit-Resource"] = "graphql"
             return response

@@ -5,6 +5,8 @@ import base64
 import json
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -47,13 +49,29 @@ class Store:
         self.git_root = data_dir / "git"
         self.lock = threading.RLock()
         self.data: Json = _empty()
+        self._index: dict[int, tuple[str, str]] = {}   # issue id -> (repo full name, number)
+        self._batched = 0
         path = data_dir / STATE_FILE
         if path.exists():
             self.data = {**_empty(), **json.loads(path.read_text(encoding="utf-8"))}
 
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Save once at the end instead of after every write (for seeding thousands of records)."""
+        with self.lock:
+            self._batched += 1
+        try:
+            yield
+        finally:
+            with self.lock:
+                self._batched -= 1
+            self.save()
+
     def save(self) -> None:
-        """Write the state to `state.json` through a temporary file and os.replace."""
+        """Write the state to `state.json` through a temporary file and os.replace (deferred inside `batch`)."""
         with self.lock:  # held through the replace, so an older snapshot never overwrites a newer one
+            if self._batched:
+                return
             self.data_dir.mkdir(parents=True, exist_ok=True)
             tmp = self.data_dir / f".{STATE_FILE}.{os.getpid()}.tmp"
             tmp.write_text(json.dumps(self.data, indent=1, sort_keys=True), encoding="utf-8")
@@ -100,9 +118,16 @@ class Store:
         return Path(self.git_root, str(repo["owner"]), f"{repo['name']}.git")
 
     def issue_by_id(self, issue_id: int) -> tuple[Json, Json] | None:
-        """Return (repo, issue) for an issue's numeric `id`, across all repositories."""
-        for repo in self.repos.values():
-            for issue in repo["issues"].values():
-                if issue["id"] == issue_id:
-                    return repo, issue
-        return None
+        """Return (repo, issue) for an issue's numeric `id`, across all repositories (indexed, checked on use)."""
+        found = self._indexed(issue_id)
+        if found is None:
+            self._index = {issue["id"]: (full_name, number) for full_name, repo in self.repos.items()
+                           for number, issue in repo["issues"].items()}
+            found = self._indexed(issue_id)
+        return found
+
+    def _indexed(self, issue_id: int) -> tuple[Json, Json] | None:
+        where = self._index.get(issue_id)
+        repo = self.repos.get(where[0]) if where else None
+        issue = repo["issues"].get(where[1]) if repo and where else None
+        return (repo, issue) if repo is not None and issue is not None and issue["id"] == issue_id else None

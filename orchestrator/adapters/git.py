@@ -1,0 +1,163 @@
+"""Worktrees on GitPython: one worktree per task from a shared clone, commit, push, rebase, remove.
+
+Layout: the clone at `<runtime_dir>/clones/<repo-key>.git`, a task's worktree at
+`<worktrees_dir>/<repo-key>/<task-id>` on branch `agent/<issue>-<slug>`. The worktree of a run
+that was killed is cleaned away when the task is prepared again, never a crash.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+from orchestrator.adapters import git_rebase
+from orchestrator.adapters.git_clone import DEFAULT_AUTHOR, Identity, SharedClone, git_url, run
+from orchestrator.config import Config, Secret
+from orchestrator.core.redact import redact
+from orchestrator.core.workspace import RESULT_FILE, CommitOutcome, RebaseOutcome, Workspace, scratch_key
+from orchestrator.core.worktree import contained, is_valid_key
+from orchestrator.errors import PushRejected, WorktreeError
+
+
+class GitWorktrees:
+    """The Worktrees port on real git: every repo it knows is a SharedClone."""
+
+    def __init__(self, clones: Iterable[SharedClone], worktrees_dir: Path) -> None:
+        self.clones = {clone.key: clone for clone in clones}
+        self.worktrees_dir = worktrees_dir
+
+    @classmethod
+    def from_config(cls, config: Config) -> GitWorktrees:
+        """Build one shared clone per configured repo, authenticated with the GitHub token."""
+        identity = Identity.parse(config.github.commit_author or DEFAULT_AUTHOR)
+        clones_dir = config.paths.runtime_dir / "clones"
+        token: Secret | None = config.github.token if config.github.token.value else None
+        return cls([SharedClone(repo.key, clones_dir / f"{repo.key}.git", git_url(config.github.api_url, repo.github),
+                                identity, token, repo.local_path) for repo in config.repos],
+                   config.paths.worktrees_dir)
+
+    # -- the port -------------------------------------------------------------------------------------
+    def prepare(self, repo_key: str, task_id: str, branch: str, base: str, *, fresh: bool = False) -> Workspace:
+        """Check out a worktree for the task: continuing origin/<branch> if it exists (unless `fresh`),
+        else new from origin/<base>. Fetches first; a leftover worktree of this task or branch is removed."""
+        clone, path = self._clone(repo_key), self._path(repo_key, task_id)
+        with clone.lock():
+            clone.ensure()
+            base_sha = clone.sha(f"refs/remotes/origin/{base}")
+            if base_sha is None:
+                raise WorktreeError(f"base branch {base!r} not found on origin for repo {repo_key}")
+            remote_sha = clone.sha(f"refs/remotes/origin/{branch}")
+            start = remote_sha if remote_sha and not fresh else base_sha
+            self._clear(clone, path, branch)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            clone.git("worktree", "add", "-q", "--no-track", "-B", branch, str(path), start)
+        return Workspace(repo_key=repo_key, task_id=task_id, path=str(path), branch=branch, base=base,
+                         base_sha=base_sha, start_sha=start, remote_sha=remote_sha)
+
+    def commit(self, ws: Workspace, message: str) -> CommitOutcome:
+        """Commit whatever the agent left uncommitted, except the result file; report the diff to the base."""
+        clone, path = self._clone(ws.repo_key), self._existing(ws)
+        clone.git("add", "-A", cwd=path)
+        clone.git("rm", "-q", "--cached", "--ignore-unmatch", "--", RESULT_FILE, cwd=path)
+        staged = run(path, ("diff", "--cached", "--quiet"), clone.env(), check=False)[0] != 0
+        if staged:
+            clone.git("commit", "-q", "--no-verify", f"--author={clone.identity}", "-m", redact(message), cwd=path)
+        sha = clone.sha("HEAD", cwd=path)
+        assert sha is not None, "a worktree always has a HEAD"
+        files = clone.git("diff", "--name-only", "--no-renames", f"{ws.base_sha}...{sha}", cwd=path).split("\n")
+        return CommitOutcome(sha=sha, committed=staged, files=tuple(f for f in files if f),
+                             ahead=sha != ws.remote_sha)
+
+    def push(self, ws: Workspace, *, force: bool = False) -> str:
+        """Push the worktree's HEAD to origin/<branch>; `force` uses --force-with-lease against the
+        remote head the worktree started from. Returns the pushed sha; PushRejected when refused."""
+        clone, path = self._clone(ws.repo_key), self._existing(ws)
+        sha = clone.sha("HEAD", cwd=path)
+        assert sha is not None, "a worktree always has a HEAD"
+        with clone.lock():
+            push(clone, path, ws.branch, sha, lease=(ws.remote_sha or "") if force else None)
+        return sha
+
+    def rebase(self, repo_key: str, branch: str, base: str) -> RebaseOutcome:
+        """Rebase origin/<branch> onto origin/<base> in a scratch worktree: clean -> pushed with
+        --force-with-lease; a conflict -> aborted, with the conflicting files and both sides."""
+        clone, path = self._clone(repo_key), self._path(repo_key, scratch_key(branch))
+        with clone.lock():
+            clone.ensure()
+            head, base_sha = clone.sha(f"refs/remotes/origin/{branch}"), clone.sha(f"refs/remotes/origin/{base}")
+            if head is None or base_sha is None:
+                missing = branch if head is None else base
+                raise WorktreeError(f"branch {missing!r} not found on origin for repo {repo_key}")
+            self._clear(clone, path, None)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            clone.git("worktree", "add", "-q", "--detach", str(path), head)
+        try:
+            outcome = git_rebase.replay(clone, path, branch, head, base_sha)
+            if outcome.head_sha != head:
+                with clone.lock():
+                    push(clone, path, branch, outcome.head_sha, lease=head)
+            return outcome
+        finally:
+            with clone.lock():
+                self._clear(clone, path, None)
+
+    def remove(self, repo_key: str, task_id: str) -> None:
+        """Remove a task's worktree and prune; the branch stays (locally and on the remote)."""
+        clone, path = self._clone(repo_key), self._path(repo_key, task_id)
+        with clone.lock():
+            self._clear(clone, path, None)
+
+    # -- helpers --------------------------------------------------------------------------------------
+    def _clone(self, repo_key: str) -> SharedClone:
+        try:
+            return self.clones[repo_key]
+        except KeyError:
+            raise WorktreeError(f"unknown repo {repo_key!r} (known: {', '.join(self.clones)})") from None
+
+    def _path(self, repo_key: str, name: str) -> Path:
+        """Return `<worktrees_dir>/<repo_key>/<name>`, refusing anything that would land outside it."""
+        if not (is_valid_key(repo_key) and is_valid_key(name)):
+            raise WorktreeError(f"unsafe worktree name {repo_key!r}/{name!r}")
+        root = os.path.realpath(self.worktrees_dir)
+        candidate = os.path.realpath(os.path.join(root, repo_key, name))
+        if not contained(root, candidate):
+            raise WorktreeError(f"worktree {repo_key}/{name} would lie outside {root}")
+        return Path(candidate)
+
+    def _existing(self, ws: Workspace) -> Path:
+        path = self._path(ws.repo_key, Path(ws.path).name)
+        if str(path) != ws.path or not (path / ".git").exists():
+            raise WorktreeError(f"worktree {ws.path} is gone (task {ws.task_id})")
+        return path
+
+    def _clear(self, clone: SharedClone, path: Path, branch: str | None) -> None:
+        """Remove the worktree at `path` and any other holding `branch`, registered or not; then prune."""
+        if not (clone.path / "HEAD").exists():
+            shutil.rmtree(path, ignore_errors=True)
+            return
+        clone.git("worktree", "prune")
+        ref = f"refs/heads/{branch}" if branch else None
+        for found, checked_out in clone.worktrees():
+            if os.path.realpath(found) == str(path) or (ref is not None and checked_out == ref):
+                clone.git("worktree", "remove", "--force", "--force", str(found), check=False)
+                if contained(os.path.realpath(self.worktrees_dir), os.path.realpath(found)):
+                    shutil.rmtree(found, ignore_errors=True)
+        shutil.rmtree(path, ignore_errors=True)
+        clone.git("worktree", "prune")
+
+
+def push(clone: SharedClone, path: Path, branch: str, sha: str, lease: str | None) -> None:
+    """Push `sha` to refs/heads/<branch>; with `lease`, only if the remote still holds that sha ("" = absent)."""
+    args = ["push", "--porcelain", "origin"]
+    if lease is not None:
+        args.append(f"--force-with-lease=refs/heads/{branch}:{lease}")
+    args.append(f"{sha}:refs/heads/{branch}")
+    status, out, err = run(path, args, clone.env(network=True), check=False)
+    if status == 0:
+        return
+    refused = [line for line in out.splitlines() if line.startswith("!")]
+    if refused:
+        reason = refused[0].split("\t")[-1].strip()
+        raise PushRejected(branch, redact(reason))
+    raise WorktreeError(redact(f"git push of {branch} failed: {err.strip()[-500:]}"))

@@ -1,0 +1,43 @@
+"""Start worker processes: `python -m orchestrator.worker TASK_ID`, each in its own session."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+class ProcessWorkers:
+    """The Workers port: one child process per task, in a session of its own so no signal meant for the
+    supervisor (a terminal's Ctrl-C, a cron timeout) reaches a running agent."""
+
+    def __init__(self, config_path: Path, logs_dir: Path, root: Path) -> None:
+        self.config_path, self.logs_dir, self.root = config_path, logs_dir, root
+        self._children: dict[int, subprocess.Popen[bytes]] = {}
+
+    def spawn(self, task_id: str) -> int:
+        """Start the worker; its stdout and stderr go to runtime/logs/workers.log (events go to queue.jsonl)."""
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.logs_dir / "workers.log", "ab") as out:
+            child = subprocess.Popen(
+                [sys.executable, "-m", "orchestrator.worker", "--config", str(self.config_path), task_id],
+                cwd=self.root, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True, env=dict(os.environ))
+        self._children[child.pid] = child
+        return child.pid
+
+    def exited(self, pid: int) -> bool:
+        """Tell whether a worker has ended (collecting our own children, so none lingers as a zombie)."""
+        child = self._children.get(pid)
+        if child is not None:
+            if child.poll() is None:
+                return False
+            del self._children[pid]
+            return True
+        try:   # a worker an earlier supervisor started: alive while signal 0 reaches it
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False

@@ -1,0 +1,155 @@
+"""One attempt at a task, start to finish, as a worker process runs it.
+
+    prepare the worktree → render the prompt → run the agent chain → parse the result →
+    run the repo's tests → commit and push → open the PR (or retry, or escalate)
+
+Every step writes to the room first and to GitHub second, and each GitHub write is
+idempotent (a PR from a branch is found, not duplicated), so a worker killed at any line is
+simply run again by the supervisor's recovery.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from orchestrator import delivery, prompts, rooms
+from orchestrator.chain import run_chain
+from orchestrator.config import Config, RepoConfig
+from orchestrator.core import lifecycle as lc
+from orchestrator.core import result as contract
+from orchestrator.core.agent import AgentRequest, event_record
+from orchestrator.core.model import Issue, IssueRef
+from orchestrator.core.queue import Next, after_attempt
+from orchestrator.core.result import AgentResult
+from orchestrator.core.routing import ChainEnd, ChainResult
+from orchestrator.core.tasks import Task, parse_id
+from orchestrator.core.workspace import Workspace
+from orchestrator.errors import PushRejected
+from orchestrator.wiring import Deps
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def run(deps: Deps, config: Config, task: Task, room: rooms.Room) -> str:
+    """Run the attempt and settle the task file; return the mailbox state it ended in."""
+    repo = config.repo(task.repo_key)
+    issue = deps.tracker.issue(IssueRef(task.repo, task.issue))
+    if not issue.is_open:
+        room.record("task.dropped", reason="issue_closed")
+        return _settle(deps, task, "done")
+    room.transition(lc.State.DEVELOPING, task.reason or task.task_type)
+    deps.notifier.notify(delivery.started(task, issue))
+    ws = deps.worktrees.prepare(repo.key, task.id, task.branch, task.base)
+    room.record("worktree.prepared", path=ws.path, branch=ws.branch, continued=ws.continued)
+    try:
+        return _attempt(deps, config, repo, task, issue, ws, room)
+    finally:
+        deps.worktrees.remove(repo.key, task.id)
+
+
+def _attempt(deps: Deps, config: Config, repo: RepoConfig, task: Task, issue: Issue, ws: Workspace,
+             room: rooms.Room) -> str:
+    earlier = tuple(prompts.Attempt(tid, text) for tid, text in rooms.earlier_results(config.paths.rooms_dir, task.id))
+    prompt = prompts.render(prompts.PromptInput(issue, task, Path(ws.path), room.path, earlier,
+                                                         delivery.fixing_of(deps, task)))
+    if not prompts.fits(prompt):
+        return _escalate(deps, repo, task, room, "blocked:prompt_too_large", ())
+    prompt_file = room.write_prompt(prompt)
+    chained = _chain(deps, config, task, prompt, str(prompt_file), ws, room)
+    if chained.end is ChainEnd.COOLING_DOWN:
+        return _later(deps, task, room, chained)
+    outcome = chained.result or contract.invalid("no agent could run")
+    outcome = _tested(deps, repo, ws, outcome, room)
+    committed = deps.worktrees.commit(ws, _commit_message(task, issue, outcome))
+    room.write_result(contract.render(outcome))
+    verdict = after_attempt(task, outcome, _signatures(config, task), committed.has_changes)
+    room.record("attempt.judged", next=verdict.next.value, reason=verdict.reason, files=list(committed.files))
+    if committed.ahead:
+        try:
+            deps.worktrees.push(ws)
+        except PushRejected as error:
+            room.record("push.rejected", error=str(error)[:500])
+            outcome = _pushed_rejected(outcome, str(error))
+            verdict = after_attempt(task, outcome, _signatures(config, task), False)
+    if verdict.next is Next.OPEN_PR:
+        delivery.deliver(deps, repo, task, issue, outcome, chained.finished_by or "?", committed.files, room)
+        return _settle(deps, task, "done")
+    if verdict.next is Next.RETRY and task.task_type == "implementation":
+        deps.mailbox.create(delivery.follow_up(task, outcome, _now()))
+        room.transition(lc.State.QUEUED, verdict.reason)
+        deps.log.info("task.retried", extra={"issue": task.issue, "task_id": task.id, "reason": verdict.reason})
+        return _settle(deps, task, "failed")
+    if task.task_type == "fixing" and verdict.next is Next.RETRY:
+        return _settle(deps, task, "failed")  # the PR monitor sees it still red and counts the round
+    return _escalate(deps, repo, task, room, verdict.reason, outcome.items("MANUAL_STEPS"))
+
+
+def _chain(deps: Deps, config: Config, task: Task, prompt: str, prompt_file: str, ws: Workspace,
+           room: rooms.Room) -> ChainResult:
+    agents = [deps.agents[name] for name in task.chain if name in deps.agents]
+    sink = room.sink("agent")
+    request = AgentRequest(task.id, prompt, prompt_file, ws.path)
+    result = run_chain(agents, request, deps.cooldowns, _now, lambda event: sink(event_record(event)),
+                       default_cooldown=timedelta(minutes=config.limits.agent_cooldown_minutes))
+    usage = result.usage
+    room.record("chain.finished", end=result.end.value, backend=result.finished_by,
+                input_tokens=usage.input_tokens, output_tokens=usage.output_tokens, cost_usd=usage.cost_usd)
+    deps.log.info("agent.finished", extra={"issue": task.issue, "task_id": task.id, "end": result.end.value,
+                                           "backend": result.finished_by, "worktree": ws.path,
+                                           "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
+                                           "cost_usd": usage.cost_usd})
+    return result
+
+
+def _tested(deps: Deps, repo: RepoConfig, ws: Workspace, outcome: AgentResult, room: rooms.Room) -> AgentResult:
+    """Run the repo's own tests after a `complete`: a failure demotes it, a pass never promotes anything."""
+    if outcome.status is not contract.Status.COMPLETE or not repo.test_command:
+        return outcome
+    run = deps.tests.run(repo.test_command, ws.path, deps.config.limits.test_timeout_minutes * 60)
+    room.record("tests.finished", command=repo.test_command, passed=run.passed, line=run.line, tail=run.tail)
+    return contract.after_tests(outcome, run.passed, run.line)
+
+
+def _signatures(config: Config, task: Task) -> list[str]:
+    """Return the failure signatures of this generation's earlier attempts, oldest first."""
+    found = []
+    for tid, text in rooms.earlier_results(config.paths.rooms_dir, task.id, limit=task.attempt):
+        parsed = parse_id(tid)
+        if parsed is not None and parsed[2] == task.generation:
+            found.append(contract.parse(text).signature)
+    return found
+
+
+def _pushed_rejected(outcome: AgentResult, error: str) -> AgentResult:
+    blockers = (*outcome.items("BLOCKERS"), f"push rejected: {error[:200]}")
+    return contract.AgentResult(contract.Status.BLOCKED, contract.BlockerCode.PUSH_REJECTED, outcome.summary,
+                                "Rebase on the branch as it is on GitHub and push again.",
+                                {**outcome.lists, "BLOCKERS": blockers})
+
+
+def _later(deps: Deps, task: Task, room: rooms.Room, chained: ChainResult) -> str:
+    """Every agent of the chain is resting: the task waits in the inbox until the first rest ends."""
+    retry_at = chained.retry_at or _now() + timedelta(minutes=deps.config.limits.agent_cooldown_minutes)
+    deps.mailbox.update(delivery.not_before(task, retry_at), "processing")
+    room.transition(lc.State.QUEUED, "agents_cooling_down")
+    deps.log.info("task.deferred", extra={"issue": task.issue, "task_id": task.id, "until": retry_at.isoformat()})
+    return _settle(deps, task, "inbox")
+
+
+def _escalate(deps: Deps, repo: RepoConfig, task: Task, room: rooms.Room, reason: str,
+              steps: tuple[str, ...]) -> str:
+    delivery.escalate_task(deps, repo, task, reason, steps)
+    room.transition(lc.State.FAILED, reason)
+    return _settle(deps, task, "escalated")
+
+
+def _settle(deps: Deps, task: Task, state: str) -> str:
+    deps.mailbox.move(task.id, "processing", state)
+    return state
+
+
+def _commit_message(task: Task, issue: Issue, outcome: AgentResult) -> str:
+    summary = outcome.summary.splitlines()[0][:200] if outcome.summary else "work in progress"
+    return f"{issue.title} (#{task.issue})\n\n{summary}\n\nAgent OS task {task.id}"

@@ -1,0 +1,84 @@
+"""Run a task through its agent fallback chain: pick a backend, run it, judge the end, rest it or hand on.
+
+The decisions are core.routing's; this module only carries them out: it reads the cooldowns
+before every pick (another worker may have rested a backend a moment ago), clears a stale
+`.agent_result.md` before each attempt so a crashed agent is never credited with an earlier
+one's contract, and records a new cooldown as soon as an attempt earns it.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from orchestrator.core import routing
+from orchestrator.core.agent import (
+    RESULT_FILE, AgentEvent, AgentRequest, AttemptFinished, AttemptStarted, BackendSkipped, CooldownStarted,
+)
+from orchestrator.core.routing import Attempt, ChainResult, Skip
+from orchestrator.ports import Agent, Cooldowns
+
+Prepare = Callable[[AgentRequest, tuple[Attempt, ...]], AgentRequest]
+_RESULT_LIMIT = 256 * 1024   # bytes of a result contract read back
+
+
+def run_chain(chain: Sequence[Agent], request: AgentRequest, cooldowns: Cooldowns, clock: Callable[[], datetime],
+              on_event: Callable[[AgentEvent], None], *, default_cooldown: timedelta,
+              prepare: Prepare | None = None) -> ChainResult:
+    """Try the chain's backends in order until one finishes, a permanent failure stops it, or none is left.
+
+    `prepare` rewrites the request for each attempt after the first (the queue puts the earlier
+    attempts into the prompt there); without it every attempt gets the same request.
+    """
+    agents = {agent.name: agent for agent in chain}
+    attempts: list[Attempt] = []
+    skipped: dict[str, Skip] = {}
+    while True:
+        now = clock()
+        choice = routing.pick(list(agents), cooldowns.active(now), now, {a.backend for a in attempts})
+        for skip in choice.skipped:
+            if skip.backend not in skipped:
+                skipped[skip.backend] = skip
+                on_event(BackendSkipped(skip.backend, skip.reason, skip.until))
+        if choice.backend is None:
+            break
+        this = prepare(request, tuple(attempts)) if attempts and prepare is not None else request
+        attempt = _attempt(agents[choice.backend], this, len(attempts) + 1, on_event)
+        now = clock()
+        decision = routing.judge(attempt.outcome, attempt.result, now, default_cooldown)
+        if decision.cooldown is not None:
+            cooldowns.start(decision.cooldown, now)
+            on_event(CooldownStarted(decision.cooldown.backend, decision.cooldown.until, decision.cooldown.reason))
+        on_event(AttemptFinished(choice.backend, attempt.outcome.kind.value, decision.verdict.value, decision.reason))
+        attempts.append(Attempt(attempt.backend, attempt.outcome, attempt.result, decision, attempt.result_text))
+        if decision.verdict in (routing.Verdict.DONE, routing.Verdict.STOP):
+            break
+    return routing.conclude(attempts, list(skipped.values()))
+
+
+def _attempt(agent: Agent, request: AgentRequest, number: int, on_event: Callable[[AgentEvent], None]) -> Attempt:
+    """Run one backend on a clean slate and read back the contract it left (decision still to come)."""
+    result_file = Path(request.worktree) / RESULT_FILE
+    try:
+        result_file.unlink(missing_ok=True)
+    except IsADirectoryError:
+        pass   # not a contract: the read below finds none
+    on_event(AttemptStarted(agent.name, number))
+    outcome = agent.run(request, on_event)
+    text = _read(result_file)
+    pending = routing.Decision(routing.Verdict.NEXT, "pending")
+    return Attempt(agent.name, outcome, routing.result_of(outcome, text), pending, text)
+
+
+def _read(path: Path) -> str | None:
+    """Return the contract's text; a symlink is not followed (it could point at any file on the host)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            return handle.read(_RESULT_LIMIT).decode("utf-8", "replace")
+        except IsADirectoryError:
+            return None

@@ -1,0 +1,84 @@
+"""Decide which queued tasks start now, which running ones are dead, and what follows an attempt."""
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from orchestrator.core.result import AgentResult, Status
+from orchestrator.core.tasks import Task
+
+
+@dataclass(frozen=True, slots=True)
+class Running:
+    """A task in `processing/`: who runs it and when it last showed a sign of life."""
+
+    task: Task
+    worker_alive: bool                 # the worker process still exists
+    last_beat: datetime | None         # its heartbeat; None: it never beat
+
+
+def pick(queued: Sequence[Task], running: Sequence[Task], total: int,
+         per_repo: Mapping[str, int], now: datetime | None = None) -> list[Task]:
+    """Return the queued tasks to start, most urgent first, within both limits.
+
+    Urgent means priority (0 high), then the older task; a repo at its own limit does not stop
+    the next repo's task from starting, and a task deferred past `now` waits.
+    """
+    busy = len(running)
+    in_repo: dict[str, int] = {}
+    for task in running:
+        in_repo[task.repo_key] = in_repo.get(task.repo_key, 0) + 1
+    chosen: list[Task] = []
+    for task in sorted(queued, key=lambda t: (t.priority, t.created_at, t.id)):
+        if busy >= total:
+            break
+        if in_repo.get(task.repo_key, 0) >= per_repo.get(task.repo_key, 1):
+            continue
+        if now is not None and task.not_before is not None and task.not_before > now:
+            continue
+        chosen.append(task)
+        busy += 1
+        in_repo[task.repo_key] = in_repo.get(task.repo_key, 0) + 1
+    return chosen
+
+
+def stalled(run: Running, now: datetime, stall_minutes: float) -> str | None:
+    """Return why a running task is dead (`worker_died` or `no_heartbeat`), or None while it lives."""
+    if not run.worker_alive:
+        return "worker_died"
+    if run.last_beat is None or now - run.last_beat > timedelta(minutes=stall_minutes):
+        return "no_heartbeat"
+    return None
+
+
+class Next(enum.Enum):
+    OPEN_PR = "open_pr"          # complete, tests green: push and open (or update) the PR
+    RETRY = "retry"              # another attempt on the same branch, with this result in its prompt
+    ESCALATE = "escalate"        # a human must look: board Blocked, label, one comment
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    next: Next
+    reason: str                  # the word logs and tests share
+
+
+def after_attempt(task: Task, result: AgentResult, earlier: Sequence[str], has_changes: bool) -> Verdict:
+    """Return what follows one attempt, given the failure signatures of the attempts before it.
+
+    `earlier` holds the signatures of this issue's earlier attempts, oldest first. The same
+    failure twice in a row escalates at once: a third identical try is a retry storm.
+    """
+    if result.status is Status.COMPLETE:
+        if not has_changes:
+            return Verdict(Next.ESCALATE, "no_diff_produced")
+        return Verdict(Next.OPEN_PR, "complete")
+    if result.blocker is not None and not result.blocker.retryable:
+        return Verdict(Next.ESCALATE, f"blocked:{result.blocker.value}")
+    if earlier and earlier[-1] == result.signature:
+        return Verdict(Next.ESCALATE, "same_failure_twice")
+    if task.attempt >= task.max_attempts:
+        return Verdict(Next.ESCALATE, "attempts_exhausted")
+    return Verdict(Next.RETRY, f"{result.status.value}:{result.blocker.value if result.blocker else '-'}")

@@ -1,0 +1,175 @@
+"""Agent fallback chains: which backend runs next, and what the end of an attempt means for the chain.
+
+A quota or rate-limit failure rests that backend (until the reset it reported, else the default)
+and hands the task to the next one; a transient failure hands it on at once; a permanent one
+(the prompt is too large, a human must act) ends the chain, since no other agent can do better.
+"""
+from __future__ import annotations
+
+import enum
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from orchestrator.core.agent import AgentOutcome, OutcomeKind, Usage
+from orchestrator.core.result import AgentResult, BlockerCode, Status, parse
+
+MIN_COOLDOWN = timedelta(minutes=1)   # a reset time in the past or a moment away still rests the backend
+MAX_COOLDOWN = timedelta(days=7)      # a garbled reset time never parks a backend for good
+# The contract code of a run that did not finish, so every attempt has a result to show in the next prompt.
+CODES = {
+    OutcomeKind.TIMED_OUT: BlockerCode.TIMEOUT, OutcomeKind.TURN_LIMIT: BlockerCode.TIMEOUT,
+    OutcomeKind.QUOTA_EXHAUSTED: BlockerCode.QUOTA_LIMITED, OutcomeKind.AUTH_FAILED: BlockerCode.MISSING_CREDENTIALS,
+    OutcomeKind.PROMPT_TOO_LARGE: BlockerCode.PROMPT_TOO_LARGE, OutcomeKind.UNAVAILABLE: BlockerCode.ENVIRONMENT_FAILURE,
+    OutcomeKind.MODEL_ERROR: BlockerCode.RUNNER_FAILURE, OutcomeKind.CRASHED: BlockerCode.RUNNER_FAILURE,
+}
+
+
+class Verdict(enum.Enum):
+    DONE = "done"            # the agent finished with a usable result: the chain ends
+    NEXT = "next"            # transient: the next backend takes the task
+    COOLDOWN = "cooldown"    # quota or rate limit: rest this backend; the next takes the task
+    STOP = "stop"            # permanent: no other backend can do better; the chain ends
+
+
+class ChainEnd(enum.Enum):
+    FINISHED = "finished"            # an attempt ended DONE
+    STOPPED = "stopped"              # a permanent failure ended the chain
+    EXHAUSTED = "exhausted"          # every backend was tried or is resting, without a result
+    COOLING_DOWN = "cooling_down"    # nothing ran: every backend of the chain is resting
+
+
+@dataclass(frozen=True, slots=True)
+class Cooldown:
+    """A backend resting until `until`, and why."""
+
+    backend: str
+    until: datetime
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    verdict: Verdict
+    reason: str                          # a word that also appears in logs and tests
+    cooldown: Cooldown | None = None     # set when the verdict is COOLDOWN
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """A backend passed over without running."""
+
+    backend: str
+    reason: str                          # cooling_down
+    until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    backend: str | None                  # None: nothing left to run
+    skipped: tuple[Skip, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One backend's run in a chain: how it ended, the contract it left, and what that meant."""
+
+    backend: str
+    outcome: AgentOutcome
+    result: AgentResult
+    decision: Decision
+    result_text: str | None = None       # .agent_result.md as the agent wrote it
+
+
+@dataclass(frozen=True, slots=True)
+class ChainResult:
+    end: ChainEnd
+    attempts: tuple[Attempt, ...] = ()
+    skipped: tuple[Skip, ...] = ()
+    retry_at: datetime | None = None     # the earliest end of a cooldown that kept a backend out
+
+    @property
+    def last(self) -> Attempt | None:
+        """Return the last attempt made, if any."""
+        return self.attempts[-1] if self.attempts else None
+
+    @property
+    def finished_by(self) -> str | None:
+        """Return the backend whose attempt ended the chain DONE."""
+        return self.last.backend if self.end is ChainEnd.FINISHED and self.last else None
+
+    @property
+    def result(self) -> AgentResult | None:
+        """Return the last attempt's result contract."""
+        return self.last.result if self.last else None
+
+    @property
+    def usage(self) -> Usage:
+        """Return the tokens and cost of every attempt together."""
+        total = Usage()
+        for attempt in self.attempts:
+            total = total + attempt.outcome.usage
+        return total
+
+
+def pick(chain: Sequence[str], cooldowns: Mapping[str, Cooldown], now: datetime, tried: Collection[str]) -> Pick:
+    """Return the first backend of the chain not tried yet and not resting, and those passed over for rest."""
+    skipped: list[Skip] = []
+    for name in dict.fromkeys(chain):
+        if name in tried:
+            continue
+        rest = cooldowns.get(name)
+        if rest is not None and rest.until > now:
+            skipped.append(Skip(name, "cooling_down", rest.until))
+            continue
+        return Pick(name, tuple(skipped))
+    return Pick(None, tuple(skipped))
+
+
+def result_of(outcome: AgentOutcome, text: str | None) -> AgentResult:
+    """Return the attempt's result: the contract the agent wrote if it finished, else one saying why it did not."""
+    if outcome.kind is OutcomeKind.FINISHED:
+        return parse(text)
+    why = f"{outcome.backend} {outcome.kind.value}" + (f": {outcome.error}" if outcome.error else "")
+    return AgentResult(Status.BLOCKED, CODES[outcome.kind], summary=why, lists={"BLOCKERS": (why,)})
+
+
+def judge(outcome: AgentOutcome, result: AgentResult, now: datetime, default_cooldown: timedelta) -> Decision:
+    """Decide what an attempt's end means: done, next backend, rest this one, or stop the chain."""
+    kind = outcome.kind
+    if kind is OutcomeKind.QUOTA_EXHAUSTED:
+        until = cooldown_until(outcome.reset_at, now, default_cooldown)
+        return Decision(Verdict.COOLDOWN, kind.value, Cooldown(outcome.backend, until, outcome.error or kind.value))
+    if kind is OutcomeKind.PROMPT_TOO_LARGE:
+        return Decision(Verdict.STOP, kind.value)
+    if kind is not OutcomeKind.FINISHED:
+        return Decision(Verdict.NEXT, kind.value)
+    if result.status is not Status.BLOCKED:
+        return Decision(Verdict.DONE, result.status.value)
+    code = result.blocker or BlockerCode.INVALID_RESULT_CONTRACT
+    if code.permanent:
+        return Decision(Verdict.STOP, code.value)
+    if code is BlockerCode.QUOTA_LIMITED:
+        until = cooldown_until(None, now, default_cooldown)
+        return Decision(Verdict.COOLDOWN, code.value, Cooldown(outcome.backend, until, result.summary or code.value))
+    return Decision(Verdict.NEXT, code.value)
+
+
+def cooldown_until(reset_at: datetime | None, now: datetime, default: timedelta) -> datetime:
+    """Return when a rest ends: the reported reset, else `now + default`, kept within sane bounds."""
+    until = reset_at if reset_at is not None and reset_at > now else now + default
+    return min(max(until, now + MIN_COOLDOWN), now + MAX_COOLDOWN)
+
+
+def conclude(attempts: Sequence[Attempt], skipped: Sequence[Skip]) -> ChainResult:
+    """Sum a chain up: how it ended and, unless it finished, when a resting backend is back."""
+    last = attempts[-1] if attempts else None
+    if last is not None and last.decision.verdict is Verdict.DONE:
+        return ChainResult(ChainEnd.FINISHED, tuple(attempts), tuple(skipped))
+    if last is not None and last.decision.verdict is Verdict.STOP:
+        end = ChainEnd.STOPPED
+    else:
+        end = ChainEnd.COOLING_DOWN if not attempts and skipped else ChainEnd.EXHAUSTED
+    ends = [skip.until for skip in skipped if skip.until is not None]
+    ends += [a.decision.cooldown.until for a in attempts if a.decision.cooldown is not None]
+    return ChainResult(end, tuple(attempts), tuple(skipped), min(ends) if ends else None)

@@ -1,0 +1,107 @@
+"""Queue the Ready issues whose blockers are closed, in dependency order, within capacity."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from orchestrator.backlog import Backlog, ReadyIssue, gather
+from orchestrator.config import Config
+from orchestrator.core import brief, dag, dispatch
+from orchestrator.core.model import BoardStatus, IssueRef
+from orchestrator.core.tasks import Task, parse_id, task_id
+from orchestrator.core.worktree import branch_name
+from orchestrator.errors import TrackerError
+from orchestrator import dispatch_report as notes
+from orchestrator.mailbox import ACTIVE
+from orchestrator.wiring import Deps
+
+
+def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> dict[str, int]:
+    """One tick: gather the backlog, plan, queue; comment on cycles and waits once."""
+    repos = [r for r in config.repos if deps.switches.repo_on(r.key)]
+    backlog = gather(deps.tracker, deps.board_for, repos, config.github.trusted_users)
+    for key, error in backlog.failed_repos.items():
+        deps.log.warning("board.unreadable", extra={"repo": key, "error": error[:200]})
+    graph = backlog.graph()
+    active = active_tasks(deps, config)
+    plan = dispatch.plan(_candidates(backlog), graph, active=active, repo_on={r.key: True for r in repos},
+                         capacity=_capacity(config, active), blockers={r.ref: r.blockers for r in backlog.ready})
+    if dry_run:
+        print(notes.describe(plan))
+        return {"ready": len(backlog.ready), "would_queue": len(plan.enqueue)}
+    ready = {r.ref: r for r in backlog.ready}
+    queued = sum(_queue(deps, config, ready[e.ref], e.reason, now) for e in plan.enqueue)
+    notes.report(deps, backlog, graph, plan)
+    finished = sum(_finish_epic(deps, backlog, ready[s.ref]) for s in plan.skipped if s.reason == "epic")
+    return {"ready": len(backlog.ready), "queued": queued, "skipped": len(plan.skipped),
+            "cycles": len(graph.cycles), **({"epics_done": finished} if finished else {})}
+
+
+def active_tasks(deps: Deps, config: Config) -> dict[IssueRef, str]:
+    """Return the issues with a task in inbox/, processing/ or blocked/: issue -> "state task-id"."""
+    github = {r.key: r.github for r in config.repos}
+    found: dict[IssueRef, str] = {}
+    for state in ACTIVE:
+        for tid in deps.mailbox.ids(state):
+            parsed = parse_id(tid)
+            if parsed and parsed[0] in github:
+                found[IssueRef(github[parsed[0]], parsed[1])] = f"{state} {tid}"
+    return found
+
+
+def _candidates(backlog: Backlog) -> list[dispatch.Candidate]:
+    return [dispatch.Candidate(r.ref, r.repo.key, r.issue.title, r.issue.created_at, r.trusted, r.trust_reason,
+                               is_epic=bool(r.sub_issues)) for r in backlog.ready]
+
+
+def _capacity(config: Config, active: Mapping[IssueRef, str]) -> dispatch.Capacity:
+    keys = {r.github: r.key for r in config.repos}
+    per_repo: dict[str, int] = {}
+    running = [ref for ref, where in active.items() if not where.startswith("blocked")]
+    for ref in running:
+        per_repo[keys[ref.repo]] = per_repo.get(keys[ref.repo], 0) + 1
+    return dispatch.Capacity(total=config.limits.max_parallel_workers,
+                             per_repo={r.key: r.max_parallel_tasks for r in config.repos},
+                             active_total=len(running), active_per_repo=per_repo)
+
+
+def _queue(deps: Deps, config: Config, ready: ReadyIssue, reason: str, now: datetime) -> bool:
+    """Write the task file (the claim), then move the card; a lost race queues nothing."""
+    repo, issue = ready.repo, ready.issue
+    generation = 1 + max((p[2] for tid in deps.mailbox.for_issue(repo.key, issue.number)
+                          if (p := parse_id(tid)) is not None), default=0)
+    task = Task(id=task_id(repo.key, issue.number, generation, 1), repo_key=repo.key, repo=repo.github,
+                issue=issue.number, title=issue.title, branch=branch_name(issue.number, issue.title),
+                base=repo.base_branch, task_type="implementation",
+                chain=tuple(b.name for b in config.agents.chain_for("implementation")), attempt=1,
+                max_attempts=config.limits.max_attempts, generation=generation,
+                priority=dag.priority(issue.labels), created_at=now, reason=reason,
+                body=brief.render(deps.briefs.brief(issue)))
+    if not deps.mailbox.create(task):
+        deps.log.info("task.skipped", extra={"issue": issue.number, "repo": repo.key, "reason": "already_queued"})
+        return False
+    deps.log.info("task.queued", extra={"issue": issue.number, "repo": repo.key, "task_id": task.id,
+                                        "reason": reason, "priority": task.priority})
+    try:
+        deps.board_for(repo).set_status(ready.item, BoardStatus.IN_PROGRESS)
+    except TrackerError as error:  # the task stands; the next tick repairs the card
+        deps.log.warning("board.update_failed", extra={"issue": issue.number, "error": str(error)[:200]})
+    return True
+
+
+def _finish_epic(deps: Deps, backlog: Backlog, epic: ReadyIssue) -> bool:
+    """Close a Ready epic once every sub-issue is closed: its children were the work."""
+    children = [backlog.issues.get(ref) for ref in epic.sub_issues]
+    if not children or any(child is None or child.is_open for child in children):
+        return False
+    try:
+        deps.tracker.upsert_comment(epic.ref, notes.EPIC_DONE, "Agent OS: every sub-issue is closed, so this "
+                                    f"epic is done.\n\n{notes.EPIC_DONE}")
+        deps.tracker.close_issue(epic.ref, "completed")
+        deps.board_for(epic.repo).set_status(epic.item, BoardStatus.DONE)
+    except TrackerError as error:  # the next tick tries again: each step is idempotent
+        deps.log.warning("epic.close_failed", extra={"issue": epic.ref.number, "error": str(error)[:200]})
+        return False
+    deps.log.info("epic.closed", extra={"issue": epic.ref.number, "repo": epic.ref.repo,
+                                        "sub_issues": len(children)})
+    return True

@@ -1,0 +1,126 @@
+"""Run queued tasks, each in its own worker process, within the global and per-repo limits.
+
+One tick is a supervisor: it adopts workers a previous tick left running, recovers tasks whose
+worker died (by process and by heartbeat), starts what fits, and keeps doing so until nothing
+runs and nothing waits. The job lock is held meanwhile, so cron's next ticks skip; a supervisor
+killed at any line leaves workers that the next one adopts, and claims that the next one redoes.
+"""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+from orchestrator import rooms
+from orchestrator.config import Config
+from orchestrator.core import queue as decide
+from orchestrator.core.tasks import Task
+from orchestrator.wiring import Deps
+
+POLL_SECONDS = 1.0
+MAX_RECOVERIES = 2      # a task whose worker died this often is escalated instead of run again
+
+
+def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> dict[str, int]:
+    """Supervise until idle; return how many tasks were started, finished and recovered."""
+    counts = {"started": 0, "finished": 0, "recovered": 0}
+    if dry_run:
+        print(_describe(deps, config))
+        return counts
+    workers: dict[str, int] = {}          # task id -> pid of a worker this supervisor started
+    while True:
+        counts["finished"] += _reap(deps, workers)
+        counts["recovered"] += _recover(deps, config, workers, _now())
+        started = _start(deps, config, workers)
+        counts["started"] += started
+        if not workers and not _adopted(deps, workers) and not started:
+            return counts
+        time.sleep(POLL_SECONDS)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _queued(deps: Deps) -> list[Task]:
+    return list(deps.mailbox.tasks("inbox"))
+
+
+def _running(deps: Deps) -> list[Task]:
+    return list(deps.mailbox.tasks("processing"))
+
+
+def _start(deps: Deps, config: Config, workers: dict[str, int]) -> int:
+    """Claim and start the tasks that fit; a claim another supervisor won is simply skipped."""
+    per_repo = {r.key: r.max_parallel_tasks for r in config.repos}
+    chosen = decide.pick(_queued(deps), _running(deps), config.limits.max_parallel_workers, per_repo, _now())
+    started = 0
+    for task in chosen:
+        if not deps.switches.repo_on(task.repo_key):
+            continue
+        if not deps.mailbox.move(task.id, "inbox", "processing"):
+            continue
+        workers[task.id] = deps.workers.spawn(task.id)
+        deps.log.info("task.started", extra={"issue": task.issue, "repo": task.repo, "task_id": task.id,
+                                             "attempt": task.attempt, "pid": workers[task.id]})
+        started += 1
+    return started
+
+
+def _reap(deps: Deps, workers: dict[str, int]) -> int:
+    """Forget the workers that have ended."""
+    ended = [task_id for task_id, pid in workers.items() if deps.workers.exited(pid)]
+    for task_id in ended:
+        del workers[task_id]
+    return len(ended)
+
+
+def _adopted(deps: Deps, workers: dict[str, int]) -> bool:
+    """True while a task in processing/ has a live worker this supervisor did not start."""
+    return any(t.id not in workers and _worker_pid(deps, t.id) is not None for t in _running(deps))
+
+
+def _recover(deps: Deps, config: Config, workers: dict[str, int], now: datetime) -> int:
+    """Put the tasks of dead workers back in the inbox (or escalate one that keeps dying)."""
+    recovered = 0
+    for task in _running(deps):
+        room = rooms.Room(config.paths.rooms_dir, task.id)
+        pid = workers.get(task.id) or _beat_pid(room)
+        run = decide.Running(task, pid is not None and not deps.workers.exited(pid), room.heartbeat())
+        why = decide.stalled(run, now, config.limits.stall_minutes)
+        if why is None or (why == "no_heartbeat" and room.heartbeat() is None and task.id in workers):
+            continue   # a worker that has not beaten yet is still starting
+        workers.pop(task.id, None)
+        _requeue(deps, config, task, room, why)
+        recovered += 1
+    return recovered
+
+
+def _requeue(deps: Deps, config: Config, task: Task, room: rooms.Room, why: str) -> None:
+    """Run a dead worker's task again from the inbox; the third death in a row escalates it instead."""
+    deaths = 1 + sum(1 for e in rooms.read(config.paths.rooms_dir, task.id).events if e.get("event") == "task.recovered")
+    room.record("task.recovered", reason=why, deaths=deaths)
+    deps.log.warning("task.recovered", extra={"issue": task.issue, "task_id": task.id, "reason": why,
+                                              "deaths": deaths})
+    if deaths > MAX_RECOVERIES:
+        from orchestrator import delivery
+
+        delivery.escalate_task(deps, config.repo(task.repo_key), task, "recovered_too_often", ())
+        deps.mailbox.move(task.id, "processing", "escalated")
+        return
+    deps.mailbox.move(task.id, "processing", "inbox")
+
+
+def _worker_pid(deps: Deps, task_id: str) -> int | None:
+    pid = _beat_pid(rooms.Room(deps.config.paths.rooms_dir, task_id))
+    return pid if pid is not None and not deps.workers.exited(pid) else None
+
+
+def _beat_pid(room: rooms.Room) -> int | None:
+    return rooms.heartbeat_pid(room.path)
+
+
+def _describe(deps: Deps, config: Config) -> str:
+    per_repo = {r.key: r.max_parallel_tasks for r in config.repos}
+    chosen = decide.pick(_queued(deps), _running(deps), config.limits.max_parallel_workers, per_repo)
+    lines = [f"would start {t.id} ({t.repo}#{t.issue}, priority {t.priority})" for t in chosen]
+    return "\n".join(lines or ["would start nothing"])

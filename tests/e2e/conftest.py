@@ -1,0 +1,129 @@
+"""An end-to-end world: the GitHub sandbox, sample repos with real git history, a config, the real jobs.
+
+Jobs run in this process through `runner.run_job` (locks, switches, events and all); the queue's
+workers are real child processes, so the environment they inherit is set here with monkeypatch.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from orchestrator import runner
+from orchestrator.adapters.github import GitHubTracker
+from orchestrator.config import Config, load_config
+from orchestrator.core.model import BoardStatus, Issue, IssueRef
+from orchestrator.jobs import JOBS
+from orchestrator.sandbox.github import Sandbox
+from orchestrator.sandbox.github.testing import git_environment, running_sandbox
+
+ROOT = Path(__file__).resolve().parents[2]
+AGENT = Path(__file__).with_name("playbook_agent.py")
+SAMPLE = {
+    "calc/__init__.py": "",
+    "calc/ops.py": "def add(a, b):\n    return a + b\n",
+    "tests/__init__.py": "",
+    "tests/test_ops.py": "import unittest\n\nfrom calc.ops import add\n\n\nclass Ops(unittest.TestCase):\n"
+                         "    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n",
+}
+TEST_COMMAND = f"{sys.executable} -m unittest discover -q -s tests -t ."
+
+
+@dataclass
+class World:
+    sandbox: Sandbox
+    root: Path
+    config_path: Path
+    env: dict[str, str]
+    playbook: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    @property
+    def config(self) -> Config:
+        return load_config(self.config_path, self.env)
+
+    @property
+    def tracker(self) -> GitHubTracker:
+        return GitHubTracker(self.config.github)
+
+    def set_playbook(self, playbook: dict[str, list[dict[str, Any]]]) -> None:
+        self.playbook = playbook
+        (self.root / "playbook.json").write_text(json.dumps(playbook))
+
+    def issue(self, repo: str, title: str, body: str = "", status: BoardStatus | None = BoardStatus.READY) -> Issue:
+        tracker = self.tracker
+        issue = tracker.create_issue(repo, title, body, labels=[status.label] if status else [])
+        return issue
+
+    def run(self, job: str, *, dry_run: bool = False) -> int:
+        return runner.run_job(job, str(self.config_path), JOBS, self.env, dry_run=dry_run)
+
+    def events(self, job: str, name: str | None = None) -> list[dict[str, Any]]:
+        path = self.root / "runtime" / "logs" / f"{job}.jsonl"
+        found = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+        return [e for e in found if name is None or e["event"] == name]
+
+    def mailbox(self, state: str) -> list[str]:
+        folder = self.root / "runtime" / "mailbox" / state
+        return sorted(p.stem for p in folder.glob("*.md")) if folder.exists() else []
+
+    def git(self, *args: str, cwd: Path) -> str:
+        env = git_environment(self.root / "git-home")
+        return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout
+
+    def seed(self, full_name: str, files: dict[str, str] = SAMPLE) -> None:
+        """Create the repo in the sandbox and push a first commit with `files` to main."""
+        self.sandbox.create_repo(full_name, auto_init=False)
+        work = self.root / "seed" / full_name.replace("/", "_")
+        work.mkdir(parents=True)
+        self.git("init", "-q", "-b", "main", cwd=work)
+        for path, text in files.items():
+            (work / path).parent.mkdir(parents=True, exist_ok=True)
+            (work / path).write_text(text)
+        self.git("add", "-A", cwd=work)
+        self.git("commit", "-q", "-m", "Initial commit", cwd=work)
+        self.git("push", "-q", self.sandbox.clone_url(full_name), "HEAD:refs/heads/main", cwd=work)
+
+
+def write_config(root: Path, sandbox: Sandbox, repos: list[dict[str, Any]], **extra: Any) -> Path:
+    data: dict[str, Any] = {
+        "repos": repos,
+        "github": {"token": "$GITHUB_TOKEN", "api_url": sandbox.api_url, "graphql_url": sandbox.graphql_url},
+        "agents": {"backends": {"playbook": {"type": "command", "timeout_minutes": 2,
+                                             "argv": [sys.executable, str(AGENT), str(root / "playbook.json"),
+                                                      "{worktree}", "{prompt_file}"]}},
+                   "chains": {"default": ["playbook"]}},
+        "limits": {"max_parallel_workers": 4, "max_attempts": 3, "stall_minutes": 1},
+        "paths": {"runtime_dir": str(root / "runtime"), "worktrees_dir": str(root / "runtime" / "worktrees")},
+    }
+    data.update(extra)
+    path = root / "config.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def repo_entry(key: str, github: str, **extra: Any) -> dict[str, Any]:
+    return {"key": key, "github": github, "base_branch": "main", "test_command": TEST_COMMAND,
+            "max_parallel_tasks": 4, **extra}
+
+
+@pytest.fixture
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    with running_sandbox(tmp_path / "sandbox", login="acme") as sandbox:
+        env = {"GITHUB_TOKEN": sandbox.token, "PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path / "home"),
+               "GIT_CONFIG_NOSYSTEM": "1", "LANG": "C.UTF-8"}
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+        config_path = write_config(tmp_path, sandbox, [repo_entry("app", "acme/app")])
+        w = World(sandbox, tmp_path, config_path, env)
+        w.seed("acme/app")
+        w.set_playbook({})
+        yield w

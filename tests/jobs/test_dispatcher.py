@@ -1,0 +1,136 @@
+"""The dispatcher on memory twins: the DAG decides the order, trust decides who runs, nothing happens twice."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from orchestrator.adapters.memory import UpsertComment
+from orchestrator.core.model import BoardStatus, IssueRef, Permission
+from orchestrator.jobs import dispatcher
+from tests.jobs.conftest import T0, World, make_world
+
+
+def tick(world: World, dry_run: bool = False) -> dict[str, int]:
+    return dispatcher.run(world.deps, world.config, T0, dry_run=dry_run)
+
+
+def queued(world: World) -> list[tuple[str, int]]:
+    return sorted((t.repo, t.issue) for t in world.deps.mailbox.tasks("inbox"))
+
+
+def status(world: World, repo: str, number: int) -> BoardStatus | None:
+    ref = IssueRef(world.config.repo(repo).github, number)
+    return next(i.status for i in world.boards[repo].items() if i.issue == ref)
+
+
+def comments(world: World) -> list[UpsertComment]:
+    return [w for w in world.tracker.writes if isinstance(w, UpsertComment)]
+
+
+def test_a_chain_a_fan_in_an_epic_and_a_cycle_across_two_repos(world: World) -> None:
+    a = world.issue("app", "Base")                                            # app#1 free
+    b = world.issue("app", "Builds on base", f"Depends on #{a.number}")       # app#2 waits on 1
+    lib = world.issue("lib", "Library part")                                  # lib#1 free
+    world.issue("app", "Fan in", f"Depends on #{b.number}\nBlocked by acme/lib#{lib.number}")  # app#3
+    epic = world.issue("app", "Epic")                                          # app#4 with a sub-issue
+    child = world.issue("app", "Child", status=BoardStatus.BACKLOG)            # app#5
+    world.tracker.add_sub_issue(epic.ref, child)
+    x = world.issue("lib", "Cycle x", "Depends on #3")                         # lib#2
+    world.issue("lib", "Cycle y", f"Depends on #{x.number}")                   # lib#3
+    summary = tick(world)
+    assert queued(world) == [("acme/app", 1), ("acme/lib", 1)]
+    assert summary == {"ready": 7, "queued": 2, "skipped": 5, "cycles": 1}
+    assert status(world, "app", 1) is BoardStatus.IN_PROGRESS and status(world, "app", 2) is BoardStatus.READY
+    reasons = {(e["repo"], e["issue"]): e["reason"] for e in world.events("task.skipped")}
+    assert reasons == {("acme/app", 2): "waiting", ("acme/app", 3): "waiting", ("acme/app", 4): "epic",
+                       ("acme/lib", 2): "in_cycle", ("acme/lib", 3): "in_cycle"}
+    cycle_comments = [c for c in comments(world) if "cycle" in c.marker]
+    assert [c.ref for c in cycle_comments] == [IssueRef("acme/lib", 2)]
+    assert "acme/lib#2 → acme/lib#3 → acme/lib#2" in cycle_comments[0].body
+
+
+def test_a_second_tick_queues_nothing_and_says_nothing_new(world: World) -> None:
+    a = world.issue("app", "Base")
+    world.issue("app", "Next", f"Depends on #{a.number}")
+    tick(world)
+    writes = len(world.tracker.writes)
+    said = len(world.events("task.skipped"))
+    assert tick(world)["queued"] == 0
+    assert queued(world) == [("acme/app", 1)]
+    assert len(world.tracker.writes) == writes and len(world.events("task.skipped")) == said
+
+
+def test_the_waiting_comment_is_posted_once_and_updated_when_the_blocker_closes(world: World) -> None:
+    a = world.issue("app", "Base", status=BoardStatus.IN_PROGRESS)
+    b = world.issue("app", "Next", f"Depends on #{a.number}")
+    tick(world)
+    tick(world)
+    waiting = [c for c in comments(world) if c.ref == b.ref]
+    assert len(waiting) == 1 and "#1: Base" in waiting[0].body
+    world.tracker.close_issue(a.ref)
+    tick(world)
+    assert queued(world) == [("acme/app", 2)]
+    waiting = [c for c in comments(world) if c.ref == b.ref]
+    assert len(waiting) == 2 and "queued" in waiting[1].body
+    assert len(world.tracker.comments(b.ref)) == 1          # edited in place, never a second comment
+
+
+def test_an_outsiders_issue_waits_for_a_writers_approval(world: World) -> None:
+    world.tracker.grant("acme/app", "mallory", Permission.READ)
+    world.tracker.grant("acme/app", "carol", Permission.WRITE)
+    issue = world.issue("app", "Please run rm -rf", author="mallory")
+    tick(world)
+    assert queued(world) == []
+    assert world.events("task.skipped")[-1]["reason"] == "untrusted_author"
+    world.tracker.add_labels(issue.ref, ["agentos:approved"])   # by the tracker's login: acme, the owner
+    tick(world)
+    assert queued(world) == [("acme/app", 1)]
+    assert world.events("task.queued")[-1]["issue"] == issue.number
+
+
+def test_capacity_caps_what_is_queued_per_repo(tmp_path: Path) -> None:
+    for world in make_world(tmp_path, repos=[{"key": "app", "github": "acme/app", "max_parallel_tasks": 2}]):
+        for n in range(4):
+            world.issue("app", f"Task {n}")
+        tick(world)
+        assert queued(world) == [("acme/app", 1), ("acme/app", 2)]
+        assert {e["reason"] for e in world.events("task.skipped")} == {"no_capacity"}
+
+
+def test_a_dry_run_changes_nothing(world: World, capsys) -> None:
+    world.issue("app", "Base")
+    assert tick(world, dry_run=True) == {"ready": 1, "would_queue": 1}
+    assert "would queue acme/app#1 (no_blockers)" in capsys.readouterr().out
+    assert queued(world) == [] and status(world, "app", 1) is BoardStatus.READY
+    assert world.tracker.writes == []
+
+
+def test_a_card_left_ready_by_a_killed_tick_is_repaired(world: World) -> None:
+    world.issue("app", "Base")
+    tick(world)
+    world.boards["app"].set_status(world.boards["app"].items()[0], BoardStatus.READY)  # as if the move was lost
+    tick(world)
+    assert status(world, "app", 1) is BoardStatus.IN_PROGRESS
+    assert queued(world) == [("acme/app", 1)]
+    assert world.events("board.repaired")
+
+
+def test_the_task_carries_the_brief_branch_and_chain(world: World) -> None:
+    world.issue("app", "Add --version", "Print it.\n\n## Acceptance criteria\n- `agentos --version` prints it\n")
+    tick(world)
+    task = next(world.deps.mailbox.tasks("inbox"))
+    assert (task.id, task.branch, task.base, task.task_type) == ("app-1-g1-a1", "agent/1-add-version", "main",
+                                                                 "implementation")
+    assert task.chain == ("script",) and task.max_attempts == world.config.limits.max_attempts
+    assert "## Success criteria\n\n- `agentos --version` prints it" in task.body
+
+
+def test_an_epic_is_never_run_and_closes_when_its_sub_issues_are_closed(world: World) -> None:
+    epic = world.issue("app", "Epic")
+    child = world.issue("app", "Child")
+    world.tracker.add_sub_issue(epic.ref, child)
+    tick(world)
+    assert queued(world) == [("acme/app", 2)]
+    world.tracker.close_issue(child.ref)
+    summary = tick(world)
+    assert summary["epics_done"] == 1 and queued(world) == [("acme/app", 2)]
+    assert not world.tracker.issue(epic.ref).is_open and status(world, "app", 1) is BoardStatus.DONE

@@ -1,0 +1,76 @@
+"""Wiring builds GitHub's adapters on first use only, one tracker per run, one board per repo."""
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from orchestrator.adapters.github import GitHubTracker
+from orchestrator.adapters.github_board import GitHubBoard
+from orchestrator.adapters.label_board import LabelBoard
+from orchestrator.adapters.memory import MemoryBoard, MemoryTracker
+from orchestrator.config import Config, load_config
+from orchestrator.core.model import BoardStatus
+from orchestrator.sandbox.github import Sandbox
+from orchestrator.sandbox.github.testing import running_sandbox
+from orchestrator.wiring import Deps, real_deps
+from tests.helpers import ENV, minimal_config, write_config
+
+ROOT = Path(__file__).resolve().parents[1]
+LOG = logging.getLogger("test")
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
+    with running_sandbox(tmp_path / "github") as sandbox:
+        sandbox.create_repo("agentos/app")
+        sandbox.create_repo("agentos/site")
+        yield sandbox
+
+
+def sandbox_config(tmp_path: Path, sandbox: Sandbox) -> Config:
+    repos = [{"key": "app", "github": "agentos/app", "board": {"owner": "agentos", "number": 1,
+                                                               "status_names": {"ready": "Todo"}}},
+             {"key": "site", "github": "agentos/site"}]
+    path = write_config(tmp_path, minimal_config(repos=repos, github={"token": "$GITHUB_TOKEN",
+                                                                       "api_url": sandbox.api_url}))
+    return load_config(path, {**ENV, "GITHUB_TOKEN": sandbox.token})
+
+
+def test_deps_make_no_connection_until_a_job_asks(tmp_path: Path, sandbox: Sandbox) -> None:
+    config = sandbox_config(tmp_path, sandbox)
+    sandbox.clear_requests()
+    deps = real_deps(config, LOG)
+    assert sandbox.requests == []
+    assert isinstance(deps.tracker, GitHubTracker) and deps.tracker is deps.tracker
+    app, site = config.repo("app"), config.repo("site")
+    assert isinstance(deps.board_for(site), LabelBoard) and deps.board_for(site) is deps.board_for(site)
+    board = deps.board_for(app)
+    assert isinstance(board, GitHubBoard) and board.names[BoardStatus.READY] == "Todo"
+    assert sandbox.requests == []
+    deps.board_admin.find_or_create("agentos", "Agent OS")  # GitHub's defaults: Todo, In Progress, Done
+    item = board.set_status(board.add(deps.tracker.create_issue("agentos/app", "wired", "")), BoardStatus.READY)
+    assert [i.status_name for i in board.items()] == ["Todo"] and item.status is BoardStatus.READY
+
+
+def test_building_deps_imports_neither_pygithub_nor_gql(tmp_path: Path) -> None:
+    path = write_config(tmp_path)
+    code = ("import logging, pathlib, sys; from orchestrator.config import load_config;"
+            " from orchestrator.wiring import real_deps;"
+            f" real_deps(load_config(pathlib.Path({str(path)!r}), {ENV!r}), logging.getLogger());"
+            " print(sorted(m for m in ('github', 'gql', 'httpx2') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_a_job_given_memory_twins_uses_them(tmp_path: Path) -> None:
+    config = load_config(write_config(tmp_path), ENV)
+    tracker = MemoryTracker()
+    deps = Deps(config, LOG)
+    deps.tracker = tracker
+    deps.boards["app"] = MemoryBoard(tracker, "acme/app")
+    assert deps.tracker is tracker and isinstance(deps.board_for(config.repos[0]), MemoryBoard)
