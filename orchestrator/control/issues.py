@@ -13,9 +13,10 @@ from orchestrator.config import Config, RepoConfig
 from orchestrator.core.commands import Target
 from orchestrator.core.dependencies import blockers
 from orchestrator.core.explain import ACTIVE, Facts, TaskFact, explain, latest
-from orchestrator.core.model import BoardStatus, IssueRef
+from orchestrator.core.model import BoardStatus, Issue, IssueRef
 from orchestrator.core.tasks import Task, task_id
 from orchestrator.errors import AgentOSError, TrackerError
+from orchestrator.escalation import BLOCKED_LABEL
 from orchestrator.mailbox import Mailbox
 from orchestrator.ports import Board, Tracker
 from orchestrator.state import Switches
@@ -76,7 +77,7 @@ def why(config: Config, repo: RepoConfig, ref: IssueRef, mailbox: Mailbox, switc
         facts = _github_facts(facts, ref, tracker, unknown)
     if board is not None:
         try:
-            item = next((i for i in board.items() if i.issue == ref), None)
+            item = next((i for i in board.items(detail=()) if i.issue == ref), None)
             status = "" if item is None else (item.status_name or (item.status.value if item.status else "none"))
             facts = replace(facts, board_status=status)
         except AgentOSError as exc:
@@ -123,7 +124,7 @@ class Outcome:
 
 
 def retry(config: Config, repo: RepoConfig, number: int, mailbox: Mailbox, tracker: Tracker | None,
-          now: datetime, who: str) -> Outcome:
+          board: Board | None, now: datetime, who: str) -> Outcome:
     """Re-queue the issue's escalated or failed task as a fresh generation; say why not otherwise."""
     label = f"{repo.key}#{number}"
     found = _tasks(mailbox, repo.key, number)
@@ -136,7 +137,8 @@ def retry(config: Config, repo: RepoConfig, number: int, mailbox: Mailbox, track
         return Outcome(f"{label}: already {'running' if state == 'processing' else state} as task {old.id}.")
     if state == "done":
         return Outcome(f"{label}: its last task {old.id} is done; nothing to retry.")
-    if tracker is not None and not tracker.issue(IssueRef(repo.github, number)).is_open:
+    issue = tracker.issue(IssueRef(repo.github, number)) if tracker is not None else None
+    if issue is not None and not issue.is_open:
         return Outcome(f"{label} is closed on GitHub; reopen it first.")
     generation = old.generation + 1
     fresh = replace(old, id=task_id(repo.key, number, generation, 1), generation=generation, attempt=1,
@@ -145,8 +147,20 @@ def retry(config: Config, repo: RepoConfig, number: int, mailbox: Mailbox, track
     if not mailbox.create(fresh):
         return Outcome(f"{label}: already re-queued as task {fresh.id}.")
     _retire(mailbox, found)
+    note = _unblock(tracker, board, issue) if tracker is not None and issue is not None else ""
     return Outcome(f"{label}: re-queued as task {fresh.id} with {fresh.max_attempts} fresh attempts "
-                   f"(by {who}).", fresh.id)
+                   f"(by {who}){note}.", fresh.id)
+
+
+def _unblock(tracker: Tracker, board: Board | None, issue: Issue) -> str:
+    """Undo what the escalation did on GitHub, as the dispatcher does when it queues: label off, card In Progress."""
+    try:
+        tracker.remove_label(issue.ref, BLOCKED_LABEL)
+        if board is not None:
+            board.set_status(board.add(issue), BoardStatus.IN_PROGRESS)
+    except TrackerError as exc:
+        return f" (GitHub not updated: {exc})"
+    return ""
 
 
 def _retire(mailbox: Mailbox, found: list[tuple[Task, str]]) -> None:
@@ -165,9 +179,7 @@ def close(config: Config, repo: RepoConfig, ref: IssueRef, mailbox: Mailbox, tra
     note = ""
     if board is not None:
         try:
-            item = next((i for i in board.items() if i.issue == ref), None)
-            if item is not None:
-                board.set_status(item, BoardStatus.DONE)
+            board.set_status(board.add(tracker.issue(ref)), BoardStatus.DONE)
         except AgentOSError as exc:
             note = f" (the board could not be updated: {exc})"
     _retire(mailbox, _tasks(mailbox, repo.key, ref.number))

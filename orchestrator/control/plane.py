@@ -210,7 +210,8 @@ class Control:
 
     # -- helpers ----------------------------------------------------------------------------------------
     def _retry(self, config: Config, repo: RepoConfig, number: int, who: str) -> str:
-        outcome = issues.retry(config, repo, number, self.mailbox, self._github(), self.clock(), who)
+        outcome = issues.retry(config, repo, number, self.mailbox, self._github(), self._board_for(repo),
+                               self.clock(), who)
         if outcome.task_id:
             self.log.info("task.retried", extra={"issue": number, "repo": repo.key, "task_id": outcome.task_id,
                                                  "by": who})

@@ -1,5 +1,5 @@
 """The Telegram control plane's test world: a strict Bot API sandbox, a config pointing at it, the
-control plane over a MemoryTracker and a list board, and the real bot long-polling in a thread."""
+control plane over a MemoryTracker and a MemoryBoard, and the real bot long-polling in a thread."""
 from __future__ import annotations
 
 import json
@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 from orchestrator.adapters.memory import MemoryTracker
+from orchestrator.adapters.memory_board import MemoryBoard
 from orchestrator.adapters.telegram import TelegramChat
 from orchestrator.config import Config, load_config
 from orchestrator.control.plane import Control
 from orchestrator.core.batching import Pacing
-from orchestrator.core.model import BoardItem, BoardStatus, IssueRef
 from orchestrator.core.tasks import Task, task_id
 from orchestrator.jobs import JOBS
 from orchestrator.logs import setup
@@ -39,33 +39,12 @@ T0 = datetime(2026, 5, 1, 10, 0, tzinfo=timezone.utc)
 FAST = Pacing(quiet=timedelta(seconds=0.3), max_wait=timedelta(seconds=3), min_gap=timedelta(seconds=0.5))
 
 
-class ListBoard:
-    """A Board over a list, for these tests (adapters.memory gains MemoryBoard with the board branch)."""
-
-    def __init__(self) -> None:
-        self.cards: dict[IssueRef, BoardItem] = {}
-
-    def items(self) -> list[BoardItem]:
-        return list(self.cards.values())
-
-    def add(self, issue: Any) -> BoardItem:
-        return self.cards.setdefault(issue.ref, BoardItem(f"PVTI_{issue.number}", issue.ref, None))
-
-    def set_status(self, item: BoardItem, status: BoardStatus) -> BoardItem:
-        self.cards[item.issue] = BoardItem(item.item_id, item.issue, status, status.value)
-        return self.cards[item.issue]
-
-    def put(self, number: int, status: BoardStatus) -> None:
-        ref = IssueRef(REPO, number)
-        self.cards[ref] = BoardItem(f"PVTI_{number}", ref, status, status.value)
-
-
 @dataclass
 class World:
     sandbox: TelegramSandbox
     config: Config
     tracker: MemoryTracker
-    board: ListBoard
+    board: MemoryBoard
     log: logging.Logger
     fixed: list[datetime] = field(default_factory=list)   # set to freeze the control plane's clock
 
@@ -134,7 +113,7 @@ def world(tmp_path: Path, telegram_sandbox: TelegramSandbox) -> World:
     for n in range(1, 6):
         tracker.add_issue(REPO, f"Issue {n}")
     log = setup(config.paths.logs_dir, "telegram_control", "r-test", stderr=False)
-    return World(telegram_sandbox, config, tracker, ListBoard(), log)
+    return World(telegram_sandbox, config, tracker, MemoryBoard(tracker, REPO), log)
 
 
 @contextmanager

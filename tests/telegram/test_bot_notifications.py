@@ -115,7 +115,7 @@ def test_a_button_press_acts_once_and_a_repeated_or_expired_one_only_says_so(wor
 
 def test_close_as_not_planned_closes_the_issue_marks_it_done_and_retires_the_task(world: World) -> None:
     meet(world)
-    world.board.put(2, BoardStatus.BLOCKED)
+    world.board.place(world.tracker.issue(IssueRef(REPO, 2)), BoardStatus.BLOCKED)
     with serving(world):
         escalate(world, 2)
         message = until(lambda: keyboards(world))[0]
@@ -124,7 +124,7 @@ def test_close_as_not_planned_closes_the_issue_marks_it_done_and_retires_the_tas
         until(lambda: not keyboards(world))
     issue = world.tracker.issue(IssueRef(REPO, 2))
     assert not issue.is_open and issue.state_reason == "not_planned"
-    assert world.board.cards[IssueRef(REPO, 2)].status is BoardStatus.DONE
+    assert [i.status for i in world.board.items(detail=()) if i.issue.number == 2] == [BoardStatus.DONE]
     assert world.mailbox.for_issue("app", 2) == {"app-2-g1-a3": "failed"}
 
 

@@ -12,7 +12,7 @@ from orchestrator.control import settings
 from orchestrator.control.plane import Control
 from orchestrator.core import notify
 from orchestrator.core.commands import IssueCommand, RepoMode, Simple, Target
-from orchestrator.core.model import IssueRef
+from orchestrator.core.model import BoardStatus, IssueRef
 from orchestrator.errors import ConfigError, TrackerError
 from orchestrator.jobs import JOBS
 from orchestrator.outbox import Outbox
@@ -89,6 +89,16 @@ def test_retry_keeps_the_lineage_with_a_fresh_budget_and_todays_chain(world: Wor
     assert fresh.chain == ("script",) and fresh.created_at == T0 + timedelta(days=1)
     assert fresh.reason == "retried_from_chat"
     assert world.mailbox.locate(old.id) == "failed"  # a failed task stays where it is
+
+
+def test_retry_undoes_the_escalation_on_github_as_the_dispatcher_would_queue(world: World) -> None:
+    ref = IssueRef(REPO, 3)
+    world.tracker.add_labels(ref, ["agentos:blocked"])
+    world.board.place(world.tracker.issue(ref), BoardStatus.BLOCKED)
+    world.add_task(3, "escalated")
+    world.control().command(IssueCommand("retry", Target(3)), "alice")
+    assert "agentos:blocked" not in world.tracker.issue(ref).labels
+    assert [i.status for i in world.board.items(detail=()) if i.issue == ref] == [BoardStatus.IN_PROGRESS]
 
 
 def test_retry_refuses_a_closed_issue_and_names_an_unknown_repo(world: World) -> None:
