@@ -10,6 +10,8 @@ from orchestrator.core.model import (
     Project, PullRequest, Review, TestRun,
 )
 from orchestrator.core.agent import AgentEvent, AgentOutcome, AgentRequest
+from orchestrator.core.batching import Delivery
+from orchestrator.core.commands import Command, Pressed, Round
 from orchestrator.core.notify import Notification
 from orchestrator.core.routing import Cooldown
 from orchestrator.core.workspace import CommitOutcome, RebaseOutcome, Workspace
@@ -149,6 +151,10 @@ class Worktrees(Protocol):
     def commit(self, ws: Workspace, message: str) -> CommitOutcome:
         """Commit everything left uncommitted except the result file; report the diff to the base."""
 
+    def merge_base(self, ws: Workspace) -> tuple[str, ...]:
+        """Merge origin/<base> into the branch (a fixing task for a conflict): clean -> committed, ();
+        conflicting -> left in progress for the agent, returning the conflicting paths."""
+
     def push(self, ws: Workspace, *, force: bool = False) -> str:
         """Push HEAD to origin/<branch> with the orchestrator's token; `force` means
         --force-with-lease against `ws.remote_sha`. Return the sha; PushRejected when refused."""
@@ -209,3 +215,38 @@ class Workers(Protocol):
         Return whether a group was signalled. A pid that is gone, or now names an unrelated process
         (pids are reused; a reboot reuses them all), is left alone.
         """
+
+# -- the chat (telegram branch) --------------------------------------------------------------------------
+class ControlPlane(Protocol):
+    """What the chat adapter calls: commands, button presses, the outbox and the update offset."""
+
+    def command(self, command: Command, who: str) -> str:
+        """Carry out a command from an authorised user and return the reply (plain text)."""
+
+    def press(self, token: str, action: str, who: str) -> Pressed:
+        """Act on an escalation button once; a second press only says what the first did."""
+
+    def outgoing(self, paced: bool) -> Delivery | None:
+        """Return the pending notifications as messages, or None; `paced`: only when a burst is over."""
+
+    def sent(self, delivery: Delivery, count: int) -> None:
+        """Record that the first `count` messages of `delivery` went out."""
+
+    def last_update_id(self) -> int:
+        """Return the id of the last update handled (0 before the first)."""
+
+    def handled(self, update_id: int) -> None:
+        """Persist that the update was handled (atomically, before the next one is looked at)."""
+
+    def keep_serving(self) -> bool:
+        """Return whether a long-running bot should go on (its job switch is on)."""
+
+
+class Chat(Protocol):
+    """The chat transport (Telegram): poll once, or serve until stopped; raises ChatError when unreachable."""
+
+    def poll_round(self, control: ControlPlane, *, dry_run: bool = False) -> Round:
+        """Handle the updates waiting now, then deliver pending notifications; `dry_run` only counts them."""
+
+    def serve(self, control: ControlPlane) -> None:
+        """Long-poll and deliver until SIGTERM/SIGINT or `control.keep_serving()` turns False."""

@@ -16,11 +16,15 @@ from orchestrator.briefs import Briefs
 from orchestrator.config import Config, RepoConfig
 from orchestrator.mailbox import Mailbox
 from orchestrator.memo import Memo
-from orchestrator.ports import LLM, Agent, Board, BoardAdmin, Cooldowns, Notifier, Tests, Tracker, Workers, Worktrees
+from orchestrator.ports import (
+    LLM, Agent, Board, BoardAdmin, Chat, ControlPlane, Cooldowns, Notifier, Tests, Tracker, Workers, Worktrees,
+)
 from orchestrator.state import Switches
 
 if TYPE_CHECKING:  # gql is imported on first use, not on every tick
     from orchestrator.adapters.github_graphql import GraphQL
+    from orchestrator.adapters.github_http import RetryPolicy
+    from orchestrator.init.services import Services
 
 
 @dataclass
@@ -89,11 +93,28 @@ class Deps:
     def briefs(self) -> Briefs:
         return Briefs(self.llm, self.log)
 
-    # -- notifications (telegram branch) --------------------------------------------------------
+    # -- notifications and the chat (telegram branch) -------------------------------------------
     @cached_property
     def notifier(self) -> Notifier:
         """The outbox when Telegram is configured (the control job delivers it), else the event log."""
         return notifier_for(self.config, self.log)
+
+    @cached_property
+    def chat(self) -> Chat | None:
+        """The Telegram transport; None without a `telegram:` section."""
+        if self.config.telegram is None:
+            return None
+        from orchestrator.adapters.telegram import TelegramChat
+
+        return TelegramChat(self.config.telegram, self.log)
+
+    @cached_property
+    def control(self) -> ControlPlane:
+        """The control plane the chat calls: commands, buttons, outbox delivery, the update offset."""
+        from orchestrator.control.plane import Control
+        from orchestrator.jobs import JOBS
+
+        return Control(self.config, JOBS, self.log, tracker=lambda: self.tracker, board_for=self.board_for)
 
     # -- agents (agents branch) -----------------------------------------------------------------
     @cached_property
@@ -146,3 +167,41 @@ def notifier_for(config: Config, log: logging.Logger) -> Notifier:
 def real_deps(config: Config, log: logging.Logger) -> Deps:
     """Return the production dependencies for one run."""
     return Deps(config=config, log=log)
+
+
+# -- agentos init: the services its steps use --------------------------------------------------------
+
+def init_services(*, throttle: bool = True, retry: RetryPolicy | None = None) -> Services:
+    """Return the real services `agentos init` uses; `throttle` keeps GitHub's advised gaps between writes."""
+    from orchestrator.adapters.anthropic_drafts import AnthropicDrafter
+    from orchestrator.adapters.github_http import RetryPolicy
+    from orchestrator.adapters.github_setup import GitHubSetupClient
+    from orchestrator.adapters.telegram_pairing import BotPairing
+    from orchestrator.config.model import GitHubConfig, Secret
+    from orchestrator.init.credentials import graphql_url
+    from orchestrator.init.services import BoardTools, GitHubSetup, Services
+
+    # Someone is waiting at a prompt: a mistyped URL should fail in seconds, not after a minute of backoff.
+    policy = retry or RetryPolicy(total=2, backoff_factor=0.5, backoff_max=4.0)
+
+    def config(api_url: str, token: str) -> GitHubConfig:
+        return GitHubConfig(token=Secret("GITHUB_TOKEN", token), api_url=api_url.rstrip("/"),
+                            graphql_url=graphql_url(api_url), trusted_users=())
+
+    def github(api_url: str, token: str) -> GitHubSetup:
+        return GitHubSetupClient(config(api_url, token), throttle=throttle, retry=policy)
+
+    def board(api_url: str, token: str) -> BoardTools:
+        from orchestrator.adapters.github import GitHubTracker
+        from orchestrator.adapters.github_board import GitHubBoard
+        from orchestrator.adapters.github_board_admin import GitHubBoardAdmin
+        from orchestrator.adapters.github_graphql import GraphQL
+
+        settings = config(api_url, token)
+        graphql = GraphQL(settings, retry=policy)
+        tracker = GitHubTracker(settings, throttle=throttle, retry=policy)
+        return BoardTools(admin=GitHubBoardAdmin(graphql, tracker),
+                          board=lambda project, repo: GitHubBoard(graphql, project.owner, project.number,
+                                                                   tracker=tracker, repo=repo))
+
+    return Services(github=github, board=board, telegram=BotPairing(), drafter=AnthropicDrafter())

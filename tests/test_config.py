@@ -65,6 +65,7 @@ def _repo(**fields: object) -> dict[str, object]:
 
 
 INVALID = [
+    (_repo(merge_method="fast-forward"), "repos[0].merge_method: expected one of squash | merge | rebase, got 'fast-forward'"),
     (_repo(base_branch=""), "repos[0].base_branch: expected a non-empty string, got ''"),
     ({"repos": []}, "repos: expected a non-empty list of repositories, got a list"),
     ({"repos": None}, "repos: expected a non-empty list of repositories, got null"),
@@ -85,7 +86,7 @@ INVALID = [
     (_repo(board={"owner": "acme", "number": 1, "status_names": {"ready": "Done"}}),
      "repos[0].board.status_names: ready and done are both named 'Done'"),
     (_repo(colour="blue"), "repos[0].colour: unknown key (known: automation_mode, base_branch, "
-                           "board, github, key, local_path, max_parallel_tasks, test_command)"),
+                           "board, github, key, local_path, max_parallel_tasks, merge_method, test_command)"),
     (_repo(key="App Key"),
      "repos[0].key: expected lower-case letters, digits, '.', '_' or '-', got 'App Key'"),
     ({"repos": [{"key": "a", "github": "o/a"}, {"key": "a", "github": "o/b"}]},
@@ -200,6 +201,14 @@ def test_a_bad_override_is_reported_against_the_overrides_file(tmp_path: Path) -
         load_config(path, ENV)
     assert caught.value.problems[0].startswith("repos[0].automation_mode: expected one of")
     assert "overrides.yaml" in caught.value.problems[0]
+
+
+def test_an_override_for_a_repo_no_longer_configured_is_ignored(tmp_path: Path) -> None:
+    """Renaming a repo key must not leave every tick, the chat's included, failing on a stale override."""
+    path = write_config(tmp_path)
+    set_override(tmp_path / "runtime" / "state", ("repos", "gone", "automation_mode"), "dispatcher_only")
+    config = load_config(path, ENV)
+    assert config.overridden == () and config.repo("app").automation_mode.value == "full"
 
 
 def test_overrides_cannot_reach_beyond_what_chat_may_change(tmp_path: Path) -> None:

@@ -12,6 +12,12 @@ class AutomationMode(enum.Enum):
     DISPATCHER_ONLY = "dispatcher_only"  # open PRs, leave merging to a human
 
 
+class MergeMethod(enum.Enum):
+    SQUASH = "squash"
+    MERGE = "merge"
+    REBASE = "rebase"
+
+
 class AgentType(enum.Enum):
     CLAUDE = "claude"
     CODEX = "codex"
@@ -53,6 +59,7 @@ class RepoConfig:
     board: BoardRef | None           # None: status lives in `status:*` labels
     automation_mode: AutomationMode
     max_parallel_tasks: int
+    merge_method: MergeMethod = MergeMethod.SQUASH
 
     @property
     def owner(self) -> str:
@@ -70,6 +77,7 @@ class GitHubConfig:
     graphql_url: str
     trusted_users: tuple[str, ...]
     commit_author: str | None = None   # "Name <email>" of the orchestrator's commits; None: the default bot
+    seconds_between_writes: float = 1.0   # GitHub's advice for content-creating requests
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +115,7 @@ class Limits:
     max_attempts: int = 3
     max_fix_rounds: int = 3
     wedged_hours: float = 4.0
+    checks_grace_minutes: int = 10
     agent_cooldown_minutes: int = 60
     stall_minutes: int = 10
     test_timeout_minutes: int = 15
@@ -118,6 +127,12 @@ class TelegramConfig:
     api_url: str
     allowed_chat_ids: tuple[int, ...]
     allowed_user_ids: tuple[int, ...]
+    notify_chat_id: int | None = None   # where notifications go; None: the first allowed chat
+
+    @property
+    def notify_chat(self) -> int:
+        """The chat notifications and escalation buttons are sent to."""
+        return self.notify_chat_id if self.notify_chat_id is not None else self.allowed_chat_ids[0]
 
 
 @dataclass(frozen=True, slots=True)
