@@ -11,16 +11,18 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator import rooms
+from orchestrator.adapters.workers import is_zombie
 from tests.e2e.conftest import World, playbook_backend, repo_entry
 from tests.e2e.test_delivery import SUB
 
 
 def _alive(pid: int) -> bool:
+    """Tell whether a process runs (a zombie, ended and waiting for init to reap it, does not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    return True
+    return not is_zombie(pid)
 
 
 def _room(world: World, task_id: str) -> rooms.RoomRecord:
