@@ -87,7 +87,13 @@ class Deps:
 
     @cached_property
     def llm(self) -> LLM | None:
-        return None
+        """The model that structures vague issues (`dispatcher.structure_briefs_with`), or None."""
+        name = self.config.dispatcher.structure_briefs_with
+        if name is None:
+            return None
+        from orchestrator.adapters.llm import AnthropicLLM
+
+        return AnthropicLLM(self.config.agents.backends[name])
 
     @cached_property
     def briefs(self) -> Briefs:

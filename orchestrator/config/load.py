@@ -27,7 +27,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
     """Parse a YAML mapping; a missing, unreadable or malformed file is a one-line ConfigError."""
     return _read_yaml(str(path))
 
-TOP_LEVEL = ("repos", "github", "agents", "limits", "telegram", "paths", "schedule", "env_file")
+TOP_LEVEL = ("repos", "github", "agents", "limits", "telegram", "paths", "schedule", "env_file", "dispatcher")
 OVERRIDABLE = {"repos": ("automation_mode", "max_parallel_tasks"), "limits": None}
 
 
@@ -58,17 +58,19 @@ def load_config(
     overridden = _apply_overrides(raw, overrides_file, overrides)
     from orchestrator.jobs import JOBS
 
+    agents = sections.agents(reader, raw.get("agents"))
     config = Config(
         source=path,
         repos=sections.repos(reader, raw.get("repos"), path.parent),
         github=sections.github(reader, raw.get("github")),
-        agents=sections.agents(reader, raw.get("agents")),
+        agents=agents,
         limits=sections.limits(reader, raw.get("limits")),
         telegram=sections.telegram(reader, raw.get("telegram")),
         paths=paths,
         schedule=MappingProxyType(sections.schedule(reader, raw.get("schedule"),
                                                     {j.name: j.schedule for j in JOBS.values()})),
         overridden=tuple(overridden),
+        dispatcher=sections.dispatcher(reader, raw.get("dispatcher"), agents),
     )
     backend_keys.check_leaks(reader, config.agents.backends, backend_keys.secrets_of(config))
     if reader.problems:

@@ -163,6 +163,11 @@ class Paths:
 
 
 @dataclass(frozen=True, slots=True)
+class DispatcherConfig:
+    structure_briefs_with: str | None = None   # an anthropic backend that structures vague issues; None: off
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     source: Path
     repos: tuple[RepoConfig, ...]
@@ -173,6 +178,7 @@ class Config:
     paths: Paths
     schedule: Mapping[str, str]      # job name -> cron expression, defaults filled in
     overridden: tuple[str, ...] = ()  # dotted keys set by runtime/state/overrides.yaml
+    dispatcher: DispatcherConfig = DispatcherConfig()
 
     def repo(self, key: str) -> RepoConfig:
         """Return the repo with this key; KeyError names the known keys."""

@@ -7,8 +7,8 @@ from types import MappingProxyType
 from typing import Any
 
 from orchestrator.config.model import (
-    AgentBackend, AgentsConfig, AgentType, AutomationMode, BoardRef, GitHubConfig, Limits, MergeMethod,
-    Paths, RepoConfig, TelegramConfig,
+    AgentBackend, AgentsConfig, AgentType, AutomationMode, BoardRef, DispatcherConfig, GitHubConfig, Limits,
+    MergeMethod, Paths, RepoConfig, TelegramConfig,
 )
 from orchestrator.config import backends as backend_keys
 from orchestrator.config.reader import MISSING, Reader, join, show
@@ -243,3 +243,16 @@ def schedule(r: Reader, value: Any, defaults: dict[str, str]) -> dict[str, str]:
 def _resolve(base: Path, value: str) -> Path:
     path = Path(value).expanduser()
     return path if path.is_absolute() else base / path
+
+
+def dispatcher(r: Reader, value: Any, agents: AgentsConfig) -> DispatcherConfig:
+    """Read `dispatcher`: which anthropic backend, if any, structures vague issues into briefs."""
+    node = r.mapping(value, "dispatcher", ("structure_briefs_with",))
+    name = r.string(node, "structure_briefs_with", "dispatcher", default=None)
+    usable = [n for n, b in agents.backends.items() if b.type is AgentType.ANTHROPIC]
+    if name is not None and name not in usable:
+        known = ", ".join(usable) or "none configured"
+        r.fail("dispatcher.structure_briefs_with",
+               f"expected the name of an anthropic backend in agents.backends ({known}), got {show(name)}")
+        name = None
+    return DispatcherConfig(structure_briefs_with=name)
