@@ -145,3 +145,22 @@ def test_an_issue_queued_by_an_overlapping_tick_meanwhile_is_not_queued_again(wo
     world.boards["app"].set_status(world.boards["app"].items()[0], BoardStatus.READY)
     summary = tick(world)
     assert summary["queued"] == 0 and world.deps.mailbox.for_issue("app", 1) == {"app-1-g1-a1": "inbox"}
+
+
+class _Unreadable:
+    """A board GitHub will not show this tick."""
+
+    def items(self, detail=()):  # noqa: ANN001, ANN201
+        from orchestrator.errors import TrackerUnavailable
+
+        raise TrackerUnavailable("board acme/9: 502 Bad Gateway")
+
+
+def test_an_unreadable_board_skips_its_repo_and_the_others_go_on(world: World) -> None:
+    world.issue("app", "Base")
+    world.issue("lib", "Helper")
+    world.deps.boards["lib"] = _Unreadable()
+    summary = tick(world)
+    assert summary["queued"] == 1 and queued(world) == [("acme/app", 1)]
+    [event] = world.events("board.unreadable")
+    assert event["repo"] == "lib" and "502" in event["error"]
