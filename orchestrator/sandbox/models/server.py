@@ -12,7 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
 
-from orchestrator.sandbox.models.script import EXHAUSTED, Fail, Json, Script, Step, ToolResult, Turn
+from orchestrator.sandbox.models.script import (
+    EXHAUSTED, Fail, Json, Player, Script, ScriptBook, Step, ToolResult, Turn,
+)
 
 log = logging.getLogger(__name__)
 
@@ -83,8 +85,8 @@ def text_of(content: Json) -> str:
 class ModelSandbox(ABC):
     """A scripted model API on 127.0.0.1; subclasses speak one vendor's wire format."""
 
-    def __init__(self, steps: Iterable[Step] = (), *, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.script = Script(steps)
+    def __init__(self, steps: Iterable[Step] | ScriptBook = (), *, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.script: Player = steps if isinstance(steps, ScriptBook) else Script(steps)
         self.host, self.port = host, port
         self._lock = threading.Lock()
         self._exchanges: list[Exchange] = []
@@ -155,7 +157,7 @@ class ModelSandbox(ABC):
     def play(self, request: Request) -> Reply:
         """Answer a model request with the next step of its conversation's script."""
         conversation, results = self.conversation(request)
-        step = self.script.next(conversation, results)
+        step = self.script.next(conversation, results, self.opening(request))
         if step is None:
             self._problem(f"script exhausted in conversation {conversation}")
             step = EXHAUSTED
@@ -176,6 +178,10 @@ class ModelSandbox(ABC):
     @abstractmethod
     def conversation(self, request: Request) -> tuple[str, tuple[ToolResult, ...]]:
         """Return a stable key for the request's conversation, and the tool results it ends with."""
+
+    @abstractmethod
+    def opening(self, request: Request) -> str:
+        """Return the text the request's conversation opened with (what a ScriptBook matches on)."""
 
     @abstractmethod
     def turn_reply(self, turn: Turn, request: Request) -> Reply:
