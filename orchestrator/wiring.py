@@ -36,7 +36,7 @@ class Deps:
         """GitHub issues and pull requests (REST), built once per run."""
         from orchestrator.adapters.github import GitHubTracker
 
-        return GitHubTracker(self.config.github)
+        return GitHubTracker(self.config.github, throttle=self.config.github.throttle_writes)
 
     @cached_property
     def graphql(self) -> GraphQL:

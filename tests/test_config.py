@@ -207,3 +207,12 @@ def test_overrides_cannot_reach_beyond_what_chat_may_change(tmp_path: Path) -> N
     set_override(tmp_path / "runtime" / "state", ("github", "api_url"), "http://evil.example")
     with pytest.raises(ConfigError, match="github: cannot be overridden from chat"):
         load_config(path, ENV)
+
+
+def test_write_throttling_is_on_unless_turned_off_and_must_be_a_boolean(tmp_path: Path) -> None:
+    assert load_config(write_config(tmp_path), ENV).github.throttle_writes is True
+    off = write_config(tmp_path, minimal_config(github={"token": "$GITHUB_TOKEN", "throttle_writes": False}))
+    assert load_config(off, ENV).github.throttle_writes is False
+    bad = write_config(tmp_path, minimal_config(github={"token": "$GITHUB_TOKEN", "throttle_writes": "no"}))
+    with pytest.raises(ConfigError, match="github.throttle_writes: expected true or false, got 'no'"):
+        load_config(bad, ENV)

@@ -70,6 +70,7 @@ class GitHubConfig:
     graphql_url: str
     trusted_users: tuple[str, ...]
     commit_author: str | None = None   # "Name <email>" of the orchestrator's commits; None: the default bot
+    throttle_writes: bool = True       # GitHub's advised 1 s between REST writes; off only for a local sandbox
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,7 +87,8 @@ def _status_names(r: Reader, value: Any, path: str) -> tuple[tuple[str, str], ..
 
 def github(r: Reader, value: Any) -> GitHubConfig:
     """Read `github`: the token reference and the API endpoints."""
-    node = r.mapping(value, "github", ("token", "api_url", "graphql_url", "trusted_users", "commit_author"))
+    node = r.mapping(value, "github", ("token", "api_url", "graphql_url", "trusted_users", "commit_author",
+                                       "throttle_writes"))
     if value is None:
         r.fail("github", "is required (at least `token: $GITHUB_TOKEN`)")
     api_url = _url(r, node, "api_url", "github", "https://api.github.com")
@@ -100,7 +101,16 @@ def github(r: Reader, value: Any) -> GitHubConfig:
         graphql_url=_url(r, node, "graphql_url", "github", default_graphql),
         trusted_users=r.strings(node, "trusted_users", "github"),
         commit_author=_author(r, node),
+        throttle_writes=_flag(r, node, "throttle_writes", "github", True),
     )
+
+
+def _flag(r: Reader, node: dict[str, Any], key: str, path: str, default: bool) -> bool:
+    value = node.get(key, default)
+    if not isinstance(value, bool):
+        r.fail(f"{path}.{key}", f"expected true or false, got {show(value)}")
+        return default
+    return value
 
 
 _AUTHOR = re.compile(r"^[^<>\n]+<[^<>@\s]+@[^<>\s]+>$")
