@@ -19,7 +19,7 @@ from orchestrator.core import lifecycle as lc
 from orchestrator.core import result as contract
 from orchestrator.core.agent import AgentRequest, event_record
 from orchestrator.core.model import Issue, IssueRef
-from orchestrator.core.queue import Next, after_attempt
+from orchestrator.core.queue import Next, after_attempt, after_fix
 from orchestrator.core.result import AgentResult
 from orchestrator.core.routing import ChainEnd, ChainResult
 from orchestrator.core.tasks import Task, parse_id
@@ -57,22 +57,29 @@ def _attempt(deps: Deps, config: Config, repo: RepoConfig, task: Task, issue: Is
     if not prompts.fits(prompt):
         return _escalate(deps, repo, task, room, "blocked:prompt_too_large", ())
     prompt_file = room.write_prompt(prompt)
+    conflicted = _merge_base(deps, task, ws, room)
     chained = _chain(deps, config, task, prompt, str(prompt_file), ws, room)
     if chained.end is ChainEnd.COOLING_DOWN:
         return _later(deps, task, room, chained)
-    outcome = chained.result or contract.invalid("no agent could run")
-    outcome = _tested(deps, repo, ws, outcome, room)
+    outcome = _unresolved(ws, conflicted, chained.result or contract.invalid("no agent could run"))
+    # Commit what the agent left before the tests run, so nothing the test run writes (caches,
+    # reports) is ever committed; the worktree, with those leftovers, is removed afterwards.
     committed = deps.worktrees.commit(ws, _commit_message(task, issue, outcome))
-    room.write_result(contract.render(outcome))
-    verdict = after_attempt(task, outcome, _signatures(config, task), committed.has_changes)
-    room.record("attempt.judged", next=verdict.next.value, reason=verdict.reason, files=list(committed.files))
+    outcome = _tested(deps, repo, ws, outcome, room)
+    pushed = False
     if committed.ahead:
         try:
             deps.worktrees.push(ws)
+            pushed = True
         except PushRejected as error:
             room.record("push.rejected", error=str(error)[:500])
             outcome = _pushed_rejected(outcome, str(error))
-            verdict = after_attempt(task, outcome, _signatures(config, task), False)
+    room.write_result(contract.render(outcome))
+    if task.task_type == "fixing":
+        verdict = after_fix(outcome, pushed)
+    else:
+        verdict = after_attempt(task, outcome, _signatures(config, task), committed.has_changes)
+    room.record("attempt.judged", next=verdict.next.value, reason=verdict.reason, files=list(committed.files))
     if verdict.next is Next.OPEN_PR:
         delivery.deliver(deps, repo, task, issue, outcome, chained.finished_by or "?", committed.files, room)
         return _settle(deps, task, "done")
@@ -101,6 +108,33 @@ def _chain(deps: Deps, config: Config, task: Task, prompt: str, prompt_file: str
                                            "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
                                            "cost_usd": usage.cost_usd})
     return result
+
+
+def _merge_base(deps: Deps, task: Task, ws: Workspace, room: rooms.Room) -> tuple[str, ...]:
+    """For a conflict, start merging the base in, so the agent resolves real markers in place."""
+    fixing = delivery.fixing_of(deps, task)
+    if fixing is None or not fixing.conflicts:
+        return ()
+    conflicted = deps.worktrees.merge_base(ws)
+    room.record("merge.started", base=ws.base, conflicted=list(conflicted))
+    return conflicted
+
+
+def _unresolved(ws: Workspace, conflicted: tuple[str, ...], outcome: AgentResult) -> AgentResult:
+    """A `complete` that leaves conflict markers in a conflicted file is not complete."""
+    left = [p for p in conflicted if _has_markers(Path(ws.path) / p)]
+    if not left or outcome.status is not contract.Status.COMPLETE:
+        return outcome
+    line = "conflict markers left in " + ", ".join(left)
+    return contract.after_tests(outcome, False, line)
+
+
+def _has_markers(path: Path) -> bool:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except (FileNotFoundError, IsADirectoryError):
+        return False
+    return any(line.startswith(("<<<<<<< ", ">>>>>>> ")) for line in text.splitlines())
 
 
 def _tested(deps: Deps, repo: RepoConfig, ws: Workspace, outcome: AgentResult, room: rooms.Room) -> AgentResult:

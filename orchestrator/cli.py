@@ -23,6 +23,7 @@ EXAMPLES = """examples:
   agentos repo off app               stop working on one repo
   agentos run dispatcher --dry-run   show what one tick would do
   agentos cron install               install the crontab block
+  agentos init                       guided setup: repo, board, Telegram, config, cron
   agentos sandbox serve --port 8765  a local GitHub to try things on
   agentos demo                       the whole loop, offline, on the sandboxes
 """
@@ -60,6 +61,13 @@ def build_parser(words: Sequence[str] = ()) -> argparse.ArgumentParser:
     cron.add_argument("action", choices=("install", "remove", "show"))
     cron.add_argument("--systemd", action="store_true", help="with show: print systemd units instead")
     cron.add_argument("--crontab-file", help="edit this file instead of the user's crontab")
+    init = sub.add_parser("init", help="guided setup: repo, board, Telegram, config, cron (re-run to add a project)",
+                          epilog="examples:\n  agentos init\n  agentos init --dry-run\n"
+                                 "  agentos init --answers answers.yaml",
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    init.add_argument("--answers", metavar="FILE", help="take the answers from this YAML file instead of asking")
+    init.add_argument("--dry-run", action="store_true", help="show every change, make none")
+    init.add_argument("--crontab-file", help="install the cron block in this file instead of the user's crontab")
     sandbox = sub.add_parser("sandbox", help="the local GitHub stand-in, for trying things by hand")
     serve = sandbox.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=_Parser).add_parser(
         "serve", help="serve REST, GraphQL and git on 127.0.0.1 until Ctrl-C; prints BASE_URL TOKEN first",

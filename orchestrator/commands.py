@@ -1,4 +1,4 @@
-"""The CLI commands other than `run`: check, on/off/status, repo/job switches, cron."""
+"""The CLI commands other than `run`: check, on/off/status, repo/job switches, cron, init."""
 from __future__ import annotations
 
 import argparse
@@ -152,3 +152,13 @@ def cron(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
         changed = crontab.remove(root, tabfile=tabfile)
         print("crontab block removed." if changed else "no crontab block to remove.")
     return 0
+
+
+def init(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
+    """Run the guided setup (or resume it); see docs/init.md."""
+    from orchestrator.config import ROOT
+    from orchestrator.init import main
+
+    return main(path.absolute(), root=ROOT, environ=env, jobs=jobs, dry_run=args.dry_run,
+                answers=Path(args.answers) if args.answers else None,
+                crontab_file=Path(args.crontab_file) if args.crontab_file else None)

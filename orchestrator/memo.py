@@ -29,9 +29,12 @@ class Memo:
     def get(self, section: str, key: str) -> str | None:
         return self._data.get(section, {}).get(key)
 
-    def changed(self, section: str, key: str, value: str) -> bool:
-        """Record `value` under `key`; True when it differs from what was recorded before."""
-        value = value if len(value) <= 64 else hashlib.sha256(value.encode()).hexdigest()
+    def changed(self, section: str, key: str, value: str, *, digest: bool = True) -> bool:
+        """Record `value` under `key`; True when it differs from what was recorded before.
+
+        A long value is kept as its digest unless `digest` is False (when it must be read back).
+        """
+        value = value if len(value) <= 64 or not digest else hashlib.sha256(value.encode()).hexdigest()
         entries = self._data.setdefault(section, {})
         if entries.get(key) == value:
             return False

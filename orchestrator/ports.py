@@ -149,6 +149,10 @@ class Worktrees(Protocol):
     def commit(self, ws: Workspace, message: str) -> CommitOutcome:
         """Commit everything left uncommitted except the result file; report the diff to the base."""
 
+    def merge_base(self, ws: Workspace) -> tuple[str, ...]:
+        """Merge origin/<base> into the branch (a fixing task for a conflict): clean -> committed, ();
+        conflicting -> left in progress for the agent, returning the conflicting paths."""
+
     def push(self, ws: Workspace, *, force: bool = False) -> str:
         """Push HEAD to origin/<branch> with the orchestrator's token; `force` means
         --force-with-lease against `ws.remote_sha`. Return the sha; PushRejected when refused."""

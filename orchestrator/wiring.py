@@ -21,6 +21,8 @@ from orchestrator.state import Switches
 
 if TYPE_CHECKING:  # gql is imported on first use, not on every tick
     from orchestrator.adapters.github_graphql import GraphQL
+    from orchestrator.adapters.github_http import RetryPolicy
+    from orchestrator.init.services import Services
 
 
 @dataclass
@@ -36,7 +38,7 @@ class Deps:
         """GitHub issues and pull requests (REST), built once per run."""
         from orchestrator.adapters.github import GitHubTracker
 
-        return GitHubTracker(self.config.github, throttle=self.config.github.throttle_writes)
+        return GitHubTracker(self.config.github)
 
     @cached_property
     def graphql(self) -> GraphQL:
@@ -146,3 +148,41 @@ def notifier_for(config: Config, log: logging.Logger) -> Notifier:
 def real_deps(config: Config, log: logging.Logger) -> Deps:
     """Return the production dependencies for one run."""
     return Deps(config=config, log=log)
+
+
+# -- agentos init: the services its steps use --------------------------------------------------------
+
+def init_services(*, throttle: bool = True, retry: RetryPolicy | None = None) -> Services:
+    """Return the real services `agentos init` uses; `throttle` keeps GitHub's advised gaps between writes."""
+    from orchestrator.adapters.anthropic_drafts import AnthropicDrafter
+    from orchestrator.adapters.github_http import RetryPolicy
+    from orchestrator.adapters.github_setup import GitHubSetupClient
+    from orchestrator.adapters.telegram_pairing import BotPairing
+    from orchestrator.config.model import GitHubConfig, Secret
+    from orchestrator.init.credentials import graphql_url
+    from orchestrator.init.services import BoardTools, GitHubSetup, Services
+
+    # Someone is waiting at a prompt: a mistyped URL should fail in seconds, not after a minute of backoff.
+    policy = retry or RetryPolicy(total=2, backoff_factor=0.5, backoff_max=4.0)
+
+    def config(api_url: str, token: str) -> GitHubConfig:
+        return GitHubConfig(token=Secret("GITHUB_TOKEN", token), api_url=api_url.rstrip("/"),
+                            graphql_url=graphql_url(api_url), trusted_users=())
+
+    def github(api_url: str, token: str) -> GitHubSetup:
+        return GitHubSetupClient(config(api_url, token), throttle=throttle, retry=policy)
+
+    def board(api_url: str, token: str) -> BoardTools:
+        from orchestrator.adapters.github import GitHubTracker
+        from orchestrator.adapters.github_board import GitHubBoard
+        from orchestrator.adapters.github_board_admin import GitHubBoardAdmin
+        from orchestrator.adapters.github_graphql import GraphQL
+
+        settings = config(api_url, token)
+        graphql = GraphQL(settings, retry=policy)
+        tracker = GitHubTracker(settings, throttle=throttle, retry=policy)
+        return BoardTools(admin=GitHubBoardAdmin(graphql, tracker),
+                          board=lambda project, repo: GitHubBoard(graphql, project.owner, project.number,
+                                                                   tracker=tracker, repo=repo))
+
+    return Services(github=github, board=board, telegram=BotPairing(), drafter=AnthropicDrafter())

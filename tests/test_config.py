@@ -65,6 +65,7 @@ def _repo(**fields: object) -> dict[str, object]:
 
 
 INVALID = [
+    (_repo(merge_method="fast-forward"), "repos[0].merge_method: expected one of squash | merge | rebase, got 'fast-forward'"),
     (_repo(base_branch=""), "repos[0].base_branch: expected a non-empty string, got ''"),
     ({"repos": []}, "repos: expected a non-empty list of repositories, got a list"),
     ({"repos": None}, "repos: expected a non-empty list of repositories, got null"),
@@ -85,7 +86,7 @@ INVALID = [
     (_repo(board={"owner": "acme", "number": 1, "status_names": {"ready": "Done"}}),
      "repos[0].board.status_names: ready and done are both named 'Done'"),
     (_repo(colour="blue"), "repos[0].colour: unknown key (known: automation_mode, base_branch, "
-                           "board, github, key, local_path, max_parallel_tasks, test_command)"),
+                           "board, github, key, local_path, max_parallel_tasks, merge_method, test_command)"),
     (_repo(key="App Key"),
      "repos[0].key: expected lower-case letters, digits, '.', '_' or '-', got 'App Key'"),
     ({"repos": [{"key": "a", "github": "o/a"}, {"key": "a", "github": "o/b"}]},
@@ -207,12 +208,3 @@ def test_overrides_cannot_reach_beyond_what_chat_may_change(tmp_path: Path) -> N
     set_override(tmp_path / "runtime" / "state", ("github", "api_url"), "http://evil.example")
     with pytest.raises(ConfigError, match="github: cannot be overridden from chat"):
         load_config(path, ENV)
-
-
-def test_write_throttling_is_on_unless_turned_off_and_must_be_a_boolean(tmp_path: Path) -> None:
-    assert load_config(write_config(tmp_path), ENV).github.throttle_writes is True
-    off = write_config(tmp_path, minimal_config(github={"token": "$GITHUB_TOKEN", "throttle_writes": False}))
-    assert load_config(off, ENV).github.throttle_writes is False
-    bad = write_config(tmp_path, minimal_config(github={"token": "$GITHUB_TOKEN", "throttle_writes": "no"}))
-    with pytest.raises(ConfigError, match="github.throttle_writes: expected true or false, got 'no'"):
-        load_config(bad, ENV)

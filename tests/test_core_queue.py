@@ -87,3 +87,15 @@ def test_a_deferred_task_waits_until_its_time() -> None:
     later = replace(task("a", 1), not_before=T0 + timedelta(minutes=5))
     assert queue.pick([later, task("a", 2)], [], total=4, per_repo={"a": 4}, now=T0) == [task("a", 2)]
     assert ids(queue.pick([later], [], total=4, per_repo={"a": 4}, now=T0 + timedelta(minutes=6))) == [1]
+
+
+@pytest.mark.parametrize("outcome, pushed, expected", [
+    (result(Status.COMPLETE), True, (Next.OPEN_PR, "fix_pushed")),
+    (result(Status.COMPLETE), False, (Next.RETRY, "fix_changed_nothing")),
+    (PARTIAL, True, (Next.RETRY, "partial:test_failure")),
+    (result(Status.BLOCKED, BlockerCode.MANUAL_INTERVENTION_REQUIRED), False,
+     (Next.ESCALATE, "blocked:manual_intervention_required")),
+])
+def test_what_follows_a_fixing_task(outcome: AgentResult, pushed: bool, expected: tuple[Next, str]) -> None:
+    verdict = queue.after_fix(outcome, pushed)
+    assert (verdict.next, verdict.reason) == expected

@@ -69,6 +69,21 @@ class GitWorktrees:
         return CommitOutcome(sha=sha, committed=staged, files=tuple(f for f in files if f),
                              ahead=sha != ws.remote_sha)
 
+    def merge_base(self, ws: Workspace) -> tuple[str, ...]:
+        """Merge origin/<base> into the worktree's branch: a clean merge is committed at once; on a
+        conflict the merge is left in progress (markers in the files) and the conflicting paths returned,
+        for the agent to resolve and `commit` to conclude."""
+        clone, path = self._clone(ws.repo_key), self._existing(ws)
+        status, _, err = run(path, ("-c", "merge.conflictStyle=diff3", "merge", "--no-ff", "--no-edit",
+                                    "--no-verify", ws.base_sha), clone.env(), check=False)
+        if status == 0:
+            return ()
+        conflicted = tuple(f for f in clone.git("diff", "--name-only", "--diff-filter=U", cwd=path).split("\n") if f)
+        if not conflicted:
+            run(path, ("merge", "--abort"), clone.env(), check=False)
+            raise WorktreeError(f"merging {ws.base} into {ws.branch} failed without a conflict: {err.strip()[-300:]}")
+        return conflicted
+
     def push(self, ws: Workspace, *, force: bool = False) -> str:
         """Push the worktree's HEAD to origin/<branch>; `force` uses --force-with-lease against the
         remote head the worktree started from. Returns the pushed sha; PushRejected when refused."""

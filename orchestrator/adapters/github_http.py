@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from github import Auth, Consts, Github, GithubRetry
+from github import Auth, Github, GithubRetry
 from github.Requester import Requester
 
 from orchestrator.config.model import GitHubConfig
@@ -47,7 +47,7 @@ def connect(config: GitHubConfig, retry: RetryPolicy, per_page: int, timeout: in
     """
     return Github(auth=Auth.Token(config.token.reveal()), base_url=config.api_url.rstrip("/"), retry=retry.build(),
                   per_page=per_page, timeout=timeout, lazy=True, seconds_between_requests=0,
-                  seconds_between_writes=Consts.DEFAULT_SECONDS_BETWEEN_WRITES if throttle else 0)
+                  seconds_between_writes=config.seconds_between_writes if throttle else 0)
 
 
 @dataclass(frozen=True, slots=True)

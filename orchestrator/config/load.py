@@ -98,6 +98,11 @@ def _environment(
     return values
 
 
+def read_env_file(file: Path) -> dict[str, str]:
+    """Return the `KEY=value` pairs of an env file (the format `env_file` names)."""
+    return dict(_parse_env_file(file))
+
+
 def _parse_env_file(file: Path) -> list[tuple[str, str]]:
     pairs = []
     for line in file.read_text(encoding="utf-8").splitlines():

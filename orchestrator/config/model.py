@@ -12,6 +12,12 @@ class AutomationMode(enum.Enum):
     DISPATCHER_ONLY = "dispatcher_only"  # open PRs, leave merging to a human
 
 
+class MergeMethod(enum.Enum):
+    SQUASH = "squash"
+    MERGE = "merge"
+    REBASE = "rebase"
+
+
 class AgentType(enum.Enum):
     CLAUDE = "claude"
     CODEX = "codex"
@@ -53,6 +59,7 @@ class RepoConfig:
     board: BoardRef | None           # None: status lives in `status:*` labels
     automation_mode: AutomationMode
     max_parallel_tasks: int
+    merge_method: MergeMethod = MergeMethod.SQUASH
 
     @property
     def owner(self) -> str:
@@ -70,7 +77,7 @@ class GitHubConfig:
     graphql_url: str
     trusted_users: tuple[str, ...]
     commit_author: str | None = None   # "Name <email>" of the orchestrator's commits; None: the default bot
-    throttle_writes: bool = True       # GitHub's advised 1 s between REST writes; off only for a local sandbox
+    seconds_between_writes: float = 1.0   # GitHub's advice for content-creating requests
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +115,7 @@ class Limits:
     max_attempts: int = 3
     max_fix_rounds: int = 3
     wedged_hours: float = 4.0
+    checks_grace_minutes: int = 10
     agent_cooldown_minutes: int = 60
     stall_minutes: int = 10
     test_timeout_minutes: int = 15

@@ -93,11 +93,13 @@ class Reader:
             return default if default is not MISSING else minimum
         return value
 
-    def number(self, node: Mapping[str, Any], key: str, path: str, default: float) -> float:
-        """Return a positive number (or the default when the key is absent)."""
+    def number(self, node: Mapping[str, Any], key: str, path: str, default: float, *,
+               zero: bool = False) -> float:
+        """Return a positive number (zero too when `zero`), or the default when the key is absent."""
         value = node.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            self.fail(join(path, key), f"expected a positive number, got {show(value)}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or (value == 0 and not zero):
+            what = "a number >= 0" if zero else "a positive number"
+            self.fail(join(path, key), f"expected {what}, got {show(value)}")
             return default
         return float(value)
 

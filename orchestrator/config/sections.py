@@ -7,7 +7,7 @@ from types import MappingProxyType
 from typing import Any
 
 from orchestrator.config.model import (
-    AgentBackend, AgentsConfig, AgentType, AutomationMode, BoardRef, GitHubConfig, Limits,
+    AgentBackend, AgentsConfig, AgentType, AutomationMode, BoardRef, GitHubConfig, Limits, MergeMethod,
     Paths, RepoConfig, TelegramConfig,
 )
 from orchestrator.config import backends as backend_keys
@@ -17,7 +17,7 @@ from orchestrator.core.board import STATUS_KEYS, status_names
 _GITHUB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 _REPO_KEY = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _REPO_KEYS = ("key", "github", "local_path", "base_branch", "test_command", "board",
-              "automation_mode", "max_parallel_tasks")
+              "automation_mode", "max_parallel_tasks", "merge_method")
 
 
 def repos(r: Reader, value: Any, base: Path) -> tuple[RepoConfig, ...]:
@@ -58,6 +58,7 @@ def _repo(r: Reader, item: Any, path: str, base: Path) -> RepoConfig | None:
         board=_board(r, node.get("board"), join(path, "board")),
         automation_mode=r.choice(node, "automation_mode", path, AutomationMode, AutomationMode.FULL),
         max_parallel_tasks=r.integer(node, "max_parallel_tasks", path, default=2),
+        merge_method=r.choice(node, "merge_method", path, MergeMethod, MergeMethod.SQUASH),
     )
 
 
@@ -88,7 +89,7 @@ def _status_names(r: Reader, value: Any, path: str) -> tuple[tuple[str, str], ..
 def github(r: Reader, value: Any) -> GitHubConfig:
     """Read `github`: the token reference and the API endpoints."""
     node = r.mapping(value, "github", ("token", "api_url", "graphql_url", "trusted_users", "commit_author",
-                                       "throttle_writes"))
+                                       "seconds_between_writes"))
     if value is None:
         r.fail("github", "is required (at least `token: $GITHUB_TOKEN`)")
     api_url = _url(r, node, "api_url", "github", "https://api.github.com")
@@ -101,16 +102,8 @@ def github(r: Reader, value: Any) -> GitHubConfig:
         graphql_url=_url(r, node, "graphql_url", "github", default_graphql),
         trusted_users=r.strings(node, "trusted_users", "github"),
         commit_author=_author(r, node),
-        throttle_writes=_flag(r, node, "throttle_writes", "github", True),
+        seconds_between_writes=r.number(node, "seconds_between_writes", "github", 1.0, zero=True),
     )
-
-
-def _flag(r: Reader, node: dict[str, Any], key: str, path: str, default: bool) -> bool:
-    value = node.get(key, default)
-    if not isinstance(value, bool):
-        r.fail(f"{path}.{key}", f"expected true or false, got {show(value)}")
-        return default
-    return value
 
 
 _AUTHOR = re.compile(r"^[^<>\n]+<[^<>@\s]+@[^<>\s]+>$")

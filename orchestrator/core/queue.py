@@ -82,3 +82,16 @@ def after_attempt(task: Task, result: AgentResult, earlier: Sequence[str], has_c
     if task.attempt >= task.max_attempts:
         return Verdict(Next.ESCALATE, "attempts_exhausted")
     return Verdict(Next.RETRY, f"{result.status.value}:{result.blocker.value if result.blocker else '-'}")
+
+
+def after_fix(result: AgentResult, pushed: bool) -> Verdict:
+    """Return what follows a fixing task: its push goes back to review; anything else is one used fix round.
+
+    The PR monitor counts the rounds and escalates when they run out, so a fixing task is never
+    retried here; only a blocker no one can fix escalates at once.
+    """
+    if result.status is Status.COMPLETE:
+        return Verdict(Next.OPEN_PR, "fix_pushed") if pushed else Verdict(Next.RETRY, "fix_changed_nothing")
+    if result.blocker is not None and not result.blocker.retryable:
+        return Verdict(Next.ESCALATE, f"blocked:{result.blocker.value}")
+    return Verdict(Next.RETRY, f"{result.status.value}:{result.blocker.value if result.blocker else '-'}")

@@ -44,6 +44,7 @@ class PullState:
     max_fix_rounds: int
     fix_in_progress: bool = False     # a fixing task for this PR is queued or running
     bot_login: str = ""               # our own reviews never count as a human's
+    checks_grace_over: bool = True    # False while a head with no checks at all may still get some
 
 
 def decide(state: PullState) -> Decision:
@@ -51,6 +52,8 @@ def decide(state: PullState) -> Decision:
     pr = state.pr
     if not pr.is_open:
         return Decision(Action.WAIT, "not_open")
+    if not state.full_automation:
+        return Decision(Action.HOLD, "dispatcher_only")   # a person reviews, fixes and merges
     if state.fix_in_progress:
         return Decision(Action.WAIT, "fix_in_progress")
     requested = _changes_requested(state.reviews, state.bot_login)
@@ -65,12 +68,14 @@ def decide(state: PullState) -> Decision:
         return _fix(state, "checks_failed", _describe(failed))
     if any(c.state is CheckState.PENDING for c in state.checks):
         return Decision(Action.WAIT, "checks_pending")
+    if pr.mergeable_state == "blocked":
+        return Decision(Action.WAIT, "blocked_by_branch_protection")   # required reviews or checks: people's call
     if pr.mergeable_state == "behind":
         return Decision(Action.REBASE, "behind")
     if pr.draft:
         return Decision(Action.WAIT, "draft")
-    if not state.full_automation:
-        return Decision(Action.HOLD, "dispatcher_only")
+    if not state.checks and not state.checks_grace_over:
+        return Decision(Action.WAIT, "awaiting_checks")   # CI may not have reported on a fresh push yet
     return Decision(Action.MERGE, "green")
 
 

@@ -107,7 +107,7 @@ def write_config(path: Path, github: Sandbox, backend: Mapping[str, Any], board:
     data = {
         "repos": [repo],
         "github": {"token": f"${GITHUB_TOKEN_VAR}", "api_url": github.api_url, "graphql_url": github.graphql_url,
-                   "commit_author": AUTHOR, "throttle_writes": False},   # a local sandbox: no write limit
+                   "commit_author": AUTHOR, "seconds_between_writes": 0},   # a local sandbox: no write limit
         "agents": {"backends": {"demo": dict(backend)}, "chains": {"default": ["demo"]}},
         "limits": {"max_parallel_workers": 2, "max_attempts": 2, "max_fix_rounds": 2, "stall_minutes": 3,
                    "test_timeout_minutes": 2, "agent_cooldown_minutes": 1},

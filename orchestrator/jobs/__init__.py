@@ -31,7 +31,7 @@ JOBS: dict[str, JobSpec] = {
     for spec in (
         JobSpec("dispatcher", "* * * * *", "queue Ready issues whose blockers are closed"),
         JobSpec("queue", "* * * * *", "run queued tasks in war-rooms, open PRs"),
-        JobSpec("pr_monitor", "*/5 * * * *", "merge green PRs, rebase, send red ones back", built=False),
+        JobSpec("pr_monitor", "*/5 * * * *", "merge green PRs, rebase, send red ones back"),
         JobSpec(
             "telegram_control", "* * * * *", "one poll round of the Telegram control bot",
             always_on=True, built=False,

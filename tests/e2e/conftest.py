@@ -28,6 +28,7 @@ from orchestrator.sandbox.github.testing import git_environment, running_sandbox
 ROOT = Path(__file__).resolve().parents[2]
 AGENT = Path(__file__).with_name("playbook_agent.py")
 SAMPLE = {
+    ".gitignore": "__pycache__/\n",
     "calc/__init__.py": "",
     "calc/ops.py": "def add(a, b):\n    return a + b\n",
     "tests/__init__.py": "",
@@ -62,6 +63,24 @@ class World:
         issue = tracker.create_issue(repo, title, body, labels=[status.label] if status else [])
         return issue
 
+    def issue_ref(self, number: int, repo: str = "acme/app") -> IssueRef:
+        return IssueRef(repo, number)
+
+    def github_writes(self) -> int:
+        """Count the requests that changed something on the sandbox (git pushes included)."""
+        return sum(1 for r in self.sandbox.requests if r.method not in ("GET", "HEAD"))
+
+    def git_ls_remote(self, full_name: str) -> set[str]:
+        out = self.git("ls-remote", "--heads", self.sandbox.clone_url(full_name), cwd=self.root)
+        return {line.split("\t", 1)[1] for line in out.splitlines() if "\t" in line}
+
+    def main_tests_pass(self, full_name: str) -> bool:
+        """Clone the base branch as it is now and run the sample's tests on it."""
+        where = self.root / "check" / full_name.replace("/", "_")
+        self.git("clone", "-q", self.sandbox.clone_url(full_name), str(where), cwd=self.root)
+        done = subprocess.run(TEST_COMMAND.split(), cwd=where, capture_output=True, text=True)
+        return done.returncode == 0
+
     def run(self, job: str, *, dry_run: bool = False) -> int:
         return runner.run_job(job, str(self.config_path), JOBS, self.env, dry_run=dry_run)
 
@@ -95,7 +114,8 @@ class World:
 def write_config(root: Path, sandbox: Sandbox, repos: list[dict[str, Any]], **extra: Any) -> Path:
     data: dict[str, Any] = {
         "repos": repos,
-        "github": {"token": "$GITHUB_TOKEN", "api_url": sandbox.api_url, "graphql_url": sandbox.graphql_url},
+        "github": {"token": "$GITHUB_TOKEN", "api_url": sandbox.api_url, "graphql_url": sandbox.graphql_url,
+                   "seconds_between_writes": 0},
         "agents": {"backends": {"playbook": {"type": "command", "timeout_minutes": 2,
                                              "argv": [sys.executable, str(AGENT), str(root / "playbook.json"),
                                                       "{worktree}", "{prompt_file}"]}},

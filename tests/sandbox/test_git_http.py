@@ -73,3 +73,14 @@ def test_gzip_request_bodies_are_decoded(sandbox: Sandbox, repo: Repository) -> 
                           headers={"Authorization": f"token {sandbox.token}", "Content-Encoding": "gzip",
                                    "Content-Type": "application/json"})
     assert response.status_code == 201 and response.json()["title"] == "zipped"
+
+
+def test_a_push_from_a_shallow_clone_updates_the_branch(sandbox: Sandbox, repo: Repository, git: Git,
+                                                        tmp_path: Path) -> None:
+    """A shallow clone's push starts with `shallow <sha>` lines; the sandbox once crashed on them (HTTP 500)."""
+    path = tmp_path / "shallow"
+    git("clone", "-q", "--depth", "1", sandbox.clone_url(repo.full_name), str(path))
+    git("commit", "-q", "--allow-empty", "-m", "From a shallow clone", cwd=path)
+    git("push", "-q", "origin", "HEAD:refs/heads/main", cwd=path)
+    assert repo.get_branch("main").commit.sha == git("rev-parse", "HEAD", cwd=path).strip()
+    assert not sandbox.violations

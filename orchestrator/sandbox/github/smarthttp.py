@@ -66,7 +66,10 @@ def _parse_cgi(output: bytes) -> Outgoing:
 
 
 def parse_commands(body: bytes) -> list[PushedRef]:
-    """Return the (old, new, ref) update commands at the start of a receive-pack request."""
+    """Return the (old, new, ref) update commands at the start of a receive-pack request.
+
+    A push from a shallow clone sends `shallow <sha>` lines first; they name no update.
+    """
     commands, at = [], 0
     while at + 4 <= len(body):
         size = int(body[at:at + 4], 16)
@@ -74,6 +77,8 @@ def parse_commands(body: bytes) -> list[PushedRef]:
             break
         line = body[at + 4:at + size].split(b"\x00", 1)[0].strip().decode()
         at += size
+        if line.startswith("shallow "):
+            continue
         old, new, ref = line.split(" ", 2)
         commands.append((old, new, ref))
     return commands

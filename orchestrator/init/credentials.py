@@ -1,0 +1,90 @@
+"""Find the GitHub token (environment, env file, or asked for), check its scopes, and say how to fix a bad one."""
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from orchestrator.errors import AgentOSError
+from orchestrator.init.context import Context
+from orchestrator.init.prompts import Invalid
+from orchestrator.init.services import GitHubSetup, Identity, Rejected
+
+NEEDED = ("repo", "project")
+_REFERENCE = re.compile(r"^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$")
+
+
+def reference(value: object, default: str) -> str:
+    """Return the variable a `$VAR` config value names, or `default`."""
+    match = _REFERENCE.match(value) if isinstance(value, str) else None
+    return match.group(1) if match else default
+
+
+def token_var(ctx: Context) -> str:
+    """Return the variable that holds the GitHub token: the config's, else GITHUB_TOKEN."""
+    if ctx.session.preflight is not None:
+        return ctx.session.preflight.token_var
+    return reference(ctx.section("github").get("token"), "GITHUB_TOKEN")
+
+
+def graphql_url(api_url: str) -> str:
+    """Return the GraphQL endpoint for a REST root, as the config loader derives it."""
+    root = api_url.rstrip("/")
+    return root[: -len("/v3")] + "/graphql" if root.endswith("/api/v3") else "https://api.github.com/graphql"
+
+
+def token_page(api_url: str) -> str:
+    """Return where to create a classic token with the scopes Agent OS needs."""
+    api = urlsplit(api_url)
+    web = "https://github.com" if api.netloc in ("api.github.com", "") else f"{api.scheme}://{api.netloc}"
+    return f"{web}/settings/tokens/new?scopes=repo,project,read:org&description=Agent+OS"
+
+
+def scope_problem(identity: Identity, needed: tuple[str, ...], api_url: str) -> str | None:
+    """Say which needed scopes the token lacks and how to get them; None when it has them (or cannot tell)."""
+    if identity.scopes is None:
+        return None
+    missing = [scope for scope in needed if scope not in identity.scopes]
+    if not missing:
+        return None
+    names = " and ".join(f"'{scope}'" for scope in missing)
+    return (f"this token lacks the {names} scope{'s' if len(missing) > 1 else ''}: create one at "
+            f"{token_page(api_url)} or run `gh auth refresh -s {','.join(missing)}`")
+
+
+def check(ctx: Context, token: str) -> tuple[GitHubSetup, Identity]:
+    """Return a client and the token's identity, or raise Invalid saying what is wrong with the token."""
+    try:
+        client = ctx.services.github(ctx.api_url(), token)
+        identity = client.identity()
+    except (Rejected, AgentOSError) as error:
+        raise Invalid(str(error)) from None
+    problem = scope_problem(identity, NEEDED, ctx.api_url())
+    if problem:
+        raise Invalid(problem)
+    return client, identity
+
+
+def ask_token(ctx: Context, var: str) -> tuple[GitHubSetup, Identity]:
+    """Ask for a token until one passes the check; keep it in memory for the env file."""
+    holder: dict[str, str] = {}
+
+    def parse(text: str) -> tuple[GitHubSetup, Identity]:
+        result = check(ctx, text)
+        holder["token"] = text
+        return result
+
+    result = ctx.prompter.secret("github.token", f"GitHub token (scopes: {', '.join(NEEDED)}; "
+                                 "read:org for organization boards)", parse)
+    ctx.secrets[var] = holder["token"]
+    return result
+
+
+def github_token(ctx: Context) -> str:
+    """Return the token's value, asking for it when neither the environment nor the env file has it."""
+    var = token_var(ctx)
+    value = ctx.lookup(var)
+    if value is None:
+        ctx.say(f"${var} is not set here (the interrupted run had the token only in memory).")
+        ask_token(ctx, var)
+        value = ctx.secrets[var]
+    return value

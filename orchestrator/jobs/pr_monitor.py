@@ -1,0 +1,93 @@
+"""Watch open agent PRs: merge the green ones, rebase the stale ones, send red ones back, restart the wedged."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from orchestrator import pull_actions as act
+from orchestrator import review_state
+from orchestrator.config import Config, RepoConfig
+from orchestrator.core import review
+from orchestrator.core.model import PullRequest
+from orchestrator.core.review import Action, Decision
+from orchestrator.errors import TrackerError, WorktreeError
+from orchestrator.escalation import BLOCKED_LABEL
+from orchestrator.memo import Memo
+from orchestrator.wiring import Deps
+
+
+def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> dict[str, int]:
+    """One tick over every enabled repo's open `agent/` PRs; one PR's trouble never stops the others."""
+    memo = deps.memo("pr_monitor")
+    counts: dict[str, int] = {}
+    seen: set[str] = set()
+    for repo in config.repos:
+        if not deps.switches.repo_on(repo.key):
+            continue
+        try:
+            pulls = deps.tracker.open_pulls(repo.github, "agent/")
+        except TrackerError as error:
+            deps.log.warning("pulls.unreadable", extra={"repo": repo.key, "error": str(error)[:200]})
+            continue
+        for pr in pulls:
+            seen.add(f"{pr.repo}#{pr.number}")
+            action = _one(deps, config, repo, pr, now, memo, dry_run)
+            counts[action] = counts.get(action, 0) + 1
+    for section in ("stuck", "decided", "escalated"):
+        memo.keep_only(section, seen)
+    memo.save()
+    return counts
+
+
+def _one(deps: Deps, config: Config, repo: RepoConfig, pr: PullRequest, now: datetime, memo: Memo,
+         dry_run: bool) -> str:
+    issue = review_state.issue_of(pr)
+    if issue is None:
+        return "not_ours"
+    try:
+        facts = review_state.gather(deps, config, repo, pr, issue, now, memo)
+        decision = _decide(deps, config, facts, now, memo)
+        _log(deps, memo, pr, decision)
+        if dry_run:
+            print(f"{pr.repo}#{pr.number} ({pr.head}): {decision.action.value} ({decision.reason})")
+        else:
+            _act(deps, config, facts, decision, now, memo)
+    except (TrackerError, WorktreeError) as error:   # tried again next tick; each action is idempotent
+        deps.log.warning("pr.failed", extra={"pr": pr.number, "repo": pr.repo, "error": str(error)[:200]})
+        return "failed"
+    return decision.action.value
+
+
+def _decide(deps: Deps, config: Config, facts: review_state.PullFacts, now: datetime, memo: Memo) -> Decision:
+    if facts.implementing:
+        return Decision(Action.WAIT, "attempt_in_progress")
+    if BLOCKED_LABEL in deps.tracker.issue(facts.ref).labels:
+        return Decision(Action.WAIT, "escalated")   # a person has it until they remove the label
+    decision = review.decide(facts.state)
+    since = review_state.stuck_since(memo, facts.pr, decision.signature, now)
+    stuck = review.wedged(decision, since, now, config.limits.wedged_hours, restarts=0)
+    if stuck.action is Action.RESTART and act.was_restarted(deps, facts):
+        return review.wedged(decision, since, now, config.limits.wedged_hours, restarts=1)
+    return stuck
+
+
+def _act(deps: Deps, config: Config, facts: review_state.PullFacts, decision: Decision, now: datetime,
+         memo: Memo) -> None:
+    if decision.action is Action.MERGE:
+        act.merge(deps, facts)
+    elif decision.action is Action.HOLD:
+        act.hold(deps, facts)
+    elif decision.action is Action.REBASE:
+        act.rebase(deps, config, facts, now, memo)
+    elif decision.action is Action.FIX:
+        act.fix(deps, config, facts, decision.reason, decision.detail, now, memo)
+    elif decision.action is Action.RESTART:
+        act.restart(deps, facts, decision)
+    elif decision.action is Action.ESCALATE:
+        act.escalate(deps, facts, decision.reason, memo)
+
+
+def _log(deps: Deps, memo: Memo, pr: PullRequest, decision: Decision) -> None:
+    """Log a decision when it changes, so a PR waiting on CI for an hour writes one line, not twelve."""
+    if memo.changed("decided", f"{pr.repo}#{pr.number}", decision.signature):
+        deps.log.info("pr.decided", extra={"pr": pr.number, "repo": pr.repo, "action": decision.action.value,
+                                           "reason": decision.reason})
