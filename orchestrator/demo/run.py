@@ -49,10 +49,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     """Run the demo; 0 when every issue ended closed by a merged PR."""
     started = time.monotonic()
-    _isolate(os.environ)
     data = (args.data or DEFAULT_DATA).expanduser().resolve()
     choice = None if args.agent == "anthropic" else agents.real(args.agent, os.environ)  # says what is missing
     world.clear(data)
+    _isolate(os.environ)
     model = AnthropicSandbox() if choice is None else None
     with Sandbox(data, port=args.port, login=sample.OWNER) as github, _model(model):
         choice = choice or agents.scripted(model.base_url if model else "")

@@ -56,6 +56,7 @@ class DemoIssue:
 
 
 FILES = {
+    ".gitignore": "__pycache__/\n*.pyc\n",
     "README.md": "# stats-demo\n\nA small statistics package: the sample project of `agentos demo`. Each function "
                  "arrives\nthrough an issue, an agent's pull request and a green `sandbox-ci` check.\n\n"
                  "    python -m unittest discover -s tests -t .\n",

@@ -97,7 +97,7 @@ def _pointers(data: Path, port: int, root: Path) -> list[str]:
     return [
         f"  bin/agentos sandbox serve --data {shown} --port {port}",
         "      the sandbox as the demo left it (REST, GraphQL, git); the port keeps the demo's config valid",
-        f"  bin/agentos status --config {shown}/config.yaml",
+        f"  bin/agentos --config {shown}/config.yaml status",
         f"  {shown}/runtime/rooms/<task>/    war-room records: prompt.md, channel.jsonl, lifecycle.json, result.md",
         f"  {shown}/runtime/logs/*.jsonl     the event log of each job (dispatcher, queue, pr_monitor, demo)",
     ]

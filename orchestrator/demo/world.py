@@ -81,7 +81,7 @@ def build(data: Path, github: Sandbox, agent: AgentChoice) -> World:
     config_path = data / "config.yaml"
     write_config(config_path, github, agent.backend, board=None)
     deps = _deps(config_path, data)
-    seed(deps.config, data / "seed")
+    seed(deps.config, deps.config.paths.runtime_dir / "seed")
     project = deps.board_admin.find_or_create(sample.OWNER, sample.BOARD_TITLE)
     deps.board_admin.link(project, sample.REPO)
     deps.board_admin.ensure_statuses(project)
@@ -129,6 +129,7 @@ def seed(config: Config, work: Path) -> None:
     clone.git("add", "-A")
     clone.git("commit", "-q", "-m", "The sample project: a statistics package with one test")
     clone.git("push", "-q", url, "HEAD:refs/heads/main", network=True)
+    shutil.rmtree(work, ignore_errors=True)
 
 
 def create_issues(deps: Deps) -> dict[int, sample.DemoIssue]:
