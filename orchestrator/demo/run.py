@@ -50,12 +50,13 @@ def main(args: argparse.Namespace) -> int:
     """Run the demo; 0 when every issue ended closed by a merged PR."""
     started = time.monotonic()
     data = (args.data or DEFAULT_DATA).expanduser().resolve()
-    choice = None if args.agent == "anthropic" else agents.real(args.agent, os.environ)  # says what is missing
+    real = None if args.agent == "anthropic" else agents.real(args.agent, os.environ)  # says what is missing
     world.clear(data)
     _isolate(os.environ)
-    model = AnthropicSandbox() if choice is None else None
+    model = AnthropicSandbox() if real is None else None
     with Sandbox(data, port=args.port, login=sample.OWNER) as github, _model(model):
-        choice = choice or agents.scripted(model.base_url if model else "")
+        choice = agents.scripted(model.base_url) if model is not None else real
+        assert choice is not None
         print(f"Agent OS demo: the whole loop on a local GitHub sandbox, in {_shown(data)}.\n{choice.described}\n",
               flush=True)
         built = world.build(data, github, choice)

@@ -118,15 +118,31 @@ def _latest_tasks(mailbox: Mailbox) -> dict[int, tuple[str, int, str]]:
     """Return, per issue, the folder, attempt and (while it waits or runs) type of its newest task."""
     newest: dict[int, tuple[tuple[int, int], str, str]] = {}
     for state in TASK_STATES:
-        for task_id in mailbox.ids(state):
+        for task_id in _ids(mailbox, state):
             parsed = parse_id(task_id)
             if parsed is None:
                 continue
             _, issue, generation, attempt = parsed
             if issue not in newest or (generation, attempt) >= newest[issue][0]:
                 newest[issue] = ((generation, attempt), state, task_id)
-    found = {}
-    for issue, (rank, state, task_id) in newest.items():
-        kind = mailbox.read(state, task_id).task_type if state in ("inbox", "processing") else ""
-        found[issue] = (state, rank[1], kind)
-    return found
+    return {issue: (state, rank[1], _kind(mailbox, state, task_id)) for issue, (rank, state, task_id) in newest.items()}
+
+
+def _ids(mailbox: Mailbox, state: str) -> list[str]:
+    """Return a folder's task ids; a file moved while it was listed means: list again."""
+    for _ in range(3):
+        try:
+            return mailbox.ids(state)
+        except FileNotFoundError:
+            continue
+    return []
+
+
+def _kind(mailbox: Mailbox, state: str, task_id: str) -> str:
+    """Return the type of a task that waits or runs ("" once it is settled, or moved meanwhile)."""
+    if state not in ("inbox", "processing"):
+        return ""
+    try:
+        return mailbox.read(state, task_id).task_type
+    except FileNotFoundError:
+        return ""

@@ -47,10 +47,6 @@ class World:
     setup_requests: int = 0
 
     @property
-    def config(self) -> Config:
-        return load_config(self.config_path)
-
-    @property
     def runtime(self) -> Path:
         return self.data / "runtime"
 
@@ -69,7 +65,7 @@ def clear(data: Path) -> None:
         raise UsageError(f"--data {data} is not empty and is not a demo's directory; choose another")
     shutil.rmtree(data, ignore_errors=True)
     data.mkdir(parents=True)
-    (data / MARKER).write_text("agentos demo data: `agentos demo` empties this directory when it runs again\n")
+    atomic_write(data / MARKER, "agentos demo data: `agentos demo` empties this directory when it runs again\n")
 
 
 def build(data: Path, github: Sandbox, agent: AgentChoice) -> World:
@@ -80,18 +76,18 @@ def build(data: Path, github: Sandbox, agent: AgentChoice) -> World:
     atomic_write(data / ".env", "".join(f"{name}={value}\n" for name, value in env.items()))
     config_path = data / "config.yaml"
     write_config(config_path, github, agent.backend, board=None)
-    deps = _deps(config_path, data)
+    deps = _deps(config_path)
     seed(deps.config, deps.config.paths.runtime_dir / "seed")
     project = deps.board_admin.find_or_create(sample.OWNER, sample.BOARD_TITLE)
     deps.board_admin.link(project, sample.REPO)
     deps.board_admin.ensure_statuses(project)
     write_config(config_path, github, agent.backend, board={"owner": sample.OWNER, "number": project.number})
-    world = World(data, github, config_path, create_issues(_deps(config_path, data)))
+    world = World(data, github, config_path, create_issues(_deps(config_path)))
     world.setup_requests = len(github.requests)
     return world
 
 
-def _deps(config_path: Path, data: Path) -> Deps:
+def _deps(config_path: Path) -> Deps:
     config = load_config(config_path)
     log = logs.setup(config.paths.logs_dir, "demo", "r-" + secrets.token_hex(4), stderr=False)
     return real_deps(config, log)
