@@ -57,14 +57,14 @@ def main(args: argparse.Namespace) -> int:
     with Sandbox(data, port=args.port, login=sample.OWNER) as github, _model(model):
         choice = agents.scripted(model.base_url) if model is not None else real
         assert choice is not None
-        print(f"Agent OS demo: the whole loop on a local GitHub sandbox, in {_shown(data)}.\n{choice.described}\n",
+        print(f"Agent OS demo: the whole loop on a local GitHub sandbox, in {summary.shown(data, Path.cwd())}.\n{choice.described}\n",
               flush=True)
         built = world.build(data, github, choice)
         if model is not None:
             model.script = scripts.book(built.issues, sample.REPO, sys.executable)
         _introduce(built, started)
         ending = _drive(built, model, started, args.timeout or choice.timeout_s, args.verbose)
-    print(summary.render(ending, data, github.port, ROOT), flush=True)
+    print(summary.render(ending, data, github.port, ROOT, Path.cwd()), flush=True)
     _record(built, ending)
     return 0 if all(v.merged for v in ending.views.values()) else 1
 
@@ -148,7 +148,7 @@ def _tick(built: world.World, job: str, watch: Progress, stderr: IO[str]) -> Non
             print(f"agentos: {job}: {error}", file=sys.stderr)
     finished = logs.last_event(built.runtime / "logs" / f"{job}.jsonl") or {}
     if code != 0:
-        watch.note(f"{job} tick failed (exit {code}): see {_shown(built.runtime / 'logs' / (job + '.jsonl'))}")
+        watch.note(f"{job} tick failed (exit {code}): see {summary.shown(built.runtime / 'logs' / (job + '.jsonl'), Path.cwd())}")
         return
     counts = {k: v for k, v in finished.items() if isinstance(v, int) and not isinstance(v, bool)
               and k not in ("duration_ms", "pid") and v}
@@ -164,9 +164,3 @@ def _record(built: world.World, ending: summary.Ending) -> None:
                                      "issues": len(ending.views), "github_requests":
                                          ending.setup.total + ending.loop.total})
 
-
-def _shown(path: Path) -> str:
-    try:
-        return str(path.relative_to(ROOT))
-    except ValueError:
-        return str(path)

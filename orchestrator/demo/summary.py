@@ -59,7 +59,7 @@ class Ending:
     timed_out: bool
 
 
-def render(ending: Ending, data: Path, port: int, root: Path) -> str:
+def render(ending: Ending, data: Path, port: int, root: Path, cwd: Path) -> str:
     """Return the summary and how to look around."""
     views = ending.views.values()
     merged = [v for v in views if v.merged]
@@ -76,7 +76,7 @@ def render(ending: Ending, data: Path, port: int, root: Path) -> str:
               f"  requests outside GitHub's published API description: {ending.violations}"]
     if ending.model_requests is not None:
         lines.append(f"  scripted model: {ending.model_requests} Messages API requests")
-    lines += ["", "Look around:", *_pointers(data, port, root)]
+    lines += ["", "Look around:", *_pointers(data, port, root, cwd)]
     return "\n".join(lines)
 
 
@@ -92,19 +92,20 @@ def _kinds(requests: Requests) -> str:
     return f"{requests.total}: REST {requests.rest}, GraphQL {requests.graphql}, git {requests.git}"
 
 
-def _pointers(data: Path, port: int, root: Path) -> list[str]:
-    shown = _shown(data, root)
+def _pointers(data: Path, port: int, root: Path, cwd: Path) -> list[str]:
+    where, agentos = shown(data, cwd), shown(root / "bin" / "agentos", cwd)
     return [
-        f"  bin/agentos sandbox serve --data {shown} --port {port}",
+        f"  {agentos} sandbox serve --data {where} --port {port}",
         "      the sandbox as the demo left it (REST, GraphQL, git); the port keeps the demo's config valid",
-        f"  bin/agentos --config {shown}/config.yaml status",
-        f"  {shown}/runtime/rooms/<task>/    war-room records: prompt.md, channel.jsonl, lifecycle.json, result.md",
-        f"  {shown}/runtime/logs/*.jsonl     the event log of each job (dispatcher, queue, pr_monitor, demo)",
+        f"  {agentos} --config {where}/config.yaml status",
+        f"  {where}/runtime/rooms/<task>/    war-room records: prompt.md, channel.jsonl, lifecycle.json, result.md",
+        f"  {where}/runtime/logs/*.jsonl     the event log of each job (dispatcher, queue, pr_monitor, demo)",
     ]
 
 
-def _shown(data: Path, root: Path) -> str:
+def shown(path: Path, cwd: Path) -> str:
+    """Return a path as the user can type it from `cwd`: relative when inside it, quoted for the shell."""
     try:
-        return shlex.quote(str(data.relative_to(root)))
+        return shlex.quote(str(path.relative_to(cwd)))
     except ValueError:
-        return shlex.quote(str(data))
+        return shlex.quote(str(path))
