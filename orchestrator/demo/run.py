@@ -57,8 +57,8 @@ def main(args: argparse.Namespace) -> int:
     with Sandbox(data, port=args.port, login=sample.OWNER) as github, _model(model):
         choice = agents.scripted(model.base_url) if model is not None else real
         assert choice is not None
-        print(f"Agent OS demo: the whole loop on a local GitHub sandbox, in {summary.shown(data, Path.cwd())}.\n{choice.described}\n",
-              flush=True)
+        where = summary.shown(data, Path.cwd())
+        print(f"Agent OS demo: the whole loop on a local GitHub sandbox, in {where}.\n{choice.described}\n", flush=True)
         built = world.build(data, github, choice)
         if model is not None:
             model.script = scripts.book(built.issues, sample.REPO, sys.executable)
@@ -123,17 +123,15 @@ def _drive(built: world.World, model: AnthropicSandbox | None, started: float, l
             time.sleep(idle)   # a round that changed nothing: GitHub's state waits on time, not on us
             before = after
         watch.stop()
-    views = read()
-    return summary.Ending(views, time.monotonic() - started, summary.count(built.github.requests[:built.setup_requests]),
-                          summary.count(built.github.requests[built.setup_requests:]), len(built.github.violations),
+    requests, setup = built.github.requests, built.setup_requests
+    return summary.Ending(read(), time.monotonic() - started, summary.count(requests[:setup]),
+                          summary.count(requests[setup:]), len(built.github.violations),
                           len(model.requests) if model is not None else None, timed_out)
 
 
 def _round(built: world.World, watch: Progress, stderr: IO[str], deadline: float) -> None:
     """One round of ticks; CI must have reported before the PR monitor looks."""
     for job in TICKS:
-        if not JOBS[job].built:
-            continue
         if job == "pr_monitor":
             built.github.wait_ci_idle(timeout=max(1.0, deadline - time.monotonic()))
         _tick(built, job, watch, stderr)
@@ -146,10 +144,11 @@ def _tick(built: world.World, job: str, watch: Progress, stderr: IO[str]) -> Non
         except AgentOSError as error:
             code = error.exit_code
             print(f"agentos: {job}: {error}", file=sys.stderr)
-    finished = logs.last_event(built.runtime / "logs" / f"{job}.jsonl") or {}
+    events = built.runtime / "logs" / f"{job}.jsonl"
     if code != 0:
-        watch.note(f"{job} tick failed (exit {code}): see {summary.shown(built.runtime / 'logs' / (job + '.jsonl'), Path.cwd())}")
+        watch.note(f"{job} tick failed (exit {code}): see {summary.shown(events, Path.cwd())}")
         return
+    finished = logs.last_event(events) or {}
     counts = {k: v for k, v in finished.items() if isinstance(v, int) and not isinstance(v, bool)
               and k not in ("duration_ms", "pid") and v}
     if set(counts) - _QUIET_COUNTS:
