@@ -26,6 +26,7 @@ EXAMPLES = """examples:
   agentos init                       guided setup: repo, board, Telegram, config, cron
   agentos sandbox serve --port 8765  a local GitHub to try things on
   agentos demo                       the whole loop, offline, on the sandboxes
+  agentos bot                        the Telegram control bot, long polling (systemd)
 """
 
 
@@ -68,6 +69,9 @@ def build_parser(words: Sequence[str] = ()) -> argparse.ArgumentParser:
     init.add_argument("--answers", metavar="FILE", help="take the answers from this YAML file instead of asking")
     init.add_argument("--dry-run", action="store_true", help="show every change, make none")
     init.add_argument("--crontab-file", help="install the cron block in this file instead of the user's crontab")
+    sub.add_parser("bot", help="the Telegram control bot, long polling (for systemd; runs while off)",
+                   epilog="example:\n  agentos bot --config /etc/agentos/config.yaml",
+                   formatter_class=argparse.RawDescriptionHelpFormatter)
     sandbox = sub.add_parser("sandbox", help="the local GitHub stand-in, for trying things by hand")
     serve = sandbox.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=_Parser).add_parser(
         "serve", help="serve REST, GraphQL and git on 127.0.0.1 until Ctrl-C; prints BASE_URL TOKEN first",

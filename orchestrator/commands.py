@@ -1,4 +1,4 @@
-"""The CLI commands other than `run`: check, on/off/status, repo/job switches, cron, init."""
+"""The CLI commands other than `run`: check, on/off/status, repo/job switches, cron, init, bot."""
 from __future__ import annotations
 
 import argparse
@@ -162,3 +162,10 @@ def init(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
     return main(path.absolute(), root=ROOT, environ=env, jobs=jobs, dry_run=args.dry_run,
                 answers=Path(args.answers) if args.answers else None,
                 crontab_file=Path(args.crontab_file) if args.crontab_file else None)
+
+
+def bot(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
+    """Run the Telegram control bot with long polling until SIGTERM."""
+    from orchestrator.bot import serve
+
+    return serve(path, env)

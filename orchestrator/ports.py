@@ -10,6 +10,8 @@ from orchestrator.core.model import (
     Project, PullRequest, Review, TestRun,
 )
 from orchestrator.core.agent import AgentEvent, AgentOutcome, AgentRequest
+from orchestrator.core.batching import Delivery
+from orchestrator.core.commands import Command, Pressed, Round
 from orchestrator.core.notify import Notification
 from orchestrator.core.routing import Cooldown
 from orchestrator.core.workspace import CommitOutcome, RebaseOutcome, Workspace
@@ -206,3 +208,39 @@ class Workers(Protocol):
 
     def exited(self, pid: int) -> bool:
         """Tell whether the worker with this pid (ours or an earlier supervisor's) has ended."""
+
+
+# -- the chat (telegram branch) --------------------------------------------------------------------------
+class ControlPlane(Protocol):
+    """What the chat adapter calls: commands, button presses, the outbox and the update offset."""
+
+    def command(self, command: Command, who: str) -> str:
+        """Carry out a command from an authorised user and return the reply (plain text)."""
+
+    def press(self, token: str, action: str, who: str) -> Pressed:
+        """Act on an escalation button once; a second press only says what the first did."""
+
+    def outgoing(self, paced: bool) -> Delivery | None:
+        """Return the pending notifications as messages, or None; `paced`: only when a burst is over."""
+
+    def sent(self, delivery: Delivery, count: int) -> None:
+        """Record that the first `count` messages of `delivery` went out."""
+
+    def last_update_id(self) -> int:
+        """Return the id of the last update handled (0 before the first)."""
+
+    def handled(self, update_id: int) -> None:
+        """Persist that the update was handled (atomically, before the next one is looked at)."""
+
+    def keep_serving(self) -> bool:
+        """Return whether a long-running bot should go on (its job switch is on)."""
+
+
+class Chat(Protocol):
+    """The chat transport (Telegram): poll once, or serve until stopped; raises ChatError when unreachable."""
+
+    def poll_round(self, control: ControlPlane, *, dry_run: bool = False) -> Round:
+        """Handle the updates waiting now, then deliver pending notifications; `dry_run` only counts them."""
+
+    def serve(self, control: ControlPlane) -> None:
+        """Long-poll and deliver until SIGTERM/SIGINT or `control.keep_serving()` turns False."""

@@ -15,8 +15,11 @@ from orchestrator.jobs import JobSpec
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pathlib and typing cost milliseconds a tick while Agent OS is off
+    import logging
     from collections.abc import Mapping
     from pathlib import Path
+
+    from orchestrator.config import Config
 
 
 def run_job(name: str, path: str, jobs: Mapping[str, JobSpec], environ: Mapping[str, str],
@@ -80,6 +83,7 @@ def _run(spec: JobSpec, config: object, log: object, dry_run: bool) -> int:
                              dry_run=dry_run)
     except BaseException as exc:
         duration = round((time.monotonic() - start) * 1000)
+        _alert(config, log, spec.name, exc)
         log.error("run.crashed", extra={"outcome": "crashed", "duration_ms": duration,
                                         "error": f"{type(exc).__name__}: {exc}"[:200],
                                         "traceback": traceback.format_exc()})
@@ -94,6 +98,19 @@ def _run(spec: JobSpec, config: object, log: object, dry_run: bool) -> int:
     duration = round((time.monotonic() - start) * 1000)
     log.info("run.finished", extra={"outcome": "ok", "duration_ms": duration, **dict(summary or {})})
     return 0
+
+
+def _alert(config: Config, log: logging.Logger, job: str, exc: BaseException) -> None:
+    """Tell the operator a tick crashed (a SIGTERM is an operator's own doing, not a crash)."""
+    if isinstance(exc, KeyboardInterrupt | SystemExit):
+        return
+    from orchestrator import wiring
+    from orchestrator.core.notify import job_crashed
+
+    try:
+        wiring.notifier_for(config, log).notify(job_crashed(job, f"{type(exc).__name__}: {exc}"[:300]))
+    except Exception as alert_error:  # the crash is already logged; the alert must not hide it
+        print(f"agentos: could not queue the crash alert: {alert_error}", file=sys.stderr)
 
 
 def _terminate(signum: int, frame: object) -> None:

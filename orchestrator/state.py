@@ -96,9 +96,7 @@ def read_overrides(state_dir: Path) -> dict[str, Any]:
 
 
 def set_override(state_dir: Path, keys: tuple[str, ...], value: Any) -> None:
-    """Set one nested setting in overrides.yaml, atomically; None removes it."""
-    import yaml
-
+    """Set one nested setting in overrides.yaml, atomically; None removes it (and emptied parents)."""
     data = read_overrides(state_dir)
     node = data
     for key in keys[:-1]:
@@ -107,8 +105,31 @@ def set_override(state_dir: Path, keys: tuple[str, ...], value: Any) -> None:
         node.pop(keys[-1], None)
     else:
         node[keys[-1]] = value
+    write_overrides(state_dir, data)
+
+
+def write_overrides(state_dir: Path, data: dict[str, Any]) -> None:
+    """Replace overrides.yaml with `data` (empty mappings pruned), atomically; nothing left removes it."""
+    import yaml
+
+    data = _pruned(data)
+    file = state_dir / "overrides.yaml"
+    if not data:
+        file.unlink(missing_ok=True)
+        return
     header = "# Written by Agent OS from chat commands; layered over config.yaml.\n"
-    atomic_write(state_dir / "overrides.yaml", header + yaml.safe_dump(data, sort_keys=True))
+    atomic_write(file, header + yaml.safe_dump(data, sort_keys=True))
+
+
+def _pruned(data: dict[str, Any]) -> dict[str, Any]:
+    result = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            value = _pruned(value)
+            if not value:
+                continue
+        result[key] = value
+    return result
 
 
 def mailbox_counts(mailbox_dir: Path) -> dict[str, int]:

@@ -16,7 +16,9 @@ from orchestrator.briefs import Briefs
 from orchestrator.config import Config, RepoConfig
 from orchestrator.mailbox import Mailbox
 from orchestrator.memo import Memo
-from orchestrator.ports import LLM, Agent, Board, BoardAdmin, Cooldowns, Notifier, Tests, Tracker, Workers, Worktrees
+from orchestrator.ports import (
+    LLM, Agent, Board, BoardAdmin, Chat, ControlPlane, Cooldowns, Notifier, Tests, Tracker, Workers, Worktrees,
+)
 from orchestrator.state import Switches
 
 if TYPE_CHECKING:  # gql is imported on first use, not on every tick
@@ -91,11 +93,28 @@ class Deps:
     def briefs(self) -> Briefs:
         return Briefs(self.llm, self.log)
 
-    # -- notifications (telegram branch) --------------------------------------------------------
+    # -- notifications and the chat (telegram branch) -------------------------------------------
     @cached_property
     def notifier(self) -> Notifier:
         """The outbox when Telegram is configured (the control job delivers it), else the event log."""
         return notifier_for(self.config, self.log)
+
+    @cached_property
+    def chat(self) -> Chat | None:
+        """The Telegram transport; None without a `telegram:` section."""
+        if self.config.telegram is None:
+            return None
+        from orchestrator.adapters.telegram import TelegramChat
+
+        return TelegramChat(self.config.telegram, self.log)
+
+    @cached_property
+    def control(self) -> ControlPlane:
+        """The control plane the chat calls: commands, buttons, outbox delivery, the update offset."""
+        from orchestrator.control.plane import Control
+        from orchestrator.jobs import JOBS
+
+        return Control(self.config, JOBS, self.log, tracker=lambda: self.tracker, board_for=self.board_for)
 
     # -- agents (agents branch) -----------------------------------------------------------------
     @cached_property

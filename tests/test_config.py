@@ -203,6 +203,14 @@ def test_a_bad_override_is_reported_against_the_overrides_file(tmp_path: Path) -
     assert "overrides.yaml" in caught.value.problems[0]
 
 
+def test_an_override_for_a_repo_no_longer_configured_is_ignored(tmp_path: Path) -> None:
+    """Renaming a repo key must not leave every tick, the chat's included, failing on a stale override."""
+    path = write_config(tmp_path)
+    set_override(tmp_path / "runtime" / "state", ("repos", "gone", "automation_mode"), "dispatcher_only")
+    config = load_config(path, ENV)
+    assert config.overridden == () and config.repo("app").automation_mode.value == "full"
+
+
 def test_overrides_cannot_reach_beyond_what_chat_may_change(tmp_path: Path) -> None:
     path = write_config(tmp_path)
     set_override(tmp_path / "runtime" / "state", ("github", "api_url"), "http://evil.example")

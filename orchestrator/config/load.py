@@ -42,11 +42,12 @@ def runtime_paths(raw: Mapping[str, Any], source: Path) -> Paths:
 
 def load_config(
     path: Path, environ: Mapping[str, str] | None = None, *, need_secrets: bool = True,
-    raw: dict[str, Any] | None = None,
+    raw: dict[str, Any] | None = None, overrides: Mapping[str, Any] | None = None,
 ) -> Config:
     """Return the validated config, or raise one ConfigError listing every problem.
 
-    `need_secrets=False` lets the switch commands work while a `$VAR` is unset.
+    `need_secrets=False` lets the switch commands work while a `$VAR` is unset. `overrides`
+    replaces runtime/state/overrides.yaml (to try a change from chat before writing it).
     """
     raw = read_yaml(path) if raw is None else raw
     reader = Reader({}, need_secrets=need_secrets)
@@ -54,7 +55,7 @@ def load_config(
     paths = sections.paths(reader, raw.get("paths"), path.parent, ROOT)
     reader.environ = _environment(reader, raw.get("env_file"), path.parent, environ)
     overrides_file = paths.state_dir / "overrides.yaml"
-    overridden = _apply_overrides(raw, overrides_file)
+    overridden = _apply_overrides(raw, overrides_file, overrides)
     from orchestrator.jobs import JOBS
 
     config = Config(
@@ -117,11 +118,11 @@ def _parse_env_file(file: Path) -> list[tuple[str, str]]:
     return pairs
 
 
-def _apply_overrides(raw: dict[str, Any], file: Path) -> list[str]:
-    """Merge overrides.yaml into `raw` in place; return the dotted keys it set."""
-    if not file.exists():
+def _apply_overrides(raw: dict[str, Any], file: Path, given: Mapping[str, Any] | None) -> list[str]:
+    """Merge overrides.yaml (or `given`) into `raw` in place; return the dotted keys it set."""
+    if given is None and not file.exists():
         return []
-    overrides = read_yaml(file)
+    overrides = read_yaml(file) if given is None else given
     problems: list[str] = []
     changed: list[str] = []
     for section, value in overrides.items():
@@ -143,8 +144,7 @@ def _override_repos(raw: dict[str, Any], value: dict[str, Any], changed: list[st
     by_key = {r.get("key"): i for i, r in enumerate(repos) if isinstance(r, dict)}
     for key, settings in value.items():
         if key not in by_key:
-            problems.append(f"repos.{key}: no repo with this key in the config")
-            continue
+            continue  # the repo left config.yaml: its override is moot (and must not stop the control plane)
         allowed = OVERRIDABLE["repos"] or ()
         for name, setting in (settings or {}).items():
             if name not in allowed:

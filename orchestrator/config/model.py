@@ -127,6 +127,12 @@ class TelegramConfig:
     api_url: str
     allowed_chat_ids: tuple[int, ...]
     allowed_user_ids: tuple[int, ...]
+    notify_chat_id: int | None = None   # where notifications go; None: the first allowed chat
+
+    @property
+    def notify_chat(self) -> int:
+        """The chat notifications and escalation buttons are sent to."""
+        return self.notify_chat_id if self.notify_chat_id is not None else self.allowed_chat_ids[0]
 
 
 @dataclass(frozen=True, slots=True)

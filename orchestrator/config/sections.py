@@ -199,16 +199,21 @@ def telegram(r: Reader, value: Any) -> TelegramConfig | None:
     """Read `telegram`; absent means notifications go to the event log only."""
     if value is None:
         return None
-    keys = ("token", "api_url", "allowed_chat_ids", "allowed_user_ids")
+    keys = ("token", "api_url", "allowed_chat_ids", "allowed_user_ids", "notify_chat_id")
     node = r.mapping(value, "telegram", keys)
     chats = r.integers(node, "allowed_chat_ids", "telegram")
-    if not chats and "allowed_chat_ids" not in node:
+    if node.get("allowed_chat_ids") in (None, []):
         r.fail("telegram.allowed_chat_ids", "is required (the chats allowed to command the bot)")
+    notify = node.get("notify_chat_id")
+    if notify is not None and (isinstance(notify, bool) or not isinstance(notify, int) or notify not in chats):
+        r.fail("telegram.notify_chat_id", f"expected one of allowed_chat_ids, got {show(notify)}")
+        notify = None
     return TelegramConfig(
         token=r.secret(node, "token", "telegram"),
         api_url=_url(r, node, "api_url", "telegram", "https://api.telegram.org"),
         allowed_chat_ids=chats,
         allowed_user_ids=r.integers(node, "allowed_user_ids", "telegram"),
+        notify_chat_id=notify,
     )
 
 

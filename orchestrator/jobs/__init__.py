@@ -34,7 +34,7 @@ JOBS: dict[str, JobSpec] = {
         JobSpec("pr_monitor", "*/5 * * * *", "merge green PRs, rebase, send red ones back"),
         JobSpec(
             "telegram_control", "* * * * *", "one poll round of the Telegram control bot",
-            always_on=True, built=False,
+            always_on=True,
         ),
     )
 }

@@ -127,6 +127,11 @@ def test_faults_are_served_in_order_for_their_method_only(client: httpx.Client, 
         Fault.server_error(200)
 
 
+def test_a_fault_can_wait_for_calls_that_succeed_first(client: httpx.Client, sandbox: TelegramSandbox) -> None:
+    sandbox.inject_fault("getMe", Fault.server_error(502), after=2)
+    assert [client.post(method_url(sandbox, "getMe")).status_code for _ in range(4)] == [200, 200, 502, 200]
+
+
 def test_the_control_endpoint_drives_the_sandbox_from_another_process(
     client: httpx.Client, sandbox: TelegramSandbox
 ) -> None:

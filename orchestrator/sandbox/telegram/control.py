@@ -34,9 +34,9 @@ def _inject_callback(sandbox: TelegramSandbox, params: dict[str, Any]) -> Any:
 
 
 def _inject_fault(sandbox: TelegramSandbox, params: dict[str, Any]) -> None:
-    """Take `{"method", "status" (null: drop the connection), "retry_after"?, "times"?}`."""
+    """Take `{"method", "status" (null: drop the connection), "retry_after"?, "times"?, "after"?}`."""
     fault = Fault(status=params["status"], retry_after=params.get("retry_after"))
-    sandbox.inject_fault(params["method"], fault, int(params.get("times", 1)))
+    sandbox.inject_fault(params["method"], fault, int(params.get("times", 1)), int(params.get("after", 0)))
 
 
 def _screen(sandbox: TelegramSandbox, params: dict[str, Any]) -> Any:

@@ -49,12 +49,12 @@ class FaultPlan:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._queued: dict[str, deque[Fault]] = {}
+        self._queued: dict[str, deque[Fault | None]] = {}
 
-    def add(self, method: str, fault: Fault, times: int = 1) -> None:
-        """Make the next `times` calls of `method` fail with `fault` (after faults already queued)."""
+    def add(self, method: str, fault: Fault, times: int = 1, after: int = 0) -> None:
+        """Make `times` calls of `method` fail with `fault`, once `after` more have succeeded (after faults queued)."""
         with self._lock:
-            self._queued.setdefault(method, deque()).extend([fault] * times)
+            self._queued.setdefault(method, deque()).extend([None] * after + [fault] * times)
 
     def take(self, method: str) -> Fault | None:
         """Return the fault for this call of `method`, if one is due."""

@@ -205,11 +205,11 @@ class TelegramSandbox:
             self._store.save()
             return copy.deepcopy(update)
 
-    def inject_fault(self, method: str, fault: Fault, times: int = 1) -> None:
-        """Make the next `times` calls of `method` (spelled as in the spec) fail with `fault`."""
+    def inject_fault(self, method: str, fault: Fault, times: int = 1, after: int = 0) -> None:
+        """Make `times` calls of `method` (spelled as in the spec) fail with `fault`, after `after` succeed."""
         if self._validator.method_name(method) != method:
             raise ValueError(f"the Bot API has no method {method!r}")
-        self._faults.add(method, fault, times)
+        self._faults.add(method, fault, times, after)
 
     def screen(self, chat_id: int) -> list[Obj]:
         """Return the chat as a phone shows it now: every message, oldest first, edits applied."""

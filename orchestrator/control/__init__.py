@@ -1,0 +1,1 @@
+"""The control plane behind the chat: commands, buttons, settings and notification delivery."""

@@ -1,0 +1,186 @@
+"""The commands about one issue: /why (facts from tracker, board, mailbox, switches), /retry, and Close.
+
+/retry re-queues an escalated or failed issue as the next generation of its task, with a
+fresh attempt budget and the lineage (history) kept; the derived id makes a second /retry find
+the first one's task instead of queueing twice. The old task leaves escalated/ for failed/.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from orchestrator.config import Config, RepoConfig
+from orchestrator.core.commands import Target
+from orchestrator.core.dependencies import blockers
+from orchestrator.core.explain import ACTIVE, Facts, TaskFact, explain, latest
+from orchestrator.core.model import BoardStatus, Issue, IssueRef
+from orchestrator.core.tasks import Task, task_id
+from orchestrator.errors import AgentOSError, TrackerError
+from orchestrator.escalation import BLOCKED_LABEL
+from orchestrator.mailbox import Mailbox
+from orchestrator.ports import Board, Tracker
+from orchestrator.state import Switches
+
+MAX_BLOCKER_READS = 10
+
+
+def task_fact(task: Task, state: str) -> TaskFact:
+    """Return what /why and /queue need of a task file."""
+    return TaskFact(task.id, state, task.generation, task.attempt, task.max_attempts, task.reason)
+
+
+def resolve(config: Config, mailbox: Mailbox, target: Target, command: str) -> tuple[RepoConfig, IssueRef] | str:
+    """Return the repo and issue a target names, or the reply asking which repo was meant."""
+    if target.repo is not None:
+        for repo in config.repos:
+            if target.repo in (repo.key, repo.github) or target.repo.lower() == repo.github.lower():
+                return repo, IssueRef(repo.github, target.number)
+        return f"Unknown repo {target.repo!r} (known: {', '.join(r.key for r in config.repos)})."
+    candidates = [r for r in config.repos if mailbox.for_issue(r.key, target.number)]
+    if len(config.repos) == 1:
+        candidates = list(config.repos)
+    if len(candidates) == 1:
+        return candidates[0], IssueRef(candidates[0].github, target.number)
+    choices = candidates or list(config.repos)
+    return "Which repo? " + " or ".join(f"/{command} {r.key}#{target.number}" for r in choices)
+
+
+def repo_of(config: Config, ref: IssueRef) -> RepoConfig:
+    """Return the configured repo an issue belongs to; AgentOSError when it is no longer configured."""
+    for repo in config.repos:
+        if repo.github.lower() == ref.repo.lower():
+            return repo
+    raise AgentOSError(f"{ref.repo} is no longer in the config")
+
+
+def _tasks(mailbox: Mailbox, key: str, number: int) -> list[tuple[Task, str]]:
+    found = []
+    for tid, state in mailbox.for_issue(key, number).items():
+        try:
+            found.append((mailbox.read(state, tid), state))
+        except FileNotFoundError:
+            continue  # moved while we looked: it shows up on the next /why
+    return found
+
+
+def why(config: Config, repo: RepoConfig, ref: IssueRef, mailbox: Mailbox, switches: Switches,
+        tracker: Tracker | None, board: Board | None) -> str:
+    """Return /why: the verdict and the facts it rests on."""
+    tasks = tuple(task_fact(t, s) for t, s in _tasks(mailbox, repo.key, ref.number))
+    facts = Facts(label=f"{repo.key}#{ref.number}", tasks=tasks, capacity=_capacity(config, repo, mailbox),
+                  switches={"Agent OS": switches.is_on(), f"repo {repo.key}": switches.repo_on(repo.key),
+                            "dispatcher": switches.job_on("dispatcher"), "queue": switches.job_on("queue")})
+    unknown: list[str] = []
+    if tracker is None:
+        unknown.append("GitHub (no access configured)")
+    else:
+        facts = _github_facts(facts, ref, tracker, unknown)
+    if board is not None:
+        try:
+            item = next((i for i in board.items(detail=()) if i.issue == ref), None)
+            status = "" if item is None else (item.status_name or (item.status.value if item.status else "none"))
+            facts = replace(facts, board_status=status)
+        except AgentOSError as exc:
+            unknown.append(f"board ({exc})")
+    return explain(replace(facts, unknown=tuple(unknown)))
+
+
+def _github_facts(facts: Facts, ref: IssueRef, tracker: Tracker, unknown: list[str]) -> Facts:
+    try:
+        issue = tracker.issue(ref)
+        recorded = tracker.dependencies(issue)
+        waits = [b for b in blockers(ref, issue.body, recorded) if b not in recorded.sub_issues]
+        open_ones = [b for b in waits[:MAX_BLOCKER_READS] if tracker.issue(b).is_open]
+        if len(waits) > MAX_BLOCKER_READS:
+            unknown.append(f"{len(waits) - MAX_BLOCKER_READS} more blockers not read")
+        open_subs = [s for s in recorded.sub_issues[:MAX_BLOCKER_READS] if tracker.issue(s).is_open]
+        pulls = tracker.open_pulls(ref.repo, head_prefix=f"agent/{ref.number}-")
+    except TrackerError as exc:
+        unknown.append(f"GitHub ({exc})")
+        return facts
+    pull = f"PR #{pulls[0].number} ({pulls[0].head})" if pulls else None
+    return replace(facts, title=issue.title, is_open=issue.is_open, state_reason=issue.state_reason,
+                   open_blockers=tuple(_short(b, ref) for b in open_ones), is_epic=bool(open_subs), pull=pull)
+
+
+def _short(ref: IssueRef, home: IssueRef) -> str:
+    return f"#{ref.number}" if ref.repo == home.repo else str(ref)
+
+
+def _capacity(config: Config, repo: RepoConfig, mailbox: Mailbox) -> str | None:
+    running = list(mailbox.tasks("processing"))
+    mine = sum(1 for t in running if t.repo_key == repo.key)
+    if mine >= repo.max_parallel_tasks:
+        return f"repo {repo.key} has {mine} of {repo.max_parallel_tasks} running"
+    if len(running) >= config.limits.max_parallel_workers:
+        return f"all {config.limits.max_parallel_workers} workers busy"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    text: str
+    task_id: str = ""          # the new task, when one was queued
+
+
+def retry(config: Config, repo: RepoConfig, number: int, mailbox: Mailbox, tracker: Tracker | None,
+          board: Board | None, now: datetime, who: str) -> Outcome:
+    """Re-queue the issue's escalated or failed task as a fresh generation; say why not otherwise."""
+    label = f"{repo.key}#{number}"
+    found = _tasks(mailbox, repo.key, number)
+    newest = latest([task_fact(t, s) for t, s in found])
+    if newest is None:
+        return Outcome(f"{label}: no task to retry; it was never queued (move it to Ready instead).")
+    old, state = next((t, s) for t, s in found if t.id == newest.task_id)
+    if state in ACTIVE:
+        _retire(mailbox, found)  # a retry killed after queueing: finish its move now
+        return Outcome(f"{label}: already {'running' if state == 'processing' else state} as task {old.id}.")
+    if state == "done":
+        return Outcome(f"{label}: its last task {old.id} is done; nothing to retry.")
+    issue = tracker.issue(IssueRef(repo.github, number)) if tracker is not None else None
+    if issue is not None and not issue.is_open:
+        return Outcome(f"{label} is closed on GitHub; reopen it first.")
+    generation = old.generation + 1
+    fresh = replace(old, id=task_id(repo.key, number, generation, 1), generation=generation, attempt=1,
+                    max_attempts=config.limits.max_attempts, created_at=now, reason="retried_from_chat",
+                    chain=tuple(b.name for b in config.agents.chain_for(old.task_type)))
+    if not mailbox.create(fresh):
+        return Outcome(f"{label}: already re-queued as task {fresh.id}.")
+    _retire(mailbox, found)
+    note = _unblock(tracker, board, issue) if tracker is not None and issue is not None else ""
+    return Outcome(f"{label}: re-queued as task {fresh.id} with {fresh.max_attempts} fresh attempts "
+                   f"(by {who}){note}.", fresh.id)
+
+
+def _unblock(tracker: Tracker, board: Board | None, issue: Issue) -> str:
+    """Undo what the escalation did on GitHub, as the dispatcher does when it queues: label off, card In Progress."""
+    try:
+        tracker.remove_label(issue.ref, BLOCKED_LABEL)
+        if board is not None:
+            board.set_status(board.add(issue), BoardStatus.IN_PROGRESS)
+    except TrackerError as exc:
+        return f" (GitHub not updated: {exc})"
+    return ""
+
+
+def _retire(mailbox: Mailbox, found: list[tuple[Task, str]]) -> None:
+    """Move the issue's escalated tasks to failed/: a human decided, they no longer wait for one."""
+    for task, state in found:
+        if state == "escalated":
+            mailbox.move(task.id, "escalated", "failed")
+
+
+def close(config: Config, repo: RepoConfig, ref: IssueRef, mailbox: Mailbox, tracker: Tracker | None,
+          board: Board | None, who: str) -> str:
+    """Close the issue as not planned, mark it Done on the board, and retire its escalated task."""
+    if tracker is None:
+        raise AgentOSError("no GitHub access configured")
+    tracker.close_issue(ref, "not_planned")
+    note = ""
+    if board is not None:
+        try:
+            board.set_status(board.add(tracker.issue(ref)), BoardStatus.DONE)
+        except AgentOSError as exc:
+            note = f" (the board could not be updated: {exc})"
+    _retire(mailbox, _tasks(mailbox, repo.key, ref.number))
+    return f"{repo.key}#{ref.number} closed as not planned (by {who}){note}."

@@ -1,0 +1,244 @@
+"""The control plane: one small function per chat command, button presses, the outbox and the update offset.
+
+The chat adapter calls it (through `ports.ControlPlane`) from worker threads; everything it
+changes lives in runtime/ (switches, overrides, mailbox, records), written atomically, or on
+GitHub through the Tracker and Board ports.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta, timezone
+
+from orchestrator.config import Config, RepoConfig, load_config
+from orchestrator.control import issues, reports, settings
+from orchestrator.control.actions import TTL, Actions
+from orchestrator.core.batching import Delivery, Pacing, batch, due
+from orchestrator.core.commands import (
+    MODES, PROTECTED_JOB, Command, IssueCommand, Pressed, RepoMode, Switch, greeting, help_text,
+)
+from orchestrator.core.notify import Kind, shorten
+from orchestrator.errors import AgentOSError, ConfigError
+from orchestrator.jobs import JobSpec
+from orchestrator.mailbox import Mailbox
+from orchestrator.outbox import Outbox, Pending
+from orchestrator.ports import Board, Tracker
+from orchestrator.state import Switches, atomic_write
+
+OFFSET_FILE = "telegram_offset.json"
+# Telegram keeps unconfirmed updates for 24 hours, and after a week without updates it may
+# restart update ids below the last one. An offset older than this protects nothing and
+# could make the bot deaf, so it is forgotten.
+OFFSET_TTL = timedelta(hours=48)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Control:
+    """The ControlPlane port over runtime/ and the GitHub ports. Config is re-read for each command."""
+
+    def __init__(self, config: Config, jobs: Mapping[str, JobSpec], log: logging.Logger, *,
+                 tracker: Callable[[], Tracker] | None = None,
+                 board_for: Callable[[RepoConfig], Board | None] = lambda repo: None,
+                 clock: Callable[[], datetime] = _utcnow, pacing: Pacing = Pacing()) -> None:
+        self.config, self.jobs, self.log, self.clock, self.pacing = config, jobs, log, clock, pacing
+        self._tracker, self._board_for = tracker, board_for
+        state = config.paths.state_dir
+        self.switches, self.outbox, self.actions = Switches(state), Outbox(state), Actions(state)
+        self.mailbox = Mailbox(config.paths.mailbox_dir)
+        self._last_sent: datetime | None = None
+
+    # -- the port -------------------------------------------------------------------------------------
+    def command(self, command: Command, who: str) -> str:
+        """Run the command's function; config and GitHub trouble become the reply, not a crash."""
+        name = command.name
+        handler: Callable[[Command, str], str] = getattr(self, f"cmd_{name}")
+        self.log.info("command.received", extra={"command": name, "by": who})
+        try:
+            return handler(command, who)
+        except ConfigError as exc:
+            return f"The config is invalid; fix it first:\n{exc.problems[0] if exc.problems else exc}"
+        except AgentOSError as exc:
+            self.log.warning("command.failed", extra={"command": name, "by": who, "error": str(exc)[:200]})
+            return f"/{name} failed: {exc}"
+
+    def press(self, token: str, action: str, who: str) -> Pressed:
+        """Retry or close an escalated task, once; expired, unknown and repeated presses only say so."""
+        record = self.actions.find(token)
+        if record is None:
+            return Pressed("This button is no longer valid.")
+        if self.clock() - record.created_at > TTL:
+            return Pressed(f"This button expired; use /retry {record.issue.number} or GitHub.")
+        if not self.actions.claim(token):
+            return Pressed(f"Already handled: {self.actions.outcome(token) or 'in progress'}.")
+        try:
+            config = self._config()
+            repo = issues.repo_of(config, record.issue)
+            text = self._retry(config, repo, record.issue.number, who) if action == "retry" else \
+                issues.close(config, repo, record.issue, self.mailbox, self._github(), self._board_for(repo), who)
+        except AgentOSError as exc:
+            self.actions.release(token)
+            self.log.warning("button.failed", extra={"action": action, "by": who, "error": str(exc)[:200]})
+            return Pressed(shorten(f"Failed: {exc}. Press again to retry.", 200), remove=False)
+        self.actions.settle(token, f"{action} by {who}")
+        self.log.info("button.pressed", extra={"action": action, "task_id": record.task_id, "by": who})
+        return Pressed(shorten(text, 200), announce=text)
+
+    def outgoing(self, paced: bool) -> Delivery | None:
+        """Batch what the outbox holds; escalations' button records are written before anything is sent."""
+        pending = self.outbox.pending()
+        if pending.skipped:
+            self.log.warning("notification.unreadable", extra={"lines": pending.skipped})
+        if not pending.notes:
+            if pending.end > pending.start:
+                self.outbox.finish(pending)
+            return None
+        if paced and pending.sent == 0 and not due(pending.times, self.clock(), self._last_sent, self.pacing):
+            return None
+        for note in pending.notes:
+            if note.kind is Kind.ESCALATED:
+                self.actions.record(note, self.clock())
+        self.outbox.begin(pending)
+        return Delivery(tuple(batch(pending.notes)), pending.sent, (pending.inode, pending.start, pending.end))
+
+    def sent(self, delivery: Delivery, count: int) -> None:
+        """Move the outbox cursor past what went out."""
+        inode, start, end = delivery.extent
+        pending = Pending((), (), inode, start, end, count)
+        self._last_sent = self.clock()
+        if count >= len(delivery.messages):
+            self.outbox.finish(pending)
+        else:
+            self.outbox.mark_sent(pending, count)
+
+    def last_update_id(self) -> int:
+        """Return the last handled update id from runtime/state/telegram_offset.json (0: none, or stale)."""
+        try:
+            saved = json.loads((self.config.paths.state_dir / OFFSET_FILE).read_text())
+            if self.clock() - datetime.fromisoformat(saved["at"]) > OFFSET_TTL:
+                return 0
+            return int(saved["update_id"])
+        except (FileNotFoundError, ValueError, KeyError, TypeError):
+            return 0
+
+    def handled(self, update_id: int) -> None:
+        """Persist the update id and when, atomically."""
+        atomic_write(self.config.paths.state_dir / OFFSET_FILE,
+                     json.dumps({"update_id": update_id, "at": self.clock().isoformat()}))
+
+    def keep_serving(self) -> bool:
+        """Return whether telegram_control's own switch is on."""
+        return self.switches.job_on(PROTECTED_JOB)
+
+    # -- the commands -----------------------------------------------------------------------------------
+    def cmd_start(self, command: Command, who: str) -> str:
+        return greeting()
+
+    def cmd_help(self, command: Command, who: str) -> str:
+        return help_text()
+
+    def cmd_on(self, command: Command, who: str) -> str:
+        changed = self.switches.set_global(True, self._stamp())
+        self._audit("global", True, who, changed)
+        return "Agent OS is on." if changed else "Agent OS was already on."
+
+    def cmd_off(self, command: Command, who: str) -> str:
+        since = self.switches.off_since()
+        changed = self.switches.set_global(False, self._stamp())
+        self._audit("global", False, who, changed)
+        if not changed:
+            return f"Agent OS was already off (since {since})."
+        return "Agent OS is off: no job starts a new tick. This bot keeps listening; /on turns it back on."
+
+    def cmd_status(self, command: Command, who: str) -> str:
+        return reports.status(self._config(), self.jobs, self.switches, self.mailbox, self._github())
+
+    def cmd_repos(self, command: Command, who: str) -> str:
+        return reports.repos(self._config(), self.switches)
+
+    def cmd_jobs(self, command: Command, who: str) -> str:
+        return reports.jobs(self.jobs, self.switches)
+
+    def cmd_queue(self, command: Command, who: str) -> str:
+        return reports.queue(self._config(), self.switches, self.mailbox)
+
+    def cmd_repo(self, command: Command, who: str) -> str:
+        config = self._config()
+        key = command.key if isinstance(command, RepoMode) else command.target if isinstance(command, Switch) else ""
+        if key not in {r.key for r in config.repos}:
+            return f"Unknown repo {key!r} (known: {', '.join(r.key for r in config.repos)})."
+        if isinstance(command, RepoMode):
+            return self._set_mode(config, key, command.mode, who)
+        assert isinstance(command, Switch)
+        changed = self.switches.set_repo(key, command.on, self._stamp())
+        self._audit(f"repo {key}", command.on, who, changed)
+        state = "on" if command.on else "off"
+        return f"repo {key} is {state}." if changed else f"repo {key} was already {state}."
+
+    def cmd_job(self, command: Command, who: str) -> str:
+        assert isinstance(command, Switch)
+        name = command.target
+        if name not in self.jobs:
+            return f"Unknown job {name!r} (known: {', '.join(self.jobs)})."
+        if name == PROTECTED_JOB and not command.on:
+            return (f"{PROTECTED_JOB} cannot be switched off from chat: it is how you reach Agent OS. "
+                    f"On the server: agentos job off {PROTECTED_JOB}")
+        changed = self.switches.set_job(name, command.on, self._stamp())
+        self._audit(f"job {name}", command.on, who, changed)
+        state = "on" if command.on else "off"
+        return f"job {name} is {state}." if changed else f"job {name} was already {state}."
+
+    def cmd_why(self, command: Command, who: str) -> str:
+        assert isinstance(command, IssueCommand)
+        config = self._config()
+        found = issues.resolve(config, self.mailbox, command.target, "why")
+        if isinstance(found, str):
+            return found
+        repo, ref = found
+        return issues.why(config, repo, ref, self.mailbox, self.switches, self._github(), self._board_for(repo))
+
+    def cmd_retry(self, command: Command, who: str) -> str:
+        assert isinstance(command, IssueCommand)
+        config = self._config()
+        found = issues.resolve(config, self.mailbox, command.target, "retry")
+        if isinstance(found, str):
+            return found
+        return self._retry(config, found[0], found[1].number, who)
+
+    # -- helpers ----------------------------------------------------------------------------------------
+    def _retry(self, config: Config, repo: RepoConfig, number: int, who: str) -> str:
+        outcome = issues.retry(config, repo, number, self.mailbox, self._github(), self._board_for(repo),
+                               self.clock(), who)
+        if outcome.task_id:
+            self.log.info("task.retried", extra={"issue": number, "repo": repo.key, "task_id": outcome.task_id,
+                                                 "by": who})
+        return outcome.text
+
+    def _set_mode(self, config: Config, key: str, mode: str, who: str) -> str:
+        assert mode in MODES
+        try:
+            changed = settings.change(config, ("repos", key, "automation_mode"), mode,
+                                      lambda plain: plain.repo(key).automation_mode.value)
+        except ConfigError as exc:
+            return f"Refused: {exc.problems[0] if exc.problems else exc}"
+        if changed:
+            self.log.info("setting.changed", extra={"key": f"repos.{key}.automation_mode", "value": mode, "by": who})
+        return f"repo {key} mode is {mode}." if changed else f"repo {key} mode was already {mode}."
+
+    def _config(self) -> Config:
+        """Re-read config.yaml and overrides.yaml, so a long-running bot sees every change."""
+        return load_config(self.config.source, {}, need_secrets=False)
+
+    def _github(self) -> Tracker | None:
+        return self._tracker() if self._tracker is not None else None
+
+    def _stamp(self) -> str:
+        return self.clock().isoformat(timespec="seconds")
+
+    def _audit(self, switch: str, on: bool, who: str, changed: bool) -> None:
+        self.log.info("switch.changed" if changed else "switch.unchanged",
+                      extra={"switch": switch, "on": on, "by": who})
+

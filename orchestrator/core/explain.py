@@ -1,0 +1,155 @@
+"""Why an issue is or is not running, and what the queue waits for: facts in, sentences out.
+
+The control plane gathers the facts (tracker, board, mailbox, switches); this module only
+words them, so `/why` and `/queue` say the same thing the same way and can be table-tested.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+ACTIVE = ("processing", "inbox", "blocked")
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFact:
+    """One task file of the issue, as the mailbox has it."""
+
+    task_id: str
+    state: str              # the mailbox folder: inbox, processing, blocked, escalated, failed, done
+    generation: int
+    attempt: int
+    max_attempts: int
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What is known about one issue; None where it could not be read."""
+
+    label: str                                  # "app#12"
+    title: str | None = None
+    is_open: bool | None = None
+    state_reason: str | None = None
+    board_status: str | None = None             # the status name, "" when not on the board
+    open_blockers: tuple[str, ...] | None = None
+    is_epic: bool = False
+    switches: Mapping[str, bool] = field(default_factory=dict)   # "Agent OS", "repo app", "dispatcher", "queue"
+    tasks: tuple[TaskFact, ...] = ()
+    pull: str | None = None                     # "PR #40 (agent/12-add-login)"
+    capacity: str | None = None                 # "4 of 4 workers busy" when nothing more can start
+    unknown: tuple[str, ...] = ()               # what could not be read, one phrase each
+
+
+def latest(tasks: Sequence[TaskFact]) -> TaskFact | None:
+    """Return the newest task of an issue: highest generation, then attempt."""
+    return max(tasks, key=lambda t: (t.generation, t.attempt), default=None)
+
+
+def verdict(f: Facts) -> str:
+    """Return the one-line answer: what the issue is doing, or the first thing that stops it."""
+    task = latest(f.tasks)
+    off = [name for name, on in f.switches.items() if not on]
+    if f.is_open is False:
+        return f"closed ({f.state_reason or 'completed'}): nothing to run"
+    if task is not None and task.state == "processing":
+        return f"running: task {task.task_id}, attempt {task.attempt} of {task.max_attempts}"
+    if f.pull:
+        return f"in review: {f.pull}"
+    if task is not None and task.state in ("inbox", "blocked"):
+        why = f"{', '.join(off)} off" if off else (f.capacity or task.reason or "its turn")
+        word = "queued" if task.state == "inbox" else "blocked"
+        return f"{word}: task {task.task_id}, waiting for {why}"
+    if task is not None and task.state in ("escalated", "failed"):
+        return f"{task.state} after {task.attempt} of {task.max_attempts} attempts; /retry {f.label} re-queues it"
+    return _not_started(f, off)
+
+
+def _not_started(f: Facts, off: list[str]) -> str:
+    if f.is_open is None and f.unknown:
+        return f"not known: {f.unknown[0]}"
+    if off:
+        return f"not started: {', '.join(off)} off"
+    if f.open_blockers:
+        return f"waiting for blockers: {', '.join(f.open_blockers)}"
+    if f.is_epic:
+        return "an epic: its sub-issues are the tasks"
+    if f.board_status == "":
+        return "not on the board: add it and move it to Ready"
+    if f.board_status is not None and f.board_status != "Ready":
+        return f"not Ready on the board (status {f.board_status}): move it to Ready"
+    if f.unknown:
+        return "not started; some facts could not be read (below)"
+    if f.capacity:
+        return f"Ready, waiting for a free worker ({f.capacity})"
+    return "Ready with no open blockers: the dispatcher queues it on its next tick"
+
+
+def explain(f: Facts) -> str:
+    """Return the reply to /why: the verdict, then each fact it rests on."""
+    title = f" {f.title}" if f.title else ""
+    lines = [f"{f.label}{title}: {verdict(f)}"]
+    if f.is_open is not None:
+        lines.append(f"- GitHub: {'open' if f.is_open else 'closed'}")
+    if f.board_status is not None:
+        lines.append(f"- board: {f.board_status or 'not on the board'}")
+    if f.open_blockers is not None:
+        lines.append(f"- blockers open: {', '.join(f.open_blockers) or 'none'}")
+    if f.switches:
+        lines.append("- switches: " + ", ".join(f"{n} {'on' if on else 'off'}" for n, on in f.switches.items()))
+    for task in sorted(f.tasks, key=lambda t: (t.generation, t.attempt)):
+        reason = f" ({task.reason})" if task.reason else ""
+        lines.append(f"- task {task.task_id}: {task.state}, attempt {task.attempt} of {task.max_attempts}{reason}")
+    if not f.tasks:
+        lines.append("- tasks: none yet")
+    if f.pull:
+        lines.append(f"- pull request: {f.pull}")
+    lines += [f"- unknown: {what}" for what in f.unknown]
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """A task in the mailbox that is not running."""
+
+    label: str              # "app#12"
+    title: str
+    task: TaskFact
+    repo_key: str
+    priority: int
+
+
+def queue_report(waiting: Sequence[Waiting], running: int, limit: int, per_repo: Mapping[str, tuple[int, int]],
+                 switches: Mapping[str, bool], repo_on: Mapping[str, bool]) -> str:
+    """Return the reply to /queue: what waits, in the order it would start, and why each waits."""
+    queued = sorted((w for w in waiting if w.task.state == "inbox"), key=lambda w: (w.priority, w.task.task_id))
+    lines = [f"Queue: {len(queued)} waiting, {running} running (limit {limit})"]
+    off = [name for name, on in switches.items() if not on]
+    if off:
+        lines.append(f"Nothing starts while {', '.join(off)} {'is' if len(off) == 1 else 'are'} off.")
+    for i, item in enumerate(queued, 1):
+        why = _wait_reason(item, running, limit, per_repo, repo_on)
+        lines.append(f"{i}. {item.label} {item.title} ({item.task.task_id}): {why}")
+    blocked = [w for w in waiting if w.task.state == "blocked"]
+    if blocked:
+        lines.append("Blocked: " + ", ".join(f"{w.label} ({w.task.reason or w.task.task_id})" for w in blocked))
+    for state in ("escalated", "failed"):
+        items = [w for w in waiting if w.task.state == state]
+        if items:
+            lines.append(f"{state.capitalize()} (/retry N): " + ", ".join(f"{w.label} ({w.task.task_id})"
+                                                                        for w in items))
+    if len(lines) == 1 and not off:
+        lines.append("Nothing waits.")
+    return "\n".join(lines)
+
+
+def _wait_reason(item: Waiting, running: int, limit: int, per_repo: Mapping[str, tuple[int, int]],
+                 repo_on: Mapping[str, bool]) -> str:
+    if not repo_on.get(item.repo_key, True):
+        return f"repo {item.repo_key} is off"
+    busy, cap = per_repo.get(item.repo_key, (0, 1))
+    if busy >= cap:
+        return f"repo {item.repo_key} has {busy} of {cap} running"
+    if running >= limit:
+        return f"all {limit} workers busy"
+    return "starts on the next queue tick"
