@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any, Self
 
+from orchestrator.sandbox.loopback import TrackingServer
 from orchestrator.sandbox.models.script import (
     EXHAUSTED, Fail, Json, Player, Script, ScriptBook, Step, ToolResult, Turn,
 )
@@ -197,35 +197,14 @@ class ModelSandbox(ABC):
             self._problems.append(problem)
 
 
-class _Server(ThreadingHTTPServer):
+class _Server(TrackingServer):
     """A thread per connection; `close_connections` ends the keep-alive threads so a stop is quick."""
 
     daemon_threads = True
 
     def __init__(self, address: tuple[str, int], sandbox: ModelSandbox) -> None:
         self.sandbox = sandbox
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
         super().__init__(address, _Handler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._open_lock:
-            self._open.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._open_lock:
-            self._open.discard(request)
-        super().shutdown_request(request)
-
-    def close_connections(self) -> None:
-        """Shut every client connection down."""
-        with self._open_lock:
-            for sock in self._open:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass  # the client already went away
 
 
 class _Handler(BaseHTTPRequestHandler):
