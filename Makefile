@@ -9,7 +9,7 @@ STAMP := $(VENV)/.requirements.stamp
 NPM := $(shell command -v npm 2>/dev/null)
 NPM_STAMP := tools/npm/node_modules/.agentos.stamp
 
-.PHONY: test typecheck venv bench clean-venv npm-tools
+.PHONY: test typecheck venv bench clean-venv npm-tools demo
 
 venv: $(STAMP)
 
@@ -23,6 +23,10 @@ test: typecheck $(if $(NPM),npm-tools)
 
 typecheck: $(STAMP)
 	$(PY) -m mypy
+
+# The whole loop on the sandboxes, offline (docs/demo.md). DEMO_ARGS="--agent claude" for a real agent.
+demo: $(STAMP)
+	bin/agentos demo $(DEMO_ARGS)
 
 bench: $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

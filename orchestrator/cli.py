@@ -25,6 +25,7 @@ EXAMPLES = """examples:
   agentos cron install               install the crontab block
   agentos init                       guided setup: repo, board, Telegram, config, cron
   agentos sandbox serve --port 8765  a local GitHub to try things on
+  agentos demo                       the whole loop, offline, on the sandboxes
   agentos bot                        the Telegram control bot, long polling (systemd)
 """
 
@@ -80,6 +81,13 @@ def build_parser(words: Sequence[str] = ()) -> argparse.ArgumentParser:
         from orchestrator.sandbox.github.cli import add_arguments
 
         add_arguments(serve)
+    demo = sub.add_parser("demo", help="the whole loop, offline, on the sandboxes: issues to merged PRs",
+                          epilog="examples:\n  agentos demo\n  agentos demo --data /tmp/demo --agent claude",
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    if "demo" in words:  # the same: its module imports the sandboxes
+        from orchestrator.demo.run import add_arguments as demo_arguments
+
+        demo_arguments(demo)
     return p
 
 
@@ -138,6 +146,10 @@ def _dispatch(args: argparse.Namespace, jobs: Mapping[str, JobSpec], env: Mappin
         from orchestrator.sandbox.github.cli import serve
 
         return serve(args)
+    if args.command == "demo":  # makes its own config
+        from orchestrator.demo.run import main as demo
+
+        return demo(args)
     path = gate.config_path(args.config, env)
     if args.command == "run":
         from orchestrator.runner import run_job

@@ -9,7 +9,7 @@ import pytest
 
 from orchestrator.sandbox.models import tools
 from orchestrator.sandbox.models.anthropic_server import AnthropicSandbox
-from orchestrator.sandbox.models.script import Fail, ToolResult, Turn
+from orchestrator.sandbox.models.script import Fail, ScriptBook, ToolResult, Turn
 
 MODEL = "claude-sonnet-4-6"  # the SDK warns (an error here) on deprecated models such as claude-sonnet-4-5
 LOOK = Turn("Let me look at the tree first, then write the file.", (tools.bash("ls -la", "List files"),))
@@ -123,3 +123,13 @@ def test_a_malformed_request_or_unknown_path_is_answered_and_reported() -> None:
 @pytest.mark.parametrize("path", ["/", "/api/hello"])
 def test_the_connectivity_probes_claude_code_may_send_are_answered(sandbox: AnthropicSandbox, path: str) -> None:
     assert httpx.head(f"{sandbox.base_url}{path}").status_code == 200
+
+
+def test_a_script_book_answers_each_prompt_with_its_own_script() -> None:
+    book = ScriptBook([("write hello", [LOOK, DONE]), ("say bye", [Turn("Bye.")])])
+    with AnthropicSandbox(book) as sandbox, strict_client(sandbox) as client:
+        bye = client.messages.create(model=MODEL, max_tokens=64, messages=[
+            {"role": "user", "content": [{"type": "text", "text": "please"}, {"type": "text", "text": "say bye"}]}])
+        hello = ask(client)
+    assert bye.content[0].text == "Bye." and hello.content[0].text == LOOK.text
+    assert not sandbox.problems and sorted(book.matched().values()) == ["say bye", "write hello"]

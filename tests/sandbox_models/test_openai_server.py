@@ -9,7 +9,7 @@ import pytest
 
 from orchestrator.sandbox.models import tools
 from orchestrator.sandbox.models.openai_server import OpenAISandbox
-from orchestrator.sandbox.models.script import Fail, ToolResult, Turn
+from orchestrator.sandbox.models.script import Fail, ScriptBook, ToolResult, Turn
 
 TURN = Turn("Listing the files, then counting them.", (tools.exec_command("ls"), tools.exec_command("ls | wc -l")))
 PROMPT = [{"type": "message", "role": "user", "content": [{"type": "input_text", "text": "count files"}]}]
@@ -82,3 +82,13 @@ def test_a_malformed_request_or_unknown_path_is_answered_and_reported(sandbox: O
     assert httpx.post(f"{sandbox.base_url}/responses", content=b"{").status_code == 400
     assert httpx.get(f"{sandbox.base_url}/models").json()["error"]["code"] == "not_found"
     assert sandbox.problems == ["no route for GET /v1/models"]
+
+
+def test_a_script_book_matches_the_instructions_and_the_prompt() -> None:
+    book = ScriptBook([(r"(?s)be terse.*count files", [Turn("3.")])], default=[Turn("No script.")])
+    with OpenAISandbox(book) as sandbox:
+        terse = httpx.post(f"{sandbox.base_url}/responses", json={"model": "m", "instructions": "be terse",
+                                                                  "input": PROMPT})
+        other = httpx.post(f"{sandbox.base_url}/responses", json={"model": "m", "input": PROMPT})
+    texts = [reply.json()["output"][0]["content"][0]["text"] for reply in (terse, other)]
+    assert texts == ["3.", "No script."]

@@ -5,6 +5,7 @@ from orchestrator.sandbox.models import tools
 from orchestrator.sandbox.models.script import (
     Fail,
     Script,
+    ScriptBook,
     ToolCall,
     ToolResult,
     Turn,
@@ -73,3 +74,18 @@ def test_tool_helpers_build_the_inputs_each_cli_expects() -> None:
     assert tools.read("/w/a.txt") == ToolCall("Read", {"file_path": "/w/a.txt"})
     assert tools.exec_command("ls").input == {"cmd": "ls"}
     assert tools.exec_write("it's.txt", "a'b\n").input == {"cmd": "printf %s 'a'\"'\"'b\n' > 'it'\"'\"'s.txt'"}
+
+
+def test_a_script_book_plays_each_conversation_the_script_its_opening_text_matches() -> None:
+    book = ScriptBook([(r"issue #1\b", [RUN_TESTS, FINISH]), (r"issue #12\b", [FINISH])], default=[FIX])
+    assert book.next("a", (), "Work on issue #12 now") == FINISH
+    assert book.next("b", (), "Work on issue #1 now") == RUN_TESTS
+    assert book.next("b", PASSED, "") == FINISH            # matched once: later requests keep the script
+    assert book.next("c", (), "something else") is None   # the default's conditional turn: skipped, then nothing
+    assert book.matched() == {"a": r"issue #12\b", "b": r"issue #1\b", "c": None}
+
+
+def test_a_script_book_without_a_default_answers_none_for_an_unmatched_conversation() -> None:
+    book = ScriptBook([("alpha", [FINISH])])
+    assert book.next("x", (), "beta") is None
+    assert book.next("y", (), "alpha") == FINISH and book.next("y", ()) is None

@@ -6,6 +6,7 @@ from orchestrator.sandbox.models.openai_server import OpenAISandbox
 from orchestrator.sandbox.models.script import (
     Fail,
     Script,
+    ScriptBook,
     Step,
     ToolCall,
     ToolResult,
@@ -17,6 +18,6 @@ from orchestrator.sandbox.models.script import (
 from orchestrator.sandbox.models.server import Exchange, ModelSandbox, Request
 
 __all__ = [
-    "AnthropicSandbox", "Exchange", "Fail", "ModelSandbox", "OpenAISandbox", "Request", "Script", "Step",
+    "AnthropicSandbox", "Exchange", "Fail", "ModelSandbox", "OpenAISandbox", "Request", "Script", "ScriptBook", "Step",
     "ToolCall", "ToolResult", "Turn", "failed", "output_contains", "succeeded",
 ]

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from orchestrator.sandbox.models import anthropic_wire as wire
-from orchestrator.sandbox.models.script import Fail, Step, ToolResult, Turn
+from orchestrator.sandbox.models.script import Fail, ScriptBook, Step, ToolResult, Turn
 from orchestrator.sandbox.models.server import (
     ModelSandbox,
     Reply,
@@ -23,7 +23,7 @@ DEFAULT_MODELS = ("claude-sonnet-4-5",)
 class AnthropicSandbox(ModelSandbox):
     """Serves `POST /v1/messages` (streamed or not) from a script, plus the health checks Claude Code makes."""
 
-    def __init__(self, steps: Iterable[Step] = (), *, models: tuple[str, ...] = DEFAULT_MODELS,
+    def __init__(self, steps: Iterable[Step] | ScriptBook = (), *, models: tuple[str, ...] = DEFAULT_MODELS,
                  host: str = "127.0.0.1", port: int = 0) -> None:
         super().__init__(steps, host=host, port=port)
         self.models = models
@@ -48,6 +48,10 @@ class AnthropicSandbox(ModelSandbox):
         """Key by the session header and the first message; the results are the last message's."""
         body = _body(request)
         return wire.conversation(body, dict(request.headers)), wire.tool_results(body)
+
+    def opening(self, request: Request) -> str:
+        """Return the text of the first message (the prompt, for our loop and Claude Code)."""
+        return wire.opening(_body(request))
 
     def turn_reply(self, turn: Turn, request: Request) -> Reply:
         """Answer with a Message, or with its SSE events when the request asked for `stream`."""

@@ -17,10 +17,19 @@ SESSION_HEADER = "x-claude-code-session-id"
 _CHUNK = 24  # characters per text delta: enough deltas for the client to have to join them
 
 
+def opening(body: dict[str, Any]) -> str:
+    """Return the text of the request's first message, its text blocks joined by newlines."""
+    return "\n".join(_first_texts(body))
+
+
+def _first_texts(body: dict[str, Any]) -> list[str]:
+    first = body["messages"][0]["content"]
+    return [first] if isinstance(first, str) else [str(block.get("text", "")) for block in first]
+
+
 def conversation(body: dict[str, Any], headers: dict[str, str]) -> str:
     """Key a conversation by Claude Code's session header and the text of its first message."""
-    first = body["messages"][0]["content"]
-    texts = [first] if isinstance(first, str) else [block.get("text", "") for block in first]
+    texts = _first_texts(body)
     seed = json.dumps([headers.get(SESSION_HEADER, ""), texts])  # cache_control moves; the text does not
     return hashlib.sha256(seed.encode()).hexdigest()[:12]
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from orchestrator.sandbox.models import openai_wire as wire
-from orchestrator.sandbox.models.script import Fail, Step, ToolResult, Turn
+from orchestrator.sandbox.models.script import Fail, ScriptBook, Step, ToolResult, Turn
 from orchestrator.sandbox.models.server import (
     ModelSandbox,
     Reply,
@@ -21,7 +21,7 @@ from orchestrator.sandbox.models.server import (
 class OpenAISandbox(ModelSandbox):
     """Serves `POST /v1/responses` (streamed or not) from a script; Codex's tools are `exec_command` and kin."""
 
-    def __init__(self, steps: Iterable[Step] = (), *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, steps: Iterable[Step] | ScriptBook = (), *, host: str = "127.0.0.1", port: int = 0) -> None:
         super().__init__(steps, host=host, port=port)
         self._serials = itertools.count(1)
 
@@ -38,6 +38,10 @@ class OpenAISandbox(ModelSandbox):
         """Key by the session header and the opening messages; the results are the trailing call outputs."""
         body = _body(request)
         return wire.conversation(body, dict(request.headers)), wire.tool_results(body)
+
+    def opening(self, request: Request) -> str:
+        """Return the text of the opening messages (Codex's instructions and the prompt)."""
+        return wire.opening(_body(request))
 
     def turn_reply(self, turn: Turn, request: Request) -> Reply:
         """Answer with a Response, or with its SSE events when the request asked for `stream`."""

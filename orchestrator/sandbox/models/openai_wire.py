@@ -20,14 +20,24 @@ _CHUNK = 24
 _CREATED_AT = 1_790_000_000  # a fixed clock keeps recorded streams comparable
 
 
-def conversation(body: dict[str, Any], headers: dict[str, str]) -> str:
-    """Key a conversation by Codex's session header and the instructions and prompt that open it."""
-    opening = []
+def opening(body: dict[str, Any]) -> str:
+    """Return the instructions and the text of the messages that open the input, joined by newlines."""
+    texts = [text for _, text in _opening(body)]
+    return "\n".join([str(body.get("instructions") or ""), *texts])
+
+
+def _opening(body: dict[str, Any]) -> list[list[Any]]:
+    found = []
     for item in body["input"]:
         if item.get("type") != "message" or item.get("role") == "assistant":
             break
-        opening.append([item.get("role"), text_of(item.get("content"))])  # item ids are left out on purpose
-    seed = json.dumps([headers.get(SESSION_HEADER, ""), body.get("instructions"), opening])
+        found.append([item.get("role"), text_of(item.get("content"))])  # item ids are left out on purpose
+    return found
+
+
+def conversation(body: dict[str, Any], headers: dict[str, str]) -> str:
+    """Key a conversation by Codex's session header and the instructions and prompt that open it."""
+    seed = json.dumps([headers.get(SESSION_HEADER, ""), body.get("instructions"), _opening(body)])
     return hashlib.sha256(seed.encode()).hexdigest()[:12]
 
 

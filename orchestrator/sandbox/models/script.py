@@ -1,10 +1,11 @@
 """What a scripted model answers: turns of text and tool calls, scripted errors, played per conversation."""
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Union
+from typing import Protocol, Union
 
 Json = object  # a decoded JSON value; the wire modules narrow it where they read it
 
@@ -62,6 +63,13 @@ Step = Union[Turn, Fail]
 EXHAUSTED = Turn(text="The sandbox script has no more turns.")
 
 
+class Player(Protocol):
+    """What a model sandbox plays its conversations from: a Script, or a ScriptBook of them."""
+
+    def next(self, conversation: str, results: tuple[ToolResult, ...], opening: str = "") -> Step | None:
+        """Return the step that answers this request of `conversation` (None: nothing left to play)."""
+
+
 class Script:
     """Plays the same steps from the start in every conversation, safely across server threads."""
 
@@ -70,8 +78,11 @@ class Script:
         self._positions: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def next(self, conversation: str, results: tuple[ToolResult, ...]) -> Step | None:
-        """Return the step that answers this request of `conversation` (None: the script is exhausted)."""
+    def next(self, conversation: str, results: tuple[ToolResult, ...], opening: str = "") -> Step | None:
+        """Return the step that answers this request of `conversation` (None: the script is exhausted).
+
+        `opening` (the text the conversation opened with) does not matter to a single script.
+        """
         with self._lock:
             position = self._positions.get(conversation, 0)
             while position < len(self.steps):
@@ -85,6 +96,35 @@ class Script:
                 step = None
             self._positions[conversation] = position
             return step
+
+
+class ScriptBook:
+    """Plays a script per conversation: the first whose pattern (a regular expression) its opening text matches.
+
+    A conversation is matched on its first request and keeps that script to the end; one that matches
+    no pattern plays `default` (and with no default, nothing: the server reports the script exhausted).
+    This is how one server answers several tasks, each prompt naming its own issue.
+    """
+
+    def __init__(self, scripts: Iterable[tuple[str, Iterable[Step]]], default: Iterable[Step] = ()) -> None:
+        self.scripts = tuple((re.compile(pattern), Script(steps)) for pattern, steps in scripts)
+        self.default = Script(default)
+        self._chosen: dict[str, tuple[str | None, Script]] = {}
+        self._lock = threading.Lock()
+
+    def next(self, conversation: str, results: tuple[ToolResult, ...], opening: str = "") -> Step | None:
+        """Return the next step of the script this conversation was matched to (matching it now if new)."""
+        with self._lock:
+            if conversation not in self._chosen:
+                found = next(((p.pattern, s) for p, s in self.scripts if p.search(opening)), (None, self.default))
+                self._chosen[conversation] = found
+            script = self._chosen[conversation][1]
+        return script.next(conversation, results)
+
+    def matched(self) -> dict[str, str | None]:
+        """Return each conversation so far and the pattern it was matched by (None: the default)."""
+        with self._lock:
+            return {conversation: pattern for conversation, (pattern, _) in self._chosen.items()}
 
 
 def failed(results: tuple[ToolResult, ...]) -> bool:

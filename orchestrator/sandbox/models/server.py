@@ -3,16 +3,18 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any, Self
 
-from orchestrator.sandbox.models.script import EXHAUSTED, Fail, Json, Script, Step, ToolResult, Turn
+from orchestrator.sandbox.loopback import TrackingServer
+from orchestrator.sandbox.models.script import (
+    EXHAUSTED, Fail, Json, Player, Script, ScriptBook, Step, ToolResult, Turn,
+)
 
 log = logging.getLogger(__name__)
 
@@ -83,8 +85,8 @@ def text_of(content: Json) -> str:
 class ModelSandbox(ABC):
     """A scripted model API on 127.0.0.1; subclasses speak one vendor's wire format."""
 
-    def __init__(self, steps: Iterable[Step] = (), *, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.script = Script(steps)
+    def __init__(self, steps: Iterable[Step] | ScriptBook = (), *, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.script: Player = steps if isinstance(steps, ScriptBook) else Script(steps)
         self.host, self.port = host, port
         self._lock = threading.Lock()
         self._exchanges: list[Exchange] = []
@@ -155,7 +157,7 @@ class ModelSandbox(ABC):
     def play(self, request: Request) -> Reply:
         """Answer a model request with the next step of its conversation's script."""
         conversation, results = self.conversation(request)
-        step = self.script.next(conversation, results)
+        step = self.script.next(conversation, results, self.opening(request))
         if step is None:
             self._problem(f"script exhausted in conversation {conversation}")
             step = EXHAUSTED
@@ -178,6 +180,10 @@ class ModelSandbox(ABC):
         """Return a stable key for the request's conversation, and the tool results it ends with."""
 
     @abstractmethod
+    def opening(self, request: Request) -> str:
+        """Return the text the request's conversation opened with (what a ScriptBook matches on)."""
+
+    @abstractmethod
     def turn_reply(self, turn: Turn, request: Request) -> Reply:
         """Encode a scripted turn as the vendor would answer `request` (streamed or not)."""
 
@@ -191,35 +197,14 @@ class ModelSandbox(ABC):
             self._problems.append(problem)
 
 
-class _Server(ThreadingHTTPServer):
+class _Server(TrackingServer):
     """A thread per connection; `close_connections` ends the keep-alive threads so a stop is quick."""
 
     daemon_threads = True
 
     def __init__(self, address: tuple[str, int], sandbox: ModelSandbox) -> None:
         self.sandbox = sandbox
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
         super().__init__(address, _Handler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._open_lock:
-            self._open.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._open_lock:
-            self._open.discard(request)
-        super().shutdown_request(request)
-
-    def close_connections(self) -> None:
-        """Shut every client connection down."""
-        with self._open_lock:
-            for sock in self._open:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass  # the client already went away
 
 
 class _Handler(BaseHTTPRequestHandler):

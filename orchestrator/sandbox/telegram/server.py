@@ -6,12 +6,11 @@ import email.policy
 import json
 import logging
 import re
-import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
+from orchestrator.sandbox.loopback import TrackingServer
 from orchestrator.sandbox.telegram import control
 from orchestrator.sandbox.telegram.errors import ApiError
 from orchestrator.sandbox.telegram.validation import UploadedFile
@@ -25,7 +24,7 @@ _BOT_PATH = re.compile(r"/bot([^/]*)/([^/?]*)")
 _TOKEN_SHAPE = re.compile(r"\d+:[\w-]+")
 
 
-class BotApiServer(ThreadingHTTPServer):
+class BotApiServer(TrackingServer):
     """A thread per connection (long polls block); `close_connections` lets `server_close` join them."""
 
     daemon_threads = False
@@ -33,28 +32,7 @@ class BotApiServer(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], sandbox: TelegramSandbox) -> None:
         self.sandbox = sandbox
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
         super().__init__(address, _Handler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._open_lock:
-            self._open.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._open_lock:
-            self._open.discard(request)
-        super().shutdown_request(request)
-
-    def close_connections(self) -> None:
-        """Shut every client connection down, so keep-alive threads stop waiting for a next request."""
-        with self._open_lock:
-            for sock in self._open:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass  # the client already went away
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -1,0 +1,40 @@
+"""The HTTP server the model and Telegram stand-ins share: a thread per connection, connections tracked.
+
+Keep-alive clients (the SDKs, the CLIs, httpx under PTB) hold a connection open between requests,
+and a long poll holds one for its whole timeout; `close_connections` shuts them all down so a
+stop returns at once instead of waiting for each client to give up.
+"""
+from __future__ import annotations
+
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class TrackingServer(ThreadingHTTPServer):
+    """A ThreadingHTTPServer that knows its open client connections."""
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+        super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Shut every client connection down, so keep-alive threads stop waiting for a next request."""
+        with self._open_lock:
+            for sock in self._open:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass  # the client already went away
