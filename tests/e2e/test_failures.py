@@ -41,7 +41,7 @@ def _deliver(world: World) -> None:
 def test_an_agent_past_its_timeout_loses_its_whole_process_group_and_the_retry_delivers(world: World) -> None:
     world.configure([repo_entry("app", "acme/app")],
                     agents={"backends": {"playbook": playbook_backend(world.root / "playbook.json",
-                                                                      timeout_minutes=0.05)}})  # 3 s
+                                                                      timeout_minutes=0.1)}})  # 6 s
     issue = world.issue("acme/app", "Add subtraction")
     child = world.root / "child.pid"
     world.set_playbook({str(issue.number): [{"spawn": str(child), "sleep": 120}, {"files": SUB}]})
@@ -51,7 +51,7 @@ def test_an_agent_past_its_timeout_loses_its_whole_process_group_and_the_retry_d
     assert finished["outcome"] == "timed_out"
     assert "BLOCKER_CODE: timeout" in (_room(world, "app-1-g1-a1").result or "")
     assert world.mailbox("failed") == ["app-1-g1-a1"] and world.mailbox("done") == ["app-1-g1-a2"]
-    assert "timed out after 3 s" in (_room(world, "app-1-g1-a2").prompt or "")
+    assert "timed out after 6 s" in (_room(world, "app-1-g1-a2").prompt or "")
     [pr] = world.tracker.open_pulls("acme/app")
     assert pr.body.startswith("Closes #1")
 
