@@ -11,12 +11,9 @@ Run: `.venv/bin/python bench/github_reads.py [ITEMS]`.
 from __future__ import annotations
 
 import math
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +29,7 @@ from orchestrator.adapters.github_graphql import GraphQL  # noqa: E402
 from orchestrator.config.model import GitHubConfig, Secret  # noqa: E402
 from orchestrator.core.model import BoardStatus, IssueRef, Permission  # noqa: E402
 from orchestrator.sandbox.github import Sandbox  # noqa: E402
+from orchestrator.sandbox.github.cli import separate_process  # noqa: E402
 
 REPO, TOKEN = "agentos/app", "ghp_" + "b" * 36
 # The share of items in each status; the rest have none.
@@ -106,21 +104,6 @@ def _raw(url: str, text: str) -> dict[str, Any]:
     return body["data"]  # type: ignore[no-any-return]
 
 
-@contextmanager
-def serving(data: Path) -> Iterator[str]:
-    """Serve the seeded state from a separate process; yield its base URL."""
-    process = subprocess.Popen([sys.executable, "-m", "orchestrator.sandbox.github.cli", "--data", str(data),
-                                "--token", TOKEN], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        yield process.stdout.readline().split()[0]
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        if process.stdout:
-            process.stdout.close()
-
-
 def dispatch_read(board: GitHubBoard, tracker: GitHubTracker) -> tuple[int, int, int]:
     """Read what a dispatcher tick needs; return (items, ready, outsiders' issues)."""
     items = board.items(detail=(BoardStatus.READY,))
@@ -150,7 +133,7 @@ def main(items: int = 1000) -> int:
         started = time.perf_counter()
         seed(data, items)
         print(f"seeded {items} issues on a board in {time.perf_counter() - started:.1f} s")
-        with serving(data) as base:
+        with separate_process(data, TOKEN, ROOT) as base:
             tracker = GitHubTracker(config(base))   # production settings: no schema, default retries
             board = GitHubBoard(GraphQL(config(base)), "agentos", 1, tracker=tracker, repo=REPO)
             runs = [("cold (first read, no ETags)", measure(base, board, tracker)),

@@ -21,8 +21,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -36,6 +34,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from orchestrator.adapters.github import GitHubTracker  # noqa: E402
 from orchestrator.config.model import GitHubConfig, Secret  # noqa: E402
 from orchestrator.sandbox.github import Sandbox  # noqa: E402
+from orchestrator.sandbox.github.cli import separate_process  # noqa: E402
 from worktrees import make_remote  # noqa: E402
 
 REPO, TOKEN = "agentos/app", "ghp_" + "c" * 36
@@ -54,21 +53,6 @@ def seed(data: Path, remote: Path) -> None:
         sandbox.create_repo(REPO, auto_init=False)
         subprocess.run(["git", "push", "-q", sandbox.clone_url(REPO), "main:refs/heads/main"], cwd=remote,
                        check=True)
-
-
-@contextmanager
-def serving(data: Path) -> Iterator[str]:
-    """Serve the seeded state from a separate process; yield its base URL."""
-    process = subprocess.Popen([sys.executable, "-m", "orchestrator.sandbox.github.cli", "--data", str(data),
-                                "--token", TOKEN], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        yield process.stdout.readline().split()[0]
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        if process.stdout:
-            process.stdout.close()
 
 
 def write_config(root: Path, base: str, workers: int) -> Path:
@@ -207,7 +191,7 @@ def main(commits: int = 10_000, tasks: int = 5, sleep: float = 20.0) -> int:
         make_remote(root / "remote.git", commits)
         seed(root / "sandbox", root / "remote.git")
         print(f"repo: {commits} commits, made and pushed to the sandbox in {time.perf_counter() - made:.1f} s")
-        with serving(root / "sandbox") as base:
+        with separate_process(root / "sandbox", TOKEN, ROOT) as base:
             tracker = GitHubTracker(GitHubConfig(Secret("GITHUB_TOKEN", TOKEN), f"{base}/api/v3",
                                                  f"{base}/api/graphql", ()), throttle=False)
             ok = overhead(root, write_config(root, base, 4), env, tracker, tasks)

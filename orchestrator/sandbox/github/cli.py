@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import argparse
 import signal
+import subprocess
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
@@ -56,6 +59,21 @@ def serve(args: argparse.Namespace) -> int:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return 0
+
+
+@contextmanager
+def separate_process(data: Path, token: str, root: Path) -> Iterator[str]:
+    """Serve `data` from a child process (so its CPU is not the caller's); yield its base URL."""
+    process = subprocess.Popen([sys.executable, "-m", "orchestrator.sandbox.github.cli", "--data", str(data),
+                                "--token", token], cwd=root, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        yield process.stdout.readline().split()[0]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        if process.stdout:
+            process.stdout.close()
 
 
 def main(argv: list[str] | None = None) -> int:
