@@ -77,10 +77,10 @@ def _run(spec: JobSpec, config: object, log: object, dry_run: bool) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     start = time.monotonic()
     log.info("run.started", extra={"dry_run": dry_run, "pid": os.getpid()})
+    deps = wiring.real_deps(config, log)
     try:
         module = importlib.import_module(spec.module)
-        summary = module.run(wiring.real_deps(config, log), config, datetime.now(timezone.utc),
-                             dry_run=dry_run)
+        summary = module.run(deps, config, datetime.now(timezone.utc), dry_run=dry_run)
     except BaseException as exc:
         duration = round((time.monotonic() - start) * 1000)
         _alert(config, log, spec.name, exc)
@@ -95,6 +95,8 @@ def _run(spec: JobSpec, config: object, log: object, dry_run: bool) -> int:
                      f"(traceback in {config.paths.logs_dir / (spec.name + '.jsonl')})"),
               file=sys.stderr)
         return 1
+    finally:
+        deps.close()
     duration = round((time.monotonic() - start) * 1000)
     log.info("run.finished", extra={"outcome": "ok", "duration_ms": duration, **dict(summary or {})})
     return 0

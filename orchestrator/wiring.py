@@ -49,6 +49,14 @@ class Deps:
 
         return GraphQL(self.config.github)
 
+    def close(self) -> None:
+        """Close the connections of the adapters this run built (the ones it never used were never built)."""
+        for name in ("tracker", "graphql"):
+            adapter = self.__dict__.get(name)
+            closer = getattr(adapter, "close", None)
+            if callable(closer):
+                closer()
+
     def board_for(self, repo: RepoConfig) -> Board:
         """Return the repo's board: its Projects board, or `status:*` labels when it has none."""
         if repo.key not in self.boards:
@@ -206,8 +214,12 @@ def init_services(*, throttle: bool = True, retry: RetryPolicy | None = None) ->
         settings = config(api_url, token)
         graphql = GraphQL(settings, retry=policy)
         tracker = GitHubTracker(settings, throttle=throttle, retry=policy)
+        def close() -> None:
+            graphql.close()
+            tracker.close()
+
         return BoardTools(admin=GitHubBoardAdmin(graphql, tracker),
                           board=lambda project, repo: GitHubBoard(graphql, project.owner, project.number,
-                                                                   tracker=tracker, repo=repo))
+                                                                   tracker=tracker, repo=repo), close=close)
 
     return Services(github=github, board=board, telegram=BotPairing(), drafter=AnthropicDrafter())

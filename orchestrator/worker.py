@@ -41,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
                                          "error": f"{type(exc).__name__}: {exc}"[:200],
                                          "traceback": traceback.format_exc()})
         return 1
+    finally:
+        deps.close()
     log.info("task.finished", extra={"issue": task.issue, "task_id": task.id, "state": state})
     return 0
 

@@ -74,3 +74,21 @@ def test_a_job_given_memory_twins_uses_them(tmp_path: Path) -> None:
     deps.tracker = tracker
     deps.boards["app"] = MemoryBoard(tracker, "acme/app")
     assert deps.tracker is tracker and isinstance(deps.board_for(config.repos[0]), MemoryBoard)
+
+
+def test_closing_deps_closes_what_the_run_built_and_builds_nothing(tmp_path: Path) -> None:
+    config = load_config(write_config(tmp_path), ENV)
+
+    class Closing(MemoryTracker):
+        closed = 0
+
+        def close(self) -> None:
+            Closing.closed += 1
+
+    idle = Deps(config, LOG)
+    idle.close()
+    assert "tracker" not in idle.__dict__ and "graphql" not in idle.__dict__
+    used = Deps(config, LOG)
+    used.tracker = Closing()
+    used.close()
+    assert Closing.closed == 1

@@ -108,6 +108,14 @@ class Context:
         client: GitHubSetup = self._clients["github"]
         return client
 
+    def close(self) -> None:
+        """Close the GitHub connections this run opened."""
+        for client in self._clients.values():
+            closer = getattr(client, "close", None)
+            if callable(closer):
+                closer()
+        self._clients.clear()
+
     def use_github(self, client: GitHubSetup) -> None:
         """Keep the client preflight built (its token already checked)."""
         self._clients["github"] = client

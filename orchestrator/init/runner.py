@@ -90,6 +90,8 @@ def _steps(options: Options, services: Services, prompter: Prompter, existing: d
             prompter.say(f"Stopped in step {STEPS.index(current) + 1} ({current.title}); the steps before it are "
                          "saved: run `bin/agentos init` again to resume there.")
         raise
+    finally:
+        ctx.close()
     progress.finished = True
     ctx.save()
     return 0

@@ -87,6 +87,7 @@ class BoardTools:
 
     admin: BoardAdmin
     board: Callable[[Project, str], Board]   # (the board, the repo its issues come from)
+    close: Callable[[], None] = lambda: None  # closes the connections behind both
 
 
 class TelegramPairing(Protocol):
