@@ -22,7 +22,7 @@ from orchestrator.core.model import BoardStatus, Issue, IssueRef
 from orchestrator.core.queue import Next, after_attempt, after_fix
 from orchestrator.core.result import AgentResult
 from orchestrator.core.routing import ChainEnd, ChainResult
-from orchestrator.core.tasks import Task, parse_id, task_id
+from orchestrator.core.tasks import Task, task_id
 from orchestrator.core.workspace import Workspace
 from orchestrator.errors import PushRejected
 from orchestrator.wiring import Deps
@@ -173,12 +173,8 @@ def _tested(deps: Deps, repo: RepoConfig, ws: Workspace, outcome: AgentResult, r
 
 def _signatures(config: Config, task: Task) -> list[str]:
     """Return the failure signatures of this generation's earlier attempts, oldest first."""
-    found = []
-    for tid, text in rooms.earlier_results(config.paths.rooms_dir, task.id, limit=task.attempt):
-        parsed = parse_id(tid)
-        if parsed is not None and parsed[2] == task.generation:
-            found.append(contract.parse(text).signature)
-    return found
+    earlier = rooms.earlier_results(config.paths.rooms_dir, task.id, limit=task.attempt, same_generation=True)
+    return [contract.parse(text).signature for _, text in earlier]
 
 
 def _pushed_rejected(outcome: AgentResult, error: str) -> AgentResult:

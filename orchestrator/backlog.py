@@ -102,12 +102,8 @@ class _Reader:
 
     def standing(self, issue: Issue) -> tuple[bool, str]:
         repo = issue.ref.repo
-        permission = self.permission(repo, issue.author)
-        needs_trail = permission < Permission.WRITE and issue.author.lower() not in {
-            u.lower() for u in self.trusted_users}
-        events = self.tracker.label_events(issue.ref) if needs_trail else []
-        return trust.trust(issue.author, permission, self.trusted_users, events,
-                           lambda login: self.permission(repo, login))
+        return trust.trust(issue.author, self.permission(repo, issue.author), self.trusted_users,
+                           lambda: self.tracker.label_events(issue.ref), lambda login: self.permission(repo, login))
 
     def permission(self, repo: str, login: str) -> Permission:
         key = (repo, login.lower())
@@ -130,12 +126,3 @@ class _Reader:
             nodes[ref] = dag.Node(ref, issue.is_open, edges, dag.priority(issue.labels), issue.created_at)
         return nodes
 
-
-def repo_of(repos: Sequence[RepoConfig], ref: IssueRef) -> RepoConfig | None:
-    """Return the configured repo an issue belongs to, if any."""
-    return next((r for r in repos if r.github.lower() == ref.repo.lower()), None)
-
-
-def by_ref(backlog: Backlog) -> Mapping[IssueRef, ReadyIssue]:
-    """Index the Ready issues by reference."""
-    return {r.ref: r for r in backlog.ready}

@@ -59,11 +59,8 @@ def not_before(task: Task, at: datetime) -> Task:
 
 def escalate_task(deps: Deps, repo: RepoConfig, task: Task, reason: str, steps: Sequence[str]) -> None:
     """Escalate the issue with every attempt of this generation listed."""
-    attempts = []
-    for tid, text in rooms.earlier_results(deps.config.paths.rooms_dir, task.id, limit=task.attempt):
-        parsed = parse_id(tid)
-        if parsed is not None and parsed[2] == task.generation:
-            attempts.append(_summary(tid, text))
+    earlier = rooms.earlier_results(deps.config.paths.rooms_dir, task.id, limit=task.attempt, same_generation=True)
+    attempts = [_summary(tid, text) for tid, text in earlier]
     own = rooms.read(deps.config.paths.rooms_dir, task.id).result
     if own is not None:
         attempts.append(_summary(task.id, own))

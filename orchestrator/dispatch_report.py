@@ -53,7 +53,7 @@ def _comment(deps: Deps, memo: Memo, ref: IssueRef, marker: str, text: str) -> N
     if not memo.changed("comments", f"{ref} {marker}", text):
         return
     try:
-        deps.tracker.upsert_comment(ref, marker, f"{text}\n\n{marker}")
+        deps.tracker.upsert_comment(ref, marker, text)
     except TrackerError as error:  # said again next tick: forget that it was said
         memo.changed("comments", f"{ref} {marker}", "")
         deps.log.warning("comment.failed", extra={"issue": ref.number, "error": str(error)[:200]})

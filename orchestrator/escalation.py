@@ -41,7 +41,7 @@ def escalate(deps: Deps, repo: RepoConfig, ref: IssueRef, task_id: str, title: s
     advice = list(steps) or [ADVICE.get(reason.split(":", 1)[0], "Read the attempts below and decide how to go on.")]
     body = texts.render("escalation.md.j2", reason_text=_reason_text(reason), attempts=attempts, advice=advice)
     try:
-        deps.tracker.upsert_comment(ref, MARKER, f"{body}\n{MARKER}")
+        deps.tracker.upsert_comment(ref, MARKER, body)
         deps.tracker.add_labels(ref, [BLOCKED_LABEL])
     except TrackerError as error:
         deps.log.warning("escalation.comment_failed", extra={"issue": ref.number, "error": str(error)[:200]})

@@ -50,8 +50,8 @@ def rebase(deps: Deps, config: Config, facts: PullFacts, now: datetime, memo: Me
                                        "head": outcome.head_sha[:12]})
     if outcome.status is not RebaseStatus.CONFLICT:
         return
-    if facts.fix_rounds >= config.limits.max_fix_rounds:
-        escalate(deps, facts, f"conflict_after_{facts.fix_rounds}_fix_rounds", memo)
+    if facts.state.fix_rounds >= config.limits.max_fix_rounds:
+        escalate(deps, facts, f"conflict_after_{facts.state.fix_rounds}_fix_rounds", memo)
         return
     detail = "conflicts with the base in " + ", ".join(c.path for c in outcome.conflicts)
     fix(deps, config, facts, "conflict", detail, now, memo, conflicts=outcome.conflicts,
@@ -71,7 +71,7 @@ def fix(deps: Deps, config: Config, facts: PullFacts, reason: str, detail: str, 
         memo.changed("reviews_answered", f"{facts.pr.repo}#{facts.pr.number}", now.isoformat(), digest=False)
     _origin_moves(deps, facts, lc.State.FIXING, reason)
     deps.log.info("pr.fixing", extra={"pr": facts.pr.number, "issue": facts.ref.number, "task_id": task.id,
-                                      "reason": reason, "round": facts.fix_rounds + 1, "detail": detail[:200]})
+                                      "reason": reason, "round": facts.state.fix_rounds + 1, "detail": detail[:200]})
 
 
 def restart(deps: Deps, facts: PullFacts, decision: Decision) -> None:
@@ -79,7 +79,7 @@ def restart(deps: Deps, facts: PullFacts, decision: Decision) -> None:
     pr = facts.pr
     text = (f"Agent OS closed #{pr.number}: it was stuck on `{decision.reason}` for too long. The issue goes "
             "back to Ready once, so a fresh attempt starts from the current base branch.")
-    deps.tracker.upsert_comment(facts.ref, RESTARTED, f"{text}\n\n{RESTARTED}")
+    deps.tracker.upsert_comment(facts.ref, RESTARTED, text)
     deps.tracker.close_pull(pr)
     deps.tracker.delete_branch(pr.repo, pr.head)
     _origin_moves(deps, facts, lc.State.QUEUED, decision.reason)

@@ -9,7 +9,7 @@ from orchestrator.config import Config, RepoConfig
 from orchestrator.config.model import AutomationMode
 from orchestrator.core.model import IssueRef, PullRequest, Review
 from orchestrator.core.review import PullState
-from orchestrator.core.tasks import Task, parse_id
+from orchestrator.core.tasks import Task
 from orchestrator.mailbox import ACTIVE
 from orchestrator.memo import Memo
 from orchestrator.wiring import Deps
@@ -34,8 +34,6 @@ class PullFacts:
     origin: str                       # the task that opened it (its room holds the PR's lifecycle)
     generation: int
     next_attempt: int                 # the attempt number a new fixing task gets
-    fix_rounds: int
-    fix_active: bool                  # a fixing task is queued or running
     implementing: bool                # an implementation attempt is still queued or running
     state: PullState
 
@@ -58,16 +56,13 @@ def gather(deps: Deps, config: Config, repo: RepoConfig, pr: PullRequest, issue:
                       fix_in_progress=any(s in ACTIVE for _, s in fixes), bot_login=pr.author,
                       checks_grace_over=now - pr.updated_at >= grace)
     return PullFacts(repo, pr, IssueRef(repo.github, issue), origin, generation,
-                     1 + max((t.attempt for t, _ in this_gen), default=0), len(fixes),
-                     state.fix_in_progress, any(s in ACTIVE and t.task_type == "implementation" for t, s in this_gen),
-                     state)
+                     1 + max((t.attempt for t, _ in this_gen), default=0),
+                     any(s in ACTIVE and t.task_type == "implementation" for t, s in this_gen), state)
 
 
 def _tasks(deps: Deps, repo_key: str, issue: int) -> list[tuple[Task, str]]:
     found = []
     for task_id, state in deps.mailbox.for_issue(repo_key, issue).items():
-        if parse_id(task_id) is None:
-            continue
         try:
             found.append((deps.mailbox.read(state, task_id), state))
         except FileNotFoundError:   # moved meanwhile: its next state is read next tick

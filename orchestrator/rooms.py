@@ -220,15 +220,18 @@ def room_ids(rooms_dir: Path) -> list[str]:
         return []
 
 
-def earlier_results(rooms_dir: Path, task_id: str, limit: int = 2) -> list[tuple[str, str]]:
-    """Return (task id, result.md) of the latest `limit` earlier attempts at the same issue, oldest first."""
+def earlier_results(rooms_dir: Path, task_id: str, limit: int = 2, *,
+                    same_generation: bool = False) -> list[tuple[str, str]]:
+    """Return (task id, result.md) of the latest `limit` earlier attempts at the same issue, oldest first
+    (only this dispatch's attempts with `same_generation`)."""
     this = parse_id(task_id)
     if this is None:
         return []
     earlier = []
     for other in room_ids(rooms_dir):
         parsed = parse_id(other)
-        if parsed and parsed[:2] == this[:2] and parsed[2:] < this[2:]:
+        if parsed and parsed[:2] == this[:2] and parsed[2:] < this[2:] and (
+                not same_generation or parsed[2] == this[2]):
             text = _text(rooms_dir / other / RESULT)
             if text is not None:
                 earlier.append((parsed[2:], other, text))

@@ -17,7 +17,7 @@ def ev(label: str, actor: str, added: bool = True, minutes: int = 0) -> LabelEve
 
 
 def check(author: str, events: list[LabelEvent] = (), trusted: tuple[str, ...] = ()) -> tuple[bool, str]:
-    return trust(author, PERMS.get(author, Permission.NONE), trusted, events, lambda u: PERMS.get(u, Permission.NONE))
+    return trust(author, PERMS.get(author, Permission.NONE), trusted, lambda: events, lambda u: PERMS.get(u, Permission.NONE))
 
 
 @pytest.mark.parametrize("events, expected", [
@@ -38,3 +38,10 @@ def test_an_outsiders_issue_runs_only_with_a_writers_standing_approval(events, e
 def test_writers_and_trusted_users_need_no_approval() -> None:
     assert check("maintainer") == (True, "write_access")
     assert check("Friend", trusted=("friend",)) == (True, "trusted_user")
+
+
+def test_a_writers_issue_never_asks_for_the_label_trail() -> None:
+    def trail() -> list[LabelEvent]:
+        raise AssertionError("the trail was read for a writer's issue")
+
+    assert trust("maintainer", Permission.MAINTAIN, (), trail, PERMS.__getitem__) == (True, "write_access")

@@ -98,8 +98,8 @@ def _finish_epic(deps: Deps, backlog: Backlog, epic: ReadyIssue) -> bool:
     if not children or any(child is None or child.is_open for child in children):
         return False
     try:
-        deps.tracker.upsert_comment(epic.ref, notes.EPIC_DONE, "Agent OS: every sub-issue is closed, so this "
-                                    f"epic is done.\n\n{notes.EPIC_DONE}")
+        deps.tracker.upsert_comment(epic.ref, notes.EPIC_DONE,
+                                    "Agent OS: every sub-issue is closed, so this epic is done.")
         deps.tracker.close_issue(epic.ref, "completed")
         deps.board_for(epic.repo).set_status(epic.item, BoardStatus.DONE)
     except TrackerError as error:  # the next tick tries again: each step is idempotent

@@ -32,9 +32,10 @@ def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> 
             seen.add(f"{pr.repo}#{pr.number}")
             action = _one(deps, config, repo, pr, now, memo, dry_run)
             counts[action] = counts.get(action, 0) + 1
-    for section in ("stuck", "decided", "escalated"):
+    for section in ("stuck", "decided", "escalated", "reviews_answered"):
         memo.keep_only(section, seen)
-    memo.save()
+    if not dry_run:   # a dry run decides and prints; what it saw must not stop the next tick acting
+        memo.save()
     return counts
 
 
@@ -46,11 +47,11 @@ def _one(deps: Deps, config: Config, repo: RepoConfig, pr: PullRequest, now: dat
     try:
         facts = review_state.gather(deps, config, repo, pr, issue, now, memo)
         decision = _decide(deps, config, facts, now, memo)
-        _log(deps, memo, pr, decision)
+        changed = _log(deps, memo, pr, decision)
         if dry_run:
             print(f"{pr.repo}#{pr.number} ({pr.head}): {decision.action.value} ({decision.reason})")
         else:
-            _act(deps, config, facts, decision, now, memo)
+            _act(deps, config, facts, decision, now, memo, changed)
     except (TrackerError, WorktreeError) as error:   # tried again next tick; each action is idempotent
         deps.log.warning("pr.failed", extra={"pr": pr.number, "repo": pr.repo, "error": str(error)[:200]})
         return "failed"
@@ -71,11 +72,12 @@ def _decide(deps: Deps, config: Config, facts: review_state.PullFacts, now: date
 
 
 def _act(deps: Deps, config: Config, facts: review_state.PullFacts, decision: Decision, now: datetime,
-         memo: Memo) -> None:
+         memo: Memo, changed: bool) -> None:
     if decision.action is Action.MERGE:
         act.merge(deps, facts)
     elif decision.action is Action.HOLD:
-        act.hold(deps, facts)
+        if changed:   # the card moves once, not a board write every tick while a person reviews
+            act.hold(deps, facts)
     elif decision.action is Action.REBASE:
         act.rebase(deps, config, facts, now, memo)
     elif decision.action is Action.FIX:
@@ -86,8 +88,10 @@ def _act(deps: Deps, config: Config, facts: review_state.PullFacts, decision: De
         act.escalate(deps, facts, decision.reason, memo)
 
 
-def _log(deps: Deps, memo: Memo, pr: PullRequest, decision: Decision) -> None:
-    """Log a decision when it changes, so a PR waiting on CI for an hour writes one line, not twelve."""
-    if memo.changed("decided", f"{pr.repo}#{pr.number}", decision.signature):
-        deps.log.info("pr.decided", extra={"pr": pr.number, "repo": pr.repo, "action": decision.action.value,
-                                           "reason": decision.reason})
+def _log(deps: Deps, memo: Memo, pr: PullRequest, decision: Decision) -> bool:
+    """Log a decision when it changes (a PR waiting on CI for an hour writes one line); True when it did."""
+    if not memo.changed("decided", f"{pr.repo}#{pr.number}", decision.signature):
+        return False
+    deps.log.info("pr.decided", extra={"pr": pr.number, "repo": pr.repo, "action": decision.action.value,
+                                       "reason": decision.reason})
+    return True

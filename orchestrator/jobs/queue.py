@@ -32,9 +32,10 @@ def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> 
     while True:
         counts["finished"] += _reap(deps, workers)
         counts["recovered"] += _recover(deps, config, workers, _now())
-        started = _start(deps, config, workers)
+        running = _running(deps)          # read once a loop, after recovery moved the dead out
+        started = _start(deps, config, workers, running)
         counts["started"] += started
-        if not workers and not _adopted(deps, workers) and not started:
+        if not workers and not started and not _adopted(deps, workers, running):
             return counts
         time.sleep(POLL_SECONDS)
 
@@ -51,10 +52,14 @@ def _running(deps: Deps) -> list[Task]:
     return list(deps.mailbox.tasks("processing"))
 
 
-def _start(deps: Deps, config: Config, workers: dict[str, int]) -> int:
+def _per_repo(config: Config) -> dict[str, int]:
+    return {r.key: r.max_parallel_tasks for r in config.repos}
+
+
+def _start(deps: Deps, config: Config, workers: dict[str, int], running: list[Task] | None = None) -> int:
     """Claim and start the tasks that fit; a claim another supervisor won is simply skipped."""
-    per_repo = {r.key: r.max_parallel_tasks for r in config.repos}
-    chosen = decide.pick(_queued(deps), _running(deps), config.limits.max_parallel_workers, per_repo, _now())
+    running = _running(deps) if running is None else running
+    chosen = decide.pick(_queued(deps), running, config.limits.max_parallel_workers, _per_repo(config), _now())
     started = 0
     for task in chosen:
         if not deps.switches.repo_on(task.repo_key):
@@ -81,9 +86,13 @@ def _reap(deps: Deps, workers: dict[str, int]) -> int:
     return len(ended)
 
 
-def _adopted(deps: Deps, workers: dict[str, int]) -> bool:
+def _adopted(deps: Deps, workers: dict[str, int], running: list[Task]) -> bool:
     """True while a task in processing/ has a live worker this supervisor did not start."""
-    return any(t.id not in workers and _worker_pid(deps, t.id) is not None for t in _running(deps))
+    for task in running:
+        pid = rooms.heartbeat_pid(deps.config.paths.rooms_dir / task.id)
+        if task.id not in workers and pid is not None and not deps.workers.exited(pid):
+            return True
+    return False
 
 
 def _recover(deps: Deps, config: Config, workers: dict[str, int], now: datetime) -> int:
@@ -91,10 +100,11 @@ def _recover(deps: Deps, config: Config, workers: dict[str, int], now: datetime)
     recovered = 0
     for task in _running(deps):
         room = rooms.Room(config.paths.rooms_dir, task.id)
-        pid = workers.get(task.id) or _beat_pid(room)
-        run = decide.Running(task, pid is not None and not deps.workers.exited(pid), room.heartbeat())
+        pid = workers.get(task.id) or rooms.heartbeat_pid(room.path)
+        beat = room.heartbeat()
+        run = decide.Running(task, pid is not None and not deps.workers.exited(pid), beat)
         why = decide.stalled(run, now, config.limits.stall_minutes)
-        if why is None or (why == "no_heartbeat" and room.heartbeat() is None and task.id in workers):
+        if why is None or (why == "no_heartbeat" and beat is None and task.id in workers):
             continue   # a worker that has not beaten yet is still starting
         workers.pop(task.id, None)
         _requeue(deps, config, task, room, why)
@@ -130,17 +140,7 @@ def _end_orphans(deps: Deps, room: rooms.Room, events: Sequence[Mapping[str, Any
             deps.log.warning("agent.ended", extra={"task_id": room.task_id, "pid": pid, "reason": "worker_died"})
 
 
-def _worker_pid(deps: Deps, task_id: str) -> int | None:
-    pid = _beat_pid(rooms.Room(deps.config.paths.rooms_dir, task_id))
-    return pid if pid is not None and not deps.workers.exited(pid) else None
-
-
-def _beat_pid(room: rooms.Room) -> int | None:
-    return rooms.heartbeat_pid(room.path)
-
-
 def _describe(deps: Deps, config: Config) -> str:
-    per_repo = {r.key: r.max_parallel_tasks for r in config.repos}
-    chosen = decide.pick(_queued(deps), _running(deps), config.limits.max_parallel_workers, per_repo)
+    chosen = decide.pick(_queued(deps), _running(deps), config.limits.max_parallel_workers, _per_repo(config))
     lines = [f"would start {t.id} ({t.repo}#{t.issue}, priority {t.priority})" for t in chosen]
     return "\n".join(lines or ["would start nothing"])

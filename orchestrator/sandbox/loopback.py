@@ -18,7 +18,25 @@ class TrackingServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
+        self._loop: threading.Thread | None = None
         super().__init__(address, handler)
+
+    @property
+    def port(self) -> int:
+        return int(self.server_address[1])
+
+    def serve_in_background(self, name: str) -> None:
+        """Serve from a daemon thread; the short poll interval keeps `stop` fast (shutdown waits for a look)."""
+        self._loop = threading.Thread(target=self.serve_forever, args=(0.01,), name=name, daemon=True)
+        self._loop.start()
+
+    def stop(self) -> None:
+        """Stop serving, shut every client connection down, close the socket and join the threads."""
+        self.shutdown()
+        self.close_connections()
+        self.server_close()
+        if self._loop is not None:
+            self._loop.join()
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._open_lock:

@@ -1,11 +1,7 @@
 """The normalisers on payloads recorded from api.github.com (tests/data/github): real shapes in, model values out."""
 from __future__ import annotations
 
-import json
-import re
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -15,25 +11,9 @@ from orchestrator.adapters.github_normalize import (
     normalize_status, status_state,
 )
 from orchestrator.core.model import Check, CheckState, IssueRef, LabelEvent, Permission
-
-DATA = Path(__file__).resolve().parents[1] / "data" / "github"
-
-
-def replay(name: str, method: str, path_pattern: str) -> Any:
-    """Return the response body of the first PyGithub ReplayData exchange matching method and path."""
-    lines = (DATA / "pygithub-replaydata" / name).read_text().split("\n")
-    for at in range(0, len(lines) - 10, 11):
-        if lines[at + 1] == method and re.fullmatch(path_pattern, lines[at + 4]):
-            return json.loads(lines[at + 9])
-    raise LookupError(f"{method} {path_pattern} not in {name}")
+from tests.recordings import octokit, replay
 
 
-def octokit(name: str, method: str, path_pattern: str) -> Any:
-    """Return the response body of the first octokit fixture exchange matching method and path."""
-    for exchange in json.loads((DATA / "octokit-fixtures" / f"{name}.json").read_text()):
-        if exchange["method"] == method and re.fullmatch(path_pattern, exchange["path"]):
-            return exchange["response"]
-    raise LookupError(f"{method} {path_pattern} not in {name}")
 
 
 def utc(text: str) -> datetime:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,24 +12,9 @@ from github.Repository import Repository
 
 from orchestrator.sandbox.github import Sandbox
 from tests.sandbox.helpers import Git, client, missing_keys, push_branch
-
-DATA = Path(__file__).resolve().parent.parent / "data" / "github"
-
-
-def replay(name: str, method: str, path_pattern: str) -> Any:
-    """Return the response body of the first recorded exchange matching method and path."""
-    lines = (DATA / "pygithub-replaydata" / name).read_text().split("\n")
-    for at in range(0, len(lines) - 10, 11):
-        if lines[at + 1] == method and re.fullmatch(path_pattern, lines[at + 4]):
-            return json.loads(lines[at + 9])
-    raise LookupError(f"{method} {path_pattern} not in {name}")
+from tests.recordings import octokit, replay
 
 
-def octokit(name: str, method: str, path_pattern: str) -> Any:
-    for exchange in json.loads((DATA / "octokit-fixtures" / f"{name}.json").read_text()):
-        if exchange["method"] == method and re.fullmatch(path_pattern, exchange["path"]):
-            return exchange["response"]
-    raise LookupError(f"{method} {path_pattern} not in {name}")
 
 
 @pytest.fixture

@@ -92,7 +92,6 @@ class ModelSandbox(ABC):
         self._exchanges: list[Exchange] = []
         self._problems: list[str] = []
         self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
@@ -107,19 +106,15 @@ class ModelSandbox(ABC):
     def start(self) -> str:
         """Serve in a background thread; return `base_url`, with the real port when port was 0."""
         self._server = _Server((self.host, self.port), self)
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.01,), daemon=True)
-        self._thread.start()
+        self.port = self._server.port
+        self._server.serve_in_background("model-sandbox")
         return self.base_url
 
     def stop(self) -> None:
         """Stop serving, close every client connection and join the server thread."""
-        if self._server is not None and self._thread is not None:
-            self._server.shutdown()
-            self._server.close_connections()
-            self._server.server_close()
-            self._thread.join()
-            self._server, self._thread = None, None
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
 
     def __enter__(self) -> Self:
         self.start()

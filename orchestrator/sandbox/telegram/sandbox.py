@@ -66,7 +66,6 @@ class TelegramSandbox:
         self._history: deque[str] = deque(maxlen=1000)
         self._violations: list[Violation] = []
         self._server: BotApiServer | None = None
-        self._thread: threading.Thread | None = None
 
     @property
     def base_url(self) -> str:
@@ -90,22 +89,16 @@ class TelegramSandbox:
         """
         self._store.reopen()
         self._server = BotApiServer((self.host, self.port), self)
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.01,), name="telegram-sandbox", daemon=True
-        )  # a short poll interval keeps stop() fast: shutdown() waits for the loop to look again
-        self._thread.start()
+        self.port = self._server.port
+        self._server.serve_in_background("telegram-sandbox")
         return self.base_url
 
     def stop(self) -> None:
         """Release waiting long polls, close every connection and join the server's threads."""
         self._store.close()
-        if self._server is not None and self._thread is not None:
-            self._server.shutdown()
-            self._server.close_connections()
-            self._server.server_close()
-            self._thread.join()
-            self._server, self._thread = None, None
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
 
     def __enter__(self) -> TelegramSandbox:
         self.start()
