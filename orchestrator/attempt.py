@@ -22,7 +22,7 @@ from orchestrator.core.model import BoardStatus, Issue, IssueRef
 from orchestrator.core.queue import Next, after_attempt, after_fix
 from orchestrator.core.result import AgentResult
 from orchestrator.core.routing import ChainEnd, ChainResult
-from orchestrator.core.tasks import Task, task_id
+from orchestrator.core.tasks import MailboxState, Task, TaskType, task_id
 from orchestrator.core.workspace import Workspace
 from orchestrator.errors import PushRejected
 from orchestrator.wiring import Deps
@@ -32,7 +32,7 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def run(deps: Deps, config: Config, task: Task, room: rooms.Room) -> str:
+def run(deps: Deps, config: Config, task: Task, room: rooms.Room) -> MailboxState:
     """Run the attempt and settle the task file; return the mailbox state it ended in."""
     repo = config.repo(task.repo_key)
     settled = _settled_before(deps, repo, task, room)
@@ -42,7 +42,7 @@ def run(deps: Deps, config: Config, task: Task, room: rooms.Room) -> str:
     issue = deps.tracker.issue(IssueRef(task.repo, task.issue))
     if not issue.is_open:
         room.record("task.dropped", reason="issue_closed")
-        return _settle(deps, task, "done")
+        return _settle(deps, task, MailboxState.DROPPED)
     room.transition(lc.State.DEVELOPING, task.reason or task.task_type)
     deps.notifier.notify(delivery.started(task, issue))
     ws = deps.worktrees.prepare(repo.key, task.id, task.branch, task.base)
@@ -53,7 +53,7 @@ def run(deps: Deps, config: Config, task: Task, room: rooms.Room) -> str:
         deps.worktrees.remove(repo.key, task.id)
 
 
-def _settled_before(deps: Deps, repo: RepoConfig, task: Task, room: rooms.Room) -> str | None:
+def _settled_before(deps: Deps, repo: RepoConfig, task: Task, room: rooms.Room) -> MailboxState | None:
     """Return where a task goes whose earlier worker decided its end but died before moving its file.
 
     A recovered task is run again from the start, except when its room shows the end already
@@ -65,17 +65,17 @@ def _settled_before(deps: Deps, repo: RepoConfig, task: Task, room: rooms.Room) 
         return None
     if life.state is lc.State.REVIEW:
         cards.move(deps, repo, IssueRef(task.repo, task.issue), BoardStatus.IN_REVIEW)
-        return "done"
+        return MailboxState.DELIVERED
     if life.state is lc.State.FAILED:
-        return "escalated"
+        return MailboxState.ESCALATED
     follow_up = task_id(task.repo_key, task.issue, task.generation, task.attempt + 1)
     if life.state is lc.State.QUEUED and deps.mailbox.locate(follow_up) is not None:
-        return "failed"
+        return MailboxState.RETRIED
     return None
 
 
 def _attempt(deps: Deps, config: Config, repo: RepoConfig, task: Task, issue: Issue, ws: Workspace,
-             room: rooms.Room) -> str:
+             room: rooms.Room) -> MailboxState:
     earlier = tuple(prompts.Attempt(tid, text) for tid, text in rooms.earlier_results(config.paths.rooms_dir, task.id))
     prompt = prompts.render(prompts.PromptInput(issue, task, Path(ws.path), room.path, earlier,
                                                          delivery.fixing_of(deps, task)))
@@ -100,21 +100,21 @@ def _attempt(deps: Deps, config: Config, repo: RepoConfig, task: Task, issue: Is
             room.record("push.rejected", error=str(error)[:500])
             outcome = _pushed_rejected(outcome, str(error))
     room.write_result(contract.render(outcome))
-    if task.task_type == "fixing":
+    if task.task_type is TaskType.FIXING:
         verdict = after_fix(outcome, pushed)
     else:
         verdict = after_attempt(task, outcome, _signatures(config, task), committed.has_changes)
     room.record("attempt.judged", next=verdict.next.value, reason=verdict.reason, files=list(committed.files))
     if verdict.next is Next.OPEN_PR:
         delivery.deliver(deps, repo, task, issue, outcome, chained.finished_by or "?", committed.files, room)
-        return _settle(deps, task, "done")
-    if verdict.next is Next.RETRY and task.task_type == "implementation":
+        return _settle(deps, task, MailboxState.DELIVERED)
+    if verdict.next is Next.RETRY and task.task_type is TaskType.IMPLEMENTATION:
         deps.mailbox.create(delivery.follow_up(task, outcome, _now()))
         room.transition(lc.State.QUEUED, verdict.reason)
         deps.log.info("task.retried", extra={"issue": task.issue, "task_id": task.id, "reason": verdict.reason})
-        return _settle(deps, task, "failed")
-    if task.task_type == "fixing" and verdict.next is Next.RETRY:
-        return _settle(deps, task, "failed")  # the PR monitor sees it still red and counts the round
+        return _settle(deps, task, MailboxState.RETRIED)
+    if task.task_type is TaskType.FIXING and verdict.next is Next.RETRY:
+        return _settle(deps, task, MailboxState.RETRIED)  # the PR monitor sees it still red and counts the round
     return _escalate(deps, repo, task, room, verdict.reason, outcome.items("MANUAL_STEPS"))
 
 
@@ -184,24 +184,24 @@ def _pushed_rejected(outcome: AgentResult, error: str) -> AgentResult:
                                 {**outcome.lists, "BLOCKERS": blockers})
 
 
-def _later(deps: Deps, task: Task, room: rooms.Room, chained: ChainResult) -> str:
+def _later(deps: Deps, task: Task, room: rooms.Room, chained: ChainResult) -> MailboxState:
     """Every agent of the chain is resting: the task waits in the inbox until the first rest ends."""
     retry_at = chained.retry_at or _now() + timedelta(minutes=deps.config.limits.agent_cooldown_minutes)
-    deps.mailbox.update(delivery.not_before(task, retry_at), "processing")
+    deps.mailbox.update(delivery.not_before(task, retry_at), MailboxState.PROCESSING)
     room.transition(lc.State.QUEUED, "agents_cooling_down")
     deps.log.info("task.deferred", extra={"issue": task.issue, "task_id": task.id, "until": retry_at.isoformat()})
-    return _settle(deps, task, "inbox")
+    return _settle(deps, task, MailboxState.INBOX)
 
 
 def _escalate(deps: Deps, repo: RepoConfig, task: Task, room: rooms.Room, reason: str,
-              steps: tuple[str, ...]) -> str:
+              steps: tuple[str, ...]) -> MailboxState:
     delivery.escalate_task(deps, repo, task, reason, steps)
     room.transition(lc.State.FAILED, reason)
-    return _settle(deps, task, "escalated")
+    return _settle(deps, task, MailboxState.ESCALATED)
 
 
-def _settle(deps: Deps, task: Task, state: str) -> str:
-    deps.mailbox.move(task.id, "processing", state)
+def _settle(deps: Deps, task: Task, state: MailboxState) -> MailboxState:
+    deps.mailbox.move(task.id, MailboxState.PROCESSING, state)
     return state
 
 

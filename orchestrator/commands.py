@@ -10,7 +10,7 @@ from pathlib import Path
 from orchestrator.config import AgentType, Config, load_config, read_yaml, runtime_paths
 from orchestrator.errors import ConfigError, UsageError
 from orchestrator.jobs import JobSpec
-from orchestrator.state import Switches, mailbox_counts
+from orchestrator.state import Switches
 
 Jobs = Mapping[str, JobSpec]
 Env = Mapping[str, str]

@@ -13,7 +13,7 @@ from orchestrator.core import lifecycle as lc
 from orchestrator.core import notify
 from orchestrator.core import result as contract
 from orchestrator.core.model import BoardStatus, Check, CheckState, Issue, IssueRef, Review
-from orchestrator.core.tasks import Task, parse_id, task_id
+from orchestrator.core.tasks import Task, TaskType, parse_id, task_id
 from orchestrator.core.workspace import Conflict, ConflictHunk
 from orchestrator.prompts import Fixing
 from orchestrator.state import atomic_write
@@ -34,8 +34,8 @@ def deliver(deps: Deps, repo: RepoConfig, task: Task, issue: Issue, outcome: con
                         task_id=task.id, agent=agent)
     pr = deps.tracker.open_pull(repo.github, task.branch, task.base, issue.title, body)
     room.record("pr.opened", number=pr.number, url=pr.url)
-    room.transition(lc.State.REVIEW, "pr_opened" if task.task_type == "implementation" else "fix_pushed")
-    if task.task_type == "fixing":
+    room.transition(lc.State.REVIEW, "pr_opened" if task.task_type is TaskType.IMPLEMENTATION else "fix_pushed")
+    if task.task_type is TaskType.FIXING:
         origin = origin_room(deps, task)
         if origin is not None and origin.lifecycle() is not None:
             origin.transition(lc.State.REVIEW, f"fixed by {task.id}")
@@ -94,7 +94,7 @@ def write_fixing(deps: Deps, task: Task, origin: str, checks: Sequence[Check], r
 
 def fixing_of(deps: Deps, task: Task) -> Fixing | None:
     """Return what a fixing task must fix, as its prompt shows it; None for an implementation task."""
-    data = _fixing_data(deps, task) if task.task_type == "fixing" else None
+    data = _fixing_data(deps, task) if task.task_type is TaskType.FIXING else None
     if not data:
         return None
     checks = tuple(Check(c["name"], CheckState(c["state"]), c.get("summary", ""), c.get("url"))

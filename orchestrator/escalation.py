@@ -6,13 +6,12 @@ from dataclasses import dataclass
 
 from orchestrator import cards, texts
 from orchestrator.config import RepoConfig
-from orchestrator.core import notify
+from orchestrator.core import labels, notify
 from orchestrator.core.model import BoardStatus, IssueRef
 from orchestrator.errors import TrackerError
 from orchestrator.wiring import Deps
 
 MARKER = "<!-- agentos:escalated -->"
-BLOCKED_LABEL = "agentos:blocked"
 
 # What a person can do about each reason, when the agent itself gave no manual steps.
 ADVICE = {
@@ -42,7 +41,7 @@ def escalate(deps: Deps, repo: RepoConfig, ref: IssueRef, task_id: str, title: s
     body = texts.render("escalation.md.j2", reason_text=_reason_text(reason), attempts=attempts, advice=advice)
     try:
         deps.tracker.upsert_comment(ref, MARKER, body)
-        deps.tracker.add_labels(ref, [BLOCKED_LABEL])
+        deps.tracker.add_labels(ref, [labels.BLOCKED])
     except TrackerError as error:
         deps.log.warning("escalation.comment_failed", extra={"issue": ref.number, "error": str(error)[:200]})
     cards.move(deps, repo, ref, BoardStatus.BLOCKED)

@@ -11,7 +11,7 @@ from orchestrator.core import lifecycle as lc
 from orchestrator.core import notify
 from orchestrator.core.model import BoardStatus, Check, CheckState, Review
 from orchestrator.core.review import Decision
-from orchestrator.core.tasks import Task, task_id
+from orchestrator.core.tasks import Task, TaskType, task_id
 from orchestrator.core.workspace import Conflict, RebaseStatus
 from orchestrator.errors import TrackerError
 from orchestrator.memo import Memo
@@ -106,7 +106,7 @@ def _fixing_task(config: Config, facts: PullFacts, reason: str, now: datetime) -
     pr, repo = facts.pr, facts.repo
     return Task(id=task_id(repo.key, facts.ref.number, facts.generation, facts.next_attempt), repo_key=repo.key,
                 repo=repo.github, issue=facts.ref.number, title=pr.title, branch=pr.head, base=pr.base,
-                task_type="fixing", chain=tuple(b.name for b in config.agents.chain_for("fixing")),
+                task_type=TaskType.FIXING, chain=tuple(b.name for b in config.agents.chain_for(TaskType.FIXING)),
                 attempt=facts.next_attempt, max_attempts=config.limits.max_attempts, generation=facts.generation,
                 priority=0, created_at=now, reason=reason, body=_fix_brief(facts, reason), pr=pr.number)
 

@@ -9,8 +9,7 @@ from orchestrator.config import Config, RepoConfig
 from orchestrator.config.model import AutomationMode
 from orchestrator.core.model import IssueRef, PullRequest, Review
 from orchestrator.core.review import PullState
-from orchestrator.core.tasks import Task
-from orchestrator.mailbox import ACTIVE
+from orchestrator.core.tasks import MailboxState, Task, TaskType
 from orchestrator.memo import Memo
 from orchestrator.wiring import Deps
 
@@ -45,22 +44,22 @@ def gather(deps: Deps, config: Config, repo: RepoConfig, pr: PullRequest, issue:
     tasks = _tasks(deps, repo.key, issue)
     generation = max((t.generation for t, _ in tasks), default=1)
     this_gen = [(t, s) for t, s in tasks if t.generation == generation]
-    fixes = [(t, s) for t, s in this_gen if t.task_type == "fixing"]
+    fixes = [(t, s) for t, s in this_gen if t.task_type is TaskType.FIXING]
     found = _ORIGIN.search(pr.body)
-    origin = found.group(1) if found else next((t.id for t, _ in this_gen if t.task_type == "implementation"), "")
+    origin = found.group(1) if found else next((t.id for t, _ in this_gen if t.task_type is TaskType.IMPLEMENTATION), "")
     checks = tuple(deps.tracker.checks(repo.github, pr.head_sha))
     reviews = tuple(_unaddressed(deps.tracker.reviews(pr), memo, pr))
     grace = timedelta(minutes=config.limits.checks_grace_minutes)
     state = PullState(pr, checks, reviews, full_automation=repo.automation_mode is AutomationMode.FULL,
                       fix_rounds=len(fixes), max_fix_rounds=config.limits.max_fix_rounds,
-                      fix_in_progress=any(s in ACTIVE for _, s in fixes), bot_login=pr.author,
+                      fix_in_progress=any(s.active for _, s in fixes), bot_login=pr.author,
                       checks_grace_over=now - pr.updated_at >= grace)
     return PullFacts(repo, pr, IssueRef(repo.github, issue), origin, generation,
                      1 + max((t.attempt for t, _ in this_gen), default=0),
-                     any(s in ACTIVE and t.task_type == "implementation" for t, s in this_gen), state)
+                     any(s.active and t.task_type is TaskType.IMPLEMENTATION for t, s in this_gen), state)
 
 
-def _tasks(deps: Deps, repo_key: str, issue: int) -> list[tuple[Task, str]]:
+def _tasks(deps: Deps, repo_key: str, issue: int) -> list[tuple[Task, MailboxState]]:
     found = []
     for task_id, state in deps.mailbox.for_issue(repo_key, issue).items():
         try:

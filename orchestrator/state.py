@@ -1,13 +1,10 @@
-"""Runtime state on disk: atomic writes, the on/off switches, chat overrides, mailbox counts."""
+"""Runtime state on disk: atomic writes, the on/off switches, chat overrides."""
 from __future__ import annotations
 
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
-
-MAILBOX_STATES = ("inbox", "processing", "done", "failed", "blocked", "escalated")
-
 
 def atomic_write(path: Path, data: str | bytes) -> None:
     """Replace `path` with `data` so a reader sees the old file or the new one, never a torn one."""
@@ -130,14 +127,3 @@ def _pruned(data: dict[str, Any]) -> dict[str, Any]:
                 continue
         result[key] = value
     return result
-
-
-def mailbox_counts(mailbox_dir: Path) -> dict[str, int]:
-    """Count the task files in each mailbox state folder."""
-    counts = {}
-    for name in MAILBOX_STATES:
-        try:
-            counts[name] = sum(1 for e in os.scandir(mailbox_dir / name) if e.name.endswith(".md"))
-        except FileNotFoundError:
-            counts[name] = 0
-    return counts

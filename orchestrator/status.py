@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from orchestrator.config import Config
 from orchestrator.jobs import JobSpec
 from orchestrator.logs import event_log, last_event
-from orchestrator.state import Switches, mailbox_counts
+from orchestrator.mailbox import count_by_state
+from orchestrator.state import Switches
 
 
 def render(config: Config, jobs: Mapping[str, JobSpec]) -> str:
@@ -31,7 +32,7 @@ def render(config: Config, jobs: Mapping[str, JobSpec]) -> str:
         note = "" if spec.built else "  (not built yet)"
         schedule = config.schedule.get(name, spec.schedule)
         lines.append(f"  {name:<{width}}  {state}  {schedule:<13}  {_last_run(config, name)}{note}")
-    counts = mailbox_counts(config.paths.mailbox_dir)
+    counts = count_by_state(config.paths.mailbox_dir)
     lines += ["", "mailbox:  " + "  ".join(f"{k} {v}" for k, v in counts.items())]
     return "\n".join(lines)
 

@@ -21,6 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from orchestrator import attempt, logs, rooms
     from orchestrator.config import load_config
+    from orchestrator.core.tasks import MailboxState
     from orchestrator.wiring import real_deps
 
     config = load_config(Path(args.config), os.environ)
@@ -28,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     deps = real_deps(config, log)
     room = rooms.Room(config.paths.rooms_dir, args.task_id)
     try:
-        task = deps.mailbox.read("processing", args.task_id)
+        task = deps.mailbox.read(MailboxState.PROCESSING, args.task_id)
     except FileNotFoundError:   # recovered or settled meanwhile: someone else has it
         log.info("task.gone", extra={"task_id": args.task_id})
         return 0

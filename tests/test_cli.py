@@ -107,7 +107,7 @@ def test_status_shows_switches_overrides_and_mailbox(config: Path, capsys: pytes
     assert "overridden from chat: repos[0].automation_mode" in out
     assert "dispatcher_only (overridden)" in out
     assert any(line.split()[:2] == ["pr_monitor", "off"] for line in out.splitlines())
-    assert "mailbox:  inbox 0  processing 0  done 0  failed 0  blocked 0  escalated 0" in out
+    assert "mailbox:  inbox 0  processing 0  delivered 0  retried 0  escalated 0  dropped 0" in out
 
 
 def test_check_passes_a_valid_setup_and_changes_nothing(config: Path, capsys: pytest.CaptureFixture[str]) -> None:

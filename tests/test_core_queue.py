@@ -9,14 +9,14 @@ import pytest
 from orchestrator.core import queue
 from orchestrator.core.queue import Next, Running
 from orchestrator.core.result import AgentResult, BlockerCode, Status
-from orchestrator.core.tasks import Task
+from orchestrator.core.tasks import Task, TaskType
 
 T0 = datetime(2026, 5, 1, 10, 0, tzinfo=timezone.utc)
 
 
 def task(repo: str, issue: int, priority: int = 1, age: int = 0, attempt: int = 1, max_attempts: int = 3) -> Task:
     return Task(id=f"{repo}-{issue}-g1-a{attempt}", repo_key=repo, repo=f"o/{repo}", issue=issue, title="t",
-                branch=f"agent/{issue}-t", base="main", task_type="implementation", chain=("a",),
+                branch=f"agent/{issue}-t", base="main", task_type=TaskType.IMPLEMENTATION, chain=("a",),
                 attempt=attempt, max_attempts=max_attempts, generation=1, priority=priority,
                 created_at=T0 - timedelta(minutes=age))
 

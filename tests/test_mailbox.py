@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 
-from orchestrator.core.tasks import Task, parse_id, task_id
-from orchestrator.mailbox import Mailbox, parse, render
+from orchestrator.core.tasks import MailboxState, Task, TaskType, parse_id, task_id
+from orchestrator.mailbox import Mailbox, count_by_state, parse, render
 
 T0 = datetime(2026, 11, 22, 7, 0, tzinfo=timezone.utc)
 
@@ -15,7 +16,7 @@ def make_task(issue: int = 12, generation: int = 1, attempt: int = 1, **kw: obje
     values: dict = dict(
         id=task_id("app", issue, generation, attempt), repo_key="app", repo="acme/app", issue=issue,
         title="Add greeting", branch=f"agent/{issue}-add-greeting", base="main",
-        task_type="implementation", chain=("claude", "codex"), attempt=attempt, max_attempts=3,
+        task_type=TaskType.IMPLEMENTATION, chain=("claude", "codex"), attempt=attempt, max_attempts=3,
         generation=generation, priority=1, created_at=T0, reason="blockers_done",
         body="## Goal\nSay hello.\n\n---\nnot front matter", history=("attempt 1: partial",))
     values.update(kw)
@@ -31,7 +32,7 @@ def test_task_ids_are_derived_and_parse_back() -> None:
 def test_a_task_file_round_trips(tmp_path: Path) -> None:
     task = make_task()
     assert parse(render(task)) == task
-    deferred = make_task(not_before=T0, pr=40, task_type="fixing")
+    deferred = make_task(not_before=T0, pr=40, task_type=TaskType.FIXING)
     assert parse(render(deferred)) == deferred
     assert render(task).startswith("---\nid: app-12-g1-a1\n")
 
@@ -41,9 +42,9 @@ def test_create_is_exclusive_across_every_state(tmp_path: Path) -> None:
     task = make_task()
     assert box.create(task) is True
     assert box.create(task) is False
-    assert box.move(task.id, "inbox", "done")
+    assert box.move(task.id, MailboxState.INBOX, MailboxState.DELIVERED)
     assert box.create(task) is False  # a finished task is never re-queued under the same id
-    assert box.for_issue("app", 12) == {task.id: "done"}
+    assert box.for_issue("app", 12) == {task.id: MailboxState.DELIVERED}
     assert [p.name for p in (tmp_path / "inbox").iterdir()] == []  # no temporary files left
 
 
@@ -80,3 +81,66 @@ def test_tasks_are_listed_oldest_first_and_updates_are_atomic(tmp_path: Path) ->
     box.update(make_task(issue=1, reason="retry"), "inbox")
     assert box.read("inbox", "app-1-g1-a1").reason == "retry"
     assert [t.issue for t in box.tasks("inbox")] == [2, 1]  # the update made #1 newest
+
+
+def test_count_by_state_counts_task_files_per_state(tmp_path: Path) -> None:
+    (tmp_path / "inbox").mkdir()
+    for name in ("a.md", "b.md", ".c.md.tmp"):
+        (tmp_path / "inbox" / name).write_text("x")
+    counts = count_by_state(tmp_path)
+    assert counts[MailboxState.INBOX] == 2 and counts[MailboxState.PROCESSING] == 0
+    assert list(counts) == ["inbox", "processing", "delivered", "retried", "escalated", "dropped"]
+
+
+def _old_layout(root: Path) -> dict[str, Task]:
+    """A mailbox as the version before the rename left it: done/, failed/ and blocked/ folders."""
+    tasks = {"done": make_task(issue=1), "failed": make_task(issue=2), "blocked": make_task(issue=3)}
+    for folder, task in tasks.items():
+        (root / folder).mkdir(parents=True)
+        (root / folder / f"{task.id}.md").write_text(render(task))
+    (root / "failed" / ".app-2-g1-a2.x.tmp").write_text("half written by a killed tick")
+    return tasks
+
+
+def test_the_folders_of_the_earlier_version_are_moved_on_first_use(tmp_path: Path) -> None:
+    """A runtime/ from before the rename: the next tick finds every task where today's words say."""
+    tasks = _old_layout(tmp_path)
+    box = Mailbox(tmp_path)
+    assert box.locate(tasks["done"].id) is MailboxState.DELIVERED
+    assert box.locate(tasks["failed"].id) is MailboxState.RETRIED
+    assert box.locate(tasks["blocked"].id) is MailboxState.ESCALATED   # waits for a person, never runs by itself
+    assert box.read(MailboxState.RETRIED, tasks["failed"].id) == tasks["failed"]
+    assert not (tmp_path / "done").exists() and not (tmp_path / "blocked").exists()
+    assert (tmp_path / "failed").exists()   # a stray temp file is left for a person, the tasks are not
+    assert Mailbox(tmp_path).for_issue("app", 2) == {tasks["failed"].id: MailboxState.RETRIED}   # twice: no-op
+
+
+def test_a_migration_killed_half_way_is_finished_by_the_next_tick(tmp_path: Path) -> None:
+    """Killed between the link and the unlink: the file is in both folders; the next tick keeps one."""
+    tasks = _old_layout(tmp_path)
+    (tmp_path / "delivered").mkdir()
+    os.link(tmp_path / "done" / f"{tasks['done'].id}.md", tmp_path / "delivered" / f"{tasks['done'].id}.md")
+    box = Mailbox(tmp_path)
+    assert box.for_issue("app", 1) == {tasks["done"].id: MailboxState.DELIVERED}
+    assert box.read(MailboxState.DELIVERED, tasks["done"].id) == tasks["done"]
+
+
+def _migrate_and_list(root: str, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    box = Mailbox(Path(root))
+    out.put(sorted((tid, state.value) for issue in (1, 2, 3) for tid, state in box.for_issue("app", issue).items()))
+
+
+def test_ticks_migrating_at_once_lose_no_task(tmp_path: Path) -> None:
+    _old_layout(tmp_path)
+    ctx = multiprocessing.get_context("fork")
+    out: multiprocessing.Queue = ctx.Queue()  # type: ignore[type-arg]
+    procs = [ctx.Process(target=_migrate_and_list, args=(str(tmp_path), out)) for _ in range(6)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(20)
+    seen = [out.get(timeout=5) for _ in procs]
+    final = [("app-1-g1-a1", "delivered"), ("app-2-g1-a1", "retried"), ("app-3-g1-a1", "escalated")]
+    assert all(s == final for s in seen)   # each tick, once its own migration returned, saw every task
+    assert sorted((tid, s.value) for i in (1, 2, 3) for tid, s in Mailbox(tmp_path).for_issue("app", i).items()) \
+        == final

@@ -13,7 +13,7 @@ from markdown_it import MarkdownIt
 from orchestrator import prompts
 from orchestrator.core.model import Check, CheckState, Issue, IssueRef, Review
 from orchestrator.core.result import AGENT_CODES, FIELDS, LIST_FIELDS, BlockerCode, Status, parse
-from orchestrator.core.tasks import Task
+from orchestrator.core.tasks import Task, TaskType
 from orchestrator.core.workspace import Conflict, ConflictHunk
 from orchestrator.prompts import Attempt, Fixing, PromptInput
 
@@ -26,7 +26,7 @@ def make_issue(body: str = "Add a `farewell()` next to `greet()`.\n\n## Done whe
                  labels=("enhancement", "priority:high"), is_open=True, created_at=T0, updated_at=T0)
 
 
-def make_task(task_type: str = "implementation", attempt: int = 1, body: str = "") -> Task:
+def make_task(task_type: TaskType = TaskType.IMPLEMENTATION, attempt: int = 1, body: str = "") -> Task:
     return Task(id=f"app-7-g1-a{attempt}", repo_key="app", repo="acme/app", issue=7, title="Add farewell",
                 branch="agent/7-add-farewell", base="main", task_type=task_type, chain=("claude",),
                 attempt=attempt, max_attempts=3, generation=1, priority=1, created_at=T0, body=body)
@@ -187,9 +187,7 @@ def test_a_task_type_without_any_role_is_named(tmp_path: Path) -> None:
 
 
 def test_the_shipped_defaults_cover_every_task_type() -> None:
-    from orchestrator.core.tasks import TASK_TYPES
-
-    for task_type in TASK_TYPES:
+    for task_type in TaskType:
         assert prompts.find_role(task_type, (prompts.TEMPLATES,))
 
 
@@ -212,7 +210,7 @@ def test_a_fixing_prompt_shows_checks_reviews_and_both_sides_of_each_conflict(tm
                                                                  "    return 'hello'\n"),)),
                    Conflict("old.py", "deleted_by_us", (ConflictHunk("", "print('kept')\n"),))),
         stopped_at="1234567 Say hi")
-    inp = PromptInput(issue=make_issue(), task=make_task("fixing"), worktree=worktree, room=tmp_path / "r",
+    inp = PromptInput(issue=make_issue(), task=make_task(TaskType.FIXING), worktree=worktree, room=tmp_path / "r",
                       fixing=fixing)
     text = prompts.render(inp)
     assert text.startswith("# Fixing task for acme/app#7")
@@ -227,7 +225,7 @@ def test_a_fixing_prompt_shows_checks_reviews_and_both_sides_of_each_conflict(tm
 
 
 def test_a_fixing_prompt_with_only_red_checks_leaves_the_other_parts_out(tmp_path: Path, worktree: Path) -> None:
-    inp = PromptInput(issue=make_issue(), task=make_task("fixing"), worktree=worktree, room=tmp_path / "r",
+    inp = PromptInput(issue=make_issue(), task=make_task(TaskType.FIXING), worktree=worktree, room=tmp_path / "r",
                       fixing=Fixing(checks=(Check("ci", CheckState.FAILURE, ""),)))
     text = prompts.render(inp)
     assert "### Failing checks" in text and "(no output)" in text

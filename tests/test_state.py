@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from orchestrator.state import Switches, atomic_write, mailbox_counts, read_overrides, set_override
+from orchestrator.state import Switches, atomic_write, read_overrides, set_override
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -104,12 +104,3 @@ def test_overrides_are_nested_set_and_removed_atomically(tmp_path: Path) -> None
     assert "limits" not in yaml.safe_load((tmp_path / "overrides.yaml").read_text())  # emptied parents go
     set_override(tmp_path, ("repos", "app", "automation_mode"), None)
     assert not (tmp_path / "overrides.yaml").exists()  # nothing overridden: no file
-
-
-def test_mailbox_counts_count_task_files_per_state(tmp_path: Path) -> None:
-    (tmp_path / "inbox").mkdir()
-    for name in ("a.md", "b.md", ".c.md.tmp"):
-        (tmp_path / "inbox" / name).write_text("x")
-    counts = mailbox_counts(tmp_path)
-    assert counts["inbox"] == 2 and counts["processing"] == 0
-    assert list(counts) == ["inbox", "processing", "done", "failed", "blocked", "escalated"]

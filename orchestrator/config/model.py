@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from orchestrator.core.tasks import TaskType
+
 
 class AutomationMode(enum.Enum):
     FULL = "full"                        # merge green PRs
@@ -103,7 +105,7 @@ class AgentsConfig:
     backends: Mapping[str, AgentBackend]
     chains: Mapping[str, tuple[str, ...]]   # task type -> backend names, tried in order
 
-    def chain_for(self, task_type: str) -> tuple[AgentBackend, ...]:
+    def chain_for(self, task_type: TaskType) -> tuple[AgentBackend, ...]:
         """Return the fallback chain for a task type, or the default chain."""
         names = self.chains.get(task_type) or self.chains["default"]
         return tuple(self.backends[n] for n in names)

@@ -2,7 +2,8 @@
 
 /retry re-queues an escalated or failed issue as the next generation of its task, with a
 fresh attempt budget and the lineage (history) kept; the derived id makes a second /retry find
-the first one's task instead of queueing twice. The old task leaves escalated/ for failed/.
+the first one's task instead of queueing twice. The old task leaves escalated/ for retried/;
+Close moves it to dropped/.
 """
 from __future__ import annotations
 
@@ -10,13 +11,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from orchestrator.config import Config, RepoConfig
+from orchestrator.core import labels
 from orchestrator.core.commands import Target
 from orchestrator.core.dependencies import blockers
-from orchestrator.core.explain import ACTIVE, Facts, TaskFact, explain, latest
+from orchestrator.core.explain import Facts, TaskFact, explain, latest
 from orchestrator.core.model import BoardStatus, Issue, IssueRef
-from orchestrator.core.tasks import Task, task_id
+from orchestrator.core.tasks import MailboxState, Task, task_id
 from orchestrator.errors import AgentOSError, TrackerError
-from orchestrator.escalation import BLOCKED_LABEL
 from orchestrator.mailbox import Mailbox
 from orchestrator.ports import Board, Tracker
 from orchestrator.state import Switches
@@ -24,7 +25,7 @@ from orchestrator.state import Switches
 MAX_BLOCKER_READS = 10
 
 
-def task_fact(task: Task, state: str) -> TaskFact:
+def task_fact(task: Task, state: MailboxState) -> TaskFact:
     """Return what /why and /queue need of a task file."""
     return TaskFact(task.id, state, task.generation, task.attempt, task.max_attempts, task.reason)
 
@@ -53,7 +54,7 @@ def repo_of(config: Config, ref: IssueRef) -> RepoConfig:
     raise AgentOSError(f"{ref.repo} is no longer in the config")
 
 
-def _tasks(mailbox: Mailbox, key: str, number: int) -> list[tuple[Task, str]]:
+def _tasks(mailbox: Mailbox, key: str, number: int) -> list[tuple[Task, MailboxState]]:
     found = []
     for tid, state in mailbox.for_issue(key, number).items():
         try:
@@ -108,7 +109,7 @@ def _short(ref: IssueRef, home: IssueRef) -> str:
 
 
 def _capacity(config: Config, repo: RepoConfig, mailbox: Mailbox) -> str | None:
-    running = list(mailbox.tasks("processing"))
+    running = list(mailbox.tasks(MailboxState.PROCESSING))
     mine = sum(1 for t in running if t.repo_key == repo.key)
     if mine >= repo.max_parallel_tasks:
         return f"repo {repo.key} has {mine} of {repo.max_parallel_tasks} running"
@@ -132,10 +133,11 @@ def retry(config: Config, repo: RepoConfig, number: int, mailbox: Mailbox, track
     if newest is None:
         return Outcome(f"{label}: no task to retry; it was never queued (move it to Ready instead).")
     old, state = next((t, s) for t, s in found if t.id == newest.task_id)
-    if state in ACTIVE:
-        _retire(mailbox, found)  # a retry killed after queueing: finish its move now
-        return Outcome(f"{label}: already {'running' if state == 'processing' else state} as task {old.id}.")
-    if state == "done":
+    if state.active:
+        _retire(mailbox, found, MailboxState.RETRIED)  # a retry killed after queueing: finish its move now
+        where = "running" if state is MailboxState.PROCESSING else state.value
+        return Outcome(f"{label}: already {where} as task {old.id}.")
+    if state is MailboxState.DELIVERED:
         return Outcome(f"{label}: its last task {old.id} is done; nothing to retry.")
     issue = tracker.issue(IssueRef(repo.github, number)) if tracker is not None else None
     if issue is not None and not issue.is_open:
@@ -146,7 +148,7 @@ def retry(config: Config, repo: RepoConfig, number: int, mailbox: Mailbox, track
                     chain=tuple(b.name for b in config.agents.chain_for(old.task_type)))
     if not mailbox.create(fresh):
         return Outcome(f"{label}: already re-queued as task {fresh.id}.")
-    _retire(mailbox, found)
+    _retire(mailbox, found, MailboxState.RETRIED)
     note = _unblock(tracker, board, issue) if tracker is not None and issue is not None else ""
     return Outcome(f"{label}: re-queued as task {fresh.id} with {fresh.max_attempts} fresh attempts "
                    f"(by {who}){note}.", fresh.id)
@@ -155,7 +157,7 @@ def retry(config: Config, repo: RepoConfig, number: int, mailbox: Mailbox, track
 def _unblock(tracker: Tracker, board: Board | None, issue: Issue) -> str:
     """Undo what the escalation did on GitHub, as the dispatcher does when it queues: label off, card In Progress."""
     try:
-        tracker.remove_label(issue.ref, BLOCKED_LABEL)
+        tracker.remove_label(issue.ref, labels.BLOCKED)
         if board is not None:
             board.set_status(board.add(issue), BoardStatus.IN_PROGRESS)
     except TrackerError as exc:
@@ -163,11 +165,11 @@ def _unblock(tracker: Tracker, board: Board | None, issue: Issue) -> str:
     return ""
 
 
-def _retire(mailbox: Mailbox, found: list[tuple[Task, str]]) -> None:
-    """Move the issue's escalated tasks to failed/: a human decided, they no longer wait for one."""
+def _retire(mailbox: Mailbox, found: list[tuple[Task, MailboxState]], to: MailboxState) -> None:
+    """Move the issue's escalated tasks to `to`: a human decided, they no longer wait for one."""
     for task, state in found:
-        if state == "escalated":
-            mailbox.move(task.id, "escalated", "failed")
+        if state is MailboxState.ESCALATED:
+            mailbox.move(task.id, MailboxState.ESCALATED, to)
 
 
 def close(config: Config, repo: RepoConfig, ref: IssueRef, mailbox: Mailbox, tracker: Tracker | None,
@@ -182,5 +184,5 @@ def close(config: Config, repo: RepoConfig, ref: IssueRef, mailbox: Mailbox, tra
             board.set_status(board.add(tracker.issue(ref)), BoardStatus.DONE)
         except AgentOSError as exc:
             note = f" (the board could not be updated: {exc})"
-    _retire(mailbox, _tasks(mailbox, repo.key, ref.number))
+    _retire(mailbox, _tasks(mailbox, repo.key, ref.number), MailboxState.DROPPED)
     return f"{repo.key}#{ref.number} closed as not planned (by {who}){note}."

@@ -8,12 +8,14 @@ from orchestrator.control.issues import task_fact
 from orchestrator.control.settings import overridden
 from orchestrator.core.commands import PROTECTED_JOB
 from orchestrator.core.explain import Waiting, queue_report
+from orchestrator.core.tasks import MailboxState
 from orchestrator.errors import TrackerError
 from orchestrator.jobs import JobSpec
 from orchestrator.logs import event_log, last_event
 from orchestrator.mailbox import Mailbox
 from orchestrator.ports import Tracker
-from orchestrator.state import Switches, mailbox_counts
+from orchestrator.mailbox import count_by_state
+from orchestrator.state import Switches
 
 MAX_LISTED = 10
 
@@ -27,10 +29,10 @@ def status(config: Config, jobs: Mapping[str, JobSpec], switches: Switches, mail
     off += [f"job {name}" for name in jobs if not switches.job_on(name)]
     if off:
         lines.append("Switched off: " + ", ".join(off))
-    running = list(mailbox.tasks("processing"))
+    running = list(mailbox.tasks(MailboxState.PROCESSING))
     lines.append(f"Running ({len(running)}): " + (", ".join(
         f"{t.repo_key}#{t.issue} {t.title}" for t in running[:MAX_LISTED]) or "nothing"))
-    counts = mailbox_counts(config.paths.mailbox_dir)
+    counts = count_by_state(config.paths.mailbox_dir)
     lines.append("Mailbox: " + ", ".join(f"{state} {n}" for state, n in counts.items()))
     lines += _pulls(config, tracker)
     lines.append("Last runs:")
@@ -91,10 +93,14 @@ def jobs(specs: Mapping[str, JobSpec], switches: Switches) -> str:
 
 
 def queue(config: Config, switches: Switches, mailbox: Mailbox) -> str:
-    """Return /queue: the waiting tasks in the order they would start, and why each waits."""
+    """Return /queue: the waiting tasks in the order they would start, and why each waits.
+
+    What waits is a task in inbox/ (for a worker) or in escalated/ (for a person); a task in
+    retried/ waits for nothing, another attempt took over.
+    """
     waiting = [Waiting(f"{t.repo_key}#{t.issue}", t.title, task_fact(t, state), t.repo_key, t.priority)
-               for state in ("inbox", "blocked", "escalated", "failed") for t in mailbox.tasks(state)]
-    running = list(mailbox.tasks("processing"))
+               for state in (MailboxState.INBOX, MailboxState.ESCALATED) for t in mailbox.tasks(state)]
+    running = list(mailbox.tasks(MailboxState.PROCESSING))
     per_repo = {r.key: (sum(1 for t in running if t.repo_key == r.key), r.max_parallel_tasks) for r in config.repos}
     gates = {"Agent OS": switches.is_on(), "job queue": switches.job_on("queue")}
     repo_on = {r.key: switches.repo_on(r.key) for r in config.repos}

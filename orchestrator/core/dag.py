@@ -10,17 +10,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from orchestrator.core.labels import NORMAL_PRIORITY, PRIORITIES
 from orchestrator.core.model import IssueRef
-
-PRIORITY_LABELS = {"prio:high": 0, "priority:high": 0, "p0": 0, "p1": 0,
-                   "prio:normal": 1, "priority:normal": 1, "p2": 1,
-                   "prio:low": 2, "priority:low": 2, "p3": 2}
-NORMAL = 1
 
 
 def priority(labels: Iterable[str]) -> int:
     """Return 0 (high), 1 (normal) or 2 (low) from an issue's labels; the most urgent wins."""
-    return min((PRIORITY_LABELS[label] for label in labels if label in PRIORITY_LABELS), default=NORMAL)
+    return min((PRIORITIES[label] for label in labels if label in PRIORITIES), default=NORMAL_PRIORITY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +24,7 @@ class Node:
     ref: IssueRef
     is_open: bool
     blockers: tuple[IssueRef, ...] = ()
-    priority: int = NORMAL
+    priority: int = NORMAL_PRIORITY
     created_at: datetime | None = None
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-ACTIVE = ("processing", "inbox", "blocked")
+from orchestrator.core.tasks import MailboxState
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,7 +16,7 @@ class TaskFact:
     """One task file of the issue, as the mailbox has it."""
 
     task_id: str
-    state: str              # the mailbox folder: inbox, processing, blocked, escalated, failed, done
+    state: MailboxState     # the mailbox folder it is in
     generation: int
     attempt: int
     max_attempts: int
@@ -52,15 +52,14 @@ def verdict(f: Facts) -> str:
     off = [name for name, on in f.switches.items() if not on]
     if f.is_open is False:
         return f"closed ({f.state_reason or 'completed'}): nothing to run"
-    if task is not None and task.state == "processing":
+    if task is not None and task.state is MailboxState.PROCESSING:
         return f"running: task {task.task_id}, attempt {task.attempt} of {task.max_attempts}"
     if f.pull:
         return f"in review: {f.pull}"
-    if task is not None and task.state in ("inbox", "blocked"):
+    if task is not None and task.state is MailboxState.INBOX:
         why = f"{', '.join(off)} off" if off else (f.capacity or task.reason or "its turn")
-        word = "queued" if task.state == "inbox" else "blocked"
-        return f"{word}: task {task.task_id}, waiting for {why}"
-    if task is not None and task.state in ("escalated", "failed"):
+        return f"queued: task {task.task_id}, waiting for {why}"
+    if task is not None and task.state in (MailboxState.ESCALATED, MailboxState.RETRIED):
         return f"{task.state} after {task.attempt} of {task.max_attempts} attempts; /retry {f.label} re-queues it"
     return _not_started(f, off)
 
@@ -122,7 +121,8 @@ class Waiting:
 def queue_report(waiting: Sequence[Waiting], running: int, limit: int, per_repo: Mapping[str, tuple[int, int]],
                  switches: Mapping[str, bool], repo_on: Mapping[str, bool]) -> str:
     """Return the reply to /queue: what waits, in the order it would start, and why each waits."""
-    queued = sorted((w for w in waiting if w.task.state == "inbox"), key=lambda w: (w.priority, w.task.task_id))
+    queued = sorted((w for w in waiting if w.task.state is MailboxState.INBOX),
+                    key=lambda w: (w.priority, w.task.task_id))
     lines = [f"Queue: {len(queued)} waiting, {running} running (limit {limit})"]
     off = [name for name, on in switches.items() if not on]
     if off:
@@ -130,14 +130,9 @@ def queue_report(waiting: Sequence[Waiting], running: int, limit: int, per_repo:
     for i, item in enumerate(queued, 1):
         why = _wait_reason(item, running, limit, per_repo, repo_on)
         lines.append(f"{i}. {item.label} {item.title} ({item.task.task_id}): {why}")
-    blocked = [w for w in waiting if w.task.state == "blocked"]
-    if blocked:
-        lines.append("Blocked: " + ", ".join(f"{w.label} ({w.task.reason or w.task.task_id})" for w in blocked))
-    for state in ("escalated", "failed"):
-        items = [w for w in waiting if w.task.state == state]
-        if items:
-            lines.append(f"{state.capitalize()} (/retry N): " + ", ".join(f"{w.label} ({w.task.task_id})"
-                                                                        for w in items))
+    escalated = [w for w in waiting if w.task.state is MailboxState.ESCALATED]
+    if escalated:
+        lines.append("Escalated (/retry N): " + ", ".join(f"{w.label} ({w.task.task_id})" for w in escalated))
     if len(lines) == 1 and not off:
         lines.append("Nothing waits.")
     return "\n".join(lines)

@@ -1,11 +1,47 @@
-"""A task: one attempt at one issue, as the mailbox carries it between dispatcher and queue."""
+"""A task: one attempt at one issue, as the mailbox carries it between dispatcher and queue.
+
+The task vocabulary is written here once: what kind of work a task is (`TaskType`) and where
+its file is (`MailboxState`). docs/states.md maps these to the lifecycle, the board and labels.
+"""
 from __future__ import annotations
 
+import enum
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-TASK_TYPES = ("implementation", "fixing")
+
+class TaskType(enum.StrEnum):
+    """What a task does; also the name of its role folder (templates/roles/<type>/)."""
+
+    IMPLEMENTATION = "implementation"   # work an issue from its brief, on a fresh or continued branch
+    FIXING = "fixing"                   # make an open PR mergeable: red checks, a conflict, a review
+
+
+class MailboxState(enum.StrEnum):
+    """Where a task file is (runtime/mailbox/<state>/): how far that one attempt got.
+
+    A move between folders is the state change (an atomic rename). Only INBOX and PROCESSING
+    are active; the other four are ends, and each end word means one thing.
+    """
+
+    INBOX = "inbox"              # queued: waits for a worker (or for its agents' cooldown to end)
+    PROCESSING = "processing"    # claimed: a worker runs the attempt
+    DELIVERED = "delivered"      # ended with its work on GitHub: a PR opened, or a fix pushed to one
+    RETRIED = "retried"          # ended without delivering; another attempt took over (a follow-up,
+                                 # the PR monitor's next fix round, or a /retry from chat)
+    ESCALATED = "escalated"      # ended handing the issue to a person; waits for them
+    DROPPED = "dropped"          # ended without work: its issue was closed (on GitHub or from chat)
+
+    @property
+    def active(self) -> bool:
+        """True while the attempt waits to run or runs."""
+        return self in ACTIVE
+
+
+ACTIVE = (MailboxState.INBOX, MailboxState.PROCESSING)   # in the order a task passes them
+# Folders of earlier versions, and where their files belong now (store.mailbox moves them once).
+RENAMED = {"done": MailboxState.DELIVERED, "failed": MailboxState.RETRIED, "blocked": MailboxState.ESCALATED}
 _ID = re.compile(r"^(?P<key>[a-z0-9][a-z0-9._-]*)-(?P<issue>\d+)-g(?P<gen>\d+)-a(?P<attempt>\d+)$")
 
 
@@ -35,7 +71,7 @@ class Task:
     title: str
     branch: str
     base: str
-    task_type: str
+    task_type: TaskType
     chain: tuple[str, ...]     # agent backends, tried in order
     attempt: int
     max_attempts: int

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 
+from orchestrator.core.labels import APPROVED
 from orchestrator.core.model import LabelEvent, Permission
-
-APPROVED = "agentos:approved"
 
 
 def trust(author: str, permission: Permission, trusted_users: Collection[str],

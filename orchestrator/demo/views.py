@@ -11,13 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from orchestrator.core.tasks import parse_id
-from orchestrator.escalation import BLOCKED_LABEL
+from orchestrator.core import labels
+from orchestrator.core.tasks import MailboxState, TaskType, parse_id
 from orchestrator.mailbox import Mailbox
 from orchestrator.sandbox.github import Sandbox
-
-TASK_STATES = ("inbox", "processing", "blocked", "done", "failed", "escalated")
-
 
 @dataclass(frozen=True, slots=True)
 class IssueView:
@@ -31,9 +28,9 @@ class IssueView:
     pr: int | None = None             # the agent PR from its branch, the latest one
     pr_state: str = ""                # open | merged | closed
     ci: str = ""                      # queued | in_progress | success | failure (the PR head's sandbox-ci)
-    task: str = ""                    # the mailbox folder of its latest task
+    task: MailboxState | None = None  # the mailbox folder of its latest task
     attempt: int = 0
-    task_type: str = ""               # implementation | fixing (of that task, while queued or running)
+    task_type: TaskType | None = None  # of that task, while it is queued or running
 
     @property
     def merged(self) -> bool:
@@ -50,10 +47,10 @@ def state_of(view: IssueView, waiting_for: Iterable[int] = ()) -> str:
         return "closed"
     if view.escalated:
         return "escalated: a person must look (see the issue's comment)"
-    fixing = view.task_type == "fixing"
-    if view.task == "processing":
+    fixing = view.task_type is TaskType.FIXING
+    if view.task is MailboxState.PROCESSING:
         return f"{'agent fixing ' + pr if fixing else 'agent at work'} (attempt {view.attempt})"
-    if view.task == "inbox":
+    if view.task is MailboxState.INBOX:
         return f"fixing task for {pr} queued" if fixing else "queued"
     if view.pr_state == "open":
         return f"{pr} open, sandbox-ci {_CI.get(view.ci, view.ci or 'not started')}"
@@ -73,12 +70,12 @@ def read_views(github: Sandbox, repo: str, issues: Mapping[int, str], mailbox_di
         record = github.store.repo(*repo.split("/", 1))
         assert record is not None, f"the sandbox has no repository {repo}"
         columns = _columns(github.store.data.get("graphql", {}).get("projects", []))
-        views = {n: _view(record, n, title, columns, tasks.get(n, ("", 0, ""))) for n, title in issues.items()}
+        views = {n: _view(record, n, title, columns, tasks.get(n, (None, 0, None))) for n, title in issues.items()}
     return views
 
 
 def _view(repo: dict[str, Any], number: int, title: str, columns: Mapping[int, str],
-          task: tuple[str, int, str]) -> IssueView:
+          task: tuple[MailboxState | None, int, TaskType | None]) -> IssueView:
     issue = repo["issues"][str(number)]
     pulls = [p for p in repo["issues"].values() if p["pull"] and p["pull"]["head"].startswith(f"agent/{number}-")]
     latest = max(pulls, key=lambda p: int(p["number"])) if pulls else None
@@ -86,7 +83,7 @@ def _view(repo: dict[str, Any], number: int, title: str, columns: Mapping[int, s
     if latest is not None:
         pr_state = "merged" if latest["pull"]["merged"] else latest["state"]
         ci = _ci(repo, str(latest["pull"].get("head_sha") or ""))
-    return IssueView(number, title, issue["state"] == "open", BLOCKED_LABEL in issue["labels"],
+    return IssueView(number, title, issue["state"] == "open", labels.BLOCKED in issue["labels"],
                      columns.get(int(issue["id"])), int(latest["number"]) if latest else None, pr_state, ci,
                      *task)
 
@@ -114,10 +111,10 @@ def _columns(projects: list[dict[str, Any]]) -> dict[int, str]:
     return found
 
 
-def _latest_tasks(mailbox: Mailbox) -> dict[int, tuple[str, int, str]]:
+def _latest_tasks(mailbox: Mailbox) -> dict[int, tuple[MailboxState, int, TaskType | None]]:
     """Return, per issue, the folder, attempt and (while it waits or runs) type of its newest task."""
-    newest: dict[int, tuple[tuple[int, int], str, str]] = {}
-    for state in TASK_STATES:
+    newest: dict[int, tuple[tuple[int, int], MailboxState, str]] = {}
+    for state in MailboxState:
         for task_id in _ids(mailbox, state):
             parsed = parse_id(task_id)
             if parsed is None:
@@ -128,7 +125,7 @@ def _latest_tasks(mailbox: Mailbox) -> dict[int, tuple[str, int, str]]:
     return {issue: (state, rank[1], _kind(mailbox, state, task_id)) for issue, (rank, state, task_id) in newest.items()}
 
 
-def _ids(mailbox: Mailbox, state: str) -> list[str]:
+def _ids(mailbox: Mailbox, state: MailboxState) -> list[str]:
     """Return a folder's task ids; a file moved while it was listed means: list again."""
     for _ in range(3):
         try:
@@ -138,11 +135,11 @@ def _ids(mailbox: Mailbox, state: str) -> list[str]:
     return []
 
 
-def _kind(mailbox: Mailbox, state: str, task_id: str) -> str:
-    """Return the type of a task that waits or runs ("" once it is settled, or moved meanwhile)."""
-    if state not in ("inbox", "processing"):
-        return ""
+def _kind(mailbox: Mailbox, state: MailboxState, task_id: str) -> TaskType | None:
+    """Return the type of a task that waits or runs (None once it is settled, or moved meanwhile)."""
+    if not state.active:
+        return None
     try:
         return mailbox.read(state, task_id).task_type
     except FileNotFoundError:
-        return ""
+        return None

@@ -4,19 +4,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from orchestrator.core import labels
+from orchestrator.core.agent import RESULT_FILE
 from orchestrator.errors import TrackerError
 from orchestrator.init.context import Context
 from orchestrator.init.prompts import Invalid
 from orchestrator.init.services import GitHubSetup, RepoInfo
 from orchestrator.init.session import Repository
 
-RESULT_FILE = ".agent_result.md"
-LABELS = {  # name -> colour: what the dispatcher and the trust check read
-    "agentos:approved": "0e8a16",
-    "prio:high": "b60205",
-    "prio:normal": "fbca04",
-    "prio:low": "c5def5",
-}
 _NAME = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 _OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
 _KEY = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -117,7 +112,7 @@ def _apply(ctx: Context, gh: GitHubSetup, full: str, key: str, info: RepoInfo | 
            created: bool) -> None:
     branch = info.default_branch if info else "main"
     present = gh.labels(full) if info else set()
-    missing = {name: colour for name, colour in LABELS.items() if name not in present}
+    missing = {name: colour for name, colour in labels.COLOURS.items() if name not in present}
     changes = [] if info else [f"create the {'private' if private else 'public'} repository {full}"]
     changes.append(f"make sure .gitignore on {branch} lists {RESULT_FILE} (one commit, pushed, if it does not)")
     if missing:

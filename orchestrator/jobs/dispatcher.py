@@ -8,11 +8,10 @@ from orchestrator.backlog import Backlog, ReadyIssue, gather
 from orchestrator.config import Config
 from orchestrator.core import brief, dag, dispatch
 from orchestrator.core.model import BoardStatus, IssueRef
-from orchestrator.core.tasks import Task, parse_id, task_id
+from orchestrator.core.tasks import ACTIVE, Task, TaskType, parse_id, task_id
 from orchestrator.core.worktree import branch_name
 from orchestrator.errors import TrackerError
 from orchestrator import dispatch_report as notes
-from orchestrator.mailbox import ACTIVE
 from orchestrator.wiring import Deps
 
 
@@ -38,7 +37,7 @@ def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> 
 
 
 def active_tasks(deps: Deps, config: Config) -> dict[IssueRef, str]:
-    """Return the issues with a task in inbox/, processing/ or blocked/: issue -> "state task-id"."""
+    """Return the issues with a task in inbox/ or processing/: issue -> "state task-id"."""
     github = {r.key: r.github for r in config.repos}
     found: dict[IssueRef, str] = {}
     for state in ACTIVE:
@@ -57,7 +56,7 @@ def _candidates(backlog: Backlog) -> list[dispatch.Candidate]:
 def _capacity(config: Config, active: Mapping[IssueRef, str]) -> dispatch.Capacity:
     keys = {r.github: r.key for r in config.repos}
     per_repo: dict[str, int] = {}
-    running = [ref for ref, where in active.items() if not where.startswith("blocked")]
+    running = list(active)
     for ref in running:
         per_repo[keys[ref.repo]] = per_repo.get(keys[ref.repo], 0) + 1
     return dispatch.Capacity(total=config.limits.max_parallel_workers,
@@ -69,14 +68,14 @@ def _queue(deps: Deps, config: Config, ready: ReadyIssue, reason: str, now: date
     """Write the task file (the claim), then move the card; a lost race queues nothing."""
     repo, issue = ready.repo, ready.issue
     existing = deps.mailbox.for_issue(repo.key, issue.number)
-    if any(state in ACTIVE for state in existing.values()):   # queued since this tick read the mailbox
+    if any(state.active for state in existing.values()):   # queued since this tick read the mailbox
         deps.log.info("task.skipped", extra={"issue": issue.number, "repo": repo.key, "reason": "already_queued"})
         return False
     generation = 1 + max((p[2] for tid in existing if (p := parse_id(tid)) is not None), default=0)
     task = Task(id=task_id(repo.key, issue.number, generation, 1), repo_key=repo.key, repo=repo.github,
                 issue=issue.number, title=issue.title, branch=branch_name(issue.number, issue.title),
-                base=repo.base_branch, task_type="implementation",
-                chain=tuple(b.name for b in config.agents.chain_for("implementation")), attempt=1,
+                base=repo.base_branch, task_type=TaskType.IMPLEMENTATION,
+                chain=tuple(b.name for b in config.agents.chain_for(TaskType.IMPLEMENTATION)), attempt=1,
                 max_attempts=config.limits.max_attempts, generation=generation,
                 priority=dag.priority(issue.labels), created_at=now, reason=reason,
                 body=brief.render(deps.briefs.brief(issue)))

@@ -6,11 +6,10 @@ from datetime import datetime
 from orchestrator import pull_actions as act
 from orchestrator import review_state
 from orchestrator.config import Config, RepoConfig
-from orchestrator.core import review
+from orchestrator.core import labels, review
 from orchestrator.core.model import PullRequest
 from orchestrator.core.review import Action, Decision
 from orchestrator.errors import TrackerError, WorktreeError
-from orchestrator.escalation import BLOCKED_LABEL
 from orchestrator.memo import Memo
 from orchestrator.wiring import Deps
 
@@ -61,7 +60,7 @@ def _one(deps: Deps, config: Config, repo: RepoConfig, pr: PullRequest, now: dat
 def _decide(deps: Deps, config: Config, facts: review_state.PullFacts, now: datetime, memo: Memo) -> Decision:
     if facts.implementing:
         return Decision(Action.WAIT, "attempt_in_progress")
-    if BLOCKED_LABEL in deps.tracker.issue(facts.ref).labels:
+    if labels.BLOCKED in deps.tracker.issue(facts.ref).labels:
         return Decision(Action.WAIT, "escalated")   # a person has it until they remove the label
     decision = review.decide(facts.state)
     since = review_state.stuck_since(memo, facts.pr, decision.signature, now)

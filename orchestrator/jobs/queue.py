@@ -14,8 +14,9 @@ from typing import Any
 
 from orchestrator import rooms
 from orchestrator.config import Config
+from orchestrator.core import lifecycle as lc
 from orchestrator.core import queue as decide
-from orchestrator.core.tasks import Task
+from orchestrator.core.tasks import MailboxState, Task
 from orchestrator.wiring import Deps
 
 POLL_SECONDS = 0.25     # how soon a finished worker's slot is refilled; a loop costs a few file reads
@@ -45,11 +46,11 @@ def _now() -> datetime:
 
 
 def _queued(deps: Deps) -> list[Task]:
-    return list(deps.mailbox.tasks("inbox"))
+    return list(deps.mailbox.tasks(MailboxState.INBOX))
 
 
 def _running(deps: Deps) -> list[Task]:
-    return list(deps.mailbox.tasks("processing"))
+    return list(deps.mailbox.tasks(MailboxState.PROCESSING))
 
 
 def _per_repo(config: Config) -> dict[str, int]:
@@ -64,7 +65,7 @@ def _start(deps: Deps, config: Config, workers: dict[str, int], running: list[Ta
     for task in chosen:
         if not deps.switches.repo_on(task.repo_key):
             continue
-        if not deps.mailbox.move(task.id, "inbox", "processing"):
+        if not deps.mailbox.move(task.id, MailboxState.INBOX, MailboxState.PROCESSING):
             continue
         # Beat for the claim at once: another supervisor must never take a task in processing/
         # without a beat for a dead one (it would run it twice), however slowly the worker starts.
@@ -124,9 +125,18 @@ def _requeue(deps: Deps, config: Config, task: Task, room: rooms.Room, why: str)
         from orchestrator import delivery
 
         delivery.escalate_task(deps, config.repo(task.repo_key), task, "recovered_too_often", ())
-        deps.mailbox.move(task.id, "processing", "escalated")
+        _fail(room, "recovered_too_often")
+        deps.mailbox.move(task.id, MailboxState.PROCESSING, MailboxState.ESCALATED)
         return
-    deps.mailbox.move(task.id, "processing", "inbox")
+    deps.mailbox.move(task.id, MailboxState.PROCESSING, MailboxState.INBOX)
+
+
+def _fail(room: rooms.Room, reason: str) -> None:
+    """Record the escalation in the room's lifecycle, unless its record has moved past where it can fail."""
+    try:
+        room.transition(lc.State.FAILED, reason)
+    except lc.InvalidTransition as error:   # passed already: GitHub has the work, the record notes the try
+        room.record("lifecycle.skipped", wanted=lc.State.FAILED.value, error=str(error)[:200])
 
 
 def _end_orphans(deps: Deps, room: rooms.Room, events: Sequence[Mapping[str, Any]]) -> None:

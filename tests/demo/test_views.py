@@ -5,6 +5,7 @@ from dataclasses import replace
 
 import pytest
 
+from orchestrator.core.tasks import MailboxState, TaskType
 from orchestrator.demo.progress import line
 from orchestrator.demo.summary import settled
 from orchestrator.demo.views import IssueView, state_of
@@ -19,18 +20,18 @@ def view(**changes: object) -> IssueView:
 @pytest.mark.parametrize("issue, waiting, said", [
     (view(), (), "ready"),
     (view(), (3, 2), "waiting for #2, #3"),
-    (view(task="inbox", attempt=1, task_type="implementation"), (), "queued"),
-    (view(task="processing", attempt=2, task_type="implementation"), (), "agent at work (attempt 2)"),
-    (view(task="done", pr=6, pr_state="open", ci="queued"), (), "PR #6 open, sandbox-ci queued"),
-    (view(task="done", pr=6, pr_state="open", ci="in_progress"), (), "PR #6 open, sandbox-ci running"),
-    (view(task="done", pr=6, pr_state="open", ci="failure"), (), "PR #6 open, sandbox-ci failed"),
-    (view(task="done", pr=6, pr_state="open"), (), "PR #6 open, sandbox-ci not started"),
-    (view(task="inbox", pr=6, pr_state="open", task_type="fixing"), (), "fixing task for PR #6 queued"),
-    (view(task="processing", attempt=1, pr=6, pr_state="open", task_type="fixing"), (),
+    (view(task=MailboxState.INBOX, attempt=1, task_type=TaskType.IMPLEMENTATION), (), "queued"),
+    (view(task=MailboxState.PROCESSING, attempt=2, task_type=TaskType.IMPLEMENTATION), (), "agent at work (attempt 2)"),
+    (view(task=MailboxState.DELIVERED, pr=6, pr_state="open", ci="queued"), (), "PR #6 open, sandbox-ci queued"),
+    (view(task=MailboxState.DELIVERED, pr=6, pr_state="open", ci="in_progress"), (), "PR #6 open, sandbox-ci running"),
+    (view(task=MailboxState.DELIVERED, pr=6, pr_state="open", ci="failure"), (), "PR #6 open, sandbox-ci failed"),
+    (view(task=MailboxState.DELIVERED, pr=6, pr_state="open"), (), "PR #6 open, sandbox-ci not started"),
+    (view(task=MailboxState.INBOX, pr=6, pr_state="open", task_type=TaskType.FIXING), (), "fixing task for PR #6 queued"),
+    (view(task=MailboxState.PROCESSING, attempt=1, pr=6, pr_state="open", task_type=TaskType.FIXING), (),
      "agent fixing PR #6 (attempt 1)"),
-    (view(is_open=False, pr=6, pr_state="merged", task="done"), (), "PR #6 merged, issue closed"),
+    (view(is_open=False, pr=6, pr_state="merged", task=MailboxState.DELIVERED), (), "PR #6 merged, issue closed"),
     (view(is_open=False), (), "closed"),
-    (view(escalated=True, task="escalated"), (), "escalated: a person must look (see the issue's comment)"),
+    (view(escalated=True, task=MailboxState.ESCALATED), (), "escalated: a person must look (see the issue's comment)"),
 ])
 def test_a_progress_line_says_where_the_issue_is(issue: IssueView, waiting: tuple[int, ...], said: str) -> None:
     assert state_of(issue, waiting) == said

@@ -46,7 +46,7 @@ def _delivered(world: World) -> None:
     world.issue("acme/app", "Add subtraction", "## Goal\nA `sub` function with a test.\n")
     assert world.run("dispatcher") == 0
     assert world.run("queue") == 0
-    assert world.mailbox("done") == ["app-1-g1-a1"], world.mailbox("escalated")
+    assert world.mailbox("delivered") == ["app-1-g1-a1"], world.mailbox("escalated")
     [pr] = world.tracker.open_pulls("acme/app")
     assert pr.body.startswith("Closes #1\n\nAdded calc.sub with a test.")
     assert "`calc/sub.py`" in pr.body and "`tests/test_sub.py`" in pr.body and f"{TEST_COMMAND}: passed" in pr.body

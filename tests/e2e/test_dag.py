@@ -95,9 +95,9 @@ def test_a_dag_across_two_repos_opens_prs_only_in_an_order_it_allows(world: Worl
     assert _tick(world) == set()
     cycle = _comments(world, cycle_a.ref, "agentos:cycle") + _comments(world, cycle_b.ref, "agentos:cycle")
     assert len(cycle) == 1 and f"{LIB}#2" in cycle[0] and f"{LIB}#3" in cycle[0]
-    assert not any(tid.startswith(("lib-2-", "lib-3-")) for state in ("done", "failed", "escalated", "inbox")
+    assert not any(tid.startswith(("lib-2-", "lib-3-")) for state in ("delivered", "retried", "escalated", "inbox")
                    for tid in world.mailbox(state))
-    assert len(world.mailbox("done")) == 6 and world.mailbox("escalated") == []
+    assert len(world.mailbox("delivered")) == 6 and world.mailbox("escalated") == []
     # Within a round the most downstream work goes first: app#1 unblocks two issues, the others one each.
     queued = [(e["repo"], e["issue"], e["reason"]) for e in world.events("dispatcher", "task.queued")]
     assert queued[0] == ("app", 1, "no_blockers")

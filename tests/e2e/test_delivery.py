@@ -19,7 +19,7 @@ def test_a_ready_issue_becomes_a_pull_request_that_closes_it(world: World) -> No
     assert world.mailbox("inbox") == ["app-1-g1-a1"]
     assert "status:in-progress" in world.tracker.issue(issue.ref).labels
     assert world.run("queue") == 0
-    assert world.mailbox("done") == ["app-1-g1-a1"] and world.mailbox("processing") == []
+    assert world.mailbox("delivered") == ["app-1-g1-a1"] and world.mailbox("processing") == []
     [pr] = world.tracker.open_pulls("acme/app")
     assert (pr.head, pr.base, pr.title) == ("agent/1-add-subtraction", "main", "Add subtraction")
     assert pr.body.startswith("Closes #1\n\nAdded calc.sub with a test.")
@@ -43,7 +43,7 @@ def test_a_partial_attempt_is_retried_on_the_same_branch_with_its_result_in_the_
         {"files": {"tests/test_sub.py": SUB["tests/test_sub.py"]}, "summary": "Added the test."}]})
     world.run("dispatcher")
     world.run("queue")
-    assert world.mailbox("failed") == ["app-1-g1-a1"] and world.mailbox("done") == ["app-1-g1-a2"]
+    assert world.mailbox("retried") == ["app-1-g1-a1"] and world.mailbox("delivered") == ["app-1-g1-a2"]
     prompt = (world.root / "runtime" / "rooms" / "app-1-g1-a2" / "prompt.md").read_text()
     assert "no test yet" in prompt
     [pr] = world.tracker.open_pulls("acme/app")

@@ -50,7 +50,7 @@ def test_an_agent_past_its_timeout_loses_its_whole_process_group_and_the_retry_d
     [finished] = _events(world, "app-1-g1-a1", "attempt.finished")
     assert finished["outcome"] == "timed_out"
     assert "BLOCKER_CODE: timeout" in (_room(world, "app-1-g1-a1").result or "")
-    assert world.mailbox("failed") == ["app-1-g1-a1"] and world.mailbox("done") == ["app-1-g1-a2"]
+    assert world.mailbox("retried") == ["app-1-g1-a1"] and world.mailbox("delivered") == ["app-1-g1-a2"]
     assert "timed out after 6 s" in (_room(world, "app-1-g1-a2").prompt or "")
     [pr] = world.tracker.open_pulls("acme/app")
     assert pr.body.startswith("Closes #1")
@@ -66,7 +66,7 @@ def test_an_agent_that_crashes_is_retried_with_the_crash_in_its_prompt(world: Wo
     first = _room(world, "app-1-g1-a1").result or ""
     assert "BLOCKER_CODE: runner_failure" in first and "Segmentation fault" in first
     assert "Segmentation fault" in (_room(world, "app-1-g1-a2").prompt or "")
-    assert world.mailbox("done") == ["app-1-g1-a2"] and len(world.tracker.open_pulls("acme/app")) == 1
+    assert world.mailbox("delivered") == ["app-1-g1-a2"] and len(world.tracker.open_pulls("acme/app")) == 1
 
 
 def test_a_quota_error_rests_the_agent_and_the_next_in_the_chain_takes_over(world: World) -> None:
@@ -92,7 +92,7 @@ def test_a_quota_error_rests_the_agent_and_the_next_in_the_chain_takes_over(worl
     world.issue("acme/app", "Add multiplication")
     world.set_playbook({"*": [{"files": {"calc/mul.py": "def mul(a, b):\n    return a * b\n"}}]})
     _deliver(world)
-    later = world.mailbox("done")[-1]
+    later = world.mailbox("delivered")[-1]
     [skipped] = _events(world, later, "backend.skipped")
     assert (skipped["backend"], skipped["reason"]) == ("first", "cooling_down")
     assert [e["backend"] for e in _events(world, later, "attempt.started")] == ["second"]
@@ -121,7 +121,7 @@ def test_a_push_rejected_because_someone_pushed_meanwhile_is_retried_on_top_of_t
     [rejected] = _events(world, "app-1-g1-a1", "push.rejected")
     assert "agent/1-add-subtraction" in rejected["error"]
     assert "BLOCKER_CODE: push_rejected" in (_room(world, "app-1-g1-a1").result or "")
-    assert world.mailbox("done") == ["app-1-g1-a2"]
+    assert world.mailbox("delivered") == ["app-1-g1-a2"]
     [prepared] = _events(world, "app-1-g1-a2", "worktree.prepared")
     assert prepared["continued"] is True          # the retry started from the branch as GitHub has it
     [pr] = world.tracker.open_pulls("acme/app")

@@ -62,7 +62,7 @@ def test_a_worker_killed_mid_task_is_recovered_by_the_next_tick_and_its_orphaned
     assert (recovered["task_id"], recovered["reason"]) == ("app-1-g1-a1", "worker_died")
     assert [e["pid"] for e in _events(world, "app-1-g1-a1", "agent.ended")] == [agent]
     _wait_for(lambda: not _alive(agent))
-    assert world.mailbox("done") == ["app-1-g1-a1"]
+    assert world.mailbox("delivered") == ["app-1-g1-a1"]
     [pr] = world.tracker.open_pulls("acme/app")
     assert pr.body.startswith("Closes #1\n\nAdded calc.sub.")
 
@@ -82,9 +82,9 @@ def test_a_worker_killed_after_opening_its_pr_is_recovered_without_a_second_pr(w
 
     assert world.run("queue") == 0
     assert [e["reason"] for e in world.events("queue", "task.recovered")] == ["worker_died"]
-    assert world.mailbox("done") == ["app-1-g1-a1"]
+    assert world.mailbox("delivered") == ["app-1-g1-a1"]
     [resumed] = _events(world, "app-1-g1-a1", "task.resumed")   # its room says the PR is open: no second run
-    assert resumed["state"] == "done"
+    assert resumed["state"] == "delivered"
     [pr] = world.tracker.open_pulls("acme/app")
     assert [e["number"] for e in _events(world, "app-1-g1-a1", "pr.opened")] == [pr.number]
     assert len(_events(world, "app-1-g1-a1", "attempt.started")) == 1
@@ -117,7 +117,7 @@ def test_overlapping_cli_ticks_skip_on_the_job_lock_and_do_the_work_once(world: 
     assert world.mailbox("inbox") == [f"app-{n}-g1-a1" for n in numbers]
     _together(world, [["run", "queue"], ["run", "queue"]])
     assert [e["reason"] for e in world.events("queue", "job.skipped")] == ["already_running"]
-    assert world.mailbox("done") == [f"app-{n}-g1-a1" for n in numbers]
+    assert world.mailbox("delivered") == [f"app-{n}-g1-a1" for n in numbers]
     assert _runs_per_issue(world, numbers) == [1, 1, 1] and len(world.tracker.open_pulls("acme/app")) == 3
 
 
@@ -137,7 +137,7 @@ def test_ticks_that_no_lock_serialises_still_queue_and_run_each_issue_once(world
         assert len({e["run_id"] for e in world.events(job, "run.finished")}) == 2   # both ticks ran
     queued = world.events("dispatcher", "task.queued")
     assert sorted(e["issue"] for e in queued) == numbers
-    assert world.mailbox("done") == [f"app-{n}-g1-a1" for n in numbers] and world.mailbox("inbox") == []
+    assert world.mailbox("delivered") == [f"app-{n}-g1-a1" for n in numbers] and world.mailbox("inbox") == []
     assert _runs_per_issue(world, numbers) == [1, 1, 1, 1]
     assert world.events("queue", "task.recovered") == []
     assert len(world.tracker.open_pulls("acme/app")) == 4

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator import rooms
-from orchestrator.core.tasks import Task, task_id
+from orchestrator.core.tasks import Task, TaskType, task_id
 from orchestrator.jobs import queue
 from tests.jobs.conftest import T0, World, make_world
 
@@ -41,7 +41,7 @@ def world(tmp_path: Path) -> Iterator[World]:
 
 def _task(number: int) -> Task:
     return Task(id=task_id("app", number, 1, 1), repo_key="app", repo="acme/app", issue=number, title="T",
-                branch=f"agent/{number}-t", base="main", task_type="implementation", chain=("script",), attempt=1,
+                branch=f"agent/{number}-t", base="main", task_type=TaskType.IMPLEMENTATION, chain=("script",), attempt=1,
                 max_attempts=3, generation=1, priority=1, created_at=T0)
 
 
@@ -80,3 +80,5 @@ def test_a_task_whose_worker_keeps_dying_is_escalated_on_the_third_death(world: 
     assert world.deps.mailbox.locate("app-1-g1-a1") == "escalated"
     assert [e["deaths"] for e in rooms.read(world.config.paths.rooms_dir, "app-1-g1-a1").events
             if e["event"] == "task.recovered"] == [1, 2, 3]
+    life = rooms.read(world.config.paths.rooms_dir, "app-1-g1-a1").lifecycle
+    assert life is not None and life.state.value == "failed" and life.history[-1].reason == "recovered_too_often"

@@ -21,7 +21,7 @@ from orchestrator.adapters.telegram import TelegramChat
 from orchestrator.config import Config, load_config
 from orchestrator.control.plane import Control
 from orchestrator.core.batching import Pacing
-from orchestrator.core.tasks import Task, task_id
+from orchestrator.core.tasks import Task, TaskType, task_id
 from orchestrator.jobs import JOBS
 from orchestrator.logs import setup
 from orchestrator.mailbox import Mailbox
@@ -92,7 +92,7 @@ def make_task(issue: int, generation: int = 1, attempt: int = 3, **kw: Any) -> T
     """A task of repo `app`, as the dispatcher and queue would have written it."""
     values: dict[str, Any] = dict(
         id=task_id("app", issue, generation, attempt), repo_key="app", repo=REPO, issue=issue,
-        title=f"Issue {issue}", branch=f"agent/{issue}-issue-{issue}", base="main", task_type="implementation",
+        title=f"Issue {issue}", branch=f"agent/{issue}-issue-{issue}", base="main", task_type=TaskType.IMPLEMENTATION,
         chain=("script",), attempt=attempt, max_attempts=3, generation=generation, priority=1, created_at=T0,
         reason="blockers_done", body="## Goal\nDo it.", history=("attempt 1: blocked",))
     values.update(kw)

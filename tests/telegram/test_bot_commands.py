@@ -73,7 +73,7 @@ SCRIPT: list[tuple[str, tuple[str, ...], Check]] = [
     ("/why 3", ("escalated after 3 of 3 attempts", "/retry app#3"), lambda w: True),
     ("/why x", ("Usage: /why N",), lambda w: True),
     ("/retry 3", ("re-queued as task app-3-g2-a1 with 3 fresh attempts", "alice (1001)"),
-     lambda w: w.mailbox.for_issue("app", 3) == {"app-3-g2-a1": "inbox", "app-3-g1-a3": "failed"}),
+     lambda w: w.mailbox.for_issue("app", 3) == {"app-3-g2-a1": "inbox", "app-3-g1-a3": "retried"}),
     ("/retry 3", ("already inbox as task app-3-g2-a1",), lambda w: len(w.mailbox.for_issue("app", 3)) == 2),
     ("/retry 2", ("no task to retry",), lambda w: True),
     ("/frobnicate", ("Unknown command /frobnicate",), lambda w: True),

@@ -106,7 +106,7 @@ def test_a_button_press_acts_once_and_a_repeated_or_expired_one_only_says_so(wor
         world.fixed.append(world.clock() + timedelta(days=8))
         assert press(world, third, 1).startswith("This button expired; use /retry 4")
         until(lambda: not keyboards(world))
-    assert world.mailbox.for_issue("app", 3) == {"app-3-g2-a1": "inbox", "app-3-g1-a3": "failed"}
+    assert world.mailbox.for_issue("app", 3) == {"app-3-g2-a1": "inbox", "app-3-g1-a3": "retried"}
     assert world.mailbox.for_issue("app", 4) == {"app-4-g1-a3": "escalated"}  # the expired press did nothing
     assert world.tracker.issue(IssueRef(REPO, 4)).is_open
     announcements = [t for t in world.bot_texts(ALICE) if "re-queued" in t]
@@ -125,7 +125,7 @@ def test_close_as_not_planned_closes_the_issue_marks_it_done_and_retires_the_tas
     issue = world.tracker.issue(IssueRef(REPO, 2))
     assert not issue.is_open and issue.state_reason == "not_planned"
     assert [i.status for i in world.board.items(detail=()) if i.issue.number == 2] == [BoardStatus.DONE]
-    assert world.mailbox.for_issue("app", 2) == {"app-2-g1-a3": "failed"}
+    assert world.mailbox.for_issue("app", 2) == {"app-2-g1-a3": "dropped"}
 
 
 def test_a_strangers_press_is_not_answered_and_does_nothing(world: World) -> None:

@@ -51,7 +51,7 @@ def test_simultaneous_presses_act_exactly_once(world: World) -> None:
         t.join()
     assert sum("re-queued as task app-3-g2-a1" in r for r in results) == 1
     assert sum(r.startswith("Already handled") for r in results) == 7
-    assert world.mailbox.for_issue("app", 3) == {"app-3-g2-a1": "inbox", "app-3-g1-a3": "failed"}
+    assert world.mailbox.for_issue("app", 3) == {"app-3-g2-a1": "inbox", "app-3-g1-a3": "retried"}
 
 
 def test_a_failed_action_gives_its_claim_back(world: World) -> None:
@@ -80,7 +80,7 @@ def test_unknown_and_expired_buttons_only_say_so(world: World) -> None:
 
 def test_retry_keeps_the_lineage_with_a_fresh_budget_and_todays_chain(world: World) -> None:
     world.fixed.append(T0 + timedelta(days=1))
-    old = world.add_task(3, "failed", chain=("claude", "codex"), history=("attempt 1: blocked", "attempt 2: partial"))
+    old = world.add_task(3, "retried", chain=("claude", "codex"), history=("attempt 1: blocked", "attempt 2: partial"))
     reply = world.control().command(IssueCommand("retry", Target(3)), "alice")
     assert reply == "app#3: re-queued as task app-3-g2-a1 with 3 fresh attempts (by alice)."
     fresh = world.mailbox.read("inbox", "app-3-g2-a1")
@@ -88,7 +88,7 @@ def test_retry_keeps_the_lineage_with_a_fresh_budget_and_todays_chain(world: Wor
     assert fresh.history == old.history and fresh.body == old.body and fresh.branch == old.branch
     assert fresh.chain == ("script",) and fresh.created_at == T0 + timedelta(days=1)
     assert fresh.reason == "retried_from_chat"
-    assert world.mailbox.locate(old.id) == "failed"  # a failed task stays where it is
+    assert world.mailbox.locate(old.id) == "retried"  # a retried task stays where it is
 
 
 def test_retry_undoes_the_escalation_on_github_as_the_dispatcher_would_queue(world: World) -> None:
@@ -160,7 +160,7 @@ def test_a_retry_killed_between_queueing_and_retiring_is_finished_by_the_next(wo
     world.mailbox.create(replace(fresh, id="app-3-g2-a1", generation=2, attempt=1))  # the killed retry's work
     reply = world.control().command(IssueCommand("retry", Target(3)), "alice")
     assert reply == "app#3: already inbox as task app-3-g2-a1."
-    assert world.mailbox.for_issue("app", 3) == {"app-3-g2-a1": "inbox", "app-3-g1-a3": "failed"}
+    assert world.mailbox.for_issue("app", 3) == {"app-3-g2-a1": "inbox", "app-3-g1-a3": "retried"}
 
 
 def test_a_paced_flush_waits_for_the_burst_to_end(world: World) -> None:

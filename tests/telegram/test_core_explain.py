@@ -4,12 +4,13 @@ from __future__ import annotations
 import pytest
 
 from orchestrator.core.explain import Facts, TaskFact, Waiting, explain, queue_report, verdict
+from orchestrator.core.tasks import MailboxState
 
 ON = {"Agent OS": True, "repo app": True, "dispatcher": True, "queue": True}
 
 
 def task(state: str, generation: int = 1, attempt: int = 1) -> TaskFact:
-    return TaskFact(f"app-12-g{generation}-a{attempt}", state, generation, attempt, 3)
+    return TaskFact(f"app-12-g{generation}-a{attempt}", MailboxState(state), generation, attempt, 3)
 
 
 def facts(**kw: object) -> Facts:
@@ -28,7 +29,7 @@ def facts(**kw: object) -> Facts:
     (dict(tasks=(task("inbox"),), capacity="all 4 workers busy"), "waiting for all 4 workers busy"),
     (dict(tasks=(task("escalated", attempt=3),)), "escalated after 3 of 3 attempts; /retry app#12 re-queues it"),
     (dict(tasks=(task("escalated", attempt=3), task("inbox", generation=2))), "queued: task app-12-g2-a1"),
-    (dict(tasks=(task("failed", attempt=3),)), "failed after 3 of 3 attempts"),
+    (dict(tasks=(task("retried", attempt=3),)), "retried after 3 of 3 attempts"),
     (dict(switches={**ON, "Agent OS": False}), "not started: Agent OS off"),
     (dict(switches={**ON, "repo app": False, "dispatcher": False}), "not started: repo app, dispatcher off"),
     (dict(open_blockers=("#10", "acme/lib#3")), "waiting for blockers: #10, acme/lib#3"),
@@ -44,18 +45,19 @@ def test_why_names_what_the_issue_is_doing_or_the_first_thing_stopping_it(given:
 
 
 def test_why_lists_the_facts_it_rests_on() -> None:
-    text = explain(facts(tasks=(task("failed", attempt=3), task("inbox", generation=2)), open_blockers=("#10",),
+    text = explain(facts(tasks=(task("retried", attempt=3), task("inbox", generation=2)), open_blockers=("#10",),
                          unknown=("board (timeout)",)))
     assert text.splitlines() == [
         "app#12 Add login: queued: task app-12-g2-a1, waiting for its turn",
         "- GitHub: open", "- board: Ready", "- blockers open: #10",
         "- switches: Agent OS on, repo app on, dispatcher on, queue on",
-        "- task app-12-g1-a3: failed, attempt 3 of 3", "- task app-12-g2-a1: inbox, attempt 1 of 3",
+        "- task app-12-g1-a3: retried, attempt 3 of 3", "- task app-12-g2-a1: inbox, attempt 1 of 3",
         "- unknown: board (timeout)"]
 
 
 def waiting(n: int, state: str = "inbox", repo: str = "app", priority: int = 1) -> Waiting:
-    return Waiting(f"{repo}#{n}", f"Issue {n}", TaskFact(f"{repo}-{n}-g1-a1", state, 1, 1, 3), repo, priority)
+    return Waiting(f"{repo}#{n}", f"Issue {n}", TaskFact(f"{repo}-{n}-g1-a1", MailboxState(state), 1, 1, 3), repo,
+                   priority)
 
 
 def test_queue_orders_by_priority_and_says_why_each_waits() -> None:
