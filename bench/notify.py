@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT))
 from orchestrator.core import notify  # noqa: E402
 from orchestrator.core.batching import batch, split, units  # noqa: E402
 from orchestrator.core.model import IssueRef  # noqa: E402
-from orchestrator.outbox import Outbox  # noqa: E402
+from orchestrator.store.outbox import Outbox# noqa: E402
 
 
 def main() -> None:

@@ -1,21 +1,31 @@
-"""The exception tree every Agent OS module raises from.
+"""The exception tree every Agent OS module raises from, drawn whole: core's own exception lives
+in core (which imports only the standard library) and is drawn here too.
 
-    AgentOSError
-     ├── UsageError            bad command-line input (exit 2)
-     ├── ConfigError           config.yaml or overrides.yaml is invalid (exit 2)
-     ├── StateError            runtime/ could not be read or written (exit 1)
-     ├── TrackerError          GitHub could not do what was asked (exit 1)
-     │    ├── TrackerUnavailable   5xx, dropped connections, retries exhausted
-     │    └── RateLimited          primary or secondary rate limit
-     ├── WorktreeError         git worktree or branch operation failed
-     │    └── PushRejected         the remote refused the push (moved on, lease broken, hook)
-     ├── AgentError            an agent run failed
-     │    └── AgentTimeout
-     └── ChatError             Telegram could not be reached
+    AgentOSError                  `cli.main` turns these into one line on stderr
+     ├── UsageError                bad command-line input or answer (exit 2)
+     ├── ConfigError               config.yaml or overrides.yaml is invalid (exit 2)
+     ├── StateError                runtime/ could not be read or written (exit 1)
+     ├── TrackerError              GitHub could not do what was asked (exit 1)
+     │    ├── TrackerUnavailable       5xx, dropped connections, retries exhausted
+     │    ├── RateLimited              primary or secondary rate limit
+     │    └── GraphQLRefused           GraphQL answered with errors (kept for callers that recover)
+     ├── WorktreeError             git worktree or branch operation failed
+     │    ├── PushRejected             the remote refused the push (moved on, lease broken, hook)
+     │    └── TransientGitError        a network hiccup talking to the remote: worth another try
+     ├── AgentError                an agent run failed
+     │    ├── AgentTimeout
+     │    └── ToolFailed               a tool call of our own agent loop failed (told to the model)
+     │         └── ToolRefused             a tool call outside the worktree, or with a bad argument
+     ├── ChatError                 Telegram could not be reached
+     └── Rejected                  a service refused a credential or a name (GitHub, Telegram, a model)
+    ValueError
+     ├── InvalidAnswer             a bad answer to an `agentos init` question; asked again
+     └── InvalidTransition         a lifecycle move the loop never makes (core.lifecycle)
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 
 class AgentOSError(Exception):
@@ -56,6 +66,18 @@ class RateLimited(TrackerError):
     pass
 
 
+class GraphQLRefused(TrackerError):
+    """GitHub answered with GraphQL errors; `errors` keeps them (type, message, path) for callers that recover."""
+
+    def __init__(self, message: str, errors: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.errors = errors
+
+    def says(self, phrase: str) -> bool:
+        """Return whether any error's message contains `phrase` (any case)."""
+        return any(phrase.lower() in str(e.get("message", "")).lower() for e in self.errors)
+
+
 class WorktreeError(AgentOSError):
     pass
 
@@ -68,6 +90,10 @@ class PushRejected(WorktreeError):
         super().__init__(f"push of {branch} rejected: {reason}")
 
 
+class TransientGitError(WorktreeError):
+    """A network hiccup talking to the remote: worth another try."""
+
+
 class AgentError(AgentOSError):
     pass
 
@@ -76,5 +102,21 @@ class AgentTimeout(AgentError):
     pass
 
 
+class ToolFailed(AgentError):
+    """A tool call that failed; the message goes back to the model as an error result."""
+
+
+class ToolRefused(ToolFailed):
+    """A tool call the workspace will not carry out (a path outside the worktree, a bad argument)."""
+
+
 class ChatError(AgentOSError):
     pass
+
+
+class Rejected(AgentOSError):
+    """A credential or a name a service refused (GitHub, Telegram, the model); the message says why."""
+
+
+class InvalidAnswer(ValueError):
+    """A bad answer to an `agentos init` question; its message says why, and the question is asked again."""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.cli import build_parser, main, quick_run
+from orchestrator.cli.main import build_parser, main, quick_run
 from tests.helpers import ENV, minimal_config, write_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,7 +95,7 @@ def test_the_config_comes_from_agentos_config_when_no_flag_is_given(config: Path
 
 
 def test_status_shows_switches_overrides_and_mailbox(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from orchestrator.state import set_override
+    from orchestrator.store.overrides import set_override
 
     agentos(config, "off")
     agentos(config, "job", "off", "pr_monitor")
@@ -135,7 +135,7 @@ def test_check_lists_everything_to_fix(tmp_path: Path, capsys: pytest.CaptureFix
 def test_an_unexpected_error_is_one_line_and_exit_one(
     config: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from orchestrator import commands
+    from orchestrator.cli import commands
 
     def broken(*args: object) -> int:
         raise ValueError("boom with ghp_" + "x1Y" * 12)
@@ -221,7 +221,7 @@ def test_sandbox_serve_prints_its_url_and_token_keeps_state_and_stops_on_sigterm
 
 
 def test_commands_other_than_sandbox_do_not_import_it() -> None:
-    code = ("import sys; from orchestrator.cli import build_parser; build_parser(['status']);"
+    code = ("import sys; from orchestrator.cli.main import build_parser; build_parser(['status']);"
             " print(any(m.startswith('orchestrator.sandbox') for m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"

@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.config import AgentType, AutomationMode, load_config
+from orchestrator.config.model import AgentType, AutomationMode
+from orchestrator.config.load import load_config
 from orchestrator.errors import ConfigError
-from orchestrator.state import set_override
+from orchestrator.store.overrides import set_override
 from tests.helpers import ENV, minimal_config, write_config
 
 ROOT = Path(__file__).resolve().parents[1]

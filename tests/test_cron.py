@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from crontab import CronSlices
 
-from orchestrator import cron
-from orchestrator.cron import CronJob
+from orchestrator.cli import cron
+from orchestrator.cli.cron import CronJob
 from orchestrator.errors import StateError, UsageError
 
 ENVIRON = {"PATH": "/home/me/.local/bin:/opt/node/bin:bin:/usr/bin:/home/me/.local/bin"}

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.adapters.github import GitHubTracker
-from orchestrator.cli import main
+from orchestrator.cli.main import main
 from orchestrator.config.model import GitHubConfig, Secret
 from orchestrator.core.model import IssueRef
 from orchestrator.demo import sample

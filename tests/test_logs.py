@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator import logs
+from orchestrator.store import logs
 
 ROOT = Path(__file__).resolve().parents[1]
 
 APPENDER = """
 import sys
 from pathlib import Path
-from orchestrator.logs import append_line
+from orchestrator.store.files import append_line
 path, tag = Path(sys.argv[1]), sys.argv[2]
 for i in range(300):
     append_line(path, '{"event": "x", "tag": "%s", "i": %d, "pad": "%s"}' % (tag, i, tag * 3000))

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from orchestrator.core.tasks import MailboxState, Task, TaskType, parse_id, task_id
-from orchestrator.mailbox import Mailbox, count_by_state, parse, render
+from orchestrator.store.mailbox import Mailbox, count_by_state, parse, render
 
 T0 = datetime(2026, 11, 22, 7, 0, tzinfo=timezone.utc)
 

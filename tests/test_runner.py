@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.cli import main
-from orchestrator.state import Switches
+from orchestrator.cli.main import main
+from orchestrator.store.switches import Switches
 from tests.helpers import ENV, minimal_config, write_config
 from tests.jobfixtures import counting
 from tests.jobfixtures.registry import JOBS
@@ -167,7 +167,7 @@ def test_sigterm_mid_run_is_logged_as_a_crash(config: Path, tmp_path: Path) -> N
 def test_a_switched_off_tick_imports_nothing_heavy(config: Path) -> None:
     switches(config).set_global(False, "t")
     probe = (
-        "import sys; from orchestrator.cli import main; "
+        "import sys; from orchestrator.cli.main import main; "
         f"code = main(['--config', {str(config)!r}, 'run', 'dispatcher']); "
         "heavy = sorted(m for m in ('github', 'gql', 'httpx', 'telegram', 'anthropic', 'git', 'jinja2', "
         "'filelock', 'logging', 'crontab') if m in sys.modules); print(code, heavy)"

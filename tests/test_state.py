@@ -12,14 +12,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from orchestrator.state import Switches, atomic_write, read_overrides, set_override
+from orchestrator.store.switches import Switches
+from orchestrator.store.files import atomic_write
+from orchestrator.store.overrides import read_overrides, set_override
 
 ROOT = Path(__file__).resolve().parents[1]
 
 WRITER = """
 import sys
 from pathlib import Path
-from orchestrator.state import atomic_write
+from orchestrator.store.files import atomic_write
 target = Path(sys.argv[1])
 blocks = [(c * 400_000) for c in "AB"]
 print("ready", flush=True)

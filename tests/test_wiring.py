@@ -12,12 +12,15 @@ import pytest
 from orchestrator.adapters.github import GitHubTracker
 from orchestrator.adapters.github_board import GitHubBoard
 from orchestrator.adapters.label_board import LabelBoard
-from orchestrator.adapters.memory import MemoryBoard, MemoryTracker
-from orchestrator.config import Config, load_config
+from orchestrator.adapters.memory import MemoryTracker
+from orchestrator.adapters.memory_board import MemoryBoard
+from orchestrator.config.model import Config
+from orchestrator.config.load import load_config
 from orchestrator.core.model import BoardStatus
 from orchestrator.sandbox.github import Sandbox
-from orchestrator.sandbox.github.testing import running_sandbox
-from orchestrator.wiring import Deps, real_deps
+from tests.support.github_sandbox import running_sandbox
+from orchestrator.deps import Deps
+from orchestrator.wiring import RealAdapters, real_deps
 from tests.helpers import ENV, minimal_config, write_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,7 +62,7 @@ def test_deps_make_no_connection_until_a_job_asks(tmp_path: Path, sandbox: Sandb
 
 def test_building_deps_imports_neither_pygithub_nor_gql(tmp_path: Path) -> None:
     path = write_config(tmp_path)
-    code = ("import logging, pathlib, sys; from orchestrator.config import load_config;"
+    code = ("import logging, pathlib, sys; from orchestrator.config.load import load_config;"
             " from orchestrator.wiring import real_deps;"
             f" real_deps(load_config(pathlib.Path({str(path)!r}), {ENV!r}), logging.getLogger());"
             " print(sorted(m for m in ('github', 'gql', 'httpx2') if m in sys.modules))")
@@ -70,25 +73,24 @@ def test_building_deps_imports_neither_pygithub_nor_gql(tmp_path: Path) -> None:
 def test_a_job_given_memory_twins_uses_them(tmp_path: Path) -> None:
     config = load_config(write_config(tmp_path), ENV)
     tracker = MemoryTracker()
-    deps = Deps(config, LOG)
+    deps = real_deps(config, LOG)
     deps.tracker = tracker
     deps.boards["app"] = MemoryBoard(tracker, "acme/app")
     assert deps.tracker is tracker and isinstance(deps.board_for(config.repos[0]), MemoryBoard)
 
 
-def test_closing_deps_closes_what_the_run_built_and_builds_nothing(tmp_path: Path) -> None:
+def test_closing_closes_what_the_run_built_once_and_builds_nothing(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     config = load_config(write_config(tmp_path), ENV)
-
-    class Closing(MemoryTracker):
-        closed = 0
-
-        def close(self) -> None:
-            Closing.closed += 1
-
-    idle = Deps(config, LOG)
+    idle = real_deps(config, LOG)
     idle.close()
-    assert "tracker" not in idle.__dict__ and "graphql" not in idle.__dict__
-    used = Deps(config, LOG)
-    used.tracker = Closing()
+    assert "tracker" not in idle.__dict__
+    adapters = RealAdapters(config)
+    used = Deps(config, LOG, adapters)
+    closed: list[str] = []
+    monkeypatch.setattr(used.tracker, "close", lambda: closed.append("tracker"))
     used.close()
-    assert Closing.closed == 1
+    assert closed == ["tracker"] and adapters.tracker() is used.tracker
+    replaced = real_deps(config, LOG)
+    replaced.tracker = MemoryTracker()   # a twin the test owns: the run built no tracker to close
+    replaced.close()

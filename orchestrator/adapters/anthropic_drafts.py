@@ -6,7 +6,7 @@ from typing import Any
 import anthropic
 
 from orchestrator.adapters.github_errors import one_line
-from orchestrator.init.services import Rejected
+from orchestrator.errors import Rejected
 
 TOOL = "record_charter"
 SYSTEM = (

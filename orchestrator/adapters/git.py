@@ -13,7 +13,7 @@ from pathlib import Path
 
 from orchestrator.adapters import git_rebase
 from orchestrator.adapters.git_clone import DEFAULT_AUTHOR, Identity, SharedClone, git_url, run
-from orchestrator.config import Config, Secret
+from orchestrator.config.model import Config, Secret
 from orchestrator.core.redact import redact
 from orchestrator.core.workspace import RESULT_FILE, CommitOutcome, RebaseOutcome, Workspace, scratch_key
 from orchestrator.core.worktree import contained, is_valid_key

@@ -23,10 +23,11 @@ from urllib.parse import urlsplit
 from git.cmd import Git
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from orchestrator.config import Secret
+from orchestrator.config.model import Secret
 from orchestrator.core.redact import redact
 from orchestrator.core.workspace import RESULT_FILE
 from orchestrator.errors import WorktreeError
+from orchestrator.errors import TransientGitError
 
 LOCK_TIMEOUT = 600.0
 STALE_LOCK_SECONDS = 60.0
@@ -40,10 +41,6 @@ _TRANSIENT = ("could not resolve host", "connection refused", "connection reset"
               "rpc failed", "unexpected disconnect", "the requested url returned error: 5")
 _PERMANENT = ("authentication failed", "could not read username", "returned error: 401",
               "returned error: 403", "returned error: 404", "not found", "denied")
-
-
-class TransientGitError(WorktreeError):
-    """A network hiccup talking to the remote: worth another try."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from git import Actor, GitCommandError, Repo
 
 from orchestrator.adapters.github_errors import one_line
 from orchestrator.errors import TrackerError
-from orchestrator.init.services import Edit
+from orchestrator.ports import Edit
 
 _PASSED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR",
            "http_proxy", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY")

@@ -8,7 +8,8 @@ from typing import Any
 from orchestrator.adapters.github_board_normalize import (
     board_item, project_node, refs, ref_of, status_field, status_of, status_options, truncated)
 from orchestrator.adapters.github_errors import one_line
-from orchestrator.adapters.github_graphql import GraphQL, GraphQLRefused
+from orchestrator.adapters.github_graphql import GraphQL
+from orchestrator.errors import GraphQLRefused
 from orchestrator.core.board import DEFAULT_NAMES, status_for
 from orchestrator.core.model import BoardField, BoardItem, BoardStatus, Dependencies, Issue
 from orchestrator.errors import TrackerError

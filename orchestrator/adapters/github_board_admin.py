@@ -6,7 +6,8 @@ from typing import Any
 
 from orchestrator.adapters.github_board_normalize import project_node, project_value, status_field, status_options
 from orchestrator.adapters.github_errors import one_line
-from orchestrator.adapters.github_graphql import GraphQL, GraphQLRefused
+from orchestrator.adapters.github_graphql import GraphQL
+from orchestrator.errors import GraphQLRefused
 from orchestrator.core.board import DEFAULT_NAMES, LABEL_COLOURS, Option, options_to_send
 from orchestrator.core.model import BoardField, BoardStatus, Project
 from orchestrator.errors import TrackerError

@@ -22,23 +22,12 @@ from orchestrator.adapters.github_errors import header, one_line, wait_hint
 from orchestrator.adapters.github_http import RetryPolicy
 from orchestrator.config.model import GitHubConfig
 from orchestrator.errors import RateLimited, TrackerError, TrackerUnavailable
+from orchestrator.errors import GraphQLRefused
 
 # gql's HTTPX transport runs on httpx2 (the fork the anthropic SDK also uses) when it is installed, as
 # requirements.txt pins it: its transports and errors are httpx2's, not httpx's.
 DOCUMENTS = Path(__file__).resolve().parent / "graphql"
 _SPREAD = re.compile(r"\.\.\.\s*([_A-Za-z]\w*)")
-
-
-class GraphQLRefused(TrackerError):
-    """GitHub answered with GraphQL errors; `errors` keeps them (type, message, path) for callers that recover."""
-
-    def __init__(self, message: str, errors: list[dict[str, Any]]) -> None:
-        super().__init__(message)
-        self.errors = errors
-
-    def says(self, phrase: str) -> bool:
-        """Return whether any error's message contains `phrase` (any case)."""
-        return any(phrase.lower() in str(e.get("message", "")).lower() for e in self.errors)
 
 
 @functools.lru_cache(maxsize=None)

@@ -13,7 +13,9 @@ from orchestrator.adapters.github_http import RetryPolicy
 from orchestrator.adapters.github_normalize import label_name
 from orchestrator.config.model import GitHubConfig
 from orchestrator.core.model import Issue, IssueRef
-from orchestrator.init.services import Edit, Identity, Rejected, RepoInfo
+from orchestrator.ports import Edit
+from orchestrator.core.model import Identity, RepoInfo
+from orchestrator.errors import Rejected
 
 
 class GitHubSetupClient(GitHubTracker):

@@ -393,8 +393,3 @@ class MemoryTracker:
             issue = self._repos[ref.repo].issues.get(ref.number) if ref.repo in self._repos else None
             if issue is not None and issue.is_open and not issue.is_pull_request:
                 self._set_issue(replace(issue, is_open=False, state_reason="completed", updated_at=self._clock()))
-
-
-# The Board twins live in memory_board.py (this module is long enough); both modules export them.
-from orchestrator.adapters.memory_board import MemoryBoard as MemoryBoard  # noqa: E402
-from orchestrator.adapters.memory_board import MemoryBoardAdmin as MemoryBoardAdmin  # noqa: E402

@@ -24,9 +24,9 @@ from telegram.ext import (
     MessageHandler, TypeHandler, filters,
 )
 
-from orchestrator.config import TelegramConfig
+from orchestrator.config.model import TelegramConfig
 from orchestrator.core.batching import Button, parse_button, split
-from orchestrator.core.commands import SPECS, Round, Unknown, Usage, Verdict, authorize, parse, unknown
+from orchestrator.core.chat import SPECS, Round, Unknown, Usage, Verdict, authorize, parse, unknown
 from orchestrator.core.redact import redact
 from orchestrator.errors import ChatError
 from orchestrator.ports import ControlPlane

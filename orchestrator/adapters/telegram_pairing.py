@@ -11,7 +11,8 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from orchestrator.adapters.github_errors import one_line
 from orchestrator.errors import ChatError
-from orchestrator.init.services import ChatMessage, Rejected
+from orchestrator.core.model import ChatMessage
+from orchestrator.errors import Rejected
 
 T = TypeVar("T")
 

@@ -1,4 +1,4 @@
-"""Start worker processes: `python -m orchestrator.worker TASK_ID`, each in its own session."""
+"""Start worker processes: `python -m orchestrator.delivery.worker TASK_ID`, each in its own session."""
 from __future__ import annotations
 
 import os
@@ -21,7 +21,7 @@ class ProcessWorkers:
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         with open(self.logs_dir / "workers.log", "ab") as out:
             child = subprocess.Popen(
-                [sys.executable, "-m", "orchestrator.worker", "--config", str(self.config_path), task_id],
+                [sys.executable, "-m", "orchestrator.delivery.worker", "--config", str(self.config_path), task_id],
                 cwd=self.root, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                 start_new_session=True, env=dict(os.environ))
         self._children[child.pid] = child

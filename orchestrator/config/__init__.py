@@ -1,14 +1,7 @@
-"""Configuration: one immutable typed object, validated before anything runs."""
-from __future__ import annotations
+"""Configuration: one immutable typed object, validated before anything runs.
 
-from orchestrator.config.load import ROOT, config_path, load_config, read_yaml, runtime_paths
-from orchestrator.config.model import (
-    AgentBackend, AgentsConfig, AgentType, AutomationMode, BoardRef, Config, GitHubConfig, Limits,
-    Paths, RepoConfig, Secret, TelegramConfig,
-)
-
-__all__ = [
-    "ROOT", "AgentBackend", "AgentType", "AgentsConfig", "AutomationMode", "BoardRef", "Config",
-    "GitHubConfig", "Limits", "Paths", "RepoConfig", "Secret", "TelegramConfig", "config_path",
-    "load_config", "read_yaml", "runtime_paths",
-]
+    files.py     find config.yaml and read it as YAML (cheap: what a switched-off tick needs)
+    load.py      validate it, layer overrides.yaml, resolve secrets: `load_config` -> `Config`
+    model.py     the frozen dataclasses every job receives
+    reader.py, sections.py, backends.py   the readers that collect every problem with its key
+"""

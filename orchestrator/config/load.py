@@ -12,20 +12,7 @@ from orchestrator.config import sections
 from orchestrator.config.model import Config, Paths
 from orchestrator.config.reader import Reader
 from orchestrator.errors import ConfigError
-from orchestrator.gate import config_path as _config_path
-from orchestrator.gate import read_yaml as _read_yaml
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def config_path(explicit: str | None, environ: Mapping[str, str]) -> Path:
-    """Return the config path: --config, then $AGENTOS_CONFIG, then config.yaml at the root."""
-    return Path(_config_path(explicit, environ))
-
-
-def read_yaml(path: Path) -> dict[str, Any]:
-    """Parse a YAML mapping; a missing, unreadable or malformed file is a one-line ConfigError."""
-    return _read_yaml(str(path))
+from orchestrator.config.files import ROOT, read_yaml
 
 TOP_LEVEL = ("repos", "github", "agents", "limits", "telegram", "paths", "schedule", "env_file", "dispatcher")
 OVERRIDABLE = {"repos": ("automation_mode", "max_parallel_tasks"), "limits": None}
@@ -34,7 +21,7 @@ OVERRIDABLE = {"repos": ("automation_mode", "max_parallel_tasks"), "limits": Non
 def runtime_paths(raw: Mapping[str, Any], source: Path) -> Paths:
     """Return the paths a config names, without validating the rest (the cheap pre-switch step)."""
     reader = Reader({}, need_secrets=False)
-    paths = sections.paths(reader, raw.get("paths"), source.parent, ROOT)
+    paths = sections.paths(reader, raw.get("paths"), source.parent, Path(ROOT))
     if reader.problems:
         raise ConfigError(str(source), reader.problems)
     return paths
@@ -52,7 +39,7 @@ def load_config(
     raw = read_yaml(path) if raw is None else raw
     reader = Reader({}, need_secrets=need_secrets)
     reader.mapping(raw, "", TOP_LEVEL)
-    paths = sections.paths(reader, raw.get("paths"), path.parent, ROOT)
+    paths = sections.paths(reader, raw.get("paths"), path.parent, Path(ROOT))
     reader.environ = _environment(reader, raw.get("env_file"), path.parent, environ)
     overrides_file = paths.state_dir / "overrides.yaml"
     overridden = _apply_overrides(raw, overrides_file, overrides)

@@ -82,6 +82,12 @@ class GitHubConfig:
     seconds_between_writes: float = 1.0   # GitHub's advice for content-creating requests
 
 
+def default_graphql_url(api_url: str) -> str:
+    """Return the GraphQL endpoint that goes with a REST root: GitHub's, or an Enterprise Server's."""
+    root = api_url.rstrip("/")
+    return root[: -len("/v3")] + "/graphql" if root.endswith("/api/v3") else "https://api.github.com/graphql"
+
+
 @dataclass(frozen=True, slots=True)
 class AgentBackend:
     name: str

@@ -8,6 +8,7 @@ from typing import Any
 
 from orchestrator.config.model import (
     AgentBackend, AgentsConfig, AgentType, AutomationMode, BoardRef, DispatcherConfig, GitHubConfig, Limits,
+    default_graphql_url,
     MergeMethod, Paths, RepoConfig, TelegramConfig,
 )
 from orchestrator.config import backends as backend_keys
@@ -93,13 +94,10 @@ def github(r: Reader, value: Any) -> GitHubConfig:
     if value is None:
         r.fail("github", "is required (at least `token: $GITHUB_TOKEN`)")
     api_url = _url(r, node, "api_url", "github", "https://api.github.com")
-    default_graphql = "https://api.github.com/graphql"
-    if api_url.rstrip("/").endswith("/api/v3"):  # GitHub Enterprise Server layout
-        default_graphql = api_url.rstrip("/")[: -len("/v3")] + "/graphql"
     return GitHubConfig(
         token=r.secret(node, "token", "github"),
         api_url=api_url,
-        graphql_url=_url(r, node, "graphql_url", "github", default_graphql),
+        graphql_url=_url(r, node, "graphql_url", "github", default_graphql_url(api_url)),
         trusted_users=r.strings(node, "trusted_users", "github"),
         commit_author=_author(r, node),
         seconds_between_writes=r.number(node, "seconds_between_writes", "github", 1.0, zero=True),

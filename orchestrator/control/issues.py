@@ -10,17 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from orchestrator.config import Config, RepoConfig
+from orchestrator.config.model import Config, RepoConfig
 from orchestrator.core import labels
-from orchestrator.core.commands import Target
+from orchestrator.core.chat import Target
 from orchestrator.core.dependencies import blockers
 from orchestrator.core.explain import Facts, TaskFact, explain, latest
 from orchestrator.core.model import BoardStatus, Issue, IssueRef
 from orchestrator.core.tasks import MailboxState, Task, task_id
 from orchestrator.errors import AgentOSError, TrackerError
-from orchestrator.mailbox import Mailbox
+from orchestrator.store.mailbox import Mailbox
 from orchestrator.ports import Board, Tracker
-from orchestrator.state import Switches
+from orchestrator.store.switches import Switches
 
 MAX_BLOCKER_READS = 10
 

@@ -11,20 +11,20 @@ import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 
-from orchestrator.config import Config, RepoConfig, load_config
+from orchestrator.config.model import Config, RepoConfig
+from orchestrator.config.load import load_config
 from orchestrator.control import issues, reports, settings
-from orchestrator.control.actions import TTL, Actions
+from orchestrator.store.buttons import TTL, ButtonRecords
 from orchestrator.core.batching import Delivery, Pacing, batch, due
-from orchestrator.core.commands import (
-    MODES, PROTECTED_JOB, Command, IssueCommand, Pressed, RepoMode, Switch, greeting, help_text,
-)
+from orchestrator.core.chat import MODES, PROTECTED_JOB, Command, IssueCommand, Pressed, RepoMode, Switch, greeting, help_text
 from orchestrator.core.notify import Kind, shorten
 from orchestrator.errors import AgentOSError, ConfigError
 from orchestrator.jobs import JobSpec
-from orchestrator.mailbox import Mailbox
-from orchestrator.outbox import Outbox, Pending
+from orchestrator.store.mailbox import Mailbox
+from orchestrator.store.outbox import Outbox, Pending
 from orchestrator.ports import Board, Tracker
-from orchestrator.state import Switches, atomic_write
+from orchestrator.store.switches import Switches
+from orchestrator.store.files import atomic_write
 
 OFFSET_FILE = "telegram_offset.json"
 # Telegram keeps unconfirmed updates for 24 hours, and after a week without updates it may
@@ -47,7 +47,7 @@ class Control:
         self.config, self.jobs, self.log, self.clock, self.pacing = config, jobs, log, clock, pacing
         self._tracker, self._board_for = tracker, board_for
         state = config.paths.state_dir
-        self.switches, self.outbox, self.actions = Switches(state), Outbox(state), Actions(state)
+        self.switches, self.outbox, self.actions = Switches(state), Outbox(state), ButtonRecords(state)
         self.mailbox = Mailbox(config.paths.mailbox_dir)
         self._last_sent: datetime | None = None
 

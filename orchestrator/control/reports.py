@@ -3,19 +3,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from orchestrator.config import Config
+from orchestrator.config.model import Config
 from orchestrator.control.issues import task_fact
 from orchestrator.control.settings import overridden
-from orchestrator.core.commands import PROTECTED_JOB
+from orchestrator.core.chat import PROTECTED_JOB
 from orchestrator.core.explain import Waiting, queue_report
 from orchestrator.core.tasks import MailboxState
 from orchestrator.errors import TrackerError
 from orchestrator.jobs import JobSpec
-from orchestrator.logs import event_log, last_event
-from orchestrator.mailbox import Mailbox
+from orchestrator.store.logs import event_log, last_event
+from orchestrator.store.mailbox import Mailbox
 from orchestrator.ports import Tracker
-from orchestrator.mailbox import count_by_state
-from orchestrator.state import Switches
+from orchestrator.store.mailbox import count_by_state
+from orchestrator.store.switches import Switches
 
 MAX_LISTED = 10
 

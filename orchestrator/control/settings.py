@@ -10,9 +10,10 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from orchestrator.config import Config, load_config
+from orchestrator.config.model import Config
+from orchestrator.config.load import load_config
 from orchestrator.errors import ConfigError
-from orchestrator.state import read_overrides, write_overrides
+from orchestrator.store.overrides import read_overrides, write_overrides
 
 
 def flatten(data: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:

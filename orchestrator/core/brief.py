@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from orchestrator.core.markdown import blank_code_blocks
+
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
-_FENCE = re.compile(r"^(```|~~~).*?^\1", re.MULTILINE | re.DOTALL)
 _CHECKBOX = re.compile(r"^[ \t]*[-*][ \t]+\[[ xX]\][ \t]+(.+)$", re.MULTILINE)
 _PARTS = {
     "goal": ("goal", "goals", "problem", "summary", "description", "what", "objective", "task", "why"),
@@ -80,7 +81,7 @@ def structured(reply: str, fallback: Brief) -> Brief:
 
 def _sections(body: str) -> list[tuple[str, str]]:
     """Split a body at its headings (outside code fences) into (heading, text) pairs; "" heads the preamble."""
-    masked = _FENCE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), body)
+    masked = blank_code_blocks(body)
     cuts = list(_HEADING.finditer(masked))
     pieces = [("", body[: cuts[0].start()] if cuts else body)]
     for i, cut in enumerate(cuts):

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import re
 
+from orchestrator.core.markdown import blank_code_blocks
 from orchestrator.core.model import Dependencies, IssueRef
 
-_FENCE = re.compile(r"^(```|~~~).*?^\1", re.MULTILINE | re.DOTALL)
 _LINE = re.compile(r"^[\s>*-]*(?:depends\s+on|blocked\s+by)\b:?(?P<refs>.*)$", re.IGNORECASE | re.MULTILINE)
 _REF = re.compile(r"(?<![\w/.-])(?:(?P<repo>[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+))?#(?P<number>\d+)\b")
 _URL_REF = re.compile(r"https?://[^/\s]+/(?P<repo>[A-Za-z0-9-]+/[A-Za-z0-9._-]+)/issues/(?P<number>\d+)\b")
@@ -17,7 +17,7 @@ def body_blockers(body: str, repo: str) -> tuple[IssueRef, ...]:
     `#N` means an issue of `repo`; `owner/name#N` and issue URLs may point at any repo.
     References inside fenced code blocks are examples, not dependencies, and are ignored.
     """
-    text = _FENCE.sub("", body or "")
+    text = blank_code_blocks(body or "")
     found: list[IssueRef] = []
     for line in _LINE.finditer(text):
         refs = line.group("refs")

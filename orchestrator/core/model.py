@@ -187,3 +187,33 @@ class TestRun:
     passed: bool
     line: str                 # one line for the result contract: "pytest -q: passed in 3.1 s"
     tail: str = ""            # the last lines of its output (redacted), for a fixing prompt
+
+
+# -- what `agentos init` learns about a token, a repository and a chat ----------------------------
+@dataclass(frozen=True, slots=True)
+class Identity:
+    login: str
+    scopes: frozenset[str] | None   # None: a fine-grained token or an app, which report no scopes
+
+
+@dataclass(frozen=True, slots=True)
+class RepoInfo:
+    full_name: str
+    default_branch: str
+    html_url: str
+    clone_url: str
+    can_push: bool
+    has_issues: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    """The message the user sent the bot to pair it: where from and who."""
+
+    update_id: int
+    chat_id: int
+    chat_type: str
+    chat_title: str
+    user_id: int
+    user_name: str
+    text: str

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,3 +105,18 @@ def redact(text: str) -> str:
         cursor = finding.end
     pieces.append(text[cursor:])
     return "".join(pieces)
+
+
+def redact_all(value: Any, limit: int) -> Any:
+    """Return `value` ready for a JSON record: every string redacted and cut to `limit` characters,
+    also inside lists and mappings; tuples become lists, keys strings, anything else its `str`."""
+    if isinstance(value, str):
+        value = redact(value)
+        return value if len(value) <= limit else value[: limit - 1] + "…"
+    if isinstance(value, Mapping):
+        return {str(k): redact_all(v, limit) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_all(v, limit) for v in value]
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return redact_all(str(value), limit)

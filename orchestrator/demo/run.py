@@ -16,8 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from orchestrator import logs, runner
-from orchestrator.config.load import ROOT
+from orchestrator.store import logs
+from orchestrator.cli import runner
+from orchestrator.config.files import ROOT
 from orchestrator.demo import agents, sample, scripts, summary, world
 from orchestrator.demo.progress import Progress
 from orchestrator.demo.views import IssueView, read_views
@@ -27,7 +28,7 @@ from orchestrator.sandbox.github import Sandbox
 from orchestrator.sandbox.models import AnthropicSandbox
 
 TICKS = ("dispatcher", "queue", "pr_monitor")
-DEFAULT_DATA = ROOT / "runtime" / "demo"
+DEFAULT_DATA = Path(ROOT) / "runtime" / "demo"
 IDLE_FIRST, IDLE_MAX = 0.25, 2.0   # seconds between rounds that change nothing
 _QUIET_COUNTS = {"ready", "skipped", "cycles"}   # run.finished counts that alone mean nothing happened
 
@@ -64,7 +65,7 @@ def main(args: argparse.Namespace) -> int:
             model.script = scripts.book(built.issues, sample.REPO, sys.executable)
         _introduce(built, started)
         ending = _drive(built, model, started, args.timeout or choice.timeout_s, args.verbose)
-    print(summary.render(ending, data, github.port, ROOT, Path.cwd()), flush=True)
+    print(summary.render(ending, data, github.port, Path(ROOT), Path.cwd()), flush=True)
     _record(built, ending)
     return 0 if all(v.merged for v in ending.views.values()) else 1
 

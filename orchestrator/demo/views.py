@@ -13,7 +13,7 @@ from typing import Any
 
 from orchestrator.core import labels
 from orchestrator.core.tasks import MailboxState, TaskType, parse_id
-from orchestrator.mailbox import Mailbox
+from orchestrator.store.mailbox import Mailbox
 from orchestrator.sandbox.github import Sandbox
 
 @dataclass(frozen=True, slots=True)

@@ -18,17 +18,19 @@ from typing import Any
 
 import yaml
 
-from orchestrator import logs
+from orchestrator.store import logs
 from orchestrator.adapters import git_clone
-from orchestrator.config import Config, load_config
+from orchestrator.config.model import Config
+from orchestrator.config.load import load_config
 from orchestrator.core.model import BoardStatus, Issue
 from orchestrator.demo import sample
 from orchestrator.demo.agents import AgentChoice
 from orchestrator.demo.scripts import test_command
 from orchestrator.errors import UsageError
 from orchestrator.sandbox.github import Sandbox
-from orchestrator.state import atomic_write
-from orchestrator.wiring import Deps, real_deps
+from orchestrator.store.files import atomic_write
+from orchestrator.deps import Deps
+from orchestrator.wiring import real_deps
 
 MARKER = ".agentos-demo"        # what tells a demo's data dir (which may be cleared) from any other
 REPO_KEY = "stats"

@@ -13,8 +13,8 @@ from typing import TextIO
 
 from orchestrator.errors import UsageError
 from orchestrator.init.context import Options
-from orchestrator.init.prompts import Answers, Prompter, Terminal, flatten
-from orchestrator.init.services import Services
+from orchestrator.init.questions import Answers, Prompter, Terminal, flatten
+from orchestrator.ports import Services
 from orchestrator.jobs import JobSpec
 
 

@@ -8,7 +8,8 @@ from orchestrator.core.model import BoardStatus, Project
 from orchestrator.errors import TrackerError
 from orchestrator.init import credentials
 from orchestrator.init.context import Context
-from orchestrator.init.prompts import Invalid, parse_integer
+from orchestrator.init.questions import parse_integer
+from orchestrator.errors import InvalidAnswer
 from orchestrator.init.session import Board
 
 STATUSES = tuple(status.value for status in BoardStatus)  # Backlog, Ready, In Progress, In Review, Blocked, Done
@@ -46,14 +47,14 @@ def _configured(ctx: Context, full: str) -> tuple[str, int] | None:
 def owner_check(ctx: Context) -> Callable[[str], str]:
     """Return a check that the owner exists and, for an organization, that the token may read it."""
     def check(text: str) -> str:
-        gh = ctx.github()
+        gh = credentials.github_client(ctx)
         kind = gh.owner_type(text)
         if kind is None:
-            raise Invalid(f"no user or organization named {text!r}")
+            raise InvalidAnswer(f"no user or organization named {text!r}")
         if kind == "Organization":
             problem = credentials.scope_problem(gh.identity(), ("project", "read:org"), ctx.api_url())
             if problem:
-                raise Invalid(f"{text} is an organization and {problem}")
+                raise InvalidAnswer(f"{text} is an organization and {problem}")
         return text
     return check
 
@@ -62,7 +63,7 @@ def projects_page(ctx: Context, owner: str) -> str:
     """Return the web page listing the owner's boards."""
     api = urlsplit(ctx.api_url())
     web = "https://github.com" if api.netloc == "api.github.com" else f"{api.scheme}://{api.netloc}"
-    kind = "orgs" if ctx.github().owner_type(owner) == "Organization" else "users"
+    kind = "orgs" if credentials.github_client(ctx).owner_type(owner) == "Organization" else "users"
     return f"{web}/{kind}/{owner}/projects"
 
 
@@ -71,9 +72,9 @@ def existing_board(ctx: Context, owner: str) -> Callable[[str], Project]:
     def parse(text: str) -> Project:
         number = parse_integer(text)
         try:
-            return ctx.boards().admin.project(owner, number)
+            return credentials.board_tools(ctx).admin.project(owner, number)
         except TrackerError as problem:
-            raise Invalid(f"{problem} (see {projects_page(ctx, owner)})") from None
+            raise InvalidAnswer(f"{problem} (see {projects_page(ctx, owner)})") from None
     return parse
 
 
@@ -88,7 +89,7 @@ def _apply(ctx: Context, found: Project | None, owner: str, title: str) -> None:
         ctx.session.board = Board(owner=owner, number=found.number if found else None, title=title,
                                   url=found.url if found else "")
         return
-    admin = ctx.boards().admin
+    admin = credentials.board_tools(ctx).admin
     board = found or admin.find_or_create(owner, title)
     ctx.session.board = Board(owner=owner, number=board.number, title=board.title, url=board.url)
     if found is None:

@@ -13,7 +13,8 @@ from orchestrator.errors import TrackerError
 from orchestrator.init import credentials
 from orchestrator.init.context import Context
 from orchestrator.init.intake import describe
-from orchestrator.init.services import Edit, Rejected
+from orchestrator.ports import Edit
+from orchestrator.errors import Rejected
 from orchestrator.init.session import Charter, Intake, SeedIssue
 
 MODEL = "claude-sonnet-4-6"
@@ -102,7 +103,7 @@ def _apply(ctx: Context, drafted: core.Charter, planned: Charter, files: dict[st
     assert repo is not None
     ctx.session.charter = planned  # saved first: a resumed run reuses this draft and these issues
     ctx.save()
-    gh = ctx.github()
+    gh = credentials.github_client(ctx)
     info = gh.repository(repo.full_name)
     if info is None:
         raise Rejected(f"{repo.full_name} is gone")
@@ -121,7 +122,7 @@ def _apply(ctx: Context, drafted: core.Charter, planned: Charter, files: dict[st
     ctx.say("  ✓ dependencies recorded")
     board = ctx.session.board
     if board is not None and board.number is not None:
-        tools = ctx.boards()
+        tools = credentials.board_tools(ctx)
         cards = tools.board(tools.admin.project(board.owner, board.number), repo.full_name)
         for issue in issues:
             cards.set_status(cards.add(issue), BoardStatus.BACKLOG)
@@ -132,7 +133,7 @@ def _open_issues(ctx: Context, drafted: core.Charter, planned: Charter) -> list[
     """Open each seed once: an open issue with the same title (from an interrupted run) is reused."""
     repo = ctx.session.repository
     assert repo is not None
-    gh = ctx.github()
+    gh = credentials.github_client(ctx)
     by_title = {issue.title.casefold(): issue for issue in gh.open_issues(repo.full_name)}
     issues: dict[int, Issue] = {}
     for i in core.order(drafted.seeds):

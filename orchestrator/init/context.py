@@ -9,8 +9,8 @@ from typing import Any
 
 from orchestrator.config.load import read_env_file
 from orchestrator.init import session as saved
-from orchestrator.init.prompts import Prompter
-from orchestrator.init.services import BoardTools, GitHubSetup, Services
+from orchestrator.init.questions import Prompter
+from orchestrator.ports import Services
 from orchestrator.jobs import JobSpec
 
 DEFAULT_API = "https://api.github.com"
@@ -37,7 +37,7 @@ class Context:
     state_path: Path
     existing: dict[str, Any] | None                      # the current config.yaml, parsed; None if there is none
     secrets: dict[str, str] = field(default_factory=dict)  # var -> value entered in this run (for the env file)
-    _clients: dict[str, Any] = field(default_factory=dict)
+    clients: dict[str, Any] = field(default_factory=dict)   # what init.credentials connected, by name
 
     @property
     def session(self) -> saved.Session:
@@ -99,32 +99,10 @@ class Context:
             return self.session.preflight.api_url
         return str(self.section("github").get("api_url") or DEFAULT_API).rstrip("/")
 
-    def github(self) -> GitHubSetup:
-        """Return the GitHub client, asking for the token again if the interrupted run had it only in memory."""
-        if "github" not in self._clients:
-            from orchestrator.init.credentials import github_token
-
-            self._clients["github"] = self.services.github(self.api_url(), github_token(self))
-        client: GitHubSetup = self._clients["github"]
-        return client
-
     def close(self) -> None:
         """Close the GitHub connections this run opened."""
-        for client in self._clients.values():
+        for client in self.clients.values():
             closer = getattr(client, "close", None)
             if callable(closer):
                 closer()
-        self._clients.clear()
-
-    def use_github(self, client: GitHubSetup) -> None:
-        """Keep the client preflight built (its token already checked)."""
-        self._clients["github"] = client
-
-    def boards(self) -> BoardTools:
-        """Return the Projects (v2) clients on the GraphQL endpoint that goes with the REST root."""
-        if "board" not in self._clients:
-            from orchestrator.init.credentials import github_token
-
-            self._clients["board"] = self.services.board(self.api_url(), github_token(self))
-        tools: BoardTools = self._clients["board"]
-        return tools
+        self.clients.clear()

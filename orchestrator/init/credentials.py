@@ -6,8 +6,10 @@ from urllib.parse import urlsplit
 
 from orchestrator.errors import AgentOSError
 from orchestrator.init.context import Context
-from orchestrator.init.prompts import Invalid
-from orchestrator.init.services import GitHubSetup, Identity, Rejected
+from orchestrator.errors import InvalidAnswer
+from orchestrator.ports import BoardTools, GitHubSetup
+from orchestrator.core.model import Identity
+from orchestrator.errors import Rejected
 
 NEEDED = ("repo", "project")
 _REFERENCE = re.compile(r"^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$")
@@ -24,12 +26,6 @@ def token_var(ctx: Context) -> str:
     if ctx.session.preflight is not None:
         return ctx.session.preflight.token_var
     return reference(ctx.section("github").get("token"), "GITHUB_TOKEN")
-
-
-def graphql_url(api_url: str) -> str:
-    """Return the GraphQL endpoint for a REST root, as the config loader derives it."""
-    root = api_url.rstrip("/")
-    return root[: -len("/v3")] + "/graphql" if root.endswith("/api/v3") else "https://api.github.com/graphql"
 
 
 def token_page(api_url: str) -> str:
@@ -52,15 +48,15 @@ def scope_problem(identity: Identity, needed: tuple[str, ...], api_url: str) -> 
 
 
 def check(ctx: Context, token: str) -> tuple[GitHubSetup, Identity]:
-    """Return a client and the token's identity, or raise Invalid saying what is wrong with the token."""
+    """Return a client and the token's identity, or raise InvalidAnswer saying what is wrong with the token."""
     try:
         client = ctx.services.github(ctx.api_url(), token)
         identity = client.identity()
     except (Rejected, AgentOSError) as error:
-        raise Invalid(str(error)) from None
+        raise InvalidAnswer(str(error)) from None
     problem = scope_problem(identity, NEEDED, ctx.api_url())
     if problem:
-        raise Invalid(problem)
+        raise InvalidAnswer(problem)
     return client, identity
 
 
@@ -88,3 +84,19 @@ def github_token(ctx: Context) -> str:
         ask_token(ctx, var)
         value = ctx.secrets[var]
     return value
+
+
+def github_client(ctx: Context) -> GitHubSetup:
+    """Return the run's GitHub client, asking for the token again if the interrupted run had it only in memory."""
+    if "github" not in ctx.clients:
+        ctx.clients["github"] = ctx.services.github(ctx.api_url(), github_token(ctx))
+    client: GitHubSetup = ctx.clients["github"]
+    return client
+
+
+def board_tools(ctx: Context) -> BoardTools:
+    """Return the Projects (v2) clients on the GraphQL endpoint that goes with the REST root."""
+    if "board" not in ctx.clients:
+        ctx.clients["board"] = ctx.services.board(ctx.api_url(), github_token(ctx))
+    tools: BoardTools = ctx.clients["board"]
+    return tools

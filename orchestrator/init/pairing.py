@@ -5,8 +5,10 @@ from orchestrator.core.redact import redact
 from orchestrator.errors import ChatError
 from orchestrator.init.context import Context
 from orchestrator.init.credentials import reference
-from orchestrator.init.prompts import Invalid, parse_url
-from orchestrator.init.services import ChatMessage, Rejected
+from orchestrator.init.questions import parse_url
+from orchestrator.errors import InvalidAnswer
+from orchestrator.core.model import ChatMessage
+from orchestrator.errors import Rejected
 from orchestrator.init.session import Pairing
 
 DEFAULT_API = "https://api.telegram.org"
@@ -61,11 +63,11 @@ def bot_token(ctx: Context, api_url: str, var: str) -> tuple[str, str]:
 
     def parse(text: str) -> str:
         if ":" not in text or not text.split(":", 1)[0].isdigit():
-            raise Invalid("expected a bot token like 123456789:AA… (from @BotFather, /newbot)")
+            raise InvalidAnswer("expected a bot token like 123456789:AA… (from @BotFather, /newbot)")
         try:
             name = pairing.bot_username(api_url, text)
         except (Rejected, ChatError) as problem:
-            raise Invalid(str(problem)) from None
+            raise InvalidAnswer(str(problem)) from None
         holder["token"] = text
         return name
 

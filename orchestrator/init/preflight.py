@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from orchestrator.errors import UsageError
 from orchestrator.init import credentials
 from orchestrator.init.context import DEFAULT_API, Context
-from orchestrator.init.prompts import Invalid, parse_url
+from orchestrator.init.questions import parse_url
+from orchestrator.errors import InvalidAnswer
 from orchestrator.init.session import Preflight
 
 MIN_PYTHON = (3, 11)
@@ -91,13 +92,13 @@ def _token(ctx: Context) -> str:
     else:
         try:
             client, identity = credentials.check(ctx, value)
-        except Invalid as problem:
+        except InvalidAnswer as problem:
             ctx.say(f"  ✗ the token in ${var}: {problem}")
             client, identity = credentials.ask_token(ctx, var)
             if ctx.options.environ.get(var):
                 ctx.say(f"  ! ${var} in this shell still holds the other token and wins over the env file: "
                         f"unset it or update it")
-    ctx.use_github(client)
+    ctx.clients["github"] = client   # its token already checked
     scopes = "scopes not reported: a fine-grained token" if identity.scopes is None else "scopes " + ", ".join(
         scope for scope in ("repo", "project", "read:org") if scope in identity.scopes)
     ctx.say(f"  ✓ GitHub: signed in as {identity.login} ({scopes})")

@@ -7,9 +7,11 @@ from collections.abc import Callable
 from orchestrator.core import labels
 from orchestrator.core.agent import RESULT_FILE
 from orchestrator.errors import TrackerError
+from orchestrator.init import credentials
 from orchestrator.init.context import Context
-from orchestrator.init.prompts import Invalid
-from orchestrator.init.services import GitHubSetup, RepoInfo
+from orchestrator.errors import InvalidAnswer
+from orchestrator.ports import GitHubSetup
+from orchestrator.core.model import RepoInfo
 from orchestrator.init.session import Repository
 
 _NAME = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
@@ -19,7 +21,7 @@ _KEY = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 def run(ctx: Context) -> None:
     """Ask which repository, show what will change in it, and make the changes."""
-    gh, p = ctx.github(), ctx.prompter
+    gh, p = credentials.github_client(ctx), ctx.prompter
     login = ctx.session.preflight.login if ctx.session.preflight and ctx.session.preflight.login \
         else gh.identity().login
     earlier = ctx.session.repository  # an interrupted run's choice: offered again as the default
@@ -41,15 +43,15 @@ def run(ctx: Context) -> None:
 
 
 def existing(gh: GitHubSetup, text: str) -> RepoInfo:
-    """Return the repository `text` names, or raise Invalid saying why it cannot be adopted."""
+    """Return the repository `text` names, or raise InvalidAnswer saying why it cannot be adopted."""
     full = _full_name(text)
     info = gh.repository(full)
     if info is None:
-        raise Invalid(f"{full} not found, or the token cannot see it")
+        raise InvalidAnswer(f"{full} not found, or the token cannot see it")
     if not info.can_push:
-        raise Invalid(f"the token cannot push to {full} (it needs write access)")
+        raise InvalidAnswer(f"the token cannot push to {full} (it needs write access)")
     if not info.has_issues:
-        raise Invalid(f"issues are turned off in {full}: turn them on in its settings first")
+        raise InvalidAnswer(f"issues are turned off in {full}: turn them on in its settings first")
     return info
 
 
@@ -63,9 +65,9 @@ def new_name(ctx: Context, gh: GitHubSetup, login: str) -> Callable[[str], tuple
             earlier = ctx.session.repository
             if earlier is not None and earlier.full_name == full and earlier.created:
                 return full, found  # the interrupted run created it
-            raise Invalid(f"{full} already exists: adopt it instead, or choose another name")
+            raise InvalidAnswer(f"{full} already exists: adopt it instead, or choose another name")
         if owner.lower() != login.lower() and gh.owner_type(owner) != "Organization":
-            raise Invalid(f"no organization named {owner} (create it for yourself, {login}, or for an "
+            raise InvalidAnswer(f"no organization named {owner} (create it for yourself, {login}, or for an "
                           "organization you belong to)")
         return full, None
     return parse
@@ -74,7 +76,7 @@ def new_name(ctx: Context, gh: GitHubSetup, login: str) -> Callable[[str], tuple
 def _full_name(text: str) -> str:
     owner, _, name = text.strip().removeprefix("https://github.com/").removesuffix(".git").partition("/")
     if not _OWNER.match(owner) or not _NAME.match(name):
-        raise Invalid(f"expected owner/name (letters, digits, '-', '.', '_'), got {text!r}")
+        raise InvalidAnswer(f"expected owner/name (letters, digits, '-', '.', '_'), got {text!r}")
     return f"{owner}/{name}"
 
 
@@ -100,10 +102,10 @@ def key_check(ctx: Context, full: str) -> Callable[[str], str]:
     """Return a check that the key is well-formed and not taken by another repository."""
     def check(text: str) -> str:
         if not _KEY.match(text):
-            raise Invalid(f"expected lower-case letters, digits, '.', '_' or '-', got {text!r}")
+            raise InvalidAnswer(f"expected lower-case letters, digits, '.', '_' or '-', got {text!r}")
         for repo in _configured(ctx):
             if repo.get("key") == text and str(repo.get("github", "")).lower() != full.lower():
-                raise Invalid(f"the key {text!r} is taken by {repo.get('github')} in the config")
+                raise InvalidAnswer(f"the key {text!r} is taken by {repo.get('github')} in the config")
         return text
     return check
 

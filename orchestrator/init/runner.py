@@ -13,15 +13,15 @@ from typing import Any
 
 import yaml
 
-from orchestrator import locks
-from orchestrator.config import runtime_paths
+from orchestrator.store import locks
+from orchestrator.config.load import runtime_paths
 from orchestrator.errors import AgentOSError, ConfigError, StateError
 from orchestrator.init import (
     board, charter, done, intake, pairing, preflight, repository, schedule, session, tuning, writeconfig,
 )
 from orchestrator.init.context import Context, Options
-from orchestrator.init.prompts import Prompter
-from orchestrator.init.services import Services
+from orchestrator.init.questions import Prompter
+from orchestrator.ports import Services
 
 INTERRUPTED = 130  # what a shell reports for a program stopped by SIGINT
 

@@ -6,8 +6,8 @@ from pathlib import Path
 from git import InvalidGitRepositoryError, NoSuchPathError, Repo
 from git.exc import GitCommandError
 
-from orchestrator import cron
-from orchestrator.config import runtime_paths
+from orchestrator.cli import cron
+from orchestrator.config.load import runtime_paths
 from orchestrator.errors import StateError
 from orchestrator.init.context import Context
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.errors import StateError
-from orchestrator.state import atomic_write
+from orchestrator.store.files import atomic_write
 
 VERSION = 1
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator.config.model import Limits
-from orchestrator.cron import validate_schedule
+from orchestrator.cli.cron import validate_schedule
 from orchestrator.init import configdoc
 from orchestrator.init.context import Context
-from orchestrator.init.prompts import Invalid
+from orchestrator.errors import InvalidAnswer
 from orchestrator.init.session import Tuning
 
 
@@ -47,5 +47,5 @@ def _schedule(ctx: Context) -> dict[str, str]:
 def _cron(text: str) -> str:
     problem = validate_schedule(text)
     if problem:
-        raise Invalid(problem)
+        raise InvalidAnswer(problem)
     return " ".join(text.split())

@@ -17,7 +17,7 @@ from orchestrator.errors import ConfigError
 from orchestrator.init import configdoc, yamlmerge
 from orchestrator.init.context import Context
 from orchestrator.init.session import Written
-from orchestrator.state import atomic_write
+from orchestrator.store.files import atomic_write
 
 _REFERENCE = re.compile(r"^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$")
 _PLAIN = re.compile(r"^[A-Za-z0-9_:./+=@-]*$")

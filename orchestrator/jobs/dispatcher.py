@@ -4,15 +4,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from orchestrator.backlog import Backlog, ReadyIssue, gather
-from orchestrator.config import Config
+from orchestrator.delivery.briefs import Briefs
+from orchestrator.delivery.backlog import Backlog, ReadyIssue, gather
+from orchestrator.config.model import Config
 from orchestrator.core import brief, dag, dispatch
 from orchestrator.core.model import BoardStatus, IssueRef
 from orchestrator.core.tasks import ACTIVE, Task, TaskType, parse_id, task_id
 from orchestrator.core.worktree import branch_name
 from orchestrator.errors import TrackerError
-from orchestrator import dispatch_report as notes
-from orchestrator.wiring import Deps
+from orchestrator.delivery import dispatch_report
+from orchestrator.deps import Deps
 
 
 def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> dict[str, int]:
@@ -26,11 +27,12 @@ def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> 
     plan = dispatch.plan(_candidates(backlog), graph, active=active, repo_on={r.key: True for r in repos},
                          capacity=_capacity(config, active), blockers={r.ref: r.blockers for r in backlog.ready})
     if dry_run:
-        print(notes.describe(plan))
+        print(dispatch_report.describe(plan))
         return {"ready": len(backlog.ready), "would_queue": len(plan.enqueue)}
     ready = {r.ref: r for r in backlog.ready}
-    queued = sum(_queue(deps, config, ready[e.ref], e.reason, now) for e in plan.enqueue)
-    notes.report(deps, backlog, graph, plan)
+    briefs = Briefs(deps.llm, deps.log)
+    queued = sum(_queue(deps, config, briefs, ready[e.ref], e.reason, now) for e in plan.enqueue)
+    dispatch_report.report(deps, backlog, graph, plan)
     finished = sum(_finish_epic(deps, backlog, ready[s.ref]) for s in plan.skipped if s.reason == "epic")
     return {"ready": len(backlog.ready), "queued": queued, "skipped": len(plan.skipped),
             "cycles": len(graph.cycles), **({"epics_done": finished} if finished else {})}
@@ -64,7 +66,7 @@ def _capacity(config: Config, active: Mapping[IssueRef, str]) -> dispatch.Capaci
                              active_total=len(running), active_per_repo=per_repo)
 
 
-def _queue(deps: Deps, config: Config, ready: ReadyIssue, reason: str, now: datetime) -> bool:
+def _queue(deps: Deps, config: Config, briefs: Briefs, ready: ReadyIssue, reason: str, now: datetime) -> bool:
     """Write the task file (the claim), then move the card; a lost race queues nothing."""
     repo, issue = ready.repo, ready.issue
     existing = deps.mailbox.for_issue(repo.key, issue.number)
@@ -78,7 +80,7 @@ def _queue(deps: Deps, config: Config, ready: ReadyIssue, reason: str, now: date
                 chain=tuple(b.name for b in config.agents.chain_for(TaskType.IMPLEMENTATION)), attempt=1,
                 max_attempts=config.limits.max_attempts, generation=generation,
                 priority=dag.priority(issue.labels), created_at=now, reason=reason,
-                body=brief.render(deps.briefs.brief(issue)))
+                body=brief.render(briefs.brief(issue)))
     if not deps.mailbox.create(task):
         deps.log.info("task.skipped", extra={"issue": issue.number, "repo": repo.key, "reason": "already_queued"})
         return False
@@ -97,7 +99,7 @@ def _finish_epic(deps: Deps, backlog: Backlog, epic: ReadyIssue) -> bool:
     if not children or any(child is None or child.is_open for child in children):
         return False
     try:
-        deps.tracker.upsert_comment(epic.ref, notes.EPIC_DONE,
+        deps.tracker.upsert_comment(epic.ref, dispatch_report.EPIC_DONE,
                                     "Agent OS: every sub-issue is closed, so this epic is done.")
         deps.tracker.close_issue(epic.ref, "completed")
         deps.board_for(epic.repo).set_status(epic.item, BoardStatus.DONE)

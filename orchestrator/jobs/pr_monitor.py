@@ -3,15 +3,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from orchestrator import pull_actions as act
-from orchestrator import review_state
-from orchestrator.config import Config, RepoConfig
+from orchestrator.review import actions
+from orchestrator.review.facts import PullFacts, gather, issue_of, stuck_since
+from orchestrator.config.model import Config, RepoConfig
 from orchestrator.core import labels, review
 from orchestrator.core.model import PullRequest
 from orchestrator.core.review import Action, Decision
 from orchestrator.errors import TrackerError, WorktreeError
-from orchestrator.memo import Memo
-from orchestrator.wiring import Deps
+from orchestrator.store.memo import Memo
+from orchestrator.deps import Deps
 
 
 def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> dict[str, int]:
@@ -40,11 +40,11 @@ def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> 
 
 def _one(deps: Deps, config: Config, repo: RepoConfig, pr: PullRequest, now: datetime, memo: Memo,
          dry_run: bool) -> str:
-    issue = review_state.issue_of(pr)
+    issue = issue_of(pr)
     if issue is None:
         return "not_ours"
     try:
-        facts = review_state.gather(deps, config, repo, pr, issue, now, memo)
+        facts = gather(deps, config, repo, pr, issue, now, memo)
         decision = _decide(deps, config, facts, now, memo)
         changed = _log(deps, memo, pr, decision)
         if dry_run:
@@ -57,34 +57,34 @@ def _one(deps: Deps, config: Config, repo: RepoConfig, pr: PullRequest, now: dat
     return decision.action.value
 
 
-def _decide(deps: Deps, config: Config, facts: review_state.PullFacts, now: datetime, memo: Memo) -> Decision:
+def _decide(deps: Deps, config: Config, facts: PullFacts, now: datetime, memo: Memo) -> Decision:
     if facts.implementing:
         return Decision(Action.WAIT, "attempt_in_progress")
     if labels.BLOCKED in deps.tracker.issue(facts.ref).labels:
         return Decision(Action.WAIT, "escalated")   # a person has it until they remove the label
     decision = review.decide(facts.state)
-    since = review_state.stuck_since(memo, facts.pr, decision.signature, now)
+    since = stuck_since(memo, facts.pr, decision.signature, now)
     stuck = review.wedged(decision, since, now, config.limits.wedged_hours, restarts=0)
-    if stuck.action is Action.RESTART and act.was_restarted(deps, facts):
+    if stuck.action is Action.RESTART and actions.was_restarted(deps, facts):
         return review.wedged(decision, since, now, config.limits.wedged_hours, restarts=1)
     return stuck
 
 
-def _act(deps: Deps, config: Config, facts: review_state.PullFacts, decision: Decision, now: datetime,
+def _act(deps: Deps, config: Config, facts: PullFacts, decision: Decision, now: datetime,
          memo: Memo, changed: bool) -> None:
     if decision.action is Action.MERGE:
-        act.merge(deps, facts)
+        actions.merge(deps, facts)
     elif decision.action is Action.HOLD:
         if changed:   # the card moves once, not a board write every tick while a person reviews
-            act.hold(deps, facts)
+            actions.hold(deps, facts)
     elif decision.action is Action.REBASE:
-        act.rebase(deps, config, facts, now, memo)
+        actions.rebase(deps, config, facts, now, memo)
     elif decision.action is Action.FIX:
-        act.fix(deps, config, facts, decision.reason, decision.detail, now, memo)
+        actions.fix(deps, config, facts, decision.reason, decision.detail, now, memo)
     elif decision.action is Action.RESTART:
-        act.restart(deps, facts, decision)
+        actions.restart(deps, facts, decision)
     elif decision.action is Action.ESCALATE:
-        act.escalate(deps, facts, decision.reason, memo)
+        actions.escalate(deps, facts, decision.reason, memo)
 
 
 def _log(deps: Deps, memo: Memo, pr: PullRequest, decision: Decision) -> bool:

@@ -12,12 +12,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from orchestrator import rooms
-from orchestrator.config import Config
+from orchestrator.store import rooms
+from orchestrator.config.model import Config
 from orchestrator.core import lifecycle as lc
 from orchestrator.core import queue as decide
 from orchestrator.core.tasks import MailboxState, Task
-from orchestrator.wiring import Deps
+from orchestrator.deps import Deps
 
 POLL_SECONDS = 0.25     # how soon a finished worker's slot is refilled; a loop costs a few file reads
 MAX_RECOVERIES = 2      # a task whose worker died this often is escalated instead of run again
@@ -122,9 +122,9 @@ def _requeue(deps: Deps, config: Config, task: Task, room: rooms.Room, why: str)
     deps.log.warning("task.recovered", extra={"issue": task.issue, "task_id": task.id, "reason": why,
                                               "deaths": deaths})
     if deaths > MAX_RECOVERIES:
-        from orchestrator import delivery
+        from orchestrator.delivery import handoff
 
-        delivery.escalate_task(deps, config.repo(task.repo_key), task, "recovered_too_often", ())
+        handoff.escalate_task(deps, config.repo(task.repo_key), task, "recovered_too_often", ())
         _fail(room, "recovered_too_often")
         deps.mailbox.move(task.id, MailboxState.PROCESSING, MailboxState.ESCALATED)
         return

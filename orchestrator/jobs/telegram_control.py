@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from orchestrator.config import Config
-from orchestrator.wiring import Deps
+from orchestrator.config.model import Config
+from orchestrator.deps import Deps
 
 
 def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> dict[str, int]:

@@ -8,7 +8,7 @@ import pytest
 
 from orchestrator.adapters.github import GitHubTracker
 from orchestrator.sandbox.github import Sandbox
-from orchestrator.sandbox.github.testing import running_sandbox
+from tests.support.github_sandbox import running_sandbox
 from tests.contract.worlds import github_tracker
 
 REPO = "agentos/app"

@@ -12,10 +12,10 @@ from tenacity import wait_none
 
 from orchestrator.adapters.git import GitWorktrees
 from orchestrator.adapters.git_clone import Identity, SharedClone, git_url, run
-from orchestrator.config import load_config
+from orchestrator.config.load import load_config
 from orchestrator.errors import WorktreeError
 from orchestrator.sandbox.github import Sandbox
-from orchestrator.sandbox.github.testing import running_sandbox
+from tests.support.github_sandbox import running_sandbox
 from orchestrator.wiring import real_deps
 from tests.contract.gitworlds import Remote, SandboxWorld, git
 from tests.contract.test_worktrees import _isolated_git, agent_edits  # noqa: F401 (fixture)

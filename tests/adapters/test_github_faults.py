@@ -10,7 +10,7 @@ from orchestrator.adapters.github import GitHubTracker
 from orchestrator.core.model import IssueRef
 from orchestrator.errors import RateLimited, TrackerError, TrackerUnavailable
 from orchestrator.sandbox.github import Sandbox
-from orchestrator.sandbox.github.testing import running_sandbox
+from tests.support.github_sandbox import running_sandbox
 from tests.adapters.conftest import REPO, statuses
 from tests.contract.worlds import FAST_RETRY, github_tracker
 

@@ -11,17 +11,19 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator import logs
+from orchestrator.store import logs
 from orchestrator.adapters.llm import DEFAULT_MODEL, AnthropicLLM
-from orchestrator.adapters.memory import MemoryBoard, MemoryTracker
-from orchestrator.config import load_config
+from orchestrator.adapters.memory import MemoryTracker
+from orchestrator.adapters.memory_board import MemoryBoard
+from orchestrator.config.load import load_config
 from orchestrator.config.model import AgentBackend, AgentType, Secret
 from orchestrator.core.model import BoardStatus
 from orchestrator.errors import AgentError, ConfigError
 from orchestrator.jobs import dispatcher
 from orchestrator.sandbox.models.anthropic_server import AnthropicSandbox
 from orchestrator.sandbox.models.script import Fail, Turn
-from orchestrator.wiring import Deps
+from orchestrator.deps import Deps
+from orchestrator.wiring import real_deps
 from tests.helpers import minimal_config, write_config
 from tests.jobs.conftest import T0
 
@@ -89,7 +91,7 @@ def deps_for(tmp_path: Path) -> Iterator[object]:
         made.append(log)
         tracker = MemoryTracker(login="acme", clock=lambda: T0)
         tracker.add_repo("acme/app")
-        deps = Deps(config, log)
+        deps = real_deps(config, log)
         deps.tracker = tracker
         deps.boards["app"] = MemoryBoard(tracker, "acme/app")
         return deps

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.adapters.memory import MemoryBoard, MemoryBoardAdmin, MemoryTracker
+from orchestrator.adapters.memory import MemoryTracker
+from orchestrator.adapters.memory_board import MemoryBoard, MemoryBoardAdmin
 from orchestrator.adapters.memory_board import AddItem, CreateProject, LinkProject, SetOptions, SetStatus
 from orchestrator.core.model import BoardStatus, Dependencies
 from orchestrator.errors import TrackerError

@@ -11,9 +11,9 @@ import pytest
 
 from orchestrator.adapters.agents.command import CommandAgent
 from orchestrator.adapters.agents.memory import COMPLETE, MemoryAgent, Scripted
-from orchestrator.chain import run_chain
+from orchestrator.delivery.chain import run_chain
 from orchestrator.config.model import AgentType
-from orchestrator.cooldowns import CooldownStore
+from orchestrator.store.cooldowns import CooldownStore
 from orchestrator.core.agent import RESULT_FILE, AgentRequest, OutcomeKind
 from orchestrator.core.routing import ChainEnd
 from orchestrator.ports import Agent

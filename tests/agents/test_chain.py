@@ -12,9 +12,9 @@ from orchestrator.adapters.agents.claude_cli import ClaudeCliAgent
 from orchestrator.adapters.agents.codex_cli import CodexCliAgent
 from orchestrator.adapters.agents.environment import policy_of
 from orchestrator.adapters.agents.memory import MemoryAgent, Scripted
-from orchestrator.chain import run_chain
+from orchestrator.delivery.chain import run_chain
 from orchestrator.config.model import AgentType, Secret
-from orchestrator.cooldowns import CooldownStore
+from orchestrator.store.cooldowns import CooldownStore
 from orchestrator.core.agent import (
     RESULT_FILE, AgentRequest, AttemptFinished, AttemptStarted, BackendSkipped, CooldownStarted, OutcomeKind,
 )

@@ -12,7 +12,7 @@ import pytest
 
 from orchestrator.adapters.agents.command import CommandAgent
 from orchestrator.adapters.agents.registry import build_agents
-from orchestrator.config import load_config
+from orchestrator.config.load import load_config
 from orchestrator.config.model import AgentType
 from orchestrator.core.agent import RESULT_FILE, AgentRequest, OutcomeKind, OutputLine, ProcessStarted
 from tests.agents.conftest import NO_SECRETS, Events, backend

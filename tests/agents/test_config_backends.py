@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from orchestrator.config import load_config
+from orchestrator.config.load import load_config
 from orchestrator.errors import ConfigError
 from tests.helpers import ENV, minimal_config, write_config
 

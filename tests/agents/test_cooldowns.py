@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.cooldowns import CooldownStore
+from orchestrator.store.cooldowns import CooldownStore
 from orchestrator.core.routing import Cooldown
 from orchestrator.errors import StateError
 
@@ -57,7 +57,7 @@ def test_a_malformed_file_is_a_state_error_naming_it(tmp_path: Path) -> None:
 
 def test_workers_starting_cooldowns_at_once_lose_none(tmp_path: Path) -> None:
     code = ("import sys\nfrom datetime import datetime, timedelta, timezone\nfrom pathlib import Path\n"
-            "from orchestrator.cooldowns import CooldownStore\nfrom orchestrator.core.routing import Cooldown\n"
+            "from orchestrator.store.cooldowns import CooldownStore\nfrom orchestrator.core.routing import Cooldown\n"
             "now = datetime(2026, 11, 22, 10, tzinfo=timezone.utc)\nstore = CooldownStore(Path(sys.argv[1]))\n"
             "for n in range(20):\n"
             "    store.start(Cooldown(f'{sys.argv[2]}-{n}', now + timedelta(hours=1), 'quota'), now)\n")

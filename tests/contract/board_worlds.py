@@ -14,7 +14,8 @@ from orchestrator.adapters.github_board import GitHubBoard
 from orchestrator.adapters.github_board_admin import GitHubBoardAdmin
 from orchestrator.adapters.github_graphql import GraphQL
 from orchestrator.adapters.label_board import LabelBoard
-from orchestrator.adapters.memory import MemoryBoardAdmin, MemoryTracker
+from orchestrator.adapters.memory import MemoryTracker
+from orchestrator.adapters.memory_board import MemoryBoardAdmin
 from orchestrator.config.model import GitHubConfig, Secret
 from orchestrator.core.model import BoardStatus, Project
 from orchestrator.ports import Board, BoardAdmin, Tracker

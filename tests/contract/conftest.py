@@ -9,7 +9,7 @@ import pytest
 
 from orchestrator.ports import Tracker
 from orchestrator.sandbox.github import Sandbox
-from orchestrator.sandbox.github.testing import running_sandbox
+from tests.support.github_sandbox import running_sandbox
 from tests.contract.board_worlds import BoardWorld, MemoryBoards, live_worlds, sandbox_worlds
 from tests.contract.worlds import LiveWorld, MemoryWorld, SandboxWorld, World
 

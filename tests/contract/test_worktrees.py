@@ -13,7 +13,7 @@ from orchestrator.adapters.git import GitWorktrees
 from orchestrator.core.workspace import RESULT_FILE, RebaseStatus
 from orchestrator.errors import PushRejected, WorktreeError
 from orchestrator.sandbox.github import Sandbox
-from orchestrator.sandbox.github.testing import running_sandbox
+from tests.support.github_sandbox import running_sandbox
 from tests.contract.gitworlds import BOT, GitWorld, LocalWorld, Remote, SandboxWorld, git
 
 BRANCH = "agent/7-add-farewell"

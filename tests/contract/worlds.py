@@ -18,7 +18,7 @@ from orchestrator.config.model import GitHubConfig, Secret
 from orchestrator.core.model import Check, Permission, Review
 from orchestrator.ports import Tracker
 from orchestrator.sandbox.github import Sandbox
-from orchestrator.sandbox.github.testing import git_environment
+from tests.support.github_sandbox import git_environment
 
 # Retries that keep a test fast: a few attempts, tiny backoff, one-second rate-limit waits.
 FAST_RETRY = RetryPolicy(total=3, backoff_factor=0.01, backoff_max=0.05, secondary_rate_wait=1,

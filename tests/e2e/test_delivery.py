@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from orchestrator import rooms
+from orchestrator.store import rooms
 from orchestrator.core.model import BoardStatus, IssueRef
 from tests.e2e.conftest import TEST_COMMAND, World
 

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from orchestrator import rooms
+from orchestrator.store import rooms
 from orchestrator.adapters.workers import is_zombie
 from tests.e2e.conftest import World, playbook_backend, repo_entry
 from tests.e2e.test_delivery import SUB

@@ -5,7 +5,7 @@ import time
 
 import yaml
 
-from orchestrator import rooms
+from orchestrator.store import rooms
 from orchestrator.core.model import BoardStatus
 from tests.e2e.conftest import SAMPLE, TEST_COMMAND, World, repo_entry
 

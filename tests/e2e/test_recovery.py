@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from orchestrator import rooms
+from orchestrator.store import rooms
 from tests.e2e.conftest import ROOT, World
 from tests.e2e.test_delivery import SUB
 from tests.e2e.test_failures import _alive, _events

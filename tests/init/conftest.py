@@ -14,10 +14,10 @@ import pytest
 import yaml
 
 from orchestrator.init import main
-from orchestrator.init.services import Services
+from orchestrator.ports import Services
 from orchestrator.jobs import JOBS, JobSpec
 from orchestrator.sandbox.github import Sandbox
-from orchestrator.sandbox.github.testing import running_sandbox
+from tests.support.github_sandbox import running_sandbox
 from orchestrator.sandbox.telegram import TelegramSandbox
 from orchestrator.wiring import init_services
 from tests.contract.worlds import FAST_RETRY

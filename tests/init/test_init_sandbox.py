@@ -11,7 +11,7 @@ from github import Auth, Github
 from orchestrator.adapters.github import GitHubTracker
 from orchestrator.adapters.github_board import GitHubBoard
 from orchestrator.adapters.github_graphql import GraphQL
-from orchestrator.config import load_config
+from orchestrator.config.load import load_config
 from orchestrator.config.model import GitHubConfig, Secret
 from orchestrator.core.model import BoardStatus, IssueRef
 from orchestrator.errors import UsageError

@@ -8,7 +8,8 @@ import pytest
 
 from orchestrator.errors import UsageError
 from orchestrator.init import load_answers
-from orchestrator.init.prompts import Answers, Invalid, Prompter, Terminal, flatten
+from orchestrator.init.questions import Answers, Prompter, Terminal, flatten
+from orchestrator.errors import InvalidAnswer
 
 
 def terminal(*lines: str) -> tuple[Prompter, io.StringIO]:
@@ -47,7 +48,7 @@ def test_a_choice_takes_a_unique_prefix_in_any_case(typed: str, chosen: str) -> 
 def test_yes_no_and_a_check_that_rejects() -> None:
     def even(text: str) -> str:
         if len(text) % 2:
-            raise Invalid(f"{text!r} has an odd length")
+            raise InvalidAnswer(f"{text!r} has an odd length")
         return text
 
     p, out = terminal("perhaps", "n", "abc", "abcd")

@@ -10,7 +10,7 @@ import pytest
 from orchestrator.adapters.github import GitHubTracker
 from orchestrator.adapters.github_board_admin import GitHubBoardAdmin
 from orchestrator.adapters.github_graphql import GraphQL
-from orchestrator.config import load_config
+from orchestrator.config.load import load_config
 from orchestrator.config.model import GitHubConfig, Secret
 from tests.init.conftest import AGENT_BIN, REPO_ROOT, World, answers_for, status_names
 from tests.init.ptyrun import PtyProgram

@@ -68,7 +68,7 @@ def test_steps_that_need_a_skipped_one_say_so_and_no_config_is_written_without_a
 
 def test_the_cli_turns_a_missing_answers_file_into_one_line_and_exit_2(tmp_path: Path,
                                                                       capsys: pytest.CaptureFixture[str]) -> None:
-    from orchestrator.cli import main
+    from orchestrator.cli.main import main
 
     missing = tmp_path / "answers.yaml"
     assert main(["--config", str(tmp_path / "config.yaml"), "init", "--answers", str(missing)], environ={}) == 2

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from orchestrator.cli import main
+from orchestrator.cli.main import main
 from orchestrator.jobs import JobSpec
 
 JOBS = {

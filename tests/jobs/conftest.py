@@ -11,11 +11,14 @@ from typing import Any
 
 import pytest
 
-from orchestrator import logs
-from orchestrator.adapters.memory import MemoryBoard, MemoryTracker
-from orchestrator.config import Config, load_config
+from orchestrator.store import logs
+from orchestrator.adapters.memory import MemoryTracker
+from orchestrator.adapters.memory_board import MemoryBoard
+from orchestrator.config.model import Config
+from orchestrator.config.load import load_config
 from orchestrator.core.model import BoardStatus, Issue
-from orchestrator.wiring import Deps
+from orchestrator.deps import Deps
+from orchestrator.wiring import real_deps
 from tests.helpers import ENV, minimal_config, write_config
 
 T0 = datetime(2026, 5, 1, 10, 0, tzinfo=timezone.utc)
@@ -51,7 +54,7 @@ def make_world(tmp_path: Path, **config: Any) -> Iterator[World]:
     for repo in cfg.repos:
         tracker.add_repo(repo.github)
         boards[repo.key] = MemoryBoard(tracker, repo.github)
-    deps = Deps(cfg, log)
+    deps = real_deps(cfg, log)
     deps.tracker = tracker
     deps.boards.update(boards)
     yield World(cfg, deps, tracker, boards)

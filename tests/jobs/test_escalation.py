@@ -1,7 +1,7 @@
 """Escalation: one comment with what was tried, the blocked label, the card in Blocked, one notification."""
 from __future__ import annotations
 
-from orchestrator import escalation, texts
+from orchestrator.delivery import escalation, texts
 from orchestrator.adapters.memory_chat import MemoryNotifier
 from orchestrator.core.model import BoardStatus
 from orchestrator.core.notify import Kind

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator import rooms
+from orchestrator.store import rooms
 from orchestrator.core.tasks import Task, TaskType, task_id
 from orchestrator.jobs import queue
 from tests.jobs.conftest import T0, World, make_world

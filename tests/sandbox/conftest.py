@@ -10,7 +10,7 @@ from github import Github
 from github.Repository import Repository
 
 from orchestrator.sandbox.github import Sandbox
-from orchestrator.sandbox.github.testing import git_environment, github_sandbox  # noqa: F401 (fixture)
+from tests.support.github_sandbox import git_environment, github_sandbox# noqa: F401 (fixture)
 from tests.sandbox.helpers import Git, client
 
 

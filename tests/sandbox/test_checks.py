@@ -90,7 +90,7 @@ def test_ci_output_is_trimmed_to_githubs_limit(sandbox: Sandbox, repo: Repositor
 
 
 def test_ci_timeout_fails_the_check(tmp_path: Path, git: Git) -> None:
-    from orchestrator.sandbox.github.testing import running_sandbox
+    from tests.support.github_sandbox import running_sandbox
 
     with running_sandbox(tmp_path / "sb", ci_timeout=0.5) as sandbox:
         repo = client(sandbox, sandbox.token).get_user().create_repo("r", auto_init=True)

@@ -203,7 +203,7 @@ def test_recorded_real_query_runs_with_the_same_keys(sandbox: Sandbox, client: A
 
 def test_a_resolver_bug_fails_loudly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from orchestrator.sandbox.github import gqlqueries
-    from orchestrator.sandbox.github.testing import running_sandbox
+    from tests.support.github_sandbox import running_sandbox
 
     monkeypatch.setattr(gqlqueries, "owner", lambda *a: {}["missing"])
     with pytest.raises(AssertionError, match="internal POST /api/graphql"):

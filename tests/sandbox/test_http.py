@@ -7,7 +7,7 @@ from github import Github
 from github.Repository import Repository
 
 from orchestrator.sandbox.github import Sandbox
-from orchestrator.sandbox.github.testing import running_sandbox
+from tests.support.github_sandbox import running_sandbox
 
 
 def auth(sandbox: Sandbox) -> dict[str, str]:

@@ -150,7 +150,7 @@ def test_merge_branches_endpoint(repo: Repository, clone: Path, git: Git) -> Non
 
 def test_lazy_mergeability_answers_null_first(tmp_path: Path, git: Git) -> None:
     """GitHub computes mergeability in the background: the first read after a change says null."""
-    from orchestrator.sandbox.github.testing import running_sandbox
+    from tests.support.github_sandbox import running_sandbox
     from tests.sandbox.helpers import client
 
     with running_sandbox(tmp_path / "sb", lazy_mergeable=True) as sandbox:

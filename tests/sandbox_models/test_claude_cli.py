@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.sandbox.models import testing, tools
+from orchestrator.sandbox.models import tools
+from tests.support import model_clis
 from orchestrator.sandbox.models.anthropic_server import AnthropicSandbox
 from orchestrator.sandbox.models.script import Fail, Turn, failed
 from tests.sandbox_models.conftest import RECORDINGS, make_worktree, recorded
@@ -19,7 +20,7 @@ RESULT_MD = "## Summary\nAdded greet.hello().\n"
 
 @dataclass(frozen=True)
 class Session:
-    outcome: testing.Outcome
+    outcome: model_clis.Outcome
     sandbox: AnthropicSandbox
     worktree: Path
 
@@ -41,8 +42,8 @@ def session(claude_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     tmp = tmp_path_factory.mktemp("claude")
     worktree = make_worktree(tmp)
     with AnthropicSandbox(SCRIPT) as sandbox:
-        invocation = testing.prepare_claude(claude_bin, sandbox.base_url, "Add greet.hello().", worktree, tmp / "home")
-        yield Session(testing.run(invocation), sandbox, worktree)
+        invocation = model_clis.prepare_claude(claude_bin, sandbox.base_url, "Add greet.hello().", worktree, tmp / "home")
+        yield Session(model_clis.run(invocation), sandbox, worktree)
 
 
 def test_the_cli_runs_the_scripted_task_in_the_worktree(session: Session) -> None:
@@ -98,15 +99,15 @@ def test_requests_keep_the_recorded_wire_shape(session: Session) -> None:
         assert {name.lower() for name in golden[0]["headers"]} <= request.headers.keys()
         for header in ("anthropic-version", "anthropic-beta", "user-agent", "x-app"):
             assert request.headers[header] == {k.lower(): v for k, v in golden[0]["headers"].items()}[header]
-    assert sent[0].request.headers["x-api-key"] == testing.SANDBOX_KEY
+    assert sent[0].request.headers["x-api-key"] == model_clis.SANDBOX_KEY
 
 
 def test_a_rate_limit_ends_the_run_with_an_error_result(claude_bin: Path, tmp_path: Path) -> None:
     """What the production backend classifies as quota_limited: exit 1, and a result with the API status."""
     worktree = make_worktree(tmp_path)
     with AnthropicSandbox([Fail(429, retry_after=30, sticky=True)]) as sandbox:
-        invocation = testing.prepare_claude(claude_bin, sandbox.base_url, "hi", worktree, tmp_path / "home", max_retries=0)
-        outcome = testing.run(invocation)
+        invocation = model_clis.prepare_claude(claude_bin, sandbox.base_url, "hi", worktree, tmp_path / "home", max_retries=0)
+        outcome = model_clis.run(invocation)
     assert outcome.returncode == 1 and len(sandbox.requests) == 1
     message = outcome.of_type("assistant")[-1]
     assert (message["error"], message["api_error_status"], message["api_error_type"]) == (
@@ -119,8 +120,8 @@ def test_a_rate_limit_ends_the_run_with_an_error_result(claude_bin: Path, tmp_pa
 def test_a_transient_overload_is_retried_and_reported(claude_bin: Path, tmp_path: Path) -> None:
     worktree = make_worktree(tmp_path)
     with AnthropicSandbox([Fail(529, "Overloaded", retry_after=0), Turn("Recovered.")]) as sandbox:
-        invocation = testing.prepare_claude(claude_bin, sandbox.base_url, "hi", worktree, tmp_path / "home", max_retries=1)
-        outcome = testing.run(invocation)
+        invocation = model_clis.prepare_claude(claude_bin, sandbox.base_url, "hi", worktree, tmp_path / "home", max_retries=1)
+        outcome = model_clis.run(invocation)
     assert outcome.returncode == 0 and [exchange.status for exchange in sandbox.requests] == [529, 200]
     retry = next(event for event in outcome.of_type("system") if event["subtype"] == "api_retry")
     assert (retry["attempt"], retry["error_status"]) == (1, 529)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.sandbox.models import testing, tools
+from orchestrator.sandbox.models import tools
+from tests.support import model_clis
 from orchestrator.sandbox.models.openai_server import OpenAISandbox
 from orchestrator.sandbox.models.script import Fail, Turn, failed
 from tests.sandbox_models.conftest import make_worktree, recorded
@@ -18,7 +19,7 @@ RESULT_MD = "## Summary\nWrote greeting.txt.\n"
 
 @dataclass(frozen=True)
 class Session:
-    outcome: testing.Outcome
+    outcome: model_clis.Outcome
     sandbox: OpenAISandbox
     worktree: Path
 
@@ -39,8 +40,8 @@ def session(codex_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     tmp = tmp_path_factory.mktemp("codex")
     worktree = make_worktree(tmp)
     with OpenAISandbox(SCRIPT) as sandbox:
-        invocation = testing.prepare_codex(codex_bin, sandbox.base_url, "Write greeting.txt.", worktree, tmp / "home")
-        yield Session(testing.run(invocation), sandbox, worktree)
+        invocation = model_clis.prepare_codex(codex_bin, sandbox.base_url, "Write greeting.txt.", worktree, tmp / "home")
+        yield Session(model_clis.run(invocation), sandbox, worktree)
 
 
 def test_the_cli_runs_the_scripted_task_in_its_sandbox(session: Session) -> None:
@@ -94,7 +95,7 @@ def test_requests_keep_the_recorded_wire_shape(session: Session) -> None:
         assert [tool.get("name") for tool in body["tools"]] == [tool.get("name") for tool in golden[0]["body"]["tools"]]
         assert {name.lower() for name in golden[0]["headers"]} <= request.headers.keys()
         assert request.headers["user-agent"].startswith("codex_exec/0.169.0 ")
-        assert request.headers["authorization"] == f"Bearer {testing.SANDBOX_KEY}"
+        assert request.headers["authorization"] == f"Bearer {model_clis.SANDBOX_KEY}"
     first = session.sandbox.requests[0].request.body
     assert isinstance(first, dict) and [item["type"] for item in first["input"]] == [
         item["type"] for item in golden[0]["body"]["input"]]
@@ -110,8 +111,8 @@ def test_a_quota_or_rate_limit_error_fails_the_turn(codex_bin: Path, tmp_path: P
     """What the production backend classifies as quota_limited: exit 1, an error event and turn.failed."""
     worktree = make_worktree(tmp_path)
     with OpenAISandbox([Fail(fail.status, fail.message, fail.retry_after, fail.kind, sticky=True)]) as sandbox:
-        invocation = testing.prepare_codex(codex_bin, sandbox.base_url, "hi", worktree, tmp_path / "home", max_retries=0)
-        outcome = testing.run(invocation)
+        invocation = model_clis.prepare_codex(codex_bin, sandbox.base_url, "hi", worktree, tmp_path / "home", max_retries=0)
+        outcome = model_clis.run(invocation)
     assert outcome.returncode == 1 and len(sandbox.requests) == 1
     assert outcome.of_type("error")[-1]["message"] == message
     assert outcome.of_type("turn.failed") == [{"type": "turn.failed", "error": {"message": message}}]

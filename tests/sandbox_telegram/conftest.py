@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from orchestrator.sandbox.telegram import TelegramSandbox
-from orchestrator.sandbox.telegram.testing import telegram_sandbox
+from tests.support.telegram_sandbox import telegram_sandbox
 
 __all__ = ["api", "telegram_sandbox"]
 

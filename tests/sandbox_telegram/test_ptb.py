@@ -11,7 +11,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from orchestrator.sandbox.telegram import Fault, TelegramSandbox
-from orchestrator.sandbox.telegram.testing import build_application, polling, until
+from tests.support.telegram_sandbox import build_application, polling, until
 
 ALICE = 1001
 GROUP = -4001

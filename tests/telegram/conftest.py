@@ -18,16 +18,17 @@ import pytest
 from orchestrator.adapters.memory import MemoryTracker
 from orchestrator.adapters.memory_board import MemoryBoard
 from orchestrator.adapters.telegram import TelegramChat
-from orchestrator.config import Config, load_config
+from orchestrator.config.model import Config
+from orchestrator.config.load import load_config
 from orchestrator.control.plane import Control
 from orchestrator.core.batching import Pacing
 from orchestrator.core.tasks import Task, TaskType, task_id
 from orchestrator.jobs import JOBS
-from orchestrator.logs import setup
-from orchestrator.mailbox import Mailbox
+from orchestrator.store.logs import setup
+from orchestrator.store.mailbox import Mailbox
 from orchestrator.sandbox.telegram import TelegramSandbox
-from orchestrator.sandbox.telegram.testing import telegram_sandbox
-from orchestrator.state import Switches
+from tests.support.telegram_sandbox import telegram_sandbox
+from orchestrator.store.switches import Switches
 from tests.helpers import minimal_config, write_config
 
 __all__ = ["telegram_sandbox"]

@@ -12,7 +12,7 @@ import pytest
 
 from orchestrator.adapters.memory import MemoryTracker
 from orchestrator.core.model import IssueRef
-from orchestrator.state import read_overrides
+from orchestrator.store.overrides import read_overrides
 from tests.telegram.conftest import ALICE, BOB, GROUP, MALLORY, REPO, STRANGE_GROUP, World, serving, until
 
 Check = Callable[[World], Any]

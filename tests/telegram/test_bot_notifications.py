@@ -7,8 +7,8 @@ from orchestrator.core import notify
 from orchestrator.core.batching import LIMIT, Pacing, batch, units
 from orchestrator.core.model import BoardStatus, IssueRef
 from orchestrator.core.notify import Kind, Notification
-from orchestrator.outbox import Outbox
-from orchestrator.wiring import notifier_for
+from orchestrator.store.outbox import Outbox
+from orchestrator.deps import notifier_for
 from tests.telegram.conftest import ALICE, BOB, REPO, World, serving, until
 
 

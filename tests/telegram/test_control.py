@@ -11,13 +11,13 @@ from orchestrator.adapters.memory import MemoryTracker
 from orchestrator.control import settings
 from orchestrator.control.plane import Control
 from orchestrator.core import notify
-from orchestrator.core.commands import IssueCommand, RepoMode, Simple, Target
+from orchestrator.core.chat import IssueCommand, RepoMode, Simple, Target
 from orchestrator.core.model import BoardStatus, IssueRef
 from orchestrator.errors import ConfigError, TrackerError
 from orchestrator.jobs import JOBS
-from orchestrator.outbox import Outbox
-from orchestrator.state import read_overrides
-from orchestrator.wiring import notifier_for
+from orchestrator.store.outbox import Outbox
+from orchestrator.store.overrides import read_overrides
+from orchestrator.deps import notifier_for
 from tests.telegram.conftest import REPO, T0, World
 
 TOKEN3 = notify.action_token("app-3-g1-a3")

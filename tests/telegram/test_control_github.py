@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.config import load_config
+from orchestrator.config.load import load_config
 from orchestrator.control.plane import Control
 from orchestrator.core import notify
-from orchestrator.core.commands import IssueCommand, Simple, Target
+from orchestrator.core.chat import IssueCommand, Simple, Target
 from orchestrator.core.model import IssueRef
 from orchestrator.jobs import JOBS
-from orchestrator.sandbox.github.testing import running_sandbox
+from tests.support.github_sandbox import running_sandbox
 from tests.contract.worlds import SandboxWorld
 from tests.helpers import minimal_config, write_config
 from tests.telegram.conftest import make_task

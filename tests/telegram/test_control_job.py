@@ -6,16 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.cli import main
-from orchestrator.config import load_config
+from orchestrator.cli.main import main
+from orchestrator.config.load import load_config
 from orchestrator.core import notify
 from orchestrator.core.model import IssueRef
 from orchestrator.core.notify import Kind, Notification
 from orchestrator.jobs import JOBS
-from orchestrator.logs import setup as log_setup
+from orchestrator.store.logs import setup as log_setup
 from orchestrator.sandbox.telegram import Fault, TelegramSandbox
-from orchestrator.state import Switches
-from orchestrator.wiring import notifier_for
+from orchestrator.store.switches import Switches
+from orchestrator.deps import notifier_for
 from tests.helpers import minimal_config, write_config
 from tests.jobfixtures.registry import JOBS as TEST_JOBS
 from tests.telegram.conftest import ALICE, MALLORY, REPO, telegram_config

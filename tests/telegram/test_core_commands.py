@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.core.commands import (
-    SPECS, IssueCommand, RepoMode, Simple, Switch, Target, Unknown, Usage, authorize, help_text, parse, parse_target,
-)
+from orchestrator.core.chat import SPECS, IssueCommand, RepoMode, Simple, Switch, Target, Unknown, Usage, authorize, help_text, parse, parse_target
 
 BOT = "agentos_bot"
 

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.cli import main
+from orchestrator.cli.main import main
 from orchestrator.jobs import JOBS
 from orchestrator.sandbox.github import Sandbox
-from orchestrator.sandbox.github.testing import running_sandbox
+from tests.support.github_sandbox import running_sandbox
 from orchestrator.sandbox.telegram import TelegramSandbox
-from orchestrator.state import Switches
+from orchestrator.store.switches import Switches
 from tests.contract.worlds import github_tracker
 from tests.helpers import minimal_config, write_config
 from tests.telegram.conftest import ALICE, REPO, telegram_config, until
@@ -54,7 +54,7 @@ def environment(telegram_sandbox: TelegramSandbox, github: Sandbox) -> dict[str,
 def spawn(config: Path, env: dict[str, str], *words: str) -> subprocess.Popen[bytes]:
     """Start `agentos WORDS...`; its output goes to output.log beside the config."""
     with (config.parent / "output.log").open("ab") as output:
-        return subprocess.Popen([sys.executable, "-m", "orchestrator.cli", "--config", str(config), *words],
+        return subprocess.Popen([sys.executable, "-m", "orchestrator.cli.main", "--config", str(config), *words],
                                 cwd=ROOT, env=env, stdout=output, stderr=output)
 
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator import outbox as outbox_module
-from orchestrator.config import load_config
+
+from orchestrator.config.load import load_config
 from orchestrator.core.model import IssueRef
 from orchestrator.core.notify import Kind, Notification, escalated
-from orchestrator.outbox import LogNotifier, Outbox, OutboxNotifier
-from orchestrator.wiring import notifier_for
+from orchestrator.store.outbox import LogNotifier, Outbox, OutboxNotifier
+from orchestrator.deps import notifier_for
 from tests.helpers import ENV, minimal_config, write_config
 
 T0 = datetime(2026, 5, 1, 10, 0, tzinfo=timezone.utc)
@@ -88,7 +88,7 @@ def test_concurrent_writers_never_interleave_or_lose_a_line(tmp_path: Path) -> N
 
 def test_a_delivered_outbox_is_compacted_and_a_stale_cursor_starts_over(tmp_path: Path,
                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(outbox_module, "COMPACT_AT", 100)
+    monkeypatch.setattr("orchestrator.store.outbox.COMPACT_AT", 100)
     box = Outbox(tmp_path)
     for i in range(5):
         box.append(note(i), T0)

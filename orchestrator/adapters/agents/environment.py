@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from orchestrator.config import Config
+from orchestrator.config.model import Config
 from orchestrator.config.backends import forbidden, secrets_of
 from orchestrator.config.model import Secret
 

@@ -10,7 +10,7 @@ from orchestrator.adapters.agents.claude_cli import ClaudeCliAgent
 from orchestrator.adapters.agents.codex_cli import CodexCliAgent
 from orchestrator.adapters.agents.command import CommandAgent
 from orchestrator.adapters.agents.environment import EnvPolicy, policy_for
-from orchestrator.config import Config
+from orchestrator.config.model import Config
 from orchestrator.config.model import AgentBackend, AgentType
 from orchestrator.ports import Agent
 

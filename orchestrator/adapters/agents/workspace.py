@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.adapters.agents import process
+from orchestrator.errors import ToolFailed
+from orchestrator.errors import ToolRefused
 
 MODEL_OUTPUT_LIMIT = 30_000    # characters of a tool's output sent back to the model
 READ_LIMIT = 256 * 1024        # bytes of a file read_file returns
@@ -45,14 +47,6 @@ TOOLS: list[dict[str, Any]] = [
 ]
 
 
-class ToolFailed(Exception):
-    """A tool call that failed; the message goes back to the model as an error result."""
-
-
-class Refused(ToolFailed):
-    """A tool call the workspace will not carry out (a path outside the worktree, a bad argument)."""
-
-
 class Workspace:
     """Carries out tool calls inside one worktree until `deadline` (a time.monotonic value)."""
 
@@ -66,7 +60,7 @@ class Workspace:
                    "edit_file": self.edit_file}.get(name)
         try:
             if handler is None:
-                raise Refused(f"unknown tool {name!r}; the tools are bash, read_file, write_file, edit_file")
+                raise ToolRefused(f"unknown tool {name!r}; the tools are bash, read_file, write_file, edit_file")
             return _cap(handler(args)), False
         except ToolFailed as exc:
             return _cap(str(exc)), True
@@ -76,20 +70,20 @@ class Workspace:
     def resolve(self, raw: object) -> Path:
         """Return the path inside the worktree that `raw` names, or refuse it."""
         if not isinstance(raw, str) or not raw.strip() or "\x00" in raw:
-            raise Refused(f"expected a path, got {raw!r}")
+            raise ToolRefused(f"expected a path, got {raw!r}")
         candidate = Path(raw).expanduser()
         resolved = (candidate if candidate.is_absolute() else self.root / candidate).resolve()
         if resolved != self.root and self.root not in resolved.parents:
-            raise Refused(f"{raw!r} is outside the worktree; every path must stay inside {self.root}")
+            raise ToolRefused(f"{raw!r} is outside the worktree; every path must stay inside {self.root}")
         parts = resolved.relative_to(self.root).parts
         if parts and parts[0] == ".git":
-            raise Refused(f"{raw!r} is inside .git, which the orchestrator manages")
+            raise ToolRefused(f"{raw!r} is inside .git, which the orchestrator manages")
         return resolved
 
     def read_file(self, args: Mapping[str, Any]) -> str:
         path = self.resolve(args.get("path"))
         if not path.is_file():
-            raise Refused(f"{args.get('path')!r} is not a file")
+            raise ToolRefused(f"{args.get('path')!r} is not a file")
         with path.open("rb") as handle:
             data = handle.read(READ_LIMIT + 1)
         text = data[:READ_LIMIT].decode("utf-8", "replace")
@@ -103,7 +97,7 @@ class Workspace:
     def write_file(self, args: Mapping[str, Any]) -> str:
         path, content = self.resolve(args.get("path")), args.get("content")
         if not isinstance(content, str):
-            raise Refused("content must be a string")
+            raise ToolRefused("content must be a string")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content, encoding="utf-8")
         return f"wrote {len(content)} characters to {path.relative_to(self.root)}"
@@ -112,13 +106,13 @@ class Workspace:
         path = self.resolve(args.get("path"))
         old, new = args.get("old_string"), args.get("new_string")
         if not isinstance(old, str) or not old or not isinstance(new, str):
-            raise Refused("old_string (non-empty) and new_string must be strings")
+            raise ToolRefused("old_string (non-empty) and new_string must be strings")
         if not path.is_file():
-            raise Refused(f"{args.get('path')!r} is not a file")
+            raise ToolRefused(f"{args.get('path')!r} is not a file")
         text = path.read_text(encoding="utf-8")
         found = text.count(old)
         if found == 0 or (found > 1 and not args.get("replace_all")):
-            raise Refused(f"old_string occurs {found} times in {path.relative_to(self.root)}; it must occur once "
+            raise ToolRefused(f"old_string occurs {found} times in {path.relative_to(self.root)}; it must occur once "
                           "(or pass replace_all)")
         path.write_text(text.replace(old, new), encoding="utf-8")
         return f"replaced {found} occurrence(s) in {path.relative_to(self.root)}"
@@ -126,10 +120,10 @@ class Workspace:
     def bash(self, args: Mapping[str, Any]) -> str:
         command = args.get("command")
         if not isinstance(command, str) or not command.strip():
-            raise Refused("command must be a non-empty string")
+            raise ToolRefused("command must be a non-empty string")
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
-            raise Refused("the run's time is up")
+            raise ToolRefused("the run's time is up")
         limit = min(float(args.get("timeout_seconds") or BASH_TIMEOUT), BASH_MAX_TIMEOUT, remaining)
         shell = shutil.which("bash", path=self.env.get("PATH")) or "/bin/sh"
         lines: list[str] = []

@@ -3,19 +3,33 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from orchestrator.sandbox.github.faults import Fault
+from orchestrator.sandbox.github.faults import Fault, Faults
 from orchestrator.sandbox.github.rest import json_response
 from orchestrator.sandbox.github.server import Incoming, Outgoing
-
-if TYPE_CHECKING:
-    from orchestrator.sandbox.github.sandbox import Sandbox
+from orchestrator.sandbox.github.validation import Violation
 
 PREFIX = "/_sandbox"
 
 
-def respond(sandbox: Sandbox, request: Incoming) -> Outgoing:
+class Controlled(Protocol):
+    """What the control endpoints reach of the sandbox (sandbox.Sandbox is the one)."""
+
+    faults: Faults
+    violations: list[Violation]
+
+    @property
+    def requests(self) -> list[Any]: ...
+    def clear_requests(self) -> None: ...
+    def add_user(self, login: str, token: str | None = None, scopes: tuple[str, ...] | list[str] | None = None,
+                 name: str | None = None) -> str: ...
+    def wait_ci_idle(self, timeout: float = 60.0) -> bool: ...
+    def set_ci(self, full_name: str, command: str | None) -> None: ...
+    def ci_command(self, full_name: str) -> str | None: ...
+
+
+def respond(sandbox: Controlled, request: Incoming) -> Outgoing:
     """Answer a control request (already authenticated)."""
     path, method = request.path[len(PREFIX):], request.method
     try:
@@ -25,7 +39,7 @@ def respond(sandbox: Sandbox, request: Incoming) -> Outgoing:
         return json_response(400, {"message": str(error)})
 
 
-def _dispatch(sandbox: Sandbox, method: str, path: str, body: Any, request: Incoming) -> Outgoing:
+def _dispatch(sandbox: Controlled, method: str, path: str, body: Any, request: Incoming) -> Outgoing:
     if path == "/requests" and method == "GET":
         return json_response(200, [asdict(r) for r in sandbox.requests])
     if path == "/requests" and method == "DELETE":
@@ -51,7 +65,7 @@ def _dispatch(sandbox: Sandbox, method: str, path: str, body: Any, request: Inco
     return json_response(404, {"message": "Not Found"})
 
 
-def _faults(sandbox: Sandbox, method: str, body: Any) -> Outgoing:
+def _faults(sandbox: Controlled, method: str, body: Any) -> Outgoing:
     if method == "POST":
         rules = body if isinstance(body, list) else [body]
         added = [sandbox.faults.add(Fault.from_json(rule)).to_json() for rule in rules]

@@ -2,12 +2,8 @@
 from __future__ import annotations
 
 from orchestrator.sandbox.telegram.faults import Fault
-from orchestrator.sandbox.telegram.sandbox import (
-    DEFAULT_TOKEN,
-    DEFAULT_USERNAME,
-    Reply,
-    TelegramSandbox,
-    Violation,
-)
+from orchestrator.sandbox.telegram.sandbox import DEFAULT_TOKEN, DEFAULT_USERNAME, TelegramSandbox
+from orchestrator.sandbox.telegram.server import Reply
+from orchestrator.sandbox.telegram.validation import Violation
 
 __all__ = ["DEFAULT_TOKEN", "DEFAULT_USERNAME", "Fault", "Reply", "TelegramSandbox", "Violation"]

@@ -1,14 +1,11 @@
 """Send, edit and delete messages as Telegram does, and build what users send to the bot."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from orchestrator.sandbox.telegram.errors import Unsupported, bad_request
 from orchestrator.sandbox.telegram.formatting import EntityParseError, bot_commands, parse_html
-from orchestrator.sandbox.telegram.state import Obj, now
-
-if TYPE_CHECKING:
-    from orchestrator.sandbox.telegram.methods import Context
+from orchestrator.sandbox.telegram.state import Context, Obj, now
 
 MAX_TEXT = 4096
 NOT_MODIFIED = (

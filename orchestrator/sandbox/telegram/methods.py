@@ -9,23 +9,10 @@ from typing import Any
 
 from orchestrator.sandbox.telegram import messages
 from orchestrator.sandbox.telegram.errors import bad_request
-from orchestrator.sandbox.telegram.state import Obj, Store
+from orchestrator.sandbox.telegram.state import Context, Obj
 
-Handler = Callable[["Context", Obj], Any]
+Handler = Callable[[Context, Obj], Any]
 _COMMAND = re.compile(r"[a-z0-9_]{1,32}")
-
-
-@dataclass(frozen=True)
-class Context:
-    """What a method needs: the state and the bot's own identity."""
-
-    store: Store
-    me: Obj  # the User that getMe returns
-
-    @property
-    def sender(self) -> Obj:
-        """Return the bot as it appears in `Message.from`, without getMe's extra fields."""
-        return {key: self.me[key] for key in ("id", "is_bot", "first_name", "username")}
 
 
 def bot_user(bot_id: int, username: str, first_name: str) -> Obj:

@@ -12,33 +12,13 @@ from typing import Any
 from orchestrator.sandbox.telegram import messages
 from orchestrator.sandbox.telegram.errors import ApiError, Unsupported, bad_request
 from orchestrator.sandbox.telegram.faults import Fault, FaultPlan
-from orchestrator.sandbox.telegram.methods import METHODS, Context, bot_user
-from orchestrator.sandbox.telegram.server import BotApiServer
-from orchestrator.sandbox.telegram.state import Obj, Store
-from orchestrator.sandbox.telegram.validation import Validator
+from orchestrator.sandbox.telegram.methods import METHODS, bot_user
+from orchestrator.sandbox.telegram.server import BotApiServer, Reply
+from orchestrator.sandbox.telegram.state import Context, Obj, Store
+from orchestrator.sandbox.telegram.validation import Validator, Violation
 
 DEFAULT_TOKEN = "123456789:AAsandbox-token_for-local-tests"
 DEFAULT_USERNAME = "agentos_sandbox_bot"
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """An HTTP answer: status and JSON body."""
-
-    status: int
-    body: Obj
-
-
-@dataclass(frozen=True, slots=True)
-class Violation:
-    """A request or result that breaks the Bot API description, or behaviour the sandbox lacks."""
-
-    method: str
-    direction: str  # "request", "response" or "unsupported"
-    problems: tuple[str, ...]
-
-    def __str__(self) -> str:
-        return f"{self.method} {self.direction}: " + "; ".join(self.problems)
 
 
 class TelegramSandbox:

@@ -7,21 +7,36 @@ import json
 import logging
 import re
 from http.server import BaseHTTPRequestHandler
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 from orchestrator.sandbox.loopback import TrackingServer
 from orchestrator.sandbox.telegram import control
 from orchestrator.sandbox.telegram.errors import ApiError
+from orchestrator.sandbox.telegram.state import Obj
 from orchestrator.sandbox.telegram.validation import UploadedFile
-
-if TYPE_CHECKING:
-    from orchestrator.sandbox.telegram.sandbox import TelegramSandbox
 
 log = logging.getLogger(__name__)
 _BOT_PATH = re.compile(r"/bot([^/]*)/([^/?]*)")
 # Telegram answers 404 to a malformed token and 401 to a well-formed one it does not know.
 _TOKEN_SHAPE = re.compile(r"\d+:[\w-]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """An HTTP answer: status and JSON body."""
+
+    status: int
+    body: Obj
+
+
+class Served(control.Controlled, Protocol):
+    """What the HTTP side reaches of the sandbox (sandbox.TelegramSandbox is the one)."""
+
+    token: str
+
+    def call(self, name: str, params: Obj) -> Reply | None: ...
 
 
 class BotApiServer(TrackingServer):
@@ -30,7 +45,7 @@ class BotApiServer(TrackingServer):
     daemon_threads = False
     block_on_close = True
 
-    def __init__(self, address: tuple[str, int], sandbox: TelegramSandbox) -> None:
+    def __init__(self, address: tuple[str, int], sandbox: Served) -> None:
         self.sandbox = sandbox
         super().__init__(address, _Handler)
 

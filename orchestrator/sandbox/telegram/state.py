@@ -1,6 +1,8 @@
 """Keep the sandbox's chats, messages and update queue behind one lock, optionally saved as JSON."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import json
 import threading
 import time
@@ -9,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.sandbox.telegram.errors import bad_request, conflict
-from orchestrator.state import atomic_write
+from orchestrator.store.files import atomic_write
 
 Obj = dict[str, Any]
 STATE_FILE = "telegram-sandbox.json"
@@ -181,3 +183,16 @@ class Store:
 def now() -> int:
     """Return Unix time in seconds, the unit of every Bot API date."""
     return int(time.time())
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a method needs: the state and the bot's own identity."""
+
+    store: Store
+    me: Obj  # the User that getMe returns
+
+    @property
+    def sender(self) -> Obj:
+        """Return the bot as it appears in `Message.from`, without getMe's extra fields."""
+        return {key: self.me[key] for key in ("id", "is_bot", "first_name", "username")}

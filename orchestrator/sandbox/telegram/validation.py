@@ -181,3 +181,15 @@ def _is_primitive(type_expr: str, value: object) -> bool:
 def _kind(value: object) -> str:
     names = {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer", type(None): "null"}
     return names.get(type(value), type(value).__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """A request or result that breaks the Bot API description, or behaviour the sandbox lacks."""
+
+    method: str
+    direction: str  # "request", "response" or "unsupported"
+    problems: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.direction}: " + "; ".join(self.problems)

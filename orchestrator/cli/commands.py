@@ -1,0 +1,173 @@
+"""The CLI commands other than `run`: check, on/off/status, repo/job switches, cron, init, bot."""
+from __future__ import annotations
+
+import argparse
+import shutil
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+
+from orchestrator.config.model import AgentType, Config
+from orchestrator.config.load import load_config, runtime_paths
+from orchestrator.config.files import read_yaml
+from orchestrator.errors import ConfigError, UsageError
+from orchestrator.jobs import JobSpec
+from orchestrator.store.switches import Switches
+
+Jobs = Mapping[str, JobSpec]
+Env = Mapping[str, str]
+
+
+def _stamp() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _switches(path: Path) -> Switches:
+    return Switches(runtime_paths(read_yaml(path), path).state_dir)
+
+
+def on(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
+    """Turn Agent OS on."""
+    changed = _switches(path).set_global(True, _stamp())
+    print("Agent OS is on." if changed else "Agent OS was already on.")
+    return 0
+
+
+def off(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
+    """Turn Agent OS off: every job but the control plane exits at its next tick."""
+    changed = _switches(path).set_global(False, _stamp())
+    print("Agent OS is off." if changed else "Agent OS was already off.")
+    return 0
+
+
+def repo(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
+    """Turn one repo on or off."""
+    config = load_config(path, env, need_secrets=False)
+    try:
+        config.repo(args.name)
+    except KeyError as exc:
+        raise UsageError(exc.args[0]) from None
+    Switches(config.paths.state_dir).set_repo(args.name, args.state == "on", _stamp())
+    print(f"repo {args.name} is {args.state}.")
+    return 0
+
+
+def job(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
+    """Turn one job on or off."""
+    if args.name not in jobs:
+        raise UsageError(f"unknown job {args.name!r} (known: {', '.join(jobs)})")
+    _switches(path).set_job(args.name, args.state == "on", _stamp())
+    print(f"job {args.name} is {args.state}.")
+    return 0
+
+
+def status(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
+    """Print the switches, each repo and job, the mailbox and each job's last run."""
+    from orchestrator.cli.status import render
+
+    config = load_config(path, env, need_secrets=False)
+    print(render(config, jobs))
+    return 0
+
+
+def check(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
+    """Validate config, secrets, tools and schedules; print what to fix; change nothing."""
+    problems: list[str] = []
+    try:
+        config: Config | None = load_config(path, env)
+    except ConfigError as exc:
+        problems += [f"{exc.source}: {p}" for p in exc.problems]
+        config = _lenient(path, env)
+    if config is not None:
+        problems += _tool_problems(config, env) + _schedule_problems(config)
+    for line in problems:
+        print(f"FAIL {line}")
+    if problems:
+        print(f"{len(problems)} problem(s) to fix; see docs/config.md.")
+        return 2
+    print(f"ok: {path} is valid; git and every agent backend were found.")
+    return 0
+
+
+def _lenient(path: Path, env: Env) -> Config | None:
+    try:
+        return load_config(path, env, need_secrets=False)
+    except ConfigError:
+        return None
+
+
+def _tool_problems(config: Config, env: Env) -> list[str]:
+    search = env.get("PATH")
+    problems = [] if shutil.which("git", path=search) else ["git: not found on PATH (install git)"]
+    for backend in config.agents.backends.values():
+        where = f"agents.backends.{backend.name}"
+        if backend.type is AgentType.COMMAND:
+            program = backend.argv[0]
+            candidate = config.source.parent / program if "/" in program else None
+            if not (shutil.which(program, path=search) or (candidate and _executable(candidate))):
+                problems.append(f"{where}.argv[0]: {program!r} is not an executable program")
+        elif backend.type in (AgentType.CLAUDE, AgentType.CODEX):
+            binary = backend.binary or backend.type.value
+            if not shutil.which(binary, path=search):
+                package = {"claude": "@anthropic-ai/claude-code", "codex": "@openai/codex"}[backend.type.value]
+                problems.append(f"{where}.binary: {binary!r} not found on PATH "
+                                f"(install it: npm install -g {package})")
+    return problems
+
+
+def _executable(path: Path) -> bool:
+    import os
+
+    return path.is_file() and os.access(path, os.X_OK)
+
+
+def _schedule_problems(config: Config) -> list[str]:
+    from orchestrator.cli.cron import validate_schedule
+
+    return [f"schedule.{job}: {error}" for job, expr in config.schedule.items()
+            if (error := validate_schedule(expr))]
+
+
+def cron(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
+    """Install, remove or show the crontab block (or print systemd units)."""
+    from orchestrator.cli import cron
+
+    config = load_config(path, env, need_secrets=False)
+    problems = _schedule_problems(config)
+    if problems:
+        raise ConfigError(str(path), problems)
+    root, tabfile = config.paths.root, Path(args.crontab_file) if args.crontab_file else None
+    # Only built jobs get a line: a planned one would fail every minute.
+    entries = [cron.CronJob(n, config.schedule.get(n, spec.schedule))
+               for n, spec in jobs.items() if spec.built]
+    if args.systemd:
+        if args.action != "show":
+            raise UsageError("--systemd goes with `cron show`; install the printed units yourself")
+        for name, text in cron.systemd_units(entries, root, path, environ=env).items():
+            print(f"# --- {name}\n{text}")
+    elif args.action == "show":
+        print(cron.show(root, tabfile=tabfile))
+    elif args.action == "install":
+        changed = cron.install(entries, root, config.paths.logs_dir, path, tabfile=tabfile, environ=env)
+        print("crontab block installed." if changed else "crontab block already up to date.")
+    else:
+        changed = cron.remove(root, tabfile=tabfile)
+        print("crontab block removed." if changed else "no crontab block to remove.")
+    return 0
+
+
+def init(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
+    """Run the guided setup (or resume it); see docs/init.md."""
+    from orchestrator.config.files import ROOT
+    from orchestrator.init import main
+
+    return main(path.absolute(), root=Path(ROOT), environ=env, jobs=jobs, dry_run=args.dry_run,
+                answers=Path(args.answers) if args.answers else None,
+                crontab_file=Path(args.crontab_file) if args.crontab_file else None)
+
+
+def bot(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
+    """Run the Telegram control bot with long polling until SIGTERM."""
+    from orchestrator.cli.bot import serve
+
+    return serve(path, env)

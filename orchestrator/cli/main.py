@@ -1,0 +1,164 @@
+"""The `agentos` command line: parse, dispatch to a command, turn errors into exit codes.
+
+Exit codes: 0 ok or skipped, 1 runtime failure, 2 usage or config error. Errors are printed
+as one line on stderr (a config error as one line per problem).
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+from orchestrator.config.files import config_path
+from orchestrator.errors import AgentOSError, UsageError
+from orchestrator.jobs import JOBS, JobSpec
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # argparse and typing are not imported on a cron tick's path
+    import argparse
+    from collections.abc import Mapping, Sequence
+
+EXAMPLES = """examples:
+  agentos check                      validate config.yaml, tokens and tools
+  agentos off                        stop everything (cron ticks exit at once)
+  agentos repo off app               stop working on one repo
+  agentos run dispatcher --dry-run   show what one tick would do
+  agentos cron install               install the crontab block
+  agentos init                       guided setup: repo, board, Telegram, config, cron
+  agentos sandbox serve --port 8765  a local GitHub to try things on
+  agentos demo                       the whole loop, offline, on the sandboxes
+  agentos bot                        the Telegram control bot, long polling (systemd)
+"""
+
+
+def build_parser(words: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """Return the parser for every subcommand (`sandbox serve` gets its options only when `words` name it)."""
+    import argparse
+    from typing import NoReturn
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:
+            raise UsageError(message)
+
+    p = _Parser(prog="agentos", description="Run a GitHub backlog with coding agents.",
+                epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", help="config file (default: $AGENTOS_CONFIG or config.yaml at the root)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    sub.add_parser("check", help="validate config, credentials and tools; changes nothing")
+    sub.add_parser("on", help="turn Agent OS on")
+    sub.add_parser("off", help="turn Agent OS off: every job exits at once")
+    sub.add_parser("status", help="switches, mailbox and each job's last run")
+    for noun, what in (("repo", "KEY"), ("job", "NAME")):
+        s = sub.add_parser(noun, help=f"turn one {noun} on or off")
+        s.add_argument("state", choices=("on", "off"))
+        s.add_argument("name", metavar=what)
+    run = sub.add_parser("run", help="one tick of a job (what cron calls)",
+                         epilog="example:\n  agentos run dispatcher --dry-run",
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    run.add_argument("job", metavar="JOB")
+    run.add_argument("--dry-run", action="store_true", help="decide and print, change nothing")
+    cron = sub.add_parser("cron", help="install, remove or show the crontab block",
+                          epilog="example:\n  agentos cron install\n  agentos cron show --systemd",
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    cron.add_argument("action", choices=("install", "remove", "show"))
+    cron.add_argument("--systemd", action="store_true", help="with show: print systemd units instead")
+    cron.add_argument("--crontab-file", help="edit this file instead of the user's crontab")
+    init = sub.add_parser("init", help="guided setup: repo, board, Telegram, config, cron (re-run to add a project)",
+                          epilog="examples:\n  agentos init\n  agentos init --dry-run\n"
+                                 "  agentos init --answers answers.yaml",
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    init.add_argument("--answers", metavar="FILE", help="take the answers from this YAML file instead of asking")
+    init.add_argument("--dry-run", action="store_true", help="show every change, make none")
+    init.add_argument("--crontab-file", help="install the cron block in this file instead of the user's crontab")
+    sub.add_parser("bot", help="the Telegram control bot, long polling (for systemd; runs while off)",
+                   epilog="example:\n  agentos bot --config /etc/agentos/config.yaml",
+                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    sandbox = sub.add_parser("sandbox", help="the local GitHub stand-in, for trying things by hand")
+    serve = sandbox.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=_Parser).add_parser(
+        "serve", help="serve REST, GraphQL and git on 127.0.0.1 until Ctrl-C; prints BASE_URL TOKEN first",
+        epilog="example:\n  agentos sandbox serve --port 8765 --data runtime/sandbox --repo agentos/demo",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    if "sandbox" in words:  # its options come from the sandbox package, too heavy to import for other commands
+        from orchestrator.sandbox.github.cli import add_arguments
+
+        add_arguments(serve)
+    demo = sub.add_parser("demo", help="the whole loop, offline, on the sandboxes: issues to merged PRs",
+                          epilog="examples:\n  agentos demo\n  agentos demo --data /tmp/demo --agent claude",
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    if "demo" in words:  # the same: its module imports the sandboxes
+        from orchestrator.demo.run import add_arguments as demo_arguments
+
+        demo_arguments(demo)
+    return p
+
+
+def main(argv: Sequence[str] | None = None, *, jobs: Mapping[str, JobSpec] = JOBS,
+         environ: Mapping[str, str] | None = None) -> int:
+    """Run one command and return its exit code."""
+    env = os.environ if environ is None else environ
+    words = sys.argv[1:] if argv is None else list(argv)
+    try:
+        quick = quick_run(words)
+        if quick is not None:  # the cron hot path: no argparse
+            from orchestrator.cli.runner import run_job
+
+            config, job, dry_run = quick
+            return run_job(job, config_path(config, env), jobs, env, dry_run=dry_run)
+        return _dispatch(build_parser(words).parse_args(words), jobs, env)
+    except AgentOSError as exc:
+        _say(str(exc))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _say("interrupted")
+        return 1
+    except Exception as exc:  # the one catch-all: a bug must still end in one readable line
+        _say(f"unexpected error: {type(exc).__name__}: {exc} (set AGENTOS_DEBUG=1 for the traceback)")
+        if env.get("AGENTOS_DEBUG") == "1":
+            raise
+        return 1
+
+
+def _say(message: str) -> None:
+    from orchestrator.core.redact import redact
+
+    print(f"agentos: {redact(message)}", file=sys.stderr)
+
+
+def quick_run(words: list[str]) -> tuple[str | None, str, bool] | None:
+    """Recognise `[--config PATH] run JOB [--dry-run]`; return None for anything else."""
+    config = None
+    if words[:1] == ["--config"] and len(words) > 1:
+        config, words = words[1], words[2:]
+    elif words[:1] and words[0].startswith("--config="):
+        config, words = words[0].partition("=")[2], words[1:]
+    if len(words) == 2 and words[0] == "run" and not words[1].startswith("-"):
+        return config, words[1], False
+    if len(words) == 3 and words[0] == "run" and words[2] == "--dry-run" and not words[1].startswith("-"):
+        return config, words[1], True
+    return None
+
+
+def _dispatch(args: argparse.Namespace, jobs: Mapping[str, JobSpec], env: Mapping[str, str]) -> int:
+    from pathlib import Path
+
+    from orchestrator.cli import commands
+
+    if args.command == "sandbox":  # needs no config
+        from orchestrator.sandbox.github.cli import serve
+
+        return serve(args)
+    if args.command == "demo":  # makes its own config
+        from orchestrator.demo.run import main as demo
+
+        return demo(args)
+    path = config_path(args.config, env)
+    if args.command == "run":
+        from orchestrator.cli.runner import run_job
+
+        return run_job(args.job, path, jobs, env, dry_run=args.dry_run)
+    handler = getattr(commands, args.command)
+    result: int = handler(args, Path(path), jobs, env)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

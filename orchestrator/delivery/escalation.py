@@ -1,0 +1,61 @@
+"""Hand an issue to a person: one comment saying what was tried and what to do, a label, the card, a notification."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from orchestrator.delivery import cards, texts
+from orchestrator.config.model import RepoConfig
+from orchestrator.core import labels, notify
+from orchestrator.core.model import BoardStatus, IssueRef
+from orchestrator.errors import TrackerError
+from orchestrator.deps import Deps
+
+MARKER = "<!-- agentos:escalated -->"
+
+# What a person can do about each reason, when the agent itself gave no manual steps.
+ADVICE = {
+    "same_failure_twice": "The same failure happened twice in a row; read the attempts below and clarify the issue.",
+    "attempts_exhausted": "Every attempt ran out; narrow the issue down or split it into smaller ones.",
+    "no_diff_produced": "The agent changed nothing; check whether the work is already done, or say what is missing.",
+    "fallback_exhausted": "Every agent in the chain failed or is cooling down; check the agents' credentials and quotas.",
+    "recovered_too_often": "The worker died repeatedly on this task; look at the room's channel.jsonl for why.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One attempt as the escalation comment lists it."""
+
+    task_id: str
+    agent: str
+    status: str
+    blocker: str = ""
+    summary: str = ""
+
+
+def escalate(deps: Deps, repo: RepoConfig, ref: IssueRef, task_id: str, title: str, reason: str,
+             attempts: Sequence[Attempt] = (), steps: Sequence[str] = (), url: str | None = None) -> None:
+    """Escalate one issue; each write is idempotent, so a tick killed half-way can simply do it again."""
+    advice = list(steps) or [ADVICE.get(reason.split(":", 1)[0], "Read the attempts below and decide how to go on.")]
+    body = texts.render("escalation.md.j2", reason_text=_reason_text(reason), attempts=attempts, advice=advice)
+    try:
+        deps.tracker.upsert_comment(ref, MARKER, body)
+        deps.tracker.add_labels(ref, [labels.BLOCKED])
+    except TrackerError as error:
+        deps.log.warning("escalation.comment_failed", extra={"issue": ref.number, "error": str(error)[:200]})
+    cards.move(deps, repo, ref, BoardStatus.BLOCKED)
+    deps.notifier.notify(notify.escalated(ref, task_id, title, reason, url))
+    deps.log.warning("task.escalated", extra={"issue": ref.number, "repo": ref.repo, "task_id": task_id,
+                                              "reason": reason})
+
+
+def _reason_text(reason: str) -> str:
+    word, _, detail = reason.partition(":")
+    if word == "blocked":
+        return f"The agent reported it is blocked: `{detail}`."
+    return {"same_failure_twice": "Two attempts in a row failed the same way.",
+            "attempts_exhausted": "Every allowed attempt was used.",
+            "no_diff_produced": "The agent reported success but changed nothing.",
+            "fallback_exhausted": "No agent in the chain could take the task.",
+            "recovered_too_often": "The worker running this task kept dying."}.get(word, f"Reason: `{reason}`.")

@@ -1,0 +1,53 @@
+"""A worker process: run one claimed task (`python -m orchestrator.delivery.worker --config PATH TASK_ID`).
+
+The queue supervisor starts one per task. A crash leaves the task in processing/ with a stale
+heartbeat, and the supervisor's recovery puts it back in the inbox (or escalates it when it
+keeps dying), so nothing here needs to be careful about dying.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the task and return 0, or 1 when it crashed (the traceback goes to the event log)."""
+    parser = argparse.ArgumentParser(prog="orchestrator.delivery.worker")
+    parser.add_argument("--config", required=True)
+    parser.add_argument("task_id")
+    args = parser.parse_args(argv)
+    from orchestrator.delivery import attempt
+    from orchestrator.store import logs, rooms
+    from orchestrator.config.load import load_config
+    from orchestrator.core.tasks import MailboxState
+    from orchestrator.wiring import real_deps
+
+    config = load_config(Path(args.config), os.environ)
+    log = logs.setup(config.paths.logs_dir, "queue", args.task_id, stderr=False)
+    deps = real_deps(config, log)
+    room = rooms.Room(config.paths.rooms_dir, args.task_id)
+    try:
+        task = deps.mailbox.read(MailboxState.PROCESSING, args.task_id)
+    except FileNotFoundError:   # recovered or settled meanwhile: someone else has it
+        log.info("task.gone", extra={"task_id": args.task_id})
+        return 0
+    try:
+        with room.beating():
+            state = attempt.run(deps, config, task, room)
+    except Exception as exc:   # left in processing/: the supervisor recovers it
+        room.record("task.crashed", error=f"{type(exc).__name__}: {exc}"[:500])
+        log.error("task.crashed", extra={"issue": task.issue, "task_id": task.id, "outcome": "crashed",
+                                         "error": f"{type(exc).__name__}: {exc}"[:200],
+                                         "traceback": traceback.format_exc()})
+        return 1
+    finally:
+        deps.close()
+    log.info("task.finished", extra={"issue": task.issue, "task_id": task.id, "state": state})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

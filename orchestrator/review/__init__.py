@@ -1,0 +1,1 @@
+"""Review: what the PR monitor gathers about an agent PR (facts) and what it does (actions)."""

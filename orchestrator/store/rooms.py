@@ -1,0 +1,225 @@
+"""The war-room record of a task: runtime/rooms/<task-id>/ with its prompt, channel, lifecycle, result, heartbeat.
+
+    prompt.md       what the agent was given (redacted)
+    channel.jsonl   every agent and orchestrator event, one JSON line each, appended under flock
+    lifecycle.json  state and the timestamp of every move (core.lifecycle validates them)
+    result.md       the agent's result contract, as the orchestrator recorded it
+    heartbeat       rewritten by the worker while it runs: a dead worker shows as a stale beat
+
+Every file is written atomically and every string redacted; the record outlives the worktree.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from orchestrator.core import lifecycle as lc
+from orchestrator.core.redact import redact, redact_all
+from orchestrator.core.tasks import parse_id
+from orchestrator.core.worktree import is_valid_key
+from orchestrator.store.files import append_line
+from orchestrator.store.files import atomic_write
+
+PROMPT, CHANNEL, LIFECYCLE, RESULT, HEARTBEAT = "prompt.md", "channel.jsonl", "lifecycle.json", "result.md", "heartbeat"
+MAX_FIELD = 20_000           # characters of one string field of a channel event
+Clock = Callable[[], datetime]
+Sink = Callable[[Mapping[str, Any]], None]   # what agent backends call with each event they see
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _stamp(at: datetime) -> str:
+    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+class Room:
+    """One task's record folder; safe to use from several processes at once."""
+
+    def __init__(self, rooms_dir: Path, task_id: str, clock: Clock = utcnow) -> None:
+        if not is_valid_key(task_id):
+            raise ValueError(f"invalid task id {task_id!r}")
+        self.task_id, self.path, self.clock = task_id, rooms_dir / task_id, clock
+
+    def write_prompt(self, text: str) -> Path:
+        """Record the prompt the agent gets (redacted); return its path, for backends that read a file."""
+        atomic_write(self.path / PROMPT, redact(text))
+        return self.path / PROMPT
+
+    def write_result(self, text: str) -> None:
+        """Record the result contract (redacted)."""
+        atomic_write(self.path / RESULT, redact(text))
+
+    def record(self, event: str, source: str = "orchestrator", **fields: Any) -> None:
+        """Append one event line to channel.jsonl: `ts`, `source`, `event`, then the fields."""
+        self._write(event, source, fields)
+
+    def sink(self, agent: str) -> Sink:
+        """Return the callback an agent backend's events go through into this channel.
+
+        Each event is a mapping whose `type` names it (`tool.called`, `agent.message`, … as
+        core.agent's `event_record` gives them); its other keys become the line's fields.
+        """
+        def emit(data: Mapping[str, Any]) -> None:
+            fields = {k: v for k, v in data.items() if k != "type"}
+            self._write(str(data.get("type") or "output.line"), "agent", {"agent": agent, **fields})
+        return emit
+
+    def _write(self, event: str, source: str, fields: Mapping[str, Any]) -> None:
+        head = {"ts": _stamp(self.clock()), "source": source, "event": event}
+        line = {**head, **{k: v for k, v in redact_all(fields, MAX_FIELD).items() if k not in head}}
+        append_line(self.path / CHANNEL, json.dumps(line, ensure_ascii=False, default=str))
+
+    # -- lifecycle ----------------------------------------------------------------------------------------
+    def lifecycle(self) -> lc.Lifecycle | None:
+        """Return the recorded lifecycle, or None before the first move."""
+        try:
+            data = json.loads((self.path / LIFECYCLE).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        return lc.from_dict(data)
+
+    def transition(self, to: lc.State, reason: str = "", at: datetime | None = None) -> lc.Lifecycle:
+        """Move the task to `to` (InvalidTransition if not allowed), write it and note it in the channel."""
+        from filelock import FileLock
+
+        at = at or self.clock()
+        self.path.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(self.path / ".lifecycle.lock")):
+            current = self.lifecycle() or lc.start(self.task_id, at, reason if to is lc.State.QUEUED else "")
+            moved = lc.advance(current, to, at, reason)
+            if moved is not current or not (self.path / LIFECYCLE).exists():
+                atomic_write(self.path / LIFECYCLE, json.dumps(lc.to_dict(moved), indent=2) + "\n")
+                self.record("lifecycle.changed", state=to.value, reason=reason)
+        return moved
+
+    # -- heartbeat ----------------------------------------------------------------------------------------
+    def beat(self, pid: int | None = None) -> None:
+        """Say the worker is alive now: this process, or the one with `pid` (a supervisor's fresh child)."""
+        payload = {"at": self.clock().isoformat(), "pid": pid or os.getpid(), "host": socket.gethostname()}
+        atomic_write(self.path / HEARTBEAT, json.dumps(payload) + "\n")
+
+    def heartbeat(self) -> datetime | None:
+        """Return the last beat, or None if the worker never beat."""
+        return read_heartbeat(self.path)
+
+    def heartbeat_age(self, now: datetime) -> float | None:
+        """Seconds since the last beat (None: no beat yet): what stall detection compares to its limit."""
+        last = self.heartbeat()
+        return None if last is None else (now - last).total_seconds()
+
+    @contextmanager
+    def beating(self, interval: float = 15.0) -> Iterator[None]:
+        """Beat at once and then every `interval` seconds in a background thread, until the block ends."""
+        stop = threading.Event()
+        self.beat()
+
+        def loop() -> None:
+            while not stop.wait(interval):
+                self.beat()
+
+        thread = threading.Thread(target=loop, name=f"heartbeat-{self.task_id}", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+
+
+def heartbeat_pid(path: Path) -> int | None:
+    """Return the pid the last beat came from (on this host), or None."""
+    try:
+        data = json.loads((path / HEARTBEAT).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return None
+    pid = data.get("pid") if isinstance(data, dict) else None
+    same_host = isinstance(data, dict) and data.get("host") == socket.gethostname()
+    return pid if isinstance(pid, int) and same_host else None
+
+
+def read_heartbeat(path: Path) -> datetime | None:
+    try:
+        data = json.loads((path / HEARTBEAT).read_text(encoding="utf-8"))
+        return datetime.fromisoformat(data["at"])
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class RoomRecord:
+    """A room read back: for /why, the demo's summary and the PR monitor."""
+
+    task_id: str
+    path: Path
+    prompt: str | None
+    events: tuple[dict[str, Any], ...]
+    lifecycle: lc.Lifecycle | None
+    result: str | None
+    heartbeat: datetime | None
+
+
+def read(rooms_dir: Path, task_id: str, *, last_events: int | None = None) -> RoomRecord:
+    """Read a room back; missing files come back as None (or no events), a torn line is skipped."""
+    room = Room(rooms_dir, task_id)
+    return RoomRecord(task_id, room.path, _text(room.path / PROMPT), _events(room.path / CHANNEL, last_events),
+                      room.lifecycle(), _text(room.path / RESULT), room.heartbeat())
+
+
+def _text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+
+
+def _events(path: Path, last: int | None) -> tuple[dict[str, Any], ...]:
+    events = []
+    try:
+        with path.open(encoding="utf-8") as f:
+            for raw in f:
+                try:
+                    event = json.loads(raw)
+                except ValueError:  # a line torn by a full disk
+                    continue
+                if isinstance(event, dict):
+                    events.append(event)
+    except FileNotFoundError:
+        return ()
+    return tuple(events[-last:] if last else events)
+
+
+def room_ids(rooms_dir: Path) -> list[str]:
+    """Return the task ids that have a room, sorted."""
+    try:
+        return sorted(e.name for e in os.scandir(rooms_dir) if e.is_dir() and is_valid_key(e.name))
+    except FileNotFoundError:
+        return []
+
+
+def earlier_results(rooms_dir: Path, task_id: str, limit: int = 2, *,
+                    same_generation: bool = False) -> list[tuple[str, str]]:
+    """Return (task id, result.md) of the latest `limit` earlier attempts at the same issue, oldest first
+    (only this dispatch's attempts with `same_generation`)."""
+    this = parse_id(task_id)
+    if this is None:
+        return []
+    earlier = []
+    for other in room_ids(rooms_dir):
+        parsed = parse_id(other)
+        if parsed and parsed[:2] == this[:2] and parsed[2:] < this[2:] and (
+                not same_generation or parsed[2] == this[2]):
+            text = _text(rooms_dir / other / RESULT)
+            if text is not None:
+                earlier.append((parsed[2:], other, text))
+    earlier.sort()
+    return [(other, text) for _, other, text in earlier[-limit:]] if limit > 0 else []
