@@ -19,9 +19,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from orchestrator.adapters.git import GitWorktrees  # noqa: E402
-from orchestrator.adapters.git_clone import Identity, SharedClone  # noqa: E402
+from orchestrator.adapters.git_clone import CommitAuthor, SharedClone  # noqa: E402
 
-BOT = Identity("Bench", "bench@example.com")
+BOT = CommitAuthor("Bench", "bench@example.com")
 FILES = 200
 
 

@@ -11,7 +11,7 @@ from orchestrator.core.model import (
     LabelEvent, Permission, Project, PullRequest, RepoInfo, Review, TestRun,
 )
 from orchestrator.core.agent import AgentEvent, AgentOutcome, AgentRequest
-from orchestrator.core.batching import Delivery
+from orchestrator.core.batching import MessageBatch
 from orchestrator.core.chat import Command, Pressed, Round
 from orchestrator.core.notify import Notification
 from orchestrator.core.routing import Cooldown
@@ -227,10 +227,10 @@ class ControlPlane(Protocol):
     def press(self, token: str, action: str, who: str) -> Pressed:
         """Act on an escalation button once; a second press only says what the first did."""
 
-    def outgoing(self, paced: bool) -> Delivery | None:
+    def outgoing(self, paced: bool) -> MessageBatch | None:
         """Return the pending notifications as messages, or None; `paced`: only when a burst is over."""
 
-    def sent(self, delivery: Delivery, count: int) -> None:
+    def sent(self, delivery: MessageBatch, count: int) -> None:
         """Record that the first `count` messages of `delivery` went out."""
 
     def last_update_id(self) -> int:

@@ -8,7 +8,7 @@ import pytest
 
 from orchestrator.core import queue
 from orchestrator.core.queue import Next, Running
-from orchestrator.core.result import AgentResult, BlockerCode, Status
+from orchestrator.core.contract import AgentResult, BlockerCode, Status
 from orchestrator.core.tasks import Task, TaskType
 
 T0 = datetime(2026, 5, 1, 10, 0, tzinfo=timezone.utc)

@@ -12,10 +12,10 @@ from markdown_it import MarkdownIt
 
 from orchestrator.delivery import prompt
 from orchestrator.core.model import Check, CheckState, Issue, IssueRef, Review
-from orchestrator.core.result import AGENT_CODES, FIELDS, LIST_FIELDS, BlockerCode, Status, parse
+from orchestrator.core.contract import AGENT_CODES, FIELDS, LIST_FIELDS, BlockerCode, Status, parse
 from orchestrator.core.tasks import Task, TaskType
 from orchestrator.core.workspace import Conflict, ConflictHunk
-from orchestrator.delivery.prompt import Attempt, Fixing, PromptInput
+from orchestrator.delivery.prompt import EarlierResult, Fixing, PromptInput
 
 T0 = datetime(2026, 5, 1, 10, 0, tzinfo=timezone.utc)
 TOKEN = "ghp_" + "Zz9" * 12
@@ -101,7 +101,7 @@ def test_a_contract_field_without_a_hint_fails_rather_than_going_unasked(monkeyp
         prompt.render(inp)
 
 
-# -- the contract, generated from core.result ---------------------------------------------------------
+# -- the contract, generated from core.contract ---------------------------------------------------------
 def test_the_contract_lists_every_field_the_parser_reads_in_order(inp: PromptInput) -> None:
     block = contract_block(prompt.render(inp))
     labels = re.findall(r"^([A-Z_]+):", block, flags=re.MULTILINE)
@@ -195,7 +195,7 @@ def test_the_shipped_defaults_cover_every_task_type() -> None:
 def test_a_retry_shows_the_earlier_results_fenced(tmp_path: Path, worktree: Path) -> None:
     earlier = "STATUS: partial\nBLOCKER_CODE: test_failure\nSUMMARY: half done ```` oops\n"
     inp = PromptInput(issue=make_issue(), task=make_task(attempt=2), worktree=worktree, room=tmp_path / "r",
-                      attempts=(Attempt("app-7-g1-a1", earlier),))
+                      attempts=(EarlierResult("app-7-g1-a1", earlier),))
     text = prompt.render(inp)
     assert "attempt 2 of 3" in text and "### app-7-g1-a1" in text
     assert ("result", earlier) in fences(text)

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from orchestrator.adapters import git_rebase
-from orchestrator.adapters.git_clone import DEFAULT_AUTHOR, Identity, SharedClone, git_url, run
+from orchestrator.adapters.git_clone import DEFAULT_AUTHOR, CommitAuthor, SharedClone, git_url, run
 from orchestrator.config.model import Config, Secret
 from orchestrator.core.redact import redact
 from orchestrator.core.workspace import RESULT_FILE, CommitOutcome, RebaseOutcome, Workspace, scratch_key
@@ -30,7 +30,7 @@ class GitWorktrees:
     @classmethod
     def from_config(cls, config: Config) -> GitWorktrees:
         """Build one shared clone per configured repo, authenticated with the GitHub token."""
-        identity = Identity.parse(config.github.commit_author or DEFAULT_AUTHOR)
+        identity = CommitAuthor.parse(config.github.commit_author or DEFAULT_AUTHOR)
         clones_dir = config.paths.runtime_dir / "clones"
         token: Secret | None = config.github.token if config.github.token.value else None
         return cls([SharedClone(repo.key, clones_dir / f"{repo.key}.git", git_url(config.github.api_url, repo.github),

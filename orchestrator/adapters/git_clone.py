@@ -44,7 +44,7 @@ _PERMANENT = ("authentication failed", "could not read username", "returned erro
 
 
 @dataclass(frozen=True, slots=True)
-class Identity:
+class CommitAuthor:
     """The author and committer of the orchestrator's commits."""
 
     name: str
@@ -54,7 +54,7 @@ class Identity:
         return f"{self.name} <{self.email}>"
 
     @classmethod
-    def parse(cls, text: str) -> Identity:
+    def parse(cls, text: str) -> CommitAuthor:
         """Read `Name <email>`; ValueError names the bad value."""
         name, _, rest = text.partition("<")
         email = rest.rstrip().rstrip(">").strip()
@@ -95,7 +95,7 @@ def run(cwd: Path, args: Sequence[str], env: Mapping[str, str], *, check: bool =
 class SharedClone:
     """One repo's bare clone at `<clones_dir>/<key>.git`, its lock, and the git commands run against it."""
 
-    def __init__(self, key: str, path: Path, url: str, identity: Identity, token: Secret | None = None,
+    def __init__(self, key: str, path: Path, url: str, identity: CommitAuthor, token: Secret | None = None,
                  seed: Path | None = None) -> None:
         self.key, self.path, self.url = key, path, url
         self.identity, self._token, self.seed = identity, token, seed

@@ -26,7 +26,7 @@ from telegram.ext import (
 
 from orchestrator.config.model import TelegramConfig
 from orchestrator.core.batching import Button, parse_button, split
-from orchestrator.core.chat import SPECS, Round, Unknown, Usage, Verdict, authorize, parse, unknown
+from orchestrator.core.chat import SPECS, Round, Unknown, UsageHint, Authorization, authorize, parse, unknown
 from orchestrator.core.redact import redact
 from orchestrator.errors import ChatError
 from orchestrator.ports import ControlPlane
@@ -166,11 +166,11 @@ class TelegramChat:
         app.add_error_handler(self._on_error)
         return app
 
-    def verdict(self, update: Update) -> Verdict:
+    def verdict(self, update: Update) -> Authorization:
         """Decide (core.commands.authorize) whether this update may act."""
         chat, user = update.effective_chat, update.effective_user
         if chat is None:
-            return Verdict(False, "no_chat")
+            return Authorization(False, "no_chat")
         return authorize(chat.id, chat.type, user.id if user else None, self.config.allowed_chat_ids,
                          self.config.allowed_user_ids)
 
@@ -201,7 +201,7 @@ class TelegramChat:
         parsed = parse(message.text, context.bot.username)
         if parsed is None:
             return
-        if isinstance(parsed, Usage):
+        if isinstance(parsed, UsageHint):
             reply = parsed.text
         elif isinstance(parsed, Unknown):
             reply = unknown(parsed.name)

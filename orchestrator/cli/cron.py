@@ -79,7 +79,7 @@ def render_block(
     lines = [
         begin,
         "# Written by `bin/agentos cron install`: change `schedule` in the config and re-run it.",
-        *(f"{_normal(job.schedule)} {_command(job, root, log_dir, config_path, path)}"
+        *(f"{_normalise(job.schedule)} {_command(job, root, log_dir, config_path, path)}"
           for job in jobs),
         end,
     ]
@@ -94,7 +94,7 @@ def search_path(environ: Mapping[str, str]) -> str:
     return ":".join(dict.fromkeys([*entries, *_SYSTEM_PATH]))
 
 
-def _normal(expr: str) -> str:
+def _normalise(expr: str) -> str:
     return " ".join(expr.split())
 
 

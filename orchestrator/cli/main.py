@@ -51,11 +51,11 @@ def build_parser(words: Sequence[str] = ()) -> argparse.ArgumentParser:
         s = sub.add_parser(noun, help=f"turn one {noun} on or off")
         s.add_argument("state", choices=("on", "off"))
         s.add_argument("name", metavar=what)
-    run = sub.add_parser("run", help="one tick of a job (what cron calls)",
-                         epilog="example:\n  agentos run dispatcher --dry-run",
+    tick = sub.add_parser("run", help="one tick of a job (what cron calls)",
+                          epilog="example:\n  agentos run dispatcher --dry-run",
                          formatter_class=argparse.RawDescriptionHelpFormatter)
-    run.add_argument("job", metavar="JOB")
-    run.add_argument("--dry-run", action="store_true", help="decide and print, change nothing")
+    tick.add_argument("job", metavar="JOB")
+    tick.add_argument("--dry-run", action="store_true", help="decide and print, change nothing")
     cron = sub.add_parser("cron", help="install, remove or show the crontab block",
                           epilog="example:\n  agentos cron install\n  agentos cron show --systemd",
                           formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -85,9 +85,9 @@ def build_parser(words: Sequence[str] = ()) -> argparse.ArgumentParser:
                           epilog="examples:\n  agentos demo\n  agentos demo --data /tmp/demo --agent claude",
                           formatter_class=argparse.RawDescriptionHelpFormatter)
     if "demo" in words:  # the same: its module imports the sandboxes
-        from orchestrator.demo.run import add_arguments as demo_arguments
+        from orchestrator.demo import run
 
-        demo_arguments(demo)
+        run.add_arguments(demo)
     return p
 
 
@@ -147,9 +147,9 @@ def _dispatch(args: argparse.Namespace, jobs: Mapping[str, JobSpec], env: Mappin
 
         return serve(args)
     if args.command == "demo":  # makes its own config
-        from orchestrator.demo.run import main as demo
+        from orchestrator.demo import run
 
-        return demo(args)
+        return run.main(args)
     path = config_path(args.config, env)
     if args.command == "run":
         from orchestrator.cli.runner import run_job

@@ -7,7 +7,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from orchestrator.config import backends as backend_keys
+from orchestrator.config import backend_keys
 from orchestrator.config import sections
 from orchestrator.config.model import Config, Paths
 from orchestrator.config.reader import Reader

@@ -11,7 +11,7 @@ from orchestrator.config.model import (
     default_graphql_url,
     MergeMethod, Paths, RepoConfig, TelegramConfig,
 )
-from orchestrator.config import backends as backend_keys
+from orchestrator.config import backend_keys
 from orchestrator.config.reader import MISSING, Reader, join, show
 from orchestrator.core.board import STATUS_KEYS, status_names
 

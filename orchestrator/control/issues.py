@@ -101,10 +101,10 @@ def _github_facts(facts: Facts, ref: IssueRef, tracker: Tracker, unknown: list[s
         return facts
     pull = f"PR #{pulls[0].number} ({pulls[0].head})" if pulls else None
     return replace(facts, title=issue.title, is_open=issue.is_open, state_reason=issue.state_reason,
-                   open_blockers=tuple(_short(b, ref) for b in open_ones), is_epic=bool(open_subs), pull=pull)
+                   open_blockers=tuple(_shorten(b, ref) for b in open_ones), is_epic=bool(open_subs), pull=pull)
 
 
-def _short(ref: IssueRef, home: IssueRef) -> str:
+def _shorten(ref: IssueRef, home: IssueRef) -> str:
     return f"#{ref.number}" if ref.repo == home.repo else str(ref)
 
 

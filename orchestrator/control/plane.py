@@ -15,7 +15,7 @@ from orchestrator.config.model import Config, RepoConfig
 from orchestrator.config.load import load_config
 from orchestrator.control import issues, reports, settings
 from orchestrator.store.buttons import TTL, ButtonRecords
-from orchestrator.core.batching import Delivery, Pacing, batch, due
+from orchestrator.core.batching import MessageBatch, Pacing, batch, due
 from orchestrator.core.chat import MODES, PROTECTED_JOB, Command, IssueCommand, Pressed, RepoMode, Switch, greeting, help_text
 from orchestrator.core.notify import Kind, shorten
 from orchestrator.errors import AgentOSError, ConfigError
@@ -50,12 +50,26 @@ class Control:
         self.switches, self.outbox, self.actions = Switches(state), Outbox(state), ButtonRecords(state)
         self.mailbox = Mailbox(config.paths.mailbox_dir)
         self._last_sent: datetime | None = None
+        self.handlers: dict[str, Callable[[Command, str], str]] = {   # one per command of core.chat.SPECS
+            "start": self.greet,
+            "help": self.show_help,
+            "on": self.turn_on,
+            "off": self.turn_off,
+            "status": self.report_status,
+            "repos": self.list_repos,
+            "jobs": self.list_jobs,
+            "queue": self.show_queue,
+            "repo": self.switch_repo,
+            "job": self.switch_job,
+            "why": self.explain,
+            "retry": self.retry,
+        }
 
     # -- the port -------------------------------------------------------------------------------------
     def command(self, command: Command, who: str) -> str:
         """Run the command's function; config and GitHub trouble become the reply, not a crash."""
         name = command.name
-        handler: Callable[[Command, str], str] = getattr(self, f"cmd_{name}")
+        handler = self.handlers[name]
         self.log.info("command.received", extra={"command": name, "by": who})
         try:
             return handler(command, who)
@@ -77,7 +91,7 @@ class Control:
         try:
             config = self._config()
             repo = issues.repo_of(config, record.issue)
-            text = self._retry(config, repo, record.issue.number, who) if action == "retry" else \
+            text = self._requeue(config, repo, record.issue.number, who) if action == "retry" else \
                 issues.close(config, repo, record.issue, self.mailbox, self._github(), self._board_for(repo), who)
         except AgentOSError as exc:
             self.actions.release(token)
@@ -87,7 +101,7 @@ class Control:
         self.log.info("button.pressed", extra={"action": action, "task_id": record.task_id, "by": who})
         return Pressed(shorten(text, 200), announce=text)
 
-    def outgoing(self, paced: bool) -> Delivery | None:
+    def outgoing(self, paced: bool) -> MessageBatch | None:
         """Batch what the outbox holds; escalations' button records are written before anything is sent."""
         pending = self.outbox.pending()
         if pending.skipped:
@@ -102,9 +116,9 @@ class Control:
             if note.kind is Kind.ESCALATED:
                 self.actions.record(note, self.clock())
         self.outbox.begin(pending)
-        return Delivery(tuple(batch(pending.notes)), pending.sent, (pending.inode, pending.start, pending.end))
+        return MessageBatch(tuple(batch(pending.notes)), pending.sent, (pending.inode, pending.start, pending.end))
 
-    def sent(self, delivery: Delivery, count: int) -> None:
+    def sent(self, delivery: MessageBatch, count: int) -> None:
         """Move the outbox cursor past what went out."""
         inode, start, end = delivery.extent
         pending = Pending((), (), inode, start, end, count)
@@ -134,18 +148,18 @@ class Control:
         return self.switches.job_on(PROTECTED_JOB)
 
     # -- the commands -----------------------------------------------------------------------------------
-    def cmd_start(self, command: Command, who: str) -> str:
+    def greet(self, command: Command, who: str) -> str:
         return greeting()
 
-    def cmd_help(self, command: Command, who: str) -> str:
+    def show_help(self, command: Command, who: str) -> str:
         return help_text()
 
-    def cmd_on(self, command: Command, who: str) -> str:
+    def turn_on(self, command: Command, who: str) -> str:
         changed = self.switches.set_global(True, self._stamp())
         self._audit("global", True, who, changed)
         return "Agent OS is on." if changed else "Agent OS was already on."
 
-    def cmd_off(self, command: Command, who: str) -> str:
+    def turn_off(self, command: Command, who: str) -> str:
         since = self.switches.off_since()
         changed = self.switches.set_global(False, self._stamp())
         self._audit("global", False, who, changed)
@@ -153,19 +167,19 @@ class Control:
             return f"Agent OS was already off (since {since})."
         return "Agent OS is off: no job starts a new tick. This bot keeps listening; /on turns it back on."
 
-    def cmd_status(self, command: Command, who: str) -> str:
+    def report_status(self, command: Command, who: str) -> str:
         return reports.status(self._config(), self.jobs, self.switches, self.mailbox, self._github())
 
-    def cmd_repos(self, command: Command, who: str) -> str:
+    def list_repos(self, command: Command, who: str) -> str:
         return reports.repos(self._config(), self.switches)
 
-    def cmd_jobs(self, command: Command, who: str) -> str:
+    def list_jobs(self, command: Command, who: str) -> str:
         return reports.jobs(self.jobs, self.switches)
 
-    def cmd_queue(self, command: Command, who: str) -> str:
+    def show_queue(self, command: Command, who: str) -> str:
         return reports.queue(self._config(), self.switches, self.mailbox)
 
-    def cmd_repo(self, command: Command, who: str) -> str:
+    def switch_repo(self, command: Command, who: str) -> str:
         config = self._config()
         key = command.key if isinstance(command, RepoMode) else command.target if isinstance(command, Switch) else ""
         if key not in {r.key for r in config.repos}:
@@ -178,7 +192,7 @@ class Control:
         state = "on" if command.on else "off"
         return f"repo {key} is {state}." if changed else f"repo {key} was already {state}."
 
-    def cmd_job(self, command: Command, who: str) -> str:
+    def switch_job(self, command: Command, who: str) -> str:
         assert isinstance(command, Switch)
         name = command.target
         if name not in self.jobs:
@@ -191,7 +205,7 @@ class Control:
         state = "on" if command.on else "off"
         return f"job {name} is {state}." if changed else f"job {name} was already {state}."
 
-    def cmd_why(self, command: Command, who: str) -> str:
+    def explain(self, command: Command, who: str) -> str:
         assert isinstance(command, IssueCommand)
         config = self._config()
         found = issues.resolve(config, self.mailbox, command.target, "why")
@@ -200,16 +214,16 @@ class Control:
         repo, ref = found
         return issues.why(config, repo, ref, self.mailbox, self.switches, self._github(), self._board_for(repo))
 
-    def cmd_retry(self, command: Command, who: str) -> str:
+    def retry(self, command: Command, who: str) -> str:
         assert isinstance(command, IssueCommand)
         config = self._config()
         found = issues.resolve(config, self.mailbox, command.target, "retry")
         if isinstance(found, str):
             return found
-        return self._retry(config, found[0], found[1].number, who)
+        return self._requeue(config, found[0], found[1].number, who)
 
     # -- helpers ----------------------------------------------------------------------------------------
-    def _retry(self, config: Config, repo: RepoConfig, number: int, who: str) -> str:
+    def _requeue(self, config: Config, repo: RepoConfig, number: int, who: str) -> str:
         outcome = issues.retry(config, repo, number, self.mailbox, self._github(), self._board_for(repo),
                                self.clock(), who)
         if outcome.task_id:

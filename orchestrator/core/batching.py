@@ -204,7 +204,7 @@ def due(times: Sequence[datetime], now: datetime, last_sent: datetime | None, pa
 
 
 @dataclass(frozen=True, slots=True)
-class Delivery:
+class MessageBatch:
     """The messages for one outbox batch; `sent` of them already went out (a resumed flush)."""
 
     messages: tuple[Message, ...]

@@ -1,7 +1,7 @@
 """Chat text -> a command value, who may give commands, and the fixed words the bot answers with.
 
 `/cmd@botname` is accepted for this bot and ignored when addressed to another. Arguments are
-checked here, so a handler only ever sees a well-formed command or a `Usage` reply to send.
+checked here, so a handler only ever sees a well-formed command or a `UsageHint` reply to send.
 """
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ class IssueCommand:
 
 
 @dataclass(frozen=True, slots=True)
-class Usage:
+class UsageHint:
     """A known command with bad arguments: the reply says how to use it."""
 
     name: str
@@ -87,7 +87,7 @@ class Unknown:
 
 
 Command = Simple | Switch | RepoMode | IssueCommand
-Parsed = Command | Usage | Unknown
+Parsed = Command | UsageHint | Unknown
 
 
 def parse(text: str, bot_username: str) -> Parsed | None:
@@ -105,7 +105,7 @@ def parse(text: str, bot_username: str) -> Parsed | None:
 
 
 def _arguments(name: str, args: list[str]) -> Parsed:
-    usage = Usage(name, f"Usage: /{name} {SPECS[name][0]}".rstrip())
+    usage = UsageHint(name, f"Usage: /{name} {SPECS[name][0]}".rstrip())
     if name in ("repo", "job"):
         if len(args) == 2 and args[0].lower() in ("on", "off"):
             return Switch(name, args[1], args[0].lower() == "on")
@@ -127,25 +127,25 @@ def parse_target(word: str) -> Target | None:
 
 
 @dataclass(frozen=True, slots=True)
-class Verdict:
+class Authorization:
     allowed: bool
     reason: str        # "allowed" | "chat_not_allowed" | "user_not_allowed" | "no_user" | "channel"
 
 
 def authorize(chat_id: int, chat_type: str, user_id: int | None, allowed_chats: Collection[int],
-              allowed_users: Collection[int]) -> Verdict:
+              allowed_users: Collection[int]) -> Authorization:
     """Decide whether a message or button press may act: its chat is allowed, and in a group its user."""
     if chat_type == "channel":
-        return Verdict(False, "channel")
+        return Authorization(False, "channel")
     if chat_id not in allowed_chats:
-        return Verdict(False, "chat_not_allowed")
+        return Authorization(False, "chat_not_allowed")
     if user_id is None:
-        return Verdict(False, "no_user")
+        return Authorization(False, "no_user")
     if chat_type in ("group", "supergroup") and user_id not in allowed_users:
-        return Verdict(False, "user_not_allowed")
+        return Authorization(False, "user_not_allowed")
     if chat_type == "private" and user_id != chat_id:
-        return Verdict(False, "user_not_allowed")
-    return Verdict(True, "allowed")
+        return Authorization(False, "user_not_allowed")
+    return Authorization(True, "allowed")
 
 
 def help_text() -> str:

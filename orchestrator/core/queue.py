@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from orchestrator.core.result import AgentResult, Status
+from orchestrator.core.contract import AgentResult, Status
 from orchestrator.core.tasks import Task
 
 
@@ -60,12 +60,12 @@ class Next(enum.Enum):
 
 
 @dataclass(frozen=True, slots=True)
-class Verdict:
+class Judgement:
     next: Next
     reason: str                  # the word logs and tests share
 
 
-def after_attempt(task: Task, result: AgentResult, earlier: Sequence[str], has_changes: bool) -> Verdict:
+def after_attempt(task: Task, result: AgentResult, earlier: Sequence[str], has_changes: bool) -> Judgement:
     """Return what follows one attempt, given the failure signatures of the attempts before it.
 
     `earlier` holds the signatures of this issue's earlier attempts, oldest first. The same
@@ -73,25 +73,25 @@ def after_attempt(task: Task, result: AgentResult, earlier: Sequence[str], has_c
     """
     if result.status is Status.COMPLETE:
         if not has_changes:
-            return Verdict(Next.ESCALATE, "no_diff_produced")
-        return Verdict(Next.OPEN_PR, "complete")
+            return Judgement(Next.ESCALATE, "no_diff_produced")
+        return Judgement(Next.OPEN_PR, "complete")
     if result.blocker is not None and not result.blocker.retryable:
-        return Verdict(Next.ESCALATE, f"blocked:{result.blocker.value}")
+        return Judgement(Next.ESCALATE, f"blocked:{result.blocker.value}")
     if earlier and earlier[-1] == result.signature:
-        return Verdict(Next.ESCALATE, "same_failure_twice")
+        return Judgement(Next.ESCALATE, "same_failure_twice")
     if task.attempt >= task.max_attempts:
-        return Verdict(Next.ESCALATE, "attempts_exhausted")
-    return Verdict(Next.RETRY, f"{result.status.value}:{result.blocker.value if result.blocker else '-'}")
+        return Judgement(Next.ESCALATE, "attempts_exhausted")
+    return Judgement(Next.RETRY, f"{result.status.value}:{result.blocker.value if result.blocker else '-'}")
 
 
-def after_fix(result: AgentResult, pushed: bool) -> Verdict:
+def after_fix(result: AgentResult, pushed: bool) -> Judgement:
     """Return what follows a fixing task: its push goes back to review; anything else is one used fix round.
 
     The PR monitor counts the rounds and escalates when they run out, so a fixing task is never
     retried here; only a blocker no one can fix escalates at once.
     """
     if result.status is Status.COMPLETE:
-        return Verdict(Next.OPEN_PR, "fix_pushed") if pushed else Verdict(Next.RETRY, "fix_changed_nothing")
+        return Judgement(Next.OPEN_PR, "fix_pushed") if pushed else Judgement(Next.RETRY, "fix_changed_nothing")
     if result.blocker is not None and not result.blocker.retryable:
-        return Verdict(Next.ESCALATE, f"blocked:{result.blocker.value}")
-    return Verdict(Next.RETRY, f"{result.status.value}:{result.blocker.value if result.blocker else '-'}")
+        return Judgement(Next.ESCALATE, f"blocked:{result.blocker.value}")
+    return Judgement(Next.RETRY, f"{result.status.value}:{result.blocker.value if result.blocker else '-'}")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from orchestrator.core.agent import AgentOutcome, OutcomeKind, Usage
-from orchestrator.core.result import AgentResult, BlockerCode, Status, parse
+from orchestrator.core.contract import AgentResult, BlockerCode, Status, parse
 
 MIN_COOLDOWN = timedelta(minutes=1)   # a reset time in the past or a moment away still rests the backend
 MAX_COOLDOWN = timedelta(days=7)      # a garbled reset time never parks a backend for good
@@ -25,7 +25,7 @@ CODES = {
 }
 
 
-class Verdict(enum.Enum):
+class ChainMove(enum.Enum):
     DONE = "done"            # the agent finished with a usable result: the chain ends
     NEXT = "next"            # transient: the next backend takes the task
     COOLDOWN = "cooldown"    # quota or rate limit: rest this backend; the next takes the task
@@ -49,14 +49,14 @@ class Cooldown:
 
 
 @dataclass(frozen=True, slots=True)
-class Decision:
-    verdict: Verdict
+class Ruling:
+    move: ChainMove
     reason: str                          # a word that also appears in logs and tests
-    cooldown: Cooldown | None = None     # set when the verdict is COOLDOWN
+    cooldown: Cooldown | None = None     # set when the move is COOLDOWN
 
 
 @dataclass(frozen=True, slots=True)
-class Skip:
+class PassedOver:
     """A backend passed over without running."""
 
     backend: str
@@ -67,92 +67,92 @@ class Skip:
 @dataclass(frozen=True, slots=True)
 class Pick:
     backend: str | None                  # None: nothing left to run
-    skipped: tuple[Skip, ...] = ()
+    skipped: tuple[PassedOver, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
-class Attempt:
+class BackendRun:
     """One backend's run in a chain: how it ended, the contract it left, and what that meant."""
 
     backend: str
     outcome: AgentOutcome
     result: AgentResult
-    decision: Decision
+    ruling: Ruling
     result_text: str | None = None       # .agent_result.md as the agent wrote it
 
 
 @dataclass(frozen=True, slots=True)
 class ChainResult:
     end: ChainEnd
-    attempts: tuple[Attempt, ...] = ()
-    skipped: tuple[Skip, ...] = ()
+    runs: tuple[BackendRun, ...] = ()
+    skipped: tuple[PassedOver, ...] = ()
     retry_at: datetime | None = None     # the earliest end of a cooldown that kept a backend out
 
     @property
-    def last(self) -> Attempt | None:
-        """Return the last attempt made, if any."""
-        return self.attempts[-1] if self.attempts else None
+    def last(self) -> BackendRun | None:
+        """Return the last backend run, if any."""
+        return self.runs[-1] if self.runs else None
 
     @property
     def finished_by(self) -> str | None:
-        """Return the backend whose attempt ended the chain DONE."""
+        """Return the backend whose run ended the chain DONE."""
         return self.last.backend if self.end is ChainEnd.FINISHED and self.last else None
 
     @property
     def result(self) -> AgentResult | None:
-        """Return the last attempt's result contract."""
+        """Return the last run's result contract."""
         return self.last.result if self.last else None
 
     @property
     def usage(self) -> Usage:
-        """Return the tokens and cost of every attempt together."""
+        """Return the tokens and cost of every run together."""
         total = Usage()
-        for attempt in self.attempts:
-            total = total + attempt.outcome.usage
+        for run in self.runs:
+            total = total + run.outcome.usage
         return total
 
 
 def pick(chain: Sequence[str], cooldowns: Mapping[str, Cooldown], now: datetime, tried: Collection[str]) -> Pick:
     """Return the first backend of the chain not tried yet and not resting, and those passed over for rest."""
-    skipped: list[Skip] = []
+    skipped: list[PassedOver] = []
     for name in dict.fromkeys(chain):
         if name in tried:
             continue
         rest = cooldowns.get(name)
         if rest is not None and rest.until > now:
-            skipped.append(Skip(name, "cooling_down", rest.until))
+            skipped.append(PassedOver(name, "cooling_down", rest.until))
             continue
         return Pick(name, tuple(skipped))
     return Pick(None, tuple(skipped))
 
 
 def result_of(outcome: AgentOutcome, text: str | None) -> AgentResult:
-    """Return the attempt's result: the contract the agent wrote if it finished, else one saying why it did not."""
+    """Return the run's result: the contract the agent wrote if it finished, else one saying why it did not."""
     if outcome.kind is OutcomeKind.FINISHED:
         return parse(text)
     why = f"{outcome.backend} {outcome.kind.value}" + (f": {outcome.error}" if outcome.error else "")
     return AgentResult(Status.BLOCKED, CODES[outcome.kind], summary=why, lists={"BLOCKERS": (why,)})
 
 
-def judge(outcome: AgentOutcome, result: AgentResult, now: datetime, default_cooldown: timedelta) -> Decision:
-    """Decide what an attempt's end means: done, next backend, rest this one, or stop the chain."""
+def judge(outcome: AgentOutcome, result: AgentResult, now: datetime, default_cooldown: timedelta) -> Ruling:
+    """Decide what a run's end means: done, next backend, rest this one, or stop the chain."""
     kind = outcome.kind
     if kind is OutcomeKind.QUOTA_EXHAUSTED:
         until = cooldown_until(outcome.reset_at, now, default_cooldown)
-        return Decision(Verdict.COOLDOWN, kind.value, Cooldown(outcome.backend, until, outcome.error or kind.value))
+        return Ruling(ChainMove.COOLDOWN, kind.value, Cooldown(outcome.backend, until, outcome.error or kind.value))
     if kind is OutcomeKind.PROMPT_TOO_LARGE:
-        return Decision(Verdict.STOP, kind.value)
+        return Ruling(ChainMove.STOP, kind.value)
     if kind is not OutcomeKind.FINISHED:
-        return Decision(Verdict.NEXT, kind.value)
+        return Ruling(ChainMove.NEXT, kind.value)
     if result.status is not Status.BLOCKED:
-        return Decision(Verdict.DONE, result.status.value)
+        return Ruling(ChainMove.DONE, result.status.value)
     code = result.blocker or BlockerCode.INVALID_RESULT_CONTRACT
     if code.permanent:
-        return Decision(Verdict.STOP, code.value)
+        return Ruling(ChainMove.STOP, code.value)
     if code is BlockerCode.QUOTA_LIMITED:
         until = cooldown_until(None, now, default_cooldown)
-        return Decision(Verdict.COOLDOWN, code.value, Cooldown(outcome.backend, until, result.summary or code.value))
-    return Decision(Verdict.NEXT, code.value)
+        return Ruling(ChainMove.COOLDOWN, code.value, Cooldown(outcome.backend, until, result.summary or code.value))
+    return Ruling(ChainMove.NEXT, code.value)
 
 
 def cooldown_until(reset_at: datetime | None, now: datetime, default: timedelta) -> datetime:
@@ -161,15 +161,15 @@ def cooldown_until(reset_at: datetime | None, now: datetime, default: timedelta)
     return min(max(until, now + MIN_COOLDOWN), now + MAX_COOLDOWN)
 
 
-def conclude(attempts: Sequence[Attempt], skipped: Sequence[Skip]) -> ChainResult:
+def conclude(runs: Sequence[BackendRun], skipped: Sequence[PassedOver]) -> ChainResult:
     """Sum a chain up: how it ended and, unless it finished, when a resting backend is back."""
-    last = attempts[-1] if attempts else None
-    if last is not None and last.decision.verdict is Verdict.DONE:
-        return ChainResult(ChainEnd.FINISHED, tuple(attempts), tuple(skipped))
-    if last is not None and last.decision.verdict is Verdict.STOP:
+    last = runs[-1] if runs else None
+    if last is not None and last.ruling.move is ChainMove.DONE:
+        return ChainResult(ChainEnd.FINISHED, tuple(runs), tuple(skipped))
+    if last is not None and last.ruling.move is ChainMove.STOP:
         end = ChainEnd.STOPPED
     else:
-        end = ChainEnd.COOLING_DOWN if not attempts and skipped else ChainEnd.EXHAUSTED
+        end = ChainEnd.COOLING_DOWN if not runs and skipped else ChainEnd.EXHAUSTED
     ends = [skip.until for skip in skipped if skip.until is not None]
-    ends += [a.decision.cooldown.until for a in attempts if a.decision.cooldown is not None]
-    return ChainResult(end, tuple(attempts), tuple(skipped), min(ends) if ends else None)
+    ends += [r.ruling.cooldown.until for r in runs if r.ruling.cooldown is not None]
+    return ChainResult(end, tuple(runs), tuple(skipped), min(ends) if ends else None)

@@ -16,12 +16,12 @@ from orchestrator.delivery import cards, handoff, prompt
 from orchestrator.store import rooms
 from orchestrator.delivery.chain import run_chain
 from orchestrator.config.model import Config, RepoConfig
-from orchestrator.core import lifecycle as lc
-from orchestrator.core import result as contract
+from orchestrator.core import lifecycle
+from orchestrator.core import contract
 from orchestrator.core.agent import AgentRequest, event_record
 from orchestrator.core.model import BoardStatus, Issue, IssueRef
 from orchestrator.core.queue import Next, after_attempt, after_fix
-from orchestrator.core.result import AgentResult
+from orchestrator.core.contract import AgentResult
 from orchestrator.core.routing import ChainEnd, ChainResult
 from orchestrator.core.tasks import MailboxState, Task, TaskType, task_id
 from orchestrator.core.workspace import Workspace
@@ -36,15 +36,15 @@ def _now() -> datetime:
 def run(deps: Deps, config: Config, task: Task, room: rooms.Room) -> MailboxState:
     """Run the attempt and settle the task file; return the mailbox state it ended in."""
     repo = config.repo(task.repo_key)
-    settled = _settled_before(deps, repo, task, room)
+    settled = _end_reached_before(deps, repo, task, room)
     if settled is not None:
         room.record("task.resumed", state=settled)
-        return _settle(deps, task, settled)
+        return _end_in(deps, task, settled)
     issue = deps.tracker.issue(IssueRef(task.repo, task.issue))
     if not issue.is_open:
         room.record("task.dropped", reason="issue_closed")
-        return _settle(deps, task, MailboxState.DROPPED)
-    room.transition(lc.State.DEVELOPING, task.reason or task.task_type)
+        return _end_in(deps, task, MailboxState.DROPPED)
+    room.transition(lifecycle.State.DEVELOPING, task.reason or task.task_type)
     deps.notifier.notify(handoff.started(task, issue))
     ws = deps.worktrees.prepare(repo.key, task.id, task.branch, task.base)
     room.record("worktree.prepared", path=ws.path, branch=ws.branch, continued=ws.continued)
@@ -54,7 +54,7 @@ def run(deps: Deps, config: Config, task: Task, room: rooms.Room) -> MailboxStat
         deps.worktrees.remove(repo.key, task.id)
 
 
-def _settled_before(deps: Deps, repo: RepoConfig, task: Task, room: rooms.Room) -> MailboxState | None:
+def _end_reached_before(deps: Deps, repo: RepoConfig, task: Task, room: rooms.Room) -> MailboxState | None:
     """Return where a task goes whose earlier worker decided its end but died before moving its file.
 
     A recovered task is run again from the start, except when its room shows the end already
@@ -64,20 +64,20 @@ def _settled_before(deps: Deps, repo: RepoConfig, task: Task, room: rooms.Room) 
     life = room.lifecycle()
     if life is None or len(life.history) < 2:
         return None
-    if life.state is lc.State.REVIEW:
+    if life.state is lifecycle.State.REVIEW:
         cards.move(deps, repo, IssueRef(task.repo, task.issue), BoardStatus.IN_REVIEW)
         return MailboxState.DELIVERED
-    if life.state is lc.State.FAILED:
+    if life.state is lifecycle.State.FAILED:
         return MailboxState.ESCALATED
     follow_up = task_id(task.repo_key, task.issue, task.generation, task.attempt + 1)
-    if life.state is lc.State.QUEUED and deps.mailbox.locate(follow_up) is not None:
+    if life.state is lifecycle.State.QUEUED and deps.mailbox.locate(follow_up) is not None:
         return MailboxState.RETRIED
     return None
 
 
 def _attempt(deps: Deps, config: Config, repo: RepoConfig, task: Task, issue: Issue, ws: Workspace,
              room: rooms.Room) -> MailboxState:
-    earlier = tuple(prompt.Attempt(tid, text) for tid, text in rooms.earlier_results(config.paths.rooms_dir, task.id))
+    earlier = tuple(prompt.EarlierResult(tid, text) for tid, text in rooms.earlier_results(config.paths.rooms_dir, task.id))
     text = prompt.render(prompt.PromptInput(issue, task, Path(ws.path), room.path, earlier,
                                             handoff.fixing_of(deps, task)))
     if not prompt.fits(text):
@@ -86,12 +86,12 @@ def _attempt(deps: Deps, config: Config, repo: RepoConfig, task: Task, issue: Is
     conflicted = _merge_base(deps, task, ws, room)
     chained = _chain(deps, config, task, text, str(prompt_file), ws, room)
     if chained.end is ChainEnd.COOLING_DOWN:
-        return _later(deps, task, room, chained)
-    outcome = _unresolved(ws, conflicted, chained.result or contract.invalid("no agent could run"))
+        return _defer(deps, task, room, chained)
+    outcome = _demote_if_unresolved(ws, conflicted, chained.result or contract.invalid("no agent could run"))
     # Commit what the agent left before the tests run, so nothing the test run writes (caches,
     # reports) is ever committed; the worktree, with those leftovers, is removed afterwards.
     committed = deps.worktrees.commit(ws, _commit_message(task, issue, outcome))
-    outcome = _tested(deps, repo, ws, outcome, room)
+    outcome = _run_tests(deps, repo, ws, outcome, room)
     pushed = False
     if committed.ahead:
         try:
@@ -99,7 +99,7 @@ def _attempt(deps: Deps, config: Config, repo: RepoConfig, task: Task, issue: Is
             pushed = True
         except PushRejected as error:
             room.record("push.rejected", error=str(error)[:500])
-            outcome = _pushed_rejected(outcome, str(error))
+            outcome = _as_push_rejected(outcome, str(error))
     room.write_result(contract.render(outcome))
     if task.task_type is TaskType.FIXING:
         verdict = after_fix(outcome, pushed)
@@ -108,14 +108,14 @@ def _attempt(deps: Deps, config: Config, repo: RepoConfig, task: Task, issue: Is
     room.record("attempt.judged", next=verdict.next.value, reason=verdict.reason, files=list(committed.files))
     if verdict.next is Next.OPEN_PR:
         handoff.deliver(deps, repo, task, issue, outcome, chained.finished_by or "?", committed.files, room)
-        return _settle(deps, task, MailboxState.DELIVERED)
+        return _end_in(deps, task, MailboxState.DELIVERED)
     if verdict.next is Next.RETRY and task.task_type is TaskType.IMPLEMENTATION:
         deps.mailbox.create(handoff.follow_up(task, outcome, _now()))
-        room.transition(lc.State.QUEUED, verdict.reason)
+        room.transition(lifecycle.State.QUEUED, verdict.reason)
         deps.log.info("task.retried", extra={"issue": task.issue, "task_id": task.id, "reason": verdict.reason})
-        return _settle(deps, task, MailboxState.RETRIED)
+        return _end_in(deps, task, MailboxState.RETRIED)
     if task.task_type is TaskType.FIXING and verdict.next is Next.RETRY:
-        return _settle(deps, task, MailboxState.RETRIED)  # the PR monitor sees it still red and counts the round
+        return _end_in(deps, task, MailboxState.RETRIED)  # the PR monitor sees it still red and counts the round
     return _escalate(deps, repo, task, room, verdict.reason, outcome.items("MANUAL_STEPS"))
 
 
@@ -146,7 +146,7 @@ def _merge_base(deps: Deps, task: Task, ws: Workspace, room: rooms.Room) -> tupl
     return conflicted
 
 
-def _unresolved(ws: Workspace, conflicted: tuple[str, ...], outcome: AgentResult) -> AgentResult:
+def _demote_if_unresolved(ws: Workspace, conflicted: tuple[str, ...], outcome: AgentResult) -> AgentResult:
     """A `complete` that leaves conflict markers in a conflicted file is not complete."""
     left = [p for p in conflicted if _has_markers(Path(ws.path) / p)]
     if not left or outcome.status is not contract.Status.COMPLETE:
@@ -163,7 +163,7 @@ def _has_markers(path: Path) -> bool:
     return any(line.startswith(("<<<<<<< ", ">>>>>>> ")) for line in text.splitlines())
 
 
-def _tested(deps: Deps, repo: RepoConfig, ws: Workspace, outcome: AgentResult, room: rooms.Room) -> AgentResult:
+def _run_tests(deps: Deps, repo: RepoConfig, ws: Workspace, outcome: AgentResult, room: rooms.Room) -> AgentResult:
     """Run the repo's own tests after a `complete`: a failure demotes it, a pass never promotes anything."""
     if outcome.status is not contract.Status.COMPLETE or not repo.test_command:
         return outcome
@@ -178,30 +178,30 @@ def _signatures(config: Config, task: Task) -> list[str]:
     return [contract.parse(text).signature for _, text in earlier]
 
 
-def _pushed_rejected(outcome: AgentResult, error: str) -> AgentResult:
+def _as_push_rejected(outcome: AgentResult, error: str) -> AgentResult:
     blockers = (*outcome.items("BLOCKERS"), f"push rejected: {error[:200]}")
     return contract.AgentResult(contract.Status.BLOCKED, contract.BlockerCode.PUSH_REJECTED, outcome.summary,
                                 "Rebase on the branch as it is on GitHub and push again.",
                                 {**outcome.lists, "BLOCKERS": blockers})
 
 
-def _later(deps: Deps, task: Task, room: rooms.Room, chained: ChainResult) -> MailboxState:
+def _defer(deps: Deps, task: Task, room: rooms.Room, chained: ChainResult) -> MailboxState:
     """Every agent of the chain is resting: the task waits in the inbox until the first rest ends."""
     retry_at = chained.retry_at or _now() + timedelta(minutes=deps.config.limits.agent_cooldown_minutes)
     deps.mailbox.update(handoff.not_before(task, retry_at), MailboxState.PROCESSING)
-    room.transition(lc.State.QUEUED, "agents_cooling_down")
+    room.transition(lifecycle.State.QUEUED, "agents_cooling_down")
     deps.log.info("task.deferred", extra={"issue": task.issue, "task_id": task.id, "until": retry_at.isoformat()})
-    return _settle(deps, task, MailboxState.INBOX)
+    return _end_in(deps, task, MailboxState.INBOX)
 
 
 def _escalate(deps: Deps, repo: RepoConfig, task: Task, room: rooms.Room, reason: str,
               steps: tuple[str, ...]) -> MailboxState:
     handoff.escalate_task(deps, repo, task, reason, steps)
-    room.transition(lc.State.FAILED, reason)
-    return _settle(deps, task, MailboxState.ESCALATED)
+    room.transition(lifecycle.State.FAILED, reason)
+    return _end_in(deps, task, MailboxState.ESCALATED)
 
 
-def _settle(deps: Deps, task: Task, state: MailboxState) -> MailboxState:
+def _end_in(deps: Deps, task: Task, state: MailboxState) -> MailboxState:
     deps.mailbox.move(task.id, MailboxState.PROCESSING, state)
     return state
 

@@ -2,8 +2,8 @@
 
 The decisions are core.routing's; this module only carries them out: it reads the cooldowns
 before every pick (another worker may have rested a backend a moment ago), clears a stale
-`.agent_result.md` before each attempt so a crashed agent is never credited with an earlier
-one's contract, and records a new cooldown as soon as an attempt earns it.
+`.agent_result.md` before each backend run so a crashed agent is never credited with an earlier
+one's contract, and records a new cooldown as soon as a run earns it.
 """
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ from orchestrator.core import routing
 from orchestrator.core.agent import (
     RESULT_FILE, AgentEvent, AgentRequest, AttemptFinished, AttemptStarted, BackendSkipped, CooldownStarted,
 )
-from orchestrator.core.routing import Attempt, ChainResult, Skip
+from orchestrator.core.routing import BackendRun, ChainResult, PassedOver
 from orchestrator.ports import Agent, Cooldowns
 
-Prepare = Callable[[AgentRequest, tuple[Attempt, ...]], AgentRequest]
+Prepare = Callable[[AgentRequest, tuple[BackendRun, ...]], AgentRequest]
 _RESULT_LIMIT = 256 * 1024   # bytes of a result contract read back
 
 
@@ -32,33 +32,33 @@ def run_chain(chain: Sequence[Agent], request: AgentRequest, cooldowns: Cooldown
     attempts into the prompt there); without it every attempt gets the same request.
     """
     agents = {agent.name: agent for agent in chain}
-    attempts: list[Attempt] = []
-    skipped: dict[str, Skip] = {}
+    runs: list[BackendRun] = []
+    skipped: dict[str, PassedOver] = {}
     while True:
         now = clock()
-        choice = routing.pick(list(agents), cooldowns.active(now), now, {a.backend for a in attempts})
+        choice = routing.pick(list(agents), cooldowns.active(now), now, {r.backend for r in runs})
         for skip in choice.skipped:
             if skip.backend not in skipped:
                 skipped[skip.backend] = skip
                 on_event(BackendSkipped(skip.backend, skip.reason, skip.until))
         if choice.backend is None:
             break
-        this = prepare(request, tuple(attempts)) if attempts and prepare is not None else request
-        attempt = _attempt(agents[choice.backend], this, len(attempts) + 1, on_event)
+        this = prepare(request, tuple(runs)) if runs and prepare is not None else request
+        run = _run_backend(agents[choice.backend], this, len(runs) + 1, on_event)
         now = clock()
-        decision = routing.judge(attempt.outcome, attempt.result, now, default_cooldown)
-        if decision.cooldown is not None:
-            cooldowns.start(decision.cooldown, now)
-            on_event(CooldownStarted(decision.cooldown.backend, decision.cooldown.until, decision.cooldown.reason))
-        on_event(AttemptFinished(choice.backend, attempt.outcome.kind.value, decision.verdict.value, decision.reason))
-        attempts.append(Attempt(attempt.backend, attempt.outcome, attempt.result, decision, attempt.result_text))
-        if decision.verdict in (routing.Verdict.DONE, routing.Verdict.STOP):
+        ruling = routing.judge(run.outcome, run.result, now, default_cooldown)
+        if ruling.cooldown is not None:
+            cooldowns.start(ruling.cooldown, now)
+            on_event(CooldownStarted(ruling.cooldown.backend, ruling.cooldown.until, ruling.cooldown.reason))
+        on_event(AttemptFinished(choice.backend, run.outcome.kind.value, ruling.move.value, ruling.reason))
+        runs.append(BackendRun(run.backend, run.outcome, run.result, ruling, run.result_text))
+        if ruling.move in (routing.ChainMove.DONE, routing.ChainMove.STOP):
             break
-    return routing.conclude(attempts, list(skipped.values()))
+    return routing.conclude(runs, list(skipped.values()))
 
 
-def _attempt(agent: Agent, request: AgentRequest, number: int, on_event: Callable[[AgentEvent], None]) -> Attempt:
-    """Run one backend on a clean slate and read back the contract it left (decision still to come)."""
+def _run_backend(agent: Agent, request: AgentRequest, number: int, on_event: Callable[[AgentEvent], None]) -> BackendRun:
+    """Run one backend on a clean slate and read back the contract it left (its ruling still to come)."""
     result_file = Path(request.worktree) / RESULT_FILE
     try:
         result_file.unlink(missing_ok=True)
@@ -67,8 +67,8 @@ def _attempt(agent: Agent, request: AgentRequest, number: int, on_event: Callabl
     on_event(AttemptStarted(agent.name, number))
     outcome = agent.run(request, on_event)
     text = _read(result_file)
-    pending = routing.Decision(routing.Verdict.NEXT, "pending")
-    return Attempt(agent.name, outcome, routing.result_of(outcome, text), pending, text)
+    pending = routing.Ruling(routing.ChainMove.NEXT, "pending")
+    return BackendRun(agent.name, outcome, routing.result_of(outcome, text), pending, text)
 
 
 def _read(path: Path) -> str | None:

@@ -24,7 +24,7 @@ ADVICE = {
 
 
 @dataclass(frozen=True, slots=True)
-class Attempt:
+class AttemptSummary:
     """One attempt as the escalation comment lists it."""
 
     task_id: str
@@ -35,7 +35,7 @@ class Attempt:
 
 
 def escalate(deps: Deps, repo: RepoConfig, ref: IssueRef, task_id: str, title: str, reason: str,
-             attempts: Sequence[Attempt] = (), steps: Sequence[str] = (), url: str | None = None) -> None:
+             attempts: Sequence[AttemptSummary] = (), steps: Sequence[str] = (), url: str | None = None) -> None:
     """Escalate one issue; each write is idempotent, so a tick killed half-way can simply do it again."""
     advice = list(steps) or [ADVICE.get(reason.split(":", 1)[0], "Read the attempts below and decide how to go on.")]
     body = texts.render("escalation.md.j2", reason_text=_reason_text(reason), attempts=attempts, advice=advice)

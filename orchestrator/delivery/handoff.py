@@ -10,9 +10,9 @@ from datetime import datetime
 from orchestrator.delivery import cards, escalation, texts
 from orchestrator.store import rooms
 from orchestrator.config.model import RepoConfig
-from orchestrator.core import lifecycle as lc
+from orchestrator.core import lifecycle
 from orchestrator.core import notify
-from orchestrator.core import result as contract
+from orchestrator.core import contract
 from orchestrator.core.model import BoardStatus, Check, CheckState, Issue, IssueRef, Review
 from orchestrator.core.tasks import Task, TaskType, parse_id, task_id
 from orchestrator.core.workspace import Conflict, ConflictHunk
@@ -35,11 +35,11 @@ def deliver(deps: Deps, repo: RepoConfig, task: Task, issue: Issue, outcome: con
                         task_id=task.id, agent=agent)
     pr = deps.tracker.open_pull(repo.github, task.branch, task.base, issue.title, body)
     room.record("pr.opened", number=pr.number, url=pr.url)
-    room.transition(lc.State.REVIEW, "pr_opened" if task.task_type is TaskType.IMPLEMENTATION else "fix_pushed")
+    room.transition(lifecycle.State.REVIEW, "pr_opened" if task.task_type is TaskType.IMPLEMENTATION else "fix_pushed")
     if task.task_type is TaskType.FIXING:
         origin = origin_room(deps, task)
         if origin is not None and origin.lifecycle() is not None:
-            origin.transition(lc.State.REVIEW, f"fixed by {task.id}")
+            origin.transition(lifecycle.State.REVIEW, f"fixed by {task.id}")
         deps.log.info("pr.fixed", extra={"issue": task.issue, "pr": pr.number, "task_id": task.id})
     else:
         deps.notifier.notify(notify.pr_opened(issue.ref, task.id, issue.title, pr.number, pr.url))
@@ -68,9 +68,9 @@ def escalate_task(deps: Deps, repo: RepoConfig, task: Task, reason: str, steps: 
     escalation.escalate(deps, repo, IssueRef(task.repo, task.issue), task.id, task.title, reason, attempts, steps)
 
 
-def _summary(tid: str, text: str) -> escalation.Attempt:
+def _summary(tid: str, text: str) -> escalation.AttemptSummary:
     parsed = contract.parse(text)
-    return escalation.Attempt(tid, "agent", parsed.status.value, parsed.blocker.value if parsed.blocker else "",
+    return escalation.AttemptSummary(tid, "agent", parsed.status.value, parsed.blocker.value if parsed.blocker else "",
                               parsed.summary.splitlines()[0][:200] if parsed.summary else "")
 
 

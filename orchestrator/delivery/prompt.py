@@ -8,7 +8,7 @@ defaults shipped in `orchestrator/delivery/templates/`. In each layer:
     roles/<task_type>/skills/<name>/SKILL.md      skills for this task type
     skills/<name>/SKILL.md                        skills for every task type
 
-The contract section is generated from core.result (FIELDS, AGENT_CODES), so the prompt asks
+The contract section is generated from core.contract (FIELDS, AGENT_CODES), so the prompt asks
 for exactly what the parser accepts.
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ import yaml
 
 from orchestrator.core.model import Check, Issue, Review
 from orchestrator.core.redact import redact
-from orchestrator.core.result import AGENT_CODES, FIELDS, LIST_FIELDS
+from orchestrator.core.contract import AGENT_CODES, FIELDS, LIST_FIELDS
 from orchestrator.core.tasks import Task
 from orchestrator.core.workspace import Conflict
 
@@ -66,7 +66,7 @@ class Skill:
 
 
 @dataclass(frozen=True, slots=True)
-class Attempt:
+class EarlierResult:
     """An earlier attempt's result contract (its room's result.md)."""
 
     task_id: str
@@ -89,7 +89,7 @@ class PromptInput:
     task: Task
     worktree: Path
     room: Path
-    attempts: tuple[Attempt, ...] = ()
+    attempts: tuple[EarlierResult, ...] = ()
     fixing: Fixing | None = None
     defaults: Path = field(default=TEMPLATES)
 
@@ -150,7 +150,7 @@ def _skill(path: Path) -> tuple[str, str]:
 
 
 def contract() -> dict[str, Any]:
-    """Return the contract section's data, straight from core.result."""
+    """Return the contract section's data, straight from core.contract."""
     fields = [{"label": name, "hint": HINTS[name], "is_list": name in LIST_FIELDS,
                "example": EXAMPLES[name]} for name in FIELDS]
     codes = [{"value": code.value, "meaning": meaning} for code, meaning in AGENT_CODES.items()]
@@ -169,7 +169,7 @@ def context(inp: PromptInput) -> dict[str, Any]:
         "codebase": _clean(codebase.read_text(encoding="utf-8"), "codebase") if codebase.is_file() else "",
         "role": _clean(find_role(inp.task.task_type, search), "role"),
         "skills": [Skill(s.name, _clean(s.text, "skill"), s.source) for s in find_skills(inp.task.task_type, search)],
-        "attempts": [Attempt(a.task_id, _clean(a.result, "attempt")) for a in inp.attempts],
+        "attempts": [EarlierResult(a.task_id, _clean(a.result, "attempt")) for a in inp.attempts],
         "fixing": _fixing(inp.fixing), "contract": contract(),
     }
 

@@ -13,7 +13,7 @@ POLL_SECONDS = 0.2
 TITLE_WIDTH = 36
 
 
-class Progress:
+class ProgressPrinter:
     """A background thread that polls the views and prints what changed; `stop` prints nothing more."""
 
     def __init__(self, read: Callable[[], Mapping[int, IssueView]], blockers: Mapping[int, tuple[int, ...]],

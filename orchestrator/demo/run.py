@@ -20,7 +20,7 @@ from orchestrator.store import logs
 from orchestrator.cli import runner
 from orchestrator.config.files import ROOT
 from orchestrator.demo import agents, sample, scripts, summary, world
-from orchestrator.demo.progress import Progress
+from orchestrator.demo.progress import ProgressPrinter
 from orchestrator.demo.views import IssueView, read_views
 from orchestrator.errors import AgentOSError
 from orchestrator.jobs import JOBS
@@ -107,7 +107,7 @@ def _drive(built: world.World, model: AnthropicSandbox | None, started: float, l
     def read() -> dict[int, IssueView]:
         return read_views(built.github, sample.REPO, titles, mailbox)
 
-    watch = Progress(read, blockers, started)
+    watch = ProgressPrinter(read, blockers, started)
     deadline, timed_out = started + limit, False
     logs_dir = built.runtime / "logs"
     logs_dir.mkdir(parents=True, exist_ok=True)
@@ -130,7 +130,7 @@ def _drive(built: world.World, model: AnthropicSandbox | None, started: float, l
                           len(model.requests) if model is not None else None, timed_out)
 
 
-def _round(built: world.World, watch: Progress, stderr: IO[str], deadline: float) -> None:
+def _round(built: world.World, watch: ProgressPrinter, stderr: IO[str], deadline: float) -> None:
     """One round of ticks; CI must have reported before the PR monitor looks."""
     for job in TICKS:
         if job == "pr_monitor":
@@ -138,7 +138,7 @@ def _round(built: world.World, watch: Progress, stderr: IO[str], deadline: float
         _tick(built, job, watch, stderr)
 
 
-def _tick(built: world.World, job: str, watch: Progress, stderr: IO[str]) -> None:
+def _tick(built: world.World, job: str, watch: ProgressPrinter, stderr: IO[str]) -> None:
     with contextlib.redirect_stderr(stderr):
         try:
             code = runner.run_job(job, str(built.config_path), JOBS, os.environ)

@@ -11,7 +11,7 @@ import re
 import shlex
 from collections.abc import Mapping
 
-from orchestrator.core import result as contract
+from orchestrator.core import contract
 from orchestrator.core.workspace import RESULT_FILE
 from orchestrator.demo.sample import TESTS, Change, DemoIssue, Edit
 from orchestrator.sandbox.models.script import ScriptBook, Step, ToolCall, Turn, failed, output_contains

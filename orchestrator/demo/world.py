@@ -122,7 +122,7 @@ def seed(config: Config, work: Path) -> None:
         (files / path).parent.mkdir(parents=True, exist_ok=True)
         (files / path).write_text(text, encoding="utf-8")
     url = git_clone.git_url(config.github.api_url, sample.REPO)
-    clone = git_clone.SharedClone("seed", files, url, git_clone.Identity.parse(AUTHOR), config.github.token)
+    clone = git_clone.SharedClone("seed", files, url, git_clone.CommitAuthor.parse(AUTHOR), config.github.token)
     clone.git("init", "-q", "-b", "main")
     clone.git("add", "-A")
     clone.git("commit", "-q", "-m", "The sample project: a statistics package with one test")

@@ -10,7 +10,7 @@ from orchestrator.init import credentials
 from orchestrator.init.context import Context
 from orchestrator.init.questions import parse_integer
 from orchestrator.errors import InvalidAnswer
-from orchestrator.init.session import Board
+from orchestrator.init.session import BoardRecord
 
 STATUSES = tuple(status.value for status in BoardStatus)  # Backlog, Ready, In Progress, In Review, Blocked, Done
 
@@ -86,12 +86,12 @@ def _apply(ctx: Context, found: Project | None, owner: str, title: str) -> None:
                 f"make sure its Status field has the options {', '.join(STATUSES)} (adding what is missing, "
                 "keeping every option it has and every card's status)"]
     if not ctx.apply("board", changes):
-        ctx.session.board = Board(owner=owner, number=found.number if found else None, title=title,
+        ctx.session.board = BoardRecord(owner=owner, number=found.number if found else None, title=title,
                                   url=found.url if found else "")
         return
     admin = credentials.board_tools(ctx).admin
     board = found or admin.find_or_create(owner, title)
-    ctx.session.board = Board(owner=owner, number=board.number, title=board.title, url=board.url)
+    ctx.session.board = BoardRecord(owner=owner, number=board.number, title=board.title, url=board.url)
     if found is None:
         ctx.say(f"  ✓ board {board.url}")
         ctx.save()  # a run interrupted from here adopts this board instead of creating another

@@ -6,7 +6,7 @@ from pathlib import Path
 import jinja2
 import yaml
 
-from orchestrator.core import charter as core
+from orchestrator.core import charter
 from orchestrator.core.model import BoardStatus, Issue
 from orchestrator.core.redact import redact
 from orchestrator.errors import TrackerError
@@ -15,7 +15,7 @@ from orchestrator.init.context import Context
 from orchestrator.init.intake import describe
 from orchestrator.ports import Edit
 from orchestrator.errors import Rejected
-from orchestrator.init.session import Charter, Intake, SeedIssue
+from orchestrator.init.session import CharterRecord, Intake, SeedIssue
 
 MODEL = "claude-sonnet-4-6"
 TEMPLATES = Path(__file__).with_name("templates")
@@ -29,7 +29,7 @@ def run(ctx: Context) -> None:
     assert intake is not None and repo is not None
     drafted = _draft(ctx, intake)
     ctx.say(f"Seed issues ({'drafted by the model' if drafted.source == 'model' else 'from templates'}):")
-    for i in core.order(drafted.seeds):
+    for i in charter.order(drafted.seeds):
         seed = drafted.seeds[i]
         after = f" (after {', '.join(str(b + 1) for b in seed.blocked_by)})" if seed.blocked_by else ""
         ctx.say(f"  {i + 1}. {seed.title} [{seed.label}]{after}")
@@ -38,8 +38,8 @@ def run(ctx: Context) -> None:
     changes = [f"commit NORTH_STAR.md and PLAN.md to {repo.full_name} ({repo.default_branch}), "
                "keeping either file if it is already there",
                f"open {len(drafted.seeds)} issues in {repo.full_name}, record their dependencies{where}"]
-    first = core.first(drafted.seeds)
-    planned = Charter(source=drafted.source, first=first, draft=core.to_draft(drafted),
+    first = charter.first(drafted.seeds)
+    planned = CharterRecord(source=drafted.source, first=first, draft=charter.to_draft(drafted),
                       issues=[SeedIssue(s.title, None, list(s.blocked_by)) for s in drafted.seeds])
     if not ctx.apply("charter", changes):
         ctx.session.charter = planned
@@ -47,12 +47,12 @@ def run(ctx: Context) -> None:
     _apply(ctx, drafted, planned, _render_files(intake, drafted))
 
 
-def _draft(ctx: Context, intake: Intake) -> core.Charter:
+def _draft(ctx: Context, intake: Intake) -> charter.Charter:
     """Return the model's draft when there is a key and it works; the templates' otherwise, saying why."""
     earlier = ctx.session.charter
     if earlier is not None and earlier.draft is not None:
         ctx.say("Using the draft from the interrupted run.")
-        return core.from_draft(earlier.draft, earlier.source)
+        return charter.from_draft(earlier.draft, earlier.source)
     var, model = _anthropic(ctx)
     key = ctx.lookup(var)
     if key is None:
@@ -64,7 +64,7 @@ def _draft(ctx: Context, intake: Intake) -> core.Charter:
     ctx.say("Asking the model for a draft…")
     base_url = ctx.options.environ.get("ANTHROPIC_BASE_URL") or None
     try:
-        return core.from_draft(ctx.services.drafter.draft(key, base_url, model, describe(intake)), "model")
+        return charter.from_draft(ctx.services.drafter.draft(key, base_url, model, describe(intake)), "model")
     except (Rejected, ValueError) as problem:
         ctx.say(f"  ! the model's draft is unusable ({problem}): drafting from templates instead.")
         return template_charter(intake)
@@ -80,16 +80,16 @@ def _anthropic(ctx: Context) -> tuple[str, str]:
     return "ANTHROPIC_API_KEY", MODEL
 
 
-def template_charter(intake: Intake) -> core.Charter:
+def template_charter(intake: Intake) -> charter.Charter:
     """Return the charter the built-in templates make from the intake."""
     seeds = yaml.safe_load((TEMPLATES / "seeds.yaml").read_text(encoding="utf-8"))
     issues = [{**seed, "title": _ENV.from_string(seed["title"]).render(intake=intake).strip(),
                "body": _ENV.from_string(seed["body"]).render(intake=intake).strip()} for seed in seeds]
     north_star = _ENV.get_template("NORTH_STAR.md.j2").render(intake=intake)
-    return core.from_draft({"north_star": north_star, "plan": "(rendered)", "issues": issues}, "template")
+    return charter.from_draft({"north_star": north_star, "plan": "(rendered)", "issues": issues}, "template")
 
 
-def _render_files(intake: Intake, drafted: core.Charter) -> dict[str, str]:
+def _render_files(intake: Intake, drafted: charter.Charter) -> dict[str, str]:
     note = ("Drafted by a model from the intake; edit freely." if drafted.source == "model"
             else "Drafted from Agent OS's templates (no model was used); edit freely.")
     plan = drafted.plan if drafted.source == "model" else _ENV.get_template("PLAN.md.j2").render(
@@ -98,7 +98,7 @@ def _render_files(intake: Intake, drafted: core.Charter) -> dict[str, str]:
     return {"NORTH_STAR.md": north, "PLAN.md": plan if plan.endswith("\n") else plan + "\n"}
 
 
-def _apply(ctx: Context, drafted: core.Charter, planned: Charter, files: dict[str, str]) -> None:
+def _apply(ctx: Context, drafted: charter.Charter, planned: CharterRecord, files: dict[str, str]) -> None:
     repo = ctx.session.repository
     assert repo is not None
     ctx.session.charter = planned  # saved first: a resumed run reuses this draft and these issues
@@ -129,14 +129,14 @@ def _apply(ctx: Context, drafted: core.Charter, planned: Charter, files: dict[st
         ctx.say(f"  ✓ on the board {board.url} in Backlog")
 
 
-def _open_issues(ctx: Context, drafted: core.Charter, planned: Charter) -> list[Issue]:
+def _open_issues(ctx: Context, drafted: charter.Charter, planned: CharterRecord) -> list[Issue]:
     """Open each seed once: an open issue with the same title (from an interrupted run) is reused."""
     repo = ctx.session.repository
     assert repo is not None
     gh = credentials.github_client(ctx)
     by_title = {issue.title.casefold(): issue for issue in gh.open_issues(repo.full_name)}
     issues: dict[int, Issue] = {}
-    for i in core.order(drafted.seeds):
+    for i in charter.order(drafted.seeds):
         seed = drafted.seeds[i]
         issue = by_title.get(redact(seed.title).casefold())
         if issue is None:

@@ -10,9 +10,9 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from orchestrator.config.model import Limits
-from orchestrator.init.context import DEFAULT_API, Context
+from orchestrator.init.context import GITHUB_API, Context
 from orchestrator.init.credentials import token_var
-from orchestrator.init.pairing import DEFAULT_API as TELEGRAM_API
+from orchestrator.init.pairing import TELEGRAM_API
 from orchestrator.init.yamlmerge import append_unique, child, mapping, seq, set_value
 
 HEADER = ("Agent OS configuration, written by `bin/agentos init` (re-run it to add a project; it keeps\n"
@@ -96,7 +96,7 @@ def _github(ctx: Context, doc: CommentedMap) -> list[str]:
     if set_value(section, "token", f"${token_var(ctx)}", only_if_absent=True):
         changes.append(f"github.token: ${token_var(ctx)}")
     api = ctx.api_url()
-    if str(section.get("api_url", DEFAULT_API)).rstrip("/") != api and set_value(section, "api_url", api):
+    if str(section.get("api_url", GITHUB_API)).rstrip("/") != api and set_value(section, "api_url", api):
         changes.append(f"github.api_url: {api}")
     return changes
 

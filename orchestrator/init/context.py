@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.config.load import read_env_file
-from orchestrator.init import session as saved
+from orchestrator.init.session import Progress, Session, save
 from orchestrator.init.questions import Prompter
 from orchestrator.ports import Services
 from orchestrator.jobs import JobSpec
 
-DEFAULT_API = "https://api.github.com"
+GITHUB_API = "https://api.github.com"
 
 
 @dataclass(frozen=True)
@@ -33,14 +33,14 @@ class Context:
     prompter: Prompter
     options: Options
     services: Services
-    progress: saved.Progress
+    progress: Progress
     state_path: Path
     existing: dict[str, Any] | None                      # the current config.yaml, parsed; None if there is none
     secrets: dict[str, str] = field(default_factory=dict)  # var -> value entered in this run (for the env file)
     clients: dict[str, Any] = field(default_factory=dict)   # what init.credentials connected, by name
 
     @property
-    def session(self) -> saved.Session:
+    def session(self) -> Session:
         return self.progress.session
 
     @property
@@ -54,7 +54,7 @@ class Context:
     def save(self) -> None:
         """Persist the progress (never in a dry run)."""
         if not self.dry_run:
-            saved.save(self.state_path, self.progress)
+            save(self.state_path, self.progress)
 
     def apply(self, key: str, changes: list[str]) -> bool:
         """Show the changes a step will make; True when they should be made now (not a dry run, confirmed)."""
@@ -97,7 +97,7 @@ class Context:
         """Return the GitHub REST root chosen in preflight (or the config's, or github.com's)."""
         if self.session.preflight is not None:
             return self.session.preflight.api_url
-        return str(self.section("github").get("api_url") or DEFAULT_API).rstrip("/")
+        return str(self.section("github").get("api_url") or GITHUB_API).rstrip("/")
 
     def close(self) -> None:
         """Close the GitHub connections this run opened."""

@@ -11,7 +11,7 @@ from orchestrator.core.model import ChatMessage
 from orchestrator.errors import Rejected
 from orchestrator.init.session import Pairing
 
-DEFAULT_API = "https://api.telegram.org"
+TELEGRAM_API = "https://api.telegram.org"
 
 
 def run(ctx: Context) -> None:
@@ -22,7 +22,7 @@ def run(ctx: Context) -> None:
                                f"Telegram is set up already (chats {chats}). Pair another chat?", False):
         ctx.say("  ✓ the Telegram settings stay as they are")
         return
-    api_url = p.text("telegram.api_url", "Telegram Bot API URL", str(section.get("api_url") or DEFAULT_API),
+    api_url = p.text("telegram.api_url", "Telegram Bot API URL", str(section.get("api_url") or TELEGRAM_API),
                      check=parse_url)
     var = reference(section.get("token"), "TELEGRAM_BOT_TOKEN")
     token, bot = bot_token(ctx, api_url, var)

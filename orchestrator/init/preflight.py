@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 from orchestrator.errors import UsageError
 from orchestrator.init import credentials
-from orchestrator.init.context import DEFAULT_API, Context
+from orchestrator.init.context import GITHUB_API, Context
 from orchestrator.init.questions import parse_url
 from orchestrator.errors import InvalidAnswer
 from orchestrator.init.session import Preflight
@@ -38,7 +38,7 @@ def run(ctx: Context) -> None:
             ctx.say(f"  ✗ {problem}")
         raise UsageError(f"preflight failed: {len(blocking)} problem(s) to fix first (listed above)")
     api_url = ctx.prompter.text("github.api_url", "GitHub API URL",
-                                str(ctx.section("github").get("api_url") or DEFAULT_API), check=parse_url)
+                                str(ctx.section("github").get("api_url") or GITHUB_API), check=parse_url)
     result = Preflight(login="", api_url=api_url, token_var=credentials.token_var(ctx), agents=agents)
     ctx.session.preflight = result  # the token check below talks to this api_url
     result.login = _token(ctx)

@@ -140,7 +140,7 @@ class Prompter:
     def text(self, key: str, question: str, default: str | None = None,
              check: Callable[[str], str] | None = None) -> str:
         """Ask for free text; `check` may reject it (raise InvalidAnswer) or normalise it."""
-        return self.ask(key, question, check or _same, default)
+        return self.ask(key, question, check or _keep, default)
 
     def integer(self, key: str, question: str, default: int | None = None, minimum: int = 1) -> int:
         """Ask for a whole number >= minimum."""
@@ -160,7 +160,7 @@ class Prompter:
         return self.ask(key, question, parse, None, secret=True)
 
 
-def _same(text: str) -> str:
+def _keep(text: str) -> str:
     return text
 
 

@@ -44,7 +44,7 @@ class Repository:
 
 
 @dataclass
-class Board:
+class BoardRecord:
     owner: str
     number: int | None       # None only in a dry run, before the create
     title: str
@@ -59,7 +59,7 @@ class SeedIssue:
 
 
 @dataclass
-class Charter:
+class CharterRecord:
     source: str              # "model" | "template"
     issues: list[SeedIssue] = field(default_factory=list)
     first: int = 0           # index of the issue that runs first
@@ -93,8 +93,8 @@ class Session:
     preflight: Preflight | None = None
     intake: Intake | None = None
     repository: Repository | None = None
-    board: Board | None = None
-    charter: Charter | None = None
+    board: BoardRecord | None = None
+    charter: CharterRecord | None = None
     pairing: Pairing | None = None
     tuning: Tuning | None = None
     written: Written | None = None
@@ -107,7 +107,7 @@ class Session:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Session:
         """Rebuild a session written by to_json."""
-        kinds = {"preflight": Preflight, "intake": Intake, "repository": Repository, "board": Board,
+        kinds = {"preflight": Preflight, "intake": Intake, "repository": Repository, "board": BoardRecord,
                  "pairing": Pairing, "tuning": Tuning, "written": Written}
         session = cls()
         for name, kind in kinds.items():
@@ -116,7 +116,7 @@ class Session:
         if data.get("charter") is not None:
             raw = dict(data["charter"])
             raw["issues"] = [SeedIssue(**issue) for issue in raw.get("issues", [])]
-            session.charter = Charter(**raw)
+            session.charter = CharterRecord(**raw)
         return session
 
 

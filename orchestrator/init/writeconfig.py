@@ -149,12 +149,12 @@ def write_env_file(path: Path, values: dict[str, str]) -> None:
     for i, line in enumerate(lines):
         name = line.strip().removeprefix("export ").partition("=")[0].strip()
         if name in pending and "=" in line:
-            lines[i] = f"{name}={_quoted(pending.pop(name))}"
-    lines += [f"{name}={_quoted(value)}" for name, value in pending.items()]
+            lines[i] = f"{name}={_quote(pending.pop(name))}"
+    lines += [f"{name}={_quote(value)}" for name, value in pending.items()]
     atomic_write(path, "\n".join(lines) + "\n")  # a new temp file (mkstemp: 0600) replaces the old one
 
 
-def _quoted(value: str) -> str:
+def _quote(value: str) -> str:
     """Quote a value the env file reader gives back unchanged (it strips one pair of quotes, no escapes)."""
     if _PLAIN.match(value):
         return value

@@ -14,8 +14,8 @@ from typing import Any
 
 from orchestrator.store import rooms
 from orchestrator.config.model import Config
-from orchestrator.core import lifecycle as lc
-from orchestrator.core import queue as decide
+from orchestrator.core import lifecycle
+from orchestrator.core.queue import Running, pick, stalled
 from orchestrator.core.tasks import MailboxState, Task
 from orchestrator.deps import Deps
 
@@ -33,10 +33,10 @@ def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> 
     while True:
         counts["finished"] += _reap(deps, workers)
         counts["recovered"] += _recover(deps, config, workers, _now())
-        running = _running(deps)          # read once a loop, after recovery moved the dead out
+        running = _read_processing(deps)          # read once a loop, after recovery moved the dead out
         started = _start(deps, config, workers, running)
         counts["started"] += started
-        if not workers and not started and not _adopted(deps, workers, running):
+        if not workers and not started and not _has_adopted_workers(deps, workers, running):
             return counts
         time.sleep(POLL_SECONDS)
 
@@ -45,11 +45,11 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _queued(deps: Deps) -> list[Task]:
+def _read_inbox(deps: Deps) -> list[Task]:
     return list(deps.mailbox.tasks(MailboxState.INBOX))
 
 
-def _running(deps: Deps) -> list[Task]:
+def _read_processing(deps: Deps) -> list[Task]:
     return list(deps.mailbox.tasks(MailboxState.PROCESSING))
 
 
@@ -59,8 +59,8 @@ def _per_repo(config: Config) -> dict[str, int]:
 
 def _start(deps: Deps, config: Config, workers: dict[str, int], running: list[Task] | None = None) -> int:
     """Claim and start the tasks that fit; a claim another supervisor won is simply skipped."""
-    running = _running(deps) if running is None else running
-    chosen = decide.pick(_queued(deps), running, config.limits.max_parallel_workers, _per_repo(config), _now())
+    running = _read_processing(deps) if running is None else running
+    chosen = pick(_read_inbox(deps), running, config.limits.max_parallel_workers, _per_repo(config), _now())
     started = 0
     for task in chosen:
         if not deps.switches.repo_on(task.repo_key):
@@ -87,7 +87,7 @@ def _reap(deps: Deps, workers: dict[str, int]) -> int:
     return len(ended)
 
 
-def _adopted(deps: Deps, workers: dict[str, int], running: list[Task]) -> bool:
+def _has_adopted_workers(deps: Deps, workers: dict[str, int], running: list[Task]) -> bool:
     """True while a task in processing/ has a live worker this supervisor did not start."""
     for task in running:
         pid = rooms.heartbeat_pid(deps.config.paths.rooms_dir / task.id)
@@ -99,12 +99,12 @@ def _adopted(deps: Deps, workers: dict[str, int], running: list[Task]) -> bool:
 def _recover(deps: Deps, config: Config, workers: dict[str, int], now: datetime) -> int:
     """Put the tasks of dead workers back in the inbox (or escalate one that keeps dying)."""
     recovered = 0
-    for task in _running(deps):
+    for task in _read_processing(deps):
         room = rooms.Room(config.paths.rooms_dir, task.id)
         pid = workers.get(task.id) or rooms.heartbeat_pid(room.path)
         beat = room.heartbeat()
-        run = decide.Running(task, pid is not None and not deps.workers.exited(pid), beat)
-        why = decide.stalled(run, now, config.limits.stall_minutes)
+        run = Running(task, pid is not None and not deps.workers.exited(pid), beat)
+        why = stalled(run, now, config.limits.stall_minutes)
         if why is None or (why == "no_heartbeat" and beat is None and task.id in workers):
             continue   # a worker that has not beaten yet is still starting
         workers.pop(task.id, None)
@@ -134,9 +134,9 @@ def _requeue(deps: Deps, config: Config, task: Task, room: rooms.Room, why: str)
 def _fail(room: rooms.Room, reason: str) -> None:
     """Record the escalation in the room's lifecycle, unless its record has moved past where it can fail."""
     try:
-        room.transition(lc.State.FAILED, reason)
-    except lc.InvalidTransition as error:   # passed already: GitHub has the work, the record notes the try
-        room.record("lifecycle.skipped", wanted=lc.State.FAILED.value, error=str(error)[:200])
+        room.transition(lifecycle.State.FAILED, reason)
+    except lifecycle.InvalidTransition as error:   # passed already: GitHub has the work, the record notes the try
+        room.record("lifecycle.skipped", wanted=lifecycle.State.FAILED.value, error=str(error)[:200])
 
 
 def _end_orphans(deps: Deps, room: rooms.Room, events: Sequence[Mapping[str, Any]]) -> None:
@@ -151,6 +151,6 @@ def _end_orphans(deps: Deps, room: rooms.Room, events: Sequence[Mapping[str, Any
 
 
 def _describe(deps: Deps, config: Config) -> str:
-    chosen = decide.pick(_queued(deps), _running(deps), config.limits.max_parallel_workers, _per_repo(config))
+    chosen = pick(_read_inbox(deps), _read_processing(deps), config.limits.max_parallel_workers, _per_repo(config))
     lines = [f"would start {t.id} ({t.repo}#{t.issue}, priority {t.priority})" for t in chosen]
     return "\n".join(lines or ["would start nothing"])

@@ -8,7 +8,7 @@ from datetime import datetime
 from orchestrator.delivery import cards, escalation, handoff
 from orchestrator.store import rooms
 from orchestrator.config.model import Config
-from orchestrator.core import lifecycle as lc
+from orchestrator.core import lifecycle
 from orchestrator.core import notify
 from orchestrator.core.model import BoardStatus, Check, CheckState, Review
 from orchestrator.core.review import Decision
@@ -35,7 +35,7 @@ def merge(deps: Deps, facts: PullFacts) -> None:
         deps.tracker.close_issue(facts.ref, "completed")
         deps.log.info("issue.closed", extra={"issue": facts.ref.number, "reason": "merged_pr_did_not_close_it"})
     cards.move(deps, facts.repo, facts.ref, BoardStatus.DONE)
-    _origin_moves(deps, facts, lc.State.PASSED, f"merged as {sha[:12]}")
+    _origin_moves(deps, facts, lifecycle.State.PASSED, f"merged as {sha[:12]}")
     deps.notifier.notify(notify.merged(facts.ref, pr.title, pr.number, pr.url))
 
 
@@ -65,12 +65,12 @@ def fix(deps: Deps, config: Config, facts: PullFacts, reason: str, detail: str, 
     checks = [c for c in facts.state.checks if c.state is CheckState.FAILURE] if reason == "checks_failed" else []
     reviews = list(facts.state.reviews) if reason == "changes_requested" else []
     task = _fixing_task(config, facts, reason, now)
-    handoff.write_fixing(deps, task, facts.origin, _trimmed(checks), reviews, conflicts, stopped_at)
+    handoff.write_fixing(deps, task, facts.origin, _trim_output(checks), reviews, conflicts, stopped_at)
     if not deps.mailbox.create(task):
         return   # queued by an earlier tick that died before recording it: nothing to add
     if reviews:
         memo.changed("reviews_answered", f"{facts.pr.repo}#{facts.pr.number}", now.isoformat(), digest=False)
-    _origin_moves(deps, facts, lc.State.FIXING, reason)
+    _origin_moves(deps, facts, lifecycle.State.FIXING, reason)
     deps.log.info("pr.fixing", extra={"pr": facts.pr.number, "issue": facts.ref.number, "task_id": task.id,
                                       "reason": reason, "round": facts.state.fix_rounds + 1, "detail": detail[:200]})
 
@@ -83,7 +83,7 @@ def restart(deps: Deps, facts: PullFacts, decision: Decision) -> None:
     deps.tracker.upsert_comment(facts.ref, RESTARTED, text)
     deps.tracker.close_pull(pr)
     deps.tracker.delete_branch(pr.repo, pr.head)
-    _origin_moves(deps, facts, lc.State.QUEUED, decision.reason)
+    _origin_moves(deps, facts, lifecycle.State.QUEUED, decision.reason)
     cards.move(deps, facts.repo, facts.ref, BoardStatus.READY)
     deps.log.warning("pr.restarted", extra={"pr": pr.number, "issue": facts.ref.number, "reason": decision.reason})
 
@@ -112,11 +112,11 @@ def _fixing_task(config: Config, facts: PullFacts, reason: str, now: datetime) -
                 priority=0, created_at=now, reason=reason, body=_fix_brief(facts, reason), pr=pr.number)
 
 
-def _trimmed(checks: list[Check]) -> list[Check]:
+def _trim_output(checks: list[Check]) -> list[Check]:
     return [replace(c, summary=c.summary[-3000:]) for c in checks]
 
 
-def _origin_moves(deps: Deps, facts: PullFacts, to: lc.State, reason: str) -> None:
+def _origin_moves(deps: Deps, facts: PullFacts, to: lifecycle.State, reason: str) -> None:
     if not facts.origin:
         return
     room = rooms.Room(deps.config.paths.rooms_dir, facts.origin)
@@ -125,7 +125,7 @@ def _origin_moves(deps: Deps, facts: PullFacts, to: lc.State, reason: str) -> No
         return
     try:
         room.transition(to, reason)
-    except lc.InvalidTransition as error:   # a record out of step with GitHub: GitHub wins, the record notes it
+    except lifecycle.InvalidTransition as error:   # a record out of step with GitHub: GitHub wins, the record notes it
         room.record("lifecycle.skipped", wanted=to.value, error=str(error)[:200])
 
 

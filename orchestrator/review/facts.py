@@ -48,7 +48,7 @@ def gather(deps: Deps, config: Config, repo: RepoConfig, pr: PullRequest, issue:
     found = _ORIGIN.search(pr.body)
     origin = found.group(1) if found else next((t.id for t, _ in this_gen if t.task_type is TaskType.IMPLEMENTATION), "")
     checks = tuple(deps.tracker.checks(repo.github, pr.head_sha))
-    reviews = tuple(_unaddressed(deps.tracker.reviews(pr), memo, pr))
+    reviews = tuple(_drop_answered(deps.tracker.reviews(pr), memo, pr))
     grace = timedelta(minutes=config.limits.checks_grace_minutes)
     state = PullState(pr, checks, reviews, full_automation=repo.automation_mode is AutomationMode.FULL,
                       fix_rounds=len(fixes), max_fix_rounds=config.limits.max_fix_rounds,
@@ -69,7 +69,7 @@ def _tasks(deps: Deps, repo_key: str, issue: int) -> list[tuple[Task, MailboxSta
     return found
 
 
-def _unaddressed(reviews: list[Review], memo: Memo, pr: PullRequest) -> list[Review]:
+def _drop_answered(reviews: list[Review], memo: Memo, pr: PullRequest) -> list[Review]:
     """Drop reviews a fixing task already answered: those submitted before the last fix was queued."""
     answered = memo.get("reviews_answered", f"{pr.repo}#{pr.number}")
     if answered is None:

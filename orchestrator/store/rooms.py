@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from orchestrator.core import lifecycle as lc
+from orchestrator.core.lifecycle import Lifecycle, State, advance, from_dict, start, to_dict
 from orchestrator.core.redact import redact, redact_all
 from orchestrator.core.tasks import parse_id
 from orchestrator.core.worktree import is_valid_key
@@ -80,25 +80,25 @@ class Room:
         append_line(self.path / CHANNEL, json.dumps(line, ensure_ascii=False, default=str))
 
     # -- lifecycle ----------------------------------------------------------------------------------------
-    def lifecycle(self) -> lc.Lifecycle | None:
+    def lifecycle(self) -> Lifecycle | None:
         """Return the recorded lifecycle, or None before the first move."""
         try:
             data = json.loads((self.path / LIFECYCLE).read_text(encoding="utf-8"))
         except FileNotFoundError:
             return None
-        return lc.from_dict(data)
+        return from_dict(data)
 
-    def transition(self, to: lc.State, reason: str = "", at: datetime | None = None) -> lc.Lifecycle:
+    def transition(self, to: State, reason: str = "", at: datetime | None = None) -> Lifecycle:
         """Move the task to `to` (InvalidTransition if not allowed), write it and note it in the channel."""
         from filelock import FileLock
 
         at = at or self.clock()
         self.path.mkdir(parents=True, exist_ok=True)
         with FileLock(str(self.path / ".lifecycle.lock")):
-            current = self.lifecycle() or lc.start(self.task_id, at, reason if to is lc.State.QUEUED else "")
-            moved = lc.advance(current, to, at, reason)
+            current = self.lifecycle() or start(self.task_id, at, reason if to is State.QUEUED else "")
+            moved = advance(current, to, at, reason)
             if moved is not current or not (self.path / LIFECYCLE).exists():
-                atomic_write(self.path / LIFECYCLE, json.dumps(lc.to_dict(moved), indent=2) + "\n")
+                atomic_write(self.path / LIFECYCLE, json.dumps(to_dict(moved), indent=2) + "\n")
                 self.record("lifecycle.changed", state=to.value, reason=reason)
         return moved
 
@@ -163,7 +163,7 @@ class RoomRecord:
     path: Path
     prompt: str | None
     events: tuple[dict[str, Any], ...]
-    lifecycle: lc.Lifecycle | None
+    lifecycle: Lifecycle | None
     result: str | None
     heartbeat: datetime | None
 

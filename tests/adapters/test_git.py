@@ -11,7 +11,7 @@ import pytest
 from tenacity import wait_none
 
 from orchestrator.adapters.git import GitWorktrees
-from orchestrator.adapters.git_clone import Identity, SharedClone, git_url, run
+from orchestrator.adapters.git_clone import CommitAuthor, SharedClone, git_url, run
 from orchestrator.config.load import load_config
 from orchestrator.errors import WorktreeError
 from orchestrator.sandbox.github import Sandbox
@@ -143,4 +143,4 @@ def test_clone_urls_follow_the_api_host(api_url: str, expected: str) -> None:
 @pytest.mark.parametrize("text", ["Robot", "<a@b>", "Robot <nope>", "Robot <a@b> x>"])
 def test_a_malformed_identity_is_named(text: str) -> None:
     with pytest.raises(ValueError, match="expected \"Name <email>\""):
-        Identity.parse(text)
+        CommitAuthor.parse(text)

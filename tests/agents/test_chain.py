@@ -18,8 +18,8 @@ from orchestrator.store.cooldowns import CooldownStore
 from orchestrator.core.agent import (
     RESULT_FILE, AgentRequest, AttemptFinished, AttemptStarted, BackendSkipped, CooldownStarted, OutcomeKind,
 )
-from orchestrator.core.result import AgentResult, BlockerCode, Status, render
-from orchestrator.core.routing import Attempt, ChainEnd, Cooldown, Verdict
+from orchestrator.core.contract import AgentResult, BlockerCode, Status, render
+from orchestrator.core.routing import BackendRun, ChainEnd, Cooldown, ChainMove
 from orchestrator.sandbox.models import tools
 from orchestrator.sandbox.models.anthropic_server import AnthropicSandbox
 from orchestrator.sandbox.models.openai_server import OpenAISandbox
@@ -43,9 +43,9 @@ def test_a_quota_failure_rests_that_backend_on_disk_and_the_next_one_finishes(
         tmp_path: Path, request_for: Callable[..., AgentRequest], events: Events) -> None:
     claude, codex = MemoryAgent("claude", [QUOTA]), MemoryAgent("codex")
     result, store = chain(tmp_path, [claude, codex], request_for(), events)
-    assert (result.end, result.finished_by, [a.backend for a in result.attempts]) == (
+    assert (result.end, result.finished_by, [a.backend for a in result.runs]) == (
         ChainEnd.FINISHED, "codex", ["claude", "codex"])
-    assert [a.decision.verdict for a in result.attempts] == [Verdict.COOLDOWN, Verdict.DONE]
+    assert [a.ruling.move for a in result.runs] == [ChainMove.COOLDOWN, ChainMove.DONE]
     assert result.result is not None and result.result.status is Status.COMPLETE
     assert store.active(NOW) == {"claude": Cooldown("claude", NOW + 3 * HOUR, "usage limit")}
     saved = json.loads((tmp_path / "state" / "cooldowns.json").read_text())
@@ -69,7 +69,7 @@ def test_when_every_backend_rests_nothing_runs_and_the_chain_says_when_to_retry(
     store.start(Cooldown("claude", NOW + 2 * HOUR, "quota"), NOW)
     store.start(Cooldown("codex", NOW + HOUR, "quota"), NOW)
     result, _ = chain(tmp_path, [MemoryAgent("claude"), MemoryAgent("codex")], request_for(), events)
-    assert (result.end, result.attempts, result.retry_at) == (ChainEnd.COOLING_DOWN, (), NOW + HOUR)
+    assert (result.end, result.runs, result.retry_at) == (ChainEnd.COOLING_DOWN, (), NOW + HOUR)
 
 
 def test_a_permanent_blocker_stops_the_chain(tmp_path: Path, request_for: Callable[..., AgentRequest],
@@ -84,7 +84,7 @@ def test_a_permanent_blocker_stops_the_chain(tmp_path: Path, request_for: Callab
 def test_a_prompt_too_large_stops_the_chain(tmp_path: Path, request_for: Callable[..., AgentRequest]) -> None:
     big = Scripted(OutcomeKind.PROMPT_TOO_LARGE, result=None, error="prompt is too long")
     result, _ = chain(tmp_path, [MemoryAgent("claude", [big]), MemoryAgent("codex")], request_for(), Events())
-    assert result.end is ChainEnd.STOPPED and [a.backend for a in result.attempts] == ["claude"]
+    assert result.end is ChainEnd.STOPPED and [a.backend for a in result.runs] == ["claude"]
 
 
 def test_transient_failures_hand_on_until_the_chain_is_exhausted(
@@ -94,14 +94,14 @@ def test_transient_failures_hand_on_until_the_chain_is_exhausted(
               MemoryAgent("api", [Scripted(result=None)])]            # finished, but wrote no contract
     result, _ = chain(tmp_path, agents, request_for(), Events())
     assert result.end is ChainEnd.EXHAUSTED and result.retry_at is None
-    assert [a.decision.reason for a in result.attempts] == ["timed_out", "crashed", "invalid_result_contract"]
+    assert [a.ruling.reason for a in result.runs] == ["timed_out", "crashed", "invalid_result_contract"]
 
 
 def test_each_later_attempt_is_prepared_with_the_earlier_ones(
         tmp_path: Path, request_for: Callable[..., AgentRequest]) -> None:
     seen: list[tuple[str, ...]] = []
 
-    def prepare(request: AgentRequest, earlier: tuple[Attempt, ...]) -> AgentRequest:
+    def prepare(request: AgentRequest, earlier: tuple[BackendRun, ...]) -> AgentRequest:
         seen.append(tuple(a.backend for a in earlier))
         return replace(request, prompt=request.prompt + f"\n\nEarlier: {earlier[-1].result.summary}")
 
@@ -150,7 +150,7 @@ def test_real_claude_hits_a_rate_limit_and_real_codex_takes_the_task(
                                       api_key=key, model="fake-model"), host_env, policy_of([key]))
         result, store = chain(tmp_path, [claude, codex], request_for(), events)
     assert (result.end, result.finished_by) == (ChainEnd.FINISHED, "codex")
-    assert result.attempts[0].outcome.kind is OutcomeKind.QUOTA_EXHAUSTED
-    assert store.active(NOW) == {"claude": Cooldown("claude", NOW + HOUR, result.attempts[0].outcome.error)}
+    assert result.runs[0].outcome.kind is OutcomeKind.QUOTA_EXHAUSTED
+    assert store.active(NOW) == {"claude": Cooldown("claude", NOW + HOUR, result.runs[0].outcome.error)}
     assert result.last is not None and result.last.result_text == result_md
-    assert result.usage.input_tokens == sum(a.outcome.usage.input_tokens for a in result.attempts) > 0
+    assert result.usage.input_tokens == sum(a.outcome.usage.input_tokens for a in result.runs) > 0

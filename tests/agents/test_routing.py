@@ -6,9 +6,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from orchestrator.core.agent import AgentOutcome, OutcomeKind, Usage
-from orchestrator.core.result import BlockerCode, Status, parse, render, AgentResult
+from orchestrator.core.contract import BlockerCode, Status, parse, render, AgentResult
 from orchestrator.core.routing import (
-    MAX_COOLDOWN, MIN_COOLDOWN, Attempt, ChainEnd, Cooldown, Decision, Skip, Verdict, conclude, cooldown_until,
+    MAX_COOLDOWN, MIN_COOLDOWN, BackendRun, ChainEnd, Cooldown, Ruling, PassedOver, ChainMove, conclude, cooldown_until,
     judge, pick, result_of,
 )
 
@@ -27,7 +27,7 @@ def contract(status: Status, code: BlockerCode | None = None) -> AgentResult:
 def test_pick_takes_the_first_backend_not_tried_and_not_resting() -> None:
     rests = {"claude": Cooldown("claude", NOW + HOUR, "quota")}
     choice = pick(["claude", "codex", "api"], rests, NOW, tried=set())
-    assert choice.backend == "codex" and choice.skipped == (Skip("claude", "cooling_down", NOW + HOUR),)
+    assert choice.backend == "codex" and choice.skipped == (PassedOver("claude", "cooling_down", NOW + HOUR),)
     assert pick(["claude", "codex", "api"], rests, NOW, tried={"codex"}).backend == "api"
 
 
@@ -42,34 +42,34 @@ def test_pick_returns_nothing_once_every_backend_is_tried_or_resting() -> None:
 
 
 @pytest.mark.parametrize("kind, verdict, reason", [
-    (OutcomeKind.TIMED_OUT, Verdict.NEXT, "timed_out"),
-    (OutcomeKind.CRASHED, Verdict.NEXT, "crashed"),
-    (OutcomeKind.AUTH_FAILED, Verdict.NEXT, "auth_failed"),
-    (OutcomeKind.MODEL_ERROR, Verdict.NEXT, "model_error"),
-    (OutcomeKind.TURN_LIMIT, Verdict.NEXT, "turn_limit"),
-    (OutcomeKind.UNAVAILABLE, Verdict.NEXT, "unavailable"),
-    (OutcomeKind.PROMPT_TOO_LARGE, Verdict.STOP, "prompt_too_large"),
-    (OutcomeKind.QUOTA_EXHAUSTED, Verdict.COOLDOWN, "quota_exhausted"),
+    (OutcomeKind.TIMED_OUT, ChainMove.NEXT, "timed_out"),
+    (OutcomeKind.CRASHED, ChainMove.NEXT, "crashed"),
+    (OutcomeKind.AUTH_FAILED, ChainMove.NEXT, "auth_failed"),
+    (OutcomeKind.MODEL_ERROR, ChainMove.NEXT, "model_error"),
+    (OutcomeKind.TURN_LIMIT, ChainMove.NEXT, "turn_limit"),
+    (OutcomeKind.UNAVAILABLE, ChainMove.NEXT, "unavailable"),
+    (OutcomeKind.PROMPT_TOO_LARGE, ChainMove.STOP, "prompt_too_large"),
+    (OutcomeKind.QUOTA_EXHAUSTED, ChainMove.COOLDOWN, "quota_exhausted"),
 ])
-def test_a_run_that_did_not_finish_hands_on_rests_or_stops(kind: OutcomeKind, verdict: Verdict, reason: str) -> None:
+def test_a_run_that_did_not_finish_hands_on_rests_or_stops(kind: OutcomeKind, verdict: ChainMove, reason: str) -> None:
     ended = outcome(kind)
     decision = judge(ended, result_of(ended, None), NOW, HOUR)
-    assert (decision.verdict, decision.reason) == (verdict, reason)
-    assert (decision.cooldown is not None) == (verdict is Verdict.COOLDOWN)
+    assert (decision.move, decision.reason) == (verdict, reason)
+    assert (decision.cooldown is not None) == (verdict is ChainMove.COOLDOWN)
 
 
 @pytest.mark.parametrize("result, verdict, reason", [
-    (contract(Status.COMPLETE), Verdict.DONE, "complete"),
-    (contract(Status.PARTIAL, BlockerCode.TEST_FAILURE), Verdict.DONE, "partial"),
-    (contract(Status.BLOCKED, BlockerCode.MISSING_CONTEXT), Verdict.NEXT, "missing_context"),
-    (contract(Status.BLOCKED, BlockerCode.MANUAL_INTERVENTION_REQUIRED), Verdict.STOP, "manual_intervention_required"),
-    (contract(Status.BLOCKED, BlockerCode.QUOTA_LIMITED), Verdict.COOLDOWN, "quota_limited"),
-    (parse(None), Verdict.NEXT, "invalid_result_contract"),
-    (parse("STATUS: done\n"), Verdict.NEXT, "invalid_result_contract"),
+    (contract(Status.COMPLETE), ChainMove.DONE, "complete"),
+    (contract(Status.PARTIAL, BlockerCode.TEST_FAILURE), ChainMove.DONE, "partial"),
+    (contract(Status.BLOCKED, BlockerCode.MISSING_CONTEXT), ChainMove.NEXT, "missing_context"),
+    (contract(Status.BLOCKED, BlockerCode.MANUAL_INTERVENTION_REQUIRED), ChainMove.STOP, "manual_intervention_required"),
+    (contract(Status.BLOCKED, BlockerCode.QUOTA_LIMITED), ChainMove.COOLDOWN, "quota_limited"),
+    (parse(None), ChainMove.NEXT, "invalid_result_contract"),
+    (parse("STATUS: done\n"), ChainMove.NEXT, "invalid_result_contract"),
 ])
-def test_a_finished_run_is_judged_by_its_contract(result: AgentResult, verdict: Verdict, reason: str) -> None:
+def test_a_finished_run_is_judged_by_its_contract(result: AgentResult, verdict: ChainMove, reason: str) -> None:
     decision = judge(outcome(OutcomeKind.FINISHED), result, NOW, HOUR)
-    assert (decision.verdict, decision.reason) == (verdict, reason)
+    assert (decision.move, decision.reason) == (verdict, reason)
 
 
 def test_a_quota_failure_rests_the_backend_until_the_reset_it_reported() -> None:
@@ -106,21 +106,21 @@ def test_a_run_that_did_not_finish_gets_a_blocked_result_saying_why(kind: Outcom
     assert result.items("BLOCKERS") == (f"claude {kind.value}: it broke",)
 
 
-def attempt(backend: str, verdict: Verdict, until: datetime | None = None) -> Attempt:
+def attempt(backend: str, verdict: ChainMove, until: datetime | None = None) -> BackendRun:
     ended = outcome(OutcomeKind.FINISHED, backend, usage=Usage(10, 5, 2, 0.5))
     rest = Cooldown(backend, until, "quota") if until else None
-    return Attempt(backend, ended, contract(Status.COMPLETE), Decision(verdict, "r", rest))
+    return BackendRun(backend, ended, contract(Status.COMPLETE), Ruling(verdict, "r", rest))
 
 
 def test_conclude_names_how_the_chain_ended_and_when_a_resting_backend_is_back() -> None:
-    done = conclude([attempt("claude", Verdict.NEXT), attempt("codex", Verdict.DONE)], [])
+    done = conclude([attempt("claude", ChainMove.NEXT), attempt("codex", ChainMove.DONE)], [])
     assert (done.end, done.finished_by, done.retry_at) == (ChainEnd.FINISHED, "codex", None)
     assert done.usage == Usage(20, 10, 4, 1.0)
-    stopped = conclude([attempt("claude", Verdict.STOP)], [])
+    stopped = conclude([attempt("claude", ChainMove.STOP)], [])
     assert (stopped.end, stopped.finished_by) == (ChainEnd.STOPPED, None)
     later, soon = NOW + 2 * HOUR, NOW + HOUR
-    exhausted = conclude([attempt("claude", Verdict.COOLDOWN, later)], [Skip("codex", "cooling_down", soon)])
+    exhausted = conclude([attempt("claude", ChainMove.COOLDOWN, later)], [PassedOver("codex", "cooling_down", soon)])
     assert (exhausted.end, exhausted.retry_at) == (ChainEnd.EXHAUSTED, soon)
-    resting = conclude([], [Skip("codex", "cooling_down", soon)])
+    resting = conclude([], [PassedOver("codex", "cooling_down", soon)])
     assert (resting.end, resting.retry_at, resting.last, resting.result) == (ChainEnd.COOLING_DOWN, soon, None, None)
     assert conclude([], []).end is ChainEnd.EXHAUSTED

@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Protocol
 
 from orchestrator.adapters.git import GitWorktrees
-from orchestrator.adapters.git_clone import Identity, SharedClone, git_url
+from orchestrator.adapters.git_clone import CommitAuthor, SharedClone, git_url
 from orchestrator.config.model import Secret
 from orchestrator.sandbox.github import Sandbox
 
-BOT = Identity("Agent OS Test", "agentos-test@example.com")
+BOT = CommitAuthor("Agent OS Test", "agentos-test@example.com")
 _NAMES = itertools.count(1)
 
 

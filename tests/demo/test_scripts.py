@@ -16,7 +16,7 @@ import pytest
 from orchestrator.adapters.agents.anthropic_api import AnthropicApiAgent
 from orchestrator.adapters.agents.environment import policy_of
 from orchestrator.config.model import AgentType, Secret
-from orchestrator.core import result as contract
+from orchestrator.core import contract
 from orchestrator.core.agent import RESULT_FILE, OutcomeKind, ToolCalled, ToolReturned
 from orchestrator.demo import sample, scripts
 from orchestrator.sandbox.models import AnthropicSandbox

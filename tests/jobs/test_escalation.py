@@ -13,8 +13,8 @@ SECRET = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
 def test_escalating_twice_leaves_one_comment_one_label_and_the_card_blocked(world: World) -> None:
     world.deps.notifier = notifier = MemoryNotifier()
     issue = world.issue("app", "Hard one", status=BoardStatus.IN_PROGRESS)
-    attempts = [escalation.Attempt("app-1-g1-a1", "claude", "partial", "test_failure", "half done"),
-                escalation.Attempt("app-1-g1-a2", "codex", "partial", "test_failure", f"token {SECRET} leaked")]
+    attempts = [escalation.AttemptSummary("app-1-g1-a1", "claude", "partial", "test_failure", "half done"),
+                escalation.AttemptSummary("app-1-g1-a2", "codex", "partial", "test_failure", f"token {SECRET} leaked")]
     for _ in range(2):
         escalation.escalate(world.deps, world.config.repo("app"), issue.ref, "app-1-g1-a2", issue.title,
                             "same_failure_twice", attempts)

@@ -173,3 +173,9 @@ def test_a_paced_flush_waits_for_the_burst_to_end(world: World) -> None:
     assert Outbox(world.state).pending().notes  # not finished until sent() says so
     control.sent(delivery, 1)
     assert control.outgoing(paced=False) is None
+
+
+def test_every_chat_command_has_exactly_one_handler(world: World) -> None:
+    from orchestrator.core.chat import SPECS
+
+    assert sorted(world.control().handlers) == sorted(SPECS)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.core.chat import SPECS, IssueCommand, RepoMode, Simple, Switch, Target, Unknown, Usage, authorize, help_text, parse, parse_target
+from orchestrator.core.chat import SPECS, IssueCommand, RepoMode, Simple, Switch, Target, Unknown, UsageHint, authorize, help_text, parse, parse_target
 
 BOT = "agentos_bot"
 
@@ -19,22 +19,22 @@ BOT = "agentos_bot"
     ("", None),
     ("/", None),
     ("/on", Simple("on")),
-    ("/on now", Usage("on", "Usage: /on")),
+    ("/on now", UsageHint("on", "Usage: /on")),
     ("/repo off app", Switch("repo", "app", False)),
     ("/repo ON app", Switch("repo", "app", True)),
     ("/repo mode app dispatcher_only", RepoMode("app", "dispatcher_only")),
     ("/repo mode app FULL", RepoMode("app", "full")),
-    ("/repo mode app yolo", Usage("repo", "Usage: /repo on|off KEY  or  mode KEY full|dispatcher_only")),
-    ("/repo", Usage("repo", "Usage: /repo on|off KEY  or  mode KEY full|dispatcher_only")),
+    ("/repo mode app yolo", UsageHint("repo", "Usage: /repo on|off KEY  or  mode KEY full|dispatcher_only")),
+    ("/repo", UsageHint("repo", "Usage: /repo on|off KEY  or  mode KEY full|dispatcher_only")),
     ("/job off queue", Switch("job", "queue", False)),
-    ("/job mode queue full", Usage("job", "Usage: /job on|off NAME")),
+    ("/job mode queue full", UsageHint("job", "Usage: /job on|off NAME")),
     ("/why 12", IssueCommand("why", Target(12))),
     ("/why #12", IssueCommand("why", Target(12))),
     ("/why app#12", IssueCommand("why", Target(12, "app"))),
     ("/why Acme/App#12", IssueCommand("why", Target(12, "Acme/App"))),
     ("/retry@agentos_bot 7", IssueCommand("retry", Target(7))),
-    ("/why twelve", Usage("why", "Usage: /why N")),
-    ("/why 1 2", Usage("why", "Usage: /why N")),
+    ("/why twelve", UsageHint("why", "Usage: /why N")),
+    ("/why 1 2", UsageHint("why", "Usage: /why N")),
     ("/start", Simple("start")),
     ("/frobnicate", Unknown("frobnicate")),
 ])

@@ -1,7 +1,7 @@
 """Our own agent on the Anthropic Messages API: a tool loop with bash and file tools confined to the worktree.
 
 Each turn streams one message (`messages.stream`), records its real usage, carries out its tool
-calls in the Workspace and sends the results back, until the model ends its turn, `max_turns`
+calls in the ToolRunner and sends the results back, until the model ends its turn, `max_turns`
 model calls are used up, or the timeout passes. The SDK is imported only when a run starts, so
 configuring this backend costs nothing on ticks that do not use it. The API key stays in this
 process: the commands the model runs get the scrubbed environment with no credential at all.
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 from orchestrator.adapters.agents import failures
 from orchestrator.adapters.agents.base import Clock, Collector, compact, timeout_of, utc_now
 from orchestrator.adapters.agents.environment import EnvPolicy, agent_env
-from orchestrator.adapters.agents.workspace import TOOLS, Workspace
+from orchestrator.adapters.agents.tools import TOOLS, ToolRunner
 from orchestrator.config.model import AgentBackend
 from orchestrator.core.agent import (
     OUTPUT_LIMIT, AgentEvent, AgentMessage, AgentOutcome, AgentRequest, OutcomeKind, SessionStarted, ToolCalled,
@@ -66,7 +66,7 @@ class AnthropicApiAgent:
             api_key=key.reveal(), base_url=self.backend.base_url, max_retries=self.max_retries)
         env = agent_env(self.host_env, self.policy, pass_env=self.backend.pass_env, fixed=dict(self.backend.env))
         deadline = started + timeout_of(self.backend, request)
-        loop = _Loop(self, client, Workspace(Path(request.worktree), env, deadline), collector, deadline)
+        loop = _Loop(self, client, ToolRunner(Path(request.worktree), env, deadline), collector, deadline)
         try:
             kind, error = loop.run(request.prompt)
         except anthropic.APIStatusError as exc:
@@ -94,7 +94,7 @@ class AnthropicApiAgent:
 class _Loop:
     """One run's conversation: ask, record, carry out the tool calls, answer, until the model is done."""
 
-    def __init__(self, agent: AnthropicApiAgent, client: anthropic.Anthropic, workspace: Workspace,
+    def __init__(self, agent: AnthropicApiAgent, client: anthropic.Anthropic, workspace: ToolRunner,
                  collector: Collector, deadline: float) -> None:
         self.agent, self.client, self.workspace, self.collector, self.deadline = (
             agent, client, workspace, collector, deadline)

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from orchestrator.config.model import Config
-from orchestrator.config.backends import forbidden, secrets_of
+from orchestrator.config.backend_keys import forbidden, secrets_of
 from orchestrator.config.model import Secret
 
 # What a CLI needs to find programs, its home, the locale, temp space and CA certificates.

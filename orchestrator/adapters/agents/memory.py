@@ -10,7 +10,7 @@ from orchestrator.core.agent import (
     RESULT_FILE, AgentEvent, AgentMessage, AgentOutcome, AgentRequest, OutcomeKind, SessionStarted, Usage,
     UsageReported,
 )
-from orchestrator.core.result import AgentResult, Status, render
+from orchestrator.core.contract import AgentResult, Status, render
 
 COMPLETE = render(AgentResult(Status.COMPLETE, None, summary="Done."))
 

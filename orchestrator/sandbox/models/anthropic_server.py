@@ -5,7 +5,7 @@ import itertools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from orchestrator.sandbox.models import anthropic_wire as wire
+from orchestrator.sandbox.models import anthropic_wire
 from orchestrator.sandbox.models.script import Fail, ScriptBook, Step, ToolResult, Turn
 from orchestrator.sandbox.models.server import (
     ModelSandbox,
@@ -39,7 +39,7 @@ class AnthropicSandbox(ModelSandbox):
         health: Route = lambda request: self.record(request, Reply(200))
         return {
             ("POST", "/v1/messages"): self._messages,
-            ("GET", "/v1/models"): lambda request: self.record(request, json_reply(200, wire.models(self.models))),
+            ("GET", "/v1/models"): lambda request: self.record(request, json_reply(200, anthropic_wire.models(self.models))),
             ("HEAD", "/"): health,
             ("HEAD", "/api/hello"): health,
         }
@@ -47,11 +47,11 @@ class AnthropicSandbox(ModelSandbox):
     def conversation(self, request: Request) -> tuple[str, tuple[ToolResult, ...]]:
         """Key by the session header and the first message; the results are the last message's."""
         body = _body(request)
-        return wire.conversation(body, dict(request.headers)), wire.tool_results(body)
+        return anthropic_wire.conversation(body, dict(request.headers)), anthropic_wire.tool_results(body)
 
     def opening(self, request: Request) -> str:
         """Return the text of the first message (the prompt, for our loop and Claude Code)."""
-        return wire.opening(_body(request))
+        return anthropic_wire.opening(_body(request))
 
     def turn_reply(self, turn: Turn, request: Request) -> Reply:
         """Answer with a Message, or with its SSE events when the request asked for `stream`."""
@@ -59,12 +59,12 @@ class AnthropicSandbox(ModelSandbox):
         serial, model, used = next(self._serials), str(body["model"]), estimate_tokens(body["messages"])
         headers = (("request-id", f"req_sandbox{serial:06d}"),)
         if body.get("stream"):
-            return sse_reply(wire.events(turn, model, serial, used), headers)
-        return json_reply(200, wire.message(turn, model, serial, used), headers)
+            return sse_reply(anthropic_wire.events(turn, model, serial, used), headers)
+        return json_reply(200, anthropic_wire.message(turn, model, serial, used), headers)
 
     def error_reply(self, fail: Fail) -> Reply:
         """Answer with Anthropic's error JSON, and `retry-after` when the step sets it."""
-        body, headers = wire.error(fail, f"req_sandbox{next(self._serials):06d}")
+        body, headers = anthropic_wire.error(fail, f"req_sandbox{next(self._serials):06d}")
         return json_reply(fail.status, body, headers)
 
     def _messages(self, request: Request) -> Reply:

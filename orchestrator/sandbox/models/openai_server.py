@@ -5,7 +5,7 @@ import itertools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from orchestrator.sandbox.models import openai_wire as wire
+from orchestrator.sandbox.models import openai_wire
 from orchestrator.sandbox.models.script import Fail, ScriptBook, Step, ToolResult, Turn
 from orchestrator.sandbox.models.server import (
     ModelSandbox,
@@ -37,23 +37,23 @@ class OpenAISandbox(ModelSandbox):
     def conversation(self, request: Request) -> tuple[str, tuple[ToolResult, ...]]:
         """Key by the session header and the opening messages; the results are the trailing call outputs."""
         body = _body(request)
-        return wire.conversation(body, dict(request.headers)), wire.tool_results(body)
+        return openai_wire.conversation(body, dict(request.headers)), openai_wire.tool_results(body)
 
     def opening(self, request: Request) -> str:
         """Return the text of the opening messages (Codex's instructions and the prompt)."""
-        return wire.opening(_body(request))
+        return openai_wire.opening(_body(request))
 
     def turn_reply(self, turn: Turn, request: Request) -> Reply:
         """Answer with a Response, or with its SSE events when the request asked for `stream`."""
         body = _body(request)
         serial, model, used = next(self._serials), str(body["model"]), estimate_tokens(body["input"])
         if body.get("stream"):
-            return sse_reply(wire.events(turn, model, serial, used))
-        return json_reply(200, wire.response(turn, model, serial, used))
+            return sse_reply(openai_wire.events(turn, model, serial, used))
+        return json_reply(200, openai_wire.response(turn, model, serial, used))
 
     def error_reply(self, fail: Fail) -> Reply:
         """Answer with OpenAI's error JSON, and `retry-after` when the step sets it."""
-        body, headers = wire.error(fail)
+        body, headers = openai_wire.error(fail)
         return json_reply(fail.status, body, headers)
 
     def _responses(self, request: Request) -> Reply:

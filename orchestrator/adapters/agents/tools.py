@@ -47,7 +47,7 @@ TOOLS: list[dict[str, Any]] = [
 ]
 
 
-class Workspace:
+class ToolRunner:
     """Carries out tool calls inside one worktree until `deadline` (a time.monotonic value)."""
 
     def __init__(self, root: Path, env: Mapping[str, str], deadline: float, grace: float = 2.0) -> None:

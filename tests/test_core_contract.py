@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.core.result import (
+from orchestrator.core.contract import (
     AGENT_CODES, FIELDS, BlockerCode, Status, after_tests, parse, render,
 )
 
