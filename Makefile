@@ -1,9 +1,11 @@
-# Every target sets up its own environment: a .venv built from requirements.txt
-# (rebuilt when requirements.txt changes). Nothing is installed outside the project.
+# Every target sets up its own environment in .venv: requirements.txt for running Agent OS
+# (venv, demo, bench), plus requirements-test.txt for test and typecheck. Each file is
+# reinstalled when it changes. Nothing is installed outside the project.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements.stamp
+TEST_STAMP := $(VENV)/.requirements-test.stamp
 # The agent CLIs the tests drive, pinned in tools/npm/package-lock.json. Without npm the
 # CLI tests skip (saying so) and everything else still runs.
 NPM := $(shell command -v npm 2>/dev/null)
@@ -18,10 +20,14 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@cp requirements.txt $(STAMP)
 
-test: typecheck $(if $(NPM),npm-tools)
+$(TEST_STAMP): requirements-test.txt $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	@cp requirements-test.txt $(TEST_STAMP)
+
+test: $(TEST_STAMP) typecheck $(if $(NPM),npm-tools)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-typecheck: $(STAMP)
+typecheck: $(TEST_STAMP)
 	$(PY) -m mypy
 
 # The whole loop on the sandboxes, offline (docs/demo.md). DEMO_ARGS="--agent claude" for a real agent.

@@ -225,3 +225,17 @@ def test_commands_other_than_sandbox_do_not_import_it() -> None:
             " print(any(m.startswith('orchestrator.sandbox') for m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_bin_agentos_without_a_venv_says_to_run_make_venv_and_exits_2(tmp_path: Path) -> None:
+    """A checkout without .venv used to fall back to the system python3 and die on an import."""
+    shim = tmp_path / "bin" / "agentos"
+    shim.parent.mkdir()
+    shim.write_bytes((ROOT / "bin" / "agentos").read_bytes())
+    shim.chmod(0o755)
+    done = subprocess.run([str(shim), "status"], capture_output=True, text=True,
+                          env={"PATH": os.environ["PATH"]}, check=False)
+    assert done.returncode == 2
+    missing = tmp_path / ".venv" / "bin" / "python"
+    assert done.stderr == f"agentos: {missing} not found: run `make venv` in {tmp_path}\n"
+    assert done.stdout == ""

@@ -12,7 +12,6 @@ from orchestrator.adapters.agents.environment import EnvPolicy
 from orchestrator.config.model import AgentBackend, AgentType
 from orchestrator.core.agent import AgentEvent, AgentOutcome, AgentRequest
 from orchestrator.sandbox.models.server import ModelSandbox
-from orchestrator.sandbox.models.clis import find_cli
 from tests.sandbox_models.conftest import make_worktree
 
 # Codex settings a test home carries so the CLI never reaches for github.com or chatgpt.com.
@@ -85,11 +84,3 @@ def backend(kind: AgentType, name: str | None = None, **settings: object) -> Age
 
 
 NO_SECRETS = EnvPolicy()
-
-
-def cli(name: str) -> Path:
-    """Return a pinned CLI, or skip the test saying how to install it."""
-    path = find_cli(name)
-    if path is None:
-        pytest.skip(f"the pinned `{name}` CLI is not installed: run `make npm-tools` (needs npm)")
-    return path

@@ -24,7 +24,8 @@ from orchestrator.sandbox.models import tools
 from orchestrator.sandbox.models.anthropic_server import AnthropicSandbox
 from orchestrator.sandbox.models.openai_server import OpenAISandbox
 from orchestrator.sandbox.models.script import Fail, Turn
-from tests.agents.conftest import Events, backend, cli
+from tests.support.clis import cli
+from tests.agents.conftest import Events, backend
 
 NOW = datetime(2026, 11, 22, 10, tzinfo=timezone.utc)
 HOUR = timedelta(hours=1)

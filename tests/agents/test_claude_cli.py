@@ -20,7 +20,8 @@ from orchestrator.core.agent import (
 from orchestrator.sandbox.models import tools
 from orchestrator.sandbox.models.anthropic_server import AnthropicSandbox
 from orchestrator.sandbox.models.script import Fail, Turn, failed
-from tests.agents.conftest import Events, Run, backend, cli, make_host_env, make_request
+from tests.support.clis import cli
+from tests.agents.conftest import Events, Run, backend, make_host_env, make_request
 from tests.sandbox_models.conftest import make_worktree
 
 OUTSIDE = Path(tempfile.gettempdir()) / f"agentos-claude-outside-{os.getpid()}.txt"

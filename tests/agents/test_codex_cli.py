@@ -16,7 +16,8 @@ from orchestrator.core.agent import (
 from orchestrator.sandbox.models import tools
 from orchestrator.sandbox.models.openai_server import OpenAISandbox
 from orchestrator.sandbox.models.script import Fail, Turn, failed
-from tests.agents.conftest import Events, Run, backend, cli, make_host_env, make_request
+from tests.support.clis import cli
+from tests.agents.conftest import Events, Run, backend, make_host_env, make_request
 from tests.sandbox_models.conftest import make_worktree
 
 KEY = Secret("SANDBOX_OPENAI_KEY", "sandbox-openai-key-0123456789")

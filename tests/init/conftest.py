@@ -21,6 +21,7 @@ from tests.support.github_sandbox import running_sandbox
 from orchestrator.sandbox.telegram import TelegramSandbox
 from orchestrator.wiring import init_services
 from tests.contract.worlds import FAST_RETRY
+from tests.support.clis import cli
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 AGENT_BIN = REPO_ROOT / "tools" / "npm" / "node_modules" / ".bin"
@@ -105,6 +106,13 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
                     crontab=tmp_path / "crontab", services=init_services(throttle=False, retry=FAST_RETRY),
                     environ=environ)
         assert not telegram.violations, "Bot API violations:\n" + "\n".join(map(str, telegram.violations))
+
+
+@pytest.fixture
+def pinned_clis() -> None:
+    """Skip unless `claude` and `codex` are both installed: the test expects init to find each."""
+    for name in ("claude", "codex"):
+        cli(name)
 
 
 def clone(world: World, full_name: str, into: Path) -> Path:

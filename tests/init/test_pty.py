@@ -42,6 +42,7 @@ def _existing_board(world: World) -> int:
     return admin.find_or_create("agentos", "Everything").number
 
 
+@pytest.mark.usefixtures("pinned_clis")  # step 7 asks a timeout for each
 def test_a_person_types_the_answers_takes_defaults_and_gets_asked_again_after_mistakes(
         world: World, terminal: list[PtyProgram]) -> None:
     board = _existing_board(world)

@@ -28,6 +28,7 @@ def test_preflight_stops_on_a_missing_git_saying_how_to_install_it(world: World,
     assert "! no agent CLI found" in world.output
 
 
+@pytest.mark.usefixtures("pinned_clis")
 def test_preflight_says_which_agent_clis_are_logged_in(world: World) -> None:
     world.environ["ANTHROPIC_API_KEY"] = "sk-ant-sandbox"  # what `claude auth status` counts as logged in
     assert world.init(only(world, "preflight")) == 0, world.output

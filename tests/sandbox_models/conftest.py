@@ -9,28 +9,23 @@ from typing import Any
 
 import pytest
 
-from orchestrator.sandbox.models.clis import find_cli
+from tests.support.clis import cli
 
 RECORDINGS = Path(__file__).resolve().parents[1] / "data" / "agent-cli"
 
 
-def _cli(name: str) -> Path:
-    path = find_cli(name)
-    if path is None:
-        pytest.skip(f"the pinned `{name}` CLI is not installed: run `make npm-tools` (needs npm)")
-    return path
 
 
 @pytest.fixture(scope="session")
 def claude_bin() -> Path:
     """The pinned Claude Code binary; the test is skipped when it is not installed."""
-    return _cli("claude")
+    return cli("claude")
 
 
 @pytest.fixture(scope="session")
 def codex_bin() -> Path:
     """The pinned Codex binary; the test is skipped when it is not installed."""
-    return _cli("codex")
+    return cli("codex")
 
 
 @pytest.fixture

@@ -10,13 +10,12 @@ import pytest
 
 from tests.support import model_clis
 from orchestrator.sandbox.models.clis import find_cli, pinned_version
+from tests.support.clis import cli
 
 
 @pytest.mark.parametrize("name, printed", [("claude", "{} (Claude Code)"), ("codex", "codex-cli {}")])
 def test_the_installed_cli_is_the_pinned_version(name: str, printed: str) -> None:
-    binary = find_cli(name)
-    if binary is None:
-        pytest.skip(f"the pinned `{name}` CLI is not installed: run `make npm-tools` (needs npm)")
+    binary = cli(name)
     done = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=30, check=True)
     assert done.stdout.strip() == printed.format(pinned_version(name))
 
