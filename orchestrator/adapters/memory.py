@@ -10,94 +10,15 @@ from datetime import datetime, timezone
 from orchestrator.core.model import (
     Check, Comment, Dependencies, Issue, IssueRef, LabelEvent, Permission, PullRequest, Review,
 )
+from orchestrator.adapters.memory_writes import (
+    CreateIssue, CloseIssue, AddLabels, RemoveLabel, EnsureLabels, AddBlocker, AddSubIssue, UpsertComment, OpenPull, MergePull, ClosePull, DeleteBranch, Write,
+)
 from orchestrator.errors import TrackerError
 
 DEFAULT_COLOUR = "ededed"
 # GitHub's closing keywords, as in "Closes #12" or "fixes acme/app#12".
 _CLOSING = re.compile(r"\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\s*:?\s+(?:([\w.-]+/[\w.-]+))?#(\d+)\b",
                       re.IGNORECASE)
-
-
-# -- the writes a job asked for, as values ----------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class CreateIssue:
-    repo: str
-    title: str
-    labels: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class CloseIssue:
-    ref: IssueRef
-    reason: str = "completed"
-
-
-@dataclass(frozen=True, slots=True)
-class AddLabels:
-    ref: IssueRef
-    labels: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class RemoveLabel:
-    ref: IssueRef
-    label: str
-
-
-@dataclass(frozen=True, slots=True)
-class EnsureLabels:
-    repo: str
-    labels: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class AddBlocker:
-    ref: IssueRef
-    blocker: IssueRef
-
-
-@dataclass(frozen=True, slots=True)
-class AddSubIssue:
-    parent: IssueRef
-    child: IssueRef
-
-
-@dataclass(frozen=True, slots=True)
-class UpsertComment:
-    ref: IssueRef
-    marker: str
-    body: str
-
-
-@dataclass(frozen=True, slots=True)
-class OpenPull:
-    repo: str
-    head: str
-    base: str
-    title: str
-
-
-@dataclass(frozen=True, slots=True)
-class MergePull:
-    repo: str
-    number: int
-    method: str = "squash"
-
-
-@dataclass(frozen=True, slots=True)
-class ClosePull:
-    repo: str
-    number: int
-
-
-@dataclass(frozen=True, slots=True)
-class DeleteBranch:
-    repo: str
-    branch: str
-
-
-Write = (CreateIssue | CloseIssue | AddLabels | RemoveLabel | EnsureLabels | AddBlocker | AddSubIssue
-         | UpsertComment | OpenPull | MergePull | ClosePull | DeleteBranch)
 
 
 @dataclass

@@ -5,10 +5,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from orchestrator.adapters.memory import (
-    AddBlocker, AddLabels, CloseIssue, CreateIssue, DeleteBranch, MemoryTracker, MergePull, OpenPull, RemoveLabel,
-    UpsertComment,
-)
+from orchestrator.adapters.memory import MemoryTracker
+from orchestrator.adapters.memory_writes import AddBlocker, AddLabels, CloseIssue, CreateIssue, DeleteBranch, MergePull, OpenPull, RemoveLabel, UpsertComment
 from orchestrator.core.model import Check, CheckState, IssueRef
 from orchestrator.errors import TrackerError
 

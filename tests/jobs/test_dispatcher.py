@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orchestrator.adapters.memory import UpsertComment
+from orchestrator.adapters.memory_writes import UpsertComment
 from orchestrator.core.model import BoardStatus, IssueRef, Permission
 from orchestrator.jobs import dispatcher
 from tests.jobs.conftest import T0, World, make_world

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.adapters.memory import DeleteBranch, MergePull
+from orchestrator.adapters.memory_writes import DeleteBranch, MergePull
 from orchestrator.adapters.memory_chat import MemoryNotifier
 from orchestrator.config.model import Config
 from orchestrator.core import labels

@@ -1,0 +1,87 @@
+"""The writes a job asked of the in-memory Tracker, kept as values: a test asserts on `tracker.writes`."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from orchestrator.core.model import IssueRef, PullRequest
+
+
+@dataclass(frozen=True, slots=True)
+class CreateIssue:
+    repo: str
+    title: str
+    labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CloseIssue:
+    ref: IssueRef
+    reason: str = "completed"
+
+
+@dataclass(frozen=True, slots=True)
+class AddLabels:
+    ref: IssueRef
+    labels: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveLabel:
+    ref: IssueRef
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class EnsureLabels:
+    repo: str
+    labels: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AddBlocker:
+    ref: IssueRef
+    blocker: IssueRef
+
+
+@dataclass(frozen=True, slots=True)
+class AddSubIssue:
+    parent: IssueRef
+    child: IssueRef
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertComment:
+    ref: IssueRef
+    marker: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class OpenPull:
+    repo: str
+    head: str
+    base: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class MergePull:
+    repo: str
+    number: int
+    method: str = "squash"
+
+
+@dataclass(frozen=True, slots=True)
+class ClosePull:
+    repo: str
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteBranch:
+    repo: str
+    branch: str
+
+
+Write = (CreateIssue | CloseIssue | AddLabels | RemoveLabel | EnsureLabels | AddBlocker | AddSubIssue
+         | UpsertComment | OpenPull | MergePull | ClosePull | DeleteBranch)
