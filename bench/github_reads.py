@@ -27,7 +27,7 @@ from orchestrator.adapters.github_board import GitHubBoard  # noqa: E402
 from orchestrator.adapters.github_board_admin import GitHubBoardAdmin  # noqa: E402
 from orchestrator.adapters.github_graphql import GraphQL  # noqa: E402
 from orchestrator.config.model import GitHubConfig, Secret  # noqa: E402
-from orchestrator.core.model import BoardStatus, IssueRef, Permission  # noqa: E402
+from orchestrator.core.model import BoardStatus, Permission  # noqa: E402
 from orchestrator.sandbox.github import Sandbox  # noqa: E402
 from orchestrator.sandbox.github.cli import separate_process  # noqa: E402
 

@@ -2,53 +2,34 @@
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from orchestrator.core.model import (
-    Check, Comment, Dependencies, Issue, IssueRef, LabelEvent, Permission, PullRequest, Review,
+    Comment, Dependencies, Issue, IssueRef, LabelEvent, Permission,
 )
+from orchestrator.adapters.memory_pulls import MemoryPulls, RepoRecord
 from orchestrator.adapters.memory_writes import (
-    CreateIssue, CloseIssue, AddLabels, RemoveLabel, EnsureLabels, AddBlocker, AddSubIssue, UpsertComment, OpenPull, MergePull, ClosePull, DeleteBranch, Write,
+    CreateIssue, CloseIssue, AddLabels, RemoveLabel, EnsureLabels, AddBlocker, AddSubIssue, UpsertComment, Write,
 )
 from orchestrator.errors import TrackerError
 
 DEFAULT_COLOUR = "ededed"
-# GitHub's closing keywords, as in "Closes #12" or "fixes acme/app#12".
-_CLOSING = re.compile(r"\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\s*:?\s+(?:([\w.-]+/[\w.-]+))?#(\d+)\b",
-                      re.IGNORECASE)
-
-
-@dataclass
-class _Repo:
-    """One repository's records; issues and pull requests share the numbers, as on GitHub."""
-
-    default_branch: str = "main"
-    labels: dict[str, tuple[str, str]] = field(default_factory=dict)   # lower name -> (name, colour)
-    issues: dict[int, Issue] = field(default_factory=dict)
-    pulls: dict[int, PullRequest] = field(default_factory=dict)
-    comments: dict[int, list[Comment]] = field(default_factory=dict)
-    events: dict[int, list[LabelEvent]] = field(default_factory=dict)
-    reviews: dict[int, list[Review]] = field(default_factory=dict)
-    branches: dict[str, str] = field(default_factory=dict)              # name -> head sha
-    checks: dict[str, list[Check]] = field(default_factory=dict)        # sha -> checks, oldest first
-    permissions: dict[str, Permission] = field(default_factory=dict)
 
 
 def _clean(labels: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(n.strip().lower() for n in labels if n.strip()))
 
 
-class MemoryTracker:
+class MemoryTracker(MemoryPulls):
     """The Tracker port in memory. `writes` lists every write asked for, no-ops included, in order."""
 
     def __init__(self, login: str = "agentos", clock: Callable[[], datetime] | None = None) -> None:
         self.login = login.lower()
         self.writes: list[Write] = []
         self._clock = clock or (lambda: datetime.now(timezone.utc))
-        self._repos: dict[str, _Repo] = {}
+        self._repos: dict[str, RepoRecord] = {}
         self._ids = itertools.count(1000)
         self._blocked_by: dict[IssueRef, list[IssueRef]] = {}
         self._subs: dict[IssueRef, list[IssueRef]] = {}
@@ -57,7 +38,7 @@ class MemoryTracker:
     # -- seeding (what a test arranges; not recorded as writes) -----------------------------------------
     def add_repo(self, repo: str, default_branch: str = "main") -> None:
         """Create a repository with its default branch."""
-        self._repos.setdefault(repo, _Repo(default_branch, branches={default_branch: self._sha()}))
+        self._repos.setdefault(repo, RepoRecord(default_branch, branches={default_branch: self._sha()}))
 
     def add_issue(self, repo: str, title: str, body: str = "", labels: Sequence[str] = (),
                   author: str | None = None, is_open: bool = True) -> Issue:
@@ -67,24 +48,6 @@ class MemoryTracker:
         if not is_open:
             issue = self._set_issue(replace(issue, is_open=False, state_reason="completed"))
         return issue
-
-    def push(self, repo: str, branch: str) -> str:
-        """Move a branch to a new commit (creating it), as a push would; return the commit's sha."""
-        sha = self._sha()
-        self._repo(repo).branches[branch] = sha
-        for number, pr in self._repo(repo).pulls.items():
-            if pr.is_open and pr.head == branch:
-                self._repo(repo).pulls[number] = replace(pr, head_sha=sha, updated_at=self._clock())
-        return sha
-
-    def add_check(self, repo: str, sha: str, check: Check) -> None:
-        """Report a check run or status on a commit; the newest per name wins."""
-        self._repo(repo).checks.setdefault(sha, []).append(check)
-
-    def add_review(self, repo: str, number: int, review: Review) -> None:
-        """Submit a review on a pull request."""
-        self._pull_record(repo, number)
-        self._repo(repo).reviews.setdefault(number, []).append(review)
 
     def grant(self, repo: str, user: str, permission: Permission) -> None:
         """Give a user a permission on a repository."""
@@ -200,72 +163,11 @@ class MemoryTracker:
         thread.append(Comment(next(self._ids), self.login, text, self._clock()))
         return thread[-1]
 
-    # -- pull requests ---------------------------------------------------------------------------------
-    def open_pull(self, repo: str, head: str, base: str, title: str, body: str) -> PullRequest:
-        self.writes.append(OpenPull(repo, head, base, title))
-        record = self._repo(repo)
-        for pr in record.pulls.values():
-            if pr.is_open and (pr.head, pr.base) == (head, base):
-                return pr
-        if head not in record.branches or base not in record.branches:
-            raise TrackerError(f"GitHub refused to open a pull request from {head} in {repo} (no such branch)")
-        issue = self._new_issue(repo, title, body, (), self.login, is_pull_request=True)
-        pr = PullRequest(repo=repo, number=issue.number, title=title, body=body, head=head, base=base,
-                         head_sha=record.branches[head], author=self.login, is_open=True, merged=False, draft=False,
-                         mergeable=True, mergeable_state="clean", url=f"https://github.com/{repo}/pull/{issue.number}",
-                         created_at=issue.created_at, updated_at=issue.updated_at)
-        record.pulls[issue.number] = pr
-        return pr
-
-    def pull(self, repo: str, number: int) -> PullRequest:
-        return self._pull_record(repo, number)
-
-    def open_pulls(self, repo: str, head_prefix: str = "agent/") -> list[PullRequest]:
-        found = [pr for pr in self._repo(repo).pulls.values() if pr.is_open and pr.head.startswith(head_prefix)]
-        return sorted(found, key=lambda pr: pr.number, reverse=True)
-
-    def merge_pull(self, pr: PullRequest, method: str = "squash") -> str:
-        self.writes.append(MergePull(pr.repo, pr.number, method))
-        current, record = self._pull_record(pr.repo, pr.number), self._repo(pr.repo)
-        if not current.is_open or current.draft or current.mergeable is False:
-            raise TrackerError(f"GitHub refused to merge {pr.repo}#{pr.number} (405 Pull Request is not mergeable)")
-        if record.branches.get(current.head, current.head_sha) != pr.head_sha:
-            raise TrackerError(f"GitHub refused to merge {pr.repo}#{pr.number} (409 Head branch was modified)")
-        sha = record.branches[current.base] = self._sha()
-        self._close_pull(current, merged=True)
-        if current.base == record.default_branch:
-            self._close_named(pr.repo, current.body)
-        return sha
-
-    def close_pull(self, pr: PullRequest) -> None:
-        self.writes.append(ClosePull(pr.repo, pr.number))
-        current = self._pull_record(pr.repo, pr.number)
-        if current.is_open:
-            self._close_pull(current, merged=False)
-
-    def delete_branch(self, repo: str, branch: str) -> None:
-        self.writes.append(DeleteBranch(repo, branch))
-        self._repo(repo).branches.pop(branch, None)
-
-    def checks(self, repo: str, sha: str) -> list[Check]:
-        newest = {check.name: check for check in self._repo(repo).checks.get(sha, [])}
-        return [newest[name] for name in sorted(newest)]
-
-    def reviews(self, pr: PullRequest) -> list[Review]:
-        self._pull_record(pr.repo, pr.number)
-        return list(self._repo(pr.repo).reviews.get(pr.number, []))
-
     # -- records ---------------------------------------------------------------------------------------
-    def _repo(self, repo: str) -> _Repo:
+    def _repo(self, repo: str) -> RepoRecord:
         found = self._repos.get(repo)
         if found is None:
             raise TrackerError(f"{repo} not found")
-        return found
-
-    def _pull_record(self, repo: str, number: int) -> PullRequest:
-        found = self._repo(repo).pulls.get(number)
-        if found is None:
-            raise TrackerError(f"{repo}#{number} not found")
         return found
 
     def _sha(self) -> str:
@@ -300,17 +202,3 @@ class MemoryTracker:
         self._repo(ref.repo).events.setdefault(ref.number, []).append(LabelEvent(label, self.login, added,
                                                                                  self._clock()))
 
-    def _close_pull(self, pr: PullRequest, merged: bool) -> None:
-        now = self._clock()
-        self._repo(pr.repo).pulls[pr.number] = replace(pr, is_open=False, merged=merged, mergeable=None,
-                                                       mergeable_state="unknown", updated_at=now)
-        issue = self.issue(IssueRef(pr.repo, pr.number))
-        self._set_issue(replace(issue, is_open=False, updated_at=now))
-
-    def _close_named(self, repo: str, body: str) -> None:
-        """Close the issues a merged pull request's body names with a closing keyword, as GitHub does."""
-        for match in _CLOSING.finditer(body):
-            ref = IssueRef(match.group(1) or repo, int(match.group(2)))
-            issue = self._repos[ref.repo].issues.get(ref.number) if ref.repo in self._repos else None
-            if issue is not None and issue.is_open and not issue.is_pull_request:
-                self._set_issue(replace(issue, is_open=False, state_reason="completed", updated_at=self._clock()))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from orchestrator.core.model import IssueRef, PullRequest
+from orchestrator.core.model import IssueRef
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Coroutine, Iterator
 from typing import Any, TypeVar
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Message, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     Application, ApplicationBuilder, ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, ContextTypes,
@@ -25,8 +25,9 @@ from telegram.ext import (
 )
 
 from orchestrator.config.model import TelegramConfig
-from orchestrator.core.batching import Button, parse_button, split
+from orchestrator.core.batching import parse_button
 from orchestrator.core.chat import SPECS, Round, Unknown, UsageHint, Authorization, authorize, parse, unknown
+from orchestrator.adapters.telegram_send import drop_row, send
 from orchestrator.core.redact import redact
 from orchestrator.errors import ChatError
 from orchestrator.ports import ControlPlane
@@ -207,7 +208,7 @@ class TelegramChat:
             reply = unknown(parsed.name)
         else:
             reply = await asyncio.to_thread(self.control.command, parsed, who(update))
-        await self._send(context.bot, message.chat_id, reply)
+        await send(context.bot, message.chat_id, reply)
 
     async def _on_button(self, update: Update, context: Context) -> None:
         query = update.callback_query
@@ -220,18 +221,9 @@ class TelegramChat:
         pressed = await asyncio.to_thread(self.control.press, parsed[0], parsed[1], who(update))
         await query.answer(redact(pressed.toast)[:200])
         if pressed.remove and isinstance(query.message, Message):
-            await self._drop_row(query.message, parsed[0])
+            await drop_row(query.message, parsed[0], self.log)
         if pressed.announce and query.message is not None:
-            await self._send(context.bot, query.message.chat.id, pressed.announce)
-
-    async def _drop_row(self, message: Message, token: str) -> None:
-        markup = message.reply_markup
-        rows = [row for row in (markup.inline_keyboard if markup else ())
-                if not any(token in (b.callback_data or "") for b in row if isinstance(b.callback_data, str))]
-        try:
-            await message.edit_reply_markup(InlineKeyboardMarkup(rows) if rows else None)
-        except BadRequest as exc:  # e.g. the message is too old to edit; the button is settled anyway
-            self.log.warning("chat.edit_failed", extra={"error": str(exc)[:200]})
+            await send(context.bot, query.message.chat.id, pressed.announce)
 
     async def _on_error(self, update: object, context: Context) -> None:
         error = context.error
@@ -241,17 +233,8 @@ class TelegramChat:
             "traceback": "".join(traceback.format_exception(error)) if error else ""})
         if isinstance(update, Update) and update.effective_chat and self.verdict(update).allowed:
             with contextlib.suppress(TelegramError):
-                await self._send(context.bot, update.effective_chat.id,
+                await send(context.bot, update.effective_chat.id,
                                  f"Command failed: {type(error).__name__}: {error}")
-
-    # -- sending --------------------------------------------------------------------------------------
-    async def _send(self, bot: Any, chat_id: int, text: str, rows: tuple[tuple[Button, ...], ...] = ()) -> None:
-        """Send plain text, redacted and split under the limit; the keyboard goes with the last piece."""
-        pieces = split(redact(text))
-        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
-                                         for row in rows]) if rows else None
-        for i, piece in enumerate(pieces):
-            await bot.send_message(chat_id, piece, reply_markup=keyboard if i == len(pieces) - 1 else None)
 
     async def _flush(self, app: App, control: ControlPlane, *, paced: bool) -> int:
         delivery = await asyncio.to_thread(control.outgoing, paced)
@@ -260,7 +243,7 @@ class TelegramChat:
         done = delivery.sent
         for message in delivery.messages[delivery.sent:]:
             try:
-                await self._send(app.bot, self.config.notify_chat, message.text, message.rows)
+                await send(app.bot, self.config.notify_chat, message.text, message.rows)
             except RetryAfter as exc:
                 self.log.warning("chat.rate_limited", extra={"retry_after": str(exc.retry_after)})
                 break

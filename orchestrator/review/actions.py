@@ -10,7 +10,7 @@ from orchestrator.store import rooms
 from orchestrator.config.model import Config
 from orchestrator.core import lifecycle
 from orchestrator.core import notify
-from orchestrator.core.model import BoardStatus, Check, CheckState, Review
+from orchestrator.core.model import BoardStatus, Check, CheckState
 from orchestrator.core.review import Decision
 from orchestrator.core.tasks import Task, TaskType, task_id
 from orchestrator.core.workspace import Conflict, RebaseStatus

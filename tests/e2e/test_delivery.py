@@ -1,10 +1,8 @@
 """From a Ready issue to a PR that closes it: dispatcher and queue against the sandbox, a real agent process."""
 from __future__ import annotations
 
-import json
 
 from orchestrator.store import rooms
-from orchestrator.core.model import BoardStatus, IssueRef
 from tests.e2e.conftest import TEST_COMMAND, World
 
 SUB = {"calc/sub.py": "def sub(a, b):\n    return a - b\n",

@@ -6,8 +6,7 @@ import time
 import yaml
 
 from orchestrator.store import rooms
-from orchestrator.core.model import BoardStatus
-from tests.e2e.conftest import SAMPLE, TEST_COMMAND, World, repo_entry
+from tests.e2e.conftest import SAMPLE, TEST_COMMAND, World
 
 SUB = {"calc/sub.py": "def sub(a, b):\n    return a - b\n"}
 CI_NEEDS_CHANGELOG = f"test -f CHANGELOG.md && {TEST_COMMAND}"

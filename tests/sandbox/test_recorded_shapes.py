@@ -1,7 +1,6 @@
 """The sandbox answers with the same keys real GitHub sent for the same operations (recorded traffic)."""
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any

@@ -11,7 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
-from orchestrator.sandbox.github.sandbox import DEFAULT_SCOPES, Sandbox
+from orchestrator.sandbox.github.accounts import DEFAULT_SCOPES
+from orchestrator.sandbox.github.sandbox import Sandbox
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

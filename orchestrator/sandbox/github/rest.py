@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 # Importing the resource modules registers their routes.
 from orchestrator.sandbox.github import (  # noqa: F401
-    checks, comments, gitdata, issues, labels, relations, repos, reviews, pulls)
+    checks, comments, gitdata, issue_events, issues, labels, relations, repos, reviews, pulls)
 from orchestrator.sandbox.github.api import ApiError, Call, Hooks, Reply, dump
 from orchestrator.sandbox.github.routing import ROUTES, Route
 from orchestrator.sandbox.github.server import Incoming, Outgoing

@@ -1,7 +1,6 @@
 """Run a local GitHub stand-in: REST under /api/v3, GraphQL at /api/graphql, git smart HTTP, on 127.0.0.1."""
 from __future__ import annotations
 
-import base64
 import logging
 import secrets
 import shutil
@@ -13,7 +12,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from orchestrator.sandbox.github import control, graph, rest, smarthttp
+from orchestrator.sandbox.github import accounts, control, graph, rest, smarthttp
+from orchestrator.sandbox.github.accounts import DEFAULT_SCOPES
 from orchestrator.sandbox.github.api import ApiError, Hooks
 from orchestrator.sandbox.github.ci import LocalCI, head_commits
 from orchestrator.sandbox.github.faults import Fault, Faults, RateLimiter, fault_response
@@ -22,7 +22,6 @@ from orchestrator.sandbox.github.server import Incoming, Outgoing, Server
 from orchestrator.sandbox.github.state import Json, Store, now_iso
 from orchestrator.sandbox.github.validation import Violation
 
-DEFAULT_SCOPES = ("repo", "project", "read:org")
 log = logging.getLogger(__name__)
 
 
@@ -52,7 +51,7 @@ class Sandbox:
         self.violations: list[Violation] = []
         self.requests: list[RequestRecord] = []
         self._log_lock = threading.Lock()
-        self.token = self.add_user(login, token=token or self._token_of(login), scopes=scopes)
+        self.token = self.add_user(login, token=token or accounts.token_of(self.store, login), scopes=scopes)
         self.ci = LocalCI(self.store, timeout=ci_timeout)
         hooks = Hooks(pull_opened=self._pull_opened, pushed=self._pushed, rate=self.limiter.status,
                       checks_need_app=checks_need_app, lazy_mergeable=lazy_mergeable)
@@ -109,47 +108,18 @@ class Sandbox:
         return f"http://x-access-token:{token or self.token}@127.0.0.1:{self.port}/{full_name}.git"
 
     # -- users, repositories, CI ----------------------------------------------------------------------
-    def _token_of(self, login: str) -> str:
-        existing = [t for t, v in self.store.tokens.items() if v["login"] == login]
-        return existing[0] if existing else "ghp_" + secrets.token_hex(18)
-
     def add_user(self, login: str, token: str | None = None, scopes: tuple[str, ...] | list[str] | None = None,
                  name: str | None = None) -> str:
         """Create (or keep) a user and give it a token with `scopes`; return the token."""
-        with self.store.lock:
-            if self.store.user(login) is None:
-                self.store.users[login] = {"login": login, "id": self.store.new_id(), "type": "User",
-                                           "name": name or login, "email": f"{login}@users.noreply.sandbox",
-                                           "created_at": now_iso()}
-            token = token or self._token_of(login)
-            self.store.tokens[token] = {"login": self.store.user(login)["login"],  # type: ignore[index]
-                                        "scopes": list(scopes if scopes is not None else DEFAULT_SCOPES)}
-            self.store.save()
-        return token
+        return accounts.add_user(self.store, login, token, scopes, name)
 
     def add_app(self, slug: str, name: str | None = None) -> str:
         """Install a GitHub App on every repository; return its installation token (acts as `slug[bot]`)."""
-        with self.store.lock:
-            apps = self.store.data["apps"]
-            if slug not in apps:
-                apps[slug] = {"id": self.store.new_id(), "slug": slug, "name": name or slug, "created_at": now_iso()}
-                self.store.users[f"{slug}[bot]"] = {"login": f"{slug}[bot]", "id": self.store.new_id(), "type": "Bot",
-                                                    "name": name or slug, "email": f"{slug}[bot]@users.noreply.sandbox",
-                                                    "created_at": now_iso(), "app": slug}
-            token = next((t for t, v in self.store.tokens.items() if v["login"] == f"{slug}[bot]"),
-                         "ghs_" + secrets.token_hex(18))
-            self.store.tokens[token] = {"login": f"{slug}[bot]", "scopes": []}
-            self.store.save()
-        return token
+        return accounts.add_app(self.store, slug, name)
 
     def add_org(self, login: str, members: dict[str, str]) -> None:
         """Create an organization; `members` maps logins to "admin" or "member"."""
-        with self.store.lock:
-            org = self.store.user(login) or {"login": login, "id": self.store.new_id(), "type": "Organization",
-                                              "name": login, "created_at": now_iso(), "members": {}}
-            org["members"].update(members)
-            self.store.users[login] = org
-            self.store.save()
+        accounts.add_org(self.store, login, members)
 
     def create_repo(self, full_name: str, private: bool = False, auto_init: bool = True) -> Json:
         """Create a repository directly (the owner must exist); returns its record."""
@@ -211,25 +181,8 @@ class Sandbox:
                                                self._login(request)))
 
     def _login(self, request: Incoming) -> str | None:
-        record = self._token_record(request)
+        record = accounts.token_record(self.store, request)
         return str(record["login"]) if record else None
-
-    def _scopes(self, request: Incoming) -> tuple[str, ...] | None:
-        """Return the OAuth scopes of the request's token; None for app tokens (permissions, not scopes)."""
-        record = self._token_record(request)
-        if record is None or "app" in self.store.users.get(record["login"], {}):
-            return None
-        return tuple(record["scopes"])
-
-    def _token_record(self, request: Incoming) -> Json | None:
-        scheme, _, value = request.header("authorization").partition(" ")
-        if scheme.lower() == "basic":
-            user, _, password = base64.b64decode(value.encode()).decode(errors="replace").partition(":")
-            value = password or user
-        elif scheme.lower() not in ("token", "bearer"):
-            return None
-        record: Json | None = self.store.tokens.get(value.strip())
-        return record
 
     def respond(self, request: Incoming) -> Outgoing:
         """Answer one HTTP request: authenticate, inject faults, dispatch, add GitHub's headers."""
@@ -263,7 +216,7 @@ class Sandbox:
                 self.store.save()
             return response
         if request.path == "/api/graphql" and request.method == "POST":
-            code, body = graph.respond(self.store, login, self.base_url, request.body, self._scopes(request))
+            code, body = graph.respond(self.store, login, self.base_url, request.body, accounts.scopes(self.store, request))
             response = self._decorate(rest.json_response(code, body), login)
             response.headers["X-RateLimit-Resource"] = "graphql"
             return response

@@ -4,7 +4,6 @@ from __future__ import annotations
 import copy
 import threading
 from collections import Counter, deque
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
