@@ -4,6 +4,7 @@ Targets: a no-op command agent costs <= 30 ms over the bare spawn; streaming >= 
 500 MB printed without a newline adds <= 16 MB to our peak RSS (max_line is 4 MiB).
 Run: `.venv/bin/python bench/agent_process.py`.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,7 +29,9 @@ ENV = {"PATH": os.environ["PATH"]}
 
 def overhead(folder: Path, runs: int = 30) -> tuple[float, float]:
     """Return the median wall time (ms) of a bare `true` spawn and of a no-op command agent run."""
-    agent = CommandAgent(AgentBackend("noop", AgentType.COMMAND, 1, argv=("true",)), ENV, EnvPolicy())
+    agent = CommandAgent(
+        AgentBackend("noop", AgentType.COMMAND, 1, argv=("true",)), ENV, EnvPolicy()
+    )
     request = AgentRequest("bench", "", str(folder / "prompt.md"), str(folder))
     bare, wrapped = [], []
     for _ in range(runs):
@@ -59,9 +62,13 @@ def throughput(folder: Path, lines: int = 500_000) -> float:
 
 def endless_line(folder: Path, megabytes: int = 500) -> float:
     """Return how much our peak RSS grew (MB) while a child printed `megabytes` without a newline."""
-    script = f"import sys\nchunk = 'x' * (1 << 20)\nfor _ in range({megabytes}): sys.stdout.write(chunk)"
+    script = (
+        f"import sys\nchunk = 'x' * (1 << 20)\nfor _ in range({megabytes}): sys.stdout.write(chunk)"
+    )
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    process.run(process.Spec((sys.executable, "-c", script), folder, ENV), lambda stream, line: None)
+    process.run(
+        process.Spec((sys.executable, "-c", script), folder, ENV), lambda stream, line: None
+    )
     return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
 
 
@@ -69,8 +76,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         bare, wrapped = overhead(folder)
-        print(f"no-op command agent: {wrapped:.1f} ms median (bare spawn {bare:.1f} ms, "
-              f"overhead {wrapped - bare:.1f} ms)")
+        print(
+            f"no-op command agent: {wrapped:.1f} ms median (bare spawn {bare:.1f} ms, "
+            f"overhead {wrapped - bare:.1f} ms)"
+        )
         print(f"line streaming: {throughput(folder):,.0f} lines/s")
         print(f"500 MB without a newline: peak RSS grew {endless_line(folder):.1f} MB")
 

@@ -8,6 +8,7 @@ The sandbox runs in its own process, so the CPU figure is ours alone (the client
 Target: <= ceil(items/100) + 2 GraphQL requests per read, and <= 0.5 s of our CPU for it.
 Run: `.venv/bin/python bench/github_reads.py [ITEMS]`.
 """
+
 from __future__ import annotations
 
 import math
@@ -33,8 +34,14 @@ from orchestrator.sandbox.github.cli import separate_process  # noqa: E402
 
 REPO, TOKEN = "agentos/app", "ghp_" + "b" * 36
 # The share of items in each status; the rest have none.
-MIX = ((BoardStatus.READY, 0.10), (BoardStatus.BACKLOG, 0.30), (BoardStatus.DONE, 0.20),
-       (BoardStatus.IN_PROGRESS, 0.10), (BoardStatus.IN_REVIEW, 0.10), (BoardStatus.BLOCKED, 0.05))
+MIX = (
+    (BoardStatus.READY, 0.10),
+    (BoardStatus.BACKLOG, 0.30),
+    (BoardStatus.DONE, 0.20),
+    (BoardStatus.IN_PROGRESS, 0.10),
+    (BoardStatus.IN_REVIEW, 0.10),
+    (BoardStatus.BLOCKED, 0.05),
+)
 
 
 def config(base: str) -> GitHubConfig:
@@ -46,22 +53,39 @@ def seed(data: Path, items: int) -> None:
     with Sandbox(data, token=TOKEN) as sandbox, sandbox.store.batch():
         sandbox.create_repo(REPO)
         outsider = sandbox.add_user("outsider")
-        api = httpx.Client(base_url=sandbox.api_url, headers={"Authorization": f"token {TOKEN}"}, timeout=60)
-        stranger = httpx.Client(base_url=sandbox.api_url, headers={"Authorization": f"token {outsider}"}, timeout=60)
+        api = httpx.Client(
+            base_url=sandbox.api_url, headers={"Authorization": f"token {TOKEN}"}, timeout=60
+        )
+        stranger = httpx.Client(
+            base_url=sandbox.api_url, headers={"Authorization": f"token {outsider}"}, timeout=60
+        )
         ready = int(items * MIX[0][1])
         issues = []
         for n in range(items):
-            by_outsider = n < ready and n % 20 == 0   # 5% of the Ready issues come from outside
-            body = f"Issue {n}: " + "words " * 80 + (f"\n\nDepends on #{n + 2}" if n % 7 == 0 else "")
-            made = (stranger if by_outsider else api).post(f"/repos/{REPO}/issues", json={
-                "title": f"Issue {n}", "body": body, "labels": ["bug"] if n % 3 else ["enhancement", "prio:high"]})
+            by_outsider = n < ready and n % 20 == 0  # 5% of the Ready issues come from outside
+            body = (
+                f"Issue {n}: " + "words " * 80 + (f"\n\nDepends on #{n + 2}" if n % 7 == 0 else "")
+            )
+            made = (stranger if by_outsider else api).post(
+                f"/repos/{REPO}/issues",
+                json={
+                    "title": f"Issue {n}",
+                    "body": body,
+                    "labels": ["bug"] if n % 3 else ["enhancement", "prio:high"],
+                },
+            )
             issues.append(made.json())
-        for n in range(0, ready, 3):    # a third of the Ready issues wait for another issue
-            api.post(f"/repos/{REPO}/issues/{n + 1}/dependencies/blocked_by",
-                     json={"issue_id": issues[ready + n]["id"]})
-        for n in range(1, ready, 10):   # and some are epics with two sub-issues
+        for n in range(0, ready, 3):  # a third of the Ready issues wait for another issue
+            api.post(
+                f"/repos/{REPO}/issues/{n + 1}/dependencies/blocked_by",
+                json={"issue_id": issues[ready + n]["id"]},
+            )
+        for n in range(1, ready, 10):  # and some are epics with two sub-issues
             for child in (items - n - 1, items - n - 2):
-                api.post(f"/repos/{REPO}/issues/{n + 1}/sub_issues", json={"sub_issue_id": issues[child]["id"]})
+                api.post(
+                    f"/repos/{REPO}/issues/{n + 1}/sub_issues",
+                    json={"sub_issue_id": issues[child]["id"]},
+                )
         graphql = GraphQL(config(sandbox.base_url))
         admin = GitHubBoardAdmin(graphql, GitHubTracker(config(sandbox.base_url)))
         project = admin.find_or_create("agentos", "Bench")
@@ -69,8 +93,12 @@ def seed(data: Path, items: int) -> None:
         url = sandbox.graphql_url
         item_ids = _add_items(url, project.id, [i["node_id"] for i in issues])
         statuses = [s for s, share in MIX for _ in range(int(items * share))]
-        _set_statuses(url, field.project_id, field.field_id,
-                      [(item, field.options[s]) for item, s in zip(item_ids, statuses)])
+        _set_statuses(
+            url,
+            field.project_id,
+            field.field_id,
+            [(item, field.options[s]) for item, s in zip(item_ids, statuses)],
+        )
         graphql.close()
 
 
@@ -78,10 +106,15 @@ def _add_items(url: str, project: str, contents: list[str]) -> list[str]:
     """Add the items, 100 aliased mutations per request."""
     ids: list[str] = []
     for start in range(0, len(contents), 100):
-        chunk = contents[start:start + 100]
-        text = "mutation {" + " ".join(
-            f'a{n}: addProjectV2ItemById(input: {{projectId: "{project}", contentId: "{c}"}}) {{ item {{ id }} }}'
-            for n, c in enumerate(chunk)) + "}"
+        chunk = contents[start : start + 100]
+        text = (
+            "mutation {"
+            + " ".join(
+                f'a{n}: addProjectV2ItemById(input: {{projectId: "{project}", contentId: "{c}"}}) {{ item {{ id }} }}'
+                for n, c in enumerate(chunk)
+            )
+            + "}"
+        )
         data = _raw(url, text)
         ids += [data[f"a{n}"]["item"]["id"] for n in range(len(chunk))]
     return ids
@@ -89,16 +122,23 @@ def _add_items(url: str, project: str, contents: list[str]) -> list[str]:
 
 def _set_statuses(url: str, project: str, field: str, pairs: list[tuple[str, str]]) -> None:
     for start in range(0, len(pairs), 100):
-        text = "mutation {" + " ".join(
-            f'a{n}: updateProjectV2ItemFieldValue(input: {{projectId: "{project}", itemId: "{item}", fieldId: '
-            f'"{field}", value: {{singleSelectOptionId: "{option}"}}}}) {{ projectV2Item {{ id }} }}'
-            for n, (item, option) in enumerate(pairs[start:start + 100])) + "}"
+        text = (
+            "mutation {"
+            + " ".join(
+                f'a{n}: updateProjectV2ItemFieldValue(input: {{projectId: "{project}", itemId: "{item}", fieldId: '
+                f'"{field}", value: {{singleSelectOptionId: "{option}"}}}}) {{ projectV2Item {{ id }} }}'
+                for n, (item, option) in enumerate(pairs[start : start + 100])
+            )
+            + "}"
+        )
         _raw(url, text)
 
 
 def _raw(url: str, text: str) -> dict[str, Any]:
     """Send a seeding mutation of many aliased parts (our adapter sends one operation at a time)."""
-    response = httpx.post(url, json={"query": text}, timeout=120, headers={"Authorization": f"bearer {TOKEN}"})
+    response = httpx.post(
+        url, json={"query": text}, timeout=120, headers={"Authorization": f"bearer {TOKEN}"}
+    )
     body = response.json()
     assert "errors" not in body, body["errors"][:2]
     return body["data"]  # type: ignore[no-any-return]
@@ -108,7 +148,10 @@ def dispatch_read(board: GitHubBoard, tracker: GitHubTracker) -> tuple[int, int,
     """Read what a dispatcher tick needs; return (items, ready, outsiders' issues)."""
     items = board.items(detail=(BoardStatus.READY,))
     ready = [i for i in items if i.status is BoardStatus.READY and i.content and i.content.is_open]
-    permission = {a: tracker.permission(REPO, a) for a in sorted({i.content.author for i in ready if i.content})}
+    permission = {
+        a: tracker.permission(REPO, a)
+        for a in sorted({i.content.author for i in ready if i.content})
+    }
     outside = [i for i in ready if i.content and permission[i.content.author] < Permission.WRITE]
     for item in outside:
         tracker.label_events(item.issue)
@@ -123,8 +166,14 @@ def measure(base: str, board: GitHubBoard, tracker: GitHubTracker) -> dict[str, 
     log = httpx.get(f"{base}/_sandbox/requests", headers={"Authorization": f"token {TOKEN}"}).json()
     graphql = sum(1 for r in log if r["path"] == "/api/graphql")
     not_modified = sum(1 for r in log if r["path"] != "/api/graphql" and r["status"] == 304)
-    return {"counts": counts, "cpu": cpu, "wall": wall, "graphql": graphql, "rest": len(log) - graphql,
-            "rest_304": not_modified}
+    return {
+        "counts": counts,
+        "cpu": cpu,
+        "wall": wall,
+        "graphql": graphql,
+        "rest": len(log) - graphql,
+        "rest_304": not_modified,
+    }
 
 
 def main(items: int = 1000) -> int:
@@ -134,16 +183,20 @@ def main(items: int = 1000) -> int:
         seed(data, items)
         print(f"seeded {items} issues on a board in {time.perf_counter() - started:.1f} s")
         with separate_process(data, TOKEN, ROOT) as base:
-            tracker = GitHubTracker(config(base))   # production settings: no schema, default retries
+            tracker = GitHubTracker(config(base))  # production settings: no schema, default retries
             board = GitHubBoard(GraphQL(config(base)), "agentos", 1, tracker=tracker, repo=REPO)
-            runs = [("cold (first read, no ETags)", measure(base, board, tracker)),
-                    ("warm (next tick: REST answers 304)", measure(base, board, tracker))]
+            runs = [
+                ("cold (first read, no ETags)", measure(base, board, tracker)),
+                ("warm (next tick: REST answers 304)", measure(base, board, tracker)),
+            ]
         target = math.ceil(items / 100) + 2
         for name, run in runs:
             total, ready, outside = run["counts"]
             print(f"{name}: {total} items, {ready} Ready ({outside} by outsiders)")
-            print(f"  GraphQL requests {run['graphql']} (target <= {target}); REST requests {run['rest']} "
-                  f"({run['rest_304']} answered 304)")
+            print(
+                f"  GraphQL requests {run['graphql']} (target <= {target}); REST requests {run['rest']} "
+                f"({run['rest_304']} answered 304)"
+            )
             print(f"  wall {run['wall']:.2f} s; our CPU {run['cpu']:.3f} s (target <= 0.5 s)")
         ok = all(run["graphql"] <= target and run["cpu"] <= 0.5 for _, run in runs)
         print("targets met" if ok else "TARGET MISSED")

@@ -4,6 +4,7 @@ Prints the wall time of a fresh run and of a second run adding a project (GitHub
 between writes turned off, as in the tests; with them a run adds about a second per write), and the
 requests each made: REST by method, GraphQL, git, Telegram. Run: `.venv/bin/python bench/init.py`.
 """
+
 from __future__ import annotations
 
 import io
@@ -31,18 +32,32 @@ BUILT = {name: JobSpec(name, spec.schedule, spec.summary) for name, spec in JOBS
 
 
 def answers(github: Sandbox, telegram: TelegramSandbox, name: str) -> dict[str, object]:
-    return {"github": {"api_url": github.api_url},
-            "intake": {"idea": f"The {name} project", "kind": "cli", "first_user": "me", "success": "it runs"},
-            "repository": {"action": "create", "name": name, "key": name},
-            "board": {"action": "create", "title": name.title()},
-            "telegram": {"api_url": telegram.url, "token": telegram.token}, "cron": {"method": "cron"}}
+    return {
+        "github": {"api_url": github.api_url},
+        "intake": {
+            "idea": f"The {name} project",
+            "kind": "cli",
+            "first_user": "me",
+            "success": "it runs",
+        },
+        "repository": {"action": "create", "name": name, "key": name},
+        "board": {"action": "create", "title": name.title()},
+        "telegram": {"api_url": telegram.url, "token": telegram.token},
+        "cron": {"method": "cron"},
+    }
 
 
 def kinds(github: Sandbox) -> Counter[str]:
     counted: Counter[str] = Counter()
     for record in github.requests:
         path = record.path.split("?")[0]
-        counted["git" if ".git/" in path else "GraphQL" if path == "/api/graphql" else f"REST {record.method}"] += 1
+        counted[
+            "git"
+            if ".git/" in path
+            else "GraphQL"
+            if path == "/api/graphql"
+            else f"REST {record.method}"
+        ] += 1
     return counted
 
 
@@ -53,13 +68,23 @@ def run(tmp: Path, github: Sandbox, telegram: TelegramSandbox, name: str) -> Non
     file.write_text(yaml.safe_dump(answers(github, telegram, name)))
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp), "GITHUB_TOKEN": github.token}
     start = time.perf_counter()
-    code = init(tmp / "conf" / "config.yaml", root=tmp / "agentos", environ=env, jobs=BUILT, answers=file,
-                crontab_file=tmp / "crontab", services=init_services(throttle=False), stdout=io.StringIO(),
-                pairing_wait=5)
+    code = init(
+        tmp / "conf" / "config.yaml",
+        root=tmp / "agentos",
+        environ=env,
+        jobs=BUILT,
+        answers=file,
+        crontab_file=tmp / "crontab",
+        services=init_services(throttle=False),
+        stdout=io.StringIO(),
+        pairing_wait=5,
+    )
     wall = time.perf_counter() - start
     assert code == 0
     calls = sum(telegram.requests.values()) - sum(before.values())
-    print(f"{name:>6}: {wall:5.2f} s wall; requests {dict(sorted(kinds(github).items()))}, Telegram {calls}")
+    print(
+        f"{name:>6}: {wall:5.2f} s wall; requests {dict(sorted(kinds(github).items()))}, Telegram {calls}"
+    )
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 Target: <= 60 ms and <= 20 MB. Run: `.venv/bin/python bench/startup.py [RUNS]`.
 """
+
 from __future__ import annotations
 
 import os
@@ -46,12 +47,16 @@ def main() -> None:
         baseline = [one_run(bare, env) for _ in range(runs)]
     walls = [w * 1000 for w, _ in samples]
     print(f"agentos run dispatcher (switch off), {runs} runs:")
-    print(f"  wall   median {statistics.median(walls):.1f} ms   min {min(walls):.1f} ms   "
-          f"max {max(walls):.1f} ms   (target <= 60 ms)")
+    print(
+        f"  wall   median {statistics.median(walls):.1f} ms   min {min(walls):.1f} ms   "
+        f"max {max(walls):.1f} ms   (target <= 60 ms)"
+    )
     print(f"  memory peak RSS {max(r for _, r in samples) / 1024:.1f} MB   (target <= 20 MB)")
-    print(f"  for scale: python -c 'import yaml' median "
-          f"{statistics.median(w * 1000 for w, _ in baseline):.1f} ms, "
-          f"{max(r for _, r in baseline) / 1024:.1f} MB")
+    print(
+        f"  for scale: python -c 'import yaml' median "
+        f"{statistics.median(w * 1000 for w, _ in baseline):.1f} ms, "
+        f"{max(r for _, r in baseline) / 1024:.1f} MB"
+    )
 
 
 if __name__ == "__main__":

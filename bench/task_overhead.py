@@ -12,6 +12,7 @@ contract, the push over smart HTTP, the PR through PyGithub with GitHub's 1 s ga
 
 Run: `.venv/bin/python bench/task_overhead.py [COMMITS] [TASKS] [SLEEP_S]` (defaults 10000 5 20).
 """
+
 from __future__ import annotations
 
 import json
@@ -51,23 +52,47 @@ def seed(data: Path, remote: Path) -> None:
     """Create the repo in the sandbox and push the 10,000-commit history to it."""
     with Sandbox(data, token=TOKEN) as sandbox:
         sandbox.create_repo(REPO, auto_init=False)
-        subprocess.run(["git", "push", "-q", sandbox.clone_url(REPO), "main:refs/heads/main"], cwd=remote,
-                       check=True)
+        subprocess.run(
+            ["git", "push", "-q", sandbox.clone_url(REPO), "main:refs/heads/main"],
+            cwd=remote,
+            check=True,
+        )
 
 
 def write_config(root: Path, base: str, workers: int) -> Path:
     """The config: one repo on labels, the no-op agent (argv: worktree, seconds to sleep), production limits."""
     agent = root / "agent.sh"
     agent.write_text(AGENT)
-    data = {"repos": [{"key": "app", "github": REPO, "base_branch": "main", "max_parallel_tasks": workers}],
-            "github": {"token": "$GITHUB_TOKEN", "api_url": f"{base}/api/v3", "graphql_url": f"{base}/api/graphql"},
-            "agents": {"backends": {"noop": {"type": "command", "timeout_minutes": 5,
-                                             "argv": ["/bin/sh", str(agent), "{worktree}", "0"]},
-                                    "sleeper": {"type": "command", "timeout_minutes": 5,
-                                                "argv": ["/bin/sh", str(agent), "{worktree}", "SLEEP"]}},
-                       "chains": {"default": ["noop"]}},
-            "limits": {"max_parallel_workers": workers},
-            "paths": {"runtime_dir": str(root / "runtime"), "worktrees_dir": str(root / "runtime" / "worktrees")}}
+    data = {
+        "repos": [
+            {"key": "app", "github": REPO, "base_branch": "main", "max_parallel_tasks": workers}
+        ],
+        "github": {
+            "token": "$GITHUB_TOKEN",
+            "api_url": f"{base}/api/v3",
+            "graphql_url": f"{base}/api/graphql",
+        },
+        "agents": {
+            "backends": {
+                "noop": {
+                    "type": "command",
+                    "timeout_minutes": 5,
+                    "argv": ["/bin/sh", str(agent), "{worktree}", "0"],
+                },
+                "sleeper": {
+                    "type": "command",
+                    "timeout_minutes": 5,
+                    "argv": ["/bin/sh", str(agent), "{worktree}", "SLEEP"],
+                },
+            },
+            "chains": {"default": ["noop"]},
+        },
+        "limits": {"max_parallel_workers": workers},
+        "paths": {
+            "runtime_dir": str(root / "runtime"),
+            "worktrees_dir": str(root / "runtime" / "worktrees"),
+        },
+    }
     path = root / f"config-{workers}.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
@@ -82,8 +107,13 @@ def use_agent(config: Path, name: str, sleep: float) -> None:
 
 
 def agentos(config: Path, env: dict[str, str], *words: str) -> None:
-    subprocess.run([str(ROOT / "bin" / "agentos"), "--config", str(config), *words], env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [str(ROOT / "bin" / "agentos"), "--config", str(config), *words],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def queue_tick(config: Path, env: dict[str, str]) -> datetime:
@@ -112,54 +142,74 @@ def log_events(runtime: Path, name: str) -> list[dict[str, Any]]:
 def breakdown(runtime: Path, task_id: str, started: datetime) -> dict[str, float]:
     """Seconds of each stretch from the tick's start to the PR, the agent's run apart."""
     room = room_events(runtime, task_id)
-    spawned = next(datetime.fromisoformat(e["ts"].replace("Z", "+00:00"))
-                   for e in log_events(runtime, "task.started") if e["task_id"] == task_id)
-    marks = [("supervisor start, claim", started, spawned),
-             ("worker start, issue read", spawned, room["lifecycle.changed"]),
-             ("fetch + worktree", room["lifecycle.changed"], room["worktree.prepared"]),
-             ("prompt", room["worktree.prepared"], room["attempt.started"]),
-             ("agent", room["attempt.started"], room["attempt.finished"]),
-             ("commit + push", room["attempt.finished"], room["attempt.judged"]),
-             ("open PR", room["attempt.judged"], room["pr.opened"])]
+    spawned = next(
+        datetime.fromisoformat(e["ts"].replace("Z", "+00:00"))
+        for e in log_events(runtime, "task.started")
+        if e["task_id"] == task_id
+    )
+    marks = [
+        ("supervisor start, claim", started, spawned),
+        ("worker start, issue read", spawned, room["lifecycle.changed"]),
+        ("fetch + worktree", room["lifecycle.changed"], room["worktree.prepared"]),
+        ("prompt", room["worktree.prepared"], room["attempt.started"]),
+        ("agent", room["attempt.started"], room["attempt.finished"]),
+        ("commit + push", room["attempt.finished"], room["attempt.judged"]),
+        ("open PR", room["attempt.judged"], room["pr.opened"]),
+    ]
     return {name: (end - begin).total_seconds() for name, begin, end in marks}
 
 
 def new_issues(tracker: GitHubTracker, count: int, label: str) -> list[int]:
-    return [tracker.create_issue(REPO, f"{label} {n}", "## Goal\nWrite one file.\n", ["status:ready"]).number
-            for n in range(count)]
+    return [
+        tracker.create_issue(
+            REPO, f"{label} {n}", "## Goal\nWrite one file.\n", ["status:ready"]
+        ).number
+        for n in range(count)
+    ]
 
 
-def overhead(root: Path, config: Path, env: dict[str, str], tracker: GitHubTracker, tasks: int) -> bool:
+def overhead(
+    root: Path, config: Path, env: dict[str, str], tracker: GitHubTracker, tasks: int
+) -> bool:
     """Part 1: tasks one at a time, each from its task file to its PR."""
     runtime = root / "runtime"
     rows = []
     for n in range(tasks + 1):
         [number] = new_issues(tracker, 1, f"Overhead {n}")
-        agentos(config, env, "run", "dispatcher")      # writes the task file: not timed
+        agentos(config, env, "run", "dispatcher")  # writes the task file: not timed
         started = queue_tick(config, env)
         rows.append(breakdown(runtime, f"app-{number}-g1-a1", started))
     first, rest = rows[0], rows[1:]
-    print(f"first task (makes the shared clone of the 10,000 commits): "
-          f"{sum(first.values()) - first['agent']:.2f} s overhead, {first['fetch + worktree']:.2f} s of it git")
+    print(
+        f"first task (makes the shared clone of the 10,000 commits): "
+        f"{sum(first.values()) - first['agent']:.2f} s overhead, {first['fetch + worktree']:.2f} s of it git"
+    )
     print(f"next {len(rest)} tasks, median seconds per stretch:")
     for name in first:
         values = [r[name] for r in rest]
         print(f"  {name:26} {statistics.median(values):6.3f}   (max {max(values):.3f})")
     per_task = [sum(r.values()) - r["agent"] for r in rest]
     median = statistics.median(per_task)
-    print(f"overhead per task, task file -> PR opened: median {median:.2f} s, max {max(per_task):.2f} s "
-          f"(target <= {TARGET_OVERHEAD} s)")
+    print(
+        f"overhead per task, task file -> PR opened: median {median:.2f} s, max {max(per_task):.2f} s "
+        f"(target <= {TARGET_OVERHEAD} s)"
+    )
     return median <= TARGET_OVERHEAD
 
 
 def finished_at(runtime: Path, task_ids: set[str]) -> datetime:
-    ends = [datetime.fromisoformat(e["ts"].replace("Z", "+00:00")) for e in log_events(runtime, "task.finished")
-            if e["task_id"] in task_ids]
+    ends = [
+        datetime.fromisoformat(e["ts"].replace("Z", "+00:00"))
+        for e in log_events(runtime, "task.finished")
+        if e["task_id"] in task_ids
+    ]
     assert len(ends) == len(task_ids), f"{len(ends)} of {len(task_ids)} tasks finished"
     return max(ends)
 
 
-def parallel(root: Path, env: dict[str, str], tracker: GitHubTracker, base: str, sleep: float) -> bool:
+def parallel(
+    root: Path, env: dict[str, str], tracker: GitHubTracker, base: str, sleep: float
+) -> bool:
     """Part 2: one sleeping task alone, then 8 at once under 4 workers."""
     runtime = root / "runtime"
     queue_config, dispatch_config = write_config(root, base, 4), write_config(root, base, 8)
@@ -170,30 +220,44 @@ def parallel(root: Path, env: dict[str, str], tracker: GitHubTracker, base: str,
     started = queue_tick(queue_config, env)
     one = (finished_at(runtime, {f"app-{alone}-g1-a1"}) - started).total_seconds()
     numbers = new_issues(tracker, 8, "Parallel")
-    agentos(dispatch_config, env, "run", "dispatcher")   # room for all 8 task files at once
+    agentos(dispatch_config, env, "run", "dispatcher")  # room for all 8 task files at once
     started = queue_tick(queue_config, env)
     ids = {f"app-{n}-g1-a1" for n in numbers}
     eight = (finished_at(runtime, ids) - started).total_seconds()
     opened = max(room_events(runtime, t)["pr.opened"] for t in ids)
     print(f"one task with a {sleep:.0f} s agent, tick start -> task finished: {one:.1f} s")
-    print(f"8 such tasks under 4 workers: {eight:.1f} s ({eight / one:.2f}x one task; target <= {TARGET_RATIO}x); "
-          f"last PR opened after {(opened - started).total_seconds():.1f} s")
+    print(
+        f"8 such tasks under 4 workers: {eight:.1f} s ({eight / one:.2f}x one task; target <= {TARGET_RATIO}x); "
+        f"last PR opened after {(opened - started).total_seconds():.1f} s"
+    )
     return eight <= TARGET_RATIO * one
 
 
 def main(commits: int = 10_000, tasks: int = 5, sleep: float = 20.0) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-overhead-") as folder:
         root = Path(folder)
-        env = {"PATH": os.environ["PATH"], "HOME": folder, "LANG": "C.UTF-8", "GIT_CONFIG_NOSYSTEM": "1",
-               "GIT_CONFIG_GLOBAL": os.devnull, "GITHUB_TOKEN": TOKEN}
+        env = {
+            "PATH": os.environ["PATH"],
+            "HOME": folder,
+            "LANG": "C.UTF-8",
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_CONFIG_GLOBAL": os.devnull,
+            "GITHUB_TOKEN": TOKEN,
+        }
         os.environ.update({k: v for k, v in env.items() if k != "GITHUB_TOKEN"})
         made = time.perf_counter()
         make_remote(root / "remote.git", commits)
         seed(root / "sandbox", root / "remote.git")
-        print(f"repo: {commits} commits, made and pushed to the sandbox in {time.perf_counter() - made:.1f} s")
+        print(
+            f"repo: {commits} commits, made and pushed to the sandbox in {time.perf_counter() - made:.1f} s"
+        )
         with separate_process(root / "sandbox", TOKEN, ROOT) as base:
-            tracker = GitHubTracker(GitHubConfig(Secret("GITHUB_TOKEN", TOKEN), f"{base}/api/v3",
-                                                 f"{base}/api/graphql", ()), throttle=False)
+            tracker = GitHubTracker(
+                GitHubConfig(
+                    Secret("GITHUB_TOKEN", TOKEN), f"{base}/api/v3", f"{base}/api/graphql", ()
+                ),
+                throttle=False,
+            )
             ok = overhead(root, write_config(root, base, 4), env, tracker, tasks)
             ok = parallel(root, env, tracker, base, sleep) and ok
             tracker.close()

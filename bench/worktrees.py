@@ -5,6 +5,7 @@ Part of issue 4's target of <= 1.5 s orchestration overhead per task. The remote
 repository on disk (no network), made with `git fast-import`; the shared clone is GitWorktrees'
 own. Run: `.venv/bin/python bench/worktrees.py [COMMITS] [TASKS]`.
 """
+
 from __future__ import annotations
 
 import os
@@ -33,15 +34,23 @@ def make_remote(path: Path, commits: int) -> None:
     for n in range(commits):
         blob = f"line {n}\n" * 20
         message = f"change {n}"
-        lines += ["commit refs/heads/main", f"committer Bench <b@example.com> {1_700_000_000 + n} +0000",
-                  f"data {len(message)}", message,
-                  f"M 100644 inline src/file{n % FILES}.txt", f"data {len(blob.encode())}", blob]
+        lines += [
+            "commit refs/heads/main",
+            f"committer Bench <b@example.com> {1_700_000_000 + n} +0000",
+            f"data {len(message)}",
+            message,
+            f"M 100644 inline src/file{n % FILES}.txt",
+            f"data {len(blob.encode())}",
+            blob,
+        ]
     stream = ("\n".join(lines) + "\n").encode()
     subprocess.run(["git", "fast-import", "--quiet"], input=stream, cwd=path, check=True)
 
 
 def trees(root: Path) -> GitWorktrees:
-    clone = SharedClone("app", root / "runtime" / "clones" / "app.git", str(root / "remote.git"), BOT)
+    clone = SharedClone(
+        "app", root / "runtime" / "clones" / "app.git", str(root / "remote.git"), BOT
+    )
     return GitWorktrees([clone], root / "worktrees")
 
 
@@ -72,19 +81,27 @@ def main() -> None:
         os.environ.update({"HOME": tmp, "GIT_CONFIG_NOSYSTEM": "1"})
         start = time.perf_counter()
         make_remote(root / "remote.git", commits)
-        print(f"remote: {commits} commits over {FILES} files, made in {time.perf_counter() - start:.1f} s")
+        print(
+            f"remote: {commits} commits over {FILES} files, made in {time.perf_counter() - start:.1f} s"
+        )
         first = one_task(tmp, 0)
         print(f"first task (clones): prepare {first['prepare']:.2f} s")
         runs = [one_task(tmp, n) for n in range(1, tasks + 1)]
         for step in ("prepare", "commit", "push", "remove"):
             values = [r[step] for r in runs]
-            print(f"{step:8} median {statistics.median(values) * 1000:6.0f} ms   max {max(values) * 1000:6.0f} ms")
+            print(
+                f"{step:8} median {statistics.median(values) * 1000:6.0f} ms   max {max(values) * 1000:6.0f} ms"
+            )
         total = [sum(r.values()) for r in runs]
-        print(f"per task, all four steps: median {statistics.median(total):.2f} s (target <= 1.5 s overhead)")
+        print(
+            f"per task, all four steps: median {statistics.median(total):.2f} s (target <= 1.5 s overhead)"
+        )
         start = time.perf_counter()
         with ProcessPoolExecutor(4) as pool:
             list(pool.map(one_task, [tmp] * 4, range(100, 104)))
-        print(f"4 tasks of one repo at once (4 processes): {time.perf_counter() - start:.2f} s wall")
+        print(
+            f"4 tasks of one repo at once (4 processes): {time.perf_counter() - start:.2f} s wall"
+        )
 
 
 if __name__ == "__main__":

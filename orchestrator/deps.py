@@ -6,6 +6,7 @@ needs no GitHub makes no connection. Tests replace any of them by assignment bef
 runs (`deps.tracker = MemoryTracker()`): a cached property is overridden by the instance
 attribute, and the factory never builds what was replaced.
 """
+
 from __future__ import annotations
 
 import logging
@@ -16,7 +17,17 @@ from typing import Protocol
 
 from orchestrator.config.model import Config, RepoConfig
 from orchestrator.ports import (
-    LLM, Agent, Board, BoardAdmin, Chat, ControlPlane, Cooldowns, Notifier, Tests, Tracker, Workers,
+    LLM,
+    Agent,
+    Board,
+    BoardAdmin,
+    Chat,
+    ControlPlane,
+    Cooldowns,
+    Notifier,
+    Tests,
+    Tracker,
+    Workers,
     Worktrees,
 )
 from orchestrator.store.cooldowns import CooldownStore
@@ -44,8 +55,12 @@ class Adapters(Protocol):
     def chat(self, log: logging.Logger) -> Chat | None:
         """Return the chat transport, or None without a `telegram:` section."""
 
-    def control(self, log: logging.Logger, tracker: Callable[[], Tracker],
-                board_for: Callable[[RepoConfig], Board]) -> ControlPlane:
+    def control(
+        self,
+        log: logging.Logger,
+        tracker: Callable[[], Tracker],
+        board_for: Callable[[RepoConfig], Board],
+    ) -> ControlPlane:
         """Return the control plane the chat calls."""
 
     def agents(self) -> Mapping[str, Agent]:
@@ -71,7 +86,9 @@ class Deps:
     config: Config
     log: logging.Logger
     adapters: Adapters
-    boards: dict[str, Board] = field(default_factory=dict)   # repo key -> its board, built on first use
+    boards: dict[str, Board] = field(
+        default_factory=dict
+    )  # repo key -> its board, built on first use
 
     def close(self) -> None:
         """Close the connections of the adapters this run built (the ones it never used were never built)."""

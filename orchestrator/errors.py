@@ -22,6 +22,7 @@ in core (which imports only the standard library) and is drawn here too.
      ├── InvalidAnswer             a bad answer to an `agentos init` question; asked again
      └── InvalidTransition         a lifecycle move the loop never makes (core.lifecycle)
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

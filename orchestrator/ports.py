@@ -1,4 +1,5 @@
 """The Protocols jobs depend on; adapters implement them, and only core.model types cross them."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -7,8 +8,23 @@ from datetime import datetime
 from typing import Protocol
 
 from orchestrator.core.model import (
-    BoardField, BoardItem, BoardStatus, ChatMessage, Check, Comment, Dependencies, Identity, Issue, IssueRef,
-    LabelEvent, Permission, Project, PullRequest, RepoInfo, Review, TestRun,
+    BoardField,
+    BoardItem,
+    BoardStatus,
+    ChatMessage,
+    Check,
+    Comment,
+    Dependencies,
+    Identity,
+    Issue,
+    IssueRef,
+    LabelEvent,
+    Permission,
+    Project,
+    PullRequest,
+    RepoInfo,
+    Review,
+    TestRun,
 )
 from orchestrator.core.agent import AgentEvent, AgentOutcome, AgentRequest
 from orchestrator.core.batching import MessageBatch
@@ -120,7 +136,9 @@ class BoardAdmin(Protocol):
     def link(self, project: Project, repo: str) -> None:
         """Link the board to a repository (so it shows in the repo's Projects tab); linked already is a no-op."""
 
-    def ensure_statuses(self, project: Project, names: Mapping[BoardStatus, str] | None = None) -> BoardField:
+    def ensure_statuses(
+        self, project: Project, names: Mapping[BoardStatus, str] | None = None
+    ) -> BoardField:
         """Give the Status field an option for every status, keeping every option (and item value) it has."""
 
     def ensure_status_labels(self, repo: str) -> None:
@@ -144,7 +162,9 @@ class LLM(Protocol):
 class Worktrees(Protocol):
     """A task's git worktree from a shared clone of its repo. Every method raises WorktreeError on failure."""
 
-    def prepare(self, repo_key: str, task_id: str, branch: str, base: str, *, fresh: bool = False) -> Workspace:
+    def prepare(
+        self, repo_key: str, task_id: str, branch: str, base: str, *, fresh: bool = False
+    ) -> Workspace:
         """Fetch, then check out `<worktrees_dir>/<repo_key>/<task_id>` on `branch`: continuing
         origin/<branch> when it exists (unless `fresh`), else new from origin/<base>. A leftover
         worktree of the same task or branch (a killed run) is removed first."""
@@ -216,6 +236,7 @@ class Workers(Protocol):
         Return whether a group was signalled. A pid that is gone, or now names an unrelated process
         (pids are reused; a reboot reuses them all), is left alone.
         """
+
 
 # -- the chat (telegram branch) --------------------------------------------------------------------------
 class ControlPlane(Protocol):
@@ -299,7 +320,7 @@ class BoardTools:
     """The Projects (v2) side of init: the admin port, and a board to place the seed issues on."""
 
     admin: BoardAdmin
-    board: Callable[[Project, str], Board]   # (the board, the repo its issues come from)
+    board: Callable[[Project, str], Board]  # (the board, the repo its issues come from)
     close: Callable[[], None] = lambda: None  # closes the connections behind both
 
 
@@ -330,8 +351,8 @@ class Drafter(Protocol):
 class Services:
     """Factories for the real (or, in tests, pointed-at-a-sandbox) services."""
 
-    github: Callable[[str, str], GitHubSetup]           # (api_url, token)
-    board: Callable[[str, str], BoardTools]             # (api_url, token): GraphQL is derived from it
+    github: Callable[[str, str], GitHubSetup]  # (api_url, token)
+    board: Callable[[str, str], BoardTools]  # (api_url, token): GraphQL is derived from it
     telegram: TelegramPairing
     drafter: Drafter
 

@@ -5,6 +5,7 @@ process, the bot, `agentos init` and the demo); everything else is handed `deps.
 by the ports. Each adapter is built on first use, and its library imported then, so a tick
 that needs no GitHub makes no connection and imports no GitHub client.
 """
+
 from __future__ import annotations
 
 import logging
@@ -14,8 +15,19 @@ from typing import TYPE_CHECKING
 from orchestrator.config.model import Config, GitHubConfig, RepoConfig, Secret, default_graphql_url
 from orchestrator.deps import Deps
 from orchestrator.ports import (
-    LLM, Agent, Board, BoardAdmin, BoardTools, Chat, ControlPlane, GitHubSetup, Services, Tests,
-    Tracker, Workers, Worktrees,
+    LLM,
+    Agent,
+    Board,
+    BoardAdmin,
+    BoardTools,
+    Chat,
+    ControlPlane,
+    GitHubSetup,
+    Services,
+    Tests,
+    Tracker,
+    Workers,
+    Worktrees,
 )
 
 if TYPE_CHECKING:  # gql is imported on first use, not on every tick
@@ -59,8 +71,14 @@ class RealAdapters:
         from orchestrator.adapters.github_board import GitHubBoard
         from orchestrator.core.board import status_names
 
-        return GitHubBoard(self._shared_graphql(), repo.board.owner, repo.board.number, tracker=tracker,
-                           repo=repo.github, names=status_names(dict(repo.board.status_names)))
+        return GitHubBoard(
+            self._shared_graphql(),
+            repo.board.owner,
+            repo.board.number,
+            tracker=tracker,
+            repo=repo.github,
+            names=status_names(dict(repo.board.status_names)),
+        )
 
     def board_admin(self, tracker: Tracker) -> BoardAdmin:
         from orchestrator.adapters.github_board_admin import GitHubBoardAdmin
@@ -82,8 +100,12 @@ class RealAdapters:
 
         return TelegramChat(self.config.telegram, log)
 
-    def control(self, log: logging.Logger, tracker: Callable[[], Tracker],
-                board_for: Callable[[RepoConfig], Board]) -> ControlPlane:
+    def control(
+        self,
+        log: logging.Logger,
+        tracker: Callable[[], Tracker],
+        board_for: Callable[[RepoConfig], Board],
+    ) -> ControlPlane:
         from orchestrator.control.plane import Control
         from orchestrator.jobs import JOBS
 
@@ -103,7 +125,9 @@ class RealAdapters:
     def workers(self) -> Workers:
         from orchestrator.adapters.workers import ProcessWorkers
 
-        return ProcessWorkers(self.config.source, self.config.paths.logs_dir, self.config.paths.root)
+        return ProcessWorkers(
+            self.config.source, self.config.paths.logs_dir, self.config.paths.root
+        )
 
     def worktrees(self) -> Worktrees:
         from orchestrator.adapters.git import GitWorktrees
@@ -120,6 +144,7 @@ class RealAdapters:
 
 # -- agentos init: the services its steps use -----------------------------------------------------
 
+
 def init_services(*, throttle: bool = True, retry: RetryPolicy | None = None) -> Services:
     """Return the real services `agentos init` uses; `throttle` keeps GitHub's advised gaps between writes."""
     from orchestrator.adapters.anthropic_drafts import AnthropicDrafter
@@ -131,8 +156,12 @@ def init_services(*, throttle: bool = True, retry: RetryPolicy | None = None) ->
     policy = retry or RetryPolicy(total=2, backoff_factor=0.5, backoff_max=4.0)
 
     def config(api_url: str, token: str) -> GitHubConfig:
-        return GitHubConfig(token=Secret("GITHUB_TOKEN", token), api_url=api_url.rstrip("/"),
-                            graphql_url=default_graphql_url(api_url), trusted_users=())
+        return GitHubConfig(
+            token=Secret("GITHUB_TOKEN", token),
+            api_url=api_url.rstrip("/"),
+            graphql_url=default_graphql_url(api_url),
+            trusted_users=(),
+        )
 
     def github(api_url: str, token: str) -> GitHubSetup:
         return GitHubSetupClient(config(api_url, token), throttle=throttle, retry=policy)
@@ -151,8 +180,12 @@ def init_services(*, throttle: bool = True, retry: RetryPolicy | None = None) ->
             graphql.close()
             tracker.close()
 
-        return BoardTools(admin=GitHubBoardAdmin(graphql, tracker),
-                          board=lambda project, repo: GitHubBoard(graphql, project.owner, project.number,
-                                                                   tracker=tracker, repo=repo), close=close)
+        return BoardTools(
+            admin=GitHubBoardAdmin(graphql, tracker),
+            board=lambda project, repo: GitHubBoard(
+                graphql, project.owner, project.number, tracker=tracker, repo=repo
+            ),
+            close=close,
+        )
 
     return Services(github=github, board=board, telegram=BotPairing(), drafter=AnthropicDrafter())

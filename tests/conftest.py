@@ -1,4 +1,5 @@
 """Test-wide guards: no network but loopback, and a clean environment for every test."""
+
 from __future__ import annotations
 
 import ipaddress

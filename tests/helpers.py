@@ -1,4 +1,5 @@
 """Shared test helpers: write a minimal valid config into a temporary folder."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,6 +24,8 @@ def minimal_config(**overrides: Any) -> dict[str, Any]:
 def write_config(folder: Path, data: dict[str, Any] | str | None = None) -> Path:
     """Write a config file (a dict, raw YAML text, or the minimal config) and return its path."""
     path = folder / "config.yaml"
-    text = data if isinstance(data, str) else yaml.safe_dump(data or minimal_config(), sort_keys=False)
+    text = (
+        data if isinstance(data, str) else yaml.safe_dump(data or minimal_config(), sort_keys=False)
+    )
     path.write_text(text, encoding="utf-8")
     return path

@@ -1,4 +1,5 @@
 """Read the vendored recordings of real GitHub traffic (tests/data/github, see its NOTICE)."""
+
 from __future__ import annotations
 
 import json

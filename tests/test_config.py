@@ -1,4 +1,5 @@
 """Config loading: one typed object, every problem reported at once with its dotted key."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -56,8 +57,10 @@ def test_a_board_renames_the_statuses_it_spells_differently(tmp_path: Path) -> N
 
 
 def test_enterprise_api_url_derives_the_graphql_url(tmp_path: Path) -> None:
-    path = write_config(tmp_path, minimal_config(
-        github={"token": "$GITHUB_TOKEN", "api_url": "http://127.0.0.1:9/api/v3"}))
+    path = write_config(
+        tmp_path,
+        minimal_config(github={"token": "$GITHUB_TOKEN", "api_url": "http://127.0.0.1:9/api/v3"}),
+    )
     assert load_config(path, ENV).github.graphql_url == "http://127.0.0.1:9/api/graphql"
 
 
@@ -66,68 +69,128 @@ def _repo(**fields: object) -> dict[str, object]:
 
 
 INVALID = [
-    (_repo(merge_method="fast-forward"), "repos[0].merge_method: expected one of squash | merge | rebase, got 'fast-forward'"),
+    (
+        _repo(merge_method="fast-forward"),
+        "repos[0].merge_method: expected one of squash | merge | rebase, got 'fast-forward'",
+    ),
     (_repo(base_branch=""), "repos[0].base_branch: expected a non-empty string, got ''"),
     ({"repos": []}, "repos: expected a non-empty list of repositories, got a list"),
     ({"repos": None}, "repos: expected a non-empty list of repositories, got null"),
-    ({"repos": [{"github": "acme/app"}]}, "repos[0].key: is required (expected a non-empty string)"),
+    (
+        {"repos": [{"github": "acme/app"}]},
+        "repos[0].key: is required (expected a non-empty string)",
+    ),
     (_repo(github="acme"), "repos[0].github: expected \"owner/name\", got 'acme'"),
-    (_repo(automation_mode="auto"),
-     "repos[0].automation_mode: expected one of full | dispatcher_only, got 'auto'"),
-    (_repo(max_parallel_tasks="three"),
-     "repos[0].max_parallel_tasks: expected a positive integer, got 'three'"),
-    (_repo(max_parallel_tasks=0), "repos[0].max_parallel_tasks: expected a positive integer, got 0"),
-    (_repo(board={"owner": "acme", "number": "one"}),
-     "repos[0].board.number: expected a positive integer, got 'one'"),
-    (_repo(board={"owner": "acme", "number": 1, "status_names": {"todo": "Todo"}}),
-     "repos[0].board.status_names.todo: unknown key (known: backlog, blocked, done, in_progress, in_review, "
-     "ready)"),
-    (_repo(board={"owner": "acme", "number": 1, "status_names": {"ready": 3}}),
-     "repos[0].board.status_names.ready: expected the option's name, got 3"),
-    (_repo(board={"owner": "acme", "number": 1, "status_names": {"ready": "Done"}}),
-     "repos[0].board.status_names: ready and done are both named 'Done'"),
-    (_repo(colour="blue"), "repos[0].colour: unknown key (known: automation_mode, base_branch, "
-                           "board, github, key, local_path, max_parallel_tasks, merge_method, test_command)"),
-    (_repo(key="App Key"),
-     "repos[0].key: expected lower-case letters, digits, '.', '_' or '-', got 'App Key'"),
-    ({"repos": [{"key": "a", "github": "o/a"}, {"key": "a", "github": "o/b"}]},
-     "repos[1].key: duplicate repo key 'a'"),
-    ({"github": {"token": "ghp_literal_value_here"}},
-     "github.token: expected a $VAR reference (secrets never go in the config file), got a literal value"),
+    (
+        _repo(automation_mode="auto"),
+        "repos[0].automation_mode: expected one of full | dispatcher_only, got 'auto'",
+    ),
+    (
+        _repo(max_parallel_tasks="three"),
+        "repos[0].max_parallel_tasks: expected a positive integer, got 'three'",
+    ),
+    (
+        _repo(max_parallel_tasks=0),
+        "repos[0].max_parallel_tasks: expected a positive integer, got 0",
+    ),
+    (
+        _repo(board={"owner": "acme", "number": "one"}),
+        "repos[0].board.number: expected a positive integer, got 'one'",
+    ),
+    (
+        _repo(board={"owner": "acme", "number": 1, "status_names": {"todo": "Todo"}}),
+        "repos[0].board.status_names.todo: unknown key (known: backlog, blocked, done, in_progress, in_review, "
+        "ready)",
+    ),
+    (
+        _repo(board={"owner": "acme", "number": 1, "status_names": {"ready": 3}}),
+        "repos[0].board.status_names.ready: expected the option's name, got 3",
+    ),
+    (
+        _repo(board={"owner": "acme", "number": 1, "status_names": {"ready": "Done"}}),
+        "repos[0].board.status_names: ready and done are both named 'Done'",
+    ),
+    (
+        _repo(colour="blue"),
+        "repos[0].colour: unknown key (known: automation_mode, base_branch, "
+        "board, github, key, local_path, max_parallel_tasks, merge_method, test_command)",
+    ),
+    (
+        _repo(key="App Key"),
+        "repos[0].key: expected lower-case letters, digits, '.', '_' or '-', got 'App Key'",
+    ),
+    (
+        {"repos": [{"key": "a", "github": "o/a"}, {"key": "a", "github": "o/b"}]},
+        "repos[1].key: duplicate repo key 'a'",
+    ),
+    (
+        {"github": {"token": "ghp_literal_value_here"}},
+        "github.token: expected a $VAR reference (secrets never go in the config file), got a literal value",
+    ),
     ({"github": {"token": "$NOT_SET_ANYWHERE"}}, "github.token: $NOT_SET_ANYWHERE is not set"),
-    ({"github": {"token": "$GITHUB_TOKEN", "api_url": "ftp://x"}},
-     "github.api_url: expected an http(s) URL, got 'ftp://x'"),
+    (
+        {"github": {"token": "$GITHUB_TOKEN", "api_url": "ftp://x"}},
+        "github.api_url: expected an http(s) URL, got 'ftp://x'",
+    ),
     ({"github": None}, "github: is required (at least `token: $GITHUB_TOKEN`)"),
-    ({"agents": {"backends": {}}},
-     "agents.backends: expected a mapping of backend name to settings, got a mapping"),
-    ({"agents": {"backends": {"x": {"type": "gpt"}}}},
-     "agents.backends.x.type: expected one of claude | codex | anthropic | command, got 'gpt'"),
-    ({"agents": {"backends": {"x": {"type": "command"}}}},
-     "agents.backends.x.argv: is required for a command backend (the program and its arguments)"),
-    ({"agents": {"backends": {"x": {"type": "claude", "timeout_minutes": -5}}}},
-     "agents.backends.x.timeout_minutes: expected a positive number, got -5"),
-    ({"agents": {"backends": {"x": {"type": "claude"}}, "chains": {"default": ["y"]}}},
-     "agents.chains.default[0]: unknown backend 'y' (known: x)"),
-    ({"agents": {"backends": {"x": {"type": "anthropic", "api_key": "$NO_SUCH_KEY"}}}},
-     "agents.backends.x.api_key: $NO_SUCH_KEY is not set"),
-    ({"limits": {"max_attempts": "lots"}}, "limits.max_attempts: expected a positive integer, got 'lots'"),
+    (
+        {"agents": {"backends": {}}},
+        "agents.backends: expected a mapping of backend name to settings, got a mapping",
+    ),
+    (
+        {"agents": {"backends": {"x": {"type": "gpt"}}}},
+        "agents.backends.x.type: expected one of claude | codex | anthropic | command, got 'gpt'",
+    ),
+    (
+        {"agents": {"backends": {"x": {"type": "command"}}}},
+        "agents.backends.x.argv: is required for a command backend (the program and its arguments)",
+    ),
+    (
+        {"agents": {"backends": {"x": {"type": "claude", "timeout_minutes": -5}}}},
+        "agents.backends.x.timeout_minutes: expected a positive number, got -5",
+    ),
+    (
+        {"agents": {"backends": {"x": {"type": "claude"}}, "chains": {"default": ["y"]}}},
+        "agents.chains.default[0]: unknown backend 'y' (known: x)",
+    ),
+    (
+        {"agents": {"backends": {"x": {"type": "anthropic", "api_key": "$NO_SUCH_KEY"}}}},
+        "agents.backends.x.api_key: $NO_SUCH_KEY is not set",
+    ),
+    (
+        {"limits": {"max_attempts": "lots"}},
+        "limits.max_attempts: expected a positive integer, got 'lots'",
+    ),
     ({"limits": {"wedged_hours": 0}}, "limits.wedged_hours: expected a positive number, got 0"),
-    ({"limits": {"max_parallel_worker": 2}},
-     "limits.max_parallel_worker: unknown key (did you mean 'max_parallel_workers'?)"),
-    ({"telegram": {"token": "$TELEGRAM_BOT_TOKEN", "allowed_chat_ids": ["me"]}},
-     "telegram.allowed_chat_ids[0]: expected an integer, got 'me'"),
-    ({"telegram": {"token": "$TELEGRAM_BOT_TOKEN"}},
-     "telegram.allowed_chat_ids: is required (the chats allowed to command the bot)"),
-    ({"schedule": {"dispatcher": "every minute"}},
-     "schedule.dispatcher: expected a cron expression with 5 fields, got 'every minute'"),
-    ({"schedule": {"dispatch": "* * * * *"}}, "schedule.dispatch: unknown key (did you mean 'dispatcher'?)"),
+    (
+        {"limits": {"max_parallel_worker": 2}},
+        "limits.max_parallel_worker: unknown key (did you mean 'max_parallel_workers'?)",
+    ),
+    (
+        {"telegram": {"token": "$TELEGRAM_BOT_TOKEN", "allowed_chat_ids": ["me"]}},
+        "telegram.allowed_chat_ids[0]: expected an integer, got 'me'",
+    ),
+    (
+        {"telegram": {"token": "$TELEGRAM_BOT_TOKEN"}},
+        "telegram.allowed_chat_ids: is required (the chats allowed to command the bot)",
+    ),
+    (
+        {"schedule": {"dispatcher": "every minute"}},
+        "schedule.dispatcher: expected a cron expression with 5 fields, got 'every minute'",
+    ),
+    (
+        {"schedule": {"dispatch": "* * * * *"}},
+        "schedule.dispatch: unknown key (did you mean 'dispatcher'?)",
+    ),
     ({"paths": {"runtime_dir": ""}}, "paths.runtime_dir: expected a non-empty string, got ''"),
     ({"repo": []}, "repo: unknown key (did you mean 'repos'?)"),
 ]
 
 
 @pytest.mark.parametrize("change, expected", INVALID, ids=[e.split(":")[0] for _, e in INVALID])
-def test_each_invalid_config_gives_its_one_line_error(tmp_path: Path, change: dict, expected: str) -> None:
+def test_each_invalid_config_gives_its_one_line_error(
+    tmp_path: Path, change: dict, expected: str
+) -> None:
     path = write_config(tmp_path, minimal_config(**change))
     with pytest.raises(ConfigError) as caught:
         load_config(path, ENV)
@@ -136,9 +199,14 @@ def test_each_invalid_config_gives_its_one_line_error(tmp_path: Path, change: di
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
-    path = write_config(tmp_path, minimal_config(
-        repos=[{"key": "app", "github": "acme/app", "base_branch": ""}],
-        github={"token": "$MISSING_TOKEN"}, limits={"max_attempts": 0}))
+    path = write_config(
+        tmp_path,
+        minimal_config(
+            repos=[{"key": "app", "github": "acme/app", "base_branch": ""}],
+            github={"token": "$MISSING_TOKEN"},
+            limits={"max_attempts": 0},
+        ),
+    )
     with pytest.raises(ConfigError) as caught:
         load_config(path, ENV)
     assert len(caught.value.problems) == 3
@@ -153,10 +221,13 @@ def test_a_literal_secret_is_never_echoed(tmp_path: Path) -> None:
     assert secret not in str(caught.value)
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("repos: [\n", "line 2, column 1"),
-    ("- just\n- a list\n", "expected a mapping at the top level, got list"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("repos: [\n", "line 2, column 1"),
+        ("- just\n- a list\n", "expected a mapping at the top level, got list"),
+    ],
+)
 def test_malformed_yaml_is_one_clear_error(tmp_path: Path, text: str, expected: str) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(write_config(tmp_path, text), ENV)
@@ -188,7 +259,9 @@ def test_unset_secrets_are_tolerated_when_not_needed(tmp_path: Path) -> None:
 
 def test_overrides_from_chat_layer_over_the_config_and_are_listed(tmp_path: Path) -> None:
     path = write_config(tmp_path)
-    set_override(tmp_path / "runtime" / "state", ("repos", "app", "automation_mode"), "dispatcher_only")
+    set_override(
+        tmp_path / "runtime" / "state", ("repos", "app", "automation_mode"), "dispatcher_only"
+    )
     config = load_config(path, ENV)
     assert config.repos[0].automation_mode is AutomationMode.DISPATCHER_ONLY
     assert config.overridden == ("repos[0].automation_mode",)
@@ -207,7 +280,9 @@ def test_a_bad_override_is_reported_against_the_overrides_file(tmp_path: Path) -
 def test_an_override_for_a_repo_no_longer_configured_is_ignored(tmp_path: Path) -> None:
     """Renaming a repo key must not leave every tick, the chat's included, failing on a stale override."""
     path = write_config(tmp_path)
-    set_override(tmp_path / "runtime" / "state", ("repos", "gone", "automation_mode"), "dispatcher_only")
+    set_override(
+        tmp_path / "runtime" / "state", ("repos", "gone", "automation_mode"), "dispatcher_only"
+    )
     config = load_config(path, ENV)
     assert config.overridden == () and config.repo("app").automation_mode.value == "full"
 

@@ -1,4 +1,5 @@
 """core.brief: an issue's own sections become the agent's brief, and nothing the author wrote is lost."""
+
 from __future__ import annotations
 
 import pytest
@@ -58,15 +59,27 @@ def test_goal_headings_in_any_common_spelling(heading: str) -> None:
 
 def test_render_names_every_part_and_admits_missing_criteria() -> None:
     text = brief.render(brief.from_issue("t", STRUCTURED))
-    assert text.index("## Goal") < text.index("## Success criteria") < text.index("## Constraints") < text.index("## Context")
+    assert (
+        text.index("## Goal")
+        < text.index("## Success criteria")
+        < text.index("## Constraints")
+        < text.index("## Context")
+    )
     assert "(none stated" in brief.render(Brief(goal="g"))
 
 
 def test_a_model_reply_is_used_only_when_it_names_a_goal_and_criteria() -> None:
     fallback = brief.from_issue("t", "make it faster")
-    good = brief.structured("GOAL: Make startup faster\nCRITERIA:\n- under 60 ms\nCONSTRAINTS:\n- no new deps\n", fallback)
+    good = brief.structured(
+        "GOAL: Make startup faster\nCRITERIA:\n- under 60 ms\nCONSTRAINTS:\n- no new deps\n",
+        fallback,
+    )
     assert (good.goal, good.criteria, good.constraints, good.source) == (
-        "Make startup faster", ("under 60 ms",), ("no new deps",), "model")
+        "Make startup faster",
+        ("under 60 ms",),
+        ("no new deps",),
+        "model",
+    )
     assert "make it faster" in good.context  # the author's words travel with the model's structure
     assert brief.structured("I cannot help with that.", fallback) is fallback
     assert brief.structured("GOAL: something\n", fallback) is fallback

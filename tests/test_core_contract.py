@@ -1,10 +1,17 @@
 """The agent result contract: lenient where agents vary, strict where decisions depend on it."""
+
 from __future__ import annotations
 
 import pytest
 
 from orchestrator.core.contract import (
-    AGENT_CODES, FIELDS, BlockerCode, Status, after_tests, parse, render,
+    AGENT_CODES,
+    FIELDS,
+    BlockerCode,
+    Status,
+    after_tests,
+    parse,
+    render,
 )
 
 COMPLETE = """STATUS: complete
@@ -41,8 +48,10 @@ def test_a_complete_result_parses_every_field() -> None:
 
 
 def test_an_honest_blocked_result_with_a_valid_code_is_respected() -> None:
-    result = parse("STATUS: blocked\nBLOCKER_CODE: missing_credentials\nSUMMARY: need a key\n"
-                   "NEXT_STEP: add STRIPE_KEY to CI\n")
+    result = parse(
+        "STATUS: blocked\nBLOCKER_CODE: missing_credentials\nSUMMARY: need a key\n"
+        "NEXT_STEP: add STRIPE_KEY to CI\n"
+    )
     assert result.status is Status.BLOCKED and result.blocker is BlockerCode.MISSING_CREDENTIALS
     assert result.next_step == "add STRIPE_KEY to CI" and not result.problem
 
@@ -59,15 +68,21 @@ def test_markdown_decoration_around_labels_is_tolerated() -> None:
     assert result.status is Status.COMPLETE and result.summary == "done\n* one"
 
 
-@pytest.mark.parametrize("text, reason", [
-    (None, "no .agent_result.md"),
-    ("", "STATUS must be complete, partial or blocked"),
-    ("STATUS: finished", "got 'finished'"),
-    ("STATUS: blocked\nBLOCKER_CODE: none", "needs a BLOCKER_CODE"),
-    ("STATUS: partial", "needs a BLOCKER_CODE"),
-    ("STATUS: blocked\nBLOCKER_CODE: <one blocker code from the list>", "is not one of the codes"),
-    ("STATUS: blocked\nBLOCKER_CODE: sad", "'sad' is not one of the codes"),
-])
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        (None, "no .agent_result.md"),
+        ("", "STATUS must be complete, partial or blocked"),
+        ("STATUS: finished", "got 'finished'"),
+        ("STATUS: blocked\nBLOCKER_CODE: none", "needs a BLOCKER_CODE"),
+        ("STATUS: partial", "needs a BLOCKER_CODE"),
+        (
+            "STATUS: blocked\nBLOCKER_CODE: <one blocker code from the list>",
+            "is not one of the codes",
+        ),
+        ("STATUS: blocked\nBLOCKER_CODE: sad", "'sad' is not one of the codes"),
+    ],
+)
 def test_malformed_results_become_invalid_result_contract(text: str | None, reason: str) -> None:
     result = parse(text)
     assert result.status is Status.BLOCKED and result.blocker is BlockerCode.INVALID_RESULT_CONTRACT
@@ -107,5 +122,7 @@ def test_every_code_the_prompt_offers_is_accepted_and_blockers_have_policies() -
 
 def test_the_same_failure_has_the_same_signature() -> None:
     a = parse("STATUS: blocked\nBLOCKER_CODE: environment_failure\nBLOCKERS:\n- npm missing\n")
-    b = parse("STATUS: blocked\nBLOCKER_CODE: environment_failure\nBLOCKERS:\n- npm missing\nSUMMARY: x")
+    b = parse(
+        "STATUS: blocked\nBLOCKER_CODE: environment_failure\nBLOCKERS:\n- npm missing\nSUMMARY: x"
+    )
     assert a.signature == b.signature != parse(COMPLETE).signature

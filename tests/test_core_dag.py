@@ -1,4 +1,5 @@
 """The issue graph: free work, ordering by priority then critical path then age, cycles."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -17,9 +18,16 @@ def ref(n: int, repo: str = "acme/app") -> IssueRef:
 
 def graph(*specs: tuple[int, bool, tuple[int, ...]], **kw: dict[int, int]) -> dict[IssueRef, Node]:
     prios = kw.get("prio", {})
-    return {ref(n): Node(ref(n), is_open, tuple(ref(b) for b in blockers), prios.get(n, 1),
-                         T0 + timedelta(days=n))
-            for n, is_open, blockers in specs}
+    return {
+        ref(n): Node(
+            ref(n),
+            is_open,
+            tuple(ref(b) for b in blockers),
+            prios.get(n, 1),
+            T0 + timedelta(days=n),
+        )
+        for n, is_open, blockers in specs
+    }
 
 
 @pytest.mark.parametrize("blocker_open, free", [(True, False), (False, True)])
@@ -46,10 +54,15 @@ def test_fan_in_waits_for_every_branch() -> None:
 
 
 def test_priority_beats_critical_path_which_beats_age() -> None:
-    nodes = graph((1, True, ()), (2, True, ()), (3, True, ()), (4, True, (2,)), (5, True, (4,)),
-                  prio={3: 0})
+    nodes = graph(
+        (1, True, ()), (2, True, ()), (3, True, ()), (4, True, (2,)), (5, True, (4,)), prio={3: 0}
+    )
     g = analyse(nodes)
-    assert g.free == (ref(3), ref(2), ref(1))  # 3 is urgent; 2 unblocks two issues; 1 is older than none
+    assert g.free == (
+        ref(3),
+        ref(2),
+        ref(1),
+    )  # 3 is urgent; 2 unblocks two issues; 1 is older than none
 
 
 def test_age_orders_equals() -> None:
@@ -57,7 +70,9 @@ def test_age_orders_equals() -> None:
 
 
 def test_a_cycle_is_found_once_and_none_of_it_runs() -> None:
-    g = analyse(graph((1, True, (3,)), (2, True, (1,)), (3, True, (2,)), (4, True, (3,)), (5, True, ())))
+    g = analyse(
+        graph((1, True, (3,)), (2, True, (1,)), (3, True, (2,)), (4, True, (3,)), (5, True, ()))
+    )
     assert g.cycles == ((ref(1), ref(2), ref(3)),)
     assert g.free == (ref(5),)
     assert ref(4) in g.waiting
@@ -83,7 +98,9 @@ def test_a_long_chain_does_not_recurse() -> None:
     assert g.free == (ref(1),) and g.downstream[ref(1)] == 2998
 
 
-@pytest.mark.parametrize("labels, expected", [
-    ((), 1), (("prio:high",), 0), (("bug", "prio:low"), 2), (("prio:low", "prio:high"), 0)])
+@pytest.mark.parametrize(
+    "labels, expected",
+    [((), 1), (("prio:high",), 0), (("bug", "prio:low"), 2), (("prio:low", "prio:high"), 0)],
+)
 def test_priority_comes_from_labels(labels: tuple[str, ...], expected: int) -> None:
     assert priority(labels) == expected

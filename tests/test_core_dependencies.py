@@ -1,4 +1,5 @@
 """Blockers from bodies, native dependencies and sub-issues, normalised into one list."""
+
 from __future__ import annotations
 
 import pytest
@@ -13,19 +14,22 @@ def ref(n: int, repo: str = R) -> IssueRef:
     return IssueRef(repo, n)
 
 
-@pytest.mark.parametrize("body, expected", [
-    ("Depends on #12", [ref(12)]),
-    ("depends on #12, #13 and #12", [ref(12), ref(13)]),
-    ("Blocked by acme/api#4", [ref(4, "acme/api")]),
-    ("- Blocked by: #7", [ref(7)]),
-    ("> DEPENDS ON #8", [ref(8)]),
-    ("Blocked by https://github.com/acme/web/issues/31", [ref(31, "acme/web")]),
-    ("Fixes #3 and relates to #4", []),
-    ("We depend on nothing. See #5.", []),
-    ("```\nDepends on #99\n```\nDepends on #1", [ref(1)]),
-    ("Depends on issue-#3", []),
-    ("", []),
-])
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ("Depends on #12", [ref(12)]),
+        ("depends on #12, #13 and #12", [ref(12), ref(13)]),
+        ("Blocked by acme/api#4", [ref(4, "acme/api")]),
+        ("- Blocked by: #7", [ref(7)]),
+        ("> DEPENDS ON #8", [ref(8)]),
+        ("Blocked by https://github.com/acme/web/issues/31", [ref(31, "acme/web")]),
+        ("Fixes #3 and relates to #4", []),
+        ("We depend on nothing. See #5.", []),
+        ("```\nDepends on #99\n```\nDepends on #1", [ref(1)]),
+        ("Depends on issue-#3", []),
+        ("", []),
+    ],
+)
 def test_body_lines_name_blockers(body: str, expected: list[IssueRef]) -> None:
     assert list(body_blockers(body, R)) == expected
 

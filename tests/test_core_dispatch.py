@@ -1,4 +1,5 @@
 """Dispatch decisions: what enters the queue, in what order, and the reason for every skip."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -15,20 +16,37 @@ def ref(n: int, repo: str = "acme/app") -> IssueRef:
 
 
 def cand(n: int, repo_key: str = "app", **kw: object) -> Candidate:
-    values: dict = dict(ref=ref(n, "acme/" + repo_key), repo_key=repo_key, title=f"#{n}",
-                        created_at=T0 + timedelta(days=n), trusted=True, trust_reason="write_access")
+    values: dict = dict(
+        ref=ref(n, "acme/" + repo_key),
+        repo_key=repo_key,
+        title=f"#{n}",
+        created_at=T0 + timedelta(days=n),
+        trusted=True,
+        trust_reason="write_access",
+    )
     values.update(kw)
     return Candidate(**values)
 
 
-def run(cands: list[Candidate], nodes: list[Node] = (), *, active: dict | None = None,
-        repo_on: dict | None = None, capacity: Capacity | None = None):
+def run(
+    cands: list[Candidate],
+    nodes: list[Node] = (),
+    *,
+    active: dict | None = None,
+    repo_on: dict | None = None,
+    capacity: Capacity | None = None,
+):
     graph_nodes = {c.ref: Node(c.ref, True, (), 1, c.created_at) for c in cands}
     graph_nodes.update({n.ref: n for n in nodes})
     graph = analyse(graph_nodes)
-    return plan(cands, graph, active=active or {}, repo_on=repo_on or {},
-                capacity=capacity or Capacity(10, {"app": 10, "api": 10}),
-                blockers={r: n.blockers for r, n in graph_nodes.items()})
+    return plan(
+        cands,
+        graph,
+        active=active or {},
+        repo_on=repo_on or {},
+        capacity=capacity or Capacity(10, {"app": 10, "api": 10}),
+        blockers={r: n.blockers for r, n in graph_nodes.items()},
+    )
 
 
 def reasons(result) -> dict[int, str]:
@@ -38,17 +56,37 @@ def reasons(result) -> dict[int, str]:
 def test_free_trusted_issues_are_queued_oldest_first_with_their_reason() -> None:
     nodes = [Node(ref(1), True, (ref(9),), 1, T0 + timedelta(days=1)), Node(ref(9), False)]
     result = run([cand(2), cand(1)], nodes)
-    assert [(e.ref.number, e.reason) for e in result.enqueue] == [(1, "blockers_done"), (2, "no_blockers")]
+    assert [(e.ref.number, e.reason) for e in result.enqueue] == [
+        (1, "blockers_done"),
+        (2, "no_blockers"),
+    ]
 
 
 def test_every_skip_has_a_reason() -> None:
-    cands = [cand(1, trusted=False, trust_reason="untrusted"), cand(2), cand(3, is_epic=True),
-             cand(4), cand(5), cand(6), cand(7, repo_key="api")]
-    nodes = [Node(ref(4), True, (ref(5),)), Node(ref(5), True, (ref(4),)),
-             Node(ref(6), True, (ref(30),))]
+    cands = [
+        cand(1, trusted=False, trust_reason="untrusted"),
+        cand(2),
+        cand(3, is_epic=True),
+        cand(4),
+        cand(5),
+        cand(6),
+        cand(7, repo_key="api"),
+    ]
+    nodes = [
+        Node(ref(4), True, (ref(5),)),
+        Node(ref(5), True, (ref(4),)),
+        Node(ref(6), True, (ref(30),)),
+    ]
     result = run(cands, nodes, active={ref(2): "processing"}, repo_on={"api": False})
-    assert reasons(result) == {1: "untrusted_author", 2: "already_queued", 3: "epic",
-                               4: "in_cycle", 5: "in_cycle", 6: "waiting", 7: "repo_disabled"}
+    assert reasons(result) == {
+        1: "untrusted_author",
+        2: "already_queued",
+        3: "epic",
+        4: "in_cycle",
+        5: "in_cycle",
+        6: "waiting",
+        7: "repo_disabled",
+    }
     assert result.enqueue == ()
     waiting = next(s for s in result.skipped if s.reason == "waiting")
     assert waiting.detail == "acme/app#30"

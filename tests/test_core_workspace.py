@@ -1,7 +1,14 @@
 """Conflict markers come back as hunks with the sides named for the task, not for git's rebase."""
+
 from __future__ import annotations
 
-from orchestrator.core.workspace import CommitOutcome, ConflictHunk, Workspace, conflict_hunks, scratch_key
+from orchestrator.core.workspace import (
+    CommitOutcome,
+    ConflictHunk,
+    Workspace,
+    conflict_hunks,
+    scratch_key,
+)
 
 DIFF3 = """def greet():
 <<<<<<< HEAD
@@ -24,7 +31,11 @@ c
 
 def test_diff3_markers_give_branch_base_and_ancestor() -> None:
     assert conflict_hunks(DIFF3) == (
-        ConflictHunk(ours="    return 'hi'\n", theirs="    return 'hello, world'\n", ancestor="    return 'hello'\n"),
+        ConflictHunk(
+            ours="    return 'hi'\n",
+            theirs="    return 'hello, world'\n",
+            ancestor="    return 'hello'\n",
+        ),
         ConflictHunk(ours="b\nc\n", theirs="a\n"),
     )
 
@@ -38,7 +49,9 @@ def test_an_unterminated_conflict_yields_nothing_rather_than_a_half_hunk() -> No
 
 
 def test_empty_sides_and_crlf_lines() -> None:
-    assert conflict_hunks("<<<<<<< HEAD\r\n=======\r\nnew\r\n>>>>>>> abc\r\n") == (ConflictHunk("new\r\n", ""),)
+    assert conflict_hunks("<<<<<<< HEAD\r\n=======\r\nnew\r\n>>>>>>> abc\r\n") == (
+        ConflictHunk("new\r\n", ""),
+    )
 
 
 def test_scratch_keys_are_single_safe_segments() -> None:
@@ -49,6 +62,8 @@ def test_scratch_keys_are_single_safe_segments() -> None:
 def test_what_counts_as_continued_and_as_changes() -> None:
     ws = Workspace("app", "t", "/w/app/t", "agent/1-x", "main", "b" * 40, "r" * 40, "r" * 40)
     assert ws.continued
-    assert not Workspace("app", "t", "/w", "agent/1-x", "main", "b" * 40, "b" * 40, "r" * 40).continued
+    assert not Workspace(
+        "app", "t", "/w", "agent/1-x", "main", "b" * 40, "b" * 40, "r" * 40
+    ).continued
     assert not CommitOutcome("s", False, (), False).has_changes
     assert CommitOutcome("s", True, ("a.py",), True).has_changes

@@ -1,4 +1,5 @@
 """The crontab block and the systemd timers: always against temporary tabfiles, never a real crontab."""
+
 from __future__ import annotations
 
 import os
@@ -89,7 +90,9 @@ def test_installing_twice_keeps_one_block_and_does_not_write(root: Path, tab: Pa
     assert block_count(tab.read_text(), root) == 1
 
 
-def test_user_lines_are_kept_byte_for_byte_and_remove_restores_the_file(root: Path, tab: Path) -> None:
+def test_user_lines_are_kept_byte_for_byte_and_remove_restores_the_file(
+    root: Path, tab: Path
+) -> None:
     tab.write_bytes(USER_TAB)
 
     install(root, tab)
@@ -110,9 +113,13 @@ def test_changing_a_schedule_rewrites_the_block_in_place(root: Path, tab: Path) 
 
     text = tab.read_bytes()
     assert text.startswith(head) and text.endswith(tail)
-    block = text[len(head):-len(tail)].decode()
-    assert block == "".join(line + "\n" for line in cron.render_block(
-        changed, root, root / "runtime" / "logs", None, environ=ENVIRON))
+    block = text[len(head) : -len(tail)].decode()
+    assert block == "".join(
+        line + "\n"
+        for line in cron.render_block(
+            changed, root, root / "runtime" / "logs", None, environ=ENVIRON
+        )
+    )
     assert "\n*/2 * * * * " in block and "\n* * * * * " not in block
 
 
@@ -134,7 +141,9 @@ def test_remove_from_a_missing_tab_creates_nothing(root: Path, tab: Path) -> Non
 
 
 def test_two_checkouts_keep_their_own_blocks(root: Path, tab: Path) -> None:
-    other = root.with_name(root.name + "-two")  # its marker starts with ours: matching must be exact
+    other = root.with_name(
+        root.name + "-two"
+    )  # its marker starts with ours: matching must be exact
     install(root, tab)
     install(other, tab)
     assert block_count(tab.read_text(), root) == 1 and block_count(tab.read_text(), other) == 1
@@ -147,7 +156,9 @@ def test_two_checkouts_keep_their_own_blocks(root: Path, tab: Path) -> None:
     assert tab.read_text() == other_block + "\n"
 
 
-def test_show_returns_the_installed_block_or_says_it_is_not_installed(root: Path, tab: Path) -> None:
+def test_show_returns_the_installed_block_or_says_it_is_not_installed(
+    root: Path, tab: Path
+) -> None:
     assert cron.show(root, tabfile=tab).startswith("not installed:")
     tab.write_bytes(USER_TAB)
     install(root, tab)
@@ -164,8 +175,10 @@ def test_a_last_line_without_newline_gets_one_before_the_block(root: Path, tab: 
 
 
 def test_duplicated_blocks_collapse_into_one_where_the_first_was(root: Path, tab: Path) -> None:
-    block = "".join(line + "\n" for line in cron.render_block(
-        JOBS, root, root / "runtime" / "logs", None, environ=ENVIRON))
+    block = "".join(
+        line + "\n"
+        for line in cron.render_block(JOBS, root, root / "runtime" / "logs", None, environ=ENVIRON)
+    )
     tab.write_text("# mine\n" + block + "# middle\n" + block + "# end\n")
 
     assert install(root, tab) is True
@@ -188,7 +201,9 @@ def test_paths_with_spaces_and_percent_survive_cron_and_the_shell(tmp_path: Path
     root = tmp_path.resolve() / "agent os 100%"
     fake = root / "bin" / "agentos"
     fake.parent.mkdir(parents=True)
-    fake.write_text('#!/bin/sh\nprintf "%s\\n" "$@" > "$(dirname "$0")/argv"\necho "PATH=$PATH"\necho oops >&2\n')
+    fake.write_text(
+        '#!/bin/sh\nprintf "%s\\n" "$@" > "$(dirname "$0")/argv"\necho "PATH=$PATH"\necho oops >&2\n'
+    )
     fake.chmod(0o755)
     config = root / "my config.yaml"
     logs = root / "run time" / "logs"  # does not exist yet: the line must create it
@@ -196,15 +211,25 @@ def test_paths_with_spaces_and_percent_survive_cron_and_the_shell(tmp_path: Path
     line = cron.render_block(JOBS[:1], root, logs, config, environ=ENVIRON)[2]
     command = line.split(" ", 5)[5]
     assert re.search(r"(?<!\\)%", command) is None  # cron would cut the command at a bare %
-    subprocess.run(["/bin/sh", "-c", command.replace("\\%", "%")], check=True, env={"PATH": "/usr/bin:/bin"})
+    subprocess.run(
+        ["/bin/sh", "-c", command.replace("\\%", "%")], check=True, env={"PATH": "/usr/bin:/bin"}
+    )
 
-    assert (root / "bin" / "argv").read_text().splitlines() == ["run", "dispatcher", "--config", str(config)]
+    assert (root / "bin" / "argv").read_text().splitlines() == [
+        "run",
+        "dispatcher",
+        "--config",
+        str(config),
+    ]
     log = (logs / "cron-dispatcher.log").read_text()
     assert f"PATH={cron.search_path(ENVIRON)}\n" in log and "oops\n" in log
 
 
 def test_search_path_keeps_the_installers_absolute_entries_then_the_system_ones() -> None:
-    assert cron.search_path(ENVIRON) == "/home/me/.local/bin:/opt/node/bin:/usr/bin:/usr/local/bin:/bin"
+    assert (
+        cron.search_path(ENVIRON)
+        == "/home/me/.local/bin:/opt/node/bin:/usr/bin:/usr/local/bin:/bin"
+    )
     assert cron.search_path({}) == "/usr/local/bin:/usr/bin:/bin"
 
 
@@ -242,25 +267,37 @@ def fake_crontab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-def test_the_users_crontab_is_read_with_crontab_l_and_written_once(root: Path, fake_crontab: Path) -> None:
+def test_the_users_crontab_is_read_with_crontab_l_and_written_once(
+    root: Path, fake_crontab: Path
+) -> None:
     assert cron.install(JOBS, root, root / "logs", None, environ=ENVIRON) is True
     assert cron.install(JOBS, root, root / "logs", None, environ=ENVIRON) is False
 
     assert (fake_crontab / "writes").read_text() == "write\n"
-    assert cron.show(root) == "\n".join(cron.render_block(JOBS, root, root / "logs", None, environ=ENVIRON))
+    assert cron.show(root) == "\n".join(
+        cron.render_block(JOBS, root, root / "logs", None, environ=ENVIRON)
+    )
     assert cron.remove(root) is True and (fake_crontab / "tab").read_bytes() == b""
 
 
-def test_a_failing_crontab_l_is_an_error_not_an_empty_crontab(root: Path, fake_crontab: Path) -> None:
+def test_a_failing_crontab_l_is_an_error_not_an_empty_crontab(
+    root: Path, fake_crontab: Path
+) -> None:
     script = (fake_crontab / "crontab").read_text()
-    (fake_crontab / "crontab").write_text(script.replace('"no crontab for tester"', '"crontab: permission denied"'))
+    (fake_crontab / "crontab").write_text(
+        script.replace('"no crontab for tester"', '"crontab: permission denied"')
+    )
     with pytest.raises(StateError, match="`crontab -l` failed: crontab: permission denied"):
         cron.install(JOBS, root, root / "logs", None, environ=ENVIRON)
-    assert not (fake_crontab / "writes").exists()  # a crontab we could not read is never overwritten
+    assert not (
+        fake_crontab / "writes"
+    ).exists()  # a crontab we could not read is never overwritten
 
 
 def test_without_a_crontab_command_the_error_points_to_systemd(
-    root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    root: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(StateError, match="--systemd"):
@@ -270,27 +307,38 @@ def test_without_a_crontab_command_the_error_points_to_systemd(
 # Validation
 
 
-@pytest.mark.parametrize("expr", [
-    "* * * * *", "*/5 * * * *", "0 9-17 * * mon-fri", "5 4 * * 7", "0 0 1 jan,jul *", " 0  *  * * * ",
-])
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "* * * * *",
+        "*/5 * * * *",
+        "0 9-17 * * mon-fri",
+        "5 4 * * 7",
+        "0 0 1 jan,jul *",
+        " 0  *  * * * ",
+    ],
+)
 def test_valid_schedules_pass(expr: str) -> None:
     assert cron.validate_schedule(expr) is None
 
 
-@pytest.mark.parametrize("expr, reason", [
-    ("61 * * * *", "not in 0-59"),
-    ("0 24 * * *", "not in 0-23"),
-    ("every minute", "2 fields"),
-    ("* * *", "3 fields"),
-    ("* * * * * *", "6 fields"),
-    ("", "0 fields"),
-    ("@hourly", "1 fields"),
-    ("*/0 * * * *", "Sequence"),
-    ("5/10 * * * *", "range"),
-    ("* * * */jan *", "'>' not supported"),  # python-crontab raises TypeError here
-    ("~ * * * *", "may hold only"),          # python-crontab's random ranges: not every cron has them
-    ("\uff11 * * * *", "may hold only"),     # a full-width 1 passes str.isdigit()
-])
+@pytest.mark.parametrize(
+    "expr, reason",
+    [
+        ("61 * * * *", "not in 0-59"),
+        ("0 24 * * *", "not in 0-23"),
+        ("every minute", "2 fields"),
+        ("* * *", "3 fields"),
+        ("* * * * * *", "6 fields"),
+        ("", "0 fields"),
+        ("@hourly", "1 fields"),
+        ("*/0 * * * *", "Sequence"),
+        ("5/10 * * * *", "range"),
+        ("* * * */jan *", "'>' not supported"),  # python-crontab raises TypeError here
+        ("~ * * * *", "may hold only"),  # python-crontab's random ranges: not every cron has them
+        ("\uff11 * * * *", "may hold only"),  # a full-width 1 passes str.isdigit()
+    ],
+)
 def test_invalid_schedules_are_reported_with_the_expression(expr: str, reason: str) -> None:
     problem = cron.validate_schedule(expr)
     assert problem is not None
@@ -329,10 +377,16 @@ def test_cron_expressions_translate_to_on_calendar(expr: str, calendar: str) -> 
     assert cron.on_calendar(expr) == calendar
 
 
-@pytest.mark.parametrize("expr, message", [
-    ("0 0 1 * 1", "cannot translate '0 0 1 * 1'"),  # cron: the 1st OR a Monday; systemd would need both
-    ("61 * * * *", "'61 * * * *'"),
-])
+@pytest.mark.parametrize(
+    "expr, message",
+    [
+        (
+            "0 0 1 * 1",
+            "cannot translate '0 0 1 * 1'",
+        ),  # cron: the 1st OR a Monday; systemd would need both
+        ("61 * * * *", "'61 * * * *'"),
+    ],
+)
 def test_an_untranslatable_expression_raises_naming_it(expr: str, message: str) -> None:
     with pytest.raises(UsageError, match=re.escape(message)):
         cron.on_calendar(expr)
@@ -345,10 +399,22 @@ def test_an_untranslatable_expression_raises_naming_it(expr: str, message: str) 
 def test_systemd_fires_when_cron_would(expr: str, calendar: str) -> None:
     base = datetime(2026, 1, 1, 0, 0)
     done = subprocess.run(
-        ["systemd-analyze", "calendar", "--iterations=12", f"--base-time={base:%Y-%m-%d %H:%M:%S} UTC", calendar],
-        capture_output=True, text=True, check=True, env={"TZ": "UTC", "PATH": os.environ.get("PATH", "")},
+        [
+            "systemd-analyze",
+            "calendar",
+            "--iterations=12",
+            f"--base-time={base:%Y-%m-%d %H:%M:%S} UTC",
+            calendar,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"TZ": "UTC", "PATH": os.environ.get("PATH", "")},
     )
-    fired = [datetime.fromisoformat(t) for t in re.findall(r"\w{3} (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC", done.stdout)]
+    fired = [
+        datetime.fromisoformat(t)
+        for t in re.findall(r"\w{3} (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC", done.stdout)
+    ]
     assert fired == cron_times(expr, after=base, count=12)
 
 
@@ -360,7 +426,7 @@ def cron_times(expr: str, after: datetime, count: int) -> list[datetime]:
     while len(found) < count:
         if date.day in day and date.month in month and date.isoweekday() % 7 in weekday:
             times = (datetime(date.year, date.month, date.day, h, m) for h in hour for m in minute)
-            found += [t for t in times if t > after][:count - len(found)]
+            found += [t for t in times if t > after][: count - len(found)]
         date += timedelta(days=1)
     return found
 
@@ -369,12 +435,18 @@ def test_systemd_units_run_the_job_once_per_timer_tick(tmp_path: Path) -> None:
     root = tmp_path.resolve() / "agent os"
     units = cron.systemd_units(JOBS, root, root / "my config.yaml", environ=ENVIRON)
 
-    assert sorted(units) == ["agentos-dispatcher.service", "agentos-dispatcher.timer",
-                             "agentos-pr_monitor.service", "agentos-pr_monitor.timer"]
+    assert sorted(units) == [
+        "agentos-dispatcher.service",
+        "agentos-dispatcher.timer",
+        "agentos-pr_monitor.service",
+        "agentos-pr_monitor.timer",
+    ]
     service = units["agentos-pr_monitor.service"].splitlines()
     assert "Type=oneshot" in service
     assert f"WorkingDirectory={root}" in service
-    assert f'ExecStart="{root}/bin/agentos" run pr_monitor --config "{root}/my config.yaml"' in service
+    assert (
+        f'ExecStart="{root}/bin/agentos" run pr_monitor --config "{root}/my config.yaml"' in service
+    )
     assert f"Environment=PATH={cron.search_path(ENVIRON)}" in service
     timer = units["agentos-pr_monitor.timer"].splitlines()
     assert "OnCalendar=*-*-* *:0/5:00" in timer and "Persistent=true" in timer
@@ -387,7 +459,10 @@ def test_unit_files_escape_specifiers_and_dollars(tmp_path: Path) -> None:
     units = cron.systemd_units(JOBS[:1], base / "100% $HOME", base / "$my.yaml", environ={})
     service = units["agentos-dispatcher.service"]
     assert f"WorkingDirectory={base}/100%% $HOME\n" in service
-    assert f'ExecStart="{base}/100%% $HOME/bin/agentos" run dispatcher --config "{base}/$$my.yaml"\n' in service
+    assert (
+        f'ExecStart="{base}/100%% $HOME/bin/agentos" run dispatcher --config "{base}/$$my.yaml"\n'
+        in service
+    )
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="needs systemd-analyze")
@@ -396,12 +471,19 @@ def test_systemd_accepts_the_units(tmp_path: Path) -> None:
     (root / "bin").mkdir(parents=True)
     (root / "bin" / "agentos").write_text("#!/bin/sh\n")
     (root / "bin" / "agentos").chmod(0o755)  # verify checks that the program exists
-    units = cron.systemd_units(JOBS, root, tmp_path / "my $config.yaml", environ={"PATH": "/opt/a b/bin"})
+    units = cron.systemd_units(
+        JOBS, root, tmp_path / "my $config.yaml", environ={"PATH": "/opt/a b/bin"}
+    )
     folder = tmp_path / "units"
     folder.mkdir()
     for name, text in units.items():
         (folder / name).write_text(text)
 
-    done = subprocess.run(["systemd-analyze", "verify", "--man=no", *sorted(units)], cwd=folder,
-                          capture_output=True, text=True, env={"PATH": os.environ.get("PATH", "")})
+    done = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", *sorted(units)],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        env={"PATH": os.environ.get("PATH", "")},
+    )
     assert done.returncode == 0, done.stderr

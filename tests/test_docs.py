@@ -1,4 +1,5 @@
 """The documentation keeps up with the code: config keys, the state diagram, the states page."""
+
 from __future__ import annotations
 
 import re
@@ -76,7 +77,9 @@ def test_the_states_page_names_every_mailbox_state_and_board_column() -> None:
 
 
 def test_the_move_readers_see_a_move_that_is_not_allowed() -> None:
-    assert diagram_moves("```mermaid\nstateDiagram-v2\n  [*] --> queued\n  passed --> queued: no\n```") \
-        == {("passed", "queued")}
-    assert table_moves("## Lifecycle transitions\n\n| from | to |\n|---|---|\n| passed | queued | x |\n") \
-        == {("passed", "queued")}
+    assert diagram_moves(
+        "```mermaid\nstateDiagram-v2\n  [*] --> queued\n  passed --> queued: no\n```"
+    ) == {("passed", "queued")}
+    assert table_moves(
+        "## Lifecycle transitions\n\n| from | to |\n|---|---|\n| passed | queued | x |\n"
+    ) == {("passed", "queued")}

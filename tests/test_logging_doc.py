@@ -6,6 +6,7 @@ The events are read from the source with `ast`: the first argument of a logger c
 channel through `Room.sink`). The page's events are the backticked names in the first column
 of its table rows; the rows after the channel heading are the channel's.
 """
+
 from __future__ import annotations
 
 import ast
@@ -20,7 +21,7 @@ CHANNEL_HEADING = "## A room's channel"
 
 EVENT = re.compile(r"[a-z_]+\.[a-z_]+")
 LOG_METHODS = {"debug", "info", "warning", "error", "exception", "critical"}
-RECORD = "record"   # Room.record(event, source, **fields) in orchestrator/store/rooms.py
+RECORD = "record"  # Room.record(event, source, **fields) in orchestrator/store/rooms.py
 
 # Calls of a collected shape whose first argument is no event name: (module, argument).
 NOT_EVENTS = {
@@ -49,8 +50,12 @@ def names_of(node: ast.expr) -> set[str] | None:
 def event_calls(tree: ast.Module) -> Iterator[tuple[str, ast.Call]]:
     """Yield (method, call) of the logger and `.record` calls that have a first argument."""
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args
-                and node.func.attr in LOG_METHODS | {RECORD}):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.args
+            and node.func.attr in LOG_METHODS | {RECORD}
+        ):
             yield node.func.attr, node
 
 
@@ -73,8 +78,12 @@ def agent_event_types(root: Path) -> set[str]:
     for node in ast.parse(source.read_text(encoding="utf-8")).body:
         if isinstance(node, ast.ClassDef):
             for item in node.body:
-                if (isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name)
-                        and item.target.id == "type" and isinstance(item.value, ast.Constant)):
+                if (
+                    isinstance(item, ast.AnnAssign)
+                    and isinstance(item.target, ast.Name)
+                    and item.target.id == "type"
+                    and isinstance(item.value, ast.Constant)
+                ):
                     types[node.name] = str(item.value.value)
     built = set().union(*(called_names(tree) for path, tree in modules(root) if path != source))
     return {kind for name, kind in types.items() if name in built}
@@ -93,9 +102,12 @@ def emitted(root: Path) -> tuple[set[str], set[str]]:
 
 def unresolved(root: Path) -> set[tuple[str, str]]:
     """Return (module, argument) of each collected call whose first argument is not written out."""
-    return {(path.relative_to(root).as_posix(), ast.unparse(call.args[0]))
-            for path, tree in modules(root) for _, call in event_calls(tree)
-            if names_of(call.args[0]) is None}
+    return {
+        (path.relative_to(root).as_posix(), ast.unparse(call.args[0]))
+        for path, tree in modules(root)
+        for _, call in event_calls(tree)
+        if names_of(call.args[0]) is None
+    }
 
 
 def row_events(text: str) -> set[str]:
@@ -147,8 +159,9 @@ def test_every_event_name_is_written_out_where_the_collector_reads_it() -> None:
 def test_agent_events_still_reach_a_room_channel_through_its_sink() -> None:
     """The agent event types count as channel events only while a module passes each event's
     `event_record` to a `Room.sink` (today delivery/attempt.py)."""
-    bridges = [path for path, tree in modules(PACKAGE)
-               if {"sink", "event_record"} <= called_names(tree)]
+    bridges = [
+        path for path, tree in modules(PACKAGE) if {"sink", "event_record"} <= called_names(tree)
+    ]
     assert bridges, "no module calls both Room.sink and core.agent.event_record any more"
     assert {"tool.called", "agent.message"} <= RECORDED
 
@@ -157,7 +170,8 @@ def test_the_collector_finds_the_events_of_a_small_source_tree(tmp_path: Path) -
     (tmp_path / "core").mkdir()
     (tmp_path / "core" / "agent.py").write_text(
         "class Spoke:\n    type: ClassVar[str] = 'agent.spoke'\n    text: str\n\n"
-        "class Unused:\n    type: ClassVar[str] = 'agent.unused'\n")
+        "class Unused:\n    type: ClassVar[str] = 'agent.unused'\n"
+    )
     (tmp_path / "jobs").mkdir()
     (tmp_path / "jobs" / "tick.py").write_text(
         "def run(deps, room, changed, name):\n"
@@ -166,21 +180,28 @@ def test_the_collector_finds_the_events_of_a_small_source_tree(tmp_path: Path) -
         "    deps.log.error('not an event')\n"
         "    room.record('worktree.prepared', path='x')\n"
         "    deps.log.info(name)\n"
-        "    room.sink('agent')(Spoke('hi'))\n")
+        "    room.sink('agent')(Spoke('hi'))\n"
+    )
     (tmp_path / "sandbox").mkdir()
     (tmp_path / "sandbox" / "server.py").write_text("log.info('request.served')\n")
 
-    assert emitted(tmp_path) == ({"task.queued", "switch.on", "switch.off"},
-                                 {"worktree.prepared", "agent.spoke"})
+    assert emitted(tmp_path) == (
+        {"task.queued", "switch.on", "switch.off"},
+        {"worktree.prepared", "agent.spoke"},
+    )
     assert unresolved(tmp_path) == {("jobs/tick.py", "name")}
 
 
 def test_the_page_reader_takes_the_names_of_a_rows_first_column_only() -> None:
-    page = ("| event | fields | when |\n|---|---|---|\n"
-            "| `switch.changed` / `switch.unchanged` | `by` | a switch set from chat |\n"
-            "| `run.started` | `dry_run` | see `run.finished` |\n"
-            "Prose naming `task.queued` outside a table.\n"
-            "## A room's channel: `runtime/rooms/<task-id>/channel.jsonl`\n"
-            "| `tool.called` | `name` | the model called a tool |\n")
-    assert documented(page) == ({"switch.changed", "switch.unchanged", "run.started"},
-                                {"tool.called"})
+    page = (
+        "| event | fields | when |\n|---|---|---|\n"
+        "| `switch.changed` / `switch.unchanged` | `by` | a switch set from chat |\n"
+        "| `run.started` | `dry_run` | see `run.finished` |\n"
+        "Prose naming `task.queued` outside a table.\n"
+        "## A room's channel: `runtime/rooms/<task-id>/channel.jsonl`\n"
+        "| `tool.called` | `name` | the model called a tool |\n"
+    )
+    assert documented(page) == (
+        {"switch.changed", "switch.unchanged", "run.started"},
+        {"tool.called"},
+    )

@@ -1,4 +1,5 @@
 """The JSONL event log: whole lines under concurrency, redaction, reading the last run back."""
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,10 @@ for i in range(300):
 
 def test_concurrent_appenders_never_interleave_lines(tmp_path: Path) -> None:
     path = tmp_path / "logs" / "job.jsonl"
-    procs = [subprocess.Popen([sys.executable, "-c", APPENDER, str(path), tag], cwd=ROOT)
-             for tag in "abcd"]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", APPENDER, str(path), tag], cwd=ROOT)
+        for tag in "abcd"
+    ]
     assert [p.wait(60) for p in procs] == [0, 0, 0, 0]
     records = [json.loads(line) for line in path.read_text().splitlines()]
     assert len(records) == 1200
@@ -36,11 +39,20 @@ def test_concurrent_appenders_never_interleave_lines(tmp_path: Path) -> None:
 def test_events_are_json_lines_with_context_and_redacted_fields(tmp_path: Path) -> None:
     log = logs.setup(tmp_path, "dispatcher", "r-1234", stderr=False)
     token = "ghp_" + "Q7w" * 12
-    log.info("task.queued", extra={"issue": 412, "reason": "blockers_done", "note": f"used {token}",
-                                   "nested": {"argv": ["git", f"https://x:{token}@h/r.git"]}})
+    log.info(
+        "task.queued",
+        extra={
+            "issue": 412,
+            "reason": "blockers_done",
+            "note": f"used {token}",
+            "nested": {"argv": ["git", f"https://x:{token}@h/r.git"]},
+        },
+    )
     (record,) = [json.loads(x) for x in (tmp_path / "dispatcher.jsonl").read_text().splitlines()]
     assert record["event"] == "task.queued" and record["issue"] == 412
-    assert record["job"] == "dispatcher" and record["run_id"] == "r-1234" and record["level"] == "info"
+    assert (
+        record["job"] == "dispatcher" and record["run_id"] == "r-1234" and record["level"] == "info"
+    )
     assert record["ts"].endswith("Z") and len(record["ts"]) == len("2026-11-22T07:00:00.123Z")
     assert token not in record["note"] and "[REDACTED:github-token]" in record["note"]
     assert token not in json.dumps(record["nested"]) and record["nested"]["argv"][0] == "git"
@@ -53,7 +65,9 @@ def test_long_fields_are_trimmed(tmp_path: Path) -> None:
     assert len(record["text"]) == 2000
 
 
-def test_the_human_line_on_stderr_is_one_short_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_human_line_on_stderr_is_one_short_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     log = logs.setup(tmp_path, "queue", "r-1")
     log.error("run.crashed", extra={"issue": 7, "traceback": "Traceback...\n  line"})
     (line,) = capsys.readouterr().err.splitlines()

@@ -1,4 +1,5 @@
 """The mailbox: task files round-trip, claims are exclusive, moves are the state machine."""
+
 from __future__ import annotations
 
 import multiprocessing
@@ -14,11 +15,24 @@ T0 = datetime(2026, 11, 22, 7, 0, tzinfo=timezone.utc)
 
 def make_task(issue: int = 12, generation: int = 1, attempt: int = 1, **kw: object) -> Task:
     values: dict = dict(
-        id=task_id("app", issue, generation, attempt), repo_key="app", repo="acme/app", issue=issue,
-        title="Add greeting", branch=f"agent/{issue}-add-greeting", base="main",
-        task_type=TaskType.IMPLEMENTATION, chain=("claude", "codex"), attempt=attempt, max_attempts=3,
-        generation=generation, priority=1, created_at=T0, reason="blockers_done",
-        body="## Goal\nSay hello.\n\n---\nnot front matter", history=("attempt 1: partial",))
+        id=task_id("app", issue, generation, attempt),
+        repo_key="app",
+        repo="acme/app",
+        issue=issue,
+        title="Add greeting",
+        branch=f"agent/{issue}-add-greeting",
+        base="main",
+        task_type=TaskType.IMPLEMENTATION,
+        chain=("claude", "codex"),
+        attempt=attempt,
+        max_attempts=3,
+        generation=generation,
+        priority=1,
+        created_at=T0,
+        reason="blockers_done",
+        body="## Goal\nSay hello.\n\n---\nnot front matter",
+        history=("attempt 1: partial",),
+    )
     values.update(kw)
     return Task(**values)
 
@@ -94,7 +108,11 @@ def test_count_by_state_counts_task_files_per_state(tmp_path: Path) -> None:
 
 def _old_layout(root: Path) -> dict[str, Task]:
     """A mailbox as the version before the rename left it: done/, failed/ and blocked/ folders."""
-    tasks = {"done": make_task(issue=1), "failed": make_task(issue=2), "blocked": make_task(issue=3)}
+    tasks = {
+        "done": make_task(issue=1),
+        "failed": make_task(issue=2),
+        "blocked": make_task(issue=3),
+    }
     for folder, task in tasks.items():
         (root / folder).mkdir(parents=True)
         (root / folder / f"{task.id}.md").write_text(render(task))
@@ -108,18 +126,27 @@ def test_the_folders_of_the_earlier_version_are_moved_on_first_use(tmp_path: Pat
     box = Mailbox(tmp_path)
     assert box.locate(tasks["done"].id) is MailboxState.DELIVERED
     assert box.locate(tasks["failed"].id) is MailboxState.RETRIED
-    assert box.locate(tasks["blocked"].id) is MailboxState.ESCALATED   # waits for a person, never runs by itself
+    assert (
+        box.locate(tasks["blocked"].id) is MailboxState.ESCALATED
+    )  # waits for a person, never runs by itself
     assert box.read(MailboxState.RETRIED, tasks["failed"].id) == tasks["failed"]
     assert not (tmp_path / "done").exists() and not (tmp_path / "blocked").exists()
-    assert (tmp_path / "failed").exists()   # a stray temp file is left for a person, the tasks are not
-    assert Mailbox(tmp_path).for_issue("app", 2) == {tasks["failed"].id: MailboxState.RETRIED}   # twice: no-op
+    assert (
+        tmp_path / "failed"
+    ).exists()  # a stray temp file is left for a person, the tasks are not
+    assert Mailbox(tmp_path).for_issue("app", 2) == {
+        tasks["failed"].id: MailboxState.RETRIED
+    }  # twice: no-op
 
 
 def test_a_migration_killed_half_way_is_finished_by_the_next_tick(tmp_path: Path) -> None:
     """Killed between the link and the unlink: the file is in both folders; the next tick keeps one."""
     tasks = _old_layout(tmp_path)
     (tmp_path / "delivered").mkdir()
-    os.link(tmp_path / "done" / f"{tasks['done'].id}.md", tmp_path / "delivered" / f"{tasks['done'].id}.md")
+    os.link(
+        tmp_path / "done" / f"{tasks['done'].id}.md",
+        tmp_path / "delivered" / f"{tasks['done'].id}.md",
+    )
     box = Mailbox(tmp_path)
     assert box.for_issue("app", 1) == {tasks["done"].id: MailboxState.DELIVERED}
     assert box.read(MailboxState.DELIVERED, tasks["done"].id) == tasks["done"]
@@ -127,7 +154,13 @@ def test_a_migration_killed_half_way_is_finished_by_the_next_tick(tmp_path: Path
 
 def _migrate_and_list(root: str, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
     box = Mailbox(Path(root))
-    out.put(sorted((tid, state.value) for issue in (1, 2, 3) for tid, state in box.for_issue("app", issue).items()))
+    out.put(
+        sorted(
+            (tid, state.value)
+            for issue in (1, 2, 3)
+            for tid, state in box.for_issue("app", issue).items()
+        )
+    )
 
 
 def test_ticks_migrating_at_once_lose_no_task(tmp_path: Path) -> None:
@@ -141,6 +174,14 @@ def test_ticks_migrating_at_once_lose_no_task(tmp_path: Path) -> None:
         p.join(20)
     seen = [out.get(timeout=5) for _ in procs]
     final = [("app-1-g1-a1", "delivered"), ("app-2-g1-a1", "retried"), ("app-3-g1-a1", "escalated")]
-    assert all(s == final for s in seen)   # each tick, once its own migration returned, saw every task
-    assert sorted((tid, s.value) for i in (1, 2, 3) for tid, s in Mailbox(tmp_path).for_issue("app", i).items()) \
+    assert all(
+        s == final for s in seen
+    )  # each tick, once its own migration returned, saw every task
+    assert (
+        sorted(
+            (tid, s.value)
+            for i in (1, 2, 3)
+            for tid, s in Mailbox(tmp_path).for_issue("app", i).items()
+        )
         == final
+    )

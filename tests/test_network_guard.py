@@ -1,4 +1,5 @@
 """The suite itself refuses any connection that is not to loopback."""
+
 from __future__ import annotations
 
 import socket

@@ -31,7 +31,9 @@ class Repo:
         # Drop GIT_* so a test run from inside a git hook cannot touch the outer repository.
         env = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
         env |= {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
-        return subprocess.run(["git", *args], cwd=self.path, env=env, capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            ["git", *args], cwd=self.path, env=env, capture_output=True, text=True, timeout=60
+        )
 
     def write(self, name: str, content: str | bytes) -> None:
         path = self.path / name
@@ -41,7 +43,9 @@ class Repo:
         else:
             path.write_text(content, newline="")
 
-    def commit(self, *files: tuple[str, str | bytes], verify: bool = True) -> subprocess.CompletedProcess[str]:
+    def commit(
+        self, *files: tuple[str, str | bytes], verify: bool = True
+    ) -> subprocess.CompletedProcess[str]:
         for name, content in files:
             self.write(name, content)
         self.git("add", "-A")
@@ -66,7 +70,10 @@ def test_each_secret_shape_blocks_the_commit_without_showing_it(repo: Repo, samp
     result = repo.commit(("notes.txt", "first line\nsecond line\n" + sample.text + "\n"))
     line = 3 + sample.before.count("\n")
     assert _refused(result)
-    assert f"pre-commit: notes.txt:{line}: {sample.label} (secret not shown; fingerprint " in result.stderr
+    assert (
+        f"pre-commit: notes.txt:{line}: {sample.label} (secret not shown; fingerprint "
+        in result.stderr
+    )
     assert sample.secret not in result.stderr + result.stdout
     assert repo.commits() == 0
 
@@ -94,7 +101,14 @@ def test_local_files_are_refused(repo: Repo, path: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["objectives/example.yaml", "objectives/ship-v1.md", "config.example.yaml", ".env.example", "docs/config.yaml"]
+    "path",
+    [
+        "objectives/example.yaml",
+        "objectives/ship-v1.md",
+        "config.example.yaml",
+        ".env.example",
+        "docs/config.yaml",
+    ],
 )
 def test_templates_and_look_alikes_are_committed(repo: Repo, path: str) -> None:
     assert repo.commit((path, "harmless: true\n")).returncode == 0
@@ -131,7 +145,10 @@ def test_removing_a_line_that_holds_a_token_is_allowed(repo: Repo) -> None:
 
 
 def test_binary_files_are_not_scanned(repo: Repo) -> None:
-    assert repo.commit(("logo.png", b"\x89PNG\r\n\x1a\n\x00\x00" + TOKEN.encode() + b"\n")).returncode == 0
+    assert (
+        repo.commit(("logo.png", b"\x89PNG\r\n\x1a\n\x00\x00" + TOKEN.encode() + b"\n")).returncode
+        == 0
+    )
 
 
 def test_only_staged_changes_are_checked(repo: Repo) -> None:

@@ -51,37 +51,78 @@ SAMPLES: dict[str, Sample] = {
     "github-app-installation": Sample("github-token", '"token": "', "ghs_" + ALNUM36, '"'),
     "github-user-to-server": Sample("github-token", "(", "ghu_" + ALNUM36, ")"),
     "github-refresh": Sample("github-token", "refresh=", "ghr_" + ALNUM36 + "Xy", "&x=1"),
-    "github-fine-grained": Sample("github-token", "pat: ", "github_pat_" + "11ABCDEFG0" * 2 + "ab_" + "Zq9" * 20, ""),
+    "github-fine-grained": Sample(
+        "github-token", "pat: ", "github_pat_" + "11ABCDEFG0" * 2 + "ab_" + "Zq9" * 20, ""
+    ),
     "telegram": Sample("telegram-bot-token", "bot token ", "123456789:" + TELEGRAM_SECRET, "."),
     "telegram-in-api-url": Sample(
-        "telegram-bot-token", "POST https://api.telegram.org/bot", "7012345678:" + TELEGRAM_SECRET, "/sendMessage"
+        "telegram-bot-token",
+        "POST https://api.telegram.org/bot",
+        "7012345678:" + TELEGRAM_SECRET,
+        "/sendMessage",
     ),
-    "anthropic": Sample("anthropic-key", "ANTHROPIC_API_KEY=", "sk-ant-api03-" + "Qx7_pL2-Zr9k" * 8 + "AA", ""),
+    "anthropic": Sample(
+        "anthropic-key", "ANTHROPIC_API_KEY=", "sk-ant-api03-" + "Qx7_pL2-Zr9k" * 8 + "AA", ""
+    ),
     "openai-legacy": Sample("openai-key", "key ", "sk-" + "T3BlbkFJ" + "a1B2c3D4" * 5, " ok"),
     "openai-project": Sample("openai-key", "OPENAI_API_KEY=", "sk-proj-" + "Ab3_dE6-Gh9k" * 13, ""),
-    "aws-access-key": Sample("aws-access-key", "aws_access_key_id = ", "AKIA" + "Q3J7Z2XW5N8R4T6Y", "\n"),
+    "aws-access-key": Sample(
+        "aws-access-key", "aws_access_key_id = ", "AKIA" + "Q3J7Z2XW5N8R4T6Y", "\n"
+    ),
     "aws-session-key": Sample("aws-access-key", "id=", "ASIA" + "Z9Y8X7W6V5U4T3S2", ";"),
     "pem-rsa": Sample("private-key", "key:\n", _pem("RSA "), "\nafter the key"),
     "pem-openssh": Sample("private-key", "", _pem("OPENSSH "), "\n"),
     "pem-pkcs8": Sample("private-key", "'", _pem(""), "'"),
-    "pem-unterminated": Sample("private-key", "pasted half a key: ", _pem("EC ", terminated=False), ""),
-    "url-user-password": Sample("url-credentials", "https://", "deploy:s3cr3t-pa55", "@example.com/repo.git"),
-    "url-access-token": Sample("url-credentials", "git push https://", "x-access-token:ghs_" + ALNUM36, "@github.com/o/r.git"),
-    "url-bare-token": Sample("url-credentials", "clone https://", "0f1e2d3c4b5a69788796a5b4c3d2e1f0a1b2c3d4", "@github.com/o/r"),
-    "url-database": Sample("url-credentials", "DATABASE_URL=postgres://", "agentos:Pg-pass_42", "@db.internal:5432/agentos"),
-    "authorization-bearer": Sample("authorization", "Authorization: Bearer ", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOjF9.c2ln", ""),
-    "authorization-token": Sample("authorization", "authorization: token ", "ghp_" + ALNUM36, "\r\n"),
-    "authorization-basic": Sample("authorization", "AUTHORIZATION: Basic ", BASIC_CREDENTIALS, "\n"),
-    "authorization-python-dict": Sample("authorization", "{'Authorization': 'Bearer ", "abcd1234efgh5678", "'}"),
-    "authorization-curl": Sample("authorization", 'curl -H "Authorization: token ', "ijkl9012mnop", '" https://x'),
-    "authorization-no-scheme": Sample("authorization", "Authorization: ", "0123456789abcdefXYZ", ""),
+    "pem-unterminated": Sample(
+        "private-key", "pasted half a key: ", _pem("EC ", terminated=False), ""
+    ),
+    "url-user-password": Sample(
+        "url-credentials", "https://", "deploy:s3cr3t-pa55", "@example.com/repo.git"
+    ),
+    "url-access-token": Sample(
+        "url-credentials",
+        "git push https://",
+        "x-access-token:ghs_" + ALNUM36,
+        "@github.com/o/r.git",
+    ),
+    "url-bare-token": Sample(
+        "url-credentials",
+        "clone https://",
+        "0f1e2d3c4b5a69788796a5b4c3d2e1f0a1b2c3d4",
+        "@github.com/o/r",
+    ),
+    "url-database": Sample(
+        "url-credentials",
+        "DATABASE_URL=postgres://",
+        "agentos:Pg-pass_42",
+        "@db.internal:5432/agentos",
+    ),
+    "authorization-bearer": Sample(
+        "authorization", "Authorization: Bearer ", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOjF9.c2ln", ""
+    ),
+    "authorization-token": Sample(
+        "authorization", "authorization: token ", "ghp_" + ALNUM36, "\r\n"
+    ),
+    "authorization-basic": Sample(
+        "authorization", "AUTHORIZATION: Basic ", BASIC_CREDENTIALS, "\n"
+    ),
+    "authorization-python-dict": Sample(
+        "authorization", "{'Authorization': 'Bearer ", "abcd1234efgh5678", "'}"
+    ),
+    "authorization-curl": Sample(
+        "authorization", 'curl -H "Authorization: token ', "ijkl9012mnop", '" https://x'
+    ),
+    "authorization-no-scheme": Sample(
+        "authorization", "Authorization: ", "0123456789abcdefXYZ", ""
+    ),
 }
 
 SAFE_TEXTS: dict[str, str] = {
     "commit-sha": f"merged {hashlib.sha1(b'agent-os').hexdigest()} into main",
     "sha256": f"sha256:{hashlib.sha256(b'agent-os').hexdigest()}",
     "uuid": f"run {uuid.UUID(int=0x1234_5678_9ABC_DEF0_1234_5678_9ABC_DEF0)} finished",
-    "png-data-uri": "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(range(256))).decode(),
+    "png-data-uri": "data:image/png;base64,"
+    + base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(range(256))).decode(),
     "base64-44": base64.b64encode(hashlib.sha256(b"blob").digest()).decode(),
     "git-index-line": "index 83db48f..bf269f4 100644",
     "sk-inside-a-word": "task-sk-1 and risk-assessment-2024-report-final-v2 and desk-9",
@@ -139,7 +180,12 @@ def test_findings_never_carry_the_secret_text() -> None:
 
 
 def test_several_secrets_in_one_text_are_all_replaced_in_order() -> None:
-    samples = [SAMPLES["telegram"], SAMPLES["url-access-token"], SAMPLES["aws-access-key"], SAMPLES["pem-rsa"]]
+    samples = [
+        SAMPLES["telegram"],
+        SAMPLES["url-access-token"],
+        SAMPLES["aws-access-key"],
+        SAMPLES["pem-rsa"],
+    ]
     text = " | ".join(sample.text for sample in samples)
     assert redact(text) == " | ".join(sample.redacted for sample in samples)
     assert [finding.label for finding in find_secrets(text)] == [sample.label for sample in samples]
@@ -158,7 +204,12 @@ def test_an_unterminated_private_key_is_hidden_to_the_end_of_the_text() -> None:
 
 
 def test_a_megabyte_of_log_text_is_redacted_in_well_under_100_ms() -> None:
-    line = " ".join([*SAFE_TEXTS.values(), SAMPLES["github-classic-pat"].text, SAMPLES["telegram"].text]) + "\n"
+    line = (
+        " ".join(
+            [*SAFE_TEXTS.values(), SAMPLES["github-classic-pat"].text, SAMPLES["telegram"].text]
+        )
+        + "\n"
+    )
     text = (line * (1_000_000 // len(line) + 1))[:1_000_000]
     timings = []
     for _ in range(3):

@@ -1,4 +1,5 @@
 """The war-room record: what a task's room holds, written safely by several processes, read back whole."""
+
 from __future__ import annotations
 
 import json
@@ -53,8 +54,13 @@ def test_events_are_one_redacted_line_each_with_time_and_source(room: Room, cloc
     clock.now += timedelta(seconds=2)
     room.record("tests.ran", output="x" * 50_000, passed=False, exit_code=1)
     first, second = lines(room)
-    assert first == {"ts": "2026-05-01T10:00:00.000Z", "source": "orchestrator", "event": "worktree.prepared",
-                     "branch": "agent/7-x", "nested": {"env": ["GITHUB_TOKEN=[REDACTED:github-token]"]}}
+    assert first == {
+        "ts": "2026-05-01T10:00:00.000Z",
+        "source": "orchestrator",
+        "event": "worktree.prepared",
+        "branch": "agent/7-x",
+        "nested": {"env": ["GITHUB_TOKEN=[REDACTED:github-token]"]},
+    }
     assert second["ts"] == "2026-05-01T10:00:02.000Z" and len(second["output"]) == rooms.MAX_FIELD
     assert (second["passed"], second["exit_code"]) == (False, 1)
 
@@ -62,11 +68,24 @@ def test_events_are_one_redacted_line_each_with_time_and_source(room: Room, cloc
 def test_an_agents_events_stream_in_through_its_sink(room: Room) -> None:
     sink = room.sink("claude")
     sink({"type": "tool.called", "call_id": "c1", "name": "bash", "arguments": f"echo {TOKEN}"})
-    sink({"type": "usage.reported", "usage": {"input_tokens": 10, "output_tokens": 2}, "ts": "spoofed"})
+    sink(
+        {
+            "type": "usage.reported",
+            "usage": {"input_tokens": 10, "output_tokens": 2},
+            "ts": "spoofed",
+        }
+    )
     sink({"line": "no type"})
     first, second, third = lines(room)
-    assert first == {"ts": "2026-05-01T10:00:00.000Z", "source": "agent", "event": "tool.called", "agent": "claude",
-                     "call_id": "c1", "name": "bash", "arguments": "echo [REDACTED:github-token]"}
+    assert first == {
+        "ts": "2026-05-01T10:00:00.000Z",
+        "source": "agent",
+        "event": "tool.called",
+        "agent": "claude",
+        "call_id": "c1",
+        "name": "bash",
+        "arguments": "echo [REDACTED:github-token]",
+    }
     assert second["usage"] == {"input_tokens": 10, "output_tokens": 2} and second["ts"] != "spoofed"
     assert third["event"] == "output.line"
 
@@ -79,13 +98,20 @@ def _append_many(rooms_dir: str, n: int, who: int) -> None:
 
 def test_concurrent_writers_never_interleave_lines(tmp_path: Path) -> None:
     ctx = multiprocessing.get_context("spawn")
-    workers = [ctx.Process(target=_append_many, args=(str(tmp_path / "rooms"), 150, w)) for w in range(3)]
+    workers = [
+        ctx.Process(target=_append_many, args=(str(tmp_path / "rooms"), 150, w)) for w in range(3)
+    ]
     for w in workers:
         w.start()
     for w in workers:
         w.join()
-    events = [json.loads(line) for line in (tmp_path / "rooms" / TASK / rooms.CHANNEL).read_text().splitlines()]
-    assert sorted((e["who"], e["i"]) for e in events) == [(w, i) for w in range(3) for i in range(150)]
+    events = [
+        json.loads(line)
+        for line in (tmp_path / "rooms" / TASK / rooms.CHANNEL).read_text().splitlines()
+    ]
+    assert sorted((e["who"], e["i"]) for e in events) == [
+        (w, i) for w in range(3) for i in range(150)
+    ]
 
 
 def test_lifecycle_moves_are_validated_timestamped_and_noted(room: Room, clock: Clock) -> None:
@@ -99,8 +125,11 @@ def test_lifecycle_moves_are_validated_timestamped_and_noted(room: Room, clock: 
     assert data["state"] == "review" and data["updated_at"] == "2026-05-01T10:10:00+00:00"
     assert [h["state"] for h in data["history"]] == ["queued", "developing", "review"]
     assert done.entered(State.DEVELOPING) == T0 + timedelta(minutes=1)
-    assert [e["state"] for e in lines(room) if e["event"] == "lifecycle.changed"] == ["queued", "developing",
-                                                                                       "review"]
+    assert [e["state"] for e in lines(room) if e["event"] == "lifecycle.changed"] == [
+        "queued",
+        "developing",
+        "review",
+    ]
     with pytest.raises(InvalidTransition, match="cannot go from review to developing"):
         room.transition(State.DEVELOPING)
     assert room.lifecycle() == done
@@ -139,7 +168,10 @@ def test_a_room_reads_back_whole_and_skips_a_torn_line(room: Room) -> None:
     room.beat()
     record = rooms.read(room.path.parent, TASK)
     assert (record.prompt, record.result) == ("Do the thing", "STATUS: complete\n")
-    assert [e["event"] for e in record.events] == ["agent.started", "lifecycle.changed"]  # only the torn line is lost
+    assert [e["event"] for e in record.events] == [
+        "agent.started",
+        "lifecycle.changed",
+    ]  # only the torn line is lost
     assert record.lifecycle is not None and record.lifecycle.state is State.DEVELOPING
     assert record.heartbeat == T0
     assert rooms.read(room.path.parent, TASK, last_events=1).events == record.events[-1:]
@@ -148,7 +180,12 @@ def test_a_room_reads_back_whole_and_skips_a_torn_line(room: Room) -> None:
 def test_an_empty_room_reads_back_as_nothing(tmp_path: Path) -> None:
     record = rooms.read(tmp_path, "app-1-g1-a1")
     assert (record.prompt, record.events, record.lifecycle, record.result, record.heartbeat) == (
-        None, (), None, None, None)
+        None,
+        (),
+        None,
+        None,
+        None,
+    )
 
 
 def test_earlier_attempts_results_are_found_for_a_retry(tmp_path: Path) -> None:
@@ -156,10 +193,15 @@ def test_earlier_attempts_results_are_found_for_a_retry(tmp_path: Path) -> None:
         Room(tmp_path, task_id).write_result(f"result of {task_id}\n")
     Room(tmp_path, "app-7-g2-a2").write_prompt("current")
     assert rooms.earlier_results(tmp_path, "app-7-g2-a2") == [
-        ("app-7-g1-a2", "result of app-7-g1-a2\n"), ("app-7-g2-a1", "result of app-7-g2-a1\n")]
+        ("app-7-g1-a2", "result of app-7-g1-a2\n"),
+        ("app-7-g2-a1", "result of app-7-g2-a1\n"),
+    ]
     assert rooms.earlier_results(tmp_path, "app-7-g1-a1") == []
     assert [t for t, _ in rooms.earlier_results(tmp_path, "app-7-g2-a2", limit=5)] == [
-        "app-7-g1-a1", "app-7-g1-a2", "app-7-g2-a1"]
+        "app-7-g1-a1",
+        "app-7-g1-a2",
+        "app-7-g2-a1",
+    ]
 
 
 @pytest.mark.parametrize("task_id", ["../x", "a/b", "..", ""])

@@ -1,4 +1,5 @@
 """`agentos run JOB`: switches, lock, events, crash handling, exit codes."""
+
 from __future__ import annotations
 
 import json
@@ -67,7 +68,9 @@ def test_the_bypass_variable_runs_a_job_despite_both_switches(config: Path) -> N
     assert len(counting.CALLS) == 1
 
 
-def test_the_control_plane_runs_while_the_global_switch_is_off_but_obeys_its_own(config: Path) -> None:
+def test_the_control_plane_runs_while_the_global_switch_is_off_but_obeys_its_own(
+    config: Path,
+) -> None:
     s = switches(config)
     s.set_global(False, "t")
     assert run(config, "control") == 0 and len(counting.CALLS) == 1
@@ -81,13 +84,17 @@ def test_turning_on_again_lets_the_job_run(config: Path) -> None:
     assert run(config, "counting") == 0 and len(counting.CALLS) == 1
 
 
-def test_an_unknown_job_is_refused_listing_the_known_ones(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_unknown_job_is_refused_listing_the_known_ones(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert run(config, "dispatch") == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unknown job 'dispatch' (known: sleepy, crashy, counting" in err
 
 
-def test_a_job_not_built_yet_is_refused_clearly(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_job_not_built_yet_is_refused_clearly(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert run(config, "planned") == 2
     assert "job 'planned' is not built yet" in capsys.readouterr().err
 
@@ -117,8 +124,12 @@ def test_a_crash_exits_one_logs_the_traceback_and_never_the_secret(
 def _spawn(config: Path, job: str, env: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "tests.jobfixtures.registry", "--config", str(config), "run", job],
-        cwd=ROOT, env={**os.environ, **ENV, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        text=True)
+        cwd=ROOT,
+        env={**os.environ, **ENV, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
 
 
 def _wait_for(path: Path, timeout: float = 15) -> None:
@@ -172,12 +183,20 @@ def test_a_switched_off_tick_imports_nothing_heavy(config: Path) -> None:
         "heavy = sorted(m for m in ('github', 'gql', 'httpx', 'telegram', 'anthropic', 'git', 'jinja2', "
         "'filelock', 'logging', 'crontab') if m in sys.modules); print(code, heavy)"
     )
-    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True,
-                         env={**os.environ, **ENV}, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **ENV},
+        check=True,
+    )
     assert out.stdout.strip() == "0 []"
 
 
-def test_status_reports_each_jobs_last_run(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_status_reports_each_jobs_last_run(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     run(config, "counting")
     run(config, "crashy")
     capsys.readouterr()
@@ -187,4 +206,6 @@ def test_status_reports_each_jobs_last_run(config: Path, capsys: pytest.CaptureF
     crashy_line = next(line for line in out.splitlines() if line.strip().startswith("crashy"))
     assert "ok" in counting_line and " ms" in counting_line and "last run 20" in counting_line
     assert "crashed" in crashy_line
-    assert "never run" in next(line for line in out.splitlines() if line.strip().startswith("sleepy"))
+    assert "never run" in next(
+        line for line in out.splitlines() if line.strip().startswith("sleepy")
+    )

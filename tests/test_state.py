@@ -1,4 +1,5 @@
 """Runtime state: atomic writes survive kills, switches, overrides, mailbox counts."""
+
 from __future__ import annotations
 
 import os
@@ -36,8 +37,9 @@ def test_a_writer_killed_at_random_points_never_leaves_a_torn_file(tmp_path: Pat
     target = tmp_path / "state.json"
     rng = random.Random(1234)
     for _ in range(25):
-        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(target)], cwd=ROOT,
-                                stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(target)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+        )
         assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
         time.sleep(rng.uniform(0, 0.05))
         proc.send_signal(signal.SIGKILL)
@@ -57,7 +59,9 @@ def test_atomic_write_replaces_and_leaves_no_temporary_file(tmp_path: Path) -> N
     assert os.listdir(target.parent) == ["file.txt"]
 
 
-def test_a_failed_write_keeps_the_old_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_write_keeps_the_old_content(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = tmp_path / "file.txt"
     atomic_write(target, "old")
 
@@ -103,6 +107,8 @@ def test_overrides_are_nested_set_and_removed_atomically(tmp_path: Path) -> None
         "limits": {"max_parallel_workers": 2},
     }
     set_override(tmp_path, ("limits", "max_parallel_workers"), None)
-    assert "limits" not in yaml.safe_load((tmp_path / "overrides.yaml").read_text())  # emptied parents go
+    assert "limits" not in yaml.safe_load(
+        (tmp_path / "overrides.yaml").read_text()
+    )  # emptied parents go
     set_override(tmp_path, ("repos", "app", "automation_mode"), None)
     assert not (tmp_path / "overrides.yaml").exists()  # nothing overridden: no file

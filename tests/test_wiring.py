@@ -1,4 +1,5 @@
 """Wiring builds GitHub's adapters on first use only, one tracker per run, one board per repo."""
+
 from __future__ import annotations
 
 import logging
@@ -36,11 +37,18 @@ def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
 
 
 def sandbox_config(tmp_path: Path, sandbox: Sandbox) -> Config:
-    repos = [{"key": "app", "github": "agentos/app", "board": {"owner": "agentos", "number": 1,
-                                                               "status_names": {"ready": "Todo"}}},
-             {"key": "site", "github": "agentos/site"}]
-    path = write_config(tmp_path, minimal_config(repos=repos, github={"token": "$GITHUB_TOKEN",
-                                                                       "api_url": sandbox.api_url}))
+    repos = [
+        {
+            "key": "app",
+            "github": "agentos/app",
+            "board": {"owner": "agentos", "number": 1, "status_names": {"ready": "Todo"}},
+        },
+        {"key": "site", "github": "agentos/site"},
+    ]
+    path = write_config(
+        tmp_path,
+        minimal_config(repos=repos, github={"token": "$GITHUB_TOKEN", "api_url": sandbox.api_url}),
+    )
     return load_config(path, {**ENV, "GITHUB_TOKEN": sandbox.token})
 
 
@@ -51,22 +59,32 @@ def test_deps_make_no_connection_until_a_job_asks(tmp_path: Path, sandbox: Sandb
     assert sandbox.requests == []
     assert isinstance(deps.tracker, GitHubTracker) and deps.tracker is deps.tracker
     app, site = config.repo("app"), config.repo("site")
-    assert isinstance(deps.board_for(site), LabelBoard) and deps.board_for(site) is deps.board_for(site)
+    assert isinstance(deps.board_for(site), LabelBoard) and deps.board_for(site) is deps.board_for(
+        site
+    )
     board = deps.board_for(app)
     assert isinstance(board, GitHubBoard) and board.names[BoardStatus.READY] == "Todo"
     assert sandbox.requests == []
-    deps.board_admin.find_or_create("agentos", "Agent OS")  # GitHub's defaults: Todo, In Progress, Done
-    item = board.set_status(board.add(deps.tracker.create_issue("agentos/app", "wired", "")), BoardStatus.READY)
+    deps.board_admin.find_or_create(
+        "agentos", "Agent OS"
+    )  # GitHub's defaults: Todo, In Progress, Done
+    item = board.set_status(
+        board.add(deps.tracker.create_issue("agentos/app", "wired", "")), BoardStatus.READY
+    )
     assert [i.status_name for i in board.items()] == ["Todo"] and item.status is BoardStatus.READY
 
 
 def test_building_deps_imports_neither_pygithub_nor_gql(tmp_path: Path) -> None:
     path = write_config(tmp_path)
-    code = ("import logging, pathlib, sys; from orchestrator.config.load import load_config;"
-            " from orchestrator.wiring import real_deps;"
-            f" real_deps(load_config(pathlib.Path({str(path)!r}), {ENV!r}), logging.getLogger());"
-            " print(sorted(m for m in ('github', 'gql', 'httpx2') if m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    code = (
+        "import logging, pathlib, sys; from orchestrator.config.load import load_config;"
+        " from orchestrator.wiring import real_deps;"
+        f" real_deps(load_config(pathlib.Path({str(path)!r}), {ENV!r}), logging.getLogger());"
+        " print(sorted(m for m in ('github', 'gql', 'httpx2') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     assert done.stdout.strip() == "[]"
 
 
@@ -79,8 +97,9 @@ def test_a_job_given_memory_twins_uses_them(tmp_path: Path) -> None:
     assert deps.tracker is tracker and isinstance(deps.board_for(config.repos[0]), MemoryBoard)
 
 
-def test_closing_closes_what_the_run_built_once_and_builds_nothing(tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_closing_closes_what_the_run_built_once_and_builds_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = load_config(write_config(tmp_path), ENV)
     idle = real_deps(config, LOG)
     idle.close()
@@ -92,5 +111,5 @@ def test_closing_closes_what_the_run_built_once_and_builds_nothing(tmp_path: Pat
     used.close()
     assert closed == ["tracker"] and adapters.tracker() is used.tracker
     replaced = real_deps(config, LOG)
-    replaced.tracker = MemoryTracker()   # a twin the test owns: the run built no tracker to close
+    replaced.tracker = MemoryTracker()  # a twin the test owns: the run built no tracker to close
     replaced.close()

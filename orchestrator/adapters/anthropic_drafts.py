@@ -1,4 +1,5 @@
 """Ask an Anthropic model, through the anthropic SDK, to draft a project's charter as one forced tool call."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -22,15 +23,21 @@ SCHEMA: dict[str, Any] = {
     "properties": {
         "north_star": {"type": "string", "description": "NORTH_STAR.md, Markdown"},
         "plan": {"type": "string", "description": "PLAN.md, Markdown: milestones, a short list"},
-        "issues": {"type": "array", "minItems": 3, "maxItems": 5, "items": {
-            "type": "object", "required": ["title", "body"],
-            "properties": {
-                "title": {"type": "string"},
-                "body": {"type": "string"},
-                "depends_on": {"type": "array", "items": {"type": "integer", "minimum": 1}},
-                "priority": {"type": "string", "enum": ["high", "normal", "low"]},
+        "issues": {
+            "type": "array",
+            "minItems": 3,
+            "maxItems": 5,
+            "items": {
+                "type": "object",
+                "required": ["title", "body"],
+                "properties": {
+                    "title": {"type": "string"},
+                    "body": {"type": "string"},
+                    "depends_on": {"type": "array", "items": {"type": "integer", "minimum": 1}},
+                    "priority": {"type": "string", "enum": ["high", "normal", "low"]},
+                },
             },
-        }},
+        },
     },
 }
 
@@ -43,21 +50,34 @@ class AnthropicDrafter:
 
     def draft(self, api_key: str, base_url: str | None, model: str, intake: str) -> object:
         """Return the tool call's input (the draft); Rejected with a one-line reason on any failure."""
-        client = anthropic.Anthropic(api_key=api_key, base_url=base_url, timeout=self.timeout,
-                                     max_retries=self.max_retries)
+        client = anthropic.Anthropic(
+            api_key=api_key, base_url=base_url, timeout=self.timeout, max_retries=self.max_retries
+        )
         try:
             with client:
                 reply = client.messages.create(
-                    model=model, max_tokens=8000, system=SYSTEM,
+                    model=model,
+                    max_tokens=8000,
+                    system=SYSTEM,
                     messages=[{"role": "user", "content": intake}],
-                    tools=[{"name": TOOL, "description": "Record the charter and the first issues.",
-                            "input_schema": SCHEMA}],
-                    tool_choice={"type": "tool", "name": TOOL})
+                    tools=[
+                        {
+                            "name": TOOL,
+                            "description": "Record the charter and the first issues.",
+                            "input_schema": SCHEMA,
+                        }
+                    ],
+                    tool_choice={"type": "tool", "name": TOOL},
+                )
         except anthropic.APIStatusError as error:
-            raise Rejected(one_line(f"the model API answered {error.status_code}: {error.message}")[:300]) from None
+            raise Rejected(
+                one_line(f"the model API answered {error.status_code}: {error.message}")[:300]
+            ) from None
         except anthropic.APIError as error:
             raise Rejected(one_line(f"the model API failed: {error.message}")[:300]) from None
         for block in reply.content:
             if block.type == "tool_use" and block.name == TOOL:
                 return block.input
-        raise Rejected(f"the model answered without calling {TOOL} (stop reason {reply.stop_reason})")
+        raise Rejected(
+            f"the model answered without calling {TOOL} (stop reason {reply.stop_reason})"
+        )

@@ -4,6 +4,7 @@ Layout: the clone at `<runtime_dir>/clones/<repo-key>.git`, a task's worktree at
 `<worktrees_dir>/<repo-key>/<task-id>` on branch `agent/<issue>-<slug>`. The worktree of a run
 that was killed is cleaned away when the task is prepared again, never a crash.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,7 +16,13 @@ from orchestrator.adapters import git_rebase
 from orchestrator.adapters.git_clone import DEFAULT_AUTHOR, CommitAuthor, SharedClone, git_url, run
 from orchestrator.config.model import Config, Secret
 from orchestrator.core.redact import redact
-from orchestrator.core.workspace import RESULT_FILE, CommitOutcome, RebaseOutcome, Workspace, scratch_key
+from orchestrator.core.workspace import (
+    RESULT_FILE,
+    CommitOutcome,
+    RebaseOutcome,
+    Workspace,
+    scratch_key,
+)
 from orchestrator.core.worktree import contained, is_valid_key
 from orchestrator.errors import PushRejected, WorktreeError
 
@@ -33,12 +40,25 @@ class GitWorktrees:
         identity = CommitAuthor.parse(config.github.commit_author or DEFAULT_AUTHOR)
         clones_dir = config.paths.runtime_dir / "clones"
         token: Secret | None = config.github.token if config.github.token.value else None
-        return cls([SharedClone(repo.key, clones_dir / f"{repo.key}.git", git_url(config.github.api_url, repo.github),
-                                identity, token, repo.local_path) for repo in config.repos],
-                   config.paths.worktrees_dir)
+        return cls(
+            [
+                SharedClone(
+                    repo.key,
+                    clones_dir / f"{repo.key}.git",
+                    git_url(config.github.api_url, repo.github),
+                    identity,
+                    token,
+                    repo.local_path,
+                )
+                for repo in config.repos
+            ],
+            config.paths.worktrees_dir,
+        )
 
     # -- the port -------------------------------------------------------------------------------------
-    def prepare(self, repo_key: str, task_id: str, branch: str, base: str, *, fresh: bool = False) -> Workspace:
+    def prepare(
+        self, repo_key: str, task_id: str, branch: str, base: str, *, fresh: bool = False
+    ) -> Workspace:
         """Check out a worktree for the task: continuing origin/<branch> if it exists (unless `fresh`),
         else new from origin/<base>. Fetches first; a leftover worktree of this task or branch is removed."""
         clone, path = self._clone(repo_key), self._path(repo_key, task_id)
@@ -52,8 +72,16 @@ class GitWorktrees:
             self._clear(clone, path, branch)
             path.parent.mkdir(parents=True, exist_ok=True)
             clone.git("worktree", "add", "-q", "--no-track", "-B", branch, str(path), start)
-        return Workspace(repo_key=repo_key, task_id=task_id, path=str(path), branch=branch, base=base,
-                         base_sha=base_sha, start_sha=start, remote_sha=remote_sha)
+        return Workspace(
+            repo_key=repo_key,
+            task_id=task_id,
+            path=str(path),
+            branch=branch,
+            base=base,
+            base_sha=base_sha,
+            start_sha=start,
+            remote_sha=remote_sha,
+        )
 
     def commit(self, ws: Workspace, message: str) -> CommitOutcome:
         """Commit whatever the agent left uncommitted, except the result file; report the diff to the base."""
@@ -62,26 +90,58 @@ class GitWorktrees:
         clone.git("rm", "-q", "--cached", "--ignore-unmatch", "--", RESULT_FILE, cwd=path)
         staged = run(path, ("diff", "--cached", "--quiet"), clone.env(), check=False)[0] != 0
         if staged:
-            clone.git("commit", "-q", "--no-verify", f"--author={clone.identity}", "-m", redact(message), cwd=path)
+            clone.git(
+                "commit",
+                "-q",
+                "--no-verify",
+                f"--author={clone.identity}",
+                "-m",
+                redact(message),
+                cwd=path,
+            )
         sha = clone.sha("HEAD", cwd=path)
         assert sha is not None, "a worktree always has a HEAD"
-        files = clone.git("diff", "--name-only", "--no-renames", f"{ws.base_sha}...{sha}", cwd=path).split("\n")
-        return CommitOutcome(sha=sha, committed=staged, files=tuple(f for f in files if f),
-                             ahead=sha != ws.remote_sha)
+        files = clone.git(
+            "diff", "--name-only", "--no-renames", f"{ws.base_sha}...{sha}", cwd=path
+        ).split("\n")
+        return CommitOutcome(
+            sha=sha,
+            committed=staged,
+            files=tuple(f for f in files if f),
+            ahead=sha != ws.remote_sha,
+        )
 
     def merge_base(self, ws: Workspace) -> tuple[str, ...]:
         """Merge origin/<base> into the worktree's branch: a clean merge is committed at once; on a
         conflict the merge is left in progress (markers in the files) and the conflicting paths returned,
         for the agent to resolve and `commit` to conclude."""
         clone, path = self._clone(ws.repo_key), self._existing(ws)
-        status, _, err = run(path, ("-c", "merge.conflictStyle=diff3", "merge", "--no-ff", "--no-edit",
-                                    "--no-verify", ws.base_sha), clone.env(), check=False)
+        status, _, err = run(
+            path,
+            (
+                "-c",
+                "merge.conflictStyle=diff3",
+                "merge",
+                "--no-ff",
+                "--no-edit",
+                "--no-verify",
+                ws.base_sha,
+            ),
+            clone.env(),
+            check=False,
+        )
         if status == 0:
             return ()
-        conflicted = tuple(f for f in clone.git("diff", "--name-only", "--diff-filter=U", cwd=path).split("\n") if f)
+        conflicted = tuple(
+            f
+            for f in clone.git("diff", "--name-only", "--diff-filter=U", cwd=path).split("\n")
+            if f
+        )
         if not conflicted:
             run(path, ("merge", "--abort"), clone.env(), check=False)
-            raise WorktreeError(f"merging {ws.base} into {ws.branch} failed without a conflict: {err.strip()[-300:]}")
+            raise WorktreeError(
+                f"merging {ws.base} into {ws.branch} failed without a conflict: {err.strip()[-300:]}"
+            )
         return conflicted
 
     def push(self, ws: Workspace, *, force: bool = False) -> str:
@@ -100,7 +160,10 @@ class GitWorktrees:
         clone, path = self._clone(repo_key), self._path(repo_key, scratch_key(branch))
         with clone.lock():
             clone.ensure()
-            head, base_sha = clone.sha(f"refs/remotes/origin/{branch}"), clone.sha(f"refs/remotes/origin/{base}")
+            head, base_sha = (
+                clone.sha(f"refs/remotes/origin/{branch}"),
+                clone.sha(f"refs/remotes/origin/{base}"),
+            )
             if head is None or base_sha is None:
                 missing = branch if head is None else base
                 raise WorktreeError(f"branch {missing!r} not found on origin for repo {repo_key}")
@@ -128,7 +191,9 @@ class GitWorktrees:
         try:
             return self.clones[repo_key]
         except KeyError:
-            raise WorktreeError(f"unknown repo {repo_key!r} (known: {', '.join(self.clones)})") from None
+            raise WorktreeError(
+                f"unknown repo {repo_key!r} (known: {', '.join(self.clones)})"
+            ) from None
 
     def _path(self, repo_key: str, name: str) -> Path:
         """Return `<worktrees_dir>/<repo_key>/<name>`, refusing anything that would land outside it."""

@@ -8,6 +8,7 @@ The token reaches git only through the environment of the one command that needs
 (`GIT_CONFIG_COUNT` carrying an `http.<url>.extraHeader`): never a remote URL, never
 .git/config, never an agent's environment.
 """
+
 from __future__ import annotations
 
 import base64
@@ -35,12 +36,34 @@ DEFAULT_AUTHOR = "Agent OS <agentos-bot@users.noreply.github.com>"
 # Never prompt, and never let a developer's tracing print the Authorization header. (Only
 # GIT_TRACE* variables read "0" as off: GIT_CURL_VERBOSE is on when set at all, so it is not
 # touched, and GIT_TRACE_REDACT keeps headers out of any curl trace left on.)
-_QUIET = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "", "SSH_ASKPASS": "", "GIT_TRACE": "0",
-          "GIT_TRACE_CURL": "0", "GIT_TRACE_PACKET": "0", "GIT_TRACE_REDACT": "1"}
-_TRANSIENT = ("could not resolve host", "connection refused", "connection reset", "timed out", "early eof",
-              "rpc failed", "unexpected disconnect", "the requested url returned error: 5")
-_PERMANENT = ("authentication failed", "could not read username", "returned error: 401",
-              "returned error: 403", "returned error: 404", "not found", "denied")
+_QUIET = {
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_ASKPASS": "",
+    "SSH_ASKPASS": "",
+    "GIT_TRACE": "0",
+    "GIT_TRACE_CURL": "0",
+    "GIT_TRACE_PACKET": "0",
+    "GIT_TRACE_REDACT": "1",
+}
+_TRANSIENT = (
+    "could not resolve host",
+    "connection refused",
+    "connection reset",
+    "timed out",
+    "early eof",
+    "rpc failed",
+    "unexpected disconnect",
+    "the requested url returned error: 5",
+)
+_PERMANENT = (
+    "authentication failed",
+    "could not read username",
+    "returned error: 401",
+    "returned error: 403",
+    "returned error: 404",
+    "not found",
+    "denied",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +82,7 @@ class CommitAuthor:
         name, _, rest = text.partition("<")
         email = rest.rstrip().rstrip(">").strip()
         if not name.strip() or "@" not in email or ">" in email:
-            raise ValueError(f"expected \"Name <email>\", got {text!r}")
+            raise ValueError(f'expected "Name <email>", got {text!r}')
         return cls(name.strip(), email)
 
 
@@ -78,15 +101,30 @@ def config_env(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
     return env
 
 
-def run(cwd: Path, args: Sequence[str], env: Mapping[str, str], *, check: bool = True,
-        strip: bool = True) -> tuple[int, str, str]:
+def run(
+    cwd: Path,
+    args: Sequence[str],
+    env: Mapping[str, str],
+    *,
+    check: bool = True,
+    strip: bool = True,
+) -> tuple[int, str, str]:
     """Run `git ARGS` in `cwd`; return (status, stdout, stderr); WorktreeError (redacted) when it fails."""
-    status, out, err = Git(str(cwd)).execute(["git", *args], env={**_QUIET, **env}, with_extended_output=True,
-                                              with_exceptions=False, strip_newline_in_stdout=strip)
+    status, out, err = Git(str(cwd)).execute(
+        ["git", *args],
+        env={**_QUIET, **env},
+        with_extended_output=True,
+        with_exceptions=False,
+        strip_newline_in_stdout=strip,
+    )
     if check and status != 0:
-        message = redact(f"git {args[0]} failed in {cwd}: {err.strip()[-500:] or out.strip()[-500:]}")
+        message = redact(
+            f"git {args[0]} failed in {cwd}: {err.strip()[-500:] or out.strip()[-500:]}"
+        )
         said = err.lower()
-        if any(word in said for word in _TRANSIENT) and not any(word in said for word in _PERMANENT):
+        if any(word in said for word in _TRANSIENT) and not any(
+            word in said for word in _PERMANENT
+        ):
             raise TransientGitError(message)
         raise WorktreeError(message)
     return status, out, err
@@ -95,8 +133,15 @@ def run(cwd: Path, args: Sequence[str], env: Mapping[str, str], *, check: bool =
 class SharedClone:
     """One repo's bare clone at `<clones_dir>/<key>.git`, its lock, and the git commands run against it."""
 
-    def __init__(self, key: str, path: Path, url: str, identity: CommitAuthor, token: Secret | None = None,
-                 seed: Path | None = None) -> None:
+    def __init__(
+        self,
+        key: str,
+        path: Path,
+        url: str,
+        identity: CommitAuthor,
+        token: Secret | None = None,
+        seed: Path | None = None,
+    ) -> None:
         self.key, self.path, self.url = key, path, url
         self.identity, self._token, self.seed = identity, token, seed
 
@@ -110,7 +155,9 @@ class SharedClone:
         try:
             lock.acquire()
         except Timeout:
-            raise WorktreeError(f"the clone of {self.key} stayed locked for {LOCK_TIMEOUT:.0f} s") from None
+            raise WorktreeError(
+                f"the clone of {self.key} stayed locked for {LOCK_TIMEOUT:.0f} s"
+            ) from None
         try:
             yield
         finally:
@@ -122,22 +169,40 @@ class SharedClone:
         if network and self._token is not None and self._token.value:
             basic = base64.b64encode(f"x-access-token:{self._token.reveal()}".encode()).decode()
             parts = urlsplit(self.url)
-            pairs += [("credential.helper", ""),
-                      (f"http.{parts.scheme}://{parts.netloc}/.extraHeader", f"Authorization: Basic {basic}")]
+            pairs += [
+                ("credential.helper", ""),
+                (
+                    f"http.{parts.scheme}://{parts.netloc}/.extraHeader",
+                    f"Authorization: Basic {basic}",
+                ),
+            ]
         # The environment's GIT_COMMITTER_* would beat user.name, so they are set too; authors are
         # left alone (a rebase keeps them) and `commit` names ours with --author.
-        return {**config_env(pairs), "GIT_COMMITTER_NAME": self.identity.name,
-                "GIT_COMMITTER_EMAIL": self.identity.email}
+        return {
+            **config_env(pairs),
+            "GIT_COMMITTER_NAME": self.identity.name,
+            "GIT_COMMITTER_EMAIL": self.identity.email,
+        }
 
-    def git(self, *args: str, cwd: Path | None = None, network: bool = False, check: bool = True,
-            strip: bool = True) -> str:
+    def git(
+        self,
+        *args: str,
+        cwd: Path | None = None,
+        network: bool = False,
+        check: bool = True,
+        strip: bool = True,
+    ) -> str:
         """Run git in the clone (or in one of its worktrees) and return stdout."""
         return run(cwd or self.path, args, self.env(network), check=check, strip=strip)[1]
 
     def sha(self, ref: str, cwd: Path | None = None) -> str | None:
         """Return the commit a ref names, or None when it does not exist."""
-        status, out, _ = run(cwd or self.path, ("rev-parse", "--verify", "-q", f"{ref}^{{commit}}"),
-                             self.env(), check=False)
+        status, out, _ = run(
+            cwd or self.path,
+            ("rev-parse", "--verify", "-q", f"{ref}^{{commit}}"),
+            self.env(),
+            check=False,
+        )
         return out.strip() if status == 0 else None
 
     def ensure(self) -> None:
@@ -157,18 +222,35 @@ class SharedClone:
         run(tmp.parent, ("init", "-q", "--bare", str(tmp)), self.env())
         self.git("config", "remote.origin.url", self.url, cwd=tmp)
         self.git("config", "remote.origin.fetch", "+refs/heads/*:refs/remotes/origin/*", cwd=tmp)
-        self.git("config", "gc.autoDetach", "false", cwd=tmp)  # no gc left running in the background
+        self.git(
+            "config", "gc.autoDetach", "false", cwd=tmp
+        )  # no gc left running in the background
         (tmp / "info").mkdir(exist_ok=True)
-        (tmp / "info" / "exclude").write_text(f"# Agent OS: the agent's result contract\n/{RESULT_FILE}\n")
-        if self.seed is not None:  # objects from a local clone, so the fetch below brings only what is new
-            self.git("fetch", "-q", "--no-tags", str(self.seed.expanduser()), "+refs/heads/*:refs/seed/*", cwd=tmp)
+        (tmp / "info" / "exclude").write_text(
+            f"# Agent OS: the agent's result contract\n/{RESULT_FILE}\n"
+        )
+        if (
+            self.seed is not None
+        ):  # objects from a local clone, so the fetch below brings only what is new
+            self.git(
+                "fetch",
+                "-q",
+                "--no-tags",
+                str(self.seed.expanduser()),
+                "+refs/heads/*:refs/seed/*",
+                cwd=tmp,
+            )
         self.fetch(tmp)
         for ref in self.git("for-each-ref", "--format=%(refname)", "refs/seed/", cwd=tmp).split():
             self.git("update-ref", "-d", ref, cwd=tmp)
         os.rename(tmp, self.path)
 
-    @retry(retry=retry_if_exception_type(TransientGitError), stop=stop_after_attempt(3),
-           wait=wait_exponential(multiplier=1, max=8), reraise=True)
+    @retry(
+        retry=retry_if_exception_type(TransientGitError),
+        stop=stop_after_attempt(3),
+        wait=wait_exponential(multiplier=1, max=8),
+        reraise=True,
+    )
     def fetch(self, cwd: Path | None = None) -> None:
         """Fetch every branch from origin, pruning deleted ones; retried on network hiccups only."""
         try:

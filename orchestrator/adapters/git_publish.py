@@ -3,6 +3,7 @@
 The token travels in an `http.extraHeader` set through git's environment (GIT_CONFIG_*), so it
 is in no command line, no remote URL and no file in the clone.
 """
+
 from __future__ import annotations
 
 import base64
@@ -17,8 +18,20 @@ from orchestrator.adapters.github_errors import one_line
 from orchestrator.errors import TrackerError
 from orchestrator.ports import Edit
 
-_PASSED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR",
-           "http_proxy", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY")
+_PASSED = (
+    "PATH",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "TMPDIR",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "http_proxy",
+    "https_proxy",
+    "HTTPS_PROXY",
+    "no_proxy",
+    "NO_PROXY",
+)
 
 
 def git_environment(token: str) -> dict[str, str]:
@@ -26,14 +39,18 @@ def git_environment(token: str) -> dict[str, str]:
     basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
     env = {name: os.environ[name] for name in _PASSED if name in os.environ}
     return env | {
-        "GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1", "GIT_ASKPASS": "true",
-        "GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "http.extraHeader",
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_ASKPASS": "true",
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": "http.extraHeader",
         "GIT_CONFIG_VALUE_0": f"Authorization: Basic {basic}",
     }
 
 
-def publish(clone_url: str, branch: str, token: str, edits: Mapping[str, Edit], message: str,
-            *, author: str) -> bool:
+def publish(
+    clone_url: str, branch: str, token: str, edits: Mapping[str, Edit], message: str, *, author: str
+) -> bool:
     """Apply `edits` on top of `branch` and push one commit; return False when nothing changed."""
     env = git_environment(token)
     with tempfile.TemporaryDirectory(prefix="agentos-init-") as tmp:
@@ -46,7 +63,9 @@ def publish(clone_url: str, branch: str, token: str, edits: Mapping[str, Edit], 
             raise TrackerError(f"git could not publish to {_plain(clone_url)}: {detail}") from None
 
 
-def _commit_and_push(repo: Repo, branch: str, edits: Mapping[str, Edit], message: str, author: str) -> bool:
+def _commit_and_push(
+    repo: Repo, branch: str, edits: Mapping[str, Edit], message: str, author: str
+) -> bool:
     root = Path(str(repo.working_tree_dir))
     empty = not repo.heads  # a repository with no commit yet: the first one makes the branch
     if empty:

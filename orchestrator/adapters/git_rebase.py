@@ -3,24 +3,43 @@
 Never a blind union merge (agent-os keeps both sides of every conflict and hopes the tests
 notice): a real conflict goes back to an agent as a fixing task, with these details in its prompt.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 
 from orchestrator.adapters.git_clone import SharedClone, run
-from orchestrator.core.workspace import Conflict, ConflictHunk, RebaseOutcome, RebaseStatus, conflict_hunks
+from orchestrator.core.workspace import (
+    Conflict,
+    ConflictHunk,
+    RebaseOutcome,
+    RebaseStatus,
+    conflict_hunks,
+)
 from orchestrator.errors import WorktreeError
 
-MAX_SIDE = 200_000   # characters of one side of a deleted/binary conflict kept in the outcome
+MAX_SIDE = 200_000  # characters of one side of a deleted/binary conflict kept in the outcome
 
 
 def replay(clone: SharedClone, path: Path, branch: str, head: str, base_sha: str) -> RebaseOutcome:
     """Rebase the detached worktree at `path` (at `head`) onto `base_sha`; push nothing."""
     if run(path, ("merge-base", "--is-ancestor", base_sha, head), clone.env(), check=False)[0] == 0:
         return RebaseOutcome(RebaseStatus.UP_TO_DATE, branch, base_sha, head)
-    status, _, err = run(path, ("-c", "merge.conflictStyle=diff3", "-c", "rebase.autoStash=false",
-                                "rebase", "--no-autosquash", "--no-verify", base_sha),
-                         clone.env(), check=False)
+    status, _, err = run(
+        path,
+        (
+            "-c",
+            "merge.conflictStyle=diff3",
+            "-c",
+            "rebase.autoStash=false",
+            "rebase",
+            "--no-autosquash",
+            "--no-verify",
+            base_sha,
+        ),
+        clone.env(),
+        check=False,
+    )
     if status == 0:
         new_head = clone.sha("HEAD", cwd=path)
         assert new_head is not None
@@ -46,15 +65,21 @@ def collect(clone: SharedClone, path: Path) -> tuple[Conflict, ...]:
 def _conflict(clone: SharedClone, path: Path, name: str, present: set[int]) -> Conflict:
     # During a rebase stage 2 is the base ("ours" to git) and stage 3 the branch's commit.
     if 2 not in present:
-        return Conflict(name, "deleted_by_them", (ConflictHunk(ours=_blob(clone, path, 3, name), theirs=""),))
+        return Conflict(
+            name, "deleted_by_them", (ConflictHunk(ours=_blob(clone, path, 3, name), theirs=""),)
+        )
     if 3 not in present:
-        return Conflict(name, "deleted_by_us", (ConflictHunk(ours="", theirs=_blob(clone, path, 2, name)),))
+        return Conflict(
+            name, "deleted_by_us", (ConflictHunk(ours="", theirs=_blob(clone, path, 2, name)),)
+        )
     data = (path / name).read_bytes() if (path / name).is_file() else b""
     if b"\0" in data:
         return Conflict(name, "binary")
     hunks = conflict_hunks(data.decode("utf-8", errors="replace"))
     if not hunks:  # markers of another size (gitattributes): fall back to the two whole versions
-        hunks = (ConflictHunk(ours=_blob(clone, path, 3, name), theirs=_blob(clone, path, 2, name)),)
+        hunks = (
+            ConflictHunk(ours=_blob(clone, path, 3, name), theirs=_blob(clone, path, 2, name)),
+        )
     return Conflict(name, "content", hunks)
 
 

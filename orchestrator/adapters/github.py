@@ -1,4 +1,5 @@
 """Implement the Tracker port on GitHub's REST API with PyGithub: issues, labels, comments and dependencies."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -11,7 +12,13 @@ from orchestrator.adapters.github_access import access_problems
 from orchestrator.adapters.github_errors import one_line, translated, validation_says
 from orchestrator.adapters.github_http import RetryPolicy, Rest, connect
 from orchestrator.adapters.github_normalize import (
-    is_pull_request, issue_ref, label_events, label_name, normalize_comment, normalize_issue, normalize_permission,
+    is_pull_request,
+    issue_ref,
+    label_events,
+    label_name,
+    normalize_comment,
+    normalize_issue,
+    normalize_permission,
 )
 from orchestrator.adapters.github_pulls import GitHubPulls
 from orchestrator.config.model import GitHubConfig, RepoConfig
@@ -30,8 +37,15 @@ def clean_labels(labels: Sequence[str]) -> tuple[str, ...]:
 class GitHubTracker(GitHubPulls):
     """The Tracker port on GitHub (or GitHub Enterprise at `config.api_url`); pull requests live in GitHubPulls."""
 
-    def __init__(self, config: GitHubConfig, *, retry: RetryPolicy = RetryPolicy(), per_page: int = 100,
-                 timeout: int = 15, throttle: bool = True) -> None:
+    def __init__(
+        self,
+        config: GitHubConfig,
+        *,
+        retry: RetryPolicy = RetryPolicy(),
+        per_page: int = 100,
+        timeout: int = 15,
+        throttle: bool = True,
+    ) -> None:
         try:
             github = connect(config, retry, per_page, timeout, throttle)
         except LookupError as error:
@@ -74,7 +88,9 @@ class GitHubTracker(GitHubPulls):
         if reason not in CLOSE_REASONS:
             raise ValueError(f"reason must be one of {', '.join(CLOSE_REASONS)}, not {reason!r}")
         with translated(str(ref), "close"):
-            if normalize_issue(self._rest.get(_issue_path(ref))).is_open:  # closed already: keep its reason
+            if normalize_issue(
+                self._rest.get(_issue_path(ref))
+            ).is_open:  # closed already: keep its reason
                 self._issue(ref).edit(state="closed", state_reason=reason)
 
     # -- labels ----------------------------------------------------------------------------------------
@@ -112,7 +128,9 @@ class GitHubTracker(GitHubPulls):
         """Read the user's role on the repo: one conditional GET; an unknown user has NONE."""
         with translated(f"{user} on {repo}", "read the permission of"):
             try:
-                return normalize_permission(self._rest.get(f"/repos/{repo}/collaborators/{quote(user)}/permission"))
+                return normalize_permission(
+                    self._rest.get(f"/repos/{repo}/collaborators/{quote(user)}/permission")
+                )
             except UnknownObjectException:
                 return Permission.NONE  # no such user
 
@@ -153,7 +171,9 @@ class GitHubTracker(GitHubPulls):
         with translated(str(ref), f"record {blocker.ref} as a blocker of"):
             try:
                 self._rest.send("POST", path, {"issue_id": blocker.id})
-            except GithubException as error:  # 422 also when the link exists: then there is nothing to do
+            except (
+                GithubException
+            ) as error:  # 422 also when the link exists: then there is nothing to do
                 if error.status != 422 or blocker.ref not in self._refs(path):
                     raise
 
@@ -163,7 +183,9 @@ class GitHubTracker(GitHubPulls):
             try:
                 self._issue(parent).add_sub_issue(child.id)
             except GithubException as error:
-                if error.status != 422 or child.ref not in self._refs(f"{_issue_path(parent)}/sub_issues"):
+                if error.status != 422 or child.ref not in self._refs(
+                    f"{_issue_path(parent)}/sub_issues"
+                ):
                     raise
 
     def _refs(self, path: str) -> tuple[IssueRef, ...]:
@@ -173,7 +195,9 @@ class GitHubTracker(GitHubPulls):
     def comments(self, ref: IssueRef) -> list[Comment]:
         """Read the comments: one conditional GET per 100."""
         with translated(str(ref), "read the comments of"):
-            return [normalize_comment(raw) for raw in self._rest.pages(f"{_issue_path(ref)}/comments")]
+            return [
+                normalize_comment(raw) for raw in self._rest.pages(f"{_issue_path(ref)}/comments")
+            ]
 
     def upsert_comment(self, ref: IssueRef, marker: str, body: str) -> Comment:
         """Keep one marked comment: the comment listing, then a POST, a PATCH, or nothing if unchanged."""
@@ -183,7 +207,9 @@ class GitHubTracker(GitHubPulls):
                 if marker not in (raw.get("body") or ""):
                     continue
                 if raw["body"] != text:
-                    raw = self._rest.send("PATCH", f"/repos/{ref.repo}/issues/comments/{raw['id']}", {"body": text})
+                    raw = self._rest.send(
+                        "PATCH", f"/repos/{ref.repo}/issues/comments/{raw['id']}", {"body": text}
+                    )
                 return normalize_comment(raw)
             return normalize_comment(self._issue(ref).create_comment(text).raw_data)
 
@@ -194,4 +220,3 @@ class GitHubTracker(GitHubPulls):
 
 def _issue_path(ref: IssueRef) -> str:
     return f"/repos/{ref.repo}/issues/{ref.number}"
-

@@ -1,4 +1,5 @@
 """Check that a GitHub token can do what Agent OS needs: its OAuth scopes and its access to each repo."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -31,10 +32,15 @@ def access_problems(rest: Rest, repos: Sequence[RepoConfig]) -> list[str]:
     headers, me = rest.get_with_headers("/user")
     scopes = header(headers, "x-oauth-scopes")
     problems: list[str] = []
-    if scopes is not None:  # fine-grained tokens and apps send no scopes: the repo checks below still apply
+    if (
+        scopes is not None
+    ):  # fine-grained tokens and apps send no scopes: the repo checks below still apply
         have = granted(scopes)
-        problems += [f"the token lacks the '{scope}' scope, needed {why}"
-                     for scope, why in needed_scopes(rest, repos, str(me["login"])) if scope not in have]
+        problems += [
+            f"the token lacks the '{scope}' scope, needed {why}"
+            for scope, why in needed_scopes(rest, repos, str(me["login"]))
+            if scope not in have
+        ]
     for repo in repos:
         problems += repo_problems(rest, repo)
     return problems
@@ -68,7 +74,9 @@ def repo_problems(rest: Rest, repo: RepoConfig) -> list[str]:
         return [f"repos.{repo.key}: {repo.github} not found, or the token cannot see it"]
     problems = []
     if not (raw.get("permissions") or {}).get("push"):
-        problems.append(f"repos.{repo.key}: the token cannot push to {repo.github} (it needs write access)")
+        problems.append(
+            f"repos.{repo.key}: the token cannot push to {repo.github} (it needs write access)"
+        )
     if raw.get("has_issues") is False:
         problems.append(f"repos.{repo.key}: issues are turned off in {repo.github}")
     return problems

@@ -1,4 +1,5 @@
 """Implement the Board port on a GitHub Projects (v2) board with gql: items with content, add, set a status."""
+
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
@@ -6,7 +7,15 @@ from dataclasses import replace
 from typing import Any
 
 from orchestrator.adapters.github_board_normalize import (
-    board_item, project_node, refs, ref_of, status_field, status_of, status_options, truncated)
+    board_item,
+    project_node,
+    refs,
+    ref_of,
+    status_field,
+    status_of,
+    status_options,
+    truncated,
+)
 from orchestrator.adapters.github_errors import one_line
 from orchestrator.adapters.github_graphql import GraphQL
 from orchestrator.errors import GraphQLRefused
@@ -26,15 +35,26 @@ class GitHubBoard:
     not have it). `set_status` reuses the cached option ids: no read unless they went stale.
     """
 
-    def __init__(self, graphql: GraphQL, owner: str, number: int, *, tracker: Tracker, repo: str | None = None,
-                 names: Mapping[BoardStatus, str] | None = None, page_size: int = PAGE,
-                 field_name: str = "Status") -> None:
+    def __init__(
+        self,
+        graphql: GraphQL,
+        owner: str,
+        number: int,
+        *,
+        tracker: Tracker,
+        repo: str | None = None,
+        names: Mapping[BoardStatus, str] | None = None,
+        page_size: int = PAGE,
+        field_name: str = "Status",
+    ) -> None:
         self._graphql, self._tracker = graphql, tracker
         self.owner, self.number, self.repo, self.field_name = owner, number, repo, field_name
         self.names = dict(names or DEFAULT_NAMES)
         self._page_size = page_size
-        self.field: BoardField | None = None          # cached by any read
-        self._spelled: dict[BoardStatus, str] = {}    # each status's option name as the board spells it
+        self.field: BoardField | None = None  # cached by any read
+        self._spelled: dict[
+            BoardStatus, str
+        ] = {}  # each status's option name as the board spells it
 
     @property
     def subject(self) -> str:
@@ -49,25 +69,41 @@ class GitHubBoard:
             if item is None or (self.repo and item.issue.repo.lower() != self.repo.lower()):
                 continue
             content = raw["content"]
-            if item.content is not None and (truncated(content.get("labels")) or truncated(content.get("subIssues"))):
+            if item.content is not None and (
+                truncated(content.get("labels")) or truncated(content.get("subIssues"))
+            ):
                 content = self._overflow(content)
                 item = board_item({**raw, "content": content}, self.names) or item
             if item.status in detail and item.content is not None and item.content.is_open:
                 parent = content.get("parent")
-                item = replace(item, dependencies=Dependencies(
-                    blocked_by=self._tracker.blocked_by(item.issue), sub_issues=refs(content.get("subIssues")),
-                    parent=ref_of(parent) if parent else None))
+                item = replace(
+                    item,
+                    dependencies=Dependencies(
+                        blocked_by=self._tracker.blocked_by(item.issue),
+                        sub_issues=refs(content.get("subIssues")),
+                        parent=ref_of(parent) if parent else None,
+                    ),
+                )
             found.append(item)
         return found
 
     def add(self, issue: Issue) -> BoardItem:
         """Add the issue: one mutation (GitHub returns the existing item, with its Status, when it is there)."""
         field = self._field()
-        data = self._run("add_item", {"project": field.project_id, "content": issue.node_id,
-                                      "status": self.field_name}, f"add {issue.ref} to")
+        data = self._run(
+            "add_item",
+            {"project": field.project_id, "content": issue.node_id, "status": self.field_name},
+            f"add {issue.ref} to",
+        )
         raw = data["addProjectV2ItemById"]["item"]
         status, name = status_of(raw, self.names)
-        return BoardItem(str(raw["id"]), issue.ref, status, name, content=None if issue.is_pull_request else issue)
+        return BoardItem(
+            str(raw["id"]),
+            issue.ref,
+            status,
+            name,
+            content=None if issue.is_pull_request else issue,
+        )
 
     def set_status(self, item: BoardItem, status: BoardStatus) -> BoardItem:
         """Set the Status option: one mutation, plus one read when the cached option ids went stale."""
@@ -80,23 +116,45 @@ class GitHubBoard:
             if not error.says("does not belong to the field"):
                 raise
             self._set(item, self._refresh(), status)
-        return replace(item, status=status, status_name=self._spelled.get(status, self.names[status]))
+        return replace(
+            item, status=status, status_name=self._spelled.get(status, self.names[status])
+        )
 
     def _set(self, item: BoardItem, field: BoardField, status: BoardStatus) -> None:
         option = field.options.get(status)
         if option is None:
-            raise TrackerError(one_line(
-                f"{self.subject} has no {self.field_name} option named {self.names[status]!r}: add it on the board, "
-                f"run `agentos init`, or map the status to an option with board.status_names"))
-        self._run("set_status", {"project": field.project_id, "item": item.item_id, "field": field.field_id,
-                                 "option": option}, f"move {item.issue} to {self.names[status]!r} on")
+            raise TrackerError(
+                one_line(
+                    f"{self.subject} has no {self.field_name} option named {self.names[status]!r}: add it on the board, "
+                    f"run `agentos init`, or map the status to an option with board.status_names"
+                )
+            )
+        self._run(
+            "set_status",
+            {
+                "project": field.project_id,
+                "item": item.item_id,
+                "field": field.field_id,
+                "option": option,
+            },
+            f"move {item.issue} to {self.names[status]!r} on",
+        )
 
     def _pages(self) -> list[dict[str, Any]]:
         nodes: list[dict[str, Any]] = []
         after: str | None = None
         while True:
-            data = self._run("board_items", {"owner": self.owner, "number": self.number, "status": self.field_name,
-                                             "first": self._page_size, "after": after}, "read")
+            data = self._run(
+                "board_items",
+                {
+                    "owner": self.owner,
+                    "number": self.number,
+                    "status": self.field_name,
+                    "first": self._page_size,
+                    "after": after,
+                },
+                "read",
+            )
             project = project_node(data, self.owner, self.number)
             self._remember(project)
             page = project["items"]
@@ -107,24 +165,36 @@ class GitHubBoard:
 
     def _overflow(self, content: dict[str, Any]) -> dict[str, Any]:
         """Return the issue payload with all its labels and sub-issues (one more request, for > 50 of either)."""
-        data = self._run("issue_overflow", {"id": content["id"]}, f"read every label and sub-issue of "
-                                                                  f"#{content['number']} on")
+        data = self._run(
+            "issue_overflow",
+            {"id": content["id"]},
+            f"read every label and sub-issue of #{content['number']} on",
+        )
         node = data.get("node") or {}
-        return {**content, "labels": node.get("labels", content["labels"]),
-                "subIssues": node.get("subIssues", content["subIssues"])}
+        return {
+            **content,
+            "labels": node.get("labels", content["labels"]),
+            "subIssues": node.get("subIssues", content["subIssues"]),
+        }
 
     def _field(self) -> BoardField:
         return self.field if self.field is not None else self._refresh()
 
     def _refresh(self) -> BoardField:
-        data = self._run("status_field", {"owner": self.owner, "number": self.number, "status": self.field_name},
-                         "read the Status field of")
+        data = self._run(
+            "status_field",
+            {"owner": self.owner, "number": self.number, "status": self.field_name},
+            "read the Status field of",
+        )
         return self._remember(project_node(data, self.owner, self.number))
 
     def _remember(self, project: Mapping[str, Any]) -> BoardField:
         self.field = status_field(project, self.names, self.field_name)
-        self._spelled = {s: o.name for o in status_options(project.get("field"))
-                         if (s := status_for(o.name, self.names)) is not None}
+        self._spelled = {
+            s: o.name
+            for o in status_options(project.get("field"))
+            if (s := status_for(o.name, self.names)) is not None
+        }
         return self.field
 
     def _run(self, name: str, variables: Mapping[str, Any], action: str) -> dict[str, Any]:

@@ -1,4 +1,5 @@
 """Turn GitHub's Projects (v2) GraphQL payloads into core.model values: boards, Status fields, items, issues."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -17,35 +18,60 @@ def project_node(data: Json, owner: str, number: int) -> dict[str, Any]:
     """Return `repositoryOwner.projectV2` of a response; TrackerError when the owner or board is missing."""
     who = data.get("repositoryOwner")
     if who is None:
-        raise TrackerError(one_line(f"board {owner}/{number}: there is no user or organization named {owner!r}"))
+        raise TrackerError(
+            one_line(f"board {owner}/{number}: there is no user or organization named {owner!r}")
+        )
     project = who.get("projectV2")
     if project is None:
-        raise TrackerError(one_line(f"board {owner}/{number} not found, or the token cannot see it"))
+        raise TrackerError(
+            one_line(f"board {owner}/{number} not found, or the token cannot see it")
+        )
     return dict(project)
 
 
 def project_value(raw: Json) -> Project:
     """Return a board as a Project."""
-    return Project(owner=text((raw.get("owner") or {}).get("login")), number=int(raw["number"]), id=text(raw["id"]),
-                   title=text(raw.get("title")), url=text(raw.get("url")))
+    return Project(
+        owner=text((raw.get("owner") or {}).get("login")),
+        number=int(raw["number"]),
+        id=text(raw["id"]),
+        title=text(raw.get("title")),
+        url=text(raw.get("url")),
+    )
 
 
 def status_options(raw_field: Json | None) -> list[Option]:
     """Return a single-select field's options, with their ids (empty for a missing or other kind of field)."""
     if not raw_field or raw_field.get("__typename") != "ProjectV2SingleSelectField":
         return []
-    return [Option(text(o.get("name")), text(o.get("color")) or "GRAY", text(o.get("description")), text(o["id"]))
-            for o in raw_field.get("options") or ()]
+    return [
+        Option(
+            text(o.get("name")),
+            text(o.get("color")) or "GRAY",
+            text(o.get("description")),
+            text(o["id"]),
+        )
+        for o in raw_field.get("options") or ()
+    ]
 
 
-def status_field(project: Json, names: Mapping[BoardStatus, str], field_name: str = "Status") -> BoardField:
+def status_field(
+    project: Json, names: Mapping[BoardStatus, str], field_name: str = "Status"
+) -> BoardField:
     """Return the board's Status field with the option id behind each status it has an option for."""
     raw_field = project.get("field")
     if not raw_field or raw_field.get("__typename") != "ProjectV2SingleSelectField":
-        raise TrackerError(one_line(f"board {_where(project)} has no single-select field named {field_name!r}"))
-    options = {status: option.id for option in status_options(raw_field)
-               if option.id and (status := status_for(option.name, names)) is not None}
-    return BoardField(project_id=text(project["id"]), field_id=text(raw_field["id"]), options=options)
+        raise TrackerError(
+            one_line(f"board {_where(project)} has no single-select field named {field_name!r}")
+        )
+    options = {
+        status: option.id
+        for option in status_options(raw_field)
+        if option.id and (status := status_for(option.name, names)) is not None
+    }
+    return BoardField(
+        project_id=text(project["id"]), field_id=text(raw_field["id"]), options=options
+    )
 
 
 def board_item(raw: Json, names: Mapping[BoardStatus, str]) -> BoardItem | None:
@@ -55,28 +81,49 @@ def board_item(raw: Json, names: Mapping[BoardStatus, str]) -> BoardItem | None:
     if raw.get("isArchived") or kind not in ("Issue", "PullRequest"):
         return None  # a draft has no issue; REDACTED content is an item the token may not see
     status, name = status_of(raw, names)
-    return BoardItem(item_id=text(raw["id"]), issue=ref_of(content), status=status, status_name=name,
-                     content=issue_value(content) if kind == "Issue" else None)
+    return BoardItem(
+        item_id=text(raw["id"]),
+        issue=ref_of(content),
+        status=status,
+        status_name=name,
+        content=issue_value(content) if kind == "Issue" else None,
+    )
 
 
-def status_of(raw_item: Json, names: Mapping[BoardStatus, str]) -> tuple[BoardStatus | None, str | None]:
+def status_of(
+    raw_item: Json, names: Mapping[BoardStatus, str]
+) -> tuple[BoardStatus | None, str | None]:
     """Return an item payload's (status, option name) from `fieldValueByName`."""
     value = raw_item.get("fieldValueByName") or {}
-    name = value.get("name") if value.get("__typename") == "ProjectV2ItemFieldSingleSelectValue" else None
+    name = (
+        value.get("name")
+        if value.get("__typename") == "ProjectV2ItemFieldSingleSelectValue"
+        else None
+    )
     return status_for(name, names), name
 
 
 def issue_value(raw: Json) -> Issue:
     """Return an Issue payload as the same Issue the REST normaliser makes of GitHub's REST payload."""
-    labels = tuple(dict.fromkeys(n for n in map(label_name, (raw.get("labels") or {}).get("nodes") or ()) if n))
+    labels = tuple(
+        dict.fromkeys(n for n in map(label_name, (raw.get("labels") or {}).get("nodes") or ()) if n)
+    )
     author = (raw.get("author") or {}).get("login")
     reason = raw.get("stateReason")
     return Issue(
-        ref=IssueRef(text(raw["repository"]["nameWithOwner"]), int(raw["number"])), id=int(raw["databaseId"]),
-        node_id=text(raw["id"]), title=text(raw.get("title")).strip(), body=text(raw.get("body")),
-        author=str(author).strip().lower() if author else GHOST, labels=labels, is_open=raw.get("state") == "OPEN",
-        created_at=timestamp(raw["createdAt"]), updated_at=timestamp(raw["updatedAt"]),
-        state_reason=str(reason).lower() if reason else None, is_pull_request=False)
+        ref=IssueRef(text(raw["repository"]["nameWithOwner"]), int(raw["number"])),
+        id=int(raw["databaseId"]),
+        node_id=text(raw["id"]),
+        title=text(raw.get("title")).strip(),
+        body=text(raw.get("body")),
+        author=str(author).strip().lower() if author else GHOST,
+        labels=labels,
+        is_open=raw.get("state") == "OPEN",
+        created_at=timestamp(raw["createdAt"]),
+        updated_at=timestamp(raw["updatedAt"]),
+        state_reason=str(reason).lower() if reason else None,
+        is_pull_request=False,
+    )
 
 
 def refs(connection: Json | None) -> tuple[IssueRef, ...]:

@@ -1,4 +1,5 @@
 """Translate PyGithub, requests and urllib3 failures into TrackerError and its kinds, in one line, redacted."""
+
 from __future__ import annotations
 
 import http.client
@@ -14,7 +15,11 @@ from github import GithubException, RateLimitExceededException
 from orchestrator.core.redact import redact
 from orchestrator.errors import RateLimited, TrackerError, TrackerUnavailable
 
-TRANSPORT_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError, http.client.HTTPException)
+TRANSPORT_ERRORS = (
+    requests.RequestException,
+    urllib3.exceptions.HTTPError,
+    http.client.HTTPException,
+)
 
 
 @contextmanager
@@ -25,20 +30,30 @@ def translated(subject: str, action: str) -> Iterator[None]:
     except GithubException as error:
         raise from_github(error, subject, action) from error
     except TRANSPORT_ERRORS as error:
-        raise TrackerUnavailable(one_line(
-            f"GitHub could not be reached to {action} {subject} ({type(error).__name__}, after retries)")) from error
+        raise TrackerUnavailable(
+            one_line(
+                f"GitHub could not be reached to {action} {subject} ({type(error).__name__}, after retries)"
+            )
+        ) from error
 
 
 def from_github(error: GithubException, subject: str, action: str) -> TrackerError:
     """Return the error for a GitHub answer: 401 token, rate limits, 5xx, 404 named, anything else as refused."""
     status, message = error.status, describe(error.data)
     if status == 401:
-        return TrackerError(one_line(f"GitHub rejected the token ({status} {message}): check github.token"))
+        return TrackerError(
+            one_line(f"GitHub rejected the token ({status} {message}): check github.token")
+        )
     if is_rate_limited(error):
-        return RateLimited(one_line(f"GitHub rate limit hit trying to {action} {subject}: {wait_hint(error.headers)}"))
+        return RateLimited(
+            one_line(
+                f"GitHub rate limit hit trying to {action} {subject}: {wait_hint(error.headers)}"
+            )
+        )
     if status >= 500:
-        return TrackerUnavailable(one_line(
-            f"GitHub failed to {action} {subject} ({status} {message}, after retries)"))
+        return TrackerUnavailable(
+            one_line(f"GitHub failed to {action} {subject} ({status} {message}, after retries)")
+        )
     if status == 404:
         return TrackerError(one_line(f"{subject} not found"))
     return TrackerError(one_line(f"GitHub refused to {action} {subject} ({status} {message})"))
@@ -48,8 +63,10 @@ def is_rate_limited(error: GithubException) -> bool:
     """Return whether GitHub answered with a primary or secondary rate limit (403 or 429)."""
     if isinstance(error, RateLimitExceededException) or error.status == 429:
         return True
-    return error.status == 403 and (header(error.headers, "x-ratelimit-remaining") == "0"
-                                    or header(error.headers, "retry-after") is not None)
+    return error.status == 403 and (
+        header(error.headers, "x-ratelimit-remaining") == "0"
+        or header(error.headers, "retry-after") is not None
+    )
 
 
 def wait_hint(headers: Mapping[str, Any] | None) -> str:

@@ -1,4 +1,5 @@
 """Reach GitHub's GraphQL API with gql over HTTPX: our .graphql documents, retries with backoff, errors as ours."""
+
 from __future__ import annotations
 
 import functools
@@ -12,7 +13,12 @@ import httpx2
 from gql import Client, GraphQLRequest
 from gql.client import SyncClientSession
 from gql.transport.exceptions import (
-    TransportConnectionFailed, TransportError, TransportProtocolError, TransportQueryError, TransportServerError)
+    TransportConnectionFailed,
+    TransportError,
+    TransportProtocolError,
+    TransportQueryError,
+    TransportServerError,
+)
 from gql.transport.httpx import HTTPXTransport
 from graphql import GraphQLSchema, parse, print_ast
 from graphql.language import FragmentDefinitionNode
@@ -48,7 +54,11 @@ def document(name: str) -> GraphQLRequest:
 @functools.lru_cache(maxsize=1)
 def _fragments() -> dict[str, str]:
     parsed = parse((DOCUMENTS / "fragments.graphql").read_text(encoding="utf-8"))
-    return {d.name.value: print_ast(d) for d in parsed.definitions if isinstance(d, FragmentDefinitionNode)}
+    return {
+        d.name.value: print_ast(d)
+        for d in parsed.definitions
+        if isinstance(d, FragmentDefinitionNode)
+    }
 
 
 def document_names() -> list[str]:
@@ -64,38 +74,66 @@ class GraphQL:
     document against the vendored schema (and pass `schema` to the sandbox-backed adapters).
     """
 
-    def __init__(self, config: GitHubConfig, *, retry: RetryPolicy = RetryPolicy(), timeout: float = 30.0,
-                 schema: GraphQLSchema | str | None = None, transport: httpx2.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        config: GitHubConfig,
+        *,
+        retry: RetryPolicy = RetryPolicy(),
+        timeout: float = 30.0,
+        schema: GraphQLSchema | str | None = None,
+        transport: httpx2.BaseTransport | None = None,
+    ) -> None:
         try:
             token = config.token.reveal()
         except LookupError as error:
             raise TrackerError(one_line(f"github.token: {error}")) from None
         extra: dict[str, Any] = {"transport": transport} if transport is not None else {}
-        self._transport = HTTPXTransport(url=config.graphql_url, timeout=timeout, **extra,
-                                         headers={"Authorization": f"bearer {token}", "User-Agent": "agentos"})
-        self._client = Client(transport=self._transport, schema=schema, fetch_schema_from_transport=False)
+        self._transport = HTTPXTransport(
+            url=config.graphql_url,
+            timeout=timeout,
+            **extra,
+            headers={"Authorization": f"bearer {token}", "User-Agent": "agentos"},
+        )
+        self._client = Client(
+            transport=self._transport, schema=schema, fetch_schema_from_transport=False
+        )
         self._session: SyncClientSession | None = None
         self._retry = retry
-        self.requests = 0   # requests sent, retries included (what the benchmarks count)
+        self.requests = 0  # requests sent, retries included (what the benchmarks count)
 
-    def run(self, name: str, variables: Mapping[str, Any], *, subject: str, action: str,
-            idempotent: bool = True) -> dict[str, Any]:
+    def run(
+        self,
+        name: str,
+        variables: Mapping[str, Any],
+        *,
+        subject: str,
+        action: str,
+        idempotent: bool = True,
+    ) -> dict[str, Any]:
         """Send the document `name`; retry what GitHub may answer later; raise our error for the rest.
 
         `idempotent=False` (creating a board) retries only answers that prove nothing happened
         (rate limits), never a dropped connection or a 5xx after which the write may have landed.
         """
         request = GraphQLRequest(document(name), variable_values=dict(variables))
-        retrying = Retrying(stop=stop_after_attempt(self._retry.total + 1), wait=self._wait, reraise=True,
-                            retry=retry_if_exception(lambda e: self._retryable(e, idempotent)))
+        retrying = Retrying(
+            stop=stop_after_attempt(self._retry.total + 1),
+            wait=self._wait,
+            reraise=True,
+            retry=retry_if_exception(lambda e: self._retryable(e, idempotent)),
+        )
         try:
             result: dict[str, Any] = retrying(self._send, request)
             return result
         except TransportError as error:
             raise from_transport(error, self._headers(), subject, action) from error
         except httpx2.HTTPError as error:
-            raise TrackerUnavailable(one_line(f"GitHub could not be reached to {action} {subject} "
-                                              f"({type(error).__name__}, after retries)")) from error
+            raise TrackerUnavailable(
+                one_line(
+                    f"GitHub could not be reached to {action} {subject} "
+                    f"({type(error).__name__}, after retries)"
+                )
+            ) from error
 
     def close(self) -> None:
         """Close the HTTP connection."""
@@ -119,10 +157,17 @@ class GraphQL:
         wait = rate_limit_wait(error, self._headers(), self._retry)
         if wait is not None:
             return wait <= self._retry.max_rate_limit_wait
-        if isinstance(error, (TransportConnectionFailed, TransportProtocolError, httpx2.TransportError)):
+        if isinstance(
+            error, (TransportConnectionFailed, TransportProtocolError, httpx2.TransportError)
+        ):
             return idempotent
-        if isinstance(error, TransportQueryError):  # GitHub's answer when a query timed out on its side
-            return idempotent and "something went wrong while executing your query" in str(error).lower()
+        if isinstance(
+            error, TransportQueryError
+        ):  # GitHub's answer when a query timed out on its side
+            return (
+                idempotent
+                and "something went wrong while executing your query" in str(error).lower()
+            )
         return idempotent and isinstance(error, TransportServerError) and (error.code or 0) >= 500
 
     def _wait(self, state: RetryCallState) -> float:
@@ -132,10 +177,16 @@ class GraphQL:
             return wait
         # urllib3's backoff, as the REST side has it: 0 s, then factor * 2, 4, 8 ... capped.
         attempt = state.attempt_number
-        return 0.0 if attempt <= 1 else min(self._retry.backoff_max, self._retry.backoff_factor * 2 ** (attempt - 1))
+        return (
+            0.0
+            if attempt <= 1
+            else min(self._retry.backoff_max, self._retry.backoff_factor * 2 ** (attempt - 1))
+        )
 
 
-def rate_limit_wait(error: BaseException | None, headers: Mapping[str, Any], policy: RetryPolicy) -> float | None:
+def rate_limit_wait(
+    error: BaseException | None, headers: Mapping[str, Any], policy: RetryPolicy
+) -> float | None:
     """Return how long GitHub asks us to wait before trying again, or None when `error` is no rate limit.
 
     Secondary limits (403/429) name a Retry-After, else GitHub advises a minute; a spent primary limit
@@ -154,40 +205,71 @@ def rate_limit_wait(error: BaseException | None, headers: Mapping[str, Any], pol
 
 def _is_rate_limited(error: BaseException | None, headers: Mapping[str, Any]) -> bool:
     if isinstance(error, TransportQueryError):
-        return any(isinstance(e, dict) and e.get("type") == "RATE_LIMITED" for e in error.errors or ())
+        return any(
+            isinstance(e, dict) and e.get("type") == "RATE_LIMITED" for e in error.errors or ()
+        )
     if isinstance(error, TransportServerError) and error.code in (403, 429):
-        return (error.code == 429 or header(headers, "retry-after") is not None
-                or header(headers, "x-ratelimit-remaining") == "0")
+        return (
+            error.code == 429
+            or header(headers, "retry-after") is not None
+            or header(headers, "x-ratelimit-remaining") == "0"
+        )
     return False
 
 
-def from_transport(error: TransportError, headers: Mapping[str, Any], subject: str, action: str) -> TrackerError:
+def from_transport(
+    error: TransportError, headers: Mapping[str, Any], subject: str, action: str
+) -> TrackerError:
     """Return our error for what gql raised: token, scope, not found, rate limit, unavailable, refused."""
     if isinstance(error, TransportQueryError):
-        return from_errors([e for e in error.errors or () if isinstance(e, dict)], headers, subject, action)
+        return from_errors(
+            [e for e in error.errors or () if isinstance(e, dict)], headers, subject, action
+        )
     if isinstance(error, TransportServerError):
         if error.code == 401:
-            return TrackerError(one_line(f"GitHub rejected the token (401 Bad credentials) trying to {action} "
-                                         f"{subject}: check github.token"))
+            return TrackerError(
+                one_line(
+                    f"GitHub rejected the token (401 Bad credentials) trying to {action} "
+                    f"{subject}: check github.token"
+                )
+            )
         if _is_rate_limited(error, headers):
-            return RateLimited(one_line(f"GitHub rate limit hit trying to {action} {subject}: {wait_hint(headers)}"))
+            return RateLimited(
+                one_line(
+                    f"GitHub rate limit hit trying to {action} {subject}: {wait_hint(headers)}"
+                )
+            )
         if (error.code or 0) >= 500:
-            return TrackerUnavailable(one_line(f"GitHub failed to {action} {subject} ({error.code}, after retries)"))
+            return TrackerUnavailable(
+                one_line(f"GitHub failed to {action} {subject} ({error.code}, after retries)")
+            )
         return TrackerError(one_line(f"GitHub refused to {action} {subject} ({error.code})"))
-    return TrackerUnavailable(one_line(f"GitHub could not be reached to {action} {subject} "
-                                       f"({type(error).__name__}, after retries)"))
+    return TrackerUnavailable(
+        one_line(
+            f"GitHub could not be reached to {action} {subject} "
+            f"({type(error).__name__}, after retries)"
+        )
+    )
 
 
-def from_errors(errors: list[dict[str, Any]], headers: Mapping[str, Any], subject: str, action: str) -> TrackerError:
+def from_errors(
+    errors: list[dict[str, Any]], headers: Mapping[str, Any], subject: str, action: str
+) -> TrackerError:
     """Return our error for GraphQL `errors`, by GitHub's error `type` first, its message second."""
     kinds = {str(e.get("type") or "") for e in errors}
     first = str(errors[0].get("message") or "no message") if errors else "no message"
     if "INSUFFICIENT_SCOPES" in kinds:
-        return GraphQLRefused(one_line(f"the token lacks the 'project' scope, needed to {action} {subject} "
-                                       "(add it to the token, or use a fine-grained token with Projects access)"),
-                              errors)
+        return GraphQLRefused(
+            one_line(
+                f"the token lacks the 'project' scope, needed to {action} {subject} "
+                "(add it to the token, or use a fine-grained token with Projects access)"
+            ),
+            errors,
+        )
     if "RATE_LIMITED" in kinds:
-        return RateLimited(one_line(f"GitHub rate limit hit trying to {action} {subject}: {wait_hint(headers)}"))
+        return RateLimited(
+            one_line(f"GitHub rate limit hit trying to {action} {subject}: {wait_hint(headers)}")
+        )
     if "NOT_FOUND" in kinds:
         return GraphQLRefused(one_line(f"{subject} not found, or the token cannot see it"), errors)
     return GraphQLRefused(one_line(f"GitHub refused to {action} {subject}: {first}"), errors)

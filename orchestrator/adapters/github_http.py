@@ -1,4 +1,5 @@
 """Reach GitHub's REST API through PyGithub: its retries, its requester, conditional reads and pagination."""
+
 from __future__ import annotations
 
 import json
@@ -24,30 +25,49 @@ RETRIED_METHODS = frozenset(GithubRetry.DEFAULT_ALLOWED_METHODS | {"GET", "POST"
 class RetryPolicy:
     """How long to keep trying before a call fails: the settings of PyGithub's GithubRetry (urllib3 Retry)."""
 
-    total: int = 5                      # attempts after the first, across 5xx, drops and rate limits
-    backoff_factor: float = 1.0         # 0 s, 2 s, 4 s, ... between retries of 5xx and dropped connections
+    total: int = 5  # attempts after the first, across 5xx, drops and rate limits
+    backoff_factor: float = 1.0  # 0 s, 2 s, 4 s, ... between retries of 5xx and dropped connections
     backoff_max: float = 30.0
-    secondary_rate_wait: float = 60.0   # GitHub's advice for a secondary limit that names no Retry-After
-    max_rate_limit_wait: float = 120.0  # a longer wait (a primary limit's reset) raises RateLimited instead
-    retry_after_max: int = 120          # cap on a Retry-After header
+    secondary_rate_wait: float = (
+        60.0  # GitHub's advice for a secondary limit that names no Retry-After
+    )
+    max_rate_limit_wait: float = (
+        120.0  # a longer wait (a primary limit's reset) raises RateLimited instead
+    )
+    retry_after_max: int = 120  # cap on a Retry-After header
 
     def build(self) -> GithubRetry:
         """Return the GithubRetry; the last response of an exhausted retry is returned, not raised."""
-        return GithubRetry(total=self.total, backoff_factor=self.backoff_factor, backoff_max=self.backoff_max,
-                           secondary_rate_wait=self.secondary_rate_wait, max_rate_limit_wait=self.max_rate_limit_wait,
-                           retry_after_max=self.retry_after_max, allowed_methods=RETRIED_METHODS,
-                           raise_on_status=False)
+        return GithubRetry(
+            total=self.total,
+            backoff_factor=self.backoff_factor,
+            backoff_max=self.backoff_max,
+            secondary_rate_wait=self.secondary_rate_wait,
+            max_rate_limit_wait=self.max_rate_limit_wait,
+            retry_after_max=self.retry_after_max,
+            allowed_methods=RETRIED_METHODS,
+            raise_on_status=False,
+        )
 
 
-def connect(config: GitHubConfig, retry: RetryPolicy, per_page: int, timeout: int, throttle: bool) -> Github:
+def connect(
+    config: GitHubConfig, retry: RetryPolicy, per_page: int, timeout: int, throttle: bool
+) -> Github:
     """Return a PyGithub client for the config's API; `throttle` keeps GitHub's advised gap between writes.
 
     Reads go out back to back (serially, as GitHub asks): PyGithub's default 0.25 s before every
     request would turn a board read's blocked-by GETs for 100 Ready issues into 25 s of sleeping.
     """
-    return Github(auth=Auth.Token(config.token.reveal()), base_url=config.api_url.rstrip("/"), retry=retry.build(),
-                  per_page=per_page, timeout=timeout, lazy=True, seconds_between_requests=0,
-                  seconds_between_writes=config.seconds_between_writes if throttle else 0)
+    return Github(
+        auth=Auth.Token(config.token.reveal()),
+        base_url=config.api_url.rstrip("/"),
+        retry=retry.build(),
+        per_page=per_page,
+        timeout=timeout,
+        lazy=True,
+        seconds_between_requests=0,
+        seconds_between_writes=config.seconds_between_writes if throttle else 0,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
 """Turn GitHub's REST JSON into core.model values: the only place that reads GitHub's payload shapes."""
+
 from __future__ import annotations
 
 import re
@@ -7,7 +8,15 @@ from datetime import datetime, timezone
 from typing import Any
 
 from orchestrator.core.model import (
-    Check, CheckState, Comment, IssueRef, Issue, LabelEvent, Permission, PullRequest, Review,
+    Check,
+    CheckState,
+    Comment,
+    IssueRef,
+    Issue,
+    LabelEvent,
+    Permission,
+    PullRequest,
+    Review,
 )
 
 Json = Mapping[str, Any]
@@ -16,9 +25,19 @@ Json = Mapping[str, Any]
 GHOST = "ghost"
 _API_REPO = re.compile(r"/repos/(?P<repo>[^/]+/[^/]+)$")
 _HTML_ISSUE = re.compile(r"/(?P<repo>[^/]+/[^/]+)/(?:issues|pull)/(?P<number>\d+)$")
-_ROLES = {"admin": Permission.ADMIN, "maintain": Permission.MAINTAIN, "write": Permission.WRITE,
-          "triage": Permission.TRIAGE, "read": Permission.READ, "none": Permission.NONE}
-_RUN_CONCLUSIONS = {"success": CheckState.SUCCESS, "neutral": CheckState.NEUTRAL, "skipped": CheckState.NEUTRAL}
+_ROLES = {
+    "admin": Permission.ADMIN,
+    "maintain": Permission.MAINTAIN,
+    "write": Permission.WRITE,
+    "triage": Permission.TRIAGE,
+    "read": Permission.READ,
+    "none": Permission.NONE,
+}
+_RUN_CONCLUSIONS = {
+    "success": CheckState.SUCCESS,
+    "neutral": CheckState.NEUTRAL,
+    "skipped": CheckState.NEUTRAL,
+}
 _STATUS_STATES = {"success": CheckState.SUCCESS, "pending": CheckState.PENDING}
 
 
@@ -65,31 +84,53 @@ def normalize_issue(raw: Json) -> Issue:
     """Return an issue (or a pull request seen through the issues API) as a model value."""
     labels = tuple(dict.fromkeys(n for n in map(label_name, raw.get("labels") or ()) if n))
     return Issue(
-        ref=issue_ref(raw), id=int(raw["id"]), node_id=text(raw.get("node_id")), title=text(raw.get("title")).strip(),
-        body=text(raw.get("body")), author=login(raw.get("user")), labels=labels, is_open=raw.get("state") == "open",
-        created_at=timestamp(raw["created_at"]), updated_at=timestamp(raw["updated_at"]),
-        state_reason=raw.get("state_reason") or None, is_pull_request=is_pull_request(raw),
+        ref=issue_ref(raw),
+        id=int(raw["id"]),
+        node_id=text(raw.get("node_id")),
+        title=text(raw.get("title")).strip(),
+        body=text(raw.get("body")),
+        author=login(raw.get("user")),
+        labels=labels,
+        is_open=raw.get("state") == "open",
+        created_at=timestamp(raw["created_at"]),
+        updated_at=timestamp(raw["updated_at"]),
+        state_reason=raw.get("state_reason") or None,
+        is_pull_request=is_pull_request(raw),
     )
 
 
 def normalize_comment(raw: Json) -> Comment:
     """Return an issue comment."""
-    return Comment(id=int(raw["id"]), author=login(raw.get("user")), body=text(raw.get("body")),
-                   created_at=timestamp(raw["created_at"]))
+    return Comment(
+        id=int(raw["id"]),
+        author=login(raw.get("user")),
+        body=text(raw.get("body")),
+        created_at=timestamp(raw["created_at"]),
+    )
 
 
 def label_events(raws: Iterable[Json]) -> list[LabelEvent]:
     """Return the labeled/unlabeled events among an issue's events, oldest first."""
-    found = [LabelEvent(label=label_name(raw.get("label")), actor=login(raw.get("actor")),
-                        added=raw["event"] == "labeled", created_at=timestamp(raw["created_at"]))
-             for raw in raws if raw.get("event") in ("labeled", "unlabeled")]
-    return sorted(found, key=lambda event: event.created_at)  # stable: same-second events keep GitHub's order
+    found = [
+        LabelEvent(
+            label=label_name(raw.get("label")),
+            actor=login(raw.get("actor")),
+            added=raw["event"] == "labeled",
+            created_at=timestamp(raw["created_at"]),
+        )
+        for raw in raws
+        if raw.get("event") in ("labeled", "unlabeled")
+    ]
+    return sorted(
+        found, key=lambda event: event.created_at
+    )  # stable: same-second events keep GitHub's order
 
 
 def normalize_permission(raw: Json) -> Permission:
     """Return a collaborator's permission from `role_name`, or the legacy `permission` for custom roles."""
-    return _ROLES.get(text(raw.get("role_name")).lower()) or _ROLES.get(text(raw.get("permission")).lower(),
-                                                                         Permission.NONE)
+    return _ROLES.get(text(raw.get("role_name")).lower()) or _ROLES.get(
+        text(raw.get("permission")).lower(), Permission.NONE
+    )
 
 
 def normalize_pull(raw: Json) -> PullRequest:
@@ -97,20 +138,31 @@ def normalize_pull(raw: Json) -> PullRequest:
     head, base = raw.get("head") or {}, raw.get("base") or {}
     mergeable = raw.get("mergeable")
     return PullRequest(
-        repo=_pull_repo(raw), number=int(raw["number"]), title=text(raw.get("title")).strip(),
-        body=text(raw.get("body")), head=text(head.get("ref")), base=text(base.get("ref")),
-        head_sha=text(head.get("sha")), author=login(raw.get("user")), is_open=raw.get("state") == "open",
-        merged=bool(raw.get("merged") or raw.get("merged_at")), draft=bool(raw.get("draft")),
+        repo=_pull_repo(raw),
+        number=int(raw["number"]),
+        title=text(raw.get("title")).strip(),
+        body=text(raw.get("body")),
+        head=text(head.get("ref")),
+        base=text(base.get("ref")),
+        head_sha=text(head.get("sha")),
+        author=login(raw.get("user")),
+        is_open=raw.get("state") == "open",
+        merged=bool(raw.get("merged") or raw.get("merged_at")),
+        draft=bool(raw.get("draft")),
         mergeable=None if mergeable is None else bool(mergeable),
-        mergeable_state=text(raw.get("mergeable_state")) or "unknown", url=text(raw.get("html_url")),
-        created_at=timestamp(raw["created_at"]), updated_at=timestamp(raw["updated_at"]),
+        mergeable_state=text(raw.get("mergeable_state")) or "unknown",
+        url=text(raw.get("html_url")),
+        created_at=timestamp(raw["created_at"]),
+        updated_at=timestamp(raw["updated_at"]),
     )
 
 
 def is_own_branch(raw: Json) -> bool:
     """Return whether a pull request comes from a branch of its own repository, not a fork's same-named one."""
     head, base = raw.get("head") or {}, raw.get("base") or {}
-    return bool((head.get("repo") or {}).get("full_name") == (base.get("repo") or {}).get("full_name"))
+    return bool(
+        (head.get("repo") or {}).get("full_name") == (base.get("repo") or {}).get("full_name")
+    )
 
 
 def _pull_repo(raw: Json) -> str:
@@ -125,8 +177,12 @@ def _pull_repo(raw: Json) -> str:
 def normalize_review(raw: Json) -> Review:
     """Return a pull request review; a pending review has no `submitted_at`."""
     submitted = raw.get("submitted_at")
-    return Review(author=login(raw.get("user")), state=text(raw.get("state")).upper(), body=text(raw.get("body")),
-                  submitted_at=timestamp(submitted) if submitted else None)
+    return Review(
+        author=login(raw.get("user")),
+        state=text(raw.get("state")).upper(),
+        body=text(raw.get("body")),
+        submitted_at=timestamp(submitted) if submitted else None,
+    )
 
 
 def check_run_state(status: str, conclusion: str | None) -> CheckState:
@@ -145,22 +201,35 @@ def normalize_check_run(raw: Json) -> Check:
     """Return a check run as a Check; its summary is the output's title, else its summary."""
     output = raw.get("output") or {}
     summary = text(output.get("title") or output.get("summary")).strip()
-    return Check(name=text(raw.get("name")), state=check_run_state(text(raw.get("status")), raw.get("conclusion")),
-                 summary=summary, url=raw.get("details_url") or raw.get("html_url") or None)
+    return Check(
+        name=text(raw.get("name")),
+        state=check_run_state(text(raw.get("status")), raw.get("conclusion")),
+        summary=summary,
+        url=raw.get("details_url") or raw.get("html_url") or None,
+    )
 
 
 def normalize_status(raw: Json) -> Check:
     """Return a commit status as a Check named by its context."""
-    return Check(name=text(raw.get("context")), state=status_state(text(raw.get("state"))),
-                 summary=text(raw.get("description")).strip(), url=raw.get("target_url") or None)
+    return Check(
+        name=text(raw.get("context")),
+        state=status_state(text(raw.get("state"))),
+        summary=text(raw.get("description")).strip(),
+        url=raw.get("target_url") or None,
+    )
 
 
 def newest_checks(check_runs: Iterable[Json], statuses: Iterable[Json]) -> list[Check]:
     """Return one Check per name: the newest check run or commit status carrying it, sorted by name."""
     newest: dict[str, tuple[tuple[datetime, int], Check]] = {}
     timed = [((_run_time(raw), int(raw["id"])), normalize_check_run(raw)) for raw in check_runs]
-    timed += [((timestamp(raw.get("updated_at") or raw["created_at"]), int(raw["id"])), normalize_status(raw))
-              for raw in statuses]
+    timed += [
+        (
+            (timestamp(raw.get("updated_at") or raw["created_at"]), int(raw["id"])),
+            normalize_status(raw),
+        )
+        for raw in statuses
+    ]
     for when, check in timed:
         if check.name not in newest or when > newest[check.name][0]:
             newest[check.name] = (when, check)

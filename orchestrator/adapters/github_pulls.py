@@ -1,4 +1,5 @@
 """The pull-request half of the GitHub tracker: open (never twice), read, merge, close, branches, checks, reviews."""
+
 from __future__ import annotations
 
 from urllib.parse import quote
@@ -8,7 +9,12 @@ from github.Repository import Repository
 
 from orchestrator.adapters.github_errors import one_line, translated, validation_says
 from orchestrator.adapters.github_http import Rest
-from orchestrator.adapters.github_normalize import is_own_branch, newest_checks, normalize_pull, normalize_review
+from orchestrator.adapters.github_normalize import (
+    is_own_branch,
+    newest_checks,
+    normalize_pull,
+    normalize_review,
+)
 from orchestrator.core.model import Check, PullRequest, Review
 from orchestrator.errors import TrackerError
 
@@ -34,12 +40,18 @@ class GitHubPulls:
                     raise
             found = self._open_from(repo, head, base)
         if found is None:
-            raise TrackerError(one_line(f"GitHub says a pull request from {head} is open in {repo}, yet lists none"))
+            raise TrackerError(
+                one_line(
+                    f"GitHub says a pull request from {head} is open in {repo}, yet lists none"
+                )
+            )
         return found
 
     def _open_from(self, repo: str, head: str, base: str) -> PullRequest | None:
         owner = repo.split("/", 1)[0]
-        raws = self._rest.pages(f"/repos/{repo}/pulls", state="open", head=f"{owner}:{head}", base=base)
+        raws = self._rest.pages(
+            f"/repos/{repo}/pulls", state="open", head=f"{owner}:{head}", base=base
+        )
         return normalize_pull(raws[0]) if raws else None
 
     def pull(self, repo: str, number: int) -> PullRequest:
@@ -51,20 +63,28 @@ class GitHubPulls:
         """List open PRs from this repo's `head_prefix` branches: one conditional GET per 100."""
         with translated(repo, "list the open pull requests of"):
             raws = self._rest.pages(f"/repos/{repo}/pulls", state="open")
-        ours = [raw for raw in raws if is_own_branch(raw) and raw["head"]["ref"].startswith(head_prefix)]
+        ours = [
+            raw for raw in raws if is_own_branch(raw) and raw["head"]["ref"].startswith(head_prefix)
+        ]
         return [normalize_pull(raw) for raw in ours]
 
     def merge_pull(self, pr: PullRequest, method: str = "squash") -> str:
         """Merge at `pr.head_sha`: one PUT; a 405 for a PR merged already returns its merge commit."""
         with translated(f"{pr.repo}#{pr.number}", "merge"):
             try:
-                merged = self._repo(pr.repo).get_pull(pr.number).merge(merge_method=method, sha=pr.head_sha)
+                merged = (
+                    self._repo(pr.repo)
+                    .get_pull(pr.number)
+                    .merge(merge_method=method, sha=pr.head_sha)
+                )
                 return merged.sha
             except GithubException as error:
                 if error.status != 405:
                     raise
                 raw = self._rest.get(f"/repos/{pr.repo}/pulls/{pr.number}")
-                if not raw.get("merged"):  # 405 is also what a retried merge that already landed gets
+                if not raw.get(
+                    "merged"
+                ):  # 405 is also what a retried merge that already landed gets
                     raise
                 return str(raw["merge_commit_sha"])
 
@@ -95,4 +115,3 @@ class GitHubPulls:
         with translated(f"{pr.repo}#{pr.number}", "read the reviews of"):
             raws = self._rest.pages(f"/repos/{pr.repo}/pulls/{pr.number}/reviews")
         return [normalize_review(raw) for raw in raws]
-

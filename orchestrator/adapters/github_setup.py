@@ -1,4 +1,5 @@
 """The GitHub side of `agentos init` on PyGithub: the token's owner, repositories, labels, seed issues, a commit."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -8,7 +9,13 @@ from github import GithubException, UnknownObjectException
 from orchestrator.adapters.git_publish import publish
 from orchestrator.adapters.github import GitHubTracker
 from orchestrator.adapters.github_access import granted
-from orchestrator.adapters.github_errors import TRANSPORT_ERRORS, from_github, header, one_line, translated
+from orchestrator.adapters.github_errors import (
+    TRANSPORT_ERRORS,
+    from_github,
+    header,
+    one_line,
+    translated,
+)
 from orchestrator.adapters.github_http import RetryPolicy
 from orchestrator.adapters.github_normalize import label_name
 from orchestrator.config.model import GitHubConfig
@@ -21,7 +28,9 @@ from orchestrator.errors import Rejected
 class GitHubSetupClient(GitHubTracker):
     """GitHubTracker plus what only init needs; implements init.services.GitHubSetup."""
 
-    def __init__(self, config: GitHubConfig, *, throttle: bool = True, retry: RetryPolicy | None = None) -> None:
+    def __init__(
+        self, config: GitHubConfig, *, throttle: bool = True, retry: RetryPolicy | None = None
+    ) -> None:
         super().__init__(config, throttle=throttle, retry=retry or RetryPolicy())
         self._token, self._api_url = config.token.reveal(), config.api_url
         self._login: str | None = None
@@ -60,8 +69,12 @@ class GitHubSetupClient(GitHubTracker):
     def create_repository(self, owner: str, name: str, private: bool) -> RepoInfo:
         """Create the repository with a README commit: one POST (to /user/repos or /orgs/{owner}/repos)."""
         me = self._login or self.identity().login
-        body = {"name": name, "private": private, "auto_init": True,
-                "description": "Run by Agent OS"}
+        body = {
+            "name": name,
+            "private": private,
+            "auto_init": True,
+            "description": "Run by Agent OS",
+        }
         path = "/user/repos" if owner.lower() == me.lower() else f"/orgs/{owner}/repos"
         with translated(f"{owner}/{name}", "create"):
             return _info(self._rest.send("POST", path, body))
@@ -73,8 +86,14 @@ class GitHubSetupClient(GitHubTracker):
 
     def publish(self, repo: RepoInfo, edits: Mapping[str, Edit], message: str) -> bool:
         """Clone the default branch, apply the edits, commit and push (git over HTTPS, token in a header)."""
-        return publish(repo.clone_url, repo.default_branch, self._token, edits, message,
-                       author=self._login or self.identity().login)
+        return publish(
+            repo.clone_url,
+            repo.default_branch,
+            self._token,
+            edits,
+            message,
+            author=self._login or self.identity().login,
+        )
 
     def open_issues(self, repo: str, labels: Sequence[str] = ()) -> list[Issue]:
         """Return the open issues (pull requests dropped)."""
@@ -90,6 +109,11 @@ def _info(raw: Mapping[str, object]) -> RepoInfo:
     can_push = bool(permissions.get("push")) if isinstance(permissions, Mapping) else False
     if not raw.get("full_name") or not raw.get("clone_url"):
         raise Rejected(one_line(f"GitHub answered without a repository: {str(raw)[:200]}"))
-    return RepoInfo(full_name=str(raw["full_name"]), default_branch=str(raw.get("default_branch") or "main"),
-                    html_url=str(raw.get("html_url") or ""), clone_url=str(raw["clone_url"]),
-                    can_push=can_push, has_issues=raw.get("has_issues") is not False)
+    return RepoInfo(
+        full_name=str(raw["full_name"]),
+        default_branch=str(raw.get("default_branch") or "main"),
+        html_url=str(raw.get("html_url") or ""),
+        clone_url=str(raw["clone_url"]),
+        can_push=can_push,
+        has_issues=raw.get("has_issues") is not False,
+    )

@@ -1,4 +1,5 @@
 """Implement the Board port on `status:*` labels, for repos without a Projects board, through any Tracker."""
+
 from __future__ import annotations
 
 from collections.abc import Collection
@@ -22,9 +23,19 @@ class LabelBoard:
     def items(self, detail: Collection[BoardStatus] = (BoardStatus.READY,)) -> list[BoardItem]:
         """List the open issues with the status their labels give them, oldest first as a board would."""
         found = [self._item(issue) for issue in reversed(self._tracker.open_issues(self.repo))]
-        return [BoardItem(i.item_id, i.issue, i.status, i.status_name, i.content,
-                          self._tracker.dependencies(i.content)) if i.status in detail and i.content else i
-                for i in found]
+        return [
+            BoardItem(
+                i.item_id,
+                i.issue,
+                i.status,
+                i.status_name,
+                i.content,
+                self._tracker.dependencies(i.content),
+            )
+            if i.status in detail and i.content
+            else i
+            for i in found
+        ]
 
     def add(self, issue: Issue) -> BoardItem:
         """Return the issue's item, read afresh: every open issue is on this board already, so nothing is written."""
@@ -46,5 +57,10 @@ class LabelBoard:
     @staticmethod
     def _item(issue: Issue) -> BoardItem:
         status = status_from_labels(issue.labels)
-        return BoardItem(item_id=str(issue.ref), issue=issue.ref, status=status,
-                         status_name=status.label if status else None, content=issue)
+        return BoardItem(
+            item_id=str(issue.ref),
+            issue=issue.ref,
+            status=status,
+            status_name=status.label if status else None,
+            content=issue,
+        )

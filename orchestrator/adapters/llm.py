@@ -4,6 +4,7 @@ The SDK is imported on the first `complete`, not when the adapter is built: a di
 with no vague issue never pays for it. `base_url` points it at a proxy or at the scripted
 Messages server of orchestrator/sandbox/models.
 """
+
 from __future__ import annotations
 
 from orchestrator.config.model import AgentBackend
@@ -16,7 +17,9 @@ DEFAULT_MODEL = "claude-sonnet-4-6"
 class AnthropicLLM:
     """ports.LLM: one Messages call per `complete`, its text blocks joined; every failure an AgentError."""
 
-    def __init__(self, backend: AgentBackend, *, timeout: float = 60.0, max_retries: int = 2) -> None:
+    def __init__(
+        self, backend: AgentBackend, *, timeout: float = 60.0, max_retries: int = 2
+    ) -> None:
         if backend.api_key is None:
             raise ValueError(f"backend {backend.name!r} has no api_key")
         self.backend, self.timeout, self.max_retries = backend, timeout, max_retries
@@ -31,12 +34,20 @@ class AnthropicLLM:
         import anthropic
 
         assert self.backend.api_key is not None
-        client = anthropic.Anthropic(api_key=self.backend.api_key.reveal(), base_url=self.backend.base_url,
-                                     timeout=self.timeout, max_retries=self.max_retries)
+        client = anthropic.Anthropic(
+            api_key=self.backend.api_key.reveal(),
+            base_url=self.backend.base_url,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+        )
         try:
             with client:
-                reply = client.messages.create(model=self.model, max_tokens=max_tokens, system=system,
-                                               messages=[{"role": "user", "content": prompt}])
+                reply = client.messages.create(
+                    model=self.model,
+                    max_tokens=max_tokens,
+                    system=system,
+                    messages=[{"role": "user", "content": prompt}],
+                )
         except anthropic.APIStatusError as error:
             raise AgentError(self._line(f"answered {error.status_code}: {error.message}")) from None
         except anthropic.APIError as error:
@@ -47,4 +58,6 @@ class AnthropicLLM:
         return text
 
     def _line(self, what: str) -> str:
-        return redact(" ".join(f"the model API of backend {self.backend.name} {what}".split()))[:300]
+        return redact(" ".join(f"the model API of backend {self.backend.name} {what}".split()))[
+            :300
+        ]

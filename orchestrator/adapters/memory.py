@@ -1,4 +1,5 @@
 """An in-memory Tracker with GitHub's semantics, for job tests: seed it, run a job, read `writes`."""
+
 from __future__ import annotations
 
 import itertools
@@ -7,11 +8,24 @@ from dataclasses import replace
 from datetime import datetime, timezone
 
 from orchestrator.core.model import (
-    Comment, Dependencies, Issue, IssueRef, LabelEvent, Permission,
+    Comment,
+    Dependencies,
+    Issue,
+    IssueRef,
+    LabelEvent,
+    Permission,
 )
 from orchestrator.adapters.memory_pulls import MemoryPulls, RepoRecord
 from orchestrator.adapters.memory_writes import (
-    CreateIssue, CloseIssue, AddLabels, RemoveLabel, EnsureLabels, AddBlocker, AddSubIssue, UpsertComment, Write,
+    CreateIssue,
+    CloseIssue,
+    AddLabels,
+    RemoveLabel,
+    EnsureLabels,
+    AddBlocker,
+    AddSubIssue,
+    UpsertComment,
+    Write,
 )
 from orchestrator.errors import TrackerError
 
@@ -38,10 +52,19 @@ class MemoryTracker(MemoryPulls):
     # -- seeding (what a test arranges; not recorded as writes) -----------------------------------------
     def add_repo(self, repo: str, default_branch: str = "main") -> None:
         """Create a repository with its default branch."""
-        self._repos.setdefault(repo, RepoRecord(default_branch, branches={default_branch: self._sha()}))
+        self._repos.setdefault(
+            repo, RepoRecord(default_branch, branches={default_branch: self._sha()})
+        )
 
-    def add_issue(self, repo: str, title: str, body: str = "", labels: Sequence[str] = (),
-                  author: str | None = None, is_open: bool = True) -> Issue:
+    def add_issue(
+        self,
+        repo: str,
+        title: str,
+        body: str = "",
+        labels: Sequence[str] = (),
+        author: str | None = None,
+        is_open: bool = True,
+    ) -> Issue:
         """Put an issue in a repository as if someone had opened it."""
         self._ensure(repo, {n: DEFAULT_COLOUR for n in _clean(labels)})
         issue = self._new_issue(repo, title, body, _clean(labels), (author or self.login).lower())
@@ -66,8 +89,11 @@ class MemoryTracker(MemoryPulls):
 
     def open_issues(self, repo: str, labels: Sequence[str] = ()) -> list[Issue]:
         wanted = set(_clean(labels))
-        found = [i for i in self._repo(repo).issues.values()
-                 if i.is_open and not i.is_pull_request and wanted <= set(i.labels)]
+        found = [
+            i
+            for i in self._repo(repo).issues.values()
+            if i.is_open and not i.is_pull_request and wanted <= set(i.labels)
+        ]
         return sorted(found, key=lambda i: i.number, reverse=True)  # GitHub's default: newest first
 
     def create_issue(self, repo: str, title: str, body: str, labels: Sequence[str] = ()) -> Issue:
@@ -84,7 +110,9 @@ class MemoryTracker(MemoryPulls):
         self.writes.append(CloseIssue(ref, reason))
         issue = self.issue(ref)
         if issue.is_open:
-            self._set_issue(replace(issue, is_open=False, state_reason=reason, updated_at=self._clock()))
+            self._set_issue(
+                replace(issue, is_open=False, state_reason=reason, updated_at=self._clock())
+            )
 
     # -- labels ----------------------------------------------------------------------------------------
     def add_labels(self, ref: IssueRef, labels: Sequence[str]) -> None:
@@ -99,8 +127,13 @@ class MemoryTracker(MemoryPulls):
         self.writes.append(RemoveLabel(ref, name))
         issue = self.issue(ref)
         if name in issue.labels:
-            self._set_issue(replace(issue, labels=tuple(n for n in issue.labels if n != name),
-                                    updated_at=self._clock()))
+            self._set_issue(
+                replace(
+                    issue,
+                    labels=tuple(n for n in issue.labels if n != name),
+                    updated_at=self._clock(),
+                )
+            )
             self._event(ref, name, added=False)
 
     def ensure_labels(self, repo: str, labels: Mapping[str, str]) -> None:
@@ -119,8 +152,11 @@ class MemoryTracker(MemoryPulls):
     # -- dependencies ----------------------------------------------------------------------------------
     def dependencies(self, issue: Issue) -> Dependencies:
         ref = self.issue(issue.ref).ref
-        return Dependencies(tuple(self._blocked_by.get(ref, [])), tuple(self._subs.get(ref, [])),
-                            self._parent.get(ref))
+        return Dependencies(
+            tuple(self._blocked_by.get(ref, [])),
+            tuple(self._subs.get(ref, [])),
+            self._parent.get(ref),
+        )
 
     def blocked_by(self, ref: IssueRef) -> tuple[IssueRef, ...]:
         return tuple(self._blocked_by.get(self.issue(ref).ref, []))
@@ -143,7 +179,9 @@ class MemoryTracker(MemoryPulls):
         if current == parent:
             return
         if current is not None or child.ref == parent:
-            raise TrackerError(f"{child.ref} cannot become a sub-issue of {parent}: it already has a parent")
+            raise TrackerError(
+                f"{child.ref} cannot become a sub-issue of {parent}: it already has a parent"
+            )
         self._parent[child.ref] = parent
         self._subs.setdefault(parent, []).append(child.ref)
 
@@ -173,12 +211,31 @@ class MemoryTracker(MemoryPulls):
     def _sha(self) -> str:
         return f"{next(self._ids):040x}"
 
-    def _new_issue(self, repo: str, title: str, body: str, labels: tuple[str, ...], author: str,
-                   is_pull_request: bool = False) -> Issue:
+    def _new_issue(
+        self,
+        repo: str,
+        title: str,
+        body: str,
+        labels: tuple[str, ...],
+        author: str,
+        is_pull_request: bool = False,
+    ) -> Issue:
         record, now, number = self._repo(repo), self._clock(), len(self._repo(repo).issues) + 1
         issue_id = next(self._ids)
-        issue = Issue(IssueRef(repo, number), issue_id, f"I_{issue_id}", title.strip(), body, author, labels, True,
-                      now, now, None, is_pull_request)
+        issue = Issue(
+            IssueRef(repo, number),
+            issue_id,
+            f"I_{issue_id}",
+            title.strip(),
+            body,
+            author,
+            labels,
+            True,
+            now,
+            now,
+            None,
+            is_pull_request,
+        )
         record.issues[number] = issue
         return issue
 
@@ -188,7 +245,9 @@ class MemoryTracker(MemoryPulls):
 
     def _ensure(self, repo: str, labels: Mapping[str, str]) -> None:
         for name, colour in labels.items():
-            self._repo(repo).labels.setdefault(name.strip().lower(), (name.strip(), colour.lstrip("#").lower()))
+            self._repo(repo).labels.setdefault(
+                name.strip().lower(), (name.strip(), colour.lstrip("#").lower())
+            )
 
     def _label(self, ref: IssueRef, names: tuple[str, ...]) -> None:
         issue = self.issue(ref)
@@ -199,6 +258,6 @@ class MemoryTracker(MemoryPulls):
             self._event(ref, name, added=True)
 
     def _event(self, ref: IssueRef, label: str, added: bool) -> None:
-        self._repo(ref.repo).events.setdefault(ref.number, []).append(LabelEvent(label, self.login, added,
-                                                                                 self._clock()))
-
+        self._repo(ref.repo).events.setdefault(ref.number, []).append(
+            LabelEvent(label, self.login, added, self._clock())
+        )

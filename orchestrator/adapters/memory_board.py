@@ -1,4 +1,5 @@
 """In-memory Board and BoardAdmin twins on a MemoryTracker, with a Projects board's semantics; writes kept as values."""
+
 from __future__ import annotations
 
 import itertools
@@ -6,11 +7,19 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from orchestrator.core.board import DEFAULT_NAMES, LABEL_COLOURS, Option, options_to_send, status_for
+from orchestrator.core.board import (
+    DEFAULT_NAMES,
+    LABEL_COLOURS,
+    Option,
+    options_to_send,
+    status_for,
+)
 from orchestrator.core.model import BoardField, BoardItem, BoardStatus, Issue, IssueRef, Project
 from orchestrator.errors import TrackerError
 
-if TYPE_CHECKING:  # memory.py re-exports this module's twins, so importing it here would be circular
+if (
+    TYPE_CHECKING
+):  # memory.py re-exports this module's twins, so importing it here would be circular
     from orchestrator.adapters.memory import MemoryTracker
 
 # The Status options GitHub gives a new board.
@@ -68,10 +77,17 @@ class _Options:
 class MemoryBoard:
     """The Board port in memory: items hold an issue of `tracker` and an option of the board's Status field."""
 
-    def __init__(self, tracker: MemoryTracker, repo: str | None = None,
-                 names: Mapping[BoardStatus, str] | None = None, *, project_id: str = "PVT_memory",
-                 status: _Options | None = None, writes: list[BoardWrite] | None = None,
-                 items: dict[IssueRef, tuple[str, str | None]] | None = None) -> None:
+    def __init__(
+        self,
+        tracker: MemoryTracker,
+        repo: str | None = None,
+        names: Mapping[BoardStatus, str] | None = None,
+        *,
+        project_id: str = "PVT_memory",
+        status: _Options | None = None,
+        writes: list[BoardWrite] | None = None,
+        items: dict[IssueRef, tuple[str, str | None]] | None = None,
+    ) -> None:
         self.tracker, self.repo, self.project_id = tracker, repo, project_id
         self.names = dict(names or DEFAULT_NAMES)
         self.writes: list[BoardWrite] = writes if writes is not None else []
@@ -105,7 +121,10 @@ class MemoryBoard:
         return self._item(item.issue)
 
     def _option_id(self, status: BoardStatus) -> str:
-        found = next((oid for oid, name in self._status.options if status_for(name, self.names) is status), None)
+        found = next(
+            (oid for oid, name in self._status.options if status_for(name, self.names) is status),
+            None,
+        )
         if found is None:
             raise TrackerError(f"the board has no Status option named {self.names[status]!r}")
         return found
@@ -114,14 +133,25 @@ class MemoryBoard:
         item_id, option_id = self._items[ref]
         name = next((n for oid, n in self._status.options if oid == option_id), None)
         issue = self.tracker.issue(ref)
-        return BoardItem(item_id, ref, status_for(name, self.names), name,
-                         content=None if issue.is_pull_request else issue)
+        return BoardItem(
+            item_id,
+            ref,
+            status_for(name, self.names),
+            name,
+            content=None if issue.is_pull_request else issue,
+        )
 
     def _detailed(self, item: BoardItem) -> BoardItem:
         if item.content is None or not item.content.is_open:
             return item
-        return BoardItem(item.item_id, item.issue, item.status, item.status_name, item.content,
-                         self.tracker.dependencies(item.content))
+        return BoardItem(
+            item.item_id,
+            item.issue,
+            item.status,
+            item.status_name,
+            item.content,
+            self.tracker.dependencies(item.content),
+        )
 
 
 @dataclass
@@ -140,29 +170,55 @@ class MemoryBoardAdmin:
         self.writes: list[BoardWrite] = []
         self._projects: list[_Project] = []
 
-    def add_project(self, owner: str, title: str, options: Collection[str] = GITHUB_DEFAULT_OPTIONS) -> Project:
+    def add_project(
+        self, owner: str, title: str, options: Collection[str] = GITHUB_DEFAULT_OPTIONS
+    ) -> Project:
         """Create a board as if someone had (seeding: not recorded)."""
-        number = 1 + max((p.value.number for p in self._projects if p.value.owner == owner), default=0)
-        project = Project(owner, number, f"PVT_{next(_IDS)}", title, f"https://github.com/users/{owner}/projects/"
-                                                                       f"{number}")
+        number = 1 + max(
+            (p.value.number for p in self._projects if p.value.owner == owner), default=0
+        )
+        project = Project(
+            owner,
+            number,
+            f"PVT_{next(_IDS)}",
+            title,
+            f"https://github.com/users/{owner}/projects/{number}",
+        )
         self._projects.append(_Project(project, _Options.named(options)))
         return project
 
-    def board(self, project: Project, repo: str | None = None,
-              names: Mapping[BoardStatus, str] | None = None) -> MemoryBoard:
+    def board(
+        self,
+        project: Project,
+        repo: str | None = None,
+        names: Mapping[BoardStatus, str] | None = None,
+    ) -> MemoryBoard:
         """Return a Board on this project, sharing its Status options and its writes."""
         record = self._record(project)
-        return MemoryBoard(self.tracker, repo, names, project_id=project.id, status=record.status,
-                           writes=self.writes, items=record.items)
+        return MemoryBoard(
+            self.tracker,
+            repo,
+            names,
+            project_id=project.id,
+            status=record.status,
+            writes=self.writes,
+            items=record.items,
+        )
 
     def project(self, owner: str, number: int) -> Project:
-        found = next((p.value for p in self._projects if (p.value.owner, p.value.number) == (owner, number)), None)
+        found = next(
+            (p.value for p in self._projects if (p.value.owner, p.value.number) == (owner, number)),
+            None,
+        )
         if found is None:
             raise TrackerError(f"board {owner}/{number} not found")
         return found
 
     def find_or_create(self, owner: str, title: str) -> Project:
-        found = next((p.value for p in self._projects if (p.value.owner, p.value.title) == (owner, title)), None)
+        found = next(
+            (p.value for p in self._projects if (p.value.owner, p.value.title) == (owner, title)),
+            None,
+        )
         if found is not None:
             return found
         self.writes.append(CreateProject(owner, title))
@@ -179,19 +235,27 @@ class MemoryBoardAdmin:
         """Return the repositories linked to a board."""
         return list(self._record(project).repos)
 
-    def ensure_statuses(self, project: Project, names: Mapping[BoardStatus, str] | None = None) -> BoardField:
+    def ensure_statuses(
+        self, project: Project, names: Mapping[BoardStatus, str] | None = None
+    ) -> BoardField:
         names = dict(names or DEFAULT_NAMES)
         status = self._record(project).status
         existing = [Option(name, "GRAY", "", oid) for oid, name in status.options]
         wanted = options_to_send(existing, names)
         if wanted is not None:
-            self.writes.append(SetOptions(project.owner, project.number, tuple(o.name for o in wanted)))
+            self.writes.append(
+                SetOptions(project.owner, project.number, tuple(o.name for o in wanted))
+            )
             status.options[:] = [(o.id or f"{next(_IDS):08x}", o.name) for o in wanted]
-        options = {s: oid for oid, name in status.options if (s := status_for(name, names)) is not None}
+        options = {
+            s: oid for oid, name in status.options if (s := status_for(name, names)) is not None
+        }
         return BoardField(project.id, status.field_id, options)
 
     def ensure_status_labels(self, repo: str) -> None:
-        self.tracker.ensure_labels(repo, {status.label: colour for status, colour in LABEL_COLOURS.items()})
+        self.tracker.ensure_labels(
+            repo, {status.label: colour for status, colour in LABEL_COLOURS.items()}
+        )
 
     def _record(self, project: Project) -> _Project:
         found = next((p for p in self._projects if p.value.id == project.id), None)

@@ -2,6 +2,7 @@
 
 (A module of its own because adapters/memory.py is at the size limit.)
 """
+
 from __future__ import annotations
 
 from orchestrator.core.notify import Kind, Notification

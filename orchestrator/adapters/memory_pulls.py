@@ -3,6 +3,7 @@
 `MemoryPulls` is one half of `memory.MemoryTracker` (the issues are the other); `RepoRecord` is
 what both halves keep per repository.
 """
+
 from __future__ import annotations
 
 import re
@@ -11,12 +12,23 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from orchestrator.adapters.memory_writes import ClosePull, DeleteBranch, MergePull, OpenPull, Write
-from orchestrator.core.model import Check, Comment, Issue, IssueRef, LabelEvent, Permission, PullRequest, Review
+from orchestrator.core.model import (
+    Check,
+    Comment,
+    Issue,
+    IssueRef,
+    LabelEvent,
+    Permission,
+    PullRequest,
+    Review,
+)
 from orchestrator.errors import TrackerError
 
 # GitHub's closing keywords, as in "Closes #12" or "fixes acme/app#12".
-_CLOSING = re.compile(r"\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\s*:?\s+(?:([\w.-]+/[\w.-]+))?#(\d+)\b",
-                      re.IGNORECASE)
+_CLOSING = re.compile(
+    r"\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\s*:?\s+(?:([\w.-]+/[\w.-]+))?#(\d+)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -24,16 +36,15 @@ class RepoRecord:
     """One repository's records; issues and pull requests share the numbers, as on GitHub."""
 
     default_branch: str = "main"
-    labels: dict[str, tuple[str, str]] = field(default_factory=dict)   # lower name -> (name, colour)
+    labels: dict[str, tuple[str, str]] = field(default_factory=dict)  # lower name -> (name, colour)
     issues: dict[int, Issue] = field(default_factory=dict)
     pulls: dict[int, PullRequest] = field(default_factory=dict)
     comments: dict[int, list[Comment]] = field(default_factory=dict)
     events: dict[int, list[LabelEvent]] = field(default_factory=dict)
     reviews: dict[int, list[Review]] = field(default_factory=dict)
-    branches: dict[str, str] = field(default_factory=dict)              # name -> head sha
-    checks: dict[str, list[Check]] = field(default_factory=dict)        # sha -> checks, oldest first
+    branches: dict[str, str] = field(default_factory=dict)  # name -> head sha
+    checks: dict[str, list[Check]] = field(default_factory=dict)  # sha -> checks, oldest first
     permissions: dict[str, Permission] = field(default_factory=dict)
-
 
 
 class MemoryPulls:
@@ -56,8 +67,15 @@ class MemoryPulls:
     def _set_issue(self, issue: Issue) -> Issue:
         raise NotImplementedError
 
-    def _new_issue(self, repo: str, title: str, body: str, labels: tuple[str, ...], author: str,
-                   is_pull_request: bool = False) -> Issue:
+    def _new_issue(
+        self,
+        repo: str,
+        title: str,
+        body: str,
+        labels: tuple[str, ...],
+        author: str,
+        is_pull_request: bool = False,
+    ) -> Issue:
         raise NotImplementedError
 
     def push(self, repo: str, branch: str) -> str:
@@ -68,13 +86,16 @@ class MemoryPulls:
             if pr.is_open and pr.head == branch:
                 self._repo(repo).pulls[number] = replace(pr, head_sha=sha, updated_at=self._clock())
         return sha
+
     def add_check(self, repo: str, sha: str, check: Check) -> None:
         """Report a check run or status on a commit; the newest per name wins."""
         self._repo(repo).checks.setdefault(sha, []).append(check)
+
     def add_review(self, repo: str, number: int, review: Review) -> None:
         """Submit a review on a pull request."""
         self._pull_record(repo, number)
         self._repo(repo).reviews.setdefault(number, []).append(review)
+
     # -- pull requests ---------------------------------------------------------------------------------
     def open_pull(self, repo: str, head: str, base: str, title: str, body: str) -> PullRequest:
         self.writes.append(OpenPull(repo, head, base, title))
@@ -83,54 +104,93 @@ class MemoryPulls:
             if pr.is_open and (pr.head, pr.base) == (head, base):
                 return pr
         if head not in record.branches or base not in record.branches:
-            raise TrackerError(f"GitHub refused to open a pull request from {head} in {repo} (no such branch)")
+            raise TrackerError(
+                f"GitHub refused to open a pull request from {head} in {repo} (no such branch)"
+            )
         issue = self._new_issue(repo, title, body, (), self.login, is_pull_request=True)
-        pr = PullRequest(repo=repo, number=issue.number, title=title, body=body, head=head, base=base,
-                         head_sha=record.branches[head], author=self.login, is_open=True, merged=False, draft=False,
-                         mergeable=True, mergeable_state="clean", url=f"https://github.com/{repo}/pull/{issue.number}",
-                         created_at=issue.created_at, updated_at=issue.updated_at)
+        pr = PullRequest(
+            repo=repo,
+            number=issue.number,
+            title=title,
+            body=body,
+            head=head,
+            base=base,
+            head_sha=record.branches[head],
+            author=self.login,
+            is_open=True,
+            merged=False,
+            draft=False,
+            mergeable=True,
+            mergeable_state="clean",
+            url=f"https://github.com/{repo}/pull/{issue.number}",
+            created_at=issue.created_at,
+            updated_at=issue.updated_at,
+        )
         record.pulls[issue.number] = pr
         return pr
+
     def pull(self, repo: str, number: int) -> PullRequest:
         return self._pull_record(repo, number)
+
     def open_pulls(self, repo: str, head_prefix: str = "agent/") -> list[PullRequest]:
-        found = [pr for pr in self._repo(repo).pulls.values() if pr.is_open and pr.head.startswith(head_prefix)]
+        found = [
+            pr
+            for pr in self._repo(repo).pulls.values()
+            if pr.is_open and pr.head.startswith(head_prefix)
+        ]
         return sorted(found, key=lambda pr: pr.number, reverse=True)
+
     def merge_pull(self, pr: PullRequest, method: str = "squash") -> str:
         self.writes.append(MergePull(pr.repo, pr.number, method))
         current, record = self._pull_record(pr.repo, pr.number), self._repo(pr.repo)
         if not current.is_open or current.draft or current.mergeable is False:
-            raise TrackerError(f"GitHub refused to merge {pr.repo}#{pr.number} (405 Pull Request is not mergeable)")
+            raise TrackerError(
+                f"GitHub refused to merge {pr.repo}#{pr.number} (405 Pull Request is not mergeable)"
+            )
         if record.branches.get(current.head, current.head_sha) != pr.head_sha:
-            raise TrackerError(f"GitHub refused to merge {pr.repo}#{pr.number} (409 Head branch was modified)")
+            raise TrackerError(
+                f"GitHub refused to merge {pr.repo}#{pr.number} (409 Head branch was modified)"
+            )
         sha = record.branches[current.base] = self._sha()
         self._close_pull(current, merged=True)
         if current.base == record.default_branch:
             self._close_named(pr.repo, current.body)
         return sha
+
     def close_pull(self, pr: PullRequest) -> None:
         self.writes.append(ClosePull(pr.repo, pr.number))
         current = self._pull_record(pr.repo, pr.number)
         if current.is_open:
             self._close_pull(current, merged=False)
+
     def delete_branch(self, repo: str, branch: str) -> None:
         self.writes.append(DeleteBranch(repo, branch))
         self._repo(repo).branches.pop(branch, None)
+
     def checks(self, repo: str, sha: str) -> list[Check]:
         newest = {check.name: check for check in self._repo(repo).checks.get(sha, [])}
         return [newest[name] for name in sorted(newest)]
+
     def reviews(self, pr: PullRequest) -> list[Review]:
         self._pull_record(pr.repo, pr.number)
         return list(self._repo(pr.repo).reviews.get(pr.number, []))
+
     def _pull_record(self, repo: str, number: int) -> PullRequest:
         found = self._repo(repo).pulls.get(number)
         if found is None:
             raise TrackerError(f"{repo}#{number} not found")
         return found
+
     def _close_pull(self, pr: PullRequest, merged: bool) -> None:
         now = self._clock()
-        self._repo(pr.repo).pulls[pr.number] = replace(pr, is_open=False, merged=merged, mergeable=None,
-                                                       mergeable_state="unknown", updated_at=now)
+        self._repo(pr.repo).pulls[pr.number] = replace(
+            pr,
+            is_open=False,
+            merged=merged,
+            mergeable=None,
+            mergeable_state="unknown",
+            updated_at=now,
+        )
         issue = self.issue(IssueRef(pr.repo, pr.number))
         self._set_issue(replace(issue, is_open=False, updated_at=now))
 
@@ -138,6 +198,12 @@ class MemoryPulls:
         """Close the issues a merged pull request's body names with a closing keyword, as GitHub does."""
         for match in _CLOSING.finditer(body):
             ref = IssueRef(match.group(1) or repo, int(match.group(2)))
-            issue = self._repos[ref.repo].issues.get(ref.number) if ref.repo in self._repos else None
+            issue = (
+                self._repos[ref.repo].issues.get(ref.number) if ref.repo in self._repos else None
+            )
             if issue is not None and issue.is_open and not issue.is_pull_request:
-                self._set_issue(replace(issue, is_open=False, state_reason="completed", updated_at=self._clock()))
+                self._set_issue(
+                    replace(
+                        issue, is_open=False, state_reason="completed", updated_at=self._clock()
+                    )
+                )

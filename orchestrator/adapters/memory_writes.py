@@ -1,4 +1,5 @@
 """The writes a job asked of the in-memory Tracker, kept as values: a test asserts on `tracker.writes`."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -83,5 +84,17 @@ class DeleteBranch:
     branch: str
 
 
-Write = (CreateIssue | CloseIssue | AddLabels | RemoveLabel | EnsureLabels | AddBlocker | AddSubIssue
-         | UpsertComment | OpenPull | MergePull | ClosePull | DeleteBranch)
+Write = (
+    CreateIssue
+    | CloseIssue
+    | AddLabels
+    | RemoveLabel
+    | EnsureLabels
+    | AddBlocker
+    | AddSubIssue
+    | UpsertComment
+    | OpenPull
+    | MergePull
+    | ClosePull
+    | DeleteBranch
+)

@@ -1,4 +1,5 @@
 """Run a repo's test command in a worktree: a shell, a timeout over the whole process group, no secrets."""
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,10 @@ class ShellTests:
     def run(self, command: str, cwd: str, timeout_s: float) -> TestRun:
         """Run the command; passed means exit code 0 before the timeout."""
         env = agent_env(self.host_env, self.policy)
-        ended = process.run(process.Spec(("/bin/sh", "-c", command), Path(cwd), env, timeout=timeout_s),
-                            lambda stream, line: None)
+        ended = process.run(
+            process.Spec(("/bin/sh", "-c", command), Path(cwd), env, timeout=timeout_s),
+            lambda stream, line: None,
+        )
         tail = redact("\n".join(ended.tail[-TAIL_LINES:]))
         if ended.timed_out:
             return TestRun(False, f"{command}: timed out after {timeout_s:.0f} s", tail)

@@ -7,6 +7,7 @@ buttons; 1 persists the update offset. Long polling uses PTB's own Updater with 
 (the next getUpdates offset) only after it was: a kill loses nothing and, with the persisted
 offset, repeats nothing.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -20,13 +21,29 @@ from typing import Any, TypeVar
 from telegram import Message, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
-    Application, ApplicationBuilder, ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, ContextTypes,
-    MessageHandler, TypeHandler, filters,
+    Application,
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
 )
 
 from orchestrator.config.model import TelegramConfig
 from orchestrator.core.batching import parse_button
-from orchestrator.core.chat import SPECS, Round, Unknown, UsageHint, Authorization, authorize, parse, unknown
+from orchestrator.core.chat import (
+    SPECS,
+    Round,
+    Unknown,
+    UsageHint,
+    Authorization,
+    authorize,
+    parse,
+    unknown,
+)
 from orchestrator.adapters.telegram_send import drop_row, send
 from orchestrator.core.redact import redact
 from orchestrator.errors import ChatError
@@ -64,8 +81,14 @@ def who(update: Update) -> str:
 class TelegramChat:
     """The Chat port: `poll_round` for cron, `serve` for `agentos bot`."""
 
-    def __init__(self, config: TelegramConfig, log: logging.Logger, *, poll_timeout: int = 30,
-                 flush_every: float = 1.0) -> None:
+    def __init__(
+        self,
+        config: TelegramConfig,
+        log: logging.Logger,
+        *,
+        poll_timeout: int = 30,
+        flush_every: float = 1.0,
+    ) -> None:
         self.config, self.log = config, log
         self.poll_timeout, self.flush_every = poll_timeout, flush_every
         self._control: ControlPlane | None = None
@@ -96,8 +119,9 @@ class TelegramChat:
     async def _round(self, control: ControlPlane, dry_run: bool) -> Round:
         app = self._application(control)
         async with app:
-            updates = await app.bot.get_updates(offset=control.last_update_id() + 1, timeout=0,
-                                                allowed_updates=ALLOWED_UPDATES)
+            updates = await app.bot.get_updates(
+                offset=control.last_update_id() + 1, timeout=0, allowed_updates=ALLOWED_UPDATES
+            )
             if dry_run:
                 return Round(updates=len(updates))
             for update in updates:
@@ -109,12 +133,20 @@ class TelegramChat:
         app = self._application(control)
         async with app:
             # Confirm what was handled before a restart, so the Updater starts after it.
-            await app.bot.get_updates(offset=control.last_update_id() + 1, timeout=0, limit=1,
-                                      allowed_updates=ALLOWED_UPDATES)
+            await app.bot.get_updates(
+                offset=control.last_update_id() + 1,
+                timeout=0,
+                limit=1,
+                allowed_updates=ALLOWED_UPDATES,
+            )
             await app.start()
             assert app.updater is not None
-            await app.updater.start_polling(poll_interval=0, timeout=self.poll_timeout,
-                                            allowed_updates=ALLOWED_UPDATES, error_callback=self._polling_error)
+            await app.updater.start_polling(
+                poll_interval=0,
+                timeout=self.poll_timeout,
+                allowed_updates=ALLOWED_UPDATES,
+                error_callback=self._polling_error,
+            )
             self.log.info("bot.started", extra={"username": app.bot.username})
             with self._signals():
                 try:
@@ -151,16 +183,25 @@ class TelegramChat:
                 loop.remove_signal_handler(sig)
 
     def _polling_error(self, error: TelegramError) -> None:
-        self.log.warning("chat.unreachable", extra={"error": f"{type(error).__name__}: {error}"[:200]})
+        self.log.warning(
+            "chat.unreachable", extra={"error": f"{type(error).__name__}: {error}"[:200]}
+        )
 
     # -- the application and its handlers -------------------------------------------------------------
     def _application(self, control: ControlPlane) -> App:
         self._control = control
-        app: App = (ApplicationBuilder().token(self.config.token.reveal()).base_url(f"{self.config.api_url}/bot")
-                    .update_queue(_HandledQueue()).build())
+        app: App = (
+            ApplicationBuilder()
+            .token(self.config.token.reveal())
+            .base_url(f"{self.config.api_url}/bot")
+            .update_queue(_HandledQueue())
+            .build()
+        )
         authorized = _Authorized(self)
         app.add_handler(TypeHandler(Update, self._gate), group=-1)
-        app.add_handlers([CommandHandler(name, self._on_command, filters=authorized) for name in SPECS], group=0)
+        app.add_handlers(
+            [CommandHandler(name, self._on_command, filters=authorized) for name in SPECS], group=0
+        )
         app.add_handler(MessageHandler(filters.COMMAND & authorized, self._on_command), group=0)
         app.add_handler(CallbackQueryHandler(self._on_button), group=0)
         app.add_handler(TypeHandler(Update, self._done), group=1)
@@ -172,8 +213,13 @@ class TelegramChat:
         chat, user = update.effective_chat, update.effective_user
         if chat is None:
             return Authorization(False, "no_chat")
-        return authorize(chat.id, chat.type, user.id if user else None, self.config.allowed_chat_ids,
-                         self.config.allowed_user_ids)
+        return authorize(
+            chat.id,
+            chat.type,
+            user.id if user else None,
+            self.config.allowed_chat_ids,
+            self.config.allowed_user_ids,
+        )
 
     @property
     def control(self) -> ControlPlane:
@@ -185,12 +231,25 @@ class TelegramChat:
             raise ApplicationHandlerStop  # handled before a restart: never twice
         verdict = self.verdict(update)
         if not verdict.allowed:
-            chat, user, message = update.effective_chat, update.effective_user, update.effective_message
-            self.log.warning("chat.refused", extra={
-                "reason": verdict.reason, "update_id": update.update_id, "chat_id": chat.id if chat else None,
-                "chat_type": chat.type if chat else None, "user_id": user.id if user else None,
-                "kind": "callback_query" if update.callback_query else "message",
-                "text": ((message.text or "") if message and not update.callback_query else "")[:100]})
+            chat, user, message = (
+                update.effective_chat,
+                update.effective_user,
+                update.effective_message,
+            )
+            self.log.warning(
+                "chat.refused",
+                extra={
+                    "reason": verdict.reason,
+                    "update_id": update.update_id,
+                    "chat_id": chat.id if chat else None,
+                    "chat_type": chat.type if chat else None,
+                    "user_id": user.id if user else None,
+                    "kind": "callback_query" if update.callback_query else "message",
+                    "text": ((message.text or "") if message and not update.callback_query else "")[
+                        :100
+                    ],
+                },
+            )
 
     async def _done(self, update: Update, context: Context) -> None:
         await asyncio.to_thread(self.control.handled, update.update_id)
@@ -227,30 +286,45 @@ class TelegramChat:
 
     async def _on_error(self, update: object, context: Context) -> None:
         error = context.error
-        self.log.error("command.crashed", extra={
-            "error": f"{type(error).__name__}: {error}"[:200],
-            "update_id": update.update_id if isinstance(update, Update) else None,
-            "traceback": "".join(traceback.format_exception(error)) if error else ""})
+        self.log.error(
+            "command.crashed",
+            extra={
+                "error": f"{type(error).__name__}: {error}"[:200],
+                "update_id": update.update_id if isinstance(update, Update) else None,
+                "traceback": "".join(traceback.format_exception(error)) if error else "",
+            },
+        )
         if isinstance(update, Update) and update.effective_chat and self.verdict(update).allowed:
             with contextlib.suppress(TelegramError):
-                await send(context.bot, update.effective_chat.id,
-                                 f"Command failed: {type(error).__name__}: {error}")
+                await send(
+                    context.bot,
+                    update.effective_chat.id,
+                    f"Command failed: {type(error).__name__}: {error}",
+                )
 
     async def _flush(self, app: App, control: ControlPlane, *, paced: bool) -> int:
         delivery = await asyncio.to_thread(control.outgoing, paced)
         if delivery is None:
             return 0
         done = delivery.sent
-        for message in delivery.messages[delivery.sent:]:
+        for message in delivery.messages[delivery.sent :]:
             try:
                 await send(app.bot, self.config.notify_chat, message.text, message.rows)
             except RetryAfter as exc:
                 self.log.warning("chat.rate_limited", extra={"retry_after": str(exc.retry_after)})
                 break
-            except (BadRequest, Forbidden) as exc:  # permanent: log it and move on, or it blocks the outbox
-                self.log.error("notification.rejected", extra={"error": str(exc)[:200], "text": message.text[:200]})
+            except (
+                BadRequest,
+                Forbidden,
+            ) as exc:  # permanent: log it and move on, or it blocks the outbox
+                self.log.error(
+                    "notification.rejected",
+                    extra={"error": str(exc)[:200], "text": message.text[:200]},
+                )
             except NetworkError as exc:
-                self.log.warning("chat.unreachable", extra={"error": f"{type(exc).__name__}: {exc}"[:200]})
+                self.log.warning(
+                    "chat.unreachable", extra={"error": f"{type(exc).__name__}: {exc}"[:200]}
+                )
                 break
             done += 1
             await asyncio.to_thread(control.sent, delivery, done)

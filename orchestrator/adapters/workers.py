@@ -1,4 +1,5 @@
 """Start worker processes: `python -m orchestrator.delivery.worker TASK_ID`, each in its own session."""
+
 from __future__ import annotations
 
 import os
@@ -21,9 +22,21 @@ class ProcessWorkers:
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         with open(self.logs_dir / "workers.log", "ab") as out:
             child = subprocess.Popen(
-                [sys.executable, "-m", "orchestrator.delivery.worker", "--config", str(self.config_path), task_id],
-                cwd=self.root, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True, env=dict(os.environ))
+                [
+                    sys.executable,
+                    "-m",
+                    "orchestrator.delivery.worker",
+                    "--config",
+                    str(self.config_path),
+                    task_id,
+                ],
+                cwd=self.root,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env=dict(os.environ),
+            )
         self._children[child.pid] = child
         return child.pid
 
@@ -35,7 +48,7 @@ class ProcessWorkers:
                 return False
             del self._children[pid]
             return True
-        try:   # a worker an earlier supervisor started: alive while signal 0 reaches it and it is no zombie
+        try:  # a worker an earlier supervisor started: alive while signal 0 reaches it and it is no zombie
             os.kill(pid, 0)
         except ProcessLookupError:
             return True

@@ -4,6 +4,7 @@ It runs while the global switch is off (so /on always gets through), stops when 
 switch is turned off on the server, exits 0 on SIGTERM, and holds telegram_control's lock the
 whole time, so the cron ticks of that job skip instead of racing it for updates.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -29,7 +30,9 @@ def serve(path: Path, environ: Mapping[str, str]) -> int:
     try:
         config = load_config(path, environ)
     except ConfigError as exc:
-        log.error("config.invalid", extra={"outcome": "config_error", "error": "; ".join(exc.problems)})
+        log.error(
+            "config.invalid", extra={"outcome": "config_error", "error": "; ".join(exc.problems)}
+        )
         raise
     if config.telegram is None:
         raise UsageError(f"{path} has no telegram section; see docs/adapters/telegram.md")
@@ -46,5 +49,7 @@ def serve(path: Path, environ: Mapping[str, str]) -> int:
             log.info("bot.waiting", extra={"reason": "lock_held"})
             waiting = True
         time.sleep(LOCK_RETRY_SECONDS)
-    print(f"agentos: {PROTECTED_JOB} is switched off (agentos job on {PROTECTED_JOB} to start the bot)")
+    print(
+        f"agentos: {PROTECTED_JOB} is switched off (agentos job on {PROTECTED_JOB} to start the bot)"
+    )
     return 0

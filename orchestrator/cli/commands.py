@@ -1,4 +1,5 @@
 """The CLI commands other than `run`: check, on/off/status, repo/job switches, cron, init, bot."""
+
 from __future__ import annotations
 
 import argparse
@@ -109,9 +110,13 @@ def _tool_problems(config: Config, env: Env) -> list[str]:
         elif backend.type in (AgentType.CLAUDE, AgentType.CODEX):
             binary = backend.binary or backend.type.value
             if not shutil.which(binary, path=search):
-                package = {"claude": "@anthropic-ai/claude-code", "codex": "@openai/codex"}[backend.type.value]
-                problems.append(f"{where}.binary: {binary!r} not found on PATH "
-                                f"(install it: npm install -g {package})")
+                package = {"claude": "@anthropic-ai/claude-code", "codex": "@openai/codex"}[
+                    backend.type.value
+                ]
+                problems.append(
+                    f"{where}.binary: {binary!r} not found on PATH "
+                    f"(install it: npm install -g {package})"
+                )
     return problems
 
 
@@ -124,8 +129,11 @@ def _executable(path: Path) -> bool:
 def _schedule_problems(config: Config) -> list[str]:
     from orchestrator.cli.cron import validate_schedule
 
-    return [f"schedule.{job}: {error}" for job, expr in config.schedule.items()
-            if (error := validate_schedule(expr))]
+    return [
+        f"schedule.{job}: {error}"
+        for job, expr in config.schedule.items()
+        if (error := validate_schedule(expr))
+    ]
 
 
 def cron(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
@@ -138,8 +146,11 @@ def cron(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
         raise ConfigError(str(path), problems)
     root, tabfile = config.paths.root, Path(args.crontab_file) if args.crontab_file else None
     # Only built jobs get a line: a planned one would fail every minute.
-    entries = [cron.CronJob(n, config.schedule.get(n, spec.schedule))
-               for n, spec in jobs.items() if spec.built]
+    entries = [
+        cron.CronJob(n, config.schedule.get(n, spec.schedule))
+        for n, spec in jobs.items()
+        if spec.built
+    ]
     if args.systemd:
         if args.action != "show":
             raise UsageError("--systemd goes with `cron show`; install the printed units yourself")
@@ -148,7 +159,9 @@ def cron(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
     elif args.action == "show":
         print(cron.show(root, tabfile=tabfile))
     elif args.action == "install":
-        changed = cron.install(entries, root, config.paths.logs_dir, path, tabfile=tabfile, environ=env)
+        changed = cron.install(
+            entries, root, config.paths.logs_dir, path, tabfile=tabfile, environ=env
+        )
         print("crontab block installed." if changed else "crontab block already up to date.")
     else:
         changed = cron.remove(root, tabfile=tabfile)
@@ -161,9 +174,15 @@ def init(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
     from orchestrator.config.files import ROOT
     from orchestrator.init import main
 
-    return main(path.absolute(), root=Path(ROOT), environ=env, jobs=jobs, dry_run=args.dry_run,
-                answers=Path(args.answers) if args.answers else None,
-                crontab_file=Path(args.crontab_file) if args.crontab_file else None)
+    return main(
+        path.absolute(),
+        root=Path(ROOT),
+        environ=env,
+        jobs=jobs,
+        dry_run=args.dry_run,
+        answers=Path(args.answers) if args.answers else None,
+        crontab_file=Path(args.crontab_file) if args.crontab_file else None,
+    )
 
 
 def bot(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:

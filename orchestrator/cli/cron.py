@@ -4,6 +4,7 @@ python-crontab validates and parses the cron expressions. The block is spliced i
 crontab as text, because a python-crontab round trip rewrites the user's own lines
 (`0 * * * *` becomes `@hourly`, variables move, unparsed lines become `# DISABLED LINE`).
 """
+
 from __future__ import annotations
 
 import os
@@ -16,7 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crontab import (  # type: ignore[import-untyped, unused-ignore]  # types-python-crontab
-    CronRange, CronSlice, CronSlices, CronValue,
+    CronRange,
+    CronSlice,
+    CronSlices,
+    CronValue,
 )
 
 from orchestrator.errors import StateError, UsageError
@@ -69,8 +73,12 @@ def _invalid(expr: str, reason: str) -> str:
 
 
 def render_block(
-    jobs: Sequence[CronJob], root: Path, log_dir: Path, config_path: Path | None,
-    *, environ: Mapping[str, str] = os.environ,
+    jobs: Sequence[CronJob],
+    root: Path,
+    log_dir: Path,
+    config_path: Path | None,
+    *,
+    environ: Mapping[str, str] = os.environ,
 ) -> list[str]:
     """Return the crontab lines for `jobs`, the root's marker lines first and last."""
     root = _root(root)
@@ -79,8 +87,10 @@ def render_block(
     lines = [
         begin,
         "# Written by `bin/agentos cron install`: change `schedule` in the config and re-run it.",
-        *(f"{_normalise(job.schedule)} {_command(job, root, log_dir, config_path, path)}"
-          for job in jobs),
+        *(
+            f"{_normalise(job.schedule)} {_command(job, root, log_dir, config_path, path)}"
+            for job in jobs
+        ),
         end,
     ]
     if any("\n" in line or "\r" in line for line in lines):
@@ -111,8 +121,13 @@ def _command(job: CronJob, root: Path, log_dir: Path, config_path: Path | None, 
 
 
 def install(
-    jobs: Sequence[CronJob], root: Path, log_dir: Path, config_path: Path | None,
-    *, tabfile: Path | None = None, environ: Mapping[str, str] = os.environ,
+    jobs: Sequence[CronJob],
+    root: Path,
+    log_dir: Path,
+    config_path: Path | None,
+    *,
+    tabfile: Path | None = None,
+    environ: Mapping[str, str] = os.environ,
 ) -> bool:
     """Put this root's block in the crontab; return False when it was already there as is."""
     return _update(tabfile, root, render_block(jobs, root, log_dir, config_path, environ=environ))
@@ -130,7 +145,7 @@ def show(root: Path, *, tabfile: Path | None = None) -> str:
     spans = _spans(lines, root, _where(tabfile))
     if not spans:
         return f"not installed: {_where(tabfile)} has no agentos block for {root}"
-    return "".join("".join(lines[start:stop + 1]) for start, stop in spans).rstrip("\n")
+    return "".join("".join(lines[start : stop + 1]) for start, stop in spans).rstrip("\n")
 
 
 def _update(tabfile: Path | None, root: Path, block: Sequence[str]) -> bool:
@@ -169,8 +184,10 @@ def _spans(lines: Sequence[str], root: Path, where: str) -> list[tuple[int, int]
             spans.append((start, i))
             start = None
     if start is not None:
-        raise StateError(f"{where}: line {start + 1} opens the agentos block but nothing "
-                         "closes it; fix it by hand (`crontab -e`), then re-run")
+        raise StateError(
+            f"{where}: line {start + 1} opens the agentos block but nothing "
+            "closes it; fix it by hand (`crontab -e`), then re-run"
+        )
     return spans
 
 
@@ -214,8 +231,9 @@ def _write(tabfile: Path | None, text: str) -> None:
 def _crontab(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
     binary = shutil.which("crontab")
     if binary is None:
-        raise StateError("no `crontab` command here: install cron, "
-                         "or use `bin/agentos cron install --systemd`")
+        raise StateError(
+            "no `crontab` command here: install cron, or use `bin/agentos cron install --systemd`"
+        )
     return subprocess.run([binary, *args], input=stdin, capture_output=True, timeout=60)
 
 
@@ -223,8 +241,11 @@ def _crontab(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProc
 
 
 def systemd_units(
-    jobs: Sequence[CronJob], root: Path, config_path: Path | None,
-    *, environ: Mapping[str, str] = os.environ,
+    jobs: Sequence[CronJob],
+    root: Path,
+    config_path: Path | None,
+    *,
+    environ: Mapping[str, str] = os.environ,
 ) -> dict[str, str]:
     """Return a .service and a .timer unit per job, by file name (output goes to the journal)."""
     root = _root(root)
@@ -272,8 +293,10 @@ def on_calendar(expr: str) -> str:
         raise UsageError(problem)
     minute, hour, day, month, weekday = CronSlices(expr.split())
     if not _is_every(day) and not _is_every(weekday):
-        raise UsageError(f"cannot translate {expr!r} to systemd OnCalendar=: cron runs it when the "
-                         "day of month OR the day of week matches, systemd only when both do")
+        raise UsageError(
+            f"cannot translate {expr!r} to systemd OnCalendar=: cron runs it when the "
+            "day of month OR the day of week matches, systemd only when both do"
+        )
     days = "" if _is_every(weekday) else _weekdays(weekday) + " "
     return f"{days}*-{_calendar(month)}-{_calendar(day)} {_calendar(hour)}:{_calendar(minute)}:00"
 

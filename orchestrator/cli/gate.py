@@ -4,6 +4,7 @@ A tick while Agent OS is off must cost little more than starting Python, so this
 `config.files` use only `os` and `yaml`: no dataclasses, no pathlib, none of the libraries a job
 needs.
 """
+
 from __future__ import annotations
 
 import os

@@ -3,6 +3,7 @@
 Exit codes: 0 ok or skipped, 1 runtime failure, 2 usage or config error. Errors are printed
 as one line on stderr (a config error as one line per problem).
 """
+
 from __future__ import annotations
 
 import os
@@ -39,9 +40,15 @@ def build_parser(words: Sequence[str] = ()) -> argparse.ArgumentParser:
         def error(self, message: str) -> NoReturn:
             raise UsageError(message)
 
-    p = _Parser(prog="agentos", description="Run a GitHub backlog with coding agents.",
-                epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--config", help="config file (default: $AGENTOS_CONFIG or config.yaml at the root)")
+    p = _Parser(
+        prog="agentos",
+        description="Run a GitHub backlog with coding agents.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--config", help="config file (default: $AGENTOS_CONFIG or config.yaml at the root)"
+    )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     sub.add_parser("check", help="validate config, credentials and tools; changes nothing")
     sub.add_parser("on", help="turn Agent OS on")
@@ -51,39 +58,66 @@ def build_parser(words: Sequence[str] = ()) -> argparse.ArgumentParser:
         s = sub.add_parser(noun, help=f"turn one {noun} on or off")
         s.add_argument("state", choices=("on", "off"))
         s.add_argument("name", metavar=what)
-    tick = sub.add_parser("run", help="one tick of a job (what cron calls)",
-                          epilog="example:\n  agentos run dispatcher --dry-run",
-                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    tick = sub.add_parser(
+        "run",
+        help="one tick of a job (what cron calls)",
+        epilog="example:\n  agentos run dispatcher --dry-run",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     tick.add_argument("job", metavar="JOB")
     tick.add_argument("--dry-run", action="store_true", help="decide and print, change nothing")
-    cron = sub.add_parser("cron", help="install, remove or show the crontab block",
-                          epilog="example:\n  agentos cron install\n  agentos cron show --systemd",
-                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    cron = sub.add_parser(
+        "cron",
+        help="install, remove or show the crontab block",
+        epilog="example:\n  agentos cron install\n  agentos cron show --systemd",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     cron.add_argument("action", choices=("install", "remove", "show"))
-    cron.add_argument("--systemd", action="store_true", help="with show: print systemd units instead")
+    cron.add_argument(
+        "--systemd", action="store_true", help="with show: print systemd units instead"
+    )
     cron.add_argument("--crontab-file", help="edit this file instead of the user's crontab")
-    init = sub.add_parser("init", help="guided setup: repo, board, Telegram, config, cron (re-run to add a project)",
-                          epilog="examples:\n  agentos init\n  agentos init --dry-run\n"
-                                 "  agentos init --answers answers.yaml",
-                          formatter_class=argparse.RawDescriptionHelpFormatter)
-    init.add_argument("--answers", metavar="FILE", help="take the answers from this YAML file instead of asking")
+    init = sub.add_parser(
+        "init",
+        help="guided setup: repo, board, Telegram, config, cron (re-run to add a project)",
+        epilog="examples:\n  agentos init\n  agentos init --dry-run\n"
+        "  agentos init --answers answers.yaml",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    init.add_argument(
+        "--answers", metavar="FILE", help="take the answers from this YAML file instead of asking"
+    )
     init.add_argument("--dry-run", action="store_true", help="show every change, make none")
-    init.add_argument("--crontab-file", help="install the cron block in this file instead of the user's crontab")
-    sub.add_parser("bot", help="the Telegram control bot, long polling (for systemd; runs while off)",
-                   epilog="example:\n  agentos bot --config /etc/agentos/config.yaml",
-                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    init.add_argument(
+        "--crontab-file", help="install the cron block in this file instead of the user's crontab"
+    )
+    sub.add_parser(
+        "bot",
+        help="the Telegram control bot, long polling (for systemd; runs while off)",
+        epilog="example:\n  agentos bot --config /etc/agentos/config.yaml",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sandbox = sub.add_parser("sandbox", help="the local GitHub stand-in, for trying things by hand")
-    serve = sandbox.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=_Parser).add_parser(
-        "serve", help="serve REST, GraphQL and git on 127.0.0.1 until Ctrl-C; prints BASE_URL TOKEN first",
+    serve = sandbox.add_subparsers(
+        dest="action", required=True, metavar="ACTION", parser_class=_Parser
+    ).add_parser(
+        "serve",
+        help="serve REST, GraphQL and git on 127.0.0.1 until Ctrl-C; prints BASE_URL TOKEN first",
         epilog="example:\n  agentos sandbox serve --port 8765 --data runtime/sandbox --repo agentos/demo",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    if "sandbox" in words:  # its options come from the sandbox package, too heavy to import for other commands
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    if (
+        "sandbox" in words
+    ):  # its options come from the sandbox package, too heavy to import for other commands
         from orchestrator.sandbox.github.cli import add_arguments
 
         add_arguments(serve)
-    demo = sub.add_parser("demo", help="the whole loop, offline, on the sandboxes: issues to merged PRs",
-                          epilog="examples:\n  agentos demo\n  agentos demo --data /tmp/demo --agent claude",
-                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    demo = sub.add_parser(
+        "demo",
+        help="the whole loop, offline, on the sandboxes: issues to merged PRs",
+        epilog="examples:\n  agentos demo\n  agentos demo --data /tmp/demo --agent claude",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     if "demo" in words:  # the same: its module imports the sandboxes
         from orchestrator.demo import run
 
@@ -91,8 +125,12 @@ def build_parser(words: Sequence[str] = ()) -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Sequence[str] | None = None, *, jobs: Mapping[str, JobSpec] = JOBS,
-         environ: Mapping[str, str] | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    jobs: Mapping[str, JobSpec] = JOBS,
+    environ: Mapping[str, str] | None = None,
+) -> int:
     """Run one command and return its exit code."""
     env = os.environ if environ is None else environ
     words = sys.argv[1:] if argv is None else list(argv)
@@ -111,7 +149,9 @@ def main(argv: Sequence[str] | None = None, *, jobs: Mapping[str, JobSpec] = JOB
         _say("interrupted")
         return 1
     except Exception as exc:  # the one catch-all: a bug must still end in one readable line
-        _say(f"unexpected error: {type(exc).__name__}: {exc} (set AGENTOS_DEBUG=1 for the traceback)")
+        _say(
+            f"unexpected error: {type(exc).__name__}: {exc} (set AGENTOS_DEBUG=1 for the traceback)"
+        )
         if env.get("AGENTOS_DEBUG") == "1":
             raise
         return 1
@@ -132,7 +172,12 @@ def quick_run(words: list[str]) -> tuple[str | None, str, bool] | None:
         config, words = words[0].partition("=")[2], words[1:]
     if len(words) == 2 and words[0] == "run" and not words[1].startswith("-"):
         return config, words[1], False
-    if len(words) == 3 and words[0] == "run" and words[2] == "--dry-run" and not words[1].startswith("-"):
+    if (
+        len(words) == 3
+        and words[0] == "run"
+        and words[2] == "--dry-run"
+        and not words[1].startswith("-")
+    ):
         return config, words[1], True
     return None
 

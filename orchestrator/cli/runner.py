@@ -3,6 +3,7 @@
 The order matters for cost: a tick while Agent OS is off reads one small YAML file and two
 flag files, and imports nothing heavy.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,14 @@ if TYPE_CHECKING:  # pathlib and typing cost milliseconds a tick while Agent OS 
     from orchestrator.config.model import Config
 
 
-def run_job(name: str, path: str, jobs: Mapping[str, JobSpec], environ: Mapping[str, str],
-            *, dry_run: bool = False) -> int:
+def run_job(
+    name: str,
+    path: str,
+    jobs: Mapping[str, JobSpec],
+    environ: Mapping[str, str],
+    *,
+    dry_run: bool = False,
+) -> int:
     """Run one tick of `name` and return the exit code."""
     spec = jobs.get(name)
     if spec is None:
@@ -33,8 +40,10 @@ def run_job(name: str, path: str, jobs: Mapping[str, JobSpec], environ: Mapping[
     if not gate.switched_on(state_dir(raw, path), name, always_on=spec.always_on, environ=environ):
         return 0
     if not spec.built:
-        raise UsageError(f"job {name!r} is not built yet in this version "
-                         f"(built: {', '.join(j for j, s in jobs.items() if s.built) or 'none'})")
+        raise UsageError(
+            f"job {name!r} is not built yet in this version "
+            f"(built: {', '.join(j for j, s in jobs.items() if s.built) or 'none'})"
+        )
     from pathlib import Path
 
     from orchestrator.config.load import runtime_paths
@@ -43,8 +52,15 @@ def run_job(name: str, path: str, jobs: Mapping[str, JobSpec], environ: Mapping[
     return _run_locked(spec, Path(path), raw, paths.locks_dir, paths.logs_dir, environ, dry_run)
 
 
-def _run_locked(spec: JobSpec, path: Path, raw: dict[str, object], locks_dir: Path,
-                logs_dir: Path, environ: Mapping[str, str], dry_run: bool) -> int:
+def _run_locked(
+    spec: JobSpec,
+    path: Path,
+    raw: dict[str, object],
+    locks_dir: Path,
+    logs_dir: Path,
+    environ: Mapping[str, str],
+    dry_run: bool,
+) -> int:
     import secrets
 
     from orchestrator.store import locks, logs
@@ -55,7 +71,9 @@ def _run_locked(spec: JobSpec, path: Path, raw: dict[str, object], locks_dir: Pa
 
         config = load_config(path, environ, raw=raw)
     except ConfigError as exc:
-        log.error("config.invalid", extra={"outcome": "config_error", "error": "; ".join(exc.problems)})
+        log.error(
+            "config.invalid", extra={"outcome": "config_error", "error": "; ".join(exc.problems)}
+        )
         raise
     with locks.hold(locks_dir, spec.name) as held:
         if not held:
@@ -85,21 +103,33 @@ def _run(spec: JobSpec, config: object, log: object, dry_run: bool) -> int:
     except BaseException as exc:
         duration = round((time.monotonic() - start) * 1000)
         _alert(config, log, spec.name, exc)
-        log.error("run.crashed", extra={"outcome": "crashed", "duration_ms": duration,
-                                        "error": f"{type(exc).__name__}: {exc}"[:200],
-                                        "traceback": traceback.format_exc()})
+        log.error(
+            "run.crashed",
+            extra={
+                "outcome": "crashed",
+                "duration_ms": duration,
+                "error": f"{type(exc).__name__}: {exc}"[:200],
+                "traceback": traceback.format_exc(),
+            },
+        )
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
         from orchestrator.core.redact import redact
 
-        print(redact(f"agentos: run {spec.name} crashed: {type(exc).__name__}: {exc} "
-                     f"(traceback in {config.paths.logs_dir / (spec.name + '.jsonl')})"),
-              file=sys.stderr)
+        print(
+            redact(
+                f"agentos: run {spec.name} crashed: {type(exc).__name__}: {exc} "
+                f"(traceback in {config.paths.logs_dir / (spec.name + '.jsonl')})"
+            ),
+            file=sys.stderr,
+        )
         return 1
     finally:
         deps.close()
     duration = round((time.monotonic() - start) * 1000)
-    log.info("run.finished", extra={"outcome": "ok", "duration_ms": duration, **dict(summary or {})})
+    log.info(
+        "run.finished", extra={"outcome": "ok", "duration_ms": duration, **dict(summary or {})}
+    )
     return 0
 
 

@@ -1,4 +1,5 @@
 """Render `agentos status`: switches, repos, jobs with their last run, and the mailbox."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -14,17 +15,23 @@ def render(config: Config, jobs: Mapping[str, JobSpec]) -> str:
     """Return the status report as text."""
     switches = Switches(config.paths.state_dir)
     since = switches.off_since()
-    lines = [f"Agent OS: {'ON' if since is None else f'OFF (since {since})'}",
-             f"config:   {config.source}"]
+    lines = [
+        f"Agent OS: {'ON' if since is None else f'OFF (since {since})'}",
+        f"config:   {config.source}",
+    ]
     if config.overridden:
         lines.append(f"overridden from chat: {', '.join(config.overridden)}")
     lines += ["", "repos:"]
     width = max(len(r.key) for r in config.repos)
     for repo in config.repos:
         state = "on " if switches.repo_on(repo.key) else "off"
-        mode = repo.automation_mode.value + (" (overridden)" if _overridden(config, repo.key) else "")
-        lines.append(f"  {repo.key:<{width}}  {state}  {repo.github}  {mode}  "
-                     f"max {repo.max_parallel_tasks} at once")
+        mode = repo.automation_mode.value + (
+            " (overridden)" if _overridden(config, repo.key) else ""
+        )
+        lines.append(
+            f"  {repo.key:<{width}}  {state}  {repo.github}  {mode}  "
+            f"max {repo.max_parallel_tasks} at once"
+        )
     lines += ["", "jobs:"]
     width = max(len(name) for name in jobs)
     for name, spec in jobs.items():

@@ -1,4 +1,5 @@
 """The agent-backend keys beyond the basics: model endpoint, environment, and each CLI's permission switches."""
+
 from __future__ import annotations
 
 import re
@@ -11,29 +12,48 @@ from orchestrator.config.reader import Reader, join, show
 
 KEYS = ("base_url", "env", "pass_env", "permission_mode", "allowed_tools", "sandbox")
 # Never in an agent's environment, whatever the config says.
-NEVER = frozenset({"GITHUB_TOKEN", "GH_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN", "GITHUB_PAT"})
+NEVER = frozenset(
+    {"GITHUB_TOKEN", "GH_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN", "GITHUB_PAT"}
+)
 NEVER_PREFIXES = ("TELEGRAM_", "AGENTOS_SECRET")
-PERMISSION_MODES = ("acceptEdits", "auto", "bypassPermissions", "manual", "dontAsk", "plan")  # Claude Code 2.1
-SANDBOXES = ("read-only", "workspace-write", "danger-full-access")                             # Codex 0.169
+PERMISSION_MODES = (
+    "acceptEdits",
+    "auto",
+    "bypassPermissions",
+    "manual",
+    "dontAsk",
+    "plan",
+)  # Claude Code 2.1
+SANDBOXES = ("read-only", "workspace-write", "danger-full-access")  # Codex 0.169
 PLACEHOLDERS = ("prompt_file", "worktree", "task_id")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
-_ONLY = {"permission_mode": AgentType.CLAUDE, "allowed_tools": AgentType.CLAUDE, "sandbox": AgentType.CODEX}
+_ONLY = {
+    "permission_mode": AgentType.CLAUDE,
+    "allowed_tools": AgentType.CLAUDE,
+    "sandbox": AgentType.CODEX,
+}
 
 
 def extras(r: Reader, node: Mapping[str, Any], path: str, kind: AgentType) -> dict[str, Any]:
     """Read the extra backend keys into AgentBackend keyword arguments (defaults where absent)."""
     for key, owner in _ONLY.items():
         if key in node and kind is not owner:
-            r.fail(join(path, key), f"only {owner.value} backends take {key}, this one is {kind.value}")
-    found: dict[str, Any] = {"env": _env(r, node.get("env"), join(path, "env")),
-                             "pass_env": _names(r, node, "pass_env", path)}
+            r.fail(
+                join(path, key), f"only {owner.value} backends take {key}, this one is {kind.value}"
+            )
+    found: dict[str, Any] = {
+        "env": _env(r, node.get("env"), join(path, "env")),
+        "pass_env": _names(r, node, "pass_env", path),
+    }
     base_url = r.string(node, "base_url", path, default=None)
     if base_url is not None and not base_url.startswith(("http://", "https://")):
         r.fail(join(path, "base_url"), f"expected an http(s) URL, got {show(base_url)}")
     found["base_url"] = base_url.rstrip("/") if base_url else None
     if kind is AgentType.CLAUDE:
-        found["permission_mode"] = _choice(r, node, "permission_mode", path, PERMISSION_MODES, "acceptEdits")
+        found["permission_mode"] = _choice(
+            r, node, "permission_mode", path, PERMISSION_MODES, "acceptEdits"
+        )
         if "allowed_tools" in node:
             found["allowed_tools"] = r.strings(node, "allowed_tools", path)
     if kind is AgentType.CODEX:
@@ -51,13 +71,18 @@ def check_leaks(r: Reader, backends: Mapping[str, AgentBackend], secrets: Iterab
         for key, given in (("env", tuple(backend.env)), ("pass_env", backend.pass_env)):
             for name in given:
                 if name in names:
-                    r.fail(join(join(path, key), name) if key == "env" else join(path, key),
-                           f"${name} is a secret of this config and never reaches an agent")
+                    r.fail(
+                        join(join(path, key), name) if key == "env" else join(path, key),
+                        f"${name} is a secret of this config and never reaches an agent",
+                    )
 
 
 def secrets_of(config: Config) -> list[Secret]:
     """Return every `$VAR` reference the config holds: the GitHub and Telegram tokens, the agents' keys."""
-    found = [config.github.token, *(b.api_key for b in config.agents.backends.values() if b.api_key)]
+    found = [
+        config.github.token,
+        *(b.api_key for b in config.agents.backends.values() if b.api_key),
+    ]
     return found + ([config.telegram.token] if config.telegram else [])
 
 
@@ -76,7 +101,9 @@ def _env(r: Reader, value: Any, path: str) -> Mapping[str, str]:
         if isinstance(setting, bool) or not isinstance(setting, (str, int, float)):
             r.fail(dotted, f"expected a string, got {show(setting)}")
         elif isinstance(setting, str) and setting.startswith("$"):
-            r.fail(dotted, "takes literal values only; a secret goes in api_key as a $VAR reference")
+            r.fail(
+                dotted, "takes literal values only; a secret goes in api_key as a $VAR reference"
+            )
         else:
             result[str(name)] = str(setting)
     return MappingProxyType(result)
@@ -84,7 +111,9 @@ def _env(r: Reader, value: Any, path: str) -> Mapping[str, str]:
 
 def _names(r: Reader, node: Mapping[str, Any], key: str, path: str) -> tuple[str, ...]:
     names = r.strings(node, key, path)
-    return tuple(name for i, name in enumerate(names) if _valid_name(r, name, join(join(path, key), i)))
+    return tuple(
+        name for i, name in enumerate(names) if _valid_name(r, name, join(join(path, key), i))
+    )
 
 
 def _valid_name(r: Reader, name: str, dotted: str) -> bool:
@@ -92,12 +121,17 @@ def _valid_name(r: Reader, name: str, dotted: str) -> bool:
         r.fail(dotted, f"expected an environment variable name, got {show(name)}")
         return False
     if forbidden(name):
-        r.fail(dotted, f"{name} never reaches an agent (GitHub and Telegram tokens stay with the orchestrator)")
+        r.fail(
+            dotted,
+            f"{name} never reaches an agent (GitHub and Telegram tokens stay with the orchestrator)",
+        )
         return False
     return True
 
 
-def _choice(r: Reader, node: Mapping[str, Any], key: str, path: str, choices: tuple[str, ...], default: str) -> str:
+def _choice(
+    r: Reader, node: Mapping[str, Any], key: str, path: str, choices: tuple[str, ...], default: str
+) -> str:
     value = node.get(key, default)
     if value not in choices:
         r.fail(join(path, key), f"expected one of {' | '.join(choices)}, got {show(value)}")

@@ -4,6 +4,7 @@ A tick while Agent OS is off must cost little more than starting Python, so this
 only `os` and `yaml` (imported when a file is read): no dataclasses, no pathlib, none of the
 libraries a job needs. `config.load` validates what it reads.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,7 +16,7 @@ if TYPE_CHECKING:  # typing costs milliseconds a tick
     from collections.abc import Mapping
     from typing import Any
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))   # the checkout
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the checkout
 
 
 def config_path(explicit: str | None, environ: Mapping[str, str]) -> str:
@@ -43,7 +44,9 @@ def read_yaml(path: str | os.PathLike[str]) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise ConfigError(path, [f"{where}{getattr(exc, 'problem', None) or 'malformed YAML'}"]) from None
+        raise ConfigError(
+            path, [f"{where}{getattr(exc, 'problem', None) or 'malformed YAML'}"]
+        ) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -56,6 +59,8 @@ def state_dir(raw: Mapping[str, Any], config_file: str) -> str:
     paths = raw.get("paths")
     runtime = paths.get("runtime_dir") if isinstance(paths, dict) else None
     if runtime is not None and (not isinstance(runtime, str) or not runtime.strip()):
-        raise ConfigError(config_file, [f"paths.runtime_dir: expected a non-empty string, got {runtime!r}"])
+        raise ConfigError(
+            config_file, [f"paths.runtime_dir: expected a non-empty string, got {runtime!r}"]
+        )
     folder = os.path.expanduser(runtime or "runtime")
     return os.path.join(os.path.dirname(config_file), folder, "state")

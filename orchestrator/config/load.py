@@ -1,4 +1,5 @@
 """Load config.yaml, layer runtime/state/overrides.yaml over it, and validate everything at once."""
+
 from __future__ import annotations
 
 import os
@@ -14,7 +15,17 @@ from orchestrator.config.reader import Reader
 from orchestrator.errors import ConfigError
 from orchestrator.config.files import ROOT, read_yaml
 
-TOP_LEVEL = ("repos", "github", "agents", "limits", "telegram", "paths", "schedule", "env_file", "dispatcher")
+TOP_LEVEL = (
+    "repos",
+    "github",
+    "agents",
+    "limits",
+    "telegram",
+    "paths",
+    "schedule",
+    "env_file",
+    "dispatcher",
+)
 OVERRIDABLE = {"repos": ("automation_mode", "max_parallel_tasks"), "limits": None}
 
 
@@ -28,8 +39,12 @@ def runtime_paths(raw: Mapping[str, Any], source: Path) -> Paths:
 
 
 def load_config(
-    path: Path, environ: Mapping[str, str] | None = None, *, need_secrets: bool = True,
-    raw: dict[str, Any] | None = None, overrides: Mapping[str, Any] | None = None,
+    path: Path,
+    environ: Mapping[str, str] | None = None,
+    *,
+    need_secrets: bool = True,
+    raw: dict[str, Any] | None = None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> Config:
     """Return the validated config, or raise one ConfigError listing every problem.
 
@@ -54,16 +69,20 @@ def load_config(
         limits=sections.limits(reader, raw.get("limits")),
         telegram=sections.telegram(reader, raw.get("telegram")),
         paths=paths,
-        schedule=MappingProxyType(sections.schedule(reader, raw.get("schedule"),
-                                                    {j.name: j.schedule for j in JOBS.values()})),
+        schedule=MappingProxyType(
+            sections.schedule(
+                reader, raw.get("schedule"), {j.name: j.schedule for j in JOBS.values()}
+            )
+        ),
         overridden=tuple(overridden),
         dispatcher=sections.dispatcher(reader, raw.get("dispatcher"), agents),
     )
     backend_keys.check_leaks(reader, config.agents.backends, backend_keys.secrets_of(config))
     if reader.problems:
-        raise ConfigError(str(path), [_mark(p, overridden, overrides_file) for p in reader.problems])
+        raise ConfigError(
+            str(path), [_mark(p, overridden, overrides_file) for p in reader.problems]
+        )
     return config
-
 
 
 def _environment(
@@ -127,8 +146,9 @@ def _apply_overrides(raw: dict[str, Any], file: Path, given: Mapping[str, Any] |
     return changed
 
 
-def _override_repos(raw: dict[str, Any], value: dict[str, Any], changed: list[str],
-                    problems: list[str]) -> None:
+def _override_repos(
+    raw: dict[str, Any], value: dict[str, Any], changed: list[str], problems: list[str]
+) -> None:
     repos: list[Any] = raw["repos"] if isinstance(raw.get("repos"), list) else []
     by_key = {r.get("key"): i for i, r in enumerate(repos) if isinstance(r, dict)}
     for key, settings in value.items():

@@ -1,4 +1,5 @@
 """The typed, immutable configuration object that every job receives."""
+
 from __future__ import annotations
 
 import enum
@@ -10,7 +11,7 @@ from orchestrator.core.tasks import TaskType
 
 
 class AutomationMode(enum.Enum):
-    FULL = "full"                        # merge green PRs
+    FULL = "full"  # merge green PRs
     DISPATCHER_ONLY = "dispatcher_only"  # open PRs, leave merging to a human
 
 
@@ -48,17 +49,19 @@ class Secret:
 class BoardRef:
     owner: str
     number: int
-    status_names: tuple[tuple[str, str], ...] = ()   # (status key, option name): `ready` is called "Todo"
+    status_names: tuple[
+        tuple[str, str], ...
+    ] = ()  # (status key, option name): `ready` is called "Todo"
 
 
 @dataclass(frozen=True, slots=True)
 class RepoConfig:
     key: str
-    github: str                      # "owner/name"
+    github: str  # "owner/name"
     local_path: Path | None
     base_branch: str
     test_command: str | None
-    board: BoardRef | None           # None: status lives in `status:*` labels
+    board: BoardRef | None  # None: status lives in `status:*` labels
     automation_mode: AutomationMode
     max_parallel_tasks: int
     merge_method: MergeMethod = MergeMethod.SQUASH
@@ -78,38 +81,46 @@ class GitHubConfig:
     api_url: str
     graphql_url: str
     trusted_users: tuple[str, ...]
-    commit_author: str | None = None   # "Name <email>" of the orchestrator's commits; None: the default bot
-    seconds_between_writes: float = 1.0   # GitHub's advice for content-creating requests
+    commit_author: str | None = (
+        None  # "Name <email>" of the orchestrator's commits; None: the default bot
+    )
+    seconds_between_writes: float = 1.0  # GitHub's advice for content-creating requests
 
 
 def default_graphql_url(api_url: str) -> str:
     """Return the GraphQL endpoint that goes with a REST root: GitHub's, or an Enterprise Server's."""
     root = api_url.rstrip("/")
-    return root[: -len("/v3")] + "/graphql" if root.endswith("/api/v3") else "https://api.github.com/graphql"
+    return (
+        root[: -len("/v3")] + "/graphql"
+        if root.endswith("/api/v3")
+        else "https://api.github.com/graphql"
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class AgentBackend:
     name: str
     type: AgentType
-    timeout_minutes: float            # may be a fraction: 0.5 is thirty seconds
-    argv: tuple[str, ...] = ()       # command backends: the program and its arguments
-    binary: str | None = None        # claude / codex: the CLI to run (default: the type's name)
+    timeout_minutes: float  # may be a fraction: 0.5 is thirty seconds
+    argv: tuple[str, ...] = ()  # command backends: the program and its arguments
+    binary: str | None = None  # claude / codex: the CLI to run (default: the type's name)
     model: str | None = None
-    api_key: Secret | None = None    # the backend's own model credential (required for anthropic)
+    api_key: Secret | None = None  # the backend's own model credential (required for anthropic)
     max_turns: int = 50
-    base_url: str | None = None      # the model API the backend talks to (a proxy, the sandbox)
-    env: Mapping[str, str] = field(default_factory=dict, hash=False)  # literal variables added to the agent's environment
-    pass_env: tuple[str, ...] = ()   # host variables passed through (never a token or a config $VAR)
-    permission_mode: str = "acceptEdits"         # claude: --permission-mode
-    allowed_tools: tuple[str, ...] = ("Bash",)   # claude: --allowedTools
-    sandbox: str = "workspace-write"             # codex: --sandbox
+    base_url: str | None = None  # the model API the backend talks to (a proxy, the sandbox)
+    env: Mapping[str, str] = field(
+        default_factory=dict, hash=False
+    )  # literal variables added to the agent's environment
+    pass_env: tuple[str, ...] = ()  # host variables passed through (never a token or a config $VAR)
+    permission_mode: str = "acceptEdits"  # claude: --permission-mode
+    allowed_tools: tuple[str, ...] = ("Bash",)  # claude: --allowedTools
+    sandbox: str = "workspace-write"  # codex: --sandbox
 
 
 @dataclass(frozen=True, slots=True)
 class AgentsConfig:
     backends: Mapping[str, AgentBackend]
-    chains: Mapping[str, tuple[str, ...]]   # task type -> backend names, tried in order
+    chains: Mapping[str, tuple[str, ...]]  # task type -> backend names, tried in order
 
     def chain_for(self, task_type: TaskType) -> tuple[AgentBackend, ...]:
         """Return the fallback chain for a task type, or the default chain."""
@@ -135,7 +146,7 @@ class TelegramConfig:
     api_url: str
     allowed_chat_ids: tuple[int, ...]
     allowed_user_ids: tuple[int, ...]
-    notify_chat_id: int | None = None   # where notifications go; None: the first allowed chat
+    notify_chat_id: int | None = None  # where notifications go; None: the first allowed chat
 
     @property
     def notify_chat(self) -> int:
@@ -145,7 +156,7 @@ class TelegramConfig:
 
 @dataclass(frozen=True, slots=True)
 class Paths:
-    root: Path            # the install root (where bin/agentos lives)
+    root: Path  # the install root (where bin/agentos lives)
     runtime_dir: Path
     worktrees_dir: Path
 
@@ -172,7 +183,9 @@ class Paths:
 
 @dataclass(frozen=True, slots=True)
 class DispatcherConfig:
-    structure_briefs_with: str | None = None   # an anthropic backend that structures vague issues; None: off
+    structure_briefs_with: str | None = (
+        None  # an anthropic backend that structures vague issues; None: off
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +197,7 @@ class Config:
     limits: Limits
     telegram: TelegramConfig | None  # None: notifications go to the event log only
     paths: Paths
-    schedule: Mapping[str, str]      # job name -> cron expression, defaults filled in
+    schedule: Mapping[str, str]  # job name -> cron expression, defaults filled in
     overridden: tuple[str, ...] = ()  # dotted keys set by runtime/state/overrides.yaml
     dispatcher: DispatcherConfig = DispatcherConfig()
 

@@ -1,4 +1,5 @@
 """Read values out of a parsed YAML tree, collecting every problem with its dotted key."""
+
 from __future__ import annotations
 
 import enum
@@ -84,7 +85,9 @@ class Reader:
         self, node: Mapping[str, Any], key: str, path: str, default: Any = MISSING, minimum: int = 1
     ) -> Any:
         """Return an integer >= minimum (or the default when the key is absent)."""
-        what = "expected a positive integer" if minimum == 1 else f"expected an integer >= {minimum}"
+        what = (
+            "expected a positive integer" if minimum == 1 else f"expected an integer >= {minimum}"
+        )
         value = self._get(node, key, path, default, what)
         if key not in node:
             return minimum if default is MISSING else default
@@ -93,17 +96,25 @@ class Reader:
             return default if default is not MISSING else minimum
         return value
 
-    def number(self, node: Mapping[str, Any], key: str, path: str, default: float, *,
-               zero: bool = False) -> float:
+    def number(
+        self, node: Mapping[str, Any], key: str, path: str, default: float, *, zero: bool = False
+    ) -> float:
         """Return a positive number (zero too when `zero`), or the default when the key is absent."""
         value = node.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or (value == 0 and not zero):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or value < 0
+            or (value == 0 and not zero)
+        ):
             what = "a number >= 0" if zero else "a positive number"
             self.fail(join(path, key), f"expected {what}, got {show(value)}")
             return default
         return float(value)
 
-    def choice(self, node: Mapping[str, Any], key: str, path: str, kind: type[E], default: Any) -> Any:
+    def choice(
+        self, node: Mapping[str, Any], key: str, path: str, kind: type[E], default: Any
+    ) -> Any:
         """Return the enum member named by the value."""
         names = [m.value for m in kind]
         value = self._get(node, key, path, default, "one of " + " | ".join(names))
@@ -122,7 +133,9 @@ class Reader:
             return ()
         for i, item in enumerate(value):
             if not isinstance(item, str) or not item.strip():
-                self.fail(join(join(path, key), i), f"expected a non-empty string, got {show(item)}")
+                self.fail(
+                    join(join(path, key), i), f"expected a non-empty string, got {show(item)}"
+                )
         return tuple(v for v in value if isinstance(v, str) and v.strip())
 
     def integers(self, node: Mapping[str, Any], key: str, path: str) -> tuple[int, ...]:
@@ -146,8 +159,11 @@ class Reader:
         match = _SECRET_REF.match(value) if isinstance(value, str) else None
         if match is None:
             # Never show the value: it may be the secret itself.
-            self.fail(dotted, "expected a $VAR reference (secrets never go in the config file), "
-                              "got a literal value")
+            self.fail(
+                dotted,
+                "expected a $VAR reference (secrets never go in the config file), "
+                "got a literal value",
+            )
             return Secret("MISSING")
         var = match.group(1) or match.group(2)
         resolved = self.environ.get(var) or None

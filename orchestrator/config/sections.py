@@ -1,4 +1,5 @@
 """Turn each section of a parsed config into its typed model, reporting problems to a Reader."""
+
 from __future__ import annotations
 
 import re
@@ -7,9 +8,19 @@ from types import MappingProxyType
 from typing import Any
 
 from orchestrator.config.model import (
-    AgentBackend, AgentsConfig, AgentType, AutomationMode, BoardRef, DispatcherConfig, GitHubConfig, Limits,
+    AgentBackend,
+    AgentsConfig,
+    AgentType,
+    AutomationMode,
+    BoardRef,
+    DispatcherConfig,
+    GitHubConfig,
+    Limits,
     default_graphql_url,
-    MergeMethod, Paths, RepoConfig, TelegramConfig,
+    MergeMethod,
+    Paths,
+    RepoConfig,
+    TelegramConfig,
 )
 from orchestrator.config import backend_keys
 from orchestrator.config.reader import MISSING, Reader, join, show
@@ -17,8 +28,17 @@ from orchestrator.core.board import STATUS_KEYS, status_names
 
 _GITHUB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 _REPO_KEY = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-_REPO_KEYS = ("key", "github", "local_path", "base_branch", "test_command", "board",
-              "automation_mode", "max_parallel_tasks", "merge_method")
+_REPO_KEYS = (
+    "key",
+    "github",
+    "local_path",
+    "base_branch",
+    "test_command",
+    "board",
+    "automation_mode",
+    "max_parallel_tasks",
+    "merge_method",
+)
 
 
 def repos(r: Reader, value: Any, base: Path) -> tuple[RepoConfig, ...]:
@@ -45,10 +65,13 @@ def _repo(r: Reader, item: Any, path: str, base: Path) -> RepoConfig | None:
         return None
     key = r.string(node, "key", path)
     if key and not _REPO_KEY.match(key):
-        r.fail(join(path, "key"), f"expected lower-case letters, digits, '.', '_' or '-', got {show(key)}")
+        r.fail(
+            join(path, "key"),
+            f"expected lower-case letters, digits, '.', '_' or '-', got {show(key)}",
+        )
     github = r.string(node, "github", path)
     if github and not _GITHUB_NAME.match(github):
-        r.fail(join(path, "github"), f"expected \"owner/name\", got {show(github)}")
+        r.fail(join(path, "github"), f'expected "owner/name", got {show(github)}')
     local = r.string(node, "local_path", path, default=None)
     return RepoConfig(
         key=key,
@@ -57,7 +80,9 @@ def _repo(r: Reader, item: Any, path: str, base: Path) -> RepoConfig | None:
         base_branch=r.string(node, "base_branch", path, default="main"),
         test_command=r.string(node, "test_command", path, default=None),
         board=_board(r, node.get("board"), join(path, "board")),
-        automation_mode=r.choice(node, "automation_mode", path, AutomationMode, AutomationMode.FULL),
+        automation_mode=r.choice(
+            node, "automation_mode", path, AutomationMode, AutomationMode.FULL
+        ),
         max_parallel_tasks=r.integer(node, "max_parallel_tasks", path, default=2),
         merge_method=r.choice(node, "merge_method", path, MergeMethod, MergeMethod.SQUASH),
     )
@@ -69,14 +94,21 @@ def _board(r: Reader, value: Any, path: str) -> BoardRef | None:
     node = r.mapping(value, path, ("owner", "number", "status_names"))
     if not node:
         return None
-    return BoardRef(owner=r.string(node, "owner", path), number=r.integer(node, "number", path),
-                    status_names=_status_names(r, node.get("status_names"), join(path, "status_names")))
+    return BoardRef(
+        owner=r.string(node, "owner", path),
+        number=r.integer(node, "number", path),
+        status_names=_status_names(r, node.get("status_names"), join(path, "status_names")),
+    )
 
 
 def _status_names(r: Reader, value: Any, path: str) -> tuple[tuple[str, str], ...]:
     """Read `board.status_names`: status key -> the option name this board uses for it."""
     node = r.mapping(value, path, STATUS_KEYS)
-    names = {str(k): v.strip() for k, v in node.items() if k in STATUS_KEYS and isinstance(v, str) and v.strip()}
+    names = {
+        str(k): v.strip()
+        for k, v in node.items()
+        if k in STATUS_KEYS and isinstance(v, str) and v.strip()
+    }
     for key, name in node.items():
         if key in STATUS_KEYS and (not isinstance(name, str) or not name.strip()):
             r.fail(join(path, str(key)), f"expected the option's name, got {show(name)}")
@@ -89,8 +121,18 @@ def _status_names(r: Reader, value: Any, path: str) -> tuple[tuple[str, str], ..
 
 def github(r: Reader, value: Any) -> GitHubConfig:
     """Read `github`: the token reference and the API endpoints."""
-    node = r.mapping(value, "github", ("token", "api_url", "graphql_url", "trusted_users", "commit_author",
-                                       "seconds_between_writes"))
+    node = r.mapping(
+        value,
+        "github",
+        (
+            "token",
+            "api_url",
+            "graphql_url",
+            "trusted_users",
+            "commit_author",
+            "seconds_between_writes",
+        ),
+    )
     if value is None:
         r.fail("github", "is required (at least `token: $GITHUB_TOKEN`)")
     api_url = _url(r, node, "api_url", "github", "https://api.github.com")
@@ -110,7 +152,7 @@ _AUTHOR = re.compile(r"^[^<>\n]+<[^<>@\s]+@[^<>\s]+>$")
 def _author(r: Reader, node: dict[str, Any]) -> str | None:
     value: str | None = r.string(node, "commit_author", "github", default=None)
     if value is not None and not _AUTHOR.match(value.strip()):
-        r.fail("github.commit_author", f"expected \"Name <email>\", got {show(value)}")
+        r.fail("github.commit_author", f'expected "Name <email>", got {show(value)}')
     return value.strip() if value else None
 
 
@@ -121,8 +163,17 @@ def _url(r: Reader, node: dict[str, Any], key: str, path: str, default: str) -> 
     return value.rstrip("/")
 
 
-_BACKEND_KEYS = ("type", "timeout_minutes", "argv", "binary", "model", "api_key", "max_turns", *backend_keys.KEYS)
-_KEYED = (AgentType.ANTHROPIC, AgentType.CLAUDE, AgentType.CODEX)   # the types that take an api_key
+_BACKEND_KEYS = (
+    "type",
+    "timeout_minutes",
+    "argv",
+    "binary",
+    "model",
+    "api_key",
+    "max_turns",
+    *backend_keys.KEYS,
+)
+_KEYED = (AgentType.ANTHROPIC, AgentType.CLAUDE, AgentType.CODEX)  # the types that take an api_key
 
 
 def agents(r: Reader, value: Any) -> AgentsConfig:
@@ -130,7 +181,9 @@ def agents(r: Reader, value: Any) -> AgentsConfig:
     node = r.mapping(value, "agents", ("backends", "chains"))
     raw = node.get("backends")
     if not isinstance(raw, dict) or not raw:
-        r.fail("agents.backends", f"expected a mapping of backend name to settings, got {show(raw)}")
+        r.fail(
+            "agents.backends", f"expected a mapping of backend name to settings, got {show(raw)}"
+        )
         raw = {}
     backends = {str(n): b for n, v in raw.items() if (b := _backend(r, str(n), v))}
     chains = _chains(r, node.get("chains"), list(raw))
@@ -148,7 +201,9 @@ def _backend(r: Reader, name: str, value: Any) -> AgentBackend | None:
         return None
     argv = r.strings(node, "argv", path)
     if kind is AgentType.COMMAND and not argv:
-        r.fail(join(path, "argv"), "is required for a command backend (the program and its arguments)")
+        r.fail(
+            join(path, "argv"), "is required for a command backend (the program and its arguments)"
+        )
     elif kind is not AgentType.COMMAND and "argv" in node:
         r.fail(join(path, "argv"), f"only command backends take argv, this one is {kind.value}")
     needs_key = kind is AgentType.ANTHROPIC or (kind in _KEYED and node.get("api_key") is not None)
@@ -156,7 +211,10 @@ def _backend(r: Reader, name: str, value: Any) -> AgentBackend | None:
     if kind not in _KEYED and "api_key" in node:
         r.fail(join(path, "api_key"), "only anthropic, claude and codex backends take api_key")
     return AgentBackend(
-        name=name, type=kind, argv=argv, api_key=api_key,
+        name=name,
+        type=kind,
+        argv=argv,
+        api_key=api_key,
         timeout_minutes=r.number(node, "timeout_minutes", path, default=45),
         binary=r.string(node, "binary", path, default=None),
         model=r.string(node, "model", path, default=None),
@@ -169,7 +227,9 @@ def _chains(r: Reader, value: Any, names: list[str]) -> dict[str, tuple[str, ...
     if value is None:
         return {"default": tuple(names)}
     if not isinstance(value, dict):
-        r.fail("agents.chains", f"expected a mapping of task type to backend names, got {show(value)}")
+        r.fail(
+            "agents.chains", f"expected a mapping of task type to backend names, got {show(value)}"
+        )
         return {"default": tuple(names)}
     chains = {"default": tuple(names)}
     for task_type, chain in value.items():
@@ -188,8 +248,11 @@ def limits(r: Reader, value: Any) -> Limits:
     """Read `limits`; every key has a default."""
     d = Limits()
     node = r.mapping(value, "limits", Limits.__dataclass_fields__)
-    ints = {k: r.integer(node, k, "limits", default=getattr(d, k))
-            for k in Limits.__dataclass_fields__ if k != "wedged_hours"}
+    ints = {
+        k: r.integer(node, k, "limits", default=getattr(d, k))
+        for k in Limits.__dataclass_fields__
+        if k != "wedged_hours"
+    }
     return Limits(wedged_hours=r.number(node, "wedged_hours", "limits", d.wedged_hours), **ints)
 
 
@@ -203,7 +266,9 @@ def telegram(r: Reader, value: Any) -> TelegramConfig | None:
     if node.get("allowed_chat_ids") in (None, []):
         r.fail("telegram.allowed_chat_ids", "is required (the chats allowed to command the bot)")
     notify = node.get("notify_chat_id")
-    if notify is not None and (isinstance(notify, bool) or not isinstance(notify, int) or notify not in chats):
+    if notify is not None and (
+        isinstance(notify, bool) or not isinstance(notify, int) or notify not in chats
+    ):
         r.fail("telegram.notify_chat_id", f"expected one of allowed_chat_ids, got {show(notify)}")
         notify = None
     return TelegramConfig(
@@ -220,7 +285,11 @@ def paths(r: Reader, value: Any, base: Path, root: Path) -> Paths:
     node = r.mapping(value, "paths", ("runtime_dir", "worktrees_dir"))
     runtime = _resolve(base, r.string(node, "runtime_dir", "paths", default="runtime"))
     worktrees = node.get("worktrees_dir")
-    worktrees_dir = _resolve(base, r.string(node, "worktrees_dir", "paths")) if worktrees else runtime / "worktrees"
+    worktrees_dir = (
+        _resolve(base, r.string(node, "worktrees_dir", "paths"))
+        if worktrees
+        else runtime / "worktrees"
+    )
     return Paths(root=root, runtime_dir=runtime, worktrees_dir=worktrees_dir)
 
 
@@ -250,7 +319,9 @@ def dispatcher(r: Reader, value: Any, agents: AgentsConfig) -> DispatcherConfig:
     usable = [n for n, b in agents.backends.items() if b.type is AgentType.ANTHROPIC]
     if name is not None and name not in usable:
         known = ", ".join(usable) or "none configured"
-        r.fail("dispatcher.structure_briefs_with",
-               f"expected the name of an anthropic backend in agents.backends ({known}), got {show(name)}")
+        r.fail(
+            "dispatcher.structure_briefs_with",
+            f"expected the name of an anthropic backend in agents.backends ({known}), got {show(name)}",
+        )
         name = None
     return DispatcherConfig(structure_briefs_with=name)

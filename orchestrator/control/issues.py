@@ -5,6 +5,7 @@ fresh attempt budget and the lineage (history) kept; the derived id makes a seco
 the first one's task instead of queueing twice. The old task leaves escalated/ for retried/;
 Close moves it to dropped/.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -30,7 +31,9 @@ def task_fact(task: Task, state: MailboxState) -> TaskFact:
     return TaskFact(task.id, state, task.generation, task.attempt, task.max_attempts, task.reason)
 
 
-def resolve(config: Config, mailbox: Mailbox, target: Target, command: str) -> tuple[RepoConfig, IssueRef] | str:
+def resolve(
+    config: Config, mailbox: Mailbox, target: Target, command: str
+) -> tuple[RepoConfig, IssueRef] | str:
     """Return the repo and issue a target names, or the reply asking which repo was meant."""
     if target.repo is not None:
         for repo in config.repos:
@@ -64,13 +67,28 @@ def _tasks(mailbox: Mailbox, key: str, number: int) -> list[tuple[Task, MailboxS
     return found
 
 
-def why(config: Config, repo: RepoConfig, ref: IssueRef, mailbox: Mailbox, switches: Switches,
-        tracker: Tracker | None, board: Board | None) -> str:
+def why(
+    config: Config,
+    repo: RepoConfig,
+    ref: IssueRef,
+    mailbox: Mailbox,
+    switches: Switches,
+    tracker: Tracker | None,
+    board: Board | None,
+) -> str:
     """Return /why: the verdict and the facts it rests on."""
     tasks = tuple(task_fact(t, s) for t, s in _tasks(mailbox, repo.key, ref.number))
-    facts = Facts(label=f"{repo.key}#{ref.number}", tasks=tasks, capacity=_capacity(config, repo, mailbox),
-                  switches={"Agent OS": switches.is_on(), f"repo {repo.key}": switches.repo_on(repo.key),
-                            "dispatcher": switches.job_on("dispatcher"), "queue": switches.job_on("queue")})
+    facts = Facts(
+        label=f"{repo.key}#{ref.number}",
+        tasks=tasks,
+        capacity=_capacity(config, repo, mailbox),
+        switches={
+            "Agent OS": switches.is_on(),
+            f"repo {repo.key}": switches.repo_on(repo.key),
+            "dispatcher": switches.job_on("dispatcher"),
+            "queue": switches.job_on("queue"),
+        },
+    )
     unknown: list[str] = []
     if tracker is None:
         unknown.append("GitHub (no access configured)")
@@ -79,7 +97,11 @@ def why(config: Config, repo: RepoConfig, ref: IssueRef, mailbox: Mailbox, switc
     if board is not None:
         try:
             item = next((i for i in board.items(detail=()) if i.issue == ref), None)
-            status = "" if item is None else (item.status_name or (item.status.value if item.status else "none"))
+            status = (
+                ""
+                if item is None
+                else (item.status_name or (item.status.value if item.status else "none"))
+            )
             facts = replace(facts, board_status=status)
         except AgentOSError as exc:
             unknown.append(f"board ({exc})")
@@ -100,8 +122,15 @@ def _github_facts(facts: Facts, ref: IssueRef, tracker: Tracker, unknown: list[s
         unknown.append(f"GitHub ({exc})")
         return facts
     pull = f"PR #{pulls[0].number} ({pulls[0].head})" if pulls else None
-    return replace(facts, title=issue.title, is_open=issue.is_open, state_reason=issue.state_reason,
-                   open_blockers=tuple(_shorten(b, ref) for b in open_ones), is_epic=bool(open_subs), pull=pull)
+    return replace(
+        facts,
+        title=issue.title,
+        is_open=issue.is_open,
+        state_reason=issue.state_reason,
+        open_blockers=tuple(_shorten(b, ref) for b in open_ones),
+        is_epic=bool(open_subs),
+        pull=pull,
+    )
 
 
 def _shorten(ref: IssueRef, home: IssueRef) -> str:
@@ -121,20 +150,32 @@ def _capacity(config: Config, repo: RepoConfig, mailbox: Mailbox) -> str | None:
 @dataclass(frozen=True, slots=True)
 class Outcome:
     text: str
-    task_id: str = ""          # the new task, when one was queued
+    task_id: str = ""  # the new task, when one was queued
 
 
-def retry(config: Config, repo: RepoConfig, number: int, mailbox: Mailbox, tracker: Tracker | None,
-          board: Board | None, now: datetime, who: str) -> Outcome:
+def retry(
+    config: Config,
+    repo: RepoConfig,
+    number: int,
+    mailbox: Mailbox,
+    tracker: Tracker | None,
+    board: Board | None,
+    now: datetime,
+    who: str,
+) -> Outcome:
     """Re-queue the issue's escalated or failed task as a fresh generation; say why not otherwise."""
     label = f"{repo.key}#{number}"
     found = _tasks(mailbox, repo.key, number)
     newest = latest([task_fact(t, s) for t, s in found])
     if newest is None:
-        return Outcome(f"{label}: no task to retry; it was never queued (move it to Ready instead).")
+        return Outcome(
+            f"{label}: no task to retry; it was never queued (move it to Ready instead)."
+        )
     old, state = next((t, s) for t, s in found if t.id == newest.task_id)
     if state.active:
-        _retire(mailbox, found, MailboxState.RETRIED)  # a retry killed after queueing: finish its move now
+        _retire(
+            mailbox, found, MailboxState.RETRIED
+        )  # a retry killed after queueing: finish its move now
         where = "running" if state is MailboxState.PROCESSING else state.value
         return Outcome(f"{label}: already {where} as task {old.id}.")
     if state is MailboxState.DELIVERED:
@@ -143,15 +184,25 @@ def retry(config: Config, repo: RepoConfig, number: int, mailbox: Mailbox, track
     if issue is not None and not issue.is_open:
         return Outcome(f"{label} is closed on GitHub; reopen it first.")
     generation = old.generation + 1
-    fresh = replace(old, id=task_id(repo.key, number, generation, 1), generation=generation, attempt=1,
-                    max_attempts=config.limits.max_attempts, created_at=now, reason="retried_from_chat",
-                    chain=tuple(b.name for b in config.agents.chain_for(old.task_type)))
+    fresh = replace(
+        old,
+        id=task_id(repo.key, number, generation, 1),
+        generation=generation,
+        attempt=1,
+        max_attempts=config.limits.max_attempts,
+        created_at=now,
+        reason="retried_from_chat",
+        chain=tuple(b.name for b in config.agents.chain_for(old.task_type)),
+    )
     if not mailbox.create(fresh):
         return Outcome(f"{label}: already re-queued as task {fresh.id}.")
     _retire(mailbox, found, MailboxState.RETRIED)
     note = _unblock(tracker, board, issue) if tracker is not None and issue is not None else ""
-    return Outcome(f"{label}: re-queued as task {fresh.id} with {fresh.max_attempts} fresh attempts "
-                   f"(by {who}){note}.", fresh.id)
+    return Outcome(
+        f"{label}: re-queued as task {fresh.id} with {fresh.max_attempts} fresh attempts "
+        f"(by {who}){note}.",
+        fresh.id,
+    )
 
 
 def _unblock(tracker: Tracker, board: Board | None, issue: Issue) -> str:
@@ -172,8 +223,15 @@ def _retire(mailbox: Mailbox, found: list[tuple[Task, MailboxState]], to: Mailbo
             mailbox.move(task.id, MailboxState.ESCALATED, to)
 
 
-def close(config: Config, repo: RepoConfig, ref: IssueRef, mailbox: Mailbox, tracker: Tracker | None,
-          board: Board | None, who: str) -> str:
+def close(
+    config: Config,
+    repo: RepoConfig,
+    ref: IssueRef,
+    mailbox: Mailbox,
+    tracker: Tracker | None,
+    board: Board | None,
+    who: str,
+) -> str:
     """Close the issue as not planned, mark it Done on the board, and retire its escalated task."""
     if tracker is None:
         raise AgentOSError("no GitHub access configured")

@@ -4,6 +4,7 @@ The chat adapter calls it (through `ports.ControlPlane`) from worker threads; ev
 changes lives in runtime/ (switches, overrides, mailbox, records), written atomically, or on
 GitHub through the Tracker and Board ports.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,7 +17,17 @@ from orchestrator.config.load import load_config
 from orchestrator.control import issues, reports, settings
 from orchestrator.store.buttons import TTL, ButtonRecords
 from orchestrator.core.batching import MessageBatch, Pacing, batch, due
-from orchestrator.core.chat import MODES, PROTECTED_JOB, Command, IssueCommand, Pressed, RepoMode, Switch, greeting, help_text
+from orchestrator.core.chat import (
+    MODES,
+    PROTECTED_JOB,
+    Command,
+    IssueCommand,
+    Pressed,
+    RepoMode,
+    Switch,
+    greeting,
+    help_text,
+)
 from orchestrator.core.notify import Kind, shorten
 from orchestrator.errors import AgentOSError, ConfigError
 from orchestrator.jobs import JobSpec
@@ -40,17 +51,30 @@ def _utcnow() -> datetime:
 class Control:
     """The ControlPlane port over runtime/ and the GitHub ports. Config is re-read for each command."""
 
-    def __init__(self, config: Config, jobs: Mapping[str, JobSpec], log: logging.Logger, *,
-                 tracker: Callable[[], Tracker] | None = None,
-                 board_for: Callable[[RepoConfig], Board | None] = lambda repo: None,
-                 clock: Callable[[], datetime] = _utcnow, pacing: Pacing = Pacing()) -> None:
+    def __init__(
+        self,
+        config: Config,
+        jobs: Mapping[str, JobSpec],
+        log: logging.Logger,
+        *,
+        tracker: Callable[[], Tracker] | None = None,
+        board_for: Callable[[RepoConfig], Board | None] = lambda repo: None,
+        clock: Callable[[], datetime] = _utcnow,
+        pacing: Pacing = Pacing(),
+    ) -> None:
         self.config, self.jobs, self.log, self.clock, self.pacing = config, jobs, log, clock, pacing
         self._tracker, self._board_for = tracker, board_for
         state = config.paths.state_dir
-        self.switches, self.outbox, self.actions = Switches(state), Outbox(state), ButtonRecords(state)
+        self.switches, self.outbox, self.actions = (
+            Switches(state),
+            Outbox(state),
+            ButtonRecords(state),
+        )
         self.mailbox = Mailbox(config.paths.mailbox_dir)
         self._last_sent: datetime | None = None
-        self.handlers: dict[str, Callable[[Command, str], str]] = {   # one per command of core.chat.SPECS
+        self.handlers: dict[
+            str, Callable[[Command, str], str]
+        ] = {  # one per command of core.chat.SPECS
             "start": self.greet,
             "help": self.show_help,
             "on": self.turn_on,
@@ -74,9 +98,13 @@ class Control:
         try:
             return handler(command, who)
         except ConfigError as exc:
-            return f"The config is invalid; fix it first:\n{exc.problems[0] if exc.problems else exc}"
+            return (
+                f"The config is invalid; fix it first:\n{exc.problems[0] if exc.problems else exc}"
+            )
         except AgentOSError as exc:
-            self.log.warning("command.failed", extra={"command": name, "by": who, "error": str(exc)[:200]})
+            self.log.warning(
+                "command.failed", extra={"command": name, "by": who, "error": str(exc)[:200]}
+            )
             return f"/{name} failed: {exc}"
 
     def press(self, token: str, action: str, who: str) -> Pressed:
@@ -91,14 +119,29 @@ class Control:
         try:
             config = self._config()
             repo = issues.repo_of(config, record.issue)
-            text = self._requeue(config, repo, record.issue.number, who) if action == "retry" else \
-                issues.close(config, repo, record.issue, self.mailbox, self._github(), self._board_for(repo), who)
+            text = (
+                self._requeue(config, repo, record.issue.number, who)
+                if action == "retry"
+                else issues.close(
+                    config,
+                    repo,
+                    record.issue,
+                    self.mailbox,
+                    self._github(),
+                    self._board_for(repo),
+                    who,
+                )
+            )
         except AgentOSError as exc:
             self.actions.release(token)
-            self.log.warning("button.failed", extra={"action": action, "by": who, "error": str(exc)[:200]})
+            self.log.warning(
+                "button.failed", extra={"action": action, "by": who, "error": str(exc)[:200]}
+            )
             return Pressed(shorten(f"Failed: {exc}. Press again to retry.", 200), remove=False)
         self.actions.settle(token, f"{action} by {who}")
-        self.log.info("button.pressed", extra={"action": action, "task_id": record.task_id, "by": who})
+        self.log.info(
+            "button.pressed", extra={"action": action, "task_id": record.task_id, "by": who}
+        )
         return Pressed(shorten(text, 200), announce=text)
 
     def outgoing(self, paced: bool) -> MessageBatch | None:
@@ -110,13 +153,19 @@ class Control:
             if pending.end > pending.start:
                 self.outbox.finish(pending)
             return None
-        if paced and pending.sent == 0 and not due(pending.times, self.clock(), self._last_sent, self.pacing):
+        if (
+            paced
+            and pending.sent == 0
+            and not due(pending.times, self.clock(), self._last_sent, self.pacing)
+        ):
             return None
         for note in pending.notes:
             if note.kind is Kind.ESCALATED:
                 self.actions.record(note, self.clock())
         self.outbox.begin(pending)
-        return MessageBatch(tuple(batch(pending.notes)), pending.sent, (pending.inode, pending.start, pending.end))
+        return MessageBatch(
+            tuple(batch(pending.notes)), pending.sent, (pending.inode, pending.start, pending.end)
+        )
 
     def sent(self, delivery: MessageBatch, count: int) -> None:
         """Move the outbox cursor past what went out."""
@@ -140,8 +189,10 @@ class Control:
 
     def handled(self, update_id: int) -> None:
         """Persist the update id and when, atomically."""
-        atomic_write(self.config.paths.state_dir / OFFSET_FILE,
-                     json.dumps({"update_id": update_id, "at": self.clock().isoformat()}))
+        atomic_write(
+            self.config.paths.state_dir / OFFSET_FILE,
+            json.dumps({"update_id": update_id, "at": self.clock().isoformat()}),
+        )
 
     def keep_serving(self) -> bool:
         """Return whether telegram_control's own switch is on."""
@@ -168,7 +219,9 @@ class Control:
         return "Agent OS is off: no job starts a new tick. This bot keeps listening; /on turns it back on."
 
     def report_status(self, command: Command, who: str) -> str:
-        return reports.status(self._config(), self.jobs, self.switches, self.mailbox, self._github())
+        return reports.status(
+            self._config(), self.jobs, self.switches, self.mailbox, self._github()
+        )
 
     def list_repos(self, command: Command, who: str) -> str:
         return reports.repos(self._config(), self.switches)
@@ -181,7 +234,13 @@ class Control:
 
     def switch_repo(self, command: Command, who: str) -> str:
         config = self._config()
-        key = command.key if isinstance(command, RepoMode) else command.target if isinstance(command, Switch) else ""
+        key = (
+            command.key
+            if isinstance(command, RepoMode)
+            else command.target
+            if isinstance(command, Switch)
+            else ""
+        )
         if key not in {r.key for r in config.repos}:
             return f"Unknown repo {key!r} (known: {', '.join(r.key for r in config.repos)})."
         if isinstance(command, RepoMode):
@@ -198,8 +257,10 @@ class Control:
         if name not in self.jobs:
             return f"Unknown job {name!r} (known: {', '.join(self.jobs)})."
         if name == PROTECTED_JOB and not command.on:
-            return (f"{PROTECTED_JOB} cannot be switched off from chat: it is how you reach Agent OS. "
-                    f"On the server: agentos job off {PROTECTED_JOB}")
+            return (
+                f"{PROTECTED_JOB} cannot be switched off from chat: it is how you reach Agent OS. "
+                f"On the server: agentos job off {PROTECTED_JOB}"
+            )
         changed = self.switches.set_job(name, command.on, self._stamp())
         self._audit(f"job {name}", command.on, who, changed)
         state = "on" if command.on else "off"
@@ -212,7 +273,9 @@ class Control:
         if isinstance(found, str):
             return found
         repo, ref = found
-        return issues.why(config, repo, ref, self.mailbox, self.switches, self._github(), self._board_for(repo))
+        return issues.why(
+            config, repo, ref, self.mailbox, self.switches, self._github(), self._board_for(repo)
+        )
 
     def retry(self, command: Command, who: str) -> str:
         assert isinstance(command, IssueCommand)
@@ -224,22 +287,39 @@ class Control:
 
     # -- helpers ----------------------------------------------------------------------------------------
     def _requeue(self, config: Config, repo: RepoConfig, number: int, who: str) -> str:
-        outcome = issues.retry(config, repo, number, self.mailbox, self._github(), self._board_for(repo),
-                               self.clock(), who)
+        outcome = issues.retry(
+            config,
+            repo,
+            number,
+            self.mailbox,
+            self._github(),
+            self._board_for(repo),
+            self.clock(),
+            who,
+        )
         if outcome.task_id:
-            self.log.info("task.retried", extra={"issue": number, "repo": repo.key, "task_id": outcome.task_id,
-                                                 "by": who})
+            self.log.info(
+                "task.retried",
+                extra={"issue": number, "repo": repo.key, "task_id": outcome.task_id, "by": who},
+            )
         return outcome.text
 
     def _set_mode(self, config: Config, key: str, mode: str, who: str) -> str:
         assert mode in MODES
         try:
-            changed = settings.change(config, ("repos", key, "automation_mode"), mode,
-                                      lambda plain: plain.repo(key).automation_mode.value)
+            changed = settings.change(
+                config,
+                ("repos", key, "automation_mode"),
+                mode,
+                lambda plain: plain.repo(key).automation_mode.value,
+            )
         except ConfigError as exc:
             return f"Refused: {exc.problems[0] if exc.problems else exc}"
         if changed:
-            self.log.info("setting.changed", extra={"key": f"repos.{key}.automation_mode", "value": mode, "by": who})
+            self.log.info(
+                "setting.changed",
+                extra={"key": f"repos.{key}.automation_mode", "value": mode, "by": who},
+            )
         return f"repo {key} mode is {mode}." if changed else f"repo {key} mode was already {mode}."
 
     def _config(self) -> Config:
@@ -253,6 +333,7 @@ class Control:
         return self.clock().isoformat(timespec="seconds")
 
     def _audit(self, switch: str, on: bool, who: str, changed: bool) -> None:
-        self.log.info("switch.changed" if changed else "switch.unchanged",
-                      extra={"switch": switch, "on": on, "by": who})
-
+        self.log.info(
+            "switch.changed" if changed else "switch.unchanged",
+            extra={"switch": switch, "on": on, "by": who},
+        )

@@ -1,4 +1,5 @@
 """The read-only replies: /status, /repos, /jobs and /queue, gathered from runtime/ and GitHub."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -20,8 +21,13 @@ from orchestrator.store.switches import Switches
 MAX_LISTED = 10
 
 
-def status(config: Config, jobs: Mapping[str, JobSpec], switches: Switches, mailbox: Mailbox,
-           tracker: Tracker | None) -> str:
+def status(
+    config: Config,
+    jobs: Mapping[str, JobSpec],
+    switches: Switches,
+    mailbox: Mailbox,
+    tracker: Tracker | None,
+) -> str:
     """Return /status: the switch, running tasks, mailbox counts, open agent PRs, last runs, overrides."""
     since = switches.off_since()
     lines = ["Agent OS: ON" if since is None else f"Agent OS: OFF (since {since})"]
@@ -30,8 +36,13 @@ def status(config: Config, jobs: Mapping[str, JobSpec], switches: Switches, mail
     if off:
         lines.append("Switched off: " + ", ".join(off))
     running = list(mailbox.tasks(MailboxState.PROCESSING))
-    lines.append(f"Running ({len(running)}): " + (", ".join(
-        f"{t.repo_key}#{t.issue} {t.title}" for t in running[:MAX_LISTED]) or "nothing"))
+    lines.append(
+        f"Running ({len(running)}): "
+        + (
+            ", ".join(f"{t.repo_key}#{t.issue} {t.title}" for t in running[:MAX_LISTED])
+            or "nothing"
+        )
+    )
     counts = count_by_state(config.paths.mailbox_dir)
     lines.append("Mailbox: " + ", ".join(f"{state} {n}" for state, n in counts.items()))
     lines += _pulls(config, tracker)
@@ -39,7 +50,9 @@ def status(config: Config, jobs: Mapping[str, JobSpec], switches: Switches, mail
     lines += [f"  {name}: {_last_run(config, name, spec)}" for name, spec in jobs.items()]
     changed = overridden(config)
     if changed:
-        lines.append("Overridden from chat: " + ", ".join(f"{key} = {value}" for key, value in changed))
+        lines.append(
+            "Overridden from chat: " + ", ".join(f"{key} = {value}" for key, value in changed)
+        )
     return "\n".join(lines)
 
 
@@ -49,11 +62,17 @@ def _pulls(config: Config, tracker: Tracker | None) -> list[str]:
     found = []
     try:
         for repo in config.repos:
-            found += [f"  {repo.github}#{pr.number} {pr.title}" for pr in tracker.open_pulls(repo.github)]
+            found += [
+                f"  {repo.github}#{pr.number} {pr.title}" for pr in tracker.open_pulls(repo.github)
+            ]
     except TrackerError as exc:
         return [f"Open agent PRs: unknown (GitHub: {exc})"]
     more = [f"  … and {len(found) - MAX_LISTED} more"] if len(found) > MAX_LISTED else []
-    return [f"Open agent PRs ({len(found)}):" if found else "Open agent PRs: none", *found[:MAX_LISTED], *more]
+    return [
+        f"Open agent PRs ({len(found)}):" if found else "Open agent PRs: none",
+        *found[:MAX_LISTED],
+        *more,
+    ]
 
 
 def _last_run(config: Config, job: str, spec: JobSpec) -> str:
@@ -74,7 +93,9 @@ def repos(config: Config, switches: Switches) -> str:
         mode = repo.automation_mode.value
         if f"repos.{repo.key}.automation_mode" in keys:
             mode += " (set from chat)"
-        lines.append(f"  {repo.key}: {'on' if switches.repo_on(repo.key) else 'off'}, {mode}, {repo.github}")
+        lines.append(
+            f"  {repo.key}: {'on' if switches.repo_on(repo.key) else 'off'}, {mode}, {repo.github}"
+        )
     return "\n".join(lines)
 
 
@@ -98,10 +119,18 @@ def queue(config: Config, switches: Switches, mailbox: Mailbox) -> str:
     What waits is a task in inbox/ (for a worker) or in escalated/ (for a person); a task in
     retried/ waits for nothing, another attempt took over.
     """
-    waiting = [Waiting(f"{t.repo_key}#{t.issue}", t.title, task_fact(t, state), t.repo_key, t.priority)
-               for state in (MailboxState.INBOX, MailboxState.ESCALATED) for t in mailbox.tasks(state)]
+    waiting = [
+        Waiting(f"{t.repo_key}#{t.issue}", t.title, task_fact(t, state), t.repo_key, t.priority)
+        for state in (MailboxState.INBOX, MailboxState.ESCALATED)
+        for t in mailbox.tasks(state)
+    ]
     running = list(mailbox.tasks(MailboxState.PROCESSING))
-    per_repo = {r.key: (sum(1 for t in running if t.repo_key == r.key), r.max_parallel_tasks) for r in config.repos}
+    per_repo = {
+        r.key: (sum(1 for t in running if t.repo_key == r.key), r.max_parallel_tasks)
+        for r in config.repos
+    }
     gates = {"Agent OS": switches.is_on(), "job queue": switches.job_on("queue")}
     repo_on = {r.key: switches.repo_on(r.key) for r in config.repos}
-    return queue_report(waiting, len(running), config.limits.max_parallel_workers, per_repo, gates, repo_on)
+    return queue_report(
+        waiting, len(running), config.limits.max_parallel_workers, per_repo, gates, repo_on
+    )

@@ -4,6 +4,7 @@ A change is tried against the whole config before it is written, so a bad value 
 never leave every job failing on an invalid config; a value equal to config.yaml's own
 removes the override instead of recording a copy of it.
 """
+
 from __future__ import annotations
 
 import copy
@@ -32,11 +33,20 @@ def overridden(config: Config) -> list[tuple[str, Any]]:
     except ConfigError:
         return [("overrides.yaml", "unreadable")]
     keys = {repo.key for repo in config.repos}
-    return [(key, value if not key.startswith("repos.") or key.split(".")[1] in keys
-             else f"{value} (ignored: no such repo)") for key, value in pairs]
+    return [
+        (
+            key,
+            value
+            if not key.startswith("repos.") or key.split(".")[1] in keys
+            else f"{value} (ignored: no such repo)",
+        )
+        for key, value in pairs
+    ]
 
 
-def change(config: Config, keys: tuple[str, ...], value: Any, base: Callable[[Config], Any]) -> bool:
+def change(
+    config: Config, keys: tuple[str, ...], value: Any, base: Callable[[Config], Any]
+) -> bool:
     """Set one override (validated); False when nothing changed. ConfigError when the value is refused.
 
     `base` reads the setting from a config loaded without overrides: equal means "remove".

@@ -3,6 +3,7 @@
 Adapters turn each backend's wire events (Claude Code stream-json, Codex JSONL, Anthropic
 messages, a command's output lines) into these values; nothing past an adapter sees a raw dict.
 """
+
 from __future__ import annotations
 
 import enum
@@ -12,9 +13,9 @@ from typing import ClassVar, Union
 
 from orchestrator.core.redact import redact
 
-RESULT_FILE = ".agent_result.md"   # the result contract every agent writes in its worktree
-TEXT_LIMIT = 8000                  # characters kept of a message or tool input in an event
-OUTPUT_LIMIT = 4000                # characters kept of a tool result or an output line
+RESULT_FILE = ".agent_result.md"  # the result contract every agent writes in its worktree
+TEXT_LIMIT = 8000  # characters kept of a message or tool input in an event
+OUTPUT_LIMIT = 4000  # characters kept of a tool result or an output line
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,21 +26,21 @@ class AgentRequest:
     prompt: str
     prompt_file: str
     worktree: str
-    timeout_s: float | None = None   # None: the backend's own timeout_minutes
+    timeout_s: float | None = None  # None: the backend's own timeout_minutes
 
 
 class OutcomeKind(enum.Enum):
     """How a run ended, as far as the process (or API) tells; the result contract says how well."""
 
-    FINISHED = "finished"                # exited 0; read .agent_result.md for the verdict
-    TIMED_OUT = "timed_out"              # the timeout killed its process group
-    CRASHED = "crashed"                  # non-zero exit, or killed, for no reason we recognise
+    FINISHED = "finished"  # exited 0; read .agent_result.md for the verdict
+    TIMED_OUT = "timed_out"  # the timeout killed its process group
+    CRASHED = "crashed"  # non-zero exit, or killed, for no reason we recognise
     QUOTA_EXHAUSTED = "quota_exhausted"  # rate limit, quota, usage limit, credit: cool it down
-    AUTH_FAILED = "auth_failed"          # missing, invalid or expired credentials
-    MODEL_ERROR = "model_error"          # the model API failed (5xx, overloaded, connection)
-    TURN_LIMIT = "turn_limit"            # the run used up its turns without finishing
+    AUTH_FAILED = "auth_failed"  # missing, invalid or expired credentials
+    MODEL_ERROR = "model_error"  # the model API failed (5xx, overloaded, connection)
+    TURN_LIMIT = "turn_limit"  # the run used up its turns without finishing
     PROMPT_TOO_LARGE = "prompt_too_large"
-    UNAVAILABLE = "unavailable"          # the CLI is missing or cannot be started
+    UNAVAILABLE = "unavailable"  # the CLI is missing or cannot be started
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,13 +50,16 @@ class Usage:
     input_tokens: int = 0
     output_tokens: int = 0
     cached_input_tokens: int = 0
-    cost_usd: float | None = None    # only where the backend reports it
+    cost_usd: float | None = None  # only where the backend reports it
 
     def __add__(self, other: Usage) -> Usage:
         costs = [c for c in (self.cost_usd, other.cost_usd) if c is not None]
-        return Usage(self.input_tokens + other.input_tokens, self.output_tokens + other.output_tokens,
-                     self.cached_input_tokens + other.cached_input_tokens,
-                     sum(costs) if costs else None)
+        return Usage(
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.cached_input_tokens + other.cached_input_tokens,
+            sum(costs) if costs else None,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +73,8 @@ class AgentOutcome:
     session_id: str | None = None
     usage: Usage = Usage()
     final_message: str = ""
-    error: str = ""                      # one line: why it did not finish, when it did not
-    reset_at: datetime | None = None     # quota: when the backend said the limit resets
+    error: str = ""  # one line: why it did not finish, when it did not
+    reset_at: datetime | None = None  # quota: when the backend said the limit resets
 
 
 # -- events, one per thing the agent did ------------------------------------------------------------------
@@ -92,7 +96,7 @@ class ToolCalled:
     type: ClassVar[str] = "tool.called"
     call_id: str
     name: str
-    arguments: str                   # the tool input as compact JSON (or a command line)
+    arguments: str  # the tool input as compact JSON (or a command line)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +120,7 @@ class OutputLine:
     """A line the process printed that is not one of the backend's events."""
 
     type: ClassVar[str] = "output.line"
-    stream: str                      # stdout | stderr
+    stream: str  # stdout | stderr
     line: str
 
 
@@ -148,8 +152,8 @@ class AttemptStarted:
 class AttemptFinished:
     type: ClassVar[str] = "attempt.finished"
     backend: str
-    outcome: str                     # OutcomeKind value
-    verdict: str                     # routing.Verdict value
+    outcome: str  # OutcomeKind value
+    verdict: str  # routing.Verdict value
     reason: str
 
 
@@ -169,8 +173,20 @@ class CooldownStarted:
     reason: str
 
 
-AgentEvent = Union[SessionStarted, AgentMessage, ToolCalled, ToolReturned, UsageReported, OutputLine, Notice,
-                   ProcessStarted, AttemptStarted, AttemptFinished, BackendSkipped, CooldownStarted]
+AgentEvent = Union[
+    SessionStarted,
+    AgentMessage,
+    ToolCalled,
+    ToolReturned,
+    UsageReported,
+    OutputLine,
+    Notice,
+    ProcessStarted,
+    AttemptStarted,
+    AttemptFinished,
+    BackendSkipped,
+    CooldownStarted,
+]
 
 
 def clip(text: str, limit: int = TEXT_LIMIT) -> str:
@@ -195,4 +211,3 @@ def _plain(value: object) -> object:
     if isinstance(value, Usage):
         return {item.name: getattr(value, item.name) for item in fields(value)}
     return value
-

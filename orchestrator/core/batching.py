@@ -5,6 +5,7 @@ newest lines plus a count of the rest, and each escalation keeps its own line an
 Close buttons. Text is split on line boundaries, then word boundaries, to fit Telegram's
 4,096-character limit; only a single word longer than the limit is ever cut.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -14,16 +15,16 @@ from datetime import datetime, timedelta
 
 from orchestrator.core.notify import Kind, Notification, action_token, shorten
 
-LIMIT = 4096                 # Telegram's limit for a message's text, in UTF-16 code units
-MAX_LINES = 30               # lines of non-escalation events per batch; older ones are only counted
-ROWS_PER_MESSAGE = 8         # escalations (button rows) per message
+LIMIT = 4096  # Telegram's limit for a message's text, in UTF-16 code units
+MAX_LINES = 30  # lines of non-escalation events per batch; older ones are only counted
+ROWS_PER_MESSAGE = 8  # escalations (button rows) per message
 ACTIONS = {"retry": "Retry", "close": "Close as not planned"}
 
 
 @dataclass(frozen=True, slots=True)
 class Button:
     label: str
-    data: str                # callback data, at most 64 bytes
+    data: str  # callback data, at most 64 bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,15 +108,24 @@ class _Entry:
     count: int = 1
 
 
-def batch(notes: Sequence[Notification], *, limit: int = LIMIT, max_lines: int = MAX_LINES,
-          rows_per_message: int = ROWS_PER_MESSAGE) -> list[Message]:
+def batch(
+    notes: Sequence[Notification],
+    *,
+    limit: int = LIMIT,
+    max_lines: int = MAX_LINES,
+    rows_per_message: int = ROWS_PER_MESSAGE,
+) -> list[Message]:
     """Return the messages that tell everything in `notes`, fewest first; [] for no notes."""
     entries, hidden = _entries(notes, max_lines)
     blocks: list[tuple[str, Notification | None]] = []
     if len(entries) > 1 or hidden:
-        blocks.append((f"Agent OS: {sum(e.count for e in entries) + sum(hidden.values())} updates", None))
+        blocks.append(
+            (f"Agent OS: {sum(e.count for e in entries) + sum(hidden.values())} updates", None)
+        )
     if hidden:
-        counts = ", ".join(f"{n} {kind.value.replace('_', ' ')}" for kind, n in hidden.most_common())
+        counts = ", ".join(
+            f"{n} {kind.value.replace('_', ' ')}" for kind, n in hidden.most_common()
+        )
         blocks.append((f"… {sum(hidden.values())} earlier not shown ({counts})", None))
     blocks += [(_render(e), e.note if e.note.kind is Kind.ESCALATED else None) for e in entries]
     return _pack(blocks, limit, rows_per_message)
@@ -126,12 +136,18 @@ def _entries(notes: Sequence[Notification], max_lines: int) -> tuple[list[_Entry
     latest: dict[object, tuple[int, Notification]] = {}
     counts: Counter[object] = Counter()
     for i, note in enumerate(notes):
-        key: object = ("esc", note.task_id) if note.kind is Kind.ESCALATED else (note.kind, note.text, note.url,
-                                                                               note.detail)
+        key: object = (
+            ("esc", note.task_id)
+            if note.kind is Kind.ESCALATED
+            else (note.kind, note.text, note.url, note.detail)
+        )
         latest[key] = (i, note)
         counts[key] += 1
     ordered = sorted(latest.items(), key=lambda item: item[1][0])
-    entries = [_Entry(note, 1 if note.kind is Kind.ESCALATED else counts[key]) for key, (_, note) in ordered]
+    entries = [
+        _Entry(note, 1 if note.kind is Kind.ESCALATED else counts[key])
+        for key, (_, note) in ordered
+    ]
     plain = [e for e in entries if e.note.kind is not Kind.ESCALATED]
     dropped = plain[: max(0, len(plain) - max_lines)]
     hidden: Counter[Kind] = Counter()
@@ -145,22 +161,30 @@ def _render(entry: _Entry) -> str:
     note = entry.note
     lines = [f"{note.kind.icon} {note.text}" + (f" (×{entry.count})" if entry.count > 1 else "")]
     if note.detail:
-        lines += [f"   {line}" for line in shorten(note.detail, 600).splitlines() if line.strip()][:8]
+        lines += [f"   {line}" for line in shorten(note.detail, 600).splitlines() if line.strip()][
+            :8
+        ]
     if note.url:
         lines.append(f"   {note.url}")
     if note.kind is Kind.ESCALATED:
-        lines.append(f"   task {note.task_id}: /why {note.issue.number if note.issue else ''} for more")
+        lines.append(
+            f"   task {note.task_id}: /why {note.issue.number if note.issue else ''} for more"
+        )
     return "\n".join(lines)
 
 
-def _pack(blocks: list[tuple[str, Notification | None]], limit: int, rows_per_message: int) -> list[Message]:
+def _pack(
+    blocks: list[tuple[str, Notification | None]], limit: int, rows_per_message: int
+) -> list[Message]:
     messages: list[tuple[str, list[Notification]]] = []
     for text, escalation in blocks:
         for i, piece in enumerate(pieces := split(text, limit)):
             last = i == len(pieces) - 1
             current = messages[-1] if messages else None
             fits = current is not None and units(f"{current[0]}\n{piece}") <= limit
-            room = current is not None and (not (escalation and last) or len(current[1]) < rows_per_message)
+            room = current is not None and (
+                not (escalation and last) or len(current[1]) < rows_per_message
+            )
             if current is not None and fits and room:
                 messages[-1] = (f"{current[0]}\n{piece}", current[1])
             else:
@@ -175,8 +199,12 @@ def _rows(escalations: list[Notification]) -> tuple[tuple[Button, ...], ...]:
     for note in escalations:
         task_id = note.task_id or ""
         number = f" #{note.issue.number}" if len(escalations) > 1 and note.issue else ""
-        rows.append((Button(f"Retry{number}", button_data(task_id, "retry")),
-                     Button(f"Close{number} as not planned", button_data(task_id, "close"))))
+        rows.append(
+            (
+                Button(f"Retry{number}", button_data(task_id, "retry")),
+                Button(f"Close{number} as not planned", button_data(task_id, "close")),
+            )
+        )
     return tuple(rows)
 
 
@@ -184,12 +212,14 @@ def _rows(escalations: list[Notification]) -> tuple[tuple[Button, ...], ...]:
 class Pacing:
     """How the long-running bot paces notifications (cron ticks send whatever is pending)."""
 
-    quiet: timedelta = timedelta(seconds=3)       # wait this long after the newest note of a burst
-    max_wait: timedelta = timedelta(seconds=30)   # but never longer than this after its first
-    min_gap: timedelta = timedelta(seconds=30)    # and leave this long between flushes
+    quiet: timedelta = timedelta(seconds=3)  # wait this long after the newest note of a burst
+    max_wait: timedelta = timedelta(seconds=30)  # but never longer than this after its first
+    min_gap: timedelta = timedelta(seconds=30)  # and leave this long between flushes
 
 
-def due(times: Sequence[datetime], now: datetime, last_sent: datetime | None, pacing: Pacing = Pacing()) -> bool:
+def due(
+    times: Sequence[datetime], now: datetime, last_sent: datetime | None, pacing: Pacing = Pacing()
+) -> bool:
     """Return whether pending notes should go out now: the burst is over, or has waited long enough.
 
     A storm therefore yields at most a message every `min_gap`, however many notes it brings.
@@ -209,4 +239,4 @@ class MessageBatch:
 
     messages: tuple[Message, ...]
     sent: int
-    extent: tuple[int, int, int]     # the outbox's (inode, start, end) these messages cover
+    extent: tuple[int, int, int]  # the outbox's (inode, start, end) these messages cover

@@ -1,4 +1,5 @@
 """Name the board's statuses: option names per board, `status:*` labels, and the options a board must have."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -12,21 +13,41 @@ DEFAULT_NAMES: Mapping[BoardStatus, str] = {status: status.value for status in B
 
 # When an issue carries several `status:*` labels (a person forgot one), the one furthest along
 # wins: reading a stale "Ready" next to "In Progress" must never dispatch an issue twice.
-LABEL_PRECEDENCE = (BoardStatus.DONE, BoardStatus.IN_REVIEW, BoardStatus.IN_PROGRESS, BoardStatus.BLOCKED,
-                    BoardStatus.READY, BoardStatus.BACKLOG)
+LABEL_PRECEDENCE = (
+    BoardStatus.DONE,
+    BoardStatus.IN_REVIEW,
+    BoardStatus.IN_PROGRESS,
+    BoardStatus.BLOCKED,
+    BoardStatus.READY,
+    BoardStatus.BACKLOG,
+)
 
 # Colours for the options `agentos init` adds (GitHub's ProjectV2SingleSelectFieldOptionColor) and
 # for the `status:*` labels (hex), with one line saying what each status means.
 OPTION_COLOURS: Mapping[BoardStatus, str] = {
-    BoardStatus.BACKLOG: "GRAY", BoardStatus.READY: "GREEN", BoardStatus.IN_PROGRESS: "YELLOW",
-    BoardStatus.IN_REVIEW: "BLUE", BoardStatus.BLOCKED: "RED", BoardStatus.DONE: "PURPLE"}
+    BoardStatus.BACKLOG: "GRAY",
+    BoardStatus.READY: "GREEN",
+    BoardStatus.IN_PROGRESS: "YELLOW",
+    BoardStatus.IN_REVIEW: "BLUE",
+    BoardStatus.BLOCKED: "RED",
+    BoardStatus.DONE: "PURPLE",
+}
 LABEL_COLOURS: Mapping[BoardStatus, str] = {
-    BoardStatus.BACKLOG: "d4c5f9", BoardStatus.READY: "0e8a16", BoardStatus.IN_PROGRESS: "fbca04",
-    BoardStatus.IN_REVIEW: "1d76db", BoardStatus.BLOCKED: "b60205", BoardStatus.DONE: "5319e7"}
+    BoardStatus.BACKLOG: "d4c5f9",
+    BoardStatus.READY: "0e8a16",
+    BoardStatus.IN_PROGRESS: "fbca04",
+    BoardStatus.IN_REVIEW: "1d76db",
+    BoardStatus.BLOCKED: "b60205",
+    BoardStatus.DONE: "5319e7",
+}
 DESCRIPTIONS: Mapping[BoardStatus, str] = {
-    BoardStatus.BACKLOG: "Not ready to be worked on yet", BoardStatus.READY: "Agent OS may pick this up",
-    BoardStatus.IN_PROGRESS: "An agent is working on it", BoardStatus.IN_REVIEW: "A pull request is open",
-    BoardStatus.BLOCKED: "Waiting for a person or another issue", BoardStatus.DONE: "Finished"}
+    BoardStatus.BACKLOG: "Not ready to be worked on yet",
+    BoardStatus.READY: "Agent OS may pick this up",
+    BoardStatus.IN_PROGRESS: "An agent is working on it",
+    BoardStatus.IN_REVIEW: "A pull request is open",
+    BoardStatus.BLOCKED: "Waiting for a person or another issue",
+    BoardStatus.DONE: "Finished",
+}
 
 
 def status_names(renames: Mapping[str, str]) -> dict[BoardStatus, str]:
@@ -45,7 +66,9 @@ def status_names(renames: Mapping[str, str]) -> dict[BoardStatus, str]:
     seen: dict[str, BoardStatus] = {}
     for status, name in names.items():
         if _fold(name) in seen:
-            raise ValueError(f"{seen[_fold(name)].name.lower()} and {status.name.lower()} are both named {name!r}")
+            raise ValueError(
+                f"{seen[_fold(name)].name.lower()} and {status.name.lower()} are both named {name!r}"
+            )
         seen[_fold(name)] = status
     return names
 
@@ -74,15 +97,20 @@ class Option:
     id: str | None = None
 
 
-def options_to_send(existing: Sequence[Option], names: Mapping[BoardStatus, str]) -> list[Option] | None:
+def options_to_send(
+    existing: Sequence[Option], names: Mapping[BoardStatus, str]
+) -> list[Option] | None:
     """Return the Status options a board must end up with, or None when it has every one already.
 
     Every existing option stays, in its place and with its id (GitHub drops the item values of an
     option sent without its id); the statuses it lacks are appended in lifecycle order.
     """
     have = {_fold(option.name) for option in existing}
-    missing = [Option(names[status], OPTION_COLOURS[status], DESCRIPTIONS[status])
-               for status in BoardStatus if _fold(names[status]) not in have]
+    missing = [
+        Option(names[status], OPTION_COLOURS[status], DESCRIPTIONS[status])
+        for status in BoardStatus
+        if _fold(names[status]) not in have
+    ]
     return [*existing, *missing] if missing else None
 
 

@@ -5,6 +5,7 @@ the brief's parts, everything else is carried along as context, and nothing is d
 issue without recognisable sections is *vague*; the dispatcher may ask a model to structure it
 (`structured`), and falls back to this when it cannot.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,10 +16,36 @@ from orchestrator.core.markdown import blank_code_blocks
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 _CHECKBOX = re.compile(r"^[ \t]*[-*][ \t]+\[[ xX]\][ \t]+(.+)$", re.MULTILINE)
 _PARTS = {
-    "goal": ("goal", "goals", "problem", "summary", "description", "what", "objective", "task", "why"),
-    "criteria": ("success criteria", "acceptance criteria", "acceptance", "definition of done", "done when",
-                 "criteria", "expected behaviour", "expected behavior", "tests"),
-    "constraints": ("constraints", "non-goals", "non goals", "out of scope", "limitations", "requirements"),
+    "goal": (
+        "goal",
+        "goals",
+        "problem",
+        "summary",
+        "description",
+        "what",
+        "objective",
+        "task",
+        "why",
+    ),
+    "criteria": (
+        "success criteria",
+        "acceptance criteria",
+        "acceptance",
+        "definition of done",
+        "done when",
+        "criteria",
+        "expected behaviour",
+        "expected behavior",
+        "tests",
+    ),
+    "constraints": (
+        "constraints",
+        "non-goals",
+        "non goals",
+        "out of scope",
+        "limitations",
+        "requirements",
+    ),
 }
 
 
@@ -28,7 +55,7 @@ class Brief:
     criteria: tuple[str, ...] = ()
     constraints: tuple[str, ...] = ()
     context: str = ""
-    source: str = "issue"        # "issue": the issue's own sections | "model": structured by an LLM
+    source: str = "issue"  # "issue": the issue's own sections | "model": structured by an LLM
 
     @property
     def is_vague(self) -> bool:
@@ -47,14 +74,20 @@ def from_issue(title: str, body: str) -> Brief:
     criteria = tuple(_items("\n".join(parts["criteria"])))
     if not criteria:
         criteria = tuple(_CHECKBOX.findall(body))
-    return Brief(goal=goal.strip(), criteria=criteria, constraints=tuple(_items("\n".join(parts["constraints"]))),
-                 context="\n\n".join(t for t in parts["context"] if t).strip())
+    return Brief(
+        goal=goal.strip(),
+        criteria=criteria,
+        constraints=tuple(_items("\n".join(parts["constraints"]))),
+        context="\n\n".join(t for t in parts["context"] if t).strip(),
+    )
 
 
 def render(brief: Brief) -> str:
     """Return the brief as the Markdown the task file and the prompt carry."""
     lines = ["## Goal", "", brief.goal, "", "## Success criteria", ""]
-    lines += [f"- {c}" for c in brief.criteria] or ["- (none stated: infer them from the goal and say which you chose)"]
+    lines += [f"- {c}" for c in brief.criteria] or [
+        "- (none stated: infer them from the goal and say which you chose)"
+    ]
     if brief.constraints:
         lines += ["", "## Constraints", "", *(f"- {c}" for c in brief.constraints)]
     if brief.context:
@@ -68,15 +101,25 @@ def structured(reply: str, fallback: Brief) -> Brief:
     The model only restructures: the issue's own text stays in the context, so nothing the
     author wrote is lost even if the model leaves something out.
     """
-    blocks = dict(re.findall(r"^(GOAL|CRITERIA|CONSTRAINTS):[ \t]*\n?(.*?)(?=^(?:GOAL|CRITERIA|CONSTRAINTS):|\Z)",
-                             reply, re.MULTILINE | re.DOTALL))
+    blocks = dict(
+        re.findall(
+            r"^(GOAL|CRITERIA|CONSTRAINTS):[ \t]*\n?(.*?)(?=^(?:GOAL|CRITERIA|CONSTRAINTS):|\Z)",
+            reply,
+            re.MULTILINE | re.DOTALL,
+        )
+    )
     goal = blocks.get("GOAL", "").strip()
     criteria = tuple(_items(blocks.get("CRITERIA", "")))
     if not goal or not criteria:
         return fallback
     original = "\n\n".join(p for p in (fallback.goal, fallback.context) if p)
-    return Brief(goal=goal, criteria=criteria, constraints=tuple(_items(blocks.get("CONSTRAINTS", ""))),
-                 context=f"The issue as written:\n\n{original}".strip(), source="model")
+    return Brief(
+        goal=goal,
+        criteria=criteria,
+        constraints=tuple(_items(blocks.get("CONSTRAINTS", ""))),
+        context=f"The issue as written:\n\n{original}".strip(),
+        source="model",
+    )
 
 
 def _sections(body: str) -> list[tuple[str, str]]:
@@ -86,7 +129,7 @@ def _sections(body: str) -> list[tuple[str, str]]:
     pieces = [("", body[: cuts[0].start()] if cuts else body)]
     for i, cut in enumerate(cuts):
         end = cuts[i + 1].start() if i + 1 < len(cuts) else len(body)
-        pieces.append((cut.group(2).strip(), body[cut.end():end]))
+        pieces.append((cut.group(2).strip(), body[cut.end() : end]))
     return [(heading, text.strip()) for heading, text in pieces if heading or text.strip()]
 
 
@@ -103,7 +146,9 @@ def _part(heading: str) -> str:
 
 def _items(text: str) -> list[str]:
     """Return a section's list items (bullets, numbers, checkboxes), or its paragraphs if it has none."""
-    bullets = re.findall(r"^[ \t]*(?:[-*+]|\d+[.)])[ \t]+(?:\[[ xX]\][ \t]+)?(.+)$", text, re.MULTILINE)
+    bullets = re.findall(
+        r"^[ \t]*(?:[-*+]|\d+[.)])[ \t]+(?:\[[ xX]\][ \t]+)?(.+)$", text, re.MULTILINE
+    )
     if bullets:
         return [b.strip() for b in bullets]
     return [p.strip() for p in re.split(r"\n[ \t]*\n", text) if p.strip()]

@@ -3,6 +3,7 @@
 `from_draft` checks what a model (or a template) proposed and says exactly what is wrong with
 it; `order` puts the seeds in the order they can run, so init can say which one goes first.
 """
+
 from __future__ import annotations
 
 import graphlib
@@ -30,10 +31,10 @@ class Seed:
 
 @dataclass(frozen=True, slots=True)
 class Charter:
-    north_star: str                 # NORTH_STAR.md
-    plan: str                       # PLAN.md
+    north_star: str  # NORTH_STAR.md
+    plan: str  # PLAN.md
     seeds: tuple[Seed, ...]
-    source: str                     # "model" | "template"
+    source: str  # "model" | "template"
 
 
 def from_draft(draft: object, source: str) -> Charter:
@@ -42,7 +43,9 @@ def from_draft(draft: object, source: str) -> Charter:
     A draft is `{north_star, plan, issues: [{title, body, depends_on: [1-based numbers], priority}]}`.
     """
     if not isinstance(draft, Mapping):
-        raise ValueError(f"expected an object with north_star, plan and issues, got {type(draft).__name__}")
+        raise ValueError(
+            f"expected an object with north_star, plan and issues, got {type(draft).__name__}"
+        )
     north_star, plan = _text(draft, "north_star"), _text(draft, "plan")
     issues = draft.get("issues")
     if not isinstance(issues, Sequence) or isinstance(issues, str):
@@ -60,8 +63,15 @@ def from_draft(draft: object, source: str) -> Charter:
 
 def to_draft(charter: Charter) -> dict[str, object]:
     """Return the draft `from_draft` reads back as this charter."""
-    issues = [{"title": s.title, "body": s.body, "depends_on": [b + 1 for b in s.blocked_by], "priority": s.priority}
-              for s in charter.seeds]
+    issues = [
+        {
+            "title": s.title,
+            "body": s.body,
+            "depends_on": [b + 1 for b in s.blocked_by],
+            "priority": s.priority,
+        }
+        for s in charter.seeds
+    ]
     return {"north_star": charter.north_star, "plan": charter.plan, "issues": issues}
 
 
@@ -82,13 +92,17 @@ def _seed(item: object, index: int, count: int) -> Seed:
     blocked_by: list[int] = []
     for number in depends:
         if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= count:
-            raise ValueError(f"{where}depends_on: {number!r} is not an issue number from 1 to {count}")
+            raise ValueError(
+                f"{where}depends_on: {number!r} is not an issue number from 1 to {count}"
+            )
         if number == index + 1:
             raise ValueError(f"{where}depends_on: an issue cannot depend on itself")
         blocked_by.append(number - 1)
     priority = item.get("priority") or "normal"
     if priority not in PRIORITIES:
-        raise ValueError(f"{where}priority: expected one of {', '.join(PRIORITIES)}, got {priority!r}")
+        raise ValueError(
+            f"{where}priority: expected one of {', '.join(PRIORITIES)}, got {priority!r}"
+        )
     title = _text(item, "title", where)
     if len(title) > 200:
         raise ValueError(f"{where}title: longer than 200 characters")
@@ -101,12 +115,15 @@ def order(seeds: Sequence[Seed]) -> tuple[int, ...]:
     Raises ValueError naming the seeds of a cycle.
     """
     sorter: graphlib.TopologicalSorter[int] = graphlib.TopologicalSorter(
-        {i: seed.blocked_by for i, seed in enumerate(seeds)})
+        {i: seed.blocked_by for i, seed in enumerate(seeds)}
+    )
     try:
         sorter.prepare()
     except graphlib.CycleError as error:
         members = sorted({i + 1 for i in error.args[1]})
-        raise ValueError(f"issues: {', '.join(map(str, members))} depend on each other in a cycle") from None
+        raise ValueError(
+            f"issues: {', '.join(map(str, members))} depend on each other in a cycle"
+        ) from None
     result: list[int] = []
     while sorter.is_active():
         ready = sorted(sorter.get_ready(), key=lambda i: (PRIORITIES.index(seeds[i].priority), i))

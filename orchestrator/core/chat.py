@@ -3,6 +3,7 @@
 `/cmd@botname` is accepted for this bot and ignored when addressed to another. Arguments are
 checked here, so a handler only ever sees a well-formed command or a `UsageHint` reply to send.
 """
+
 from __future__ import annotations
 
 import re
@@ -10,7 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 MODES = ("full", "dispatcher_only")
-PROTECTED_JOB = "telegram_control"   # the control plane itself: never switched off from chat
+PROTECTED_JOB = "telegram_control"  # the control plane itself: never switched off from chat
 
 # name -> (arguments, what it does): the order is /help's.
 SPECS: dict[str, tuple[str, str]] = {
@@ -28,7 +29,9 @@ SPECS: dict[str, tuple[str, str]] = {
     "start": ("", "say hello"),
 }
 _HEAD = re.compile(r"^/(?P<name>[A-Za-z0-9_]{1,32})(?:@(?P<bot>[A-Za-z0-9_]{3,64}))?$")
-_TARGET = re.compile(r"^(?:(?P<repo>[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9._-]+)?)#|#)?(?P<number>\d{1,9})$")
+_TARGET = re.compile(
+    r"^(?:(?P<repo>[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9._-]+)?)#|#)?(?P<number>\d{1,9})$"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +45,7 @@ class Simple:
 class Switch:
     """`/repo on|off KEY` or `/job on|off NAME`."""
 
-    name: str          # "repo" | "job"
+    name: str  # "repo" | "job"
     target: str
     on: bool
 
@@ -52,7 +55,7 @@ class RepoMode:
     """`/repo mode KEY full|dispatcher_only`."""
 
     key: str
-    mode: str          # one of MODES
+    mode: str  # one of MODES
 
     @property
     def name(self) -> str:
@@ -69,7 +72,7 @@ class Target:
 
 @dataclass(frozen=True, slots=True)
 class IssueCommand:
-    name: str          # "why" | "retry"
+    name: str  # "why" | "retry"
     target: Target
 
 
@@ -109,7 +112,12 @@ def _arguments(name: str, args: list[str]) -> Parsed:
     if name in ("repo", "job"):
         if len(args) == 2 and args[0].lower() in ("on", "off"):
             return Switch(name, args[1], args[0].lower() == "on")
-        if name == "repo" and len(args) == 3 and args[0].lower() == "mode" and args[2].lower() in MODES:
+        if (
+            name == "repo"
+            and len(args) == 3
+            and args[0].lower() == "mode"
+            and args[2].lower() in MODES
+        ):
             return RepoMode(args[1], args[2].lower())
         return usage
     if name in ("why", "retry"):
@@ -129,11 +137,16 @@ def parse_target(word: str) -> Target | None:
 @dataclass(frozen=True, slots=True)
 class Authorization:
     allowed: bool
-    reason: str        # "allowed" | "chat_not_allowed" | "user_not_allowed" | "no_user" | "channel"
+    reason: str  # "allowed" | "chat_not_allowed" | "user_not_allowed" | "no_user" | "channel"
 
 
-def authorize(chat_id: int, chat_type: str, user_id: int | None, allowed_chats: Collection[int],
-              allowed_users: Collection[int]) -> Authorization:
+def authorize(
+    chat_id: int,
+    chat_type: str,
+    user_id: int | None,
+    allowed_chats: Collection[int],
+    allowed_users: Collection[int],
+) -> Authorization:
     """Decide whether a message or button press may act: its chat is allowed, and in a group its user."""
     if chat_type == "channel":
         return Authorization(False, "channel")
@@ -169,9 +182,9 @@ def unknown(name: str) -> str:
 class Pressed:
     """What a button press did: a toast for the presser, whether its row goes, a line for the chat."""
 
-    toast: str               # answerCallbackQuery text (Telegram shows at most 200 characters)
-    remove: bool = True      # False when it failed and may be pressed again
-    announce: str = ""       # a message to the chat, so everyone sees what was done
+    toast: str  # answerCallbackQuery text (Telegram shows at most 200 characters)
+    remove: bool = True  # False when it failed and may be pressed again
+    announce: str = ""  # a message to the chat, so everyone sees what was done
 
 
 @dataclass(frozen=True, slots=True)

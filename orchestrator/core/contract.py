@@ -4,16 +4,37 @@ The prompt and the parser share `FIELDS` and `BlockerCode`, so an agent is never
 a field its prompt did not ask for (agent-os rejects honest `blocked` results for a missing
 UNBLOCK_NOTES its prompt never mentions).
 """
+
 from __future__ import annotations
 
 import enum
 import re
 from dataclasses import dataclass, field, replace
 
-FIELDS = ("STATUS", "BLOCKER_CODE", "SUMMARY", "DONE", "BLOCKERS", "NEXT_STEP", "FILES_CHANGED",
-          "TESTS_RUN", "DECISIONS", "RISKS", "ATTEMPTED_APPROACHES", "MANUAL_STEPS")
-LIST_FIELDS = ("DONE", "BLOCKERS", "FILES_CHANGED", "TESTS_RUN", "DECISIONS", "RISKS",
-               "ATTEMPTED_APPROACHES", "MANUAL_STEPS")
+FIELDS = (
+    "STATUS",
+    "BLOCKER_CODE",
+    "SUMMARY",
+    "DONE",
+    "BLOCKERS",
+    "NEXT_STEP",
+    "FILES_CHANGED",
+    "TESTS_RUN",
+    "DECISIONS",
+    "RISKS",
+    "ATTEMPTED_APPROACHES",
+    "MANUAL_STEPS",
+)
+LIST_FIELDS = (
+    "DONE",
+    "BLOCKERS",
+    "FILES_CHANGED",
+    "TESTS_RUN",
+    "DECISIONS",
+    "RISKS",
+    "ATTEMPTED_APPROACHES",
+    "MANUAL_STEPS",
+)
 _LABEL = re.compile(r"^(?:#+\s*)?\**(" + "|".join(FIELDS) + r")\**\s*:[ \t]*(.*)$", re.MULTILINE)
 _NONE = {"", "none", "- none", "n/a", "na", "null", "-"}
 
@@ -50,8 +71,12 @@ class BlockerCode(enum.Enum):
     @property
     def retryable(self) -> bool:
         """True when a follow-up attempt with the results so far may succeed."""
-        return self not in (BlockerCode.MANUAL_INTERVENTION_REQUIRED, BlockerCode.PROMPT_TOO_LARGE,
-                            BlockerCode.ENVIRONMENT_FAILURE, BlockerCode.QUOTA_LIMITED)
+        return self not in (
+            BlockerCode.MANUAL_INTERVENTION_REQUIRED,
+            BlockerCode.PROMPT_TOO_LARGE,
+            BlockerCode.ENVIRONMENT_FAILURE,
+            BlockerCode.QUOTA_LIMITED,
+        )
 
 
 # What the prompt tells the agent each code means; the parser accepts exactly these codes.
@@ -73,7 +98,7 @@ class AgentResult:
     summary: str = ""
     next_step: str = ""
     lists: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    problem: str = ""          # why the contract was rejected, when it was
+    problem: str = ""  # why the contract was rejected, when it was
 
     def items(self, name: str) -> tuple[str, ...]:
         """Return the bullets of a list field (empty when absent or `None`)."""
@@ -88,7 +113,9 @@ class AgentResult:
 
 def invalid(problem: str) -> AgentResult:
     """Return the result of a run whose contract was missing or malformed."""
-    return AgentResult(Status.BLOCKED, BlockerCode.INVALID_RESULT_CONTRACT, summary=problem, problem=problem)
+    return AgentResult(
+        Status.BLOCKED, BlockerCode.INVALID_RESULT_CONTRACT, summary=problem, problem=problem
+    )
 
 
 def parse(text: str | None) -> AgentResult:
@@ -107,13 +134,16 @@ def parse(text: str | None) -> AgentResult:
         try:
             blocker = BlockerCode(code_text)
         except ValueError:
-            return invalid(f"BLOCKER_CODE {code_text[:40]!r} is not one of the codes the prompt lists")
+            return invalid(
+                f"BLOCKER_CODE {code_text[:40]!r} is not one of the codes the prompt lists"
+            )
     if status is not Status.COMPLETE and blocker is None:
         return invalid(f"STATUS {status.value} needs a BLOCKER_CODE")
     lists = {name: _bullets(sections.get(name, "")) for name in LIST_FIELDS}
     next_step = sections.get("NEXT_STEP", "").strip()
     return AgentResult(
-        status=status, blocker=None if status is Status.COMPLETE else blocker,
+        status=status,
+        blocker=None if status is Status.COMPLETE else blocker,
         summary=sections.get("SUMMARY", "").strip(),
         next_step="" if next_step.lower() in _NONE else next_step,
         lists={k: v for k, v in lists.items() if v},
@@ -126,7 +156,7 @@ def _sections(text: str) -> dict[str, str]:
     sections: dict[str, str] = {}
     for i, match in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
-        body = (match.group(2) + text[match.end():end]).strip()
+        body = (match.group(2) + text[match.end() : end]).strip()
         sections.setdefault(match.group(1), body)
     return sections
 
@@ -150,16 +180,23 @@ def after_tests(result: AgentResult, passed: bool, line: str) -> AgentResult:
     if passed or result.status is not Status.COMPLETE:
         return replace(result, lists=lists)
     blockers = (*result.items("BLOCKERS"), f"the repo's tests failed: {line}")
-    return replace(result, status=Status.PARTIAL, blocker=BlockerCode.TEST_FAILURE,
-                   lists={**lists, "BLOCKERS": blockers},
-                   next_step=result.next_step or "Make the failing tests pass.")
+    return replace(
+        result,
+        status=Status.PARTIAL,
+        blocker=BlockerCode.TEST_FAILURE,
+        lists={**lists, "BLOCKERS": blockers},
+        next_step=result.next_step or "Make the failing tests pass.",
+    )
 
 
 def render(result: AgentResult) -> str:
     """Render a result back into the contract's own format (for result.md and prompts)."""
-    lines = [f"STATUS: {result.status.value}",
-             f"BLOCKER_CODE: {result.blocker.value if result.blocker else 'none'}",
-             f"SUMMARY: {result.summary or 'None'}", f"NEXT_STEP: {result.next_step or 'None'}"]
+    lines = [
+        f"STATUS: {result.status.value}",
+        f"BLOCKER_CODE: {result.blocker.value if result.blocker else 'none'}",
+        f"SUMMARY: {result.summary or 'None'}",
+        f"NEXT_STEP: {result.next_step or 'None'}",
+    ]
     for name in LIST_FIELDS:
         items = result.items(name)
         lines.append(f"{name}:")

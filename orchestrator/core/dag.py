@@ -4,6 +4,7 @@ An issue is free when every blocker is closed. Free work is ordered by priority,
 much open work waits on it downstream (the critical path), then by age. A cycle is reported
 once, and none of its members runs.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -16,7 +17,9 @@ from orchestrator.core.model import IssueRef
 
 def priority(labels: Iterable[str]) -> int:
     """Return 0 (high), 1 (normal) or 2 (low) from an issue's labels; the most urgent wins."""
-    return min((PRIORITIES[label] for label in labels if label in PRIORITIES), default=NORMAL_PRIORITY)
+    return min(
+        (PRIORITIES[label] for label in labels if label in PRIORITIES), default=NORMAL_PRIORITY
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,16 +33,19 @@ class Node:
 
 @dataclass(frozen=True, slots=True)
 class Graph:
-    free: tuple[IssueRef, ...]                         # runnable, most important first
-    waiting: Mapping[IssueRef, tuple[IssueRef, ...]]   # open issue -> its open (or unknown) blockers
-    cycles: tuple[tuple[IssueRef, ...], ...]           # each sorted; members never run
-    downstream: Mapping[IssueRef, int]                 # open issues transitively waiting on each
+    free: tuple[IssueRef, ...]  # runnable, most important first
+    waiting: Mapping[IssueRef, tuple[IssueRef, ...]]  # open issue -> its open (or unknown) blockers
+    cycles: tuple[tuple[IssueRef, ...], ...]  # each sorted; members never run
+    downstream: Mapping[IssueRef, int]  # open issues transitively waiting on each
 
 
 def analyse(nodes: Mapping[IssueRef, Node]) -> Graph:
     """Analyse the open part of the graph. A blocker missing from `nodes` counts as open."""
     open_nodes = {ref: node for ref, node in nodes.items() if node.is_open}
-    edges = {ref: tuple(b for b in node.blockers if _is_open(nodes, b)) for ref, node in open_nodes.items()}
+    edges = {
+        ref: tuple(b for b in node.blockers if _is_open(nodes, b))
+        for ref, node in open_nodes.items()
+    }
     cycles = _cycles(edges)
     in_cycle = {ref for cycle in cycles for ref in cycle}
     downstream = _downstream(edges)

@@ -1,4 +1,5 @@
 """Normalise an issue's blockers, from GitHub's records and from its body, into one list."""
+
 from __future__ import annotations
 
 import re
@@ -6,9 +7,15 @@ import re
 from orchestrator.core.markdown import blank_code_blocks
 from orchestrator.core.model import Dependencies, IssueRef
 
-_LINE = re.compile(r"^[\s>*-]*(?:depends\s+on|blocked\s+by)\b:?(?P<refs>.*)$", re.IGNORECASE | re.MULTILINE)
-_REF = re.compile(r"(?<![\w/.-])(?:(?P<repo>[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+))?#(?P<number>\d+)\b")
-_URL_REF = re.compile(r"https?://[^/\s]+/(?P<repo>[A-Za-z0-9-]+/[A-Za-z0-9._-]+)/issues/(?P<number>\d+)\b")
+_LINE = re.compile(
+    r"^[\s>*-]*(?:depends\s+on|blocked\s+by)\b:?(?P<refs>.*)$", re.IGNORECASE | re.MULTILINE
+)
+_REF = re.compile(
+    r"(?<![\w/.-])(?:(?P<repo>[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+))?#(?P<number>\d+)\b"
+)
+_URL_REF = re.compile(
+    r"https?://[^/\s]+/(?P<repo>[A-Za-z0-9-]+/[A-Za-z0-9._-]+)/issues/(?P<number>\d+)\b"
+)
 
 
 def body_blockers(body: str, repo: str) -> tuple[IssueRef, ...]:

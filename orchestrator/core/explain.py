@@ -3,6 +3,7 @@
 The control plane gathers the facts (tracker, board, mailbox, switches); this module only
 words them, so `/why` and `/queue` say the same thing the same way and can be table-tested.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -16,7 +17,7 @@ class TaskFact:
     """One task file of the issue, as the mailbox has it."""
 
     task_id: str
-    state: MailboxState     # the mailbox folder it is in
+    state: MailboxState  # the mailbox folder it is in
     generation: int
     attempt: int
     max_attempts: int
@@ -27,18 +28,20 @@ class TaskFact:
 class Facts:
     """What is known about one issue; None where it could not be read."""
 
-    label: str                                  # "app#12"
+    label: str  # "app#12"
     title: str | None = None
     is_open: bool | None = None
     state_reason: str | None = None
-    board_status: str | None = None             # the status name, "" when not on the board
+    board_status: str | None = None  # the status name, "" when not on the board
     open_blockers: tuple[str, ...] | None = None
     is_epic: bool = False
-    switches: Mapping[str, bool] = field(default_factory=dict)   # "Agent OS", "repo app", "dispatcher", "queue"
+    switches: Mapping[str, bool] = field(
+        default_factory=dict
+    )  # "Agent OS", "repo app", "dispatcher", "queue"
     tasks: tuple[TaskFact, ...] = ()
-    pull: str | None = None                     # "PR #40 (agent/12-add-login)"
-    capacity: str | None = None                 # "4 of 4 workers busy" when nothing more can start
-    unknown: tuple[str, ...] = ()               # what could not be read, one phrase each
+    pull: str | None = None  # "PR #40 (agent/12-add-login)"
+    capacity: str | None = None  # "4 of 4 workers busy" when nothing more can start
+    unknown: tuple[str, ...] = ()  # what could not be read, one phrase each
 
 
 def latest(tasks: Sequence[TaskFact]) -> TaskFact | None:
@@ -95,10 +98,15 @@ def explain(f: Facts) -> str:
     if f.open_blockers is not None:
         lines.append(f"- blockers open: {', '.join(f.open_blockers) or 'none'}")
     if f.switches:
-        lines.append("- switches: " + ", ".join(f"{n} {'on' if on else 'off'}" for n, on in f.switches.items()))
+        lines.append(
+            "- switches: "
+            + ", ".join(f"{n} {'on' if on else 'off'}" for n, on in f.switches.items())
+        )
     for task in sorted(f.tasks, key=lambda t: (t.generation, t.attempt)):
         reason = f" ({task.reason})" if task.reason else ""
-        lines.append(f"- task {task.task_id}: {task.state}, attempt {task.attempt} of {task.max_attempts}{reason}")
+        lines.append(
+            f"- task {task.task_id}: {task.state}, attempt {task.attempt} of {task.max_attempts}{reason}"
+        )
     if not f.tasks:
         lines.append("- tasks: none yet")
     if f.pull:
@@ -111,35 +119,52 @@ def explain(f: Facts) -> str:
 class Waiting:
     """A task in the mailbox that is not running."""
 
-    label: str              # "app#12"
+    label: str  # "app#12"
     title: str
     task: TaskFact
     repo_key: str
     priority: int
 
 
-def queue_report(waiting: Sequence[Waiting], running: int, limit: int, per_repo: Mapping[str, tuple[int, int]],
-                 switches: Mapping[str, bool], repo_on: Mapping[str, bool]) -> str:
+def queue_report(
+    waiting: Sequence[Waiting],
+    running: int,
+    limit: int,
+    per_repo: Mapping[str, tuple[int, int]],
+    switches: Mapping[str, bool],
+    repo_on: Mapping[str, bool],
+) -> str:
     """Return the reply to /queue: what waits, in the order it would start, and why each waits."""
-    queued = sorted((w for w in waiting if w.task.state is MailboxState.INBOX),
-                    key=lambda w: (w.priority, w.task.task_id))
+    queued = sorted(
+        (w for w in waiting if w.task.state is MailboxState.INBOX),
+        key=lambda w: (w.priority, w.task.task_id),
+    )
     lines = [f"Queue: {len(queued)} waiting, {running} running (limit {limit})"]
     off = [name for name, on in switches.items() if not on]
     if off:
-        lines.append(f"Nothing starts while {', '.join(off)} {'is' if len(off) == 1 else 'are'} off.")
+        lines.append(
+            f"Nothing starts while {', '.join(off)} {'is' if len(off) == 1 else 'are'} off."
+        )
     for i, item in enumerate(queued, 1):
         why = _wait_reason(item, running, limit, per_repo, repo_on)
         lines.append(f"{i}. {item.label} {item.title} ({item.task.task_id}): {why}")
     escalated = [w for w in waiting if w.task.state is MailboxState.ESCALATED]
     if escalated:
-        lines.append("Escalated (/retry N): " + ", ".join(f"{w.label} ({w.task.task_id})" for w in escalated))
+        lines.append(
+            "Escalated (/retry N): " + ", ".join(f"{w.label} ({w.task.task_id})" for w in escalated)
+        )
     if len(lines) == 1 and not off:
         lines.append("Nothing waits.")
     return "\n".join(lines)
 
 
-def _wait_reason(item: Waiting, running: int, limit: int, per_repo: Mapping[str, tuple[int, int]],
-                 repo_on: Mapping[str, bool]) -> str:
+def _wait_reason(
+    item: Waiting,
+    running: int,
+    limit: int,
+    per_repo: Mapping[str, tuple[int, int]],
+    repo_on: Mapping[str, bool],
+) -> str:
     if not repo_on.get(item.repo_key, True):
         return f"repo {item.repo_key} is off"
     busy, cap = per_repo.get(item.repo_key, (0, 1))

@@ -3,17 +3,25 @@
 A repo without a Projects board keeps its status in `status:*` labels too; those are named by
 `core.model.BoardStatus.label`, from the status they stand for.
 """
+
 from __future__ import annotations
 
-BLOCKED = "agentos:blocked"      # escalated: a person has the issue until they remove the label
-APPROVED = "agentos:approved"    # a writer lets an outsider's issue run (core.trust)
-PRIORITIES = {                   # label -> priority, 0 high; an issue's most urgent label wins
-    "prio:high": 0, "priority:high": 0, "p0": 0, "p1": 0,
-    "prio:normal": 1, "priority:normal": 1, "p2": 1,
-    "prio:low": 2, "priority:low": 2, "p3": 2,
+BLOCKED = "agentos:blocked"  # escalated: a person has the issue until they remove the label
+APPROVED = "agentos:approved"  # a writer lets an outsider's issue run (core.trust)
+PRIORITIES = {  # label -> priority, 0 high; an issue's most urgent label wins
+    "prio:high": 0,
+    "priority:high": 0,
+    "p0": 0,
+    "p1": 0,
+    "prio:normal": 1,
+    "priority:normal": 1,
+    "p2": 1,
+    "prio:low": 2,
+    "priority:low": 2,
+    "p3": 2,
 }
 NORMAL_PRIORITY = 1
-COLOURS = {                      # what `agentos init` creates in a repo: name -> colour
+COLOURS = {  # what `agentos init` creates in a repo: name -> colour
     APPROVED: "0e8a16",
     "prio:high": "b60205",
     "prio:normal": "fbca04",

@@ -11,6 +11,7 @@
 Moving to the state a task is already in is a no-op, so a job killed after writing the move
 and run again by the next tick does not fail on it.
 """
+
 from __future__ import annotations
 
 import enum
@@ -82,24 +83,31 @@ def advance(lifecycle: Lifecycle, to: State, at: datetime, reason: str = "") -> 
     if to is lifecycle.state:
         return lifecycle
     if to not in ALLOWED[lifecycle.state]:
-        raise InvalidTransition(f"task {lifecycle.task_id} cannot go from {lifecycle.state.value} to {to.value}")
+        raise InvalidTransition(
+            f"task {lifecycle.task_id} cannot go from {lifecycle.state.value} to {to.value}"
+        )
     return replace(lifecycle, history=(*lifecycle.history, Entry(to, at, reason)))
 
 
 def to_dict(lifecycle: Lifecycle) -> dict[str, Any]:
     """Return the JSON-ready form written to lifecycle.json."""
     return {
-        "task_id": lifecycle.task_id, "state": lifecycle.state.value,
+        "task_id": lifecycle.task_id,
+        "state": lifecycle.state.value,
         "updated_at": lifecycle.updated_at.isoformat(),
-        "history": [{"state": e.state.value, "at": e.at.isoformat(), "reason": e.reason}
-                    for e in lifecycle.history],
+        "history": [
+            {"state": e.state.value, "at": e.at.isoformat(), "reason": e.reason}
+            for e in lifecycle.history
+        ],
     }
 
 
 def from_dict(data: dict[str, Any]) -> Lifecycle:
     """Read the form `to_dict` wrote; ValueError (or KeyError) names what is wrong."""
-    history = tuple(Entry(State(e["state"]), datetime.fromisoformat(e["at"]), str(e.get("reason", "")))
-                    for e in data["history"])
+    history = tuple(
+        Entry(State(e["state"]), datetime.fromisoformat(e["at"]), str(e.get("reason", "")))
+        for e in data["history"]
+    )
     if not history:
         raise ValueError(f"lifecycle of {data.get('task_id')!r} has no history")
     return Lifecycle(str(data["task_id"]), history)

@@ -1,4 +1,5 @@
 """What Agent OS reads in the Markdown people write: code fences are examples, never instructions."""
+
 from __future__ import annotations
 
 import re

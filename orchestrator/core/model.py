@@ -3,6 +3,7 @@
 Adapters build these from GitHub's payloads (normalised once, at the edge); nothing past a
 port ever sees a PyGithub object or a raw dict. All are frozen: decisions are made on values.
 """
+
 from __future__ import annotations
 
 import enum
@@ -51,16 +52,16 @@ class IssueRef:
 @dataclass(frozen=True, slots=True)
 class Issue:
     ref: IssueRef
-    id: int                   # REST id: what dependency and sub-issue endpoints take
-    node_id: str              # GraphQL id: what the board takes
+    id: int  # REST id: what dependency and sub-issue endpoints take
+    node_id: str  # GraphQL id: what the board takes
     title: str
     body: str
-    author: str               # login, lower-cased
-    labels: tuple[str, ...]   # trimmed, lower-cased
+    author: str  # login, lower-cased
+    labels: tuple[str, ...]  # trimmed, lower-cased
     is_open: bool
     created_at: datetime
     updated_at: datetime
-    state_reason: str | None = None   # completed | not_planned | reopened | None
+    state_reason: str | None = None  # completed | not_planned | reopened | None
     is_pull_request: bool = False
 
     @property
@@ -82,7 +83,7 @@ class LabelEvent:
 
     label: str
     actor: str
-    added: bool               # False: removed
+    added: bool  # False: removed
     created_at: datetime
 
 
@@ -96,10 +97,10 @@ class Dependencies:
 
 
 class CheckState(enum.Enum):
-    PENDING = "pending"       # queued or in progress
+    PENDING = "pending"  # queued or in progress
     SUCCESS = "success"
-    FAILURE = "failure"       # failure, timed_out, cancelled, action_required, startup_failure
-    NEUTRAL = "neutral"       # neutral or skipped: neither blocks nor passes
+    FAILURE = "failure"  # failure, timed_out, cancelled, action_required, startup_failure
+    NEUTRAL = "neutral"  # neutral or skipped: neither blocks nor passes
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +109,7 @@ class Check:
 
     name: str
     state: CheckState
-    summary: str = ""         # output text or status description, trimmed
+    summary: str = ""  # output text or status description, trimmed
     url: str | None = None
 
 
@@ -118,15 +119,15 @@ class PullRequest:
     number: int
     title: str
     body: str
-    head: str                 # branch name
+    head: str  # branch name
     base: str
     head_sha: str
     author: str
     is_open: bool
     merged: bool
     draft: bool
-    mergeable: bool | None    # None: GitHub is still computing it
-    mergeable_state: str      # clean | behind | dirty | blocked | unstable | unknown ...
+    mergeable: bool | None  # None: GitHub is still computing it
+    mergeable_state: str  # clean | behind | dirty | blocked | unstable | unknown ...
     url: str
     created_at: datetime
     updated_at: datetime
@@ -135,7 +136,7 @@ class PullRequest:
 @dataclass(frozen=True, slots=True)
 class Review:
     author: str
-    state: str                # APPROVED | CHANGES_REQUESTED | COMMENTED | DISMISSED | PENDING
+    state: str  # APPROVED | CHANGES_REQUESTED | COMMENTED | DISMISSED | PENDING
     body: str
     submitted_at: datetime | None
 
@@ -152,7 +153,7 @@ class BoardItem:
 
     item_id: str
     issue: IssueRef
-    status: BoardStatus | None      # None: no status, or one Agent OS does not use
+    status: BoardStatus | None  # None: no status, or one Agent OS does not use
     status_name: str | None = None  # the option's name as the board spells it
     content: Issue | None = None
     dependencies: Dependencies | None = None
@@ -182,18 +183,18 @@ class Project:
 class TestRun:
     """The repo's own test command, run by the orchestrator in a task's worktree."""
 
-    __test__ = False          # not a pytest class, despite the name
+    __test__ = False  # not a pytest class, despite the name
 
     passed: bool
-    line: str                 # one line for the result contract: "pytest -q: passed in 3.1 s"
-    tail: str = ""            # the last lines of its output (redacted), for a fixing prompt
+    line: str  # one line for the result contract: "pytest -q: passed in 3.1 s"
+    tail: str = ""  # the last lines of its output (redacted), for a fixing prompt
 
 
 # -- what `agentos init` learns about a token, a repository and a chat ----------------------------
 @dataclass(frozen=True, slots=True)
 class Identity:
     login: str
-    scopes: frozenset[str] | None   # None: a fine-grained token or an app, which report no scopes
+    scopes: frozenset[str] | None  # None: a fine-grained token or an app, which report no scopes
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ Jobs build these and hand them to the `Notifier` port; the outbox stores them as
 the Telegram flush renders a batch of them into as few chat messages as it can
 (`core.batching`). Text fields are plain text: renderers escape or send them as they are.
 """
+
 from __future__ import annotations
 
 import enum
@@ -13,7 +14,7 @@ from typing import Any
 
 from orchestrator.core.model import IssueRef
 
-MAX_TEXT = 300     # one line in the chat: longer text is cut at a word boundary when stored
+MAX_TEXT = 300  # one line in the chat: longer text is cut at a word boundary when stored
 MAX_DETAIL = 1500  # the detail under it (a reason, an error): a few lines at most
 
 
@@ -23,7 +24,7 @@ class Kind(enum.Enum):
     TASK_STARTED = "task_started"
     PR_OPENED = "pr_opened"
     MERGED = "merged"
-    ESCALATED = "escalated"      # needs a human: carries the issue and task so buttons can act
+    ESCALATED = "escalated"  # needs a human: carries the issue and task so buttons can act
     TASK_FAILED = "task_failed"
     JOB_CRASHED = "job_crashed"
     INFO = "info"
@@ -33,8 +34,15 @@ class Kind(enum.Enum):
         return _ICONS[self]
 
 
-_ICONS = {Kind.TASK_STARTED: "🚀", Kind.PR_OPENED: "📬", Kind.MERGED: "✅", Kind.ESCALATED: "🛑",
-          Kind.TASK_FAILED: "❌", Kind.JOB_CRASHED: "💥", Kind.INFO: "ℹ️"}
+_ICONS = {
+    Kind.TASK_STARTED: "🚀",
+    Kind.PR_OPENED: "📬",
+    Kind.MERGED: "✅",
+    Kind.ESCALATED: "🛑",
+    Kind.TASK_FAILED: "❌",
+    Kind.JOB_CRASHED: "💥",
+    Kind.INFO: "ℹ️",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,18 +50,20 @@ class Notification:
     """One event for the operator. An escalation must name its issue and task."""
 
     kind: Kind
-    text: str                        # one line: "acme/app#12 Add login: PR #40 opened"
+    text: str  # one line: "acme/app#12 Add login: PR #40 opened"
     issue: IssueRef | None = None
     task_id: str | None = None
     url: str | None = None
-    detail: str = ""                 # why, or the error: shown under the line
-    job: str | None = None           # the job that crashed, for job_crashed
+    detail: str = ""  # why, or the error: shown under the line
+    job: str | None = None  # the job that crashed, for job_crashed
 
     def __post_init__(self) -> None:
         if not self.text.strip():
             raise ValueError("a notification needs a text")
         if self.kind is Kind.ESCALATED and (self.issue is None or not self.task_id):
-            raise ValueError("an escalation needs the issue and the task id, so its buttons can act")
+            raise ValueError(
+                "an escalation needs the issue and the task id, so its buttons can act"
+            )
 
 
 def task_started(issue: IssueRef, task_id: str, title: str, agent: str = "") -> Notification:
@@ -72,7 +82,9 @@ def merged(issue: IssueRef, title: str, pr: int, url: str) -> Notification:
     return Notification(Kind.MERGED, f"{issue} {title}: PR #{pr} merged", issue, url=url)
 
 
-def escalated(issue: IssueRef, task_id: str, title: str, reason: str, url: str | None = None) -> Notification:
+def escalated(
+    issue: IssueRef, task_id: str, title: str, reason: str, url: str | None = None
+) -> Notification:
     """Return the escalation of a task that needs a human; its message carries Retry / Close buttons."""
     return Notification(Kind.ESCALATED, f"{issue} {title}: needs you", issue, task_id, url, reason)
 
@@ -123,8 +135,15 @@ def from_record(record: Any) -> Notification:
         if not isinstance(issue, dict) or not isinstance(issue.get("number"), int):
             raise ValueError(f"bad issue {issue!r}")
         ref = IssueRef(str(issue.get("repo")), issue["number"])
-    return Notification(kind, str(record.get("text", "")), ref, _text(record, "task_id"), _text(record, "url"),
-                        str(record.get("detail", "")), _text(record, "job"))
+    return Notification(
+        kind,
+        str(record.get("text", "")),
+        ref,
+        _text(record, "task_id"),
+        _text(record, "url"),
+        str(record.get("detail", "")),
+        _text(record, "job"),
+    )
 
 
 def _text(record: dict[str, Any], key: str) -> str | None:

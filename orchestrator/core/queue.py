@@ -1,4 +1,5 @@
 """Decide which queued tasks start now, which running ones are dead, and what follows an attempt."""
+
 from __future__ import annotations
 
 import enum
@@ -15,12 +16,17 @@ class Running:
     """A task in `processing/`: who runs it and when it last showed a sign of life."""
 
     task: Task
-    worker_alive: bool                 # the worker process still exists
-    last_beat: datetime | None         # its heartbeat; None: it never beat
+    worker_alive: bool  # the worker process still exists
+    last_beat: datetime | None  # its heartbeat; None: it never beat
 
 
-def pick(queued: Sequence[Task], running: Sequence[Task], total: int,
-         per_repo: Mapping[str, int], now: datetime | None = None) -> list[Task]:
+def pick(
+    queued: Sequence[Task],
+    running: Sequence[Task],
+    total: int,
+    per_repo: Mapping[str, int],
+    now: datetime | None = None,
+) -> list[Task]:
     """Return the queued tasks to start, most urgent first, within both limits.
 
     Urgent means priority (0 high), then the older task; a repo at its own limit does not stop
@@ -54,18 +60,20 @@ def stalled(run: Running, now: datetime, stall_minutes: float) -> str | None:
 
 
 class Next(enum.Enum):
-    OPEN_PR = "open_pr"          # complete, tests green: push and open (or update) the PR
-    RETRY = "retry"              # another attempt on the same branch, with this result in its prompt
-    ESCALATE = "escalate"        # a human must look: board Blocked, label, one comment
+    OPEN_PR = "open_pr"  # complete, tests green: push and open (or update) the PR
+    RETRY = "retry"  # another attempt on the same branch, with this result in its prompt
+    ESCALATE = "escalate"  # a human must look: board Blocked, label, one comment
 
 
 @dataclass(frozen=True, slots=True)
 class Judgement:
     next: Next
-    reason: str                  # the word logs and tests share
+    reason: str  # the word logs and tests share
 
 
-def after_attempt(task: Task, result: AgentResult, earlier: Sequence[str], has_changes: bool) -> Judgement:
+def after_attempt(
+    task: Task, result: AgentResult, earlier: Sequence[str], has_changes: bool
+) -> Judgement:
     """Return what follows one attempt, given the failure signatures of the attempts before it.
 
     `earlier` holds the signatures of this issue's earlier attempts, oldest first. The same
@@ -81,7 +89,9 @@ def after_attempt(task: Task, result: AgentResult, earlier: Sequence[str], has_c
         return Judgement(Next.ESCALATE, "same_failure_twice")
     if task.attempt >= task.max_attempts:
         return Judgement(Next.ESCALATE, "attempts_exhausted")
-    return Judgement(Next.RETRY, f"{result.status.value}:{result.blocker.value if result.blocker else '-'}")
+    return Judgement(
+        Next.RETRY, f"{result.status.value}:{result.blocker.value if result.blocker else '-'}"
+    )
 
 
 def after_fix(result: AgentResult, pushed: bool) -> Judgement:
@@ -91,7 +101,13 @@ def after_fix(result: AgentResult, pushed: bool) -> Judgement:
     retried here; only a blocker no one can fix escalates at once.
     """
     if result.status is Status.COMPLETE:
-        return Judgement(Next.OPEN_PR, "fix_pushed") if pushed else Judgement(Next.RETRY, "fix_changed_nothing")
+        return (
+            Judgement(Next.OPEN_PR, "fix_pushed")
+            if pushed
+            else Judgement(Next.RETRY, "fix_changed_nothing")
+        )
     if result.blocker is not None and not result.blocker.retryable:
         return Judgement(Next.ESCALATE, f"blocked:{result.blocker.value}")
-    return Judgement(Next.RETRY, f"{result.status.value}:{result.blocker.value if result.blocker else '-'}")
+    return Judgement(
+        Next.RETRY, f"{result.status.value}:{result.blocker.value if result.blocker else '-'}"
+    )

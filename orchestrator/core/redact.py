@@ -73,7 +73,9 @@ SECRET_SHAPES: tuple[SecretShape, ...] = (
     ),
     SecretShape("anthropic-key", _key("sk-ant-", "[A-Za-z0-9_-]{20,}")),
     # Real keys are random and always carry a digit; that keeps names like sk-learn-style-guides out.
-    SecretShape("openai-key", _key("sk-", r"(?!ant-)(?=[A-Za-z0-9_-]{0,200}[0-9])[A-Za-z0-9_-]{20,}")),
+    SecretShape(
+        "openai-key", _key("sk-", r"(?!ant-)(?=[A-Za-z0-9_-]{0,200}[0-9])[A-Za-z0-9_-]{20,}")
+    ),
     SecretShape("aws-access-key", _key("A[KS]IA", "[A-Z0-9]{16}(?![A-Za-z0-9])")),
 )
 

@@ -1,4 +1,5 @@
 """Decide what to do with an open agent pull request: wait, merge, rebase, fix, restart, escalate."""
+
 from __future__ import annotations
 
 import enum
@@ -11,20 +12,20 @@ FAILED_OUTPUT_LIMIT = 3000
 
 
 class Action(enum.Enum):
-    WAIT = "wait"            # nothing to do yet: no comment, no noise
+    WAIT = "wait"  # nothing to do yet: no comment, no noise
     MERGE = "merge"
-    HOLD = "hold"            # green, but a human merges (dispatcher_only)
-    REBASE = "rebase"        # behind or conflicting: rebase in a scratch worktree
-    FIX = "fix"              # a fixing task on the same branch
-    RESTART = "restart"      # wedged: close the PR, delete the branch, issue back to Ready
-    ESCALATE = "escalate"    # a human must look
+    HOLD = "hold"  # green, but a human merges (dispatcher_only)
+    REBASE = "rebase"  # behind or conflicting: rebase in a scratch worktree
+    FIX = "fix"  # a fixing task on the same branch
+    RESTART = "restart"  # wedged: close the PR, delete the branch, issue back to Ready
+    ESCALATE = "escalate"  # a human must look
 
 
 @dataclass(frozen=True, slots=True)
 class Decision:
     action: Action
-    reason: str              # the word logs, comments and tests share
-    detail: str = ""         # failed checks' output, review comments: what a fixing task needs
+    reason: str  # the word logs, comments and tests share
+    detail: str = ""  # failed checks' output, review comments: what a fixing task needs
 
     @property
     def signature(self) -> str:
@@ -39,12 +40,12 @@ class PullState:
     pr: PullRequest
     checks: tuple[Check, ...]
     reviews: tuple[Review, ...]
-    full_automation: bool             # automation_mode == full
-    fix_rounds: int                   # fixing tasks already run for this PR
+    full_automation: bool  # automation_mode == full
+    fix_rounds: int  # fixing tasks already run for this PR
     max_fix_rounds: int
-    fix_in_progress: bool = False     # a fixing task for this PR is queued or running
-    bot_login: str = ""               # our own reviews never count as a human's
-    checks_grace_over: bool = True    # False while a head with no checks at all may still get some
+    fix_in_progress: bool = False  # a fixing task for this PR is queued or running
+    bot_login: str = ""  # our own reviews never count as a human's
+    checks_grace_over: bool = True  # False while a head with no checks at all may still get some
 
 
 def decide(state: PullState) -> Decision:
@@ -53,7 +54,7 @@ def decide(state: PullState) -> Decision:
     if not pr.is_open:
         return Decision(Action.WAIT, "not_open")
     if not state.full_automation:
-        return Decision(Action.HOLD, "dispatcher_only")   # a person reviews, fixes and merges
+        return Decision(Action.HOLD, "dispatcher_only")  # a person reviews, fixes and merges
     if state.fix_in_progress:
         return Decision(Action.WAIT, "fix_in_progress")
     requested = _changes_requested(state.reviews, state.bot_login)
@@ -69,13 +70,17 @@ def decide(state: PullState) -> Decision:
     if any(c.state is CheckState.PENDING for c in state.checks):
         return Decision(Action.WAIT, "checks_pending")
     if pr.mergeable_state == "blocked":
-        return Decision(Action.WAIT, "blocked_by_branch_protection")   # required reviews or checks: people's call
+        return Decision(
+            Action.WAIT, "blocked_by_branch_protection"
+        )  # required reviews or checks: people's call
     if pr.mergeable_state == "behind":
         return Decision(Action.REBASE, "behind")
     if pr.draft:
         return Decision(Action.WAIT, "draft")
     if not state.checks and not state.checks_grace_over:
-        return Decision(Action.WAIT, "awaiting_checks")   # CI may not have reported on a fresh push yet
+        return Decision(
+            Action.WAIT, "awaiting_checks"
+        )  # CI may not have reported on a fresh push yet
     return Decision(Action.MERGE, "green")
 
 
@@ -89,10 +94,17 @@ def _changes_requested(reviews: tuple[Review, ...], bot_login: str) -> str:
     """Return the comments of reviewers whose latest verdict is CHANGES_REQUESTED."""
     latest: dict[str, Review] = {}
     for review in sorted(reviews, key=lambda r: r.submitted_at or datetime.min):
-        if review.author != bot_login and review.state in ("APPROVED", "CHANGES_REQUESTED", "DISMISSED"):
+        if review.author != bot_login and review.state in (
+            "APPROVED",
+            "CHANGES_REQUESTED",
+            "DISMISSED",
+        ):
             latest[review.author] = review
-    asks = [f"{r.author}: {r.body.strip() or '(no comment)'}" for r in latest.values()
-            if r.state == "CHANGES_REQUESTED"]
+    asks = [
+        f"{r.author}: {r.body.strip() or '(no comment)'}"
+        for r in latest.values()
+        if r.state == "CHANGES_REQUESTED"
+    ]
     return "\n".join(asks)
 
 
@@ -102,8 +114,9 @@ def _describe(failed: list[Check]) -> str:
     return text if len(text) <= FAILED_OUTPUT_LIMIT else "…" + text[-FAILED_OUTPUT_LIMIT:]
 
 
-def wedged(decision: Decision, since: datetime | None, now: datetime, limit_hours: float,
-           restarts: int) -> Decision:
+def wedged(
+    decision: Decision, since: datetime | None, now: datetime, limit_hours: float, restarts: int
+) -> Decision:
     """Turn a decision stuck on the same signature for `limit_hours` into a restart, once, then escalation."""
     if decision.action in (Action.MERGE, Action.HOLD) or since is None:
         return decision

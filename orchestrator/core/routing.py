@@ -4,6 +4,7 @@ A quota or rate-limit failure rests that backend (until the reset it reported, e
 and hands the task to the next one; a transient failure hands it on at once; a permanent one
 (the prompt is too large, a human must act) ends the chain, since no other agent can do better.
 """
+
 from __future__ import annotations
 
 import enum
@@ -14,29 +15,35 @@ from datetime import datetime, timedelta
 from orchestrator.core.agent import AgentOutcome, OutcomeKind, Usage
 from orchestrator.core.contract import AgentResult, BlockerCode, Status, parse
 
-MIN_COOLDOWN = timedelta(minutes=1)   # a reset time in the past or a moment away still rests the backend
-MAX_COOLDOWN = timedelta(days=7)      # a garbled reset time never parks a backend for good
+MIN_COOLDOWN = timedelta(
+    minutes=1
+)  # a reset time in the past or a moment away still rests the backend
+MAX_COOLDOWN = timedelta(days=7)  # a garbled reset time never parks a backend for good
 # The contract code of a run that did not finish, so every attempt has a result to show in the next prompt.
 CODES = {
-    OutcomeKind.TIMED_OUT: BlockerCode.TIMEOUT, OutcomeKind.TURN_LIMIT: BlockerCode.TIMEOUT,
-    OutcomeKind.QUOTA_EXHAUSTED: BlockerCode.QUOTA_LIMITED, OutcomeKind.AUTH_FAILED: BlockerCode.MISSING_CREDENTIALS,
-    OutcomeKind.PROMPT_TOO_LARGE: BlockerCode.PROMPT_TOO_LARGE, OutcomeKind.UNAVAILABLE: BlockerCode.ENVIRONMENT_FAILURE,
-    OutcomeKind.MODEL_ERROR: BlockerCode.RUNNER_FAILURE, OutcomeKind.CRASHED: BlockerCode.RUNNER_FAILURE,
+    OutcomeKind.TIMED_OUT: BlockerCode.TIMEOUT,
+    OutcomeKind.TURN_LIMIT: BlockerCode.TIMEOUT,
+    OutcomeKind.QUOTA_EXHAUSTED: BlockerCode.QUOTA_LIMITED,
+    OutcomeKind.AUTH_FAILED: BlockerCode.MISSING_CREDENTIALS,
+    OutcomeKind.PROMPT_TOO_LARGE: BlockerCode.PROMPT_TOO_LARGE,
+    OutcomeKind.UNAVAILABLE: BlockerCode.ENVIRONMENT_FAILURE,
+    OutcomeKind.MODEL_ERROR: BlockerCode.RUNNER_FAILURE,
+    OutcomeKind.CRASHED: BlockerCode.RUNNER_FAILURE,
 }
 
 
 class ChainMove(enum.Enum):
-    DONE = "done"            # the agent finished with a usable result: the chain ends
-    NEXT = "next"            # transient: the next backend takes the task
-    COOLDOWN = "cooldown"    # quota or rate limit: rest this backend; the next takes the task
-    STOP = "stop"            # permanent: no other backend can do better; the chain ends
+    DONE = "done"  # the agent finished with a usable result: the chain ends
+    NEXT = "next"  # transient: the next backend takes the task
+    COOLDOWN = "cooldown"  # quota or rate limit: rest this backend; the next takes the task
+    STOP = "stop"  # permanent: no other backend can do better; the chain ends
 
 
 class ChainEnd(enum.Enum):
-    FINISHED = "finished"            # an attempt ended DONE
-    STOPPED = "stopped"              # a permanent failure ended the chain
-    EXHAUSTED = "exhausted"          # every backend was tried or is resting, without a result
-    COOLING_DOWN = "cooling_down"    # nothing ran: every backend of the chain is resting
+    FINISHED = "finished"  # an attempt ended DONE
+    STOPPED = "stopped"  # a permanent failure ended the chain
+    EXHAUSTED = "exhausted"  # every backend was tried or is resting, without a result
+    COOLING_DOWN = "cooling_down"  # nothing ran: every backend of the chain is resting
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +58,8 @@ class Cooldown:
 @dataclass(frozen=True, slots=True)
 class Ruling:
     move: ChainMove
-    reason: str                          # a word that also appears in logs and tests
-    cooldown: Cooldown | None = None     # set when the move is COOLDOWN
+    reason: str  # a word that also appears in logs and tests
+    cooldown: Cooldown | None = None  # set when the move is COOLDOWN
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,13 +67,13 @@ class PassedOver:
     """A backend passed over without running."""
 
     backend: str
-    reason: str                          # cooling_down
+    reason: str  # cooling_down
     until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Pick:
-    backend: str | None                  # None: nothing left to run
+    backend: str | None  # None: nothing left to run
     skipped: tuple[PassedOver, ...] = ()
 
 
@@ -78,7 +85,7 @@ class BackendRun:
     outcome: AgentOutcome
     result: AgentResult
     ruling: Ruling
-    result_text: str | None = None       # .agent_result.md as the agent wrote it
+    result_text: str | None = None  # .agent_result.md as the agent wrote it
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +93,7 @@ class ChainResult:
     end: ChainEnd
     runs: tuple[BackendRun, ...] = ()
     skipped: tuple[PassedOver, ...] = ()
-    retry_at: datetime | None = None     # the earliest end of a cooldown that kept a backend out
+    retry_at: datetime | None = None  # the earliest end of a cooldown that kept a backend out
 
     @property
     def last(self) -> BackendRun | None:
@@ -112,7 +119,9 @@ class ChainResult:
         return total
 
 
-def pick(chain: Sequence[str], cooldowns: Mapping[str, Cooldown], now: datetime, tried: Collection[str]) -> Pick:
+def pick(
+    chain: Sequence[str], cooldowns: Mapping[str, Cooldown], now: datetime, tried: Collection[str]
+) -> Pick:
     """Return the first backend of the chain not tried yet and not resting, and those passed over for rest."""
     skipped: list[PassedOver] = []
     for name in dict.fromkeys(chain):
@@ -130,16 +139,24 @@ def result_of(outcome: AgentOutcome, text: str | None) -> AgentResult:
     """Return the run's result: the contract the agent wrote if it finished, else one saying why it did not."""
     if outcome.kind is OutcomeKind.FINISHED:
         return parse(text)
-    why = f"{outcome.backend} {outcome.kind.value}" + (f": {outcome.error}" if outcome.error else "")
+    why = f"{outcome.backend} {outcome.kind.value}" + (
+        f": {outcome.error}" if outcome.error else ""
+    )
     return AgentResult(Status.BLOCKED, CODES[outcome.kind], summary=why, lists={"BLOCKERS": (why,)})
 
 
-def judge(outcome: AgentOutcome, result: AgentResult, now: datetime, default_cooldown: timedelta) -> Ruling:
+def judge(
+    outcome: AgentOutcome, result: AgentResult, now: datetime, default_cooldown: timedelta
+) -> Ruling:
     """Decide what a run's end means: done, next backend, rest this one, or stop the chain."""
     kind = outcome.kind
     if kind is OutcomeKind.QUOTA_EXHAUSTED:
         until = cooldown_until(outcome.reset_at, now, default_cooldown)
-        return Ruling(ChainMove.COOLDOWN, kind.value, Cooldown(outcome.backend, until, outcome.error or kind.value))
+        return Ruling(
+            ChainMove.COOLDOWN,
+            kind.value,
+            Cooldown(outcome.backend, until, outcome.error or kind.value),
+        )
     if kind is OutcomeKind.PROMPT_TOO_LARGE:
         return Ruling(ChainMove.STOP, kind.value)
     if kind is not OutcomeKind.FINISHED:
@@ -151,7 +168,11 @@ def judge(outcome: AgentOutcome, result: AgentResult, now: datetime, default_coo
         return Ruling(ChainMove.STOP, code.value)
     if code is BlockerCode.QUOTA_LIMITED:
         until = cooldown_until(None, now, default_cooldown)
-        return Ruling(ChainMove.COOLDOWN, code.value, Cooldown(outcome.backend, until, result.summary or code.value))
+        return Ruling(
+            ChainMove.COOLDOWN,
+            code.value,
+            Cooldown(outcome.backend, until, result.summary or code.value),
+        )
     return Ruling(ChainMove.NEXT, code.value)
 
 

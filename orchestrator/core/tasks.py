@@ -3,6 +3,7 @@
 The task vocabulary is written here once: what kind of work a task is (`TaskType`) and where
 its file is (`MailboxState`). docs/states.md maps these to the lifecycle, the board and labels.
 """
+
 from __future__ import annotations
 
 import enum
@@ -14,8 +15,10 @@ from datetime import datetime
 class TaskType(enum.StrEnum):
     """What a task does; also the name of its role folder (templates/roles/<type>/)."""
 
-    IMPLEMENTATION = "implementation"   # work an issue from its brief, on a fresh or continued branch
-    FIXING = "fixing"                   # make an open PR mergeable: red checks, a conflict, a review
+    IMPLEMENTATION = (
+        "implementation"  # work an issue from its brief, on a fresh or continued branch
+    )
+    FIXING = "fixing"  # make an open PR mergeable: red checks, a conflict, a review
 
 
 class MailboxState(enum.StrEnum):
@@ -25,13 +28,13 @@ class MailboxState(enum.StrEnum):
     are active; the other four are ends, and each end word means one thing.
     """
 
-    INBOX = "inbox"              # queued: waits for a worker (or for its agents' cooldown to end)
-    PROCESSING = "processing"    # claimed: a worker runs the attempt
-    DELIVERED = "delivered"      # ended with its work on GitHub: a PR opened, or a fix pushed to one
-    RETRIED = "retried"          # ended without delivering; another attempt took over (a follow-up,
-                                 # the PR monitor's next fix round, or a /retry from chat)
-    ESCALATED = "escalated"      # ended handing the issue to a person; waits for them
-    DROPPED = "dropped"          # ended without work: its issue was closed (on GitHub or from chat)
+    INBOX = "inbox"  # queued: waits for a worker (or for its agents' cooldown to end)
+    PROCESSING = "processing"  # claimed: a worker runs the attempt
+    DELIVERED = "delivered"  # ended with its work on GitHub: a PR opened, or a fix pushed to one
+    RETRIED = "retried"  # ended without delivering; another attempt took over (a follow-up,
+    # the PR monitor's next fix round, or a /retry from chat)
+    ESCALATED = "escalated"  # ended handing the issue to a person; waits for them
+    DROPPED = "dropped"  # ended without work: its issue was closed (on GitHub or from chat)
 
     @property
     def active(self) -> bool:
@@ -39,9 +42,13 @@ class MailboxState(enum.StrEnum):
         return self in ACTIVE
 
 
-ACTIVE = (MailboxState.INBOX, MailboxState.PROCESSING)   # in the order a task passes them
+ACTIVE = (MailboxState.INBOX, MailboxState.PROCESSING)  # in the order a task passes them
 # Folders of earlier versions, and where their files belong now (store.mailbox moves them once).
-RENAMED = {"done": MailboxState.DELIVERED, "failed": MailboxState.RETRIED, "blocked": MailboxState.ESCALATED}
+RENAMED = {
+    "done": MailboxState.DELIVERED,
+    "failed": MailboxState.RETRIED,
+    "blocked": MailboxState.ESCALATED,
+}
 _ID = re.compile(r"^(?P<key>[a-z0-9][a-z0-9._-]*)-(?P<issue>\d+)-g(?P<gen>\d+)-a(?P<attempt>\d+)$")
 
 
@@ -66,23 +73,23 @@ def parse_id(value: str) -> tuple[str, int, int, int] | None:
 class Task:
     id: str
     repo_key: str
-    repo: str                  # "owner/name"
+    repo: str  # "owner/name"
     issue: int
     title: str
     branch: str
     base: str
     task_type: TaskType
-    chain: tuple[str, ...]     # agent backends, tried in order
+    chain: tuple[str, ...]  # agent backends, tried in order
     attempt: int
     max_attempts: int
     generation: int
     priority: int
     created_at: datetime
-    reason: str = ""           # why it was queued: the word logs and tests share
-    body: str = ""             # goal, criteria, constraints, context: the prompt's task section
-    history: tuple[str, ...] = field(default=())   # earlier attempts' results, rendered
-    not_before: datetime | None = None             # set while every agent of the chain is resting
-    pr: int | None = None                          # fixing tasks: the pull request they fix
+    reason: str = ""  # why it was queued: the word logs and tests share
+    body: str = ""  # goal, criteria, constraints, context: the prompt's task section
+    history: tuple[str, ...] = field(default=())  # earlier attempts' results, rendered
+    not_before: datetime | None = None  # set while every agent of the chain is resting
+    pr: int | None = None  # fixing tasks: the pull request they fix
 
     @property
     def key(self) -> tuple[str, int]:

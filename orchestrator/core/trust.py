@@ -1,4 +1,5 @@
 """Whose issues may run: writers and trusted users at once, anyone else once a writer approves."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
@@ -7,8 +8,13 @@ from orchestrator.core.labels import APPROVED
 from orchestrator.core.model import LabelEvent, Permission
 
 
-def trust(author: str, permission: Permission, trusted_users: Collection[str],
-          events: Callable[[], Sequence[LabelEvent]], permission_of: Callable[[str], Permission]) -> tuple[bool, str]:
+def trust(
+    author: str,
+    permission: Permission,
+    trusted_users: Collection[str],
+    events: Callable[[], Sequence[LabelEvent]],
+    permission_of: Callable[[str], Permission],
+) -> tuple[bool, str]:
     """Return (trusted, reason) for an issue's author.
 
     The approval label counts only while it stands and only when the user who added it last

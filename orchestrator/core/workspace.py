@@ -3,6 +3,7 @@
 Rebase vocabulary is confusing in git itself (during a rebase "ours" is the base); here `ours`
 always means the task's branch, what the agent wrote, and `theirs` what landed on the base.
 """
+
 from __future__ import annotations
 
 import enum
@@ -18,12 +19,12 @@ class Workspace:
 
     repo_key: str
     task_id: str
-    path: str                  # absolute, inside <worktrees_dir>/<repo_key>/
+    path: str  # absolute, inside <worktrees_dir>/<repo_key>/
     branch: str
     base: str
-    base_sha: str              # origin/<base> when the worktree was made
-    start_sha: str             # the commit it was checked out at
-    remote_sha: str | None     # origin/<branch> when made: the push lease; None when the branch is new
+    base_sha: str  # origin/<base> when the worktree was made
+    start_sha: str  # the commit it was checked out at
+    remote_sha: str | None  # origin/<branch> when made: the push lease; None when the branch is new
 
     @property
     def continued(self) -> bool:
@@ -37,8 +38,8 @@ class CommitOutcome:
 
     sha: str
     committed: bool
-    files: tuple[str, ...]     # paths the branch changes relative to the base: the PR's content
-    ahead: bool                # the head differs from the remote branch: something to push
+    files: tuple[str, ...]  # paths the branch changes relative to the base: the PR's content
+    ahead: bool  # the head differs from the remote branch: something to push
 
     @property
     def has_changes(self) -> bool:
@@ -48,8 +49,8 @@ class CommitOutcome:
 
 class RebaseStatus(enum.Enum):
     UP_TO_DATE = "up_to_date"  # the branch already contains the base: nothing pushed
-    REBASED = "rebased"        # replayed cleanly and pushed with --force-with-lease
-    CONFLICT = "conflict"      # a real conflict: aborted, nothing pushed
+    REBASED = "rebased"  # replayed cleanly and pushed with --force-with-lease
+    CONFLICT = "conflict"  # a real conflict: aborted, nothing pushed
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +67,7 @@ class Conflict:
     """A file that would not rebase cleanly."""
 
     path: str
-    kind: str                          # content | deleted_by_us | deleted_by_them | binary
+    kind: str  # content | deleted_by_us | deleted_by_them | binary
     hunks: tuple[ConflictHunk, ...] = ()
 
 
@@ -75,9 +76,9 @@ class RebaseOutcome:
     status: RebaseStatus
     branch: str
     base_sha: str
-    head_sha: str                      # the branch head on the remote after the call
+    head_sha: str  # the branch head on the remote after the call
     conflicts: tuple[Conflict, ...] = ()
-    stopped_at: str = ""               # "<short sha> <subject>" of the branch commit that conflicted
+    stopped_at: str = ""  # "<short sha> <subject>" of the branch commit that conflicted
 
 
 _START, _ANCESTOR, _SPLIT, _END = "<<<<<<< ", "||||||| ", "=======", ">>>>>>> "
@@ -103,8 +104,13 @@ def conflict_hunks(text: str) -> tuple[ConflictHunk, ...]:
         elif bare == _SPLIT and part in ("theirs", "ancestor"):
             part = "ours"
         elif part == "ours" and (bare.startswith(_END) or bare == _END.rstrip()):
-            hunks.append(ConflictHunk(ours="".join(sides["ours"]), theirs="".join(sides["theirs"]),
-                                      ancestor="".join(sides["ancestor"])))
+            hunks.append(
+                ConflictHunk(
+                    ours="".join(sides["ours"]),
+                    theirs="".join(sides["theirs"]),
+                    ancestor="".join(sides["ancestor"]),
+                )
+            )
             part = None
         else:
             sides[part].append(line)

@@ -1,4 +1,5 @@
 """Names for a task's branch and worktree: sanitised, bounded, and contained in their folder."""
+
 from __future__ import annotations
 
 import re

@@ -7,6 +7,7 @@ Every step writes to the room first and to GitHub second, and each GitHub write 
 idempotent (a PR from a branch is found, not duplicated), so a worker killed at any line is
 simply run again by the supervisor's recovery.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -54,7 +55,9 @@ def run(deps: Deps, config: Config, task: Task, room: rooms.Room) -> MailboxStat
         deps.worktrees.remove(repo.key, task.id)
 
 
-def _end_reached_before(deps: Deps, repo: RepoConfig, task: Task, room: rooms.Room) -> MailboxState | None:
+def _end_reached_before(
+    deps: Deps, repo: RepoConfig, task: Task, room: rooms.Room
+) -> MailboxState | None:
     """Return where a task goes whose earlier worker decided its end but died before moving its file.
 
     A recovered task is run again from the start, except when its room shows the end already
@@ -75,11 +78,24 @@ def _end_reached_before(deps: Deps, repo: RepoConfig, task: Task, room: rooms.Ro
     return None
 
 
-def _attempt(deps: Deps, config: Config, repo: RepoConfig, task: Task, issue: Issue, ws: Workspace,
-             room: rooms.Room) -> MailboxState:
-    earlier = tuple(prompt.EarlierResult(tid, text) for tid, text in rooms.earlier_results(config.paths.rooms_dir, task.id))
-    text = prompt.render(prompt.PromptInput(issue, task, Path(ws.path), room.path, earlier,
-                                            handoff.fixing_of(deps, task)))
+def _attempt(
+    deps: Deps,
+    config: Config,
+    repo: RepoConfig,
+    task: Task,
+    issue: Issue,
+    ws: Workspace,
+    room: rooms.Room,
+) -> MailboxState:
+    earlier = tuple(
+        prompt.EarlierResult(tid, text)
+        for tid, text in rooms.earlier_results(config.paths.rooms_dir, task.id)
+    )
+    text = prompt.render(
+        prompt.PromptInput(
+            issue, task, Path(ws.path), room.path, earlier, handoff.fixing_of(deps, task)
+        )
+    )
     if not prompt.fits(text):
         return _escalate(deps, repo, task, room, "blocked:prompt_too_large", ())
     prompt_file = room.write_prompt(text)
@@ -87,7 +103,9 @@ def _attempt(deps: Deps, config: Config, repo: RepoConfig, task: Task, issue: Is
     chained = _chain(deps, config, task, text, str(prompt_file), ws, room)
     if chained.end is ChainEnd.COOLING_DOWN:
         return _defer(deps, task, room, chained)
-    outcome = _demote_if_unresolved(ws, conflicted, chained.result or contract.invalid("no agent could run"))
+    outcome = _demote_if_unresolved(
+        ws, conflicted, chained.result or contract.invalid("no agent could run")
+    )
     # Commit what the agent left before the tests run, so nothing the test run writes (caches,
     # reports) is ever committed; the worktree, with those leftovers, is removed afterwards.
     committed = deps.worktrees.commit(ws, _commit_message(task, issue, outcome))
@@ -105,34 +123,74 @@ def _attempt(deps: Deps, config: Config, repo: RepoConfig, task: Task, issue: Is
         verdict = after_fix(outcome, pushed)
     else:
         verdict = after_attempt(task, outcome, _signatures(config, task), committed.has_changes)
-    room.record("attempt.judged", next=verdict.next.value, reason=verdict.reason, files=list(committed.files))
+    room.record(
+        "attempt.judged",
+        next=verdict.next.value,
+        reason=verdict.reason,
+        files=list(committed.files),
+    )
     if verdict.next is Next.OPEN_PR:
-        handoff.deliver(deps, repo, task, issue, outcome, chained.finished_by or "?", committed.files, room)
+        handoff.deliver(
+            deps, repo, task, issue, outcome, chained.finished_by or "?", committed.files, room
+        )
         return _end_in(deps, task, MailboxState.DELIVERED)
     if verdict.next is Next.RETRY and task.task_type is TaskType.IMPLEMENTATION:
         deps.mailbox.create(handoff.follow_up(task, outcome, _now()))
         room.transition(lifecycle.State.QUEUED, verdict.reason)
-        deps.log.info("task.retried", extra={"issue": task.issue, "task_id": task.id, "reason": verdict.reason})
+        deps.log.info(
+            "task.retried",
+            extra={"issue": task.issue, "task_id": task.id, "reason": verdict.reason},
+        )
         return _end_in(deps, task, MailboxState.RETRIED)
     if task.task_type is TaskType.FIXING and verdict.next is Next.RETRY:
-        return _end_in(deps, task, MailboxState.RETRIED)  # the PR monitor sees it still red and counts the round
+        return _end_in(
+            deps, task, MailboxState.RETRIED
+        )  # the PR monitor sees it still red and counts the round
     return _escalate(deps, repo, task, room, verdict.reason, outcome.items("MANUAL_STEPS"))
 
 
-def _chain(deps: Deps, config: Config, task: Task, prompt: str, prompt_file: str, ws: Workspace,
-           room: rooms.Room) -> ChainResult:
+def _chain(
+    deps: Deps,
+    config: Config,
+    task: Task,
+    prompt: str,
+    prompt_file: str,
+    ws: Workspace,
+    room: rooms.Room,
+) -> ChainResult:
     agents = [deps.agents[name] for name in task.chain if name in deps.agents]
     sink = room.sink("agent")
     request = AgentRequest(task.id, prompt, prompt_file, ws.path)
-    result = run_chain(agents, request, deps.cooldowns, _now, lambda event: sink(event_record(event)),
-                       default_cooldown=timedelta(minutes=config.limits.agent_cooldown_minutes))
+    result = run_chain(
+        agents,
+        request,
+        deps.cooldowns,
+        _now,
+        lambda event: sink(event_record(event)),
+        default_cooldown=timedelta(minutes=config.limits.agent_cooldown_minutes),
+    )
     usage = result.usage
-    room.record("chain.finished", end=result.end.value, backend=result.finished_by,
-                input_tokens=usage.input_tokens, output_tokens=usage.output_tokens, cost_usd=usage.cost_usd)
-    deps.log.info("agent.finished", extra={"issue": task.issue, "task_id": task.id, "end": result.end.value,
-                                           "backend": result.finished_by, "worktree": ws.path,
-                                           "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
-                                           "cost_usd": usage.cost_usd})
+    room.record(
+        "chain.finished",
+        end=result.end.value,
+        backend=result.finished_by,
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        cost_usd=usage.cost_usd,
+    )
+    deps.log.info(
+        "agent.finished",
+        extra={
+            "issue": task.issue,
+            "task_id": task.id,
+            "end": result.end.value,
+            "backend": result.finished_by,
+            "worktree": ws.path,
+            "input_tokens": usage.input_tokens,
+            "output_tokens": usage.output_tokens,
+            "cost_usd": usage.cost_usd,
+        },
+    )
     return result
 
 
@@ -146,7 +204,9 @@ def _merge_base(deps: Deps, task: Task, ws: Workspace, room: rooms.Room) -> tupl
     return conflicted
 
 
-def _demote_if_unresolved(ws: Workspace, conflicted: tuple[str, ...], outcome: AgentResult) -> AgentResult:
+def _demote_if_unresolved(
+    ws: Workspace, conflicted: tuple[str, ...], outcome: AgentResult
+) -> AgentResult:
     """A `complete` that leaves conflict markers in a conflicted file is not complete."""
     left = [p for p in conflicted if _has_markers(Path(ws.path) / p)]
     if not left or outcome.status is not contract.Status.COMPLETE:
@@ -163,39 +223,55 @@ def _has_markers(path: Path) -> bool:
     return any(line.startswith(("<<<<<<< ", ">>>>>>> ")) for line in text.splitlines())
 
 
-def _run_tests(deps: Deps, repo: RepoConfig, ws: Workspace, outcome: AgentResult, room: rooms.Room) -> AgentResult:
+def _run_tests(
+    deps: Deps, repo: RepoConfig, ws: Workspace, outcome: AgentResult, room: rooms.Room
+) -> AgentResult:
     """Run the repo's own tests after a `complete`: a failure demotes it, a pass never promotes anything."""
     if outcome.status is not contract.Status.COMPLETE or not repo.test_command:
         return outcome
     run = deps.tests.run(repo.test_command, ws.path, deps.config.limits.test_timeout_minutes * 60)
-    room.record("tests.finished", command=repo.test_command, passed=run.passed, line=run.line, tail=run.tail)
+    room.record(
+        "tests.finished", command=repo.test_command, passed=run.passed, line=run.line, tail=run.tail
+    )
     return contract.after_tests(outcome, run.passed, run.line)
 
 
 def _signatures(config: Config, task: Task) -> list[str]:
     """Return the failure signatures of this generation's earlier attempts, oldest first."""
-    earlier = rooms.earlier_results(config.paths.rooms_dir, task.id, limit=task.attempt, same_generation=True)
+    earlier = rooms.earlier_results(
+        config.paths.rooms_dir, task.id, limit=task.attempt, same_generation=True
+    )
     return [contract.parse(text).signature for _, text in earlier]
 
 
 def _as_push_rejected(outcome: AgentResult, error: str) -> AgentResult:
     blockers = (*outcome.items("BLOCKERS"), f"push rejected: {error[:200]}")
-    return contract.AgentResult(contract.Status.BLOCKED, contract.BlockerCode.PUSH_REJECTED, outcome.summary,
-                                "Rebase on the branch as it is on GitHub and push again.",
-                                {**outcome.lists, "BLOCKERS": blockers})
+    return contract.AgentResult(
+        contract.Status.BLOCKED,
+        contract.BlockerCode.PUSH_REJECTED,
+        outcome.summary,
+        "Rebase on the branch as it is on GitHub and push again.",
+        {**outcome.lists, "BLOCKERS": blockers},
+    )
 
 
 def _defer(deps: Deps, task: Task, room: rooms.Room, chained: ChainResult) -> MailboxState:
     """Every agent of the chain is resting: the task waits in the inbox until the first rest ends."""
-    retry_at = chained.retry_at or _now() + timedelta(minutes=deps.config.limits.agent_cooldown_minutes)
+    retry_at = chained.retry_at or _now() + timedelta(
+        minutes=deps.config.limits.agent_cooldown_minutes
+    )
     deps.mailbox.update(handoff.not_before(task, retry_at), MailboxState.PROCESSING)
     room.transition(lifecycle.State.QUEUED, "agents_cooling_down")
-    deps.log.info("task.deferred", extra={"issue": task.issue, "task_id": task.id, "until": retry_at.isoformat()})
+    deps.log.info(
+        "task.deferred",
+        extra={"issue": task.issue, "task_id": task.id, "until": retry_at.isoformat()},
+    )
     return _end_in(deps, task, MailboxState.INBOX)
 
 
-def _escalate(deps: Deps, repo: RepoConfig, task: Task, room: rooms.Room, reason: str,
-              steps: tuple[str, ...]) -> MailboxState:
+def _escalate(
+    deps: Deps, repo: RepoConfig, task: Task, room: rooms.Room, reason: str, steps: tuple[str, ...]
+) -> MailboxState:
     handoff.escalate_task(deps, repo, task, reason, steps)
     room.transition(lifecycle.State.FAILED, reason)
     return _end_in(deps, task, MailboxState.ESCALATED)

@@ -4,6 +4,7 @@ The dispatcher decides on this, and `/why N` explains from it, so both read GitH
 way. Every issue is read at most once per gathering: board items bring their issue's content,
 and only blockers that are on no board are fetched one by one.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -12,7 +13,14 @@ from dataclasses import dataclass, field
 from orchestrator.config.model import RepoConfig
 from orchestrator.core import dag, trust
 from orchestrator.core.dependencies import blockers, body_blockers
-from orchestrator.core.model import BoardItem, BoardStatus, Dependencies, Issue, IssueRef, Permission
+from orchestrator.core.model import (
+    BoardItem,
+    BoardStatus,
+    Dependencies,
+    Issue,
+    IssueRef,
+    Permission,
+)
 from orchestrator.errors import TrackerError
 from orchestrator.ports import Board, Tracker
 
@@ -38,18 +46,24 @@ class ReadyIssue:
 class Backlog:
     ready: tuple[ReadyIssue, ...]
     nodes: Mapping[IssueRef, dag.Node]
-    issues: Mapping[IssueRef, Issue]                 # every issue read, blockers included
+    issues: Mapping[IssueRef, Issue]  # every issue read, blockers included
     statuses: Mapping[IssueRef, BoardStatus | None]  # board status of every item read
-    unreadable: Mapping[IssueRef, str] = field(default_factory=dict)   # blocker -> why it could not be read
-    failed_repos: Mapping[str, str] = field(default_factory=dict)      # repo key -> error
+    unreadable: Mapping[IssueRef, str] = field(
+        default_factory=dict
+    )  # blocker -> why it could not be read
+    failed_repos: Mapping[str, str] = field(default_factory=dict)  # repo key -> error
 
     def graph(self) -> dag.Graph:
         """Return the analysed graph of everything read."""
         return dag.analyse(self.nodes)
 
 
-def gather(tracker: Tracker, boards: Callable[[RepoConfig], Board], repos: Sequence[RepoConfig],
-           trusted_users: Collection[str]) -> Backlog:
+def gather(
+    tracker: Tracker,
+    boards: Callable[[RepoConfig], Board],
+    repos: Sequence[RepoConfig],
+    trusted_users: Collection[str],
+) -> Backlog:
     """Read every repo's board, the Ready issues' blockers and their authors' standing."""
     reader = _Reader(tracker, trusted_users)
     ready: list[ReadyIssue] = []
@@ -67,8 +81,14 @@ def gather(tracker: Tracker, boards: Callable[[RepoConfig], Board], repos: Seque
                 reader.known[item.issue] = item.content
         ready += [r for item in board_items if (r := reader.ready(repo, item)) is not None]
     nodes = reader.nodes(items, ready)
-    return Backlog(tuple(ready), nodes, dict(reader.known), {ref: i.status for ref, i in items.items()},
-                   dict(reader.unreadable), failed)
+    return Backlog(
+        tuple(ready),
+        nodes,
+        dict(reader.known),
+        {ref: i.status for ref, i in items.items()},
+        dict(reader.unreadable),
+        failed,
+    )
 
 
 class _Reader:
@@ -83,14 +103,30 @@ class _Reader:
 
     def ready(self, repo: RepoConfig, item: BoardItem) -> ReadyIssue | None:
         issue = item.content
-        if item.status is not BoardStatus.READY or issue is None or not issue.is_open or issue.is_pull_request:
+        if (
+            item.status is not BoardStatus.READY
+            or issue is None
+            or not issue.is_open
+            or issue.is_pull_request
+        ):
             return None
         recorded = item.dependencies or self.tracker.dependencies(issue)
-        for ref in (*recorded.blocked_by, *recorded.sub_issues, *body_blockers(issue.body, issue.ref.repo)):
+        for ref in (
+            *recorded.blocked_by,
+            *recorded.sub_issues,
+            *body_blockers(issue.body, issue.ref.repo),
+        ):
             self.issue(ref)
         trusted, reason = self.standing(issue)
-        return ReadyIssue(issue, repo, item, blockers(issue.ref, issue.body, recorded), recorded.sub_issues,
-                          trusted, reason)
+        return ReadyIssue(
+            issue,
+            repo,
+            item,
+            blockers(issue.ref, issue.body, recorded),
+            recorded.sub_issues,
+            trusted,
+            reason,
+        )
 
     def issue(self, ref: IssueRef) -> Issue | None:
         if ref not in self.known and ref not in self.unreadable:
@@ -102,8 +138,13 @@ class _Reader:
 
     def standing(self, issue: Issue) -> tuple[bool, str]:
         repo = issue.ref.repo
-        return trust.trust(issue.author, self.permission(repo, issue.author), self.trusted_users,
-                           lambda: self.tracker.label_events(issue.ref), lambda login: self.permission(repo, login))
+        return trust.trust(
+            issue.author,
+            self.permission(repo, issue.author),
+            self.trusted_users,
+            lambda: self.tracker.label_events(issue.ref),
+            lambda login: self.permission(repo, login),
+        )
 
     def permission(self, repo: str, login: str) -> Permission:
         key = (repo, login.lower())
@@ -111,7 +152,9 @@ class _Reader:
             self._permissions[key] = self.tracker.permission(repo, login)
         return self._permissions[key]
 
-    def nodes(self, items: Mapping[IssueRef, BoardItem], ready: Sequence[ReadyIssue]) -> dict[IssueRef, dag.Node]:
+    def nodes(
+        self, items: Mapping[IssueRef, BoardItem], ready: Sequence[ReadyIssue]
+    ) -> dict[IssueRef, dag.Node]:
         """Return a node for every issue read, with the blockers known for it.
 
         Ready issues have all theirs; other board items have what their body says and what the
@@ -121,8 +164,13 @@ class _Reader:
         nodes = {}
         for ref, issue in self.known.items():
             item = items.get(ref)
-            recorded = item.dependencies if item is not None and item.dependencies is not None else Dependencies()
+            recorded = (
+                item.dependencies
+                if item is not None and item.dependencies is not None
+                else Dependencies()
+            )
             edges = full[ref] if ref in full else blockers(ref, issue.body, recorded)
-            nodes[ref] = dag.Node(ref, issue.is_open, edges, dag.priority(issue.labels), issue.created_at)
+            nodes[ref] = dag.Node(
+                ref, issue.is_open, edges, dag.priority(issue.labels), issue.created_at
+            )
         return nodes
-

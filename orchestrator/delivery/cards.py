@@ -1,4 +1,5 @@
 """Move an issue's card on its repo's board, adding it first when it is not on the board yet."""
+
 from __future__ import annotations
 
 from orchestrator.config.model import RepoConfig
@@ -15,7 +16,14 @@ def move(deps: Deps, repo: RepoConfig, ref: IssueRef, status: BoardStatus) -> bo
         if item.status is not status:
             board.set_status(item, status)
     except TrackerError as error:
-        deps.log.warning("board.update_failed", extra={"issue": ref.number, "repo": ref.repo,
-                                                       "status": status.value, "error": str(error)[:200]})
+        deps.log.warning(
+            "board.update_failed",
+            extra={
+                "issue": ref.number,
+                "repo": ref.repo,
+                "status": status.value,
+                "error": str(error)[:200],
+            },
+        )
         return False
     return True

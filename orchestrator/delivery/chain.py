@@ -5,6 +5,7 @@ before every pick (another worker may have rested a backend a moment ago), clear
 `.agent_result.md` before each backend run so a crashed agent is never credited with an earlier
 one's contract, and records a new cooldown as soon as a run earns it.
 """
+
 from __future__ import annotations
 
 import os
@@ -14,18 +15,31 @@ from pathlib import Path
 
 from orchestrator.core import routing
 from orchestrator.core.agent import (
-    RESULT_FILE, AgentEvent, AgentRequest, AttemptFinished, AttemptStarted, BackendSkipped, CooldownStarted,
+    RESULT_FILE,
+    AgentEvent,
+    AgentRequest,
+    AttemptFinished,
+    AttemptStarted,
+    BackendSkipped,
+    CooldownStarted,
 )
 from orchestrator.core.routing import BackendRun, ChainResult, PassedOver
 from orchestrator.ports import Agent, Cooldowns
 
 Prepare = Callable[[AgentRequest, tuple[BackendRun, ...]], AgentRequest]
-_RESULT_LIMIT = 256 * 1024   # bytes of a result contract read back
+_RESULT_LIMIT = 256 * 1024  # bytes of a result contract read back
 
 
-def run_chain(chain: Sequence[Agent], request: AgentRequest, cooldowns: Cooldowns, clock: Callable[[], datetime],
-              on_event: Callable[[AgentEvent], None], *, default_cooldown: timedelta,
-              prepare: Prepare | None = None) -> ChainResult:
+def run_chain(
+    chain: Sequence[Agent],
+    request: AgentRequest,
+    cooldowns: Cooldowns,
+    clock: Callable[[], datetime],
+    on_event: Callable[[AgentEvent], None],
+    *,
+    default_cooldown: timedelta,
+    prepare: Prepare | None = None,
+) -> ChainResult:
     """Try the chain's backends in order until one finishes, a permanent failure stops it, or none is left.
 
     `prepare` rewrites the request for each attempt after the first (the queue puts the earlier
@@ -49,21 +63,31 @@ def run_chain(chain: Sequence[Agent], request: AgentRequest, cooldowns: Cooldown
         ruling = routing.judge(run.outcome, run.result, now, default_cooldown)
         if ruling.cooldown is not None:
             cooldowns.start(ruling.cooldown, now)
-            on_event(CooldownStarted(ruling.cooldown.backend, ruling.cooldown.until, ruling.cooldown.reason))
-        on_event(AttemptFinished(choice.backend, run.outcome.kind.value, ruling.move.value, ruling.reason))
+            on_event(
+                CooldownStarted(
+                    ruling.cooldown.backend, ruling.cooldown.until, ruling.cooldown.reason
+                )
+            )
+        on_event(
+            AttemptFinished(
+                choice.backend, run.outcome.kind.value, ruling.move.value, ruling.reason
+            )
+        )
         runs.append(BackendRun(run.backend, run.outcome, run.result, ruling, run.result_text))
         if ruling.move in (routing.ChainMove.DONE, routing.ChainMove.STOP):
             break
     return routing.conclude(runs, list(skipped.values()))
 
 
-def _run_backend(agent: Agent, request: AgentRequest, number: int, on_event: Callable[[AgentEvent], None]) -> BackendRun:
+def _run_backend(
+    agent: Agent, request: AgentRequest, number: int, on_event: Callable[[AgentEvent], None]
+) -> BackendRun:
     """Run one backend on a clean slate and read back the contract it left (its ruling still to come)."""
     result_file = Path(request.worktree) / RESULT_FILE
     try:
         result_file.unlink(missing_ok=True)
     except IsADirectoryError:
-        pass   # not a contract: the read below finds none
+        pass  # not a contract: the read below finds none
     on_event(AttemptStarted(agent.name, number))
     outcome = agent.run(request, on_event)
     text = _read(result_file)

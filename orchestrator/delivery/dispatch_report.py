@@ -3,6 +3,7 @@
 Comments are edited in place (a hidden marker finds them) and only when their text changes,
 so a Ready issue that waits for a week gets one comment, not ten thousand.
 """
+
 from __future__ import annotations
 
 from orchestrator.delivery.backlog import Backlog, ReadyIssue
@@ -23,7 +24,9 @@ def cycle_marker(cycle: tuple[IssueRef, ...]) -> str:
 def describe(plan: dispatch.Plan) -> str:
     """Return the plan as lines a person reads (for --dry-run)."""
     lines = [f"would queue {e.ref} ({e.reason})" for e in plan.enqueue] or ["would queue nothing"]
-    lines += [f"skip {s.ref}: {s.reason}" + (f" ({s.detail})" if s.detail else "") for s in plan.skipped]
+    lines += [
+        f"skip {s.ref}: {s.reason}" + (f" ({s.detail})" if s.detail else "") for s in plan.skipped
+    ]
     return "\n".join(lines)
 
 
@@ -33,15 +36,28 @@ def report(deps: Deps, backlog: Backlog, graph: dag.Graph, plan: dispatch.Plan) 
     ready = {r.ref: r for r in backlog.ready}
     for skip in plan.skipped:
         if memo.changed("skips", str(skip.ref), f"{skip.reason} {skip.detail}"):
-            deps.log.info("task.skipped", extra={"issue": skip.ref.number, "repo": skip.ref.repo,
-                                                 "reason": skip.reason, "detail": skip.detail[:200]})
+            deps.log.info(
+                "task.skipped",
+                extra={
+                    "issue": skip.ref.number,
+                    "repo": skip.ref.repo,
+                    "reason": skip.reason,
+                    "detail": skip.detail[:200],
+                },
+            )
         if skip.reason == "waiting":
             _comment(deps, memo, skip.ref, WAITING, _waiting_text(backlog, graph.waiting[skip.ref]))
         elif skip.reason == "already_queued" and ready[skip.ref].item.status is BoardStatus.READY:
             _repair(deps, ready[skip.ref])
     for entry in plan.enqueue:
         if memo.get("comments", f"{entry.ref} {WAITING}") is not None:
-            _comment(deps, memo, entry.ref, WAITING, "Agent OS: every blocker is closed; this issue is queued.")
+            _comment(
+                deps,
+                memo,
+                entry.ref,
+                WAITING,
+                "Agent OS: every blocker is closed; this issue is queued.",
+            )
     for cycle in graph.cycles:
         if any(ref in ready for ref in cycle):
             _comment(deps, memo, cycle[0], cycle_marker(cycle), _cycle_text(cycle))
@@ -66,15 +82,22 @@ def _waiting_text(backlog: Backlog, blockers: tuple[IssueRef, ...]) -> str:
         if issue is not None:
             lines.append(f"- {ref}: {issue.title}")
         else:
-            lines.append(f"- {ref} (cannot be read: {backlog.unreadable.get(ref, 'unknown')[:120]})")
-    lines += ["", "It starts by itself once they are closed; this comment is updated, not repeated."]
+            lines.append(
+                f"- {ref} (cannot be read: {backlog.unreadable.get(ref, 'unknown')[:120]})"
+            )
+    lines += [
+        "",
+        "It starts by itself once they are closed; this comment is updated, not repeated.",
+    ]
     return "\n".join(lines)
 
 
 def _cycle_text(cycle: tuple[IssueRef, ...]) -> str:
     chain = " → ".join(str(ref) for ref in (*cycle, cycle[0]))
-    return (f"Agent OS: these issues block each other in a cycle: {chain}.\n\n"
-            "None of them will run until one of the dependencies is removed.")
+    return (
+        f"Agent OS: these issues block each other in a cycle: {chain}.\n\n"
+        "None of them will run until one of the dependencies is removed."
+    )
 
 
 def _repair(deps: Deps, ready: ReadyIssue) -> None:
@@ -83,4 +106,6 @@ def _repair(deps: Deps, ready: ReadyIssue) -> None:
         deps.board_for(ready.repo).set_status(ready.item, BoardStatus.IN_PROGRESS)
         deps.log.info("board.repaired", extra={"issue": ready.ref.number, "status": "In Progress"})
     except TrackerError as error:
-        deps.log.warning("board.update_failed", extra={"issue": ready.ref.number, "error": str(error)[:200]})
+        deps.log.warning(
+            "board.update_failed", extra={"issue": ready.ref.number, "error": str(error)[:200]}
+        )

@@ -1,4 +1,5 @@
 """Hand an issue to a person: one comment saying what was tried and what to do, a label, the card, a notification."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -34,28 +35,47 @@ class AttemptSummary:
     summary: str = ""
 
 
-def escalate(deps: Deps, repo: RepoConfig, ref: IssueRef, task_id: str, title: str, reason: str,
-             attempts: Sequence[AttemptSummary] = (), steps: Sequence[str] = (), url: str | None = None) -> None:
+def escalate(
+    deps: Deps,
+    repo: RepoConfig,
+    ref: IssueRef,
+    task_id: str,
+    title: str,
+    reason: str,
+    attempts: Sequence[AttemptSummary] = (),
+    steps: Sequence[str] = (),
+    url: str | None = None,
+) -> None:
     """Escalate one issue; each write is idempotent, so a tick killed half-way can simply do it again."""
-    advice = list(steps) or [ADVICE.get(reason.split(":", 1)[0], "Read the attempts below and decide how to go on.")]
-    body = texts.render("escalation.md.j2", reason_text=_reason_text(reason), attempts=attempts, advice=advice)
+    advice = list(steps) or [
+        ADVICE.get(reason.split(":", 1)[0], "Read the attempts below and decide how to go on.")
+    ]
+    body = texts.render(
+        "escalation.md.j2", reason_text=_reason_text(reason), attempts=attempts, advice=advice
+    )
     try:
         deps.tracker.upsert_comment(ref, MARKER, body)
         deps.tracker.add_labels(ref, [labels.BLOCKED])
     except TrackerError as error:
-        deps.log.warning("escalation.comment_failed", extra={"issue": ref.number, "error": str(error)[:200]})
+        deps.log.warning(
+            "escalation.comment_failed", extra={"issue": ref.number, "error": str(error)[:200]}
+        )
     cards.move(deps, repo, ref, BoardStatus.BLOCKED)
     deps.notifier.notify(notify.escalated(ref, task_id, title, reason, url))
-    deps.log.warning("task.escalated", extra={"issue": ref.number, "repo": ref.repo, "task_id": task_id,
-                                              "reason": reason})
+    deps.log.warning(
+        "task.escalated",
+        extra={"issue": ref.number, "repo": ref.repo, "task_id": task_id, "reason": reason},
+    )
 
 
 def _reason_text(reason: str) -> str:
     word, _, detail = reason.partition(":")
     if word == "blocked":
         return f"The agent reported it is blocked: `{detail}`."
-    return {"same_failure_twice": "Two attempts in a row failed the same way.",
-            "attempts_exhausted": "Every allowed attempt was used.",
-            "no_diff_produced": "The agent reported success but changed nothing.",
-            "fallback_exhausted": "No agent in the chain could take the task.",
-            "recovered_too_often": "The worker running this task kept dying."}.get(word, f"Reason: `{reason}`.")
+    return {
+        "same_failure_twice": "Two attempts in a row failed the same way.",
+        "attempts_exhausted": "Every allowed attempt was used.",
+        "no_diff_produced": "The agent reported success but changed nothing.",
+        "fallback_exhausted": "No agent in the chain could take the task.",
+        "recovered_too_often": "The worker running this task kept dying.",
+    }.get(word, f"Reason: `{reason}`.")

@@ -1,4 +1,5 @@
 """What follows an attempt on GitHub: the PR opened (or updated), the follow-up task, the escalation."""
+
 from __future__ import annotations
 
 import json
@@ -20,22 +21,41 @@ from orchestrator.delivery.prompt import Fixing
 from orchestrator.store.files import atomic_write
 from orchestrator.deps import Deps
 
-FIXING_FILE = "fixing.json"   # in a fixing task's room: why it exists, written by the PR monitor
+FIXING_FILE = "fixing.json"  # in a fixing task's room: why it exists, written by the PR monitor
 
 
 def started(task: Task, issue: Issue) -> notify.Notification:
     return notify.task_started(issue.ref, task.id, issue.title, agent=" → ".join(task.chain))
 
 
-def deliver(deps: Deps, repo: RepoConfig, task: Task, issue: Issue, outcome: contract.AgentResult, agent: str,
-            files: Sequence[str], room: rooms.Room) -> None:
+def deliver(
+    deps: Deps,
+    repo: RepoConfig,
+    task: Task,
+    issue: Issue,
+    outcome: contract.AgentResult,
+    agent: str,
+    files: Sequence[str],
+    room: rooms.Room,
+) -> None:
     """Open the PR for a finished implementation (or find the one open), or hand a fixed PR back to review."""
-    body = texts.render("pr_body.md.j2", issue=task.issue, summary=outcome.summary, done=outcome.items("DONE"),
-                        tests=outcome.items("TESTS_RUN"), files=list(files), risks=outcome.items("RISKS"),
-                        task_id=task.id, agent=agent)
+    body = texts.render(
+        "pr_body.md.j2",
+        issue=task.issue,
+        summary=outcome.summary,
+        done=outcome.items("DONE"),
+        tests=outcome.items("TESTS_RUN"),
+        files=list(files),
+        risks=outcome.items("RISKS"),
+        task_id=task.id,
+        agent=agent,
+    )
     pr = deps.tracker.open_pull(repo.github, task.branch, task.base, issue.title, body)
     room.record("pr.opened", number=pr.number, url=pr.url)
-    room.transition(lifecycle.State.REVIEW, "pr_opened" if task.task_type is TaskType.IMPLEMENTATION else "fix_pushed")
+    room.transition(
+        lifecycle.State.REVIEW,
+        "pr_opened" if task.task_type is TaskType.IMPLEMENTATION else "fix_pushed",
+    )
     if task.task_type is TaskType.FIXING:
         origin = origin_room(deps, task)
         if origin is not None and origin.lifecycle() is not None:
@@ -43,54 +63,100 @@ def deliver(deps: Deps, repo: RepoConfig, task: Task, issue: Issue, outcome: con
         deps.log.info("pr.fixed", extra={"issue": task.issue, "pr": pr.number, "task_id": task.id})
     else:
         deps.notifier.notify(notify.pr_opened(issue.ref, task.id, issue.title, pr.number, pr.url))
-        deps.log.info("pr.opened", extra={"issue": task.issue, "pr": pr.number, "task_id": task.id, "url": pr.url})
+        deps.log.info(
+            "pr.opened",
+            extra={"issue": task.issue, "pr": pr.number, "task_id": task.id, "url": pr.url},
+        )
     cards.move(deps, repo, issue.ref, BoardStatus.IN_REVIEW)
 
 
 def follow_up(task: Task, outcome: contract.AgentResult, now: datetime) -> Task:
     """Return the next attempt at the same issue, on the same branch, with this attempt's result in its history."""
-    return replace(task, id=task_id(task.repo_key, task.issue, task.generation, task.attempt + 1),
-                   attempt=task.attempt + 1, created_at=now, not_before=None,
-                   reason=f"retry after {outcome.status.value}", history=(*task.history, contract.render(outcome)))
+    return replace(
+        task,
+        id=task_id(task.repo_key, task.issue, task.generation, task.attempt + 1),
+        attempt=task.attempt + 1,
+        created_at=now,
+        not_before=None,
+        reason=f"retry after {outcome.status.value}",
+        history=(*task.history, contract.render(outcome)),
+    )
 
 
 def not_before(task: Task, at: datetime) -> Task:
     return replace(task, not_before=at)
 
 
-def escalate_task(deps: Deps, repo: RepoConfig, task: Task, reason: str, steps: Sequence[str]) -> None:
+def escalate_task(
+    deps: Deps, repo: RepoConfig, task: Task, reason: str, steps: Sequence[str]
+) -> None:
     """Escalate the issue with every attempt of this generation listed."""
-    earlier = rooms.earlier_results(deps.config.paths.rooms_dir, task.id, limit=task.attempt, same_generation=True)
+    earlier = rooms.earlier_results(
+        deps.config.paths.rooms_dir, task.id, limit=task.attempt, same_generation=True
+    )
     attempts = [_summary(tid, text) for tid, text in earlier]
     own = rooms.read(deps.config.paths.rooms_dir, task.id).result
     if own is not None:
         attempts.append(_summary(task.id, own))
-    escalation.escalate(deps, repo, IssueRef(task.repo, task.issue), task.id, task.title, reason, attempts, steps)
+    escalation.escalate(
+        deps, repo, IssueRef(task.repo, task.issue), task.id, task.title, reason, attempts, steps
+    )
 
 
 def _summary(tid: str, text: str) -> escalation.AttemptSummary:
     parsed = contract.parse(text)
-    return escalation.AttemptSummary(tid, "agent", parsed.status.value, parsed.blocker.value if parsed.blocker else "",
-                              parsed.summary.splitlines()[0][:200] if parsed.summary else "")
+    return escalation.AttemptSummary(
+        tid,
+        "agent",
+        parsed.status.value,
+        parsed.blocker.value if parsed.blocker else "",
+        parsed.summary.splitlines()[0][:200] if parsed.summary else "",
+    )
 
 
 def origin_room(deps: Deps, task: Task) -> rooms.Room | None:
     """Return the room of the task that opened this fixing task's PR (named in its fixing.json)."""
     data = _fixing_data(deps, task)
     origin = data.get("origin") if data else None
-    return rooms.Room(deps.config.paths.rooms_dir, origin) if isinstance(origin, str) and parse_id(origin) else None
+    return (
+        rooms.Room(deps.config.paths.rooms_dir, origin)
+        if isinstance(origin, str) and parse_id(origin)
+        else None
+    )
 
 
-def write_fixing(deps: Deps, task: Task, origin: str, checks: Sequence[Check], reviews: Sequence[Review],
-                 conflicts: Sequence[Conflict], stopped_at: str = "") -> None:
+def write_fixing(
+    deps: Deps,
+    task: Task,
+    origin: str,
+    checks: Sequence[Check],
+    reviews: Sequence[Review],
+    conflicts: Sequence[Conflict],
+    stopped_at: str = "",
+) -> None:
     """Record why a fixing task exists, for its prompt (the PR monitor calls this before queueing it)."""
-    data = {"origin": origin, "stopped_at": stopped_at,
-            "checks": [{"name": c.name, "state": c.state.value, "summary": c.summary, "url": c.url} for c in checks],
-            "reviews": [{"author": r.author, "state": r.state, "body": r.body} for r in reviews],
-            "conflicts": [{"path": c.path, "kind": c.kind,
-                           "hunks": [{"ours": h.ours, "theirs": h.theirs, "ancestor": h.ancestor} for h in c.hunks]}
-                          for c in conflicts]}
-    atomic_write(deps.config.paths.rooms_dir / task.id / FIXING_FILE, json.dumps(data, indent=1) + "\n")
+    data = {
+        "origin": origin,
+        "stopped_at": stopped_at,
+        "checks": [
+            {"name": c.name, "state": c.state.value, "summary": c.summary, "url": c.url}
+            for c in checks
+        ],
+        "reviews": [{"author": r.author, "state": r.state, "body": r.body} for r in reviews],
+        "conflicts": [
+            {
+                "path": c.path,
+                "kind": c.kind,
+                "hunks": [
+                    {"ours": h.ours, "theirs": h.theirs, "ancestor": h.ancestor} for h in c.hunks
+                ],
+            }
+            for c in conflicts
+        ],
+    }
+    atomic_write(
+        deps.config.paths.rooms_dir / task.id / FIXING_FILE, json.dumps(data, indent=1) + "\n"
+    )
 
 
 def fixing_of(deps: Deps, task: Task) -> Fixing | None:
@@ -98,12 +164,24 @@ def fixing_of(deps: Deps, task: Task) -> Fixing | None:
     data = _fixing_data(deps, task) if task.task_type is TaskType.FIXING else None
     if not data:
         return None
-    checks = tuple(Check(c["name"], CheckState(c["state"]), c.get("summary", ""), c.get("url"))
-                   for c in data.get("checks", []))
-    reviews = tuple(Review(r["author"], r["state"], r.get("body", ""), None) for r in data.get("reviews", []))
-    conflicts = tuple(Conflict(c["path"], c["kind"], tuple(ConflictHunk(h["ours"], h["theirs"], h.get("ancestor", ""))
-                                                           for h in c.get("hunks", [])))
-                      for c in data.get("conflicts", []))
+    checks = tuple(
+        Check(c["name"], CheckState(c["state"]), c.get("summary", ""), c.get("url"))
+        for c in data.get("checks", [])
+    )
+    reviews = tuple(
+        Review(r["author"], r["state"], r.get("body", ""), None) for r in data.get("reviews", [])
+    )
+    conflicts = tuple(
+        Conflict(
+            c["path"],
+            c["kind"],
+            tuple(
+                ConflictHunk(h["ours"], h["theirs"], h.get("ancestor", ""))
+                for h in c.get("hunks", [])
+            ),
+        )
+        for c in data.get("conflicts", [])
+    )
     return Fixing(checks, reviews, conflicts, str(data.get("stopped_at", "")))
 
 

@@ -11,6 +11,7 @@ defaults shipped in `orchestrator/delivery/templates/`. In each layer:
 The contract section is generated from core.contract (FIELDS, AGENT_CODES), so the prompt asks
 for exactly what the parser accepts.
 """
+
 from __future__ import annotations
 
 import re
@@ -30,10 +31,17 @@ from orchestrator.core.tasks import Task
 from orchestrator.core.workspace import Conflict
 
 TEMPLATES = Path(__file__).parent / "templates"
-MAX_PROMPT_BYTES = 100_000   # over this an agent gets nothing: the run is `prompt_too_large`
-BUDGET = {"issue": 30_000, "notes": 20_000, "codebase": 12_000, "role": 8_000, "skill": 6_000,
-          "attempt": 4_000, "item": 4_000}
-MAX_ITEMS = 8                # checks, reviews or conflicting files shown, each trimmed to BUDGET["item"]
+MAX_PROMPT_BYTES = 100_000  # over this an agent gets nothing: the run is `prompt_too_large`
+BUDGET = {
+    "issue": 30_000,
+    "notes": 20_000,
+    "codebase": 12_000,
+    "role": 8_000,
+    "skill": 6_000,
+    "attempt": 4_000,
+    "item": 4_000,
+}
+MAX_ITEMS = 8  # checks, reviews or conflicting files shown, each trimmed to BUDGET["item"]
 
 # What the prompt says about each contract field; a field missing here fails the render.
 HINTS = {
@@ -52,9 +60,18 @@ HINTS = {
 }
 # The skeleton's values: it parses as it stands, so an agent that fills it in gets a valid result.
 EXAMPLES = {
-    "STATUS": "complete", "BLOCKER_CODE": "none", "SUMMARY": "<one paragraph>", "DONE": "<item>",
-    "BLOCKERS": "None", "NEXT_STEP": "None", "FILES_CHANGED": "<path>", "TESTS_RUN": "<command: outcome>",
-    "DECISIONS": "<decision: why>", "RISKS": "<risk>", "ATTEMPTED_APPROACHES": "None", "MANUAL_STEPS": "None",
+    "STATUS": "complete",
+    "BLOCKER_CODE": "none",
+    "SUMMARY": "<one paragraph>",
+    "DONE": "<item>",
+    "BLOCKERS": "None",
+    "NEXT_STEP": "None",
+    "FILES_CHANGED": "<path>",
+    "TESTS_RUN": "<command: outcome>",
+    "DECISIONS": "<decision: why>",
+    "RISKS": "<risk>",
+    "ATTEMPTED_APPROACHES": "None",
+    "MANUAL_STEPS": "None",
 }
 
 
@@ -145,14 +162,21 @@ def _skill(path: Path) -> tuple[str, str]:
         if isinstance(meta, dict):
             name = str(meta.get("name") or name)
             about = str(meta.get("description") or "").strip()
-            text = (f"{about}\n\n" if about else "") + text[front.end():]
+            text = (f"{about}\n\n" if about else "") + text[front.end() :]
     return name, text.strip()
 
 
 def contract() -> dict[str, Any]:
     """Return the contract section's data, straight from core.contract."""
-    fields = [{"label": name, "hint": HINTS[name], "is_list": name in LIST_FIELDS,
-               "example": EXAMPLES[name]} for name in FIELDS]
+    fields = [
+        {
+            "label": name,
+            "hint": HINTS[name],
+            "is_list": name in LIST_FIELDS,
+            "example": EXAMPLES[name],
+        }
+        for name in FIELDS
+    ]
     codes = [{"value": code.value, "meaning": meaning} for code, meaning in AGENT_CODES.items()]
     return {"fields": fields, "codes": codes}
 
@@ -164,13 +188,21 @@ def context(inp: PromptInput) -> dict[str, Any]:
     labels = ", ".join(inp.issue.labels) or "(none)"
     issue_text = f"{inp.issue.ref}: {inp.issue.title}\nLabels: {labels}\n\n{inp.issue.body.strip() or '(no description)'}"
     return {
-        "issue": inp.issue, "task": inp.task,
-        "issue_text": _clean(issue_text, "issue"), "task_notes": _clean(inp.task.body, "notes"),
-        "codebase": _clean(codebase.read_text(encoding="utf-8"), "codebase") if codebase.is_file() else "",
+        "issue": inp.issue,
+        "task": inp.task,
+        "issue_text": _clean(issue_text, "issue"),
+        "task_notes": _clean(inp.task.body, "notes"),
+        "codebase": _clean(codebase.read_text(encoding="utf-8"), "codebase")
+        if codebase.is_file()
+        else "",
         "role": _clean(find_role(inp.task.task_type, search), "role"),
-        "skills": [Skill(s.name, _clean(s.text, "skill"), s.source) for s in find_skills(inp.task.task_type, search)],
+        "skills": [
+            Skill(s.name, _clean(s.text, "skill"), s.source)
+            for s in find_skills(inp.task.task_type, search)
+        ],
         "attempts": [EarlierResult(a.task_id, _clean(a.result, "attempt")) for a in inp.attempts],
-        "fixing": _fixing(inp.fixing), "contract": contract(),
+        "fixing": _fixing(inp.fixing),
+        "contract": contract(),
     }
 
 
@@ -183,14 +215,29 @@ def _fixing(fixing: Fixing | None) -> dict[str, Any] | None:
         return None
     item = BUDGET["item"]
     return {
-        "checks": [{"name": c.name, "summary": _clean(c.summary or "(no output)", "item")}
-                   for c in fixing.checks[:MAX_ITEMS]],
-        "reviews": [{"author": r.author, "state": r.state, "body": _clean(r.body or "(no text)", "item")}
-                    for r in fixing.reviews[:MAX_ITEMS]],
-        "conflicts": [{"path": c.path, "kind": c.kind,
-                       "hunks": [{"ours": trim(redact(h.ours), item), "theirs": trim(redact(h.theirs), item),
-                                  "ancestor": trim(redact(h.ancestor), item)} for h in c.hunks[:MAX_ITEMS]]}
-                      for c in fixing.conflicts[:MAX_ITEMS]],
+        "checks": [
+            {"name": c.name, "summary": _clean(c.summary or "(no output)", "item")}
+            for c in fixing.checks[:MAX_ITEMS]
+        ],
+        "reviews": [
+            {"author": r.author, "state": r.state, "body": _clean(r.body or "(no text)", "item")}
+            for r in fixing.reviews[:MAX_ITEMS]
+        ],
+        "conflicts": [
+            {
+                "path": c.path,
+                "kind": c.kind,
+                "hunks": [
+                    {
+                        "ours": trim(redact(h.ours), item),
+                        "theirs": trim(redact(h.theirs), item),
+                        "ancestor": trim(redact(h.ancestor), item),
+                    }
+                    for h in c.hunks[:MAX_ITEMS]
+                ],
+            }
+            for c in fixing.conflicts[:MAX_ITEMS]
+        ],
         "stopped_at": redact(fixing.stopped_at),
     }
 
@@ -198,14 +245,22 @@ def _fixing(fixing: Fixing | None) -> dict[str, Any] | None:
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     """Return the jinja2 environment: StrictUndefined, no autoescaping (the output is Markdown), `fence`."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
-                             autoescape=False, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["fence"] = _fence_filter
     return env
 
 
 def _fence_filter(value: object, info: str = "") -> str:
-    return fence(str(value), info)  # str() of an undefined value raises: StrictUndefined holds in filters too
+    return fence(
+        str(value), info
+    )  # str() of an undefined value raises: StrictUndefined holds in filters too
 
 
 def render(inp: PromptInput) -> str:

@@ -1,4 +1,5 @@
 """Render what Agent OS writes on GitHub (PR bodies, escalation comments) from jinja2 templates, redacted."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -15,9 +16,14 @@ TEMPLATES = Path(__file__).with_name("templates")
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
     # StrictUndefined: a missing value fails the render instead of leaving a hole in a comment.
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
-                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
-                              autoescape=False)
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
 
 
 def render(name: str, **values: Any) -> str:

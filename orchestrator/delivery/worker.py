@@ -4,6 +4,7 @@ The queue supervisor starts one per task. A crash leaves the task in processing/
 heartbeat, and the supervisor's recovery puts it back in the inbox (or escalates it when it
 keeps dying), so nothing here needs to be careful about dying.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,17 +32,24 @@ def main(argv: list[str] | None = None) -> int:
     room = rooms.Room(config.paths.rooms_dir, args.task_id)
     try:
         task = deps.mailbox.read(MailboxState.PROCESSING, args.task_id)
-    except FileNotFoundError:   # recovered or settled meanwhile: someone else has it
+    except FileNotFoundError:  # recovered or settled meanwhile: someone else has it
         log.info("task.gone", extra={"task_id": args.task_id})
         return 0
     try:
         with room.beating():
             state = attempt.run(deps, config, task, room)
-    except Exception as exc:   # left in processing/: the supervisor recovers it
+    except Exception as exc:  # left in processing/: the supervisor recovers it
         room.record("task.crashed", error=f"{type(exc).__name__}: {exc}"[:500])
-        log.error("task.crashed", extra={"issue": task.issue, "task_id": task.id, "outcome": "crashed",
-                                         "error": f"{type(exc).__name__}: {exc}"[:200],
-                                         "traceback": traceback.format_exc()})
+        log.error(
+            "task.crashed",
+            extra={
+                "issue": task.issue,
+                "task_id": task.id,
+                "outcome": "crashed",
+                "error": f"{type(exc).__name__}: {exc}"[:200],
+                "traceback": traceback.format_exc(),
+            },
+        )
         return 1
     finally:
         deps.close()

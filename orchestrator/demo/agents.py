@@ -4,6 +4,7 @@ For `claude` and `codex` the CLI must be installed (on PATH, or pinned under too
 `make npm-tools`) and logged in (its own login under HOME, or an API key in the environment);
 otherwise the demo says which of the two is missing and how to fix it, before it starts anything.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,16 +31,24 @@ class AgentChoice:
     described: str
     scripted: bool
     env: dict[str, str] = field(default_factory=dict)
-    timeout_s: float = 240.0          # the whole demo's default time limit
+    timeout_s: float = 240.0  # the whole demo's default time limit
 
 
 def scripted(model_url: str) -> AgentChoice:
     """Return the `anthropic` backend pointed at the scripted model server."""
-    backend = {"type": "anthropic", "api_key": f"${SCRIPTED_KEY_VAR}", "base_url": model_url,
-               "model": SCRIPTED_MODEL, "max_turns": 30, "timeout_minutes": 3}
-    said = ("The model is SCRIPTED: a local stand-in for the Anthropic API answers with prepared turns "
-            "(orchestrator/demo/scripts.py).\nEverything else is real: the `anthropic` backend's tool loop and "
-            "tools, git, the tests, CI, and every GitHub call (to the local sandbox).")
+    backend = {
+        "type": "anthropic",
+        "api_key": f"${SCRIPTED_KEY_VAR}",
+        "base_url": model_url,
+        "model": SCRIPTED_MODEL,
+        "max_turns": 30,
+        "timeout_minutes": 3,
+    }
+    said = (
+        "The model is SCRIPTED: a local stand-in for the Anthropic API answers with prepared turns "
+        "(orchestrator/demo/scripts.py).\nEverything else is real: the `anthropic` backend's tool loop and "
+        "tools, git, the tests, CI, and every GitHub call (to the local sandbox)."
+    )
     return AgentChoice("anthropic", backend, said, True, {SCRIPTED_KEY_VAR: "sandbox-model-key"})
 
 
@@ -47,20 +56,26 @@ def real(name: str, environ: Mapping[str, str], pinned: Path | None = None) -> A
     """Return the backend for a real CLI, or raise UsageError saying what is missing."""
     binary = find_binary(name, environ, pinned)
     if binary is None:
-        raise UsageError(f"--agent {name} needs the `{name}` CLI, which is not installed: npm install -g "
-                         f"{_PACKAGES[name]} (or `make npm-tools`), log in once, then run the demo again")
+        raise UsageError(
+            f"--agent {name} needs the `{name}` CLI, which is not installed: npm install -g "
+            f"{_PACKAGES[name]} (or `make npm-tools`), log in once, then run the demo again"
+        )
     key_var = _KEY_VARS[name]
     has_key = bool(environ.get(key_var))
     if not has_key and not logged_in(name, environ):
-        raise UsageError(f"--agent {name}: `{binary}` is installed but not logged in: run `{name}` once and log "
-                         f"in, or set {key_var}, then run the demo again")
+        raise UsageError(
+            f"--agent {name}: `{binary}` is installed but not logged in: run `{name}` once and log "
+            f"in, or set {key_var}, then run the demo again"
+        )
     backend: dict[str, Any] = {"type": name, "binary": str(binary), "timeout_minutes": 20}
     if name == "claude":
         backend["allowed_tools"] = ["Bash", "Read", "Edit", "Write"]
     if has_key:
         backend["api_key"] = f"${key_var}"
-    said = (f"The agent is the real `{name}` CLI ({binary}) with its real model: it uses your "
-            f"{'API key' if has_key else 'login'} and its usage counts.")
+    said = (
+        f"The agent is the real `{name}` CLI ({binary}) with its real model: it uses your "
+        f"{'API key' if has_key else 'login'} and its usage counts."
+    )
     return AgentChoice(name, backend, said, False, timeout_s=1800.0)
 
 

@@ -1,4 +1,5 @@
 """Show the demo while it runs: a line whenever an issue's board column, state or PR changes, with the time."""
+
 from __future__ import annotations
 
 import sys
@@ -16,11 +17,16 @@ TITLE_WIDTH = 36
 class ProgressPrinter:
     """A background thread that polls the views and prints what changed; `stop` prints nothing more."""
 
-    def __init__(self, read: Callable[[], Mapping[int, IssueView]], blockers: Mapping[int, tuple[int, ...]],
-                 started: float, out: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        read: Callable[[], Mapping[int, IssueView]],
+        blockers: Mapping[int, tuple[int, ...]],
+        started: float,
+        out: TextIO | None = None,
+    ) -> None:
         self.read, self.blockers, self.started = read, blockers, started
         self.out = out or sys.stdout
-        self.lock = threading.Lock()       # held for every line written, by the loop's notes too
+        self.lock = threading.Lock()  # held for every line written, by the loop's notes too
         self._shown: dict[int, str] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="demo-progress", daemon=True)
@@ -49,7 +55,7 @@ class ProgressPrinter:
         """Read the views once and print a line for each issue whose line changed."""
         try:
             views = self.read()
-        except (FileNotFoundError, KeyError):   # a task file moved, an issue not made yet: next poll
+        except (FileNotFoundError, KeyError):  # a task file moved, an issue not made yet: next poll
             return
         for number, view in sorted(views.items()):
             text = line(view, _open_blockers(view, self.blockers.get(number, ()), views))
@@ -64,10 +70,12 @@ class ProgressPrinter:
 
 def line(view: IssueView, waiting_for: tuple[int, ...]) -> str:
     """Return one issue's progress line: number, title, board column, state."""
-    title = view.title if len(view.title) <= TITLE_WIDTH else view.title[:TITLE_WIDTH - 1] + "…"
+    title = view.title if len(view.title) <= TITLE_WIDTH else view.title[: TITLE_WIDTH - 1] + "…"
     column = f"[{view.column or 'no status'}]"
     return f"#{view.number:<3} {title:<{TITLE_WIDTH}} {column:<14} {state_of(view, waiting_for)}"
 
 
-def _open_blockers(view: IssueView, blockers: tuple[int, ...], views: Mapping[int, IssueView]) -> tuple[int, ...]:
+def _open_blockers(
+    view: IssueView, blockers: tuple[int, ...], views: Mapping[int, IssueView]
+) -> tuple[int, ...]:
     return tuple(n for n in blockers if n in views and views[n].is_open)

@@ -5,6 +5,7 @@ back to back: dispatcher → queue → (CI settles) → pr_monitor, until every 
 merged PR or escalated, or the time limit passes. Progress lines come from a watcher thread; the
 jobs' own event lines go to runtime/logs/demo-ticks.log unless --verbose.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,29 +30,52 @@ from orchestrator.sandbox.models import AnthropicSandbox
 
 TICKS = ("dispatcher", "queue", "pr_monitor")
 DEFAULT_DATA = Path(ROOT) / "runtime" / "demo"
-IDLE_FIRST, IDLE_MAX = 0.25, 2.0   # seconds between rounds that change nothing
-_QUIET_COUNTS = {"ready", "skipped", "cycles"}   # run.finished counts that alone mean nothing happened
+IDLE_FIRST, IDLE_MAX = 0.25, 2.0  # seconds between rounds that change nothing
+_QUIET_COUNTS = {
+    "ready",
+    "skipped",
+    "cycles",
+}  # run.finished counts that alone mean nothing happened
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the demo's options to its subparser."""
-    parser.add_argument("--data", type=Path, default=None,
-                        help="where the demo keeps the sandbox's state, its config and runtime/ "
-                             "(default: runtime/demo; emptied first when it holds an earlier demo)")
-    parser.add_argument("--agent", choices=("anthropic", "claude", "codex"), default="anthropic",
-                        help="anthropic: our own backend on the scripted model (the default, offline); "
-                             "claude or codex: that real CLI and its real model, when installed and logged in")
-    parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
-                        help="stop after this long (default: 240 scripted, 1800 with a real agent)")
-    parser.add_argument("--port", type=int, default=0, help="the GitHub sandbox's port (default: a free one)")
-    parser.add_argument("--verbose", action="store_true", help="show every job's event lines as they happen")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="where the demo keeps the sandbox's state, its config and runtime/ "
+        "(default: runtime/demo; emptied first when it holds an earlier demo)",
+    )
+    parser.add_argument(
+        "--agent",
+        choices=("anthropic", "claude", "codex"),
+        default="anthropic",
+        help="anthropic: our own backend on the scripted model (the default, offline); "
+        "claude or codex: that real CLI and its real model, when installed and logged in",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop after this long (default: 240 scripted, 1800 with a real agent)",
+    )
+    parser.add_argument(
+        "--port", type=int, default=0, help="the GitHub sandbox's port (default: a free one)"
+    )
+    parser.add_argument(
+        "--verbose", action="store_true", help="show every job's event lines as they happen"
+    )
 
 
 def main(args: argparse.Namespace) -> int:
     """Run the demo; 0 when every issue ended closed by a merged PR."""
     started = time.monotonic()
     data = (args.data or DEFAULT_DATA).expanduser().resolve()
-    real = None if args.agent == "anthropic" else agents.real(args.agent, os.environ)  # says what is missing
+    real = (
+        None if args.agent == "anthropic" else agents.real(args.agent, os.environ)
+    )  # says what is missing
     world.clear(data)
     _isolate(os.environ)
     model = AnthropicSandbox() if real is None else None
@@ -59,7 +83,10 @@ def main(args: argparse.Namespace) -> int:
         choice = agents.scripted(model.base_url) if model is not None else real
         assert choice is not None
         where = summary.shown(data, Path.cwd())
-        print(f"Agent OS demo: the whole loop on a local GitHub sandbox, in {where}.\n{choice.described}\n", flush=True)
+        print(
+            f"Agent OS demo: the whole loop on a local GitHub sandbox, in {where}.\n{choice.described}\n",
+            flush=True,
+        )
         built = world.build(data, github, choice)
         if model is not None:
             model.script = scripts.book(built.issues, sample.REPO, sys.executable)
@@ -89,8 +116,11 @@ def _model(model: AnthropicSandbox | None) -> Iterator[None]:
 
 def _introduce(built: world.World, started: float) -> None:
     requests = summary.count(built.github.requests)
-    print(f"Set up in {time.monotonic() - started:.1f} s ({requests.total} GitHub requests): {sample.REPO} with "
-          f"a sandbox-ci check, the board \"{sample.BOARD_TITLE}\" and {len(built.issues)} Ready issues:", flush=True)
+    print(
+        f"Set up in {time.monotonic() - started:.1f} s ({requests.total} GitHub requests): {sample.REPO} with "
+        f'a sandbox-ci check, the board "{sample.BOARD_TITLE}" and {len(built.issues)} Ready issues:',
+        flush=True,
+    )
     for number, issue in built.issues.items():
         waits = built.blockers_of(number)
         after = f"   (after {', '.join(f'#{n}' for n in waits)})" if waits else ""
@@ -98,8 +128,9 @@ def _introduce(built: world.World, started: float) -> None:
     print("\nProgress (seconds since the start):", flush=True)
 
 
-def _drive(built: world.World, model: AnthropicSandbox | None, started: float, limit: float,
-           verbose: bool) -> summary.Ending:
+def _drive(
+    built: world.World, model: AnthropicSandbox | None, started: float, limit: float, verbose: bool
+) -> summary.Ending:
     blockers = {n: built.blockers_of(n) for n in built.issues}
     titles = {n: issue.title for n, issue in built.issues.items()}
     mailbox = built.runtime / "mailbox"
@@ -121,13 +152,21 @@ def _drive(built: world.World, model: AnthropicSandbox | None, started: float, l
             _round(built, watch, sys.stderr if verbose else sink, deadline)
             after = read()
             idle = min(IDLE_MAX, idle * 2 or IDLE_FIRST) if after == before else 0.0
-            time.sleep(idle)   # a round that changed nothing: GitHub's state waits on time, not on us
+            time.sleep(
+                idle
+            )  # a round that changed nothing: GitHub's state waits on time, not on us
             before = after
         watch.stop()
     requests, setup = built.github.requests, built.setup_requests
-    return summary.Ending(read(), time.monotonic() - started, summary.count(requests[:setup]),
-                          summary.count(requests[setup:]), len(built.github.violations),
-                          len(model.requests) if model is not None else None, timed_out)
+    return summary.Ending(
+        read(),
+        time.monotonic() - started,
+        summary.count(requests[:setup]),
+        summary.count(requests[setup:]),
+        len(built.github.violations),
+        len(model.requests) if model is not None else None,
+        timed_out,
+    )
 
 
 def _round(built: world.World, watch: ProgressPrinter, stderr: IO[str], deadline: float) -> None:
@@ -150,8 +189,11 @@ def _tick(built: world.World, job: str, watch: ProgressPrinter, stderr: IO[str])
         watch.note(f"{job} tick failed (exit {code}): see {summary.shown(events, Path.cwd())}")
         return
     finished = logs.last_event(events) or {}
-    counts = {k: v for k, v in finished.items() if isinstance(v, int) and not isinstance(v, bool)
-              and k not in ("duration_ms", "pid") and v}
+    counts = {
+        k: v
+        for k, v in finished.items()
+        if isinstance(v, int) and not isinstance(v, bool) and k not in ("duration_ms", "pid") and v
+    }
     if set(counts) - _QUIET_COUNTS:
         watch.note(f"· {job} tick: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
@@ -159,8 +201,13 @@ def _tick(built: world.World, job: str, watch: ProgressPrinter, stderr: IO[str])
 def _record(built: world.World, ending: summary.Ending) -> None:
     """Log the demo's own end in runtime/logs/demo.jsonl."""
     log = logs.setup(built.runtime / "logs", "demo", "r-end", stderr=False)
-    log.info("demo.finished", extra={"elapsed_s": round(ending.elapsed_s, 1), "timed_out": ending.timed_out,
-                                     "merged": sum(1 for v in ending.views.values() if v.merged),
-                                     "issues": len(ending.views), "github_requests":
-                                         ending.setup.total + ending.loop.total})
-
+    log.info(
+        "demo.finished",
+        extra={
+            "elapsed_s": round(ending.elapsed_s, 1),
+            "timed_out": ending.timed_out,
+            "merged": sum(1 for v in ending.views.values() if v.merged),
+            "issues": len(ending.views),
+            "github_requests": ending.setup.total + ending.loop.total,
+        },
+    )

@@ -4,6 +4,7 @@ Plain data. The issues form a chain (mean -> variance -> describe -> command lin
 (describe waits for median and variance); each issue carries the edits the scripted model makes
 for it, and one (median) a mistake its tests catch and the model then fixes.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 OWNER = "agentos"
 REPO = f"{OWNER}/stats-demo"
 BOARD_TITLE = "Agent OS demo"
-TESTS = "-m unittest discover -q -s tests -t ."   # after the interpreter: `python -m unittest ...`
+TESTS = "-m unittest discover -q -s tests -t ."  # after the interpreter: `python -m unittest ...`
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,11 +44,11 @@ class DemoIssue:
     key: str
     title: str
     goal: str
-    summary: str                          # what the scripted model reports it did
+    summary: str  # what the scripted model reports it did
     changes: tuple[Change, ...]
-    blocked_by: tuple[str, ...] = ()      # recorded as GitHub issue dependencies
-    depends_on: tuple[str, ...] = ()      # written as `Depends on #N` lines in the body
-    fix: Edit | None = None               # made only after the tests fail: the scripted mistake's repair
+    blocked_by: tuple[str, ...] = ()  # recorded as GitHub issue dependencies
+    depends_on: tuple[str, ...] = ()  # written as `Depends on #N` lines in the body
+    fix: Edit | None = None  # made only after the tests fail: the scripted mistake's repair
 
     @property
     def blockers(self) -> tuple[str, ...]:
@@ -58,13 +59,13 @@ class DemoIssue:
 FILES = {
     ".gitignore": "__pycache__/\n*.pyc\n",
     "README.md": "# stats-demo\n\nA small statistics package: the sample project of `agentos demo`. Each function "
-                 "arrives\nthrough an issue, an agent's pull request and a green `sandbox-ci` check.\n\n"
-                 "    python -m unittest discover -s tests -t .\n",
+    "arrives\nthrough an issue, an agent's pull request and a green `sandbox-ci` check.\n\n"
+    "    python -m unittest discover -s tests -t .\n",
     "stats/__init__.py": '"""Small statistics helpers, one module per idea."""\n',
     "tests/__init__.py": "",
     "tests/test_package.py": "import unittest\n\nimport stats\n\n\nclass Package(unittest.TestCase):\n"
-                             "    def test_the_package_says_what_it_is(self):\n"
-                             "        self.assertIn(\"statistics\", stats.__doc__)\n",
+    "    def test_the_package_says_what_it_is(self):\n"
+    '        self.assertIn("statistics", stats.__doc__)\n',
 }
 
 _MEAN = '''"""The arithmetic mean."""
@@ -77,7 +78,7 @@ def mean(values):
         raise ValueError("mean() needs at least one value")
     return sum(values) / len(values)
 '''
-_MEAN_TEST = '''import unittest
+_MEAN_TEST = """import unittest
 
 from stats.mean import mean
 
@@ -89,7 +90,7 @@ class Mean(unittest.TestCase):
     def test_the_mean_of_nothing_is_an_error(self):
         with self.assertRaises(ValueError):
             mean([])
-'''
+"""
 _MEDIAN = '''"""The median: the middle of the sorted values."""
 
 
@@ -103,7 +104,7 @@ def median(values):
         return ordered[middle]
     return (ordered[middle - 1] + ordered[middle]) / 2
 '''
-_MEDIAN_TEST = '''import unittest
+_MEDIAN_TEST = """import unittest
 
 from stats.median import median
 
@@ -114,7 +115,7 @@ class Median(unittest.TestCase):
 
     def test_an_even_count_averages_the_two_middle_values(self):
         self.assertEqual(median([4, 1, 3, 2]), 2.5)
-'''
+"""
 _SPREAD = '''"""How far values spread around their mean."""
 import math
 
@@ -132,7 +133,7 @@ def stdev(values):
     """Return the population standard deviation."""
     return math.sqrt(variance(values))
 '''
-_SPREAD_TEST = '''import unittest
+_SPREAD_TEST = """import unittest
 
 from stats.spread import stdev, variance
 
@@ -145,7 +146,7 @@ class Spread(unittest.TestCase):
 
     def test_stdev_is_the_root_of_the_variance(self):
         self.assertEqual(stdev(SAMPLE), 2.0)
-'''
+"""
 _SUMMARY = '''"""A one-call summary of a sample."""
 from stats.mean import mean
 from stats.median import median
@@ -158,7 +159,7 @@ def describe(values):
     return {"count": len(values), "mean": mean(values), "median": median(values),
             "stdev": stdev(values), "min": min(values), "max": max(values)}
 '''
-_SUMMARY_TEST = '''import unittest
+_SUMMARY_TEST = """import unittest
 
 import stats
 
@@ -167,7 +168,7 @@ class Describe(unittest.TestCase):
     def test_describe_summarises_a_sample(self):
         self.assertEqual(stats.describe([2, 4, 4, 4, 5, 5, 7, 9]),
                          {"count": 8, "mean": 5.0, "median": 4.5, "stdev": 2.0, "min": 2, "max": 9})
-'''
+"""
 _MAIN = '''"""`python -m stats 1 2 3`: print a summary of the numbers given."""
 import sys
 
@@ -187,7 +188,7 @@ def main(argv):
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
 '''
-_MAIN_TEST = '''import contextlib
+_MAIN_TEST = """import contextlib
 import io
 import unittest
 
@@ -205,46 +206,99 @@ class CommandLine(unittest.TestCase):
     def test_no_numbers_is_a_usage_error(self):
         with contextlib.redirect_stderr(io.StringIO()):
             self.assertEqual(main([]), 2)
-'''
+"""
 
 ISSUES = (
-    DemoIssue("mean", "Add stats.mean", "A `mean(values)` function in `stats/mean.py`, with tests; an empty "
-              "sequence is a ValueError.", "Added stats.mean() and its tests.",
-              (Write("stats/mean.py", _MEAN, "Writing stats/mean.py."),
-               Write("tests/test_mean.py", _MEAN_TEST, "Adding its tests."))),
-    DemoIssue("median", "Add stats.median", "A `median(values)` function in `stats/median.py`, with tests for "
-              "odd and even counts.", "Added stats.median() and its tests (the first version forgot to sort).",
-              (Write("stats/median.py", _MEDIAN, "Writing stats/median.py."),
-               Write("tests/test_median.py", _MEDIAN_TEST, "Adding tests for odd and even counts.")),
-              fix=Edit("stats/median.py", "ordered = list(values)", "ordered = sorted(values)",
-                       "The tests fail: median() must sort the values first. Fixing that.")),
-    DemoIssue("spread", "Add stats.variance and stats.stdev", "Population `variance(values)` and "
-              "`stdev(values)` in `stats/spread.py`, built on `stats.mean`.", "Added variance() and stdev() "
-              "on top of mean(), with tests.",
-              (Write("stats/spread.py", _SPREAD, "Writing stats/spread.py on top of stats.mean."),
-               Write("tests/test_spread.py", _SPREAD_TEST, "Adding its tests.")), blocked_by=("mean",)),
-    DemoIssue("describe", "Add stats.describe", "`stats.describe(values)` returns count, mean, median, stdev, min "
-              "and max as a dict, and is exported from the package.", "Added stats.describe() from the earlier "
-              "functions and exported it from the package.",
-              (Write("stats/summary.py", _SUMMARY, "Writing stats/summary.py from mean, median and stdev."),
-               Edit("stats/__init__.py", '"""Small statistics helpers, one module per idea."""\n',
-                    '"""Small statistics helpers, one module per idea."""\nfrom stats.summary import describe\n\n'
-                    '__all__ = ["describe"]\n', "Exporting describe from the package."),
-               Write("tests/test_summary.py", _SUMMARY_TEST, "Adding its test.")),
-              depends_on=("median", "spread")),
-    DemoIssue("cli", "Add a python -m stats command line", "`python -m stats 1 2 3` prints describe() of the "
-              "numbers, one figure a line; no numbers is a usage error (exit 2).", "Added `python -m stats`, "
-              "which prints describe() of its arguments, with tests.",
-              (Write("stats/__main__.py", _MAIN, "Writing stats/__main__.py."),
-               Write("tests/test_cli.py", _MAIN_TEST, "Adding tests for the output and the usage error.")),
-              blocked_by=("describe",)),
+    DemoIssue(
+        "mean",
+        "Add stats.mean",
+        "A `mean(values)` function in `stats/mean.py`, with tests; an empty "
+        "sequence is a ValueError.",
+        "Added stats.mean() and its tests.",
+        (
+            Write("stats/mean.py", _MEAN, "Writing stats/mean.py."),
+            Write("tests/test_mean.py", _MEAN_TEST, "Adding its tests."),
+        ),
+    ),
+    DemoIssue(
+        "median",
+        "Add stats.median",
+        "A `median(values)` function in `stats/median.py`, with tests for odd and even counts.",
+        "Added stats.median() and its tests (the first version forgot to sort).",
+        (
+            Write("stats/median.py", _MEDIAN, "Writing stats/median.py."),
+            Write("tests/test_median.py", _MEDIAN_TEST, "Adding tests for odd and even counts."),
+        ),
+        fix=Edit(
+            "stats/median.py",
+            "ordered = list(values)",
+            "ordered = sorted(values)",
+            "The tests fail: median() must sort the values first. Fixing that.",
+        ),
+    ),
+    DemoIssue(
+        "spread",
+        "Add stats.variance and stats.stdev",
+        "Population `variance(values)` and "
+        "`stdev(values)` in `stats/spread.py`, built on `stats.mean`.",
+        "Added variance() and stdev() on top of mean(), with tests.",
+        (
+            Write("stats/spread.py", _SPREAD, "Writing stats/spread.py on top of stats.mean."),
+            Write("tests/test_spread.py", _SPREAD_TEST, "Adding its tests."),
+        ),
+        blocked_by=("mean",),
+    ),
+    DemoIssue(
+        "describe",
+        "Add stats.describe",
+        "`stats.describe(values)` returns count, mean, median, stdev, min "
+        "and max as a dict, and is exported from the package.",
+        "Added stats.describe() from the earlier functions and exported it from the package.",
+        (
+            Write(
+                "stats/summary.py",
+                _SUMMARY,
+                "Writing stats/summary.py from mean, median and stdev.",
+            ),
+            Edit(
+                "stats/__init__.py",
+                '"""Small statistics helpers, one module per idea."""\n',
+                '"""Small statistics helpers, one module per idea."""\nfrom stats.summary import describe\n\n'
+                '__all__ = ["describe"]\n',
+                "Exporting describe from the package.",
+            ),
+            Write("tests/test_summary.py", _SUMMARY_TEST, "Adding its test."),
+        ),
+        depends_on=("median", "spread"),
+    ),
+    DemoIssue(
+        "cli",
+        "Add a python -m stats command line",
+        "`python -m stats 1 2 3` prints describe() of the "
+        "numbers, one figure a line; no numbers is a usage error (exit 2).",
+        "Added `python -m stats`, which prints describe() of its arguments, with tests.",
+        (
+            Write("stats/__main__.py", _MAIN, "Writing stats/__main__.py."),
+            Write(
+                "tests/test_cli.py", _MAIN_TEST, "Adding tests for the output and the usage error."
+            ),
+        ),
+        blocked_by=("describe",),
+    ),
 )
 
 
 def body(issue: DemoIssue, numbers: dict[str, int]) -> str:
     """Return the issue's body; `numbers` maps the keys of issues already created to their numbers."""
-    lines = ["## Goal", "", issue.goal, "", "## Acceptance", "",
-             "- The new code has tests, and `python -m unittest discover -s tests -t .` passes."]
+    lines = [
+        "## Goal",
+        "",
+        issue.goal,
+        "",
+        "## Acceptance",
+        "",
+        "- The new code has tests, and `python -m unittest discover -s tests -t .` passes.",
+    ]
     if issue.depends_on:
         lines += ["", *(f"Depends on #{numbers[key]}" for key in issue.depends_on)]
     return "\n".join(lines) + "\n"

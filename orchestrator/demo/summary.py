@@ -1,4 +1,5 @@
 """The demo's end: whether it is over, and the summary (issues, PRs, merges, GitHub requests, time, where to look)."""
+
 from __future__ import annotations
 
 import shlex
@@ -15,14 +16,23 @@ def settled(views: Mapping[int, IssueView], blockers: Mapping[int, tuple[int, ..
     return all(_over(n, views, blockers, frozenset()) for n in views)
 
 
-def _over(number: int, views: Mapping[int, IssueView], blockers: Mapping[int, tuple[int, ...]],
-          seen: frozenset[int]) -> bool:
+def _over(
+    number: int,
+    views: Mapping[int, IssueView],
+    blockers: Mapping[int, tuple[int, ...]],
+    seen: frozenset[int],
+) -> bool:
     """Closed, escalated, or open behind an open blocker that is itself over (so it can never run)."""
     view = views[number]
     if not view.is_open or view.escalated:
         return True
-    return any(b in views and b not in seen and views[b].is_open and _over(b, views, blockers, seen | {number})
-               for b in blockers.get(number, ()))
+    return any(
+        b in views
+        and b not in seen
+        and views[b].is_open
+        and _over(b, views, blockers, seen | {number})
+        for b in blockers.get(number, ())
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +65,7 @@ class Ending:
     setup: Requests
     loop: Requests
     violations: int
-    model_requests: int | None      # None: a real model, not counted here
+    model_requests: int | None  # None: a real model, not counted here
     timed_out: bool
 
 
@@ -66,14 +76,23 @@ def render(ending: Ending, data: Path, port: int, root: Path, cwd: Path) -> str:
     escalated = [v for v in views if v.escalated and v.is_open]
     prs = {v.pr for v in views if v.pr}
     total = ending.setup.total + ending.loop.total
-    head = (f"Demo {'stopped at its time limit' if ending.timed_out else 'finished'} in {ending.elapsed_s:.1f} s: "
-            f"{len(merged)} of {len(ending.views)} issues closed by merged PRs"
-            + (f", {len(escalated)} escalated" if escalated else "") + ".")
+    head = (
+        f"Demo {'stopped at its time limit' if ending.timed_out else 'finished'} in {ending.elapsed_s:.1f} s: "
+        f"{len(merged)} of {len(ending.views)} issues closed by merged PRs"
+        + (f", {len(escalated)} escalated" if escalated else "")
+        + "."
+    )
     lines = ["", head, ""]
-    lines += [f"  #{v.number:<3} {v.title:<40} {_end_of(v)}" for v in sorted(views, key=lambda v: v.number)]
-    lines += ["", f"  PRs opened {len(prs)}, merged {len(merged)}.",
-              f"  GitHub requests: {total} ({_kinds(ending.setup)} to set up; {_kinds(ending.loop)} for the loop)",
-              f"  requests outside GitHub's published API description: {ending.violations}"]
+    lines += [
+        f"  #{v.number:<3} {v.title:<40} {_end_of(v)}"
+        for v in sorted(views, key=lambda v: v.number)
+    ]
+    lines += [
+        "",
+        f"  PRs opened {len(prs)}, merged {len(merged)}.",
+        f"  GitHub requests: {total} ({_kinds(ending.setup)} to set up; {_kinds(ending.loop)} for the loop)",
+        f"  requests outside GitHub's published API description: {ending.violations}",
+    ]
     if ending.model_requests is not None:
         lines.append(f"  scripted model: {ending.model_requests} Messages API requests")
     lines += ["", "Look around:", *_pointers(data, port, root, cwd)]
@@ -85,7 +104,9 @@ def _end_of(view: IssueView) -> str:
         return f"closed by PR #{view.pr} (merged)"
     if view.escalated:
         return "escalated" + (f" (PR #{view.pr} {view.pr_state})" if view.pr else "")
-    return ("open" if view.is_open else "closed") + (f", PR #{view.pr} {view.pr_state}" if view.pr else "")
+    return ("open" if view.is_open else "closed") + (
+        f", PR #{view.pr} {view.pr_state}" if view.pr else ""
+    )
 
 
 def _kinds(requests: Requests) -> str:

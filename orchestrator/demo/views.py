@@ -4,6 +4,7 @@ Reading the sandbox's store directly (under its lock) costs no request, so watch
 not change the request count it reports. `state_of` turns one view into the words a progress line
 shows; it is pure, and tested as a table.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -16,6 +17,7 @@ from orchestrator.core.tasks import MailboxState, TaskType, parse_id
 from orchestrator.store.mailbox import Mailbox
 from orchestrator.sandbox.github import Sandbox
 
+
 @dataclass(frozen=True, slots=True)
 class IssueView:
     """One demo issue as GitHub and the mailbox have it now."""
@@ -23,11 +25,11 @@ class IssueView:
     number: int
     title: str
     is_open: bool
-    escalated: bool                   # carries the escalation label
-    column: str | None                # its Status on the board
-    pr: int | None = None             # the agent PR from its branch, the latest one
-    pr_state: str = ""                # open | merged | closed
-    ci: str = ""                      # queued | in_progress | success | failure (the PR head's sandbox-ci)
+    escalated: bool  # carries the escalation label
+    column: str | None  # its Status on the board
+    pr: int | None = None  # the agent PR from its branch, the latest one
+    pr_state: str = ""  # open | merged | closed
+    ci: str = ""  # queued | in_progress | success | failure (the PR head's sandbox-ci)
     task: MailboxState | None = None  # the mailbox folder of its latest task
     attempt: int = 0
     task_type: TaskType | None = None  # of that task, while it is queued or running
@@ -63,33 +65,57 @@ def state_of(view: IssueView, waiting_for: Iterable[int] = ()) -> str:
 _CI = {"queued": "queued", "in_progress": "running", "success": "passed", "failure": "failed"}
 
 
-def read_views(github: Sandbox, repo: str, issues: Mapping[int, str], mailbox_dir: Path) -> dict[int, IssueView]:
+def read_views(
+    github: Sandbox, repo: str, issues: Mapping[int, str], mailbox_dir: Path
+) -> dict[int, IssueView]:
     """Return every demo issue's view, by number; `issues` maps numbers to titles."""
     tasks = _latest_tasks(Mailbox(mailbox_dir))
     with github.store.lock:
         record = github.store.repo(*repo.split("/", 1))
         assert record is not None, f"the sandbox has no repository {repo}"
         columns = _columns(github.store.data.get("graphql", {}).get("projects", []))
-        views = {n: _view(record, n, title, columns, tasks.get(n, (None, 0, None))) for n, title in issues.items()}
+        views = {
+            n: _view(record, n, title, columns, tasks.get(n, (None, 0, None)))
+            for n, title in issues.items()
+        }
     return views
 
 
-def _view(repo: dict[str, Any], number: int, title: str, columns: Mapping[int, str],
-          task: tuple[MailboxState | None, int, TaskType | None]) -> IssueView:
+def _view(
+    repo: dict[str, Any],
+    number: int,
+    title: str,
+    columns: Mapping[int, str],
+    task: tuple[MailboxState | None, int, TaskType | None],
+) -> IssueView:
     issue = repo["issues"][str(number)]
-    pulls = [p for p in repo["issues"].values() if p["pull"] and p["pull"]["head"].startswith(f"agent/{number}-")]
+    pulls = [
+        p
+        for p in repo["issues"].values()
+        if p["pull"] and p["pull"]["head"].startswith(f"agent/{number}-")
+    ]
     latest = max(pulls, key=lambda p: int(p["number"])) if pulls else None
     pr_state, ci = "", ""
     if latest is not None:
         pr_state = "merged" if latest["pull"]["merged"] else latest["state"]
         ci = _ci(repo, str(latest["pull"].get("head_sha") or ""))
-    return IssueView(number, title, issue["state"] == "open", labels.BLOCKED in issue["labels"],
-                     columns.get(int(issue["id"])), int(latest["number"]) if latest else None, pr_state, ci,
-                     *task)
+    return IssueView(
+        number,
+        title,
+        issue["state"] == "open",
+        labels.BLOCKED in issue["labels"],
+        columns.get(int(issue["id"])),
+        int(latest["number"]) if latest else None,
+        pr_state,
+        ci,
+        *task,
+    )
 
 
 def _ci(repo: dict[str, Any], sha: str) -> str:
-    runs = [r for r in repo["check_runs"].values() if r["head_sha"] == sha and r["name"] == "sandbox-ci"]
+    runs = [
+        r for r in repo["check_runs"].values() if r["head_sha"] == sha and r["name"] == "sandbox-ci"
+    ]
     if not runs:
         return ""
     run = max(runs, key=lambda r: int(r["id"]))
@@ -122,7 +148,10 @@ def _latest_tasks(mailbox: Mailbox) -> dict[int, tuple[MailboxState, int, TaskTy
             _, issue, generation, attempt = parsed
             if issue not in newest or (generation, attempt) >= newest[issue][0]:
                 newest[issue] = ((generation, attempt), state, task_id)
-    return {issue: (state, rank[1], _kind(mailbox, state, task_id)) for issue, (rank, state, task_id) in newest.items()}
+    return {
+        issue: (state, rank[1], _kind(mailbox, state, task_id))
+        for issue, (rank, state, task_id) in newest.items()
+    }
 
 
 def _ids(mailbox: Mailbox, state: MailboxState) -> list[str]:

@@ -6,6 +6,7 @@ The data dir holds the sandbox's state (state.json, git/) at its top, so
 `agentos sandbox serve --data DIR` serves what the demo left; beside it config.yaml, .env and
 runtime/ (mailbox, war-room records, event log).
 """
+
 from __future__ import annotations
 
 import secrets
@@ -32,7 +33,7 @@ from orchestrator.store.files import atomic_write
 from orchestrator.deps import Deps
 from orchestrator.wiring import real_deps
 
-MARKER = ".agentos-demo"        # what tells a demo's data dir (which may be cleared) from any other
+MARKER = ".agentos-demo"  # what tells a demo's data dir (which may be cleared) from any other
 REPO_KEY = "stats"
 GITHUB_TOKEN_VAR = "AGENTOS_DEMO_GITHUB_TOKEN"
 AUTHOR = "Agent OS demo <demo@agentos.invalid>"
@@ -45,7 +46,7 @@ class World:
     data: Path
     github: Sandbox
     config_path: Path
-    issues: dict[int, sample.DemoIssue]     # by issue number
+    issues: dict[int, sample.DemoIssue]  # by issue number
     setup_requests: int = 0
 
     @property
@@ -64,10 +65,15 @@ class World:
 def clear(data: Path) -> None:
     """Empty a previous demo's data dir; refuse a directory with anything else in it."""
     if data.exists() and any(data.iterdir()) and not (data / MARKER).exists():
-        raise UsageError(f"--data {data} is not empty and is not a demo's directory; choose another")
+        raise UsageError(
+            f"--data {data} is not empty and is not a demo's directory; choose another"
+        )
     shutil.rmtree(data, ignore_errors=True)
     data.mkdir(parents=True)
-    atomic_write(data / MARKER, "agentos demo data: `agentos demo` empties this directory when it runs again\n")
+    atomic_write(
+        data / MARKER,
+        "agentos demo data: `agentos demo` empties this directory when it runs again\n",
+    )
 
 
 def build(data: Path, github: Sandbox, agent: AgentChoice) -> World:
@@ -83,7 +89,9 @@ def build(data: Path, github: Sandbox, agent: AgentChoice) -> World:
     project = deps.board_admin.find_or_create(sample.OWNER, sample.BOARD_TITLE)
     deps.board_admin.link(project, sample.REPO)
     deps.board_admin.ensure_statuses(project)
-    write_config(config_path, github, agent.backend, board={"owner": sample.OWNER, "number": project.number})
+    write_config(
+        config_path, github, agent.backend, board={"owner": sample.OWNER, "number": project.number}
+    )
     world = World(data, github, config_path, create_issues(_deps(config_path)))
     world.setup_requests = len(github.requests)
     return world
@@ -95,20 +103,38 @@ def _deps(config_path: Path) -> Deps:
     return real_deps(config, log)
 
 
-def write_config(path: Path, github: Sandbox, backend: Mapping[str, Any], board: dict[str, Any] | None) -> None:
+def write_config(
+    path: Path, github: Sandbox, backend: Mapping[str, Any], board: dict[str, Any] | None
+) -> None:
     """Write the demo's config.yaml: one repo on the sandbox, the chosen agent, small limits."""
-    repo: dict[str, Any] = {"key": REPO_KEY, "github": sample.REPO, "base_branch": "main",
-                            "test_command": test_command(sys.executable), "automation_mode": "full",
-                            "max_parallel_tasks": 2}
+    repo: dict[str, Any] = {
+        "key": REPO_KEY,
+        "github": sample.REPO,
+        "base_branch": "main",
+        "test_command": test_command(sys.executable),
+        "automation_mode": "full",
+        "max_parallel_tasks": 2,
+    }
     if board is not None:
         repo["board"] = board
     data = {
         "repos": [repo],
-        "github": {"token": f"${GITHUB_TOKEN_VAR}", "api_url": github.api_url, "graphql_url": github.graphql_url,
-                   "commit_author": AUTHOR, "seconds_between_writes": 0},   # a local sandbox: no write limit
+        "github": {
+            "token": f"${GITHUB_TOKEN_VAR}",
+            "api_url": github.api_url,
+            "graphql_url": github.graphql_url,
+            "commit_author": AUTHOR,
+            "seconds_between_writes": 0,
+        },  # a local sandbox: no write limit
         "agents": {"backends": {"demo": dict(backend)}, "chains": {"default": ["demo"]}},
-        "limits": {"max_parallel_workers": 2, "max_attempts": 2, "max_fix_rounds": 2, "stall_minutes": 3,
-                   "test_timeout_minutes": 2, "agent_cooldown_minutes": 1},
+        "limits": {
+            "max_parallel_workers": 2,
+            "max_attempts": 2,
+            "max_fix_rounds": 2,
+            "stall_minutes": 3,
+            "test_timeout_minutes": 2,
+            "agent_cooldown_minutes": 1,
+        },
         "paths": {"runtime_dir": "runtime", "worktrees_dir": "runtime/worktrees"},
     }
     header = "# Written by `agentos demo`: the demo's world on the local GitHub sandbox.\n"
@@ -122,7 +148,9 @@ def seed(config: Config, work: Path) -> None:
         (files / path).parent.mkdir(parents=True, exist_ok=True)
         (files / path).write_text(text, encoding="utf-8")
     url = git_clone.git_url(config.github.api_url, sample.REPO)
-    clone = git_clone.SharedClone("seed", files, url, git_clone.CommitAuthor.parse(AUTHOR), config.github.token)
+    clone = git_clone.SharedClone(
+        "seed", files, url, git_clone.CommitAuthor.parse(AUTHOR), config.github.token
+    )
     clone.git("init", "-q", "-b", "main")
     clone.git("add", "-A")
     clone.git("commit", "-q", "-m", "The sample project: a statistics package with one test")
@@ -142,6 +170,15 @@ def create_issues(deps: Deps) -> dict[int, sample.DemoIssue]:
         for key in demo.blocked_by:
             deps.tracker.add_blocker(issue.ref, made[key])
         made[demo.key] = issue
-        deps.log.info("demo.issue_created", extra={"issue": issue.ref.number, "title": demo.title,
-                                                   "blocked_by": [made[k].ref.number for k in demo.blockers]})
-    return {issue.ref.number: next(d for d in sample.ISSUES if d.key == key) for key, issue in made.items()}
+        deps.log.info(
+            "demo.issue_created",
+            extra={
+                "issue": issue.ref.number,
+                "title": demo.title,
+                "blocked_by": [made[k].ref.number for k in demo.blockers],
+            },
+        )
+    return {
+        issue.ref.number: next(d for d in sample.ISSUES if d.key == key)
+        for key, issue in made.items()
+    }

@@ -3,6 +3,7 @@
 `main` builds the prompt layer (a terminal, or an answers file) and the services, and hands
 them to the runner; the steps are one module each (preflight.py ... done.py).
 """
+
 from __future__ import annotations
 
 import sys
@@ -18,28 +19,55 @@ from orchestrator.ports import Services
 from orchestrator.jobs import JobSpec
 
 
-def main(config_path: Path, *, root: Path, environ: Mapping[str, str], jobs: Mapping[str, JobSpec],
-         answers: Path | None = None, dry_run: bool = False, crontab_file: Path | None = None,
-         services: Services | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None,
-         pairing_wait: int = 300, now: datetime | None = None) -> int:
+def main(
+    config_path: Path,
+    *,
+    root: Path,
+    environ: Mapping[str, str],
+    jobs: Mapping[str, JobSpec],
+    answers: Path | None = None,
+    dry_run: bool = False,
+    crontab_file: Path | None = None,
+    services: Services | None = None,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    pairing_wait: int = 300,
+    now: datetime | None = None,
+) -> int:
     """Run init; return the exit code (0 done, 2 bad answers or config, 130 interrupted)."""
     from orchestrator.init import runner
 
     out = stdout or sys.stdout
-    source = Answers(load_answers(answers), out, environ) if answers else Terminal(stdin or sys.stdin, out)
+    source = (
+        Answers(load_answers(answers), out, environ)
+        if answers
+        else Terminal(stdin or sys.stdin, out)
+    )
     if services is None:
         from orchestrator.wiring import init_services
 
         services = init_services()
-    options = Options(config_path=config_path, root=root, dry_run=dry_run, environ=environ, jobs=jobs,
-                      now=now or datetime.now(timezone.utc), crontab_file=crontab_file, pairing_wait=pairing_wait)
+    options = Options(
+        config_path=config_path,
+        root=root,
+        dry_run=dry_run,
+        environ=environ,
+        jobs=jobs,
+        now=now or datetime.now(timezone.utc),
+        crontab_file=crontab_file,
+        pairing_wait=pairing_wait,
+    )
     try:
         code = runner.run(options, services, Prompter(source, out))
     except EOFError:
-        raise UsageError("the input ended before init finished (give the remaining answers, "
-                         "or use --answers FILE)") from None
+        raise UsageError(
+            "the input ended before init finished (give the remaining answers, "
+            "or use --answers FILE)"
+        ) from None
     if isinstance(source, Answers) and source.unused():
-        out.write(f"Note: the answers file has keys no question asked for: {', '.join(source.unused())}\n")
+        out.write(
+            f"Note: the answers file has keys no question asked for: {', '.join(source.unused())}\n"
+        )
     return code
 
 
@@ -52,7 +80,9 @@ def load_answers(path: Path) -> dict[str, object]:
     except FileNotFoundError:
         raise UsageError(f"--answers: {path} does not exist") from None
     except (OSError, yaml.YAMLError) as error:
-        raise UsageError(f"--answers: {path} is not readable YAML: {' '.join(str(error).split())}") from None
+        raise UsageError(
+            f"--answers: {path} is not readable YAML: {' '.join(str(error).split())}"
+        ) from None
     if not isinstance(tree, dict):
         raise UsageError(f"--answers: {path} must be a mapping of question keys to answers")
     return flatten(tree)

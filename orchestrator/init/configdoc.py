@@ -3,6 +3,7 @@
 Every value already in the file stays as written unless this run's answer differs from it; a
 repository already configured keeps its entry, and secrets appear only as `$VAR` references.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -15,9 +16,11 @@ from orchestrator.init.credentials import token_var
 from orchestrator.init.pairing import TELEGRAM_API
 from orchestrator.init.yamlmerge import append_unique, child, mapping, seq, set_value
 
-HEADER = ("Agent OS configuration, written by `bin/agentos init` (re-run it to add a project; it keeps\n"
-          "your edits). config.example.yaml documents every key; `bin/agentos check` validates this file.\n"
-          "Secrets are $VAR references, resolved from the environment or the env file.")
+HEADER = (
+    "Agent OS configuration, written by `bin/agentos init` (re-run it to add a project; it keeps\n"
+    "your edits). config.example.yaml documents every key; `bin/agentos check` validates this file.\n"
+    "Secrets are $VAR references, resolved from the environment or the env file."
+)
 TIMEOUTS = {"claude": 45, "codex": 40}
 
 
@@ -27,18 +30,30 @@ def repo_entry(ctx: Context) -> dict[str, Any]:
     repos = (ctx.existing or {}).get("repos")
     if repo is None or not isinstance(repos, list):
         return {}
-    return next((entry for entry in repos if isinstance(entry, dict)
-                 and str(entry.get("github", "")).lower() == repo.full_name.lower()), {})
+    return next(
+        (
+            entry
+            for entry in repos
+            if isinstance(entry, dict)
+            and str(entry.get("github", "")).lower() == repo.full_name.lower()
+        ),
+        {},
+    )
 
 
 def planned_backends(ctx: Context) -> dict[str, int]:
     """Return the agent backends the config will have, with their current timeouts."""
     backends = ctx.section("agents").get("backends")
     if isinstance(backends, dict) and backends:
-        return {str(name): int((b or {}).get("timeout_minutes") or 45) for name, b in backends.items()
-                if isinstance(b, dict)}
+        return {
+            str(name): int((b or {}).get("timeout_minutes") or 45)
+            for name, b in backends.items()
+            if isinstance(b, dict)
+        }
     found = ctx.session.preflight.agents if ctx.session.preflight else {}
-    return {name: TIMEOUTS[name] for name in TIMEOUTS if name in found} or {"claude": TIMEOUTS["claude"]}
+    return {name: TIMEOUTS[name] for name in TIMEOUTS if name in found} or {
+        "claude": TIMEOUTS["claude"]
+    }
 
 
 def merge(ctx: Context, doc: CommentedMap, fresh: bool, stamp: str) -> list[str]:
@@ -49,7 +64,9 @@ def merge(ctx: Context, doc: CommentedMap, fresh: bool, stamp: str) -> list[str]
     changes += _telegram(ctx, doc) + _schedule(ctx, doc)
     if fresh and ctx.secrets:
         doc.insert(0, "env_file", ".env")
-        doc.yaml_add_eol_comment("KEY=value lines the $VAR references resolve from (mode 0600)", "env_file")
+        doc.yaml_add_eol_comment(
+            "KEY=value lines the $VAR references resolve from (mode 0600)", "env_file"
+        )
     return changes
 
 
@@ -65,24 +82,41 @@ def _repo(ctx: Context, doc: CommentedMap, stamp: str) -> list[str]:
     if not isinstance(repos, CommentedSeq):
         repos = CommentedSeq(list(repos) if isinstance(repos, list) else [])
         doc["repos"] = repos
-    entry = next((e for e in repos if isinstance(e, CommentedMap)
-                  and str(e.get("github", "")).lower() == repo.full_name.lower()), None)
+    entry = next(
+        (
+            e
+            for e in repos
+            if isinstance(e, CommentedMap)
+            and str(e.get("github", "")).lower() == repo.full_name.lower()
+        ),
+        None,
+    )
     changes: list[str] = []
     if entry is None:
-        entry = mapping([("key", repo.key), ("github", repo.full_name), ("base_branch", repo.default_branch)],
-                        {"key": f"added by agentos init, {stamp}"})
+        entry = mapping(
+            [("key", repo.key), ("github", repo.full_name), ("base_branch", repo.default_branch)],
+            {"key": f"added by agentos init, {stamp}"},
+        )
         repos.append(entry)
         changes.append(f"repos: add {repo.key} ({repo.full_name})")
     board = ctx.session.board
     if board is not None:
         later = {"number": "the new board's number, once it exists (a dry run creates none)"}
-        wanted = mapping([("owner", board.owner), ("number", board.number)], later if board.number is None else {})
+        wanted = mapping(
+            [("owner", board.owner), ("number", board.number)],
+            later if board.number is None else {},
+        )
         current = entry.get("board")
-        if not (isinstance(current, dict) and current.get("owner") == board.owner
-                and current.get("number") == board.number):
+        if not (
+            isinstance(current, dict)
+            and current.get("owner") == board.owner
+            and current.get("number") == board.number
+        ):
             entry["board"] = wanted
-            changes.append(f"repos.{repo.key}.board: {board.owner} "
-                           + (f"#{board.number}" if board.number else "(the new board)"))
+            changes.append(
+                f"repos.{repo.key}.board: {board.owner} "
+                + (f"#{board.number}" if board.number else "(the new board)")
+            )
     tasks = _tuned(ctx, "repo.max_parallel_tasks")
     if tasks is not None and tasks != entry.get("max_parallel_tasks", 2):
         entry["max_parallel_tasks"] = tasks
@@ -96,7 +130,9 @@ def _github(ctx: Context, doc: CommentedMap) -> list[str]:
     if set_value(section, "token", f"${token_var(ctx)}", only_if_absent=True):
         changes.append(f"github.token: ${token_var(ctx)}")
     api = ctx.api_url()
-    if str(section.get("api_url", GITHUB_API)).rstrip("/") != api and set_value(section, "api_url", api):
+    if str(section.get("api_url", GITHUB_API)).rstrip("/") != api and set_value(
+        section, "api_url", api
+    ):
         changes.append(f"github.api_url: {api}")
     return changes
 
@@ -108,12 +144,18 @@ def _agents(ctx: Context, doc: CommentedMap) -> list[str]:
     if not isinstance(backends, CommentedMap) or not backends:
         names = planned_backends(ctx)
         section["backends"] = CommentedMap(
-            (name, mapping([("type", name), ("timeout_minutes", timeout)])) for name, timeout in names.items())
+            (name, mapping([("type", name), ("timeout_minutes", timeout)]))
+            for name, timeout in names.items()
+        )
         section["chains"] = mapping([("default", seq(names))])
         changes.append(f"agents: {', '.join(names)} (fallback chain in that order)")
     for name, node in section["backends"].items():
         timeout = _tuned(ctx, f"agents.backends.{name}.timeout_minutes")
-        if timeout is not None and isinstance(node, CommentedMap) and node.get("timeout_minutes", 45) != timeout:
+        if (
+            timeout is not None
+            and isinstance(node, CommentedMap)
+            and node.get("timeout_minutes", 45) != timeout
+        ):
             node["timeout_minutes"] = timeout
             changes.append(f"agents.backends.{name}.timeout_minutes: {timeout}")
     return changes

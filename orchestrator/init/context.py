@@ -1,4 +1,5 @@
 """What every init step works with: the prompts, the options, the services, the session and the secrets."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -19,13 +20,13 @@ GITHUB_API = "https://api.github.com"
 @dataclass(frozen=True)
 class Options:
     config_path: Path
-    root: Path                         # the Agent OS checkout: cron markers, core.hooksPath
+    root: Path  # the Agent OS checkout: cron markers, core.hooksPath
     dry_run: bool
     environ: Mapping[str, str]
     jobs: Mapping[str, JobSpec]
     now: datetime
-    crontab_file: Path | None = None   # None: the user's crontab
-    pairing_wait: int = 300            # seconds to wait for the pairing message
+    crontab_file: Path | None = None  # None: the user's crontab
+    pairing_wait: int = 300  # seconds to wait for the pairing message
 
 
 @dataclass
@@ -35,9 +36,13 @@ class Context:
     services: Services
     progress: Progress
     state_path: Path
-    existing: dict[str, Any] | None                      # the current config.yaml, parsed; None if there is none
-    secrets: dict[str, str] = field(default_factory=dict)  # var -> value entered in this run (for the env file)
-    clients: dict[str, Any] = field(default_factory=dict)   # what init.credentials connected, by name
+    existing: dict[str, Any] | None  # the current config.yaml, parsed; None if there is none
+    secrets: dict[str, str] = field(
+        default_factory=dict
+    )  # var -> value entered in this run (for the env file)
+    clients: dict[str, Any] = field(
+        default_factory=dict
+    )  # what init.credentials connected, by name
 
     @property
     def session(self) -> Session:

@@ -1,4 +1,5 @@
 """Find the GitHub token (environment, env file, or asked for), check its scopes, and say how to fix a bad one."""
+
 from __future__ import annotations
 
 import re
@@ -31,7 +32,11 @@ def token_var(ctx: Context) -> str:
 def token_page(api_url: str) -> str:
     """Return where to create a classic token with the scopes Agent OS needs."""
     api = urlsplit(api_url)
-    web = "https://github.com" if api.netloc in ("api.github.com", "") else f"{api.scheme}://{api.netloc}"
+    web = (
+        "https://github.com"
+        if api.netloc in ("api.github.com", "")
+        else f"{api.scheme}://{api.netloc}"
+    )
     return f"{web}/settings/tokens/new?scopes=repo,project,read:org&description=Agent+OS"
 
 
@@ -43,8 +48,10 @@ def scope_problem(identity: Identity, needed: tuple[str, ...], api_url: str) -> 
     if not missing:
         return None
     names = " and ".join(f"'{scope}'" for scope in missing)
-    return (f"this token lacks the {names} scope{'s' if len(missing) > 1 else ''}: create one at "
-            f"{token_page(api_url)} or run `gh auth refresh -s {','.join(missing)}`")
+    return (
+        f"this token lacks the {names} scope{'s' if len(missing) > 1 else ''}: create one at "
+        f"{token_page(api_url)} or run `gh auth refresh -s {','.join(missing)}`"
+    )
 
 
 def check(ctx: Context, token: str) -> tuple[GitHubSetup, Identity]:
@@ -69,8 +76,11 @@ def ask_token(ctx: Context, var: str) -> tuple[GitHubSetup, Identity]:
         holder["token"] = text
         return result
 
-    result = ctx.prompter.secret("github.token", f"GitHub token (scopes: {', '.join(NEEDED)}; "
-                                 "read:org for organization boards)", parse)
+    result = ctx.prompter.secret(
+        "github.token",
+        f"GitHub token (scopes: {', '.join(NEEDED)}; read:org for organization boards)",
+        parse,
+    )
     ctx.secrets[var] = holder["token"]
     return result
 

@@ -5,6 +5,7 @@ YAML. Each answer goes through one parser: a bad one gets a one-line reason and 
 question again. From an answers file there is nobody to ask again, so a bad answer stops the
 run with that reason (exit 2).
 """
+
 from __future__ import annotations
 
 import getpass
@@ -47,7 +48,9 @@ class Answers:
 
     interactive = False
 
-    def __init__(self, answers: Mapping[str, object], out: TextIO, environ: Mapping[str, str]) -> None:
+    def __init__(
+        self, answers: Mapping[str, object], out: TextIO, environ: Mapping[str, str]
+    ) -> None:
         self.answers, self.out, self.environ = dict(answers), out, environ
         self.used: set[str] = set()
 
@@ -118,8 +121,16 @@ class Prompter:
         self.out.write(redact(text) + "\n")
         self.out.flush()
 
-    def ask(self, key: str, question: str, parse: Parse[T], default: str | None = None, *,
-            shown: str | None = None, secret: bool = False) -> T:
+    def ask(
+        self,
+        key: str,
+        question: str,
+        parse: Parse[T],
+        default: str | None = None,
+        *,
+        shown: str | None = None,
+        secret: bool = False,
+    ) -> T:
         """Ask until `parse` accepts the answer; an empty answer means `default`, parsed the same way."""
         hint = shown if shown is not None else (default or "")
         prompt = f"{question} [{hint}]: " if hint else f"{question}: "
@@ -137,23 +148,41 @@ class Prompter:
             if not self.source.interactive:
                 raise UsageError(f"answers file: {key}: {problem}")
 
-    def text(self, key: str, question: str, default: str | None = None,
-             check: Callable[[str], str] | None = None) -> str:
+    def text(
+        self,
+        key: str,
+        question: str,
+        default: str | None = None,
+        check: Callable[[str], str] | None = None,
+    ) -> str:
         """Ask for free text; `check` may reject it (raise InvalidAnswer) or normalise it."""
         return self.ask(key, question, check or _keep, default)
 
     def integer(self, key: str, question: str, default: int | None = None, minimum: int = 1) -> int:
         """Ask for a whole number >= minimum."""
-        return self.ask(key, question, lambda s: parse_integer(s, minimum), None if default is None else str(default))
+        return self.ask(
+            key,
+            question,
+            lambda s: parse_integer(s, minimum),
+            None if default is None else str(default),
+        )
 
-    def choice(self, key: str, question: str, options: Sequence[str], default: str | None = None) -> str:
+    def choice(
+        self, key: str, question: str, options: Sequence[str], default: str | None = None
+    ) -> str:
         """Ask for one of `options` (a unique prefix is enough)."""
         shown = "/".join(o.upper() if o == default else o for o in options)
         return self.ask(key, question, lambda s: parse_choice(s, options), default, shown=shown)
 
     def confirm(self, key: str, question: str, default: bool = True) -> bool:
         """Ask a yes/no question."""
-        return self.ask(key, question, parse_yes_no, "yes" if default else "no", shown="Y/n" if default else "y/N")
+        return self.ask(
+            key,
+            question,
+            parse_yes_no,
+            "yes" if default else "no",
+            shown="Y/n" if default else "y/N",
+        )
 
     def secret(self, key: str, question: str, parse: Parse[T]) -> T:
         """Ask for a secret: not echoed, never defaulted, never written anywhere by the prompt layer."""

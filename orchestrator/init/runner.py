@@ -4,6 +4,7 @@ A run interrupted anywhere (Ctrl-C, a lost connection, a closed terminal) resume
 it stopped in; finished steps are not repeated. `--dry-run` asks everything, reads GitHub and
 Telegram, shows every change, and writes nothing at all (no GitHub write, no file, no crontab).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -17,7 +18,17 @@ from orchestrator.store import locks
 from orchestrator.config.load import runtime_paths
 from orchestrator.errors import AgentOSError, ConfigError, StateError
 from orchestrator.init import (
-    board, charter, done, intake, pairing, preflight, repository, schedule, session, tuning, writeconfig,
+    board,
+    charter,
+    done,
+    intake,
+    pairing,
+    preflight,
+    repository,
+    schedule,
+    session,
+    tuning,
+    writeconfig,
 )
 from orchestrator.init.context import Context, Options
 from orchestrator.init.questions import Prompter
@@ -32,28 +43,73 @@ class Step:
     title: str
     does: str
     run: Callable[[Context], None]
-    needs: tuple[str, ...] = ()      # session fields an earlier step must have filled in
+    needs: tuple[str, ...] = ()  # session fields an earlier step must have filled in
 
 
 STEPS = (
-    Step("preflight", "Preflight", "checks Python, git, crontab, the agent CLIs and the GitHub token; "
-         "changes nothing", preflight.run),
-    Step("intake", "Intake", "asks what you are building and what success means; changes nothing", intake.run),
-    Step("repository", "Repository", "creates a repository or adopts one, makes git ignore .agent_result.md in it, "
-         "and creates the labels Agent OS uses", repository.run),
-    Step("board", "Board", "creates or adopts a Projects board, links it to the repository, and gives its Status "
-         "field the options Backlog, Ready, In Progress, In Review, Blocked, Done (keeping yours)",
-         board.run, ("repository",)),
-    Step("charter", "Charter and first issues", "commits NORTH_STAR.md and PLAN.md and opens 3-5 seed issues "
-         "that depend on each other, in Backlog", charter.run, ("repository", "intake")),
-    Step("telegram", "Telegram", "pairs a chat with your bot: you send it a message, init allows that chat and "
-         "replies; the token goes to the env file, never into config.yaml", pairing.run),
-    Step("tuning", "Tuning", "asks how much runs at once, attempts, agent timeouts and the schedule; "
-         "changes nothing until step 8", tuning.run),
-    Step("config", "Write config", "merges everything into the config (your comments and values kept), backs the "
-         "old file up, and checks the result before replacing it", writeconfig.run),
-    Step("cron", "Cron and hooks", "installs the crontab block (or prints systemd units) and enables the "
-         "pre-commit secret guard", schedule.run),
+    Step(
+        "preflight",
+        "Preflight",
+        "checks Python, git, crontab, the agent CLIs and the GitHub token; changes nothing",
+        preflight.run,
+    ),
+    Step(
+        "intake",
+        "Intake",
+        "asks what you are building and what success means; changes nothing",
+        intake.run,
+    ),
+    Step(
+        "repository",
+        "Repository",
+        "creates a repository or adopts one, makes git ignore .agent_result.md in it, "
+        "and creates the labels Agent OS uses",
+        repository.run,
+    ),
+    Step(
+        "board",
+        "Board",
+        "creates or adopts a Projects board, links it to the repository, and gives its Status "
+        "field the options Backlog, Ready, In Progress, In Review, Blocked, Done (keeping yours)",
+        board.run,
+        ("repository",),
+    ),
+    Step(
+        "charter",
+        "Charter and first issues",
+        "commits NORTH_STAR.md and PLAN.md and opens 3-5 seed issues "
+        "that depend on each other, in Backlog",
+        charter.run,
+        ("repository", "intake"),
+    ),
+    Step(
+        "telegram",
+        "Telegram",
+        "pairs a chat with your bot: you send it a message, init allows that chat and "
+        "replies; the token goes to the env file, never into config.yaml",
+        pairing.run,
+    ),
+    Step(
+        "tuning",
+        "Tuning",
+        "asks how much runs at once, attempts, agent timeouts and the schedule; "
+        "changes nothing until step 8",
+        tuning.run,
+    ),
+    Step(
+        "config",
+        "Write config",
+        "merges everything into the config (your comments and values kept), backs the "
+        "old file up, and checks the result before replacing it",
+        writeconfig.run,
+    ),
+    Step(
+        "cron",
+        "Cron and hooks",
+        "installs the crontab block (or prints systemd units) and enables the "
+        "pre-commit secret guard",
+        schedule.run,
+    ),
     Step("done", "Done", "says where everything is and which issue runs first", done.run),
 )
 
@@ -66,12 +122,19 @@ def run(options: Options, services: Services, prompter: Prompter) -> int:
         return _steps(options, services, prompter, existing, state_path)
     with locks.hold(state_path.parent.parent / "locks", "init") as held:
         if not held:
-            raise StateError("another `agentos init` is running for this config; let it finish first")
+            raise StateError(
+                "another `agentos init` is running for this config; let it finish first"
+            )
         return _steps(options, services, prompter, existing, state_path)
 
 
-def _steps(options: Options, services: Services, prompter: Prompter, existing: dict[str, Any] | None,
-           state_path: Path) -> int:
+def _steps(
+    options: Options,
+    services: Services,
+    prompter: Prompter,
+    existing: dict[str, Any] | None,
+    state_path: Path,
+) -> int:
     progress = _progress(options, prompter, state_path)
     ctx = Context(prompter, options, services, progress, state_path, existing)
     if options.dry_run:
@@ -82,13 +145,17 @@ def _steps(options: Options, services: Services, prompter: Prompter, existing: d
             current = step
             _one(ctx, number, step)
     except KeyboardInterrupt:
-        prompter.say(f"\nInterrupted in step {STEPS.index(current) + 1} ({current.title}). Nothing is half-written;"
-                     " run `bin/agentos init` again to resume there.")
+        prompter.say(
+            f"\nInterrupted in step {STEPS.index(current) + 1} ({current.title}). Nothing is half-written;"
+            " run `bin/agentos init` again to resume there."
+        )
         return INTERRUPTED
     except (AgentOSError, EOFError):
         if not options.dry_run:
-            prompter.say(f"Stopped in step {STEPS.index(current) + 1} ({current.title}); the steps before it are "
-                         "saved: run `bin/agentos init` again to resume there.")
+            prompter.say(
+                f"Stopped in step {STEPS.index(current) + 1} ({current.title}); the steps before it are "
+                "saved: run `bin/agentos init` again to resume there."
+            )
         raise
     finally:
         ctx.close()
@@ -101,14 +168,20 @@ def _one(ctx: Context, number: int, step: Step) -> None:
     progress, say = ctx.progress, ctx.say
     say(f"\n== Step {number} of {len(STEPS)}: {step.title} ==")
     if step.name in progress.done or step.name in progress.skipped:
-        say("Done in the interrupted run." if step.name in progress.done else "Skipped in the interrupted run.")
+        say(
+            "Done in the interrupted run."
+            if step.name in progress.done
+            else "Skipped in the interrupted run."
+        )
         return
     say(f"This step {step.does}.")
     missing = [need for need in step.needs if getattr(ctx.session, need) is None]
     if missing:
         say(f"Skipped: it needs the {' and '.join(missing)}, which an earlier step did not set up.")
         progress.skipped.append(step.name)
-    elif step.name != "done" and not ctx.prompter.confirm(f"steps.{step.name}", "Run this step?", True):
+    elif step.name != "done" and not ctx.prompter.confirm(
+        f"steps.{step.name}", "Run this step?", True
+    ):
         say("Skipped.")
         progress.skipped.append(step.name)
     else:
@@ -118,17 +191,26 @@ def _one(ctx: Context, number: int, step: Step) -> None:
 
 
 def _progress(options: Options, prompter: Prompter, state_path: Path) -> session.Progress:
-    fresh = session.Progress(config=str(options.config_path), started=options.now.isoformat(timespec="seconds"))
+    fresh = session.Progress(
+        config=str(options.config_path), started=options.now.isoformat(timespec="seconds")
+    )
     earlier = session.load(state_path)
     if earlier is None or earlier.finished or earlier.config != str(options.config_path):
         return fresh
     finished = [s.title for s in STEPS if s.name in earlier.done + earlier.skipped]
-    following = next((i for i, s in enumerate(STEPS, 1) if s.name not in earlier.done + earlier.skipped), None)
-    prompter.say(f"An init started {earlier.started} stopped after: {', '.join(finished) or 'nothing'}.")
-    if following is not None and prompter.confirm("resume", f"Resume at step {following} "
-                                                  f"({STEPS[following - 1].title})?", True):
+    following = next(
+        (i for i, s in enumerate(STEPS, 1) if s.name not in earlier.done + earlier.skipped), None
+    )
+    prompter.say(
+        f"An init started {earlier.started} stopped after: {', '.join(finished) or 'nothing'}."
+    )
+    if following is not None and prompter.confirm(
+        "resume", f"Resume at step {following} ({STEPS[following - 1].title})?", True
+    ):
         return earlier
-    prompter.say("Starting over (the earlier run's GitHub changes stay; init adopts what it finds).")
+    prompter.say(
+        "Starting over (the earlier run's GitHub changes stay; init adopts what it finds)."
+    )
     return fresh
 
 

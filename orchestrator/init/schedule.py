@@ -1,4 +1,5 @@
 """Step 9, cron and hooks: install the crontab block (or print systemd units) and turn the pre-commit hook on."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,7 +17,9 @@ HOOKS = "hooks"
 
 def run(ctx: Context) -> None:
     """Show the block and the git setting, then install them."""
-    method = ctx.prompter.choice("cron.method", "Run the jobs from", ("cron", "systemd", "none"), "cron")
+    method = ctx.prompter.choice(
+        "cron.method", "Run the jobs from", ("cron", "systemd", "none"), "cron"
+    )
     changes: list[str] = []
     block: list[str] = []
     if method == "cron":
@@ -32,8 +35,10 @@ def run(ctx: Context) -> None:
             ctx.say("  ✓ the crontab block is installed and up to date")
         else:
             ctx.say("The crontab block:\n" + "\n".join(f"  | {line}" for line in block))
-            changes.append(f"install this block in {ctx.options.crontab_file or 'your crontab'} "
-                           "(between its marker lines; the rest of the crontab is kept)")
+            changes.append(
+                f"install this block in {ctx.options.crontab_file or 'your crontab'} "
+                "(between its marker lines; the rest of the crontab is kept)"
+            )
     elif method == "systemd":
         _print_units(ctx)
     hooks = _hooks_path(ctx.options.root)
@@ -42,12 +47,20 @@ def run(ctx: Context) -> None:
     elif hooks == HOOKS:
         ctx.say("  ✓ the pre-commit secret guard is on (core.hooksPath is hooks)")
     else:
-        changes.append(f"run `git config core.hooksPath {HOOKS}` in {ctx.options.root} (the pre-commit secret guard)")
+        changes.append(
+            f"run `git config core.hooksPath {HOOKS}` in {ctx.options.root} (the pre-commit secret guard)"
+        )
     if not ctx.apply("cron", changes):
         return
     if block:
-        cron.install(_jobs(ctx), ctx.options.root, _logs_dir(ctx), ctx.options.config_path,
-                     tabfile=ctx.options.crontab_file, environ=ctx.options.environ)
+        cron.install(
+            _jobs(ctx),
+            ctx.options.root,
+            _logs_dir(ctx),
+            ctx.options.config_path,
+            tabfile=ctx.options.crontab_file,
+            environ=ctx.options.environ,
+        )
         ctx.say("  ✓ crontab block installed")
     if hooks not in (None, HOOKS):
         Repo(ctx.options.root).git.config("core.hooksPath", HOOKS)
@@ -61,31 +74,45 @@ def _schedule(ctx: Context, job: str, default: str) -> str:
 
 def _jobs(ctx: Context) -> list[cron.CronJob]:
     """Return a line per built job (a planned one would fail every minute), as `cron install` does."""
-    return [cron.CronJob(name, _schedule(ctx, name, spec.schedule))
-            for name, spec in ctx.options.jobs.items() if spec.built]
+    return [
+        cron.CronJob(name, _schedule(ctx, name, spec.schedule))
+        for name, spec in ctx.options.jobs.items()
+        if spec.built
+    ]
 
 
 def _logs_dir(ctx: Context) -> Path:
     path = ctx.options.config_path
-    return runtime_paths(ctx.existing or {}, path).logs_dir if path.exists() or ctx.existing else \
-        path.parent / "runtime" / "logs"
+    return (
+        runtime_paths(ctx.existing or {}, path).logs_dir
+        if path.exists() or ctx.existing
+        else path.parent / "runtime" / "logs"
+    )
 
 
 def _block(ctx: Context) -> list[str]:
     jobs = _jobs(ctx)
     if not jobs:
-        ctx.say("  - no job is built yet in this version of Agent OS: the block has only its marker lines")
-    return cron.render_block(jobs, ctx.options.root, _logs_dir(ctx), ctx.options.config_path,
-                             environ=ctx.options.environ)
+        ctx.say(
+            "  - no job is built yet in this version of Agent OS: the block has only its marker lines"
+        )
+    return cron.render_block(
+        jobs, ctx.options.root, _logs_dir(ctx), ctx.options.config_path, environ=ctx.options.environ
+    )
 
 
 def _print_units(ctx: Context) -> None:
-    units = cron.systemd_units(_jobs(ctx), ctx.options.root, ctx.options.config_path, environ=ctx.options.environ)
+    units = cron.systemd_units(
+        _jobs(ctx), ctx.options.root, ctx.options.config_path, environ=ctx.options.environ
+    )
     for name, text in units.items():
         ctx.say(f"# --- ~/.config/systemd/user/{name}\n{text}")
     timers = " ".join(name for name in units if name.endswith(".timer"))
-    ctx.say(f"Install them with: systemctl --user daemon-reload && systemctl --user enable --now {timers}"
-            if timers else "  - no job is built yet: there are no units to install")
+    ctx.say(
+        f"Install them with: systemctl --user daemon-reload && systemctl --user enable --now {timers}"
+        if timers
+        else "  - no job is built yet: there are no units to install"
+    )
 
 
 def _hooks_path(root: Path) -> str | None:

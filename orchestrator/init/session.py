@@ -3,6 +3,7 @@
 The file never holds a secret: only the names of the variables that hold them. It is written
 atomically after every step (and inside long steps), so an interrupted run resumes where it stopped.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,7 +22,7 @@ class Preflight:
     login: str
     api_url: str
     token_var: str
-    agents: dict[str, bool] = field(default_factory=dict)   # CLI name -> authenticated
+    agents: dict[str, bool] = field(default_factory=dict)  # CLI name -> authenticated
 
 
 @dataclass
@@ -39,14 +40,14 @@ class Repository:
     key: str
     default_branch: str
     html_url: str
-    created: bool            # by this run
-    exists: bool = True      # False only in a dry run, before the create
+    created: bool  # by this run
+    exists: bool = True  # False only in a dry run, before the create
 
 
 @dataclass
 class BoardRecord:
     owner: str
-    number: int | None       # None only in a dry run, before the create
+    number: int | None  # None only in a dry run, before the create
     title: str
     url: str
 
@@ -54,16 +55,18 @@ class BoardRecord:
 @dataclass
 class SeedIssue:
     title: str
-    number: int | None       # None until created
-    blocked_by: list[int] = field(default_factory=list)   # indexes of seeds
+    number: int | None  # None until created
+    blocked_by: list[int] = field(default_factory=list)  # indexes of seeds
 
 
 @dataclass
 class CharterRecord:
-    source: str              # "model" | "template"
+    source: str  # "model" | "template"
     issues: list[SeedIssue] = field(default_factory=list)
-    first: int = 0           # index of the issue that runs first
-    draft: dict[str, Any] | None = None   # the accepted draft, so a resumed run opens the same issues
+    first: int = 0  # index of the issue that runs first
+    draft: dict[str, Any] | None = (
+        None  # the accepted draft, so a resumed run opens the same issues
+    )
 
 
 @dataclass
@@ -78,7 +81,7 @@ class Pairing:
 
 @dataclass
 class Tuning:
-    changes: dict[str, Any] = field(default_factory=dict)   # dotted config key -> new value
+    changes: dict[str, Any] = field(default_factory=dict)  # dotted config key -> new value
 
 
 @dataclass
@@ -101,14 +104,23 @@ class Session:
 
     def to_json(self) -> dict[str, Any]:
         """Return the session as plain JSON values."""
-        return {f.name: (None if getattr(self, f.name) is None else asdict(getattr(self, f.name)))
-                for f in fields(self)}
+        return {
+            f.name: (None if getattr(self, f.name) is None else asdict(getattr(self, f.name)))
+            for f in fields(self)
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Session:
         """Rebuild a session written by to_json."""
-        kinds = {"preflight": Preflight, "intake": Intake, "repository": Repository, "board": BoardRecord,
-                 "pairing": Pairing, "tuning": Tuning, "written": Written}
+        kinds = {
+            "preflight": Preflight,
+            "intake": Intake,
+            "repository": Repository,
+            "board": BoardRecord,
+            "pairing": Pairing,
+            "tuning": Tuning,
+            "written": Written,
+        }
         session = cls()
         for name, kind in kinds.items():
             if data.get(name) is not None:
@@ -133,8 +145,15 @@ class Progress:
 
     def to_text(self) -> str:
         """Return the file's JSON text."""
-        data = {"version": VERSION, "config": self.config, "started": self.started, "done": self.done,
-                "skipped": self.skipped, "finished": self.finished, "session": self.session.to_json()}
+        data = {
+            "version": VERSION,
+            "config": self.config,
+            "started": self.started,
+            "done": self.done,
+            "skipped": self.skipped,
+            "finished": self.finished,
+            "session": self.session.to_json(),
+        }
         return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
@@ -145,15 +164,26 @@ def load(path: Path) -> Progress | None:
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as error:
-        raise StateError(f"{path}: cannot read the saved init progress ({error}); delete it to start over") from None
+        raise StateError(
+            f"{path}: cannot read the saved init progress ({error}); delete it to start over"
+        ) from None
     if not isinstance(data, dict) or data.get("version") != VERSION:
-        raise StateError(f"{path}: not init progress this version can read; delete it to start over")
+        raise StateError(
+            f"{path}: not init progress this version can read; delete it to start over"
+        )
     try:
-        return Progress(config=str(data["config"]), started=str(data["started"]), done=list(data["done"]),
-                        skipped=list(data["skipped"]), finished=bool(data["finished"]),
-                        session=Session.from_json(data["session"]))
+        return Progress(
+            config=str(data["config"]),
+            started=str(data["started"]),
+            done=list(data["done"]),
+            skipped=list(data["skipped"]),
+            finished=bool(data["finished"]),
+            session=Session.from_json(data["session"]),
+        )
     except (KeyError, TypeError) as error:
-        raise StateError(f"{path}: damaged init progress ({error}); delete it to start over") from None
+        raise StateError(
+            f"{path}: damaged init progress ({error}); delete it to start over"
+        ) from None
 
 
 def save(path: Path, progress: Progress) -> None:

@@ -1,4 +1,5 @@
 """Step 7, tuning: how much runs at once, how hard to try, agent timeouts, the schedule; defaults from the config."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -16,32 +17,45 @@ def run(ctx: Context) -> None:
     p, limits = ctx.prompter, ctx.section("limits")
     values: dict[str, Any] = {
         "limits.max_parallel_workers": p.integer(
-            "tuning.max_parallel_workers", "Tasks running at once, across all repositories",
-            int(limits.get("max_parallel_workers") or Limits().max_parallel_workers)),
+            "tuning.max_parallel_workers",
+            "Tasks running at once, across all repositories",
+            int(limits.get("max_parallel_workers") or Limits().max_parallel_workers),
+        ),
         "repo.max_parallel_tasks": p.integer(
-            "tuning.max_parallel_tasks", "Tasks of this repository running at once",
-            int(configdoc.repo_entry(ctx).get("max_parallel_tasks") or 2)),
+            "tuning.max_parallel_tasks",
+            "Tasks of this repository running at once",
+            int(configdoc.repo_entry(ctx).get("max_parallel_tasks") or 2),
+        ),
         "limits.max_attempts": p.integer(
-            "tuning.max_attempts", "Agent attempts per issue before a human is asked",
-            int(limits.get("max_attempts") or Limits().max_attempts)),
+            "tuning.max_attempts",
+            "Agent attempts per issue before a human is asked",
+            int(limits.get("max_attempts") or Limits().max_attempts),
+        ),
     }
     for name, timeout in configdoc.planned_backends(ctx).items():
         values[f"agents.backends.{name}.timeout_minutes"] = p.integer(
-            f"tuning.timeout.{name}", f"Timeout for the {name} agent (minutes)", timeout)
+            f"tuning.timeout.{name}", f"Timeout for the {name} agent (minutes)", timeout
+        )
     values.update(_schedule(ctx))
     ctx.session.tuning = Tuning(changes=values)
     ctx.say("  ✓ noted; step 8 writes them to the config")
 
 
 def _schedule(ctx: Context) -> dict[str, str]:
-    current = {name: str(ctx.section("schedule").get(name) or spec.schedule)
-               for name, spec in ctx.options.jobs.items()}
+    current = {
+        name: str(ctx.section("schedule").get(name) or spec.schedule)
+        for name, spec in ctx.options.jobs.items()
+    }
     for name, expr in current.items():
         ctx.say(f"  {name:<18} {expr}")
     if ctx.prompter.confirm("tuning.keep_schedule", "Keep this schedule?", True):
         return {}
-    return {f"schedule.{name}": ctx.prompter.text(f"tuning.schedule.{name}", f"Cron expression for {name}",
-                                                  expr, check=_cron) for name, expr in current.items()}
+    return {
+        f"schedule.{name}": ctx.prompter.text(
+            f"tuning.schedule.{name}", f"Cron expression for {name}", expr, check=_cron
+        )
+        for name, expr in current.items()
+    }
 
 
 def _cron(text: str) -> str:

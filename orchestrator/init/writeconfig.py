@@ -3,6 +3,7 @@
 Secrets go to the env file (mode 0600), the config only names them. Every file is replaced
 atomically, so Ctrl-C at any moment leaves the old file or the new one, never half of one.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -28,7 +29,9 @@ def run(ctx: Context) -> None:
     path = ctx.options.config_path
     old = path.read_text(encoding="utf-8") if path.exists() else None
     if old is None and ctx.session.repository is None:
-        ctx.say(f"Nothing to write: a new config needs a repository, and step 3 set none up ({path} not created).")
+        ctx.say(
+            f"Nothing to write: a new config needs a repository, and step 3 set none up ({path} not created)."
+        )
         return
     doc = yamlmerge.load(old or "", str(path))
     changes = configdoc.merge(ctx, doc.data, old is None, ctx.options.now.strftime("%Y-%m-%d"))
@@ -41,11 +44,17 @@ def run(ctx: Context) -> None:
     if old is not None and text != old:
         plan.append(f"copy {path.name} to {backup_name(path, ctx).name}")
     if secrets:
-        plan.append(f"write {', '.join(sorted(secrets))} to {env_file} (mode 0600; only the names go in the config)")
+        plan.append(
+            f"write {', '.join(sorted(secrets))} to {env_file} (mode 0600; only the names go in the config)"
+        )
     if text != old:
-        plan.append(f"write {path} ({len(changes)} change(s)), after checking it with the loader `check` uses")
+        plan.append(
+            f"write {path} ({len(changes)} change(s)), after checking it with the loader `check` uses"
+        )
     if not _complete(ctx):
-        ctx.say("  (a dry run: the repository or board does not exist yet, so the result is not validated)")
+        ctx.say(
+            "  (a dry run: the repository or board does not exist yet, so the result is not validated)"
+        )
     elif ctx.dry_run:
         validate(ctx, path, text, secrets, env_written=False)
     if not ctx.apply("config", plan):
@@ -60,11 +69,16 @@ def run(ctx: Context) -> None:
     if text != old:
         atomic_write(path, text)
     ctx.say(f"  ✓ {path} written" + (f"; the old one is {backup}" if backup else ""))
-    ctx.session.written = Written(config=str(path), backup=str(backup) if backup else None,
-                                  env_file=str(env_file) if secrets else None)
+    ctx.session.written = Written(
+        config=str(path),
+        backup=str(backup) if backup else None,
+        env_file=str(env_file) if secrets else None,
+    )
 
 
-def _show(ctx: Context, path: Path, old: str | None, text: str, changes: list[str], faithful: bool) -> None:
+def _show(
+    ctx: Context, path: Path, old: str | None, text: str, changes: list[str], faithful: bool
+) -> None:
     for change in changes:
         ctx.say(f"  {change}")
     if old is None:
@@ -72,10 +86,16 @@ def _show(ctx: Context, path: Path, old: str | None, text: str, changes: list[st
         ctx.say("".join(f"  | {line}" for line in text.splitlines(keepends=True)).rstrip("\n"))
         return
     if not faithful:
-        ctx.say(f"  ! ruamel.yaml cannot reproduce {path.name}'s layout exactly: the diff shows every line it "
-                "would reformat")
-    diff = difflib.unified_diff(old.splitlines(keepends=True), text.splitlines(keepends=True),
-                                f"{path.name} (now)", f"{path.name} (after)")
+        ctx.say(
+            f"  ! ruamel.yaml cannot reproduce {path.name}'s layout exactly: the diff shows every line it "
+            "would reformat"
+        )
+    diff = difflib.unified_diff(
+        old.splitlines(keepends=True),
+        text.splitlines(keepends=True),
+        f"{path.name} (now)",
+        f"{path.name} (after)",
+    )
     ctx.say("".join(f"  {line}" for line in diff).rstrip("\n") or "  (no change to the config)")
 
 
@@ -96,7 +116,9 @@ def _ask_lost_secrets(ctx: Context, text: str) -> None:
         if var == token_var(ctx):
             github_token(ctx)
         elif pairing is not None and var == pairing.token_var:
-            ctx.say(f"${var} is not set here (the interrupted run had the bot token only in memory).")
+            ctx.say(
+                f"${var} is not set here (the interrupted run had the bot token only in memory)."
+            )
             bot_token(ctx, pairing.api_url, var)
 
 
@@ -105,13 +127,21 @@ def _secrets_for_env_file(ctx: Context, text: str) -> dict[str, str]:
     wanted = dict(ctx.secrets)
     file = ctx.env_file()
     in_file = read_env_file(file) if file.is_file() else {}
-    shell_only = sorted(var for var in references(yaml.safe_load(text)) - set(wanted) - set(in_file)
-                        if ctx.options.environ.get(var))
+    shell_only = sorted(
+        var
+        for var in references(yaml.safe_load(text)) - set(wanted) - set(in_file)
+        if ctx.options.environ.get(var)
+    )
     if shell_only:
-        ctx.say(f"  ${', $'.join(shell_only)} {'is' if len(shell_only) == 1 else 'are'} set only in this shell; "
-                "cron starts jobs without it.")
-        if ctx.prompter.confirm("config.copy_secrets", f"Copy {'it' if len(shell_only) == 1 else 'them'} "
-                                f"into {file}?", True):
+        ctx.say(
+            f"  ${', $'.join(shell_only)} {'is' if len(shell_only) == 1 else 'are'} set only in this shell; "
+            "cron starts jobs without it."
+        )
+        if ctx.prompter.confirm(
+            "config.copy_secrets",
+            f"Copy {'it' if len(shell_only) == 1 else 'them'} into {file}?",
+            True,
+        ):
             wanted.update({var: ctx.options.environ[var] for var in shell_only})
     return {var: value for var, value in wanted.items() if in_file.get(var) != value}
 
@@ -126,7 +156,9 @@ def references(node: Any) -> set[str]:
     return {match.group(1)} if match else set()
 
 
-def validate(ctx: Context, path: Path, text: str, secrets: dict[str, str], *, env_written: bool) -> None:
+def validate(
+    ctx: Context, path: Path, text: str, secrets: dict[str, str], *, env_written: bool
+) -> None:
     """Load `text` with the config loader; raise ConfigError (nothing written) when it is invalid."""
     raw: Any = yaml.safe_load(text) or {}
     if not env_written and raw.get("env_file") and not (path.parent / raw["env_file"]).exists():
@@ -143,15 +175,22 @@ def validate(ctx: Context, path: Path, text: str, secrets: dict[str, str], *, en
 
 def write_env_file(path: Path, values: dict[str, str]) -> None:
     """Set `VAR=value` lines in the env file, keeping its other lines; the file ends up mode 0600."""
-    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else [
-        "# Secrets for Agent OS (KEY=value). Keep this file private: mode 0600, never committed."]
+    lines = (
+        path.read_text(encoding="utf-8").splitlines()
+        if path.exists()
+        else [
+            "# Secrets for Agent OS (KEY=value). Keep this file private: mode 0600, never committed."
+        ]
+    )
     pending = dict(values)
     for i, line in enumerate(lines):
         name = line.strip().removeprefix("export ").partition("=")[0].strip()
         if name in pending and "=" in line:
             lines[i] = f"{name}={_quote(pending.pop(name))}"
     lines += [f"{name}={_quote(value)}" for name, value in pending.items()]
-    atomic_write(path, "\n".join(lines) + "\n")  # a new temp file (mkstemp: 0600) replaces the old one
+    atomic_write(
+        path, "\n".join(lines) + "\n"
+    )  # a new temp file (mkstemp: 0600) replaces the old one
 
 
 def _quote(value: str) -> str:
@@ -159,7 +198,9 @@ def _quote(value: str) -> str:
     if _PLAIN.match(value):
         return value
     if "\n" in value or ("'" in value and '"' in value):
-        raise ValueError("a secret with a line break, or with both kinds of quote, cannot go in an env file")
+        raise ValueError(
+            "a secret with a line break, or with both kinds of quote, cannot go in an env file"
+        )
     return f"'{value}'" if "'" not in value else f'"{value}"'
 
 

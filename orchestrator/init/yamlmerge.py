@@ -4,6 +4,7 @@ ruamel.yaml cannot read a file's indentation, so `load` tries the common layouts
 first one whose untouched round trip gives back the exact text; `Document.faithful` says whether
 one did (when none does, the diff init shows before writing includes the reformatted lines).
 """
+
 from __future__ import annotations
 
 import io
@@ -19,8 +20,13 @@ from orchestrator.errors import ConfigError
 
 # (mapping indent, sequence indent, dash offset): the common ones first, then every other; and how null is written.
 _COMMON = ((2, 4, 2), (2, 2, 0), (4, 2, 0), (4, 4, 2), (4, 6, 4), (4, 4, 0), (2, 4, 0))
-LAYOUTS = _COMMON + tuple((m, s, o) for m in (2, 3, 4) for s in range(2, 7) for o in range(s - 1)
-                          if (m, s, o) not in _COMMON)
+LAYOUTS = _COMMON + tuple(
+    (m, s, o)
+    for m in (2, 3, 4)
+    for s in range(2, 7)
+    for o in range(s - 1)
+    if (m, s, o) not in _COMMON
+)
 NULLS = ("null", "", "~")
 
 
@@ -40,10 +46,11 @@ def _yaml(layout: tuple[int, int, int], null: str) -> YAML:
     yaml = YAML()  # round-trip
     mapping, sequence, offset = layout
     yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
-    yaml.width = 4096          # never re-wrap a long line
+    yaml.width = 4096  # never re-wrap a long line
     yaml.preserve_quotes = True
     yaml.representer.add_representer(
-        type(None), lambda rep, _: rep.represent_scalar("tag:yaml.org,2002:null", null))
+        type(None), lambda rep, _: rep.represent_scalar("tag:yaml.org,2002:null", null)
+    )
     return yaml
 
 
@@ -107,7 +114,9 @@ def seq(items: Iterable[Any], *, flow: bool = True) -> CommentedSeq:
     return result
 
 
-def mapping(pairs: Iterable[tuple[str, Any]], comments: dict[str, str] | None = None) -> CommentedMap:
+def mapping(
+    pairs: Iterable[tuple[str, Any]], comments: dict[str, str] | None = None
+) -> CommentedMap:
     """Return a new mapping, with end-of-line comments on some of its keys."""
     result = CommentedMap(pairs)
     for key, comment in (comments or {}).items():

@@ -3,8 +3,8 @@
 This module is imported on every `agentos run`, before the switch check, so it holds only
 plain data: importing a job's module (and the libraries it needs) happens after the switches.
 """
-from __future__ import annotations
 
+from __future__ import annotations
 
 
 class JobSpec:
@@ -12,14 +12,22 @@ class JobSpec:
 
     __slots__ = ("name", "schedule", "summary", "always_on", "built", "target")
 
-    def __init__(self, name: str, schedule: str, summary: str, *, always_on: bool = False,
-                 built: bool = True, target: str = "") -> None:
+    def __init__(
+        self,
+        name: str,
+        schedule: str,
+        summary: str,
+        *,
+        always_on: bool = False,
+        built: bool = True,
+        target: str = "",
+    ) -> None:
         self.name = name
-        self.schedule = schedule        # default cron expression; config.schedule overrides it
+        self.schedule = schedule  # default cron expression; config.schedule overrides it
         self.summary = summary
-        self.always_on = always_on      # runs while the global switch is off (the control plane)
-        self.built = built              # False while the job is planned but not written yet
-        self.target = target            # the module to import; default orchestrator.jobs.<name>
+        self.always_on = always_on  # runs while the global switch is off (the control plane)
+        self.built = built  # False while the job is planned but not written yet
+        self.target = target  # the module to import; default orchestrator.jobs.<name>
 
     @property
     def module(self) -> str:
@@ -33,7 +41,9 @@ JOBS: dict[str, JobSpec] = {
         JobSpec("queue", "* * * * *", "run queued tasks in war-rooms, open PRs"),
         JobSpec("pr_monitor", "*/5 * * * *", "merge green PRs, rebase, send red ones back"),
         JobSpec(
-            "telegram_control", "* * * * *", "one poll round of the Telegram control bot",
+            "telegram_control",
+            "* * * * *",
+            "one poll round of the Telegram control bot",
             always_on=True,
         ),
     )

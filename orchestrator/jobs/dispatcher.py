@@ -1,4 +1,5 @@
 """Queue the Ready issues whose blockers are closed, in dependency order, within capacity."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -24,8 +25,14 @@ def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> 
         deps.log.warning("board.unreadable", extra={"repo": key, "error": error[:200]})
     graph = backlog.graph()
     active = active_tasks(deps, config)
-    plan = dispatch.plan(_candidates(backlog), graph, active=active, repo_on={r.key: True for r in repos},
-                         capacity=_capacity(config, active), blockers={r.ref: r.blockers for r in backlog.ready})
+    plan = dispatch.plan(
+        _candidates(backlog),
+        graph,
+        active=active,
+        repo_on={r.key: True for r in repos},
+        capacity=_capacity(config, active),
+        blockers={r.ref: r.blockers for r in backlog.ready},
+    )
     if dry_run:
         print(dispatch_report.describe(plan))
         return {"ready": len(backlog.ready), "would_queue": len(plan.enqueue)}
@@ -33,9 +40,16 @@ def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> 
     briefs = Briefs(deps.llm, deps.log)
     queued = sum(_queue(deps, config, briefs, ready[e.ref], e.reason, now) for e in plan.enqueue)
     dispatch_report.report(deps, backlog, graph, plan)
-    finished = sum(_finish_epic(deps, backlog, ready[s.ref]) for s in plan.skipped if s.reason == "epic")
-    return {"ready": len(backlog.ready), "queued": queued, "skipped": len(plan.skipped),
-            "cycles": len(graph.cycles), **({"epics_done": finished} if finished else {})}
+    finished = sum(
+        _finish_epic(deps, backlog, ready[s.ref]) for s in plan.skipped if s.reason == "epic"
+    )
+    return {
+        "ready": len(backlog.ready),
+        "queued": queued,
+        "skipped": len(plan.skipped),
+        "cycles": len(graph.cycles),
+        **({"epics_done": finished} if finished else {}),
+    }
 
 
 def active_tasks(deps: Deps, config: Config) -> dict[IssueRef, str]:
@@ -51,8 +65,18 @@ def active_tasks(deps: Deps, config: Config) -> dict[IssueRef, str]:
 
 
 def _candidates(backlog: Backlog) -> list[dispatch.Candidate]:
-    return [dispatch.Candidate(r.ref, r.repo.key, r.issue.title, r.issue.created_at, r.trusted, r.trust_reason,
-                               is_epic=bool(r.sub_issues)) for r in backlog.ready]
+    return [
+        dispatch.Candidate(
+            r.ref,
+            r.repo.key,
+            r.issue.title,
+            r.issue.created_at,
+            r.trusted,
+            r.trust_reason,
+            is_epic=bool(r.sub_issues),
+        )
+        for r in backlog.ready
+    ]
 
 
 def _capacity(config: Config, active: Mapping[IssueRef, str]) -> dispatch.Capacity:
@@ -61,35 +85,67 @@ def _capacity(config: Config, active: Mapping[IssueRef, str]) -> dispatch.Capaci
     running = list(active)
     for ref in running:
         per_repo[keys[ref.repo]] = per_repo.get(keys[ref.repo], 0) + 1
-    return dispatch.Capacity(total=config.limits.max_parallel_workers,
-                             per_repo={r.key: r.max_parallel_tasks for r in config.repos},
-                             active_total=len(running), active_per_repo=per_repo)
+    return dispatch.Capacity(
+        total=config.limits.max_parallel_workers,
+        per_repo={r.key: r.max_parallel_tasks for r in config.repos},
+        active_total=len(running),
+        active_per_repo=per_repo,
+    )
 
 
-def _queue(deps: Deps, config: Config, briefs: Briefs, ready: ReadyIssue, reason: str, now: datetime) -> bool:
+def _queue(
+    deps: Deps, config: Config, briefs: Briefs, ready: ReadyIssue, reason: str, now: datetime
+) -> bool:
     """Write the task file (the claim), then move the card; a lost race queues nothing."""
     repo, issue = ready.repo, ready.issue
     existing = deps.mailbox.for_issue(repo.key, issue.number)
-    if any(state.active for state in existing.values()):   # queued since this tick read the mailbox
-        deps.log.info("task.skipped", extra={"issue": issue.number, "repo": repo.key, "reason": "already_queued"})
+    if any(state.active for state in existing.values()):  # queued since this tick read the mailbox
+        deps.log.info(
+            "task.skipped",
+            extra={"issue": issue.number, "repo": repo.key, "reason": "already_queued"},
+        )
         return False
     generation = 1 + max((p[2] for tid in existing if (p := parse_id(tid)) is not None), default=0)
-    task = Task(id=task_id(repo.key, issue.number, generation, 1), repo_key=repo.key, repo=repo.github,
-                issue=issue.number, title=issue.title, branch=branch_name(issue.number, issue.title),
-                base=repo.base_branch, task_type=TaskType.IMPLEMENTATION,
-                chain=tuple(b.name for b in config.agents.chain_for(TaskType.IMPLEMENTATION)), attempt=1,
-                max_attempts=config.limits.max_attempts, generation=generation,
-                priority=dag.priority(issue.labels), created_at=now, reason=reason,
-                body=brief.render(briefs.brief(issue)))
+    task = Task(
+        id=task_id(repo.key, issue.number, generation, 1),
+        repo_key=repo.key,
+        repo=repo.github,
+        issue=issue.number,
+        title=issue.title,
+        branch=branch_name(issue.number, issue.title),
+        base=repo.base_branch,
+        task_type=TaskType.IMPLEMENTATION,
+        chain=tuple(b.name for b in config.agents.chain_for(TaskType.IMPLEMENTATION)),
+        attempt=1,
+        max_attempts=config.limits.max_attempts,
+        generation=generation,
+        priority=dag.priority(issue.labels),
+        created_at=now,
+        reason=reason,
+        body=brief.render(briefs.brief(issue)),
+    )
     if not deps.mailbox.create(task):
-        deps.log.info("task.skipped", extra={"issue": issue.number, "repo": repo.key, "reason": "already_queued"})
+        deps.log.info(
+            "task.skipped",
+            extra={"issue": issue.number, "repo": repo.key, "reason": "already_queued"},
+        )
         return False
-    deps.log.info("task.queued", extra={"issue": issue.number, "repo": repo.key, "task_id": task.id,
-                                        "reason": reason, "priority": task.priority})
+    deps.log.info(
+        "task.queued",
+        extra={
+            "issue": issue.number,
+            "repo": repo.key,
+            "task_id": task.id,
+            "reason": reason,
+            "priority": task.priority,
+        },
+    )
     try:
         deps.board_for(repo).set_status(ready.item, BoardStatus.IN_PROGRESS)
     except TrackerError as error:  # the task stands; the next tick repairs the card
-        deps.log.warning("board.update_failed", extra={"issue": issue.number, "error": str(error)[:200]})
+        deps.log.warning(
+            "board.update_failed", extra={"issue": issue.number, "error": str(error)[:200]}
+        )
     return True
 
 
@@ -99,13 +155,20 @@ def _finish_epic(deps: Deps, backlog: Backlog, epic: ReadyIssue) -> bool:
     if not children or any(child is None or child.is_open for child in children):
         return False
     try:
-        deps.tracker.upsert_comment(epic.ref, dispatch_report.EPIC_DONE,
-                                    "Agent OS: every sub-issue is closed, so this epic is done.")
+        deps.tracker.upsert_comment(
+            epic.ref,
+            dispatch_report.EPIC_DONE,
+            "Agent OS: every sub-issue is closed, so this epic is done.",
+        )
         deps.tracker.close_issue(epic.ref, "completed")
         deps.board_for(epic.repo).set_status(epic.item, BoardStatus.DONE)
     except TrackerError as error:  # the next tick tries again: each step is idempotent
-        deps.log.warning("epic.close_failed", extra={"issue": epic.ref.number, "error": str(error)[:200]})
+        deps.log.warning(
+            "epic.close_failed", extra={"issue": epic.ref.number, "error": str(error)[:200]}
+        )
         return False
-    deps.log.info("epic.closed", extra={"issue": epic.ref.number, "repo": epic.ref.repo,
-                                        "sub_issues": len(children)})
+    deps.log.info(
+        "epic.closed",
+        extra={"issue": epic.ref.number, "repo": epic.ref.repo, "sub_issues": len(children)},
+    )
     return True

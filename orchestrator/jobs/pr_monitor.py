@@ -1,4 +1,5 @@
 """Watch open agent PRs: merge the green ones, rebase the stale ones, send red ones back, restart the wedged."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -25,7 +26,9 @@ def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> 
         try:
             pulls = deps.tracker.open_pulls(repo.github, "agent/")
         except TrackerError as error:
-            deps.log.warning("pulls.unreadable", extra={"repo": repo.key, "error": str(error)[:200]})
+            deps.log.warning(
+                "pulls.unreadable", extra={"repo": repo.key, "error": str(error)[:200]}
+            )
             continue
         for pr in pulls:
             seen.add(f"{pr.repo}#{pr.number}")
@@ -33,13 +36,20 @@ def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> 
             counts[action] = counts.get(action, 0) + 1
     for section in ("stuck", "decided", "escalated", "reviews_answered"):
         memo.keep_only(section, seen)
-    if not dry_run:   # a dry run decides and prints; what it saw must not stop the next tick acting
+    if not dry_run:  # a dry run decides and prints; what it saw must not stop the next tick acting
         memo.save()
     return counts
 
 
-def _one(deps: Deps, config: Config, repo: RepoConfig, pr: PullRequest, now: datetime, memo: Memo,
-         dry_run: bool) -> str:
+def _one(
+    deps: Deps,
+    config: Config,
+    repo: RepoConfig,
+    pr: PullRequest,
+    now: datetime,
+    memo: Memo,
+    dry_run: bool,
+) -> str:
     issue = issue_of(pr)
     if issue is None:
         return "not_ours"
@@ -51,8 +61,13 @@ def _one(deps: Deps, config: Config, repo: RepoConfig, pr: PullRequest, now: dat
             print(f"{pr.repo}#{pr.number} ({pr.head}): {decision.action.value} ({decision.reason})")
         else:
             _act(deps, config, facts, decision, now, memo, changed)
-    except (TrackerError, WorktreeError) as error:   # tried again next tick; each action is idempotent
-        deps.log.warning("pr.failed", extra={"pr": pr.number, "repo": pr.repo, "error": str(error)[:200]})
+    except (
+        TrackerError,
+        WorktreeError,
+    ) as error:  # tried again next tick; each action is idempotent
+        deps.log.warning(
+            "pr.failed", extra={"pr": pr.number, "repo": pr.repo, "error": str(error)[:200]}
+        )
         return "failed"
     return decision.action.value
 
@@ -61,7 +76,7 @@ def _decide(deps: Deps, config: Config, facts: PullFacts, now: datetime, memo: M
     if facts.implementing:
         return Decision(Action.WAIT, "attempt_in_progress")
     if labels.BLOCKED in deps.tracker.issue(facts.ref).labels:
-        return Decision(Action.WAIT, "escalated")   # a person has it until they remove the label
+        return Decision(Action.WAIT, "escalated")  # a person has it until they remove the label
     decision = review.decide(facts.state)
     since = stuck_since(memo, facts.pr, decision.signature, now)
     stuck = review.wedged(decision, since, now, config.limits.wedged_hours, restarts=0)
@@ -70,12 +85,19 @@ def _decide(deps: Deps, config: Config, facts: PullFacts, now: datetime, memo: M
     return stuck
 
 
-def _act(deps: Deps, config: Config, facts: PullFacts, decision: Decision, now: datetime,
-         memo: Memo, changed: bool) -> None:
+def _act(
+    deps: Deps,
+    config: Config,
+    facts: PullFacts,
+    decision: Decision,
+    now: datetime,
+    memo: Memo,
+    changed: bool,
+) -> None:
     if decision.action is Action.MERGE:
         actions.merge(deps, facts)
     elif decision.action is Action.HOLD:
-        if changed:   # the card moves once, not a board write every tick while a person reviews
+        if changed:  # the card moves once, not a board write every tick while a person reviews
             actions.hold(deps, facts)
     elif decision.action is Action.REBASE:
         actions.rebase(deps, config, facts, now, memo)
@@ -91,6 +113,13 @@ def _log(deps: Deps, memo: Memo, pr: PullRequest, decision: Decision) -> bool:
     """Log a decision when it changes (a PR waiting on CI for an hour writes one line); True when it did."""
     if not memo.changed("decided", f"{pr.repo}#{pr.number}", decision.signature):
         return False
-    deps.log.info("pr.decided", extra={"pr": pr.number, "repo": pr.repo, "action": decision.action.value,
-                                       "reason": decision.reason})
+    deps.log.info(
+        "pr.decided",
+        extra={
+            "pr": pr.number,
+            "repo": pr.repo,
+            "action": decision.action.value,
+            "reason": decision.reason,
+        },
+    )
     return True

@@ -5,6 +5,7 @@ worker died (by process and by heartbeat), starts what fits, and keeps doing so 
 runs and nothing waits. The job lock is held meanwhile, so cron's next ticks skip; a supervisor
 killed at any line leaves workers that the next one adopts, and claims that the next one redoes.
 """
+
 from __future__ import annotations
 
 import time
@@ -19,8 +20,8 @@ from orchestrator.core.queue import Running, pick, stalled
 from orchestrator.core.tasks import MailboxState, Task
 from orchestrator.deps import Deps
 
-POLL_SECONDS = 0.25     # how soon a finished worker's slot is refilled; a loop costs a few file reads
-MAX_RECOVERIES = 2      # a task whose worker died this often is escalated instead of run again
+POLL_SECONDS = 0.25  # how soon a finished worker's slot is refilled; a loop costs a few file reads
+MAX_RECOVERIES = 2  # a task whose worker died this often is escalated instead of run again
 
 
 def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> dict[str, int]:
@@ -29,11 +30,11 @@ def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> 
     if dry_run:
         print(_describe(deps, config))
         return counts
-    workers: dict[str, int] = {}          # task id -> pid of a worker this supervisor started
+    workers: dict[str, int] = {}  # task id -> pid of a worker this supervisor started
     while True:
         counts["finished"] += _reap(deps, workers)
         counts["recovered"] += _recover(deps, config, workers, _now())
-        running = _read_processing(deps)          # read once a loop, after recovery moved the dead out
+        running = _read_processing(deps)  # read once a loop, after recovery moved the dead out
         started = _start(deps, config, workers, running)
         counts["started"] += started
         if not workers and not started and not _has_adopted_workers(deps, workers, running):
@@ -57,10 +58,14 @@ def _per_repo(config: Config) -> dict[str, int]:
     return {r.key: r.max_parallel_tasks for r in config.repos}
 
 
-def _start(deps: Deps, config: Config, workers: dict[str, int], running: list[Task] | None = None) -> int:
+def _start(
+    deps: Deps, config: Config, workers: dict[str, int], running: list[Task] | None = None
+) -> int:
     """Claim and start the tasks that fit; a claim another supervisor won is simply skipped."""
     running = _read_processing(deps) if running is None else running
-    chosen = pick(_read_inbox(deps), running, config.limits.max_parallel_workers, _per_repo(config), _now())
+    chosen = pick(
+        _read_inbox(deps), running, config.limits.max_parallel_workers, _per_repo(config), _now()
+    )
     started = 0
     for task in chosen:
         if not deps.switches.repo_on(task.repo_key):
@@ -73,8 +78,16 @@ def _start(deps: Deps, config: Config, workers: dict[str, int], running: list[Ta
         room.beat()
         workers[task.id] = deps.workers.spawn(task.id)
         room.beat(workers[task.id])
-        deps.log.info("task.started", extra={"issue": task.issue, "repo": task.repo, "task_id": task.id,
-                                             "attempt": task.attempt, "pid": workers[task.id]})
+        deps.log.info(
+            "task.started",
+            extra={
+                "issue": task.issue,
+                "repo": task.repo,
+                "task_id": task.id,
+                "attempt": task.attempt,
+                "pid": workers[task.id],
+            },
+        )
         started += 1
     return started
 
@@ -106,7 +119,7 @@ def _recover(deps: Deps, config: Config, workers: dict[str, int], now: datetime)
         run = Running(task, pid is not None and not deps.workers.exited(pid), beat)
         why = stalled(run, now, config.limits.stall_minutes)
         if why is None or (why == "no_heartbeat" and beat is None and task.id in workers):
-            continue   # a worker that has not beaten yet is still starting
+            continue  # a worker that has not beaten yet is still starting
         workers.pop(task.id, None)
         _requeue(deps, config, task, room, why)
         recovered += 1
@@ -119,8 +132,10 @@ def _requeue(deps: Deps, config: Config, task: Task, room: rooms.Room, why: str)
     deaths = 1 + sum(1 for e in events if e.get("event") == "task.recovered")
     _end_orphans(deps, room, events)
     room.record("task.recovered", reason=why, deaths=deaths)
-    deps.log.warning("task.recovered", extra={"issue": task.issue, "task_id": task.id, "reason": why,
-                                              "deaths": deaths})
+    deps.log.warning(
+        "task.recovered",
+        extra={"issue": task.issue, "task_id": task.id, "reason": why, "deaths": deaths},
+    )
     if deaths > MAX_RECOVERIES:
         from orchestrator.delivery import handoff
 
@@ -135,22 +150,41 @@ def _fail(room: rooms.Room, reason: str) -> None:
     """Record the escalation in the room's lifecycle, unless its record has moved past where it can fail."""
     try:
         room.transition(lifecycle.State.FAILED, reason)
-    except lifecycle.InvalidTransition as error:   # passed already: GitHub has the work, the record notes the try
-        room.record("lifecycle.skipped", wanted=lifecycle.State.FAILED.value, error=str(error)[:200])
+    except (
+        lifecycle.InvalidTransition
+    ) as error:  # passed already: GitHub has the work, the record notes the try
+        room.record(
+            "lifecycle.skipped", wanted=lifecycle.State.FAILED.value, error=str(error)[:200]
+        )
 
 
 def _end_orphans(deps: Deps, room: rooms.Room, events: Sequence[Mapping[str, Any]]) -> None:
     """End the agent a dead worker left running: it would go on editing a worktree the next attempt reuses."""
-    worktrees = [e["path"] for e in events if e.get("event") == "worktree.prepared" and isinstance(e.get("path"), str)]
+    worktrees = [
+        e["path"]
+        for e in events
+        if e.get("event") == "worktree.prepared" and isinstance(e.get("path"), str)
+    ]
     if not worktrees:
         return
-    for pid in {e["pid"] for e in events if e.get("event") == "process.started" and isinstance(e.get("pid"), int)}:
+    for pid in {
+        e["pid"]
+        for e in events
+        if e.get("event") == "process.started" and isinstance(e.get("pid"), int)
+    }:
         if deps.workers.end_agent(pid, worktrees[-1]):
             room.record("agent.ended", pid=pid, reason="worker_died")
-            deps.log.warning("agent.ended", extra={"task_id": room.task_id, "pid": pid, "reason": "worker_died"})
+            deps.log.warning(
+                "agent.ended", extra={"task_id": room.task_id, "pid": pid, "reason": "worker_died"}
+            )
 
 
 def _describe(deps: Deps, config: Config) -> str:
-    chosen = pick(_read_inbox(deps), _read_processing(deps), config.limits.max_parallel_workers, _per_repo(config))
+    chosen = pick(
+        _read_inbox(deps),
+        _read_processing(deps),
+        config.limits.max_parallel_workers,
+        _per_repo(config),
+    )
     lines = [f"would start {t.id} ({t.repo}#{t.issue}, priority {t.priority})" for t in chosen]
     return "\n".join(lines or ["would start nothing"])

@@ -1,4 +1,5 @@
 """Carry out the PR monitor's decisions: merge, rebase, queue a fixing task, restart a wedged PR, escalate."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -26,14 +27,21 @@ def merge(deps: Deps, facts: PullFacts) -> None:
     """Merge at the head that was checked, delete the branch, and make sure the issue is closed and Done."""
     pr = facts.pr
     sha = deps.tracker.merge_pull(pr, facts.repo.merge_method.value)
-    deps.log.info("pr.merged", extra={"pr": pr.number, "issue": facts.ref.number, "repo": pr.repo, "sha": sha})
+    deps.log.info(
+        "pr.merged", extra={"pr": pr.number, "issue": facts.ref.number, "repo": pr.repo, "sha": sha}
+    )
     try:
         deps.tracker.delete_branch(pr.repo, pr.head)
-    except TrackerError as error:   # a protected or already-deleted branch never undoes a merge
+    except TrackerError as error:  # a protected or already-deleted branch never undoes a merge
         deps.log.warning("branch.delete_failed", extra={"pr": pr.number, "error": str(error)[:200]})
-    if deps.tracker.issue(facts.ref).is_open:   # `Closes #N` did not close it (another base branch, say)
+    if deps.tracker.issue(
+        facts.ref
+    ).is_open:  # `Closes #N` did not close it (another base branch, say)
         deps.tracker.close_issue(facts.ref, "completed")
-        deps.log.info("issue.closed", extra={"issue": facts.ref.number, "reason": "merged_pr_did_not_close_it"})
+        deps.log.info(
+            "issue.closed",
+            extra={"issue": facts.ref.number, "reason": "merged_pr_did_not_close_it"},
+        )
     cards.move(deps, facts.repo, facts.ref, BoardStatus.DONE)
     _origin_moves(deps, facts, lifecycle.State.PASSED, f"merged as {sha[:12]}")
     deps.notifier.notify(notify.merged(facts.ref, pr.title, pr.number, pr.url))
@@ -47,45 +55,92 @@ def hold(deps: Deps, facts: PullFacts) -> None:
 def rebase(deps: Deps, config: Config, facts: PullFacts, now: datetime, memo: Memo) -> None:
     """Rebase onto the base; a real conflict becomes a fixing task (or an escalation when rounds ran out)."""
     outcome = deps.worktrees.rebase(facts.repo.key, facts.pr.head, facts.pr.base)
-    deps.log.info("pr.rebased", extra={"pr": facts.pr.number, "outcome": outcome.status.value,
-                                       "head": outcome.head_sha[:12]})
+    deps.log.info(
+        "pr.rebased",
+        extra={
+            "pr": facts.pr.number,
+            "outcome": outcome.status.value,
+            "head": outcome.head_sha[:12],
+        },
+    )
     if outcome.status is not RebaseStatus.CONFLICT:
         return
     if facts.state.fix_rounds >= config.limits.max_fix_rounds:
         escalate(deps, facts, f"conflict_after_{facts.state.fix_rounds}_fix_rounds", memo)
         return
     detail = "conflicts with the base in " + ", ".join(c.path for c in outcome.conflicts)
-    fix(deps, config, facts, "conflict", detail, now, memo, conflicts=outcome.conflicts,
-        stopped_at=outcome.stopped_at)
+    fix(
+        deps,
+        config,
+        facts,
+        "conflict",
+        detail,
+        now,
+        memo,
+        conflicts=outcome.conflicts,
+        stopped_at=outcome.stopped_at,
+    )
 
 
-def fix(deps: Deps, config: Config, facts: PullFacts, reason: str, detail: str, now: datetime, memo: Memo, *,
-        conflicts: Sequence[Conflict] = (), stopped_at: str = "") -> None:
+def fix(
+    deps: Deps,
+    config: Config,
+    facts: PullFacts,
+    reason: str,
+    detail: str,
+    now: datetime,
+    memo: Memo,
+    *,
+    conflicts: Sequence[Conflict] = (),
+    stopped_at: str = "",
+) -> None:
     """Queue a fixing task on the PR's branch with what it must fix written into its room first."""
-    checks = [c for c in facts.state.checks if c.state is CheckState.FAILURE] if reason == "checks_failed" else []
+    checks = (
+        [c for c in facts.state.checks if c.state is CheckState.FAILURE]
+        if reason == "checks_failed"
+        else []
+    )
     reviews = list(facts.state.reviews) if reason == "changes_requested" else []
     task = _fixing_task(config, facts, reason, now)
-    handoff.write_fixing(deps, task, facts.origin, _trim_output(checks), reviews, conflicts, stopped_at)
+    handoff.write_fixing(
+        deps, task, facts.origin, _trim_output(checks), reviews, conflicts, stopped_at
+    )
     if not deps.mailbox.create(task):
-        return   # queued by an earlier tick that died before recording it: nothing to add
+        return  # queued by an earlier tick that died before recording it: nothing to add
     if reviews:
-        memo.changed("reviews_answered", f"{facts.pr.repo}#{facts.pr.number}", now.isoformat(), digest=False)
+        memo.changed(
+            "reviews_answered", f"{facts.pr.repo}#{facts.pr.number}", now.isoformat(), digest=False
+        )
     _origin_moves(deps, facts, lifecycle.State.FIXING, reason)
-    deps.log.info("pr.fixing", extra={"pr": facts.pr.number, "issue": facts.ref.number, "task_id": task.id,
-                                      "reason": reason, "round": facts.state.fix_rounds + 1, "detail": detail[:200]})
+    deps.log.info(
+        "pr.fixing",
+        extra={
+            "pr": facts.pr.number,
+            "issue": facts.ref.number,
+            "task_id": task.id,
+            "reason": reason,
+            "round": facts.state.fix_rounds + 1,
+            "detail": detail[:200],
+        },
+    )
 
 
 def restart(deps: Deps, facts: PullFacts, decision: Decision) -> None:
     """Close a wedged PR, delete its branch, and put the issue back to Ready once, saying why."""
     pr = facts.pr
-    text = (f"Agent OS closed #{pr.number}: it was stuck on `{decision.reason}` for too long. The issue goes "
-            "back to Ready once, so a fresh attempt starts from the current base branch.")
+    text = (
+        f"Agent OS closed #{pr.number}: it was stuck on `{decision.reason}` for too long. The issue goes "
+        "back to Ready once, so a fresh attempt starts from the current base branch."
+    )
     deps.tracker.upsert_comment(facts.ref, RESTARTED, text)
     deps.tracker.close_pull(pr)
     deps.tracker.delete_branch(pr.repo, pr.head)
     _origin_moves(deps, facts, lifecycle.State.QUEUED, decision.reason)
     cards.move(deps, facts.repo, facts.ref, BoardStatus.READY)
-    deps.log.warning("pr.restarted", extra={"pr": pr.number, "issue": facts.ref.number, "reason": decision.reason})
+    deps.log.warning(
+        "pr.restarted",
+        extra={"pr": pr.number, "issue": facts.ref.number, "reason": decision.reason},
+    )
 
 
 def was_restarted(deps: Deps, facts: PullFacts) -> bool:
@@ -97,19 +152,43 @@ def escalate(deps: Deps, facts: PullFacts, reason: str, memo: Memo) -> None:
     """Hand the PR to a person, once per reason (the label then keeps the monitor away)."""
     if not memo.changed("escalated", f"{facts.pr.repo}#{facts.pr.number}", reason):
         return
-    steps = [f"Look at PR #{facts.pr.number} ({facts.pr.url}): {reason.replace('_', ' ')}.",
-             "Push a fix to its branch or close it; remove the agentos:blocked label to let Agent OS go on."]
-    escalation.escalate(deps, facts.repo, facts.ref, facts.origin or f"{facts.repo.key}-{facts.ref.number}-g1-a1",
-                        facts.pr.title, reason, steps=steps, url=facts.pr.url)
+    steps = [
+        f"Look at PR #{facts.pr.number} ({facts.pr.url}): {reason.replace('_', ' ')}.",
+        "Push a fix to its branch or close it; remove the agentos:blocked label to let Agent OS go on.",
+    ]
+    escalation.escalate(
+        deps,
+        facts.repo,
+        facts.ref,
+        facts.origin or f"{facts.repo.key}-{facts.ref.number}-g1-a1",
+        facts.pr.title,
+        reason,
+        steps=steps,
+        url=facts.pr.url,
+    )
 
 
 def _fixing_task(config: Config, facts: PullFacts, reason: str, now: datetime) -> Task:
     pr, repo = facts.pr, facts.repo
-    return Task(id=task_id(repo.key, facts.ref.number, facts.generation, facts.next_attempt), repo_key=repo.key,
-                repo=repo.github, issue=facts.ref.number, title=pr.title, branch=pr.head, base=pr.base,
-                task_type=TaskType.FIXING, chain=tuple(b.name for b in config.agents.chain_for(TaskType.FIXING)),
-                attempt=facts.next_attempt, max_attempts=config.limits.max_attempts, generation=facts.generation,
-                priority=0, created_at=now, reason=reason, body=_fix_brief(facts, reason), pr=pr.number)
+    return Task(
+        id=task_id(repo.key, facts.ref.number, facts.generation, facts.next_attempt),
+        repo_key=repo.key,
+        repo=repo.github,
+        issue=facts.ref.number,
+        title=pr.title,
+        branch=pr.head,
+        base=pr.base,
+        task_type=TaskType.FIXING,
+        chain=tuple(b.name for b in config.agents.chain_for(TaskType.FIXING)),
+        attempt=facts.next_attempt,
+        max_attempts=config.limits.max_attempts,
+        generation=facts.generation,
+        priority=0,
+        created_at=now,
+        reason=reason,
+        body=_fix_brief(facts, reason),
+        pr=pr.number,
+    )
 
 
 def _trim_output(checks: list[Check]) -> list[Check]:
@@ -125,16 +204,23 @@ def _origin_moves(deps: Deps, facts: PullFacts, to: lifecycle.State, reason: str
         return
     try:
         room.transition(to, reason)
-    except lifecycle.InvalidTransition as error:   # a record out of step with GitHub: GitHub wins, the record notes it
+    except (
+        lifecycle.InvalidTransition
+    ) as error:  # a record out of step with GitHub: GitHub wins, the record notes it
         room.record("lifecycle.skipped", wanted=to.value, error=str(error)[:200])
 
 
-FIX_GOALS = {"checks_failed": "make the failing checks pass", "changes_requested": "do what the reviewers asked",
-             "conflict": "resolve the conflicts with the base branch"}
+FIX_GOALS = {
+    "checks_failed": "make the failing checks pass",
+    "changes_requested": "do what the reviewers asked",
+    "conflict": "resolve the conflicts with the base branch",
+}
 
 
 def _fix_brief(facts: PullFacts, reason: str) -> str:
     goal = FIX_GOALS.get(reason, reason.replace("_", " "))
-    return (f"## Goal\n\nPull request #{facts.pr.number} for issue #{facts.ref.number} cannot be merged yet: "
-            f"{goal}, on its branch `{facts.pr.head}`, without undoing what it already does.\n\n"
-            "## Success criteria\n\n- the reason below is gone\n- the repository's tests pass\n")
+    return (
+        f"## Goal\n\nPull request #{facts.pr.number} for issue #{facts.ref.number} cannot be merged yet: "
+        f"{goal}, on its branch `{facts.pr.head}`, without undoing what it already does.\n\n"
+        "## Success criteria\n\n- the reason below is gone\n- the repository's tests pass\n"
+    )

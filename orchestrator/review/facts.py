@@ -1,4 +1,5 @@
 """Gather what the PR monitor decides on for one agent PR: its tasks, checks, reviews and how long it is stuck."""
+
 from __future__ import annotations
 
 import re
@@ -29,16 +30,23 @@ class PullFacts:
 
     repo: RepoConfig
     pr: PullRequest
-    ref: IssueRef                     # the issue it closes
-    origin: str                       # the task that opened it (its room holds the PR's lifecycle)
+    ref: IssueRef  # the issue it closes
+    origin: str  # the task that opened it (its room holds the PR's lifecycle)
     generation: int
-    next_attempt: int                 # the attempt number a new fixing task gets
-    implementing: bool                # an implementation attempt is still queued or running
+    next_attempt: int  # the attempt number a new fixing task gets
+    implementing: bool  # an implementation attempt is still queued or running
     state: PullState
 
 
-def gather(deps: Deps, config: Config, repo: RepoConfig, pr: PullRequest, issue: int, now: datetime,
-           memo: Memo) -> PullFacts:
+def gather(
+    deps: Deps,
+    config: Config,
+    repo: RepoConfig,
+    pr: PullRequest,
+    issue: int,
+    now: datetime,
+    memo: Memo,
+) -> PullFacts:
     """Read the PR (the list leaves `mergeable` out, as GitHub's does), its checks, reviews and the issue's tasks."""
     pr = deps.tracker.pull(repo.github, pr.number)
     tasks = _tasks(deps, repo.key, issue)
@@ -46,17 +54,35 @@ def gather(deps: Deps, config: Config, repo: RepoConfig, pr: PullRequest, issue:
     this_gen = [(t, s) for t, s in tasks if t.generation == generation]
     fixes = [(t, s) for t, s in this_gen if t.task_type is TaskType.FIXING]
     found = _ORIGIN.search(pr.body)
-    origin = found.group(1) if found else next((t.id for t, _ in this_gen if t.task_type is TaskType.IMPLEMENTATION), "")
+    origin = (
+        found.group(1)
+        if found
+        else next((t.id for t, _ in this_gen if t.task_type is TaskType.IMPLEMENTATION), "")
+    )
     checks = tuple(deps.tracker.checks(repo.github, pr.head_sha))
     reviews = tuple(_drop_answered(deps.tracker.reviews(pr), memo, pr))
     grace = timedelta(minutes=config.limits.checks_grace_minutes)
-    state = PullState(pr, checks, reviews, full_automation=repo.automation_mode is AutomationMode.FULL,
-                      fix_rounds=len(fixes), max_fix_rounds=config.limits.max_fix_rounds,
-                      fix_in_progress=any(s.active for _, s in fixes), bot_login=pr.author,
-                      checks_grace_over=now - pr.updated_at >= grace)
-    return PullFacts(repo, pr, IssueRef(repo.github, issue), origin, generation,
-                     1 + max((t.attempt for t, _ in this_gen), default=0),
-                     any(s.active and t.task_type is TaskType.IMPLEMENTATION for t, s in this_gen), state)
+    state = PullState(
+        pr,
+        checks,
+        reviews,
+        full_automation=repo.automation_mode is AutomationMode.FULL,
+        fix_rounds=len(fixes),
+        max_fix_rounds=config.limits.max_fix_rounds,
+        fix_in_progress=any(s.active for _, s in fixes),
+        bot_login=pr.author,
+        checks_grace_over=now - pr.updated_at >= grace,
+    )
+    return PullFacts(
+        repo,
+        pr,
+        IssueRef(repo.github, issue),
+        origin,
+        generation,
+        1 + max((t.attempt for t, _ in this_gen), default=0),
+        any(s.active and t.task_type is TaskType.IMPLEMENTATION for t, s in this_gen),
+        state,
+    )
 
 
 def _tasks(deps: Deps, repo_key: str, issue: int) -> list[tuple[Task, MailboxState]]:
@@ -64,7 +90,7 @@ def _tasks(deps: Deps, repo_key: str, issue: int) -> list[tuple[Task, MailboxSta
     for task_id, state in deps.mailbox.for_issue(repo_key, issue).items():
         try:
             found.append((deps.mailbox.read(state, task_id), state))
-        except FileNotFoundError:   # moved meanwhile: its next state is read next tick
+        except FileNotFoundError:  # moved meanwhile: its next state is read next tick
             continue
     return found
 

@@ -4,6 +4,7 @@ Keep-alive clients (the SDKs, the CLIs, httpx under PTB) hold a connection open 
 and a long poll holds one for its whole timeout; `close_connections` shuts them all down so a
 stop returns at once instead of waiting for each client to give up.
 """
+
 from __future__ import annotations
 
 import socket
@@ -27,7 +28,9 @@ class TrackingServer(ThreadingHTTPServer):
 
     def serve_in_background(self, name: str) -> None:
         """Serve from a daemon thread; the short poll interval keeps `stop` fast (shutdown waits for a look)."""
-        self._loop = threading.Thread(target=self.serve_forever, args=(0.01,), name=name, daemon=True)
+        self._loop = threading.Thread(
+            target=self.serve_forever, args=(0.01,), name=name, daemon=True
+        )
         self._loop.start()
 
     def stop(self) -> None:

@@ -4,6 +4,7 @@
 sent; `<token>.done` is created exclusively (O_EXCL) by the first press, so two presses, two
 chats or two bot processes can never act twice. A failed action gives its claim back.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,15 +40,28 @@ class ButtonRecords:
             return
         path = self.folder / f"{action_token(note.task_id)}.json"
         if not path.exists():
-            atomic_write(path, json.dumps({"task_id": note.task_id, "repo": note.issue.repo,
-                                           "number": note.issue.number, "created_at": now.isoformat()}))
+            atomic_write(
+                path,
+                json.dumps(
+                    {
+                        "task_id": note.task_id,
+                        "repo": note.issue.repo,
+                        "number": note.issue.number,
+                        "created_at": now.isoformat(),
+                    }
+                ),
+            )
 
     def find(self, token: str) -> ButtonRecord | None:
         """Return the action a token stands for, or None when there is no (readable) record."""
         try:
             raw = json.loads((self.folder / f"{token}.json").read_text(encoding="utf-8"))
-            return ButtonRecord(token, str(raw["task_id"]), IssueRef(str(raw["repo"]), int(raw["number"])),
-                          datetime.fromisoformat(raw["created_at"]))
+            return ButtonRecord(
+                token,
+                str(raw["task_id"]),
+                IssueRef(str(raw["repo"]), int(raw["number"])),
+                datetime.fromisoformat(raw["created_at"]),
+            )
         except (OSError, ValueError, KeyError, TypeError):
             return None
 

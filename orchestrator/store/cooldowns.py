@@ -1,4 +1,5 @@
 """Agent cooldowns on disk: runtime/state/cooldowns.json, shared by every worker, written atomically."""
+
 from __future__ import annotations
 
 import json
@@ -55,14 +56,21 @@ class CooldownStore:
         except (OSError, ValueError) as exc:
             raise StateError(f"{self.path}: unreadable cooldowns ({exc})") from exc
         try:
-            return {name: Cooldown(name, datetime.fromisoformat(entry["until"]), str(entry.get("reason", "")))
-                    for name, entry in raw.items()}
+            return {
+                name: Cooldown(
+                    name, datetime.fromisoformat(entry["until"]), str(entry.get("reason", ""))
+                )
+                for name, entry in raw.items()
+            }
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise StateError(f"{self.path}: malformed cooldown entry ({exc})") from exc
 
 
 def _dump(cooldowns: dict[str, Cooldown], now: datetime | None) -> str:
     """Serialise, dropping rests over by `now` so the file never grows past one entry per backend."""
-    kept = {name: {"until": rest.until.isoformat(), "reason": rest.reason[:200]}
-            for name, rest in sorted(cooldowns.items()) if now is None or rest.until > now}
+    kept = {
+        name: {"until": rest.until.isoformat(), "reason": rest.reason[:200]}
+        for name, rest in sorted(cooldowns.items())
+        if now is None or rest.until > now
+    }
     return json.dumps(kept, indent=2, sort_keys=True) + "\n"

@@ -3,6 +3,7 @@
 A reader sees a file's old content or its new content, never a torn one; a line is appended
 whole, under an exclusive lock, so concurrent writers (jobs, workers, the bot) never interleave.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -51,7 +52,7 @@ def append_line(path: Path, line: str | bytes, *, durable: bool = False) -> None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             if not _is_current(path, fd):
-                continue   # replaced while we waited for the lock: write to the new file
+                continue  # replaced while we waited for the lock: write to the new file
             size = os.fstat(fd).st_size
             if size and os.pread(fd, 1, size - 1) != b"\n":
                 data = b"\n" + data
@@ -60,7 +61,7 @@ def append_line(path: Path, line: str | bytes, *, durable: bool = False) -> None
                 os.fsync(fd)
             return
         finally:
-            os.close(fd)   # closing releases the lock
+            os.close(fd)  # closing releases the lock
 
 
 def _is_current(path: Path, fd: int) -> bool:

@@ -1,4 +1,5 @@
 """Per-job locks: a second overlapping run of the same job finds the lock held and skips."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -1,4 +1,5 @@
 """The JSONL event log: one line per event in runtime/logs/<job>.jsonl, plus a short stderr line."""
+
 from __future__ import annotations
 
 import json
@@ -21,9 +22,11 @@ FINISH_EVENTS = ("run.finished", "run.crashed")
 
 def event_fields(record: logging.LogRecord) -> dict[str, Any]:
     """Return the fields a record carries through `extra=`, redacted and trimmed."""
-    return {key: redact_all(value, _MAX_TRACEBACK if key == "traceback" else _MAX_FIELD)
-            for key, value in vars(record).items()
-            if key not in _STANDARD and not key.startswith("_")}
+    return {
+        key: redact_all(value, _MAX_TRACEBACK if key == "traceback" else _MAX_FIELD)
+        for key, value in vars(record).items()
+        if key not in _STANDARD and not key.startswith("_")
+    }
 
 
 class JsonFormatter(logging.Formatter):
@@ -35,8 +38,13 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         ts = datetime.fromtimestamp(record.created, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        head = {"ts": ts[:-4] + "Z", "level": record.levelname.lower(), "job": self.job,
-                "run_id": self.run_id, "event": redact(record.getMessage())}
+        head = {
+            "ts": ts[:-4] + "Z",
+            "level": record.levelname.lower(),
+            "job": self.job,
+            "run_id": self.run_id,
+            "event": redact(record.getMessage()),
+        }
         return json.dumps({**head, **event_fields(record)}, default=str, ensure_ascii=False)
 
 

@@ -5,6 +5,7 @@ a new task is created with `os.link` (fails if the id exists), and a worker take
 renaming it from inbox/ to processing/ (only one rename can succeed). The folders are the
 values of `core.tasks.MailboxState`; folders of earlier versions are moved in on first use.
 """
+
 from __future__ import annotations
 
 import os
@@ -105,7 +106,11 @@ class Mailbox:
         """Return the task ids in a state, oldest file first."""
         folder = self.root / MailboxState(state).value
         try:
-            entries = [e for e in os.scandir(folder) if e.name.endswith(".md") and not e.name.startswith(".")]
+            entries = [
+                e
+                for e in os.scandir(folder)
+                if e.name.endswith(".md") and not e.name.startswith(".")
+            ]
         except FileNotFoundError:
             return []
         entries.sort(key=lambda e: (e.stat().st_mtime, e.name))
@@ -153,7 +158,10 @@ def migrate(root: Path) -> None:
         folder = root / old
         try:
             entries = list(os.scandir(folder))
-        except (FileNotFoundError, NotADirectoryError):   # never there, or an overlapping tick finished
+        except (
+            FileNotFoundError,
+            NotADirectoryError,
+        ):  # never there, or an overlapping tick finished
             continue
         target = root / new.value
         target.mkdir(parents=True, exist_ok=True)
@@ -163,11 +171,11 @@ def migrate(root: Path) -> None:
             try:
                 os.link(entry.path, target / entry.name)
             except FileExistsError:
-                pass   # an overlapping tick linked it first
+                pass  # an overlapping tick linked it first
             except FileNotFoundError:
-                continue   # moved meanwhile
+                continue  # moved meanwhile
             Path(entry.path).unlink(missing_ok=True)
         try:
             folder.rmdir()
-        except OSError:   # not empty (a temp file, a stray) or gone: left for a person, or done
+        except OSError:  # not empty (a temp file, a stray) or gone: left for a person, or done
             pass

@@ -4,6 +4,7 @@ GitHub stays the source of truth. The memo only saves requests and noise: a comm
 re-posted when its text changes, a skip is logged when its reason changes. Losing the file
 costs one round of idempotent repeats, never a wrong action.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,7 +24,10 @@ class Memo:
         except (FileNotFoundError, ValueError):
             loaded = {}
         self._data: dict[str, dict[str, str]] = {
-            k: {str(a): str(b) for a, b in v.items()} for k, v in loaded.items() if isinstance(v, dict)}
+            k: {str(a): str(b) for a, b in v.items()}
+            for k, v in loaded.items()
+            if isinstance(v, dict)
+        }
         self._dirty = False
 
     def get(self, section: str, key: str) -> str | None:
@@ -34,7 +38,9 @@ class Memo:
 
         A long value is kept as its digest unless `digest` is False (when it must be read back).
         """
-        value = value if len(value) <= 64 or not digest else hashlib.sha256(value.encode()).hexdigest()
+        value = (
+            value if len(value) <= 64 or not digest else hashlib.sha256(value.encode()).hexdigest()
+        )
         entries = self._data.setdefault(section, {})
         if entries.get(key) == value:
             return False

@@ -6,6 +6,7 @@ so a flush killed halfway resumes with the next message of the same batch instea
 the first one again. The cursor names the file's inode: when a fully delivered outbox is
 compacted (replaced by an empty file), a stale cursor is recognised and starts from the top.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -32,12 +33,12 @@ class Pending:
     """The notes to deliver: lines [start, end) of the outbox file `inode`, `sent` messages of them out."""
 
     notes: tuple[Notification, ...]
-    times: tuple[datetime, ...]      # when each was appended
+    times: tuple[datetime, ...]  # when each was appended
     inode: int
     start: int
     end: int
-    sent: int = 0                    # messages of this batch already delivered (a resumed flush)
-    skipped: int = 0                 # unreadable lines (a torn write), dropped
+    sent: int = 0  # messages of this batch already delivered (a resumed flush)
+    skipped: int = 0  # unreadable lines (a torn write), dropped
 
 
 class Outbox:
@@ -49,8 +50,10 @@ class Outbox:
 
     def append(self, note: Notification, at: datetime) -> None:
         """Append the note (redacted) as one line, fsynced, under an exclusive lock."""
-        record = {"at": at.astimezone(timezone.utc).isoformat(timespec="milliseconds"),
-                  **_redacted(to_record(note))}
+        record = {
+            "at": at.astimezone(timezone.utc).isoformat(timespec="milliseconds"),
+            **_redacted(to_record(note)),
+        }
         append_line(self.path, json.dumps(record, ensure_ascii=False), durable=True)
 
     def pending(self) -> Pending:
@@ -73,7 +76,9 @@ class Outbox:
             os.close(fd)
         data = data[: data.rfind(b"\n") + 1]  # a line still being written is not pending yet
         notes, times, skipped = _parse(data)
-        return Pending(tuple(notes), tuple(times), stat.st_ino, start, start + len(data), sent, skipped)
+        return Pending(
+            tuple(notes), tuple(times), stat.st_ino, start, start + len(data), sent, skipped
+        )
 
     def begin(self, batch: Pending) -> None:
         """Fix the batch's extent before its first message goes out, so a resumed flush sees the same notes."""
@@ -107,7 +112,10 @@ class Outbox:
         return value if isinstance(value, dict) else {}
 
     def _write_cursor(self, inode: int, offset: int, end: int | None, sent: int) -> None:
-        atomic_write(self.cursor_path, json.dumps({"inode": inode, "offset": offset, "end": end, "sent": sent}))
+        atomic_write(
+            self.cursor_path,
+            json.dumps({"inode": inode, "offset": offset, "end": end, "sent": sent}),
+        )
 
 
 def _parse(data: bytes) -> tuple[list[Notification], list[datetime], int]:
@@ -142,8 +150,12 @@ def _fields(note: Notification) -> dict[str, Any]:
 class OutboxNotifier:
     """The Notifier when Telegram is configured: the outbox (for the flush) and the event log."""
 
-    def __init__(self, outbox: Outbox, log: logging.Logger,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+    def __init__(
+        self,
+        outbox: Outbox,
+        log: logging.Logger,
+        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    ) -> None:
         self.outbox, self.log, self.clock = outbox, log, clock
 
     def notify(self, note: Notification) -> None:

@@ -3,6 +3,7 @@
 The user's config.yaml is never rewritten behind their back; control.settings validates a change
 before it is written here.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -8,6 +8,7 @@
 
 Every file is written atomically and every string redacted; the record outlives the worktree.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,10 +29,16 @@ from orchestrator.core.worktree import is_valid_key
 from orchestrator.store.files import append_line
 from orchestrator.store.files import atomic_write
 
-PROMPT, CHANNEL, LIFECYCLE, RESULT, HEARTBEAT = "prompt.md", "channel.jsonl", "lifecycle.json", "result.md", "heartbeat"
-MAX_FIELD = 20_000           # characters of one string field of a channel event
+PROMPT, CHANNEL, LIFECYCLE, RESULT, HEARTBEAT = (
+    "prompt.md",
+    "channel.jsonl",
+    "lifecycle.json",
+    "result.md",
+    "heartbeat",
+)
+MAX_FIELD = 20_000  # characters of one string field of a channel event
 Clock = Callable[[], datetime]
-Sink = Callable[[Mapping[str, Any]], None]   # what agent backends call with each event they see
+Sink = Callable[[Mapping[str, Any]], None]  # what agent backends call with each event they see
 
 
 def utcnow() -> datetime:
@@ -69,9 +76,11 @@ class Room:
         Each event is a mapping whose `type` names it (`tool.called`, `agent.message`, … as
         core.agent's `event_record` gives them); its other keys become the line's fields.
         """
+
         def emit(data: Mapping[str, Any]) -> None:
             fields = {k: v for k, v in data.items() if k != "type"}
             self._write(str(data.get("type") or "output.line"), "agent", {"agent": agent, **fields})
+
         return emit
 
     def _write(self, event: str, source: str, fields: Mapping[str, Any]) -> None:
@@ -95,7 +104,9 @@ class Room:
         at = at or self.clock()
         self.path.mkdir(parents=True, exist_ok=True)
         with FileLock(str(self.path / ".lifecycle.lock")):
-            current = self.lifecycle() or start(self.task_id, at, reason if to is State.QUEUED else "")
+            current = self.lifecycle() or start(
+                self.task_id, at, reason if to is State.QUEUED else ""
+            )
             moved = advance(current, to, at, reason)
             if moved is not current or not (self.path / LIFECYCLE).exists():
                 atomic_write(self.path / LIFECYCLE, json.dumps(to_dict(moved), indent=2) + "\n")
@@ -105,7 +116,11 @@ class Room:
     # -- heartbeat ----------------------------------------------------------------------------------------
     def beat(self, pid: int | None = None) -> None:
         """Say the worker is alive now: this process, or the one with `pid` (a supervisor's fresh child)."""
-        payload = {"at": self.clock().isoformat(), "pid": pid or os.getpid(), "host": socket.gethostname()}
+        payload = {
+            "at": self.clock().isoformat(),
+            "pid": pid or os.getpid(),
+            "host": socket.gethostname(),
+        }
         atomic_write(self.path / HEARTBEAT, json.dumps(payload) + "\n")
 
     def heartbeat(self) -> datetime | None:
@@ -171,8 +186,15 @@ class RoomRecord:
 def read(rooms_dir: Path, task_id: str, *, last_events: int | None = None) -> RoomRecord:
     """Read a room back; missing files come back as None (or no events), a torn line is skipped."""
     room = Room(rooms_dir, task_id)
-    return RoomRecord(task_id, room.path, _text(room.path / PROMPT), _events(room.path / CHANNEL, last_events),
-                      room.lifecycle(), _text(room.path / RESULT), room.heartbeat())
+    return RoomRecord(
+        task_id,
+        room.path,
+        _text(room.path / PROMPT),
+        _events(room.path / CHANNEL, last_events),
+        room.lifecycle(),
+        _text(room.path / RESULT),
+        room.heartbeat(),
+    )
 
 
 def _text(path: Path) -> str | None:
@@ -206,8 +228,9 @@ def room_ids(rooms_dir: Path) -> list[str]:
         return []
 
 
-def earlier_results(rooms_dir: Path, task_id: str, limit: int = 2, *,
-                    same_generation: bool = False) -> list[tuple[str, str]]:
+def earlier_results(
+    rooms_dir: Path, task_id: str, limit: int = 2, *, same_generation: bool = False
+) -> list[tuple[str, str]]:
     """Return (task id, result.md) of the latest `limit` earlier attempts at the same issue, oldest first
     (only this dispatch's attempts with `same_generation`)."""
     this = parse_id(task_id)
@@ -216,8 +239,12 @@ def earlier_results(rooms_dir: Path, task_id: str, limit: int = 2, *,
     earlier = []
     for other in room_ids(rooms_dir):
         parsed = parse_id(other)
-        if parsed and parsed[:2] == this[:2] and parsed[2:] < this[2:] and (
-                not same_generation or parsed[2] == this[2]):
+        if (
+            parsed
+            and parsed[:2] == this[:2]
+            and parsed[2:] < this[2:]
+            and (not same_generation or parsed[2] == this[2])
+        ):
             text = _text(rooms_dir / other / RESULT)
             if text is not None:
                 earlier.append((parsed[2:], other, text))

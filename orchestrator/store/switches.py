@@ -3,6 +3,7 @@
 A switch is a file: visible with `ls`, atomic to create and delete, readable by a shell script;
 a flag file's content says when it was turned off.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

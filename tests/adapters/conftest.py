@@ -1,4 +1,5 @@
 """Fixtures for the adapter tests: a fresh strict sandbox per test, one repository in it, and the tracker."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

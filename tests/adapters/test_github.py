@@ -1,4 +1,5 @@
 """GitHubTracker's requests on the wire: how many each common path sends, conditional reads, token checks."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,7 +16,9 @@ from tests.contract.worlds import SandboxWorld, github_tracker
 ISSUES = "/repos/agentos/app/issues"
 
 
-def test_a_repeated_read_is_answered_304_from_the_etag_cache(sandbox: Sandbox, tracker: GitHubTracker) -> None:
+def test_a_repeated_read_is_answered_304_from_the_etag_cache(
+    sandbox: Sandbox, tracker: GitHubTracker
+) -> None:
     tracker.create_issue(REPO, "first", "")
     sandbox.clear_requests()
     first = tracker.open_issues(REPO)
@@ -53,27 +56,31 @@ def sent(sandbox: Sandbox) -> list[str]:
 def test_request_budget_of_the_issue_paths(sandbox: Sandbox, tracker: GitHubTracker) -> None:
     budget = []
     issue = tracker.create_issue(REPO, "budget", "")
-    for step in (lambda: tracker.create_issue(REPO, "labelled", "", labels=["bug"]),
-                 lambda: tracker.add_labels(issue.ref, ["bug"]),
-                 lambda: tracker.remove_label(issue.ref, "bug"),
-                 lambda: tracker.dependencies(issue),
-                 lambda: tracker.upsert_comment(issue.ref, "<!-- m -->", "one"),
-                 lambda: tracker.upsert_comment(issue.ref, "<!-- m -->", "two"),
-                 lambda: tracker.upsert_comment(issue.ref, "<!-- m -->", "two"),
-                 lambda: tracker.close_issue(issue.ref),
-                 lambda: tracker.close_issue(issue.ref)):
+    for step in (
+        lambda: tracker.create_issue(REPO, "labelled", "", labels=["bug"]),
+        lambda: tracker.add_labels(issue.ref, ["bug"]),
+        lambda: tracker.remove_label(issue.ref, "bug"),
+        lambda: tracker.dependencies(issue),
+        lambda: tracker.upsert_comment(issue.ref, "<!-- m -->", "one"),
+        lambda: tracker.upsert_comment(issue.ref, "<!-- m -->", "two"),
+        lambda: tracker.upsert_comment(issue.ref, "<!-- m -->", "two"),
+        lambda: tracker.close_issue(issue.ref),
+        lambda: tracker.close_issue(issue.ref),
+    ):
         sandbox.clear_requests()
         step()
         budget.append(sent(sandbox))
-    assert budget == [["GET 200", "POST 201"],               # labels present? then the issue
-                      ["GET 304", "POST 200"],               # the label list again is a free 304
-                      ["DELETE 200"],
-                      ["GET 200", "GET 200", "GET 404"],     # blocked_by, sub_issues, parent (none)
-                      ["GET 200", "POST 201"],               # no marked comment yet: create
-                      ["GET 200", "PATCH 200"],              # edit in place
-                      ["GET 200"],                           # same text: nothing to write
-                      ["GET 200", "PATCH 200"],
-                      ["GET 200"]]                           # closed already: nothing to write
+    assert budget == [
+        ["GET 200", "POST 201"],  # labels present? then the issue
+        ["GET 304", "POST 200"],  # the label list again is a free 304
+        ["DELETE 200"],
+        ["GET 200", "GET 200", "GET 404"],  # blocked_by, sub_issues, parent (none)
+        ["GET 200", "POST 201"],  # no marked comment yet: create
+        ["GET 200", "PATCH 200"],  # edit in place
+        ["GET 200"],  # same text: nothing to write
+        ["GET 200", "PATCH 200"],
+        ["GET 200"],
+    ]  # closed already: nothing to write
 
 
 def test_request_budget_of_the_pull_paths(sandbox: Sandbox, tmp_path: Path) -> None:
@@ -81,23 +88,34 @@ def test_request_budget_of_the_pull_paths(sandbox: Sandbox, tmp_path: Path) -> N
     tracker, budget = world.tracker, []
     sha = world.push(REPO, "agent/1-x")
     pr = tracker.open_pull(REPO, "agent/1-x", "main", "t", "")
-    for step in (lambda: tracker.open_pull(REPO, "agent/1-x", "main", "t", ""),
-                 lambda: tracker.pull(REPO, pr.number),
-                 lambda: tracker.open_pulls(REPO),
-                 lambda: tracker.checks(REPO, sha),
-                 lambda: tracker.reviews(pr),
-                 lambda: tracker.merge_pull(pr),
-                 lambda: tracker.delete_branch(REPO, "agent/1-x"),
-                 lambda: tracker.delete_branch(REPO, "agent/1-x")):
+    for step in (
+        lambda: tracker.open_pull(REPO, "agent/1-x", "main", "t", ""),
+        lambda: tracker.pull(REPO, pr.number),
+        lambda: tracker.open_pulls(REPO),
+        lambda: tracker.checks(REPO, sha),
+        lambda: tracker.reviews(pr),
+        lambda: tracker.merge_pull(pr),
+        lambda: tracker.delete_branch(REPO, "agent/1-x"),
+        lambda: tracker.delete_branch(REPO, "agent/1-x"),
+    ):
         sandbox.clear_requests()
         step()
         budget.append(sent(sandbox))
-    assert budget == [["POST 422", "GET 200"],  # already open: find it by head
-                      ["GET 200"], ["GET 200"], ["GET 200", "GET 200"], ["GET 200"], ["PUT 200"],
-                      ["DELETE 204"], ["DELETE 422"]]
+    assert budget == [
+        ["POST 422", "GET 200"],  # already open: find it by head
+        ["GET 200"],
+        ["GET 200"],
+        ["GET 200", "GET 200"],
+        ["GET 200"],
+        ["PUT 200"],
+        ["DELETE 204"],
+        ["DELETE 422"],
+    ]
 
 
-def test_a_merge_retried_after_it_landed_returns_the_merge_commit(sandbox: Sandbox, tmp_path: Path) -> None:
+def test_a_merge_retried_after_it_landed_returns_the_merge_commit(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
     world = SandboxWorld(sandbox, tmp_path)
     world.push(REPO, "agent/2-y")
     pr = world.tracker.open_pull(REPO, "agent/2-y", "main", "t", "")
@@ -106,11 +124,21 @@ def test_a_merge_retried_after_it_landed_returns_the_merge_commit(sandbox: Sandb
 
 
 def repo_config(github: str, board: BoardRef | None = None) -> RepoConfig:
-    return RepoConfig(key=github.split("/")[1], github=github, local_path=None, base_branch="main", test_command=None,
-                      board=board, automation_mode=AutomationMode.FULL, max_parallel_tasks=1)
+    return RepoConfig(
+        key=github.split("/")[1],
+        github=github,
+        local_path=None,
+        base_branch="main",
+        test_command=None,
+        board=board,
+        automation_mode=AutomationMode.FULL,
+        max_parallel_tasks=1,
+    )
 
 
-def test_check_access_is_quiet_when_the_token_can_do_everything(sandbox: Sandbox, tracker: GitHubTracker) -> None:
+def test_check_access_is_quiet_when_the_token_can_do_everything(
+    sandbox: Sandbox, tracker: GitHubTracker
+) -> None:
     sandbox.add_org("acme", {"agentos": "admin"})
     assert tracker.check_access([repo_config(REPO, BoardRef("acme", 1))]) == []
 
@@ -119,9 +147,16 @@ def test_check_access_names_each_missing_scope_and_repo_problem(sandbox: Sandbox
     sandbox.add_org("acme", {"agentos": "admin"})
     sandbox.create_repo("acme/private", private=True)
     sandbox.create_repo("acme/public")
-    tracker = github_tracker(sandbox.api_url, sandbox.add_user("helper", scopes=["public_repo", "read:project"]))
-    problems = tracker.check_access([repo_config(REPO, BoardRef("acme", 1)), repo_config("acme/private"),
-                                     repo_config("acme/public")])
+    tracker = github_tracker(
+        sandbox.api_url, sandbox.add_user("helper", scopes=["public_repo", "read:project"])
+    )
+    problems = tracker.check_access(
+        [
+            repo_config(REPO, BoardRef("acme", 1)),
+            repo_config("acme/private"),
+            repo_config("acme/public"),
+        ]
+    )
     assert problems == [
         "the token lacks the 'repo' scope, needed to read and write issues and pull requests",
         "the token lacks the 'project' scope, needed for the boards of acme",
@@ -135,4 +170,3 @@ def test_check_access_names_each_missing_scope_and_repo_problem(sandbox: Sandbox
 def test_an_unset_token_is_a_tracker_error_naming_the_key() -> None:
     with pytest.raises(TrackerError, match=r"^github.token: \$GITHUB_TOKEN is not set$"):
         GitHubTracker(GitHubConfig(Secret("GITHUB_TOKEN"), "http://127.0.0.1:9/api/v3", "", ()))
-

@@ -1,4 +1,5 @@
 """GitHubTracker under GitHub's failure modes, injected by the sandbox: retried, waited out, or one clear error."""
+
 from __future__ import annotations
 
 import time
@@ -24,24 +25,30 @@ def issue(tracker: GitHubTracker, sandbox: Sandbox) -> IssueRef:
     return ref
 
 
-def test_server_errors_are_retried_until_github_answers(sandbox: Sandbox, tracker: GitHubTracker,
-                                                         issue: IssueRef) -> None:
+def test_server_errors_are_retried_until_github_answers(
+    sandbox: Sandbox, tracker: GitHubTracker, issue: IssueRef
+) -> None:
     sandbox.add_fault("error", path=ISSUE, status=500, times=1)
     sandbox.add_fault("error", path=ISSUE, status=502, times=1)
     assert tracker.issue(issue).title == "target"
-    assert statuses(sandbox) == [("GET", "/repos/agentos/app/issues/1", 500),
-                                 ("GET", "/repos/agentos/app/issues/1", 502),
-                                 ("GET", "/repos/agentos/app/issues/1", 200)]
+    assert statuses(sandbox) == [
+        ("GET", "/repos/agentos/app/issues/1", 500),
+        ("GET", "/repos/agentos/app/issues/1", 502),
+        ("GET", "/repos/agentos/app/issues/1", 200),
+    ]
 
 
-def test_a_dropped_connection_is_retried(sandbox: Sandbox, tracker: GitHubTracker, issue: IssueRef) -> None:
+def test_a_dropped_connection_is_retried(
+    sandbox: Sandbox, tracker: GitHubTracker, issue: IssueRef
+) -> None:
     sandbox.add_fault("drop", path=ISSUE, times=1)
     assert tracker.issue(issue).number == 1
     assert [status for _, _, status in statuses(sandbox)] == [None, 200]
 
 
-def test_a_secondary_rate_limit_is_waited_out_for_its_retry_after(sandbox: Sandbox, tracker: GitHubTracker,
-                                                                   issue: IssueRef) -> None:
+def test_a_secondary_rate_limit_is_waited_out_for_its_retry_after(
+    sandbox: Sandbox, tracker: GitHubTracker, issue: IssueRef
+) -> None:
     sandbox.add_fault("secondary_rate_limit", path=ISSUE, retry_after=1, times=1)
     started = time.monotonic()
     assert tracker.issue(issue).number == 1
@@ -49,23 +56,29 @@ def test_a_secondary_rate_limit_is_waited_out_for_its_retry_after(sandbox: Sandb
     assert [status for _, _, status in statuses(sandbox)] == [403, 200]
 
 
-def test_a_secondary_rate_limit_that_persists_is_rate_limited(sandbox: Sandbox, tracker: GitHubTracker,
-                                                               issue: IssueRef) -> None:
+def test_a_secondary_rate_limit_that_persists_is_rate_limited(
+    sandbox: Sandbox, tracker: GitHubTracker, issue: IssueRef
+) -> None:
     sandbox.add_fault("secondary_rate_limit", path=ISSUE, retry_after=0)
-    with pytest.raises(RateLimited, match=r"^GitHub rate limit hit trying to read agentos/app#1: retry after 0 s$"):
+    with pytest.raises(
+        RateLimited, match=r"^GitHub rate limit hit trying to read agentos/app#1: retry after 0 s$"
+    ):
         tracker.issue(issue)
     assert len(sandbox.requests) == FAST_RETRY.total + 1
 
 
 @pytest.mark.parametrize("status", [403, 429])
-def test_primary_rate_limit_exhaustion_fails_at_once_with_the_reset_time(sandbox: Sandbox, tracker: GitHubTracker,
-                                                                         issue: IssueRef, status: int) -> None:
+def test_primary_rate_limit_exhaustion_fails_at_once_with_the_reset_time(
+    sandbox: Sandbox, tracker: GitHubTracker, issue: IssueRef, status: int
+) -> None:
     sandbox.add_fault("rate_limit", path=ISSUE, status=status, retry_after=3600)
     with pytest.raises(RateLimited) as raised:
         tracker.issue(issue)
     reset = time.strftime("%Y-%m-%dT%H:", time.gmtime(time.time() + 3600))
     assert f"the limit resets at {reset}" in str(raised.value)
-    assert len(sandbox.requests) == 1  # an hour's wait exceeds max_rate_limit_wait: no retry, no sleep
+    assert (
+        len(sandbox.requests) == 1
+    )  # an hour's wait exceeds max_rate_limit_wait: no retry, no sleep
 
 
 def test_spending_the_whole_budget_is_rate_limited(tmp_path: Path) -> None:
@@ -79,18 +92,24 @@ def test_spending_the_whole_budget_is_rate_limited(tmp_path: Path) -> None:
             tracker.open_issues(REPO)
 
 
-def test_a_persistent_bad_gateway_is_unavailable_after_the_retries(sandbox: Sandbox, tracker: GitHubTracker,
-                                                                   issue: IssueRef) -> None:
+def test_a_persistent_bad_gateway_is_unavailable_after_the_retries(
+    sandbox: Sandbox, tracker: GitHubTracker, issue: IssueRef
+) -> None:
     sandbox.add_fault("error", path=ISSUE, status=502)
-    with pytest.raises(TrackerUnavailable, match=r"^GitHub failed to read agentos/app#1 \(502 Bad Gateway, after"):
+    with pytest.raises(
+        TrackerUnavailable, match=r"^GitHub failed to read agentos/app#1 \(502 Bad Gateway, after"
+    ):
         tracker.issue(issue)
     assert len(sandbox.requests) == FAST_RETRY.total + 1
 
 
-def test_connections_that_keep_dropping_are_unavailable(sandbox: Sandbox, tracker: GitHubTracker,
-                                                        issue: IssueRef) -> None:
+def test_connections_that_keep_dropping_are_unavailable(
+    sandbox: Sandbox, tracker: GitHubTracker, issue: IssueRef
+) -> None:
     sandbox.add_fault("drop", path=ISSUE)
-    with pytest.raises(TrackerUnavailable, match="^GitHub could not be reached to read agentos/app#1"):
+    with pytest.raises(
+        TrackerUnavailable, match="^GitHub could not be reached to read agentos/app#1"
+    ):
         tracker.issue(issue)
     assert len(sandbox.requests) == FAST_RETRY.total + 1
 
@@ -100,30 +119,42 @@ def test_a_wrong_token_is_one_line_that_never_shows_the_token(sandbox: Sandbox) 
     tracker = github_tracker(sandbox.api_url, token)
     with pytest.raises(TrackerError) as raised:
         tracker.open_issues(REPO)
-    assert str(raised.value) == "GitHub rejected the token (401 Bad credentials): check github.token"
+    assert (
+        str(raised.value) == "GitHub rejected the token (401 Bad credentials): check github.token"
+    )
     assert type(raised.value) is TrackerError and token not in repr(raised.value)
 
 
-def test_upsert_comment_under_faults_leaves_exactly_one_comment(sandbox: Sandbox, tracker: GitHubTracker,
-                                                                issue: IssueRef) -> None:
+def test_upsert_comment_under_faults_leaves_exactly_one_comment(
+    sandbox: Sandbox, tracker: GitHubTracker, issue: IssueRef
+) -> None:
     comments = f"{ISSUE}/comments"
     sandbox.add_fault("error", path=comments, method="POST", status=502, times=1)
     sandbox.add_fault("drop", path=comments, method="POST", times=1)
     tracker.upsert_comment(issue, "<!-- agentos:cycle -->", "first")
-    sandbox.add_fault("drop", path="/api/v3/repos/agentos/app/issues/comments/*", method="PATCH", times=1)
+    sandbox.add_fault(
+        "drop", path="/api/v3/repos/agentos/app/issues/comments/*", method="PATCH", times=1
+    )
     tracker.upsert_comment(issue, "<!-- agentos:cycle -->", "second")
     assert [c.body for c in tracker.comments(issue)] == ["second\n\n<!-- agentos:cycle -->"]
 
 
-def test_an_issue_created_under_a_server_error_is_created_once(sandbox: Sandbox, tracker: GitHubTracker) -> None:
-    sandbox.add_fault("error", path="/api/v3/repos/agentos/app/issues", method="POST", status=500, times=2)
+def test_an_issue_created_under_a_server_error_is_created_once(
+    sandbox: Sandbox, tracker: GitHubTracker
+) -> None:
+    sandbox.add_fault(
+        "error", path="/api/v3/repos/agentos/app/issues", method="POST", status=500, times=2
+    )
     tracker.create_issue(REPO, "once", "")
     assert [i.title for i in tracker.open_issues(REPO)] == ["once"]
 
 
-def test_a_forbidden_answer_that_is_no_rate_limit_fails_at_once(sandbox: Sandbox, tracker: GitHubTracker,
-                                                                 issue: IssueRef) -> None:
+def test_a_forbidden_answer_that_is_no_rate_limit_fails_at_once(
+    sandbox: Sandbox, tracker: GitHubTracker, issue: IssueRef
+) -> None:
     sandbox.add_fault("error", path=ISSUE, status=403)
-    with pytest.raises(TrackerError, match=r"^GitHub refused to read agentos/app#1 \(403 ") as raised:
+    with pytest.raises(
+        TrackerError, match=r"^GitHub refused to read agentos/app#1 \(403 "
+    ) as raised:
         tracker.issue(issue)
     assert type(raised.value) is TrackerError and len(sandbox.requests) == 1

@@ -3,6 +3,7 @@
 A vague issue (no success criteria) is structured by the model into the task's brief; a model
 that fails, or answers something unusable, leaves the issue's own brief, and dispatch goes on.
 """
+
 from __future__ import annotations
 
 import logging
@@ -29,19 +30,29 @@ from tests.jobs.conftest import T0
 
 KEY = "sandbox-llm-key-0123456789"
 ENV = {"GITHUB_TOKEN": "test-token-value", "SANDBOX_KEY": KEY}
-STRUCTURED = ("GOAL: Let users subtract numbers.\nCRITERIA:\n- `sub(5, 3)` returns 2\n- a unit test covers it\n"
-              "CONSTRAINTS:\n- none\n")
+STRUCTURED = (
+    "GOAL: Let users subtract numbers.\nCRITERIA:\n- `sub(5, 3)` returns 2\n- a unit test covers it\n"
+    "CONSTRAINTS:\n- none\n"
+)
 VAGUE = "subtraction would be nice, like add"
 
 
 def backend(base_url: str | None, **settings: object) -> AgentBackend:
-    return AgentBackend("api", AgentType.ANTHROPIC, 5, api_key=Secret("SANDBOX_KEY", KEY), base_url=base_url,
-                        **settings)  # type: ignore[arg-type]
+    return AgentBackend(
+        "api",
+        AgentType.ANTHROPIC,
+        5,
+        api_key=Secret("SANDBOX_KEY", KEY),
+        base_url=base_url,
+        **settings,
+    )  # type: ignore[arg-type]
 
 
 def test_complete_sends_system_prompt_and_model_and_returns_the_text() -> None:
     with AnthropicSandbox([Turn(STRUCTURED)]) as model:
-        reply = AnthropicLLM(backend(model.base_url), max_retries=0).complete("Be brief.", "Issue: add sub", 300)
+        reply = AnthropicLLM(backend(model.base_url), max_retries=0).complete(
+            "Be brief.", "Issue: add sub", 300
+        )
         [exchange] = model.requests
     assert reply == STRUCTURED.strip() and not model.problems
     body = exchange.request.body
@@ -50,10 +61,17 @@ def test_complete_sends_system_prompt_and_model_and_returns_the_text() -> None:
     assert exchange.request.headers["authorization"] == f"Bearer {KEY}"
 
 
-@pytest.mark.parametrize("step, said", [(Fail(400, "messages: bad request", kind="invalid_request_error"), "400"),
-                                        (Fail(401, "invalid x-api-key"), "401"),
-                                        (Turn(""), "no text")])
-def test_a_failing_or_empty_answer_is_an_agent_error_in_one_line(step: Fail | Turn, said: str) -> None:
+@pytest.mark.parametrize(
+    "step, said",
+    [
+        (Fail(400, "messages: bad request", kind="invalid_request_error"), "400"),
+        (Fail(401, "invalid x-api-key"), "401"),
+        (Turn(""), "no text"),
+    ],
+)
+def test_a_failing_or_empty_answer_is_an_agent_error_in_one_line(
+    step: Fail | Turn, said: str
+) -> None:
     with AnthropicSandbox([step]) as model:
         with pytest.raises(AgentError, match=said) as caught:
             AnthropicLLM(backend(model.base_url), max_retries=0).complete("s", "p")
@@ -75,9 +93,13 @@ def test_building_the_adapter_imports_no_sdk_and_needs_a_key() -> None:
 
 # -- the dispatcher with `dispatcher.structure_briefs_with` --------------------------------------------------
 def _config(tmp_path: Path, base_url: str, **dispatch: object) -> Path:
-    agents = {"backends": {"script": {"type": "command", "argv": ["true"]},
-                           "api": {"type": "anthropic", "api_key": "$SANDBOX_KEY", "base_url": base_url}},
-              "chains": {"default": ["script"]}}
+    agents = {
+        "backends": {
+            "script": {"type": "command", "argv": ["true"]},
+            "api": {"type": "anthropic", "api_key": "$SANDBOX_KEY", "base_url": base_url},
+        },
+        "chains": {"default": ["script"]},
+    }
     return write_config(tmp_path, minimal_config(agents=agents, dispatcher=dispatch or None))
 
 
@@ -118,15 +140,21 @@ def test_the_dispatcher_has_a_vague_issue_structured_by_the_model(deps_for) -> N
         [exchange] = model.requests
     assert "## Goal\n\nLet users subtract numbers." in body
     assert "- `sub(5, 3)` returns 2\n- a unit test covers it" in body
-    assert f"The issue as written:\n\n{VAGUE}" in body          # the author's own words stay beside the model's
+    assert (
+        f"The issue as written:\n\n{VAGUE}" in body
+    )  # the author's own words stay beside the model's
     assert VAGUE in exchange.request.body["messages"][0]["content"]  # type: ignore[index]
 
 
-@pytest.mark.parametrize("step", [Fail(500, "Internal server error", sticky=True), Turn("Sure! Here you go.")])
-def test_a_model_that_fails_or_answers_unusably_leaves_the_issues_own_brief(deps_for, step: Fail | Turn) -> None:
+@pytest.mark.parametrize(
+    "step", [Fail(500, "Internal server error", sticky=True), Turn("Sure! Here you go.")]
+)
+def test_a_model_that_fails_or_answers_unusably_leaves_the_issues_own_brief(
+    deps_for, step: Fail | Turn
+) -> None:
     with AnthropicSandbox([step]) as model:
         deps = deps_for(model.base_url)
-        deps.llm.max_retries = 0   # the SDK's own retries would only make this test slower
+        deps.llm.max_retries = 0  # the SDK's own retries would only make this test slower
         body = _queue_vague_issue(deps)
     assert body.startswith(f"## Goal\n\n{VAGUE}") and "infer them from the goal" in body
     events = (deps.config.paths.logs_dir / "dispatcher.jsonl").read_text()
@@ -136,16 +164,22 @@ def test_a_model_that_fails_or_answers_unusably_leaves_the_issues_own_brief(deps
 def test_an_issue_with_its_own_criteria_is_not_sent_to_the_model(deps_for) -> None:
     with AnthropicSandbox([Turn(STRUCTURED)]) as model:
         deps = deps_for(model.base_url)
-        issue = deps.tracker.add_issue("acme/app", "Sub", "Add sub.\n\n## Acceptance criteria\n- sub(5, 3) == 2\n")
+        issue = deps.tracker.add_issue(
+            "acme/app", "Sub", "Add sub.\n\n## Acceptance criteria\n- sub(5, 3) == 2\n"
+        )
         deps.boards["app"].place(issue, BoardStatus.READY)
         dispatcher.run(deps, deps.config, T0)
         assert model.requests == []
 
 
 @pytest.mark.parametrize("name, says", [("nope", "got 'nope'"), ("script", "got 'script'")])
-def test_structure_briefs_with_must_name_an_anthropic_backend(tmp_path: Path, name: str, says: str) -> None:
+def test_structure_briefs_with_must_name_an_anthropic_backend(
+    tmp_path: Path, name: str, says: str
+) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(_config(tmp_path, "http://127.0.0.1:9", structure_briefs_with=name), ENV)
     [problem] = caught.value.problems
-    assert problem.startswith("dispatcher.structure_briefs_with: expected the name of an anthropic backend")
+    assert problem.startswith(
+        "dispatcher.structure_briefs_with: expected the name of an anthropic backend"
+    )
     assert "(api)" in problem and says in problem

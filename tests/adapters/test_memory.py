@@ -1,4 +1,5 @@
 """The memory twin records what a job asked for as values; its behaviour is pinned by tests/contract."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -6,7 +7,17 @@ from datetime import datetime, timezone
 import pytest
 
 from orchestrator.adapters.memory import MemoryTracker
-from orchestrator.adapters.memory_writes import AddBlocker, AddLabels, CloseIssue, CreateIssue, DeleteBranch, MergePull, OpenPull, RemoveLabel, UpsertComment
+from orchestrator.adapters.memory_writes import (
+    AddBlocker,
+    AddLabels,
+    CloseIssue,
+    CreateIssue,
+    DeleteBranch,
+    MergePull,
+    OpenPull,
+    RemoveLabel,
+    UpsertComment,
+)
 from orchestrator.core.model import Check, CheckState, IssueRef
 from orchestrator.errors import TrackerError
 
@@ -28,9 +39,13 @@ def test_writes_are_recorded_as_values_in_order(tracker: MemoryTracker) -> None:
     tracker.add_blocker(task.ref, blocker)
     tracker.upsert_comment(task.ref, "<!-- m -->", "hello")
     tracker.close_issue(task.ref, reason="not_planned")
-    assert tracker.writes == [AddLabels(task.ref, ("in-progress",)), RemoveLabel(task.ref, "ready"),
-                              AddBlocker(task.ref, blocker.ref), UpsertComment(task.ref, "<!-- m -->", "hello"),
-                              CloseIssue(task.ref, "not_planned")]
+    assert tracker.writes == [
+        AddLabels(task.ref, ("in-progress",)),
+        RemoveLabel(task.ref, "ready"),
+        AddBlocker(task.ref, blocker.ref),
+        UpsertComment(task.ref, "<!-- m -->", "hello"),
+        CloseIssue(task.ref, "not_planned"),
+    ]
 
 
 def test_seeding_is_not_a_write_but_creating_is(tracker: MemoryTracker) -> None:
@@ -49,8 +64,11 @@ def test_a_pull_lifecycle(tracker: MemoryTracker) -> None:
     assert tracker.checks("acme/app", sha) == [Check("ci", CheckState.SUCCESS)]
     tracker.merge_pull(pr)
     tracker.delete_branch("acme/app", "agent/1-fix")
-    assert tracker.writes == [OpenPull("acme/app", "agent/1-fix", "main", "Fix"), MergePull("acme/app", pr.number),
-                              DeleteBranch("acme/app", "agent/1-fix")]
+    assert tracker.writes == [
+        OpenPull("acme/app", "agent/1-fix", "main", "Fix"),
+        MergePull("acme/app", pr.number),
+        DeleteBranch("acme/app", "agent/1-fix"),
+    ]
     assert not tracker.issue(issue.ref).is_open
 
 

@@ -1,11 +1,18 @@
 """The memory board twins record writes as values; their behaviour is pinned by tests/contract/test_board*.py."""
+
 from __future__ import annotations
 
 import pytest
 
 from orchestrator.adapters.memory import MemoryTracker
 from orchestrator.adapters.memory_board import MemoryBoard, MemoryBoardAdmin
-from orchestrator.adapters.memory_board import AddItem, CreateProject, LinkProject, SetOptions, SetStatus
+from orchestrator.adapters.memory_board import (
+    AddItem,
+    CreateProject,
+    LinkProject,
+    SetOptions,
+    SetStatus,
+)
 from orchestrator.core.model import BoardStatus, Dependencies
 from orchestrator.errors import TrackerError
 
@@ -24,13 +31,18 @@ def test_board_writes_are_recorded_and_seeding_is_not(tracker: MemoryTracker) ->
     item = board.add(issue)
     board.set_status(item, BoardStatus.IN_PROGRESS)
     assert board.writes == [AddItem(issue.ref), SetStatus(issue.ref, BoardStatus.IN_PROGRESS)]
-    assert [(i.issue, i.status) for i in board.items()] == [(seeded.issue, BoardStatus.READY),
-                                                            (issue.ref, BoardStatus.IN_PROGRESS)]
+    assert [(i.issue, i.status) for i in board.items()] == [
+        (seeded.issue, BoardStatus.READY),
+        (issue.ref, BoardStatus.IN_PROGRESS),
+    ]
 
 
 def test_only_ready_open_issues_carry_dependencies(tracker: MemoryTracker) -> None:
     board = MemoryBoard(tracker)
-    blocker, ready = tracker.add_issue("acme/app", "blocker"), tracker.add_issue("acme/app", "ready")
+    blocker, ready = (
+        tracker.add_issue("acme/app", "blocker"),
+        tracker.add_issue("acme/app", "ready"),
+    )
     tracker.add_blocker(ready.ref, blocker)
     board.place(ready, BoardStatus.READY)
     board.place(blocker, BoardStatus.BACKLOG)
@@ -58,6 +70,10 @@ def test_admin_writes_and_a_board_without_the_option_refuses(tracker: MemoryTrac
     admin.link(project, "acme/app")
     assert board.set_status(item, BoardStatus.READY).status is BoardStatus.READY
     assert admin.writes[:2] == [CreateProject("acme", "Agent OS"), AddItem(item.issue)]
-    assert admin.writes[3:] == [SetOptions("acme", 1, ("Todo", "In Progress", "Done", "Backlog", "Ready",
-                                                       "In Review", "Blocked")),
-                                LinkProject("acme", 1, "acme/app"), SetStatus(item.issue, BoardStatus.READY)]
+    assert admin.writes[3:] == [
+        SetOptions(
+            "acme", 1, ("Todo", "In Progress", "Done", "Backlog", "Ready", "In Review", "Blocked")
+        ),
+        LinkProject("acme", 1, "acme/app"),
+        SetStatus(item.issue, BoardStatus.READY),
+    ]

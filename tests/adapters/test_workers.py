@@ -1,4 +1,5 @@
 """Worker processes: started in a session of their own, seen to end (zombies too), and an orphaned agent ended."""
+
 from __future__ import annotations
 
 import os
@@ -27,7 +28,9 @@ def test_an_agent_still_in_its_worktree_has_its_whole_group_ended(tmp_path: Path
     agent = _sleeper(worktree)
     try:
         assert works_in(agent.pid, str(worktree))
-        assert ProcessWorkers(tmp_path / "c.yaml", tmp_path, tmp_path).end_agent(agent.pid, str(worktree))
+        assert ProcessWorkers(tmp_path / "c.yaml", tmp_path, tmp_path).end_agent(
+            agent.pid, str(worktree)
+        )
         assert agent.wait(timeout=10) == -signal.SIGKILL
     finally:
         agent.kill()
@@ -40,8 +43,9 @@ def test_a_pid_that_now_names_a_process_elsewhere_is_left_alone(tmp_path: Path) 
     (tmp_path / "worktree").mkdir()
     other = _sleeper(tmp_path / "elsewhere")
     try:
-        assert not ProcessWorkers(tmp_path / "c.yaml", tmp_path, tmp_path).end_agent(other.pid,
-                                                                                      str(tmp_path / "worktree"))
+        assert not ProcessWorkers(tmp_path / "c.yaml", tmp_path, tmp_path).end_agent(
+            other.pid, str(tmp_path / "worktree")
+        )
         assert other.poll() is None
     finally:
         os.killpg(other.pid, signal.SIGKILL)
@@ -49,18 +53,22 @@ def test_a_pid_that_now_names_a_process_elsewhere_is_left_alone(tmp_path: Path) 
 
 
 def test_a_gone_pid_is_not_signalled(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    assert not ProcessWorkers(tmp_path / "c.yaml", tmp_path, tmp_path).end_agent(int(done.stdout), str(tmp_path))
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    assert not ProcessWorkers(tmp_path / "c.yaml", tmp_path, tmp_path).end_agent(
+        int(done.stdout), str(tmp_path)
+    )
 
 
 @linux_only
 def test_an_unreaped_worker_counts_as_ended() -> None:
     child = subprocess.Popen(["true"])
     deadline = time.monotonic() + 10
-    while not is_zombie(child.pid):   # ended, and nobody has waited for it yet
+    while not is_zombie(child.pid):  # ended, and nobody has waited for it yet
         assert time.monotonic() < deadline
         time.sleep(0.01)
     workers = ProcessWorkers(Path("c.yaml"), Path("."), Path("."))
-    assert workers.exited(child.pid)   # not one of this supervisor's children: judged by /proc
+    assert workers.exited(child.pid)  # not one of this supervisor's children: judged by /proc
     child.wait()
     assert not is_zombie(child.pid)

@@ -1,4 +1,5 @@
 """Fixtures for the agent backend tests: a worktree, a request, an event recorder, the pinned CLIs."""
+
 from __future__ import annotations
 
 import os
@@ -15,8 +16,10 @@ from orchestrator.sandbox.models.server import ModelSandbox
 from tests.sandbox_models.conftest import make_worktree
 
 # Codex settings a test home carries so the CLI never reaches for github.com or chatgpt.com.
-CODEX_QUIET = ("check_for_update_on_startup = false\n[analytics]\nenabled = false\n"
-               "[features]\nplugins = false\nremote_plugin = false\napps = false\n")
+CODEX_QUIET = (
+    "check_for_update_on_startup = false\n[analytics]\nenabled = false\n"
+    "[features]\nplugins = false\nremote_plugin = false\napps = false\n"
+)
 
 
 @dataclass(frozen=True)
@@ -50,8 +53,13 @@ def events() -> Events:
     return Events()
 
 
-def make_request(folder: Path, worktree: Path, prompt: str = "Do the task.", timeout_s: float | None = 60,
-                 task_id: str = "t-1") -> AgentRequest:
+def make_request(
+    folder: Path,
+    worktree: Path,
+    prompt: str = "Do the task.",
+    timeout_s: float | None = 60,
+    task_id: str = "t-1",
+) -> AgentRequest:
     """Return a request in the worktree, its prompt written to a prompt file in `folder`."""
     prompt_file = folder / "prompt.md"
     prompt_file.write_text(prompt, encoding="utf-8")

@@ -1,4 +1,5 @@
 """runtime/state/cooldowns.json: shared by workers, written atomically, never growing past one entry per backend."""
+
 from __future__ import annotations
 
 import subprocess
@@ -21,7 +22,9 @@ def test_a_cooldown_is_in_force_until_its_end(tmp_path: Path) -> None:
     store = CooldownStore(tmp_path)
     assert store.active(NOW) == {}
     store.start(Cooldown("claude", NOW + HOUR, "usage limit"), NOW)
-    assert CooldownStore(tmp_path).active(NOW) == {"claude": Cooldown("claude", NOW + HOUR, "usage limit")}
+    assert CooldownStore(tmp_path).active(NOW) == {
+        "claude": Cooldown("claude", NOW + HOUR, "usage limit")
+    }
     assert store.active(NOW + HOUR) == {}
 
 
@@ -56,11 +59,16 @@ def test_a_malformed_file_is_a_state_error_naming_it(tmp_path: Path) -> None:
 
 
 def test_workers_starting_cooldowns_at_once_lose_none(tmp_path: Path) -> None:
-    code = ("import sys\nfrom datetime import datetime, timedelta, timezone\nfrom pathlib import Path\n"
-            "from orchestrator.store.cooldowns import CooldownStore\nfrom orchestrator.core.routing import Cooldown\n"
-            "now = datetime(2026, 11, 22, 10, tzinfo=timezone.utc)\nstore = CooldownStore(Path(sys.argv[1]))\n"
-            "for n in range(20):\n"
-            "    store.start(Cooldown(f'{sys.argv[2]}-{n}', now + timedelta(hours=1), 'quota'), now)\n")
-    workers = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path), f"w{i}"], cwd=ROOT) for i in range(4)]
+    code = (
+        "import sys\nfrom datetime import datetime, timedelta, timezone\nfrom pathlib import Path\n"
+        "from orchestrator.store.cooldowns import CooldownStore\nfrom orchestrator.core.routing import Cooldown\n"
+        "now = datetime(2026, 11, 22, 10, tzinfo=timezone.utc)\nstore = CooldownStore(Path(sys.argv[1]))\n"
+        "for n in range(20):\n"
+        "    store.start(Cooldown(f'{sys.argv[2]}-{n}', now + timedelta(hours=1), 'quota'), now)\n"
+    )
+    workers = [
+        subprocess.Popen([sys.executable, "-c", code, str(tmp_path), f"w{i}"], cwd=ROOT)
+        for i in range(4)
+    ]
     assert [worker.wait(60) for worker in workers] == [0, 0, 0, 0]
     assert len(CooldownStore(tmp_path).active(NOW)) == 80

@@ -1,4 +1,5 @@
 """The process runner: its own process group, lines as they come, a timeout that kills grandchildren too."""
+
 from __future__ import annotations
 
 import os
@@ -14,10 +15,19 @@ from orchestrator.adapters.agents import process
 ENV = {"PATH": os.environ["PATH"]}
 
 
-def run(tmp_path: Path, script: str, *, timeout: float = 10, stdin: str | None = None, grace: float = 1.0,
-        max_line: int = 1 << 20) -> tuple[process.Exit, list[tuple[str, str]]]:
+def run(
+    tmp_path: Path,
+    script: str,
+    *,
+    timeout: float = 10,
+    stdin: str | None = None,
+    grace: float = 1.0,
+    max_line: int = 1 << 20,
+) -> tuple[process.Exit, list[tuple[str, str]]]:
     lines: list[tuple[str, str]] = []
-    spec = process.Spec((sys.executable, "-c", script), tmp_path, ENV, stdin, timeout, grace, max_line)
+    spec = process.Spec(
+        (sys.executable, "-c", script), tmp_path, ENV, stdin, timeout, grace, max_line
+    )
     return process.run(spec, lambda stream, line: lines.append((stream, line))), lines
 
 
@@ -41,17 +51,27 @@ def wait_dead(pid: int, within: float = 5.0) -> bool:
 
 
 def test_lines_of_both_streams_arrive_in_order_with_the_exit_code(tmp_path: Path) -> None:
-    ended, lines = run(tmp_path, "import sys\nprint('one', flush=True)\nprint('oops', file=sys.stderr, flush=True)\n"
-                                 "sys.stdout.write('two\\nno newline at the end')\nsys.exit(3)")
+    ended, lines = run(
+        tmp_path,
+        "import sys\nprint('one', flush=True)\nprint('oops', file=sys.stderr, flush=True)\n"
+        "sys.stdout.write('two\\nno newline at the end')\nsys.exit(3)",
+    )
     assert (ended.returncode, ended.timed_out) == (3, False)
-    assert [line for stream, line in lines if stream == "stdout"] == ["one", "two", "no newline at the end"]
+    assert [line for stream, line in lines if stream == "stdout"] == [
+        "one",
+        "two",
+        "no newline at the end",
+    ]
     assert ("stderr", "oops") in lines and ended.tail[-1] == "no newline at the end"
 
 
 def test_the_prompt_goes_in_on_stdin_however_large(tmp_path: Path) -> None:
-    prompt = "line of the prompt\n" * 50_000   # ~1 MB: far past a pipe's buffer
-    ended, lines = run(tmp_path, "import sys\ndata = sys.stdin.read()\nprint(len(data), data.count('\\n'))",
-                       stdin=prompt)
+    prompt = "line of the prompt\n" * 50_000  # ~1 MB: far past a pipe's buffer
+    ended, lines = run(
+        tmp_path,
+        "import sys\ndata = sys.stdin.read()\nprint(len(data), data.count('\\n'))",
+        stdin=prompt,
+    )
     assert ended.returncode == 0 and lines == [("stdout", f"{len(prompt)} 50000")]
 
 
@@ -61,17 +81,21 @@ def test_without_stdin_text_the_process_reads_dev_null(tmp_path: Path) -> None:
 
 
 def test_the_process_runs_in_a_process_group_of_its_own(tmp_path: Path) -> None:
-    ended, lines = run(tmp_path, "import os\nprint(os.getpgid(0) == os.getpid(), os.getsid(0) == os.getpid())")
+    ended, lines = run(
+        tmp_path, "import os\nprint(os.getpgid(0) == os.getpid(), os.getsid(0) == os.getpid())"
+    )
     assert lines == [("stdout", "True True")]
 
 
 def test_a_timeout_kills_the_whole_group_grandchildren_too(tmp_path: Path) -> None:
     pids = tmp_path / "pids"
-    script = ("import subprocess, sys, time\n"
-              "child = subprocess.Popen(['sleep', '300'])\n"
-              f"open({str(pids)!r}, 'w').write(str(child.pid))\n"
-              "print('started', flush=True)\n"
-              "time.sleep(300)")
+    script = (
+        "import subprocess, sys, time\n"
+        "child = subprocess.Popen(['sleep', '300'])\n"
+        f"open({str(pids)!r}, 'w').write(str(child.pid))\n"
+        "print('started', flush=True)\n"
+        "time.sleep(300)"
+    )
     started = time.monotonic()
     ended, lines = run(tmp_path, script, timeout=1.0)
     assert ended.timed_out and ended.returncode == -signal.SIGTERM
@@ -81,25 +105,31 @@ def test_a_timeout_kills_the_whole_group_grandchildren_too(tmp_path: Path) -> No
 
 def test_a_process_that_ignores_sigterm_is_killed_after_the_grace_period(tmp_path: Path) -> None:
     pids = tmp_path / "pids"
-    script = ("import signal, subprocess, time\n"
-              "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
-              "child = subprocess.Popen(['python3', '-c', 'import signal, time; "
-              "signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(300)'])\n"
-              f"open({str(pids)!r}, 'w').write(str(child.pid))\n"
-              "time.sleep(300)")
+    script = (
+        "import signal, subprocess, time\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "child = subprocess.Popen(['python3', '-c', 'import signal, time; "
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(300)'])\n"
+        f"open({str(pids)!r}, 'w').write(str(child.pid))\n"
+        "time.sleep(300)"
+    )
     started = time.monotonic()
     ended, _ = run(tmp_path, script, timeout=1.0, grace=0.5)
-    assert ended.timed_out and ended.returncode == -signal.SIGKILL and time.monotonic() - started < 5
+    assert (
+        ended.timed_out and ended.returncode == -signal.SIGKILL and time.monotonic() - started < 5
+    )
     assert wait_dead(int(pids.read_text()))
 
 
 def test_a_background_straggler_does_not_hold_a_finished_run_open(tmp_path: Path) -> None:
     """An agent that leaves `sleep 300 &` behind, holding stdout, still ends when it exits, straggler killed."""
     pids = tmp_path / "pids"
-    script = ("import subprocess\n"
-              "child = subprocess.Popen(['sleep', '300'])\n"
-              f"open({str(pids)!r}, 'w').write(str(child.pid))\n"
-              "print('done', flush=True)")
+    script = (
+        "import subprocess\n"
+        "child = subprocess.Popen(['sleep', '300'])\n"
+        f"open({str(pids)!r}, 'w').write(str(child.pid))\n"
+        "print('done', flush=True)"
+    )
     started = time.monotonic()
     ended, lines = run(tmp_path, script, timeout=30)
     assert (ended.returncode, ended.timed_out) == (0, False) and time.monotonic() - started < 5
@@ -116,13 +146,17 @@ def test_an_endless_line_costs_max_line_bytes_not_all_of_it(tmp_path: Path) -> N
 def test_a_program_that_cannot_start_is_reported_not_raised(tmp_path: Path) -> None:
     spec = process.Spec((str(tmp_path / "missing"),), tmp_path, ENV)
     ended = process.run(spec, lambda stream, line: None)
-    assert ended.returncode is None and "cannot start" in ended.error and "No such file" in ended.error
+    assert (
+        ended.returncode is None and "cannot start" in ended.error and "No such file" in ended.error
+    )
 
 
 def test_an_exception_in_the_line_handler_still_ends_the_group(tmp_path: Path) -> None:
     pids = tmp_path / "pids"
-    script = (f"import os, time\nopen({str(pids)!r}, 'w').write(str(os.getpid()))\n"
-              "print('boom', flush=True)\ntime.sleep(300)")
+    script = (
+        f"import os, time\nopen({str(pids)!r}, 'w').write(str(os.getpid()))\n"
+        "print('boom', flush=True)\ntime.sleep(300)"
+    )
 
     def explode(stream: str, line: str) -> None:
         raise RuntimeError("channel.jsonl is full")

@@ -1,4 +1,5 @@
 """core.routing: which backend runs next, and what each way an attempt can end means for the chain."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -8,8 +9,19 @@ import pytest
 from orchestrator.core.agent import AgentOutcome, OutcomeKind, Usage
 from orchestrator.core.contract import BlockerCode, Status, parse, render, AgentResult
 from orchestrator.core.routing import (
-    MAX_COOLDOWN, MIN_COOLDOWN, BackendRun, ChainEnd, Cooldown, Ruling, PassedOver, ChainMove, conclude, cooldown_until,
-    judge, pick, result_of,
+    MAX_COOLDOWN,
+    MIN_COOLDOWN,
+    BackendRun,
+    ChainEnd,
+    Cooldown,
+    Ruling,
+    PassedOver,
+    ChainMove,
+    conclude,
+    cooldown_until,
+    judge,
+    pick,
+    result_of,
 )
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
@@ -27,12 +39,17 @@ def contract(status: Status, code: BlockerCode | None = None) -> AgentResult:
 def test_pick_takes_the_first_backend_not_tried_and_not_resting() -> None:
     rests = {"claude": Cooldown("claude", NOW + HOUR, "quota")}
     choice = pick(["claude", "codex", "api"], rests, NOW, tried=set())
-    assert choice.backend == "codex" and choice.skipped == (PassedOver("claude", "cooling_down", NOW + HOUR),)
+    assert choice.backend == "codex" and choice.skipped == (
+        PassedOver("claude", "cooling_down", NOW + HOUR),
+    )
     assert pick(["claude", "codex", "api"], rests, NOW, tried={"codex"}).backend == "api"
 
 
 def test_a_cooldown_that_has_ended_no_longer_keeps_a_backend_out() -> None:
-    assert pick(["claude"], {"claude": Cooldown("claude", NOW, "quota")}, NOW, set()).backend == "claude"
+    assert (
+        pick(["claude"], {"claude": Cooldown("claude", NOW, "quota")}, NOW, set()).backend
+        == "claude"
+    )
 
 
 def test_pick_returns_nothing_once_every_backend_is_tried_or_resting() -> None:
@@ -41,33 +58,47 @@ def test_pick_returns_nothing_once_every_backend_is_tried_or_resting() -> None:
     assert choice.backend is None and [s.backend for s in choice.skipped] == ["codex"]
 
 
-@pytest.mark.parametrize("kind, verdict, reason", [
-    (OutcomeKind.TIMED_OUT, ChainMove.NEXT, "timed_out"),
-    (OutcomeKind.CRASHED, ChainMove.NEXT, "crashed"),
-    (OutcomeKind.AUTH_FAILED, ChainMove.NEXT, "auth_failed"),
-    (OutcomeKind.MODEL_ERROR, ChainMove.NEXT, "model_error"),
-    (OutcomeKind.TURN_LIMIT, ChainMove.NEXT, "turn_limit"),
-    (OutcomeKind.UNAVAILABLE, ChainMove.NEXT, "unavailable"),
-    (OutcomeKind.PROMPT_TOO_LARGE, ChainMove.STOP, "prompt_too_large"),
-    (OutcomeKind.QUOTA_EXHAUSTED, ChainMove.COOLDOWN, "quota_exhausted"),
-])
-def test_a_run_that_did_not_finish_hands_on_rests_or_stops(kind: OutcomeKind, verdict: ChainMove, reason: str) -> None:
+@pytest.mark.parametrize(
+    "kind, verdict, reason",
+    [
+        (OutcomeKind.TIMED_OUT, ChainMove.NEXT, "timed_out"),
+        (OutcomeKind.CRASHED, ChainMove.NEXT, "crashed"),
+        (OutcomeKind.AUTH_FAILED, ChainMove.NEXT, "auth_failed"),
+        (OutcomeKind.MODEL_ERROR, ChainMove.NEXT, "model_error"),
+        (OutcomeKind.TURN_LIMIT, ChainMove.NEXT, "turn_limit"),
+        (OutcomeKind.UNAVAILABLE, ChainMove.NEXT, "unavailable"),
+        (OutcomeKind.PROMPT_TOO_LARGE, ChainMove.STOP, "prompt_too_large"),
+        (OutcomeKind.QUOTA_EXHAUSTED, ChainMove.COOLDOWN, "quota_exhausted"),
+    ],
+)
+def test_a_run_that_did_not_finish_hands_on_rests_or_stops(
+    kind: OutcomeKind, verdict: ChainMove, reason: str
+) -> None:
     ended = outcome(kind)
     decision = judge(ended, result_of(ended, None), NOW, HOUR)
     assert (decision.move, decision.reason) == (verdict, reason)
     assert (decision.cooldown is not None) == (verdict is ChainMove.COOLDOWN)
 
 
-@pytest.mark.parametrize("result, verdict, reason", [
-    (contract(Status.COMPLETE), ChainMove.DONE, "complete"),
-    (contract(Status.PARTIAL, BlockerCode.TEST_FAILURE), ChainMove.DONE, "partial"),
-    (contract(Status.BLOCKED, BlockerCode.MISSING_CONTEXT), ChainMove.NEXT, "missing_context"),
-    (contract(Status.BLOCKED, BlockerCode.MANUAL_INTERVENTION_REQUIRED), ChainMove.STOP, "manual_intervention_required"),
-    (contract(Status.BLOCKED, BlockerCode.QUOTA_LIMITED), ChainMove.COOLDOWN, "quota_limited"),
-    (parse(None), ChainMove.NEXT, "invalid_result_contract"),
-    (parse("STATUS: done\n"), ChainMove.NEXT, "invalid_result_contract"),
-])
-def test_a_finished_run_is_judged_by_its_contract(result: AgentResult, verdict: ChainMove, reason: str) -> None:
+@pytest.mark.parametrize(
+    "result, verdict, reason",
+    [
+        (contract(Status.COMPLETE), ChainMove.DONE, "complete"),
+        (contract(Status.PARTIAL, BlockerCode.TEST_FAILURE), ChainMove.DONE, "partial"),
+        (contract(Status.BLOCKED, BlockerCode.MISSING_CONTEXT), ChainMove.NEXT, "missing_context"),
+        (
+            contract(Status.BLOCKED, BlockerCode.MANUAL_INTERVENTION_REQUIRED),
+            ChainMove.STOP,
+            "manual_intervention_required",
+        ),
+        (contract(Status.BLOCKED, BlockerCode.QUOTA_LIMITED), ChainMove.COOLDOWN, "quota_limited"),
+        (parse(None), ChainMove.NEXT, "invalid_result_contract"),
+        (parse("STATUS: done\n"), ChainMove.NEXT, "invalid_result_contract"),
+    ],
+)
+def test_a_finished_run_is_judged_by_its_contract(
+    result: AgentResult, verdict: ChainMove, reason: str
+) -> None:
     decision = judge(outcome(OutcomeKind.FINISHED), result, NOW, HOUR)
     assert (decision.move, decision.reason) == (verdict, reason)
 
@@ -81,27 +112,41 @@ def test_a_quota_failure_rests_the_backend_until_the_reset_it_reported() -> None
 
 def test_a_quota_failure_without_a_reset_rests_the_backend_for_the_default() -> None:
     ended = outcome(OutcomeKind.QUOTA_EXHAUSTED)
-    assert judge(ended, result_of(ended, None), NOW, HOUR).cooldown == Cooldown("claude", NOW + HOUR, "quota_exhausted")
+    assert judge(ended, result_of(ended, None), NOW, HOUR).cooldown == Cooldown(
+        "claude", NOW + HOUR, "quota_exhausted"
+    )
 
 
-@pytest.mark.parametrize("reset, until", [
-    (None, NOW + HOUR),
-    (NOW - HOUR, NOW + HOUR),                      # a reset already past: the default
-    (NOW + timedelta(seconds=5), NOW + MIN_COOLDOWN),
-    (NOW + timedelta(days=400), NOW + MAX_COOLDOWN),
-    (NOW + timedelta(hours=5), NOW + timedelta(hours=5)),
-])
+@pytest.mark.parametrize(
+    "reset, until",
+    [
+        (None, NOW + HOUR),
+        (NOW - HOUR, NOW + HOUR),  # a reset already past: the default
+        (NOW + timedelta(seconds=5), NOW + MIN_COOLDOWN),
+        (NOW + timedelta(days=400), NOW + MAX_COOLDOWN),
+        (NOW + timedelta(hours=5), NOW + timedelta(hours=5)),
+    ],
+)
 def test_cooldowns_stay_within_sane_bounds(reset: datetime | None, until: datetime) -> None:
     assert cooldown_until(reset, NOW, HOUR) == until
 
 
-@pytest.mark.parametrize("kind, code", [
-    (OutcomeKind.TIMED_OUT, BlockerCode.TIMEOUT), (OutcomeKind.QUOTA_EXHAUSTED, BlockerCode.QUOTA_LIMITED),
-    (OutcomeKind.AUTH_FAILED, BlockerCode.MISSING_CREDENTIALS), (OutcomeKind.CRASHED, BlockerCode.RUNNER_FAILURE),
-    (OutcomeKind.UNAVAILABLE, BlockerCode.ENVIRONMENT_FAILURE),
-])
-def test_a_run_that_did_not_finish_gets_a_blocked_result_saying_why(kind: OutcomeKind, code: BlockerCode) -> None:
-    result = result_of(outcome(kind, error="it broke"), "STATUS: complete\n")   # a stale contract is not believed
+@pytest.mark.parametrize(
+    "kind, code",
+    [
+        (OutcomeKind.TIMED_OUT, BlockerCode.TIMEOUT),
+        (OutcomeKind.QUOTA_EXHAUSTED, BlockerCode.QUOTA_LIMITED),
+        (OutcomeKind.AUTH_FAILED, BlockerCode.MISSING_CREDENTIALS),
+        (OutcomeKind.CRASHED, BlockerCode.RUNNER_FAILURE),
+        (OutcomeKind.UNAVAILABLE, BlockerCode.ENVIRONMENT_FAILURE),
+    ],
+)
+def test_a_run_that_did_not_finish_gets_a_blocked_result_saying_why(
+    kind: OutcomeKind, code: BlockerCode
+) -> None:
+    result = result_of(
+        outcome(kind, error="it broke"), "STATUS: complete\n"
+    )  # a stale contract is not believed
     assert (result.status, result.blocker) == (Status.BLOCKED, code)
     assert result.items("BLOCKERS") == (f"claude {kind.value}: it broke",)
 
@@ -119,8 +164,15 @@ def test_conclude_names_how_the_chain_ended_and_when_a_resting_backend_is_back()
     stopped = conclude([attempt("claude", ChainMove.STOP)], [])
     assert (stopped.end, stopped.finished_by) == (ChainEnd.STOPPED, None)
     later, soon = NOW + 2 * HOUR, NOW + HOUR
-    exhausted = conclude([attempt("claude", ChainMove.COOLDOWN, later)], [PassedOver("codex", "cooling_down", soon)])
+    exhausted = conclude(
+        [attempt("claude", ChainMove.COOLDOWN, later)], [PassedOver("codex", "cooling_down", soon)]
+    )
     assert (exhausted.end, exhausted.retry_at) == (ChainEnd.EXHAUSTED, soon)
     resting = conclude([], [PassedOver("codex", "cooling_down", soon)])
-    assert (resting.end, resting.retry_at, resting.last, resting.result) == (ChainEnd.COOLING_DOWN, soon, None, None)
+    assert (resting.end, resting.retry_at, resting.last, resting.result) == (
+        ChainEnd.COOLING_DOWN,
+        soon,
+        None,
+        None,
+    )
     assert conclude([], []).end is ChainEnd.EXHAUSTED

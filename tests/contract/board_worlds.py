@@ -1,4 +1,5 @@
 """The worlds a Board contract test runs in: a tracker, fresh repositories, and boards on them."""
+
 from __future__ import annotations
 
 import itertools
@@ -33,7 +34,7 @@ class BoardWorld(Protocol):
     name: str
     login: str
     tracker: Tracker
-    admin: BoardAdmin | None   # None: a label board, set up by labels alone
+    admin: BoardAdmin | None  # None: a label board, set up by labels alone
 
     def new_repo(self) -> str: ...
     def new_project(self) -> Project: ...
@@ -43,7 +44,9 @@ class BoardWorld(Protocol):
 
 def graphql_client(url: str, token: str, validate: bool = True) -> GraphQL:
     """Build the GraphQL client as wiring does, with fast retries; `validate` checks each document first."""
-    config = GitHubConfig(token=Secret("GITHUB_TOKEN", token), api_url=url, graphql_url=url, trusted_users=())
+    config = GitHubConfig(
+        token=Secret("GITHUB_TOKEN", token), api_url=url, graphql_url=url, trusted_users=()
+    )
     return GraphQL(config, retry=FAST_RETRY, schema=schema() if validate else None)
 
 
@@ -78,8 +81,14 @@ class ProjectBoards:
 
     name = "projects"
 
-    def __init__(self, tracker: GitHubTracker, graphql: GraphQL, login: str, new_repo: Callable[[], str],
-                 live_board: tuple[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        tracker: GitHubTracker,
+        graphql: GraphQL,
+        login: str,
+        new_repo: Callable[[], str],
+        live_board: tuple[str, int] | None = None,
+    ) -> None:
         self.tracker, self.graphql, self.login = tracker, graphql, login
         self.admin = GitHubBoardAdmin(graphql, tracker)
         self._new_repo, self._live_board = new_repo, live_board
@@ -89,7 +98,9 @@ class ProjectBoards:
 
     def new_project(self) -> Project:
         if self._live_board:
-            pytest.skip("creating boards on GitHub is left to `agentos init`; the live run reuses AGENTOS_LIVE_BOARD")
+            pytest.skip(
+                "creating boards on GitHub is left to `agentos init`; the live run reuses AGENTOS_LIVE_BOARD"
+            )
         return self.admin.find_or_create(self.login, f"board {uuid.uuid4().hex[:8]}")
 
     def board(self, repo: str, page_size: int = 100) -> Board:
@@ -99,11 +110,24 @@ class ProjectBoards:
             project = self.new_project()
             self.admin.link(project, repo)
         self.admin.ensure_statuses(project)
-        return GitHubBoard(self.graphql, project.owner, project.number, tracker=self.tracker, repo=repo,
-                           page_size=page_size)
+        return GitHubBoard(
+            self.graphql,
+            project.owner,
+            project.number,
+            tracker=self.tracker,
+            repo=repo,
+            page_size=page_size,
+        )
 
     def board_on(self, project: Project, repo: str, names: Names = None) -> Board:
-        return GitHubBoard(self.graphql, project.owner, project.number, tracker=self.tracker, repo=repo, names=names)
+        return GitHubBoard(
+            self.graphql,
+            project.owner,
+            project.number,
+            tracker=self.tracker,
+            repo=repo,
+            names=names,
+        )
 
     def close(self) -> None:
         self.graphql.close()
@@ -137,6 +161,7 @@ class LabelBoards:
 
 def sandbox_worlds(sandbox: Sandbox, kind: str) -> ProjectBoards | LabelBoards:
     """Return the projects or labels world on a sandbox; every test gets fresh repositories."""
+
     def new_repo() -> str:
         name = f"{sandbox.login}/board{next(_NAMES)}"
         sandbox.create_repo(name)
@@ -145,7 +170,9 @@ def sandbox_worlds(sandbox: Sandbox, kind: str) -> ProjectBoards | LabelBoards:
     tracker = github_tracker(sandbox.api_url, sandbox.token)
     if kind == "labels":
         return LabelBoards(tracker, sandbox.login, new_repo)
-    return ProjectBoards(tracker, graphql_client(sandbox.graphql_url, sandbox.token), sandbox.login, new_repo)
+    return ProjectBoards(
+        tracker, graphql_client(sandbox.graphql_url, sandbox.token), sandbox.login, new_repo
+    )
 
 
 def live_worlds(kind: str, repo: str, token: str, board: str | None) -> ProjectBoards | LabelBoards:
@@ -155,7 +182,14 @@ def live_worlds(kind: str, repo: str, token: str, board: str | None) -> ProjectB
     if kind == "labels":
         return LabelBoards(tracker, login, lambda: repo)
     if not board:
-        pytest.skip("set AGENTOS_LIVE_BOARD (owner/number of a throwaway board) to run the board against GitHub")
+        pytest.skip(
+            "set AGENTOS_LIVE_BOARD (owner/number of a throwaway board) to run the board against GitHub"
+        )
     owner, _, number = board.partition("/")
-    return ProjectBoards(tracker, graphql_client("https://api.github.com/graphql", token, validate=False), login,
-                         lambda: repo, live_board=(owner, int(number)))
+    return ProjectBoards(
+        tracker,
+        graphql_client("https://api.github.com/graphql", token, validate=False),
+        login,
+        lambda: repo,
+        live_board=(owner, int(number)),
+    )

@@ -1,4 +1,5 @@
 """The `tracker` fixture: one contract suite over the memory twin, the sandbox and (when configured) GitHub."""
+
 from __future__ import annotations
 
 import os
@@ -14,7 +15,9 @@ from tests.contract.board_worlds import BoardWorld, MemoryBoards, live_worlds, s
 from tests.contract.worlds import LiveWorld, MemoryWorld, SandboxWorld, World
 
 # Read while collecting: tests/conftest.py empties AGENTOS_* and GITHUB_* before every test runs.
-LIVE_REPOS = [r for r in (os.environ.get("AGENTOS_LIVE_REPO"), os.environ.get("AGENTOS_LIVE_REPO2")) if r]
+LIVE_REPOS = [
+    r for r in (os.environ.get("AGENTOS_LIVE_REPO"), os.environ.get("AGENTOS_LIVE_REPO2")) if r
+]
 LIVE_TOKEN = os.environ.get("GITHUB_TOKEN")
 
 
@@ -34,7 +37,9 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
         yield world
         world.tracker.close()
     elif not (LIVE_REPOS and LIVE_TOKEN):
-        pytest.skip("set AGENTOS_LIVE_REPO (a throwaway repo) and GITHUB_TOKEN to run against GitHub")
+        pytest.skip(
+            "set AGENTOS_LIVE_REPO (a throwaway repo) and GITHUB_TOKEN to run against GitHub"
+        )
     else:
         yield LiveWorld(LIVE_REPOS, LIVE_TOKEN)
 
@@ -47,8 +52,15 @@ def tracker(world: World) -> Tracker:
 LIVE_BOARD = os.environ.get("AGENTOS_LIVE_BOARD")  # owner/number of a throwaway Projects board
 
 
-@pytest.fixture(params=["memory", "projects", "labels", pytest.param("github-projects", marks=pytest.mark.live),
-                        pytest.param("github-labels", marks=pytest.mark.live)])
+@pytest.fixture(
+    params=[
+        "memory",
+        "projects",
+        "labels",
+        pytest.param("github-projects", marks=pytest.mark.live),
+        pytest.param("github-labels", marks=pytest.mark.live),
+    ]
+)
 def board_world(request: pytest.FixtureRequest) -> Iterator[BoardWorld]:
     """A Board backend: the memory twin, GitHubBoard and LabelBoard on the sandbox, and both on GitHub."""
     if request.param == "memory":
@@ -56,8 +68,12 @@ def board_world(request: pytest.FixtureRequest) -> Iterator[BoardWorld]:
         return
     if request.param.startswith("github"):
         if not (LIVE_REPOS and LIVE_TOKEN):
-            pytest.skip("set AGENTOS_LIVE_REPO (a throwaway repo) and GITHUB_TOKEN to run against GitHub")
-        world = live_worlds(request.param.removeprefix("github-"), LIVE_REPOS[0], LIVE_TOKEN, LIVE_BOARD)
+            pytest.skip(
+                "set AGENTOS_LIVE_REPO (a throwaway repo) and GITHUB_TOKEN to run against GitHub"
+            )
+        world = live_worlds(
+            request.param.removeprefix("github-"), LIVE_REPOS[0], LIVE_TOKEN, LIVE_BOARD
+        )
     else:
         world = sandbox_worlds(request.getfixturevalue("contract_sandbox"), request.param)
     yield world

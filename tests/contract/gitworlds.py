@@ -3,6 +3,7 @@
 Both arrange the remote the way a human would (commits pushed from a separate clone with the
 real git CLI), so the adapter under test is the only thing that uses GitWorktrees.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -33,7 +34,9 @@ class Remote:
     def __init__(self, key: str, url: str, human: Path) -> None:
         self.key, self.url, self.human = key, url, human
 
-    def commit(self, branch: str, files: dict[str, str | None], message: str, *, start: str = "main") -> str:
+    def commit(
+        self, branch: str, files: dict[str, str | None], message: str, *, start: str = "main"
+    ) -> str:
         """Commit `files` (None deletes) on top of origin/<branch> (or `start` when new) and push; return the sha."""
         git("fetch", "-q", "origin", cwd=self.human)
         exists = git("ls-remote", "--heads", "origin", branch, cwd=self.human).strip()
@@ -87,8 +90,12 @@ class LocalWorld:
         return _seeded(key, str(bare), self.root)
 
     def worktrees(self, *remotes: Remote, seed: Path | None = None) -> GitWorktrees:
-        clones = [SharedClone(r.key, self.root / "runtime" / "clones" / f"{r.key}.git", r.url, BOT, seed=seed)
-                  for r in remotes]
+        clones = [
+            SharedClone(
+                r.key, self.root / "runtime" / "clones" / f"{r.key}.git", r.url, BOT, seed=seed
+            )
+            for r in remotes
+        ]
         return GitWorktrees(clones, self.root / "worktrees")
 
 
@@ -104,13 +111,21 @@ class SandboxWorld:
         key = f"repo{next(_NAMES)}"
         self.sandbox.create_repo(f"agentos/{key}", auto_init=False)
         remote = _seeded(key, self.sandbox.clone_url(f"agentos/{key}"), self.root)
-        remote.url = git_url(self.sandbox.api_url, f"agentos/{key}")  # what the adapter gets: no token in it
+        remote.url = git_url(
+            self.sandbox.api_url, f"agentos/{key}"
+        )  # what the adapter gets: no token in it
         return remote
 
-    def worktrees(self, *remotes: Remote, seed: Path | None = None, token: str | None = None) -> GitWorktrees:
+    def worktrees(
+        self, *remotes: Remote, seed: Path | None = None, token: str | None = None
+    ) -> GitWorktrees:
         secret = Secret("GITHUB_TOKEN", token or self.token)
-        clones = [SharedClone(r.key, self.root / "runtime" / "clones" / f"{r.key}.git", r.url, BOT, secret, seed)
-                  for r in remotes]
+        clones = [
+            SharedClone(
+                r.key, self.root / "runtime" / "clones" / f"{r.key}.git", r.url, BOT, secret, seed
+            )
+            for r in remotes
+        ]
         return GitWorktrees(clones, self.root / "worktrees")
 
 

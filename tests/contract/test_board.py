@@ -1,4 +1,5 @@
 """One contract for every Board: the memory twin, a Projects board (gql) and `status:*` labels, sandbox and GitHub."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -10,7 +11,9 @@ from orchestrator.ports import Board
 from tests.contract.board_worlds import BoardWorld
 
 
-def mine(board: Board, *issues: Issue, detail: tuple[BoardStatus, ...] = (BoardStatus.READY,)) -> list[BoardItem]:
+def mine(
+    board: Board, *issues: Issue, detail: tuple[BoardStatus, ...] = (BoardStatus.READY,)
+) -> list[BoardItem]:
     """Return the board's items for these issues, in the order given (a live board holds other issues too)."""
     found = {item.issue: item for item in board.items(detail)}
     return [found[issue.ref] for issue in issues if issue.ref in found]
@@ -18,20 +21,33 @@ def mine(board: Board, *issues: Issue, detail: tuple[BoardStatus, ...] = (BoardS
 
 def same_issue(seen: Issue | None, fresh: Issue) -> bool:
     """Return whether the board's snapshot is the tracker's issue (labels compared as a set: APIs order them apart)."""
-    return seen is not None and replace(seen, labels=()) == replace(fresh, labels=()) and \
-        set(seen.labels) == set(fresh.labels)
+    return (
+        seen is not None
+        and replace(seen, labels=()) == replace(fresh, labels=())
+        and set(seen.labels) == set(fresh.labels)
+    )
 
 
 def test_an_added_issue_is_listed_with_its_content_and_no_status(board_world: BoardWorld) -> None:
     repo = board_world.new_repo()
     board = board_world.board(repo)
-    issue = board_world.tracker.create_issue(repo, "  Add a thing ", "Body\n\nDepends on #1", labels=["Bug", "api"])
+    issue = board_world.tracker.create_issue(
+        repo, "  Add a thing ", "Body\n\nDepends on #1", labels=["Bug", "api"]
+    )
     added = board.add(issue)
     [item] = mine(board, issue)
-    assert (added.issue, added.status, item.issue, item.status, item.item_id) == (issue.ref, None, issue.ref, None,
-                                                                               added.item_id)
+    assert (added.issue, added.status, item.issue, item.status, item.item_id) == (
+        issue.ref,
+        None,
+        issue.ref,
+        None,
+        added.item_id,
+    )
     assert same_issue(item.content, board_world.tracker.issue(issue.ref))
-    assert item.content is not None and (item.content.title, item.content.author) == ("Add a thing", board_world.login)
+    assert item.content is not None and (item.content.title, item.content.author) == (
+        "Add a thing",
+        board_world.login,
+    )
 
 
 def test_adding_an_issue_twice_keeps_one_item(board_world: BoardWorld) -> None:
@@ -59,11 +75,18 @@ def test_moving_leaves_the_item_in_one_status(board_world: BoardWorld) -> None:
     board = board_world.board(repo)
     issue = board_world.tracker.create_issue(repo, "moving", "")
     item = board.add(issue)
-    for status in (BoardStatus.READY, BoardStatus.IN_PROGRESS, BoardStatus.READY, BoardStatus.IN_REVIEW):
+    for status in (
+        BoardStatus.READY,
+        BoardStatus.IN_PROGRESS,
+        BoardStatus.READY,
+        BoardStatus.IN_REVIEW,
+    ):
         item = board.set_status(item, status)
     [read] = mine(board, issue)
     assert read.status is BoardStatus.IN_REVIEW
-    if read.status_name and read.status_name.startswith("status:"):  # the label board: one status label left
+    if read.status_name and read.status_name.startswith(
+        "status:"
+    ):  # the label board: one status label left
         labels = board_world.tracker.issue(issue.ref).labels
         assert [n for n in labels if n.startswith("status:")] == ["status:in-review"]
 
@@ -71,15 +94,18 @@ def test_moving_leaves_the_item_in_one_status(board_world: BoardWorld) -> None:
 def test_ready_issues_carry_their_dependencies_and_others_do_not(board_world: BoardWorld) -> None:
     repo, tracker = board_world.new_repo(), board_world.tracker
     board = board_world.board(repo)
-    epic, task, blocker, child = (tracker.create_issue(repo, title, "") for title in ("epic", "task", "blocker",
-                                                                                       "child"))
+    epic, task, blocker, child = (
+        tracker.create_issue(repo, title, "") for title in ("epic", "task", "blocker", "child")
+    )
     tracker.add_sub_issue(epic.ref, task)
     tracker.add_sub_issue(task.ref, child)
     tracker.add_blocker(task.ref, blocker)
     board.set_status(board.add(task), BoardStatus.READY)
     board.set_status(board.add(blocker), BoardStatus.BACKLOG)
     ready, backlog = mine(board, task, blocker)
-    assert ready.dependencies == Dependencies(blocked_by=(blocker.ref,), sub_issues=(child.ref,), parent=epic.ref)
+    assert ready.dependencies == Dependencies(
+        blocked_by=(blocker.ref,), sub_issues=(child.ref,), parent=epic.ref
+    )
     assert ready.dependencies == tracker.dependencies(task)
     assert backlog.dependencies is None and same_issue(backlog.content, tracker.issue(blocker.ref))
     [detailed] = mine(board, blocker, detail=(BoardStatus.BACKLOG,))
@@ -97,14 +123,18 @@ def test_the_content_is_the_issue_as_it_is_now(board_world: BoardWorld) -> None:
     assert same_issue(item.content, tracker.issue(issue.ref))
 
 
-def test_a_closed_issue_is_no_open_work_and_carries_no_dependencies(board_world: BoardWorld) -> None:
+def test_a_closed_issue_is_no_open_work_and_carries_no_dependencies(
+    board_world: BoardWorld,
+) -> None:
     repo, tracker = board_world.new_repo(), board_world.tracker
     board = board_world.board(repo)
     issue = tracker.create_issue(repo, "finished", "")
     board.set_status(board.add(issue), BoardStatus.READY)
     tracker.close_issue(issue.ref)
     listed = mine(board, issue)
-    assert all(i.content is not None and not i.content.is_open and i.dependencies is None for i in listed)
+    assert all(
+        i.content is not None and not i.content.is_open and i.dependencies is None for i in listed
+    )
 
 
 def test_items_read_every_page(board_world: BoardWorld) -> None:
@@ -117,5 +147,6 @@ def test_items_read_every_page(board_world: BoardWorld) -> None:
             board.set_status(item, BoardStatus.READY)
     items = mine(board, *issues)
     assert [i.issue for i in items] == [i.ref for i in issues]
-    assert [i.status for i in items] == [BoardStatus.READY if n % 3 == 0 else None for n in range(12)]
-
+    assert [i.status for i in items] == [
+        BoardStatus.READY if n % 3 == 0 else None for n in range(12)
+    ]

@@ -1,4 +1,5 @@
 """One contract for BoardAdmin (what `agentos init` does to a board): the memory twin and the sandbox."""
+
 from __future__ import annotations
 
 import uuid
@@ -36,8 +37,12 @@ def test_statuses_are_added_and_every_item_keeps_its_status(admin_world: BoardWo
     admin, repo = admin_of(admin_world), admin_world.new_repo()
     project = admin_world.new_project()
     todo_board = admin_world.board_on(project, repo, names=status_names({"ready": "Todo"}))
-    issues = [admin_world.tracker.create_issue(repo, title, "") for title in ("todo", "doing", "done")]
-    for issue, status in zip(issues, (BoardStatus.READY, BoardStatus.IN_PROGRESS, BoardStatus.DONE)):
+    issues = [
+        admin_world.tracker.create_issue(repo, title, "") for title in ("todo", "doing", "done")
+    ]
+    for issue, status in zip(
+        issues, (BoardStatus.READY, BoardStatus.IN_PROGRESS, BoardStatus.DONE)
+    ):
         todo_board.set_status(todo_board.add(issue), status)
     field = admin.ensure_statuses(project)
     assert set(field.options) == set(BoardStatus)
@@ -67,11 +72,15 @@ def test_linking_twice_links_once(admin_world: BoardWorld) -> None:
         admin.link(project, f"{admin_world.login}/no-such-repo-{uuid.uuid4().hex[:6]}")
 
 
-def test_status_labels_are_created_in_their_colours_and_never_recoloured(admin_world: BoardWorld) -> None:
+def test_status_labels_are_created_in_their_colours_and_never_recoloured(
+    admin_world: BoardWorld,
+) -> None:
     admin, repo = admin_of(admin_world), admin_world.new_repo()
     admin_world.tracker.ensure_labels(repo, {"status:ready": "000000"})
     admin.ensure_status_labels(repo)
     admin.ensure_status_labels(repo)
-    issue = admin_world.tracker.create_issue(repo, "labelled", "", labels=[s.label for s in BoardStatus])
+    issue = admin_world.tracker.create_issue(
+        repo, "labelled", "", labels=[s.label for s in BoardStatus]
+    )
     assert set(admin_world.tracker.issue(issue.ref).labels) == {s.label for s in BoardStatus}
     assert LABEL_COLOURS[BoardStatus.READY] != "000000"

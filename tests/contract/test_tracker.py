@@ -1,4 +1,5 @@
 """One contract for every Tracker: the memory twin, GitHubTracker on the sandbox, and on GitHub itself."""
+
 from __future__ import annotations
 
 import uuid
@@ -22,10 +23,17 @@ def unique(prefix: str) -> str:
 # -- issues ------------------------------------------------------------------------------------------------
 def test_a_created_issue_reads_back_normalised(world: World, tracker: Tracker) -> None:
     repo = world.new_repo()
-    made = tracker.create_issue(repo, "  Add a thing  ", "Body text", labels=["  Needs-Triage ", "needs-triage"])
+    made = tracker.create_issue(
+        repo, "  Add a thing  ", "Body text", labels=["  Needs-Triage ", "needs-triage"]
+    )
     read = tracker.issue(made.ref)
     assert read == made
-    assert (read.ref.repo, read.title, read.body, read.author) == (repo, "Add a thing", "Body text", world.login)
+    assert (read.ref.repo, read.title, read.body, read.author) == (
+        repo,
+        "Add a thing",
+        "Body text",
+        world.login,
+    )
     assert read.labels == ("needs-triage",)
     assert (read.is_open, read.is_pull_request, read.state_reason) == (True, False, None)
     assert read.created_at.utcoffset() == timedelta(0) == read.updated_at.utcoffset()
@@ -37,8 +45,9 @@ def test_reading_an_issue_that_does_not_exist_names_it(world: World, tracker: Tr
         tracker.issue(IssueRef(repo, 4242))
 
 
-def test_open_issues_carry_every_label_asked_for_and_leave_out_closed_issues_and_pulls(world: World,
-                                                                                      tracker: Tracker) -> None:
+def test_open_issues_carry_every_label_asked_for_and_leave_out_closed_issues_and_pulls(
+    world: World, tracker: Tracker
+) -> None:
     repo, label = world.new_repo(), unique("ready")
     both = tracker.create_issue(repo, "both", "", labels=[label, "bug"])
     tracker.create_issue(repo, "one", "", labels=[label])
@@ -58,7 +67,9 @@ def test_open_issues_reads_every_page(world: World) -> None:
     assert sorted(i.ref for i in found) == sorted(i.ref for i in made)
 
 
-def test_closing_records_the_reason_and_closing_again_changes_nothing(world: World, tracker: Tracker) -> None:
+def test_closing_records_the_reason_and_closing_again_changes_nothing(
+    world: World, tracker: Tracker
+) -> None:
     issue = tracker.create_issue(world.new_repo(), "won't do", "")
     tracker.close_issue(issue.ref, reason="not_planned")
     tracker.close_issue(issue.ref, reason="completed")
@@ -67,7 +78,9 @@ def test_closing_records_the_reason_and_closing_again_changes_nothing(world: Wor
 
 
 # -- labels ------------------------------------------------------------------------------------------------
-def test_adding_labels_creates_missing_ones_and_never_recolours(world: World, tracker: Tracker) -> None:
+def test_adding_labels_creates_missing_ones_and_never_recolours(
+    world: World, tracker: Tracker
+) -> None:
     repo, fresh, kept = world.new_repo(), unique("status:ready"), unique("area/core")
     tracker.ensure_labels(repo, {kept: "#0E8A16"})
     issue = tracker.create_issue(repo, "label me", "")
@@ -96,25 +109,34 @@ def test_removing_a_label_the_issue_lacks_is_a_no_op(world: World, tracker: Trac
     assert tracker.issue(issue.ref).labels == ("bug",)
 
 
-def test_label_events_say_who_added_and_removed_what_oldest_first(world: World, tracker: Tracker) -> None:
+def test_label_events_say_who_added_and_removed_what_oldest_first(
+    world: World, tracker: Tracker
+) -> None:
     issue = tracker.create_issue(world.new_repo(), "events", "")
     tracker.add_labels(issue.ref, ["approved"])
     tracker.add_labels(issue.ref, ["ready"])
     tracker.remove_label(issue.ref, "approved")
     events = tracker.label_events(issue.ref)
     assert [(e.label, e.added, e.actor) for e in events] == [
-        ("approved", True, world.login), ("ready", True, world.login), ("approved", False, world.login)]
+        ("approved", True, world.login),
+        ("ready", True, world.login),
+        ("approved", False, world.login),
+    ]
     assert all(e.created_at.tzinfo is not None for e in events)
 
 
-def test_permission_follows_the_role_and_strangers_have_none(world: World, tracker: Tracker) -> None:
+def test_permission_follows_the_role_and_strangers_have_none(
+    world: World, tracker: Tracker
+) -> None:
     repo = world.new_repo()
     assert tracker.permission(repo, world.login.upper()) == Permission.ADMIN
     assert tracker.permission(repo, "nobody-at-all-" + uuid.uuid4().hex[:6]) == Permission.NONE
     world.add_user("helper", repo, Permission.WRITE)
     world.add_user("watcher", repo, Permission.TRIAGE)
-    assert (tracker.permission(repo, "helper"), tracker.permission(repo, "watcher")) == (Permission.WRITE,
-                                                                                         Permission.TRIAGE)
+    assert (tracker.permission(repo, "helper"), tracker.permission(repo, "watcher")) == (
+        Permission.WRITE,
+        Permission.TRIAGE,
+    )
 
 
 # -- dependencies ------------------------------------------------------------------------------------------
@@ -131,18 +153,28 @@ def test_dependencies_across_two_repositories(world: World, tracker: Tracker) ->
     tracker.add_sub_issue(epic.ref, task)
     tracker.add_sub_issue(epic.ref, child)
     tracker.add_sub_issue(epic.ref, child)
-    assert tracker.dependencies(task) == Dependencies(blocked_by=(blocker.ref,), sub_issues=(), parent=epic.ref)
+    assert tracker.dependencies(task) == Dependencies(
+        blocked_by=(blocker.ref,), sub_issues=(), parent=epic.ref
+    )
     deps = tracker.dependencies(epic)
     assert (deps.blocked_by, deps.sub_issues, deps.parent) == ((), (task.ref, child.ref), None)
 
 
-def test_blocked_by_alone_reads_what_dependencies_reads_first(world: World, tracker: Tracker) -> None:
+def test_blocked_by_alone_reads_what_dependencies_reads_first(
+    world: World, tracker: Tracker
+) -> None:
     repo = world.new_repo()
-    task, first, second = (tracker.create_issue(repo, title, "") for title in ("task", "first", "second"))
+    task, first, second = (
+        tracker.create_issue(repo, title, "") for title in ("task", "first", "second")
+    )
     assert tracker.blocked_by(task.ref) == ()
     tracker.add_blocker(task.ref, first)
     tracker.add_blocker(task.ref, second)
-    assert tracker.blocked_by(task.ref) == (first.ref, second.ref) == tracker.dependencies(task).blocked_by
+    assert (
+        tracker.blocked_by(task.ref)
+        == (first.ref, second.ref)
+        == tracker.dependencies(task).blocked_by
+    )
 
 
 def test_an_issue_with_no_links_has_no_dependencies(world: World, tracker: Tracker) -> None:
@@ -152,7 +184,9 @@ def test_an_issue_with_no_links_has_no_dependencies(world: World, tracker: Track
 
 
 # -- comments ----------------------------------------------------------------------------------------------
-def test_upsert_comment_keeps_one_comment_and_edits_it_in_place(world: World, tracker: Tracker) -> None:
+def test_upsert_comment_keeps_one_comment_and_edits_it_in_place(
+    world: World, tracker: Tracker
+) -> None:
     issue = tracker.create_issue(world.new_repo(), "talk", "")
     first = tracker.upsert_comment(issue.ref, MARKER, "cycle 1")
     tracker.upsert_comment(issue.ref, MARKER, "cycle 2")
@@ -163,13 +197,17 @@ def test_upsert_comment_keeps_one_comment_and_edits_it_in_place(world: World, tr
     assert MARKER in first.body and first.author == world.login
 
 
-def test_upsert_comment_leaves_other_comments_alone_and_lists_oldest_first(world: World, tracker: Tracker) -> None:
+def test_upsert_comment_leaves_other_comments_alone_and_lists_oldest_first(
+    world: World, tracker: Tracker
+) -> None:
     issue = tracker.create_issue(world.new_repo(), "talk", "")
     other = tracker.upsert_comment(issue.ref, "<!-- other -->", "someone else's note")
     mine = tracker.upsert_comment(issue.ref, MARKER, "status")
     tracker.upsert_comment(issue.ref, MARKER, "status, again")
     assert [(c.id, c.body) for c in tracker.comments(issue.ref)] == [
-        (other.id, "someone else's note\n\n<!-- other -->"), (mine.id, f"status, again\n\n{MARKER}")]
+        (other.id, "someone else's note\n\n<!-- other -->"),
+        (mine.id, f"status, again\n\n{MARKER}"),
+    ]
 
 
 # -- pull requests -----------------------------------------------------------------------------------------
@@ -178,8 +216,18 @@ def test_opening_the_same_pull_twice_returns_the_open_one(world: World, tracker:
     sha = world.push(repo, "agent/7-thing")
     first = tracker.open_pull(repo, "agent/7-thing", "main", "Do the thing", "Closes #7")
     again = tracker.open_pull(repo, "agent/7-thing", "main", "Do the thing (retry)", "Closes #7")
-    assert (again.number, again.head, again.base, again.head_sha) == (first.number, "agent/7-thing", "main", sha)
-    assert (first.is_open, first.merged, first.draft, first.author) == (True, False, False, world.login)
+    assert (again.number, again.head, again.base, again.head_sha) == (
+        first.number,
+        "agent/7-thing",
+        "main",
+        sha,
+    )
+    assert (first.is_open, first.merged, first.draft, first.author) == (
+        True,
+        False,
+        False,
+        world.login,
+    )
     assert [p.number for p in tracker.open_pulls(repo)] == [first.number]
     assert tracker.issue(IssueRef(repo, first.number)).is_pull_request
 
@@ -208,7 +256,9 @@ def test_merging_closes_the_issue_the_body_names(world: World, tracker: Tracker)
     repo = world.new_repo()
     issue = tracker.create_issue(repo, "fix it", "")
     world.push(repo, "agent/3-fix")
-    pr = tracker.open_pull(repo, "agent/3-fix", "main", "Fix it", f"Work done.\n\nCloses #{issue.number}")
+    pr = tracker.open_pull(
+        repo, "agent/3-fix", "main", "Fix it", f"Work done.\n\nCloses #{issue.number}"
+    )
     sha = tracker.merge_pull(tracker.pull(repo, pr.number), method="squash")
     merged = tracker.pull(repo, pr.number)
     assert (merged.merged, merged.is_open, len(sha)) == (True, False, 40)
@@ -247,11 +297,17 @@ def test_deleting_a_branch_twice_is_a_no_op(world: World, tracker: Tracker) -> N
 
 
 # -- checks and reviews ------------------------------------------------------------------------------------
-RUN_STATES = [("queued", None, CheckState.PENDING), ("in_progress", None, CheckState.PENDING),
-              ("completed", "success", CheckState.SUCCESS), ("completed", "failure", CheckState.FAILURE),
-              ("completed", "timed_out", CheckState.FAILURE), ("completed", "cancelled", CheckState.FAILURE),
-              ("completed", "action_required", CheckState.FAILURE), ("completed", "neutral", CheckState.NEUTRAL),
-              ("completed", "skipped", CheckState.NEUTRAL)]
+RUN_STATES = [
+    ("queued", None, CheckState.PENDING),
+    ("in_progress", None, CheckState.PENDING),
+    ("completed", "success", CheckState.SUCCESS),
+    ("completed", "failure", CheckState.FAILURE),
+    ("completed", "timed_out", CheckState.FAILURE),
+    ("completed", "cancelled", CheckState.FAILURE),
+    ("completed", "action_required", CheckState.FAILURE),
+    ("completed", "neutral", CheckState.NEUTRAL),
+    ("completed", "skipped", CheckState.NEUTRAL),
+]
 
 
 def test_check_runs_map_to_check_states(world: World, tracker: Tracker) -> None:
@@ -260,7 +316,9 @@ def test_check_runs_map_to_check_states(world: World, tracker: Tracker) -> None:
     for n, (status, conclusion, _) in enumerate(RUN_STATES):
         world.add_check_run(repo, sha, f"check {n}", status, conclusion)
     checks = tracker.checks(repo, sha)
-    assert [(c.name, c.state) for c in checks] == [(f"check {n}", state) for n, (*_, state) in enumerate(RUN_STATES)]
+    assert [(c.name, c.state) for c in checks] == [
+        (f"check {n}", state) for n, (*_, state) in enumerate(RUN_STATES)
+    ]
 
 
 def test_checks_hold_the_newest_run_or_status_per_name(world: World, tracker: Tracker) -> None:
@@ -273,7 +331,10 @@ def test_checks_hold_the_newest_run_or_status_per_name(world: World, tracker: Tr
     world.add_status(repo, sha, "ci/docs", "success")
     checks = tracker.checks(repo, sha)
     assert [(c.name, c.state) for c in checks] == [
-        ("ci/docs", CheckState.SUCCESS), ("ci/lint", CheckState.FAILURE), ("tests", CheckState.SUCCESS)]
+        ("ci/docs", CheckState.SUCCESS),
+        ("ci/lint", CheckState.FAILURE),
+        ("tests", CheckState.SUCCESS),
+    ]
 
 
 def test_reviews_are_listed_oldest_first(world: World, tracker: Tracker) -> None:

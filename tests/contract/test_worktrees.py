@@ -1,4 +1,5 @@
 """One contract for Worktrees: GitWorktrees on a bare repo on disk, and through the sandbox's git smart HTTP."""
+
 from __future__ import annotations
 
 import os
@@ -63,8 +64,9 @@ def agent_edits(path: str, files: dict[str, str]) -> None:
 
 
 # -- prepare -------------------------------------------------------------------------------------------
-def test_a_new_task_gets_its_own_worktree_on_its_branch_from_the_base(trees: GitWorktrees, remote: Remote,
-                                                                     world: GitWorld) -> None:
+def test_a_new_task_gets_its_own_worktree_on_its_branch_from_the_base(
+    trees: GitWorktrees, remote: Remote, world: GitWorld
+) -> None:
     ws = trees.prepare(remote.key, "app-7-g1-a1", BRANCH, "main")
     assert Path(ws.path) == (world.root / "worktrees" / remote.key / "app-7-g1-a1").resolve()
     assert git("branch", "--show-current", cwd=Path(ws.path)).strip() == BRANCH
@@ -85,8 +87,9 @@ def test_a_missing_base_branch_is_named(trees: GitWorktrees, remote: Remote) -> 
 
 
 @pytest.mark.parametrize("task_id", ["..", "a/b", "../../etc", ""])
-def test_a_task_id_that_would_escape_the_worktrees_folder_is_refused(trees: GitWorktrees, remote: Remote,
-                                                                     task_id: str) -> None:
+def test_a_task_id_that_would_escape_the_worktrees_folder_is_refused(
+    trees: GitWorktrees, remote: Remote, task_id: str
+) -> None:
     with pytest.raises(WorktreeError, match="unsafe worktree name"):
         trees.prepare(remote.key, task_id, BRANCH, "main")
 
@@ -97,10 +100,17 @@ def test_an_unknown_repo_is_named(trees: GitWorktrees) -> None:
 
 
 # -- commit and push -----------------------------------------------------------------------------------
-def test_commit_takes_everything_but_the_result_file_and_push_publishes_it(trees: GitWorktrees,
-                                                                           remote: Remote) -> None:
+def test_commit_takes_everything_but_the_result_file_and_push_publishes_it(
+    trees: GitWorktrees, remote: Remote
+) -> None:
     ws = trees.prepare(remote.key, "app-7-g1-a1", BRANCH, "main")
-    agent_edits(ws.path, {"farewell.py": "def bye():\n    return 'bye'\n", "greet.py": "def greet():\n    return 'hi'\n"})
+    agent_edits(
+        ws.path,
+        {
+            "farewell.py": "def bye():\n    return 'bye'\n",
+            "greet.py": "def greet():\n    return 'hi'\n",
+        },
+    )
     done = trees.commit(ws, "Add farewell (#7)")
     assert done.committed and done.has_changes and done.ahead
     assert done.files == ("farewell.py", "greet.py")
@@ -111,15 +121,18 @@ def test_commit_takes_everything_but_the_result_file_and_push_publishes_it(trees
     assert RESULT_FILE not in git("ls-tree", "-r", "--name-only", done.sha, cwd=Path(ws.path))
 
 
-def test_nothing_changed_means_nothing_to_open_a_pull_request_for(trees: GitWorktrees, remote: Remote) -> None:
+def test_nothing_changed_means_nothing_to_open_a_pull_request_for(
+    trees: GitWorktrees, remote: Remote
+) -> None:
     ws = trees.prepare(remote.key, "app-7-g1-a1", BRANCH, "main")
     agent_edits(ws.path, {})
     done = trees.commit(ws, "Nothing")
     assert not done.committed and not done.has_changes and done.sha == ws.base_sha
 
 
-def test_commits_the_agent_made_itself_count_and_a_forced_result_file_is_dropped(trees: GitWorktrees,
-                                                                                 remote: Remote) -> None:
+def test_commits_the_agent_made_itself_count_and_a_forced_result_file_is_dropped(
+    trees: GitWorktrees, remote: Remote
+) -> None:
     ws = trees.prepare(remote.key, "app-7-g1-a1", BRANCH, "main")
     agent_edits(ws.path, {"a.txt": "a\n"})
     git("add", "-f", "a.txt", RESULT_FILE, cwd=Path(ws.path))
@@ -142,7 +155,9 @@ def test_a_retry_continues_the_remote_branch(trees: GitWorktrees, remote: Remote
     assert trees.push(second) == remote.sha(BRANCH)
 
 
-def test_a_push_after_someone_else_moved_the_branch_is_rejected(trees: GitWorktrees, remote: Remote) -> None:
+def test_a_push_after_someone_else_moved_the_branch_is_rejected(
+    trees: GitWorktrees, remote: Remote
+) -> None:
     remote.commit(BRANCH, {"human.txt": "mine\n"}, "A human's commit")
     ws = trees.prepare(remote.key, "app-7-g1-a1", BRANCH, "main")
     moved = remote.commit(BRANCH, {"human.txt": "mine, later\n"}, "The human again")
@@ -155,7 +170,9 @@ def test_a_push_after_someone_else_moved_the_branch_is_rejected(trees: GitWorktr
     assert remote.sha(BRANCH) == moved
 
 
-def test_a_fresh_start_replaces_the_remote_branch_only_with_a_lease(trees: GitWorktrees, remote: Remote) -> None:
+def test_a_fresh_start_replaces_the_remote_branch_only_with_a_lease(
+    trees: GitWorktrees, remote: Remote
+) -> None:
     old = remote.commit(BRANCH, {"old.txt": "old\n"}, "Old attempt")
     ws = trees.prepare(remote.key, "app-7-g2-a1", BRANCH, "main", fresh=True)
     assert ws.start_sha == ws.base_sha and ws.remote_sha == old and not ws.continued
@@ -168,15 +185,18 @@ def test_a_fresh_start_replaces_the_remote_branch_only_with_a_lease(trees: GitWo
 
 
 # -- leftovers of killed runs, parallel tasks ----------------------------------------------------------
-def test_a_leftover_worktree_of_a_killed_run_is_cleaned_not_a_crash(trees: GitWorktrees, remote: Remote) -> None:
+def test_a_leftover_worktree_of_a_killed_run_is_cleaned_not_a_crash(
+    trees: GitWorktrees, remote: Remote
+) -> None:
     ws = trees.prepare(remote.key, "app-7-g1-a1", BRANCH, "main")
     agent_edits(ws.path, {"half-written.txt": "…"})
     again = trees.prepare(remote.key, "app-7-g1-a1", BRANCH, "main")
     assert again.path == ws.path and not (Path(ws.path) / "half-written.txt").exists()
 
 
-def test_a_stray_directory_where_the_worktree_goes_is_cleaned(trees: GitWorktrees, remote: Remote,
-                                                              world: GitWorld) -> None:
+def test_a_stray_directory_where_the_worktree_goes_is_cleaned(
+    trees: GitWorktrees, remote: Remote, world: GitWorld
+) -> None:
     stray = world.root / "worktrees" / remote.key / "app-7-g1-a1"
     stray.mkdir(parents=True)
     (stray / "junk").write_text("junk")
@@ -184,14 +204,18 @@ def test_a_stray_directory_where_the_worktree_goes_is_cleaned(trees: GitWorktree
     assert not (Path(ws.path) / "junk").exists() and (Path(ws.path) / "README.md").exists()
 
 
-def test_the_branch_held_by_a_dead_attempts_worktree_is_taken_over(trees: GitWorktrees, remote: Remote) -> None:
+def test_the_branch_held_by_a_dead_attempts_worktree_is_taken_over(
+    trees: GitWorktrees, remote: Remote
+) -> None:
     dead = trees.prepare(remote.key, "app-7-g1-a1", BRANCH, "main")
     ws = trees.prepare(remote.key, "app-7-g1-a2", BRANCH, "main")
     assert not Path(dead.path).exists()
     assert git("branch", "--show-current", cwd=Path(ws.path)).strip() == BRANCH
 
 
-def test_a_ref_lock_left_by_a_killed_fetch_is_cleared_once_stale(trees: GitWorktrees, remote: Remote) -> None:
+def test_a_ref_lock_left_by_a_killed_fetch_is_cleared_once_stale(
+    trees: GitWorktrees, remote: Remote
+) -> None:
     trees.prepare(remote.key, "app-1-g1-a1", "agent/1-one", "main")
     remote.commit("main", {"README.md": "# moved\n"}, "Move main")
     lock = trees.clones[remote.key].path / "refs" / "remotes" / "origin" / "main.lock"
@@ -201,7 +225,9 @@ def test_a_ref_lock_left_by_a_killed_fetch_is_cleared_once_stale(trees: GitWorkt
     assert ws.base_sha == remote.sha("main") and not lock.exists()
 
 
-def test_a_fresh_ref_lock_is_left_alone_and_the_error_names_it(trees: GitWorktrees, remote: Remote) -> None:
+def test_a_fresh_ref_lock_is_left_alone_and_the_error_names_it(
+    trees: GitWorktrees, remote: Remote
+) -> None:
     trees.prepare(remote.key, "app-1-g1-a1", "agent/1-one", "main")
     remote.commit("main", {"README.md": "# moved\n"}, "Move main")
     lock = trees.clones[remote.key].path / "refs" / "remotes" / "origin" / "main.lock"
@@ -211,7 +237,9 @@ def test_a_fresh_ref_lock_is_left_alone_and_the_error_names_it(trees: GitWorktre
     assert lock.exists()
 
 
-def test_several_tasks_of_one_repo_run_at_once_from_one_clone(trees: GitWorktrees, remote: Remote) -> None:
+def test_several_tasks_of_one_repo_run_at_once_from_one_clone(
+    trees: GitWorktrees, remote: Remote
+) -> None:
     trees.prepare(remote.key, "app-1-g1-a1", "agent/1-one", "main")  # makes the clone
     clone = trees.clones[remote.key].path
     inode = clone.stat().st_ino
@@ -246,7 +274,9 @@ def test_remove_keeps_the_branch_and_is_idempotent(trees: GitWorktrees, remote: 
     assert ws.path not in git("worktree", "list", cwd=clone)
 
 
-def test_a_local_clone_seeds_the_shared_clone_and_origin_stays_the_remote(world: GitWorld, remote: Remote) -> None:
+def test_a_local_clone_seeds_the_shared_clone_and_origin_stays_the_remote(
+    world: GitWorld, remote: Remote
+) -> None:
     trees = world.worktrees(remote, seed=remote.human)
     ws = trees.prepare(remote.key, "app-7-g1-a1", BRANCH, "main")
     clone = trees.clones[remote.key].path
@@ -256,25 +286,35 @@ def test_a_local_clone_seeds_the_shared_clone_and_origin_stays_the_remote(world:
 
 
 # -- rebase --------------------------------------------------------------------------------------------
-def test_a_branch_behind_its_base_is_rebased_and_pushed_with_a_lease(trees: GitWorktrees, remote: Remote) -> None:
+def test_a_branch_behind_its_base_is_rebased_and_pushed_with_a_lease(
+    trees: GitWorktrees, remote: Remote
+) -> None:
     remote.commit(BRANCH, {"farewell.py": "bye\n"}, "Add farewell")
     base = remote.commit("main", {"README.md": "# moved on\n"}, "Base moves on")
     outcome = trees.rebase(remote.key, BRANCH, "main")
     assert outcome.status is RebaseStatus.REBASED and outcome.base_sha == base
     assert outcome.head_sha == remote.sha(BRANCH)
     assert remote.log(BRANCH)[:3] == ["Add farewell", "Base moves on", "Initial commit"]
-    assert not list((Path(trees.worktrees_dir) / remote.key).iterdir())  # the scratch worktree is gone
+    assert not list(
+        (Path(trees.worktrees_dir) / remote.key).iterdir()
+    )  # the scratch worktree is gone
 
 
 def test_a_branch_already_on_its_base_is_left_alone(trees: GitWorktrees, remote: Remote) -> None:
     head = remote.commit(BRANCH, {"farewell.py": "bye\n"}, "Add farewell")
     outcome = trees.rebase(remote.key, BRANCH, "main")
-    assert (outcome.status, outcome.head_sha) == (RebaseStatus.UP_TO_DATE, head) and remote.sha(BRANCH) == head
+    assert (outcome.status, outcome.head_sha) == (RebaseStatus.UP_TO_DATE, head) and remote.sha(
+        BRANCH
+    ) == head
 
 
-def test_a_real_conflict_is_aborted_and_described_never_merged_blindly(trees: GitWorktrees, remote: Remote) -> None:
+def test_a_real_conflict_is_aborted_and_described_never_merged_blindly(
+    trees: GitWorktrees, remote: Remote
+) -> None:
     head = remote.commit(BRANCH, {"greet.py": "def greet():\n    return 'hi'\n"}, "Say hi")
-    remote.commit("main", {"greet.py": "def greet():\n    return 'hello, world'\n"}, "Say hello world")
+    remote.commit(
+        "main", {"greet.py": "def greet():\n    return 'hello, world'\n"}, "Say hello world"
+    )
     outcome = trees.rebase(remote.key, BRANCH, "main")
     assert outcome.status is RebaseStatus.CONFLICT and remote.sha(BRANCH) == head
     assert outcome.stopped_at.endswith("Say hi")
@@ -285,11 +325,14 @@ def test_a_real_conflict_is_aborted_and_described_never_merged_blindly(trees: Gi
     assert hunk.theirs == "    return 'hello, world'\n"
     assert hunk.ancestor == "    return 'hello'\n"
     clone = trees.clones[remote.key].path
-    assert len(git("worktree", "list", cwd=clone).splitlines()) == 1  # the scratch is gone, nothing half-done
+    assert (
+        len(git("worktree", "list", cwd=clone).splitlines()) == 1
+    )  # the scratch is gone, nothing half-done
 
 
-def test_a_file_deleted_on_one_side_and_changed_on_the_other_is_a_conflict(trees: GitWorktrees,
-                                                                           remote: Remote) -> None:
+def test_a_file_deleted_on_one_side_and_changed_on_the_other_is_a_conflict(
+    trees: GitWorktrees, remote: Remote
+) -> None:
     remote.commit(BRANCH, {"greet.py": None}, "Drop greet")
     remote.commit("main", {"greet.py": "def greet():\n    return 'changed'\n"}, "Change greet")
     outcome = trees.rebase(remote.key, BRANCH, "main")
@@ -298,6 +341,8 @@ def test_a_file_deleted_on_one_side_and_changed_on_the_other_is_a_conflict(trees
     assert "changed" in conflict.hunks[0].theirs
 
 
-def test_rebasing_a_branch_that_does_not_exist_is_named(trees: GitWorktrees, remote: Remote) -> None:
+def test_rebasing_a_branch_that_does_not_exist_is_named(
+    trees: GitWorktrees, remote: Remote
+) -> None:
     with pytest.raises(WorktreeError, match="branch 'agent/404-gone' not found on origin"):
         trees.rebase(remote.key, "agent/404-gone", "main")

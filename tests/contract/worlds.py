@@ -1,4 +1,5 @@
 """The worlds a Tracker contract test runs in: what each backend needs to arrange repos, branches and checks."""
+
 from __future__ import annotations
 
 import itertools
@@ -21,11 +22,22 @@ from orchestrator.sandbox.github import Sandbox
 from tests.support.github_sandbox import git_environment
 
 # Retries that keep a test fast: a few attempts, tiny backoff, one-second rate-limit waits.
-FAST_RETRY = RetryPolicy(total=3, backoff_factor=0.01, backoff_max=0.05, secondary_rate_wait=1,
-                         max_rate_limit_wait=5, retry_after_max=2)
+FAST_RETRY = RetryPolicy(
+    total=3,
+    backoff_factor=0.01,
+    backoff_max=0.05,
+    secondary_rate_wait=1,
+    max_rate_limit_wait=5,
+    retry_after_max=2,
+)
 _NAMES = itertools.count(1)
-_ROLES = {Permission.READ: "pull", Permission.TRIAGE: "triage", Permission.WRITE: "push",
-          Permission.MAINTAIN: "maintain", Permission.ADMIN: "admin"}
+_ROLES = {
+    Permission.READ: "pull",
+    Permission.TRIAGE: "triage",
+    Permission.WRITE: "push",
+    Permission.MAINTAIN: "maintain",
+    Permission.ADMIN: "admin",
+}
 
 
 class World(Protocol):
@@ -38,7 +50,9 @@ class World(Protocol):
     def paged_tracker(self, per_page: int) -> Tracker: ...
     def new_repo(self) -> str: ...
     def push(self, repo: str, branch: str) -> str: ...
-    def add_check_run(self, repo: str, sha: str, name: str, status: str, conclusion: str | None) -> None: ...
+    def add_check_run(
+        self, repo: str, sha: str, name: str, status: str, conclusion: str | None
+    ) -> None: ...
     def add_status(self, repo: str, sha: str, context: str, state: str) -> None: ...
     def add_user(self, login: str, repo: str, permission: Permission) -> None: ...
     def approve(self, repo: str, number: int, reviewer: str, body: str) -> None: ...
@@ -64,7 +78,9 @@ class MemoryWorld:
     def push(self, repo: str, branch: str) -> str:
         return self.memory.push(repo, branch)
 
-    def add_check_run(self, repo: str, sha: str, name: str, status: str, conclusion: str | None) -> None:
+    def add_check_run(
+        self, repo: str, sha: str, name: str, status: str, conclusion: str | None
+    ) -> None:
         self.memory.add_check(repo, sha, Check(name, check_run_state(status, conclusion)))
 
     def add_status(self, repo: str, sha: str, context: str, state: str) -> None:
@@ -82,8 +98,12 @@ class MemoryWorld:
 
 def github_tracker(api_url: str, token: str, per_page: int = 100) -> GitHubTracker:
     """Build the real adapter as wiring will, with fast retries and no write throttle."""
-    config = GitHubConfig(token=Secret("GITHUB_TOKEN", token), api_url=api_url, graphql_url=f"{api_url}/graphql",
-                          trusted_users=())
+    config = GitHubConfig(
+        token=Secret("GITHUB_TOKEN", token),
+        api_url=api_url,
+        graphql_url=f"{api_url}/graphql",
+        trusted_users=(),
+    )
     return GitHubTracker(config, retry=FAST_RETRY, per_page=per_page, throttle=False)
 
 
@@ -115,7 +135,14 @@ class SandboxWorld:
         else:
             self._git("clone", "-q", self.sandbox.clone_url(repo), str(clone))
         exists = self._git("branch", "-r", "--list", f"origin/{branch}", cwd=clone).strip()
-        self._git("checkout", "-q", "-B", branch, f"origin/{branch}" if exists else "origin/main", cwd=clone)
+        self._git(
+            "checkout",
+            "-q",
+            "-B",
+            branch,
+            f"origin/{branch}" if exists else "origin/main",
+            cwd=clone,
+        )
         (clone / f"{uuid.uuid4().hex}.txt").write_text("change\n")
         self._git("add", "-A", cwd=clone)
         self._git("commit", "-q", "-m", f"Change {branch}", cwd=clone)
@@ -123,17 +150,23 @@ class SandboxWorld:
         return self._git("rev-parse", "HEAD", cwd=clone).strip()
 
     def _git(self, *args: str, cwd: Path | None = None) -> str:
-        done = subprocess.run(["git", *args], cwd=cwd, env=self._env, capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            ["git", *args], cwd=cwd, env=self._env, capture_output=True, text=True, check=True
+        )
         return done.stdout
 
-    def add_check_run(self, repo: str, sha: str, name: str, status: str, conclusion: str | None) -> None:
+    def add_check_run(
+        self, repo: str, sha: str, name: str, status: str, conclusion: str | None
+    ) -> None:
         extra = {"conclusion": conclusion} if conclusion else {}
-        self.ci.get_repo(repo).create_check_run(name, sha, status=status, output={"title": name, "summary": name},
-                                                **extra)
+        self.ci.get_repo(repo).create_check_run(
+            name, sha, status=status, output={"title": name, "summary": name}, **extra
+        )
 
     def add_status(self, repo: str, sha: str, context: str, state: str) -> None:
-        self.owner.get_repo(repo).get_commit(sha).create_status(state, description=f"{context} {state}",
-                                                               context=context)
+        self.owner.get_repo(repo).get_commit(sha).create_status(
+            state, description=f"{context} {state}", context=context
+        )
 
     def add_user(self, login: str, repo: str, permission: Permission) -> None:
         self.sandbox.add_user(login)
@@ -149,8 +182,13 @@ class SandboxWorld:
 
 
 def _client(sandbox: Sandbox, token: str) -> Github:
-    return Github(auth=Auth.Token(token), base_url=sandbox.api_url, retry=None, seconds_between_requests=0,
-                  seconds_between_writes=0)
+    return Github(
+        auth=Auth.Token(token),
+        base_url=sandbox.api_url,
+        retry=None,
+        seconds_between_requests=0,
+        seconds_between_writes=0,
+    )
 
 
 class LiveWorld:
@@ -168,20 +206,30 @@ class LiveWorld:
         return github_tracker("https://api.github.com", self._token, per_page)
 
     def new_repo(self) -> str:
-        return next(self._repos)  # the same one or two repositories, so tests never assume an empty one
+        return next(
+            self._repos
+        )  # the same one or two repositories, so tests never assume an empty one
 
     def push(self, repo: str, branch: str) -> str:
         remote = self.owner.get_repo(repo)
         if not [b for b in remote.get_branches() if b.name == branch]:
-            remote.create_git_ref(f"refs/heads/{branch}", remote.get_branch(remote.default_branch).commit.sha)
-        made = remote.create_file(f"{uuid.uuid4().hex}.txt", f"Change {branch}", "change\n", branch=branch)
+            remote.create_git_ref(
+                f"refs/heads/{branch}", remote.get_branch(remote.default_branch).commit.sha
+            )
+        made = remote.create_file(
+            f"{uuid.uuid4().hex}.txt", f"Change {branch}", "change\n", branch=branch
+        )
         return str(made["commit"].sha)
 
-    def add_check_run(self, repo: str, sha: str, name: str, status: str, conclusion: str | None) -> None:
+    def add_check_run(
+        self, repo: str, sha: str, name: str, status: str, conclusion: str | None
+    ) -> None:
         pytest.skip("creating check runs needs a GitHub App token")
 
     def add_status(self, repo: str, sha: str, context: str, state: str) -> None:
-        self.owner.get_repo(repo).get_commit(sha).create_status(state, description=state, context=context)
+        self.owner.get_repo(repo).get_commit(sha).create_status(
+            state, description=state, context=context
+        )
 
     def add_user(self, login: str, repo: str, permission: Permission) -> None:
         pytest.skip("inviting a collaborator needs a second real account")

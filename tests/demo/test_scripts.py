@@ -4,6 +4,7 @@ Each issue runs in the order the dependencies allow, in one working copy of the 
 merged main branch would hold it: the scripts' edits must make the sample's tests pass, and
 median's scripted mistake must fail its tests before the fix.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -31,7 +32,9 @@ def prompt(number: int, kind: str = "Implementation") -> str:
 
 
 @pytest.fixture(scope="module")
-def played(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[int, Events], AnthropicSandbox]]:
+def played(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Path, dict[int, Events], AnthropicSandbox]]:
     """Every issue's script played in dependency order (1..5 is one) in one copy of the sample."""
     folder = tmp_path_factory.mktemp("scripts")
     work = folder / "stats-demo"
@@ -45,34 +48,52 @@ def played(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dic
         for number in NUMBERS:
             (work / RESULT_FILE).unlink(missing_ok=True)
             events = runs[number] = Events()
-            outcome = agent.run(make_request(folder, work, prompt(number), task_id=f"stats-{number}-g1-a1"), events)
+            outcome = agent.run(
+                make_request(folder, work, prompt(number), task_id=f"stats-{number}-g1-a1"), events
+            )
             assert outcome.kind is OutcomeKind.FINISHED, outcome
-            assert contract.parse((work / RESULT_FILE).read_text()).status is contract.Status.COMPLETE
+            assert (
+                contract.parse((work / RESULT_FILE).read_text()).status is contract.Status.COMPLETE
+            )
         yield work, runs, model
 
 
-def test_the_scripts_leave_a_package_whose_tests_pass(played: tuple[Path, dict[int, Events], AnthropicSandbox]) -> None:
+def test_the_scripts_leave_a_package_whose_tests_pass(
+    played: tuple[Path, dict[int, Events], AnthropicSandbox],
+) -> None:
     work, _, model = played
-    done = subprocess.run([sys.executable, *sample.TESTS.split()], cwd=work, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, *sample.TESTS.split()], cwd=work, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
     assert "Ran 10 tests" in done.stderr
-    out = subprocess.run([sys.executable, "-m", "stats", "2", "4", "4", "4", "5", "5", "7", "9"], cwd=work,
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "stats", "2", "4", "4", "4", "5", "5", "7", "9"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "median 4.5" in out and " stdev 2" in out
     assert not model.problems
 
 
 def test_each_issue_ran_its_own_tests_through_the_bash_tool(
-        played: tuple[Path, dict[int, Events], AnthropicSandbox]) -> None:
+    played: tuple[Path, dict[int, Events], AnthropicSandbox],
+) -> None:
     _, runs, _ = played
     for number, events in runs.items():
         calls = {e.call_id: e.name for e in events.of(ToolCalled)}
-        tests = [e for e in events.of(ToolReturned) if calls[e.call_id] == "bash" and "Ran " in e.output]
+        tests = [
+            e for e in events.of(ToolReturned) if calls[e.call_id] == "bash" and "Ran " in e.output
+        ]
         assert tests and not tests[-1].is_error, number
         assert set(calls.values()) <= {"bash", "write_file", "edit_file"}
 
 
-def test_median_fails_its_tests_first_then_fixes_them(played: tuple[Path, dict[int, Events], AnthropicSandbox]) -> None:
+def test_median_fails_its_tests_first_then_fixes_them(
+    played: tuple[Path, dict[int, Events], AnthropicSandbox],
+) -> None:
     _, runs, _ = played
     outputs = [e for e in runs[2].of(ToolReturned) if "Ran " in e.output]
     assert [e.is_error for e in outputs] == [True, False]
@@ -88,4 +109,7 @@ def test_a_prompt_the_script_does_not_know_ends_blocked(tmp_path: Path) -> None:
         outcome = agent.run(make_request(tmp_path, work, prompt(1, "Fixing")), Events())
     result = contract.parse((work / RESULT_FILE).read_text())
     assert outcome.kind is OutcomeKind.FINISHED and result.status is contract.Status.BLOCKED
-    assert result.blocker is contract.BlockerCode.MANUAL_INTERVENTION_REQUIRED and result.blocker.permanent
+    assert (
+        result.blocker is contract.BlockerCode.MANUAL_INTERVENTION_REQUIRED
+        and result.blocker.permanent
+    )

@@ -3,6 +3,7 @@
 Jobs run in this process through `runner.run_job` (locks, switches, events and all); the queue's
 workers are real child processes, so the environment they inherit is set here with monkeypatch.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,7 +41,7 @@ SAMPLE = {
     "calc/ops.py": "def add(a, b):\n    return a + b\n",
     "tests/__init__.py": "",
     "tests/test_ops.py": "import unittest\n\nfrom calc.ops import add\n\n\nclass Ops(unittest.TestCase):\n"
-                         "    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n",
+    "    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n",
 }
 TEST_COMMAND = f"{sys.executable} -m unittest discover -q -s tests -t ."
 
@@ -92,13 +93,19 @@ class World:
         entry = next(r for r in self.config.repos if r.github == repo)
         if entry.board is None:
             return LabelBoard(self.tracker, repo)
-        return GitHubBoard(self.graphql, entry.board.owner, entry.board.number, tracker=self.tracker, repo=repo)
+        return GitHubBoard(
+            self.graphql, entry.board.owner, entry.board.number, tracker=self.tracker, repo=repo
+        )
 
-    def issue(self, repo: str, title: str, body: str = "", status: BoardStatus | None = BoardStatus.READY) -> Issue:
+    def issue(
+        self, repo: str, title: str, body: str = "", status: BoardStatus | None = BoardStatus.READY
+    ) -> Issue:
         """Open an issue and give it `status`: on the repo's Projects board when it has one, else as a label."""
         entry = next(r for r in self.config.repos if r.github == repo)
         if entry.board is None:
-            return self.tracker.create_issue(repo, title, body, labels=[status.label] if status else [])
+            return self.tracker.create_issue(
+                repo, title, body, labels=[status.label] if status else []
+            )
         issue = self.tracker.create_issue(repo, title, body)
         board = self.board(repo)
         item = board.add(issue)
@@ -134,7 +141,9 @@ class World:
 
     def events(self, job: str, name: str | None = None) -> list[dict[str, Any]]:
         path = self.root / "runtime" / "logs" / f"{job}.jsonl"
-        found = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+        found = (
+            [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+        )
         return [e for e in found if name is None or e["event"] == name]
 
     def mailbox(self, state: str) -> list[str]:
@@ -143,7 +152,9 @@ class World:
 
     def git(self, *args: str, cwd: Path) -> str:
         env = git_environment(self.root / "git-home")
-        return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout
+        return subprocess.run(
+            ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
+        ).stdout
 
     def seed(self, full_name: str, files: dict[str, str] = SAMPLE) -> None:
         """Create the repo in the sandbox and push a first commit with `files` to main."""
@@ -161,19 +172,32 @@ class World:
 
 def playbook_backend(playbook: Path, **settings: Any) -> dict[str, Any]:
     """Return a `command` backend running playbook_agent.py with this playbook file."""
-    return {"type": "command", "timeout_minutes": 2, **settings,
-            "argv": [sys.executable, str(AGENT), str(playbook), "{worktree}", "{prompt_file}"]}
+    return {
+        "type": "command",
+        "timeout_minutes": 2,
+        **settings,
+        "argv": [sys.executable, str(AGENT), str(playbook), "{worktree}", "{prompt_file}"],
+    }
 
 
 def write_config(root: Path, sandbox: Sandbox, repos: list[dict[str, Any]], **extra: Any) -> Path:
     data: dict[str, Any] = {
         "repos": repos,
-        "github": {"token": "$GITHUB_TOKEN", "api_url": sandbox.api_url, "graphql_url": sandbox.graphql_url,
-                   "seconds_between_writes": 0},
-        "agents": {"backends": {"playbook": playbook_backend(root / "playbook.json")},
-                   "chains": {"default": ["playbook"]}},
+        "github": {
+            "token": "$GITHUB_TOKEN",
+            "api_url": sandbox.api_url,
+            "graphql_url": sandbox.graphql_url,
+            "seconds_between_writes": 0,
+        },
+        "agents": {
+            "backends": {"playbook": playbook_backend(root / "playbook.json")},
+            "chains": {"default": ["playbook"]},
+        },
         "limits": {"max_parallel_workers": 4, "max_attempts": 3, "stall_minutes": 1},
-        "paths": {"runtime_dir": str(root / "runtime"), "worktrees_dir": str(root / "runtime" / "worktrees")},
+        "paths": {
+            "runtime_dir": str(root / "runtime"),
+            "worktrees_dir": str(root / "runtime" / "worktrees"),
+        },
     }
     data.update(extra)
     path = root / "config.yaml"
@@ -182,15 +206,26 @@ def write_config(root: Path, sandbox: Sandbox, repos: list[dict[str, Any]], **ex
 
 
 def repo_entry(key: str, github: str, **extra: Any) -> dict[str, Any]:
-    return {"key": key, "github": github, "base_branch": "main", "test_command": TEST_COMMAND,
-            "max_parallel_tasks": 4, **extra}
+    return {
+        "key": key,
+        "github": github,
+        "base_branch": "main",
+        "test_command": TEST_COMMAND,
+        "max_parallel_tasks": 4,
+        **extra,
+    }
 
 
 @pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     with running_sandbox(tmp_path / "sandbox", login="acme") as sandbox:
-        env = {"GITHUB_TOKEN": sandbox.token, "PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path / "home"),
-               "GIT_CONFIG_NOSYSTEM": "1", "LANG": "C.UTF-8"}
+        env = {
+            "GITHUB_TOKEN": sandbox.token,
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": str(tmp_path / "home"),
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "LANG": "C.UTF-8",
+        }
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)

@@ -12,6 +12,7 @@ to a list of steps, one per attempt at that issue (the last repeats):
    "result_text": "the .agent_result.md to write, verbatim"}
 It keeps its own count of attempts per issue beside the playbook, so a retry gets the next step.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,12 @@ from typing import Any
 
 def main(playbook_path: str, worktree: str, prompt_file: str) -> int:
     playbook = json.loads(Path(playbook_path).read_text())
-    Path(prompt_file).read_text()   # a real agent would read it; its being there is part of the contract
-    found = re.fullmatch(r"(?P<key>.+)-(?P<issue>\d+)-g\d+-a\d+", os.environ.get("AGENTOS_TASK_ID", ""))
+    Path(
+        prompt_file
+    ).read_text()  # a real agent would read it; its being there is part of the contract
+    found = re.fullmatch(
+        r"(?P<key>.+)-(?P<issue>\d+)-g\d+-a\d+", os.environ.get("AGENTOS_TASK_ID", "")
+    )
     key, issue = (found.group("key"), found.group("issue")) if found else ("", "*")
     steps = playbook.get(f"{key}#{issue}") or playbook.get(issue) or playbook.get("*") or [{}]
     counter = Path(playbook_path + f".{key}-{issue}.count")
@@ -64,18 +69,28 @@ def main(playbook_path: str, worktree: str, prompt_file: str) -> int:
 def _result(step: dict[str, Any]) -> str:
     status = step.get("status", "complete")
     blocker = step.get("blocker", "none" if status == "complete" else "test_failure")
-    files = "\n".join(f"- {p}" for p in (*step.get("files", {}), *step.get("append", {}))) or "- None"
-    return (f"STATUS: {status}\nBLOCKER_CODE: {blocker}\nSUMMARY: {step.get('summary', 'Did the work.')}\n"
-            f"DONE:\n- the step\nBLOCKERS:\n- {step.get('why', 'None')}\nNEXT_STEP: None\n"
-            f"FILES_CHANGED:\n{files}\nTESTS_RUN:\n- None\nDECISIONS:\n- None\nRISKS:\n- None\n"
-            "ATTEMPTED_APPROACHES:\n- None\nMANUAL_STEPS:\n- None\n")
+    files = (
+        "\n".join(f"- {p}" for p in (*step.get("files", {}), *step.get("append", {}))) or "- None"
+    )
+    return (
+        f"STATUS: {status}\nBLOCKER_CODE: {blocker}\nSUMMARY: {step.get('summary', 'Did the work.')}\n"
+        f"DONE:\n- the step\nBLOCKERS:\n- {step.get('why', 'None')}\nNEXT_STEP: None\n"
+        f"FILES_CHANGED:\n{files}\nTESTS_RUN:\n- None\nDECISIONS:\n- None\nRISKS:\n- None\n"
+        "ATTEMPTED_APPROACHES:\n- None\nMANUAL_STEPS:\n- None\n"
+    )
 
 
 def _side_push(worktree: Path, push: dict[str, str]) -> None:
     """Push a commit of someone else's to the branch this worktree is on, from a clone of one's own."""
+
     def git(*args: str, cwd: Path) -> str:
-        return subprocess.run(["git", "-c", "user.name=Someone", "-c", "user.email=someone@example.com", *args],
-                              cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
+        return subprocess.run(
+            ["git", "-c", "user.name=Someone", "-c", "user.email=someone@example.com", *args],
+            cwd=cwd,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
 
     branch = git("rev-parse", "--abbrev-ref", "HEAD", cwd=worktree)
     with tempfile.TemporaryDirectory() as scratch:

@@ -3,6 +3,7 @@
 Each test drives the real dispatcher and queue (worker processes, a real agent process) against
 the GitHub sandbox; the playbook agent plays the failing agent.
 """
+
 from __future__ import annotations
 
 import json
@@ -38,19 +39,28 @@ def _deliver(world: World) -> None:
     assert world.run("queue") == 0
 
 
-def test_an_agent_past_its_timeout_loses_its_whole_process_group_and_the_retry_delivers(world: World) -> None:
-    world.configure([repo_entry("app", "acme/app")],
-                    agents={"backends": {"playbook": playbook_backend(world.root / "playbook.json",
-                                                                      timeout_minutes=0.1)}})  # 6 s
+def test_an_agent_past_its_timeout_loses_its_whole_process_group_and_the_retry_delivers(
+    world: World,
+) -> None:
+    world.configure(
+        [repo_entry("app", "acme/app")],
+        agents={
+            "backends": {
+                "playbook": playbook_backend(world.root / "playbook.json", timeout_minutes=0.1)
+            }
+        },
+    )  # 6 s
     issue = world.issue("acme/app", "Add subtraction")
     child = world.root / "child.pid"
     world.set_playbook({str(issue.number): [{"spawn": str(child), "sleep": 120}, {"files": SUB}]})
     _deliver(world)
-    assert not _alive(int(child.read_text()))   # the agent's own child went down with its group
+    assert not _alive(int(child.read_text()))  # the agent's own child went down with its group
     [finished] = _events(world, "app-1-g1-a1", "attempt.finished")
     assert finished["outcome"] == "timed_out"
     assert "BLOCKER_CODE: timeout" in (_room(world, "app-1-g1-a1").result or "")
-    assert world.mailbox("retried") == ["app-1-g1-a1"] and world.mailbox("delivered") == ["app-1-g1-a2"]
+    assert world.mailbox("retried") == ["app-1-g1-a1"] and world.mailbox("delivered") == [
+        "app-1-g1-a2"
+    ]
     assert "timed out after 6 s" in (_room(world, "app-1-g1-a2").prompt or "")
     [pr] = world.tracker.open_pulls("acme/app")
     assert pr.body.startswith("Closes #1")
@@ -58,31 +68,58 @@ def test_an_agent_past_its_timeout_loses_its_whole_process_group_and_the_retry_d
 
 def test_an_agent_that_crashes_is_retried_with_the_crash_in_its_prompt(world: World) -> None:
     issue = world.issue("acme/app", "Add subtraction")
-    world.set_playbook({str(issue.number): [{"exit": 139, "error": "Segmentation fault (core dumped)"},
-                                            {"files": SUB}]})
+    world.set_playbook(
+        {
+            str(issue.number): [
+                {"exit": 139, "error": "Segmentation fault (core dumped)"},
+                {"files": SUB},
+            ]
+        }
+    )
     _deliver(world)
     [finished] = _events(world, "app-1-g1-a1", "attempt.finished")
     assert finished["outcome"] == "crashed"
     first = _room(world, "app-1-g1-a1").result or ""
     assert "BLOCKER_CODE: runner_failure" in first and "Segmentation fault" in first
     assert "Segmentation fault" in (_room(world, "app-1-g1-a2").prompt or "")
-    assert world.mailbox("delivered") == ["app-1-g1-a2"] and len(world.tracker.open_pulls("acme/app")) == 1
+    assert (
+        world.mailbox("delivered") == ["app-1-g1-a2"]
+        and len(world.tracker.open_pulls("acme/app")) == 1
+    )
 
 
 def test_a_quota_error_rests_the_agent_and_the_next_in_the_chain_takes_over(world: World) -> None:
     quota = world.root / "quota.json"
-    quota.write_text(json.dumps({"*": [{"exit": 1, "error": "Error: usage limit reached, try again in 2 hours"}]}))
-    world.configure([repo_entry("app", "acme/app")],
-                    agents={"backends": {"first": playbook_backend(quota),
-                                         "second": playbook_backend(world.root / "playbook.json")},
-                            "chains": {"default": ["first", "second"]}})
+    quota.write_text(
+        json.dumps(
+            {"*": [{"exit": 1, "error": "Error: usage limit reached, try again in 2 hours"}]}
+        )
+    )
+    world.configure(
+        [repo_entry("app", "acme/app")],
+        agents={
+            "backends": {
+                "first": playbook_backend(quota),
+                "second": playbook_backend(world.root / "playbook.json"),
+            },
+            "chains": {"default": ["first", "second"]},
+        },
+    )
     first = world.issue("acme/app", "Add subtraction")
     world.set_playbook({"*": [{"files": SUB}]})
     _deliver(world)
-    kinds = [(e["event"], e.get("backend")) for e in _room(world, "app-1-g1-a1").events
-             if e["event"] in ("attempt.started", "cooldown.started", "attempt.finished")]
-    assert kinds == [("attempt.started", "first"), ("cooldown.started", "first"), ("attempt.finished", "first"),
-                     ("attempt.started", "second"), ("attempt.finished", "second")]
+    kinds = [
+        (e["event"], e.get("backend"))
+        for e in _room(world, "app-1-g1-a1").events
+        if e["event"] in ("attempt.started", "cooldown.started", "attempt.finished")
+    ]
+    assert kinds == [
+        ("attempt.started", "first"),
+        ("cooldown.started", "first"),
+        ("attempt.finished", "first"),
+        ("attempt.started", "second"),
+        ("attempt.finished", "second"),
+    ]
     [pr] = world.tracker.open_pulls("acme/app")
     assert "second" in pr.body
     rest = json.loads((world.root / "runtime" / "state" / "cooldowns.json").read_text())
@@ -97,23 +134,37 @@ def test_a_quota_error_rests_the_agent_and_the_next_in_the_chain_takes_over(worl
     assert (skipped["backend"], skipped["reason"]) == ("first", "cooling_down")
     assert [e["backend"] for e in _events(world, later, "attempt.started")] == ["second"]
     assert Path(f"{quota}.app-{first.number}.count").read_text() == "1"
-    assert not Path(f"{quota}.app-{first.number + 2}.count").exists()   # issue 3 (PR #2 took a number)
+    assert not Path(
+        f"{quota}.app-{first.number + 2}.count"
+    ).exists()  # issue 3 (PR #2 took a number)
     assert len(world.tracker.open_pulls("acme/app")) == 2
 
 
-def test_a_malformed_result_is_an_invalid_contract_and_escalates_when_it_repeats(world: World) -> None:
+def test_a_malformed_result_is_an_invalid_contract_and_escalates_when_it_repeats(
+    world: World,
+) -> None:
     issue = world.issue("acme/app", "Add subtraction")
-    world.set_playbook({str(issue.number): [{"files": SUB, "result_text": "STATUS: finished\nSUMMARY: all good\n"}]})
+    world.set_playbook(
+        {
+            str(issue.number): [
+                {"files": SUB, "result_text": "STATUS: finished\nSUMMARY: all good\n"}
+            ]
+        }
+    )
     _deliver(world)
     result = _room(world, "app-1-g1-a1").result or ""
     assert "BLOCKER_CODE: invalid_result_contract" in result and "'finished'" in result
-    assert world.mailbox("escalated") == ["app-1-g1-a2"] and world.tracker.open_pulls("acme/app") == []
+    assert (
+        world.mailbox("escalated") == ["app-1-g1-a2"] and world.tracker.open_pulls("acme/app") == []
+    )
     [comment] = world.tracker.comments(issue.ref)
     assert "Two attempts in a row failed the same way." in comment.body
     assert "agentos:blocked" in world.tracker.issue(issue.ref).labels
 
 
-def test_a_push_rejected_because_someone_pushed_meanwhile_is_retried_on_top_of_their_commit(world: World) -> None:
+def test_a_push_rejected_because_someone_pushed_meanwhile_is_retried_on_top_of_their_commit(
+    world: World,
+) -> None:
     issue = world.issue("acme/app", "Add subtraction")
     theirs = {"url": world.sandbox.clone_url("acme/app"), "path": "NOTES.md", "content": "theirs\n"}
     world.set_playbook({str(issue.number): [{"files": SUB, "side_push": theirs}, {"files": SUB}]})
@@ -123,6 +174,8 @@ def test_a_push_rejected_because_someone_pushed_meanwhile_is_retried_on_top_of_t
     assert "BLOCKER_CODE: push_rejected" in (_room(world, "app-1-g1-a1").result or "")
     assert world.mailbox("delivered") == ["app-1-g1-a2"]
     [prepared] = _events(world, "app-1-g1-a2", "worktree.prepared")
-    assert prepared["continued"] is True          # the retry started from the branch as GitHub has it
+    assert prepared["continued"] is True  # the retry started from the branch as GitHub has it
     [pr] = world.tracker.open_pulls("acme/app")
-    assert "`NOTES.md`" in pr.body and "`calc/sub.py`" in pr.body   # their commit and ours, nothing lost
+    assert (
+        "`NOTES.md`" in pr.body and "`calc/sub.py`" in pr.body
+    )  # their commit and ours, nothing lost

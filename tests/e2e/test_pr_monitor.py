@@ -1,4 +1,5 @@
 """The PR monitor on the sandbox: its local CI posts real check runs, merges close issues through `Closes #N`."""
+
 from __future__ import annotations
 
 import time
@@ -35,7 +36,9 @@ def reconfigure(world: World, **changes) -> None:
     world.config_path.write_text(yaml.safe_dump(data, sort_keys=False))
 
 
-def test_a_green_pr_is_merged_its_branch_deleted_and_its_issue_closed_and_done(world: World) -> None:
+def test_a_green_pr_is_merged_its_branch_deleted_and_its_issue_closed_and_done(
+    world: World,
+) -> None:
     world.sandbox.set_ci("acme/app", TEST_COMMAND)
     number = deliver(world, "Add subtraction", [{"files": SUB}])
     assert world.run("pr_monitor") == 0
@@ -70,7 +73,9 @@ def test_dispatcher_only_leaves_the_pr_to_a_person(world: World) -> None:
 
 def test_red_checks_get_a_fixing_task_and_the_fixed_pr_is_merged(world: World) -> None:
     world.sandbox.set_ci("acme/app", CI_NEEDS_CHANGELOG)
-    number = deliver(world, "Add subtraction", [{"files": SUB}, {"files": {"CHANGELOG.md": "- sub\n"}}])
+    number = deliver(
+        world, "Add subtraction", [{"files": SUB}, {"files": {"CHANGELOG.md": "- sub\n"}}]
+    )
     world.run("pr_monitor")
     assert world.mailbox("inbox") == [f"app-{number}-g1-a2"]
     fixing = (world.root / "runtime" / "rooms" / f"app-{number}-g1-a2" / "fixing.json").read_text()
@@ -86,7 +91,9 @@ def test_red_checks_get_a_fixing_task_and_the_fixed_pr_is_merged(world: World) -
 def test_red_checks_escalate_once_fix_rounds_run_out(world: World) -> None:
     reconfigure(world, limits={"max_fix_rounds": 1})
     world.sandbox.set_ci("acme/app", "false")
-    number = deliver(world, "Add subtraction", [{"files": SUB}, {"append": {"calc/sub.py": "# tried\n"}}])
+    number = deliver(
+        world, "Add subtraction", [{"files": SUB}, {"append": {"calc/sub.py": "# tried\n"}}]
+    )
     world.run("pr_monitor")
     world.run("queue")
     assert world.sandbox.wait_ci_idle(60)
@@ -98,21 +105,29 @@ def test_red_checks_escalate_once_fix_rounds_run_out(world: World) -> None:
     assert len(pulls(world)) == 1
 
 
-def test_two_parallel_prs_on_the_same_lines_both_merge_the_second_after_a_fixing_round(world: World) -> None:
+def test_two_parallel_prs_on_the_same_lines_both_merge_the_second_after_a_fixing_round(
+    world: World,
+) -> None:
     """Two tasks run at once from the same base and change the same lines: both must end merged."""
     world.sandbox.set_ci("acme/app", TEST_COMMAND)
     one = world.issue("acme/app", "Add subtraction")
     two = world.issue("acme/app", "Add multiplication")
     clash = {"calc/ops.py": SAMPLE["calc/ops.py"] + "\n\ndef sub(a, b):\n    return a - b\n"}
     other = {"calc/ops.py": SAMPLE["calc/ops.py"] + "\n\ndef mul(a, b):\n    return a * b\n"}
-    resolved = {"calc/ops.py": SAMPLE["calc/ops.py"] + "\n\ndef sub(a, b):\n    return a - b\n"
-                "\n\ndef mul(a, b):\n    return a * b\n"}
-    world.set_playbook({str(one.number): [{"files": clash}, {"files": resolved}],
-                        str(two.number): [{"files": other}, {"files": resolved}]})
+    resolved = {
+        "calc/ops.py": SAMPLE["calc/ops.py"] + "\n\ndef sub(a, b):\n    return a - b\n"
+        "\n\ndef mul(a, b):\n    return a * b\n"
+    }
+    world.set_playbook(
+        {
+            str(one.number): [{"files": clash}, {"files": resolved}],
+            str(two.number): [{"files": other}, {"files": resolved}],
+        }
+    )
     world.run("dispatcher")
     world.run("queue")
     assert world.sandbox.wait_ci_idle(60) and len(pulls(world)) == 2
-    for _ in range(3):                           # one merges; the other then conflicts
+    for _ in range(3):  # one merges; the other then conflicts
         world.run("pr_monitor")
         if world.mailbox("inbox"):
             break
@@ -132,14 +147,16 @@ def test_two_parallel_prs_on_the_same_lines_both_merge_the_second_after_a_fixing
 
 
 def test_a_wedged_pr_is_restarted_once_then_escalated(world: World) -> None:
-    reconfigure(world, limits={"wedged_hours": 0.0005})   # 1.8 s
+    reconfigure(world, limits={"wedged_hours": 0.0005})  # 1.8 s
     world.sandbox.set_ci("acme/app", "sleep 60")
     number = deliver(world, "Add subtraction", [{"files": SUB}], wait_ci=False)
     first = pulls(world)[0]
-    world.run("pr_monitor")                      # checks pending: the clock starts
+    world.run("pr_monitor")  # checks pending: the clock starts
     time.sleep(2.2)
-    world.run("pr_monitor")                      # still pending: restart
-    assert pulls(world) == [] and "status:ready" in world.tracker.issue(world.issue_ref(number)).labels
+    world.run("pr_monitor")  # still pending: restart
+    assert (
+        pulls(world) == [] and "status:ready" in world.tracker.issue(world.issue_ref(number)).labels
+    )
     assert world.run("dispatcher") == 0 and world.mailbox("inbox") == [f"app-{number}-g2-a1"]
     world.run("queue")
     second = pulls(world)[0]
@@ -150,7 +167,10 @@ def test_a_wedged_pr_is_restarted_once_then_escalated(world: World) -> None:
     issue = world.tracker.issue(world.issue_ref(number))
     assert "agentos:blocked" in issue.labels and len(pulls(world)) == 1
     bodies = [c.body for c in world.tracker.comments(world.issue_ref(number))]
-    assert sum("closed #" in b for b in bodies) == 1 and sum("needs a person" in b for b in bodies) == 1
+    assert (
+        sum("closed #" in b for b in bodies) == 1
+        and sum("needs a person" in b for b in bodies) == 1
+    )
 
 
 def test_a_pr_whose_base_moved_without_conflict_merges_as_github_allows(world: World) -> None:
@@ -170,17 +190,25 @@ def test_a_pr_whose_base_moved_without_conflict_merges_as_github_allows(world: W
     assert world.main_tests_pass("acme/app")
 
 
-def test_changes_requested_by_a_person_become_a_fixing_task_with_the_review_in_its_prompt(world: World) -> None:
+def test_changes_requested_by_a_person_become_a_fixing_task_with_the_review_in_its_prompt(
+    world: World,
+) -> None:
     from github import Auth, Github
 
     world.sandbox.set_ci("acme/app", TEST_COMMAND)
-    number = deliver(world, "Add subtraction", [{"files": SUB}, {"files": {"calc/sub.py": SUB["calc/sub.py"]
-                                                                               + "# documented\n"}}])
+    number = deliver(
+        world,
+        "Add subtraction",
+        [{"files": SUB}, {"files": {"calc/sub.py": SUB["calc/sub.py"] + "# documented\n"}}],
+    )
     carol = world.sandbox.add_user("carol")
     owner = Github(auth=Auth.Token(world.sandbox.token), base_url=world.sandbox.api_url)
     owner.get_repo("acme/app").add_to_collaborators("carol", "push")
-    pr = Github(auth=Auth.Token(carol), base_url=world.sandbox.api_url).get_repo("acme/app").get_pull(
-        pulls(world)[0].number)
+    pr = (
+        Github(auth=Auth.Token(carol), base_url=world.sandbox.api_url)
+        .get_repo("acme/app")
+        .get_pull(pulls(world)[0].number)
+    )
     pr.create_review(body="Please document sub().", event="REQUEST_CHANGES")
     world.run("pr_monitor")
     fix_id = f"app-{number}-g1-a2"

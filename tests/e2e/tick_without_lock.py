@@ -4,6 +4,7 @@ argv: tick_without_lock.py CONFIG JOB GO_FILE. Everything slow to import is load
 itself starts when GO_FILE appears, so two processes race from the same instant. This is what two
 hosts sharing one runtime/ would do, or a lock that failed: the mailbox's claims alone must hold.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -23,7 +24,7 @@ def main(config_path: str, job: str, go_file: str) -> int:
     log = logs.setup(config.paths.logs_dir, job, f"r-nolock-{os.getpid()}", stderr=False)
     module = importlib.import_module(f"orchestrator.jobs.{job}")
     deps = real_deps(config, log)
-    deps.tracker, deps.worktrees, deps.workers, deps.agents   # noqa: B018 (built now, not after the signal)
+    deps.tracker, deps.worktrees, deps.workers, deps.agents  # noqa: B018 (built now, not after the signal)
     while not Path(go_file).exists():
         time.sleep(0.005)
     summary = module.run(deps, config, datetime.now(timezone.utc))

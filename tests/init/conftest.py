@@ -1,4 +1,5 @@
 """A world for init tests: the GitHub and Telegram sandboxes, an Agent OS checkout, a config folder, a crontab file."""
+
 from __future__ import annotations
 
 import io
@@ -26,7 +27,10 @@ from tests.support.clis import cli
 REPO_ROOT = Path(__file__).resolve().parents[2]
 AGENT_BIN = REPO_ROOT / "tools" / "npm" / "node_modules" / ".bin"
 # Every job as if built, so the cron block has a line per job.
-BUILT = {name: JobSpec(name, spec.schedule, spec.summary, always_on=spec.always_on) for name, spec in JOBS.items()}
+BUILT = {
+    name: JobSpec(name, spec.schedule, spec.summary, always_on=spec.always_on)
+    for name, spec in JOBS.items()
+}
 NOW = datetime(2026, 5, 1, 10, 0, 3, tzinfo=timezone.utc)
 
 
@@ -34,8 +38,13 @@ def answers_for(world: World, **overrides: Any) -> dict[str, Any]:
     """Return the answers of a fresh run creating agentos/shop (nested as the answers file has them)."""
     tree: dict[str, Any] = {
         "github": {"api_url": world.github.api_url},
-        "intake": {"idea": "A shop for second-hand books", "kind": "web", "stack": "Python and Django",
-                   "first_user": "a bookseller", "success": "list a book and sell it online"},
+        "intake": {
+            "idea": "A shop for second-hand books",
+            "kind": "web",
+            "stack": "Python and Django",
+            "first_user": "a bookseller",
+            "success": "list a book and sell it online",
+        },
         "repository": {"action": "create", "name": "shop", "private": True, "key": "shop"},
         "board": {"action": "create", "owner": "agentos", "title": "Shop"},
         "telegram": {"api_url": world.telegram.url, "token": world.telegram.token},
@@ -55,7 +64,7 @@ def answers_for(world: World, **overrides: Any) -> dict[str, Any]:
 class World:
     github: Sandbox
     telegram: TelegramSandbox
-    root: Path                    # the Agent OS checkout (cron markers, core.hooksPath)
+    root: Path  # the Agent OS checkout (cron markers, core.hooksPath)
     home: Path
     config: Path
     crontab: Path
@@ -63,15 +72,30 @@ class World:
     environ: dict[str, str] = field(default_factory=dict)
     output: str = ""
 
-    def init(self, tree: dict[str, Any] | None = None, *, dry_run: bool = False, **kwargs: Any) -> int:
+    def init(
+        self, tree: dict[str, Any] | None = None, *, dry_run: bool = False, **kwargs: Any
+    ) -> int:
         """Run init with these answers (default: a fresh run); keep its output in `self.output`."""
         answers = self.config.parent / "answers.yaml"
-        answers.write_text(yaml.safe_dump(tree if tree is not None else answers_for(self)), encoding="utf-8")
+        answers.write_text(
+            yaml.safe_dump(tree if tree is not None else answers_for(self)), encoding="utf-8"
+        )
         out = io.StringIO()
         try:
-            return main(self.config, root=self.root, environ=self.environ, jobs=BUILT, answers=answers,
-                        dry_run=dry_run, crontab_file=self.crontab, services=self.services, stdout=out,
-                        pairing_wait=2, now=kwargs.pop("now", NOW), **kwargs)
+            return main(
+                self.config,
+                root=self.root,
+                environ=self.environ,
+                jobs=BUILT,
+                answers=answers,
+                dry_run=dry_run,
+                crontab_file=self.crontab,
+                services=self.services,
+                stdout=out,
+                pairing_wait=2,
+                now=kwargs.pop("now", NOW),
+                **kwargs,
+            )
         finally:
             self.output = out.getvalue()
             answers.unlink()
@@ -82,7 +106,9 @@ class World:
 
 
 def git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True, env=env)
+    done = subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True, env=env
+    )
     return done.stdout
 
 
@@ -92,7 +118,9 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     monkeypatch.setenv("PTB_TIMEDELTA", "true")  # see orchestrator/sandbox/telegram/testing.py
     home = tmp_path / "home"
     home.mkdir()
-    monkeypatch.setenv("HOME", str(home))  # git in the adapter reads ~/.gitconfig: keep the developer's out
+    monkeypatch.setenv(
+        "HOME", str(home)
+    )  # git in the adapter reads ~/.gitconfig: keep the developer's out
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
     root = tmp_path / "agentos"
     (root / "hooks").mkdir(parents=True)
@@ -100,12 +128,24 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     config_dir = tmp_path / "conf"
     config_dir.mkdir()
     with running_sandbox(tmp_path / "github") as github, TelegramSandbox(strict=True) as telegram:
-        environ = {"PATH": f"{AGENT_BIN}{os.pathsep}{os.environ['PATH']}", "HOME": str(home),
-                   "GITHUB_TOKEN": github.token}
-        yield World(github=github, telegram=telegram, root=root, home=home, config=config_dir / "config.yaml",
-                    crontab=tmp_path / "crontab", services=init_services(throttle=False, retry=FAST_RETRY),
-                    environ=environ)
-        assert not telegram.violations, "Bot API violations:\n" + "\n".join(map(str, telegram.violations))
+        environ = {
+            "PATH": f"{AGENT_BIN}{os.pathsep}{os.environ['PATH']}",
+            "HOME": str(home),
+            "GITHUB_TOKEN": github.token,
+        }
+        yield World(
+            github=github,
+            telegram=telegram,
+            root=root,
+            home=home,
+            config=config_dir / "config.yaml",
+            crontab=tmp_path / "crontab",
+            services=init_services(throttle=False, retry=FAST_RETRY),
+            environ=environ,
+        )
+        assert not telegram.violations, "Bot API violations:\n" + "\n".join(
+            map(str, telegram.violations)
+        )
 
 
 @pytest.fixture
@@ -124,11 +164,15 @@ def clone(world: World, full_name: str, into: Path) -> Path:
 def project_record(world: World, owner: str, number: int) -> dict[str, Any]:
     """Return the sandbox's record of a board (fields with their options, items, linked repositories)."""
     projects = world.github.store.data["graphql"].get("projects", [])
-    found: dict[str, Any] = next(p for p in projects if p["owner"] == owner and p["number"] == number)
+    found: dict[str, Any] = next(
+        p for p in projects if p["owner"] == owner and p["number"] == number
+    )
     return found
 
 
 def status_names(world: World, owner: str, number: int) -> list[str]:
     """Return the board's Status options, in order."""
     record = project_record(world, owner, number)
-    return [o["name"] for o in next(f for f in record["fields"] if f["name"] == "Status")["options"]]
+    return [
+        o["name"] for o in next(f for f in record["fields"] if f["name"] == "Status")["options"]
+    ]

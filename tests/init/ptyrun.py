@@ -3,6 +3,7 @@
 The child gets the pty as its controlling terminal (a new session that opens the pty by name),
 so getpass turns echo off and Ctrl-C sends SIGINT, exactly as in a terminal window.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,21 +16,30 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 # Runs in the child: become the pty's session (controlling terminal), then exec the program.
-_LAUNCH = ("import os, sys\n"
-           "fd = os.open(sys.argv[1], os.O_RDWR)\n"
-           "for n in (0, 1, 2): os.dup2(fd, n)\n"
-           "os.execv(sys.argv[2], sys.argv[2:])\n")
+_LAUNCH = (
+    "import os, sys\n"
+    "fd = os.open(sys.argv[1], os.O_RDWR)\n"
+    "for n in (0, 1, 2): os.dup2(fd, n)\n"
+    "os.execv(sys.argv[2], sys.argv[2:])\n"
+)
 
 
 class PtyProgram:
     def __init__(self, argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> None:
         master, slave = os.openpty()
         self._master = master
-        self._proc = subprocess.Popen([sys.executable, "-c", _LAUNCH, os.ttyname(slave), *argv], stdin=slave,
-                                      stdout=slave, stderr=slave, env=dict(env), cwd=cwd, start_new_session=True)
+        self._proc = subprocess.Popen(
+            [sys.executable, "-c", _LAUNCH, os.ttyname(slave), *argv],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=dict(env),
+            cwd=cwd,
+            start_new_session=True,
+        )
         os.close(slave)
-        self.screen = ""   # everything shown so far, with \r removed
-        self._at = 0       # where the next expect starts looking
+        self.screen = ""  # everything shown so far, with \r removed
+        self._at = 0  # where the next expect starts looking
 
     def expect(self, text: str, timeout: float = 60.0) -> str:
         """Wait until `text` appears after what was matched last; return the output up to its end."""
@@ -37,9 +47,11 @@ class PtyProgram:
         while (found := self.screen.find(text, self._at)) < 0:
             left = deadline - time.monotonic()
             if left <= 0 or not self._read(left):
-                raise AssertionError(f"never saw {text!r}; the screen ends with:\n{self.screen[-1500:]}")
+                raise AssertionError(
+                    f"never saw {text!r}; the screen ends with:\n{self.screen[-1500:]}"
+                )
         start, self._at = self._at, found + len(text)
-        return self.screen[start:self._at]
+        return self.screen[start : self._at]
 
     def expect_re(self, pattern: str, timeout: float = 60.0) -> re.Match[str]:
         """Wait for a regular expression after what was matched last."""
@@ -47,7 +59,9 @@ class PtyProgram:
         while (match := re.compile(pattern).search(self.screen, self._at)) is None:
             left = deadline - time.monotonic()
             if left <= 0 or not self._read(left):
-                raise AssertionError(f"never saw /{pattern}/; the screen ends with:\n{self.screen[-1500:]}")
+                raise AssertionError(
+                    f"never saw /{pattern}/; the screen ends with:\n{self.screen[-1500:]}"
+                )
         self._at = match.end()
         return match
 

@@ -1,4 +1,5 @@
 """Step 5 with an Anthropic key: the anthropic SDK asks the model sandbox for a draft; a bad one means templates."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -18,14 +19,22 @@ DRAFT = {
         {"title": "Checkout with a test payment", "body": "## Goal\n\nPay.", "depends_on": [1, 2]},
     ],
 }
-ONLY_STEP_5 = {"steps.telegram": False, "steps.tuning": False, "steps.config": False, "steps.cron": False,
-               "steps.board": False}
+ONLY_STEP_5 = {
+    "steps.telegram": False,
+    "steps.tuning": False,
+    "steps.config": False,
+    "steps.cron": False,
+    "steps.board": False,
+}
 
 
 @pytest.fixture
 def model(request: pytest.FixtureRequest, world: World) -> Iterator[AnthropicSandbox]:
     with AnthropicSandbox(request.param) as sandbox:
-        world.environ |= {"ANTHROPIC_API_KEY": "sandbox-key", "ANTHROPIC_BASE_URL": sandbox.base_url}
+        world.environ |= {
+            "ANTHROPIC_API_KEY": "sandbox-key",
+            "ANTHROPIC_BASE_URL": sandbox.base_url,
+        }
         yield sandbox
 
 
@@ -34,29 +43,61 @@ def _titles(world: World) -> list[str]:
     return [issues[n]["title"] for n in sorted(issues, key=int)]
 
 
-@pytest.mark.parametrize("model", [[Turn(tool_calls=(ToolCall("record_charter", DRAFT),))]], indirect=True)
-def test_with_a_key_the_model_drafts_the_charter_and_the_seed_issues(world: World, model: AnthropicSandbox) -> None:
+@pytest.mark.parametrize(
+    "model", [[Turn(tool_calls=(ToolCall("record_charter", DRAFT),))]], indirect=True
+)
+def test_with_a_key_the_model_drafts_the_charter_and_the_seed_issues(
+    world: World, model: AnthropicSandbox
+) -> None:
     assert world.init(answers_for(world, **ONLY_STEP_5)) == 0, world.output
     assert "Seed issues (drafted by the model):" in world.output
-    assert _titles(world) == ["Book catalogue model", "List a book from the web form", "Checkout with a test payment"]
-    asked = [e.request for e in model.requests if e.request.path == "/v1/messages"]  # (claude's HEAD probe aside)
+    assert _titles(world) == [
+        "Book catalogue model",
+        "List a book from the web form",
+        "Checkout with a test payment",
+    ]
+    asked = [
+        e.request for e in model.requests if e.request.path == "/v1/messages"
+    ]  # (claude's HEAD probe aside)
     assert len(asked) == 1
     body: dict[str, Any] = asked[0].body  # type: ignore[assignment]
     assert body["tool_choice"] == {"type": "tool", "name": "record_charter"}
     assert "list a book and sell it online" in body["messages"][0]["content"]
-    assert asked[0].headers["authorization"] == "Bearer sandbox-key"  # how anthropic 2.x sends an API key
+    assert (
+        asked[0].headers["authorization"] == "Bearer sandbox-key"
+    )  # how anthropic 2.x sends an API key
     assert not model.problems
 
 
-@pytest.mark.parametrize("model", [
-    [Turn(tool_calls=(ToolCall("record_charter", {**DRAFT, "issues": DRAFT["issues"][:2]}),))],
-    [Turn(tool_calls=(ToolCall("record_charter", {**DRAFT, "issues": [
-        {**DRAFT["issues"][0], "depends_on": [3]}, *DRAFT["issues"][1:]]}),))],
-    [Turn(text="Here is a charter in prose instead.")],
-    [Fail(529, "Overloaded", kind="overloaded_error", sticky=True)],
-], ids=["two issues", "a cycle", "no tool call", "overloaded"], indirect=True)
+@pytest.mark.parametrize(
+    "model",
+    [
+        [Turn(tool_calls=(ToolCall("record_charter", {**DRAFT, "issues": DRAFT["issues"][:2]}),))],
+        [
+            Turn(
+                tool_calls=(
+                    ToolCall(
+                        "record_charter",
+                        {
+                            **DRAFT,
+                            "issues": [
+                                {**DRAFT["issues"][0], "depends_on": [3]},
+                                *DRAFT["issues"][1:],
+                            ],
+                        },
+                    ),
+                )
+            )
+        ],
+        [Turn(text="Here is a charter in prose instead.")],
+        [Fail(529, "Overloaded", kind="overloaded_error", sticky=True)],
+    ],
+    ids=["two issues", "a cycle", "no tool call", "overloaded"],
+    indirect=True,
+)
 def test_a_draft_that_cannot_be_used_falls_back_to_the_templates_and_says_why(
-        world: World, model: AnthropicSandbox) -> None:
+    world: World, model: AnthropicSandbox
+) -> None:
     assert world.init(answers_for(world, **ONLY_STEP_5)) == 0, world.output
     assert "the model's draft is unusable (" in world.output
     assert "drafting from templates instead" in world.output

@@ -1,4 +1,5 @@
 """`agentos init` end to end against the GitHub and Telegram sandboxes: a fresh run, then a second project."""
+
 from __future__ import annotations
 
 import difflib
@@ -25,16 +26,24 @@ def _tracker(world: World) -> GitHubTracker:
 
 
 def _settings(world: World) -> GitHubConfig:
-    return GitHubConfig(Secret("T", world.github.token), world.github.api_url, world.github.graphql_url, ())
+    return GitHubConfig(
+        Secret("T", world.github.token), world.github.api_url, world.github.graphql_url, ()
+    )
 
 
-def test_a_fresh_run_sets_up_repo_board_labels_seeds_chat_config_and_cron(world: World, tmp_path: Path) -> None:
+def test_a_fresh_run_sets_up_repo_board_labels_seeds_chat_config_and_cron(
+    world: World, tmp_path: Path
+) -> None:
     world.telegram.inject_message("hello from my phone")
     assert world.init() == 0, world.output
 
-    repo = Github(auth=Auth.Token(world.github.token), base_url=world.github.api_url).get_repo("agentos/shop")
+    repo = Github(auth=Auth.Token(world.github.token), base_url=world.github.api_url).get_repo(
+        "agentos/shop"
+    )
     assert repo.private and repo.default_branch == "main"
-    assert {"agentos:approved", "prio:high", "prio:normal", "prio:low"} <= {label.name for label in repo.get_labels()}
+    assert {"agentos:approved", "prio:high", "prio:normal", "prio:low"} <= {
+        label.name for label in repo.get_labels()
+    }
     checkout = clone(world, "agentos/shop", tmp_path / "shop")
     assert ".agent_result.md" in (checkout / ".gitignore").read_text().splitlines()
     assert "second-hand books" in (checkout / "NORTH_STAR.md").read_text()
@@ -43,9 +52,13 @@ def test_a_fresh_run_sets_up_repo_board_labels_seeds_chat_config_and_cron(world:
     # The board: the six options, the user's (GitHub's default Todo) kept, linked, every seed in Backlog.
     names = status_names(world, "agentos", 1)
     assert set(STATUSES) <= set(names) and "Todo" in names
-    assert project_record(world, "agentos", 1)["repositories"] == [world.github.store.repo("agentos", "shop")["id"]]
+    assert project_record(world, "agentos", 1)["repositories"] == [
+        world.github.store.repo("agentos", "shop")["id"]
+    ]
     tracker = _tracker(world)
-    board = GitHubBoard(GraphQL(_settings(world)), "agentos", 1, tracker=tracker, repo="agentos/shop")
+    board = GitHubBoard(
+        GraphQL(_settings(world)), "agentos", 1, tracker=tracker, repo="agentos/shop"
+    )
     items = board.items()
     assert len(items) == 4 and {item.status for item in items} == {BoardStatus.BACKLOG}
 
@@ -66,7 +79,9 @@ def test_a_fresh_run_sets_up_repo_board_labels_seeds_chat_config_and_cron(world:
     env_file = world.config.parent / ".env"
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
     assert f"GITHUB_TOKEN={world.github.token}" in env_file.read_text().splitlines()
-    config = load_config(world.config, environ={})  # cron's empty environment: the env file is enough
+    config = load_config(
+        world.config, environ={}
+    )  # cron's empty environment: the env file is enough
     shop = config.repo("shop")
     assert (shop.github, shop.board and shop.board.number) == ("agentos/shop", 1)
     assert config.telegram is not None and config.telegram.allowed_chat_ids == (1001,)
@@ -76,41 +91,64 @@ def test_a_fresh_run_sets_up_repo_board_labels_seeds_chat_config_and_cron(world:
     # Cron and the hook; and the next step named.
     crontab = world.crontab.read_text()
     assert f"# >>> agentos {world.root.resolve()} >>>" in crontab
-    assert all(f"run {job} --config {world.config}" in crontab for job in ("dispatcher", "queue", "pr_monitor"))
+    assert all(
+        f"run {job} --config {world.config}" in crontab
+        for job in ("dispatcher", "queue", "pr_monitor")
+    )
     assert git(world.root, "config", "--get", "core.hooksPath").strip() == "hooks"
     assert "Move #1 'Project skeleton with one test command' to Ready" in world.output
     progress = load(world.config.parent / "runtime" / "state" / "init.json")
     assert progress is not None and progress.finished
-    assert world.github.token not in (world.config.parent / "runtime" / "state" / "init.json").read_text()
+    assert (
+        world.github.token
+        not in (world.config.parent / "runtime" / "state" / "init.json").read_text()
+    )
 
 
 def _edit_first_config(world: World) -> str:
     """Do what a user does between runs: comment, reorder nothing, change a value by hand."""
     text = world.config.read_text()
     text = text.replace("limits:\n", "# Tuned by hand after a week: keep these.\nlimits:\n")
-    text = text.replace("  max_attempts: 2\n", "  max_attempts: 2   # two is enough for us\n  max_fix_rounds: 5\n")
+    text = text.replace(
+        "  max_attempts: 2\n", "  max_attempts: 2   # two is enough for us\n  max_fix_rounds: 5\n"
+    )
     world.config.write_text(text)
     return text
 
 
-def test_a_second_run_adds_a_project_keeping_the_first_byte_for_byte_and_backs_up(world: World) -> None:
+def test_a_second_run_adds_a_project_keeping_the_first_byte_for_byte_and_backs_up(
+    world: World,
+) -> None:
     world.telegram.inject_message("hello")
     assert world.init() == 0, world.output
     before = _edit_first_config(world)
-    second = answers_for(world, **{
-        "intake.idea": "A blog engine", "repository.name": "blog", "repository.key": "blog",
-        "board.title": "Blog"})  # Telegram: set up already, kept
+    second = answers_for(
+        world,
+        **{
+            "intake.idea": "A blog engine",
+            "repository.name": "blog",
+            "repository.key": "blog",
+            "board.title": "Blog",
+        },
+    )  # Telegram: set up already, kept
     del second["tuning"]  # accept every default: the values already in the config
     assert world.init(second) == 0, world.output
 
     after = world.config.read_text()
     backups = sorted(world.config.parent.glob("config.yaml.bak.*"))
     assert len(backups) == 1 and backups[0].read_text() == before
-    opcodes = difflib.SequenceMatcher(a=before.splitlines(True), b=after.splitlines(True)).get_opcodes()
-    assert {tag for tag, *_ in opcodes} == {"equal", "insert"}, "\n".join(difflib.unified_diff(
-        before.splitlines(), after.splitlines(), lineterm=""))
-    inserted = "".join(line for tag, _, _, j1, j2 in opcodes if tag == "insert"
-                       for line in after.splitlines(True)[j1:j2])
+    opcodes = difflib.SequenceMatcher(
+        a=before.splitlines(True), b=after.splitlines(True)
+    ).get_opcodes()
+    assert {tag for tag, *_ in opcodes} == {"equal", "insert"}, "\n".join(
+        difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="")
+    )
+    inserted = "".join(
+        line
+        for tag, _, _, j1, j2 in opcodes
+        if tag == "insert"
+        for line in after.splitlines(True)[j1:j2]
+    )
     assert "key: blog" in inserted and "github: agentos/blog" in inserted
     config = load_config(world.config, environ={})
     assert [r.key for r in config.repos] == ["shop", "blog"]
@@ -124,11 +162,17 @@ def _snapshot(world: World) -> dict[str, object]:
 
     with world.github.store.lock:
         records = json.dumps(world.github.store.data, sort_keys=True)
-    refs = {str(p): git(p, "for-each-ref") for p in sorted(world.github.store.git_root.glob("*/*.git"))}
+    refs = {
+        str(p): git(p, "for-each-ref") for p in sorted(world.github.store.git_root.glob("*/*.git"))
+    }
     files = {str(p): p.read_bytes() for p in sorted(world.config.parent.rglob("*")) if p.is_file()}
-    return {"github": records, "refs": refs, "files": files,
-            "crontab": world.crontab.read_bytes() if world.crontab.exists() else None,
-            "git config": (world.root / ".git" / "config").read_bytes()}
+    return {
+        "github": records,
+        "refs": refs,
+        "files": files,
+        "crontab": world.crontab.read_bytes() if world.crontab.exists() else None,
+        "git config": (world.root / ".git" / "config").read_bytes(),
+    }
 
 
 def _pending_updates(world: World) -> list[str]:
@@ -138,7 +182,12 @@ def _pending_updates(world: World) -> list[str]:
 
     async def read() -> list[str]:
         async with Bot(world.telegram.token, base_url=world.telegram.base_url) as bot:
-            return [u.message.text for u in await bot.get_updates(timeout=0) if u.message and u.message.text]
+            return [
+                u.message.text
+                for u in await bot.get_updates(timeout=0)
+                if u.message and u.message.text
+            ]
+
     return asyncio.run(read())
 
 
@@ -160,18 +209,29 @@ def test_a_dry_run_over_an_existing_setup_shows_the_diff_and_changes_nothing(wor
     world.telegram.inject_message("hello")
     assert world.init() == 0, world.output
     _edit_first_config(world)
-    second = answers_for(world, **{"repository.name": "blog", "repository.key": "blog", "board.title": "Blog",
-                                   "steps.telegram": False})
+    second = answers_for(
+        world,
+        **{
+            "repository.name": "blog",
+            "repository.key": "blog",
+            "board.title": "Blog",
+            "steps.telegram": False,
+        },
+    )
     before = _snapshot(world)
     assert world.init(second, dry_run=True) == 0, world.output
     assert _snapshot(world) == before
     assert "+  - key: blog" in world.output and "✓ the merged config is valid" not in world.output
 
 
-def test_a_run_stopped_at_step_8_resumes_there_and_asks_again_for_the_token_it_had_in_memory(world: World) -> None:
+def test_a_run_stopped_at_step_8_resumes_there_and_asks_again_for_the_token_it_had_in_memory(
+    world: World,
+) -> None:
     world.telegram.inject_message("hello")
     stopped = answers_for(world, **{"config.apply": "maybe"})
-    with pytest.raises(UsageError, match="answers file: config.apply: expected yes or no, got 'maybe'"):
+    with pytest.raises(
+        UsageError, match="answers file: config.apply: expected yes or no, got 'maybe'"
+    ):
         world.init(stopped)  # bin/agentos prints this one line and exits 2
     assert "! expected yes or no, got 'maybe'" in world.output
     assert "Stopped in step 8 (Write config)" in world.output and not world.config.exists()
@@ -181,7 +241,10 @@ def test_a_run_stopped_at_step_8_resumes_there_and_asks_again_for_the_token_it_h
     resumed = {"resume": True, "telegram": {"token": world.telegram.token}}
     assert world.init(resumed) == 0, world.output
     assert "Resume at step 8 (Write config)? [Y/n]: yes" in world.output
-    assert "$TELEGRAM_BOT_TOKEN is not set here (the interrupted run had the bot token only in memory)" in world.output
+    assert (
+        "$TELEGRAM_BOT_TOKEN is not set here (the interrupted run had the bot token only in memory)"
+        in world.output
+    )
     config = load_config(world.config, environ={})
     assert config.telegram is not None and config.telegram.token.reveal() == world.telegram.token
     assert len(world.github.store.repo("agentos", "shop")["issues"]) == 4

@@ -1,4 +1,5 @@
 """The prompt layer: the same questions and checks on a terminal and from an answers file."""
+
 from __future__ import annotations
 
 import io
@@ -17,7 +18,9 @@ def terminal(*lines: str) -> tuple[Prompter, io.StringIO]:
     return Prompter(Terminal(io.StringIO("".join(f"{line}\n" for line in lines)), out), out), out
 
 
-def answers(tree: dict[str, object], environ: dict[str, str] | None = None) -> tuple[Prompter, io.StringIO, Answers]:
+def answers(
+    tree: dict[str, object], environ: dict[str, str] | None = None
+) -> tuple[Prompter, io.StringIO, Answers]:
     out = io.StringIO()
     source = Answers(flatten(tree), out, environ or {})
     return Prompter(source, out), out, source
@@ -26,9 +29,11 @@ def answers(tree: dict[str, object], environ: dict[str, str] | None = None) -> t
 def test_a_non_numeric_value_gets_the_reason_and_the_same_question_again() -> None:
     p, out = terminal("three", "0", "3")
     assert p.integer("tuning.max_attempts", "Attempts", 4) == 3
-    assert out.getvalue() == ("Attempts [4]: "
-                              "  ! expected a whole number, got 'three'\nAttempts [4]: "
-                              "  ! expected a whole number of at least 1, got 0\nAttempts [4]: ")
+    assert out.getvalue() == (
+        "Attempts [4]: "
+        "  ! expected a whole number, got 'three'\nAttempts [4]: "
+        "  ! expected a whole number of at least 1, got 0\nAttempts [4]: "
+    )
 
 
 def test_an_empty_answer_takes_the_default_and_a_question_without_one_insists() -> None:
@@ -65,7 +70,9 @@ def test_the_end_of_input_is_not_taken_for_an_answer() -> None:
 
 
 def test_an_answers_file_answers_by_dotted_key_and_shows_the_transcript() -> None:
-    p, out, source = answers({"tuning": {"max_attempts": 2, "keep_schedule": False}, "typo": {"x": 1}})
+    p, out, source = answers(
+        {"tuning": {"max_attempts": 2, "keep_schedule": False}, "typo": {"x": 1}}
+    )
     assert p.integer("tuning.max_attempts", "Attempts", 4) == 2
     assert p.confirm("tuning.keep_schedule", "Keep?", True) is False
     assert p.integer("tuning.max_parallel_workers", "Workers", 4) == 4  # absent: the default
@@ -77,14 +84,19 @@ def test_a_bad_answer_in_the_file_stops_with_the_key_and_the_reason() -> None:
     p, out, _ = answers({"tuning": {"max_attempts": "three"}})
     with pytest.raises(UsageError) as stopped:
         p.integer("tuning.max_attempts", "Attempts", 4)
-    assert str(stopped.value) == "answers file: tuning.max_attempts: expected a whole number, got 'three'"
+    assert (
+        str(stopped.value)
+        == "answers file: tuning.max_attempts: expected a whole number, got 'three'"
+    )
     assert stopped.value.exit_code == 2
     with pytest.raises(UsageError, match="answers file: intake.idea: an answer is needed here"):
         p.text("intake.idea", "Idea")
 
 
 def test_a_secret_from_the_answers_file_may_name_a_variable_and_is_never_shown() -> None:
-    p, out, _ = answers({"telegram": {"token": "$BOT"}, "github": {"token": "ghp_literal"}}, {"BOT": "1:abc"})
+    p, out, _ = answers(
+        {"telegram": {"token": "$BOT"}, "github": {"token": "ghp_literal"}}, {"BOT": "1:abc"}
+    )
     assert p.secret("telegram.token", "Bot token", str) == "1:abc"
     assert p.secret("github.token", "GitHub token", str) == "ghp_literal"
     assert "1:abc" not in out.getvalue() and "ghp_literal" not in out.getvalue()

@@ -1,4 +1,5 @@
 """`bin/agentos init` in a real pseudo-terminal: a person types answers, takes defaults, mistypes, presses Ctrl-C."""
+
 from __future__ import annotations
 
 import os
@@ -25,28 +26,45 @@ def terminal(world: World) -> Iterator[list[PtyProgram]]:
 
 
 def _start(world: World, started: list[PtyProgram], *, token_in_env: bool) -> PtyProgram:
-    env = {"PATH": f"{AGENT_BIN}{os.pathsep}{os.environ['PATH']}", "HOME": str(world.home), "LANG": "C.UTF-8",
-           "GIT_CONFIG_GLOBAL": str(world.home / ".gitconfig"), "PTB_TIMEDELTA": "true", "TERM": "dumb"}
+    env = {
+        "PATH": f"{AGENT_BIN}{os.pathsep}{os.environ['PATH']}",
+        "HOME": str(world.home),
+        "LANG": "C.UTF-8",
+        "GIT_CONFIG_GLOBAL": str(world.home / ".gitconfig"),
+        "PTB_TIMEDELTA": "true",
+        "TERM": "dumb",
+    }
     if token_in_env:
         env["GITHUB_TOKEN"] = world.github.token
-    argv = [str(REPO_ROOT / "bin" / "agentos"), "--config", str(world.config), "init",
-            "--crontab-file", str(world.crontab)]
+    argv = [
+        str(REPO_ROOT / "bin" / "agentos"),
+        "--config",
+        str(world.config),
+        "init",
+        "--crontab-file",
+        str(world.crontab),
+    ]
     program = PtyProgram(argv, env, world.config.parent)
     started.append(program)
     return program
 
 
 def _existing_board(world: World) -> int:
-    settings = GitHubConfig(Secret("T", world.github.token), world.github.api_url, world.github.graphql_url, ())
+    settings = GitHubConfig(
+        Secret("T", world.github.token), world.github.api_url, world.github.graphql_url, ()
+    )
     admin = GitHubBoardAdmin(GraphQL(settings), GitHubTracker(settings, throttle=False))
     return admin.find_or_create("agentos", "Everything").number
 
 
 @pytest.mark.usefixtures("pinned_clis")  # step 7 asks a timeout for each
 def test_a_person_types_the_answers_takes_defaults_and_gets_asked_again_after_mistakes(
-        world: World, terminal: list[PtyProgram]) -> None:
+    world: World, terminal: list[PtyProgram]
+) -> None:
     board = _existing_board(world)
-    weak = world.github.add_user("weakling", scopes=("repo",))  # a token without the `project` scope
+    weak = world.github.add_user(
+        "weakling", scopes=("repo",)
+    )  # a token without the `project` scope
     t = _start(world, terminal, token_in_env=False)
     t.expect("Step 1 of 10: Preflight")
     t.expect("Run this step? [Y/n]: ")
@@ -142,9 +160,13 @@ def test_a_person_types_the_answers_takes_defaults_and_gets_asked_again_after_mi
     t.expect("! expected a whole number, got 'three'")
     t.expect("Tasks running at once, across all repositories [4]: ")
     t.type("3")
-    for prompt in ("Tasks of this repository running at once [2]: ", "before a human is asked [3]: ",
-                   "Timeout for the claude agent (minutes) [45]: ", "Timeout for the codex agent (minutes) [40]: ",
-                   "Keep this schedule? [Y/n]: "):
+    for prompt in (
+        "Tasks of this repository running at once [2]: ",
+        "before a human is asked [3]: ",
+        "Timeout for the claude agent (minutes) [45]: ",
+        "Timeout for the codex agent (minutes) [40]: ",
+        "Keep this schedule? [Y/n]: ",
+    ):
         t.expect(prompt)
         t.type()
 
@@ -165,18 +187,25 @@ def test_a_person_types_the_answers_takes_defaults_and_gets_asked_again_after_mi
     t.expect("Step 10 of 10: Done")
     t.expect("to Ready on the board: it is the seed issue with no blockers")
     assert t.wait() == 0
-    assert world.github.token not in t.screen and world.telegram.token not in t.screen  # typed with echo off
+    assert (
+        world.github.token not in t.screen and world.telegram.token not in t.screen
+    )  # typed with echo off
 
     config = load_config(world.config, environ={})
     photos = config.repo("photos")
-    assert photos.github == "agentos/photos" and photos.board is not None and photos.board.number == board
+    assert (
+        photos.github == "agentos/photos"
+        and photos.board is not None
+        and photos.board.number == board
+    )
     assert config.limits.max_parallel_workers == 3 and config.telegram is not None
     assert "Todo" in status_names(world, "agentos", board)
     assert "agentos" in world.crontab.read_text()
 
 
-def test_ctrl_c_after_step_4_then_the_next_run_resumes_at_step_5(world: World, terminal: list[PtyProgram],
-                                                                  tmp_path: Path) -> None:
+def test_ctrl_c_after_step_4_then_the_next_run_resumes_at_step_5(
+    world: World, terminal: list[PtyProgram], tmp_path: Path
+) -> None:
     t = _start(world, terminal, token_in_env=True)
     answers = answers_for(world)
     t.expect("Run this step? [Y/n]: ")
@@ -191,13 +220,19 @@ def test_ctrl_c_after_step_4_then_the_next_run_resumes_at_step_5(world: World, t
     t.expect("Step 3 of 10")
     t.expect("Run this step? [Y/n]: ")
     t.type()
-    for typed in ("create", "shop", "", "", ""):   # create, name, private (default yes), key, go ahead
+    for typed in (
+        "create",
+        "shop",
+        "",
+        "",
+        "",
+    ):  # create, name, private (default yes), key, go ahead
         t.expect_re(r"\]?: $")
         t.type(typed)
     t.expect("Step 4 of 10")
     t.expect("Run this step? [Y/n]: ")
     t.type()
-    for typed in ("create", "", "Shop", ""):        # create, owner, title, go ahead
+    for typed in ("create", "", "Shop", ""):  # create, owner, title, go ahead
         t.expect_re(r"\]?: $")
         t.type(typed)
     t.expect("Step 5 of 10: Charter and first issues")
@@ -210,14 +245,23 @@ def test_ctrl_c_after_step_4_then_the_next_run_resumes_at_step_5(world: World, t
 
     world.telegram.inject_message("hello")
     resumed = answers_for(world, resume=True)
-    del resumed["intake"], resumed["repository"], resumed["board"]  # a resumed run must not ask these again
+    del (
+        resumed["intake"],
+        resumed["repository"],
+        resumed["board"],
+    )  # a resumed run must not ask these again
     assert world.init(resumed) == 0, world.output
     assert "Resume at step 5 (Charter and first issues)? [Y/n]: yes" in world.output
     assert world.output.count("Done in the interrupted run.") == 4
-    assert len([p for p in world.github.store.data["graphql"]["projects"] if p["owner"] == "agentos"]) == 1
+    assert (
+        len([p for p in world.github.store.data["graphql"]["projects"] if p["owner"] == "agentos"])
+        == 1
+    )
     assert sorted(world.github.store.repo("agentos", "shop")["issues"]) == ["1", "2", "3", "4"]
     config = load_config(world.config, environ={})
     assert config.repo("shop").board is not None and config.telegram is not None
     # The intake typed before Ctrl-C came from the saved session.
-    assert "Lay out the project for: A shop for second-hand books" in \
-        world.github.store.repo("agentos", "shop")["issues"]["1"]["body"]
+    assert (
+        "Lay out the project for: A shop for second-hand books"
+        in world.github.store.repo("agentos", "shop")["issues"]["1"]["body"]
+    )

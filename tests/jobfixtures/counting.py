@@ -1,4 +1,5 @@
 """A test job that records the arguments it was given and returns a summary."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """A test job that crashes with a secret in its message, to test crash logging and redaction."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """A job registry made of the test jobs, passed to `cli.main(jobs=...)`."""
+
 from __future__ import annotations
 
 import sys
@@ -10,8 +11,9 @@ JOBS = {
     "sleepy": JobSpec("sleepy", "* * * * *", "holds its lock", target="tests.jobfixtures.sleepy"),
     "crashy": JobSpec("crashy", "* * * * *", "crashes", target="tests.jobfixtures.crashy"),
     "counting": JobSpec("counting", "* * * * *", "counts", target="tests.jobfixtures.counting"),
-    "control": JobSpec("control", "* * * * *", "always on", always_on=True,
-                       target="tests.jobfixtures.counting"),
+    "control": JobSpec(
+        "control", "* * * * *", "always on", always_on=True, target="tests.jobfixtures.counting"
+    ),
     "planned": JobSpec("planned", "* * * * *", "not built", built=False),
 }
 

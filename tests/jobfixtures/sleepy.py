@@ -1,4 +1,5 @@
 """A test job that holds its lock until a file appears (or a timeout), so runs can overlap."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """A job's world in memory: config in a temporary folder, memory twins for GitHub, a log to read back."""
+
 from __future__ import annotations
 
 import json
@@ -30,22 +31,37 @@ class World:
     tracker: MemoryTracker
     boards: dict[str, MemoryBoard]
 
-    def issue(self, repo: str, title: str, body: str = "", status: BoardStatus | None = BoardStatus.READY,
-              **kw: Any) -> Issue:
+    def issue(
+        self,
+        repo: str,
+        title: str,
+        body: str = "",
+        status: BoardStatus | None = BoardStatus.READY,
+        **kw: Any,
+    ) -> Issue:
         issue = self.tracker.add_issue(self.config.repo(repo).github, title, body, **kw)
         self.boards[repo].place(issue, status)
         return issue
 
     def events(self, name: str | None = None) -> list[dict[str, Any]]:
         path = self.config.paths.logs_dir / "dispatcher.jsonl"
-        found = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+        found = (
+            [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+        )
         return [e for e in found if name is None or e["event"] == name]
 
 
 def make_world(tmp_path: Path, **config: Any) -> Iterator[World]:
-    repos = config.pop("repos", [{"key": "app", "github": "acme/app", "max_parallel_tasks": 4},
-                                 {"key": "lib", "github": "acme/lib", "max_parallel_tasks": 4}])
-    path = write_config(tmp_path, minimal_config(repos=repos, limits={"max_parallel_workers": 8}, **config))
+    repos = config.pop(
+        "repos",
+        [
+            {"key": "app", "github": "acme/app", "max_parallel_tasks": 4},
+            {"key": "lib", "github": "acme/lib", "max_parallel_tasks": 4},
+        ],
+    )
+    path = write_config(
+        tmp_path, minimal_config(repos=repos, limits={"max_parallel_workers": 8}, **config)
+    )
     cfg = load_config(path, ENV)
     log = logs.setup(cfg.paths.logs_dir, "dispatcher", "r-test", stderr=False)
     tracker = MemoryTracker(login="acme", clock=lambda: T0)  # the owner: admin on acme/*

@@ -1,4 +1,5 @@
 """The dispatcher on memory twins: the DAG decides the order, trust decides who runs, nothing happens twice."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -27,22 +28,32 @@ def comments(world: World) -> list[UpsertComment]:
 
 
 def test_a_chain_a_fan_in_an_epic_and_a_cycle_across_two_repos(world: World) -> None:
-    a = world.issue("app", "Base")                                            # app#1 free
-    b = world.issue("app", "Builds on base", f"Depends on #{a.number}")       # app#2 waits on 1
-    lib = world.issue("lib", "Library part")                                  # lib#1 free
-    world.issue("app", "Fan in", f"Depends on #{b.number}\nBlocked by acme/lib#{lib.number}")  # app#3
-    epic = world.issue("app", "Epic")                                          # app#4 with a sub-issue
-    child = world.issue("app", "Child", status=BoardStatus.BACKLOG)            # app#5
+    a = world.issue("app", "Base")  # app#1 free
+    b = world.issue("app", "Builds on base", f"Depends on #{a.number}")  # app#2 waits on 1
+    lib = world.issue("lib", "Library part")  # lib#1 free
+    world.issue(
+        "app", "Fan in", f"Depends on #{b.number}\nBlocked by acme/lib#{lib.number}"
+    )  # app#3
+    epic = world.issue("app", "Epic")  # app#4 with a sub-issue
+    child = world.issue("app", "Child", status=BoardStatus.BACKLOG)  # app#5
     world.tracker.add_sub_issue(epic.ref, child)
-    x = world.issue("lib", "Cycle x", "Depends on #3")                         # lib#2
-    world.issue("lib", "Cycle y", f"Depends on #{x.number}")                   # lib#3
+    x = world.issue("lib", "Cycle x", "Depends on #3")  # lib#2
+    world.issue("lib", "Cycle y", f"Depends on #{x.number}")  # lib#3
     summary = tick(world)
     assert queued(world) == [("acme/app", 1), ("acme/lib", 1)]
     assert summary == {"ready": 7, "queued": 2, "skipped": 5, "cycles": 1}
-    assert status(world, "app", 1) is BoardStatus.IN_PROGRESS and status(world, "app", 2) is BoardStatus.READY
+    assert (
+        status(world, "app", 1) is BoardStatus.IN_PROGRESS
+        and status(world, "app", 2) is BoardStatus.READY
+    )
     reasons = {(e["repo"], e["issue"]): e["reason"] for e in world.events("task.skipped")}
-    assert reasons == {("acme/app", 2): "waiting", ("acme/app", 3): "waiting", ("acme/app", 4): "epic",
-                       ("acme/lib", 2): "in_cycle", ("acme/lib", 3): "in_cycle"}
+    assert reasons == {
+        ("acme/app", 2): "waiting",
+        ("acme/app", 3): "waiting",
+        ("acme/app", 4): "epic",
+        ("acme/lib", 2): "in_cycle",
+        ("acme/lib", 3): "in_cycle",
+    }
     cycle_comments = [c for c in comments(world) if "cycle" in c.marker]
     assert [c.ref for c in cycle_comments] == [IssueRef("acme/lib", 2)]
     assert "acme/lib#2 → acme/lib#3 → acme/lib#2" in cycle_comments[0].body
@@ -59,7 +70,9 @@ def test_a_second_tick_queues_nothing_and_says_nothing_new(world: World) -> None
     assert len(world.tracker.writes) == writes and len(world.events("task.skipped")) == said
 
 
-def test_the_waiting_comment_is_posted_once_and_updated_when_the_blocker_closes(world: World) -> None:
+def test_the_waiting_comment_is_posted_once_and_updated_when_the_blocker_closes(
+    world: World,
+) -> None:
     a = world.issue("app", "Base", status=BoardStatus.IN_PROGRESS)
     b = world.issue("app", "Next", f"Depends on #{a.number}")
     tick(world)
@@ -71,7 +84,7 @@ def test_the_waiting_comment_is_posted_once_and_updated_when_the_blocker_closes(
     assert queued(world) == [("acme/app", 2)]
     waiting = [c for c in comments(world) if c.ref == b.ref]
     assert len(waiting) == 2 and "queued" in waiting[1].body
-    assert len(world.tracker.comments(b.ref)) == 1          # edited in place, never a second comment
+    assert len(world.tracker.comments(b.ref)) == 1  # edited in place, never a second comment
 
 
 def test_an_outsiders_issue_waits_for_a_writers_approval(world: World) -> None:
@@ -81,14 +94,18 @@ def test_an_outsiders_issue_waits_for_a_writers_approval(world: World) -> None:
     tick(world)
     assert queued(world) == []
     assert world.events("task.skipped")[-1]["reason"] == "untrusted_author"
-    world.tracker.add_labels(issue.ref, ["agentos:approved"])   # by the tracker's login: acme, the owner
+    world.tracker.add_labels(
+        issue.ref, ["agentos:approved"]
+    )  # by the tracker's login: acme, the owner
     tick(world)
     assert queued(world) == [("acme/app", 1)]
     assert world.events("task.queued")[-1]["issue"] == issue.number
 
 
 def test_capacity_caps_what_is_queued_per_repo(tmp_path: Path) -> None:
-    for world in make_world(tmp_path, repos=[{"key": "app", "github": "acme/app", "max_parallel_tasks": 2}]):
+    for world in make_world(
+        tmp_path, repos=[{"key": "app", "github": "acme/app", "max_parallel_tasks": 2}]
+    ):
         for n in range(4):
             world.issue("app", f"Task {n}")
         tick(world)
@@ -107,7 +124,9 @@ def test_a_dry_run_changes_nothing(world: World, capsys) -> None:
 def test_a_card_left_ready_by_a_killed_tick_is_repaired(world: World) -> None:
     world.issue("app", "Base")
     tick(world)
-    world.boards["app"].set_status(world.boards["app"].items()[0], BoardStatus.READY)  # as if the move was lost
+    world.boards["app"].set_status(
+        world.boards["app"].items()[0], BoardStatus.READY
+    )  # as if the move was lost
     tick(world)
     assert status(world, "app", 1) is BoardStatus.IN_PROGRESS
     assert queued(world) == [("acme/app", 1)]
@@ -115,11 +134,19 @@ def test_a_card_left_ready_by_a_killed_tick_is_repaired(world: World) -> None:
 
 
 def test_the_task_carries_the_brief_branch_and_chain(world: World) -> None:
-    world.issue("app", "Add --version", "Print it.\n\n## Acceptance criteria\n- `agentos --version` prints it\n")
+    world.issue(
+        "app",
+        "Add --version",
+        "Print it.\n\n## Acceptance criteria\n- `agentos --version` prints it\n",
+    )
     tick(world)
     task = next(world.deps.mailbox.tasks("inbox"))
-    assert (task.id, task.branch, task.base, task.task_type) == ("app-1-g1-a1", "agent/1-add-version", "main",
-                                                                 "implementation")
+    assert (task.id, task.branch, task.base, task.task_type) == (
+        "app-1-g1-a1",
+        "agent/1-add-version",
+        "main",
+        "implementation",
+    )
     assert task.chain == ("script",) and task.max_attempts == world.config.limits.max_attempts
     assert "## Success criteria\n\n- `agentos --version` prints it" in task.body
 
@@ -136,15 +163,21 @@ def test_an_epic_is_never_run_and_closes_when_its_sub_issues_are_closed(world: W
     assert not world.tracker.issue(epic.ref).is_open and status(world, "app", 1) is BoardStatus.DONE
 
 
-def test_an_issue_queued_by_an_overlapping_tick_meanwhile_is_not_queued_again(world: World, monkeypatch) -> None:
+def test_an_issue_queued_by_an_overlapping_tick_meanwhile_is_not_queued_again(
+    world: World, monkeypatch
+) -> None:
     """Two ticks without the job lock: the second read the mailbox before the first queued the issue,
     then found the first's task when it came to write its own, and used to queue generation 2 beside it."""
     world.issue("app", "Base")
     tick(world)
-    monkeypatch.setattr(dispatcher, "active_tasks", lambda deps, config: {})   # its read came too early
+    monkeypatch.setattr(
+        dispatcher, "active_tasks", lambda deps, config: {}
+    )  # its read came too early
     world.boards["app"].set_status(world.boards["app"].items()[0], BoardStatus.READY)
     summary = tick(world)
-    assert summary["queued"] == 0 and world.deps.mailbox.for_issue("app", 1) == {"app-1-g1-a1": "inbox"}
+    assert summary["queued"] == 0 and world.deps.mailbox.for_issue("app", 1) == {
+        "app-1-g1-a1": "inbox"
+    }
 
 
 class _Unreadable:

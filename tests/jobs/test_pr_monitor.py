@@ -3,6 +3,7 @@
 Rebasing (a PR behind or conflicting with its base) needs real git and GitHub's mergeability, so it
 stays with the sandbox tests in tests/e2e/test_pr_monitor.py.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,9 @@ from tests.jobs.conftest import T0, World, make_world
 FAILED_OUTPUT = "FAILED tests/test_sub.py::test_sub - assert 3 == -1"
 
 
-def tick(world: World, now: datetime = T0, config: Config | None = None,
-         dry_run: bool = False) -> dict[str, int]:
+def tick(
+    world: World, now: datetime = T0, config: Config | None = None, dry_run: bool = False
+) -> dict[str, int]:
     return pr_monitor.run(world.deps, config or world.config, now, dry_run=dry_run)
 
 
@@ -40,14 +42,27 @@ def limits(world: World, **changes: float) -> Config:
     return replace(world.config, limits=replace(world.config.limits, **changes))
 
 
-def deliver(world: World, repo: str, issue: int, title: str, generation: int = 1,
-            closes: bool = True) -> PullRequest:
+def deliver(
+    world: World, repo: str, issue: int, title: str, generation: int = 1, closes: bool = True
+) -> PullRequest:
     """Arrange what a delivered implementation leaves: its task delivered, room in review, a PR."""
     config = world.config.repo(repo)
-    task = Task(id=task_id(repo, issue, generation, 1), repo_key=repo, repo=config.github,
-                issue=issue, title=title, branch=branch_name(issue, title), base="main",
-                task_type=TaskType.IMPLEMENTATION, chain=("script",), attempt=1, max_attempts=3,
-                generation=generation, priority=1, created_at=T0)
+    task = Task(
+        id=task_id(repo, issue, generation, 1),
+        repo_key=repo,
+        repo=config.github,
+        issue=issue,
+        title=title,
+        branch=branch_name(issue, title),
+        base="main",
+        task_type=TaskType.IMPLEMENTATION,
+        chain=("script",),
+        attempt=1,
+        max_attempts=3,
+        generation=generation,
+        priority=1,
+        created_at=T0,
+    )
     if world.deps.mailbox.locate(task.id) is MailboxState.INBOX:  # the dispatcher queued it
         world.deps.mailbox.move(task.id, MailboxState.INBOX, MailboxState.DELIVERED)
     else:
@@ -56,16 +71,30 @@ def deliver(world: World, repo: str, issue: int, title: str, generation: int = 1
     room.transition(lifecycle.State.DEVELOPING, "claimed")
     room.transition(lifecycle.State.REVIEW, "pr_opened")
     world.tracker.push(config.github, task.branch)
-    body = texts.render("pr_body.md.j2", issue=issue, summary="Added it.", done=[], tests=[],
-                        files=["calc/sub.py"], risks=[], task_id=task.id, agent="script")
+    body = texts.render(
+        "pr_body.md.j2",
+        issue=issue,
+        summary="Added it.",
+        done=[],
+        tests=[],
+        files=["calc/sub.py"],
+        risks=[],
+        task_id=task.id,
+        agent="script",
+    )
     if not closes:
         body = body.replace(f"Closes #{issue}", f"Part of #{issue}")
     return world.tracker.open_pull(config.github, task.branch, "main", title, body)
 
 
-def agent_pr(world: World, repo: str = "app", title: str = "Add subtraction",
-             check: CheckState | None = CheckState.SUCCESS, closes: bool = True,
-             card: BoardStatus = BoardStatus.IN_REVIEW) -> PullRequest:
+def agent_pr(
+    world: World,
+    repo: str = "app",
+    title: str = "Add subtraction",
+    check: CheckState | None = CheckState.SUCCESS,
+    closes: bool = True,
+    card: BoardStatus = BoardStatus.IN_REVIEW,
+) -> PullRequest:
     """Open an issue and the agent PR the queue delivered for it, with one check on its head."""
     issue = world.issue(repo, title, status=card)
     pr = deliver(world, repo, issue.number, title, closes=closes)
@@ -107,7 +136,8 @@ def notifier(world: World) -> MemoryNotifier:
 
 # -- merging ---------------------------------------------------------------------------------------
 def test_a_green_agent_pr_is_merged_and_its_issue_closed_done_and_passed(
-        world: World, notifier: MemoryNotifier) -> None:
+    world: World, notifier: MemoryNotifier
+) -> None:
     pr = agent_pr(world)
     assert tick(world) == {"merge": 1}
     merged = world.tracker.pull(pr.repo, pr.number)
@@ -152,11 +182,16 @@ def test_a_failed_check_queues_one_fixing_task_with_the_checks_output(world: Wor
     assert inbox(world) == ["app-1-g1-a2"]
     task = world.deps.mailbox.read(MailboxState.INBOX, "app-1-g1-a2")
     assert (task.task_type, task.branch, task.pr, task.reason) == (
-        TaskType.FIXING, pr.head, pr.number, "checks_failed")
+        TaskType.FIXING,
+        pr.head,
+        pr.number,
+        "checks_failed",
+    )
     data = fixing(world, "app-1-g1-a2")
     assert data["origin"] == "app-1-g1-a1"
     assert [(c["name"], c["state"], c["summary"]) for c in data["checks"]] == [
-        ("ci", "failure", FAILED_OUTPUT)]
+        ("ci", "failure", FAILED_OUTPUT)
+    ]
     assert room_state(world, "app-1-g1-a1") == "fixing"
     assert tick(world) == {"wait": 1}  # the fix is queued: nothing more to add
     assert inbox(world) == ["app-1-g1-a2"]
@@ -165,7 +200,8 @@ def test_a_failed_check_queues_one_fixing_task_with_the_checks_output(world: Wor
 
 
 def test_changes_requested_by_a_person_queue_a_fixing_task_carrying_the_review(
-        world: World) -> None:
+    world: World,
+) -> None:
     pr = agent_pr(world)
     asked = Review("carol", "CHANGES_REQUESTED", "Please document sub().", T0 - timedelta(hours=1))
     world.tracker.add_review(pr.repo, pr.number, asked)
@@ -200,7 +236,8 @@ def test_the_bots_own_review_asking_for_changes_queues_no_fix(world: World) -> N
 
 # -- escalating and restarting ---------------------------------------------------------------------
 def test_fix_rounds_exhausted_escalate_once_and_the_next_tick_waits_on_the_label(
-        world: World, notifier: MemoryNotifier) -> None:
+    world: World, notifier: MemoryNotifier
+) -> None:
     config = limits(world, max_fix_rounds=1)
     pr = agent_pr(world, check=CheckState.FAILURE)
     tick(world, config=config)
@@ -223,7 +260,8 @@ def test_fix_rounds_exhausted_escalate_once_and_the_next_tick_waits_on_the_label
 
 
 def test_a_wedged_pr_is_restarted_once_then_escalated_the_second_time(
-        world: World, notifier: MemoryNotifier) -> None:
+    world: World, notifier: MemoryNotifier
+) -> None:
     wedged = timedelta(hours=world.config.limits.wedged_hours, minutes=1)
     first = agent_pr(world, check=CheckState.PENDING)
     ref = IssueRef(first.repo, 1)

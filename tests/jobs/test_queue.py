@@ -1,4 +1,5 @@
 """The queue supervisor on fake worker processes: claims always carry a beat, dead workers' tasks come back."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -40,19 +41,36 @@ def world(tmp_path: Path) -> Iterator[World]:
 
 
 def _task(number: int) -> Task:
-    return Task(id=task_id("app", number, 1, 1), repo_key="app", repo="acme/app", issue=number, title="T",
-                branch=f"agent/{number}-t", base="main", task_type=TaskType.IMPLEMENTATION, chain=("script",), attempt=1,
-                max_attempts=3, generation=1, priority=1, created_at=T0)
+    return Task(
+        id=task_id("app", number, 1, 1),
+        repo_key="app",
+        repo="acme/app",
+        issue=number,
+        title="T",
+        branch=f"agent/{number}-t",
+        base="main",
+        task_type=TaskType.IMPLEMENTATION,
+        chain=("script",),
+        attempt=1,
+        max_attempts=3,
+        generation=1,
+        priority=1,
+        created_at=T0,
+    )
 
 
-def test_a_claimed_task_beats_before_its_worker_starts_and_then_names_the_worker(world: World) -> None:
+def test_a_claimed_task_beats_before_its_worker_starts_and_then_names_the_worker(
+    world: World,
+) -> None:
     workers = FakeWorkers(world.config.paths.rooms_dir)
     world.deps.workers = workers
     world.deps.mailbox.create(_task(1))
     running: dict[str, int] = {}
     assert queue._start(world.deps, world.config, running) == 1
-    assert workers.beats_at_spawn[0] is not None          # the supervisor's own beat covers the start-up
-    assert rooms.heartbeat_pid(world.config.paths.rooms_dir / "app-1-g1-a1") == running["app-1-g1-a1"]
+    assert workers.beats_at_spawn[0] is not None  # the supervisor's own beat covers the start-up
+    assert (
+        rooms.heartbeat_pid(world.config.paths.rooms_dir / "app-1-g1-a1") == running["app-1-g1-a1"]
+    )
 
 
 def test_another_supervisor_leaves_a_task_alone_while_its_worker_lives(world: World) -> None:
@@ -62,8 +80,10 @@ def test_another_supervisor_leaves_a_task_alone_while_its_worker_lives(world: Wo
     world.deps.workers = workers
     world.deps.mailbox.create(_task(1))
     queue._start(world.deps, world.config, {})
-    assert queue._recover(world.deps, world.config, {}, queue._now()) == 0   # the other supervisor: no workers
-    workers.alive.clear()                                                     # now the worker dies
+    assert (
+        queue._recover(world.deps, world.config, {}, queue._now()) == 0
+    )  # the other supervisor: no workers
+    workers.alive.clear()  # now the worker dies
     assert queue._recover(world.deps, world.config, {}, queue._now()) == 1
     assert world.deps.mailbox.locate("app-1-g1-a1") == "inbox"
 
@@ -78,7 +98,14 @@ def test_a_task_whose_worker_keeps_dying_is_escalated_on_the_third_death(world: 
         workers.alive.clear()
         queue._recover(world.deps, world.config, {}, queue._now())
     assert world.deps.mailbox.locate("app-1-g1-a1") == "escalated"
-    assert [e["deaths"] for e in rooms.read(world.config.paths.rooms_dir, "app-1-g1-a1").events
-            if e["event"] == "task.recovered"] == [1, 2, 3]
+    assert [
+        e["deaths"]
+        for e in rooms.read(world.config.paths.rooms_dir, "app-1-g1-a1").events
+        if e["event"] == "task.recovered"
+    ] == [1, 2, 3]
     life = rooms.read(world.config.paths.rooms_dir, "app-1-g1-a1").lifecycle
-    assert life is not None and life.state.value == "failed" and life.history[-1].reason == "recovered_too_often"
+    assert (
+        life is not None
+        and life.state.value == "failed"
+        and life.history[-1].reason == "recovered_too_often"
+    )

@@ -1,4 +1,5 @@
 """Fixtures for the GitHub sandbox tests: a strict sandbox, PyGithub clients and the git CLI."""
+
 from __future__ import annotations
 
 import subprocess
@@ -10,7 +11,7 @@ from github import Github
 from github.Repository import Repository
 
 from orchestrator.sandbox.github import Sandbox
-from tests.support.github_sandbox import git_environment, github_sandbox# noqa: F401 (fixture)
+from tests.support.github_sandbox import git_environment, github_sandbox  # noqa: F401 (fixture)
 from tests.sandbox.helpers import Git, client
 
 
@@ -44,7 +45,9 @@ def git(tmp_path: Path) -> Git:
     env = git_environment(tmp_path / "home")
 
     def run(*args: str, cwd: Path | None = None, check: bool = True) -> str:
-        done = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=False
+        )
         if check and done.returncode != 0:
             raise AssertionError(f"git {' '.join(args)} failed: {done.stderr}")
         return done.stdout + done.stderr if not check else done.stdout

@@ -1,4 +1,5 @@
 """Helpers shared by the sandbox tests: git commits and pushes, and the recorded-shape comparison."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -14,8 +15,13 @@ Git = Callable[..., str]
 
 def client(sandbox: Sandbox, token: str) -> Github:
     """Build PyGithub as production does, minus retries (faults surface at once) and its write throttle."""
-    return Github(auth=Auth.Token(token), base_url=sandbox.api_url, retry=None, seconds_between_requests=0,
-                  seconds_between_writes=0)
+    return Github(
+        auth=Auth.Token(token),
+        base_url=sandbox.api_url,
+        retry=None,
+        seconds_between_requests=0,
+        seconds_between_writes=0,
+    )
 
 
 def commit(git: Git, clone: Path, path: str, text: str, message: str) -> str:
@@ -26,7 +32,9 @@ def commit(git: Git, clone: Path, path: str, text: str, message: str) -> str:
     return git("rev-parse", "HEAD", cwd=clone).strip()
 
 
-def push_branch(git: Git, clone: Path, branch: str, path: str = "feature.txt", text: str = "feature\n") -> str:
+def push_branch(
+    git: Git, clone: Path, branch: str, path: str = "feature.txt", text: str = "feature\n"
+) -> str:
     git("checkout", "-q", "-B", branch, "origin/main", cwd=clone)
     sha = commit(git, clone, path, text, f"Add {path}")
     git("push", "-q", "origin", f"HEAD:refs/heads/{branch}", cwd=clone)
@@ -36,8 +44,11 @@ def push_branch(git: Git, clone: Path, branch: str, path: str = "feature.txt", t
 # Fields real GitHub sent that the sandbox leaves out on purpose, each with its reason.
 NOT_MODELLED = {
     "type",  # issue types: not modelled; the schema lacks ISSUE_TYPE too
-    "pinned_comment", "issue_field_values",  # newer issue fields the 2022-11-28 description marks optional
-    "custom_properties", "security_and_analysis", "code_of_conduct",  # org/enterprise repository settings
+    "pinned_comment",
+    "issue_field_values",  # newer issue fields the 2022-11-28 description marks optional
+    "custom_properties",
+    "security_and_analysis",
+    "code_of_conduct",  # org/enterprise repository settings
 }
 
 

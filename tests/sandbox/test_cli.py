@@ -1,4 +1,5 @@
 """`agentos sandbox serve`: prints its URL and token, keeps state in --data across restarts, stops on SIGTERM."""
+
 from __future__ import annotations
 
 import signal
@@ -17,8 +18,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @contextmanager
 def serving(*args: str) -> Iterator[tuple[str, str]]:
-    process = subprocess.Popen([sys.executable, "-m", "orchestrator.sandbox.github.cli", *args], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "orchestrator.sandbox.github.cli", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert process.stdout is not None
         url, token = process.stdout.readline().split()
@@ -33,15 +39,21 @@ def serving(*args: str) -> Iterator[tuple[str, str]]:
 
 def test_state_survives_a_restart(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    with serving("--data", str(data), "--token", "t0k3n", "--repo", "agentos/demo", "--app", "ci") as (url, token):
+    with serving(
+        "--data", str(data), "--token", "t0k3n", "--repo", "agentos/demo", "--app", "ci"
+    ) as (url, token):
         assert token == "t0k3n"
         headers = {"Authorization": f"token {token}"}
-        made = httpx.post(f"{url}/api/v3/repos/agentos/demo/issues", headers=headers, json={"title": "kept"})
+        made = httpx.post(
+            f"{url}/api/v3/repos/agentos/demo/issues", headers=headers, json={"title": "kept"}
+        )
         assert made.status_code == 201
     assert (data / "state.json").exists() and (data / "git" / "agentos" / "demo.git").is_dir()
     with serving("--data", str(data)) as (url, token):
         assert token == "t0k3n"
-        issue = httpx.get(f"{url}/api/v3/repos/agentos/demo/issues/1", headers={"Authorization": f"token {token}"})
+        issue = httpx.get(
+            f"{url}/api/v3/repos/agentos/demo/issues/1", headers={"Authorization": f"token {token}"}
+        )
         assert issue.json()["title"] == "kept"
 
 

@@ -1,4 +1,5 @@
 """Each injected fault is observable as configured, through httpx and through PyGithub."""
+
 from __future__ import annotations
 
 import time
@@ -55,13 +56,17 @@ def test_dropped_connection(sandbox: Sandbox) -> None:
     with pytest.raises(httpx.RemoteProtocolError):
         httpx.get(f"{sandbox.api_url}/repos/agentos/x", headers=auth(sandbox))
     assert httpx.get(f"{sandbox.api_url}/user", headers=auth(sandbox)).status_code == 200
-    assert [(r.path, r.status) for r in sandbox.requests] == [("/api/v3/repos/agentos/x", None),
-                                                              ("/api/v3/user", 200)]
+    assert [(r.path, r.status) for r in sandbox.requests] == [
+        ("/api/v3/repos/agentos/x", None),
+        ("/api/v3/user", 200),
+    ]
 
 
 def test_faults_through_the_control_endpoint(sandbox: Sandbox) -> None:
     url = f"{sandbox.base_url}/_sandbox/faults"
-    made = httpx.post(url, headers=auth(sandbox), json={"kind": "error", "path": "/api/v3/*", "status": 502})
+    made = httpx.post(
+        url, headers=auth(sandbox), json={"kind": "error", "path": "/api/v3/*", "status": 502}
+    )
     assert made.status_code == 201
     assert httpx.get(f"{sandbox.api_url}/user", headers=auth(sandbox)).status_code == 502
     assert httpx.get(url, headers=auth(sandbox)).json()[0]["status"] == 502

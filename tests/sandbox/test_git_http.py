@@ -1,4 +1,5 @@
 """The real git CLI over smart HTTP: token auth, clone, push, and what pushes change in the REST API."""
+
 from __future__ import annotations
 
 import gzip
@@ -13,7 +14,9 @@ from orchestrator.sandbox.github import Sandbox
 from tests.sandbox.helpers import Git
 
 
-def test_clone_push_and_the_api_sees_the_branch(sandbox: Sandbox, repo: Repository, clone: Path, git: Git) -> None:
+def test_clone_push_and_the_api_sees_the_branch(
+    sandbox: Sandbox, repo: Repository, clone: Path, git: Git
+) -> None:
     assert (clone / "README.md").read_text().startswith("# backlog")
     git("checkout", "-q", "-b", "agent/7-fix", cwd=clone)
     (clone / "fix.py").write_text("print('fixed')\n")
@@ -26,7 +29,9 @@ def test_clone_push_and_the_api_sees_the_branch(sandbox: Sandbox, repo: Reposito
     assert "agent/7-fix" not in [b.name for b in repo.get_branches()]
 
 
-def test_bearer_and_basic_token_forms(sandbox: Sandbox, repo: Repository, git: Git, tmp_path: Path) -> None:
+def test_bearer_and_basic_token_forms(
+    sandbox: Sandbox, repo: Repository, git: Git, tmp_path: Path
+) -> None:
     url = f"{sandbox.base_url}/{repo.full_name}.git"
     out = git("-c", f"http.extraHeader=Authorization: Bearer {sandbox.token}", "ls-remote", url)
     assert "refs/heads/main" in out
@@ -44,7 +49,9 @@ def test_wrong_token_is_refused(sandbox: Sandbox, repo: Repository, clone: Path,
     assert "nope" not in [b.name for b in repo.get_branches()]
 
 
-def test_reader_can_fetch_but_not_push(sandbox: Sandbox, repo: Repository, git: Git, tmp_path: Path) -> None:
+def test_reader_can_fetch_but_not_push(
+    sandbox: Sandbox, repo: Repository, git: Git, tmp_path: Path
+) -> None:
     token = sandbox.add_user("reader")
     path = tmp_path / "reader"
     git("clone", "-q", sandbox.clone_url(repo.full_name, token), str(path))
@@ -58,7 +65,9 @@ def test_unknown_repository(sandbox: Sandbox, git: Git) -> None:
     assert "not found" in out
 
 
-def test_large_push_uses_chunked_transfer(sandbox: Sandbox, repo: Repository, clone: Path, git: Git) -> None:
+def test_large_push_uses_chunked_transfer(
+    sandbox: Sandbox, repo: Repository, clone: Path, git: Git
+) -> None:
     """Over http.postBuffer (1 MiB) git streams the pack with chunked encoding."""
     (clone / "big.bin").write_bytes(os.urandom(3 * 1024 * 1024))
     git("add", "big.bin", cwd=clone)
@@ -69,14 +78,21 @@ def test_large_push_uses_chunked_transfer(sandbox: Sandbox, repo: Repository, cl
 
 def test_gzip_request_bodies_are_decoded(sandbox: Sandbox, repo: Repository) -> None:
     body = gzip.compress(json.dumps({"title": "zipped"}).encode())
-    response = httpx.post(f"{sandbox.api_url}/repos/{repo.full_name}/issues", content=body,
-                          headers={"Authorization": f"token {sandbox.token}", "Content-Encoding": "gzip",
-                                   "Content-Type": "application/json"})
+    response = httpx.post(
+        f"{sandbox.api_url}/repos/{repo.full_name}/issues",
+        content=body,
+        headers={
+            "Authorization": f"token {sandbox.token}",
+            "Content-Encoding": "gzip",
+            "Content-Type": "application/json",
+        },
+    )
     assert response.status_code == 201 and response.json()["title"] == "zipped"
 
 
-def test_a_push_from_a_shallow_clone_updates_the_branch(sandbox: Sandbox, repo: Repository, git: Git,
-                                                        tmp_path: Path) -> None:
+def test_a_push_from_a_shallow_clone_updates_the_branch(
+    sandbox: Sandbox, repo: Repository, git: Git, tmp_path: Path
+) -> None:
     """A shallow clone's push starts with `shallow <sha>` lines; the sandbox once crashed on them (HTTP 500)."""
     path = tmp_path / "shallow"
     git("clone", "-q", "--depth", "1", sandbox.clone_url(repo.full_name), str(path))

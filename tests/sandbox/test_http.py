@@ -1,4 +1,5 @@
 """Raw HTTP with httpx: authentication, GitHub's headers, ETags, error shapes, the request log and controls."""
+
 from __future__ import annotations
 
 import httpx
@@ -24,7 +25,9 @@ def test_missing_or_wrong_token_is_401_bad_credentials(sandbox: Sandbox) -> None
 
 
 def test_bearer_token_is_accepted(sandbox: Sandbox) -> None:
-    response = httpx.get(f"{sandbox.api_url}/user", headers={"Authorization": f"Bearer {sandbox.token}"})
+    response = httpx.get(
+        f"{sandbox.api_url}/user", headers={"Authorization": f"Bearer {sandbox.token}"}
+    )
     assert response.json()["login"] == "agentos"
 
 
@@ -32,7 +35,10 @@ def test_every_response_carries_rate_limit_headers_and_scopes(sandbox: Sandbox) 
     first = httpx.get(f"{sandbox.api_url}/user", headers=auth(sandbox))
     second = httpx.get(f"{sandbox.api_url}/rate_limit", headers=auth(sandbox))
     assert first.headers["X-RateLimit-Limit"] == "5000"
-    assert int(first.headers["X-RateLimit-Remaining"]) - int(second.headers["X-RateLimit-Remaining"]) == 1
+    assert (
+        int(first.headers["X-RateLimit-Remaining"]) - int(second.headers["X-RateLimit-Remaining"])
+        == 1
+    )
     assert second.headers["X-RateLimit-Resource"] == "core"
     assert first.headers["X-OAuth-Scopes"] == "repo, project, read:org"
     assert second.json()["resources"]["core"]["used"] == 1
@@ -58,8 +64,12 @@ def test_etag_gives_304_that_does_not_count(sandbox: Sandbox, repo: Repository) 
 def test_link_header_points_at_the_sandbox(sandbox: Sandbox, repo: Repository) -> None:
     for n in range(3):
         repo.create_issue(f"i{n}")
-    response = httpx.get(f"{sandbox.api_url}/repos/{repo.full_name}/issues?per_page=2", headers=auth(sandbox))
-    assert response.links["next"]["url"].startswith(f"{sandbox.api_url}/repos/agentos/backlog/issues?")
+    response = httpx.get(
+        f"{sandbox.api_url}/repos/{repo.full_name}/issues?per_page=2", headers=auth(sandbox)
+    )
+    assert response.links["next"]["url"].startswith(
+        f"{sandbox.api_url}/repos/agentos/backlog/issues?"
+    )
     assert response.json()[0]["url"].startswith(sandbox.api_url)
 
 
@@ -80,18 +90,28 @@ def test_primary_rate_limit_runs_out(tmp_path) -> None:
 def test_request_log_is_readable_over_http(sandbox: Sandbox, gh: Github) -> None:
     gh.get_user().login
     log = httpx.get(f"{sandbox.base_url}/_sandbox/requests", headers=auth(sandbox)).json()
-    assert log[0]["method"] == "GET" and log[0]["path"] == "/api/v3/user" and log[0]["status"] == 200
+    assert (
+        log[0]["method"] == "GET" and log[0]["path"] == "/api/v3/user" and log[0]["status"] == 200
+    )
     assert log[0]["duration_ms"] >= 0
     assert sandbox.requests[0].path == "/api/v3/user"
     assert httpx.get(f"{sandbox.base_url}/_sandbox/requests").status_code == 401
 
 
 def test_control_endpoints_for_users_and_ci(sandbox: Sandbox, repo: Repository) -> None:
-    made = httpx.post(f"{sandbox.base_url}/_sandbox/users", headers=auth(sandbox), json={"login": "bob"}).json()
-    assert httpx.get(f"{sandbox.api_url}/user", headers={"Authorization": f"token {made['token']}"}
-                     ).json()["login"] == "bob"
+    made = httpx.post(
+        f"{sandbox.base_url}/_sandbox/users", headers=auth(sandbox), json={"login": "bob"}
+    ).json()
+    assert (
+        httpx.get(
+            f"{sandbox.api_url}/user", headers={"Authorization": f"token {made['token']}"}
+        ).json()["login"]
+        == "bob"
+    )
     url = f"{sandbox.base_url}/_sandbox/repos/{repo.full_name}/ci"
-    assert httpx.put(url, headers=auth(sandbox), json={"command": "true"}).json()["command"] == "true"
+    assert (
+        httpx.put(url, headers=auth(sandbox), json={"command": "true"}).json()["command"] == "true"
+    )
     assert sandbox.ci_command(repo.full_name) == "true"
     idle = httpx.get(f"{sandbox.base_url}/_sandbox/ci/idle?timeout=5", headers=auth(sandbox)).json()
     assert idle == {"idle": True}
@@ -115,16 +135,20 @@ def test_invalid_request_is_a_violation_too(tmp_path) -> None:
     with pytest.raises(AssertionError, match="request POST"):
         with running_sandbox(tmp_path) as sandbox:
             sandbox.create_repo("agentos/r")
-            response = httpx.post(f"{sandbox.api_url}/repos/agentos/r/issues", headers=auth(sandbox),
-                                  json={"title": "t", "labels": "not-a-list"})
+            response = httpx.post(
+                f"{sandbox.api_url}/repos/agentos/r/issues",
+                headers=auth(sandbox),
+                json={"title": "t", "labels": "not-a-list"},
+            )
             assert response.status_code == 500
 
 
 def test_outside_strict_mode_violations_are_only_recorded(tmp_path) -> None:
     with Sandbox(tmp_path) as sandbox:
         sandbox.create_repo("agentos/r")
-        response = httpx.post(f"{sandbox.api_url}/repos/agentos/r/labels", headers=auth(sandbox),
-                              content=b"{not json")
+        response = httpx.post(
+            f"{sandbox.api_url}/repos/agentos/r/labels", headers=auth(sandbox), content=b"{not json"
+        )
     assert (response.status_code, response.json()["message"]) == (400, "Problems parsing JSON")
     assert [v.direction for v in sandbox.violations] == ["request"]
 

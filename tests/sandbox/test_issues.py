@@ -1,4 +1,5 @@
 """PyGithub drives repositories, issues, labels, comments, events, collaborators and pagination."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -16,7 +17,9 @@ def test_authenticated_user_reports_token_scopes(sandbox: Sandbox, gh: Github) -
     assert gh.oauth_scopes == ["repo", "project", "read:org"]
 
 
-def test_created_repository_has_a_readme_commit_and_default_labels(gh: Github, repo: Repository) -> None:
+def test_created_repository_has_a_readme_commit_and_default_labels(
+    gh: Github, repo: Repository
+) -> None:
     assert repo.full_name == "agentos/backlog"
     assert repo.default_branch == "main"
     assert gh.get_repo("agentos/backlog").id == repo.id
@@ -47,11 +50,20 @@ def test_issue_lifecycle_with_labels_and_events(repo: Repository) -> None:
     assert [label.name for label in issue.get_labels()] == ["ready"]
     issue.edit(state="closed", state_reason="not_planned")
     issue = repo.get_issue(1)
-    assert (issue.state, issue.state_reason, issue.closed_by.login) == ("closed", "not_planned", "agentos")
+    assert (issue.state, issue.state_reason, issue.closed_by.login) == (
+        "closed",
+        "not_planned",
+        "agentos",
+    )
     issue.edit(state="open")
     events = [(e.event, e.actor.login) for e in issue.get_events()]
-    assert events == [("labeled", "agentos"), ("labeled", "agentos"), ("unlabeled", "agentos"),
-                      ("closed", "agentos"), ("reopened", "agentos")]
+    assert events == [
+        ("labeled", "agentos"),
+        ("labeled", "agentos"),
+        ("unlabeled", "agentos"),
+        ("closed", "agentos"),
+        ("reopened", "agentos"),
+    ]
     assert [e.label.name for e in issue.get_events() if e.event == "unlabeled"] == ["bug"]
 
 
@@ -87,13 +99,19 @@ def test_comments_create_list_edit_delete(repo: Repository) -> None:
     assert [c.body for c in issue.get_comments()] == ["two"]
 
 
-def test_listing_follows_link_headers_across_pages(sandbox: Sandbox, gh: Github, repo: Repository) -> None:
+def test_listing_follows_link_headers_across_pages(
+    sandbox: Sandbox, gh: Github, repo: Repository
+) -> None:
     for n in range(7):
         repo.create_issue(f"issue {n}", labels=["even"] if n % 2 == 0 else [])
     gh.per_page = 3
     titles = [i.title for i in gh.get_repo(repo.full_name).get_issues()]
     assert titles == [f"issue {n}" for n in reversed(range(7))]
-    pages = [r.path for r in sandbox.requests if r.path.startswith("/api/v3/repos/agentos/backlog/issues?")]
+    pages = [
+        r.path
+        for r in sandbox.requests
+        if r.path.startswith("/api/v3/repos/agentos/backlog/issues?")
+    ]
     assert len(pages) == 3 and "page=3" in pages[-1]
 
 
@@ -104,15 +122,20 @@ def test_issue_filters_state_labels_since_and_sort(repo: Repository) -> None:
     c.edit(state="closed")
     assert [i.title for i in repo.get_issues(labels=["x", "y"])] == ["a"]
     assert [i.title for i in repo.get_issues(state="closed")] == ["c"]
-    assert [i.title for i in repo.get_issues(state="all", sort="created", direction="asc")] == ["a", "b", "c"]
+    assert [i.title for i in repo.get_issues(state="all", sort="created", direction="asc")] == [
+        "a",
+        "b",
+        "c",
+    ]
     future = datetime.now(timezone.utc) + timedelta(hours=1)
     assert list(repo.get_issues(since=future)) == []
     a.create_comment("bump")
     assert [i.title for i in repo.get_issues(sort="comments")][0] == "a"
 
 
-def test_outsider_opens_issues_but_cannot_label_or_write(sandbox: Sandbox, repo: Repository,
-                                                         outsider: Github) -> None:
+def test_outsider_opens_issues_but_cannot_label_or_write(
+    sandbox: Sandbox, repo: Repository, outsider: Github
+) -> None:
     theirs = outsider.get_repo(repo.full_name).create_issue("from outside", labels=["bug"])
     assert theirs.user.login == "outsider" and theirs.labels == []
     assert repo.get_issue(theirs.number).raw_data["author_association"] == "NONE"

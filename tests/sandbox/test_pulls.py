@@ -1,4 +1,5 @@
 """The git CLI pushes over smart HTTP and PyGithub opens, inspects and merges pull requests."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,12 +13,17 @@ from tests.sandbox.helpers import Git, commit, push_branch
 
 
 @pytest.mark.parametrize("method, parents", [("merge", 2), ("squash", 1), ("rebase", 1)])
-def test_merging_a_pull_request_closes_the_issue_it_names(repo: Repository, clone: Path, git: Git,
-                                                          method: str, parents: int) -> None:
+def test_merging_a_pull_request_closes_the_issue_it_names(
+    repo: Repository, clone: Path, git: Git, method: str, parents: int
+) -> None:
     issue = repo.create_issue("Do the thing")
     sha = push_branch(git, clone, "agent/1-do-the-thing")
-    pr = repo.create_pull(base="main", head="agent/1-do-the-thing", title="Do the thing",
-                          body=f"Some text.\n\nCLOSES #{issue.number}")
+    pr = repo.create_pull(
+        base="main",
+        head="agent/1-do-the-thing",
+        title="Do the thing",
+        body=f"Some text.\n\nCLOSES #{issue.number}",
+    )
     assert (pr.head.sha, pr.mergeable, pr.mergeable_state) == (sha, True, "clean")
     assert (pr.commits, pr.additions, pr.changed_files) == (1, 1, 1)
     assert [f.filename for f in pr.get_files()] == ["feature.txt"]
@@ -36,10 +42,15 @@ def test_merging_a_pull_request_closes_the_issue_it_names(repo: Repository, clon
     assert (clone / "feature.txt").exists()
 
 
-@pytest.mark.parametrize("body, closes", [("Fixes #1", True), ("resolved: agentos/backlog#1", True),
-                                          ("fixed agentos/backlog#1.", True), ("Refs #1", False)])
-
-
+@pytest.mark.parametrize(
+    "body, closes",
+    [
+        ("Fixes #1", True),
+        ("resolved: agentos/backlog#1", True),
+        ("fixed agentos/backlog#1.", True),
+        ("Refs #1", False),
+    ],
+)
 def test_closing_keywords(repo: Repository, clone: Path, git: Git, body: str, closes: bool) -> None:
     repo.create_issue("target")
     push_branch(git, clone, "topic")
@@ -47,7 +58,9 @@ def test_closing_keywords(repo: Repository, clone: Path, git: Git, body: str, cl
     assert repo.get_issue(1).state == ("closed" if closes else "open")
 
 
-def test_merge_into_a_non_default_branch_does_not_close_issues(repo: Repository, clone: Path, git: Git) -> None:
+def test_merge_into_a_non_default_branch_does_not_close_issues(
+    repo: Repository, clone: Path, git: Git
+) -> None:
     repo.create_issue("target")
     main = repo.get_branch("main").commit.sha
     repo.create_git_ref("refs/heads/develop", main)
@@ -66,7 +79,10 @@ def test_conflicting_pull_request_is_not_mergeable(repo: Repository, clone: Path
     assert (second.mergeable, second.mergeable_state) == (False, "dirty")
     with pytest.raises(GithubException) as raised:
         second.merge()
-    assert (raised.value.status, raised.value.data["message"]) == (405, "Pull Request is not mergeable")
+    assert (raised.value.status, raised.value.data["message"]) == (
+        405,
+        "Pull Request is not mergeable",
+    )
 
 
 def test_push_updates_the_pull_request_head(repo: Repository, clone: Path, git: Git) -> None:
@@ -97,25 +113,35 @@ def test_list_pulls_filters_and_update(repo: Repository, clone: Path, git: Git) 
     pa = repo.create_pull(base="main", head="a", title="a", body="")
     repo.create_pull(base="main", head="b", title="b", body="")
     assert [p.title for p in repo.get_pulls(head="agentos:a")] == ["a"]
-    assert [p.title for p in repo.get_pulls(base="main", sort="created", direction="asc")] == ["a", "b"]
+    assert [p.title for p in repo.get_pulls(base="main", sort="created", direction="asc")] == [
+        "a",
+        "b",
+    ]
     pa.edit(title="a2", state="closed")
     assert [p.title for p in repo.get_pulls(state="closed")] == ["a2"]
     assert [i.number for i in repo.get_issues()] == [2]  # pull requests are issues too
     assert repo.get_issue(2).pull_request is not None
 
 
-def test_reviews(sandbox: Sandbox, repo: Repository, clone: Path, git: Git, outsider: Github) -> None:
+def test_reviews(
+    sandbox: Sandbox, repo: Repository, clone: Path, git: Git, outsider: Github
+) -> None:
     push_branch(git, clone, "topic")
     pr = repo.create_pull(base="main", head="topic", title="t", body="")
     with pytest.raises(GithubException) as raised:
         pr.create_review(event="APPROVE")
     assert raised.value.status == 422
-    outsider.get_repo(repo.full_name).get_pull(pr.number).create_review(body="Needs work",
-                                                                         event="REQUEST_CHANGES")
-    assert [(r.user.login, r.state) for r in pr.get_reviews()] == [("outsider", "CHANGES_REQUESTED")]
+    outsider.get_repo(repo.full_name).get_pull(pr.number).create_review(
+        body="Needs work", event="REQUEST_CHANGES"
+    )
+    assert [(r.user.login, r.state) for r in pr.get_reviews()] == [
+        ("outsider", "CHANGES_REQUESTED")
+    ]
 
 
-def test_refs_with_slashes_branches_commits_and_compare(repo: Repository, clone: Path, git: Git) -> None:
+def test_refs_with_slashes_branches_commits_and_compare(
+    repo: Repository, clone: Path, git: Git
+) -> None:
     sha = push_branch(git, clone, "agent/12-x")
     assert repo.get_git_ref("heads/agent/12-x").object.sha == sha
     assert repo.get_branch("agent/12-x").commit.sha == sha
@@ -138,7 +164,11 @@ def test_refs_with_slashes_branches_commits_and_compare(repo: Repository, clone:
     assert (comparison.status, comparison.ahead_by, comparison.total_commits) == ("ahead", 1, 1)
     assert [f.filename for f in comparison.files] == ["feature.txt"]
     detail = repo.get_commit(sha)
-    assert (detail.stats.additions, detail.files[0].status, detail.commit.author.name) == (1, "added", "Agent")
+    assert (detail.stats.additions, detail.files[0].status, detail.commit.author.name) == (
+        1,
+        "added",
+        "Agent",
+    )
 
 
 def test_merge_branches_endpoint(repo: Repository, clone: Path, git: Git) -> None:

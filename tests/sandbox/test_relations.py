@@ -1,4 +1,5 @@
 """Sub-issues (PyGithub) and issue dependencies (raw requests through PyGithub's requester), by issue id."""
+
 from __future__ import annotations
 
 import pytest

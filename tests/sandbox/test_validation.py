@@ -1,4 +1,5 @@
 """The vendored description is sound, the loader fixes do what they say, and every operation is served."""
+
 from __future__ import annotations
 
 import json
@@ -9,7 +10,12 @@ from openapi_spec_validator import validate
 from orchestrator.sandbox.github import rest  # noqa: F401 (registers the routes)
 from orchestrator.sandbox.github.routing import ROUTES
 from orchestrator.sandbox.github.validation import (
-    SPEC_PATH, Exchange, check_request, check_response, patch_nullable)
+    SPEC_PATH,
+    Exchange,
+    check_request,
+    check_response,
+    patch_nullable,
+)
 from orchestrator.sandbox.schemas import make_subset
 
 METHODS = ("get", "put", "post", "patch", "delete")
@@ -30,16 +36,26 @@ def test_subset_is_closed_under_its_references(document: dict) -> None:
     assert again["paths"] == document["paths"] and again["components"] == document["components"]
 
 
-def test_every_described_operation_is_served_and_every_served_one_is_described(document: dict) -> None:
-    described = {(m.upper(), op["operationId"]) for item in document["paths"].values()
-                 for m, op in item.items() if m in METHODS}
+def test_every_described_operation_is_served_and_every_served_one_is_described(
+    document: dict,
+) -> None:
+    described = {
+        (m.upper(), op["operationId"])
+        for item in document["paths"].values()
+        for m, op in item.items()
+        if m in METHODS
+    }
     served = {(r.method, r.operation_id) for r in ROUTES.routes if r.operation_id}
     assert served == described
 
 
 def test_nullable_enums_and_nullable_one_ofs_accept_null() -> None:
-    schema = {"a": {"nullable": True, "enum": ["x"]}, "b": {"nullable": True, "oneOf": [{"type": "object"}]},
-              "c": {"enum": ["y"]}, "d": {"nullable": True, "type": "object", "oneOf": [{}]}}
+    schema = {
+        "a": {"nullable": True, "enum": ["x"]},
+        "b": {"nullable": True, "oneOf": [{"type": "object"}]},
+        "c": {"enum": ["y"]},
+        "d": {"nullable": True, "type": "object", "oneOf": [{}]},
+    }
     patch_nullable(schema)
     assert schema["a"]["enum"] == ["x", None]
     assert schema["b"]["oneOf"][-1] == {"enum": [None]}
@@ -48,22 +64,42 @@ def test_nullable_enums_and_nullable_one_ofs_accept_null() -> None:
 
 def test_multi_segment_parameters_are_percent_encoded() -> None:
     route = next(r for r in ROUTES.routes if r.operation_id == "git/get-ref")
-    assert route.spec_path({"owner": "o", "repo": "r", "ref": "heads/agent/12-x"}) == \
-        "/repos/o/r/git/ref/heads%2Fagent%2F12-x"
+    assert (
+        route.spec_path({"owner": "o", "repo": "r", "ref": "heads/agent/12-x"})
+        == "/repos/o/r/git/ref/heads%2Fagent%2F12-x"
+    )
 
 
 def exchange(operation: str, method: str, path: str, body: object = None) -> Exchange:
-    return Exchange(operation, method, path, {}, {"content-type": "application/json"},
-                    json.dumps(body).encode() if body is not None else b"")
+    return Exchange(
+        operation,
+        method,
+        path,
+        {},
+        {"content-type": "application/json"},
+        json.dumps(body).encode() if body is not None else b"",
+    )
 
 
 def test_pygithubs_bare_label_array_is_an_allowed_deviation() -> None:
-    assert check_request(exchange("issues/add-labels", "POST", "/repos/o/r/issues/1/labels", ["bug"])) is None
-    assert check_request(exchange("issues/add-labels", "POST", "/repos/o/r/issues/1/labels", [1])) is not None
-    assert check_request(exchange("issues/create", "POST", "/repos/o/r/issues", ["bug"])) is not None
+    assert (
+        check_request(exchange("issues/add-labels", "POST", "/repos/o/r/issues/1/labels", ["bug"]))
+        is None
+    )
+    assert (
+        check_request(exchange("issues/add-labels", "POST", "/repos/o/r/issues/1/labels", [1]))
+        is not None
+    )
+    assert (
+        check_request(exchange("issues/create", "POST", "/repos/o/r/issues", ["bug"])) is not None
+    )
 
 
 def test_response_checks_name_the_field() -> None:
-    problem = check_response(exchange("issues/get-label", "GET", "/repos/o/r/labels/bug"), 200,
-                             {"Content-Type": "application/json"}, b'{"id": 1}')
+    problem = check_response(
+        exchange("issues/get-label", "GET", "/repos/o/r/labels/bug"),
+        200,
+        {"Content-Type": "application/json"},
+        b'{"id": 1}',
+    )
     assert problem is not None and "'name' is a required property" in problem

@@ -1,4 +1,5 @@
 """The CLI plumbing: pinned binaries, isolated environments, the Codex config, and how a run is read."""
+
 from __future__ import annotations
 
 import subprocess
@@ -13,10 +14,14 @@ from orchestrator.sandbox.models.clis import find_cli, pinned_version
 from tests.support.clis import cli
 
 
-@pytest.mark.parametrize("name, printed", [("claude", "{} (Claude Code)"), ("codex", "codex-cli {}")])
+@pytest.mark.parametrize(
+    "name, printed", [("claude", "{} (Claude Code)"), ("codex", "codex-cli {}")]
+)
 def test_the_installed_cli_is_the_pinned_version(name: str, printed: str) -> None:
     binary = cli(name)
-    done = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=30, check=True)
+    done = subprocess.run(
+        [str(binary), "--version"], capture_output=True, text=True, timeout=30, check=True
+    )
     assert done.stdout.strip() == printed.format(pinned_version(name))
 
 
@@ -25,21 +30,34 @@ def test_only_the_pinned_clis_can_be_looked_up() -> None:
         find_cli("gemini")
 
 
-def test_the_claude_environment_keeps_the_host_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_claude_environment_keeps_the_host_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SECRET_TOKEN", "do-not-pass")
-    invocation = model_clis.prepare_claude(Path("/bin/claude"), "http://127.0.0.1:9", "hi", tmp_path, tmp_path / "home",
-                                max_retries=0)
+    invocation = model_clis.prepare_claude(
+        Path("/bin/claude"), "http://127.0.0.1:9", "hi", tmp_path, tmp_path / "home", max_retries=0
+    )
     assert "SECRET_TOKEN" not in invocation.env and invocation.env["HOME"] == str(tmp_path / "home")
     assert invocation.env["ANTHROPIC_BASE_URL"] == "http://127.0.0.1:9"
     assert invocation.env["ANTHROPIC_API_KEY"] == model_clis.SANDBOX_KEY
     assert invocation.env["CLAUDE_CODE_MAX_RETRIES"] == "0"
-    assert invocation.argv[1:] == ("-p", "--output-format", "stream-json", "--verbose",
-                                   "--allowedTools", "Bash,Write,Edit,Read", "--model", "claude-sonnet-4-5")
+    assert invocation.argv[1:] == (
+        "-p",
+        "--output-format",
+        "stream-json",
+        "--verbose",
+        "--allowedTools",
+        "Bash,Write,Edit,Read",
+        "--model",
+        "claude-sonnet-4-5",
+    )
     assert invocation.stdin == "hi"
 
 
 def test_the_codex_home_points_at_the_sandbox_with_the_responses_wire(tmp_path: Path) -> None:
-    invocation = model_clis.prepare_codex(Path("/bin/codex"), "http://127.0.0.1:9/v1", "hi", tmp_path, tmp_path / "home")
+    invocation = model_clis.prepare_codex(
+        Path("/bin/codex"), "http://127.0.0.1:9/v1", "hi", tmp_path, tmp_path / "home"
+    )
     config = tomllib.loads((tmp_path / "home" / ".codex" / "config.toml").read_text())
     provider = config["model_providers"][config["model_provider"]]
     assert provider["base_url"] == "http://127.0.0.1:9/v1" and provider["wire_api"] == "responses"
@@ -54,4 +72,6 @@ def test_a_run_keeps_the_json_lines_and_skips_the_rest(tmp_path: Path) -> None:
     script = 'print("{\\"type\\": \\"a\\"}"); print("not json"); print("[1]"); print("{\\"type\\": \\"b\\"}")'
     invocation = model_clis.Invocation((sys.executable, "-c", script), {}, tmp_path, None)
     outcome = model_clis.run(invocation)
-    assert outcome.events == ({"type": "a"}, {"type": "b"}) and outcome.of_type("b") == [{"type": "b"}]
+    assert outcome.events == ({"type": "a"}, {"type": "b"}) and outcome.of_type("b") == [
+        {"type": "b"}
+    ]

@@ -1,4 +1,5 @@
 """The script model: turns played per conversation, conditional turns, sticky errors, exhaustion."""
+
 from __future__ import annotations
 
 from orchestrator.sandbox.models import tools
@@ -73,15 +74,21 @@ def test_tool_helpers_build_the_inputs_each_cli_expects() -> None:
     assert tools.write("/w/a.txt", "hi\n").input == {"file_path": "/w/a.txt", "content": "hi\n"}
     assert tools.read("/w/a.txt") == ToolCall("Read", {"file_path": "/w/a.txt"})
     assert tools.exec_command("ls").input == {"cmd": "ls"}
-    assert tools.exec_write("it's.txt", "a'b\n").input == {"cmd": "printf %s 'a'\"'\"'b\n' > 'it'\"'\"'s.txt'"}
+    assert tools.exec_write("it's.txt", "a'b\n").input == {
+        "cmd": "printf %s 'a'\"'\"'b\n' > 'it'\"'\"'s.txt'"
+    }
 
 
 def test_a_script_book_plays_each_conversation_the_script_its_opening_text_matches() -> None:
-    book = ScriptBook([(r"issue #1\b", [RUN_TESTS, FINISH]), (r"issue #12\b", [FINISH])], default=[FIX])
+    book = ScriptBook(
+        [(r"issue #1\b", [RUN_TESTS, FINISH]), (r"issue #12\b", [FINISH])], default=[FIX]
+    )
     assert book.next("a", (), "Work on issue #12 now") == FINISH
     assert book.next("b", (), "Work on issue #1 now") == RUN_TESTS
-    assert book.next("b", PASSED, "") == FINISH            # matched once: later requests keep the script
-    assert book.next("c", (), "something else") is None   # the default's conditional turn: skipped, then nothing
+    assert book.next("b", PASSED, "") == FINISH  # matched once: later requests keep the script
+    assert (
+        book.next("c", (), "something else") is None
+    )  # the default's conditional turn: skipped, then nothing
     assert book.matched() == {"a": r"issue #12\b", "b": r"issue #1\b", "c": None}
 
 

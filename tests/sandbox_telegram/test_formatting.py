@@ -1,14 +1,23 @@
 """HTML parse mode and /command detection behave as TDLib's own tests say Telegram behaves."""
+
 from __future__ import annotations
 
 import pytest
 
-from orchestrator.sandbox.telegram.formatting import EntityParseError, bot_commands, parse_html, utf16_len
+from orchestrator.sandbox.telegram.formatting import (
+    EntityParseError,
+    bot_commands,
+    parse_html,
+    utf16_len,
+)
 
 # Cases from TDLib's test/message_entities.cpp (check_parse_html); 🏟 is 4 UTF-8 bytes, 2 UTF-16 units.
 REJECTED = [
-    ("&#57311;", "Text contains invalid Unicode characters after decoding HTML entities, "
-                 "check for unmatched surrogate code units"),
+    (
+        "&#57311;",
+        "Text contains invalid Unicode characters after decoding HTML entities, "
+        "check for unmatched surrogate code units",
+    ),
     ("🏟 🏟&lt;<abacaba", "Unclosed start tag at byte offset 13"),
     ("🏟 🏟&lt;<abac aba>", 'Unsupported start tag "abac" at byte offset 13'),
     ("🏟 🏟&lt;<i   =aba>", 'Empty attribute name in the tag "i" at byte offset 13'),
@@ -32,25 +41,47 @@ ACCEPTED = [
     ("➡️ ➡️<strong>➡️ ➡️</strong>", "➡️ ➡️➡️ ➡️", [("bold", 5, 5)]),
     ("➡️ ➡️<ins>➡️ ➡️</ins>", "➡️ ➡️➡️ ➡️", [("underline", 5, 5)]),
     ("➡️ ➡️<del>➡️ ➡️</del>", "➡️ ➡️➡️ ➡️", [("strikethrough", 5, 5)]),
-    ("🏟 🏟<i>🏟 &gt;<b aba   =   caba>&lt🏟</b></i>", "🏟 🏟🏟 ><🏟",
-     [("italic", 5, 7), ("bold", 9, 3)]),
+    ("🏟 🏟<i>🏟 &gt;<b aba   =   caba>&lt🏟</b></i>", "🏟 🏟🏟 ><🏟", [("italic", 5, 7), ("bold", 9, 3)]),
     ("🏟 🏟&lt;<i    aba  =  190azAz-.>a</i>", "🏟 🏟<a", [("italic", 6, 1)]),
     ("🏟 🏟&lt;<i    aba  =  '&lt;&gt;&quot;'>a</>", "🏟 🏟<a", [("italic", 6, 1)]),
     ("🏟 🏟&lt;<i>a</    >", "🏟 🏟<a", [("italic", 6, 1)]),
     ("🏟 🏟&lt;<b></b>", "🏟 🏟<", []),
-    ('➡️ ➡️<span class = "tg-spoiler">➡️ ➡️</span><b>➡️ ➡️</b>', "➡️ ➡️➡️ ➡️➡️ ➡️",
-     [("spoiler", 5, 5), ("bold", 10, 5)]),
+    (
+        '➡️ ➡️<span class = "tg-spoiler">➡️ ➡️</span><b>➡️ ➡️</b>',
+        "➡️ ➡️➡️ ➡️➡️ ➡️",
+        [("spoiler", 5, 5), ("bold", 10, 5)],
+    ),
     ("<tg-spoiler>a</tg-spoiler>", "a", [("spoiler", 0, 1)]),
-    ("<code><i><b> </b></i></code><i><b><code> </code></b></i>", "  ",
-     [("code", 0, 1), ("bold", 0, 1), ("italic", 0, 1), ("code", 1, 1), ("bold", 1, 1), ("italic", 1, 1)]),
+    (
+        "<code><i><b> </b></i></code><i><b><code> </code></b></i>",
+        "  ",
+        [
+            ("code", 0, 1),
+            ("bold", 0, 1),
+            ("italic", 0, 1),
+            ("code", 1, 1),
+            ("bold", 1, 1),
+            ("italic", 1, 1),
+        ],
+    ),
     ("<a> </a>", " ", []),
     ("<a>telegram.org </a>", "telegram.org ", []),
     ("🏟 🏟&lt;<pre><code>🏟 🏟&lt;</code></>", "🏟 🏟<🏟 🏟<", [("pre", 6, 6), ("code", 6, 6)]),
-    ('🏟 🏟&lt;<pre><code class="language-fift">🏟 🏟&lt;</> </>', "🏟 🏟<🏟 🏟< ",
-     [("pre", 6, 7), ("code", 6, 6)]),
-    ('<blockquote   cite="" askdlbas nasjdbaj nj12b3>a&lt;<pre  >b;</></>', "a<b;",
-     [("blockquote", 0, 4), ("pre", 2, 2)]),
-    ("<blockquote   expandable>a&lt;<pre  >b;</></>", "a<b;", [("expandable_blockquote", 0, 4), ("pre", 2, 2)]),
+    (
+        '🏟 🏟&lt;<pre><code class="language-fift">🏟 🏟&lt;</> </>',
+        "🏟 🏟<🏟 🏟< ",
+        [("pre", 6, 7), ("code", 6, 6)],
+    ),
+    (
+        '<blockquote   cite="" askdlbas nasjdbaj nj12b3>a&lt;<pre  >b;</></>',
+        "a<b;",
+        [("blockquote", 0, 4), ("pre", 2, 2)],
+    ),
+    (
+        "<blockquote   expandable>a&lt;<pre  >b;</></>",
+        "a<b;",
+        [("expandable_blockquote", 0, 4), ("pre", 2, 2)],
+    ),
 ]
 
 
@@ -75,11 +106,17 @@ def test_markup_telegram_accepts_gives_its_text_and_entities(
     [
         ("<a href=telegram.org>x</a>", {"url": "http://telegram.org/"}),
         ("<a   href=  'telegram.org?&lt;'   >x</a>", {"url": "http://telegram.org/?<"}),
-        ("<a>https://telegram.org/asdsa?asdasdwe#12e3we</a>", {"url": "https://telegram.org/asdsa?asdasdwe#12e3we"}),
+        (
+            "<a>https://telegram.org/asdsa?asdasdwe#12e3we</a>",
+            {"url": "https://telegram.org/asdsa?asdasdwe#12e3we"},
+        ),
         ('<pre><code class="language-fift">x</code></pre>', {"language": "fift"}),
         ('<code class="language-fift"><pre>x</pre></code>', {"language": "fift"}),
         ('<tg-emoji emoji-id="54321">x</tg-emoji>', {"custom_emoji_id": "54321"}),
-        ('<tg-time unix="12345" format="wD">x</tg-time>', {"unix_time": 12345, "date_time_format": "wD"}),
+        (
+            '<tg-time unix="12345" format="wD">x</tg-time>',
+            {"unix_time": 12345, "date_time_format": "wD"},
+        ),
     ],
 )
 def test_entities_carry_their_arguments(markup: str, extra: dict[str, object]) -> None:
@@ -98,7 +135,9 @@ def test_entities_carry_their_arguments(markup: str, extra: dict[str, object]) -
         ("a/b and path/to /x/y <br>/z", []),
     ],
 )
-def test_bot_commands_are_marked_as_telegram_marks_them(text: str, commands: list[tuple[int, int]]) -> None:
+def test_bot_commands_are_marked_as_telegram_marks_them(
+    text: str, commands: list[tuple[int, int]]
+) -> None:
     assert [(e["offset"], e["length"]) for e in bot_commands(text)] == commands
     assert all(e["type"] == "bot_command" for e in bot_commands(text))
 

@@ -1,4 +1,5 @@
 """Messages, edits, deletions, buttons and commands follow Telegram's rules and error wording."""
+
 from __future__ import annotations
 
 import pytest
@@ -38,8 +39,11 @@ def test_a_chat_can_be_addressed_by_username(api: Api, telegram_sandbox: Telegra
         ("   ", None, "Bad Request: message text is empty"),
         ("<b> </b>", "HTML", "Bad Request: message text is empty"),
         ("x" * 4097, None, "Bad Request: message is too long"),
-        ("<b>x</i>", "HTML",
-         'Bad Request: can\'t parse entities: Unmatched end tag at byte offset 4, expected "</b>", found "</i>"'),
+        (
+            "<b>x</i>",
+            "HTML",
+            'Bad Request: can\'t parse entities: Unmatched end tag at byte offset 4, expected "</b>", found "</i>"',
+        ),
         ("x", "Textile", "Bad Request: unsupported parse_mode"),
     ],
 )
@@ -56,21 +60,32 @@ def test_the_length_limit_applies_after_html_parsing(api: Api, chat: int) -> Non
 
 
 def test_explicit_entities_are_kept(api: Api, chat: int) -> None:
-    sent = api("sendMessage", chat_id=chat, text="bold", entities=[{"type": "bold", "offset": 0, "length": 4}])
+    sent = api(
+        "sendMessage",
+        chat_id=chat,
+        text="bold",
+        entities=[{"type": "bold", "offset": 0, "length": 4}],
+    )
     assert sent["result"]["entities"] == [{"type": "bold", "offset": 0, "length": 4}]
 
 
-def test_editing_text_without_the_keyboard_removes_it(api: Api, chat: int, telegram_sandbox: TelegramSandbox) -> None:
+def test_editing_text_without_the_keyboard_removes_it(
+    api: Api, chat: int, telegram_sandbox: TelegramSandbox
+) -> None:
     sent = api("sendMessage", chat_id=chat, text="Merge?", reply_markup=KEYBOARD)["result"]
     assert sent["reply_markup"] == KEYBOARD
-    edited = api("editMessageText", chat_id=chat, message_id=sent["message_id"], text="Merged")["result"]
+    edited = api("editMessageText", chat_id=chat, message_id=sent["message_id"], text="Merged")[
+        "result"
+    ]
     assert "reply_markup" not in edited and edited["edit_date"] >= edited["date"]
     assert telegram_sandbox.screen(chat)[-1] == edited
 
 
 def test_edits_that_change_nothing_or_miss_their_message_are_refused(api: Api, chat: int) -> None:
     sent = api("sendMessage", chat_id=chat, text="Merge?", reply_markup=KEYBOARD)["result"]
-    same = api("editMessageReplyMarkup", chat_id=chat, message_id=sent["message_id"], reply_markup=KEYBOARD)
+    same = api(
+        "editMessageReplyMarkup", chat_id=chat, message_id=sent["message_id"], reply_markup=KEYBOARD
+    )
     assert error(same)[1].startswith("Bad Request: message is not modified")
     missing = api("editMessageText", chat_id=chat, message_id=99, text="x")
     assert error(missing)[1] == "Bad Request: message to edit not found"
@@ -84,7 +99,10 @@ def test_users_messages_can_be_deleted_only_in_private_chats(
     api: Api, chat: int, telegram_sandbox: TelegramSandbox
 ) -> None:
     telegram_sandbox.inject_message("/status", chat_id=GROUP, chat_type="group")
-    assert error(api("deleteMessage", chat_id=GROUP, message_id=1)) == (400, "Bad Request: message can't be deleted")
+    assert error(api("deleteMessage", chat_id=GROUP, message_id=1)) == (
+        400,
+        "Bad Request: message can't be deleted",
+    )
     assert api("deleteMessage", chat_id=chat, message_id=1)["result"] is True
     assert telegram_sandbox.screen(chat) == []
 
@@ -104,29 +122,45 @@ def test_a_reply_needs_its_message_unless_told_otherwise(api: Api, chat: int) ->
 @pytest.mark.parametrize(
     "button, description",
     [
-        ({"text": "Merge"},
-         "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"),
+        (
+            {"text": "Merge"},
+            "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard",
+        ),
         ({"text": "Merge", "callback_data": "x" * 65}, "Bad Request: BUTTON_DATA_INVALID"),
     ],
 )
-def test_bad_inline_buttons_are_refused(api: Api, chat: int, button: dict, description: str) -> None:
+def test_bad_inline_buttons_are_refused(
+    api: Api, chat: int, button: dict, description: str
+) -> None:
     reply = api("sendMessage", chat_id=chat, text="x", reply_markup={"inline_keyboard": [[button]]})
     assert error(reply) == (400, description)
 
 
-def test_a_callback_query_is_answered_once(api: Api, chat: int, telegram_sandbox: TelegramSandbox) -> None:
+def test_a_callback_query_is_answered_once(
+    api: Api, chat: int, telegram_sandbox: TelegramSandbox
+) -> None:
     sent = api("sendMessage", chat_id=chat, text="Merge?", reply_markup=KEYBOARD)["result"]
     update = telegram_sandbox.inject_callback(chat, sent["message_id"], "merge:12")
     assert update is not None
     query = update["callback_query"]
     assert query["message"] == sent and query["from"]["id"] == ALICE
-    assert api("answerCallbackQuery", callback_query_id=query["id"], text="Merging", show_alert=True)["result"] is True
+    assert (
+        api("answerCallbackQuery", callback_query_id=query["id"], text="Merging", show_alert=True)[
+            "result"
+        ]
+        is True
+    )
     again = api("answerCallbackQuery", callback_query_id=query["id"])
-    assert error(again)[1] == "Bad Request: query is too old and response timeout expired or query ID is invalid"
+    assert (
+        error(again)[1]
+        == "Bad Request: query is too old and response timeout expired or query ID is invalid"
+    )
     assert telegram_sandbox.callback_answer(query["id"]) == {"text": "Merging", "show_alert": True}
 
 
-def test_only_existing_buttons_can_be_pressed(api: Api, chat: int, telegram_sandbox: TelegramSandbox) -> None:
+def test_only_existing_buttons_can_be_pressed(
+    api: Api, chat: int, telegram_sandbox: TelegramSandbox
+) -> None:
     sent = api("sendMessage", chat_id=chat, text="Merge?", reply_markup=KEYBOARD)["result"]
     with pytest.raises(ValueError, match="no button"):
         telegram_sandbox.inject_callback(chat, sent["message_id"], "delete:everything")
@@ -134,7 +168,9 @@ def test_only_existing_buttons_can_be_pressed(api: Api, chat: int, telegram_sand
         telegram_sandbox.inject_callback(chat, 77, "merge:12")
 
 
-def test_group_privacy_mode_hides_plain_text_and_other_bots_commands(telegram_sandbox: TelegramSandbox) -> None:
+def test_group_privacy_mode_hides_plain_text_and_other_bots_commands(
+    telegram_sandbox: TelegramSandbox,
+) -> None:
     bot = telegram_sandbox.bot["username"]
     group = {"chat_id": GROUP, "chat_type": "supergroup"}
     assert telegram_sandbox.inject_message("morning all", **group) is None

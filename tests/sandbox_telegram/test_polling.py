@@ -1,4 +1,5 @@
 """getUpdates has Telegram's semantics: offsets confirm, timeouts block, a newer poll replaces an older one."""
+
 from __future__ import annotations
 
 import json
@@ -19,7 +20,9 @@ def ids(reply: dict) -> list[int]:
     return [u["update_id"] for u in reply["result"]]
 
 
-def test_an_offset_confirms_every_update_below_it(api: Api, telegram_sandbox: TelegramSandbox) -> None:
+def test_an_offset_confirms_every_update_below_it(
+    api: Api, telegram_sandbox: TelegramSandbox
+) -> None:
     for text in ("one", "two", "three"):
         telegram_sandbox.inject_message(text)
     assert ids(api("getUpdates")) == [1, 2, 3]
@@ -33,7 +36,9 @@ def test_limit_and_negative_offset(api: Api, telegram_sandbox: TelegramSandbox) 
     for text in ("one", "two", "three", "four"):
         telegram_sandbox.inject_message(text)
     assert ids(api("getUpdates", limit=2)) == [1, 2]
-    assert ids(api("getUpdates", offset=-1)) == [4]  # keeps only the last one; the rest is forgotten
+    assert ids(api("getUpdates", offset=-1)) == [
+        4
+    ]  # keeps only the last one; the rest is forgotten
     assert ids(api("getUpdates")) == [4]
 
 
@@ -46,14 +51,22 @@ def test_allowed_updates_sticks_until_changed(api: Api, telegram_sandbox: Telegr
     assert len(ids(api("getUpdates"))) == 1
 
 
-def test_delete_webhook_can_drop_pending_updates(api: Api, telegram_sandbox: TelegramSandbox) -> None:
+def test_delete_webhook_can_drop_pending_updates(
+    api: Api, telegram_sandbox: TelegramSandbox
+) -> None:
     telegram_sandbox.inject_message("old")
-    assert api("getWebhookInfo")["result"] == {"url": "", "has_custom_certificate": False, "pending_update_count": 1}
+    assert api("getWebhookInfo")["result"] == {
+        "url": "",
+        "has_custom_certificate": False,
+        "pending_update_count": 1,
+    }
     assert api("deleteWebhook", drop_pending_updates=True)["result"] is True
     assert ids(api("getUpdates")) == []
 
 
-def test_a_newer_poll_ends_an_older_one_with_409(api: Api, telegram_sandbox: TelegramSandbox) -> None:
+def test_a_newer_poll_ends_an_older_one_with_409(
+    api: Api, telegram_sandbox: TelegramSandbox
+) -> None:
     replies: list[dict] = []
     older = threading.Thread(target=lambda: replies.append(api("getUpdates", timeout=5)))
     older.start()
@@ -62,9 +75,12 @@ def test_a_newer_poll_ends_an_older_one_with_409(api: Api, telegram_sandbox: Tel
     assert ids(api("getUpdates")) == []
     older.join(timeout=2)
     assert time.monotonic() - started < 1
-    assert [(r["error_code"], r["description"]) for r in replies] == [(
-        409, "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
-    )]
+    assert [(r["error_code"], r["description"]) for r in replies] == [
+        (
+            409,
+            "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
+        )
+    ]
 
 
 def test_stopping_releases_a_waiting_long_poll_at_once() -> None:
@@ -74,7 +90,9 @@ def test_stopping_releases_a_waiting_long_poll_at_once() -> None:
 
     def poll() -> None:
         try:
-            httpx.post(f"{sandbox.base_url}{sandbox.token}/getUpdates", json={"timeout": 30}, timeout=10)
+            httpx.post(
+                f"{sandbox.base_url}{sandbox.token}/getUpdates", json={"timeout": 30}, timeout=10
+            )
         except httpx.HTTPError as exc:
             errors.append(exc)
 
@@ -99,7 +117,9 @@ def test_a_data_dir_keeps_the_queue_and_message_ids_across_restarts(tmp_path: Pa
     with TelegramSandbox(data_dir=tmp_path) as second:
         base = f"{second.base_url}{second.token}/"
         assert ids(httpx.post(base + "getUpdates").json()) == [2]
-        sent = httpx.post(base + "sendMessage", json={"chat_id": 1001, "text": "three"}).json()["result"]
+        sent = httpx.post(base + "sendMessage", json={"chat_id": 1001, "text": "three"}).json()[
+            "result"
+        ]
         assert sent["message_id"] == 3
         update = second.inject_message("four")
         assert update is not None and update["update_id"] == 3

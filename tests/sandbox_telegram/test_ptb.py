@@ -1,4 +1,5 @@
 """python-telegram-bot 22.8, long-polling the strict sandbox, is the judge of its wire behaviour."""
+
 from __future__ import annotations
 
 import asyncio
@@ -41,7 +42,9 @@ def test_start_and_addressed_status_commands_get_replies(telegram_sandbox: Teleg
         app.add_handlers([CommandHandler("start", start), CommandHandler("status", status)])
         async with polling(app):
             sandbox.inject_message("/start")
-            sandbox.inject_message(f"/status@{sandbox.bot['username']}", chat_id=GROUP, chat_type="group")
+            sandbox.inject_message(
+                f"/status@{sandbox.bot['username']}", chat_id=GROUP, chat_type="group"
+            )
             sandbox.inject_message("/status@some_other_bot", chat_id=GROUP, chat_type="group")
             await until(lambda: len(sandbox.screen(ALICE)) == 2 and len(sandbox.screen(GROUP)) == 3)
 
@@ -55,7 +58,9 @@ def test_start_and_addressed_status_commands_get_replies(telegram_sandbox: Teleg
     assert reply["from"]["is_bot"] is True and isinstance(reply["date"], int)
 
 
-def test_pressed_button_is_answered_and_its_keyboard_removed(telegram_sandbox: TelegramSandbox) -> None:
+def test_pressed_button_is_answered_and_its_keyboard_removed(
+    telegram_sandbox: TelegramSandbox,
+) -> None:
     sandbox = telegram_sandbox
 
     async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -74,7 +79,9 @@ def test_pressed_button_is_answered_and_its_keyboard_removed(telegram_sandbox: T
         app.add_handlers([CommandHandler("ask", ask), CallbackQueryHandler(pressed)])
         async with polling(app):
             sandbox.inject_message("/ask")
-            question = await until(lambda: [m for m in sandbox.screen(ALICE) if "reply_markup" in m])
+            question = await until(
+                lambda: [m for m in sandbox.screen(ALICE) if "reply_markup" in m]
+            )
             update = sandbox.inject_callback(ALICE, question[0]["message_id"], "merge:12")
             assert update is not None
             query_id = update["callback_query"]["id"]
@@ -88,7 +95,9 @@ def test_pressed_button_is_answered_and_its_keyboard_removed(telegram_sandbox: T
     assert sandbox.request_count("editMessageReplyMarkup") == 1
 
 
-def test_confirmed_update_is_never_delivered_again_even_after_restart(telegram_sandbox: TelegramSandbox) -> None:
+def test_confirmed_update_is_never_delivered_again_even_after_restart(
+    telegram_sandbox: TelegramSandbox,
+) -> None:
     sandbox = telegram_sandbox
     seen: list[str] = []
 
@@ -114,7 +123,9 @@ def test_confirmed_update_is_never_delivered_again_even_after_restart(telegram_s
     assert asyncio.run(pending()) == 0
 
 
-def test_long_poll_blocks_for_its_timeout_and_wakes_on_a_new_update(telegram_sandbox: TelegramSandbox) -> None:
+def test_long_poll_blocks_for_its_timeout_and_wakes_on_a_new_update(
+    telegram_sandbox: TelegramSandbox,
+) -> None:
     sandbox = telegram_sandbox
 
     async def scenario() -> tuple[float, float, int]:
@@ -132,7 +143,9 @@ def test_long_poll_blocks_for_its_timeout_and_wakes_on_a_new_update(telegram_san
     assert 0.15 <= woken < 1.0 and count == 1
 
 
-def test_html_parse_mode_is_accepted_when_valid_and_rejected_when_broken(telegram_sandbox: TelegramSandbox) -> None:
+def test_html_parse_mode_is_accepted_when_valid_and_rejected_when_broken(
+    telegram_sandbox: TelegramSandbox,
+) -> None:
     sandbox = telegram_sandbox
     sandbox.inject_message("hi")
 
@@ -141,8 +154,11 @@ def test_html_parse_mode_is_accepted_when_valid_and_rejected_when_broken(telegra
             link = '<a href="https://example.org/pr/12">PR &amp; notes</a>'
             sent = await bot.send_message(ALICE, f"See {link}", parse_mode="HTML")
             assert sent.text == "See PR & notes"
-            assert sent.entities[0].type == "text_link" and sent.entities[0].url == "https://example.org/pr/12"
-            unclosed = 'can\'t parse entities: can\'t find end tag corresponding to start tag "b"'
+            assert (
+                sent.entities[0].type == "text_link"
+                and sent.entities[0].url == "https://example.org/pr/12"
+            )
+            unclosed = "can't parse entities: can't find end tag corresponding to start tag \"b\""
             with pytest.raises(BadRequest, match=f"(?i){unclosed}"):
                 await bot.send_message(ALICE, "<b>unclosed", parse_mode="HTML")
             with pytest.raises(BadRequest, match='(?i)unsupported start tag "br" at byte offset 3'):
@@ -154,7 +170,9 @@ def test_html_parse_mode_is_accepted_when_valid_and_rejected_when_broken(telegra
     assert texts(sandbox, ALICE) == ["hi", "See PR & notes"]
 
 
-def test_injected_faults_surface_as_ptb_errors_then_calls_succeed(telegram_sandbox: TelegramSandbox) -> None:
+def test_injected_faults_surface_as_ptb_errors_then_calls_succeed(
+    telegram_sandbox: TelegramSandbox,
+) -> None:
     sandbox = telegram_sandbox
     sandbox.inject_message("hi")
     sandbox.inject_fault("sendMessage", Fault.too_many_requests(retry_after=3))
@@ -183,13 +201,19 @@ def test_edit_delete_and_commands_round_trip_through_ptb(telegram_sandbox: Teleg
 
     async def scenario() -> None:
         async with bot_for(sandbox) as bot:
-            await bot.set_my_commands([BotCommand("status", "What runs and what waits"), BotCommand("start", "Hello")])
+            await bot.set_my_commands(
+                [BotCommand("status", "What runs and what waits"), BotCommand("start", "Hello")]
+            )
             assert [c.command for c in await bot.get_my_commands()] == ["status", "start"]
             sent = await bot.send_message(ALICE, "Working on #12")
-            edited = await bot.edit_message_text("Done: <code>#12</code>", ALICE, sent.message_id, parse_mode="HTML")
+            edited = await bot.edit_message_text(
+                "Done: <code>#12</code>", ALICE, sent.message_id, parse_mode="HTML"
+            )
             assert isinstance(edited, type(sent)) and edited.edit_date is not None
             with pytest.raises(BadRequest, match="(?i)message is not modified"):
-                await bot.edit_message_text("Done: <code>#12</code>", ALICE, sent.message_id, parse_mode="HTML")
+                await bot.edit_message_text(
+                    "Done: <code>#12</code>", ALICE, sent.message_id, parse_mode="HTML"
+                )
             assert await bot.delete_message(ALICE, sent.message_id) is True
             with pytest.raises(BadRequest, match="(?i)message to delete not found"):
                 await bot.delete_message(ALICE, sent.message_id)
@@ -198,7 +222,9 @@ def test_edit_delete_and_commands_round_trip_through_ptb(telegram_sandbox: Teleg
     assert texts(sandbox, ALICE) == ["hi"]
 
 
-def test_all_of_ptbs_traffic_is_valid_by_the_published_description(telegram_sandbox: TelegramSandbox) -> None:
+def test_all_of_ptbs_traffic_is_valid_by_the_published_description(
+    telegram_sandbox: TelegramSandbox,
+) -> None:
     """The fixture fails any test with violations; this one also proves the methods were exercised."""
     sandbox = telegram_sandbox
 
@@ -219,7 +245,9 @@ def test_all_of_ptbs_traffic_is_valid_by_the_published_description(telegram_sand
     assert sandbox.violations == []
 
 
-def test_polling_resumes_when_telegram_comes_back_after_an_outage(telegram_sandbox: TelegramSandbox) -> None:
+def test_polling_resumes_when_telegram_comes_back_after_an_outage(
+    telegram_sandbox: TelegramSandbox,
+) -> None:
     sandbox = telegram_sandbox
     seen: list[str] = []
 

@@ -1,4 +1,5 @@
 """The pinned agent CLIs (`make npm-tools`) for the tests that drive them, or a skip saying how."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Start a strict sandbox for tests and fail them on any spec violation; usable as a pytest plugin."""
+
 from __future__ import annotations
 
 import os
@@ -29,9 +30,17 @@ def running_sandbox(data_dir: Path, **options: Any) -> Iterator[Sandbox]:
 def git_environment(home: Path) -> dict[str, str]:
     """Return an environment for the git CLI that ignores the developer's config and never prompts."""
     home.mkdir(parents=True, exist_ok=True)
-    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "GIT_CONFIG_NOSYSTEM": "1",
-            "GIT_TERMINAL_PROMPT": "0", "GIT_AUTHOR_NAME": "Agent", "GIT_AUTHOR_EMAIL": "agent@example.com",
-            "GIT_COMMITTER_NAME": "Agent", "GIT_COMMITTER_EMAIL": "agent@example.com", "LANG": "C.UTF-8"}
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_AUTHOR_NAME": "Agent",
+        "GIT_AUTHOR_EMAIL": "agent@example.com",
+        "GIT_COMMITTER_NAME": "Agent",
+        "GIT_COMMITTER_EMAIL": "agent@example.com",
+        "LANG": "C.UTF-8",
+    }
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
 """Run the real agent CLIs against a model sandbox: an isolated home, the env and argv, and the run itself."""
+
 from __future__ import annotations
 
 import json
@@ -42,9 +43,17 @@ class Outcome:
         return [event for event in self.events if event.get("type") == kind]
 
 
-def prepare_claude(binary: Path, base_url: str, prompt: str, workdir: Path, home: Path, *,
-           model: str = CLAUDE_MODEL, tools: tuple[str, ...] = CLAUDE_TOOLS,
-           max_retries: int | None = None) -> Invocation:
+def prepare_claude(
+    binary: Path,
+    base_url: str,
+    prompt: str,
+    workdir: Path,
+    home: Path,
+    *,
+    model: str = CLAUDE_MODEL,
+    tools: tuple[str, ...] = CLAUDE_TOOLS,
+    max_retries: int | None = None,
+) -> Invocation:
     """Prepare `claude -p` with stream-json output against an Anthropic sandbox; the prompt goes on stdin."""
     env = _base_env(home) | {
         "ANTHROPIC_BASE_URL": base_url,
@@ -54,20 +63,49 @@ def prepare_claude(binary: Path, base_url: str, prompt: str, workdir: Path, home
     }
     if max_retries is not None:
         env["CLAUDE_CODE_MAX_RETRIES"] = str(max_retries)
-    argv = (str(binary), "-p", "--output-format", "stream-json", "--verbose",
-            "--allowedTools", ",".join(tools), "--model", model)
+    argv = (
+        str(binary),
+        "-p",
+        "--output-format",
+        "stream-json",
+        "--verbose",
+        "--allowedTools",
+        ",".join(tools),
+        "--model",
+        model,
+    )
     return Invocation(argv, env, workdir, prompt)
 
 
-def prepare_codex(binary: Path, base_url: str, prompt: str, workdir: Path, home: Path, *,
-          model: str = CODEX_MODEL, max_retries: int | None = None) -> Invocation:
+def prepare_codex(
+    binary: Path,
+    base_url: str,
+    prompt: str,
+    workdir: Path,
+    home: Path,
+    *,
+    model: str = CODEX_MODEL,
+    max_retries: int | None = None,
+) -> Invocation:
     """Prepare `codex exec --json` in a workspace-write sandbox, configured by a fresh CODEX_HOME."""
     codex_home = home / ".codex"
     codex_home.mkdir(parents=True, exist_ok=True)
-    (codex_home / "config.toml").write_text(codex_config(base_url, model, max_retries), encoding="utf-8")
+    (codex_home / "config.toml").write_text(
+        codex_config(base_url, model, max_retries), encoding="utf-8"
+    )
     env = _base_env(home) | {"CODEX_HOME": str(codex_home), CODEX_KEY_VAR: SANDBOX_KEY}
-    argv = (str(binary), "exec", "--json", "--skip-git-repo-check", "--sandbox", "workspace-write", prompt)
-    return Invocation(argv, env, workdir, None)  # codex reads a stdin that is not a terminal: give it none
+    argv = (
+        str(binary),
+        "exec",
+        "--json",
+        "--skip-git-repo-check",
+        "--sandbox",
+        "workspace-write",
+        prompt,
+    )
+    return Invocation(
+        argv, env, workdir, None
+    )  # codex reads a stdin that is not a terminal: give it none
 
 
 def codex_config(base_url: str, model: str = CODEX_MODEL, max_retries: int | None = None) -> str:
@@ -85,17 +123,29 @@ def codex_config(base_url: str, model: str = CODEX_MODEL, max_retries: int | Non
     if max_retries is not None:
         lines += [f"request_max_retries = {max_retries}", f"stream_max_retries = {max_retries}"]
     # Without these Codex reaches for github.com (plugin marketplace), api.github.com and chatgpt.com.
-    lines += ["[analytics]", "enabled = false",
-              "[features]", "plugins = false", "remote_plugin = false", "apps = false"]
+    lines += [
+        "[analytics]",
+        "enabled = false",
+        "[features]",
+        "plugins = false",
+        "remote_plugin = false",
+        "apps = false",
+    ]
     return "\n".join(lines) + "\n"
 
 
 def run(invocation: Invocation, timeout: float = 60) -> Outcome:
     """Run the CLI to completion and parse the JSON lines of its stdout (other lines are skipped)."""
     done = subprocess.run(
-        invocation.argv, input=invocation.stdin, stdin=subprocess.DEVNULL if invocation.stdin is None else None,
-        env=invocation.env, cwd=invocation.cwd,
-        capture_output=True, text=True, timeout=timeout, check=False,
+        invocation.argv,
+        input=invocation.stdin,
+        stdin=subprocess.DEVNULL if invocation.stdin is None else None,
+        env=invocation.env,
+        cwd=invocation.cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
     return Outcome(done.returncode, done.stdout, done.stderr, tuple(_json_lines(done.stdout)))
 

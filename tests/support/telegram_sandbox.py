@@ -1,4 +1,5 @@
 """Test helpers: a strict sandbox fixture, a PTB Application long-polling it, and a way to wait."""
+
 from __future__ import annotations
 
 import asyncio
@@ -28,7 +29,9 @@ def telegram_sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[TelegramSandbo
     assert not sandbox.violations, "Bot API violations:\n" + "\n".join(map(str, sandbox.violations))
 
 
-def build_application(sandbox: TelegramSandbox, builder: PtbBuilder | None = None) -> PtbApplication:
+def build_application(
+    sandbox: TelegramSandbox, builder: PtbBuilder | None = None
+) -> PtbApplication:
     """Build a PTB Application whose bot talks to the sandbox (pass a builder to set more options)."""
     builder = builder or ApplicationBuilder()
     return builder.token(sandbox.token).base_url(sandbox.base_url).build()

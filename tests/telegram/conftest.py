@@ -1,5 +1,6 @@
 """The Telegram control plane's test world: a strict Bot API sandbox, a config pointing at it, the
 control plane over a MemoryTracker and a MemoryBoard, and the real bot long-polling in a thread."""
+
 from __future__ import annotations
 
 import json
@@ -33,11 +34,13 @@ from tests.helpers import minimal_config, write_config
 
 __all__ = ["telegram_sandbox"]
 
-ALICE, BOB, MALLORY = 1001, 1002, 6666     # Alice and Bob are allowed; Mallory is a stranger
+ALICE, BOB, MALLORY = 1001, 1002, 6666  # Alice and Bob are allowed; Mallory is a stranger
 GROUP, STRANGE_GROUP = -4001, -4999
 REPO = "acme/app"
 T0 = datetime(2026, 5, 1, 10, 0, tzinfo=timezone.utc)
-FAST = Pacing(quiet=timedelta(seconds=0.3), max_wait=timedelta(seconds=3), min_gap=timedelta(seconds=0.5))
+FAST = Pacing(
+    quiet=timedelta(seconds=0.3), max_wait=timedelta(seconds=3), min_gap=timedelta(seconds=0.5)
+)
 
 
 @dataclass
@@ -47,7 +50,7 @@ class World:
     tracker: MemoryTracker
     board: MemoryBoard
     log: logging.Logger
-    fixed: list[datetime] = field(default_factory=list)   # set to freeze the control plane's clock
+    fixed: list[datetime] = field(default_factory=list)  # set to freeze the control plane's clock
 
     def clock(self) -> datetime:
         return self.fixed[0] if self.fixed else datetime.now(timezone.utc)
@@ -65,8 +68,15 @@ class World:
         return Mailbox(self.config.paths.mailbox_dir)
 
     def control(self) -> Control:
-        return Control(self.config, JOBS, self.log, tracker=lambda: self.tracker,
-                       board_for=lambda repo: self.board, clock=self.clock, pacing=FAST)
+        return Control(
+            self.config,
+            JOBS,
+            self.log,
+            tracker=lambda: self.tracker,
+            board_for=lambda repo: self.board,
+            clock=self.clock,
+            pacing=FAST,
+        )
 
     def chat(self) -> TelegramChat:
         assert self.config.telegram is not None
@@ -74,7 +84,9 @@ class World:
 
     def events(self, name: str | None = None) -> list[dict[str, Any]]:
         path = self.config.paths.logs_dir / "telegram_control.jsonl"
-        lines = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+        lines = (
+            [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+        )
         return [e for e in lines if name is None or e["event"] == name]
 
     def texts(self, chat_id: int) -> list[str]:
@@ -83,7 +95,9 @@ class World:
     def bot_texts(self, chat_id: int) -> list[str]:
         return [m["text"] for m in self.sandbox.screen(chat_id) if m["from"]["is_bot"]]
 
-    def add_task(self, issue: int, state: str, generation: int = 1, attempt: int = 3, **kw: Any) -> Task:
+    def add_task(
+        self, issue: int, state: str, generation: int = 1, attempt: int = 3, **kw: Any
+    ) -> Task:
         task = make_task(issue, generation, attempt, **kw)
         self.mailbox.create(task, state)
         return task
@@ -92,23 +106,44 @@ class World:
 def make_task(issue: int, generation: int = 1, attempt: int = 3, **kw: Any) -> Task:
     """A task of repo `app`, as the dispatcher and queue would have written it."""
     values: dict[str, Any] = dict(
-        id=task_id("app", issue, generation, attempt), repo_key="app", repo=REPO, issue=issue,
-        title=f"Issue {issue}", branch=f"agent/{issue}-issue-{issue}", base="main", task_type=TaskType.IMPLEMENTATION,
-        chain=("script",), attempt=attempt, max_attempts=3, generation=generation, priority=1, created_at=T0,
-        reason="blockers_done", body="## Goal\nDo it.", history=("attempt 1: blocked",))
+        id=task_id("app", issue, generation, attempt),
+        repo_key="app",
+        repo=REPO,
+        issue=issue,
+        title=f"Issue {issue}",
+        branch=f"agent/{issue}-issue-{issue}",
+        base="main",
+        task_type=TaskType.IMPLEMENTATION,
+        chain=("script",),
+        attempt=attempt,
+        max_attempts=3,
+        generation=generation,
+        priority=1,
+        created_at=T0,
+        reason="blockers_done",
+        body="## Goal\nDo it.",
+        history=("attempt 1: blocked",),
+    )
     values.update(kw)
     return Task(**values)
 
 
 def telegram_config(sandbox: TelegramSandbox, **extra: Any) -> dict[str, Any]:
-    return {"token": "$TELEGRAM_BOT_TOKEN", "api_url": sandbox.url, "allowed_chat_ids": [ALICE, GROUP],
-            "allowed_user_ids": [ALICE], **extra}
+    return {
+        "token": "$TELEGRAM_BOT_TOKEN",
+        "api_url": sandbox.url,
+        "allowed_chat_ids": [ALICE, GROUP],
+        "allowed_user_ids": [ALICE],
+        **extra,
+    }
 
 
 @pytest.fixture
 def world(tmp_path: Path, telegram_sandbox: TelegramSandbox) -> World:
     path = write_config(tmp_path, minimal_config(telegram=telegram_config(telegram_sandbox)))
-    config = load_config(path, {"GITHUB_TOKEN": "gh-test", "TELEGRAM_BOT_TOKEN": telegram_sandbox.token})
+    config = load_config(
+        path, {"GITHUB_TOKEN": "gh-test", "TELEGRAM_BOT_TOKEN": telegram_sandbox.token}
+    )
     tracker = MemoryTracker()
     tracker.add_repo(REPO)
     for n in range(1, 6):

@@ -1,4 +1,5 @@
 """Batching and splitting: a burst is one message, nothing is cut mid-word, escalations keep their buttons."""
+
 from __future__ import annotations
 
 import random
@@ -8,7 +9,15 @@ import pytest
 
 from orchestrator.core import notify
 from orchestrator.core.batching import (
-    LIMIT, Message, Pacing, batch, button_data, due, parse_button, split, units,
+    LIMIT,
+    Message,
+    Pacing,
+    batch,
+    button_data,
+    due,
+    parse_button,
+    split,
+    units,
 )
 from orchestrator.core.model import IssueRef
 from orchestrator.core.notify import Kind, Notification
@@ -27,8 +36,19 @@ def words_of(text: str) -> list[str]:
 @pytest.mark.parametrize("seed", range(20))
 def test_split_never_exceeds_the_limit_and_never_cuts_a_word(seed: int) -> None:
     rng = random.Random(seed)
-    vocabulary = ["a", "merge", "pull-request", "🚀", "ünïcode", "x" * 40, "https://github.com/acme/app/pull/1"]
-    lines = [" ".join(rng.choice(vocabulary) for _ in range(rng.randint(0, 60))) for _ in range(rng.randint(1, 80))]
+    vocabulary = [
+        "a",
+        "merge",
+        "pull-request",
+        "🚀",
+        "ünïcode",
+        "x" * 40,
+        "https://github.com/acme/app/pull/1",
+    ]
+    lines = [
+        " ".join(rng.choice(vocabulary) for _ in range(rng.randint(0, 60)))
+        for _ in range(rng.randint(1, 80))
+    ]
     text = "\n".join(lines)
     limit = rng.choice([50, 120, 500])
     chunks = split(text, limit)
@@ -57,7 +77,9 @@ def test_only_a_word_longer_than_the_limit_is_cut() -> None:
 
 
 def test_a_burst_of_events_is_one_message_with_repeats_counted() -> None:
-    notes = [notify.task_started(ref(i % 3), f"app-{i % 3}-g1-a1", f"Issue {i % 3}") for i in range(60)]
+    notes = [
+        notify.task_started(ref(i % 3), f"app-{i % 3}-g1-a1", f"Issue {i % 3}") for i in range(60)
+    ]
     messages = batch(notes)
     assert len(messages) == 1
     text = messages[0].text
@@ -76,28 +98,39 @@ def test_a_storm_keeps_its_newest_lines_and_counts_the_rest() -> None:
 
 def test_a_single_note_is_just_its_line() -> None:
     note = notify.merged(ref(4), "Fix typo", 9, "https://github.com/acme/app/pull/9")
-    assert batch([note]) == [Message("✅ acme/app#4 Fix typo: PR #9 merged\n   https://github.com/acme/app/pull/9")]
+    assert batch([note]) == [
+        Message("✅ acme/app#4 Fix typo: PR #9 merged\n   https://github.com/acme/app/pull/9")
+    ]
     assert batch([]) == []
 
 
 def test_an_escalation_carries_retry_and_close_buttons_for_its_task() -> None:
     note = notify.escalated(ref(12), "app-12-g1-a3", "Add login", "blocked: needs a password")
     [message] = batch([note])
-    assert "🛑 acme/app#12 Add login: needs you" in message.text and "needs a password" in message.text
+    assert (
+        "🛑 acme/app#12 Add login: needs you" in message.text and "needs a password" in message.text
+    )
     [[retry, close]] = message.rows
     assert (retry.label, close.label) == ("Retry", "Close as not planned")
     assert parse_button(retry.data) == (notify.action_token("app-12-g1-a3"), "retry")
-    assert parse_button(close.data)[1] == "close" and all(len(b.data.encode()) <= 64 for b in (retry, close))
+    assert parse_button(close.data)[1] == "close" and all(
+        len(b.data.encode()) <= 64 for b in (retry, close)
+    )
 
 
 def test_many_escalations_share_messages_with_numbered_buttons_and_repeats_collapse() -> None:
     notes = [notify.escalated(ref(i), f"app-{i}-g1-a3", f"Issue {i}", "stuck") for i in range(10)]
-    notes.append(notify.escalated(ref(3), "app-3-g1-a3", "Issue 3", "still stuck"))  # the same task again
+    notes.append(
+        notify.escalated(ref(3), "app-3-g1-a3", "Issue 3", "still stuck")
+    )  # the same task again
     messages = batch(notes + [Notification(Kind.INFO, "hello")])
     assert [len(m.rows) for m in messages] == [8, 2]
     labels = [b.label for m in messages for row in m.rows for b in row]
     assert "Retry #0" in labels and "Close #9 as not planned" in labels and len(labels) == 20
-    assert "still stuck" in "".join(m.text for m in messages) and "   stuck\n   task app-3" not in messages[0].text
+    assert (
+        "still stuck" in "".join(m.text for m in messages)
+        and "   stuck\n   task app-3" not in messages[0].text
+    )
 
 
 def test_a_huge_batch_is_split_under_the_limit_with_each_button_row_beside_its_text() -> None:
@@ -113,8 +146,17 @@ def test_a_huge_batch_is_split_under_the_limit_with_each_button_row_beside_its_t
             assert f"app-{number}-g1-a3" in message.text
 
 
-@pytest.mark.parametrize("data", ["", "esc", "esc:abc:retry", f"esc:{'a' * 16}:merge", "plan:x:approve",
-                                  f"esc:{'a' * 16}:retry:extra"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        "",
+        "esc",
+        "esc:abc:retry",
+        f"esc:{'a' * 16}:merge",
+        "plan:x:approve",
+        f"esc:{'a' * 16}:retry:extra",
+    ],
+)
 def test_foreign_or_malformed_button_data_is_not_an_escalation_action(data: str) -> None:
     assert parse_button(data) is None
     assert parse_button(button_data("t", "close")) is not None
@@ -123,21 +165,27 @@ def test_foreign_or_malformed_button_data_is_not_an_escalation_action(data: str)
 S = timedelta(seconds=1)
 
 
-@pytest.mark.parametrize("ages, since_last, expected", [
-    ([], None, False),
-    ([1], None, False),             # the burst may not be over
-    ([5, 4], None, True),           # quiet for 4 s
-    ([5, 4], 10, False),            # but the last message went out 10 s ago
-    ([31, 1], 10, True),            # the oldest waited 31 s: send anyway
-    ([5], 40, True),
-])
-def test_the_bot_waits_for_a_burst_to_end_but_not_forever(ages: list[int], since_last: int | None,
-                                                           expected: bool) -> None:
+@pytest.mark.parametrize(
+    "ages, since_last, expected",
+    [
+        ([], None, False),
+        ([1], None, False),  # the burst may not be over
+        ([5, 4], None, True),  # quiet for 4 s
+        ([5, 4], 10, False),  # but the last message went out 10 s ago
+        ([31, 1], 10, True),  # the oldest waited 31 s: send anyway
+        ([5], 40, True),
+    ],
+)
+def test_the_bot_waits_for_a_burst_to_end_but_not_forever(
+    ages: list[int], since_last: int | None, expected: bool
+) -> None:
     times = [T0 - a * S for a in ages]
     last = None if since_last is None else T0 - since_last * S
     assert due(times, T0, last) is expected
 
 
 def test_pacing_is_tunable() -> None:
-    fast = Pacing(quiet=timedelta(milliseconds=100), max_wait=timedelta(seconds=1), min_gap=timedelta(0))
+    fast = Pacing(
+        quiet=timedelta(milliseconds=100), max_wait=timedelta(seconds=1), min_gap=timedelta(0)
+    )
     assert due([T0 - 0.2 * S], T0, T0, fast) and not due([T0 - 0.2 * S], T0, T0)

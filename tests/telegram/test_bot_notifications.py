@@ -1,4 +1,5 @@
 """Notifications through the real bot: bursts batched, long batches split, escalation buttons acting once."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -18,7 +19,10 @@ def escalate(world: World, number: int) -> None:
         world.add_task(number, "escalated")
     task_id = f"app-{number}-g1-a3"
     notifier_for(world.config, world.log).notify(
-        notify.escalated(IssueRef(REPO, number), task_id, f"Issue {number}", "blocked: needs a database password"))
+        notify.escalated(
+            IssueRef(REPO, number), task_id, f"Issue {number}", "blocked: needs a database password"
+        )
+    )
 
 
 def meet(world: World) -> None:
@@ -50,15 +54,21 @@ def test_a_burst_of_notifications_is_one_message(world: World) -> None:
     meet(world)
     notifier = notifier_for(world.config, world.log)
     control = world.control()
-    control.pacing = Pacing(quiet=timedelta(seconds=2), max_wait=timedelta(seconds=10))  # a slow disk stays one burst
+    control.pacing = Pacing(
+        quiet=timedelta(seconds=2), max_wait=timedelta(seconds=10)
+    )  # a slow disk stays one burst
     with serving(world, control):
         for i in range(40):
-            notifier.notify(notify.task_started(IssueRef(REPO, i % 4), f"app-{i % 4}-g1-a1", f"Issue {i % 4}"))
+            notifier.notify(
+                notify.task_started(IssueRef(REPO, i % 4), f"app-{i % 4}-g1-a1", f"Issue {i % 4}")
+            )
         escalate(world, 1)
         escalate(world, 2)
         until(lambda: delivered(world) and world.bot_texts(ALICE))
     [message] = bot_messages(world)
-    assert message["text"].startswith("Agent OS: 42 updates") and message["text"].count("(×10)") == 4
+    assert (
+        message["text"].startswith("Agent OS: 42 updates") and message["text"].count("(×10)") == 4
+    )
     assert len(message["reply_markup"]["inline_keyboard"]) == 2
 
 
@@ -66,7 +76,9 @@ def test_a_storm_stays_one_message_under_the_limit(world: World) -> None:
     meet(world)
     notifier = notifier_for(world.config, world.log)
     for i in range(500):
-        notifier.notify(Notification(Kind.TASK_FAILED, f"acme/app#{i} Issue {i}: failed", detail="retry storm"))
+        notifier.notify(
+            Notification(Kind.TASK_FAILED, f"acme/app#{i} Issue {i}: failed", detail="retry storm")
+        )
     with serving(world):
         until(lambda: delivered(world) and world.bot_texts(ALICE))
     [text] = world.bot_texts(ALICE)
@@ -78,7 +90,9 @@ def test_a_long_batch_is_split_at_line_or_word_boundaries(world: World) -> None:
     notifier = notifier_for(world.config, world.log)
     for i in range(1, 4):
         world.add_task(i, "escalated")
-        notifier.notify(notify.escalated(IssueRef(REPO, i), f"app-{i}-g1-a3", f"Issue {i}", "why " * 300))
+        notifier.notify(
+            notify.escalated(IssueRef(REPO, i), f"app-{i}-g1-a3", f"Issue {i}", "why " * 300)
+        )
     for i in range(30):
         notifier.notify(Notification(Kind.INFO, f"note {i}: " + " ".join(["word"] * 40)))
     notes = Outbox(world.state).pending().notes
@@ -88,7 +102,10 @@ def test_a_long_batch_is_split_at_line_or_word_boundaries(world: World) -> None:
     assert len(texts) > 1 and all(units(t) <= LIMIT for t in texts)
     whole = batch(notes, limit=10**9)[0].text  # the same batch, never split
     assert [w for t in texts for w in t.split()] == whole.split()  # every word arrived, and whole
-    assert sum(len(m.get("reply_markup", {}).get("inline_keyboard", [])) for m in bot_messages(world)) == 3
+    assert (
+        sum(len(m.get("reply_markup", {}).get("inline_keyboard", [])) for m in bot_messages(world))
+        == 3
+    )
 
 
 def test_a_button_press_acts_once_and_a_repeated_or_expired_one_only_says_so(world: World) -> None:
@@ -107,24 +124,35 @@ def test_a_button_press_acts_once_and_a_repeated_or_expired_one_only_says_so(wor
         assert press(world, third, 1).startswith("This button expired; use /retry 4")
         until(lambda: not keyboards(world))
     assert world.mailbox.for_issue("app", 3) == {"app-3-g2-a1": "inbox", "app-3-g1-a3": "retried"}
-    assert world.mailbox.for_issue("app", 4) == {"app-4-g1-a3": "escalated"}  # the expired press did nothing
+    assert world.mailbox.for_issue("app", 4) == {
+        "app-4-g1-a3": "escalated"
+    }  # the expired press did nothing
     assert world.tracker.issue(IssueRef(REPO, 4)).is_open
     announcements = [t for t in world.bot_texts(ALICE) if "re-queued" in t]
-    assert announcements == ["app#3: re-queued as task app-3-g2-a1 with 3 fresh attempts (by alice (1001))."]
+    assert announcements == [
+        "app#3: re-queued as task app-3-g2-a1 with 3 fresh attempts (by alice (1001))."
+    ]
 
 
-def test_close_as_not_planned_closes_the_issue_marks_it_done_and_retires_the_task(world: World) -> None:
+def test_close_as_not_planned_closes_the_issue_marks_it_done_and_retires_the_task(
+    world: World,
+) -> None:
     meet(world)
     world.board.place(world.tracker.issue(IssueRef(REPO, 2)), BoardStatus.BLOCKED)
     with serving(world):
         escalate(world, 2)
         message = until(lambda: keyboards(world))[0]
-        assert [b["text"] for b in message["reply_markup"]["inline_keyboard"][0]] == ["Retry", "Close as not planned"]
+        assert [b["text"] for b in message["reply_markup"]["inline_keyboard"][0]] == [
+            "Retry",
+            "Close as not planned",
+        ]
         assert press(world, message, 1) == "app#2 closed as not planned (by alice (1001))."
         until(lambda: not keyboards(world))
     issue = world.tracker.issue(IssueRef(REPO, 2))
     assert not issue.is_open and issue.state_reason == "not_planned"
-    assert [i.status for i in world.board.items(detail=()) if i.issue.number == 2] == [BoardStatus.DONE]
+    assert [i.status for i in world.board.items(detail=()) if i.issue.number == 2] == [
+        BoardStatus.DONE
+    ]
     assert world.mailbox.for_issue("app", 2) == {"app-2-g1-a3": "dropped"}
 
 
@@ -134,7 +162,9 @@ def test_a_strangers_press_is_not_answered_and_does_nothing(world: World) -> Non
         escalate(world, 3)
         message = until(lambda: keyboards(world))[0]
         data = message["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
-        update = world.sandbox.inject_callback(ALICE, message["message_id"], data, user_id=BOB, username="bob")
+        update = world.sandbox.inject_callback(
+            ALICE, message["message_id"], data, user_id=BOB, username="bob"
+        )
         assert update is not None
         until(lambda: world.control().last_update_id() >= update["update_id"])
         assert world.sandbox.callback_answer(update["callback_query"]["id"]) is None

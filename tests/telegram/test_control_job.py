@@ -1,4 +1,5 @@
 """`agentos run telegram_control`: one poll round per tick, the offset persisted after each update."""
+
 from __future__ import annotations
 
 import json
@@ -41,18 +42,25 @@ def replies(sandbox: TelegramSandbox, chat_id: int = ALICE) -> list[str]:
 
 
 def offset(path: Path) -> int:
-    return int(json.loads((path.parent / "runtime" / "state" / "telegram_offset.json").read_text())["update_id"])
+    return int(
+        json.loads((path.parent / "runtime" / "state" / "telegram_offset.json").read_text())[
+            "update_id"
+        ]
+    )
 
 
 def test_a_tick_handles_what_waits_once_and_runs_while_agent_os_is_off(
-        setup: tuple[Path, dict[str, str]], telegram_sandbox: TelegramSandbox) -> None:
+    setup: tuple[Path, dict[str, str]], telegram_sandbox: TelegramSandbox
+) -> None:
     path, env = setup
     telegram_sandbox.inject_message("/off")
     telegram_sandbox.inject_message("/jobs")
     telegram_sandbox.inject_message("/status", user_id=MALLORY, username="mallory")
     assert tick(path, env) == 0
     assert len(replies(telegram_sandbox)) == 2
-    assert "Agent OS is off" in replies(telegram_sandbox)[0] and replies(telegram_sandbox)[1].startswith("Jobs:")
+    assert "Agent OS is off" in replies(telegram_sandbox)[0] and replies(telegram_sandbox)[
+        1
+    ].startswith("Jobs:")
     assert replies(telegram_sandbox, MALLORY) == [] and offset(path) == 3
     assert not Switches(path.parent / "runtime" / "state").is_on()
     telegram_sandbox.inject_message("/on")
@@ -65,13 +73,18 @@ def test_a_tick_handles_what_waits_once_and_runs_while_agent_os_is_off(
 
 
 def test_a_tick_delivers_pending_notifications_as_one_message(
-        setup: tuple[Path, dict[str, str]], telegram_sandbox: TelegramSandbox) -> None:
+    setup: tuple[Path, dict[str, str]], telegram_sandbox: TelegramSandbox
+) -> None:
     path, env = setup
     telegram_sandbox.inject_message("hi")  # a bot may write only to chats it has seen
     config = load_config(path, env)
     notifier = notifier_for(config, log_setup(config.paths.logs_dir, "queue", "r-q", stderr=False))
     for i in range(12):
-        notifier.notify(notify.pr_opened(IssueRef(REPO, i), f"app-{i}-g1-a1", f"Issue {i}", 100 + i, "https://x/pr"))
+        notifier.notify(
+            notify.pr_opened(
+                IssueRef(REPO, i), f"app-{i}-g1-a1", f"Issue {i}", 100 + i, "https://x/pr"
+            )
+        )
     assert tick(path, env) == 0
     [text] = replies(telegram_sandbox)
     assert text.startswith("Agent OS: 12 updates") and "PR #111 opened" in text
@@ -80,7 +93,8 @@ def test_a_tick_delivers_pending_notifications_as_one_message(
 
 
 def test_a_dry_run_counts_what_waits_and_touches_nothing(
-        setup: tuple[Path, dict[str, str]], telegram_sandbox: TelegramSandbox) -> None:
+    setup: tuple[Path, dict[str, str]], telegram_sandbox: TelegramSandbox
+) -> None:
     path, env = setup
     telegram_sandbox.inject_message("/off")
     assert tick(path, env, "--dry-run") == 0
@@ -92,11 +106,14 @@ def test_a_dry_run_counts_what_waits_and_touches_nothing(
 def test_without_telegram_config_the_tick_says_so_and_exits_zero(tmp_path: Path) -> None:
     path = write_config(tmp_path)
     assert tick(path, {"GITHUB_TOKEN": "gh-test"}) == 0
-    assert events(path, "telegram.not_configured") and events(path, "run.finished")[0]["updates"] == 0
+    assert (
+        events(path, "telegram.not_configured") and events(path, "run.finished")[0]["updates"] == 0
+    )
 
 
 def test_a_crashed_job_is_announced_in_the_chat_at_the_next_tick(
-        setup: tuple[Path, dict[str, str]], telegram_sandbox: TelegramSandbox) -> None:
+    setup: tuple[Path, dict[str, str]], telegram_sandbox: TelegramSandbox
+) -> None:
     from tests.jobfixtures.crashy import TOKEN
 
     path, env = setup
@@ -105,19 +122,25 @@ def test_a_crashed_job_is_announced_in_the_chat_at_the_next_tick(
     assert main(["--config", str(path), "run", "crashy"], jobs=jobs, environ=env) == 1
     assert tick(path, env, jobs=jobs) == 0
     [text] = replies(telegram_sandbox)
-    assert text.startswith("💥 job crashy crashed") and "RuntimeError: GitHub said no to [REDACTED" in text
+    assert (
+        text.startswith("💥 job crashy crashed")
+        and "RuntimeError: GitHub said no to [REDACTED" in text
+    )
     assert TOKEN not in text
 
 
 def test_a_flush_cut_short_resumes_with_the_next_message_and_flood_control_is_honoured(
-        setup: tuple[Path, dict[str, str]], telegram_sandbox: TelegramSandbox) -> None:
+    setup: tuple[Path, dict[str, str]], telegram_sandbox: TelegramSandbox
+) -> None:
     """Telegram fails the second of three messages: the next tick sends the second and third, not the first again."""
     path, env = setup
     telegram_sandbox.inject_message("hi")
     config = load_config(path, env)
     notifier = notifier_for(config, log_setup(config.paths.logs_dir, "queue", "r-q", stderr=False))
     for i in range(3):
-        notifier.notify(notify.escalated(IssueRef(REPO, i), f"app-{i}-g1-a3", f"Issue {i}", "why " * 300))
+        notifier.notify(
+            notify.escalated(IssueRef(REPO, i), f"app-{i}-g1-a3", f"Issue {i}", "why " * 300)
+        )
     for i in range(40):
         notifier.notify(Notification(Kind.INFO, f"note {i} " + "word " * 60))
     telegram_sandbox.inject_fault("sendMessage", Fault.too_many_requests(retry_after=5))
@@ -128,7 +151,11 @@ def test_a_flush_cut_short_resumes_with_the_next_message_and_flood_control_is_ho
     [first] = replies(telegram_sandbox)
     assert tick(path, env) == 0
     everything = replies(telegram_sandbox)
-    assert len(everything) >= 3 and everything[0] == first and len(set(everything)) == len(everything)
-    assert telegram_sandbox.request_count("sendMessage") == len(everything) + 2  # + the 429 and the 502
+    assert (
+        len(everything) >= 3 and everything[0] == first and len(set(everything)) == len(everything)
+    )
+    assert (
+        telegram_sandbox.request_count("sendMessage") == len(everything) + 2
+    )  # + the 429 and the 502
     assert events(path, "chat.unreachable")[0]["error"].startswith("NetworkError")
     assert tick(path, env) == 0 and replies(telegram_sandbox) == everything

@@ -1,43 +1,63 @@
 """core.commands: chat text to command values, and who may command the bot."""
+
 from __future__ import annotations
 
 import pytest
 
-from orchestrator.core.chat import SPECS, IssueCommand, RepoMode, Simple, Switch, Target, Unknown, UsageHint, authorize, help_text, parse, parse_target
+from orchestrator.core.chat import (
+    SPECS,
+    IssueCommand,
+    RepoMode,
+    Simple,
+    Switch,
+    Target,
+    Unknown,
+    UsageHint,
+    authorize,
+    help_text,
+    parse,
+    parse_target,
+)
 
 BOT = "agentos_bot"
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("/status", Simple("status")),
-    ("  /STATUS  ", Simple("status")),
-    ("/status@agentos_bot", Simple("status")),
-    ("/status@AgentOS_Bot", Simple("status")),
-    ("/status@other_bot", None),
-    ("status", None),
-    ("hello /status", None),
-    ("", None),
-    ("/", None),
-    ("/on", Simple("on")),
-    ("/on now", UsageHint("on", "Usage: /on")),
-    ("/repo off app", Switch("repo", "app", False)),
-    ("/repo ON app", Switch("repo", "app", True)),
-    ("/repo mode app dispatcher_only", RepoMode("app", "dispatcher_only")),
-    ("/repo mode app FULL", RepoMode("app", "full")),
-    ("/repo mode app yolo", UsageHint("repo", "Usage: /repo on|off KEY  or  mode KEY full|dispatcher_only")),
-    ("/repo", UsageHint("repo", "Usage: /repo on|off KEY  or  mode KEY full|dispatcher_only")),
-    ("/job off queue", Switch("job", "queue", False)),
-    ("/job mode queue full", UsageHint("job", "Usage: /job on|off NAME")),
-    ("/why 12", IssueCommand("why", Target(12))),
-    ("/why #12", IssueCommand("why", Target(12))),
-    ("/why app#12", IssueCommand("why", Target(12, "app"))),
-    ("/why Acme/App#12", IssueCommand("why", Target(12, "Acme/App"))),
-    ("/retry@agentos_bot 7", IssueCommand("retry", Target(7))),
-    ("/why twelve", UsageHint("why", "Usage: /why N")),
-    ("/why 1 2", UsageHint("why", "Usage: /why N")),
-    ("/start", Simple("start")),
-    ("/frobnicate", Unknown("frobnicate")),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("/status", Simple("status")),
+        ("  /STATUS  ", Simple("status")),
+        ("/status@agentos_bot", Simple("status")),
+        ("/status@AgentOS_Bot", Simple("status")),
+        ("/status@other_bot", None),
+        ("status", None),
+        ("hello /status", None),
+        ("", None),
+        ("/", None),
+        ("/on", Simple("on")),
+        ("/on now", UsageHint("on", "Usage: /on")),
+        ("/repo off app", Switch("repo", "app", False)),
+        ("/repo ON app", Switch("repo", "app", True)),
+        ("/repo mode app dispatcher_only", RepoMode("app", "dispatcher_only")),
+        ("/repo mode app FULL", RepoMode("app", "full")),
+        (
+            "/repo mode app yolo",
+            UsageHint("repo", "Usage: /repo on|off KEY  or  mode KEY full|dispatcher_only"),
+        ),
+        ("/repo", UsageHint("repo", "Usage: /repo on|off KEY  or  mode KEY full|dispatcher_only")),
+        ("/job off queue", Switch("job", "queue", False)),
+        ("/job mode queue full", UsageHint("job", "Usage: /job on|off NAME")),
+        ("/why 12", IssueCommand("why", Target(12))),
+        ("/why #12", IssueCommand("why", Target(12))),
+        ("/why app#12", IssueCommand("why", Target(12, "app"))),
+        ("/why Acme/App#12", IssueCommand("why", Target(12, "Acme/App"))),
+        ("/retry@agentos_bot 7", IssueCommand("retry", Target(7))),
+        ("/why twelve", UsageHint("why", "Usage: /why N")),
+        ("/why 1 2", UsageHint("why", "Usage: /why N")),
+        ("/start", Simple("start")),
+        ("/frobnicate", Unknown("frobnicate")),
+    ],
+)
 def test_text_becomes_a_command_a_usage_reply_or_nothing(text: str, expected: object) -> None:
     assert parse(text, BOT) == expected
 
@@ -50,19 +70,23 @@ def test_targets_are_strict(word: str) -> None:
 ALLOWED_CHATS, ALLOWED_USERS = (1001, -4001), (1001,)
 
 
-@pytest.mark.parametrize("chat_id, chat_type, user_id, allowed, reason", [
-    (1001, "private", 1001, True, "allowed"),
-    (6666, "private", 6666, False, "chat_not_allowed"),
-    (-4001, "group", 1001, True, "allowed"),
-    (-4001, "supergroup", 1001, True, "allowed"),
-    (-4001, "group", 1002, False, "user_not_allowed"),       # any group member is not enough
-    (-4999, "group", 1001, False, "chat_not_allowed"),       # an allowed user in a strange group
-    (-4001, "group", None, False, "no_user"),                # an anonymous admin
-    (-4001, "channel", None, False, "channel"),
-    (1001, "private", 1002, False, "user_not_allowed"),
-])
+@pytest.mark.parametrize(
+    "chat_id, chat_type, user_id, allowed, reason",
+    [
+        (1001, "private", 1001, True, "allowed"),
+        (6666, "private", 6666, False, "chat_not_allowed"),
+        (-4001, "group", 1001, True, "allowed"),
+        (-4001, "supergroup", 1001, True, "allowed"),
+        (-4001, "group", 1002, False, "user_not_allowed"),  # any group member is not enough
+        (-4999, "group", 1001, False, "chat_not_allowed"),  # an allowed user in a strange group
+        (-4001, "group", None, False, "no_user"),  # an anonymous admin
+        (-4001, "channel", None, False, "channel"),
+        (1001, "private", 1002, False, "user_not_allowed"),
+    ],
+)
 def test_only_allowed_chats_and_in_groups_only_allowed_users_may_command(
-        chat_id: int, chat_type: str, user_id: int | None, allowed: bool, reason: str) -> None:
+    chat_id: int, chat_type: str, user_id: int | None, allowed: bool, reason: str
+) -> None:
     verdict = authorize(chat_id, chat_type, user_id, ALLOWED_CHATS, ALLOWED_USERS)
     assert (verdict.allowed, verdict.reason) == (allowed, reason)
 

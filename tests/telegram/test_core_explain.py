@@ -1,4 +1,5 @@
 """core.explain: the verdicts /why gives, and /queue's reasons, as a table."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,62 +15,117 @@ def task(state: str, generation: int = 1, attempt: int = 1) -> TaskFact:
 
 
 def facts(**kw: object) -> Facts:
-    values: dict = dict(label="app#12", title="Add login", is_open=True, board_status="Ready", open_blockers=(),
-                        switches=ON)
+    values: dict = dict(
+        label="app#12",
+        title="Add login",
+        is_open=True,
+        board_status="Ready",
+        open_blockers=(),
+        switches=ON,
+    )
     values.update(kw)
     return Facts(**values)
 
 
-@pytest.mark.parametrize("given, says", [
-    (dict(is_open=False, state_reason="not_planned"), "closed (not_planned): nothing to run"),
-    (dict(tasks=(task("processing", attempt=2),)), "running: task app-12-g1-a2, attempt 2 of 3"),
-    (dict(pull="PR #40 (agent/12-add-login)"), "in review: PR #40 (agent/12-add-login)"),
-    (dict(tasks=(task("inbox"),)), "queued: task app-12-g1-a1, waiting for its turn"),
-    (dict(tasks=(task("inbox"),), switches={**ON, "queue": False}), "queued: task app-12-g1-a1, waiting for queue off"),
-    (dict(tasks=(task("inbox"),), capacity="all 4 workers busy"), "waiting for all 4 workers busy"),
-    (dict(tasks=(task("escalated", attempt=3),)), "escalated after 3 of 3 attempts; /retry app#12 re-queues it"),
-    (dict(tasks=(task("escalated", attempt=3), task("inbox", generation=2))), "queued: task app-12-g2-a1"),
-    (dict(tasks=(task("retried", attempt=3),)), "retried after 3 of 3 attempts"),
-    (dict(switches={**ON, "Agent OS": False}), "not started: Agent OS off"),
-    (dict(switches={**ON, "repo app": False, "dispatcher": False}), "not started: repo app, dispatcher off"),
-    (dict(open_blockers=("#10", "acme/lib#3")), "waiting for blockers: #10, acme/lib#3"),
-    (dict(is_epic=True), "an epic: its sub-issues are the tasks"),
-    (dict(board_status=""), "not on the board: add it and move it to Ready"),
-    (dict(board_status="Backlog"), "not Ready on the board (status Backlog): move it to Ready"),
-    (dict(is_open=None, unknown=("GitHub (acme/app#12 not found)",)), "not known: GitHub (acme/app#12 not found)"),
-    (dict(capacity="repo app has 2 of 2 running"), "Ready, waiting for a free worker (repo app has 2 of 2 running)"),
-    (dict(), "Ready with no open blockers: the dispatcher queues it on its next tick"),
-])
-def test_why_names_what_the_issue_is_doing_or_the_first_thing_stopping_it(given: dict, says: str) -> None:
+@pytest.mark.parametrize(
+    "given, says",
+    [
+        (dict(is_open=False, state_reason="not_planned"), "closed (not_planned): nothing to run"),
+        (
+            dict(tasks=(task("processing", attempt=2),)),
+            "running: task app-12-g1-a2, attempt 2 of 3",
+        ),
+        (dict(pull="PR #40 (agent/12-add-login)"), "in review: PR #40 (agent/12-add-login)"),
+        (dict(tasks=(task("inbox"),)), "queued: task app-12-g1-a1, waiting for its turn"),
+        (
+            dict(tasks=(task("inbox"),), switches={**ON, "queue": False}),
+            "queued: task app-12-g1-a1, waiting for queue off",
+        ),
+        (
+            dict(tasks=(task("inbox"),), capacity="all 4 workers busy"),
+            "waiting for all 4 workers busy",
+        ),
+        (
+            dict(tasks=(task("escalated", attempt=3),)),
+            "escalated after 3 of 3 attempts; /retry app#12 re-queues it",
+        ),
+        (
+            dict(tasks=(task("escalated", attempt=3), task("inbox", generation=2))),
+            "queued: task app-12-g2-a1",
+        ),
+        (dict(tasks=(task("retried", attempt=3),)), "retried after 3 of 3 attempts"),
+        (dict(switches={**ON, "Agent OS": False}), "not started: Agent OS off"),
+        (
+            dict(switches={**ON, "repo app": False, "dispatcher": False}),
+            "not started: repo app, dispatcher off",
+        ),
+        (dict(open_blockers=("#10", "acme/lib#3")), "waiting for blockers: #10, acme/lib#3"),
+        (dict(is_epic=True), "an epic: its sub-issues are the tasks"),
+        (dict(board_status=""), "not on the board: add it and move it to Ready"),
+        (dict(board_status="Backlog"), "not Ready on the board (status Backlog): move it to Ready"),
+        (
+            dict(is_open=None, unknown=("GitHub (acme/app#12 not found)",)),
+            "not known: GitHub (acme/app#12 not found)",
+        ),
+        (
+            dict(capacity="repo app has 2 of 2 running"),
+            "Ready, waiting for a free worker (repo app has 2 of 2 running)",
+        ),
+        (dict(), "Ready with no open blockers: the dispatcher queues it on its next tick"),
+    ],
+)
+def test_why_names_what_the_issue_is_doing_or_the_first_thing_stopping_it(
+    given: dict, says: str
+) -> None:
     assert says in verdict(facts(**given))
 
 
 def test_why_lists_the_facts_it_rests_on() -> None:
-    text = explain(facts(tasks=(task("retried", attempt=3), task("inbox", generation=2)), open_blockers=("#10",),
-                         unknown=("board (timeout)",)))
+    text = explain(
+        facts(
+            tasks=(task("retried", attempt=3), task("inbox", generation=2)),
+            open_blockers=("#10",),
+            unknown=("board (timeout)",),
+        )
+    )
     assert text.splitlines() == [
         "app#12 Add login: queued: task app-12-g2-a1, waiting for its turn",
-        "- GitHub: open", "- board: Ready", "- blockers open: #10",
+        "- GitHub: open",
+        "- board: Ready",
+        "- blockers open: #10",
         "- switches: Agent OS on, repo app on, dispatcher on, queue on",
-        "- task app-12-g1-a3: retried, attempt 3 of 3", "- task app-12-g2-a1: inbox, attempt 1 of 3",
-        "- unknown: board (timeout)"]
+        "- task app-12-g1-a3: retried, attempt 3 of 3",
+        "- task app-12-g2-a1: inbox, attempt 1 of 3",
+        "- unknown: board (timeout)",
+    ]
 
 
 def waiting(n: int, state: str = "inbox", repo: str = "app", priority: int = 1) -> Waiting:
-    return Waiting(f"{repo}#{n}", f"Issue {n}", TaskFact(f"{repo}-{n}-g1-a1", MailboxState(state), 1, 1, 3), repo,
-                   priority)
+    return Waiting(
+        f"{repo}#{n}",
+        f"Issue {n}",
+        TaskFact(f"{repo}-{n}-g1-a1", MailboxState(state), 1, 1, 3),
+        repo,
+        priority,
+    )
 
 
 def test_queue_orders_by_priority_and_says_why_each_waits() -> None:
-    text = queue_report([waiting(1), waiting(2, priority=0), waiting(3, repo="web"), waiting(4, "escalated")],
-                        running=2, limit=4, per_repo={"app": (2, 2), "web": (0, 1)},
-                        switches={"Agent OS": True, "job queue": True}, repo_on={"app": True, "web": False})
+    text = queue_report(
+        [waiting(1), waiting(2, priority=0), waiting(3, repo="web"), waiting(4, "escalated")],
+        running=2,
+        limit=4,
+        per_repo={"app": (2, 2), "web": (0, 1)},
+        switches={"Agent OS": True, "job queue": True},
+        repo_on={"app": True, "web": False},
+    )
     assert text.splitlines() == [
         "Queue: 3 waiting, 2 running (limit 4)",
         "1. app#2 Issue 2 (app-2-g1-a1): repo app has 2 of 2 running",
         "2. app#1 Issue 1 (app-1-g1-a1): repo app has 2 of 2 running",
         "3. web#3 Issue 3 (web-3-g1-a1): repo web is off",
-        "Escalated (/retry N): app#4 (app-4-g1-a1)"]
+        "Escalated (/retry N): app#4 (app-4-g1-a1)",
+    ]
 
 
 def test_an_empty_queue_says_so_and_a_switch_off_is_named() -> None:

@@ -1,4 +1,5 @@
 """The outbox: one line per notification, appended safely; a flush's progress survives a kill."""
+
 from __future__ import annotations
 
 import json
@@ -86,8 +87,9 @@ def test_concurrent_writers_never_interleave_or_lose_a_line(tmp_path: Path) -> N
     assert len(pending.notes) == 200 and pending.skipped == 0
 
 
-def test_a_delivered_outbox_is_compacted_and_a_stale_cursor_starts_over(tmp_path: Path,
-                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_delivered_outbox_is_compacted_and_a_stale_cursor_starts_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr("orchestrator.store.outbox.COMPACT_AT", 100)
     box = Outbox(tmp_path)
     for i in range(5):
@@ -107,8 +109,9 @@ def test_the_outbox_never_holds_a_secret(tmp_path: Path) -> None:
     assert "[REDACTED" in box.pending().notes[0].detail
 
 
-def test_the_outbox_notifier_queues_and_logs_and_survives_a_full_disk(tmp_path: Path,
-                                                                      caplog: pytest.LogCaptureFixture) -> None:
+def test_the_outbox_notifier_queues_and_logs_and_survives_a_full_disk(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     log = logging.getLogger("test.outbox")
     notifier = OutboxNotifier(Outbox(tmp_path / "state"), log, clock=lambda: T0)
     with caplog.at_level(logging.INFO, "test.outbox"):
@@ -116,7 +119,10 @@ def test_the_outbox_notifier_queues_and_logs_and_survives_a_full_disk(tmp_path: 
         (tmp_path / "state" / "outbox.jsonl").unlink()
         (tmp_path / "state" / "outbox.jsonl").mkdir()  # the path can no longer be written
         notifier.notify(note(2))
-    assert [r.getMessage() for r in caplog.records] == ["notification.queued", "notification.failed"]
+    assert [r.getMessage() for r in caplog.records] == [
+        "notification.queued",
+        "notification.failed",
+    ]
 
 
 def test_without_telegram_config_notes_go_to_the_event_log_only(tmp_path: Path) -> None:

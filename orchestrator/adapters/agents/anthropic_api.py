@@ -6,6 +6,7 @@ model calls are used up, or the timeout passes. The SDK is imported only when a 
 configuring this backend costs nothing on ticks that do not use it. The API key stays in this
 process: the commands the model runs get the scrubbed environment with no credential at all.
 """
+
 from __future__ import annotations
 
 import time
@@ -20,8 +21,18 @@ from orchestrator.adapters.agents.environment import EnvPolicy, agent_env
 from orchestrator.adapters.agents.tools import TOOLS, ToolRunner
 from orchestrator.config.model import AgentBackend
 from orchestrator.core.agent import (
-    OUTPUT_LIMIT, AgentEvent, AgentMessage, AgentOutcome, AgentRequest, OutcomeKind, SessionStarted, ToolCalled,
-    ToolReturned, Usage, UsageReported, clip,
+    OUTPUT_LIMIT,
+    AgentEvent,
+    AgentMessage,
+    AgentOutcome,
+    AgentRequest,
+    OutcomeKind,
+    SessionStarted,
+    ToolCalled,
+    ToolReturned,
+    Usage,
+    UsageReported,
+    clip,
 )
 
 if TYPE_CHECKING:
@@ -35,16 +46,28 @@ SYSTEM = (
     "commits and pushes your work, so do not run git commit or git push. Before you finish, write the "
     "result file the task describes."
 )
-_RESET_HEADERS = ("anthropic-ratelimit-requests-reset", "anthropic-ratelimit-tokens-reset",
-                  "anthropic-ratelimit-input-tokens-reset", "anthropic-ratelimit-output-tokens-reset")
+_RESET_HEADERS = (
+    "anthropic-ratelimit-requests-reset",
+    "anthropic-ratelimit-tokens-reset",
+    "anthropic-ratelimit-input-tokens-reset",
+    "anthropic-ratelimit-output-tokens-reset",
+)
 ClientFactory = Callable[[AgentBackend], "anthropic.Anthropic"]
 
 
 class AnthropicApiAgent:
     """The `anthropic` backend."""
 
-    def __init__(self, backend: AgentBackend, host_env: Mapping[str, str], policy: EnvPolicy, *,
-                 client_factory: ClientFactory | None = None, max_retries: int = 2, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        backend: AgentBackend,
+        host_env: Mapping[str, str],
+        policy: EnvPolicy,
+        *,
+        client_factory: ClientFactory | None = None,
+        max_retries: int = 2,
+        clock: Clock = utc_now,
+    ) -> None:
         self.backend, self.host_env, self.policy, self.clock = backend, host_env, policy, clock
         self.client_factory, self.max_retries = client_factory, max_retries
 
@@ -59,45 +82,81 @@ class AnthropicApiAgent:
         collector = Collector(self.name, on_event, self.policy.secret_values)
         key = self.backend.api_key
         if key is None or key.value is None:
-            return collector.outcome(OutcomeKind.AUTH_FAILED, None, 0.0, f"api_key {key or ''} is not set".strip())
+            return collector.outcome(
+                OutcomeKind.AUTH_FAILED, None, 0.0, f"api_key {key or ''} is not set".strip()
+            )
         import anthropic  # only now: the SDK is heavy, and only this backend needs it
 
-        client = self.client_factory(self.backend) if self.client_factory else anthropic.Anthropic(
-            api_key=key.reveal(), base_url=self.backend.base_url, max_retries=self.max_retries)
-        env = agent_env(self.host_env, self.policy, pass_env=self.backend.pass_env, fixed=dict(self.backend.env))
+        client = (
+            self.client_factory(self.backend)
+            if self.client_factory
+            else anthropic.Anthropic(
+                api_key=key.reveal(), base_url=self.backend.base_url, max_retries=self.max_retries
+            )
+        )
+        env = agent_env(
+            self.host_env, self.policy, pass_env=self.backend.pass_env, fixed=dict(self.backend.env)
+        )
         deadline = started + timeout_of(self.backend, request)
-        loop = _Loop(self, client, ToolRunner(Path(request.worktree), env, deadline), collector, deadline)
+        loop = _Loop(
+            self, client, ToolRunner(Path(request.worktree), env, deadline), collector, deadline
+        )
         try:
             kind, error = loop.run(request.prompt)
         except anthropic.APIStatusError as exc:
             return self._failed(collector, exc, started)
         except anthropic.APITimeoutError:
-            kind = OutcomeKind.TIMED_OUT if time.monotonic() >= deadline else OutcomeKind.MODEL_ERROR
-            return collector.outcome(kind, None, time.monotonic() - started, "the model API did not answer in time")
+            kind = (
+                OutcomeKind.TIMED_OUT if time.monotonic() >= deadline else OutcomeKind.MODEL_ERROR
+            )
+            return collector.outcome(
+                kind, None, time.monotonic() - started, "the model API did not answer in time"
+            )
         except anthropic.APIConnectionError as exc:
-            return collector.outcome(OutcomeKind.MODEL_ERROR, None, time.monotonic() - started, str(exc))
+            return collector.outcome(
+                OutcomeKind.MODEL_ERROR, None, time.monotonic() - started, str(exc)
+            )
         finally:
             client.close()
         code = 0 if kind is OutcomeKind.FINISHED else None
         return collector.outcome(kind, code, time.monotonic() - started, error)
 
-    def _failed(self, collector: Collector, exc: anthropic.APIStatusError, started: float) -> AgentOutcome:
+    def _failed(
+        self, collector: Collector, exc: anthropic.APIStatusError, started: float
+    ) -> AgentOutcome:
         """Map an API error to an outcome; a rate limit carries the reset the headers report."""
         text = f"{exc.status_code} {exc.message}"
         kind = failures.from_status(exc.status_code)
-        if kind is None or (exc.status_code == 400 and failures.classify(text) is OutcomeKind.PROMPT_TOO_LARGE):
+        if kind is None or (
+            exc.status_code == 400 and failures.classify(text) is OutcomeKind.PROMPT_TOO_LARGE
+        ):
             kind = failures.classify(text) or OutcomeKind.CRASHED
-        reset = _reset(exc.response.headers, self.clock()) if kind is OutcomeKind.QUOTA_EXHAUSTED else None
+        reset = (
+            _reset(exc.response.headers, self.clock())
+            if kind is OutcomeKind.QUOTA_EXHAUSTED
+            else None
+        )
         return collector.outcome(kind, None, time.monotonic() - started, text, reset)
 
 
 class _Loop:
     """One run's conversation: ask, record, carry out the tool calls, answer, until the model is done."""
 
-    def __init__(self, agent: AnthropicApiAgent, client: anthropic.Anthropic, workspace: ToolRunner,
-                 collector: Collector, deadline: float) -> None:
+    def __init__(
+        self,
+        agent: AnthropicApiAgent,
+        client: anthropic.Anthropic,
+        workspace: ToolRunner,
+        collector: Collector,
+        deadline: float,
+    ) -> None:
         self.agent, self.client, self.workspace, self.collector, self.deadline = (
-            agent, client, workspace, collector, deadline)
+            agent,
+            client,
+            workspace,
+            collector,
+            deadline,
+        )
         self.model = agent.backend.model or DEFAULT_MODEL
 
     def run(self, prompt: str) -> tuple[OutcomeKind, str]:
@@ -113,14 +172,25 @@ class _Loop:
             if message.stop_reason == "tool_use":
                 messages.append({"role": "user", "content": self._carry_out(message)})
             elif message.stop_reason == "max_tokens":
-                messages.append({"role": "user", "content": "Your reply hit the token limit; continue."})
+                messages.append(
+                    {"role": "user", "content": "Your reply hit the token limit; continue."}
+                )
             elif message.stop_reason != "pause_turn":
                 return OutcomeKind.FINISHED, ""
-        return OutcomeKind.TURN_LIMIT, f"used all {self.agent.backend.max_turns} turns without finishing"
+        return (
+            OutcomeKind.TURN_LIMIT,
+            f"used all {self.agent.backend.max_turns} turns without finishing",
+        )
 
     def _ask(self, messages: list[Any], remaining: float) -> anthropic.types.Message:
-        with self.client.messages.stream(model=self.model, max_tokens=MAX_TOKENS, system=SYSTEM, tools=cast(Any, TOOLS),
-                                         messages=messages, timeout=remaining) as stream:
+        with self.client.messages.stream(
+            model=self.model,
+            max_tokens=MAX_TOKENS,
+            system=SYSTEM,
+            tools=cast(Any, TOOLS),
+            messages=messages,
+            timeout=remaining,
+        ) as stream:
             return stream.get_final_message()
 
     def _record(self, message: anthropic.types.Message) -> None:
@@ -144,12 +214,23 @@ class _Loop:
             args = block.input if isinstance(block.input, dict) else {}
             output, failed = self.workspace.call(block.name, args)
             self.collector.emit(ToolReturned(block.id, clip(output, OUTPUT_LIMIT), failed))
-            results.append({"type": "tool_result", "tool_use_id": block.id, "content": output, "is_error": failed})
+            results.append(
+                {
+                    "type": "tool_result",
+                    "tool_use_id": block.id,
+                    "content": output,
+                    "is_error": failed,
+                }
+            )
         return results
 
 
 def _reset(headers: Mapping[str, str], now: datetime) -> datetime | None:
     """Return the latest reset the rate-limit headers report, else the retry-after, else None."""
-    resets = [failures.reset_at(f"reset at {headers[name]}", now) for name in _RESET_HEADERS if name in headers]
+    resets = [
+        failures.reset_at(f"reset at {headers[name]}", now)
+        for name in _RESET_HEADERS
+        if name in headers
+    ]
     found = [stamp for stamp in resets if stamp is not None]
     return max(found) if found else failures.retry_after(headers.get("retry-after"), now)

@@ -1,4 +1,5 @@
 """What every agent adapter shares: passing events on while keeping what the outcome needs, and running a CLI."""
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,18 @@ from orchestrator.adapters.agents import process
 from orchestrator.adapters.agents.environment import EnvPolicy
 from orchestrator.config.model import AgentBackend
 from orchestrator.core.agent import (
-    OUTPUT_LIMIT, AgentEvent, AgentMessage, AgentOutcome, AgentRequest, OutcomeKind, OutputLine, ProcessStarted,
-    SessionStarted, Usage, UsageReported, clip,
+    OUTPUT_LIMIT,
+    AgentEvent,
+    AgentMessage,
+    AgentOutcome,
+    AgentRequest,
+    OutcomeKind,
+    OutputLine,
+    ProcessStarted,
+    SessionStarted,
+    Usage,
+    UsageReported,
+    clip,
 )
 
 Clock = Callable[[], datetime]
@@ -32,12 +43,14 @@ def utc_now() -> datetime:
 class Collector:
     """Passes a run's events on, and keeps what its outcome needs: session, usage, last message, errors."""
 
-    def __init__(self, backend: str, on_event: Callable[[AgentEvent], None], secrets: Sequence[str] = ()) -> None:
+    def __init__(
+        self, backend: str, on_event: Callable[[AgentEvent], None], secrets: Sequence[str] = ()
+    ) -> None:
         self.backend, self.on_event, self.secrets = backend, on_event, tuple(secrets)
         self.session_id: str | None = None
         self.usage = Usage()
         self.final = ""
-        self.errors: deque[str] = deque(maxlen=20)   # error texts the backend reported, newest last
+        self.errors: deque[str] = deque(maxlen=20)  # error texts the backend reported, newest last
 
     def emit(self, event: AgentEvent) -> None:
         """Note what the event tells about the run, then hand it on with the config's secrets masked."""
@@ -50,11 +63,26 @@ class Collector:
             self.final = event.text
         self.on_event(event)
 
-    def outcome(self, kind: OutcomeKind, exit_code: int | None, duration_s: float, error: str = "",
-                reset_at: datetime | None = None) -> AgentOutcome:
+    def outcome(
+        self,
+        kind: OutcomeKind,
+        exit_code: int | None,
+        duration_s: float,
+        error: str = "",
+        reset_at: datetime | None = None,
+    ) -> AgentOutcome:
         """Return the run's outcome with what the events told."""
-        return AgentOutcome(self.backend, kind, exit_code, round(duration_s, 3), self.session_id, self.usage,
-                            clip(self.final), clip(" ".join(error.split()), 500), reset_at)
+        return AgentOutcome(
+            self.backend,
+            kind,
+            exit_code,
+            round(duration_s, 3),
+            self.session_id,
+            self.usage,
+            clip(self.final),
+            clip(" ".join(error.split()), 500),
+            reset_at,
+        )
 
 
 def mask(event: AgentEvent, secrets: Sequence[str]) -> AgentEvent:
@@ -88,7 +116,11 @@ def compact(value: object) -> str:
 def last_words(collector: Collector, ended: process.Exit, program: str) -> str:
     """Return why a run failed in one line: the backend's last error, else its last stderr line, else the exit."""
     stderr = next((line for line in reversed(ended.stderr_tail) if line.strip()), "")
-    return next(reversed(collector.errors), "") or stderr or f"{program} exited with {ended.returncode}"
+    return (
+        next(reversed(collector.errors), "")
+        or stderr
+        or f"{program} exited with {ended.returncode}"
+    )
 
 
 def timeout_of(backend: AgentBackend, request: AgentRequest) -> float:
@@ -102,11 +134,24 @@ R = TypeVar("R", bound=process.LineHandler)
 class CliAgent(ABC, Generic[R]):
     """An agent that is a CLI: build argv and environment, stream its lines through a reader, classify its end."""
 
-    program = ""   # the default binary name
+    program = ""  # the default binary name
 
-    def __init__(self, backend: AgentBackend, host_env: Mapping[str, str], policy: EnvPolicy, *,
-                 grace: float = 5.0, clock: Clock = utc_now) -> None:
-        self.backend, self.host_env, self.policy, self.grace, self.clock = backend, host_env, policy, grace, clock
+    def __init__(
+        self,
+        backend: AgentBackend,
+        host_env: Mapping[str, str],
+        policy: EnvPolicy,
+        *,
+        grace: float = 5.0,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.backend, self.host_env, self.policy, self.grace, self.clock = (
+            backend,
+            host_env,
+            policy,
+            grace,
+            clock,
+        )
 
     @property
     def name(self) -> str:
@@ -120,16 +165,32 @@ class CliAgent(ABC, Generic[R]):
         binary = shutil.which(self.backend.binary or self.program, path=env.get("PATH"))
         if binary is None:
             missing = self.backend.binary or self.program
-            return collector.outcome(OutcomeKind.UNAVAILABLE, None, 0.0, f"{missing!r} is not on the agent's PATH")
-        spec = process.Spec(self.argv(binary, request), Path(request.worktree), env, self.stdin(request),
-                            timeout_of(self.backend, request), self.grace)
+            return collector.outcome(
+                OutcomeKind.UNAVAILABLE, None, 0.0, f"{missing!r} is not on the agent's PATH"
+            )
+        spec = process.Spec(
+            self.argv(binary, request),
+            Path(request.worktree),
+            env,
+            self.stdin(request),
+            timeout_of(self.backend, request),
+            self.grace,
+        )
         reader = self.reader(collector)
         ended = process.run(spec, reader, on_start=lambda pid: collector.emit(ProcessStarted(pid)))
         if ended.timed_out:
-            return collector.outcome(OutcomeKind.TIMED_OUT, ended.returncode, ended.duration_s,
-                                     f"timed out after {spec.timeout:.0f} s; its process group was killed")
+            return collector.outcome(
+                OutcomeKind.TIMED_OUT,
+                ended.returncode,
+                ended.duration_s,
+                f"timed out after {spec.timeout:.0f} s; its process group was killed",
+            )
         if ended.returncode is None:
-            kind = OutcomeKind.PROMPT_TOO_LARGE if "too long" in ended.error else OutcomeKind.UNAVAILABLE
+            kind = (
+                OutcomeKind.PROMPT_TOO_LARGE
+                if "too long" in ended.error
+                else OutcomeKind.UNAVAILABLE
+            )
             return collector.outcome(kind, None, ended.duration_s, ended.error)
         return self.conclude(ended, collector, reader)
 

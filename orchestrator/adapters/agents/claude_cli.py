@@ -8,6 +8,7 @@ worktree are accepted, outside it refused) plus `--allowedTools` (default Bash);
 would prompt, and with -p nobody answers, so it is denied. `--dangerously-skip-permissions` is not
 used: Claude Code refuses it as root, and it would let the agent write anywhere.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -16,13 +17,23 @@ from orchestrator.adapters.agents import failures, process
 from orchestrator.adapters.agents.base import CliAgent, Collector, compact, last_words, parse_json
 from orchestrator.adapters.agents.environment import agent_env
 from orchestrator.core.agent import (
-    OUTPUT_LIMIT, AgentMessage, AgentOutcome, AgentRequest, Notice, OutcomeKind, SessionStarted, ToolCalled,
-    ToolReturned, Usage, UsageReported, clip,
+    OUTPUT_LIMIT,
+    AgentMessage,
+    AgentOutcome,
+    AgentRequest,
+    Notice,
+    OutcomeKind,
+    SessionStarted,
+    ToolCalled,
+    ToolReturned,
+    Usage,
+    UsageReported,
+    clip,
 )
 
 # Claude Code's own switches: no auto-update mid-task, no telemetry or start-up probe of the API host.
 FIXED_ENV = {"DISABLE_AUTOUPDATER": "1", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"}
-OWN_VARS = ("CLAUDE_CONFIG_DIR",)   # where Claude Code keeps its login, when not under HOME
+OWN_VARS = ("CLAUDE_CONFIG_DIR",)  # where Claude Code keeps its login, when not under HOME
 
 
 class ClaudeCliAgent(CliAgent["ClaudeStream"]):
@@ -37,13 +48,25 @@ class ClaudeCliAgent(CliAgent["ClaudeStream"]):
             fixed["ANTHROPIC_BASE_URL"] = self.backend.base_url
         key = self.backend.api_key
         credential = {"ANTHROPIC_API_KEY": key.reveal()} if key is not None else {}
-        return agent_env(self.host_env, self.policy, pass_env=(*OWN_VARS, *self.backend.pass_env), fixed=fixed,
-                         credential=credential)
+        return agent_env(
+            self.host_env,
+            self.policy,
+            pass_env=(*OWN_VARS, *self.backend.pass_env),
+            fixed=fixed,
+            credential=credential,
+        )
 
     def argv(self, binary: str, request: AgentRequest) -> tuple[str, ...]:
         """Return `claude -p` with stream-json output and the permission switches."""
-        argv = [binary, "-p", "--output-format", "stream-json", "--verbose",
-                "--permission-mode", self.backend.permission_mode]
+        argv = [
+            binary,
+            "-p",
+            "--output-format",
+            "stream-json",
+            "--verbose",
+            "--permission-mode",
+            self.backend.permission_mode,
+        ]
         if self.backend.allowed_tools:
             argv += ["--allowedTools", ",".join(self.backend.allowed_tools)]
         if self.backend.model:
@@ -58,7 +81,9 @@ class ClaudeCliAgent(CliAgent["ClaudeStream"]):
         """Return the stream-json reader."""
         return ClaudeStream(self, collector)
 
-    def conclude(self, ended: process.Exit, collector: Collector, reader: ClaudeStream) -> AgentOutcome:
+    def conclude(
+        self, ended: process.Exit, collector: Collector, reader: ClaudeStream
+    ) -> AgentOutcome:
         """Classify the end from the `result` event: its error status and text, then the exit code."""
         result = reader.result
         failed = ended.returncode != 0 or (result is not None and bool(result.get("is_error")))
@@ -70,9 +95,12 @@ class ClaudeCliAgent(CliAgent["ClaudeStream"]):
         else:
             kind = failures.from_status(reader.api_status) or failures.classify(text)
         kind = kind or OutcomeKind.CRASHED
-        reset = failures.reset_at(text, self.clock()) if kind is OutcomeKind.QUOTA_EXHAUSTED else None
-        return collector.outcome(kind, ended.returncode, ended.duration_s, last_words(collector, ended, "claude"),
-                                 reset)
+        reset = (
+            failures.reset_at(text, self.clock()) if kind is OutcomeKind.QUOTA_EXHAUSTED else None
+        )
+        return collector.outcome(
+            kind, ended.returncode, ended.duration_s, last_words(collector, ended, "claude"), reset
+        )
 
 
 class ClaudeStream:
@@ -88,8 +116,12 @@ class ClaudeStream:
         if event is None:
             self.agent.emit_line(self.collector, stream, line)
             return
-        handler = {"system": self._system, "assistant": self._assistant, "user": self._user,
-                   "result": self._result}.get(str(event.get("type")))
+        handler = {
+            "system": self._system,
+            "assistant": self._assistant,
+            "user": self._user,
+            "result": self._result,
+        }.get(str(event.get("type")))
         if handler is not None:
             handler(event)
 
@@ -97,8 +129,12 @@ class ClaudeStream:
         if event.get("subtype") == "init" and event.get("session_id"):
             self.collector.emit(SessionStarted(str(event["session_id"]), _str(event.get("model"))))
         elif event.get("subtype") == "api_retry":
-            self.collector.emit(Notice(f"API retry {event.get('attempt')}: status {event.get('error_status')} "
-                                       f"{event.get('error', '')}".strip()))
+            self.collector.emit(
+                Notice(
+                    f"API retry {event.get('attempt')}: status {event.get('error_status')} "
+                    f"{event.get('error', '')}".strip()
+                )
+            )
 
     def _assistant(self, event: dict[str, Any]) -> None:
         if event.get("error"):
@@ -107,15 +143,24 @@ class ClaudeStream:
             if block.get("type") == "text" and str(block.get("text", "")).strip():
                 self.collector.emit(AgentMessage(clip(str(block["text"]))))
             elif block.get("type") == "tool_use":
-                self.collector.emit(ToolCalled(str(block.get("id")), str(block.get("name")),
-                                               clip(compact(block.get("input", {})))))
+                self.collector.emit(
+                    ToolCalled(
+                        str(block.get("id")),
+                        str(block.get("name")),
+                        clip(compact(block.get("input", {}))),
+                    )
+                )
 
     def _user(self, event: dict[str, Any]) -> None:
         for block in _blocks(event):
             if block.get("type") == "tool_result":
-                self.collector.emit(ToolReturned(str(block.get("tool_use_id")),
-                                                 clip(_text(block.get("content")), OUTPUT_LIMIT),
-                                                 bool(block.get("is_error", False))))
+                self.collector.emit(
+                    ToolReturned(
+                        str(block.get("tool_use_id")),
+                        clip(_text(block.get("content")), OUTPUT_LIMIT),
+                        bool(block.get("is_error", False)),
+                    )
+                )
 
     def _result(self, event: dict[str, Any]) -> None:
         self.result = event
@@ -125,14 +170,33 @@ class ClaudeStream:
         usage = event.get("usage") if isinstance(event.get("usage"), dict) else {}
         assert isinstance(usage, dict)
         cached = _int(usage.get("cache_read_input_tokens")) or 0
-        total_in = (_int(usage.get("input_tokens")) or 0) + cached + (_int(usage.get("cache_creation_input_tokens")) or 0)
+        total_in = (
+            (_int(usage.get("input_tokens")) or 0)
+            + cached
+            + (_int(usage.get("cache_creation_input_tokens")) or 0)
+        )
         cost = event.get("total_cost_usd")
-        self.collector.emit(UsageReported(Usage(total_in, _int(usage.get("output_tokens")) or 0, cached,
-                                                float(cost) if isinstance(cost, (int, float)) else None)))
+        self.collector.emit(
+            UsageReported(
+                Usage(
+                    total_in,
+                    _int(usage.get("output_tokens")) or 0,
+                    cached,
+                    float(cost) if isinstance(cost, (int, float)) else None,
+                )
+            )
+        )
         for denial in event.get("permission_denials") or []:
             if isinstance(denial, dict):
-                self.collector.emit(Notice(clip(f"permission denied: {denial.get('tool_name')} "
-                                                f"{compact(denial.get('tool_input', {}))}", OUTPUT_LIMIT)))
+                self.collector.emit(
+                    Notice(
+                        clip(
+                            f"permission denied: {denial.get('tool_name')} "
+                            f"{compact(denial.get('tool_input', {}))}",
+                            OUTPUT_LIMIT,
+                        )
+                    )
+                )
         text = str(event.get("result") or "")
         if event.get("is_error"):
             self.collector.errors.append(clip(text or str(event.get("subtype", "error")), 500))
@@ -143,7 +207,9 @@ class ClaudeStream:
 def _blocks(event: dict[str, Any]) -> list[dict[str, Any]]:
     message = event.get("message")
     content = message.get("content") if isinstance(message, dict) else None
-    return [block for block in content if isinstance(block, dict)] if isinstance(content, list) else []
+    return (
+        [block for block in content if isinstance(block, dict)] if isinstance(content, list) else []
+    )
 
 
 def _text(content: object) -> str:

@@ -9,6 +9,7 @@ becomes a model provider given with `-c` (nothing is written to the user's CODEX
 backend's key goes in CODEX_API_KEY, which Codex's shell environment policy keeps out of the
 commands the agent runs.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,12 +19,22 @@ from orchestrator.adapters.agents import failures, process
 from orchestrator.adapters.agents.base import CliAgent, Collector, compact, last_words, parse_json
 from orchestrator.adapters.agents.environment import agent_env
 from orchestrator.core.agent import (
-    OUTPUT_LIMIT, AgentMessage, AgentOutcome, AgentRequest, Notice, OutcomeKind, SessionStarted, ToolCalled,
-    ToolReturned, Usage, UsageReported, clip,
+    OUTPUT_LIMIT,
+    AgentMessage,
+    AgentOutcome,
+    AgentRequest,
+    Notice,
+    OutcomeKind,
+    SessionStarted,
+    ToolCalled,
+    ToolReturned,
+    Usage,
+    UsageReported,
+    clip,
 )
 
 KEY_VAR = "CODEX_API_KEY"
-OWN_VARS = ("CODEX_HOME",)       # where Codex keeps its login and config, when not ~/.codex
+OWN_VARS = ("CODEX_HOME",)  # where Codex keeps its login and config, when not ~/.codex
 PROVIDER = "agentos"
 _TOOL_ITEMS = ("command_execution", "file_change", "mcp_tool_call", "web_search")
 
@@ -37,15 +48,32 @@ class CodexCliAgent(CliAgent["CodexStream"]):
         """Return the allowlist, the backend's env and its API key (if configured)."""
         key = self.backend.api_key
         credential = {KEY_VAR: key.reveal()} if key is not None else {}
-        return agent_env(self.host_env, self.policy, pass_env=(*OWN_VARS, *self.backend.pass_env),
-                         fixed=dict(self.backend.env), credential=credential)
+        return agent_env(
+            self.host_env,
+            self.policy,
+            pass_env=(*OWN_VARS, *self.backend.pass_env),
+            fixed=dict(self.backend.env),
+            credential=credential,
+        )
 
     def argv(self, binary: str, request: AgentRequest) -> tuple[str, ...]:
         """Return `codex exec --json` in its sandbox, with the provider overrides and the prompt last."""
-        argv = [binary, "exec", "--json", "--skip-git-repo-check", "--sandbox", self.backend.sandbox,
-                "-c", f"shell_environment_policy.exclude={json.dumps([KEY_VAR, 'OPENAI_API_KEY'])}"]
+        argv = [
+            binary,
+            "exec",
+            "--json",
+            "--skip-git-repo-check",
+            "--sandbox",
+            self.backend.sandbox,
+            "-c",
+            f"shell_environment_policy.exclude={json.dumps([KEY_VAR, 'OPENAI_API_KEY'])}",
+        ]
         if self.backend.base_url:
-            provider = {"name": "Agent OS", "base_url": self.backend.base_url, "wire_api": "responses"}
+            provider = {
+                "name": "Agent OS",
+                "base_url": self.backend.base_url,
+                "wire_api": "responses",
+            }
             if self.backend.api_key is not None:
                 provider["env_key"] = KEY_VAR
             argv += ["-c", f"model_provider={json.dumps(PROVIDER)}"]
@@ -63,15 +91,20 @@ class CodexCliAgent(CliAgent["CodexStream"]):
         """Return the JSONL reader."""
         return CodexStream(self, collector)
 
-    def conclude(self, ended: process.Exit, collector: Collector, reader: CodexStream) -> AgentOutcome:
+    def conclude(
+        self, ended: process.Exit, collector: Collector, reader: CodexStream
+    ) -> AgentOutcome:
         """Classify the end: a failed turn's message, then the exit code."""
         if ended.returncode == 0 and not reader.failed:
             return collector.outcome(OutcomeKind.FINISHED, ended.returncode, ended.duration_s)
         text = " ".join([*collector.errors, *ended.stderr_tail[-5:]])
         kind = failures.classify(text) or OutcomeKind.CRASHED
-        reset = failures.reset_at(text, self.clock()) if kind is OutcomeKind.QUOTA_EXHAUSTED else None
-        return collector.outcome(kind, ended.returncode, ended.duration_s, last_words(collector, ended, "codex"),
-                                 reset)
+        reset = (
+            failures.reset_at(text, self.clock()) if kind is OutcomeKind.QUOTA_EXHAUSTED else None
+        )
+        return collector.outcome(
+            kind, ended.returncode, ended.duration_s, last_words(collector, ended, "codex"), reset
+        )
 
 
 class CodexStream:
@@ -99,7 +132,11 @@ class CodexStream:
             self.collector.emit(UsageReported(_usage(event["usage"])))
         elif kind in ("turn.failed", "error"):
             error = event.get("error")
-            message = str(error.get("message", "")) if isinstance(error, dict) else str(event.get("message", ""))
+            message = (
+                str(error.get("message", ""))
+                if isinstance(error, dict)
+                else str(event.get("message", ""))
+            )
             self.failed = self.failed or kind == "turn.failed"
             self.collector.errors.append(clip(message, 500))
             self.collector.emit(Notice(clip(f"{kind}: {message}", OUTPUT_LIMIT)))
@@ -112,7 +149,10 @@ class CodexStream:
         if kind == "command_execution":
             name, arguments = "command", str(item.get("command", ""))
         elif kind == "mcp_tool_call":
-            name, arguments = f"{item.get('server')}.{item.get('tool')}", compact(item.get("arguments", {}))
+            name, arguments = (
+                f"{item.get('server')}.{item.get('tool')}",
+                compact(item.get("arguments", {})),
+            )
         elif kind == "web_search":
             name, arguments = "web_search", str(item.get("query", ""))
         else:

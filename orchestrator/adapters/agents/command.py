@@ -5,6 +5,7 @@ environment (plus AGENTOS_TASK_ID, AGENTOS_PROMPT_FILE, AGENTOS_WORKTREE), stdin
 reads the prompt file, does the work and writes `.agent_result.md`. Exit 0 is finished; otherwise
 its last lines say why (a quota message with a reset time rests it like any other backend).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -16,7 +17,7 @@ from orchestrator.adapters.agents.environment import EnvPolicy, agent_env
 from orchestrator.config.model import AgentBackend
 from orchestrator.core.agent import AgentOutcome, AgentRequest, OutcomeKind
 
-_CLASSIFIED_LINES = 20   # of the tail: enough for an error message, too few for a test log's noise
+_CLASSIFIED_LINES = 20  # of the tail: enough for an error message, too few for a test log's noise
 
 
 class CommandAgent(CliAgent["CommandLines"]):
@@ -24,13 +25,28 @@ class CommandAgent(CliAgent["CommandLines"]):
 
     def environment(self, request: AgentRequest) -> dict[str, str]:
         """Return the allowlist, `pass_env`, the backend's env, and where the task's prompt and worktree are."""
-        task = {"AGENTOS_TASK_ID": request.task_id, "AGENTOS_PROMPT_FILE": request.prompt_file,
-                "AGENTOS_WORKTREE": request.worktree}
-        return agent_env(self.host_env, self.policy, pass_env=self.backend.pass_env,
-                         fixed=dict(self.backend.env) | task)
+        task = {
+            "AGENTOS_TASK_ID": request.task_id,
+            "AGENTOS_PROMPT_FILE": request.prompt_file,
+            "AGENTOS_WORKTREE": request.worktree,
+        }
+        return agent_env(
+            self.host_env,
+            self.policy,
+            pass_env=self.backend.pass_env,
+            fixed=dict(self.backend.env) | task,
+        )
 
-    def __init__(self, backend: AgentBackend, host_env: Mapping[str, str], policy: EnvPolicy, *,
-                 base_dir: Path | None = None, grace: float = 5.0, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        backend: AgentBackend,
+        host_env: Mapping[str, str],
+        policy: EnvPolicy,
+        *,
+        base_dir: Path | None = None,
+        grace: float = 5.0,
+        clock: Clock = utc_now,
+    ) -> None:
         super().__init__(backend, host_env, policy, grace=grace, clock=clock)
         program = Path(backend.argv[0]).expanduser()
         # A relative path with a folder in it is relative to the config's folder, like every path there.
@@ -40,7 +56,11 @@ class CommandAgent(CliAgent["CommandLines"]):
 
     def argv(self, binary: str, request: AgentRequest) -> tuple[str, ...]:
         """Return the configured argv with its placeholders filled in."""
-        values = {"{prompt_file}": request.prompt_file, "{worktree}": request.worktree, "{task_id}": request.task_id}
+        values = {
+            "{prompt_file}": request.prompt_file,
+            "{worktree}": request.worktree,
+            "{task_id}": request.task_id,
+        }
         filled = []
         for arg in self.backend.argv:
             for placeholder, value in values.items():
@@ -56,7 +76,9 @@ class CommandAgent(CliAgent["CommandLines"]):
         """Return the reader that passes every line on."""
         return CommandLines(self, collector)
 
-    def conclude(self, ended: process.Exit, collector: Collector, reader: CommandLines) -> AgentOutcome:
+    def conclude(
+        self, ended: process.Exit, collector: Collector, reader: CommandLines
+    ) -> AgentOutcome:
         """Exit 0 is finished; otherwise the last lines say why, else it crashed."""
         if reader.last:
             collector.final = reader.last
@@ -64,10 +86,17 @@ class CommandAgent(CliAgent["CommandLines"]):
             return collector.outcome(OutcomeKind.FINISHED, 0, ended.duration_s)
         text = "\n".join(ended.tail[-_CLASSIFIED_LINES:])
         kind = failures.classify(text) or OutcomeKind.CRASHED
-        reset = failures.reset_at(text, self.clock()) if kind is OutcomeKind.QUOTA_EXHAUSTED else None
+        reset = (
+            failures.reset_at(text, self.clock()) if kind is OutcomeKind.QUOTA_EXHAUSTED else None
+        )
         last = next((line for line in reversed(ended.tail) if line.strip()), "")
-        return collector.outcome(kind, ended.returncode, ended.duration_s,
-                                 last or f"{self.backend.argv[0]} exited with {ended.returncode}", reset)
+        return collector.outcome(
+            kind,
+            ended.returncode,
+            ended.duration_s,
+            last or f"{self.backend.argv[0]} exited with {ended.returncode}",
+            reset,
+        )
 
 
 class CommandLines:

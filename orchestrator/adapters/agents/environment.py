@@ -4,6 +4,7 @@ No GitHub or Telegram token and no other variable the config resolves as a `$VAR
 agent, by name or by value: a passed-through variable whose value contains one of the config's
 secrets is dropped too, so `pass_env: [MY_VAR]` cannot smuggle the GitHub token out.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -15,11 +16,28 @@ from orchestrator.config.model import Secret
 
 # What a CLI needs to find programs, its home, the locale, temp space and CA certificates.
 ALLOWED = (
-    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ",
-    "TMPDIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR",
-    "SSL_CERT_FILE", "SSL_CERT_DIR", "NODE_EXTRA_CA_CERTS",
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "LANG",
+    "LANGUAGE",
+    "LC_ALL",
+    "LC_CTYPE",
+    "LC_MESSAGES",
+    "TZ",
+    "TMPDIR",
+    "XDG_CONFIG_HOME",
+    "XDG_CACHE_HOME",
+    "XDG_DATA_HOME",
+    "XDG_STATE_HOME",
+    "XDG_RUNTIME_DIR",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "NODE_EXTRA_CA_CERTS",
 )
-_MIN_SECRET = 8   # shorter values would match by accident (and are no secret worth the name)
+_MIN_SECRET = 8  # shorter values would match by accident (and are no secret worth the name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +66,14 @@ def policy_of(secrets: Iterable[Secret]) -> EnvPolicy:
     return EnvPolicy(frozenset(s.var for s in items), values)
 
 
-def agent_env(host: Mapping[str, str], policy: EnvPolicy, *, pass_env: Iterable[str] = (),
-              fixed: Mapping[str, str] | None = None, credential: Mapping[str, str] | None = None) -> dict[str, str]:
+def agent_env(
+    host: Mapping[str, str],
+    policy: EnvPolicy,
+    *,
+    pass_env: Iterable[str] = (),
+    fixed: Mapping[str, str] | None = None,
+    credential: Mapping[str, str] | None = None,
+) -> dict[str, str]:
     """Build an agent's whole environment.
 
     `host` is the orchestrator's environment: only the allowlist and `pass_env` names are taken from
@@ -66,4 +90,3 @@ def agent_env(host: Mapping[str, str], policy: EnvPolicy, *, pass_env: Iterable[
             env[name] = value
     env.update(credential or {})
     return env
-

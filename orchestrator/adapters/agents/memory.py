@@ -1,4 +1,5 @@
 """The Agent port in memory, for job tests: each run plays the next scripted step and records the request."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
@@ -7,7 +8,14 @@ from datetime import datetime
 from pathlib import Path
 
 from orchestrator.core.agent import (
-    RESULT_FILE, AgentEvent, AgentMessage, AgentOutcome, AgentRequest, OutcomeKind, SessionStarted, Usage,
+    RESULT_FILE,
+    AgentEvent,
+    AgentMessage,
+    AgentOutcome,
+    AgentRequest,
+    OutcomeKind,
+    SessionStarted,
+    Usage,
     UsageReported,
 )
 from orchestrator.core.contract import AgentResult, Status, render
@@ -20,7 +28,7 @@ class Scripted:
     """One scripted run: the files it writes in the worktree, its result contract, its events, how it ends."""
 
     kind: OutcomeKind = OutcomeKind.FINISHED
-    result: str | None = COMPLETE          # .agent_result.md as written; None: the agent writes none
+    result: str | None = COMPLETE  # .agent_result.md as written; None: the agent writes none
     files: Mapping[str, str] = field(default_factory=dict)
     events: tuple[AgentEvent, ...] = ()
     usage: Usage = Usage()
@@ -53,8 +61,22 @@ class MemoryAgent:
         if step.result is not None:
             (worktree / RESULT_FILE).write_text(step.result, encoding="utf-8")
         session = f"memory-{self._name}-{len(self.requests)}"
-        for event in (SessionStarted(session), *step.events, AgentMessage(step.message), UsageReported(step.usage)):
+        for event in (
+            SessionStarted(session),
+            *step.events,
+            AgentMessage(step.message),
+            UsageReported(step.usage),
+        ):
             on_event(event)
         finished = step.kind is OutcomeKind.FINISHED
-        return AgentOutcome(self._name, step.kind, 0 if finished else 1, 0.0, session, step.usage, step.message,
-                            step.error, step.reset_at)
+        return AgentOutcome(
+            self._name,
+            step.kind,
+            0 if finished else 1,
+            0.0,
+            session,
+            step.usage,
+            step.message,
+            step.error,
+            step.reset_at,
+        )

@@ -6,6 +6,7 @@ its process-group id cannot be reused by an unrelated process while we signal it
 line by line with a bounded buffer, so a process that prints a gigabyte without a newline costs
 `max_line` bytes of memory, not a gigabyte.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,11 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, cast
 
-LineHandler = Callable[[str, str], None]   # (stream, line): stream is "stdout" or "stderr"
+LineHandler = Callable[[str, str], None]  # (stream, line): stream is "stdout" or "stderr"
 _CHUNK = 65536
-_LINGER = 0.25          # after the leader exits, how long to wait for stragglers to close the pipes
+_LINGER = 0.25  # after the leader exits, how long to wait for stragglers to close the pipes
 _TAIL_LINES = 200
-_TAIL_CHARS = 2000     # of each line kept in the tail
+_TAIL_CHARS = 2000  # of each line kept in the tail
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +44,14 @@ class Spec:
 class Exit:
     """How the process ended: its code (negative: killed by that signal), whether the timeout hit."""
 
-    returncode: int | None       # None: it never started
+    returncode: int | None  # None: it never started
     timed_out: bool
     duration_s: float
-    tail: tuple[str, ...] = ()   # the last lines of stdout and stderr together, for classifying failures
-    error: str = ""              # why it could not start
-    stderr_tail: tuple[str, ...] = ()   # the last lines of stderr alone
+    tail: tuple[
+        str, ...
+    ] = ()  # the last lines of stdout and stderr together, for classifying failures
+    error: str = ""  # why it could not start
+    stderr_tail: tuple[str, ...] = ()  # the last lines of stderr alone
 
 
 def run(spec: Spec, on_line: LineHandler, on_start: Callable[[int], None] | None = None) -> Exit:
@@ -60,12 +63,22 @@ def run(spec: Spec, on_line: LineHandler, on_start: Callable[[int], None] | None
     started = time.monotonic()
     try:
         proc = subprocess.Popen(
-            spec.argv, cwd=spec.cwd, env=dict(spec.env), start_new_session=True, close_fds=True,
+            spec.argv,
+            cwd=spec.cwd,
+            env=dict(spec.env),
+            start_new_session=True,
+            close_fds=True,
             stdin=subprocess.DEVNULL if spec.stdin is None else subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )
     except OSError as exc:
-        return Exit(None, False, time.monotonic() - started, error=f"cannot start {spec.argv[0]}: {exc.strerror}")
+        return Exit(
+            None,
+            False,
+            time.monotonic() - started,
+            error=f"cannot start {spec.argv[0]}: {exc.strerror}",
+        )
     pump = _Pump(proc, spec, on_line)
     timed_out = False
     try:
@@ -73,12 +86,17 @@ def run(spec: Spec, on_line: LineHandler, on_start: Callable[[int], None] | None
             on_start(proc.pid)
         timed_out = pump.until_exit(started + spec.timeout)
     except BaseException:
-        pump.muted = True   # the caller is going away: drain the pipes, but hand nothing more on
+        pump.muted = True  # the caller is going away: drain the pipes, but hand nothing more on
         raise
     finally:
         _end_group(proc, pump, spec.grace)
-    return Exit(proc.returncode, timed_out, time.monotonic() - started, tuple(line for _, line in pump.tail),
-                stderr_tail=tuple(line for stream, line in pump.tail if stream == "stderr"))
+    return Exit(
+        proc.returncode,
+        timed_out,
+        time.monotonic() - started,
+        tuple(line for _, line in pump.tail),
+        stderr_tail=tuple(line for stream, line in pump.tail if stream == "stderr"),
+    )
 
 
 def _exited(pid: int) -> bool:
@@ -93,7 +111,7 @@ def _signal_group(pgid: int, sig: signal.Signals) -> None:
     try:
         os.killpg(pgid, sig)
     except (ProcessLookupError, PermissionError):
-        pass   # the group is already gone
+        pass  # the group is already gone
 
 
 def _end_group(proc: subprocess.Popen[bytes], pump: _Pump, grace: float) -> None:
@@ -125,7 +143,9 @@ class _Pump:
         self.tail: deque[tuple[str, str]] = deque(maxlen=_TAIL_LINES)
         self._selector = selectors.DefaultSelector()
         self._partial: dict[str, bytearray] = {}
-        self._skipping: set[str] = set()   # streams inside an over-long line, dropping bytes to its end
+        self._skipping: set[str] = (
+            set()
+        )  # streams inside an over-long line, dropping bytes to its end
         for name, pipe in (("stdout", proc.stdout), ("stderr", proc.stderr)):
             assert pipe is not None
             os.set_blocking(pipe.fileno(), False)
@@ -184,7 +204,7 @@ class _Pump:
         except BlockingIOError:
             return
         except BrokenPipeError:
-            sent = len(self._stdin)   # the process stopped reading: nothing more to send
+            sent = len(self._stdin)  # the process stopped reading: nothing more to send
         self._stdin = self._stdin[sent:]
         if not self._stdin:
             self._unregister(pipe, "stdin")
@@ -203,7 +223,7 @@ class _Pump:
         buffer = self._partial[name]
         while chunk:
             cut = chunk.find(b"\n")
-            piece, chunk = (chunk, b"") if cut < 0 else (chunk[:cut], chunk[cut + 1:])
+            piece, chunk = (chunk, b"") if cut < 0 else (chunk[:cut], chunk[cut + 1 :])
             if name in self._skipping:
                 if cut >= 0:
                     self._skipping.discard(name)

@@ -1,4 +1,5 @@
 """Build the configured agent backends: one Agent per `agents.backends` entry, by type."""
+
 from __future__ import annotations
 
 import os
@@ -19,12 +20,19 @@ def build_agents(config: Config, host_env: Mapping[str, str] | None = None) -> d
     """Return every configured backend by name; `host_env` (default: this process's) is what agents may draw on."""
     env = dict(os.environ if host_env is None else host_env)
     policy = policy_for(config)
-    return {name: build_agent(backend, env, policy, base_dir=config.source.parent)
-            for name, backend in config.agents.backends.items()}
+    return {
+        name: build_agent(backend, env, policy, base_dir=config.source.parent)
+        for name, backend in config.agents.backends.items()
+    }
 
 
-def build_agent(backend: AgentBackend, host_env: Mapping[str, str], policy: EnvPolicy, *,
-                base_dir: Path | None = None) -> Agent:
+def build_agent(
+    backend: AgentBackend,
+    host_env: Mapping[str, str],
+    policy: EnvPolicy,
+    *,
+    base_dir: Path | None = None,
+) -> Agent:
     """Return the adapter for one backend."""
     if backend.type is AgentType.CLAUDE:
         return ClaudeCliAgent(backend, host_env, policy)

@@ -6,6 +6,7 @@ lets a file tool touch anything outside. `.git` is refused too: the orchestrator
 repository's history. `bash` cannot be confined that way; it runs in the worktree, in its own
 process group with the scrubbed environment (no credential at all) and a timeout.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -18,49 +19,90 @@ from orchestrator.adapters.agents import process
 from orchestrator.errors import ToolFailed
 from orchestrator.errors import ToolRefused
 
-MODEL_OUTPUT_LIMIT = 30_000    # characters of a tool's output sent back to the model
-READ_LIMIT = 256 * 1024        # bytes of a file read_file returns
-BASH_TIMEOUT = 120.0           # seconds, when the model does not ask for another
+MODEL_OUTPUT_LIMIT = 30_000  # characters of a tool's output sent back to the model
+READ_LIMIT = 256 * 1024  # bytes of a file read_file returns
+BASH_TIMEOUT = 120.0  # seconds, when the model does not ask for another
 BASH_MAX_TIMEOUT = 600.0
 
 TOOLS: list[dict[str, Any]] = [
-    {"name": "bash", "description": "Run a shell command in the worktree (the current directory). Returns the exit "
-     "code and the combined output. Long-running commands are killed after timeout_seconds.",
-     "input_schema": {"type": "object", "properties": {
-         "command": {"type": "string", "description": "The command, run with bash -c."},
-         "timeout_seconds": {"type": "integer", "description": "Limit (default 120, at most 600)."}},
-         "required": ["command"]}},
-    {"name": "read_file", "description": "Read a text file of the worktree, numbered by line.",
-     "input_schema": {"type": "object", "properties": {
-         "path": {"type": "string", "description": "Relative to the worktree."},
-         "offset": {"type": "integer", "description": "First line to return, from 1."},
-         "limit": {"type": "integer", "description": "How many lines to return."}},
-         "required": ["path"]}},
-    {"name": "write_file", "description": "Write a whole file of the worktree, creating folders as needed.",
-     "input_schema": {"type": "object", "properties": {
-         "path": {"type": "string"}, "content": {"type": "string"}}, "required": ["path", "content"]}},
-    {"name": "edit_file", "description": "Replace old_string by new_string in a file of the worktree. old_string must "
-     "occur exactly once unless replace_all is true.",
-     "input_schema": {"type": "object", "properties": {
-         "path": {"type": "string"}, "old_string": {"type": "string"}, "new_string": {"type": "string"},
-         "replace_all": {"type": "boolean"}}, "required": ["path", "old_string", "new_string"]}},
+    {
+        "name": "bash",
+        "description": "Run a shell command in the worktree (the current directory). Returns the exit "
+        "code and the combined output. Long-running commands are killed after timeout_seconds.",
+        "input_schema": {
+            "type": "object",
+            "properties": {
+                "command": {"type": "string", "description": "The command, run with bash -c."},
+                "timeout_seconds": {
+                    "type": "integer",
+                    "description": "Limit (default 120, at most 600).",
+                },
+            },
+            "required": ["command"],
+        },
+    },
+    {
+        "name": "read_file",
+        "description": "Read a text file of the worktree, numbered by line.",
+        "input_schema": {
+            "type": "object",
+            "properties": {
+                "path": {"type": "string", "description": "Relative to the worktree."},
+                "offset": {"type": "integer", "description": "First line to return, from 1."},
+                "limit": {"type": "integer", "description": "How many lines to return."},
+            },
+            "required": ["path"],
+        },
+    },
+    {
+        "name": "write_file",
+        "description": "Write a whole file of the worktree, creating folders as needed.",
+        "input_schema": {
+            "type": "object",
+            "properties": {"path": {"type": "string"}, "content": {"type": "string"}},
+            "required": ["path", "content"],
+        },
+    },
+    {
+        "name": "edit_file",
+        "description": "Replace old_string by new_string in a file of the worktree. old_string must "
+        "occur exactly once unless replace_all is true.",
+        "input_schema": {
+            "type": "object",
+            "properties": {
+                "path": {"type": "string"},
+                "old_string": {"type": "string"},
+                "new_string": {"type": "string"},
+                "replace_all": {"type": "boolean"},
+            },
+            "required": ["path", "old_string", "new_string"],
+        },
+    },
 ]
 
 
 class ToolRunner:
     """Carries out tool calls inside one worktree until `deadline` (a time.monotonic value)."""
 
-    def __init__(self, root: Path, env: Mapping[str, str], deadline: float, grace: float = 2.0) -> None:
+    def __init__(
+        self, root: Path, env: Mapping[str, str], deadline: float, grace: float = 2.0
+    ) -> None:
         self.root = root.resolve()
         self.env, self.deadline, self.grace = dict(env), deadline, grace
 
     def call(self, name: str, args: Mapping[str, Any]) -> tuple[str, bool]:
         """Run one tool call; return its output for the model and whether it failed."""
-        handler = {"bash": self.bash, "read_file": self.read_file, "write_file": self.write_file,
-                   "edit_file": self.edit_file}.get(name)
+        handler = {
+            "bash": self.bash,
+            "read_file": self.read_file,
+            "write_file": self.write_file,
+            "edit_file": self.edit_file,
+        }.get(name)
         try:
             if handler is None:
-                raise ToolRefused(f"unknown tool {name!r}; the tools are bash, read_file, write_file, edit_file")
+                raise ToolRefused(
+                    f"unknown tool {name!r}; the tools are bash, read_file, write_file, edit_file"
+                )
             return _cap(handler(args)), False
         except ToolFailed as exc:
             return _cap(str(exc)), True
@@ -74,7 +116,9 @@ class ToolRunner:
         candidate = Path(raw).expanduser()
         resolved = (candidate if candidate.is_absolute() else self.root / candidate).resolve()
         if resolved != self.root and self.root not in resolved.parents:
-            raise ToolRefused(f"{raw!r} is outside the worktree; every path must stay inside {self.root}")
+            raise ToolRefused(
+                f"{raw!r} is outside the worktree; every path must stay inside {self.root}"
+            )
         parts = resolved.relative_to(self.root).parts
         if parts and parts[0] == ".git":
             raise ToolRefused(f"{raw!r} is inside .git, which the orchestrator manages")
@@ -90,7 +134,10 @@ class ToolRunner:
         lines = text.splitlines()
         first = max(int(args.get("offset") or 1), 1)
         count = int(args.get("limit") or len(lines))
-        shown = [f"{n:6d}\t{line}" for n, line in enumerate(lines[first - 1:first - 1 + count], start=first)]
+        shown = [
+            f"{n:6d}\t{line}"
+            for n, line in enumerate(lines[first - 1 : first - 1 + count], start=first)
+        ]
         more = "\n[file truncated at 256 KiB]" if len(data) > READ_LIMIT else ""
         return "\n".join(shown) + more if shown else "(empty)"
 
@@ -112,8 +159,10 @@ class ToolRunner:
         text = path.read_text(encoding="utf-8")
         found = text.count(old)
         if found == 0 or (found > 1 and not args.get("replace_all")):
-            raise ToolRefused(f"old_string occurs {found} times in {path.relative_to(self.root)}; it must occur once "
-                          "(or pass replace_all)")
+            raise ToolRefused(
+                f"old_string occurs {found} times in {path.relative_to(self.root)}; it must occur once "
+                "(or pass replace_all)"
+            )
         path.write_text(text.replace(old, new), encoding="utf-8")
         return f"replaced {found} occurrence(s) in {path.relative_to(self.root)}"
 
@@ -135,11 +184,15 @@ class ToolRunner:
                 lines.append(line)
             size += len(line) + 1
 
-        ended = process.run(process.Spec((shell, "-c", command), self.root, self.env, None, limit, self.grace), keep)
+        ended = process.run(
+            process.Spec((shell, "-c", command), self.root, self.env, None, limit, self.grace), keep
+        )
         if ended.timed_out:
             status = f"killed after {limit:.0f} s (timeout)"
         else:
-            status = f"exit code {ended.returncode}" if ended.returncode is not None else ended.error
+            status = (
+                f"exit code {ended.returncode}" if ended.returncode is not None else ended.error
+            )
         if ended.returncode not in (0, None) or ended.timed_out:
             raise ToolFailed(f"{status}\n" + "\n".join(lines))
         return f"{status}\n" + "\n".join(lines)

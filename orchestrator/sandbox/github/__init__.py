@@ -1,4 +1,5 @@
 """A local GitHub that speaks the real REST, GraphQL and git smart-HTTP protocols, checked against GitHub's schemas."""
+
 from __future__ import annotations
 
 from orchestrator.sandbox.github.faults import Fault

@@ -1,4 +1,5 @@
 """Decide who may see and change a repository, following GitHub's roles (pull < triage < push < maintain < admin)."""
+
 from __future__ import annotations
 
 from orchestrator.sandbox.github.api import ApiError, Call, not_found
@@ -18,7 +19,9 @@ def role(store: Store, repo: Json, login: str) -> str:
     member = {k.lower(): v for k, v in owner.get("members", {}).items()}.get(login.lower())
     if member:
         roles.append("admin" if member == "admin" else "pull")
-    roles.append({k.lower(): v for k, v in repo["collaborators"].items()}.get(login.lower(), "none"))
+    roles.append(
+        {k.lower(): v for k, v in repo["collaborators"].items()}.get(login.lower(), "none")
+    )
     return max(roles, key=LEVELS.index)
 
 
@@ -30,7 +33,9 @@ def can(store: Store, repo: Json, login: str, level: str) -> bool:
 def permissions(store: Store, repo: Json, login: str) -> Json:
     """Return the `permissions` object GitHub adds to a repository for the caller."""
     rank = LEVELS.index(role(store, repo, login))
-    return {name: rank >= LEVELS.index(name) for name in ("admin", "maintain", "push", "triage", "pull")}
+    return {
+        name: rank >= LEVELS.index(name) for name in ("admin", "maintain", "push", "triage", "pull")
+    }
 
 
 def repo_for(call: Call, level: str = "pull", denied: int = 404) -> Json:

@@ -1,4 +1,5 @@
 """Describe one REST call as handlers see it, their replies, GitHub's error shape and pagination."""
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,13 @@ DOCS = "https://docs.github.com/rest"
 class ApiError(Exception):
     """An error answered in GitHub's shape: {"message", "errors"?, "documentation_url", "status"}."""
 
-    def __init__(self, status: int, message: str, errors: list[Any] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        errors: list[Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
@@ -38,7 +44,9 @@ def not_found() -> ApiError:
     return ApiError(404, "Not Found")
 
 
-def invalid(resource: str, field_name: str, code: str = "invalid", message: str | None = None) -> ApiError:
+def invalid(
+    resource: str, field_name: str, code: str = "invalid", message: str | None = None
+) -> ApiError:
     """Return GitHub's 422 "Validation Failed" naming one field."""
     error: Json = {"resource": resource, "field": field_name, "code": code}
     if message:
@@ -63,7 +71,9 @@ class Hooks:
     pushed: Callable[[Json, list[str]], None]
     rate: Callable[[str], Json]
     checks_need_app: bool = True  # GitHub lets only GitHub Apps write check runs
-    lazy_mergeable: bool = False  # answer mergeable null once after each change, as GitHub's background job does
+    lazy_mergeable: bool = (
+        False  # answer mergeable null once after each change, as GitHub's background job does
+    )
 
 
 @dataclass
@@ -104,12 +114,14 @@ class Call:
             raise invalid("Query", name) from None
 
 
-def paginate(call: Call, items: Sequence[Any], render: Callable[[Any], Json] | None = None) -> Reply:
+def paginate(
+    call: Call, items: Sequence[Any], render: Callable[[Any], Json] | None = None
+) -> Reply:
     """Return one page of `items` with a GitHub `Link` header that points back at the sandbox."""
     per_page = max(1, min(call.int_arg("per_page", 30), 100))
     page = max(1, call.int_arg("page", 1))
     last = max(1, -(-len(items) // per_page))
-    chunk = items[(page - 1) * per_page: page * per_page]
+    chunk = items[(page - 1) * per_page : page * per_page]
     body = [render(item) if render else item for item in chunk]
     links = []
     for rel, target in (("prev", page - 1), ("next", page + 1), ("last", last), ("first", 1)):
@@ -120,7 +132,9 @@ def paginate(call: Call, items: Sequence[Any], render: Callable[[Any], Json] | N
 
 def page_url(call: Call, page: int, per_page: int) -> str:
     """Return the URL of another page of the same listing."""
-    query = [(k, v) for k, values in call.query.items() if k not in ("page", "per_page") for v in values]
+    query = [
+        (k, v) for k, values in call.query.items() if k not in ("page", "per_page") for v in values
+    ]
     query += [("per_page", str(per_page)), ("page", str(page))]
     return f"{call.api}{call.path}?{urlencode(query)}"
 

@@ -1,4 +1,5 @@
 """Serve commit statuses (create, list, combined) and check runs (create, update, get, list for a ref)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -11,7 +12,12 @@ from orchestrator.sandbox.github.pulls import combined_state, head_sha, minimal
 from orchestrator.sandbox.github.routing import ROUTES
 from orchestrator.sandbox.github.state import Json, Store, node_id, now_iso
 
-CI_APP: Json = {"id": 1, "slug": "sandbox-ci", "name": "Sandbox CI", "created_at": "2026-01-01T00:00:00Z"}
+CI_APP: Json = {
+    "id": 1,
+    "slug": "sandbox-ci",
+    "name": "Sandbox CI",
+    "created_at": "2026-01-01T00:00:00Z",
+}
 STATES = ("error", "failure", "pending", "success")
 TEXT_LIMIT = 65535
 
@@ -19,12 +25,19 @@ TEXT_LIMIT = 65535
 def render_status(call: Call, repo: Json, status: Json) -> Json:
     """Return GitHub's `status`."""
     creator = call.store.users[status["creator"]]
-    return {"url": f"{repo_url(call, repo)}/statuses/{status['sha']}", "id": status["id"],
-            "node_id": node_id("StatusContext", status["id"]), "state": status["state"],
-            "avatar_url": f"{call.base}/avatars/u/{creator['id']}?v=4",
-            "description": status["description"], "target_url": status["target_url"],
-            "context": status["context"], "created_at": status["created_at"], "updated_at": status["updated_at"],
-            "creator": shapes.simple_user(call.api, call.base, creator)}
+    return {
+        "url": f"{repo_url(call, repo)}/statuses/{status['sha']}",
+        "id": status["id"],
+        "node_id": node_id("StatusContext", status["id"]),
+        "state": status["state"],
+        "avatar_url": f"{call.base}/avatars/u/{creator['id']}?v=4",
+        "description": status["description"],
+        "target_url": status["target_url"],
+        "context": status["context"],
+        "created_at": status["created_at"],
+        "updated_at": status["updated_at"],
+        "creator": shapes.simple_user(call.api, call.base, creator),
+    }
 
 
 @ROUTES.route("POST", "/repos/{owner}/{repo}/statuses/{sha}", "repos/create-commit-status")
@@ -35,10 +48,17 @@ def create_status(call: Call) -> Reply:
     if call.field("state") not in STATES:
         raise invalid("Status", "state")
     now = now_iso()
-    status = {"id": call.store.new_id(), "sha": sha, "state": call.field("state"),
-              "target_url": call.field("target_url"), "description": call.field("description"),
-              "context": call.field("context") or "default", "creator": call.login, "created_at": now,
-              "updated_at": now}
+    status = {
+        "id": call.store.new_id(),
+        "sha": sha,
+        "state": call.field("state"),
+        "target_url": call.field("target_url"),
+        "description": call.field("description"),
+        "context": call.field("context") or "default",
+        "creator": call.login,
+        "created_at": now,
+        "updated_at": now,
+    }
     repo["statuses"].append(status)
     rendered = render_status(call, repo, status)
     return Reply(201, rendered, {"Location": rendered["url"]})
@@ -49,7 +69,9 @@ def _statuses(call: Call, repo: Json) -> list[Json]:
     return [s for s in reversed(repo["statuses"]) if s["sha"] == sha]
 
 
-@ROUTES.route("GET", "/repos/{owner}/{repo}/commits/{ref+}/statuses", "repos/list-commit-statuses-for-ref")
+@ROUTES.route(
+    "GET", "/repos/{owner}/{repo}/commits/{ref+}/statuses", "repos/list-commit-statuses-for-ref"
+)
 def list_statuses(call: Call) -> Reply:
     """List a commit's statuses, newest first."""
     repo = repo_for(call)
@@ -63,29 +85,52 @@ def list_statuses_legacy(call: Call) -> Reply:
     return list_statuses(call)
 
 
-@ROUTES.route("GET", "/repos/{owner}/{repo}/commits/{ref+}/status", "repos/get-combined-status-for-ref")
+@ROUTES.route(
+    "GET", "/repos/{owner}/{repo}/commits/{ref+}/status", "repos/get-combined-status-for-ref"
+)
 def combined_status(call: Call) -> Reply:
     """Return the latest status per context and their combined state."""
     repo = repo_for(call)
     latest: dict[str, Json] = {}
     for status in _statuses(call, repo):
         latest.setdefault(status["context"], status)
-    statuses = [{k: v for k, v in render_status(call, repo, s).items() if k != "creator"} for s in latest.values()]
+    statuses = [
+        {k: v for k, v in render_status(call, repo, s).items() if k != "creator"}
+        for s in latest.values()
+    ]
     sha = sha_for(call, repo, call.params["ref"])
     owner = call.store.users[repo["owner"]]
-    return Reply(200, {"state": combined_state([s["state"] for s in latest.values()]), "statuses": statuses,
-                       "sha": sha, "total_count": len(statuses),
-                       "repository": shapes.repository(call.api, call.base, repo, owner),
-                       "commit_url": f"{repo_url(call, repo)}/commits/{sha}",
-                       "url": f"{repo_url(call, repo)}/commits/{sha}/status"})
+    return Reply(
+        200,
+        {
+            "state": combined_state([s["state"] for s in latest.values()]),
+            "statuses": statuses,
+            "sha": sha,
+            "total_count": len(statuses),
+            "repository": shapes.repository(call.api, call.base, repo, owner),
+            "commit_url": f"{repo_url(call, repo)}/commits/{sha}",
+            "url": f"{repo_url(call, repo)}/commits/{sha}/status",
+        },
+    )
 
 
 def new_check_run(store: Store, repo: Json, fields: Json, app: str) -> Json:
     """Create a check run record, owned by the app `app` (a slug), from the fields of a create request."""
     now = now_iso()
-    run: Json = {"id": store.new_id(), "app": app, "name": fields["name"], "head_sha": fields["head_sha"],
-                 "status": "queued", "conclusion": None, "started_at": now, "completed_at": None,
-                 "details_url": None, "external_id": None, "output": {}, "suite": store.new_id()}
+    run: Json = {
+        "id": store.new_id(),
+        "app": app,
+        "name": fields["name"],
+        "head_sha": fields["head_sha"],
+        "status": "queued",
+        "conclusion": None,
+        "started_at": now,
+        "completed_at": None,
+        "details_url": None,
+        "external_id": None,
+        "output": {},
+        "suite": store.new_id(),
+    }
     repo["check_runs"][str(run["id"])] = run
     return change_check_run(run, fields)
 
@@ -96,7 +141,10 @@ def change_check_run(run: Json, fields: Json) -> Json:
         if key in fields:
             run[key] = fields[key]
     if "output" in fields:
-        run["output"] = {**run["output"], **{k: v for k, v in fields["output"].items() if k != "annotations"}}
+        run["output"] = {
+            **run["output"],
+            **{k: v for k, v in fields["output"].items() if k != "annotations"},
+        }
         run["output"]["text"] = trim(run["output"].get("text"))
     if fields.get("conclusion"):
         run.update(conclusion=fields["conclusion"], status="completed")
@@ -108,7 +156,7 @@ def change_check_run(run: Json, fields: Json) -> Json:
 def trim(text: Any) -> Any:
     """Keep the end of a long output text within GitHub's 65535-character limit."""
     if isinstance(text, str) and len(text) > TEXT_LIMIT:
-        return "…" + text[-(TEXT_LIMIT - 1):]
+        return "…" + text[-(TEXT_LIMIT - 1) :]
     return text
 
 
@@ -117,28 +165,54 @@ def render_check_run(call: Call, repo: Json, run: Json) -> Json:
     url = f"{repo_url(call, repo)}/check-runs/{run['id']}"
     out = run["output"]
     record = call.store.data["apps"].get(run.get("app"), CI_APP)
-    app = {"id": record["id"], "client_id": f"Iv1.{record['id']:016x}", "slug": record["slug"],
-           "node_id": node_id("Integration", record["id"]),
-           "owner": shapes.simple_user(call.api, call.base, call.store.users[repo["owner"]]),
-           "name": record["name"], "description": None, "external_url": call.base,
-           "html_url": f"{call.base}/apps/{record['slug']}", "created_at": record["created_at"],
-           "updated_at": record["created_at"], "permissions": {"checks": "write", "metadata": "read"},
-           "events": []}
-    return {"id": run["id"], "head_sha": run["head_sha"], "node_id": node_id("CheckRun", run["id"]),
-            "external_id": run["external_id"] or "", "url": url,
-            "html_url": f"{call.base}/{repo['owner']}/{repo['name']}/runs/{run['id']}",
-            "details_url": run["details_url"] or f"{call.base}/{repo['owner']}/{repo['name']}/runs/{run['id']}",
-            "status": run["status"], "conclusion": run["conclusion"], "started_at": run["started_at"],
-            "completed_at": run["completed_at"],
-            "output": {"title": out.get("title"), "summary": out.get("summary"), "text": out.get("text"),
-                       "annotations_count": 0, "annotations_url": f"{url}/annotations"},
-            "name": run["name"], "check_suite": {"id": run["suite"]}, "app": app,
-            "pull_requests": _pulls_for(call, repo, run["head_sha"])}
+    app = {
+        "id": record["id"],
+        "client_id": f"Iv1.{record['id']:016x}",
+        "slug": record["slug"],
+        "node_id": node_id("Integration", record["id"]),
+        "owner": shapes.simple_user(call.api, call.base, call.store.users[repo["owner"]]),
+        "name": record["name"],
+        "description": None,
+        "external_url": call.base,
+        "html_url": f"{call.base}/apps/{record['slug']}",
+        "created_at": record["created_at"],
+        "updated_at": record["created_at"],
+        "permissions": {"checks": "write", "metadata": "read"},
+        "events": [],
+    }
+    return {
+        "id": run["id"],
+        "head_sha": run["head_sha"],
+        "node_id": node_id("CheckRun", run["id"]),
+        "external_id": run["external_id"] or "",
+        "url": url,
+        "html_url": f"{call.base}/{repo['owner']}/{repo['name']}/runs/{run['id']}",
+        "details_url": run["details_url"]
+        or f"{call.base}/{repo['owner']}/{repo['name']}/runs/{run['id']}",
+        "status": run["status"],
+        "conclusion": run["conclusion"],
+        "started_at": run["started_at"],
+        "completed_at": run["completed_at"],
+        "output": {
+            "title": out.get("title"),
+            "summary": out.get("summary"),
+            "text": out.get("text"),
+            "annotations_count": 0,
+            "annotations_url": f"{url}/annotations",
+        },
+        "name": run["name"],
+        "check_suite": {"id": run["suite"]},
+        "app": app,
+        "pull_requests": _pulls_for(call, repo, run["head_sha"]),
+    }
 
 
 def _pulls_for(call: Call, repo: Json, sha: str) -> list[Json]:
-    return [minimal(call, repo, i) for i in repo["issues"].values()
-            if i["pull"] and i["state"] == "open" and head_sha(call.store, repo, i) == sha]
+    return [
+        minimal(call, repo, i)
+        for i in repo["issues"].values()
+        if i["pull"] and i["state"] == "open" and head_sha(call.store, repo, i) == sha
+    ]
 
 
 def _run_for(call: Call, repo: Json) -> Json:
@@ -190,11 +264,17 @@ def list_for_ref(call: Call) -> Reply:
     """List a commit's check runs (latest per name unless filter=all), filtered by name and status."""
     repo = repo_for(call)
     sha = sha_for(call, repo, call.params["ref"])
-    runs = sorted((r for r in repo["check_runs"].values() if r["head_sha"] == sha), key=lambda r: -r["id"])
+    runs = sorted(
+        (r for r in repo["check_runs"].values() if r["head_sha"] == sha), key=lambda r: -r["id"]
+    )
     if call.arg("filter", "latest") == "latest":
         runs = list({r["name"]: r for r in reversed(runs)}.values())[::-1]
-    runs = [r for r in runs if call.arg("check_name", r["name"]) == r["name"]
-            and call.arg("status", r["status"]) == r["status"]]
+    runs = [
+        r
+        for r in runs
+        if call.arg("check_name", r["name"]) == r["name"]
+        and call.arg("status", r["status"]) == r["status"]
+    ]
     page = paginate(call, runs, lambda r: render_check_run(call, repo, r))
     page.body = {"total_count": len(runs), "check_runs": page.body}
     return page

@@ -1,4 +1,5 @@
 """Run a repository's local CI command on pull request heads and report it as the `sandbox-ci` check run."""
+
 from __future__ import annotations
 
 import logging
@@ -33,7 +34,9 @@ class Job:
 class LocalCI:
     """A single background worker that runs CI jobs one at a time, in a temporary checkout."""
 
-    def __init__(self, store: Store, timeout: float = 600.0, on_change: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, store: Store, timeout: float = 600.0, on_change: Callable[[], None] | None = None
+    ) -> None:
         self.store, self.timeout = store, timeout
         self._on_change = on_change or store.save
         self._jobs: queue.Queue[Job | None] = queue.Queue()
@@ -49,9 +52,17 @@ class LocalCI:
         if not repo.get("ci"):
             return
         with self.store.lock:
-            run = new_check_run(self.store, repo, {"name": CHECK_NAME, "head_sha": sha, "status": "queued",
-                                                    "output": {"title": "Queued", "summary": repo["ci"]}},
-                                CI_APP["slug"])
+            run = new_check_run(
+                self.store,
+                repo,
+                {
+                    "name": CHECK_NAME,
+                    "head_sha": sha,
+                    "status": "queued",
+                    "output": {"title": "Queued", "summary": repo["ci"]},
+                },
+                CI_APP["slug"],
+            )
         with self._idle:
             self._busy += 1
         self._jobs.put(Job(f"{repo['owner']}/{repo['name']}", sha, run["id"]))
@@ -74,10 +85,20 @@ class LocalCI:
         while (job := self._jobs.get()) is not None:
             try:
                 self._run(job)
-            except Exception:  # a broken job must not kill the worker; the check run says what happened
+            except (
+                Exception
+            ):  # a broken job must not kill the worker; the check run says what happened
                 log.exception("sandbox.ci_crashed")
-                self._update(job, {"conclusion": "failure", "output": {"title": "CI crashed",
-                                                                        "summary": "the sandbox failed to run CI"}})
+                self._update(
+                    job,
+                    {
+                        "conclusion": "failure",
+                        "output": {
+                            "title": "CI crashed",
+                            "summary": "the sandbox failed to run CI",
+                        },
+                    },
+                )
             finally:
                 with self._idle:
                     self._busy -= 1
@@ -95,33 +116,68 @@ class LocalCI:
         with self.store.lock:
             repo = self.store.repos[job.full_name]
             command, bare = str(repo["ci"]), self.store.git_dir(repo)
-        self._update(job, {"status": "in_progress", "started_at": now_iso(),
-                           "output": {"title": "Running", "summary": command}})
+        self._update(
+            job,
+            {
+                "status": "in_progress",
+                "started_at": now_iso(),
+                "output": {"title": "Running", "summary": command},
+            },
+        )
         ok, output = self._execute(command, bare, job.sha)
-        self._update(job, {"conclusion": "success" if ok else "failure",
-                           "output": {"title": "Passed" if ok else "Failed", "summary": command, "text": output}})
+        self._update(
+            job,
+            {
+                "conclusion": "success" if ok else "failure",
+                "output": {
+                    "title": "Passed" if ok else "Failed",
+                    "summary": command,
+                    "text": output,
+                },
+            },
+        )
 
     def _execute(self, command: str, bare: Path, sha: str) -> tuple[bool, str]:
         """Run `command` in a fresh checkout of `sha`; return (passed, combined output)."""
         work = Path(tempfile.mkdtemp(prefix="sandbox-ci-"))
         try:
             checkout = work / "src"
-            subprocess.run(["git", "clone", "-q", "--no-checkout", str(bare), str(checkout)], check=True,
-                           capture_output=True)
-            subprocess.run(["git", "-C", str(checkout), "checkout", "-q", "--detach", sha], check=True,
-                           capture_output=True)
-            env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(work), "CI": "true",
-                   "SANDBOX_CI_SHA": sha, "LANG": "C.UTF-8"}
+            subprocess.run(
+                ["git", "clone", "-q", "--no-checkout", str(bare), str(checkout)],
+                check=True,
+                capture_output=True,
+            )
+            subprocess.run(
+                ["git", "-C", str(checkout), "checkout", "-q", "--detach", sha],
+                check=True,
+                capture_output=True,
+            )
+            env = {
+                "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                "HOME": str(work),
+                "CI": "true",
+                "SANDBOX_CI_SHA": sha,
+                "LANG": "C.UTF-8",
+            }
             if self._stopping:
                 return False, "the sandbox stopped before CI ran"
-            with subprocess.Popen(command, shell=True, cwd=checkout, env=env, stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, start_new_session=True) as process:
+            with subprocess.Popen(
+                command,
+                shell=True,
+                cwd=checkout,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            ) as process:
                 self._running = process
                 try:
                     output, _ = process.communicate(timeout=self.timeout)
                 except subprocess.TimeoutExpired:
                     _kill(process)
-                    output = process.communicate()[0] + f"\ntimed out after {self.timeout}s".encode()
+                    output = (
+                        process.communicate()[0] + f"\ntimed out after {self.timeout}s".encode()
+                    )
                 finally:
                     self._running = None
             return process.returncode == 0, output.decode(errors="replace")

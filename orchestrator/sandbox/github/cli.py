@@ -1,4 +1,5 @@
 """Command line for `agentos sandbox serve`: run the GitHub sandbox until SIGINT or SIGTERM."""
+
 from __future__ import annotations
 
 import argparse
@@ -17,27 +18,57 @@ from orchestrator.sandbox.github.sandbox import Sandbox
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the serve options to a (sub)parser."""
-    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
-    parser.add_argument("--data", type=Path, default=None,
-                        help="directory for state.json and the bare git repositories; reused across restarts "
-                             "(default: a temporary directory removed on exit)")
-    parser.add_argument("--token", default=None, help="the owner's token (default: the saved one, or a new one)")
+    parser.add_argument(
+        "--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)"
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="directory for state.json and the bare git repositories; reused across restarts "
+        "(default: a temporary directory removed on exit)",
+    )
+    parser.add_argument(
+        "--token", default=None, help="the owner's token (default: the saved one, or a new one)"
+    )
     parser.add_argument("--login", default="agentos", help="the owner's login (default: agentos)")
-    parser.add_argument("--scopes", default=", ".join(DEFAULT_SCOPES),
-                        help="comma-separated scopes reported in X-OAuth-Scopes (default: %(default)s)")
-    parser.add_argument("--repo", action="append", default=[], metavar="OWNER/NAME",
-                        help="create this repository (with a README) if it does not exist; repeatable")
-    parser.add_argument("--app", action="append", default=[], metavar="SLUG",
-                        help="install a GitHub App (only apps write check runs) and print its token; repeatable")
-    parser.add_argument("--strict", action="store_true",
-                        help="answer 500 on any exchange outside GitHub's description (as tests do)")
+    parser.add_argument(
+        "--scopes",
+        default=", ".join(DEFAULT_SCOPES),
+        help="comma-separated scopes reported in X-OAuth-Scopes (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--repo",
+        action="append",
+        default=[],
+        metavar="OWNER/NAME",
+        help="create this repository (with a README) if it does not exist; repeatable",
+    )
+    parser.add_argument(
+        "--app",
+        action="append",
+        default=[],
+        metavar="SLUG",
+        help="install a GitHub App (only apps write check runs) and print its token; repeatable",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="answer 500 on any exchange outside GitHub's description (as tests do)",
+    )
 
 
 def serve(args: argparse.Namespace) -> int:
     """Run the sandbox; print "BASE_URL TOKEN" as the first line; stop cleanly on SIGINT/SIGTERM."""
     scopes = tuple(s.strip() for s in args.scopes.split(",") if s.strip())
-    sandbox = Sandbox(args.data, port=args.port, token=args.token, login=args.login, scopes=scopes,
-                      strict=args.strict)
+    sandbox = Sandbox(
+        args.data,
+        port=args.port,
+        token=args.token,
+        login=args.login,
+        scopes=scopes,
+        strict=args.strict,
+    )
     for full_name in args.repo:
         if sandbox.store.repo(*full_name.split("/", 1)) is None:
             sandbox.create_repo(full_name)
@@ -50,8 +81,10 @@ def serve(args: argparse.Namespace) -> int:
     try:
         sandbox.start()
         print(f"{sandbox.base_url} {sandbox.token}", flush=True)
-        print(f"REST {sandbox.api_url}  GraphQL {sandbox.graphql_url}  git {sandbox.base_url}/OWNER/NAME.git",
-              flush=True)
+        print(
+            f"REST {sandbox.api_url}  GraphQL {sandbox.graphql_url}  git {sandbox.base_url}/OWNER/NAME.git",
+            flush=True,
+        )
         for slug in args.app:
             print(f"app {slug} {sandbox.add_app(slug)}", flush=True)
         stop.wait()
@@ -65,8 +98,20 @@ def serve(args: argparse.Namespace) -> int:
 @contextmanager
 def separate_process(data: Path, token: str, root: Path) -> Iterator[str]:
     """Serve `data` from a child process (so its CPU is not the caller's); yield its base URL."""
-    process = subprocess.Popen([sys.executable, "-m", "orchestrator.sandbox.github.cli", "--data", str(data),
-                                "--token", token], cwd=root, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "orchestrator.sandbox.github.cli",
+            "--data",
+            str(data),
+            "--token",
+            token,
+        ],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert process.stdout is not None
         yield process.stdout.readline().split()[0]
@@ -79,9 +124,12 @@ def separate_process(data: Path, token: str, root: Path) -> Iterator[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse `argv` and serve (for `python -m orchestrator.sandbox.github.cli`)."""
-    parser = argparse.ArgumentParser(prog="agentos sandbox serve", description=__doc__,
-                                     epilog="example: agentos sandbox serve --port 8765 --data runtime/sandbox "
-                                            "--repo agentos/demo")
+    parser = argparse.ArgumentParser(
+        prog="agentos sandbox serve",
+        description=__doc__,
+        epilog="example: agentos sandbox serve --port 8765 --data runtime/sandbox "
+        "--repo agentos/demo",
+    )
     add_arguments(parser)
     return serve(parser.parse_args(argv))
 

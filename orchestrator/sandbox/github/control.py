@@ -1,4 +1,5 @@
 """Serve the sandbox's own control endpoints under /_sandbox: request log, faults, CI, violations, users."""
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,13 @@ class Controlled(Protocol):
     @property
     def requests(self) -> list[Any]: ...
     def clear_requests(self) -> None: ...
-    def add_user(self, login: str, token: str | None = None, scopes: tuple[str, ...] | list[str] | None = None,
-                 name: str | None = None) -> str: ...
+    def add_user(
+        self,
+        login: str,
+        token: str | None = None,
+        scopes: tuple[str, ...] | list[str] | None = None,
+        name: str | None = None,
+    ) -> str: ...
     def wait_ci_idle(self, timeout: float = 60.0) -> bool: ...
     def set_ci(self, full_name: str, command: str | None) -> None: ...
     def ci_command(self, full_name: str) -> str | None: ...
@@ -31,7 +37,7 @@ class Controlled(Protocol):
 
 def respond(sandbox: Controlled, request: Incoming) -> Outgoing:
     """Answer a control request (already authenticated)."""
-    path, method = request.path[len(PREFIX):], request.method
+    path, method = request.path[len(PREFIX) :], request.method
     try:
         body: Any = json.loads(request.body) if request.body.strip() else {}
         return _dispatch(sandbox, method, path, body, request)
@@ -39,7 +45,9 @@ def respond(sandbox: Controlled, request: Incoming) -> Outgoing:
         return json_response(400, {"message": str(error)})
 
 
-def _dispatch(sandbox: Controlled, method: str, path: str, body: Any, request: Incoming) -> Outgoing:
+def _dispatch(
+    sandbox: Controlled, method: str, path: str, body: Any, request: Incoming
+) -> Outgoing:
     if path == "/requests" and method == "GET":
         return json_response(200, [asdict(r) for r in sandbox.requests])
     if path == "/requests" and method == "DELETE":
@@ -56,12 +64,14 @@ def _dispatch(sandbox: Controlled, method: str, path: str, body: Any, request: I
         timeout = float(request.query.get("timeout", ["60"])[0])
         return json_response(200, {"idle": sandbox.wait_ci_idle(timeout)})
     if path.startswith("/repos/") and path.endswith("/ci"):
-        full_name = path[len("/repos/"):-len("/ci")]
+        full_name = path[len("/repos/") : -len("/ci")]
         if method in ("PUT", "POST"):
             sandbox.set_ci(full_name, body.get("command"))
         elif method == "DELETE":
             sandbox.set_ci(full_name, None)
-        return json_response(200, {"repository": full_name, "command": sandbox.ci_command(full_name)})
+        return json_response(
+            200, {"repository": full_name, "command": sandbox.ci_command(full_name)}
+        )
     return json_response(404, {"message": "Not Found"})
 
 

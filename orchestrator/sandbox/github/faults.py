@@ -1,4 +1,5 @@
 """Inject GitHub's failure modes on chosen paths: 5xx, rate limits (primary and secondary), slowness, drops."""
+
 from __future__ import annotations
 
 import fnmatch
@@ -14,10 +15,14 @@ from orchestrator.sandbox.github.state import Json, now_iso
 
 KINDS = ("error", "secondary_rate_limit", "rate_limit", "slow", "drop")
 RATE_DOCS = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
-SECONDARY_MESSAGE = ("You have exceeded a secondary rate limit. Please wait a few minutes before you try again. "
-                     "If you reach out to GitHub Support for help, please include the request ID {rid}.")
-PRIMARY_MESSAGE = ("API rate limit exceeded for user ID {uid}. If you reach out to GitHub Support for help, "
-                   "please include the request ID {rid} and timestamp {ts}.")
+SECONDARY_MESSAGE = (
+    "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. "
+    "If you reach out to GitHub Support for help, please include the request ID {rid}."
+)
+PRIMARY_MESSAGE = (
+    "API rate limit exceeded for user ID {uid}. If you reach out to GitHub Support for help, "
+    "please include the request ID {rid} and timestamp {ts}."
+)
 
 
 @dataclass
@@ -42,21 +47,38 @@ class Fault:
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {', '.join(KINDS)}")
+            raise ValueError(
+                f"unknown fault kind {self.kind!r}; expected one of {', '.join(KINDS)}"
+            )
 
     @classmethod
     def from_json(cls, doc: Any) -> Fault:
         """Build a rule from the control endpoint's JSON; ValueError on bad input."""
         if not isinstance(doc, dict) or "kind" not in doc:
-            raise ValueError("a fault needs at least {\"kind\": ...}")
-        fields = {k: doc[k] for k in ("kind", "path", "method", "status", "delay", "retry_after", "times",
-                                      "contains") if k in doc}
+            raise ValueError('a fault needs at least {"kind": ...}')
+        fields = {
+            k: doc[k]
+            for k in (
+                "kind",
+                "path",
+                "method",
+                "status",
+                "delay",
+                "retry_after",
+                "times",
+                "contains",
+            )
+            if k in doc
+        }
         return cls(**fields)
 
     def matches(self, method: str, path: str, body: bytes = b"") -> bool:
         """Return whether this rule applies to a request."""
-        return (fnmatch.fnmatchcase(method.upper(), self.method.upper()) and fnmatch.fnmatchcase(path, self.path)
-                and (self.contains is None or self.contains.encode() in body))
+        return (
+            fnmatch.fnmatchcase(method.upper(), self.method.upper())
+            and fnmatch.fnmatchcase(path, self.path)
+            and (self.contains is None or self.contains.encode() in body)
+        )
 
     def to_json(self) -> Json:
         """Return the rule as JSON."""
@@ -111,8 +133,13 @@ class RateLimiter:
         """Return {limit, used, remaining, reset, resource} for a user."""
         with self._lock:
             used, reset = self._current(login)
-        return {"limit": self.limit, "used": used, "remaining": max(0, self.limit - used), "reset": reset,
-                "resource": "core"}
+        return {
+            "limit": self.limit,
+            "used": used,
+            "remaining": max(0, self.limit - used),
+            "reset": reset,
+            "resource": "core",
+        }
 
     def spend(self, login: str) -> None:
         """Count one request against the user's budget."""
@@ -130,9 +157,13 @@ class RateLimiter:
     def headers(self, login: str) -> dict[str, str]:
         """Return the X-RateLimit-* headers GitHub sends on every response."""
         s = self.status(login)
-        return {"X-RateLimit-Limit": str(s["limit"]), "X-RateLimit-Remaining": str(s["remaining"]),
-                "X-RateLimit-Reset": str(s["reset"]), "X-RateLimit-Used": str(s["used"]),
-                "X-RateLimit-Resource": "core"}
+        return {
+            "X-RateLimit-Limit": str(s["limit"]),
+            "X-RateLimit-Remaining": str(s["remaining"]),
+            "X-RateLimit-Reset": str(s["reset"]),
+            "X-RateLimit-Used": str(s["used"]),
+            "X-RateLimit-Resource": "core",
+        }
 
 
 def fault_response(fault: Fault, user_id: int, limit: int) -> Outgoing:
@@ -142,11 +173,25 @@ def fault_response(fault: Fault, user_id: int, limit: int) -> Outgoing:
         return Outgoing(drop=True)
     if fault.kind == "error":
         status = fault.status or 500
-        return json_response(status, {"message": "Server Error" if status == 500 else "Bad Gateway"})
+        return json_response(
+            status, {"message": "Server Error" if status == 500 else "Bad Gateway"}
+        )
     if fault.kind == "secondary_rate_limit":
-        body = {"message": SECONDARY_MESSAGE.format(rid=rid),
-                "documentation_url": f"{RATE_DOCS}#about-secondary-rate-limits"}
+        body = {
+            "message": SECONDARY_MESSAGE.format(rid=rid),
+            "documentation_url": f"{RATE_DOCS}#about-secondary-rate-limits",
+        }
         return json_response(403, body, {"Retry-After": str(fault.retry_after)})
-    body = {"message": PRIMARY_MESSAGE.format(uid=user_id, rid=rid, ts=now_iso()), "documentation_url": RATE_DOCS}
-    return json_response(fault.status or 403, body, {"X-RateLimit-Remaining": "0", "X-RateLimit-Used": str(limit),
-                                                     "X-RateLimit-Reset": str(int(time.time()) + fault.retry_after)})
+    body = {
+        "message": PRIMARY_MESSAGE.format(uid=user_id, rid=rid, ts=now_iso()),
+        "documentation_url": RATE_DOCS,
+    }
+    return json_response(
+        fault.status or 403,
+        body,
+        {
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Used": str(limit),
+            "X-RateLimit-Reset": str(int(time.time()) + fault.retry_after),
+        },
+    )

@@ -1,4 +1,5 @@
 """Serve branches, refs, commits, compare and branch merges, read live from the bare git repositories."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -31,21 +32,45 @@ def render_commit(call: Call, repo: Json, sha: str, with_files: bool = False) ->
     c = gitrepo.commit(path, sha)
     url, html = repo_url(call, repo), f"{call.base}/{repo['owner']}/{repo['name']}"
     body: Json = {
-        "sha": c.sha, "node_id": node_id("Commit", int(c.sha[:12], 16)), "url": f"{url}/commits/{c.sha}",
-        "html_url": f"{html}/commit/{c.sha}", "comments_url": f"{url}/commits/{c.sha}/comments",
-        "commit": {"url": f"{url}/git/commits/{c.sha}", "message": c.message, "comment_count": 0,
-                   "author": {"name": c.author[0], "email": c.author[1], "date": _utc(c.author[2])},
-                   "committer": {"name": c.committer[0], "email": c.committer[1], "date": _utc(c.committer[2])},
-                   "tree": {"sha": c.tree, "url": f"{url}/git/trees/{c.tree}"},
-                   "verification": {"verified": False, "reason": "unsigned", "signature": None, "payload": None,
-                                    "verified_at": None}},
-        "author": _person(call, c.author), "committer": _person(call, c.committer),
-        "parents": [{"sha": p, "url": f"{url}/commits/{p}", "html_url": f"{html}/commit/{p}"} for p in c.parents],
+        "sha": c.sha,
+        "node_id": node_id("Commit", int(c.sha[:12], 16)),
+        "url": f"{url}/commits/{c.sha}",
+        "html_url": f"{html}/commit/{c.sha}",
+        "comments_url": f"{url}/commits/{c.sha}/comments",
+        "commit": {
+            "url": f"{url}/git/commits/{c.sha}",
+            "message": c.message,
+            "comment_count": 0,
+            "author": {"name": c.author[0], "email": c.author[1], "date": _utc(c.author[2])},
+            "committer": {
+                "name": c.committer[0],
+                "email": c.committer[1],
+                "date": _utc(c.committer[2]),
+            },
+            "tree": {"sha": c.tree, "url": f"{url}/git/trees/{c.tree}"},
+            "verification": {
+                "verified": False,
+                "reason": "unsigned",
+                "signature": None,
+                "payload": None,
+                "verified_at": None,
+            },
+        },
+        "author": _person(call, c.author),
+        "committer": _person(call, c.committer),
+        "parents": [
+            {"sha": p, "url": f"{url}/commits/{p}", "html_url": f"{html}/commit/{p}"}
+            for p in c.parents
+        ],
     }
     if with_files:
-        files = render_files(call, repo, path, c.parents[0] if c.parents else gitrepo.EMPTY_TREE, c.sha)
+        files = render_files(
+            call, repo, path, c.parents[0] if c.parents else gitrepo.EMPTY_TREE, c.sha
+        )
         added, deleted = sum(f["additions"] for f in files), sum(f["deletions"] for f in files)
-        body.update(stats={"total": added + deleted, "additions": added, "deletions": deleted}, files=files)
+        body.update(
+            stats={"total": added + deleted, "additions": added, "deletions": deleted}, files=files
+        )
     return body
 
 
@@ -57,12 +82,22 @@ def _utc(stamp: str) -> str:
 def render_files(call: Call, repo: Json, path: Path, base: str, head: str) -> list[Json]:
     """Return GitHub's `diff-entry` list for base..head."""
     html = f"{call.base}/{repo['owner']}/{repo['name']}"
-    return [{"sha": f.sha, "filename": f.filename, "status": f.status, "additions": f.additions,
-             "deletions": f.deletions, "changes": f.additions + f.deletions,
-             "blob_url": f"{html}/blob/{head}/{f.filename}", "raw_url": f"{html}/raw/{head}/{f.filename}",
-             "contents_url": f"{repo_url(call, repo)}/contents/{f.filename}?ref={head}", "patch": f.patch,
-             **({"previous_filename": f.previous_filename} if f.previous_filename else {})}
-            for f in gitrepo.diff(path, base, head)]
+    return [
+        {
+            "sha": f.sha,
+            "filename": f.filename,
+            "status": f.status,
+            "additions": f.additions,
+            "deletions": f.deletions,
+            "changes": f.additions + f.deletions,
+            "blob_url": f"{html}/blob/{head}/{f.filename}",
+            "raw_url": f"{html}/raw/{head}/{f.filename}",
+            "contents_url": f"{repo_url(call, repo)}/contents/{f.filename}?ref={head}",
+            "patch": f.patch,
+            **({"previous_filename": f.previous_filename} if f.previous_filename else {}),
+        }
+        for f in gitrepo.diff(path, base, head)
+    ]
 
 
 def sha_for(call: Call, repo: Json, ref: str) -> str:
@@ -76,8 +111,12 @@ def sha_for(call: Call, repo: Json, ref: str) -> str:
 def render_ref(call: Call, repo: Json, ref: str, sha: str) -> Json:
     """Return GitHub's `git-ref`."""
     url = repo_url(call, repo)
-    return {"ref": ref, "node_id": node_id("Ref", int(sha[:12], 16)), "url": f"{url}/git/{ref}",
-            "object": {"sha": sha, "type": "commit", "url": f"{url}/git/commits/{sha}"}}
+    return {
+        "ref": ref,
+        "node_id": node_id("Ref", int(sha[:12], 16)),
+        "url": f"{url}/git/{ref}",
+        "object": {"sha": sha, "type": "commit", "url": f"{url}/git/commits/{sha}"},
+    }
 
 
 @ROUTES.route("GET", "/repos/{owner}/{repo}/branches", "repos/list-branches")
@@ -86,8 +125,17 @@ def list_branches(call: Call) -> Reply:
     repo = repo_for(call)
     url = repo_url(call, repo)
     heads = gitrepo.refs(call.store.git_dir(repo), "refs/heads/")
-    return paginate(call, [{"name": ref.removeprefix("refs/heads/"), "protected": False,
-                            "commit": {"sha": sha, "url": f"{url}/commits/{sha}"}} for ref, sha in heads])
+    return paginate(
+        call,
+        [
+            {
+                "name": ref.removeprefix("refs/heads/"),
+                "protected": False,
+                "commit": {"sha": sha, "url": f"{url}/commits/{sha}"},
+            }
+            for ref, sha in heads
+        ],
+    )
 
 
 @ROUTES.route("GET", "/repos/{owner}/{repo}/branches/{branch+}", "repos/get-branch")
@@ -99,12 +147,27 @@ def get_branch(call: Call) -> Reply:
     if sha is None:
         raise ApiError(404, "Branch not found")
     url = repo_url(call, repo)
-    return Reply(200, {
-        "name": name, "commit": render_commit(call, repo, sha),
-        "_links": {"self": f"{url}/branches/{name}", "html": f"{call.base}/{repo['owner']}/{repo['name']}/tree/{name}"},
-        "protected": False, "protection_url": f"{url}/branches/{name}/protection",
-        "protection": {"enabled": False, "required_status_checks": {"enforcement_level": "off", "contexts": [],
-                                                                    "checks": []}}})
+    return Reply(
+        200,
+        {
+            "name": name,
+            "commit": render_commit(call, repo, sha),
+            "_links": {
+                "self": f"{url}/branches/{name}",
+                "html": f"{call.base}/{repo['owner']}/{repo['name']}/tree/{name}",
+            },
+            "protected": False,
+            "protection_url": f"{url}/branches/{name}/protection",
+            "protection": {
+                "enabled": False,
+                "required_status_checks": {
+                    "enforcement_level": "off",
+                    "contexts": [],
+                    "checks": [],
+                },
+            },
+        },
+    )
 
 
 @ROUTES.route("GET", "/repos/{owner}/{repo}/git/ref/{ref+}", "git/get-ref")
@@ -191,7 +254,9 @@ def list_commits(call: Call) -> Reply:
 def get_commit(call: Call) -> Reply:
     """Return a commit with its stats and files."""
     repo = repo_for(call)
-    return Reply(200, render_commit(call, repo, sha_for(call, repo, call.params["ref"]), with_files=True))
+    return Reply(
+        200, render_commit(call, repo, sha_for(call, repo, call.params["ref"]), with_files=True)
+    )
 
 
 @ROUTES.route("GET", "/repos/{owner}/{repo}/compare/{base+}...{head+}", "repos/compare-commits")
@@ -203,18 +268,39 @@ def compare(call: Call) -> Reply:
     mb = gitrepo.merge_base(path, base, head)
     if mb is None:
         raise not_found()
-    ahead, behind = gitrepo.commits_between(path, base, head), gitrepo.commits_between(path, head, base)
-    status = ("identical" if not ahead and not behind else "ahead" if not behind
-              else "behind" if not ahead else "diverged")
+    ahead, behind = (
+        gitrepo.commits_between(path, base, head),
+        gitrepo.commits_between(path, head, base),
+    )
+    status = (
+        "identical"
+        if not ahead and not behind
+        else "ahead"
+        if not behind
+        else "behind"
+        if not ahead
+        else "diverged"
+    )
     spec = f"{call.params['base']}...{call.params['head']}"
     html = f"{call.base}/{repo['owner']}/{repo['name']}/compare/{spec}"
-    return Reply(200, {
-        "url": f"{repo_url(call, repo)}/compare/{spec}", "html_url": html, "permalink_url": html,
-        "diff_url": f"{html}.diff", "patch_url": f"{html}.patch", "base_commit": render_commit(call, repo, base),
-        "merge_base_commit": render_commit(call, repo, mb), "status": status, "ahead_by": len(ahead),
-        "behind_by": len(behind), "total_commits": len(ahead),
-        "commits": [render_commit(call, repo, sha) for sha in ahead],
-        "files": render_files(call, repo, path, mb, head)})
+    return Reply(
+        200,
+        {
+            "url": f"{repo_url(call, repo)}/compare/{spec}",
+            "html_url": html,
+            "permalink_url": html,
+            "diff_url": f"{html}.diff",
+            "patch_url": f"{html}.patch",
+            "base_commit": render_commit(call, repo, base),
+            "merge_base_commit": render_commit(call, repo, mb),
+            "status": status,
+            "ahead_by": len(ahead),
+            "behind_by": len(behind),
+            "total_commits": len(ahead),
+            "commits": [render_commit(call, repo, sha) for sha in ahead],
+            "files": render_files(call, repo, path, mb, head),
+        },
+    )
 
 
 @ROUTES.route("POST", "/repos/{owner}/{repo}/merges", "repos/merge")
@@ -232,8 +318,14 @@ def merge_branch(call: Call) -> Reply:
     user = call.store.users[call.login]
     message = call.field("commit_message") or f"Merge {call.field('head')} into {base}"
     try:
-        sha = merging.merge(path, base, head, "merge", message, gitrepo.identity(user.get("name") or user["login"],
-                                                                             user["email"]))
+        sha = merging.merge(
+            path,
+            base,
+            head,
+            "merge",
+            message,
+            gitrepo.identity(user.get("name") or user["login"], user["email"]),
+        )
     except GitError:
         raise ApiError(409, "Merge conflict") from None
     call.hooks.pushed(repo, [f"refs/heads/{base}"])

@@ -1,4 +1,5 @@
 """Read and change the sandbox's bare git repositories with the git CLI (the REST API's source of truth)."""
+
 from __future__ import annotations
 
 import os
@@ -14,12 +15,23 @@ class GitError(Exception):
     """A git command failed; `stderr` says why."""
 
 
-def git(repo: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None,
-        check: bool = True) -> subprocess.CompletedProcess[str]:
+def git(
+    repo: Path,
+    *args: str,
+    stdin: str | None = None,
+    env: dict[str, str] | None = None,
+    check: bool = True,
+) -> subprocess.CompletedProcess[str]:
     """Run `git --git-dir=repo ARGS` and return the finished process."""
     full_env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0", **(env or {})}
-    done = subprocess.run(["git", f"--git-dir={repo}", *args], input=stdin, capture_output=True,
-                          text=True, env=full_env, check=False)
+    done = subprocess.run(
+        ["git", f"--git-dir={repo}", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        check=False,
+    )
     if check and done.returncode != 0:
         raise GitError(f"git {' '.join(args)}: {done.stderr.strip()}")
     return done
@@ -27,8 +39,12 @@ def git(repo: Path, *args: str, stdin: str | None = None, env: dict[str, str] | 
 
 def identity(name: str, email: str, date: str | None = None) -> dict[str, str]:
     """Return the environment that makes git write `name <email>` as author and committer."""
-    env = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
-           "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email}
+    env = {
+        "GIT_AUTHOR_NAME": name,
+        "GIT_AUTHOR_EMAIL": email,
+        "GIT_COMMITTER_NAME": name,
+        "GIT_COMMITTER_EMAIL": email,
+    }
     if date:
         env["GIT_COMMITTER_DATE"] = env["GIT_AUTHOR_DATE"] = date
     return env
@@ -37,13 +53,17 @@ def identity(name: str, email: str, date: str | None = None) -> dict[str, str]:
 def init_bare(repo: Path, branch: str) -> None:
     """Create an empty bare repository whose HEAD names `branch`."""
     repo.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["git", "init", "-q", "--bare", f"--initial-branch={branch}", str(repo)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["git", "init", "-q", "--bare", f"--initial-branch={branch}", str(repo)],
+        check=True,
+        capture_output=True,
+    )
     git(repo, "config", "http.receivepack", "true")
 
 
-def commit_files(repo: Path, branch: str, files: dict[str, str], message: str,
-                 author: dict[str, str]) -> str:
+def commit_files(
+    repo: Path, branch: str, files: dict[str, str], message: str, author: dict[str, str]
+) -> str:
     """Commit `files` (path -> text) on top of `branch` (or as its root) and return the new sha."""
     parent = resolve(repo, f"refs/heads/{branch}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -59,7 +79,9 @@ def commit_files(repo: Path, branch: str, files: dict[str, str], message: str,
     return sha
 
 
-def commit_tree(repo: Path, tree: str, parents: list[str], message: str, author: dict[str, str]) -> str:
+def commit_tree(
+    repo: Path, tree: str, parents: list[str], message: str, author: dict[str, str]
+) -> str:
     """Write a commit object for `tree` and return its sha."""
     args = [arg for p in parents for arg in ("-p", p)]
     return git(repo, "commit-tree", tree, *args, stdin=message, env=author).stdout.strip()
@@ -127,8 +149,14 @@ _FORMAT = "%H%x00%T%x00%P%x00%an%x00%ae%x00%aI%x00%cn%x00%ce%x00%cI%x00%B"
 def commit(repo: Path, sha: str) -> Commit:
     """Return the commit `sha`."""
     fields = git(repo, "show", "-s", f"--format={_FORMAT}", sha).stdout.split("\x00")
-    return Commit(fields[0], fields[1], fields[2].split(), (fields[3], fields[4], fields[5]),
-                  (fields[6], fields[7], fields[8]), fields[9].rstrip("\n"))
+    return Commit(
+        fields[0],
+        fields[1],
+        fields[2].split(),
+        (fields[3], fields[4], fields[5]),
+        (fields[6], fields[7], fields[8]),
+        fields[9].rstrip("\n"),
+    )
 
 
 @dataclass(frozen=True)
@@ -144,7 +172,14 @@ class FileChange:
     patch: str
 
 
-_STATUS = {"A": "added", "D": "removed", "M": "modified", "R": "renamed", "C": "copied", "T": "changed"}
+_STATUS = {
+    "A": "added",
+    "D": "removed",
+    "M": "modified",
+    "R": "renamed",
+    "C": "copied",
+    "T": "changed",
+}
 
 
 def diff(repo: Path, base: str, head: str) -> list[FileChange]:
@@ -162,8 +197,17 @@ def diff(repo: Path, base: str, head: str) -> list[FileChange]:
             previous, path, i = path, raw[i], i + 1
         sha = meta[3] if kind != "D" else meta[2]
         added, deleted = numbers.get(path, (0, 0))
-        changes.append(FileChange(path, _STATUS.get(kind, "modified"), sha, added, deleted, previous,
-                                  patches.get(path, "")))
+        changes.append(
+            FileChange(
+                path,
+                _STATUS.get(kind, "modified"),
+                sha,
+                added,
+                deleted,
+                previous,
+                patches.get(path, ""),
+            )
+        )
     return changes
 
 
@@ -174,7 +218,10 @@ def _numstat(text: str) -> dict[str, tuple[int, int]]:
         i += 1
         if not path:  # a rename: the old and new paths follow as their own fields
             path, i = parts[i + 1], i + 2
-        found[path] = (int(added) if added.isdigit() else 0, int(deleted) if deleted.isdigit() else 0)
+        found[path] = (
+            int(added) if added.isdigit() else 0,
+            int(deleted) if deleted.isdigit() else 0,
+        )
     return found
 
 

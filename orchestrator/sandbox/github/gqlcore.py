@@ -1,4 +1,5 @@
 """Shared GraphQL pieces: the resolver registry, context, errors, connections and Issue/Repository/User shapes."""
+
 from __future__ import annotations
 
 import base64
@@ -32,7 +33,9 @@ class Context:
     store: Store
     login: str
     base: str
-    scopes: tuple[str, ...] | None = None   # the token's OAuth scopes; None: not a classic token (no check)
+    scopes: tuple[str, ...] | None = (
+        None  # the token's OAuth scopes; None: not a classic token (no check)
+    )
 
 
 class NotFound(GraphQLError):
@@ -46,10 +49,13 @@ class InsufficientScopes(GraphQLError):
     """GitHub's INSUFFICIENT_SCOPES error, for a classic token without the scope a field needs."""
 
     def __init__(self, field: str, needed: tuple[str, ...], granted: tuple[str, ...]) -> None:
-        super().__init__(f"Your token has not been granted the required scopes to execute this query. The '{field}' "
-                         f"field requires one of the following scopes: {list(needed)}, but your token has only been "
-                         f"granted the: {list(granted)} scopes. Please modify your token's scopes at: "
-                         "https://github.com/settings/tokens.", extensions={"type": "INSUFFICIENT_SCOPES"})
+        super().__init__(
+            f"Your token has not been granted the required scopes to execute this query. The '{field}' "
+            f"field requires one of the following scopes: {list(needed)}, but your token has only been "
+            f"granted the: {list(granted)} scopes. Please modify your token's scopes at: "
+            "https://github.com/settings/tokens.",
+            extensions={"type": "INSUFFICIENT_SCOPES"},
+        )
 
 
 def need_scope(context: Context, field: str, *needed: str) -> None:
@@ -61,24 +67,44 @@ def need_scope(context: Context, field: str, *needed: str) -> None:
         raise InsufficientScopes(field, needed, context.scopes)
 
 
-def connection(nodes: list[Any], first: int | None, after: str | None, what: str,
-               render: Callable[[Any], Any] | None = None) -> Json:
+def connection(
+    nodes: list[Any],
+    first: int | None,
+    after: str | None,
+    what: str,
+    render: Callable[[Any], Any] | None = None,
+) -> Json:
     """Return a GitHub connection (nodes, edges, pageInfo, totalCount); `first` is required, at most 100.
 
     `render`, when given, turns only the records on the page into nodes (a board of thousands stays cheap).
     """
     if first is None:
-        raise GraphQLError(f"You must provide a `first` or `last` value to properly paginate the `{what}` connection.")
+        raise GraphQLError(
+            f"You must provide a `first` or `last` value to properly paginate the `{what}` connection."
+        )
     if first > MAX_PAGE:
-        raise GraphQLError(f"Requesting {first} records on the `{what}` connection exceeds the `first` limit of "
-                           f"{MAX_PAGE} records.")
+        raise GraphQLError(
+            f"Requesting {first} records on the `{what}` connection exceeds the `first` limit of "
+            f"{MAX_PAGE} records."
+        )
     start = _cursor_index(after) + 1 if after else 0
-    page = [render(n) for n in nodes[start:start + first]] if render else nodes[start:start + first]
+    page = (
+        [render(n) for n in nodes[start : start + first]]
+        if render
+        else nodes[start : start + first]
+    )
     cursors = [base64.b64encode(f"cursor:{start + i}".encode()).decode() for i in range(len(page))]
-    return {"nodes": page, "edges": [{"cursor": c, "node": n} for c, n in zip(cursors, page)],
-            "totalCount": len(nodes),
-            "pageInfo": {"hasNextPage": start + first < len(nodes), "hasPreviousPage": start > 0,
-                         "startCursor": cursors[0] if cursors else None, "endCursor": cursors[-1] if cursors else None}}
+    return {
+        "nodes": page,
+        "edges": [{"cursor": c, "node": n} for c, n in zip(cursors, page)],
+        "totalCount": len(nodes),
+        "pageInfo": {
+            "hasNextPage": start + first < len(nodes),
+            "hasPreviousPage": start > 0,
+            "startCursor": cursors[0] if cursors else None,
+            "endCursor": cursors[-1] if cursors else None,
+        },
+    }
 
 
 def _cursor_index(cursor: str) -> int:
@@ -91,17 +117,31 @@ def _cursor_index(cursor: str) -> int:
 def owner(context: Context, record: Json) -> Json:
     """Return a User or Organization (a ProjectV2Owner / RepositoryOwner)."""
     kind = "Organization" if record["type"] == "Organization" else "User"
-    return {"__typename": kind, "id": node_id(kind, record["id"]), "databaseId": record["id"],
-            "login": record["login"], "name": record.get("name"), "url": f"{context.base}/{record['login']}",
-            "_record": record}
+    return {
+        "__typename": kind,
+        "id": node_id(kind, record["id"]),
+        "databaseId": record["id"],
+        "login": record["login"],
+        "name": record.get("name"),
+        "url": f"{context.base}/{record['login']}",
+        "_record": record,
+    }
 
 
 def repository(context: Context, repo: Json) -> Json:
     """Return a Repository."""
     full = f"{repo['owner']}/{repo['name']}"
-    return {"__typename": "Repository", "id": node_id("Repository", repo["id"]), "databaseId": repo["id"],
-            "name": repo["name"], "nameWithOwner": full, "url": f"{context.base}/{full}",
-            "isPrivate": repo["private"], "owner": owner(context, context.store.users[repo["owner"]]), "_repo": repo}
+    return {
+        "__typename": "Repository",
+        "id": node_id("Repository", repo["id"]),
+        "databaseId": repo["id"],
+        "name": repo["name"],
+        "nameWithOwner": full,
+        "url": f"{context.base}/{full}",
+        "isPrivate": repo["private"],
+        "owner": owner(context, context.store.users[repo["owner"]]),
+        "_repo": repo,
+    }
 
 
 def issue(context: Context, repo: Json, record: Json) -> Json:
@@ -111,30 +151,54 @@ def issue(context: Context, repo: Json, record: Json) -> Json:
     full = f"{repo['owner']}/{repo['name']}"
     subs = [s for i in record["sub_issues"] if (s := context.store.issue_by_id(i))]
     done = sum(1 for _, s in subs if s["state"] == "closed")
-    return {"__typename": kind, "id": node_id(kind, record["id"]), "databaseId": record["id"],
-            "number": record["number"], "title": record["title"], "body": record["body"] or "",
-            "state": "MERGED" if record["pull"] and record["pull"]["merged"] else record["state"].upper(),
-            "stateReason": record["state_reason"].upper() if record["state_reason"] else None,
-            "closed": record["state"] == "closed", "closedAt": record["closed_at"], "createdAt": record["created_at"],
-            "updatedAt": record["updated_at"], "url": f"{context.base}/{full}/{'pull' if record['pull'] else 'issues'}"
-                                                      f"/{record['number']}",
-            "author": {"__typename": "User", "login": record["user"]}, "milestone": None,
-            "repository": repository(context, repo), "merged": bool(record["pull"] and record["pull"]["merged"]),
-            "labels": _all([{"name": n, "color": repo["labels"][n.lower()]["color"]} for n in record["labels"]]),
-            "assignees": _all([owner(context, users[a]) for a in record["assignees"]]),
-            "subIssuesSummary": {"total": len(subs), "completed": done,
-                                 "percentCompleted": done * 100 // len(subs) if subs else 0},
-            "_repo": repo, "_issue": record}
+    return {
+        "__typename": kind,
+        "id": node_id(kind, record["id"]),
+        "databaseId": record["id"],
+        "number": record["number"],
+        "title": record["title"],
+        "body": record["body"] or "",
+        "state": "MERGED"
+        if record["pull"] and record["pull"]["merged"]
+        else record["state"].upper(),
+        "stateReason": record["state_reason"].upper() if record["state_reason"] else None,
+        "closed": record["state"] == "closed",
+        "closedAt": record["closed_at"],
+        "createdAt": record["created_at"],
+        "updatedAt": record["updated_at"],
+        "url": f"{context.base}/{full}/{'pull' if record['pull'] else 'issues'}/{record['number']}",
+        "author": {"__typename": "User", "login": record["user"]},
+        "milestone": None,
+        "repository": repository(context, repo),
+        "merged": bool(record["pull"] and record["pull"]["merged"]),
+        "labels": _all(
+            [{"name": n, "color": repo["labels"][n.lower()]["color"]} for n in record["labels"]]
+        ),
+        "assignees": _all([owner(context, users[a]) for a in record["assignees"]]),
+        "subIssuesSummary": {
+            "total": len(subs),
+            "completed": done,
+            "percentCompleted": done * 100 // len(subs) if subs else 0,
+        },
+        "_repo": repo,
+        "_issue": record,
+    }
 
 
 def _all(nodes: list[Json]) -> Json:
-    return {"nodes": nodes, "totalCount": len(nodes),
-            "pageInfo": {"hasNextPage": False, "hasPreviousPage": False, "startCursor": None, "endCursor": None}}
+    return {
+        "nodes": nodes,
+        "totalCount": len(nodes),
+        "pageInfo": {
+            "hasNextPage": False,
+            "hasPreviousPage": False,
+            "startCursor": None,
+            "endCursor": None,
+        },
+    }
 
 
 def lookup(context: Context, node: Any, kinds: tuple[str, ...]) -> tuple[str, int] | None:
     """Return (kind, id) for a node id of one of `kinds`, or None."""
     parsed = parse_node_id(node) if isinstance(node, str) else None
     return parsed if parsed and parsed[0] in kinds else None
-
-

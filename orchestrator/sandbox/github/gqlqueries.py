@@ -1,10 +1,18 @@
 """Resolve GraphQL queries on users, organizations, repositories and issues (sub-issues, parent)."""
+
 from __future__ import annotations
 
 from typing import Any
 
 from orchestrator.sandbox.github.access import can
-from orchestrator.sandbox.github.gqlcore import NotFound, connection, issue, owner, repository, resolves
+from orchestrator.sandbox.github.gqlcore import (
+    NotFound,
+    connection,
+    issue,
+    owner,
+    repository,
+    resolves,
+)
 from orchestrator.sandbox.github.state import Json
 
 
@@ -17,8 +25,10 @@ def resolve_viewer(_: Any, info: Any) -> Json:
 def _owner_named(info: Any, login: str, kind: str) -> Json:
     record = info.context.store.user(login)
     if record is None or (kind != "any" and record["type"] != kind):
-        raise NotFound(f"Could not resolve to a{'n' if kind[0] in 'OA' else ''} {kind if kind != 'any' else 'User'}"
-                       f" with the login of '{login}'.")
+        raise NotFound(
+            f"Could not resolve to a{'n' if kind[0] in 'OA' else ''} {kind if kind != 'any' else 'User'}"
+            f" with the login of '{login}'."
+        )
     return owner(info.context, record)
 
 
@@ -60,8 +70,9 @@ def resolve_issue(source: Json, info: Any, number: int) -> Json | None:
 
 
 @resolves("Issue", "subIssues")
-def resolve_sub_issues(source: Json, info: Any, first: int | None = None, after: str | None = None,
-                       **__: Any) -> Json:
+def resolve_sub_issues(
+    source: Json, info: Any, first: int | None = None, after: str | None = None, **__: Any
+) -> Json:
     """Return the issue's sub-issues, paginated."""
     found = [f for i in source["_issue"]["sub_issues"] if (f := info.context.store.issue_by_id(i))]
     return connection([issue(info.context, r, i) for r, i in found], first, after, "subIssues")
@@ -77,6 +88,8 @@ def resolve_parent(source: Json, info: Any) -> Json | None:
 
 @resolves("Issue", "labels")
 @resolves("PullRequest", "labels")
-def resolve_labels(source: Json, info: Any, first: int | None = None, after: str | None = None, **__: Any) -> Json:
+def resolve_labels(
+    source: Json, info: Any, first: int | None = None, after: str | None = None, **__: Any
+) -> Json:
     """Return the issue's labels, paginated (GitHub caps a page at 100 and needs `first`)."""
     return connection(source["labels"]["nodes"], first, after, "labels")

@@ -1,4 +1,5 @@
 """Serve GitHub's GraphQL API: graphql-core runs the published schema; the sandbox supplies the resolvers."""
+
 from __future__ import annotations
 
 import functools
@@ -6,8 +7,16 @@ import json
 from pathlib import Path
 from typing import Any
 
-from graphql import (GraphQLError, GraphQLObjectType, GraphQLSchema, OperationType, build_schema, execute_sync,
-                     parse, validate)
+from graphql import (
+    GraphQLError,
+    GraphQLObjectType,
+    GraphQLSchema,
+    OperationType,
+    build_schema,
+    execute_sync,
+    parse,
+    validate,
+)
 from graphql.language import OperationDefinitionNode
 
 # Importing the resolver modules registers their resolvers.
@@ -21,9 +30,11 @@ SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "graphql-sche
 SCHEMA_ADDITIONS = (
     # An option sent with its `id` keeps that id, and so the items set to it; without, GitHub recreates
     # the option and clears those items' values. The live schema documents the optional `id`.
-    ('input ProjectV2SingleSelectFieldOptionInput {\n',
-     'input ProjectV2SingleSelectFieldOptionInput {\n  """\n  The ID of an existing option to keep\n  """\n'
-     '  id: String\n\n'),
+    (
+        "input ProjectV2SingleSelectFieldOptionInput {\n",
+        'input ProjectV2SingleSelectFieldOptionInput {\n  """\n  The ID of an existing option to keep\n  """\n'
+        "  id: String\n\n",
+    ),
 )
 
 
@@ -48,15 +59,19 @@ def schema() -> GraphQLSchema:
     return built
 
 
-def respond(store: Store, login: str, base: str, body: bytes,
-            scopes: tuple[str, ...] | None = None) -> tuple[int, Json]:
+def respond(
+    store: Store, login: str, base: str, body: bytes, scopes: tuple[str, ...] | None = None
+) -> tuple[int, Json]:
     """Run one GraphQL request; query errors come back with HTTP 200 in GitHub's `errors` shape."""
     try:
         request = json.loads(body or b"{}")
         query = request["query"]
         assert isinstance(query, str)
     except (ValueError, KeyError, AssertionError, TypeError):
-        return 400, {"message": "Problems parsing JSON", "documentation_url": "https://docs.github.com/graphql"}
+        return 400, {
+            "message": "Problems parsing JSON",
+            "documentation_url": "https://docs.github.com/graphql",
+        }
     try:
         document = parse(query)
     except GraphQLError as error:
@@ -65,13 +80,19 @@ def respond(store: Store, login: str, base: str, body: bytes,
     if problems:
         return 200, {"errors": [_format(e) for e in problems]}
     with store.lock:
-        result = execute_sync(schema(), document, variable_values=request.get("variables"),
-                              operation_name=request.get("operationName"),
-                              context_value=Context(store, login, base, scopes))
+        result = execute_sync(
+            schema(),
+            document,
+            variable_values=request.get("variables"),
+            operation_name=request.get("operationName"),
+            context_value=Context(store, login, base, scopes),
+        )
         if _is_mutation(document):
             store.save()
     for problem in result.errors or ():
-        if problem.original_error is not None and not isinstance(problem.original_error, GraphQLError):
+        if problem.original_error is not None and not isinstance(
+            problem.original_error, GraphQLError
+        ):
             raise problem.original_error  # a resolver bug: the sandbox answers 500 and records it
     out: Json = {"data": result.data}
     if result.errors:
@@ -80,8 +101,10 @@ def respond(store: Store, login: str, base: str, body: bytes,
 
 
 def _is_mutation(document: Any) -> bool:
-    return any(isinstance(d, OperationDefinitionNode) and d.operation == OperationType.MUTATION
-               for d in document.definitions)
+    return any(
+        isinstance(d, OperationDefinitionNode) and d.operation == OperationType.MUTATION
+        for d in document.definitions
+    )
 
 
 def _format(error: GraphQLError) -> Json:

@@ -1,4 +1,5 @@
 """Serve an issue's events (labeled, closed, referenced …), as GitHub lists them, oldest first."""
+
 from __future__ import annotations
 
 from orchestrator.sandbox.github import shapes
@@ -22,12 +23,17 @@ def render_event(call: Call, repo: Json, event: Json) -> Json:
     """Return GitHub's issue event."""
     full = f"{call.api}/repos/{repo['owner']}/{repo['name']}"
     commit = event.get("commit_id")
-    body: Json = {"id": event["id"], "node_id": node_id("IssueEvent", event["id"]),
-                  "url": f"{full}/issues/events/{event['id']}",
-                  "actor": shapes.simple_user(call.api, call.base, call.store.users[event["actor"]]),
-                  "event": event["event"], "commit_id": commit,
-                  "commit_url": f"{full}/commits/{commit}" if commit else None,
-                  "created_at": event["created_at"], "performed_via_github_app": None}
+    body: Json = {
+        "id": event["id"],
+        "node_id": node_id("IssueEvent", event["id"]),
+        "url": f"{full}/issues/events/{event['id']}",
+        "actor": shapes.simple_user(call.api, call.base, call.store.users[event["actor"]]),
+        "event": event["event"],
+        "commit_id": commit,
+        "commit_url": f"{full}/commits/{commit}" if commit else None,
+        "created_at": event["created_at"],
+        "performed_via_github_app": None,
+    }
     if "label" in event:
         body["label"] = event["label"]
     if "state_reason" in event:

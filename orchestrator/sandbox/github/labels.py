@@ -1,4 +1,5 @@
 """Serve repository labels and the labels on an issue."""
+
 from __future__ import annotations
 
 import re
@@ -45,10 +46,19 @@ def create_label(call: Call) -> Reply:
         raise invalid("Label", "name", "missing_field")
     if name.lower() in repo["labels"]:
         raise invalid("Label", "name", "already_exists")
-    record = {"id": call.store.new_id(), "name": name, "color": _color(call.field("color", "ededed")),
-              "description": call.field("description"), "default": False}
+    record = {
+        "id": call.store.new_id(),
+        "name": name,
+        "color": _color(call.field("color", "ededed")),
+        "description": call.field("description"),
+        "default": False,
+    }
     repo["labels"][name.lower()] = record
-    return Reply(201, shapes.label(call.api, repo, record), {"Location": shapes.label(call.api, repo, record)["url"]})
+    return Reply(
+        201,
+        shapes.label(call.api, repo, record),
+        {"Location": shapes.label(call.api, repo, record)["url"]},
+    )
 
 
 @ROUTES.route("GET", "/repos/{owner}/{repo}/labels/{name}", "issues/get-label")
@@ -99,7 +109,9 @@ def _names(body: Any) -> list[Any]:
     return list(names or [])
 
 
-@ROUTES.route("GET", "/repos/{owner}/{repo}/issues/{issue_number}/labels", "issues/list-labels-on-issue")
+@ROUTES.route(
+    "GET", "/repos/{owner}/{repo}/issues/{issue_number}/labels", "issues/list-labels-on-issue"
+)
 def list_issue_labels(call: Call) -> Reply:
     """List the labels on an issue."""
     repo = repo_for(call)
@@ -125,7 +137,9 @@ def set_labels(call: Call) -> Reply:
     return Reply(200, _issue_labels(call, repo, issue))
 
 
-@ROUTES.route("DELETE", "/repos/{owner}/{repo}/issues/{issue_number}/labels", "issues/remove-all-labels")
+@ROUTES.route(
+    "DELETE", "/repos/{owner}/{repo}/issues/{issue_number}/labels", "issues/remove-all-labels"
+)
 def remove_all_labels(call: Call) -> Reply:
     """Take every label off an issue."""
     repo = repo_for(call, "triage")
@@ -135,7 +149,9 @@ def remove_all_labels(call: Call) -> Reply:
     return Reply(204)
 
 
-@ROUTES.route("DELETE", "/repos/{owner}/{repo}/issues/{issue_number}/labels/{name}", "issues/remove-label")
+@ROUTES.route(
+    "DELETE", "/repos/{owner}/{repo}/issues/{issue_number}/labels/{name}", "issues/remove-label"
+)
 def remove_one_label(call: Call) -> Reply:
     """Take one label off an issue; 404 "Label does not exist" if it is not on it."""
     repo = repo_for(call, "triage")

@@ -1,4 +1,5 @@
 """Merge pull requests on the bare repositories (merge, squash, rebase) and find closing keywords."""
+
 from __future__ import annotations
 
 import os
@@ -13,7 +14,9 @@ from orchestrator.sandbox.github.gitrepo import GitError
 
 # GitHub's closing keywords: close, closes, closed, fix, fixes, fixed, resolve, resolves, resolved.
 _CLOSING = re.compile(
-    r"\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\s*:?\s+(?:([\w.-]+)/([\w.-]+))?#(\d+)\b", re.IGNORECASE)
+    r"\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\s*:?\s+(?:([\w.-]+)/([\w.-]+))?#(\d+)\b",
+    re.IGNORECASE,
+)
 
 
 def closing_references(text: str, owner: str, name: str) -> list[tuple[str, str, int]]:
@@ -26,8 +29,9 @@ def closing_references(text: str, owner: str, name: str) -> list[tuple[str, str,
     return found
 
 
-def merge(repo: Path, branch: str, head: str, method: str, message: str,
-          merger: dict[str, str]) -> str:
+def merge(
+    repo: Path, branch: str, head: str, method: str, message: str, merger: dict[str, str]
+) -> str:
     """Merge `head` into `branch` by `method` and return the new tip; GitError on conflict."""
     base = gitrepo.resolve(repo, f"refs/heads/{branch}")
     if base is None:
@@ -51,13 +55,19 @@ def _rebase(repo: Path, base: str, head: str, merger: dict[str, str]) -> str:
     try:
         gitrepo.git(repo, "worktree", "add", "--detach", "-q", str(work), base)
         for sha in gitrepo.commits_between(repo, base, head):
-            done = subprocess.run(["git", "cherry-pick", "--allow-empty", "--keep-redundant-commits", sha],
-                                  cwd=work, capture_output=True, text=True, check=False,
-                                  env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1", **committer})
+            done = subprocess.run(
+                ["git", "cherry-pick", "--allow-empty", "--keep-redundant-commits", sha],
+                cwd=work,
+                capture_output=True,
+                text=True,
+                check=False,
+                env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1", **committer},
+            )
             if done.returncode != 0:
                 raise GitError(f"rebase conflict at {sha}: {done.stderr.strip()}")
-        tip = subprocess.run(["git", "rev-parse", "HEAD"], cwd=work, capture_output=True, text=True,
-                             check=True).stdout.strip()
+        tip = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=work, capture_output=True, text=True, check=True
+        ).stdout.strip()
         return tip
     finally:
         gitrepo.git(repo, "worktree", "remove", "--force", str(work), check=False)

@@ -1,4 +1,5 @@
 """Resolve the Projects (v2) mutations (create project and fields, add, set, delete items, link) and node(id)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -7,10 +8,27 @@ from graphql import GraphQLError
 
 from orchestrator.sandbox.github.access import can
 from orchestrator.sandbox.github.gqlcore import (
-    Context, NotFound, issue, lookup, need_scope, owner, repository, resolves)
+    Context,
+    NotFound,
+    issue,
+    lookup,
+    need_scope,
+    owner,
+    repository,
+    resolves,
+)
 from orchestrator.sandbox.github.projects import (
-    DEFAULT_FIELDS, DEFAULT_STATUS, may_write, new_field, option, project_for, all_projects, render_field,
-    render_item, render_project)
+    DEFAULT_FIELDS,
+    DEFAULT_STATUS,
+    may_write,
+    new_field,
+    option,
+    project_for,
+    all_projects,
+    render_field,
+    render_item,
+    render_project,
+)
 from orchestrator.sandbox.github.state import Json, now_iso
 
 
@@ -28,9 +46,20 @@ def create_project(_: Any, info: Any, input: Json) -> Json:  # noqa: A002
     if who is None or not may_write(context, who["login"]):
         raise NotFound(f"Could not resolve to a node with the global id of '{input['ownerId']}'")
     now = now_iso()
-    number = 1 + max((p["number"] for p in all_projects(context) if p["owner"] == who["login"]), default=0)
-    record: Json = {"id": context.store.new_id(), "number": number, "owner": who["login"], "title": input["title"],
-                    "createdAt": now, "updatedAt": now, "fields": [], "items": [], "repositories": []}
+    number = 1 + max(
+        (p["number"] for p in all_projects(context) if p["owner"] == who["login"]), default=0
+    )
+    record: Json = {
+        "id": context.store.new_id(),
+        "number": number,
+        "owner": who["login"],
+        "title": input["title"],
+        "createdAt": now,
+        "updatedAt": now,
+        "fields": [],
+        "items": [],
+        "repositories": [],
+    }
     for name, data_type in DEFAULT_FIELDS:
         options = [option(*o) for o in DEFAULT_STATUS] if data_type == "SINGLE_SELECT" else None
         record["fields"].append(new_field(context, name, data_type, options))
@@ -52,8 +81,10 @@ def _options(given: list[Json], old: list[Json]) -> list[Json]:
     """Build options from input, as GitHub does: one sent with an existing option's `id` keeps that id (and so
     the items set to it); any other is created afresh, even under an old name, and its old items lose the value."""
     ids = {o["id"] for o in old}
-    return [option(o["name"], o["color"], o["description"], o.get("id") if o.get("id") in ids else None)
-            for o in given]
+    return [
+        option(o["name"], o["color"], o["description"], o.get("id") if o.get("id") in ids else None)
+        for o in given
+    ]
 
 
 @resolves("Mutation", "createProjectV2Field")
@@ -66,7 +97,11 @@ def create_field(_: Any, info: Any, input: Json) -> Json:  # noqa: A002
         raise GraphQLError("Name has already been taken")
     if input["dataType"] == "SINGLE_SELECT" and not input.get("singleSelectOptions"):
         raise GraphQLError("Single select fields must have at least one option")
-    options = _options(input.get("singleSelectOptions") or [], []) if input["dataType"] == "SINGLE_SELECT" else None
+    options = (
+        _options(input.get("singleSelectOptions") or [], [])
+        if input["dataType"] == "SINGLE_SELECT"
+        else None
+    )
     field = new_field(context, input["name"], input["dataType"], options)
     project["fields"].append(field)
     return _payload({"projectV2Field": render_field(context, project, field)}, input)
@@ -77,9 +112,20 @@ def update_field(_: Any, info: Any, input: Json) -> Json:  # noqa: A002
     """Rename a field or replace its single-select options."""
     context: Context = info.context
     need_scope(context, "updateProjectV2Field", "project")
-    project = next((p for p in all_projects(context) for f in p["fields"]
-                    if (found := lookup(context, input["fieldId"], ("ProjectV2Field", "ProjectV2SingleSelectField")))
-                    and f["id"] == found[1]), None)
+    project = next(
+        (
+            p
+            for p in all_projects(context)
+            for f in p["fields"]
+            if (
+                found := lookup(
+                    context, input["fieldId"], ("ProjectV2Field", "ProjectV2SingleSelectField")
+                )
+            )
+            and f["id"] == found[1]
+        ),
+        None,
+    )
     if project is None or not may_write(context, project["owner"]):
         raise NotFound(f"Could not resolve to a node with the global id of '{input['fieldId']}'")
     field = _field_for(context, project, input["fieldId"])
@@ -107,8 +153,13 @@ def add_item(_: Any, info: Any, input: Json) -> Json:  # noqa: A002
     item = next((i for i in project["items"] if i["content"] == content[1]["id"]), None)
     if item is None:  # adding twice returns the existing item, as GitHub does
         now = now_iso()
-        item = {"id": context.store.new_id(), "content": content[1]["id"], "values": {}, "createdAt": now,
-                "updatedAt": now}
+        item = {
+            "id": context.store.new_id(),
+            "content": content[1]["id"],
+            "values": {},
+            "createdAt": now,
+            "updatedAt": now,
+        }
         project["items"].append(item)
     return _payload({"item": render_item(context, project, item)}, input)
 
@@ -127,16 +178,23 @@ def set_value(_: Any, info: Any, input: Json) -> Json:  # noqa: A002
     context: Context = info.context
     need_scope(context, "updateProjectV2ItemFieldValue", "project")
     project = project_for(context, input["projectId"])
-    item, field = _item_for(context, project, input["itemId"]), _field_for(context, project, input["fieldId"])
+    item, field = (
+        _item_for(context, project, input["itemId"]),
+        _field_for(context, project, input["fieldId"]),
+    )
     value = input["value"]
     if field["dataType"] == "SINGLE_SELECT":
         chosen = value.get("singleSelectOptionId")
         if chosen not in {o["id"] for o in field["options"]}:
-            raise GraphQLError(f"The single select option Id does not belong to the field: {chosen}")
+            raise GraphQLError(
+                f"The single select option Id does not belong to the field: {chosen}"
+            )
     else:
         key = {"TEXT": "text", "NUMBER": "number", "DATE": "date"}.get(field["dataType"])
         if key is None or key not in value:
-            raise GraphQLError(f"The field of type {field['dataType']} cannot be updated with this value")
+            raise GraphQLError(
+                f"The field of type {field['dataType']} cannot be updated with this value"
+            )
         chosen = value[key]
     item["values"][str(field["id"])] = chosen
     item["updatedAt"] = now_iso()
@@ -149,7 +207,10 @@ def clear_value(_: Any, info: Any, input: Json) -> Json:  # noqa: A002
     context: Context = info.context
     need_scope(context, "clearProjectV2ItemFieldValue", "project")
     project = project_for(context, input["projectId"])
-    item, field = _item_for(context, project, input["itemId"]), _field_for(context, project, input["fieldId"])
+    item, field = (
+        _item_for(context, project, input["itemId"]),
+        _field_for(context, project, input["fieldId"]),
+    )
     item["values"].pop(str(field["id"]), None)
     return _payload({"projectV2Item": render_item(context, project, item)}, input)
 
@@ -188,20 +249,39 @@ def link_repository(_: Any, info: Any, input: Json) -> Json:  # noqa: A002
 def resolve_node(_: Any, info: Any, id: str) -> Json | None:  # noqa: A002
     """Return whatever a node id names, if the caller may see it."""
     context: Context = info.context
-    found = lookup(context, id, ("Issue", "PullRequest", "ProjectV2", "ProjectV2Item", "User", "Organization",
-                                 "Repository"))
+    found = lookup(
+        context,
+        id,
+        (
+            "Issue",
+            "PullRequest",
+            "ProjectV2",
+            "ProjectV2Item",
+            "User",
+            "Organization",
+            "Repository",
+        ),
+    )
     if found is None:
         raise NotFound(f"Could not resolve to a node with the global id of '{id}'")
     kind, number = found
     if kind in ("Issue", "PullRequest"):
         hit = context.store.issue_by_id(number)
-        return issue(context, *hit) if hit and can(context.store, hit[0], context.login, "pull") else None
+        return (
+            issue(context, *hit)
+            if hit and can(context.store, hit[0], context.login, "pull")
+            else None
+        )
     if kind in ("User", "Organization"):
         who = next((u for u in context.store.users.values() if u["id"] == number), None)
         return owner(context, who) if who else None
     if kind == "Repository":
         repo = next((r for r in context.store.repos.values() if r["id"] == number), None)
-        return repository(context, repo) if repo and can(context.store, repo, context.login, "pull") else None
+        return (
+            repository(context, repo)
+            if repo and can(context.store, repo, context.login, "pull")
+            else None
+        )
     for project in all_projects(context):
         if kind == "ProjectV2" and project["id"] == number and may_write(context, project["owner"]):
             return render_project(context, project)

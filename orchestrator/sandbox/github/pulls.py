@@ -1,4 +1,5 @@
 """Serve pull requests: create, get, list with filters, update and their files; state read from git."""
+
 from __future__ import annotations
 
 from orchestrator.sandbox.github import gitrepo, issues, shapes
@@ -13,7 +14,9 @@ def head_sha(store: Store, repo: Json, issue: Json) -> str:
     """Return the pull request's head commit: the live branch tip while open, else the recorded one."""
     pull = issue["pull"]
     if issue["state"] == "open":
-        pull["head_sha"] = gitrepo.resolve(store.git_dir(repo), f"refs/heads/{pull['head']}") or pull["head_sha"]
+        pull["head_sha"] = (
+            gitrepo.resolve(store.git_dir(repo), f"refs/heads/{pull['head']}") or pull["head_sha"]
+        )
     return str(pull["head_sha"])
 
 
@@ -21,7 +24,9 @@ def base_sha(store: Store, repo: Json, issue: Json) -> str:
     """Return the base branch tip while open, else the base commit recorded when it closed."""
     pull = issue["pull"]
     if issue["state"] == "open":
-        pull["base_sha"] = gitrepo.resolve(store.git_dir(repo), f"refs/heads/{pull['base']}") or pull["base_sha"]
+        pull["base_sha"] = (
+            gitrepo.resolve(store.git_dir(repo), f"refs/heads/{pull['base']}") or pull["base_sha"]
+        )
     return str(pull["base_sha"])
 
 
@@ -34,18 +39,26 @@ def combined_state(states: list[str]) -> str:
 
 def _branch(call: Call, repo: Json, ref: str, sha: str) -> Json:
     owner = call.store.users[repo["owner"]]
-    return {"label": f"{repo['owner']}:{ref}", "ref": ref, "sha": sha,
-            "user": shapes.simple_user(call.api, call.base, owner),
-            "repo": shapes.repository(call.api, call.base, repo, owner)}
+    return {
+        "label": f"{repo['owner']}:{ref}",
+        "ref": ref,
+        "sha": sha,
+        "user": shapes.simple_user(call.api, call.base, owner),
+        "repo": shapes.repository(call.api, call.base, repo, owner),
+    }
 
 
 def minimal(call: Call, repo: Json, issue: Json) -> Json:
     """Return GitHub's `pull-request-minimal`, as check runs list them."""
     small = {"id": repo["id"], "url": repo_url(call, repo), "name": repo["name"]}
     pull = issue["pull"]
-    return {"id": pull["id"], "number": issue["number"], "url": f"{repo_url(call, repo)}/pulls/{issue['number']}",
-            "head": {"ref": pull["head"], "sha": head_sha(call.store, repo, issue), "repo": small},
-            "base": {"ref": pull["base"], "sha": base_sha(call.store, repo, issue), "repo": small}}
+    return {
+        "id": pull["id"],
+        "number": issue["number"],
+        "url": f"{repo_url(call, repo)}/pulls/{issue['number']}",
+        "head": {"ref": pull["head"], "sha": head_sha(call.store, repo, issue), "repo": small},
+        "base": {"ref": pull["base"], "sha": base_sha(call.store, repo, issue), "repo": small},
+    }
 
 
 def render(call: Call, repo: Json, issue: Json, full: bool = True) -> Json:
@@ -54,22 +67,59 @@ def render(call: Call, repo: Json, issue: Json, full: bool = True) -> Json:
     u = f"{repo_url(call, repo)}/pulls/{issue['number']}"
     head, base = head_sha(call.store, repo, issue), base_sha(call.store, repo, issue)
     body: Json = {
-        "url": u, "id": pull["id"], "node_id": node_id("PullRequest", pull["id"]), "html_url": as_issue["html_url"],
-        "diff_url": f"{as_issue['html_url']}.diff", "patch_url": f"{as_issue['html_url']}.patch",
-        "issue_url": as_issue["url"], "commits_url": f"{u}/commits", "review_comments_url": f"{u}/comments",
+        "url": u,
+        "id": pull["id"],
+        "node_id": node_id("PullRequest", pull["id"]),
+        "html_url": as_issue["html_url"],
+        "diff_url": f"{as_issue['html_url']}.diff",
+        "patch_url": f"{as_issue['html_url']}.patch",
+        "issue_url": as_issue["url"],
+        "commits_url": f"{u}/commits",
+        "review_comments_url": f"{u}/comments",
         "review_comment_url": f"{repo_url(call, repo)}/pulls/comments{{/number}}",
-        "comments_url": as_issue["comments_url"], "statuses_url": f"{repo_url(call, repo)}/statuses/{head}",
-        **{k: as_issue[k] for k in ("number", "state", "locked", "title", "user", "body", "labels", "milestone",
-                                    "active_lock_reason", "created_at", "updated_at", "closed_at", "assignee",
-                                    "assignees", "author_association")},
-        "merged_at": pull["merged_at"], "merge_commit_sha": pull["merge_commit_sha"],
-        "requested_reviewers": [], "requested_teams": [], "head": _branch(call, repo, pull["head"], head),
-        "base": _branch(call, repo, pull["base"], base), "auto_merge": None, "draft": pull["draft"],
-        "_links": {k: {"href": v} for k, v in (
-            ("self", u), ("html", as_issue["html_url"]), ("issue", as_issue["url"]),
-            ("comments", as_issue["comments_url"]), ("review_comments", f"{u}/comments"),
-            ("review_comment", f"{repo_url(call, repo)}/pulls/comments{{/number}}"), ("commits", f"{u}/commits"),
-            ("statuses", f"{repo_url(call, repo)}/statuses/{head}"))},
+        "comments_url": as_issue["comments_url"],
+        "statuses_url": f"{repo_url(call, repo)}/statuses/{head}",
+        **{
+            k: as_issue[k]
+            for k in (
+                "number",
+                "state",
+                "locked",
+                "title",
+                "user",
+                "body",
+                "labels",
+                "milestone",
+                "active_lock_reason",
+                "created_at",
+                "updated_at",
+                "closed_at",
+                "assignee",
+                "assignees",
+                "author_association",
+            )
+        },
+        "merged_at": pull["merged_at"],
+        "merge_commit_sha": pull["merge_commit_sha"],
+        "requested_reviewers": [],
+        "requested_teams": [],
+        "head": _branch(call, repo, pull["head"], head),
+        "base": _branch(call, repo, pull["base"], base),
+        "auto_merge": None,
+        "draft": pull["draft"],
+        "_links": {
+            k: {"href": v}
+            for k, v in (
+                ("self", u),
+                ("html", as_issue["html_url"]),
+                ("issue", as_issue["url"]),
+                ("comments", as_issue["comments_url"]),
+                ("review_comments", f"{u}/comments"),
+                ("review_comment", f"{repo_url(call, repo)}/pulls/comments{{/number}}"),
+                ("commits", f"{u}/commits"),
+                ("statuses", f"{repo_url(call, repo)}/statuses/{head}"),
+            )
+        },
     }
     if full:
         body.update(_full(call, repo, issue, head, base))
@@ -81,19 +131,28 @@ def _full(call: Call, repo: Json, issue: Json, head: str, base: str) -> Json:
     pull, path = issue["pull"], call.store.git_dir(repo)
     is_open = issue["state"] == "open"
     clean = gitrepo.merge_tree(path, base, head) is not None if is_open else None
-    pending = is_open and call.hooks.lazy_mergeable and pull.get("mergeable_of") != f"{base}...{head}"
+    pending = (
+        is_open and call.hooks.lazy_mergeable and pull.get("mergeable_of") != f"{base}...{head}"
+    )
     pull["mergeable_of"] = f"{base}...{head}"
     mb = gitrepo.merge_base(path, base, head) or base
     changes = gitrepo.diff(path, mb, head)
     return {
-        "merged": pull["merged"], "mergeable": None if pending else clean, "rebaseable": None if pending else clean,
-        "mergeable_state": _mergeable_state(call, repo, issue, head, clean) if is_open and not pending else "unknown",
+        "merged": pull["merged"],
+        "mergeable": None if pending else clean,
+        "rebaseable": None if pending else clean,
+        "mergeable_state": _mergeable_state(call, repo, issue, head, clean)
+        if is_open and not pending
+        else "unknown",
         "merged_by": shapes.simple_user(call.api, call.base, call.store.users[pull["merged_by"]])
-        if pull["merged_by"] else None,
+        if pull["merged_by"]
+        else None,
         "comments": sum(1 for c in repo["comments"].values() if c["issue"] == issue["number"]),
-        "review_comments": 0, "maintainer_can_modify": pull["maintainer_can_modify"],
+        "review_comments": 0,
+        "maintainer_can_modify": pull["maintainer_can_modify"],
         "commits": len(gitrepo.commits_between(path, mb, head)),
-        "additions": sum(c.additions for c in changes), "deletions": sum(c.deletions for c in changes),
+        "additions": sum(c.additions for c in changes),
+        "deletions": sum(c.deletions for c in changes),
         "changed_files": len(changes),
     }
 
@@ -109,9 +168,14 @@ def _mergeable_state(call: Call, repo: Json, issue: Json, head: str, clean: bool
         if status["sha"] == head:
             latest.setdefault(status["context"], status["state"])
     states = list(latest.values()) + [
-        "success" if r["conclusion"] in ("success", "neutral", "skipped") else
-        "pending" if r["status"] != "completed" else "failure"
-        for r in repo["check_runs"].values() if r["head_sha"] == head]
+        "success"
+        if r["conclusion"] in ("success", "neutral", "skipped")
+        else "pending"
+        if r["status"] != "completed"
+        else "failure"
+        for r in repo["check_runs"].values()
+        if r["head_sha"] == head
+    ]
     return "clean" if not states or combined_state(states) == "success" else "unstable"
 
 
@@ -138,7 +202,10 @@ def create(call: Call) -> Reply:
     """Open a pull request from a branch of the same repository."""
     repo = repo_for(call)
     path = call.store.git_dir(repo)
-    head, base = _branch_name(repo, call.field("head"), "head"), _branch_name(repo, call.field("base"), "base")
+    head, base = (
+        _branch_name(repo, call.field("head"), "head"),
+        _branch_name(repo, call.field("base"), "base"),
+    )
     head_tip = gitrepo.resolve(path, f"refs/heads/{head}")
     base_tip = gitrepo.resolve(path, f"refs/heads/{base}")
     if head_tip is None:
@@ -148,16 +215,44 @@ def create(call: Call) -> Reply:
     for other in repo["issues"].values():
         pull = other["pull"]
         if pull and other["state"] == "open" and (pull["head"], pull["base"]) == (head, base):
-            raise ApiError(422, "Validation Failed", [{"resource": "PullRequest", "code": "custom",
-                           "message": f"A pull request already exists for {repo['owner']}:{head}."}])
+            raise ApiError(
+                422,
+                "Validation Failed",
+                [
+                    {
+                        "resource": "PullRequest",
+                        "code": "custom",
+                        "message": f"A pull request already exists for {repo['owner']}:{head}.",
+                    }
+                ],
+            )
     if not gitrepo.commits_between(path, base_tip, head_tip):
-        raise ApiError(422, "Validation Failed", [{"resource": "PullRequest", "code": "custom",
-                                                   "message": f"No commits between {base} and {head}"}])
+        raise ApiError(
+            422,
+            "Validation Failed",
+            [
+                {
+                    "resource": "PullRequest",
+                    "code": "custom",
+                    "message": f"No commits between {base} and {head}",
+                }
+            ],
+        )
     issue = issues.new_issue(call, repo, str(call.field("title") or ""), call.field("body"))
-    issue["pull"] = {"id": call.store.new_id(), "head": head, "base": base, "head_sha": head_tip,
-                     "base_sha": base_tip, "draft": bool(call.field("draft", False)), "merged": False,
-                     "merged_at": None, "merged_by": None, "merge_commit_sha": None,
-                     "maintainer_can_modify": bool(call.field("maintainer_can_modify", True)), "reviews": []}
+    issue["pull"] = {
+        "id": call.store.new_id(),
+        "head": head,
+        "base": base,
+        "head_sha": head_tip,
+        "base_sha": base_tip,
+        "draft": bool(call.field("draft", False)),
+        "merged": False,
+        "merged_at": None,
+        "merged_by": None,
+        "merge_commit_sha": None,
+        "maintainer_can_modify": bool(call.field("maintainer_can_modify", True)),
+        "reviews": [],
+    }
     call.hooks.pull_opened(repo, issue["number"])
     rendered = render(call, repo, issue)
     return Reply(201, rendered, {"Location": rendered["url"]})
@@ -175,9 +270,14 @@ def list_pulls(call: Call) -> Reply:
     """List pull requests filtered by state, head (owner:branch) and base."""
     repo = repo_for(call)
     state, head, base = call.arg("state", "open"), call.arg("head"), call.arg("base")
-    found = [i for i in repo["issues"].values() if i["pull"] and (state == "all" or i["state"] == state)
-             and (head is None or f"{repo['owner']}:{i['pull']['head']}".lower() == head.lower())
-             and (base is None or i["pull"]["base"] == base)]
+    found = [
+        i
+        for i in repo["issues"].values()
+        if i["pull"]
+        and (state == "all" or i["state"] == state)
+        and (head is None or f"{repo['owner']}:{i['pull']['head']}".lower() == head.lower())
+        and (base is None or i["pull"]["base"] == base)
+    ]
     key = "updated_at" if call.arg("sort") == "updated" else "created_at"
     found.sort(key=lambda i: (i[key], i["number"]), reverse=call.arg("direction", "desc") == "desc")
     return paginate(call, found, lambda i: render(call, repo, i, full=False))
@@ -217,7 +317,9 @@ def list_files(call: Call) -> Reply:
     issue = pull_for(call, repo)
     path = call.store.git_dir(repo)
     head, base = head_sha(call.store, repo, issue), base_sha(call.store, repo, issue)
-    return paginate(call, render_files(call, repo, path, gitrepo.merge_base(path, base, head) or base, head))
+    return paginate(
+        call, render_files(call, repo, path, gitrepo.merge_base(path, base, head) or base, head)
+    )
 
 
 @ROUTES.route("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/commits", "pulls/list-commits")

@@ -1,4 +1,5 @@
 """Serve the links between issues: sub-issues (with a parent) and "blocked by" dependencies, by issue `id`."""
+
 from __future__ import annotations
 
 from orchestrator.sandbox.github import shapes
@@ -13,7 +14,11 @@ def _other(call: Call, field: str, owner: str) -> tuple[Json, Json]:
     """Return (repo, issue) for the body's issue id; 422 if it is unknown or under another owner."""
     issue_id = call.field(field)
     found = call.store.issue_by_id(issue_id) if isinstance(issue_id, int) else None
-    if found is None or found[0]["owner"].lower() != owner.lower() or not can(call.store, found[0], call.login, "pull"):
+    if (
+        found is None
+        or found[0]["owner"].lower() != owner.lower()
+        or not can(call.store, found[0], call.login, "pull")
+    ):
         raise invalid("Issue", field, "invalid", f"The provided {field} is not a valid issue")
     return found
 
@@ -25,26 +30,42 @@ def _rendered(call: Call, ids: list[int]) -> list[Json]:
 def _with_repository(call: Call, ids: list[int]) -> list[Json]:
     """Render issues as the sub-issue listing does: each with its `repository`."""
     found = [f for i in ids if (f := call.store.issue_by_id(i))]
-    return [{**render(call, repo, issue), "repository": shapes.repository(
-        call.api, call.base, repo, call.store.users[repo["owner"]], permissions(call.store, repo, call.login))}
-        for repo, issue in found]
+    return [
+        {
+            **render(call, repo, issue),
+            "repository": shapes.repository(
+                call.api,
+                call.base,
+                repo,
+                call.store.users[repo["owner"]],
+                permissions(call.store, repo, call.login),
+            ),
+        }
+        for repo, issue in found
+    ]
 
 
-@ROUTES.route("GET", "/repos/{owner}/{repo}/issues/{issue_number}/sub_issues", "issues/list-sub-issues")
+@ROUTES.route(
+    "GET", "/repos/{owner}/{repo}/issues/{issue_number}/sub_issues", "issues/list-sub-issues"
+)
 def list_sub_issues(call: Call) -> Reply:
     """List an issue's sub-issues in their priority order."""
     repo = repo_for(call)
     return paginate(call, _with_repository(call, issue_for(call, repo)["sub_issues"]))
 
 
-@ROUTES.route("POST", "/repos/{owner}/{repo}/issues/{issue_number}/sub_issues", "issues/add-sub-issue")
+@ROUTES.route(
+    "POST", "/repos/{owner}/{repo}/issues/{issue_number}/sub_issues", "issues/add-sub-issue"
+)
 def add_sub_issue(call: Call) -> Reply:
     """Make the issue with `sub_issue_id` a sub-issue; returns the parent."""
     repo = repo_for(call, "triage", denied=403)
     parent = issue_for(call, repo)
     child_repo, child = _other(call, "sub_issue_id", repo["owner"])
     if child["id"] == parent["id"] or child["id"] in parent["sub_issues"]:
-        raise invalid("Issue", "sub_issue_id", "invalid", "Sub issue may not be added to itself or twice")
+        raise invalid(
+            "Issue", "sub_issue_id", "invalid", "Sub issue may not be added to itself or twice"
+        )
     if child["parent"] is not None:
         if not call.field("replace_parent", False):
             raise invalid("Issue", "sub_issue_id", "invalid", "Sub issue may only have one parent")
@@ -53,11 +74,18 @@ def add_sub_issue(call: Call) -> Reply:
             old[1]["sub_issues"].remove(child["id"])
     child["parent"] = parent["id"]
     parent["sub_issues"].append(child["id"])
-    return Reply(201, render(call, repo, parent),
-                 {"Location": f"{call.api}/repos/{repo['owner']}/{repo['name']}/issues/{parent['number']}/sub_issues"})
+    return Reply(
+        201,
+        render(call, repo, parent),
+        {
+            "Location": f"{call.api}/repos/{repo['owner']}/{repo['name']}/issues/{parent['number']}/sub_issues"
+        },
+    )
 
 
-@ROUTES.route("DELETE", "/repos/{owner}/{repo}/issues/{issue_number}/sub_issue", "issues/remove-sub-issue")
+@ROUTES.route(
+    "DELETE", "/repos/{owner}/{repo}/issues/{issue_number}/sub_issue", "issues/remove-sub-issue"
+)
 def remove_sub_issue(call: Call) -> Reply:
     """Detach a sub-issue; returns the parent."""
     repo = repo_for(call, "triage", denied=403)
@@ -70,10 +98,11 @@ def remove_sub_issue(call: Call) -> Reply:
     return Reply(200, render(call, repo, parent))
 
 
-@ROUTES.route("PATCH", "/repos/{owner}/{repo}/issues/{issue_number}/sub_issues/priority",
-              "issues/reprioritize-sub-issue")
-
-
+@ROUTES.route(
+    "PATCH",
+    "/repos/{owner}/{repo}/issues/{issue_number}/sub_issues/priority",
+    "issues/reprioritize-sub-issue",
+)
 def reprioritize(call: Call) -> Reply:
     """Move a sub-issue after (or before) another one."""
     repo = repo_for(call, "triage", denied=403)
@@ -99,37 +128,47 @@ def get_parent(call: Call) -> Reply:
     return Reply(200, render(call, *found))
 
 
-@ROUTES.route("GET", "/repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by",
-              "issues/list-dependencies-blocked-by")
-
-
+@ROUTES.route(
+    "GET",
+    "/repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by",
+    "issues/list-dependencies-blocked-by",
+)
 def list_blocked_by(call: Call) -> Reply:
     """List the issues blocking this one."""
     repo = repo_for(call)
     return paginate(call, _rendered(call, issue_for(call, repo)["blocked_by"]))
 
 
-@ROUTES.route("POST", "/repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by",
-              "issues/add-blocked-by-dependency")
-
-
+@ROUTES.route(
+    "POST",
+    "/repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by",
+    "issues/add-blocked-by-dependency",
+)
 def add_blocked_by(call: Call) -> Reply:
     """Record that the issue with `issue_id` blocks this one; returns the blocking issue."""
     repo = repo_for(call, "triage", denied=403)
     issue = issue_for(call, repo)
     blocker_repo, blocker = _other(call, "issue_id", repo["owner"])
     if blocker["id"] == issue["id"] or blocker["id"] in issue["blocked_by"]:
-        raise invalid("Issue", "issue_id", "invalid", "Dependency already exists or is the issue itself")
+        raise invalid(
+            "Issue", "issue_id", "invalid", "Dependency already exists or is the issue itself"
+        )
     issue["blocked_by"].append(blocker["id"])
-    return Reply(201, render(call, blocker_repo, blocker),
-                 {"Location": f"{call.api}/repos/{repo['owner']}/{repo['name']}/issues/{issue['number']}"
-                              "/dependencies/blocked_by"})
+    return Reply(
+        201,
+        render(call, blocker_repo, blocker),
+        {
+            "Location": f"{call.api}/repos/{repo['owner']}/{repo['name']}/issues/{issue['number']}"
+            "/dependencies/blocked_by"
+        },
+    )
 
 
-@ROUTES.route("DELETE", "/repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by/{issue_id}",
-              "issues/remove-dependency-blocked-by")
-
-
+@ROUTES.route(
+    "DELETE",
+    "/repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by/{issue_id}",
+    "issues/remove-dependency-blocked-by",
+)
 def remove_blocked_by(call: Call) -> Reply:
     """Drop a "blocked by" link; returns the formerly blocking issue."""
     repo = repo_for(call, "triage", denied=403)
@@ -144,13 +183,19 @@ def remove_blocked_by(call: Call) -> Reply:
     return Reply(200, render(call, *found))
 
 
-@ROUTES.route("GET", "/repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocking",
-              "issues/list-dependencies-blocking")
-
-
+@ROUTES.route(
+    "GET",
+    "/repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocking",
+    "issues/list-dependencies-blocking",
+)
 def list_blocking(call: Call) -> Reply:
     """List the issues this one blocks."""
     repo = repo_for(call)
     issue = issue_for(call, repo)
-    ids = [i["id"] for r in call.store.repos.values() for i in r["issues"].values() if issue["id"] in i["blocked_by"]]
+    ids = [
+        i["id"]
+        for r in call.store.repos.values()
+        for i in r["issues"].values()
+        if issue["id"] in i["blocked_by"]
+    ]
     return paginate(call, _rendered(call, ids))

@@ -1,4 +1,5 @@
 """Serve repositories, users, organizations, collaborators and the rate-limit overview."""
+
 from __future__ import annotations
 
 from orchestrator.sandbox.github import gitrepo, shapes
@@ -20,37 +21,78 @@ DEFAULT_LABELS = (
     ("wontfix", "ffffff", "This will not be worked on"),
 )
 # GitHub's role names by the permission names the REST API accepts.
-ROLE_NAMES = {"pull": "read", "triage": "triage", "push": "write", "maintain": "maintain", "admin": "admin"}
+ROLE_NAMES = {
+    "pull": "read",
+    "triage": "triage",
+    "push": "write",
+    "maintain": "maintain",
+    "admin": "admin",
+}
 
 
-def create_repo(store: Store, owner: str, name: str, creator: str, private: bool = False,
-                description: str | None = None, auto_init: bool = False) -> Json:
+def create_repo(
+    store: Store,
+    owner: str,
+    name: str,
+    creator: str,
+    private: bool = False,
+    description: str | None = None,
+    auto_init: bool = False,
+) -> Json:
     """Create a repository record and its bare git repository; auto_init commits a README."""
     now = now_iso()
     repo: Json = {
-        "id": store.new_id(), "name": name, "owner": owner, "private": private, "description": description,
-        "homepage": None, "default_branch": "main", "created_at": now, "updated_at": now, "pushed_at": now,
-        "collaborators": {}, "issues": {}, "labels": {}, "comments": {}, "events": [], "statuses": [],
-        "check_runs": {}, "reviews": {}, "next_number": 1, "ci": None,
+        "id": store.new_id(),
+        "name": name,
+        "owner": owner,
+        "private": private,
+        "description": description,
+        "homepage": None,
+        "default_branch": "main",
+        "created_at": now,
+        "updated_at": now,
+        "pushed_at": now,
+        "collaborators": {},
+        "issues": {},
+        "labels": {},
+        "comments": {},
+        "events": [],
+        "statuses": [],
+        "check_runs": {},
+        "reviews": {},
+        "next_number": 1,
+        "ci": None,
     }
     for label_name, color, text in DEFAULT_LABELS:
-        repo["labels"][label_name] = {"id": store.new_id(), "name": label_name, "color": color,
-                                      "description": text, "default": True}
+        repo["labels"][label_name] = {
+            "id": store.new_id(),
+            "name": label_name,
+            "color": color,
+            "description": text,
+            "default": True,
+        }
     store.repos[f"{owner}/{name}"] = repo
     path = store.git_dir(repo)
     gitrepo.init_bare(path, repo["default_branch"])
     if auto_init:
         user = store.users[creator]
         readme = f"# {name}\n" + (f"\n{description}\n" if description else "")
-        gitrepo.commit_files(path, repo["default_branch"], {"README.md": readme}, "Initial commit",
-                             gitrepo.identity(user.get("name") or creator, user["email"]))
+        gitrepo.commit_files(
+            path,
+            repo["default_branch"],
+            {"README.md": readme},
+            "Initial commit",
+            gitrepo.identity(user.get("name") or creator, user["email"]),
+        )
     return repo
 
 
 def render(call: Call, repo: Json) -> Json:
     """Return the repository as the caller sees it."""
     owner = call.store.users[repo["owner"]]
-    return shapes.repository(call.api, call.base, repo, owner, permissions(call.store, repo, call.login))
+    return shapes.repository(
+        call.api, call.base, repo, owner, permissions(call.store, repo, call.login)
+    )
 
 
 def _create(call: Call, owner: str) -> Reply:
@@ -58,8 +100,15 @@ def _create(call: Call, owner: str) -> Reply:
     if call.store.repo(owner, name):
         raise invalid("Repository", "name", "custom", "name already exists on this account")
     private = bool(call.field("private", False)) or call.field("visibility") == "private"
-    repo = create_repo(call.store, call.store.users[owner]["login"], name, call.login, private,
-                       call.field("description"), bool(call.field("auto_init", False)))
+    repo = create_repo(
+        call.store,
+        call.store.users[owner]["login"],
+        name,
+        call.login,
+        private,
+        call.field("description"),
+        bool(call.field("auto_init", False)),
+    )
     return Reply(201, render(call, repo))
 
 
@@ -76,15 +125,20 @@ def create_in_org(call: Call) -> Reply:
     if not org or org["type"] != "Organization":
         raise not_found()
     if call.login.lower() not in {m.lower() for m in org.get("members", {})}:
-        raise ApiError(403, "You need admin access to the organization before adding a repository to it.")
+        raise ApiError(
+            403, "You need admin access to the organization before adding a repository to it."
+        )
     return _create(call, org["login"])
 
 
 @ROUTES.route("GET", "/user/repos", "repos/list-for-authenticated-user")
 def list_for_user(call: Call) -> Reply:
     """List repositories the caller can push to or owns."""
-    mine = [r for r in call.store.repos.values() if role(call.store, r, call.login) not in ("none", "pull")
-            or r["owner"] == call.login]
+    mine = [
+        r
+        for r in call.store.repos.values()
+        if role(call.store, r, call.login) not in ("none", "pull") or r["owner"] == call.login
+    ]
     return paginate(call, sorted(mine, key=lambda r: r["name"].lower()), lambda r: render(call, r))
 
 
@@ -97,7 +151,9 @@ def get_repo(call: Call) -> Reply:
 @ROUTES.route("GET", "/user", "users/get-authenticated")
 def get_authenticated(call: Call) -> Reply:
     """Return the caller."""
-    return Reply(200, shapes.full_user(call.api, call.base, call.store.users[call.login], private=True))
+    return Reply(
+        200, shapes.full_user(call.api, call.base, call.store.users[call.login], private=True)
+    )
 
 
 @ROUTES.route("GET", "/users/{username}", "users/get-by-username")
@@ -106,7 +162,9 @@ def get_user(call: Call) -> Reply:
     user = call.store.user(call.params["username"])
     if user is None:
         raise not_found()
-    return Reply(200, shapes.full_user(call.api, call.base, user, private=user["login"] == call.login))
+    return Reply(
+        200, shapes.full_user(call.api, call.base, user, private=user["login"] == call.login)
+    )
 
 
 @ROUTES.route("GET", "/orgs/{org}", "orgs/get")
@@ -130,8 +188,11 @@ def list_collaborators(call: Call) -> Reply:
 def _collaborator(call: Call, repo: Json, login: str) -> Json:
     user = call.store.users[login]
     level = role(call.store, repo, login)
-    return {**shapes.simple_user(call.api, call.base, user), "permissions": permissions(call.store, repo, login),
-            "role_name": ROLE_NAMES.get(level, "read")}
+    return {
+        **shapes.simple_user(call.api, call.base, user),
+        "permissions": permissions(call.store, repo, login),
+        "role_name": ROLE_NAMES.get(level, "read"),
+    }
 
 
 @ROUTES.route("GET", "/repos/{owner}/{repo}/collaborators/{username}", "repos/check-collaborator")
@@ -158,10 +219,11 @@ def add_collaborator(call: Call) -> Reply:
     return Reply(204)
 
 
-@ROUTES.route("GET", "/repos/{owner}/{repo}/collaborators/{username}/permission",
-              "repos/get-collaborator-permission-level")
-
-
+@ROUTES.route(
+    "GET",
+    "/repos/{owner}/{repo}/collaborators/{username}/permission",
+    "repos/get-collaborator-permission-level",
+)
 def get_permission(call: Call) -> Reply:
     """Return a user's permission (admin, write, read, none) and role name on the repository."""
     repo = repo_for(call)
@@ -169,16 +231,36 @@ def get_permission(call: Call) -> Reply:
     if user is None:
         raise not_found()
     level = role(call.store, repo, user["login"])
-    legacy = {"admin": "admin", "maintain": "write", "push": "write", "triage": "read", "pull": "read"}
-    return Reply(200, {"permission": legacy.get(level, "none"), "role_name": ROLE_NAMES.get(level, "none"),
-                       "user": _collaborator(call, repo, user["login"]) if level != "none" else
-                       shapes.simple_user(call.api, call.base, user)})
+    legacy = {
+        "admin": "admin",
+        "maintain": "write",
+        "push": "write",
+        "triage": "read",
+        "pull": "read",
+    }
+    return Reply(
+        200,
+        {
+            "permission": legacy.get(level, "none"),
+            "role_name": ROLE_NAMES.get(level, "none"),
+            "user": _collaborator(call, repo, user["login"])
+            if level != "none"
+            else shapes.simple_user(call.api, call.base, user),
+        },
+    )
 
 
 @ROUTES.route("GET", "/rate_limit", "rate-limit/get")
 def rate_limit(call: Call) -> Reply:
     """Return the caller's rate-limit overview."""
     core = call.hooks.rate(call.login)
-    return Reply(200, {"resources": {"core": core, "search": {**core, "limit": 30, "used": 0,
-                                                              "remaining": 30}}, "rate": core})
-
+    return Reply(
+        200,
+        {
+            "resources": {
+                "core": core,
+                "search": {**core, "limit": 30, "used": 0, "remaining": 30},
+            },
+            "rate": core,
+        },
+    )

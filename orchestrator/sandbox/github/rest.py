@@ -1,4 +1,5 @@
 """Run one REST request through GitHub's pipeline: route, spec checks, handler, ETag and rate-limit headers."""
+
 from __future__ import annotations
 
 import hashlib
@@ -8,12 +9,27 @@ from collections.abc import Callable
 
 # Importing the resource modules registers their routes.
 from orchestrator.sandbox.github import (  # noqa: F401
-    checks, comments, gitdata, issue_events, issues, labels, relations, repos, reviews, pulls)
+    checks,
+    comments,
+    gitdata,
+    issue_events,
+    issues,
+    labels,
+    relations,
+    repos,
+    reviews,
+    pulls,
+)
 from orchestrator.sandbox.github.api import ApiError, Call, Hooks, Reply, dump
 from orchestrator.sandbox.github.routing import ROUTES, Route
 from orchestrator.sandbox.github.server import Incoming, Outgoing
 from orchestrator.sandbox.github.state import Store
-from orchestrator.sandbox.github.validation import Exchange, Violation, check_request, check_response
+from orchestrator.sandbox.github.validation import (
+    Exchange,
+    Violation,
+    check_request,
+    check_response,
+)
 
 PREFIX = "/api/v3"
 JSON_TYPE = "application/json; charset=utf-8"
@@ -22,8 +38,15 @@ log = logging.getLogger(__name__)
 
 def json_response(status: int, body: object, headers: dict[str, str] | None = None) -> Outgoing:
     """Return a JSON response with GitHub's media-type headers."""
-    return Outgoing(status, {"Content-Type": JSON_TYPE, "X-GitHub-Media-Type": "github.v3; format=json",
-                             **(headers or {})}, dump(body) if body is not None else b"")
+    return Outgoing(
+        status,
+        {
+            "Content-Type": JSON_TYPE,
+            "X-GitHub-Media-Type": "github.v3; format=json",
+            **(headers or {}),
+        },
+        dump(body) if body is not None else b"",
+    )
 
 
 def error_response(error: ApiError) -> Outgoing:
@@ -34,40 +57,69 @@ def error_response(error: ApiError) -> Outgoing:
 class Rest:
     """The REST API: dispatches to the routed handlers and reports spec violations to `on_violation`."""
 
-    def __init__(self, store: Store, hooks: Hooks, on_violation: Callable[[Violation], None], strict: bool) -> None:
+    def __init__(
+        self, store: Store, hooks: Hooks, on_violation: Callable[[Violation], None], strict: bool
+    ) -> None:
         self.store, self.hooks, self.on_violation, self.strict = store, hooks, on_violation, strict
 
     def respond(self, request: Incoming, login: str, base: str) -> Outgoing:
         """Answer an authenticated REST request (path still carries /api/v3)."""
-        path = request.path[len(PREFIX):] or "/"
+        path = request.path[len(PREFIX) :] or "/"
         found = ROUTES.match(request.method if request.method != "HEAD" else "GET", path)
         if found is None:
             return error_response(ApiError(404, "Not Found"))
         route, params = found
-        exchange = Exchange(route.operation_id or "", request.method, route.spec_path(params),
-                            request.query, request.headers, request.body)
+        exchange = Exchange(
+            route.operation_id or "",
+            request.method,
+            route.spec_path(params),
+            request.query,
+            request.headers,
+            request.body,
+        )
         problem = route.operation_id and check_request(exchange)
         if problem and (bad := self._violation("request", request, None, problem)):
             return bad
         response = self._run(route, params, request, login, base, path)
         # A response to a request already outside the description is not checked again.
-        if route.operation_id and not problem and (
-                problem := check_response(exchange, response.status, response.headers, response.body)):
+        if (
+            route.operation_id
+            and not problem
+            and (
+                problem := check_response(
+                    exchange, response.status, response.headers, response.body
+                )
+            )
+        ):
             if bad := self._violation("response", request, response.status, problem):
                 return bad
         return response
 
-    def _violation(self, direction: str, request: Incoming, status: int | None, problem: str) -> Outgoing | None:
+    def _violation(
+        self, direction: str, request: Incoming, status: int | None, problem: str
+    ) -> Outgoing | None:
         violation = Violation(direction, request.method, request.path, status, problem)
         self.on_violation(violation)
         log.warning("sandbox.spec_violation %s", violation)
         if self.strict:
-            return json_response(500, {"message": f"Sandbox spec violation: {violation}",
-                                       "documentation_url": "https://docs.github.com/rest"})
+            return json_response(
+                500,
+                {
+                    "message": f"Sandbox spec violation: {violation}",
+                    "documentation_url": "https://docs.github.com/rest",
+                },
+            )
         return None
 
-    def _run(self, route: Route, params: dict[str, str], request: Incoming, login: str, base: str,
-             path: str) -> Outgoing:
+    def _run(
+        self,
+        route: Route,
+        params: dict[str, str],
+        request: Incoming,
+        login: str,
+        base: str,
+        path: str,
+    ) -> Outgoing:
         try:
             body = json.loads(request.body) if request.body.strip() else {}
         except ValueError:
@@ -94,5 +146,9 @@ class Rest:
 def not_modified(request: Incoming, response: Outgoing) -> bool:
     """Return whether the request's If-None-Match names the response's ETag."""
     etag = response.headers.get("ETag", "").removeprefix("W/")
-    wanted = [t.strip().removeprefix("W/") for t in request.header("if-none-match").split(",") if t.strip()]
+    wanted = [
+        t.strip().removeprefix("W/")
+        for t in request.header("if-none-match").split(",")
+        if t.strip()
+    ]
     return bool(etag) and (etag in wanted or "*" in wanted)

@@ -1,4 +1,5 @@
 """Serve pull request reviews (list, create) and merging a pull request, closing the issues it names."""
+
 from __future__ import annotations
 
 from orchestrator.sandbox.github import gitrepo, issues, merging, shapes
@@ -17,12 +18,18 @@ def render_review(call: Call, repo: Json, issue: Json, review: Json) -> Json:
     """Return GitHub's `pull-request-review`."""
     html = f"{call.base}/{repo['owner']}/{repo['name']}/pull/{issue['number']}#pullrequestreview-{review['id']}"
     pr_url = f"{repo_url(call, repo)}/pulls/{issue['number']}"
-    body: Json = {"id": review["id"], "node_id": node_id("PullRequestReview", review["id"]),
-                  "user": shapes.simple_user(call.api, call.base, call.store.users[review["user"]]),
-                  "body": review["body"], "state": review["state"], "html_url": html, "pull_request_url": pr_url,
-                  "_links": {"html": {"href": html}, "pull_request": {"href": pr_url}},
-                  "commit_id": review["commit_id"],
-                  "author_association": issues.association(call.store, repo, review["user"])}
+    body: Json = {
+        "id": review["id"],
+        "node_id": node_id("PullRequestReview", review["id"]),
+        "user": shapes.simple_user(call.api, call.base, call.store.users[review["user"]]),
+        "body": review["body"],
+        "state": review["state"],
+        "html_url": html,
+        "pull_request_url": pr_url,
+        "_links": {"html": {"href": html}, "pull_request": {"href": pr_url}},
+        "commit_id": review["commit_id"],
+        "author_association": issues.association(call.store, repo, review["user"]),
+    }
     if review["submitted_at"]:
         body["submitted_at"] = review["submitted_at"]
     return body
@@ -45,20 +52,26 @@ def create_review(call: Call) -> Reply:
     if event is not None and event not in _EVENTS:
         raise invalid("PullRequestReview", "event")
     if event == "APPROVE" and call.login == issue["user"]:
-        raise ApiError(422, "Unprocessable Entity", [
-            "Review Can not approve your own pull request"])  # GitHub's own (string) error item
+        raise ApiError(
+            422, "Unprocessable Entity", ["Review Can not approve your own pull request"]
+        )  # GitHub's own (string) error item
     if event in ("REQUEST_CHANGES", "COMMENT") and not call.field("body"):
         raise ApiError(422, "Unprocessable Entity", [f"Review body is required for {event}"])
-    review = {"id": call.store.new_id(), "user": call.login, "body": call.field("body") or "",
-              "state": _EVENTS.get(event or "", "PENDING"),
-              "commit_id": call.field("commit_id") or head_sha(call.store, repo, issue),
-              "submitted_at": now_iso() if event else None}
+    review = {
+        "id": call.store.new_id(),
+        "user": call.login,
+        "body": call.field("body") or "",
+        "state": _EVENTS.get(event or "", "PENDING"),
+        "commit_id": call.field("commit_id") or head_sha(call.store, repo, issue),
+        "submitted_at": now_iso() if event else None,
+    }
     issue["pull"]["reviews"].append(review)
     return Reply(200, render_review(call, repo, issue, review))
 
 
-def _message(repo: Json, issue: Json, method: str, title: str | None, text: str | None,
-             titles: list[str]) -> str:
+def _message(
+    repo: Json, issue: Json, method: str, title: str | None, text: str | None, titles: list[str]
+) -> str:
     pull = issue["pull"]
     if method == "merge":
         head = title or f"Merge pull request #{issue['number']} from {repo['owner']}/{pull['head']}"
@@ -82,15 +95,25 @@ def merge(call: Call) -> Reply:
     method = call.field("merge_method") or "merge"
     commits = gitrepo.commits_between(path, base, head)
     titles = [gitrepo.commit(path, sha).message.split("\n", 1)[0] for sha in commits]
-    message = _message(repo, issue, method, call.field("commit_title"), call.field("commit_message"), titles)
+    message = _message(
+        repo, issue, method, call.field("commit_title"), call.field("commit_message"), titles
+    )
     user = call.store.users[call.login]
     try:
-        tip = merging.merge(path, pull["base"], head, method, message,
-                            gitrepo.identity(user.get("name") or user["login"], user["email"]))
+        tip = merging.merge(
+            path,
+            pull["base"],
+            head,
+            method,
+            message,
+            gitrepo.identity(user.get("name") or user["login"], user["email"]),
+        )
     except GitError:
         raise ApiError(405, "Pull Request is not mergeable") from None
     now = now_iso()
-    pull.update(merged=True, merged_at=now, merged_by=call.login, merge_commit_sha=tip, base_sha=base)
+    pull.update(
+        merged=True, merged_at=now, merged_by=call.login, merge_commit_sha=tip, base_sha=base
+    )
     add = issues.add_event
     add(call.store, repo, issue, call.login, "merged", commit_id=tip)
     issues.set_state(call, repo, issue, "closed", None, commit_id=tip)
@@ -103,7 +126,9 @@ def merge(call: Call) -> Reply:
 
 def _close_referenced(call: Call, repo: Json, pr: Json, tip: str) -> None:
     """Close each issue the pull request's body names with a closing keyword (Closes #N, fixes o/r#N)."""
-    for owner, name, number in merging.closing_references(pr["body"] or "", repo["owner"], repo["name"]):
+    for owner, name, number in merging.closing_references(
+        pr["body"] or "", repo["owner"], repo["name"]
+    ):
         target = call.store.repo(owner, name)
         issue = target["issues"].get(str(number)) if target else None
         if target and issue and not issue["pull"] and can(call.store, target, call.login, "triage"):

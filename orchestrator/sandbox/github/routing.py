@@ -1,4 +1,5 @@
 """Map a method and a path to a handler by path template, as GitHub's REST description names them."""
+
 from __future__ import annotations
 
 import re
@@ -29,7 +30,10 @@ class Route:
 def _compile(template: str) -> re.Pattern[str]:
     parts, end = [], 0
     for m in _PARAM.finditer(template):
-        parts += [re.escape(template[end:m.start()]), f"(?P<{m.group(1)}>{'.+' if m.group(2) else '[^/]+'})"]
+        parts += [
+            re.escape(template[end : m.start()]),
+            f"(?P<{m.group(1)}>{'.+' if m.group(2) else '[^/]+'})",
+        ]
         end = m.end()
     return re.compile("^" + "".join(parts) + re.escape(template[end:]) + "$")
 
@@ -40,11 +44,15 @@ class Router:
     def __init__(self) -> None:
         self._routes: list[tuple[re.Pattern[str], Route]] = []
 
-    def route(self, method: str, template: str, operation_id: str | None) -> Callable[[Handler], Handler]:
+    def route(
+        self, method: str, template: str, operation_id: str | None
+    ) -> Callable[[Handler], Handler]:
         """Register the decorated handler for `method template`, described by `operation_id` in the spec."""
 
         def register(handler: Handler) -> Handler:
-            self._routes.append((_compile(template), Route(method, template, operation_id, handler)))
+            self._routes.append(
+                (_compile(template), Route(method, template, operation_id, handler))
+            )
             # The most literal template wins: /commits/{ref+}/statuses before /commits/{ref+}.
             self._routes.sort(key=lambda entry: -len(_PARAM.sub("", entry[1].template)))
             return handler

@@ -1,4 +1,5 @@
 """Run a local GitHub stand-in: REST under /api/v3, GraphQL at /api/graphql, git smart HTTP, on 127.0.0.1."""
+
 from __future__ import annotations
 
 import logging
@@ -39,22 +40,45 @@ class RequestRecord:
 class Sandbox:
     """A local GitHub: start() it, point clients at base_url (REST: api_url), stop() it; or use `with`."""
 
-    def __init__(self, data_dir: Path | str | None = None, *, port: int = 0, token: str | None = None,
-                 login: str = "agentos", scopes: tuple[str, ...] = DEFAULT_SCOPES, strict: bool = False,
-                 rate_limit: int = 5000, ci_timeout: float = 600.0, checks_need_app: bool = True,
-                 lazy_mergeable: bool = False) -> None:
+    def __init__(
+        self,
+        data_dir: Path | str | None = None,
+        *,
+        port: int = 0,
+        token: str | None = None,
+        login: str = "agentos",
+        scopes: tuple[str, ...] = DEFAULT_SCOPES,
+        strict: bool = False,
+        rate_limit: int = 5000,
+        ci_timeout: float = 600.0,
+        checks_need_app: bool = True,
+        lazy_mergeable: bool = False,
+    ) -> None:
         self._owned_dir = data_dir is None
-        self.data_dir = Path(data_dir) if data_dir is not None else Path(tempfile.mkdtemp(prefix="gh-sandbox-"))
+        self.data_dir = (
+            Path(data_dir) if data_dir is not None else Path(tempfile.mkdtemp(prefix="gh-sandbox-"))
+        )
         self.store = Store(self.data_dir)
         self.port, self.strict, self.login = port, strict, login
-        self.faults, self.limiter, self.anonymous = Faults(), RateLimiter(rate_limit), RateLimiter(60)
+        self.faults, self.limiter, self.anonymous = (
+            Faults(),
+            RateLimiter(rate_limit),
+            RateLimiter(60),
+        )
         self.violations: list[Violation] = []
         self.requests: list[RequestRecord] = []
         self._log_lock = threading.Lock()
-        self.token = self.add_user(login, token=token or accounts.token_of(self.store, login), scopes=scopes)
+        self.token = self.add_user(
+            login, token=token or accounts.token_of(self.store, login), scopes=scopes
+        )
         self.ci = LocalCI(self.store, timeout=ci_timeout)
-        hooks = Hooks(pull_opened=self._pull_opened, pushed=self._pushed, rate=self.limiter.status,
-                      checks_need_app=checks_need_app, lazy_mergeable=lazy_mergeable)
+        hooks = Hooks(
+            pull_opened=self._pull_opened,
+            pushed=self._pushed,
+            rate=self.limiter.status,
+            checks_need_app=checks_need_app,
+            lazy_mergeable=lazy_mergeable,
+        )
         self.rest = rest.Rest(self.store, hooks, self._record_violation, strict)
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
@@ -64,8 +88,9 @@ class Sandbox:
         """Serve on 127.0.0.1 (port 0 picks a free one) in a background thread; return base_url."""
         self._server = Server(self.port, self)
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="github-sandbox",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="github-sandbox", daemon=True
+        )
         self._thread.start()
         return self.base_url
 
@@ -84,8 +109,12 @@ class Sandbox:
         self.start()
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
         self.stop()
 
     @property
@@ -108,8 +137,13 @@ class Sandbox:
         return f"http://x-access-token:{token or self.token}@127.0.0.1:{self.port}/{full_name}.git"
 
     # -- users, repositories, CI ----------------------------------------------------------------------
-    def add_user(self, login: str, token: str | None = None, scopes: tuple[str, ...] | list[str] | None = None,
-                 name: str | None = None) -> str:
+    def add_user(
+        self,
+        login: str,
+        token: str | None = None,
+        scopes: tuple[str, ...] | list[str] | None = None,
+        name: str | None = None,
+    ) -> str:
         """Create (or keep) a user and give it a token with `scopes`; return the token."""
         return accounts.add_user(self.store, login, token, scopes, name)
 
@@ -177,8 +211,11 @@ class Sandbox:
         """Append to the request log."""
         path = request.path + (f"?{request.query_string}" if request.query_string else "")
         with self._log_lock:
-            self.requests.append(RequestRecord(request.method, path, status, round(seconds * 1000, 2),
-                                               self._login(request)))
+            self.requests.append(
+                RequestRecord(
+                    request.method, path, status, round(seconds * 1000, 2), self._login(request)
+                )
+            )
 
     def _login(self, request: Incoming) -> str | None:
         record = accounts.token_record(self.store, request)
@@ -188,11 +225,17 @@ class Sandbox:
         """Answer one HTTP request: authenticate, inject faults, dispatch, add GitHub's headers."""
         login = self._login(request)
         if request.path.startswith(control.PREFIX):
-            return control.respond(self, request) if login else rest.error_response(ApiError(401, "Bad credentials"))
+            return (
+                control.respond(self, request)
+                if login
+                else rest.error_response(ApiError(401, "Bad credentials"))
+            )
         if login is None:
             if smarthttp.is_git_path(request.path):
                 return smarthttp.unauthorized()
-            self.anonymous.spend("")  # GitHub counts failed logins against the caller's anonymous budget
+            self.anonymous.spend(
+                ""
+            )  # GitHub counts failed logins against the caller's anonymous budget
             response = rest.error_response(ApiError(401, "Bad credentials"))
             response.headers.update(self.anonymous.headers(""))
             return response
@@ -205,7 +248,9 @@ class Sandbox:
             return self._dispatch(request, login)
         except Exception as error:  # a sandbox bug: answer 500 and fail strict tests, keep serving
             log.exception("sandbox.crashed")
-            self._record_violation(Violation("internal", request.method, request.path, None, repr(error)))
+            self._record_violation(
+                Violation("internal", request.method, request.path, None, repr(error))
+            )
             return rest.json_response(500, {"message": f"Sandbox internal error: {error!r}"})
 
     def _dispatch(self, request: Incoming, login: str) -> Outgoing:
@@ -216,7 +261,9 @@ class Sandbox:
                 self.store.save()
             return response
         if request.path == "/api/graphql" and request.method == "POST":
-            code, body = graph.respond(self.store, login, self.base_url, request.body, accounts.scopes(self.store, request))
+            code, body = graph.respond(
+                self.store, login, self.base_url, request.body, accounts.scopes(self.store, request)
+            )
             response = self._decorate(rest.json_response(code, body), login)
             response.headers["X-RateLimit-Resource"] = "graphql"
             return response
@@ -224,21 +271,36 @@ class Sandbox:
             return rest.error_response(ApiError(404, "Not Found"))
         status = self.limiter.status(login)
         if status["remaining"] <= 0:
-            return self._fault(Fault("rate_limit", retry_after=status["reset"] - int(time.time())), login)
+            return self._fault(
+                Fault("rate_limit", retry_after=status["reset"] - int(time.time())), login
+            )
         response = self.rest.respond(request, login, self.base_url)
         if rest.not_modified(request, response):
-            response = Outgoing(304, {k: v for k, v in response.headers.items() if k in ("ETag", "Cache-Control",
-                                                                                          "Vary")})
+            response = Outgoing(
+                304,
+                {
+                    k: v
+                    for k, v in response.headers.items()
+                    if k in ("ETag", "Cache-Control", "Vary")
+                },
+            )
         else:
             self.limiter.spend(login)
         return self._decorate(response, login)
 
     def _decorate(self, response: Outgoing, login: str) -> Outgoing:
-        token_scopes: list[str] = next((t["scopes"] for t in self.store.tokens.values() if t["login"] == login), [])
+        token_scopes: list[str] = next(
+            (t["scopes"] for t in self.store.tokens.values() if t["login"] == login), []
+        )
         response.headers.update(self.limiter.headers(login))
-        response.headers.update({"X-OAuth-Scopes": ", ".join(token_scopes), "X-Accepted-OAuth-Scopes": "",
-                                 "X-GitHub-Request-Id": secrets.token_hex(8).upper(),
-                                 "x-github-api-version-selected": "2022-11-28"})
+        response.headers.update(
+            {
+                "X-OAuth-Scopes": ", ".join(token_scopes),
+                "X-Accepted-OAuth-Scopes": "",
+                "X-GitHub-Request-Id": secrets.token_hex(8).upper(),
+                "x-github-api-version-selected": "2022-11-28",
+            }
+        )
         return response
 
     def _fault(self, fault: Fault, login: str) -> Outgoing:

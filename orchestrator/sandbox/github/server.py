@@ -1,4 +1,5 @@
 """Carry HTTP between sockets and the sandbox: a threading stdlib server on 127.0.0.1 and plain request values."""
+
 from __future__ import annotations
 
 import gzip
@@ -77,11 +78,18 @@ class Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         started = time.monotonic()
         url = urlsplit(self.path)
-        request = Incoming(self.command, url.path, url.query,
-                           {k.lower(): v for k, v in self.headers.items()}, self._body())
+        request = Incoming(
+            self.command,
+            url.path,
+            url.query,
+            {k.lower(): v for k, v in self.headers.items()},
+            self._body(),
+        )
         response = self.server.app.respond(request)
         # Log before answering, so a client that saw the response also sees it in the log.
-        self.server.app.log_request(request, None if response.drop else response.status, time.monotonic() - started)
+        self.server.app.log_request(
+            request, None if response.drop else response.status, time.monotonic() - started
+        )
         if response.drop:
             self.close_connection = True
             return

@@ -1,4 +1,5 @@
 """Serve git's smart HTTP protocol for the sandbox's repositories through `git http-backend` (CGI)."""
+
 from __future__ import annotations
 
 import os
@@ -9,8 +10,10 @@ from orchestrator.sandbox.github.access import can
 from orchestrator.sandbox.github.server import Incoming, Outgoing
 from orchestrator.sandbox.github.state import Json, Store
 
-GIT_PATH = re.compile(r"^/(?P<owner>[\w.-]+)/(?P<name>[\w.-]+?)(?:\.git)?(?P<rest>/(?:info/refs|git-upload-pack|"
-                      r"git-receive-pack|HEAD|objects/.+))$")
+GIT_PATH = re.compile(
+    r"^/(?P<owner>[\w.-]+)/(?P<name>[\w.-]+?)(?:\.git)?(?P<rest>/(?:info/refs|git-upload-pack|"
+    r"git-receive-pack|HEAD|objects/.+))$"
+)
 PushedRef = tuple[str, str, str]  # (old sha, new sha, refname)
 
 
@@ -20,41 +23,69 @@ def is_git_path(path: str) -> bool:
 
 
 def _text(status: int, message: str, headers: dict[str, str] | None = None) -> Outgoing:
-    return Outgoing(status, {"Content-Type": "text/plain; charset=utf-8", **(headers or {})}, message.encode())
+    return Outgoing(
+        status, {"Content-Type": "text/plain; charset=utf-8", **(headers or {})}, message.encode()
+    )
 
 
 def unauthorized() -> Outgoing:
     """Return the 401 that makes git ask for (or report bad) credentials."""
-    return _text(401, "Invalid username or token. Password authentication is not supported for Git "
-                      "operations.\n", {"WWW-Authenticate": 'Basic realm="GitHub"'})
+    return _text(
+        401,
+        "Invalid username or token. Password authentication is not supported for Git operations.\n",
+        {"WWW-Authenticate": 'Basic realm="GitHub"'},
+    )
 
 
-def serve(store: Store, request: Incoming, login: str) -> tuple[Outgoing, Json | None, list[PushedRef]]:
+def serve(
+    store: Store, request: Incoming, login: str
+) -> tuple[Outgoing, Json | None, list[PushedRef]]:
     """Answer one git request as `login`; return the response, the repository and the refs a push changed."""
     found = GIT_PATH.match(request.path)
     assert found is not None
     repo = store.repo(found["owner"], found["name"])
     if repo is None or not can(store, repo, login, "pull"):
         return _text(404, "Repository not found.\n"), None, []
-    pushing = found["rest"] == "/git-receive-pack" or "service=git-receive-pack" in request.query_string
+    pushing = (
+        found["rest"] == "/git-receive-pack" or "service=git-receive-pack" in request.query_string
+    )
     if pushing and not can(store, repo, login, "push"):
-        return _text(403, f"Permission to {repo['owner']}/{repo['name']}.git denied to {login}.\n"), repo, []
+        return (
+            _text(403, f"Permission to {repo['owner']}/{repo['name']}.git denied to {login}.\n"),
+            repo,
+            [],
+        )
     env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "GIT_PROJECT_ROOT": str(store.git_root),
-        "GIT_HTTP_EXPORT_ALL": "1", "GIT_CONFIG_NOSYSTEM": "1", "REMOTE_USER": login, "REMOTE_ADDR": "127.0.0.1",
-        "PATH_INFO": f"/{repo['owner']}/{repo['name']}.git{found['rest']}", "REQUEST_METHOD": request.method,
-        "QUERY_STRING": request.query_string, "CONTENT_TYPE": request.header("content-type"),
-        "CONTENT_LENGTH": str(len(request.body)), "GIT_PROTOCOL": request.header("git-protocol"),
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "GIT_PROJECT_ROOT": str(store.git_root),
+        "GIT_HTTP_EXPORT_ALL": "1",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "REMOTE_USER": login,
+        "REMOTE_ADDR": "127.0.0.1",
+        "PATH_INFO": f"/{repo['owner']}/{repo['name']}.git{found['rest']}",
+        "REQUEST_METHOD": request.method,
+        "QUERY_STRING": request.query_string,
+        "CONTENT_TYPE": request.header("content-type"),
+        "CONTENT_LENGTH": str(len(request.body)),
+        "GIT_PROTOCOL": request.header("git-protocol"),
         "HOME": str(store.data_dir),
     }
-    done = subprocess.run(["git", "http-backend"], input=request.body, env=env, capture_output=True, check=False)
+    done = subprocess.run(
+        ["git", "http-backend"], input=request.body, env=env, capture_output=True, check=False
+    )
     response = _parse_cgi(done.stdout)
-    pushed = parse_commands(request.body) if pushing and request.method == "POST" and response.status == 200 else []
+    pushed = (
+        parse_commands(request.body)
+        if pushing and request.method == "POST" and response.status == 200
+        else []
+    )
     return response, repo, pushed
 
 
 def _parse_cgi(output: bytes) -> Outgoing:
-    head, _, body = output.partition(b"\r\n\r\n") if b"\r\n\r\n" in output else output.partition(b"\n\n")
+    head, _, body = (
+        output.partition(b"\r\n\r\n") if b"\r\n\r\n" in output else output.partition(b"\n\n")
+    )
     status, headers = 200, {}
     for line in head.decode("latin-1").splitlines():
         name, _, value = line.partition(":")
@@ -72,10 +103,10 @@ def parse_commands(body: bytes) -> list[PushedRef]:
     """
     commands, at = [], 0
     while at + 4 <= len(body):
-        size = int(body[at:at + 4], 16)
+        size = int(body[at : at + 4], 16)
         if size == 0:
             break
-        line = body[at + 4:at + size].split(b"\x00", 1)[0].strip().decode()
+        line = body[at + 4 : at + size].split(b"\x00", 1)[0].strip().decode()
         at += size
         if line.startswith("shallow "):
             continue

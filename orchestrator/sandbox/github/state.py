@@ -1,4 +1,5 @@
 """Hold the sandbox's GitHub records in one JSON document, guarded by one lock and saved atomically."""
+
 from __future__ import annotations
 
 import base64
@@ -49,7 +50,7 @@ class Store:
         self.git_root = data_dir / "git"
         self.lock = threading.RLock()
         self.data: Json = _empty()
-        self._index: dict[int, tuple[str, str]] = {}   # issue id -> (repo full name, number)
+        self._index: dict[int, tuple[str, str]] = {}  # issue id -> (repo full name, number)
         self._batched = 0
         path = data_dir / STATE_FILE
         if path.exists():
@@ -69,7 +70,9 @@ class Store:
 
     def save(self) -> None:
         """Write the state to `state.json` through a temporary file and os.replace (deferred inside `batch`)."""
-        with self.lock:  # held through the replace, so an older snapshot never overwrites a newer one
+        with (
+            self.lock
+        ):  # held through the replace, so an older snapshot never overwrites a newer one
             if self._batched:
                 return
             self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -121,8 +124,11 @@ class Store:
         """Return (repo, issue) for an issue's numeric `id`, across all repositories (indexed, checked on use)."""
         found = self._indexed(issue_id)
         if found is None:
-            self._index = {issue["id"]: (full_name, number) for full_name, repo in self.repos.items()
-                           for number, issue in repo["issues"].items()}
+            self._index = {
+                issue["id"]: (full_name, number)
+                for full_name, repo in self.repos.items()
+                for number, issue in repo["issues"].items()
+            }
             found = self._indexed(issue_id)
         return found
 
@@ -130,4 +136,8 @@ class Store:
         where = self._index.get(issue_id)
         repo = self.repos.get(where[0]) if where else None
         issue = repo["issues"].get(where[1]) if repo and where else None
-        return (repo, issue) if repo is not None and issue is not None and issue["id"] == issue_id else None
+        return (
+            (repo, issue)
+            if repo is not None and issue is not None and issue["id"] == issue_id
+            else None
+        )

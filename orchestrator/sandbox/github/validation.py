@@ -1,4 +1,5 @@
 """Check every REST exchange against GitHub's published OpenAPI description (vendored subset), with openapi-core."""
+
 from __future__ import annotations
 
 import functools
@@ -49,7 +50,8 @@ ALLOWED_REQUEST_DEVIATIONS: dict[str, Callable[[Any], bool]] = {
 ALLOWED_RESPONSE_DEVIATIONS = {
     # "OAuth apps and personal access tokens (classic) cannot use this endpoint" (the description's own
     # words), answered with 403; its responses list only 201/200.
-    ("checks/create", 403), ("checks/update", 403),
+    ("checks/create", 403),
+    ("checks/update", 403),
 }
 
 
@@ -61,10 +63,18 @@ def patch_nullable(node: Any) -> None:
        openapi-core ignores `nullable` without `type`, yet GitHub sends null there.
     """
     if isinstance(node, dict):
-        if node.get("nullable") is True and isinstance(node.get("enum"), list) and None not in node["enum"]:
+        if (
+            node.get("nullable") is True
+            and isinstance(node.get("enum"), list)
+            and None not in node["enum"]
+        ):
             node["enum"].append(None)
         for key in ("oneOf", "anyOf"):
-            if node.get("nullable") is True and "type" not in node and isinstance(node.get(key), list):
+            if (
+                node.get("nullable") is True
+                and "type" not in node
+                and isinstance(node.get(key), list)
+            ):
                 node[key].append({"enum": [None]})
         for value in node.values():
             patch_nullable(value)
@@ -117,11 +127,20 @@ class Exchange:
 
 
 def _request(ex: Exchange) -> MockRequest:
-    request = MockRequest(SPEC_HOST, ex.method, ex.spec_path, args=None, headers=ex.headers, data=ex.body or None,
-                          content_type="application/json")
+    request = MockRequest(
+        SPEC_HOST,
+        ex.method,
+        ex.spec_path,
+        args=None,
+        headers=ex.headers,
+        data=ex.body or None,
+        content_type="application/json",
+    )
     from werkzeug.datastructures import ImmutableMultiDict
 
-    request.parameters.query = ImmutableMultiDict([(k, v) for k, vs in ex.query.items() for v in vs])
+    request.parameters.query = ImmutableMultiDict(
+        [(k, v) for k, vs in ex.query.items() for v in vs]
+    )
     return request
 
 
@@ -141,7 +160,9 @@ def check_response(ex: Exchange, status: int, headers: dict[str, str], body: byt
     """Return why the response leaves the description, or None."""
     if (ex.operation_id, status) in ALLOWED_RESPONSE_DEVIATIONS:
         return None
-    response = MockResponse(body, status, headers, content_type=headers.get("Content-Type", "application/json"))
+    response = MockResponse(
+        body, status, headers, content_type=headers.get("Content-Type", "application/json")
+    )
     try:
         load_spec().validate_response(_request(ex), response)
     except OpenAPIError as error:

@@ -1,4 +1,5 @@
 """Scripted model APIs (Anthropic Messages, OpenAI Responses) that the real SDK and agent CLIs talk to."""
+
 from __future__ import annotations
 
 from orchestrator.sandbox.models.anthropic_server import AnthropicSandbox
@@ -18,6 +19,19 @@ from orchestrator.sandbox.models.script import (
 from orchestrator.sandbox.models.server import Exchange, ModelSandbox, Request
 
 __all__ = [
-    "AnthropicSandbox", "Exchange", "Fail", "ModelSandbox", "OpenAISandbox", "Request", "Script", "ScriptBook", "Step",
-    "ToolCall", "ToolResult", "Turn", "failed", "output_contains", "succeeded",
+    "AnthropicSandbox",
+    "Exchange",
+    "Fail",
+    "ModelSandbox",
+    "OpenAISandbox",
+    "Request",
+    "Script",
+    "ScriptBook",
+    "Step",
+    "ToolCall",
+    "ToolResult",
+    "Turn",
+    "failed",
+    "output_contains",
+    "succeeded",
 ]

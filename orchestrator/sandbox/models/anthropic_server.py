@@ -1,4 +1,5 @@
 """A scripted Anthropic Messages API on 127.0.0.1, for the anthropic SDK and the real Claude Code CLI."""
+
 from __future__ import annotations
 
 import itertools
@@ -23,8 +24,14 @@ DEFAULT_MODELS = ("claude-sonnet-4-5",)
 class AnthropicSandbox(ModelSandbox):
     """Serves `POST /v1/messages` (streamed or not) from a script, plus the health checks Claude Code makes."""
 
-    def __init__(self, steps: Iterable[Step] | ScriptBook = (), *, models: tuple[str, ...] = DEFAULT_MODELS,
-                 host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        steps: Iterable[Step] | ScriptBook = (),
+        *,
+        models: tuple[str, ...] = DEFAULT_MODELS,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
         super().__init__(steps, host=host, port=port)
         self.models = models
         self._serials = itertools.count(1)
@@ -39,7 +46,9 @@ class AnthropicSandbox(ModelSandbox):
         health: Route = lambda request: self.record(request, Reply(200))
         return {
             ("POST", "/v1/messages"): self._messages,
-            ("GET", "/v1/models"): lambda request: self.record(request, json_reply(200, anthropic_wire.models(self.models))),
+            ("GET", "/v1/models"): lambda request: self.record(
+                request, json_reply(200, anthropic_wire.models(self.models))
+            ),
             ("HEAD", "/"): health,
             ("HEAD", "/api/hello"): health,
         }
@@ -47,7 +56,9 @@ class AnthropicSandbox(ModelSandbox):
     def conversation(self, request: Request) -> tuple[str, tuple[ToolResult, ...]]:
         """Key by the session header and the first message; the results are the last message's."""
         body = _body(request)
-        return anthropic_wire.conversation(body, dict(request.headers)), anthropic_wire.tool_results(body)
+        return anthropic_wire.conversation(
+            body, dict(request.headers)
+        ), anthropic_wire.tool_results(body)
 
     def opening(self, request: Request) -> str:
         """Return the text of the first message (the prompt, for our loop and Claude Code)."""
@@ -56,7 +67,11 @@ class AnthropicSandbox(ModelSandbox):
     def turn_reply(self, turn: Turn, request: Request) -> Reply:
         """Answer with a Message, or with its SSE events when the request asked for `stream`."""
         body = _body(request)
-        serial, model, used = next(self._serials), str(body["model"]), estimate_tokens(body["messages"])
+        serial, model, used = (
+            next(self._serials),
+            str(body["model"]),
+            estimate_tokens(body["messages"]),
+        )
         headers = (("request-id", f"req_sandbox{serial:06d}"),)
         if body.get("stream"):
             return sse_reply(anthropic_wire.events(turn, model, serial, used), headers)
@@ -69,9 +84,15 @@ class AnthropicSandbox(ModelSandbox):
 
     def _messages(self, request: Request) -> Reply:
         body = request.body
-        if not (isinstance(body, dict) and isinstance(body.get("messages"), list) and body["messages"]
-                and isinstance(body.get("model"), str)):
-            return self.record(request, self.error_reply(Fail(400, "messages and model are required")))
+        if not (
+            isinstance(body, dict)
+            and isinstance(body.get("messages"), list)
+            and body["messages"]
+            and isinstance(body.get("model"), str)
+        ):
+            return self.record(
+                request, self.error_reply(Fail(400, "messages and model are required"))
+            )
         return self.play(request)
 
 

@@ -1,4 +1,5 @@
 """Where the pinned agent CLIs live once `make npm-tools` has installed them."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """A scripted OpenAI Responses API on 127.0.0.1, for the real Codex CLI."""
+
 from __future__ import annotations
 
 import itertools
@@ -21,7 +22,9 @@ from orchestrator.sandbox.models.server import (
 class OpenAISandbox(ModelSandbox):
     """Serves `POST /v1/responses` (streamed or not) from a script; Codex's tools are `exec_command` and kin."""
 
-    def __init__(self, steps: Iterable[Step] | ScriptBook = (), *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, steps: Iterable[Step] | ScriptBook = (), *, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
         super().__init__(steps, host=host, port=port)
         self._serials = itertools.count(1)
 
@@ -46,7 +49,11 @@ class OpenAISandbox(ModelSandbox):
     def turn_reply(self, turn: Turn, request: Request) -> Reply:
         """Answer with a Response, or with its SSE events when the request asked for `stream`."""
         body = _body(request)
-        serial, model, used = next(self._serials), str(body["model"]), estimate_tokens(body["input"])
+        serial, model, used = (
+            next(self._serials),
+            str(body["model"]),
+            estimate_tokens(body["input"]),
+        )
         if body.get("stream"):
             return sse_reply(openai_wire.events(turn, model, serial, used))
         return json_reply(200, openai_wire.response(turn, model, serial, used))
@@ -58,8 +65,12 @@ class OpenAISandbox(ModelSandbox):
 
     def _responses(self, request: Request) -> Reply:
         body = request.body
-        if not (isinstance(body, dict) and isinstance(body.get("input"), list) and body["input"]
-                and isinstance(body.get("model"), str)):
+        if not (
+            isinstance(body, dict)
+            and isinstance(body.get("input"), list)
+            and body["input"]
+            and isinstance(body.get("model"), str)
+        ):
             return self.record(request, self.error_reply(Fail(400, "input and model are required")))
         return self.play(request)
 

@@ -1,4 +1,5 @@
 """What a scripted model answers: turns of text and tool calls, scripted errors, played per conversation."""
+
 from __future__ import annotations
 
 import re
@@ -66,7 +67,9 @@ EXHAUSTED = Turn(text="The sandbox script has no more turns.")
 class Player(Protocol):
     """What a model sandbox plays its conversations from: a Script, or a ScriptBook of them."""
 
-    def next(self, conversation: str, results: tuple[ToolResult, ...], opening: str = "") -> Step | None:
+    def next(
+        self, conversation: str, results: tuple[ToolResult, ...], opening: str = ""
+    ) -> Step | None:
         """Return the step that answers this request of `conversation` (None: nothing left to play)."""
 
 
@@ -78,7 +81,9 @@ class Script:
         self._positions: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def next(self, conversation: str, results: tuple[ToolResult, ...], opening: str = "") -> Step | None:
+    def next(
+        self, conversation: str, results: tuple[ToolResult, ...], opening: str = ""
+    ) -> Step | None:
         """Return the step that answers this request of `conversation` (None: the script is exhausted).
 
         `opening` (the text the conversation opened with) does not matter to a single script.
@@ -106,17 +111,24 @@ class ScriptBook:
     This is how one server answers several tasks, each prompt naming its own issue.
     """
 
-    def __init__(self, scripts: Iterable[tuple[str, Iterable[Step]]], default: Iterable[Step] = ()) -> None:
+    def __init__(
+        self, scripts: Iterable[tuple[str, Iterable[Step]]], default: Iterable[Step] = ()
+    ) -> None:
         self.scripts = tuple((re.compile(pattern), Script(steps)) for pattern, steps in scripts)
         self.default = Script(default)
         self._chosen: dict[str, tuple[str | None, Script]] = {}
         self._lock = threading.Lock()
 
-    def next(self, conversation: str, results: tuple[ToolResult, ...], opening: str = "") -> Step | None:
+    def next(
+        self, conversation: str, results: tuple[ToolResult, ...], opening: str = ""
+    ) -> Step | None:
         """Return the next step of the script this conversation was matched to (matching it now if new)."""
         with self._lock:
             if conversation not in self._chosen:
-                found = next(((p.pattern, s) for p, s in self.scripts if p.search(opening)), (None, self.default))
+                found = next(
+                    ((p.pattern, s) for p, s in self.scripts if p.search(opening)),
+                    (None, self.default),
+                )
                 self._chosen[conversation] = found
             script = self._chosen[conversation][1]
         return script.next(conversation, results)

@@ -1,4 +1,5 @@
 """What the model sandboxes share: a loopback HTTP server that plays a script and records every exchange."""
+
 from __future__ import annotations
 
 import json
@@ -13,7 +14,15 @@ from typing import Any, Self
 
 from orchestrator.sandbox.loopback import TrackingServer
 from orchestrator.sandbox.models.script import (
-    EXHAUSTED, Fail, Json, Player, Script, ScriptBook, Step, ToolResult, Turn,
+    EXHAUSTED,
+    Fail,
+    Json,
+    Player,
+    Script,
+    ScriptBook,
+    Step,
+    ToolResult,
+    Turn,
 )
 
 log = logging.getLogger(__name__)
@@ -57,7 +66,9 @@ def json_reply(status: int, body: Json, headers: tuple[tuple[str, str], ...] = (
     return Reply(status, json.dumps(body).encode(), headers=headers)
 
 
-def sse_reply(events: Iterable[tuple[str, Json]], headers: tuple[tuple[str, str], ...] = ()) -> Reply:
+def sse_reply(
+    events: Iterable[tuple[str, Json]], headers: tuple[tuple[str, str], ...] = ()
+) -> Reply:
     """Encode server-sent events, each as an `event:` line and one `data:` line of JSON."""
     text = "".join(f"event: {name}\ndata: {json.dumps(data)}\n\n" for name, data in events)
     return Reply(200, text.encode(), "text/event-stream", (("Cache-Control", "no-cache"), *headers))
@@ -70,7 +81,9 @@ def estimate_tokens(value: Json) -> int:
 
 def output_tokens(turn: Turn) -> int:
     """Estimate the tokens of a scripted turn's text and tool inputs."""
-    return estimate_tokens(turn.text) + sum(estimate_tokens(dict(call.input)) for call in turn.tool_calls)
+    return estimate_tokens(turn.text) + sum(
+        estimate_tokens(dict(call.input)) for call in turn.tool_calls
+    )
 
 
 def text_of(content: Json) -> str:
@@ -85,7 +98,9 @@ def text_of(content: Json) -> str:
 class ModelSandbox(ABC):
     """A scripted model API on 127.0.0.1; subclasses speak one vendor's wire format."""
 
-    def __init__(self, steps: Iterable[Step] | ScriptBook = (), *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, steps: Iterable[Step] | ScriptBook = (), *, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
         self.script: Player = steps if isinstance(steps, ScriptBook) else Script(steps)
         self.host, self.port = host, port
         self._lock = threading.Lock()
@@ -120,7 +135,9 @@ class ModelSandbox(ABC):
         self.start()
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     @property
@@ -142,7 +159,9 @@ class ModelSandbox(ABC):
     def handle(self, request: Request) -> Reply:
         """Answer one request and record the exchange."""
         if request.headers.get("content-encoding", "identity") != "identity":
-            self._problem(f"compressed request body ({request.headers['content-encoding']}) on {request.path}")
+            self._problem(
+                f"compressed request body ({request.headers['content-encoding']}) on {request.path}"
+            )
         route = self.routes().get((request.method, request.path.partition("?")[0]))
         if route is not None:
             return route(request)
@@ -159,8 +178,13 @@ class ModelSandbox(ABC):
         reply = self.error_reply(step) if isinstance(step, Fail) else self.turn_reply(step, request)
         return self.record(request, reply, conversation, results)
 
-    def record(self, request: Request, reply: Reply, conversation: str | None = None,
-               results: tuple[ToolResult, ...] = ()) -> Reply:
+    def record(
+        self,
+        request: Request,
+        reply: Reply,
+        conversation: str | None = None,
+        results: tuple[ToolResult, ...] = (),
+    ) -> Reply:
         """Record an exchange (a model turn comes with its conversation and tool results) and pass `reply` on."""
         with self._lock:
             self._exchanges.append(Exchange(request, conversation, results, reply.status))

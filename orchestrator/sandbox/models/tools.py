@@ -3,6 +3,7 @@
 Claude Code 2.1.330 resolves a relative `file_path` against its cwd (the worktree), so scripts need not
 know where the worktree is; it refuses to Edit or overwrite a file it has neither read nor written itself.
 """
+
 from __future__ import annotations
 
 import shlex

@@ -1,4 +1,5 @@
 """A local Telegram Bot API that python-telegram-bot long-polls, judged by the published Bot API description."""
+
 from __future__ import annotations
 
 from orchestrator.sandbox.telegram.faults import Fault

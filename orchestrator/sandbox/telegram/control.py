@@ -1,4 +1,5 @@
 """Drive the sandbox over HTTP, under `/_sandbox/`, for tests and tools in another process."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -19,24 +20,47 @@ class Controlled(Protocol):
     def requests(self) -> dict[str, int]: ...
     @property
     def violations(self) -> list[Violation]: ...
-    def inject_message(self, text: str, *, user_id: int = 1001, username: str | None = "alice",
-                       first_name: str = "Alice", chat_id: int | None = None, chat_type: str = "private",
-                       chat_title: str = "Sandbox group") -> Obj | None: ...
-    def inject_callback(self, chat_id: int, message_id: int, data: str, *, user_id: int = 1001,
-                        username: str | None = "alice", first_name: str = "Alice") -> Obj | None: ...
+    def inject_message(
+        self,
+        text: str,
+        *,
+        user_id: int = 1001,
+        username: str | None = "alice",
+        first_name: str = "Alice",
+        chat_id: int | None = None,
+        chat_type: str = "private",
+        chat_title: str = "Sandbox group",
+    ) -> Obj | None: ...
+    def inject_callback(
+        self,
+        chat_id: int,
+        message_id: int,
+        data: str,
+        *,
+        user_id: int = 1001,
+        username: str | None = "alice",
+        first_name: str = "Alice",
+    ) -> Obj | None: ...
     def inject_fault(self, method: str, fault: Fault, times: int = 1, after: int = 0) -> None: ...
     def screen(self, chat_id: int) -> list[Obj]: ...
     def callback_answer(self, query_id: str) -> Obj | None: ...
+
 
 PREFIX = "/_sandbox/"
 Route = Callable[[Controlled, dict[str, Any]], Any]
 
 
-def handle(sandbox: Controlled, verb: str, path: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+def handle(
+    sandbox: Controlled, verb: str, path: str, params: dict[str, Any]
+) -> tuple[int, dict[str, Any]]:
     """Run one control action; answer in the Bot API's envelope (`ok`, `result` or `description`)."""
     route = ROUTES.get((verb, path.removeprefix(PREFIX)))
     if route is None:
-        return 404, {"ok": False, "error_code": 404, "description": f"Not Found: no control action {verb} {path}"}
+        return 404, {
+            "ok": False,
+            "error_code": 404,
+            "description": f"Not Found: no control action {verb} {path}",
+        }
     try:
         return 200, {"ok": True, "result": route(sandbox, params)}
     except (TypeError, ValueError, KeyError) as exc:
@@ -54,7 +78,9 @@ def _inject_callback(sandbox: Controlled, params: dict[str, Any]) -> Any:
 def _inject_fault(sandbox: Controlled, params: dict[str, Any]) -> None:
     """Take `{"method", "status" (null: drop the connection), "retry_after"?, "times"?, "after"?}`."""
     fault = Fault(status=params["status"], retry_after=params.get("retry_after"))
-    sandbox.inject_fault(params["method"], fault, int(params.get("times", 1)), int(params.get("after", 0)))
+    sandbox.inject_fault(
+        params["method"], fault, int(params.get("times", 1)), int(params.get("after", 0))
+    )
 
 
 def _screen(sandbox: Controlled, params: dict[str, Any]) -> Any:

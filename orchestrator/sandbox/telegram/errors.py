@@ -1,4 +1,5 @@
 """The error replies the Bot API gives, as one exception the server turns into a response."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -7,7 +8,9 @@ from typing import Any
 class ApiError(Exception):
     """A Bot API failure: `{"ok": false, "error_code": status, "description": ..., "parameters": ...}`."""
 
-    def __init__(self, status: int, description: str, parameters: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, status: int, description: str, parameters: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
@@ -15,7 +18,11 @@ class ApiError(Exception):
 
     def body(self) -> dict[str, Any]:
         """Return the JSON body Telegram sends for this error."""
-        body: dict[str, Any] = {"ok": False, "error_code": self.status, "description": self.description}
+        body: dict[str, Any] = {
+            "ok": False,
+            "error_code": self.status,
+            "description": self.description,
+        }
         if self.parameters:
             body["parameters"] = self.parameters
         return body
@@ -28,13 +35,16 @@ def bad_request(reason: str) -> ApiError:
 
 def too_many_requests(retry_after: int) -> ApiError:
     """Return the flood-control 429 with `parameters.retry_after`, as PTB's RetryAfter expects."""
-    return ApiError(429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after})
+    return ApiError(
+        429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after}
+    )
 
 
 def conflict() -> ApiError:
     """Return the 409 Telegram gives a long poll that a newer getUpdates call replaced."""
     return ApiError(
-        409, "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+        409,
+        "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
     )
 
 

@@ -1,4 +1,5 @@
 """Scripted failures for the next calls of a method: flood control, server errors, dropped connections."""
+
 from __future__ import annotations
 
 import threading
@@ -18,7 +19,9 @@ class Fault:
 
     def __post_init__(self) -> None:
         if self.status is not None and not 400 <= self.status <= 599:
-            raise ValueError(f"a fault is an HTTP error status (400-599) or None, not {self.status}")
+            raise ValueError(
+                f"a fault is an HTTP error status (400-599) or None, not {self.status}"
+            )
 
     @classmethod
     def too_many_requests(cls, retry_after: int = 1) -> Fault:

@@ -1,4 +1,5 @@
 """Turn message text into Bot API entities the way Telegram does: HTML parse mode and /commands."""
+
 from __future__ import annotations
 
 import re
@@ -11,14 +12,31 @@ _TAGS = frozenset(
     "a b strong i em s strike del u ins tg-spoiler span tg-emoji tg-time pre code blockquote".split()
 )
 _SIMPLE = {
-    "i": "italic", "em": "italic", "b": "bold", "strong": "bold", "u": "underline", "ins": "underline",
-    "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough",
-    "tg-spoiler": "spoiler", "span": "spoiler",
+    "i": "italic",
+    "em": "italic",
+    "b": "bold",
+    "strong": "bold",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "tg-spoiler": "spoiler",
+    "span": "spoiler",
 }
 # TDLib orders entities that share a range by type; lower first (MessageEntity::get_type_priority).
 _PRIORITY = {
-    "blockquote": 0, "expandable_blockquote": 1, "pre": 11, "code": 20, "text_link": 49,
-    "bold": 90, "italic": 91, "underline": 92, "strikethrough": 93, "spoiler": 94, "custom_emoji": 99,
+    "blockquote": 0,
+    "expandable_blockquote": 1,
+    "pre": 11,
+    "code": 20,
+    "text_link": 49,
+    "bold": 90,
+    "italic": 91,
+    "underline": 92,
+    "strikethrough": 93,
+    "spoiler": 94,
+    "custom_emoji": 99,
 }
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _SPACES = " \t\r\n\v\0"
@@ -39,7 +57,11 @@ def utf16_len(text: str) -> int:
 def bot_commands(text: str) -> list[Entity]:
     """Return the `bot_command` entities Telegram adds to a message's text."""
     return [
-        {"type": "bot_command", "offset": utf16_len(text[: m.start()]), "length": utf16_len(m.group())}
+        {
+            "type": "bot_command",
+            "offset": utf16_len(text[: m.start()]),
+            "length": utf16_len(m.group()),
+        }
         for m in _BOT_COMMAND.finditer(text)
     ]
 
@@ -86,7 +108,9 @@ class _HtmlParser:
             else:
                 i = self._start_tag(i)
         if self.stack:
-            raise EntityParseError(f'Can\'t find end tag corresponding to start tag "{self.stack[-1].tag}"')
+            raise EntityParseError(
+                f'Can\'t find end tag corresponding to start tag "{self.stack[-1].tag}"'
+            )
         text = "".join(self.text)
         if any(0xD800 <= ord(c) <= 0xDFFF for c in text):
             raise EntityParseError(
@@ -114,19 +138,25 @@ class _HtmlParser:
             raise EntityParseError(f"Unclosed start tag at byte offset {self._byte(begin)}")
         tag = self.s[begin + 1 : i].lower()
         if tag not in _TAGS:
-            raise EntityParseError(f'Unsupported start tag "{tag}" at byte offset {self._byte(begin)}')
+            raise EntityParseError(
+                f'Unsupported start tag "{tag}" at byte offset {self._byte(begin)}'
+            )
         attributes: dict[str, str] = {}
         flags: set[str] = set()
         while self._at(i) != ">":
             i = self._attribute(begin, tag, i, attributes, flags)
         argument = _argument(tag, attributes)
         if tag == "span" and argument != "spoiler":
-            raise EntityParseError(f'Tag "span" must have class "tg-spoiler" at byte offset {self._byte(begin)}')
+            raise EntityParseError(
+                f'Tag "span" must have class "tg-spoiler" at byte offset {self._byte(begin)}'
+            )
         expandable = tag == "blockquote" and "expandable" in flags | attributes.keys()
         self.stack.append(_Open(tag, argument, expandable, attributes, self.offset, len(self.text)))
         return i + 1
 
-    def _attribute(self, begin: int, tag: str, i: int, attributes: dict[str, str], flags: set[str]) -> int:
+    def _attribute(
+        self, begin: int, tag: str, i: int, attributes: dict[str, str], flags: set[str]
+    ) -> int:
         """Parse one `name`, `name=token` or `name="literal"`; return the index after it."""
         while self._at(i) != _END and self._at(i) in _SPACES:
             i += 1
@@ -139,7 +169,9 @@ class _HtmlParser:
             i += 1
         name = self.s[name_start:i]
         if not name:
-            raise EntityParseError(f'Empty attribute name in the tag "{tag}" at byte offset {self._byte(begin)}')
+            raise EntityParseError(
+                f'Empty attribute name in the tag "{tag}" at byte offset {self._byte(begin)}'
+            )
         while self._at(i) != _END and self._at(i) in _SPACES:
             i += 1
         if self._at(i) != "=":
@@ -163,7 +195,9 @@ class _HtmlParser:
             while (self._at(i).isascii() and self._at(i).isalnum()) or self._at(i) in ".-":
                 i += 1
             if self._at(i) not in _SPACES and self._at(i) != ">":
-                raise EntityParseError(f"Unexpected end of name token at byte offset {self._byte(start)}")
+                raise EntityParseError(
+                    f"Unexpected end of name token at byte offset {self._byte(start)}"
+                )
             return self.s[start:i].lower(), i
         i += 1
         value: list[str] = []
@@ -200,22 +234,35 @@ class _HtmlParser:
     def _close(self, opened: _Open) -> None:
         span: Entity = {"offset": opened.offset, "length": self.offset - opened.offset}
         last = self.entities[-1] if self.entities else None
-        same_range = last is not None and (last["offset"], last["length"]) == (span["offset"], span["length"])
+        same_range = last is not None and (last["offset"], last["length"]) == (
+            span["offset"],
+            span["length"],
+        )
         if opened.tag in _SIMPLE:
             self.entities.append({"type": _SIMPLE[opened.tag], **span})
         elif opened.tag == "blockquote":
-            self.entities.append({"type": "expandable_blockquote" if opened.expandable else "blockquote", **span})
+            self.entities.append(
+                {"type": "expandable_blockquote" if opened.expandable else "blockquote", **span}
+            )
         elif opened.tag == "tg-emoji":
             if not opened.argument.isdigit() or int(opened.argument) == 0:
                 raise EntityParseError("Invalid custom emoji identifier specified")
-            self.entities.append({"type": "custom_emoji", **span, "custom_emoji_id": opened.argument})
+            self.entities.append(
+                {"type": "custom_emoji", **span, "custom_emoji_id": opened.argument}
+            )
         elif opened.tag == "a":
             url = _normalize_link(opened.argument or "".join(self.text[opened.start :]))
             if url is not None:
                 self.entities.append({"type": "text_link", **span, "url": url})
         elif opened.tag == "tg-time":
             self._close_time(opened, span)
-        elif opened.tag == "code" and same_range and last is not None and last["type"] == "pre" and opened.argument:
+        elif (
+            opened.tag == "code"
+            and same_range
+            and last is not None
+            and last["type"] == "pre"
+            and opened.argument
+        ):
             last["language"] = opened.argument  # <code class="language-x"><pre>..</pre></code>
         elif opened.tag == "code":
             self.entities.append({"type": "code", **span, "_language": opened.argument})
@@ -230,7 +277,9 @@ class _HtmlParser:
             raise EntityParseError("Invalid date format used")
         if unix.isdigit():
             entity = {"type": "date_time", **span, "unix_time": int(unix)}
-            self.entities.append(entity | ({"date_time_format": date_format} if date_format else {}))
+            self.entities.append(
+                entity | ({"date_time_format": date_format} if date_format else {})
+            )
 
 
 def _argument(tag: str, attributes: dict[str, str]) -> str:
@@ -280,4 +329,6 @@ def _normalize_link(url: str) -> str | None:
     if not re.fullmatch(r"[A-Za-z0-9.-]+\.[A-Za-z0-9-]+(:\d+)?", host.group()):
         return None
     path = rest[host.end() :]
-    return f"{scheme.lower()}://{host.group().lower()}{path if path.startswith('/') else '/' + path}"
+    return (
+        f"{scheme.lower()}://{host.group().lower()}{path if path.startswith('/') else '/' + path}"
+    )

@@ -1,4 +1,5 @@
 """Send, edit and delete messages as Telegram does, and build what users send to the bot."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -26,8 +27,11 @@ def send_message(ctx: Context, params: Obj) -> Obj:
         extra["has_protected_content"] = True
     return ctx.store.add_message(
         chat["id"],
-        lambda message_id: {"message_id": message_id, "from": ctx.sender, "chat": chat, "date": now()}
-        | extra | content,
+        lambda message_id: (
+            {"message_id": message_id, "from": ctx.sender, "chat": chat, "date": now()}
+            | extra
+            | content
+        ),
     )
 
 
@@ -35,7 +39,9 @@ def edit_message_text(ctx: Context, params: Obj) -> Obj:
     """editMessageText: a markup not passed again is removed, as in Telegram."""
     message = _own_message(ctx, params)
     text, entities = _formatted(params)
-    return _edit(ctx, message, _content(text, entities, _inline_keyboard(params.get("reply_markup"))))
+    return _edit(
+        ctx, message, _content(text, entities, _inline_keyboard(params.get("reply_markup")))
+    )
 
 
 def edit_message_reply_markup(ctx: Context, params: Obj) -> Obj:
@@ -68,8 +74,10 @@ def user_message(ctx: Context, chat: Obj, sender: Obj, text: str) -> Obj:
     ctx.store.remember_chat(chat)
     return ctx.store.add_message(
         chat["id"],
-        lambda message_id: {"message_id": message_id, "from": sender, "chat": chat, "date": now()}
-        | _content(text, bot_commands(text), None),
+        lambda message_id: (
+            {"message_id": message_id, "from": sender, "chat": chat, "date": now()}
+            | _content(text, bot_commands(text), None)
+        ),
     )
 
 
@@ -88,10 +96,18 @@ def callback_query(ctx: Context, message: Obj, sender: Obj, data: str) -> Obj:
     """Return the CallbackQuery a user makes by pressing the button carrying `data`."""
     buttons = [b for row in message.get("reply_markup", {}).get("inline_keyboard", []) for b in row]
     if not any(b.get("callback_data") == data for b in buttons):
-        raise ValueError(f"message {message['message_id']} has no button with callback_data {data!r}")
+        raise ValueError(
+            f"message {message['message_id']} has no button with callback_data {data!r}"
+        )
     query_id = ctx.store.open_query(prefix=ctx.me["id"])
     chat_instance = str(message["chat"]["id"] * 7919 + ctx.me["id"])
-    return {"id": query_id, "from": sender, "message": message, "chat_instance": chat_instance, "data": data}
+    return {
+        "id": query_id,
+        "from": sender,
+        "message": message,
+        "chat_instance": chat_instance,
+        "data": data,
+    }
 
 
 def _formatted(params: Obj) -> tuple[str, list[Obj]]:
@@ -121,7 +137,9 @@ def _inline_keyboard(markup: Obj | None) -> Obj | None:
         return None
     for button in (b for row in markup["inline_keyboard"] for b in row):
         if not set(button) - {"text", "icon_custom_emoji_id", "style"}:
-            raise bad_request("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
+            raise bad_request(
+                "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
+            )
         if "callback_data" in button and not 1 <= len(button["callback_data"].encode()) <= 64:
             raise bad_request("BUTTON_DATA_INVALID")
     rows = [row for row in markup["inline_keyboard"] if row]
@@ -165,7 +183,9 @@ def _edit(ctx: Context, message: Obj, content: Obj) -> Obj:
     current = {k: message[k] for k in ("text", "entities", "reply_markup") if k in message}
     if current == content:
         raise bad_request(NOT_MODIFIED)
-    kept: dict[str, Any] = {k: v for k, v in message.items() if k not in ("text", "entities", "reply_markup")}
+    kept: dict[str, Any] = {
+        k: v for k, v in message.items() if k not in ("text", "entities", "reply_markup")
+    }
     edited = kept | {"edit_date": now()} | content
     ctx.store.replace_message(edited)
     return edited

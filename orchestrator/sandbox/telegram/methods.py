@@ -1,4 +1,5 @@
 """Carry out the Bot API methods the sandbox models, on decoded parameters, as Telegram would."""
+
 from __future__ import annotations
 
 import json
@@ -53,7 +54,11 @@ def delete_webhook(ctx: Context, params: Obj) -> bool:
 
 def get_webhook_info(ctx: Context, params: Obj) -> Obj:
     """getWebhookInfo: an empty url, as for any bot that uses getUpdates."""
-    return {"url": "", "has_custom_certificate": False, "pending_update_count": len(ctx.store.updates)}
+    return {
+        "url": "",
+        "has_custom_certificate": False,
+        "pending_update_count": len(ctx.store.updates),
+    }
 
 
 def set_my_commands(ctx: Context, params: Obj) -> bool:

@@ -1,4 +1,5 @@
 """The Telegram sandbox: a local Bot API server, its request pipeline, and hooks that play the users."""
+
 from __future__ import annotations
 
 import copy
@@ -37,7 +38,9 @@ class TelegramSandbox:
         self.strict = strict
         self.host, self.port = host, port
         self._store = Store(Path(data_dir) if data_dir is not None else None)
-        self._ctx = Context(self._store, bot_user(int(token.split(":")[0]), bot_username, "Agent OS Sandbox"))
+        self._ctx = Context(
+            self._store, bot_user(int(token.split(":")[0]), bot_username, "Agent OS Sandbox")
+        )
         self._validator = Validator()
         self._faults = FaultPlan()
         self._lock = threading.Lock()
@@ -83,7 +86,9 @@ class TelegramSandbox:
         self.start()
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     def call(self, name: str, params: Obj) -> Reply | None:
@@ -100,18 +105,30 @@ class TelegramSandbox:
             return Reply(error.status, error.body()) if error else None
         decoded, problems = self._validator.parse_request(method, params)
         if problems:
-            return self._violated(Violation(method, "request", tuple(problems)), _error(bad_request(problems[0])))
+            return self._violated(
+                Violation(method, "request", tuple(problems)), _error(bad_request(problems[0]))
+            )
         try:
             result = self._run(method, decoded)
         except Unsupported as gap:
             return self._violated(Violation(method, "unsupported", (gap.description,)), _error(gap))
         except ApiError as error:
-            problems = self._validator.check("ResponseParameters", error.parameters or {}, "parameters")
+            problems = self._validator.check(
+                "ResponseParameters", error.parameters or {}, "parameters"
+            )
             reply = _error(error)
-            return self._violated(Violation(method, "response", tuple(problems)), reply) if problems else reply
+            return (
+                self._violated(Violation(method, "response", tuple(problems)), reply)
+                if problems
+                else reply
+            )
         reply = Reply(200, {"ok": True, "result": result})
         problems = self._validator.check_result(method, result)
-        return self._violated(Violation(method, "response", tuple(problems)), reply) if problems else reply
+        return (
+            self._violated(Violation(method, "response", tuple(problems)), reply)
+            if problems
+            else reply
+        )
 
     def _run(self, method: str, params: Obj) -> Any:
         handler = METHODS.get(method)
@@ -119,7 +136,9 @@ class TelegramSandbox:
             raise Unsupported(method)
         with self._store.cond:
             try:
-                return copy.deepcopy(handler(self._ctx, params))  # the reply is serialised after the lock
+                return copy.deepcopy(
+                    handler(self._ctx, params)
+                )  # the reply is serialised after the lock
             finally:
                 self._store.save()
 
@@ -147,23 +166,37 @@ class TelegramSandbox:
         """Have a user send `text`; return the Update, or None if Telegram would not deliver it to the bot."""
         sender = messages.user(user_id, username, first_name)
         if chat_type not in ("private", "group", "supergroup"):
-            raise ValueError(f"users write in private chats, groups and supergroups, not in a {chat_type}")
+            raise ValueError(
+                f"users write in private chats, groups and supergroups, not in a {chat_type}"
+            )
         if chat_type == "private":
             if chat_id not in (None, user_id):
                 raise ValueError("a private chat's id is the user's id")
-            chat = {k: v for k, v in sender.items() if k in ("id", "first_name", "username")} | {"type": "private"}
+            chat = {k: v for k, v in sender.items() if k in ("id", "first_name", "username")} | {
+                "type": "private"
+            }
         elif chat_id is None or chat_id >= 0:
             raise ValueError(f"a {chat_type} needs a negative chat_id")
         else:
             chat = {"id": chat_id, "type": chat_type, "title": chat_title}
         with self._store.cond:
             message = messages.user_message(self._ctx, chat, sender, text)
-            update = self._store.push_update("message", message) if messages.reaches_bot(self._ctx, message) else None
+            update = (
+                self._store.push_update("message", message)
+                if messages.reaches_bot(self._ctx, message)
+                else None
+            )
             self._store.save()
             return copy.deepcopy(update)
 
     def inject_callback(
-        self, chat_id: int, message_id: int, data: str, *, user_id: int = 1001, username: str | None = "alice",
+        self,
+        chat_id: int,
+        message_id: int,
+        data: str,
+        *,
+        user_id: int = 1001,
+        username: str | None = "alice",
         first_name: str = "Alice",
     ) -> Obj | None:
         """Have a user press the inline button carrying `data` under a message; return the Update."""

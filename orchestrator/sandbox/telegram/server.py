@@ -1,4 +1,5 @@
 """Speak HTTP for the sandbox: `/bot<token>/<method>` as Telegram serves it, and `/_sandbox/` for tests."""
+
 from __future__ import annotations
 
 import email.parser
@@ -52,7 +53,9 @@ class BotApiServer(TrackingServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as httpx expects from Telegram
-    disable_nagle_algorithm = True  # headers and body go out in two writes; don't wait for delayed ACKs
+    disable_nagle_algorithm = (
+        True  # headers and body go out in two writes; don't wait for delayed ACKs
+    )
     server: BotApiServer
 
     def do_GET(self) -> None:
@@ -62,7 +65,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch()
 
     def log_message(self, format: str, *args: Any) -> None:
-        line = (format % args).replace(self.server.sandbox.token, "<token>")  # request lines carry it
+        line = (format % args).replace(
+            self.server.sandbox.token, "<token>"
+        )  # request lines carry it
         log.debug("telegram sandbox: %s", line)
 
     def _dispatch(self) -> None:
@@ -80,7 +85,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, ApiError(404, "Not Found").body())
         elif match.group(1) != self.server.sandbox.token:
             status = 401 if _TOKEN_SHAPE.fullmatch(match.group(1)) else 404
-            self._send(status, ApiError(status, "Unauthorized" if status == 401 else "Not Found").body())
+            self._send(
+                status, ApiError(status, "Unauthorized" if status == 401 else "Not Found").body()
+            )
         else:
             reply = self.server.sandbox.call(match.group(2), params)
             if reply is None:
@@ -130,7 +137,9 @@ def _multipart(content_type: str, raw: bytes) -> dict[str, object]:
         if not isinstance(name, str) or not isinstance(payload, bytes):
             raise ValueError("malformed multipart part")
         filename = part.get_filename()
-        fields[name] = payload.decode("utf-8") if filename is None else UploadedFile(
-            filename, part.get_content_type(), payload
+        fields[name] = (
+            payload.decode("utf-8")
+            if filename is None
+            else UploadedFile(filename, part.get_content_type(), payload)
         )
     return fields

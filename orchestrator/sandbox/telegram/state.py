@@ -1,4 +1,5 @@
 """Keep the sandbox's chats, messages and update queue behind one lock, optionally saved as JSON."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,8 +19,15 @@ STATE_FILE = "telegram-sandbox.json"
 # What Telegram sends when allowed_updates is empty or was never given.
 DEFAULT_EXCLUDED = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 _SAVED = (
-    "chats", "messages", "last_message_id", "updates", "next_update_id", "allowed_updates",
-    "commands", "callback_queries", "next_query_id",
+    "chats",
+    "messages",
+    "last_message_id",
+    "updates",
+    "next_update_id",
+    "allowed_updates",
+    "commands",
+    "callback_queries",
+    "next_query_id",
 )
 
 
@@ -37,7 +45,9 @@ class Store:
         self.next_update_id = 1
         self.allowed_updates: list[str] = []
         self.commands: dict[str, list[Obj]] = {}
-        self.callback_queries: dict[str, Obj | None] = {}  # query id -> the bot's answer, once given
+        self.callback_queries: dict[
+            str, Obj | None
+        ] = {}  # query id -> the bot's answer, once given
         self.next_query_id = 1
         self.closed = False
         self._poll_generation = 0
@@ -87,7 +97,9 @@ class Store:
     def message(self, chat_id: int, message_id: int) -> Obj | None:
         """Return a message still in the chat, or None."""
         with self.cond:
-            found = [m for m in self.messages.get(str(chat_id), []) if m["message_id"] == message_id]
+            found = [
+                m for m in self.messages.get(str(chat_id), []) if m["message_id"] == message_id
+            ]
             return found[0] if found else None
 
     def replace_message(self, message: Obj) -> None:

@@ -1,4 +1,5 @@
 """Judge Bot API requests and results by the published Bot API description (`bot-api.min.json`)."""
+
 from __future__ import annotations
 
 import functools
@@ -53,7 +54,9 @@ class Validator:
         """Return the spec's spelling of a method; Telegram matches method names case-insensitively."""
         return self._by_lower.get(name.lower())
 
-    def parse_request(self, method: str, params: Mapping[str, object]) -> tuple[dict[str, Any], list[str]]:
+    def parse_request(
+        self, method: str, params: Mapping[str, object]
+    ) -> tuple[dict[str, Any], list[str]]:
         """Decode a method's parameters (form strings or JSON values) and list every violation."""
         fields = {f["name"]: f for f in self.spec.methods[method].get("fields", [])}
         decoded: dict[str, Any] = {}
@@ -80,14 +83,22 @@ class Validator:
             item = type_expr.removeprefix("Array of ")
             return [e for i, v in enumerate(value) for e in self.check(item, v, f"{path}[{i}]")]
         if type_expr in _PRIMITIVES:
-            return [] if _is_primitive(type_expr, value) else [f"{path}: expected {type_expr}, got {_kind(value)}"]
+            return (
+                []
+                if _is_primitive(type_expr, value)
+                else [f"{path}: expected {type_expr}, got {_kind(value)}"]
+            )
         spec_type = self.spec.types.get(type_expr)
         if spec_type is None:
             return [f"{path}: the spec has no type {type_expr!r}"]
         if "subtypes" in spec_type:
             return self.check_union(spec_type["subtypes"], value, path)
         if type_expr == "InputFile":
-            return [] if isinstance(value, (UploadedFile, str)) else [f"{path}: expected InputFile, got {_kind(value)}"]
+            return (
+                []
+                if isinstance(value, (UploadedFile, str))
+                else [f"{path}: expected InputFile, got {_kind(value)}"]
+            )
         return self._check_object(type_expr, value, path)
 
     def check_union(self, type_exprs: Sequence[str], value: object, path: str) -> list[str]:
@@ -98,7 +109,10 @@ class Validator:
         if len(attempts) == 1:
             return attempts[0]
         closest = min(attempts, key=len)
-        return [f"{path}: fits none of {' or '.join(type_exprs)}; closest: {closest[0]}", *closest[1:]]
+        return [
+            f"{path}: fits none of {' or '.join(type_exprs)}; closest: {closest[0]}",
+            *closest[1:],
+        ]
 
     def _check_object(self, name: str, value: object, path: str) -> list[str]:
         if not isinstance(value, dict):
@@ -116,7 +130,9 @@ class Validator:
                 errors.append(f"{path}.{key}: {name} requires {constant!r}, got {value[key]!r}")
         return errors
 
-    def _decode(self, type_exprs: Sequence[str], value: object, path: str) -> tuple[object, list[str]]:
+    def _decode(
+        self, type_exprs: Sequence[str], value: object, path: str
+    ) -> tuple[object, list[str]]:
         """Turn a parameter sent as a string (form field) into the value its types describe."""
         if not isinstance(value, str) or "String" in type_exprs:
             if isinstance(value, str) and "Integer" in type_exprs and re.fullmatch(r"-?\d+", value):
@@ -179,7 +195,14 @@ def _is_primitive(type_expr: str, value: object) -> bool:
 
 
 def _kind(value: object) -> str:
-    names = {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer", type(None): "null"}
+    names = {
+        dict: "object",
+        list: "array",
+        str: "string",
+        bool: "boolean",
+        int: "integer",
+        type(None): "null",
+    }
     return names.get(type(value), type(value).__name__)
 
 
