@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_redact import ALNUM36, SAFE_TEXTS, SAMPLES, Sample
+from tests.core.test_redact import ALNUM36, SAFE_TEXTS, SAMPLES, Sample
 
 ROOT = Path(__file__).resolve().parents[1]
 HOOKS = ROOT / "hooks"
@@ -181,7 +181,7 @@ def test_the_guard_and_its_tests_pass_their_own_guard(tmp_path: Path) -> None:
         "orchestrator/__init__.py",
         "orchestrator/core/__init__.py",
         "orchestrator/core/redact.py",
-        "tests/test_redact.py",
+        "tests/core/test_redact.py",
         "tests/test_precommit_hook.py",
     ]
     repo = Repo(tmp_path / "agent-os", Path("hooks"))

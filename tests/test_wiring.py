@@ -15,14 +15,14 @@ from orchestrator.adapters.github_board import GitHubBoard
 from orchestrator.adapters.label_board import LabelBoard
 from orchestrator.adapters.memory import MemoryTracker
 from orchestrator.adapters.memory_board import MemoryBoard
-from orchestrator.config.model import Config
 from orchestrator.config.load import load_config
+from orchestrator.config.model import Config
 from orchestrator.core.model import BoardStatus
-from orchestrator.sandbox.github import Sandbox
-from tests.support.github_sandbox import running_sandbox
 from orchestrator.deps import Deps
+from orchestrator.sandbox.github import Sandbox
 from orchestrator.wiring import RealAdapters, real_deps
 from tests.helpers import ENV, minimal_config, write_config
+from tests.support.github_sandbox import running_sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 LOG = logging.getLogger("test")

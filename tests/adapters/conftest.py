@@ -9,8 +9,8 @@ import pytest
 
 from orchestrator.adapters.github import GitHubTracker
 from orchestrator.sandbox.github import Sandbox
-from tests.support.github_sandbox import running_sandbox
 from tests.contract.worlds import github_tracker
+from tests.support.github_sandbox import running_sandbox
 
 REPO = "agentos/app"
 

@@ -16,11 +16,11 @@ from orchestrator.adapters.git_clone import CommitAuthor, SharedClone, git_url, 
 from orchestrator.config.load import load_config
 from orchestrator.errors import WorktreeError
 from orchestrator.sandbox.github import Sandbox
-from tests.support.github_sandbox import running_sandbox
 from orchestrator.wiring import real_deps
 from tests.contract.gitworlds import Remote, SandboxWorld, git
 from tests.contract.test_worktrees import _isolated_git, agent_edits  # noqa: F401 (fixture)
 from tests.helpers import minimal_config, write_config
+from tests.support.github_sandbox import running_sandbox
 
 
 @pytest.fixture(autouse=True)

@@ -11,9 +11,9 @@ from orchestrator.adapters.github import GitHubTracker
 from orchestrator.core.model import IssueRef
 from orchestrator.errors import RateLimited, TrackerError, TrackerUnavailable
 from orchestrator.sandbox.github import Sandbox
-from tests.support.github_sandbox import running_sandbox
 from tests.adapters.conftest import REPO, statuses
 from tests.contract.worlds import FAST_RETRY, github_tracker
+from tests.support.github_sandbox import running_sandbox
 
 ISSUE = "/api/v3/repos/agentos/app/issues/1"
 

@@ -12,18 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.store import logs
 from orchestrator.adapters.llm import DEFAULT_MODEL, AnthropicLLM
 from orchestrator.adapters.memory import MemoryTracker
 from orchestrator.adapters.memory_board import MemoryBoard
 from orchestrator.config.load import load_config
 from orchestrator.config.model import AgentBackend, AgentType, Secret
 from orchestrator.core.model import BoardStatus
+from orchestrator.deps import Deps
 from orchestrator.errors import AgentError, ConfigError
 from orchestrator.jobs import dispatcher
 from orchestrator.sandbox.models.anthropic_server import AnthropicSandbox
 from orchestrator.sandbox.models.script import Fail, Turn
-from orchestrator.deps import Deps
+from orchestrator.store import logs
 from orchestrator.wiring import real_deps
 from tests.helpers import minimal_config, write_config
 from tests.jobs.conftest import T0

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from orchestrator.adapters.memory import MemoryTracker
-from orchestrator.adapters.memory_board import MemoryBoard, MemoryBoardAdmin
 from orchestrator.adapters.memory_board import (
     AddItem,
     CreateProject,
     LinkProject,
+    MemoryBoard,
+    MemoryBoardAdmin,
     SetOptions,
     SetStatus,
 )

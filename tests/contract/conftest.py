@@ -10,9 +10,9 @@ import pytest
 
 from orchestrator.ports import Tracker
 from orchestrator.sandbox.github import Sandbox
-from tests.support.github_sandbox import running_sandbox
 from tests.contract.board_worlds import BoardWorld, MemoryBoards, live_worlds, sandbox_worlds
 from tests.contract.worlds import LiveWorld, MemoryWorld, SandboxWorld, World
+from tests.support.github_sandbox import running_sandbox
 
 # Read while collecting: tests/conftest.py empties AGENTOS_* and GITHUB_* before every test runs.
 LIVE_REPOS = [

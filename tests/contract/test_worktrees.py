@@ -14,8 +14,8 @@ from orchestrator.adapters.git import GitWorktrees
 from orchestrator.core.workspace import RESULT_FILE, RebaseStatus
 from orchestrator.errors import PushRejected, WorktreeError
 from orchestrator.sandbox.github import Sandbox
-from tests.support.github_sandbox import running_sandbox
 from tests.contract.gitworlds import BOT, GitWorld, LocalWorld, Remote, SandboxWorld, git
+from tests.support.github_sandbox import running_sandbox
 
 BRANCH = "agent/7-add-farewell"
 

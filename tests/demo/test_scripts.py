@@ -21,7 +21,7 @@ from orchestrator.core import contract
 from orchestrator.core.agent import RESULT_FILE, OutcomeKind, ToolCalled, ToolReturned
 from orchestrator.demo import sample, scripts
 from orchestrator.sandbox.models import AnthropicSandbox
-from tests.agents.conftest import Events, backend, make_host_env, make_request
+from tests.adapters.agents.conftest import Events, backend, make_host_env, make_request
 
 KEY = Secret("DEMO_KEY", "sandbox-model-key")
 NUMBERS = {n: issue for n, issue in enumerate(sample.ISSUES, start=1)}

@@ -19,17 +19,17 @@ from typing import Any
 import pytest
 import yaml
 
-from orchestrator.cli import runner
 from orchestrator.adapters.github import GitHubTracker
 from orchestrator.adapters.github_board import GitHubBoard
 from orchestrator.adapters.github_board_admin import GitHubBoardAdmin
 from orchestrator.adapters.github_graphql import GraphQL
 from orchestrator.adapters.label_board import LabelBoard
-from orchestrator.config.model import Config
+from orchestrator.cli import runner
 from orchestrator.config.load import load_config
+from orchestrator.config.model import Config
 from orchestrator.core.model import BoardItem, BoardStatus, Issue, IssueRef, Project
-from orchestrator.ports import Board
 from orchestrator.jobs import JOBS
+from orchestrator.ports import Board
 from orchestrator.sandbox.github import Sandbox
 from tests.support.github_sandbox import git_environment, running_sandbox
 

@@ -14,7 +14,7 @@ from orchestrator.sandbox.models import tools
 from orchestrator.sandbox.models.anthropic_server import AnthropicSandbox
 from orchestrator.sandbox.models.openai_server import OpenAISandbox
 from orchestrator.sandbox.models.script import ToolCall, Turn
-from tests.agents.conftest import CODEX_QUIET
+from tests.adapters.agents.conftest import CODEX_QUIET
 from tests.e2e.conftest import TEST_COMMAND, World, repo_entry
 from tests.e2e.test_delivery import SUB
 from tests.e2e.test_failures import _events

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from orchestrator.store import rooms
 from tests.e2e.conftest import TEST_COMMAND, World
 

@@ -11,8 +11,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from orchestrator.store import rooms
 from orchestrator.adapters.workers import is_zombie
+from orchestrator.store import rooms
 from tests.e2e.conftest import World, playbook_backend, repo_entry
 from tests.e2e.test_delivery import SUB
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 
 def main(config_path: str, job: str, go_file: str) -> int:
-    from orchestrator.store import logs
     from orchestrator.config.load import load_config
+    from orchestrator.store import logs
     from orchestrator.wiring import real_deps
 
     config = load_config(Path(config_path), os.environ)

@@ -15,14 +15,14 @@ import pytest
 import yaml
 
 from orchestrator.init import main
-from orchestrator.ports import Services
 from orchestrator.jobs import JOBS, JobSpec
+from orchestrator.ports import Services
 from orchestrator.sandbox.github import Sandbox
-from tests.support.github_sandbox import running_sandbox
 from orchestrator.sandbox.telegram import TelegramSandbox
 from orchestrator.wiring import init_services
 from tests.contract.worlds import FAST_RETRY
 from tests.support.clis import cli
+from tests.support.github_sandbox import running_sandbox
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 AGENT_BIN = REPO_ROOT / "tools" / "npm" / "node_modules" / ".bin"

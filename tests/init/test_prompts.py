@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.errors import UsageError
+from orchestrator.errors import InvalidAnswer, UsageError
 from orchestrator.init import load_answers
 from orchestrator.init.questions import Answers, Prompter, Terminal, flatten
-from orchestrator.errors import InvalidAnswer
 
 
 def terminal(*lines: str) -> tuple[Prompter, io.StringIO]:

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from orchestrator.store import logs
 from orchestrator.adapters.memory import MemoryTracker
 from orchestrator.adapters.memory_board import MemoryBoard
-from orchestrator.config.model import Config
 from orchestrator.config.load import load_config
+from orchestrator.config.model import Config
 from orchestrator.core.model import BoardStatus, Issue
 from orchestrator.deps import Deps
+from orchestrator.store import logs
 from orchestrator.wiring import real_deps
 from tests.helpers import ENV, minimal_config, write_config
 

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.adapters.memory_writes import DeleteBranch, MergePull
 from orchestrator.adapters.memory_chat import MemoryNotifier
+from orchestrator.adapters.memory_writes import DeleteBranch, MergePull
 from orchestrator.config.model import Config
-from orchestrator.core import labels
-from orchestrator.core import lifecycle
+from orchestrator.core import labels, lifecycle
 from orchestrator.core.model import BoardStatus, Check, CheckState, IssueRef, PullRequest, Review
 from orchestrator.core.notify import Kind
 from orchestrator.core.tasks import MailboxState, Task, TaskType, task_id

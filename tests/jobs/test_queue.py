@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.store import rooms
 from orchestrator.core.tasks import Task, TaskType, task_id
 from orchestrator.jobs import queue
+from orchestrator.store import rooms
 from tests.jobs.conftest import T0, World, make_world
 
 

@@ -1,0 +1,219 @@
+"""The anthropic backend: our tool loop on the real SDK (validating strictly) against the scripted Messages server."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import anthropic
+import pytest
+
+from orchestrator.adapters.agents.anthropic_api import DEFAULT_MODEL, AnthropicApiAgent
+from orchestrator.adapters.agents.environment import policy_of
+from orchestrator.config.model import AgentBackend, AgentType, Secret
+from orchestrator.core.agent import (
+    RESULT_FILE,
+    AgentRequest,
+    OutcomeKind,
+    SessionStarted,
+    ToolCalled,
+    ToolReturned,
+    UsageReported,
+)
+from orchestrator.sandbox.models.anthropic_server import AnthropicSandbox
+from orchestrator.sandbox.models.script import Fail, ToolCall, Turn, failed
+from orchestrator.sandbox.models.server import estimate_tokens, output_tokens
+from tests.adapters.agents.conftest import Events, Run, backend, make_host_env, make_request
+from tests.sandbox.models.conftest import make_worktree
+
+KEY = Secret("SANDBOX_ANTHROPIC_KEY", "sandbox-key-0123456789")
+NOW = datetime(2026, 11, 22, 10, tzinfo=timezone.utc)
+CHECK = "python3 -c 'import greet; assert greet.hello() == \"hello\", greet.hello()'"
+RESULT = "STATUS: complete\nSUMMARY: Added greet.hello().\n"
+SCRIPT = [
+    Turn(
+        "Adding the module.",
+        (
+            ToolCall(
+                "write_file", {"path": "greet.py", "content": "def hello():\n    return 'helo'\n"}
+            ),
+        ),
+    ),
+    Turn("Checking.", (ToolCall("bash", {"command": CHECK}),)),
+    Turn(
+        "Fixing the typo.",
+        (
+            ToolCall(
+                "edit_file", {"path": "greet.py", "old_string": "'helo'", "new_string": "'hello'"}
+            ),
+        ),
+        when=failed,
+    ),
+    Turn("", (ToolCall("bash", {"command": f"{CHECK} && env | sort"}),)),
+    Turn("", (ToolCall("write_file", {"path": "../escaped.txt", "content": "out"}),)),
+    Turn("", (ToolCall("write_file", {"path": RESULT_FILE, "content": RESULT}),)),
+    Turn("Done: greet.hello() returns 'hello'."),
+]
+
+
+def api(
+    sandbox: AnthropicSandbox, host_env: dict[str, str], **settings: object
+) -> AnthropicApiAgent:
+    config = backend(AgentType.ANTHROPIC, "api", api_key=KEY, base_url=sandbox.base_url, **settings)
+
+    def strict(backend: AgentBackend) -> anthropic.Anthropic:
+        return anthropic.Anthropic(
+            api_key=KEY.reveal(),
+            base_url=backend.base_url,
+            max_retries=0,
+            _strict_response_validation=True,
+        )
+
+    return AnthropicApiAgent(
+        config,
+        host_env | {"GITHUB_TOKEN": "ghp_" + "z" * 36},
+        policy_of([KEY]),
+        client_factory=strict,
+        clock=lambda: NOW,
+    )
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+    """The scripted task, run once by our loop for the tests that read it."""
+    folder = tmp_path_factory.mktemp("api")
+    worktree, events = make_worktree(folder), Events()
+    with AnthropicSandbox(SCRIPT) as sandbox:
+        outcome = api(sandbox, make_host_env(folder)).run(
+            make_request(folder, worktree, "Add greet.hello()."), events
+        )
+        yield Run(outcome, events, sandbox, worktree)
+
+
+def test_the_loop_edits_a_file_runs_commands_and_refuses_an_escape(run: Run) -> None:
+    outcome, events, sandbox = run.outcome, run.events, run.sandbox
+    assert (outcome.kind, outcome.exit_code, outcome.final_message) == (
+        OutcomeKind.FINISHED,
+        0,
+        "Done: greet.hello() returns 'hello'.",
+    )
+    assert (run.worktree / "greet.py").read_text() == "def hello():\n    return 'hello'\n"
+    assert (run.worktree / RESULT_FILE).read_text() == RESULT and not (
+        run.worktree.parent / "escaped.txt"
+    ).exists()
+    returned = events.of(ToolReturned)
+    assert [e.is_error for e in returned] == [False, True, False, False, True, False]
+    assert [r.is_error for r in sandbox.tool_results()] == [e.is_error for e in returned]
+    assert "outside the worktree" in returned[4].output
+    assert [e.name for e in events.of(ToolCalled)] == [
+        "write_file",
+        "bash",
+        "edit_file",
+        "bash",
+        "write_file",
+        "write_file",
+    ]
+    headers = sandbox.requests[0].request.headers  # SDK 2.12 sends the key as a bearer token
+    assert not sandbox.problems and headers["authorization"] == f"Bearer {KEY.value}"
+
+
+def test_the_tokens_recorded_are_those_the_api_reported(run: Run) -> None:
+    outcome, events = run.outcome, run.events
+    sent = [exchange.request.body for exchange in run.sandbox.requests]
+    assert len(events.of(UsageReported)) == len(sent) == len(SCRIPT)
+    assert outcome.usage.input_tokens == sum(estimate_tokens(body["messages"]) for body in sent)  # type: ignore[index]
+    assert outcome.usage.output_tokens == sum(output_tokens(turn) for turn in SCRIPT)
+    assert outcome.usage.cost_usd is None
+    assert events.of(SessionStarted)[0].model == DEFAULT_MODEL == sent[0]["model"]  # type: ignore[index]
+    assert outcome.session_id == events.of(SessionStarted)[0].session_id
+
+
+def test_the_commands_the_model_runs_get_no_credential(run: Run) -> None:
+    environment = run.events.of(ToolReturned)[3].output
+    assert (
+        "HOME=" in environment
+        and "GITHUB_TOKEN" not in environment
+        and KEY.value not in environment
+    )
+    assert "ANTHROPIC" not in environment
+
+
+def test_a_rate_limit_is_quota_exhausted_until_its_retry_after(
+    request_for: Callable[..., AgentRequest], host_env: dict[str, str], events: Events
+) -> None:
+    with AnthropicSandbox([Fail(429, retry_after=120)]) as sandbox:
+        outcome = api(sandbox, host_env).run(request_for(), events)
+    assert (outcome.kind, outcome.reset_at) == (
+        OutcomeKind.QUOTA_EXHAUSTED,
+        NOW + timedelta(seconds=120),
+    )
+    assert outcome.error.startswith("429 ")
+
+
+@pytest.mark.parametrize(
+    "fail, kind",
+    [
+        (Fail(401, "invalid x-api-key"), OutcomeKind.AUTH_FAILED),
+        (Fail(529, "Overloaded"), OutcomeKind.MODEL_ERROR),
+        (
+            Fail(400, "prompt is too long: 212345 tokens > 200000 maximum"),
+            OutcomeKind.PROMPT_TOO_LARGE,
+        ),
+        (Fail(400, "messages: roles must alternate"), OutcomeKind.CRASHED),
+    ],
+)
+def test_api_errors_map_to_outcomes(
+    request_for: Callable[..., AgentRequest],
+    host_env: dict[str, str],
+    fail: Fail,
+    kind: OutcomeKind,
+) -> None:
+    with AnthropicSandbox([fail]) as sandbox:
+        assert api(sandbox, host_env).run(request_for(), Events()).kind is kind
+
+
+def test_the_loop_stops_at_max_turns(
+    request_for: Callable[..., AgentRequest], host_env: dict[str, str]
+) -> None:
+    with AnthropicSandbox(SCRIPT) as sandbox:
+        outcome = api(sandbox, host_env, max_turns=2).run(request_for(), Events())
+    assert outcome.kind is OutcomeKind.TURN_LIMIT and len(sandbox.requests) == 2
+
+
+def test_a_command_running_past_the_timeout_ends_the_run(
+    request_for: Callable[..., AgentRequest], host_env: dict[str, str]
+) -> None:
+    script = [Turn("", (ToolCall("bash", {"command": "sleep 30"}),)), Turn("never reached")]
+    with AnthropicSandbox(script) as sandbox:
+        outcome = api(sandbox, host_env).run(request_for(timeout_s=1.5), Events())
+    assert (
+        outcome.kind is OutcomeKind.TIMED_OUT
+        and outcome.duration_s < 10
+        and len(sandbox.requests) == 1
+    )
+
+
+def test_an_unset_key_fails_without_a_request(
+    request_for: Callable[..., AgentRequest], host_env: dict[str, str]
+) -> None:
+    config = backend(AgentType.ANTHROPIC, "api", api_key=Secret("UNSET_KEY"))
+    outcome = AnthropicApiAgent(config, host_env, policy_of([])).run(request_for(), Events())
+    assert outcome.kind is OutcomeKind.AUTH_FAILED and "$UNSET_KEY" in outcome.error
+
+
+def test_building_the_backends_does_not_import_the_sdk() -> None:
+    code = (
+        "import sys\nfrom orchestrator.adapters.agents import registry\n"
+        "print('anthropic' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[3],
+    )
+    assert done.stdout.strip() == "False"

@@ -1,0 +1,65 @@
+"""`agentos sandbox serve`: prints its URL and token, keeps state in --data across restarts, stops on SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from orchestrator.sandbox.github import cli
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@contextmanager
+def serving(*args: str) -> Iterator[tuple[str, str]]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "orchestrator.sandbox.github.cli", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        url, token = process.stdout.readline().split()
+        yield url, token
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0, process.stderr.read() if process.stderr else ""
+        for stream in (process.stdout, process.stderr):
+            if stream:
+                stream.close()
+
+
+def test_state_survives_a_restart(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with serving(
+        "--data", str(data), "--token", "t0k3n", "--repo", "agentos/demo", "--app", "ci"
+    ) as (url, token):
+        assert token == "t0k3n"
+        headers = {"Authorization": f"token {token}"}
+        made = httpx.post(
+            f"{url}/api/v3/repos/agentos/demo/issues", headers=headers, json={"title": "kept"}
+        )
+        assert made.status_code == 201
+    assert (data / "state.json").exists() and (data / "git" / "agentos" / "demo.git").is_dir()
+    with serving("--data", str(data)) as (url, token):
+        assert token == "t0k3n"
+        issue = httpx.get(
+            f"{url}/api/v3/repos/agentos/demo/issues/1", headers={"Authorization": f"token {token}"}
+        )
+        assert issue.json()["title"] == "kept"
+
+
+def test_help_ends_with_an_example(capsys) -> None:
+    try:
+        cli.main(["--help"])
+    except SystemExit as done:
+        assert done.code == 0
+    assert "example: agentos sandbox serve" in capsys.readouterr().out
