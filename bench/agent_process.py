@@ -61,7 +61,7 @@ def throughput(folder: Path, lines: int = 500_000) -> float:
 
 
 def endless_line(folder: Path, megabytes: int = 500) -> float:
-    """Return how much our peak RSS grew (MB) while a child printed `megabytes` without a newline."""
+    """Return our peak RSS growth (MB) while a child printed `megabytes` without a newline."""
     script = (
         f"import sys\nchunk = 'x' * (1 << 20)\nfor _ in range({megabytes}): sys.stdout.write(chunk)"
     )

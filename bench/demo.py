@@ -1,6 +1,7 @@
-"""Wall time and GitHub requests of `bin/agentos demo` (scripted model), as the demo's own summary reports them.
+"""Wall time and GitHub requests of `bin/agentos demo` (scripted model).
 
-Target: well under a minute on 2 cores. Run: `.venv/bin/python bench/demo.py [RUNS]`.
+The figures are those the demo's own summary reports. Target: well under a minute on 2 cores.
+Run: `.venv/bin/python bench/demo.py [RUNS]`.
 """
 
 from __future__ import annotations
@@ -52,10 +53,12 @@ def main(runs: int) -> None:
             elapsed.append(demo_s)
     print(
         f"agentos demo, {runs} run(s): process wall median {statistics.median(walls):.1f} s "
-        f"(max {max(walls):.1f} s); the demo's own elapsed median {statistics.median(elapsed):.1f} s"
+        f"(max {max(walls):.1f} s); the demo's own elapsed median "
+        f"{statistics.median(elapsed):.1f} s"
     )
     print(
-        f"  issues merged {counts['merged']} of {counts['issues']}; GitHub requests {counts['total']} "
+        f"  issues merged {counts['merged']} of {counts['issues']}; "
+        f"GitHub requests {counts['total']} "
         f"(set-up {counts['setup']}, loop {counts['loop']})"
     )
 

@@ -1,4 +1,4 @@
-"""Requests, wall time and our own CPU for one dispatcher read of a 1,000-issue board with 10% Ready.
+"""Requests, wall time and our own CPU for one dispatcher read of a 1,000-issue board, 10% Ready.
 
 "Read the board and everything dispatch needs": every item with its status and content, and for
 the Ready issues their dependencies (blocked-by by REST, sub-issues and parent with the board),
@@ -49,7 +49,7 @@ def config(base: str) -> GitHubConfig:
 
 
 def seed(data: Path, items: int) -> None:
-    """Build the world in an in-process sandbox, saving state once: issues, a board, statuses, links."""
+    """Build the world in an in-process sandbox, saving once: issues, a board, statuses, links."""
     with Sandbox(data, token=TOKEN) as sandbox, sandbox.store.batch():
         sandbox.create_repo(REPO)
         outsider = sandbox.add_user("outsider")
@@ -97,7 +97,7 @@ def seed(data: Path, items: int) -> None:
             url,
             field.project_id,
             field.field_id,
-            [(item, field.options[s]) for item, s in zip(item_ids, statuses)],
+            [(item, field.options[s]) for item, s in zip(item_ids, statuses, strict=False)],
         )
         graphql.close()
 
@@ -110,7 +110,8 @@ def _add_items(url: str, project: str, contents: list[str]) -> list[str]:
         text = (
             "mutation {"
             + " ".join(
-                f'a{n}: addProjectV2ItemById(input: {{projectId: "{project}", contentId: "{c}"}}) {{ item {{ id }} }}'
+                f'a{n}: addProjectV2ItemById(input: {{projectId: "{project}", contentId: "{c}"}}) '
+                "{ item { id } }"
                 for n, c in enumerate(chunk)
             )
             + "}"
@@ -125,8 +126,9 @@ def _set_statuses(url: str, project: str, field: str, pairs: list[tuple[str, str
         text = (
             "mutation {"
             + " ".join(
-                f'a{n}: updateProjectV2ItemFieldValue(input: {{projectId: "{project}", itemId: "{item}", fieldId: '
-                f'"{field}", value: {{singleSelectOptionId: "{option}"}}}}) {{ projectV2Item {{ id }} }}'
+                f'a{n}: updateProjectV2ItemFieldValue(input: {{projectId: "{project}", '
+                f'itemId: "{item}", fieldId: "{field}", '
+                f'value: {{singleSelectOptionId: "{option}"}}}}) {{ projectV2Item {{ id }} }}'
                 for n, (item, option) in enumerate(pairs[start : start + 100])
             )
             + "}"
@@ -194,7 +196,8 @@ def main(items: int = 1000) -> int:
             total, ready, outside = run["counts"]
             print(f"{name}: {total} items, {ready} Ready ({outside} by outsiders)")
             print(
-                f"  GraphQL requests {run['graphql']} (target <= {target}); REST requests {run['rest']} "
+                f"  GraphQL requests {run['graphql']} (target <= {target}); "
+                f"REST requests {run['rest']} "
                 f"({run['rest_304']} answered 304)"
             )
             print(f"  wall {run['wall']:.2f} s; our CPU {run['cpu']:.3f} s (target <= 0.5 s)")

@@ -1,4 +1,4 @@
-"""What a fresh `agentos init` costs against the GitHub and Telegram sandboxes: wall time, requests, the re-run.
+"""What a fresh `agentos init` and its re-run cost against the GitHub and Telegram sandboxes.
 
 Prints the wall time of a fresh run and of a second run adding a project (GitHub's advised pauses
 between writes turned off, as in the tests; with them a run adds about a second per write), and the
@@ -83,7 +83,8 @@ def run(tmp: Path, github: Sandbox, telegram: TelegramSandbox, name: str) -> Non
     assert code == 0
     calls = sum(telegram.requests.values()) - sum(before.values())
     print(
-        f"{name:>6}: {wall:5.2f} s wall; requests {dict(sorted(kinds(github).items()))}, Telegram {calls}"
+        f"{name:>6}: {wall:5.2f} s wall; requests {dict(sorted(kinds(github).items()))}, "
+        f"Telegram {calls}"
     )
 
 

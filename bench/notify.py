@@ -1,4 +1,4 @@
-"""The notification path under a storm: outbox appends, reading what is pending, batching and splitting.
+"""The notification path in a storm: outbox appends, reading what is pending, batching, splitting.
 
 Targets: an append (fsynced) <= 5 ms; reading and batching 10,000 pending notes <= 0.5 s of CPU,
 into a single message under 4,096 units. Run: `.venv/bin/python bench/notify.py [NOTES]`.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,7 +23,7 @@ from orchestrator.store.outbox import Outbox  # noqa: E402
 
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with tempfile.TemporaryDirectory() as tmp:
         box = Outbox(Path(tmp))
         start = time.perf_counter()
@@ -47,7 +47,8 @@ def main() -> None:
     chunks = split(text)
     split_s = time.perf_counter() - start
     print(
-        f"append: {append_ms:.2f} ms per note (fsynced), outbox {size / 1024:.0f} KiB for {count} notes"
+        f"append: {append_ms:.2f} ms per note (fsynced), "
+        f"outbox {size / 1024:.0f} KiB for {count} notes"
     )
     print(
         f"pending + batch of {len(pending.notes)} notes: {cpu_s:.3f} s CPU, {wall_s:.3f} s wall "

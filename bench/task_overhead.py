@@ -6,7 +6,8 @@ commits (made with `git fast-import`), a `command` agent that only writes a file
 contract, the push over smart HTTP, the PR through PyGithub with GitHub's 1 s gap between writes.
 
 1. Overhead per task: one task per queue tick, in turn; overhead = (PR opened - tick started)
-   - the agent's own run. Target: <= 1.5 s (the first task also makes the shared clone: shown apart).
+   - the agent's own run. Target: <= 1.5 s. The first task also makes the shared clone, so it is
+   shown apart.
 2. Parallelism: 8 independent issues of one repo, an agent that sleeps 20 s, 4 workers.
    Target: the 8 finish within 2.3x the time one such task takes alone.
 
@@ -22,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +33,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from worktrees import make_remote  # noqa: E402
+
 from orchestrator.adapters.github import GitHubTracker  # noqa: E402
 from orchestrator.config.model import GitHubConfig, Secret  # noqa: E402
 from orchestrator.sandbox.github import Sandbox  # noqa: E402
 from orchestrator.sandbox.github.cli import separate_process  # noqa: E402
-from worktrees import make_remote  # noqa: E402
 
 REPO, TOKEN = "agentos/app", "ghp_" + "c" * 36
 AGENT = """#!/bin/sh
@@ -60,7 +62,10 @@ def seed(data: Path, remote: Path) -> None:
 
 
 def write_config(root: Path, base: str, workers: int) -> Path:
-    """The config: one repo on labels, the no-op agent (argv: worktree, seconds to sleep), production limits."""
+    """The config: one repo on labels, the no-op agent, production limits.
+
+    The agent's argv is the worktree and the seconds to sleep.
+    """
     agent = root / "agent.sh"
     agent.write_text(AGENT)
     data = {
@@ -118,7 +123,7 @@ def agentos(config: Path, env: dict[str, str], *words: str) -> None:
 
 def queue_tick(config: Path, env: dict[str, str]) -> datetime:
     """Run one queue tick as cron does; return when it was started."""
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     agentos(config, env, "run", "queue")
     return started
 
@@ -182,7 +187,8 @@ def overhead(
     first, rest = rows[0], rows[1:]
     print(
         f"first task (makes the shared clone of the 10,000 commits): "
-        f"{sum(first.values()) - first['agent']:.2f} s overhead, {first['fetch + worktree']:.2f} s of it git"
+        f"{sum(first.values()) - first['agent']:.2f} s overhead, "
+        f"{first['fetch + worktree']:.2f} s of it git"
     )
     print(f"next {len(rest)} tasks, median seconds per stretch:")
     for name in first:
@@ -191,7 +197,8 @@ def overhead(
     per_task = [sum(r.values()) - r["agent"] for r in rest]
     median = statistics.median(per_task)
     print(
-        f"overhead per task, task file -> PR opened: median {median:.2f} s, max {max(per_task):.2f} s "
+        f"overhead per task, task file -> PR opened: median {median:.2f} s, "
+        f"max {max(per_task):.2f} s "
         f"(target <= {TARGET_OVERHEAD} s)"
     )
     return median <= TARGET_OVERHEAD
@@ -227,7 +234,8 @@ def parallel(
     opened = max(room_events(runtime, t)["pr.opened"] for t in ids)
     print(f"one task with a {sleep:.0f} s agent, tick start -> task finished: {one:.1f} s")
     print(
-        f"8 such tasks under 4 workers: {eight:.1f} s ({eight / one:.2f}x one task; target <= {TARGET_RATIO}x); "
+        f"8 such tasks under 4 workers: {eight:.1f} s "
+        f"({eight / one:.2f}x one task; target <= {TARGET_RATIO}x); "
         f"last PR opened after {(opened - started).total_seconds():.1f} s"
     )
     return eight <= TARGET_RATIO * one
@@ -249,7 +257,8 @@ def main(commits: int = 10_000, tasks: int = 5, sleep: float = 20.0) -> int:
         make_remote(root / "remote.git", commits)
         seed(root / "sandbox", root / "remote.git")
         print(
-            f"repo: {commits} commits, made and pushed to the sandbox in {time.perf_counter() - made:.1f} s"
+            f"repo: {commits} commits, made and pushed to the sandbox in "
+            f"{time.perf_counter() - made:.1f} s"
         )
         with separate_process(root / "sandbox", TOKEN, ROOT) as base:
             tracker = GitHubTracker(

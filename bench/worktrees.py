@@ -27,8 +27,10 @@ FILES = 200
 
 
 def make_remote(path: Path, commits: int) -> None:
-    """Create a bare repo whose main has `commits` commits over FILES files, via one fast-import stream
-    (commits to one branch chain on their own)."""
+    """Create a bare repo whose main has `commits` commits over FILES files.
+
+    It takes one fast-import stream (commits to one branch chain on their own).
+    """
     subprocess.run(["git", "init", "-q", "--bare", "--initial-branch=main", str(path)], check=True)
     lines = []
     for n in range(commits):
@@ -82,7 +84,8 @@ def main() -> None:
         start = time.perf_counter()
         make_remote(root / "remote.git", commits)
         print(
-            f"remote: {commits} commits over {FILES} files, made in {time.perf_counter() - start:.1f} s"
+            f"remote: {commits} commits over {FILES} files, "
+            f"made in {time.perf_counter() - start:.1f} s"
         )
         first = one_task(tmp, 0)
         print(f"first task (clones): prepare {first['prepare']:.2f} s")
@@ -90,11 +93,13 @@ def main() -> None:
         for step in ("prepare", "commit", "push", "remove"):
             values = [r[step] for r in runs]
             print(
-                f"{step:8} median {statistics.median(values) * 1000:6.0f} ms   max {max(values) * 1000:6.0f} ms"
+                f"{step:8} median {statistics.median(values) * 1000:6.0f} ms   "
+                f"max {max(values) * 1000:6.0f} ms"
             )
         total = [sum(r.values()) for r in runs]
         print(
-            f"per task, all four steps: median {statistics.median(total):.2f} s (target <= 1.5 s overhead)"
+            f"per task, all four steps: median {statistics.median(total):.2f} s "
+            "(target <= 1.5 s overhead)"
         )
         start = time.perf_counter()
         with ProcessPoolExecutor(4) as pool:

@@ -1,4 +1,4 @@
-"""The HTTP server the model and Telegram stand-ins share: a thread per connection, connections tracked.
+"""The HTTP server the model and Telegram stand-ins share: a thread per connection, each tracked.
 
 Keep-alive clients (the SDKs, the CLIs, httpx under PTB) hold a connection open between requests,
 and a long poll holds one for its whole timeout; `close_connections` shuts them all down so a
@@ -27,14 +27,17 @@ class TrackingServer(ThreadingHTTPServer):
         return int(self.server_address[1])
 
     def serve_in_background(self, name: str) -> None:
-        """Serve from a daemon thread; the short poll interval keeps `stop` fast (shutdown waits for a look)."""
+        """Serve from a daemon thread.
+
+        The short poll interval keeps `stop` fast (shutdown waits for a look).
+        """
         self._loop = threading.Thread(
             target=self.serve_forever, args=(0.01,), name=name, daemon=True
         )
         self._loop.start()
 
     def stop(self) -> None:
-        """Stop serving, shut every client connection down, close the socket and join the threads."""
+        """Stop serving, shut all client connections down, close the socket, join the threads."""
         self.shutdown()
         self.close_connections()
         self.server_close()
@@ -52,7 +55,7 @@ class TrackingServer(ThreadingHTTPServer):
         super().shutdown_request(request)
 
     def close_connections(self) -> None:
-        """Shut every client connection down, so keep-alive threads stop waiting for a next request."""
+        """Shut all client connections down, so keep-alive threads stop waiting for a request."""
         with self._open_lock:
             for sock in self._open:
                 try:

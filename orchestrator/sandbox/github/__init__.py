@@ -1,9 +1,12 @@
-"""A local GitHub that speaks the real REST, GraphQL and git smart-HTTP protocols, checked against GitHub's schemas."""
+"""A local GitHub that speaks the real REST, GraphQL and git smart-HTTP protocols.
+
+Its traffic is checked against GitHub's schemas.
+"""
 
 from __future__ import annotations
 
-from orchestrator.sandbox.github.faults import Fault
 from orchestrator.sandbox.github.accounts import DEFAULT_SCOPES
+from orchestrator.sandbox.github.faults import Fault
 from orchestrator.sandbox.github.sandbox import RequestRecord, Sandbox
 from orchestrator.sandbox.github.validation import Violation
 

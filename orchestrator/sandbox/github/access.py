@@ -1,4 +1,7 @@
-"""Decide who may see and change a repository, following GitHub's roles (pull < triage < push < maintain < admin)."""
+"""Decide who may see and change a repository, following GitHub's roles.
+
+The roles, weakest first: pull < triage < push < maintain < admin.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The sandbox's accounts: users, organizations and installed apps, and the token a request carries."""
+"""The sandbox's accounts: users, organizations, installed apps, and the token a request carries."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def add_user(
 
 
 def add_app(store: Store, slug: str, name: str | None = None) -> str:
-    """Install a GitHub App on every repository; return its installation token (acts as `slug[bot]`)."""
+    """Install a GitHub App on every repo; return its installation token (acts as `slug[bot]`)."""
     with store.lock:
         apps = store.data["apps"]
         if slug not in apps:
@@ -90,7 +90,7 @@ def add_org(store: Store, login: str, members: dict[str, str]) -> None:
 
 
 def scopes(store: Store, request: Incoming) -> tuple[str, ...] | None:
-    """Return the OAuth scopes of the request's token; None for app tokens (permissions, not scopes)."""
+    """Return the request token's OAuth scopes; None for app tokens (permissions, not scopes)."""
     record = token_record(store, request)
     if record is None or "app" in store.users.get(record["login"], {}):
         return None

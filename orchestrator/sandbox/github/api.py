@@ -14,7 +14,7 @@ DOCS = "https://docs.github.com/rest"
 
 
 class ApiError(Exception):
-    """An error answered in GitHub's shape: {"message", "errors"?, "documentation_url", "status"}."""
+    """An error in GitHub's shape: {"message", "errors"?, "documentation_url", "status"}."""
 
     def __init__(
         self,

@@ -1,4 +1,4 @@
-"""Serve commit statuses (create, list, combined) and check runs (create, update, get, list for a ref)."""
+"""Serve commit statuses (create, list, combined), check runs (create, update, get, list by ref)."""
 
 from __future__ import annotations
 
@@ -78,7 +78,8 @@ def list_statuses(call: Call) -> Reply:
     return paginate(call, _statuses(call, repo), lambda s: render_status(call, repo, s))
 
 
-# PyGithub's Commit.get_statuses() calls this older path; GitHub still serves it, the description omits it.
+# PyGithub's Commit.get_statuses() calls this older path; GitHub still serves it, the description
+# omits it.
 @ROUTES.route("GET", "/repos/{owner}/{repo}/statuses/{ref+}", None)
 def list_statuses_legacy(call: Call) -> Reply:
     """List a commit's statuses, newest first (legacy path)."""
@@ -115,7 +116,7 @@ def combined_status(call: Call) -> Reply:
 
 
 def new_check_run(store: Store, repo: Json, fields: Json, app: str) -> Json:
-    """Create a check run record, owned by the app `app` (a slug), from the fields of a create request."""
+    """Create a check run record owned by the app `app` (a slug) from a create request's fields."""
     now = now_iso()
     run: Json = {
         "id": store.new_id(),
@@ -223,7 +224,7 @@ def _run_for(call: Call, repo: Json) -> Json:
 
 
 def _app_of(call: Call) -> str:
-    """Return the caller's app slug; 403 for users, as GitHub lets only GitHub Apps write check runs."""
+    """Return the caller's app slug; 403 for users, as only GitHub Apps may write check runs."""
     app = call.store.users[call.login].get("app")
     if app is None and call.hooks.checks_need_app:
         raise ApiError(403, "You must authenticate via a GitHub App.")
@@ -261,7 +262,10 @@ def get_check_run(call: Call) -> Reply:
 
 @ROUTES.route("GET", "/repos/{owner}/{repo}/commits/{ref+}/check-runs", "checks/list-for-ref")
 def list_for_ref(call: Call) -> Reply:
-    """List a commit's check runs (latest per name unless filter=all), filtered by name and status."""
+    """List a commit's check runs, filtered by name and status.
+
+    Only the latest per name, unless filter=all.
+    """
     repo = repo_for(call)
     sha = sha_for(call, repo, call.params["ref"])
     runs = sorted(

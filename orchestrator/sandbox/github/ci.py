@@ -1,4 +1,4 @@
-"""Run a repository's local CI command on pull request heads and report it as the `sandbox-ci` check run."""
+"""Run a repo's local CI command on pull request heads, reported as the `sandbox-ci` check run."""
 
 from __future__ import annotations
 

@@ -82,7 +82,8 @@ def serve(args: argparse.Namespace) -> int:
         sandbox.start()
         print(f"{sandbox.base_url} {sandbox.token}", flush=True)
         print(
-            f"REST {sandbox.api_url}  GraphQL {sandbox.graphql_url}  git {sandbox.base_url}/OWNER/NAME.git",
+            f"REST {sandbox.api_url}  GraphQL {sandbox.graphql_url}  "
+            f"git {sandbox.base_url}/OWNER/NAME.git",
             flush=True,
         )
         for slug in args.app:

@@ -1,4 +1,4 @@
-"""Serve the sandbox's own control endpoints under /_sandbox: request log, faults, CI, violations, users."""
+"""Serve the sandbox's control API under /_sandbox: request log, faults, CI, violations, users."""
 
 from __future__ import annotations
 

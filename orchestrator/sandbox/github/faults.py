@@ -1,4 +1,7 @@
-"""Inject GitHub's failure modes on chosen paths: 5xx, rate limits (primary and secondary), slowness, drops."""
+"""Inject GitHub's failure modes on chosen paths.
+
+The modes: 5xx, rate limits (primary and secondary), slowness, drops.
+"""
 
 from __future__ import annotations
 
@@ -32,8 +35,8 @@ class Fault:
     error: answer `status` (default 500; 502 too). secondary_rate_limit: 403 with Retry-After.
     rate_limit: `status` 403 (or 429) with X-RateLimit-Remaining 0 and a reset `retry_after` s away.
     slow: wait `delay` seconds, then answer normally. drop: close the socket without answering.
-    `times` limits how many requests the rule hits (None: until cleared). `contains` narrows the rule to
-    requests whose body holds that text: one GraphQL operation, such as "createProjectV2".
+    `times` limits how many requests the rule hits (None: until cleared). `contains` narrows the
+    rule to requests whose body holds that text: one GraphQL operation, such as "createProjectV2".
     """
 
     kind: str
@@ -122,7 +125,10 @@ class Faults:
 
 
 class RateLimiter:
-    """GitHub's primary rate limit: `limit` requests per token-owner per hour, reset an hour after first use."""
+    """GitHub's primary rate limit: `limit` requests per token-owner per hour.
+
+    The count resets an hour after its first use.
+    """
 
     def __init__(self, limit: int = 5000, window: int = 3600) -> None:
         self.limit, self.window = limit, window

@@ -1,8 +1,8 @@
-"""Serve branches, refs, commits, compare and branch merges, read live from the bare git repositories."""
+"""Serve branches, refs, commits, compare and branch merges, read live from the bare git repos."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from orchestrator.sandbox.github import gitrepo, merging, shapes
@@ -76,7 +76,7 @@ def render_commit(call: Call, repo: Json, sha: str, with_files: bool = False) ->
 
 def _utc(stamp: str) -> str:
     """Turn git's strict ISO date (with offset) into GitHub's UTC Z form."""
-    return datetime.fromisoformat(stamp).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromisoformat(stamp).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def render_files(call: Call, repo: Json, path: Path, base: str, head: str) -> list[Json]:
@@ -305,7 +305,7 @@ def compare(call: Call) -> Reply:
 
 @ROUTES.route("POST", "/repos/{owner}/{repo}/merges", "repos/merge")
 def merge_branch(call: Call) -> Reply:
-    """Merge `head` into branch `base` with a merge commit; 204 if already merged, 409 on conflict."""
+    """Merge `head` into branch `base` by a merge commit; 204 if merged already, 409 on conflict."""
     repo = repo_for(call, "push", denied=403)
     path, base = call.store.git_dir(repo), str(call.field("base", ""))
     if gitrepo.resolve(path, f"refs/heads/{base}") is None:

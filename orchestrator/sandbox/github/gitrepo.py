@@ -1,4 +1,4 @@
-"""Read and change the sandbox's bare git repositories with the git CLI (the REST API's source of truth)."""
+"""Read and change the sandbox's bare repos with the git CLI (the REST API's source of truth)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Shared GraphQL pieces: the resolver registry, context, errors, connections and Issue/Repository/User shapes."""
+"""Shared GraphQL pieces: the resolver registry, context, errors, connections and shapes.
+
+The shapes are those of Issue, Repository and User.
+"""
 
 from __future__ import annotations
 
@@ -50,16 +53,19 @@ class InsufficientScopes(GraphQLError):
 
     def __init__(self, field: str, needed: tuple[str, ...], granted: tuple[str, ...]) -> None:
         super().__init__(
-            f"Your token has not been granted the required scopes to execute this query. The '{field}' "
-            f"field requires one of the following scopes: {list(needed)}, but your token has only been "
-            f"granted the: {list(granted)} scopes. Please modify your token's scopes at: "
-            "https://github.com/settings/tokens.",
+            "Your token has not been granted the required scopes to execute this query. "
+            f"The '{field}' field requires one of the following scopes: {list(needed)}, "
+            f"but your token has only been granted the: {list(granted)} scopes. "
+            "Please modify your token's scopes at: https://github.com/settings/tokens.",
             extensions={"type": "INSUFFICIENT_SCOPES"},
         )
 
 
 def need_scope(context: Context, field: str, *needed: str) -> None:
-    """Raise INSUFFICIENT_SCOPES unless the caller's token has one of `needed` (`project` implies `read:project`)."""
+    """Raise INSUFFICIENT_SCOPES unless the caller's token has one of `needed`.
+
+    `project` implies `read:project`.
+    """
     if context.scopes is None:
         return
     have = set(context.scopes) | ({"read:project"} if "project" in context.scopes else set())
@@ -74,13 +80,15 @@ def connection(
     what: str,
     render: Callable[[Any], Any] | None = None,
 ) -> Json:
-    """Return a GitHub connection (nodes, edges, pageInfo, totalCount); `first` is required, at most 100.
+    """Return a GitHub connection: nodes, edges, pageInfo and totalCount.
 
-    `render`, when given, turns only the records on the page into nodes (a board of thousands stays cheap).
+    `first` is required, at most 100. `render`, when given, turns only the records on the page into
+    nodes (a board of thousands stays cheap).
     """
     if first is None:
         raise GraphQLError(
-            f"You must provide a `first` or `last` value to properly paginate the `{what}` connection."
+            "You must provide a `first` or `last` value to properly paginate the "
+            f"`{what}` connection."
         )
     if first > MAX_PAGE:
         raise GraphQLError(
@@ -96,7 +104,7 @@ def connection(
     cursors = [base64.b64encode(f"cursor:{start + i}".encode()).decode() for i in range(len(page))]
     return {
         "nodes": page,
-        "edges": [{"cursor": c, "node": n} for c, n in zip(cursors, page)],
+        "edges": [{"cursor": c, "node": n} for c, n in zip(cursors, page, strict=True)],
         "totalCount": len(nodes),
         "pageInfo": {
             "hasNextPage": start + first < len(nodes),

@@ -26,7 +26,8 @@ def _owner_named(info: Any, login: str, kind: str) -> Json:
     record = info.context.store.user(login)
     if record is None or (kind != "any" and record["type"] != kind):
         raise NotFound(
-            f"Could not resolve to a{'n' if kind[0] in 'OA' else ''} {kind if kind != 'any' else 'User'}"
+            f"Could not resolve to a{'n' if kind[0] in 'OA' else ''} "
+            f"{kind if kind != 'any' else 'User'}"
             f" with the login of '{login}'."
         )
     return owner(info.context, record)

@@ -1,4 +1,4 @@
-"""Serve GitHub's GraphQL API: graphql-core runs the published schema; the sandbox supplies the resolvers."""
+"""Serve GitHub's GraphQL API: graphql-core runs the published schema on the sandbox's resolvers."""
 
 from __future__ import annotations
 
@@ -25,14 +25,16 @@ from orchestrator.sandbox.github.gqlcore import RESOLVERS, Context
 from orchestrator.sandbox.github.state import Json, Store
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "graphql-schema.graphql"
-# What GitHub added after the vendored snapshot (2025-02-27) and Agent OS relies on, applied in memory.
-# Each entry: the exact SDL text to find, the text to put in its place, and why.
+# What GitHub added after the vendored snapshot (2025-02-27) and Agent OS relies on, applied in
+# memory. Each entry: the exact SDL text to find, the text to put in its place, and why.
 SCHEMA_ADDITIONS = (
-    # An option sent with its `id` keeps that id, and so the items set to it; without, GitHub recreates
-    # the option and clears those items' values. The live schema documents the optional `id`.
+    # An option sent with its `id` keeps that id, and so the items set to it; without, GitHub
+    # recreates the option and clears those items' values. The live schema documents the optional
+    # `id`.
     (
         "input ProjectV2SingleSelectFieldOptionInput {\n",
-        'input ProjectV2SingleSelectFieldOptionInput {\n  """\n  The ID of an existing option to keep\n  """\n'
+        'input ProjectV2SingleSelectFieldOptionInput {\n  """\n'
+        '  The ID of an existing option to keep\n  """\n'
         "  id: String\n\n",
     ),
 )
@@ -50,7 +52,7 @@ def schema_sdl() -> str:
 
 @functools.lru_cache(maxsize=1)
 def schema() -> GraphQLSchema:
-    """Build GitHub's published schema (plus SCHEMA_ADDITIONS) once per process and attach the resolvers."""
+    """Build GitHub's published schema with SCHEMA_ADDITIONS once per process; add the resolvers."""
     built = build_schema(schema_sdl(), assume_valid_sdl=True, assume_valid=True)
     for (type_name, field), function in RESOLVERS.items():
         kind = built.type_map[type_name]

@@ -170,7 +170,7 @@ def new_issue(call: Call, repo: Json, title: str, body: str | None) -> Json:
 
 
 def ensure_label(call: Call, repo: Json, name: str) -> Json:
-    """Return the repository label `name`, creating it as GitHub does when an issue names a new one."""
+    """Return the repo label `name`, creating it as GitHub does when an issue names a new one."""
     record: Json | None = repo["labels"].get(name.lower())
     if record is None:
         record = {
@@ -335,7 +335,7 @@ def _assignee_matches(wanted: str | None, assignees: list[str]) -> bool:
 
 @ROUTES.route("GET", "/repos/{owner}/{repo}/issues", "issues/list-for-repo")
 def list_for_repo(call: Call) -> Reply:
-    """List issues and pull requests, filtered by state, labels, since, creator, assignee; sorted."""
+    """List issues and PRs, filtered by state, labels, since, creator, assignee; sorted."""
     repo = repo_for(call)
     sort = call.arg("sort", "created")
     key = {"created": "created_at", "updated": "updated_at"}.get(sort or "created", "created_at")

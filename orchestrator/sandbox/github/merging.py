@@ -1,4 +1,4 @@
-"""Merge pull requests on the bare repositories (merge, squash, rebase) and find closing keywords."""
+"""Merge pull requests on the bare repos (merge, squash, rebase) and find closing keywords."""
 
 from __future__ import annotations
 

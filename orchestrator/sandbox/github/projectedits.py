@@ -1,4 +1,7 @@
-"""Resolve the Projects (v2) mutations (create project and fields, add, set, delete items, link) and node(id)."""
+"""Resolve the Projects (v2) mutations, and node(id).
+
+The mutations: create project and fields, add, set, delete items, link.
+"""
 
 from __future__ import annotations
 
@@ -20,11 +23,11 @@ from orchestrator.sandbox.github.gqlcore import (
 from orchestrator.sandbox.github.projects import (
     DEFAULT_FIELDS,
     DEFAULT_STATUS,
+    all_projects,
     may_write,
     new_field,
     option,
     project_for,
-    all_projects,
     render_field,
     render_item,
     render_project,
@@ -78,8 +81,11 @@ def _field_for(context: Context, project: Json, field_id: Any) -> Json:
 
 
 def _options(given: list[Json], old: list[Json]) -> list[Json]:
-    """Build options from input, as GitHub does: one sent with an existing option's `id` keeps that id (and so
-    the items set to it); any other is created afresh, even under an old name, and its old items lose the value."""
+    """Build options from input, as GitHub does.
+
+    One sent with an existing option's `id` keeps that id (and so the items set to it); any other is
+    created afresh, even under an old name, and its old items lose the value.
+    """
     ids = {o["id"] for o in old}
     return [
         option(o["name"], o["color"], o["description"], o.get("id") if o.get("id") in ids else None)

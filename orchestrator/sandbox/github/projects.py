@@ -1,4 +1,4 @@
-"""Keep Projects (v2) boards: projects, fields, items and their values, served through GraphQL resolvers."""
+"""Keep Projects (v2) boards: projects, fields, items and their values, served through GraphQL."""
 
 from __future__ import annotations
 
@@ -176,7 +176,7 @@ def project_for(context: Context, project_id: Any) -> Json:
 
 
 def may_write(context: Context, login: str) -> bool:
-    """Return whether the caller may use projects owned by `login` (itself, or an org it belongs to)."""
+    """Return whether the caller may use projects of `login` (itself, or an org it belongs to)."""
     who = context.store.users[login]
     return login == context.login or context.login in who.get("members", {})
 
@@ -184,7 +184,10 @@ def may_write(context: Context, login: str) -> bool:
 @resolves("User", "projectV2")
 @resolves("Organization", "projectV2")
 def resolve_project(source: Json, info: Any, number: int) -> Json:
-    """Return the owner's project by number; NOT_FOUND otherwise (INSUFFICIENT_SCOPES without read:project)."""
+    """Return the owner's project by number; NOT_FOUND otherwise.
+
+    Raise INSUFFICIENT_SCOPES without read:project.
+    """
     need_scope(info.context, "projectV2", "read:project")
     record = next(
         (

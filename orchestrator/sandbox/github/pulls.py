@@ -1,4 +1,4 @@
-"""Serve pull requests: create, get, list with filters, update and their files; state read from git."""
+"""Serve pull requests: create, get, list with filters, update, their files; state read from git."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from orchestrator.sandbox.github.state import Json, Store, node_id, now_iso
 
 
 def head_sha(store: Store, repo: Json, issue: Json) -> str:
-    """Return the pull request's head commit: the live branch tip while open, else the recorded one."""
+    """Return the PR's head commit: the live branch tip while open, else the recorded one."""
     pull = issue["pull"]
     if issue["state"] == "open":
         pull["head_sha"] = (
@@ -158,7 +158,7 @@ def _full(call: Call, repo: Json, issue: Json, head: str, base: str) -> Json:
 
 
 def _mergeable_state(call: Call, repo: Json, issue: Json, head: str, clean: bool | None) -> str:
-    """Return GitHub's mergeable_state: dirty (conflicts), draft, unstable (failing checks) or clean."""
+    """Return the mergeable_state: dirty (conflicts), draft, unstable (failing checks) or clean."""
     if not clean:
         return "dirty"
     if issue["pull"]["draft"]:

@@ -1,4 +1,4 @@
-"""Serve the links between issues: sub-issues (with a parent) and "blocked by" dependencies, by issue `id`."""
+"""Serve links between issues by `id`: sub-issues (with a parent) and "blocked by" dependencies."""
 
 from __future__ import annotations
 
@@ -78,7 +78,8 @@ def add_sub_issue(call: Call) -> Reply:
         201,
         render(call, repo, parent),
         {
-            "Location": f"{call.api}/repos/{repo['owner']}/{repo['name']}/issues/{parent['number']}/sub_issues"
+            "Location": f"{call.api}/repos/{repo['owner']}/{repo['name']}"
+            f"/issues/{parent['number']}/sub_issues"
         },
     )
 

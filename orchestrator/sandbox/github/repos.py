@@ -178,7 +178,7 @@ def get_org(call: Call) -> Reply:
 
 @ROUTES.route("GET", "/repos/{owner}/{repo}/collaborators", "repos/list-collaborators")
 def list_collaborators(call: Call) -> Reply:
-    """List the owner and collaborators with their permissions (push access required, as on GitHub)."""
+    """List the owner and collaborators with permissions (push access required, as on GitHub)."""
     repo = repo_for(call, "push", denied=403)
     logins = [repo["owner"]] if call.store.users[repo["owner"]]["type"] == "User" else []
     logins += [login for login in repo["collaborators"] if login not in logins]
@@ -207,7 +207,7 @@ def check_collaborator(call: Call) -> Reply:
 
 @ROUTES.route("PUT", "/repos/{owner}/{repo}/collaborators/{username}", "repos/add-collaborator")
 def add_collaborator(call: Call) -> Reply:
-    """Grant a user a permission at once (GitHub would send an invitation; the sandbox accepts it)."""
+    """Grant a user a permission at once (GitHub would send an invite; the sandbox accepts it)."""
     repo = repo_for(call, "admin", denied=403)
     user = call.store.user(call.params["username"])
     if user is None:

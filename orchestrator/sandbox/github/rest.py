@@ -1,4 +1,7 @@
-"""Run one REST request through GitHub's pipeline: route, spec checks, handler, ETag and rate-limit headers."""
+"""Run one REST request through GitHub's pipeline.
+
+The steps: route, spec checks, handler, ETag and rate-limit headers.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +18,10 @@ from orchestrator.sandbox.github import (  # noqa: F401
     issue_events,
     issues,
     labels,
+    pulls,
     relations,
     repos,
     reviews,
-    pulls,
 )
 from orchestrator.sandbox.github.api import ApiError, Call, Hooks, Reply, dump
 from orchestrator.sandbox.github.routing import ROUTES, Route
@@ -55,7 +58,7 @@ def error_response(error: ApiError) -> Outgoing:
 
 
 class Rest:
-    """The REST API: dispatches to the routed handlers and reports spec violations to `on_violation`."""
+    """The REST API: dispatches to routed handlers, reports spec violations to `on_violation`."""
 
     def __init__(
         self, store: Store, hooks: Hooks, on_violation: Callable[[Violation], None], strict: bool

@@ -1,4 +1,4 @@
-"""Serve pull request reviews (list, create) and merging a pull request, closing the issues it names."""
+"""Serve pull request reviews (list, create) and merging a PR, closing the issues it names."""
 
 from __future__ import annotations
 
@@ -16,7 +16,10 @@ _EVENTS = {"APPROVE": "APPROVED", "REQUEST_CHANGES": "CHANGES_REQUESTED", "COMME
 
 def render_review(call: Call, repo: Json, issue: Json, review: Json) -> Json:
     """Return GitHub's `pull-request-review`."""
-    html = f"{call.base}/{repo['owner']}/{repo['name']}/pull/{issue['number']}#pullrequestreview-{review['id']}"
+    html = (
+        f"{call.base}/{repo['owner']}/{repo['name']}/pull/{issue['number']}"
+        f"#pullrequestreview-{review['id']}"
+    )
     pr_url = f"{repo_url(call, repo)}/pulls/{issue['number']}"
     body: Json = {
         "id": review["id"],
@@ -125,7 +128,7 @@ def merge(call: Call) -> Reply:
 
 
 def _close_referenced(call: Call, repo: Json, pr: Json, tip: str) -> None:
-    """Close each issue the pull request's body names with a closing keyword (Closes #N, fixes o/r#N)."""
+    """Close each issue the PR's body names with a closing keyword (Closes #N, fixes o/r#N)."""
     for owner, name, number in merging.closing_references(
         pr["body"] or "", repo["owner"], repo["name"]
     ):

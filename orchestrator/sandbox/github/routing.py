@@ -1,4 +1,4 @@
-"""Map a method and a path to a handler by path template, as GitHub's REST description names them."""
+"""Map a method and path to a handler by path template, as GitHub's REST description names them."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ _PARAM = re.compile(r"\{(\w+)(\+?)\}")
 
 @dataclass(frozen=True)
 class Route:
-    """One operation: `template` uses `{name}` for a segment and `{name+}` for a multi-segment value."""
+    """One operation: `template` has `{name}` for a segment, `{name+}` for a multi-segment value."""
 
     method: str
     template: str
@@ -47,7 +47,10 @@ class Router:
     def route(
         self, method: str, template: str, operation_id: str | None
     ) -> Callable[[Handler], Handler]:
-        """Register the decorated handler for `method template`, described by `operation_id` in the spec."""
+        """Register the decorated handler for `method template`.
+
+        The spec describes it as `operation_id`.
+        """
 
         def register(handler: Handler) -> Handler:
             self._routes.append(

@@ -1,4 +1,4 @@
-"""Run a local GitHub stand-in: REST under /api/v3, GraphQL at /api/graphql, git smart HTTP, on 127.0.0.1."""
+"""Run a local GitHub on 127.0.0.1: REST under /api/v3, GraphQL at /api/graphql, git smart HTTP."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ class RequestRecord:
 
 
 class Sandbox:
-    """A local GitHub: start() it, point clients at base_url (REST: api_url), stop() it; or use `with`."""
+    """A local GitHub: start(), point clients at base_url (REST: api_url), stop(); or use `with`."""
 
     def __init__(
         self,
@@ -83,7 +83,7 @@ class Sandbox:
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
 
-    # -- lifecycle -----------------------------------------------------------------------------------
+    # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> str:
         """Serve on 127.0.0.1 (port 0 picks a free one) in a background thread; return base_url."""
         self._server = Server(self.port, self)
@@ -95,7 +95,10 @@ class Sandbox:
         return self.base_url
 
     def stop(self) -> None:
-        """Stop serving and CI (a running CI command is killed), save the state; remove a data dir it made."""
+        """Stop serving and CI (a running CI command is killed) and save the state.
+
+        Remove the data dir if the sandbox made it.
+        """
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -136,7 +139,7 @@ class Sandbox:
         """Return an HTTP clone URL carrying a token, as GitHub's x-access-token form does."""
         return f"http://x-access-token:{token or self.token}@127.0.0.1:{self.port}/{full_name}.git"
 
-    # -- users, repositories, CI ----------------------------------------------------------------------
+    # -- users, repositories, CI -------------------------------------------------------------------
     def add_user(
         self,
         login: str,
@@ -148,7 +151,10 @@ class Sandbox:
         return accounts.add_user(self.store, login, token, scopes, name)
 
     def add_app(self, slug: str, name: str | None = None) -> str:
-        """Install a GitHub App on every repository; return its installation token (acts as `slug[bot]`)."""
+        """Install a GitHub App on every repository; return its installation token.
+
+        The token acts as `slug[bot]`.
+        """
         return accounts.add_app(self.store, slug, name)
 
     def add_org(self, login: str, members: dict[str, str]) -> None:
@@ -206,7 +212,7 @@ class Sandbox:
         with self._log_lock:
             self.violations.append(violation)
 
-    # -- HTTP ------------------------------------------------------------------------------------------
+    # -- HTTP --------------------------------------------------------------------------------------
     def log_request(self, request: Incoming, status: int | None, seconds: float) -> None:
         """Append to the request log."""
         path = request.path + (f"?{request.query_string}" if request.query_string else "")

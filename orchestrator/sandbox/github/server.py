@@ -1,4 +1,7 @@
-"""Carry HTTP between sockets and the sandbox: a threading stdlib server on 127.0.0.1 and plain request values."""
+"""Carry HTTP between sockets and the sandbox.
+
+It holds a threading stdlib server on 127.0.0.1, and plain request values.
+"""
 
 from __future__ import annotations
 
@@ -63,7 +66,7 @@ class Server(ThreadingHTTPServer):
 
 
 class Handler(BaseHTTPRequestHandler):
-    """Read a request, ask the app, write (or drop) the response; one request per connection (HTTP/1.0)."""
+    """Read a request, ask the app, write (or drop) the response; one per connection (HTTP/1.0)."""
 
     server: Server
     server_version = "GitHub.com"

@@ -1,4 +1,4 @@
-"""Render users, organizations, repositories and labels in GitHub's JSON shapes, with sandbox URLs."""
+"""Render users, organizations, repos and labels in GitHub's JSON shapes, with sandbox URLs."""
 
 from __future__ import annotations
 

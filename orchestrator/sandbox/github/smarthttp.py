@@ -1,4 +1,4 @@
-"""Serve git's smart HTTP protocol for the sandbox's repositories through `git http-backend` (CGI)."""
+"""Serve git's smart HTTP protocol for the sandbox's repos through `git http-backend` (CGI)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def unauthorized() -> Outgoing:
 def serve(
     store: Store, request: Incoming, login: str
 ) -> tuple[Outgoing, Json | None, list[PushedRef]]:
-    """Answer one git request as `login`; return the response, the repository and the refs a push changed."""
+    """Answer a git request as `login`; return the response, the repo and refs a push changed."""
     found = GIT_PATH.match(request.path)
     assert found is not None
     repo = store.repo(found["owner"], found["name"])

@@ -1,4 +1,4 @@
-"""Hold the sandbox's GitHub records in one JSON document, guarded by one lock and saved atomically."""
+"""Hold the sandbox's GitHub records in one JSON document, under one lock, saved atomically."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +19,11 @@ STATE_FILE = "state.json"
 
 def now_iso() -> str:
     """Return the current UTC time as GitHub writes it: 2026-05-01T10:00:03Z."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def node_id(kind: str, number: int) -> str:
-    """Return a legacy-format GitHub node id (base64 of "0<len>:<Kind><id>"), stable for a record."""
+    """Return a legacy-format node id (base64 of "0<len>:<Kind><id>"), stable for a record."""
     return base64.b64encode(f"0{len(kind)}:{kind}{number}".encode()).decode()
 
 
@@ -43,7 +43,7 @@ def _empty() -> Json:
 
 
 class Store:
-    """The sandbox's records (users, tokens, repos with their issues, pulls, checks) and their lock."""
+    """The sandbox's records (users, tokens, repos with issues, pulls, checks) and their lock."""
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
@@ -69,7 +69,7 @@ class Store:
             self.save()
 
     def save(self) -> None:
-        """Write the state to `state.json` through a temporary file and os.replace (deferred inside `batch`)."""
+        """Write the state to `state.json` via a temp file and os.replace (deferred in `batch`)."""
         with (
             self.lock
         ):  # held through the replace, so an older snapshot never overwrites a newer one
@@ -102,7 +102,7 @@ class Store:
         return self.data["repos"]  # type: ignore[no-any-return]
 
     def repo(self, owner: str, name: str) -> Json | None:
-        """Return the repository record for owner/name, matched case-insensitively as GitHub does."""
+        """Return the repo record for owner/name, matched case-insensitively as GitHub does."""
         wanted = f"{owner}/{name}".lower()
         for full_name, record in self.repos.items():
             if full_name.lower() == wanted:
@@ -121,7 +121,7 @@ class Store:
         return Path(self.git_root, str(repo["owner"]), f"{repo['name']}.git")
 
     def issue_by_id(self, issue_id: int) -> tuple[Json, Json] | None:
-        """Return (repo, issue) for an issue's numeric `id`, across all repositories (indexed, checked on use)."""
+        """Return (repo, issue) of an issue's numeric `id` in any repo (indexed, checked on use)."""
         found = self._indexed(issue_id)
         if found is None:
             self._index = {

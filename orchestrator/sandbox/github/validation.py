@@ -1,4 +1,7 @@
-"""Check every REST exchange against GitHub's published OpenAPI description (vendored subset), with openapi-core."""
+"""Check every REST exchange against GitHub's published OpenAPI description, with openapi-core.
+
+The description is a vendored subset.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,8 @@ from openapi_core.exceptions import OpenAPIError
 from openapi_core.testing import MockRequest, MockResponse
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "schemas" / "rest-openapi-subset.json"
-# openapi-core matches paths against the description's server, so requests are validated as if sent there.
+# openapi-core matches paths against the description's server, so requests are validated as if
+# sent there.
 SPEC_HOST = "https://api.github.com"
 
 
@@ -37,10 +41,12 @@ def _bare_label_array(body: Any) -> bool:
     return isinstance(body, list) and all(isinstance(item, str) for item in body)
 
 
-# Known deviations of the description from what GitHub accepts: (operation, predicate on the request body).
+# Known deviations of the description from what GitHub accepts: (operation, predicate on the
+# request body).
 ALLOWED_REQUEST_DEVIATIONS: dict[str, Callable[[Any], bool]] = {
-    # PyGithub's Issue.add_to_labels / set_labels send ["bug"]; GitHub answers 200 (PyGithub ReplayData),
-    # and the description's own prose allows "an array of labels directly", but its schema does not.
+    # PyGithub's Issue.add_to_labels / set_labels send ["bug"]; GitHub answers 200 (PyGithub
+    # ReplayData), and the description's own prose allows "an array of labels directly", but its
+    # schema does not.
     "issues/add-labels": _bare_label_array,
     "issues/set-labels": _bare_label_array,
 }
@@ -48,8 +54,8 @@ ALLOWED_REQUEST_DEVIATIONS: dict[str, Callable[[Any], bool]] = {
 
 # Responses GitHub sends that the description does not list: (operation, status).
 ALLOWED_RESPONSE_DEVIATIONS = {
-    # "OAuth apps and personal access tokens (classic) cannot use this endpoint" (the description's own
-    # words), answered with 403; its responses list only 201/200.
+    # "OAuth apps and personal access tokens (classic) cannot use this endpoint" (the description's
+    # own words), answered with 403; its responses list only 201/200.
     ("checks/create", 403),
     ("checks/update", 403),
 }
@@ -88,12 +94,13 @@ def load_spec() -> OpenAPI:
     """Load the vendored description once per process, with the nullable-enum fix applied."""
     document = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
     patch_nullable(document)
-    # The document is GitHub's, validated once by tests/sandbox/test_validation.py, not on every start.
+    # The document is GitHub's, validated once by tests/sandbox/github/test_validation.py, not on
+    # every start.
     return OpenAPI.from_dict(document, config=Config(spec_validator_cls=None))
 
 
 def describe(error: Exception) -> str:
-    """Flatten an openapi-core error and its schema errors (down to each oneOf branch) into one line."""
+    """Flatten an openapi-core error and its schema errors (down to each oneOf branch) to a line."""
     parts = [str(error).split(":", 1)[0]]
     cause = error.__cause__
     schema_errors = list(getattr(cause, "schema_errors", None) or ())
@@ -116,7 +123,7 @@ def _leaves(error: Any, branch: str = "") -> list[str]:
 
 @dataclass(frozen=True)
 class Exchange:
-    """The parts of one REST exchange the validator needs; `spec_path` has multi-segment values encoded."""
+    """What the validator needs of a REST exchange; `spec_path` has multi-segment values encoded."""
 
     operation_id: str
     method: str

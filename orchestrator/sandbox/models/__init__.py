@@ -1,4 +1,4 @@
-"""Scripted model APIs (Anthropic Messages, OpenAI Responses) that the real SDK and agent CLIs talk to."""
+"""Scripted model APIs (Anthropic Messages, OpenAI Responses) for the real SDK and agent CLIs."""
 
 from __future__ import annotations
 

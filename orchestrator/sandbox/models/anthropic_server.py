@@ -1,4 +1,7 @@
-"""A scripted Anthropic Messages API on 127.0.0.1, for the anthropic SDK and the real Claude Code CLI."""
+"""A scripted Anthropic Messages API on 127.0.0.1.
+
+The anthropic SDK and the real Claude Code CLI talk to it.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +25,10 @@ DEFAULT_MODELS = ("claude-sonnet-4-5",)
 
 
 class AnthropicSandbox(ModelSandbox):
-    """Serves `POST /v1/messages` (streamed or not) from a script, plus the health checks Claude Code makes."""
+    """Serves `POST /v1/messages` (streamed or not) from a script.
+
+    It also answers the health checks Claude Code makes.
+    """
 
     def __init__(
         self,
@@ -38,12 +44,18 @@ class AnthropicSandbox(ModelSandbox):
 
     @property
     def base_url(self) -> str:
-        """Return what `anthropic.Anthropic(base_url=...)` and `ANTHROPIC_BASE_URL` take: the root."""
+        """Return the root URL.
+
+        It is what `anthropic.Anthropic(base_url=...)` and `ANTHROPIC_BASE_URL` take.
+        """
         return self.url
 
     def routes(self) -> Mapping[tuple[str, str], Route]:
-        """Return the Messages endpoint, the model list, and the HEAD probes Claude Code may send."""
-        health: Route = lambda request: self.record(request, Reply(200))
+        """Return the Messages endpoint, the model list and the HEAD probes Claude Code may send."""
+
+        def health(request: Request) -> Reply:
+            return self.record(request, Reply(200))
+
         return {
             ("POST", "/v1/messages"): self._messages,
             ("GET", "/v1/models"): lambda request: self.record(

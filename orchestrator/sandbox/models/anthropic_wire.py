@@ -1,4 +1,7 @@
-"""Anthropic Messages on the wire: a scripted turn as a Message or as its SSE events, errors, and requests read."""
+"""Anthropic Messages on the wire.
+
+A scripted turn as a Message or as its SSE events, errors, and requests read.
+"""
 
 from __future__ import annotations
 

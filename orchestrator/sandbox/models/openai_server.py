@@ -20,7 +20,10 @@ from orchestrator.sandbox.models.server import (
 
 
 class OpenAISandbox(ModelSandbox):
-    """Serves `POST /v1/responses` (streamed or not) from a script; Codex's tools are `exec_command` and kin."""
+    """Serves `POST /v1/responses` (streamed or not) from a script.
+
+    Codex's tools are `exec_command` and kin.
+    """
 
     def __init__(
         self, steps: Iterable[Step] | ScriptBook = (), *, host: str = "127.0.0.1", port: int = 0
@@ -30,7 +33,10 @@ class OpenAISandbox(ModelSandbox):
 
     @property
     def base_url(self) -> str:
-        """Return what a Codex provider's `base_url` (and the openai SDK's) takes: the root plus `/v1`."""
+        """Return the root plus `/v1`.
+
+        It is what a Codex provider's `base_url` (and the openai SDK's) takes.
+        """
         return f"{self.url}/v1"
 
     def routes(self) -> Mapping[tuple[str, str], Route]:
@@ -38,7 +44,10 @@ class OpenAISandbox(ModelSandbox):
         return {("POST", "/v1/responses"): self._responses}
 
     def conversation(self, request: Request) -> tuple[str, tuple[ToolResult, ...]]:
-        """Key by the session header and the opening messages; the results are the trailing call outputs."""
+        """Key by the session header and the opening messages.
+
+        The results are the trailing call outputs.
+        """
         body = _body(request)
         return openai_wire.conversation(body, dict(request.headers)), openai_wire.tool_results(body)
 

@@ -1,4 +1,7 @@
-"""OpenAI Responses on the wire: a scripted turn as a Response or as its SSE events, errors, and requests read."""
+"""OpenAI Responses on the wire.
+
+A scripted turn as a Response or as its SSE events, errors, and requests read.
+"""
 
 from __future__ import annotations
 
@@ -29,7 +32,7 @@ _CREATED_AT = 1_790_000_000  # a fixed clock keeps recorded streams comparable
 
 
 def opening(body: dict[str, Any]) -> str:
-    """Return the instructions and the text of the messages that open the input, joined by newlines."""
+    """Return the instructions and the text of the input's opening messages, joined by newlines."""
     texts = [text for _, text in _opening(body)]
     return "\n".join([str(body.get("instructions") or ""), *texts])
 
@@ -52,7 +55,10 @@ def conversation(body: dict[str, Any], headers: dict[str, str]) -> str:
 
 
 def tool_results(body: dict[str, Any]) -> tuple[ToolResult, ...]:
-    """Return the outputs of the latest turn's calls: those ending the input that share its call-id prefix."""
+    """Return the outputs of the latest turn's calls.
+
+    Those are the outputs that end the input and share its call-id prefix.
+    """
     outputs: list[dict[str, Any]] = []
     for item in reversed(body["input"]):
         if item.get("type") not in ("function_call", "function_call_output", "reasoning"):
@@ -66,7 +72,10 @@ def tool_results(body: dict[str, Any]) -> tuple[ToolResult, ...]:
 
 
 def response(turn: Turn, model: str, serial: int, input_tokens: int) -> dict[str, Json]:
-    """Return the turn as a completed Response, as a non-streaming create and `response.completed` carry it."""
+    """Return the turn as a completed Response.
+
+    That is how a non-streaming create and `response.completed` carry it.
+    """
     output = [_done(item, turn) for item in _items(turn, serial)]
     out_tokens = output_tokens(turn)
     usage = {
@@ -80,7 +89,10 @@ def response(turn: Turn, model: str, serial: int, input_tokens: int) -> dict[str
 
 
 def events(turn: Turn, model: str, serial: int, input_tokens: int) -> Iterator[tuple[str, Json]]:
-    """Yield the turn as Responses SSE events, each with its `sequence_number`, as the API streams them."""
+    """Yield the turn as Responses SSE events, as the API streams them.
+
+    Each event has its `sequence_number`.
+    """
     for sequence, (name, data) in enumerate(_events(turn, model, serial, input_tokens)):
         yield name, {"type": name, "sequence_number": sequence} | data
 

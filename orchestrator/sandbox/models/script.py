@@ -1,4 +1,4 @@
-"""What a scripted model answers: turns of text and tool calls, scripted errors, played per conversation."""
+"""What a scripted model answers: turns of text and tool calls, errors, played per conversation."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Protocol, Union
+from typing import Protocol
 
 Json = object  # a decoded JSON value; the wire modules narrow it where they read it
 
@@ -21,7 +21,10 @@ class ToolCall:
 
 @dataclass(frozen=True, slots=True)
 class ToolResult:
-    """What the client sent back for one tool call: the output as text, and whether it reports a failure."""
+    """What the client sent back for one tool call.
+
+    The output as text, and whether it reports a failure.
+    """
 
     call_id: str
     output: str
@@ -33,10 +36,11 @@ Predicate = Callable[[tuple[ToolResult, ...]], bool]
 
 @dataclass(frozen=True, slots=True)
 class Turn:
-    """One assistant reply: text, then tool calls; with `when`, played only if it holds for the latest results.
+    """One assistant reply: text, then tool calls.
 
-    A turn whose `when` is false is skipped for good, so `[run_tests, Turn(fix, when=failed), finish]`
-    fixes only after a failing run.
+    With `when`, the turn plays only if `when` holds for the latest results. A turn whose `when` is
+    false is skipped for good, so `[run_tests, Turn(fix, when=failed), finish]` fixes only after a
+    failing run.
     """
 
     text: str = ""
@@ -51,7 +55,10 @@ class Turn:
 
 @dataclass(frozen=True, slots=True)
 class Fail:
-    """A scripted API error; `kind` overrides the error type the status implies; a sticky one never ends."""
+    """A scripted API error.
+
+    `kind` overrides the error type the status implies; a sticky one never ends.
+    """
 
     status: int = 429
     message: str = "Number of requests has exceeded your rate limit. Please try again later."
@@ -60,7 +67,7 @@ class Fail:
     sticky: bool = False
 
 
-Step = Union[Turn, Fail]
+Step = Turn | Fail
 EXHAUSTED = Turn(text="The sandbox script has no more turns.")
 
 
@@ -70,7 +77,10 @@ class Player(Protocol):
     def next(
         self, conversation: str, results: tuple[ToolResult, ...], opening: str = ""
     ) -> Step | None:
-        """Return the step that answers this request of `conversation` (None: nothing left to play)."""
+        """Return the step that answers this request of `conversation`.
+
+        None: nothing left to play.
+        """
 
 
 class Script:
@@ -84,9 +94,10 @@ class Script:
     def next(
         self, conversation: str, results: tuple[ToolResult, ...], opening: str = ""
     ) -> Step | None:
-        """Return the step that answers this request of `conversation` (None: the script is exhausted).
+        """Return the step that answers this request of `conversation`.
 
-        `opening` (the text the conversation opened with) does not matter to a single script.
+        None: the script is exhausted. `opening` (the text the conversation opened with) does not
+        matter to a single script.
         """
         with self._lock:
             position = self._positions.get(conversation, 0)
@@ -104,11 +115,12 @@ class Script:
 
 
 class ScriptBook:
-    """Plays a script per conversation: the first whose pattern (a regular expression) its opening text matches.
+    """Plays a script per conversation: the first whose pattern its opening text matches.
 
-    A conversation is matched on its first request and keeps that script to the end; one that matches
-    no pattern plays `default` (and with no default, nothing: the server reports the script exhausted).
-    This is how one server answers several tasks, each prompt naming its own issue.
+    Patterns are regular expressions. A conversation is matched on its first request and keeps
+    that script to the end; one that matches no pattern plays `default` (and with no default,
+    nothing: the server reports the script exhausted). This is how one server answers several
+    tasks, each prompt naming its own issue.
     """
 
     def __init__(
@@ -122,7 +134,7 @@ class ScriptBook:
     def next(
         self, conversation: str, results: tuple[ToolResult, ...], opening: str = ""
     ) -> Step | None:
-        """Return the next step of the script this conversation was matched to (matching it now if new)."""
+        """Return the next step of the script this conversation matched (matching it now if new)."""
         with self._lock:
             if conversation not in self._chosen:
                 found = next(

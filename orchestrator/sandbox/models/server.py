@@ -1,4 +1,7 @@
-"""What the model sandboxes share: a loopback HTTP server that plays a script and records every exchange."""
+"""What the model sandboxes share.
+
+A loopback HTTP server that plays a script and records every exchange.
+"""
 
 from __future__ import annotations
 
@@ -50,7 +53,7 @@ class Reply:
 
 @dataclass(frozen=True, slots=True)
 class Exchange:
-    """A recorded request, which conversation it belonged to, the tool results it carried, and the status sent."""
+    """A recorded request: its conversation, the tool results it carried, and the status sent."""
 
     request: Request
     conversation: str | None
@@ -75,7 +78,7 @@ def sse_reply(
 
 
 def estimate_tokens(value: Json) -> int:
-    """Estimate tokens at about four characters each: usage the clients can add up, not a tokenizer."""
+    """Estimate tokens at about four characters each: usage clients can add up, not a tokenizer."""
     return max(1, len(value if isinstance(value, str) else json.dumps(value)) // 4)
 
 
@@ -148,7 +151,10 @@ class ModelSandbox(ABC):
 
     @property
     def problems(self) -> list[str]:
-        """Return what the sandbox could not answer as the vendor would: unknown paths, exhausted scripts."""
+        """Return what the sandbox could not answer as the vendor would.
+
+        These are unknown paths and exhausted scripts.
+        """
         with self._lock:
             return list(self._problems)
 
@@ -185,7 +191,10 @@ class ModelSandbox(ABC):
         conversation: str | None = None,
         results: tuple[ToolResult, ...] = (),
     ) -> Reply:
-        """Record an exchange (a model turn comes with its conversation and tool results) and pass `reply` on."""
+        """Record an exchange and pass `reply` on.
+
+        A model turn comes with its conversation and tool results.
+        """
         with self._lock:
             self._exchanges.append(Exchange(request, conversation, results, reply.status))
         return reply
@@ -217,7 +226,7 @@ class ModelSandbox(ABC):
 
 
 class _Server(TrackingServer):
-    """A thread per connection; `close_connections` ends the keep-alive threads so a stop is quick."""
+    """A thread per connection; `close_connections` ends keep-alive threads so a stop is quick."""
 
     daemon_threads = True
 

@@ -1,7 +1,8 @@
-"""Tool calls the real CLIs carry out: Claude Code's Bash, Read, Write and Edit, and Codex's exec_command.
+"""Tool calls the real CLIs carry out: Claude Code's Bash, Read, Write, Edit; Codex's exec_command.
 
-Claude Code 2.1.330 resolves a relative `file_path` against its cwd (the worktree), so scripts need not
-know where the worktree is; it refuses to Edit or overwrite a file it has neither read nor written itself.
+Claude Code 2.1.330 resolves a relative `file_path` against its cwd (the worktree), so scripts need
+not know where the worktree is; it refuses to Edit or overwrite a file it has neither read nor
+written itself.
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ def bash(command: str, description: str = "Run a command") -> ToolCall:
 
 
 def read(path: Path | str) -> ToolCall:
-    """Have Claude Code read a file (which it must do before it may Edit or overwrite one it did not write)."""
+    """Have Claude Code read a file.
+
+    It must do so before it may Edit or overwrite one it did not write.
+    """
     return ToolCall("Read", {"file_path": str(path)})
 
 
@@ -38,5 +42,8 @@ def exec_command(cmd: str) -> ToolCall:
 
 
 def exec_write(path: str, content: str) -> ToolCall:
-    """Have Codex write a whole file through its shell (Codex offers no file-writing tool to unknown models)."""
+    """Have Codex write a whole file through its shell.
+
+    Codex offers no file-writing tool to unknown models.
+    """
     return exec_command(f"printf %s {shlex.quote(content)} > {shlex.quote(path)}")

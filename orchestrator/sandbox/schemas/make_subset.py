@@ -2,9 +2,10 @@
 
 Usage: python make_subset.py FULL.json OUT.json
 
-FULL.json is `generated/api.github.com.json` from npm `@octokit/openapi@23.0.2` (MIT). The script keeps
-each operation listed in OPERATION_IDS, unedited, and copies in every component those operations
-reference, transitively; everything else in the document (openapi, servers, tags, ...) is kept as is.
+FULL.json is `generated/api.github.com.json` from npm `@octokit/openapi@23.0.2` (MIT). The script
+keeps each operation listed in OPERATION_IDS, unedited, and copies in every component those
+operations reference, transitively; everything else in the document (openapi, servers, tags, ...)
+is kept as is.
 No schema is edited: the loader fixes the sandbox needs are applied in memory at load time
 (orchestrator/sandbox/github/validation.py).
 """
@@ -133,8 +134,9 @@ def subset(full: dict[str, Any], wanted: tuple[str, ...]) -> dict[str, Any]:
         components.setdefault(kind, {})[name] = full["components"][kind][name]
     info = {
         **full["info"],
-        "description": "Subset of GitHub's REST API OpenAPI description (github/rest-api-description, MIT) "
-        "as packaged in @octokit/openapi; only the operations listed in x-subset-operation-ids are kept.",
+        "description": "Subset of GitHub's REST API OpenAPI description "
+        "(github/rest-api-description, MIT) as packaged in @octokit/openapi; "
+        "only the operations listed in x-subset-operation-ids are kept.",
         "x-subset-operation-ids": sorted(wanted),
     }
     rest = {k: v for k, v in full.items() if k not in ("info", "paths", "components", "x-webhooks")}

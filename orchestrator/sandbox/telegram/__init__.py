@@ -1,4 +1,7 @@
-"""A local Telegram Bot API that python-telegram-bot long-polls, judged by the published Bot API description."""
+"""A local Telegram Bot API that python-telegram-bot long-polls.
+
+It is judged by the published Bot API description.
+"""
 
 from __future__ import annotations
 

@@ -53,7 +53,7 @@ Route = Callable[[Controlled, dict[str, Any]], Any]
 def handle(
     sandbox: Controlled, verb: str, path: str, params: dict[str, Any]
 ) -> tuple[int, dict[str, Any]]:
-    """Run one control action; answer in the Bot API's envelope (`ok`, `result` or `description`)."""
+    """Run a control action; answer in the Bot API's envelope (`ok`, `result` or `description`)."""
     route = ROUTES.get((verb, path.removeprefix(PREFIX)))
     if route is None:
         return 404, {
@@ -76,7 +76,10 @@ def _inject_callback(sandbox: Controlled, params: dict[str, Any]) -> Any:
 
 
 def _inject_fault(sandbox: Controlled, params: dict[str, Any]) -> None:
-    """Take `{"method", "status" (null: drop the connection), "retry_after"?, "times"?, "after"?}`."""
+    """Take `{"method", "status", "retry_after"?, "times"?, "after"?}`.
+
+    A null `status` drops the connection.
+    """
     fault = Fault(status=params["status"], retry_after=params.get("retry_after"))
     sandbox.inject_fault(
         params["method"], fault, int(params.get("times", 1)), int(params.get("after", 0))

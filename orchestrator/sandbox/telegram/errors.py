@@ -6,7 +6,10 @@ from typing import Any
 
 
 class ApiError(Exception):
-    """A Bot API failure: `{"ok": false, "error_code": status, "description": ..., "parameters": ...}`."""
+    """A Bot API failure.
+
+    Its body: `{"ok": false, "error_code": status, "description": ..., "parameters": ...}`.
+    """
 
     def __init__(
         self, status: int, description: str, parameters: dict[str, Any] | None = None
@@ -44,12 +47,16 @@ def conflict() -> ApiError:
     """Return the 409 Telegram gives a long poll that a newer getUpdates call replaced."""
     return ApiError(
         409,
-        "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
+        "Conflict: terminated by other getUpdates request; "
+        "make sure that only one bot instance is running",
     )
 
 
 class Unsupported(ApiError):
-    """Bot API behaviour the sandbox does not model: a 501 and a violation, so no test passes by accident."""
+    """Bot API behaviour the sandbox does not model.
+
+    It gets a 501 and a violation, so no test passes by accident.
+    """
 
     def __init__(self, what: str) -> None:
         super().__init__(501, f"Not Implemented: the Telegram sandbox does not implement {what}")

@@ -1,4 +1,7 @@
-"""Scripted failures for the next calls of a method: flood control, server errors, dropped connections."""
+"""Scripted failures for the next calls of a method.
+
+The kinds: flood control, server errors, dropped connections.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from orchestrator.sandbox.telegram.errors import ApiError, too_many_requests
 
 @dataclass(frozen=True, slots=True)
 class Fault:
-    """One failed call: an error status, or `status=None` to close the connection without a reply."""
+    """One failed call: an error status, or `status=None` to close the connection with no reply."""
 
     status: int | None
     retry_after: int | None = None
@@ -35,7 +38,7 @@ class Fault:
 
     @classmethod
     def dropped_connection(cls) -> Fault:
-        """The connection closes before any reply (httpx: RemoteProtocolError; PTB: NetworkError)."""
+        """The connection closes before a reply (httpx: RemoteProtocolError; PTB: NetworkError)."""
         return cls(None)
 
     def error(self) -> ApiError | None:
@@ -55,7 +58,10 @@ class FaultPlan:
         self._queued: dict[str, deque[Fault | None]] = {}
 
     def add(self, method: str, fault: Fault, times: int = 1, after: int = 0) -> None:
-        """Make `times` calls of `method` fail with `fault`, once `after` more have succeeded (after faults queued)."""
+        """Make `times` calls of `method` fail with `fault`, once `after` more have succeeded.
+
+        They line up after the faults already queued.
+        """
         with self._lock:
             self._queued.setdefault(method, deque()).extend([None] * after + [fault] * times)
 

@@ -9,7 +9,9 @@ from typing import Any
 Entity = dict[str, Any]
 
 _TAGS = frozenset(
-    "a b strong i em s strike del u ins tg-spoiler span tg-emoji tg-time pre code blockquote".split()
+    (
+        "a b strong i em s strike del u ins tg-spoiler span tg-emoji tg-time pre code blockquote"
+    ).split()
 )
 _SIMPLE = {
     "i": "italic",
@@ -225,7 +227,8 @@ class _HtmlParser:
         opened = self.stack.pop()
         if name and name != opened.tag:
             raise EntityParseError(
-                f'Unmatched end tag at byte offset {self._byte(begin)}, expected "</{opened.tag}>", found "</{name}>"'
+                f"Unmatched end tag at byte offset {self._byte(begin)}, "
+                f'expected "</{opened.tag}>", found "</{name}>"'
             )
         if self.offset > opened.offset:
             self._close(opened)

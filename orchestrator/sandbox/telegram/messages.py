@@ -82,7 +82,7 @@ def user_message(ctx: Context, chat: Obj, sender: Obj, text: str) -> Obj:
 
 
 def reaches_bot(ctx: Context, message: Obj) -> bool:
-    """Apply group privacy mode: in groups the bot only sees commands not addressed to another bot."""
+    """Apply privacy mode: in groups the bot only sees commands not addressed to another bot."""
     if message["chat"]["type"] == "private":
         return True
     first = next(iter(message.get("entities", [])), None)
@@ -132,13 +132,14 @@ def _formatted(params: Obj) -> tuple[str, list[Obj]]:
 
 
 def _inline_keyboard(markup: Obj | None) -> Obj | None:
-    """Return the keyboard a message shows; reply keyboards live on the user's screen, not the message."""
+    """Return a message's keyboard; reply keyboards live on the user's screen, not the message."""
     if markup is None or "inline_keyboard" not in markup:
         return None
     for button in (b for row in markup["inline_keyboard"] for b in row):
         if not set(button) - {"text", "icon_custom_emoji_id", "style"}:
             raise bad_request(
-                "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
+                "can't parse inline keyboard button: "
+                "Text buttons are unallowed in the inline keyboard"
             )
         if "callback_data" in button and not 1 <= len(button["callback_data"].encode()) <= 64:
             raise bad_request("BUTTON_DATA_INVALID")

@@ -1,4 +1,4 @@
-"""The Telegram sandbox: a local Bot API server, its request pipeline, and hooks that play the users."""
+"""The Telegram sandbox: a local Bot API server, its request pipeline, hooks that play the users."""
 
 from __future__ import annotations
 
@@ -22,7 +22,10 @@ DEFAULT_USERNAME = "agentos_sandbox_bot"
 
 
 class TelegramSandbox:
-    """A Bot API stand-in on 127.0.0.1 that PTB can long-poll; `strict` answers violations with 500."""
+    """A Bot API stand-in on 127.0.0.1 that PTB can long-poll.
+
+    `strict` answers violations with 500.
+    """
 
     def __init__(
         self,
@@ -92,7 +95,10 @@ class TelegramSandbox:
         self.stop()
 
     def call(self, name: str, params: Obj) -> Reply | None:
-        """Answer one Bot API call (None: drop the connection): count, fault, validate, run, validate."""
+        """Answer one Bot API call (None: drop the connection).
+
+        The steps: count, fault, validate, run, validate.
+        """
         method = self._validator.method_name(name)
         with self._lock:
             self._requests[method or name] += 1
@@ -143,7 +149,7 @@ class TelegramSandbox:
                 self._store.save()
 
     def _violated(self, violation: Violation, lenient_reply: Reply) -> Reply:
-        """Record the violation; answer 500 when strict, else what Telegram (or the sandbox) would."""
+        """Record the violation; answer 500 if strict, else what Telegram (or the sandbox) would."""
         with self._lock:
             self._violations.append(violation)
         if self.strict:
@@ -163,7 +169,10 @@ class TelegramSandbox:
         chat_type: str = "private",
         chat_title: str = "Sandbox group",
     ) -> Obj | None:
-        """Have a user send `text`; return the Update, or None if Telegram would not deliver it to the bot."""
+        """Have a user send `text`; return the Update.
+
+        None if Telegram would not deliver it to the bot.
+        """
         sender = messages.user(user_id, username, first_name)
         if chat_type not in ("private", "group", "supergroup"):
             raise ValueError(
@@ -199,7 +208,7 @@ class TelegramSandbox:
         username: str | None = "alice",
         first_name: str = "Alice",
     ) -> Obj | None:
-        """Have a user press the inline button carrying `data` under a message; return the Update."""
+        """Have a user press the inline button with `data` under a message; return the Update."""
         sender = messages.user(user_id, username, first_name)
         with self._store.cond:
             message = self._store.message(chat_id, message_id)
@@ -211,7 +220,10 @@ class TelegramSandbox:
             return copy.deepcopy(update)
 
     def inject_fault(self, method: str, fault: Fault, times: int = 1, after: int = 0) -> None:
-        """Make `times` calls of `method` (spelled as in the spec) fail with `fault`, after `after` succeed."""
+        """Make `times` calls of `method` fail with `fault`, after `after` succeed.
+
+        `method` is spelled as in the spec.
+        """
         if self._validator.method_name(method) != method:
             raise ValueError(f"the Bot API has no method {method!r}")
         self._faults.add(method, fault, times, after)
@@ -221,7 +233,10 @@ class TelegramSandbox:
         return copy.deepcopy(self._store.chat_messages(chat_id))
 
     def callback_answer(self, query_id: str) -> Obj | None:
-        """Return how the bot answered a callback query (its answerCallbackQuery parameters), if it did."""
+        """Return how the bot answered a callback query, if it did.
+
+        The answer is its answerCallbackQuery parameters.
+        """
         with self._store.cond:
             return copy.deepcopy(self._store.callback_queries.get(query_id))
 

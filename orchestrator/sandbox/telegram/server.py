@@ -1,4 +1,7 @@
-"""Speak HTTP for the sandbox: `/bot<token>/<method>` as Telegram serves it, and `/_sandbox/` for tests."""
+"""Speak HTTP for the sandbox.
+
+`/bot<token>/<method>` as Telegram serves it, and `/_sandbox/` for tests.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,8 @@ import email.policy
 import json
 import logging
 import re
-from http.server import BaseHTTPRequestHandler
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
@@ -41,7 +44,10 @@ class Served(control.Controlled, Protocol):
 
 
 class BotApiServer(TrackingServer):
-    """A thread per connection (long polls block); `close_connections` lets `server_close` join them."""
+    """A thread per connection (long polls block).
+
+    `close_connections` lets `server_close` join them.
+    """
 
     daemon_threads = False
     block_on_close = True

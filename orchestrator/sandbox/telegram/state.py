@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import json
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,10 @@ _SAVED = (
 
 
 class Store:
-    """The Bot API's server-side state. Hold `cond` for any read-modify-write; getUpdates waits on it."""
+    """The Bot API's server-side state.
+
+    Hold `cond` for any read-modify-write; getUpdates waits on it.
+    """
 
     def __init__(self, data_dir: Path | None = None) -> None:
         # Re-entrant: a method runs holding it and calls Store methods that take it again;
@@ -103,7 +105,7 @@ class Store:
             return found[0] if found else None
 
     def replace_message(self, message: Obj) -> None:
-        """Swap in an edited copy; stored messages are never mutated, so readers may keep old ones."""
+        """Swap in an edited copy; stored messages never change, so readers may keep old ones."""
         with self.cond:
             chat = self.messages[str(message["chat"]["id"])]
             chat[:] = [message if m["message_id"] == message["message_id"] else m for m in chat]
@@ -136,7 +138,10 @@ class Store:
             return True
 
     def push_update(self, kind: str, payload: Obj) -> Obj | None:
-        """Queue an update and wake the long poll; None if the bot's allowed_updates exclude its kind."""
+        """Queue an update and wake the long poll.
+
+        None if the bot's allowed_updates exclude its kind.
+        """
         with self.cond:
             if not self._allows(kind):
                 return None  # Telegram does not create updates the bot did not ask for
@@ -147,7 +152,7 @@ class Store:
             return update
 
     def poll(self, offset: int, limit: int, timeout: float, allowed: list[str] | None) -> list[Obj]:
-        """Confirm updates below `offset`, then wait up to `timeout` s for at most `limit` updates."""
+        """Confirm updates below `offset`; wait up to `timeout` s for at most `limit` updates."""
         with self.cond:
             self._poll_generation += 1
             generation = self._poll_generation

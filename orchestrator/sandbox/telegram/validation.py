@@ -51,7 +51,7 @@ class Validator:
         self._constants = {name: _constants(t) for name, t in self.spec.types.items()}
 
     def method_name(self, name: str) -> str | None:
-        """Return the spec's spelling of a method; Telegram matches method names case-insensitively."""
+        """Return the spec's spelling of a method; Telegram matches names case-insensitively."""
         return self._by_lower.get(name.lower())
 
     def parse_request(
@@ -102,7 +102,7 @@ class Validator:
         return self._check_object(type_expr, value, path)
 
     def check_union(self, type_exprs: Sequence[str], value: object, path: str) -> list[str]:
-        """Accept `value` if any alternative fits; otherwise report the closest alternative's problems."""
+        """Accept `value` if an alternative fits; else report the closest alternative's problems."""
         attempts = [self.check(t, value, path) for t in type_exprs]
         if any(not errors for errors in attempts):
             return []
