@@ -44,7 +44,7 @@ class Adapters(Protocol):
         """Return GitHub's issues and pull requests (REST)."""
 
     def board(self, repo: RepoConfig, tracker: Tracker) -> Board:
-        """Return the repo's board: its Projects board, or `status:*` labels read through `tracker`."""
+        """Return the repo's board: its Projects board, or `status:*` labels read via `tracker`."""
 
     def board_admin(self, tracker: Tracker) -> BoardAdmin:
         """Return board set-up, as `agentos init` uses it."""
@@ -86,12 +86,14 @@ class Deps:
     config: Config
     log: logging.Logger
     adapters: Adapters
-    boards: dict[str, Board] = field(
-        default_factory=dict
-    )  # repo key -> its board, built on first use
+    # repo key -> its board, built on first use
+    boards: dict[str, Board] = field(default_factory=dict)
 
     def close(self) -> None:
-        """Close the connections of the adapters this run built (the ones it never used were never built)."""
+        """Close the connections of the adapters this run built.
+
+        The ones it never used were never built.
+        """
         self.adapters.close()
 
     @cached_property
@@ -117,7 +119,7 @@ class Deps:
 
     @cached_property
     def notifier(self) -> Notifier:
-        """The outbox when Telegram is configured (the control job delivers it), else the event log."""
+        """The outbox when Telegram is configured (the control job delivers it), else the log."""
         return notifier_for(self.config, self.log)
 
     @cached_property
@@ -127,7 +129,7 @@ class Deps:
 
     @cached_property
     def control(self) -> ControlPlane:
-        """The control plane the chat calls: commands, buttons, outbox delivery, the update offset."""
+        """The control plane the chat calls: commands, buttons, outbox delivery, update offset."""
         return self.adapters.control(self.log, lambda: self.tracker, self.board_for)
 
     @cached_property
@@ -147,7 +149,7 @@ class Deps:
 
     @cached_property
     def worktrees(self) -> Worktrees:
-        """Git worktrees from a shared clone per repo; built (and GitPython imported) on first use."""
+        """Git worktrees from a shared clone per repo, built (GitPython imported) on first use."""
         return self.adapters.worktrees()
 
     @cached_property

@@ -17,7 +17,7 @@ in core (which imports only the standard library) and is drawn here too.
      │    └── ToolFailed               a tool call of our own agent loop failed (told to the model)
      │         └── ToolRefused             a tool call outside the worktree, or with a bad argument
      ├── ChatError                 Telegram could not be reached
-     └── Rejected                  a service refused a credential or a name (GitHub, Telegram, a model)
+     └── Rejected                  a service refused a credential or name (GitHub, Telegram, model)
     ValueError
      ├── InvalidAnswer             a bad answer to an `agentos init` question; asked again
      └── InvalidTransition         a lifecycle move the loop never makes (core.lifecycle)
@@ -25,8 +25,10 @@ in core (which imports only the standard library) and is drawn here too.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # every cron tick imports this module first: typing costs it milliseconds
+    from collections.abc import Sequence
+    from typing import Any
 
 
 class AgentOSError(Exception):
@@ -68,7 +70,10 @@ class RateLimited(TrackerError):
 
 
 class GraphQLRefused(TrackerError):
-    """GitHub answered with GraphQL errors; `errors` keeps them (type, message, path) for callers that recover."""
+    """GitHub answered with GraphQL errors.
+
+    `errors` keeps them (type, message, path) for callers that recover.
+    """
 
     def __init__(self, message: str, errors: list[dict[str, Any]]) -> None:
         super().__init__(message)
@@ -84,7 +89,10 @@ class WorktreeError(AgentOSError):
 
 
 class PushRejected(WorktreeError):
-    """The remote refused a push: the branch moved on (non-fast-forward, stale lease) or a hook declined."""
+    """The remote refused a push.
+
+    The branch moved on (non-fast-forward, stale lease), or a hook declined it.
+    """
 
     def __init__(self, branch: str, reason: str) -> None:
         self.branch, self.reason = branch, reason
@@ -108,7 +116,7 @@ class ToolFailed(AgentError):
 
 
 class ToolRefused(ToolFailed):
-    """A tool call the workspace will not carry out (a path outside the worktree, a bad argument)."""
+    """A tool call the workspace refuses (a path outside the worktree, a bad argument)."""
 
 
 class ChatError(AgentOSError):
@@ -116,8 +124,11 @@ class ChatError(AgentOSError):
 
 
 class Rejected(AgentOSError):
-    """A credential or a name a service refused (GitHub, Telegram, the model); the message says why."""
+    """A credential or name a service refused (GitHub, Telegram, a model); the message says why."""
 
 
 class InvalidAnswer(ValueError):
-    """A bad answer to an `agentos init` question; its message says why, and the question is asked again."""
+    """A bad answer to an `agentos init` question; the question is asked again.
+
+    Its message says why.
+    """

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from orchestrator.core.agent import AgentEvent, AgentOutcome, AgentRequest
+from orchestrator.core.batching import MessageBatch
+from orchestrator.core.chat import Command, Pressed, Round
 from orchestrator.core.model import (
     BoardField,
     BoardItem,
@@ -26,9 +29,6 @@ from orchestrator.core.model import (
     Review,
     TestRun,
 )
-from orchestrator.core.agent import AgentEvent, AgentOutcome, AgentRequest
-from orchestrator.core.batching import MessageBatch
-from orchestrator.core.chat import Command, Pressed, Round
 from orchestrator.core.notify import Notification
 from orchestrator.core.routing import Cooldown
 from orchestrator.core.workspace import CommitOutcome, RebaseOutcome, Workspace
@@ -65,10 +65,10 @@ class Tracker(Protocol):
         """Return the user's permission on the repo (NONE for strangers)."""
 
     def dependencies(self, issue: Issue) -> Dependencies:
-        """Return the issues blocking this one, its sub-issues and its parent, as GitHub records them."""
+        """Return the issues blocking this one, its sub-issues and parent, as GitHub has them."""
 
     def blocked_by(self, ref: IssueRef) -> tuple[IssueRef, ...]:
-        """Return the issues GitHub records as blocking this one (the first part of `dependencies`)."""
+        """Return the issues GitHub records as blocking this one (part one of `dependencies`)."""
 
     def add_blocker(self, ref: IssueRef, blocker: Issue) -> None:
         """Record that `blocker` blocks `ref` (GitHub's native issue dependency)."""
@@ -111,10 +111,11 @@ class Board(Protocol):
     """A repo's status column: a Projects (v2) board, or `status:*` labels without one."""
 
     def items(self, detail: Collection[BoardStatus] = (BoardStatus.READY,)) -> list[BoardItem]:
-        """Return the repo's issues on the board with status and content, in as few requests as pages allow.
+        """Return the repo's issues on the board with status and content.
 
-        The open issues whose status is in `detail` also carry their dependencies. A closed issue
-        may be left out (the label board lists open issues only); when listed, its content says closed.
+        They are read in as few requests as pages allow. The open issues whose status is in
+        `detail` also carry their dependencies. A closed issue may be left out (the label board
+        lists open issues only); when listed, its content says closed.
         """
 
     def add(self, issue: Issue) -> BoardItem:
@@ -128,28 +129,28 @@ class BoardAdmin(Protocol):
     """Setting boards up, as `agentos init` does; every method is safe to repeat."""
 
     def project(self, owner: str, number: int) -> Project:
-        """Return the owner's board with this number; TrackerError when there is none the token can see."""
+        """Return the owner's board with this number; TrackerError if the token sees none."""
 
     def find_or_create(self, owner: str, title: str) -> Project:
         """Return the owner's open board with this title, creating it when there is none."""
 
     def link(self, project: Project, repo: str) -> None:
-        """Link the board to a repository (so it shows in the repo's Projects tab); linked already is a no-op."""
+        """Link the board to a repo, for its Projects tab; a no-op if linked already."""
 
     def ensure_statuses(
         self, project: Project, names: Mapping[BoardStatus, str] | None = None
     ) -> BoardField:
-        """Give the Status field an option for every status, keeping every option (and item value) it has."""
+        """Give the Status field an option per status, keeping all its options (and item values)."""
 
     def ensure_status_labels(self, repo: str) -> None:
-        """Create the `status:*` labels a repo without a board needs; existing labels are left alone."""
+        """Create the `status:*` labels a repo without a board needs; existing labels stay as is."""
 
 
 class Notifier(Protocol):
     """Tell the operator: Telegram when configured (through the outbox), otherwise the event log."""
 
     def notify(self, note: Notification) -> None:
-        """Record the note durably for delivery; never raises for chat or disk trouble (it is logged)."""
+        """Record the note durably for delivery; chat or disk trouble is logged, never raised."""
 
 
 class LLM(Protocol):
@@ -160,7 +161,7 @@ class LLM(Protocol):
 
 
 class Worktrees(Protocol):
-    """A task's git worktree from a shared clone of its repo. Every method raises WorktreeError on failure."""
+    """A task's git worktree from a shared clone of its repo; every method raises WorktreeError."""
 
     def prepare(
         self, repo_key: str, task_id: str, branch: str, base: str, *, fresh: bool = False
@@ -170,11 +171,14 @@ class Worktrees(Protocol):
         worktree of the same task or branch (a killed run) is removed first."""
 
     def commit(self, ws: Workspace, message: str) -> CommitOutcome:
-        """Commit everything left uncommitted except the result file; report the diff to the base."""
+        """Commit all that is uncommitted except the result file; report the diff to the base."""
 
     def merge_base(self, ws: Workspace) -> tuple[str, ...]:
-        """Merge origin/<base> into the branch (a fixing task for a conflict): clean -> committed, ();
-        conflicting -> left in progress for the agent, returning the conflicting paths."""
+        """Merge origin/<base> into the branch (a fixing task for a conflict).
+
+        Clean -> committed, (); conflicting -> left in progress for the agent, returning the
+        conflicting paths.
+        """
 
     def push(self, ws: Workspace, *, force: bool = False) -> str:
         """Push HEAD to origin/<branch> with the orchestrator's token; `force` means
@@ -185,10 +189,10 @@ class Worktrees(Protocol):
         clean, aborted with the conflicting files and both sides when not."""
 
     def remove(self, repo_key: str, task_id: str) -> None:
-        """Remove the task's worktree and prune; keep the branch. Removing a missing one is a no-op."""
+        """Remove the task's worktree and prune; keep the branch. A missing one is a no-op."""
 
 
-# -- agents -------------------------------------------------------------------------------------------------
+# -- agents ----------------------------------------------------------------------------------------
 class Agent(Protocol):
     """One configured agent backend (claude, codex, anthropic, command), named as chains name it."""
 
@@ -197,15 +201,19 @@ class Agent(Protocol):
         """Return the backend's name from `agents.backends`."""
 
     def run(self, request: AgentRequest, on_event: Callable[[AgentEvent], None]) -> AgentOutcome:
-        """Run the agent in `request.worktree` until it exits or times out; never raises for the agent's failures.
+        """Run the agent in `request.worktree` until it exits or times out.
 
-        Every event is passed to `on_event` as it happens. A timeout kills the whole process group.
-        The agent's environment carries no orchestrator secret, only the backend's own credential.
+        Never raises for the agent's failures. Every event is passed to `on_event` as it happens.
+        A timeout kills the whole process group. The agent's environment carries no orchestrator
+        secret, only the backend's own credential.
         """
 
 
 class Cooldowns(Protocol):
-    """Which agent backends are resting after a quota or rate-limit failure (runtime/state/cooldowns.json)."""
+    """Which agent backends are resting after a quota or rate-limit failure.
+
+    They are kept in runtime/state/cooldowns.json.
+    """
 
     def active(self, now: datetime) -> dict[str, Cooldown]:
         """Return the cooldowns still in force at `now`, by backend name."""
@@ -218,7 +226,7 @@ class Tests(Protocol):
     """The repo's test command, run in a worktree with the agents' scrubbed environment."""
 
     def run(self, command: str, cwd: str, timeout_s: float) -> TestRun:
-        """Run `command` through the shell in `cwd`; a timeout kills its whole process group and fails it."""
+        """Run `command` in the shell in `cwd`; a timeout kills its process group and fails it."""
 
 
 class Workers(Protocol):
@@ -231,14 +239,14 @@ class Workers(Protocol):
         """Tell whether the worker with this pid (ours or an earlier supervisor's) has ended."""
 
     def end_agent(self, pid: int, worktree: str) -> bool:
-        """End the process group a dead worker's agent leads, if that process still works in `worktree`.
+        """End the process group a dead worker's agent leads, if it still works in `worktree`.
 
         Return whether a group was signalled. A pid that is gone, or now names an unrelated process
         (pids are reused; a reboot reuses them all), is left alone.
         """
 
 
-# -- the chat (telegram branch) --------------------------------------------------------------------------
+# -- the chat (telegram branch) --------------------------------------------------------------------
 class ControlPlane(Protocol):
     """What the chat adapter calls: commands, button presses, the outbox and the update offset."""
 
@@ -249,7 +257,7 @@ class ControlPlane(Protocol):
         """Act on an escalation button once; a second press only says what the first did."""
 
     def outgoing(self, paced: bool) -> MessageBatch | None:
-        """Return the pending notifications as messages, or None; `paced`: only when a burst is over."""
+        """Return pending notifications as messages, or None; `paced`: only once a burst is over."""
 
     def sent(self, delivery: MessageBatch, count: int) -> None:
         """Record that the first `count` messages of `delivery` went out."""
@@ -265,24 +273,24 @@ class ControlPlane(Protocol):
 
 
 class Chat(Protocol):
-    """The chat transport (Telegram): poll once, or serve until stopped; raises ChatError when unreachable."""
+    """The chat transport (Telegram): poll once or serve until stopped; ChatError if unreachable."""
 
     def poll_round(self, control: ControlPlane, *, dry_run: bool = False) -> Round:
-        """Handle the updates waiting now, then deliver pending notifications; `dry_run` only counts them."""
+        """Handle waiting updates, then deliver pending notes; `dry_run` only counts them."""
 
     def serve(self, control: ControlPlane) -> None:
         """Long-poll and deliver until SIGTERM/SIGINT or `control.keep_serving()` turns False."""
 
 
-# -- agentos init: what its steps need from the outside world (wiring.init_services builds them) ---------
+# -- agentos init: what its steps need from the outside world (wiring.init_services builds them) ---
 Edit = Callable[[str | None], str]  # a file's content now (None: absent) -> what it should be
 
 
 class GitHubSetup(Protocol):
-    """The GitHub reads and writes init makes (REST and git). Methods raise TrackerError on failure."""
+    """The GitHub reads and writes of init (REST and git); methods raise TrackerError on failure."""
 
     def identity(self) -> Identity:
-        """Return who the token belongs to and its scopes; Rejected when GitHub refuses the token."""
+        """Return who the token belongs to and its scopes; Rejected when GitHub refuses it."""
 
     def owner_type(self, login: str) -> str | None:
         """Return "User" or "Organization", or None when no such account exists."""
@@ -344,7 +352,7 @@ class Drafter(Protocol):
     """A model that drafts a charter from the intake."""
 
     def draft(self, api_key: str, base_url: str | None, model: str, intake: str) -> object:
-        """Return the draft as decoded JSON; raise Rejected (with a one-line reason) when it fails."""
+        """Return the draft as decoded JSON; raise Rejected (with a one-line reason) on failure."""
 
 
 @dataclass(frozen=True)

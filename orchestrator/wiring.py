@@ -41,7 +41,7 @@ def real_deps(config: Config, log: logging.Logger) -> Deps:
 
 
 class RealAdapters:
-    """The `deps.Adapters` factory of a real run: GitHub, git, the agents, Telegram, worker processes."""
+    """The `deps.Adapters` factory of a real run: GitHub, git, agents, Telegram, workers."""
 
     def __init__(self, config: Config) -> None:
         self.config = config
@@ -135,7 +135,10 @@ class RealAdapters:
         return GitWorktrees.from_config(self.config)
 
     def close(self) -> None:
-        """Close the GitHub connections this run opened (the clients it never used were never built)."""
+        """Close the GitHub connections this run opened.
+
+        The clients it never used were never built.
+        """
         for adapter in (self._tracker, self._graphql):
             closer = getattr(adapter, "close", None)
             if callable(closer):
@@ -146,13 +149,17 @@ class RealAdapters:
 
 
 def init_services(*, throttle: bool = True, retry: RetryPolicy | None = None) -> Services:
-    """Return the real services `agentos init` uses; `throttle` keeps GitHub's advised gaps between writes."""
+    """Return the real services `agentos init` uses.
+
+    `throttle` keeps GitHub's advised gaps between writes.
+    """
     from orchestrator.adapters.anthropic_drafts import AnthropicDrafter
     from orchestrator.adapters.github_http import RetryPolicy
     from orchestrator.adapters.github_setup import GitHubSetupClient
     from orchestrator.adapters.telegram_pairing import BotPairing
 
-    # Someone is waiting at a prompt: a mistyped URL should fail in seconds, not after a minute of backoff.
+    # Someone is waiting at a prompt: a mistyped URL should fail in seconds, not after a minute
+    # of backoff.
     policy = retry or RetryPolicy(total=2, backoff_factor=0.5, backoff_max=4.0)
 
     def config(api_url: str, token: str) -> GitHubConfig:

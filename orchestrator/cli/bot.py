@@ -12,12 +12,12 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from orchestrator.store import locks, logs
 from orchestrator import wiring
-from orchestrator.config.load import load_config, runtime_paths
 from orchestrator.config.files import read_yaml
+from orchestrator.config.load import load_config, runtime_paths
 from orchestrator.core.chat import PROTECTED_JOB
 from orchestrator.errors import ConfigError, UsageError
+from orchestrator.store import locks, logs
 from orchestrator.store.switches import Switches
 
 LOCK_RETRY_SECONDS = 2.0
@@ -50,6 +50,7 @@ def serve(path: Path, environ: Mapping[str, str]) -> int:
             waiting = True
         time.sleep(LOCK_RETRY_SECONDS)
     print(
-        f"agentos: {PROTECTED_JOB} is switched off (agentos job on {PROTECTED_JOB} to start the bot)"
+        f"agentos: {PROTECTED_JOB} is switched off "
+        f"(agentos job on {PROTECTED_JOB} to start the bot)"
     )
     return 0

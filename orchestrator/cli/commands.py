@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import shutil
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from orchestrator.config.model import AgentType, Config
-from orchestrator.config.load import load_config, runtime_paths
 from orchestrator.config.files import read_yaml
+from orchestrator.config.load import load_config, runtime_paths
+from orchestrator.config.model import AgentType, Config
 from orchestrator.errors import ConfigError, UsageError
 from orchestrator.jobs import JobSpec
 from orchestrator.store.switches import Switches
@@ -20,7 +20,7 @@ Env = Mapping[str, str]
 
 
 def _stamp() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _switches(path: Path) -> Switches:

@@ -32,7 +32,10 @@ EXAMPLES = """examples:
 
 
 def build_parser(words: Sequence[str] = ()) -> argparse.ArgumentParser:
-    """Return the parser for every subcommand (`sandbox serve` gets its options only when `words` name it)."""
+    """Return the parser for every subcommand.
+
+    `sandbox serve` gets its options only when `words` name it.
+    """
     import argparse
     from typing import NoReturn
 
@@ -103,12 +106,14 @@ def build_parser(words: Sequence[str] = ()) -> argparse.ArgumentParser:
     ).add_parser(
         "serve",
         help="serve REST, GraphQL and git on 127.0.0.1 until Ctrl-C; prints BASE_URL TOKEN first",
-        epilog="example:\n  agentos sandbox serve --port 8765 --data runtime/sandbox --repo agentos/demo",
+        epilog=(
+            "example:\n"
+            "  agentos sandbox serve --port 8765 --data runtime/sandbox --repo agentos/demo"
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    if (
-        "sandbox" in words
-    ):  # its options come from the sandbox package, too heavy to import for other commands
+    # its options come from the sandbox package, too heavy to import for other commands
+    if "sandbox" in words:
         from orchestrator.sandbox.github.cli import add_arguments
 
         add_arguments(serve)

@@ -87,7 +87,7 @@ def _run(spec: JobSpec, config: object, log: object, dry_run: bool) -> int:
     import logging
     import signal
     import traceback
-    from datetime import datetime, timezone
+    from datetime import UTC, datetime
 
     from orchestrator import wiring
     from orchestrator.config.model import Config
@@ -99,7 +99,7 @@ def _run(spec: JobSpec, config: object, log: object, dry_run: bool) -> int:
     deps = wiring.real_deps(config, log)
     try:
         module = importlib.import_module(spec.module)
-        summary = module.run(deps, config, datetime.now(timezone.utc), dry_run=dry_run)
+        summary = module.run(deps, config, datetime.now(UTC), dry_run=dry_run)
     except BaseException as exc:
         duration = round((time.monotonic() - start) * 1000)
         _alert(config, log, spec.name, exc)

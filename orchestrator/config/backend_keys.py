@@ -1,4 +1,4 @@
-"""The agent-backend keys beyond the basics: model endpoint, environment, and each CLI's permission switches."""
+"""The agent-backend keys beyond the basics: model endpoint, environment, each CLI's permissions."""
 
 from __future__ import annotations
 
@@ -16,14 +16,8 @@ NEVER = frozenset(
     {"GITHUB_TOKEN", "GH_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN", "GITHUB_PAT"}
 )
 NEVER_PREFIXES = ("TELEGRAM_", "AGENTOS_SECRET")
-PERMISSION_MODES = (
-    "acceptEdits",
-    "auto",
-    "bypassPermissions",
-    "manual",
-    "dontAsk",
-    "plan",
-)  # Claude Code 2.1
+# Claude Code 2.1
+PERMISSION_MODES = ("acceptEdits", "auto", "bypassPermissions", "manual", "dontAsk", "plan")
 SANDBOXES = ("read-only", "workspace-write", "danger-full-access")  # Codex 0.169
 PLACEHOLDERS = ("prompt_file", "worktree", "task_id")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -64,7 +58,10 @@ def extras(r: Reader, node: Mapping[str, Any], path: str, kind: AgentType) -> di
 
 
 def check_leaks(r: Reader, backends: Mapping[str, AgentBackend], secrets: Iterable[Secret]) -> None:
-    """Refuse `env` / `pass_env` names that are `$VAR`s the config resolves: they would hand an agent a secret."""
+    """Refuse `env` / `pass_env` names that are `$VAR`s the config resolves.
+
+    They would hand an agent a secret.
+    """
     names = {secret.var for secret in secrets}
     for backend in backends.values():
         path = f"agents.backends.{backend.name}"
@@ -78,7 +75,7 @@ def check_leaks(r: Reader, backends: Mapping[str, AgentBackend], secrets: Iterab
 
 
 def secrets_of(config: Config) -> list[Secret]:
-    """Return every `$VAR` reference the config holds: the GitHub and Telegram tokens, the agents' keys."""
+    """Return every `$VAR` reference the config holds: GitHub and Telegram tokens, agents' keys."""
     found = [
         config.github.token,
         *(b.api_key for b in config.agents.backends.values() if b.api_key),
@@ -123,7 +120,8 @@ def _valid_name(r: Reader, name: str, dotted: str) -> bool:
     if forbidden(name):
         r.fail(
             dotted,
-            f"{name} never reaches an agent (GitHub and Telegram tokens stay with the orchestrator)",
+            f"{name} never reaches an agent "
+            "(GitHub and Telegram tokens stay with the orchestrator)",
         )
         return False
     return True

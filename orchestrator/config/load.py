@@ -8,12 +8,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from orchestrator.config import backend_keys
-from orchestrator.config import sections
+from orchestrator.config import backend_keys, sections
+from orchestrator.config.files import ROOT, read_yaml
 from orchestrator.config.model import Config, Paths
 from orchestrator.config.reader import Reader
 from orchestrator.errors import ConfigError
-from orchestrator.config.files import ROOT, read_yaml
 
 TOP_LEVEL = (
     "repos",
@@ -153,7 +152,8 @@ def _override_repos(
     by_key = {r.get("key"): i for i, r in enumerate(repos) if isinstance(r, dict)}
     for key, settings in value.items():
         if key not in by_key:
-            continue  # the repo left config.yaml: its override is moot (and must not stop the control plane)
+            # the repo left config.yaml: its override is moot (and must not stop the control plane)
+            continue
         allowed = OVERRIDABLE["repos"] or ()
         for name, setting in (settings or {}).items():
             if name not in allowed:

@@ -88,7 +88,7 @@ class GitHubConfig:
 
 
 def default_graphql_url(api_url: str) -> str:
-    """Return the GraphQL endpoint that goes with a REST root: GitHub's, or an Enterprise Server's."""
+    """Return the GraphQL endpoint of a REST root: GitHub's, or an Enterprise Server's."""
     root = api_url.rstrip("/")
     return (
         root[: -len("/v3")] + "/graphql"
@@ -108,9 +108,8 @@ class AgentBackend:
     api_key: Secret | None = None  # the backend's own model credential (required for anthropic)
     max_turns: int = 50
     base_url: str | None = None  # the model API the backend talks to (a proxy, the sandbox)
-    env: Mapping[str, str] = field(
-        default_factory=dict, hash=False
-    )  # literal variables added to the agent's environment
+    # literal variables added to the agent's environment
+    env: Mapping[str, str] = field(default_factory=dict, hash=False)
     pass_env: tuple[str, ...] = ()  # host variables passed through (never a token or a config $VAR)
     permission_mode: str = "acceptEdits"  # claude: --permission-mode
     allowed_tools: tuple[str, ...] = ("Bash",)  # claude: --allowedTools

@@ -99,7 +99,7 @@ class Reader:
     def number(
         self, node: Mapping[str, Any], key: str, path: str, default: float, *, zero: bool = False
     ) -> float:
-        """Return a positive number (zero too when `zero`), or the default when the key is absent."""
+        """Return a positive number (zero too when `zero`), or the default if the key is absent."""
         value = node.get(key, default)
         if (
             isinstance(value, bool)

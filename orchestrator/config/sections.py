@@ -7,6 +7,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from orchestrator.config import backend_keys
 from orchestrator.config.model import (
     AgentBackend,
     AgentsConfig,
@@ -16,13 +17,12 @@ from orchestrator.config.model import (
     DispatcherConfig,
     GitHubConfig,
     Limits,
-    default_graphql_url,
     MergeMethod,
     Paths,
     RepoConfig,
     TelegramConfig,
+    default_graphql_url,
 )
-from orchestrator.config import backend_keys
 from orchestrator.config.reader import MISSING, Reader, join, show
 from orchestrator.core.board import STATUS_KEYS, status_names
 
@@ -321,7 +321,8 @@ def dispatcher(r: Reader, value: Any, agents: AgentsConfig) -> DispatcherConfig:
         known = ", ".join(usable) or "none configured"
         r.fail(
             "dispatcher.structure_briefs_with",
-            f"expected the name of an anthropic backend in agents.backends ({known}), got {show(name)}",
+            f"expected the name of an anthropic backend in agents.backends ({known}), "
+            f"got {show(name)}",
         )
         name = None
     return DispatcherConfig(structure_briefs_with=name)

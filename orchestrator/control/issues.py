@@ -1,4 +1,4 @@
-"""The commands about one issue: /why (facts from tracker, board, mailbox, switches), /retry, and Close.
+"""The commands about one issue: /why (from tracker, board, mailbox, switches), /retry, and Close.
 
 /retry re-queues an escalated or failed issue as the next generation of its task, with a
 fresh attempt budget and the lineage (history) kept; the derived id makes a second /retry find
@@ -19,8 +19,8 @@ from orchestrator.core.explain import Facts, TaskFact, explain, latest
 from orchestrator.core.model import BoardStatus, Issue, IssueRef
 from orchestrator.core.tasks import MailboxState, Task, task_id
 from orchestrator.errors import AgentOSError, TrackerError
-from orchestrator.store.mailbox import Mailbox
 from orchestrator.ports import Board, Tracker
+from orchestrator.store.mailbox import Mailbox
 from orchestrator.store.switches import Switches
 
 MAX_BLOCKER_READS = 10
@@ -50,7 +50,7 @@ def resolve(
 
 
 def repo_of(config: Config, ref: IssueRef) -> RepoConfig:
-    """Return the configured repo an issue belongs to; AgentOSError when it is no longer configured."""
+    """Return the configured repo an issue belongs to; AgentOSError when it no longer is one."""
     for repo in config.repos:
         if repo.github.lower() == ref.repo.lower():
             return repo
@@ -163,7 +163,7 @@ def retry(
     now: datetime,
     who: str,
 ) -> Outcome:
-    """Re-queue the issue's escalated or failed task as a fresh generation; say why not otherwise."""
+    """Re-queue the issue's escalated or failed task as a fresh generation; else say why not."""
     label = f"{repo.key}#{number}"
     found = _tasks(mailbox, repo.key, number)
     newest = latest([task_fact(t, s) for t, s in found])
@@ -173,9 +173,8 @@ def retry(
         )
     old, state = next((t, s) for t, s in found if t.id == newest.task_id)
     if state.active:
-        _retire(
-            mailbox, found, MailboxState.RETRIED
-        )  # a retry killed after queueing: finish its move now
+        # a retry killed after queueing: finish its move now
+        _retire(mailbox, found, MailboxState.RETRIED)
         where = "running" if state is MailboxState.PROCESSING else state.value
         return Outcome(f"{label}: already {where} as task {old.id}.")
     if state is MailboxState.DELIVERED:
@@ -206,7 +205,10 @@ def retry(
 
 
 def _unblock(tracker: Tracker, board: Board | None, issue: Issue) -> str:
-    """Undo what the escalation did on GitHub, as the dispatcher does when it queues: label off, card In Progress."""
+    """Undo what the escalation did on GitHub: label off, card In Progress.
+
+    The dispatcher does the same when it queues.
+    """
     try:
         tracker.remove_label(issue.ref, labels.BLOCKED)
         if board is not None:

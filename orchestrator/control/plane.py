@@ -1,4 +1,4 @@
-"""The control plane: one small function per chat command, button presses, the outbox and the update offset.
+"""The control plane: a small function per chat command, button presses, outbox, update offset.
 
 The chat adapter calls it (through `ports.ControlPlane`) from worker threads; everything it
 changes lives in runtime/ (switches, overrides, mailbox, records), written atomically, or on
@@ -10,12 +10,11 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from orchestrator.config.model import Config, RepoConfig
 from orchestrator.config.load import load_config
+from orchestrator.config.model import Config, RepoConfig
 from orchestrator.control import issues, reports, settings
-from orchestrator.store.buttons import TTL, ButtonRecords
 from orchestrator.core.batching import MessageBatch, Pacing, batch, due
 from orchestrator.core.chat import (
     MODES,
@@ -31,11 +30,12 @@ from orchestrator.core.chat import (
 from orchestrator.core.notify import Kind, shorten
 from orchestrator.errors import AgentOSError, ConfigError
 from orchestrator.jobs import JobSpec
+from orchestrator.ports import Board, Tracker
+from orchestrator.store.buttons import TTL, ButtonRecords
+from orchestrator.store.files import atomic_write
 from orchestrator.store.mailbox import Mailbox
 from orchestrator.store.outbox import Outbox, Pending
-from orchestrator.ports import Board, Tracker
 from orchestrator.store.switches import Switches
-from orchestrator.store.files import atomic_write
 
 OFFSET_FILE = "telegram_offset.json"
 # Telegram keeps unconfirmed updates for 24 hours, and after a week without updates it may
@@ -45,11 +45,11 @@ OFFSET_TTL = timedelta(hours=48)
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Control:
-    """The ControlPlane port over runtime/ and the GitHub ports. Config is re-read for each command."""
+    """The ControlPlane port over runtime/ and the GitHub ports. Config is re-read per command."""
 
     def __init__(
         self,
@@ -60,7 +60,7 @@ class Control:
         tracker: Callable[[], Tracker] | None = None,
         board_for: Callable[[RepoConfig], Board | None] = lambda repo: None,
         clock: Callable[[], datetime] = _utcnow,
-        pacing: Pacing = Pacing(),
+        pacing: Pacing = Pacing(),  # noqa: B008  # frozen, so one shared default is safe
     ) -> None:
         self.config, self.jobs, self.log, self.clock, self.pacing = config, jobs, log, clock, pacing
         self._tracker, self._board_for = tracker, board_for
@@ -89,7 +89,7 @@ class Control:
             "retry": self.retry,
         }
 
-    # -- the port -------------------------------------------------------------------------------------
+    # -- the port ----------------------------------------------------------------------------------
     def command(self, command: Command, who: str) -> str:
         """Run the command's function; config and GitHub trouble become the reply, not a crash."""
         name = command.name
@@ -108,7 +108,10 @@ class Control:
             return f"/{name} failed: {exc}"
 
     def press(self, token: str, action: str, who: str) -> Pressed:
-        """Retry or close an escalated task, once; expired, unknown and repeated presses only say so."""
+        """Retry or close an escalated task, once.
+
+        Expired, unknown and repeated presses only say so.
+        """
         record = self.actions.find(token)
         if record is None:
             return Pressed("This button is no longer valid.")
@@ -145,7 +148,10 @@ class Control:
         return Pressed(shorten(text, 200), announce=text)
 
     def outgoing(self, paced: bool) -> MessageBatch | None:
-        """Batch what the outbox holds; escalations' button records are written before anything is sent."""
+        """Batch what the outbox holds.
+
+        Escalations' button records are written before anything is sent.
+        """
         pending = self.outbox.pending()
         if pending.skipped:
             self.log.warning("notification.unreadable", extra={"lines": pending.skipped})
@@ -178,7 +184,10 @@ class Control:
             self.outbox.mark_sent(pending, count)
 
     def last_update_id(self) -> int:
-        """Return the last handled update id from runtime/state/telegram_offset.json (0: none, or stale)."""
+        """Return the last handled update id from runtime/state/telegram_offset.json.
+
+        0 when there is none, or it is stale.
+        """
         try:
             saved = json.loads((self.config.paths.state_dir / OFFSET_FILE).read_text())
             if self.clock() - datetime.fromisoformat(saved["at"]) > OFFSET_TTL:
@@ -198,7 +207,7 @@ class Control:
         """Return whether telegram_control's own switch is on."""
         return self.switches.job_on(PROTECTED_JOB)
 
-    # -- the commands -----------------------------------------------------------------------------------
+    # -- the commands ------------------------------------------------------------------------------
     def greet(self, command: Command, who: str) -> str:
         return greeting()
 
@@ -216,7 +225,10 @@ class Control:
         self._audit("global", False, who, changed)
         if not changed:
             return f"Agent OS was already off (since {since})."
-        return "Agent OS is off: no job starts a new tick. This bot keeps listening; /on turns it back on."
+        return (
+            "Agent OS is off: no job starts a new tick. "
+            "This bot keeps listening; /on turns it back on."
+        )
 
     def report_status(self, command: Command, who: str) -> str:
         return reports.status(
@@ -285,7 +297,7 @@ class Control:
             return found
         return self._requeue(config, found[0], found[1].number, who)
 
-    # -- helpers ----------------------------------------------------------------------------------------
+    # -- helpers -----------------------------------------------------------------------------------
     def _requeue(self, config: Config, repo: RepoConfig, number: int, who: str) -> str:
         outcome = issues.retry(
             config,

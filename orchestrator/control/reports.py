@@ -12,10 +12,9 @@ from orchestrator.core.explain import Waiting, queue_report
 from orchestrator.core.tasks import MailboxState
 from orchestrator.errors import TrackerError
 from orchestrator.jobs import JobSpec
-from orchestrator.store.logs import event_log, last_event
-from orchestrator.store.mailbox import Mailbox
 from orchestrator.ports import Tracker
-from orchestrator.store.mailbox import count_by_state
+from orchestrator.store.logs import event_log, last_event
+from orchestrator.store.mailbox import Mailbox, count_by_state
 from orchestrator.store.switches import Switches
 
 MAX_LISTED = 10
@@ -28,7 +27,10 @@ def status(
     mailbox: Mailbox,
     tracker: Tracker | None,
 ) -> str:
-    """Return /status: the switch, running tasks, mailbox counts, open agent PRs, last runs, overrides."""
+    """Return /status.
+
+    It shows the switch, running tasks, mailbox counts, open agent PRs, last runs and overrides.
+    """
     since = switches.off_since()
     lines = ["Agent OS: ON" if since is None else f"Agent OS: OFF (since {since})"]
     off = [f"repo {r.key}" for r in config.repos if not switches.repo_on(r.key)]

@@ -11,8 +11,8 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from orchestrator.config.model import Config
 from orchestrator.config.load import load_config
+from orchestrator.config.model import Config
 from orchestrator.errors import ConfigError
 from orchestrator.store.overrides import read_overrides, write_overrides
 
@@ -47,7 +47,7 @@ def overridden(config: Config) -> list[tuple[str, Any]]:
 def change(
     config: Config, keys: tuple[str, ...], value: Any, base: Callable[[Config], Any]
 ) -> bool:
-    """Set one override (validated); False when nothing changed. ConfigError when the value is refused.
+    """Set one override (validated); False when nothing changed, ConfigError for a refused value.
 
     `base` reads the setting from a config loaded without overrides: equal means "remove".
     """

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import ClassVar, Union
+from typing import ClassVar
 
 from orchestrator.core.redact import redact
 
@@ -20,7 +20,10 @@ OUTPUT_LIMIT = 4000  # characters kept of a tool result or an output line
 
 @dataclass(frozen=True, slots=True)
 class AgentRequest:
-    """One run of one agent: the task, its prompt (also written to `prompt_file`), and where to work."""
+    """One run of one agent: the task, its prompt, and where to work.
+
+    The prompt is also written to `prompt_file`.
+    """
 
     task_id: str
     prompt: str
@@ -77,7 +80,7 @@ class AgentOutcome:
     reset_at: datetime | None = None  # quota: when the backend said the limit resets
 
 
-# -- events, one per thing the agent did ------------------------------------------------------------------
+# -- events, one per thing the agent did -----------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class SessionStarted:
     type: ClassVar[str] = "session.started"
@@ -134,13 +137,16 @@ class Notice:
 
 @dataclass(frozen=True, slots=True)
 class ProcessStarted:
-    """The agent's process runs, leading a process group of its own: what recovery ends if its worker dies."""
+    """The agent's process runs, leading a process group of its own.
+
+    That group is what recovery ends if its worker dies.
+    """
 
     type: ClassVar[str] = "process.started"
     pid: int
 
 
-# -- events of the fallback chain around the runs ----------------------------------------------------------
+# -- events of the fallback chain around the runs --------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class AttemptStarted:
     type: ClassVar[str] = "attempt.started"
@@ -173,24 +179,27 @@ class CooldownStarted:
     reason: str
 
 
-AgentEvent = Union[
-    SessionStarted,
-    AgentMessage,
-    ToolCalled,
-    ToolReturned,
-    UsageReported,
-    OutputLine,
-    Notice,
-    ProcessStarted,
-    AttemptStarted,
-    AttemptFinished,
-    BackendSkipped,
-    CooldownStarted,
-]
+AgentEvent = (
+    SessionStarted
+    | AgentMessage
+    | ToolCalled
+    | ToolReturned
+    | UsageReported
+    | OutputLine
+    | Notice
+    | ProcessStarted
+    | AttemptStarted
+    | AttemptFinished
+    | BackendSkipped
+    | CooldownStarted
+)
 
 
 def clip(text: str, limit: int = TEXT_LIMIT) -> str:
-    """Redact, then cut to `limit` characters, marking the cut (redacting first never splits a secret)."""
+    """Redact, then cut to `limit` characters, marking the cut.
+
+    Redacting first never splits a secret.
+    """
     text = redact(text)
     if len(text) <= limit:
         return text
@@ -198,7 +207,10 @@ def clip(text: str, limit: int = TEXT_LIMIT) -> str:
 
 
 def event_record(event: AgentEvent) -> dict[str, object]:
-    """Return the event as one JSON-ready mapping for channel.jsonl: `type` first, then its fields."""
+    """Return the event as one JSON-ready mapping for channel.jsonl.
+
+    `type` comes first, then its fields.
+    """
     record: dict[str, object] = {"type": event.type}
     for item in fields(event):
         record[item.name] = _plain(getattr(event, item.name))

@@ -70,7 +70,10 @@ def split(text: str, limit: int = LIMIT) -> list[str]:
 
 
 def _fit(line: str, limit: int) -> list[str]:
-    """Break one line into pieces of at most `limit` units at spaces; cut only a word longer than that."""
+    """Break one line into pieces of at most `limit` units at spaces.
+
+    Only a word longer than that is cut.
+    """
     if units(line) <= limit:
         return [line]
     pieces: list[str] = []

@@ -1,4 +1,4 @@
-"""Name the board's statuses: option names per board, `status:*` labels, and the options a board must have."""
+"""Name the board's statuses: option names per board, `status:*` labels, required options."""
 
 from __future__ import annotations
 
@@ -51,7 +51,9 @@ DESCRIPTIONS: Mapping[BoardStatus, str] = {
 
 
 def status_names(renames: Mapping[str, str]) -> dict[BoardStatus, str]:
-    """Return each status's option name: the default (`Ready`) unless `renames` (`{ready: Todo}`) says otherwise.
+    """Return each status's option name: the default unless `renames` says otherwise.
+
+    The default is `Ready`; `renames` looks like `{ready: Todo}`.
 
     ValueError names an unknown key, an empty name, or two statuses given the same name.
     """
@@ -67,14 +69,18 @@ def status_names(renames: Mapping[str, str]) -> dict[BoardStatus, str]:
     for status, name in names.items():
         if _fold(name) in seen:
             raise ValueError(
-                f"{seen[_fold(name)].name.lower()} and {status.name.lower()} are both named {name!r}"
+                f"{seen[_fold(name)].name.lower()} and {status.name.lower()} "
+                f"are both named {name!r}"
             )
         seen[_fold(name)] = status
     return names
 
 
 def status_for(option: str | None, names: Mapping[BoardStatus, str]) -> BoardStatus | None:
-    """Return the status an option name stands for (trimmed, any case), or None for an option we do not use."""
+    """Return the status an option name stands for (trimmed, any case).
+
+    None for an option we do not use.
+    """
     if option is None:
         return None
     wanted = _fold(option)
@@ -82,7 +88,10 @@ def status_for(option: str | None, names: Mapping[BoardStatus, str]) -> BoardSta
 
 
 def status_from_labels(labels: Iterable[str]) -> BoardStatus | None:
-    """Return the status `status:*` labels give an issue (the one furthest along when several do), or None."""
+    """Return the status `status:*` labels give an issue, or None.
+
+    When several do, the one furthest along wins.
+    """
     present = {label.strip().lower() for label in labels}
     return next((status for status in LABEL_PRECEDENCE if status.label in present), None)
 

@@ -1,4 +1,4 @@
-"""Turn an issue's body into the task brief an agent reads: goal, success criteria, constraints, context.
+"""Turn an issue's body into the brief an agent reads: goal, criteria, constraints, context.
 
 The deterministic path keeps the issue's own sections: headings it recognises are mapped to
 the brief's parts, everything else is carried along as context, and nothing is dropped. An
@@ -64,7 +64,10 @@ class Brief:
 
 
 def from_issue(title: str, body: str) -> Brief:
-    """Return the brief the issue's own sections make; the whole body is the goal when it has none."""
+    """Return the brief the issue's own sections make.
+
+    The whole body is the goal when it has none.
+    """
     sections = _sections(body)
     parts: dict[str, list[str]] = {"goal": [], "criteria": [], "constraints": [], "context": []}
     for heading, text in sections:
@@ -96,7 +99,7 @@ def render(brief: Brief) -> str:
 
 
 def structured(reply: str, fallback: Brief) -> Brief:
-    """Return the brief a model wrote as `GOAL:` / `CRITERIA:` / `CONSTRAINTS:` blocks, else `fallback`.
+    """Return the brief a model wrote as `GOAL:`/`CRITERIA:`/`CONSTRAINTS:` blocks, else `fallback`.
 
     The model only restructures: the issue's own text stays in the context, so nothing the
     author wrote is lost even if the model leaves something out.
@@ -123,7 +126,10 @@ def structured(reply: str, fallback: Brief) -> Brief:
 
 
 def _sections(body: str) -> list[tuple[str, str]]:
-    """Split a body at its headings (outside code fences) into (heading, text) pairs; "" heads the preamble."""
+    """Split a body at its headings (outside code fences) into (heading, text) pairs.
+
+    The preamble's heading is "".
+    """
     masked = blank_code_blocks(body)
     cuts = list(_HEADING.finditer(masked))
     pieces = [("", body[: cuts[0].start()] if cuts else body)]
@@ -145,7 +151,7 @@ def _part(heading: str) -> str:
 
 
 def _items(text: str) -> list[str]:
-    """Return a section's list items (bullets, numbers, checkboxes), or its paragraphs if it has none."""
+    """Return a section's list items (bullets, numbers, checkboxes), else its paragraphs."""
     bullets = re.findall(
         r"^[ \t]*(?:[-*+]|\d+[.)])[ \t]+(?:\[[ xX]\][ \t]+)?(.+)$", text, re.MULTILINE
     )

@@ -1,4 +1,4 @@
-"""A new project's charter: the north star, a short plan and 3-5 seed issues that depend on one another.
+"""A new project's charter: the north star, a short plan and 3-5 interdependent seed issues.
 
 `from_draft` checks what a model (or a template) proposed and says exactly what is wrong with
 it; `order` puts the seeds in the order they can run, so init can say which one goes first.
@@ -40,7 +40,8 @@ class Charter:
 def from_draft(draft: object, source: str) -> Charter:
     """Return the charter a draft describes, or raise ValueError naming the first problem.
 
-    A draft is `{north_star, plan, issues: [{title, body, depends_on: [1-based numbers], priority}]}`.
+    A draft is
+    `{north_star, plan, issues: [{title, body, depends_on: [1-based numbers], priority}]}`.
     """
     if not isinstance(draft, Mapping):
         raise ValueError(
@@ -110,7 +111,9 @@ def _seed(item: object, index: int, count: int) -> Seed:
 
 
 def order(seeds: Sequence[Seed]) -> tuple[int, ...]:
-    """Return seed indexes in an order where each comes after its blockers, ties by priority then position.
+    """Return seed indexes in an order where each comes after its blockers.
+
+    Ties go by priority, then position.
 
     Raises ValueError naming the seeds of a cycle.
     """

@@ -147,7 +147,10 @@ def authorize(
     allowed_chats: Collection[int],
     allowed_users: Collection[int],
 ) -> Authorization:
-    """Decide whether a message or button press may act: its chat is allowed, and in a group its user."""
+    """Decide whether a message or button press may act.
+
+    Its chat must be allowed, and in a group its user too.
+    """
     if chat_type == "channel":
         return Authorization(False, "channel")
     if chat_id not in allowed_chats:
@@ -170,7 +173,10 @@ def help_text() -> str:
 
 def greeting() -> str:
     """Return the reply to /start, which only greets (it never turns anything on)."""
-    return "Hello. This is the Agent OS control bot. /help lists the commands; /status shows what runs."
+    return (
+        "Hello. This is the Agent OS control bot. "
+        "/help lists the commands; /status shows what runs."
+    )
 
 
 def unknown(name: str) -> str:
@@ -180,7 +186,7 @@ def unknown(name: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Pressed:
-    """What a button press did: a toast for the presser, whether its row goes, a line for the chat."""
+    """What a button press did: a toast for the presser, whether its row goes, a chat line."""
 
     toast: str  # answerCallbackQuery text (Telegram shows at most 200 characters)
     remove: bool = True  # False when it failed and may be pressed again

@@ -46,7 +46,10 @@ class Status(enum.Enum):
 
 
 class BlockerCode(enum.Enum):
-    """Why a run did not complete; `permanent` stops the agent chain, `retryable` allows follow-ups."""
+    """Why a run did not complete.
+
+    `permanent` stops the agent chain, `retryable` allows follow-ups.
+    """
 
     MISSING_CONTEXT = "missing_context"
     MISSING_CREDENTIALS = "missing_credentials"
@@ -108,7 +111,10 @@ class AgentResult:
     def signature(self) -> str:
         """A short fingerprint of the failure, to spot the same failure twice in a row."""
         first = self.items("BLOCKERS")[:1]
-        return f"{self.status.value}:{self.blocker.value if self.blocker else '-'}:{''.join(first)[:80]}"
+        return (
+            f"{self.status.value}:{self.blocker.value if self.blocker else '-'}:"
+            f"{''.join(first)[:80]}"
+        )
 
 
 def invalid(problem: str) -> AgentResult:
@@ -119,7 +125,10 @@ def invalid(problem: str) -> AgentResult:
 
 
 def parse(text: str | None) -> AgentResult:
-    """Parse the contract; anything unusable becomes `blocked invalid_result_contract` with a reason."""
+    """Parse the contract.
+
+    Anything unusable becomes `blocked invalid_result_contract` with a reason.
+    """
     if text is None:
         return invalid("the agent wrote no .agent_result.md")
     sections = _sections(text)
@@ -171,7 +180,7 @@ def _bullets(body: str) -> tuple[str, ...]:
 
 
 def after_tests(result: AgentResult, passed: bool, line: str) -> AgentResult:
-    """Record the orchestrator's own test run: a failure turns `complete` into `partial test_failure`.
+    """Record the orchestrator's own test run: failing turns `complete` into `partial test_failure`.
 
     Never the other way round: passing tests do not upgrade an agent's `partial` or `blocked`.
     """

@@ -35,9 +35,8 @@ class Facts:
     board_status: str | None = None  # the status name, "" when not on the board
     open_blockers: tuple[str, ...] | None = None
     is_epic: bool = False
-    switches: Mapping[str, bool] = field(
-        default_factory=dict
-    )  # "Agent OS", "repo app", "dispatcher", "queue"
+    # "Agent OS", "repo app", "dispatcher", "queue"
+    switches: Mapping[str, bool] = field(default_factory=dict)
     tasks: tuple[TaskFact, ...] = ()
     pull: str | None = None  # "PR #40 (agent/12-add-login)"
     capacity: str | None = None  # "4 of 4 workers busy" when nothing more can start
@@ -63,7 +62,10 @@ def verdict(f: Facts) -> str:
         why = f"{', '.join(off)} off" if off else (f.capacity or task.reason or "its turn")
         return f"queued: task {task.task_id}, waiting for {why}"
     if task is not None and task.state in (MailboxState.ESCALATED, MailboxState.RETRIED):
-        return f"{task.state} after {task.attempt} of {task.max_attempts} attempts; /retry {f.label} re-queues it"
+        return (
+            f"{task.state} after {task.attempt} of {task.max_attempts} attempts; "
+            f"/retry {f.label} re-queues it"
+        )
     return _not_started(f, off)
 
 
@@ -105,7 +107,8 @@ def explain(f: Facts) -> str:
     for task in sorted(f.tasks, key=lambda t: (t.generation, t.attempt)):
         reason = f" ({task.reason})" if task.reason else ""
         lines.append(
-            f"- task {task.task_id}: {task.state}, attempt {task.attempt} of {task.max_attempts}{reason}"
+            f"- task {task.task_id}: {task.state}, "
+            f"attempt {task.attempt} of {task.max_attempts}{reason}"
         )
     if not f.tasks:
         lines.append("- tasks: none yet")

@@ -170,7 +170,7 @@ class BoardField:
 
 @dataclass(frozen=True, slots=True)
 class Project:
-    """A Projects (v2) board: its owner (user or organisation), number, GraphQL id, title and URL."""
+    """A Projects (v2) board: owner (user or organisation), number, GraphQL id, title and URL."""
 
     owner: str
     number: int

@@ -1,4 +1,4 @@
-"""Notifications: what the operator is told about (a task started, a PR merged, an escalation), as values.
+"""Notifications as values: what the operator is told (a task started, a PR merged, an escalation).
 
 Jobs build these and hand them to the `Notifier` port; the outbox stores them as records and
 the Telegram flush renders a batch of them into as few chat messages as it can
@@ -85,7 +85,10 @@ def merged(issue: IssueRef, title: str, pr: int, url: str) -> Notification:
 def escalated(
     issue: IssueRef, task_id: str, title: str, reason: str, url: str | None = None
 ) -> Notification:
-    """Return the escalation of a task that needs a human; its message carries Retry / Close buttons."""
+    """Return the escalation of a task that needs a human.
+
+    Its message carries Retry / Close buttons.
+    """
     return Notification(Kind.ESCALATED, f"{issue} {title}: needs you", issue, task_id, url, reason)
 
 
@@ -152,5 +155,8 @@ def _text(record: dict[str, Any], key: str) -> str | None:
 
 
 def action_token(task_id: str) -> str:
-    """Return the short, stable token an escalation's buttons carry for its task (callback data <= 64 bytes)."""
+    """Return the short, stable token an escalation's buttons carry for its task.
+
+    Telegram's callback data holds at most 64 bytes.
+    """
     return hashlib.sha256(task_id.encode("utf-8")).hexdigest()[:16]

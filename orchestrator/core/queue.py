@@ -51,7 +51,7 @@ def pick(
 
 
 def stalled(run: Running, now: datetime, stall_minutes: float) -> str | None:
-    """Return why a running task is dead (`worker_died` or `no_heartbeat`), or None while it lives."""
+    """Return why a running task is dead (`worker_died`, `no_heartbeat`), or None while it lives."""
     if not run.worker_alive:
         return "worker_died"
     if run.last_beat is None or now - run.last_beat > timedelta(minutes=stall_minutes):
@@ -95,7 +95,7 @@ def after_attempt(
 
 
 def after_fix(result: AgentResult, pushed: bool) -> Judgement:
-    """Return what follows a fixing task: its push goes back to review; anything else is one used fix round.
+    """Return what follows a fixing task: its push goes back to review; else one fix round is used.
 
     The PR monitor counts the rounds and escalates when they run out, so a fixing task is never
     retried here; only a blocker no one can fix escalates at once.

@@ -1,4 +1,4 @@
-"""Find secret-shaped text and replace it with labelled placeholders before it leaves the process."""
+"""Find secret-shaped text and swap in labelled placeholders before it leaves the process."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class SecretShape:
-    """A named pattern; its `secret` group is the part to hide, the rest is context kept in place."""
+    """A named pattern; its `secret` group is the part to hide, the rest is context kept as is."""
 
     label: str
     pattern: re.Pattern[str]
@@ -25,7 +25,7 @@ class Finding:
     end: int
 
 
-# Characters allowed in a URL's userinfo (RFC 3986): brackets are not, so placeholders never re-match.
+# Characters a URL's userinfo allows (RFC 3986): not brackets, so placeholders never re-match.
 _USERINFO = r"[A-Za-z0-9._~%!$&'()*+,;=-]"
 # An HTTP credential (RFC 7235 token68, plus the '-' and '.' that real tokens carry).
 _CREDENTIAL = r"[A-Za-z0-9._~+/=-]"
@@ -43,7 +43,8 @@ SECRET_SHAPES: tuple[SecretShape, ...] = (
         "private-key",
         re.compile(
             r"(?P<secret>-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----"
-            r"(?:.*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----|.*))",  # unterminated: hide everything after it
+            # unterminated: hide everything after it
+            r"(?:.*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----|.*))",
             re.DOTALL,
         ),
     ),
@@ -59,7 +60,8 @@ SECRET_SHAPES: tuple[SecretShape, ...] = (
         # so "Authorization: required" in prose is left alone.
         re.compile(
             r"(?i:authorization)[\"']?[ \t]*[:=][ \t]*[\"']?"
-            rf"(?:(?i:bearer|token|basic|bot|digest)[ \t]+(?={_CREDENTIAL}{{8}})|(?={_CREDENTIAL}{{16}}))"
+            rf"(?:(?i:bearer|token|basic|bot|digest)[ \t]+(?={_CREDENTIAL}{{8}})"
+            rf"|(?={_CREDENTIAL}{{16}}))"
             rf"(?P<secret>{_CREDENTIAL}+)"
         ),
     ),
@@ -72,7 +74,8 @@ SECRET_SHAPES: tuple[SecretShape, ...] = (
         re.compile(r"(?P<secret>[0-9](?<![0-9]{2})[0-9]{7,9}:[A-Za-z0-9_-]{35})(?![A-Za-z0-9_-])"),
     ),
     SecretShape("anthropic-key", _key("sk-ant-", "[A-Za-z0-9_-]{20,}")),
-    # Real keys are random and always carry a digit; that keeps names like sk-learn-style-guides out.
+    # Real keys are random and always carry a digit; that keeps names like
+    # sk-learn-style-guides out.
     SecretShape(
         "openai-key", _key("sk-", r"(?!ant-)(?=[A-Za-z0-9_-]{0,200}[0-9])[A-Za-z0-9_-]{20,}")
     ),
@@ -81,7 +84,10 @@ SECRET_SHAPES: tuple[SecretShape, ...] = (
 
 
 def find_secrets(text: str) -> list[Finding]:
-    """Return the secrets in `text` in order; where shapes overlap, the earliest and longest one names the span."""
+    """Return the secrets in `text` in order.
+
+    Where shapes overlap, the earliest and longest one names the span.
+    """
     candidates = sorted(
         (match.start("secret"), -match.end("secret"), rank, shape.label)
         for rank, shape in enumerate(SECRET_SHAPES)

@@ -1,4 +1,4 @@
-"""Decide what to do with an open agent pull request: wait, merge, rebase, fix, restart, escalate."""
+"""Decide what to do with an open agent PR: wait, merge, rebase, fix, restart, escalate."""
 
 from __future__ import annotations
 
@@ -70,17 +70,15 @@ def decide(state: PullState) -> Decision:
     if any(c.state is CheckState.PENDING for c in state.checks):
         return Decision(Action.WAIT, "checks_pending")
     if pr.mergeable_state == "blocked":
-        return Decision(
-            Action.WAIT, "blocked_by_branch_protection"
-        )  # required reviews or checks: people's call
+        # required reviews or checks: people's call
+        return Decision(Action.WAIT, "blocked_by_branch_protection")
     if pr.mergeable_state == "behind":
         return Decision(Action.REBASE, "behind")
     if pr.draft:
         return Decision(Action.WAIT, "draft")
     if not state.checks and not state.checks_grace_over:
-        return Decision(
-            Action.WAIT, "awaiting_checks"
-        )  # CI may not have reported on a fresh push yet
+        # CI may not have reported on a fresh push yet
+        return Decision(Action.WAIT, "awaiting_checks")
     return Decision(Action.MERGE, "green")
 
 
@@ -117,7 +115,7 @@ def _describe(failed: list[Check]) -> str:
 def wedged(
     decision: Decision, since: datetime | None, now: datetime, limit_hours: float, restarts: int
 ) -> Decision:
-    """Turn a decision stuck on the same signature for `limit_hours` into a restart, once, then escalation."""
+    """Turn a decision stuck on a signature for `limit_hours` into one restart, then escalation."""
     if decision.action in (Action.MERGE, Action.HOLD) or since is None:
         return decision
     if now - since < timedelta(hours=limit_hours):

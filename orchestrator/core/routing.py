@@ -1,4 +1,4 @@
-"""Agent fallback chains: which backend runs next, and what the end of an attempt means for the chain.
+"""Agent fallback chains: which backend runs next, and what an attempt's end means for the chain.
 
 A quota or rate-limit failure rests that backend (until the reset it reported, else the default)
 and hands the task to the next one; a transient failure hands it on at once; a permanent one
@@ -15,11 +15,11 @@ from datetime import datetime, timedelta
 from orchestrator.core.agent import AgentOutcome, OutcomeKind, Usage
 from orchestrator.core.contract import AgentResult, BlockerCode, Status, parse
 
-MIN_COOLDOWN = timedelta(
-    minutes=1
-)  # a reset time in the past or a moment away still rests the backend
+# A reset time in the past or a moment away still rests the backend.
+MIN_COOLDOWN = timedelta(minutes=1)
 MAX_COOLDOWN = timedelta(days=7)  # a garbled reset time never parks a backend for good
-# The contract code of a run that did not finish, so every attempt has a result to show in the next prompt.
+# The contract code of a run that did not finish, so every attempt has a result to show in the
+# next prompt.
 CODES = {
     OutcomeKind.TIMED_OUT: BlockerCode.TIMEOUT,
     OutcomeKind.TURN_LIMIT: BlockerCode.TIMEOUT,
@@ -122,7 +122,10 @@ class ChainResult:
 def pick(
     chain: Sequence[str], cooldowns: Mapping[str, Cooldown], now: datetime, tried: Collection[str]
 ) -> Pick:
-    """Return the first backend of the chain not tried yet and not resting, and those passed over for rest."""
+    """Return the first backend of the chain not tried yet and not resting.
+
+    Also return those passed over because they rest.
+    """
     skipped: list[PassedOver] = []
     for name in dict.fromkeys(chain):
         if name in tried:
@@ -136,7 +139,7 @@ def pick(
 
 
 def result_of(outcome: AgentOutcome, text: str | None) -> AgentResult:
-    """Return the run's result: the contract the agent wrote if it finished, else one saying why it did not."""
+    """Return the run's result: the agent's contract if it finished, else one saying why not."""
     if outcome.kind is OutcomeKind.FINISHED:
         return parse(text)
     why = f"{outcome.backend} {outcome.kind.value}" + (
@@ -177,7 +180,7 @@ def judge(
 
 
 def cooldown_until(reset_at: datetime | None, now: datetime, default: timedelta) -> datetime:
-    """Return when a rest ends: the reported reset, else `now + default`, kept within sane bounds."""
+    """Return when a rest ends: the reported reset, else `now + default`, within sane bounds."""
     until = reset_at if reset_at is not None and reset_at > now else now + default
     return min(max(until, now + MIN_COOLDOWN), now + MAX_COOLDOWN)
 

@@ -1,4 +1,4 @@
-"""The values the Worktrees port hands back (a prepared worktree, a commit, a rebase) and conflict parsing.
+"""Values the Worktrees port hands back (a prepared worktree, a commit, a rebase); conflict parsing.
 
 Rebase vocabulary is confusing in git itself (during a rebase "ours" is the base); here `ours`
 always means the task's branch, what the agent wrote, and `theirs` what landed on the base.
@@ -34,7 +34,7 @@ class Workspace:
 
 @dataclass(frozen=True, slots=True)
 class CommitOutcome:
-    """What `commit` left: the head, whether it made a commit, and the branch's diff against its base."""
+    """What `commit` left: the head, whether it committed, the branch's diff against its base."""
 
     sha: str
     committed: bool

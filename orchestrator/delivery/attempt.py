@@ -10,28 +10,27 @@ simply run again by the supervisor's recovery.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from orchestrator.delivery import cards, handoff, prompt
-from orchestrator.store import rooms
-from orchestrator.delivery.chain import run_chain
 from orchestrator.config.model import Config, RepoConfig
-from orchestrator.core import lifecycle
-from orchestrator.core import contract
+from orchestrator.core import contract, lifecycle
 from orchestrator.core.agent import AgentRequest, event_record
+from orchestrator.core.contract import AgentResult
 from orchestrator.core.model import BoardStatus, Issue, IssueRef
 from orchestrator.core.queue import Next, after_attempt, after_fix
-from orchestrator.core.contract import AgentResult
 from orchestrator.core.routing import ChainEnd, ChainResult
 from orchestrator.core.tasks import MailboxState, Task, TaskType, task_id
 from orchestrator.core.workspace import Workspace
-from orchestrator.errors import PushRejected
+from orchestrator.delivery import cards, handoff, prompt
+from orchestrator.delivery.chain import run_chain
 from orchestrator.deps import Deps
+from orchestrator.errors import PushRejected
+from orchestrator.store import rooms
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def run(deps: Deps, config: Config, task: Task, room: rooms.Room) -> MailboxState:
@@ -58,7 +57,7 @@ def run(deps: Deps, config: Config, task: Task, room: rooms.Room) -> MailboxStat
 def _end_reached_before(
     deps: Deps, repo: RepoConfig, task: Task, room: rooms.Room
 ) -> MailboxState | None:
-    """Return where a task goes whose earlier worker decided its end but died before moving its file.
+    """Return where a task goes whose last worker decided its end but died before moving its file.
 
     A recovered task is run again from the start, except when its room shows the end already
     reached: the PR is open (review), the escalation done (failed), or the follow-up queued.
@@ -143,9 +142,8 @@ def _attempt(
         )
         return _end_in(deps, task, MailboxState.RETRIED)
     if task.task_type is TaskType.FIXING and verdict.next is Next.RETRY:
-        return _end_in(
-            deps, task, MailboxState.RETRIED
-        )  # the PR monitor sees it still red and counts the round
+        # the PR monitor sees it still red and counts the round
+        return _end_in(deps, task, MailboxState.RETRIED)
     return _escalate(deps, repo, task, room, verdict.reason, outcome.items("MANUAL_STEPS"))
 
 
@@ -226,7 +224,10 @@ def _has_markers(path: Path) -> bool:
 def _run_tests(
     deps: Deps, repo: RepoConfig, ws: Workspace, outcome: AgentResult, room: rooms.Room
 ) -> AgentResult:
-    """Run the repo's own tests after a `complete`: a failure demotes it, a pass never promotes anything."""
+    """Run the repo's own tests after a `complete`.
+
+    A failure demotes it; a pass never promotes anything.
+    """
     if outcome.status is not contract.Status.COMPLETE or not repo.test_command:
         return outcome
     run = deps.tests.run(repo.test_command, ws.path, deps.config.limits.test_timeout_minutes * 60)
@@ -256,7 +257,7 @@ def _as_push_rejected(outcome: AgentResult, error: str) -> AgentResult:
 
 
 def _defer(deps: Deps, task: Task, room: rooms.Room, chained: ChainResult) -> MailboxState:
-    """Every agent of the chain is resting: the task waits in the inbox until the first rest ends."""
+    """Every agent of the chain rests: the task waits in the inbox until the first rest ends."""
     retry_at = chained.retry_at or _now() + timedelta(
         minutes=deps.config.limits.agent_cooldown_minutes
     )

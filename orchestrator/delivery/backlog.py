@@ -1,4 +1,4 @@
-"""Read the backlog through the ports into plain values: Ready issues, their blockers, trust, and the graph.
+"""Read the backlog through the ports into plain values: Ready issues, blockers, trust, the graph.
 
 The dispatcher decides on this, and `/why N` explains from it, so both read GitHub the same
 way. Every issue is read at most once per gathering: board items bring their issue's content,
@@ -48,9 +48,7 @@ class Backlog:
     nodes: Mapping[IssueRef, dag.Node]
     issues: Mapping[IssueRef, Issue]  # every issue read, blockers included
     statuses: Mapping[IssueRef, BoardStatus | None]  # board status of every item read
-    unreadable: Mapping[IssueRef, str] = field(
-        default_factory=dict
-    )  # blocker -> why it could not be read
+    unreadable: Mapping[IssueRef, str] = field(default_factory=dict)  # blocker -> why unreadable
     failed_repos: Mapping[str, str] = field(default_factory=dict)  # repo key -> error
 
     def graph(self) -> dag.Graph:
@@ -92,7 +90,7 @@ def gather(
 
 
 class _Reader:
-    """Reads each issue, permission and approval trail once, and remembers what it could not read."""
+    """Reads each issue, permission and approval trail once; remembers what it could not read."""
 
     def __init__(self, tracker: Tracker, trusted_users: Collection[str]) -> None:
         self.tracker = tracker

@@ -1,4 +1,4 @@
-"""Write the brief a task carries: the issue's own sections, or a model's structuring of a vague issue."""
+"""Write the brief a task carries: the issue's own sections, or a model's take on a vague issue."""
 
 from __future__ import annotations
 

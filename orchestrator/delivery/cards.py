@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from orchestrator.config.model import RepoConfig
 from orchestrator.core.model import BoardStatus, IssueRef
-from orchestrator.errors import TrackerError
 from orchestrator.deps import Deps
+from orchestrator.errors import TrackerError
 
 
 def move(deps: Deps, repo: RepoConfig, ref: IssueRef, status: BoardStatus) -> bool:
-    """Set the card's status; False (logged) when GitHub refused: a card is never worth failing a task for."""
+    """Set the card's status; False (logged) when GitHub refused.
+
+    A card is never worth failing a task for.
+    """
     try:
         board = deps.board_for(repo)
         item = board.add(deps.tracker.issue(ref))

@@ -1,4 +1,4 @@
-"""Run a task through its agent fallback chain: pick a backend, run it, judge the end, rest it or hand on.
+"""Run a task through its agent fallback chain: pick a backend, run, judge, rest it or hand on.
 
 The decisions are core.routing's; this module only carries them out: it reads the cooldowns
 before every pick (another worker may have rested a backend a moment ago), clears a stale
@@ -40,7 +40,7 @@ def run_chain(
     default_cooldown: timedelta,
     prepare: Prepare | None = None,
 ) -> ChainResult:
-    """Try the chain's backends in order until one finishes, a permanent failure stops it, or none is left.
+    """Try the chain's backends in order until one finishes, one fails permanently, or none is left.
 
     `prepare` rewrites the request for each attempt after the first (the queue puts the earlier
     attempts into the prompt there); without it every attempt gets the same request.
@@ -82,7 +82,7 @@ def run_chain(
 def _run_backend(
     agent: Agent, request: AgentRequest, number: int, on_event: Callable[[AgentEvent], None]
 ) -> BackendRun:
-    """Run one backend on a clean slate and read back the contract it left (its ruling still to come)."""
+    """Run one backend on a clean slate and read back the contract it left (not yet judged)."""
     result_file = Path(request.worktree) / RESULT_FILE
     try:
         result_file.unlink(missing_ok=True)
@@ -96,7 +96,7 @@ def _run_backend(
 
 
 def _read(path: Path) -> str | None:
-    """Return the contract's text; a symlink is not followed (it could point at any file on the host)."""
+    """Return the contract's text; a symlink is not followed (it could point at any host file)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError:

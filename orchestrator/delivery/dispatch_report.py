@@ -1,4 +1,6 @@
-"""Tell people what the dispatcher decided: a waiting issue's and a cycle's comment once, skips when they change.
+"""Tell people what the dispatcher decided.
+
+A waiting issue's and a cycle's comment are posted once; skips are told when they change.
 
 Comments are edited in place (a hidden marker finds them) and only when their text changes,
 so a Ready issue that waits for a week gets one comment, not ten thousand.
@@ -6,12 +8,12 @@ so a Ready issue that waits for a week gets one comment, not ten thousand.
 
 from __future__ import annotations
 
-from orchestrator.delivery.backlog import Backlog, ReadyIssue
 from orchestrator.core import dag, dispatch
 from orchestrator.core.model import BoardStatus, IssueRef
+from orchestrator.delivery.backlog import Backlog, ReadyIssue
+from orchestrator.deps import Deps
 from orchestrator.errors import TrackerError
 from orchestrator.store.memo import Memo
-from orchestrator.deps import Deps
 
 WAITING = "<!-- agentos:waiting -->"
 EPIC_DONE = "<!-- agentos:epic-done -->"

@@ -1,26 +1,40 @@
-"""Hand an issue to a person: one comment saying what was tried and what to do, a label, the card, a notification."""
+"""Hand an issue to a person: a label, the card, a notification, and one comment.
+
+The comment says what was tried and what to do.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from orchestrator.delivery import cards, texts
 from orchestrator.config.model import RepoConfig
 from orchestrator.core import labels, notify
 from orchestrator.core.model import BoardStatus, IssueRef
-from orchestrator.errors import TrackerError
+from orchestrator.delivery import cards, texts
 from orchestrator.deps import Deps
+from orchestrator.errors import TrackerError
 
 MARKER = "<!-- agentos:escalated -->"
 
 # What a person can do about each reason, when the agent itself gave no manual steps.
 ADVICE = {
-    "same_failure_twice": "The same failure happened twice in a row; read the attempts below and clarify the issue.",
-    "attempts_exhausted": "Every attempt ran out; narrow the issue down or split it into smaller ones.",
-    "no_diff_produced": "The agent changed nothing; check whether the work is already done, or say what is missing.",
-    "fallback_exhausted": "Every agent in the chain failed or is cooling down; check the agents' credentials and quotas.",
-    "recovered_too_often": "The worker died repeatedly on this task; look at the room's channel.jsonl for why.",
+    "same_failure_twice": (
+        "The same failure happened twice in a row; read the attempts below and clarify the issue."
+    ),
+    "attempts_exhausted": (
+        "Every attempt ran out; narrow the issue down or split it into smaller ones."
+    ),
+    "no_diff_produced": (
+        "The agent changed nothing; check whether the work is already done, or say what is missing."
+    ),
+    "fallback_exhausted": (
+        "Every agent in the chain failed or is cooling down; "
+        "check the agents' credentials and quotas."
+    ),
+    "recovered_too_often": (
+        "The worker died repeatedly on this task; look at the room's channel.jsonl for why."
+    ),
 }
 
 
@@ -46,7 +60,7 @@ def escalate(
     steps: Sequence[str] = (),
     url: str | None = None,
 ) -> None:
-    """Escalate one issue; each write is idempotent, so a tick killed half-way can simply do it again."""
+    """Escalate one issue; each write is idempotent, so a tick killed half-way can just redo it."""
     advice = list(steps) or [
         ADVICE.get(reason.split(":", 1)[0], "Read the attempts below and decide how to go on.")
     ]

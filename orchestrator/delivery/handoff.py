@@ -1,25 +1,23 @@
-"""What follows an attempt on GitHub: the PR opened (or updated), the follow-up task, the escalation."""
+"""What follows an attempt on GitHub: the PR opened (or updated), the follow-up task, escalation."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
-from orchestrator.delivery import cards, escalation, texts
-from orchestrator.store import rooms
 from orchestrator.config.model import RepoConfig
-from orchestrator.core import lifecycle
-from orchestrator.core import notify
-from orchestrator.core import contract
+from orchestrator.core import contract, lifecycle, notify
 from orchestrator.core.model import BoardStatus, Check, CheckState, Issue, IssueRef, Review
 from orchestrator.core.tasks import Task, TaskType, parse_id, task_id
 from orchestrator.core.workspace import Conflict, ConflictHunk
+from orchestrator.delivery import cards, escalation, texts
 from orchestrator.delivery.prompt import Fixing
-from orchestrator.store.files import atomic_write
 from orchestrator.deps import Deps
+from orchestrator.store import rooms
+from orchestrator.store.files import atomic_write
 
 FIXING_FILE = "fixing.json"  # in a fixing task's room: why it exists, written by the PR monitor
 
@@ -38,7 +36,7 @@ def deliver(
     files: Sequence[str],
     room: rooms.Room,
 ) -> None:
-    """Open the PR for a finished implementation (or find the one open), or hand a fixed PR back to review."""
+    """Open the PR of a finished implementation (or find it open), or send a fixed PR to review."""
     body = texts.render(
         "pr_body.md.j2",
         issue=task.issue,
@@ -71,7 +69,10 @@ def deliver(
 
 
 def follow_up(task: Task, outcome: contract.AgentResult, now: datetime) -> Task:
-    """Return the next attempt at the same issue, on the same branch, with this attempt's result in its history."""
+    """Return the next attempt at the same issue, on the same branch.
+
+    This attempt's result goes into its history.
+    """
     return replace(
         task,
         id=task_id(task.repo_key, task.issue, task.generation, task.attempt + 1),
@@ -134,7 +135,10 @@ def write_fixing(
     conflicts: Sequence[Conflict],
     stopped_at: str = "",
 ) -> None:
-    """Record why a fixing task exists, for its prompt (the PR monitor calls this before queueing it)."""
+    """Record why a fixing task exists, for its prompt.
+
+    The PR monitor calls this before queueing it.
+    """
     data = {
         "origin": origin,
         "stopped_at": stopped_at,
@@ -160,7 +164,7 @@ def write_fixing(
 
 
 def fixing_of(deps: Deps, task: Task) -> Fixing | None:
-    """Return what a fixing task must fix, as its prompt shows it; None for an implementation task."""
+    """Return what a fixing task must fix, as its prompt shows it; None for an implementation."""
     data = _fixing_data(deps, task) if task.task_type is TaskType.FIXING else None
     if not data:
         return None

@@ -1,4 +1,6 @@
-"""Render the agent's prompt: the issue (fenced as untrusted), the repo's notes, role, skills, history, contract.
+"""Render the agent's prompt: the issue (fenced as untrusted), repo notes, role, skills, history.
+
+The prompt also carries the result contract.
 
 Role instructions (ROLE.md) and skills (SKILL.md) are looked up in three layers, the first
 found winning: the task's room (`runtime/rooms/<task-id>/`), the repo's `.agents/`, and the
@@ -24,9 +26,9 @@ from typing import Any
 import jinja2
 import yaml
 
+from orchestrator.core.contract import AGENT_CODES, FIELDS, LIST_FIELDS
 from orchestrator.core.model import Check, Issue, Review
 from orchestrator.core.redact import redact
-from orchestrator.core.contract import AGENT_CODES, FIELDS, LIST_FIELDS
 from orchestrator.core.tasks import Task
 from orchestrator.core.workspace import Conflict
 
@@ -112,7 +114,10 @@ class PromptInput:
 
 
 def fence(text: str, info: str = "") -> str:
-    """Wrap `text` in a backtick fence longer than any backtick run inside it, so nothing in it can close it."""
+    """Wrap `text` in a backtick fence longer than any backtick run inside it.
+
+    So nothing in it can close the fence.
+    """
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     ticks = "`" * max(3, longest + 1)
     return f"{ticks}{info}\n{text.rstrip(chr(10))}\n{ticks}"
@@ -131,7 +136,7 @@ def layers(room: Path, worktree: Path, defaults: Path = TEMPLATES) -> tuple[Path
 
 
 def find_role(task_type: str, search: Sequence[Path]) -> str:
-    """Return the first ROLE.md for the task type; ValueError names the task type when there is none."""
+    """Return the first ROLE.md for the task type; ValueError names the type when there is none."""
     for layer in search:
         path = layer / "roles" / task_type / "ROLE.md"
         if path.is_file():
@@ -140,7 +145,7 @@ def find_role(task_type: str, search: Sequence[Path]) -> str:
 
 
 def find_skills(task_type: str, search: Sequence[Path]) -> list[Skill]:
-    """Return the skills for the task type, one per name (the first layer's wins), sorted by name."""
+    """Return the skills for the task type, one per name (first layer's wins), sorted by name."""
     found: dict[str, Skill] = {}
     for layer in search:
         for folder in (layer / "roles" / task_type / "skills", layer / "skills"):
@@ -154,7 +159,10 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
 
 
 def _skill(path: Path) -> tuple[str, str]:
-    """Read a SKILL.md: YAML front matter (`name`, `description`) is optional; the folder names it otherwise."""
+    """Read a SKILL.md.
+
+    YAML front matter (`name`, `description`) is optional; the folder names it otherwise.
+    """
     text, name = path.read_text(encoding="utf-8"), path.parent.name
     front = _FRONT_MATTER.match(text)
     if front is not None:
@@ -186,7 +194,10 @@ def context(inp: PromptInput) -> dict[str, Any]:
     search = layers(inp.room, inp.worktree, inp.defaults)
     codebase = inp.worktree / "CODEBASE.md"
     labels = ", ".join(inp.issue.labels) or "(none)"
-    issue_text = f"{inp.issue.ref}: {inp.issue.title}\nLabels: {labels}\n\n{inp.issue.body.strip() or '(no description)'}"
+    issue_text = (
+        f"{inp.issue.ref}: {inp.issue.title}\nLabels: {labels}\n\n"
+        f"{inp.issue.body.strip() or '(no description)'}"
+    )
     return {
         "issue": inp.issue,
         "task": inp.task,
@@ -244,7 +255,7 @@ def _fixing(fixing: Fixing | None) -> dict[str, Any] | None:
 
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
-    """Return the jinja2 environment: StrictUndefined, no autoescaping (the output is Markdown), `fence`."""
+    """Return the jinja2 environment: StrictUndefined, no autoescape (it is Markdown), `fence`."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         undefined=jinja2.StrictUndefined,
@@ -258,9 +269,8 @@ def environment() -> jinja2.Environment:
 
 
 def _fence_filter(value: object, info: str = "") -> str:
-    return fence(
-        str(value), info
-    )  # str() of an undefined value raises: StrictUndefined holds in filters too
+    # str() of an undefined value raises: StrictUndefined holds in filters too
+    return fence(str(value), info)
 
 
 def render(inp: PromptInput) -> str:

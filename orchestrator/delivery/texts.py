@@ -1,4 +1,4 @@
-"""Render what Agent OS writes on GitHub (PR bodies, escalation comments) from jinja2 templates, redacted."""
+"""Render what Agent OS writes on GitHub (PR bodies, escalation comments) from jinja2, redacted."""
 
 from __future__ import annotations
 

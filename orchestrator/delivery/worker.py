@@ -1,4 +1,7 @@
-"""A worker process: run one claimed task (`python -m orchestrator.delivery.worker --config PATH TASK_ID`).
+"""A worker process: run one claimed task.
+
+Usage: `python -m orchestrator.delivery.worker --config PATH TASK_ID`.
+
 
 The queue supervisor starts one per task. A crash leaves the task in processing/ with a stale
 heartbeat, and the supervisor's recovery puts it back in the inbox (or escalates it when it
@@ -20,10 +23,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", required=True)
     parser.add_argument("task_id")
     args = parser.parse_args(argv)
-    from orchestrator.delivery import attempt
-    from orchestrator.store import logs, rooms
     from orchestrator.config.load import load_config
     from orchestrator.core.tasks import MailboxState
+    from orchestrator.delivery import attempt
+    from orchestrator.store import logs, rooms
     from orchestrator.wiring import real_deps
 
     config = load_config(Path(args.config), os.environ)

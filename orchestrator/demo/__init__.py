@@ -1,1 +1,1 @@
-"""The offline demo (`agentos demo`): a sample project, a board and issues on the sandboxes, the real jobs."""
+"""The offline demo (`agentos demo`): a sample project, board and issues on sandboxes, real jobs."""

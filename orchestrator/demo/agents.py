@@ -1,4 +1,4 @@
-"""Which agent the demo runs: the `anthropic` backend on the scripted model, or a real CLI the user has set up.
+"""Which agent the demo runs: `anthropic` on the scripted model, or a real CLI the user has set up.
 
 For `claude` and `codex` the CLI must be installed (on PATH, or pinned under tools/npm by
 `make npm-tools`) and logged in (its own login under HOME, or an API key in the environment);
@@ -24,7 +24,7 @@ _KEY_VARS = {"claude": "ANTHROPIC_API_KEY", "codex": "OPENAI_API_KEY"}
 
 @dataclass(frozen=True, slots=True)
 class AgentChoice:
-    """The backend the demo's config gets, how the output names it, and the variables its `$VAR`s need."""
+    """The backend the demo's config gets, how output names it, the variables its `$VAR`s need."""
 
     name: str
     backend: dict[str, Any]
@@ -46,7 +46,8 @@ def scripted(model_url: str) -> AgentChoice:
     }
     said = (
         "The model is SCRIPTED: a local stand-in for the Anthropic API answers with prepared turns "
-        "(orchestrator/demo/scripts.py).\nEverything else is real: the `anthropic` backend's tool loop and "
+        "(orchestrator/demo/scripts.py).\n"
+        "Everything else is real: the `anthropic` backend's tool loop and "
         "tools, git, the tests, CI, and every GitHub call (to the local sandbox)."
     )
     return AgentChoice("anthropic", backend, said, True, {SCRIPTED_KEY_VAR: "sandbox-model-key"})

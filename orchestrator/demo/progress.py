@@ -1,4 +1,4 @@
-"""Show the demo while it runs: a line whenever an issue's board column, state or PR changes, with the time."""
+"""Show the demo as it runs: a timed line whenever an issue's board column, state or PR changes."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ TITLE_WIDTH = 36
 
 
 class ProgressPrinter:
-    """A background thread that polls the views and prints what changed; `stop` prints nothing more."""
+    """A background thread that polls the views and prints what changed; after `stop`, nothing."""
 
     def __init__(
         self,

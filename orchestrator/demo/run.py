@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from orchestrator.store import logs
 from orchestrator.cli import runner
 from orchestrator.config.files import ROOT
 from orchestrator.demo import agents, sample, scripts, summary, world
@@ -27,6 +26,7 @@ from orchestrator.errors import AgentOSError
 from orchestrator.jobs import JOBS
 from orchestrator.sandbox.github import Sandbox
 from orchestrator.sandbox.models import AnthropicSandbox
+from orchestrator.store import logs
 
 TICKS = ("dispatcher", "queue", "pr_monitor")
 DEFAULT_DATA = Path(ROOT) / "runtime" / "demo"
@@ -73,9 +73,8 @@ def main(args: argparse.Namespace) -> int:
     """Run the demo; 0 when every issue ended closed by a merged PR."""
     started = time.monotonic()
     data = (args.data or DEFAULT_DATA).expanduser().resolve()
-    real = (
-        None if args.agent == "anthropic" else agents.real(args.agent, os.environ)
-    )  # says what is missing
+    # agents.real says what is missing
+    real = None if args.agent == "anthropic" else agents.real(args.agent, os.environ)
     world.clear(data)
     _isolate(os.environ)
     model = AnthropicSandbox() if real is None else None
@@ -84,7 +83,8 @@ def main(args: argparse.Namespace) -> int:
         assert choice is not None
         where = summary.shown(data, Path.cwd())
         print(
-            f"Agent OS demo: the whole loop on a local GitHub sandbox, in {where}.\n{choice.described}\n",
+            f"Agent OS demo: the whole loop on a local GitHub sandbox, in {where}.\n"
+            f"{choice.described}\n",
             flush=True,
         )
         built = world.build(data, github, choice)
@@ -98,7 +98,7 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _isolate(environ: os._Environ[str]) -> None:
-    """Keep the user's git config and proxies out: the demo's git and HTTP talk only to 127.0.0.1."""
+    """Keep the user's git config and proxies out: the demo's git and HTTP reach 127.0.0.1 only."""
     environ["GIT_CONFIG_GLOBAL"] = os.devnull
     environ["GIT_CONFIG_NOSYSTEM"] = "1"
     for name in ("NO_PROXY", "no_proxy"):
@@ -117,8 +117,10 @@ def _model(model: AnthropicSandbox | None) -> Iterator[None]:
 def _introduce(built: world.World, started: float) -> None:
     requests = summary.count(built.github.requests)
     print(
-        f"Set up in {time.monotonic() - started:.1f} s ({requests.total} GitHub requests): {sample.REPO} with "
-        f'a sandbox-ci check, the board "{sample.BOARD_TITLE}" and {len(built.issues)} Ready issues:',
+        f"Set up in {time.monotonic() - started:.1f} s ({requests.total} GitHub requests): "
+        f"{sample.REPO} with "
+        f'a sandbox-ci check, the board "{sample.BOARD_TITLE}" '
+        f"and {len(built.issues)} Ready issues:",
         flush=True,
     )
     for number, issue in built.issues.items():
@@ -152,9 +154,8 @@ def _drive(
             _round(built, watch, sys.stderr if verbose else sink, deadline)
             after = read()
             idle = min(IDLE_MAX, idle * 2 or IDLE_FIRST) if after == before else 0.0
-            time.sleep(
-                idle
-            )  # a round that changed nothing: GitHub's state waits on time, not on us
+            # a round that changed nothing: GitHub's state waits on time, not on us
+            time.sleep(idle)
             before = after
         watch.stop()
     requests, setup = built.github.requests, built.setup_requests

@@ -1,4 +1,4 @@
-"""The demo's sample project: a small statistics package, its issues, and the changes that close them.
+"""The demo's sample project: a small statistics package, its issues, the changes that close them.
 
 Plain data. The issues form a chain (mean -> variance -> describe -> command line) and a fan-in
 (describe waits for median and variance); each issue carries the edits the scripted model makes
@@ -58,14 +58,19 @@ class DemoIssue:
 
 FILES = {
     ".gitignore": "__pycache__/\n*.pyc\n",
-    "README.md": "# stats-demo\n\nA small statistics package: the sample project of `agentos demo`. Each function "
-    "arrives\nthrough an issue, an agent's pull request and a green `sandbox-ci` check.\n\n"
-    "    python -m unittest discover -s tests -t .\n",
+    "README.md": (
+        "# stats-demo\n\n"
+        "A small statistics package: the sample project of `agentos demo`. Each function "
+        "arrives\nthrough an issue, an agent's pull request and a green `sandbox-ci` check.\n\n"
+        "    python -m unittest discover -s tests -t .\n"
+    ),
     "stats/__init__.py": '"""Small statistics helpers, one module per idea."""\n',
     "tests/__init__.py": "",
-    "tests/test_package.py": "import unittest\n\nimport stats\n\n\nclass Package(unittest.TestCase):\n"
-    "    def test_the_package_says_what_it_is(self):\n"
-    '        self.assertIn("statistics", stats.__doc__)\n',
+    "tests/test_package.py": (
+        "import unittest\n\nimport stats\n\n\nclass Package(unittest.TestCase):\n"
+        "    def test_the_package_says_what_it_is(self):\n"
+        '        self.assertIn("statistics", stats.__doc__)\n'
+    ),
 }
 
 _MEAN = '''"""The arithmetic mean."""
@@ -263,7 +268,8 @@ ISSUES = (
             Edit(
                 "stats/__init__.py",
                 '"""Small statistics helpers, one module per idea."""\n',
-                '"""Small statistics helpers, one module per idea."""\nfrom stats.summary import describe\n\n'
+                '"""Small statistics helpers, one module per idea."""\n'
+                "from stats.summary import describe\n\n"
                 '__all__ = ["describe"]\n',
                 "Exporting describe from the package.",
             ),
@@ -289,7 +295,7 @@ ISSUES = (
 
 
 def body(issue: DemoIssue, numbers: dict[str, int]) -> str:
-    """Return the issue's body; `numbers` maps the keys of issues already created to their numbers."""
+    """Return the issue's body; `numbers` maps the keys of issues already created to numbers."""
     lines = [
         "## Goal",
         "",

@@ -1,4 +1,4 @@
-"""What the demo's scripted model answers: per issue, the tool calls of our `anthropic` backend that do its work.
+"""What the demo's scripted model answers: per issue, the `anthropic` tool calls that do its work.
 
 The model is scripted, the rest is real: these turns go over the Anthropic Messages wire to the
 backend's own tool loop, whose tools (bash, read_file, write_file, edit_file) change the worktree.
@@ -110,7 +110,8 @@ _BLOCKED = contract.render(
     contract.AgentResult(
         contract.Status.BLOCKED,
         contract.BlockerCode.MANUAL_INTERVENTION_REQUIRED,
-        "The demo's scripted model has no script for this task; only the sample issues' first tasks are scripted.",
+        "The demo's scripted model has no script for this task; "
+        "only the sample issues' first tasks are scripted.",
         "Run the demo with a real agent (--agent claude or --agent codex) to see other tasks done.",
         lists={"BLOCKERS": ("no script for this prompt",)},
     )

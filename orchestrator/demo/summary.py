@@ -1,4 +1,7 @@
-"""The demo's end: whether it is over, and the summary (issues, PRs, merges, GitHub requests, time, where to look)."""
+"""The demo's end: whether it is over, and the summary.
+
+The summary tells issues, PRs, merges, GitHub requests, time, and where to look.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,10 @@ from orchestrator.sandbox.github import RequestRecord
 
 
 def settled(views: Mapping[int, IssueView], blockers: Mapping[int, tuple[int, ...]]) -> bool:
-    """Tell whether nothing more can happen: every issue closed, escalated, or waiting on one that is stuck so."""
+    """Tell whether nothing more can happen.
+
+    That is when every issue is closed, escalated, or waiting on one that is stuck so.
+    """
     return all(_over(n, views, blockers, frozenset()) for n in views)
 
 
@@ -22,7 +28,7 @@ def _over(
     blockers: Mapping[int, tuple[int, ...]],
     seen: frozenset[int],
 ) -> bool:
-    """Closed, escalated, or open behind an open blocker that is itself over (so it can never run)."""
+    """Closed, escalated, or open behind an open blocker that is itself over (so it never runs)."""
     view = views[number]
     if not view.is_open or view.escalated:
         return True
@@ -49,7 +55,7 @@ class Requests:
 
 
 def count(records: Sequence[RequestRecord]) -> Requests:
-    """Count REST, GraphQL and git requests (the sandbox's own control endpoints are not GitHub's)."""
+    """Count REST, GraphQL and git requests (the sandbox's control endpoints are not GitHub's)."""
     rest = sum(1 for r in records if r.path.startswith("/api/v3"))
     graphql = sum(1 for r in records if r.path.startswith("/api/graphql"))
     git = sum(1 for r in records if ".git/" in r.path)
@@ -77,7 +83,8 @@ def render(ending: Ending, data: Path, port: int, root: Path, cwd: Path) -> str:
     prs = {v.pr for v in views if v.pr}
     total = ending.setup.total + ending.loop.total
     head = (
-        f"Demo {'stopped at its time limit' if ending.timed_out else 'finished'} in {ending.elapsed_s:.1f} s: "
+        f"Demo {'stopped at its time limit' if ending.timed_out else 'finished'} "
+        f"in {ending.elapsed_s:.1f} s: "
         f"{len(merged)} of {len(ending.views)} issues closed by merged PRs"
         + (f", {len(escalated)} escalated" if escalated else "")
         + "."
@@ -90,7 +97,8 @@ def render(ending: Ending, data: Path, port: int, root: Path, cwd: Path) -> str:
     lines += [
         "",
         f"  PRs opened {len(prs)}, merged {len(merged)}.",
-        f"  GitHub requests: {total} ({_kinds(ending.setup)} to set up; {_kinds(ending.loop)} for the loop)",
+        f"  GitHub requests: {total} "
+        f"({_kinds(ending.setup)} to set up; {_kinds(ending.loop)} for the loop)",
         f"  requests outside GitHub's published API description: {ending.violations}",
     ]
     if ending.model_requests is not None:
@@ -117,15 +125,18 @@ def _pointers(data: Path, port: int, root: Path, cwd: Path) -> list[str]:
     where, agentos = shown(data, cwd), shown(root / "bin" / "agentos", cwd)
     return [
         f"  {agentos} sandbox serve --data {where} --port {port}",
-        "      the sandbox as the demo left it (REST, GraphQL, git); the port keeps the demo's config valid",
+        "      the sandbox as the demo left it (REST, GraphQL, git); "
+        "the port keeps the demo's config valid",
         f"  {agentos} --config {where}/config.yaml status",
-        f"  {where}/runtime/rooms/<task>/    war-room records: prompt.md, channel.jsonl, lifecycle.json, result.md",
-        f"  {where}/runtime/logs/*.jsonl     the event log of each job (dispatcher, queue, pr_monitor, demo)",
+        f"  {where}/runtime/rooms/<task>/    "
+        "war-room records: prompt.md, channel.jsonl, lifecycle.json, result.md",
+        f"  {where}/runtime/logs/*.jsonl     "
+        "the event log of each job (dispatcher, queue, pr_monitor, demo)",
     ]
 
 
 def shown(path: Path, cwd: Path) -> str:
-    """Return a path as the user can type it from `cwd`: relative when inside it, quoted for the shell."""
+    """Return a path as the user types it in `cwd`: relative when inside, quoted for the shell."""
     try:
         return shlex.quote(str(path.relative_to(cwd)))
     except ValueError:

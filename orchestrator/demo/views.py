@@ -1,4 +1,4 @@
-"""What the demo shows about each issue, read in-process from the GitHub sandbox's records and the mailbox.
+"""What the demo shows about each issue, read in-process from the GitHub sandbox and the mailbox.
 
 Reading the sandbox's store directly (under its lock) costs no request, so watching the demo does
 not change the request count it reports. `state_of` turns one view into the words a progress line
@@ -14,8 +14,8 @@ from typing import Any
 
 from orchestrator.core import labels
 from orchestrator.core.tasks import MailboxState, TaskType, parse_id
-from orchestrator.store.mailbox import Mailbox
 from orchestrator.sandbox.github import Sandbox
+from orchestrator.store.mailbox import Mailbox
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +41,7 @@ class IssueView:
 
 
 def state_of(view: IssueView, waiting_for: Iterable[int] = ()) -> str:
-    """Return what a progress line says about an issue; `waiting_for` are its blockers still open."""
+    """Return what a progress line says about an issue; `waiting_for` are its open blockers."""
     pr = f"PR #{view.pr}" if view.pr else ""
     if view.merged:
         return f"{pr} merged, issue closed"
@@ -138,7 +138,7 @@ def _columns(projects: list[dict[str, Any]]) -> dict[int, str]:
 
 
 def _latest_tasks(mailbox: Mailbox) -> dict[int, tuple[MailboxState, int, TaskType | None]]:
-    """Return, per issue, the folder, attempt and (while it waits or runs) type of its newest task."""
+    """Return, per issue, the folder, attempt and (while it waits or runs) type of its last task."""
     newest: dict[int, tuple[tuple[int, int], MailboxState, str]] = {}
     for state in MailboxState:
         for task_id in _ids(mailbox, state):
@@ -165,7 +165,7 @@ def _ids(mailbox: Mailbox, state: MailboxState) -> list[str]:
 
 
 def _kind(mailbox: Mailbox, state: MailboxState, task_id: str) -> TaskType | None:
-    """Return the type of a task that waits or runs (None once it is settled, or moved meanwhile)."""
+    """Return the type of a task that waits or runs (None once settled, or moved meanwhile)."""
     if not state.active:
         return None
     try:

@@ -1,4 +1,4 @@
-"""Set the demo's world up: the GitHub sandbox in the data dir, the sample repo and its CI, the board, the issues.
+"""Set the demo's world up: the GitHub sandbox in the data dir, sample repo and CI, board, issues.
 
 Everything GitHub-side goes through the real adapters (built by wiring from the demo's own
 config.yaml), so the set-up is counted in the sandbox's request log like the loop that follows.
@@ -19,18 +19,18 @@ from typing import Any
 
 import yaml
 
-from orchestrator.store import logs
 from orchestrator.adapters import git_clone
-from orchestrator.config.model import Config
 from orchestrator.config.load import load_config
+from orchestrator.config.model import Config
 from orchestrator.core.model import BoardStatus, Issue
 from orchestrator.demo import sample
 from orchestrator.demo.agents import AgentChoice
 from orchestrator.demo.scripts import test_command
+from orchestrator.deps import Deps
 from orchestrator.errors import UsageError
 from orchestrator.sandbox.github import Sandbox
+from orchestrator.store import logs
 from orchestrator.store.files import atomic_write
-from orchestrator.deps import Deps
 from orchestrator.wiring import real_deps
 
 MARKER = ".agentos-demo"  # what tells a demo's data dir (which may be cleared) from any other
@@ -159,7 +159,7 @@ def seed(config: Config, work: Path) -> None:
 
 
 def create_issues(deps: Deps) -> dict[int, sample.DemoIssue]:
-    """Open the sample issues in order, put them on the board as Ready, and record their dependencies."""
+    """Open the sample issues in order, put them on the board as Ready, record dependencies."""
     repo = deps.config.repo(REPO_KEY)
     board = deps.board_for(repo)
     made: dict[str, Issue] = {}

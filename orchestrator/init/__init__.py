@@ -1,4 +1,4 @@
-"""`agentos init`: the guided bootstrap from nothing to a repo, a board, a paired chat, a config and cron.
+"""`agentos init`: the guided bootstrap from nothing to a repo, board, paired chat, config and cron.
 
 `main` builds the prompt layer (a terminal, or an answers file) and the services, and hands
 them to the runner; the steps are one module each (preflight.py ... done.py).
@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
 from orchestrator.errors import UsageError
 from orchestrator.init.context import Options
 from orchestrator.init.questions import Answers, Prompter, Terminal, flatten
-from orchestrator.ports import Services
 from orchestrator.jobs import JobSpec
+from orchestrator.ports import Services
 
 
 def main(
@@ -53,7 +53,7 @@ def main(
         dry_run=dry_run,
         environ=environ,
         jobs=jobs,
-        now=now or datetime.now(timezone.utc),
+        now=now or datetime.now(UTC),
         crontab_file=crontab_file,
         pairing_wait=pairing_wait,
     )

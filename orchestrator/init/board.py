@@ -1,4 +1,7 @@
-"""Step 4, board: create or adopt a Projects (v2) board, link it to the repository, give Status the six options."""
+"""Step 4, board: create or adopt a Projects (v2) board and link it to the repository.
+
+The board's Status field is given the six options.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +9,14 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from orchestrator.core.model import BoardStatus, Project
-from orchestrator.errors import TrackerError
+from orchestrator.errors import InvalidAnswer, TrackerError
 from orchestrator.init import credentials
 from orchestrator.init.context import Context
 from orchestrator.init.questions import parse_integer
-from orchestrator.errors import InvalidAnswer
 from orchestrator.init.session import BoardRecord
 
-STATUSES = tuple(
-    status.value for status in BoardStatus
-)  # Backlog, Ready, In Progress, In Review, Blocked, Done
+# Backlog, Ready, In Progress, In Review, Blocked, Done
+STATUSES = tuple(status.value for status in BoardStatus)
 
 
 def run(ctx: Context) -> None:
@@ -113,7 +114,8 @@ def _apply(ctx: Context, found: Project | None, owner: str, title: str) -> None:
     )
     changes += [
         f"link the board to {repo.full_name}",
-        f"make sure its Status field has the options {', '.join(STATUSES)} (adding what is missing, "
+        f"make sure its Status field has the options {', '.join(STATUSES)} "
+        "(adding what is missing, "
         "keeping every option it has and every card's status)",
     ]
     if not ctx.apply("board", changes):

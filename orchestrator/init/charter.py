@@ -1,4 +1,7 @@
-"""Step 5, charter: NORTH_STAR.md and PLAN.md in the repository, and 3-5 seed issues with dependencies, in Backlog."""
+"""Step 5, charter: NORTH_STAR.md and PLAN.md in the repository, and 3-5 seed issues in Backlog.
+
+The seed issues depend on one another.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +13,12 @@ import yaml
 from orchestrator.core import charter
 from orchestrator.core.model import BoardStatus, Issue
 from orchestrator.core.redact import redact
-from orchestrator.errors import TrackerError
+from orchestrator.errors import Rejected, TrackerError
 from orchestrator.init import credentials
 from orchestrator.init.context import Context
 from orchestrator.init.intake import describe
-from orchestrator.ports import Edit
-from orchestrator.errors import Rejected
 from orchestrator.init.session import CharterRecord, Intake, SeedIssue
+from orchestrator.ports import Edit
 
 MODEL = "claude-sonnet-4-6"
 TEMPLATES = Path(__file__).with_name("templates")
@@ -34,7 +36,8 @@ def run(ctx: Context) -> None:
     assert intake is not None and repo is not None
     drafted = _draft(ctx, intake)
     ctx.say(
-        f"Seed issues ({'drafted by the model' if drafted.source == 'model' else 'from templates'}):"
+        "Seed issues "
+        f"({'drafted by the model' if drafted.source == 'model' else 'from templates'}):"
     )
     for i in charter.order(drafted.seeds):
         seed = drafted.seeds[i]
@@ -63,7 +66,7 @@ def run(ctx: Context) -> None:
 
 
 def _draft(ctx: Context, intake: Intake) -> charter.Charter:
-    """Return the model's draft when there is a key and it works; the templates' otherwise, saying why."""
+    """Return the model's draft if there is a key and it works; else the templates', saying why."""
     earlier = ctx.session.charter
     if earlier is not None and earlier.draft is not None:
         ctx.say("Using the draft from the interrupted run.")
@@ -92,7 +95,7 @@ def _draft(ctx: Context, intake: Intake) -> charter.Charter:
 
 
 def _anthropic(ctx: Context) -> tuple[str, str]:
-    """Return the key's variable and the model: the config's anthropic backend's, else the defaults."""
+    """Return the key's variable and the model: the config's anthropic backend's, else defaults."""
     backends = ctx.section("agents").get("backends")
     for backend in backends.values() if isinstance(backends, dict) else []:
         if isinstance(backend, dict) and backend.get("type") == "anthropic":
@@ -152,9 +155,8 @@ def _apply(
         ctx.say(
             f"  ✓ {'committed' if committed else 'kept the existing'} NORTH_STAR.md and PLAN.md"
         )
-    except (
-        TrackerError
-    ) as problem:  # a protected branch, say: the issues matter more than the files
+    except TrackerError as problem:
+        # a protected branch, say: the issues matter more than the files
         ctx.say(f"  ! {problem}; NORTH_STAR.md and PLAN.md were not committed")
     issues = _open_issues(ctx, drafted, planned)
     for i, seed in enumerate(drafted.seeds):
@@ -173,7 +175,7 @@ def _apply(
 
 
 def _open_issues(ctx: Context, drafted: charter.Charter, planned: CharterRecord) -> list[Issue]:
-    """Open each seed once: an open issue with the same title (from an interrupted run) is reused."""
+    """Open each seed once: an open issue with its title (from an interrupted run) is reused."""
     repo = ctx.session.repository
     assert repo is not None
     gh = credentials.github_client(ctx)

@@ -1,4 +1,4 @@
-"""Merge what init learned into the config document: add what is missing, change only what the user changed.
+"""Merge what init learned into the config document: add what is missing, change what was changed.
 
 Every value already in the file stays as written unless this run's answer differs from it; a
 repository already configured keeps its entry, and secrets appear only as `$VAR` references.
@@ -18,7 +18,8 @@ from orchestrator.init.yamlmerge import append_unique, child, mapping, seq, set_
 
 HEADER = (
     "Agent OS configuration, written by `bin/agentos init` (re-run it to add a project; it keeps\n"
-    "your edits). config.example.yaml documents every key; `bin/agentos check` validates this file.\n"
+    "your edits). config.example.yaml documents every key; "
+    "`bin/agentos check` validates this file.\n"
     "Secrets are $VAR references, resolved from the environment or the env file."
 )
 TIMEOUTS = {"claude": 45, "codex": 40}

@@ -1,4 +1,4 @@
-"""What every init step works with: the prompts, the options, the services, the session and the secrets."""
+"""What every init step works with: the prompts, options, services, session and secrets."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.config.load import read_env_file
-from orchestrator.init.session import Progress, Session, save
 from orchestrator.init.questions import Prompter
-from orchestrator.ports import Services
+from orchestrator.init.session import Progress, Session, save
 from orchestrator.jobs import JobSpec
+from orchestrator.ports import Services
 
 GITHUB_API = "https://api.github.com"
 
@@ -37,12 +37,10 @@ class Context:
     progress: Progress
     state_path: Path
     existing: dict[str, Any] | None  # the current config.yaml, parsed; None if there is none
-    secrets: dict[str, str] = field(
-        default_factory=dict
-    )  # var -> value entered in this run (for the env file)
-    clients: dict[str, Any] = field(
-        default_factory=dict
-    )  # what init.credentials connected, by name
+    # var -> value entered in this run (for the env file)
+    secrets: dict[str, str] = field(default_factory=dict)
+    # what init.credentials connected, by name
+    clients: dict[str, Any] = field(default_factory=dict)
 
     @property
     def session(self) -> Session:
@@ -62,7 +60,10 @@ class Context:
             save(self.state_path, self.progress)
 
     def apply(self, key: str, changes: list[str]) -> bool:
-        """Show the changes a step will make; True when they should be made now (not a dry run, confirmed)."""
+        """Show the changes a step will make; True when they should be made now.
+
+        That is when this is not a dry run and the user confirmed.
+        """
         if not changes:
             self.say("Nothing to change.")
             return False
@@ -74,7 +75,7 @@ class Context:
             return False
         return self.prompter.confirm(f"{key}.apply", "Go ahead?", True)
 
-    # -- configuration already there ------------------------------------------------------------------
+    # -- configuration already there ---------------------------------------------------------------
     def section(self, name: str) -> dict[str, Any]:
         """Return a top-level section of the existing config ({} when absent)."""
         value = (self.existing or {}).get(name)
@@ -87,7 +88,7 @@ class Context:
         return base / named if isinstance(named, str) and named else base / ".env"
 
     def lookup(self, var: str) -> str | None:
-        """Return a variable's value: entered in this run, the process environment, then the env file."""
+        """Return a variable's value: entered in this run, in the environment, then the env file."""
         if self.secrets.get(var):
             return self.secrets[var]
         if self.options.environ.get(var):
@@ -97,7 +98,7 @@ class Context:
             return read_env_file(file).get(var) or None
         return None
 
-    # -- services --------------------------------------------------------------------------------------
+    # -- services ----------------------------------------------------------------------------------
     def api_url(self) -> str:
         """Return the GitHub REST root chosen in preflight (or the config's, or github.com's)."""
         if self.session.preflight is not None:

@@ -1,16 +1,17 @@
-"""Find the GitHub token (environment, env file, or asked for), check its scopes, and say how to fix a bad one."""
+"""Find the GitHub token (environment, env file, or asked for) and check its scopes.
+
+For a bad one, say how to fix it.
+"""
 
 from __future__ import annotations
 
 import re
 from urllib.parse import urlsplit
 
-from orchestrator.errors import AgentOSError
-from orchestrator.init.context import Context
-from orchestrator.errors import InvalidAnswer
-from orchestrator.ports import BoardTools, GitHubSetup
 from orchestrator.core.model import Identity
-from orchestrator.errors import Rejected
+from orchestrator.errors import AgentOSError, InvalidAnswer, Rejected
+from orchestrator.init.context import Context
+from orchestrator.ports import BoardTools, GitHubSetup
 
 NEEDED = ("repo", "project")
 _REFERENCE = re.compile(r"^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$")
@@ -41,7 +42,10 @@ def token_page(api_url: str) -> str:
 
 
 def scope_problem(identity: Identity, needed: tuple[str, ...], api_url: str) -> str | None:
-    """Say which needed scopes the token lacks and how to get them; None when it has them (or cannot tell)."""
+    """Say which needed scopes the token lacks and how to get them.
+
+    None when it has them (or when that cannot be told).
+    """
     if identity.scopes is None:
         return None
     missing = [scope for scope in needed if scope not in identity.scopes]
@@ -55,7 +59,7 @@ def scope_problem(identity: Identity, needed: tuple[str, ...], api_url: str) -> 
 
 
 def check(ctx: Context, token: str) -> tuple[GitHubSetup, Identity]:
-    """Return a client and the token's identity, or raise InvalidAnswer saying what is wrong with the token."""
+    """Return a client and the token's identity, or raise InvalidAnswer saying what is wrong."""
     try:
         client = ctx.services.github(ctx.api_url(), token)
         identity = client.identity()
@@ -86,7 +90,7 @@ def ask_token(ctx: Context, var: str) -> tuple[GitHubSetup, Identity]:
 
 
 def github_token(ctx: Context) -> str:
-    """Return the token's value, asking for it when neither the environment nor the env file has it."""
+    """Return the token's value, asked for when neither the environment nor the env file has it."""
     var = token_var(ctx)
     value = ctx.lookup(var)
     if value is None:
@@ -97,7 +101,10 @@ def github_token(ctx: Context) -> str:
 
 
 def github_client(ctx: Context) -> GitHubSetup:
-    """Return the run's GitHub client, asking for the token again if the interrupted run had it only in memory."""
+    """Return the run's GitHub client.
+
+    The token is asked for again if the interrupted run had it only in memory.
+    """
     if "github" not in ctx.clients:
         ctx.clients["github"] = ctx.services.github(ctx.api_url(), github_token(ctx))
     client: GitHubSetup = ctx.clients["github"]

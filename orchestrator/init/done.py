@@ -1,4 +1,4 @@
-"""Step 10, done: where the board and the config are, and what happens next (which seed issue runs first)."""
+"""Step 10, done: where the board and config are, and what happens next (which seed runs first)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ def run(ctx: Context) -> None:
     s = ctx.session
     if s.repository is not None:
         ctx.say(
-            f"Repository: {s.repository.html_url or s.repository.full_name} (key {s.repository.key})"
+            f"Repository: {s.repository.html_url or s.repository.full_name} "
+            f"(key {s.repository.key})"
         )
     if s.board is not None:
         ctx.say(f"Board:      {s.board.url or f'{s.board.owner} (not created: dry run)'}")
@@ -48,14 +49,17 @@ def next_steps(ctx: Context) -> list[str]:
             "  1. Put an issue in Ready on the board: the dispatcher takes it on its next tick."
         )
     lines.append(
-        "  2. The dispatcher (every minute) queues Ready issues whose blockers are closed; the queue "
-        "runs an agent in a worktree and opens a pull request; the PR monitor merges it when CI passes."
+        "  2. The dispatcher (every minute) queues Ready issues whose blockers are closed; "
+        "the queue runs an agent in a worktree and opens a pull request; "
+        "the PR monitor merges it when CI passes."
     )
     lines.append(
-        "  3. `bin/agentos status` shows what runs and what waits; `bin/agentos off` stops everything."
+        "  3. `bin/agentos status` shows what runs and what waits; "
+        "`bin/agentos off` stops everything."
     )
     if ctx.dry_run:
         lines.append(
-            "This was a dry run: nothing was changed. Run `bin/agentos init` without --dry-run to do it."
+            "This was a dry run: nothing was changed. "
+            "Run `bin/agentos init` without --dry-run to do it."
         )
     return lines

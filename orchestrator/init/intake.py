@@ -1,4 +1,4 @@
-"""Step 2, intake: what is being built, of which kind, on which stack, and what success means for its first user."""
+"""Step 2, intake: what is built, of which kind, on which stack; success for its first user."""
 
 from __future__ import annotations
 

@@ -1,22 +1,23 @@
-"""Step 6, Telegram pairing: check the bot token, wait for a message to the bot, allow that chat, say so in it."""
+"""Step 6, Telegram pairing: check the bot token, wait for a message to the bot, allow that chat.
+
+The bot then says so in that chat.
+"""
 
 from __future__ import annotations
 
+from orchestrator.core.model import ChatMessage
 from orchestrator.core.redact import redact
-from orchestrator.errors import ChatError
+from orchestrator.errors import ChatError, InvalidAnswer, Rejected
 from orchestrator.init.context import Context
 from orchestrator.init.credentials import reference
 from orchestrator.init.questions import parse_url
-from orchestrator.errors import InvalidAnswer
-from orchestrator.core.model import ChatMessage
-from orchestrator.errors import Rejected
 from orchestrator.init.session import Pairing
 
 TELEGRAM_API = "https://api.telegram.org"
 
 
 def run(ctx: Context) -> None:
-    """Find the bot, show what pairing does, then wait for the message and confirm it in the chat."""
+    """Find the bot, show what pairing does, then wait for the message and confirm it in chat."""
     section, p = ctx.section("telegram"), ctx.prompter
     chats = section.get("allowed_chat_ids")
     if chats and not p.confirm(
@@ -36,12 +37,14 @@ def run(ctx: Context) -> None:
     token, bot = bot_token(ctx, api_url, var)
     ctx.say(f"  ✓ bot @{bot}")
     changes = [
-        f"wait for a message to @{bot} and allow the chat it comes from (telegram.allowed_chat_ids)",
+        f"wait for a message to @{bot} and allow the chat it comes from "
+        "(telegram.allowed_chat_ids)",
         "send a confirmation message to that chat",
     ]
     if var in ctx.secrets:
         changes.append(
-            f"keep the token in {ctx.env_file()} as {var} (step 8 writes it; config.yaml gets ${var})"
+            f"keep the token in {ctx.env_file()} as {var} "
+            f"(step 8 writes it; config.yaml gets ${var})"
         )
     ctx.session.pairing = Pairing(
         api_url=api_url, token_var=var, bot=bot, chat_id=None, user_id=None
@@ -51,7 +54,8 @@ def run(ctx: Context) -> None:
     message = _wait(ctx, api_url, token, bot)
     if message is None:
         ctx.say(
-            "  ! no chat paired: run init again later, or add the chat id to telegram.allowed_chat_ids"
+            "  ! no chat paired: run init again later, "
+            "or add the chat id to telegram.allowed_chat_ids"
         )
         return
     pairing = ctx.services.telegram
@@ -63,7 +67,8 @@ def run(ctx: Context) -> None:
         token,
         message.chat_id,
         redact(
-            f"✅ Agent OS is paired with this chat{what}. Once its jobs run, send /status to see what it is doing."
+            f"✅ Agent OS is paired with this chat{what}. "
+            "Once its jobs run, send /status to see what it is doing."
         ),
     )
     ctx.say(
@@ -81,7 +86,7 @@ def run(ctx: Context) -> None:
 
 
 def bot_token(ctx: Context, api_url: str, var: str) -> tuple[str, str]:
-    """Return a token Telegram accepts and the bot's username: the configured one, else asked for."""
+    """Return a token Telegram accepts and the bot's username: the configured one, else asked."""
     pairing = ctx.services.telegram
     token = ctx.lookup(var)
     if token is not None:

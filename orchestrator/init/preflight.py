@@ -1,4 +1,4 @@
-"""Step 1, preflight: Python, git, crontab, the agent CLIs (and whether they are logged in), the GitHub token."""
+"""Step 1, preflight: Python, git, crontab, the agent CLIs (logged in or not), the GitHub token."""
 
 from __future__ import annotations
 
@@ -8,11 +8,10 @@ import subprocess
 import sys
 from collections.abc import Mapping
 
-from orchestrator.errors import UsageError
+from orchestrator.errors import InvalidAnswer, UsageError
 from orchestrator.init import credentials
 from orchestrator.init.context import GITHUB_API, Context
 from orchestrator.init.questions import parse_url
-from orchestrator.errors import InvalidAnswer
 from orchestrator.init.session import Preflight
 
 MIN_PYTHON = (3, 11)
@@ -27,7 +26,7 @@ AGENTS = {
 
 
 def run(ctx: Context) -> None:
-    """Check the tools and the token; stop with every fix listed when something essential is missing."""
+    """Check the tools and the token; stop, listing every fix, if something essential is missing."""
     env = ctx.options.environ
     blocking = _tool_problems(env)
     found = {name: _agent(ctx, name, env) for name in AGENTS}
@@ -98,7 +97,8 @@ def _logged_in(binary: str, args: tuple[str, ...], env: Mapping[str, str]) -> bo
         return False
     if done.returncode != 0:
         return False
-    try:  # `claude auth status` prints JSON with loggedIn; `codex login status` says it in its exit code
+    # `claude auth status` prints JSON with loggedIn; `codex login status` says it in its exit code
+    try:
         report = json.loads(done.stdout)
     except ValueError:
         return True
@@ -111,7 +111,8 @@ def _token(ctx: Context) -> str:
     value = ctx.lookup(var)
     if value is None:
         ctx.say(
-            f"  - ${var} is not set: paste a token (it goes to {ctx.env_file()}, never into the config)"
+            f"  - ${var} is not set: paste a token "
+            f"(it goes to {ctx.env_file()}, never into the config)"
         )
         client, identity = credentials.ask_token(ctx, var)
     else:
@@ -122,7 +123,8 @@ def _token(ctx: Context) -> str:
             client, identity = credentials.ask_token(ctx, var)
             if ctx.options.environ.get(var):
                 ctx.say(
-                    f"  ! ${var} in this shell still holds the other token and wins over the env file: "
+                    f"  ! ${var} in this shell still holds the other token "
+                    "and wins over the env file: "
                     f"unset it or update it"
                 )
     ctx.clients["github"] = client  # its token already checked

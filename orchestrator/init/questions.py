@@ -15,8 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TextIO, TypeVar
 
 from orchestrator.core.redact import redact
-from orchestrator.errors import UsageError
-from orchestrator.errors import InvalidAnswer
+from orchestrator.errors import InvalidAnswer, UsageError
 from orchestrator.ports import AnswerSource
 
 T = TypeVar("T")
@@ -25,7 +24,7 @@ _YES, _NO = ("y", "yes", "true", "on", "1"), ("n", "no", "false", "off", "0")
 
 
 class Terminal:
-    """Answers typed by a person: prompts go to `out`, lines come from `inp`; secrets are not echoed."""
+    """Answers typed by a person: prompts go to `out`, lines come from `inp`; secrets not echoed."""
 
     interactive = True
 
@@ -107,7 +106,7 @@ def _is_tty(stream: TextIO) -> bool:
 
 
 class Prompter:
-    """Asks questions through an AnswerSource and writes everything else (headers, plans, notes) to `out`."""
+    """Asks questions through an AnswerSource; writes the rest (headers, plans, notes) to `out`."""
 
     def __init__(self, source: AnswerSource, out: TextIO) -> None:
         self.source, self.out = source, out
@@ -131,7 +130,7 @@ class Prompter:
         shown: str | None = None,
         secret: bool = False,
     ) -> T:
-        """Ask until `parse` accepts the answer; an empty answer means `default`, parsed the same way."""
+        """Ask until `parse` accepts the answer; an empty answer means `default`, parsed alike."""
         hint = shown if shown is not None else (default or "")
         prompt = f"{question} [{hint}]: " if hint else f"{question}: "
         while True:
@@ -185,7 +184,7 @@ class Prompter:
         )
 
     def secret(self, key: str, question: str, parse: Parse[T]) -> T:
-        """Ask for a secret: not echoed, never defaulted, never written anywhere by the prompt layer."""
+        """Ask for a secret: not echoed, never defaulted, never written by the prompt layer."""
         return self.ask(key, question, parse, None, secret=True)
 
 

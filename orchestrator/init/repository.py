@@ -1,4 +1,4 @@
-"""Step 3, repository: create one or adopt one, ignore the agent result file in it, create Agent OS's labels."""
+"""Step 3, repository: create or adopt one, ignore the agent result file, add Agent OS's labels."""
 
 from __future__ import annotations
 
@@ -7,13 +7,12 @@ from collections.abc import Callable
 
 from orchestrator.core import labels
 from orchestrator.core.agent import RESULT_FILE
-from orchestrator.errors import TrackerError
+from orchestrator.core.model import RepoInfo
+from orchestrator.errors import InvalidAnswer, TrackerError
 from orchestrator.init import credentials
 from orchestrator.init.context import Context
-from orchestrator.errors import InvalidAnswer
-from orchestrator.ports import GitHubSetup
-from orchestrator.core.model import RepoInfo
 from orchestrator.init.session import Repository
+from orchestrator.ports import GitHubSetup
 
 _NAME = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 _OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
@@ -60,7 +59,7 @@ def run(ctx: Context) -> None:
 
 
 def existing(gh: GitHubSetup, text: str) -> RepoInfo:
-    """Return the repository `text` names, or raise InvalidAnswer saying why it cannot be adopted."""
+    """Return the repository `text` names, or raise InvalidAnswer saying why it can't be adopted."""
     full = _full_name(text)
     info = gh.repository(full)
     if info is None:
@@ -186,11 +185,11 @@ def _apply(
             f"Ignore {RESULT_FILE}, the agents' result file",
         )
         ctx.say(f"  ✓ .gitignore {'now lists' if committed else 'already listed'} {RESULT_FILE}")
-    except (
-        TrackerError
-    ) as problem:  # a protected branch, say: the worktrees exclude the file anyway
+    except TrackerError as problem:
+        # a protected branch, say: the worktrees exclude the file anyway
         ctx.say(
-            f"  ! {problem}; add {RESULT_FILE} to .gitignore by hand (worktrees exclude it meanwhile)"
+            f"  ! {problem}; add {RESULT_FILE} to .gitignore by hand "
+            "(worktrees exclude it meanwhile)"
         )
     if missing:
         gh.ensure_labels(full, missing)
@@ -211,4 +210,7 @@ def ignore_result_file(text: str | None) -> str:
     if any(line.strip() in (RESULT_FILE, "/" + RESULT_FILE) for line in current.splitlines()):
         return current
     prefix = current if not current or current.endswith("\n") else current + "\n"
-    return f"{prefix}# Written by each coding agent, read by Agent OS; never committed.\n{RESULT_FILE}\n"
+    return (
+        f"{prefix}# Written by each coding agent, read by Agent OS; never committed.\n"
+        f"{RESULT_FILE}\n"
+    )

@@ -1,4 +1,6 @@
-"""Run the ten init steps in order: each says what it does and may be skipped; progress is saved after each.
+"""Run the ten init steps in order: each says what it does and may be skipped.
+
+Progress is saved after each step.
 
 A run interrupted anywhere (Ctrl-C, a lost connection, a closed terminal) resumes at the step
 it stopped in; finished steps are not repeated. `--dry-run` asks everything, reads GitHub and
@@ -14,7 +16,6 @@ from typing import Any
 
 import yaml
 
-from orchestrator.store import locks
 from orchestrator.config.load import runtime_paths
 from orchestrator.errors import AgentOSError, ConfigError, StateError
 from orchestrator.init import (
@@ -33,6 +34,7 @@ from orchestrator.init import (
 from orchestrator.init.context import Context, Options
 from orchestrator.init.questions import Prompter
 from orchestrator.ports import Services
+from orchestrator.store import locks
 
 INTERRUPTED = 130  # what a shell reports for a program stopped by SIGINT
 
@@ -146,14 +148,16 @@ def _steps(
             _one(ctx, number, step)
     except KeyboardInterrupt:
         prompter.say(
-            f"\nInterrupted in step {STEPS.index(current) + 1} ({current.title}). Nothing is half-written;"
+            f"\nInterrupted in step {STEPS.index(current) + 1} ({current.title}). "
+            "Nothing is half-written;"
             " run `bin/agentos init` again to resume there."
         )
         return INTERRUPTED
     except (AgentOSError, EOFError):
         if not options.dry_run:
             prompter.say(
-                f"Stopped in step {STEPS.index(current) + 1} ({current.title}); the steps before it are "
+                f"Stopped in step {STEPS.index(current) + 1} ({current.title}); "
+                "the steps before it are "
                 "saved: run `bin/agentos init` again to resume there."
             )
         raise

@@ -1,4 +1,7 @@
-"""Step 9, cron and hooks: install the crontab block (or print systemd units) and turn the pre-commit hook on."""
+"""Step 9, cron and hooks: install the crontab block (or print systemd units), turn on the hook.
+
+The hook is the pre-commit secret guard.
+"""
 
 from __future__ import annotations
 
@@ -48,7 +51,8 @@ def run(ctx: Context) -> None:
         ctx.say("  ✓ the pre-commit secret guard is on (core.hooksPath is hooks)")
     else:
         changes.append(
-            f"run `git config core.hooksPath {HOOKS}` in {ctx.options.root} (the pre-commit secret guard)"
+            f"run `git config core.hooksPath {HOOKS}` in {ctx.options.root} "
+            "(the pre-commit secret guard)"
         )
     if not ctx.apply("cron", changes):
         return
@@ -73,7 +77,7 @@ def _schedule(ctx: Context, job: str, default: str) -> str:
 
 
 def _jobs(ctx: Context) -> list[cron.CronJob]:
-    """Return a line per built job (a planned one would fail every minute), as `cron install` does."""
+    """Return a line per built job (a planned one would fail every minute), like `cron install`."""
     return [
         cron.CronJob(name, _schedule(ctx, name, spec.schedule))
         for name, spec in ctx.options.jobs.items()
@@ -94,7 +98,8 @@ def _block(ctx: Context) -> list[str]:
     jobs = _jobs(ctx)
     if not jobs:
         ctx.say(
-            "  - no job is built yet in this version of Agent OS: the block has only its marker lines"
+            "  - no job is built yet in this version of Agent OS: "
+            "the block has only its marker lines"
         )
     return cron.render_block(
         jobs, ctx.options.root, _logs_dir(ctx), ctx.options.config_path, environ=ctx.options.environ
@@ -109,14 +114,15 @@ def _print_units(ctx: Context) -> None:
         ctx.say(f"# --- ~/.config/systemd/user/{name}\n{text}")
     timers = " ".join(name for name in units if name.endswith(".timer"))
     ctx.say(
-        f"Install them with: systemctl --user daemon-reload && systemctl --user enable --now {timers}"
+        "Install them with: systemctl --user daemon-reload && "
+        f"systemctl --user enable --now {timers}"
         if timers
         else "  - no job is built yet: there are no units to install"
     )
 
 
 def _hooks_path(root: Path) -> str | None:
-    """Return core.hooksPath in the checkout ("" when unset), or None when `root` is not a git checkout."""
+    """Return core.hooksPath in the checkout ("" when unset); None when `root` is not a checkout."""
     try:
         repo = Repo(root)
     except (InvalidGitRepositoryError, NoSuchPathError):

@@ -1,4 +1,4 @@
-"""What the init steps learn and hand on to later steps, and how it is kept in runtime/state/init.json.
+"""What the init steps learn and hand on to later steps; how it is kept in runtime/state/init.json.
 
 The file never holds a secret: only the names of the variables that hold them. It is written
 atomically after every step (and inside long steps), so an interrupted run resumes where it stopped.
@@ -158,7 +158,7 @@ class Progress:
 
 
 def load(path: Path) -> Progress | None:
-    """Return the saved progress, or None when there is none; a damaged file is a StateError naming it."""
+    """Return the saved progress, or None when there is none; StateError names a damaged file."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -1,19 +1,25 @@
-"""Step 7, tuning: how much runs at once, how hard to try, agent timeouts, the schedule; defaults from the config."""
+"""Step 7, tuning: how much runs at once, how hard to try, agent timeouts, the schedule.
+
+The defaults come from the config.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from orchestrator.config.model import Limits
 from orchestrator.cli.cron import validate_schedule
+from orchestrator.config.model import Limits
+from orchestrator.errors import InvalidAnswer
 from orchestrator.init import configdoc
 from orchestrator.init.context import Context
-from orchestrator.errors import InvalidAnswer
 from orchestrator.init.session import Tuning
 
 
 def run(ctx: Context) -> None:
-    """Ask each setting with the current value as the default; record the answers (the config is step 8)."""
+    """Ask each setting with the current value as the default; record the answers.
+
+    Writing the config is step 8.
+    """
     p, limits = ctx.prompter, ctx.section("limits")
     values: dict[str, Any] = {
         "limits.max_parallel_workers": p.integer(

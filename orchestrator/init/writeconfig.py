@@ -1,4 +1,6 @@
-"""Step 8, write config: merge into config.yaml (comments, order and values kept), back it up, validate, replace.
+"""Step 8, write config: merge into config.yaml, back it up, validate, replace.
+
+The merge keeps the file's comments, order and values.
 
 Secrets go to the env file (mode 0600), the config only names them. Every file is replaced
 atomically, so Ctrl-C at any moment leaves the old file or the new one, never half of one.
@@ -30,7 +32,8 @@ def run(ctx: Context) -> None:
     old = path.read_text(encoding="utf-8") if path.exists() else None
     if old is None and ctx.session.repository is None:
         ctx.say(
-            f"Nothing to write: a new config needs a repository, and step 3 set none up ({path} not created)."
+            "Nothing to write: a new config needs a repository, "
+            f"and step 3 set none up ({path} not created)."
         )
         return
     doc = yamlmerge.load(old or "", str(path))
@@ -45,15 +48,18 @@ def run(ctx: Context) -> None:
         plan.append(f"copy {path.name} to {backup_name(path, ctx).name}")
     if secrets:
         plan.append(
-            f"write {', '.join(sorted(secrets))} to {env_file} (mode 0600; only the names go in the config)"
+            f"write {', '.join(sorted(secrets))} to {env_file} "
+            "(mode 0600; only the names go in the config)"
         )
     if text != old:
         plan.append(
-            f"write {path} ({len(changes)} change(s)), after checking it with the loader `check` uses"
+            f"write {path} ({len(changes)} change(s)), "
+            "after checking it with the loader `check` uses"
         )
     if not _complete(ctx):
         ctx.say(
-            "  (a dry run: the repository or board does not exist yet, so the result is not validated)"
+            "  (a dry run: the repository or board does not exist yet, "
+            "so the result is not validated)"
         )
     elif ctx.dry_run:
         validate(ctx, path, text, secrets, env_written=False)
@@ -87,8 +93,8 @@ def _show(
         return
     if not faithful:
         ctx.say(
-            f"  ! ruamel.yaml cannot reproduce {path.name}'s layout exactly: the diff shows every line it "
-            "would reformat"
+            f"  ! ruamel.yaml cannot reproduce {path.name}'s layout exactly: "
+            "the diff shows every line it would reformat"
         )
     diff = difflib.unified_diff(
         old.splitlines(keepends=True),
@@ -105,7 +111,7 @@ def _complete(ctx: Context) -> bool:
 
 
 def _ask_lost_secrets(ctx: Context, text: str) -> None:
-    """Ask again for a token an interrupted run was given at a prompt: it was kept in memory only."""
+    """Ask again for a token an interrupted run was given at a prompt (it was kept in memory)."""
     from orchestrator.init.credentials import github_token, token_var
     from orchestrator.init.pairing import bot_token
 
@@ -123,7 +129,10 @@ def _ask_lost_secrets(ctx: Context, text: str) -> None:
 
 
 def _secrets_for_env_file(ctx: Context, text: str) -> dict[str, str]:
-    """Return the variables to write: entered in this run, or only in this shell (cron would not see them)."""
+    """Return the variables to write: entered in this run, or set only in this shell.
+
+    Cron would not see a variable set only in this shell.
+    """
     wanted = dict(ctx.secrets)
     file = ctx.env_file()
     in_file = read_env_file(file) if file.is_file() else {}
@@ -134,7 +143,8 @@ def _secrets_for_env_file(ctx: Context, text: str) -> dict[str, str]:
     )
     if shell_only:
         ctx.say(
-            f"  ${', $'.join(shell_only)} {'is' if len(shell_only) == 1 else 'are'} set only in this shell; "
+            f"  ${', $'.join(shell_only)} {'is' if len(shell_only) == 1 else 'are'} "
+            "set only in this shell; "
             "cron starts jobs without it."
         )
         if ctx.prompter.confirm(
@@ -147,7 +157,7 @@ def _secrets_for_env_file(ctx: Context, text: str) -> dict[str, str]:
 
 
 def references(node: Any) -> set[str]:
-    """Return the variables the config's `$VAR` values name (comments and other text do not count)."""
+    """Return the variables named by the config's `$VAR` values (not comments or other text)."""
     if isinstance(node, dict):
         return set().union(*(references(value) for value in node.values()))
     if isinstance(node, list):
@@ -159,7 +169,7 @@ def references(node: Any) -> set[str]:
 def validate(
     ctx: Context, path: Path, text: str, secrets: dict[str, str], *, env_written: bool
 ) -> None:
-    """Load `text` with the config loader; raise ConfigError (nothing written) when it is invalid."""
+    """Load `text` with the config loader; raise ConfigError (nothing written) if it is invalid."""
     raw: Any = yaml.safe_load(text) or {}
     if not env_written and raw.get("env_file") and not (path.parent / raw["env_file"]).exists():
         raw.pop("env_file")  # the dry run does not create it
@@ -174,12 +184,13 @@ def validate(
 
 
 def write_env_file(path: Path, values: dict[str, str]) -> None:
-    """Set `VAR=value` lines in the env file, keeping its other lines; the file ends up mode 0600."""
+    """Set `VAR=value` lines in the env file, keeping its other lines; the file ends mode 0600."""
     lines = (
         path.read_text(encoding="utf-8").splitlines()
         if path.exists()
         else [
-            "# Secrets for Agent OS (KEY=value). Keep this file private: mode 0600, never committed."
+            "# Secrets for Agent OS (KEY=value). "
+            "Keep this file private: mode 0600, never committed."
         ]
     )
     pending = dict(values)
@@ -188,13 +199,15 @@ def write_env_file(path: Path, values: dict[str, str]) -> None:
         if name in pending and "=" in line:
             lines[i] = f"{name}={_quote(pending.pop(name))}"
     lines += [f"{name}={_quote(value)}" for name, value in pending.items()]
-    atomic_write(
-        path, "\n".join(lines) + "\n"
-    )  # a new temp file (mkstemp: 0600) replaces the old one
+    # a new temp file (mkstemp: 0600) replaces the old one
+    atomic_write(path, "\n".join(lines) + "\n")
 
 
 def _quote(value: str) -> str:
-    """Quote a value the env file reader gives back unchanged (it strips one pair of quotes, no escapes)."""
+    """Quote a value so the env file reader gives it back unchanged.
+
+    The reader strips one pair of quotes and knows no escapes.
+    """
     if _PLAIN.match(value):
         return value
     if "\n" in value or ("'" in value and '"' in value):

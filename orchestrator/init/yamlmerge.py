@@ -18,7 +18,8 @@ from ruamel.yaml.error import YAMLError
 
 from orchestrator.errors import ConfigError
 
-# (mapping indent, sequence indent, dash offset): the common ones first, then every other; and how null is written.
+# (mapping indent, sequence indent, dash offset): the common ones first, then every other;
+# and how null is written.
 _COMMON = ((2, 4, 2), (2, 2, 0), (4, 2, 0), (4, 4, 2), (4, 6, 4), (4, 4, 0), (2, 4, 0))
 LAYOUTS = _COMMON + tuple(
     (m, s, o)

@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from orchestrator.delivery.briefs import Briefs
-from orchestrator.delivery.backlog import Backlog, ReadyIssue, gather
 from orchestrator.config.model import Config
 from orchestrator.core import brief, dag, dispatch
 from orchestrator.core.model import BoardStatus, IssueRef
 from orchestrator.core.tasks import ACTIVE, Task, TaskType, parse_id, task_id
 from orchestrator.core.worktree import branch_name
-from orchestrator.errors import TrackerError
 from orchestrator.delivery import dispatch_report
+from orchestrator.delivery.backlog import Backlog, ReadyIssue, gather
+from orchestrator.delivery.briefs import Briefs
 from orchestrator.deps import Deps
+from orchestrator.errors import TrackerError
 
 
 def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> dict[str, int]:

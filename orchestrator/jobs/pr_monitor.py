@@ -1,22 +1,22 @@
-"""Watch open agent PRs: merge the green ones, rebase the stale ones, send red ones back, restart the wedged."""
+"""Watch open agent PRs: merge green ones, rebase stale ones, send red ones back, restart wedged."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from orchestrator.review import actions
-from orchestrator.review.facts import PullFacts, gather, issue_of, stuck_since
 from orchestrator.config.model import Config, RepoConfig
 from orchestrator.core import labels, review
 from orchestrator.core.model import PullRequest
 from orchestrator.core.review import Action, Decision
-from orchestrator.errors import TrackerError, WorktreeError
-from orchestrator.store.memo import Memo
 from orchestrator.deps import Deps
+from orchestrator.errors import TrackerError, WorktreeError
+from orchestrator.review import actions
+from orchestrator.review.facts import PullFacts, gather, issue_of, stuck_since
+from orchestrator.store.memo import Memo
 
 
 def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> dict[str, int]:
-    """One tick over every enabled repo's open `agent/` PRs; one PR's trouble never stops the others."""
+    """One tick over every enabled repo's open `agent/` PRs; one PR's trouble never stops others."""
     memo = deps.memo("pr_monitor")
     counts: dict[str, int] = {}
     seen: set[str] = set()
@@ -61,10 +61,8 @@ def _one(
             print(f"{pr.repo}#{pr.number} ({pr.head}): {decision.action.value} ({decision.reason})")
         else:
             _act(deps, config, facts, decision, now, memo, changed)
-    except (
-        TrackerError,
-        WorktreeError,
-    ) as error:  # tried again next tick; each action is idempotent
+    except (TrackerError, WorktreeError) as error:
+        # tried again next tick; each action is idempotent
         deps.log.warning(
             "pr.failed", extra={"pr": pr.number, "repo": pr.repo, "error": str(error)[:200]}
         )
@@ -110,7 +108,10 @@ def _act(
 
 
 def _log(deps: Deps, memo: Memo, pr: PullRequest, decision: Decision) -> bool:
-    """Log a decision when it changes (a PR waiting on CI for an hour writes one line); True when it did."""
+    """Log a decision when it changes; True when it did.
+
+    So a PR waiting on CI for an hour writes one line.
+    """
     if not memo.changed("decided", f"{pr.repo}#{pr.number}", decision.signature):
         return False
     deps.log.info(

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from orchestrator.store import rooms
 from orchestrator.config.model import Config
 from orchestrator.core import lifecycle
 from orchestrator.core.queue import Running, pick, stalled
 from orchestrator.core.tasks import MailboxState, Task
 from orchestrator.deps import Deps
+from orchestrator.store import rooms
 
 POLL_SECONDS = 0.25  # how soon a finished worker's slot is refilled; a loop costs a few file reads
 MAX_RECOVERIES = 2  # a task whose worker died this often is escalated instead of run again
@@ -43,7 +43,7 @@ def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> 
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _read_inbox(deps: Deps) -> list[Task]:
@@ -127,7 +127,7 @@ def _recover(deps: Deps, config: Config, workers: dict[str, int], now: datetime)
 
 
 def _requeue(deps: Deps, config: Config, task: Task, room: rooms.Room, why: str) -> None:
-    """Run a dead worker's task again from the inbox; the third death in a row escalates it instead."""
+    """Run a dead worker's task again from the inbox; the third death in a row escalates it."""
     events = rooms.read(config.paths.rooms_dir, task.id).events
     deaths = 1 + sum(1 for e in events if e.get("event") == "task.recovered")
     _end_orphans(deps, room, events)
@@ -147,19 +147,21 @@ def _requeue(deps: Deps, config: Config, task: Task, room: rooms.Room, why: str)
 
 
 def _fail(room: rooms.Room, reason: str) -> None:
-    """Record the escalation in the room's lifecycle, unless its record has moved past where it can fail."""
+    """Record the escalation in the room's lifecycle, unless its state can no longer fail."""
     try:
         room.transition(lifecycle.State.FAILED, reason)
-    except (
-        lifecycle.InvalidTransition
-    ) as error:  # passed already: GitHub has the work, the record notes the try
+    except lifecycle.InvalidTransition as error:
+        # passed already: GitHub has the work, the record notes the try
         room.record(
             "lifecycle.skipped", wanted=lifecycle.State.FAILED.value, error=str(error)[:200]
         )
 
 
 def _end_orphans(deps: Deps, room: rooms.Room, events: Sequence[Mapping[str, Any]]) -> None:
-    """End the agent a dead worker left running: it would go on editing a worktree the next attempt reuses."""
+    """End the agent a dead worker left running.
+
+    It would go on editing a worktree the next attempt reuses.
+    """
     worktrees = [
         e["path"]
         for e in events

@@ -1,4 +1,4 @@
-"""One poll round of the Telegram control bot: handle waiting commands and presses, deliver notifications.
+"""One poll round of the Telegram control bot: handle commands and presses, deliver notifications.
 
 Cron runs it every minute, holding the job's lock, so two pollers never race for the update
 offset; `agentos bot` holds the same lock while it long-polls, and these ticks then skip.

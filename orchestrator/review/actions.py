@@ -1,4 +1,4 @@
-"""Carry out the PR monitor's decisions: merge, rebase, queue a fixing task, restart a wedged PR, escalate."""
+"""Act on the PR monitor's decisions: merge, rebase, queue a fix, restart a wedged PR, escalate."""
 
 from __future__ import annotations
 
@@ -6,25 +6,24 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from orchestrator.delivery import cards, escalation, handoff
-from orchestrator.store import rooms
 from orchestrator.config.model import Config
-from orchestrator.core import lifecycle
-from orchestrator.core import notify
+from orchestrator.core import lifecycle, notify
 from orchestrator.core.model import BoardStatus, Check, CheckState
 from orchestrator.core.review import Decision
 from orchestrator.core.tasks import Task, TaskType, task_id
 from orchestrator.core.workspace import Conflict, RebaseStatus
-from orchestrator.errors import TrackerError
-from orchestrator.store.memo import Memo
-from orchestrator.review.facts import PullFacts
+from orchestrator.delivery import cards, escalation, handoff
 from orchestrator.deps import Deps
+from orchestrator.errors import TrackerError
+from orchestrator.review.facts import PullFacts
+from orchestrator.store import rooms
+from orchestrator.store.memo import Memo
 
 RESTARTED = "<!-- agentos:restarted -->"
 
 
 def merge(deps: Deps, facts: PullFacts) -> None:
-    """Merge at the head that was checked, delete the branch, and make sure the issue is closed and Done."""
+    """Merge at the checked head, delete the branch, and make sure the issue is closed and Done."""
     pr = facts.pr
     sha = deps.tracker.merge_pull(pr, facts.repo.merge_method.value)
     deps.log.info(
@@ -34,9 +33,8 @@ def merge(deps: Deps, facts: PullFacts) -> None:
         deps.tracker.delete_branch(pr.repo, pr.head)
     except TrackerError as error:  # a protected or already-deleted branch never undoes a merge
         deps.log.warning("branch.delete_failed", extra={"pr": pr.number, "error": str(error)[:200]})
-    if deps.tracker.issue(
-        facts.ref
-    ).is_open:  # `Closes #N` did not close it (another base branch, say)
+    if deps.tracker.issue(facts.ref).is_open:
+        # `Closes #N` did not close it (another base branch, say)
         deps.tracker.close_issue(facts.ref, "completed")
         deps.log.info(
             "issue.closed",
@@ -53,7 +51,10 @@ def hold(deps: Deps, facts: PullFacts) -> None:
 
 
 def rebase(deps: Deps, config: Config, facts: PullFacts, now: datetime, memo: Memo) -> None:
-    """Rebase onto the base; a real conflict becomes a fixing task (or an escalation when rounds ran out)."""
+    """Rebase onto the base.
+
+    A real conflict becomes a fixing task, or an escalation when the rounds ran out.
+    """
     outcome = deps.worktrees.rebase(facts.repo.key, facts.pr.head, facts.pr.base)
     deps.log.info(
         "pr.rebased",
@@ -129,8 +130,8 @@ def restart(deps: Deps, facts: PullFacts, decision: Decision) -> None:
     """Close a wedged PR, delete its branch, and put the issue back to Ready once, saying why."""
     pr = facts.pr
     text = (
-        f"Agent OS closed #{pr.number}: it was stuck on `{decision.reason}` for too long. The issue goes "
-        "back to Ready once, so a fresh attempt starts from the current base branch."
+        f"Agent OS closed #{pr.number}: it was stuck on `{decision.reason}` for too long. "
+        "The issue goes back to Ready once, so a fresh attempt starts from the current base branch."
     )
     deps.tracker.upsert_comment(facts.ref, RESTARTED, text)
     deps.tracker.close_pull(pr)
@@ -154,7 +155,8 @@ def escalate(deps: Deps, facts: PullFacts, reason: str, memo: Memo) -> None:
         return
     steps = [
         f"Look at PR #{facts.pr.number} ({facts.pr.url}): {reason.replace('_', ' ')}.",
-        "Push a fix to its branch or close it; remove the agentos:blocked label to let Agent OS go on.",
+        "Push a fix to its branch or close it; "
+        "remove the agentos:blocked label to let Agent OS go on.",
     ]
     escalation.escalate(
         deps,
@@ -204,9 +206,8 @@ def _origin_moves(deps: Deps, facts: PullFacts, to: lifecycle.State, reason: str
         return
     try:
         room.transition(to, reason)
-    except (
-        lifecycle.InvalidTransition
-    ) as error:  # a record out of step with GitHub: GitHub wins, the record notes it
+    except lifecycle.InvalidTransition as error:
+        # a record out of step with GitHub: GitHub wins, the record notes it
         room.record("lifecycle.skipped", wanted=to.value, error=str(error)[:200])
 
 
@@ -220,7 +221,8 @@ FIX_GOALS = {
 def _fix_brief(facts: PullFacts, reason: str) -> str:
     goal = FIX_GOALS.get(reason, reason.replace("_", " "))
     return (
-        f"## Goal\n\nPull request #{facts.pr.number} for issue #{facts.ref.number} cannot be merged yet: "
+        f"## Goal\n\nPull request #{facts.pr.number} for issue #{facts.ref.number} "
+        "cannot be merged yet: "
         f"{goal}, on its branch `{facts.pr.head}`, without undoing what it already does.\n\n"
         "## Success criteria\n\n- the reason below is gone\n- the repository's tests pass\n"
     )

@@ -1,4 +1,4 @@
-"""Gather what the PR monitor decides on for one agent PR: its tasks, checks, reviews and how long it is stuck."""
+"""Gather what the PR monitor decides on for one agent PR: tasks, checks, reviews, time stuck."""
 
 from __future__ import annotations
 
@@ -6,13 +6,12 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from orchestrator.config.model import Config, RepoConfig
-from orchestrator.config.model import AutomationMode
+from orchestrator.config.model import AutomationMode, Config, RepoConfig
 from orchestrator.core.model import IssueRef, PullRequest, Review
 from orchestrator.core.review import PullState
 from orchestrator.core.tasks import MailboxState, Task, TaskType
-from orchestrator.store.memo import Memo
 from orchestrator.deps import Deps
+from orchestrator.store.memo import Memo
 
 _BRANCH = re.compile(r"^agent/(\d+)-")
 _ORIGIN = re.compile(r"Opened by Agent OS for task `([a-z0-9._-]+-\d+-g\d+-a\d+)`")
@@ -47,7 +46,10 @@ def gather(
     now: datetime,
     memo: Memo,
 ) -> PullFacts:
-    """Read the PR (the list leaves `mergeable` out, as GitHub's does), its checks, reviews and the issue's tasks."""
+    """Read the PR, its checks, its reviews and the issue's tasks.
+
+    The PR is read on its own: the list leaves `mergeable` out, as GitHub's does.
+    """
     pr = deps.tracker.pull(repo.github, pr.number)
     tasks = _tasks(deps, repo.key, issue)
     generation = max((t.generation for t, _ in tasks), default=1)
@@ -96,7 +98,7 @@ def _tasks(deps: Deps, repo_key: str, issue: int) -> list[tuple[Task, MailboxSta
 
 
 def _drop_answered(reviews: list[Review], memo: Memo, pr: PullRequest) -> list[Review]:
-    """Drop reviews a fixing task already answered: those submitted before the last fix was queued."""
+    """Drop reviews a fixing task already answered: those sent before the last fix was queued."""
     answered = memo.get("reviews_answered", f"{pr.repo}#{pr.number}")
     if answered is None:
         return reviews

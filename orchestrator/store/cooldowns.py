@@ -1,4 +1,4 @@
-"""Agent cooldowns on disk: runtime/state/cooldowns.json, shared by every worker, written atomically."""
+"""Agent cooldowns in runtime/state/cooldowns.json, shared by every worker, written atomically."""
 
 from __future__ import annotations
 
@@ -27,7 +27,10 @@ class CooldownStore:
         return {name: rest for name, rest in self._read().items() if rest.until > now}
 
     def start(self, cooldown: Cooldown, now: datetime) -> None:
-        """Rest a backend until `cooldown.until`; a later end already recorded is kept, rests over are dropped."""
+        """Rest a backend until `cooldown.until`.
+
+        A later end already recorded is kept; rests that are over are dropped.
+        """
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock:
             current = self._read()
@@ -67,7 +70,7 @@ class CooldownStore:
 
 
 def _dump(cooldowns: dict[str, Cooldown], now: datetime | None) -> str:
-    """Serialise, dropping rests over by `now` so the file never grows past one entry per backend."""
+    """Serialise, dropping rests over by `now`, so the file never passes one entry per backend."""
     kept = {
         name: {"until": rest.until.isoformat(), "reason": rest.reason[:200]}
         for name, rest in sorted(cooldowns.items())

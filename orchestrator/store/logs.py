@@ -6,7 +6,7 @@ import json
 import logging
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ class JsonFormatter(logging.Formatter):
         self.job, self.run_id = job, run_id
 
     def format(self, record: logging.LogRecord) -> str:
-        ts = datetime.fromtimestamp(record.created, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        ts = datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         head = {
             "ts": ts[:-4] + "Z",
             "level": record.levelname.lower(),
@@ -59,7 +59,7 @@ class HumanFormatter(logging.Formatter):
         fields = event_fields(record)
         fields.pop("traceback", None)
         pairs = " ".join(f"{k}={v}" for k, v in fields.items())
-        stamp = datetime.fromtimestamp(record.created, timezone.utc).strftime("%H:%M:%S")
+        stamp = datetime.fromtimestamp(record.created, UTC).strftime("%H:%M:%S")
         return f"{stamp} {self.job} {redact(record.getMessage())} {pairs}".rstrip()
 
 

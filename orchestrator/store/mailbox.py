@@ -57,7 +57,7 @@ class Mailbox:
         migrate(root)
 
     def path(self, state: MailboxState, task_id: str) -> Path:
-        """Return where a task file in `state` lives; ValueError for a state or id that is not one."""
+        """Return where a task file in `state` lives; ValueError for a bad state or task id."""
         if state not in MailboxState.__members__.values() or parse_id(task_id) is None:
             raise ValueError(f"bad mailbox location {state}/{task_id}")
         return self.root / MailboxState(state).value / f"{task_id}.md"
@@ -158,10 +158,8 @@ def migrate(root: Path) -> None:
         folder = root / old
         try:
             entries = list(os.scandir(folder))
-        except (
-            FileNotFoundError,
-            NotADirectoryError,
-        ):  # never there, or an overlapping tick finished
+        except (FileNotFoundError, NotADirectoryError):
+            # never there, or an overlapping tick finished
             continue
         target = root / new.value
         target.mkdir(parents=True, exist_ok=True)

@@ -49,7 +49,7 @@ class Memo:
         return True
 
     def keep_only(self, section: str, keys: set[str]) -> None:
-        """Forget the keys of a section that are no longer current (an issue closed, a PR merged)."""
+        """Forget a section's keys that are no longer current (an issue closed, a PR merged)."""
         entries = self._data.get(section, {})
         for key in set(entries) - keys:
             del entries[key]

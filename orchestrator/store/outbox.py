@@ -1,4 +1,4 @@
-"""The notification outbox: one JSON line per event in runtime/state/outbox.jsonl, delivered in batches.
+"""The notification outbox: a JSON line per event in runtime/state/outbox.jsonl, sent in batches.
 
 Jobs append (`OutboxNotifier.notify`); the Telegram flush reads what is pending, sends it as
 few messages as it can, and records its progress in `outbox.cursor.json` after each message,
@@ -15,7 +15,7 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,10 @@ COMPACT_AT = 256 * 1024  # bytes of delivered lines before the file is replaced 
 
 @dataclass(frozen=True, slots=True)
 class Pending:
-    """The notes to deliver: lines [start, end) of the outbox file `inode`, `sent` messages of them out."""
+    """The notes to deliver: lines [start, end) of the outbox file `inode`.
+
+    `sent` messages of them are out already.
+    """
 
     notes: tuple[Notification, ...]
     times: tuple[datetime, ...]  # when each was appended
@@ -51,7 +54,7 @@ class Outbox:
     def append(self, note: Notification, at: datetime) -> None:
         """Append the note (redacted) as one line, fsynced, under an exclusive lock."""
         record = {
-            "at": at.astimezone(timezone.utc).isoformat(timespec="milliseconds"),
+            "at": at.astimezone(UTC).isoformat(timespec="milliseconds"),
             **_redacted(to_record(note)),
         }
         append_line(self.path, json.dumps(record, ensure_ascii=False), durable=True)
@@ -81,7 +84,10 @@ class Outbox:
         )
 
     def begin(self, batch: Pending) -> None:
-        """Fix the batch's extent before its first message goes out, so a resumed flush sees the same notes."""
+        """Fix the batch's extent before its first message goes out.
+
+        A resumed flush then sees the same notes.
+        """
         self._write_cursor(batch.inode, batch.start, batch.end, batch.sent)
 
     def mark_sent(self, batch: Pending, sent: int) -> None:
@@ -154,7 +160,7 @@ class OutboxNotifier:
         self,
         outbox: Outbox,
         log: logging.Logger,
-        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.outbox, self.log, self.clock = outbox, log, clock
 

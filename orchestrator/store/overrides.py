@@ -21,7 +21,7 @@ def read_overrides(state_dir: Path) -> dict[str, Any]:
 
 
 def set_override(state_dir: Path, keys: tuple[str, ...], value: Any) -> None:
-    """Set one nested setting in overrides.yaml, atomically; None removes it (and emptied parents)."""
+    """Set one nested setting in overrides.yaml, atomically; None removes it and emptied parents."""
     data = read_overrides(state_dir)
     node = data
     for key in keys[:-1]:
@@ -34,7 +34,10 @@ def set_override(state_dir: Path, keys: tuple[str, ...], value: Any) -> None:
 
 
 def write_overrides(state_dir: Path, data: dict[str, Any]) -> None:
-    """Replace overrides.yaml with `data` (empty mappings pruned), atomically; nothing left removes it."""
+    """Replace overrides.yaml with `data` (empty mappings pruned), atomically.
+
+    If nothing is left, the file is removed.
+    """
     import yaml
 
     data = _pruned(data)

@@ -1,4 +1,4 @@
-"""The war-room record of a task: runtime/rooms/<task-id>/ with its prompt, channel, lifecycle, result, heartbeat.
+"""The war-room record of a task: runtime/rooms/<task-id>/ and the files in it.
 
     prompt.md       what the agent was given (redacted)
     channel.jsonl   every agent and orchestrator event, one JSON line each, appended under flock
@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +26,7 @@ from orchestrator.core.lifecycle import Lifecycle, State, advance, from_dict, st
 from orchestrator.core.redact import redact, redact_all
 from orchestrator.core.tasks import parse_id
 from orchestrator.core.worktree import is_valid_key
-from orchestrator.store.files import append_line
-from orchestrator.store.files import atomic_write
+from orchestrator.store.files import append_line, atomic_write
 
 PROMPT, CHANNEL, LIFECYCLE, RESULT, HEARTBEAT = (
     "prompt.md",
@@ -42,11 +41,11 @@ Sink = Callable[[Mapping[str, Any]], None]  # what agent backends call with each
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _stamp(at: datetime) -> str:
-    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 class Room:
@@ -58,7 +57,10 @@ class Room:
         self.task_id, self.path, self.clock = task_id, rooms_dir / task_id, clock
 
     def write_prompt(self, text: str) -> Path:
-        """Record the prompt the agent gets (redacted); return its path, for backends that read a file."""
+        """Record the prompt the agent gets (redacted).
+
+        Return its path, for backends that read a file.
+        """
         atomic_write(self.path / PROMPT, redact(text))
         return self.path / PROMPT
 
@@ -88,7 +90,7 @@ class Room:
         line = {**head, **{k: v for k, v in redact_all(fields, MAX_FIELD).items() if k not in head}}
         append_line(self.path / CHANNEL, json.dumps(line, ensure_ascii=False, default=str))
 
-    # -- lifecycle ----------------------------------------------------------------------------------------
+    # -- lifecycle ---------------------------------------------------------------------------------
     def lifecycle(self) -> Lifecycle | None:
         """Return the recorded lifecycle, or None before the first move."""
         try:
@@ -98,7 +100,10 @@ class Room:
         return from_dict(data)
 
     def transition(self, to: State, reason: str = "", at: datetime | None = None) -> Lifecycle:
-        """Move the task to `to` (InvalidTransition if not allowed), write it and note it in the channel."""
+        """Move the task to `to`, write it and note it in the channel.
+
+        InvalidTransition if the move is not allowed.
+        """
         from filelock import FileLock
 
         at = at or self.clock()
@@ -113,9 +118,9 @@ class Room:
                 self.record("lifecycle.changed", state=to.value, reason=reason)
         return moved
 
-    # -- heartbeat ----------------------------------------------------------------------------------------
+    # -- heartbeat ---------------------------------------------------------------------------------
     def beat(self, pid: int | None = None) -> None:
-        """Say the worker is alive now: this process, or the one with `pid` (a supervisor's fresh child)."""
+        """Say the worker is alive now: this process, or `pid` (a supervisor's fresh child)."""
         payload = {
             "at": self.clock().isoformat(),
             "pid": pid or os.getpid(),
@@ -128,13 +133,16 @@ class Room:
         return read_heartbeat(self.path)
 
     def heartbeat_age(self, now: datetime) -> float | None:
-        """Seconds since the last beat (None: no beat yet): what stall detection compares to its limit."""
+        """Seconds since the last beat (None: no beat yet).
+
+        Stall detection compares this to its limit.
+        """
         last = self.heartbeat()
         return None if last is None else (now - last).total_seconds()
 
     @contextmanager
     def beating(self, interval: float = 15.0) -> Iterator[None]:
-        """Beat at once and then every `interval` seconds in a background thread, until the block ends."""
+        """Beat now and every `interval` seconds in a background thread until the block ends."""
         stop = threading.Event()
         self.beat()
 
@@ -231,8 +239,10 @@ def room_ids(rooms_dir: Path) -> list[str]:
 def earlier_results(
     rooms_dir: Path, task_id: str, limit: int = 2, *, same_generation: bool = False
 ) -> list[tuple[str, str]]:
-    """Return (task id, result.md) of the latest `limit` earlier attempts at the same issue, oldest first
-    (only this dispatch's attempts with `same_generation`)."""
+    """Return (task id, result.md) of the latest `limit` earlier attempts at the same issue.
+
+    Oldest first; only this dispatch's attempts with `same_generation`.
+    """
     this = parse_id(task_id)
     if this is None:
         return []
