@@ -11,7 +11,7 @@ TEST_STAMP := $(VENV)/.requirements-test.stamp
 NPM := $(shell command -v npm 2>/dev/null)
 NPM_STAMP := tools/npm/node_modules/.agentos.stamp
 
-.PHONY: test typecheck venv bench clean-venv npm-tools demo
+.PHONY: test lint typecheck venv bench clean-venv npm-tools demo
 
 venv: $(STAMP)
 
@@ -24,8 +24,13 @@ $(TEST_STAMP): requirements-test.txt $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
 	@cp requirements-test.txt $(TEST_STAMP)
 
-test: $(TEST_STAMP) typecheck $(if $(NPM),npm-tools)
+test: $(TEST_STAMP) lint typecheck $(if $(NPM),npm-tools)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Formatting and lint rules are in pyproject.toml ([tool.ruff]); `ruff format .` fixes the first.
+lint: $(TEST_STAMP)
+	$(PY) -m ruff format --check --quiet .
+	$(PY) -m ruff check --quiet .
 
 typecheck: $(TEST_STAMP)
 	$(PY) -m mypy

@@ -33,12 +33,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from worktrees import make_remote  # noqa: E402
-
 from orchestrator.adapters.github import GitHubTracker  # noqa: E402
 from orchestrator.config.model import GitHubConfig, Secret  # noqa: E402
 from orchestrator.sandbox.github import Sandbox  # noqa: E402
 from orchestrator.sandbox.github.cli import separate_process  # noqa: E402
+
+from worktrees import make_remote  # noqa: E402
 
 REPO, TOKEN = "agentos/app", "ghp_" + "c" * 36
 AGENT = """#!/bin/sh

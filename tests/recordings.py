@@ -11,7 +11,10 @@ DATA = Path(__file__).resolve().parent / "data" / "github"
 
 
 def replay(name: str, method: str, path_pattern: str) -> Any:
-    """Return the response body of the first PyGithub ReplayData exchange matching method and path."""
+    """Return the response body of the first matching PyGithub ReplayData exchange.
+
+    An exchange matches on its method and path.
+    """
     lines = (DATA / "pygithub-replaydata" / name).read_text().split("\n")
     for at in range(0, len(lines) - 10, 11):
         if lines[at + 1] == method and re.fullmatch(path_pattern, lines[at + 4]):

@@ -58,7 +58,10 @@ MODULES = {module_name(p): p for p in PACKAGE.rglob("*.py")}
 
 
 def imports(path: Path) -> set[str]:
-    """Return the modules a file imports, at any depth; `from a import b` names `a.b` when b is a module."""
+    """Return the modules a file imports, at any depth.
+
+    `from a import b` names `a.b` when b is a module.
+    """
     tree = ast.parse(path.read_text(encoding="utf-8"))
     names: set[str] = set()
     for node in ast.walk(tree):
@@ -292,7 +295,10 @@ def test_no_import_renames_a_module_or_name_of_ours() -> None:
 
 
 def test_each_class_name_means_one_thing() -> None:
-    """Three `Verdict`s and two `Attempt`s made a reader ask which one; the sandbox's own names are its own."""
+    """Three `Verdict`s and two `Attempt`s made a reader ask which one.
+
+    The sandbox's own names are its own.
+    """
     seen: dict[str, list[str]] = {}
     for path in PACKAGE.rglob("*.py"):
         if "sandbox" in path.relative_to(PACKAGE).parts:

@@ -45,7 +45,10 @@ def test_the_readme_shows_the_test_command_on_its_first_screen() -> None:
 
 
 def diagram_moves(text: str) -> set[tuple[str, str]]:
-    """Return the `a --> b` moves of the mermaid state diagrams in a Markdown text (the start left out)."""
+    """Return the `a --> b` moves of the mermaid state diagrams in a Markdown text.
+
+    The start is left out.
+    """
     moves = set()
     for block in re.findall(r"```mermaid\n(.*?)```", text, re.S):
         for found in re.finditer(r"^\s*(\w+)\s*-->\s*(\w+)", block, re.M):

@@ -138,7 +138,10 @@ def test_the_line_number_points_into_the_modified_file(repo: Repo) -> None:
 
 
 def test_removing_a_line_that_holds_a_token_is_allowed(repo: Repo) -> None:
-    """Only added lines count: cleaning up a leaked token must not be blocked by the token itself."""
+    """Only added lines count.
+
+    Cleaning up a leaked token must not be blocked by the token itself.
+    """
     repo.commit(("settings.py", f"DEBUG = True\nTOKEN = '{TOKEN}'\n"), verify=False)
     assert repo.commit(("settings.py", "DEBUG = True\n")).returncode == 0
     assert repo.commits() == 2
@@ -175,7 +178,10 @@ def test_the_hook_fails_closed_when_the_secret_shapes_cannot_be_imported(tmp_pat
 
 
 def test_the_guard_and_its_tests_pass_their_own_guard(tmp_path: Path) -> None:
-    """A copy of Agent OS with `core.hooksPath hooks`: the hook imports from the repository it guards."""
+    """A copy of Agent OS with `core.hooksPath hooks`.
+
+    The hook imports from the repository it guards.
+    """
     guard = [
         "hooks/pre-commit",
         "orchestrator/__init__.py",
@@ -202,7 +208,10 @@ def test_an_allowlisted_fake_passes_only_in_the_file_it_was_allowed_for(repo: Re
     assert _refused(refused) and ".secrets-allowlist" in refused.stderr
     mark = _fingerprint(refused.stderr)
     assert TOKEN not in mark and len(mark) == 16
-    allowlist = f"# recorded fixtures: placeholder tokens\n{mark} tests/data/recorded.json  # octokit fixture\n"
+    allowlist = (
+        "# recorded fixtures: placeholder tokens\n"
+        f"{mark} tests/data/recorded.json  # octokit fixture\n"
+    )
     assert repo.commit((".secrets-allowlist", allowlist)).returncode == 0
     assert repo.commits() == 1
     elsewhere = repo.commit(("app.py", f"TOKEN = '{TOKEN}'\n"))
@@ -219,7 +228,10 @@ def test_an_allowlist_that_is_not_staged_allows_nothing(repo: Repo) -> None:
 
 
 def test_every_file_of_agent_os_passes_its_own_guard(tmp_path: Path) -> None:
-    """README tells contributors to enable this hook: the project's own recorded fixtures must not trip it."""
+    """README tells contributors to enable this hook.
+
+    The project's own recorded fixtures must not trip it.
+    """
     listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True)
     if listed.returncode != 0:
         pytest.skip("not a git checkout")

@@ -65,9 +65,8 @@ def test_deps_make_no_connection_until_a_job_asks(tmp_path: Path, sandbox: Sandb
     board = deps.board_for(app)
     assert isinstance(board, GitHubBoard) and board.names[BoardStatus.READY] == "Todo"
     assert sandbox.requests == []
-    deps.board_admin.find_or_create(
-        "agentos", "Agent OS"
-    )  # GitHub's defaults: Todo, In Progress, Done
+    # GitHub's defaults: Todo, In Progress, Done
+    deps.board_admin.find_or_create("agentos", "Agent OS")
     item = board.set_status(
         board.add(deps.tracker.create_issue("agentos/app", "wired", "")), BoardStatus.READY
     )

@@ -1,4 +1,4 @@
-"""Ask an Anthropic model, through the anthropic SDK, to draft a project's charter as one forced tool call."""
+"""Ask an Anthropic model (anthropic SDK) to draft a project's charter as one forced tool call."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from orchestrator.errors import Rejected
 TOOL = "record_charter"
 SYSTEM = (
     "You set up a new software project for a team of coding agents. From the intake, write the "
-    "project's north star (what it is, for whom, what success looks like), a short plan (milestones), "
-    "and 3 to 5 first issues small enough for one agent each. Each issue body has the sections "
-    "'## Goal', '## Success criteria' (a checklist) and '## Constraints'. Say which issues depend on "
-    "which (by their 1-based position); the first issue must depend on nothing. Record it with the tool."
+    "project's north star (what it is, for whom, what success looks like), a short plan "
+    "(milestones), and 3 to 5 first issues small enough for one agent each. Each issue body has "
+    "the sections '## Goal', '## Success criteria' (a checklist) and '## Constraints'. Say which "
+    "issues depend on which (by their 1-based position); the first issue must depend on nothing. "
+    "Record it with the tool."
 )
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -49,7 +50,7 @@ class AnthropicDrafter:
         self.timeout, self.max_retries = timeout, max_retries
 
     def draft(self, api_key: str, base_url: str | None, model: str, intake: str) -> object:
-        """Return the tool call's input (the draft); Rejected with a one-line reason on any failure."""
+        """Return the tool call's input (the draft); Rejected with a one-line reason on failure."""
         client = anthropic.Anthropic(
             api_key=api_key, base_url=base_url, timeout=self.timeout, max_retries=self.max_retries
         )

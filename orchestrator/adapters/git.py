@@ -55,12 +55,15 @@ class GitWorktrees:
             config.paths.worktrees_dir,
         )
 
-    # -- the port -------------------------------------------------------------------------------------
+    # -- the port ----------------------------------------------------------------------------------
     def prepare(
         self, repo_key: str, task_id: str, branch: str, base: str, *, fresh: bool = False
     ) -> Workspace:
-        """Check out a worktree for the task: continuing origin/<branch> if it exists (unless `fresh`),
-        else new from origin/<base>. Fetches first; a leftover worktree of this task or branch is removed."""
+        """Check out a worktree for the task.
+
+        It continues origin/<branch> if that exists (unless `fresh`), else starts new from
+        origin/<base>. Fetches first; a leftover worktree of this task or branch is removed.
+        """
         clone, path = self._clone(repo_key), self._path(repo_key, task_id)
         with clone.lock():
             clone.ensure()
@@ -84,7 +87,10 @@ class GitWorktrees:
         )
 
     def commit(self, ws: Workspace, message: str) -> CommitOutcome:
-        """Commit whatever the agent left uncommitted, except the result file; report the diff to the base."""
+        """Commit whatever the agent left uncommitted, except the result file.
+
+        Report the diff to the base.
+        """
         clone, path = self._clone(ws.repo_key), self._existing(ws)
         clone.git("add", "-A", cwd=path)
         clone.git("rm", "-q", "--cached", "--ignore-unmatch", "--", RESULT_FILE, cwd=path)
@@ -112,9 +118,12 @@ class GitWorktrees:
         )
 
     def merge_base(self, ws: Workspace) -> tuple[str, ...]:
-        """Merge origin/<base> into the worktree's branch: a clean merge is committed at once; on a
-        conflict the merge is left in progress (markers in the files) and the conflicting paths returned,
-        for the agent to resolve and `commit` to conclude."""
+        """Merge origin/<base> into the worktree's branch.
+
+        A clean merge is committed at once. On a conflict the merge is left in progress (markers in
+        the files) and the conflicting paths returned, for the agent to resolve and `commit` to
+        conclude.
+        """
         clone, path = self._clone(ws.repo_key), self._existing(ws)
         status, _, err = run(
             path,
@@ -140,7 +149,8 @@ class GitWorktrees:
         if not conflicted:
             run(path, ("merge", "--abort"), clone.env(), check=False)
             raise WorktreeError(
-                f"merging {ws.base} into {ws.branch} failed without a conflict: {err.strip()[-300:]}"
+                f"merging {ws.base} into {ws.branch} failed without a conflict: "
+                f"{err.strip()[-300:]}"
             )
         return conflicted
 
@@ -186,7 +196,7 @@ class GitWorktrees:
         with clone.lock():
             self._clear(clone, path, None)
 
-    # -- helpers --------------------------------------------------------------------------------------
+    # -- helpers -----------------------------------------------------------------------------------
     def _clone(self, repo_key: str) -> SharedClone:
         try:
             return self.clones[repo_key]
@@ -196,7 +206,7 @@ class GitWorktrees:
             ) from None
 
     def _path(self, repo_key: str, name: str) -> Path:
-        """Return `<worktrees_dir>/<repo_key>/<name>`, refusing anything that would land outside it."""
+        """Return `<worktrees_dir>/<repo_key>/<name>`; refuse anything that would land outside."""
         if not (is_valid_key(repo_key) and is_valid_key(name)):
             raise WorktreeError(f"unsafe worktree name {repo_key!r}/{name!r}")
         root = os.path.realpath(self.worktrees_dir)
@@ -212,7 +222,7 @@ class GitWorktrees:
         return path
 
     def _clear(self, clone: SharedClone, path: Path, branch: str | None) -> None:
-        """Remove the worktree at `path` and any other holding `branch`, registered or not; then prune."""
+        """Remove the worktree at `path` and any other on `branch`, registered or not, and prune."""
         if not (clone.path / "HEAD").exists():
             shutil.rmtree(path, ignore_errors=True)
             return
@@ -228,7 +238,10 @@ class GitWorktrees:
 
 
 def push(clone: SharedClone, path: Path, branch: str, sha: str, lease: str | None) -> None:
-    """Push `sha` to refs/heads/<branch>; with `lease`, only if the remote still holds that sha ("" = absent)."""
+    """Push `sha` to refs/heads/<branch>.
+
+    With `lease`, only if the remote still holds that sha ("" = absent).
+    """
     args = ["push", "--porcelain", "origin"]
     if lease is not None:
         args.append(f"--force-with-lease=refs/heads/{branch}:{lease}")

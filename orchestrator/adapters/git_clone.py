@@ -1,4 +1,4 @@
-"""The shared local clone of one repo: made once under runtime/clones/, fetched under a lock, never re-cloned.
+"""The shared local clone of one repo: made once under runtime/clones/, never re-cloned.
 
 Every task of the repo gets its worktree from this one bare clone, so a fetch serves them
 all. Clone, fetch, `worktree add/remove` and push take the clone's file lock (flock, so a
@@ -27,8 +27,7 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_ex
 from orchestrator.config.model import Secret
 from orchestrator.core.redact import redact
 from orchestrator.core.workspace import RESULT_FILE
-from orchestrator.errors import WorktreeError
-from orchestrator.errors import TransientGitError
+from orchestrator.errors import TransientGitError, WorktreeError
 
 LOCK_TIMEOUT = 600.0
 STALE_LOCK_SECONDS = 60.0
@@ -87,7 +86,7 @@ class CommitAuthor:
 
 
 def git_url(api_url: str, full_name: str) -> str:
-    """Return the HTTPS clone URL of a repo from the REST base URL (github.com, GHES or the sandbox)."""
+    """Return a repo's HTTPS clone URL from the REST base URL (github.com, GHES or the sandbox)."""
     parts = urlsplit(api_url)
     host = "github.com" if parts.netloc == "api.github.com" else parts.netloc
     return f"{parts.scheme}://{host}/{full_name}.git"
@@ -109,7 +108,10 @@ def run(
     check: bool = True,
     strip: bool = True,
 ) -> tuple[int, str, str]:
-    """Run `git ARGS` in `cwd`; return (status, stdout, stderr); WorktreeError (redacted) when it fails."""
+    """Run `git ARGS` in `cwd`; return (status, stdout, stderr).
+
+    With `check`, a failure raises WorktreeError (redacted).
+    """
     status, out, err = Git(str(cwd)).execute(
         ["git", *args],
         env={**_QUIET, **env},
@@ -131,7 +133,7 @@ def run(
 
 
 class SharedClone:
-    """One repo's bare clone at `<clones_dir>/<key>.git`, its lock, and the git commands run against it."""
+    """A repo's bare clone `<clones_dir>/<key>.git`, its lock, and the git commands run on it."""
 
     def __init__(
         self,
@@ -147,7 +149,7 @@ class SharedClone:
 
     @contextmanager
     def lock(self) -> Iterator[None]:
-        """Hold the clone's lock: around fetch, worktree add/remove and push, never the agent's work."""
+        """Hold the clone's lock for fetch, worktree add/remove and push, never the agent's work."""
         from filelock import FileLock, Timeout
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -164,7 +166,10 @@ class SharedClone:
             lock.release()
 
     def env(self, network: bool = False) -> dict[str, str]:
-        """Return the command environment: our identity, plus the token header when it talks to the remote."""
+        """Return the command environment: our identity.
+
+        With `network` (the command talks to the remote), the token header too.
+        """
         pairs = [("user.name", self.identity.name), ("user.email", self.identity.email)]
         if network and self._token is not None and self._token.value:
             basic = base64.b64encode(f"x-access-token:{self._token.reveal()}".encode()).decode()
@@ -206,7 +211,10 @@ class SharedClone:
         return out.strip() if status == 0 else None
 
     def ensure(self) -> None:
-        """Make the clone if it is missing (seeded from `local_path` when set) and fetch; call under `lock`."""
+        """Make the clone if it is missing (seeded from `local_path` when set), and fetch.
+
+        Call under `lock`.
+        """
         if (self.path / "HEAD").exists():
             if self.git("config", "--get", "remote.origin.url", check=False).strip() != self.url:
                 self.git("config", "remote.origin.url", self.url)
@@ -276,7 +284,7 @@ class SharedClone:
         return bool(stale)
 
     def worktrees(self) -> list[tuple[Path, str | None]]:
-        """Return each registered worktree's path and checked-out branch ref (None when detached)."""
+        """Return each registered worktree's path and its branch ref (None when detached)."""
         found: list[tuple[Path, str | None]] = []
         for block in self.git("worktree", "list", "--porcelain").split("\n\n"):
             lines = dict(line.partition(" ")[::2] for line in block.splitlines() if line)

@@ -1,4 +1,4 @@
-"""Replay a branch onto its base in a scratch worktree; on a conflict, abort and describe both sides.
+"""Replay a branch onto its base in a scratch worktree; on conflict, abort and describe both sides.
 
 Never a blind union merge (agent-os keeps both sides of every conflict and hopes the tests
 notice): a real conflict goes back to an agent as a fixing task, with these details in its prompt.
@@ -53,7 +53,7 @@ def replay(clone: SharedClone, path: Path, branch: str, head: str, base_sha: str
 
 
 def collect(clone: SharedClone, path: Path) -> tuple[Conflict, ...]:
-    """Describe every unmerged path of a stopped rebase, from the index stages and the marked-up file."""
+    """Describe a stopped rebase's unmerged paths, from the index stages and the marked-up files."""
     stages: dict[str, set[int]] = {}
     for entry in clone.git("ls-files", "-u", "-z", cwd=path, strip=False).split("\0"):
         if entry:

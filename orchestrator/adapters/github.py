@@ -1,4 +1,7 @@
-"""Implement the Tracker port on GitHub's REST API with PyGithub: issues, labels, comments and dependencies."""
+"""Implement the Tracker port on GitHub's REST API with PyGithub.
+
+It covers issues, labels, comments and dependencies.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from github.Issue import Issue as GithubIssue
 
 from orchestrator.adapters.github_access import access_problems
 from orchestrator.adapters.github_errors import one_line, translated, validation_says
-from orchestrator.adapters.github_http import RetryPolicy, Rest, connect
+from orchestrator.adapters.github_http import Rest, RetryPolicy, connect
 from orchestrator.adapters.github_normalize import (
     is_pull_request,
     issue_ref,
@@ -35,13 +38,16 @@ def clean_labels(labels: Sequence[str]) -> tuple[str, ...]:
 
 
 class GitHubTracker(GitHubPulls):
-    """The Tracker port on GitHub (or GitHub Enterprise at `config.api_url`); pull requests live in GitHubPulls."""
+    """The Tracker port on GitHub (or GitHub Enterprise at `config.api_url`).
+
+    Pull requests live in GitHubPulls.
+    """
 
     def __init__(
         self,
         config: GitHubConfig,
         *,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, so one shared default is safe
         per_page: int = 100,
         timeout: int = 15,
         throttle: bool = True,
@@ -57,18 +63,18 @@ class GitHubTracker(GitHubPulls):
         self._github.close()
 
     def check_access(self, repos: Sequence[RepoConfig]) -> list[str]:
-        """Return what the token cannot do for these repos and boards, one line each ([] when all is well)."""
+        """Return what the token cannot do for the repos and boards, one line each ([] if none)."""
         with translated("the token", "check"):
             return access_problems(self._rest, repos)
 
-    # -- issues ----------------------------------------------------------------------------------------
+    # -- issues ------------------------------------------------------------------------------------
     def issue(self, ref: IssueRef) -> Issue:
         """Read the issue: one conditional GET."""
         with translated(str(ref), "read"):
             return normalize_issue(self._rest.get(_issue_path(ref)))
 
     def open_issues(self, repo: str, labels: Sequence[str] = ()) -> list[Issue]:
-        """List open issues with all `labels`: one conditional GET per 100 (pull requests dropped)."""
+        """List open issues with all `labels`: a conditional GET per 100 (pull requests dropped)."""
         names = clean_labels(labels)
         params = {"state": "open", **({"labels": ",".join(names)} if names else {})}
         with translated(repo, "list the open issues of"):
@@ -76,7 +82,10 @@ class GitHubTracker(GitHubPulls):
         return [normalize_issue(raw) for raw in raws if not is_pull_request(raw)]
 
     def create_issue(self, repo: str, title: str, body: str, labels: Sequence[str] = ()) -> Issue:
-        """Open an issue: one POST, after the label listing (and a POST per missing label) when labelled."""
+        """Open an issue: one POST.
+
+        When labelled, it comes after the label listing (and a POST per missing label).
+        """
         names = clean_labels(labels)
         with translated(repo, "open an issue in"):
             self._ensure(repo, {name: DEFAULT_COLOUR for name in names})
@@ -88,14 +97,13 @@ class GitHubTracker(GitHubPulls):
         if reason not in CLOSE_REASONS:
             raise ValueError(f"reason must be one of {', '.join(CLOSE_REASONS)}, not {reason!r}")
         with translated(str(ref), "close"):
-            if normalize_issue(
-                self._rest.get(_issue_path(ref))
-            ).is_open:  # closed already: keep its reason
+            # closed already: keep its reason
+            if normalize_issue(self._rest.get(_issue_path(ref))).is_open:
                 self._issue(ref).edit(state="closed", state_reason=reason)
 
-    # -- labels ----------------------------------------------------------------------------------------
+    # -- labels ------------------------------------------------------------------------------------
     def add_labels(self, ref: IssueRef, labels: Sequence[str]) -> None:
-        """Label an issue: the repo's label listing, a POST per missing label, one POST for the issue."""
+        """Label an issue: the label listing, a POST per missing label, one POST for the issue."""
         names = clean_labels(labels)
         if not names:
             return
@@ -105,7 +113,8 @@ class GitHubTracker(GitHubPulls):
 
     def remove_label(self, ref: IssueRef, label: str) -> None:
         """Take a label off: one DELETE; GitHub's 404 "Label does not exist" is a no-op."""
-        # Quoted with safe="": PyGithub's remove_from_labels keeps the "/" of a label such as "type/bug".
+        # Quoted with safe="": PyGithub's remove_from_labels keeps the "/" of a label such as
+        # "type/bug".
         path = f"{_issue_path(ref)}/labels/{quote(label.strip(), safe='')}"
         with translated(str(ref), "unlabel"):
             try:
@@ -147,7 +156,7 @@ class GitHubTracker(GitHubPulls):
                 if not validation_says(error, 422, "already_exists"):
                     raise
 
-    # -- dependencies ----------------------------------------------------------------------------------
+    # -- dependencies ------------------------------------------------------------------------------
     def dependencies(self, issue: Issue) -> Dependencies:
         """Read blocked-by, sub-issues and parent: three conditional GETs (a 404 parent is none)."""
         path = _issue_path(issue.ref)
@@ -161,7 +170,10 @@ class GitHubTracker(GitHubPulls):
         return Dependencies(blocked_by=blocked_by, sub_issues=sub_issues, parent=parent)
 
     def blocked_by(self, ref: IssueRef) -> tuple[IssueRef, ...]:
-        """Read the blocked-by list alone: one conditional GET (what a board read adds per Ready issue)."""
+        """Read the blocked-by list alone: one conditional GET.
+
+        That is what a board read adds per Ready issue.
+        """
         with translated(str(ref), "read the blockers of"):
             return self._refs(f"{_issue_path(ref)}/dependencies/blocked_by")
 
@@ -171,9 +183,8 @@ class GitHubTracker(GitHubPulls):
         with translated(str(ref), f"record {blocker.ref} as a blocker of"):
             try:
                 self._rest.send("POST", path, {"issue_id": blocker.id})
-            except (
-                GithubException
-            ) as error:  # 422 also when the link exists: then there is nothing to do
+            except GithubException as error:
+                # 422 also when the link exists: then there is nothing to do
                 if error.status != 422 or blocker.ref not in self._refs(path):
                     raise
 
@@ -191,7 +202,7 @@ class GitHubTracker(GitHubPulls):
     def _refs(self, path: str) -> tuple[IssueRef, ...]:
         return tuple(issue_ref(raw) for raw in self._rest.pages(path))
 
-    # -- comments --------------------------------------------------------------------------------------
+    # -- comments ----------------------------------------------------------------------------------
     def comments(self, ref: IssueRef) -> list[Comment]:
         """Read the comments: one conditional GET per 100."""
         with translated(str(ref), "read the comments of"):
@@ -200,7 +211,7 @@ class GitHubTracker(GitHubPulls):
             ]
 
     def upsert_comment(self, ref: IssueRef, marker: str, body: str) -> Comment:
-        """Keep one marked comment: the comment listing, then a POST, a PATCH, or nothing if unchanged."""
+        """Keep one marked comment: the listing, then a POST, a PATCH, or nothing if unchanged."""
         text = body if marker in body else f"{body}\n\n{marker}"
         with translated(str(ref), "comment on"):
             for raw in self._rest.pages(f"{_issue_path(ref)}/comments"):

@@ -1,4 +1,4 @@
-"""Check that a GitHub token can do what Agent OS needs: its OAuth scopes and its access to each repo."""
+"""Check that a GitHub token can do what Agent OS needs: OAuth scopes and access to each repo."""
 
 from __future__ import annotations
 
@@ -32,9 +32,8 @@ def access_problems(rest: Rest, repos: Sequence[RepoConfig]) -> list[str]:
     headers, me = rest.get_with_headers("/user")
     scopes = header(headers, "x-oauth-scopes")
     problems: list[str] = []
-    if (
-        scopes is not None
-    ):  # fine-grained tokens and apps send no scopes: the repo checks below still apply
+    # fine-grained tokens and apps send no scopes: the repo checks below still apply
+    if scopes is not None:
         have = granted(scopes)
         problems += [
             f"the token lacks the '{scope}' scope, needed {why}"
@@ -47,7 +46,7 @@ def access_problems(rest: Rest, repos: Sequence[RepoConfig]) -> list[str]:
 
 
 def needed_scopes(rest: Rest, repos: Sequence[RepoConfig], login: str) -> list[tuple[str, str]]:
-    """Return (scope, why) pairs: `repo` always, `project` for boards, `read:org` for boards owned by orgs."""
+    """Return (scope, why) pairs: `repo` always, `project` for boards, `read:org` for org boards."""
     needed = [("repo", "to read and write issues and pull requests")]
     boards = sorted({repo.board.owner for repo in repos if repo.board is not None})
     if boards:
@@ -67,7 +66,7 @@ def is_org(rest: Rest, owner: str) -> bool:
 
 
 def repo_problems(rest: Rest, repo: RepoConfig) -> list[str]:
-    """Return why the token cannot work on one repository: unseen, read-only, or issues turned off."""
+    """Return why the token cannot work on a repository: unseen, read-only, or issues turned off."""
     try:
         raw = rest.get(f"/repos/{repo.github}")
     except UnknownObjectException:

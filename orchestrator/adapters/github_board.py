@@ -1,4 +1,7 @@
-"""Implement the Board port on a GitHub Projects (v2) board with gql: items with content, add, set a status."""
+"""Implement the Board port on a GitHub Projects (v2) board with gql.
+
+It reads the items with their content, adds an issue and sets a status.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +12,8 @@ from typing import Any
 from orchestrator.adapters.github_board_normalize import (
     board_item,
     project_node,
-    refs,
     ref_of,
+    refs,
     status_field,
     status_of,
     status_options,
@@ -18,10 +21,9 @@ from orchestrator.adapters.github_board_normalize import (
 )
 from orchestrator.adapters.github_errors import one_line
 from orchestrator.adapters.github_graphql import GraphQL
-from orchestrator.errors import GraphQLRefused
 from orchestrator.core.board import DEFAULT_NAMES, status_for
 from orchestrator.core.model import BoardField, BoardItem, BoardStatus, Dependencies, Issue
-from orchestrator.errors import TrackerError
+from orchestrator.errors import GraphQLRefused, TrackerError
 from orchestrator.ports import Tracker
 
 PAGE = 100  # GitHub's largest page
@@ -30,9 +32,9 @@ PAGE = 100  # GitHub's largest page
 class GitHubBoard:
     """A repo's issues on a Projects (v2) board, found by owner (user or organisation) and number.
 
-    A read costs ceil(items / 100) GraphQL requests, which also refresh the cached Status field, plus
-    one REST GET of blocked-by per open issue in the detailed statuses (GitHub's GraphQL schema does
-    not have it). `set_status` reuses the cached option ids: no read unless they went stale.
+    A read costs ceil(items / 100) GraphQL requests, which also refresh the cached Status field,
+    plus one REST GET of blocked-by per open issue in the detailed statuses (GitHub's GraphQL schema
+    does not have it). `set_status` reuses the cached option ids: no read unless they went stale.
     """
 
     def __init__(
@@ -52,9 +54,8 @@ class GitHubBoard:
         self.names = dict(names or DEFAULT_NAMES)
         self._page_size = page_size
         self.field: BoardField | None = None  # cached by any read
-        self._spelled: dict[
-            BoardStatus, str
-        ] = {}  # each status's option name as the board spells it
+        # each status's option name as the board spells it
+        self._spelled: dict[BoardStatus, str] = {}
 
     @property
     def subject(self) -> str:
@@ -88,7 +89,10 @@ class GitHubBoard:
         return found
 
     def add(self, issue: Issue) -> BoardItem:
-        """Add the issue: one mutation (GitHub returns the existing item, with its Status, when it is there)."""
+        """Add the issue: one mutation.
+
+        When the issue is there already, GitHub returns the existing item, with its Status.
+        """
         field = self._field()
         data = self._run(
             "add_item",
@@ -106,7 +110,7 @@ class GitHubBoard:
         )
 
     def set_status(self, item: BoardItem, status: BoardStatus) -> BoardItem:
-        """Set the Status option: one mutation, plus one read when the cached option ids went stale."""
+        """Set the Status option: one mutation, plus a read if the cached option ids went stale."""
         field = self._field()
         if status not in field.options:
             field = self._refresh()
@@ -125,7 +129,8 @@ class GitHubBoard:
         if option is None:
             raise TrackerError(
                 one_line(
-                    f"{self.subject} has no {self.field_name} option named {self.names[status]!r}: add it on the board, "
+                    f"{self.subject} has no {self.field_name} option named "
+                    f"{self.names[status]!r}: add it on the board, "
                     f"run `agentos init`, or map the status to an option with board.status_names"
                 )
             )
@@ -164,7 +169,10 @@ class GitHubBoard:
             after = page["pageInfo"]["endCursor"]
 
     def _overflow(self, content: dict[str, Any]) -> dict[str, Any]:
-        """Return the issue payload with all its labels and sub-issues (one more request, for > 50 of either)."""
+        """Return the issue payload with all its labels and sub-issues.
+
+        That takes one more request when there are more than 50 of either.
+        """
         data = self._run(
             "issue_overflow",
             {"id": content["id"]},

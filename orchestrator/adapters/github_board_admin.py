@@ -1,4 +1,7 @@
-"""Implement the BoardAdmin port on GitHub: find or create a board, link it, give Status its options, labels."""
+"""Implement the BoardAdmin port on GitHub.
+
+Find or create a board, link it, give Status its options, and create the status labels.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +16,9 @@ from orchestrator.adapters.github_board_normalize import (
 )
 from orchestrator.adapters.github_errors import one_line
 from orchestrator.adapters.github_graphql import GraphQL
-from orchestrator.errors import GraphQLRefused
 from orchestrator.core.board import DEFAULT_NAMES, LABEL_COLOURS, Option, options_to_send
 from orchestrator.core.model import BoardField, BoardStatus, Project
-from orchestrator.errors import TrackerError
+from orchestrator.errors import GraphQLRefused, TrackerError
 from orchestrator.ports import Tracker
 
 # What GitHub Enterprise versions whose schema predates option ids answer when sent one.
@@ -24,7 +26,7 @@ _NO_OPTION_IDS = ("ProjectV2SingleSelectFieldOptionInput", "doesn't accept argum
 
 
 class GitHubBoardAdmin:
-    """Board set-up through GraphQL (labels through the tracker); each method is safe to run again."""
+    """Board set-up through GraphQL (labels through the tracker); every method is safe to rerun."""
 
     def __init__(self, graphql: GraphQL, tracker: Tracker, field_name: str = "Status") -> None:
         self._graphql, self._tracker, self.field_name = graphql, tracker, field_name
@@ -34,7 +36,10 @@ class GitHubBoardAdmin:
         return project_value(self._project_node(owner, number))
 
     def find_or_create(self, owner: str, title: str) -> Project:
-        """Find the owner's open board titled `title` (one request), else create it (one more, never retried)."""
+        """Find the owner's open board titled `title` (one request), else create it.
+
+        Creating costs one more request, never retried.
+        """
         data = self._run(
             "owner_projects", {"owner": owner, "title": title}, f"the boards of {owner}", "list"
         )
@@ -105,9 +110,9 @@ class GitHubBoardAdmin:
             missing = ", ".join(o.name for o in wanted if o.id is None)
             raise TrackerError(
                 one_line(
-                    f"this GitHub cannot add {self.field_name} options without clearing every item's {self.field_name} "
-                    f"(its API takes no option ids); add these options on board {project.owner}/{project.number} by "
-                    f"hand: {missing}"
+                    f"this GitHub cannot add {self.field_name} options without clearing "
+                    f"every item's {self.field_name} (its API takes no option ids); add these "
+                    f"options on board {project.owner}/{project.number} by hand: {missing}"
                 )
             ) from error
         return status_field(

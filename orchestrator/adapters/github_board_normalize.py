@@ -1,4 +1,7 @@
-"""Turn GitHub's Projects (v2) GraphQL payloads into core.model values: boards, Status fields, items, issues."""
+"""Turn GitHub's Projects (v2) GraphQL payloads into core.model values.
+
+They become boards, Status fields, board items and issues.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +18,10 @@ Json = Mapping[str, Any]
 
 
 def project_node(data: Json, owner: str, number: int) -> dict[str, Any]:
-    """Return `repositoryOwner.projectV2` of a response; TrackerError when the owner or board is missing."""
+    """Return `repositoryOwner.projectV2` of a response.
+
+    Raise TrackerError when the owner or board is missing.
+    """
     who = data.get("repositoryOwner")
     if who is None:
         raise TrackerError(
@@ -41,7 +47,10 @@ def project_value(raw: Json) -> Project:
 
 
 def status_options(raw_field: Json | None) -> list[Option]:
-    """Return a single-select field's options, with their ids (empty for a missing or other kind of field)."""
+    """Return a single-select field's options, with their ids.
+
+    The list is empty for a missing field or a field of another kind.
+    """
     if not raw_field or raw_field.get("__typename") != "ProjectV2SingleSelectField":
         return []
     return [
@@ -58,7 +67,7 @@ def status_options(raw_field: Json | None) -> list[Option]:
 def status_field(
     project: Json, names: Mapping[BoardStatus, str], field_name: str = "Status"
 ) -> BoardField:
-    """Return the board's Status field with the option id behind each status it has an option for."""
+    """Return the board's Status field with the option id of each status that has an option."""
     raw_field = project.get("field")
     if not raw_field or raw_field.get("__typename") != "ProjectV2SingleSelectField":
         raise TrackerError(
@@ -75,7 +84,10 @@ def status_field(
 
 
 def board_item(raw: Json, names: Mapping[BoardStatus, str]) -> BoardItem | None:
-    """Return an item as a BoardItem with its issue as content; None for drafts, archived and hidden items."""
+    """Return an item as a BoardItem with its issue as content.
+
+    None for drafts, archived and hidden items.
+    """
     content = raw.get("content") or {}
     kind = content.get("__typename")
     if raw.get("isArchived") or kind not in ("Issue", "PullRequest"):
@@ -104,7 +116,7 @@ def status_of(
 
 
 def issue_value(raw: Json) -> Issue:
-    """Return an Issue payload as the same Issue the REST normaliser makes of GitHub's REST payload."""
+    """Return an Issue payload as the same Issue the REST normaliser makes of the REST payload."""
     labels = tuple(
         dict.fromkeys(n for n in map(label_name, (raw.get("labels") or {}).get("nodes") or ()) if n)
     )
@@ -137,7 +149,10 @@ def ref_of(node: Json) -> IssueRef:
 
 
 def truncated(connection: Json | None) -> bool:
-    """Return whether a connection holds fewer nodes than its totalCount (a page did not hold them all)."""
+    """Return whether a connection holds fewer nodes than its totalCount.
+
+    That is, a page did not hold them all.
+    """
     if not connection:
         return False
     return int(connection.get("totalCount") or 0) > len(connection.get("nodes") or ())

@@ -1,11 +1,14 @@
-"""Translate PyGithub, requests and urllib3 failures into TrackerError and its kinds, in one line, redacted."""
+"""Translate PyGithub, requests and urllib3 failures into TrackerError and its kinds.
+
+Each message is one line, redacted.
+"""
 
 from __future__ import annotations
 
 import http.client
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -24,7 +27,10 @@ TRANSPORT_ERRORS = (
 
 @contextmanager
 def translated(subject: str, action: str) -> Iterator[None]:
-    """Raise our error for any GitHub failure in the block: `action` (a verb) on `subject` (acme/app#12)."""
+    """Raise our error for any GitHub failure in the block.
+
+    The message names `action` (a verb) on `subject` (acme/app#12).
+    """
     try:
         yield
     except GithubException as error:
@@ -32,13 +38,14 @@ def translated(subject: str, action: str) -> Iterator[None]:
     except TRANSPORT_ERRORS as error:
         raise TrackerUnavailable(
             one_line(
-                f"GitHub could not be reached to {action} {subject} ({type(error).__name__}, after retries)"
+                f"GitHub could not be reached to {action} {subject} "
+                f"({type(error).__name__}, after retries)"
             )
         ) from error
 
 
 def from_github(error: GithubException, subject: str, action: str) -> TrackerError:
-    """Return the error for a GitHub answer: 401 token, rate limits, 5xx, 404 named, anything else as refused."""
+    """Return the error for a GitHub answer: 401 token, rate limit, 5xx, 404 named, else refused."""
     status, message = error.status, describe(error.data)
     if status == 401:
         return TrackerError(
@@ -70,13 +77,13 @@ def is_rate_limited(error: GithubException) -> bool:
 
 
 def wait_hint(headers: Mapping[str, Any] | None) -> str:
-    """Say when to try again: the Retry-After of a secondary limit, else the primary limit's reset time."""
+    """Say when to retry: a secondary limit's Retry-After, else the primary limit's reset time."""
     retry_after = header(headers, "retry-after")
     if retry_after is not None:
         return f"retry after {retry_after} s"
     reset = header(headers, "x-ratelimit-reset")
     if reset is not None and reset.isdigit():
-        when = datetime.fromtimestamp(int(reset), timezone.utc)
+        when = datetime.fromtimestamp(int(reset), UTC)
         return f"the limit resets at {when.strftime('%Y-%m-%dT%H:%M:%SZ')}"
     return "the reset time was not given"
 
@@ -108,7 +115,10 @@ def one_line(message: str) -> str:
 
 
 def validation_says(error: GithubException, status: int, *phrases: str) -> bool:
-    """Return whether GitHub answered `status` with a message or error detail containing one of `phrases`."""
+    """Return whether GitHub answered `status`, saying one of `phrases`.
+
+    A phrase counts in the message or in an error's detail.
+    """
     if error.status != status:
         return False
     said = describe(error.data).lower()

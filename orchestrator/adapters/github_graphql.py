@@ -1,4 +1,7 @@
-"""Reach GitHub's GraphQL API with gql over HTTPX: our .graphql documents, retries with backoff, errors as ours."""
+"""Reach GitHub's GraphQL API with gql over HTTPX.
+
+It sends our .graphql documents, retries with backoff, and raises its errors as ours.
+"""
 
 from __future__ import annotations
 
@@ -27,18 +30,20 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from orchestrator.adapters.github_errors import header, one_line, wait_hint
 from orchestrator.adapters.github_http import RetryPolicy
 from orchestrator.config.model import GitHubConfig
-from orchestrator.errors import RateLimited, TrackerError, TrackerUnavailable
-from orchestrator.errors import GraphQLRefused
+from orchestrator.errors import GraphQLRefused, RateLimited, TrackerError, TrackerUnavailable
 
-# gql's HTTPX transport runs on httpx2 (the fork the anthropic SDK also uses) when it is installed, as
-# requirements.txt pins it: its transports and errors are httpx2's, not httpx's.
+# gql's HTTPX transport runs on httpx2 (the fork the anthropic SDK also uses) when it is installed,
+# as requirements.txt pins it: its transports and errors are httpx2's, not httpx's.
 DOCUMENTS = Path(__file__).resolve().parent / "graphql"
 _SPREAD = re.compile(r"\.\.\.\s*([_A-Za-z]\w*)")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def document(name: str) -> GraphQLRequest:
-    """Return `graphql/<name>.graphql` parsed, with the fragments of fragments.graphql it uses appended."""
+    """Return `graphql/<name>.graphql` parsed.
+
+    The fragments of fragments.graphql it uses are appended.
+    """
     text = (DOCUMENTS / f"{name}.graphql").read_text(encoding="utf-8")
     fragments = _fragments()
     wanted: list[str] = []
@@ -67,18 +72,19 @@ def document_names() -> list[str]:
 
 
 class GraphQL:
-    """One gql session on GitHub's GraphQL endpoint; `run` sends a named document and returns its `data`.
+    """One gql session on GitHub's GraphQL endpoint.
 
-    Without `schema`, documents are not validated before sending: building GitHub's schema costs about
-    a second of CPU, more than a whole board read, so production trusts the tests, which validate every
-    document against the vendored schema (and pass `schema` to the sandbox-backed adapters).
+    `run` sends a named document and returns its `data`. Without `schema`, documents are not
+    validated before sending: building GitHub's schema costs about a second of CPU, more than a
+    whole board read, so production trusts the tests, which validate every document against the
+    vendored schema (and pass `schema` to the sandbox-backed adapters).
     """
 
     def __init__(
         self,
         config: GitHubConfig,
         *,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, so one shared default is safe
         timeout: float = 30.0,
         schema: GraphQLSchema | str | None = None,
         transport: httpx2.BaseTransport | None = None,
@@ -110,7 +116,7 @@ class GraphQL:
         action: str,
         idempotent: bool = True,
     ) -> dict[str, Any]:
-        """Send the document `name`; retry what GitHub may answer later; raise our error for the rest.
+        """Send the `name` document, retry what GitHub may answer later, raise our error otherwise.
 
         `idempotent=False` (creating a board) retries only answers that prove nothing happened
         (rate limits), never a dropped connection or a 5xx after which the write may have landed.
@@ -161,9 +167,8 @@ class GraphQL:
             error, (TransportConnectionFailed, TransportProtocolError, httpx2.TransportError)
         ):
             return idempotent
-        if isinstance(
-            error, TransportQueryError
-        ):  # GitHub's answer when a query timed out on its side
+        # GitHub's answer when a query timed out on its side
+        if isinstance(error, TransportQueryError):
             return (
                 idempotent
                 and "something went wrong while executing your query" in str(error).lower()
@@ -187,10 +192,11 @@ class GraphQL:
 def rate_limit_wait(
     error: BaseException | None, headers: Mapping[str, Any], policy: RetryPolicy
 ) -> float | None:
-    """Return how long GitHub asks us to wait before trying again, or None when `error` is no rate limit.
+    """Return how long GitHub asks us to wait before retrying, or None if `error` is no rate limit.
 
-    Secondary limits (403/429) name a Retry-After, else GitHub advises a minute; a spent primary limit
-    (a 403/429 with X-RateLimit-Remaining 0, or GraphQL's RATE_LIMITED error) lasts until its reset.
+    Secondary limits (403/429) name a Retry-After, else GitHub advises a minute; a spent primary
+    limit (a 403/429 with X-RateLimit-Remaining 0, or GraphQL's RATE_LIMITED error) lasts until its
+    reset.
     """
     if not _is_rate_limited(error, headers):
         return None
@@ -220,7 +226,10 @@ def _is_rate_limited(error: BaseException | None, headers: Mapping[str, Any]) ->
 def from_transport(
     error: TransportError, headers: Mapping[str, Any], subject: str, action: str
 ) -> TrackerError:
-    """Return our error for what gql raised: token, scope, not found, rate limit, unavailable, refused."""
+    """Return our error for what gql raised.
+
+    That is token, scope, not found, rate limit, unavailable, or else refused.
+    """
     if isinstance(error, TransportQueryError):
         return from_errors(
             [e for e in error.errors or () if isinstance(e, dict)], headers, subject, action

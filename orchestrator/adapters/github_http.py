@@ -1,4 +1,7 @@
-"""Reach GitHub's REST API through PyGithub: its retries, its requester, conditional reads and pagination."""
+"""Reach GitHub's REST API through PyGithub.
+
+It uses PyGithub's retries and requester, and adds conditional reads and pagination.
+"""
 
 from __future__ import annotations
 
@@ -16,28 +19,33 @@ from github.Requester import Requester
 from orchestrator.config.model import GitHubConfig
 
 _NEXT = re.compile(r'<(?P<url>[^>]+)>;\s*rel="next"')
-# Methods retried on 5xx and dropped connections. PyGithub adds GET and POST to urllib3's idempotent set;
-# PATCH joins them because every PATCH we send sets fields to values, so repeating it changes nothing more.
+# Methods retried on 5xx and dropped connections. PyGithub adds GET and POST to urllib3's
+# idempotent set; PATCH joins them because every PATCH we send sets fields to values, so
+# repeating it changes nothing more.
 RETRIED_METHODS = frozenset(GithubRetry.DEFAULT_ALLOWED_METHODS | {"GET", "POST", "PATCH"})
 
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """How long to keep trying before a call fails: the settings of PyGithub's GithubRetry (urllib3 Retry)."""
+    """How long to keep trying before a call fails.
+
+    These are the settings of PyGithub's GithubRetry (a urllib3 Retry).
+    """
 
     total: int = 5  # attempts after the first, across 5xx, drops and rate limits
     backoff_factor: float = 1.0  # 0 s, 2 s, 4 s, ... between retries of 5xx and dropped connections
     backoff_max: float = 30.0
-    secondary_rate_wait: float = (
-        60.0  # GitHub's advice for a secondary limit that names no Retry-After
-    )
-    max_rate_limit_wait: float = (
-        120.0  # a longer wait (a primary limit's reset) raises RateLimited instead
-    )
+    # GitHub's advice for a secondary limit that names no Retry-After
+    secondary_rate_wait: float = 60.0
+    # a longer wait (a primary limit's reset) raises RateLimited instead
+    max_rate_limit_wait: float = 120.0
     retry_after_max: int = 120  # cap on a Retry-After header
 
     def build(self) -> GithubRetry:
-        """Return the GithubRetry; the last response of an exhausted retry is returned, not raised."""
+        """Return the GithubRetry.
+
+        The last response of an exhausted retry is returned, not raised.
+        """
         return GithubRetry(
             total=self.total,
             backoff_factor=self.backoff_factor,
@@ -53,10 +61,11 @@ class RetryPolicy:
 def connect(
     config: GitHubConfig, retry: RetryPolicy, per_page: int, timeout: int, throttle: bool
 ) -> Github:
-    """Return a PyGithub client for the config's API; `throttle` keeps GitHub's advised gap between writes.
+    """Return a PyGithub client for the config's API.
 
-    Reads go out back to back (serially, as GitHub asks): PyGithub's default 0.25 s before every
-    request would turn a board read's blocked-by GETs for 100 Ready issues into 25 s of sleeping.
+    `throttle` keeps GitHub's advised gap between writes. Reads go out back to back (serially, as
+    GitHub asks): PyGithub's default 0.25 s before every request would turn a board read's
+    blocked-by GETs for 100 Ready issues into 25 s of sleeping.
     """
     return Github(
         auth=Auth.Token(config.token.reveal()),
@@ -80,7 +89,7 @@ class Page:
 
 
 class Rest:
-    """GitHub's REST resources as JSON, every GET conditional on the ETag seen last time for its URL.
+    """GitHub's REST resources as JSON, each GET conditional on the ETag last seen for its URL.
 
     A 304 answer reuses the cached body and does not count against GitHub's rate limit, so the
     reads that repeat each tick (open issues, label events, checks) cost almost nothing when idle.
@@ -95,7 +104,10 @@ class Rest:
         return self._fetch(_url(path, params)).body
 
     def pages(self, path: str, items: str | None = None, **params: str | int) -> list[Any]:
-        """Return every item of a listing, following `Link: rel="next"`; `items` names a wrapped list."""
+        """Return every item of a listing, following `Link: rel="next"`.
+
+        `items` names a wrapped list.
+        """
         url: str | None = _url(path, {**params, "per_page": self.per_page})
         found: list[Any] = []
         while url is not None:
@@ -105,7 +117,10 @@ class Rest:
         return found
 
     def get_with_headers(self, path: str) -> tuple[dict[str, Any], Any]:
-        """Return the response headers and the resource, unconditionally (the headers are what is wanted)."""
+        """Return the response headers and the resource, unconditionally.
+
+        The headers are what is wanted.
+        """
         return self._requester.requestJsonAndCheck("GET", path)
 
     def send(self, verb: str, path: str, body: object = None) -> Any:

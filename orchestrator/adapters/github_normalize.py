@@ -1,18 +1,18 @@
-"""Turn GitHub's REST JSON into core.model values: the only place that reads GitHub's payload shapes."""
+"""Turn GitHub's REST JSON into core.model values; only here are GitHub's payload shapes read."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from orchestrator.core.model import (
     Check,
     CheckState,
     Comment,
-    IssueRef,
     Issue,
+    IssueRef,
     LabelEvent,
     Permission,
     PullRequest,
@@ -44,7 +44,7 @@ _STATUS_STATES = {"success": CheckState.SUCCESS, "pending": CheckState.PENDING}
 def timestamp(value: object) -> datetime:
     """Return GitHub's ISO 8601 time (`2026-05-01T10:00:03Z`) as an aware datetime."""
     parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def login(user: object) -> str:
@@ -54,7 +54,7 @@ def login(user: object) -> str:
 
 
 def label_name(label: object) -> str:
-    """Return a label (an object or, in some payloads, a bare string) as a trimmed lower-case name."""
+    """Return a label (an object or, in some payloads, a string) as a trimmed lower-case name."""
     name = label.get("name") if isinstance(label, Mapping) else label
     return str(name or "").strip().lower()
 
@@ -121,13 +121,15 @@ def label_events(raws: Iterable[Json]) -> list[LabelEvent]:
         for raw in raws
         if raw.get("event") in ("labeled", "unlabeled")
     ]
-    return sorted(
-        found, key=lambda event: event.created_at
-    )  # stable: same-second events keep GitHub's order
+    # stable: same-second events keep GitHub's order
+    return sorted(found, key=lambda event: event.created_at)
 
 
 def normalize_permission(raw: Json) -> Permission:
-    """Return a collaborator's permission from `role_name`, or the legacy `permission` for custom roles."""
+    """Return a collaborator's permission from `role_name`.
+
+    For custom roles, it comes from the legacy `permission` instead.
+    """
     return _ROLES.get(text(raw.get("role_name")).lower()) or _ROLES.get(
         text(raw.get("permission")).lower(), Permission.NONE
     )
@@ -158,7 +160,10 @@ def normalize_pull(raw: Json) -> PullRequest:
 
 
 def is_own_branch(raw: Json) -> bool:
-    """Return whether a pull request comes from a branch of its own repository, not a fork's same-named one."""
+    """Return whether a pull request comes from a branch of its own repository.
+
+    A fork's branch of the same name does not count.
+    """
     head, base = raw.get("head") or {}, raw.get("base") or {}
     return bool(
         (head.get("repo") or {}).get("full_name") == (base.get("repo") or {}).get("full_name")
@@ -166,7 +171,7 @@ def is_own_branch(raw: Json) -> bool:
 
 
 def _pull_repo(raw: Json) -> str:
-    """Return the repository a pull request merges into (its base), else the one its html_url names."""
+    """Return the repository a pull request merges into (its base), else the one in its html_url."""
     full_name = ((raw.get("base") or {}).get("repo") or {}).get("full_name")
     found = _HTML_ISSUE.search(text(raw.get("html_url")))
     if full_name or found is None:
@@ -186,7 +191,10 @@ def normalize_review(raw: Json) -> Review:
 
 
 def check_run_state(status: str, conclusion: str | None) -> CheckState:
-    """Map a check run's status and conclusion; any conclusion not known to pass or be neutral fails."""
+    """Map a check run's status and conclusion to a CheckState.
+
+    Any conclusion not known to pass or be neutral fails.
+    """
     if status != "completed":
         return CheckState.PENDING  # queued, in_progress, waiting, requested, pending
     return _RUN_CONCLUSIONS.get(conclusion or "", CheckState.FAILURE)
@@ -220,7 +228,7 @@ def normalize_status(raw: Json) -> Check:
 
 
 def newest_checks(check_runs: Iterable[Json], statuses: Iterable[Json]) -> list[Check]:
-    """Return one Check per name: the newest check run or commit status carrying it, sorted by name."""
+    """Return one Check per name, sorted: the newest check run or commit status carrying it."""
     newest: dict[str, tuple[tuple[datetime, int], Check]] = {}
     timed = [((_run_time(raw), int(raw["id"])), normalize_check_run(raw)) for raw in check_runs]
     timed += [
@@ -237,6 +245,9 @@ def newest_checks(check_runs: Iterable[Json], statuses: Iterable[Json]) -> list[
 
 
 def _run_time(raw: Json) -> datetime:
-    """Return when a check run last changed: completed, else started (queued runs may have neither)."""
+    """Return when a check run last changed: completed, else started.
+
+    Queued runs may have neither.
+    """
     stamp = raw.get("completed_at") or raw.get("started_at")
-    return timestamp(stamp) if stamp else datetime.min.replace(tzinfo=timezone.utc)
+    return timestamp(stamp) if stamp else datetime.min.replace(tzinfo=UTC)

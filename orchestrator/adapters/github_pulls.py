@@ -1,4 +1,7 @@
-"""The pull-request half of the GitHub tracker: open (never twice), read, merge, close, branches, checks, reviews."""
+"""The pull-request half of the GitHub tracker.
+
+Open (never twice), read, merge and close pull requests; their branches, checks and reviews.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from orchestrator.errors import TrackerError
 
 
 class GitHubPulls:
-    """Pull requests and what hangs off them, on a PyGithub client and its conditional REST reader."""
+    """Pull requests and what hangs off them, on PyGithub and its conditional REST reader."""
 
     def __init__(self, github: Github, rest: Rest) -> None:
         self._github, self._rest = github, rest
@@ -30,7 +33,10 @@ class GitHubPulls:
         return self._github.get_repo(repo)
 
     def open_pull(self, repo: str, head: str, base: str, title: str, body: str) -> PullRequest:
-        """Open a PR: one POST; when GitHub answers 422 "already exists", one GET finds the open one."""
+        """Open a PR: one POST.
+
+        When GitHub answers 422 "already exists", one GET finds the open one.
+        """
         with translated(repo, f"open a pull request from {head} in"):
             try:
                 made = self._repo(repo).create_pull(base=base, head=head, title=title, body=body)
@@ -69,7 +75,7 @@ class GitHubPulls:
         return [normalize_pull(raw) for raw in ours]
 
     def merge_pull(self, pr: PullRequest, method: str = "squash") -> str:
-        """Merge at `pr.head_sha`: one PUT; a 405 for a PR merged already returns its merge commit."""
+        """Merge at `pr.head_sha`: one PUT; a PR merged already (405) returns its merge commit."""
         with translated(f"{pr.repo}#{pr.number}", "merge"):
             try:
                 merged = (
@@ -82,9 +88,8 @@ class GitHubPulls:
                 if error.status != 405:
                     raise
                 raw = self._rest.get(f"/repos/{pr.repo}/pulls/{pr.number}")
-                if not raw.get(
-                    "merged"
-                ):  # 405 is also what a retried merge that already landed gets
+                # 405 is also what a retried merge that already landed gets
+                if not raw.get("merged"):
                     raise
                 return str(raw["merge_commit_sha"])
 
@@ -106,7 +111,8 @@ class GitHubPulls:
         """Read check runs and commit statuses, newest per name: two conditional GETs."""
         with translated(f"{repo}@{sha[:12]}", "read the checks of"):
             runs = self._rest.pages(f"/repos/{repo}/commits/{sha}/check-runs", items="check_runs")
-            # The combined status holds the newest status per context (up to 100 contexts), in one request.
+            # The combined status holds the newest status per context (up to 100 contexts), in one
+            # request.
             combined = self._rest.get(f"/repos/{repo}/commits/{sha}/status", per_page=100)
         return newest_checks(runs, combined.get("statuses") or [])
 

@@ -1,4 +1,7 @@
-"""The GitHub side of `agentos init` on PyGithub: the token's owner, repositories, labels, seed issues, a commit."""
+"""The GitHub side of `agentos init` on PyGithub.
+
+The token's owner, repositories, labels, seed issues and a commit.
+"""
 
 from __future__ import annotations
 
@@ -19,10 +22,9 @@ from orchestrator.adapters.github_errors import (
 from orchestrator.adapters.github_http import RetryPolicy
 from orchestrator.adapters.github_normalize import label_name
 from orchestrator.config.model import GitHubConfig
-from orchestrator.core.model import Issue, IssueRef
-from orchestrator.ports import Edit
-from orchestrator.core.model import Identity, RepoInfo
+from orchestrator.core.model import Identity, Issue, IssueRef, RepoInfo
 from orchestrator.errors import Rejected
+from orchestrator.ports import Edit
 
 
 class GitHubSetupClient(GitHubTracker):
@@ -59,7 +61,7 @@ class GitHubSetupClient(GitHubTracker):
                 return None
 
     def repository(self, full_name: str) -> RepoInfo | None:
-        """Return the repository: one GET; None when it does not exist or the token cannot see it."""
+        """Return the repository: one GET; None if it does not exist or the token cannot see it."""
         with translated(full_name, "read"):
             try:
                 return _info(self._rest.get(f"/repos/{full_name}"))
@@ -67,7 +69,10 @@ class GitHubSetupClient(GitHubTracker):
                 return None
 
     def create_repository(self, owner: str, name: str, private: bool) -> RepoInfo:
-        """Create the repository with a README commit: one POST (to /user/repos or /orgs/{owner}/repos)."""
+        """Create the repository with a README commit: one POST.
+
+        It goes to /user/repos or /orgs/{owner}/repos.
+        """
         me = self._login or self.identity().login
         body = {
             "name": name,
@@ -85,7 +90,10 @@ class GitHubSetupClient(GitHubTracker):
             return {label_name(raw) for raw in self._rest.pages(f"/repos/{repo}/labels")}
 
     def publish(self, repo: RepoInfo, edits: Mapping[str, Edit], message: str) -> bool:
-        """Clone the default branch, apply the edits, commit and push (git over HTTPS, token in a header)."""
+        """Clone the default branch, apply the edits, commit and push.
+
+        Git runs over HTTPS, with the token in a header.
+        """
         return publish(
             repo.clone_url,
             repo.default_branch,

@@ -1,4 +1,7 @@
-"""Implement the Board port on `status:*` labels, for repos without a Projects board, through any Tracker."""
+"""Implement the Board port on `status:*` labels, through any Tracker.
+
+It serves repos without a Projects board.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +13,18 @@ from orchestrator.ports import Tracker
 
 
 class LabelBoard:
-    """Every open issue of the repo is on this board; its status is its `status:*` label (`status:ready`).
+    """Every open issue of the repo is on this board.
 
-    A read costs the tracker's open-issue listing (one conditional GET per 100 on GitHub) plus
-    `dependencies` for each open issue in the detailed statuses. Closed issues are not listed:
-    closing an issue is what finishes it here.
+    Its status is its `status:*` label (`status:ready`). A read costs the tracker's open-issue
+    listing (one conditional GET per 100 on GitHub) plus `dependencies` for each open issue in the
+    detailed statuses. Closed issues are not listed: closing an issue is what finishes it here.
     """
 
     def __init__(self, tracker: Tracker, repo: str) -> None:
         self._tracker, self.repo = tracker, repo
 
     def items(self, detail: Collection[BoardStatus] = (BoardStatus.READY,)) -> list[BoardItem]:
-        """List the open issues with the status their labels give them, oldest first as a board would."""
+        """List open issues with the status their labels give, oldest first as a board would."""
         found = [self._item(issue) for issue in reversed(self._tracker.open_issues(self.repo))]
         return [
             BoardItem(
@@ -38,7 +41,10 @@ class LabelBoard:
         ]
 
     def add(self, issue: Issue) -> BoardItem:
-        """Return the issue's item, read afresh: every open issue is on this board already, so nothing is written."""
+        """Return the issue's item, read afresh.
+
+        Every open issue is on this board already, so nothing is written.
+        """
         return self._item(self._tracker.issue(issue.ref))
 
     def set_status(self, item: BoardItem, status: BoardStatus) -> BoardItem:

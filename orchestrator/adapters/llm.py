@@ -1,4 +1,4 @@
-"""The LLM port on Anthropic's Messages API, with an `anthropic` agent backend's key, model and endpoint.
+"""The LLM port on Anthropic's Messages API, with an `anthropic` backend's key, model and endpoint.
 
 The SDK is imported on the first `complete`, not when the adapter is built: a dispatcher tick
 with no vague issue never pays for it. `base_url` points it at a proxy or at the scripted
@@ -15,7 +15,7 @@ DEFAULT_MODEL = "claude-sonnet-4-6"
 
 
 class AnthropicLLM:
-    """ports.LLM: one Messages call per `complete`, its text blocks joined; every failure an AgentError."""
+    """ports.LLM: one Messages call per `complete`, text blocks joined; failures are AgentErrors."""
 
     def __init__(
         self, backend: AgentBackend, *, timeout: float = 60.0, max_retries: int = 2
@@ -30,7 +30,10 @@ class AnthropicLLM:
         return self.backend.model or DEFAULT_MODEL
 
     def complete(self, system: str, prompt: str, max_tokens: int = 1024) -> str:
-        """Return the model's text reply; AgentError (one line, redacted) when the API fails or says nothing."""
+        """Return the model's text reply.
+
+        Raise AgentError (one line, redacted) when the API fails or says nothing.
+        """
         import anthropic
 
         assert self.backend.api_key is not None

@@ -1,12 +1,24 @@
-"""An in-memory Tracker with GitHub's semantics, for job tests: seed it, run a job, read `writes`."""
+"""An in-memory Tracker with GitHub's semantics for job tests: seed it, run a job, read `writes`."""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
+from orchestrator.adapters.memory_pulls import MemoryPulls, RepoRecord
+from orchestrator.adapters.memory_writes import (
+    AddBlocker,
+    AddLabels,
+    AddSubIssue,
+    CloseIssue,
+    CreateIssue,
+    EnsureLabels,
+    RemoveLabel,
+    UpsertComment,
+    Write,
+)
 from orchestrator.core.model import (
     Comment,
     Dependencies,
@@ -14,18 +26,6 @@ from orchestrator.core.model import (
     IssueRef,
     LabelEvent,
     Permission,
-)
-from orchestrator.adapters.memory_pulls import MemoryPulls, RepoRecord
-from orchestrator.adapters.memory_writes import (
-    CreateIssue,
-    CloseIssue,
-    AddLabels,
-    RemoveLabel,
-    EnsureLabels,
-    AddBlocker,
-    AddSubIssue,
-    UpsertComment,
-    Write,
 )
 from orchestrator.errors import TrackerError
 
@@ -37,19 +37,19 @@ def _clean(labels: Sequence[str]) -> tuple[str, ...]:
 
 
 class MemoryTracker(MemoryPulls):
-    """The Tracker port in memory. `writes` lists every write asked for, no-ops included, in order."""
+    """The Tracker port in memory. `writes` lists every write asked for, no-ops too, in order."""
 
     def __init__(self, login: str = "agentos", clock: Callable[[], datetime] | None = None) -> None:
         self.login = login.lower()
         self.writes: list[Write] = []
-        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._clock = clock or (lambda: datetime.now(UTC))
         self._repos: dict[str, RepoRecord] = {}
         self._ids = itertools.count(1000)
         self._blocked_by: dict[IssueRef, list[IssueRef]] = {}
         self._subs: dict[IssueRef, list[IssueRef]] = {}
         self._parent: dict[IssueRef, IssueRef] = {}
 
-    # -- seeding (what a test arranges; not recorded as writes) -----------------------------------------
+    # -- seeding (what a test arranges; not recorded as writes) ------------------------------------
     def add_repo(self, repo: str, default_branch: str = "main") -> None:
         """Create a repository with its default branch."""
         self._repos.setdefault(
@@ -80,7 +80,7 @@ class MemoryTracker(MemoryPulls):
         """Return the repository's labels and their colours."""
         return dict(self._repo(repo).labels.values())
 
-    # -- issues ----------------------------------------------------------------------------------------
+    # -- issues ------------------------------------------------------------------------------------
     def issue(self, ref: IssueRef) -> Issue:
         found = self._repo(ref.repo).issues.get(ref.number)
         if found is None:
@@ -114,7 +114,7 @@ class MemoryTracker(MemoryPulls):
                 replace(issue, is_open=False, state_reason=reason, updated_at=self._clock())
             )
 
-    # -- labels ----------------------------------------------------------------------------------------
+    # -- labels ------------------------------------------------------------------------------------
     def add_labels(self, ref: IssueRef, labels: Sequence[str]) -> None:
         names = _clean(labels)
         self.writes.append(AddLabels(ref, names))
@@ -149,7 +149,7 @@ class MemoryTracker(MemoryPulls):
             return Permission.ADMIN
         return self._repo(repo).permissions.get(user.lower(), Permission.NONE)
 
-    # -- dependencies ----------------------------------------------------------------------------------
+    # -- dependencies ------------------------------------------------------------------------------
     def dependencies(self, issue: Issue) -> Dependencies:
         ref = self.issue(issue.ref).ref
         return Dependencies(
@@ -185,7 +185,7 @@ class MemoryTracker(MemoryPulls):
         self._parent[child.ref] = parent
         self._subs.setdefault(parent, []).append(child.ref)
 
-    # -- comments --------------------------------------------------------------------------------------
+    # -- comments ----------------------------------------------------------------------------------
     def comments(self, ref: IssueRef) -> list[Comment]:
         self.issue(ref)
         return list(self._repo(ref.repo).comments.get(ref.number, []))
@@ -201,7 +201,7 @@ class MemoryTracker(MemoryPulls):
         thread.append(Comment(next(self._ids), self.login, text, self._clock()))
         return thread[-1]
 
-    # -- records ---------------------------------------------------------------------------------------
+    # -- records -----------------------------------------------------------------------------------
     def _repo(self, repo: str) -> RepoRecord:
         found = self._repos.get(repo)
         if found is None:

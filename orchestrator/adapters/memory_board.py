@@ -1,4 +1,7 @@
-"""In-memory Board and BoardAdmin twins on a MemoryTracker, with a Projects board's semantics; writes kept as values."""
+"""In-memory Board and BoardAdmin twins on a MemoryTracker, with a Projects board's semantics.
+
+Their writes are kept as values.
+"""
 
 from __future__ import annotations
 
@@ -17,9 +20,8 @@ from orchestrator.core.board import (
 from orchestrator.core.model import BoardField, BoardItem, BoardStatus, Issue, IssueRef, Project
 from orchestrator.errors import TrackerError
 
-if (
-    TYPE_CHECKING
-):  # memory.py re-exports this module's twins, so importing it here would be circular
+# memory.py re-exports this module's twins, so importing it here would be circular
+if TYPE_CHECKING:
     from orchestrator.adapters.memory import MemoryTracker
 
 # The Status options GitHub gives a new board.
@@ -27,7 +29,7 @@ GITHUB_DEFAULT_OPTIONS = ("Todo", "In Progress", "Done")
 _IDS = itertools.count(1)
 
 
-# -- the writes, as values ----------------------------------------------------------------------------------
+# -- the writes, as values -------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class AddItem:
     issue: IssueRef
@@ -75,7 +77,10 @@ class _Options:
 
 
 class MemoryBoard:
-    """The Board port in memory: items hold an issue of `tracker` and an option of the board's Status field."""
+    """The Board port in memory.
+
+    Items hold an issue of `tracker` and an option of the board's Status field.
+    """
 
     def __init__(
         self,
@@ -92,7 +97,8 @@ class MemoryBoard:
         self.names = dict(names or DEFAULT_NAMES)
         self.writes: list[BoardWrite] = writes if writes is not None else []
         self._status = status or _Options.named(list(self.names.values()))
-        # issue -> (item id, option id); shared by the boards a MemoryBoardAdmin makes of one project
+        # issue -> (item id, option id); shared by the boards a MemoryBoardAdmin makes of
+        # one project
         self._items: dict[IssueRef, tuple[str, str | None]] = items if items is not None else {}
 
     def place(self, issue: Issue, status: BoardStatus | None = None) -> BoardItem:
@@ -101,7 +107,10 @@ class MemoryBoard:
         return self._item(issue.ref)
 
     def items(self, detail: Collection[BoardStatus] = (BoardStatus.READY,)) -> list[BoardItem]:
-        """Return the items in board order; open issues in `detail` carry the tracker's dependencies."""
+        """Return the items in board order.
+
+        Open issues in `detail` carry the tracker's dependencies.
+        """
         found = [self._item(ref) for ref in self._items if self.repo in (None, ref.repo)]
         return [self._detailed(item) if item.status in detail else item for item in found]
 
@@ -163,7 +172,10 @@ class _Project:
 
 
 class MemoryBoardAdmin:
-    """The BoardAdmin port in memory: new boards get GitHub's default Status options (Todo, In Progress, Done)."""
+    """The BoardAdmin port in memory.
+
+    New boards get GitHub's default Status options (Todo, In Progress, Done).
+    """
 
     def __init__(self, tracker: MemoryTracker) -> None:
         self.tracker = tracker

@@ -48,7 +48,7 @@ class RepoRecord:
 
 
 class MemoryPulls:
-    """Pull requests in memory; the tracker that inherits this supplies the records and the clock."""
+    """Pull requests in memory; the tracker inheriting this supplies the records and the clock."""
 
     login: str
     writes: list[Write]
@@ -96,7 +96,7 @@ class MemoryPulls:
         self._pull_record(repo, number)
         self._repo(repo).reviews.setdefault(number, []).append(review)
 
-    # -- pull requests ---------------------------------------------------------------------------------
+    # -- pull requests -----------------------------------------------------------------------------
     def open_pull(self, repo: str, head: str, base: str, title: str, body: str) -> PullRequest:
         self.writes.append(OpenPull(repo, head, base, title))
         record = self._repo(repo)
@@ -195,7 +195,7 @@ class MemoryPulls:
         self._set_issue(replace(issue, is_open=False, updated_at=now))
 
     def _close_named(self, repo: str, body: str) -> None:
-        """Close the issues a merged pull request's body names with a closing keyword, as GitHub does."""
+        """Close the issues a merged PR's body names with a closing keyword, as GitHub does."""
         for match in _CLOSING.finditer(body):
             ref = IssueRef(match.group(1) or repo, int(match.group(2)))
             issue = (

@@ -1,4 +1,7 @@
-"""The writes a job asked of the in-memory Tracker, kept as values: a test asserts on `tracker.writes`."""
+"""The writes a job asked of the in-memory Tracker, kept as values.
+
+A test asserts on `tracker.writes`.
+"""
 
 from __future__ import annotations
 

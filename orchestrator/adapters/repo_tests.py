@@ -1,4 +1,7 @@
-"""Run a repo's test command in a worktree: a shell, a timeout over the whole process group, no secrets."""
+"""Run a repo's test command in a worktree.
+
+It runs in a shell, with a timeout over the whole process group and no secrets.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +18,10 @@ TAIL_LINES = 60
 
 
 class ShellTests:
-    """The Tests port: `sh -c COMMAND` with the environment agents get (the repo's code is not trusted)."""
+    """The Tests port: `sh -c COMMAND` with the environment agents get.
+
+    The repo's code is not trusted.
+    """
 
     def __init__(self, policy: EnvPolicy, host_env: Mapping[str, str] | None = None) -> None:
         self.policy = policy

@@ -1,4 +1,4 @@
-"""The Chat port on Telegram, with python-telegram-bot: handlers, one poll round, long polling, delivery.
+"""The Chat port on Telegram (python-telegram-bot): handlers, a poll round, long polling, delivery.
 
 Handler groups, per update: -1 drops an update handled before a restart and logs strangers
 (no reply); 0 routes commands (CommandHandler per command, authorised only) and escalation
@@ -32,19 +32,19 @@ from telegram.ext import (
     filters,
 )
 
+from orchestrator.adapters.telegram_send import drop_row, send
 from orchestrator.config.model import TelegramConfig
 from orchestrator.core.batching import parse_button
 from orchestrator.core.chat import (
     SPECS,
+    Authorization,
     Round,
     Unknown,
     UsageHint,
-    Authorization,
     authorize,
     parse,
     unknown,
 )
-from orchestrator.adapters.telegram_send import drop_row, send
 from orchestrator.core.redact import redact
 from orchestrator.errors import ChatError
 from orchestrator.ports import ControlPlane
@@ -56,7 +56,10 @@ Context = ContextTypes.DEFAULT_TYPE
 
 
 class _HandledQueue(asyncio.Queue[object]):
-    """An update queue whose `put` waits until the update has been processed (Application calls task_done)."""
+    """An update queue whose `put` waits until the update has been processed.
+
+    The Application calls task_done.
+    """
 
     async def put(self, item: object) -> None:
         await super().put(item)
@@ -95,7 +98,7 @@ class TelegramChat:
         self._stop: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    # -- the port -------------------------------------------------------------------------------------
+    # -- the port ----------------------------------------------------------------------------------
     def poll_round(self, control: ControlPlane, *, dry_run: bool = False) -> Round:
         """Handle what waits (up to 100 updates), persisting the offset after each; then deliver."""
         return self._run(self._round(control, dry_run))
@@ -115,7 +118,7 @@ class TelegramChat:
         except TelegramError as exc:
             raise ChatError(f"Telegram: {type(exc).__name__}: {exc}") from exc
 
-    # -- the two loops --------------------------------------------------------------------------------
+    # -- the two loops -----------------------------------------------------------------------------
     async def _round(self, control: ControlPlane, dry_run: bool) -> Round:
         app = self._application(control)
         async with app:
@@ -187,7 +190,7 @@ class TelegramChat:
             "chat.unreachable", extra={"error": f"{type(error).__name__}: {error}"[:200]}
         )
 
-    # -- the application and its handlers -------------------------------------------------------------
+    # -- the application and its handlers ----------------------------------------------------------
     def _application(self, control: ControlPlane) -> App:
         self._control = control
         app: App = (
@@ -313,10 +316,8 @@ class TelegramChat:
             except RetryAfter as exc:
                 self.log.warning("chat.rate_limited", extra={"retry_after": str(exc.retry_after)})
                 break
-            except (
-                BadRequest,
-                Forbidden,
-            ) as exc:  # permanent: log it and move on, or it blocks the outbox
+            except (BadRequest, Forbidden) as exc:
+                # permanent: log it and move on, or it blocks the outbox
                 self.log.error(
                     "notification.rejected",
                     extra={"error": str(exc)[:200], "text": message.text[:200]},

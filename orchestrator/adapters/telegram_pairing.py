@@ -1,4 +1,7 @@
-"""Pair a Telegram chat with python-telegram-bot's Bot: check the token, wait for a message, confirm, reply."""
+"""Pair a Telegram chat with python-telegram-bot's Bot.
+
+Check the token, wait for a message, confirm, reply.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +14,17 @@ from telegram import Bot
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from orchestrator.adapters.github_errors import one_line
-from orchestrator.errors import ChatError
 from orchestrator.core.model import ChatMessage
-from orchestrator.errors import Rejected
+from orchestrator.errors import ChatError, Rejected
 
 T = TypeVar("T")
 
 
 class BotPairing:
-    """Implements init.services.TelegramPairing; `api_url` is the Bot API root (`https://api.telegram.org`)."""
+    """Implements init.services.TelegramPairing.
+
+    `api_url` is the Bot API root (`https://api.telegram.org`).
+    """
 
     def __init__(self) -> None:
         self._seen: dict[str, int] = {}  # token -> the last update_id handed out
@@ -58,7 +63,7 @@ class BotPairing:
         return self._run(api_url, token, call)
 
     def confirm(self, api_url: str, token: str, update_id: int) -> None:
-        """Confirm every update up to `update_id`: one getUpdates with the next offset and no wait."""
+        """Confirm updates up to `update_id`: one getUpdates with the next offset and no wait."""
 
         async def call(bot: Bot) -> None:
             await bot.get_updates(

@@ -16,7 +16,7 @@ from orchestrator.core.redact import redact
 async def send(
     bot: Any, chat_id: int, text: str, rows: tuple[tuple[Button, ...], ...] = ()
 ) -> None:
-    """Send plain text, redacted and split under the limit; the keyboard goes with the last piece."""
+    """Send plain text, redacted and split under the limit; the keyboard goes on the last piece."""
     pieces = split(redact(text))
     keyboard = (
         InlineKeyboardMarkup(

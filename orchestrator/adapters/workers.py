@@ -1,4 +1,4 @@
-"""Start worker processes: `python -m orchestrator.delivery.worker TASK_ID`, each in its own session."""
+"""Start workers: `python -m orchestrator.delivery.worker TASK_ID`, each in its own session."""
 
 from __future__ import annotations
 
@@ -10,15 +10,21 @@ from pathlib import Path
 
 
 class ProcessWorkers:
-    """The Workers port: one child process per task, in a session of its own so no signal meant for the
-    supervisor (a terminal's Ctrl-C, a cron timeout) reaches a running agent."""
+    """The Workers port: one child process per task, each in a session of its own.
+
+    That way no signal meant for the supervisor (a terminal's Ctrl-C, a cron timeout) reaches a
+    running agent.
+    """
 
     def __init__(self, config_path: Path, logs_dir: Path, root: Path) -> None:
         self.config_path, self.logs_dir, self.root = config_path, logs_dir, root
         self._children: dict[int, subprocess.Popen[bytes]] = {}
 
     def spawn(self, task_id: str) -> int:
-        """Start the worker; its stdout and stderr go to runtime/logs/workers.log (events go to queue.jsonl)."""
+        """Start the worker; its stdout and stderr go to runtime/logs/workers.log.
+
+        Its events go to queue.jsonl.
+        """
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         with open(self.logs_dir / "workers.log", "ab") as out:
             child = subprocess.Popen(
@@ -41,14 +47,19 @@ class ProcessWorkers:
         return child.pid
 
     def exited(self, pid: int) -> bool:
-        """Tell whether a worker has ended (collecting our own children, so none lingers as a zombie)."""
+        """Tell whether a worker has ended.
+
+        Our own children are collected, so none lingers as a zombie.
+        """
         child = self._children.get(pid)
         if child is not None:
             if child.poll() is None:
                 return False
             del self._children[pid]
             return True
-        try:  # a worker an earlier supervisor started: alive while signal 0 reaches it and it is no zombie
+        # a worker an earlier supervisor started:
+        # alive while signal 0 reaches it and it is no zombie
+        try:
             os.kill(pid, 0)
         except ProcessLookupError:
             return True
@@ -57,7 +68,7 @@ class ProcessWorkers:
         return is_zombie(pid)
 
     def end_agent(self, pid: int, worktree: str) -> bool:
-        """SIGKILL the agent's process group when /proc shows the process still in the worktree (Linux).
+        """SIGKILL the agent's process group if /proc shows the pid still in the worktree (Linux).
 
         Without /proc nothing proves the pid is still the agent's, so nothing is signalled.
         """
@@ -71,7 +82,7 @@ class ProcessWorkers:
 
 
 def works_in(pid: int, folder: str) -> bool:
-    """Tell whether process `pid` runs with its working directory in `folder` (removed meanwhile or not)."""
+    """Tell whether process `pid`'s working directory is in `folder` (removed meanwhile or not)."""
     try:
         cwd = os.readlink(f"/proc/{pid}/cwd")
     except OSError:
@@ -82,7 +93,7 @@ def works_in(pid: int, folder: str) -> bool:
 
 
 def is_zombie(pid: int) -> bool:
-    """Tell whether the process has ended but not been reaped yet (Linux /proc; False where unknown).
+    """Tell whether the process has ended but not been reaped (Linux /proc; False where unknown).
 
     A worker orphaned by a killed supervisor is reaped by init, which some containers never do.
     """

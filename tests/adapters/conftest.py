@@ -1,4 +1,7 @@
-"""Fixtures for the adapter tests: a fresh strict sandbox per test, one repository in it, and the tracker."""
+"""Fixtures for the adapter tests.
+
+A fresh strict sandbox per test, one repository in it, and the tracker.
+"""
 
 from __future__ import annotations
 
@@ -30,5 +33,8 @@ def tracker(sandbox: Sandbox) -> Iterator[GitHubTracker]:
 
 
 def statuses(sandbox: Sandbox) -> list[tuple[str, str, int | None]]:
-    """Return the request log as (method, path under /api/v3, status); None: the connection was dropped."""
+    """Return the request log as (method, path under /api/v3, status).
+
+    A status of None: the connection was dropped.
+    """
     return [(r.method, r.path.removeprefix("/api/v3"), r.status) for r in sandbox.requests]

@@ -1,4 +1,7 @@
-"""GitWorktrees beyond the contract: where the token goes (nowhere it stays), auth failures, retries, wiring."""
+"""GitWorktrees beyond the contract.
+
+Where the token goes (nowhere it stays), auth failures, retries, wiring.
+"""
 
 from __future__ import annotations
 

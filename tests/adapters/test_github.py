@@ -1,4 +1,7 @@
-"""GitHubTracker's requests on the wire: how many each common path sends, conditional reads, token checks."""
+"""GitHubTracker's requests on the wire.
+
+How many each common path sends, conditional reads, token checks.
+"""
 
 from __future__ import annotations
 
@@ -79,8 +82,8 @@ def test_request_budget_of_the_issue_paths(sandbox: Sandbox, tracker: GitHubTrac
         ["GET 200", "PATCH 200"],  # edit in place
         ["GET 200"],  # same text: nothing to write
         ["GET 200", "PATCH 200"],
-        ["GET 200"],
-    ]  # closed already: nothing to write
+        ["GET 200"],  # closed already: nothing to write
+    ]
 
 
 def test_request_budget_of_the_pull_paths(sandbox: Sandbox, tmp_path: Path) -> None:

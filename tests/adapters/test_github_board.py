@@ -1,4 +1,7 @@
-"""GitHubBoard on the sandbox: what each call costs in requests, caching, renames, and its one-line errors."""
+"""GitHubBoard on the sandbox.
+
+What each call costs in requests, caching, renames, and its one-line errors.
+"""
 
 from __future__ import annotations
 
@@ -191,7 +194,7 @@ def test_the_board_keeps_to_its_repository(
     assert len(GitHubBoard(graphql, "agentos", project.number, tracker=tracker).items()) == 2
 
 
-# -- errors ------------------------------------------------------------------------------------------------
+# -- errors ----------------------------------------------------------------------------------------
 def test_a_board_that_does_not_exist_is_named(graphql: GraphQL, tracker: GitHubTracker) -> None:
     with pytest.raises(
         TrackerError, match=r"^board agentos/7 not found, or the token cannot see it$"
@@ -235,7 +238,10 @@ def test_a_wrong_token_is_one_line_that_never_shows_the_token(
 def test_a_github_without_option_ids_gets_instructions_not_lost_statuses(
     tracker: GitHubTracker,
 ) -> None:
-    """GitHub Enterprise releases older than the option `id` would recreate every option: refuse instead."""
+    """GitHub Enterprise releases older than the option `id` would recreate every option.
+
+    Refuse instead.
+    """
     field = {
         "__typename": "ProjectV2SingleSelectField",
         "id": "F1",
@@ -287,7 +293,7 @@ def test_a_github_without_option_ids_gets_instructions_not_lost_statuses(
     assert sent == ["StatusField", "SetStatusOptions"]
 
 
-# -- normalisation on GitHub's own payloads ------------------------------------------------------------------
+# -- normalisation on GitHub's own payloads --------------------------------------------------------
 def test_the_status_field_of_a_recorded_board_maps_by_name() -> None:
     exchange = json.loads((RECORDED / "api.items.list.json").read_text())[0]
     assert validate(schema(), parse(exchange["query"])) == []

@@ -1,4 +1,7 @@
-"""GitHubBoard under GitHub's failure modes on /api/graphql: retried, waited out, or one clear error."""
+"""GitHubBoard under GitHub's failure modes on /api/graphql.
+
+Each is retried, waited out, or one clear error.
+"""
 
 from __future__ import annotations
 
@@ -117,7 +120,10 @@ def test_status_writes_survive_faults_and_land_once(
 def test_creating_a_board_is_never_repeated_blindly(
     sandbox: Sandbox, graphql: GraphQL, tracker: GitHubTracker
 ) -> None:
-    """A 502 may come after GitHub made the board: retrying could make two. Fail; the next run finds it."""
+    """A 502 may come after GitHub made the board: retrying could make two.
+
+    Fail; the next run finds it.
+    """
     admin = GitHubBoardAdmin(graphql, tracker)
     sandbox.clear_requests()
     sandbox.add_fault("error", path=GRAPHQL, status=502, times=1, contains="OwnerProjects")
@@ -126,10 +132,7 @@ def test_creating_a_board_is_never_repeated_blindly(
         TrackerUnavailable, match="^GitHub failed to create a board 'Made once' for agentos"
     ):
         admin.find_or_create("agentos", "Made once")
-    assert graphql_statuses(sandbox) == [
-        502,
-        200,
-        502,
-    ]  # the listing was retried, the creation was not
+    # the listing was retried, the creation was not
+    assert graphql_statuses(sandbox) == [502, 200, 502]
     made = admin.find_or_create("agentos", "Made once")
     assert admin.find_or_create("agentos", "Made once") == made

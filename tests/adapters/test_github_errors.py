@@ -35,7 +35,8 @@ TOKEN = "ghp_" + "A" * 36
                 403, {"message": "API rate limit exceeded"}, {"x-ratelimit-reset": "1800000000"}
             ),
             RateLimited,
-            "GitHub rate limit hit trying to close acme/app#12: the limit resets at 2027-01-15T08:00:00Z",
+            "GitHub rate limit hit trying to close acme/app#12: "
+            "the limit resets at 2027-01-15T08:00:00Z",
         ),
         (
             GithubException(429, {"message": "Too many"}, {"Retry-After": "30"}),
@@ -52,7 +53,8 @@ TOKEN = "ghp_" + "A" * 36
                 403, {"message": "Resource not accessible by personal access token"}, {}
             ),
             TrackerError,
-            "GitHub refused to close acme/app#12 (403 Resource not accessible by personal access token)",
+            "GitHub refused to close acme/app#12 "
+            "(403 Resource not accessible by personal access token)",
         ),
         (
             GithubException(
@@ -71,7 +73,8 @@ TOKEN = "ghp_" + "A" * 36
                 422, {"message": "Validation Failed\n\n", "errors": [f"token {TOKEN} leaked"]}, {}
             ),
             TrackerError,
-            "GitHub refused to close acme/app#12 (422 Validation Failed: token [REDACTED:github-token] leaked)",
+            "GitHub refused to close acme/app#12 "
+            "(422 Validation Failed: token [REDACTED:github-token] leaked)",
         ),
         (
             requests.ConnectionError("Max retries exceeded"),

@@ -1,4 +1,7 @@
-"""GitHubTracker under GitHub's failure modes, injected by the sandbox: retried, waited out, or one clear error."""
+"""GitHubTracker under GitHub's failure modes, injected by the sandbox.
+
+Each is retried, waited out, or one clear error.
+"""
 
 from __future__ import annotations
 
@@ -76,9 +79,8 @@ def test_primary_rate_limit_exhaustion_fails_at_once_with_the_reset_time(
         tracker.issue(issue)
     reset = time.strftime("%Y-%m-%dT%H:", time.gmtime(time.time() + 3600))
     assert f"the limit resets at {reset}" in str(raised.value)
-    assert (
-        len(sandbox.requests) == 1
-    )  # an hour's wait exceeds max_rate_limit_wait: no retry, no sleep
+    # an hour's wait exceeds max_rate_limit_wait: no retry, no sleep
+    assert len(sandbox.requests) == 1
 
 
 def test_spending_the_whole_budget_is_rate_limited(tmp_path: Path) -> None:

@@ -1,8 +1,11 @@
-"""The normalisers on payloads recorded from api.github.com (tests/data/github): real shapes in, model values out."""
+"""The normalisers on payloads recorded from api.github.com: real shapes in, model values out.
+
+The recordings are in tests/data/github.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -28,7 +31,7 @@ from tests.recordings import octokit, replay
 
 
 def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def test_an_issue() -> None:
@@ -68,12 +71,10 @@ def test_a_new_issue_with_no_body_and_no_state_reason() -> None:
 def test_labels_github_created_on_demand_read_lower_case() -> None:
     labels = octokit("add-labels-to-issue", "post", r".*/issues/1/labels")
     assert [label_name(raw) for raw in labels] == ["foo", "bar", "baz"]
-    assert {raw["color"] for raw in labels} == {
-        "ededed"
-    }  # GitHub's default: what DEFAULT_COLOUR copies
-    assert (
-        label_name("  Needs Triage ") == "needs triage"
-    )  # some payloads carry labels as bare strings
+    # GitHub's default: what DEFAULT_COLOUR copies
+    assert {raw["color"] for raw in labels} == {"ededed"}
+    # some payloads carry labels as bare strings
+    assert label_name("  Needs Triage ") == "needs triage"
 
 
 def test_an_issue_list_page() -> None:
@@ -91,9 +92,8 @@ def test_sub_issues_and_a_parent_name_their_repository() -> None:
     parent = replay("SubIssue.testAddSubIssue.txt", "POST", r".*/issues/5/sub_issues")
     assert issue_ref(parent) == IssueRef("PyGithub/PyGithub", 5)
     child = replay("SubIssue.testAddSubIssue.txt", "GET", r".*/issues/39")
-    assert (
-        normalize_issue(child).id == 3235984940
-    )  # the id blocked_by and sub_issues take, not the number
+    # the id blocked_by and sub_issues take, not the number
+    assert normalize_issue(child).id == 3235984940
 
 
 def test_issue_ref_falls_back_to_html_url() -> None:
@@ -259,10 +259,8 @@ def test_status_states(state: str, expected: CheckState) -> None:
         ({"permission": "write", "role_name": "write"}, Permission.WRITE),
         ({"permission": "read", "role_name": "triage"}, Permission.TRIAGE),
         ({"permission": "read", "role_name": "read"}, Permission.READ),
-        (
-            {"permission": "write", "role_name": "release-manager"},
-            Permission.WRITE,
-        ),  # a custom role: legacy field
+        # a custom role: legacy field
+        ({"permission": "write", "role_name": "release-manager"}, Permission.WRITE),
         ({"permission": "none", "role_name": "none"}, Permission.NONE),
     ],
 )

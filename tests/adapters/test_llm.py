@@ -1,4 +1,6 @@
-"""The anthropic LLM adapter on the real SDK against the scripted Messages server, and the dispatcher using it.
+"""The anthropic LLM adapter, and the dispatcher using it.
+
+The adapter runs on the real SDK against the scripted Messages server.
 
 A vague issue (no success criteria) is structured by the model into the task's brief; a model
 that fails, or answers something unusable, leaves the issue's own brief, and dispatch goes on.
@@ -31,7 +33,8 @@ from tests.jobs.conftest import T0
 KEY = "sandbox-llm-key-0123456789"
 ENV = {"GITHUB_TOKEN": "test-token-value", "SANDBOX_KEY": KEY}
 STRUCTURED = (
-    "GOAL: Let users subtract numbers.\nCRITERIA:\n- `sub(5, 3)` returns 2\n- a unit test covers it\n"
+    "GOAL: Let users subtract numbers.\nCRITERIA:\n- `sub(5, 3)` returns 2\n"
+    "- a unit test covers it\n"
     "CONSTRAINTS:\n- none\n"
 )
 VAGUE = "subtraction would be nice, like add"
@@ -91,7 +94,7 @@ def test_building_the_adapter_imports_no_sdk_and_needs_a_key() -> None:
     assert AnthropicLLM(backend(None, model="claude-opus-4-1")).model == "claude-opus-4-1"
 
 
-# -- the dispatcher with `dispatcher.structure_briefs_with` --------------------------------------------------
+# -- the dispatcher with `dispatcher.structure_briefs_with` ----------------------------------------
 def _config(tmp_path: Path, base_url: str, **dispatch: object) -> Path:
     agents = {
         "backends": {
@@ -140,9 +143,8 @@ def test_the_dispatcher_has_a_vague_issue_structured_by_the_model(deps_for) -> N
         [exchange] = model.requests
     assert "## Goal\n\nLet users subtract numbers." in body
     assert "- `sub(5, 3)` returns 2\n- a unit test covers it" in body
-    assert (
-        f"The issue as written:\n\n{VAGUE}" in body
-    )  # the author's own words stay beside the model's
+    # the author's own words stay beside the model's
+    assert f"The issue as written:\n\n{VAGUE}" in body
     assert VAGUE in exchange.request.body["messages"][0]["content"]  # type: ignore[index]
 
 

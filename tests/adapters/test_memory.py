@@ -1,8 +1,11 @@
-"""The memory twin records what a job asked for as values; its behaviour is pinned by tests/contract."""
+"""The memory twin records what a job asked for as values.
+
+Its behaviour is pinned by tests/contract.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -21,7 +24,7 @@ from orchestrator.adapters.memory_writes import (
 from orchestrator.core.model import Check, CheckState, IssueRef
 from orchestrator.errors import TrackerError
 
-T0 = datetime(2026, 5, 1, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture

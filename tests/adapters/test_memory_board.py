@@ -1,4 +1,7 @@
-"""The memory board twins record writes as values; their behaviour is pinned by tests/contract/test_board*.py."""
+"""The memory board twins record writes as values.
+
+Their behaviour is pinned by tests/contract/test_board*.py.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Worker processes: started in a session of their own, seen to end (zombies too), and an orphaned agent ended."""
+"""Worker processes: started in a session of their own, seen to end (zombies too).
+
+An orphaned agent is ended.
+"""
 
 from __future__ import annotations
 

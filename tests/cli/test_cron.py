@@ -1,4 +1,7 @@
-"""The crontab block and the systemd timers: always against temporary tabfiles, never a real crontab."""
+"""The crontab block and the systemd timers.
+
+Always against temporary tabfiles, never a real crontab.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +22,8 @@ from orchestrator.errors import StateError, UsageError
 ENVIRON = {"PATH": "/home/me/.local/bin:/opt/node/bin:bin:/usr/bin:/home/me/.local/bin"}
 JOBS = [CronJob("dispatcher", "* * * * *"), CronJob("pr_monitor", "*/5 * * * *")]
 
-# What a hand-kept crontab looks like; python-crontab's own round trip would rewrite most of these lines.
+# What a hand-kept crontab looks like; python-crontab's own round trip would rewrite most of
+# these lines.
 USER_TAB = (
     b"# m h  dom mon dow   command\n"
     b'MAILTO="me@example.com"\n'
@@ -141,9 +145,8 @@ def test_remove_from_a_missing_tab_creates_nothing(root: Path, tab: Path) -> Non
 
 
 def test_two_checkouts_keep_their_own_blocks(root: Path, tab: Path) -> None:
-    other = root.with_name(
-        root.name + "-two"
-    )  # its marker starts with ours: matching must be exact
+    # its marker starts with ours: matching must be exact
+    other = root.with_name(root.name + "-two")
     install(root, tab)
     install(other, tab)
     assert block_count(tab.read_text(), root) == 1 and block_count(tab.read_text(), other) == 1
@@ -168,7 +171,10 @@ def test_show_returns_the_installed_block_or_says_it_is_not_installed(
 
 
 def test_a_last_line_without_newline_gets_one_before_the_block(root: Path, tab: Path) -> None:
-    """cron drops a final line that has no newline; it is the only byte we add to the user's lines."""
+    """cron drops a final line that has no newline.
+
+    That newline is the only byte we add to the user's lines.
+    """
     tab.write_bytes(b"5 4 * * * /usr/bin/nightly")
     install(root, tab)
     assert tab.read_bytes().startswith(b"5 4 * * * /usr/bin/nightly\n# >>> agentos ")
@@ -202,7 +208,8 @@ def test_paths_with_spaces_and_percent_survive_cron_and_the_shell(tmp_path: Path
     fake = root / "bin" / "agentos"
     fake.parent.mkdir(parents=True)
     fake.write_text(
-        '#!/bin/sh\nprintf "%s\\n" "$@" > "$(dirname "$0")/argv"\necho "PATH=$PATH"\necho oops >&2\n'
+        '#!/bin/sh\nprintf "%s\\n" "$@" > "$(dirname "$0")/argv"\necho "PATH=$PATH"\n'
+        "echo oops >&2\n"
     )
     fake.chmod(0o755)
     config = root / "my config.yaml"
@@ -249,7 +256,8 @@ def test_a_line_break_in_a_path_is_refused(tmp_path: Path) -> None:
 
 FAKE_CRONTAB = """#!/bin/sh
 case "$1" in
-  -l) if [ -f '{folder}/tab' ]; then /bin/cat '{folder}/tab'; else echo "no crontab for tester" >&2; exit 1; fi ;;
+  -l) if [ -f '{folder}/tab' ]; then /bin/cat '{folder}/tab'; \
+else echo "no crontab for tester" >&2; exit 1; fi ;;
   -) /bin/cat > '{folder}/tab'; echo write >> '{folder}/writes' ;;
   *) exit 2 ;;
 esac
@@ -289,9 +297,8 @@ def test_a_failing_crontab_l_is_an_error_not_an_empty_crontab(
     )
     with pytest.raises(StateError, match="`crontab -l` failed: crontab: permission denied"):
         cron.install(JOBS, root, root / "logs", None, environ=ENVIRON)
-    assert not (
-        fake_crontab / "writes"
-    ).exists()  # a crontab we could not read is never overwritten
+    # a crontab we could not read is never overwritten
+    assert not (fake_crontab / "writes").exists()
 
 
 def test_without_a_crontab_command_the_error_points_to_systemd(
@@ -380,10 +387,8 @@ def test_cron_expressions_translate_to_on_calendar(expr: str, calendar: str) -> 
 @pytest.mark.parametrize(
     "expr, message",
     [
-        (
-            "0 0 1 * 1",
-            "cannot translate '0 0 1 * 1'",
-        ),  # cron: the 1st OR a Monday; systemd would need both
+        # cron: the 1st OR a Monday; systemd would need both
+        ("0 0 1 * 1", "cannot translate '0 0 1 * 1'"),
         ("61 * * * *", "'61 * * * *'"),
     ],
 )
@@ -419,7 +424,10 @@ def test_systemd_fires_when_cron_would(expr: str, calendar: str) -> None:
 
 
 def cron_times(expr: str, after: datetime, count: int) -> list[datetime]:
-    """Brute-force the next minutes cron would run `expr` (AND of all fields: we refuse the OR case)."""
+    """Brute-force the next minutes cron would run `expr`.
+
+    The fields combine by AND: we refuse the OR case.
+    """
     minute, hour, day, month, weekday = (sorted(set(field)) for field in CronSlices(expr.split()))
     found: list[datetime] = []
     date = after.date()

@@ -180,8 +180,9 @@ def test_a_switched_off_tick_imports_nothing_heavy(config: Path) -> None:
     probe = (
         "import sys; from orchestrator.cli.main import main; "
         f"code = main(['--config', {str(config)!r}, 'run', 'dispatcher']); "
-        "heavy = sorted(m for m in ('github', 'gql', 'httpx', 'telegram', 'anthropic', 'git', 'jinja2', "
-        "'filelock', 'logging', 'crontab', 'typing') if m in sys.modules); print(code, heavy)"
+        "heavy = sorted(m for m in ('github', 'gql', 'httpx', 'telegram', 'anthropic', 'git', "
+        "'jinja2', 'filelock', 'logging', 'crontab', 'typing') if m in sys.modules); "
+        "print(code, heavy)"
     )
     out = subprocess.run(
         [sys.executable, "-c", probe],

@@ -1,4 +1,7 @@
-"""The agent-backend config keys: endpoint, environment and permission switches, each validated by name."""
+"""The agent-backend config keys: endpoint, environment and permission switches.
+
+Each is validated by name.
+"""
 
 from __future__ import annotations
 
@@ -69,7 +72,8 @@ def test_every_extra_key_is_read(tmp_path: Path) -> None:
         ),
         (
             {"c": {"type": "codex", "permission_mode": "dontAsk"}},
-            "agents.backends.c.permission_mode: only claude backends take permission_mode, this one is codex",
+            "agents.backends.c.permission_mode: only claude backends take permission_mode, "
+            "this one is codex",
         ),
         (
             {"c": {"type": "codex", "sandbox": "none"}},
@@ -89,7 +93,8 @@ def test_every_extra_key_is_read(tmp_path: Path) -> None:
         ),
         (
             {"c": {"type": "command", "argv": ["x", "{prompt}"]}},
-            "agents.backends.c.argv[1]: unknown placeholder {prompt} (known: {prompt_file}, {worktree}, {task_id})",
+            "agents.backends.c.argv[1]: unknown placeholder {prompt} "
+            "(known: {prompt_file}, {worktree}, {task_id})",
         ),
         (
             {"c": {"type": "claude", "env": {"GITHUB_TOKEN": "x"}}},

@@ -99,8 +99,8 @@ INVALID = [
     ),
     (
         _repo(board={"owner": "acme", "number": 1, "status_names": {"todo": "Todo"}}),
-        "repos[0].board.status_names.todo: unknown key (known: backlog, blocked, done, in_progress, in_review, "
-        "ready)",
+        "repos[0].board.status_names.todo: unknown key "
+        "(known: backlog, blocked, done, in_progress, in_review, ready)",
     ),
     (
         _repo(board={"owner": "acme", "number": 1, "status_names": {"ready": 3}}),
@@ -125,7 +125,8 @@ INVALID = [
     ),
     (
         {"github": {"token": "ghp_literal_value_here"}},
-        "github.token: expected a $VAR reference (secrets never go in the config file), got a literal value",
+        "github.token: expected a $VAR reference (secrets never go in the config file), "
+        "got a literal value",
     ),
     ({"github": {"token": "$NOT_SET_ANYWHERE"}}, "github.token: $NOT_SET_ANYWHERE is not set"),
     (
@@ -278,7 +279,10 @@ def test_a_bad_override_is_reported_against_the_overrides_file(tmp_path: Path) -
 
 
 def test_an_override_for_a_repo_no_longer_configured_is_ignored(tmp_path: Path) -> None:
-    """Renaming a repo key must not leave every tick, the chat's included, failing on a stale override."""
+    """Renaming a repo key must not leave every tick failing on a stale override.
+
+    That includes the chat's tick.
+    """
     path = write_config(tmp_path)
     set_override(
         tmp_path / "runtime" / "state", ("repos", "gone", "automation_mode"), "dispatcher_only"

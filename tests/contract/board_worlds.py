@@ -43,7 +43,10 @@ class BoardWorld(Protocol):
 
 
 def graphql_client(url: str, token: str, validate: bool = True) -> GraphQL:
-    """Build the GraphQL client as wiring does, with fast retries; `validate` checks each document first."""
+    """Build the GraphQL client as wiring does, with fast retries.
+
+    With `validate`, each document is checked first.
+    """
     config = GitHubConfig(
         token=Secret("GITHUB_TOKEN", token), api_url=url, graphql_url=url, trusted_users=()
     )
@@ -99,7 +102,8 @@ class ProjectBoards:
     def new_project(self) -> Project:
         if self._live_board:
             pytest.skip(
-                "creating boards on GitHub is left to `agentos init`; the live run reuses AGENTOS_LIVE_BOARD"
+                "creating boards on GitHub is left to `agentos init`; "
+                "the live run reuses AGENTOS_LIVE_BOARD"
             )
         return self.admin.find_or_create(self.login, f"board {uuid.uuid4().hex[:8]}")
 
@@ -176,14 +180,18 @@ def sandbox_worlds(sandbox: Sandbox, kind: str) -> ProjectBoards | LabelBoards:
 
 
 def live_worlds(kind: str, repo: str, token: str, board: str | None) -> ProjectBoards | LabelBoards:
-    """Return a world on GitHub: the throwaway repo, and for projects the throwaway board `owner/number`."""
+    """Return a world on GitHub: the throwaway repo, and for projects the throwaway board.
+
+    The board is named as `owner/number`.
+    """
     tracker = github_tracker("https://api.github.com", token)
     login = Github(auth=Auth.Token(token)).get_user().login.lower()
     if kind == "labels":
         return LabelBoards(tracker, login, lambda: repo)
     if not board:
         pytest.skip(
-            "set AGENTOS_LIVE_BOARD (owner/number of a throwaway board) to run the board against GitHub"
+            "set AGENTOS_LIVE_BOARD (owner/number of a throwaway board) "
+            "to run the board against GitHub"
         )
     owner, _, number = board.partition("/")
     return ProjectBoards(

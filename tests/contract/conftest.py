@@ -1,4 +1,7 @@
-"""The `tracker` fixture: one contract suite over the memory twin, the sandbox and (when configured) GitHub."""
+"""The `tracker` fixture: one contract suite over the memory twin, the sandbox and GitHub.
+
+GitHub is used only when configured.
+"""
 
 from __future__ import annotations
 
@@ -62,7 +65,10 @@ LIVE_BOARD = os.environ.get("AGENTOS_LIVE_BOARD")  # owner/number of a throwaway
     ]
 )
 def board_world(request: pytest.FixtureRequest) -> Iterator[BoardWorld]:
-    """A Board backend: the memory twin, GitHubBoard and LabelBoard on the sandbox, and both on GitHub."""
+    """A Board backend: the memory twin, and GitHubBoard and LabelBoard on the sandbox.
+
+    Both of those also run on GitHub.
+    """
     if request.param == "memory":
         yield MemoryBoards()
         return
@@ -82,7 +88,10 @@ def board_world(request: pytest.FixtureRequest) -> Iterator[BoardWorld]:
 
 @pytest.fixture(params=["memory", "projects"])
 def admin_world(request: pytest.FixtureRequest) -> Iterator[BoardWorld]:
-    """A BoardAdmin backend: the memory twin and GitHubBoardAdmin on the sandbox (boards on GitHub are init's)."""
+    """A BoardAdmin backend: the memory twin and GitHubBoardAdmin on the sandbox.
+
+    Boards on GitHub are init's.
+    """
     if request.param == "memory":
         yield MemoryBoards()
         return

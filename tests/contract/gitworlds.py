@@ -1,4 +1,6 @@
-"""Where a Worktrees contract test runs: a bare repo on disk, or the GitHub sandbox over smart HTTP with a token.
+"""Where a Worktrees contract test runs: a bare repo on disk, or the GitHub sandbox.
+
+The sandbox is reached over smart HTTP with a token.
 
 Both arrange the remote the way a human would (commits pushed from a separate clone with the
 real git CLI), so the adapter under test is the only thing that uses GitWorktrees.
@@ -21,7 +23,10 @@ _NAMES = itertools.count(1)
 
 
 def git(*args: str, cwd: Path | None = None, check: bool = True) -> str:
-    """Run the real git CLI (the environment is isolated by the test fixture); return stdout + stderr."""
+    """Run the real git CLI; return stdout + stderr.
+
+    The environment is isolated by the test fixture.
+    """
     done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
     if check and done.returncode != 0:
         raise AssertionError(f"git {' '.join(args)} failed: {done.stderr}")
@@ -37,7 +42,10 @@ class Remote:
     def commit(
         self, branch: str, files: dict[str, str | None], message: str, *, start: str = "main"
     ) -> str:
-        """Commit `files` (None deletes) on top of origin/<branch> (or `start` when new) and push; return the sha."""
+        """Commit `files` on top of origin/<branch> and push; return the sha.
+
+        A None in `files` deletes that file; a new branch starts from `start`.
+        """
         git("fetch", "-q", "origin", cwd=self.human)
         exists = git("ls-remote", "--heads", "origin", branch, cwd=self.human).strip()
         git("checkout", "-q", "-B", branch, f"origin/{branch if exists else start}", cwd=self.human)
@@ -111,9 +119,8 @@ class SandboxWorld:
         key = f"repo{next(_NAMES)}"
         self.sandbox.create_repo(f"agentos/{key}", auto_init=False)
         remote = _seeded(key, self.sandbox.clone_url(f"agentos/{key}"), self.root)
-        remote.url = git_url(
-            self.sandbox.api_url, f"agentos/{key}"
-        )  # what the adapter gets: no token in it
+        # what the adapter gets: no token in it
+        remote.url = git_url(self.sandbox.api_url, f"agentos/{key}")
         return remote
 
     def worktrees(
@@ -130,7 +137,10 @@ class SandboxWorld:
 
 
 def _seeded(key: str, url: str, root: Path) -> Remote:
-    """Give a new remote a first commit on main, from a human's clone (which keeps a token URL: test only)."""
+    """Give a new remote a first commit on main, from a human's clone.
+
+    The clone keeps a token URL: test only.
+    """
     human = root / "humans" / key
     git("init", "-q", "--initial-branch=main", str(human))
     git("remote", "add", "origin", url, cwd=human)

@@ -1,4 +1,7 @@
-"""One contract for every Board: the memory twin, a Projects board (gql) and `status:*` labels, sandbox and GitHub."""
+"""One contract for every Board: the memory twin, a Projects board and `status:*` labels.
+
+The Projects board goes through gql; it and the labels run on the sandbox and on GitHub.
+"""
 
 from __future__ import annotations
 
@@ -14,13 +17,19 @@ from tests.contract.board_worlds import BoardWorld
 def mine(
     board: Board, *issues: Issue, detail: tuple[BoardStatus, ...] = (BoardStatus.READY,)
 ) -> list[BoardItem]:
-    """Return the board's items for these issues, in the order given (a live board holds other issues too)."""
+    """Return the board's items for these issues, in the order given.
+
+    A live board holds other issues too.
+    """
     found = {item.issue: item for item in board.items(detail)}
     return [found[issue.ref] for issue in issues if issue.ref in found]
 
 
 def same_issue(seen: Issue | None, fresh: Issue) -> bool:
-    """Return whether the board's snapshot is the tracker's issue (labels compared as a set: APIs order them apart)."""
+    """Return whether the board's snapshot is the tracker's issue.
+
+    Labels are compared as a set: APIs order them apart.
+    """
     return (
         seen is not None
         and replace(seen, labels=()) == replace(fresh, labels=())
@@ -84,9 +93,8 @@ def test_moving_leaves_the_item_in_one_status(board_world: BoardWorld) -> None:
         item = board.set_status(item, status)
     [read] = mine(board, issue)
     assert read.status is BoardStatus.IN_REVIEW
-    if read.status_name and read.status_name.startswith(
-        "status:"
-    ):  # the label board: one status label left
+    # the label board: one status label left
+    if read.status_name and read.status_name.startswith("status:"):
         labels = board_world.tracker.issue(issue.ref).labels
         assert [n for n in labels if n.startswith("status:")] == ["status:in-review"]
 

@@ -1,4 +1,7 @@
-"""One contract for BoardAdmin (what `agentos init` does to a board): the memory twin and the sandbox."""
+"""One contract for BoardAdmin, what `agentos init` does to a board.
+
+It runs on the memory twin and the sandbox.
+"""
 
 from __future__ import annotations
 
@@ -33,7 +36,10 @@ def test_a_missing_board_is_named(admin_world: BoardWorld) -> None:
 
 
 def test_statuses_are_added_and_every_item_keeps_its_status(admin_world: BoardWorld) -> None:
-    """GitHub drops the value of every item whose option is sent back without its id: none may be lost."""
+    """GitHub drops the value of every item whose option is sent back without its id.
+
+    None may be lost.
+    """
     admin, repo = admin_of(admin_world), admin_world.new_repo()
     project = admin_world.new_project()
     todo_board = admin_world.board_on(project, repo, names=status_names({"ready": "Todo"}))
@@ -41,7 +47,7 @@ def test_statuses_are_added_and_every_item_keeps_its_status(admin_world: BoardWo
         admin_world.tracker.create_issue(repo, title, "") for title in ("todo", "doing", "done")
     ]
     for issue, status in zip(
-        issues, (BoardStatus.READY, BoardStatus.IN_PROGRESS, BoardStatus.DONE)
+        issues, (BoardStatus.READY, BoardStatus.IN_PROGRESS, BoardStatus.DONE), strict=True
     ):
         todo_board.set_status(todo_board.add(issue), status)
     field = admin.ensure_statuses(project)

@@ -1,4 +1,4 @@
-"""One contract for every Tracker: the memory twin, GitHubTracker on the sandbox, and on GitHub itself."""
+"""One contract for every Tracker: the memory twin, GitHubTracker on the sandbox, and on GitHub."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-# -- issues ------------------------------------------------------------------------------------------------
+# -- issues ----------------------------------------------------------------------------------------
 def test_a_created_issue_reads_back_normalised(world: World, tracker: Tracker) -> None:
     repo = world.new_repo()
     made = tracker.create_issue(
@@ -77,7 +77,7 @@ def test_closing_records_the_reason_and_closing_again_changes_nothing(
     assert (closed.is_open, closed.state_reason) == (False, "not_planned")
 
 
-# -- labels ------------------------------------------------------------------------------------------------
+# -- labels ----------------------------------------------------------------------------------------
 def test_adding_labels_creates_missing_ones_and_never_recolours(
     world: World, tracker: Tracker
 ) -> None:
@@ -139,7 +139,7 @@ def test_permission_follows_the_role_and_strangers_have_none(
     )
 
 
-# -- dependencies ------------------------------------------------------------------------------------------
+# -- dependencies ----------------------------------------------------------------------------------
 def test_dependencies_across_two_repositories(world: World, tracker: Tracker) -> None:
     here, there = world.new_repo(), world.new_repo()
     if here == there:
@@ -183,7 +183,7 @@ def test_an_issue_with_no_links_has_no_dependencies(world: World, tracker: Track
     assert (deps.blocked_by, deps.sub_issues, deps.parent) == ((), (), None)
 
 
-# -- comments ----------------------------------------------------------------------------------------------
+# -- comments --------------------------------------------------------------------------------------
 def test_upsert_comment_keeps_one_comment_and_edits_it_in_place(
     world: World, tracker: Tracker
 ) -> None:
@@ -210,7 +210,7 @@ def test_upsert_comment_leaves_other_comments_alone_and_lists_oldest_first(
     ]
 
 
-# -- pull requests -----------------------------------------------------------------------------------------
+# -- pull requests ---------------------------------------------------------------------------------
 def test_opening_the_same_pull_twice_returns_the_open_one(world: World, tracker: Tracker) -> None:
     repo = world.new_repo()
     sha = world.push(repo, "agent/7-thing")
@@ -296,7 +296,7 @@ def test_deleting_a_branch_twice_is_a_no_op(world: World, tracker: Tracker) -> N
         tracker.open_pull(repo, "agent/6-gone", "main", "gone", "")
 
 
-# -- checks and reviews ------------------------------------------------------------------------------------
+# -- checks and reviews ----------------------------------------------------------------------------
 RUN_STATES = [
     ("queued", None, CheckState.PENDING),
     ("in_progress", None, CheckState.PENDING),

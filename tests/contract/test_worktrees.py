@@ -1,4 +1,7 @@
-"""One contract for Worktrees: GitWorktrees on a bare repo on disk, and through the sandbox's git smart HTTP."""
+"""One contract for Worktrees: GitWorktrees on a bare repo on disk, and through the sandbox.
+
+The sandbox is reached over its git smart HTTP.
+"""
 
 from __future__ import annotations
 
@@ -63,7 +66,7 @@ def agent_edits(path: str, files: dict[str, str]) -> None:
     (Path(path) / RESULT_FILE).write_text("STATUS: complete\nBLOCKER_CODE: none\n")
 
 
-# -- prepare -------------------------------------------------------------------------------------------
+# -- prepare ---------------------------------------------------------------------------------------
 def test_a_new_task_gets_its_own_worktree_on_its_branch_from_the_base(
     trees: GitWorktrees, remote: Remote, world: GitWorld
 ) -> None:
@@ -99,7 +102,7 @@ def test_an_unknown_repo_is_named(trees: GitWorktrees) -> None:
         trees.prepare("nope", "app-7-g1-a1", BRANCH, "main")
 
 
-# -- commit and push -----------------------------------------------------------------------------------
+# -- commit and push -------------------------------------------------------------------------------
 def test_commit_takes_everything_but_the_result_file_and_push_publishes_it(
     trees: GitWorktrees, remote: Remote
 ) -> None:
@@ -184,7 +187,7 @@ def test_a_fresh_start_replaces_the_remote_branch_only_with_a_lease(
     assert trees.push(ws, force=True) == remote.sha(BRANCH) == done.sha
 
 
-# -- leftovers of killed runs, parallel tasks ----------------------------------------------------------
+# -- leftovers of killed runs, parallel tasks ------------------------------------------------------
 def test_a_leftover_worktree_of_a_killed_run_is_cleaned_not_a_crash(
     trees: GitWorktrees, remote: Remote
 ) -> None:
@@ -285,7 +288,7 @@ def test_a_local_clone_seeds_the_shared_clone_and_origin_stays_the_remote(
     assert ws.base_sha == remote.sha("main")
 
 
-# -- rebase --------------------------------------------------------------------------------------------
+# -- rebase ----------------------------------------------------------------------------------------
 def test_a_branch_behind_its_base_is_rebased_and_pushed_with_a_lease(
     trees: GitWorktrees, remote: Remote
 ) -> None:
@@ -295,9 +298,8 @@ def test_a_branch_behind_its_base_is_rebased_and_pushed_with_a_lease(
     assert outcome.status is RebaseStatus.REBASED and outcome.base_sha == base
     assert outcome.head_sha == remote.sha(BRANCH)
     assert remote.log(BRANCH)[:3] == ["Add farewell", "Base moves on", "Initial commit"]
-    assert not list(
-        (Path(trees.worktrees_dir) / remote.key).iterdir()
-    )  # the scratch worktree is gone
+    # the scratch worktree is gone
+    assert not list((Path(trees.worktrees_dir) / remote.key).iterdir())
 
 
 def test_a_branch_already_on_its_base_is_left_alone(trees: GitWorktrees, remote: Remote) -> None:
@@ -325,9 +327,8 @@ def test_a_real_conflict_is_aborted_and_described_never_merged_blindly(
     assert hunk.theirs == "    return 'hello, world'\n"
     assert hunk.ancestor == "    return 'hello'\n"
     clone = trees.clones[remote.key].path
-    assert (
-        len(git("worktree", "list", cwd=clone).splitlines()) == 1
-    )  # the scratch is gone, nothing half-done
+    # the scratch is gone, nothing half-done
+    assert len(git("worktree", "list", cwd=clone).splitlines()) == 1
 
 
 def test_a_file_deleted_on_one_side_and_changed_on_the_other_is_a_conflict(

@@ -1,4 +1,7 @@
-"""The worlds a Tracker contract test runs in: what each backend needs to arrange repos, branches and checks."""
+"""The worlds a Tracker contract test runs in.
+
+What each backend needs to arrange repos, branches and checks.
+"""
 
 from __future__ import annotations
 
@@ -108,7 +111,10 @@ def github_tracker(api_url: str, token: str, per_page: int = 100) -> GitHubTrack
 
 
 class SandboxWorld:
-    """GitHubTracker against the strict sandbox; arranging goes through PyGithub, the sandbox's CI app and git."""
+    """GitHubTracker against the strict sandbox.
+
+    Arranging goes through PyGithub, the sandbox's CI app and git.
+    """
 
     name = "sandbox"
 
@@ -128,7 +134,10 @@ class SandboxWorld:
         return name
 
     def push(self, repo: str, branch: str) -> str:
-        """Commit a new file on `branch` (from main, or on top of it when it exists) and push it over HTTP."""
+        """Commit a new file on `branch` and push it over HTTP.
+
+        The commit starts from main, or goes on top of `branch` when it exists.
+        """
         clone = self.workdir / repo.replace("/", "-")
         if clone.exists():
             self._git("fetch", "-q", "--prune", "origin", cwd=clone)
@@ -192,7 +201,10 @@ def _client(sandbox: Sandbox, token: str) -> Github:
 
 
 class LiveWorld:
-    """GitHubTracker against real GitHub, in throwaway repositories; what a token alone cannot arrange is skipped."""
+    """GitHubTracker against real GitHub, in throwaway repositories.
+
+    What a token alone cannot arrange is skipped.
+    """
 
     name = "github"
 
@@ -206,9 +218,8 @@ class LiveWorld:
         return github_tracker("https://api.github.com", self._token, per_page)
 
     def new_repo(self) -> str:
-        return next(
-            self._repos
-        )  # the same one or two repositories, so tests never assume an empty one
+        # the same one or two repositories, so tests never assume an empty one
+        return next(self._repos)
 
     def push(self, repo: str, branch: str) -> str:
         remote = self.owner.get_repo(repo)

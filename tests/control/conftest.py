@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ __all__ = ["telegram_sandbox"]
 ALICE, BOB, MALLORY = 1001, 1002, 6666  # Alice and Bob are allowed; Mallory is a stranger
 GROUP, STRANGE_GROUP = -4001, -4999
 REPO = "acme/app"
-T0 = datetime(2026, 5, 1, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
 FAST = Pacing(
     quiet=timedelta(seconds=0.3), max_wait=timedelta(seconds=3), min_gap=timedelta(seconds=0.5)
 )
@@ -53,7 +53,7 @@ class World:
     fixed: list[datetime] = field(default_factory=list)  # set to freeze the control plane's clock
 
     def clock(self) -> datetime:
-        return self.fixed[0] if self.fixed else datetime.now(timezone.utc)
+        return self.fixed[0] if self.fixed else datetime.now(UTC)
 
     @property
     def state(self) -> Path:

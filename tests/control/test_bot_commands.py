@@ -1,4 +1,4 @@
-"""Every command through python-telegram-bot's real polling loop, against the strict Bot API sandbox.
+"""Every command through python-telegram-bot's real polling loop, on the strict Bot API sandbox.
 
 The bot runs as `agentos bot` runs it (PTB's Updater, long polling); the sandbox fixture fails
 any test in which a request or a returned object breaks the published Bot API description.
@@ -157,9 +157,8 @@ def test_every_command_from_an_allowed_chat_does_what_it_says(world: World) -> N
             assert check(world), f"{text}: its effect is missing"
         assert ask(world, "/status", GROUP).startswith("Agent OS: ON")  # Alice in the allowed group
     received = [e["command"] for e in world.events("command.received")]
-    assert (
-        len(received) == len(SCRIPT) + 1 - 3
-    )  # usage errors and unknown commands never reach the plane
+    # usage errors and unknown commands never reach the plane
+    assert len(received) == len(SCRIPT) + 1 - 3
     assert [e["switch"] for e in world.events("switch.changed")] == [
         "global",
         "global",
@@ -260,7 +259,6 @@ def test_replies_are_redacted_plain_text(world: World) -> None:
     with serving(world):
         reply = ask(world, "/why 6")
     assert token not in reply and "[REDACTED:github-token]" in reply
-    assert reply.startswith(
-        "app#6 Fix <b>login</b> & leak"
-    )  # no parse mode: markup arrives as typed
+    # no parse mode: markup arrives as typed
+    assert reply.startswith("app#6 Fix <b>login</b> & leak")
     assert "entities" not in world.sandbox.screen(ALICE)[-1]

@@ -1,4 +1,7 @@
-"""Notifications through the real bot: bursts batched, long batches split, escalation buttons acting once."""
+"""Notifications through the real bot.
+
+Bursts batched, long batches split, escalation buttons acting once.
+"""
 
 from __future__ import annotations
 
@@ -54,9 +57,8 @@ def test_a_burst_of_notifications_is_one_message(world: World) -> None:
     meet(world)
     notifier = notifier_for(world.config, world.log)
     control = world.control()
-    control.pacing = Pacing(
-        quiet=timedelta(seconds=2), max_wait=timedelta(seconds=10)
-    )  # a slow disk stays one burst
+    # a slow disk stays one burst
+    control.pacing = Pacing(quiet=timedelta(seconds=2), max_wait=timedelta(seconds=10))
     with serving(world, control):
         for i in range(40):
             notifier.notify(
@@ -124,9 +126,8 @@ def test_a_button_press_acts_once_and_a_repeated_or_expired_one_only_says_so(wor
         assert press(world, third, 1).startswith("This button expired; use /retry 4")
         until(lambda: not keyboards(world))
     assert world.mailbox.for_issue("app", 3) == {"app-3-g2-a1": "inbox", "app-3-g1-a3": "retried"}
-    assert world.mailbox.for_issue("app", 4) == {
-        "app-4-g1-a3": "escalated"
-    }  # the expired press did nothing
+    # the expired press did nothing
+    assert world.mailbox.for_issue("app", 4) == {"app-4-g1-a3": "escalated"}
     assert world.tracker.issue(IssueRef(REPO, 4)).is_open
     announcements = [t for t in world.bot_texts(ALICE) if "re-queued" in t]
     assert announcements == [

@@ -1,4 +1,7 @@
-"""The control plane without a chat: button claims under concurrency, /retry's lineage, settings, the outbox."""
+"""The control plane without a chat.
+
+Button claims under concurrency, /retry's lineage, settings, the outbox.
+"""
 
 from __future__ import annotations
 
@@ -137,9 +140,8 @@ def test_a_setting_from_chat_is_validated_before_it_is_written(world: World) -> 
     assert read_overrides(world.state) == {}
     assert settings.change(config, ("repos", "app", "max_parallel_tasks"), 5, lambda c: 2) is True
     assert settings.change(config, ("repos", "app", "max_parallel_tasks"), 5, lambda c: 2) is False
-    assert (
-        settings.change(config, ("repos", "app", "max_parallel_tasks"), 2, lambda c: 2) is True
-    )  # = config.yaml
+    # = config.yaml
+    assert settings.change(config, ("repos", "app", "max_parallel_tasks"), 2, lambda c: 2) is True
     assert not (world.state / "overrides.yaml").exists()
 
 
@@ -185,9 +187,8 @@ def test_the_update_offset_is_zero_until_something_was_handled(world: World) -> 
 def test_a_retry_killed_between_queueing_and_retiring_is_finished_by_the_next(world: World) -> None:
     world.add_task(3, "escalated")
     fresh = world.mailbox.read("escalated", "app-3-g1-a3")
-    world.mailbox.create(
-        replace(fresh, id="app-3-g2-a1", generation=2, attempt=1)
-    )  # the killed retry's work
+    # the killed retry's work
+    world.mailbox.create(replace(fresh, id="app-3-g2-a1", generation=2, attempt=1))
     reply = world.control().command(IssueCommand("retry", Target(3)), "alice")
     assert reply == "app#3: already inbox as task app-3-g2-a1."
     assert world.mailbox.for_issue("app", 3) == {"app-3-g2-a1": "inbox", "app-3-g1-a3": "retried"}

@@ -1,4 +1,7 @@
-"""`agentos run telegram_control`: one poll round per tick, the offset persisted after each update."""
+"""`agentos run telegram_control`: one poll round per tick.
+
+The offset is persisted after each update.
+"""
 
 from __future__ import annotations
 
@@ -132,7 +135,10 @@ def test_a_crashed_job_is_announced_in_the_chat_at_the_next_tick(
 def test_a_flush_cut_short_resumes_with_the_next_message_and_flood_control_is_honoured(
     setup: tuple[Path, dict[str, str]], telegram_sandbox: TelegramSandbox
 ) -> None:
-    """Telegram fails the second of three messages: the next tick sends the second and third, not the first again."""
+    """Telegram fails the second of three messages.
+
+    The next tick sends the second and third, not the first again.
+    """
     path, env = setup
     telegram_sandbox.inject_message("hi")
     config = load_config(path, env)
@@ -154,8 +160,7 @@ def test_a_flush_cut_short_resumes_with_the_next_message_and_flood_control_is_ho
     assert (
         len(everything) >= 3 and everything[0] == first and len(set(everything)) == len(everything)
     )
-    assert (
-        telegram_sandbox.request_count("sendMessage") == len(everything) + 2
-    )  # + the 429 and the 502
+    # + the 429 and the 502
+    assert telegram_sandbox.request_count("sendMessage") == len(everything) + 2
     assert events(path, "chat.unreachable")[0]["error"].startswith("NetworkError")
     assert tick(path, env) == 0 and replies(telegram_sandbox) == everything

@@ -1,4 +1,6 @@
-"""Real processes: the offset survives a kill between two updates; `agentos bot` under systemd's signals.
+"""Real processes: the offset survives a kill between two updates.
+
+`agentos bot` runs under systemd's signals.
 
 Both ways of running the control plane are killed with SIGKILL after the first of two updates
 was handled and while the second one (a /why whose GitHub read the GitHub sandbox holds back)
@@ -121,9 +123,8 @@ def test_the_offset_survives_a_kill_between_two_updates(
     assert second.wait(30) == 0, output(config)
     off, why = replies(telegram_sandbox)
     assert why.startswith("app#1 Issue 1: not started: Agent OS off")
-    assert (
-        commands(config).count("off") == 1 and offset(config) == 2
-    )  # none handled twice, none lost
+    # none handled twice, none lost
+    assert commands(config).count("off") == 1 and offset(config) == 2
     assert not Switches(config.parent / "runtime/state").is_on()
 
 

@@ -1,9 +1,12 @@
-"""core.agent: events become one flat JSON-ready record each; texts are redacted before they are cut."""
+"""core.agent: events become one flat JSON-ready record each.
+
+Texts are redacted before they are cut.
+"""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from orchestrator.core.agent import (
     BackendSkipped,
@@ -32,7 +35,7 @@ def test_an_event_record_carries_its_type_and_plain_fields() -> None:
             "cost_usd": 0.01,
         },
     }
-    until = datetime(2026, 11, 22, 12, tzinfo=timezone.utc)
+    until = datetime(2026, 11, 22, 12, tzinfo=UTC)
     skipped = event_record(BackendSkipped("claude", "cooling_down", until))
     assert json.loads(json.dumps(skipped))["until"] == "2026-11-22T12:00:00+00:00"
 

@@ -1,9 +1,12 @@
-"""Batching and splitting: a burst is one message, nothing is cut mid-word, escalations keep their buttons."""
+"""Batching and splitting.
+
+A burst is one message, nothing is cut mid-word, escalations keep their buttons.
+"""
 
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -22,7 +25,7 @@ from orchestrator.core.batching import (
 from orchestrator.core.model import IssueRef
 from orchestrator.core.notify import Kind, Notification
 
-T0 = datetime(2026, 5, 1, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
 
 
 def ref(n: int) -> IssueRef:
@@ -120,9 +123,8 @@ def test_an_escalation_carries_retry_and_close_buttons_for_its_task() -> None:
 
 def test_many_escalations_share_messages_with_numbered_buttons_and_repeats_collapse() -> None:
     notes = [notify.escalated(ref(i), f"app-{i}-g1-a3", f"Issue {i}", "stuck") for i in range(10)]
-    notes.append(
-        notify.escalated(ref(3), "app-3-g1-a3", "Issue 3", "still stuck")
-    )  # the same task again
+    # the same task again
+    notes.append(notify.escalated(ref(3), "app-3-g1-a3", "Issue 3", "still stuck"))
     messages = batch(notes + [Notification(Kind.INFO, "hello")])
     assert [len(m.rows) for m in messages] == [8, 2]
     labels = [b.label for m in messages for row in m.rows for b in row]

@@ -1,4 +1,7 @@
-"""core.brief: an issue's own sections become the agent's brief, and nothing the author wrote is lost."""
+"""core.brief: an issue's own sections become the agent's brief.
+
+Nothing the author wrote is lost.
+"""
 
 from __future__ import annotations
 

@@ -57,7 +57,10 @@ def test_an_honest_blocked_result_with_a_valid_code_is_respected() -> None:
 
 
 def test_sections_written_out_of_order_do_not_swallow_each_other() -> None:
-    text = "SUMMARY: s\nFILES_CHANGED:\n- a.py\nSTATUS: partial\nBLOCKER_CODE: test_failure\nDONE:\n- half\n"
+    text = (
+        "SUMMARY: s\nFILES_CHANGED:\n- a.py\nSTATUS: partial\nBLOCKER_CODE: test_failure\n"
+        "DONE:\n- half\n"
+    )
     result = parse(text)
     assert result.status is Status.PARTIAL and result.items("FILES_CHANGED") == ("a.py",)
     assert result.items("DONE") == ("half",)

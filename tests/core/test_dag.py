@@ -58,11 +58,8 @@ def test_priority_beats_critical_path_which_beats_age() -> None:
         (1, True, ()), (2, True, ()), (3, True, ()), (4, True, (2,)), (5, True, (4,)), prio={3: 0}
     )
     g = analyse(nodes)
-    assert g.free == (
-        ref(3),
-        ref(2),
-        ref(1),
-    )  # 3 is urgent; 2 unblocks two issues; 1 is older than none
+    # 3 is urgent; 2 unblocks two issues; 1 is older than none
+    assert g.free == (ref(3), ref(2), ref(1))
 
 
 def test_age_orders_equals() -> None:

@@ -1,6 +1,7 @@
-"""Tests for orchestrator.core.redact: every secret shape is caught, and ordinary text is left alone.
+"""Tests for orchestrator.core.redact: every secret shape is caught, ordinary text left alone.
 
-Fake secrets are assembled from parts, so this file holds no token-shaped literal for the pre-commit hook to refuse.
+Fake secrets are assembled from parts, so this file holds no token-shaped literal for the
+pre-commit hook to refuse.
 """
 
 from __future__ import annotations
@@ -132,16 +133,24 @@ SAFE_TEXTS: dict[str, str] = {
     "ssh-url": "ssh://git@github.com/owner/repo.git and git@github.com:owner/repo.git",
     "short-url-user": "https://alice@example.com/dav/",
     "mailto": "mailto:someone@example.com",
-    "authorization-prose": "The Authorization header carries the token; see docs/adapters/github.md.",
+    "authorization-prose": (
+        "The Authorization header carries the token; see docs/adapters/github.md."
+    ),
     "authorization-colon-prose": "Authorization: required for private repositories",
-    "authorization-placeholder": "Authorization: Bearer <token> or Authorization: token $GITHUB_TOKEN",
+    "authorization-placeholder": (
+        "Authorization: Bearer <token> or Authorization: token $GITHUB_TOKEN"
+    ),
     "authorization-in-code": 'headers = {"Authorization": f"Bearer {token}"}',
     "authorization-short-scheme-value": "Authorization: Basic auth is off",
     "token-prefix-prose": "classic tokens start with ghp_ and fine-grained ones with github_pat_",
-    "public-key": "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----",
+    "public-key": (
+        "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----"
+    ),
     "certificate": "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----",
     "timestamps": "2026-05-01T10:00:03Z chat 123456789: hello at 10:00:03",
-    "json-log": '{"ts":"2026-05-01T10:00:03Z","event":"task.queued","issue":412,"reason":"blockers_done"}',
+    "json-log": (
+        '{"ts":"2026-05-01T10:00:03Z","event":"task.queued","issue":412,"reason":"blockers_done"}'
+    ),
     "aws-word": "AKIA is the prefix of an access key id; AKIAJUSTAWORD is too short",
 }
 

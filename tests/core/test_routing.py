@@ -1,8 +1,8 @@
-"""core.routing: which backend runs next, and what each way an attempt can end means for the chain."""
+"""core.routing: which backend runs next, and what each way an attempt ends means for the chain."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -24,7 +24,7 @@ from orchestrator.core.routing import (
     result_of,
 )
 
-NOW = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 
 
@@ -144,9 +144,8 @@ def test_cooldowns_stay_within_sane_bounds(reset: datetime | None, until: dateti
 def test_a_run_that_did_not_finish_gets_a_blocked_result_saying_why(
     kind: OutcomeKind, code: BlockerCode
 ) -> None:
-    result = result_of(
-        outcome(kind, error="it broke"), "STATUS: complete\n"
-    )  # a stale contract is not believed
+    # a stale contract is not believed
+    result = result_of(outcome(kind, error="it broke"), "STATUS: complete\n")
     assert (result.status, result.blocker) == (Status.BLOCKED, code)
     assert result.items("BLOCKERS") == (f"claude {kind.value}: it broke",)
 

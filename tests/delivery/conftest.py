@@ -1,4 +1,7 @@
-"""The delivery tests borrow two worlds: the jobs' in-memory one and the agent backends' worktree."""
+"""The delivery tests borrow two worlds.
+
+The jobs' in-memory one, and the agent backends' worktree.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""run_chain: a quota failure rests the backend (persisted) and the next one takes over; a permanent one stops."""
+"""run_chain: a quota failure rests the backend and the next one takes over.
+
+The rest is persisted. A permanent failure stops the chain.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from orchestrator.adapters.agents.claude_cli import ClaudeCliAgent
@@ -34,7 +37,7 @@ from orchestrator.store.cooldowns import CooldownStore
 from tests.adapters.agents.conftest import Events, backend
 from tests.support.clis import cli
 
-NOW = datetime(2026, 11, 22, 10, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 10, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 QUOTA = Scripted(
     OutcomeKind.QUOTA_EXHAUSTED, result=None, error="usage limit", reset_at=NOW + 3 * HOUR
@@ -142,8 +145,8 @@ def test_transient_failures_hand_on_until_the_chain_is_exhausted(
     agents = [
         MemoryAgent("claude", [Scripted(OutcomeKind.TIMED_OUT, result=None)]),
         MemoryAgent("codex", [Scripted(OutcomeKind.CRASHED, result=None)]),
-        MemoryAgent("api", [Scripted(result=None)]),
-    ]  # finished, but wrote no contract
+        MemoryAgent("api", [Scripted(result=None)]),  # finished, but wrote no contract
+    ]
     result, _ = chain(tmp_path, agents, request_for(), Events())
     assert result.end is ChainEnd.EXHAUSTED and result.retry_at is None
     assert [a.ruling.reason for a in result.runs] == [
@@ -185,9 +188,8 @@ def test_a_stale_contract_is_never_credited_to_the_next_agent(
     tmp_path: Path, request_for: Callable[..., AgentRequest]
 ) -> None:
     request = request_for()
-    (Path(request.worktree) / RESULT_FILE).write_text(
-        "STATUS: complete\n"
-    )  # left by an earlier run
+    # left by an earlier run
+    (Path(request.worktree) / RESULT_FILE).write_text("STATUS: complete\n")
     result, _ = chain(tmp_path, [MemoryAgent("claude", [Scripted(result=None)])], request, Events())
     assert (
         result.result is not None and result.result.blocker is BlockerCode.INVALID_RESULT_CONTRACT
@@ -220,7 +222,10 @@ def test_real_claude_hits_a_rate_limit_and_real_codex_takes_the_task(
     host_env: dict[str, str],
     events: Events,
 ) -> None:
-    """The whole fallback path with the real CLIs: Claude's 429 rests it; Codex writes the contract."""
+    """The whole fallback path with the real CLIs.
+
+    Claude's 429 rests it; Codex writes the contract.
+    """
     key = Secret("SANDBOX_KEY", "sandbox-key-0123456789")
     result_md = "STATUS: complete\nSUMMARY: done by codex\n"
     with (

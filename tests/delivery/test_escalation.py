@@ -1,4 +1,7 @@
-"""Escalation: one comment with what was tried, the blocked label, the card in Blocked, one notification."""
+"""Escalation, and what it leaves.
+
+One comment with what was tried, the blocked label, the card in Blocked, one notification.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""`--agent claude|codex`: the real CLI when it is installed and logged in, and a plain word on what is missing."""
+"""`--agent claude|codex`: the real CLI when it is installed and logged in.
+
+Otherwise a plain word on what is missing.
+"""
 
 from __future__ import annotations
 

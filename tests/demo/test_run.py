@@ -1,4 +1,6 @@
-"""`bin/agentos demo` end to end: every demo issue closed by a merged PR, the summary printed, the state kept.
+"""`bin/agentos demo` end to end: every demo issue closed by a merged PR.
+
+The summary is printed, and the state kept.
 
 The demo runs as a user runs it (the real command, in a child process with a bare environment);
 what it left is then read back the way `agentos sandbox serve --data DIR` serves it.

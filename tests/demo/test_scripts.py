@@ -1,4 +1,6 @@
-"""The demo's scripts, played by our real `anthropic` backend (the SDK, its tool loop and tools) on the sample.
+"""The demo's scripts, played by our real `anthropic` backend on the sample.
+
+The backend is the real thing: the SDK, its tool loop and tools.
 
 Each issue runs in the order the dependencies allow, in one working copy of the sample, as the
 merged main branch would hold it: the scripts' edits must make the sample's tests pass, and

@@ -1,4 +1,4 @@
-"""An end-to-end world: the GitHub sandbox, sample repos with real git history, a config, the real jobs.
+"""An end-to-end world: the GitHub sandbox, sample repos with real git history, a config, real jobs.
 
 Jobs run in this process through `runner.run_job` (locks, switches, events and all); the queue's
 workers are real child processes, so the environment they inherit is set here with monkeypatch.
@@ -40,8 +40,11 @@ SAMPLE = {
     "calc/__init__.py": "",
     "calc/ops.py": "def add(a, b):\n    return a + b\n",
     "tests/__init__.py": "",
-    "tests/test_ops.py": "import unittest\n\nfrom calc.ops import add\n\n\nclass Ops(unittest.TestCase):\n"
-    "    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n",
+    "tests/test_ops.py": (
+        "import unittest\n\nfrom calc.ops import add\n\n\n"
+        "class Ops(unittest.TestCase):\n"
+        "    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n"
+    ),
 }
 TEST_COMMAND = f"{sys.executable} -m unittest discover -q -s tests -t ."
 
@@ -60,7 +63,10 @@ class World:
 
     @cached_property
     def tracker(self) -> GitHubTracker:
-        """The test's own GitHub client (the jobs build theirs): no write throttle, the test is the only user."""
+        """The test's own GitHub client (the jobs build theirs).
+
+        No write throttle: the test is the only user.
+        """
         return GitHubTracker(self.config.github, throttle=False)
 
     @cached_property
@@ -81,7 +87,10 @@ class World:
         write_config(self.root, self.sandbox, repos, **extra)
 
     def add_board(self, repo: str, title: str) -> Project:
-        """Set up a Projects board for the repo as `agentos init` does: find or create, statuses, link."""
+        """Set up a Projects board for the repo as `agentos init` does.
+
+        Find or create, statuses, link.
+        """
         admin = GitHubBoardAdmin(self.graphql, self.tracker)
         project = admin.find_or_create(repo.split("/")[0], title)
         admin.ensure_statuses(project)
@@ -100,7 +109,10 @@ class World:
     def issue(
         self, repo: str, title: str, body: str = "", status: BoardStatus | None = BoardStatus.READY
     ) -> Issue:
-        """Open an issue and give it `status`: on the repo's Projects board when it has one, else as a label."""
+        """Open an issue and give it `status`.
+
+        On the repo's Projects board when it has one, else as a label.
+        """
         entry = next(r for r in self.config.repos if r.github == repo)
         if entry.board is None:
             return self.tracker.create_issue(

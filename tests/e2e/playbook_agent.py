@@ -1,4 +1,6 @@
-"""A `command` agent for end-to-end tests: it does what a playbook (JSON) says for the issue in its prompt.
+"""A `command` agent for end-to-end tests: it does what a playbook says for its issue.
+
+The playbook is JSON; the issue is the one in the agent's prompt.
 
 argv: playbook_agent.py PLAYBOOK WORKTREE PROMPT_FILE. The playbook maps an issue (its number as a
 string, "REPOKEY#N" where two repos share numbers, or "*"; the issue comes from $AGENTOS_TASK_ID)
@@ -7,8 +9,9 @@ to a list of steps, one per attempt at that issue (the last repeats):
    "sleep": 0.0, "exit": 0, "no_result": false, "append": {"path": "text"},
    "pidfile": "path: write this process's pid there first",
    "spawn": "path: start a `sleep 300` in this process group, write its pid there",
-   "side_push": {"url": "clone URL with a token", "path": "...", "content": "..."}: someone else pushes
-                a commit to this worktree's branch on origin while the agent works,
+   "side_push": {"url": "clone URL with a token", "path": "...", "content": "..."}:
+                someone else pushes a commit to this worktree's branch on origin while the
+                agent works,
    "result_text": "the .agent_result.md to write, verbatim"}
 It keeps its own count of attempts per issue beside the playbook, so a retry gets the next step.
 """
@@ -28,9 +31,8 @@ from typing import Any
 
 def main(playbook_path: str, worktree: str, prompt_file: str) -> int:
     playbook = json.loads(Path(playbook_path).read_text())
-    Path(
-        prompt_file
-    ).read_text()  # a real agent would read it; its being there is part of the contract
+    # a real agent would read it; its being there is part of the contract
+    Path(prompt_file).read_text()
     found = re.fullmatch(
         r"(?P<key>.+)-(?P<issue>\d+)-g\d+-a\d+", os.environ.get("AGENTOS_TASK_ID", "")
     )
@@ -73,7 +75,8 @@ def _result(step: dict[str, Any]) -> str:
         "\n".join(f"- {p}" for p in (*step.get("files", {}), *step.get("append", {}))) or "- None"
     )
     return (
-        f"STATUS: {status}\nBLOCKER_CODE: {blocker}\nSUMMARY: {step.get('summary', 'Did the work.')}\n"
+        f"STATUS: {status}\nBLOCKER_CODE: {blocker}\n"
+        f"SUMMARY: {step.get('summary', 'Did the work.')}\n"
         f"DONE:\n- the step\nBLOCKERS:\n- {step.get('why', 'None')}\nNEXT_STEP: None\n"
         f"FILES_CHANGED:\n{files}\nTESTS_RUN:\n- None\nDECISIONS:\n- None\nRISKS:\n- None\n"
         "ATTEMPTED_APPROACHES:\n- None\nMANUAL_STEPS:\n- None\n"
@@ -81,7 +84,7 @@ def _result(step: dict[str, Any]) -> str:
 
 
 def _side_push(worktree: Path, push: dict[str, str]) -> None:
-    """Push a commit of someone else's to the branch this worktree is on, from a clone of one's own."""
+    """Push someone else's commit to the branch this worktree is on, from their own clone."""
 
     def git(*args: str, cwd: Path) -> str:
         return subprocess.run(

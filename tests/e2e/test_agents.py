@@ -1,4 +1,6 @@
-"""The real agent backends driven through the queue: the pinned `claude` and `codex` CLIs and our `anthropic` loop.
+"""The real agent backends driven through the queue.
+
+They are the pinned `claude` and `codex` CLIs, and our `anthropic` loop.
 
 Each runs a whole task (worker process, worktree, prompt, chain, tests, commit, push, PR) against
 a scripted model server from orchestrator/sandbox/models/, and what the model had it write ends
@@ -22,21 +24,24 @@ from tests.support.clis import cli
 
 KEY = "sandbox-model-key-0123456789"
 RESULT = (
-    "STATUS: complete\nBLOCKER_CODE: none\nSUMMARY: Added calc.sub with a test.\nDONE:\n- calc.sub\n"
+    "STATUS: complete\nBLOCKER_CODE: none\nSUMMARY: Added calc.sub with a test.\n"
+    "DONE:\n- calc.sub\n"
     "BLOCKERS:\n- None\nNEXT_STEP: None\nFILES_CHANGED:\n- calc/sub.py\n- tests/test_sub.py\n"
-    f"TESTS_RUN:\n- {TEST_COMMAND}\nDECISIONS:\n- None\nRISKS:\n- None\nATTEMPTED_APPROACHES:\n- None\n"
-    "MANUAL_STEPS:\n- None\n"
+    f"TESTS_RUN:\n- {TEST_COMMAND}\nDECISIONS:\n- None\nRISKS:\n- None\n"
+    "ATTEMPTED_APPROACHES:\n- None\nMANUAL_STEPS:\n- None\n"
 )
 CHECK = "python3 -m unittest discover -q -s tests -t ."
 
 
 def _use(world: World, monkeypatch: pytest.MonkeyPatch, backend: dict[str, object]) -> None:
-    """Make `backend` the only agent; its key is a $VAR in the environment, as a real one would be."""
+    """Make `backend` the only agent.
+
+    Its key is a $VAR in the environment, as a real one would be.
+    """
     for env in (world.env, None):
         if env is None:
-            monkeypatch.setenv(
-                "SANDBOX_MODEL_KEY", KEY
-            )  # the workers inherit the process environment
+            # the workers inherit the process environment
+            monkeypatch.setenv("SANDBOX_MODEL_KEY", KEY)
         else:
             env["SANDBOX_MODEL_KEY"] = KEY
     home = world.root / "home"
@@ -53,7 +58,10 @@ def _use(world: World, monkeypatch: pytest.MonkeyPatch, backend: dict[str, objec
 
 
 def _delivered(world: World) -> None:
-    """Dispatch and run the issue; the PR holds the files the model wrote, and the room what it did."""
+    """Dispatch and run the issue.
+
+    The PR holds the files the model wrote, and the room what it did.
+    """
     world.issue("acme/app", "Add subtraction", "## Goal\nA `sub` function with a test.\n")
     assert world.run("dispatcher") == 0
     assert world.run("queue") == 0

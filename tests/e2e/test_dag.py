@@ -1,4 +1,6 @@
-"""A dependency graph across two repos, delivered tick by tick: PRs open only once every blocker is closed.
+"""A dependency graph across two repos, delivered tick by tick.
+
+PRs open only once every blocker is closed.
 
     acme/lib (labels)                  acme/app (a Projects board)
     lib#1 helper ──────────────┐       app#1 step one ─▶ app#2 step two ─▶ app#3 fan-in
@@ -127,7 +129,8 @@ def test_a_dag_across_two_repos_opens_prs_only_in_an_order_it_allows(world: Worl
         for tid in world.mailbox(state)
     )
     assert len(world.mailbox("delivered")) == 6 and world.mailbox("escalated") == []
-    # Within a round the most downstream work goes first: app#1 unblocks two issues, the others one each.
+    # Within a round the most downstream work goes first: app#1 unblocks two issues, the others
+    # one each.
     queued = [
         (e["repo"], e["issue"], e["reason"]) for e in world.events("dispatcher", "task.queued")
     ]

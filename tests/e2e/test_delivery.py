@@ -1,4 +1,7 @@
-"""From a Ready issue to a PR that closes it: dispatcher and queue against the sandbox, a real agent process."""
+"""From a Ready issue to a PR that closes it.
+
+The dispatcher and queue run against the sandbox, with a real agent process.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,11 @@ from tests.e2e.conftest import TEST_COMMAND, World
 
 SUB = {
     "calc/sub.py": "def sub(a, b):\n    return a - b\n",
-    "tests/test_sub.py": "import unittest\n\nfrom calc.sub import sub\n\n\nclass Sub(unittest.TestCase):\n"
-    "    def test_sub(self):\n        self.assertEqual(sub(5, 3), 2)\n",
+    "tests/test_sub.py": (
+        "import unittest\n\nfrom calc.sub import sub\n\n\n"
+        "class Sub(unittest.TestCase):\n"
+        "    def test_sub(self):\n        self.assertEqual(sub(5, 3), 2)\n"
+    ),
 }
 
 

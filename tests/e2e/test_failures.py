@@ -1,4 +1,6 @@
-"""What goes wrong in an attempt, end to end: each failure ends in a retry, a fallback or an escalation, never a bad PR.
+"""What goes wrong in an attempt, end to end.
+
+Every failure ends in a retry, a fallback or an escalation, never a bad PR.
 
 Each test drives the real dispatcher and queue (worker processes, a real agent process) against
 the GitHub sandbox; the playbook agent plays the failing agent.
@@ -46,10 +48,11 @@ def test_an_agent_past_its_timeout_loses_its_whole_process_group_and_the_retry_d
         [repo_entry("app", "acme/app")],
         agents={
             "backends": {
+                # 6 s
                 "playbook": playbook_backend(world.root / "playbook.json", timeout_minutes=0.1)
             }
         },
-    )  # 6 s
+    )
     issue = world.issue("acme/app", "Add subtraction")
     child = world.root / "child.pid"
     world.set_playbook({str(issue.number): [{"spawn": str(child), "sleep": 120}, {"files": SUB}]})
@@ -134,9 +137,8 @@ def test_a_quota_error_rests_the_agent_and_the_next_in_the_chain_takes_over(worl
     assert (skipped["backend"], skipped["reason"]) == ("first", "cooling_down")
     assert [e["backend"] for e in _events(world, later, "attempt.started")] == ["second"]
     assert Path(f"{quota}.app-{first.number}.count").read_text() == "1"
-    assert not Path(
-        f"{quota}.app-{first.number + 2}.count"
-    ).exists()  # issue 3 (PR #2 took a number)
+    # issue 3 (PR #2 took a number)
+    assert not Path(f"{quota}.app-{first.number + 2}.count").exists()
     assert len(world.tracker.open_pulls("acme/app")) == 2
 
 
@@ -176,6 +178,5 @@ def test_a_push_rejected_because_someone_pushed_meanwhile_is_retried_on_top_of_t
     [prepared] = _events(world, "app-1-g1-a2", "worktree.prepared")
     assert prepared["continued"] is True  # the retry started from the branch as GitHub has it
     [pr] = world.tracker.open_pulls("acme/app")
-    assert (
-        "`NOTES.md`" in pr.body and "`calc/sub.py`" in pr.body
-    )  # their commit and ours, nothing lost
+    # their commit and ours, nothing lost
+    assert "`NOTES.md`" in pr.body and "`calc/sub.py`" in pr.body

@@ -1,4 +1,7 @@
-"""The PR monitor on the sandbox: its local CI posts real check runs, merges close issues through `Closes #N`."""
+"""The PR monitor on the sandbox: its local CI posts real check runs.
+
+Merges close issues through `Closes #N`.
+"""
 
 from __future__ import annotations
 
@@ -174,7 +177,10 @@ def test_a_wedged_pr_is_restarted_once_then_escalated(world: World) -> None:
 
 
 def test_a_pr_whose_base_moved_without_conflict_merges_as_github_allows(world: World) -> None:
-    """GitHub reports `behind` only under branch protection; a clean PR on a moved base merges as it is."""
+    """GitHub reports `behind` only under branch protection.
+
+    A clean PR on a moved base merges as it is.
+    """
     world.sandbox.set_ci("acme/app", TEST_COMMAND)
     number = deliver(world, "Add subtraction", [{"files": SUB}])
     clone = world.root / "someone"

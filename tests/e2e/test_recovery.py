@@ -1,4 +1,6 @@
-"""Killed at any line, carried on by the next tick: workers SIGKILLed mid-task, and ticks that overlap.
+"""Killed at any line, carried on by the next tick.
+
+Workers SIGKILLed mid-task, and ticks that overlap.
 
 The supervisors here are real `bin/agentos run queue` processes, so a SIGKILL takes them down
 the way the OOM killer or a reboot would: no handler runs, no file is tidied.
@@ -70,9 +72,8 @@ def test_a_worker_killed_mid_task_is_recovered_by_the_next_tick_and_its_orphaned
     _wait_for(agent_pid.exists)
     _kill_supervisor_and_worker(world, supervisor, "app-1-g1-a1")
     agent = int(agent_pid.read_text())
-    assert _alive(agent) and world.mailbox("processing") == [
-        "app-1-g1-a1"
-    ]  # the agent outlived its worker
+    # the agent outlived its worker
+    assert _alive(agent) and world.mailbox("processing") == ["app-1-g1-a1"]
 
     assert world.run("queue") == 0
     [recovered] = world.events("queue", "task.recovered")
@@ -87,12 +88,16 @@ def test_a_worker_killed_mid_task_is_recovered_by_the_next_tick_and_its_orphaned
 def test_a_worker_killed_after_opening_its_pr_is_recovered_without_a_second_pr(
     world: World,
 ) -> None:
-    """Found here: the recovered task ran again, could not move its room from review back to developing,
-    crashed, and was recovered twice more until it was escalated as `recovered_too_often`."""
+    """Found here: the recovered task ran again and was escalated as `recovered_too_often`.
+
+    It could not move its room from review back to developing, crashed, and was recovered twice
+    more until it was escalated.
+    """
     issue = world.issue("acme/app", "Add subtraction")
     world.set_playbook({str(issue.number): [{"files": SUB}]})
     assert world.run("dispatcher") == 0
-    # The card move after the PR hangs, so the worker is surely between the PR and settling the task.
+    # The card move after the PR hangs, so the worker is surely between the PR and settling the
+    # task.
     world.sandbox.add_fault(
         "slow", method="POST", path="/api/v3/repos/acme/app/issues/1/labels", delay=6, times=1
     )
@@ -104,9 +109,8 @@ def test_a_worker_killed_after_opening_its_pr_is_recovered_without_a_second_pr(
     assert world.run("queue") == 0
     assert [e["reason"] for e in world.events("queue", "task.recovered")] == ["worker_died"]
     assert world.mailbox("delivered") == ["app-1-g1-a1"]
-    [resumed] = _events(
-        world, "app-1-g1-a1", "task.resumed"
-    )  # its room says the PR is open: no second run
+    # its room says the PR is open: no second run
+    [resumed] = _events(world, "app-1-g1-a1", "task.resumed")
     assert resumed["state"] == "delivered"
     [pr] = world.tracker.open_pulls("acme/app")
     assert [e["number"] for e in _events(world, "app-1-g1-a1", "pr.opened")] == [pr.number]
@@ -156,8 +160,11 @@ def test_overlapping_cli_ticks_skip_on_the_job_lock_and_do_the_work_once(world: 
 
 
 def test_ticks_that_no_lock_serialises_still_queue_and_run_each_issue_once(world: World) -> None:
-    """Two dispatchers, then two supervisors, race from one instant without the job lock: the mailbox's
-    create-by-link and claim-by-rename are all that keeps them from doing the work twice."""
+    """Two dispatchers, then two supervisors, race from one instant without the job lock.
+
+    The mailbox's create-by-link and claim-by-rename are all that keeps them from doing the work
+    twice.
+    """
     numbers = _work(world, 4)
     for job in ("dispatcher", "queue"):
         go = world.root / f"go-{job}"

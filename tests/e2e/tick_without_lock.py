@@ -1,4 +1,6 @@
-"""One job tick that takes no job lock, started on a signal: two at once are ticks nothing serialises.
+"""One job tick that takes no job lock, started on a signal.
+
+Two at once are ticks nothing serialises.
 
 argv: tick_without_lock.py CONFIG JOB GO_FILE. Everything slow to import is loaded first; the tick
 itself starts when GO_FILE appears, so two processes race from the same instant. This is what two
@@ -11,7 +13,7 @@ import importlib
 import os
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 
@@ -24,10 +26,11 @@ def main(config_path: str, job: str, go_file: str) -> int:
     log = logs.setup(config.paths.logs_dir, job, f"r-nolock-{os.getpid()}", stderr=False)
     module = importlib.import_module(f"orchestrator.jobs.{job}")
     deps = real_deps(config, log)
-    deps.tracker, deps.worktrees, deps.workers, deps.agents  # noqa: B018 (built now, not after the signal)
+    # Built now, not after the signal.
+    deps.tracker, deps.worktrees, deps.workers, deps.agents  # noqa: B018
     while not Path(go_file).exists():
         time.sleep(0.005)
-    summary = module.run(deps, config, datetime.now(timezone.utc))
+    summary = module.run(deps, config, datetime.now(UTC))
     log.info("run.finished", extra={"outcome": "ok", **summary})
     return 0
 

@@ -1,4 +1,7 @@
-"""A world for init tests: the GitHub and Telegram sandboxes, an Agent OS checkout, a config folder, a crontab file."""
+"""A world for init tests.
+
+The GitHub and Telegram sandboxes, an Agent OS checkout, a config folder, a crontab file.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import os
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +34,14 @@ BUILT = {
     name: JobSpec(name, spec.schedule, spec.summary, always_on=spec.always_on)
     for name, spec in JOBS.items()
 }
-NOW = datetime(2026, 5, 1, 10, 0, 3, tzinfo=timezone.utc)
+NOW = datetime(2026, 5, 1, 10, 0, 3, tzinfo=UTC)
 
 
 def answers_for(world: World, **overrides: Any) -> dict[str, Any]:
-    """Return the answers of a fresh run creating agentos/shop (nested as the answers file has them)."""
+    """Return the answers of a fresh run creating agentos/shop.
+
+    They are nested as the answers file has them.
+    """
     tree: dict[str, Any] = {
         "github": {"api_url": world.github.api_url},
         "intake": {
@@ -118,9 +124,8 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     monkeypatch.setenv("PTB_TIMEDELTA", "true")  # see orchestrator/sandbox/telegram/testing.py
     home = tmp_path / "home"
     home.mkdir()
-    monkeypatch.setenv(
-        "HOME", str(home)
-    )  # git in the adapter reads ~/.gitconfig: keep the developer's out
+    # git in the adapter reads ~/.gitconfig: keep the developer's out
+    monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
     root = tmp_path / "agentos"
     (root / "hooks").mkdir(parents=True)
@@ -162,7 +167,10 @@ def clone(world: World, full_name: str, into: Path) -> Path:
 
 
 def project_record(world: World, owner: str, number: int) -> dict[str, Any]:
-    """Return the sandbox's record of a board (fields with their options, items, linked repositories)."""
+    """Return the sandbox's record of a board.
+
+    Fields with their options, items, linked repositories.
+    """
     projects = world.github.store.data["graphql"].get("projects", [])
     found: dict[str, Any] = next(
         p for p in projects if p["owner"] == owner and p["number"] == number

@@ -1,4 +1,6 @@
-"""Drive a program in a real pseudo-terminal, as a person at a keyboard would: read its prompts, type, press Ctrl-C.
+"""Drive a program in a real pseudo-terminal, as a person at a keyboard would.
+
+Read its prompts, type, press Ctrl-C.
 
 The child gets the pty as its controlling terminal (a new session that opens the pty by name),
 so getpass turns echo off and Ctrl-C sends SIGINT, exactly as in a terminal window.
@@ -42,7 +44,10 @@ class PtyProgram:
         self._at = 0  # where the next expect starts looking
 
     def expect(self, text: str, timeout: float = 60.0) -> str:
-        """Wait until `text` appears after what was matched last; return the output up to its end."""
+        """Wait until `text` appears after what was matched last.
+
+        Return the output up to its end.
+        """
         deadline = time.monotonic() + timeout
         while (found := self.screen.find(text, self._at)) < 0:
             left = deadline - time.monotonic()

@@ -1,4 +1,7 @@
-"""Step 5 with an Anthropic key: the anthropic SDK asks the model sandbox for a draft; a bad one means templates."""
+"""Step 5 with an Anthropic key: the anthropic SDK asks the model sandbox for a draft.
+
+A bad draft means templates.
+"""
 
 from __future__ import annotations
 
@@ -56,16 +59,14 @@ def test_with_a_key_the_model_drafts_the_charter_and_the_seed_issues(
         "List a book from the web form",
         "Checkout with a test payment",
     ]
-    asked = [
-        e.request for e in model.requests if e.request.path == "/v1/messages"
-    ]  # (claude's HEAD probe aside)
+    # (claude's HEAD probe aside)
+    asked = [e.request for e in model.requests if e.request.path == "/v1/messages"]
     assert len(asked) == 1
     body: dict[str, Any] = asked[0].body  # type: ignore[assignment]
     assert body["tool_choice"] == {"type": "tool", "name": "record_charter"}
     assert "list a book and sell it online" in body["messages"][0]["content"]
-    assert (
-        asked[0].headers["authorization"] == "Bearer sandbox-key"
-    )  # how anthropic 2.x sends an API key
+    # how anthropic 2.x sends an API key
+    assert asked[0].headers["authorization"] == "Bearer sandbox-key"
     assert not model.problems
 
 

@@ -1,4 +1,7 @@
-"""`agentos init` end to end against the GitHub and Telegram sandboxes: a fresh run, then a second project."""
+"""`agentos init` end to end against the GitHub and Telegram sandboxes.
+
+A fresh run, then a second project.
+"""
 
 from __future__ import annotations
 
@@ -49,7 +52,8 @@ def test_a_fresh_run_sets_up_repo_board_labels_seeds_chat_config_and_cron(
     assert "second-hand books" in (checkout / "NORTH_STAR.md").read_text()
     assert "Project skeleton" in (checkout / "PLAN.md").read_text()
 
-    # The board: the six options, the user's (GitHub's default Todo) kept, linked, every seed in Backlog.
+    # The board: the six options, the user's (GitHub's default Todo) kept, linked,
+    # every seed in Backlog.
     names = status_names(world, "agentos", 1)
     assert set(STATUSES) <= set(names) and "Todo" in names
     assert project_record(world, "agentos", 1)["repositories"] == [
@@ -73,15 +77,15 @@ def test_a_fresh_run_sets_up_repo_board_labels_seeds_chat_config_and_cron(
     # The chat: allowed in the config, and told so.
     assert "paired with this chat" in world.telegram.screen(1001)[-1]["text"]
 
-    # A config the loader accepts, with secrets only as references and their values in a 0600 env file.
+    # A config the loader accepts, with secrets only as references,
+    # and their values in a 0600 env file.
     text = world.config.read_text()
     assert world.github.token not in text and world.telegram.token not in text
     env_file = world.config.parent / ".env"
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
     assert f"GITHUB_TOKEN={world.github.token}" in env_file.read_text().splitlines()
-    config = load_config(
-        world.config, environ={}
-    )  # cron's empty environment: the env file is enough
+    # cron's empty environment: the env file is enough
+    config = load_config(world.config, environ={})
     shop = config.repo("shop")
     assert (shop.github, shop.board and shop.board.number) == ("agentos/shop", 1)
     assert config.telegram is not None and config.telegram.allowed_chat_ids == (1001,)
@@ -122,6 +126,7 @@ def test_a_second_run_adds_a_project_keeping_the_first_byte_for_byte_and_backs_u
     world.telegram.inject_message("hello")
     assert world.init() == 0, world.output
     before = _edit_first_config(world)
+    # Telegram: set up already, kept
     second = answers_for(
         world,
         **{
@@ -130,7 +135,7 @@ def test_a_second_run_adds_a_project_keeping_the_first_byte_for_byte_and_backs_u
             "repository.key": "blog",
             "board.title": "Blog",
         },
-    )  # Telegram: set up already, kept
+    )
     del second["tuning"]  # accept every default: the values already in the config
     assert world.init(second) == 0, world.output
 
@@ -157,7 +162,10 @@ def test_a_second_run_adds_a_project_keeping_the_first_byte_for_byte_and_backs_u
 
 
 def _snapshot(world: World) -> dict[str, object]:
-    """Everything a run could change: GitHub's records and refs, every file around the config, crontab, git config."""
+    """Everything a run could change.
+
+    GitHub's records and refs, every file around the config, crontab, git config.
+    """
     import json
 
     with world.github.store.lock:

@@ -1,4 +1,7 @@
-"""`bin/agentos init` in a real pseudo-terminal: a person types answers, takes defaults, mistypes, presses Ctrl-C."""
+"""`bin/agentos init` in a real pseudo-terminal.
+
+A person types answers, takes defaults, mistypes, presses Ctrl-C.
+"""
 
 from __future__ import annotations
 
@@ -62,9 +65,8 @@ def test_a_person_types_the_answers_takes_defaults_and_gets_asked_again_after_mi
     world: World, terminal: list[PtyProgram]
 ) -> None:
     board = _existing_board(world)
-    weak = world.github.add_user(
-        "weakling", scopes=("repo",)
-    )  # a token without the `project` scope
+    # a token without the `project` scope
+    weak = world.github.add_user("weakling", scopes=("repo",))
     t = _start(world, terminal, token_in_env=False)
     t.expect("Step 1 of 10: Preflight")
     t.expect("Run this step? [Y/n]: ")
@@ -187,9 +189,8 @@ def test_a_person_types_the_answers_takes_defaults_and_gets_asked_again_after_mi
     t.expect("Step 10 of 10: Done")
     t.expect("to Ready on the board: it is the seed issue with no blockers")
     assert t.wait() == 0
-    assert (
-        world.github.token not in t.screen and world.telegram.token not in t.screen
-    )  # typed with echo off
+    # typed with echo off
+    assert world.github.token not in t.screen and world.telegram.token not in t.screen
 
     config = load_config(world.config, environ={})
     photos = config.repo("photos")
@@ -220,13 +221,8 @@ def test_ctrl_c_after_step_4_then_the_next_run_resumes_at_step_5(
     t.expect("Step 3 of 10")
     t.expect("Run this step? [Y/n]: ")
     t.type()
-    for typed in (
-        "create",
-        "shop",
-        "",
-        "",
-        "",
-    ):  # create, name, private (default yes), key, go ahead
+    # create, name, private (default yes), key, go ahead
+    for typed in ("create", "shop", "", "", ""):
         t.expect_re(r"\]?: $")
         t.type(typed)
     t.expect("Step 4 of 10")
@@ -245,11 +241,8 @@ def test_ctrl_c_after_step_4_then_the_next_run_resumes_at_step_5(
 
     world.telegram.inject_message("hello")
     resumed = answers_for(world, resume=True)
-    del (
-        resumed["intake"],
-        resumed["repository"],
-        resumed["board"],
-    )  # a resumed run must not ask these again
+    # a resumed run must not ask these again
+    del (resumed["intake"], resumed["repository"], resumed["board"])
     assert world.init(resumed) == 0, world.output
     assert "Resume at step 5 (Charter and first issues)? [Y/n]: yes" in world.output
     assert world.output.count("Done in the interrupted run.") == 4

@@ -1,4 +1,7 @@
-"""Single steps in their corners: preflight's checks and fixes, systemd instead of cron, skipping what others need."""
+"""Single steps in their corners.
+
+Preflight's checks and fixes, systemd instead of cron, skipping what others need.
+"""
 
 from __future__ import annotations
 
@@ -83,9 +86,8 @@ def test_steps_that_need_a_skipped_one_say_so_and_no_config_is_written_without_a
     world: World,
 ) -> None:
     assert world.init(only(world, "preflight", "board", "charter", "config")) == 0, world.output
-    assert (
-        "Skipped: it needs the repository, which an earlier step did not set up." in world.output
-    )  # board
+    # board
+    assert "Skipped: it needs the repository, which an earlier step did not set up." in world.output
     assert (
         "Skipped: it needs the repository and intake, which an earlier step did not set up."
         in world.output

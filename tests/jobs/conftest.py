@@ -1,11 +1,14 @@
-"""A job's world in memory: config in a temporary folder, memory twins for GitHub, a log to read back."""
+"""A job's world in memory.
+
+Config in a temporary folder, memory twins for GitHub, a log to read back.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +24,7 @@ from orchestrator.store import logs
 from orchestrator.wiring import real_deps
 from tests.helpers import ENV, minimal_config, write_config
 
-T0 = datetime(2026, 5, 1, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
 
 
 @dataclass

@@ -1,4 +1,7 @@
-"""The dispatcher on memory twins: the DAG decides the order, trust decides who runs, nothing happens twice."""
+"""The dispatcher on memory twins.
+
+The DAG decides the order, trust decides who runs, nothing happens twice.
+"""
 
 from __future__ import annotations
 
@@ -31,9 +34,8 @@ def test_a_chain_a_fan_in_an_epic_and_a_cycle_across_two_repos(world: World) -> 
     a = world.issue("app", "Base")  # app#1 free
     b = world.issue("app", "Builds on base", f"Depends on #{a.number}")  # app#2 waits on 1
     lib = world.issue("lib", "Library part")  # lib#1 free
-    world.issue(
-        "app", "Fan in", f"Depends on #{b.number}\nBlocked by acme/lib#{lib.number}"
-    )  # app#3
+    # app#3
+    world.issue("app", "Fan in", f"Depends on #{b.number}\nBlocked by acme/lib#{lib.number}")
     epic = world.issue("app", "Epic")  # app#4 with a sub-issue
     child = world.issue("app", "Child", status=BoardStatus.BACKLOG)  # app#5
     world.tracker.add_sub_issue(epic.ref, child)
@@ -94,9 +96,8 @@ def test_an_outsiders_issue_waits_for_a_writers_approval(world: World) -> None:
     tick(world)
     assert queued(world) == []
     assert world.events("task.skipped")[-1]["reason"] == "untrusted_author"
-    world.tracker.add_labels(
-        issue.ref, ["agentos:approved"]
-    )  # by the tracker's login: acme, the owner
+    # by the tracker's login: acme, the owner
+    world.tracker.add_labels(issue.ref, ["agentos:approved"])
     tick(world)
     assert queued(world) == [("acme/app", 1)]
     assert world.events("task.queued")[-1]["issue"] == issue.number
@@ -124,9 +125,8 @@ def test_a_dry_run_changes_nothing(world: World, capsys) -> None:
 def test_a_card_left_ready_by_a_killed_tick_is_repaired(world: World) -> None:
     world.issue("app", "Base")
     tick(world)
-    world.boards["app"].set_status(
-        world.boards["app"].items()[0], BoardStatus.READY
-    )  # as if the move was lost
+    # as if the move was lost
+    world.boards["app"].set_status(world.boards["app"].items()[0], BoardStatus.READY)
     tick(world)
     assert status(world, "app", 1) is BoardStatus.IN_PROGRESS
     assert queued(world) == [("acme/app", 1)]
@@ -166,13 +166,15 @@ def test_an_epic_is_never_run_and_closes_when_its_sub_issues_are_closed(world: W
 def test_an_issue_queued_by_an_overlapping_tick_meanwhile_is_not_queued_again(
     world: World, monkeypatch
 ) -> None:
-    """Two ticks without the job lock: the second read the mailbox before the first queued the issue,
-    then found the first's task when it came to write its own, and used to queue generation 2 beside it."""
+    """Two ticks without the job lock: the second used to queue the issue again.
+
+    The second read the mailbox before the first queued the issue, then found the first's task
+    when it came to write its own, and used to queue generation 2 beside it.
+    """
     world.issue("app", "Base")
     tick(world)
-    monkeypatch.setattr(
-        dispatcher, "active_tasks", lambda deps, config: {}
-    )  # its read came too early
+    # its read came too early
+    monkeypatch.setattr(dispatcher, "active_tasks", lambda deps, config: {})
     world.boards["app"].set_status(world.boards["app"].items()[0], BoardStatus.READY)
     summary = tick(world)
     assert summary["queued"] == 0 and world.deps.mailbox.for_issue("app", 1) == {

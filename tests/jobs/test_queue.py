@@ -1,4 +1,7 @@
-"""The queue supervisor on fake worker processes: claims always carry a beat, dead workers' tasks come back."""
+"""The queue supervisor on fake worker processes.
+
+Claims always carry a beat, dead workers' tasks come back.
+"""
 
 from __future__ import annotations
 
@@ -80,9 +83,8 @@ def test_another_supervisor_leaves_a_task_alone_while_its_worker_lives(world: Wo
     world.deps.workers = workers
     world.deps.mailbox.create(_task(1))
     queue._start(world.deps, world.config, {})
-    assert (
-        queue._recover(world.deps, world.config, {}, queue._now()) == 0
-    )  # the other supervisor: no workers
+    # the other supervisor: no workers
+    assert queue._recover(world.deps, world.config, {}, queue._now()) == 0
     workers.alive.clear()  # now the worker dies
     assert queue._recover(world.deps, world.config, {}, queue._now()) == 1
     assert world.deps.mailbox.locate("app-1-g1-a1") == "inbox"

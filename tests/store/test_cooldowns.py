@@ -1,10 +1,13 @@
-"""runtime/state/cooldowns.json: shared by workers, written atomically, never growing past one entry per backend."""
+"""runtime/state/cooldowns.json: shared by workers, written atomically.
+
+It never grows past one entry per backend.
+"""
 
 from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,7 @@ from orchestrator.core.routing import Cooldown
 from orchestrator.errors import StateError
 from orchestrator.store.cooldowns import CooldownStore
 
-NOW = datetime(2026, 11, 22, 10, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 10, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,8 +64,10 @@ def test_a_malformed_file_is_a_state_error_naming_it(tmp_path: Path) -> None:
 def test_workers_starting_cooldowns_at_once_lose_none(tmp_path: Path) -> None:
     code = (
         "import sys\nfrom datetime import datetime, timedelta, timezone\nfrom pathlib import Path\n"
-        "from orchestrator.store.cooldowns import CooldownStore\nfrom orchestrator.core.routing import Cooldown\n"
-        "now = datetime(2026, 11, 22, 10, tzinfo=timezone.utc)\nstore = CooldownStore(Path(sys.argv[1]))\n"
+        "from orchestrator.store.cooldowns import CooldownStore\n"
+        "from orchestrator.core.routing import Cooldown\n"
+        "now = datetime(2026, 11, 22, 10, tzinfo=timezone.utc)\n"
+        "store = CooldownStore(Path(sys.argv[1]))\n"
         "for n in range(20):\n"
         "    store.start(Cooldown(f'{sys.argv[2]}-{n}', now + timedelta(hours=1), 'quota'), now)\n"
     )

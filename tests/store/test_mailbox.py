@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from orchestrator.core.tasks import MailboxState, Task, TaskType, parse_id, task_id
 from orchestrator.store.mailbox import Mailbox, count_by_state, parse, render
 
-T0 = datetime(2026, 11, 22, 7, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 22, 7, 0, tzinfo=UTC)
 
 
 def make_task(issue: int = 12, generation: int = 1, attempt: int = 1, **kw: object) -> Task:
@@ -126,21 +126,21 @@ def test_the_folders_of_the_earlier_version_are_moved_on_first_use(tmp_path: Pat
     box = Mailbox(tmp_path)
     assert box.locate(tasks["done"].id) is MailboxState.DELIVERED
     assert box.locate(tasks["failed"].id) is MailboxState.RETRIED
-    assert (
-        box.locate(tasks["blocked"].id) is MailboxState.ESCALATED
-    )  # waits for a person, never runs by itself
+    # waits for a person, never runs by itself
+    assert box.locate(tasks["blocked"].id) is MailboxState.ESCALATED
     assert box.read(MailboxState.RETRIED, tasks["failed"].id) == tasks["failed"]
     assert not (tmp_path / "done").exists() and not (tmp_path / "blocked").exists()
-    assert (
-        tmp_path / "failed"
-    ).exists()  # a stray temp file is left for a person, the tasks are not
-    assert Mailbox(tmp_path).for_issue("app", 2) == {
-        tasks["failed"].id: MailboxState.RETRIED
-    }  # twice: no-op
+    # a stray temp file is left for a person, the tasks are not
+    assert (tmp_path / "failed").exists()
+    # twice: no-op
+    assert Mailbox(tmp_path).for_issue("app", 2) == {tasks["failed"].id: MailboxState.RETRIED}
 
 
 def test_a_migration_killed_half_way_is_finished_by_the_next_tick(tmp_path: Path) -> None:
-    """Killed between the link and the unlink: the file is in both folders; the next tick keeps one."""
+    """Killed between the link and the unlink: the file is in both folders.
+
+    The next tick keeps one.
+    """
     tasks = _old_layout(tmp_path)
     (tmp_path / "delivered").mkdir()
     os.link(
@@ -174,9 +174,8 @@ def test_ticks_migrating_at_once_lose_no_task(tmp_path: Path) -> None:
         p.join(20)
     seen = [out.get(timeout=5) for _ in procs]
     final = [("app-1-g1-a1", "delivered"), ("app-2-g1-a1", "retried"), ("app-3-g1-a1", "escalated")]
-    assert all(
-        s == final for s in seen
-    )  # each tick, once its own migration returned, saw every task
+    # each tick, once its own migration returned, saw every task
+    assert all(s == final for s in seen)
     assert (
         sorted(
             (tid, s.value)

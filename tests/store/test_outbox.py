@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from orchestrator.deps import notifier_for
 from orchestrator.store.outbox import LogNotifier, Outbox, OutboxNotifier
 from tests.helpers import ENV, minimal_config, write_config
 
-T0 = datetime(2026, 5, 1, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
 
 
 def note(i: int) -> Notification:
@@ -45,7 +45,10 @@ def test_a_finished_batch_is_not_pending_again_but_later_notes_are(tmp_path: Pat
 
 
 def test_a_resumed_flush_sees_the_same_batch_and_how_much_of_it_went_out(tmp_path: Path) -> None:
-    """A flush killed after its first message: the next one must not resend it, nor mix in newer notes."""
+    """A flush killed after its first message.
+
+    The next one must not resend it, nor mix in newer notes.
+    """
     box = Outbox(tmp_path)
     box.append(note(1), T0)
     box.append(note(2), T0)

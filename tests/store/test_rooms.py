@@ -1,11 +1,14 @@
-"""The war-room record: what a task's room holds, written safely by several processes, read back whole."""
+"""The war-room record: what a task's room holds.
+
+It is written safely by several processes, and read back whole.
+"""
 
 from __future__ import annotations
 
 import json
 import multiprocessing
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,7 +17,7 @@ from orchestrator.core.lifecycle import InvalidTransition, State
 from orchestrator.store import rooms
 from orchestrator.store.rooms import Room
 
-T0 = datetime(2026, 5, 1, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
 TOKEN = "ghp_" + "a1B2" * 9
 TASK = "app-7-g1-a1"
 
@@ -168,10 +171,8 @@ def test_a_room_reads_back_whole_and_skips_a_torn_line(room: Room) -> None:
     room.beat()
     record = rooms.read(room.path.parent, TASK)
     assert (record.prompt, record.result) == ("Do the thing", "STATUS: complete\n")
-    assert [e["event"] for e in record.events] == [
-        "agent.started",
-        "lifecycle.changed",
-    ]  # only the torn line is lost
+    # only the torn line is lost
+    assert [e["event"] for e in record.events] == ["agent.started", "lifecycle.changed"]
     assert record.lifecycle is not None and record.lifecycle.state is State.DEVELOPING
     assert record.heartbeat == T0
     assert rooms.read(room.path.parent, TASK, last_events=1).events == record.events[-1:]

@@ -107,8 +107,7 @@ def test_overrides_are_nested_set_and_removed_atomically(tmp_path: Path) -> None
         "limits": {"max_parallel_workers": 2},
     }
     set_override(tmp_path, ("limits", "max_parallel_workers"), None)
-    assert "limits" not in yaml.safe_load(
-        (tmp_path / "overrides.yaml").read_text()
-    )  # emptied parents go
+    # emptied parents go
+    assert "limits" not in yaml.safe_load((tmp_path / "overrides.yaml").read_text())
     set_override(tmp_path, ("repos", "app", "automation_mode"), None)
     assert not (tmp_path / "overrides.yaml").exists()  # nothing overridden: no file

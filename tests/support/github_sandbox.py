@@ -1,4 +1,7 @@
-"""Start a strict sandbox for tests and fail them on any spec violation; usable as a pytest plugin."""
+"""Start a strict sandbox for tests and fail them on any spec violation.
+
+Usable as a pytest plugin.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +18,10 @@ from orchestrator.sandbox.github.sandbox import Sandbox
 
 @contextmanager
 def running_sandbox(data_dir: Path, **options: Any) -> Iterator[Sandbox]:
-    """Run a strict sandbox in `data_dir`; on exit, raise AssertionError listing any spec violations."""
+    """Run a strict sandbox in `data_dir`.
+
+    On exit, raise AssertionError listing any spec violations.
+    """
     sandbox = Sandbox(data_dir, strict=True, **options)
     sandbox.start()
     try:
@@ -28,7 +34,10 @@ def running_sandbox(data_dir: Path, **options: Any) -> Iterator[Sandbox]:
 
 
 def git_environment(home: Path) -> dict[str, str]:
-    """Return an environment for the git CLI that ignores the developer's config and never prompts."""
+    """Return an environment for the git CLI.
+
+    It ignores the developer's config and never prompts.
+    """
     home.mkdir(parents=True, exist_ok=True)
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -45,6 +54,9 @@ def git_environment(home: Path) -> dict[str, str]:
 
 @pytest.fixture
 def github_sandbox(tmp_path: Path) -> Iterator[Sandbox]:
-    """A strict sandbox on a free port, in a temporary directory; the test fails on any spec violation."""
+    """A strict sandbox on a free port, in a temporary directory.
+
+    The test fails on any spec violation.
+    """
     with running_sandbox(tmp_path / "github-sandbox") as sandbox:
         yield sandbox

@@ -1,4 +1,7 @@
-"""Run the real agent CLIs against a model sandbox: an isolated home, the env and argv, and the run itself."""
+"""Run the real agent CLIs against a model sandbox.
+
+An isolated home, the env and argv, and the run itself.
+"""
 
 from __future__ import annotations
 
@@ -54,7 +57,10 @@ def prepare_claude(
     tools: tuple[str, ...] = CLAUDE_TOOLS,
     max_retries: int | None = None,
 ) -> Invocation:
-    """Prepare `claude -p` with stream-json output against an Anthropic sandbox; the prompt goes on stdin."""
+    """Prepare `claude -p` with stream-json output against an Anthropic sandbox.
+
+    The prompt goes on stdin.
+    """
     env = _base_env(home) | {
         "ANTHROPIC_BASE_URL": base_url,
         "ANTHROPIC_API_KEY": SANDBOX_KEY,
@@ -87,13 +93,17 @@ def prepare_codex(
     model: str = CODEX_MODEL,
     max_retries: int | None = None,
 ) -> Invocation:
-    """Prepare `codex exec --json` in a workspace-write sandbox, configured by a fresh CODEX_HOME."""
+    """Prepare `codex exec --json` in a workspace-write sandbox.
+
+    It is configured by a fresh CODEX_HOME.
+    """
     codex_home = home / ".codex"
     codex_home.mkdir(parents=True, exist_ok=True)
     (codex_home / "config.toml").write_text(
         codex_config(base_url, model, max_retries), encoding="utf-8"
     )
     env = _base_env(home) | {"CODEX_HOME": str(codex_home), CODEX_KEY_VAR: SANDBOX_KEY}
+    env["PATH"] = f"{codex_helpers(binary, home)}:{env.get('PATH', '')}"
     argv = (
         str(binary),
         "exec",
@@ -103,9 +113,8 @@ def prepare_codex(
         "workspace-write",
         prompt,
     )
-    return Invocation(
-        argv, env, workdir, None
-    )  # codex reads a stdin that is not a terminal: give it none
+    # codex reads a stdin that is not a terminal: give it none
+    return Invocation(argv, env, workdir, None)
 
 
 def codex_config(base_url: str, model: str = CODEX_MODEL, max_retries: int | None = None) -> str:
@@ -122,7 +131,8 @@ def codex_config(base_url: str, model: str = CODEX_MODEL, max_retries: int | Non
     ]
     if max_retries is not None:
         lines += [f"request_max_retries = {max_retries}", f"stream_max_retries = {max_retries}"]
-    # Without these Codex reaches for github.com (plugin marketplace), api.github.com and chatgpt.com.
+    # Without these Codex reaches for github.com (plugin marketplace), api.github.com and
+    # chatgpt.com.
     lines += [
         "[analytics]",
         "enabled = false",
@@ -135,7 +145,10 @@ def codex_config(base_url: str, model: str = CODEX_MODEL, max_retries: int | Non
 
 
 def run(invocation: Invocation, timeout: float = 60) -> Outcome:
-    """Run the CLI to completion and parse the JSON lines of its stdout (other lines are skipped)."""
+    """Run the CLI to completion and parse the JSON lines of its stdout.
+
+    Other lines are skipped.
+    """
     done = subprocess.run(
         invocation.argv,
         input=invocation.stdin,
@@ -148,6 +161,23 @@ def run(invocation: Invocation, timeout: float = 60) -> Outcome:
         check=False,
     )
     return Outcome(done.returncode, done.stdout, done.stderr, tuple(_json_lines(done.stdout)))
+
+
+def codex_helpers(binary: Path, home: Path) -> Path:
+    """Return a folder holding `codex-linux-sandbox`, the name Codex runs itself by in bwrap.
+
+    Codex makes that link itself under CODEX_HOME, but refuses to when CODEX_HOME is under the
+    temporary folder (as every test's is), and a system bwrap then cannot find it
+    (openai/codex#24341).
+    """
+    modules = next((p for p in binary.resolve().parents if p.name == "node_modules"), None)
+    native = next(modules.glob("@openai/codex-*/vendor/*/bin/codex"), None) if modules else None
+    folder = home / "codex-helpers"
+    folder.mkdir(parents=True, exist_ok=True)
+    link = folder / "codex-linux-sandbox"
+    if native is not None and not link.exists():
+        link.symlink_to(native)
+    return folder
 
 
 def _base_env(home: Path) -> dict[str, str]:

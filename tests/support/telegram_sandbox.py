@@ -20,7 +20,10 @@ PtbBuilder = ApplicationBuilder[Any, Any, Any, Any, Any, Any]
 
 @pytest.fixture
 def telegram_sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[TelegramSandbox]:
-    """Yield a started strict sandbox; fail the test if any exchange broke the Bot API description."""
+    """Yield a started strict sandbox.
+
+    Fail the test if any exchange broke the Bot API description.
+    """
     # PTB 22 warns on every int-valued time period it reads (RetryAfter.retry_after among them)
     # unless the program opts into the timedelta values of its next major version.
     monkeypatch.setenv("PTB_TIMEDELTA", "true")
@@ -32,14 +35,20 @@ def telegram_sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[TelegramSandbo
 def build_application(
     sandbox: TelegramSandbox, builder: PtbBuilder | None = None
 ) -> PtbApplication:
-    """Build a PTB Application whose bot talks to the sandbox (pass a builder to set more options)."""
+    """Build a PTB Application whose bot talks to the sandbox.
+
+    Pass a builder to set more options.
+    """
     builder = builder or ApplicationBuilder()
     return builder.token(sandbox.token).base_url(sandbox.base_url).build()
 
 
 @asynccontextmanager
 async def polling(app: PtbApplication, timeout: int = 1) -> AsyncIterator[PtbApplication]:
-    """Run `app` with real long polling (getMe, deleteWebhook, getUpdates...) until the block ends."""
+    """Run `app` with real long polling until the block ends.
+
+    Real polling calls getMe, deleteWebhook, getUpdates...
+    """
     async with app:
         await app.start()
         assert app.updater is not None

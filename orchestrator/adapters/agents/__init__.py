@@ -1,1 +1,4 @@
-"""Agent backends behind the Agent port: the Claude Code and Codex CLIs, our Anthropic tool loop, any command."""
+"""Agent backends behind the Agent port.
+
+The Claude Code and Codex CLIs, our Anthropic tool loop, and any command.
+"""

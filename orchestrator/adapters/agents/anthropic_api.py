@@ -1,10 +1,11 @@
-"""Our own agent on the Anthropic Messages API: a tool loop with bash and file tools confined to the worktree.
+"""Our own agent on the Anthropic Messages API: a tool loop with bash and file tools.
 
-Each turn streams one message (`messages.stream`), records its real usage, carries out its tool
-calls in the ToolRunner and sends the results back, until the model ends its turn, `max_turns`
-model calls are used up, or the timeout passes. The SDK is imported only when a run starts, so
-configuring this backend costs nothing on ticks that do not use it. The API key stays in this
-process: the commands the model runs get the scrubbed environment with no credential at all.
+The tools are confined to the worktree. Each turn streams one message (`messages.stream`), records
+its real usage, carries out its tool calls in the ToolRunner and sends the results back, until the
+model ends its turn, `max_turns` model calls are used up, or the timeout passes. The SDK is imported
+only when a run starts, so configuring this backend costs nothing on ticks that do not use it. The
+API key stays in this process: the commands the model runs get the scrubbed environment with no
+credential at all.
 """
 
 from __future__ import annotations
@@ -41,10 +42,10 @@ if TYPE_CHECKING:
 DEFAULT_MODEL = "claude-sonnet-4-6"
 MAX_TOKENS = 16_000
 SYSTEM = (
-    "You are a coding agent working in a git worktree, which is the current directory of your tools. "
-    "Use the tools to read, change and test the code; give paths relative to the worktree. The orchestrator "
-    "commits and pushes your work, so do not run git commit or git push. Before you finish, write the "
-    "result file the task describes."
+    "You are a coding agent working in a git worktree, which is the current directory of your "
+    "tools. Use the tools to read, change and test the code; give paths relative to the worktree. "
+    "The orchestrator commits and pushes your work, so do not run git commit or git push. Before "
+    "you finish, write the result file the task describes."
 )
 _RESET_HEADERS = (
     "anthropic-ratelimit-requests-reset",
@@ -140,7 +141,7 @@ class AnthropicApiAgent:
 
 
 class _Loop:
-    """One run's conversation: ask, record, carry out the tool calls, answer, until the model is done."""
+    """One run's conversation: ask, record, run the tool calls, answer, until the model is done."""
 
     def __init__(
         self,

@@ -1,4 +1,4 @@
-"""What every agent adapter shares: passing events on while keeping what the outcome needs, and running a CLI."""
+"""What agent adapters share: passing events on, keeping what the outcome needs, running a CLI."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
 
@@ -37,11 +37,14 @@ MASK = "[REDACTED:config-secret]"
 
 def utc_now() -> datetime:
     """Return the time now, in UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Collector:
-    """Passes a run's events on, and keeps what its outcome needs: session, usage, last message, errors."""
+    """Passes a run's events on, and keeps what its outcome needs.
+
+    That is the session, the usage, the last message and the errors.
+    """
 
     def __init__(
         self, backend: str, on_event: Callable[[AgentEvent], None], secrets: Sequence[str] = ()
@@ -53,7 +56,7 @@ class Collector:
         self.errors: deque[str] = deque(maxlen=20)  # error texts the backend reported, newest last
 
     def emit(self, event: AgentEvent) -> None:
-        """Note what the event tells about the run, then hand it on with the config's secrets masked."""
+        """Note what the event says of the run, then hand it on with the config's secrets masked."""
         event = mask(event, self.secrets)
         if isinstance(event, SessionStarted):
             self.session_id = event.session_id
@@ -86,7 +89,7 @@ class Collector:
 
 
 def mask(event: AgentEvent, secrets: Sequence[str]) -> AgentEvent:
-    """Return the event with every known secret value (the agent's own key too) replaced in its text fields."""
+    """Return the event with known secrets (the agent's own key too) masked in its text fields."""
     changes: dict[str, Any] = {}
     for item in fields(event):
         value = getattr(event, item.name)
@@ -114,7 +117,10 @@ def compact(value: object) -> str:
 
 
 def last_words(collector: Collector, ended: process.Exit, program: str) -> str:
-    """Return why a run failed in one line: the backend's last error, else its last stderr line, else the exit."""
+    """Return why a run failed, in one line.
+
+    That is the backend's last error, else its last stderr line, else the exit code.
+    """
     stderr = next((line for line in reversed(ended.stderr_tail) if line.strip()), "")
     return (
         next(reversed(collector.errors), "")
@@ -132,7 +138,10 @@ R = TypeVar("R", bound=process.LineHandler)
 
 
 class CliAgent(ABC, Generic[R]):
-    """An agent that is a CLI: build argv and environment, stream its lines through a reader, classify its end."""
+    """An agent that is a CLI.
+
+    It builds argv and environment, streams its lines through a reader and classifies its end.
+    """
 
     program = ""  # the default binary name
 
@@ -213,7 +222,7 @@ class CliAgent(ABC, Generic[R]):
 
     @abstractmethod
     def reader(self, collector: Collector) -> R:
-        """Return the line handler that turns output lines into events (and remembers what it saw)."""
+        """Return the handler that turns output lines into events (and remembers what it saw)."""
 
     @abstractmethod
     def conclude(self, ended: process.Exit, collector: Collector, reader: R) -> AgentOutcome:

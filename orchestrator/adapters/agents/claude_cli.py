@@ -1,4 +1,4 @@
-"""The Claude Code CLI as an agent: `claude -p --output-format stream-json --verbose`, the prompt on stdin.
+"""Claude Code CLI as an agent: `claude -p --output-format stream-json --verbose`, prompt on stdin.
 
 stream-json (Claude Code 2.1.330) prints `system/init` (session id, model), one `assistant` event
 per content block (text, tool_use), `user` events carrying tool_result blocks, `system/api_retry`
@@ -31,7 +31,8 @@ from orchestrator.core.agent import (
     clip,
 )
 
-# Claude Code's own switches: no auto-update mid-task, no telemetry or start-up probe of the API host.
+# Claude Code's own switches: no auto-update mid-task, no telemetry or start-up probe of the
+# API host.
 FIXED_ENV = {"DISABLE_AUTOUPDATER": "1", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"}
 OWN_VARS = ("CLAUDE_CONFIG_DIR",)  # where Claude Code keeps its login, when not under HOME
 
@@ -84,7 +85,7 @@ class ClaudeCliAgent(CliAgent["ClaudeStream"]):
     def conclude(
         self, ended: process.Exit, collector: Collector, reader: ClaudeStream
     ) -> AgentOutcome:
-        """Classify the end from the `result` event: its error status and text, then the exit code."""
+        """Classify the end from the `result` event's error status and text, then the exit code."""
         result = reader.result
         failed = ended.returncode != 0 or (result is not None and bool(result.get("is_error")))
         if not failed:

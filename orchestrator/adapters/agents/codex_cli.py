@@ -57,7 +57,7 @@ class CodexCliAgent(CliAgent["CodexStream"]):
         )
 
     def argv(self, binary: str, request: AgentRequest) -> tuple[str, ...]:
-        """Return `codex exec --json` in its sandbox, with the provider overrides and the prompt last."""
+        """Return `codex exec --json` in its sandbox with provider overrides, the prompt last."""
         argv = [
             binary,
             "exec",

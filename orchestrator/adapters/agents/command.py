@@ -1,9 +1,10 @@
-"""Any executable as an agent: argv with {prompt_file} {worktree} {task_id} filled in, its lines as events.
+"""Any executable as an agent: argv with placeholders filled in, its output lines as events.
 
-The way to plug in an agent we do not ship: it runs in the worktree with the scrubbed
-environment (plus AGENTOS_TASK_ID, AGENTOS_PROMPT_FILE, AGENTOS_WORKTREE), stdin from /dev/null,
-reads the prompt file, does the work and writes `.agent_result.md`. Exit 0 is finished; otherwise
-its last lines say why (a quota message with a reset time rests it like any other backend).
+The way to plug in an agent we do not ship. Its argv has {prompt_file} {worktree} {task_id} filled
+in; it runs in the worktree with the scrubbed environment (plus AGENTOS_TASK_ID,
+AGENTOS_PROMPT_FILE, AGENTOS_WORKTREE), stdin from /dev/null, reads the prompt file, does the work
+and writes `.agent_result.md`. Exit 0 is finished; otherwise its last lines say why (a quota message
+with a reset time rests it like any other backend).
 """
 
 from __future__ import annotations
@@ -24,7 +25,10 @@ class CommandAgent(CliAgent["CommandLines"]):
     """The `command` backend."""
 
     def environment(self, request: AgentRequest) -> dict[str, str]:
-        """Return the allowlist, `pass_env`, the backend's env, and where the task's prompt and worktree are."""
+        """Return the agent's environment.
+
+        The allowlist, `pass_env`, the backend's env, and where the task's prompt and worktree are.
+        """
         task = {
             "AGENTOS_TASK_ID": request.task_id,
             "AGENTOS_PROMPT_FILE": request.prompt_file,
@@ -49,7 +53,8 @@ class CommandAgent(CliAgent["CommandLines"]):
     ) -> None:
         super().__init__(backend, host_env, policy, grace=grace, clock=clock)
         program = Path(backend.argv[0]).expanduser()
-        # A relative path with a folder in it is relative to the config's folder, like every path there.
+        # A relative path with a folder in it is relative to the config's folder, like every
+        # path there.
         if not program.is_absolute() and "/" in backend.argv[0] and base_dir is not None:
             program = base_dir / program
         self.program = str(program)

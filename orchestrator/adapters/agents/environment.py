@@ -1,4 +1,4 @@
-"""The agent's environment: an allowlist of the host's variables plus the backend's own credential, nothing else.
+"""The agent's environment: allowed host variables plus the backend's own credential, nothing else.
 
 No GitHub or Telegram token and no other variable the config resolves as a `$VAR` ever reaches an
 agent, by name or by value: a passed-through variable whose value contains one of the config's
@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from orchestrator.config.model import Config
 from orchestrator.config.backend_keys import forbidden, secrets_of
-from orchestrator.config.model import Secret
+from orchestrator.config.model import Config, Secret
 
 # What a CLI needs to find programs, its home, the locale, temp space and CA certificates.
 ALLOWED = (
@@ -48,7 +47,10 @@ class EnvPolicy:
     secret_values: tuple[str, ...] = ()
 
     def forbids(self, name: str, value: str) -> bool:
-        """Tell whether a variable may not reach an agent: a token by name, or any config secret inside it."""
+        """Tell whether a variable may not reach an agent.
+
+        It may not if it is a token by name, or if any config secret is inside it.
+        """
         if forbidden(name) or name in self.secret_names:
             return True
         return any(secret in value for secret in self.secret_values)

@@ -9,29 +9,30 @@ Reset times come in the shapes the CLIs and APIs print them: an ISO timestamp, C
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from orchestrator.core.agent import OutcomeKind
 
 _TOO_LARGE = re.compile(
-    r"prompt is too long|argument list too long|context[_ ]length[_ ]exceeded|maximum context length"
-    r"|request_too_large|input is too long",
+    r"prompt is too long|argument list too long|context[_ ]length[_ ]exceeded"
+    r"|maximum context length|request_too_large|input is too long",
     re.IGNORECASE,
 )
 _AUTH = re.compile(
-    r"\b401\b|unauthori[sz]ed|authentication[_ ]error|invalid (?:x-)?api[ _-]?key|api key (?:is )?(?:missing|invalid)"
-    r"|not logged in|please run /login|oauth token (?:has )?expired|missing environment variable.{0,40}(?:key|token)",
+    r"\b401\b|unauthori[sz]ed|authentication[_ ]error|invalid (?:x-)?api[ _-]?key"
+    r"|api key (?:is )?(?:missing|invalid)|not logged in|please run /login"
+    r"|oauth token (?:has )?expired|missing environment variable.{0,40}(?:key|token)",
     re.IGNORECASE,
 )
 _QUOTA = re.compile(
-    r"\b429\b|rate[ _-]?limit|quota|usage limit|hit your (?:usage )?limit|limit reached|too many requests"
-    r"|credit balance is too low|billing_error",
+    r"\b429\b|rate[ _-]?limit|quota|usage limit|hit your (?:usage )?limit|limit reached"
+    r"|too many requests|credit balance is too low|billing_error",
     re.IGNORECASE,
 )
 _MODEL = re.compile(
-    r"overloaded|internal server error|service unavailable|bad gateway|gateway timeout|\b5(?:00|02|03|04|29)\b"
-    r"|connection (?:error|refused|reset)|stream disconnected|api_error",
+    r"overloaded|internal server error|service unavailable|bad gateway|gateway timeout"
+    r"|\b5(?:00|02|03|04|29)\b|connection (?:error|refused|reset)|stream disconnected|api_error",
     re.IGNORECASE,
 )
 
@@ -83,14 +84,15 @@ def from_status(status: int | None) -> OutcomeKind | None:
 
 
 def reset_at(text: str, now: datetime, local: tzinfo | None = None) -> datetime | None:
-    """Return when a limit resets, as the text reports it (UTC), or None; `local` is the clock's zone."""
+    """Return when a limit resets, as the text reports it (UTC), or None.
+
+    `local` is the clock's zone.
+    """
     if match := _ISO.search(text):
         stamp = datetime.fromisoformat(match.group(1).replace(" ", "T").replace("Z", "+00:00"))
-        return (stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)).astimezone(
-            timezone.utc
-        )
+        return (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).astimezone(UTC)
     if match := _EPOCH.search(text):
-        return datetime.fromtimestamp(int(match.group(1) or match.group(2)), timezone.utc)
+        return datetime.fromtimestamp(int(match.group(1) or match.group(2)), UTC)
     if match := _IN.search(text):
         seconds = sum(
             int(n) * _SECONDS[unit[0].lower()] for n, unit in _UNIT.findall(match.group(1))
@@ -110,7 +112,7 @@ def retry_after(value: str | None, now: datetime) -> datetime | None:
     from email.utils import parsedate_to_datetime
 
     try:
-        return parsedate_to_datetime(value).astimezone(timezone.utc)
+        return parsedate_to_datetime(value).astimezone(UTC)
     except (TypeError, ValueError):
         return None
 
@@ -123,11 +125,11 @@ def _next_clock(match: re.Match[str], now: datetime, local: tzinfo | None) -> da
     zone: tzinfo | None = local
     if match.group(4):
         try:
-            zone = timezone.utc if match.group(4).upper() == "UTC" else ZoneInfo(match.group(4))
+            zone = UTC if match.group(4).upper() == "UTC" else ZoneInfo(match.group(4))
         except (ZoneInfoNotFoundError, ValueError):
             zone = local
     here = now.astimezone(zone) if zone else now.astimezone()
     candidate = here.replace(hour=hour, minute=minute, second=0, microsecond=0)
     if candidate <= here:
         candidate += timedelta(days=1)
-    return candidate.astimezone(timezone.utc)
+    return candidate.astimezone(UTC)

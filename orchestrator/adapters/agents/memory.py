@@ -1,4 +1,7 @@
-"""The Agent port in memory, for job tests: each run plays the next scripted step and records the request."""
+"""The Agent port in memory, for job tests.
+
+Each run plays the next scripted step and records the request.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +28,10 @@ COMPLETE = render(AgentResult(Status.COMPLETE, None, summary="Done."))
 
 @dataclass(frozen=True, slots=True)
 class Scripted:
-    """One scripted run: the files it writes in the worktree, its result contract, its events, how it ends."""
+    """One scripted run.
+
+    The files it writes in the worktree, its result contract, its events and how it ends.
+    """
 
     kind: OutcomeKind = OutcomeKind.FINISHED
     result: str | None = COMPLETE  # .agent_result.md as written; None: the agent writes none
@@ -38,7 +44,10 @@ class Scripted:
 
 
 class MemoryAgent:
-    """Plays `runs` in order (then finished, complete); `requests` lists what it was asked, oldest first."""
+    """Plays `runs` in order (then finished, complete).
+
+    `requests` lists what it was asked, oldest first.
+    """
 
     def __init__(self, name: str, runs: Iterable[Scripted] = ()) -> None:
         self._name = name
@@ -51,7 +60,7 @@ class MemoryAgent:
         return self._name
 
     def run(self, request: AgentRequest, on_event: Callable[[AgentEvent], None]) -> AgentOutcome:
-        """Write the step's files and contract into the worktree, stream its events, return its outcome."""
+        """Write the step's files and contract to the worktree, emit events, return the outcome."""
         self.requests.append(request)
         step = self._runs.pop(0) if self._runs else Scripted()
         worktree = Path(request.worktree)

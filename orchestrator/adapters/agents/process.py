@@ -1,4 +1,4 @@
-"""Run an agent process in its own process group: lines streamed as they come, a timeout that kills the group.
+"""Run an agent in its own process group, streaming lines as they come; a timeout kills the group.
 
 The group is ended the same way however the run ends (exit, timeout, an exception in a callback):
 SIGTERM to the whole group, a grace period, then SIGKILL. The leader is not reaped until then, so
@@ -42,23 +42,23 @@ class Spec:
 
 @dataclass(frozen=True, slots=True)
 class Exit:
-    """How the process ended: its code (negative: killed by that signal), whether the timeout hit."""
+    """How the process ended: its code (negative: killed by that signal), whether it timed out."""
 
     returncode: int | None  # None: it never started
     timed_out: bool
     duration_s: float
-    tail: tuple[
-        str, ...
-    ] = ()  # the last lines of stdout and stderr together, for classifying failures
+    # the last lines of stdout and stderr together, for classifying failures
+    tail: tuple[str, ...] = ()
     error: str = ""  # why it could not start
     stderr_tail: tuple[str, ...] = ()  # the last lines of stderr alone
 
 
 def run(spec: Spec, on_line: LineHandler, on_start: Callable[[int], None] | None = None) -> Exit:
-    """Run `spec` to its end, passing each output line to `on_line`; never leaves a process of its group behind.
+    """Run `spec` to its end, passing each output line to `on_line`.
 
-    `on_start` gets the pid (also the process group's id) as soon as the process runs, so that a
-    supervisor can end the group should this process die without ending it (SIGKILL, OOM killer).
+    It never leaves a process of its group behind. `on_start` gets the pid (also the process group's
+    id) as soon as the process runs, so that a supervisor can end the group should this process die
+    without ending it (SIGKILL, OOM killer).
     """
     started = time.monotonic()
     try:
@@ -115,7 +115,10 @@ def _signal_group(pgid: int, sig: signal.Signals) -> None:
 
 
 def _end_group(proc: subprocess.Popen[bytes], pump: _Pump, grace: float) -> None:
-    """SIGTERM the group, give it `grace` seconds to exit and close its pipes, SIGKILL it, then reap the leader."""
+    """SIGTERM the group, give it `grace` seconds, SIGKILL it, then reap the leader.
+
+    The `grace` seconds are for the group to exit and close its pipes.
+    """
     try:
         _signal_group(proc.pid, signal.SIGTERM)
         deadline = time.monotonic() + grace
@@ -162,7 +165,10 @@ class _Pump:
         return not self._selector.get_map()
 
     def until_exit(self, deadline: float) -> bool:
-        """Pump until the leader has exited and its output is read; return True if the deadline came first."""
+        """Pump until the leader has exited and its output is read.
+
+        Return True if the deadline came first.
+        """
         exited_at: float | None = None
         while True:
             now = time.monotonic()
@@ -187,7 +193,10 @@ class _Pump:
                 self._read(pipe, key.data)
 
     def close(self) -> None:
-        """Stop watching the pipes, passing on any last line that had no newline; close them whatever happens."""
+        """Stop watching the pipes, passing on any last line that had no newline.
+
+        The pipes are closed whatever happens.
+        """
         try:
             for key in list(self._selector.get_map().values()):
                 self._unregister(cast(IO[bytes], key.fileobj), key.data)

@@ -11,13 +11,15 @@ from orchestrator.adapters.agents.claude_cli import ClaudeCliAgent
 from orchestrator.adapters.agents.codex_cli import CodexCliAgent
 from orchestrator.adapters.agents.command import CommandAgent
 from orchestrator.adapters.agents.environment import EnvPolicy, policy_for
-from orchestrator.config.model import Config
-from orchestrator.config.model import AgentBackend, AgentType
+from orchestrator.config.model import AgentBackend, AgentType, Config
 from orchestrator.ports import Agent
 
 
 def build_agents(config: Config, host_env: Mapping[str, str] | None = None) -> dict[str, Agent]:
-    """Return every configured backend by name; `host_env` (default: this process's) is what agents may draw on."""
+    """Return every configured backend by name.
+
+    `host_env` (default: this process's) is what agents may draw on.
+    """
     env = dict(os.environ if host_env is None else host_env)
     policy = policy_for(config)
     return {

@@ -1,4 +1,4 @@
-"""The tools our Anthropic loop offers the model: bash, and file read / write / edit confined to the worktree.
+"""The tools our Anthropic loop offers: bash, and file read / write / edit confined to the worktree.
 
 A path is resolved (symlinks followed, `..` collapsed) before use, and refused unless it stays
 inside the worktree, so neither `../x`, an absolute path elsewhere, nor a symlink pointing out
@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.adapters.agents import process
-from orchestrator.errors import ToolFailed
-from orchestrator.errors import ToolRefused
+from orchestrator.errors import ToolFailed, ToolRefused
 
 MODEL_OUTPUT_LIMIT = 30_000  # characters of a tool's output sent back to the model
 READ_LIMIT = 256 * 1024  # bytes of a file read_file returns
@@ -27,8 +26,9 @@ BASH_MAX_TIMEOUT = 600.0
 TOOLS: list[dict[str, Any]] = [
     {
         "name": "bash",
-        "description": "Run a shell command in the worktree (the current directory). Returns the exit "
-        "code and the combined output. Long-running commands are killed after timeout_seconds.",
+        "description": "Run a shell command in the worktree (the current directory). "
+        "Returns the exit code and the combined output. Long-running commands are killed after "
+        "timeout_seconds.",
         "input_schema": {
             "type": "object",
             "properties": {
@@ -65,8 +65,8 @@ TOOLS: list[dict[str, Any]] = [
     },
     {
         "name": "edit_file",
-        "description": "Replace old_string by new_string in a file of the worktree. old_string must "
-        "occur exactly once unless replace_all is true.",
+        "description": "Replace old_string by new_string in a file of the worktree. "
+        "old_string must occur exactly once unless replace_all is true.",
         "input_schema": {
             "type": "object",
             "properties": {
@@ -160,8 +160,8 @@ class ToolRunner:
         found = text.count(old)
         if found == 0 or (found > 1 and not args.get("replace_all")):
             raise ToolRefused(
-                f"old_string occurs {found} times in {path.relative_to(self.root)}; it must occur once "
-                "(or pass replace_all)"
+                f"old_string occurs {found} times in {path.relative_to(self.root)}; "
+                "it must occur once (or pass replace_all)"
             )
         path.write_text(text.replace(old, new), encoding="utf-8")
         return f"replaced {found} occurrence(s) in {path.relative_to(self.root)}"

@@ -1,4 +1,7 @@
-"""Fixtures for the agent backend tests: a worktree, a request, an event recorder, the pinned CLIs."""
+"""Fixtures for the agent backend tests.
+
+A worktree, a request, an event recorder, the pinned CLIs.
+"""
 
 from __future__ import annotations
 
@@ -67,7 +70,10 @@ def make_request(
 
 
 def make_host_env(folder: Path) -> dict[str, str]:
-    """Return what the orchestrator's own environment looks like to an adapter: a HOME in `folder`, the real PATH."""
+    """Return what the orchestrator's own environment looks like to an adapter.
+
+    It has a HOME in `folder`, and the real PATH.
+    """
     home = folder / "home"
     (home / ".codex").mkdir(parents=True)
     (home / ".codex" / "config.toml").write_text(CODEX_QUIET, encoding="utf-8")

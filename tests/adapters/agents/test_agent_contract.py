@@ -1,11 +1,14 @@
-"""The Agent port's contract, met alike by the in-memory twin job tests use and a real command agent."""
+"""The Agent port's contract, met alike by the in-memory twin and a real command agent.
+
+The in-memory twin is the one job tests use.
+"""
 
 from __future__ import annotations
 
 import os
 import stat
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,7 +27,8 @@ from tests.adapters.agents.conftest import NO_SECRETS, Events, backend
 def command_agent(tmp_path: Path, name: str) -> Agent:
     program = tmp_path / f"{name}.sh"
     program.write_text(
-        f"#!/bin/sh\necho hello > hello.txt\ncat > {RESULT_FILE} <<'EOF'\n{COMPLETE}EOF\necho Done.\n"
+        f"#!/bin/sh\necho hello > hello.txt\ncat > {RESULT_FILE} <<'EOF'\n{COMPLETE}EOF\n"
+        "echo Done.\n"
     )
     program.chmod(program.stat().st_mode | stat.S_IXUSR)
     return CommandAgent(
@@ -63,7 +67,7 @@ def test_a_finished_run_leaves_its_work_and_contract_and_names_its_backend(
 def test_either_finishes_a_chain_the_same_way(
     make_agent: Callable[[str], Agent], tmp_path: Path, request_for: Callable[..., AgentRequest]
 ) -> None:
-    now = datetime(2026, 11, 22, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 22, tzinfo=UTC)
     result = run_chain(
         [make_agent("worker")],
         request_for(),

@@ -1,11 +1,14 @@
-"""The anthropic backend: our tool loop on the real SDK (validating strictly) against the scripted Messages server."""
+"""The anthropic backend: our tool loop on the real SDK against the scripted Messages server.
+
+The SDK runs validating strictly.
+"""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import anthropic
@@ -30,7 +33,7 @@ from tests.adapters.agents.conftest import Events, Run, backend, make_host_env, 
 from tests.sandbox.models.conftest import make_worktree
 
 KEY = Secret("SANDBOX_ANTHROPIC_KEY", "sandbox-key-0123456789")
-NOW = datetime(2026, 11, 22, 10, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 10, tzinfo=UTC)
 CHECK = "python3 -c 'import greet; assert greet.hello() == \"hello\", greet.hello()'"
 RESULT = "STATUS: complete\nSUMMARY: Added greet.hello().\n"
 SCRIPT = [

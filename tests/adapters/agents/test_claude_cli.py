@@ -1,11 +1,14 @@
-"""The claude backend: the real Claude Code CLI against the scripted Messages server, read by our parser."""
+"""The claude backend: the real Claude Code CLI against the scripted Messages server.
+
+What the CLI prints is read by our parser.
+"""
 
 from __future__ import annotations
 
 import os
 import tempfile
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -70,7 +73,7 @@ def claude(
         config,
         host,
         policy_of([KEY, Secret("GITHUB_TOKEN", host["GITHUB_TOKEN"])]),
-        clock=lambda: datetime(2026, 11, 22, 10, tzinfo=timezone.utc),
+        clock=lambda: datetime(2026, 11, 22, 10, tzinfo=UTC),
     )
 
 
@@ -153,7 +156,7 @@ def test_a_rate_limit_is_quota_exhausted_with_the_reset_from_the_message(
             request_for(), events
         )
     assert (outcome.kind, outcome.exit_code) == (OutcomeKind.QUOTA_EXHAUSTED, 1)
-    assert outcome.reset_at == datetime(2026, 11, 22, 13, tzinfo=timezone.utc)
+    assert outcome.reset_at == datetime(2026, 11, 22, 13, tzinfo=UTC)
     assert "429" in outcome.error and len(sandbox.requests) == 1
 
 
@@ -181,9 +184,15 @@ def test_what_the_agent_said_is_not_mistaken_for_why_it_failed(
     host_env: dict[str, str],
     events: Events,
 ) -> None:
-    """A crash right after the agent talked about rate limits is a crash, not a quota to rest for an hour."""
+    """A crash right after the agent talked about rate limits is a crash.
+
+    It is not a quota to rest for an hour.
+    """
     fake = tmp_path / "claude"
-    line = '{"type":"assistant","message":{"content":[{"type":"text","text":"I raised the rate limit to 429/s."}]}}'
+    line = (
+        '{"type":"assistant","message":{"content":[{"type":"text",'
+        '"text":"I raised the rate limit to 429/s."}]}}'
+    )
     fake.write_text(
         f"#!/bin/sh\ncat > /dev/null\necho '{line}'\necho 'Segmentation fault' >&2\nexit 139\n"
     )

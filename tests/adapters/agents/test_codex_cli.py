@@ -1,9 +1,12 @@
-"""The codex backend: the real Codex CLI against the scripted Responses server, read by our parser."""
+"""The codex backend: the real Codex CLI against the scripted Responses server.
+
+What the CLI prints is read by our parser.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -29,7 +32,7 @@ from tests.sandbox.models.conftest import make_worktree
 from tests.support.clis import cli
 
 KEY = Secret("SANDBOX_OPENAI_KEY", "sandbox-openai-key-0123456789")
-NOW = datetime(2026, 11, 22, 10, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 10, tzinfo=UTC)
 CHECK = "grep -qx hello greeting.txt"
 RESULT = "STATUS: complete\nSUMMARY: Wrote greeting.txt.\n"
 SCRIPT = [
@@ -97,9 +100,8 @@ def test_the_run_records_the_thread_and_the_tokens_of_each_turn(run: Run) -> Non
     assert run.sandbox.requests[0].request.headers["authorization"] == f"Bearer {KEY.value}"
     usage = [e.usage for e in events.of(UsageReported)]
     assert usage and outcome.usage.input_tokens == sum(u.input_tokens for u in usage) > 0
-    assert (
-        outcome.usage.output_tokens > 0 and outcome.usage.cost_usd is None
-    )  # Codex reports no cost
+    # Codex reports no cost
+    assert outcome.usage.output_tokens > 0 and outcome.usage.cost_usd is None
 
 
 def test_the_key_is_kept_out_of_the_commands_codex_runs(run: Run) -> None:

@@ -1,4 +1,7 @@
-"""The command backend with real scripts: placeholders, the prompt file, its lines as events, how it ends."""
+"""The command backend with real scripts.
+
+Placeholders, the prompt file, its lines as events, how it ends.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import os
 import stat
 import textwrap
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -26,7 +29,7 @@ from tests.adapters.agents.conftest import NO_SECRETS, Events, backend
 from tests.adapters.agents.test_process import wait_dead
 from tests.helpers import minimal_config, write_config
 
-NOW = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
 
 def script(folder: Path, body: str, name: str = "agent.sh") -> Path:
@@ -50,7 +53,8 @@ def test_the_command_gets_its_placeholders_reads_the_prompt_and_writes_the_contr
         tmp_path,
         """\
         echo "task $3 in $(pwd)"
-        test "$2" = "$AGENTOS_WORKTREE" && test "$1" = "$AGENTOS_PROMPT_FILE" && echo placeholders ok
+        test "$2" = "$AGENTOS_WORKTREE" && test "$1" = "$AGENTOS_PROMPT_FILE" """
+        """&& echo placeholders ok
         cat "$1" > seen-prompt.txt
         printf 'STATUS: complete\\nSUMMARY: done\\n' > .agent_result.md
         echo "warning: something" >&2
@@ -67,9 +71,8 @@ def test_the_command_gets_its_placeholders_reads_the_prompt_and_writes_the_contr
     )
     assert (worktree / "seen-prompt.txt").read_text() == "Fix the bug."
     assert (worktree / RESULT_FILE).read_text().startswith("STATUS: complete")
-    [started] = events[
-        :1
-    ]  # first the pid (the process group's id), for recovery should the worker die
+    # first the pid (the process group's id), for recovery should the worker die
+    [started] = events[:1]
     assert isinstance(started, ProcessStarted) and started.pid > 0
     assert events[1:] == [
         OutputLine("stdout", f"task acme-app-7 in {worktree}"),
@@ -99,7 +102,7 @@ def test_a_quota_message_is_quota_exhausted_with_the_reset_it_names(
     )
     outcome = agent_for(program).run(request_for(), events)
     assert outcome.kind is OutcomeKind.QUOTA_EXHAUSTED
-    assert outcome.reset_at == datetime(2026, 11, 22, 13, tzinfo=timezone.utc)
+    assert outcome.reset_at == datetime(2026, 11, 22, 13, tzinfo=UTC)
 
 
 def test_a_hung_command_times_out_and_its_children_die_with_it(
@@ -137,9 +140,8 @@ def test_a_relative_program_is_found_beside_the_config(
     ]
 
 
-OPENAI_HOST_KEY = (
-    "sk-" + "openai-host-key-1234"
-)  # built here so the secret guard does not flag this file
+# built here so the secret guard does not flag this file
+OPENAI_HOST_KEY = "sk-" + "openai-host-key-1234"
 ALLOWED = {
     "PATH",
     "HOME",
@@ -157,7 +159,10 @@ ALLOWED = {
 def test_the_agent_environment_holds_no_orchestrator_secret(
     tmp_path: Path, request_for: Callable[..., AgentRequest]
 ) -> None:
-    """A command agent dumps its whole environment: only the allowlist, its own settings, and no token anywhere."""
+    """A command agent dumps its whole environment: only the allowlist and its own settings.
+
+    No token appears anywhere.
+    """
     program = script(tmp_path, "env -0 > env.dump\n", "dump.sh")
     secrets = {
         "GITHUB_TOKEN": "ghp_" + "a" * 36,

@@ -1,15 +1,15 @@
-"""Reading why a run failed, and when its limit resets, from the texts CLIs and APIs really print."""
+"""Reading why a run failed, and when its limit resets, from what CLIs and APIs really print."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from orchestrator.adapters.agents.failures import classify, from_status, reset_at, retry_after
 from orchestrator.core.agent import OutcomeKind
 
-NOW = datetime(2026, 11, 22, 10, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 10, 30, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -71,15 +71,15 @@ def test_api_statuses_are_classified(status: int | None, kind: OutcomeKind | Non
     [
         (
             "rate limited; resets at 2026-11-22T14:00:00Z",
-            datetime(2026, 11, 22, 14, tzinfo=timezone.utc),
+            datetime(2026, 11, 22, 14, tzinfo=UTC),
         ),
         (
             "retry after 2026-11-22 13:15:00+01:00",
-            datetime(2026, 11, 22, 12, 15, tzinfo=timezone.utc),
+            datetime(2026, 11, 22, 12, 15, tzinfo=UTC),
         ),
         (
             "Claude AI usage limit reached|1763812800",
-            datetime.fromtimestamp(1763812800, timezone.utc),
+            datetime.fromtimestamp(1763812800, UTC),
         ),
         ("try again in 2 hours 5 minutes", NOW + timedelta(hours=2, minutes=5)),
         (
@@ -89,15 +89,13 @@ def test_api_statuses_are_classified(status: int | None, kind: OutcomeKind | Non
         ("please retry after 30 seconds", NOW + timedelta(seconds=30)),
         (
             "5-hour limit reached ∙ resets 3pm (UTC)",
-            datetime(2026, 11, 22, 15, tzinfo=timezone.utc),
+            datetime(2026, 11, 22, 15, tzinfo=UTC),
         ),
-        (
-            "limit reached · resets 9:45am (UTC)",
-            datetime(2026, 11, 23, 9, 45, tzinfo=timezone.utc),
-        ),  # tomorrow
+        # tomorrow
+        ("limit reached · resets 9:45am (UTC)", datetime(2026, 11, 23, 9, 45, tzinfo=UTC)),
         (
             "You've hit your limit · resets 8pm (Europe/Berlin)",
-            datetime(2026, 11, 22, 19, tzinfo=timezone.utc),
+            datetime(2026, 11, 22, 19, tzinfo=UTC),
         ),
         ("rate limit exceeded", None),
     ],
@@ -110,12 +108,12 @@ def test_reset_times_are_read_in_the_shapes_backends_print(
 
 def test_a_clock_time_without_a_zone_is_the_hosts_local_time() -> None:
     found = reset_at("resets 11pm", NOW, local=timezone(timedelta(hours=2)))
-    assert found == datetime(2026, 11, 22, 21, tzinfo=timezone.utc)
+    assert found == datetime(2026, 11, 22, 21, tzinfo=UTC)
 
 
 def test_retry_after_takes_seconds_or_an_http_date() -> None:
     assert retry_after("17", NOW) == NOW + timedelta(seconds=17)
     assert retry_after("Sun, 22 Nov 2026 12:00:00 GMT", NOW) == datetime(
-        2026, 11, 22, 12, tzinfo=timezone.utc
+        2026, 11, 22, 12, tzinfo=UTC
     )
     assert retry_after(None, NOW) is None and retry_after("soon", NOW) is None

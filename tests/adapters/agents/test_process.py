@@ -1,4 +1,7 @@
-"""The process runner: its own process group, lines as they come, a timeout that kills grandchildren too."""
+"""The process runner: its own process group, lines as they come, a timeout.
+
+The timeout kills grandchildren too.
+"""
 
 from __future__ import annotations
 
@@ -122,7 +125,10 @@ def test_a_process_that_ignores_sigterm_is_killed_after_the_grace_period(tmp_pat
 
 
 def test_a_background_straggler_does_not_hold_a_finished_run_open(tmp_path: Path) -> None:
-    """An agent that leaves `sleep 300 &` behind, holding stdout, still ends when it exits, straggler killed."""
+    """An agent that leaves `sleep 300 &` behind, holding stdout, still ends when it exits.
+
+    The straggler is killed.
+    """
     pids = tmp_path / "pids"
     script = (
         "import subprocess\n"

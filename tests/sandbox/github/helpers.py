@@ -1,4 +1,4 @@
-"""Helpers shared by the sandbox tests: git commits and pushes, and the recorded-shape comparison."""
+"""Helpers shared by the sandbox tests: git commits and pushes, the recorded-shape comparison."""
 
 from __future__ import annotations
 
@@ -14,7 +14,10 @@ Git = Callable[..., str]
 
 
 def client(sandbox: Sandbox, token: str) -> Github:
-    """Build PyGithub as production does, minus retries (faults surface at once) and its write throttle."""
+    """Build PyGithub as production does, minus retries and its write throttle.
+
+    Without retries, faults surface at once.
+    """
     return Github(
         auth=Auth.Token(token),
         base_url=sandbox.api_url,

@@ -1,4 +1,7 @@
-"""`agentos sandbox serve`: prints its URL and token, keeps state in --data across restarts, stops on SIGTERM."""
+"""`agentos sandbox serve`: prints its URL and token, keeps state in --data across restarts.
+
+It stops on SIGTERM.
+"""
 
 from __future__ import annotations
 

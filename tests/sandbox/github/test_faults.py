@@ -28,7 +28,7 @@ def test_secondary_rate_limit_has_retry_after(sandbox: Sandbox, gh: Github) -> N
     assert (response.status_code, response.headers["Retry-After"]) == (403, "30")
     assert "secondary rate limit" in response.json()["message"]
     with pytest.raises(RateLimitExceededException):
-        gh.get_user().login
+        _ = gh.get_user().login
 
 
 def test_primary_rate_limit_fault(sandbox: Sandbox, gh: Github) -> None:
@@ -38,7 +38,7 @@ def test_primary_rate_limit_fault(sandbox: Sandbox, gh: Github) -> None:
     assert response.headers["X-RateLimit-Remaining"] == "0"
     assert int(response.headers["X-RateLimit-Reset"]) >= int(time.time()) + 110
     with pytest.raises(GithubException) as raised:
-        gh.get_user().login
+        _ = gh.get_user().login
     assert raised.value.status == 429
 
 

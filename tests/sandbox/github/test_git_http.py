@@ -1,4 +1,7 @@
-"""The real git CLI over smart HTTP: token auth, clone, push, and what pushes change in the REST API."""
+"""The real git CLI over smart HTTP.
+
+Token auth, clone, push, and what pushes change in the REST API.
+"""
 
 from __future__ import annotations
 
@@ -93,7 +96,10 @@ def test_gzip_request_bodies_are_decoded(sandbox: Sandbox, repo: Repository) -> 
 def test_a_push_from_a_shallow_clone_updates_the_branch(
     sandbox: Sandbox, repo: Repository, git: Git, tmp_path: Path
 ) -> None:
-    """A shallow clone's push starts with `shallow <sha>` lines; the sandbox once crashed on them (HTTP 500)."""
+    """A shallow clone's push starts with `shallow <sha>` lines.
+
+    The sandbox once crashed on them (HTTP 500).
+    """
     path = tmp_path / "shallow"
     git("clone", "-q", "--depth", "1", sandbox.clone_url(repo.full_name), str(path))
     git("commit", "-q", "--allow-empty", "-m", "From a shallow clone", cwd=path)

@@ -1,4 +1,7 @@
-"""gql over HTTP drives Projects (v2), sub-issues and node lookups on GitHub's published GraphQL schema."""
+"""gql over HTTP drives Projects (v2), sub-issues and node lookups.
+
+All of it on GitHub's published GraphQL schema.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +27,8 @@ query($login: String!, $number: Int!, $after: String) {
   user(login: $login) {
     projectV2(number: $number) {
       id title number url
-      field(name: "Status") { __typename ... on ProjectV2SingleSelectField { id options { id name } } }
+      field(name: "Status") { __typename ... on ProjectV2SingleSelectField \
+{ id options { id name } } }
       items(first: 2, after: $after) {
         pageInfo { hasNextPage endCursor }
         totalCount
@@ -82,7 +86,8 @@ def test_board_add_items_set_status_and_page_through(client: Any, repo: Reposito
     for issue in issues:
         added = run(
             client,
-            """mutation($p: ID!, $c: ID!) { addProjectV2ItemById(input: {projectId: $p, contentId: $c})
+            "mutation($p: ID!, $c: ID!) { "
+            """addProjectV2ItemById(input: {projectId: $p, contentId: $c})
                     { item { id } } }""",
             p=project["id"],
             c=issue.node_id,
@@ -92,7 +97,8 @@ def test_board_add_items_set_status_and_page_through(client: Any, repo: Reposito
     run(
         client,
         """mutation($p: ID!, $i: ID!, $f: ID!, $o: String!) { updateProjectV2ItemFieldValue(input:
-        {projectId: $p, itemId: $i, fieldId: $f, value: {singleSelectOptionId: $o}}) { projectV2Item { id } } }""",
+        {projectId: $p, itemId: $i, fieldId: $f, value: {singleSelectOptionId: $o}}) """
+        "{ projectV2Item { id } } }",
         p=project["id"],
         i=items[2],
         f=status["id"],
@@ -126,7 +132,8 @@ def test_board_add_items_set_status_and_page_through(client: Any, repo: Reposito
         client,
         """{ repository(owner: "agentos", name: "backlog") { issue(number: 3) {
         projectItems(first: 5) { nodes { project { number }
-        fieldValueByName(name: "Status") { ... on ProjectV2ItemFieldSingleSelectValue { name } } } } } } }""",
+        fieldValueByName(name: "Status") { ... on ProjectV2ItemFieldSingleSelectValue { name } } """
+        "} } } } }",
     )
     assert on_issue["repository"]["issue"]["projectItems"]["nodes"] == [
         {"project": {"number": 1}, "fieldValueByName": {"name": "In Progress"}}
@@ -178,7 +185,8 @@ def test_status_options_are_replaced_and_custom_fields_hold_values(
     field_id = made["createProjectV2Field"]["projectV2Field"]["id"]
     run(
         client,
-        """mutation($p: ID!, $i: ID!, $f: ID!) { updateProjectV2ItemFieldValue(input: {projectId: $p,
+        "mutation($p: ID!, $i: ID!, $f: ID!) { "
+        """updateProjectV2ItemFieldValue(input: {projectId: $p,
         itemId: $i, fieldId: $f, value: {text: "claude"}}) { projectV2Item { id } } }""",
         p=project["id"],
         i=item["id"],
@@ -187,7 +195,8 @@ def test_status_options_are_replaced_and_custom_fields_hold_values(
     values = run(
         client,
         """query($id: ID!) { node(id: $id) { ... on ProjectV2Item { fieldValues(first: 10) {
-        nodes { __typename ... on ProjectV2ItemFieldTextValue { text field { ... on ProjectV2Field { name } } } } }
+        nodes { __typename ... on ProjectV2ItemFieldTextValue { text """
+        """field { ... on ProjectV2Field { name } } } } }
         } } }""",
         id=item["id"],
     )
@@ -205,7 +214,8 @@ def test_sub_issues_and_parent(client: Any, repo: Repository) -> None:
     data = run(
         client,
         """{ repository(owner: "agentos", name: "backlog") {
-        epic: issue(number: 1) { subIssues(first: 10) { nodes { number } } subIssuesSummary { total } }
+        epic: issue(number: 1) { subIssues(first: 10) { nodes { number } } """
+        """subIssuesSummary { total } }
         child: issue(number: 2) { parent { number } } } }""",
     )["repository"]
     assert data["epic"]["subIssues"]["nodes"] == [{"number": 2}]
@@ -324,7 +334,10 @@ def test_a_resolver_bug_fails_loudly(tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_options_keep_their_items_only_when_sent_with_their_id(
     client: Any, repo: Repository
 ) -> None:
-    """GitHub's hazard, reproduced: an option sent back without its id is a new option, and its items lose it."""
+    """GitHub's hazard, reproduced: an option sent back without its id is a new option.
+
+    The items that had the option lose it.
+    """
     project = new_project(client)
     item = run(
         client,
@@ -338,7 +351,8 @@ def test_options_keep_their_items_only_when_sent_with_their_id(
     run(
         client,
         """mutation($p: ID!, $i: ID!, $f: ID!, $o: String!) { updateProjectV2ItemFieldValue(input:
-        {projectId: $p, itemId: $i, fieldId: $f, value: {singleSelectOptionId: $o}}) { projectV2Item { id } } }""",
+        {projectId: $p, itemId: $i, fieldId: $f, value: {singleSelectOptionId: $o}}) """
+        "{ projectV2Item { id } } }",
         p=project["id"],
         i=item["id"],
         f=status["id"],
@@ -404,7 +418,10 @@ def test_projects_need_the_project_scopes(sandbox: Sandbox, client: Any) -> None
         sandbox.graphql_url,
         headers={"Authorization": f"bearer {token}"},
         json={
-            "query": 'mutation($o: ID!) { createProjectV2(input: {ownerId: $o, title: "x"}) { projectV2 { id } } }',
+            "query": (
+                'mutation($o: ID!) { createProjectV2(input: {ownerId: $o, title: "x"}) '
+                "{ projectV2 { id } } }"
+            ),
             "variables": {"o": viewer},
         },
     ).json()

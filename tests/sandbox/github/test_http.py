@@ -1,4 +1,7 @@
-"""Raw HTTP with httpx: authentication, GitHub's headers, ETags, error shapes, the request log and controls."""
+"""Raw HTTP with httpx.
+
+Authentication, GitHub's headers, ETags, error shapes, the request log and controls.
+"""
 
 from __future__ import annotations
 
@@ -88,7 +91,7 @@ def test_primary_rate_limit_runs_out(tmp_path) -> None:
 
 
 def test_request_log_is_readable_over_http(sandbox: Sandbox, gh: Github) -> None:
-    gh.get_user().login
+    _ = gh.get_user().login  # one request for the log to hold
     log = httpx.get(f"{sandbox.base_url}/_sandbox/requests", headers=auth(sandbox)).json()
     assert (
         log[0]["method"] == "GET" and log[0]["path"] == "/api/v3/user" and log[0]["status"] == 200

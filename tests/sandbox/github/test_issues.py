@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from github import Github, GithubException
@@ -127,7 +127,7 @@ def test_issue_filters_state_labels_since_and_sort(repo: Repository) -> None:
         "b",
         "c",
     ]
-    future = datetime.now(timezone.utc) + timedelta(hours=1)
+    future = datetime.now(UTC) + timedelta(hours=1)
     assert list(repo.get_issues(since=future)) == []
     a.create_comment("bump")
     assert [i.title for i in repo.get_issues(sort="comments")][0] == "a"

@@ -1,4 +1,7 @@
-"""The sandbox answers with the same keys real GitHub sent for the same operations (recorded traffic)."""
+"""The sandbox answers with the same keys real GitHub sent for the same operations.
+
+Real GitHub's answers come from recorded traffic.
+"""
 
 from __future__ import annotations
 

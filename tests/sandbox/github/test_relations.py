@@ -1,4 +1,7 @@
-"""Sub-issues (PyGithub) and issue dependencies (raw requests through PyGithub's requester), by issue id."""
+"""Sub-issues and issue dependencies, by issue id.
+
+Sub-issues go through PyGithub; dependencies are raw requests through PyGithub's requester.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""The vendored description is sound, the loader fixes do what they say, and every operation is served."""
+"""The vendored description is sound, and every operation is served.
+
+The loader fixes do what they say.
+"""
 
 from __future__ import annotations
 
@@ -31,7 +34,10 @@ def test_vendored_subset_is_a_valid_openapi_document(document: dict) -> None:
 
 
 def test_subset_is_closed_under_its_references(document: dict) -> None:
-    """Cutting the subset again with the same operations changes nothing: no reference is missing."""
+    """Cutting the subset again with the same operations changes nothing.
+
+    No reference is missing.
+    """
     again = make_subset.subset(document, make_subset.OPERATION_IDS)
     assert again["paths"] == document["paths"] and again["components"] == document["components"]
 

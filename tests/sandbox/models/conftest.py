@@ -1,4 +1,7 @@
-"""Fixtures for the model sandbox tests: the pinned CLIs (or a clear skip), a git worktree, recordings."""
+"""Fixtures for the model sandbox tests.
+
+The pinned CLIs (or a clear skip), a git worktree, recordings.
+"""
 
 from __future__ import annotations
 

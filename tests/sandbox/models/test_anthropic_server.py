@@ -1,4 +1,7 @@
-"""The anthropic SDK, validating strictly, against the scripted Messages server: it is the judge of the wire."""
+"""The anthropic SDK, validating strictly, against the scripted Messages server.
+
+The SDK is the judge of the wire.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,8 @@ from orchestrator.sandbox.models import tools
 from orchestrator.sandbox.models.anthropic_server import AnthropicSandbox
 from orchestrator.sandbox.models.script import Fail, ScriptBook, ToolResult, Turn
 
-MODEL = "claude-sonnet-4-6"  # the SDK warns (an error here) on deprecated models such as claude-sonnet-4-5
+# The SDK warns (an error here) on deprecated models such as claude-sonnet-4-5.
+MODEL = "claude-sonnet-4-6"
 LOOK = Turn(
     "Let me look at the tree first, then write the file.", (tools.bash("ls -la", "List files"),)
 )

@@ -1,4 +1,7 @@
-"""The real Claude Code CLI against the scripted Messages server: it runs the tools, we read what it prints."""
+"""The real Claude Code CLI against the scripted Messages server.
+
+It runs the tools; we read what it prints.
+"""
 
 from __future__ import annotations
 
@@ -105,14 +108,13 @@ def test_events_keep_the_recorded_shape(session: Session) -> None:
         want = set().union(*(event.keys() for event in golden if event["type"] == kind))
         have = set().union(*(event.keys() for event in session.outcome.of_type(kind)))
         assert want <= have, kind
-    printed = json.loads(
-        (RECORDINGS / "claude-code-2.1.330.print-json.json").read_text()
-    )  # --output-format json
+    # --output-format json
+    printed = json.loads((RECORDINGS / "claude-code-2.1.330.print-json.json").read_text())
     assert printed.keys() <= session.outcome.of_type("result")[-1].keys()
 
 
 def test_requests_keep_the_recorded_wire_shape(session: Session) -> None:
-    """Endpoint, body keys, tools offered and headers match what 2.1.330 sent when it was recorded."""
+    """Endpoint, body keys, tools offered and headers match what 2.1.330 sent when recorded."""
     golden, sent = (
         recorded("claude-code-2.1.330.requests-to-fake-anthropic.redacted.jsonl"),
         session.sandbox.requests,
@@ -138,7 +140,10 @@ def test_requests_keep_the_recorded_wire_shape(session: Session) -> None:
 
 
 def test_a_rate_limit_ends_the_run_with_an_error_result(claude_bin: Path, tmp_path: Path) -> None:
-    """What the production backend classifies as quota_limited: exit 1, and a result with the API status."""
+    """What the production backend classifies as quota_limited.
+
+    Exit 1, and a result with the API status.
+    """
     worktree = make_worktree(tmp_path)
     with AnthropicSandbox([Fail(429, retry_after=30, sticky=True)]) as sandbox:
         invocation = model_clis.prepare_claude(

@@ -1,4 +1,7 @@
-"""The real Codex CLI against the scripted Responses server: it runs exec_command, we read its JSONL."""
+"""The real Codex CLI against the scripted Responses server.
+
+It runs exec_command; we read its JSONL.
+"""
 
 from __future__ import annotations
 
@@ -94,7 +97,7 @@ def test_jsonl_has_thread_command_executions_and_a_completed_turn_with_usage(
 
 
 def test_events_keep_the_recorded_shape(session: Session) -> None:
-    """Event types, and the fields of items and usage, as Codex 0.169.0 printed them when recorded."""
+    """Event types, and the fields of items and usage, as recorded from Codex 0.169.0."""
     golden = recorded("codex-0.169.0.exec-json.jsonl")
     assert {event["type"] for event in golden} <= {
         event["type"] for event in session.outcome.events
@@ -115,7 +118,7 @@ def test_events_keep_the_recorded_shape(session: Session) -> None:
 
 
 def test_requests_keep_the_recorded_wire_shape(session: Session) -> None:
-    """Endpoint, body keys, tools offered and headers match what 0.169.0 sent when it was recorded."""
+    """Endpoint, body keys, tools offered and headers match what 0.169.0 sent when recorded."""
     golden = recorded("codex-0.169.0.requests-to-fake-responses-api.redacted.jsonl")
     for exchange in session.sandbox.requests:
         request = exchange.request
@@ -154,7 +157,10 @@ def test_requests_keep_the_recorded_wire_shape(session: Session) -> None:
 def test_a_quota_or_rate_limit_error_fails_the_turn(
     codex_bin: Path, tmp_path: Path, fail: Fail, message: str
 ) -> None:
-    """What the production backend classifies as quota_limited: exit 1, an error event and turn.failed."""
+    """What the production backend classifies as quota_limited.
+
+    Exit 1, an error event and turn.failed.
+    """
     worktree = make_worktree(tmp_path)
     with OpenAISandbox(
         [Fail(fail.status, fail.message, fail.retry_after, fail.kind, sticky=True)]

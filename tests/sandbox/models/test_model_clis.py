@@ -1,4 +1,4 @@
-"""The CLI plumbing: pinned binaries, isolated environments, the Codex config, and how a run is read."""
+"""The CLI plumbing: pinned binaries, isolated environments, the Codex config, how a run is read."""
 
 from __future__ import annotations
 
@@ -69,7 +69,10 @@ def test_the_codex_home_points_at_the_sandbox_with_the_responses_wire(tmp_path: 
 
 
 def test_a_run_keeps_the_json_lines_and_skips_the_rest(tmp_path: Path) -> None:
-    script = 'print("{\\"type\\": \\"a\\"}"); print("not json"); print("[1]"); print("{\\"type\\": \\"b\\"}")'
+    script = (
+        'print("{\\"type\\": \\"a\\"}"); print("not json"); print("[1]"); '
+        'print("{\\"type\\": \\"b\\"}")'
+    )
     invocation = model_clis.Invocation((sys.executable, "-c", script), {}, tmp_path, None)
     outcome = model_clis.run(invocation)
     assert outcome.events == ({"type": "a"}, {"type": "b"}) and outcome.of_type("b") == [

@@ -1,4 +1,7 @@
-"""The Responses server's wire, read raw: event order, sequence numbers, items, errors, tool results."""
+"""The Responses server's wire, read raw.
+
+Event order, sequence numbers, items, errors, tool results.
+"""
 
 from __future__ import annotations
 
@@ -80,7 +83,7 @@ def test_the_latest_turns_outputs_are_its_tool_results(sandbox: OpenAISandbox) -
             "call_id": call["call_id"],
             "output": f"Process exited with code {code}\nOutput:\n",
         }
-        for call, code in zip(calls, (0, 2))
+        for call, code in zip(calls, (0, 2), strict=True)
     ]
     history = PROMPT + [
         {key: call[key] for key in ("type", "name", "arguments", "call_id")} for call in calls

@@ -86,9 +86,8 @@ def test_a_script_book_plays_each_conversation_the_script_its_opening_text_match
     assert book.next("a", (), "Work on issue #12 now") == FINISH
     assert book.next("b", (), "Work on issue #1 now") == RUN_TESTS
     assert book.next("b", PASSED, "") == FINISH  # matched once: later requests keep the script
-    assert (
-        book.next("c", (), "something else") is None
-    )  # the default's conditional turn: skipped, then nothing
+    # the default's conditional turn: skipped, then nothing
+    assert book.next("c", (), "something else") is None
     assert book.matched() == {"a": r"issue #12\b", "b": r"issue #1\b", "c": None}
 
 

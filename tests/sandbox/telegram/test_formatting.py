@@ -11,7 +11,8 @@ from orchestrator.sandbox.telegram.formatting import (
     utf16_len,
 )
 
-# Cases from TDLib's test/message_entities.cpp (check_parse_html); 🏟 is 4 UTF-8 bytes, 2 UTF-16 units.
+# Cases from TDLib's test/message_entities.cpp (check_parse_html);
+# 🏟 is 4 UTF-8 bytes, 2 UTF-16 units.
 REJECTED = [
     (
         "&#57311;",

@@ -42,7 +42,8 @@ def test_a_chat_can_be_addressed_by_username(api: Api, telegram_sandbox: Telegra
         (
             "<b>x</i>",
             "HTML",
-            'Bad Request: can\'t parse entities: Unmatched end tag at byte offset 4, expected "</b>", found "</i>"',
+            "Bad Request: can't parse entities: Unmatched end tag at byte offset 4, "
+            'expected "</b>", found "</i>"',
         ),
         ("x", "Textile", "Bad Request: unsupported parse_mode"),
     ],
@@ -124,7 +125,8 @@ def test_a_reply_needs_its_message_unless_told_otherwise(api: Api, chat: int) ->
     [
         (
             {"text": "Merge"},
-            "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard",
+            "Bad Request: can't parse inline keyboard button: "
+            "Text buttons are unallowed in the inline keyboard",
         ),
         ({"text": "Merge", "callback_data": "x" * 65}, "Bad Request: BUTTON_DATA_INVALID"),
     ],

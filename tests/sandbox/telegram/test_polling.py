@@ -1,4 +1,7 @@
-"""getUpdates has Telegram's semantics: offsets confirm, timeouts block, a newer poll replaces an older one."""
+"""getUpdates has Telegram's semantics.
+
+Offsets confirm, timeouts block, a newer poll replaces an older one.
+"""
 
 from __future__ import annotations
 
@@ -36,9 +39,8 @@ def test_limit_and_negative_offset(api: Api, telegram_sandbox: TelegramSandbox) 
     for text in ("one", "two", "three", "four"):
         telegram_sandbox.inject_message(text)
     assert ids(api("getUpdates", limit=2)) == [1, 2]
-    assert ids(api("getUpdates", offset=-1)) == [
-        4
-    ]  # keeps only the last one; the rest is forgotten
+    # keeps only the last one; the rest is forgotten
+    assert ids(api("getUpdates", offset=-1)) == [4]
     assert ids(api("getUpdates")) == [4]
 
 
@@ -78,7 +80,8 @@ def test_a_newer_poll_ends_an_older_one_with_409(
     assert [(r["error_code"], r["description"]) for r in replies] == [
         (
             409,
-            "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
+            "Conflict: terminated by other getUpdates request; "
+            "make sure that only one bot instance is running",
         )
     ]
 

@@ -225,7 +225,10 @@ def test_edit_delete_and_commands_round_trip_through_ptb(telegram_sandbox: Teleg
 def test_all_of_ptbs_traffic_is_valid_by_the_published_description(
     telegram_sandbox: TelegramSandbox,
 ) -> None:
-    """The fixture fails any test with violations; this one also proves the methods were exercised."""
+    """The fixture fails any test with violations.
+
+    This one also proves the methods were exercised.
+    """
     sandbox = telegram_sandbox
 
     async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

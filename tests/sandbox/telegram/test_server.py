@@ -1,4 +1,7 @@
-"""The HTTP edge: Telegram's URLs, tokens and body encodings, the control endpoint, strictness and faults."""
+"""The HTTP edge.
+
+Telegram's URLs, tokens and body encodings, the control endpoint, strictness and faults.
+"""
 
 from __future__ import annotations
 
@@ -224,7 +227,6 @@ def test_stop_joins_every_connection_thread() -> None:
     before = threading.active_count()
     with httpx.Client() as client, TelegramSandbox() as sandbox:
         for _ in range(3):
-            client.post(
-                method_url(sandbox, "getMe")
-            )  # keep-alive: the connection is still open at stop()
+            # keep-alive: the connection is still open at stop()
+            client.post(method_url(sandbox, "getMe"))
     assert threading.active_count() == before

@@ -1,4 +1,7 @@
-"""The validator catches what breaks the Bot API description, and passes what Telegram really sends."""
+"""The validator catches what breaks the Bot API description.
+
+It passes what Telegram really sends.
+"""
 
 from __future__ import annotations
 
@@ -37,7 +40,10 @@ def validator() -> Validator:
 
 
 def broken(path: list[str | int], value: object = ..., base: dict = MESSAGE) -> dict:
-    """Return a copy of `base` with the item at `path` replaced, or removed when no value is given."""
+    """Return a copy of `base` with the item at `path` replaced.
+
+    The item is removed when no value is given.
+    """
     result = copy.deepcopy(base)
     target = result
     for key in path[:-1]:
@@ -168,7 +174,8 @@ def test_json_parameters_are_checked_as_sent(validator: Validator) -> None:
         == []
     )
     assert validator.parse_request("sendMessage", {"chat_id": [1], "text": "x"})[1] == [
-        "sendMessage.chat_id: fits none of Integer or String; closest: sendMessage.chat_id: expected Integer, got array"
+        "sendMessage.chat_id: fits none of Integer or String; "
+        "closest: sendMessage.chat_id: expected Integer, got array"
     ]
 
 
@@ -195,7 +202,8 @@ def test_json_parameters_are_checked_as_sent(validator: Validator) -> None:
         (
             "sendMessage",
             {"chat_id": "1", "text": "x", "reply_markup": NUMERIC_CALLBACK_DATA},
-            "sendMessage.reply_markup.inline_keyboard[0][0].callback_data: expected String, got integer",
+            "sendMessage.reply_markup.inline_keyboard[0][0].callback_data: "
+            "expected String, got integer",
         ),
         (
             "setMyCommands",
