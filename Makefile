@@ -8,10 +8,12 @@ STAMP := $(VENV)/.requirements.stamp
 TEST_STAMP := $(VENV)/.requirements-test.stamp
 # The agent CLIs the tests drive, pinned in tools/npm/package-lock.json. Without npm the
 # CLI tests skip (saying so) and everything else still runs.
+# pytest-xdist: most tests wait on processes and sockets, so three workers beat two cores.
+PYTEST_ARGS ?= -n 3
 NPM := $(shell command -v npm 2>/dev/null)
 NPM_STAMP := tools/npm/node_modules/.agentos.stamp
 
-.PHONY: test lint typecheck venv bench clean-venv npm-tools demo
+.PHONY: test lint typecheck venv bench clean-venv npm-tools demo bwrap
 
 venv: $(STAMP)
 
@@ -24,7 +26,7 @@ $(TEST_STAMP): requirements-test.txt $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
 	@cp requirements-test.txt $(TEST_STAMP)
 
-test: $(TEST_STAMP) lint typecheck $(if $(NPM),npm-tools)
+test: $(TEST_STAMP) lint typecheck bwrap $(if $(NPM),npm-tools)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Formatting and lint rules are in pyproject.toml ([tool.ruff]); `ruff format .` fixes the first.
@@ -41,6 +43,21 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# Agents run confined by bubblewrap (docs/security.md). When `bwrap` is missing, Debian's
+# package is installed (as root, or with sudo that asks no password); otherwise this says how,
+# and the confinement tests skip.
+bwrap:
+	@command -v bwrap >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	  else echo "bwrap is missing and this user cannot install it: apt-get install bubblewrap" \
+	    "as root (or set agents.isolation: none; docs/security.md)"; exit 0; fi; \
+	  if ! command -v apt-get >/dev/null 2>&1; then \
+	    echo "bwrap is missing: install bubblewrap with your package manager"; exit 0; fi; \
+	  $$sudo apt-get install -y --no-install-recommends bubblewrap 2>/dev/null \
+	    || { $$sudo apt-get update -q && \
+	         $$sudo apt-get install -y --no-install-recommends bubblewrap; }; }
 
 npm-tools: $(NPM_STAMP)
 

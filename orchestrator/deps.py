@@ -19,6 +19,7 @@ from orchestrator.config.model import Config, RepoConfig
 from orchestrator.ports import (
     LLM,
     Agent,
+    AuditLog,
     Board,
     BoardAdmin,
     Chat,
@@ -74,6 +75,9 @@ class Adapters(Protocol):
 
     def worktrees(self) -> Worktrees:
         """Return git worktrees from a shared clone per repo."""
+
+    def audit(self) -> AuditLog:
+        """Return the audit log (the one the tracker and worktrees it builds record to)."""
 
     def close(self) -> None:
         """Close the connections of what this factory built."""
@@ -151,6 +155,15 @@ class Deps:
     def worktrees(self) -> Worktrees:
         """Git worktrees from a shared clone per repo, built (GitPython imported) on first use."""
         return self.adapters.worktrees()
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        """The tamper-evident log of authority-bearing acts (runtime/audit/, docs/audit.md).
+
+        The tracker and worktrees the factory builds record their pushes, PRs, merges, closes
+        and labels to it themselves; a job records the acts only it can see (a gate's refusal).
+        """
+        return self.adapters.audit()
 
     @cached_property
     def cooldowns(self) -> Cooldowns:

@@ -5,6 +5,7 @@ in core (which imports only the standard library) and is drawn here too.
      ├── UsageError                bad command-line input or answer (exit 2)
      ├── ConfigError               config.yaml or overrides.yaml is invalid (exit 2)
      ├── StateError                runtime/ could not be read or written (exit 1)
+     │    └── AuditError               the audit log, its head or its key could not be used
      ├── TrackerError              GitHub could not do what was asked (exit 1)
      │    ├── TrackerUnavailable       5xx, dropped connections, retries exhausted
      │    ├── RateLimited              primary or secondary rate limit
@@ -14,8 +15,10 @@ in core (which imports only the standard library) and is drawn here too.
      │    └── TransientGitError        a network hiccup talking to the remote: worth another try
      ├── AgentError                an agent run failed
      │    ├── AgentTimeout
-     │    └── ToolFailed               a tool call of our own agent loop failed (told to the model)
-     │         └── ToolRefused             a tool call outside the worktree, or with a bad argument
+     │    ├── ToolFailed               a tool call of our own agent loop failed (told to the model)
+     │    │    └── ToolRefused             a tool call outside the worktree, or with a bad argument
+     │    ├── ToolHostError            our loop's tool host died, hung or broke its protocol
+     │    └── IsolationError           the agent's confinement (bwrap) cannot be built here
      ├── ChatError                 Telegram could not be reached
      └── Rejected                  a service refused a credential or name (GitHub, Telegram, model)
     ValueError
@@ -55,6 +58,10 @@ class ConfigError(AgentOSError):
 
 class StateError(AgentOSError):
     pass
+
+
+class AuditError(StateError):
+    """The audit log, its head or its MAC key cannot be read or written (the message says which)."""
 
 
 class TrackerError(AgentOSError):
@@ -117,6 +124,14 @@ class ToolFailed(AgentError):
 
 class ToolRefused(ToolFailed):
     """A tool call the workspace refuses (a path outside the worktree, a bad argument)."""
+
+
+class ToolHostError(AgentError):
+    """The process that carries out our loop's tool calls died, hung or broke its protocol."""
+
+
+class IsolationError(AgentError):
+    """The agent's confinement cannot be built here: bwrap cannot start, or a wall is impossible."""
 
 
 class ChatError(AgentOSError):

@@ -30,6 +30,7 @@ from orchestrator.core.model import (
     TestRun,
 )
 from orchestrator.core.notify import Notification
+from orchestrator.core.outbound import OutgoingFile
 from orchestrator.core.routing import Cooldown
 from orchestrator.core.workspace import CommitOutcome, RebaseOutcome, Workspace
 
@@ -60,6 +61,9 @@ class Tracker(Protocol):
 
     def label_events(self, ref: IssueRef) -> list[LabelEvent]:
         """Return who added or removed which label, oldest first."""
+
+    def edited_at(self, ref: IssueRef) -> datetime | None:
+        """Return when the issue's title or body was last edited; None if neither ever was."""
 
     def permission(self, repo: str, user: str) -> Permission:
         """Return the user's permission on the repo (NONE for strangers)."""
@@ -153,6 +157,15 @@ class Notifier(Protocol):
         """Record the note durably for delivery; chat or disk trouble is logged, never raised."""
 
 
+class AuditLog(Protocol):
+    """The tamper-evident record of authority-bearing acts (docs/audit.md): push, PR opened,
+    merged or closed, label, switch, approval honoured, gate refusal."""
+
+    def record(self, act: str, *, actor: str, **fields: str | int | None) -> None:
+        """Append `act` (noun.past_tense) by `actor` to the chain; None fields are left out,
+        strings redacted. AuditError when it cannot be written: the act is not hidden."""
+
+
 class LLM(Protocol):
     """A language model for small text jobs (structuring a brief, drafting issues)."""
 
@@ -171,18 +184,23 @@ class Worktrees(Protocol):
         worktree of the same task or branch (a killed run) is removed first."""
 
     def commit(self, ws: Workspace, message: str) -> CommitOutcome:
-        """Commit all that is uncommitted except the result file; report the diff to the base."""
+        """Commit the files the agent left (never its commits, hooks or config; never the result
+        file) on top of where the task started; report the diff to the base."""
+
+    def changes(self, ws: Workspace, sha: str) -> tuple[OutgoingFile, ...]:
+        """Return each file `sha` adds or changes against the base, for the outbound gate."""
 
     def merge_base(self, ws: Workspace) -> tuple[str, ...]:
-        """Merge origin/<base> into the branch (a fixing task for a conflict).
+        """Start merging origin/<base> into the task's repository (a fixing task for a conflict).
 
-        Clean -> committed, (); conflicting -> left in progress for the agent, returning the
-        conflicting paths.
+        Left uncommitted for the agent (markers in the conflicting files, whose paths are
+        returned); `commit` concludes it with the base as second parent.
         """
 
     def push(self, ws: Workspace, *, force: bool = False) -> str:
-        """Push HEAD to origin/<branch> with the orchestrator's token; `force` means
-        --force-with-lease against `ws.remote_sha`. Return the sha; PushRejected when refused."""
+        """Push the last commit `commit` made (else the start) to origin/<branch> with the
+        orchestrator's token; `force` means --force-with-lease against `ws.remote_sha`. Return the
+        sha; PushRejected when refused."""
 
     def rebase(self, repo_key: str, branch: str, base: str) -> RebaseOutcome:
         """Rebase origin/<branch> onto origin/<base> in a scratch worktree: pushed with a lease when
@@ -225,12 +243,18 @@ class Cooldowns(Protocol):
 class Tests(Protocol):
     """The repo's test command, run in a worktree with the agents' scrubbed environment."""
 
-    def run(self, command: str, cwd: str, timeout_s: float) -> TestRun:
-        """Run `command` in the shell in `cwd`; a timeout kills its process group and fails it."""
+    def run(
+        self, command: str, cwd: str, timeout_s: float, *, readable: tuple[str, ...] = ()
+    ) -> TestRun:
+        """Run `command` in the shell in `cwd`, confined like an agent, reading also `readable`
+        (the clone's objects); a timeout kills its process group and fails it."""
 
 
 class Workers(Protocol):
     """Start the worker process that runs one task (the queue supervisor's children)."""
+
+    def refusal(self) -> str | None:
+        """Return why no worker may start here (agents cannot be confined), in one line, or None."""
 
     def spawn(self, task_id: str) -> int:
         """Start a worker for the task (already claimed into processing/) and return its pid."""

@@ -9,6 +9,7 @@ that needs no GitHub makes no connection and imports no GitHub client.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ from orchestrator.deps import Deps
 from orchestrator.ports import (
     LLM,
     Agent,
+    AuditLog,
     Board,
     BoardAdmin,
     BoardTools,
@@ -35,25 +37,53 @@ if TYPE_CHECKING:  # gql is imported on first use, not on every tick
     from orchestrator.adapters.github_http import RetryPolicy
 
 
-def real_deps(config: Config, log: logging.Logger) -> Deps:
-    """Return the production dependencies for one run."""
-    return Deps(config=config, log=log, adapters=RealAdapters(config))
+def real_deps(config: Config, log: logging.Logger, *, actor: str = "agentos") -> Deps:
+    """Return the production dependencies for one run; `actor` signs its audited acts.
+
+    The config's secret values are registered with `core.redact` first, so everything the
+    process sends out (logs, records, comments, chat) hides them in every encoding.
+    """
+    register_secrets(config)
+    return Deps(config=config, log=log, adapters=RealAdapters(config, actor=actor))
+
+
+def register_secrets(config: Config) -> None:
+    """Make `redact` hide the values of the config's `$VAR` secrets for the rest of the process."""
+    from orchestrator.config.backend_keys import secrets_of
+    from orchestrator.core.redact import register_values
+
+    register_values(secret.value for secret in secrets_of(config) if secret.value)
 
 
 class RealAdapters:
-    """The `deps.Adapters` factory of a real run: GitHub, git, agents, Telegram, workers."""
+    """The `deps.Adapters` factory of a real run: GitHub, git, agents, Telegram, workers.
 
-    def __init__(self, config: Config) -> None:
-        self.config = config
+    The tracker and worktrees it builds record their authority-bearing acts in the audit log
+    (`adapters.audited`), signed `actor` (`agentos:<job>` for a tick).
+    """
+
+    def __init__(self, config: Config, *, actor: str = "agentos") -> None:
+        self.config, self.actor = config, actor
         self._tracker: Tracker | None = None
         self._graphql: GraphQL | None = None
+        self._audit: AuditLog | None = None
 
     def tracker(self) -> Tracker:
+        from orchestrator.adapters.audited import AuditedTracker
         from orchestrator.adapters.github import GitHubTracker
 
         if self._tracker is None:
-            self._tracker = GitHubTracker(self.config.github)
+            github = GitHubTracker(self.config.github)
+            self._tracker = AuditedTracker(github, self.audit(), self.actor)
         return self._tracker
+
+    def audit(self) -> AuditLog:
+        from orchestrator.store.audit import AuditFile, audit_dir, key_file
+
+        if self._audit is None:
+            paths = self.config.paths
+            self._audit = AuditFile(audit_dir(paths.runtime_dir), key_file(self.config.source))
+        return self._audit
 
     def _shared_graphql(self) -> GraphQL:
         """The GraphQL client every board of the run shares."""
@@ -109,7 +139,9 @@ class RealAdapters:
         from orchestrator.control.plane import Control
         from orchestrator.jobs import JOBS
 
-        return Control(self.config, JOBS, log, tracker=tracker, board_for=board_for)
+        return Control(
+            self.config, JOBS, log, tracker=tracker, board_for=board_for, audit=self.audit()
+        )
 
     def agents(self) -> Mapping[str, Agent]:
         from orchestrator.adapters.agents.registry import build_agents
@@ -117,22 +149,29 @@ class RealAdapters:
         return build_agents(self.config)
 
     def tests(self) -> Tests:
+        from orchestrator.adapters.agents.confine import Walls
         from orchestrator.adapters.agents.environment import policy_for
         from orchestrator.adapters.repo_tests import ShellTests
 
-        return ShellTests(policy_for(self.config))
+        return ShellTests(policy_for(self.config), walls=Walls.from_config(self.config, os.environ))
 
     def workers(self) -> Workers:
+        from orchestrator.adapters.agents.confine import Walls
         from orchestrator.adapters.workers import ProcessWorkers
 
+        walls = Walls.from_config(self.config, os.environ)
         return ProcessWorkers(
-            self.config.source, self.config.paths.logs_dir, self.config.paths.root
+            self.config.source,
+            self.config.paths.logs_dir,
+            self.config.paths.root,
+            refusal=walls.refusal,
         )
 
     def worktrees(self) -> Worktrees:
+        from orchestrator.adapters.audited import AuditedWorktrees
         from orchestrator.adapters.git import GitWorktrees
 
-        return GitWorktrees.from_config(self.config)
+        return AuditedWorktrees(GitWorktrees.from_config(self.config), self.audit(), self.actor)
 
     def close(self) -> None:
         """Close the GitHub connections this run opened.

@@ -59,3 +59,14 @@ def _clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         if name.startswith(_LEAKY_PREFIXES):
             monkeypatch.delenv(name)
     yield
+
+
+@pytest.fixture(autouse=True)
+def _no_registered_secrets() -> Iterator[None]:
+    """Start and end each test with redaction's registry of secret values empty: a test that
+    builds the real adapters registers its config's secrets for the whole process."""
+    from orchestrator.core.redact import forget_values
+
+    forget_values()
+    yield
+    forget_values()

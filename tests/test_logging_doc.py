@@ -48,13 +48,17 @@ def names_of(node: ast.expr) -> set[str] | None:
 
 
 def event_calls(tree: ast.Module) -> Iterator[tuple[str, ast.Call]]:
-    """Yield (method, call) of the logger and `.record` calls that have a first argument."""
+    """Yield (method, call) of the logger and `.record` calls that have a first argument.
+
+    The audit log's `record` (`deps.audit.record(...)`: docs/audit.md lists its acts) is neither.
+    """
     for node in ast.walk(tree):
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
             and node.args
             and node.func.attr in LOG_METHODS | {RECORD}
+            and not (node.func.attr == RECORD and "audit" in ast.unparse(node.func.value))
         ):
             yield node.func.attr, node
 

@@ -18,6 +18,7 @@ from orchestrator.adapters.memory_board import MemoryBoard
 from orchestrator.config.load import load_config
 from orchestrator.config.model import Config
 from orchestrator.core.model import BoardStatus
+from orchestrator.core.redact import redact
 from orchestrator.deps import Deps
 from orchestrator.sandbox.github import Sandbox
 from orchestrator.wiring import RealAdapters, real_deps
@@ -57,7 +58,7 @@ def test_deps_make_no_connection_until_a_job_asks(tmp_path: Path, sandbox: Sandb
     sandbox.clear_requests()
     deps = real_deps(config, LOG)
     assert sandbox.requests == []
-    assert isinstance(deps.tracker, GitHubTracker) and deps.tracker is deps.tracker
+    assert isinstance(deps.tracker.inner, GitHubTracker) and deps.tracker is deps.tracker
     app, site = config.repo("app"), config.repo("site")
     assert isinstance(deps.board_for(site), LabelBoard) and deps.board_for(site) is deps.board_for(
         site
@@ -87,6 +88,22 @@ def test_building_deps_imports_neither_pygithub_nor_gql(tmp_path: Path) -> None:
     assert done.stdout.strip() == "[]"
 
 
+def test_a_run_registers_the_configs_secret_values_for_redaction(tmp_path: Path) -> None:
+    key = "sk-ant-" + "api03-Kq8Wz2Lm5Xp9Rt4Vb"
+    backends = {"api": {"type": "anthropic", "api_key": "$ANTHROPIC_API_KEY"}}
+    config = load_config(
+        write_config(tmp_path, minimal_config(agents={"backends": backends})),
+        {**ENV, "ANTHROPIC_API_KEY": key},
+    )
+    token = ENV["GITHUB_TOKEN"]
+    assert redact(f"token {token}") == f"token {token}"  # nothing registered yet
+    real_deps(config, LOG)
+    assert redact(f"token {token}") == "token [REDACTED:config-value]"
+    assert redact(token.encode().hex()) == "[REDACTED:config-value]"
+    assert redact(f"key={key}") == "key=[REDACTED:anthropic-key]"  # a shape keeps its own name
+    assert redact(f"key={key.encode().hex()}") == "key=[REDACTED:config-value]"
+
+
 def test_a_job_given_memory_twins_uses_them(tmp_path: Path) -> None:
     config = load_config(write_config(tmp_path), ENV)
     tracker = MemoryTracker()
@@ -112,3 +129,12 @@ def test_closing_closes_what_the_run_built_once_and_builds_nothing(
     replaced = real_deps(config, LOG)
     replaced.tracker = MemoryTracker()  # a twin the test owns: the run built no tracker to close
     replaced.close()
+
+
+def test_what_a_run_is_handed_records_to_one_audit_log_signed_by_the_run(tmp_path: Path) -> None:
+    config = load_config(write_config(tmp_path), ENV)
+    deps = real_deps(config, LOG, actor="agentos:pr_monitor")
+    assert deps.tracker.audit is deps.audit is deps.worktrees.audit is deps.control.audit_log
+    assert deps.tracker.actor == deps.worktrees.actor == "agentos:pr_monitor"
+    assert deps.audit.key_path == tmp_path / "audit.key"  # beside the config, not in runtime/
+    assert not deps.audit.key_path.exists()  # made by the first act, not by building deps

@@ -7,6 +7,7 @@ from typing import Any
 import anthropic
 
 from orchestrator.adapters.github_errors import one_line
+from orchestrator.core.markdown import defuse
 from orchestrator.errors import Rejected
 
 TOOL = "record_charter"
@@ -78,7 +79,24 @@ class AnthropicDrafter:
             raise Rejected(one_line(f"the model API failed: {error.message}")[:300]) from None
         for block in reply.content:
             if block.type == "tool_use" and block.name == TOOL:
-                return block.input
+                return quoted(block.input)
         raise Rejected(
             f"the model answered without calling {TOOL} (stop reason {reply.stop_reason})"
         )
+
+
+def quoted(draft: object) -> object:
+    """Return the draft with its issues' titles and bodies defused (core.markdown.defuse).
+
+    They become issues on GitHub, where the model's words must mention no one. Anything else is
+    left for `core.charter.from_draft` to judge.
+    """
+    if not isinstance(draft, dict) or not isinstance(draft.get("issues"), list):
+        return draft
+    issues = [
+        {k: defuse(v) if k in ("title", "body") and isinstance(v, str) else v for k, v in i.items()}
+        if isinstance(i, dict)
+        else i
+        for i in draft["issues"]
+    ]
+    return {**draft, "issues": issues}

@@ -1,8 +1,11 @@
-"""Worktrees on GitPython: one worktree per task from a shared clone, commit, push, rebase, remove.
+"""Worktrees on git: a repository of its own per task, its files committed by us, push, rebase.
 
-Layout: the clone at `<runtime_dir>/clones/<repo-key>.git`, a task's worktree at
-`<worktrees_dir>/<repo-key>/<task-id>` on branch `agent/<issue>-<slug>`. The worktree of a run
-that was killed is cleaned away when the task is prepared again, never a crash.
+Layout: the shared clone at `<runtime_dir>/clones/<repo-key>.git`, a task's worktree (the agent's
+own repository, borrowing the clone's objects: adapters/git_agent.py) at
+`<worktrees_dir>/<repo-key>/<task-id>` on branch `agent/<issue>-<slug>`. The agent's files are
+committed by us in the shared clone (`refs/heads/<branch>` there), which is what is pushed; the
+agent's own commits, hooks and config never leave its folder. The folder of a run that was
+killed is cleaned away when the task is prepared again, never a crash.
 """
 
 from __future__ import annotations
@@ -12,12 +15,12 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-from orchestrator.adapters import git_rebase
+from orchestrator.adapters import git_agent, git_outgoing, git_rebase
 from orchestrator.adapters.git_clone import DEFAULT_AUTHOR, CommitAuthor, SharedClone, git_url, run
 from orchestrator.config.model import Config, Secret
+from orchestrator.core.outbound import OutgoingFile
 from orchestrator.core.redact import redact
 from orchestrator.core.workspace import (
-    RESULT_FILE,
     CommitOutcome,
     RebaseOutcome,
     Workspace,
@@ -73,8 +76,9 @@ class GitWorktrees:
             remote_sha = clone.sha(f"refs/remotes/origin/{branch}")
             start = remote_sha if remote_sha and not fresh else base_sha
             self._clear(clone, path, branch)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            clone.git("worktree", "add", "-q", "--no-track", "-B", branch, str(path), start)
+            clone.git("update-ref", f"refs/heads/{branch}", start)
+            clone.git("update-ref", "-d", _merging_ref(task_id), check=False)
+            git_agent.make(clone, path, branch, start, base, base_sha)
         return Workspace(
             repo_key=repo_key,
             task_id=task_id,
@@ -84,45 +88,40 @@ class GitWorktrees:
             base_sha=base_sha,
             start_sha=start,
             remote_sha=remote_sha,
+            objects=str(clone.path / "objects"),
         )
 
     def commit(self, ws: Workspace, message: str) -> CommitOutcome:
-        """Commit whatever the agent left uncommitted, except the result file.
+        """Commit the files the agent left (not its commits, not the result file) on our branch.
 
-        Report the diff to the base.
+        The commit is made in the shared clone on top of where the task started (and of the base,
+        when a merge of it was started); report the diff to the base.
         """
         clone, path = self._clone(ws.repo_key), self._existing(ws)
-        clone.git("add", "-A", cwd=path)
-        clone.git("rm", "-q", "--cached", "--ignore-unmatch", "--", RESULT_FILE, cwd=path)
-        staged = run(path, ("diff", "--cached", "--quiet"), clone.env(), check=False)[0] != 0
-        if staged:
-            clone.git(
-                "commit",
-                "-q",
-                "--no-verify",
-                f"--author={clone.identity}",
-                "-m",
-                redact(message),
-                cwd=path,
-            )
-        sha = clone.sha("HEAD", cwd=path)
-        assert sha is not None, "a worktree always has a HEAD"
-        files = clone.git(
-            "diff", "--name-only", "--no-renames", f"{ws.base_sha}...{sha}", cwd=path
-        ).split("\n")
+        merging = clone.sha(_merging_ref(ws.task_id))
+        parents = (ws.start_sha, merging) if merging else (ws.start_sha,)
+        made = git_agent.take(clone, path, ws.task_id, parents, redact(message), clone.identity)
+        sha = made or ws.start_sha
+        with clone.lock():
+            clone.git("update-ref", f"refs/heads/{ws.branch}", sha)
         return CommitOutcome(
             sha=sha,
-            committed=staged,
-            files=tuple(f for f in files if f),
+            committed=made is not None,
+            files=self._changed(clone, ws.base_sha, sha),
             ahead=sha != ws.remote_sha,
         )
 
-    def merge_base(self, ws: Workspace) -> tuple[str, ...]:
-        """Merge origin/<base> into the worktree's branch.
+    def changes(self, ws: Workspace, sha: str) -> tuple[OutgoingFile, ...]:
+        """Return what `sha` changes against the base, each file with its mode, size and bytes."""
+        clone = self._clone(ws.repo_key)
+        return git_outgoing.changes(clone, _fork_point(clone, ws.base_sha, sha), sha)
 
-        A clean merge is committed at once. On a conflict the merge is left in progress (markers in
-        the files) and the conflicting paths returned, for the agent to resolve and `commit` to
-        conclude.
+    def merge_base(self, ws: Workspace) -> tuple[str, ...]:
+        """Start merging origin/<base> into the agent's repository; `commit` concludes it.
+
+        The merge is left uncommitted either way (markers in the files on a conflict), and the
+        base is recorded as the second parent of the commit `commit` makes. Returns the paths
+        that conflict.
         """
         clone, path = self._clone(ws.repo_key), self._existing(ws)
         status, _, err = run(
@@ -131,37 +130,41 @@ class GitWorktrees:
                 "-c",
                 "merge.conflictStyle=diff3",
                 "merge",
+                "--no-commit",
                 "--no-ff",
-                "--no-edit",
                 "--no-verify",
                 ws.base_sha,
             ),
             clone.env(),
             check=False,
         )
-        if status == 0:
-            return ()
         conflicted = tuple(
             f
             for f in clone.git("diff", "--name-only", "--diff-filter=U", cwd=path).split("\n")
             if f
         )
-        if not conflicted:
+        if status != 0 and not conflicted:
             run(path, ("merge", "--abort"), clone.env(), check=False)
             raise WorktreeError(
                 f"merging {ws.base} into {ws.branch} failed without a conflict: "
                 f"{err.strip()[-300:]}"
             )
+        with clone.lock():
+            clone.git("update-ref", _merging_ref(ws.task_id), ws.base_sha)
         return conflicted
+
+    @staticmethod
+    def _changed(clone: SharedClone, base_sha: str, sha: str) -> tuple[str, ...]:
+        files = clone.git("diff", "--name-only", "--no-renames", f"{base_sha}...{sha}").split("\n")
+        return tuple(f for f in files if f)
 
     def push(self, ws: Workspace, *, force: bool = False) -> str:
         """Push the worktree's HEAD to origin/<branch>; `force` uses --force-with-lease against the
         remote head the worktree started from. Returns the pushed sha; PushRejected when refused."""
-        clone, path = self._clone(ws.repo_key), self._existing(ws)
-        sha = clone.sha("HEAD", cwd=path)
-        assert sha is not None, "a worktree always has a HEAD"
+        clone = self._clone(ws.repo_key)
         with clone.lock():
-            push(clone, path, ws.branch, sha, lease=(ws.remote_sha or "") if force else None)
+            sha = clone.sha(f"refs/heads/{ws.branch}") or ws.start_sha
+            push(clone, clone.path, ws.branch, sha, lease=(ws.remote_sha or "") if force else None)
         return sha
 
     def rebase(self, repo_key: str, branch: str, base: str) -> RebaseOutcome:
@@ -195,6 +198,8 @@ class GitWorktrees:
         clone, path = self._clone(repo_key), self._path(repo_key, task_id)
         with clone.lock():
             self._clear(clone, path, None)
+            if (clone.path / "HEAD").exists():
+                clone.git("update-ref", "-d", _merging_ref(task_id), check=False)
 
     # -- helpers -----------------------------------------------------------------------------------
     def _clone(self, repo_key: str) -> SharedClone:
@@ -217,14 +222,22 @@ class GitWorktrees:
 
     def _existing(self, ws: Workspace) -> Path:
         path = self._path(ws.repo_key, Path(ws.path).name)
-        if str(path) != ws.path or not (path / ".git").exists():
+        if str(path) != ws.path or path.is_symlink() or not (path / ".git").is_dir():
             raise WorktreeError(f"worktree {ws.path} is gone (task {ws.task_id})")
         return path
 
     def _clear(self, clone: SharedClone, path: Path, branch: str | None) -> None:
-        """Remove the worktree at `path` and any other on `branch`, registered or not, and prune."""
+        """Remove the folder at `path`, any other task's on `branch`, and registered worktrees.
+
+        Registered worktrees are the rebase's scratch ones (and those of versions before each
+        task had a repository of its own).
+        """
+        git_agent.remove(path)
+        if branch is not None:
+            for other in git_agent.sibling_folders(path.parent):
+                if git_agent.holds(other, branch):
+                    git_agent.remove(other)
         if not (clone.path / "HEAD").exists():
-            shutil.rmtree(path, ignore_errors=True)
             return
         clone.git("worktree", "prune")
         ref = f"refs/heads/{branch}" if branch else None
@@ -233,8 +246,17 @@ class GitWorktrees:
                 clone.git("worktree", "remove", "--force", "--force", str(found), check=False)
                 if contained(os.path.realpath(self.worktrees_dir), os.path.realpath(found)):
                     shutil.rmtree(found, ignore_errors=True)
-        shutil.rmtree(path, ignore_errors=True)
+        git_agent.remove(path)
         clone.git("worktree", "prune")
+
+
+def _merging_ref(task_id: str) -> str:
+    """The ref recording the base a task's merge started from: the second parent of its commit."""
+    return f"refs/agentos/merging/{task_id}"
+
+
+def _fork_point(clone: SharedClone, base_sha: str, sha: str) -> str:
+    return clone.git("merge-base", base_sha, sha, check=False).strip() or base_sha
 
 
 def push(clone: SharedClone, path: Path, branch: str, sha: str, lease: str | None) -> None:

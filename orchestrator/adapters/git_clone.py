@@ -6,7 +6,11 @@ killed holder frees it); the agent's work in a worktree holds nothing.
 
 The token reaches git only through the environment of the one command that needs it
 (`GIT_CONFIG_COUNT` carrying an `http.<url>.extraHeader`): never a remote URL, never
-.git/config, never an agent's environment.
+.git/config, never an agent's environment. Every git command we run ignores hooks
+(`core.hooksPath=/dev/null`), the file-system monitor and the system and global config files
+(`GIT_CONFIG_NOSYSTEM`, `GIT_CONFIG_GLOBAL=/dev/null`): the settings that could make git run a
+program are ours alone, so nothing a repository's content or an agent leaves behind steers git
+while it holds the token (docs/security.md).
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ DEFAULT_AUTHOR = "Agent OS <agentos-bot@users.noreply.github.com>"
 # Never prompt, and never let a developer's tracing print the Authorization header. (Only
 # GIT_TRACE* variables read "0" as off: GIT_CURL_VERBOSE is on when set at all, so it is not
 # touched, and GIT_TRACE_REDACT keeps headers out of any curl trace left on.)
-_QUIET = {
+QUIET_ENV = {
     "GIT_TERMINAL_PROMPT": "0",
     "GIT_ASKPASS": "",
     "SSH_ASKPASS": "",
@@ -43,7 +47,22 @@ _QUIET = {
     "GIT_TRACE_CURL": "0",
     "GIT_TRACE_PACKET": "0",
     "GIT_TRACE_REDACT": "1",
+    # only our own settings: no system or global config, whoever wrote them
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_ATTR_NOSYSTEM": "1",
 }
+# Settings that run programs, switched off for every command whatever a config says.
+SAFE_SETTINGS = (
+    "-c",
+    f"core.hooksPath={os.devnull}",
+    "-c",
+    "core.fsmonitor=false",
+    "-c",
+    "protocol.ext.allow=never",
+    "-c",
+    "core.sshCommand=false",
+)
 _TRANSIENT = (
     "could not resolve host",
     "connection refused",
@@ -113,8 +132,8 @@ def run(
     With `check`, a failure raises WorktreeError (redacted).
     """
     status, out, err = Git(str(cwd)).execute(
-        ["git", *args],
-        env={**_QUIET, **env},
+        ["git", *SAFE_SETTINGS, *args],
+        env={**QUIET_ENV, **env},
         with_extended_output=True,
         with_exceptions=False,
         strip_newline_in_stdout=strip,

@@ -6,6 +6,8 @@ It covers issues, labels, comments and dependencies.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from github import GithubException, UnknownObjectException
@@ -19,6 +21,7 @@ from orchestrator.adapters.github_normalize import (
     issue_ref,
     label_events,
     label_name,
+    last_edit,
     normalize_comment,
     normalize_issue,
     normalize_permission,
@@ -26,7 +29,11 @@ from orchestrator.adapters.github_normalize import (
 from orchestrator.adapters.github_pulls import GitHubPulls
 from orchestrator.config.model import GitHubConfig, RepoConfig
 from orchestrator.core.model import Comment, Dependencies, Issue, IssueRef, LabelEvent, Permission
+from orchestrator.core.redact import redact
 from orchestrator.errors import TrackerError
+
+if TYPE_CHECKING:  # gql is imported on first use: most ticks never send GraphQL from here
+    from orchestrator.adapters.github_graphql import GraphQL
 
 DEFAULT_COLOUR = "ededed"  # the grey GitHub gives labels it creates without being told a colour
 CLOSE_REASONS = ("completed", "not_planned")
@@ -40,7 +47,8 @@ def clean_labels(labels: Sequence[str]) -> tuple[str, ...]:
 class GitHubTracker(GitHubPulls):
     """The Tracker port on GitHub (or GitHub Enterprise at `config.api_url`).
 
-    Pull requests live in GitHubPulls.
+    Pull requests live in GitHubPulls. An issue's edits are read through GraphQL (REST does not
+    show body edits), on `graphql` or a client built on first use.
     """
 
     def __init__(
@@ -51,16 +59,20 @@ class GitHubTracker(GitHubPulls):
         per_page: int = 100,
         timeout: int = 15,
         throttle: bool = True,
+        graphql: GraphQL | None = None,
     ) -> None:
         try:
             github = connect(config, retry, per_page, timeout, throttle)
         except LookupError as error:
             raise TrackerError(one_line(f"github.token: {error}")) from None
         super().__init__(github, Rest(github.requester, per_page))
+        self._config, self._retry, self._graphql = config, retry, graphql
 
     def close(self) -> None:
-        """Close PyGithub's connections."""
+        """Close PyGithub's connections and the GraphQL client's."""
         self._github.close()
+        if self._graphql is not None:
+            self._graphql.close()
 
     def check_access(self, repos: Sequence[RepoConfig]) -> list[str]:
         """Return what the token cannot do for the repos and boards, one line each ([] if none)."""
@@ -89,7 +101,9 @@ class GitHubTracker(GitHubPulls):
         names = clean_labels(labels)
         with translated(repo, "open an issue in"):
             self._ensure(repo, {name: DEFAULT_COLOUR for name in names})
-            made = self._repo(repo).create_issue(title=title, body=body, labels=list(names))
+            made = self._repo(repo).create_issue(
+                title=redact(title), body=redact(body), labels=list(names)
+            )
         return normalize_issue(made.raw_data)
 
     def close_issue(self, ref: IssueRef, reason: str = "completed") -> None:
@@ -132,6 +146,24 @@ class GitHubTracker(GitHubPulls):
         """Read labeled/unlabeled events: one conditional GET per 100 events."""
         with translated(str(ref), "read the events of"):
             return label_events(self._rest.pages(f"{_issue_path(ref)}/events"))
+
+    def edited_at(self, ref: IssueRef) -> datetime | None:
+        """Read the last body and title edits: one GraphQL request (REST shows no body edits)."""
+        owner, name = ref.repo.split("/", 1)
+        data = self._graphql_client().run(
+            "issue_edits",
+            {"owner": owner, "name": name, "number": ref.number},
+            subject=str(ref),
+            action="read the edits of",
+        )
+        return last_edit(data)
+
+    def _graphql_client(self) -> GraphQL:
+        if self._graphql is None:
+            from orchestrator.adapters.github_graphql import GraphQL
+
+            self._graphql = GraphQL(self._config, retry=self._retry)
+        return self._graphql
 
     def permission(self, repo: str, user: str) -> Permission:
         """Read the user's role on the repo: one conditional GET; an unknown user has NONE."""
@@ -212,7 +244,7 @@ class GitHubTracker(GitHubPulls):
 
     def upsert_comment(self, ref: IssueRef, marker: str, body: str) -> Comment:
         """Keep one marked comment: the listing, then a POST, a PATCH, or nothing if unchanged."""
-        text = body if marker in body else f"{body}\n\n{marker}"
+        text = redact(body if marker in body else f"{body}\n\n{marker}")
         with translated(str(ref), "comment on"):
             for raw in self._rest.pages(f"{_issue_path(ref)}/comments"):
                 if marker not in (raw.get("body") or ""):

@@ -125,6 +125,14 @@ def label_events(raws: Iterable[Json]) -> list[LabelEvent]:
     return sorted(found, key=lambda event: event.created_at)
 
 
+def last_edit(data: Json) -> datetime | None:
+    """Return the later of an issue's last body and title edits, as IssueEdits reads them."""
+    issue = (data.get("repository") or {}).get("issue") or {}
+    renames = (issue.get("timelineItems") or {}).get("nodes") or []
+    times = [issue.get("lastEditedAt"), *(node.get("createdAt") for node in renames if node)]
+    return max((timestamp(t) for t in times if t), default=None)
+
+
 def normalize_permission(raw: Json) -> Permission:
     """Return a collaborator's permission from `role_name`.
 

@@ -19,6 +19,7 @@ from orchestrator.adapters.github_normalize import (
     normalize_review,
 )
 from orchestrator.core.model import Check, PullRequest, Review
+from orchestrator.core.redact import redact
 from orchestrator.errors import TrackerError
 
 
@@ -39,7 +40,9 @@ class GitHubPulls:
         """
         with translated(repo, f"open a pull request from {head} in"):
             try:
-                made = self._repo(repo).create_pull(base=base, head=head, title=title, body=body)
+                made = self._repo(repo).create_pull(
+                    base=base, head=head, title=redact(title), body=redact(body)
+                )
                 return normalize_pull(made.raw_data)
             except GithubException as error:  # 422 "A pull request already exists for owner:head."
                 if not validation_says(error, 422, "already exists"):

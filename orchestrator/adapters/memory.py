@@ -72,6 +72,19 @@ class MemoryTracker(MemoryPulls):
             issue = self._set_issue(replace(issue, is_open=False, state_reason="completed"))
         return issue
 
+    def edit_issue(self, ref: IssueRef, title: str | None = None, body: str | None = None) -> Issue:
+        """Change an issue's title or body as its author would; an unchanged text is no edit."""
+        issue = self.issue(ref)
+        changed = replace(
+            issue,
+            title=issue.title if title is None else title.strip(),
+            body=issue.body if body is None else body,
+        )
+        if changed != issue:
+            self._repo(ref.repo).edits[ref.number] = self._clock()
+            issue = self._set_issue(replace(changed, updated_at=self._clock()))
+        return issue
+
     def grant(self, repo: str, user: str, permission: Permission) -> None:
         """Give a user a permission on a repository."""
         self._repo(repo).permissions[user.lower()] = permission
@@ -143,6 +156,10 @@ class MemoryTracker(MemoryPulls):
     def label_events(self, ref: IssueRef) -> list[LabelEvent]:
         self.issue(ref)
         return list(self._repo(ref.repo).events.get(ref.number, []))
+
+    def edited_at(self, ref: IssueRef) -> datetime | None:
+        self.issue(ref)
+        return self._repo(ref.repo).edits.get(ref.number)
 
     def permission(self, repo: str, user: str) -> Permission:
         if user.lower() == repo.split("/", 1)[0].lower():

@@ -24,9 +24,11 @@ from orchestrator.core.model import (
 )
 from orchestrator.errors import TrackerError
 
-# GitHub's closing keywords, as in "Closes #12" or "fixes acme/app#12".
+# GitHub's closing keywords, as in "Closes #12", "fixes acme/app#12", "resolved: GH-12" or
+# "Fixes https://github.com/acme/app/issues/12" (the sandbox's merging.py reads them alike).
 _CLOSING = re.compile(
-    r"\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\s*:?\s+(?:([\w.-]+/[\w.-]+))?#(\d+)\b",
+    r"\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\s*:?\s+"
+    r"(?:(?:([\w.-]+/[\w.-]+))?#|gh-|https?://[^/\s]+/([\w.-]+/[\w.-]+)/issues/)(\d+)\b",
     re.IGNORECASE,
 )
 
@@ -41,6 +43,7 @@ class RepoRecord:
     pulls: dict[int, PullRequest] = field(default_factory=dict)
     comments: dict[int, list[Comment]] = field(default_factory=dict)
     events: dict[int, list[LabelEvent]] = field(default_factory=dict)
+    edits: dict[int, datetime] = field(default_factory=dict)  # issue -> last title or body edit
     reviews: dict[int, list[Review]] = field(default_factory=dict)
     branches: dict[str, str] = field(default_factory=dict)  # name -> head sha
     checks: dict[str, list[Check]] = field(default_factory=dict)  # sha -> checks, oldest first
@@ -197,7 +200,7 @@ class MemoryPulls:
     def _close_named(self, repo: str, body: str) -> None:
         """Close the issues a merged PR's body names with a closing keyword, as GitHub does."""
         for match in _CLOSING.finditer(body):
-            ref = IssueRef(match.group(1) or repo, int(match.group(2)))
+            ref = IssueRef(match.group(1) or match.group(2) or repo, int(match.group(3)))
             issue = (
                 self._repos[ref.repo].issues.get(ref.number) if ref.repo in self._repos else None
             )

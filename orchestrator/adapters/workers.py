@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -16,9 +17,21 @@ class ProcessWorkers:
     running agent.
     """
 
-    def __init__(self, config_path: Path, logs_dir: Path, root: Path) -> None:
+    def __init__(
+        self,
+        config_path: Path,
+        logs_dir: Path,
+        root: Path,
+        *,
+        refusal: Callable[[], str | None] = lambda: None,
+    ) -> None:
         self.config_path, self.logs_dir, self.root = config_path, logs_dir, root
+        self._refusal = refusal
         self._children: dict[int, subprocess.Popen[bytes]] = {}
+
+    def refusal(self) -> str | None:
+        """Return why no worker may start here (the agents' walls cannot be built), or None."""
+        return self._refusal()
 
     def spawn(self, task_id: str) -> int:
         """Start the worker; its stdout and stderr go to runtime/logs/workers.log.

@@ -41,7 +41,7 @@ def serve(path: Path, environ: Mapping[str, str]) -> int:
     while switches.job_on(PROTECTED_JOB):
         with locks.hold(config.paths.locks_dir, PROTECTED_JOB) as held:
             if held:
-                deps = wiring.real_deps(config, log)
+                deps = wiring.real_deps(config, log, actor="agentos:bot")
                 assert deps.chat is not None
                 deps.chat.serve(deps.control)
                 return 0

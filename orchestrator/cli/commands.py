@@ -1,4 +1,4 @@
-"""The CLI commands other than `run`: check, on/off/status, repo/job switches, cron, init, bot."""
+"""The CLI commands other than `run`: check, on/off/status, switches, cron, init, audit, bot."""
 
 from __future__ import annotations
 
@@ -27,10 +27,25 @@ def _switches(path: Path) -> Switches:
     return Switches(runtime_paths(read_yaml(path), path).state_dir)
 
 
+def _record(path: Path, env: Env, switch: str, on: bool) -> None:
+    """Record a switch the local user changed in the audit log, signed `cli:<user>`."""
+    from orchestrator.cli.audit import audit_file, local_user
+
+    audit_file(path).record(
+        "switch.changed", actor=f"cli:{local_user(env)}", switch=switch, state=_state(on)
+    )
+
+
+def _state(on: bool) -> str:
+    return "on" if on else "off"
+
+
 def on(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
     """Turn Agent OS on."""
     changed = _switches(path).set_global(True, _stamp())
     print("Agent OS is on." if changed else "Agent OS was already on.")
+    if changed:
+        _record(path, env, "global", True)
     return 0
 
 
@@ -38,6 +53,8 @@ def off(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
     """Turn Agent OS off: every job but the control plane exits at its next tick."""
     changed = _switches(path).set_global(False, _stamp())
     print("Agent OS is off." if changed else "Agent OS was already off.")
+    if changed:
+        _record(path, env, "global", False)
     return 0
 
 
@@ -48,7 +65,9 @@ def repo(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
         config.repo(args.name)
     except KeyError as exc:
         raise UsageError(exc.args[0]) from None
-    Switches(config.paths.state_dir).set_repo(args.name, args.state == "on", _stamp())
+    on = args.state == "on"
+    if Switches(config.paths.state_dir).set_repo(args.name, on, _stamp()):
+        _record(path, env, f"repo {args.name}", on)
     print(f"repo {args.name} is {args.state}.")
     return 0
 
@@ -57,7 +76,9 @@ def job(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
     """Turn one job on or off."""
     if args.name not in jobs:
         raise UsageError(f"unknown job {args.name!r} (known: {', '.join(jobs)})")
-    _switches(path).set_job(args.name, args.state == "on", _stamp())
+    on = args.state == "on"
+    if _switches(path).set_job(args.name, on, _stamp()):
+        _record(path, env, f"job {args.name}", on)
     print(f"job {args.name} is {args.state}.")
     return 0
 
@@ -79,15 +100,30 @@ def check(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
     except ConfigError as exc:
         problems += [f"{exc.source}: {p}" for p in exc.problems]
         config = _lenient(path, env)
+    isolation = ""
     if config is not None:
         problems += _tool_problems(config, env) + _schedule_problems(config)
+        isolation, refused = _isolation(config, env)
+        problems += refused
     for line in problems:
         print(f"FAIL {line}")
     if problems:
         print(f"{len(problems)} problem(s) to fix; see docs/config.md.")
         return 2
-    print(f"ok: {path} is valid; git and every agent backend were found.")
+    print(f"ok: {path} is valid; git and every agent backend were found; {isolation}.")
     return 0
+
+
+def _isolation(config: Config, env: Env) -> tuple[str, list[str]]:
+    """Return the agents' isolation in effect, in words, and the problem if it cannot be had."""
+    from orchestrator.adapters.agents.confine import Walls
+
+    mode = config.agents.isolation.value
+    refusal = Walls.from_config(config, env).refusal()
+    if refusal is not None:
+        return "", [f"agents.isolation: {refusal}"]
+    said = "confined by bubblewrap" if mode == "bwrap" else "unconfined"
+    return f"agents run {said} (agents.isolation: {mode}; docs/security.md)", []
 
 
 def _lenient(path: Path, env: Env) -> Config | None:
@@ -183,6 +219,13 @@ def init(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
         answers=Path(args.answers) if args.answers else None,
         crontab_file=Path(args.crontab_file) if args.crontab_file else None,
     )
+
+
+def audit(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
+    """Verify the audit log's chain, show its last acts, or remove torn lines (docs/audit.md)."""
+    from orchestrator.cli.audit import run
+
+    return run(args, path, env)
 
 
 def bot(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:

@@ -28,6 +28,7 @@ EXAMPLES = """examples:
   agentos sandbox serve --port 8765  a local GitHub to try things on
   agentos demo                       the whole loop, offline, on the sandboxes
   agentos bot                        the Telegram control bot, long polling (systemd)
+  agentos audit verify               check the audit log's chain and its head
 """
 
 
@@ -100,6 +101,18 @@ def build_parser(words: Sequence[str] = ()) -> argparse.ArgumentParser:
         epilog="example:\n  agentos bot --config /etc/agentos/config.yaml",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    audit = sub.add_parser(
+        "audit",
+        help="the tamper-evident log of pushes, merges, switches: verify, show or repair it",
+        epilog="examples:\n  agentos audit verify\n  agentos audit show --last 50",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    audit.add_argument(
+        "action",
+        choices=("verify", "show", "repair"),
+        help="verify the chain; show the last acts; repair: remove torn lines, recorded",
+    )
+    audit.add_argument("--last", type=int, default=20, metavar="N", help="with show: how many")
     sandbox = sub.add_parser("sandbox", help="the local GitHub stand-in, for trying things by hand")
     serve = sandbox.add_subparsers(
         dest="action", required=True, metavar="ACTION", parser_class=_Parser

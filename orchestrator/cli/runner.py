@@ -96,7 +96,7 @@ def _run(spec: JobSpec, config: object, log: object, dry_run: bool) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     start = time.monotonic()
     log.info("run.started", extra={"dry_run": dry_run, "pid": os.getpid()})
-    deps = wiring.real_deps(config, log)
+    deps = wiring.real_deps(config, log, actor=f"agentos:{spec.name}")
     try:
         module = importlib.import_module(spec.module)
         summary = module.run(deps, config, datetime.now(UTC), dry_run=dry_run)

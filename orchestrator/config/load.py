@@ -8,10 +8,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from orchestrator.config import backend_keys, sections
+from orchestrator.config import backend_keys, outbound_rules, sections
 from orchestrator.config.files import ROOT, read_yaml
 from orchestrator.config.model import Config, Paths
 from orchestrator.config.reader import Reader
+from orchestrator.core.outbound import OutboundRules
 from orchestrator.errors import ConfigError
 
 TOP_LEVEL = (
@@ -24,6 +25,7 @@ TOP_LEVEL = (
     "schedule",
     "env_file",
     "dispatcher",
+    "outbound",
 )
 OVERRIDABLE = {"repos": ("automation_mode", "max_parallel_tasks"), "limits": None}
 
@@ -60,9 +62,10 @@ def load_config(
     from orchestrator.jobs import JOBS
 
     agents = sections.agents(reader, raw.get("agents"))
+    outbound = outbound_rules.read(reader, raw.get("outbound"), "outbound", OutboundRules())
     config = Config(
         source=path,
-        repos=sections.repos(reader, raw.get("repos"), path.parent),
+        repos=sections.repos(reader, raw.get("repos"), path.parent, outbound),
         github=sections.github(reader, raw.get("github")),
         agents=agents,
         limits=sections.limits(reader, raw.get("limits")),
@@ -75,6 +78,8 @@ def load_config(
         ),
         overridden=tuple(overridden),
         dispatcher=sections.dispatcher(reader, raw.get("dispatcher"), agents),
+        outbound=outbound,
+        env_file=_env_file(raw.get("env_file"), path.parent),
     )
     backend_keys.check_leaks(reader, config.agents.backends, backend_keys.secrets_of(config))
     if reader.problems:
@@ -104,6 +109,12 @@ def _environment(
     values = dict(_parse_env_file(file))
     values.update(process)
     return values
+
+
+def _env_file(env_file: Any, base: Path) -> Path | None:
+    """Return the env file's resolved path (hidden from agents), or None when there is none."""
+    file = base / (env_file if isinstance(env_file, str) and env_file else ".env")
+    return file.resolve() if file.is_file() else None
 
 
 def read_env_file(file: Path) -> dict[str, str]:

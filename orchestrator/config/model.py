@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from orchestrator.core.outbound import OutboundRules
 from orchestrator.core.tasks import TaskType
 
 
@@ -19,6 +20,13 @@ class MergeMethod(enum.Enum):
     SQUASH = "squash"
     MERGE = "merge"
     REBASE = "rebase"
+
+
+class Isolation(enum.StrEnum):
+    """How agent processes run: confined by bubblewrap (docs/security.md), or as plain children."""
+
+    BWRAP = "bwrap"
+    NONE = "none"
 
 
 class AgentType(enum.Enum):
@@ -65,6 +73,7 @@ class RepoConfig:
     automation_mode: AutomationMode
     max_parallel_tasks: int
     merge_method: MergeMethod = MergeMethod.SQUASH
+    outbound: OutboundRules = OutboundRules()  # the top `outbound` section under repos[].outbound
 
     @property
     def owner(self) -> str:
@@ -120,6 +129,7 @@ class AgentBackend:
 class AgentsConfig:
     backends: Mapping[str, AgentBackend]
     chains: Mapping[str, tuple[str, ...]]  # task type -> backend names, tried in order
+    isolation: Isolation = Isolation.BWRAP  # agents.isolation
 
     def chain_for(self, task_type: TaskType) -> tuple[AgentBackend, ...]:
         """Return the fallback chain for a task type, or the default chain."""
@@ -199,6 +209,12 @@ class Config:
     schedule: Mapping[str, str]  # job name -> cron expression, defaults filled in
     overridden: tuple[str, ...] = ()  # dotted keys set by runtime/state/overrides.yaml
     dispatcher: DispatcherConfig = DispatcherConfig()
+    outbound: OutboundRules = OutboundRules()  # the top `outbound` section: every repo's defaults
+    env_file: Path | None = None  # the env file `$VAR`s were read from, when there is one
+
+    def outbound_for(self, repo: RepoConfig | str) -> OutboundRules:
+        """Return what the outbound gate lets a change of this repo (or repo key) carry."""
+        return (self.repo(repo) if isinstance(repo, str) else repo).outbound
 
     def repo(self, key: str) -> RepoConfig:
         """Return the repo with this key; KeyError names the known keys."""

@@ -7,7 +7,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from orchestrator.config import backend_keys
+from orchestrator.config import backend_keys, outbound_rules
 from orchestrator.config.model import (
     AgentBackend,
     AgentsConfig,
@@ -16,6 +16,7 @@ from orchestrator.config.model import (
     BoardRef,
     DispatcherConfig,
     GitHubConfig,
+    Isolation,
     Limits,
     MergeMethod,
     Paths,
@@ -25,6 +26,7 @@ from orchestrator.config.model import (
 )
 from orchestrator.config.reader import MISSING, Reader, join, show
 from orchestrator.core.board import STATUS_KEYS, status_names
+from orchestrator.core.outbound import OutboundRules
 
 _GITHUB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 _REPO_KEY = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -38,15 +40,23 @@ _REPO_KEYS = (
     "automation_mode",
     "max_parallel_tasks",
     "merge_method",
+    "outbound",
 )
 
 
-def repos(r: Reader, value: Any, base: Path) -> tuple[RepoConfig, ...]:
-    """Read `repos`: a non-empty list of repositories with unique keys."""
+def repos(r: Reader, value: Any, base: Path, outbound: OutboundRules) -> tuple[RepoConfig, ...]:
+    """Read `repos`: a non-empty list of repositories with unique keys.
+
+    `outbound` is the top-level section each `repos[].outbound` overrides key by key.
+    """
     if not isinstance(value, list) or not value:
         r.fail("repos", f"expected a non-empty list of repositories, got {show(value)}")
         return ()
-    result = [repo for i, item in enumerate(value) if (repo := _repo(r, item, f"repos[{i}]", base))]
+    result = [
+        repo
+        for i, item in enumerate(value)
+        if (repo := _repo(r, item, f"repos[{i}]", base, outbound))
+    ]
     seen: set[str] = set()
     for i, repo in enumerate(result):
         if repo.key in seen:
@@ -55,7 +65,9 @@ def repos(r: Reader, value: Any, base: Path) -> tuple[RepoConfig, ...]:
     return tuple(result)
 
 
-def _repo(r: Reader, item: Any, path: str, base: Path) -> RepoConfig | None:
+def _repo(
+    r: Reader, item: Any, path: str, base: Path, outbound: OutboundRules
+) -> RepoConfig | None:
     node = r.mapping(item, path, _REPO_KEYS)
     if not node:
         if item is not None and isinstance(item, dict):
@@ -85,6 +97,7 @@ def _repo(r: Reader, item: Any, path: str, base: Path) -> RepoConfig | None:
         ),
         max_parallel_tasks=r.integer(node, "max_parallel_tasks", path, default=2),
         merge_method=r.choice(node, "merge_method", path, MergeMethod, MergeMethod.SQUASH),
+        outbound=outbound_rules.read(r, node.get("outbound"), join(path, "outbound"), outbound),
     )
 
 
@@ -178,7 +191,7 @@ _KEYED = (AgentType.ANTHROPIC, AgentType.CLAUDE, AgentType.CODEX)  # the types t
 
 def agents(r: Reader, value: Any) -> AgentsConfig:
     """Read `agents`: named backends and the fallback chain per task type."""
-    node = r.mapping(value, "agents", ("backends", "chains"))
+    node = r.mapping(value, "agents", ("backends", "chains", "isolation"))
     raw = node.get("backends")
     if not isinstance(raw, dict) or not raw:
         r.fail(
@@ -187,7 +200,8 @@ def agents(r: Reader, value: Any) -> AgentsConfig:
         raw = {}
     backends = {str(n): b for n, v in raw.items() if (b := _backend(r, str(n), v))}
     chains = _chains(r, node.get("chains"), list(raw))
-    return AgentsConfig(MappingProxyType(backends), MappingProxyType(chains))
+    isolation = r.choice(node, "isolation", "agents", Isolation, Isolation.BWRAP)
+    return AgentsConfig(MappingProxyType(backends), MappingProxyType(chains), isolation)
 
 
 def _backend(r: Reader, name: str, value: Any) -> AgentBackend | None:

@@ -30,7 +30,7 @@ from orchestrator.core.chat import (
 from orchestrator.core.notify import Kind, shorten
 from orchestrator.errors import AgentOSError, ConfigError
 from orchestrator.jobs import JobSpec
-from orchestrator.ports import Board, Tracker
+from orchestrator.ports import AuditLog, Board, Tracker
 from orchestrator.store.buttons import TTL, ButtonRecords
 from orchestrator.store.files import atomic_write
 from orchestrator.store.mailbox import Mailbox
@@ -61,8 +61,10 @@ class Control:
         board_for: Callable[[RepoConfig], Board | None] = lambda repo: None,
         clock: Callable[[], datetime] = _utcnow,
         pacing: Pacing = Pacing(),  # noqa: B008  # frozen, so one shared default is safe
+        audit: AuditLog | None = None,  # where switch and setting changes are recorded (wiring's)
     ) -> None:
         self.config, self.jobs, self.log, self.clock, self.pacing = config, jobs, log, clock, pacing
+        self.audit_log = audit
         self._tracker, self._board_for = tracker, board_for
         state = config.paths.state_dir
         self.switches, self.outbox, self.actions = (
@@ -142,6 +144,7 @@ class Control:
             )
             return Pressed(shorten(f"Failed: {exc}. Press again to retry.", 200), remove=False)
         self.actions.settle(token, f"{action} by {who}")
+        self._record("button.pressed", who, action=action, task=record.task_id)
         self.log.info(
             "button.pressed", extra={"action": action, "task_id": record.task_id, "by": who}
         )
@@ -314,6 +317,7 @@ class Control:
                 "task.retried",
                 extra={"issue": number, "repo": repo.key, "task_id": outcome.task_id, "by": who},
             )
+            self._record("task.retried", who, repo=repo.github, issue=number, task=outcome.task_id)
         return outcome.text
 
     def _set_mode(self, config: Config, key: str, mode: str, who: str) -> str:
@@ -332,6 +336,7 @@ class Control:
                 "setting.changed",
                 extra={"key": f"repos.{key}.automation_mode", "value": mode, "by": who},
             )
+            self._record("setting.changed", who, key=f"repos.{key}.automation_mode", value=mode)
         return f"repo {key} mode is {mode}." if changed else f"repo {key} mode was already {mode}."
 
     def _config(self) -> Config:
@@ -349,3 +354,10 @@ class Control:
             "switch.changed" if changed else "switch.unchanged",
             extra={"switch": switch, "on": on, "by": who},
         )
+        if changed:
+            self._record("switch.changed", who, switch=switch, state="on" if on else "off")
+
+    def _record(self, act: str, who: str, **fields: str | int | None) -> None:
+        """Record a chat user's act in the audit log, signed `chat:<name (id)>`."""
+        if self.audit_log is not None:
+            self.audit_log.record(act, actor=f"chat:{who}", **fields)

@@ -30,6 +30,9 @@ class AgentRequest:
     prompt_file: str
     worktree: str
     timeout_s: float | None = None  # None: the backend's own timeout_minutes
+    canary: str = ""  # a fake GitHub token planted in the agent's reach; seen outside, it leaked
+    # other paths the run may read (the shared clone's objects its repository borrows)
+    readable: tuple[str, ...] = ()
 
 
 class OutcomeKind(enum.Enum):
@@ -78,6 +81,7 @@ class AgentOutcome:
     final_message: str = ""
     error: str = ""  # one line: why it did not finish, when it did not
     reset_at: datetime | None = None  # quota: when the backend said the limit resets
+    canary_seen: str = ""  # where the planted canary showed up ("agent output"); empty if never
 
 
 # -- events, one per thing the agent did -----------------------------------------------------------

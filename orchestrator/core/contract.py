@@ -65,21 +65,30 @@ class BlockerCode(enum.Enum):
     PUSH_REJECTED = "push_rejected"
     NO_DIFF_PRODUCED = "no_diff_produced"
     PROMPT_TOO_LARGE = "prompt_too_large"
+    OUTBOUND_REFUSED = "outbound_refused"  # the change broke a rule of the outbound gate
+    CANARY_TRIPPED = "canary_tripped"  # the attempt's planted fake credential tried to leave
 
     @property
     def permanent(self) -> bool:
         """True when no other agent can do better: the chain stops."""
-        return self in (BlockerCode.MANUAL_INTERVENTION_REQUIRED, BlockerCode.PROMPT_TOO_LARGE)
+        return self in _PERMANENT
 
     @property
     def retryable(self) -> bool:
         """True when a follow-up attempt with the results so far may succeed."""
-        return self not in (
-            BlockerCode.MANUAL_INTERVENTION_REQUIRED,
-            BlockerCode.PROMPT_TOO_LARGE,
-            BlockerCode.ENVIRONMENT_FAILURE,
-            BlockerCode.QUOTA_LIMITED,
-        )
+        return self not in (*_PERMANENT, BlockerCode.ENVIRONMENT_FAILURE, BlockerCode.QUOTA_LIMITED)
+
+
+# A refused or canary-tripping change goes to a human with the reason: another agent or another
+# try could only push it again.
+_PERMANENT = frozenset(
+    (
+        BlockerCode.MANUAL_INTERVENTION_REQUIRED,
+        BlockerCode.PROMPT_TOO_LARGE,
+        BlockerCode.OUTBOUND_REFUSED,
+        BlockerCode.CANARY_TRIPPED,
+    )
+)
 
 
 # What the prompt tells the agent each code means; the parser accepts exactly these codes.

@@ -15,7 +15,7 @@ RESULT_FILE = ".agent_result.md"
 
 @dataclass(frozen=True, slots=True)
 class Workspace:
-    """A task's worktree, checked out on its branch."""
+    """A task's worktree: a repository of its own, checked out on its branch."""
 
     repo_key: str
     task_id: str
@@ -25,6 +25,7 @@ class Workspace:
     base_sha: str  # origin/<base> when the worktree was made
     start_sha: str  # the commit it was checked out at
     remote_sha: str | None  # origin/<branch> when made: the push lease; None when the branch is new
+    objects: str = ""  # the shared clone's object store the task's repository borrows (read-only)
 
     @property
     def continued(self) -> bool:

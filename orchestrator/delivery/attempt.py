@@ -1,7 +1,8 @@
 """One attempt at a task, start to finish, as a worker process runs it.
 
-    prepare the worktree → render the prompt → run the agent chain → parse the result →
-    run the repo's tests → commit and push → open the PR (or retry, or escalate)
+    prepare the worktree → render the prompt → run the agent chain (confined, a canary planted)
+    → parse the result → commit the agent's files → the outbound gate → run the repo's tests →
+    push → open the PR (or retry, or escalate)
 
 Every step writes to the room first and to GitHub second, and each GitHub write is
 idempotent (a PR from a branch is found, not duplicated), so a worker killed at any line is
@@ -14,15 +15,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from orchestrator.config.model import Config, RepoConfig
-from orchestrator.core import contract, lifecycle
+from orchestrator.core import contract, lifecycle, markdown
 from orchestrator.core.agent import AgentRequest, event_record
 from orchestrator.core.contract import AgentResult
 from orchestrator.core.model import BoardStatus, Issue, IssueRef
+from orchestrator.core.outbound import Refusal
 from orchestrator.core.queue import Next, after_attempt, after_fix
 from orchestrator.core.routing import ChainEnd, ChainResult
 from orchestrator.core.tasks import MailboxState, Task, TaskType, task_id
 from orchestrator.core.workspace import Workspace
-from orchestrator.delivery import cards, handoff, prompt
+from orchestrator.delivery import approval, cards, guard, handoff, prompt
 from orchestrator.delivery.chain import run_chain
 from orchestrator.deps import Deps
 from orchestrator.errors import PushRejected
@@ -43,6 +45,11 @@ def run(deps: Deps, config: Config, task: Task, room: rooms.Room) -> MailboxStat
     issue = deps.tracker.issue(IssueRef(task.repo, task.issue))
     if not issue.is_open:
         room.record("task.dropped", reason="issue_closed")
+        return _end_in(deps, task, MailboxState.DROPPED)
+    trusted, reason = approval.recheck(deps, issue)
+    if not trusted:  # an outsider edited the issue after its approval, or it was withdrawn
+        room.record("task.dropped", reason=reason)
+        approval.hold(deps, repo, task, reason)
         return _end_in(deps, task, MailboxState.DROPPED)
     room.transition(lifecycle.State.DEVELOPING, task.reason or task.task_type)
     deps.notifier.notify(handoff.started(task, issue))
@@ -99,7 +106,11 @@ def _attempt(
         return _escalate(deps, repo, task, room, "blocked:prompt_too_large", ())
     prompt_file = room.write_prompt(text)
     conflicted = _merge_base(deps, task, ws, room)
-    chained = _chain(deps, config, task, text, str(prompt_file), ws, room)
+    canary = guard.new_canary()
+    request = AgentRequest(
+        task.id, text, str(prompt_file), ws.path, canary=canary, readable=_readable(ws, prompt_file)
+    )
+    chained = _chain(deps, config, task, request, room)
     if chained.end is ChainEnd.COOLING_DOWN:
         return _defer(deps, task, room, chained)
     outcome = _demote_if_unresolved(
@@ -108,6 +119,9 @@ def _attempt(
     # Commit what the agent left before the tests run, so nothing the test run writes (caches,
     # reports) is ever committed; the worktree, with those leftovers, is removed afterwards.
     committed = deps.worktrees.commit(ws, _commit_message(task, issue, outcome))
+    refusals = guard.inspect(deps, config, repo, ws, committed, chained, canary)
+    if refusals:
+        return _refuse(deps, repo, task, room, outcome, refusals)
     outcome = _run_tests(deps, repo, ws, outcome, room)
     pushed = False
     if committed.ahead:
@@ -147,18 +161,16 @@ def _attempt(
     return _escalate(deps, repo, task, room, verdict.reason, outcome.items("MANUAL_STEPS"))
 
 
+def _readable(ws: Workspace, prompt_file: Path) -> tuple[str, ...]:
+    """Return what the agent may read besides its worktree: its prompt, the objects git borrows."""
+    return (str(prompt_file), ws.objects) if ws.objects else (str(prompt_file),)
+
+
 def _chain(
-    deps: Deps,
-    config: Config,
-    task: Task,
-    prompt: str,
-    prompt_file: str,
-    ws: Workspace,
-    room: rooms.Room,
+    deps: Deps, config: Config, task: Task, request: AgentRequest, room: rooms.Room
 ) -> ChainResult:
     agents = [deps.agents[name] for name in task.chain if name in deps.agents]
     sink = room.sink("agent")
-    request = AgentRequest(task.id, prompt, prompt_file, ws.path)
     result = run_chain(
         agents,
         request,
@@ -183,7 +195,7 @@ def _chain(
             "task_id": task.id,
             "end": result.end.value,
             "backend": result.finished_by,
-            "worktree": ws.path,
+            "worktree": request.worktree,
             "input_tokens": usage.input_tokens,
             "output_tokens": usage.output_tokens,
             "cost_usd": usage.cost_usd,
@@ -230,7 +242,12 @@ def _run_tests(
     """
     if outcome.status is not contract.Status.COMPLETE or not repo.test_command:
         return outcome
-    run = deps.tests.run(repo.test_command, ws.path, deps.config.limits.test_timeout_minutes * 60)
+    run = deps.tests.run(
+        repo.test_command,
+        ws.path,
+        deps.config.limits.test_timeout_minutes * 60,
+        readable=(ws.objects,) if ws.objects else (),
+    )
     room.record(
         "tests.finished", command=repo.test_command, passed=run.passed, line=run.line, tail=run.tail
     )
@@ -270,6 +287,37 @@ def _defer(deps: Deps, task: Task, room: rooms.Room, chained: ChainResult) -> Ma
     return _end_in(deps, task, MailboxState.INBOX)
 
 
+def _refuse(
+    deps: Deps,
+    repo: RepoConfig,
+    task: Task,
+    room: rooms.Room,
+    outcome: AgentResult,
+    refusals: list[Refusal],
+) -> MailboxState:
+    """The gate refused the attempt's work: nothing is pushed, and the task is escalated."""
+    refused = guard.blocked(refusals, outcome)
+    room.write_result(contract.render(refused))
+    code = refused.blocker.value if refused.blocker else "outbound_refused"
+    places = [refusal.path for refusal in refusals]
+    rules = [refusal.rule for refusal in refusals]
+    room.record("gate.refused", code=code, places=places, rules=rules)
+    said = {"issue": task.issue, "task_id": task.id, "code": code, "places": places[:20]}
+    if code == "canary_tripped":
+        deps.log.warning("security.canary_tripped", extra=said)
+    else:
+        deps.log.warning("gate.refused", extra=said)
+    deps.audit.record(
+        "gate.refused",
+        actor="agentos",
+        repo=task.repo,
+        issue=task.issue,
+        task=task.id,
+        reason=f"{code}: " + "; ".join(guard.describe(r) for r in refusals[:5]),
+    )
+    return _escalate(deps, repo, task, room, f"blocked:{code}", refused.items("BLOCKERS"))
+
+
 def _escalate(
     deps: Deps, repo: RepoConfig, task: Task, room: rooms.Room, reason: str, steps: tuple[str, ...]
 ) -> MailboxState:
@@ -285,4 +333,5 @@ def _end_in(deps: Deps, task: Task, state: MailboxState) -> MailboxState:
 
 def _commit_message(task: Task, issue: Issue, outcome: AgentResult) -> str:
     summary = outcome.summary.splitlines()[0][:200] if outcome.summary else "work in progress"
-    return f"{issue.title} (#{task.issue})\n\n{summary}\n\nAgent OS task {task.id}"
+    title = markdown.defuse(issue.title)
+    return f"{title} (#{task.issue})\n\n{markdown.defuse(summary)}\n\nAgent OS task {task.id}"

@@ -90,7 +90,10 @@ def gather(
 
 
 class _Reader:
-    """Reads each issue, permission and approval trail once; remembers what it could not read."""
+    """Reads each issue, permission and approval trail once; remembers what it could not read.
+
+    An outsider's issue costs its label trail, and when a writer's approval stands, its last edit.
+    """
 
     def __init__(self, tracker: Tracker, trusted_users: Collection[str]) -> None:
         self.tracker = tracker
@@ -135,14 +138,19 @@ class _Reader:
         return self.known.get(ref)
 
     def standing(self, issue: Issue) -> tuple[bool, str]:
+        """Return the author's standing; what cannot be read does not run (`trust_unreadable`)."""
         repo = issue.ref.repo
-        return trust.trust(
-            issue.author,
-            self.permission(repo, issue.author),
-            self.trusted_users,
-            lambda: self.tracker.label_events(issue.ref),
-            lambda login: self.permission(repo, login),
-        )
+        try:
+            return trust.trust(
+                issue.author,
+                self.permission(repo, issue.author),
+                self.trusted_users,
+                lambda: self.tracker.label_events(issue.ref),
+                lambda login: self.permission(repo, login),
+                lambda: self.tracker.edited_at(issue.ref),
+            )
+        except TrackerError:  # one issue's unreadable trail must not stop the others
+            return False, "trust_unreadable"
 
     def permission(self, repo: str, login: str) -> Permission:
         key = (repo, login.lower())

@@ -8,7 +8,7 @@ so a Ready issue that waits for a week gets one comment, not ten thousand.
 
 from __future__ import annotations
 
-from orchestrator.core import dag, dispatch
+from orchestrator.core import dag, dispatch, markdown
 from orchestrator.core.model import BoardStatus, IssueRef
 from orchestrator.delivery.backlog import Backlog, ReadyIssue
 from orchestrator.deps import Deps
@@ -82,7 +82,7 @@ def _waiting_text(backlog: Backlog, blockers: tuple[IssueRef, ...]) -> str:
     for ref in blockers:
         issue = backlog.issues.get(ref)
         if issue is not None:
-            lines.append(f"- {ref}: {issue.title}")
+            lines.append(f"- {ref}: {markdown.defuse(issue.title)}")
         else:
             lines.append(
                 f"- {ref} (cannot be read: {backlog.unreadable.get(ref, 'unknown')[:120]})"

@@ -35,6 +35,14 @@ ADVICE = {
     "recovered_too_often": (
         "The worker died repeatedly on this task; look at the room's channel.jsonl for why."
     ),
+    "approval_stale": (
+        "Read what changed in the issue; to go on, a user with write access removes the "
+        "agentos:approved label and adds it again, then removes agentos:blocked."
+    ),
+    "untrusted": (
+        "The issue's author cannot write to the repo and no writer's agentos:approved label "
+        "stands; add it if the issue should run, then remove agentos:blocked."
+    ),
 }
 
 
@@ -92,4 +100,6 @@ def _reason_text(reason: str) -> str:
         "no_diff_produced": "The agent reported success but changed nothing.",
         "fallback_exhausted": "No agent in the chain could take the task.",
         "recovered_too_often": "The worker running this task kept dying.",
+        "approval_stale": "The issue was edited after a writer approved it.",
+        "untrusted": "The issue's author may not run work here without a writer's approval.",
     }.get(word, f"Reason: `{reason}`.")

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from orchestrator.config.model import RepoConfig
-from orchestrator.core import contract, lifecycle, notify
+from orchestrator.core import contract, lifecycle, markdown, notify
 from orchestrator.core.model import BoardStatus, Check, CheckState, Issue, IssueRef, Review
 from orchestrator.core.tasks import Task, TaskType, parse_id, task_id
 from orchestrator.core.workspace import Conflict, ConflictHunk
@@ -48,7 +48,10 @@ def deliver(
         task_id=task.id,
         agent=agent,
     )
-    pr = deps.tracker.open_pull(repo.github, task.branch, task.base, issue.title, body)
+    # The title lands in a squash commit's message on the base branch, where GitHub also reads
+    # closing keywords: quoted, like the agent's words in the body (texts.py).
+    title = markdown.defuse(issue.title)
+    pr = deps.tracker.open_pull(repo.github, task.branch, task.base, title, body)
     room.record("pr.opened", number=pr.number, url=pr.url)
     room.transition(
         lifecycle.State.REVIEW,

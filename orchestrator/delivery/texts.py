@@ -1,4 +1,8 @@
-"""Render what Agent OS writes on GitHub (PR bodies, escalation comments) from jinja2, redacted."""
+"""Render what Agent OS writes on GitHub (PR bodies, escalation comments) from jinja2, redacted.
+
+The templates pass every piece of text an agent or a model wrote through the `defuse` filter
+(core.markdown.defuse): quoted, it closes no issue and mentions no one.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 
 import jinja2
 
+from orchestrator.core.markdown import defuse
 from orchestrator.core.redact import redact
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -16,7 +21,7 @@ TEMPLATES = Path(__file__).with_name("templates")
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
     # StrictUndefined: a missing value fails the render instead of leaving a hole in a comment.
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
@@ -24,6 +29,8 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         autoescape=False,
     )
+    environment.filters["defuse"] = lambda value: defuse(str(value))
+    return environment
 
 
 def render(name: str, **values: Any) -> str:

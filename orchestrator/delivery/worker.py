@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
 
     config = load_config(Path(args.config), os.environ)
     log = logs.setup(config.paths.logs_dir, "queue", args.task_id, stderr=False)
-    deps = real_deps(config, log)
+    deps = real_deps(config, log, actor=f"agentos:worker:{args.task_id}")
     room = rooms.Room(config.paths.rooms_dir, args.task_id)
     try:
         task = deps.mailbox.read(MailboxState.PROCESSING, args.task_id)

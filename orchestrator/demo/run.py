@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from orchestrator.adapters.agents import confine
 from orchestrator.cli import runner
 from orchestrator.config.files import ROOT
 from orchestrator.demo import agents, sample, scripts, summary, world
@@ -87,7 +88,7 @@ def main(args: argparse.Namespace) -> int:
             f"{choice.described}\n",
             flush=True,
         )
-        built = world.build(data, github, choice)
+        built = world.build(data, github, choice, _isolation())
         if model is not None:
             model.script = scripts.book(built.issues, sample.REPO, sys.executable)
         _introduce(built, started)
@@ -95,6 +96,20 @@ def main(args: argparse.Namespace) -> int:
     print(summary.render(ending, data, github.port, Path(ROOT), Path.cwd()), flush=True)
     _record(built, ending)
     return 0 if all(v.merged for v in ending.views.values()) else 1
+
+
+def _isolation() -> str:
+    """Return the demo's `agents.isolation`: bwrap, or none (said so) where bwrap cannot start."""
+    why = confine.probe()
+    if why is None:
+        return "bwrap"
+    print(
+        f"Agents run UNCONFINED in this demo ({why}): its world is a throwaway sandbox; real "
+        "runs here refuse to start until bubblewrap works or agents.isolation is none "
+        "(docs/security.md).\n",
+        flush=True,
+    )
+    return "none"
 
 
 def _isolate(environ: os._Environ[str]) -> None:

@@ -76,22 +76,24 @@ def clear(data: Path) -> None:
     )
 
 
-def build(data: Path, github: Sandbox, agent: AgentChoice) -> World:
-    """Seed the repo, set up the board and the issues, and write the config the jobs will read."""
+def build(data: Path, github: Sandbox, agent: AgentChoice, isolation: str = "bwrap") -> World:
+    """Seed the repo, set up the board and the issues, and write the config the jobs will read.
+
+    `isolation` is the config's `agents.isolation` (none where bwrap cannot start here).
+    """
     github.create_repo(sample.REPO, auto_init=False)
     github.set_ci(sample.REPO, test_command(sys.executable))
     env = {GITHUB_TOKEN_VAR: github.token, **agent.env}
     atomic_write(data / ".env", "".join(f"{name}={value}\n" for name, value in env.items()))
     config_path = data / "config.yaml"
-    write_config(config_path, github, agent.backend, board=None)
+    write_config(config_path, github, agent.backend, board=None, isolation=isolation)
     deps = _deps(config_path)
     seed(deps.config, deps.config.paths.runtime_dir / "seed")
     project = deps.board_admin.find_or_create(sample.OWNER, sample.BOARD_TITLE)
     deps.board_admin.link(project, sample.REPO)
     deps.board_admin.ensure_statuses(project)
-    write_config(
-        config_path, github, agent.backend, board={"owner": sample.OWNER, "number": project.number}
-    )
+    board = {"owner": sample.OWNER, "number": project.number}
+    write_config(config_path, github, agent.backend, board=board, isolation=isolation)
     world = World(data, github, config_path, create_issues(_deps(config_path)))
     world.setup_requests = len(github.requests)
     return world
@@ -104,7 +106,11 @@ def _deps(config_path: Path) -> Deps:
 
 
 def write_config(
-    path: Path, github: Sandbox, backend: Mapping[str, Any], board: dict[str, Any] | None
+    path: Path,
+    github: Sandbox,
+    backend: Mapping[str, Any],
+    board: dict[str, Any] | None,
+    isolation: str = "bwrap",
 ) -> None:
     """Write the demo's config.yaml: one repo on the sandbox, the chosen agent, small limits."""
     repo: dict[str, Any] = {
@@ -126,7 +132,11 @@ def write_config(
             "commit_author": AUTHOR,
             "seconds_between_writes": 0,
         },  # a local sandbox: no write limit
-        "agents": {"backends": {"demo": dict(backend)}, "chains": {"default": ["demo"]}},
+        "agents": {
+            "backends": {"demo": dict(backend)},
+            "chains": {"default": ["demo"]},
+            "isolation": isolation,
+        },
         "limits": {
             "max_parallel_workers": 2,
             "max_attempts": 2,

@@ -10,7 +10,7 @@ from orchestrator.core import brief, dag, dispatch
 from orchestrator.core.model import BoardStatus, IssueRef
 from orchestrator.core.tasks import ACTIVE, Task, TaskType, parse_id, task_id
 from orchestrator.core.worktree import branch_name
-from orchestrator.delivery import dispatch_report
+from orchestrator.delivery import approval, dispatch_report
 from orchestrator.delivery.backlog import Backlog, ReadyIssue, gather
 from orchestrator.delivery.briefs import Briefs
 from orchestrator.deps import Deps
@@ -40,6 +40,7 @@ def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> 
     briefs = Briefs(deps.llm, deps.log)
     queued = sum(_queue(deps, config, briefs, ready[e.ref], e.reason, now) for e in plan.enqueue)
     dispatch_report.report(deps, backlog, graph, plan)
+    approval.remind(deps, backlog.ready, {e.ref for e in plan.enqueue})
     finished = sum(
         _finish_epic(deps, backlog, ready[s.ref]) for s in plan.skipped if s.reason == "epic"
     )
@@ -140,6 +141,16 @@ def _queue(
             "priority": task.priority,
         },
     )
+    if ready.trust_reason.startswith("approved_by:"):  # an outsider's issue, on a writer's word
+        approver = ready.trust_reason.partition(":")[2]
+        deps.audit.record(
+            "approval.honoured",
+            actor=f"github:{approver}",
+            repo=repo.github,
+            issue=issue.number,
+            author=issue.author,
+            task=task.id,
+        )
     try:
         deps.board_for(repo).set_status(ready.item, BoardStatus.IN_PROGRESS)
     except TrackerError as error:  # the task stands; the next tick repairs the card

@@ -11,7 +11,7 @@ from orchestrator.core.review import Action, Decision
 from orchestrator.deps import Deps
 from orchestrator.errors import TrackerError, WorktreeError
 from orchestrator.review import actions
-from orchestrator.review.facts import PullFacts, gather, issue_of, stuck_since
+from orchestrator.review.facts import PullFacts, Writers, gather, issue_of, stuck_since
 from orchestrator.store.memo import Memo
 
 
@@ -20,6 +20,7 @@ def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> 
     memo = deps.memo("pr_monitor")
     counts: dict[str, int] = {}
     seen: set[str] = set()
+    writers = Writers(deps.tracker)  # who may write, asked once per user and repo this run
     for repo in config.repos:
         if not deps.switches.repo_on(repo.key):
             continue
@@ -32,9 +33,9 @@ def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> 
             continue
         for pr in pulls:
             seen.add(f"{pr.repo}#{pr.number}")
-            action = _one(deps, config, repo, pr, now, memo, dry_run)
+            action = _one(deps, config, repo, pr, now, memo, writers, dry_run)
             counts[action] = counts.get(action, 0) + 1
-    for section in ("stuck", "decided", "escalated", "reviews_answered"):
+    for section in ("stuck", "decided", "escalated", "reviews_answered", "reviews_ignored"):
         memo.keep_only(section, seen)
     if not dry_run:  # a dry run decides and prints; what it saw must not stop the next tick acting
         memo.save()
@@ -48,13 +49,14 @@ def _one(
     pr: PullRequest,
     now: datetime,
     memo: Memo,
+    writers: Writers,
     dry_run: bool,
 ) -> str:
     issue = issue_of(pr)
     if issue is None:
         return "not_ours"
     try:
-        facts = gather(deps, config, repo, pr, issue, now, memo)
+        facts = gather(deps, config, repo, pr, issue, now, memo, writers)
         decision = _decide(deps, config, facts, now, memo)
         changed = _log(deps, memo, pr, decision)
         if dry_run:

@@ -22,6 +22,7 @@ from orchestrator.store import rooms
 
 POLL_SECONDS = 0.25  # how soon a finished worker's slot is refilled; a loop costs a few file reads
 MAX_RECOVERIES = 2  # a task whose worker died this often is escalated instead of run again
+OPT_OUT = "set agents.isolation: none to run agents unconfined; see docs/security.md"
 
 
 def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> dict[str, int]:
@@ -29,6 +30,10 @@ def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> 
     counts = {"started": 0, "finished": 0, "recovered": 0}
     if dry_run:
         print(_describe(deps, config))
+        return counts
+    refusal = deps.workers.refusal()
+    if refusal is not None:  # agents.isolation cannot be honoured here: start nothing
+        deps.log.error("queue.isolation_unavailable", extra={"reason": refusal, "hint": OPT_OUT})
         return counts
     workers: dict[str, int] = {}  # task id -> pid of a worker this supervisor started
     while True:

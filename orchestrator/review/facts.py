@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from orchestrator.config.model import AutomationMode, Config, RepoConfig
-from orchestrator.core.model import IssueRef, PullRequest, Review
+from orchestrator.core.model import IssueRef, Permission, PullRequest, Review
 from orchestrator.core.review import PullState
 from orchestrator.core.tasks import MailboxState, Task, TaskType
 from orchestrator.deps import Deps
+from orchestrator.ports import Tracker
 from orchestrator.store.memo import Memo
 
 _BRANCH = re.compile(r"^agent/(\d+)-")
@@ -45,24 +46,29 @@ def gather(
     issue: int,
     now: datetime,
     memo: Memo,
+    writers: Writers | None = None,
 ) -> PullFacts:
     """Read the PR, its checks, its reviews and the issue's tasks.
 
-    The PR is read on its own: the list leaves `mergeable` out, as GitHub's does.
+    The PR is read on its own: the list leaves `mergeable` out, as GitHub's does. Only reviews by
+    users who can write to the repo are kept (`writers`, one per run, asks GitHub once per
+    reviewer; without it, once per PR): a stranger's review never becomes a fixing task's input.
     """
     pr = deps.tracker.pull(repo.github, pr.number)
     tasks = _tasks(deps, repo.key, issue)
     generation = max((t.generation for t, _ in tasks), default=1)
     this_gen = [(t, s) for t, s in tasks if t.generation == generation]
     fixes = [(t, s) for t, s in this_gen if t.task_type is TaskType.FIXING]
-    found = _ORIGIN.search(pr.body)
+    # The last such line is our footer: the agent's summary above it may say anything.
+    found = _ORIGIN.findall(pr.body)
     origin = (
-        found.group(1)
+        found[-1]
         if found
         else next((t.id for t, _ in this_gen if t.task_type is TaskType.IMPLEMENTATION), "")
     )
     checks = tuple(deps.tracker.checks(repo.github, pr.head_sha))
-    reviews = tuple(_drop_answered(deps.tracker.reviews(pr), memo, pr))
+    answered = _drop_answered(deps.tracker.reviews(pr), memo, pr)
+    reviews = tuple(_from_writers(deps, writers or Writers(deps.tracker), pr, answered, memo))
     grace = timedelta(minutes=config.limits.checks_grace_minutes)
     state = PullState(
         pr,
@@ -95,6 +101,44 @@ def _tasks(deps: Deps, repo_key: str, issue: int) -> list[tuple[Task, MailboxSta
         except FileNotFoundError:  # moved meanwhile: its next state is read next tick
             continue
     return found
+
+
+class Writers:
+    """Who can write to which repo, each user asked once.
+
+    Once per run when the PR monitor hands the same instance to every `gather`.
+    """
+
+    def __init__(self, tracker: Tracker) -> None:
+        self._tracker = tracker
+        self._known: dict[tuple[str, str], bool] = {}
+
+    def can_write(self, repo: str, login: str) -> bool:
+        key = (repo, login.lower())
+        if key not in self._known:
+            self._known[key] = self._tracker.permission(repo, login) >= Permission.WRITE
+        return self._known[key]
+
+
+def _from_writers(
+    deps: Deps, writers: Writers, pr: PullRequest, reviews: list[Review], memo: Memo
+) -> list[Review]:
+    """Keep the reviews whose author can write to the repo (ours included); log the others once."""
+    kept = [r for r in reviews if r.author == pr.author or writers.can_write(pr.repo, r.author)]
+    ignored = [r for r in reviews if r not in kept]
+    said = " ".join(sorted(f"{r.author}:{r.state}:{r.submitted_at}" for r in ignored))
+    if ignored and memo.changed("reviews_ignored", f"{pr.repo}#{pr.number}", said):
+        deps.log.warning(
+            "review.ignored",
+            extra={
+                "pr": pr.number,
+                "repo": pr.repo,
+                "authors": ",".join(sorted({r.author for r in ignored})),
+                "states": ",".join(sorted({r.state for r in ignored})),
+                "reason": "author_cannot_write",
+            },
+        )
+    return kept
 
 
 def _drop_answered(reviews: list[Review], memo: Memo, pr: PullRequest) -> list[Review]:

@@ -106,7 +106,7 @@ class Room:
         """
         from filelock import FileLock
 
-        at = at or self.clock()
+        at, reason = at or self.clock(), redact(reason)
         self.path.mkdir(parents=True, exist_ok=True)
         with FileLock(str(self.path / ".lifecycle.lock")):
             current = self.lifecycle() or start(

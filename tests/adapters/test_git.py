@@ -145,17 +145,17 @@ def test_wiring_builds_worktrees_from_the_config(
     )
     config = load_config(write_config(tmp_path, data), {"GITHUB_TOKEN": sandbox.token})
     trees = real_deps(config, None).worktrees  # type: ignore[arg-type]
-    assert isinstance(trees, GitWorktrees)
+    assert isinstance(trees.inner, GitWorktrees)  # behind adapters.audited's recorder
     ws = trees.prepare("app", "app-7-g1-a1", "agent/7-x", "main")
     assert ws.path.startswith(str(config.paths.worktrees_dir.resolve()))
     agent_edits(ws.path, {"x.txt": "x\n"})
-    trees.commit(ws, "X")
-    trees.push(ws)
+    done = trees.commit(ws, "X")
+    assert trees.push(ws) == remote.sha("agent/7-x") == done.sha
+    clone = trees.clones["app"].path
     assert (
-        git("log", "-1", "--format=%an <%ae>", cwd=Path(ws.path)).strip()
+        git("log", "-1", "--format=%an <%ae>", done.sha, cwd=clone).strip()
         == "Robot <robot@example.com>"
     )
-    assert remote.sha("agent/7-x") is not None
 
 
 @pytest.mark.parametrize(

@@ -5,12 +5,14 @@ How many each common path sends, conditional reads, token checks.
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
 
 from orchestrator.adapters.github import GitHubTracker
 from orchestrator.config.model import AutomationMode, BoardRef, GitHubConfig, RepoConfig, Secret
+from orchestrator.core.redact import encoded_forms, register_values
 from orchestrator.errors import TrackerError
 from orchestrator.sandbox.github import Sandbox
 from tests.adapters.conftest import REPO, statuses
@@ -124,6 +126,25 @@ def test_a_merge_retried_after_it_landed_returns_the_merge_commit(
     pr = world.tracker.open_pull(REPO, "agent/2-y", "main", "t", "")
     sha = world.tracker.merge_pull(pr)
     assert world.tracker.merge_pull(pr) == sha
+
+
+def test_every_text_sent_to_github_is_redacted_at_the_door(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    secret = "s3cr3t-" + "Wq7Zx2Lm9Pv"
+    register_values([secret])
+    blob = base64.b64encode(b"user:" + secret.encode()).decode()
+    world = SandboxWorld(sandbox, tmp_path)
+    tracker = world.tracker
+    issue = tracker.create_issue(REPO, f"title {secret}", f"body {blob}")
+    tracker.upsert_comment(issue.ref, "<!-- m -->", f"hex {secret.encode().hex()}")
+    world.push(REPO, "agent/3-z")
+    pr = tracker.open_pull(REPO, "agent/3-z", "main", f"fix {secret}", f"Basic {blob}")
+    read = tracker.issue(issue.ref)
+    texts = [read.title, read.body, *(c.body for c in tracker.comments(issue.ref))]
+    texts += [tracker.pull(REPO, pr.number).title, tracker.pull(REPO, pr.number).body]
+    assert all("[REDACTED:config-value]" in text for text in texts), texts
+    assert not any(form in text for text in texts for form in encoded_forms(secret))
 
 
 def repo_config(github: str, board: BoardRef | None = None) -> RepoConfig:

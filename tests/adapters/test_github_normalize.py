@@ -16,6 +16,7 @@ from orchestrator.adapters.github_normalize import (
     issue_ref,
     label_events,
     label_name,
+    last_edit,
     newest_checks,
     normalize_check_run,
     normalize_comment,
@@ -118,6 +119,22 @@ def test_label_events_from_an_issue_timeline() -> None:
     assert label_events(timeline) == [
         LabelEvent("v1", "jacquev6", True, utc("2014-03-02T18:55:09"))
     ]
+
+
+def test_the_last_edit_is_the_later_of_the_body_and_the_title_edits() -> None:
+    def data(body: str | None, renamed: str | None) -> dict:
+        nodes = [{"__typename": "RenamedTitleEvent", "createdAt": renamed}] if renamed else []
+        return {"repository": {"issue": {"lastEditedAt": body, "timelineItems": {"nodes": nodes}}}}
+
+    assert last_edit(data(None, None)) is None
+    assert last_edit(data("2026-05-01T10:00:03Z", None)) == utc("2026-05-01T10:00:03")
+    assert last_edit(data(None, "2026-05-01T10:00:03Z")) == utc("2026-05-01T10:00:03")
+    assert last_edit(data("2026-05-01T10:00:03Z", "2026-05-01T09:00:00Z")) == utc(
+        "2026-05-01T10:00:03"
+    )
+    assert last_edit(data("2026-05-01T08:00:00Z", "2026-05-01T09:00:00Z")) == utc(
+        "2026-05-01T09:00:00"
+    )
 
 
 def test_reviews_from_an_issue_timeline() -> None:

@@ -21,6 +21,7 @@ from orchestrator.adapters.memory_writes import (
     RemoveLabel,
     UpsertComment,
 )
+from orchestrator.core.markdown import defuse
 from orchestrator.core.model import Check, CheckState, IssueRef
 from orchestrator.errors import TrackerError
 
@@ -73,6 +74,24 @@ def test_a_pull_lifecycle(tracker: MemoryTracker) -> None:
         DeleteBranch("acme/app", "agent/1-fix"),
     ]
     assert not tracker.issue(issue.ref).is_open
+
+
+@pytest.mark.parametrize(
+    "body, closes",
+    [
+        ("Resolves GH-1", True),
+        ("fixes: https://github.com/acme/app/issues/1", True),
+        ("Closes acme/app#1", True),
+        (defuse("Closes #1. Fixes acme/app#1. Resolves GH-1."), False),  # as Agent OS quotes
+    ],
+)
+def test_a_merge_closes_what_githubs_closing_keywords_name(
+    tracker: MemoryTracker, body: str, closes: bool
+) -> None:
+    issue = tracker.add_issue("acme/app", "target")
+    tracker.push("acme/app", "agent/2-x")
+    tracker.merge_pull(tracker.open_pull("acme/app", "agent/2-x", "main", "x", body))
+    assert tracker.issue(issue.ref).is_open is not closes
 
 
 def test_unknown_repositories_and_issues_are_tracker_errors(tracker: MemoryTracker) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.adapters.agents import confine
 from orchestrator.cli.main import build_parser, main, quick_run
 from tests.helpers import ENV, minimal_config, write_config
 
@@ -137,12 +138,33 @@ def test_status_shows_switches_overrides_and_mailbox(
 
 
 def test_check_passes_a_valid_setup_and_changes_nothing(
-    config: Path, capsys: pytest.CaptureFixture[str]
+    config: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(confine, "probe", lambda: None)  # bubblewrap works (part of the setup)
     before = sorted(p.name for p in config.parent.rglob("*"))
     assert agentos(config, "check") == 0
-    assert capsys.readouterr().out.startswith("ok: ")
+    out = capsys.readouterr().out
+    assert out.startswith("ok: ")
+    assert "agents run confined by bubblewrap (agents.isolation: bwrap; docs/security.md)" in out
     assert sorted(p.name for p in config.parent.rglob("*")) == before
+
+
+def test_check_fails_where_bwrap_cannot_confine_agents_and_passes_unconfined(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(confine, "probe", lambda: "bwrap cannot start (setting up uid map: EPERM)")
+    assert agentos(write_config(tmp_path), "check") == 2
+    out = capsys.readouterr().out
+    assert (
+        "FAIL agents.isolation: agents cannot be confined here: bwrap cannot start (setting up "
+        "uid map: EPERM); set agents.isolation: none to run agents unconfined; see "
+        "docs/security.md\n"
+    ) in out
+    data = minimal_config(
+        agents={"backends": {"script": {"type": "command", "argv": ["true"]}}, "isolation": "none"}
+    )
+    assert agentos(write_config(tmp_path, data), "check") == 0
+    assert "agents run unconfined (agents.isolation: none" in capsys.readouterr().out
 
 
 def test_check_lists_everything_to_fix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -154,7 +176,8 @@ def test_check_lists_everything_to_fix(tmp_path: Path, capsys: pytest.CaptureFix
                 "backends": {
                     "cc": {"type": "claude", "binary": "no-such-claude"},
                     "mine": {"type": "command", "argv": ["./agents/missing.sh"]},
-                }
+                },
+                "isolation": "none",  # the same four problems wherever bwrap can start or not
             },
             schedule={"dispatcher": "61 * * * *"},
         ),

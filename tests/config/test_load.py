@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.config.load import load_config
-from orchestrator.config.model import AgentType, AutomationMode
+from orchestrator.config.model import AgentType, AutomationMode, Isolation
 from orchestrator.errors import ConfigError
 from orchestrator.store.overrides import set_override
 from tests.helpers import ENV, minimal_config, write_config
@@ -39,6 +39,23 @@ def test_defaults_fill_everything_a_minimal_config_leaves_out(tmp_path: Path) ->
     assert config.paths.worktrees_dir == tmp_path / "runtime" / "worktrees"
     assert config.schedule["pr_monitor"] == "*/5 * * * *"
     assert config.agents.chains["default"] == ("script",)
+    assert config.agents.isolation is Isolation.BWRAP and config.env_file is None
+
+
+def test_the_env_file_is_known_by_its_resolved_path_so_agents_can_be_kept_from_it(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "agentos.env").write_text("GITHUB_TOKEN=from-the-env-file\n")
+    data = minimal_config(
+        env_file="secrets/../secrets/agentos.env",
+        agents={"backends": {"script": {"type": "command", "argv": ["true"]}}, "isolation": "none"},
+    )
+    config = load_config(write_config(tmp_path, data), {})
+    assert config.env_file == (tmp_path / "secrets" / "agentos.env").resolve()
+    assert config.agents.isolation is Isolation.NONE
+    (tmp_path / ".env").write_text("GITHUB_TOKEN=beside-the-config\n")
+    assert load_config(write_config(tmp_path), {}).env_file == (tmp_path / ".env").resolve()
 
 
 def test_config_is_immutable(tmp_path: Path) -> None:
@@ -113,7 +130,8 @@ INVALID = [
     (
         _repo(colour="blue"),
         "repos[0].colour: unknown key (known: automation_mode, base_branch, "
-        "board, github, key, local_path, max_parallel_tasks, merge_method, test_command)",
+        "board, github, key, local_path, max_parallel_tasks, merge_method, outbound, "
+        "test_command)",
     ),
     (
         _repo(key="App Key"),
@@ -141,6 +159,10 @@ INVALID = [
     (
         {"agents": {"backends": {"x": {"type": "gpt"}}}},
         "agents.backends.x.type: expected one of claude | codex | anthropic | command, got 'gpt'",
+    ),
+    (
+        {"agents": {"backends": {"x": {"type": "claude"}}, "isolation": "docker"}},
+        "agents.isolation: expected one of bwrap | none, got 'docker'",
     ),
     (
         {"agents": {"backends": {"x": {"type": "command"}}}},

@@ -125,6 +125,23 @@ def test_label_events_say_who_added_and_removed_what_oldest_first(
     assert all(e.created_at.tzinfo is not None for e in events)
 
 
+def test_edited_at_is_the_last_edit_of_the_title_or_the_body(
+    world: World, tracker: Tracker
+) -> None:
+    issue = tracker.create_issue(world.new_repo(), "edits", "as written")
+    assert tracker.edited_at(issue.ref) is None  # never edited
+    world.edit_issue(issue.ref, body="as written")
+    assert tracker.edited_at(issue.ref) is None  # the same text is no edit
+    world.edit_issue(issue.ref, title="edits, renamed")
+    renamed = tracker.edited_at(issue.ref)
+    assert renamed is not None and renamed.utcoffset() == timedelta(0)
+    assert renamed >= issue.created_at
+    world.edit_issue(issue.ref, body="rewritten")
+    rewritten = tracker.edited_at(issue.ref)
+    assert rewritten is not None and rewritten >= renamed
+    assert tracker.issue(issue.ref).body == "rewritten"
+
+
 def test_permission_follows_the_role_and_strangers_have_none(
     world: World, tracker: Tracker
 ) -> None:

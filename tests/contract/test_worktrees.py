@@ -117,7 +117,8 @@ def test_commit_takes_everything_but_the_result_file_and_push_publishes_it(
     done = trees.commit(ws, "Add farewell (#7)")
     assert done.committed and done.has_changes and done.ahead
     assert done.files == ("farewell.py", "greet.py")
-    author = git("log", "-1", "--format=%an <%ae>|%cn <%ce>", cwd=Path(ws.path)).strip()
+    clone = trees.clones[remote.key].path
+    author = git("log", "-1", "--format=%an <%ae>|%cn <%ce>", done.sha, cwd=clone).strip()
     assert author == f"{BOT}|{BOT}"
     assert trees.push(ws) == done.sha == remote.sha(BRANCH)
     assert remote.show(BRANCH, "farewell.py").startswith("def bye")
@@ -133,7 +134,7 @@ def test_nothing_changed_means_nothing_to_open_a_pull_request_for(
     assert not done.committed and not done.has_changes and done.sha == ws.base_sha
 
 
-def test_commits_the_agent_made_itself_count_and_a_forced_result_file_is_dropped(
+def test_the_agents_own_commits_stay_home_its_files_travel_in_ours(
     trees: GitWorktrees, remote: Remote
 ) -> None:
     ws = trees.prepare(remote.key, "app-7-g1-a1", BRANCH, "main")
@@ -142,6 +143,9 @@ def test_commits_the_agent_made_itself_count_and_a_forced_result_file_is_dropped
     git("commit", "-q", "-m", "agent's own commit", cwd=Path(ws.path))
     done = trees.commit(ws, "Tidy")
     assert done.committed and done.files == ("a.txt",)
+    clone = trees.clones[remote.key].path
+    assert git("log", "--format=%s", f"{ws.start_sha}..{done.sha}", cwd=clone).split() == ["Tidy"]
+    assert trees.push(ws) == remote.sha(BRANCH) == done.sha
 
 
 def test_a_retry_continues_the_remote_branch(trees: GitWorktrees, remote: Remote) -> None:

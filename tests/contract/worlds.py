@@ -15,13 +15,15 @@ import pytest
 from github import Auth, Github
 
 from orchestrator.adapters.github import GitHubTracker
+from orchestrator.adapters.github_graphql import GraphQL
 from orchestrator.adapters.github_http import RetryPolicy
 from orchestrator.adapters.github_normalize import check_run_state, status_state
 from orchestrator.adapters.memory import MemoryTracker
 from orchestrator.config.model import GitHubConfig, Secret
-from orchestrator.core.model import Check, Permission, Review
+from orchestrator.core.model import Check, IssueRef, Permission, Review
 from orchestrator.ports import Tracker
 from orchestrator.sandbox.github import Sandbox
+from orchestrator.sandbox.github.graph import schema
 from tests.support.github_sandbox import git_environment
 
 # Retries that keep a test fast: a few attempts, tiny backoff, one-second rate-limit waits.
@@ -58,6 +60,9 @@ class World(Protocol):
     ) -> None: ...
     def add_status(self, repo: str, sha: str, context: str, state: str) -> None: ...
     def add_user(self, login: str, repo: str, permission: Permission) -> None: ...
+    def edit_issue(self, ref: IssueRef, title: str | None = None, body: str | None = None) -> None:
+        """Edit the issue's title or body, as a person does on GitHub."""
+
     def approve(self, repo: str, number: int, reviewer: str, body: str) -> None: ...
     def label_colours(self, repo: str) -> dict[str, str]: ...
 
@@ -92,6 +97,9 @@ class MemoryWorld:
     def add_user(self, login: str, repo: str, permission: Permission) -> None:
         self.memory.grant(repo, login, permission)
 
+    def edit_issue(self, ref: IssueRef, title: str | None = None, body: str | None = None) -> None:
+        self.memory.edit_issue(ref, title, body)
+
     def approve(self, repo: str, number: int, reviewer: str, body: str) -> None:
         self.memory.add_review(repo, number, Review(reviewer, "APPROVED", body, None))
 
@@ -104,10 +112,15 @@ def github_tracker(api_url: str, token: str, per_page: int = 100) -> GitHubTrack
     config = GitHubConfig(
         token=Secret("GITHUB_TOKEN", token),
         api_url=api_url,
-        graphql_url=f"{api_url}/graphql",
+        # GitHub's is api.github.com/graphql; GitHub Enterprise's (and the sandbox's) /api/graphql
+        graphql_url=f"{api_url.removesuffix('/v3')}/graphql",
         trusted_users=(),
     )
-    return GitHubTracker(config, retry=FAST_RETRY, per_page=per_page, throttle=False)
+    # its GraphQL documents validated against the schema before they are sent
+    graphql = GraphQL(config, retry=FAST_RETRY, schema=schema())
+    return GitHubTracker(
+        config, retry=FAST_RETRY, per_page=per_page, throttle=False, graphql=graphql
+    )
 
 
 class SandboxWorld:
@@ -181,6 +194,9 @@ class SandboxWorld:
         self.sandbox.add_user(login)
         self.owner.get_repo(repo).add_to_collaborators(login, _ROLES[permission])
 
+    def edit_issue(self, ref: IssueRef, title: str | None = None, body: str | None = None) -> None:
+        _edit(self.owner, ref, title, body)
+
     def approve(self, repo: str, number: int, reviewer: str, body: str) -> None:
         self.add_user(reviewer, repo, Permission.WRITE)
         client = _client(self.sandbox, self.sandbox.add_user(reviewer))
@@ -188,6 +204,11 @@ class SandboxWorld:
 
     def label_colours(self, repo: str) -> dict[str, str]:
         return {label.name: label.color for label in self.owner.get_repo(repo).get_labels()}
+
+
+def _edit(client: Github, ref: IssueRef, title: str | None, body: str | None) -> None:
+    changes = {k: v for k, v in (("title", title), ("body", body)) if v is not None}
+    client.get_repo(ref.repo).get_issue(ref.number).edit(**changes)
 
 
 def _client(sandbox: Sandbox, token: str) -> Github:
@@ -244,6 +265,9 @@ class LiveWorld:
 
     def add_user(self, login: str, repo: str, permission: Permission) -> None:
         pytest.skip("inviting a collaborator needs a second real account")
+
+    def edit_issue(self, ref: IssueRef, title: str | None = None, body: str | None = None) -> None:
+        _edit(self.owner, ref, title, body)
 
     def approve(self, repo: str, number: int, reviewer: str, body: str) -> None:
         pytest.skip("approving needs a second real account")

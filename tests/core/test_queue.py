@@ -159,3 +159,15 @@ def test_what_follows_a_fixing_task(
 ) -> None:
     verdict = queue.after_fix(outcome, pushed)
     assert (verdict.next, verdict.reason) == expected
+
+
+@pytest.mark.parametrize("code", [BlockerCode.OUTBOUND_REFUSED, BlockerCode.CANARY_TRIPPED])
+def test_a_change_the_outbound_gate_refused_escalates_at_once_and_is_never_retried(
+    code: BlockerCode,
+) -> None:
+    refused = result(Status.BLOCKED, code, ".env: deny:.env")
+    first = queue.after_attempt(task("a", 1, attempt=1), refused, [], True)
+    assert (first.next, first.reason) == (Next.ESCALATE, f"blocked:{code.value}")
+    fix = queue.after_fix(refused, False)
+    assert (fix.next, fix.reason) == (Next.ESCALATE, f"blocked:{code.value}")
+    assert code.permanent and not code.retryable  # and no other agent of the chain tries either

@@ -8,13 +8,30 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import time
+import urllib.parse
 import uuid
 from typing import NamedTuple
 
 import pytest
 
-from orchestrator.core.redact import SECRET_SHAPES, Finding, find_secrets, redact
+from orchestrator.core.redact import (
+    CANARY,
+    SECRET_SHAPES,
+    Finding,
+    SecretShape,
+    encoded_forms,
+    find_secrets,
+    find_shapes,
+    fold,
+    forget_values,
+    holds_canary,
+    may_hold,
+    redact,
+    redact_all,
+    register_values,
+)
 
 
 class Sample(NamedTuple):
@@ -56,6 +73,7 @@ SAMPLES: dict[str, Sample] = {
         "github-token", "pat: ", "github_pat_" + "11ABCDEFG0" * 2 + "ab_" + "Zq9" * 20, ""
     ),
     "telegram": Sample("telegram-bot-token", "bot token ", "123456789:" + TELEGRAM_SECRET, "."),
+    "telegram-8-digit-id": Sample("telegram-bot-token", "id ", "12345678:" + TELEGRAM_SECRET, ""),
     "telegram-in-api-url": Sample(
         "telegram-bot-token",
         "POST https://api.telegram.org/bot",
@@ -226,3 +244,154 @@ def test_a_megabyte_of_log_text_is_redacted_in_well_under_100_ms() -> None:
         redact(text)
         timings.append(time.perf_counter() - started)
     assert min(timings) < 0.1, f"redact took {min(timings) * 1000:.0f} ms for 1 MB"
+
+
+# Lengths 8, 9 and 10 cover the three remainders mod 3; the last ones carry reserved and non-ASCII
+# characters, so percent-encoding and multi-byte UTF-8 are exercised too.
+ENCODED_SECRETS = ("s3cr3t-8", "s3cr3t-99", "s3cr3t-10x", "p@ss w/rd:é+?&=%", "ghp_" + ALNUM36)
+ENCODINGS = {
+    "base64": lambda data: base64.b64encode(data).decode(),
+    "base64-urlsafe": lambda data: base64.urlsafe_b64encode(data).decode(),
+    "url": lambda data: urllib.parse.quote(data, safe=""),
+    "url-lower": lambda data: re.sub(
+        "%..", lambda m: m.group().lower(), urllib.parse.quote(data, safe="")
+    ),
+    "form": lambda data: urllib.parse.quote_plus(data, safe=""),
+    "hex": lambda data: data.hex(),
+    "hex-upper": lambda data: data.hex().upper(),
+}
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS, ids=ENCODINGS.keys())
+@pytest.mark.parametrize("secret", ENCODED_SECRETS)
+@pytest.mark.parametrize("offset", [0, 1, 2, 3, 4, 5])
+def test_a_secret_encoded_inside_longer_text_shows_one_of_its_forms(
+    secret: str, offset: int, encoding: str
+) -> None:
+    for before in ("", "x" * offset, "é" * offset, "\x00\xff" * offset):
+        data = (before + "-" * offset).encode()[:offset] + secret.encode() + b" and after it"
+        encoded = ENCODINGS[encoding](data)
+        assert any(form in encoded for form in encoded_forms(secret)), (before, encoded)
+
+
+@pytest.mark.parametrize("secret", ENCODED_SECRETS)
+def test_each_base64_alignment_has_a_form_of_its_own(secret: str) -> None:
+    forms = encoded_forms(secret)
+    for offset in range(3):
+        aligned = [
+            form
+            for form in forms
+            if form in base64.b64encode(b"\xff" * offset + secret.encode() + b"\xff").decode()
+            and form in base64.b64encode(b"\x00" * offset + secret.encode() + b"\x00").decode()
+        ]
+        assert aligned, offset
+
+
+def test_forms_start_with_the_value_hold_no_duplicates_nor_padding() -> None:
+    forms = encoded_forms("p@ss w/rd:é+?&=%")
+    assert forms[0] == "p@ss w/rd:é+?&=%"
+    assert len(forms) == len(set(forms))
+    assert not any(form.endswith("=") for form in forms[1:])
+    assert "p%40ss%20w%2Frd%3A%C3%A9%2B%3F%26%3D%25" in forms
+    assert "p%40ss+w%2frd%3a%c3%a9%2b%3f%26%3d%25" in forms
+    assert b"s3cr3t-8".hex().upper() in encoded_forms("s3cr3t-8")
+
+
+def test_an_unreserved_value_is_its_own_url_form_and_an_empty_one_has_no_forms() -> None:
+    forms = encoded_forms("s3cr3t-8")  # no "+" nor "/" in its base64: one alphabet serves
+    assert forms == (
+        "s3cr3t-8",
+        "czNjcjN0LT",
+        "MzY3IzdC04",
+        "zM2NyM3QtO",
+        "7333637233742d38",
+        "7333637233742D38",
+    )
+    assert encoded_forms("") == ()
+
+
+# Long enough that find_secrets tries the shapes' anchors and hints before their patterns.
+FILLER = "Lorem ipsum dolor sit amet, consectetur adipiscing elit; " * 12
+
+
+@pytest.mark.parametrize("sample", SAMPLES.values(), ids=SAMPLES.keys())
+def test_a_shape_in_a_long_text_passes_its_anchors_and_hint(sample: Sample) -> None:
+    text = FILLER + sample.text
+    start = len(FILLER) + len(sample.before)
+    assert find_secrets(text) == [Finding(sample.label, start, start + len(sample.secret))]
+
+
+@pytest.mark.parametrize("text", SAFE_TEXTS.values(), ids=SAFE_TEXTS.keys())
+def test_ordinary_long_text_is_left_alone(text: str) -> None:
+    assert redact(FILLER + text + FILLER) == FILLER + text + FILLER
+
+
+def test_fold_lowers_ascii_letters_and_merges_the_base64_alphabets_byte_for_byte() -> None:
+    assert fold("AbZ+/_-é".encode()) == "abz-_ _-é".replace(" ", "").encode()
+    assert fold(b"Authorization") == b"authorization"
+
+
+def test_a_shape_without_a_cheap_test_is_always_scanned() -> None:
+    plain = SecretShape("plain", re.compile("(?P<secret>zz)"))
+    assert may_hold(plain, b"", b"")
+    anchored = SecretShape("anchored", plain.pattern, (b"zz",))
+    assert may_hold(anchored, b"ZZ", b"zz") and not may_hold(anchored, b"yy", b"yy")
+
+
+CONFIG_SECRET = "Tk" + "9vQ2-xL7pZ4w"  # a value with no shape of its own
+
+
+def test_a_registered_value_is_redacted_in_every_encoding_at_every_alignment() -> None:
+    register_values([CONFIG_SECRET])
+    for encoding, encode in ENCODINGS.items():
+        for offset in range(3):
+            data = b"k" * offset + CONFIG_SECRET.encode() + b" and after it"
+            text = f"sent: {encode(data)} (done)"
+            redacted = redact(text)
+            assert "[REDACTED:config-value]" in redacted, (encoding, offset)
+            assert not any(form in redacted for form in encoded_forms(CONFIG_SECRET)), encoding
+            assert redact(redacted) == redacted
+
+
+def test_values_shorter_than_eight_characters_are_not_registered() -> None:
+    register_values(["hunter2", ""])
+    assert redact("the password hunter2") == "the password hunter2"
+
+
+def test_forget_values_empties_the_registry_and_find_shapes_ignores_it() -> None:
+    register_values([CONFIG_SECRET])
+    assert find_shapes(f"x {CONFIG_SECRET} y") == []
+    assert find_secrets(f"x {CONFIG_SECRET} y") == [Finding("config-value", 2, 2 + 14)]
+    forget_values()
+    assert redact(f"x {CONFIG_SECRET} y") == f"x {CONFIG_SECRET} y"
+
+
+def test_redact_all_hides_registered_values_inside_records() -> None:
+    register_values([CONFIG_SECRET])
+    record = {
+        "argv": ["curl", f"-u{CONFIG_SECRET}"],
+        "nested": {"hex": CONFIG_SECRET.encode().hex()},
+    }
+    assert redact_all(record, 100) == {
+        "argv": ["curl", "-u[REDACTED:config-value]"],
+        "nested": {"hex": "[REDACTED:config-value]"},
+    }
+
+
+def test_a_value_that_is_also_a_shape_is_named_after_the_shape() -> None:
+    token = SAMPLES["github-classic-pat"].secret
+    register_values([token])
+    assert redact(f"token {token}.") == "token [REDACTED:github-token]."
+
+
+def test_a_canary_is_named_as_such_in_any_encoding_and_detected() -> None:
+    canary = SAMPLES["github-classic-pat"].secret  # shaped like a token, to tempt
+    register_values([CONFIG_SECRET])
+    register_values([canary], label=CANARY)
+    blob = base64.b64encode(b"ab" + canary.encode()).decode()
+    assert redact(f"token {canary}.") == "token [REDACTED:canary]."
+    assert "[REDACTED:canary]" in redact(f"dump {blob}")
+    assert holds_canary(f"dump {blob}") and holds_canary(canary.encode().hex().upper())
+    assert not holds_canary(f"x {CONFIG_SECRET} y")
+    forget_values()
+    assert not holds_canary(canary)

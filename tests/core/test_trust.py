@@ -1,4 +1,4 @@
-"""Only writers' issues run, unless a writer approved an outsider's issue with the label."""
+"""Only writers' issues run, unless a writer approved an outsider's issue, as it reads now."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from orchestrator.core.model import LabelEvent, Permission
-from orchestrator.core.trust import APPROVED, trust
+from orchestrator.core.trust import APPROVED, STALE, trust
 
 T0 = datetime(2026, 11, 1)
 PERMS = {
@@ -22,7 +22,10 @@ def ev(label: str, actor: str, added: bool = True, minutes: int = 0) -> LabelEve
 
 
 def check(
-    author: str, events: list[LabelEvent] = (), trusted: tuple[str, ...] = ()
+    author: str,
+    events: list[LabelEvent] = (),
+    trusted: tuple[str, ...] = (),
+    edited: int | None = None,
 ) -> tuple[bool, str]:
     return trust(
         author,
@@ -30,6 +33,7 @@ def check(
         trusted,
         lambda: events,
         lambda u: PERMS.get(u, Permission.NONE),
+        lambda: None if edited is None else T0 + timedelta(minutes=edited),
     )
 
 
@@ -64,11 +68,42 @@ def test_writers_and_trusted_users_need_no_approval() -> None:
     assert check("Friend", trusted=("friend",)) == (True, "trusted_user")
 
 
-def test_a_writers_issue_never_asks_for_the_label_trail() -> None:
-    def trail() -> list[LabelEvent]:
-        raise AssertionError("the trail was read for a writer's issue")
+def never() -> None:
+    raise AssertionError("read when it was not needed")
 
-    assert trust("maintainer", Permission.MAINTAIN, (), trail, PERMS.__getitem__) == (
+
+def test_a_writers_issue_never_asks_for_the_label_trail_or_the_edits() -> None:
+    assert trust("maintainer", Permission.MAINTAIN, (), never, PERMS.__getitem__, never) == (
         True,
         "write_access",
     )
+
+
+def test_an_unapproved_issue_never_asks_for_its_edits() -> None:
+    assert trust("outsider", Permission.NONE, (), list, PERMS.__getitem__, never) == (
+        False,
+        "untrusted",
+    )
+
+
+@pytest.mark.parametrize(
+    "edited, expected",
+    [
+        (None, (True, "approved_by:maintainer")),  # never edited
+        (4, (True, "approved_by:maintainer")),  # edited, then approved
+        (5, (False, STALE)),  # the same second: not newer
+        (6, (False, STALE)),  # approved, then edited
+    ],
+)
+def test_an_approval_counts_only_when_newer_than_the_last_edit(edited, expected) -> None:
+    assert check("outsider", [ev(APPROVED, "maintainer", minutes=5)], edited=edited) == expected
+
+
+def test_approving_again_after_the_edit_counts() -> None:
+    events = [
+        ev(APPROVED, "maintainer", minutes=1),
+        ev(APPROVED, "maintainer", added=False, minutes=7),
+        ev(APPROVED, "maintainer", minutes=8),
+    ]
+    assert check("outsider", events, edited=6) == (True, "approved_by:maintainer")
+    assert check("outsider", events[:1], edited=6) == (False, STALE)

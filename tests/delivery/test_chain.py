@@ -34,7 +34,7 @@ from orchestrator.sandbox.models.anthropic_server import AnthropicSandbox
 from orchestrator.sandbox.models.openai_server import OpenAISandbox
 from orchestrator.sandbox.models.script import Fail, Turn
 from orchestrator.store.cooldowns import CooldownStore
-from tests.adapters.agents.conftest import Events, backend
+from tests.adapters.agents.conftest import Events, backend, make_walls
 from tests.support.clis import cli
 
 NOW = datetime(2026, 11, 22, 10, tzinfo=UTC)
@@ -228,6 +228,7 @@ def test_real_claude_hits_a_rate_limit_and_real_codex_takes_the_task(
     """
     key = Secret("SANDBOX_KEY", "sandbox-key-0123456789")
     result_md = "STATUS: complete\nSUMMARY: done by codex\n"
+    walls = make_walls(tmp_path)  # confined, as agents run by default
     with (
         AnthropicSandbox([Fail(429, "rate limited", sticky=True)]) as limited,
         OpenAISandbox(
@@ -244,6 +245,7 @@ def test_real_claude_hits_a_rate_limit_and_real_codex_takes_the_task(
             ),
             host_env,
             policy_of([key]),
+            walls=walls,
         )
         codex = CodexCliAgent(
             backend(
@@ -255,6 +257,7 @@ def test_real_claude_hits_a_rate_limit_and_real_codex_takes_the_task(
             ),
             host_env,
             policy_of([key]),
+            walls=walls,
         )
         result, store = chain(tmp_path, [claude, codex], request_for(), events)
     assert (result.end, result.finished_by) == (ChainEnd.FINISHED, "codex")

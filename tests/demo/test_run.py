@@ -146,3 +146,19 @@ def test_a_data_dir_that_is_not_a_demo_s_is_refused(
         f"--data {tmp_path} is not empty and is not a demo's directory" in capsys.readouterr().err
     )
     assert (tmp_path / "notes.txt").exists()
+
+
+def test_where_bwrap_cannot_start_the_demo_runs_its_agent_unconfined_and_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from orchestrator.adapters.agents import confine
+    from orchestrator.demo import run
+
+    monkeypatch.setattr(confine, "probe", lambda: "bwrap (bubblewrap) is not installed")
+    assert run._isolation() == "none"
+    said = capsys.readouterr().out
+    assert said.startswith(
+        "Agents run UNCONFINED in this demo (bwrap (bubblewrap) is not installed)"
+    )
+    monkeypatch.setattr(confine, "probe", lambda: None)
+    assert run._isolation() == "bwrap" and capsys.readouterr().out == ""

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
+from orchestrator.adapters.agents import confine
 from orchestrator.adapters.github import GitHubTracker
 from orchestrator.adapters.github_board import GitHubBoard
 from orchestrator.adapters.github_board_admin import GitHubBoardAdmin
@@ -81,6 +82,13 @@ class World:
     def set_playbook(self, playbook: dict[str, list[dict[str, Any]]]) -> None:
         self.playbook = playbook
         (self.root / "playbook.json").write_text(json.dumps(playbook))
+
+    def unconfined(self) -> None:
+        """Run the agents unconfined (`agents.isolation: none`), for a playbook whose agent leaves
+        a pid or a file outside its worktree for the test to read (a confined agent cannot)."""
+        data = yaml.safe_load(self.config_path.read_text())
+        data["agents"]["isolation"] = "none"
+        self.config_path.write_text(yaml.safe_dump(data, sort_keys=False))
 
     def configure(self, repos: list[dict[str, Any]], **extra: Any) -> None:
         """Rewrite the config with these repos (and other top-level sections)."""
@@ -182,6 +190,9 @@ class World:
         self.git("push", "-q", self.sandbox.clone_url(full_name), "HEAD:refs/heads/main", cwd=work)
 
 
+BWRAP = confine.probe()  # None where bubblewrap can confine the agents here
+
+
 def playbook_backend(playbook: Path, **settings: Any) -> dict[str, Any]:
     """Return a `command` backend running playbook_agent.py with this playbook file."""
     return {
@@ -204,6 +215,8 @@ def write_config(root: Path, sandbox: Sandbox, repos: list[dict[str, Any]], **ex
         "agents": {
             "backends": {"playbook": playbook_backend(root / "playbook.json")},
             "chains": {"default": ["playbook"]},
+            # confined, as by default; unconfined where bwrap cannot start (the queue would refuse)
+            "isolation": "bwrap" if BWRAP is None else "none",
         },
         "limits": {"max_parallel_workers": 4, "max_attempts": 3, "stall_minutes": 1},
         "paths": {

@@ -14,6 +14,10 @@ to a list of steps, one per attempt at that issue (the last repeats):
                 agent works,
    "result_text": "the .agent_result.md to write, verbatim"}
 It keeps its own count of attempts per issue beside the playbook, so a retry gets the next step.
+Confined (agents.isolation: bwrap, the default) what it writes outside its worktree and private
+home lands in a tmpfs that ends with the run: the count is lost, so the attempt number in its task
+id picks the step, and a "pidfile" or "spawn" file never reaches the test (such tests run
+unconfined).
 """
 
 from __future__ import annotations
@@ -34,13 +38,15 @@ def main(playbook_path: str, worktree: str, prompt_file: str) -> int:
     # a real agent would read it; its being there is part of the contract
     Path(prompt_file).read_text()
     found = re.fullmatch(
-        r"(?P<key>.+)-(?P<issue>\d+)-g\d+-a\d+", os.environ.get("AGENTOS_TASK_ID", "")
+        r"(?P<key>.+)-(?P<issue>\d+)-g\d+-a(?P<attempt>\d+)", os.environ.get("AGENTOS_TASK_ID", "")
     )
     key, issue = (found.group("key"), found.group("issue")) if found else ("", "*")
     steps = playbook.get(f"{key}#{issue}") or playbook.get(issue) or playbook.get("*") or [{}]
     counter = Path(playbook_path + f".{key}-{issue}.count")
     seen = int(counter.read_text()) if counter.exists() else 0
-    counter.write_text(str(seen + 1))
+    counter.write_text(str(seen + 1))  # confined, into a tmpfs that goes with the run
+    # the count is lost between confined runs: the attempt in the task id (-a2: one before)
+    seen = max(seen, int(found.group("attempt")) - 1 if found else 0)
     step = steps[min(seen, len(steps) - 1)]
     root = Path(worktree)
     print(f"playbook: issue {issue}, attempt {seen + 1}", flush=True)

@@ -9,7 +9,7 @@ import time
 
 import yaml
 
-from orchestrator.store import rooms
+from orchestrator.store import audit, rooms
 from tests.e2e.conftest import SAMPLE, TEST_COMMAND, World
 
 SUB = {"calc/sub.py": "def sub(a, b):\n    return a - b\n"}
@@ -52,6 +52,16 @@ def test_a_green_pr_is_merged_its_branch_deleted_and_its_issue_closed_and_done(
     record = rooms.read(world.root / "runtime" / "rooms", f"app-{number}-g1-a1")
     assert record.lifecycle is not None and record.lifecycle.state.value == "passed"
     assert [e["reason"] for e in world.events("pr_monitor", "pr.decided")] == ["green"]
+    folder = world.root / "runtime" / "audit"  # the push, the PR and the merge, chained
+    worker = f"agentos:worker:app-{number}-g1-a1"
+    acts = {(e.act, e.actor) for e in audit.entries(folder)}
+    assert {
+        ("branch.pushed", worker),
+        ("pr.opened", worker),
+        ("label.added", "agentos:dispatcher"),  # the label board's status move
+        ("pr.merged", "agentos:pr_monitor"),
+    } <= acts
+    assert audit.verify(folder, audit.load_key(world.root / "audit.key")).intact
 
 
 def test_checks_in_progress_do_nothing_and_say_nothing(world: World) -> None:

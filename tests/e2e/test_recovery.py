@@ -16,8 +16,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from orchestrator.store import rooms
-from tests.e2e.conftest import ROOT, World
+from tests.e2e.conftest import BWRAP, ROOT, World
 from tests.e2e.test_delivery import SUB
 from tests.e2e.test_failures import _alive, _events
 
@@ -57,6 +59,8 @@ def _kill_supervisor_and_worker(
 def test_a_worker_killed_mid_task_is_recovered_by_the_next_tick_and_its_orphaned_agent_ended(
     world: World,
 ) -> None:
+    """Unconfined, the agent outlives its worker until the next tick ends it."""
+    world.unconfined()
     issue = world.issue("acme/app", "Add subtraction")
     agent_pid = world.root / "agent.pid"
     world.set_playbook(
@@ -83,6 +87,41 @@ def test_a_worker_killed_mid_task_is_recovered_by_the_next_tick_and_its_orphaned
     assert world.mailbox("delivered") == ["app-1-g1-a1"]
     [pr] = world.tracker.open_pulls("acme/app")
     assert pr.body.startswith("Closes #1\n\nAdded calc.sub.")
+
+
+@pytest.mark.skipif(BWRAP is not None, reason=f"no confinement here: {BWRAP}")
+def test_a_confined_agent_dies_with_its_killed_worker_and_the_next_tick_delivers(
+    world: World,
+) -> None:
+    """Confined (the default), nothing of the agent outlives its worker: its box dies with it."""
+    issue = world.issue("acme/app", "Add subtraction")
+    world.set_playbook({str(issue.number): [{"files": SUB, "sleep": 4}]})
+    playbook = str(world.root / "playbook.json")
+    assert world.run("dispatcher") == 0
+    supervisor = _agentos(world, "run", "queue")
+    _wait_for(lambda: bool(_marked(playbook)))
+    _kill_supervisor_and_worker(world, supervisor, "app-1-g1-a1")
+    _wait_for(lambda: not _marked(playbook), timeout=5)  # no one ended them: they died with it
+
+    assert world.run("queue") == 0
+    [recovered] = world.events("queue", "task.recovered")
+    assert (recovered["task_id"], recovered["reason"]) == ("app-1-g1-a1", "worker_died")
+    assert _events(world, "app-1-g1-a1", "agent.ended") == []
+    assert world.mailbox("delivered") == ["app-1-g1-a1"]
+    assert len(world.tracker.open_pulls("acme/app")) == 1
+
+
+def _marked(mark: str) -> list[int]:
+    """Return the live processes whose argv holds `mark` (here: the agent's playbook path)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and mark.encode() in (entry / "cmdline").read_bytes():
+                if (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                    found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
 
 
 def test_a_worker_killed_after_opening_its_pr_is_recovered_without_a_second_pr(
@@ -132,8 +171,16 @@ def _work(world: World, count: int, sleep: float = 0.0) -> list[int]:
 
 
 def _runs_per_issue(world: World, numbers: list[int]) -> list[int]:
-    """How often the agent ran for each issue (the playbook agent counts its own runs)."""
-    return [int(Path(f"{world.root / 'playbook.json'}.app-{n}.count").read_text()) for n in numbers]
+    """How often an agent was started for each issue, by its tasks' war-room records."""
+    tasks = [p.name for p in world.root.joinpath(*ROOMS).iterdir()]
+    return [
+        sum(
+            len(_events(world, task, "process.started"))
+            for task in tasks
+            if task.startswith(f"app-{n}-")
+        )
+        for n in numbers
+    ]
 
 
 def _together(world: World, argvs: list[list[str]]) -> None:

@@ -5,6 +5,7 @@ Claims always carry a beat, dead workers' tasks come back.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -20,10 +21,14 @@ from tests.jobs.conftest import T0, World, make_world
 class FakeWorkers:
     """Workers that never run: each spawn checks the claim already beats, and gets a made-up pid."""
 
-    def __init__(self, rooms_dir: Path) -> None:
+    def __init__(self, rooms_dir: Path, refusal: str | None = None) -> None:
         self.rooms_dir = rooms_dir
         self.alive: set[int] = set()
         self.beats_at_spawn: list[int | None] = []
+        self.refused = refusal
+
+    def refusal(self) -> str | None:
+        return self.refused
 
     def spawn(self, task: str) -> int:
         self.beats_at_spawn.append(rooms.heartbeat_pid(self.rooms_dir / task))
@@ -74,6 +79,22 @@ def test_a_claimed_task_beats_before_its_worker_starts_and_then_names_the_worker
     assert (
         rooms.heartbeat_pid(world.config.paths.rooms_dir / "app-1-g1-a1") == running["app-1-g1-a1"]
     )
+
+
+def test_where_agents_cannot_be_confined_the_queue_starts_nothing_and_says_why_once(
+    world: World,
+) -> None:
+    why = "agents cannot be confined here: bwrap cannot start a confined process (EPERM)"
+    workers = FakeWorkers(world.config.paths.rooms_dir, refusal=why)
+    world.deps.workers = workers
+    world.deps.mailbox.create(_task(1))
+    counts = queue.run(world.deps, world.config, T0)
+    assert counts["started"] == 0 and workers.beats_at_spawn == []
+    assert world.deps.mailbox.locate("app-1-g1-a1") == "inbox"
+    lines = (world.config.paths.logs_dir / "dispatcher.jsonl").read_text().splitlines()
+    said = [json.loads(line) for line in lines if "queue.isolation_unavailable" in line]
+    assert len(said) == 1 and said[0]["reason"] == why
+    assert "agents.isolation: none" in said[0]["hint"] and said[0]["level"] == "error"
 
 
 def test_another_supervisor_leaves_a_task_alone_while_its_worker_lives(world: World) -> None:

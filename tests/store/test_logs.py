@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.core.redact import encoded_forms, register_values
 from orchestrator.store import logs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,6 +58,22 @@ def test_events_are_json_lines_with_context_and_redacted_fields(tmp_path: Path) 
     assert record["ts"].endswith("Z") and len(record["ts"]) == len("2026-11-22T07:00:00.123Z")
     assert token not in record["note"] and "[REDACTED:github-token]" in record["note"]
     assert token not in json.dumps(record["nested"]) and record["nested"]["argv"][0] == "git"
+
+
+def test_registered_secret_values_are_hidden_in_the_jsonl_and_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = "s3cr3t-" + "Nc5Vd9Lf3"
+    register_values([secret])
+    log = logs.setup(tmp_path, "queue", "r-1")
+    blob = base64.urlsafe_b64encode(b"xy" + secret.encode()).decode()
+    log.error(
+        f"run.crashed {secret}",
+        extra={"traceback": f"Error: {blob}", "argv": ["curl", f"-u{secret.encode().hex()}"]},
+    )
+    written = (tmp_path / "queue.jsonl").read_text() + capsys.readouterr().err
+    assert written.count("[REDACTED:config-value]") == 5  # JSONL: 3 fields; stderr: event, argv
+    assert not any(form in written for form in encoded_forms(secret))
 
 
 def test_long_fields_are_trimmed(tmp_path: Path) -> None:

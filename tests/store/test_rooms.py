@@ -5,6 +5,7 @@ It is written safely by several processes, and read back whole.
 
 from __future__ import annotations
 
+import base64
 import json
 import multiprocessing
 import time
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.core.lifecycle import InvalidTransition, State
+from orchestrator.core.redact import encoded_forms, register_values
 from orchestrator.store import rooms
 from orchestrator.store.rooms import Room
 
@@ -136,6 +138,20 @@ def test_lifecycle_moves_are_validated_timestamped_and_noted(room: Room, clock: 
     with pytest.raises(InvalidTransition, match="cannot go from review to developing"):
         room.transition(State.DEVELOPING)
     assert room.lifecycle() == done
+
+
+def test_a_registered_secret_value_shows_in_no_file_of_the_room_in_any_encoding(
+    room: Room,
+) -> None:
+    secret = "s3cr3t-" + "Rm4Tx8Zq2"
+    register_values([secret])
+    room.write_prompt(f"value {secret}")
+    room.write_result(f"SUMMARY: {base64.b64encode(b'x' + secret.encode()).decode()}")
+    room.record("agent.output", text=f"hex {secret.encode().hex()}")
+    room.transition(State.QUEUED, f"queued with {secret}")
+    written = [path.read_text() for path in room.path.iterdir() if path.is_file()]
+    assert len(written) >= 4 and "[REDACTED:config-value]" in "".join(written)
+    assert not any(form in text for text in written for form in encoded_forms(secret))
 
 
 def test_a_room_the_dispatcher_never_opened_starts_queued(room: Room) -> None:

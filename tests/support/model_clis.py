@@ -11,6 +11,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestrator.adapters.agents.codex_cli import codex_helpers
 from orchestrator.sandbox.models.script import Json
 
 SANDBOX_KEY = "sandbox-key"
@@ -161,23 +162,6 @@ def run(invocation: Invocation, timeout: float = 60) -> Outcome:
         check=False,
     )
     return Outcome(done.returncode, done.stdout, done.stderr, tuple(_json_lines(done.stdout)))
-
-
-def codex_helpers(binary: Path, home: Path) -> Path:
-    """Return a folder holding `codex-linux-sandbox`, the name Codex runs itself by in bwrap.
-
-    Codex makes that link itself under CODEX_HOME, but refuses to when CODEX_HOME is under the
-    temporary folder (as every test's is), and a system bwrap then cannot find it
-    (openai/codex#24341).
-    """
-    modules = next((p for p in binary.resolve().parents if p.name == "node_modules"), None)
-    native = next(modules.glob("@openai/codex-*/vendor/*/bin/codex"), None) if modules else None
-    folder = home / "codex-helpers"
-    folder.mkdir(parents=True, exist_ok=True)
-    link = folder / "codex-linux-sandbox"
-    if native is not None and not link.exists():
-        link.symlink_to(native)
-    return folder
 
 
 def _base_env(home: Path) -> dict[str, str]:

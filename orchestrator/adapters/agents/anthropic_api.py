@@ -1,26 +1,31 @@
 """Our own agent on the Anthropic Messages API: a tool loop with bash and file tools.
 
-The tools are confined to the worktree. Each turn streams one message (`messages.stream`), records
-its real usage, carries out its tool calls in the ToolRunner and sends the results back, until the
-model ends its turn, `max_turns` model calls are used up, or the timeout passes. The SDK is imported
-only when a run starts, so configuring this backend costs nothing on ticks that do not use it. The
-API key stays in this process: the commands the model runs get the scrubbed environment with no
-credential at all.
+Each turn streams one message (`messages.stream`), records its real usage, has its tool calls
+carried out and sends the results back, until the model ends its turn, `max_turns` model calls are
+used up, or the timeout passes. The SDK is imported only when a run starts, so configuring this
+backend costs nothing on ticks that do not use it.
+
+The API key stays in this process, and this process never carries out a tool call: each run starts
+one tool host (`toolhost.py`) in the worktree, confined like any agent (`confine.py`, its box named
+after the task), with the scrubbed environment and no credential at all, and sends it every call.
+The host's process group is ended however the run ends; a host that dies ends the run as crashed.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from orchestrator.adapters.agents import failures
+from orchestrator.adapters.agents import confine, failures, process, toolhost
 from orchestrator.adapters.agents.base import Clock, Collector, compact, timeout_of, utc_now
 from orchestrator.adapters.agents.environment import EnvPolicy, agent_env
-from orchestrator.adapters.agents.tools import TOOLS, ToolRunner
-from orchestrator.config.model import AgentBackend
+from orchestrator.adapters.agents.toolhost import ToolHost
+from orchestrator.adapters.agents.tools import TOOLS
+from orchestrator.config.model import AgentBackend, Isolation
 from orchestrator.core.agent import (
     OUTPUT_LIMIT,
     AgentEvent,
@@ -28,6 +33,7 @@ from orchestrator.core.agent import (
     AgentOutcome,
     AgentRequest,
     OutcomeKind,
+    ProcessStarted,
     SessionStarted,
     ToolCalled,
     ToolReturned,
@@ -35,6 +41,7 @@ from orchestrator.core.agent import (
     UsageReported,
     clip,
 )
+from orchestrator.errors import IsolationError, ToolHostError
 
 if TYPE_CHECKING:
     import anthropic
@@ -57,7 +64,11 @@ ClientFactory = Callable[[AgentBackend], "anthropic.Anthropic"]
 
 
 class AnthropicApiAgent:
-    """The `anthropic` backend."""
+    """The `anthropic` backend.
+
+    `walls` confine its tool host (None: a plain child, as under `agents.isolation: none`);
+    `grace` is how long the host gets to exit at the end of a run.
+    """
 
     def __init__(
         self,
@@ -65,11 +76,14 @@ class AnthropicApiAgent:
         host_env: Mapping[str, str],
         policy: EnvPolicy,
         *,
+        walls: confine.Walls | None = None,
         client_factory: ClientFactory | None = None,
         max_retries: int = 2,
+        grace: float = 5.0,
         clock: Clock = utc_now,
     ) -> None:
         self.backend, self.host_env, self.policy, self.clock = backend, host_env, policy, clock
+        self.walls, self.grace = walls, grace
         self.client_factory, self.max_retries = client_factory, max_retries
 
     @property
@@ -80,7 +94,7 @@ class AnthropicApiAgent:
     def run(self, request: AgentRequest, on_event: Callable[[AgentEvent], None]) -> AgentOutcome:
         """Run the tool loop in the worktree; see ports.Agent."""
         started = time.monotonic()
-        collector = Collector(self.name, on_event, self.policy.secret_values)
+        collector = Collector(self.name, on_event, self.policy.secret_values, canary=request.canary)
         key = self.backend.api_key
         if key is None or key.value is None:
             return collector.outcome(
@@ -99,11 +113,15 @@ class AnthropicApiAgent:
             self.host_env, self.policy, pass_env=self.backend.pass_env, fixed=dict(self.backend.env)
         )
         deadline = started + timeout_of(self.backend, request)
-        loop = _Loop(
-            self, client, ToolRunner(Path(request.worktree), env, deadline), collector, deadline
-        )
         try:
-            kind, error = loop.run(request.prompt)
+            with self._tool_host(request, env) as host:
+                collector.emit(ProcessStarted(host.proc.pid))
+                kind, error = _Loop(self, client, host, collector, deadline).run(request.prompt)
+        except ToolHostError as exc:
+            kind = OutcomeKind.TIMED_OUT if time.monotonic() >= deadline else OutcomeKind.CRASHED
+            return collector.outcome(kind, None, time.monotonic() - started, str(exc))
+        except IsolationError as exc:
+            return collector.outcome(OutcomeKind.UNAVAILABLE, None, 0.0, str(exc))
         except anthropic.APIStatusError as exc:
             return self._failed(collector, exc, started)
         except anthropic.APITimeoutError:
@@ -121,6 +139,21 @@ class AnthropicApiAgent:
             client.close()
         code = 0 if kind is OutcomeKind.FINISHED else None
         return collector.outcome(kind, code, time.monotonic() - started, error)
+
+    @contextmanager
+    def _tool_host(self, request: AgentRequest, env: Mapping[str, str]) -> Iterator[ToolHost]:
+        """Start the run's tool host in its box; end it, and remove the box, when the run ends."""
+        worktree = Path(request.worktree)
+        spec = process.Spec(toolhost.command(), worktree, env, grace=self.grace)
+        box = confine.Box(
+            self.walls or confine.Walls(Isolation.NONE, (), (), Path()),
+            worktree,
+            request.task_id,
+            readable=(*(Path(path) for path in request.readable), *toolhost.readable()),
+            canary=request.canary,
+        )
+        with confine.session(box) as wrap, ToolHost(wrap(spec)) as host:
+            yield host
 
     def _failed(
         self, collector: Collector, exc: anthropic.APIStatusError, started: float
@@ -147,14 +180,14 @@ class _Loop:
         self,
         agent: AnthropicApiAgent,
         client: anthropic.Anthropic,
-        workspace: ToolRunner,
+        host: ToolHost,
         collector: Collector,
         deadline: float,
     ) -> None:
-        self.agent, self.client, self.workspace, self.collector, self.deadline = (
+        self.agent, self.client, self.host, self.collector, self.deadline = (
             agent,
             client,
-            workspace,
+            host,
             collector,
             deadline,
         )
@@ -213,7 +246,7 @@ class _Loop:
             if block.type != "tool_use":
                 continue
             args = block.input if isinstance(block.input, dict) else {}
-            output, failed = self.workspace.call(block.name, args)
+            output, failed = self.host.call(block.id, block.name, args, self.deadline)
             self.collector.emit(ToolReturned(block.id, clip(output, OUTPUT_LIMIT), failed))
             results.append(
                 {

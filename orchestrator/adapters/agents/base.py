@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
 
-from orchestrator.adapters.agents import process
+from orchestrator.adapters.agents import confine, process
 from orchestrator.adapters.agents.environment import EnvPolicy
-from orchestrator.config.model import AgentBackend
+from orchestrator.config.model import AgentBackend, Isolation
 from orchestrator.core.agent import (
     OUTPUT_LIMIT,
     AgentEvent,
@@ -30,9 +30,12 @@ from orchestrator.core.agent import (
     UsageReported,
     clip,
 )
+from orchestrator.core.redact import CANARY, encoded_forms
+from orchestrator.errors import IsolationError
 
 Clock = Callable[[], datetime]
 MASK = "[REDACTED:config-secret]"
+CANARY_MASK = f"[REDACTED:{CANARY}]"  # the redaction's own mask for a registered canary
 
 
 def utc_now() -> datetime:
@@ -43,13 +46,21 @@ def utc_now() -> datetime:
 class Collector:
     """Passes a run's events on, and keeps what its outcome needs.
 
-    That is the session, the usage, the last message and the errors.
+    That is the session, the usage, the last message and the errors. A planted `canary` is
+    masked in every event in any of its encodings, and where it first showed up is kept.
     """
 
     def __init__(
-        self, backend: str, on_event: Callable[[AgentEvent], None], secrets: Sequence[str] = ()
+        self,
+        backend: str,
+        on_event: Callable[[AgentEvent], None],
+        secrets: Sequence[str] = (),
+        *,
+        canary: str = "",
     ) -> None:
         self.backend, self.on_event, self.secrets = backend, on_event, tuple(secrets)
+        self.canary_forms = encoded_forms(canary)
+        self.canary_seen = ""
         self.session_id: str | None = None
         self.usage = Usage()
         self.final = ""
@@ -58,6 +69,10 @@ class Collector:
     def emit(self, event: AgentEvent) -> None:
         """Note what the event says of the run, then hand it on with the config's secrets masked."""
         event = mask(event, self.secrets)
+        event = mask(event, self.canary_forms, CANARY_MASK)
+        # masked here, or already by the redaction the adapter's `clip` applies
+        if self.canary_forms and any(CANARY_MASK in text for text in _texts(event)):
+            self.spotted(f"agent output ({event.type})")
         if isinstance(event, SessionStarted):
             self.session_id = event.session_id
         elif isinstance(event, UsageReported):
@@ -65,6 +80,15 @@ class Collector:
         elif isinstance(event, AgentMessage) and event.text.strip():
             self.final = event.text
         self.on_event(event)
+
+    def spot(self, text: str, where: str) -> None:
+        """Note the canary if it is in `text`: raw output, before redaction can hide it."""
+        if any(form in text for form in self.canary_forms):
+            self.spotted(where)
+
+    def spotted(self, where: str) -> None:
+        """Record where the canary first showed up."""
+        self.canary_seen = self.canary_seen or where
 
     def outcome(
         self,
@@ -85,19 +109,27 @@ class Collector:
             clip(self.final),
             clip(" ".join(error.split()), 500),
             reset_at,
+            canary_seen=self.canary_seen,
         )
 
 
-def mask(event: AgentEvent, secrets: Sequence[str]) -> AgentEvent:
-    """Return the event with known secrets (the agent's own key too) masked in its text fields."""
+def mask(event: AgentEvent, secrets: Sequence[str], label: str = MASK) -> AgentEvent:
+    """Return the event with known secrets (the agent's own key too) masked in its text fields.
+
+    The event itself is returned when there was nothing to mask.
+    """
     changes: dict[str, Any] = {}
     for item in fields(event):
         value = getattr(event, item.name)
         if isinstance(value, str) and any(secret in value for secret in secrets):
             for secret in secrets:
-                value = value.replace(secret, MASK)
+                value = value.replace(secret, label)
             changes[item.name] = value
     return cast(AgentEvent, replace(cast(Any, event), **changes)) if changes else event
+
+
+def _texts(event: AgentEvent) -> list[str]:
+    return [value for item in fields(event) if isinstance(value := getattr(event, item.name), str)]
 
 
 def parse_json(line: str) -> dict[str, Any] | None:
@@ -140,7 +172,8 @@ R = TypeVar("R", bound=process.LineHandler)
 class CliAgent(ABC, Generic[R]):
     """An agent that is a CLI.
 
-    It builds argv and environment, streams its lines through a reader and classifies its end.
+    It builds argv and environment, runs in its box (`walls`; None: a plain child, as under
+    `agents.isolation: none`), streams its lines through a reader and classifies its end.
     """
 
     program = ""  # the default binary name
@@ -151,6 +184,7 @@ class CliAgent(ABC, Generic[R]):
         host_env: Mapping[str, str],
         policy: EnvPolicy,
         *,
+        walls: confine.Walls | None = None,
         grace: float = 5.0,
         clock: Clock = utc_now,
     ) -> None:
@@ -161,6 +195,7 @@ class CliAgent(ABC, Generic[R]):
             grace,
             clock,
         )
+        self.walls = walls
 
     @property
     def name(self) -> str:
@@ -168,8 +203,8 @@ class CliAgent(ABC, Generic[R]):
         return self.backend.name
 
     def run(self, request: AgentRequest, on_event: Callable[[AgentEvent], None]) -> AgentOutcome:
-        """Run the CLI in the worktree; see ports.Agent."""
-        collector = Collector(self.name, on_event, self.policy.secret_values)
+        """Run the CLI in the worktree, in its box; see ports.Agent."""
+        collector = Collector(self.name, on_event, self.policy.secret_values, canary=request.canary)
         env = self.environment(request)
         binary = shutil.which(self.backend.binary or self.program, path=env.get("PATH"))
         if binary is None:
@@ -177,8 +212,18 @@ class CliAgent(ABC, Generic[R]):
             return collector.outcome(
                 OutcomeKind.UNAVAILABLE, None, 0.0, f"{missing!r} is not on the agent's PATH"
             )
+        argv = self.argv(binary, request)
+        box = confine.Box(
+            self.walls or confine.Walls(Isolation.NONE, (), (), Path()),
+            Path(request.worktree),
+            request.task_id,
+            readable=self.readable(request, argv),
+            home_binds=self.home_binds(),
+            home_copies=self.home_copies(),
+            canary=request.canary,
+        )
         spec = process.Spec(
-            self.argv(binary, request),
+            argv,
             Path(request.worktree),
             env,
             self.stdin(request),
@@ -186,7 +231,17 @@ class CliAgent(ABC, Generic[R]):
             self.grace,
         )
         reader = self.reader(collector)
-        ended = process.run(spec, reader, on_start=lambda pid: collector.emit(ProcessStarted(pid)))
+        try:
+            with confine.session(box) as confined:
+                if confined.home is not None:
+                    spec = replace(spec, env=self.rehome(spec.env, confined.home, binary))
+                ended = process.run(
+                    confined(spec),
+                    self._spotting(collector, reader),
+                    on_start=lambda pid: collector.emit(ProcessStarted(pid)),
+                )
+        except IsolationError as exc:
+            return collector.outcome(OutcomeKind.UNAVAILABLE, None, 0.0, str(exc))
         if ended.timed_out:
             return collector.outcome(
                 OutcomeKind.TIMED_OUT,
@@ -202,6 +257,37 @@ class CliAgent(ABC, Generic[R]):
             )
             return collector.outcome(kind, None, ended.duration_s, ended.error)
         return self.conclude(ended, collector, reader)
+
+    @staticmethod
+    def _spotting(collector: Collector, reader: R) -> process.LineHandler:
+        """Return the line handler: the reader, after a look for the canary in the raw line."""
+
+        def handle(stream: str, line: str) -> None:
+            collector.spot(line, f"agent {stream}")
+            reader(stream, line)
+
+        return handle
+
+    def readable(self, request: AgentRequest, argv: Sequence[str]) -> tuple[Path, ...]:
+        """Return what the run may read besides its worktree and program (bound read-only)."""
+        return (Path(request.prompt_file), *(Path(path) for path in request.readable))
+
+    def home_binds(self) -> tuple[tuple[str, Path], ...]:
+        """Return the host folders bound read-write into the private home: the CLI's login."""
+        return ()
+
+    def home_copies(self) -> tuple[tuple[str, Path], ...]:
+        """Return the host files copied into the private home (never copied back)."""
+        return ()
+
+    def rehome(self, env: Mapping[str, str], home: Path, binary: str) -> dict[str, str]:
+        """Return the environment for a run confined with this private home."""
+        return dict(env)
+
+    def host_home(self) -> Path | None:
+        """Return the orchestrator's HOME, where the CLIs keep their logins; None without one."""
+        home = self.host_env.get("HOME", "")
+        return Path(home) if home and Path(home).is_absolute() else None
 
     def emit_line(self, collector: Collector, stream: str, line: str) -> None:
         """Pass a line that is none of the backend's events on as it is."""

@@ -7,10 +7,17 @@ while it retries, and a closing `result` with usage, `total_cost_usd`, `api_erro
 worktree are accepted, outside it refused) plus `--allowedTools` (default Bash); anything else
 would prompt, and with -p nobody answers, so it is denied. `--dangerously-skip-permissions` is not
 used: Claude Code refuses it as root, and it would let the agent write anywhere.
+
+Confined (`confine.py`), its private home gets the login directory (`~/.claude`, or
+CLAUDE_CONFIG_DIR) bound read-write, so a refreshed login is kept, and a COPY of `~/.claude.json`:
+Claude Code rewrites that file by renaming a new one over it, which a file bind refuses (EBUSY),
+so it is copied in and what the CLI writes there is dropped with the home.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from orchestrator.adapters.agents import failures, process
@@ -56,6 +63,36 @@ class ClaudeCliAgent(CliAgent["ClaudeStream"]):
             fixed=fixed,
             credential=credential,
         )
+
+    def home_binds(self) -> tuple[tuple[str, Path], ...]:
+        """Return the login directory, bound at `~/.claude` in the private home."""
+        login = self._config_dir()
+        return ((".claude", login),) if login is not None else ()
+
+    def home_copies(self) -> tuple[tuple[str, Path], ...]:
+        """Return `~/.claude.json` (unless CLAUDE_CONFIG_DIR holds it), copied into the home."""
+        home = self.host_home()
+        if self._own_config_dir() or home is None:
+            return ()
+        return ((".claude.json", home / ".claude.json"),)
+
+    def rehome(self, env: Mapping[str, str], home: Path, binary: str) -> dict[str, str]:
+        """Point CLAUDE_CONFIG_DIR, where the host set one, at its bind in the private home."""
+        moved = dict(env)
+        if "CLAUDE_CONFIG_DIR" in moved:
+            moved["CLAUDE_CONFIG_DIR"] = str(home / ".claude")
+        return moved
+
+    def _own_config_dir(self) -> str:
+        return self.backend.env.get("CLAUDE_CONFIG_DIR") or self.host_env.get(
+            "CLAUDE_CONFIG_DIR", ""
+        )
+
+    def _config_dir(self) -> Path | None:
+        own, home = self._own_config_dir(), self.host_home()
+        if own:
+            return Path(own).expanduser()
+        return home / ".claude" if home is not None else None
 
     def argv(self, binary: str, request: AgentRequest) -> tuple[str, ...]:
         """Return `claude -p` with stream-json output and the permission switches."""

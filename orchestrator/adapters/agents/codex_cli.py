@@ -13,6 +13,8 @@ commands the agent runs.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from orchestrator.adapters.agents import failures, process
@@ -55,6 +57,20 @@ class CodexCliAgent(CliAgent["CodexStream"]):
             fixed=dict(self.backend.env),
             credential=credential,
         )
+
+    def home_binds(self) -> tuple[tuple[str, Path], ...]:
+        """Return Codex's home (CODEX_HOME, else `~/.codex`), bound at `~/.codex`."""
+        own = self.backend.env.get("CODEX_HOME") or self.host_env.get("CODEX_HOME", "")
+        home = self.host_home()
+        if own:
+            return ((".codex", Path(own).expanduser()),)
+        return ((".codex", home / ".codex"),) if home is not None else ()
+
+    def rehome(self, env: Mapping[str, str], home: Path, binary: str) -> dict[str, str]:
+        """Point CODEX_HOME at its bind, and put `codex-linux-sandbox` on PATH."""
+        helpers = codex_helpers(Path(binary), home)
+        path = f"{helpers}:{env['PATH']}" if env.get("PATH") else str(helpers)
+        return dict(env) | {"CODEX_HOME": str(home / ".codex"), "PATH": path}
 
     def argv(self, binary: str, request: AgentRequest) -> tuple[str, ...]:
         """Return `codex exec --json` in its sandbox with provider overrides, the prompt last."""
@@ -185,3 +201,20 @@ def _usage(raw: dict[str, Any]) -> Usage:
         return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
     return Usage(number("input_tokens"), number("output_tokens"), number("cached_input_tokens"))
+
+
+def codex_helpers(binary: Path, home: Path) -> Path:
+    """Return a folder in `home` holding `codex-linux-sandbox`, the name Codex runs itself by.
+
+    Codex runs its commands under bwrap by that name when a system bwrap exists. It makes the link
+    itself under CODEX_HOME, but refuses to when CODEX_HOME is under the temporary folder, and a
+    system bwrap then cannot find it (openai/codex#24341); this link, on PATH, is found instead.
+    """
+    modules = next((p for p in binary.resolve().parents if p.name == "node_modules"), None)
+    native = next(modules.glob("@openai/codex-*/vendor/*/bin/codex"), None) if modules else None
+    folder = home / "codex-helpers"
+    folder.mkdir(parents=True, exist_ok=True)
+    link = folder / "codex-linux-sandbox"
+    if native is not None and not link.exists():
+        link.symlink_to(native)
+    return folder

@@ -4,15 +4,16 @@ The way to plug in an agent we do not ship. Its argv has {prompt_file} {worktree
 in; it runs in the worktree with the scrubbed environment (plus AGENTOS_TASK_ID,
 AGENTOS_PROMPT_FILE, AGENTOS_WORKTREE), stdin from /dev/null, reads the prompt file, does the work
 and writes `.agent_result.md`. Exit 0 is finished; otherwise its last lines say why (a quota message
-with a reset time rests it like any other backend).
+with a reset time rests it like any other backend). Confined, it may read every file its argv names
+(a script and its arguments), besides its program and the prompt file.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from orchestrator.adapters.agents import failures, process
+from orchestrator.adapters.agents import confine, failures, process
 from orchestrator.adapters.agents.base import CliAgent, Clock, Collector, utc_now
 from orchestrator.adapters.agents.environment import EnvPolicy, agent_env
 from orchestrator.config.model import AgentBackend
@@ -48,10 +49,11 @@ class CommandAgent(CliAgent["CommandLines"]):
         policy: EnvPolicy,
         *,
         base_dir: Path | None = None,
+        walls: confine.Walls | None = None,
         grace: float = 5.0,
         clock: Clock = utc_now,
     ) -> None:
-        super().__init__(backend, host_env, policy, grace=grace, clock=clock)
+        super().__init__(backend, host_env, policy, walls=walls, grace=grace, clock=clock)
         program = Path(backend.argv[0]).expanduser()
         # A relative path with a folder in it is relative to the config's folder, like every
         # path there.
@@ -72,6 +74,10 @@ class CommandAgent(CliAgent["CommandLines"]):
                 arg = arg.replace(placeholder, value)
             filled.append(arg)
         return (binary, *filled[1:])
+
+    def readable(self, request: AgentRequest, argv: Sequence[str]) -> tuple[Path, ...]:
+        """Return the prompt file, the request's paths, and every file the argv names."""
+        return (*super().readable(request, argv), *(Path(a) for a in argv[1:] if _is_file(a)))
 
     def stdin(self, request: AgentRequest) -> str | None:
         """Return None: stdin is /dev/null; the prompt is in the prompt file."""
@@ -115,3 +121,10 @@ class CommandLines:
         if stream == "stdout" and line.strip():
             self.last = line
         self.agent.emit_line(self.collector, stream, line)
+
+
+def _is_file(arg: str) -> bool:
+    try:
+        return Path(arg).is_absolute() and Path(arg).is_file()
+    except (OSError, ValueError):
+        return False  # a name too long, a NUL: no file

@@ -7,8 +7,9 @@ secrets is dropped too, so `pass_env: [MY_VAR]` cannot smuggle the GitHub token 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from orchestrator.config.backend_keys import forbidden, secrets_of
 from orchestrator.config.model import Config, Secret
@@ -92,3 +93,16 @@ def agent_env(
             env[name] = value
     env.update(credential or {})
     return env
+
+
+def rehomed(env: Mapping[str, str], home: Path, hidden: Callable[[str], bool]) -> dict[str, str]:
+    """Return a confined agent's environment: HOME and TMPDIR in its private home.
+
+    The host's XDG_* folders that the walls hide are dropped (the CLI falls back to the home's).
+    """
+    kept = {
+        name: value
+        for name, value in env.items()
+        if not (name.startswith("XDG_") and hidden(value))
+    }
+    return kept | {"HOME": str(home), "TMPDIR": str(home / "tmp")}

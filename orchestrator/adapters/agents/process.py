@@ -5,6 +5,13 @@ SIGTERM to the whole group, a grace period, then SIGKILL. The leader is not reap
 its process-group id cannot be reused by an unrelated process while we signal it. Output is read
 line by line with a bounded buffer, so a process that prints a gigabyte without a newline costs
 `max_line` bytes of memory, not a gigabyte.
+
+A process that leaves the group on purpose (`setsid`, a double fork) dies with the run too: the
+process calling `run` becomes a child subreaper (Linux's `prctl(PR_SET_CHILD_SUBREAPER)`), so such
+an orphan is reparented to it rather than to init, and once the group is ended every child of ours
+that started after the run began (its start time in /proc) is SIGKILLed with its descendants and
+reaped (`Reaper`). A child we had before the run is never touched. Where there is no prctl or no
+/proc (not Linux) this part does nothing, and the group alone is ended (`reaper.py`).
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, cast
+
+from orchestrator.adapters.agents.reaper import Reaper
 
 LineHandler = Callable[[str, str], None]  # (stream, line): stream is "stdout" or "stderr"
 _CHUNK = 65536
@@ -56,11 +65,12 @@ class Exit:
 def run(spec: Spec, on_line: LineHandler, on_start: Callable[[int], None] | None = None) -> Exit:
     """Run `spec` to its end, passing each output line to `on_line`.
 
-    It never leaves a process of its group behind. `on_start` gets the pid (also the process group's
-    id) as soon as the process runs, so that a supervisor can end the group should this process die
-    without ending it (SIGKILL, OOM killer).
+    It never leaves a process of its group behind, nor (Linux) one that left it. `on_start` gets the
+    pid (also the process group's id) as soon as the process runs, so that a supervisor can end the
+    group should this process die without ending it (SIGKILL, OOM killer).
     """
     started = time.monotonic()
+    reaper = Reaper()
     try:
         proc = subprocess.Popen(
             spec.argv,
@@ -79,6 +89,7 @@ def run(spec: Spec, on_line: LineHandler, on_start: Callable[[int], None] | None
             time.monotonic() - started,
             error=f"cannot start {spec.argv[0]}: {exc.strerror}",
         )
+    reaper.started(proc.pid)
     pump = _Pump(proc, spec, on_line)
     timed_out = False
     try:
@@ -89,7 +100,7 @@ def run(spec: Spec, on_line: LineHandler, on_start: Callable[[int], None] | None
         pump.muted = True  # the caller is going away: drain the pipes, but hand nothing more on
         raise
     finally:
-        _end_group(proc, pump, spec.grace)
+        _end_group(proc, pump, spec.grace, reaper)
     return Exit(
         proc.returncode,
         timed_out,
@@ -114,8 +125,8 @@ def _signal_group(pgid: int, sig: signal.Signals) -> None:
         pass  # the group is already gone
 
 
-def _end_group(proc: subprocess.Popen[bytes], pump: _Pump, grace: float) -> None:
-    """SIGTERM the group, give it `grace` seconds, SIGKILL it, then reap the leader.
+def _end_group(proc: subprocess.Popen[bytes], pump: _Pump, grace: float, reaper: Reaper) -> None:
+    """SIGTERM the group, wait `grace` seconds, SIGKILL it and the run's orphans, reap the leader.
 
     The `grace` seconds are for the group to exit and close its pipes.
     """
@@ -125,15 +136,35 @@ def _end_group(proc: subprocess.Popen[bytes], pump: _Pump, grace: float) -> None
         while time.monotonic() < deadline and not (_exited(proc.pid) and pump.closed):
             pump.step(0.05)
         _signal_group(proc.pid, signal.SIGKILL)
+        reaper.reap()
         drain_until = time.monotonic() + 1.0
         while not pump.closed and time.monotonic() < drain_until:
             pump.step(0.05)
     except BaseException:
         pump.muted = True
         _signal_group(proc.pid, signal.SIGKILL)
+        reaper.reap()
         raise
     finally:
         pump.close()
+        proc.wait()
+
+
+def stop(proc: subprocess.Popen[bytes], grace: float, reaper: Reaper) -> None:
+    """End a process started outside `run` as `run` ends its own.
+
+    The process must lead a group of its own (`start_new_session`), and `reaper` must have been
+    made before it started and told its pid. SIGTERM the group, give the leader `grace` seconds,
+    SIGKILL the group and the run's orphans, then reap the leader. Its pipes are the caller's.
+    """
+    try:
+        _signal_group(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and not _exited(proc.pid):
+            time.sleep(0.02)
+    finally:
+        _signal_group(proc.pid, signal.SIGKILL)
+        reaper.reap()
         proc.wait()
 
 

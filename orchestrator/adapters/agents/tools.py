@@ -1,10 +1,14 @@
 """The tools our Anthropic loop offers: bash, and file read / write / edit confined to the worktree.
 
-A path is resolved (symlinks followed, `..` collapsed) before use, and refused unless it stays
-inside the worktree, so neither `../x`, an absolute path elsewhere, nor a symlink pointing out
-lets a file tool touch anything outside. `.git` is refused too: the orchestrator owns the
-repository's history. `bash` cannot be confined that way; it runs in the worktree, in its own
-process group with the scrubbed environment (no credential at all) and a timeout.
+They run in the tool host (`toolhost.py`), a process apart from the worker, confined with the rest
+of the agent when isolation is on; this module must therefore need nothing but the standard library
+and the package's process runner. A path is resolved (symlinks followed, `..` collapsed) before
+use, and refused unless it stays inside the worktree, so neither `../x`, an absolute path
+elsewhere, nor a symlink pointing out lets a file tool touch anything outside, even under
+`agents.isolation: none`. `.git` is refused too: the orchestrator owns the repository's history.
+`bash` cannot be confined that way; it runs in the worktree, in its own process group with the
+host's environment (the scrubbed one: no credential at all) and a timeout, and whatever it starts,
+`setsid` or not, dies when the call ends (`process.run`).
 """
 
 from __future__ import annotations
@@ -106,8 +110,8 @@ class ToolRunner:
             return _cap(handler(args)), False
         except ToolFailed as exc:
             return _cap(str(exc)), True
-        except (OSError, UnicodeDecodeError) as exc:
-            return f"{name} failed: {exc}", True
+        except (OSError, ValueError) as exc:  # ValueError: undecodable text, a bad number
+            return _cap(f"{name} failed: {exc}"), True
 
     def resolve(self, raw: object) -> Path:
         """Return the path inside the worktree that `raw` names, or refuse it."""

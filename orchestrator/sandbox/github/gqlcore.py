@@ -79,23 +79,29 @@ def connection(
     after: str | None,
     what: str,
     render: Callable[[Any], Any] | None = None,
+    last: int | None = None,
 ) -> Json:
     """Return a GitHub connection: nodes, edges, pageInfo and totalCount.
 
-    `first` is required, at most 100. `render`, when given, turns only the records on the page into
-    nodes (a board of thousands stays cheap).
+    `first` (or, where a caller allows it, `last`: the final records) is required, at most 100.
+    `render`, when given, turns only the records on the page into nodes (a board of thousands
+    stays cheap).
     """
-    if first is None:
+    if first is None and last is None:
         raise GraphQLError(
             "You must provide a `first` or `last` value to properly paginate the "
             f"`{what}` connection."
         )
-    if first > MAX_PAGE:
-        raise GraphQLError(
-            f"Requesting {first} records on the `{what}` connection exceeds the `first` limit of "
-            f"{MAX_PAGE} records."
-        )
+    for name, asked in (("first", first), ("last", last)):
+        if asked is not None and asked > MAX_PAGE:
+            raise GraphQLError(
+                f"Requesting {asked} records on the `{what}` connection exceeds the `{name}` "
+                f"limit of {MAX_PAGE} records."
+            )
     start = _cursor_index(after) + 1 if after else 0
+    if first is None:
+        assert last is not None
+        start, first = max(start, len(nodes) - last), last
     page = (
         [render(n) for n in nodes[start : start + first]]
         if render
@@ -174,6 +180,10 @@ def issue(context: Context, repo: Json, record: Json) -> Json:
         "closedAt": record["closed_at"],
         "createdAt": record["created_at"],
         "updatedAt": record["updated_at"],
+        "lastEditedAt": record.get("last_edited_at"),
+        "editor": {"__typename": "User", "login": record["editor"]}
+        if record.get("editor")
+        else None,
         "url": f"{context.base}/{full}/{'pull' if record['pull'] else 'issues'}/{record['number']}",
         "author": {"__typename": "User", "login": record["user"]},
         "milestone": None,

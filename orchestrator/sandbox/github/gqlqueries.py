@@ -1,8 +1,13 @@
-"""Resolve GraphQL queries on users, organizations, repositories and issues (sub-issues, parent)."""
+"""Resolve GraphQL queries on users, organizations, repositories and issues.
+
+An issue's sub-issues, parent, labels and timeline items.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+
+from graphql import GraphQLError
 
 from orchestrator.sandbox.github.access import can
 from orchestrator.sandbox.github.gqlcore import (
@@ -13,7 +18,7 @@ from orchestrator.sandbox.github.gqlcore import (
     repository,
     resolves,
 )
-from orchestrator.sandbox.github.state import Json
+from orchestrator.sandbox.github.state import Json, node_id
 
 
 @resolves("Query", "viewer")
@@ -94,3 +99,75 @@ def resolve_labels(
 ) -> Json:
     """Return the issue's labels, paginated (GitHub caps a page at 100 and needs `first`)."""
     return connection(source["labels"]["nodes"], first, after, "labels")
+
+
+# The timeline items the sandbox records, by GitHub's item type: what its REST events call them.
+TIMELINE_TYPES = {
+    "RENAMED_TITLE_EVENT": "renamed",
+    "LABELED_EVENT": "labeled",
+    "UNLABELED_EVENT": "unlabeled",
+}
+
+
+@resolves("Issue", "timelineItems")
+def resolve_timeline_items(
+    source: Json,
+    info: Any,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    itemTypes: list[str] | None = None,  # noqa: N803 - GitHub's argument name
+    since: str | None = None,
+    **__: Any,
+) -> Json:
+    """Return the issue's renamed, labeled and unlabeled events, oldest first, paginated.
+
+    Other item types are not recorded here: asking for them (or for all) is refused rather than
+    answered with a timeline that silently lacks them.
+    """
+    wanted = list(itemTypes or ())
+    unserved = [t for t in wanted if t not in TIMELINE_TYPES] if wanted else ["(all)"]
+    if unserved:
+        raise GraphQLError(
+            f"the sandbox serves timelineItems of {', '.join(TIMELINE_TYPES)} only, "
+            f"not {', '.join(unserved)}"
+        )
+    kinds = {TIMELINE_TYPES[t] for t in wanted}
+    repo, record = source["_repo"], source["_issue"]
+    events = [
+        e
+        for e in repo["events"]
+        if e["issue"] == record["number"]
+        and e["event"] in kinds
+        and (since is None or e["created_at"] >= since.replace(".000", ""))
+    ]
+    page = connection(
+        events, first, after, "timelineItems", lambda e: _timeline_item(source, e), last=last
+    )
+    return {
+        **page,
+        "filteredCount": len(events),
+        "pageCount": len(page["nodes"]),
+        "updatedAt": record["updated_at"],
+    }
+
+
+def _timeline_item(issue: Json, event: Json) -> Json:
+    kind = {"renamed": "RenamedTitleEvent", "labeled": "LabeledEvent"}.get(
+        event["event"], "UnlabeledEvent"
+    )
+    item = {
+        "__typename": kind,
+        "id": node_id(kind, event["id"]),
+        "actor": {"__typename": "User", "login": event["actor"]},
+        "createdAt": event["created_at"],
+    }
+    if kind == "RenamedTitleEvent":
+        rename = event["rename"]
+        return {
+            **item,
+            "previousTitle": rename["from"],
+            "currentTitle": rename["to"],
+            "subject": issue,
+        }
+    return {**item, "label": event["label"], "labelable": issue}

@@ -1,4 +1,4 @@
-"""Serve an issue's events (labeled, closed, referenced …), as GitHub lists them, oldest first."""
+"""Serve an issue's events (labeled, renamed, closed …), as GitHub lists them, oldest first."""
 
 from __future__ import annotations
 
@@ -36,6 +36,8 @@ def render_event(call: Call, repo: Json, event: Json) -> Json:
     }
     if "label" in event:
         body["label"] = event["label"]
+    if "rename" in event:
+        body["rename"] = event["rename"]
     if "state_reason" in event:
         body["state_reason"] = event["state_reason"]
     return body

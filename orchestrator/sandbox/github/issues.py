@@ -301,9 +301,7 @@ def update(call: Call) -> Reply:
     triage = can(call.store, repo, call.login, "triage")
     if not triage and call.login != issue["user"]:
         raise not_found()
-    for key in ("title", "body"):
-        if key in call.body:
-            issue[key] = call.body[key]
+    edit(call, repo, issue)
     if triage and "labels" in call.body:
         apply_labels(call, repo, issue, list(call.body["labels"] or []), replace=True)
     if triage and "assignees" in call.body:
@@ -312,6 +310,27 @@ def update(call: Call) -> Reply:
         set_state(call, repo, issue, call.body["state"], call.body.get("state_reason"))
     issue["updated_at"] = now_iso()
     return Reply(200, render(call, repo, issue))
+
+
+def edit(call: Call, repo: Json, issue: Json) -> None:
+    """Change the title and body as asked, recording what GitHub records of each edit.
+
+    A new title is a `renamed` event (REST events, GraphQL's RenamedTitleEvent); a new body sets
+    GraphQL's `lastEditedAt` and `editor`, which REST does not show. Unchanged text records nothing.
+    """
+    title, body = call.body.get("title"), call.body.get("body")
+    if "title" in call.body and title != issue["title"]:
+        add_event(
+            call.store,
+            repo,
+            issue,
+            call.login,
+            "renamed",
+            rename={"from": issue["title"], "to": title},
+        )
+        issue["title"] = title
+    if "body" in call.body and (body or "") != (issue["body"] or ""):
+        issue.update(body=body, last_edited_at=now_iso(), editor=call.login)
 
 
 def _matches(call: Call, issue: Json) -> bool:

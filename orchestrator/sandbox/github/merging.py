@@ -12,18 +12,36 @@ from pathlib import Path
 from orchestrator.sandbox.github import gitrepo
 from orchestrator.sandbox.github.gitrepo import GitError
 
-# GitHub's closing keywords: close, closes, closed, fix, fixes, fixed, resolve, resolves, resolved.
+# GitHub's closing keywords (close, closes, closed, fix, fixes, fixed, resolve, resolves,
+# resolved; any case; an optional colon) before an issue: #N, owner/repo#N, GH-N, or the issue's
+# URL on this host. A keyword must start a word: "C\u200bloses #3" (how Agent OS quotes an agent's
+# text) reads "loses #3", which closes nothing, here as on GitHub.
 _CLOSING = re.compile(
-    r"\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\s*:?\s+(?:([\w.-]+)/([\w.-]+))?#(\d+)\b",
+    r"\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\s*:?\s+"
+    r"(?:(?:([\w.-]+)/([\w.-]+))?#(\d+)"
+    r"|gh-(\d+)"
+    r"|(https?://\S+?)/([\w.-]+)/([\w.-]+)/issues/(\d+))\b",
     re.IGNORECASE,
 )
 
 
-def closing_references(text: str, owner: str, name: str) -> list[tuple[str, str, int]]:
-    """Return (owner, repo, number) for every issue `text` closes; bare `#N` means owner/name."""
+def closing_references(
+    text: str, owner: str, name: str, base: str = ""
+) -> list[tuple[str, str, int]]:
+    """Return (owner, repo, number) for every issue `text` closes.
+
+    A bare `#N` or `GH-N` means owner/name; a URL counts only on this host (`base`).
+    """
     found = []
     for m in _CLOSING.finditer(text or ""):
-        ref = (m.group(1) or owner, m.group(2) or name, int(m.group(3)))
+        if m.group(3):
+            ref = (m.group(1) or owner, m.group(2) or name, int(m.group(3)))
+        elif m.group(4):
+            ref = (owner, name, int(m.group(4)))
+        elif base and m.group(5).rstrip("/") == base.rstrip("/"):
+            ref = (m.group(6), m.group(7), int(m.group(8)))
+        else:
+            continue
         if ref not in found:
             found.append(ref)
     return found

@@ -130,7 +130,7 @@ def merge(call: Call) -> Reply:
 def _close_referenced(call: Call, repo: Json, pr: Json, tip: str) -> None:
     """Close each issue the PR's body names with a closing keyword (Closes #N, fixes o/r#N)."""
     for owner, name, number in merging.closing_references(
-        pr["body"] or "", repo["owner"], repo["name"]
+        pr["body"] or "", repo["owner"], repo["name"], call.base
     ):
         target = call.store.repo(owner, name)
         issue = target["issues"].get(str(number)) if target else None

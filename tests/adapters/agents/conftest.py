@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.adapters.agents import confine
 from orchestrator.adapters.agents.environment import EnvPolicy
-from orchestrator.config.model import AgentBackend, AgentType
+from orchestrator.config.model import AgentBackend, AgentType, Isolation
 from orchestrator.core.agent import AgentEvent, AgentOutcome, AgentRequest
 from orchestrator.sandbox.models.server import ModelSandbox
 from tests.sandbox.models.conftest import make_worktree
@@ -98,3 +99,20 @@ def backend(kind: AgentType, name: str | None = None, **settings: object) -> Age
 
 
 NO_SECRETS = EnvPolicy()
+
+
+BWRAP = confine.probe()  # None where bubblewrap can confine a process here
+needs_bwrap = pytest.mark.skipif(BWRAP is not None, reason=f"no confinement here: {BWRAP}")
+ISOLATION = "bwrap" if BWRAP is None else "none"  # for a config: confined wherever it can be
+
+
+def make_walls(folder: Path) -> confine.Walls | None:
+    """Return walls like an installation's, its runtime in `folder` (None where bwrap cannot run).
+
+    /tmp, where every test's files are, is hidden like any installation's.
+    """
+    if BWRAP is not None:
+        return None
+    runtime = folder / "runtime"
+    runtime.mkdir(exist_ok=True)
+    return confine.Walls(Isolation.BWRAP, (runtime, Path("/tmp")), (), runtime / "homes")

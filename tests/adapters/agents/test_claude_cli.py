@@ -31,7 +31,14 @@ from orchestrator.core.agent import (
 from orchestrator.sandbox.models import tools
 from orchestrator.sandbox.models.anthropic_server import AnthropicSandbox
 from orchestrator.sandbox.models.script import Fail, Turn, failed
-from tests.adapters.agents.conftest import Events, Run, backend, make_host_env, make_request
+from tests.adapters.agents.conftest import (
+    Events,
+    Run,
+    backend,
+    make_host_env,
+    make_request,
+    make_walls,
+)
 from tests.sandbox.models.conftest import make_worktree
 from tests.support.clis import cli
 
@@ -73,6 +80,7 @@ def claude(
         config,
         host,
         policy_of([KEY, Secret("GITHUB_TOKEN", host["GITHUB_TOKEN"])]),
+        walls=make_walls(Path(host_env["HOME"]).parent),  # confined, as agents run by default
         clock=lambda: datetime(2026, 11, 22, 10, tzinfo=UTC),
     )
 
@@ -206,3 +214,22 @@ def test_what_the_agent_said_is_not_mistaken_for_why_it_failed(
         "Segmentation fault",
     )
     assert events.of(AgentMessage)[0].text == "I raised the rate limit to 429/s."
+
+
+def test_confined_claude_gets_its_login_folder_bound_and_its_dot_json_copied(
+    tmp_path: Path,
+) -> None:
+    """A file bind would refuse the rename Claude Code writes `~/.claude.json` with: a copy."""
+    home, private = tmp_path / "home", tmp_path / "runtime" / "homes" / "t-1"
+    plain = ClaudeCliAgent(backend(AgentType.CLAUDE), {"HOME": str(home)}, policy_of([]))
+    assert plain.home_binds() == ((".claude", home / ".claude"),)
+    assert plain.home_copies() == ((".claude.json", home / ".claude.json"),)
+    assert "CLAUDE_CONFIG_DIR" not in plain.rehome({"PATH": "/bin"}, private, "claude")
+    own = ClaudeCliAgent(
+        backend(AgentType.CLAUDE),
+        {"HOME": str(home), "CLAUDE_CONFIG_DIR": str(tmp_path / "conf")},
+        policy_of([]),
+    )
+    assert own.home_binds() == ((".claude", tmp_path / "conf"),) and own.home_copies() == ()
+    moved = own.rehome({"CLAUDE_CONFIG_DIR": str(tmp_path / "conf")}, private, "claude")
+    assert moved["CLAUDE_CONFIG_DIR"] == str(private / ".claude")

@@ -27,7 +27,14 @@ from orchestrator.core.agent import (
 from orchestrator.sandbox.models import tools
 from orchestrator.sandbox.models.openai_server import OpenAISandbox
 from orchestrator.sandbox.models.script import Fail, Turn, failed
-from tests.adapters.agents.conftest import Events, Run, backend, make_host_env, make_request
+from tests.adapters.agents.conftest import (
+    Events,
+    Run,
+    backend,
+    make_host_env,
+    make_request,
+    make_walls,
+)
 from tests.sandbox.models.conftest import make_worktree
 from tests.support.clis import cli
 
@@ -63,7 +70,10 @@ def codex(sandbox: OpenAISandbox, host_env: dict[str, str]) -> CodexCliAgent:
         model="fake-model",
     )
     host = host_env | {"GH_TOKEN": "gho_" + "y" * 36}
-    return CodexCliAgent(config, host, policy_of([KEY]), clock=lambda: NOW)
+    # confined, as agents run by default: with a system bwrap Codex runs its own sandbox inside
+    # ours, and needs the `codex-linux-sandbox` link the box's PATH gives it
+    walls = make_walls(Path(host_env["HOME"]).parent)
+    return CodexCliAgent(config, host, policy_of([KEY]), walls=walls, clock=lambda: NOW)
 
 
 @pytest.fixture(scope="module")
@@ -147,3 +157,20 @@ def test_a_prompt_past_the_kernels_argument_limit_is_prompt_too_large(
     with OpenAISandbox([]) as sandbox:
         outcome = codex(sandbox, host_env).run(request_for("x" * 200_000), Events())
     assert outcome.kind is OutcomeKind.PROMPT_TOO_LARGE and not sandbox.requests
+
+
+def test_confined_codex_gets_its_home_bound_and_its_sandbox_helper_on_path(tmp_path: Path) -> None:
+    private = tmp_path / "runtime" / "homes" / "t-1"
+    private.mkdir(parents=True)
+    host = {"HOME": str(tmp_path / "home"), "CODEX_HOME": str(tmp_path / "codex-home")}
+    agent = CodexCliAgent(backend(AgentType.CODEX), host, policy_of([]))
+    assert agent.home_binds() == ((".codex", tmp_path / "codex-home"),)
+    moved = agent.rehome(
+        {"PATH": "/usr/bin", "CODEX_HOME": host["CODEX_HOME"]}, private, str(cli("codex"))
+    )
+    assert moved["CODEX_HOME"] == str(private / ".codex")
+    helpers = Path(moved["PATH"].split(":")[0])
+    assert helpers.parent == private and moved["PATH"].endswith(":/usr/bin")
+    assert (helpers / "codex-linux-sandbox").resolve().name == "codex"
+    default = CodexCliAgent(backend(AgentType.CODEX), {"HOME": host["HOME"]}, policy_of([]))
+    assert default.home_binds() == ((".codex", tmp_path / "home" / ".codex"),)

@@ -25,7 +25,7 @@ from orchestrator.core.agent import (
     OutputLine,
     ProcessStarted,
 )
-from tests.adapters.agents.conftest import NO_SECRETS, Events, backend
+from tests.adapters.agents.conftest import BWRAP, ISOLATION, NO_SECRETS, Events, backend
 from tests.adapters.agents.test_process import wait_dead
 from tests.helpers import minimal_config, write_config
 
@@ -128,7 +128,10 @@ def test_a_relative_program_is_found_beside_the_config(
     (tmp_path / "agents").mkdir()
     script(tmp_path / "agents", "echo found me\n", "mine.sh")
     data = minimal_config(
-        agents={"backends": {"mine": {"type": "command", "argv": ["./agents/mine.sh"]}}}
+        agents={
+            "backends": {"mine": {"type": "command", "argv": ["./agents/mine.sh"]}},
+            "isolation": ISOLATION,
+        }
     )
     config = load_config(write_config(tmp_path, data), {"GITHUB_TOKEN": "test-token-value"})
     monkeypatch.chdir("/")
@@ -192,7 +195,8 @@ def test_the_agent_environment_holds_no_orchestrator_secret(
                     "env": {"AGENT_MODE": "ci"},
                 },
                 "api": {"type": "anthropic", "api_key": "$ANTHROPIC_KEY_FOR_API"},
-            }
+            },
+            "isolation": ISOLATION,
         },
     )
     config = load_config(write_config(tmp_path, data), host)
@@ -202,10 +206,13 @@ def test_the_agent_environment_holds_no_orchestrator_secret(
     raw = (Path(request.worktree) / "env.dump").read_text()
     dumped = dict(entry.split("=", 1) for entry in raw.split("\0") if entry)
     assert set(dumped) <= ALLOWED | {"BUILD_FLAVOUR", "AGENT_MODE"}, sorted(set(dumped) - ALLOWED)
+    home = config.paths.runtime_dir.resolve() / "homes" / request.task_id  # confined: its own
+    home = home if BWRAP is None else Path(host["HOME"])  # no confinement here: the host's
     assert (dumped["BUILD_FLAVOUR"], dumped["AGENT_MODE"], dumped["HOME"]) == (
         "fast",
         "ci",
-        str(tmp_path),
+        str(home),
     )
+    assert BWRAP is not None or (dumped["TMPDIR"] == str(home / "tmp") and not home.exists())
     for value in (*secrets.values(), "aws-secret-value", OPENAI_HOST_KEY):
         assert value not in raw

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -171,3 +173,63 @@ def test_an_exception_in_the_line_handler_still_ends_the_group(tmp_path: Path) -
     with pytest.raises(RuntimeError, match="channel.jsonl"):
         process.run(spec, explode)
     assert wait_dead(int(pids.read_text()))
+
+
+ESCAPE = (
+    "import os, subprocess, sys, time\n"
+    "out, pids = {out!r}, {pids!r}\n"
+    'late = f\'import time; time.sleep(1.5); open({{out!r}}, "w").write("escaped")\'\n'
+    "loose = subprocess.Popen([sys.executable, '-c', late], start_new_session=True,\n"
+    "                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+    "read, write = os.pipe()\n"
+    "if os.fork() == 0:\n"
+    "    os.setsid()\n"
+    "    if os.fork() == 0:\n"
+    "        os.write(write, str(os.getpid()).encode())\n"
+    "        time.sleep(1.5)\n"
+    "        open(out + '.2', 'w').write('escaped')\n"
+    "        os._exit(0)\n"
+    "    os._exit(0)\n"
+    "grandchild = os.read(read, 20).decode()\n"
+    "open(pids, 'w').write(f'{{loose.pid}} {{grandchild}}')\n"
+    "print('left', flush=True)"
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a child subreaper is Linux's")
+def test_a_setsid_child_and_a_double_forked_grandchild_die_with_the_run(tmp_path: Path) -> None:
+    """Both left the group on purpose and would write a file after the run; neither does."""
+    out, pids = tmp_path / "late.txt", tmp_path / "pids"
+    ended, lines = run(tmp_path, ESCAPE.format(out=str(out), pids=str(pids)), grace=0.5)
+    assert (ended.returncode, lines) == (0, [("stdout", "left")])
+    escaped = [int(pid) for pid in pids.read_text().split()]
+    assert len(escaped) == 2 and not any(alive(pid) for pid in escaped)
+    time.sleep(2.5)  # past the moment they would have written
+    assert not out.exists() and not Path(f"{out}.2").exists()
+
+
+def test_a_child_we_had_before_the_run_survives_it(tmp_path: Path) -> None:
+    ours = subprocess.Popen(["sleep", "30"])
+    try:
+        ended, _ = run(tmp_path, "import subprocess\nsubprocess.Popen(['sleep', '30'])")
+        assert ended.returncode == 0 and alive(ours.pid) and ours.poll() is None
+    finally:
+        ours.kill()
+        ours.wait()
+
+
+def test_a_child_another_thread_starts_in_our_session_during_the_run_survives_it(
+    tmp_path: Path,
+) -> None:
+    """Nothing of the run can be in our session (its leader starts a new one): not the run's."""
+    started: list[subprocess.Popen[bytes]] = []
+    thread = threading.Timer(0.3, lambda: started.append(subprocess.Popen(["sleep", "30"])))
+    thread.start()
+    try:
+        ended, _ = run(tmp_path, "import time\ntime.sleep(1)")
+        thread.join()
+        assert ended.returncode == 0 and alive(started[0].pid) and started[0].poll() is None
+    finally:
+        for child in started:
+            child.kill()
+            child.wait()

@@ -129,3 +129,23 @@ def test_unknown_tools_and_bad_arguments_go_back_to_the_model_as_errors(
     assert call(workspace, "rm_rf", path="/")[1]
     assert call(workspace, "bash", command="")[1]
     assert call(workspace, "write_file", path="x", content=3)[1]
+
+
+def test_a_bad_number_goes_back_to_the_model_as_an_error(
+    workspace: ToolRunner, worktree: Path
+) -> None:
+    output, failed = call(workspace, "read_file", path="README.md", offset="first")
+    assert failed and output.startswith("read_file failed: invalid literal")
+
+
+def test_what_bash_leaves_running_dies_when_the_call_ends_setsid_too(
+    workspace: ToolRunner, worktree: Path
+) -> None:
+    command = (
+        "setsid sh -c 'echo $$ > pid; sleep 1.5; echo late > late.txt' >/dev/null 2>&1 & "
+        "while [ ! -s pid ]; do sleep 0.05; done; echo started"  # it is in its own session now
+    )
+    output, failed = call(workspace, "bash", command=command)
+    assert not failed and output.splitlines() == ["exit code 0", "started"]
+    time.sleep(2.5)  # past the moment it would have written
+    assert not (worktree / "late.txt").exists()

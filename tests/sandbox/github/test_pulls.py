@@ -8,6 +8,7 @@ import pytest
 from github import Github, GithubException
 from github.Repository import Repository
 
+from orchestrator.core.markdown import defuse
 from orchestrator.sandbox.github import Sandbox
 from tests.sandbox.github.helpers import Git, commit, push_branch
 
@@ -49,13 +50,32 @@ def test_merging_a_pull_request_closes_the_issue_it_names(
         ("resolved: agentos/backlog#1", True),
         ("fixed agentos/backlog#1.", True),
         ("Refs #1", False),
+        ("Resolves GH-1", True),
+        ("Closes {base}/agentos/backlog/issues/1", True),
+        ("Closes https://elsewhere.example/agentos/backlog/issues/1", False),
+        ("Unclosed #1", False),
+        (defuse("Fixes #1"), False),  # how Agent OS quotes an agent's words
+        (defuse("resolved: agentos/backlog#1"), False),
     ],
 )
-def test_closing_keywords(repo: Repository, clone: Path, git: Git, body: str, closes: bool) -> None:
+def test_closing_keywords(
+    sandbox: Sandbox, repo: Repository, clone: Path, git: Git, body: str, closes: bool
+) -> None:
     repo.create_issue("target")
     push_branch(git, clone, "topic")
+    body = body.replace("{base}", sandbox.base_url)
     repo.create_pull(base="main", head="topic", title="t", body=body).merge()
     assert repo.get_issue(1).state == ("closed" if closes else "open")
+
+
+def test_a_defused_issue_url_closes_nothing(
+    sandbox: Sandbox, repo: Repository, clone: Path, git: Git
+) -> None:
+    repo.create_issue("target")
+    push_branch(git, clone, "topic")
+    body = defuse(f"Closes {sandbox.base_url}/agentos/backlog/issues/1")
+    repo.create_pull(base="main", head="topic", title="t", body=body).merge()
+    assert repo.get_issue(1).state == "open"
 
 
 def test_merge_into_a_non_default_branch_does_not_close_issues(
