@@ -49,10 +49,10 @@ def real_deps(config: Config, log: logging.Logger, *, actor: str = "agentos") ->
 
 def register_secrets(config: Config) -> None:
     """Make `redact` hide the values of the config's `$VAR` secrets for the rest of the process."""
-    from orchestrator.config.backend_keys import secrets_of
+    from orchestrator.config.backend_keys import secret_values
     from orchestrator.core.redact import register_values
 
-    register_values(secret.value for secret in secrets_of(config) if secret.value)
+    register_values(secret_values(config))
 
 
 class RealAdapters:

@@ -1,5 +1,8 @@
 """What a commit would carry out: each changed file's path, mode, size and bytes, for the gate.
 
+A modified file comes with its contents before the change too, so the gate can tell a secret
+shape the change brought from one the file already held (an example token in docs).
+
 Read from the shared clone with two git processes whatever the size of the change: `diff-tree`
 for the list, one `cat-file --batch` for the contents. A file over READ_LIMIT is listed with its
 size and no contents (the gate refuses what it cannot read).
@@ -15,33 +18,37 @@ from orchestrator.core.outbound import OutgoingFile
 from orchestrator.errors import WorktreeError
 
 READ_LIMIT = 64 << 20  # bytes of one file read for the gate
+GITLINK = "160000"
 
 
 def changes(clone: SharedClone, old: str, new: str) -> tuple[OutgoingFile, ...]:
     """Return the files `new` adds or changes against `old` (deletions carry nothing out)."""
     listed = _git(clone, ("diff-tree", "-r", "-z", "--no-renames", "--raw", old, new))
     fields = listed.split(b"\0")
-    entries: list[tuple[str, str, str, bool]] = []  # path, mode, blob, added
+    entries: list[tuple[str, str, str, str | None]] = []  # path, mode, blob, blob before
     for meta, raw_path in zip(fields[0::2], fields[1::2], strict=False):
         if not meta.startswith(b":"):
             continue
-        old_mode, new_mode, _, blob, status = meta[1:].decode().split(" ")
+        old_mode, new_mode, old_blob, blob, status = meta[1:].decode().split(" ")
         if status == "D":
             continue
         path = raw_path.decode("utf-8", "surrogateescape")
-        entries.append((path, new_mode, blob, old_mode == "000000"))
-    sizes = _sizes(clone, [blob for _, mode, blob, _ in entries if mode != "160000"])
-    wanted = [blob for blob, size in sizes.items() if size <= READ_LIMIT]
-    contents = _contents(clone, wanted)
+        before = old_blob if old_mode not in ("000000", GITLINK) else None
+        entries.append((path, new_mode, blob, before))
+    blobs = [blob for _, mode, blob, _ in entries if mode != GITLINK]
+    blobs += [before for _, _, _, before in entries if before is not None]
+    sizes = _sizes(clone, list(dict.fromkeys(blobs)))
+    contents = _contents(clone, [blob for blob, size in sizes.items() if size <= READ_LIMIT])
     return tuple(
         OutgoingFile(
             path=path,
             mode=mode,
             size=sizes.get(blob, 0),
-            data=contents.get(blob) if mode != "160000" else blob.encode(),
-            added=added,
+            data=contents.get(blob) if mode != GITLINK else blob.encode(),
+            added=before is None,
+            before=contents.get(before) if before is not None else None,
         )
-        for path, mode, blob, added in entries
+        for path, mode, blob, before in entries
     )
 
 

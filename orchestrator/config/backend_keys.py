@@ -83,6 +83,11 @@ def secrets_of(config: Config) -> list[Secret]:
     return found + ([config.telegram.token] if config.telegram else [])
 
 
+def secret_values(config: Config) -> tuple[str, ...]:
+    """Return the resolved values of the config's secrets (unresolved ones have none)."""
+    return tuple(secret.value for secret in secrets_of(config) if secret.value)
+
+
 def forbidden(name: str) -> bool:
     """Tell whether a variable name is one no agent may ever receive."""
     return name in NEVER or name.startswith(NEVER_PREFIXES)

@@ -14,11 +14,11 @@ import secrets
 import string
 from collections.abc import Sequence
 
-from orchestrator.config.backend_keys import secrets_of
+from orchestrator.config.backend_keys import secret_values
 from orchestrator.config.model import Config, RepoConfig
 from orchestrator.core import contract, outbound
 from orchestrator.core.outbound import Refusal
-from orchestrator.core.redact import CANARY, MIN_SECRET, encoded_forms, register_values
+from orchestrator.core.redact import CANARY, encoded_forms, register_values
 from orchestrator.core.routing import ChainResult
 from orchestrator.core.workspace import CommitOutcome, Workspace
 from orchestrator.deps import Deps
@@ -37,13 +37,6 @@ def new_canary() -> str:
     return canary
 
 
-def config_secrets(config: Config) -> tuple[str, ...]:
-    """Return the values of the config's own secrets (tokens, keys) long enough to look for."""
-    return tuple(
-        s.value for s in secrets_of(config) if s.value is not None and len(s.value) >= MIN_SECRET
-    )
-
-
 def inspect(
     deps: Deps,
     config: Config,
@@ -58,7 +51,7 @@ def inspect(
     if committed.has_changes:
         files = deps.worktrees.changes(ws, committed.sha)
         found += outbound.check(
-            files, config.outbound_for(repo), config_secrets(config), (canary,) if canary else ()
+            files, config.outbound_for(repo), secret_values(config), (canary,) if canary else ()
         )
     return sorted(found, key=lambda refusal: refusal.rule != CANARY)
 

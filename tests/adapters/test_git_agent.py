@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from orchestrator.adapters.git import GitWorktrees
-from orchestrator.sandbox.github import Sandbox
 from tests.contract.gitworlds import LocalWorld, Remote, SandboxWorld, git
 from tests.contract.test_worktrees import _isolated_git, agent_edits  # noqa: F401 (fixture)
 from tests.support.github_sandbox import running_sandbox
@@ -141,6 +140,8 @@ def test_changes_list_each_file_with_its_bytes_and_whether_it_is_new(
     assert set(found) == {"README.md", "new.bin"}
     assert found["new.bin"].added and not found["README.md"].added
     assert found["new.bin"].data == b"\x00\x01binary" and found["new.bin"].size == 8
+    readme = remote.show("main", "README.md").encode()
+    assert found["README.md"].before == readme and found["new.bin"].before is None
 
 
 def test_a_merge_started_for_a_conflict_is_concluded_by_our_commit_with_two_parents(
@@ -170,4 +171,3 @@ def test_through_the_sandbox_the_token_reaches_no_hook(tmp_path: Path) -> None:
         trees.commit(ws, "A")
         trees.push(ws)
         assert remote.sha(BRANCH) is not None and not marker.exists()
-        assert isinstance(sandbox, Sandbox)
