@@ -94,6 +94,21 @@ def status(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
 
 def check(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
     """Validate config, secrets, tools and schedules; print what to fix; change nothing."""
+    problems, isolation = offline_problems(path, env)
+    for line in problems:
+        print(f"FAIL {line}")
+    if problems:
+        print(f"{len(problems)} problem(s) to fix; see docs/config.md.")
+        return 2
+    print(f"ok: {path} is valid; git and every agent backend were found; {isolation}.")
+    return 0
+
+
+def offline_problems(path: Path, env: Env) -> tuple[list[str], str]:
+    """Return what `check` finds wrong without calling any service, and the isolation in words.
+
+    `agentos init` calls this too, so its "valid" means what `check` means.
+    """
     problems: list[str] = []
     try:
         config: Config | None = load_config(path, env)
@@ -105,13 +120,7 @@ def check(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
         problems += _tool_problems(config, env) + _schedule_problems(config)
         isolation, refused = _isolation(config, env)
         problems += refused
-    for line in problems:
-        print(f"FAIL {line}")
-    if problems:
-        print(f"{len(problems)} problem(s) to fix; see docs/config.md.")
-        return 2
-    print(f"ok: {path} is valid; git and every agent backend were found; {isolation}.")
-    return 0
+    return problems, isolation
 
 
 def _isolation(config: Config, env: Env) -> tuple[str, list[str]]:
