@@ -4,12 +4,14 @@ in core (which imports only the standard library) and is drawn here too.
     AgentOSError                  `cli.main` turns these into one line on stderr
      ├── UsageError                bad command-line input or answer (exit 2)
      ├── ConfigError               config.yaml or overrides.yaml is invalid (exit 2)
+     │    └── OverridesError           only overrides.yaml is: the control plane runs without it
      ├── StateError                runtime/ could not be read or written (exit 1)
      │    └── AuditError               the audit log, its head or its key could not be used
      ├── TrackerError              GitHub could not do what was asked (exit 1)
      │    ├── TrackerUnavailable       5xx, dropped connections, retries exhausted
      │    ├── RateLimited              primary or secondary rate limit
-     │    └── GraphQLRefused           GraphQL answered with errors (kept for callers that recover)
+     │    ├── GraphQLRefused           GraphQL answered with errors (kept for callers that recover)
+     │    └── TrackerUnauthorized      GitHub refused the token (also an Unauthorized)
      ├── WorktreeError             git worktree or branch operation failed
      │    ├── PushRejected             the remote refused the push (moved on, lease broken, hook)
      │    └── TransientGitError        a network hiccup talking to the remote: worth another try
@@ -20,10 +22,20 @@ in core (which imports only the standard library) and is drawn here too.
      │    ├── ToolHostError            our loop's tool host died, hung or broke its protocol
      │    └── IsolationError           the agent's confinement (bwrap) cannot be built here
      ├── ChatError                 Telegram could not be reached
+     │    └── ChatUnauthorized         Telegram refused the bot token (also an Unauthorized)
+     ├── Unauthorized              the configured credential refused: the tick ends (exit 3)
      └── Rejected                  a service refused a credential or name (GitHub, Telegram, model)
     ValueError
      ├── InvalidAnswer             a bad answer to an `agentos init` question; asked again
      └── InvalidTransition         a lifecycle move the loop never makes (core.lifecycle)
+    FileNotFoundError
+     └── SetAside                  a damaged runtime file moved to runtime/quarantine/: gone
+    BaseException
+     └── Stopped                   `off --now` reached a worker while its agent ran
+
+`Unauthorized` is a run's credential refused in the middle of its work (401, or a 403 that is no
+rate limit), which no caller treats as one repo's or one task's failure; `Rejected` is a value
+someone offered (a pasted token, a name at an `agentos init` prompt) that was turned down.
 """
 
 from __future__ import annotations
@@ -54,6 +66,13 @@ class ConfigError(AgentOSError):
         self.problems = tuple(problems)
         lines = "\n".join(f"  {p}" for p in self.problems)
         super().__init__(f"{source} is invalid:\n{lines}")
+
+
+class OverridesError(ConfigError):
+    """runtime/state/overrides.yaml is invalid while config.yaml alone is valid.
+
+    Jobs exit 2 on it; the control plane loads the config without the overrides and says why.
+    """
 
 
 class StateError(AgentOSError):
@@ -89,6 +108,23 @@ class GraphQLRefused(TrackerError):
     def says(self, phrase: str) -> bool:
         """Return whether any error's message contains `phrase` (any case)."""
         return any(phrase.lower() in str(e.get("message", "")).lower() for e in self.errors)
+
+
+class Unauthorized(AgentOSError):
+    """A service refused the credential the config gives it: 401, or a 403 that is no rate limit.
+
+    Never one repo's or one task's failure: whoever catches its parent re-raises it, and the
+    tick ends `unauthorized` (exit 3). `service` names who refused (`github`, `telegram`).
+    """
+
+    exit_code = 3
+    service = "unknown"
+
+
+class TrackerUnauthorized(TrackerError, Unauthorized):
+    """GitHub refused the token: bad or revoked (401), or without access (403)."""
+
+    service = "github"
 
 
 class WorktreeError(AgentOSError):
@@ -138,6 +174,12 @@ class ChatError(AgentOSError):
     pass
 
 
+class ChatUnauthorized(ChatError, Unauthorized):
+    """Telegram refused the bot token (401 Unauthorized, or 404 for a malformed one)."""
+
+    service = "telegram"
+
+
 class Rejected(AgentOSError):
     """A credential or name a service refused (GitHub, Telegram, a model); the message says why."""
 
@@ -147,3 +189,11 @@ class InvalidAnswer(ValueError):
 
     Its message says why.
     """
+
+
+class SetAside(FileNotFoundError):
+    """A damaged file under runtime/ was moved to runtime/quarantine/: to its reader, it is gone."""
+
+
+class Stopped(BaseException):
+    """The worker was told to stop now (`off --now`); no `except Exception` swallows it."""

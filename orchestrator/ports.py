@@ -262,12 +262,13 @@ class Workers(Protocol):
     def exited(self, pid: int) -> bool:
         """Tell whether the worker with this pid (ours or an earlier supervisor's) has ended."""
 
-    def end_agent(self, pid: int, worktree: str) -> bool:
-        """End the process group a dead worker's agent leads, if it still works in `worktree`.
+    def stop(self, pid: int, task_id: str) -> bool:
+        """Tell the worker of `task_id` to stop now (`off --now`); False if `pid` is not it."""
 
-        Return whether a group was signalled. A pid that is gone, or now names an unrelated process
-        (pids are reused; a reboot reuses them all), is left alone.
-        """
+    def end_agent(self, pid: int, worktree: str) -> bool:
+        """End the group a dead worker's agent leads, if it still works in `worktree`; say if so.
+
+        A pid that is gone, or now names an unrelated process (pids are reused), is left alone."""
 
 
 # -- the chat (telegram branch) --------------------------------------------------------------------

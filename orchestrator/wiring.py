@@ -140,8 +140,22 @@ class RealAdapters:
         from orchestrator.jobs import JOBS
 
         return Control(
-            self.config, JOBS, log, tracker=tracker, board_for=board_for, audit=self.audit()
+            self.config,
+            JOBS,
+            log,
+            tracker=tracker,
+            board_for=board_for,
+            audit=self.audit(),
+            halt=self.halt,
         )
+
+    def halt(self, repo_key: str | None) -> str:
+        """Stop the running agents (of one repo, or all) and say what was done (`off now`)."""
+        from orchestrator.delivery.stopping import halt
+        from orchestrator.store.mailbox import Mailbox
+
+        mailbox = Mailbox(self.config.paths.mailbox_dir)
+        return halt(self.config, mailbox, self.workers(), repo_key).describe()
 
     def agents(self) -> Mapping[str, Agent]:
         from orchestrator.adapters.agents.registry import build_agents

@@ -13,8 +13,13 @@ from urllib.parse import quote
 from github import GithubException, UnknownObjectException
 from github.Issue import Issue as GithubIssue
 
-from orchestrator.adapters.github_access import access_problems
-from orchestrator.adapters.github_errors import one_line, translated, validation_says
+from orchestrator.adapters.github_access import (
+    access_problems,
+    granted,
+    needed_scopes,
+    repo_problems,
+)
+from orchestrator.adapters.github_errors import header, one_line, translated, validation_says
 from orchestrator.adapters.github_http import Rest, RetryPolicy, connect
 from orchestrator.adapters.github_normalize import (
     is_pull_request,
@@ -78,6 +83,39 @@ class GitHubTracker(GitHubPulls):
         """Return what the token cannot do for the repos and boards, one line each ([] if none)."""
         with translated("the token", "check"):
             return access_problems(self._rest, repos)
+
+    def token_scopes(self) -> tuple[str, str | None]:
+        """Return the token's login and its `X-OAuth-Scopes`: one GET /user.
+
+        The scopes are None for a fine-grained token, which lists none.
+        """
+        with translated("the token", "check"):
+            headers, me = self._rest.get_with_headers("/user")
+        return str(me["login"]), header(headers, "x-oauth-scopes")
+
+    def missing_scopes(self, repos: Sequence[RepoConfig], login: str, scopes: str) -> list[str]:
+        """Return a line per scope the repos and boards need that `scopes` does not grant.
+
+        An organization's board costs one GET to learn that its owner is one.
+        """
+        have = granted(scopes)
+        with translated("the token", "check"):
+            needed = needed_scopes(self._rest, repos, login)
+        return [
+            f"the token lacks the '{scope}' scope, needed {why}"
+            for scope, why in needed
+            if scope not in have
+        ]
+
+    def repo_problems(self, repo: RepoConfig) -> list[str]:
+        """Return why the token cannot work on the repo, one line each ([] if none): one GET."""
+        with translated(repo.github, "read"):
+            return repo_problems(self._rest, repo)
+
+    def label_names(self, repo: str) -> set[str]:
+        """Return the repo's label names, trimmed and lower-cased: a conditional GET per 100."""
+        with translated(repo, "list the labels of"):
+            return {label_name(raw) for raw in self._rest.pages(f"/repos/{repo}/labels")}
 
     # -- issues ------------------------------------------------------------------------------------
     def issue(self, ref: IssueRef) -> Issue:

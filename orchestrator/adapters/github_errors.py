@@ -16,7 +16,7 @@ import urllib3.exceptions
 from github import GithubException, RateLimitExceededException
 
 from orchestrator.core.redact import redact
-from orchestrator.errors import RateLimited, TrackerError, TrackerUnavailable
+from orchestrator.errors import RateLimited, TrackerError, TrackerUnauthorized, TrackerUnavailable
 
 TRANSPORT_ERRORS = (
     requests.RequestException,
@@ -45,10 +45,13 @@ def translated(subject: str, action: str) -> Iterator[None]:
 
 
 def from_github(error: GithubException, subject: str, action: str) -> TrackerError:
-    """Return the error for a GitHub answer: 401 token, rate limit, 5xx, 404 named, else refused."""
+    """Return the error for a GitHub answer.
+
+    401 token, rate limit, 403 access, 5xx, 404 named, else refused.
+    """
     status, message = error.status, describe(error.data)
     if status == 401:
-        return TrackerError(
+        return TrackerUnauthorized(
             one_line(f"GitHub rejected the token ({status} {message}): check github.token")
         )
     if is_rate_limited(error):
@@ -57,6 +60,8 @@ def from_github(error: GithubException, subject: str, action: str) -> TrackerErr
                 f"GitHub rate limit hit trying to {action} {subject}: {wait_hint(error.headers)}"
             )
         )
+    if status == 403:
+        return access_refused(message, subject, action)
     if status >= 500:
         return TrackerUnavailable(
             one_line(f"GitHub failed to {action} {subject} ({status} {message}, after retries)")
@@ -66,14 +71,35 @@ def from_github(error: GithubException, subject: str, action: str) -> TrackerErr
     return TrackerError(one_line(f"GitHub refused to {action} {subject} ({status} {message})"))
 
 
+def access_refused(message: str, subject: str, action: str) -> TrackerUnauthorized:
+    """Return the error for a 403 that is no rate limit: the token may not do this."""
+    return TrackerUnauthorized(
+        one_line(
+            f"GitHub refused the token trying to {action} {subject} (403 {message}): "
+            "check the token's scopes and its access to the repository"
+        )
+    )
+
+
 def is_rate_limited(error: GithubException) -> bool:
-    """Return whether GitHub answered with a primary or secondary rate limit (403 or 429)."""
+    """Return whether GitHub answered with a primary or secondary rate limit (403 or 429).
+
+    A secondary limit may come as a 403 with neither Retry-After nor a spent budget: its
+    message says so, and it must not read as a refused token.
+    """
     if isinstance(error, RateLimitExceededException) or error.status == 429:
         return True
     return error.status == 403 and (
         header(error.headers, "x-ratelimit-remaining") == "0"
         or header(error.headers, "retry-after") is not None
+        or says_rate_limit(describe(error.data))
     )
+
+
+def says_rate_limit(message: str) -> bool:
+    """Return whether GitHub's message names a rate limit (or its old name, abuse detection)."""
+    said = message.lower()
+    return "rate limit" in said or "abuse" in said
 
 
 def wait_hint(headers: Mapping[str, Any] | None) -> str:

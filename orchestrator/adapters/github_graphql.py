@@ -27,10 +27,21 @@ from graphql import GraphQLSchema, parse, print_ast
 from graphql.language import FragmentDefinitionNode
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
-from orchestrator.adapters.github_errors import header, one_line, wait_hint
+from orchestrator.adapters.github_errors import (
+    header,
+    one_line,
+    says_rate_limit,
+    wait_hint,
+)
 from orchestrator.adapters.github_http import RetryPolicy
 from orchestrator.config.model import GitHubConfig
-from orchestrator.errors import GraphQLRefused, RateLimited, TrackerError, TrackerUnavailable
+from orchestrator.errors import (
+    GraphQLRefused,
+    RateLimited,
+    TrackerError,
+    TrackerUnauthorized,
+    TrackerUnavailable,
+)
 
 # gql's HTTPX transport runs on httpx2 (the fork the anthropic SDK also uses) when it is installed,
 # as requirements.txt pins it: its transports and errors are httpx2's, not httpx's.
@@ -219,8 +230,18 @@ def _is_rate_limited(error: BaseException | None, headers: Mapping[str, Any]) ->
             error.code == 429
             or header(headers, "retry-after") is not None
             or header(headers, "x-ratelimit-remaining") == "0"
+            or says_rate_limit(_body(error))
         )
     return False
+
+
+def _body(error: TransportServerError) -> str:
+    """Return the text of the answer gql raised for (httpx's error is its cause)."""
+    response = getattr(error.__cause__, "response", None)
+    try:
+        return str(getattr(response, "text", "") or "")[:2000]
+    except Exception:  # a streamed body not read yet says nothing
+        return ""
 
 
 def from_transport(
@@ -236,7 +257,7 @@ def from_transport(
         )
     if isinstance(error, TransportServerError):
         if error.code == 401:
-            return TrackerError(
+            return TrackerUnauthorized(
                 one_line(
                     f"GitHub rejected the token (401 Bad credentials) trying to {action} "
                     f"{subject}: check github.token"
@@ -246,6 +267,13 @@ def from_transport(
             return RateLimited(
                 one_line(
                     f"GitHub rate limit hit trying to {action} {subject}: {wait_hint(headers)}"
+                )
+            )
+        if error.code == 403:  # GraphQL says "not allowed" in a 200's errors: a 403 is the token
+            return TrackerUnauthorized(
+                one_line(
+                    f"GitHub refused the token trying to {action} {subject} (403): check the "
+                    "token's scopes, its organization access (SAML, IP allow list)"
                 )
             )
         if (error.code or 0) >= 500:

@@ -19,7 +19,14 @@ from collections.abc import Coroutine, Iterator
 from typing import Any, TypeVar
 
 from telegram import Message, Update
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -32,6 +39,7 @@ from telegram.ext import (
     filters,
 )
 
+from orchestrator.adapters.telegram_probe import REFUSED
 from orchestrator.adapters.telegram_send import drop_row, send
 from orchestrator.config.model import TelegramConfig
 from orchestrator.core.batching import parse_button
@@ -46,7 +54,7 @@ from orchestrator.core.chat import (
     unknown,
 )
 from orchestrator.core.redact import redact
-from orchestrator.errors import ChatError
+from orchestrator.errors import ChatError, ChatUnauthorized, Unauthorized
 from orchestrator.ports import ControlPlane
 
 T = TypeVar("T")
@@ -97,6 +105,7 @@ class TelegramChat:
         self._control: ControlPlane | None = None
         self._stop: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._refused: Unauthorized | None = None  # a command's credential refused this round
 
     # -- the port ----------------------------------------------------------------------------------
     def poll_round(self, control: ControlPlane, *, dry_run: bool = False) -> Round:
@@ -115,21 +124,32 @@ class TelegramChat:
     def _run(self, work: Coroutine[Any, Any, T]) -> T:
         try:
             return asyncio.run(work)
+        except InvalidToken:  # 401, or 404 for a token of the wrong shape
+            raise ChatUnauthorized(REFUSED) from None
         except TelegramError as exc:
             raise ChatError(f"Telegram: {type(exc).__name__}: {exc}") from exc
 
     # -- the two loops -----------------------------------------------------------------------------
     async def _round(self, control: ControlPlane, dry_run: bool) -> Round:
         app = self._application(control)
-        async with app:
-            updates = await app.bot.get_updates(
-                offset=control.last_update_id() + 1, timeout=0, allowed_updates=ALLOWED_UPDATES
-            )
-            if dry_run:
-                return Round(updates=len(updates))
-            for update in updates:
-                await app.process_update(update)
-            return Round(len(updates), await self._flush(app, control, paced=False))
+        self._refused = None
+        try:
+            async with app:
+                updates = await app.bot.get_updates(
+                    offset=control.last_update_id() + 1,
+                    timeout=0,
+                    allowed_updates=ALLOWED_UPDATES,
+                )
+                if dry_run:
+                    return Round(updates=len(updates))
+                for update in updates:
+                    await app.process_update(update)
+                done = Round(len(updates), await self._flush(app, control, paced=False))
+        finally:  # PTB leaves its connection open when getMe failed (a refused token)
+            await app.bot.shutdown()
+        if self._refused is not None:  # a command met a refused credential: the tick says so
+            raise self._refused
+        return done
 
     async def _serve(self, control: ControlPlane) -> None:
         self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
@@ -289,6 +309,8 @@ class TelegramChat:
 
     async def _on_error(self, update: object, context: Context) -> None:
         error = context.error
+        if isinstance(error, Unauthorized):
+            self._refused = error  # answered below like any failure; the round ends with it
         self.log.error(
             "command.crashed",
             extra={

@@ -80,6 +80,16 @@ class ProcessWorkers:
             return False
         return is_zombie(pid)
 
+    def stop(self, pid: int, task_id: str) -> bool:
+        """SIGTERM the worker if /proc shows `pid` is the worker of `task_id` (Linux)."""
+        if not runs_task(pid, task_id):
+            return False
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except (ProcessLookupError, PermissionError):
+            return False
+        return True
+
     def end_agent(self, pid: int, worktree: str) -> bool:
         """SIGKILL the agent's process group if /proc shows the pid still in the worktree (Linux).
 
@@ -92,6 +102,17 @@ class ProcessWorkers:
         except (ProcessLookupError, PermissionError):
             return False
         return True
+
+
+def runs_task(pid: int, task_id: str) -> bool:
+    """Tell whether process `pid` is a live worker started for `task_id` (its command line)."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return (
+        b"orchestrator.delivery.worker" in argv and task_id.encode() in argv and not is_zombie(pid)
+    )
 
 
 def works_in(pid: int, folder: str) -> bool:

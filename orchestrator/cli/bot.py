@@ -7,6 +7,7 @@ whole time, so the cron ticks of that job skip instead of racing it for updates.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from collections.abc import Mapping
@@ -15,8 +16,9 @@ from pathlib import Path
 from orchestrator import wiring
 from orchestrator.config.files import read_yaml
 from orchestrator.config.load import load_config, runtime_paths
+from orchestrator.config.model import Config
 from orchestrator.core.chat import PROTECTED_JOB
-from orchestrator.errors import ConfigError, UsageError
+from orchestrator.errors import ConfigError, OverridesError, UsageError
 from orchestrator.store import locks, logs
 from orchestrator.store.switches import Switches
 
@@ -28,7 +30,7 @@ def serve(path: Path, environ: Mapping[str, str]) -> int:
     paths = runtime_paths(read_yaml(path), path)
     log = logs.setup(paths.logs_dir, PROTECTED_JOB, "bot-" + secrets.token_hex(4))
     try:
-        config = load_config(path, environ)
+        config = _load(path, environ, log)
     except ConfigError as exc:
         log.error(
             "config.invalid", extra={"outcome": "config_error", "error": "; ".join(exc.problems)}
@@ -54,3 +56,14 @@ def serve(path: Path, environ: Mapping[str, str]) -> int:
         f"(agentos job on {PROTECTED_JOB} to start the bot)"
     )
     return 0
+
+
+def _load(path: Path, environ: Mapping[str, str], log: logging.Logger) -> Config:
+    """Load the config; a bad overrides.yaml is left out and logged: the bot is how it is fixed."""
+    try:
+        return load_config(path, environ)
+    except OverridesError as exc:
+        log.warning(
+            "config.overrides_invalid", extra={"file": exc.source, "error": "; ".join(exc.problems)}
+        )
+        return load_config(path, environ, overrides={})

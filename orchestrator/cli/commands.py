@@ -1,4 +1,5 @@
-"""The CLI commands other than `run`: check, on/off/status, switches, cron, init, audit, bot."""
+"""The CLI commands other than `run`: check, doctor, on/off/status, switches, cron, init, audit,
+bot."""
 
 from __future__ import annotations
 
@@ -50,25 +51,56 @@ def on(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
 
 
 def off(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
-    """Turn Agent OS off: every job but the control plane exits at its next tick."""
+    """Turn Agent OS off: no new tick or task; `--now` also stops the running agents."""
     changed = _switches(path).set_global(False, _stamp())
-    print("Agent OS is off." if changed else "Agent OS was already off.")
     if changed:
         _record(path, env, "global", False)
+    said = "Agent OS is off" if changed else "Agent OS was already off"
+    print(f"{said}; {_stop_or_drain(path, env, None, args.now)}.")
     return 0
+
+
+def _stop_or_drain(path: Path, env: Env, repo_key: str | None, now: bool) -> str:
+    """Stop the running agents (`--now`) or say which will finish; in words."""
+    from orchestrator.delivery import stopping
+    from orchestrator.store.mailbox import Mailbox
+
+    config = _switch_config(path, env)
+    mailbox = Mailbox(config.paths.mailbox_dir)
+    if not now:
+        return stopping.draining(mailbox, repo_key)
+    from orchestrator.adapters.workers import ProcessWorkers
+
+    workers = ProcessWorkers(path, config.paths.logs_dir, config.paths.root)
+    return stopping.halt(config, mailbox, workers, repo_key).describe()
+
+
+def _switch_config(path: Path, env: Env) -> Config:
+    """The config for a switch or `status`: a bad overrides.yaml must not keep anyone from off."""
+    from orchestrator.errors import OverridesError
+
+    try:
+        return load_config(path, env, need_secrets=False)
+    except OverridesError:
+        return load_config(path, env, need_secrets=False, overrides={})
 
 
 def repo(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
     """Turn one repo on or off."""
-    config = load_config(path, env, need_secrets=False)
+    config = _switch_config(path, env)
     try:
         config.repo(args.name)
     except KeyError as exc:
         raise UsageError(exc.args[0]) from None
     on = args.state == "on"
+    if args.now and on:
+        raise UsageError("--now goes with `repo off`: it stops the repo's running agents")
     if Switches(config.paths.state_dir).set_repo(args.name, on, _stamp()):
         _record(path, env, f"repo {args.name}", on)
-    print(f"repo {args.name} is {args.state}.")
+    if on:
+        print(f"repo {args.name} is on.")
+    else:
+        print(f"repo {args.name} is off; {_stop_or_drain(path, env, args.name, args.now)}.")
     return 0
 
 
@@ -87,14 +119,32 @@ def status(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
     """Print the switches, each repo and job, the mailbox and each job's last run."""
     from orchestrator.cli.status import render
 
-    config = load_config(path, env, need_secrets=False)
+    config = _switch_config(path, env)
     print(render(config, jobs))
     return 0
 
 
 def check(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
-    """Validate config, secrets, tools and schedules; print what to fix; change nothing."""
+    """Validate config, secrets, tools and schedules; print what to fix; change nothing.
+
+    `--live` also asks GitHub, Telegram and each tool whether they work (cli/doctor.py);
+    `--bundle FILE` writes a redacted support bundle of what was found.
+    """
     problems, isolation = offline_problems(path, env)
+    live, bundle = getattr(args, "live", False), getattr(args, "bundle", None)
+    if live or bundle:
+        from orchestrator.cli.doctor import report
+
+        tabfile = getattr(args, "crontab_file", None)
+        return report(
+            path,
+            env,
+            jobs,
+            problems,
+            live=live,
+            bundle=Path(bundle) if bundle else None,
+            tabfile=Path(tabfile) if tabfile else None,
+        )
     for line in problems:
         print(f"FAIL {line}")
     if problems:
@@ -102,6 +152,12 @@ def check(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
         return 2
     print(f"ok: {path} is valid; git and every agent backend were found; {isolation}.")
     return 0
+
+
+def doctor(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
+    """Check everything, live: the same as `check --live`."""
+    args.live = True
+    return check(args, path, jobs, env)
 
 
 def offline_problems(path: Path, env: Env) -> tuple[list[str], str]:
@@ -224,6 +280,7 @@ def init(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
         root=Path(ROOT),
         environ=env,
         jobs=jobs,
+        check=offline_problems,
         dry_run=args.dry_run,
         answers=Path(args.answers) if args.answers else None,
         crontab_file=Path(args.crontab_file) if args.crontab_file else None,

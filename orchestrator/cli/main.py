@@ -1,7 +1,9 @@
 """The `agentos` command line: parse, dispatch to a command, turn errors into exit codes.
 
-Exit codes: 0 ok or skipped, 1 runtime failure, 2 usage or config error. Errors are printed
-as one line on stderr (a config error as one line per problem).
+Exit codes: 0 ok or skipped, 1 runtime failure (or a failed `check --live`), 2 usage or config
+error, 3 a service refused its credential (a job's tick that GitHub or Telegram answered 401, or
+403 for no access: `run.unauthorized`; see `agentos doctor`). Errors are printed as one line on
+stderr (a config error as one line per problem).
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ if TYPE_CHECKING:  # argparse and typing are not imported on a cron tick's path
 
 EXAMPLES = """examples:
   agentos check                      validate config.yaml, tokens and tools
-  agentos off                        stop everything (cron ticks exit at once)
+  agentos doctor --bundle help.tar.gz  check --live, plus a redacted bundle to share
+  agentos off                        stop starting work; running agents finish
+  agentos off --now                  stop running agents too; their tasks are requeued
   agentos repo off app               stop working on one repo
   agentos run dispatcher --dry-run   show what one tick would do
   agentos cron install               install the crontab block
@@ -54,14 +58,44 @@ def build_parser(words: Sequence[str] = ()) -> argparse.ArgumentParser:
         "--config", help="config file (default: $AGENTOS_CONFIG or config.yaml at the root)"
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
-    sub.add_parser("check", help="validate config, credentials and tools; changes nothing")
+    for name, what in (
+        ("check", "validate config, credentials and tools; changes nothing"),
+        ("doctor", "check --live: ask GitHub, Telegram and each tool whether they work"),
+    ):
+        checking = sub.add_parser(
+            name,
+            help=what,
+            epilog="examples:\n  agentos check --live\n  agentos doctor --bundle help.tar.gz",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        if name == "check":
+            checking.add_argument(
+                "--live",
+                action="store_true",
+                help="also call GitHub, Telegram and the tools (exit 1 when one fails)",
+            )
+        checking.add_argument(
+            "--bundle",
+            metavar="FILE",
+            help="write a redacted support bundle (.tar.gz, or .zip): no token, no env file",
+        )
+        checking.add_argument("--crontab-file", help="look for the cron block in this file")
     sub.add_parser("on", help="turn Agent OS on")
-    sub.add_parser("off", help="turn Agent OS off: every job exits at once")
+    off = sub.add_parser(
+        "off", help="turn Agent OS off: no new tick or task; running agents finish (a drain)"
+    )
+    off.add_argument(
+        "--now", action="store_true", help="also stop running agents; their tasks are requeued"
+    )
     sub.add_parser("status", help="switches, mailbox and each job's last run")
     for noun, what in (("repo", "KEY"), ("job", "NAME")):
         s = sub.add_parser(noun, help=f"turn one {noun} on or off")
         s.add_argument("state", choices=("on", "off"))
         s.add_argument("name", metavar=what)
+        if noun == "repo":
+            s.add_argument(
+                "--now", action="store_true", help="with off: also stop the repo's running agents"
+            )
     tick = sub.add_parser(
         "run",
         help="one tick of a job (what cron calls)",

@@ -12,7 +12,7 @@ import time
 
 from orchestrator.cli import gate
 from orchestrator.config.files import read_yaml, state_dir
-from orchestrator.errors import ConfigError, UsageError
+from orchestrator.errors import ConfigError, Unauthorized, UsageError
 from orchestrator.jobs import JobSpec
 
 TYPE_CHECKING = False
@@ -68,8 +68,19 @@ def _run_locked(
     log = logs.setup(logs_dir, spec.name, "r-" + secrets.token_hex(4))
     try:
         from orchestrator.config.load import load_config
+        from orchestrator.errors import OverridesError
 
-        config = load_config(path, environ, raw=raw)
+        try:
+            config = load_config(path, environ, raw=raw)
+        except OverridesError as exc:
+            if not spec.always_on:
+                raise
+            # The control plane is how a setting from chat is fixed: it runs on config.yaml alone.
+            log.warning(
+                "config.overrides_invalid",
+                extra={"file": exc.source, "error": "; ".join(exc.problems)},
+            )
+            config = load_config(path, environ, raw=raw, overrides={})
     except ConfigError as exc:
         log.error(
             "config.invalid", extra={"outcome": "config_error", "error": "; ".join(exc.problems)}
@@ -79,7 +90,22 @@ def _run_locked(
         if not held:
             log.info("job.skipped", extra={"reason": "already_running", "pid": os.getpid()})
             return 0
-        return _run(spec, config, log, dry_run)
+        try:
+            return _run(spec, config, log, dry_run)
+        finally:
+            if not dry_run:
+                _announce(config, log)
+
+
+def _announce(config: Config, log: logging.Logger) -> None:
+    """Tell the operator, once each, about the files set aside (this tick's or a worker's)."""
+    from orchestrator.deps import notifier_for
+    from orchestrator.store import quarantine
+
+    try:
+        quarantine.announce(config.paths.runtime_dir, notifier_for(config, log).notify)
+    except OSError as exc:  # the files stay aside and the events say so; the next tick retries
+        log.error("quarantine.unannounced", extra={"error": str(exc)[:200]})
 
 
 def _run(spec: JobSpec, config: object, log: object, dry_run: bool) -> int:
@@ -100,6 +126,8 @@ def _run(spec: JobSpec, config: object, log: object, dry_run: bool) -> int:
     try:
         module = importlib.import_module(spec.module)
         summary = module.run(deps, config, datetime.now(UTC), dry_run=dry_run)
+    except Unauthorized as exc:  # not a crash: the credential, which no other tick can use either
+        return _unauthorized(config, log, spec.name, exc, start)
     except BaseException as exc:
         duration = round((time.monotonic() - start) * 1000)
         _alert(config, log, spec.name, exc)
@@ -126,11 +154,75 @@ def _run(spec: JobSpec, config: object, log: object, dry_run: bool) -> int:
         return 1
     finally:
         deps.close()
+    _accepted(config, log, _services_used(vars(deps)))
     duration = round((time.monotonic() - start) * 1000)
     log.info(
         "run.finished", extra={"outcome": "ok", "duration_ms": duration, **dict(summary or {})}
     )
     return 0
+
+
+def _unauthorized(
+    config: Config, log: logging.Logger, job: str, exc: Unauthorized, start: float
+) -> int:
+    """End a tick whose credential a service refused: log it, notify once per refusal, exit 3.
+
+    A refused Telegram token cannot be told through Telegram: its log line and `status` say it.
+    """
+    from datetime import UTC, datetime
+
+    from orchestrator.core.redact import redact
+    from orchestrator.store.unauthorized import RefusedTokens
+
+    error = str(exc)[:300]
+    try:
+        new = RefusedTokens(config.paths.state_dir).add(exc.service, job, error, datetime.now(UTC))
+    except OSError:  # runtime/ unwritable: better a notification per tick than none
+        new = True
+    notified = new and exc.service != "telegram" and _notify_refused(config, log, job, exc)
+    log.error(
+        "run.unauthorized",
+        extra={
+            "outcome": "unauthorized",
+            "duration_ms": round((time.monotonic() - start) * 1000),
+            "service": exc.service,
+            "error": error[:200],
+            "notified": notified,
+        },
+    )
+    print(redact(f"agentos: run {job} stopped: {exc}"), file=sys.stderr)
+    return exc.exit_code
+
+
+def _notify_refused(config: Config, log: logging.Logger, job: str, exc: Unauthorized) -> bool:
+    from orchestrator.core.notify import credentials_refused
+    from orchestrator.deps import notifier_for
+
+    try:
+        notifier_for(config, log).notify(credentials_refused(exc.service, job, str(exc)[:300]))
+    except Exception as alert_error:  # the refusal is logged either way
+        print(f"agentos: could not queue the alert: {alert_error}", file=sys.stderr)
+        return False
+    return True
+
+
+def _services_used(built: Mapping[str, object]) -> list[str]:
+    """Return the services a tick reached: `Deps` builds each client on first use, so a client
+    in its attributes is one the tick needed."""
+    clients = (("github", "tracker"), ("telegram", "chat"))
+    return [service for service, name in clients if built.get(name) is not None]
+
+
+def _accepted(config: Config, log: logging.Logger, services: list[str]) -> None:
+    """Forget the refusals of services a tick used and ended ok, so a new refusal notifies."""
+    from orchestrator.store.unauthorized import RefusedTokens
+
+    try:
+        cleared = RefusedTokens(config.paths.state_dir).clear(services)
+    except OSError:  # kept until a tick can write it: the cost is a notification missed, later
+        return
+    for service in cleared:
+        log.info("credentials.accepted", extra={"service": service})
 
 
 def _alert(config: Config, log: logging.Logger, job: str, exc: BaseException) -> None:

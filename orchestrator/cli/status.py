@@ -1,14 +1,16 @@
-"""Render `agentos status`: switches, repos, jobs with their last run, and the mailbox."""
+"""Render `agentos status`: switches, refused tokens, repos, jobs with their last run, mailbox."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from orchestrator.config.model import Config
+from orchestrator.core.notify import SERVICES
 from orchestrator.jobs import JobSpec
 from orchestrator.store.logs import event_log, last_event
 from orchestrator.store.mailbox import count_by_state
 from orchestrator.store.switches import Switches
+from orchestrator.store.unauthorized import RefusedTokens
 
 
 def render(config: Config, jobs: Mapping[str, JobSpec]) -> str:
@@ -21,6 +23,13 @@ def render(config: Config, jobs: Mapping[str, JobSpec]) -> str:
     ]
     if config.overridden:
         lines.append(f"overridden from chat: {', '.join(config.overridden)}")
+    from orchestrator.config.load import overrides_problem
+
+    problem = overrides_problem(config)
+    if problem:
+        lines.append(f"PROBLEM:  {problem}")
+    lines.append(_quarantine(config))
+    lines += _refused(config)
     lines += ["", "repos:"]
     width = max(len(r.key) for r in config.repos)
     for repo in config.repos:
@@ -44,6 +53,16 @@ def render(config: Config, jobs: Mapping[str, JobSpec]) -> str:
     return "\n".join(lines)
 
 
+def _refused(config: Config) -> list[str]:
+    """Say which tokens a service refuses: the jobs that need it stop until it is fixed."""
+    return [
+        f"REFUSED:  {SERVICES.get(r.service, r.service)} refused the token since "
+        f"{r.since[:19].replace('T', ' ')}Z (job {r.job}): {r.detail}; fix it, then run "
+        "`agentos doctor`"
+        for r in RefusedTokens(config.paths.state_dir).current().values()
+    ]
+
+
 def _overridden(config: Config, key: str) -> bool:
     index = next(i for i, r in enumerate(config.repos) if r.key == key)
     return any(k.startswith(f"repos[{index}].") for k in config.overridden)
@@ -57,3 +76,15 @@ def _last_run(config: Config, job: str) -> str:
     duration = event.get("duration_ms")
     took = f"  {duration} ms" if isinstance(duration, int) else ""
     return f"last run {str(event.get('ts', '?'))[:19].replace('T', ' ')}Z  {outcome}{took}"
+
+
+def _quarantine(config: Config) -> str:
+    """Say how many damaged runtime files wait in runtime/quarantine/ for a person."""
+    from orchestrator.store import quarantine
+
+    aside = quarantine.listing(config.paths.runtime_dir)
+    if not aside:
+        return "set aside: nothing (runtime/quarantine/ is empty)"
+    return (
+        f"set aside: {len(aside)} damaged file(s) in {quarantine.folder(config.paths.runtime_dir)}"
+    )

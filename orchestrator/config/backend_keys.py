@@ -22,20 +22,27 @@ SANDBOXES = ("read-only", "workspace-write", "danger-full-access")  # Codex 0.16
 PLACEHOLDERS = ("prompt_file", "worktree", "task_id")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+_CLIS = (AgentType.CLAUDE, AgentType.CODEX)
+_MODELS = (*_CLIS, AgentType.ANTHROPIC)
+# The keys only some types use: on another type a key would be silently meaningless.
 _ONLY = {
-    "permission_mode": AgentType.CLAUDE,
-    "allowed_tools": AgentType.CLAUDE,
-    "sandbox": AgentType.CODEX,
+    "permission_mode": (AgentType.CLAUDE,),
+    "allowed_tools": (AgentType.CLAUDE,),
+    "sandbox": (AgentType.CODEX,),
+    "binary": _CLIS,
+    "model": _MODELS,
+    "base_url": _MODELS,
+    "max_turns": (AgentType.ANTHROPIC,),
 }
 
 
 def extras(r: Reader, node: Mapping[str, Any], path: str, kind: AgentType) -> dict[str, Any]:
     """Read the extra backend keys into AgentBackend keyword arguments (defaults where absent)."""
-    for key, owner in _ONLY.items():
-        if key in node and kind is not owner:
-            r.fail(
-                join(path, key), f"only {owner.value} backends take {key}, this one is {kind.value}"
-            )
+    for key, owners in _ONLY.items():
+        if node.get(key) is not None and kind not in owners:
+            *others, last = (t.value for t in owners)
+            names = f"{', '.join(others)} and {last}" if others else last
+            r.fail(join(path, key), f"only {names} backends take {key}, this one is {kind.value}")
     found: dict[str, Any] = {
         "env": _env(r, node.get("env"), join(path, "env")),
         "pass_env": _names(r, node, "pass_env", path),
@@ -64,7 +71,7 @@ def check_leaks(r: Reader, backends: Mapping[str, AgentBackend], secrets: Iterab
     """
     names = {secret.var for secret in secrets}
     for backend in backends.values():
-        path = f"agents.backends.{backend.name}"
+        path = join("agents.backends", backend.name)
         for key, given in (("env", tuple(backend.env)), ("pass_env", backend.pass_env)):
             for name in given:
                 if name in names:
@@ -97,7 +104,7 @@ def _env(r: Reader, value: Any, path: str) -> Mapping[str, str]:
     node = r.mapping(value, path, ()) if not isinstance(value, dict) else value
     result: dict[str, str] = {}
     for name, setting in node.items():
-        dotted = join(path, str(name))
+        dotted = join(path, name)
         if not _valid_name(r, str(name), dotted):
             continue
         if isinstance(setting, bool) or not isinstance(setting, (str, int, float)):

@@ -13,15 +13,18 @@ from orchestrator.config.reader import Reader, join, show
 from orchestrator.core.outbound import OutboundRules
 
 KEYS = ("max_file_bytes", "max_change_bytes", "allow_workflows", "deny")
+MAX_BYTES = 1 << 30  # 1 GiB: no change an agent makes should carry more
 
 
 def read(r: Reader, value: Any, path: str, defaults: OutboundRules) -> OutboundRules:
     """Read an `outbound` section at `path`; a key it leaves out keeps its value in `defaults`."""
     node = r.mapping(value, path, KEYS)
     return OutboundRules(
-        max_file_bytes=r.integer(node, "max_file_bytes", path, default=defaults.max_file_bytes),
+        max_file_bytes=r.integer(
+            node, "max_file_bytes", path, default=defaults.max_file_bytes, maximum=MAX_BYTES
+        ),
         max_change_bytes=r.integer(
-            node, "max_change_bytes", path, default=defaults.max_change_bytes
+            node, "max_change_bytes", path, default=defaults.max_change_bytes, maximum=MAX_BYTES
         ),
         allow_workflows=_flag(r, node, "allow_workflows", path, defaults.allow_workflows),
         deny=_globs(r, node, path, defaults.deny),

@@ -11,31 +11,85 @@ from orchestrator.config.model import Secret
 
 E = TypeVar("E", bound=enum.Enum)
 MISSING: Any = object()
+MAX_PROBLEMS = 50  # listed; the rest are counted (a 1 MiB list of bad items is one mistake)
+MAX_LINE = 300
 _SECRET_REF = re.compile(r"^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))$")
 
 
 def show(value: Any) -> str:
-    """Render a bad value for an error line: short, quoted like YAML would."""
+    """Render a bad value for an error line: short, quoted like YAML would, never two lines."""
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        text = repr(value)
+        text = repr(value[:61])
     elif isinstance(value, Mapping):
-        text = "a mapping"
+        text = _mapping(value)
     elif isinstance(value, list):
-        text = "a list"
+        text = _list(value)
+    elif isinstance(value, int) and value.bit_length() > 200:  # str() refuses past 4,300 digits
+        text = f"an integer of about {int(value.bit_length() * 0.30103)} digits"
     else:
-        text = str(value)
+        text = repr(str(value)) if not str(value).isprintable() else str(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def join(path: str, key: str | int) -> str:
+def label(key: Any) -> str:
+    """Render a key for a dotted path: as written when plain, quoted when it would mislead."""
+    if isinstance(key, str) and key.strip() == key and 0 < len(key) <= 40 and key.isprintable():
+        return key
+    if not isinstance(key, str):
+        return show(key)
+    return repr(key) if len(key) <= 40 else f"{key[:37]!r}..."
+
+
+def join(path: str, key: Any) -> str:
     """Return the dotted key of a child: `repos[1]`, `repos[1].key`."""
-    if isinstance(key, int):
+    if isinstance(key, int) and not isinstance(key, bool):
         return f"{path}[{key}]"
-    return f"{path}.{key}" if path else key
+    return f"{path}.{label(key)}" if path else label(key)
+
+
+def _kind(value: Any) -> str:
+    for kind, name in _KINDS:
+        if isinstance(value, kind):
+            return name
+    return "value"
+
+
+_KINDS = (
+    (bool, "boolean"),
+    (str, "string"),
+    (int, "integer"),
+    (float, "number"),
+    (Mapping, "mapping"),
+    (list, "list"),
+    (type(None), "null"),
+)
+
+
+def _list(value: list[Any]) -> str:
+    if not value:
+        return "an empty list"
+    kinds = {_kind(item) for item in value[:100]}  # a list may hold 100,000 aliases
+    noun = kinds.pop() if len(kinds) == 1 else "item"
+    return f"a list of {len(value)} {noun}{'' if len(value) == 1 else 's'}"
+
+
+def _mapping(value: Mapping[Any, Any]) -> str:
+    if not value:
+        return "an empty mapping"
+    keys = [label(key) for _, key in zip(range(3), value, strict=False)]
+    more = ", ..." if len(value) > 3 else ""
+    return f"a mapping with key{'' if len(value) == 1 else 's'} {', '.join(keys)}{more}"
+
+
+def _one_line(text: str) -> str:
+    """Escape what would break the one-line rule (a newline in a key) and cut what is too long."""
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return text if len(text) <= MAX_LINE else text[: MAX_LINE - 3] + "..."
 
 
 class Reader:
@@ -45,9 +99,19 @@ class Reader:
         self.environ = environ
         self.need_secrets = need_secrets
         self.problems: list[str] = []
+        self.unlisted = 0  # problems past MAX_PROBLEMS
 
     def fail(self, path: str, message: str) -> None:
-        self.problems.append(f"{path}: {message}")
+        """Record one problem as one line: the dotted key, then what is wrong with it."""
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(_one_line(f"{path}: {message}" if path else message))
+        else:
+            self.unlisted += 1
+
+    def report(self) -> list[str]:
+        """Return the problems to print, the unlisted ones counted on a last line."""
+        more = [f"... and {self.unlisted} more problems"] if self.unlisted else []
+        return self.problems + more
 
     def mapping(self, value: Any, path: str, allowed: Collection[str]) -> dict[str, Any]:
         """Return `value` as a mapping with only known keys; report anything else."""
@@ -58,7 +122,7 @@ class Reader:
             return {}
         for key in value:
             if key not in allowed:
-                self.fail(join(path, str(key)), f"unknown key{_suggest(str(key), allowed)}")
+                self.fail(join(path, key), f"unknown key{_suggest(label(key), allowed)}")
         return value
 
     def _get(self, node: Mapping[str, Any], key: str, path: str, default: Any, what: str) -> Any:
@@ -82,9 +146,15 @@ class Reader:
         return value
 
     def integer(
-        self, node: Mapping[str, Any], key: str, path: str, default: Any = MISSING, minimum: int = 1
+        self,
+        node: Mapping[str, Any],
+        key: str,
+        path: str,
+        default: Any = MISSING,
+        minimum: int = 1,
+        maximum: int = 1_000_000,
     ) -> Any:
-        """Return an integer >= minimum (or the default when the key is absent)."""
+        """Return an integer from minimum to maximum (or the default when the key is absent)."""
         what = (
             "expected a positive integer" if minimum == 1 else f"expected an integer >= {minimum}"
         )
@@ -94,21 +164,34 @@ class Reader:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             self.fail(join(path, key), f"{what}, got {show(value)}")
             return default if default is not MISSING else minimum
+        if value > maximum:
+            self.fail(join(path, key), f"expected at most {maximum}, got {show(value)}")
+            return default if default is not MISSING else minimum
         return value
 
     def number(
-        self, node: Mapping[str, Any], key: str, path: str, default: float, *, zero: bool = False
+        self,
+        node: Mapping[str, Any],
+        key: str,
+        path: str,
+        default: float,
+        *,
+        maximum: float,
+        zero: bool = False,
     ) -> float:
-        """Return a positive number (zero too when `zero`), or the default if the key is absent."""
+        """Return a positive number up to `maximum` (zero too when `zero`), or the default."""
         value = node.get(key, default)
+        # `not (value > 0 ...)` rather than `value <= 0`: NaN fails every comparison
         if (
             isinstance(value, bool)
             or not isinstance(value, (int, float))
-            or value < 0
-            or (value == 0 and not zero)
+            or not (value > 0 or (zero and value == 0))
         ):
             what = "a number >= 0" if zero else "a positive number"
             self.fail(join(path, key), f"expected {what}, got {show(value)}")
+            return default
+        if value > maximum:
+            self.fail(join(path, key), f"expected at most {maximum:g}, got {show(value)}")
             return default
         return float(value)
 
@@ -138,8 +221,8 @@ class Reader:
                 )
         return tuple(v for v in value if isinstance(v, str) and v.strip())
 
-    def integers(self, node: Mapping[str, Any], key: str, path: str) -> tuple[int, ...]:
-        """Return a list of integers, e.g. Telegram chat ids (empty when absent)."""
+    def integers(self, node: Mapping[str, Any], key: str, path: str, bound: int) -> tuple[int, ...]:
+        """Return a list of integers within ±bound, e.g. Telegram chat ids (empty when absent)."""
         value = node.get(key) or []
         if not isinstance(value, list):
             self.fail(join(path, key), f"expected a list of integers, got {show(value)}")
@@ -147,7 +230,14 @@ class Reader:
         for i, item in enumerate(value):
             if isinstance(item, bool) or not isinstance(item, int):
                 self.fail(join(join(path, key), i), f"expected an integer, got {show(item)}")
-        return tuple(v for v in value if isinstance(v, int) and not isinstance(v, bool))
+            elif abs(item) > bound:
+                self.fail(
+                    join(join(path, key), i),
+                    f"expected an integer from {-bound} to {bound}, got {show(item)}",
+                )
+        return tuple(
+            v for v in value if isinstance(v, int) and not isinstance(v, bool) and abs(v) <= bound
+        )
 
     def secret(self, node: Mapping[str, Any], key: str, path: str) -> Secret:
         """Return a `$VAR` reference resolved from the environment; never echo a literal."""

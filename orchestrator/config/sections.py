@@ -7,7 +7,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from orchestrator.config import backend_keys, outbound_rules
+from orchestrator.config import backend_keys, cron_fields, outbound_rules, places
 from orchestrator.config.model import (
     AgentBackend,
     AgentsConfig,
@@ -19,12 +19,11 @@ from orchestrator.config.model import (
     Isolation,
     Limits,
     MergeMethod,
-    Paths,
     RepoConfig,
     TelegramConfig,
     default_graphql_url,
 )
-from orchestrator.config.reader import MISSING, Reader, join, show
+from orchestrator.config.reader import MISSING, Reader, join, label, show
 from orchestrator.core.board import STATUS_KEYS, status_names
 from orchestrator.core.outbound import OutboundRules
 
@@ -42,6 +41,19 @@ _REPO_KEYS = (
     "merge_method",
     "outbound",
 )
+MAX_PARALLEL = 256  # tasks at once, per repo or in all: each is a process and a worktree
+TELEGRAM_ID = 2**53  # Telegram ids have at most 52 significant bits
+# Upper bounds of `limits`: past these a value is a slip of the keyboard, not a wish.
+LIMIT_MAXIMA = {
+    "max_parallel_workers": MAX_PARALLEL,
+    "max_attempts": 100,
+    "max_fix_rounds": 100,
+    "wedged_hours": 24 * 30,
+    "checks_grace_minutes": 24 * 60,
+    "agent_cooldown_minutes": 7 * 24 * 60,
+    "stall_minutes": 24 * 60,
+    "test_timeout_minutes": 24 * 60,
+}
 
 
 def repos(r: Reader, value: Any, base: Path, outbound: OutboundRules) -> tuple[RepoConfig, ...]:
@@ -84,18 +96,19 @@ def _repo(
     github = r.string(node, "github", path)
     if github and not _GITHUB_NAME.match(github):
         r.fail(join(path, "github"), f'expected "owner/name", got {show(github)}')
-    local = r.string(node, "local_path", path, default=None)
     return RepoConfig(
         key=key,
         github=github,
-        local_path=_resolve(base, local) if local else None,
+        local_path=places.folder(r, node, "local_path", path, base, existing=True),
         base_branch=r.string(node, "base_branch", path, default="main"),
         test_command=r.string(node, "test_command", path, default=None),
         board=_board(r, node.get("board"), join(path, "board")),
         automation_mode=r.choice(
             node, "automation_mode", path, AutomationMode, AutomationMode.FULL
         ),
-        max_parallel_tasks=r.integer(node, "max_parallel_tasks", path, default=2),
+        max_parallel_tasks=r.integer(
+            node, "max_parallel_tasks", path, default=2, maximum=MAX_PARALLEL
+        ),
         merge_method=r.choice(node, "merge_method", path, MergeMethod, MergeMethod.SQUASH),
         outbound=outbound_rules.read(r, node.get("outbound"), join(path, "outbound"), outbound),
     )
@@ -155,7 +168,9 @@ def github(r: Reader, value: Any) -> GitHubConfig:
         graphql_url=_url(r, node, "graphql_url", "github", default_graphql_url(api_url)),
         trusted_users=r.strings(node, "trusted_users", "github"),
         commit_author=_author(r, node),
-        seconds_between_writes=r.number(node, "seconds_between_writes", "github", 1.0, zero=True),
+        seconds_between_writes=r.number(
+            node, "seconds_between_writes", "github", 1.0, maximum=60, zero=True
+        ),
     )
 
 
@@ -198,14 +213,14 @@ def agents(r: Reader, value: Any) -> AgentsConfig:
             "agents.backends", f"expected a mapping of backend name to settings, got {show(raw)}"
         )
         raw = {}
-    backends = {str(n): b for n, v in raw.items() if (b := _backend(r, str(n), v))}
-    chains = _chains(r, node.get("chains"), list(raw))
+    backends = {str(n): b for n, v in raw.items() if (b := _backend(r, n, v))}
+    chains = _chains(r, node.get("chains"), [str(n) for n in raw])
     isolation = r.choice(node, "isolation", "agents", Isolation, Isolation.BWRAP)
     return AgentsConfig(MappingProxyType(backends), MappingProxyType(chains), isolation)
 
 
-def _backend(r: Reader, name: str, value: Any) -> AgentBackend | None:
-    path = f"agents.backends.{name}"
+def _backend(r: Reader, name: Any, value: Any) -> AgentBackend | None:
+    path = join("agents.backends", name)
     node = r.mapping(value, path, _BACKEND_KEYS)
     if not node:
         r.fail(path, "expected a mapping with at least `type`")
@@ -225,14 +240,14 @@ def _backend(r: Reader, name: str, value: Any) -> AgentBackend | None:
     if kind not in _KEYED and "api_key" in node:
         r.fail(join(path, "api_key"), "only anthropic, claude and codex backends take api_key")
     return AgentBackend(
-        name=name,
+        name=str(name),
         type=kind,
         argv=argv,
         api_key=api_key,
-        timeout_minutes=r.number(node, "timeout_minutes", path, default=45),
+        timeout_minutes=r.number(node, "timeout_minutes", path, default=45, maximum=24 * 60),
         binary=r.string(node, "binary", path, default=None),
         model=r.string(node, "model", path, default=None),
-        max_turns=r.integer(node, "max_turns", path, default=50),
+        max_turns=r.integer(node, "max_turns", path, default=50, maximum=10_000),
         **backend_keys.extras(r, node, path, kind),
     )
 
@@ -246,15 +261,16 @@ def _chains(r: Reader, value: Any, names: list[str]) -> dict[str, tuple[str, ...
         )
         return {"default": tuple(names)}
     chains = {"default": tuple(names)}
+    known = ", ".join(label(n) for n in names)
     for task_type, chain in value.items():
-        path = f"agents.chains.{task_type}"
+        path = join("agents.chains", task_type)
         if not isinstance(chain, list) or not chain:
             r.fail(path, f"expected a non-empty list of backend names, got {show(chain)}")
             continue
         for i, name in enumerate(chain):
-            if name not in names:
-                r.fail(f"{path}[{i}]", f"unknown backend {show(name)} (known: {', '.join(names)})")
-        chains[str(task_type)] = tuple(str(n) for n in chain)
+            if not isinstance(name, str) or name not in names:
+                r.fail(join(path, i), f"unknown backend {show(name)} (known: {known})")
+        chains[str(task_type)] = tuple(n for n in chain if isinstance(n, str))
     return chains
 
 
@@ -263,11 +279,14 @@ def limits(r: Reader, value: Any) -> Limits:
     d = Limits()
     node = r.mapping(value, "limits", Limits.__dataclass_fields__)
     ints = {
-        k: r.integer(node, k, "limits", default=getattr(d, k))
+        k: r.integer(node, k, "limits", default=getattr(d, k), maximum=LIMIT_MAXIMA[k])
         for k in Limits.__dataclass_fields__
         if k != "wedged_hours"
     }
-    return Limits(wedged_hours=r.number(node, "wedged_hours", "limits", d.wedged_hours), **ints)
+    hours = r.number(
+        node, "wedged_hours", "limits", d.wedged_hours, maximum=LIMIT_MAXIMA["wedged_hours"]
+    )
+    return Limits(wedged_hours=hours, **ints)
 
 
 def telegram(r: Reader, value: Any) -> TelegramConfig | None:
@@ -276,7 +295,7 @@ def telegram(r: Reader, value: Any) -> TelegramConfig | None:
         return None
     keys = ("token", "api_url", "allowed_chat_ids", "allowed_user_ids", "notify_chat_id")
     node = r.mapping(value, "telegram", keys)
-    chats = r.integers(node, "allowed_chat_ids", "telegram")
+    chats = r.integers(node, "allowed_chat_ids", "telegram", TELEGRAM_ID)
     if node.get("allowed_chat_ids") in (None, []):
         r.fail("telegram.allowed_chat_ids", "is required (the chats allowed to command the bot)")
     notify = node.get("notify_chat_id")
@@ -289,22 +308,9 @@ def telegram(r: Reader, value: Any) -> TelegramConfig | None:
         token=r.secret(node, "token", "telegram"),
         api_url=_url(r, node, "api_url", "telegram", "https://api.telegram.org"),
         allowed_chat_ids=chats,
-        allowed_user_ids=r.integers(node, "allowed_user_ids", "telegram"),
+        allowed_user_ids=r.integers(node, "allowed_user_ids", "telegram", TELEGRAM_ID),
         notify_chat_id=notify,
     )
-
-
-def paths(r: Reader, value: Any, base: Path, root: Path) -> Paths:
-    """Read `paths`; relative paths are relative to the config file's folder."""
-    node = r.mapping(value, "paths", ("runtime_dir", "worktrees_dir"))
-    runtime = _resolve(base, r.string(node, "runtime_dir", "paths", default="runtime"))
-    worktrees = node.get("worktrees_dir")
-    worktrees_dir = (
-        _resolve(base, r.string(node, "worktrees_dir", "paths"))
-        if worktrees
-        else runtime / "worktrees"
-    )
-    return Paths(root=root, runtime_dir=runtime, worktrees_dir=worktrees_dir)
 
 
 def schedule(r: Reader, value: Any, defaults: dict[str, str]) -> dict[str, str]:
@@ -314,16 +320,15 @@ def schedule(r: Reader, value: Any, defaults: dict[str, str]) -> dict[str, str]:
     for job, expr in node.items():
         if job not in defaults:
             continue
-        if not isinstance(expr, str) or len(expr.split()) != 5:
-            r.fail(f"schedule.{job}", f"expected a cron expression with 5 fields, got {show(expr)}")
+        why = cron_fields.problem(expr) if isinstance(expr, str) else "it is not text"
+        if why:
+            r.fail(
+                f"schedule.{job}",
+                f"expected a cron expression ({cron_fields.FIELDS}), got {show(expr)}: {why}",
+            )
             continue
         result[job] = expr
     return result
-
-
-def _resolve(base: Path, value: str) -> Path:
-    path = Path(value).expanduser()
-    return path if path.is_absolute() else base / path
 
 
 def dispatcher(r: Reader, value: Any, agents: AgentsConfig) -> DispatcherConfig:

@@ -18,7 +18,7 @@ from orchestrator.core.dependencies import blockers
 from orchestrator.core.explain import Facts, TaskFact, explain, latest
 from orchestrator.core.model import BoardStatus, Issue, IssueRef
 from orchestrator.core.tasks import MailboxState, Task, task_id
-from orchestrator.errors import AgentOSError, TrackerError
+from orchestrator.errors import AgentOSError, TrackerError, Unauthorized
 from orchestrator.ports import Board, Tracker
 from orchestrator.store.mailbox import Mailbox
 from orchestrator.store.switches import Switches
@@ -103,6 +103,8 @@ def why(
                 else (item.status_name or (item.status.value if item.status else "none"))
             )
             facts = replace(facts, board_status=status)
+        except Unauthorized:  # not a fact about the issue: the round ends with it
+            raise
         except AgentOSError as exc:
             unknown.append(f"board ({exc})")
     return explain(replace(facts, unknown=tuple(unknown)))
@@ -118,6 +120,8 @@ def _github_facts(facts: Facts, ref: IssueRef, tracker: Tracker, unknown: list[s
             unknown.append(f"{len(waits) - MAX_BLOCKER_READS} more blockers not read")
         open_subs = [s for s in recorded.sub_issues[:MAX_BLOCKER_READS] if tracker.issue(s).is_open]
         pulls = tracker.open_pulls(ref.repo, head_prefix=f"agent/{ref.number}-")
+    except Unauthorized:
+        raise
     except TrackerError as exc:
         unknown.append(f"GitHub ({exc})")
         return facts

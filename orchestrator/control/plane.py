@@ -21,6 +21,7 @@ from orchestrator.core.chat import (
     PROTECTED_JOB,
     Command,
     IssueCommand,
+    Off,
     Pressed,
     RepoMode,
     Switch,
@@ -28,11 +29,13 @@ from orchestrator.core.chat import (
     help_text,
 )
 from orchestrator.core.notify import Kind, shorten
-from orchestrator.errors import AgentOSError, ConfigError
+from orchestrator.delivery.stopping import draining
+from orchestrator.errors import AgentOSError, ConfigError, Unauthorized
 from orchestrator.jobs import JobSpec
 from orchestrator.ports import AuditLog, Board, Tracker
+from orchestrator.store import quarantine
 from orchestrator.store.buttons import TTL, ButtonRecords
-from orchestrator.store.files import atomic_write
+from orchestrator.store.files import atomic_write, read_state
 from orchestrator.store.mailbox import Mailbox
 from orchestrator.store.outbox import Outbox, Pending
 from orchestrator.store.switches import Switches
@@ -62,9 +65,10 @@ class Control:
         clock: Callable[[], datetime] = _utcnow,
         pacing: Pacing = Pacing(),  # noqa: B008  # frozen, so one shared default is safe
         audit: AuditLog | None = None,  # where switch and setting changes are recorded (wiring's)
+        halt: Callable[[str | None], str] = lambda repo: "no agent could be stopped from here",
     ) -> None:
         self.config, self.jobs, self.log, self.clock, self.pacing = config, jobs, log, clock, pacing
-        self.audit_log = audit
+        self.audit_log, self.halt = audit, halt  # halt(repo key or None): `off now`, in words
         self._tracker, self._board_for = tracker, board_for
         state = config.paths.state_dir
         self.switches, self.outbox, self.actions = (
@@ -93,7 +97,10 @@ class Control:
 
     # -- the port ----------------------------------------------------------------------------------
     def command(self, command: Command, who: str) -> str:
-        """Run the command's function; config and GitHub trouble become the reply, not a crash."""
+        """Run the command's function; config and GitHub trouble become the reply, not a crash.
+
+        A refused credential is raised: the chat adapter answers it and ends the round with it.
+        """
         name = command.name
         handler = self.handlers[name]
         self.log.info("command.received", extra={"command": name, "by": who})
@@ -103,6 +110,8 @@ class Control:
             return (
                 f"The config is invalid; fix it first:\n{exc.problems[0] if exc.problems else exc}"
             )
+        except Unauthorized:
+            raise
         except AgentOSError as exc:
             self.log.warning(
                 "command.failed", extra={"command": name, "by": who, "error": str(exc)[:200]}
@@ -142,6 +151,8 @@ class Control:
             self.log.warning(
                 "button.failed", extra={"action": action, "by": who, "error": str(exc)[:200]}
             )
+            if isinstance(exc, Unauthorized):
+                raise
             return Pressed(shorten(f"Failed: {exc}. Press again to retry.", 200), remove=False)
         self.actions.settle(token, f"{action} by {who}")
         self._record("button.pressed", who, action=action, task=record.task_id)
@@ -191,12 +202,18 @@ class Control:
 
         0 when there is none, or it is stale.
         """
+        path = self.config.paths.state_dir / OFFSET_FILE
         try:
-            saved = json.loads((self.config.paths.state_dir / OFFSET_FILE).read_text())
-            if self.clock() - datetime.fromisoformat(saved["at"]) > OFFSET_TTL:
-                return 0
-            return int(saved["update_id"])
-        except (FileNotFoundError, ValueError, KeyError, TypeError):
+            saved = json.loads(read_state(path))
+            update_id, at = saved["update_id"], datetime.fromisoformat(saved["at"])
+            if not isinstance(update_id, int) or isinstance(update_id, bool) or update_id < 0:
+                raise ValueError(f"update_id {update_id!r}")
+            return 0 if self.clock() - at > OFFSET_TTL else update_id
+        except FileNotFoundError:
+            return 0
+        except (OSError, ValueError, KeyError, TypeError) as exc:  # set aside: start afresh
+            why = f"unreadable Telegram offset ({type(exc).__name__})"
+            quarantine.set_aside(path, self.config.paths.runtime_dir, why)
             return 0
 
     def handled(self, update_id: int) -> None:
@@ -226,10 +243,12 @@ class Control:
         since = self.switches.off_since()
         changed = self.switches.set_global(False, self._stamp())
         self._audit("global", False, who, changed)
+        now = isinstance(command, Off) and command.now
+        did = self.halt(None) if now else draining(self.mailbox)
         if not changed:
-            return f"Agent OS was already off (since {since})."
+            return f"Agent OS was already off (since {since}); {did}."
         return (
-            "Agent OS is off: no job starts a new tick. "
+            f"Agent OS is off: no job starts a new tick; {did}. "
             "This bot keeps listening; /on turns it back on."
         )
 
@@ -264,7 +283,10 @@ class Control:
         changed = self.switches.set_repo(key, command.on, self._stamp())
         self._audit(f"repo {key}", command.on, who, changed)
         state = "on" if command.on else "off"
-        return f"repo {key} is {state}." if changed else f"repo {key} was already {state}."
+        said = f"repo {key} is {state}" if changed else f"repo {key} was already {state}"
+        if command.on:
+            return f"{said}."
+        return f"{said}; {self.halt(key) if command.now else draining(self.mailbox, key)}."
 
     def switch_job(self, command: Command, who: str) -> str:
         assert isinstance(command, Switch)
@@ -340,8 +362,16 @@ class Control:
         return f"repo {key} mode is {mode}." if changed else f"repo {key} mode was already {mode}."
 
     def _config(self) -> Config:
-        """Re-read config.yaml and overrides.yaml, so a long-running bot sees every change."""
-        return load_config(self.config.source, {}, need_secrets=False)
+        """Re-read config.yaml and overrides.yaml, so a long-running bot sees every change.
+
+        A bad overrides.yaml is left out (/status says why), so chat keeps working.
+        """
+        from orchestrator.errors import OverridesError
+
+        try:
+            return load_config(self.config.source, {}, need_secrets=False)
+        except OverridesError:
+            return load_config(self.config.source, {}, need_secrets=False, overrides={})
 
     def _github(self) -> Tracker | None:
         return self._tracker() if self._tracker is not None else None

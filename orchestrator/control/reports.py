@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from orchestrator.config.load import overrides_problem
 from orchestrator.config.model import Config
 from orchestrator.control.issues import task_fact
 from orchestrator.control.settings import overridden
@@ -50,8 +51,10 @@ def status(
     lines += _pulls(config, tracker)
     lines.append("Last runs:")
     lines += [f"  {name}: {_last_run(config, name, spec)}" for name, spec in jobs.items()]
-    changed = overridden(config)
-    if changed:
+    problem, changed = overrides_problem(config), overridden(config)
+    if problem:  # a bad overrides.yaml the control plane left out: its keys are not in force
+        lines.append(f"Overrides: {problem}")
+    elif changed:
         lines.append(
             "Overridden from chat: " + ", ".join(f"{key} = {value}" for key, value in changed)
         )
@@ -89,11 +92,10 @@ def _last_run(config: Config, job: str, spec: JobSpec) -> str:
 
 def repos(config: Config, switches: Switches) -> str:
     """Return /repos: each repo's switch and mode, saying which mode is overridden from chat."""
-    keys = {key for key, _ in overridden(config)}
     lines = ["Repos:"]
-    for repo in config.repos:
+    for i, repo in enumerate(config.repos):
         mode = repo.automation_mode.value
-        if f"repos.{repo.key}.automation_mode" in keys:
+        if f"repos[{i}].automation_mode" in config.overridden:  # applied, not merely written
             mode += " (set from chat)"
         lines.append(
             f"  {repo.key}: {'on' if switches.repo_on(repo.key) else 'off'}, {mode}, {repo.github}"

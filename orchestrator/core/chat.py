@@ -17,9 +17,12 @@ PROTECTED_JOB = "telegram_control"  # the control plane itself: never switched o
 SPECS: dict[str, tuple[str, str]] = {
     "status": ("", "switch, running tasks, queue, open agent PRs, last run of each job"),
     "on": ("", "turn Agent OS on"),
-    "off": ("", "turn Agent OS off (this bot keeps listening)"),
+    "off": ("[now]", "turn Agent OS off: agents finish; now: stop them, requeue their tasks"),
     "repos": ("", "each repo: on or off, mode"),
-    "repo": ("on|off KEY  or  mode KEY full|dispatcher_only", "switch a repo, or set its mode"),
+    "repo": (
+        "on|off KEY [now]  or  mode KEY full|dispatcher_only",
+        "switch a repo, or set its mode",
+    ),
     "jobs": ("", "each job: on or off"),
     "job": ("on|off NAME", "switch one job"),
     "queue": ("", "what waits, and why"),
@@ -42,12 +45,24 @@ class Simple:
 
 
 @dataclass(frozen=True, slots=True)
+class Off:
+    """`/off`: a drain (running agents finish); `/off now` also stops them."""
+
+    now: bool = False
+
+    @property
+    def name(self) -> str:
+        return "off"
+
+
+@dataclass(frozen=True, slots=True)
 class Switch:
-    """`/repo on|off KEY` or `/job on|off NAME`."""
+    """`/repo on|off KEY [now]` or `/job on|off NAME`."""
 
     name: str  # "repo" | "job"
     target: str
     on: bool
+    now: bool = False  # `/repo off KEY now`: stop the repo's running agents too
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +104,7 @@ class Unknown:
     name: str
 
 
-Command = Simple | Switch | RepoMode | IssueCommand
+Command = Simple | Off | Switch | RepoMode | IssueCommand
 Parsed = Command | UsageHint | Unknown
 
 
@@ -109,9 +124,13 @@ def parse(text: str, bot_username: str) -> Parsed | None:
 
 def _arguments(name: str, args: list[str]) -> Parsed:
     usage = UsageHint(name, f"Usage: /{name} {SPECS[name][0]}".rstrip())
+    if name == "off" and [a.lower() for a in args] in ([], ["now"]):
+        return Off(now=bool(args))
     if name in ("repo", "job"):
         if len(args) == 2 and args[0].lower() in ("on", "off"):
             return Switch(name, args[1], args[0].lower() == "on")
+        if name == "repo" and [a.lower() for i, a in enumerate(args) if i != 1] == ["off", "now"]:
+            return Switch(name, args[1], False, now=True)
         if (
             name == "repo"
             and len(args) == 3

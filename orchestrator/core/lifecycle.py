@@ -78,6 +78,14 @@ def start(task_id: str, at: datetime, reason: str = "") -> Lifecycle:
     return Lifecycle(task_id, (Entry(State.QUEUED, at, reason),))
 
 
+def restart(task_id: str, state: State, at: datetime, reason: str = "") -> Lifecycle:
+    """Return a lifecycle whose record was lost (set aside as damaged), begun again at `state`.
+
+    The moves before it are unknown, so none is checked: the task is where the caller says.
+    """
+    return Lifecycle(task_id, (Entry(state, at, reason),))
+
+
 def advance(lifecycle: Lifecycle, to: State, at: datetime, reason: str = "") -> Lifecycle:
     """Return the lifecycle moved to `to`; raise InvalidTransition for a move it does not allow."""
     if to is lifecycle.state:

@@ -27,6 +27,7 @@ class Kind(enum.Enum):
     ESCALATED = "escalated"  # needs a human: carries the issue and task so buttons can act
     TASK_FAILED = "task_failed"
     JOB_CRASHED = "job_crashed"
+    CREDENTIALS_REFUSED = "credentials_refused"  # a service refused its token: nothing runs
     INFO = "info"
 
     @property
@@ -41,6 +42,7 @@ _ICONS = {
     Kind.ESCALATED: "🛑",
     Kind.TASK_FAILED: "❌",
     Kind.JOB_CRASHED: "💥",
+    Kind.CREDENTIALS_REFUSED: "🔑",
     Kind.INFO: "ℹ️",
 }
 
@@ -55,7 +57,7 @@ class Notification:
     task_id: str | None = None
     url: str | None = None
     detail: str = ""  # why, or the error: shown under the line
-    job: str | None = None  # the job that crashed, for job_crashed
+    job: str | None = None  # the job that crashed or was refused
 
     def __post_init__(self) -> None:
         if not self.text.strip():
@@ -100,6 +102,23 @@ def task_failed(issue: IssueRef, task_id: str, title: str, reason: str) -> Notif
 def job_crashed(job: str, error: str) -> Notification:
     """Return the notification for a job tick that crashed."""
     return Notification(Kind.JOB_CRASHED, f"job {job} crashed", detail=error, job=job)
+
+
+def credentials_refused(service: str, job: str, detail: str) -> Notification:
+    """Return the one notification for a service refusing its credential (`github`).
+
+    Sent once until a tick of that service succeeds again, not once per tick.
+    """
+    name = SERVICES.get(service, service)
+    return Notification(
+        Kind.CREDENTIALS_REFUSED,
+        f"{name} refused Agent OS's token (job {job}); fix it, then run agentos doctor",
+        detail=detail,
+        job=job,
+    )
+
+
+SERVICES = {"github": "GitHub", "telegram": "Telegram"}  # how texts name a service
 
 
 def shorten(text: str, limit: int) -> str:

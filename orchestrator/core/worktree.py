@@ -10,16 +10,23 @@ MAX_SLUG = 40
 
 
 def slug(title: str, limit: int = MAX_SLUG) -> str:
-    """Return a lower-case ASCII slug of a title: `Fix login (SSO)!` -> `fix-login-sso`."""
+    """Return a lower-case ASCII slug of a title: `Fix login (SSO)!` -> `fix-login-sso`.
+
+    Whatever the title holds, the slug is one ref component git accepts: only `a-z0-9._-`, no
+    `..`, no leading or trailing `.` or `-`, and no `.lock` at its end (`remove-yarn-lock`).
+    """
     ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    text = _UNSAFE.sub("-", ascii_text.lower()).strip("-.")
-    text = re.sub(r"-{2,}", "-", text)
+    text = _UNSAFE.sub("-", ascii_text.lower())
+    text = re.sub(r"\.{2,}", "-", text)  # `1..5` -> `1-5`: git refuses `..` anywhere in a ref
+    text = re.sub(r"-{2,}", "-", text).strip("-.")
     cut = text[:limit].rstrip("-.")
+    if cut.endswith(".lock"):  # git keeps `<ref>.lock` as the ref's lock file
+        cut = cut.removesuffix(".lock") + "-lock"
     return cut or "task"
 
 
 def branch_name(issue: int, title: str) -> str:
-    """Return the agent branch for an issue: `agent/<issue>-<slug>`."""
+    """Return the agent branch for an issue: `agent/<issue>-<slug>`, a name git accepts."""
     return f"agent/{issue}-{slug(title)}"
 
 

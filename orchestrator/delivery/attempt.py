@@ -24,10 +24,10 @@ from orchestrator.core.queue import Next, after_attempt, after_fix
 from orchestrator.core.routing import ChainEnd, ChainResult
 from orchestrator.core.tasks import MailboxState, Task, TaskType, task_id
 from orchestrator.core.workspace import Workspace
-from orchestrator.delivery import approval, cards, guard, handoff, prompt
+from orchestrator.delivery import approval, cards, guard, handoff, prompt, stopping
 from orchestrator.delivery.chain import run_chain
 from orchestrator.deps import Deps
-from orchestrator.errors import PushRejected
+from orchestrator.errors import PushRejected, Stopped
 from orchestrator.store import rooms
 
 
@@ -110,7 +110,11 @@ def _attempt(
     request = AgentRequest(
         task.id, text, str(prompt_file), ws.path, canary=canary, readable=_readable(ws, prompt_file)
     )
-    chained = _chain(deps, config, task, request, room)
+    try:
+        with stopping.interruptible():
+            chained = _chain(deps, config, task, request, room)
+    except Stopped:
+        return _stopped(deps, config, repo, task, issue, ws, room, canary)
     if chained.end is ChainEnd.COOLING_DOWN:
         return _defer(deps, task, room, chained)
     outcome = _demote_if_unresolved(
@@ -283,6 +287,48 @@ def _defer(deps: Deps, task: Task, room: rooms.Room, chained: ChainResult) -> Ma
     deps.log.info(
         "task.deferred",
         extra={"issue": task.issue, "task_id": task.id, "until": retry_at.isoformat()},
+    )
+    return _end_in(deps, task, MailboxState.INBOX)
+
+
+def _stopped(
+    deps: Deps,
+    config: Config,
+    repo: RepoConfig,
+    task: Task,
+    issue: Issue,
+    ws: Workspace,
+    room: rooms.Room,
+    canary: str,
+) -> MailboxState:
+    """Told to stop now: keep what the agent left on the branch (through the gate), requeue.
+
+    The task goes back to the inbox under its own id: the same attempt, resumed from its branch
+    once Agent OS is switched on again.
+    """
+    message = (
+        f"{markdown.defuse(issue.title)} (#{task.issue})\n\n"
+        f"Work in progress, stopped by the operator.\n\nAgent OS task {task.id}"
+    )
+    committed = deps.worktrees.commit(ws, message)
+    stopped = ChainResult(ChainEnd.STOPPED)
+    refusals = guard.inspect(deps, config, repo, ws, committed, stopped, canary)
+    if refusals:
+        return _refuse(
+            deps, repo, task, room, contract.invalid("stopped by the operator"), refusals
+        )
+    kept = False
+    if committed.ahead:
+        try:
+            deps.worktrees.push(ws)
+            kept = True
+        except PushRejected as error:
+            room.record("push.rejected", error=str(error)[:500])
+    room.transition(lifecycle.State.QUEUED, "stopped")
+    room.record("task.stopped", kept_on_branch=kept, files=list(committed.files))
+    deps.log.info(
+        "task.stopped",
+        extra={"issue": task.issue, "task_id": task.id, "kept_on_branch": kept},
     )
     return _end_in(deps, task, MailboxState.INBOX)
 

@@ -21,7 +21,7 @@ from orchestrator.core.model import (
     IssueRef,
     Permission,
 )
-from orchestrator.errors import TrackerError
+from orchestrator.errors import TrackerError, Unauthorized
 from orchestrator.ports import Board, Tracker
 
 
@@ -70,6 +70,8 @@ def gather(
     for repo in repos:
         try:
             board_items = boards(repo).items()
+        except Unauthorized:  # the token, not the repo: every other repo would fail the same
+            raise
         except TrackerError as error:  # one unreadable board must not stop the other repos
             failed[repo.key] = str(error)
             continue
@@ -133,6 +135,8 @@ class _Reader:
         if ref not in self.known and ref not in self.unreadable:
             try:
                 self.known[ref] = self.tracker.issue(ref)
+            except Unauthorized:
+                raise
             except TrackerError as error:  # deleted, transferred, or no access: it stays a blocker
                 self.unreadable[ref] = str(error)
         return self.known.get(ref)
@@ -149,6 +153,8 @@ class _Reader:
                 lambda login: self.permission(repo, login),
                 lambda: self.tracker.edited_at(issue.ref),
             )
+        except Unauthorized:
+            raise
         except TrackerError:  # one issue's unreadable trail must not stop the others
             return False, "trust_unreadable"
 

@@ -23,6 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", required=True)
     parser.add_argument("task_id")
     args = parser.parse_args(argv)
+    from orchestrator.delivery import stopping
+
+    stopping.install()  # first: `off --now` may come at any moment
     from orchestrator.config.load import load_config
     from orchestrator.core.tasks import MailboxState
     from orchestrator.delivery import attempt
@@ -35,8 +38,12 @@ def main(argv: list[str] | None = None) -> int:
     room = rooms.Room(config.paths.rooms_dir, args.task_id)
     try:
         task = deps.mailbox.read(MailboxState.PROCESSING, args.task_id)
-    except FileNotFoundError:  # recovered or settled meanwhile: someone else has it
+    except FileNotFoundError:  # recovered or settled meanwhile, or set aside as unreadable
         log.info("task.gone", extra={"task_id": args.task_id})
+        return 0
+    if task.repo_key not in {r.key for r in config.repos}:  # its repo left the config
+        path = deps.mailbox.path(MailboxState.PROCESSING, task.id)
+        deps.mailbox.set_aside(path, f"repo key {task.repo_key!r} is not in the config")
         return 0
     try:
         with room.beating():

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from orchestrator.errors import UsageError
-from orchestrator.init.context import Options
+from orchestrator.init.context import Checker, Options
 from orchestrator.init.questions import Answers, Prompter, Terminal, flatten
 from orchestrator.jobs import JobSpec
 from orchestrator.ports import Services
@@ -25,6 +25,7 @@ def main(
     root: Path,
     environ: Mapping[str, str],
     jobs: Mapping[str, JobSpec],
+    check: Checker,
     answers: Path | None = None,
     dry_run: bool = False,
     crontab_file: Path | None = None,
@@ -34,7 +35,10 @@ def main(
     pairing_wait: int = 300,
     now: datetime | None = None,
 ) -> int:
-    """Run init; return the exit code (0 done, 2 bad answers or config, 130 interrupted)."""
+    """Run init; return the exit code (0 done, 2 bad answers or config, 130 interrupted).
+
+    `check` is `cli.commands.offline_problems`: step 8 judges the config it wrote with it.
+    """
     from orchestrator.init import runner
 
     out = stdout or sys.stdout
@@ -54,6 +58,7 @@ def main(
         environ=environ,
         jobs=jobs,
         now=now or datetime.now(UTC),
+        check=check,
         crontab_file=crontab_file,
         pairing_wait=pairing_wait,
     )

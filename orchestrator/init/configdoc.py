@@ -14,6 +14,7 @@ from orchestrator.config.model import Limits
 from orchestrator.init.context import GITHUB_API, Context
 from orchestrator.init.credentials import token_var
 from orchestrator.init.pairing import TELEGRAM_API
+from orchestrator.init.session import ChosenBackend
 from orchestrator.init.yamlmerge import append_unique, child, mapping, seq, set_value
 
 HEADER = (
@@ -22,7 +23,7 @@ HEADER = (
     "`bin/agentos check` validates this file.\n"
     "Secrets are $VAR references, resolved from the environment or the env file."
 )
-TIMEOUTS = {"claude": 45, "codex": 40}
+TIMEOUTS = {"claude": 45, "codex": 40, "anthropic": 45, "command": 45}
 
 
 def repo_entry(ctx: Context) -> dict[str, Any]:
@@ -43,7 +44,10 @@ def repo_entry(ctx: Context) -> dict[str, Any]:
 
 
 def planned_backends(ctx: Context) -> dict[str, int]:
-    """Return the agent backends the config will have, with their current timeouts."""
+    """Return the agent backends the config will have, with their current timeouts.
+
+    The config's own when it has some, else the one chosen in preflight (none when none was).
+    """
     backends = ctx.section("agents").get("backends")
     if isinstance(backends, dict) and backends:
         return {
@@ -51,10 +55,18 @@ def planned_backends(ctx: Context) -> dict[str, int]:
             for name, b in backends.items()
             if isinstance(b, dict)
         }
-    found = ctx.session.preflight.agents if ctx.session.preflight else {}
-    return {name: TIMEOUTS[name] for name in TIMEOUTS if name in found} or {
-        "claude": TIMEOUTS["claude"]
-    }
+    chosen = ctx.session.backend
+    return {} if chosen is None else {chosen.type: TIMEOUTS[chosen.type]}
+
+
+def backend_node(chosen: ChosenBackend, timeout: int) -> CommentedMap:
+    """Return the config entry of the chosen backend; a key appears only as its `$VAR`."""
+    pairs: list[tuple[str, Any]] = [("type", chosen.type), ("timeout_minutes", timeout)]
+    if chosen.type == "command":
+        pairs.append(("argv", seq(chosen.argv)))
+    if chosen.key_var:
+        pairs.append(("api_key", f"${chosen.key_var}"))
+    return mapping(pairs)
 
 
 def merge(ctx: Context, doc: CommentedMap, fresh: bool, stamp: str) -> list[str]:
@@ -139,18 +151,18 @@ def _github(ctx: Context, doc: CommentedMap) -> list[str]:
 
 
 def _agents(ctx: Context, doc: CommentedMap) -> list[str]:
-    section = child(doc, "agents")
-    backends = section.get("backends")
+    section = doc.get("agents")
+    backends = section.get("backends") if isinstance(section, CommentedMap) else None
     changes = []
-    if not isinstance(backends, CommentedMap) or not backends:
-        names = planned_backends(ctx)
-        section["backends"] = CommentedMap(
-            (name, mapping([("type", name), ("timeout_minutes", timeout)]))
-            for name, timeout in names.items()
+    chosen = ctx.session.backend
+    if (not isinstance(backends, CommentedMap) or not backends) and chosen is not None:
+        section = child(doc, "agents")
+        backends = section["backends"] = CommentedMap(
+            [(chosen.type, backend_node(chosen, TIMEOUTS[chosen.type]))]
         )
-        section["chains"] = mapping([("default", seq(names))])
-        changes.append(f"agents: {', '.join(names)} (fallback chain in that order)")
-    for name, node in section["backends"].items():
+        section["chains"] = mapping([("default", seq([chosen.type]))])
+        changes.append(f"agents: the {chosen.type} backend")
+    for name, node in backends.items() if isinstance(backends, CommentedMap) else ():
         timeout = _tuned(ctx, f"agents.backends.{name}.timeout_minutes")
         if (
             timeout is not None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +15,10 @@ from orchestrator.jobs import JobSpec
 from orchestrator.ports import Services
 
 GITHUB_API = "https://api.github.com"
+# What `bin/agentos check` finds wrong in a config file, and the isolation in words: the CLI hands
+# init its own `cli.commands.offline_problems`, so init's "valid" is check's (and init does not
+# import the CLI that imports it).
+Checker = Callable[[Path, Mapping[str, str]], tuple[list[str], str]]
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,7 @@ class Options:
     environ: Mapping[str, str]
     jobs: Mapping[str, JobSpec]
     now: datetime
+    check: Checker  # what `bin/agentos check` says of a config file
     crontab_file: Path | None = None  # None: the user's crontab
     pairing_wait: int = 300  # seconds to wait for the pairing message
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from orchestrator.init.context import Context
+from orchestrator.init.writeconfig import check_command
 
 
 def run(ctx: Context) -> None:
@@ -29,6 +30,11 @@ def run(ctx: Context) -> None:
 def next_steps(ctx: Context) -> list[str]:
     """Return what the user does next and what Agent OS then does, in order."""
     s, lines = ctx.session, ["What happens next:"]
+    if s.written is not None and s.written.problems:
+        lines.append(
+            f"  0. Fix the {len(s.written.problems)} problem(s) `bin/agentos check` found in the "
+            f"config (step 8 lists them); `{check_command(ctx)}` says ok once they are fixed."
+        )
     charter = s.charter
     if charter is not None and charter.issues:
         first = charter.issues[charter.first]

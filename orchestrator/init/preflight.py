@@ -1,4 +1,4 @@
-"""Step 1, preflight: Python, git, crontab, the agent CLIs (logged in or not), the GitHub token."""
+"""Step 1, preflight: Python, git, crontab, the agent CLIs and which backend to use, the token."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 from collections.abc import Mapping
 
 from orchestrator.errors import InvalidAnswer, UsageError
-from orchestrator.init import credentials
+from orchestrator.init import backend, credentials
 from orchestrator.init.context import GITHUB_API, Context
 from orchestrator.init.questions import parse_url
 from orchestrator.init.session import Preflight
@@ -33,8 +33,8 @@ def run(ctx: Context) -> None:
     agents = {name: state for name, state in found.items() if state is not None}
     if not agents:
         ctx.say(
-            "  ! no agent CLI found: install one (npm install -g @anthropic-ai/claude-code) "
-            "before Agent OS can work on issues"
+            "  ! no agent CLI found: install one (npm install -g @anthropic-ai/claude-code), "
+            "or choose the anthropic API or a command of your own below"
         )
     if ctx.options.crontab_file is None and shutil.which("crontab", path=env.get("PATH")) is None:
         ctx.say("  ! crontab not found: install cron, or choose systemd units in step 9")
@@ -44,6 +44,7 @@ def run(ctx: Context) -> None:
         raise UsageError(
             f"preflight failed: {len(blocking)} problem(s) to fix first (listed above)"
         )
+    backend.choose(ctx)
     api_url = ctx.prompter.text(
         "github.api_url",
         "GitHub API URL",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import getpass
 import os
 import re
+import shlex
 from collections.abc import Callable, Mapping, Sequence
 from typing import TextIO, TypeVar
 
@@ -21,6 +22,8 @@ from orchestrator.ports import AnswerSource
 T = TypeVar("T")
 Parse = Callable[[str], T]
 _YES, _NO = ("y", "yes", "true", "on", "1"), ("n", "no", "false", "off", "0")
+# The questions an answers file may answer with a list: a command line, as its argv.
+ARGV_KEYS = frozenset({"agent.command"})
 
 
 class Terminal:
@@ -73,6 +76,13 @@ def _scalar(key: str, value: object) -> str:
         return "yes" if value else "no"
     if isinstance(value, (int, float, str)):
         return str(value)
+    if isinstance(value, list) and key in ARGV_KEYS:  # joined as a shell would quote them
+        if all(isinstance(v, (int, float, str)) and not isinstance(v, bool) for v in value):
+            return shlex.join(str(v) for v in value)
+        raise UsageError(
+            f"answers file: {key}: expected a list of strings "
+            '(quote a placeholder: "{worktree}", or YAML reads a mapping)'
+        )
     raise UsageError(f"answers file: {key}: expected a single value, got {type(value).__name__}")
 
 

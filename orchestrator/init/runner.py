@@ -52,7 +52,8 @@ STEPS = (
     Step(
         "preflight",
         "Preflight",
-        "checks Python, git, crontab, the agent CLIs and the GitHub token; changes nothing",
+        "checks Python, git, crontab, the agent CLIs and the GitHub token, and asks which agent "
+        "backend works on the issues; changes nothing",
         preflight.run,
     ),
     Step(
@@ -102,7 +103,8 @@ STEPS = (
         "config",
         "Write config",
         "merges everything into the config (your comments and values kept), backs the "
-        "old file up, and checks the result before replacing it",
+        "old file up, replaces it once the result loads, and says what `bin/agentos check` "
+        "says of it",
         writeconfig.run,
     ),
     Step(

@@ -26,6 +26,15 @@ class Preflight:
 
 
 @dataclass
+class ChosenBackend:
+    """The agent backend a new config gets; the config names a key's variable, never the key."""
+
+    type: str  # claude | codex | anthropic | command
+    argv: list[str] = field(default_factory=list)  # command: the program and its arguments
+    key_var: str = ""  # anthropic: the variable that holds the API key
+
+
+@dataclass
 class Intake:
     idea: str
     kind: str
@@ -89,11 +98,13 @@ class Written:
     config: str
     backup: str | None
     env_file: str | None
+    problems: list[str] = field(default_factory=list)  # what `bin/agentos check` says of it
 
 
 @dataclass
 class Session:
     preflight: Preflight | None = None
+    backend: ChosenBackend | None = None
     intake: Intake | None = None
     repository: Repository | None = None
     board: BoardRecord | None = None
@@ -114,6 +125,7 @@ class Session:
         """Rebuild a session written by to_json."""
         kinds = {
             "preflight": Preflight,
+            "backend": ChosenBackend,
             "intake": Intake,
             "repository": Repository,
             "board": BoardRecord,

@@ -10,7 +10,7 @@ from typing import Any
 from orchestrator.cli.cron import validate_schedule
 from orchestrator.config.model import Limits
 from orchestrator.errors import InvalidAnswer
-from orchestrator.init import configdoc
+from orchestrator.init import backend, configdoc
 from orchestrator.init.context import Context
 from orchestrator.init.session import Tuning
 
@@ -38,6 +38,7 @@ def run(ctx: Context) -> None:
             int(limits.get("max_attempts") or Limits().max_attempts),
         ),
     }
+    backend.choose(ctx)  # asked in preflight, unless that step was skipped
     for name, timeout in configdoc.planned_backends(ctx).items():
         values[f"agents.backends.{name}.timeout_minutes"] = p.integer(
             f"tuning.timeout.{name}", f"Timeout for the {name} agent (minutes)", timeout

@@ -1,6 +1,7 @@
-"""Step 8, write config: merge into config.yaml, back it up, validate, replace.
+"""Step 8, write config: merge into config.yaml, back it up, validate, replace, check.
 
-The merge keeps the file's comments, order and values.
+The merge keeps the file's comments, order and values. The result must load before it replaces
+the old file; once written, it is judged by what `bin/agentos check` says of it.
 
 Secrets go to the env file (mode 0600), the config only names them. Every file is replaced
 atomically, so Ctrl-C at any moment leaves the old file or the new one, never half of one.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,7 @@ import yaml
 
 from orchestrator.config.load import load_config, read_env_file
 from orchestrator.errors import ConfigError
-from orchestrator.init import configdoc, yamlmerge
+from orchestrator.init import backend, configdoc, yamlmerge
 from orchestrator.init.context import Context
 from orchestrator.init.session import Written
 from orchestrator.store.files import atomic_write
@@ -36,6 +38,7 @@ def run(ctx: Context) -> None:
             f"and step 3 set none up ({path} not created)."
         )
         return
+    backend.choose(ctx)  # asked in preflight, unless that step was skipped
     doc = yamlmerge.load(old or "", str(path))
     changes = configdoc.merge(ctx, doc.data, old is None, ctx.options.now.strftime("%Y-%m-%d"))
     text = doc.dump()
@@ -63,7 +66,13 @@ def run(ctx: Context) -> None:
         )
     elif ctx.dry_run:
         validate(ctx, path, text, secrets, env_written=False)
+        ctx.say(
+            "  ✓ the merged config loads (a dry run writes nothing, so `bin/agentos check`, "
+            "which also looks for git and the agents, runs only once it is written)"
+        )
     if not ctx.apply("config", plan):
+        if not plan and not ctx.dry_run:  # nothing to change: say what check says of it
+            verdict(ctx, path)
         return
     if secrets:
         write_env_file(env_file, secrets)
@@ -79,7 +88,36 @@ def run(ctx: Context) -> None:
         config=str(path),
         backup=str(backup) if backup else None,
         env_file=str(env_file) if secrets else None,
+        problems=verdict(ctx, path),
     )
+
+
+def verdict(ctx: Context, path: Path) -> list[str]:
+    """Say what `bin/agentos check` says of the config on disk; return its problems.
+
+    The same function decides both (`cli.commands.offline_problems`, handed in as
+    `options.check`, with the environment init runs in), so init calls the config valid exactly
+    when `check` does.
+    """
+    problems, isolation = ctx.options.check(path, ctx.options.environ)
+    if not problems:
+        ctx.say(
+            f"  ✓ {path} is valid, as `bin/agentos check` sees it: git and every agent backend "
+            f"were found; {isolation}"
+        )
+        return []
+    ctx.say(f"  ✗ `bin/agentos check` fails on {path}, with {len(problems)} problem(s):")
+    for line in problems:
+        ctx.say(f"  FAIL {line}")
+    ctx.say(
+        f"  Fix each of them (docs/config.md), then run `{check_command(ctx)}` until it says ok."
+    )
+    return problems
+
+
+def check_command(ctx: Context) -> str:
+    """Return the command that checks this config."""
+    return f"bin/agentos --config {shlex.quote(str(ctx.options.config_path))} check"
 
 
 def _show(
@@ -115,12 +153,15 @@ def _ask_lost_secrets(ctx: Context, text: str) -> None:
     from orchestrator.init.credentials import github_token, token_var
     from orchestrator.init.pairing import bot_token
 
-    pairing = ctx.session.pairing
+    pairing, chosen = ctx.session.pairing, ctx.session.backend
     for var in sorted(references(yaml.safe_load(text))):
         if ctx.lookup(var) is not None:
             continue
         if var == token_var(ctx):
             github_token(ctx)
+        elif chosen is not None and var == chosen.key_var:
+            ctx.say(f"${var} is not set here (the interrupted run had the API key only in memory).")
+            backend.api_key(ctx, var)
         elif pairing is not None and var == pairing.token_var:
             ctx.say(
                 f"${var} is not set here (the interrupted run had the bot token only in memory)."
@@ -169,7 +210,10 @@ def references(node: Any) -> set[str]:
 def validate(
     ctx: Context, path: Path, text: str, secrets: dict[str, str], *, env_written: bool
 ) -> None:
-    """Load `text` with the config loader; raise ConfigError (nothing written) if it is invalid."""
+    """Load `text` with the config loader; raise ConfigError (nothing written) if it cannot.
+
+    A config that loads may still fail `check` (an agent CLI missing): `verdict` says that.
+    """
     raw: Any = yaml.safe_load(text) or {}
     if not env_written and raw.get("env_file") and not (path.parent / raw["env_file"]).exists():
         raw.pop("env_file")  # the dry run does not create it
@@ -180,7 +224,6 @@ def validate(
         load_config(path, environ, raw=raw)
     except ConfigError as error:
         raise ConfigError(f"{path} after the merge (not written)", error.problems) from None
-    ctx.say("  ✓ the merged config is valid")
 
 
 def write_env_file(path: Path, values: dict[str, str]) -> None:

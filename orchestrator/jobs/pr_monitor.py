@@ -9,7 +9,7 @@ from orchestrator.core import labels, review
 from orchestrator.core.model import PullRequest
 from orchestrator.core.review import Action, Decision
 from orchestrator.deps import Deps
-from orchestrator.errors import TrackerError, WorktreeError
+from orchestrator.errors import TrackerError, Unauthorized, WorktreeError
 from orchestrator.review import actions
 from orchestrator.review.facts import PullFacts, Writers, gather, issue_of, stuck_since
 from orchestrator.store.memo import Memo
@@ -26,6 +26,8 @@ def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> 
             continue
         try:
             pulls = deps.tracker.open_pulls(repo.github, "agent/")
+        except Unauthorized:  # the token, not the repo: the tick ends `unauthorized`
+            raise
         except TrackerError as error:
             deps.log.warning(
                 "pulls.unreadable", extra={"repo": repo.key, "error": str(error)[:200]}
@@ -63,6 +65,8 @@ def _one(
             print(f"{pr.repo}#{pr.number} ({pr.head}): {decision.action.value} ({decision.reason})")
         else:
             _act(deps, config, facts, decision, now, memo, changed)
+    except Unauthorized:
+        raise
     except (TrackerError, WorktreeError) as error:
         # tried again next tick; each action is idempotent
         deps.log.warning(

@@ -8,11 +8,13 @@ killed at any line leaves workers that the next one adopts, and claims that the 
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from orchestrator.cli.gate import BYPASS
 from orchestrator.config.model import Config
 from orchestrator.core import lifecycle
 from orchestrator.core.queue import Running, pick, stalled
@@ -22,6 +24,7 @@ from orchestrator.store import rooms
 
 POLL_SECONDS = 0.25  # how soon a finished worker's slot is refilled; a loop costs a few file reads
 MAX_RECOVERIES = 2  # a task whose worker died this often is escalated instead of run again
+JOB = "queue"
 OPT_OUT = "set agents.isolation: none to run agents unconfined; see docs/security.md"
 
 
@@ -52,7 +55,27 @@ def _now() -> datetime:
 
 
 def _read_inbox(deps: Deps) -> list[Task]:
-    return list(deps.mailbox.tasks(MailboxState.INBOX))
+    """Return the queued tasks; one whose repo key left the config is set aside, not run."""
+    known = {r.key for r in deps.config.repos}
+    tasks = []
+    for task in deps.mailbox.tasks(MailboxState.INBOX):
+        if task.repo_key in known:
+            tasks.append(task)
+        else:
+            _set_aside(deps, task, MailboxState.INBOX)
+    return tasks
+
+
+def _set_aside(deps: Deps, task: Task, state: MailboxState) -> None:
+    path = deps.mailbox.path(state, task.id)
+    deps.mailbox.set_aside(path, f"repo key {task.repo_key!r} is not in the config")
+
+
+def _may_start(deps: Deps) -> bool:
+    """The switches, read again before every start: a tick running when `off` came stops here."""
+    if os.environ.get(BYPASS) == "1":
+        return True
+    return deps.switches.is_on() and deps.switches.job_on(JOB)
 
 
 def _read_processing(deps: Deps) -> list[Task]:
@@ -67,13 +90,15 @@ def _start(
     deps: Deps, config: Config, workers: dict[str, int], running: list[Task] | None = None
 ) -> int:
     """Claim and start the tasks that fit; a claim another supervisor won is simply skipped."""
+    if not _may_start(deps):
+        return 0
     running = _read_processing(deps) if running is None else running
     chosen = pick(
         _read_inbox(deps), running, config.limits.max_parallel_workers, _per_repo(config), _now()
     )
     started = 0
     for task in chosen:
-        if not deps.switches.repo_on(task.repo_key):
+        if not deps.switches.repo_on(task.repo_key) or not _may_start(deps):
             continue
         if not deps.mailbox.move(task.id, MailboxState.INBOX, MailboxState.PROCESSING):
             continue
@@ -126,6 +151,9 @@ def _recover(deps: Deps, config: Config, workers: dict[str, int], now: datetime)
         if why is None or (why == "no_heartbeat" and beat is None and task.id in workers):
             continue  # a worker that has not beaten yet is still starting
         workers.pop(task.id, None)
+        if task.repo_key not in {r.key for r in config.repos}:
+            _set_aside(deps, task, MailboxState.PROCESSING)
+            continue
         _requeue(deps, config, task, room, why)
         recovered += 1
     return recovered

@@ -9,8 +9,8 @@ from pathlib import Path
 from filelock import FileLock
 
 from orchestrator.core.routing import Cooldown
-from orchestrator.errors import StateError
-from orchestrator.store.files import atomic_write
+from orchestrator.store import quarantine
+from orchestrator.store.files import atomic_write, read_state
 
 FILE_NAME = "cooldowns.json"
 
@@ -52,21 +52,29 @@ class CooldownStore:
             return True
 
     def _read(self) -> dict[str, Cooldown]:
+        """Return the recorded rests; a file that cannot be read means none, and is set aside."""
         try:
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError) as exc:
-            raise StateError(f"{self.path}: unreadable cooldowns ({exc})") from exc
-        try:
+            raw = json.loads(read_state(self.path))
+            if not isinstance(raw, dict):
+                raise ValueError(f"a {type(raw).__name__}, not a mapping")
             return {
-                name: Cooldown(
-                    name, datetime.fromisoformat(entry["until"]), str(entry.get("reason", ""))
-                )
+                str(name): Cooldown(str(name), _aware(entry["until"]), str(entry.get("reason", "")))
                 for name, entry in raw.items()
             }
-        except (AttributeError, KeyError, TypeError, ValueError) as exc:
-            raise StateError(f"{self.path}: malformed cooldown entry ({exc})") from exc
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError, AttributeError, KeyError, TypeError) as exc:
+            quarantine.set_aside(
+                self.path, self.path.parent.parent, f"unreadable cooldowns ({type(exc).__name__})"
+            )
+            return {}
+
+
+def _aware(value: object) -> datetime:
+    moment = datetime.fromisoformat(str(value))
+    if moment.tzinfo is None:
+        raise ValueError("a time without a time zone")
+    return moment
 
 
 def _dump(cooldowns: dict[str, Cooldown], now: datetime | None) -> str:

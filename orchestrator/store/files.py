@@ -6,10 +6,14 @@ whole, under an exclusive lock, so concurrent writers (jobs, workers, the bot) n
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
+import stat
 import tempfile
 from pathlib import Path
+
+MAX_STATE = 8 << 20  # bytes: no state file Agent OS writes comes near; a bigger one is damage
 
 
 def atomic_write(path: Path, data: str | bytes) -> None:
@@ -69,3 +73,32 @@ def _is_current(path: Path, fd: int) -> bool:
         return os.stat(path).st_ino == os.fstat(fd).st_ino
     except FileNotFoundError:
         return False
+
+
+def read_state(path: Path, limit: int = MAX_STATE) -> bytes:
+    """Return a state file's bytes: FileNotFoundError if absent, OSError if it is no regular file
+    (a directory, a FIFO that would block, a device) or passes `limit` bytes."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(
+                errno.EISDIR if stat.S_ISDIR(info.st_mode) else errno.EINVAL,
+                "not a regular file",
+                str(path),
+            )
+        if info.st_size > limit:
+            raise OSError(errno.EFBIG, f"larger than {limit} bytes", str(path))
+        chunks, left = [], limit + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        data = b"".join(chunks)
+        if len(data) > limit:
+            raise OSError(errno.EFBIG, f"larger than {limit} bytes", str(path))
+        return data
+    finally:
+        os.close(fd)

@@ -17,7 +17,7 @@ from orchestrator.store.files import append_line
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 _MAX_FIELD = 2000
 _MAX_TRACEBACK = 8000
-FINISH_EVENTS = ("run.finished", "run.crashed")
+FINISH_EVENTS = ("run.finished", "run.crashed", "run.unauthorized")
 
 
 def event_fields(record: logging.LogRecord) -> dict[str, Any]:

@@ -19,7 +19,31 @@ from typing import Any
 import yaml
 
 from orchestrator.core.tasks import RENAMED, MailboxState, Task, TaskType, parse_id
-from orchestrator.store.files import atomic_write
+from orchestrator.errors import SetAside
+from orchestrator.store import quarantine
+from orchestrator.store.files import atomic_write, read_state
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's: ten times faster
+# The fields a task file must carry, with their types; the rest have defaults.
+_REQUIRED: dict[str, type | tuple[type, ...]] = {
+    "id": str,
+    "repo_key": str,
+    "repo": str,
+    "issue": int,
+    "title": str,
+    "branch": str,
+    "base": str,
+    "attempt": int,
+    "max_attempts": int,
+    "generation": int,
+    "priority": int,
+}
+_OPTIONAL: dict[str, type | tuple[type, ...]] = {
+    "reason": str,
+    "pr": (int, type(None)),
+    "chain": list,
+    "history": list,
+}
 
 
 def render(task: Task) -> str:
@@ -35,18 +59,53 @@ def render(task: Task) -> str:
 
 
 def parse(text: str) -> Task:
-    """Parse a task file written by `render`."""
-    _, front, body = text.split("---\n", 2)
-    meta: dict[str, Any] = yaml.safe_load(front)
+    """Parse a task file written by `render`; ValueError says what is wrong with any other."""
+    parts = text.split("---\n", 2)
+    if len(parts) != 3 or parts[0]:
+        raise ValueError("no front matter between --- lines")
+    _, front, body = parts
+    try:
+        meta = yaml.load(front, Loader=_LOADER)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"front matter is not YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"front matter is a {type(meta).__name__}, not a mapping")
+    for name, kind in {**_REQUIRED, **_OPTIONAL}.items():
+        if name not in meta and name in _OPTIONAL:
+            continue
+        value = meta.get(name)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise ValueError(f"{name}: expected {_kind(kind)}, got {type(value).__name__}")
+    for name in ("chain", "history"):
+        if not all(isinstance(v, str) for v in meta.get(name, ())):
+            raise ValueError(f"{name}: expected a list of strings")
     known = {f.name for f in fields(Task)}
-    values = {k: v for k, v in meta.items() if k in known}
-    values["task_type"] = TaskType(values["task_type"])
+    values: dict[str, Any] = {k: v for k, v in meta.items() if k in known}
+    values["task_type"] = TaskType(str(values.get("task_type")))
     values["chain"] = tuple(values.get("chain", ()))
     values["history"] = tuple(values.get("history", ()))
-    values["created_at"] = datetime.fromisoformat(str(values["created_at"]))
-    if values.get("not_before"):
-        values["not_before"] = datetime.fromisoformat(str(values["not_before"]))
+    values["created_at"] = _when(values.get("created_at"), "created_at")
+    values["not_before"] = (
+        _when(values["not_before"], "not_before") if values.get("not_before") else None
+    )
     return Task(body=body.rstrip("\n"), **values)
+
+
+def _kind(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join("null" if k is type(None) else k.__name__ for k in kinds)
+
+
+def _when(value: object, name: str) -> datetime:
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        moment = datetime.fromisoformat(value)
+    else:
+        raise ValueError(f"{name}: expected a timestamp, got {type(value).__name__}")
+    if moment.tzinfo is None:
+        raise ValueError(f"{name}: a timestamp without a time zone")
+    return moment
 
 
 class Mailbox:
@@ -96,7 +155,25 @@ class Mailbox:
         atomic_write(self.path(state, task.id), render(task))
 
     def read(self, state: MailboxState, task_id: str) -> Task:
-        return parse(self.path(state, task_id).read_text(encoding="utf-8"))
+        """Read a task file; one that cannot be read is set aside and raises SetAside.
+
+        SetAside is a FileNotFoundError: to a caller, the file is gone, as if moved meanwhile.
+        """
+        path = self.path(state, task_id)
+        try:
+            task = parse(read_state(path).decode("utf-8"))
+            if task.id != task_id:
+                raise ValueError(f"it says it is task {task.id!r}")
+        except FileNotFoundError:
+            raise
+        except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+            self.set_aside(path, f"unreadable task file ({_short(exc)})")
+            raise SetAside(path) from None
+        return task
+
+    def set_aside(self, path: Path, reason: str) -> None:
+        """Move a task file out of the mailbox into runtime/quarantine/."""
+        quarantine.set_aside(path, self.root.parent, reason)
 
     def locate(self, task_id: str) -> MailboxState | None:
         """Return the state a task is in, or None."""
@@ -113,15 +190,14 @@ class Mailbox:
             ]
         except FileNotFoundError:
             return []
-        entries.sort(key=lambda e: (e.stat().st_mtime, e.name))
-        return [e.name[:-3] for e in entries]
+        return [name[:-3] for _, name in sorted(_stamped(entries))]
 
     def tasks(self, state: MailboxState) -> Iterator[Task]:
         """Yield the tasks in a state; a file that vanished meanwhile is skipped."""
         for task_id in self.ids(state):
             try:
                 yield self.read(state, task_id)
-            except FileNotFoundError:
+            except FileNotFoundError:  # moved meanwhile, or set aside as unreadable
                 continue
 
     def for_issue(self, repo_key: str, issue: int) -> dict[str, MailboxState]:
@@ -177,3 +253,16 @@ def migrate(root: Path) -> None:
             folder.rmdir()
         except OSError:  # not empty (a temp file, a stray) or gone: left for a person, or done
             pass
+
+
+def _stamped(entries: list[os.DirEntry[str]]) -> Iterator[tuple[float, str]]:
+    for entry in entries:
+        try:
+            yield entry.stat().st_mtime, entry.name
+        except FileNotFoundError:  # moved meanwhile
+            continue
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}"[:200] if text else type(exc).__name__

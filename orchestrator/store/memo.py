@@ -11,7 +11,8 @@ import hashlib
 import json
 from pathlib import Path
 
-from orchestrator.store.files import atomic_write
+from orchestrator.store import quarantine
+from orchestrator.store.files import atomic_write, read_state
 
 
 class Memo:
@@ -19,15 +20,7 @@ class Memo:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        try:
-            loaded = json.loads(path.read_text(encoding="utf-8"))
-        except (FileNotFoundError, ValueError):
-            loaded = {}
-        self._data: dict[str, dict[str, str]] = {
-            k: {str(a): str(b) for a, b in v.items()}
-            for k, v in loaded.items()
-            if isinstance(v, dict)
-        }
+        self._data: dict[str, dict[str, str]] = _load(path)
         self._dirty = False
 
     def get(self, section: str, key: str) -> str | None:
@@ -60,3 +53,18 @@ class Memo:
         if self._dirty:
             atomic_write(self.path, json.dumps(self._data, sort_keys=True, indent=1) + "\n")
             self._dirty = False
+
+
+def _load(path: Path) -> dict[str, dict[str, str]]:
+    """Read a memo; one that cannot be read, or is not sections of strings, is set aside."""
+    try:
+        loaded = json.loads(read_state(path))
+        if not isinstance(loaded, dict) or not all(isinstance(v, dict) for v in loaded.values()):
+            raise ValueError("not a mapping of sections")
+        return {k: {str(a): str(b) for a, b in v.items()} for k, v in loaded.items()}
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        # runtime/state/<job>.memo.json: the runtime folder is two up
+        quarantine.set_aside(path, path.parent.parent, f"unreadable memo ({type(exc).__name__})")
+        return {}

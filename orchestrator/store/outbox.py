@@ -17,11 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from orchestrator.core.notify import Notification, from_record, to_record
 from orchestrator.core.redact import redact
-from orchestrator.store.files import append_line, atomic_write
+from orchestrator.store import quarantine
+from orchestrator.store.files import append_line, atomic_write, read_state
 
 OUTBOX = "outbox.jsonl"
 CURSOR = "outbox.cursor.json"
@@ -68,15 +70,21 @@ class Outbox:
         try:
             fcntl.flock(fd, fcntl.LOCK_SH)
             stat = os.fstat(fd)
-            cursor = self._cursor()
+            if not S_ISREG(stat.st_mode):
+                os.close(fd)
+                fd = -1
+                quarantine.set_aside(self.path, self.path.parent.parent, "the outbox is not a file")
+                return Pending((), (), 0, 0, 0)
+            cursor = self._cursor(stat.st_ino, stat.st_size)
             same = cursor.get("inode") == stat.st_ino
-            start = int(cursor.get("offset", 0)) if same else 0
-            end = cursor.get("end") if same else None
-            sent = int(cursor.get("sent", 0)) if same and end is not None else 0
-            stop = int(end) if end is not None else stat.st_size
+            start = cursor["offset"] if same else 0
+            end = cursor["end"] if same else None
+            sent = cursor["sent"] if same and end is not None else 0
+            stop = end if end is not None else stat.st_size
             data = os.pread(fd, stop - start, start) if stop > start else b""
         finally:
-            os.close(fd)
+            if fd >= 0:
+                os.close(fd)
         data = data[: data.rfind(b"\n") + 1]  # a line still being written is not pending yet
         notes, times, skipped = _parse(data)
         return Pending(
@@ -110,18 +118,46 @@ class Outbox:
         finally:
             os.close(fd)
 
-    def _cursor(self) -> dict[str, Any]:
+    def _cursor(self, inode: int, size: int) -> dict[str, Any]:
+        """Return the cursor, checked against the outbox it names (`inode`, `size` bytes).
+
+        A cursor that cannot be read is set aside and counts as "all delivered": the notes
+        pending then are skipped (they are in the jobs' logs), never sent a second time. One
+        past the end of a file that shrank starts from the top.
+        """
         try:
-            value = json.loads(self.cursor_path.read_text(encoding="utf-8"))
-        except (FileNotFoundError, ValueError):
+            value = json.loads(read_state(self.cursor_path))
+            offset, end, sent = value["offset"], value["end"], value["sent"]
+            if not (
+                isinstance(value["inode"], int)
+                and _count(offset)
+                and (end is None or (_count(end) and end >= offset))
+                and _count(sent)
+            ):
+                raise ValueError("offsets out of range")
+        except FileNotFoundError:
             return {}
-        return value if isinstance(value, dict) else {}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            quarantine.set_aside(
+                self.cursor_path,
+                self.cursor_path.parent.parent,
+                f"unreadable outbox cursor ({type(exc).__name__}); pending notes skipped",
+            )
+            self._write_cursor(inode, size, None, 0)
+            return {"inode": inode, "offset": size, "end": None, "sent": 0}
+        if value["inode"] == inode and max(offset, end or 0) > size:
+            return {}  # the file shrank under the same inode: start from its top
+        return {"inode": value["inode"], "offset": offset, "end": end, "sent": sent}
 
     def _write_cursor(self, inode: int, offset: int, end: int | None, sent: int) -> None:
         atomic_write(
             self.cursor_path,
             json.dumps({"inode": inode, "offset": offset, "end": end, "sent": sent}),
         )
+
+
+def _count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _parse(data: bytes) -> tuple[list[Notification], list[datetime], int]:

@@ -22,11 +22,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from orchestrator.core.lifecycle import Lifecycle, State, advance, from_dict, start, to_dict
+from orchestrator.core.lifecycle import (
+    Lifecycle,
+    State,
+    advance,
+    from_dict,
+    restart,
+    start,
+    to_dict,
+)
 from orchestrator.core.redact import redact, redact_all
 from orchestrator.core.tasks import parse_id
 from orchestrator.core.worktree import is_valid_key
-from orchestrator.store.files import append_line, atomic_write
+from orchestrator.store import quarantine
+from orchestrator.store.files import append_line, atomic_write, read_state
 
 PROMPT, CHANNEL, LIFECYCLE, RESULT, HEARTBEAT = (
     "prompt.md",
@@ -61,12 +70,12 @@ class Room:
 
         Return its path, for backends that read a file.
         """
-        atomic_write(self.path / PROMPT, redact(text))
+        self._replace(PROMPT, redact(text))
         return self.path / PROMPT
 
     def write_result(self, text: str) -> None:
         """Record the result contract (redacted)."""
-        atomic_write(self.path / RESULT, redact(text))
+        self._replace(RESULT, redact(text))
 
     def record(self, event: str, source: str = "orchestrator", **fields: Any) -> None:
         """Append one event line to channel.jsonl: `ts`, `source`, `event`, then the fields."""
@@ -88,16 +97,40 @@ class Room:
     def _write(self, event: str, source: str, fields: Mapping[str, Any]) -> None:
         head = {"ts": _stamp(self.clock()), "source": source, "event": event}
         line = {**head, **{k: v for k, v in redact_all(fields, MAX_FIELD).items() if k not in head}}
-        append_line(self.path / CHANNEL, json.dumps(line, ensure_ascii=False, default=str))
+        text = json.dumps(line, ensure_ascii=False, default=str)
+        try:
+            append_line(self.path / CHANNEL, text)
+        except IsADirectoryError:  # a directory where the channel belongs
+            self._set_aside(CHANNEL)
+            append_line(self.path / CHANNEL, text)
+
+    def _replace(self, name: str, data: str) -> None:
+        """Write one of the room's files atomically; a directory in its place is set aside."""
+        try:
+            atomic_write(self.path / name, data)
+        except IsADirectoryError:
+            self._set_aside(name)
+            atomic_write(self.path / name, data)
+
+    def _set_aside(self, name: str) -> None:
+        quarantine.set_aside(self.path / name, self.path.parent.parent, f"{name} is not a file")
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def lifecycle(self) -> Lifecycle | None:
-        """Return the recorded lifecycle, or None before the first move."""
+        """Return the recorded lifecycle, or None before the first move (or once set aside)."""
+        return self._lifecycle()[0]
+
+    def _lifecycle(self) -> tuple[Lifecycle | None, bool]:
+        """Return the recorded lifecycle and whether a damaged one was just set aside."""
+        path = self.path / LIFECYCLE
         try:
-            data = json.loads((self.path / LIFECYCLE).read_text(encoding="utf-8"))
+            return from_dict(json.loads(read_state(path))), False
         except FileNotFoundError:
-            return None
-        return from_dict(data)
+            return None, False
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            reason = f"unreadable lifecycle ({type(exc).__name__})"
+            quarantine.set_aside(path, self.path.parent.parent, reason)
+            return None, True
 
     def transition(self, to: State, reason: str = "", at: datetime | None = None) -> Lifecycle:
         """Move the task to `to`, write it and note it in the channel.
@@ -109,12 +142,15 @@ class Room:
         at, reason = at or self.clock(), redact(reason)
         self.path.mkdir(parents=True, exist_ok=True)
         with FileLock(str(self.path / ".lifecycle.lock")):
-            current = self.lifecycle() or start(
-                self.task_id, at, reason if to is State.QUEUED else ""
-            )
-            moved = advance(current, to, at, reason)
+            current, damaged = self._lifecycle()
+            if damaged:  # its moves are lost: begin the record again where the task is now
+                moved = restart(self.task_id, to, at, f"{reason} (record restarted)".lstrip())
+            else:
+                base = current or start(self.task_id, at, reason if to is State.QUEUED else "")
+                moved = advance(base, to, at, reason)
+                current = base
             if moved is not current or not (self.path / LIFECYCLE).exists():
-                atomic_write(self.path / LIFECYCLE, json.dumps(to_dict(moved), indent=2) + "\n")
+                self._replace(LIFECYCLE, json.dumps(to_dict(moved), indent=2) + "\n")
                 self.record("lifecycle.changed", state=to.value, reason=reason)
         return moved
 
@@ -126,7 +162,7 @@ class Room:
             "pid": pid or os.getpid(),
             "host": socket.gethostname(),
         }
-        atomic_write(self.path / HEARTBEAT, json.dumps(payload) + "\n")
+        self._replace(HEARTBEAT, json.dumps(payload) + "\n")
 
     def heartbeat(self) -> datetime | None:
         """Return the last beat, or None if the worker never beat."""
@@ -162,8 +198,8 @@ class Room:
 def heartbeat_pid(path: Path) -> int | None:
     """Return the pid the last beat came from (on this host), or None."""
     try:
-        data = json.loads((path / HEARTBEAT).read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
+        data = json.loads(read_state(path / HEARTBEAT))
+    except (OSError, ValueError):  # none yet, torn, or not a file: no beat
         return None
     pid = data.get("pid") if isinstance(data, dict) else None
     same_host = isinstance(data, dict) and data.get("host") == socket.gethostname()
@@ -172,10 +208,11 @@ def heartbeat_pid(path: Path) -> int | None:
 
 def read_heartbeat(path: Path) -> datetime | None:
     try:
-        data = json.loads((path / HEARTBEAT).read_text(encoding="utf-8"))
-        return datetime.fromisoformat(data["at"])
-    except (FileNotFoundError, ValueError, KeyError, TypeError):
+        data = json.loads(read_state(path / HEARTBEAT))
+        beat = datetime.fromisoformat(data["at"])
+    except (OSError, ValueError, KeyError, TypeError):  # none yet, torn, or not a file: no beat
         return None
+    return beat if beat.tzinfo is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,24 +243,25 @@ def read(rooms_dir: Path, task_id: str, *, last_events: int | None = None) -> Ro
 
 
 def _text(path: Path) -> str | None:
+    """Return a record file's text (bytes that are not UTF-8 replaced); None if unreadable."""
     try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+        return path.read_bytes().decode("utf-8", errors="replace")
+    except OSError:  # missing, or not a file
         return None
 
 
 def _events(path: Path, last: int | None) -> tuple[dict[str, Any], ...]:
     events = []
     try:
-        with path.open(encoding="utf-8") as f:
+        with path.open("rb") as f:
             for raw in f:
                 try:
                     event = json.loads(raw)
-                except ValueError:  # a line torn by a full disk
+                except ValueError:  # a line torn by a full disk, or bytes that are not UTF-8
                     continue
                 if isinstance(event, dict):
                     events.append(event)
-    except FileNotFoundError:
+    except OSError:  # missing, or not a file
         return ()
     return tuple(events[-last:] if last else events)
 

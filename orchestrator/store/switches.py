@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from orchestrator.errors import UsageError
 from orchestrator.store.files import atomic_write
 
 
@@ -30,11 +31,17 @@ class Switches:
         return not self._global.exists()
 
     def off_since(self) -> str | None:
-        """Return when the global switch was turned off, or None while it is on."""
+        """Return when the global switch was turned off, or None while it is on.
+
+        A flag that cannot be read still means off (a switch fails safe): "unknown".
+        """
         try:
-            return self._global.read_text(encoding="utf-8").strip() or "unknown"
+            stamp = self._global.read_bytes().decode("utf-8", errors="replace")
         except FileNotFoundError:
             return None
+        except OSError:  # a directory in its place, or no permission to read it
+            return "unknown"
+        return stamp.strip()[:40] or "unknown"
 
     def set_global(self, on: bool, stamp: str) -> bool:
         """Turn everything on or off; return True when that changed anything."""
@@ -54,6 +61,11 @@ class Switches:
 
     @staticmethod
     def _set(flag: Path, on: bool, stamp: str) -> bool:
+        if flag.is_dir() and not flag.is_symlink():
+            raise UsageError(
+                f"{flag} is a directory where a switch file belongs: remove it "
+                f"(rmdir {flag}) and try again"
+            )
         if on:
             existed = flag.exists()
             flag.unlink(missing_ok=True)

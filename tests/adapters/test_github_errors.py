@@ -12,7 +12,7 @@ from github import (
 )
 
 from orchestrator.adapters.github_errors import translated
-from orchestrator.errors import RateLimited, TrackerError, TrackerUnavailable
+from orchestrator.errors import RateLimited, TrackerError, TrackerUnauthorized, TrackerUnavailable
 
 TOKEN = "ghp_" + "A" * 36
 
@@ -22,7 +22,7 @@ TOKEN = "ghp_" + "A" * 36
     [
         (
             BadCredentialsException(401, {"message": "Bad credentials"}, {}),
-            TrackerError,
+            TrackerUnauthorized,
             "GitHub rejected the token (401 Bad credentials): check github.token",
         ),
         (
@@ -52,9 +52,10 @@ TOKEN = "ghp_" + "A" * 36
             GithubException(
                 403, {"message": "Resource not accessible by personal access token"}, {}
             ),
-            TrackerError,
-            "GitHub refused to close acme/app#12 "
-            "(403 Resource not accessible by personal access token)",
+            TrackerUnauthorized,
+            "GitHub refused the token trying to close acme/app#12 "
+            "(403 Resource not accessible by personal access token): "
+            "check the token's scopes and its access to the repository",
         ),
         (
             GithubException(

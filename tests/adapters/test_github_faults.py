@@ -12,7 +12,7 @@ import pytest
 
 from orchestrator.adapters.github import GitHubTracker
 from orchestrator.core.model import IssueRef
-from orchestrator.errors import RateLimited, TrackerError, TrackerUnavailable
+from orchestrator.errors import RateLimited, TrackerError, TrackerUnauthorized, TrackerUnavailable
 from orchestrator.sandbox.github import Sandbox
 from tests.adapters.conftest import REPO, statuses
 from tests.contract.worlds import FAST_RETRY, github_tracker
@@ -124,7 +124,7 @@ def test_a_wrong_token_is_one_line_that_never_shows_the_token(sandbox: Sandbox) 
     assert (
         str(raised.value) == "GitHub rejected the token (401 Bad credentials): check github.token"
     )
-    assert type(raised.value) is TrackerError and token not in repr(raised.value)
+    assert type(raised.value) is TrackerUnauthorized and token not in repr(raised.value)
 
 
 def test_upsert_comment_under_faults_leaves_exactly_one_comment(
@@ -156,7 +156,7 @@ def test_a_forbidden_answer_that_is_no_rate_limit_fails_at_once(
 ) -> None:
     sandbox.add_fault("error", path=ISSUE, status=403)
     with pytest.raises(
-        TrackerError, match=r"^GitHub refused to read agentos/app#1 \(403 "
+        TrackerError, match=r"^GitHub refused the token trying to read agentos/app#1 \(403 "
     ) as raised:
         tracker.issue(issue)
-    assert type(raised.value) is TrackerError and len(sandbox.requests) == 1
+    assert type(raised.value) is TrackerUnauthorized and len(sandbox.requests) == 1

@@ -8,14 +8,17 @@ import pytest
 
 from orchestrator.config.load import load_config
 from orchestrator.config.model import AgentType, AutomationMode, Isolation
-from orchestrator.errors import ConfigError
+from orchestrator.errors import ConfigError, OverridesError
 from orchestrator.store.overrides import set_override
 from tests.helpers import ENV, minimal_config, write_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_example_config_is_valid_and_fully_typed() -> None:
+def test_the_example_config_is_valid_and_fully_typed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))  # valid as copied: no path of it must exist
     env = {**ENV, "ANTHROPIC_API_KEY": "k"}
     config = load_config(ROOT / "config.example.yaml", env)
     repo = config.repo("app")
@@ -91,7 +94,7 @@ INVALID = [
         "repos[0].merge_method: expected one of squash | merge | rebase, got 'fast-forward'",
     ),
     (_repo(base_branch=""), "repos[0].base_branch: expected a non-empty string, got ''"),
-    ({"repos": []}, "repos: expected a non-empty list of repositories, got a list"),
+    ({"repos": []}, "repos: expected a non-empty list of repositories, got an empty list"),
     ({"repos": None}, "repos: expected a non-empty list of repositories, got null"),
     (
         {"repos": [{"github": "acme/app"}]},
@@ -154,7 +157,7 @@ INVALID = [
     ({"github": None}, "github: is required (at least `token: $GITHUB_TOKEN`)"),
     (
         {"agents": {"backends": {}}},
-        "agents.backends: expected a mapping of backend name to settings, got a mapping",
+        "agents.backends: expected a mapping of backend name to settings, got an empty mapping",
     ),
     (
         {"agents": {"backends": {"x": {"type": "gpt"}}}},
@@ -199,7 +202,8 @@ INVALID = [
     ),
     (
         {"schedule": {"dispatcher": "every minute"}},
-        "schedule.dispatcher: expected a cron expression with 5 fields, got 'every minute'",
+        "schedule.dispatcher: expected a cron expression "
+        "(minute hour day-of-month month day-of-week), got 'every minute': it has 2 fields, not 5",
     ),
     (
         {"schedule": {"dispatch": "* * * * *"}},
@@ -294,10 +298,10 @@ def test_overrides_from_chat_layer_over_the_config_and_are_listed(tmp_path: Path
 def test_a_bad_override_is_reported_against_the_overrides_file(tmp_path: Path) -> None:
     path = write_config(tmp_path)
     set_override(tmp_path / "runtime" / "state", ("repos", "app", "automation_mode"), "yolo")
-    with pytest.raises(ConfigError) as caught:
+    with pytest.raises(OverridesError) as caught:
         load_config(path, ENV)
     assert caught.value.problems[0].startswith("repos[0].automation_mode: expected one of")
-    assert "overrides.yaml" in caught.value.problems[0]
+    assert caught.value.source == str(tmp_path / "runtime" / "state" / "overrides.yaml")
 
 
 def test_an_override_for_a_repo_no_longer_configured_is_ignored(tmp_path: Path) -> None:

@@ -90,7 +90,7 @@ SCRIPT: list[tuple[str, tuple[str, ...], Check]] = [
     ("/repo mode app full", ("mode is full",), lambda w: not (w.state / "overrides.yaml").exists()),
     (
         "/repo mode app yolo",
-        ("Usage: /repo on|off KEY  or  mode KEY full|dispatcher_only",),
+        ("Usage: /repo on|off KEY [now]  or  mode KEY full|dispatcher_only",),
         lambda w: True,
     ),
     (

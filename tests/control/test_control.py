@@ -184,6 +184,25 @@ def test_the_update_offset_is_zero_until_something_was_handled(world: World) -> 
     assert control.last_update_id() == 0  # Telegram may have restarted its ids: never go deaf
 
 
+@pytest.mark.parametrize(
+    "content", [b"\xff\xfe", b"[]", b'{"update_id": -3, "at": "2026-05-01T10:00:00+00:00"}', None]
+)
+def test_a_damaged_offset_is_set_aside_and_the_bot_keeps_serving(
+    world: World, content: bytes | None
+) -> None:
+    control = world.control()
+    path = world.state / "telegram_offset.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if content is None:
+        path.mkdir()  # a directory where the file belongs
+    else:
+        path.write_bytes(content)
+    assert control.last_update_id() == 0
+    assert not path.exists()
+    control.handled(7)
+    assert control.last_update_id() == 7
+
+
 def test_a_retry_killed_between_queueing_and_retiring_is_finished_by_the_next(world: World) -> None:
     world.add_task(3, "escalated")
     fresh = world.mailbox.read("escalated", "app-3-g1-a3")

@@ -113,7 +113,8 @@ def test_the_offset_survives_a_kill_between_two_updates(
     first.kill()
     first.wait(10)
     assert replies(telegram_sandbox) == [
-        "Agent OS is off: no job starts a new tick. This bot keeps listening; /on turns it back on."
+        "Agent OS is off: no job starts a new tick; no agent is running. "
+        "This bot keeps listening; /on turns it back on."
     ]
     github.faults.clear()
     second = spawn(config, env, *mode.split())

@@ -7,6 +7,7 @@ import pytest
 from orchestrator.core.chat import (
     SPECS,
     IssueCommand,
+    Off,
     RepoMode,
     Simple,
     Switch,
@@ -20,6 +21,9 @@ from orchestrator.core.chat import (
 )
 
 BOT = "agentos_bot"
+
+
+REPO_USAGE = "Usage: /repo on|off KEY [now]  or  mode KEY full|dispatcher_only"
 
 
 @pytest.mark.parametrize(
@@ -37,14 +41,21 @@ BOT = "agentos_bot"
         ("/on", Simple("on")),
         ("/on now", UsageHint("on", "Usage: /on")),
         ("/repo off app", Switch("repo", "app", False)),
+        ("/repo off app now", Switch("repo", "app", False, now=True)),
+        ("/repo off app NOW", Switch("repo", "app", False, now=True)),
+        ("/repo on app now", UsageHint("repo", REPO_USAGE)),
+        ("/job off queue now", UsageHint("job", "Usage: /job on|off NAME")),
+        ("/off", Off()),
+        ("/off now", Off(now=True)),
+        ("/off later", UsageHint("off", "Usage: /off [now]")),
         ("/repo ON app", Switch("repo", "app", True)),
         ("/repo mode app dispatcher_only", RepoMode("app", "dispatcher_only")),
         ("/repo mode app FULL", RepoMode("app", "full")),
         (
             "/repo mode app yolo",
-            UsageHint("repo", "Usage: /repo on|off KEY  or  mode KEY full|dispatcher_only"),
+            UsageHint("repo", REPO_USAGE),
         ),
-        ("/repo", UsageHint("repo", "Usage: /repo on|off KEY  or  mode KEY full|dispatcher_only")),
+        ("/repo", UsageHint("repo", REPO_USAGE)),
         ("/job off queue", Switch("job", "queue", False)),
         ("/job mode queue full", UsageHint("job", "Usage: /job on|off NAME")),
         ("/why 12", IssueCommand("why", Target(12))),

@@ -5,7 +5,8 @@ The playbook is JSON; the issue is the one in the agent's prompt.
 argv: playbook_agent.py PLAYBOOK WORKTREE PROMPT_FILE. The playbook maps an issue (its number as a
 string, "REPOKEY#N" where two repos share numbers, or "*"; the issue comes from $AGENTOS_TASK_ID)
 to a list of steps, one per attempt at that issue (the last repeats):
-  {"files": {"path": "content"}, "status": "complete", "blocker": "none", "summary": "...",
+  {"files": {"path": "content"}, "early": {"path": "written before the sleep"},
+   "status": "complete", "blocker": "none", "summary": "...",
    "sleep": 0.0, "exit": 0, "no_result": false, "append": {"path": "text"},
    "pidfile": "path: write this process's pid there first",
    "spawn": "path: start a `sleep 300` in this process group, write its pid there",
@@ -57,6 +58,9 @@ def main(playbook_path: str, worktree: str, prompt_file: str) -> int:
         Path(step["spawn"]).write_text(str(child.pid))
     if step.get("side_push"):
         _side_push(root, step["side_push"])
+    for path, content in step.get("early", {}).items():  # work in progress, before the sleep
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(content)
     time.sleep(float(step.get("sleep", 0)))
     for path, content in step.get("files", {}).items():
         (root / path).parent.mkdir(parents=True, exist_ok=True)

@@ -17,10 +17,13 @@ from typing import Any
 import pytest
 import yaml
 
+from orchestrator.cli.commands import offline_problems
 from orchestrator.init import main
+from orchestrator.init.runner import STEPS
 from orchestrator.jobs import JOBS, JobSpec
 from orchestrator.ports import Services
 from orchestrator.sandbox.github import Sandbox
+from orchestrator.sandbox.models.clis import find_cli
 from orchestrator.sandbox.telegram import TelegramSandbox
 from orchestrator.wiring import init_services
 from tests.contract.worlds import FAST_RETRY
@@ -35,6 +38,7 @@ BUILT = {
     for name, spec in JOBS.items()
 }
 NOW = datetime(2026, 5, 1, 10, 0, 3, tzinfo=UTC)
+STEP_NAMES = tuple(step.name for step in STEPS if step.name != "done")  # Done always runs
 
 
 def answers_for(world: World, **overrides: Any) -> dict[str, Any]:
@@ -93,6 +97,7 @@ class World:
                 root=self.root,
                 environ=self.environ,
                 jobs=BUILT,
+                check=offline_problems,
                 answers=answers,
                 dry_run=dry_run,
                 crontab_file=self.crontab,
@@ -132,9 +137,10 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     git(root, "init", "-q")
     config_dir = tmp_path / "conf"
     config_dir.mkdir()
+    stand_ins = _stand_in_clis(tmp_path / "stand-ins")
     with running_sandbox(tmp_path / "github") as github, TelegramSandbox(strict=True) as telegram:
         environ = {
-            "PATH": f"{AGENT_BIN}{os.pathsep}{os.environ['PATH']}",
+            "PATH": os.pathsep.join([str(AGENT_BIN), str(stand_ins), os.environ["PATH"]]),
             "HOME": str(home),
             "GITHUB_TOKEN": github.token,
         }
@@ -151,6 +157,27 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         assert not telegram.violations, "Bot API violations:\n" + "\n".join(
             map(str, telegram.violations)
         )
+
+
+def _stand_in_clis(folder: Path) -> Path:
+    """Put a stand-in on PATH for each pinned agent CLI that is not installed (`make npm-tools`).
+
+    Init only looks for them and asks whether they are logged in (a stand-in says no), and
+    offers the first one found as the default backend; tests that need the real ones say so
+    (`pinned_clis`).
+    """
+    folder.mkdir()
+    for name in ("claude", "codex"):
+        if find_cli(name) is None:
+            stand_in = folder / name
+            stand_in.write_text("#!/bin/sh\necho '{\"loggedIn\": false}'\nexit 1\n")
+            stand_in.chmod(0o755)
+    return folder
+
+
+def only(world: World, *steps: str, **overrides: Any) -> dict[str, Any]:
+    """Answers that run just these steps (and Done, which always runs)."""
+    return answers_for(world, **{f"steps.{s}": s in steps for s in STEP_NAMES}, **overrides)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from github import Auth, Github
 from orchestrator.adapters.github import GitHubTracker
 from orchestrator.adapters.github_board import GitHubBoard
 from orchestrator.adapters.github_graphql import GraphQL
+from orchestrator.cli.main import main
 from orchestrator.config.load import load_config
 from orchestrator.config.model import GitHubConfig, Secret
 from orchestrator.core.model import BoardStatus, IssueRef
@@ -91,6 +92,11 @@ def test_a_fresh_run_sets_up_repo_board_labels_seeds_chat_config_and_cron(
     assert config.telegram is not None and config.telegram.allowed_chat_ids == (1001,)
     assert config.telegram.token.reveal() == world.telegram.token
     assert (config.limits.max_parallel_workers, config.limits.max_attempts) == (3, 2)
+    # The backend: the first agent CLI installed, taken by default; and init's "valid" is check's.
+    assert "Which agent works on the issues [CLAUDE/codex/anthropic/command]: \n" in world.output
+    assert list(config.agents.backends) == ["claude"]
+    assert f"✓ {world.config} is valid, as `bin/agentos check` sees it" in world.output
+    assert main(["--config", str(world.config), "check"], environ=world.environ) == 0
 
     # Cron and the hook; and the next step named.
     crontab = world.crontab.read_text()

@@ -60,7 +60,7 @@ def _existing_board(world: World) -> int:
     return admin.find_or_create("agentos", "Everything").number
 
 
-@pytest.mark.usefixtures("pinned_clis")  # step 7 asks a timeout for each
+@pytest.mark.usefixtures("pinned_clis")  # step 1 offers both
 def test_a_person_types_the_answers_takes_defaults_and_gets_asked_again_after_mistakes(
     world: World, terminal: list[PtyProgram]
 ) -> None:
@@ -71,6 +71,11 @@ def test_a_person_types_the_answers_takes_defaults_and_gets_asked_again_after_mi
     t.expect("Step 1 of 10: Preflight")
     t.expect("Run this step? [Y/n]: ")
     t.type()
+    t.expect("Which agent works on the issues [CLAUDE/codex/anthropic/command]: ")
+    t.type("gemini")
+    t.expect("! expected one of claude, codex, anthropic, command, got 'gemini'")
+    t.expect("Which agent works on the issues [CLAUDE/codex/anthropic/command]: ")
+    t.type()  # the first CLI installed
     t.expect("GitHub API URL [https://api.github.com]: ")
     t.type(world.github.api_url)
     t.expect("GitHub token (scopes: repo, project; read:org for organization boards): ")
@@ -166,7 +171,6 @@ def test_a_person_types_the_answers_takes_defaults_and_gets_asked_again_after_mi
         "Tasks of this repository running at once [2]: ",
         "before a human is asked [3]: ",
         "Timeout for the claude agent (minutes) [45]: ",
-        "Timeout for the codex agent (minutes) [40]: ",
         "Keep this schedule? [Y/n]: ",
     ):
         t.expect(prompt)
@@ -177,7 +181,7 @@ def test_a_person_types_the_answers_takes_defaults_and_gets_asked_again_after_mi
     t.type()
     t.expect("Go ahead? [Y/n]: ")
     t.type()
-    t.expect("✓ the merged config is valid")
+    t.expect("is valid, as `bin/agentos check` sees it")
 
     t.expect("Step 9 of 10: Cron and hooks")
     t.expect("Run this step? [Y/n]: ")
@@ -211,6 +215,8 @@ def test_ctrl_c_after_step_4_then_the_next_run_resumes_at_step_5(
     answers = answers_for(world)
     t.expect("Run this step? [Y/n]: ")
     t.type()
+    t.expect("Which agent works on the issues [CLAUDE/codex/anthropic/command]: ")
+    t.type("codex")
     t.expect("GitHub API URL [https://api.github.com]: ")
     t.type(world.github.api_url)
     t.expect("Run this step? [Y/n]: ")
@@ -253,6 +259,7 @@ def test_ctrl_c_after_step_4_then_the_next_run_resumes_at_step_5(
     assert sorted(world.github.store.repo("agentos", "shop")["issues"]) == ["1", "2", "3", "4"]
     config = load_config(world.config, environ={})
     assert config.repo("shop").board is not None and config.telegram is not None
+    assert list(config.agents.backends) == ["codex"]  # chosen before Ctrl-C, kept in the session
     # The intake typed before Ctrl-C came from the saved session.
     assert (
         "Lay out the project for: A shop for second-hand books"

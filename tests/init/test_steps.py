@@ -6,21 +6,11 @@ Preflight's checks and fixes, systemd instead of cron, skipping what others need
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from orchestrator.errors import UsageError
-from tests.init.conftest import World, answers_for
-
-LATER = ("intake", "repository", "board", "charter", "telegram", "tuning", "config", "cron")
-
-
-def only(world: World, *steps: str, **overrides: Any) -> dict[str, Any]:
-    """Answers that run just these steps."""
-    return answers_for(
-        world, **{f"steps.{s}": s in steps for s in ("preflight", *LATER)}, **overrides
-    )
+from tests.init.conftest import World, only
 
 
 def test_preflight_stops_on_a_missing_git_saying_how_to_install_it(

@@ -42,6 +42,9 @@ class FakeWorkers:
     def end_agent(self, pid: int, worktree: str) -> bool:
         return False
 
+    def stop(self, pid: int, task_id: str) -> bool:
+        return False
+
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:

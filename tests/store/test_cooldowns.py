@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from orchestrator.core.routing import Cooldown
-from orchestrator.errors import StateError
 from orchestrator.store.cooldowns import CooldownStore
 
 NOW = datetime(2026, 11, 22, 10, tzinfo=UTC)
@@ -55,10 +54,28 @@ def test_writes_leave_no_temporary_files_behind(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == [".cooldowns.json.lock", "cooldowns.json"]
 
 
-def test_a_malformed_file_is_a_state_error_naming_it(tmp_path: Path) -> None:
-    (tmp_path / "cooldowns.json").write_text('{"claude": {"until": "tomorrow"}}')
-    with pytest.raises(StateError, match="cooldowns.json: malformed"):
-        CooldownStore(tmp_path).active(NOW)
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'{"claude": {"until": "tomorrow"}}',
+        b'{"claude": {"until": "2026-11-22T10:00:00"}}',  # no time zone: not comparable
+        b"[]",
+        b'{"claude": 3}',
+        b"\xff\xfe\x00garbage",
+        b'{"claude": {"until": "2026-11-22T1',
+    ],
+)
+def test_a_damaged_file_means_no_cooldowns_and_is_set_aside(tmp_path: Path, content: bytes) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "cooldowns.json").write_bytes(content)
+    store = CooldownStore(state)
+    assert store.active(NOW) == {}
+    assert not (state / "cooldowns.json").exists()
+    [aside] = [p for p in (tmp_path / "quarantine").iterdir() if not p.name.endswith(".why")]
+    assert aside.read_bytes() == content and aside.name.endswith("state~cooldowns.json")
+    store.start(Cooldown("claude", NOW + HOUR, "quota"), NOW)  # and the next write starts afresh
+    assert set(store.active(NOW)) == {"claude"}
 
 
 def test_workers_starting_cooldowns_at_once_lose_none(tmp_path: Path) -> None:

@@ -184,3 +184,69 @@ def test_ticks_migrating_at_once_lose_no_task(tmp_path: Path) -> None:
         )
         == final
     )
+
+
+def _damage(text: str) -> dict[str, bytes]:
+    """Ways a task file is found damaged: by a full disk, a person's editor, or another version."""
+    front = text.split("---\n")[1]
+    return {
+        "empty": b"",
+        "truncated": text.encode()[: len(text) // 3],
+        "binary": b"\x00\xff\xfe" + os.urandom(64),
+        "latin-1": text.replace("Say hello", "Sag grüß").encode("latin-1"),
+        "no front matter": b"just a body\n",
+        "front matter a list": b"---\n- 1\n- 2\n---\nbody\n",
+        "front matter not YAML": b"---\nid: [unclosed\n---\nbody\n",
+        "a field missing": ("---\n" + front.replace("repo: acme/app\n", "") + "---\nb\n").encode(),
+        "a number as text": (
+            "---\n" + front.replace("issue: 12", "issue: twelve") + "---\n"
+        ).encode(),
+        "a bool for a number": (
+            "---\n" + front.replace("attempt: 1", "attempt: true") + "---\n"
+        ).encode(),
+        "an unknown task type": (
+            "---\n" + front.replace("implementation", "sorcery") + "---\n"
+        ).encode(),
+        "a time without a zone": ("---\n" + front.replace("+00:00", "") + "---\n").encode(),
+        "chain not strings": ("---\n" + front.replace("- claude", "- {x: 1}") + "---\n").encode(),
+        "another task's id": text.replace("id: app-12-g1-a1", "id: app-99-g1-a1").encode(),
+    }
+
+
+def test_a_damaged_task_file_is_set_aside_and_the_others_still_read(tmp_path: Path) -> None:
+    damaged = _damage(render(make_task()))
+    mailbox = Mailbox(tmp_path / "mailbox")
+    mailbox.create(make_task(issue=1))
+    inbox = tmp_path / "mailbox" / "inbox"
+    for n, content in enumerate(damaged.values(), start=100):
+        (inbox / f"{task_id('app', n, 1, 1)}.md").write_bytes(content)
+    (inbox / f"{task_id('app', 99, 1, 1)}.md").mkdir()  # a directory where a file belongs
+    assert [t.issue for t in mailbox.tasks(MailboxState.INBOX)] == [1]
+    assert mailbox.ids(MailboxState.INBOX) == [task_id("app", 1, 1, 1)]
+    aside = sorted(p.name for p in (tmp_path / "quarantine").iterdir() if p.suffix == ".md")
+    assert len(aside) == len(damaged) + 1
+    assert list(mailbox.tasks(MailboxState.INBOX))  # a second pass: nothing left to trip on
+
+
+def test_reading_one_damaged_task_is_a_file_not_found(tmp_path: Path) -> None:
+    mailbox = Mailbox(tmp_path / "mailbox")
+    mailbox.create(make_task())
+    mailbox.path(MailboxState.INBOX, make_task().id).write_bytes(b"\xff")
+    try:
+        mailbox.read(MailboxState.INBOX, make_task().id)
+    except FileNotFoundError as exc:
+        assert type(exc).__name__ == "SetAside"
+    else:
+        raise AssertionError("a damaged file read as a task")
+    assert mailbox.locate(make_task().id) is None
+
+
+def test_a_fifo_or_a_huge_file_in_the_inbox_is_set_aside_without_blocking(tmp_path: Path) -> None:
+    mailbox = Mailbox(tmp_path / "mailbox")
+    mailbox.create(make_task(issue=1))
+    inbox = tmp_path / "mailbox" / "inbox"
+    os.mkfifo(inbox / f"{task_id('app', 2, 1, 1)}.md")  # reading it would wait forever
+    with (inbox / f"{task_id('app', 3, 1, 1)}.md").open("wb") as f:
+        f.truncate(64 << 20)  # sparse: 64 MiB of nothing, no disk spent
+    assert [t.issue for t in mailbox.tasks(MailboxState.INBOX)] == [1]
+    assert len(list((tmp_path / "quarantine").glob("*.md"))) == 2

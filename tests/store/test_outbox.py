@@ -136,3 +136,54 @@ def test_without_telegram_config_notes_go_to_the_event_log_only(tmp_path: Path) 
     notifier_for(config, logging.getLogger("t")).notify(note(1))
     line = json.loads((tmp_path / "runtime" / "state" / "outbox.jsonl").read_text())
     assert line["text"] == "event 1" and line["kind"] == "info"
+
+
+def _cursor_cases(inode: int) -> dict[str, bytes]:
+    good = {"inode": inode, "offset": 0, "end": None, "sent": 0}
+    return {
+        "negative offset": json.dumps({**good, "offset": -5}).encode(),
+        "end before offset": json.dumps({**good, "offset": 40, "end": 10}).encode(),
+        "offset as text": json.dumps({**good, "offset": "0"}).encode(),
+        "a list": b"[]",
+        "binary": b"\xff\x00\xfe",
+        "truncated": json.dumps(good).encode()[:9],
+        "a field missing": json.dumps({"inode": inode, "offset": 0}).encode(),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(_cursor_cases(0)))
+def test_a_damaged_cursor_is_set_aside_and_nothing_is_sent_twice(tmp_path: Path, case: str) -> None:
+    state = tmp_path / "state"
+    box = Outbox(state)
+    box.append(note(1), T0)
+    box.finish(box.pending())  # delivered: a cursor naming the file's end
+    box.append(note(2), T0)
+    box.cursor_path.write_bytes(_cursor_cases(box.path.stat().st_ino)[case])
+    assert box.pending().notes == ()  # what was pending when the cursor broke is skipped
+    assert any(p.name.endswith("outbox.cursor.json") for p in (tmp_path / "quarantine").iterdir())
+    box.append(note(3), T0)
+    batch = box.pending()
+    assert [n.text for n in batch.notes] == ["event 3"]
+    box.finish(batch)
+    assert box.pending().notes == ()
+
+
+def test_a_cursor_past_the_end_of_a_file_that_shrank_starts_from_the_top(tmp_path: Path) -> None:
+    box = Outbox(tmp_path)
+    for i in range(3):
+        box.append(note(i), T0)
+    box.finish(box.pending())
+    with box.path.open("r+b") as f:  # cut in place: the inode stays
+        f.truncate(0)
+    box.append(note(9), T0)
+    assert [n.text for n in box.pending().notes] == ["event 9"]
+
+
+def test_a_directory_in_place_of_the_outbox_is_set_aside(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    (state / "outbox.jsonl").mkdir(parents=True)
+    box = Outbox(state)
+    assert box.pending().notes == ()
+    assert not (state / "outbox.jsonl").exists()
+    box.append(note(1), T0)
+    assert [n.text for n in box.pending().notes] == ["event 1"]

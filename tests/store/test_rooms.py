@@ -17,7 +17,7 @@ import pytest
 from orchestrator.core.lifecycle import InvalidTransition, State
 from orchestrator.core.redact import encoded_forms, register_values
 from orchestrator.store import rooms
-from orchestrator.store.rooms import Room
+from orchestrator.store.rooms import Room, read
 
 T0 = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
 TOKEN = "ghp_" + "a1B2" * 9
@@ -225,3 +225,56 @@ def test_earlier_attempts_results_are_found_for_a_retry(tmp_path: Path) -> None:
 def test_a_task_id_that_is_not_one_path_segment_is_refused(tmp_path: Path, task_id: str) -> None:
     with pytest.raises(ValueError, match="invalid task id"):
         Room(tmp_path, task_id)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"{",
+        b"[]",
+        b"\xff\xfe",
+        b'{"task_id": "t", "history": []}',
+        b'{"task_id": "t", "history": [{"state": "dreaming", "at": "2026-01-01T00:00:00+00:00"}]}',
+        b'{"task_id": "t", "history": [{"state": "queued"}]}',
+    ],
+)
+def test_a_damaged_lifecycle_is_set_aside_and_the_record_restarts_where_the_task_is(
+    tmp_path: Path, content: bytes
+) -> None:
+    rooms_dir = tmp_path / "runtime" / "rooms"
+    room = Room(rooms_dir, "app-1-g1-a1")
+    room.transition(State.DEVELOPING)
+    (room.path / "lifecycle.json").write_bytes(content)
+    assert room.lifecycle() is None  # unreadable: as if never written, and set aside
+    (room.path / "lifecycle.json").write_bytes(content)
+    moved = room.transition(State.REVIEW, "pr_opened")  # not a move from queued: a restart
+    assert [e.state for e in moved.history] == [State.REVIEW]
+    assert room.lifecycle() == moved
+    aside = [p for p in (tmp_path / "runtime" / "quarantine").iterdir() if p.suffix == ".json"]
+    assert len(aside) == 2 and all(p.read_bytes() == content for p in aside)
+
+
+def test_damaged_heartbeat_prompt_and_channel_read_as_absent_or_skipped(tmp_path: Path) -> None:
+    rooms_dir = tmp_path / "runtime" / "rooms"
+    room = Room(rooms_dir, "app-1-g1-a1")
+    room.record("one")
+    with (room.path / "channel.jsonl").open("ab") as f:
+        f.write(b"\xff\xfe not json\n[1, 2]\n")
+    room.record("two")
+    (room.path / "heartbeat").mkdir()
+    (room.path / "prompt.md").write_bytes(b"caf\xe9")
+    record = read(rooms_dir, "app-1-g1-a1")
+    assert [e["event"] for e in record.events] == ["one", "two"]
+    assert record.heartbeat is None and record.prompt == "caf\ufffd"
+    room.beat()  # the directory in the heartbeat's place is set aside
+    assert room.heartbeat() is not None
+
+
+def test_a_directory_in_place_of_the_channel_is_set_aside_on_the_next_event(
+    tmp_path: Path,
+) -> None:
+    room = Room(tmp_path / "runtime" / "rooms", "app-1-g1-a1")
+    (room.path / "channel.jsonl").mkdir(parents=True)
+    room.record("after")
+    assert [e["event"] for e in read(room.path.parent, room.task_id).events] == ["after"]

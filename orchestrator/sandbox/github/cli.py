@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
+from orchestrator.errors import UsageError
 from orchestrator.sandbox.github.accounts import DEFAULT_SCOPES
 from orchestrator.sandbox.github.sandbox import Sandbox
 
@@ -19,7 +20,7 @@ from orchestrator.sandbox.github.sandbox import Sandbox
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the serve options to a (sub)parser."""
     parser.add_argument(
-        "--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)"
+        "--port", type=port, default=0, help="port on 127.0.0.1 (default: a free one)"
     )
     parser.add_argument(
         "--data",
@@ -58,6 +59,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def port(text: str) -> int:
+    """Parse --port: a TCP port number, 0 for a free one."""
+    if not (text.isascii() and text.isdigit() and int(text) <= 65535):
+        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {text!r}")
+    return int(text)
+
+
 def serve(args: argparse.Namespace) -> int:
     """Run the sandbox; print "BASE_URL TOKEN" as the first line; stop cleanly on SIGINT/SIGTERM."""
     scopes = tuple(s.strip() for s in args.scopes.split(",") if s.strip())
@@ -79,7 +87,10 @@ def serve(args: argparse.Namespace) -> int:
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        sandbox.start()
+        try:
+            sandbox.start()
+        except OSError as exc:  # in use, or not ours to bind
+            raise UsageError(f"--port {args.port}: {exc.strerror or exc}") from None
         print(f"{sandbox.base_url} {sandbox.token}", flush=True)
         print(
             f"REST {sandbox.api_url}  GraphQL {sandbox.graphql_url}  "
@@ -132,7 +143,10 @@ def main(argv: list[str] | None = None) -> int:
         "--repo agentos/demo",
     )
     add_arguments(parser)
-    return serve(parser.parse_args(argv))
+    try:
+        return serve(parser.parse_args(argv))
+    except UsageError as exc:
+        parser.error(str(exc))  # one line and exit 2, as `agentos sandbox serve` does
 
 
 if __name__ == "__main__":

@@ -35,6 +35,17 @@ def get_me(ctx: Context, params: Obj) -> Obj:
     return ctx.me
 
 
+def get_chat(ctx: Context, params: Obj) -> Obj:
+    """getChat: a chat the bot has seen, as ChatFullInfo; another is "chat not found"."""
+    chat = ctx.store.chat(params["chat_id"])
+    gifts = ("unlimited_gifts", "limited_gifts", "unique_gifts", "premium_subscription")
+    return chat | {
+        "accent_color_id": 0,
+        "max_reaction_count": 11,
+        "accepted_gift_types": {name: True for name in gifts} | {"gifts_from_channels": False},
+    }
+
+
 def get_updates(ctx: Context, params: Obj) -> list[Obj]:
     """getUpdates: confirm by offset, then long-poll for up to `timeout` seconds."""
     return ctx.store.poll(
@@ -90,6 +101,7 @@ def _commands_key(params: Obj) -> str:
 
 METHODS: dict[str, Handler] = {
     "getMe": get_me,
+    "getChat": get_chat,
     "getUpdates": get_updates,
     "deleteWebhook": delete_webhook,
     "getWebhookInfo": get_webhook_info,

@@ -66,3 +66,21 @@ def test_help_ends_with_an_example(capsys) -> None:
     except SystemExit as done:
         assert done.code == 0
     assert "example: agentos sandbox serve" in capsys.readouterr().out
+
+
+def test_a_port_out_of_range_or_in_use_is_one_line_and_exit_2(capsys) -> None:
+    """Both once ended in exit 1 and an "unexpected error" (OverflowError, OSError)."""
+    import socket
+
+    from orchestrator.cli.main import main
+
+    assert main(["sandbox", "serve", "--port", "70000"], environ={}) == 2
+    assert capsys.readouterr().err == (
+        "agentos: argument --port: expected a port from 0 to 65535, got '70000'\n"
+    )
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["sandbox", "serve", "--port", str(port)], environ={}) == 2
+    assert capsys.readouterr().err == f"agentos: --port {port}: Address already in use\n"
