@@ -46,11 +46,16 @@ class ShellTests:
         if self.walls is None:
             ended = process.run(spec, lambda stream, line: None)
         else:
+            programs = [  # what the command runs, wherever it is installed (pyenv under HOME)
+                found
+                for word in confine.command_programs(command)
+                for found in confine.program_paths(word, env.get("PATH", ""))
+            ]
             box = confine.Box(
                 self.walls,
                 Path(cwd),
                 f"tests-{Path(cwd).name}-{secrets.token_hex(4)}",
-                readable=tuple(Path(path) for path in readable),
+                readable=(*(Path(path) for path in readable), *programs),
             )
             try:
                 with confine.session(box) as confined:

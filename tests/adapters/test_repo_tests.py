@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 from orchestrator.adapters.agents import confine
@@ -51,3 +52,43 @@ def test_the_test_command_reads_what_it_is_told_it_may(tmp_path: Path) -> None:
     command = f"cat {objects / 'pack'}"
     assert not confined.run(command, str(worktree), 30).passed
     assert confined.run(command, str(worktree), 30, readable=(str(objects),)).passed
+
+
+@needs_bwrap
+def test_a_program_installed_under_the_hidden_home_still_runs_with_its_lib(tmp_path: Path) -> None:
+    """pyenv's python, node under nvm: installed in the real HOME, which the box hides."""
+    confined, _, worktree, _ = setup(tmp_path)
+    prefix = tmp_path / "home" / ".pyenv" / "versions" / "3.99"
+    (prefix / "bin").mkdir(parents=True)
+    (prefix / "lib").mkdir()
+    (prefix / "lib" / "stdlib.txt").write_text("the standard library\n")
+    tool = prefix / "bin" / "tool"
+    # as python finds its prefix: from where its executable really is
+    tool.write_text(
+        '#!/bin/sh\nhere="$(dirname "$(readlink -f "$0")")"\n'
+        'grep -q "standard library" "$here/../lib/stdlib.txt"\n'
+    )
+    tool.chmod(0o755)
+    (prefix / "bin" / "tool3").symlink_to("tool")  # python3 -> python3.11, inside the HOME
+    # a venv in a folder the box shows as it is (not under /tmp, which it hides), its python a
+    # link to a link in the HOME: the chain passes through the hidden HOME
+    with tempfile.TemporaryDirectory(dir="/var/tmp") as shown:
+        venv = Path(shown) / ".venv" / "bin"
+        venv.mkdir(parents=True)
+        (venv / "python3").symlink_to(prefix / "bin" / "tool3")
+        (venv / "python").symlink_to("python3")
+        assert confined.run(f"{venv / 'python'} -m unittest", str(worktree), 30).passed
+    assert confined.run(f"true && X=1 {tool}", str(worktree), 30).passed
+    secret = tmp_path / "home" / ".ssh" / "id_ed25519"
+    secret.parent.mkdir()
+    secret.write_text("PRIVATE\n")
+    assert not confined.run(
+        f"{tool} && cat {secret}", str(worktree), 30
+    ).passed  # HOME still hidden
+
+
+def test_the_programs_of_a_command_line_are_the_first_word_of_each_command() -> None:
+    assert confine.command_programs("a -x && b | c; d || (e f)") == ["a", "b", "c", "d", "e"]
+    assert confine.command_programs("X=1 Y=2 /opt/py -m pytest") == ["/opt/py"]
+    assert confine.command_programs("$PY -m pytest; 'unbalanced") == []
+    assert confine.command_programs("$PY -m pytest; make test") == ["make"]

@@ -10,8 +10,8 @@ the chat overrides and the audit key (wherever a bind would show them). Bound ba
 path-depth order (a mount point below a read-only path can only be made in a tmpfs over its
 parent): the task's worktree read-write, its private home read-write, what the run may read (the
 prompt file, the clone's objects its repository borrows) read-only, and the program being run
-(its resolved file, the `node_modules` tree an npm CLI lives in, its venv, its `#!` interpreter)
-read-only.
+(its resolved file and each link on the way, the `node_modules` tree an npm CLI lives in, its
+venv, the `lib/` of the prefix its `bin/` is in, its `#!` interpreter) read-only.
 
 The private home is `<runtime>/homes/<name>` (0700, made fresh, removed afterwards): HOME and
 TMPDIR point into it, host XDG_* variables that point at hidden places are dropped, and only what
@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import functools
 import os
+import re
+import shlex
 import shutil
 import subprocess
 from collections.abc import Iterator, Mapping
@@ -325,7 +327,7 @@ def program_paths(program: str, path_var: str = "") -> tuple[Path, ...]:
     found = shutil.which(program, path=path_var or None) if "/" not in program else program
     if not found or not Path(found).exists():
         return ()
-    paths = [Path(os.path.abspath(found)), *_trees(Path(found))]
+    paths = [Path(os.path.abspath(found)), *_hops(Path(found)), *_trees(Path(found))]
     interpreter = _interpreter(_real(Path(found)))
     if interpreter:
         named = interpreter if "/" in interpreter else shutil.which(interpreter, path=path_var)
@@ -334,13 +336,60 @@ def program_paths(program: str, path_var: str = "") -> tuple[Path, ...]:
     return tuple(dict.fromkeys(paths))
 
 
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+
+
+def _hops(program: Path) -> list[Path]:
+    """Return the symbolic links a program's path passes through on the way to its file.
+
+    A venv's `python` links to `python3`, which links into pyenv under the hidden HOME: each hop
+    must exist inside the box too (as a link to the file), or the chain breaks there.
+    """
+    hops, path = [], Path(os.path.abspath(program))
+    for _ in range(40):  # the kernel's own limit on links followed
+        if not path.is_symlink():
+            break
+        path = Path(os.path.abspath(path.parent / os.readlink(path)))
+        hops.append(path)
+    return hops[:-1]  # the last is the file itself, bound already
+
+
+def command_programs(command: str) -> list[str]:
+    """Return the programs a shell command line runs: the first word of each simple command.
+
+    `a && b | c; d` names a, b, c and d; `X=1 prog` names prog. A word the shell expands
+    (`$PY`, a glob) is left out: only what it says literally can be found and bound.
+    """
+    try:
+        lexer = shlex.shlex(command, posix=True, punctuation_chars=True)
+        lexer.whitespace_split = True
+        words = list(lexer)
+    except ValueError:  # unbalanced quotes: the shell will say so
+        return []
+    programs, starts = [], True
+    for word in words:
+        if word and set(word) <= set("();&|"):
+            starts = True
+        elif starts and not _ASSIGNMENT.match(word):
+            if not any(c in word for c in "$`*?[~"):
+                programs.append(word)
+            starts = False
+    return programs
+
+
 def _trees(program: Path) -> list[Path]:
-    """Return the `node_modules` tree (outermost) and the venv a program belongs to."""
+    """Return the `node_modules` tree (outermost), the venv, and the installation's `lib`.
+
+    A program in some prefix's `bin/` (pyenv's python, a node under nvm, ~/.local) needs that
+    prefix's `lib/` (the standard library); it may be under the real HOME, which is hidden.
+    """
     trees = []
     real = _real(program)
     modules = [p for p in real.parents if p.name == "node_modules"]
     if modules:
         trees.append(modules[-1])
+    if real.parent.name == "bin" and (real.parent.parent / "lib").is_dir():
+        trees.append(real.parent.parent / "lib")
     for candidate in (program, real):
         venv = next((p for p in list(candidate.parents)[:3] if (p / "pyvenv.cfg").is_file()), None)
         if venv is not None:
