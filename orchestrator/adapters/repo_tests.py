@@ -14,6 +14,7 @@ from pathlib import Path
 
 from orchestrator.adapters.agents import confine, process
 from orchestrator.adapters.agents.environment import EnvPolicy, agent_env
+from orchestrator.adapters.agents.programs import command_programs, program_paths
 from orchestrator.core.model import TestRun
 from orchestrator.core.redact import redact
 from orchestrator.errors import IsolationError
@@ -48,8 +49,8 @@ class ShellTests:
         else:
             programs = [  # what the command runs, wherever it is installed (pyenv under HOME)
                 found
-                for word in confine.command_programs(command)
-                for found in confine.program_paths(word, env.get("PATH", ""))
+                for word in command_programs(command)
+                for found in program_paths(word, env.get("PATH", ""))
             ]
             box = confine.Box(
                 self.walls,

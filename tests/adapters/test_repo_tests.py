@@ -8,6 +8,7 @@ from pathlib import Path
 
 from orchestrator.adapters.agents import confine
 from orchestrator.adapters.agents.environment import EnvPolicy
+from orchestrator.adapters.agents.programs import command_programs
 from orchestrator.adapters.repo_tests import ShellTests
 from orchestrator.config.load import load_config
 from tests.adapters.agents.conftest import needs_bwrap
@@ -88,7 +89,7 @@ def test_a_program_installed_under_the_hidden_home_still_runs_with_its_lib(tmp_p
 
 
 def test_the_programs_of_a_command_line_are_the_first_word_of_each_command() -> None:
-    assert confine.command_programs("a -x && b | c; d || (e f)") == ["a", "b", "c", "d", "e"]
-    assert confine.command_programs("X=1 Y=2 /opt/py -m pytest") == ["/opt/py"]
-    assert confine.command_programs("$PY -m pytest; 'unbalanced") == []
-    assert confine.command_programs("$PY -m pytest; make test") == ["make"]
+    assert command_programs("a -x && b | c; d || (e f)") == ["a", "b", "c", "d", "e"]
+    assert command_programs("X=1 Y=2 /opt/py -m pytest") == ["/opt/py"]
+    assert command_programs("$PY -m pytest; 'unbalanced") == []
+    assert command_programs("$PY -m pytest; make test") == ["make"]
