@@ -29,6 +29,7 @@ CORE_ALLOWED = {
     "json",
     "math",
     "re",
+    "statistics",
     "string",
     "textwrap",
     "typing",

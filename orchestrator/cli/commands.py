@@ -124,6 +124,34 @@ def status(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
     return 0
 
 
+def report(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
+    """Print the fleet's scores over a window, from the outcome ledger (brought up to date)."""
+    import json
+    import re
+    from datetime import timedelta
+
+    from orchestrator.core import scoring
+    from orchestrator.store.ledger import Ledger
+
+    found = re.fullmatch(r"(\d{1,5})([dhm])", args.since.strip())
+    if found is None:
+        raise UsageError(f"--since {args.since!r}: expected an age like 7d, 24h or 90m")
+    unit = {"d": "days", "h": "hours", "m": "minutes"}[found[2]]
+    window = timedelta(**{unit: int(found[1])})
+    config = _switch_config(path, env)
+    ledger = Ledger(config.paths.runtime_dir)
+    ledger.update()
+    since = (datetime.now(UTC) - window).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    keys = {r.github: r.key for r in config.repos}
+    days = window.total_seconds() / 86400
+    scores = scoring.score(ledger.tasks(), ledger.merges(), keys, since, days)
+    if args.json:
+        print(json.dumps(scoring.as_json(scores), indent=2))
+    else:
+        print(scoring.render(scores))
+    return 0
+
+
 def check(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
     """Validate config, secrets, tools and schedules; print what to fix; change nothing.
 

@@ -33,6 +33,7 @@ EXAMPLES = """examples:
   agentos demo                       the whole loop, offline, on the sandboxes
   agentos bot                        the Telegram control bot, long polling (systemd)
   agentos audit verify               check the audit log's chain and its head
+  agentos report --since 30d         merged rate, cost and lead time per agent and repo
 """
 
 
@@ -88,6 +89,16 @@ def build_parser(words: Sequence[str] = ()) -> argparse.ArgumentParser:
         "--now", action="store_true", help="also stop running agents; their tasks are requeued"
     )
     sub.add_parser("status", help="switches, mailbox and each job's last run")
+    report = sub.add_parser(
+        "report",
+        help="how the fleet did: merged rate, cost and lead time per agent and repo (the ledger)",
+        epilog="examples:\n  agentos report\n  agentos report --since 30d --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    report.add_argument(
+        "--since", default="7d", metavar="AGE", help="the window: 7d, 24h, 90m (default 7d)"
+    )
+    report.add_argument("--json", action="store_true", help="print the figures as JSON")
     for noun, what in (("repo", "KEY"), ("job", "NAME")):
         s = sub.add_parser(noun, help=f"turn one {noun} on or off")
         s.add_argument("state", choices=("on", "off"))

@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.core.signatures import signature
+from orchestrator.core.tasks import parse_id
 from orchestrator.store import quarantine
 
 FILE_NAME = "ledger.sqlite"
-PR_LOG = "pr_monitor.jsonl"
+PR_LOG, DISPATCH_LOG = "pr_monitor.jsonl", "dispatcher.jsonl"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
     task_id TEXT PRIMARY KEY,
@@ -43,6 +44,7 @@ CREATE TABLE IF NOT EXISTS tasks (
     started_at TEXT,
     review_at TEXT,
     ended_at TEXT,
+    judged_at TEXT,
     next TEXT,
     reason TEXT,
     failure TEXT,
@@ -51,7 +53,7 @@ CREATE TABLE IF NOT EXISTS tasks (
 );
 CREATE INDEX IF NOT EXISTS tasks_by_issue ON tasks (repo_key, issue);
 CREATE INDEX IF NOT EXISTS tasks_by_signature ON tasks (signature);
-CREATE INDEX IF NOT EXISTS tasks_by_end ON tasks (ended_at);
+CREATE INDEX IF NOT EXISTS tasks_by_judgement ON tasks (judged_at);
 CREATE TABLE IF NOT EXISTS merges (
     repo TEXT NOT NULL,
     pr INTEGER NOT NULL,
@@ -69,7 +71,7 @@ CREATE TABLE IF NOT EXISTS cursors (
 );
 """
 # lifecycle state -> the column that keeps when the attempt first entered it
-_ENTERED = {"queued": "queued_at", "developing": "started_at", "review": "review_at"}
+_ENTERED = {"developing": "started_at", "review": "review_at"}
 _ENDS = ("passed", "failed")
 HEAD = 64  # bytes of a file's beginning kept with its cursor, to tell it was cut and rewritten
 
@@ -129,6 +131,7 @@ class Ledger:
             names = []
         for name in names:
             yield rooms / name / "channel.jsonl", "room"
+        yield self.runtime_dir / "logs" / DISPATCH_LOG, "dispatcher"
         yield self.runtime_dir / "logs" / PR_LOG, "pr_monitor"
 
 
@@ -207,16 +210,29 @@ def _apply(db: sqlite3.Connection, kind: str, source: Path, event: dict[str, Any
                 ),
             )
         return
-    task_id = source.parent.name
-    parts = task_id.rsplit("-", 3)  # <key>-<issue>-g<gen>-a<attempt>
-    if len(parts) != 4 or not parts[1].isdigit():
+    if kind == "dispatcher":  # when the issue's first attempt was queued (lead time's start)
+        task_id = str(event.get("task_id", ""))
+        if event["event"] == "task.queued" and _add_task(db, task_id):
+            db.execute(
+                "UPDATE tasks SET queued_at = coalesce(queued_at, ?) WHERE task_id = ?",
+                (str(event.get("ts", "")), task_id),
+            )
         return
+    if _add_task(db, source.parent.name):
+        _task_event(db, source.parent.name, event)
+
+
+def _add_task(db: sqlite3.Connection, task_id: str) -> bool:
+    """Make the task's row if it has none; False for a name that is no task id."""
+    parsed = parse_id(task_id)
+    if parsed is None:
+        return False
     db.execute(
         "INSERT OR IGNORE INTO tasks (task_id, repo_key, issue, generation, attempt) "
         "VALUES (?, ?, ?, ?, ?)",
-        (task_id, parts[0], int(parts[1]), _int(parts[2][1:]) or 0, _int(parts[3][1:]) or 0),
+        (task_id, *parsed),
     )
-    _task_event(db, task_id, event)
+    return True
 
 
 def _task_event(db: sqlite3.Connection, task_id: str, event: dict[str, Any]) -> None:
@@ -252,8 +268,11 @@ def _task_event(db: sqlite3.Connection, task_id: str, event: dict[str, Any]) -> 
         )
     elif name in ("tests.finished", "task.crashed", "gate.refused", "push.rejected"):
         failure = _failure(name, event)
-        if failure:
-            db.execute("UPDATE tasks SET failure = ? WHERE task_id = ?", (failure, task_id))
+        if failure:  # the failure's own kind and words make its signature, not the verdict
+            db.execute(
+                "UPDATE tasks SET failure = ?, signature = ? WHERE task_id = ?",
+                (failure, signature(name, failure), task_id),
+            )
     elif name == "attempt.judged":
         _judged(db, task_id, event)
     elif name == "pr.opened":
@@ -274,11 +293,13 @@ def _failure(name: str, event: dict[str, Any]) -> str:
 
 def _judged(db: sqlite3.Connection, task_id: str, event: dict[str, Any]) -> None:
     nxt, reason = str(event.get("next", "")), str(event.get("reason", ""))
-    failure = db.execute("SELECT failure FROM tasks WHERE task_id = ?", (task_id,)).fetchone()
-    sig = None if nxt == "open_pr" else signature(reason, (failure or [None])[0] or reason)
+    # a failure without words of its own (no test, crash or gate line) is signed by the verdict
+    sig = None if nxt == "open_pr" else signature("verdict", reason)
     db.execute(
-        "UPDATE tasks SET next = ?, reason = ?, signature = ? WHERE task_id = ?",
-        (nxt, reason, sig, task_id),
+        "UPDATE tasks SET next = ?, reason = ?, judged_at = ?, "
+        "signature = CASE WHEN ? IS NULL THEN NULL ELSE coalesce(signature, ?) END "
+        "WHERE task_id = ?",
+        (nxt, reason, str(event.get("ts", "")), sig, sig, task_id),
     )
 
 
