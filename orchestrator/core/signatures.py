@@ -21,7 +21,7 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b(0x)?[0-9a-f]{7,64}\b", re.I), "<hex>"),
     (re.compile(r"https?://[^\s'\"<>)]+"), "<url>"),
     (re.compile(r"(?:~|\.{1,2})?(?:/[\w.@+-]+)+/?"), "<path>"),
-    (re.compile(r"\b\d+(\.\d+)*\b"), "<n>"),
+    (re.compile(r"\b\d+(\.\d+)*"), "<n>"),  # with a unit after it too: 0.001s, 12ms
     (re.compile(r"'[^'\n]{0,200}'|\"[^\"\n]{0,200}\""), "<value>"),
     (re.compile(r"[ \t]+"), " "),
 )

@@ -27,6 +27,7 @@ from orchestrator.core.signatures import normalise, signature
             "GET https://api.github.com/repos/acme/web/pulls/3 -> 503",
         ),
         ("KeyError: 'gone'", 'KeyError: "other"'),
+        ("Ran 2 tests in 0.001s\nFAILED (failures=1)", "Ran 2 tests in 12.5s\nFAILED (failures=3)"),
         ("Error   with\ttabs\n\n  and blank lines", "error with tabs\nand blank lines"),
     ],
 )
