@@ -13,7 +13,7 @@ PYTEST_ARGS ?= -n 3
 NPM := $(shell command -v npm 2>/dev/null)
 NPM_STAMP := tools/npm/node_modules/.agentos.stamp
 
-.PHONY: test lint typecheck venv bench clean-venv npm-tools demo bwrap
+.PHONY: test lint typecheck venv bench clean-venv npm-tools demo bwrap gh
 
 venv: $(STAMP)
 
@@ -26,7 +26,7 @@ $(TEST_STAMP): requirements-test.txt $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
 	@cp requirements-test.txt $(TEST_STAMP)
 
-test: $(TEST_STAMP) lint typecheck bwrap $(if $(NPM),npm-tools)
+test: $(TEST_STAMP) lint typecheck bwrap gh $(if $(NPM),npm-tools)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Formatting and lint rules are in pyproject.toml ([tool.ruff]); `ruff format .` fixes the first.
@@ -58,6 +58,26 @@ bwrap:
 	  $$sudo apt-get install -y --no-install-recommends bubblewrap 2>/dev/null \
 	    || { $$sudo apt-get update -q && \
 	         $$sudo apt-get install -y --no-install-recommends bubblewrap; }; }
+
+# The real `gh` CLI is tested against the sandbox served over HTTPS, whose certificate the
+# `openssl` command makes (tests/sandbox/github/test_gh_cli.py). Whichever is missing is installed
+# from Debian's packages as for bwrap (reading the package index first when apt has none);
+# otherwise this says how, and those tests skip.
+gh:
+	@missing=""; command -v gh >/dev/null 2>&1 || missing=" gh"; \
+	command -v openssl >/dev/null 2>&1 || missing="$$missing openssl"; \
+	[ -z "$$missing" ] || { \
+	  if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	  else echo "missing:$$missing; this user cannot install it: apt-get install$$missing" \
+	    "as root (the gh CLI tests skip)"; exit 0; fi; \
+	  if ! command -v apt-get >/dev/null 2>&1; then \
+	    echo "missing:$$missing; install it with your package manager"; exit 0; fi; \
+	  echo "installing$$missing (Debian's packages)"; log=$$(mktemp); \
+	  { $$sudo apt-get install -qq -y --no-install-recommends $$missing \
+	    || { $$sudo apt-get update -qq && \
+	         $$sudo apt-get install -qq -y --no-install-recommends $$missing; }; } >$$log 2>&1 \
+	    || { cat $$log; rm -f $$log; exit 1; }; rm -f $$log; }
 
 npm-tools: $(NPM_STAMP)
 

@@ -22,19 +22,21 @@ class ApiError(Exception):
         message: str,
         errors: list[Any] | None = None,
         headers: dict[str, str] | None = None,
+        docs: str = DOCS,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.errors = errors
         self.headers = headers or {}
+        self.docs = docs
 
     def body(self) -> Json:
         """Return the JSON error document GitHub sends for this error."""
         doc: Json = {"message": self.message}
         if self.errors is not None:
             doc["errors"] = self.errors
-        doc["documentation_url"] = DOCS
+        doc["documentation_url"] = self.docs
         doc["status"] = str(self.status)
         return doc
 
@@ -88,6 +90,7 @@ class Call:
     query: dict[str, list[str]]
     body: Any
     hooks: Hooks
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
 
     @property
     def api(self) -> str:
@@ -98,6 +101,10 @@ class Call:
         """Return the first value of a query parameter."""
         values = self.query.get(name)
         return values[0] if values else default
+
+    def header(self, name: str, default: str = "") -> str:
+        """Return a request header, matched case-insensitively."""
+        return self.headers.get(name.lower(), default)
 
     def field(self, name: str, default: Any = None) -> Any:
         """Return a field of the JSON object body."""

@@ -229,11 +229,13 @@ def update_ref(call: Call) -> Reply:
 
 @ROUTES.route("DELETE", "/repos/{owner}/{repo}/git/refs/{ref+}", "git/delete-ref")
 def delete_ref(call: Call) -> Reply:
-    """Delete a ref; 422 "Reference does not exist"."""
+    """Delete a ref; 422 "Reference does not exist", or for the default branch."""
     repo = repo_for(call, "push")
     ref, path = f"refs/{call.params['ref']}", call.store.git_dir(repo)
     if gitrepo.resolve(path, ref) is None:
         raise ApiError(422, "Reference does not exist")
+    if ref == f"refs/heads/{repo['default_branch']}":
+        raise ApiError(422, "Cannot delete the default branch")
     gitrepo.delete_ref(path, ref)
     return Reply(204)
 
@@ -301,6 +303,18 @@ def compare(call: Call) -> Reply:
             "files": render_files(call, repo, path, mb, head),
         },
     )
+
+
+@ROUTES.route(
+    "GET", "/repos/{owner}/{repo}/compare/{basehead+}", "repos/compare-commits-with-basehead"
+)
+def compare_basehead(call: Call) -> Reply:
+    """Compare BASE...HEAD given as one parameter; either side may hold slashes."""
+    base, dots, head = call.params["basehead"].partition("...")
+    if not dots:
+        raise not_found()
+    call.params.update(base=base, head=head)
+    return compare(call)
 
 
 @ROUTES.route("POST", "/repos/{owner}/{repo}/merges", "repos/merge")

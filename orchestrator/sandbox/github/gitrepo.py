@@ -236,3 +236,71 @@ def _patches(text: str) -> dict[str, str]:
 
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
+
+@dataclass(frozen=True)
+class TreeEntry:
+    """One entry of a tree, as `git ls-tree -l` prints it; `size` is 0 for trees and submodules."""
+
+    mode: str  # 100644, 100755, 120000 (symlink), 040000 (tree), 160000 (submodule)
+    kind: str  # blob, tree, commit
+    sha: str
+    size: int
+    path: str
+
+
+def _ls_tree(repo: Path, commit_sha: str, *paths: str) -> list[TreeEntry]:
+    literal = {"GIT_LITERAL_PATHSPECS": "1"}  # a path is a path, never a glob
+    out = git(
+        repo, "ls-tree", "-l", "-z", "--full-tree", commit_sha, "--", *paths, env=literal
+    ).stdout
+    found = []
+    for line in out.split("\x00"):
+        if line:
+            meta, path = line.split("\t", 1)
+            mode, kind, sha, size = meta.split()
+            found.append(TreeEntry(mode, kind, sha, int(size) if size.isdigit() else 0, path))
+    return found
+
+
+def tree_entry(repo: Path, commit_sha: str, path: str) -> TreeEntry | None:
+    """Return the entry at `path` (no leading or trailing slash) in a commit's tree, or None."""
+    found = [e for e in _ls_tree(repo, commit_sha, path) if e.path == path]
+    return found[0] if found else None
+
+
+def list_tree(repo: Path, commit_sha: str, path: str) -> list[TreeEntry]:
+    """Return the entries of the directory `path` ("" for the root), sorted as git sorts them."""
+    return _ls_tree(repo, commit_sha, *([f"{path}/"] if path else []))
+
+
+def read_blob(repo: Path, sha: str) -> bytes:
+    """Return a blob's bytes (binary files included)."""
+    done = subprocess.run(
+        ["git", f"--git-dir={repo}", "cat-file", "blob", sha],
+        capture_output=True,
+        env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1"},
+        check=False,
+    )
+    if done.returncode != 0:
+        raise GitError(f"git cat-file blob {sha}: {done.stderr.decode(errors='replace').strip()}")
+    return done.stdout
+
+
+def submodule_url(repo: Path, commit_sha: str, path: str) -> str | None:
+    """Return the URL `.gitmodules` gives the submodule at `path`, or None."""
+    done = git(
+        repo,
+        "config",
+        "-z",
+        "--blob",
+        f"{commit_sha}:.gitmodules",
+        "--get-regexp",
+        "^submodule\\.",
+        check=False,
+    )
+    values = dict(item.split("\n", 1) for item in done.stdout.split("\x00") if "\n" in item)
+    for key, value in values.items():
+        if key.endswith(".path") and value == path:
+            return values.get(key.removesuffix(".path") + ".url")
+    return None

@@ -9,9 +9,12 @@ import base64
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from graphql import GraphQLError
 
+from orchestrator.sandbox.github.api import Hooks
+from orchestrator.sandbox.github.issues import association
 from orchestrator.sandbox.github.state import Json, Store, node_id, parse_node_id
 
 MAX_PAGE = 100
@@ -31,7 +34,7 @@ def resolves(type_name: str, field: str) -> Callable[[Resolver], Resolver]:
 
 @dataclass
 class Context:
-    """What every resolver may use: the state, the caller and the public URL."""
+    """What every resolver may use: the state, the caller, the public URL and the REST hooks."""
 
     store: Store
     login: str
@@ -39,6 +42,7 @@ class Context:
     scopes: tuple[str, ...] | None = (
         None  # the token's OAuth scopes; None: not a classic token (no check)
     )
+    hooks: Hooks | None = None  # what mutations run through the REST handlers need
 
 
 class NotFound(GraphQLError):
@@ -107,7 +111,7 @@ def connection(
         if render
         else nodes[start : start + first]
     )
-    cursors = [base64.b64encode(f"cursor:{start + i}".encode()).decode() for i in range(len(page))]
+    cursors = [cursor(start + i) for i in range(len(page))]
     return {
         "nodes": page,
         "edges": [{"cursor": c, "node": n} for c, n in zip(cursors, page, strict=True)],
@@ -121,11 +125,16 @@ def connection(
     }
 
 
-def _cursor_index(cursor: str) -> int:
+def cursor(index: int) -> str:
+    """Return the opaque cursor of the record at `index` of a connection."""
+    return base64.b64encode(f"cursor:{index}".encode()).decode()
+
+
+def _cursor_index(value: str) -> int:
     try:
-        return int(base64.b64decode(cursor).decode().removeprefix("cursor:"))
+        return int(base64.b64decode(value).decode().removeprefix("cursor:"))
     except ValueError:
-        raise GraphQLError(f"`{cursor}` does not appear to be a valid cursor.") from None
+        raise GraphQLError(f"`{value}` does not appear to be a valid cursor.") from None
 
 
 def owner(context: Context, record: Json) -> Json:
@@ -140,6 +149,56 @@ def owner(context: Context, record: Json) -> Json:
         "url": f"{context.base}/{record['login']}",
         "_record": record,
     }
+
+
+def actor(context: Context, login: str) -> Json:
+    """Return the Actor behind `login`: a User, or a Bot for an app (GraphQL drops "[bot]")."""
+    record = context.store.users[login]
+    if record["type"] != "Bot":
+        return owner(context, record)
+    return {
+        "__typename": "Bot",
+        "id": node_id("Bot", record["id"]),
+        "databaseId": record["id"],
+        "login": login.removesuffix("[bot]"),
+        "url": f"{context.base}/apps/{record.get('app', login)}",
+        "_record": record,
+    }
+
+
+def label(context: Context, repo: Json, record: Json) -> Json:
+    """Return a Label of `repo`."""
+    full = f"{repo['owner']}/{repo['name']}"
+    return {
+        "__typename": "Label",
+        "id": node_id("Label", record["id"]),
+        "name": record["name"],
+        "color": record["color"],
+        "description": record["description"],
+        "isDefault": record["default"],
+        "url": f"{context.base}/{full}/labels/{quote(record['name'])}",
+        "_label": record,
+        "_repo": repo,
+    }
+
+
+# GitHub's reaction contents. The sandbox serves no reactions (REST shows zero counts too), so
+# every group is empty: the truth of its state, not a guess.
+REACTIONS = ("THUMBS_UP", "THUMBS_DOWN", "LAUGH", "HOORAY", "CONFUSED", "HEART", "ROCKET", "EYES")
+
+
+def reaction_groups() -> list[Json]:
+    """Return GitHub's eight reaction groups, each empty."""
+    return [
+        {
+            "content": content,
+            "createdAt": None,
+            "viewerHasReacted": False,
+            "users": everything([]),
+            "reactors": everything([]),
+        }
+        for content in REACTIONS
+    ]
 
 
 def repository(context: Context, repo: Json) -> Json:
@@ -181,18 +240,20 @@ def issue(context: Context, repo: Json, record: Json) -> Json:
         "createdAt": record["created_at"],
         "updatedAt": record["updated_at"],
         "lastEditedAt": record.get("last_edited_at"),
-        "editor": {"__typename": "User", "login": record["editor"]}
-        if record.get("editor")
-        else None,
+        "editor": actor(context, record["editor"]) if record.get("editor") else None,
         "url": f"{context.base}/{full}/{'pull' if record['pull'] else 'issues'}/{record['number']}",
-        "author": {"__typename": "User", "login": record["user"]},
-        "milestone": None,
+        "author": actor(context, record["user"]),
+        "authorAssociation": association(context.store, repo, record["user"]),
+        "viewerDidAuthor": record["user"] == context.login,
+        "locked": False,
+        "activeLockReason": None,
+        "milestone": None,  # the sandbox has no milestones: none can be set
         "repository": repository(context, repo),
         "merged": bool(record["pull"] and record["pull"]["merged"]),
-        "labels": _all(
-            [{"name": n, "color": repo["labels"][n.lower()]["color"]} for n in record["labels"]]
+        "labels": everything(
+            [label(context, repo, repo["labels"][n.lower()]) for n in record["labels"]]
         ),
-        "assignees": _all([owner(context, users[a]) for a in record["assignees"]]),
+        "assignees": everything([owner(context, users[a]) for a in record["assignees"]]),
         "subIssuesSummary": {
             "total": len(subs),
             "completed": done,
@@ -203,7 +264,8 @@ def issue(context: Context, repo: Json, record: Json) -> Json:
     }
 
 
-def _all(nodes: list[Json]) -> Json:
+def everything(nodes: list[Json]) -> Json:
+    """Return a connection holding all of `nodes` on one page."""
     return {
         "nodes": nodes,
         "totalCount": len(nodes),

@@ -11,7 +11,9 @@ from graphql import GraphQLError
 
 from orchestrator.sandbox.github.access import can
 from orchestrator.sandbox.github.gqlcore import (
+    Context,
     NotFound,
+    actor,
     connection,
     issue,
     owner,
@@ -142,7 +144,12 @@ def resolve_timeline_items(
         and (since is None or e["created_at"] >= since.replace(".000", ""))
     ]
     page = connection(
-        events, first, after, "timelineItems", lambda e: _timeline_item(source, e), last=last
+        events,
+        first,
+        after,
+        "timelineItems",
+        lambda e: _timeline_item(info.context, source, e),
+        last=last,
     )
     return {
         **page,
@@ -152,14 +159,14 @@ def resolve_timeline_items(
     }
 
 
-def _timeline_item(issue: Json, event: Json) -> Json:
+def _timeline_item(context: Context, issue: Json, event: Json) -> Json:
     kind = {"renamed": "RenamedTitleEvent", "labeled": "LabeledEvent"}.get(
         event["event"], "UnlabeledEvent"
     )
     item = {
         "__typename": kind,
         "id": node_id(kind, event["id"]),
-        "actor": {"__typename": "User", "login": event["actor"]},
+        "actor": actor(context, event["actor"]),
         "createdAt": event["created_at"],
     }
     if kind == "RenamedTitleEvent":

@@ -20,8 +20,22 @@ from graphql import (
 from graphql.language import OperationDefinitionNode
 
 # Importing the resolver modules registers their resolvers.
-from orchestrator.sandbox.github import gqlqueries, projectedits, projects  # noqa: F401
+from orchestrator.sandbox.github import (  # noqa: F401
+    gqlchecks,
+    gqlissueedits,
+    gqlissues,
+    gqllists,
+    gqlpulledits,
+    gqlpulls,
+    gqlqueries,
+    gqlrepo,
+    gqlsearch,
+    projectedits,
+    projects,
+)
+from orchestrator.sandbox.github.api import Hooks
 from orchestrator.sandbox.github.gqlcore import RESOLVERS, Context
+from orchestrator.sandbox.github.gqlrefuse import GITHUB_RULES, refuse_unresolved
 from orchestrator.sandbox.github.state import Json, Store
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "graphql-schema.graphql"
@@ -52,19 +66,32 @@ def schema_sdl() -> str:
 
 @functools.lru_cache(maxsize=1)
 def schema() -> GraphQLSchema:
-    """Build GitHub's published schema with SCHEMA_ADDITIONS once per process; add the resolvers."""
+    """Build GitHub's published schema with SCHEMA_ADDITIONS once per process; add the resolvers.
+
+    Every other field is answered from its parent's key, or refused (gqlrefuse).
+    """
     built = build_schema(schema_sdl(), assume_valid_sdl=True, assume_valid=True)
     for (type_name, field), function in RESOLVERS.items():
         kind = built.type_map[type_name]
         assert isinstance(kind, GraphQLObjectType), type_name
         kind.fields[field].resolve = function
+    refuse_unresolved(built)
     return built
 
 
 def respond(
-    store: Store, login: str, base: str, body: bytes, scopes: tuple[str, ...] | None = None
+    store: Store,
+    login: str,
+    base: str,
+    body: bytes,
+    scopes: tuple[str, ...] | None = None,
+    hooks: Hooks | None = None,
 ) -> tuple[int, Json]:
-    """Run one GraphQL request; query errors come back with HTTP 200 in GitHub's `errors` shape."""
+    """Run one GraphQL request; query errors come back with HTTP 200 in GitHub's `errors` shape.
+
+    `hooks` are the REST handlers': resolvers run those handlers for what REST computes or changes
+    (a merge, a new pull request), so without them such a field fails as a sandbox bug.
+    """
     try:
         request = json.loads(body or b"{}")
         query = request["query"]
@@ -78,7 +105,7 @@ def respond(
         document = parse(query)
     except GraphQLError as error:
         return 200, {"errors": [_format(error)]}
-    problems = validate(schema(), document)
+    problems = validate(schema(), document, GITHUB_RULES)
     if problems:
         return 200, {"errors": [_format(e) for e in problems]}
     with store.lock:
@@ -87,7 +114,7 @@ def respond(
             document,
             variable_values=request.get("variables"),
             operation_name=request.get("operationName"),
-            context_value=Context(store, login, base, scopes),
+            context_value=Context(store, login, base, scopes, hooks),
         )
         if _is_mutation(document):
             store.save()

@@ -333,7 +333,8 @@ def edit(call: Call, repo: Json, issue: Json) -> None:
         issue.update(body=body, last_edited_at=now_iso(), editor=call.login)
 
 
-def _matches(call: Call, issue: Json) -> bool:
+def matches(call: Call, issue: Json) -> bool:
+    """Return whether an issue passes the listing's filters (GraphQL's connections share them)."""
     state = call.arg("state", "open")
     labels = [n.strip().lower() for n in (call.arg("labels") or "").split(",") if n.strip()]
     since = call.arg("since")
@@ -358,7 +359,7 @@ def list_for_repo(call: Call) -> Reply:
     repo = repo_for(call)
     sort = call.arg("sort", "created")
     key = {"created": "created_at", "updated": "updated_at"}.get(sort or "created", "created_at")
-    found = [i for i in repo["issues"].values() if _matches(call, i)]
+    found = [i for i in repo["issues"].values() if matches(call, i)]
     if sort == "comments":
         found.sort(
             key=lambda i: sum(1 for c in repo["comments"].values() if c["issue"] == i["number"])

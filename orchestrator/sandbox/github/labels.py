@@ -22,6 +22,14 @@ def _label_for(call: Call, repo: Json) -> Json:
     return record
 
 
+def _check_lengths(name: Any, description: Any) -> None:
+    """Refuse a name over 50 or a description over 100 characters, in GitHub's words."""
+    for field_name, value, limit in (("name", name, 50), ("description", description, 100)):
+        if isinstance(value, str) and len(value) > limit:
+            message = f"{field_name} is too long (maximum is {limit} characters)"
+            raise invalid("Label", field_name, "custom", message)
+
+
 def _color(value: Any) -> str:
     color = str(value).lstrip("#")
     if not _COLOR.match(color):
@@ -44,6 +52,7 @@ def create_label(call: Call) -> Reply:
     name = str(call.field("name") or "").strip()
     if not name:
         raise invalid("Label", "name", "missing_field")
+    _check_lengths(name, call.field("description"))
     if name.lower() in repo["labels"]:
         raise invalid("Label", "name", "already_exists")
     record = {
@@ -73,6 +82,7 @@ def update_label(call: Call) -> Reply:
     """Rename or recolour a label; issues carrying it follow the rename."""
     repo = repo_for(call, "push")
     record = _label_for(call, repo)
+    _check_lengths(call.field("new_name"), call.field("description"))
     if "color" in call.body:
         record["color"] = _color(call.body["color"])
     if "description" in call.body:

@@ -290,6 +290,8 @@ def update(call: Call) -> Reply:
     issue = pull_for(call, repo)
     if call.login != issue["user"] and not can(call.store, repo, call.login, "push"):
         raise ApiError(403, "Must have push access to repository.")
+    if call.body.get("state") == "open" and issue["state"] == "closed":
+        _check_reopenable(call, repo, issue)
     for key in ("title", "body"):
         if key in call.body:
             issue[key] = call.body[key]
@@ -308,6 +310,27 @@ def update(call: Call) -> Reply:
             call.hooks.pull_opened(repo, issue["number"])
     issue["updated_at"] = now_iso()
     return Reply(200, render(call, repo, issue))
+
+
+def _check_reopenable(call: Call, repo: Json, issue: Json) -> None:
+    """Refuse to reopen a merged pull request, or one whose head branch is gone, as GitHub does.
+
+    GitHub gives both the same answer (a 422 on `state`).
+    """
+    head = f"refs/heads/{issue['pull']['head']}"
+    if issue["pull"]["merged"] or gitrepo.resolve(call.store.git_dir(repo), head) is None:
+        raise ApiError(
+            422,
+            "Validation Failed",
+            [
+                {
+                    "resource": "PullRequest",
+                    "code": "custom",
+                    "field": "state",
+                    "message": "state cannot be changed. The pull request cannot be reopened.",
+                }
+            ],
+        )
 
 
 @ROUTES.route("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/files", "pulls/list-files")

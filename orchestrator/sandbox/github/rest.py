@@ -14,6 +14,8 @@ from collections.abc import Callable
 from orchestrator.sandbox.github import (  # noqa: F401
     checks,
     comments,
+    contents,
+    described,
     gitdata,
     issue_events,
     issues,
@@ -24,6 +26,7 @@ from orchestrator.sandbox.github import (  # noqa: F401
     reviews,
 )
 from orchestrator.sandbox.github.api import ApiError, Call, Hooks, Reply, dump
+from orchestrator.sandbox.github.described import Operation
 from orchestrator.sandbox.github.routing import ROUTES, Route
 from orchestrator.sandbox.github.server import Incoming, Outgoing
 from orchestrator.sandbox.github.state import Store
@@ -57,6 +60,20 @@ def error_response(error: ApiError) -> Outgoing:
     return json_response(error.status, error.body(), error.headers)
 
 
+def route_for(method: str, path: str) -> tuple[Route, dict[str, str]] | Operation | None:
+    """Return the route that serves `method path`, the described operation no route serves, or
+    None when GitHub's description has no such operation either (GitHub's 404).
+
+    The description decides first: /commits/SHA/comments is list-comments-for-commit (not served),
+    even though the get-commit route, whose ref may hold slashes, would take it.
+    """
+    method = "GET" if method == "HEAD" else method
+    operation = described.load().match(method, path)
+    if operation is not None and not ROUTES.serves(method, operation.operation_id):
+        return operation
+    return ROUTES.match(method, path)
+
+
 class Rest:
     """The REST API: dispatches to routed handlers, reports spec violations to `on_violation`."""
 
@@ -68,9 +85,11 @@ class Rest:
     def respond(self, request: Incoming, login: str, base: str) -> Outgoing:
         """Answer an authenticated REST request (path still carries /api/v3)."""
         path = request.path[len(PREFIX) :] or "/"
-        found = ROUTES.match(request.method if request.method != "HEAD" else "GET", path)
+        found = route_for(request.method, path)
         if found is None:
             return error_response(ApiError(404, "Not Found"))
+        if isinstance(found, Operation):
+            return error_response(found.unserved())
         route, params = found
         exchange = Exchange(
             route.operation_id or "",
@@ -84,16 +103,11 @@ class Rest:
         if problem and (bad := self._violation("request", request, None, problem)):
             return bad
         response = self._run(route, params, request, login, base, path)
-        # A response to a request already outside the description is not checked again.
-        if (
-            route.operation_id
-            and not problem
-            and (
-                problem := check_response(
-                    exchange, response.status, response.headers, response.body
-                )
-            )
-        ):
+        # A response to a request already outside the description is not checked again, nor is
+        # a 501: the sandbox saying what it does not do is no answer of GitHub's.
+        if not route.operation_id or problem or response.status == 501:
+            return response
+        if problem := check_response(exchange, response.status, response.headers, response.body):
             if bad := self._violation("response", request, response.status, problem):
                 return bad
         return response
@@ -127,7 +141,9 @@ class Rest:
             body = json.loads(request.body) if request.body.strip() else {}
         except ValueError:
             return error_response(ApiError(400, "Problems parsing JSON"))
-        call = Call(self.store, base, login, path, params, request.query, body, self.hooks)
+        call = Call(
+            self.store, base, login, path, params, request.query, body, self.hooks, request.headers
+        )
         with self.store.lock:
             try:
                 reply = route.handler(call)
@@ -138,7 +154,10 @@ class Rest:
         return self._finish(reply, request)
 
     def _finish(self, reply: Reply, request: Incoming) -> Outgoing:
-        response = json_response(reply.status, reply.body, reply.headers)
+        if isinstance(reply.body, bytes):  # a raw media type: the handler set Content-Type
+            response = Outgoing(reply.status, dict(reply.headers), reply.body)
+        else:
+            response = json_response(reply.status, reply.body, reply.headers)
         if request.method in ("GET", "HEAD") and reply.status == 200:
             response.headers["ETag"] = f'W/"{hashlib.sha256(response.body).hexdigest()}"'
             response.headers["Cache-Control"] = "private, max-age=60, s-maxage=60"

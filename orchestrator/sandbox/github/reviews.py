@@ -12,6 +12,11 @@ from orchestrator.sandbox.github.routing import ROUTES
 from orchestrator.sandbox.github.state import Json, node_id, now_iso
 
 _EVENTS = {"APPROVE": "APPROVED", "REQUEST_CHANGES": "CHANGES_REQUESTED", "COMMENT": "COMMENTED"}
+# What a pull request's author may not do to it.
+_OWN = {
+    "APPROVE": "approve your own pull request",
+    "REQUEST_CHANGES": "request changes on your own pull request",
+}
 
 
 def render_review(call: Call, repo: Json, issue: Json, review: Json) -> Json:
@@ -54,10 +59,9 @@ def create_review(call: Call) -> Reply:
     event = call.field("event")
     if event is not None and event not in _EVENTS:
         raise invalid("PullRequestReview", "event")
-    if event == "APPROVE" and call.login == issue["user"]:
-        raise ApiError(
-            422, "Unprocessable Entity", ["Review Can not approve your own pull request"]
-        )  # GitHub's own (string) error item
+    if event in _OWN and call.login == issue["user"]:
+        # GitHub's own words, as a string error item
+        raise ApiError(422, "Unprocessable Entity", [f"Review Can not {_OWN[event]}"])
     if event in ("REQUEST_CHANGES", "COMMENT") and not call.field("body"):
         raise ApiError(422, "Unprocessable Entity", [f"Review body is required for {event}"])
     review = {
@@ -90,8 +94,10 @@ def merge(call: Call) -> Reply:
     repo = repo_for(call, "push", denied=403)
     issue = pull_for(call, repo)
     pull, path = issue["pull"], call.store.git_dir(repo)
-    if issue["state"] != "open" or pull["draft"]:
+    if issue["state"] != "open":
         raise ApiError(405, "Pull Request is not mergeable")
+    if pull["draft"]:
+        raise ApiError(405, "Pull Request is still a draft")
     head, base = head_sha(call.store, repo, issue), base_sha(call.store, repo, issue)
     if call.field("sha") and call.field("sha") != head:
         raise ApiError(409, "Head branch was modified. Review and try the merge again.")

@@ -21,13 +21,16 @@ class Route:
     template: str
     operation_id: str | None
     handler: Handler
+    spec_template: str | None = None  # the description's path, where it differs from `template`
 
     def spec_path(self, params: dict[str, str]) -> str:
         """Return the concrete path with each parameter percent-encoded, as a one-segment value."""
-        return _PARAM.sub(lambda m: quote(params[m.group(1)], safe=""), self.template)
+        template = self.spec_template or self.template
+        return _PARAM.sub(lambda m: quote(params[m.group(1)], safe=""), template)
 
 
-def _compile(template: str) -> re.Pattern[str]:
+def compile_template(template: str) -> re.Pattern[str]:
+    """Return the regex matching a path template: `{name}` one segment, `{name+}` several."""
     parts, end = [], 0
     for m in _PARAM.finditer(template):
         parts += [
@@ -38,26 +41,33 @@ def _compile(template: str) -> re.Pattern[str]:
     return re.compile("^" + "".join(parts) + re.escape(template[end:]) + "$")
 
 
+def literal_length(template: str) -> int:
+    """Return how much of a template is literal text: where two match, the longer wins."""
+    return len(_PARAM.sub("", template))
+
+
 class Router:
     """An ordered table of routes; the first template that matches wins."""
 
     def __init__(self) -> None:
         self._routes: list[tuple[re.Pattern[str], Route]] = []
+        self._served: set[tuple[str, str]] = set()
 
     def route(
-        self, method: str, template: str, operation_id: str | None
+        self, method: str, template: str, operation_id: str | None, spec: str | None = None
     ) -> Callable[[Handler], Handler]:
         """Register the decorated handler for `method template`.
 
-        The spec describes it as `operation_id`.
+        The description calls it `operation_id`, at path `spec` when that is not `template`.
         """
 
         def register(handler: Handler) -> Handler:
-            self._routes.append(
-                (_compile(template), Route(method, template, operation_id, handler))
-            )
+            route = Route(method, template, operation_id, handler, spec)
+            self._routes.append((compile_template(template), route))
+            if operation_id:
+                self._served.add((method, operation_id))
             # The most literal template wins: /commits/{ref+}/statuses before /commits/{ref+}.
-            self._routes.sort(key=lambda entry: -len(_PARAM.sub("", entry[1].template)))
+            self._routes.sort(key=lambda entry: -literal_length(entry[1].template))
             return handler
 
         return register
@@ -74,6 +84,10 @@ class Router:
     def routes(self) -> list[Route]:
         """Return every registered route."""
         return [route for _, route in self._routes]
+
+    def serves(self, method: str, operation_id: str) -> bool:
+        """Return whether a route answers `operation_id` (of GitHub's description) for `method`."""
+        return (method, operation_id) in self._served
 
 
 ROUTES = Router()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import shutil
 import tempfile
@@ -12,18 +13,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import unquote
 
-from orchestrator.sandbox.github import accounts, control, graph, rest, smarthttp
+from orchestrator.errors import UsageError
+from orchestrator.sandbox.github import accounts, contents, control, graph, rest, smarthttp
 from orchestrator.sandbox.github.accounts import DEFAULT_SCOPES
 from orchestrator.sandbox.github.api import ApiError, Hooks
 from orchestrator.sandbox.github.ci import LocalCI, head_commits
+from orchestrator.sandbox.github.datalock import DataLock
 from orchestrator.sandbox.github.faults import Fault, Faults, RateLimiter, fault_response
 from orchestrator.sandbox.github.repos import create_repo
 from orchestrator.sandbox.github.server import Incoming, Outgoing, Server
-from orchestrator.sandbox.github.state import Json, Store, now_iso
+from orchestrator.sandbox.github.state import STATE_FILE, Json, Store, now_iso
+from orchestrator.sandbox.github.tls import Certificates, issue_certificates, server_context
 from orchestrator.sandbox.github.validation import Violation
 
 log = logging.getLogger(__name__)
+_RAW = re.compile(r"^/(?!api/)([^/]+)/([^/]+)/raw/(.+)$")  # a contents `download_url`
 
 
 @dataclass(frozen=True)
@@ -53,12 +59,18 @@ class Sandbox:
         ci_timeout: float = 600.0,
         checks_need_app: bool = True,
         lazy_mergeable: bool = False,
+        tls: bool = False,
     ) -> None:
         self._owned_dir = data_dir is None
         self.data_dir = (
             Path(data_dir) if data_dir is not None else Path(tempfile.mkdtemp(prefix="gh-sandbox-"))
         )
-        self.store = Store(self.data_dir)
+        self._data_lock = DataLock(self.data_dir)  # UsageError if another sandbox serves it
+        try:
+            self.store = Store(self.data_dir)
+        except ValueError as error:  # a damaged state.json
+            self._data_lock.release()
+            raise UsageError(f"{self.data_dir / STATE_FILE} is not valid JSON: {error}") from None
         self.port, self.strict, self.login = port, strict, login
         self.faults, self.limiter, self.anonymous = (
             Faults(),
@@ -82,11 +94,16 @@ class Sandbox:
         self.rest = rest.Rest(self.store, hooks, self._record_violation, strict)
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
+        self.tls = tls  # HTTPS, with a CA made at start: `certificates.ca` is what clients trust
+        self.certificates: Certificates | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> str:
         """Serve on 127.0.0.1 (port 0 picks a free one) in a background thread; return base_url."""
-        self._server = Server(self.port, self)
+        if self.tls:
+            self.certificates = issue_certificates(self.data_dir)
+        context = server_context(self.certificates) if self.certificates else None
+        self._server = Server(self.port, self, context)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), name="github-sandbox", daemon=True
@@ -105,6 +122,7 @@ class Sandbox:
             self._server = None
         self.ci.stop()
         self.store.save()
+        self._data_lock.release()
         if self._owned_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
@@ -122,8 +140,17 @@ class Sandbox:
 
     @property
     def base_url(self) -> str:
-        """Return http://127.0.0.1:PORT (the GitHub Enterprise host)."""
-        return f"http://127.0.0.1:{self.port}"
+        """Return http://127.0.0.1:PORT (the GitHub Enterprise host; https with `tls`)."""
+        return f"{self._scheme}://{self.host}"
+
+    @property
+    def host(self) -> str:
+        """Return 127.0.0.1:PORT, the host name clients such as `gh` (GH_HOST) are given."""
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def _scheme(self) -> str:
+        return "https" if self.tls else "http"
 
     @property
     def api_url(self) -> str:
@@ -137,7 +164,8 @@ class Sandbox:
 
     def clone_url(self, full_name: str, token: str | None = None) -> str:
         """Return an HTTP clone URL carrying a token, as GitHub's x-access-token form does."""
-        return f"http://x-access-token:{token or self.token}@127.0.0.1:{self.port}/{full_name}.git"
+        credentials = f"x-access-token:{token or self.token}"
+        return f"{self._scheme}://{credentials}@{self.host}/{full_name}.git"
 
     # -- users, repositories, CI -------------------------------------------------------------------
     def add_user(
@@ -165,7 +193,11 @@ class Sandbox:
         """Create a repository directly (the owner must exist); returns its record."""
         owner, name = full_name.split("/", 1)
         with self.store.lock:
-            creator = owner if self.store.users[owner]["type"] == "User" else self.login
+            record = self.store.user(owner)
+            if record is None:
+                raise KeyError(f"no user or organization {owner}")
+            owner = record["login"]
+            creator = owner if record["type"] == "User" else self.login
             repo = create_repo(self.store, owner, name, creator, private, None, auto_init)
             self.store.save()
         return repo
@@ -268,11 +300,18 @@ class Sandbox:
             return response
         if request.path == "/api/graphql" and request.method == "POST":
             code, body = graph.respond(
-                self.store, login, self.base_url, request.body, accounts.scopes(self.store, request)
+                self.store,
+                login,
+                self.base_url,
+                request.body,
+                accounts.scopes(self.store, request),
+                hooks=self.rest.hooks,
             )
             response = self._decorate(rest.json_response(code, body), login)
             response.headers["X-RateLimit-Resource"] = "graphql"
             return response
+        if _RAW.match(request.path) and request.method in ("GET", "HEAD"):
+            return self._raw(request, login)
         if not request.path.startswith(rest.PREFIX + "/") and request.path != rest.PREFIX:
             return rest.error_response(ApiError(404, "Not Found"))
         status = self.limiter.status(login)
@@ -293,6 +332,14 @@ class Sandbox:
         else:
             self.limiter.spend(login)
         return self._decorate(response, login)
+
+    def _raw(self, request: Incoming, login: str) -> Outgoing:
+        """Answer a contents `download_url` with the file's bytes, as raw.githubusercontent does."""
+        owner, name, rest = unquote(request.path).lstrip("/").split("/", 2)
+        data = contents.raw_file(self.store, login, owner, name, rest.removeprefix("raw/"))
+        if data is None:
+            return Outgoing(404, {"Content-Type": "text/plain; charset=utf-8"}, b"404: Not Found")
+        return Outgoing(200, {"Content-Type": "text/plain; charset=utf-8"}, data)
 
     def _decorate(self, response: Outgoing, login: str) -> Outgoing:
         token_scopes: list[str] = next(

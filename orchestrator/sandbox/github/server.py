@@ -1,11 +1,14 @@
 """Carry HTTP between sockets and the sandbox.
 
-It holds a threading stdlib server on 127.0.0.1, and plain request values.
+It holds a threading stdlib server on 127.0.0.1 (HTTPS when given a TLS context), and plain
+request values.
 """
 
 from __future__ import annotations
 
 import gzip
+import socket
+import ssl
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -60,9 +63,25 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, port: int, app: App) -> None:
+    def __init__(self, port: int, app: App, tls: ssl.SSLContext | None = None) -> None:
         super().__init__(("127.0.0.1", port), Handler)
-        self.app = app
+        self.app, self.tls = app, tls
+
+    def finish_request(  # type: ignore[override]  # TCP only: never UDP's (data, socket)
+        self, request: socket.socket, client_address: object
+    ) -> None:
+        """Serve one connection; with TLS, shake hands first, in this connection's own thread."""
+        if self.tls is None:
+            super().finish_request(request, client_address)
+            return
+        try:
+            secure = self.tls.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError):  # a client that refused the certificate, or left
+            return
+        try:
+            super().finish_request(secure, client_address)
+        finally:
+            self.shutdown_request(secure)
 
 
 class Handler(BaseHTTPRequestHandler):

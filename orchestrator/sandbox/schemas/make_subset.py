@@ -87,6 +87,9 @@ OPERATION_IDS = (
     "repos/get-collaborator-permission-level",
     "repos/list-commits",
     "pulls/list-commits",
+    # Added with the contents API (files and directories at a ref) and compare's one-parameter form.
+    "repos/get-content",
+    "repos/compare-commits-with-basehead",
 )
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 

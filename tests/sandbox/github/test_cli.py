@@ -13,8 +13,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
-from orchestrator.sandbox.github import cli
+from orchestrator.sandbox.github import Sandbox, cli
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -84,3 +85,61 @@ def test_a_port_out_of_range_or_in_use_is_one_line_and_exit_2(capsys) -> None:
         port = taken.getsockname()[1]
         assert main(["sandbox", "serve", "--port", str(port)], environ={}) == 2
     assert capsys.readouterr().err == f"agentos: --port {port}: Address already in use\n"
+
+
+LOGIN_RULE = "expected a login (letters, digits, inner hyphens)"
+
+
+@pytest.mark.parametrize(
+    "args, error",
+    [
+        (["--repo", "demo"], "argument --repo: expected OWNER/NAME, got 'demo'"),
+        (["--repo", "../etc/x"], "argument --repo: expected OWNER/NAME, got '../etc/x'"),
+        (["--repo", "a/b/c"], "argument --repo: expected OWNER/NAME, got 'a/b/c'"),
+        (["--login", "a--b"], f"argument --login: {LOGIN_RULE}, got 'a--b'"),
+        (["--app", "ci_bot"], f"argument --app: {LOGIN_RULE}, got 'ci_bot'"),
+        (["--token", "a b"], "argument --token: expected a token without spaces, got 'a b'"),
+    ],
+)
+def test_a_bad_argument_is_one_line_and_exit_2(capsys, args: list[str], error: str) -> None:
+    from orchestrator.cli.main import main
+
+    assert main(["sandbox", "serve", *args], environ={}) == 2
+    assert capsys.readouterr().err == f"agentos: {error}\n"
+
+
+def test_a_bad_data_folder_is_one_line_and_exit_2(tmp_path: Path, capsys) -> None:
+    from orchestrator.cli.main import main
+
+    a_file = tmp_path / "file"
+    a_file.write_text("")
+    assert main(["sandbox", "serve", "--data", str(a_file)], environ={}) == 2
+    assert capsys.readouterr().err == f"agentos: --data {a_file}: Not a directory\n"
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "state.json").write_text("{")
+    assert main(["sandbox", "serve", "--data", str(tmp_path / "broken")], environ={}) == 2
+    assert capsys.readouterr().err.startswith(
+        f"agentos: {tmp_path / 'broken' / 'state.json'} is not valid JSON: "
+    )
+
+
+def test_a_repository_of_an_unknown_owner_makes_the_owner_a_user(tmp_path: Path) -> None:
+    """`--repo acme/app` once crashed with a KeyError traceback: acme did not exist."""
+    with serving("--data", str(tmp_path / "data"), "--repo", "acme/app") as (url, token):
+        pass
+    with serving("--data", str(tmp_path / "data")) as (url, token):
+        headers = {"Authorization": f"token {token}"}
+        repo = httpx.get(f"{url}/api/v3/repos/acme/app", headers=headers).json()
+        owner = httpx.get(f"{url}/api/v3/users/acme", headers=headers).json()
+    assert (repo["full_name"], repo["owner"]["type"], owner["type"]) == ("acme/app", "User", "User")
+
+
+def test_create_repos_returns_each_owner_it_made_with_its_token(tmp_path: Path) -> None:
+    with Sandbox(tmp_path) as sandbox:
+        made = cli.create_repos(sandbox, ["acme/app", "acme/lib", "agentos/demo"])
+        assert [login for login, _ in made] == ["acme"]
+        me = httpx.get(
+            f"{sandbox.api_url}/user", headers={"Authorization": f"token {made[0][1]}"}
+        ).json()
+        assert me["login"] == "acme"
+        assert sandbox.store.repo("acme", "lib") is not None

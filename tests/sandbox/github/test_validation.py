@@ -17,6 +17,7 @@ from orchestrator.sandbox.github.validation import (
     Exchange,
     check_request,
     check_response,
+    patch_array_discriminators,
     patch_nullable,
 )
 from orchestrator.sandbox.schemas import make_subset
@@ -109,3 +110,43 @@ def test_response_checks_name_the_field() -> None:
         b'{"id": 1}',
     )
     assert problem is not None and "'name' is a required property" in problem
+
+
+def test_the_list_of_all_operations_agrees_with_the_subset(document: dict) -> None:
+    """Both are cut from the same description: each served operation is listed the same way."""
+    from orchestrator.sandbox.github import described
+    from orchestrator.sandbox.schemas import make_operations
+
+    listed = {(op.method, op.template, op.operation_id, op.docs) for op in described.load()}
+    assert {tuple(row) for row in make_operations.operations(document)} <= listed
+
+
+def test_a_discriminator_that_maps_array_is_dropped() -> None:
+    schema = {
+        "oneOf": [{"type": "array"}, {"type": "object"}],
+        "discriminator": {"propertyName": "type", "mapping": {"array": "#/a", "file": "#/f"}},
+        "other": {"oneOf": [], "discriminator": {"propertyName": "kind", "mapping": {"x": "#/x"}}},
+    }
+    patch_array_discriminators(schema)
+    assert "discriminator" not in schema and "discriminator" in schema["other"]
+
+
+def test_get_contents_answers_validate() -> None:
+    entry = {
+        "type": "file",
+        "size": 1,
+        "name": "a",
+        "path": "a",
+        "sha": "0" * 40,
+        "url": "http://h/a",
+        "git_url": None,
+        "html_url": None,
+        "download_url": None,
+        "_links": {"self": "http://h/a", "git": None, "html": None},
+    }
+    root = exchange("repos/get-content", "GET", "/repos/o/r/contents/")
+    for body in ([], [entry], {**entry, "content": "", "encoding": "base64"}):
+        json_type = {"Content-Type": "application/json; charset=utf-8"}
+        assert check_response(root, 200, json_type, json.dumps(body).encode()) is None
+    raw = {"Content-Type": "application/vnd.github.v3.raw; charset=utf-8"}
+    assert check_response(root, 200, raw, b"bytes") is None
