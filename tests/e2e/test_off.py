@@ -80,7 +80,7 @@ def _agentos(world: World, capsys: object, *args: str) -> tuple[int, str]:
 def test_off_drains_the_running_tick_starts_nothing_more_and_its_agents_finish(
     world: World, capsys: object
 ) -> None:
-    _queue_four(world, sleep=4)
+    _queue_four(world, sleep=12)  # long enough that no agent ends before the switch, on a busy CI
     supervisor = _supervisor(world)
     _wait_for(lambda: _agents_running(world))
     code, said = _agentos(world, capsys, "off")
