@@ -1,0 +1,1 @@
+"""The improvement loops: what Agent OS learns from its own runs and files back into the backlog."""
