@@ -116,7 +116,7 @@ def main() -> int:
         shutil.rmtree(runtime / "quarantine")
         _crowd(runtime / "quarantine", 1000)
         crowded = _median_ms(lambda: _tick(config))
-        announce = _median_ms(lambda: quarantine.announce(runtime, lambda note: None))
+        announce = _median_ms(lambda: quarantine.announce(runtime, lambda: lambda note: None))
 
         import logging
 

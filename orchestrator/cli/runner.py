@@ -103,7 +103,7 @@ def _announce(config: Config, log: logging.Logger) -> None:
     from orchestrator.store import quarantine
 
     try:
-        quarantine.announce(config.paths.runtime_dir, notifier_for(config, log).notify)
+        quarantine.announce(config.paths.runtime_dir, lambda: notifier_for(config, log).notify)
     except OSError as exc:  # the files stay aside and the events say so; the next tick retries
         log.error("quarantine.unannounced", extra={"error": str(exc)[:200]})
 

@@ -104,6 +104,18 @@ def job_crashed(job: str, error: str) -> Notification:
     return Notification(Kind.JOB_CRASHED, f"job {job} crashed", detail=error, job=job)
 
 
+def file_set_aside(file: str, reason: str, moved_to: str) -> Notification:
+    """Return the one notification for a damaged runtime file moved to runtime/quarantine/."""
+    return Notification(
+        Kind.INFO,
+        f"runtime file set aside: {file}",
+        detail=(
+            f"{reason}. Moved to {moved_to}; Agent OS carries on without it: look at it, then "
+            "delete it or put a repaired copy back; see docs/operations.md."
+        ),
+    )
+
+
 def credentials_refused(service: str, job: str, detail: str) -> Notification:
     """Return the one notification for a service refusing its credential (`github`).
 

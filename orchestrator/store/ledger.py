@@ -152,7 +152,7 @@ def _follow(db: sqlite3.Connection, source: Path, kind: str) -> int:
     """Apply the lines of one file past its cursor, in one transaction with the cursor's move."""
     try:
         with source.open("rb") as f:
-            inode = os.fstat(f.fileno()).st_ino
+            info = os.fstat(f.fileno())
             db.execute("BEGIN IMMEDIATE")
             try:
                 head = f.read(HEAD)
@@ -161,8 +161,8 @@ def _follow(db: sqlite3.Connection, source: Path, kind: str) -> int:
                 ).fetchone()
                 # the same file if the same inode and it still begins as it did (not cut and
                 # written again in place); a file read before it had HEAD bytes began with less
-                same = row is not None and row[0] == inode and head.startswith(bytes(row[2]))
-                offset = row[1] if same and row[1] <= os.fstat(f.fileno()).st_size else 0
+                same = row is not None and row[0] == info.st_ino and head.startswith(bytes(row[2]))
+                offset = row[1] if same and row[1] <= info.st_size else 0
                 f.seek(offset)
                 data = f.read()
                 data = data[: data.rfind(b"\n") + 1]  # a line being written waits
@@ -176,7 +176,7 @@ def _follow(db: sqlite3.Connection, source: Path, kind: str) -> int:
                     "INSERT INTO cursors (source, inode, offset, head) VALUES (?, ?, ?, ?) "
                     "ON CONFLICT (source) DO UPDATE SET inode = excluded.inode, "
                     "offset = excluded.offset, head = excluded.head",
-                    (str(source), inode, offset + len(data), head),
+                    (str(source), info.st_ino, offset + len(data), head),
                 )
                 db.execute("COMMIT")
             except BaseException:

@@ -20,12 +20,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from orchestrator.core.notify import Kind, Notification
+from orchestrator.core.notify import Notification, file_set_aside
 from orchestrator.store.files import atomic_write
 
 FOLDER = "quarantine"
 WHY, SAID = ".why", ".said"
-HINT = "look at it, then delete it or put a repaired copy back; see docs/operations.md"
 
 
 def folder(runtime_dir: Path) -> Path:
@@ -80,19 +79,23 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def announce(runtime_dir: Path, notify: Callable[[Notification], None]) -> int:
-    """Send one notification per file set aside and not yet announced; return how many."""
+def announce(runtime_dir: Path, notifier: Callable[[], Callable[[Notification], None]]) -> int:
+    """Send one notification per file set aside and not yet announced; return how many.
+
+    `notifier` makes the sender, called only when there is something to say (most ticks not).
+    """
     try:
         entries = [e for e in os.scandir(folder(runtime_dir)) if e.name.endswith(WHY)]
     except (FileNotFoundError, NotADirectoryError):
         return 0
-    said = 0
+    said, notify = 0, None
     for entry in sorted(entries, key=lambda e: e.name):
         claimed = Path(entry.path[: -len(WHY)] + SAID)
         try:
             os.rename(entry.path, claimed)  # the claim: one announcer wins
         except FileNotFoundError:
             continue
+        notify = notify or notifier()
         notify(notice(claimed))
         said += 1
     return said
@@ -105,12 +108,7 @@ def notice(record: Path) -> Notification:
         shown, reason = str(data["file"]), str(data["reason"])
     except (OSError, ValueError, KeyError, TypeError):
         shown, reason = record.name, "unreadable"
-    where = f"runtime/{FOLDER}/{record.name.rsplit('.', 1)[0]}"
-    return Notification(
-        Kind.INFO,
-        f"runtime file set aside: {shown}",
-        detail=f"{reason}. Moved to {where}; Agent OS carries on without it: {HINT}.",
-    )
+    return file_set_aside(shown, reason, f"runtime/{FOLDER}/{record.name.rsplit('.', 1)[0]}")
 
 
 def listing(runtime_dir: Path) -> list[str]:

@@ -63,7 +63,7 @@ def test_a_bad_window_is_one_line_and_exit_2(
     ]
 
 
-def test_the_text_report_names_each_repo_and_agent(
+def test_the_text_report_says_when_nothing_ended_in_the_window(
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["--config", str(world.config_path), "report"], environ=world.env) == 0

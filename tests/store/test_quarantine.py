@@ -88,8 +88,8 @@ def test_each_file_is_announced_once_across_ticks_and_announcers(tmp_path: Path)
         (runtime / "state" / name).write_bytes(b"{")
         quarantine.set_aside(runtime / "state" / name, runtime, "unreadable (ValueError)")
     said: list[Notification] = []
-    assert quarantine.announce(runtime, said.append) == 2
-    assert quarantine.announce(runtime, said.append) == 0  # the next tick, another job
+    assert quarantine.announce(runtime, lambda: said.append) == 2
+    assert quarantine.announce(runtime, lambda: said.append) == 0  # the next tick, another job
     assert sorted(n.text for n in said) == [
         "runtime file set aside: state/a.json",
         "runtime file set aside: state/b.json",
@@ -104,5 +104,5 @@ def test_a_damaged_record_still_announces_its_file(tmp_path: Path) -> None:
     (runtime / "quarantine" / "x.json").write_bytes(b"?")
     (runtime / "quarantine" / "x.json.why").write_bytes(b"\xff")
     said: list[Notification] = []
-    assert quarantine.announce(runtime, said.append) == 1
+    assert quarantine.announce(runtime, lambda: said.append) == 1
     assert said[0].text == "runtime file set aside: x.json.said"
