@@ -8,7 +8,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from orchestrator.config import backend_keys, outbound_rules, places, sections
+from orchestrator.config import backend_keys, improve, outbound_rules, places, sections
 from orchestrator.config.files import MAX_BYTES, ROOT, read_yaml
 from orchestrator.config.model import Config, Paths
 from orchestrator.config.reader import Reader, join, label, show
@@ -26,6 +26,7 @@ TOP_LEVEL = (
     "env_file",
     "dispatcher",
     "outbound",
+    "improve",
 )
 OVERRIDABLE = {"repos": ("automation_mode", "max_parallel_tasks"), "limits": None}
 
@@ -106,9 +107,10 @@ def _load(
 
     agents = sections.agents(reader, raw.get("agents"))
     outbound = outbound_rules.read(reader, raw.get("outbound"), "outbound", OutboundRules())
+    repos = sections.repos(reader, raw.get("repos"), path.parent, outbound)
     config = Config(
         source=path,
-        repos=sections.repos(reader, raw.get("repos"), path.parent, outbound),
+        repos=repos,
         github=sections.github(reader, raw.get("github")),
         agents=agents,
         limits=sections.limits(reader, raw.get("limits")),
@@ -123,6 +125,7 @@ def _load(
         dispatcher=sections.dispatcher(reader, raw.get("dispatcher"), agents),
         outbound=outbound,
         env_file=_env_file(raw.get("env_file"), path.parent),
+        improve=improve.read(reader, raw.get("improve"), path.parent, repos, agents),
     )
     backend_keys.check_leaks(reader, config.agents.backends, backend_keys.secrets_of(config))
     if reader.problems:

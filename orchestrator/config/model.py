@@ -197,6 +197,44 @@ class DispatcherConfig:
     )
 
 
+class SourceKind(enum.Enum):
+    JSONL = "jsonl"  # a file of JSON lines the app appends to
+    COMMAND = "command"  # a program whose failing exit or output lines are signals
+    URL = "url"  # an HTTP health endpoint: an error, a timeout or a non-2xx status is a signal
+
+
+@dataclass(frozen=True, slots=True)
+class SignalSource:
+    """A place the user's software reports its failures, read by the incident scanner."""
+
+    name: str
+    repo: str  # the repo key whose backlog gets the incidents
+    kind: SourceKind
+    path: Path | None = None  # jsonl
+    argv: tuple[str, ...] = ()  # command
+    url: str | None = None  # url
+    timeout_seconds: float = 10.0
+    severity: str = "high"
+
+
+@dataclass(frozen=True, slots=True)
+class ImproveConfig:
+    """The `improve` section: how the incident scanner, log analyzer and scorer file and judge."""
+
+    incidents_repo: str | None = None  # repo key for Agent OS's own incidents; None: each its own
+    daily_cap: int = 5  # issues Agent OS files in one repo in a day, all producers together
+    ready_severities: tuple[str, ...] = ()  # severities filed straight into Ready (else Backlog)
+    repeats: int = 3  # the same task failure on this many tasks in a day is an incident
+    watch_days: int = 30  # a fixed signature that recurs this long after the fix reopens its issue
+    failure_window_days: int = 7  # a merge reverted or followed by an incident this soon failed
+    triage_with: str | None = None  # an anthropic backend that triages clusters the rules lack
+    window_days: int = 7  # the log analyzer's window
+    chronic_count: int = 5  # a signature this often in the window is chronic
+    chronic_share: float = 0.2  # or on this share of a repo's attempts
+    rate_drop: float = 0.2  # an agent's merged rate falling this much (absolute) is reported
+    sources: tuple[SignalSource, ...] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     source: Path
@@ -211,6 +249,7 @@ class Config:
     dispatcher: DispatcherConfig = DispatcherConfig()
     outbound: OutboundRules = OutboundRules()  # the top `outbound` section: every repo's defaults
     env_file: Path | None = None  # the env file `$VAR`s were read from, when there is one
+    improve: ImproveConfig = ImproveConfig()
 
     def outbound_for(self, repo: RepoConfig | str) -> OutboundRules:
         """Return what the outbound gate lets a change of this repo (or repo key) carry."""
