@@ -53,6 +53,9 @@ class Adapters(Protocol):
     def llm(self) -> LLM | None:
         """Return the model that structures vague issues, or None when none is configured."""
 
+    def llm_for(self, backend_name: str) -> LLM:
+        """Return the model of one `anthropic` backend of agents.backends (KeyError: no such)."""
+
     def chat(self, log: logging.Logger) -> Chat | None:
         """Return the chat transport, or None without a `telegram:` section."""
 
@@ -92,6 +95,8 @@ class Deps:
     adapters: Adapters
     # repo key -> its board, built on first use
     boards: dict[str, Board] = field(default_factory=dict)
+    # backend name -> its model (`llm_for`), built on first use
+    llms: dict[str, LLM] = field(default_factory=dict)
 
     def close(self) -> None:
         """Close the connections of the adapters this run built.
@@ -120,6 +125,15 @@ class Deps:
     def llm(self) -> LLM | None:
         """The model that structures vague issues (`dispatcher.structure_briefs_with`), or None."""
         return self.adapters.llm()
+
+    def llm_for(self, backend_name: str) -> LLM:
+        """Return the model of an `anthropic` backend by name (`improve.triage_with`), built once.
+
+        The config has checked the name; tests put a double in `llms` before the job runs.
+        """
+        if backend_name not in self.llms:
+            self.llms[backend_name] = self.adapters.llm_for(backend_name)
+        return self.llms[backend_name]
 
     @cached_property
     def notifier(self) -> Notifier:

@@ -18,6 +18,7 @@ from orchestrator.core.model import (
     Check,
     Comment,
     Dependencies,
+    FiledIssue,
     Identity,
     Issue,
     IssueRef,
@@ -49,6 +50,15 @@ class Tracker(Protocol):
 
     def close_issue(self, ref: IssueRef, reason: str = "completed") -> None:
         """Close an issue as `completed` or `not_planned`; closing a closed issue is a no-op."""
+
+    def reopen_issue(self, ref: IssueRef) -> None:
+        """Reopen a closed issue; reopening an open issue is a no-op."""
+
+    def filed_issues(self, repo: str, label: str, closed_since: datetime) -> list[FiledIssue]:
+        """Return the issues (no PRs) with `label`, open or closed since `closed_since` (aware)."""
+
+    def closer(self, ref: IssueRef) -> int | None:
+        """Return the repo's merged PR whose merge closed the issue; None if open or none did."""
 
     def add_labels(self, ref: IssueRef, labels: Sequence[str]) -> None:
         """Add labels to an issue, creating missing ones in the repo first."""
@@ -115,12 +125,10 @@ class Board(Protocol):
     """A repo's status column: a Projects (v2) board, or `status:*` labels without one."""
 
     def items(self, detail: Collection[BoardStatus] = (BoardStatus.READY,)) -> list[BoardItem]:
-        """Return the repo's issues on the board with status and content.
-
-        They are read in as few requests as pages allow. The open issues whose status is in
-        `detail` also carry their dependencies. A closed issue may be left out (the label board
-        lists open issues only); when listed, its content says closed.
-        """
+        """Return the repo's issues on the board with status and content, in as few requests as
+        pages allow. The open issues whose status is in `detail` also carry their dependencies. A
+        closed issue may be left out (the label board lists open issues only); when listed, its
+        content says closed."""
 
     def add(self, issue: Issue) -> BoardItem:
         """Put the issue on the board (a no-op returning its item when already there)."""
@@ -219,19 +227,13 @@ class Agent(Protocol):
         """Return the backend's name from `agents.backends`."""
 
     def run(self, request: AgentRequest, on_event: Callable[[AgentEvent], None]) -> AgentOutcome:
-        """Run the agent in `request.worktree` until it exits or times out.
-
-        Never raises for the agent's failures. Every event is passed to `on_event` as it happens.
-        A timeout kills the whole process group. The agent's environment carries no orchestrator
-        secret, only the backend's own credential.
-        """
+        """Run the agent in `request.worktree` until it exits or times out; never raise for its
+        failures. Every event goes to `on_event` as it happens; a timeout kills the whole process
+        group. Its environment carries no orchestrator secret, only the backend's own credential."""
 
 
 class Cooldowns(Protocol):
-    """Which agent backends are resting after a quota or rate-limit failure.
-
-    They are kept in runtime/state/cooldowns.json.
-    """
+    """Agent backends resting after a quota or rate-limit failure (runtime/state/cooldowns.json)."""
 
     def active(self, now: datetime) -> dict[str, Cooldown]:
         """Return the cooldowns still in force at `now`, by backend name."""
@@ -267,7 +269,6 @@ class Workers(Protocol):
 
     def end_agent(self, pid: int, worktree: str) -> bool:
         """End the group a dead worker's agent leads, if it still works in `worktree`; say if so.
-
         A pid that is gone, or now names an unrelated process (pids are reused), is left alone."""
 
 

@@ -117,11 +117,12 @@ class RealAdapters:
 
     def llm(self) -> LLM | None:
         name = self.config.dispatcher.structure_briefs_with
-        if name is None:
-            return None
+        return None if name is None else self.llm_for(name)
+
+    def llm_for(self, backend_name: str) -> LLM:
         from orchestrator.adapters.llm import AnthropicLLM
 
-        return AnthropicLLM(self.config.agents.backends[name])
+        return AnthropicLLM(self.config.agents.backends[backend_name])
 
     def chat(self, log: logging.Logger) -> Chat | None:
         if self.config.telegram is None:

@@ -47,7 +47,7 @@ ENTRY_POINTS = {
     "demo/world.py",
 }
 # Packages of job logic: they see ports, never a concrete adapter or the sandbox.
-BEHIND_THE_PORTS = ("jobs", "delivery", "review", "control", "store")
+BEHIND_THE_PORTS = ("jobs", "delivery", "review", "control", "store", "improve")
 
 
 def module_name(path: Path) -> str:

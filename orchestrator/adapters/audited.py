@@ -4,8 +4,9 @@
 chat command can forget to record a push, a PR or a merge. An act is recorded after it succeeded
 (what failed was not done); reads and everything else pass straight through.
 
-Recorded: a branch pushed or rebased-and-pushed, a PR opened, merged or closed, an issue opened or
-closed, a label added or removed (the label board's status moves included), a branch deleted.
+Recorded: a branch pushed or rebased-and-pushed, a PR opened, merged or closed, an issue opened,
+closed or reopened, a label added or removed (the label board's status moves included), a branch
+deleted.
 Not recorded: comments (they say, they grant nothing: the log would drown in status cards),
 blockers and sub-issues (they order the work, they do not start it), `ensure_labels` (set-up),
 commits and worktrees (local until pushed).
@@ -40,6 +41,10 @@ class AuditedTracker:
     def close_issue(self, ref: IssueRef, reason: str = "completed") -> None:
         self.inner.close_issue(ref, reason)
         self._record("issue.closed", repo=ref.repo, issue=ref.number, reason=reason)
+
+    def reopen_issue(self, ref: IssueRef) -> None:
+        self.inner.reopen_issue(ref)
+        self._record("issue.reopened", repo=ref.repo, issue=ref.number)
 
     def add_labels(self, ref: IssueRef, labels: Sequence[str]) -> None:
         self.inner.add_labels(ref, labels)

@@ -20,6 +20,7 @@ from orchestrator.adapters.github_access import (
     repo_problems,
 )
 from orchestrator.adapters.github_errors import header, one_line, translated, validation_says
+from orchestrator.adapters.github_filed import closing_pull, filed, since_param
 from orchestrator.adapters.github_http import Rest, RetryPolicy, connect
 from orchestrator.adapters.github_normalize import (
     is_pull_request,
@@ -33,7 +34,15 @@ from orchestrator.adapters.github_normalize import (
 )
 from orchestrator.adapters.github_pulls import GitHubPulls
 from orchestrator.config.model import GitHubConfig, RepoConfig
-from orchestrator.core.model import Comment, Dependencies, Issue, IssueRef, LabelEvent, Permission
+from orchestrator.core.model import (
+    Comment,
+    Dependencies,
+    FiledIssue,
+    Issue,
+    IssueRef,
+    LabelEvent,
+    Permission,
+)
 from orchestrator.core.redact import redact
 from orchestrator.errors import TrackerError
 
@@ -52,8 +61,9 @@ def clean_labels(labels: Sequence[str]) -> tuple[str, ...]:
 class GitHubTracker(GitHubPulls):
     """The Tracker port on GitHub (or GitHub Enterprise at `config.api_url`).
 
-    Pull requests live in GitHubPulls. An issue's edits are read through GraphQL (REST does not
-    show body edits), on `graphql` or a client built on first use.
+    Pull requests live in GitHubPulls. An issue's edits and its closer are read through GraphQL
+    (REST shows neither body edits nor the pull request that closed an issue), on `graphql` or a
+    client built on first use.
     """
 
     def __init__(
@@ -152,6 +162,38 @@ class GitHubTracker(GitHubPulls):
             # closed already: keep its reason
             if normalize_issue(self._rest.get(_issue_path(ref))).is_open:
                 self._issue(ref).edit(state="closed", state_reason=reason)
+
+    def reopen_issue(self, ref: IssueRef) -> None:
+        """Reopen: one PATCH state=open (GitHub makes it a no-op on an open issue)."""
+        with translated(str(ref), "reopen"):
+            self._issue(ref).edit(state="open")
+
+    def filed_issues(self, repo: str, label: str, closed_since: datetime) -> list[FiledIssue]:
+        """List the label's open issues, then its closed ones since: a conditional GET per 100.
+
+        Two listings, as `since` filters on `updated_at`: one `state=all&since=` would drop an
+        open issue untouched since. The closed listing's `since` is a superset (an issue is
+        updated when closed); pull requests and older closes are dropped here.
+        """
+        name = label_name(label)
+        if not name:
+            raise ValueError("filed_issues needs a label")
+        since, path = since_param(closed_since), f"/repos/{repo}/issues"
+        with translated(repo, "list the filed issues of"):
+            raws = self._rest.pages(path, state="open", labels=name)
+            raws += self._rest.pages(path, state="closed", labels=name, since=since)
+        return filed(raws, closed_since)
+
+    def closer(self, ref: IssueRef) -> int | None:
+        """Read the closer of the issue's last ClosedEvent: one GraphQL request."""
+        owner, name = ref.repo.split("/", 1)
+        data = self._graphql_client().run(
+            "issue_closer",
+            {"owner": owner, "name": name, "number": ref.number},
+            subject=str(ref),
+            action="read what closed",
+        )
+        return closing_pull(data, ref)
 
     # -- labels ------------------------------------------------------------------------------------
     def add_labels(self, ref: IssueRef, labels: Sequence[str]) -> None:

@@ -16,12 +16,14 @@ from orchestrator.adapters.memory_writes import (
     CreateIssue,
     EnsureLabels,
     RemoveLabel,
+    ReopenIssue,
     UpsertComment,
     Write,
 )
 from orchestrator.core.model import (
     Comment,
     Dependencies,
+    FiledIssue,
     Issue,
     IssueRef,
     LabelEvent,
@@ -70,6 +72,7 @@ class MemoryTracker(MemoryPulls):
         issue = self._new_issue(repo, title, body, _clean(labels), (author or self.login).lower())
         if not is_open:
             issue = self._set_issue(replace(issue, is_open=False, state_reason="completed"))
+            self._repo(repo).closed_at[issue.number] = issue.updated_at
         return issue
 
     def edit_issue(self, ref: IssueRef, title: str | None = None, body: str | None = None) -> Issue:
@@ -121,11 +124,55 @@ class MemoryTracker(MemoryPulls):
         if reason not in ("completed", "not_planned"):
             raise ValueError(f"reason must be completed or not_planned, not {reason!r}")
         self.writes.append(CloseIssue(ref, reason))
-        issue = self.issue(ref)
+        issue, record = self.issue(ref), self._repo(ref.repo)
         if issue.is_open:
+            now = self._clock()
+            self._set_issue(replace(issue, is_open=False, state_reason=reason, updated_at=now))
+            record.closed_at[ref.number] = now
+            record.closers.pop(ref.number, None)  # by hand: no closer
+
+    def reopen_issue(self, ref: IssueRef) -> None:
+        self.writes.append(ReopenIssue(ref))
+        issue, record = self.issue(ref), self._repo(ref.repo)
+        if not issue.is_open:
             self._set_issue(
-                replace(issue, is_open=False, state_reason=reason, updated_at=self._clock())
+                replace(issue, is_open=True, state_reason="reopened", updated_at=self._clock())
             )
+            record.closed_at.pop(ref.number, None)
+
+    def filed_issues(self, repo: str, label: str, closed_since: datetime) -> list[FiledIssue]:
+        name, record = label.strip().lower(), self._repo(repo)
+        if not name:
+            raise ValueError("filed_issues needs a label")
+        if closed_since.tzinfo is None:
+            raise ValueError("closed_since must be timezone-aware")
+        found = [
+            FiledIssue(
+                number=i.number,
+                title=i.title,
+                body=i.body,
+                is_open=i.is_open,
+                closed_at=None if i.is_open else record.closed_at.get(i.number),
+                state_reason=i.state_reason,
+            )
+            for i in record.issues.values()
+            if name in i.labels and not i.is_pull_request
+        ]
+        recent = [
+            f
+            for f in found
+            if f.is_open or (f.closed_at is not None and f.closed_at >= closed_since)
+        ]
+        return sorted(
+            recent, key=lambda f: f.number, reverse=True
+        )  # GitHub's default: newest first
+
+    def closer(self, ref: IssueRef) -> int | None:
+        issue, record = self.issue(ref), self._repo(ref.repo)
+        if issue.is_pull_request:
+            raise TrackerError(f"{ref} not found")  # GraphQL's `issue` is no pull request
+        found = None if issue.is_open else record.closers.get(ref.number)
+        return found.number if found is not None and found.repo == ref.repo else None
 
     # -- labels ------------------------------------------------------------------------------------
     def add_labels(self, ref: IssueRef, labels: Sequence[str]) -> None:

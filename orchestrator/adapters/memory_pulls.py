@@ -44,6 +44,8 @@ class RepoRecord:
     comments: dict[int, list[Comment]] = field(default_factory=dict)
     events: dict[int, list[LabelEvent]] = field(default_factory=dict)
     edits: dict[int, datetime] = field(default_factory=dict)  # issue -> last title or body edit
+    closed_at: dict[int, datetime] = field(default_factory=dict)  # closed issue -> when
+    closers: dict[int, IssueRef] = field(default_factory=dict)  # issue -> the merged PR closing it
     reviews: dict[int, list[Review]] = field(default_factory=dict)
     branches: dict[str, str] = field(default_factory=dict)  # name -> head sha
     checks: dict[str, list[Check]] = field(default_factory=dict)  # sha -> checks, oldest first
@@ -157,7 +159,7 @@ class MemoryPulls:
         sha = record.branches[current.base] = self._sha()
         self._close_pull(current, merged=True)
         if current.base == record.default_branch:
-            self._close_named(pr.repo, current.body)
+            self._close_named(current)
         return sha
 
     def close_pull(self, pr: PullRequest) -> None:
@@ -196,17 +198,20 @@ class MemoryPulls:
         )
         issue = self.issue(IssueRef(pr.repo, pr.number))
         self._set_issue(replace(issue, is_open=False, updated_at=now))
+        self._repo(pr.repo).closed_at[pr.number] = now
 
-    def _close_named(self, repo: str, body: str) -> None:
-        """Close the issues a merged PR's body names with a closing keyword, as GitHub does."""
-        for match in _CLOSING.finditer(body):
-            ref = IssueRef(match.group(1) or match.group(2) or repo, int(match.group(3)))
-            issue = (
-                self._repos[ref.repo].issues.get(ref.number) if ref.repo in self._repos else None
-            )
-            if issue is not None and issue.is_open and not issue.is_pull_request:
-                self._set_issue(
-                    replace(
-                        issue, is_open=False, state_reason="completed", updated_at=self._clock()
-                    )
-                )
+    def _close_named(self, pr: PullRequest) -> None:
+        """Close the issues a merged PR's body names with a closing keyword, as GitHub does.
+
+        Each closed issue records the PR as its closer (GraphQL's ClosedEvent.closer).
+        """
+        for match in _CLOSING.finditer(pr.body):
+            ref = IssueRef(match.group(1) or match.group(2) or pr.repo, int(match.group(3)))
+            record = self._repos.get(ref.repo)
+            issue = record.issues.get(ref.number) if record is not None else None
+            if record is None or issue is None or not issue.is_open or issue.is_pull_request:
+                continue
+            now = self._clock()
+            self._set_issue(replace(issue, is_open=False, state_reason="completed", updated_at=now))
+            record.closed_at[ref.number] = now
+            record.closers[ref.number] = IssueRef(pr.repo, pr.number)

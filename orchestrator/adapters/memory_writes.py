@@ -24,6 +24,11 @@ class CloseIssue:
 
 
 @dataclass(frozen=True, slots=True)
+class ReopenIssue:
+    ref: IssueRef
+
+
+@dataclass(frozen=True, slots=True)
 class AddLabels:
     ref: IssueRef
     labels: tuple[str, ...]
@@ -90,6 +95,7 @@ class DeleteBranch:
 Write = (
     CreateIssue
     | CloseIssue
+    | ReopenIssue
     | AddLabels
     | RemoveLabel
     | EnsureLabels

@@ -139,12 +139,21 @@ def report(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
     unit = {"d": "days", "h": "hours", "m": "minutes"}[found[2]]
     window = timedelta(**{unit: int(found[1])})
     config = _switch_config(path, env)
-    ledger = Ledger(config.paths.runtime_dir)
+    keys = {r.github: r.key for r in config.repos}
+    ledger = Ledger.of(config)
     ledger.update()
     since = (datetime.now(UTC) - window).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    keys = {r.github: r.key for r in config.repos}
     days = window.total_seconds() / 86400
-    scores = scoring.score(ledger.tasks(), ledger.merges(), keys, since, days)
+    scores = scoring.score(
+        ledger.tasks(),
+        ledger.merges(),
+        keys,
+        since,
+        days,
+        reverts=ledger.reverts(),
+        incidents=ledger.incidents(),
+        failure_window_days=config.improve.failure_window_days,
+    )
     if args.json:
         print(json.dumps(scoring.as_json(scores), indent=2))
     else:

@@ -95,6 +95,7 @@ def _run_locked(
         finally:
             if not dry_run:
                 _announce(config, log)
+                _rotate_logs(config, log, spec.name)
 
 
 def _announce(config: Config, log: logging.Logger) -> None:
@@ -106,6 +107,22 @@ def _announce(config: Config, log: logging.Logger) -> None:
         quarantine.announce(config.paths.runtime_dir, lambda: notifier_for(config, log).notify)
     except OSError as exc:  # the files stay aside and the events say so; the next tick retries
         log.error("quarantine.unannounced", extra={"error": str(exc)[:200]})
+
+
+def _rotate_logs(config: Config, log: logging.Logger, job: str) -> None:
+    """Rotate the job logs when this job's own is past `logs.max_mb` (one stat otherwise)."""
+    from orchestrator.store import rotation
+
+    settings = config.logs
+    try:
+        rotated = rotation.after_tick(
+            config.paths.logs_dir, job, settings.max_bytes, settings.keep_days, settings.keep_files
+        )
+    except OSError as exc:  # a full or read-only disk must not fail the tick; the next one retries
+        log.error("logs.rotate_failed", extra={"error": str(exc)[:200]})
+        return
+    if rotated:
+        log.info("logs.rotated", extra={"logs": [path.name for path in rotated]})
 
 
 def _run(spec: JobSpec, config: object, log: object, dry_run: bool) -> int:

@@ -69,7 +69,9 @@ def _overridden(config: Config, key: str) -> bool:
 
 
 def _last_run(config: Config, job: str) -> str:
-    event = last_event(event_log(config.paths.logs_dir, job))
+    log = event_log(config.paths.logs_dir, job)
+    # a log just rotated (store.rotation) may hold no run yet: its newest is in `<job>.jsonl.1`
+    event = last_event(log) or last_event(log.with_name(f"{log.name}.1"))
     if event is None:
         return "never run"
     outcome = event.get("outcome", "?")

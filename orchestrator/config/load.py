@@ -8,7 +8,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from orchestrator.config import backend_keys, improve, outbound_rules, places, sections
+from orchestrator.config import backend_keys, improve, outbound_rules, places, prices, sections
 from orchestrator.config.files import MAX_BYTES, ROOT, read_yaml
 from orchestrator.config.model import Config, Paths
 from orchestrator.config.reader import Reader, join, label, show
@@ -27,6 +27,8 @@ TOP_LEVEL = (
     "dispatcher",
     "outbound",
     "improve",
+    "prices",
+    "logs",
 )
 OVERRIDABLE = {"repos": ("automation_mode", "max_parallel_tasks"), "limits": None}
 
@@ -126,6 +128,8 @@ def _load(
         outbound=outbound,
         env_file=_env_file(raw.get("env_file"), path.parent),
         improve=improve.read(reader, raw.get("improve"), path.parent, repos, agents),
+        prices=prices.read(reader, raw.get("prices")),
+        logs=prices.log_retention(reader, raw.get("logs")),
     )
     backend_keys.check_leaks(reader, config.agents.backends, backend_keys.secrets_of(config))
     if reader.problems:

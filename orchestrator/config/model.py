@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from orchestrator.core.evidence import DEFAULT_PRICES, Price
 from orchestrator.core.outbound import OutboundRules
 from orchestrator.core.tasks import TaskType
 
@@ -236,6 +237,19 @@ class ImproveConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class LogsConfig:
+    """The `logs` section: a job log past `max_mb` is rotated; rotated ones are kept a while."""
+
+    max_mb: float = 20.0
+    keep_days: int = 30
+    keep_files: int = 5
+
+    @property
+    def max_bytes(self) -> int:
+        return int(self.max_mb * 1024 * 1024)
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     source: Path
     repos: tuple[RepoConfig, ...]
@@ -250,6 +264,9 @@ class Config:
     outbound: OutboundRules = OutboundRules()  # the top `outbound` section: every repo's defaults
     env_file: Path | None = None  # the env file `$VAR`s were read from, when there is one
     improve: ImproveConfig = ImproveConfig()
+    # model name (or a prefix of one) -> its price: the defaults, with the config's over them
+    prices: Mapping[str, Price] = field(default_factory=lambda: DEFAULT_PRICES)
+    logs: LogsConfig = LogsConfig()  # rotation and retention of runtime/logs/<job>.jsonl
 
     def outbound_for(self, repo: RepoConfig | str) -> OutboundRules:
         """Return what the outbound gate lets a change of this repo (or repo key) carry."""

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from orchestrator.config.load import load_config
 from orchestrator.config.model import Config, RepoConfig
-from orchestrator.control import issues, reports, settings
+from orchestrator.control import issues, reports, scoreboard, settings
 from orchestrator.core.batching import MessageBatch, Pacing, batch, due
 from orchestrator.core.chat import (
     MODES,
@@ -93,6 +93,7 @@ class Control:
             "job": self.switch_job,
             "why": self.explain,
             "retry": self.retry,
+            "report": self.report_scores,
         }
 
     # -- the port ----------------------------------------------------------------------------------
@@ -265,6 +266,9 @@ class Control:
 
     def show_queue(self, command: Command, who: str) -> str:
         return reports.queue(self._config(), self.switches, self.mailbox)
+
+    def report_scores(self, command: Command, who: str) -> str:
+        return scoreboard.reply(self._config(), self._github(), self.switches, self.clock())
 
     def switch_repo(self, command: Command, who: str) -> str:
         config = self._config()

@@ -2,8 +2,9 @@
 
 A burst becomes one message: repeats collapse into one line with a count, a storm keeps only its
 newest lines plus a count of the rest, and each escalation keeps its own line and its Retry /
-Close buttons. Text is split on line boundaries, then word boundaries, to fit Telegram's
-4,096-character limit; only a single word longer than the limit is ever cut.
+Close buttons. The daily digest is never hidden in a storm and is shown whole. Text is split on
+line boundaries, then word boundaries, to fit Telegram's 4,096-character limit; only a single
+word longer than the limit is ever cut.
 """
 
 from __future__ import annotations
@@ -151,7 +152,8 @@ def _entries(notes: Sequence[Notification], max_lines: int) -> tuple[list[_Entry
         _Entry(note, 1 if note.kind is Kind.ESCALATED else counts[key])
         for key, (_, note) in ordered
     ]
-    plain = [e for e in entries if e.note.kind is not Kind.ESCALATED]
+    kept = (Kind.ESCALATED, Kind.DIGEST)  # never hidden in a storm: a person acts on them
+    plain = [e for e in entries if e.note.kind not in kept]
     dropped = plain[: max(0, len(plain) - max_lines)]
     hidden: Counter[Kind] = Counter()
     for entry in dropped:
@@ -163,6 +165,8 @@ def _entries(notes: Sequence[Notification], max_lines: int) -> tuple[list[_Entry
 def _render(entry: _Entry) -> str:
     note = entry.note
     lines = [f"{note.kind.icon} {note.text}" + (f" (×{entry.count})" if entry.count > 1 else "")]
+    if note.kind is Kind.DIGEST:  # a whole message of its own making: shown as it is
+        return "\n".join([*lines, note.detail] if note.detail else lines)
     if note.detail:
         lines += [f"   {line}" for line in shorten(note.detail, 600).splitlines() if line.strip()][
             :8

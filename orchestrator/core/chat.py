@@ -28,6 +28,7 @@ SPECS: dict[str, tuple[str, str]] = {
     "queue": ("", "what waits, and why"),
     "why": ("N", "why issue N is or is not running"),
     "retry": ("N", "re-queue an escalated or failed issue with fresh attempts"),
+    "report": ("", "the fleet's scores for the last day, and what needs you"),
     "help": ("", "this list"),
     "start": ("", "say hello"),
 }
@@ -39,7 +40,7 @@ _TARGET = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class Simple:
-    """A command without arguments: status, on, off, repos, jobs, queue, help, start."""
+    """A command without arguments: status, on, off, repos, jobs, queue, report, help, start."""
 
     name: str
 

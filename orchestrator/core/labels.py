@@ -27,3 +27,12 @@ COLOURS = {  # what `agentos init` creates in a repo: name -> colour
     "prio:normal": "fbca04",
     "prio:low": "c5def5",
 }
+INCIDENT = "agentos:incident"  # an issue the incident scanner or the log analyzer filed
+SEVERITY = "severity:{}"  # + critical, high, medium or low (core.incidents.Severity)
+INCIDENT_COLOURS = {  # created by the job that files an incident, in the repo it files in
+    INCIDENT: "5319e7",
+    SEVERITY.format("critical"): "b60205",
+    SEVERITY.format("high"): "d93f0b",
+    SEVERITY.format("medium"): "fbca04",
+    SEVERITY.format("low"): "c5def5",
+}

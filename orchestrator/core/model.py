@@ -70,6 +70,22 @@ class Issue:
 
 
 @dataclass(frozen=True, slots=True)
+class FiledIssue:
+    """An issue as the improvement jobs read what they filed: open, or closed since a date.
+
+    `closed_at` is None while open; `state_reason` is GitHub's (completed, not_planned,
+    reopened, or None).
+    """
+
+    number: int
+    title: str
+    body: str
+    is_open: bool
+    closed_at: datetime | None
+    state_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Comment:
     id: int
     author: str

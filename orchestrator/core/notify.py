@@ -16,6 +16,7 @@ from orchestrator.core.model import IssueRef
 
 MAX_TEXT = 300  # one line in the chat: longer text is cut at a word boundary when stored
 MAX_DETAIL = 1500  # the detail under it (a reason, an error): a few lines at most
+MAX_DIGEST = 3500  # a digest's body: one whole chat message (Telegram's limit is 4,096)
 
 
 class Kind(enum.Enum):
@@ -28,6 +29,7 @@ class Kind(enum.Enum):
     TASK_FAILED = "task_failed"
     JOB_CRASHED = "job_crashed"
     CREDENTIALS_REFUSED = "credentials_refused"  # a service refused its token: nothing runs
+    DIGEST = "digest"  # the daily digest: its detail is a whole message, sent as it is
     INFO = "info"
 
     @property
@@ -43,6 +45,7 @@ _ICONS = {
     Kind.TASK_FAILED: "❌",
     Kind.JOB_CRASHED: "💥",
     Kind.CREDENTIALS_REFUSED: "🔑",
+    Kind.DIGEST: "📊",
     Kind.INFO: "ℹ️",
 }
 
@@ -130,6 +133,15 @@ def credentials_refused(service: str, job: str, detail: str) -> Notification:
     )
 
 
+def digest(text: str) -> Notification:
+    """Return the daily digest (`core.digest`) as one note: its first line, the rest under it.
+
+    Unlike other notes, its detail is kept and shown whole (`MAX_DIGEST`), not cut to a few lines.
+    """
+    head, _, body = text.strip().partition("\n")
+    return Notification(Kind.DIGEST, head, detail=body.strip("\n"))
+
+
 SERVICES = {"github": "GitHub", "telegram": "Telegram"}  # how texts name a service
 
 
@@ -151,7 +163,8 @@ def to_record(note: Notification) -> dict[str, Any]:
         if getattr(note, name):
             record[name] = getattr(note, name)
     if note.detail:
-        record["detail"] = shorten(note.detail, MAX_DETAIL)
+        limit = MAX_DIGEST if note.kind is Kind.DIGEST else MAX_DETAIL
+        record["detail"] = shorten(note.detail, limit)
     return record
 
 

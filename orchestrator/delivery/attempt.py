@@ -54,7 +54,13 @@ def run(deps: Deps, config: Config, task: Task, room: rooms.Room) -> MailboxStat
     room.transition(lifecycle.State.DEVELOPING, task.reason or task.task_type)
     deps.notifier.notify(handoff.started(task, issue))
     ws = deps.worktrees.prepare(repo.key, task.id, task.branch, task.base)
-    room.record("worktree.prepared", path=ws.path, branch=ws.branch, continued=ws.continued)
+    room.record(
+        "worktree.prepared",
+        path=ws.path,
+        branch=ws.branch,
+        continued=ws.continued,
+        task_type=task.task_type.value,
+    )
     try:
         return _attempt(deps, config, repo, task, issue, ws, room)
     finally:

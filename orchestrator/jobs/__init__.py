@@ -41,6 +41,17 @@ JOBS: dict[str, JobSpec] = {
         JobSpec("queue", "* * * * *", "run queued tasks in war-rooms, open PRs"),
         JobSpec("pr_monitor", "*/5 * * * *", "merge green PRs, rebase, send red ones back"),
         JobSpec(
+            "incident_scanner",
+            "*/15 * * * *",
+            "file an issue per new incident: crashes, repeated failures, your app's signals",
+        ),
+        JobSpec(
+            "log_analyzer",
+            "30 6 * * 1",
+            "file chronic problems of the last week; a quiet week files nothing",
+        ),
+        JobSpec("scorer", "0 8 * * *", "a daily digest of the fleet's scores to the chat"),
+        JobSpec(
             "telegram_control",
             "* * * * *",
             "one poll round of the Telegram control bot",

@@ -1,15 +1,16 @@
-"""The outcome ledger: one row per task attempt and per merged PR, in runtime/ledger.sqlite.
+"""The outcome ledger: what every attempt did and cost, merges, reverts, incidents and signals.
 
-Derived, never the source of truth: the rows are built from the rooms' `channel.jsonl` (each
-attempt's lifecycle, agents, tokens, judgement and failure) and the PR monitor's event log
-(merges). `update` reads each file from where it stopped last time (a cursor per file: its inode
-and byte offset, in the same transaction as the rows it produced), so it costs what is new; a
-file replaced (rotated) is read from its start. A database that is lost or cannot be opened is
-set aside and `rebuild` makes it again from the logs, which gives the same rows.
+Derived, never the source of truth: the rows are built from the rooms' `channel.jsonl` and from
+every job's event log (`runtime/logs/<job>.jsonl`, rotated files included), in
+runtime/ledger.sqlite. `update` reads each file from where it stopped last time (a cursor per
+file, moved in the same transaction as the rows it produced: store.ledger_follow), so it costs
+what is new. A database that is lost or cannot be opened is set aside and made again from the
+logs; `rebuild` empties the derived tables and reads the logs again, which gives the same rows
+(the same prices, the same repos), and numbers the signals again in time order. docs/ledger.md
+describes the tables.
 
 SQLite from the standard library, in WAL mode with short transactions and a busy timeout, so
-several jobs may update it at once: a file's new lines and its cursor's move are one
-`BEGIN IMMEDIATE` transaction, so each line is applied once, whoever applies it.
+several jobs may update it at once. Queries aggregate in SQL: none loads the signals whole.
 """
 
 from __future__ import annotations
@@ -17,303 +18,329 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import closing, contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from orchestrator.core.signatures import signature
-from orchestrator.core.tasks import parse_id
-from orchestrator.store import quarantine
+from orchestrator.core.evidence import DEFAULT_PRICES, Price, SignalGroup, SignalRow
+from orchestrator.core.redact import redact_all
+from orchestrator.store import ledger_events, ledger_follow, ledger_schema, quarantine
+from orchestrator.store.files import append_line
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from orchestrator.config.model import Config
 
 FILE_NAME = "ledger.sqlite"
-PR_LOG, DISPATCH_LOG = "pr_monitor.jsonl", "dispatcher.jsonl"
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS tasks (
-    task_id TEXT PRIMARY KEY,
-    repo_key TEXT NOT NULL,
-    issue INTEGER NOT NULL,
-    generation INTEGER NOT NULL,
-    attempt INTEGER NOT NULL,
-    agents TEXT NOT NULL DEFAULT '',
-    input_tokens INTEGER NOT NULL DEFAULT 0,
-    output_tokens INTEGER NOT NULL DEFAULT 0,
-    cost_usd REAL,
-    state TEXT,
-    queued_at TEXT,
-    started_at TEXT,
-    review_at TEXT,
-    ended_at TEXT,
-    judged_at TEXT,
-    next TEXT,
-    reason TEXT,
-    failure TEXT,
-    signature TEXT,
-    pr INTEGER
-);
-CREATE INDEX IF NOT EXISTS tasks_by_issue ON tasks (repo_key, issue);
-CREATE INDEX IF NOT EXISTS tasks_by_signature ON tasks (signature);
-CREATE INDEX IF NOT EXISTS tasks_by_judgement ON tasks (judged_at);
-CREATE TABLE IF NOT EXISTS merges (
-    repo TEXT NOT NULL,
-    pr INTEGER NOT NULL,
-    issue INTEGER,
-    sha TEXT,
-    merged_at TEXT NOT NULL,
-    PRIMARY KEY (repo, pr)
-);
-CREATE INDEX IF NOT EXISTS merges_by_time ON merges (merged_at);
-CREATE TABLE IF NOT EXISTS cursors (
-    source TEXT PRIMARY KEY,
-    inode INTEGER NOT NULL,
-    offset INTEGER NOT NULL,
-    head BLOB NOT NULL
-);
-"""
-# lifecycle state -> the column that keeps when the attempt first entered it
-_ENTERED = {"developing": "started_at", "review": "review_at"}
-_ENDS = ("passed", "failed")
-HEAD = 64  # bytes of a file's beginning kept with its cursor, to tell it was cut and rewritten
+SIGNALS_LOG = "signals.jsonl"  # signals from outside our logs, appended by the incident scanner
+LOG_SUFFIX = ".jsonl"
+TASK_IDS, DETAILS = 5, 3  # distinct examples a signal group carries
+_SIGNAL_FIELD = 2000  # characters of a field of a signal.received line, as a job log keeps them
 
 
 class Ledger:
-    """The ledger of one runtime folder."""
+    """The ledger of one runtime folder.
 
-    def __init__(self, runtime_dir: Path) -> None:
+    `prices` (model -> USD per million tokens; the defaults when None) prices the tokens of
+    backends that report no cost, `models` (backend name -> configured model) names the model of
+    a backend whose session did not, and `repo_keys` ("owner/name" -> repo key) maps a job log's
+    repo to its key. A rebuild with the same three gives the same rows.
+    """
+
+    def __init__(
+        self,
+        runtime_dir: Path,
+        *,
+        prices: Mapping[str, Price] | None = None,
+        models: Mapping[str, str] | None = None,
+        repo_keys: Mapping[str, str] | None = None,
+    ) -> None:
         self.runtime_dir = runtime_dir
         self.path = runtime_dir / FILE_NAME
+        self.reading = ledger_events.Reading(
+            DEFAULT_PRICES if prices is None else prices, models or {}, repo_keys or {}
+        )
+
+    @classmethod
+    def of(cls, config: Config) -> Ledger:
+        """The ledger of a config's runtime folder, with its prices, models and repos."""
+        return cls(
+            config.paths.runtime_dir,
+            prices=config.prices,
+            models={n: b.model for n, b in config.agents.backends.items() if b.model},
+            repo_keys={r.github: r.key for r in config.repos},
+        )
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            db = _open(self.path)
+            db = ledger_schema.open_db(self.path)
         except sqlite3.DatabaseError as exc:  # not a database, or damaged: rebuilt from the logs
             quarantine.set_aside(self.path, self.runtime_dir, f"unreadable ledger ({exc})")
             for suffix in ("-wal", "-shm"):
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-            db = _open(self.path)
+            db = ledger_schema.open_db(self.path)
         with closing(db):
             yield db
 
+    # -- keeping it --------------------------------------------------------------------------------
     def update(self) -> int:
         """Apply what the logs gained since the last update; return how many events were read."""
         read = 0
         with self._connect() as db:
-            for source, kind in self._sources():
-                read += _follow(db, source, kind)
+            cursors = {
+                row[0]: (row[1], row[2], bytes(row[3]))
+                for row in db.execute("SELECT source, inode, offset, head FROM cursors")
+            }
+            for source, name, is_room in self._sources():
+                if ledger_follow.unchanged(source, cursors.get(str(source))):
+                    continue
+                read += ledger_follow.follow(
+                    db, source, self._applier(db, name, is_room), rotated=not is_room
+                )
         return read
 
     def rebuild(self) -> int:
-        """Make the ledger again from the logs alone; return how many events were read."""
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-        return self.update()
+        """Make the ledger again from the logs alone (the marks stay); return the events read.
 
-    def tasks(self) -> list[dict[str, Any]]:
-        """Return every task row, by task id."""
+        The signals are then numbered again in time order, so a job's mark is found again by its
+        time (`signal_id_at`).
+        """
         with self._connect() as db:
-            db.row_factory = sqlite3.Row
-            return [dict(r) for r in db.execute("SELECT * FROM tasks ORDER BY task_id")]
+            ledger_schema.clear(db)
+        read = self.update()
+        with self._connect() as db:
+            _renumber(db)
+        return read
+
+    def add_signals(self, rows: Iterable[SignalRow]) -> int:
+        """Append signals from outside our logs to runtime/logs/signals.jsonl; return how many.
+
+        They become rows at the next `update`, and survive a rebuild as every log line does.
+        """
+        count = 0
+        for row in rows:
+            record_signal(
+                self.runtime_dir,
+                ts=row.ts,
+                repo_key=row.repo_key,
+                kind=row.kind,
+                signature=row.signature,
+                detail=row.detail,
+                source=row.source,
+            )
+            count += 1
+        return count
+
+    def _applier(self, db: sqlite3.Connection, name: str, is_room: bool) -> ledger_follow.Apply:
+        reading = self.reading
+        if is_room:
+            return lambda event: ledger_events.apply_room(db, reading, name, event)
+        return lambda event: ledger_events.apply_log(db, reading, name, event)
+
+    def _sources(self) -> Iterator[tuple[Path, str, bool]]:
+        """(file, task id or job name, is a room) for every room's channel, then every job log."""
+        rooms = self.runtime_dir / "rooms"
+        for name in _names(rooms, dirs=True):
+            yield rooms / name / "channel.jsonl", name, True
+        logs = self.runtime_dir / "logs"
+        jobs = {_base(name) for name in _names(logs, dirs=False)} - {""}
+        for base in sorted(jobs):
+            yield logs / base, base.removesuffix(LOG_SUFFIX), False
+
+    # -- reading it --------------------------------------------------------------------------------
+    def tasks(
+        self, since_ts: str | None = None, until_ts: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Return the task rows, by task id: all, or those judged in [since_ts, until_ts).
+
+        `fix_rounds` is how many fixing attempts the row's issue had (in all time).
+        """
+        where, args = _window("t.judged_at", since_ts, until_ts)
+        return self._rows(
+            "SELECT t.*, (SELECT count(*) FROM tasks f WHERE f.repo_key = t.repo_key "
+            "AND f.issue = t.issue AND f.task_type = 'fixing') AS fix_rounds "
+            f"FROM tasks t {where} ORDER BY t.task_id",
+            args,
+        )
 
     def merges(self) -> list[dict[str, Any]]:
         """Return every merge, oldest first."""
+        return self._rows("SELECT * FROM merges ORDER BY merged_at, repo, pr")
+
+    def reverts(self) -> list[dict[str, Any]]:
+        """Return every reverted PR, oldest revert first."""
+        return self._rows("SELECT * FROM reverts ORDER BY reverted_at, repo, pr")
+
+    def incidents(self) -> list[dict[str, Any]]:
+        """Return every incident issue Agent OS filed, by repo and issue."""
+        return self._rows("SELECT * FROM incidents ORDER BY repo_key, issue")
+
+    def last_signal_id(self) -> int:
+        """Return the id of the newest signal, 0 when there is none."""
+        return int(self._one("SELECT coalesce(max(id), 0) FROM signals") or 0)
+
+    def signal_ts(self, signal_id: int) -> str | None:
+        """Return the time of a signal, None when there is no such id."""
+        found = self._one("SELECT ts FROM signals WHERE id = ?", (signal_id,))
+        return None if found is None else str(found)
+
+    def signal_id_at(self, ts: str) -> int:
+        """Return the id of the last signal at or before `ts` (0 when none): where a mark made
+        before a rebuild resumes, the rebuilt signals being numbered in time order."""
+        return int(
+            self._one(
+                "SELECT coalesce(max(id), 0) FROM signals INDEXED BY signals_by_time WHERE ts <= ?",
+                (ts,),
+            )
+            or 0
+        )
+
+    def signal_groups(self, after_id: int, up_to_id: int) -> list[SignalGroup]:
+        """Return the signals with after_id < id <= up_to_id, grouped by (repo, kind, signature)."""
+        return self._groups("", "id > ? AND id <= ?", (after_id, up_to_id))
+
+    def signal_totals(self, since_ts: str, until_ts: str | None = None) -> list[SignalGroup]:
+        """Return the signals with since_ts <= ts (< until_ts), grouped alike."""
+        where, args = _window("ts", since_ts, until_ts)
+        return self._groups("INDEXED BY signals_by_time", where.removeprefix("WHERE "), args)
+
+    def mark(self, name: str) -> str | None:
+        """Return what a job stored under `name` (its cursor into the signals), or None."""
+        found = self._one("SELECT value FROM marks WHERE name = ?", (name,))
+        return None if found is None else str(found)
+
+    def set_mark(self, name: str, value: str) -> None:
+        """Store `value` under `name`; marks survive a rebuild (a signal id is best stored with
+        its time: `signal_id_at` finds the place again after the ids change)."""
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO marks (name, value) VALUES (?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (name, value),
+            )
+
+    def _groups(self, index: str, where: str, args: tuple[Any, ...]) -> list[SignalGroup]:
+        with self._connect() as db:
+            heads = db.execute(
+                "SELECT repo_key, kind, signature, count(*), min(ts), max(ts), min(id), max(id) "
+                f"FROM signals {index} WHERE {where} "
+                "GROUP BY repo_key, kind, signature ORDER BY min(id)",
+                args,
+            ).fetchall()
+            return [_group(db, head, where, args) for head in heads]
+
+    def _rows(self, sql: str, args: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         with self._connect() as db:
             db.row_factory = sqlite3.Row
-            rows = db.execute("SELECT * FROM merges ORDER BY merged_at, repo, pr")
-            return [dict(r) for r in rows]
+            return [dict(r) for r in db.execute(sql, args)]
 
-    def _sources(self) -> Iterator[tuple[Path, str]]:
-        rooms = self.runtime_dir / "rooms"
-        try:
-            names = sorted(e.name for e in os.scandir(rooms) if e.is_dir())
-        except (FileNotFoundError, NotADirectoryError):
-            names = []
-        for name in names:
-            yield rooms / name / "channel.jsonl", "room"
-        yield self.runtime_dir / "logs" / DISPATCH_LOG, "dispatcher"
-        yield self.runtime_dir / "logs" / PR_LOG, "pr_monitor"
+    def _one(self, sql: str, args: tuple[Any, ...] = ()) -> Any:
+        with self._connect() as db:
+            row = db.execute(sql, args).fetchone()
+        return None if row is None else row[0]
 
 
-def _open(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(path, timeout=30, isolation_level=None)
+def _group(
+    db: sqlite3.Connection, head: tuple[Any, ...], where: str, args: tuple[Any, ...]
+) -> SignalGroup:
+    """A group with its first distinct task ids and details, read by its key within its ids."""
+    repo_key, kind, sig, count, first_ts, last_ts, low, high = head
+    scope = (
+        f"kind = ? AND signature = ? AND repo_key = ? AND id BETWEEN ? AND ? AND {where}",
+        (kind, sig, repo_key, low, high, *args),
+    )
+
+    def distinct(column: str, limit: int) -> tuple[str, ...]:
+        rows = db.execute(
+            f"SELECT DISTINCT {column} FROM signals INDEXED BY signals_by_key "
+            f"WHERE {scope[0]} AND {column} IS NOT NULL AND {column} != '' LIMIT {limit}",
+            scope[1],
+        )
+        return tuple(str(r[0]) for r in rows)
+
+    return SignalGroup(
+        repo_key=repo_key,
+        kind=kind,
+        signature=sig,
+        count=count,
+        first_ts=first_ts,
+        last_ts=last_ts,
+        task_ids=distinct("task_id", TASK_IDS),
+        details=distinct("detail", DETAILS),
+    )
+
+
+def _renumber(db: sqlite3.Connection) -> None:
+    """Number the signals again in time order (after a rebuild read them file by file)."""
+    columns = "ts, repo_key, kind, signature, task_id, issue, detail"
+    db.execute("BEGIN IMMEDIATE")
     try:
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.executescript(SCHEMA)
-        db.execute("SELECT count(*) FROM tasks").fetchone()
-    except sqlite3.DatabaseError:
-        db.close()
+        db.execute(f"CREATE TEMP TABLE sorted AS SELECT {columns} FROM signals ORDER BY ts, id")
+        db.execute("DELETE FROM signals")
+        db.execute("DELETE FROM sqlite_sequence WHERE name = 'signals'")
+        db.execute(
+            f"INSERT INTO signals ({columns}) SELECT {columns} FROM temp.sorted ORDER BY rowid"
+        )
+        db.execute("DROP TABLE temp.sorted")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
         raise
-    return db
 
 
-def _follow(db: sqlite3.Connection, source: Path, kind: str) -> int:
-    """Apply the lines of one file past its cursor, in one transaction with the cursor's move."""
+def _window(column: str, since: str | None, until: str | None) -> tuple[str, tuple[Any, ...]]:
+    terms, args = [], []
+    if since is not None:
+        terms.append(f"{column} >= ?")
+        args.append(since)
+    if until is not None:
+        terms.append(f"{column} < ?")
+        args.append(until)
+    return ("WHERE " + " AND ".join(terms) if terms else "", tuple(args))
+
+
+def _names(folder: Path, *, dirs: bool) -> list[str]:
     try:
-        with source.open("rb") as f:
-            info = os.fstat(f.fileno())
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                head = f.read(HEAD)
-                row = db.execute(
-                    "SELECT inode, offset, head FROM cursors WHERE source = ?", (str(source),)
-                ).fetchone()
-                # the same file if the same inode and it still begins as it did (not cut and
-                # written again in place); a file read before it had HEAD bytes began with less
-                same = row is not None and row[0] == info.st_ino and head.startswith(bytes(row[2]))
-                offset = row[1] if same and row[1] <= info.st_size else 0
-                f.seek(offset)
-                data = f.read()
-                data = data[: data.rfind(b"\n") + 1]  # a line being written waits
-                count = 0
-                for raw in data.splitlines():
-                    event = _event(raw)
-                    if event is not None:
-                        _apply(db, kind, source, event)
-                        count += 1
-                db.execute(
-                    "INSERT INTO cursors (source, inode, offset, head) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT (source) DO UPDATE SET inode = excluded.inode, "
-                    "offset = excluded.offset, head = excluded.head",
-                    (str(source), info.st_ino, offset + len(data), head),
-                )
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-        return 0
-    return count
+        with os.scandir(folder) as entries:
+            return sorted(e.name for e in entries if e.is_dir() == dirs)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
 
 
-def _event(raw: bytes) -> dict[str, Any] | None:
-    try:
-        event = json.loads(raw)
-    except ValueError:  # a torn line, or bytes that are not UTF-8
-        return None
-    return event if isinstance(event, dict) and isinstance(event.get("event"), str) else None
+def _base(name: str) -> str:
+    """`queue.jsonl` and its rotated `queue.jsonl.3` are the one log `queue.jsonl`; else ''."""
+    if name.endswith(LOG_SUFFIX):
+        return name
+    stem, _, number = name.rpartition(".")
+    return stem if number.isdigit() and stem.endswith(LOG_SUFFIX) else ""
 
 
-def _apply(db: sqlite3.Connection, kind: str, source: Path, event: dict[str, Any]) -> None:
-    if kind == "pr_monitor":
-        if event["event"] == "pr.merged" and isinstance(event.get("pr"), int):
-            db.execute(
-                "INSERT OR IGNORE INTO merges (repo, pr, issue, sha, merged_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (
-                    str(event.get("repo", "")),
-                    event["pr"],
-                    _int(event.get("issue")),
-                    str(event.get("sha", "")),
-                    str(event.get("ts", "")),
-                ),
-            )
-        return
-    if kind == "dispatcher":  # when the issue's first attempt was queued (lead time's start)
-        task_id = str(event.get("task_id", ""))
-        if event["event"] == "task.queued" and _add_task(db, task_id):
-            db.execute(
-                "UPDATE tasks SET queued_at = coalesce(queued_at, ?) WHERE task_id = ?",
-                (str(event.get("ts", "")), task_id),
-            )
-        return
-    if _add_task(db, source.parent.name):
-        _task_event(db, source.parent.name, event)
+def record_signal(
+    runtime_dir: Path,
+    *,
+    ts: str | datetime,
+    repo_key: str,
+    kind: str,
+    signature: str,
+    detail: str,
+    source: str,
+) -> None:
+    """Append a `signal.received` line to runtime/logs/signals.jsonl (redacted, as logs are)."""
+    stamp = ts if isinstance(ts, str) else _stamp(ts)
+    fields = {"repo": repo_key, "kind": kind, "signature": signature, "detail": detail}
+    line = {
+        "ts": stamp,
+        "level": "info",
+        "job": SIGNALS_LOG.removesuffix(LOG_SUFFIX),
+        "event": "signal.received",
+        **redact_all({**fields, "source": source}, _SIGNAL_FIELD),
+    }
+    append_line(runtime_dir / "logs" / SIGNALS_LOG, json.dumps(line, ensure_ascii=False))
 
 
-def _add_task(db: sqlite3.Connection, task_id: str) -> bool:
-    """Make the task's row if it has none; False for a name that is no task id."""
-    parsed = parse_id(task_id)
-    if parsed is None:
-        return False
-    db.execute(
-        "INSERT OR IGNORE INTO tasks (task_id, repo_key, issue, generation, attempt) "
-        "VALUES (?, ?, ?, ?, ?)",
-        (task_id, *parsed),
-    )
-    return True
-
-
-def _task_event(db: sqlite3.Connection, task_id: str, event: dict[str, Any]) -> None:
-    name, ts = event["event"], str(event.get("ts", ""))
-    if name == "lifecycle.changed":
-        state = str(event.get("state", ""))
-        column = _ENTERED.get(state)
-        if column:
-            db.execute(
-                f"UPDATE tasks SET {column} = coalesce({column}, ?) WHERE task_id = ?",
-                (ts, task_id),
-            )
-        ended = ts if state in _ENDS else None
-        db.execute(
-            "UPDATE tasks SET state = ?, ended_at = coalesce(?, ended_at) WHERE task_id = ?",
-            (state, ended, task_id),
-        )
-    elif name == "chain.finished":
-        db.execute(
-            "UPDATE tasks SET agents = CASE WHEN agents = '' THEN ? ELSE agents || ',' || ? END, "
-            "input_tokens = input_tokens + ?, output_tokens = output_tokens + ?, "
-            "cost_usd = CASE WHEN ? IS NULL THEN cost_usd ELSE coalesce(cost_usd, 0) + ? END "
-            "WHERE task_id = ?",
-            (
-                str(event.get("backend") or "-"),
-                str(event.get("backend") or "-"),
-                _int(event.get("input_tokens")) or 0,
-                _int(event.get("output_tokens")) or 0,
-                _number(event.get("cost_usd")),
-                _number(event.get("cost_usd")),
-                task_id,
-            ),
-        )
-    elif name in ("tests.finished", "task.crashed", "gate.refused", "push.rejected"):
-        failure = _failure(name, event)
-        if failure:  # the failure's own kind and words make its signature, not the verdict
-            db.execute(
-                "UPDATE tasks SET failure = ?, signature = ? WHERE task_id = ?",
-                (failure, signature(name, failure), task_id),
-            )
-    elif name == "attempt.judged":
-        _judged(db, task_id, event)
-    elif name == "pr.opened":
-        db.execute(
-            "UPDATE tasks SET pr = ? WHERE task_id = ?", (_int(event.get("number")), task_id)
-        )
-
-
-def _failure(name: str, event: dict[str, Any]) -> str:
-    if name == "tests.finished":
-        if event.get("passed"):
-            return ""
-        return f"{event.get('line', '')}\n{event.get('tail', '')}"[:4000]
-    if name == "gate.refused":
-        return f"{event.get('code', '')} {event.get('rules', '')}"
-    return str(event.get("error", ""))[:4000]
-
-
-def _judged(db: sqlite3.Connection, task_id: str, event: dict[str, Any]) -> None:
-    nxt, reason = str(event.get("next", "")), str(event.get("reason", ""))
-    # a failure without words of its own (no test, crash or gate line) is signed by the verdict
-    sig = None if nxt == "open_pr" else signature("verdict", reason)
-    db.execute(
-        "UPDATE tasks SET next = ?, reason = ?, judged_at = ?, "
-        "signature = CASE WHEN ? IS NULL THEN NULL ELSE coalesce(signature, ?) END "
-        "WHERE task_id = ?",
-        (nxt, reason, str(event.get("ts", "")), sig, sig, task_id),
-    )
-
-
-def _int(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
-
-
-def _number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
+def _stamp(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"

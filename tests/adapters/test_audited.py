@@ -97,6 +97,20 @@ def test_a_write_github_refused_is_not_recorded(github: AuditedTracker, trail: M
     assert trail.acts() == ["pr.opened", "pr.closed"]
 
 
+def test_reopening_is_recorded_and_reading_what_was_filed_is_not(
+    github: AuditedTracker, trail: MemoryAudit
+) -> None:
+    issue = github.inner.add_issue(REPO, "Crash", labels=["agentos:incident"], is_open=False)
+    github.filed_issues(REPO, "agentos:incident", issue.created_at)
+    github.closer(issue.ref)
+    github.reopen_issue(issue.ref)
+    with pytest.raises(TrackerError):
+        github.reopen_issue(IssueRef(REPO, 99))
+    assert recorded(trail) == [
+        ("issue.reopened", "agentos:pr_monitor", {"repo": REPO, "issue": issue.number})
+    ]
+
+
 class Trees:
     """Just enough of the Worktrees port: pushes and rebases that report what they did."""
 

@@ -41,7 +41,9 @@ def test_merged_and_escalated_work_is_scored_and_a_rebuild_agrees(
     assert app["escalated"] == 1 and app["merged_rate"] == 1 / 3
     assert app["lead_time_hours"] is not None and app["lead_time_hours"] < 1
     assert figures["agents"]["playbook"]["attempts"] == 3
-    assert figures["change_failure_rate"] is None  # said, not invented
+    assert figures["change_failure_rate"] == 0.0  # one merge, neither reverted nor blamed
+    assert figures["time_to_restore_hours"] is None  # nothing to restore: said, not invented
+    assert figures["dora"]["app"]["merges"] == 1
     ledger = Ledger(world.root / "runtime")
     kept = (ledger.tasks(), ledger.merges())
     ledger.rebuild()
@@ -49,6 +51,13 @@ def test_merged_and_escalated_work_is_scored_and_a_rebuild_agrees(
     failed = [t for t in kept[0] if t["next"] != "open_pr"]
     assert len(failed) == 2 and len({t["signature"] for t in failed}) == 1  # the same, twice
     assert all(t["queued_at"] for t in kept[0] if t["attempt"] == 1)  # the dispatcher's log
+    # the daily digest, through the real runner and GitHub's sandbox: once a day
+    assert world.run("scorer") == 0 and world.run("scorer") == 0
+    [sent] = world.events("scorer", "digest.sent")
+    assert sent["merged"] == 1 and sent["attempts"] == 3 and sent["escalations"] == 1
+    assert world.events("scorer", "digest.skipped")[0]["reason"] == "already_sent"
+    [note] = world.events("scorer", "notification.logged")  # no telegram: the log has it
+    assert note["kind"] == "digest" and note["text"].startswith("Agent OS digest: the 24 h")
 
 
 def test_a_bad_window_is_one_line_and_exit_2(
@@ -69,3 +78,4 @@ def test_the_text_report_says_when_nothing_ended_in_the_window(
     assert main(["--config", str(world.config_path), "report"], environ=world.env) == 0
     out = capsys.readouterr().out
     assert out.startswith("Since ") and "(no attempt ended in this window)" in out
+    assert "fleet" in out and "change failure rate" in out and "not measured" not in out

@@ -52,7 +52,7 @@ def seed(world: World) -> None:
 # (what Alice types, words the reply must contain, what must be true afterwards)
 SCRIPT: list[tuple[str, tuple[str, ...], Check]] = [
     ("/start", ("Hello", "/help"), lambda w: w.switches.is_on()),
-    ("/help", ("/status", "/why N", "/retry N", "/repo on|off KEY"), lambda w: True),
+    ("/help", ("/status", "/why N", "/retry N", "/repo on|off KEY", "/report"), lambda w: True),
     (
         "/status",
         (
@@ -142,6 +142,11 @@ SCRIPT: list[tuple[str, tuple[str, ...], Check]] = [
         lambda w: len(w.mailbox.for_issue("app", 3)) == 2,
     ),
     ("/retry 2", ("no task to retry",), lambda w: True),
+    (
+        "/report",
+        ("Agent OS digest: the 24 h since", "Nothing ended and nothing merged.", "Needs you:"),
+        lambda w: not (w.state / "scorer.memo.json").exists(),  # the daily digest still goes
+    ),
     ("/frobnicate", ("Unknown command /frobnicate",), lambda w: True),
     ("/status@agentos_sandbox_bot", ("Agent OS: ON",), lambda w: True),
 ]

@@ -229,3 +229,19 @@ def test_every_chat_command_has_exactly_one_handler(world: World) -> None:
     from orchestrator.core.chat import SPECS
 
     assert sorted(world.control().handlers) == sorted(SPECS)
+
+
+def test_report_answers_the_digest_on_demand_and_never_marks_it_sent(world: World) -> None:
+    world.tracker.add_labels(IssueRef(REPO, 3), ["agentos:blocked"])
+    world.fixed.append(T0)
+    reply = world.control().command(Simple("report"), "alice (1001)")
+    assert reply.startswith("Agent OS digest: the 24 h since 2026-04-30 10:00 UTC")
+    assert "Escalations waiting (1):\n  acme/app#3 Issue 3" in reply
+    assert not (world.state / "scorer.memo.json").exists()  # the daily digest still goes
+
+
+def test_a_digest_in_the_outbox_goes_out_whole_as_one_message(world: World) -> None:
+    text = "Agent OS digest: the 24 h since then\n" + "\n".join(f"  line {n}" for n in range(60))
+    notifier_for(world.config, world.log).notify(notify.digest(text))
+    delivery = world.control().outgoing(paced=False)
+    assert delivery is not None and [m.text for m in delivery.messages] == [f"📊 {text}"]

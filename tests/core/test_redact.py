@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-import time
 import urllib.parse
 import uuid
 from typing import NamedTuple
@@ -228,22 +227,6 @@ def test_a_token_inside_a_url_is_named_after_the_url_and_hidden_whole() -> None:
 def test_an_unterminated_private_key_is_hidden_to_the_end_of_the_text() -> None:
     text = "log line\n" + _pem("RSA ", terminated=False) + "more log lines\nAuthorization header"
     assert redact(text) == "log line\n[REDACTED:private-key]"
-
-
-def test_a_megabyte_of_log_text_is_redacted_in_well_under_100_ms() -> None:
-    line = (
-        " ".join(
-            [*SAFE_TEXTS.values(), SAMPLES["github-classic-pat"].text, SAMPLES["telegram"].text]
-        )
-        + "\n"
-    )
-    text = (line * (1_000_000 // len(line) + 1))[:1_000_000]
-    timings = []
-    for _ in range(3):
-        started = time.perf_counter()
-        redact(text)
-        timings.append(time.perf_counter() - started)
-    assert min(timings) < 0.1, f"redact took {min(timings) * 1000:.0f} ms for 1 MB"
 
 
 # Lengths 8, 9 and 10 cover the three remainders mod 3; the last ones carry reserved and non-ASCII

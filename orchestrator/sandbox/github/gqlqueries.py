@@ -20,6 +20,8 @@ from orchestrator.sandbox.github.gqlcore import (
     repository,
     resolves,
 )
+from orchestrator.sandbox.github.gqlrefuse import Unimplemented
+from orchestrator.sandbox.github.issues import utc_iso
 from orchestrator.sandbox.github.state import Json, node_id
 
 
@@ -108,6 +110,13 @@ TIMELINE_TYPES = {
     "RENAMED_TITLE_EVENT": "renamed",
     "LABELED_EVENT": "labeled",
     "UNLABELED_EVENT": "unlabeled",
+    "CLOSED_EVENT": "closed",
+}
+_KINDS = {
+    "renamed": "RenamedTitleEvent",
+    "labeled": "LabeledEvent",
+    "unlabeled": "UnlabeledEvent",
+    "closed": "ClosedEvent",
 }
 
 
@@ -122,7 +131,7 @@ def resolve_timeline_items(
     since: str | None = None,
     **__: Any,
 ) -> Json:
-    """Return the issue's renamed, labeled and unlabeled events, oldest first, paginated.
+    """Return the issue's renamed, labeled, unlabeled and closed events, oldest first, paginated.
 
     Other item types are not recorded here: asking for them (or for all) is refused rather than
     answered with a timeline that silently lacks them.
@@ -141,7 +150,7 @@ def resolve_timeline_items(
         for e in repo["events"]
         if e["issue"] == record["number"]
         and e["event"] in kinds
-        and (since is None or e["created_at"] >= since.replace(".000", ""))
+        and (since is None or e["created_at"] >= utc_iso(since))
     ]
     page = connection(
         events,
@@ -160,9 +169,7 @@ def resolve_timeline_items(
 
 
 def _timeline_item(context: Context, issue: Json, event: Json) -> Json:
-    kind = {"renamed": "RenamedTitleEvent", "labeled": "LabeledEvent"}.get(
-        event["event"], "UnlabeledEvent"
-    )
+    kind = _KINDS[event["event"]]
     item = {
         "__typename": kind,
         "id": node_id(kind, event["id"]),
@@ -177,4 +184,41 @@ def _timeline_item(context: Context, issue: Json, event: Json) -> Json:
             "currentTitle": rename["to"],
             "subject": issue,
         }
+    if kind == "ClosedEvent":
+        return {**item, **_closed(context, issue, event)}
     return {**item, "label": event["label"], "labelable": issue}
+
+
+def _closed(context: Context, issue: Json, event: Json) -> Json:
+    """Return a ClosedEvent's own fields; its `closer` has a resolver of its own."""
+    repo = issue["_repo"]
+    path = f"/{repo['owner']}/{repo['name']}/issues/{issue['number']}#event-{event['id']}"
+    reason = event.get("state_reason")
+    return {
+        "closable": issue,
+        "stateReason": reason.upper() if reason else None,
+        "resourcePath": path,
+        "url": f"{context.base}{path}",
+        "_event": event,
+    }
+
+
+@resolves("ClosedEvent", "closer")
+def resolve_closer(source: Json, info: Any) -> Json | None:
+    """Return the pull request whose merge closed the issue, or null when closed by hand.
+
+    A close recorded before the sandbox kept closers, or by a pull request the caller cannot see,
+    is refused (NOT_IMPLEMENTED) rather than answered with a null that would read "by hand".
+    """
+    event = source["_event"]
+    if "closer" not in event:
+        raise Unimplemented("ClosedEvent", "closer")
+    closer = event["closer"]
+    if closer is None:
+        return None
+    context: Context = info.context
+    repo = context.store.repo(closer["owner"], closer["name"])
+    record = repo["issues"].get(str(closer["number"])) if repo else None
+    if repo is None or record is None or not can(context.store, repo, context.login, "pull"):
+        raise Unimplemented("ClosedEvent", "closer")
+    return issue(context, repo, record)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from orchestrator.sandbox.github import shapes
@@ -307,7 +308,9 @@ def update(call: Call) -> Reply:
     if triage and "assignees" in call.body:
         issue["assignees"] = _assignees(call, call.body["assignees"] or [])
     if "state" in call.body:
-        set_state(call, repo, issue, call.body["state"], call.body.get("state_reason"))
+        state = call.body["state"]
+        by_hand = {"closer": None} if state == "closed" else {}  # GraphQL's ClosedEvent.closer
+        set_state(call, repo, issue, state, call.body.get("state_reason"), **by_hand)
     issue["updated_at"] = now_iso()
     return Reply(200, render(call, repo, issue))
 
@@ -341,10 +344,20 @@ def matches(call: Call, issue: Json) -> bool:
     return (
         (state == "all" or issue["state"] == state)
         and all(n in [x.lower() for x in issue["labels"]] for n in labels)
-        and (since is None or issue["updated_at"] >= since.replace(".000", ""))
+        and (since is None or issue["updated_at"] >= utc_iso(since))
         and call.arg("creator", issue["user"]) == issue["user"]
         and _assignee_matches(call.arg("assignee"), issue["assignees"])
     )
+
+
+def utc_iso(value: str) -> str:
+    """Return an ISO 8601 time (`Z`, an offset, fractions) as the records write it, in UTC."""
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    aware = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _assignee_matches(wanted: str | None, assignees: list[str]) -> bool:

@@ -134,11 +134,24 @@ def merge(call: Call) -> Reply:
 
 
 def _close_referenced(call: Call, repo: Json, pr: Json, tip: str) -> None:
-    """Close each issue the PR's body names with a closing keyword (Closes #N, fixes o/r#N)."""
+    """Close each issue the PR's body names with a closing keyword (Closes #N, fixes o/r#N).
+
+    The closed event records the PR as its closer (GraphQL's ClosedEvent.closer); an issue closed
+    already stays as it is, with no second event.
+    """
     for owner, name, number in merging.closing_references(
         pr["body"] or "", repo["owner"], repo["name"], call.base
     ):
         target = call.store.repo(owner, name)
         issue = target["issues"].get(str(number)) if target else None
-        if target and issue and not issue["pull"] and can(call.store, target, call.login, "triage"):
-            issues.set_state(call, target, issue, "closed", "completed", commit_id=tip)
+        if (
+            target
+            and issue
+            and not issue["pull"]
+            and issue["state"] == "open"
+            and can(call.store, target, call.login, "triage")
+        ):
+            closer = {"owner": repo["owner"], "name": repo["name"], "number": pr["number"]}
+            issues.set_state(
+                call, target, issue, "closed", "completed", commit_id=tip, closer=closer
+            )

@@ -1,0 +1,120 @@
+"""What the daily digest says, gathered: the ledger's scores for the last day, what needs a person.
+
+The scorer job (once a day, to the chat) and `/report` (on demand, as the reply) both call
+`gather`; only the job records that the day's digest was sent. The figures come from the outcome
+ledger, brought up to date first. What waits for a person comes from GitHub, one or two requests
+per repo that is switched on: its open issues labelled `agentos:blocked` (escalations), and, for
+a `dispatcher_only` repo, its open `agent/` PRs, every one of which the PR monitor holds for a
+person to review and merge (`core.review.decide`: `hold`; the PR list carries no review state,
+so a full-mode PR waiting on a required review is not counted). The incidents are the ledger's,
+filed in the window. A repo GitHub cannot be read for is named as unreadable; the rest goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from orchestrator.config.model import AutomationMode, Config
+from orchestrator.core import labels, scoring
+from orchestrator.core.digest import Attention, Listed, digest
+from orchestrator.core.dora import when
+from orchestrator.errors import TrackerError, Unauthorized
+from orchestrator.ports import Tracker
+from orchestrator.store.ledger import Ledger
+from orchestrator.store.switches import Switches
+
+DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Gathered:
+    """The last day's scores and what waits for a person; `errors`: repo -> why it is unread."""
+
+    report: scoring.Report
+    attention: Attention
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def gather(config: Config, tracker: Tracker | None, switches: Switches, now: datetime) -> Gathered:
+    """Bring the ledger up to date, score the day before `now`, and ask GitHub what waits.
+
+    A refused token (`Unauthorized`) is raised: it is no one repo's trouble.
+    """
+    keys = {r.github: r.key for r in config.repos}
+    ledger = Ledger.of(config)
+    ledger.update()
+    since = now - DAY
+    incidents = ledger.incidents()
+    report = scoring.score(
+        ledger.tasks(),
+        ledger.merges(),
+        keys,
+        since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        DAY / timedelta(days=1),
+        reverts=ledger.reverts(),
+        incidents=incidents,
+        failure_window_days=config.improve.failure_window_days,
+    )
+    escalations, reviews, errors = _waiting(config, tracker, switches)
+    attention = Attention(
+        escalations=tuple(escalations),
+        reviews=tuple(reviews),
+        incidents=tuple(_filed(incidents, {r.key: r.github for r in config.repos}, since)),
+        unreadable=tuple(errors),
+    )
+    return Gathered(report, attention, errors)
+
+
+def _waiting(
+    config: Config, tracker: Tracker | None, switches: Switches
+) -> tuple[list[Listed], list[Listed], dict[str, str]]:
+    """Return the escalations and the PRs held for review of the repos switched on, and errors."""
+    escalations: list[Listed] = []
+    reviews: list[Listed] = []
+    errors: dict[str, str] = {}
+    for repo in config.repos:
+        if not switches.repo_on(repo.key):
+            continue
+        if tracker is None:
+            errors[repo.github] = "no GitHub access configured"
+            continue
+        try:
+            blocked = tracker.open_issues(repo.github, labels=[labels.BLOCKED])
+            held = (
+                tracker.open_pulls(repo.github)
+                if repo.automation_mode is AutomationMode.DISPATCHER_ONLY
+                else []
+            )
+        except Unauthorized:
+            raise
+        except TrackerError as error:
+            errors[repo.github] = str(error)
+            continue
+        escalations += [Listed(repo.github, i.number, i.title) for i in blocked]
+        reviews += [Listed(repo.github, pr.number, pr.title) for pr in held]
+    return escalations, reviews, errors
+
+
+def _filed(
+    rows: Iterable[Mapping[str, Any]], repos: Mapping[str, str], since: datetime
+) -> list[Listed]:
+    """Return the incidents filed since `since`, oldest first, as links with kind and severity."""
+    found = []
+    for row in rows:
+        filed = when(row.get("filed_at"))
+        if filed is None or filed < since or not isinstance(row.get("issue"), int):
+            continue
+        key = str(row.get("repo_key", ""))
+        kind = str(row.get("kind") or "incident").replace("_", " ")
+        severity = f" ({row['severity']})" if row.get("severity") else ""
+        found.append((filed, Listed(repos.get(key, key), row["issue"], f"{kind}{severity}")))
+    return [item for _, item in sorted(found, key=lambda pair: pair[0])]
+
+
+def reply(config: Config, tracker: Tracker | None, switches: Switches, now: datetime) -> str:
+    """Return `/report`'s reply: the digest as it would be sent now (nothing is marked sent)."""
+    gathered = gather(config, tracker, switches, now)
+    return digest(gathered.report, gathered.attention)

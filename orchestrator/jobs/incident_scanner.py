@@ -1,0 +1,220 @@
+"""Turn runtime signals into incident issues: rules first, a model only for what no rule knows.
+
+One tick: read the user's signal sources (their new lines, a command's exit, a health URL) into
+`runtime/logs/signals.jsonl`; bring the outcome ledger up to date; take the signals past this
+job's mark, grouped by (repo, kind, signature); judge each group on its totals over its rule's
+window (`core.incidents`), so a failure arriving two now and one next tick still counts three;
+send the clusters no rule knows to the triage model when one is configured (its failure leaves
+them to the rules); and file each incident through the noise control (`improve.filing`): a new
+signature files one issue, a recurring one edits its evidence comment, one back after its fix
+reopens the issue. Each tick it also notes incidents a merged PR closed (time to
+restore, and the watch for recurrence). The mark moves only after the filing, so a tick killed at
+any line files nothing twice: the signature marker finds what it filed before.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from orchestrator.config.model import Config, RepoConfig
+from orchestrator.core import incidents, labels
+from orchestrator.core.evidence import SignalGroup
+from orchestrator.core.incidents import Incident
+from orchestrator.core.tasks import parse_id
+from orchestrator.core.triage import untriaged
+from orchestrator.deps import Deps
+from orchestrator.improve import sources, triage
+from orchestrator.improve.filing import Filer, Filing
+from orchestrator.store.ledger import Ledger, record_signal
+
+NAME = "incident_scanner"
+MARK = "incident_scanner"
+
+
+def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> dict[str, int]:
+    """One scan; returns what it read and did."""
+    counts = {
+        "signals": 0,
+        "incidents": 0,
+        "filed": 0,
+        "updated": 0,
+        "reopened": 0,
+        "skipped": 0,
+        "fixed": 0,
+    }
+    ledger = Ledger.of(config)  # its prices, models and repo keys
+    counts["source_signals"] = _read_sources(deps, config, now, dry_run)
+    ledger.update()
+    after, last = _position(ledger), ledger.last_signal_id()
+    memo = deps.memo(NAME)
+    filer = Filer(deps, config, now, producer=NAME, memo=memo, dry_run=dry_run)
+    if last > after:
+        new = ledger.signal_groups(after, last)
+        counts["signals"] = sum(g.count for g in new)
+        found = _assess(deps, config, ledger, new, now)
+        counts["incidents"] = len(found)
+        for item in found:
+            repo = _repo_for(config, item)
+            if repo is None or not deps.switches.repo_on(repo.key):
+                continue
+            action = filer.file(_filing(config, repo, item)).action
+            key = {"file": "filed", "update": "updated", "reopen": "reopened"}.get(
+                action, "skipped"
+            )
+            counts[key] += 1
+    for repo in _incident_repos(config):  # two conditional reads each: 304s while unchanged
+        if deps.switches.repo_on(repo.key):
+            counts["fixed"] += filer.watch_fixes(repo, labels.INCIDENT)
+    if not dry_run:
+        if last > after:
+            ledger.set_mark(MARK, f"{last} {ledger.signal_ts(last)}")
+        memo.save()
+    return counts
+
+
+def _position(ledger: Ledger) -> int:
+    """Return the last signal id this job has judged.
+
+    A rebuilt ledger numbers its signals anew: a mark past the last id, or on a signal of
+    another time, is found again by its time.
+    """
+    value = ledger.mark(MARK)
+    if not value:
+        return 0
+    number, _, stamp = value.partition(" ")
+    try:
+        mark = int(number)
+    except ValueError:
+        return 0
+    if mark <= ledger.last_signal_id() and ledger.signal_ts(mark) == stamp:
+        return mark
+    return ledger.signal_id_at(stamp) if stamp else 0
+
+
+def _read_sources(deps: Deps, config: Config, now: datetime, dry_run: bool) -> int:
+    """Record each source's new signals in the signals log; return how many."""
+    count = 0
+    for source in config.improve.sources:
+        if not deps.switches.repo_on(source.repo):
+            continue
+        reading = sources.read(
+            source, config.paths.state_dir, now, cwd=sources.workdir(config, source)
+        )
+        if reading.problem:
+            deps.log.warning(
+                "source.unreadable", extra={"source": source.name, "error": reading.problem}
+            )
+        if dry_run:
+            for signal in reading.signals:
+                print(f"{source.name}: {signal.detail}")
+            continue
+        for signal in reading.signals:
+            record_signal(
+                config.paths.runtime_dir,
+                ts=signal.ts,
+                repo_key=source.repo,
+                kind="source",
+                signature=signal.signature,
+                detail=f"{source.name}: {signal.detail}",
+                source=source.name,
+            )
+        sources.commit(source, config.paths.state_dir, reading)
+        count += len(reading.signals)
+    return count
+
+
+def _assess(
+    deps: Deps, config: Config, ledger: Ledger, new: list[SignalGroup], now: datetime
+) -> list[Incident]:
+    windows = {incidents.window_hours(g.kind) for g in new}
+    totals: dict[float, dict[tuple[str, str, str], SignalGroup]] = {}
+    for hours in windows:
+        since = (now - timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        totals[hours] = {(g.repo_key, g.kind, g.signature): g for g in ledger.signal_totals(since)}
+    recent = {
+        key: group
+        for g in new
+        if (
+            group := totals[incidents.window_hours(g.kind)].get(
+                key := (g.repo_key, g.kind, g.signature)
+            )
+        )
+    }
+    assessment = incidents.assess(
+        new,
+        recent,
+        thresholds={"task_failed": config.improve.repeats},
+        source_severity={s.name: s.severity for s in config.improve.sources},
+    )
+    found = list(assessment.incidents)
+    outcome = triage.TriageOutcome()
+    if assessment.unknown and config.improve.triage_with:
+        outcome = triage.triage(deps.llm_for(config.improve.triage_with), assessment.unknown)
+        if outcome.problem:
+            deps.log.warning(
+                "triage.failed",
+                extra={"clusters": len(assessment.unknown), "error": outcome.problem[:200]},
+            )
+    # the model's verdict where it gave one; the generic rule where none was asked or usable
+    found += outcome.findings if outcome.triaged else untriaged(assessment.unknown)
+    return _fold(found)
+
+
+def _fold(found: list[Incident]) -> list[Incident]:
+    """Leave out escalations of issues whose failure is an incident already: one cause, one.
+
+    The groups carry example task ids only (the first five), so escalations sharing an issue with
+    a failure incident of this tick are taken as its consequence.
+    """
+    failed = {
+        (item.repo_key, parsed[1])
+        for item in found
+        if item.kind == "task_failed"
+        for t in item.task_ids
+        if (parsed := parse_id(t)) is not None
+    }
+
+    def covered(item: Incident) -> bool:
+        issues = {(item.repo_key, p[1]) for t in item.task_ids if (p := parse_id(t)) is not None}
+        return item.kind == "escalated" and bool(issues & failed)
+
+    return [item for item in found if not covered(item)]
+
+
+def _incident_repos(config: Config) -> list[RepoConfig]:
+    """The repos incidents are filed in: the incidents repo and those with signal sources."""
+    if not config.improve.incidents_repo:
+        return list(config.repos)
+    keys = {config.improve.incidents_repo} | {s.repo for s in config.improve.sources}
+    return [r for r in config.repos if r.key in keys]
+
+
+def _repo_for(config: Config, item: Incident) -> RepoConfig | None:
+    """Where the incident is filed: its own repo, Agent OS's incidents repo, or the first."""
+    keys = {r.key for r in config.repos}
+    if item.scope == incidents.PRODUCT:
+        return config.repo(item.repo_key) if item.repo_key in keys else None
+    if config.improve.incidents_repo:
+        return config.repo(config.improve.incidents_repo)
+    return config.repo(item.repo_key) if item.repo_key in keys else config.repos[0]
+
+
+def _filing(config: Config, repo: RepoConfig, item: Incident) -> Filing:
+    tags = incidents.labels_for(item)
+    return Filing(
+        repo=repo,
+        signature=item.signature,
+        title=item.title,
+        body=item.body,
+        labels=tags,
+        colours={t: labels.INCIDENT_COLOURS.get(t, "ededed") for t in tags},
+        ready=item.severity.value in config.improve.ready_severities,
+        evidence=incidents.update_text(item),
+        fields={
+            "kind": item.kind,
+            "severity": item.severity.value,
+            "count": item.count,
+            "first_seen": item.first_ts,
+            "last_seen": item.last_ts,
+        },
+    )
