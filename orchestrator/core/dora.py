@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from orchestrator.core.evidence import as_int
+
 Row = Mapping[str, Any]
 
 
@@ -100,7 +102,7 @@ def deployments(merges: Iterable[Row], repo_keys: Mapping[str, str]) -> list[Dep
     found = []
     for row in merges:
         key, at = repo_keys.get(str(row.get("repo", ""))), when(row.get("merged_at"))
-        pr, issue = _int(row.get("pr")), _int(row.get("issue"))
+        pr, issue = as_int(row.get("pr")), as_int(row.get("issue"))
         if key is not None and at is not None and pr is not None and issue is not None:
             found.append(Deployment(key, pr, issue, at))
     return sorted(found, key=lambda d: (d.at, d.repo, d.pr))
@@ -112,7 +114,7 @@ def reverted(
     """Return (repo key, PR) -> when it was reverted (the first time)."""
     found: dict[tuple[str, int], datetime] = {}
     for row in reverts:
-        key, pr = repo_keys.get(str(row.get("repo", ""))), _int(row.get("pr"))
+        key, pr = repo_keys.get(str(row.get("repo", ""))), as_int(row.get("pr"))
         at = when(row.get("reverted_at"))
         if key is not None and pr is not None and at is not None:
             found[(key, pr)] = min(found.get((key, pr), at), at)
@@ -206,16 +208,6 @@ def _restorations(
             continue  # fixed, then back: not restored
         found.append((str(row.get("repo_key", "")), hours(seen, fixed)))
     return found
-
-
-def _int(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
 
 
 def rate(value: float | None) -> str:

@@ -91,3 +91,14 @@ def price_for(prices: Mapping[str, Price], model: str | None) -> Price | None:
 def clip_detail(text: str) -> str:
     """Return a signal's detail: the text's first DETAIL_MAX characters, outer blanks removed."""
     return text.strip()[:DETAIL_MAX].rstrip()
+
+
+def as_int(value: object) -> int | None:
+    """A log field as an integer: an int, or a string of digits; None otherwise (bools too)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None

@@ -20,6 +20,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from orchestrator.config.model import Config, RepoConfig
+from orchestrator.core import incidents, labels
+from orchestrator.core.incidents import Incident
 from orchestrator.core.model import BoardStatus, FiledIssue, IssueRef
 from orchestrator.deps import Deps
 from orchestrator.errors import TrackerError, Unauthorized
@@ -53,6 +55,41 @@ class Filed:
     issue: int | None
     why: str
     fixed_by: int | None = None  # reopen: the merged PR that was meant to fix it
+
+
+def incident_filing(config: Config, item: Incident) -> Filing | None:
+    """Return what to file for an incident (scanner's or analyzer's), in the repo it belongs to.
+
+    A product incident goes to its own repo (None when that repo left the config); Agent OS's
+    own to `improve.incidents_repo`, else the repo it is about, else the first repo.
+    """
+    keys = {r.key for r in config.repos}
+    if item.scope == incidents.PRODUCT:
+        if item.repo_key not in keys:
+            return None
+        repo = config.repo(item.repo_key)
+    elif config.improve.incidents_repo:
+        repo = config.repo(config.improve.incidents_repo)
+    else:
+        repo = config.repo(item.repo_key) if item.repo_key in keys else config.repos[0]
+    tags = incidents.labels_for(item)
+    return Filing(
+        repo=repo,
+        signature=item.signature,
+        title=item.title,
+        body=item.body,
+        labels=tags,
+        colours={t: labels.INCIDENT_COLOURS.get(t, "ededed") for t in tags},
+        ready=item.severity.value in config.improve.ready_severities,
+        evidence=incidents.update_text(item),
+        fields={
+            "kind": item.kind,
+            "severity": item.severity.value,
+            "count": item.count,
+            "first_seen": item.first_ts,
+            "last_seen": item.last_ts,
+        },
+    )
 
 
 class Filer:

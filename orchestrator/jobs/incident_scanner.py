@@ -24,7 +24,7 @@ from orchestrator.core.tasks import parse_id
 from orchestrator.core.triage import untriaged
 from orchestrator.deps import Deps
 from orchestrator.improve import sources, triage
-from orchestrator.improve.filing import Filer, Filing
+from orchestrator.improve.filing import Filer, incident_filing
 from orchestrator.store.ledger import Ledger, record_signal
 
 NAME = "incident_scanner"
@@ -54,10 +54,10 @@ def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> 
         found = _assess(deps, config, ledger, new, now)
         counts["incidents"] = len(found)
         for item in found:
-            repo = _repo_for(config, item)
-            if repo is None or not deps.switches.repo_on(repo.key):
+            filing = incident_filing(config, item)
+            if filing is None or not deps.switches.repo_on(filing.repo.key):
                 continue
-            action = filer.file(_filing(config, repo, item)).action
+            action = filer.file(filing).action
             key = {"file": "filed", "update": "updated", "reopen": "reopened"}.get(
                 action, "skipped"
             )
@@ -126,20 +126,16 @@ def _read_sources(deps: Deps, config: Config, now: datetime, dry_run: bool) -> i
 def _assess(
     deps: Deps, config: Config, ledger: Ledger, new: list[SignalGroup], now: datetime
 ) -> list[Incident]:
-    windows = {incidents.window_hours(g.kind) for g in new}
+    # each kind's totals over its rule's window: one grouped query per distinct window
     totals: dict[float, dict[tuple[str, str, str], SignalGroup]] = {}
-    for hours in windows:
+    for hours in {incidents.window_hours(g.kind) for g in new}:
         since = (now - timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
         totals[hours] = {(g.repo_key, g.kind, g.signature): g for g in ledger.signal_totals(since)}
-    recent = {
-        key: group
-        for g in new
-        if (
-            group := totals[incidents.window_hours(g.kind)].get(
-                key := (g.repo_key, g.kind, g.signature)
-            )
-        )
-    }
+    recent = {}
+    for g in new:
+        key = (g.repo_key, g.kind, g.signature)
+        if key in totals[incidents.window_hours(g.kind)]:
+            recent[key] = totals[incidents.window_hours(g.kind)][key]
     assessment = incidents.assess(
         new,
         recent,
@@ -187,34 +183,3 @@ def _incident_repos(config: Config) -> list[RepoConfig]:
         return list(config.repos)
     keys = {config.improve.incidents_repo} | {s.repo for s in config.improve.sources}
     return [r for r in config.repos if r.key in keys]
-
-
-def _repo_for(config: Config, item: Incident) -> RepoConfig | None:
-    """Where the incident is filed: its own repo, Agent OS's incidents repo, or the first."""
-    keys = {r.key for r in config.repos}
-    if item.scope == incidents.PRODUCT:
-        return config.repo(item.repo_key) if item.repo_key in keys else None
-    if config.improve.incidents_repo:
-        return config.repo(config.improve.incidents_repo)
-    return config.repo(item.repo_key) if item.repo_key in keys else config.repos[0]
-
-
-def _filing(config: Config, repo: RepoConfig, item: Incident) -> Filing:
-    tags = incidents.labels_for(item)
-    return Filing(
-        repo=repo,
-        signature=item.signature,
-        title=item.title,
-        body=item.body,
-        labels=tags,
-        colours={t: labels.INCIDENT_COLOURS.get(t, "ededed") for t in tags},
-        ready=item.severity.value in config.improve.ready_severities,
-        evidence=incidents.update_text(item),
-        fields={
-            "kind": item.kind,
-            "severity": item.severity.value,
-            "count": item.count,
-            "first_seen": item.first_ts,
-            "last_seen": item.last_ts,
-        },
-    )

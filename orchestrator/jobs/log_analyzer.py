@@ -15,12 +15,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from orchestrator.config.model import Config
-from orchestrator.core import chronic, labels
+from orchestrator.core import chronic
 from orchestrator.core.chronic import FlakyEvidence
-from orchestrator.core.incidents import labels_for, update_text
 from orchestrator.core.tasks import parse_id
 from orchestrator.deps import Deps
-from orchestrator.improve.filing import Filer, Filing
+from orchestrator.improve.filing import Filer, incident_filing
 from orchestrator.store.ledger import Ledger
 
 NAME = "log_analyzer"
@@ -58,32 +57,10 @@ def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> 
         "skipped": 0,
     }
     for item in findings:
-        key = settings.incidents_repo or (
-            item.repo_key if item.repo_key in {r.key for r in config.repos} else ""
-        )
-        repo = config.repo(key) if key else config.repos[0]
-        if not deps.switches.repo_on(repo.key):
+        filing = incident_filing(config, item)
+        if filing is None or not deps.switches.repo_on(filing.repo.key):
             continue
-        tags = labels_for(item)
-        action = filer.file(
-            Filing(
-                repo=repo,
-                signature=item.signature,
-                title=item.title,
-                body=item.body,
-                labels=tags,
-                colours={t: labels.INCIDENT_COLOURS.get(t, "ededed") for t in tags},
-                ready=item.severity.value in settings.ready_severities,
-                evidence=update_text(item),
-                fields={
-                    "kind": item.kind,
-                    "severity": item.severity.value,
-                    "count": item.count,
-                    "first_seen": item.first_ts,
-                    "last_seen": item.last_ts,
-                },
-            )
-        ).action
+        action = filer.file(filing).action
         counts[
             {"file": "filed", "update": "updated", "reopen": "reopened"}.get(action, "skipped")
         ] += 1

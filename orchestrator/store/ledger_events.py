@@ -18,11 +18,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator.core.evidence import DEFAULT_PRICES, Price, price_for
+from orchestrator.core.evidence import DEFAULT_PRICES, Price, as_int, price_for
 from orchestrator.core.signatures import signature
 from orchestrator.core.tasks import TaskType, parse_id
 from orchestrator.store import ledger_signals
-from orchestrator.store.ledger_signals import as_int, as_number, text
+from orchestrator.store.ledger_signals import as_number, text
 
 # lifecycle state -> the column that keeps when the attempt first entered it
 _ENTERED = {"developing": "started_at", "review": "review_at"}

@@ -24,7 +24,7 @@ import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
-from orchestrator.core.evidence import clip_detail
+from orchestrator.core.evidence import as_int, clip_detail
 from orchestrator.core.signatures import signature
 from orchestrator.core.tasks import parse_id
 
@@ -207,16 +207,6 @@ def text(value: object) -> str:
     if value is None:
         return ""
     return value if isinstance(value, str) else str(value)
-
-
-def as_int(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
 
 
 def as_number(value: object) -> float | None:
