@@ -27,7 +27,8 @@ in core (which imports only the standard library) and is drawn here too.
      └── Rejected                  a service refused a credential or name (GitHub, Telegram, model)
     ValueError
      ├── InvalidAnswer             a bad answer to an `agentos init` question; asked again
-     └── InvalidTransition         a lifecycle move the loop never makes (core.lifecycle)
+     ├── InvalidTransition         a lifecycle move the loop never makes (core.lifecycle)
+     └── UnusableAnswer            a model's answer not as asked (core.duplicates, core.planning)
     FileNotFoundError
      └── SetAside                  a damaged runtime file moved to runtime/quarantine/: gone
     BaseException

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -14,26 +13,23 @@ from orchestrator.core.model import (
     BoardField,
     BoardItem,
     BoardStatus,
-    ChatMessage,
     Check,
     Comment,
     Dependencies,
     FiledIssue,
-    Identity,
     Issue,
     IssueRef,
     LabelEvent,
     Permission,
     Project,
     PullRequest,
-    RepoInfo,
     Review,
     TestRun,
 )
 from orchestrator.core.notify import Notification
 from orchestrator.core.outbound import OutgoingFile
 from orchestrator.core.routing import Cooldown
-from orchestrator.core.workspace import CommitOutcome, RebaseOutcome, Workspace
+from orchestrator.core.workspace import BaseCommit, CommitOutcome, RebaseOutcome, Workspace
 
 
 class Tracker(Protocol):
@@ -217,6 +213,10 @@ class Worktrees(Protocol):
     def remove(self, repo_key: str, task_id: str) -> None:
         """Remove the task's worktree and prune; keep the branch. A missing one is a no-op."""
 
+    def history(self, repo_key: str, base: str, since: datetime) -> tuple[BaseCommit, ...]:
+        """Fetch, then return the commits on origin/<base> committed since `since`, newest first
+        (at most HISTORY_LIMIT, merged-in branches' commits included)."""
+
 
 # -- agents ----------------------------------------------------------------------------------------
 class Agent(Protocol):
@@ -306,95 +306,3 @@ class Chat(Protocol):
 
     def serve(self, control: ControlPlane) -> None:
         """Long-poll and deliver until SIGTERM/SIGINT or `control.keep_serving()` turns False."""
-
-
-# -- agentos init: what its steps need from the outside world (wiring.init_services builds them) ---
-Edit = Callable[[str | None], str]  # a file's content now (None: absent) -> what it should be
-
-
-class GitHubSetup(Protocol):
-    """The GitHub reads and writes of init (REST and git); methods raise TrackerError on failure."""
-
-    def identity(self) -> Identity:
-        """Return who the token belongs to and its scopes; Rejected when GitHub refuses it."""
-
-    def owner_type(self, login: str) -> str | None:
-        """Return "User" or "Organization", or None when no such account exists."""
-
-    def repository(self, full_name: str) -> RepoInfo | None:
-        """Return the repository, or None when it does not exist or the token cannot see it."""
-
-    def create_repository(self, owner: str, name: str, private: bool) -> RepoInfo:
-        """Create a repository with a first commit, for the token's user or an organization."""
-
-    def labels(self, repo: str) -> set[str]:
-        """Return the repository's label names, lower-cased."""
-
-    def ensure_labels(self, repo: str, labels: Mapping[str, str]) -> None:
-        """Create each missing `name -> colour` label."""
-
-    def publish(self, repo: RepoInfo, edits: Mapping[str, Edit], message: str) -> bool:
-        """Commit the edited files to the default branch and push; False when nothing changed."""
-
-    def open_issues(self, repo: str) -> list[Issue]:
-        """Return the open issues (not pull requests)."""
-
-    def create_issue(self, repo: str, title: str, body: str, labels: Sequence[str]) -> Issue:
-        """Open an issue."""
-
-    def blockers(self, issue: Issue) -> tuple[IssueRef, ...]:
-        """Return the issues GitHub records as blocking this one."""
-
-    def add_blocker(self, ref: IssueRef, blocker: Issue) -> None:
-        """Record `blocker` as blocking `ref` (idempotent)."""
-
-
-@dataclass(frozen=True)
-class BoardTools:
-    """The Projects (v2) side of init: the admin port, and a board to place the seed issues on."""
-
-    admin: BoardAdmin
-    board: Callable[[Project, str], Board]  # (the board, the repo its issues come from)
-    close: Callable[[], None] = lambda: None  # closes the connections behind both
-
-
-class TelegramPairing(Protocol):
-    """The few Bot API calls pairing makes."""
-
-    def bot_username(self, api_url: str, token: str) -> str:
-        """Return the bot's @username; Rejected when Telegram refuses the token."""
-
-    def next_message(self, api_url: str, token: str, wait_seconds: int) -> ChatMessage | None:
-        """Return the oldest unconfirmed message sent to the bot, waiting up to `wait_seconds`."""
-
-    def confirm(self, api_url: str, token: str, update_id: int) -> None:
-        """Mark updates up to `update_id` as handled, so the control bot does not see them again."""
-
-    def send(self, api_url: str, token: str, chat_id: int, text: str) -> None:
-        """Send a plain-text message."""
-
-
-class Drafter(Protocol):
-    """A model that drafts a charter from the intake."""
-
-    def draft(self, api_key: str, base_url: str | None, model: str, intake: str) -> object:
-        """Return the draft as decoded JSON; raise Rejected (with a one-line reason) on failure."""
-
-
-@dataclass(frozen=True)
-class Services:
-    """Factories for the real (or, in tests, pointed-at-a-sandbox) services."""
-
-    github: Callable[[str, str], GitHubSetup]  # (api_url, token)
-    board: Callable[[str, str], BoardTools]  # (api_url, token): GraphQL is derived from it
-    telegram: TelegramPairing
-    drafter: Drafter
-
-
-class AnswerSource(Protocol):
-    """Where answers come from: a person at a terminal, or an answers file."""
-
-    interactive: bool
-
-    def read(self, key: str, prompt: str, *, secret: bool) -> str | None:
-        """Return the raw answer to `prompt` (None: no answer, take the default)."""

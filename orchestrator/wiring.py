@@ -21,16 +21,14 @@ from orchestrator.ports import (
     AuditLog,
     Board,
     BoardAdmin,
-    BoardTools,
     Chat,
     ControlPlane,
-    GitHubSetup,
-    Services,
     Tests,
     Tracker,
     Workers,
     Worktrees,
 )
+from orchestrator.ports_init import BoardTools, GitHubSetup, Services
 
 if TYPE_CHECKING:  # gql is imported on first use, not on every tick
     from orchestrator.adapters.github_graphql import GraphQL

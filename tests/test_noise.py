@@ -68,3 +68,33 @@ def test_the_marker_survives_a_round_trip_and_is_not_read_as_words() -> None:
     body = body_with_marker("Evidence:\n- 3 tasks", SIG)
     assert Known(1, "t", body, True).signature == SIG
     assert Known(1, "t", "no marker here", True).signature is None
+
+
+def test_a_borderline_title_is_filed_naming_the_nearest_three() -> None:
+    """Titles in the band (60 up to a duplicate) are named, the nearest first; others are not."""
+    proposal = Proposal(
+        SIG, "Job queue crashed: KeyError task_id", "KeyError: 'task_id' on 3 ticks."
+    )
+    known = [
+        _known(1, "Queue crashes on KeyError", "It dies at night."),  # 77
+        _known(2, "Job queue crashed: TimeoutError reading inbox", "Slow disk."),  # 68
+        _known(3, "Add a dark mode"),  # unrelated
+        _known(4, "The queue job crashes with a KeyError on task ids", "Seen twice."),  # 76
+        _known(5, "Queue crashes on KeyError", is_open=False, days=30),  # 77, closed lately
+        _known(6, "Queue crashes on KeyError", is_open=False, days=200),  # closed long ago
+    ]
+    verdict = judge(proposal, known, 0, NOW)
+    assert (verdict.action, verdict.why, verdict.near) == ("file", "new", (5, 1, 4))
+    assert judge(proposal, known[2:3], 0, NOW).near == ()
+
+
+def test_a_similar_title_with_another_body_is_borderline() -> None:
+    unrelated = _known(8, "Tests fail: ImportError in calc.add", "A flaky network test in CI.")
+    assert judge(PROPOSAL, [unrelated], 0, NOW).near == (8,)
+
+
+def test_a_duplicate_or_the_cap_names_nothing_near() -> None:
+    known = [_known(1, "calc.sub ImportError: tests fail"), _known(2, "Tests fail: ImportError")]
+    assert judge(PROPOSAL, known, 0, NOW).near == ()
+    capped = judge(PROPOSAL, [_known(8, "Tests fail: ImportError in calc.add")], 5, NOW)
+    assert (capped.why, capped.near) == ("daily_cap", ())

@@ -11,8 +11,10 @@ killed is cleaned away when the task is prepared again, never a crash.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 
 from orchestrator.adapters import git_agent, git_outgoing, git_rebase
@@ -21,6 +23,7 @@ from orchestrator.config.model import Config, Secret
 from orchestrator.core.outbound import OutgoingFile
 from orchestrator.core.redact import redact
 from orchestrator.core.workspace import (
+    BaseCommit,
     CommitOutcome,
     RebaseOutcome,
     Workspace,
@@ -28,6 +31,9 @@ from orchestrator.core.workspace import (
 )
 from orchestrator.core.worktree import contained, is_valid_key
 from orchestrator.errors import PushRejected, WorktreeError
+
+HISTORY_LIMIT = 5000  # commits `history` reads at most, newest first
+_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
 class GitWorktrees:
@@ -201,6 +207,24 @@ class GitWorktrees:
             if (clone.path / "HEAD").exists():
                 clone.git("update-ref", "-d", _merging_ref(task_id), check=False)
 
+    def history(self, repo_key: str, base: str, since: datetime) -> tuple[BaseCommit, ...]:
+        """Fetch, then read origin/<base>'s commits since `since` (newest first, capped)."""
+        clone = self._clone(repo_key)
+        with clone.lock():
+            clone.ensure()
+            if clone.sha(f"refs/remotes/origin/{base}") is None:
+                raise WorktreeError(f"branch {base!r} not found on origin for repo {repo_key}")
+            out = clone.git(
+                "log",
+                f"--max-count={HISTORY_LIMIT}",
+                f"--since={since.isoformat()}",
+                "--format=%H%x1f%cI%x1f%B%x1e",
+                f"refs/remotes/origin/{base}",
+                "--",
+                strip=False,
+            )
+        return tuple(_commits(out))
+
     # -- helpers -----------------------------------------------------------------------------------
     def _clone(self, repo_key: str) -> SharedClone:
         try:
@@ -248,6 +272,20 @@ class GitWorktrees:
                     shutil.rmtree(found, ignore_errors=True)
         git_agent.remove(path)
         clone.git("worktree", "prune")
+
+
+def _commits(out: str) -> list[BaseCommit]:
+    """Parse `git log --format=%H%x1f%cI%x1f%B%x1e` (a record per commit, fields apart)."""
+    commits = []
+    for record in out.split("\x1e"):
+        fields = record.strip("\n").split("\x1f", 2)
+        if len(fields) != 3 or not _SHA.fullmatch(fields[0]):
+            continue  # a message carrying the separators itself: skipped, never a crash
+        try:
+            commits.append(BaseCommit(fields[0], datetime.fromisoformat(fields[1]), fields[2]))
+        except ValueError:
+            continue
+    return commits
 
 
 def _merging_ref(task_id: str) -> str:

@@ -16,7 +16,7 @@ from git import Actor, GitCommandError, Repo
 
 from orchestrator.adapters.github_errors import one_line
 from orchestrator.errors import TrackerError
-from orchestrator.ports import Edit
+from orchestrator.ports_init import Edit
 
 _PASSED = (
     "PATH",

@@ -24,7 +24,7 @@ from orchestrator.adapters.github_normalize import label_name
 from orchestrator.config.model import GitHubConfig
 from orchestrator.core.model import Identity, Issue, IssueRef, RepoInfo
 from orchestrator.errors import Rejected
-from orchestrator.ports import Edit
+from orchestrator.ports_init import Edit
 
 
 class GitHubSetupClient(GitHubTracker):

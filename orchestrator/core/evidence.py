@@ -40,6 +40,7 @@ class SignalRow:
     detail: str
     source: str  # the source's name (improve.sources[].name)
     kind: str = "source"
+    key: str = ""  # the reading it came from: the ledger counts a key once
 
 
 @dataclass(frozen=True, slots=True)

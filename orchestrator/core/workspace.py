@@ -1,4 +1,4 @@
-"""Values the Worktrees port hands back (a prepared worktree, a commit, a rebase); conflict parsing.
+"""Values the Worktrees port hands back (a worktree, a commit, a rebase, base history); conflicts.
 
 Rebase vocabulary is confusing in git itself (during a rebase "ours" is the base); here `ours`
 always means the task's branch, what the agent wrote, and `theirs` what landed on the base.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 RESULT_FILE = ".agent_result.md"
 
@@ -70,6 +71,15 @@ class Conflict:
     path: str
     kind: str  # content | deleted_by_us | deleted_by_them | binary
     hunks: tuple[ConflictHunk, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BaseCommit:
+    """A commit on a repo's base branch, as `Worktrees.history` reads it."""
+
+    sha: str
+    committed_at: datetime  # aware
+    message: str  # the whole message: untrusted, to be matched, not shown
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,9 @@ producer's own, open or closed in the last 90 days, and every open one), asks
 edits its evidence comment in place (the same signature, still open), reopens it (the same
 signature came back after its issue was closed as completed: the comment names the pull request
 that was meant to fix it), or skips (a duplicate by words, the daily cap, closed as not planned).
+A decision to file that names borderline issues is put to the model `improve.triage_with` names,
+when it names one (`improve.duplicate_check`): a duplicate it confirms is skipped, anything else
+is filed (a failed check logs `duplicate_check.failed`). A dry run asks it too, and keeps nothing.
 
 Every step can be killed and run again: the signature marker in the issue body is what finds an
 earlier filing, so a repeat updates instead of filing twice. Each act logs `incident.filed`,
@@ -25,7 +28,7 @@ from orchestrator.core.incidents import Incident
 from orchestrator.core.model import BoardStatus, FiledIssue, IssueRef
 from orchestrator.deps import Deps
 from orchestrator.errors import TrackerError, Unauthorized
-from orchestrator.improve import noise
+from orchestrator.improve import duplicate_check, noise
 from orchestrator.store.filings import Filings
 from orchestrator.store.memo import Memo
 
@@ -173,7 +176,35 @@ class Filer:
             closed = next(i for i in own if i.number == verdict.issue)
             if closed.state_reason == "not_planned":  # a person said no: respect it
                 return Filed("skip", verdict.issue, "closed_as_not_planned")
+        if verdict.action == "file" and verdict.near and self.config.improve.triage_with:
+            near = [k for number in verdict.near for k in known if k.number == number]
+            return self._second_opinion(filing, proposal, near, self.config.improve.triage_with)
         return Filed(verdict.action, verdict.issue, verdict.why)
+
+    def _second_opinion(
+        self, filing: Filing, proposal: noise.Proposal, near: list[noise.Known], model: str
+    ) -> Filed:
+        """Ask the model whether a borderline proposal repeats a near issue; file unless it does."""
+        found = duplicate_check.second_opinion(
+            lambda: self.deps.llm_for(model),
+            self.memo,
+            f"{filing.repo.key}:{filing.signature}",
+            proposal,
+            near,
+        )
+        if found.problem:
+            self.log.warning(
+                "duplicate_check.failed",
+                extra={
+                    "repo_key": filing.repo.key,
+                    "signature": filing.signature,
+                    "candidates": [k.number for k in near],
+                    "error": found.problem[:200],
+                },
+            )
+        if found.duplicate_of is not None:
+            return Filed("skip", found.duplicate_of, f"duplicate (model: #{found.duplicate_of})")
+        return Filed("file", None, "new")
 
     def _act(self, filing: Filing, decision: Filed) -> Filed:
         repo = filing.repo

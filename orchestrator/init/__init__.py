@@ -16,7 +16,7 @@ from orchestrator.errors import UsageError
 from orchestrator.init.context import Checker, Options
 from orchestrator.init.questions import Answers, Prompter, Terminal, flatten
 from orchestrator.jobs import JobSpec
-from orchestrator.ports import Services
+from orchestrator.ports_init import Services
 
 
 def main(

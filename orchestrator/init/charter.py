@@ -18,7 +18,7 @@ from orchestrator.init import credentials
 from orchestrator.init.context import Context
 from orchestrator.init.intake import describe
 from orchestrator.init.session import CharterRecord, Intake, SeedIssue
-from orchestrator.ports import Edit
+from orchestrator.ports_init import Edit
 
 MODEL = "claude-sonnet-4-6"
 TEMPLATES = Path(__file__).with_name("templates")

@@ -10,7 +10,7 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from orchestrator.config.model import Limits
+from orchestrator.config.model import ImproveConfig, Limits
 from orchestrator.init.context import GITHUB_API, Context
 from orchestrator.init.credentials import token_var
 from orchestrator.init.pairing import TELEGRAM_API
@@ -43,8 +43,9 @@ def repo_entry(ctx: Context) -> dict[str, Any]:
     )
 
 
-def planned_backends(ctx: Context) -> dict[str, int]:
-    """Return the agent backends the config will have, with their current timeouts.
+def planned_backends(ctx: Context, kind: str | None = None) -> dict[str, int]:
+    """Return the agent backends the config will have (of type `kind`, when given), with their
+    current timeouts.
 
     The config's own when it has some, else the one chosen in preflight (none when none was).
     """
@@ -53,10 +54,12 @@ def planned_backends(ctx: Context) -> dict[str, int]:
         return {
             str(name): int((b or {}).get("timeout_minutes") or 45)
             for name, b in backends.items()
-            if isinstance(b, dict)
+            if isinstance(b, dict) and kind in (None, b.get("type"))
         }
     chosen = ctx.session.backend
-    return {} if chosen is None else {chosen.type: TIMEOUTS[chosen.type]}
+    if chosen is None or kind not in (None, chosen.type):
+        return {}
+    return {chosen.type: TIMEOUTS[chosen.type]}
 
 
 def backend_node(chosen: ChosenBackend, timeout: int) -> CommentedMap:
@@ -74,7 +77,7 @@ def merge(ctx: Context, doc: CommentedMap, fresh: bool, stamp: str) -> list[str]
     if fresh:
         doc.yaml_set_start_comment(HEADER)
     changes = _repo(ctx, doc, stamp) + _github(ctx, doc) + _agents(ctx, doc) + _limits(ctx, doc)
-    changes += _telegram(ctx, doc) + _schedule(ctx, doc)
+    changes += _improve(ctx, doc) + _telegram(ctx, doc) + _schedule(ctx, doc)
     if fresh and ctx.secrets:
         doc.insert(0, "env_file", ".env")
         doc.yaml_add_eol_comment(
@@ -182,6 +185,21 @@ def _limits(ctx: Context, doc: CommentedMap) -> list[str]:
         if value is not None and (value != current or "limits" not in doc):
             set_value(child(doc, "limits"), name, value)
             changes.append(f"limits.{name}: {value}")
+    return changes
+
+
+def _improve(ctx: Context, doc: CommentedMap) -> list[str]:
+    changes = []
+    default = ImproveConfig()
+    for name in ("daily_cap", "ready_severities", "triage_with"):
+        value = _tuned(ctx, f"improve.{name}")
+        had = doc.get("improve") or {}
+        current = had.get(name, getattr(default, name))
+        if isinstance(current, tuple):
+            current = list(current)
+        if value is not None and value != current:
+            set_value(child(doc, "improve"), name, seq(value) if isinstance(value, list) else value)
+            changes.append(f"improve.{name}: {value}")
     return changes
 
 

@@ -12,7 +12,7 @@ from orchestrator.config.load import read_env_file
 from orchestrator.init.questions import Prompter
 from orchestrator.init.session import Progress, Session, save
 from orchestrator.jobs import JobSpec
-from orchestrator.ports import Services
+from orchestrator.ports_init import Services
 
 GITHUB_API = "https://api.github.com"
 # What `bin/agentos check` finds wrong in a config file, and the isolation in words: the CLI hands

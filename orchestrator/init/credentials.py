@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from orchestrator.core.model import Identity
 from orchestrator.errors import AgentOSError, InvalidAnswer, Rejected
 from orchestrator.init.context import Context
-from orchestrator.ports import BoardTools, GitHubSetup
+from orchestrator.ports_init import BoardTools, GitHubSetup
 
 NEEDED = ("repo", "project")
 _REFERENCE = re.compile(r"^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$")

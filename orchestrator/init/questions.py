@@ -17,7 +17,7 @@ from typing import TextIO, TypeVar
 
 from orchestrator.core.redact import redact
 from orchestrator.errors import InvalidAnswer, UsageError
-from orchestrator.ports import AnswerSource
+from orchestrator.ports_init import AnswerSource
 
 T = TypeVar("T")
 Parse = Callable[[str], T]

@@ -12,7 +12,7 @@ from orchestrator.errors import InvalidAnswer, TrackerError
 from orchestrator.init import credentials
 from orchestrator.init.context import Context
 from orchestrator.init.session import Repository
-from orchestrator.ports import GitHubSetup
+from orchestrator.ports_init import GitHubSetup
 
 _NAME = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 _OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")

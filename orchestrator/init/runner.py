@@ -33,7 +33,7 @@ from orchestrator.init import (
 )
 from orchestrator.init.context import Context, Options
 from orchestrator.init.questions import Prompter
-from orchestrator.ports import Services
+from orchestrator.ports_init import Services
 from orchestrator.store import locks
 
 INTERRUPTED = 130  # what a shell reports for a program stopped by SIGINT
@@ -95,7 +95,8 @@ STEPS = (
     Step(
         "tuning",
         "Tuning",
-        "asks how much runs at once, attempts, agent timeouts and the schedule; "
+        "asks how much runs at once, attempts, agent timeouts, what Agent OS may file by itself "
+        "and the schedule; "
         "changes nothing until step 8",
         tuning.run,
     ),

@@ -1,4 +1,5 @@
-"""Step 7, tuning: how much runs at once, how hard to try, agent timeouts, the schedule.
+"""Step 7, tuning: how much runs at once, how hard to try, agent timeouts, the schedule, and
+how much the improvement loops may file (docs/improve.md).
 
 The defaults come from the config.
 """
@@ -8,10 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator.cli.cron import validate_schedule
-from orchestrator.config.model import Limits
+from orchestrator.config.model import ImproveConfig, Limits
 from orchestrator.errors import InvalidAnswer
 from orchestrator.init import backend, configdoc
 from orchestrator.init.context import Context
+from orchestrator.init.questions import parse_integer
 from orchestrator.init.session import Tuning
 
 
@@ -43,9 +45,53 @@ def run(ctx: Context) -> None:
         values[f"agents.backends.{name}.timeout_minutes"] = p.integer(
             f"tuning.timeout.{name}", f"Timeout for the {name} agent (minutes)", timeout
         )
+    values.update(_improve(ctx))
     values.update(_schedule(ctx))
     ctx.session.tuning = Tuning(changes=values)
     ctx.say("  ✓ noted; step 8 writes them to the config")
+
+
+READY = {"none": (), "critical": ("critical",), "high": ("critical", "high")}
+
+
+def _improve(ctx: Context) -> dict[str, Any]:
+    """What Agent OS may file by itself: a daily cap, which incidents start in Ready, triage."""
+    p, section, default = ctx.prompter, ctx.section("improve"), ImproveConfig()
+    values: dict[str, Any] = {
+        "improve.daily_cap": int(
+            p.text(
+                "tuning.daily_cap",
+                "Issues Agent OS may file by itself in a repository per day",
+                str(section.get("daily_cap") or default.daily_cap),
+                check=_cap,
+            )
+        )
+    }
+    current = tuple(section.get("ready_severities") or default.ready_severities)
+    ready = p.choice(
+        "tuning.incidents_ready",
+        "Incidents that go straight to Ready (the others wait in Backlog)",
+        list(READY),
+        next((name for name, levels in READY.items() if levels == current), "none"),
+    )
+    values["improve.ready_severities"] = list(READY[ready])
+    models = configdoc.planned_backends(ctx, kind="anthropic")
+    if models and not section.get("triage_with"):
+        name = next(iter(models))
+        if p.confirm(
+            "tuning.triage",
+            f"Let the {name} model sort runtime signals no rule knows (a request per scan at most)",
+            False,
+        ):
+            values["improve.triage_with"] = name
+    return values
+
+
+def _cap(text: str) -> str:
+    value = parse_integer(text, 1)
+    if value > 100:
+        raise InvalidAnswer(f"expected at most 100, got {value}")
+    return str(value)
 
 
 def _schedule(ctx: Context) -> dict[str, str]:

@@ -26,6 +26,7 @@ from orchestrator.deps import Deps
 from orchestrator.improve import sources, triage
 from orchestrator.improve.filing import Filer, incident_filing
 from orchestrator.store.ledger import Ledger, record_signal
+from orchestrator.store.memo import Memo
 
 NAME = "incident_scanner"
 MARK = "incident_scanner"
@@ -45,8 +46,8 @@ def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> 
     ledger = Ledger.of(config)  # its prices, models and repo keys
     counts["source_signals"] = _read_sources(deps, config, now, dry_run)
     ledger.update()
-    after, last = _position(ledger), ledger.last_signal_id()
     memo = deps.memo(NAME)
+    after, last = _position(ledger, memo), ledger.last_signal_id()
     filer = Filer(deps, config, now, producer=NAME, memo=memo, dry_run=dry_run)
     if last > after:
         new = ledger.signal_groups(after, last)
@@ -67,18 +68,21 @@ def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> 
             counts["fixed"] += filer.watch_fixes(repo, labels.INCIDENT)
     if not dry_run:
         if last > after:
-            ledger.set_mark(MARK, f"{last} {ledger.signal_ts(last)}")
+            mark = f"{last} {ledger.signal_ts(last)}"
+            ledger.set_mark(MARK, mark)
+            memo.changed("mark", MARK, mark, digest=False)  # a copy outside the ledger
         memo.save()
     return counts
 
 
-def _position(ledger: Ledger) -> int:
+def _position(ledger: Ledger, memo: Memo) -> int:
     """Return the last signal id this job has judged.
 
     A rebuilt ledger numbers its signals anew: a mark past the last id, or on a signal of
-    another time, is found again by its time.
+    another time, is found again by its time. A ledger set aside as damaged loses its marks;
+    the memo's copy finds the place again, so the signals judged before are not judged twice.
     """
-    value = ledger.mark(MARK)
+    value = ledger.mark(MARK) or memo.get("mark", MARK)
     if not value:
         return 0
     number, _, stamp = value.partition(" ")
@@ -115,8 +119,9 @@ def _read_sources(deps: Deps, config: Config, now: datetime, dry_run: bool) -> i
                 repo_key=source.repo,
                 kind="source",
                 signature=signal.signature,
-                detail=f"{source.name}: {signal.detail}",
+                detail=signal.detail,  # the ledger reads it as "<source>: <detail>"
                 source=source.name,
+                key=signal.key,
             )
         sources.commit(source, config.paths.state_dir, reading)
         count += len(reading.signals)

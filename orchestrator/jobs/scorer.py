@@ -1,5 +1,8 @@
 """Once a day: bring the outcome ledger up to date, score the last day, send the digest to the chat.
 
+First the base branches are read for reverts of merged PRs (`improve.reverts`), so a change
+undone since yesterday counts as failed in the figures.
+
 The digest (`core.digest`) is one notification: the day's figures, then the escalations, the PRs
 awaiting a person's review and the incidents filed (`control.scoreboard` gathers them). The
 job's memo keeps the date of the last digest sent, so a second run the same (local) day sends
@@ -18,12 +21,16 @@ from orchestrator.core import notify
 from orchestrator.core.digest import digest
 from orchestrator.core.redact import redact
 from orchestrator.deps import Deps
+from orchestrator.improve import reverts
+from orchestrator.store.ledger import Ledger
 
 NAME = "scorer"
 
 
 def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> dict[str, int]:
     """Send the day's digest, unless today's went out already."""
+    if not dry_run:  # the base branches' reverts first, so the figures count them
+        reverts.detect(deps, config, Ledger.of(config), now)
     memo = deps.memo(NAME)
     day = now.astimezone().date().isoformat()
     if memo.get("digest", "sent") == day:

@@ -26,7 +26,13 @@ from typing import Any
 
 from orchestrator.core.evidence import DEFAULT_PRICES, Price, SignalGroup, SignalRow
 from orchestrator.core.redact import redact_all
-from orchestrator.store import ledger_events, ledger_follow, ledger_schema, quarantine
+from orchestrator.store import (
+    ledger_events,
+    ledger_follow,
+    ledger_measures,
+    ledger_schema,
+    quarantine,
+)
 from orchestrator.store.files import append_line
 
 TYPE_CHECKING = False
@@ -36,6 +42,7 @@ if TYPE_CHECKING:
 FILE_NAME = "ledger.sqlite"
 SIGNALS_LOG = "signals.jsonl"  # signals from outside our logs, appended by the incident scanner
 LOG_SUFFIX = ".jsonl"
+CHANNEL = "channel.jsonl"  # a room's log
 TASK_IDS, DETAILS = 5, 3  # distinct examples a signal group carries
 _SIGNAL_FIELD = 2000  # characters of a field of a signal.received line, as a job log keeps them
 
@@ -91,13 +98,7 @@ class Ledger:
         """Apply what the logs gained since the last update; return how many events were read."""
         read = 0
         with self._connect() as db:
-            cursors = {
-                row[0]: (row[1], row[2], bytes(row[3]))
-                for row in db.execute("SELECT source, inode, offset, head FROM cursors")
-            }
-            for source, name, is_room in self._sources():
-                if ledger_follow.unchanged(source, cursors.get(str(source))):
-                    continue
+            for source, name, is_room in self._changed(db):
                 read += ledger_follow.follow(
                     db, source, self._applier(db, name, is_room), rotated=not is_room
                 )
@@ -131,6 +132,7 @@ class Ledger:
                 signature=row.signature,
                 detail=row.detail,
                 source=row.source,
+                key=row.key,
             )
             count += 1
         return count
@@ -141,15 +143,24 @@ class Ledger:
             return lambda event: ledger_events.apply_room(db, reading, name, event)
         return lambda event: ledger_events.apply_log(db, reading, name, event)
 
-    def _sources(self) -> Iterator[tuple[Path, str, bool]]:
-        """(file, task id or job name, is a room) for every room's channel, then every job log."""
+    def _changed(self, db: sqlite3.Connection) -> Iterator[tuple[Path, str, bool]]:
+        """(file, task id or job name, is a room) for each log changed since its cursor.
+
+        The rooms' channels first, by task id, then the job logs, by name. The rooms are walked
+        in the folder's order, each cursor read by itself, and only the changed rooms' names are
+        kept (to be sorted): what is held grows with what is new, not with every room ever made.
+        """
         rooms = self.runtime_dir / "rooms"
-        for name in _names(rooms, dirs=True):
-            yield rooms / name / "channel.jsonl", name, True
+        # joined as text: a Path per room would intern each name, and grow the interpreter's table
+        changed = sorted(
+            n for n in _dirs(rooms) if ledger_follow.changed(db, os.path.join(rooms, n, CHANNEL))
+        )
+        for name in changed:
+            yield rooms / name / CHANNEL, name, True
         logs = self.runtime_dir / "logs"
-        jobs = {_base(name) for name in _names(logs, dirs=False)} - {""}
-        for base in sorted(jobs):
-            yield logs / base, base.removesuffix(LOG_SUFFIX), False
+        for base in sorted({_base(name) for name in _files(logs)} - {""}):
+            if ledger_follow.changed(db, logs / base):
+                yield logs / base, base.removesuffix(LOG_SUFFIX), False
 
     # -- reading it --------------------------------------------------------------------------------
     def tasks(
@@ -178,6 +189,21 @@ class Ledger:
     def incidents(self) -> list[dict[str, Any]]:
         """Return every incident issue Agent OS filed, by repo and issue."""
         return self._rows("SELECT * FROM incidents ORDER BY repo_key, issue")
+
+    def runs(self, since_ts: str) -> dict[str, int]:
+        """Return the attempts judged since `since_ts`, per repo key (counted in SQL)."""
+        with self._connect() as db:
+            return ledger_measures.runs(db, since_ts)
+
+    def agents(self, since_ts: str, until_ts: str) -> dict[str, tuple[int, int]]:
+        """Return (attempts, merged) per agent, of the attempts judged in [since_ts, until_ts)."""
+        with self._connect() as db:
+            return ledger_measures.agents(db, self.reading.repo_keys, since_ts, until_ts)
+
+    def merged_issues(self, pairs: Iterable[tuple[str, int]]) -> set[tuple[str, int]]:
+        """Return those of the (repo key, issue) pairs whose work was merged."""
+        with self._connect() as db:
+            return ledger_measures.merged_issues(db, self.reading.repo_keys, pairs)
 
     def last_signal_id(self) -> int:
         """Return the id of the newest signal, 0 when there is none."""
@@ -303,10 +329,19 @@ def _window(column: str, since: str | None, until: str | None) -> tuple[str, tup
     return ("WHERE " + " AND ".join(terms) if terms else "", tuple(args))
 
 
-def _names(folder: Path, *, dirs: bool) -> list[str]:
+def _dirs(folder: Path) -> Iterator[str]:
+    """The names of the folder's subfolders, in the folder's own order, one at a time."""
     try:
         with os.scandir(folder) as entries:
-            return sorted(e.name for e in entries if e.is_dir() == dirs)
+            yield from (e.name for e in entries if e.is_dir())
+    except (FileNotFoundError, NotADirectoryError):
+        return
+
+
+def _files(folder: Path) -> list[str]:
+    try:
+        with os.scandir(folder) as entries:
+            return [e.name for e in entries if not e.is_dir()]
     except (FileNotFoundError, NotADirectoryError):
         return []
 
@@ -328,10 +363,16 @@ def record_signal(
     signature: str,
     detail: str,
     source: str,
+    key: str = "",
 ) -> None:
-    """Append a `signal.received` line to runtime/logs/signals.jsonl (redacted, as logs are)."""
+    """Append a `signal.received` line to runtime/logs/signals.jsonl (redacted, as logs are).
+
+    `key` names the reading it came from (a source's line): the ledger counts a key once.
+    """
     stamp = ts if isinstance(ts, str) else _stamp(ts)
     fields = {"repo": repo_key, "kind": kind, "signature": signature, "detail": detail}
+    if key:
+        fields["key"] = key
     line = {
         "ts": stamp,
         "level": "info",

@@ -238,7 +238,8 @@ def _judged(db: sqlite3.Connection, task_id: str, event: dict[str, Any]) -> None
 
 def _reverted(db: sqlite3.Connection, event: dict[str, Any]) -> None:
     """A merged PR was reverted: the earliest revert of a PR is the one kept."""
-    repo, pr, ts = text(event.get("repo")), as_int(event.get("pr")), text(event.get("ts"))
+    repo, pr = text(event.get("repo")), as_int(event.get("pr"))
+    ts = text(event.get("at")) or text(event.get("ts"))  # when the revert landed, if known
     if not repo or pr is None:
         return
     db.execute(

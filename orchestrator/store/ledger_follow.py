@@ -48,7 +48,20 @@ class _Spot:
     offset: int
 
 
-def unchanged(source: Path, cursor: tuple[int, int, bytes] | None) -> bool:
+def cursor_of(db: sqlite3.Connection, source: Path | str) -> tuple[int, int, bytes] | None:
+    """The log's cursor: (inode, offset, head) of the file it was read to; None when never read."""
+    row = db.execute(
+        "SELECT inode, offset, head FROM cursors WHERE source = ?", (str(source),)
+    ).fetchone()
+    return None if row is None else (int(row[0]), int(row[1]), bytes(row[2]))
+
+
+def changed(db: sqlite3.Connection, source: Path | str) -> bool:
+    """True when the log may hold lines its cursor is not past: read, it would give rows."""
+    return not unchanged(source, cursor_of(db, source))
+
+
+def unchanged(source: Path | str, cursor: tuple[int, int, bytes] | None) -> bool:
     """True when the log is still the cursor's file, begins as it did and has not grown."""
     if cursor is None:
         return False
@@ -75,10 +88,7 @@ def follow(db: sqlite3.Connection, source: Path, apply: Apply, *, rotated: bool)
         while True:
             db.execute("BEGIN IMMEDIATE")
             try:
-                row = db.execute(
-                    "SELECT inode, offset, head FROM cursors WHERE source = ?", (str(source),)
-                ).fetchone()
-                cursor = None if row is None else (int(row[0]), int(row[1]), bytes(row[2]))
+                cursor = cursor_of(db, source)
                 if chain is None:  # opened once the database is ours: no cursor is newer
                     chain = _open_chain(source, rotated)
                     spot = _spot(chain, cursor)

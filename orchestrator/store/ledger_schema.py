@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-VERSION = 2  # PRAGMA user_version of the schema below; 0 (or 1) is the first ledger's
+VERSION = 3  # PRAGMA user_version of the schema below; 0 (or 1) is the first ledger's
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
     task_id TEXT PRIMARY KEY,
@@ -99,13 +99,25 @@ CREATE TABLE IF NOT EXISTS cursors (
     offset INTEGER NOT NULL,
     head BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS signal_keys (
+    key TEXT PRIMARY KEY
+);
 CREATE TABLE IF NOT EXISTS marks (
     name TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
 """
 # What `rebuild` empties: every table the logs make, and the cursors into the logs.
-DERIVED = ("tasks", "chains", "merges", "signals", "reverts", "incidents", "cursors")
+DERIVED = (
+    "tasks",
+    "chains",
+    "merges",
+    "signals",
+    "signal_keys",
+    "reverts",
+    "incidents",
+    "cursors",
+)
 _OLD = ("tasks", "merges", "cursors")  # the first ledger's tables, dropped when met
 
 

@@ -143,6 +143,10 @@ def from_log(
     if found is None:
         return
     kind, sig, detail = found
+    key = text(event.get("key"))
+    seen = "INSERT OR IGNORE INTO signal_keys (key) VALUES (?)"
+    if key and not db.execute(seen, (key,)).rowcount:
+        return  # a source's line recorded twice (a kill before its cursor moved) counts once
     task_id = text(event.get("task_id"))
     parsed = parse_id(task_id)
     issue = as_int(event.get("issue"))

@@ -9,6 +9,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -351,3 +352,31 @@ def test_rebasing_a_branch_that_does_not_exist_is_named(
 ) -> None:
     with pytest.raises(WorktreeError, match="branch 'agent/404-gone' not found on origin"):
         trees.rebase(remote.key, "agent/404-gone", "main")
+
+
+def test_history_reads_the_base_branch_since_a_time_with_whole_messages(
+    trees: GitWorktrees, remote: Remote
+) -> None:
+    first = remote.commit("main", {"a.py": "a\n"}, "Add a")
+    body = f'Revert "Add a"\n\nThis reverts commit {first}.\n'
+    second = remote.commit("main", {"a.py": None}, body)
+    remote.commit(BRANCH, {"b.py": "b\n"}, "Not on the base")
+    commits = trees.history(remote.key, "main", datetime.now(UTC) - timedelta(hours=1))
+    assert [c.sha for c in commits][:2] == [second, first]
+    assert commits[0].message.strip() == body.strip()
+    assert commits[0].committed_at.tzinfo is not None
+    assert trees.history(remote.key, "main", datetime.now(UTC) + timedelta(hours=1)) == ()
+
+
+def test_history_of_a_missing_base_branch_is_named(trees: GitWorktrees, remote: Remote) -> None:
+    with pytest.raises(WorktreeError, match="'trunk' not found"):
+        trees.history(remote.key, "trunk", datetime.now(UTC) - timedelta(days=1))
+
+
+def test_a_message_carrying_the_record_separators_is_skipped_not_a_crash(
+    trees: GitWorktrees, remote: Remote
+) -> None:
+    remote.commit("main", {"c.py": "c\n"}, "Evil\x1ezz\x1fnot-a-date\x1fThis reverts commit abc")
+    good = remote.commit("main", {"d.py": "d\n"}, "Fine")
+    commits = trees.history(remote.key, "main", datetime.now(UTC) - timedelta(hours=1))
+    assert commits[0].sha == good and all(len(c.sha) == 40 for c in commits)

@@ -88,6 +88,23 @@ def test_one_failure_on_several_issues_is_one_incident_watched_after_its_fix(wor
     assert reopened["pr"] == pr
 
 
+def test_a_damaged_ledger_is_rebuilt_and_the_scanner_judges_nothing_twice(world: World) -> None:
+    world.configure([repo_entry("app", "acme/app")], improve={"repeats": 3})
+    _fail_on(world, 3)
+    assert world.run("incident_scanner") == 0
+    (incident,) = _incidents(world)
+    runtime = world.root / "runtime"
+    for leftover in runtime.glob("ledger.sqlite-*"):
+        leftover.unlink()
+    (runtime / "ledger.sqlite").write_bytes(b"\x00garbage, not a database" * 100)
+    writes = world.github_writes()
+    assert world.run("incident_scanner") == 0
+    assert list((runtime / "quarantine").rglob("*ledger*"))  # set aside, not crashed on
+    (finished,) = world.events("incident_scanner", "run.finished")[-1:]
+    assert finished["signals"] == 0  # the memo's mark found its place in the rebuilt ledger
+    assert world.github_writes() == writes and _incidents(world) == [incident]
+
+
 def test_a_signal_from_the_users_app_becomes_an_issue(world: World) -> None:
     errors = world.root / "app-errors.jsonl"
     world.configure(
@@ -107,6 +124,7 @@ def test_a_signal_from_the_users_app_becomes_an_issue(world: World) -> None:
     assert world.run("incident_scanner") == 0
     (incident,) = _incidents(world)
     assert "payment webhook timed out" in incident.body
+    assert "errors: errors:" not in incident.body and "errors: payment webhook" in incident.body
     assert "severity:high" in world.tracker.issue(world.issue_ref(incident.number)).labels
 
 

@@ -21,7 +21,7 @@ from orchestrator.cli.commands import offline_problems
 from orchestrator.init import main
 from orchestrator.init.runner import STEPS
 from orchestrator.jobs import JOBS, JobSpec
-from orchestrator.ports import Services
+from orchestrator.ports_init import Services
 from orchestrator.sandbox.github import Sandbox
 from orchestrator.sandbox.models.clis import find_cli
 from orchestrator.sandbox.telegram import TelegramSandbox
@@ -58,7 +58,12 @@ def answers_for(world: World, **overrides: Any) -> dict[str, Any]:
         "repository": {"action": "create", "name": "shop", "private": True, "key": "shop"},
         "board": {"action": "create", "owner": "agentos", "title": "Shop"},
         "telegram": {"api_url": world.telegram.url, "token": world.telegram.token},
-        "tuning": {"max_parallel_workers": 3, "max_attempts": 2},
+        "tuning": {
+            "max_parallel_workers": 3,
+            "max_attempts": 2,
+            "daily_cap": 3,
+            "incidents_ready": "critical",
+        },
         "cron": {"method": "cron"},
     }
     for dotted, value in overrides.items():

@@ -92,6 +92,7 @@ def test_a_fresh_run_sets_up_repo_board_labels_seeds_chat_config_and_cron(
     assert config.telegram is not None and config.telegram.allowed_chat_ids == (1001,)
     assert config.telegram.token.reveal() == world.telegram.token
     assert (config.limits.max_parallel_workers, config.limits.max_attempts) == (3, 2)
+    assert (config.improve.daily_cap, config.improve.ready_severities) == (3, ("critical",))
     # The backend: the first agent CLI installed, taken by default; and init's "valid" is check's.
     assert "Which agent works on the issues [CLAUDE/codex/anthropic/command]: \n" in world.output
     assert list(config.agents.backends) == ["claude"]

@@ -171,6 +171,8 @@ def test_a_person_types_the_answers_takes_defaults_and_gets_asked_again_after_mi
         "Tasks of this repository running at once [2]: ",
         "before a human is asked [3]: ",
         "Timeout for the claude agent (minutes) [45]: ",
+        "Issues Agent OS may file by itself in a repository per day [5]: ",
+        "straight to Ready (the others wait in Backlog) [NONE/critical/high]: ",
         "Keep this schedule? [Y/n]: ",
     ):
         t.expect(prompt)

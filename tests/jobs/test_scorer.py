@@ -13,20 +13,41 @@ import pytest
 from orchestrator.adapters.memory_chat import MemoryNotifier
 from orchestrator.core import labels
 from orchestrator.core.notify import Kind
-from orchestrator.errors import TrackerUnauthorized, TrackerUnavailable
+from orchestrator.core.workspace import BaseCommit
+from orchestrator.errors import TrackerUnauthorized, TrackerUnavailable, WorktreeError
 from orchestrator.jobs import JOBS, scorer
+from orchestrator.store.ledger import Ledger
 from tests.jobs.conftest import T0, World, make_world
+
+MERGE_SHA = "7" * 40
+
+
+class History:
+    """The base branches as `Worktrees.history` reads them: commits per repo key, or an error."""
+
+    def __init__(self) -> None:
+        self.commits: dict[str, list[BaseCommit]] = {}
+        self.broken: set[str] = set()
+        self.asked: list[tuple[str, str, datetime]] = []
+
+    def history(self, repo_key: str, base: str, since: datetime) -> tuple[BaseCommit, ...]:
+        self.asked.append((repo_key, base, since))
+        if repo_key in self.broken:
+            raise WorktreeError(f"git fetch failed for {repo_key}: connection refused")
+        return tuple(c for c in self.commits.get(repo_key, []) if c.committed_at >= since)
 
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
-    yield from make_world(
+    for world in make_world(
         tmp_path,
         repos=[
             {"key": "app", "github": "acme/app"},
             {"key": "lib", "github": "acme/lib", "automation_mode": "dispatcher_only"},
         ],
-    )
+    ):
+        world.deps.worktrees = History()  # type: ignore[assignment]  # no clone, no network
+        yield world
 
 
 def _stamp(at: datetime) -> str:
@@ -56,7 +77,14 @@ def seed(world: World) -> MemoryNotifier:
     )
     _lines(
         runtime / "logs" / "pr_monitor.jsonl",
-        {"ts": _stamp(T0 - hour), "event": "pr.merged", "repo": "acme/app", "pr": 7, "issue": 1},
+        {
+            "ts": _stamp(T0 - hour),
+            "event": "pr.merged",
+            "repo": "acme/app",
+            "pr": 7,
+            "issue": 1,
+            "sha": MERGE_SHA,
+        },
     )
     _lines(
         runtime / "logs" / "incident_scanner.jsonl",
@@ -156,6 +184,40 @@ def test_a_switched_off_repo_is_not_asked(world: World) -> None:
     world.deps.switches.set_repo("lib", False, "now")
     scorer.run(world.deps, world.config, T0)
     assert "acme/lib" not in notes.notes[0].detail
+
+
+def test_a_merged_pr_reverted_on_the_base_branch_is_logged_once_and_counts_as_failed(
+    world: World,
+) -> None:
+    seed(world)
+    history: History = world.deps.worktrees  # type: ignore[assignment]
+    revert = BaseCommit("8" * 40, T0 - timedelta(minutes=20), f"This reverts commit {MERGE_SHA}.")
+    history.commits["app"] = [revert]
+    scorer.run(world.deps, world.config, T0)
+    [logged] = events(world, "change.reverted")
+    assert (logged["repo"], logged["pr"], logged["by"]) == ("acme/app", 7, "8" * 40)
+    assert logged["at"] == _stamp(T0 - timedelta(minutes=20))
+    assert [(k, b) for k, b, _ in history.asked] == [("app", "main")]  # lib merged nothing
+    [row] = Ledger.of(world.config).reverts()
+    assert (row["repo"], row["pr"], row["reverted_at"]) == ("acme/app", 7, logged["at"])
+    scorer.run(world.deps, world.config, T0 + timedelta(days=1))
+    assert len(events(world, "change.reverted")) == 1  # known to the ledger: not said again
+
+
+def test_a_base_branch_that_cannot_be_read_is_named_and_the_digest_goes(world: World) -> None:
+    notes = seed(world)
+    history: History = world.deps.worktrees  # type: ignore[assignment]
+    history.broken.add("app")
+    assert scorer.run(world.deps, world.config, T0)["sent"] == 1
+    [warning] = events(world, "reverts.unreadable")
+    assert warning["repo"] == "app" and "connection refused" in warning["error"]
+    assert len(notes.notes) == 1 and not events(world, "change.reverted")
+
+
+def test_a_dry_run_reads_no_base_branch(world: World) -> None:
+    seed(world)
+    scorer.run(world.deps, world.config, T0, dry_run=True)
+    assert world.deps.worktrees.asked == []  # type: ignore[attr-defined]
 
 
 def test_the_scorer_is_registered_to_run_each_morning() -> None:

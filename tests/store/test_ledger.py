@@ -22,7 +22,7 @@ from orchestrator.core.agent import (
 )
 from orchestrator.core.evidence import Price
 from orchestrator.core.lifecycle import State
-from orchestrator.store import logs
+from orchestrator.store import ledger_follow, logs
 from orchestrator.store.files import append_line
 from orchestrator.store.ledger import Ledger
 from orchestrator.store.rooms import Room
@@ -143,6 +143,31 @@ def test_a_log_cut_in_place_is_read_again_from_its_start(tmp_path: Path) -> None
     _merged(runtime, 2, 2)
     ledger.update()
     assert [m["pr"] for m in ledger.merges()] == [1, 2]
+
+
+def test_an_update_reads_only_the_rooms_that_changed_in_task_id_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = tmp_path / "runtime"
+    for n in (3, 1, 2, 4):
+        _attempt(runtime, f"app-{n}-g1-a1", fails="boom")
+    ledger = Ledger(runtime)
+    ledger.update()
+    followed: list[str] = []
+    real = ledger_follow.follow
+
+    def follow(db: sqlite3.Connection, source: Path, *args: Any, **kwargs: Any) -> int:
+        followed.append(source.parent.name if source.name == "channel.jsonl" else source.name)
+        return real(db, source, *args, **kwargs)
+
+    monkeypatch.setattr(ledger_follow, "follow", follow)
+    for task in ("app-4-g1-a1", "app-2-g1-a1"):
+        Room(runtime / "rooms", task, Clock()).transition(State.DEVELOPING, "retry")
+    _attempt(runtime, "app-0-g1-a1", fails="boom")  # a new room
+    assert ledger.update() == 2 + 6  # a line in each of two rooms, and the new room's six
+    assert followed == ["app-0-g1-a1", "app-2-g1-a1", "app-4-g1-a1"]  # not 1 and 3
+    assert {r["task_id"]: r["state"] for r in ledger.tasks()}["app-4-g1-a1"] == "developing"
+    assert ledger.update() == 0 and len(followed) == 3
 
 
 def _update_many(runtime: str, rounds: int) -> None:

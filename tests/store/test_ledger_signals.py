@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -245,3 +246,16 @@ def test_the_log_names_a_repo_by_owner_and_name_without_a_mapping_kept_as_writte
     ledger.update()
     (group,) = ledger.signal_totals("2000")
     assert group.repo_key == "acme/app"
+
+
+def test_a_source_line_recorded_twice_counts_once_even_after_a_rebuild(world: World) -> None:
+    ledger = _ledger(world)
+    row = SignalRow("2026-05-01T10:00:00.000Z", "app", "s1", "HTTP 500", "web", key="web:0:120")
+    ledger.add_signals([row, row])  # a kill between the record and the source cursor's commit
+    ledger.add_signals([SignalRow("2026-05-01T10:01:00.000Z", "app", "s1", "HTTP 500", "web")])
+    ledger.add_signals([replace(row, key="web:0:240")])  # the next line of the file
+    ledger.update()
+    (group,) = ledger.signal_totals("2026-05-01")
+    assert group.count == 3  # keyed twice once, unkeyed once, the next line once
+    ledger.rebuild()
+    assert [g.count for g in ledger.signal_totals("2026-05-01")] == [3]
