@@ -5,6 +5,7 @@ in core (which imports only the standard library) and is drawn here too.
      ├── UsageError                bad command-line input or answer (exit 2)
      ├── ConfigError               config.yaml or overrides.yaml is invalid (exit 2)
      │    └── OverridesError           only overrides.yaml is: the control plane runs without it
+     ├── PlanError                 a plan file `plan import` refuses: a line per problem (exit 2)
      ├── StateError                runtime/ could not be read or written (exit 1)
      │    └── AuditError               the audit log, its head or its key could not be used
      ├── TrackerError              GitHub could not do what was asked (exit 1)
@@ -74,6 +75,18 @@ class OverridesError(ConfigError):
 
     Jobs exit 2 on it; the control plane loads the config without the overrides and says why.
     """
+
+
+class PlanError(AgentOSError):
+    """A plan file `agentos plan import` refuses: every problem, one line each naming its line."""
+
+    exit_code = 2
+
+    def __init__(self, source: str, problems: Sequence[str]) -> None:
+        self.source = source
+        self.problems = tuple(problems)
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"{source} cannot be imported; nothing was written:\n{lines}")
 
 
 class StateError(AgentOSError):

@@ -44,11 +44,20 @@ class Tracker(Protocol):
     def create_issue(self, repo: str, title: str, body: str, labels: Sequence[str] = ()) -> Issue:
         """Open an issue."""
 
+    def update_issue(
+        self, ref: IssueRef, *, title: str | None = None, body: str | None = None
+    ) -> Issue:
+        """Set an issue's title, body or both (None leaves one as is); return the issue now."""
+
     def close_issue(self, ref: IssueRef, reason: str = "completed") -> None:
         """Close an issue as `completed` or `not_planned`; closing a closed issue is a no-op."""
 
     def reopen_issue(self, ref: IssueRef) -> None:
         """Reopen a closed issue; reopening an open issue is a no-op."""
+
+    def pin_issue(self, ref: IssueRef) -> bool:
+        """Pin the issue to its repo while one of the repo's three pin slots is free. True when it
+        is pinned (already, or now), False when the three are taken; never unpins another."""
 
     def filed_issues(self, repo: str, label: str, closed_since: datetime) -> list[FiledIssue]:
         """Return the issues (no PRs) with `label`, open or closed since `closed_since` (aware)."""
@@ -82,6 +91,9 @@ class Tracker(Protocol):
 
     def add_blocker(self, ref: IssueRef, blocker: Issue) -> None:
         """Record that `blocker` blocks `ref` (GitHub's native issue dependency)."""
+
+    def remove_blocker(self, ref: IssueRef, blocker: Issue) -> None:
+        """Drop the record that `blocker` blocks `ref`; a link that is not there is a no-op."""
 
     def add_sub_issue(self, parent: IssueRef, child: Issue) -> None:
         """Make `child` a sub-issue of `parent`."""

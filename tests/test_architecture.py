@@ -42,6 +42,7 @@ CORE_FORBIDDEN_CALLS = {"now", "utcnow", "today", "time", "monotonic", "getenv"}
 ENTRY_POINTS = {
     "cli/runner.py",
     "cli/bot.py",
+    "cli/plan.py",
     "delivery/worker.py",
     "init/__init__.py",
     "demo/world.py",

@@ -5,11 +5,11 @@ chat command can forget to record a push, a PR or a merge. An act is recorded af
 (what failed was not done); reads and everything else pass straight through.
 
 Recorded: a branch pushed or rebased-and-pushed, a PR opened, merged or closed, an issue opened,
-closed or reopened, a label added or removed (the label board's status moves included), a branch
-deleted.
+edited (its title or body: what an agent is briefed with), closed, reopened or pinned, a label
+added or removed (the label board's status moves included), a branch deleted.
 Not recorded: comments (they say, they grant nothing: the log would drown in status cards),
-blockers and sub-issues (they order the work, they do not start it), `ensure_labels` (set-up),
-commits and worktrees (local until pushed).
+blockers and sub-issues, added or removed (they order the work, they do not start it),
+`ensure_labels` (set-up), commits and worktrees (local until pushed).
 """
 
 from __future__ import annotations
@@ -38,6 +38,15 @@ class AuditedTracker:
         self._record("issue.opened", repo=repo, issue=issue.number, labels=",".join(labels))
         return issue
 
+    def update_issue(
+        self, ref: IssueRef, *, title: str | None = None, body: str | None = None
+    ) -> Issue:
+        issue = self.inner.update_issue(ref, title=title, body=body)
+        edited = ",".join(n for n, v in (("title", title), ("body", body)) if v is not None)
+        if edited:  # the text an agent is briefed with: who changed it matters
+            self._record("issue.edited", repo=ref.repo, issue=ref.number, fields=edited)
+        return issue
+
     def close_issue(self, ref: IssueRef, reason: str = "completed") -> None:
         self.inner.close_issue(ref, reason)
         self._record("issue.closed", repo=ref.repo, issue=ref.number, reason=reason)
@@ -45,6 +54,12 @@ class AuditedTracker:
     def reopen_issue(self, ref: IssueRef) -> None:
         self.inner.reopen_issue(ref)
         self._record("issue.reopened", repo=ref.repo, issue=ref.number)
+
+    def pin_issue(self, ref: IssueRef) -> bool:
+        pinned = self.inner.pin_issue(ref)
+        if pinned:  # no free slot: nothing was done
+            self._record("issue.pinned", repo=ref.repo, issue=ref.number)
+        return pinned
 
     def add_labels(self, ref: IssueRef, labels: Sequence[str]) -> None:
         self.inner.add_labels(ref, labels)

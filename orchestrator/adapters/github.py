@@ -32,6 +32,7 @@ from orchestrator.adapters.github_normalize import (
     normalize_issue,
     normalize_permission,
 )
+from orchestrator.adapters.github_pins import pin
 from orchestrator.adapters.github_pulls import GitHubPulls
 from orchestrator.config.model import GitHubConfig, RepoConfig
 from orchestrator.core.model import (
@@ -61,9 +62,9 @@ def clean_labels(labels: Sequence[str]) -> tuple[str, ...]:
 class GitHubTracker(GitHubPulls):
     """The Tracker port on GitHub (or GitHub Enterprise at `config.api_url`).
 
-    Pull requests live in GitHubPulls. An issue's edits and its closer are read through GraphQL
-    (REST shows neither body edits nor the pull request that closed an issue), on `graphql` or a
-    client built on first use.
+    Pull requests live in GitHubPulls. An issue's edits and its closer are read, and issues
+    pinned, through GraphQL (REST shows neither body edits nor the pull request that closed an
+    issue, and has no pins), on `graphql` or a client built on first use.
     """
 
     def __init__(
@@ -154,6 +155,17 @@ class GitHubTracker(GitHubPulls):
             )
         return normalize_issue(made.raw_data)
 
+    def update_issue(
+        self, ref: IssueRef, *, title: str | None = None, body: str | None = None
+    ) -> Issue:
+        """Edit the title and or body: one PATCH carrying only what is given (none: one GET)."""
+        given = (("title", title.strip() if title is not None else None), ("body", body))
+        changes = {k: redact(v) for k, v in given if v is not None}
+        with translated(str(ref), "edit"):
+            if not changes:
+                return normalize_issue(self._rest.get(_issue_path(ref)))
+            return normalize_issue(self._rest.send("PATCH", _issue_path(ref), changes))
+
     def close_issue(self, ref: IssueRef, reason: str = "completed") -> None:
         """Close as `reason`: a conditional GET, then a PATCH only while the issue is open."""
         if reason not in CLOSE_REASONS:
@@ -194,6 +206,10 @@ class GitHubTracker(GitHubPulls):
             action="read what closed",
         )
         return closing_pull(data, ref)
+
+    def pin_issue(self, ref: IssueRef) -> bool:
+        """Pin while a slot is free: one GraphQL read, then a pinIssue only when needed."""
+        return pin(self._graphql_client(), ref)
 
     # -- labels ------------------------------------------------------------------------------------
     def add_labels(self, ref: IssueRef, labels: Sequence[str]) -> None:
@@ -298,6 +314,18 @@ class GitHubTracker(GitHubPulls):
             except GithubException as error:
                 # 422 also when the link exists: then there is nothing to do
                 if error.status != 422 or blocker.ref not in self._refs(path):
+                    raise
+
+    def remove_blocker(self, ref: IssueRef, blocker: Issue) -> None:
+        """Drop a blocked-by link: one DELETE; a refusal (400, 404, 410) while the listing shows
+        no such link is a no-op: the link is gone, as asked."""
+        path = f"{_issue_path(ref)}/dependencies/blocked_by"
+        with translated(str(ref), f"remove {blocker.ref} as a blocker of"):
+            try:
+                self._rest.send("DELETE", f"{path}/{blocker.id}")
+            except GithubException as error:
+                # also for a missing issue: only a readable list without the link is a no-op
+                if error.status not in (400, 404, 410) or blocker.ref in self._refs(path):
                     raise
 
     def add_sub_issue(self, parent: IssueRef, child: Issue) -> None:

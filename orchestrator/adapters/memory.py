@@ -15,8 +15,11 @@ from orchestrator.adapters.memory_writes import (
     CloseIssue,
     CreateIssue,
     EnsureLabels,
+    PinIssue,
+    RemoveBlocker,
     RemoveLabel,
     ReopenIssue,
+    UpdateIssue,
     UpsertComment,
     Write,
 )
@@ -32,6 +35,7 @@ from orchestrator.core.model import (
 from orchestrator.errors import TrackerError
 
 DEFAULT_COLOUR = "ededed"
+PIN_SLOTS = 3  # GitHub pins at most three issues per repository
 
 
 def _clean(labels: Sequence[str]) -> tuple[str, ...]:
@@ -120,6 +124,12 @@ class MemoryTracker(MemoryPulls):
         self._label(issue.ref, names)
         return self.issue(issue.ref)
 
+    def update_issue(
+        self, ref: IssueRef, *, title: str | None = None, body: str | None = None
+    ) -> Issue:
+        self.writes.append(UpdateIssue(ref, title, body))
+        return self.edit_issue(ref, title, body)
+
     def close_issue(self, ref: IssueRef, reason: str = "completed") -> None:
         if reason not in ("completed", "not_planned"):
             raise ValueError(f"reason must be completed or not_planned, not {reason!r}")
@@ -139,6 +149,19 @@ class MemoryTracker(MemoryPulls):
                 replace(issue, is_open=True, state_reason="reopened", updated_at=self._clock())
             )
             record.closed_at.pop(ref.number, None)
+
+    def pin_issue(self, ref: IssueRef) -> bool:
+        self.writes.append(PinIssue(ref))
+        issue, pinned = self.issue(ref), self._repo(ref.repo).pinned
+        if issue.is_pull_request:
+            raise TrackerError(f"{ref} not found")  # GraphQL's `issue` is no pull request
+        if ref.number not in pinned and len(pinned) < PIN_SLOTS:  # closed ones pin too
+            pinned.append(ref.number)
+        return ref.number in pinned
+
+    def pinned(self, repo: str) -> tuple[int, ...]:
+        """Return the repository's pinned issues, in the order they were pinned."""
+        return tuple(self._repo(repo).pinned)
 
     def filed_issues(self, repo: str, label: str, closed_since: datetime) -> list[FiledIssue]:
         name, record = label.strip().lower(), self._repo(repo)
@@ -234,6 +257,12 @@ class MemoryTracker(MemoryPulls):
         links = self._blocked_by.setdefault(ref, [])
         if blocker.ref not in links:
             links.append(blocker.ref)
+
+    def remove_blocker(self, ref: IssueRef, blocker: Issue) -> None:
+        self.writes.append(RemoveBlocker(ref, blocker.ref))
+        links = self._blocked_by.get(self.issue(ref).ref, [])
+        if blocker.ref in links:
+            links.remove(blocker.ref)
 
     def add_sub_issue(self, parent: IssueRef, child: Issue) -> None:
         self.writes.append(AddSubIssue(parent, child.ref))

@@ -46,6 +46,7 @@ class RepoRecord:
     edits: dict[int, datetime] = field(default_factory=dict)  # issue -> last title or body edit
     closed_at: dict[int, datetime] = field(default_factory=dict)  # closed issue -> when
     closers: dict[int, IssueRef] = field(default_factory=dict)  # issue -> the merged PR closing it
+    pinned: list[int] = field(default_factory=list)  # pinned issues, in pin order (at most 3)
     reviews: dict[int, list[Review]] = field(default_factory=dict)
     branches: dict[str, str] = field(default_factory=dict)  # name -> head sha
     checks: dict[str, list[Check]] = field(default_factory=dict)  # sha -> checks, oldest first

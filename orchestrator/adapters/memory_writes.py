@@ -18,6 +18,13 @@ class CreateIssue:
 
 
 @dataclass(frozen=True, slots=True)
+class UpdateIssue:
+    ref: IssueRef
+    title: str | None = None
+    body: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CloseIssue:
     ref: IssueRef
     reason: str = "completed"
@@ -25,6 +32,11 @@ class CloseIssue:
 
 @dataclass(frozen=True, slots=True)
 class ReopenIssue:
+    ref: IssueRef
+
+
+@dataclass(frozen=True, slots=True)
+class PinIssue:
     ref: IssueRef
 
 
@@ -48,6 +60,12 @@ class EnsureLabels:
 
 @dataclass(frozen=True, slots=True)
 class AddBlocker:
+    ref: IssueRef
+    blocker: IssueRef
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveBlocker:
     ref: IssueRef
     blocker: IssueRef
 
@@ -94,12 +112,15 @@ class DeleteBranch:
 
 Write = (
     CreateIssue
+    | UpdateIssue
     | CloseIssue
     | ReopenIssue
+    | PinIssue
     | AddLabels
     | RemoveLabel
     | EnsureLabels
     | AddBlocker
+    | RemoveBlocker
     | AddSubIssue
     | UpsertComment
     | OpenPull

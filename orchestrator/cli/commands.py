@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
+from orchestrator.config import objectives
 from orchestrator.config.files import read_yaml
 from orchestrator.config.load import load_config, runtime_paths
 from orchestrator.config.model import AgentType, Config
@@ -211,6 +212,7 @@ def offline_problems(path: Path, env: Env) -> tuple[list[str], str]:
     isolation = ""
     if config is not None:
         problems += _tool_problems(config, env) + _schedule_problems(config)
+        problems += objectives.problems(config)
         isolation, refused = _isolation(config, env)
         problems += refused
     return problems, isolation
@@ -327,6 +329,13 @@ def init(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
 def audit(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
     """Verify the audit log's chain, show its last acts, or remove torn lines (docs/audit.md)."""
     from orchestrator.cli.audit import run
+
+    return run(args, path, env)
+
+
+def plan(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
+    """Bring a markdown plan onto GitHub: epics, sub-issues, dependencies (docs/plan.md)."""
+    from orchestrator.cli.plan import run
 
     return run(args, path, env)
 

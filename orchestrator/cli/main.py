@@ -34,6 +34,7 @@ EXAMPLES = """examples:
   agentos bot                        the Telegram control bot, long polling (systemd)
   agentos audit verify               check the audit log's chain and its head
   agentos report --since 30d         merged rate, cost and lead time per agent and repo
+  agentos plan import PLAN.md       epics, sub-issues and dependencies from a markdown plan
 """
 
 
@@ -99,6 +100,17 @@ def build_parser(words: Sequence[str] = ()) -> argparse.ArgumentParser:
         "--since", default="7d", metavar="AGE", help="the window: 7d, 24h, 90m (default 7d)"
     )
     report.add_argument("--json", action="store_true", help="print the figures as JSON")
+    plan = sub.add_parser(
+        "plan",
+        help="bring a markdown plan (PLAN.md) onto GitHub: epics, sub-issues, dependencies",
+        epilog="examples:\n  agentos plan import PLAN.md --dry-run\n"
+        "  agentos plan import docs/PLAN.md --repo app",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    if "plan" in words:  # its module imports the adapters
+        from orchestrator.cli.plan import add_plan_arguments
+
+        add_plan_arguments(plan)
     for noun, what in (("repo", "KEY"), ("job", "NAME")):
         s = sub.add_parser(noun, help=f"turn one {noun} on or off")
         s.add_argument("state", choices=("on", "off"))

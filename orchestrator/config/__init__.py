@@ -6,4 +6,5 @@ load.py      validate it, layer overrides.yaml, resolve secrets: `load_config` -
 model.py     the frozen dataclasses every job receives
 reader.py, sections.py, places.py, backend_keys.py, outbound_rules.py, cron_fields.py
              the readers that collect every problem with its key
+objectives.py  objectives/<repo key>.yaml, validated the same way (docs/objectives.md)
 """

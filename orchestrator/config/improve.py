@@ -1,4 +1,4 @@
-"""Read `improve`: how the incident scanner, the log analyzer and the scorer file and judge.
+"""Read `improve`: how the incident scanner, the log analyzer, the scorer and the groomer work.
 
 The repo keys it names (`incidents_repo`, each source's `repo`) must be keys of `repos`, and
 `triage_with` an anthropic backend, so a typo is one line at load time, not a silent no-op.
@@ -35,6 +35,7 @@ _KEYS = (
     "chronic_share",
     "rate_drop",
     "sources",
+    "stale_days",
 )
 _SOURCE_KEYS = ("name", "repo", "jsonl", "command", "url", "timeout_seconds", "severity")
 MAX_SOURCES = 50
@@ -88,6 +89,9 @@ def read(
         ),
         rate_drop=r.number(node, "rate_drop", "improve", default.rate_drop, maximum=1.0),
         sources=_sources(r, node.get("sources"), base, keys),
+        stale_days=r.integer(
+            node, "stale_days", "improve", default=default.stale_days, maximum=365
+        ),
     )
 
 

@@ -8,7 +8,15 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from orchestrator.config import backend_keys, improve, outbound_rules, places, prices, sections
+from orchestrator.config import (
+    backend_keys,
+    improve,
+    outbound_rules,
+    places,
+    planner,
+    prices,
+    sections,
+)
 from orchestrator.config.files import MAX_BYTES, ROOT, read_yaml
 from orchestrator.config.model import Config, Paths
 from orchestrator.config.reader import Reader, join, label, show
@@ -29,6 +37,7 @@ TOP_LEVEL = (
     "improve",
     "prices",
     "logs",
+    "planner",
 )
 OVERRIDABLE = {"repos": ("automation_mode", "max_parallel_tasks"), "limits": None}
 
@@ -130,6 +139,7 @@ def _load(
         improve=improve.read(reader, raw.get("improve"), path.parent, repos, agents),
         prices=prices.read(reader, raw.get("prices")),
         logs=prices.log_retention(reader, raw.get("logs")),
+        planner=planner.read(reader, raw.get("planner"), repos, agents),
     )
     backend_keys.check_leaks(reader, config.agents.backends, backend_keys.secrets_of(config))
     if reader.problems:

@@ -169,6 +169,7 @@ class Paths:
     root: Path  # the install root (where bin/agentos lives)
     runtime_dir: Path
     worktrees_dir: Path
+    objectives_dir: Path | None = None  # objectives/<repo key>.yaml; None: beside the config
 
     @property
     def state_dir(self) -> Path:
@@ -234,6 +235,36 @@ class ImproveConfig:
     chronic_share: float = 0.2  # or on this share of a repo's attempts
     rate_drop: float = 0.2  # an agent's merged rate falling this much (absolute) is reported
     sources: tuple[SignalSource, ...] = ()
+    stale_days: int = 7  # the groomer: an escalation older than this is named in the digest
+
+
+class Autonomy(enum.Enum):
+    ASK = "ask"  # a plan waits for Approve in the chat
+    AUTO = "auto"  # a plan is applied as soon as it is made
+
+
+@dataclass(frozen=True, slots=True)
+class PlanCadence:
+    """How one repo is planned (`planner`, with `planner.repos.<key>` over it)."""
+
+    enabled: bool = True
+    cadence_days: int = 7  # a plan at most this often (`/plan` asks for one sooner)
+    max_ready: int = 5  # issues a plan may move to Ready
+    max_new: int = 2  # issues a plan may draft
+    autonomy: Autonomy = Autonomy.ASK
+
+
+@dataclass(frozen=True, slots=True)
+class PlannerConfig:
+    """The `planner` section: the model that plans, and each repo's cadence."""
+
+    with_backend: str | None = None  # an anthropic backend; None: no plans are made
+    expires_hours: int = 48  # an unanswered plan expires; the next waits for the cadence
+    default: PlanCadence = PlanCadence()
+    repos: Mapping[str, PlanCadence] = field(default_factory=dict)
+
+    def cadence(self, repo_key: str) -> PlanCadence:
+        return self.repos.get(repo_key, self.default)
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,6 +298,7 @@ class Config:
     # model name (or a prefix of one) -> its price: the defaults, with the config's over them
     prices: Mapping[str, Price] = field(default_factory=lambda: DEFAULT_PRICES)
     logs: LogsConfig = LogsConfig()  # rotation and retention of runtime/logs/<job>.jsonl
+    planner: PlannerConfig = PlannerConfig()
 
     def outbound_for(self, repo: RepoConfig | str) -> OutboundRules:
         """Return what the outbound gate lets a change of this repo (or repo key) carry."""

@@ -16,12 +16,20 @@ from orchestrator.config.reader import Reader, join, show
 
 def paths(r: Reader, value: Any, base: Path, root: Path) -> Paths:
     """Read `paths`; relative paths are relative to the config file's folder."""
-    node = r.mapping(value, "paths", ("runtime_dir", "worktrees_dir"))
+    node = r.mapping(value, "paths", ("runtime_dir", "worktrees_dir", "objectives_dir"))
     runtime = folder(r, node, "runtime_dir", "paths", base) or base / "runtime"
     worktrees = (
         folder(r, node, "worktrees_dir", "paths", base) if node.get("worktrees_dir") else None
     )
-    return Paths(root=root, runtime_dir=runtime, worktrees_dir=worktrees or runtime / "worktrees")
+    objectives = (
+        folder(r, node, "objectives_dir", "paths", base) if node.get("objectives_dir") else None
+    )
+    return Paths(
+        root=root,
+        runtime_dir=runtime,
+        worktrees_dir=worktrees or runtime / "worktrees",
+        objectives_dir=objectives or base / "objectives",
+    )
 
 
 def folder(

@@ -7,14 +7,13 @@ GitHub through the Tracker and Board ports.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from orchestrator.config.load import load_config
 from orchestrator.config.model import Config, RepoConfig
-from orchestrator.control import issues, reports, scoreboard, settings
+from orchestrator.control import issues, planning, reports, scoreboard, settings
 from orchestrator.core.batching import MessageBatch, Pacing, batch, due
 from orchestrator.core.chat import (
     MODES,
@@ -22,29 +21,23 @@ from orchestrator.core.chat import (
     Command,
     IssueCommand,
     Off,
+    PlanCommand,
     Pressed,
     RepoMode,
     Switch,
     greeting,
     help_text,
 )
-from orchestrator.core.notify import Kind, shorten
+from orchestrator.core.notify import BUTTONED, shorten
 from orchestrator.delivery.stopping import draining
 from orchestrator.errors import AgentOSError, ConfigError, Unauthorized
 from orchestrator.jobs import JobSpec
 from orchestrator.ports import AuditLog, Board, Tracker
-from orchestrator.store import quarantine
+from orchestrator.store import offset
 from orchestrator.store.buttons import TTL, ButtonRecords
-from orchestrator.store.files import atomic_write, read_state
 from orchestrator.store.mailbox import Mailbox
 from orchestrator.store.outbox import Outbox, Pending
 from orchestrator.store.switches import Switches
-
-OFFSET_FILE = "telegram_offset.json"
-# Telegram keeps unconfirmed updates for 24 hours, and after a week without updates it may
-# restart update ids below the last one. An offset older than this protects nothing and
-# could make the bot deaf, so it is forgotten.
-OFFSET_TTL = timedelta(hours=48)
 
 
 def _utcnow() -> datetime:
@@ -94,6 +87,8 @@ class Control:
             "why": self.explain,
             "retry": self.retry,
             "report": self.report_scores,
+            "plan": self.plan,
+            "producers": self.list_producers,
         }
 
     # -- the port ----------------------------------------------------------------------------------
@@ -133,20 +128,23 @@ class Control:
             return Pressed(f"Already handled: {self.actions.outcome(token) or 'in progress'}.")
         try:
             config = self._config()
-            repo = issues.repo_of(config, record.issue)
-            text = (
-                self._requeue(config, repo, record.issue.number, who)
-                if action == "retry"
-                else issues.close(
-                    config,
-                    repo,
-                    record.issue,
-                    self.mailbox,
-                    self._github(),
-                    self._board_for(repo),
-                    who,
+            if action in planning.DECISIONS:
+                text = planning.press(config, record.task_id, action, who, self.clock())
+            else:
+                repo = issues.repo_of(config, record.issue)
+                text = (
+                    self._requeue(config, repo, record.issue.number, who)
+                    if action == "retry"
+                    else issues.close(
+                        config,
+                        repo,
+                        record.issue,
+                        self.mailbox,
+                        self._github(),
+                        self._board_for(repo),
+                        who,
+                    )
                 )
-            )
         except AgentOSError as exc:
             self.actions.release(token)
             self.log.warning(
@@ -181,7 +179,7 @@ class Control:
         ):
             return None
         for note in pending.notes:
-            if note.kind is Kind.ESCALATED:
+            if note.kind in BUTTONED:
                 self.actions.record(note, self.clock())
         self.outbox.begin(pending)
         return MessageBatch(
@@ -199,30 +197,12 @@ class Control:
             self.outbox.mark_sent(pending, count)
 
     def last_update_id(self) -> int:
-        """Return the last handled update id from runtime/state/telegram_offset.json.
-
-        0 when there is none, or it is stale.
-        """
-        path = self.config.paths.state_dir / OFFSET_FILE
-        try:
-            saved = json.loads(read_state(path))
-            update_id, at = saved["update_id"], datetime.fromisoformat(saved["at"])
-            if not isinstance(update_id, int) or isinstance(update_id, bool) or update_id < 0:
-                raise ValueError(f"update_id {update_id!r}")
-            return 0 if self.clock() - at > OFFSET_TTL else update_id
-        except FileNotFoundError:
-            return 0
-        except (OSError, ValueError, KeyError, TypeError) as exc:  # set aside: start afresh
-            why = f"unreadable Telegram offset ({type(exc).__name__})"
-            quarantine.set_aside(path, self.config.paths.runtime_dir, why)
-            return 0
+        """Return the last handled update id (runtime/state/telegram_offset.json); 0 when none."""
+        return offset.last_update_id(self.config.paths, self.clock())
 
     def handled(self, update_id: int) -> None:
         """Persist the update id and when, atomically."""
-        atomic_write(
-            self.config.paths.state_dir / OFFSET_FILE,
-            json.dumps({"update_id": update_id, "at": self.clock().isoformat()}),
-        )
+        offset.handled(self.config.paths.state_dir, update_id, self.clock())
 
     def keep_serving(self) -> bool:
         """Return whether telegram_control's own switch is on."""
@@ -269,6 +249,16 @@ class Control:
 
     def report_scores(self, command: Command, who: str) -> str:
         return scoreboard.reply(self._config(), self._github(), self.switches, self.clock())
+
+    def plan(self, command: Command, who: str) -> str:
+        assert isinstance(command, PlanCommand)
+        config = self._config()
+        if command.show:
+            return planning.show(config, command.repo)
+        return planning.request(config, command.repo, who)
+
+    def list_producers(self, command: Command, who: str) -> str:
+        return planning.producers(self._config(), self.clock())
 
     def switch_repo(self, command: Command, who: str) -> str:
         config = self._config()

@@ -8,6 +8,8 @@ a `dispatcher_only` repo, its open `agent/` PRs, every one of which the PR monit
 person to review and merge (`core.review.decide`: `hold`; the PR list carries no review state,
 so a full-mode PR waiting on a required review is not counted). The incidents are the ledger's,
 filed in the window. A repo GitHub cannot be read for is named as unreadable; the rest goes on.
+The groomer's report (`store.groomed`), when it ran in the window, adds the escalations waiting
+longer than `improve.stale_days` and its line of what it tidied.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from orchestrator.config.model import AutomationMode, Config
-from orchestrator.core import labels, scoring
+from orchestrator.core import follow_ups, grooming, labels, scoring
 from orchestrator.core.digest import Attention, Listed, digest
 from orchestrator.core.dora import when
 from orchestrator.errors import TrackerError, Unauthorized
 from orchestrator.ports import Tracker
+from orchestrator.store import groomed
 from orchestrator.store.ledger import Ledger
 from orchestrator.store.switches import Switches
 
@@ -59,11 +62,14 @@ def gather(config: Config, tracker: Tracker | None, switches: Switches, now: dat
         failure_window_days=config.improve.failure_window_days,
     )
     escalations, reviews, errors = _waiting(config, tracker, switches)
+    stale, groomed_line = _groomed(config, escalations, since)
     attention = Attention(
         escalations=tuple(escalations),
         reviews=tuple(reviews),
         incidents=tuple(_filed(incidents, {r.key: r.github for r in config.repos}, since)),
         unreadable=tuple(errors),
+        stale=stale,
+        groomed=groomed_line,
     )
     return Gathered(report, attention, errors)
 
@@ -98,6 +104,24 @@ def _waiting(
     return escalations, reviews, errors
 
 
+def _groomed(
+    config: Config, escalations: list[Listed], since: datetime
+) -> tuple[tuple[Listed, ...], str]:
+    """Return the groomer's stale escalations still waiting, longest first, and its line; both
+    empty when it did not run in the window (`runtime/state/groomer.json`)."""
+    report = groomed.read(config.paths.state_dir)
+    ran = when(report.at) if report is not None else None
+    if report is None or ran is None or ran < since:
+        return (), ""
+    waiting = {item.link for item in escalations}
+    stale = tuple(
+        Listed(s.repo, s.number, f"{s.days} days: {s.title}")
+        for s in report.stale
+        if f"{s.repo}#{s.number}" in waiting
+    )
+    return stale, grooming.summary(report)
+
+
 def _filed(
     rows: Iterable[Mapping[str, Any]], repos: Mapping[str, str], since: datetime
 ) -> list[Listed]:
@@ -106,6 +130,8 @@ def _filed(
     for row in rows:
         filed = when(row.get("filed_at"))
         if filed is None or filed < since or not isinstance(row.get("issue"), int):
+            continue
+        if row.get("kind") == follow_ups.KIND:  # a discovered follow-up: no incident
             continue
         key = str(row.get("repo_key", ""))
         kind = str(row.get("kind") or "incident").replace("_", " ")

@@ -2,7 +2,8 @@
 
 A burst becomes one message: repeats collapse into one line with a count, a storm keeps only its
 newest lines plus a count of the rest, and each escalation keeps its own line and its Retry /
-Close buttons. The daily digest is never hidden in a storm and is shown whole. Text is split on
+Close buttons, each proposed plan its Approve / Approve without new issues / Skip buttons. The
+daily digest and a plan are never hidden in a storm and are shown whole. Text is split on
 line boundaries, then word boundaries, to fit Telegram's 4,096-character limit; only a single
 word longer than the limit is ever cut.
 """
@@ -14,12 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from orchestrator.core.notify import Kind, Notification, action_token, shorten
+from orchestrator.core.notify import BUTTONED, Kind, Notification, action_token, shorten
 
 LIMIT = 4096  # Telegram's limit for a message's text, in UTF-16 code units
 MAX_LINES = 30  # lines of non-escalation events per batch; older ones are only counted
 ROWS_PER_MESSAGE = 8  # escalations (button rows) per message
 ACTIONS = {"retry": "Retry", "close": "Close as not planned"}
+PLAN_ACTIONS = {"approve": "Approve", "only": "Approve without new issues", "skip": "Skip"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +48,17 @@ def button_data(task_id: str, action: str) -> str:
     return f"esc:{action_token(task_id)}:{action}"
 
 
+def plan_button_data(plan_id: str, action: str) -> str:
+    """Return the callback data of a plan's button: `plan:<token>:<action>`."""
+    return f"plan:{action_token(plan_id)}:{action}"
+
+
 def parse_button(data: str) -> tuple[str, str] | None:
-    """Return (token, action) from an escalation button's data, or None for anything else."""
+    """Return (token, action) from an escalation's or a plan's button data, None for anything
+    else."""
     parts = data.split(":")
-    if len(parts) != 3 or parts[0] != "esc" or parts[2] not in ACTIONS or len(parts[1]) != 16:
+    known = {"esc": ACTIONS, "plan": PLAN_ACTIONS}
+    if len(parts) != 3 or parts[2] not in known.get(parts[0], ()) or len(parts[1]) != 16:
         return None
     return parts[1], parts[2]
 
@@ -131,7 +140,7 @@ def batch(
             f"{n} {kind.value.replace('_', ' ')}" for kind, n in hidden.most_common()
         )
         blocks.append((f"… {sum(hidden.values())} earlier not shown ({counts})", None))
-    blocks += [(_render(e), e.note if e.note.kind is Kind.ESCALATED else None) for e in entries]
+    blocks += [(_render(e), e.note if e.note.kind in BUTTONED else None) for e in entries]
     return _pack(blocks, limit, rows_per_message)
 
 
@@ -141,18 +150,17 @@ def _entries(notes: Sequence[Notification], max_lines: int) -> tuple[list[_Entry
     counts: Counter[object] = Counter()
     for i, note in enumerate(notes):
         key: object = (
-            ("esc", note.task_id)
-            if note.kind is Kind.ESCALATED
+            (note.kind, note.task_id)
+            if note.kind in BUTTONED
             else (note.kind, note.text, note.url, note.detail)
         )
         latest[key] = (i, note)
         counts[key] += 1
     ordered = sorted(latest.items(), key=lambda item: item[1][0])
     entries = [
-        _Entry(note, 1 if note.kind is Kind.ESCALATED else counts[key])
-        for key, (_, note) in ordered
+        _Entry(note, 1 if note.kind in BUTTONED else counts[key]) for key, (_, note) in ordered
     ]
-    kept = (Kind.ESCALATED, Kind.DIGEST)  # never hidden in a storm: a person acts on them
+    kept = (*BUTTONED, Kind.DIGEST)  # never hidden in a storm: a person acts on them
     plain = [e for e in entries if e.note.kind not in kept]
     dropped = plain[: max(0, len(plain) - max_lines)]
     hidden: Counter[Kind] = Counter()
@@ -165,7 +173,7 @@ def _entries(notes: Sequence[Notification], max_lines: int) -> tuple[list[_Entry
 def _render(entry: _Entry) -> str:
     note = entry.note
     lines = [f"{note.kind.icon} {note.text}" + (f" (×{entry.count})" if entry.count > 1 else "")]
-    if note.kind is Kind.DIGEST:  # a whole message of its own making: shown as it is
+    if note.kind in (Kind.DIGEST, Kind.PLAN):  # a whole message of its own: shown as it is
         return "\n".join([*lines, note.detail] if note.detail else lines)
     if note.detail:
         lines += [f"   {line}" for line in shorten(note.detail, 600).splitlines() if line.strip()][
@@ -204,6 +212,14 @@ def _pack(
 def _rows(escalations: list[Notification]) -> tuple[tuple[Button, ...], ...]:
     rows = []
     for note in escalations:
+        if note.kind is Kind.PLAN:
+            plan_id = note.task_id or ""
+            rows.append(
+                tuple(
+                    Button(label, plan_button_data(plan_id, a)) for a, label in PLAN_ACTIONS.items()
+                )
+            )
+            continue
         task_id = note.task_id or ""
         number = f" #{note.issue.number}" if len(escalations) > 1 and note.issue else ""
         rows.append(

@@ -29,10 +29,13 @@ SPECS: dict[str, tuple[str, str]] = {
     "why": ("N", "why issue N is or is not running"),
     "retry": ("N", "re-queue an escalated or failed issue with fresh attempts"),
     "report": ("", "the fleet's scores for the last day, and what needs you"),
+    "plan": ("[show] [KEY]", "ask for a sprint plan now; show: the last plan"),
+    "producers": ("", "what Agent OS filed by itself this week, by producer"),
     "help": ("", "this list"),
     "start": ("", "say hello"),
 }
 _HEAD = re.compile(r"^/(?P<name>[A-Za-z0-9_]{1,32})(?:@(?P<bot>[A-Za-z0-9_]{3,64}))?$")
+_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # a repo key
 _TARGET = re.compile(
     r"^(?:(?P<repo>[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9._-]+)?)#|#)?(?P<number>\d{1,9})$"
 )
@@ -93,6 +96,18 @@ class IssueCommand:
 
 
 @dataclass(frozen=True, slots=True)
+class PlanCommand:
+    """`/plan [KEY]`: plan now; `/plan show [KEY]`: the last plan. KEY: a repo key, when several."""
+
+    show: bool = False
+    repo: str | None = None
+
+    @property
+    def name(self) -> str:
+        return "plan"
+
+
+@dataclass(frozen=True, slots=True)
 class UsageHint:
     """A known command with bad arguments: the reply says how to use it."""
 
@@ -105,7 +120,7 @@ class Unknown:
     name: str
 
 
-Command = Simple | Off | Switch | RepoMode | IssueCommand
+Command = Simple | Off | Switch | RepoMode | IssueCommand | PlanCommand
 Parsed = Command | UsageHint | Unknown
 
 
@@ -143,6 +158,12 @@ def _arguments(name: str, args: list[str]) -> Parsed:
     if name in ("why", "retry"):
         target = parse_target(args[0]) if len(args) == 1 else None
         return IssueCommand(name, target) if target else usage
+    if name == "plan":
+        show = bool(args) and args[0].lower() == "show"
+        rest = args[1:] if show else args
+        if len(rest) > 1 or (rest and not _KEY.match(rest[0])):
+            return usage
+        return PlanCommand(show, rest[0] if rest else None)
     return Simple(name) if not args else usage
 
 

@@ -2,7 +2,8 @@
 
 The prompt and the parser share `FIELDS` and `BlockerCode`, so an agent is never rejected for
 a field its prompt did not ask for (agent-os rejects honest `blocked` results for a missing
-UNBLOCK_NOTES its prompt never mentions).
+UNBLOCK_NOTES its prompt never mentions). Every list field is optional: a result without
+FOLLOW_UPS (older than it) parses as before, and the prompt's line on it is FOLLOW_UPS_HINT.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ FIELDS = (
     "RISKS",
     "ATTEMPTED_APPROACHES",
     "MANUAL_STEPS",
+    "FOLLOW_UPS",
 )
 LIST_FIELDS = (
     "DONE",
@@ -34,6 +36,18 @@ LIST_FIELDS = (
     "RISKS",
     "ATTEMPTED_APPROACHES",
     "MANUAL_STEPS",
+    "FOLLOW_UPS",
+)
+# FOLLOW_UPS, optional: work the agent noticed beyond its issue, one `<title> — <why>` a line.
+# After the PR merges each becomes a Backlog issue a person decides on (improve/discovered.py).
+FOLLOW_UPS_KEPT = 10  # follow-ups one result may carry; the rest are dropped
+FOLLOW_UP_CHARS = 300  # characters of one; a longer one is cut
+FOLLOW_UPS_FILED = 5  # follow-ups a task (all attempts at one issue's dispatch) files at most
+FOLLOW_UPS_HINT = (
+    "work you noticed that this issue does not cover (a bug, a missing test, a clean-up), one "
+    "line each: `<title> — <why>`, the most important first; at most "
+    f"{FOLLOW_UPS_FILED} become backlog issues once this change merges, for a person to decide "
+    "on. `- None` when there is none"
 )
 _LABEL = re.compile(r"^(?:#+\s*)?\**(" + "|".join(FIELDS) + r")\**\s*:[ \t]*(.*)$", re.MULTILINE)
 _NONE = {"", "none", "- none", "n/a", "na", "null", "-"}
@@ -158,6 +172,7 @@ def parse(text: str | None) -> AgentResult:
     if status is not Status.COMPLETE and blocker is None:
         return invalid(f"STATUS {status.value} needs a BLOCKER_CODE")
     lists = {name: _bullets(sections.get(name, "")) for name in LIST_FIELDS}
+    lists["FOLLOW_UPS"] = tuple(_cut(item) for item in lists["FOLLOW_UPS"][:FOLLOW_UPS_KEPT])
     next_step = sections.get("NEXT_STEP", "").strip()
     return AgentResult(
         status=status,
@@ -186,6 +201,10 @@ def _bullets(body: str) -> tuple[str, ...]:
         if item and item.lower() not in _NONE:
             items.append(item)
     return tuple(items)
+
+
+def _cut(item: str) -> str:
+    return item if len(item) <= FOLLOW_UP_CHARS else item[: FOLLOW_UP_CHARS - 1].rstrip() + "…"
 
 
 def after_tests(result: AgentResult, passed: bool, line: str) -> AgentResult:

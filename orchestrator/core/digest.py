@@ -5,8 +5,9 @@ batched: the figures first (merged, merged rate, cost, lead time, escalated), th
 of what waits for a person: escalations (open issues labelled `agentos:blocked`), PRs awaiting
 a person's review (open agent PRs of `dispatcher_only` repos, which the PR monitor holds for a
 person: `core.review.decide` answers `hold` for every one of them), and the incidents filed in
-the window. Each list shows at most `MAX_LISTED` lines and counts the rest, and the whole text
-stays under `LIMIT` characters, below Telegram's 4,096, however much waits.
+the window; then the escalations waiting longest, and the groomer's line when it ran in the
+window (`improve.grooming`). Each list shows at most `MAX_LISTED` lines and counts the rest, and
+the whole text stays under `LIMIT` characters, below Telegram's 4,096, however much waits.
 
 Titles are other people's words: the chat gets plain text (no parse mode, so markup stays
 literal), and each title is made one line (no line breaks, control or invisible format
@@ -55,6 +56,8 @@ class Attention:
     reviews: tuple[Listed, ...] = ()  # open agent PRs held for a person's review
     incidents: tuple[Listed, ...] = ()  # incidents filed in the window
     unreadable: tuple[str, ...] = ()  # repos (owner/name) GitHub could not be read for
+    stale: tuple[Listed, ...] = ()  # escalations older than improve.stale_days (the groomer's)
+    groomed: str = ""  # the groomer's line for the day, when it ran in the window
 
     @property
     def count(self) -> int:
@@ -73,6 +76,10 @@ def digest(report: Report, attention: Attention) -> str:
         lines += _section("Escalations waiting", attention.escalations, attention.unreadable)
         lines += _section("PRs awaiting your review", attention.reviews, attention.unreadable)
         lines += _section("Incidents filed", attention.incidents, ())
+        if attention.stale:
+            lines += _section("Escalations waiting longest", attention.stale, ())
+    if attention.groomed:
+        lines += ["", _clean(attention.groomed, 300)]
     return _cap("\n".join(lines), LIMIT)
 
 

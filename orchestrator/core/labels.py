@@ -36,3 +36,15 @@ INCIDENT_COLOURS = {  # created by the job that files an incident, in the repo i
     SEVERITY.format("medium"): "fbca04",
     SEVERITY.format("low"): "c5def5",
 }
+DISCOVERED = "agentos:discovered"  # a follow-up an agent noticed, filed once its PR merged
+DISCOVERED_COLOURS = {DISCOVERED: "c2e0c6"}  # created by the PR monitor when it files the first
+PLAN = "agentos:plan"  # the repo's planning issue: each sprint plan is a comment on it
+PLANNED = "agentos:planned"  # an issue a sprint plan drafted (in Backlog until a person moves it)
+PLAN_COLOURS = {PLAN: "0e8a16", PLANNED: "bfd4f2"}  # created by the planner when it first posts
+DUPLICATE = "agentos:duplicate"  # the groomer: may repeat an older open issue (never closed by us)
+NEEDS_DECISION = "agentos:needs-decision"  # the groomer: a blocker was closed as not planned
+GROOMER_COLOURS = {  # created by the groomer, in a repo where it adds one of them
+    DUPLICATE: "cfd3d7",
+    NEEDS_DECISION: "d876e3",
+}
+PLAN_ITEM = "agentos:plan-item"  # an epic or task `agentos plan import` made from PLAN.md

@@ -30,6 +30,7 @@ class Kind(enum.Enum):
     JOB_CRASHED = "job_crashed"
     CREDENTIALS_REFUSED = "credentials_refused"  # a service refused its token: nothing runs
     DIGEST = "digest"  # the daily digest: its detail is a whole message, sent as it is
+    PLAN = "plan"  # a proposed sprint: its planning issue and plan id, for Approve / Skip
     INFO = "info"
 
     @property
@@ -46,8 +47,12 @@ _ICONS = {
     Kind.JOB_CRASHED: "💥",
     Kind.CREDENTIALS_REFUSED: "🔑",
     Kind.DIGEST: "📊",
+    Kind.PLAN: "🗺️",
     Kind.INFO: "ℹ️",
 }
+
+
+BUTTONED = (Kind.ESCALATED, Kind.PLAN)  # notes whose message carries buttons
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +70,9 @@ class Notification:
     def __post_init__(self) -> None:
         if not self.text.strip():
             raise ValueError("a notification needs a text")
-        if self.kind is Kind.ESCALATED and (self.issue is None or not self.task_id):
+        if self.kind in BUTTONED and (self.issue is None or not self.task_id):
             raise ValueError(
-                "an escalation needs the issue and the task id, so its buttons can act"
+                "an escalation or a plan needs the issue and the task id, so its buttons can act"
             )
 
 
@@ -142,6 +147,14 @@ def digest(text: str) -> Notification:
     return Notification(Kind.DIGEST, head, detail=body.strip("\n"))
 
 
+def plan(issue: IssueRef, plan_id: str, text: str, detail: str) -> Notification:
+    """Return a proposed sprint (`improve.planner`): shown whole, with Approve / Skip buttons.
+
+    `issue` is the planning issue the plan is posted on; `plan_id` is what the buttons act on.
+    """
+    return Notification(Kind.PLAN, text, issue, plan_id, detail=detail)
+
+
 SERVICES = {"github": "GitHub", "telegram": "Telegram"}  # how texts name a service
 
 
@@ -163,7 +176,7 @@ def to_record(note: Notification) -> dict[str, Any]:
         if getattr(note, name):
             record[name] = getattr(note, name)
     if note.detail:
-        limit = MAX_DIGEST if note.kind is Kind.DIGEST else MAX_DETAIL
+        limit = MAX_DIGEST if note.kind in (Kind.DIGEST, Kind.PLAN) else MAX_DETAIL
         record["detail"] = shorten(note.detail, limit)
     return record
 

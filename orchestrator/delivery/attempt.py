@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from orchestrator.config.model import Config, RepoConfig
+from orchestrator.config.objectives import constraints_for
 from orchestrator.core import contract, lifecycle, markdown
 from orchestrator.core.agent import AgentRequest, event_record
 from orchestrator.core.contract import AgentResult
@@ -27,7 +28,7 @@ from orchestrator.core.workspace import Workspace
 from orchestrator.delivery import approval, cards, guard, handoff, prompt, stopping
 from orchestrator.delivery.chain import run_chain
 from orchestrator.deps import Deps
-from orchestrator.errors import PushRejected, Stopped
+from orchestrator.errors import ConfigError, PushRejected, Stopped
 from orchestrator.store import rooms
 
 
@@ -103,9 +104,15 @@ def _attempt(
         prompt.EarlierResult(tid, text)
         for tid, text in rooms.earlier_results(config.paths.rooms_dir, task.id)
     )
+    try:  # the operator's rules reach every prompt: no agent runs while they cannot be read
+        rules = constraints_for(config, repo.key)
+    except ConfigError as error:
+        steps = tuple(f"Fix {error.source}: {line}" for line in error.problems)
+        return _escalate(deps, repo, task, room, "objectives_invalid", steps)
+    fixing = handoff.fixing_of(deps, task)
     text = prompt.render(
         prompt.PromptInput(
-            issue, task, Path(ws.path), room.path, earlier, handoff.fixing_of(deps, task)
+            issue, task, Path(ws.path), room.path, earlier, fixing, constraints=rules
         )
     )
     if not prompt.fits(text):

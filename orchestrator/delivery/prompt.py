@@ -1,6 +1,7 @@
 """Render the agent's prompt: the issue (fenced as untrusted), repo notes, role, skills, history.
 
-The prompt also carries the result contract.
+The prompt also carries the result contract, and the operator's rules for the repository (the
+constraints of its objectives, docs/objectives.md), fenced as every other text from a file.
 
 Role instructions (ROLE.md) and skills (SKILL.md) are looked up in three layers, the first
 found winning: the task's room (`runtime/rooms/<task-id>/`), the repo's `.agents/`, and the
@@ -26,7 +27,7 @@ from typing import Any
 import jinja2
 import yaml
 
-from orchestrator.core.contract import AGENT_CODES, FIELDS, LIST_FIELDS
+from orchestrator.core.contract import AGENT_CODES, FIELDS, FOLLOW_UPS_HINT, LIST_FIELDS
 from orchestrator.core.model import Check, Issue, Review
 from orchestrator.core.redact import redact
 from orchestrator.core.tasks import Task
@@ -42,6 +43,7 @@ BUDGET = {
     "skill": 6_000,
     "attempt": 4_000,
     "item": 4_000,
+    "rules": 8_000,  # at most 20 constraints of 300 characters
 }
 MAX_ITEMS = 8  # checks, reviews or conflicting files shown, each trimmed to BUDGET["item"]
 
@@ -59,6 +61,7 @@ HINTS = {
     "RISKS": "what might break because of this change",
     "ATTEMPTED_APPROACHES": "approaches you tried that did not work, and why",
     "MANUAL_STEPS": "what a human must do that you could not (or `- None`)",
+    "FOLLOW_UPS": FOLLOW_UPS_HINT,
 }
 # The skeleton's values: it parses as it stands, so an agent that fills it in gets a valid result.
 EXAMPLES = {
@@ -74,6 +77,7 @@ EXAMPLES = {
     "RISKS": "<risk>",
     "ATTEMPTED_APPROACHES": "None",
     "MANUAL_STEPS": "None",
+    "FOLLOW_UPS": "None",
 }
 
 
@@ -111,6 +115,7 @@ class PromptInput:
     attempts: tuple[EarlierResult, ...] = ()
     fixing: Fixing | None = None
     defaults: Path = field(default=TEMPLATES)
+    constraints: tuple[str, ...] = ()  # the operator's rules for the repo (its objectives')
 
 
 def fence(text: str, info: str = "") -> str:
@@ -214,6 +219,7 @@ def context(inp: PromptInput) -> dict[str, Any]:
         "attempts": [EarlierResult(a.task_id, _clean(a.result, "attempt")) for a in inp.attempts],
         "fixing": _fixing(inp.fixing),
         "contract": contract(),
+        "rules": _clean("\n".join(f"- {c}" for c in inp.constraints), "rules"),
     }
 
 

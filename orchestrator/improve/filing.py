@@ -48,6 +48,7 @@ class Filing:
     ready: bool = False  # on the board in Ready rather than Backlog
     evidence: str = ""  # the comment kept up to date while the same signature recurs
     fields: dict[str, Any] = field(default_factory=dict, hash=False)  # extra event fields
+    reopen: bool = True  # False: a closed issue of the same signature stays closed (skip)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +177,8 @@ class Filer:
             closed = next(i for i in own if i.number == verdict.issue)
             if closed.state_reason == "not_planned":  # a person said no: respect it
                 return Filed("skip", verdict.issue, "closed_as_not_planned")
+            if not filing.reopen:
+                return Filed("skip", verdict.issue, "closed")
         if verdict.action == "file" and verdict.near and self.config.improve.triage_with:
             near = [k for number in verdict.near for k in known if k.number == number]
             return self._second_opinion(filing, proposal, near, self.config.improve.triage_with)

@@ -50,7 +50,17 @@ JOBS: dict[str, JobSpec] = {
             "30 6 * * 1",
             "file chronic problems of the last week; a quiet week files nothing",
         ),
+        JobSpec(
+            "groomer",
+            "20 7 * * *",
+            "backlog hygiene: duplicates marked, free issues noted, wrong cards repaired",
+        ),
         JobSpec("scorer", "0 8 * * *", "a daily digest of the fleet's scores to the chat"),
+        JobSpec(
+            "planner",
+            "*/5 * * * *",
+            "propose a sprint per repo at its cadence; apply it once approved in the chat",
+        ),
         JobSpec(
             "telegram_control",
             "* * * * *",

@@ -1,4 +1,7 @@
-"""Watch open agent PRs: merge green ones, rebase stale ones, send red ones back, restart wedged."""
+"""Watch open agent PRs: merge green ones, rebase stale ones, send red ones back, restart wedged.
+
+After the PRs, it files the follow-ups the merged PRs' agents noticed (`improve.discovered`).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from orchestrator.core.model import PullRequest
 from orchestrator.core.review import Action, Decision
 from orchestrator.deps import Deps
 from orchestrator.errors import TrackerError, Unauthorized, WorktreeError
+from orchestrator.improve import discovered
 from orchestrator.review import actions
 from orchestrator.review.facts import PullFacts, Writers, gather, issue_of, stuck_since
 from orchestrator.store.memo import Memo
@@ -39,6 +43,9 @@ def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> 
             counts[action] = counts.get(action, 0) + 1
     for section in ("stuck", "decided", "escalated", "reviews_answered", "reviews_ignored"):
         memo.keep_only(section, seen)
+    follow_ups = discovered.file_pending(deps, config, now, open_prs=seen, dry_run=dry_run)
+    if follow_ups:
+        counts["follow_ups_filed"] = follow_ups
     if not dry_run:  # a dry run decides and prints; what it saw must not stop the next tick acting
         memo.save()
     return counts
@@ -99,10 +106,10 @@ def _act(
     changed: bool,
 ) -> None:
     if decision.action is Action.MERGE:
-        actions.merge(deps, facts)
+        actions.merge(deps, facts, now)
     elif decision.action is Action.HOLD:
         if changed:  # the card moves once, not a board write every tick while a person reviews
-            actions.hold(deps, facts)
+            actions.hold(deps, facts, now)
     elif decision.action is Action.REBASE:
         actions.rebase(deps, config, facts, now, memo)
     elif decision.action is Action.FIX:

@@ -15,6 +15,7 @@ from orchestrator.core.workspace import Conflict, RebaseStatus
 from orchestrator.delivery import cards, escalation, handoff
 from orchestrator.deps import Deps
 from orchestrator.errors import TrackerError
+from orchestrator.improve import discovered
 from orchestrator.review.facts import PullFacts
 from orchestrator.store import rooms
 from orchestrator.store.memo import Memo
@@ -22,13 +23,19 @@ from orchestrator.store.memo import Memo
 RESTARTED = "<!-- agentos:restarted -->"
 
 
-def merge(deps: Deps, facts: PullFacts) -> None:
-    """Merge at the checked head, delete the branch, and make sure the issue is closed and Done."""
+def merge(deps: Deps, facts: PullFacts, now: datetime) -> None:
+    """Merge at the checked head, delete the branch, and make sure the issue is closed and Done.
+
+    The agents' follow-ups are noted first, so a kill just after the merge loses none; the end
+    of the tick files them (`improve.discovered`).
+    """
     pr = facts.pr
+    discovered.note(deps, facts.repo, facts.ref.number, pr.number, facts.generation, now)
     sha = deps.tracker.merge_pull(pr, facts.repo.merge_method.value)
     deps.log.info(
         "pr.merged", extra={"pr": pr.number, "issue": facts.ref.number, "repo": pr.repo, "sha": sha}
     )
+    discovered.merged(deps, facts.repo, facts.ref.number, pr.number)
     try:
         deps.tracker.delete_branch(pr.repo, pr.head)
     except TrackerError as error:  # a protected or already-deleted branch never undoes a merge
@@ -45,8 +52,12 @@ def merge(deps: Deps, facts: PullFacts) -> None:
     deps.notifier.notify(notify.merged(facts.ref, pr.title, pr.number, pr.url))
 
 
-def hold(deps: Deps, facts: PullFacts) -> None:
-    """A person merges in dispatcher_only mode: keep the card in In Review."""
+def hold(deps: Deps, facts: PullFacts, now: datetime) -> None:
+    """A person merges in dispatcher_only mode: keep the card in In Review.
+
+    The agents' follow-ups are noted, to be filed if that person merges it.
+    """
+    discovered.note(deps, facts.repo, facts.ref.number, facts.pr.number, facts.generation, now)
     cards.move(deps, facts.repo, facts.ref, BoardStatus.IN_REVIEW)
 
 

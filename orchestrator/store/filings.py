@@ -31,6 +31,15 @@ class Filings:
         """Return how many issues were filed in `repo_key` on `day` (YYYY-MM-DD, UTC)."""
         return sum(1 for r in self._records() if r.get("repo") == repo_key and r.get("day") == day)
 
+    def since(self, day: str) -> list[tuple[str, str, int]]:
+        """Return (producer, repo key, issue) of each issue filed on `day` (YYYY-MM-DD) or later."""
+        found = []
+        for record in self._records():
+            issue = record.get("issue")
+            if str(record.get("day", "")) >= day and isinstance(issue, int):
+                found.append((str(record.get("producer") or "?"), str(record.get("repo")), issue))
+        return found
+
     def add(self, repo_key: str, day: str, issue: int, producer: str, signature: str) -> None:
         """Record one issue filed."""
         record = {

@@ -173,3 +173,34 @@ def test_a_rebase_that_pushed_nothing_is_not_recorded(
 ) -> None:
     AuditedWorktrees(Trees(status), trail, "agentos").rebase("app", "agent/1-x", "main")
     assert trail.entries == []
+
+
+def test_an_issue_edit_is_recorded_with_what_it_changed_and_a_dependency_removed_is_not(
+    github: AuditedTracker, trail: MemoryAudit
+) -> None:
+    issue = github.create_issue(REPO, "Plan item", "as planned")
+    blocker = github.create_issue(REPO, "Blocker", "")
+    github.update_issue(issue.ref, title="Plan item, renamed", body="as replanned")
+    github.update_issue(issue.ref)  # nothing asked, nothing done
+    github.add_blocker(issue.ref, blocker)
+    github.remove_blocker(issue.ref, blocker)
+    assert recorded(trail)[2:] == [
+        (
+            "issue.edited",
+            "agentos:pr_monitor",
+            {"repo": REPO, "issue": issue.number, "fields": "title,body"},
+        )
+    ]
+
+
+def test_a_pin_is_recorded_and_a_pin_without_a_free_slot_is_not(
+    github: AuditedTracker, trail: MemoryAudit
+) -> None:
+    issues = [github.inner.add_issue(REPO, f"Issue {n}") for n in range(4)]
+    assert [github.pin_issue(issue.ref) for issue in issues] == [True, True, True, False]
+    with pytest.raises(TrackerError):
+        github.pin_issue(IssueRef(REPO, 99))
+    assert recorded(trail) == [
+        ("issue.pinned", "agentos:pr_monitor", {"repo": REPO, "issue": issue.number})
+        for issue in issues[:3]
+    ]

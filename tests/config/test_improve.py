@@ -20,6 +20,7 @@ def test_absent_means_the_defaults(tmp_path: Path) -> None:
     config = load_config(write_config(tmp_path), ENV)
     assert config.improve == ImproveConfig()
     assert (config.improve.daily_cap, config.improve.sources) == (5, ())
+    assert config.improve.stale_days == 7
 
 
 def test_each_source_kind_is_read(tmp_path: Path) -> None:
@@ -65,6 +66,8 @@ BAD = [
         "improve.ready_severities[0]: expected one of critical | high | medium | low, got 'urgent'",
     ),
     ({"chronic_share": 1.5}, "improve.chronic_share: expected at most 1, got 1.5"),
+    ({"stale_days": 0}, "improve.stale_days: expected a positive integer, got 0"),
+    ({"stale_days": "a week"}, "improve.stale_days: expected a positive integer, got 'a week'"),
     (
         {"triage_with": "claude"},
         "improve.triage_with: expected the name of an anthropic backend in agents.backends "

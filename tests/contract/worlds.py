@@ -65,6 +65,8 @@ class World(Protocol):
 
     def approve(self, repo: str, number: int, reviewer: str, body: str) -> None: ...
     def label_colours(self, repo: str) -> dict[str, str]: ...
+    def unpin_all(self, repo: str) -> None:
+        """Unpin every pinned issue of the repo (the Tracker never unpins)."""
 
 
 class MemoryWorld:
@@ -105,6 +107,9 @@ class MemoryWorld:
 
     def label_colours(self, repo: str) -> dict[str, str]:
         return self.memory.label_colours(repo)
+
+    def unpin_all(self, repo: str) -> None:
+        pass  # a new repo has no pins
 
 
 def github_tracker(api_url: str, token: str, per_page: int = 100) -> GitHubTracker:
@@ -205,6 +210,9 @@ class SandboxWorld:
     def label_colours(self, repo: str) -> dict[str, str]:
         return {label.name: label.color for label in self.owner.get_repo(repo).get_labels()}
 
+    def unpin_all(self, repo: str) -> None:
+        pass  # a new repo has no pins
+
 
 def _edit(client: Github, ref: IssueRef, title: str | None, body: str | None) -> None:
     changes = {k: v for k, v in (("title", title), ("body", body)) if v is not None}
@@ -274,3 +282,17 @@ class LiveWorld:
 
     def label_colours(self, repo: str) -> dict[str, str]:
         return {label.name: label.color for label in self.owner.get_repo(repo).get_labels()}
+
+    def unpin_all(self, repo: str) -> None:
+        """Unpin what the repository has pinned: one query, one unpinIssue each."""
+        owner, name = repo.split("/", 1)
+        _, data = self.owner.requester.graphql_query(
+            "query($owner: String!, $name: String!) { repository(owner: $owner, name: $name) "
+            "{ pinnedIssues(first: 3) { nodes { issue { id } } } } }",
+            {"owner": owner, "name": name},
+        )
+        for node in data["data"]["repository"]["pinnedIssues"]["nodes"]:
+            self.owner.requester.graphql_query(
+                "mutation($id: ID!) { unpinIssue(input: {issueId: $id}) { issue { id } } }",
+                {"id": node["issue"]["id"]},
+            )

@@ -156,12 +156,32 @@ def test_a_huge_batch_is_split_under_the_limit_with_each_button_row_beside_its_t
         "esc:abc:retry",
         f"esc:{'a' * 16}:merge",
         "plan:x:approve",
+        f"plan:{'a' * 16}:retry",  # an escalation's action under a plan's prefix
+        f"esc:{'a' * 16}:approve",
         f"esc:{'a' * 16}:retry:extra",
     ],
 )
 def test_foreign_or_malformed_button_data_is_not_an_escalation_action(data: str) -> None:
     assert parse_button(data) is None
     assert parse_button(button_data("t", "close")) is not None
+
+
+def test_a_plan_is_shown_whole_with_its_three_buttons_and_never_hidden_in_a_storm() -> None:
+    detail = "Plan app-1 (waiting)\n" + "\n".join(f"  {n}. #{n}: a reason" for n in range(1, 16))
+    plan = notify.plan(IssueRef("acme/app", 9), "app-20261203T110000", "app: a plan", detail)
+    storm = [notify.task_started(IssueRef("acme/app", i), f"app-{i}-g1-a1", "t") for i in range(60)]
+    messages = batch([plan, *storm], max_lines=5)
+    (with_buttons,) = [m for m in messages if m.rows]
+    assert "  15. #15: a reason" in with_buttons.text  # shown whole, not cut to a few lines
+    (row,) = with_buttons.rows
+    assert [b.label for b in row] == ["Approve", "Approve without new issues", "Skip"]
+    token = notify.action_token("app-20261203T110000")
+    assert [parse_button(b.data) for b in row] == [
+        (token, "approve"),
+        (token, "only"),
+        (token, "skip"),
+    ]
+    assert all(len(b.data.encode()) <= 64 for b in row)
 
 
 S = timedelta(seconds=1)

@@ -7,6 +7,8 @@ import pytest
 from orchestrator.core.contract import (
     AGENT_CODES,
     FIELDS,
+    FOLLOW_UP_CHARS,
+    FOLLOW_UPS_KEPT,
     BlockerCode,
     Status,
     after_tests,
@@ -120,7 +122,7 @@ def test_every_code_the_prompt_offers_is_accepted_and_blockers_have_policies() -
         assert parse(f"STATUS: blocked\nBLOCKER_CODE: {code.value}\n").blocker is code
     assert BlockerCode.MANUAL_INTERVENTION_REQUIRED.permanent and not BlockerCode.TIMEOUT.permanent
     assert not BlockerCode.QUOTA_LIMITED.retryable and BlockerCode.TEST_FAILURE.retryable
-    assert FIELDS[0] == "STATUS" and len(FIELDS) == 12
+    assert FIELDS[0] == "STATUS" and len(FIELDS) == 13
 
 
 def test_the_same_failure_has_the_same_signature() -> None:
@@ -129,3 +131,34 @@ def test_the_same_failure_has_the_same_signature() -> None:
         "STATUS: blocked\nBLOCKER_CODE: environment_failure\nBLOCKERS:\n- npm missing\nSUMMARY: x"
     )
     assert a.signature == b.signature != parse(COMPLETE).signature
+
+
+# -- FOLLOW_UPS: optional, so results written before it existed stay valid -------------------------
+def test_a_result_without_follow_ups_is_valid_and_has_none() -> None:
+    result = parse(COMPLETE)
+    assert not result.problem and result.items("FOLLOW_UPS") == ()
+    assert "FOLLOW_UPS:\n- None\n" in render(result)
+
+
+def test_follow_ups_are_read_one_a_line_and_round_trip() -> None:
+    result = parse(
+        COMPLETE + "FOLLOW_UPS:\n- Add retries to the client — it gives up after one try\n"
+        "- Cover the parser's error paths — no test reaches them\n"
+    )
+    assert result.items("FOLLOW_UPS") == (
+        "Add retries to the client — it gives up after one try",
+        "Cover the parser's error paths — no test reaches them",
+    )
+    assert parse(render(result)) == result
+
+
+def test_follow_ups_none_is_no_follow_up() -> None:
+    assert parse(COMPLETE + "FOLLOW_UPS:\n- None\n").items("FOLLOW_UPS") == ()
+
+
+def test_follow_ups_are_capped_in_number_and_length() -> None:
+    many = "".join(f"- Follow-up number {n} — {'x' * 400}\n" for n in range(50))
+    items = parse(COMPLETE + "FOLLOW_UPS:\n" + many).items("FOLLOW_UPS")
+    assert len(items) == FOLLOW_UPS_KEPT
+    assert all(len(i) == FOLLOW_UP_CHARS and i.endswith("…") for i in items)
+    assert items[0].startswith("Follow-up number 0 — ")

@@ -112,3 +112,16 @@ def test_a_storm_never_hides_the_digest() -> None:
     storm = [notify.Notification(notify.Kind.TASK_STARTED, f"#{n} started") for n in range(80)]
     messages = batch([notify.digest(text), *storm])
     assert sum(f"📊 {text}" in m.text for m in messages) == 1
+
+
+def test_the_groomers_stale_escalations_and_its_line_follow_the_lists() -> None:
+    waiting = Attention(
+        escalations=(Listed("acme/app", 3, "Add login"),),
+        stale=(Listed("acme/app", 3, "12 days: Add login"),),
+        groomed="Groomer: 1 card repaired.",
+    )
+    lines = digest(_report(), waiting).splitlines()
+    at = lines.index("Escalations waiting longest (1):")
+    assert lines[at + 1] == "  acme/app#3 12 days: Add login"
+    assert lines[-1] == "Groomer: 1 card repaired."
+    assert "Escalations waiting longest" not in digest(_report(), Attention())

@@ -133,6 +133,15 @@ def test_closed_as_not_planned_is_respected(world: World) -> None:
     world.tracker.close_issue(issue.ref, "not_planned")
     again = _filer(world).file(_filing(world))
     assert (again.action, again.why) == ("skip", "closed_as_not_planned")
+
+
+def test_a_filing_that_may_not_reopen_leaves_a_closed_issue_closed(world: World) -> None:
+    _filer(world).file(_filing(world, reopen=False))
+    (issue,) = _issues(world)
+    world.tracker.close_issue(issue.ref, "completed")
+    again = _filer(world, T0 + timedelta(days=2)).file(_filing(world, reopen=False))
+    assert (again.action, again.issue, again.why) == ("skip", issue.number, "closed")
+    assert not world.tracker.issue(issue.ref).is_open and len(_issues(world)) == 1
     assert not world.tracker.issue(issue.ref).is_open
 
 

@@ -25,6 +25,7 @@ from orchestrator.sandbox.github import (  # noqa: F401
     gqlissueedits,
     gqlissues,
     gqllists,
+    gqlpins,
     gqlpulledits,
     gqlpulls,
     gqlqueries,
