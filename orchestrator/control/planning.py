@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from orchestrator.config.model import Config, RepoConfig
 from orchestrator.core.planning import SprintPick
-from orchestrator.store import plans
+from orchestrator.store import groomed, plans
 from orchestrator.store.filings import Filings
 from orchestrator.store.plans import PlanRecord, Plans, PlanState
 
@@ -78,7 +78,8 @@ def press(config: Config, plan_id: str, action: str, who: str, now: datetime) ->
 
 
 def producers(config: Config, now: datetime) -> str:
-    """`/producers`: the issues each producer filed in the last seven days, and the plans."""
+    """`/producers`: the issues each producer filed in the last seven days, the groomer's last
+    day, and the plans made."""
     day = (now - timedelta(days=7)).date().isoformat()
     filed = Filings(config.paths.runtime_dir).since(day)
     lines = ["Filed by Agent OS in the last 7 days:"]
@@ -89,6 +90,10 @@ def producers(config: Config, now: datetime) -> str:
         lines.append(f"  {producer}: {count} ({where})")
     if not filed:
         lines.append("  nothing")
+    groomer = groomed.read(config.paths.state_dir)
+    if groomer is not None:
+        acted = ", ".join(f"{n} {name}" for name, n in sorted(groomer.counts.items()) if n)
+        lines.append(f"  groomer ({groomer.day}): {acted or 'nothing to do'}")
     store = Plans(config.paths.state_dir)
     since = (now - timedelta(days=7)).isoformat(timespec="seconds")
     for repo in config.repos:

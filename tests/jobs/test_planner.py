@@ -289,3 +289,28 @@ def test_an_expired_plans_press_only_says_so(world: World) -> None:
     plan = state(world).plan
     assert plan is not None
     assert "expired already" in planning.press(world.config, plan.id, "approve", "alice", T0)
+
+
+def test_producers_lists_what_each_filed_this_week_the_groomer_and_the_plans(
+    world: World,
+) -> None:
+    from orchestrator.core.grooming import GroomerDay
+    from orchestrator.store import groomed
+    from orchestrator.store.filings import Filings
+
+    filings = Filings(world.config.paths.runtime_dir)
+    filings.add("app", T0.date().isoformat(), 40, "incident_scanner", "s1")
+    filings.add("app", T0.date().isoformat(), 41, "follow_ups", "s2")
+    filings.add("app", (T0 - timedelta(days=9)).date().isoformat(), 7, "planner", "s3")
+    groomed.write(
+        world.config.paths.state_dir,
+        GroomerDay(T0.date().isoformat(), T0.isoformat(), {"duplicates": 2, "repaired": 0}),
+    )
+    backlog(world)
+    use(world, Model(answer()))
+    planner.run(world.deps, world.config, T0)
+    text = planning.producers(world.config, T0)
+    assert "  follow_ups: 1 (app 1)" in text and "  incident_scanner: 1 (app 1)" in text
+    assert "planner: 1" not in text  # nine days ago: not this week
+    assert "groomer (2026-05-01): 2 duplicates" in text
+    assert "  planner: plan app-" in text
