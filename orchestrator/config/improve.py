@@ -100,11 +100,18 @@ def _known(keys: set[str]) -> str:
 
 
 def _triage(r: Reader, node: dict[str, Any], agents: AgentsConfig) -> str | None:
-    name: str | None = r.string(node, "triage_with", "improve", default=None)
+    return anthropic_backend(r, node, "triage_with", "improve", agents)
+
+
+def anthropic_backend(
+    r: Reader, node: dict[str, Any], key: str, path: str, agents: AgentsConfig
+) -> str | None:
+    """Return the name of an `anthropic` backend of agents.backends that `key` names, or None."""
+    name: str | None = r.string(node, key, path, default=None)
     usable = [n for n, b in agents.backends.items() if b.type is AgentType.ANTHROPIC]
     if name is not None and name not in usable:
         r.fail(
-            "improve.triage_with",
+            join(path, key),
             f"expected the name of an anthropic backend in agents.backends "
             f"({', '.join(usable) or 'none configured'}), got {show(name)}",
         )

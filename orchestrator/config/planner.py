@@ -17,9 +17,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from orchestrator.config.improve import anthropic_backend
 from orchestrator.config.model import (
     AgentsConfig,
-    AgentType,
     Autonomy,
     PlanCadence,
     PlannerConfig,
@@ -49,7 +49,7 @@ def read(
             continue
         own[str(key)] = _cadence(r, r.mapping(settings, path, _CADENCE), path, default)
     return PlannerConfig(
-        with_backend=_backend(r, node, agents),
+        with_backend=anthropic_backend(r, node, "with", "planner", agents),
         expires_hours=r.integer(
             node, "expires_hours", "planner", default=PlannerConfig().expires_hours, maximum=720
         ),
@@ -71,16 +71,3 @@ def _cadence(r: Reader, node: dict[str, Any], path: str, base: PlanCadence) -> P
         max_new=r.integer(node, "max_new", path, default=base.max_new, minimum=0, maximum=10),
         autonomy=r.choice(node, "autonomy", path, Autonomy, base.autonomy),
     )
-
-
-def _backend(r: Reader, node: dict[str, Any], agents: AgentsConfig) -> str | None:
-    name: str | None = r.string(node, "with", "planner", default=None)
-    usable = [n for n, b in agents.backends.items() if b.type is AgentType.ANTHROPIC]
-    if name is not None and name not in usable:
-        r.fail(
-            "planner.with",
-            f"expected the name of an anthropic backend in agents.backends "
-            f"({', '.join(usable) or 'none configured'}), got {show(name)}",
-        )
-        return None
-    return name
