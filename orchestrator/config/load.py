@@ -15,6 +15,7 @@ from orchestrator.config import (
     places,
     planner,
     prices,
+    risk,
     sections,
 )
 from orchestrator.config.files import MAX_BYTES, ROOT, read_yaml
@@ -38,6 +39,7 @@ TOP_LEVEL = (
     "prices",
     "logs",
     "planner",
+    "risk",
 )
 OVERRIDABLE = {"repos": ("automation_mode", "max_parallel_tasks"), "limits": None}
 
@@ -140,6 +142,7 @@ def _load(
         prices=prices.read(reader, raw.get("prices")),
         logs=prices.log_retention(reader, raw.get("logs")),
         planner=planner.read(reader, raw.get("planner"), repos, agents),
+        risk=risk.read(reader, raw.get("risk")),
     )
     backend_keys.check_leaks(reader, config.agents.backends, backend_keys.secrets_of(config))
     if reader.problems:

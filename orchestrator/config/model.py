@@ -9,6 +9,7 @@ from pathlib import Path
 
 from orchestrator.core.evidence import DEFAULT_PRICES, Price
 from orchestrator.core.outbound import OutboundRules
+from orchestrator.core.risk import RiskRules
 from orchestrator.core.tasks import TaskType
 
 
@@ -299,6 +300,7 @@ class Config:
     prices: Mapping[str, Price] = field(default_factory=lambda: DEFAULT_PRICES)
     logs: LogsConfig = LogsConfig()  # rotation and retention of runtime/logs/<job>.jsonl
     planner: PlannerConfig = PlannerConfig()
+    risk: RiskRules = RiskRules()  # a PR's risk tier (core.risk)
 
     def outbound_for(self, repo: RepoConfig | str) -> OutboundRules:
         """Return what the outbound gate lets a change of this repo (or repo key) carry."""

@@ -36,6 +36,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from orchestrator.core.globs import glob_regex
 from orchestrator.core.redact import (
     CANARY,
     CONFIG_VALUE,
@@ -162,7 +163,7 @@ class _Deny:
         self.builtin = _Globs(DENY)
         names = [g for g in extra if "/" not in g]
         self.extra = _Globs(names) if names else None
-        self.paths = [(g, re.compile(_glob(g), re.IGNORECASE)) for g in extra if "/" in g]
+        self.paths = [(g, re.compile(glob_regex(g), re.IGNORECASE)) for g in extra if "/" in g]
         self.seen: dict[str, str | None] = {}
 
     def _part(self, part: str) -> str | None:
@@ -204,7 +205,7 @@ class _Globs:
             elif key.endswith("*") and not _WILD.search(key[:-1]):
                 self.prefixes.setdefault(key[:-1], glob)
             else:
-                self.others.append((glob, re.compile(_glob(key))))
+                self.others.append((glob, re.compile(glob_regex(key))))
         self.ends, self.starts = tuple(self.suffixes), tuple(self.prefixes)
 
     def match(self, part: str) -> str | None:
@@ -234,23 +235,6 @@ def _owner(starts: Sequence[int], at: int) -> int:
         else:
             high = middle - 1
     return low
-
-
-def _glob(glob: str) -> str:
-    """Translate a glob: `*` and `?` within a component, `**` across them, the rest literal."""
-    out: list[str] = []
-    i = 0
-    while i < len(glob):
-        if glob.startswith("**/", i):
-            out.append("(?:[^/]*/)*")
-            i += 3
-        elif glob.startswith("**", i):
-            out.append(".*")
-            i += 2
-        else:
-            out.append({"*": "[^/]*", "?": "[^/]"}.get(glob[i], re.escape(glob[i])))
-            i += 1
-    return "".join(out)
 
 
 class _Contents:
