@@ -44,6 +44,9 @@ class Adapters(Protocol):
     def tracker(self) -> Tracker:
         """Return GitHub's issues and pull requests (REST)."""
 
+    def reviewer(self) -> Tracker | None:
+        """Return GitHub as the verifier's second identity (`review.token`), or None without one."""
+
     def board(self, repo: RepoConfig, tracker: Tracker) -> Board:
         """Return the repo's board: its Projects board, or `status:*` labels read via `tracker`."""
 
@@ -109,6 +112,11 @@ class Deps:
     def tracker(self) -> Tracker:
         """GitHub issues and pull requests (REST), built once per run."""
         return self.adapters.tracker()
+
+    @cached_property
+    def reviewer(self) -> Tracker | None:
+        """GitHub as the verifier's second identity (`review.token`); None: it comments as ours."""
+        return self.adapters.reviewer()
 
     def board_for(self, repo: RepoConfig) -> Board:
         """Return the repo's board: its Projects board, or `status:*` labels when it has none."""

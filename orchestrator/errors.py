@@ -12,6 +12,7 @@ in core (which imports only the standard library) and is drawn here too.
      │    ├── TrackerUnavailable       5xx, dropped connections, retries exhausted
      │    ├── RateLimited              primary or secondary rate limit
      │    ├── GraphQLRefused           GraphQL answered with errors (kept for callers that recover)
+     │    ├── ReviewRefused            a review's event refused: the PR's author may not approve it
      │    └── TrackerUnauthorized      GitHub refused the token (also an Unauthorized)
      ├── WorktreeError             git worktree or branch operation failed
      │    ├── PushRejected             the remote refused the push (moved on, lease broken, hook)
@@ -122,6 +123,10 @@ class GraphQLRefused(TrackerError):
     def says(self, phrase: str) -> bool:
         """Return whether any error's message contains `phrase` (any case)."""
         return any(phrase.lower() in str(e.get("message", "")).lower() for e in self.errors)
+
+
+class ReviewRefused(TrackerError):
+    """GitHub refused a review's APPROVE or REQUEST_CHANGES: the reviewer is the PR's author."""
 
 
 class Unauthorized(AgentOSError):

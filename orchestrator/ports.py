@@ -14,6 +14,7 @@ from orchestrator.core.model import (
     BoardItem,
     BoardStatus,
     Check,
+    CheckDetails,
     Comment,
     Dependencies,
     FiledIssue,
@@ -29,6 +30,7 @@ from orchestrator.core.model import (
 from orchestrator.core.notify import Notification
 from orchestrator.core.outbound import OutgoingFile
 from orchestrator.core.routing import Cooldown
+from orchestrator.core.verification import CommitStatus, FileDiff
 from orchestrator.core.workspace import BaseCommit, CommitOutcome, RebaseOutcome, Workspace
 
 
@@ -125,8 +127,23 @@ class Tracker(Protocol):
     def checks(self, repo: str, sha: str) -> list[Check]:
         """Return the check runs and commit statuses on a commit, newest per name."""
 
+    def check_details(self, repo: str, check: Check) -> CheckDetails:
+        """Return a check run's annotations (none asked for when it has none) and, for a GitHub
+        Actions job, the job's log; nothing, without a request, for a commit status."""
+
     def reviews(self, pr: PullRequest) -> list[Review]:
         """Return the PR's reviews, oldest first."""
+
+    def pull_files(self, pr: PullRequest) -> list[FileDiff]:
+        """Return the files the PR changes against its merge base, with their patches (empty
+        where GitHub leaves one out: a binary or very large file)."""
+
+    def create_status(self, repo: str, sha: str, status: CommitStatus) -> None:
+        """Set a commit status on `sha`; the newest per context is the one `checks` returns."""
+
+    def create_review(self, pr: PullRequest, event: str, body: str) -> str:
+        """Submit a review of the PR's head (COMMENT, APPROVE or REQUEST_CHANGES); return its URL.
+        ReviewRefused when the reviewer is the PR's author and the event is not COMMENT."""
 
 
 class Board(Protocol):

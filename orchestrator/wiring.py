@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from orchestrator.config.model import Config, GitHubConfig, RepoConfig, Secret, default_graphql_url
@@ -63,6 +64,7 @@ class RealAdapters:
     def __init__(self, config: Config, *, actor: str = "agentos") -> None:
         self.config, self.actor = config, actor
         self._tracker: Tracker | None = None
+        self._reviewer: Tracker | None = None
         self._graphql: GraphQL | None = None
         self._audit: AuditLog | None = None
 
@@ -74,6 +76,16 @@ class RealAdapters:
             github = GitHubTracker(self.config.github)
             self._tracker = AuditedTracker(github, self.audit(), self.actor)
         return self._tracker
+
+    def reviewer(self) -> Tracker | None:
+        from orchestrator.adapters.audited import AuditedTracker
+        from orchestrator.adapters.github import GitHubTracker
+
+        token = self.config.review.token
+        if token is not None and self._reviewer is None:
+            github = GitHubTracker(replace(self.config.github, token=token))
+            self._reviewer = AuditedTracker(github, self.audit(), self.actor)
+        return self._reviewer
 
     def audit(self) -> AuditLog:
         from orchestrator.store.audit import AuditFile, audit_dir, key_file
@@ -191,7 +203,7 @@ class RealAdapters:
 
         The clients it never used were never built.
         """
-        for adapter in (self._tracker, self._graphql):
+        for adapter in (self._tracker, self._reviewer, self._graphql):
             closer = getattr(adapter, "close", None)
             if callable(closer):
                 closer()

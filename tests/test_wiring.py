@@ -138,3 +138,19 @@ def test_what_a_run_is_handed_records_to_one_audit_log_signed_by_the_run(tmp_pat
     assert deps.tracker.actor == deps.worktrees.actor == "agentos:pr_monitor"
     assert deps.audit.key_path == tmp_path / "audit.key"  # beside the config, not in runtime/
     assert not deps.audit.key_path.exists()  # made by the first act, not by building deps
+
+
+def test_the_verifiers_second_identity_is_built_only_with_review_token(tmp_path: Path) -> None:
+    agents = {"backends": {"api": {"type": "anthropic", "api_key": "$MODEL_KEY"}}}
+    env = {**ENV, "MODEL_KEY": "test-model-key-0123456789", "REVIEW_TOKEN": "ghs_second_0123456789"}
+    plain = load_config(write_config(tmp_path, minimal_config(agents=agents)), env)
+    assert real_deps(plain, LOG).reviewer is None  # the verdict is a COMMENT as ourselves
+    review = {"verifier": "api", "token": "$REVIEW_TOKEN"}
+    config = load_config(write_config(tmp_path, minimal_config(agents=agents, review=review)), env)
+    deps = real_deps(config, LOG, actor="agentos:pr_monitor")
+    reviewer = deps.reviewer
+    assert reviewer is not None and reviewer is not deps.tracker
+    assert isinstance(reviewer.inner, GitHubTracker)  # type: ignore[attr-defined]
+    assert reviewer.audit is deps.audit and reviewer.actor == "agentos:pr_monitor"  # type: ignore[attr-defined]
+    assert redact("Bearer ghs_second_0123456789") != "Bearer ghs_second_0123456789"
+    deps.close()

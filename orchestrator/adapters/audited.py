@@ -6,10 +6,11 @@ chat command can forget to record a push, a PR or a merge. An act is recorded af
 
 Recorded: a branch pushed or rebased-and-pushed, a PR opened, merged or closed, an issue opened,
 edited (its title or body: what an agent is briefed with), closed, reopened or pinned, a label
-added or removed (the label board's status moves included), a branch deleted.
-Not recorded: comments (they say, they grant nothing: the log would drown in status cards),
-blockers and sub-issues, added or removed (they order the work, they do not start it),
-`ensure_labels` (set-up), commits and worktrees (local until pushed).
+added or removed (the label board's status moves included), a branch deleted, a commit status
+set (the verifier's), a review that approves or requests changes.
+Not recorded: comments and COMMENT reviews (they say, they grant nothing: the log would drown in
+status cards), blockers and sub-issues, added or removed (they order the work, they do not start
+it), `ensure_labels` (set-up), commits and worktrees (local until pushed).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from orchestrator.core.model import Issue, IssueRef, PullRequest
+from orchestrator.core.verification import CommitStatus
 from orchestrator.core.workspace import RebaseOutcome, RebaseStatus, Workspace
 from orchestrator.ports import AuditLog, Tracker, Worktrees
 
@@ -94,6 +96,20 @@ class AuditedTracker:
     def delete_branch(self, repo: str, branch: str) -> None:
         self.inner.delete_branch(repo, branch)
         self._record("branch.deleted", repo=repo, branch=branch)
+
+    def create_status(self, repo: str, sha: str, status: CommitStatus) -> None:
+        self.inner.create_status(repo, sha, status)
+        self._record(
+            "status.created", repo=repo, sha=sha, context=status.context, state=status.state
+        )
+
+    def create_review(self, pr: PullRequest, event: str, body: str) -> str:
+        url = self.inner.create_review(pr, event, body)
+        if event != "COMMENT":  # a comment says; an approval or a request for changes decides
+            self._record(
+                "review.submitted", repo=pr.repo, pr=pr.number, sha=pr.head_sha, event=event
+            )
+        return url
 
     def _record(self, act: str, **fields: str | int | None) -> None:
         self.audit.record(act, actor=self.actor, **fields)

@@ -123,6 +123,14 @@ class Rest:
         """
         return self._requester.requestJsonAndCheck("GET", path)
 
+    def location(self, path: str) -> str:
+        """Return where GitHub redirects a GET (its 302's Location; "" if it answers in place),
+        without following it: a signed download URL is fetched without the token."""
+        status, headers, output = self._requester.requestJson("GET", path)
+        if status >= 400:
+            raise Requester.createException(status, headers, _json(output))
+        return str(headers.get("location") or "") if 300 <= status < 400 else ""
+
     def send(self, verb: str, path: str, body: object = None) -> Any:
         """Send a write (POST, PATCH, PUT, DELETE) with a JSON body; return the response's JSON."""
         _, data = self._requester.requestJsonAndCheck(verb, path, input=body)

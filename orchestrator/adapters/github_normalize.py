@@ -217,12 +217,36 @@ def normalize_check_run(raw: Json) -> Check:
     """Return a check run as a Check; its summary is the output's title, else its summary."""
     output = raw.get("output") or {}
     summary = text(output.get("title") or output.get("summary")).strip()
+    url = raw.get("details_url") or raw.get("html_url") or None
     return Check(
         name=text(raw.get("name")),
         state=check_run_state(text(raw.get("status")), raw.get("conclusion")),
         summary=summary,
-        url=raw.get("details_url") or raw.get("html_url") or None,
+        url=url,
+        text=text(output.get("text")),
+        run_id=int(raw["id"]),
+        annotations=int(output.get("annotations_count") or 0),
+        job=job_of(raw, url),
     )
+
+
+_JOB = re.compile(r"/actions/runs/\d+/job/(\d+)(?:[/?#]|$)")
+
+
+def job_of(raw: Json, url: str | None) -> int | None:
+    """Return the GitHub Actions job a check run reports: the one its URL names
+    (…/actions/runs/R/job/J), else, for the github-actions app, the run's own id (an Actions
+    check run shares its job's id, and REST links it as …/runs/ID); None for other apps."""
+    found = _JOB.search(url or "")
+    if found:
+        return int(found.group(1))
+    return int(raw["id"]) if app_slug(raw) == "github-actions" else None
+
+
+def app_slug(raw: Json) -> str:
+    """Return the slug of the app that made a check run ("" when not given)."""
+    app = raw.get("app")
+    return text(app.get("slug")) if isinstance(app, Mapping) else ""
 
 
 def normalize_status(raw: Json) -> Check:

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from github import Github, GithubException
 from github.Repository import Repository
 
+from orchestrator.adapters.github_checks import check_details
 from orchestrator.adapters.github_errors import one_line, translated, validation_says
 from orchestrator.adapters.github_http import Rest
 from orchestrator.adapters.github_normalize import (
@@ -18,12 +19,13 @@ from orchestrator.adapters.github_normalize import (
     normalize_pull,
     normalize_review,
 )
-from orchestrator.core.model import Check, PullRequest, Review
+from orchestrator.adapters.github_verdicts import GitHubVerdicts
+from orchestrator.core.model import Check, CheckDetails, PullRequest, Review
 from orchestrator.core.redact import redact
 from orchestrator.errors import TrackerError
 
 
-class GitHubPulls:
+class GitHubPulls(GitHubVerdicts):
     """Pull requests and what hangs off them, on PyGithub and its conditional REST reader."""
 
     def __init__(self, github: Github, rest: Rest) -> None:
@@ -118,6 +120,10 @@ class GitHubPulls:
             # request.
             combined = self._rest.get(f"/repos/{repo}/commits/{sha}/status", per_page=100)
         return newest_checks(runs, combined.get("statuses") or [])
+
+    def check_details(self, repo: str, check: Check) -> CheckDetails:
+        """Read a failed check run's annotations and its Actions job's log (`github_checks`)."""
+        return check_details(self._rest, repo, check)
 
     def reviews(self, pr: PullRequest) -> list[Review]:
         """Read the reviews, oldest first: one conditional GET per 100."""

@@ -11,9 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from orchestrator.adapters.memory_verdicts import MemoryVerdicts
 from orchestrator.adapters.memory_writes import ClosePull, DeleteBranch, MergePull, OpenPull, Write
 from orchestrator.core.model import (
     Check,
+    CheckDetails,
     Comment,
     Issue,
     IssueRef,
@@ -50,10 +52,11 @@ class RepoRecord:
     reviews: dict[int, list[Review]] = field(default_factory=dict)
     branches: dict[str, str] = field(default_factory=dict)  # name -> head sha
     checks: dict[str, list[Check]] = field(default_factory=dict)  # sha -> checks, oldest first
+    details: dict[int, CheckDetails] = field(default_factory=dict)  # check run id -> details
     permissions: dict[str, Permission] = field(default_factory=dict)
 
 
-class MemoryPulls:
+class MemoryPulls(MemoryVerdicts):
     """Pull requests in memory; the tracker inheriting this supplies the records and the clock."""
 
     login: str
@@ -93,9 +96,28 @@ class MemoryPulls:
                 self._repo(repo).pulls[number] = replace(pr, head_sha=sha, updated_at=self._clock())
         return sha
 
-    def add_check(self, repo: str, sha: str, check: Check) -> None:
-        """Report a check run or status on a commit; the newest per name wins."""
-        self._repo(repo).checks.setdefault(sha, []).append(check)
+    def add_check(
+        self, repo: str, sha: str, check: Check, details: CheckDetails | None = None
+    ) -> Check:
+        """Report a check run or status on a commit; the newest per name wins.
+
+        With `details` it is a check run (given an id when it has none) carrying them; with a
+        log, the run of a GitHub Actions job (sharing its id, as GitHub's do).
+        """
+        record = self._repo(repo)
+        if details is not None:
+            run_id = check.run_id or 1 + sum(len(runs) for runs in record.checks.values())
+            job = check.job or (run_id if details.log else None)
+            check = replace(check, run_id=run_id, annotations=len(details.annotations), job=job)
+            record.details[run_id] = details
+        record.checks.setdefault(sha, []).append(check)
+        return check
+
+    def set_mergeable_state(self, repo: str, number: int, state: str) -> None:
+        """Report a merge state as GitHub computes it (`blocked`: a branch protection rule)."""
+        self._repo(repo).pulls[number] = replace(
+            self._pull_record(repo, number), mergeable_state=state
+        )
 
     def add_review(self, repo: str, number: int, review: Review) -> None:
         """Submit a review on a pull request."""
@@ -153,6 +175,10 @@ class MemoryPulls:
             raise TrackerError(
                 f"GitHub refused to merge {pr.repo}#{pr.number} (405 Pull Request is not mergeable)"
             )
+        if current.mergeable_state == "blocked":
+            raise TrackerError(
+                f"GitHub refused to merge {pr.repo}#{pr.number} (405 Protected branch rules)"
+            )
         if record.branches.get(current.head, current.head_sha) != pr.head_sha:
             raise TrackerError(
                 f"GitHub refused to merge {pr.repo}#{pr.number} (409 Head branch was modified)"
@@ -176,6 +202,10 @@ class MemoryPulls:
     def checks(self, repo: str, sha: str) -> list[Check]:
         newest = {check.name: check for check in self._repo(repo).checks.get(sha, [])}
         return [newest[name] for name in sorted(newest)]
+
+    def check_details(self, repo: str, check: Check) -> CheckDetails:
+        found = self._repo(repo).details.get(check.run_id or 0, CheckDetails())
+        return replace(found, log=found.log if check.job is not None else "")
 
     def reviews(self, pr: PullRequest) -> list[Review]:
         self._pull_record(pr.repo, pr.number)

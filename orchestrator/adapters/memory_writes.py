@@ -110,6 +110,22 @@ class DeleteBranch:
     branch: str
 
 
+@dataclass(frozen=True, slots=True)
+class CreateStatus:
+    repo: str
+    sha: str
+    context: str
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class CreateReview:
+    repo: str
+    number: int
+    event: str
+    author: str
+
+
 Write = (
     CreateIssue
     | UpdateIssue
@@ -127,4 +143,6 @@ Write = (
     | MergePull
     | ClosePull
     | DeleteBranch
+    | CreateStatus
+    | CreateReview
 )

@@ -82,11 +82,13 @@ def check_leaks(r: Reader, backends: Mapping[str, AgentBackend], secrets: Iterab
 
 
 def secrets_of(config: Config) -> list[Secret]:
-    """Return every `$VAR` reference the config holds: GitHub and Telegram tokens, agents' keys."""
+    """Return every `$VAR` reference the config holds: the GitHub tokens (the review identity's
+    too), Telegram's, the agents' keys."""
     found = [
         config.github.token,
         *(b.api_key for b in config.agents.backends.values() if b.api_key),
     ]
+    found += [config.review.token] if config.review.token else []
     return found + ([config.telegram.token] if config.telegram else [])
 
 

@@ -15,6 +15,7 @@ from orchestrator.config import (
     places,
     planner,
     prices,
+    review,
     risk,
     sections,
 )
@@ -40,6 +41,7 @@ TOP_LEVEL = (
     "logs",
     "planner",
     "risk",
+    "review",
 )
 OVERRIDABLE = {"repos": ("automation_mode", "max_parallel_tasks"), "limits": None}
 
@@ -121,6 +123,8 @@ def _load(
     agents = sections.agents(reader, raw.get("agents"))
     outbound = outbound_rules.read(reader, raw.get("outbound"), "outbound", OutboundRules())
     repos = sections.repos(reader, raw.get("repos"), path.parent, outbound)
+    reviewing = review.read(reader, raw.get("review"), agents)
+    repos = review.for_repos(reader, raw.get("repos"), repos, reviewing, agents)
     config = Config(
         source=path,
         repos=repos,
@@ -143,6 +147,7 @@ def _load(
         logs=prices.log_retention(reader, raw.get("logs")),
         planner=planner.read(reader, raw.get("planner"), repos, agents),
         risk=risk.read(reader, raw.get("risk")),
+        review=reviewing,
     )
     backend_keys.check_leaks(reader, config.agents.backends, backend_keys.secrets_of(config))
     if reader.problems:

@@ -65,6 +65,18 @@ class BoardRef:
 
 
 @dataclass(frozen=True, slots=True)
+class ReviewConfig:
+    """The `review` section (`repos[].review` over it): the independent verifier before a merge."""
+
+    verifiers: tuple[str, ...] = ()  # anthropic backends, first one that did not write it; (): off
+    token: Secret | None = None  # a second GitHub identity for real reviews; top level only
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.verifiers)
+
+
+@dataclass(frozen=True, slots=True)
 class RepoConfig:
     key: str
     github: str  # "owner/name"
@@ -76,6 +88,9 @@ class RepoConfig:
     max_parallel_tasks: int
     merge_method: MergeMethod = MergeMethod.SQUASH
     outbound: OutboundRules = OutboundRules()  # the top `outbound` section under repos[].outbound
+    review: ReviewConfig = ReviewConfig()  # the top `review` section under repos[].review
+    require_checks: bool = True  # no check at all on a PR's head: no merge
+    max_awaiting_review: int | None = None  # agent PRs waiting for a person before queueing stops
 
     @property
     def owner(self) -> str:
@@ -300,6 +315,7 @@ class Config:
     prices: Mapping[str, Price] = field(default_factory=lambda: DEFAULT_PRICES)
     logs: LogsConfig = LogsConfig()  # rotation and retention of runtime/logs/<job>.jsonl
     planner: PlannerConfig = PlannerConfig()
+    review: ReviewConfig = ReviewConfig()  # the verifier's defaults; each repo's is its own
     risk: RiskRules = RiskRules()  # a PR's risk tier (core.risk)
 
     def outbound_for(self, repo: RepoConfig | str) -> OutboundRules:

@@ -169,6 +169,14 @@ class Reader:
             return default if default is not MISSING else minimum
         return value
 
+    def flag(self, node: Mapping[str, Any], key: str, path: str, default: bool) -> bool:
+        """Return true or false (the default when the key is absent)."""
+        value = node.get(key, default)
+        if not isinstance(value, bool):
+            self.fail(join(path, key), f"expected true or false, got {show(value)}")
+            return default
+        return value
+
     def number(
         self,
         node: Mapping[str, Any],

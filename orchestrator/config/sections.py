@@ -40,8 +40,12 @@ _REPO_KEYS = (
     "max_parallel_tasks",
     "merge_method",
     "outbound",
+    "review",
+    "require_checks",
+    "max_awaiting_review",
 )
 MAX_PARALLEL = 256  # tasks at once, per repo or in all: each is a process and a worktree
+MAX_AWAITING_REVIEW = 1000  # PRs waiting for a person, per repo
 TELEGRAM_ID = 2**53  # Telegram ids have at most 52 significant bits
 # Upper bounds of `limits`: past these a value is a slip of the keyboard, not a wish.
 LIMIT_MAXIMA = {
@@ -111,6 +115,10 @@ def _repo(
         ),
         merge_method=r.choice(node, "merge_method", path, MergeMethod, MergeMethod.SQUASH),
         outbound=outbound_rules.read(r, node.get("outbound"), join(path, "outbound"), outbound),
+        require_checks=r.flag(node, "require_checks", path, default=True),
+        max_awaiting_review=None
+        if node.get("max_awaiting_review") is None
+        else r.integer(node, "max_awaiting_review", path, maximum=MAX_AWAITING_REVIEW),
     )
 
 
@@ -279,7 +287,14 @@ def limits(r: Reader, value: Any) -> Limits:
     d = Limits()
     node = r.mapping(value, "limits", Limits.__dataclass_fields__)
     ints = {
-        k: r.integer(node, k, "limits", default=getattr(d, k), maximum=LIMIT_MAXIMA[k])
+        k: r.integer(
+            node,
+            k,
+            "limits",
+            default=getattr(d, k),
+            minimum=0 if k == "checks_grace_minutes" else 1,  # 0: no wait for CI at all
+            maximum=LIMIT_MAXIMA[k],
+        )
         for k in Limits.__dataclass_fields__
         if k != "wedged_hours"
     }

@@ -13,14 +13,17 @@ from datetime import datetime
 
 from orchestrator.config.model import Config, RepoConfig
 from orchestrator.core import labels
+from orchestrator.core.awaiting import person_wait, phrase
 from orchestrator.core.chat import Target
 from orchestrator.core.dependencies import blockers
 from orchestrator.core.explain import Facts, TaskFact, explain, latest
-from orchestrator.core.model import BoardStatus, Issue, IssueRef
+from orchestrator.core.model import BoardStatus, Issue, IssueRef, PullRequest
 from orchestrator.core.tasks import MailboxState, Task, task_id
 from orchestrator.errors import AgentOSError, TrackerError, Unauthorized
 from orchestrator.ports import Board, Tracker
+from orchestrator.review import awaiting
 from orchestrator.store.mailbox import Mailbox
+from orchestrator.store.memo import Memo
 from orchestrator.store.switches import Switches
 
 MAX_BLOCKER_READS = 10
@@ -93,7 +96,7 @@ def why(
     if tracker is None:
         unknown.append("GitHub (no access configured)")
     else:
-        facts = _github_facts(facts, ref, tracker, unknown)
+        facts = _github_facts(facts, config, repo, ref, tracker, mailbox, unknown)
     if board is not None:
         try:
             item = next((i for i in board.items(detail=()) if i.issue == ref), None)
@@ -110,7 +113,15 @@ def why(
     return explain(replace(facts, unknown=tuple(unknown)))
 
 
-def _github_facts(facts: Facts, ref: IssueRef, tracker: Tracker, unknown: list[str]) -> Facts:
+def _github_facts(
+    facts: Facts,
+    config: Config,
+    repo: RepoConfig,
+    ref: IssueRef,
+    tracker: Tracker,
+    mailbox: Mailbox,
+    unknown: list[str],
+) -> Facts:
     try:
         issue = tracker.issue(ref)
         recorded = tracker.dependencies(issue)
@@ -119,13 +130,17 @@ def _github_facts(facts: Facts, ref: IssueRef, tracker: Tracker, unknown: list[s
         if len(waits) > MAX_BLOCKER_READS:
             unknown.append(f"{len(waits) - MAX_BLOCKER_READS} more blockers not read")
         open_subs = [s for s in recorded.sub_issues[:MAX_BLOCKER_READS] if tracker.issue(s).is_open]
-        pulls = tracker.open_pulls(ref.repo, head_prefix=f"agent/{ref.number}-")
+        pulls = tracker.open_pulls(ref.repo)  # every agent PR: its own, and the review budget's
     except Unauthorized:
         raise
     except TrackerError as exc:
         unknown.append(f"GitHub ({exc})")
         return facts
-    pull = f"PR #{pulls[0].number} ({pulls[0].head})" if pulls else None
+    memo = awaiting.monitor_memo(config.paths.state_dir)
+    mine = [p for p in pulls if p.head.startswith(f"agent/{ref.number}-")]
+    budget = (
+        None if mine else awaiting.budget(repo, pulls, memo, _active(mailbox, repo) - {ref.number})
+    )
     return replace(
         facts,
         title=issue.title,
@@ -133,8 +148,22 @@ def _github_facts(facts: Facts, ref: IssueRef, tracker: Tracker, unknown: list[s
         state_reason=issue.state_reason,
         open_blockers=tuple(_shorten(b, ref) for b in open_ones),
         is_epic=bool(open_subs),
-        pull=pull,
+        pull=_pull(mine[0], memo) if mine else None,
+        review_budget=budget.detail() if budget is not None and budget.exhausted() else None,
     )
+
+
+def _pull(pr: PullRequest, memo: Memo) -> str:
+    """Return the issue's PR, and what it waits for when only a person can move it on."""
+    reason = person_wait(awaiting.last_decision(memo, pr))
+    said = f"PR #{pr.number} ({pr.head})"
+    return f"{said}, waiting for a person: {phrase(reason)}" if reason else said
+
+
+def _active(mailbox: Mailbox, repo: RepoConfig) -> set[int]:
+    """Return the repo's issues with a task queued or running."""
+    states = (MailboxState.INBOX, MailboxState.PROCESSING)
+    return {t.issue for state in states for t in mailbox.tasks(state) if t.repo_key == repo.key}
 
 
 def _shorten(ref: IssueRef, home: IssueRef) -> str:

@@ -2,11 +2,12 @@
 
 The scorer job (once a day, to the chat) and `/report` (on demand, as the reply) both call
 `gather`; only the job records that the day's digest was sent. The figures come from the outcome
-ledger, brought up to date first. What waits for a person comes from GitHub, one or two requests
-per repo that is switched on: its open issues labelled `agentos:blocked` (escalations), and, for
-a `dispatcher_only` repo, its open `agent/` PRs, every one of which the PR monitor holds for a
-person to review and merge (`core.review.decide`: `hold`; the PR list carries no review state,
-so a full-mode PR waiting on a required review is not counted). The incidents are the ledger's,
+ledger, brought up to date first. What waits for a person comes from GitHub, two listings per
+repo that is switched on: its open issues labelled `agentos:blocked` (escalations), and its
+open `agent/` PRs that wait for a person (`review.awaiting`): in a `dispatcher_only` repo every
+one, which the PR monitor holds for a person to review and merge; in full mode those the monitor
+last found waiting for one (a branch protection rule such as a required review, no checks), each
+with why, from its memo (the PR list carries no review state). The incidents are the ledger's,
 filed in the window. A repo GitHub cannot be read for is named as unreadable; the rest goes on.
 The groomer's report (`store.groomed`), when it ran in the window, adds the escalations waiting
 longer than `improve.stale_days` and its line of what it tidied.
@@ -19,12 +20,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from orchestrator.config.model import AutomationMode, Config
+from orchestrator.config.model import Config
 from orchestrator.core import follow_ups, grooming, labels, scoring
 from orchestrator.core.digest import Attention, Listed, digest
 from orchestrator.core.dora import when
 from orchestrator.errors import TrackerError, Unauthorized
 from orchestrator.ports import Tracker
+from orchestrator.review import awaiting
 from orchestrator.store import groomed
 from orchestrator.store.ledger import Ledger
 from orchestrator.store.switches import Switches
@@ -81,6 +83,7 @@ def _waiting(
     escalations: list[Listed] = []
     reviews: list[Listed] = []
     errors: dict[str, str] = {}
+    memo = awaiting.monitor_memo(config.paths.state_dir)
     for repo in config.repos:
         if not switches.repo_on(repo.key):
             continue
@@ -89,19 +92,20 @@ def _waiting(
             continue
         try:
             blocked = tracker.open_issues(repo.github, labels=[labels.BLOCKED])
-            held = (
-                tracker.open_pulls(repo.github)
-                if repo.automation_mode is AutomationMode.DISPATCHER_ONLY
-                else []
-            )
+            held = awaiting.waiting(repo, tracker.open_pulls(repo.github), memo)
         except Unauthorized:
             raise
         except TrackerError as error:
             errors[repo.github] = str(error)
             continue
         escalations += [Listed(repo.github, i.number, i.title) for i in blocked]
-        reviews += [Listed(repo.github, pr.number, pr.title) for pr in held]
+        reviews += [Listed(repo.github, pr.number, pr.title, _why(reason)) for pr, reason in held]
     return escalations, reviews, errors
+
+
+def _why(reason: str) -> str:
+    """Return why a PR is listed; nothing for the hold every dispatcher_only PR gets."""
+    return "" if reason == "dispatcher_only" else reason.replace("_", " ")
 
 
 def _groomed(

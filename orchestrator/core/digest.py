@@ -3,8 +3,8 @@
 The scorer job sends it once a day and `/report` answers with it on demand. It is one message,
 batched: the figures first (merged, merged rate, cost, lead time, escalated), then three lists
 of what waits for a person: escalations (open issues labelled `agentos:blocked`), PRs awaiting
-a person's review (open agent PRs of `dispatcher_only` repos, which the PR monitor holds for a
-person: `core.review.decide` answers `hold` for every one of them), and the incidents filed in
+a person (open agent PRs of `dispatcher_only` repos, and those the PR monitor found waiting for
+a person in full mode, each with why: `core.review.waits_for_person`), and the incidents filed in
 the window; then the escalations waiting longest, and the groomer's line when it ran in the
 window (`improve.grooming`). Each list shows at most `MAX_LISTED` lines and counts the rest, and
 the whole text stays under `LIMIT` characters, below Telegram's 4,096, however much waits.
@@ -42,6 +42,7 @@ class Listed:
     repo: str  # owner/name
     number: int
     title: str = ""
+    why: str = ""  # why it waits, when the list's title does not say it all
 
     @property
     def link(self) -> str:
@@ -115,7 +116,8 @@ def _section(title: str, items: Sequence[Listed], unreadable: Sequence[str]) -> 
         return [f"{title}: none"]
     lines = [f"{title} ({len(items)}):" if items else f"{title}:"]
     for item in items[:MAX_LISTED]:
-        lines.append(f"  {item.link} {_clean(item.title)}".rstrip())
+        why = f" ({_clean(item.why, 60)})" if item.why else ""
+        lines.append(f"  {item.link} {_clean(item.title)}".rstrip() + why)
     if len(items) > MAX_LISTED:
         lines.append(f"  and {len(items) - MAX_LISTED} more")
     if unreadable:

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from orchestrator.core.awaiting import ReviewBudget
 from orchestrator.core.dag import Graph
 from orchestrator.core.model import IssueRef
 
@@ -29,6 +30,7 @@ class Capacity:
     per_repo: Mapping[str, int]  # repo key -> max_parallel_tasks
     active_total: int = 0  # tasks in inbox/ or processing/
     active_per_repo: Mapping[str, int] = field(default_factory=dict)
+    review: Mapping[str, ReviewBudget] = field(default_factory=dict)  # repos with a review budget
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +71,17 @@ def plan(
     eligible = {c.ref for c in candidates} - {s.ref for s in skipped}
     total = capacity.active_total
     per_repo = dict(capacity.active_per_repo)
+    queued: dict[str, int] = {}  # this tick's, per repo
     enqueue: list[Enqueue] = []
     for ref in graph.free:  # already in priority / critical-path / age order
         if ref not in eligible:
             continue
         candidate = by_ref[ref]
+        budget = capacity.review.get(candidate.repo_key)
+        spent = queued.get(candidate.repo_key, 0)
+        if budget is not None and budget.exhausted(spent):
+            skipped.append(Skip(ref, "review_budget", budget.detail(spent)))
+            continue
         repo_full = per_repo.get(candidate.repo_key, 0) >= capacity.per_repo.get(
             candidate.repo_key, 1
         )
@@ -87,6 +95,7 @@ def plan(
         )
         total += 1
         per_repo[candidate.repo_key] = per_repo.get(candidate.repo_key, 0) + 1
+        queued[candidate.repo_key] = spent + 1
     return Plan(tuple(enqueue), tuple(skipped))
 
 

@@ -40,6 +40,7 @@ class Facts:
     tasks: tuple[TaskFact, ...] = ()
     pull: str | None = None  # "PR #40 (agent/12-add-login)"
     capacity: str | None = None  # "4 of 4 workers busy" when nothing more can start
+    review_budget: str | None = None  # "2 PRs await review (max_awaiting_review 2): #12, #14"
     unknown: tuple[str, ...] = ()  # what could not be read, one phrase each
 
 
@@ -84,6 +85,8 @@ def _not_started(f: Facts, off: list[str]) -> str:
         return f"not Ready on the board (status {f.board_status}): move it to Ready"
     if f.unknown:
         return "not started; some facts could not be read (below)"
+    if f.review_budget:
+        return f"waits: {f.review_budget}"
     if f.capacity:
         return f"Ready, waiting for a free worker ({f.capacity})"
     return "Ready with no open blockers: the dispatcher queues it on its next tick"
@@ -114,6 +117,8 @@ def explain(f: Facts) -> str:
         lines.append("- tasks: none yet")
     if f.pull:
         lines.append(f"- pull request: {f.pull}")
+    if f.review_budget:
+        lines.append(f"- review budget spent: {f.review_budget}")
     lines += [f"- unknown: {what}" for what in f.unknown]
     return "\n".join(lines)
 

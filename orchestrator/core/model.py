@@ -125,8 +125,30 @@ class Check:
 
     name: str
     state: CheckState
-    summary: str = ""  # output text or status description, trimmed
-    url: str | None = None
+    summary: str = ""  # a run's output title (else its summary), a status's description
+    url: str | None = None  # a run's details_url (else html_url), a status's target_url
+    text: str = ""  # a run's output.text (GitHub keeps up to 65,535 characters)
+    run_id: int | None = None  # the check run's id; None for a commit status
+    annotations: int = 0  # how many annotations the check run carries
+    job: int | None = None  # the GitHub Actions job the run reports (its log can be read)
+
+
+@dataclass(frozen=True, slots=True)
+class Annotation:
+    """A check run's note on a line of a file (`path:line: message`)."""
+
+    path: str
+    line: int | None
+    message: str
+    level: str = "failure"  # notice | warning | failure
+
+
+@dataclass(frozen=True, slots=True)
+class CheckDetails:
+    """What a failed check says beyond its summary and text, read only when a fixer needs it."""
+
+    annotations: tuple[Annotation, ...] = ()
+    log: str = ""  # a GitHub Actions job's log, as downloaded (its head and its end when huge)
 
 
 @dataclass(frozen=True, slots=True)

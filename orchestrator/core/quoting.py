@@ -44,9 +44,15 @@ def quote_log(text: str, limit: int = EXCERPT_MAX) -> str:
     text = defuse(redact(text)).rstrip()
     if len(text) > limit:
         text = text[:limit] + f"\n[… {len(text) - limit} more characters]"
+    return fence(text, "text")
+
+
+def fence(text: str, info: str = "") -> str:
+    """Wrap `text` in a backtick fence longer than any backtick run inside it, so nothing in it
+    can close the fence (the prompt's fences and the failure context's are made here too)."""
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     ticks = "`" * max(3, longest + 1)
-    return f"{ticks}text\n{text}\n{ticks}"
+    return f"{ticks}{info}\n{text.rstrip(chr(10))}\n{ticks}"
 
 
 def times(count: int) -> str:

@@ -7,7 +7,8 @@ Two ways a revert names what it undoes, both written by tools rather than people
   line is in the commit message on the base branch, and N names the PR directly.
 
 A message is untrusted text (anyone who can push writes it), so it is only matched, never shown.
-A commit can only revert a merge that came before it; a PR reverted twice keeps its first revert.
+A commit can only revert a merge that came before it (allowing an hour for the committer's
+clock, and git's whole seconds); a PR reverted twice keeps its first revert.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from orchestrator.core.evidence import as_int
 from orchestrator.core.workspace import BaseCommit
 
+SKEW = timedelta(hours=1)  # a committer's clock may run behind GitHub's; git time is in seconds
 _BY_SHA = re.compile(r"\bThis reverts commit ([0-9a-f]{7,40})\b", re.IGNORECASE)
 _BY_PR = re.compile(r"^\s*Reverts ([\w.-]+/[\w.-]+)#(\d{1,9})\s*$", re.MULTILINE)
 
@@ -54,7 +56,7 @@ def find(
     for commit in sorted(commits, key=lambda c: c.committed_at):
         for pr in _targets(repo, commit.message, by_sha):
             merged = when.get(pr)
-            if merged is None or commit.committed_at < merged or pr in found:
+            if merged is None or commit.committed_at < merged - SKEW or pr in found:
                 continue
             found[pr] = Revert(repo, pr, commit.sha, commit.committed_at)
     return sorted(found.values(), key=lambda r: (r.at, r.pr))

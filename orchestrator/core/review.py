@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from orchestrator.core.model import Check, CheckState, PullRequest, Review
+from orchestrator.core.verifier import FIX_REASON, VerdictKind, VerifierVerdict
 
 FAILED_OUTPUT_LIMIT = 3000
 
@@ -14,7 +15,7 @@ FAILED_OUTPUT_LIMIT = 3000
 class Action(enum.Enum):
     WAIT = "wait"  # nothing to do yet: no comment, no noise
     MERGE = "merge"
-    HOLD = "hold"  # green, but a human merges (dispatcher_only)
+    HOLD = "hold"  # green, but a human merges (dispatcher_only, or the verifier held it)
     REBASE = "rebase"  # behind or conflicting: rebase in a scratch worktree
     FIX = "fix"  # a fixing task on the same branch
     RESTART = "restart"  # wedged: close the PR, delete the branch, issue back to Ready
@@ -46,6 +47,8 @@ class PullState:
     fix_in_progress: bool = False  # a fixing task for this PR is queued or running
     bot_login: str = ""  # our own reviews never count as a human's
     checks_grace_over: bool = True  # False while a head with no checks at all may still get some
+    require_checks: bool = True  # repos[].require_checks: no check at all is no merge
+    verdict: VerifierVerdict | None = None  # the verifier's on this head; None: no verifier
 
 
 def decide(state: PullState) -> Decision:
@@ -79,7 +82,33 @@ def decide(state: PullState) -> Decision:
     if not state.checks and not state.checks_grace_over:
         # CI may not have reported on a fresh push yet
         return Decision(Action.WAIT, "awaiting_checks")
+    if not state.checks and state.require_checks:
+        return Decision(Action.WAIT, "no_checks")  # no checks, no merge: a person adds CI
+    if state.verdict is not None and state.verdict.kind is not VerdictKind.APPROVE:
+        return _unverified(state, state.verdict)  # no verdict, no merge
     return Decision(Action.MERGE, "green")
+
+
+# Waits only a person can end (a review, a protection rule, CI to add): never wedged, since a
+# restart cannot help; listed in the digest; counted against repos[].max_awaiting_review. Every
+# HOLD is one too (dispatcher_only today): a new kind of wait joins the set, a new hold is a HOLD.
+PERSON_WAITS = frozenset({"blocked_by_branch_protection", "no_checks"})
+
+
+def waits_for_person(decision: Decision) -> bool:
+    """Tell whether only a person can move this PR on."""
+    return decision.action is Action.HOLD or (
+        decision.action is Action.WAIT and decision.reason in PERSON_WAITS
+    )
+
+
+def _unverified(state: PullState, verdict: VerifierVerdict) -> Decision:
+    """Return what a green head the verifier did not approve gets: its fixing round, a hold for a
+    person, or a wait for the verdict."""
+    if verdict.kind is VerdictKind.REQUEST_CHANGES:
+        return _fix(state, FIX_REASON, verdict.text)
+    action = Action.HOLD if verdict.kind is VerdictKind.HOLD else Action.WAIT
+    return Decision(action, verdict.reason, verdict.text)
 
 
 def _fix(state: PullState, reason: str, detail: str) -> Decision:
@@ -115,8 +144,11 @@ def _describe(failed: list[Check]) -> str:
 def wedged(
     decision: Decision, since: datetime | None, now: datetime, limit_hours: float, restarts: int
 ) -> Decision:
-    """Turn a decision stuck on a signature for `limit_hours` into one restart, then escalation."""
-    if decision.action in (Action.MERGE, Action.HOLD) or since is None:
+    """Turn a decision stuck on a signature for `limit_hours` into one restart, then escalation.
+
+    A PR waiting for a person is never wedged: it waits as long as they take (the digest lists it).
+    """
+    if decision.action is Action.MERGE or waits_for_person(decision) or since is None:
         return decision
     if now - since < timedelta(hours=limit_hours):
         return decision

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from orchestrator.config.model import RepoConfig
-from orchestrator.core import contract, lifecycle, markdown, notify
+from orchestrator.core import contract, failure, lifecycle, markdown, notify
 from orchestrator.core.model import BoardStatus, Check, CheckState, Issue, IssueRef, Review
 from orchestrator.core.tasks import Task, TaskType, parse_id, task_id
 from orchestrator.core.workspace import Conflict, ConflictHunk
@@ -133,7 +133,7 @@ def write_fixing(
     deps: Deps,
     task: Task,
     origin: str,
-    checks: Sequence[Check],
+    checks: Sequence[failure.Failure],
     reviews: Sequence[Review],
     conflicts: Sequence[Conflict],
     stopped_at: str = "",
@@ -146,8 +146,14 @@ def write_fixing(
         "origin": origin,
         "stopped_at": stopped_at,
         "checks": [
-            {"name": c.name, "state": c.state.value, "summary": c.summary, "url": c.url}
-            for c in checks
+            {
+                "name": f.check.name,
+                "state": f.check.state.value,
+                "summary": f.check.summary,
+                "url": f.check.url,
+                "context": f.text,
+            }
+            for f in checks
         ],
         "reviews": [{"author": r.author, "state": r.state, "body": r.body} for r in reviews],
         "conflicts": [
@@ -171,10 +177,7 @@ def fixing_of(deps: Deps, task: Task) -> Fixing | None:
     data = _fixing_data(deps, task) if task.task_type is TaskType.FIXING else None
     if not data:
         return None
-    checks = tuple(
-        Check(c["name"], CheckState(c["state"]), c.get("summary", ""), c.get("url"))
-        for c in data.get("checks", [])
-    )
+    checks = tuple(_failure(c) for c in data.get("checks", []))
     reviews = tuple(
         Review(r["author"], r["state"], r.get("body", ""), None) for r in data.get("reviews", [])
     )
@@ -190,6 +193,13 @@ def fixing_of(deps: Deps, task: Task) -> Fixing | None:
         for c in data.get("conflicts", [])
     )
     return Fixing(checks, reviews, conflicts, str(data.get("stopped_at", "")))
+
+
+def _failure(data: dict[str, Any]) -> failure.Failure:
+    """Return a failed check as fixing.json has it (one written before contexts: its summary)."""
+    check = Check(data["name"], CheckState(data["state"]), data.get("summary", ""), data.get("url"))
+    context = data.get("context")
+    return failure.Failure(check, context) if context else failure.describe(check)
 
 
 def _fixing_data(deps: Deps, task: Task) -> dict[str, Any] | None:

@@ -28,7 +28,9 @@ import jinja2
 import yaml
 
 from orchestrator.core.contract import AGENT_CODES, FIELDS, FOLLOW_UPS_HINT, LIST_FIELDS
-from orchestrator.core.model import Check, Issue, Review
+from orchestrator.core.failure import Failure
+from orchestrator.core.model import Issue, Review
+from orchestrator.core.quoting import fence
 from orchestrator.core.redact import redact
 from orchestrator.core.tasks import Task
 from orchestrator.core.workspace import Conflict
@@ -100,7 +102,7 @@ class EarlierResult:
 class Fixing:
     """Why a fixing task exists: red checks, review comments, or a conflict with the base."""
 
-    checks: tuple[Check, ...] = ()
+    checks: tuple[Failure, ...] = ()  # each with its context, fenced and within budget already
     reviews: tuple[Review, ...] = ()
     conflicts: tuple[Conflict, ...] = ()
     stopped_at: str = ""
@@ -116,16 +118,6 @@ class PromptInput:
     fixing: Fixing | None = None
     defaults: Path = field(default=TEMPLATES)
     constraints: tuple[str, ...] = ()  # the operator's rules for the repo (its objectives')
-
-
-def fence(text: str, info: str = "") -> str:
-    """Wrap `text` in a backtick fence longer than any backtick run inside it.
-
-    So nothing in it can close the fence.
-    """
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    ticks = "`" * max(3, longest + 1)
-    return f"{ticks}{info}\n{text.rstrip(chr(10))}\n{ticks}"
 
 
 def trim(text: str, limit: int) -> str:
@@ -232,10 +224,8 @@ def _fixing(fixing: Fixing | None) -> dict[str, Any] | None:
         return None
     item = BUDGET["item"]
     return {
-        "checks": [
-            {"name": c.name, "summary": _clean(c.summary or "(no output)", "item")}
-            for c in fixing.checks[:MAX_ITEMS]
-        ],
+        # core.failure fenced each part and kept to the budget; trimming now could cut a fence
+        "checks": [{"name": f.check.name, "output": f.text} for f in fixing.checks[:MAX_ITEMS]],
         "reviews": [
             {"author": r.author, "state": r.state, "body": _clean(r.body or "(no text)", "item")}
             for r in fixing.reviews[:MAX_ITEMS]

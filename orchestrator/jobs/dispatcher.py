@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from orchestrator.config.model import Config
+from orchestrator.config.model import Config, RepoConfig
 from orchestrator.core import brief, dag, dispatch
+from orchestrator.core.awaiting import ReviewBudget
 from orchestrator.core.model import BoardStatus, IssueRef
 from orchestrator.core.tasks import ACTIVE, Task, TaskType, parse_id, task_id
 from orchestrator.core.worktree import branch_name
@@ -15,6 +16,7 @@ from orchestrator.delivery.backlog import Backlog, ReadyIssue, gather
 from orchestrator.delivery.briefs import Briefs
 from orchestrator.deps import Deps
 from orchestrator.errors import TrackerError
+from orchestrator.review import awaiting
 
 
 def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> dict[str, int]:
@@ -30,7 +32,7 @@ def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> 
         graph,
         active=active,
         repo_on={r.key: True for r in repos},
-        capacity=_capacity(config, active),
+        capacity=_capacity(config, active, _review_budgets(deps, config, repos, backlog, active)),
         blockers={r.ref: r.blockers for r in backlog.ready},
     )
     if dry_run:
@@ -80,7 +82,33 @@ def _candidates(backlog: Backlog) -> list[dispatch.Candidate]:
     ]
 
 
-def _capacity(config: Config, active: Mapping[IssueRef, str]) -> dispatch.Capacity:
+def _review_budgets(
+    deps: Deps,
+    config: Config,
+    repos: list[RepoConfig],
+    backlog: Backlog,
+    active: Mapping[IssueRef, str],
+) -> dict[str, ReviewBudget]:
+    """Return the review budget of each repo with `max_awaiting_review` and a Ready issue to queue.
+
+    One listing of the repo's open PRs each (a GET per 100); the others cost nothing.
+    """
+    wanted = {r.repo.key for r in backlog.ready if r.ref not in active}
+    memo = awaiting.monitor_memo(config.paths.state_dir)
+    budgets = {}
+    for repo in repos:
+        if repo.max_awaiting_review is None or repo.key not in wanted:
+            continue
+        running = {ref.number for ref in active if ref.repo == repo.github}
+        found = awaiting.read_budget(deps.tracker, repo, memo, running)
+        if found is not None:
+            budgets[repo.key] = found
+    return budgets
+
+
+def _capacity(
+    config: Config, active: Mapping[IssueRef, str], review: Mapping[str, ReviewBudget]
+) -> dispatch.Capacity:
     keys = {r.github: r.key for r in config.repos}
     per_repo: dict[str, int] = {}
     running = list(active)
@@ -91,6 +119,7 @@ def _capacity(config: Config, active: Mapping[IssueRef, str]) -> dispatch.Capaci
         per_repo={r.key: r.max_parallel_tasks for r in config.repos},
         active_total=len(running),
         active_per_repo=per_repo,
+        review=review,
     )
 
 

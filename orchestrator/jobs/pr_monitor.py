@@ -14,7 +14,7 @@ from orchestrator.core.review import Action, Decision
 from orchestrator.deps import Deps
 from orchestrator.errors import TrackerError, Unauthorized, WorktreeError
 from orchestrator.improve import discovered
-from orchestrator.review import actions
+from orchestrator.review import actions, verifier
 from orchestrator.review.facts import PullFacts, Writers, gather, issue_of, stuck_since
 from orchestrator.store.memo import Memo
 
@@ -41,7 +41,8 @@ def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> 
             seen.add(f"{pr.repo}#{pr.number}")
             action = _one(deps, config, repo, pr, now, memo, writers, dry_run)
             counts[action] = counts.get(action, 0) + 1
-    for section in ("stuck", "decided", "escalated", "reviews_answered", "reviews_ignored"):
+    sections = ("stuck", "decided", "escalated", "explained", "reviews_answered", "reviews_ignored")
+    for section in (*sections, verifier.MEMO):
         memo.keep_only(section, seen)
     follow_ups = discovered.file_pending(deps, config, now, open_prs=seen, dry_run=dry_run)
     if follow_ups:
@@ -66,6 +67,8 @@ def _one(
         return "not_ours"
     try:
         facts = gather(deps, config, repo, pr, issue, now, memo, writers)
+        if not dry_run:  # the verdict, asked once per head when the PR waits for nothing else
+            facts = verifier.verify(deps, config, facts, now, memo)
         decision = _decide(deps, config, facts, now, memo)
         changed = _log(deps, memo, pr, decision)
         if dry_run:
@@ -118,6 +121,8 @@ def _act(
         actions.restart(deps, facts, decision)
     elif decision.action is Action.ESCALATE:
         actions.escalate(deps, facts, decision.reason, memo)
+    elif review.waits_for_person(decision):
+        actions.explain(deps, facts, decision.reason, memo)
 
 
 def _log(deps: Deps, memo: Memo, pr: PullRequest, decision: Decision) -> bool:

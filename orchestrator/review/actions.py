@@ -3,24 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
 
 from orchestrator.config.model import Config
-from orchestrator.core import lifecycle, notify
-from orchestrator.core.model import BoardStatus, Check, CheckState
+from orchestrator.core import failure, lifecycle, notify
+from orchestrator.core.model import BoardStatus, CheckState, IssueRef
 from orchestrator.core.review import Decision
 from orchestrator.core.tasks import Task, TaskType, task_id
+from orchestrator.core.verifier import FIX_REASON
 from orchestrator.core.workspace import Conflict, RebaseStatus
 from orchestrator.delivery import cards, escalation, handoff
 from orchestrator.deps import Deps
-from orchestrator.errors import TrackerError
+from orchestrator.errors import TrackerError, Unauthorized
 from orchestrator.improve import discovered
+from orchestrator.review import verdicts
 from orchestrator.review.facts import PullFacts
 from orchestrator.store import rooms
 from orchestrator.store.memo import Memo
 
 RESTARTED = "<!-- agentos:restarted -->"
+WAITING = "<!-- agentos:waiting-for-a-person -->"
+# What a PR waiting for a person says about it, once (core.review.PERSON_WAITS).
+WAIT_TEXTS = {
+    "no_checks": (
+        "Agent OS will not merge this pull request: no check run or commit status reported on its "
+        "head commit, and this repository requires checks. Add CI that reports on pull requests, "
+        "or set `require_checks: false` on the repo in Agent OS's config to merge without checks. "
+        "Agent OS does not close or restart it while it waits."
+    ),
+    "blocked_by_branch_protection": (
+        "Agent OS waits for a person: the base branch's protection rules block the merge (a "
+        "required review, say). Agent OS does not close or restart this pull request while it "
+        "waits, and merges it once GitHub allows; the daily digest lists it."
+    ),
+}
 
 
 def merge(deps: Deps, facts: PullFacts, now: datetime) -> None:
@@ -107,16 +123,11 @@ def fix(
     stopped_at: str = "",
 ) -> None:
     """Queue a fixing task on the PR's branch with what it must fix written into its room first."""
-    checks = (
-        [c for c in facts.state.checks if c.state is CheckState.FAILURE]
-        if reason == "checks_failed"
-        else []
-    )
+    checks = _failures(deps, facts) if reason == "checks_failed" else []
     reviews = list(facts.state.reviews) if reason == "changes_requested" else []
+    reviews += verdicts.as_reviews(reason, detail)  # the verifier's reasons, as its review
     task = _fixing_task(config, facts, reason, now)
-    handoff.write_fixing(
-        deps, task, facts.origin, _trim_output(checks), reviews, conflicts, stopped_at
-    )
+    handoff.write_fixing(deps, task, facts.origin, checks, reviews, conflicts, stopped_at)
     if not deps.mailbox.create(task):
         return  # queued by an earlier tick that died before recording it: nothing to add
     if reviews:
@@ -153,6 +164,15 @@ def restart(deps: Deps, facts: PullFacts, decision: Decision) -> None:
         "pr.restarted",
         extra={"pr": pr.number, "issue": facts.ref.number, "reason": decision.reason},
     )
+
+
+def explain(deps: Deps, facts: PullFacts, reason: str, memo: Memo) -> None:
+    """Say once on the PR why it waits for a person: one comment, edited when the reason changes."""
+    text, key = WAIT_TEXTS.get(reason), f"{facts.pr.repo}#{facts.pr.number}"
+    if text is None or memo.get("explained", key) == reason:
+        return
+    deps.tracker.upsert_comment(IssueRef(facts.pr.repo, facts.pr.number), WAITING, text)
+    memo.changed("explained", key, reason, digest=False)
 
 
 def was_restarted(deps: Deps, facts: PullFacts) -> bool:
@@ -204,8 +224,33 @@ def _fixing_task(config: Config, facts: PullFacts, reason: str, now: datetime) -
     )
 
 
-def _trim_output(checks: list[Check]) -> list[Check]:
-    return [replace(c, summary=c.summary[-3000:]) for c in checks]
+def _failures(deps: Deps, facts: PullFacts) -> list[failure.Failure]:
+    """Return what each failed check says, its annotations and job log read from GitHub.
+
+    Read when a fixing task is queued, so once per red head commit; a check whose details
+    cannot be read shows what the list of checks said of it.
+    """
+    failed = [c for c in facts.state.checks if c.state is CheckState.FAILURE]
+    shown = failed[: failure.MAX_CHECKS]
+    found = []
+    for check in shown:
+        try:
+            details = deps.tracker.check_details(facts.pr.repo, check)
+        except Unauthorized:
+            raise
+        except TrackerError as error:
+            deps.log.warning(
+                "check.unreadable",
+                extra={
+                    "pr": facts.pr.number,
+                    "repo": facts.pr.repo,
+                    "check": check.name,
+                    "error": str(error)[:200],
+                },
+            )
+            details = None
+        found.append(failure.describe(check, details, failure.budget(len(shown))))
+    return found
 
 
 def _origin_moves(deps: Deps, facts: PullFacts, to: lifecycle.State, reason: str) -> None:
@@ -226,6 +271,7 @@ FIX_GOALS = {
     "checks_failed": "make the failing checks pass",
     "changes_requested": "do what the reviewers asked",
     "conflict": "resolve the conflicts with the base branch",
+    FIX_REASON: "do what Agent OS's verifier asked",
 }
 
 

@@ -12,6 +12,7 @@ from orchestrator.core.review import PullState
 from orchestrator.core.tasks import MailboxState, Task, TaskType
 from orchestrator.deps import Deps
 from orchestrator.ports import Tracker
+from orchestrator.review import verdicts
 from orchestrator.store.memo import Memo
 
 _BRANCH = re.compile(r"^agent/(\d+)-")
@@ -66,8 +67,9 @@ def gather(
         if found
         else next((t.id for t, _ in this_gen if t.task_type is TaskType.IMPLEMENTATION), "")
     )
-    checks = tuple(deps.tracker.checks(repo.github, pr.head_sha))
-    answered = _drop_answered(deps.tracker.reviews(pr), memo, pr)
+    head = deps.tracker.checks(repo.github, pr.head_sha)
+    checks, verdict = verdicts.recorded(repo, pr, head, now, memo)  # the verifier's status apart
+    answered = _drop_answered(verdicts.of_people(deps.tracker.reviews(pr)), memo, pr)
     reviews = tuple(_from_writers(deps, writers or Writers(deps.tracker), pr, answered, memo))
     grace = timedelta(minutes=config.limits.checks_grace_minutes)
     state = PullState(
@@ -80,6 +82,8 @@ def gather(
         fix_in_progress=any(s.active for _, s in fixes),
         bot_login=pr.author,
         checks_grace_over=now - pr.updated_at >= grace,
+        require_checks=repo.require_checks,
+        verdict=verdict,
     )
     return PullFacts(
         repo,

@@ -192,6 +192,9 @@ def test_check_runs_for_a_ref() -> None:
         CheckState.FAILURE,
         "test (Python 3.6)",
         "https://github.com/PyGithub/PyGithub/runs/1039891917",
+        run_id=1039891917,
+        annotations=1,
+        job=1039891917,  # a github-actions run: its job shares its id
     )
     assert checks[0].summary == ""
 

@@ -133,8 +133,8 @@ INVALID = [
     (
         _repo(colour="blue"),
         "repos[0].colour: unknown key (known: automation_mode, base_branch, "
-        "board, github, key, local_path, max_parallel_tasks, merge_method, outbound, "
-        "test_command)",
+        "board, github, key, local_path, max_awaiting_review, max_parallel_tasks, merge_method, "
+        "outbound, require_checks, review, test_command)",
     ),
     (
         _repo(key="App Key"),

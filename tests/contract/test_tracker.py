@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from orchestrator.core.model import CheckState, Dependencies, IssueRef, Permission
+from orchestrator.core.model import CheckDetails, CheckState, Dependencies, IssueRef, Permission
 from orchestrator.errors import TrackerError
 from orchestrator.ports import Tracker
 from tests.contract.worlds import World
@@ -352,6 +352,43 @@ def test_checks_hold_the_newest_run_or_status_per_name(world: World, tracker: Tr
         ("ci/lint", CheckState.FAILURE),
         ("tests", CheckState.SUCCESS),
     ]
+
+
+def test_a_failed_check_runs_text_and_annotations_are_read_in_detail(
+    world: World, tracker: Tracker
+) -> None:
+    repo = world.new_repo()
+    sha = world.push(repo, "agent/12-lint")
+    notes = [("src/a.py", 3, "unused import"), ("src/b.py", 9, "line too long")]
+    world.add_failed_run(repo, sha, "lint", "2 problems\nLINT-MARKER", notes)
+    [check] = tracker.checks(repo, sha)
+    assert (check.state, check.summary, check.annotations) == (CheckState.FAILURE, "lint", 2)
+    assert check.text == "2 problems\nLINT-MARKER" and check.run_id is not None
+    assert check.job is None  # another app's run: no Actions job behind it
+    details = tracker.check_details(repo, check)
+    assert [(a.path, a.line, a.message, a.level) for a in details.annotations] == [
+        (path, line, message, "failure") for path, line, message in notes
+    ]
+    assert details.log == ""  # not an Actions job: no log to read
+
+
+def test_a_commit_status_has_no_details_to_read(world: World, tracker: Tracker) -> None:
+    repo = world.new_repo()
+    sha = world.push(repo, "agent/13-status")
+    world.add_status(repo, sha, "ci/lint", "failure")
+    [check] = tracker.checks(repo, sha)
+    assert check.run_id is None and tracker.check_details(repo, check) == CheckDetails()
+
+
+def test_an_actions_jobs_log_is_read_through_githubs_redirect(
+    world: World, tracker: Tracker
+) -> None:
+    repo = world.new_repo()
+    sha = world.add_failed_job(repo, "agent/14-job", "compiling\nFAILMARKER-2231\n")
+    [check] = [c for c in tracker.checks(repo, sha) if c.state is CheckState.FAILURE]
+    assert "FAILMARKER-2231" in check.text and check.job is not None
+    details = tracker.check_details(repo, check)
+    assert "FAILMARKER-2231" in details.log and details.annotations == ()
 
 
 def test_reviews_are_listed_oldest_first(world: World, tracker: Tracker) -> None:

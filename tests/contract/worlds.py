@@ -6,6 +6,7 @@ What each backend needs to arrange repos, branches and checks.
 from __future__ import annotations
 
 import itertools
+import shlex
 import subprocess
 import uuid
 from pathlib import Path
@@ -20,7 +21,16 @@ from orchestrator.adapters.github_http import RetryPolicy
 from orchestrator.adapters.github_normalize import check_run_state, status_state
 from orchestrator.adapters.memory import MemoryTracker
 from orchestrator.config.model import GitHubConfig, Secret
-from orchestrator.core.model import Check, IssueRef, Permission, Review
+from orchestrator.core.model import (
+    Annotation,
+    Check,
+    CheckDetails,
+    CheckState,
+    IssueRef,
+    Permission,
+    Review,
+)
+from orchestrator.core.verification import FileDiff
 from orchestrator.ports import Tracker
 from orchestrator.sandbox.github import Sandbox
 from orchestrator.sandbox.github.graph import schema
@@ -59,6 +69,14 @@ class World(Protocol):
         self, repo: str, sha: str, name: str, status: str, conclusion: str | None
     ) -> None: ...
     def add_status(self, repo: str, sha: str, context: str, state: str) -> None: ...
+    def add_failed_run(
+        self, repo: str, sha: str, name: str, text: str, notes: list[tuple[str, int, str]]
+    ) -> None:
+        """Report a failed check run with an output text and `path, line, message` annotations."""
+
+    def add_failed_job(self, repo: str, branch: str, output: str) -> str:
+        """Push `branch` and let CI fail on it as a GitHub Actions job printing `output`."""
+
     def add_user(self, login: str, repo: str, permission: Permission) -> None: ...
     def edit_issue(self, ref: IssueRef, title: str | None = None, body: str | None = None) -> None:
         """Edit the issue's title or body, as a person does on GitHub."""
@@ -86,7 +104,11 @@ class MemoryWorld:
         return name
 
     def push(self, repo: str, branch: str) -> str:
-        return self.memory.push(repo, branch)
+        sha = self.memory.push(repo, branch)
+        # as the other worlds push: a new file holding "change"
+        change = FileDiff(f"{uuid.uuid4().hex}.txt", "added", 1, 0, "@@ -0,0 +1 @@\n+change")
+        self.memory.change_file(repo, branch, change)
+        return sha
 
     def add_check_run(
         self, repo: str, sha: str, name: str, status: str, conclusion: str | None
@@ -95,6 +117,20 @@ class MemoryWorld:
 
     def add_status(self, repo: str, sha: str, context: str, state: str) -> None:
         self.memory.add_check(repo, sha, Check(context, status_state(state)))
+
+    def add_failed_run(
+        self, repo: str, sha: str, name: str, text: str, notes: list[tuple[str, int, str]]
+    ) -> None:
+        check = Check(name, CheckState.FAILURE, name, text=text)
+        found = tuple(Annotation(path, line, message) for path, line, message in notes)
+        self.memory.add_check(repo, sha, check, CheckDetails(found))
+
+    def add_failed_job(self, repo: str, branch: str, output: str) -> str:
+        sha = self.memory.push(repo, branch)
+        url = f"https://github.com/{repo}/actions/runs/1/job/2"
+        check = Check("sandbox-ci", CheckState.FAILURE, "Failed", url, text=output, job=2)
+        self.memory.add_check(repo, sha, check, CheckDetails(log=output))
+        return sha
 
     def add_user(self, login: str, repo: str, permission: Permission) -> None:
         self.memory.grant(repo, login, permission)
@@ -195,6 +231,26 @@ class SandboxWorld:
             state, description=f"{context} {state}", context=context
         )
 
+    def add_failed_run(
+        self, repo: str, sha: str, name: str, text: str, notes: list[tuple[str, int, str]]
+    ) -> None:
+        found = [
+            {"path": p, "start_line": n, "end_line": n, "annotation_level": "failure", "message": m}
+            for p, n, m in notes
+        ]
+        output = {"title": name, "summary": name, "text": text, "annotations": found}
+        self.ci.get_repo(repo).create_check_run(
+            name, sha, status="completed", conclusion="failure", output=output
+        )
+
+    def add_failed_job(self, repo: str, branch: str, output: str) -> str:
+        """The sandbox's CI runs on a pull request's head, as a job with a log."""
+        self.sandbox.set_ci(repo, f"printf '%s' {shlex.quote(output)}; false")
+        sha = self.push(repo, branch)
+        self.owner.get_repo(repo).create_pull(base="main", head=branch, title="ci", body="")
+        assert self.sandbox.wait_ci_idle(30)
+        return sha
+
     def add_user(self, login: str, repo: str, permission: Permission) -> None:
         self.sandbox.add_user(login)
         self.owner.get_repo(repo).add_to_collaborators(login, _ROLES[permission])
@@ -270,6 +326,14 @@ class LiveWorld:
         self.owner.get_repo(repo).get_commit(sha).create_status(
             state, description=state, context=context
         )
+
+    def add_failed_run(
+        self, repo: str, sha: str, name: str, text: str, notes: list[tuple[str, int, str]]
+    ) -> None:
+        pytest.skip("creating check runs needs a GitHub App token")
+
+    def add_failed_job(self, repo: str, branch: str, output: str) -> str:
+        pytest.skip("a failing Actions job needs a workflow in the throwaway repo")
 
     def add_user(self, login: str, repo: str, permission: Permission) -> None:
         pytest.skip("inviting a collaborator needs a second real account")

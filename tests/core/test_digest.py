@@ -59,6 +59,19 @@ def test_the_figures_then_what_needs_you_linked_as_owner_name_number() -> None:
     assert "  acme/app#31 job crashed (high)" in lines
 
 
+def test_a_pr_waiting_for_a_person_in_full_mode_says_why() -> None:
+    waiting = Attention(
+        reviews=(
+            Listed("acme/app", 40, "Add login", "blocked by branch protection"),
+            Listed("acme/web", 41, "Add logout"),  # dispatcher_only: the list's title says it
+        )
+    )
+    lines = digest(_report(), waiting).splitlines()
+    assert "PRs awaiting your review (2):" in lines
+    assert "  acme/app#40 Add login (blocked by branch protection)" in lines
+    assert "  acme/web#41 Add logout" in lines
+
+
 def test_a_quiet_day_says_so_in_a_few_lines() -> None:
     text = digest(score([], [], KEYS, SINCE, 1), Attention())
     assert text.splitlines()[1:] == ["Nothing ended and nothing merged.", "", "Needs you: nothing."]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from orchestrator.core.awaiting import ReviewBudget
 from orchestrator.core.dag import Node, analyse
 from orchestrator.core.dispatch import Candidate, Capacity, plan
 from orchestrator.core.model import IssueRef
@@ -99,3 +100,31 @@ def test_capacity_is_global_and_per_repo() -> None:
     assert reasons(result) == {3: "no_capacity"}
     result = run(cands, capacity=Capacity(3, {"app": 5, "api": 5}, 2, {"app": 2}))
     assert [e.ref.number for e in result.enqueue] == [1]
+
+
+def test_a_spent_review_budget_queues_nothing_more_for_its_repo_and_says_why() -> None:
+    cands = [cand(1), cand(2), cand(3, repo_key="api")]
+    spent = ReviewBudget(2, prs=(14, 12))
+    result = run(cands, capacity=Capacity(10, {"app": 10, "api": 10}, review={"app": spent}))
+    assert [e.ref.number for e in result.enqueue] == [3]
+    assert reasons(result) == {1: "review_budget", 2: "review_budget"}
+    assert result.skipped[0].detail == "2 PRs await review (max_awaiting_review 2): #12, #14"
+
+
+def test_in_dispatcher_only_mode_what_is_queued_now_spends_the_budget_too() -> None:
+    """Every task of a dispatcher_only repo ends as a PR for a person: queue only what fits."""
+    budget = ReviewBudget(3, prs=(12,), coming=(20,), new_work_waits=True)
+    result = run(
+        [cand(1), cand(2), cand(3)], capacity=Capacity(10, {"app": 10}, review={"app": budget})
+    )
+    assert [e.ref.number for e in result.enqueue] == [1]
+    assert reasons(result) == {2: "review_budget", 3: "review_budget"}
+    assert result.skipped[0].detail == (
+        "1 PR awaits review, 2 more on the way (max_awaiting_review 3): #12, issue #20 in progress"
+    )
+
+
+def test_a_review_budget_left_queues_within_capacity_as_before() -> None:
+    budget = ReviewBudget(2, prs=(12,))  # full mode: what is queued may well merge by itself
+    result = run([cand(1), cand(2)], capacity=Capacity(10, {"app": 10}, review={"app": budget}))
+    assert [e.ref.number for e in result.enqueue] == [1, 2]

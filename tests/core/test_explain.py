@@ -71,6 +71,17 @@ def facts(**kw: object) -> Facts:
             dict(capacity="repo app has 2 of 2 running"),
             "Ready, waiting for a free worker (repo app has 2 of 2 running)",
         ),
+        (
+            dict(
+                review_budget="2 PRs await review (max_awaiting_review 2): #12, #14",
+                capacity="repo app has 2 of 2 running",
+            ),
+            "waits: 2 PRs await review (max_awaiting_review 2): #12, #14",
+        ),
+        (
+            dict(pull="PR #40 (agent/12-add-login), waiting for a person: no check reported"),
+            "in review: PR #40 (agent/12-add-login), waiting for a person: no check reported",
+        ),
         (dict(), "Ready with no open blockers: the dispatcher queues it on its next tick"),
     ],
 )

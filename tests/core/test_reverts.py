@@ -42,10 +42,15 @@ def test_githubs_revert_button_names_the_pr_in_the_squashed_body() -> None:
 
 
 def test_a_revert_before_the_merge_a_pr_never_merged_or_another_repos_sha_is_no_revert() -> None:
-    before = commit(f"This reverts commit {MERGE_13}.", 0.5)
+    before = commit(f"This reverts commit {MERGE_13}.", -0.5)  # 90 minutes before #13 merged
     unknown = commit("Reverts acme/app#99", 5)
     foreign = commit(f"This reverts commit {'0' * 40}.", 5)
     assert find("acme/app", [before, unknown, foreign], MERGES, WHEN) == []
+
+
+def test_a_revert_stamped_in_the_same_second_as_the_merge_or_by_a_slow_clock_counts() -> None:
+    same_second = commit(f"This reverts commit {MERGE_13}.", 1 - 0.3 / 3600)
+    assert [r.pr for r in find("acme/app", [same_second], MERGES, WHEN)] == [13]
 
 
 def test_a_pr_reverted_twice_keeps_its_first_revert() -> None:

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from orchestrator.core.model import Check, CheckState, PullRequest, Review
-from orchestrator.core.review import Action, PullState, decide, wedged
+from orchestrator.core.review import Action, Decision, PullState, decide, waits_for_person, wedged
+from orchestrator.core.verifier import AWAITING, VerdictKind, VerifierVerdict
 
 T0 = datetime(2026, 11, 1, 12, 0)
 PR = PullRequest(
@@ -53,7 +54,25 @@ def review(author: str, verdict: str, minutes: int = 0, body: str = "") -> Revie
 
 CASES = [
     ("green and mergeable", state(), Action.MERGE, "green"),
-    ("no checks at all", state(checks=()), Action.MERGE, "green"),
+    ("no checks, no merge", state(checks=()), Action.WAIT, "no_checks"),
+    (
+        "no checks, and the repo does not require them",
+        state(checks=(), require_checks=False),
+        Action.MERGE,
+        "green",
+    ),
+    (
+        "no checks yet on a fresh push, checks not required",
+        state(checks=(), checks_grace_over=False, require_checks=False),
+        Action.WAIT,
+        "awaiting_checks",
+    ),
+    (
+        "branch protection blocks a PR with no checks",
+        state(replace(PR, mergeable_state="blocked"), checks=()),
+        Action.WAIT,
+        "blocked_by_branch_protection",
+    ),
     (
         "neutral checks do not block",
         state(checks=(*GREEN, Check("lint", CheckState.NEUTRAL))),
@@ -174,3 +193,80 @@ def test_a_pr_stuck_on_one_blocker_restarts_once_then_escalates(since, restarts,
 
 def test_merging_is_never_wedged() -> None:
     assert wedged(decide(state()), T0, NOW, 4, 0).action is Action.MERGE
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        state(replace(PR, mergeable_state="blocked")),  # a required review, say
+        state(checks=()),  # no checks: a person adds CI
+        state(full_automation=False),  # dispatcher_only: a person merges
+    ],
+    ids=["blocked_by_branch_protection", "no_checks", "dispatcher_only"],
+)
+def test_a_pr_waiting_for_a_person_is_never_wedged(given: PullState) -> None:
+    waiting = decide(given)
+    assert waits_for_person(waiting)
+    for restarts in (0, 1):
+        assert wedged(waiting, T0, T0 + timedelta(days=30), 4, restarts) == waiting
+
+
+@pytest.mark.parametrize(
+    "decision, waits",
+    [
+        (Decision(Action.WAIT, "blocked_by_branch_protection"), True),
+        (Decision(Action.WAIT, "no_checks"), True),
+        (Decision(Action.HOLD, "dispatcher_only"), True),
+        (Decision(Action.HOLD, "any_hold_to_come"), True),
+        (Decision(Action.WAIT, "checks_pending"), False),
+        (Decision(Action.WAIT, "awaiting_checks"), False),
+        (Decision(Action.FIX, "no_checks"), False),
+        (Decision(Action.MERGE, "green"), False),
+    ],
+)
+def test_who_waits_for_a_person(decision: Decision, waits: bool) -> None:
+    assert waits_for_person(decision) is waits
+
+
+# -- the verifier (core/verifier.py): no verdict, no merge -----------------------------------------
+APPROVED = VerifierVerdict(VerdictKind.APPROVE, "approved")
+ASKED = VerifierVerdict(VerdictKind.REQUEST_CHANGES, "changes_requested", "- add a test for 0")
+
+
+@pytest.mark.parametrize(
+    "verdict, decision",
+    [
+        (None, Decision(Action.MERGE, "green")),  # no verifier for this repo
+        (APPROVED, Decision(Action.MERGE, "green")),
+        (AWAITING, Decision(Action.WAIT, "awaiting_verdict")),
+        (
+            VerifierVerdict(VerdictKind.NONE, "verifier_failed"),
+            Decision(Action.WAIT, "verifier_failed"),
+        ),
+        (ASKED, Decision(Action.FIX, "verifier_changes_requested", "- add a test for 0")),
+        (
+            VerifierVerdict(VerdictKind.HOLD, "verifier_is_author", "- only the author"),
+            Decision(Action.HOLD, "verifier_is_author", "- only the author"),
+        ),
+    ],
+)
+def test_a_green_pr_merges_only_with_the_verifiers_approval(verdict, decision: Decision) -> None:
+    assert decide(state(verdict=verdict)) == decision
+
+
+def test_the_verdict_is_asked_last_after_everything_else_is_green() -> None:
+    assert decide(state(checks=RED, verdict=AWAITING)).reason == "checks_failed"
+    assert decide(state(checks=PENDING, verdict=AWAITING)).reason == "checks_pending"
+    assert decide(state(checks=(), verdict=AWAITING)).reason == "no_checks"
+
+
+def test_the_verifiers_requests_escalate_once_the_fix_rounds_run_out() -> None:
+    assert decide(state(verdict=ASKED, fix_rounds=3)) == Decision(
+        Action.ESCALATE, "verifier_changes_requested_after_3_fix_rounds", "- add a test for 0"
+    )
+
+
+def test_a_held_pr_waits_for_a_person_and_is_never_wedged() -> None:
+    held = decide(state(verdict=VerifierVerdict(VerdictKind.HOLD, "gate_not_passed")))
+    assert waits_for_person(held)
+    assert wedged(held, T0, T0 + timedelta(days=30), 4, 0) == held

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.core import failure
 from orchestrator.core.model import Check, CheckState
 from orchestrator.core.tasks import TaskType
 from orchestrator.delivery import prompt
@@ -55,7 +56,9 @@ def test_without_objectives_there_is_no_rules_section(inp: PromptInput) -> None:
 
 def test_a_fixing_prompt_carries_the_rules_too(inp: PromptInput) -> None:
     check = Check("ci", CheckState.FAILURE, "1 test failed")
-    fixing = replace(inp, task=make_task(TaskType.FIXING, 2), fixing=Fixing(checks=(check,)))
+    fixing = replace(
+        inp, task=make_task(TaskType.FIXING, 2), fixing=Fixing(checks=(failure.describe(check),))
+    )
     text = prompt.render(fixing)
     assert text.startswith("# Fixing task") and "## What to fix" in text
     assert rules_block(text) == "".join(f"- {rule}\n" for rule in RULES)

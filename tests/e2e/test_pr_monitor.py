@@ -101,6 +101,39 @@ def test_red_checks_get_a_fixing_task_and_the_fixed_pr_is_merged(world: World) -
     assert pulls(world) == [] and not world.tracker.issue(world.issue_ref(number)).is_open
 
 
+def test_a_red_checks_log_reaches_the_fixing_prompt_and_the_fixed_pr_merges(
+    world: World,
+) -> None:
+    """Issue 17: a CI that printed MARKER and failed left MARKER in neither the fixing task nor
+    its prompt, only the check run's title (`Failed`)."""
+    marker = "FAILMARKER-7391"  # printed, not in the command: its log shows the command too
+    world.sandbox.set_ci(
+        "acme/app",
+        f"if test -f CHANGELOG.md; then {TEST_COMMAND}; "
+        "else echo FAILMARKER-$((7390 + 1)) >&2 && false; fi",
+    )
+    number = deliver(
+        world, "Add subtraction", [{"files": SUB}, {"files": {"CHANGELOG.md": "- sub\n"}}]
+    )
+    world.sandbox.clear_requests()
+    world.run("pr_monitor")
+    fix_id = f"app-{number}-g1-a2"
+    assert world.mailbox("inbox") == [fix_id]
+    paths = [r.path for r in world.sandbox.requests]
+    assert sum("/actions/jobs/" in p for p in paths) == 1  # the log's redirect, once
+    assert sum(p.startswith("/_actions/signedlogcontent/") for p in paths) == 1
+    assert not any(p.endswith("/annotations") for p in paths)  # the run has none to read
+    assert marker in (world.root / "runtime" / "rooms" / fix_id / "fixing.json").read_text()
+    world.run("queue")
+    prompt = (world.root / "runtime" / "rooms" / fix_id / "prompt.md").read_text()
+    log = prompt.split("#### sandbox-ci", 1)[1].split("## The result contract", 1)[0]
+    assert f"\n{marker}\n" in log and "```check-output" in log
+    assert "Process completed with exit code 1" in log
+    assert world.sandbox.wait_ci_idle(60)
+    world.run("pr_monitor")
+    assert pulls(world) == [] and not world.tracker.issue(world.issue_ref(number)).is_open
+
+
 def test_red_checks_escalate_once_fix_rounds_run_out(world: World) -> None:
     reconfigure(world, limits={"max_fix_rounds": 1})
     world.sandbox.set_ci("acme/app", "false")

@@ -21,8 +21,10 @@ from orchestrator.adapters.memory_writes import DeleteBranch, MergePull
 from orchestrator.config.model import Config
 from orchestrator.core import labels, lifecycle
 from orchestrator.core.model import (
+    Annotation,
     BoardStatus,
     Check,
+    CheckDetails,
     CheckState,
     IssueRef,
     Permission,
@@ -221,6 +223,55 @@ def test_a_failed_check_queues_one_fixing_task_with_the_checks_output(world: Wor
     assert inbox(world) == ["app-1-g1-a2"]
     assert reasons(world) == ["checks_failed", "fix_in_progress"]
     assert world.tracker.pull(pr.repo, pr.number).is_open
+
+
+def test_the_fixing_task_sees_each_failed_checks_annotations_and_job_log(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Until issue 17 a fixer saw only a check's title ("Failed"): never its log."""
+    pr = agent_pr(world, check=None)
+    log = "setup ok\nE   assert sub(3, 4) == -1\nLOG-MARKER-4411\n"
+    note = Annotation("calc/sub.py", 2, "assert 7 == -1")
+    red = Check("tests", CheckState.FAILURE, "1 failed", "https://ci.example/runs/9")
+    world.tracker.add_check(pr.repo, pr.head_sha, red, CheckDetails((note,), log))
+    world.tracker.add_check(
+        pr.repo, pr.head_sha, Check("ci/lint", CheckState.FAILURE, "E501", "https://ci.example/7")
+    )
+    green = Check("docs", CheckState.SUCCESS)
+    world.tracker.add_check(pr.repo, pr.head_sha, green, CheckDetails(log="GREEN-LOG"))
+    read: list[str] = []
+    details = world.tracker.check_details
+
+    def reading(repo: str, check: Check) -> CheckDetails:
+        read.append(check.name)
+        return details(repo, check)
+
+    monkeypatch.setattr(world.tracker, "check_details", reading)
+    assert tick(world) == {"fix": 1}
+    assert read == ["ci/lint", "tests"]  # only the failed checks, once
+    lint, tests = (c["context"] for c in fixing(world, "app-1-g1-a2")["checks"])
+    assert "E501" in lint and "https://ci.example/7" in lint
+    assert "LOG-MARKER-4411" in tests and "calc/sub.py:2: assert 7 == -1" in tests
+    task = world.deps.mailbox.read(MailboxState.INBOX, "app-1-g1-a2")
+    found = handoff.fixing_of(world.deps, task)  # what the fixing task's prompt shows
+    assert found is not None and "LOG-MARKER-4411" in found.checks[1].text
+    assert tick(world) == {"wait": 1} and read == ["ci/lint", "tests"]  # not read again
+
+
+def test_a_check_whose_details_cannot_be_read_still_gets_its_fix(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    agent_pr(world, check=CheckState.FAILURE)
+
+    def down(repo: str, check: Check) -> CheckDetails:
+        raise TrackerError("GitHub failed to read the log of acme/app job 9 (502)")
+
+    monkeypatch.setattr(world.tracker, "check_details", down)
+    assert tick(world) == {"fix": 1}
+    [check] = fixing(world, "app-1-g1-a2")["checks"]
+    assert FAILED_OUTPUT in check["context"]
+    [event] = world.events("check.unreadable")
+    assert (event["check"], event["pr"]) == ("ci", 2) and "502" in event["error"]
 
 
 def test_changes_requested_by_a_person_queue_a_fixing_task_carrying_the_review(

@@ -60,3 +60,39 @@ def github_sandbox(tmp_path: Path) -> Iterator[Sandbox]:
     """
     with running_sandbox(tmp_path / "github-sandbox") as sandbox:
         yield sandbox
+
+
+def protect(
+    sandbox: Sandbox,
+    full_name: str,
+    branch: str = "main",
+    *,
+    reviews: int | None = None,
+    checks: list[str] | None = None,
+    strict: bool = False,
+    enforce_admins: bool = True,
+) -> dict[str, Any]:
+    """Protect a branch as its admin would, with the body GitHub's REST description gives
+    (repos/update-branch-protection): `reviews` approvals required, `checks` contexts required."""
+    import httpx
+
+    body = {
+        "required_status_checks": None
+        if checks is None
+        else {"strict": strict, "contexts": checks},
+        "enforce_admins": enforce_admins,
+        "required_pull_request_reviews": None
+        if reviews is None
+        else {"required_approving_review_count": reviews},
+        "restrictions": None,
+    }
+    answer = httpx.put(
+        f"{sandbox.api_url}/repos/{full_name}/branches/{branch}/protection",
+        json=body,
+        headers={
+            "Authorization": f"token {sandbox.token}",
+            "Accept": "application/vnd.github+json",
+        },
+    )
+    answer.raise_for_status()
+    return answer.json()

@@ -1,10 +1,11 @@
-"""Serve commit statuses (create, list, combined), check runs (create, update, get, list by ref)."""
+"""Serve commit statuses (create, list, combined), check runs (create, update, get, list by ref)
+and their annotations."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from orchestrator.sandbox.github import shapes
+from orchestrator.sandbox.github import actions, shapes
 from orchestrator.sandbox.github.access import repo_for
 from orchestrator.sandbox.github.api import ApiError, Call, Reply, invalid, not_found, paginate
 from orchestrator.sandbox.github.gitdata import repo_url, sha_for
@@ -147,6 +148,10 @@ def change_check_run(run: Json, fields: Json) -> Json:
             **{k: v for k, v in fields["output"].items() if k != "annotations"},
         }
         run["output"]["text"] = trim(run["output"].get("text"))
+        # each request's annotations are appended to the run's, as GitHub does
+        run["annotations"] = run.get("annotations", []) + list(
+            fields["output"].get("annotations") or []
+        )
     if fields.get("conclusion"):
         run.update(conclusion=fields["conclusion"], status="completed")
     if run["status"] == "completed":
@@ -165,6 +170,11 @@ def render_check_run(call: Call, repo: Json, run: Json) -> Json:
     """Return GitHub's `check-run`."""
     url = f"{repo_url(call, repo)}/check-runs/{run['id']}"
     out = run["output"]
+    html_url = (
+        actions.job_url(call.base, repo, run)
+        if run.get("job")
+        else f"{call.base}/{repo['owner']}/{repo['name']}/runs/{run['id']}"
+    )
     record = call.store.data["apps"].get(run.get("app"), CI_APP)
     app = {
         "id": record["id"],
@@ -187,9 +197,8 @@ def render_check_run(call: Call, repo: Json, run: Json) -> Json:
         "node_id": node_id("CheckRun", run["id"]),
         "external_id": run["external_id"] or "",
         "url": url,
-        "html_url": f"{call.base}/{repo['owner']}/{repo['name']}/runs/{run['id']}",
-        "details_url": run["details_url"]
-        or f"{call.base}/{repo['owner']}/{repo['name']}/runs/{run['id']}",
+        "html_url": html_url,
+        "details_url": run["details_url"] or html_url,
         "status": run["status"],
         "conclusion": run["conclusion"],
         "started_at": run["started_at"],
@@ -198,7 +207,7 @@ def render_check_run(call: Call, repo: Json, run: Json) -> Json:
             "title": out.get("title"),
             "summary": out.get("summary"),
             "text": out.get("text"),
-            "annotations_count": 0,
+            "annotations_count": len(run.get("annotations", [])),
             "annotations_url": f"{url}/annotations",
         },
         "name": run["name"],
@@ -258,6 +267,37 @@ def get_check_run(call: Call) -> Reply:
     """Return one check run."""
     repo = repo_for(call)
     return Reply(200, render_check_run(call, repo, _run_for(call, repo)))
+
+
+@ROUTES.route(
+    "GET",
+    "/repos/{owner}/{repo}/check-runs/{check_run_id}/annotations",
+    "checks/list-annotations",
+)
+def list_annotations(call: Call) -> Reply:
+    """List a check run's annotations, in the order they were added."""
+    repo = repo_for(call)
+    run = _run_for(call, repo)
+    return paginate(
+        call, run.get("annotations", []), lambda a: render_annotation(call, repo, run, a)
+    )
+
+
+def render_annotation(call: Call, repo: Json, run: Json, note: Json) -> Json:
+    """Return GitHub's `check-annotation`."""
+    blob = f"{call.base}/{repo['owner']}/{repo['name']}/blob/{run['head_sha']}/{note['path']}"
+    return {
+        "path": note["path"],
+        "blob_href": blob,
+        "start_line": note["start_line"],
+        "end_line": note["end_line"],
+        "start_column": note.get("start_column"),
+        "end_column": note.get("end_column"),
+        "annotation_level": note.get("annotation_level"),
+        "title": note.get("title"),
+        "message": note.get("message"),
+        "raw_details": note.get("raw_details"),
+    }
 
 
 @ROUTES.route("GET", "/repos/{owner}/{repo}/commits/{ref+}/check-runs", "checks/list-for-ref")

@@ -1,4 +1,8 @@
-"""Run a repo's local CI command on pull request heads, reported as the `sandbox-ci` check run."""
+"""Run a repo's local CI command on pull request heads, reported as the `sandbox-ci` check run.
+
+The run carries the output as its text and the annotations the output asks for, and is served as
+a GitHub Actions job with the output as its log (actions.py).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestrator.sandbox.github import gitrepo
+from orchestrator.sandbox.github import actions, gitrepo
 from orchestrator.sandbox.github.checks import CI_APP, change_check_run, new_check_run
 from orchestrator.sandbox.github.state import Json, Store, now_iso
 
@@ -63,6 +67,7 @@ class LocalCI:
                 },
                 CI_APP["slug"],
             )
+            run["job"] = True  # served as a GitHub Actions job too (actions.py)
         with self._idle:
             self._busy += 1
         self._jobs.put(Job(f"{repo['owner']}/{repo['name']}", sha, run["id"]))
@@ -124,21 +129,23 @@ class LocalCI:
                 "output": {"title": "Running", "summary": command},
             },
         )
-        ok, output = self._execute(command, bare, job.sha)
+        code, output = self._execute(command, bare, job.sha)
+        actions.write_log(self.store, job.run_id, command, output, code)
         self._update(
             job,
             {
-                "conclusion": "success" if ok else "failure",
+                "conclusion": "failure" if code else "success",
                 "output": {
-                    "title": "Passed" if ok else "Failed",
+                    "title": "Failed" if code else "Passed",
                     "summary": command,
                     "text": output,
+                    "annotations": actions.annotations_in(output, failed=bool(code)),
                 },
             },
         )
 
-    def _execute(self, command: str, bare: Path, sha: str) -> tuple[bool, str]:
-        """Run `command` in a fresh checkout of `sha`; return (passed, combined output)."""
+    def _execute(self, command: str, bare: Path, sha: str) -> tuple[int, str]:
+        """Run `command` in a fresh checkout of `sha`; return (exit code, combined output)."""
         work = Path(tempfile.mkdtemp(prefix="sandbox-ci-"))
         try:
             checkout = work / "src"
@@ -160,7 +167,7 @@ class LocalCI:
                 "LANG": "C.UTF-8",
             }
             if self._stopping:
-                return False, "the sandbox stopped before CI ran"
+                return 1, "the sandbox stopped before CI ran"
             with subprocess.Popen(
                 command,
                 shell=True,
@@ -180,7 +187,7 @@ class LocalCI:
                     )
                 finally:
                     self._running = None
-            return process.returncode == 0, output.decode(errors="replace")
+            return process.returncode or 0, output.decode(errors="replace")
         finally:
             shutil.rmtree(work, ignore_errors=True)
 

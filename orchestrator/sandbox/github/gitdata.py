@@ -130,7 +130,7 @@ def list_branches(call: Call) -> Reply:
         [
             {
                 "name": ref.removeprefix("refs/heads/"),
-                "protected": False,
+                "protected": ref.removeprefix("refs/heads/") in repo.get("protection", {}),
                 "commit": {"sha": sha, "url": f"{url}/commits/{sha}"},
             }
             for ref, sha in heads
@@ -156,18 +156,28 @@ def get_branch(call: Call) -> Reply:
                 "self": f"{url}/branches/{name}",
                 "html": f"{call.base}/{repo['owner']}/{repo['name']}/tree/{name}",
             },
-            "protected": False,
+            "protected": name in repo.get("protection", {}),
             "protection_url": f"{url}/branches/{name}/protection",
-            "protection": {
-                "enabled": False,
-                "required_status_checks": {
-                    "enforcement_level": "off",
-                    "contexts": [],
-                    "checks": [],
-                },
-            },
+            "protection": _protection(repo.get("protection", {}).get(name)),
         },
     )
+
+
+def _protection(rules: Json | None) -> Json:
+    """Return a branch's `branch-protection` summary (protection.py keeps the rules)."""
+    checks = (rules or {}).get("required_status_checks") or {}
+    level = (
+        "off" if not checks else "everyone" if rules and rules["enforce_admins"] else "non_admins"
+    )
+    contexts = list(checks.get("contexts", []))
+    return {
+        "enabled": rules is not None,
+        "required_status_checks": {
+            "enforcement_level": level,
+            "contexts": contexts,
+            "checks": [{"context": c, "app_id": None} for c in contexts],
+        },
+    }
 
 
 @ROUTES.route("GET", "/repos/{owner}/{repo}/git/ref/{ref+}", "git/get-ref")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orchestrator.sandbox.github import gitrepo, issues, shapes
+from orchestrator.sandbox.github import gitrepo, issues, protection, shapes
 from orchestrator.sandbox.github.access import can, repo_for
 from orchestrator.sandbox.github.api import ApiError, Call, Reply, invalid, not_found, paginate
 from orchestrator.sandbox.github.gitdata import render_commit, render_files, repo_url
@@ -158,11 +158,15 @@ def _full(call: Call, repo: Json, issue: Json, head: str, base: str) -> Json:
 
 
 def _mergeable_state(call: Call, repo: Json, issue: Json, head: str, clean: bool | None) -> str:
-    """Return the mergeable_state: dirty (conflicts), draft, unstable (failing checks) or clean."""
+    """Return the mergeable_state: dirty (conflicts), draft, blocked or behind (branch
+    protection), unstable (failing checks) or clean."""
     if not clean:
         return "dirty"
     if issue["pull"]["draft"]:
         return "draft"
+    held = protection.merge_state(call, repo, issue, head)
+    if held is not None:
+        return held
     latest: dict[str, str] = {}
     for status in reversed(repo["statuses"]):
         if status["sha"] == head:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 # Importing the resource modules registers their routes.
 from orchestrator.sandbox.github import (  # noqa: F401
+    actions,
     checks,
     comments,
     contents,
@@ -20,6 +21,7 @@ from orchestrator.sandbox.github import (  # noqa: F401
     issue_events,
     issues,
     labels,
+    protection,
     pulls,
     relations,
     repos,

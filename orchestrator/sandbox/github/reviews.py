@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orchestrator.sandbox.github import gitrepo, issues, merging, shapes
+from orchestrator.sandbox.github import gitrepo, issues, merging, protection, shapes
 from orchestrator.sandbox.github.access import can, repo_for
 from orchestrator.sandbox.github.api import ApiError, Call, Reply, invalid, paginate
 from orchestrator.sandbox.github.gitdata import repo_url
@@ -101,6 +101,9 @@ def merge(call: Call) -> Reply:
     head, base = head_sha(call.store, repo, issue), base_sha(call.store, repo, issue)
     if call.field("sha") and call.field("sha") != head:
         raise ApiError(409, "Head branch was modified. Review and try the merge again.")
+    refused = protection.refusal(call, repo, issue, head)
+    if refused:
+        raise ApiError(405, refused)
     method = call.field("merge_method") or "merge"
     commits = gitrepo.commits_between(path, base, head)
     titles = [gitrepo.commit(path, sha).message.split("\n", 1)[0] for sha in commits]

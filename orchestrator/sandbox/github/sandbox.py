@@ -16,7 +16,15 @@ from typing import Any
 from urllib.parse import unquote
 
 from orchestrator.errors import UsageError
-from orchestrator.sandbox.github import accounts, contents, control, graph, rest, smarthttp
+from orchestrator.sandbox.github import (
+    accounts,
+    actions,
+    contents,
+    control,
+    graph,
+    rest,
+    smarthttp,
+)
 from orchestrator.sandbox.github.accounts import DEFAULT_SCOPES
 from orchestrator.sandbox.github.api import ApiError, Hooks
 from orchestrator.sandbox.github.ci import LocalCI, head_commits
@@ -261,6 +269,8 @@ class Sandbox:
 
     def respond(self, request: Incoming) -> Outgoing:
         """Answer one HTTP request: authenticate, inject faults, dispatch, add GitHub's headers."""
+        if request.path.startswith(actions.LOG_PATH) and request.method == "GET":
+            return actions.signed_log(self.store, request)  # signed: no token, as GitHub's
         login = self._login(request)
         if request.path.startswith(control.PREFIX):
             return (

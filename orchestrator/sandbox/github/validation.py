@@ -61,6 +61,10 @@ ALLOWED_RESPONSE_DEVIATIONS = {
     # "name is too long (maximum is 50 characters)", or a new name taken: GitHub answers 422
     # Validation Failed, as create-label's responses list; update-label's list only 200.
     ("issues/update-label", 422),
+    # A job id that names no job (a check run of another app, say), or a job with no log yet:
+    # GitHub answers its usual 404 Not Found; these two operations' responses list only 200/302.
+    ("actions/get-job-for-workflow-run", 404),
+    ("actions/download-job-logs-for-workflow-run", 404),
 }
 
 

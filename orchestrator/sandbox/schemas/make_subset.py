@@ -90,6 +90,14 @@ OPERATION_IDS = (
     # Added with the contents API (files and directories at a ref) and compare's one-parameter form.
     "repos/get-content",
     "repos/compare-commits-with-basehead",
+    # Added for failure context: a check run's annotations, an Actions job and its log.
+    "checks/list-annotations",
+    "actions/get-job-for-workflow-run",
+    "actions/download-job-logs-for-workflow-run",
+    # Added for branch protection: required reviews and status checks hold a pull request.
+    "repos/update-branch-protection",
+    "repos/get-branch-protection",
+    "repos/delete-branch-protection",
 )
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
