@@ -150,6 +150,7 @@ def _github_facts(
         is_epic=bool(open_subs),
         pull=_pull(mine[0], memo) if mine else None,
         review_budget=budget.detail() if budget is not None and budget.exhausted() else None,
+        held_by=next((h for h in labels.HOLDING if h in issue.labels), ""),
     )
 
 

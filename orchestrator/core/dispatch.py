@@ -22,6 +22,7 @@ class Candidate:
     trusted: bool  # author can write, is trusted, or a writer approved it
     trust_reason: str  # "write_access" | "trusted_user" | "approved_by:<login>" | "untrusted"
     is_epic: bool = False  # has sub-issues: its children are the tasks
+    held_by: str = ""  # a label of labels.HOLDING it carries: a person decides first
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +117,8 @@ def _skip(
         )
     if c.ref in active:
         return Skip(c.ref, "already_queued", active[c.ref])
+    if c.held_by:
+        return Skip(c.ref, "held_by_label", f"{c.held_by}: a person removes the label to run it")
     if c.is_epic:
         return Skip(c.ref, "epic", "its sub-issues are dispatched instead")
     if c.ref in in_cycle:

@@ -41,6 +41,7 @@ class Facts:
     pull: str | None = None  # "PR #40 (agent/12-add-login)"
     capacity: str | None = None  # "4 of 4 workers busy" when nothing more can start
     review_budget: str | None = None  # "2 PRs await review (max_awaiting_review 2): #12, #14"
+    held_by: str = ""  # a holding label (core.labels.HOLDING) the issue carries
     unknown: tuple[str, ...] = ()  # what could not be read, one phrase each
 
 
@@ -79,6 +80,8 @@ def _not_started(f: Facts, off: list[str]) -> str:
         return f"waiting for blockers: {', '.join(f.open_blockers)}"
     if f.is_epic:
         return "an epic: its sub-issues are the tasks"
+    if f.held_by:
+        return f"held: labelled {f.held_by} (the groomer's); a person removes the label to run it"
     if f.board_status == "":
         return "not on the board: add it and move it to Ready"
     if f.board_status is not None and f.board_status != "Ready":

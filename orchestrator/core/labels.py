@@ -43,6 +43,7 @@ PLANNED = "agentos:planned"  # an issue a sprint plan drafted (in Backlog until 
 PLAN_COLOURS = {PLAN: "0e8a16", PLANNED: "bfd4f2"}  # created by the planner when it first posts
 DUPLICATE = "agentos:duplicate"  # the groomer: may repeat an older open issue (never closed by us)
 NEEDS_DECISION = "agentos:needs-decision"  # the groomer: a blocker was closed as not planned
+HOLDING = (DUPLICATE, NEEDS_DECISION)  # a Ready issue carrying one is not queued until removed
 GROOMER_COLOURS = {  # created by the groomer, in a repo where it adds one of them
     DUPLICATE: "cfd3d7",
     NEEDS_DECISION: "d876e3",

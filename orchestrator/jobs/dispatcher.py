@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from orchestrator.config.model import Config, RepoConfig
-from orchestrator.core import brief, dag, dispatch
+from orchestrator.core import brief, dag, dispatch, labels
 from orchestrator.core.awaiting import ReviewBudget
 from orchestrator.core.model import BoardStatus, IssueRef
 from orchestrator.core.tasks import ACTIVE, Task, TaskType, parse_id, task_id
@@ -77,6 +77,7 @@ def _candidates(backlog: Backlog) -> list[dispatch.Candidate]:
             r.trusted,
             r.trust_reason,
             is_epic=bool(r.sub_issues),
+            held_by=next((h for h in labels.HOLDING if h in r.issue.labels), ""),
         )
         for r in backlog.ready
     ]

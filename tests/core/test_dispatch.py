@@ -128,3 +128,13 @@ def test_a_review_budget_left_queues_within_capacity_as_before() -> None:
     budget = ReviewBudget(2, prs=(12,))  # full mode: what is queued may well merge by itself
     result = run([cand(1), cand(2)], capacity=Capacity(10, {"app": 10}, review={"app": budget}))
     assert [e.ref.number for e in result.enqueue] == [1, 2]
+
+
+def test_an_issue_the_groomer_held_is_not_queued_until_a_person_removes_the_label() -> None:
+    result = run([cand(1, held_by="agentos:duplicate"), cand(2)])
+    assert [e.ref.number for e in result.enqueue] == [2]
+    (skip,) = result.skipped
+    assert (skip.reason, skip.detail) == (
+        "held_by_label",
+        "agentos:duplicate: a person removes the label to run it",
+    )

@@ -61,6 +61,10 @@ def facts(**kw: object) -> Facts:
         ),
         (dict(open_blockers=("#10", "acme/lib#3")), "waiting for blockers: #10, acme/lib#3"),
         (dict(is_epic=True), "an epic: its sub-issues are the tasks"),
+        (
+            dict(held_by="agentos:needs-decision"),
+            "held: labelled agentos:needs-decision (the groomer's); a person removes the label",
+        ),
         (dict(board_status=""), "not on the board: add it and move it to Ready"),
         (dict(board_status="Backlog"), "not Ready on the board (status Backlog): move it to Ready"),
         (

@@ -278,3 +278,17 @@ def test_an_unreadable_board_skips_its_repo_and_the_others_go_on(world: World) -
     assert summary["queued"] == 1 and queued(world) == [("acme/app", 1)]
     [event] = world.events("board.unreadable")
     assert event["repo"] == "lib" and "502" in event["error"]
+
+
+def test_a_ready_issue_the_groomer_labelled_waits_for_a_person_to_remove_the_label(
+    world: World,
+) -> None:
+    held = world.issue("app", "Same as #2", labels=["agentos:duplicate"])
+    free = world.issue("app", "The original")
+    tick(world)
+    assert queued(world) == [("acme/app", free.ref.number)]
+    (skipped,) = [e for e in world.events("task.skipped") if e["issue"] == held.ref.number]
+    assert skipped["reason"] == "held_by_label"
+    world.tracker.remove_label(held.ref, "agentos:duplicate")
+    tick(world)
+    assert ("acme/app", held.ref.number) in queued(world)
