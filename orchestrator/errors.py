@@ -30,7 +30,7 @@ in core (which imports only the standard library) and is drawn here too.
     ValueError
      ├── InvalidAnswer             a bad answer to an `agentos init` question; asked again
      ├── InvalidTransition         a lifecycle move the loop never makes (core.lifecycle)
-     └── UnusableAnswer            a model's answer not as asked (core.duplicates, core.planning)
+     └── UnusableAnswer            a model's answer not as asked (core.answers)
     FileNotFoundError
      └── SetAside                  a damaged runtime file moved to runtime/quarantine/: gone
     BaseException

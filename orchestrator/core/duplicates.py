@@ -14,11 +14,10 @@ caller files the proposal as if no model were configured: a bad answer never ski
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from orchestrator.core.answers import UnusableAnswer, load_json
 from orchestrator.core.quoting import quote_log
 
 ANSWER_MAX = 1000  # characters of an answer read at all
@@ -55,10 +54,6 @@ class NearIssue:
     is_open: bool = True
 
 
-class UnusableAnswer(ValueError):
-    """The model's answer is not exactly the format asked for; the message says how, briefly."""
-
-
 def duplicate_prompt(title: str, body: str, candidates: Sequence[NearIssue]) -> tuple[str, str]:
     """Return the (system, user) prompt asking whether the new issue repeats one of these."""
     choices = [f'{{"{_KEY}": {c.number}}}' for c in candidates] + [f'{{"{_KEY}": null}}']
@@ -86,7 +81,7 @@ def parse_duplicate(text: str, offered: Collection[int]) -> int | None:
     Raise UnusableAnswer when the answer is anything but the format asked for, or names an issue
     that was not offered.
     """
-    data = _load(text)
+    data = load_json(text, ANSWER_MAX)
     if not isinstance(data, dict) or set(data) != {_KEY}:
         raise UnusableAnswer(f'not an object with "{_KEY}" alone')
     number = data[_KEY]
@@ -101,25 +96,3 @@ def parse_duplicate(text: str, offered: Collection[int]) -> int | None:
 
 def _quoted(title: str, body: str) -> list[str]:
     return ["Title:", quote_log(title, TITLE_MAX), "", "Body:", quote_log(body, BODY_MAX), ""]
-
-
-def _load(text: str) -> object:
-    if len(text) > ANSWER_MAX:
-        raise UnusableAnswer(f"longer than {ANSWER_MAX} characters")
-    body = text.strip()
-    if body.startswith(_FENCE) and body.endswith(_FENCE) and len(body) > 2 * len(_FENCE):
-        head, _, rest = body[len(_FENCE) : -len(_FENCE)].partition("\n")
-        if head.strip() not in ("", "json"):
-            raise UnusableAnswer("a fence that is not json")
-        body = rest
-    try:
-        return json.loads(body, object_pairs_hook=_unique)
-    except (ValueError, RecursionError):
-        raise UnusableAnswer("not JSON") from None
-
-
-def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [key for key, _ in pairs]
-    if len(set(keys)) != len(keys):
-        raise ValueError("a key given twice")
-    return dict(pairs)

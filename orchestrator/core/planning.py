@@ -18,12 +18,11 @@ picked too) and orders them so that blockers come first, keeping the model's ran
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from orchestrator.core.duplicates import UnusableAnswer
+from orchestrator.core.answers import UnusableAnswer, load_json
 from orchestrator.core.quoting import TITLE_MAX, one_line, quote_log, safe_name
 
 ANSWER_MAX = 40_000  # characters of an answer read at all
@@ -133,7 +132,7 @@ def parse_plan(
     max_new: int,
 ) -> Sprint:
     """Return the plan a model's answer gives; UnusableAnswer when it is not exactly that."""
-    data = _load(text)
+    data = load_json(text.strip(), ANSWER_MAX)
     if not isinstance(data, dict) or set(data) != {"ready", "new"}:
         raise UnusableAnswer('expected one object with "ready" and "new"')
     ready, new = data["ready"], data["new"]
@@ -240,16 +239,3 @@ def _items(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or len(value) > LIST_MAX:
         raise UnusableAnswer(f"criteria or constraints are not a list of at most {LIST_MAX}")
     return tuple(_line(item, REASON_MAX) for item in value)
-
-
-def _load(text: str) -> Any:
-    body = text.strip()[:ANSWER_MAX]
-    if body.startswith("```"):
-        first, _, rest = body.partition("\n")
-        if first.strip() not in ("```", "```json") or not rest.rstrip().endswith("```"):
-            raise UnusableAnswer("not one JSON object")
-        body = rest.rstrip()[:-3]
-    try:
-        return json.loads(body)
-    except ValueError:
-        raise UnusableAnswer("not JSON") from None

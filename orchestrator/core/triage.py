@@ -14,10 +14,9 @@ no image, no live mention), its summary is quoted in a fence like the log excerp
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from typing import Any
 
+from orchestrator.core.answers import UnusableAnswer, load_json
 from orchestrator.core.evidence import SignalGroup
 from orchestrator.core.incidents import (
     GENERIC,
@@ -104,28 +103,6 @@ def untriaged(unknown: Sequence[SignalGroup], threshold: int = GENERIC.threshold
     return sorted(found, key=urgency)
 
 
-def _load(text: str) -> object:
-    if len(text) > ANSWER_MAX:
-        return None
-    body = text.strip()
-    if body.startswith(_FENCE) and body.endswith(_FENCE) and len(body) > 2 * len(_FENCE):
-        head, _, rest = body[len(_FENCE) : -len(_FENCE)].partition("\n")
-        if head.strip() not in ("", "json"):
-            return None
-        body = rest
-    try:
-        return json.loads(body, object_pairs_hook=_unique)
-    except (ValueError, RecursionError):
-        return None
-
-
-def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [key for key, _ in pairs]
-    if len(set(keys)) != len(keys):
-        raise ValueError("a key given twice")
-    return dict(pairs)
-
-
 def _valid(item: object, clusters: dict[str, list[SignalGroup]], named: set[str]) -> bool:
     if not isinstance(item, dict) or set(item) != _KEYS:
         return False
@@ -167,3 +144,10 @@ def _triaged(group: SignalGroup, severity: Severity, title: str, summary: str) -
         window_hours=GENERIC.window_hours,
         reason="triaged",
     )
+
+
+def _load(text: str) -> object:
+    try:
+        return load_json(text, ANSWER_MAX)
+    except UnusableAnswer:
+        return None

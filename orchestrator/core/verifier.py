@@ -18,12 +18,11 @@ The verdict is remembered on GitHub as the commit status `agentos/verifier` on t
 from __future__ import annotations
 
 import enum
-import json
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from orchestrator.core.answers import UnusableAnswer, load_json
 from orchestrator.core.markdown import defuse
 from orchestrator.core.model import Check, CheckState
 from orchestrator.core.quoting import fence
@@ -289,22 +288,7 @@ def _cut(text: str, limit: int) -> str:
 
 
 def _load(text: str) -> object:
-    if len(text) > ANSWER_MAX:
-        return None
-    body = text.strip()
-    if body.startswith(_FENCE) and body.endswith(_FENCE) and len(body) > 2 * len(_FENCE):
-        head, _, rest = body[len(_FENCE) : -len(_FENCE)].partition("\n")
-        if head.strip() not in ("", "json"):
-            return None
-        body = rest
     try:
-        return json.loads(body, object_pairs_hook=_unique)
-    except (ValueError, RecursionError):
+        return load_json(text, ANSWER_MAX)
+    except UnusableAnswer:
         return None
-
-
-def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [key for key, _ in pairs]
-    if len(set(keys)) != len(keys):
-        raise ValueError("a key given twice")
-    return dict(pairs)

@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from orchestrator.core.answers import UnusableAnswer
 from orchestrator.core.duplicates import (
     NearIssue,
-    UnusableAnswer,
     duplicate_prompt,
     parse_duplicate,
 )

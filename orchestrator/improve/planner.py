@@ -19,7 +19,7 @@ from orchestrator.config.model import Autonomy, Config, RepoConfig
 from orchestrator.config.objectives import Objectives, load_objectives
 from orchestrator.control.planning import render
 from orchestrator.core import labels, notify
-from orchestrator.core.duplicates import UnusableAnswer
+from orchestrator.core.answers import UnusableAnswer
 from orchestrator.core.model import BoardStatus, IssueRef
 from orchestrator.core.planning import (
     PRIMARY,

@@ -7,11 +7,11 @@ import json
 
 import pytest
 
+from orchestrator.core.answers import UnusableAnswer
 from orchestrator.core.duplicates import (
     BODY_MAX,
     SYSTEM,
     NearIssue,
-    UnusableAnswer,
     duplicate_prompt,
     parse_duplicate,
 )

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from orchestrator.core.duplicates import UnusableAnswer
+from orchestrator.core.answers import UnusableAnswer
 from orchestrator.core.planning import (
     BacklogIssue,
     Draft,
