@@ -58,7 +58,8 @@ def find(
             merged = when.get(pr)
             if merged is None or commit.committed_at < merged - SKEW or pr in found:
                 continue
-            found[pr] = Revert(repo, pr, commit.sha, commit.committed_at)
+            # never before the merge it undoes, whatever the committer's clock said
+            found[pr] = Revert(repo, pr, commit.sha, max(commit.committed_at, merged))
     return sorted(found.values(), key=lambda r: (r.at, r.pr))
 
 

@@ -50,7 +50,8 @@ def test_a_revert_before_the_merge_a_pr_never_merged_or_another_repos_sha_is_no_
 
 def test_a_revert_stamped_in_the_same_second_as_the_merge_or_by_a_slow_clock_counts() -> None:
     same_second = commit(f"This reverts commit {MERGE_13}.", 1 - 0.3 / 3600)
-    assert [r.pr for r in find("acme/app", [same_second], MERGES, WHEN)] == [13]
+    (found,) = find("acme/app", [same_second], MERGES, WHEN)
+    assert (found.pr, found.at) == (13, WHEN[13])  # dated no earlier than the merge it undoes
 
 
 def test_a_pr_reverted_twice_keeps_its_first_revert() -> None:
