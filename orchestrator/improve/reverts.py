@@ -50,7 +50,9 @@ def detect(deps: Deps, config: Config, ledger: Ledger, now: datetime) -> int:
                     "repo": found.repo,
                     "pr": found.pr,
                     "by": found.by,
-                    "at": found.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                    "at": found.at.astimezone(UTC)
+                    .isoformat(timespec="milliseconds")
+                    .replace("+00:00", "Z"),
                 },
             )
             known.add((found.repo, found.pr))
