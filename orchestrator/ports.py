@@ -239,8 +239,17 @@ class Worktrees(Protocol):
         """Rebase origin/<branch> onto origin/<base> in a scratch worktree: pushed with a lease when
         clean, aborted with the conflicting files and both sides when not."""
 
+    def scratch(self, ws: Workspace, sha: str, files_from: str, paths: Sequence[str]) -> str:
+        """Check out `sha` detached in a folder of its own (`<task_id>.proof` beside the task's
+        worktree), with each of `paths` as commit `files_from` has it (removed where it has none);
+        return the folder. A leftover is replaced; the task's `prepare` and `remove` remove it."""
+
+    def remove_scratch(self, ws: Workspace) -> None:
+        """Remove the task's scratch checkout; a missing one is a no-op."""
+
     def remove(self, repo_key: str, task_id: str) -> None:
-        """Remove the task's worktree and prune; keep the branch. A missing one is a no-op."""
+        """Remove the task's worktree (and scratch checkout) and prune; keep the branch. A missing
+        one is a no-op."""
 
     def history(self, repo_key: str, base: str, since: datetime) -> tuple[BaseCommit, ...]:
         """Fetch, then return the commits on origin/<base> committed since `since`, newest first
@@ -278,7 +287,8 @@ class Tests(Protocol):
         self, command: str, cwd: str, timeout_s: float, *, readable: tuple[str, ...] = ()
     ) -> TestRun:
         """Run `command` in the shell in `cwd`, confined like an agent, reading also `readable`
-        (the clone's objects); a timeout kills its process group and fails it."""
+        (the clone's objects); a timeout kills its process group and fails it (`ran` False, as
+        when it could not start)."""
 
 
 class Workers(Protocol):

@@ -4,8 +4,10 @@ Layout: the shared clone at `<runtime_dir>/clones/<repo-key>.git`, a task's work
 own repository, borrowing the clone's objects: adapters/git_agent.py) at
 `<worktrees_dir>/<repo-key>/<task-id>` on branch `agent/<issue>-<slug>`. The agent's files are
 committed by us in the shared clone (`refs/heads/<branch>` there), which is what is pushed; the
-agent's own commits, hooks and config never leave its folder. The folder of a run that was
-killed is cleaned away when the task is prepared again, never a crash.
+agent's own commits, hooks and config never leave its folder. The acceptance proof's scratch
+checkout of the base (`scratch`) is a detached repository of the same kind at
+`<worktrees_dir>/<repo-key>/<task-id>.proof`. The folders of a run that was killed are cleaned
+away when the task is prepared again, never a crash.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -82,6 +84,7 @@ class GitWorktrees:
             remote_sha = clone.sha(f"refs/remotes/origin/{branch}")
             start = remote_sha if remote_sha and not fresh else base_sha
             self._clear(clone, path, branch)
+            git_agent.remove(self._path(repo_key, proof_key(task_id)))  # a killed proof's scratch
             clone.git("update-ref", f"refs/heads/{branch}", start)
             clone.git("update-ref", "-d", _merging_ref(task_id), check=False)
             git_agent.make(clone, path, branch, start, base, base_sha)
@@ -199,11 +202,23 @@ class GitWorktrees:
             with clone.lock():
                 self._clear(clone, path, None)
 
+    def scratch(self, ws: Workspace, sha: str, files_from: str, paths: Sequence[str]) -> str:
+        """Check out `sha` detached beside the task's worktree, `paths` as `files_from` has them."""
+        clone, path = self._clone(ws.repo_key), self._path(ws.repo_key, proof_key(ws.task_id))
+        with clone.lock():  # what it reads is in the clone already: no fetch
+            git_agent.scratch(clone, path, sha, files_from, paths)
+        return str(path)
+
+    def remove_scratch(self, ws: Workspace) -> None:
+        """Remove the task's scratch checkout; a missing one is a no-op."""
+        git_agent.remove(self._path(ws.repo_key, proof_key(ws.task_id)))
+
     def remove(self, repo_key: str, task_id: str) -> None:
-        """Remove a task's worktree and prune; the branch stays (locally and on the remote)."""
+        """Remove a task's worktree (and its scratch checkout) and prune; the branch stays."""
         clone, path = self._clone(repo_key), self._path(repo_key, task_id)
         with clone.lock():
             self._clear(clone, path, None)
+            git_agent.remove(self._path(repo_key, proof_key(task_id)))
             if (clone.path / "HEAD").exists():
                 clone.git("update-ref", "-d", _merging_ref(task_id), check=False)
 
@@ -286,6 +301,11 @@ def _commits(out: str) -> list[BaseCommit]:
         except ValueError:
             continue
     return commits
+
+
+def proof_key(task_id: str) -> str:
+    """The folder of a task's scratch checkout for the acceptance proof: `app-3-g1-a1.proof`."""
+    return f"{task_id}.proof"
 
 
 def _merging_ref(task_id: str) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 from orchestrator.adapters.git_clone import CommitAuthor, SharedClone, run
@@ -31,13 +32,8 @@ def make(clone: SharedClone, path: Path, branch: str, start: str, base: str, bas
 
     `origin/<base>` names the base commit, so the agent can diff against it.
     """
-    shutil.rmtree(path, ignore_errors=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    env = clone.env()
-    run(path.parent, ("init", "-q", "--template=", str(path)), env)
+    env = _init(clone, path)
     git_dir = path / ".git"
-    (git_dir / "objects" / "info").mkdir(parents=True, exist_ok=True)
-    (git_dir / "objects" / "info" / "alternates").write_text(f"{clone.path / 'objects'}\n")
     (git_dir / "info").mkdir(exist_ok=True)
     (git_dir / "info" / "exclude").write_text(
         f"# Agent OS: the agent's result contract\n/{RESULT_FILE}\n"
@@ -48,6 +44,37 @@ def make(clone: SharedClone, path: Path, branch: str, start: str, base: str, bas
     run(path, ("update-ref", f"refs/remotes/origin/{base}", base_sha), env)
     run(path, ("symbolic-ref", "HEAD", f"refs/heads/{branch}"), env)
     run(path, ("reset", "-q", "--hard", "HEAD"), env)
+
+
+def scratch(
+    clone: SharedClone, path: Path, sha: str, files_from: str, paths: Sequence[str]
+) -> None:
+    """Create a repository at `path` checked out detached at `sha`, with each of `paths` as commit
+    `files_from` has it (removed where it has none): the base with the head's test files."""
+    env = {**_init(clone, path), "GIT_LITERAL_PATHSPECS": "1"}
+    run(path, ("update-ref", "--no-deref", "HEAD", sha), env)
+    run(path, ("reset", "-q", "--hard", "HEAD"), env)
+    if not paths:
+        return
+    listed = run(path, ("ls-tree", "-r", "-z", "--name-only", files_from, "--", *paths), env)[1]
+    present = set(listed.split("\0")) - {""}
+    if present:
+        run(path, ("checkout", "-q", files_from, "--", *sorted(present)), env)
+    gone = [p for p in paths if p not in present]
+    if gone:
+        run(path, ("rm", "-q", "-r", "--ignore-unmatch", "--", *gone), env)
+
+
+def _init(clone: SharedClone, path: Path) -> dict[str, str]:
+    """Make an empty repository at `path` borrowing the clone's objects; return git's env."""
+    shutil.rmtree(path, ignore_errors=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    env = clone.env()
+    run(path.parent, ("init", "-q", "--template=", str(path)), env)
+    alternates = path / ".git" / "objects" / "info"
+    alternates.mkdir(parents=True, exist_ok=True)
+    (alternates / "alternates").write_text(f"{clone.path / 'objects'}\n")
+    return env
 
 
 def index_file(clone: SharedClone, task_id: str) -> Path:

@@ -88,8 +88,14 @@ class MemoryTracker(MemoryPulls):
             body=issue.body if body is None else body,
         )
         if changed != issue:
-            self._repo(ref.repo).edits[ref.number] = self._clock()
+            record = self._repo(ref.repo)
+            record.edits[ref.number] = self._clock()
             issue = self._set_issue(replace(changed, updated_at=self._clock()))
+            pull = record.pulls.get(ref.number)
+            if pull is not None:  # a pull request is an issue: one title, one body
+                record.pulls[ref.number] = replace(
+                    pull, title=issue.title, body=issue.body, updated_at=issue.updated_at
+                )
         return issue
 
     def grant(self, repo: str, user: str, permission: Permission) -> None:

@@ -46,6 +46,9 @@ class MemoryVerdicts:
     def reviews(self, pr: PullRequest) -> list[Review]:
         raise NotImplementedError
 
+    def _pull_record(self, repo: str, number: int) -> PullRequest:
+        raise NotImplementedError
+
     # -- seeding -----------------------------------------------------------------------------------
     def change_file(self, repo: str, branch: str, changed: FileDiff) -> None:
         """Record that `branch` changes a file against its base (what `pull_files` lists)."""
@@ -67,7 +70,7 @@ class MemoryVerdicts:
 
     # -- the port ----------------------------------------------------------------------------------
     def pull_files(self, pr: PullRequest) -> list[FileDiff]:
-        current = self.pull(pr.repo, pr.number)
+        current = self._pull_record(pr.repo, pr.number)  # no read of the PR, as on GitHub
         return sorted(self._diffs().get((pr.repo, current.head), []), key=lambda f: f.path)
 
     def create_status(self, repo: str, sha: str, status: CommitStatus) -> None:

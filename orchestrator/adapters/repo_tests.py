@@ -62,11 +62,12 @@ class ShellTests:
                 with confine.session(box) as confined:
                     ended = process.run(confined(spec), lambda stream, line: None)
             except IsolationError as exc:
-                return TestRun(False, f"{command}: not run: {exc}", "")
+                return TestRun(False, f"{command}: not run: {exc}", "", ran=False)
         tail = redact("\n".join(ended.tail[-TAIL_LINES:]))
         if ended.timed_out:
-            return TestRun(False, f"{command}: timed out after {timeout_s:.0f} s", tail)
+            return TestRun(False, f"{command}: timed out after {timeout_s:.0f} s", tail, ran=False)
         if ended.returncode != 0:
             why = ended.error or f"exit code {ended.returncode}"
-            return TestRun(False, f"{command}: failed ({why}) in {ended.duration_s:.1f} s", tail)
+            line = f"{command}: failed ({why}) in {ended.duration_s:.1f} s"
+            return TestRun(False, line, tail, ran=not ended.error)
         return TestRun(True, f"{command}: passed in {ended.duration_s:.1f} s", tail)

@@ -91,6 +91,8 @@ class RepoConfig:
     review: ReviewConfig = ReviewConfig()  # the top `review` section under repos[].review
     require_checks: bool = True  # no check at all on a PR's head: no merge
     max_awaiting_review: int | None = None  # agent PRs waiting for a person before queueing stops
+    # the acceptance proof's command, with `{files}`; None: from a pytest test_command; "": off
+    acceptance_command: str | None = None
 
     @property
     def owner(self) -> str:

@@ -6,6 +6,7 @@
       medium_lines: 200
       high_lines: 1000
       min_merged_rate: 0.5
+      medium_requires_verifier: false   # true: a medium PR with no verifier waits for a person
 
 Every key is optional; a list given replaces its default (say `high: []` for none).
 """
@@ -17,7 +18,14 @@ from typing import Any
 from orchestrator.config.reader import Reader, join, show
 from orchestrator.core.risk import RiskRules
 
-_KEYS = ("high", "medium", "medium_lines", "high_lines", "min_merged_rate")
+_KEYS = (
+    "high",
+    "medium",
+    "medium_lines",
+    "high_lines",
+    "min_merged_rate",
+    "medium_requires_verifier",
+)
 MAX_GLOBS = 100
 
 
@@ -39,6 +47,9 @@ def read(r: Reader, value: Any) -> RiskRules:
         high_lines=high_lines,
         min_merged_rate=r.number(
             node, "min_merged_rate", "risk", default=default.min_merged_rate, maximum=1.0, zero=True
+        ),
+        medium_requires_verifier=r.flag(
+            node, "medium_requires_verifier", "risk", default.medium_requires_verifier
         ),
     )
 

@@ -43,6 +43,7 @@ _REPO_KEYS = (
     "review",
     "require_checks",
     "max_awaiting_review",
+    "acceptance_command",
 )
 MAX_PARALLEL = 256  # tasks at once, per repo or in all: each is a process and a worktree
 MAX_AWAITING_REVIEW = 1000  # PRs waiting for a person, per repo
@@ -119,7 +120,19 @@ def _repo(
         max_awaiting_review=None
         if node.get("max_awaiting_review") is None
         else r.integer(node, "max_awaiting_review", path, maximum=MAX_AWAITING_REVIEW),
+        acceptance_command=_acceptance(r, node, path),
     )
+
+
+def _acceptance(r: Reader, node: dict[str, Any], path: str) -> str | None:
+    """Read `acceptance_command`: a template with `{files}`, or false (no proof)."""
+    value = node.get("acceptance_command")
+    if value is False:
+        return ""
+    command: str | None = r.string(node, "acceptance_command", path, default=None)
+    if command is not None and "{files}" not in command:
+        r.fail(join(path, "acceptance_command"), f"expected {{files}} in it, got {show(command)}")
+    return command
 
 
 def _board(r: Reader, value: Any, path: str) -> BoardRef | None:

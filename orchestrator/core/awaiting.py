@@ -17,6 +17,8 @@ PHRASES = {
     "dispatcher_only": "a person reviews and merges it (dispatcher_only)",
     "blocked_by_branch_protection": "branch protection blocks the merge (a required review?)",
     "no_checks": "no check reported on its head (require_checks)",
+    "risk_high": "its risk tier is high: a person reviews and merges it",
+    "risk_medium_unverified": "its risk tier is medium and no verifier is configured",
 }
 
 

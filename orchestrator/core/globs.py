@@ -6,8 +6,11 @@ import re
 
 
 def path_pattern(glob: str) -> re.Pattern[str]:
-    """Return a whole-path matcher for a glob (`**` across components), letters in either case."""
-    return re.compile(glob_regex(glob.lower()))
+    """Return a whole-path matcher for a glob (`**` across components), letters in either case.
+
+    `**` crosses a line break too: a path may hold one, and must not slip past a glob by it.
+    """
+    return re.compile(glob_regex(glob.lower()), re.DOTALL)
 
 
 def glob_regex(glob: str) -> str:

@@ -226,6 +226,7 @@ class TestRun:
     passed: bool
     line: str  # one line for the result contract: "pytest -q: passed in 3.1 s"
     tail: str = ""  # the last lines of its output (redacted), for a fixing prompt
+    ran: bool = True  # False: it timed out or could not start, so its failure says nothing
 
 
 # -- what `agentos init` learns about a token, a repository and a chat ----------------------------

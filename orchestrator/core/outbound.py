@@ -163,7 +163,9 @@ class _Deny:
         self.builtin = _Globs(DENY)
         names = [g for g in extra if "/" not in g]
         self.extra = _Globs(names) if names else None
-        self.paths = [(g, re.compile(glob_regex(g), re.IGNORECASE)) for g in extra if "/" in g]
+        self.paths = [
+            (g, re.compile(glob_regex(g), re.IGNORECASE | re.DOTALL)) for g in extra if "/" in g
+        ]
         self.seen: dict[str, str | None] = {}
 
     def _part(self, part: str) -> str | None:
@@ -205,7 +207,7 @@ class _Globs:
             elif key.endswith("*") and not _WILD.search(key[:-1]):
                 self.prefixes.setdefault(key[:-1], glob)
             else:
-                self.others.append((glob, re.compile(glob_regex(key))))
+                self.others.append((glob, re.compile(glob_regex(key), re.DOTALL)))
         self.ends, self.starts = tuple(self.suffixes), tuple(self.prefixes)
 
     def match(self, part: str) -> str | None:

@@ -5,7 +5,8 @@ A log excerpt is data (`quote_log`): secrets redacted, mentions, closing keyword
 references and HTML comments defused (`markdown.defuse`: so no marker such as the noise
 control's `<!-- agentos:signature=… -->` can be forged, even inside the fence, where a regex
 still finds it), cut, and fenced by more backticks than any run inside, so nothing in it closes
-the fence. A title is one plain line (`one_line`); a name goes in a code span (`safe_name`).
+the fence. A title is one plain line (`one_line`); a name goes in a code span (`safe_name`); a
+path an agent chose is its own code span (`code_span`).
 Counts and windows are worded once (`times`, `window_text`).
 """
 
@@ -21,6 +22,8 @@ EXCERPT_MAX = 600  # characters of one excerpt quoted in a body
 
 _LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")  # [text](url) and ![alt](src)
 _INVISIBLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff`]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
+PATH_MAX = 120  # characters of a path quoted in a code span
 
 
 def one_line(text: str, limit: int = TITLE_MAX) -> str:
@@ -37,6 +40,19 @@ def one_line(text: str, limit: int = TITLE_MAX) -> str:
 def safe_name(text: str) -> str:
     """Return a name from the ledger (repo key, kind, task id, time) fit for a code span."""
     return re.sub(r"[^\w.:+/-]", "", text)[:80]
+
+
+def code_span(text: str, limit: int = PATH_MAX) -> str:
+    """Return text an agent chose (a file path) as one inline code span: one line, no control or
+    invisible character, defused (no marker such as `<!-- /agentos:risk -->` can be forged), cut
+    to `limit`, between more backticks than any run inside, so nothing in it ends the span and
+    no Markdown, link or HTML in it renders."""
+    text = defuse(" ".join(_CONTROL.sub(" ", text).split()))
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    ticks = "`" * (longest + 1)
+    return f"{ticks}{pad}{text}{pad}{ticks}"
 
 
 def quote_log(text: str, limit: int = EXCERPT_MAX) -> str:

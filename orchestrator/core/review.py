@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from orchestrator.core.model import Check, CheckState, PullRequest, Review
+from orchestrator.core.risk import RiskAssessment, Tier
 from orchestrator.core.verifier import FIX_REASON, VerdictKind, VerifierVerdict
 
 FAILED_OUTPUT_LIMIT = 3000
@@ -15,7 +16,7 @@ FAILED_OUTPUT_LIMIT = 3000
 class Action(enum.Enum):
     WAIT = "wait"  # nothing to do yet: no comment, no noise
     MERGE = "merge"
-    HOLD = "hold"  # green, but a human merges (dispatcher_only, or the verifier held it)
+    HOLD = "hold"  # green, but a human merges (dispatcher_only, high risk, the verifier held it)
     REBASE = "rebase"  # behind or conflicting: rebase in a scratch worktree
     FIX = "fix"  # a fixing task on the same branch
     RESTART = "restart"  # wedged: close the PR, delete the branch, issue back to Ready
@@ -49,6 +50,8 @@ class PullState:
     checks_grace_over: bool = True  # False while a head with no checks at all may still get some
     require_checks: bool = True  # repos[].require_checks: no check at all is no merge
     verdict: VerifierVerdict | None = None  # the verifier's on this head; None: no verifier
+    risk: RiskAssessment | None = None  # this head's tier (core.risk); None: not assessed
+    medium_requires_verifier: bool = False  # risk.medium_requires_verifier
 
 
 def decide(state: PullState) -> Decision:
@@ -84,14 +87,13 @@ def decide(state: PullState) -> Decision:
         return Decision(Action.WAIT, "awaiting_checks")
     if not state.checks and state.require_checks:
         return Decision(Action.WAIT, "no_checks")  # no checks, no merge: a person adds CI
-    if state.verdict is not None and state.verdict.kind is not VerdictKind.APPROVE:
-        return _unverified(state, state.verdict)  # no verdict, no merge
-    return Decision(Action.MERGE, "green")
+    return _gate(state)
 
 
 # Waits only a person can end (a review, a protection rule, CI to add): never wedged, since a
 # restart cannot help; listed in the digest; counted against repos[].max_awaiting_review. Every
-# HOLD is one too (dispatcher_only today): a new kind of wait joins the set, a new hold is a HOLD.
+# HOLD is one too (dispatcher_only, the risk tier's, the verifier's): a new kind of wait joins
+# the set, a new hold is a HOLD.
 PERSON_WAITS = frozenset({"blocked_by_branch_protection", "no_checks"})
 
 
@@ -100,6 +102,25 @@ def waits_for_person(decision: Decision) -> bool:
     return decision.action is Action.HOLD or (
         decision.action is Action.WAIT and decision.reason in PERSON_WAITS
     )
+
+
+def _gate(state: PullState) -> Decision:
+    """Return what a green PR gets from its risk tier and the verifier.
+
+    High waits for a person, even in full mode; medium needs the verifier's approval (with no
+    verifier configured it merges, or with `medium_requires_verifier` waits for a person); low
+    merges on green, the verifier not asked. Not assessed: the verifier alone decides, as before.
+    """
+    risk = state.risk
+    tier = risk.tier if risk is not None else None
+    if risk is not None and tier is Tier.HIGH:
+        return Decision(Action.HOLD, "risk_high", risk.describe())  # a person decides
+    if tier is Tier.MEDIUM and state.verdict is None and state.medium_requires_verifier:
+        return Decision(Action.HOLD, "risk_medium_unverified")  # fail closed: no verifier here
+    verdict = None if tier is Tier.LOW else state.verdict
+    if verdict is not None and verdict.kind is not VerdictKind.APPROVE:
+        return _unverified(state, verdict)  # no verdict, no merge
+    return Decision(Action.MERGE, "green")
 
 
 def _unverified(state: PullState, verdict: VerifierVerdict) -> Decision:

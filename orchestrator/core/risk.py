@@ -13,7 +13,8 @@ The tier is the highest any rule gives (`RiskRules`, from the config's `risk:` s
 - the acceptance proof: tests that already pass on the base prove nothing (one tier up);
 - the agent's track record: a merged rate under `min_merged_rate` over at least five judged
   attempts raises the tier one step.
-Each rule that fired is one line of `reasons`, shown in the PR body.
+Each rule that fired is one line of `reasons`, shown in the PR body (`section`: between markers,
+paths the agent chose each a defused code span), so a person sees why without opening logs.
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from orchestrator.core.globs import path_pattern
+from orchestrator.core.quoting import code_span
 
 DEFAULT_HIGH = ("auth/**", "**/auth/**", "migrations/**", "**/migrations/**", ".github/**")
 DEFAULT_MEDIUM = ("**/*.sql", "Dockerfile", "**/Dockerfile", "pyproject.toml", "setup.py")
 TEST_GLOBS = ("tests/**", "**/tests/**", "test_*.py", "**/test_*.py", "**/*_test.py", "**/*.test.*")
 DOC_GLOBS = ("**/*.md", "*.md", "docs/**", "**/*.rst", "*.rst", "**/*.txt", "*.txt", "LICENSE*")
 RECORD_ATTEMPTS = 5  # judged attempts before an agent's track record counts
+START, END = "<!-- agentos:risk -->", "<!-- /agentos:risk -->"  # the PR body's risk section
 
 
 class Tier(enum.IntEnum):
@@ -48,6 +51,7 @@ class RiskRules:
     medium_lines: int = 200  # changed lines (added + removed) above which a change is medium
     high_lines: int = 1000  # and above which it is high
     min_merged_rate: float = 0.5  # an agent merging less than this (≥ 5 attempts) raises a tier
+    medium_requires_verifier: bool = False  # True: medium with no verifier waits for a person
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +60,7 @@ class ChangedFile:
     added: int = 0
     removed: int = 0
     status: str = "modified"  # added | modified | removed | renamed
+    previous_path: str | None = None  # where a renamed file was: its globs count too
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +113,7 @@ def assess(
         raise_to(Tier.MEDIUM, f"deletes test files: {_list(deleted)}")
     elif any(f.removed > f.added for f in tests):
         raise_to(Tier.MEDIUM, "removes more test lines than it adds")
-    code = [f for f in files if not is_test(f.path) and not _matching([f], DOC_GLOBS)]
+    code = [f for f in files if not is_test(f.path) and not _is_doc(f.path)]
     if code and not tests:
         raise_to(Tier.MEDIUM, "changes code without touching a test")
     if tests_pass_on_base:
@@ -128,11 +133,42 @@ def is_test(path: str) -> bool:
     return bool(_matching([ChangedFile(path)], TEST_GLOBS))
 
 
+def _is_doc(path: str) -> bool:
+    return bool(_matching([ChangedFile(path)], DOC_GLOBS))
+
+
+def section(found: RiskAssessment, handling: str) -> str:
+    """Return the PR body's risk section: the tier, its reasons, and what the gate does with it."""
+    return f"{START}\n### Risk\n\n{found.describe()}\n\n{handling}\n{END}"
+
+
+def with_section(body: str, text: str) -> str:
+    """Return the PR body with its risk section replaced by `text` (added at the end if none)."""
+    kept = without_section(body)
+    return f"{kept.rstrip()}\n\n{text}\n" if kept.strip() else f"{text}\n"
+
+
+def without_section(body: str) -> str:
+    """Return the PR body without Agent OS's risk section: the words of the agent alone (a reason
+    such as "deletes test files: …" is ours, never the agent owning up to it)."""
+    start = body.find(START)
+    end = body.find(END, start)
+    if start < 0 or end < 0:
+        return body
+    return body[:start].rstrip() + "\n" + body[end + len(END) :].lstrip("\n")
+
+
 def _matching(files: Sequence[ChangedFile], globs: Sequence[str]) -> list[str]:
     patterns = [path_pattern(g) for g in globs]
-    return [f.path for f in files if any(p.fullmatch(f.path.lower()) for p in patterns)]
+    return [
+        path
+        for f in files
+        for path in (f.path, f.previous_path)
+        if path and any(p.fullmatch(path.lower()) for p in patterns)
+    ]
 
 
 def _list(paths: Sequence[str], shown: int = 3) -> str:
+    """Return up to `shown` paths, each a code span (an agent chose them), and how many more."""
     more = f" and {len(paths) - shown} more" if len(paths) > shown else ""
-    return ", ".join(paths[:shown]) + more
+    return ", ".join(code_span(p) for p in paths[:shown]) + more

@@ -25,7 +25,7 @@ from orchestrator.core.queue import Next, after_attempt, after_fix
 from orchestrator.core.routing import ChainEnd, ChainResult
 from orchestrator.core.tasks import MailboxState, Task, TaskType, task_id
 from orchestrator.core.workspace import Workspace
-from orchestrator.delivery import approval, cards, guard, handoff, prompt, stopping
+from orchestrator.delivery import acceptance, approval, cards, guard, handoff, prompt, stopping
 from orchestrator.delivery.chain import run_chain
 from orchestrator.deps import Deps
 from orchestrator.errors import ConfigError, PushRejected, Stopped
@@ -140,6 +140,7 @@ def _attempt(
     if refusals:
         return _refuse(deps, repo, task, room, outcome, refusals)
     outcome = _run_tests(deps, repo, ws, outcome, room)
+    acceptance.prove(deps, repo, ws, committed, outcome, room)  # kept for the PR and its tier
     pushed = False
     if committed.ahead:
         try:

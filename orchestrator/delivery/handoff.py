@@ -13,7 +13,7 @@ from orchestrator.core import contract, failure, lifecycle, markdown, notify
 from orchestrator.core.model import BoardStatus, Check, CheckState, Issue, IssueRef, Review
 from orchestrator.core.tasks import Task, TaskType, parse_id, task_id
 from orchestrator.core.workspace import Conflict, ConflictHunk
-from orchestrator.delivery import cards, escalation, texts
+from orchestrator.delivery import acceptance, cards, escalation, texts
 from orchestrator.delivery.prompt import Fixing
 from orchestrator.deps import Deps
 from orchestrator.store import rooms
@@ -69,6 +69,7 @@ def deliver(
             extra={"issue": task.issue, "pr": pr.number, "task_id": task.id, "url": pr.url},
         )
     cards.move(deps, repo, issue.ref, BoardStatus.IN_REVIEW)
+    acceptance.attach(deps, pr, room)  # the proof's table, kept in the room before the push
 
 
 def follow_up(task: Task, outcome: contract.AgentResult, now: datetime) -> Task:

@@ -14,7 +14,7 @@ from orchestrator.core.review import Action, Decision
 from orchestrator.deps import Deps
 from orchestrator.errors import TrackerError, Unauthorized, WorktreeError
 from orchestrator.improve import discovered
-from orchestrator.review import actions, verifier
+from orchestrator.review import actions, risk, verifier
 from orchestrator.review.facts import PullFacts, Writers, gather, issue_of, stuck_since
 from orchestrator.store.memo import Memo
 
@@ -42,7 +42,7 @@ def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> 
             action = _one(deps, config, repo, pr, now, memo, writers, dry_run)
             counts[action] = counts.get(action, 0) + 1
     sections = ("stuck", "decided", "escalated", "explained", "reviews_answered", "reviews_ignored")
-    for section in (*sections, verifier.MEMO):
+    for section in (*sections, verifier.MEMO, risk.MEMO):
         memo.keep_only(section, seen)
     follow_ups = discovered.file_pending(deps, config, now, open_prs=seen, dry_run=dry_run)
     if follow_ups:
@@ -67,6 +67,7 @@ def _one(
         return "not_ours"
     try:
         facts = gather(deps, config, repo, pr, issue, now, memo, writers)
+        facts = risk.assess(deps, config, facts, now, memo)  # the tier, once per green head
         if not dry_run:  # the verdict, asked once per head when the PR waits for nothing else
             facts = verifier.verify(deps, config, facts, now, memo)
         decision = _decide(deps, config, facts, now, memo)
@@ -74,6 +75,7 @@ def _one(
         if dry_run:
             print(f"{pr.repo}#{pr.number} ({pr.head}): {decision.action.value} ({decision.reason})")
         else:
+            risk.show(deps, config, facts, memo)  # the tier in the PR body, when it changes
             _act(deps, config, facts, decision, now, memo, changed)
     except Unauthorized:
         raise

@@ -9,6 +9,8 @@ whether its tests ran on it.
   one (`branch.rebased`). Someone else's push never met the gate.
 - The tests: the attempt that pushed the head recorded `tests.finished`, passed, for it.
 - What the agents said (their results): where removing a test is owned up to.
+- Who pushed it: the task whose `branch.pushed` names the head, and the backend that ran last in
+  it (the agent the outcome ledger credits with that attempt: the risk tier's track record).
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ class HeadRecord:
     through_gate: bool  # Agent OS pushed this commit (after its gate), or a rebase of one
     tested: str  # the line of Agent OS's passing test run on this very commit; "" if none
     results: str  # the agents' results of this generation, joined
+    pusher: str = ""  # the task that pushed this very commit; "" if none did (a rebase, a person)
+    pushed_by: str = ""  # the backend that ran last in that task's attempt; "" if unknown
 
 
 def read(
@@ -53,11 +57,14 @@ def read(
     pushes = [e for e in _pushes(config, sha) if e.fields.get("branch") == branch]
     pusher = next((str(e.fields.get("task")) for e in pushes if e.act == "branch.pushed"), "")
     pushed = records.get(pusher)
+    ran = _authors(pushed.events, config) if pushed else []
     return HeadRecord(
         authors=tuple(authors),
         through_gate=bool(pushes),
         tested=_tested(pushed.events) if pushed else "",
         results="\n\n".join(r.result for r in records.values() if r.result),
+        pusher=pusher,
+        pushed_by=ran[-1].backend if ran else "",
     )
 
 

@@ -9,10 +9,13 @@ from datetime import datetime, timedelta
 from orchestrator.config.model import AutomationMode, Config, RepoConfig
 from orchestrator.core.model import IssueRef, Permission, PullRequest, Review
 from orchestrator.core.review import PullState
+from orchestrator.core.risk import without_section
 from orchestrator.core.tasks import MailboxState, Task, TaskType
+from orchestrator.core.verification import FileDiff
 from orchestrator.deps import Deps
 from orchestrator.ports import Tracker
 from orchestrator.review import verdicts
+from orchestrator.review.authorship import HeadRecord
 from orchestrator.store.memo import Memo
 
 _BRANCH = re.compile(r"^agent/(\d+)-")
@@ -37,6 +40,9 @@ class PullFacts:
     next_attempt: int  # the attempt number a new fixing task gets
     implementing: bool  # an implementation attempt is still queued or running
     state: PullState
+    # Read once per head for the risk tier and the verifier alike: None until one needs them.
+    files: tuple[FileDiff, ...] | None = None  # GitHub's list of the PR's files
+    record: HeadRecord | None = None  # Agent OS's own record of the head (review.authorship)
 
 
 def gather(
@@ -60,8 +66,9 @@ def gather(
     generation = max((t.generation for t, _ in tasks), default=1)
     this_gen = [(t, s) for t, s in tasks if t.generation == generation]
     fixes = [(t, s) for t, s in this_gen if t.task_type is TaskType.FIXING]
-    # The last such line is our footer: the agent's summary above it may say anything.
-    found = _ORIGIN.findall(pr.body)
+    # The last such line is our footer: the agent's summary above it may say anything (and the
+    # risk section after it names the agent's paths: it is left out).
+    found = _ORIGIN.findall(without_section(pr.body))
     origin = (
         found[-1]
         if found
@@ -84,6 +91,7 @@ def gather(
         checks_grace_over=now - pr.updated_at >= grace,
         require_checks=repo.require_checks,
         verdict=verdict,
+        medium_requires_verifier=config.risk.medium_requires_verifier,
     )
     return PullFacts(
         repo,

@@ -21,6 +21,7 @@ from orchestrator.core import brief, labels, review
 from orchestrator.core.model import Issue
 from orchestrator.core.redact import redact
 from orchestrator.core.review import Action
+from orchestrator.core.risk import without_section
 from orchestrator.core.verification import HeadEvidence, concerns
 from orchestrator.core.verifier import (
     AWAITING,
@@ -68,11 +69,11 @@ def _waits_for_verdict(facts: PullFacts) -> bool:
 def _judge(
     deps: Deps, config: Config, facts: PullFacts, issue: Issue, now: datetime, memo: Memo
 ) -> VerifierVerdict:
-    pr = facts.pr
-    record = authorship.read(
+    pr, body = facts.pr, without_section(facts.pr.body)  # the agent's words, not our risk section
+    record = facts.record or authorship.read(
         config, facts.repo.key, facts.ref.number, facts.generation, pr.head, pr.head_sha
     )
-    files = tuple(deps.tracker.pull_files(pr))
+    files = facts.files if facts.files is not None else tuple(deps.tracker.pull_files(pr))
     found = concerns(
         HeadEvidence(
             files=files,
@@ -80,7 +81,7 @@ def _judge(
             tested_by_agentos=bool(record.tested),
             through_gate=record.through_gate,
             issue_text=f"{issue.title}\n{issue.body}",
-            said=f"{pr.body}\n{record.results}",
+            said=f"{body}\n{record.results}",
         )
     )
     settled = from_concerns(found)
@@ -103,7 +104,7 @@ def _judge(
         criteria=criteria,
         pr=pr.number,
         pr_title=pr.title,
-        pr_body=pr.body,
+        pr_body=body,
         files=files,
         checks=facts.state.checks,
         tests=record.tested,

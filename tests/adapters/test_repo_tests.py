@@ -93,3 +93,12 @@ def test_the_programs_of_a_command_line_are_the_first_word_of_each_command() -> 
     assert command_programs("X=1 Y=2 /opt/py -m pytest") == ["/opt/py"]
     assert command_programs("$PY -m pytest; 'unbalanced") == []
     assert command_programs("$PY -m pytest; make test") == ["make"]
+
+
+def test_a_failure_is_a_verdict_and_a_timeout_is_none(tmp_path: Path) -> None:
+    _, plain, worktree, _ = setup(tmp_path)
+    failed = plain.run("exit 1", str(worktree), 30)
+    assert not failed.passed and failed.ran
+    timed_out = plain.run("sleep 30", str(worktree), 0.5)
+    assert not timed_out.passed and not timed_out.ran and "timed out" in timed_out.line
+    assert plain.run("true", str(worktree), 30).ran

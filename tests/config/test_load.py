@@ -76,6 +76,21 @@ def test_a_board_renames_the_statuses_it_spells_differently(tmp_path: Path) -> N
     assert board is not None and board.status_names == (("ready", "Todo"), ("done", "Shipped"))
 
 
+@pytest.mark.parametrize(
+    ("given", "read"),
+    [
+        ({}, None),
+        ({"acceptance_command": False}, ""),
+        ({"acceptance_command": "tox {files}"}, "tox {files}"),
+    ],
+)
+def test_the_acceptance_command_is_a_template_or_switched_off(
+    tmp_path: Path, given: dict[str, object], read: str | None
+) -> None:
+    path = write_config(tmp_path, minimal_config(**_repo(**given)))
+    assert load_config(path, ENV).repos[0].acceptance_command == read
+
+
 def test_enterprise_api_url_derives_the_graphql_url(tmp_path: Path) -> None:
     path = write_config(
         tmp_path,
@@ -132,9 +147,13 @@ INVALID = [
     ),
     (
         _repo(colour="blue"),
-        "repos[0].colour: unknown key (known: automation_mode, base_branch, "
+        "repos[0].colour: unknown key (known: acceptance_command, automation_mode, base_branch, "
         "board, github, key, local_path, max_awaiting_review, max_parallel_tasks, merge_method, "
         "outbound, require_checks, review, test_command)",
+    ),
+    (
+        _repo(acceptance_command="pytest -q"),
+        "repos[0].acceptance_command: expected {files} in it, got 'pytest -q'",
     ),
     (
         _repo(key="App Key"),

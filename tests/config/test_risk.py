@@ -26,12 +26,18 @@ def test_a_list_replaces_its_default_and_an_empty_one_means_none(tmp_path: Path)
     assert (rules.high, rules.medium, rules.min_merged_rate) == (("billing/**",), (), 0)
 
 
+def test_medium_needs_a_verifier_only_when_asked(tmp_path: Path) -> None:
+    assert RiskRules().medium_requires_verifier is False  # an upgraded repo goes on merging
+    assert _load(tmp_path, {"medium_requires_verifier": True}).medium_requires_verifier is True
+
+
 BAD = [
     ({"high": "auth/**"}, "risk.high: expected a list"),
     ({"high": ["../etc/**"]}, "risk.high[0]: expected a path glob inside the repo"),
     ({"medium_lines": 0}, "risk.medium_lines: expected a positive integer, got 0"),
     ({"medium_lines": 500, "high_lines": 100}, "risk.high_lines: expected at least medium_lines"),
     ({"min_merged_rate": 2}, "risk.min_merged_rate: expected at most 1, got 2"),
+    ({"medium_requires_verifier": "yes"}, "risk.medium_requires_verifier: expected true or false"),
     ({"tiers": {}}, "risk.tiers: unknown key"),
 ]  # fmt: skip
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.core.model import CheckState, PullRequest
+from orchestrator.core.model import CheckState, IssueRef, PullRequest
 from orchestrator.core.verification import CommitStatus
 from orchestrator.errors import ReviewRefused
 from orchestrator.ports import Tracker
@@ -100,3 +100,15 @@ def test_an_unknown_review_event_is_refused_before_any_request(
     with pytest.raises(ValueError, match="event must be one of"):
         tracker.create_review(pr, "DISMISS", "no")
     assert tracker.reviews(pr) == []
+
+
+def test_a_pull_requests_body_is_edited_through_its_issue_number(
+    world: World, tracker: Tracker
+) -> None:
+    """The risk tier's section is written with `update_issue` on the PR's number (GitHub's PATCH
+    /issues/N edits a pull request's body too); the PR reads it back."""
+    pr = opened(world, tracker, "agent/24-risk")
+    body = "Closes #1\n\n<!-- agentos:risk -->\nRisk: **high**\n<!-- /agentos:risk -->\n"
+    tracker.update_issue(IssueRef(pr.repo, pr.number), body=body)
+    read = tracker.pull(pr.repo, pr.number)
+    assert (read.body, read.title, read.head_sha) == (body, "verify me", pr.head_sha)

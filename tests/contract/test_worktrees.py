@@ -293,6 +293,45 @@ def test_a_local_clone_seeds_the_shared_clone_and_origin_stays_the_remote(
     assert ws.base_sha == remote.sha("main")
 
 
+# -- the acceptance proof's scratch checkout -------------------------------------------------------
+def test_a_scratch_checkout_is_the_base_with_the_heads_test_files(
+    trees: GitWorktrees, remote: Remote, world: GitWorld
+) -> None:
+    remote.commit("main", {"tests/test_greet.py": "old\n", "tests/test_gone.py": "x\n"}, "Tests")
+    ws = trees.prepare(remote.key, "app-7-g1-a1", BRANCH, "main")
+    odd = "tests/test b $(touch pwned).py"
+    agent_edits(ws.path, {"greet.py": "new\n", "tests/test_greet.py": "new\n", odd: "odd\n"})
+    os.remove(Path(ws.path) / "tests" / "test_gone.py")
+    done = trees.commit(ws, "Change greet (#7)")
+    tests = ["tests/test_greet.py", odd, "tests/test_gone.py", "tests/never_there.py"]
+    path = Path(trees.scratch(ws, ws.base_sha, done.sha, tests))
+    assert path == (world.root / "worktrees" / remote.key / "app-7-g1-a1.proof").resolve()
+    assert (path / "greet.py").read_text().startswith("def greet")  # the base's code
+    assert (path / "tests" / "test_greet.py").read_text() == "new\n"  # the head's tests
+    assert (path / odd).read_text() == "odd\n" and not (path / "pwned").exists()
+    assert not (path / "tests" / "test_gone.py").exists()
+    assert git("rev-parse", "HEAD", cwd=path).strip() == ws.base_sha
+    assert git("branch", "--show-current", cwd=path).strip() == ""  # detached: holds no branch
+    assert (Path(ws.path) / "greet.py").read_text() == "new\n"  # the task's worktree untouched
+    trees.remove_scratch(ws)
+    trees.remove_scratch(ws)
+    assert not path.exists() and Path(ws.path).exists()
+
+
+def test_a_scratch_left_by_a_killed_proof_is_removed_by_the_next_prepare_and_by_remove(
+    trees: GitWorktrees, remote: Remote
+) -> None:
+    ws = trees.prepare(remote.key, "app-7-g1-a1", BRANCH, "main")
+    path = Path(trees.scratch(ws, ws.base_sha, ws.base_sha, ()))
+    (path / "leftover.txt").write_text("a test run's output\n")
+    again = trees.prepare(remote.key, "app-7-g1-a1", BRANCH, "main")  # the task run again
+    assert not path.exists()
+    assert Path(trees.scratch(again, again.base_sha, again.base_sha, ())) == path
+    assert trees.scratch(again, again.base_sha, again.base_sha, ()) == str(path)  # replaced
+    trees.remove(remote.key, again.task_id)  # the attempt's end
+    assert not path.exists()
+
+
 # -- rebase ----------------------------------------------------------------------------------------
 def test_a_branch_behind_its_base_is_rebased_and_pushed_with_a_lease(
     trees: GitWorktrees, remote: Remote

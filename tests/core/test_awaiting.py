@@ -30,7 +30,8 @@ def test_a_remembered_decision_waits_for_a_person_or_not(
 
 def test_each_wait_for_a_person_has_its_phrase() -> None:
     assert phrase("no_checks") == "no check reported on its head (require_checks)"
-    assert phrase("risk_high") == "risk high"  # one added later reads plainly
+    assert phrase("risk_high") == "its risk tier is high: a person reviews and merges it"
+    assert phrase("verifier_is_author") == "verifier is author"  # one without a phrase: plainly
 
 
 @pytest.mark.parametrize(

@@ -317,3 +317,9 @@ def test_a_value_across_any_power_of_two_offset_is_found(boundary: int) -> None:
     """The buffer is searched in chunks of some power of two: a value across one is found."""
     data = b"x" * (boundary - 5) + SECRET.encode() + b"x" * 16
     assert gate(text("big.txt", data)) == [Refusal("big.txt", "secret:config-value", "raw")]
+
+
+def test_a_path_with_a_line_break_does_not_slip_past_a_glob() -> None:
+    rules = OutboundRules(deny=("secrets/**", "*.key"))
+    for path in ("secrets/a\nb.txt", "x/id\n.key"):
+        assert check([text(path, b"x")], rules, [], []), path

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from orchestrator.core.markdown import ZERO_WIDTH_SPACE as ZW
-from orchestrator.core.quoting import one_line, quote_log, safe_name, times, window_text
+from orchestrator.core.quoting import (
+    code_span,
+    one_line,
+    quote_log,
+    safe_name,
+    times,
+    window_text,
+)
 
 
 def test_the_fence_is_longer_than_any_backtick_run_inside() -> None:
@@ -42,3 +49,14 @@ def test_counts_and_windows_read_as_words() -> None:
         "in the last day",
         "in the last 7 days",
     ]
+
+
+def test_a_path_is_one_inert_code_span_nothing_inside_can_end() -> None:
+    assert code_span("auth/login.py") == "`auth/login.py`"
+    assert code_span("a`b.py") == "``a`b.py``"
+    assert code_span("`x`") == "`` `x` ``"  # a backtick at an end is padded, as CommonMark asks
+    assert code_span("a\nb\x00c\u202ed") == "`a b c d`"
+    assert "<!--" not in code_span("x<!-- agentos:risk -->") and "@\u200balice" in code_span(
+        "@alice"
+    )
+    assert code_span("x" * 500, limit=10) == "`" + "x" * 9 + "…`"

@@ -9,6 +9,7 @@ import pytest
 
 from orchestrator.core.model import Check, CheckState, PullRequest, Review
 from orchestrator.core.review import Action, Decision, PullState, decide, waits_for_person, wedged
+from orchestrator.core.risk import RiskAssessment, Tier
 from orchestrator.core.verifier import AWAITING, VerdictKind, VerifierVerdict
 
 T0 = datetime(2026, 11, 1, 12, 0)
@@ -270,3 +271,44 @@ def test_a_held_pr_waits_for_a_person_and_is_never_wedged() -> None:
     held = decide(state(verdict=VerifierVerdict(VerdictKind.HOLD, "gate_not_passed")))
     assert waits_for_person(held)
     assert wedged(held, T0, T0 + timedelta(days=30), 4, 0) == held
+
+
+# -- the risk tier (core/risk.py): high waits for a person, medium for the verifier, low merges ----
+HIGH = RiskAssessment(Tier.HIGH, ("touches `auth/login.py`",))
+MEDIUM = RiskAssessment(Tier.MEDIUM, ("changes code without touching a test",))
+LOW = RiskAssessment(Tier.LOW)
+
+
+@pytest.mark.parametrize(
+    "risk, verdict, required, decision",
+    [
+        # high: a person decides, even in full mode, with or without a verifier or its approval
+        (HIGH, None, False, Decision(Action.HOLD, "risk_high", HIGH.describe())),
+        (HIGH, AWAITING, False, Decision(Action.HOLD, "risk_high", HIGH.describe())),
+        (HIGH, APPROVED, True, Decision(Action.HOLD, "risk_high", HIGH.describe())),
+        # medium: the verifier's approval; with none configured, as risk.medium_requires_verifier
+        (MEDIUM, AWAITING, False, Decision(Action.WAIT, "awaiting_verdict")),
+        (MEDIUM, APPROVED, True, Decision(Action.MERGE, "green")),
+        (MEDIUM, ASKED, False, Decision(Action.FIX, "verifier_changes_requested", ASKED.text)),
+        (MEDIUM, None, True, Decision(Action.HOLD, "risk_medium_unverified")),
+        (MEDIUM, None, False, Decision(Action.MERGE, "green")),
+        # low: merges on green; the verifier's verdict is not needed, nor waited for
+        (LOW, AWAITING, True, Decision(Action.MERGE, "green")),
+        (LOW, None, True, Decision(Action.MERGE, "green")),
+        # not assessed: the verifier alone, as before tiers
+        (None, AWAITING, True, Decision(Action.WAIT, "awaiting_verdict")),
+    ],
+)
+def test_the_risk_tier_gates_a_green_pr(risk, verdict, required, decision: Decision) -> None:
+    given = state(risk=risk, verdict=verdict, medium_requires_verifier=required)
+    assert decide(given) == decision
+
+
+def test_the_tier_is_asked_only_of_a_green_pr_and_its_holds_wait_for_a_person() -> None:
+    assert decide(state(checks=RED, risk=HIGH)).reason == "checks_failed"
+    assert decide(state(checks=PENDING, risk=HIGH)).reason == "checks_pending"
+    assert decide(state(full_automation=False, risk=LOW)).reason == "dispatcher_only"
+    for held in (state(risk=HIGH), state(risk=MEDIUM, medium_requires_verifier=True)):
+        decision = decide(held)
+        assert waits_for_person(decision)
+        assert wedged(decision, T0, T0 + timedelta(days=30), 4, 1) == decision

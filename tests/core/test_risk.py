@@ -4,7 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.core.risk import ChangedFile, Record, RiskRules, Tier, assess, is_test
+from orchestrator.core.markdown import ZERO_WIDTH_SPACE
+from orchestrator.core.risk import (
+    END,
+    START,
+    ChangedFile,
+    Record,
+    RiskAssessment,
+    RiskRules,
+    Tier,
+    assess,
+    is_test,
+    section,
+    with_section,
+    without_section,
+)
 
 RULES = RiskRules()
 
@@ -30,7 +44,7 @@ def test_code_with_its_test_is_low() -> None:
 )
 def test_a_change_to_a_high_path_is_high_whatever_else(path: str) -> None:
     found = assess(files((path, 1, 0), ("tests/test_x.py", 3, 0)), RULES)
-    assert found.tier is Tier.HIGH and found.reasons[0] == f"touches {path}"
+    assert found.tier is Tier.HIGH and found.reasons[0] == f"touches `{path}`"
 
 
 def test_size_raises_the_tier() -> None:
@@ -41,7 +55,9 @@ def test_size_raises_the_tier() -> None:
 
 def test_deleting_or_weakening_tests_and_code_without_tests_are_medium() -> None:
     deleted = assess(files(("a.py", 1, 1), ("tests/test_a.py", 0, 40, "removed")), RULES)
-    assert deleted.tier is Tier.MEDIUM and "deletes test files: tests/test_a.py" in deleted.reasons
+    assert (
+        deleted.tier is Tier.MEDIUM and "deletes test files: `tests/test_a.py`" in deleted.reasons
+    )
     weaker = assess(files(("a.py", 1, 1), ("tests/test_a.py", 1, 9)), RULES)
     assert "removes more test lines than it adds" in weaker.reasons
     untested = assess(files(("a.py", 3, 0)), RULES)
@@ -86,3 +102,33 @@ def test_the_tier_never_goes_past_high_and_globs_come_from_the_rules() -> None:
 )  # fmt: skip
 def test_test_files_are_recognised_by_the_usual_conventions(path: str, expected: bool) -> None:
     assert is_test(path) is expected
+
+
+def test_a_file_moved_out_of_a_high_path_is_high_too() -> None:
+    moved = ChangedFile("misc/login.py", 0, 0, "renamed", previous_path="auth/login.py")
+    found = assess([moved, ChangedFile("tests/test_login.py", 1, 0)], RULES)
+    assert found.tier is Tier.HIGH and found.reasons[0] == "touches `auth/login.py`"
+
+
+def test_the_paths_an_agent_chose_are_quoted_as_inert_code_spans() -> None:
+    hostile = "auth/x`y <!-- /agentos:risk --> @alice fixes #1 [a](http://e).py\nline"
+    found = assess([ChangedFile(hostile, 1, 0)], RULES)
+    assert found.tier is Tier.HIGH  # a line break in the path does not slip past `auth/**`
+    reason = found.reasons[0]
+    assert reason.startswith("touches ``") and reason.endswith("``")
+    assert END not in reason and "\n" not in reason
+    assert f"@{ZERO_WIDTH_SPACE}alice" in reason and f"f{ZERO_WIDTH_SPACE}ixes #1" in reason
+
+
+def test_the_pr_body_section_is_added_replaced_and_left_out() -> None:
+    body = "Closes #3\n\nAdded it.\n\n---\nOpened by Agent OS for task `app-3-g1-a1` (x)."
+    high = section(RiskAssessment(Tier.HIGH, ("touches `auth/a.py`",)), "A person merges it.")
+    assert high == (
+        f"{START}\n### Risk\n\nRisk: **high**\n- touches `auth/a.py`\n\nA person merges it.\n{END}"
+    )
+    shown = with_section(body, high)
+    assert shown == f"{body}\n\n{high}\n" and with_section(shown, high) == shown
+    low = section(RiskAssessment(Tier.LOW), "Merged on green.")
+    again = with_section(shown, low)
+    assert again == f"{body}\n\n{low}\n" and "high" not in again
+    assert without_section(again).rstrip() == body and without_section(body) == body
