@@ -17,7 +17,6 @@ import math
 import os
 import sqlite3
 import stat
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -184,27 +183,14 @@ def run_command(source: MetricSource, cwd: Path) -> float | str:
     """Run the metric's program once; return the number it printed, or why there is none."""
     if not source.argv:
         return "no command to run"
-    try:
-        proc = subprocess.Popen(
-            list(source.argv),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=cwd,
-            env=probes.command_env(),
-            start_new_session=True,  # its own process group: a timeout kills its children too
-        )
-    except (OSError, ValueError) as exc:
-        return f"cannot start {source.argv[0]}: {getattr(exc, 'strerror', None) or exc}"
-    try:
-        out, err, timed_out = probes._collect(proc, source.timeout_seconds)
-    finally:
-        probes._end(proc)
-    if timed_out:
+    ran = probes.run_program(source.argv, cwd, source.timeout_seconds)
+    if isinstance(ran, str):
+        return ran
+    if ran.timed_out:
         return f"timed out after {source.timeout_seconds:g}s"
-    if proc.returncode != 0:
-        return probes._exit_text(proc.returncode, err, out)
-    return _printed(out.decode("utf-8", "replace"))
+    if ran.returncode != 0:
+        return ran.failure()
+    return _printed(ran.out.decode("utf-8", "replace"))
 
 
 def _printed(text: str) -> float | str:

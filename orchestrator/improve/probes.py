@@ -23,6 +23,8 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -54,9 +56,39 @@ def run_command(source: SignalSource, cwd: Path, now: datetime) -> SourceReading
         return problem(source, "no command to run")
     if not cwd.is_dir():
         return problem(source, f"working folder {cwd} does not exist")
+    ran = run_program(source.argv, cwd, source.timeout_seconds)
+    if isinstance(ran, str):
+        return problem(source, ran)
+    if ran.timed_out:
+        text = f"timed out after {source.timeout_seconds:g}s"
+    elif ran.returncode == 0:
+        return SourceReading(())
+    else:
+        text = ran.failure()
+    found = message_signal(source, text, stamp(now), f"{source.name}:{stamp(now)}")
+    return SourceReading(() if found is None else (found,))
+
+
+@dataclass(frozen=True, slots=True)
+class Ran:
+    """A program's end: its exit code, the last OUTPUT_MAX bytes of each stream, a timeout."""
+
+    returncode: int
+    out: bytes
+    err: bytes
+    timed_out: bool
+
+    def failure(self) -> str:
+        """Return a failing exit as one short text: the code, then the last lines it printed."""
+        return _exit_text(self.returncode, self.err, self.out)
+
+
+def run_program(argv: Sequence[str], cwd: Path, timeout: float) -> Ran | str:
+    """Run a program with `command_env` (never a token), in its own process group, killed at
+    the timeout; return how it ended, or why it could not start."""
     try:
         proc = subprocess.Popen(
-            list(source.argv),
+            list(argv),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -65,20 +97,12 @@ def run_command(source: SignalSource, cwd: Path, now: datetime) -> SourceReading
             start_new_session=True,  # its own process group: a timeout kills its children too
         )
     except (OSError, ValueError) as exc:
-        what = getattr(exc, "strerror", None) or str(exc)
-        return problem(source, f"cannot start {source.argv[0]}: {what}")
+        return f"cannot start {argv[0]}: {getattr(exc, 'strerror', None) or exc}"
     try:
-        out, err, timed_out = _collect(proc, source.timeout_seconds)
+        out, err, timed_out = _collect(proc, timeout)
     finally:
         _end(proc)
-    if timed_out:
-        text = f"timed out after {source.timeout_seconds:g}s"
-    elif proc.returncode == 0:
-        return SourceReading(())
-    else:
-        text = _exit_text(proc.returncode, err, out)
-    found = message_signal(source, text, stamp(now), f"{source.name}:{stamp(now)}")
-    return SourceReading(() if found is None else (found,))
+    return Ran(proc.returncode if proc.returncode is not None else -9, out, err, timed_out)
 
 
 def _collect(proc: subprocess.Popen[bytes], timeout: float) -> tuple[bytes, bytes, bool]:
