@@ -293,19 +293,28 @@ def incident(
         "repo": safe_name(group.repo_key),
         "kind": safe_name(group.kind),
     }
-    body = render(
-        rule.what.format_map(fields),
-        facts(group, severity, rule.window_hours),
-        group.details,
-        rule.look.format_map(fields),
-    )
+    what, look = rule.what.format_map(fields), rule.look.format_map(fields)
+    return from_group(group, rule, severity, rule.title.format_map(fields), what, look, reason)
+
+
+def from_group(
+    group: SignalGroup,
+    rule: Rule,
+    severity: Severity,
+    title: str,
+    what: str,
+    look: str,
+    reason: str,
+) -> Incident:
+    """Return the incident of a group: its title made one line, its body rendered with the
+    group's facts and excerpts under the rule's scope and window."""
     return Incident(
         repo_key=group.repo_key,
         kind=group.kind,
         signature=group.signature,
         severity=severity,
-        title=one_line(rule.title.format_map(fields)),
-        body=body,
+        title=one_line(title),
+        body=render(what, facts(group, severity, rule.window_hours), group.details, look),
         count=group.count,
         first_ts=group.first_ts,
         last_ts=group.last_ts,

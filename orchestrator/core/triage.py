@@ -22,12 +22,11 @@ from orchestrator.core.incidents import (
     GENERIC,
     Incident,
     Severity,
-    facts,
+    from_group,
     incident,
-    render,
     urgency,
 )
-from orchestrator.core.quoting import TITLE_MAX, one_line, quote_log, safe_name
+from orchestrator.core.quoting import TITLE_MAX, quote_log, safe_name
 
 ANSWER_MAX = 20_000  # characters of an answer read at all
 SUMMARY_MAX = 1000
@@ -128,22 +127,7 @@ def _triaged(group: SignalGroup, severity: Severity, title: str, summary: str) -
             summary, SUMMARY_MAX
         )
     look = GENERIC.look.format_map({"kind": kind})
-    return Incident(
-        repo_key=group.repo_key,
-        kind=group.kind,
-        signature=group.signature,
-        severity=severity,
-        title=one_line(title),
-        body=render(what, facts(group, severity, GENERIC.window_hours), group.details, look),
-        count=group.count,
-        first_ts=group.first_ts,
-        last_ts=group.last_ts,
-        task_ids=group.task_ids,
-        scope=GENERIC.scope,
-        details=group.details,
-        window_hours=GENERIC.window_hours,
-        reason="triaged",
-    )
+    return from_group(group, GENERIC, severity, title, what, look, "triaged")
 
 
 def _load(text: str) -> object:

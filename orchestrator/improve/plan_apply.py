@@ -21,7 +21,7 @@ from orchestrator.core.model import BoardStatus, Issue, IssueRef
 from orchestrator.core.planning import draft_body
 from orchestrator.delivery import cards
 from orchestrator.deps import Deps
-from orchestrator.errors import TrackerError
+from orchestrator.errors import TrackerError, Unauthorized
 from orchestrator.improve.filing import Filer, Filing
 from orchestrator.store import plans
 from orchestrator.store.plans import PlanRecord, Plans, PlanState
@@ -86,6 +86,8 @@ def post(deps: Deps, repo: RepoConfig, plan: PlanRecord) -> int | None:
         planned = replace(plan, planning_issue=issue.ref.number)
         deps.tracker.upsert_comment(issue.ref, MARKER.format(plan.id), _text(planned))
         return issue.ref.number
+    except Unauthorized:
+        raise  # a refused token ends the tick (exit 3), as everywhere
     except TrackerError as error:
         deps.log.warning(
             "plan.unposted", extra={"repo": repo.key, "plan": plan.id, "error": str(error)[:200]}
@@ -103,6 +105,8 @@ def _open(deps: Deps, repo: RepoConfig, plan: PlanRecord) -> Issue:
     try:
         if deps.tracker.pin_issue(issue.ref):
             deps.log.info("plan.pinned", extra=where)
+    except Unauthorized:
+        raise
     except TrackerError as error:  # unpinned, the issue serves all the same
         deps.log.warning("plan.unpinned", extra={**where, "error": str(error)[:200]})
     return issue
@@ -195,6 +199,8 @@ def _comment(deps: Deps, repo: RepoConfig, plan: PlanRecord) -> None:
     ref = IssueRef(repo.github, plan.planning_issue)
     try:
         deps.tracker.upsert_comment(ref, MARKER.format(plan.id), _text(plan))
+    except Unauthorized:
+        raise  # a refused token ends the tick (exit 3), as everywhere
     except TrackerError as error:
         deps.log.warning(
             "plan.unposted", extra={"repo": repo.key, "plan": plan.id, "error": str(error)[:200]}

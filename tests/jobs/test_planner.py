@@ -314,3 +314,20 @@ def test_producers_lists_what_each_filed_this_week_the_groomer_and_the_plans(
     assert "planner: 1" not in text  # nine days ago: not this week
     assert "groomer (2026-05-01): 2 duplicates" in text
     assert "  planner: plan app-" in text
+
+
+def test_a_refused_token_while_posting_the_plan_ends_the_tick(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orchestrator.errors import TrackerUnauthorized
+
+    backlog(world)
+    use(world, Model(answer()))
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise TrackerUnauthorized("401 Bad credentials")
+
+    monkeypatch.setattr(world.tracker, "upsert_comment", refused)
+    with pytest.raises(TrackerUnauthorized):
+        planner.run(world.deps, world.config, T0)
+    assert world.events("plan.unposted") == []
