@@ -17,8 +17,10 @@ from datetime import datetime
 from orchestrator.config.model import Config, RepoConfig
 from orchestrator.control.planning import render
 from orchestrator.core import labels, notify
+from orchestrator.core.markdown import defuse
 from orchestrator.core.model import BoardStatus, Issue, IssueRef
 from orchestrator.core.planning import draft_body
+from orchestrator.core.quoting import fence
 from orchestrator.delivery import cards
 from orchestrator.deps import Deps
 from orchestrator.errors import TrackerError, Unauthorized
@@ -208,4 +210,5 @@ def _comment(deps: Deps, repo: RepoConfig, plan: PlanRecord) -> None:
 
 
 def _text(plan: PlanRecord) -> str:
-    return f"{MARKER.format(plan.id)}\n```text\n{render(plan)}\n```\n"
+    # a fence nothing inside can close: who pressed is a chat name, free text
+    return f"{MARKER.format(plan.id)}\n{fence(defuse(render(plan)), 'text')}\n"

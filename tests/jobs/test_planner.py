@@ -331,3 +331,18 @@ def test_a_refused_token_while_posting_the_plan_ends_the_tick(
     with pytest.raises(TrackerUnauthorized):
         planner.run(world.deps, world.config, T0)
     assert world.events("plan.unposted") == []
+
+
+def test_a_hostile_chat_name_cannot_break_out_of_the_plans_comment(world: World) -> None:
+    numbers = backlog(world)
+    use(world, Model(answer(numbers[0])))
+    planner.run(world.deps, world.config, T0)
+    plan = state(world).plan
+    assert plan is not None
+    planning.press(world.config, plan.id, "approve", "```\n@octocat Fixes #1 <!-- x --> (7)", T0)
+    planner.run(world.deps, world.config, T0 + timedelta(minutes=5))
+    (issue,) = world.tracker.open_issues("acme/app", [labels.PLAN])
+    (comment,) = world.tracker.comments(issue.ref)
+    assert comment.body.count("<!-- agentos:plan=") == 1 and "<!-- x -->" not in comment.body
+    opening = comment.body.split("\n")[1]
+    assert opening.startswith("````") and "@octocat" not in comment.body.replace("@\u200b", "")
