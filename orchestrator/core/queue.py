@@ -18,6 +18,10 @@ class Running:
     task: Task
     worker_alive: bool  # the worker process still exists
     last_beat: datetime | None  # its heartbeat; None: it never beat
+    claimed_at: datetime | None = None  # when its file entered processing/; None: unknown
+
+
+CLAIM_GRACE = timedelta(seconds=60)
 
 
 def pick(
@@ -51,12 +55,27 @@ def pick(
 
 
 def stalled(run: Running, now: datetime, stall_minutes: float) -> str | None:
-    """Return why a running task is dead (`worker_died`, `no_heartbeat`), or None while it lives."""
+    """Return why a running task is dead (`worker_died`, `no_heartbeat`), or None while it lives.
+
+    A task claimed moments ago whose beat predates the claim (none yet, or an earlier attempt's)
+    is starting: its supervisor beats right after the claim, and another supervisor scanning in
+    between must not take the starting worker for dead.
+    """
+    if starting(run, now):
+        return None
     if not run.worker_alive:
         return "worker_died"
     if run.last_beat is None or now - run.last_beat > timedelta(minutes=stall_minutes):
         return "no_heartbeat"
     return None
+
+
+def starting(run: Running, now: datetime) -> bool:
+    """True while a fresh claim has no beat of its own yet."""
+    claimed = run.claimed_at
+    if claimed is None or now - claimed >= CLAIM_GRACE:
+        return False
+    return run.last_beat is None or run.last_beat < claimed
 
 
 class Next(enum.Enum):

@@ -146,7 +146,8 @@ def _recover(deps: Deps, config: Config, workers: dict[str, int], now: datetime)
         room = rooms.Room(config.paths.rooms_dir, task.id)
         pid = workers.get(task.id) or rooms.heartbeat_pid(room.path)
         beat = room.heartbeat()
-        run = Running(task, pid is not None and not deps.workers.exited(pid), beat)
+        claimed = deps.mailbox.changed_at(MailboxState.PROCESSING, task.id)
+        run = Running(task, pid is not None and not deps.workers.exited(pid), beat, claimed)
         why = stalled(run, now, config.limits.stall_minutes)
         if why is None or (why == "no_heartbeat" and beat is None and task.id in workers):
             continue  # a worker that has not beaten yet is still starting

@@ -12,7 +12,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +149,13 @@ class Mailbox:
         except FileNotFoundError:
             return False
         return True
+
+    def changed_at(self, state: MailboxState, task_id: str) -> datetime | None:
+        """When the task's file last entered `state` (its ctime: a rename sets it), or None."""
+        try:
+            return datetime.fromtimestamp(self.path(state, task_id).stat().st_ctime, UTC)
+        except FileNotFoundError:
+            return None
 
     def update(self, task: Task, state: MailboxState) -> None:
         """Rewrite a task file in place, atomically."""

@@ -83,6 +83,26 @@ def test_a_running_task_is_dead_by_its_worker_or_its_heartbeat(
     assert queue.stalled(Running(task("a", 1), alive, beat), T0, stall_minutes=10) == expected
 
 
+@pytest.mark.parametrize(
+    "claimed_seconds_ago, beat_seconds_ago, expected",
+    [
+        (1, None, None),  # claimed, its supervisor has not beaten yet: starting
+        (1, 600, None),  # the beat is an earlier attempt's (a recovered task claimed again)
+        (1, 0, "worker_died"),  # it beat after its claim: its pid speaks for it
+        (60, None, "worker_died"),  # a claim a minute old with no beat: its supervisor died
+        (None, None, "worker_died"),  # no claim time (the file is gone): no grace
+    ],
+)
+def test_a_task_claimed_moments_ago_is_starting_until_its_supervisor_beats(
+    claimed_seconds_ago: int | None, beat_seconds_ago: int | None, expected: str | None
+) -> None:
+    """Another supervisor can scan processing/ between a claim (the rename) and its first beat."""
+    claimed = None if claimed_seconds_ago is None else T0 - timedelta(seconds=claimed_seconds_ago)
+    beat = None if beat_seconds_ago is None else T0 - timedelta(seconds=beat_seconds_ago)
+    run = Running(task("a", 1), False, beat, claimed)
+    assert queue.stalled(run, T0, stall_minutes=10) == expected
+
+
 def result(status: Status, code: BlockerCode | None = None, blocker: str = "") -> AgentResult:
     return AgentResult(status, code, lists={"BLOCKERS": (blocker,)} if blocker else {})
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from orchestrator.core.tasks import Task, TaskType, task_id
+from orchestrator.core.tasks import MailboxState, Task, TaskType, task_id
 from orchestrator.jobs import queue
 from orchestrator.store import rooms
 from tests.jobs.conftest import T0, World, make_world
@@ -111,6 +112,23 @@ def test_another_supervisor_leaves_a_task_alone_while_its_worker_lives(world: Wo
     assert queue._recover(world.deps, world.config, {}, queue._now()) == 0
     workers.alive.clear()  # now the worker dies
     assert queue._recover(world.deps, world.config, {}, queue._now()) == 1
+    assert world.deps.mailbox.locate("app-1-g1-a1") == "inbox"
+
+
+def test_a_task_claimed_by_another_supervisor_that_has_not_beaten_yet_is_left_alone(
+    world: World,
+) -> None:
+    """The race the e2e run caught under load: the scan fell between the claim and the beat."""
+    world.deps.workers = FakeWorkers(world.config.paths.rooms_dir)
+    world.deps.mailbox.create(_task(1))
+    rooms.Room(world.config.paths.rooms_dir, "app-1-g1-a1").beat(999_999)  # an earlier, dead try
+    assert world.deps.mailbox.move("app-1-g1-a1", MailboxState.INBOX, MailboxState.PROCESSING)
+    # the other supervisor scans now: claimed, not yet beaten
+    assert queue._recover(world.deps, world.config, {}, queue._now()) == 0
+    assert world.deps.mailbox.locate("app-1-g1-a1") == "processing"
+    # a minute on, the claimer has still not beaten: it died, the task comes back
+    later = queue._now() + timedelta(seconds=61)
+    assert queue._recover(world.deps, world.config, {}, later) == 1
     assert world.deps.mailbox.locate("app-1-g1-a1") == "inbox"
 
 
