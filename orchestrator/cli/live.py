@@ -12,7 +12,7 @@ import json
 import shutil
 import subprocess
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from orchestrator.config.model import AgentBackend, AgentType, Config, RepoConfig
@@ -25,6 +25,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from orchestrator.adapters.github import GitHubTracker
     from orchestrator.adapters.github_graphql import GraphQL
+    from orchestrator.adapters.github_http import RetryPolicy
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"
 TIMEOUT = 10  # seconds for any one request or tool
@@ -82,6 +83,8 @@ def github(config: Config) -> Iterator[Verdict]:
         for repo in config.repos:
             yield _repo(tracker, repo)
             yield _board(tracker, graphql, repo)
+        if config.review.token is not None:
+            yield _reviewer(config, tracker, login, policy)
     finally:
         graphql.close()
         tracker.close()
@@ -97,6 +100,42 @@ def _scopes(tracker: GitHubTracker, config: Config, login: str, scopes: str | No
     if missing:
         return Verdict(FAIL, f"github token: {login}; " + "; ".join(missing))
     return Verdict(OK, f"github token: {login}; scopes {scopes}")
+
+
+def _reviewer(config: Config, tracker: GitHubTracker, ours: str, policy: RetryPolicy) -> Verdict:
+    """The verifier's second identity (`review.token`): valid, not Agent OS's own login (GitHub
+    refuses a review's APPROVE from the PR's author), and able to write to each repo where it
+    judges (an approval by someone who cannot write counts toward no required review)."""
+    from orchestrator.adapters.github import GitHubTracker
+    from orchestrator.core.model import Permission
+
+    assert config.review.token is not None
+    github = replace(config.github, token=config.review.token)
+    reviewer = GitHubTracker(github, retry=policy, timeout=TIMEOUT, throttle=False)
+    try:
+        login, _ = reviewer.token_scopes()
+    except TrackerError as exc:
+        return Verdict(FAIL, f"review.token: {exc}")
+    finally:
+        reviewer.close()
+    if login.lower() == ours.lower():
+        return Verdict(
+            WARN,
+            f"review.token: {login} is Agent OS's own identity (github.token): GitHub refuses an "
+            "approval from a pull request's author, so the verifier's reviews stay comments",
+        )
+    judged = [r for r in config.repos if r.review.enabled]
+    try:
+        weak = [r.github for r in judged if tracker.permission(r.github, login) < Permission.WRITE]
+    except TrackerError as exc:
+        return Verdict(FAIL, f"review.token: {login}: {exc}")
+    if weak:
+        return Verdict(
+            WARN,
+            f"review.token: {login} cannot write to {', '.join(weak)}: its approvals count "
+            "toward no required review there",
+        )
+    return Verdict(OK, f"review.token: {login}, a second identity that can review")
 
 
 def _repo(tracker: GitHubTracker, repo: RepoConfig) -> Verdict:

@@ -50,6 +50,9 @@ class PullState:
     checks_grace_over: bool = True  # False while a head with no checks at all may still get some
     require_checks: bool = True  # repos[].require_checks: no check at all is no merge
     verdict: VerifierVerdict | None = None  # the verifier's on this head; None: no verifier
+    # what the deterministic checks settle on a head the model does not judge (review.screen):
+    # a hold or changes; None: nothing (or not screened)
+    screened: VerifierVerdict | None = None
     risk: RiskAssessment | None = None  # this head's tier (core.risk); None: not assessed
     medium_requires_verifier: bool = False  # risk.medium_requires_verifier
 
@@ -107,14 +110,18 @@ def waits_for_person(decision: Decision) -> bool:
 def _gate(state: PullState) -> Decision:
     """Return what a green PR gets from its risk tier and the verifier.
 
-    High waits for a person, even in full mode; medium needs the verifier's approval (with no
-    verifier configured it merges, or with `medium_requires_verifier` waits for a person); low
-    merges on green, the verifier not asked. Not assessed: the verifier alone decides, as before.
+    High waits for a person, even in full mode; a head the verifier's deterministic checks
+    settled (`screened`) is held or sent back, whatever its tier; medium needs the verifier's
+    approval (with no verifier configured it merges, or with `medium_requires_verifier` waits
+    for a person); low merges on green, the model not asked. Not assessed: the verifier alone
+    decides, as before.
     """
     risk = state.risk
     tier = risk.tier if risk is not None else None
     if risk is not None and tier is Tier.HIGH:
         return Decision(Action.HOLD, "risk_high", risk.describe())  # a person decides
+    if state.screened is not None:
+        return _unverified(state, state.screened)  # held, or tests to restore: before any merge
     if tier is Tier.MEDIUM and state.verdict is None and state.medium_requires_verifier:
         return Decision(Action.HOLD, "risk_medium_unverified")  # fail closed: no verifier here
     verdict = None if tier is Tier.LOW else state.verdict

@@ -14,7 +14,7 @@ from orchestrator.core.review import Action, Decision
 from orchestrator.deps import Deps
 from orchestrator.errors import TrackerError, Unauthorized, WorktreeError
 from orchestrator.improve import discovered
-from orchestrator.review import actions, risk, verifier
+from orchestrator.review import actions, risk, screen, verifier
 from orchestrator.review.facts import PullFacts, Writers, gather, issue_of, stuck_since
 from orchestrator.store.memo import Memo
 
@@ -70,6 +70,7 @@ def _one(
         facts = risk.assess(deps, config, facts, now, memo)  # the tier, once per green head
         if not dry_run:  # the verdict, asked once per head when the PR waits for nothing else
             facts = verifier.verify(deps, config, facts, now, memo)
+        facts = screen.screen(deps, config, facts, memo, dry_run)  # when no model judges
         decision = _decide(deps, config, facts, now, memo)
         changed = _log(deps, memo, pr, decision)
         if dry_run:
@@ -115,6 +116,7 @@ def _act(
     elif decision.action is Action.HOLD:
         if changed:  # the card moves once, not a board write every tick while a person reviews
             actions.hold(deps, facts, now)
+        actions.explain(deps, facts, decision.reason, memo)  # a hold no review or body explains
     elif decision.action is Action.REBASE:
         actions.rebase(deps, config, facts, now, memo)
     elif decision.action is Action.FIX:

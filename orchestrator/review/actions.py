@@ -23,7 +23,8 @@ from orchestrator.store.memo import Memo
 
 RESTARTED = "<!-- agentos:restarted -->"
 WAITING = "<!-- agentos:waiting-for-a-person -->"
-# What a PR waiting for a person says about it, once (core.review.PERSON_WAITS).
+# What a PR waiting for a person says about it, once (core.review.PERSON_WAITS, and the holds
+# that neither a review of the verifier's nor the PR body explains).
 WAIT_TEXTS = {
     "no_checks": (
         "Agent OS will not merge this pull request: no check run or commit status reported on its "
@@ -35,6 +36,12 @@ WAIT_TEXTS = {
         "Agent OS waits for a person: the base branch's protection rules block the merge (a "
         "required review, say). Agent OS does not close or restart this pull request while it "
         "waits, and merges it once GitHub allows; the daily digest lists it."
+    ),
+    "verifier_failed": (
+        "Agent OS waits for a person: its verifier (`review.verifier`) failed to give a verdict "
+        "on this head five times (the model erred, or did not answer as asked; Agent OS's log "
+        "says why, `verifier.failed`). Review it and merge it yourself, or push a new commit to "
+        "have the verifier asked again. Agent OS does not close or restart it while it waits."
     ),
 }
 

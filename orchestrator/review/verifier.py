@@ -22,7 +22,6 @@ from orchestrator.core.model import Issue
 from orchestrator.core.redact import redact
 from orchestrator.core.review import Action
 from orchestrator.core.risk import without_section
-from orchestrator.core.verification import HeadEvidence, concerns
 from orchestrator.core.verifier import (
     AWAITING,
     Request,
@@ -36,7 +35,7 @@ from orchestrator.core.verifier import (
 )
 from orchestrator.deps import Deps
 from orchestrator.errors import AgentOSError
-from orchestrator.review import authorship, verdicts
+from orchestrator.review import screen, verdicts
 from orchestrator.review.facts import PullFacts
 from orchestrator.store.memo import Memo
 
@@ -69,21 +68,8 @@ def _waits_for_verdict(facts: PullFacts) -> bool:
 def _judge(
     deps: Deps, config: Config, facts: PullFacts, issue: Issue, now: datetime, memo: Memo
 ) -> VerifierVerdict:
-    pr, body = facts.pr, without_section(facts.pr.body)  # the agent's words, not our risk section
-    record = facts.record or authorship.read(
-        config, facts.repo.key, facts.ref.number, facts.generation, pr.head, pr.head_sha
-    )
-    files = facts.files if facts.files is not None else tuple(deps.tracker.pull_files(pr))
-    found = concerns(
-        HeadEvidence(
-            files=files,
-            checks=facts.state.checks,
-            tested_by_agentos=bool(record.tested),
-            through_gate=record.through_gate,
-            issue_text=f"{issue.title}\n{issue.body}",
-            said=f"{body}\n{record.results}",
-        )
-    )
+    facts, record, found = screen.examine(deps, config, facts, f"{issue.title}\n{issue.body}")
+    pr, body, files = facts.pr, without_section(facts.pr.body), facts.files or ()
     settled = from_concerns(found)
     if settled is not None:
         return verdicts.publish(deps, pr, settled, memo, "")

@@ -23,6 +23,7 @@ from orchestrator.core.model import BoardStatus
 from orchestrator.core.redact import encoded_forms
 from orchestrator.sandbox.github import Sandbox
 from orchestrator.sandbox.telegram.sandbox import TelegramSandbox
+from tests.sandbox.github.helpers import client
 from tests.support.github_sandbox import running_sandbox
 
 CHAT = 1001  # alice's private chat with the bot
@@ -356,3 +357,47 @@ def test_doctor_takes_the_options_of_check_live() -> None:
     assert args.command == "doctor" and args.bundle == "x.zip"
     assert parser.parse_args(["check", "--live"]).live is True
     assert parser.parse_args(["check"]).live is False
+
+
+def _judged(tmp_path: Path, github: Sandbox) -> Path:
+    """A config whose repo has a verifier and `review.token`: a second identity for reviews."""
+    agents = {
+        "backends": {
+            "script": {"type": "command", "argv": ["true"]},
+            "judge": {"type": "anthropic", "api_key": "$MODEL_KEY", "model": "judge-model"},
+        },
+        "chains": {"default": ["script"]},
+        "isolation": "none",
+    }
+    review = {"verifier": "judge", "token": "$REVIEW_TOKEN"}
+    return write(tmp_path, github, None, agents=agents, review=review)
+
+
+@pytest.mark.parametrize(
+    "who, level, said",
+    [
+        ("writer", "ok", "review.token: carol, a second identity that can review"),
+        ("reader", "warn", "review.token: dave cannot write to acme/app: its approvals count"),
+        ("ours", "warn", "review.token: acme is Agent OS's own identity (github.token)"),
+        ("bad", "FAIL", "review.token: GitHub rejected the token (401 Bad credentials)"),
+    ],
+)
+def test_the_verifiers_second_identity_is_checked_without_a_write(
+    tmp_path: Path, github: Sandbox, capsys: pytest.CaptureFixture[str], who: str, level: str,
+    said: str,
+) -> None:  # fmt: skip
+    tokens = {
+        "writer": github.add_user("carol"),
+        "reader": github.add_user("dave"),
+        "ours": github.token,
+        "bad": "ghp_" + "1" * 36,
+    }
+    client(github, github.token).get_repo("acme/app").add_to_collaborators("carol", "push")
+    config = _judged(tmp_path, github)
+    github.clear_requests()
+    env = environ(github, None, REVIEW_TOKEN=tokens[who], MODEL_KEY="test-model-key-1")
+    agentos(config, env, "check", "--live")
+    out = capsys.readouterr().out
+    assert any(line.startswith(f"{level} {said}") for line in out.splitlines()), out
+    assert "1" * 36 not in out
+    assert {r.method for r in github.requests} == {"GET"}

@@ -56,7 +56,14 @@ def limits(world: World, **changes: float) -> Config:
 
 
 def deliver(
-    world: World, repo: str, issue: int, title: str, generation: int = 1, closes: bool = True
+    world: World,
+    repo: str,
+    issue: int,
+    title: str,
+    generation: int = 1,
+    closes: bool = True,
+    gated: bool = True,
+    tested: bool = True,
 ) -> PullRequest:
     """Arrange what a delivered implementation leaves: its task delivered, room in review, a PR."""
     config = world.config.repo(repo)
@@ -97,7 +104,17 @@ def deliver(
     )
     if not closes:
         body = body.replace(f"Closes #{issue}", f"Part of #{issue}")
-    return world.tracker.open_pull(config.github, task.branch, "main", title, body)
+    pr = world.tracker.open_pull(config.github, task.branch, "main", title, body)
+    if not gated:  # pushed by someone else: no gate saw it, Agent OS ran no test on it
+        return pr
+    # what the worker leaves of its gate and its test run on the head it pushed
+    if tested:
+        room.record("tests.finished", command="pytest -q", passed=True, line="pytest -q: passed")
+    world.deps.audit.record(
+        "branch.pushed", actor=f"agentos:worker:{task.id}", repo_key=repo, task=task.id,
+        branch=pr.head, sha=pr.head_sha,
+    )  # fmt: skip
+    return pr
 
 
 def agent_pr(
@@ -169,9 +186,9 @@ def test_a_green_agent_pr_is_merged_and_its_issue_closed_done_and_passed(
 def test_a_merge_is_recorded_in_the_audit_log_by_the_tracker_the_job_is_handed(
     world: World,
 ) -> None:
+    pr = agent_pr(world)
     world.deps.audit = trail = MemoryAudit()  # as wiring does: the tracker records as it merges
     world.deps.tracker = AuditedTracker(world.tracker, trail, "agentos:pr_monitor")
-    pr = agent_pr(world)
     tick(world)
     merged = next(e for e in trail.entries if e.act == "pr.merged")
     assert merged.actor == "agentos:pr_monitor" and merged.fields["pr"] == pr.number
@@ -297,7 +314,11 @@ def test_a_review_a_fix_already_answered_is_not_asked_again(world: World) -> Non
     world.tracker.add_review(pr.repo, pr.number, asked)
     tick(world)
     world.deps.mailbox.move("app-1-g1-a2", MailboxState.INBOX, MailboxState.DELIVERED)
-    head = world.tracker.push(pr.repo, pr.head)  # the fix pushed
+    head = world.tracker.push(pr.repo, pr.head)  # the fix pushed, through the gate
+    world.deps.audit.record(
+        "branch.pushed", actor="agentos:worker:app-1-g1-a2", repo_key="app", task="app-1-g1-a2",
+        branch=pr.head, sha=head,
+    )  # fmt: skip
     world.tracker.add_check(pr.repo, head, Check("ci", CheckState.SUCCESS))
     assert tick(world, T0 + timedelta(hours=1)) == {"merge": 1}
     assert inbox(world) == []

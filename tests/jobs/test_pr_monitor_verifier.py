@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.adapters.memory_writes import CreateReview, CreateStatus, MergePull
-from orchestrator.core.model import BoardStatus, Check, CheckState, PullRequest
+from orchestrator.core.model import BoardStatus, Check, CheckState, IssueRef, PullRequest
 from orchestrator.core.tasks import MailboxState
 from orchestrator.core.verification import CommitStatus, FileDiff
 from orchestrator.errors import AgentError
@@ -75,17 +75,11 @@ def written(
 ) -> PullRequest:
     """Open an issue and the PR the queue delivered for it: written by `by`, tested, green."""
     issue = world.issue("app", title, "## Goal\nA `sub` in calc/sub.py\n", BoardStatus.IN_REVIEW)
-    pr = deliver(world, "app", issue.number, title)
+    pr = deliver(world, "app", issue.number, title, gated=gated)
     task = f"app-{issue.number}-g1-a1"
     room = rooms.Room(world.config.paths.rooms_dir, task)
     room.sink("agent")({"type": "attempt.started", "backend": by, "attempt": 1})
     room.sink("agent")({"type": "session.started", "session_id": "s-1", "model": f"{by}-model"})
-    room.record("tests.finished", command="pytest -q", passed=True, line="pytest -q: passed")
-    if gated:
-        world.deps.audit.record(
-            "branch.pushed", actor=f"agentos:worker:{task}", repo_key="app", task=task,
-            branch=pr.head, sha=pr.head_sha,
-        )  # fmt: skip
     for f in files:
         world.tracker.change_file(pr.repo, pr.head, f)
     world.tracker.add_check(pr.repo, pr.head_sha, Check("ci", CheckState.SUCCESS))
@@ -196,6 +190,11 @@ def test_a_verifier_that_keeps_failing_hands_the_pr_to_a_person(world: World) ->
         tick(world, T0 + timedelta(minutes=minutes))
     assert len(model.prompts) == 5 and not merged(world, pr)
     assert tick(world, T0 + timedelta(hours=9)) == {"hold": 1} and len(model.prompts) == 5
+    said = [c.body for c in world.tracker.comments(IssueRef(pr.repo, pr.number))]
+    assert sum("failed to give a verdict" in body for body in said) == 1
+    assert tick(world, T0 + timedelta(hours=10)) == {"hold": 1}  # said once
+    said = [c.body for c in world.tracker.comments(IssueRef(pr.repo, pr.number))]
+    assert sum("failed to give a verdict" in body for body in said) == 1
 
 
 def test_a_diff_telling_the_verifier_to_approve_cannot_approve_it(world: World) -> None:
