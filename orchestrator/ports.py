@@ -24,12 +24,15 @@ from orchestrator.core.model import (
     Permission,
     Project,
     PullRequest,
+    QueueState,
+    RepoFile,
     Review,
     TestRun,
 )
 from orchestrator.core.notify import Notification
 from orchestrator.core.outbound import OutgoingFile
 from orchestrator.core.routing import Cooldown
+from orchestrator.core.train import Car, TrainBuild
 from orchestrator.core.verification import CommitStatus, FileDiff
 from orchestrator.core.workspace import BaseCommit, CommitOutcome, RebaseOutcome, Workspace
 
@@ -61,6 +64,14 @@ class Tracker(Protocol):
         """Pin the issue to its repo while one of the repo's three pin slots is free. True when it
         is pinned (already, or now), False when the three are taken; never unpins another."""
 
+    def queue_state(self, pr: PullRequest) -> QueueState:
+        """Return where the PR stands with its base's merge queue: whether the base has one,
+        whether the PR is queued, and the last removal from it with GitHub's reason."""
+
+    def enqueue_pull(self, pr: PullRequest, node_id: str) -> None:
+        """Add the PR (`node_id`, from `queue_state`) to its base's merge queue at its head;
+        TrackerError when GitHub refuses (the head moved, not mergeable)."""
+
     def filed_issues(self, repo: str, label: str, closed_since: datetime) -> list[FiledIssue]:
         """Return the issues (no PRs) with `label`, open or closed since `closed_since` (aware)."""
 
@@ -84,6 +95,11 @@ class Tracker(Protocol):
 
     def permission(self, repo: str, user: str) -> Permission:
         """Return the user's permission on the repo (NONE for strangers)."""
+
+    def file_text(self, repo: str, path: str, ref: str) -> RepoFile | None:
+        """Return the file at `path` as the branch, tag or commit `ref` has it, with its blob sha;
+        None when there is no such file. TrackerError for a directory, or a file over 1 MB or
+        not UTF-8 text."""
 
     def dependencies(self, issue: Issue) -> Dependencies:
         """Return the issues blocking this one, its sub-issues and parent, as GitHub has them."""
@@ -238,6 +254,17 @@ class Worktrees(Protocol):
     def rebase(self, repo_key: str, branch: str, base: str) -> RebaseOutcome:
         """Rebase origin/<branch> onto origin/<base> in a scratch worktree: pushed with a lease when
         clean, aborted with the conflicting files and both sides when not."""
+
+    def build_train(
+        self, repo_key: str, repo: str, base: str, branch: str, cars: Sequence[Car]
+    ) -> TrainBuild:
+        """Fetch, merge each car's head onto origin/<base> in order (merge commits; a car that
+        conflicts is left out) in a scratch worktree, and push the result to `branch` when any
+        car rode. Return what was built."""
+
+    def land(self, repo_key: str, base: str, sha: str) -> None:
+        """Push `sha` to origin/<base> without force: PushRejected unless it fast-forwards and
+        the base's protection allows the push."""
 
     def scratch(self, ws: Workspace, sha: str, files_from: str, paths: Sequence[str]) -> str:
         """Check out `sha` detached in a folder of its own (`<task_id>.proof` beside the task's

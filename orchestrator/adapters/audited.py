@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from orchestrator.core.model import Issue, IssueRef, PullRequest
+from orchestrator.core.train import Car, TrainBuild
 from orchestrator.core.verification import CommitStatus
 from orchestrator.core.workspace import RebaseOutcome, RebaseStatus, Workspace
 from orchestrator.ports import AuditLog, Tracker, Worktrees
@@ -89,6 +90,10 @@ class AuditedTracker:
         )
         return sha
 
+    def enqueue_pull(self, pr: PullRequest, node_id: str) -> None:
+        self.inner.enqueue_pull(pr, node_id)
+        self._record("pr.enqueued", repo=pr.repo, pr=pr.number, branch=pr.head, sha=pr.head_sha)
+
     def close_pull(self, pr: PullRequest) -> None:
         self.inner.close_pull(pr)
         self._record("pr.closed", repo=pr.repo, pr=pr.number, branch=pr.head, sha=pr.head_sha)
@@ -152,3 +157,23 @@ class AuditedWorktrees:
                 sha=outcome.head_sha,
             )
         return outcome
+
+    def build_train(
+        self, repo_key: str, repo: str, base: str, branch: str, cars: Sequence[Car]
+    ) -> TrainBuild:
+        built = self.inner.build_train(repo_key, repo, base, branch, cars)
+        if built.merged:  # only then was anything pushed
+            self.audit.record(
+                "train.pushed",
+                actor=self.actor,
+                repo_key=repo_key,
+                branch=branch,
+                base_sha=built.base_sha,
+                sha=built.head_sha,
+                prs=",".join(str(n) for n in built.merged),
+            )
+        return built
+
+    def land(self, repo_key: str, base: str, sha: str) -> None:
+        self.inner.land(repo_key, base, sha)
+        self.audit.record("train.landed", actor=self.actor, repo_key=repo_key, base=base, sha=sha)

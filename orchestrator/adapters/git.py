@@ -19,11 +19,12 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from orchestrator.adapters import git_agent, git_outgoing, git_rebase
+from orchestrator.adapters import git_agent, git_outgoing, git_rebase, git_train
 from orchestrator.adapters.git_clone import DEFAULT_AUTHOR, CommitAuthor, SharedClone, git_url, run
 from orchestrator.config.model import Config, Secret
 from orchestrator.core.outbound import OutgoingFile
 from orchestrator.core.redact import redact
+from orchestrator.core.train import Car, TrainBuild
 from orchestrator.core.workspace import (
     BaseCommit,
     CommitOutcome,
@@ -201,6 +202,37 @@ class GitWorktrees:
         finally:
             with clone.lock():
                 self._clear(clone, path, None)
+
+    def build_train(
+        self, repo_key: str, repo: str, base: str, branch: str, cars: Sequence[Car]
+    ) -> TrainBuild:
+        """Fetch, merge `cars` onto origin/<base> in a scratch worktree, and push the result to
+        `branch` (replacing what a killed build left there)."""
+        clone, path = self._clone(repo_key), self._path(repo_key, scratch_key(branch))
+        with clone.lock():
+            clone.ensure()
+            base_sha = clone.sha(f"refs/remotes/origin/{base}")
+            if base_sha is None:
+                raise WorktreeError(f"branch {base!r} not found on origin for repo {repo_key}")
+            self._clear(clone, path, None)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            clone.git("worktree", "add", "-q", "--detach", str(path), base_sha)
+        try:
+            built = git_train.build(clone, path, repo, base_sha, cars)
+            if built.merged:
+                with clone.lock():
+                    there = clone.sha(f"refs/remotes/origin/{branch}") or ""
+                    push(clone, path, branch, built.head_sha, lease=there)
+            return built
+        finally:
+            with clone.lock():
+                self._clear(clone, path, None)
+
+    def land(self, repo_key: str, base: str, sha: str) -> None:
+        """Push `sha` to origin/<base> without force: only a fast-forward lands (PushRejected)."""
+        clone = self._clone(repo_key)
+        with clone.lock():
+            push(clone, clone.path, base, sha, lease=None)
 
     def scratch(self, ws: Workspace, sha: str, files_from: str, paths: Sequence[str]) -> str:
         """Check out `sha` detached beside the task's worktree, `paths` as `files_from` has them."""

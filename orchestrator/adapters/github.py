@@ -13,11 +13,13 @@ from urllib.parse import quote
 from github import GithubException, UnknownObjectException
 from github.Issue import Issue as GithubIssue
 
+from orchestrator.adapters import github_files, github_queue
 from orchestrator.adapters.github_access import (
     access_problems,
     granted,
     needed_scopes,
     repo_problems,
+    train_blockers,
 )
 from orchestrator.adapters.github_errors import header, one_line, translated, validation_says
 from orchestrator.adapters.github_filed import closing_pull, filed, since_param
@@ -43,6 +45,9 @@ from orchestrator.core.model import (
     IssueRef,
     LabelEvent,
     Permission,
+    PullRequest,
+    QueueState,
+    RepoFile,
 )
 from orchestrator.core.redact import redact
 from orchestrator.errors import TrackerError
@@ -122,6 +127,11 @@ class GitHubTracker(GitHubPulls):
         """Return why the token cannot work on the repo, one line each ([] if none): one GET."""
         with translated(repo.github, "read"):
             return repo_problems(self._rest, repo)
+
+    def train_blockers(self, repo: RepoConfig) -> list[str] | None:
+        """What in the base's protection refuses a train's push; None: not readable. One GET."""
+        with translated(repo.github, "read the protection of"):
+            return train_blockers(self._rest, repo)
 
     def label_names(self, repo: str) -> set[str]:
         """Return the repo's label names, trimmed and lower-cased: a conditional GET per 100."""
@@ -211,6 +221,14 @@ class GitHubTracker(GitHubPulls):
         """Pin while a slot is free: one GraphQL read, then a pinIssue only when needed."""
         return pin(self._graphql_client(), ref)
 
+    def queue_state(self, pr: PullRequest) -> QueueState:
+        """Where the PR stands with its base's merge queue: one GraphQL query."""
+        return github_queue.queue_state(self._graphql_client(), pr)
+
+    def enqueue_pull(self, pr: PullRequest, node_id: str) -> None:
+        """Add the PR to its base's merge queue at its head: one GraphQL mutation."""
+        github_queue.enqueue(self._graphql_client(), pr, node_id)
+
     # -- labels ------------------------------------------------------------------------------------
     def add_labels(self, ref: IssueRef, labels: Sequence[str]) -> None:
         """Label an issue: the label listing, a POST per missing label, one POST for the issue."""
@@ -270,6 +288,10 @@ class GitHubTracker(GitHubPulls):
                 )
             except UnknownObjectException:
                 return Permission.NONE  # no such user
+
+    def file_text(self, repo: str, path: str, ref: str) -> RepoFile | None:
+        """Read a file at `ref` through the contents API: one conditional GET (github_files)."""
+        return github_files.file_text(self._rest, repo, path, ref)
 
     def _ensure(self, repo: str, labels: Mapping[str, str]) -> None:
         if not labels:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from urllib.parse import quote
 
-from github import UnknownObjectException
+from github import GithubException, UnknownObjectException
 
 from orchestrator.adapters.github_errors import header
 from orchestrator.adapters.github_http import Rest
@@ -79,3 +80,22 @@ def repo_problems(rest: Rest, repo: RepoConfig) -> list[str]:
     if raw.get("has_issues") is False:
         problems.append(f"repos.{repo.key}: issues are turned off in {repo.github}")
     return problems
+
+
+def train_blockers(rest: Rest, repo: RepoConfig) -> list[str] | None:
+    """Return what in the base's protection refuses a merge train's push ([]: nothing), or None
+    when the token may not read the protection (GitHub shows it to admins only)."""
+    try:
+        raw = rest.get(f"/repos/{repo.github}/branches/{quote(repo.base_branch)}/protection")
+    except GithubException as error:
+        if error.status == 404:  # "Branch not protected": any push that fast-forwards lands
+            return []
+        if error.status == 403:
+            return None
+        raise
+    blockers = []
+    if raw.get("required_pull_request_reviews"):
+        blockers.append("it requires pull request reviews")
+    if (raw.get("required_linear_history") or {}).get("enabled"):
+        blockers.append("it requires linear history")
+    return blockers

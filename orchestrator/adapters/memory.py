@@ -7,7 +7,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from orchestrator.adapters.memory_pulls import MemoryPulls, RepoRecord
+from orchestrator.adapters.memory_files import MemoryFiles
+from orchestrator.adapters.memory_pulls import RepoRecord
+from orchestrator.adapters.memory_queue import MemoryQueue
 from orchestrator.adapters.memory_writes import (
     AddBlocker,
     AddLabels,
@@ -42,7 +44,7 @@ def _clean(labels: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(n.strip().lower() for n in labels if n.strip()))
 
 
-class MemoryTracker(MemoryPulls):
+class MemoryTracker(MemoryFiles, MemoryQueue):
     """The Tracker port in memory. `writes` lists every write asked for, no-ops too, in order."""
 
     def __init__(self, login: str = "agentos", clock: Callable[[], datetime] | None = None) -> None:

@@ -175,6 +175,11 @@ class MemoryPulls(MemoryVerdicts):
             raise TrackerError(
                 f"GitHub refused to merge {pr.repo}#{pr.number} (405 Pull Request is not mergeable)"
             )
+        if self.queue_blocks_merge(current):
+            raise TrackerError(
+                f"GitHub refused to merge {pr.repo}#{pr.number} (405 the base branch requires "
+                "the merge queue)"
+            )
         if current.mergeable_state == "blocked":
             raise TrackerError(
                 f"GitHub refused to merge {pr.repo}#{pr.number} (405 Protected branch rules)"
@@ -188,6 +193,10 @@ class MemoryPulls(MemoryVerdicts):
         if current.base == record.default_branch:
             self._close_named(current)
         return sha
+
+    def queue_blocks_merge(self, pr: PullRequest) -> bool:
+        """Tell whether the base requires the merge queue (memory_queue says; none here)."""
+        return False
 
     def close_pull(self, pr: PullRequest) -> None:
         self.writes.append(ClosePull(pr.repo, pr.number))

@@ -92,6 +92,13 @@ class OpenPull:
 
 
 @dataclass(frozen=True, slots=True)
+class EnqueuePull:
+    repo: str
+    number: int
+    sha: str
+
+
+@dataclass(frozen=True, slots=True)
 class MergePull:
     repo: str
     number: int
@@ -141,6 +148,7 @@ Write = (
     | UpsertComment
     | OpenPull
     | MergePull
+    | EnqueuePull
     | ClosePull
     | DeleteBranch
     | CreateStatus

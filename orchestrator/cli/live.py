@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from orchestrator.cli.live_merging import merging
 from orchestrator.config.model import AgentBackend, AgentType, Config, RepoConfig
 from orchestrator.core.model import BoardStatus
 from orchestrator.errors import ChatError, StateError, TrackerError
@@ -83,6 +84,7 @@ def github(config: Config) -> Iterator[Verdict]:
         for repo in config.repos:
             yield _repo(tracker, repo)
             yield _board(tracker, graphql, repo)
+            yield Verdict(*merging(tracker, graphql, repo))
         if config.review.token is not None:
             yield _reviewer(config, tracker, login, policy)
     finally:

@@ -24,7 +24,7 @@ from orchestrator.improve import plan_sync
 from orchestrator.store import locks, logs
 from orchestrator.store.switches import Switches
 
-LOG = "plan_import"  # runtime/logs/plan_import.jsonl; the lock is plan_import-<repo key>
+LOG = "plan_import"  # runtime/logs/plan_import.jsonl, the `plan_import` job's log too
 
 
 def add_plan_arguments(plan: argparse.ArgumentParser) -> None:
@@ -45,30 +45,19 @@ def run(args: argparse.Namespace, path: Path, env: Mapping[str, str]) -> int:
     if refusal:
         log.warning("plan.refused", extra={"repo": repo.key, "reason": refusal})
         return _refuse(f"{refusal}; nothing imported")
-    with locks.hold(config.paths.locks_dir, f"{LOG}-{repo.key}") as held:
+    with locks.hold(config.paths.locks_dir, plan_sync.lock_name(repo.key)) as held:
         if not held:
             log.warning("plan.refused", extra={"repo": repo.key, "reason": "locked"})
             return _refuse(f"another plan import of {repo.key} is running; try again when it ends")
         deps = wiring.real_deps(config, log, actor=f"cli:{_user(env)}")
         try:
-            counts = plan_sync.sync(
-                deps.tracker, repo.github, plan, log, _say, dry_run=args.dry_run
-            )
-            if not args.dry_run:
-                counts["placed"] = plan_sync.place(
-                    deps.tracker, deps.board_for(repo), repo.github, plan, log, _say
-                )
+            plan_sync.apply(deps, repo, plan, str(args.path), _say, dry_run=args.dry_run)
         finally:
             deps.close()
-    print(plan_sync.summary(counts, dry_run=args.dry_run))
     unnamed = sum(1 for item in plan.items if not item.explicit)
     if unnamed:
         items = plan_sync.plural(unnamed, "item has", "items have")
         print(f"note: {items} no {{#id}}; renaming one reads as a new item (docs/plan.md)")
-    log.info(
-        "plan.imported",
-        extra={"repo": repo.key, "file": str(args.path), "dry_run": args.dry_run, **counts},
-    )
     return 0
 
 

@@ -93,6 +93,9 @@ class RepoConfig:
     max_awaiting_review: int | None = None  # agent PRs waiting for a person before queueing stops
     # the acceptance proof's command, with `{files}`; None: from a pytest test_command; "": off
     acceptance_command: str | None = None
+    plan_file: str | None = None  # a markdown plan in the repo, imported hourly (docs/plan.md)
+    merge_train: bool = True  # with merge_method merge: green PRs to one base ride one train
+    serialize_overlaps: bool = True  # an issue predicted to edit a running one's files waits
 
     @property
     def owner(self) -> str:

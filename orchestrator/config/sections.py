@@ -44,9 +44,13 @@ _REPO_KEYS = (
     "require_checks",
     "max_awaiting_review",
     "acceptance_command",
+    "plan_file",
+    "merge_train",
+    "serialize_overlaps",
 )
 MAX_PARALLEL = 256  # tasks at once, per repo or in all: each is a process and a worktree
 MAX_AWAITING_REVIEW = 1000  # PRs waiting for a person, per repo
+MAX_PLAN_PATH = 300  # characters of `repos[].plan_file`
 TELEGRAM_ID = 2**53  # Telegram ids have at most 52 significant bits
 # Upper bounds of `limits`: past these a value is a slip of the keyboard, not a wish.
 LIMIT_MAXIMA = {
@@ -121,7 +125,24 @@ def _repo(
         if node.get("max_awaiting_review") is None
         else r.integer(node, "max_awaiting_review", path, maximum=MAX_AWAITING_REVIEW),
         acceptance_command=_acceptance(r, node, path),
+        plan_file=_plan_file(r, node, path),
+        merge_train=r.flag(node, "merge_train", path, default=True),
+        serialize_overlaps=r.flag(node, "serialize_overlaps", path, default=True),
     )
+
+
+def _plan_file(r: Reader, node: dict[str, Any], path: str) -> str | None:
+    """Read `plan_file`: a path inside the repo (`PLAN.md`, `docs/plan.md`), or none."""
+    value: str | None = r.string(node, "plan_file", path, default=None)
+    if value is None or (
+        len(value) <= MAX_PLAN_PATH
+        and value.isprintable()
+        and all(part not in ("", ".", "..") for part in value.split("/"))
+    ):
+        return value
+    what = f"a relative path inside the repository (no '..', at most {MAX_PLAN_PATH} characters)"
+    r.fail(join(path, "plan_file"), f"expected {what}, got {show(value)}")
+    return None
 
 
 def _acceptance(r: Reader, node: dict[str, Any], path: str) -> str | None:

@@ -12,14 +12,15 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from orchestrator.config.model import Config, RepoConfig
-from orchestrator.core import labels
+from orchestrator.core import dispatch, footprint, labels
 from orchestrator.core.awaiting import person_wait, phrase
 from orchestrator.core.chat import Target
 from orchestrator.core.dependencies import blockers
 from orchestrator.core.explain import Facts, TaskFact, explain, latest
-from orchestrator.core.model import BoardStatus, Issue, IssueRef, PullRequest
-from orchestrator.core.tasks import MailboxState, Task, task_id
+from orchestrator.core.model import BoardItem, BoardStatus, Issue, IssueRef, PullRequest
+from orchestrator.core.tasks import ACTIVE, MailboxState, Task, task_id
 from orchestrator.errors import AgentOSError, TrackerError, Unauthorized
+from orchestrator.jobs import dispatcher
 from orchestrator.ports import Board, Tracker
 from orchestrator.review import awaiting
 from orchestrator.store.mailbox import Mailbox
@@ -99,13 +100,15 @@ def why(
         facts = _github_facts(facts, config, repo, ref, tracker, mailbox, unknown)
     if board is not None:
         try:
-            item = next((i for i in board.items(detail=()) if i.issue == ref), None)
+            items = board.items(detail=())
+            item = next((i for i in items if i.issue == ref), None)
             status = (
                 ""
                 if item is None
                 else (item.status_name or (item.status.value if item.status else "none"))
             )
-            facts = replace(facts, board_status=status)
+            waits = _overlaps(config, repo, items, ref, mailbox)
+            facts = replace(facts, board_status=status, overlaps=waits)
         except Unauthorized:  # not a fact about the issue: the round ends with it
             raise
         except AgentOSError as exc:
@@ -152,6 +155,39 @@ def _github_facts(
         review_budget=budget.detail() if budget is not None and budget.exhausted() else None,
         held_by=next((h for h in labels.HOLDING if h in issue.labels), ""),
     )
+
+
+def _overlaps(
+    config: Config, repo: RepoConfig, items: list[BoardItem], ref: IssueRef, mailbox: Mailbox
+) -> str | None:
+    """Return which issue in flight a Ready issue waits for, as the dispatcher decides it.
+
+    From the board and the mailbox, and what the dispatcher learned of merged issues (its memo).
+    """
+    item = next((i for i in items if i.issue == ref), None)
+    issue = item.content if item is not None else None
+    if not repo.serialize_overlaps or issue is None or not issue.is_open:
+        return None
+    if item is None or item.status is not BoardStatus.READY:
+        return None
+    tasks = {
+        IssueRef(repo.github, t.issue): (t.title, t.body)
+        for state in ACTIVE
+        for t in mailbox.tasks(state)
+        if t.repo_key == repo.key
+    }
+    if ref in tasks:
+        return None
+    past = dispatcher.learned(mailbox, dispatcher.memo_of(config), config, [repo])[repo.github]
+    running = footprint.in_flight(
+        {i.issue: i.status for i in items},
+        {i.issue: i.content for i in items if i.content is not None},
+        tasks,
+        {repo.github: past},
+        {repo.github},
+    )
+    mine = footprint.predict(issue.title, issue.body, past)
+    return dispatch.waits_for(ref, mine, running) or None
 
 
 def _pull(pr: PullRequest, memo: Memo) -> str:

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from orchestrator.core.awaiting import ReviewBudget
 from orchestrator.core.dag import Graph
+from orchestrator.core.footprint import Footprint, overlap
 from orchestrator.core.model import IssueRef
 
 
@@ -23,6 +24,7 @@ class Candidate:
     trust_reason: str  # "write_access" | "trusted_user" | "approved_by:<login>" | "untrusted"
     is_epic: bool = False  # has sub-issues: its children are the tasks
     held_by: str = ""  # a label of labels.HOLDING it carries: a person decides first
+    footprint: Footprint = Footprint()  # the files it is predicted to touch (core.footprint)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +64,15 @@ def plan(
     repo_on: Mapping[str, bool],
     capacity: Capacity,
     blockers: Mapping[IssueRef, tuple[IssueRef, ...]],
+    running: Mapping[IssueRef, Footprint] | None = None,
+    serialize: Mapping[str, bool] | None = None,
 ) -> Plan:
-    """Return what to queue (most important first, within capacity) and why the rest waits."""
+    """Return what to queue (most important first, within capacity) and why the rest waits.
+
+    `running` holds the footprints of the issues in flight (core.footprint.in_flight); a
+    candidate predicted to edit the files of one of them, or of a candidate queued before it
+    this tick, waits (`overlaps`) unless its repo's `serialize` is off (repo key -> on).
+    """
     by_ref = {c.ref: c for c in candidates}
     in_cycle = {ref for cycle in graph.cycles for ref in cycle}
     skipped = [
@@ -74,10 +83,16 @@ def plan(
     per_repo = dict(capacity.active_per_repo)
     queued: dict[str, int] = {}  # this tick's, per repo
     enqueue: list[Enqueue] = []
+    chosen: dict[IssueRef, Footprint] = {}
     for ref in graph.free:  # already in priority / critical-path / age order
         if ref not in eligible:
             continue
         candidate = by_ref[ref]
+        if (serialize or {}).get(candidate.repo_key, True):
+            wait = waits_for(ref, candidate.footprint, running or {}, chosen)
+            if wait:
+                skipped.append(Skip(ref, "overlaps", wait))
+                continue
         budget = capacity.review.get(candidate.repo_key)
         spent = queued.get(candidate.repo_key, 0)
         if budget is not None and budget.exhausted(spent):
@@ -97,7 +112,30 @@ def plan(
         total += 1
         per_repo[candidate.repo_key] = per_repo.get(candidate.repo_key, 0) + 1
         queued[candidate.repo_key] = spent + 1
+        chosen[ref] = candidate.footprint
     return Plan(tuple(enqueue), tuple(skipped))
+
+
+def waits_for(
+    ref: IssueRef,
+    mine: Footprint,
+    running: Mapping[IssueRef, Footprint],
+    chosen: Mapping[IssueRef, Footprint] | None = None,
+) -> str:
+    """Return which issue of the same repo `ref` waits for, and why ("waits for #12: both name
+    calc/sub.py"): the lowest-numbered in flight it overlaps, else the first chosen this tick;
+    "" when it overlaps none."""
+    if not mine:
+        return ""
+    pool = [(r, running[r]) for r in sorted(running, key=lambda r: r.number)]
+    pool += [(r, f) for r, f in (chosen or {}).items() if r not in running]
+    for other, theirs in pool:
+        if other.repo != ref.repo or other == ref:
+            continue
+        why = overlap(mine, theirs, f"#{other.number}")
+        if why:
+            return f"waits for #{other.number}: {why}"
+    return ""
 
 
 def _skip(

@@ -41,6 +41,7 @@ class Facts:
     pull: str | None = None  # "PR #40 (agent/12-add-login)"
     capacity: str | None = None  # "4 of 4 workers busy" when nothing more can start
     review_budget: str | None = None  # "2 PRs await review (max_awaiting_review 2): #12, #14"
+    overlaps: str | None = None  # "waits for #12: both name calc/sub.py" (core.dispatch)
     held_by: str = ""  # a holding label (core.labels.HOLDING) the issue carries
     unknown: tuple[str, ...] = ()  # what could not be read, one phrase each
 
@@ -88,6 +89,11 @@ def _not_started(f: Facts, off: list[str]) -> str:
         return f"not Ready on the board (status {f.board_status}): move it to Ready"
     if f.unknown:
         return "not started; some facts could not be read (below)"
+    if f.overlaps:
+        return (
+            f"Ready, but {f.overlaps} (it starts once that issue's PR merges, "
+            "or that issue is closed or escalated)"
+        )
     if f.review_budget:
         return f"waits: {f.review_budget}"
     if f.capacity:
@@ -122,6 +128,8 @@ def explain(f: Facts) -> str:
         lines.append(f"- pull request: {f.pull}")
     if f.review_budget:
         lines.append(f"- review budget spent: {f.review_budget}")
+    if f.overlaps:
+        lines.append(f"- would edit the same files as an issue in flight: {f.overlaps}")
     lines += [f"- unknown: {what}" for what in f.unknown]
     return "\n".join(lines)
 

@@ -172,6 +172,26 @@ class PullRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class QueueRemoval:
+    """The last time GitHub's merge queue removed a pull request, and why (GitHub's word)."""
+
+    reason: str  # CI_FAILURE, MERGE_CONFLICT, ... ; "" when GitHub gave none
+    at: datetime
+    sha: str  # the pull request's head when it was removed ("" unknown)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueState:
+    """A pull request and its base's merge queue, as GitHub says now."""
+
+    enabled: bool  # the base has a merge queue: merges go through it
+    node_id: str  # the pull request's GraphQL id, which enqueueing names
+    queued: bool
+    entry_state: str = ""  # AWAITING_CHECKS, MERGEABLE, UNMERGEABLE, QUEUED, LOCKED; "" not queued
+    removal: QueueRemoval | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Review:
     author: str
     state: str  # APPROVED | CHANGES_REQUESTED | COMMENTED | DISMISSED | PENDING
@@ -227,6 +247,14 @@ class TestRun:
     line: str  # one line for the result contract: "pytest -q: passed in 3.1 s"
     tail: str = ""  # the last lines of its output (redacted), for a fixing prompt
     ran: bool = True  # False: it timed out or could not start, so its failure says nothing
+
+
+@dataclass(frozen=True, slots=True)
+class RepoFile:
+    """One file of a repository at a ref, as text: what `Tracker.file_text` reads."""
+
+    text: str
+    sha: str  # the blob's git sha: the same text, the same sha
 
 
 # -- what `agentos init` learns about a token, a repository and a chat ----------------------------

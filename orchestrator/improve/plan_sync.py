@@ -1,5 +1,8 @@
 """A markdown plan brought onto GitHub (`agentos plan import`, docs/plan.md): gather, decide, act.
 
+`apply` is an import, whoever asks: the command with a local file, the `plan_import` job with the
+repo's own `plan_file`; both hold the repo's lock (`lock_name`) while it runs.
+
 Gather: the repo's issues labelled `agentos:plan-item`, open and closed, each with the plan id
 its marker names; each plan epic's sub-issues; each plan task's blockers (and the parent of a
 task under none of the plan's epics). Decide: `core.plandiff.diff`. Act: its writes in its
@@ -14,16 +17,46 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
+from orchestrator.config.model import RepoConfig
 from orchestrator.core.labels import PLAN_ITEM
 from orchestrator.core.model import BoardStatus, Issue, IssueRef
 from orchestrator.core.plandiff import ChangeKind, IssueTarget, PlanChange, PlanIssue, diff, plan_id
 from orchestrator.core.planfile import MarkdownPlan
+from orchestrator.deps import Deps
 from orchestrator.ports import Board, Tracker
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # closed since: every closed plan issue is still one
 SHOWN = 120  # characters of a title in a line of output
 
 Say = Callable[[str], None]
+
+
+def lock_name(repo_key: str) -> str:
+    """Return the repo's plan-import lock (runtime/locks/<name>.lock): one import at a time."""
+    return f"plan_import-{repo_key}"
+
+
+def apply(
+    deps: Deps,
+    repo: RepoConfig,
+    plan: MarkdownPlan,
+    file: str,
+    say: Say,
+    *,
+    dry_run: bool = False,
+    sha: str | None = None,
+) -> Counter[str]:
+    """Import `plan` (read from `file`) into `repo`: the writes, then, unless a dry run, the
+    Backlog placement, each said as it is done; then the closing line. Log `plan.imported` (with
+    the blob's `sha` when the plan came from the repo) and return the counts."""
+    counts = sync(deps.tracker, repo.github, plan, deps.log, say, dry_run=dry_run)
+    if not dry_run:
+        board = deps.board_for(repo)
+        counts["placed"] = place(deps.tracker, board, repo.github, plan, deps.log, say)
+    say(summary(counts, dry_run=dry_run))
+    source = {"file": file, "dry_run": dry_run, **({"sha": sha} if sha else {})}
+    deps.log.info("plan.imported", extra={"repo": repo.key, **source, **counts})
+    return counts
 
 
 def read(tracker: Tracker, repo: str, plan: MarkdownPlan) -> list[PlanIssue]:

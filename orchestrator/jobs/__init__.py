@@ -57,6 +57,11 @@ JOBS: dict[str, JobSpec] = {
         ),
         JobSpec("scorer", "0 8 * * *", "a daily digest of the fleet's scores to the chat"),
         JobSpec(
+            "plan_import",
+            "7 * * * *",
+            "bring GitHub in step with each repo's plan file (repos[].plan_file) when it changed",
+        ),
+        JobSpec(
             "planner",
             "*/5 * * * *",
             "propose a sprint per repo at its cadence; apply it once approved in the chat",

@@ -6,10 +6,11 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from orchestrator.config.model import Config, RepoConfig
-from orchestrator.core import brief, dag, dispatch, labels
+from orchestrator.core import brief, dag, dispatch, footprint, labels
 from orchestrator.core.awaiting import ReviewBudget
+from orchestrator.core.lifecycle import State
 from orchestrator.core.model import BoardStatus, IssueRef
-from orchestrator.core.tasks import ACTIVE, Task, TaskType, parse_id, task_id
+from orchestrator.core.tasks import ACTIVE, MailboxState, Task, TaskType, parse_id, task_id
 from orchestrator.core.worktree import branch_name
 from orchestrator.delivery import approval, dispatch_report
 from orchestrator.delivery.backlog import Backlog, ReadyIssue, gather
@@ -17,6 +18,13 @@ from orchestrator.delivery.briefs import Briefs
 from orchestrator.deps import Deps
 from orchestrator.errors import TrackerError
 from orchestrator.review import awaiting
+from orchestrator.store import rooms
+from orchestrator.store.mailbox import Mailbox
+from orchestrator.store.memo import Memo
+
+PAST = "footprints"  # the memo's section: delivered task id -> what its merged PR changed
+NOT_MERGED = "-"  # in that section: the task's PR ended without merging
+MAX_PAST = 100  # the newest delivered tasks of a repo that similar issues learn from
 
 
 def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> dict[str, int]:
@@ -27,13 +35,21 @@ def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> 
         deps.log.warning("board.unreadable", extra={"repo": key, "error": error[:200]})
     graph = backlog.graph()
     active = active_tasks(deps, config)
+    memo = deps.memo("dispatcher")
+    past = learned(deps.mailbox, memo, config, [r for r in repos if r.serialize_overlaps])
+    if not dry_run:
+        memo.save()  # before dispatch_report reads the memo again
     plan = dispatch.plan(
-        _candidates(backlog),
+        _candidates(backlog, past),
         graph,
         active=active,
         repo_on={r.key: True for r in repos},
         capacity=_capacity(config, active, _review_budgets(deps, config, repos, backlog, active)),
         blockers={r.ref: r.blockers for r in backlog.ready},
+        running=footprint.in_flight(
+            backlog.statuses, backlog.issues, _task_texts(deps, active, backlog), past, set(past)
+        ),
+        serialize={r.key: r.serialize_overlaps for r in repos},
     )
     if dry_run:
         print(dispatch_report.describe(plan))
@@ -67,7 +83,10 @@ def active_tasks(deps: Deps, config: Config) -> dict[IssueRef, str]:
     return found
 
 
-def _candidates(backlog: Backlog) -> list[dispatch.Candidate]:
+def _candidates(
+    backlog: Backlog, past: Mapping[str, list[footprint.Past]]
+) -> list[dispatch.Candidate]:
+    """The Ready issues; those of repos that serialise overlaps with their footprints."""
     return [
         dispatch.Candidate(
             r.ref,
@@ -78,9 +97,81 @@ def _candidates(backlog: Backlog) -> list[dispatch.Candidate]:
             r.trust_reason,
             is_epic=bool(r.sub_issues),
             held_by=next((h for h in labels.HOLDING if h in r.issue.labels), ""),
+            footprint=footprint.predict(r.issue.title, r.issue.body, past[r.ref.repo])
+            if r.ref.repo in past
+            else footprint.Footprint(),
         )
         for r in backlog.ready
     ]
+
+
+def _task_texts(
+    deps: Deps, active: Mapping[IssueRef, str], backlog: Backlog
+) -> dict[IssueRef, tuple[str, str]]:
+    """Return the title and brief of each queued or running task whose issue was not read."""
+    texts = {}
+    for ref, where in active.items():
+        state, _, tid = where.partition(" ")
+        if ref in backlog.issues:
+            texts[ref] = ("", "")  # footprint.in_flight reads the issue itself
+            continue
+        try:
+            task = deps.mailbox.read(MailboxState(state), tid)
+        except FileNotFoundError:  # moved meanwhile: the board says where it went
+            continue
+        texts[ref] = (task.title, task.body)
+    return texts
+
+
+def learned(
+    mailbox: Mailbox, memo: Memo, config: Config, repos: list[RepoConfig]
+) -> dict[str, list[footprint.Past]]:
+    """Return, per repo ("owner/name"), what its newest merged deliveries teach: the words of
+    each issue and the files its PR changed, as its room recorded them (`attempt.judged`).
+
+    A room is read once, when the lifecycle of the task that opened the PR says `passed`; the
+    lesson is kept in `memo` (the dispatcher's: `memo_of`). No GitHub request.
+    """
+    delivered = mailbox.ids(MailboxState.DELIVERED)  # oldest first
+    found: dict[str, list[footprint.Past]] = {}
+    keep: set[str] = set()
+    for repo in config.repos:
+        newest = [t for t in delivered if (p := parse_id(t)) and p[0] == repo.key][-MAX_PAST:]
+        keep.update(newest)
+        if repo in repos:
+            found[repo.github] = [
+                lesson for tid in newest if (lesson := _lesson(mailbox, config, memo, tid))
+            ]
+    memo.keep_only(PAST, keep)
+    return found
+
+
+def memo_of(config: Config) -> Memo:
+    """Return the dispatcher's memo, for /why to read what it learned."""
+    return Memo(config.paths.state_dir / "dispatcher.memo.json")
+
+
+def _lesson(mailbox: Mailbox, config: Config, memo: Memo, tid: str) -> footprint.Past | None:
+    cached = memo.get(PAST, tid)
+    if cached is not None:
+        return footprint.decode(cached)
+    life = rooms.Room(config.paths.rooms_dir, tid).lifecycle()
+    if life is None or not life.state.terminal:  # not the PR's task, or the PR is open
+        return None
+    if life.state is not State.PASSED:
+        memo.changed(PAST, tid, NOT_MERGED)
+        return None
+    try:
+        task = mailbox.read(MailboxState.DELIVERED, tid)
+    except FileNotFoundError:
+        return None
+    events = rooms.read(config.paths.rooms_dir, tid).events
+    judged = [e for e in events if e.get("event") == "attempt.judged"]
+    files = judged[-1].get("files") if judged else None
+    changed = [str(f) for f in files] if isinstance(files, list) else []
+    lesson = footprint.past(f"#{task.issue}", task.title, task.body, changed)
+    memo.changed(PAST, tid, footprint.encode(lesson), digest=False)
+    return lesson
 
 
 def _review_budgets(

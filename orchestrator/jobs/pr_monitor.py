@@ -14,7 +14,7 @@ from orchestrator.core.review import Action, Decision
 from orchestrator.deps import Deps
 from orchestrator.errors import TrackerError, Unauthorized, WorktreeError
 from orchestrator.improve import discovered
-from orchestrator.review import actions, risk, screen, verifier
+from orchestrator.review import actions, merge_queue, risk, screen, trains, verifier
 from orchestrator.review.facts import PullFacts, Writers, gather, issue_of, stuck_since
 from orchestrator.store.memo import Memo
 
@@ -37,10 +37,18 @@ def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> 
                 "pulls.unreadable", extra={"repo": repo.key, "error": str(error)[:200]}
             )
             continue
+        ready: list[PullFacts] | None = [] if trains.rides(repo) and not dry_run else None
         for pr in pulls:
             seen.add(f"{pr.repo}#{pr.number}")
-            action = _one(deps, config, repo, pr, now, memo, writers, dry_run)
+            action = _one(deps, config, repo, pr, now, memo, writers, dry_run, ready)
             counts[action] = counts.get(action, 0) + 1
+        numbers = {pr.number for pr in pulls}
+        settled = merge_queue.settle(deps, config, repo, numbers, now, memo) if not dry_run else 0
+        if settled:
+            counts["merged_by_queue"] = counts.get("merged_by_queue", 0) + settled
+        if ready is not None:  # the green PRs merge by train, or one by one, now
+            for word, n in trains.advance(deps, config, repo, ready, now, memo).items():
+                counts[word] = counts.get(word, 0) + n
     sections = ("stuck", "decided", "escalated", "explained", "reviews_answered", "reviews_ignored")
     for section in (*sections, verifier.MEMO, risk.MEMO):
         memo.keep_only(section, seen)
@@ -61,7 +69,9 @@ def _one(
     memo: Memo,
     writers: Writers,
     dry_run: bool,
+    ready: list[PullFacts] | None = None,
 ) -> str:
+    """Decide on one PR and act; a green one goes to `ready` when the repo's PRs ride trains."""
     issue = issue_of(pr)
     if issue is None:
         return "not_ours"
@@ -77,6 +87,13 @@ def _one(
             print(f"{pr.repo}#{pr.number} ({pr.head}): {decision.action.value} ({decision.reason})")
         else:
             risk.show(deps, config, facts, memo)  # the tier in the PR body, when it changes
+            if decision.action is Action.MERGE:
+                queued = merge_queue.state_of(deps, facts.pr, now, memo)
+                if queued is not None:  # GitHub's merge queue merges it
+                    return merge_queue.carry(deps, config, facts, queued, now, memo)
+            if decision.action is Action.MERGE and ready is not None:
+                ready.append(facts)
+                return "ready"
             _act(deps, config, facts, decision, now, memo, changed)
     except Unauthorized:
         raise

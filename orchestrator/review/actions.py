@@ -22,6 +22,9 @@ from orchestrator.store import rooms
 from orchestrator.store.memo import Memo
 
 RESTARTED = "<!-- agentos:restarted -->"
+TRAIN_FAILED = "train_failed"  # the fixing round of the PR that broke a merge train
+QUEUE_REMOVED = "merge_queue_removed"  # ... of a PR GitHub's merge queue removed for a failure
+CHECK_REASONS = ("checks_failed", TRAIN_FAILED)  # the fixes shown the failed checks' output
 WAITING = "<!-- agentos:waiting-for-a-person -->"
 # What a PR waiting for a person says about it, once (core.review.PERSON_WAITS, and the holds
 # that neither a review of the verifier's nor the PR body explains).
@@ -55,6 +58,17 @@ def merge(deps: Deps, facts: PullFacts, now: datetime) -> None:
     pr = facts.pr
     discovered.note(deps, facts.repo, facts.ref.number, pr.number, facts.generation, now)
     sha = deps.tracker.merge_pull(pr, facts.repo.merge_method.value)
+    landed(deps, facts, sha, now, noted=True)
+
+
+def landed(deps: Deps, facts: PullFacts, sha: str, now: datetime, *, noted: bool) -> None:
+    """Finish a merged PR (by the merge button, a train the base was fast-forwarded to, or the
+    merge queue): delete its branch, make sure its issue is closed and Done, tell the chat.
+
+    `noted`: its follow-ups were noted before the merge (else they are noted now)."""
+    pr = facts.pr
+    if not noted:
+        discovered.note(deps, facts.repo, facts.ref.number, pr.number, facts.generation, now)
     deps.log.info(
         "pr.merged", extra={"pr": pr.number, "issue": facts.ref.number, "repo": pr.repo, "sha": sha}
     )
@@ -130,7 +144,7 @@ def fix(
     stopped_at: str = "",
 ) -> None:
     """Queue a fixing task on the PR's branch with what it must fix written into its room first."""
-    checks = _failures(deps, facts) if reason == "checks_failed" else []
+    checks = _failures(deps, facts) if reason in CHECK_REASONS else []
     reviews = list(facts.state.reviews) if reason == "changes_requested" else []
     reviews += verdicts.as_reviews(reason, detail)  # the verifier's reasons, as its review
     task = _fixing_task(config, facts, reason, now)
@@ -279,6 +293,14 @@ FIX_GOALS = {
     "changes_requested": "do what the reviewers asked",
     "conflict": "resolve the conflicts with the base branch",
     FIX_REASON: "do what Agent OS's verifier asked",
+    QUEUE_REMOVED: (
+        "make the checks pass on the merge group GitHub's merge queue built (the base, the pull "
+        "requests queued ahead of it, and this one): the queue removed it when they failed"
+    ),
+    TRAIN_FAILED: (
+        "make the checks pass once it is merged onto the current base branch (they pass on its "
+        "own head; merged onto the base in a merge train they fail: the output below)"
+    ),
 }
 
 

@@ -41,6 +41,13 @@ class Memo:
         self._dirty = True
         return True
 
+    def keys(self, section: str) -> list[str]:
+        return sorted(self._data.get(section, {}))
+
+    def forget(self, section: str, key: str) -> None:
+        if self._data.get(section, {}).pop(key, None) is not None:
+            self._dirty = True
+
     def keep_only(self, section: str, keys: set[str]) -> None:
         """Forget a section's keys that are no longer current (an issue closed, a PR merged)."""
         entries = self._data.get(section, {})

@@ -24,7 +24,7 @@ from orchestrator.core.redact import encoded_forms
 from orchestrator.sandbox.github import Sandbox
 from orchestrator.sandbox.telegram.sandbox import TelegramSandbox
 from tests.sandbox.github.helpers import client
-from tests.support.github_sandbox import running_sandbox
+from tests.support.github_sandbox import protect, running_sandbox
 
 CHAT = 1001  # alice's private chat with the bot
 
@@ -117,8 +117,10 @@ def test_live_check_passes_on_a_working_setup_one_line_per_check(
     assert "agents run unconfined" in warned  # isolation: none
     assert "cron: not installed" in warned and "job dispatcher: never run" in warned
     assert out.rstrip().endswith("warning(s).")
-    # the token, each repo, its labels: no writes, a handful of reads
-    assert {r.method for r in github.requests} == {"GET"} and len(github.requests) <= 4
+    assert "repos.app.merging: main: one by one (merge_method squash" in ok, out
+    # the token, each repo, its labels, its merge queue: no writes, a handful of reads
+    reads = [r for r in github.requests if r.path != "/api/graphql"]
+    assert {r.method for r in reads} == {"GET"} and len(github.requests) <= 5
 
 
 def test_a_projects_board_needs_all_six_status_options(
@@ -400,4 +402,29 @@ def test_the_verifiers_second_identity_is_checked_without_a_write(
     out = capsys.readouterr().out
     assert any(line.startswith(f"{level} {said}") for line in out.splitlines()), out
     assert "1" * 36 not in out
-    assert {r.method for r in github.requests} == {"GET"}
+    assert {r.method for r in github.requests if r.path != "/api/graphql"} == {"GET"}
+
+
+@pytest.mark.parametrize(
+    "setup, level, said",
+    [
+        ("plain", "ok", "repos.app.merging: main: merge train (CI must run on pushes to"),
+        ("reviews", "warn", "repos.app.merging: main: merge trains fall back to one by one: it "
+         "requires pull request reviews"),
+        ("queue", "ok", "repos.app.merging: main has a merge queue: green PRs are enqueued"),
+    ],
+)  # fmt: skip
+def test_the_merge_path_of_each_repo_is_said(
+    tmp_path: Path, github: Sandbox, capsys: pytest.CaptureFixture[str], setup: str, level: str,
+    said: str,
+) -> None:  # fmt: skip
+    if setup == "reviews":
+        protect(github, "acme/app", reviews=1)
+    elif setup == "queue":
+        protect(github, "acme/app", checks=["ci"])
+        github.require_merge_queue("acme/app", "main")
+    repo = {"key": "app", "github": "acme/app", "test_command": "true", "merge_method": "merge"}
+    config = write(tmp_path, github, None, repos=[repo])
+    agentos(config, environ(github, None), "check", "--live")
+    out = capsys.readouterr().out
+    assert any(line.startswith(f"{level} {said}") for line in out.splitlines()), out

@@ -91,6 +91,23 @@ def test_the_acceptance_command_is_a_template_or_switched_off(
     assert load_config(path, ENV).repos[0].acceptance_command == read
 
 
+@pytest.mark.parametrize(
+    ("given", "read"),
+    [
+        ({}, None),
+        ({"plan_file": None}, None),
+        ({"plan_file": "PLAN.md"}, "PLAN.md"),
+        ({"plan_file": "docs/v1.2/..plan.md"}, "docs/v1.2/..plan.md"),
+        ({"plan_file": "p" * 300}, "p" * 300),
+    ],
+)
+def test_the_plan_file_is_a_path_inside_the_repo_or_none(
+    tmp_path: Path, given: dict[str, object], read: str | None
+) -> None:
+    path = write_config(tmp_path, minimal_config(**_repo(**given)))
+    assert load_config(path, ENV).repos[0].plan_file == read
+
+
 def test_enterprise_api_url_derives_the_graphql_url(tmp_path: Path) -> None:
     path = write_config(
         tmp_path,
@@ -149,7 +166,29 @@ INVALID = [
         _repo(colour="blue"),
         "repos[0].colour: unknown key (known: acceptance_command, automation_mode, base_branch, "
         "board, github, key, local_path, max_awaiting_review, max_parallel_tasks, merge_method, "
-        "outbound, require_checks, review, test_command)",
+        "merge_train, outbound, plan_file, require_checks, review, serialize_overlaps, "
+        "test_command)",
+    ),
+    *[
+        (
+            _repo(plan_file=bad),
+            "repos[0].plan_file: expected a relative path inside the repository "
+            f"(no '..', at most 300 characters), got {shown}",
+        )
+        for bad, shown in [
+            ("/etc/PLAN.md", "'/etc/PLAN.md'"),
+            ("../PLAN.md", "'../PLAN.md'"),
+            ("docs/../../PLAN.md", "'docs/../../PLAN.md'"),
+            ("docs//PLAN.md", "'docs//PLAN.md'"),
+            ("docs/", "'docs/'"),
+            ("PLAN\nmd", "'PLAN\\nmd'"),
+            ("p" * 301, "'" + "p" * 56 + "..."),
+        ]
+    ],
+    (_repo(plan_file=""), "repos[0].plan_file: expected a non-empty string, got ''"),
+    (
+        _repo(plan_file=["PLAN.md"]),
+        "repos[0].plan_file: expected a non-empty string, got a list of 1 string",
     ),
     (
         _repo(acceptance_command="pytest -q"),

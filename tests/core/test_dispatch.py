@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from orchestrator.core.awaiting import ReviewBudget
 from orchestrator.core.dag import Node, analyse
 from orchestrator.core.dispatch import Candidate, Capacity, plan
+from orchestrator.core.footprint import predict
 from orchestrator.core.model import IssueRef
 
 T0 = datetime(2026, 11, 1)
@@ -36,6 +37,8 @@ def run(
     active: dict | None = None,
     repo_on: dict | None = None,
     capacity: Capacity | None = None,
+    running: dict | None = None,
+    serialize: dict | None = None,
 ):
     graph_nodes = {c.ref: Node(c.ref, True, (), 1, c.created_at) for c in cands}
     graph_nodes.update({n.ref: n for n in nodes})
@@ -47,6 +50,8 @@ def run(
         repo_on=repo_on or {},
         capacity=capacity or Capacity(10, {"app": 10, "api": 10}),
         blockers={r: n.blockers for r, n in graph_nodes.items()},
+        running=running,
+        serialize=serialize,
     )
 
 
@@ -138,3 +143,57 @@ def test_an_issue_the_groomer_held_is_not_queued_until_a_person_removes_the_labe
         "held_by_label",
         "agentos:duplicate: a person removes the label to run it",
     )
+
+
+def test_two_issues_naming_the_same_file_queue_one_and_the_other_waits_for_it() -> None:
+    sub = predict("Add sub", "Put it in calc/sub.py")
+    result = run([cand(1, footprint=sub), cand(2, footprint=predict("Fix sub", "`calc/sub.py`"))])
+    assert [e.ref.number for e in result.enqueue] == [1]
+    (skip,) = result.skipped
+    assert (skip.ref.number, skip.reason, skip.detail) == (
+        2,
+        "overlaps",
+        "waits for #1: both name calc/sub.py",
+    )
+
+
+def test_unrelated_issues_and_issues_that_name_nothing_are_queued_together() -> None:
+    cands = [
+        cand(1, footprint=predict("a", "calc/sub.py")),
+        cand(2, footprint=predict("b", "docs/guide.md")),
+        cand(3),  # nothing predicted: never serialised blindly
+        cand(4),
+        cand(5, repo_key="api", footprint=predict("c", "calc/sub.py")),  # another repo's file
+    ]
+    assert [e.ref.number for e in run(cands).enqueue] == [1, 2, 3, 4, 5]
+
+
+def test_an_issue_waits_for_the_lowest_numbered_issue_in_flight_it_overlaps() -> None:
+    running = {
+        ref(12): predict("x", "docs/"),
+        ref(9): predict("y", "calc/ops.py"),
+        ref(3, "acme/api"): predict("z", "calc/sub.py"),  # another repo's
+        ref(7): predict("w", "web/"),
+    }
+    cands = [cand(1, footprint=predict("a", "docs/intro.md and calc/")), cand(2)]
+    result = run(cands, running=running)
+    assert [e.ref.number for e in result.enqueue] == [2]
+    assert result.skipped[0].detail == "waits for #9: it names calc/ and #9 names calc/ops.py"
+
+
+def test_a_waiting_issue_leaves_capacity_to_the_next_one() -> None:
+    same = predict("a", "calc/sub.py")
+    cands = [cand(1, footprint=same), cand(2, footprint=same), cand(3)]
+    result = run(cands, capacity=Capacity(10, {"app": 2}))
+    assert [e.ref.number for e in result.enqueue] == [1, 3]
+    assert reasons(result) == {2: "overlaps"}
+
+
+def test_serialize_overlaps_off_queues_both() -> None:
+    same = predict("a", "calc/sub.py")
+    result = run(
+        [cand(1, footprint=same), cand(2, footprint=same)],
+        running={ref(9): same},
+        serialize={"app": False},
+    )
+    assert [e.ref.number for e in result.enqueue] == [1, 2] and result.skipped == ()

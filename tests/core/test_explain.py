@@ -83,6 +83,18 @@ def facts(**kw: object) -> Facts:
             "waits: 2 PRs await review (max_awaiting_review 2): #12, #14",
         ),
         (
+            dict(
+                overlaps="waits for #9: both name calc/sub.py",
+                review_budget="2 PRs await review (max_awaiting_review 2): #12, #14",
+            ),
+            "Ready, but waits for #9: both name calc/sub.py (it starts once that issue's PR "
+            "merges, or that issue is closed or escalated)",
+        ),
+        (
+            dict(overlaps="waits for #9: both name calc/sub.py", is_epic=True),
+            "an epic: its sub-issues are the tasks",
+        ),
+        (
             dict(pull="PR #40 (agent/12-add-login), waiting for a person: no check reported"),
             "in review: PR #40 (agent/12-add-login), waiting for a person: no check reported",
         ),
@@ -147,3 +159,18 @@ def test_an_empty_queue_says_so_and_a_switch_off_is_named() -> None:
     assert queue_report([], 0, 4, {}, {"Agent OS": True}, {}).endswith("Nothing waits.")
     off = queue_report([], 0, 4, {}, {"Agent OS": False, "job queue": False}, {})
     assert "Nothing starts while Agent OS, job queue are off." in off
+
+
+def test_why_names_the_issue_in_flight_a_ready_issue_waits_for() -> None:
+    text = explain(facts(overlaps="waits for #9: it names calc/ and #9 names calc/ops.py"))
+    assert text.splitlines() == [
+        "app#12 Add login: Ready, but waits for #9: it names calc/ and #9 names calc/ops.py "
+        "(it starts once that issue's PR merges, or that issue is closed or escalated)",
+        "- GitHub: open",
+        "- board: Ready",
+        "- blockers open: none",
+        "- switches: Agent OS on, repo app on, dispatcher on, queue on",
+        "- tasks: none yet",
+        "- would edit the same files as an issue in flight: waits for #9: it names calc/ and "
+        "#9 names calc/ops.py",
+    ]

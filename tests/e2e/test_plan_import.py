@@ -116,3 +116,63 @@ def test_a_switched_off_repo_and_a_broken_plan_are_refused_with_nothing_written(
     assert _import(world, plan, "--repo", "lib") == 0
     assert world.github_writes() > 0
     assert len(world.tracker.filed_issues("acme/lib", PLAN_ITEM, EPOCH)) == 8
+
+
+def _commit(world: World, text: str) -> None:
+    """Commit `text` as PLAN.md on acme/app's main and push it, as a person does."""
+    clone = world.root / "plan-clone"
+    if clone.exists():
+        world.git("pull", "-q", "origin", "main", cwd=clone)
+    else:
+        world.git("clone", "-q", world.sandbox.clone_url(APP), str(clone), cwd=world.root)
+    (clone / "PLAN.md").write_text(text)
+    world.git("add", "PLAN.md", cwd=clone)
+    world.git("commit", "-q", "-m", "Plan", cwd=clone)
+    world.git("push", "-q", "origin", "HEAD:main", cwd=clone)
+    world.sandbox.clear_requests()
+
+
+def test_the_repos_plan_file_is_imported_by_the_hourly_job_when_it_changed(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.configure([repo_entry("app", APP, plan_file="PLAN.md")])
+    assert world.run("plan_import") == 0 and world.run("plan_import") == 0
+    [missing] = world.events("plan_import", "plan.missing")  # said once while there is none
+    assert (missing["repo"], missing["file"], missing["branch"]) == ("app", "PLAN.md", "main")
+
+    _commit(world, PLAN)
+    capsys.readouterr()
+    assert world.run("plan_import", dry_run=True) == 0
+    said = capsys.readouterr().out.splitlines()
+    assert 'would create epic "Sign-in"' in said and "dry run: 19 writes would be made" in said[-1]
+    assert world.github_writes() == 0
+
+    assert world.run("plan_import") == 0
+    assert _graph(world) == EXPECTED
+    assert all(world.status(IssueRef(APP, n)) is BoardStatus.BACKLOG for n in range(1, 9))
+    [imported] = world.events("plan_import", "plan.imported")[-1:]
+    assert (imported["file"], imported["writes"], imported["dry_run"]) == ("PLAN.md", 19, False)
+
+    world.sandbox.clear_requests()
+    assert world.run("plan_import") == 0  # unchanged: one GET of the file, nothing else
+    [read] = world.sandbox.requests
+    assert read.method == "GET" and read.status == 200
+    assert read.path.endswith("/repos/acme/app/contents/PLAN.md?ref=main")
+
+    _commit(world, "## Epic {#e}\n- Task {#t} after: nowhere\n")
+    assert world.run("plan_import") == 0 and world.run("plan_import") == 0
+    [invalid] = world.events("plan_import", "plan.invalid")  # once for this version of the file
+    assert invalid["problems"] == [
+        "line 2: `nowhere` names no item of the plan (use an id or an exact title)"
+    ]
+    assert world.github_writes() == 0
+
+    _commit(
+        world,
+        PLAN.replace("2. Receipts {#bill-receipts}", "2. Receipts and notes {#bill-receipts}"),
+    )
+    assert world.run("plan_import") == 0
+    assert world.github_writes() == 1  # the retitle, nothing else
+    assert _graph(world)["bill-receipts"] == ("Receipts and notes", "billing", ("bill-invoices",))
+    finished = world.events("plan_import", "run.finished")[-1]
+    assert (finished["imported"], finished["writes"], finished["outcome"]) == (1, 1, "ok")

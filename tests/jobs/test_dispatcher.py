@@ -12,11 +12,16 @@ import pytest
 
 from orchestrator.adapters.memory_audit import MemoryAudit
 from orchestrator.adapters.memory_writes import UpsertComment
-from orchestrator.core.model import BoardStatus, IssueRef, Permission
+from orchestrator.control import issues
+from orchestrator.core.model import BoardStatus, Check, CheckState, IssueRef, Permission
+from orchestrator.core.tasks import MailboxState
 from orchestrator.delivery import approval
 from orchestrator.errors import TrackerError
 from orchestrator.jobs import dispatcher
+from orchestrator.store import rooms
 from tests.jobs.conftest import T0, World, make_world
+from tests.jobs.test_pr_monitor import deliver
+from tests.jobs.test_pr_monitor import tick as pr_monitor_tick
 
 
 def tick(world: World, dry_run: bool = False) -> dict[str, int]:
@@ -292,3 +297,105 @@ def test_a_ready_issue_the_groomer_labelled_waits_for_a_person_to_remove_the_lab
     world.tracker.remove_label(held.ref, "agentos:duplicate")
     tick(world)
     assert ("acme/app", held.ref.number) in queued(world)
+
+
+# -- issues that would edit the same files -------------------------------------------------------
+def why(world: World, number: int, key: str = "app") -> str:
+    repo = world.config.repo(key)
+    return issues.why(
+        world.config,
+        repo,
+        IssueRef(repo.github, number),
+        world.deps.mailbox,
+        world.deps.switches,
+        world.tracker,
+        world.boards[key],
+    )
+
+
+def skips(world: World) -> dict[int, tuple[str, str]]:
+    return {e["issue"]: (e["reason"], e.get("detail", "")) for e in world.events("task.skipped")}
+
+
+def test_two_issues_naming_one_file_run_one_after_the_other_and_why_says_so(
+    world: World,
+) -> None:
+    first = world.issue("app", "Add subtraction", "Put `sub` in calc/sub.py.")
+    second = world.issue("app", "Test subtraction", "Cover calc/sub.py with a test.")
+    other = world.issue("app", "Write the guide", "In docs/guide.md.")
+    tick(world)
+    assert queued(world) == [("acme/app", first.number), ("acme/app", other.number)]
+    held = ("overlaps", f"waits for #{first.number}: both name calc/sub.py")
+    assert skips(world)[second.number] == held
+    assert f"Ready, but waits for #{first.number}: both name calc/sub.py" in why(
+        world, second.number
+    )
+    # delivered: its PR is open and its card In Review, so the second still waits
+    world.boards["app"].set_status(world.boards["app"].items()[0], BoardStatus.IN_REVIEW)
+    pr = deliver(world, "app", first.number, first.title)
+    world.tracker.add_check(pr.repo, pr.head_sha, Check("ci", CheckState.SUCCESS))
+    tick(world)
+    assert ("acme/app", second.number) not in queued(world)
+    assert f"waits for #{first.number}" in why(world, second.number)
+    assert pr_monitor_tick(world) == {"merge": 1}  # merged: the issue closes, the card is Done
+    tick(world)
+    assert ("acme/app", second.number) in queued(world)
+    assert f"queued: task app-{second.number}-g1-a1" in why(world, second.number)
+    overlaps = [e["issue"] for e in world.events("task.skipped") if e["reason"] == "overlaps"]
+    assert overlaps == [second.number]  # logged once, while it waited
+
+
+def test_an_escalated_issue_no_longer_holds_an_issue_that_overlaps_it(world: World) -> None:
+    world.issue("app", "Add subtraction", "calc/sub.py")
+    world.issue("app", "Fix subtraction", "calc/sub.py")
+    tick(world)
+    assert queued(world) == [("acme/app", 1)]
+    world.deps.mailbox.move("app-1-g1-a1", MailboxState.INBOX, MailboxState.ESCALATED)
+    world.boards["app"].set_status(world.boards["app"].items()[0], BoardStatus.BLOCKED)
+    tick(world)
+    assert queued(world) == [("acme/app", 2)]
+
+
+def test_what_a_similar_merged_issue_changed_holds_an_issue_that_names_nothing(
+    world: World,
+) -> None:
+    text = "Support the {} operation in the calculator's integer arithmetic"
+    merged = world.issue("app", text.format("subtraction"), status=BoardStatus.IN_REVIEW)
+    pr = deliver(world, "app", merged.number, merged.title)
+    room = rooms.Room(world.config.paths.rooms_dir, "app-1-g1-a1")
+    room.record("attempt.judged", next="open_pr", reason="complete", files=["calc/ops.py"])
+    world.tracker.add_check(pr.repo, pr.head_sha, Check("ci", CheckState.SUCCESS))
+    pr_monitor_tick(world)
+    tidy = world.issue("app", "Tidy up", "calc/ops.py has grown", status=BoardStatus.IN_PROGRESS)
+    like = world.issue("app", text.format("multiplication"))  # names no file, but is like #1
+    guide = world.issue("app", "Write the guide")  # names nothing, like nothing
+    tick(world)
+    assert queued(world) == [("acme/app", guide.number)]
+    assert skips(world)[like.number] == (
+        "overlaps",
+        f"waits for #{tidy.number}: it is like #1, which changed calc/ops.py "
+        f"and #{tidy.number} names calc/ops.py",
+    )
+    memo = dispatcher.memo_of(world.config)
+    assert memo.get(dispatcher.PAST, "app-1-g1-a1") is not None  # read once, then kept
+
+
+def test_serialize_overlaps_off_runs_issues_naming_one_file_side_by_side(tmp_path: Path) -> None:
+    repos = [
+        {"key": "app", "github": "acme/app", "max_parallel_tasks": 4, "serialize_overlaps": False}
+    ]
+    for world in make_world(tmp_path, repos=repos):
+        world.issue("app", "Add subtraction", "calc/sub.py")
+        world.issue("app", "Fix subtraction", "calc/sub.py")
+        tick(world)
+        assert queued(world) == [("acme/app", 1), ("acme/app", 2)]
+        assert "waits" not in why(world, 2)
+
+
+def test_a_dry_run_names_the_issue_an_overlapping_one_waits_for(world: World, capsys) -> None:
+    world.issue("app", "Add subtraction", "calc/sub.py")
+    world.issue("app", "Fix subtraction", "calc/sub.py")
+    tick(world, dry_run=True)
+    out = capsys.readouterr().out
+    assert "skip acme/app#2: overlaps (waits for #1: both name calc/sub.py)" in out
+    assert not (world.config.paths.state_dir / "dispatcher.memo.json").exists()

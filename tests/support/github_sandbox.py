@@ -71,9 +71,15 @@ def protect(
     checks: list[str] | None = None,
     strict: bool = False,
     enforce_admins: bool = True,
+    linear: bool = False,
+    force_pushes: bool = False,
+    deletions: bool = False,
+    merge_queue: bool = False,
 ) -> dict[str, Any]:
     """Protect a branch as its admin would, with the body GitHub's REST description gives
-    (repos/update-branch-protection): `reviews` approvals required, `checks` contexts required."""
+    (repos/update-branch-protection): `reviews` approvals required, `checks` contexts required,
+    `linear` history required, force pushes and deletions allowed. `merge_queue` then requires
+    GitHub's merge queue, which the description has no field for (the sandbox's control option)."""
     import httpx
 
     body = {
@@ -85,6 +91,9 @@ def protect(
         if reviews is None
         else {"required_approving_review_count": reviews},
         "restrictions": None,
+        "required_linear_history": linear,
+        "allow_force_pushes": force_pushes,
+        "allow_deletions": deletions,
     }
     answer = httpx.put(
         f"{sandbox.api_url}/repos/{full_name}/branches/{branch}/protection",
@@ -95,4 +104,6 @@ def protect(
         },
     )
     answer.raise_for_status()
+    if merge_queue:
+        sandbox.require_merge_queue(full_name, branch)
     return answer.json()

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from orchestrator.sandbox.github.accounts import DEFAULT_SCOPES
 from orchestrator.sandbox.github.faults import Fault
-from orchestrator.sandbox.github.sandbox import RequestRecord, Sandbox
+from orchestrator.sandbox.github.sandbox import Sandbox
+from orchestrator.sandbox.github.server import RequestRecord
 from orchestrator.sandbox.github.validation import Violation
 
 __all__ = ["DEFAULT_SCOPES", "Fault", "RequestRecord", "Sandbox", "Violation"]

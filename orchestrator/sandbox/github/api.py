@@ -65,13 +65,22 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+Update = tuple[str, str, str]  # a ref moved: (old sha, new sha, refname); ZERO for none
+
+
+def _nothing(repo: Json, sha: str) -> None:
+    """Do nothing (handlers run without a sandbox, in tests)."""
+
+
 @dataclass
 class Hooks:
     """What handlers may ask of the sandbox beyond the state (keeps handlers free of the server)."""
 
     pull_opened: Callable[[Json, int], None]
-    pushed: Callable[[Json, list[str]], None]
+    pushed: Callable[[Json, list[Update], str], None]  # refs moved, and who moved them
     rate: Callable[[str], Json]
+    run_ci: Callable[[Json, str], None] = _nothing  # queue the repository's CI on a commit
+    checked: Callable[[Json, str], None] = _nothing  # a check or status on a commit changed
     checks_need_app: bool = True  # GitHub lets only GitHub Apps write check runs
     lazy_mergeable: bool = (
         False  # answer mergeable null once after each change, as GitHub's background job does

@@ -61,6 +61,7 @@ def create_status(call: Call) -> Reply:
         "updated_at": now,
     }
     repo["statuses"].append(status)
+    call.hooks.checked(repo, sha)
     rendered = render_status(call, repo, status)
     return Reply(201, rendered, {"Location": rendered["url"]})
 
@@ -249,7 +250,9 @@ def create_check_run(call: Call) -> Reply:
     fields["head_sha"] = sha_for(call, repo, str(call.field("head_sha", "")))
     if fields.get("status") == "completed" and not fields.get("conclusion"):
         raise invalid("CheckRun", "conclusion", "missing_field")
-    return Reply(201, render_check_run(call, repo, new_check_run(call.store, repo, fields, app)))
+    run = new_check_run(call.store, repo, fields, app)
+    call.hooks.checked(repo, run["head_sha"])
+    return Reply(201, render_check_run(call, repo, run))
 
 
 @ROUTES.route("PATCH", "/repos/{owner}/{repo}/check-runs/{check_run_id}", "checks/update")
@@ -259,7 +262,9 @@ def update_check_run(call: Call) -> Reply:
     run = _run_for(call, repo)
     if _app_of(call) != run["app"] and call.hooks.checks_need_app:
         raise ApiError(403, "Resource not accessible by integration")
-    return Reply(200, render_check_run(call, repo, change_check_run(run, dict(call.body))))
+    change_check_run(run, dict(call.body))
+    call.hooks.checked(repo, run["head_sha"])
+    return Reply(200, render_check_run(call, repo, run))
 
 
 @ROUTES.route("GET", "/repos/{owner}/{repo}/check-runs/{check_run_id}", "checks/get")

@@ -39,10 +39,15 @@ class LocalCI:
     """A single background worker that runs CI jobs one at a time, in a temporary checkout."""
 
     def __init__(
-        self, store: Store, timeout: float = 600.0, on_change: Callable[[], None] | None = None
+        self,
+        store: Store,
+        timeout: float = 600.0,
+        on_change: Callable[[], None] | None = None,
+        on_done: Callable[[Json, str], None] | None = None,
     ) -> None:
         self.store, self.timeout = store, timeout
         self._on_change = on_change or store.save
+        self._on_done = on_done  # told (repo, sha) when a run completes: the merge queue advances
         self._jobs: queue.Queue[Job | None] = queue.Queue()
         self._busy = 0
         self._idle = threading.Condition()
@@ -105,9 +110,21 @@ class LocalCI:
                     },
                 )
             finally:
+                self._done(job)
                 with self._idle:
                     self._busy -= 1
                     self._idle.notify_all()
+
+    def _done(self, job: Job) -> None:
+        """Tell `on_done` a run completed (before the worker counts as idle)."""
+        repo = self.store.repos.get(job.full_name)
+        if self._on_done is None or repo is None or self._stopping:
+            return
+        try:
+            self._on_done(repo, job.sha)
+            self._on_change()
+        except Exception:  # the queue's failure must not kill the worker
+            log.exception("sandbox.ci_done_failed")
 
     def _update(self, job: Job, fields: Json) -> None:
         with self.store.lock:

@@ -10,13 +10,14 @@ import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from orchestrator.sandbox.github import gitrepo
 from orchestrator.sandbox.github.access import can, repo_for
 from orchestrator.sandbox.github.api import ApiError, Call, Reply, not_found
 from orchestrator.sandbox.github.gitrepo import TreeEntry
 from orchestrator.sandbox.github.routing import ROUTES
+from orchestrator.sandbox.github.server import Outgoing
 from orchestrator.sandbox.github.state import Json, Store
 
 MAX_JSON_BLOB = 1024 * 1024  # GitHub's JSON form carries files up to 1 MB
@@ -172,6 +173,18 @@ def _file(at: At, entry: TreeEntry, raw: bool) -> Reply:
     text = base64.b64encode(data).decode()
     content = "".join(f"{text[i : i + 60]}\n" for i in range(0, len(text), 60))
     return Reply(200, {**at.render(entry, "file"), "content": content, "encoding": "base64"})
+
+
+RAW = re.compile(r"^/(?!api/)([^/]+)/([^/]+)/raw/(.+)$")  # a contents `download_url`
+
+
+def raw_response(store: Store, path: str, login: str) -> Outgoing:
+    """Answer a contents `download_url` with the file's bytes, as raw.githubusercontent does."""
+    owner, name, rest = unquote(path).lstrip("/").split("/", 2)
+    data = raw_file(store, login, owner, name, rest.removeprefix("raw/"))
+    if data is None:
+        return Outgoing(404, {"Content-Type": "text/plain; charset=utf-8"}, b"404: Not Found")
+    return Outgoing(200, {"Content-Type": "text/plain; charset=utf-8"}, data)
 
 
 def raw_file(store: Store, login: str, owner: str, name: str, rest: str) -> bytes | None:

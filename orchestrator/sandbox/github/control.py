@@ -1,4 +1,5 @@
-"""Serve the sandbox's control API under /_sandbox: request log, faults, CI, violations, users."""
+"""Serve the sandbox's control API under /_sandbox: request log, faults, CI, merge queues,
+violations, users."""
 
 from __future__ import annotations
 
@@ -31,8 +32,13 @@ class Controlled(Protocol):
         name: str | None = None,
     ) -> str: ...
     def wait_ci_idle(self, timeout: float = 60.0) -> bool: ...
-    def set_ci(self, full_name: str, command: str | None) -> None: ...
+    def set_ci(
+        self, full_name: str, command: str | None, push_branches: tuple[str, ...] | None = None
+    ) -> None: ...
     def ci_command(self, full_name: str) -> str | None: ...
+    def require_merge_queue(
+        self, full_name: str, branch: str = "main", on: bool = True
+    ) -> None: ...
 
 
 def respond(sandbox: Controlled, request: Incoming) -> Outgoing:
@@ -66,12 +72,18 @@ def _dispatch(
     if path.startswith("/repos/") and path.endswith("/ci"):
         full_name = path[len("/repos/") : -len("/ci")]
         if method in ("PUT", "POST"):
-            sandbox.set_ci(full_name, body.get("command"))
+            branches = body.get("push_branches")
+            sandbox.set_ci(full_name, body.get("command"), tuple(branches or ()))
         elif method == "DELETE":
-            sandbox.set_ci(full_name, None)
+            sandbox.set_ci(full_name, None, ())
         return json_response(
             200, {"repository": full_name, "command": sandbox.ci_command(full_name)}
         )
+    if path.startswith("/repos/") and "/branches/" in path and path.endswith("/merge-queue"):
+        full_name, _, branch = path[len("/repos/") : -len("/merge-queue")].partition("/branches/")
+        if method in ("PUT", "DELETE"):
+            sandbox.require_merge_queue(full_name, branch, method == "PUT")
+            return json_response(200, {"repository": full_name, "branch": branch})
     return json_response(404, {"message": "Not Found"})
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from orchestrator.sandbox.github import gitrepo, merging, shapes
+from orchestrator.sandbox.github import gitrepo, merging, pushrules, shapes
 from orchestrator.sandbox.github.access import repo_for
 from orchestrator.sandbox.github.api import ApiError, Call, Reply, invalid, not_found, paginate
 from orchestrator.sandbox.github.gitrepo import GitError
@@ -214,7 +214,7 @@ def create_ref(call: Call) -> Reply:
     if found is None or not found.startswith(sha.lower()):
         raise ApiError(422, "Object does not exist")
     gitrepo.set_ref(path, ref, found, gitrepo.ZERO)
-    call.hooks.pushed(repo, [ref])
+    call.hooks.pushed(repo, [(gitrepo.ZERO, found, ref)], call.login)
     rendered = render_ref(call, repo, ref, found)
     return Reply(201, rendered, {"Location": rendered["url"]})
 
@@ -232,8 +232,11 @@ def update_ref(call: Call) -> Reply:
         raise ApiError(422, "Object does not exist")
     if not call.field("force", False) and not gitrepo.is_ancestor(path, old, new):
         raise ApiError(422, "Update is not a fast forward")
+    refused = pushrules.refusal(call.store, repo, call.login, old, new, ref)
+    if refused:
+        raise ApiError(422, refused)  # a protected branch: GitHub's words, as a push gets them
     gitrepo.set_ref(path, ref, new, old)
-    call.hooks.pushed(repo, [ref])
+    call.hooks.pushed(repo, [(old, new, ref)], call.login)
     return Reply(200, render_ref(call, repo, ref, new))
 
 
@@ -242,10 +245,14 @@ def delete_ref(call: Call) -> Reply:
     """Delete a ref; 422 "Reference does not exist", or for the default branch."""
     repo = repo_for(call, "push")
     ref, path = f"refs/{call.params['ref']}", call.store.git_dir(repo)
-    if gitrepo.resolve(path, ref) is None:
+    old = gitrepo.resolve(path, ref)
+    if old is None:
         raise ApiError(422, "Reference does not exist")
     if ref == f"refs/heads/{repo['default_branch']}":
         raise ApiError(422, "Cannot delete the default branch")
+    refused = pushrules.refusal(call.store, repo, call.login, old, gitrepo.ZERO, ref)
+    if refused:
+        raise ApiError(422, refused)
     gitrepo.delete_ref(path, ref)
     return Reply(204)
 
@@ -332,7 +339,8 @@ def merge_branch(call: Call) -> Reply:
     """Merge `head` into branch `base` by a merge commit; 204 if merged already, 409 on conflict."""
     repo = repo_for(call, "push", denied=403)
     path, base = call.store.git_dir(repo), str(call.field("base", ""))
-    if gitrepo.resolve(path, f"refs/heads/{base}") is None:
+    before = gitrepo.resolve(path, f"refs/heads/{base}")
+    if before is None:
         raise invalid("Merge", "base", "missing", "Base does not exist")
     head = gitrepo.resolve(path, str(call.field("head", "")))
     if head is None:
@@ -352,5 +360,5 @@ def merge_branch(call: Call) -> Reply:
         )
     except GitError:
         raise ApiError(409, "Merge conflict") from None
-    call.hooks.pushed(repo, [f"refs/heads/{base}"])
+    call.hooks.pushed(repo, [(before, sha, f"refs/heads/{base}")], call.login)
     return Reply(201, render_commit(call, repo, sha))

@@ -218,16 +218,20 @@ def repository(context: Context, repo: Json) -> Json:
 
 
 def issue(context: Context, repo: Json, record: Json) -> Json:
-    """Return an Issue (or a PullRequest for a pull request's record)."""
+    """Return an Issue (or a PullRequest for a pull request's record).
+
+    A pull request's id and databaseId are those of REST's pull request (`node_id`, `id`).
+    """
     kind = "PullRequest" if record["pull"] else "Issue"
+    number_id = record["pull"]["id"] if record["pull"] else record["id"]
     users = context.store.users
     full = f"{repo['owner']}/{repo['name']}"
     subs = [s for i in record["sub_issues"] if (s := context.store.issue_by_id(i))]
     done = sum(1 for _, s in subs if s["state"] == "closed")
     return {
         "__typename": kind,
-        "id": node_id(kind, record["id"]),
-        "databaseId": record["id"],
+        "id": node_id(kind, number_id),
+        "databaseId": number_id,
         "number": record["number"],
         "title": record["title"],
         "body": record["body"] or "",

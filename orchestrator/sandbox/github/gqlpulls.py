@@ -19,6 +19,7 @@ from orchestrator.sandbox.github.gqlcore import (
     repository,
     resolves,
 )
+from orchestrator.sandbox.github.gqlrefuse import Unimplemented
 from orchestrator.sandbox.github.gqlrepo import branch_ref
 from orchestrator.sandbox.github.gqlrest import call, issue_params
 from orchestrator.sandbox.github.issues import association
@@ -76,11 +77,16 @@ _READS: dict[str, Read] = {
     "baseRefOid": lambda c, repo, i, p: pulls.base_sha(c.store, repo, i),
     "baseRef": lambda c, repo, i, p: branch_ref(c, repository(c, repo), p["base"]),
     "headRef": lambda c, repo, i, p: branch_ref(c, repository(c, repo), p["head"]),
-    "isInMergeQueue": lambda c, repo, i, p: False,  # the sandbox has no merge queue
-    "isMergeQueueEnabled": lambda c, repo, i, p: False,
-    "reviewDecision": lambda c, repo, i, p: None,  # GitHub's is null without required reviews
+    "reviewDecision": lambda c, repo, i, p: _review_decision(repo, p),
     "reviewRequests": lambda c, repo, i, p: everything([]),  # the sandbox requests none
 }
+
+
+def _review_decision(repo: Json, pull: Json) -> None:
+    """Return GitHub's null, right only when the base requires no review; else refuse."""
+    rules = repo.get("protection", {}).get(pull["base"])
+    if rules and rules["required_pull_request_reviews"]:
+        raise Unimplemented("PullRequest", "reviewDecision")
 
 
 def _reader(read: Read) -> Callable[..., Any]:

@@ -5,6 +5,7 @@ An issue's sub-issues, parent, labels and timeline items.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from graphql import GraphQLError
@@ -121,9 +122,20 @@ _KINDS = {
 
 
 @resolves("Issue", "timelineItems")
-def resolve_timeline_items(
+def resolve_timeline_items(source: Json, info: Any, **arguments: Any) -> Json:
+    """Return the issue's renamed, labeled, unlabeled and closed events, oldest first, paginated.
+
+    Other item types are not recorded here: asking for them (or for all) is refused rather than
+    answered with a timeline that silently lacks them.
+    """
+    return timeline(source, info, TIMELINE_TYPES, timeline_item, **arguments)
+
+
+def timeline(
     source: Json,
     info: Any,
+    types: dict[str, str],
+    render: Callable[[Context, Json, Json], Json],
     first: int | None = None,
     after: str | None = None,
     last: int | None = None,
@@ -131,19 +143,15 @@ def resolve_timeline_items(
     since: str | None = None,
     **__: Any,
 ) -> Json:
-    """Return the issue's renamed, labeled, unlabeled and closed events, oldest first, paginated.
-
-    Other item types are not recorded here: asking for them (or for all) is refused rather than
-    answered with a timeline that silently lacks them.
-    """
+    """Return the events of `types` (GraphQL item type: recorded event) `source` has, rendered."""
     wanted = list(itemTypes or ())
-    unserved = [t for t in wanted if t not in TIMELINE_TYPES] if wanted else ["(all)"]
+    unserved = [t for t in wanted if t not in types] if wanted else ["(all)"]
     if unserved:
         raise GraphQLError(
-            f"the sandbox serves timelineItems of {', '.join(TIMELINE_TYPES)} only, "
+            f"the sandbox serves timelineItems of {', '.join(types)} only, "
             f"not {', '.join(unserved)}"
         )
-    kinds = {TIMELINE_TYPES[t] for t in wanted}
+    kinds = {types[t] for t in wanted}
     repo, record = source["_repo"], source["_issue"]
     events = [
         e
@@ -157,7 +165,7 @@ def resolve_timeline_items(
         first,
         after,
         "timelineItems",
-        lambda e: _timeline_item(info.context, source, e),
+        lambda e: render(info.context, source, e),
         last=last,
     )
     return {
@@ -168,7 +176,8 @@ def resolve_timeline_items(
     }
 
 
-def _timeline_item(context: Context, issue: Json, event: Json) -> Json:
+def timeline_item(context: Context, issue: Json, event: Json) -> Json:
+    """Return a renamed, labeled, unlabeled or closed event as its GraphQL timeline item."""
     kind = _KINDS[event["event"]]
     item = {
         "__typename": kind,

@@ -94,12 +94,11 @@ def branch_ref(context: Context, source: Json, name: str) -> Json | None:
     sha = gitrepo.resolve(context.store.git_dir(repo), f"refs/heads/{name}")
     if sha is None:
         return None
-    return {
+    found: Json = {
         "__typename": "Ref",
         "name": name,
         "prefix": "refs/heads/",
         "repository": source,
-        "branchProtectionRule": None,  # the sandbox protects no branch
         "target": {
             "__typename": "Commit",
             "oid": sha,
@@ -108,6 +107,9 @@ def branch_ref(context: Context, source: Json, name: str) -> Json | None:
             "_repo": repo,
         },
     }
+    if name not in repo.get("protection", {}):
+        found["branchProtectionRule"] = None  # a protected branch's rule is not served
+    return found
 
 
 @resolves("Repository", "labels")

@@ -25,6 +25,7 @@ from orchestrator.sandbox.github import (  # noqa: F401
     gqlissueedits,
     gqlissues,
     gqllists,
+    gqlmergequeue,
     gqlpins,
     gqlpulledits,
     gqlpulls,

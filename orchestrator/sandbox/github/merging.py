@@ -1,4 +1,10 @@
-"""Merge pull requests on the bare repos (merge, squash, rebase) and find closing keywords."""
+"""Merge pull requests on the bare repos (merge, squash, rebase), record a merge, and find closing
+keywords.
+
+`record_merge` is the one code path for "a pull request became merged", whatever merged it: the
+merge button (REST or GraphQL), a push that made its head reachable from its base (pushes.py), or
+the merge queue fast-forwarding its base (mergequeue.py).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +15,11 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from orchestrator.sandbox.github import gitrepo
+from orchestrator.sandbox.github import gitrepo, issues
+from orchestrator.sandbox.github.access import can
+from orchestrator.sandbox.github.api import Call
 from orchestrator.sandbox.github.gitrepo import GitError
+from orchestrator.sandbox.github.state import Json, now_iso
 
 # GitHub's closing keywords (close, closes, closed, fix, fixes, fixed, resolve, resolves,
 # resolved; any case; an optional colon) before an issue: #N, owner/repo#N, GH-N, or the issue's
@@ -91,3 +100,44 @@ def _rebase(repo: Path, base: str, head: str, merger: dict[str, str]) -> str:
         gitrepo.git(repo, "worktree", "remove", "--force", str(work), check=False)
         gitrepo.git(repo, "worktree", "prune", check=False)
         shutil.rmtree(work.parent, ignore_errors=True)
+
+
+def record_merge(call: Call, repo: Json, issue: Json, tip: str, base: str) -> None:
+    """Mark a pull request merged by `call.login` into its base, now at `tip` (from `base`).
+
+    As GitHub does: the `merged` and `closed` events (with the tip as their commit), and, when
+    the base is the default branch, the issues its body names with a closing keyword closed.
+    """
+    pull = issue["pull"]
+    pull.update(
+        merged=True, merged_at=now_iso(), merged_by=call.login, merge_commit_sha=tip, base_sha=base
+    )
+    issues.add_event(call.store, repo, issue, call.login, "merged", commit_id=tip)
+    issues.set_state(call, repo, issue, "closed", None, commit_id=tip)
+    issue["state_reason"] = None
+    if pull["base"] == repo["default_branch"]:
+        close_referenced(call, repo, issue, tip)
+
+
+def close_referenced(call: Call, repo: Json, pr: Json, tip: str) -> None:
+    """Close each issue the PR's body names with a closing keyword (Closes #N, fixes o/r#N).
+
+    The closed event records the PR as its closer (GraphQL's ClosedEvent.closer); an issue closed
+    already stays as it is, with no second event.
+    """
+    for owner, name, number in closing_references(
+        pr["body"] or "", repo["owner"], repo["name"], call.base
+    ):
+        target = call.store.repo(owner, name)
+        issue = target["issues"].get(str(number)) if target else None
+        if (
+            target
+            and issue
+            and not issue["pull"]
+            and issue["state"] == "open"
+            and can(call.store, target, call.login, "triage")
+        ):
+            closer = {"owner": repo["owner"], "name": repo["name"], "number": pr["number"]}
+            issues.set_state(
+                call, target, issue, "closed", "completed", commit_id=tip, closer=closer
+            )

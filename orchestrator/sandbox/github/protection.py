@@ -7,9 +7,11 @@ the head commit), required status checks (`contexts` and `checks` by name: the n
 status or check run of that name on the head must succeed; `strict`: the head must contain the
 base) and `enforce_admins`. A pull request into a protected branch that falls short is
 `mergeable_state: blocked` (or `behind`, for `strict`) for everyone, and its merge is refused
-with GitHub's 405 unless the caller is an admin and `enforce_admins` is off. The other keys
-(restrictions, linear history, force pushes, deletions, conversation resolution) are kept and
-answered back, not enforced.
+with GitHub's 405 unless the caller is an admin and `enforce_admins` is off. A branch that
+requires the merge queue (`merge_queue`, set by `Sandbox.require_merge_queue`: the REST
+description has no field for it) refuses the merge button alike. Pushes: pushes.py (linear
+history, force pushes and deletions are enforced there). Restrictions and conversation
+resolution are kept and answered back, not enforced.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from orchestrator.sandbox.github.state import Json
 
 _PATH = "/repos/{owner}/{repo}/branches/{branch+}/protection"
 _FLAGS = ("required_linear_history", "allow_force_pushes", "allow_deletions")
-_SUCCESS = ("success", "neutral", "skipped")
+SUCCESS = ("success", "neutral", "skipped")
+MERGE_QUEUE_REQUIRED = "Changes must be made through the merge queue"  # the merge button's 405
 
 
 @ROUTES.route("PUT", _PATH, "repos/update-branch-protection")
@@ -39,7 +42,9 @@ def update(call: Call) -> Reply:
     count = (reviews or {}).get("required_approving_review_count", 1)
     if not 0 <= count <= 6:
         raise invalid("BranchProtection", "required_approving_review_count", "invalid")
+    kept = repo.get("protection", {}).get(branch, {}).get("merge_queue", False)
     repo.setdefault("protection", {})[branch] = {
+        "merge_queue": kept,
         "required_pull_request_reviews": None
         if reviews is None
         else {
@@ -99,10 +104,23 @@ def refusal(call: Call, repo: Json, issue: Json, head: str) -> str | None:
         not rules["enforce_admins"] and can(call.store, repo, call.login, "admin")
     ):
         return None
+    if rules.get("merge_queue"):
+        return MERGE_QUEUE_REQUIRED
     found = _shortfall(call, repo, issue, head, rules)
     if not found and _behind(call, repo, issue, head, rules):
         return "Head branch is not up to date with the base branch"
     return found
+
+
+def shortfall(call: Call, repo: Json, issue: Json, head: str) -> str | None:
+    """Return what the base's rules still want of the pull request (reviews, checks on `head`),
+    sparing an admin unless `enforce_admins`; None when they want nothing."""
+    rules = repo.get("protection", {}).get(issue["pull"]["base"])
+    if rules is None or (
+        not rules["enforce_admins"] and can(call.store, repo, call.login, "admin")
+    ):
+        return None
+    return _shortfall(call, repo, issue, head, rules)
 
 
 def _shortfall(call: Call, repo: Json, issue: Json, head: str, rules: Json) -> str | None:
@@ -116,10 +134,10 @@ def _shortfall(call: Call, repo: Json, issue: Json, head: str, rules: Json) -> s
                 "reviewers with write access."
             )
     checks = rules["required_status_checks"]
-    states = _states(repo, head)
+    found = states(repo, head)
     for context in checks["contexts"] if checks else ():
-        state = states.get(context)
-        if state not in _SUCCESS:
+        state = found.get(context)
+        if state not in SUCCESS:
             said = "failing" if state in ("failure", "error") else "expected"
             return f'Required status check "{context}" is {said}.'
     return None
@@ -140,7 +158,7 @@ def _approvals(call: Call, repo: Json, issue: Json, head: str, fresh_only: bool)
     )
 
 
-def _states(repo: Json, head: str) -> dict[str, str]:
+def states(repo: Json, head: str) -> dict[str, str]:
     """Return the newest state of each status context and check run name on `head`."""
     found: dict[str, str] = {}
     for status in repo["statuses"]:

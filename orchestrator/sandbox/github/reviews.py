@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from orchestrator.sandbox.github import gitrepo, issues, merging, protection, shapes
-from orchestrator.sandbox.github.access import can, repo_for
+from orchestrator.sandbox.github.access import repo_for
 from orchestrator.sandbox.github.api import ApiError, Call, Reply, invalid, paginate
 from orchestrator.sandbox.github.gitdata import repo_url
 from orchestrator.sandbox.github.gitrepo import GitError
@@ -76,7 +76,7 @@ def create_review(call: Call) -> Reply:
     return Reply(200, render_review(call, repo, issue, review))
 
 
-def _message(
+def merge_message(
     repo: Json, issue: Json, method: str, title: str | None, text: str | None, titles: list[str]
 ) -> str:
     pull = issue["pull"]
@@ -107,7 +107,7 @@ def merge(call: Call) -> Reply:
     method = call.field("merge_method") or "merge"
     commits = gitrepo.commits_between(path, base, head)
     titles = [gitrepo.commit(path, sha).message.split("\n", 1)[0] for sha in commits]
-    message = _message(
+    message = merge_message(
         repo, issue, method, call.field("commit_title"), call.field("commit_message"), titles
     )
     user = call.store.users[call.login]
@@ -122,39 +122,6 @@ def merge(call: Call) -> Reply:
         )
     except GitError:
         raise ApiError(405, "Pull Request is not mergeable") from None
-    now = now_iso()
-    pull.update(
-        merged=True, merged_at=now, merged_by=call.login, merge_commit_sha=tip, base_sha=base
-    )
-    add = issues.add_event
-    add(call.store, repo, issue, call.login, "merged", commit_id=tip)
-    issues.set_state(call, repo, issue, "closed", None, commit_id=tip)
-    issue["state_reason"] = None
-    if pull["base"] == repo["default_branch"]:
-        _close_referenced(call, repo, issue, tip)
-    call.hooks.pushed(repo, [f"refs/heads/{pull['base']}"])
+    merging.record_merge(call, repo, issue, tip, base)
+    call.hooks.pushed(repo, [(base, tip, f"refs/heads/{pull['base']}")], call.login)
     return Reply(200, {"sha": tip, "merged": True, "message": "Pull Request successfully merged"})
-
-
-def _close_referenced(call: Call, repo: Json, pr: Json, tip: str) -> None:
-    """Close each issue the PR's body names with a closing keyword (Closes #N, fixes o/r#N).
-
-    The closed event records the PR as its closer (GraphQL's ClosedEvent.closer); an issue closed
-    already stays as it is, with no second event.
-    """
-    for owner, name, number in merging.closing_references(
-        pr["body"] or "", repo["owner"], repo["name"], call.base
-    ):
-        target = call.store.repo(owner, name)
-        issue = target["issues"].get(str(number)) if target else None
-        if (
-            target
-            and issue
-            and not issue["pull"]
-            and issue["state"] == "open"
-            and can(call.store, target, call.login, "triage")
-        ):
-            closer = {"owner": repo["owner"], "name": repo["name"], "number": pr["number"]}
-            issues.set_state(
-                call, target, issue, "closed", "completed", commit_id=tip, closer=closer
-            )

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import logging
-import re
 import secrets
 import shutil
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import unquote
 
 from orchestrator.errors import UsageError
 from orchestrator.sandbox.github import (
@@ -22,33 +19,23 @@ from orchestrator.sandbox.github import (
     contents,
     control,
     graph,
+    mergequeue,
+    pushes,
     rest,
     smarthttp,
 )
 from orchestrator.sandbox.github.accounts import DEFAULT_SCOPES
-from orchestrator.sandbox.github.api import ApiError, Hooks
-from orchestrator.sandbox.github.ci import LocalCI, head_commits
+from orchestrator.sandbox.github.api import ApiError, Call, Hooks, Update
+from orchestrator.sandbox.github.ci import LocalCI
 from orchestrator.sandbox.github.datalock import DataLock
 from orchestrator.sandbox.github.faults import Fault, Faults, RateLimiter, fault_response
 from orchestrator.sandbox.github.repos import create_repo
-from orchestrator.sandbox.github.server import Incoming, Outgoing, Server
+from orchestrator.sandbox.github.server import Incoming, Outgoing, RequestRecord, Server
 from orchestrator.sandbox.github.state import STATE_FILE, Json, Store, now_iso
 from orchestrator.sandbox.github.tls import Certificates, issue_certificates, server_context
 from orchestrator.sandbox.github.validation import Violation
 
 log = logging.getLogger(__name__)
-_RAW = re.compile(r"^/(?!api/)([^/]+)/([^/]+)/raw/(.+)$")  # a contents `download_url`
-
-
-@dataclass(frozen=True)
-class RequestRecord:
-    """One line of the request log."""
-
-    method: str
-    path: str
-    status: int | None  # None: the connection was dropped
-    duration_ms: float
-    login: str | None
 
 
 class Sandbox:
@@ -91,11 +78,13 @@ class Sandbox:
         self.token = self.add_user(
             login, token=token or accounts.token_of(self.store, login), scopes=scopes
         )
-        self.ci = LocalCI(self.store, timeout=ci_timeout)
+        self.ci = LocalCI(self.store, timeout=ci_timeout, on_done=self._checked)
         hooks = Hooks(
             pull_opened=self._pull_opened,
             pushed=self._pushed,
             rate=self.limiter.status,
+            run_ci=self.ci.enqueue,
+            checked=self._checked,
             checks_need_app=checks_need_app,
             lazy_mergeable=lazy_mergeable,
         )
@@ -210,14 +199,34 @@ class Sandbox:
             self.store.save()
         return repo
 
-    def set_ci(self, full_name: str, command: str | None) -> None:
-        """Set (or with None, remove) the command CI runs for pull requests of a repository."""
+    def set_ci(
+        self, full_name: str, command: str | None, push_branches: tuple[str, ...] | None = None
+    ) -> None:
+        """Set (or with None, remove) the command CI runs on pull request heads, merge queue
+        groups, and pushes to branches matching `push_branches` (Actions filters, as
+        `on: push: branches: [...]`; None keeps the patterns set before)."""
         with self.store.lock:
-            repo = self.store.repo(*full_name.split("/", 1))
-            if repo is None:
-                raise KeyError(f"no repository {full_name}")
+            repo = self._repo(full_name)
             repo["ci"] = command
+            if push_branches is not None:
+                repo["ci_push_branches"] = list(push_branches)
             self.store.save()
+
+    def require_merge_queue(self, full_name: str, branch: str = "main", on: bool = True) -> None:
+        """Make a protected branch require (or no longer require) GitHub's merge queue.
+
+        The REST description has no field for it (GitHub sets it in branch protection's or a
+        ruleset's page); turning it off empties the queue.
+        """
+        with self.store.lock:
+            mergequeue.require(self._call(mergequeue.BOT), self._repo(full_name), branch, on)
+            self.store.save()
+
+    def _repo(self, full_name: str) -> Json:
+        repo = self.store.repo(*full_name.split("/", 1))
+        if repo is None:
+            raise KeyError(f"no repository {full_name}")
+        return repo
 
     def ci_command(self, full_name: str) -> str | None:
         """Return a repository's CI command."""
@@ -241,12 +250,22 @@ class Sandbox:
         issue = repo["issues"][str(number)]
         self.ci.enqueue(repo, str(issue["pull"]["head_sha"]))
 
-    def _pushed(self, repo: Json, refs: list[str]) -> None:
+    def _call(self, login: str) -> Call:
+        """Return a REST call as `login`, for what the sandbox does on its own (pushes, queues)."""
+        return Call(self.store, self.base_url, login, "/", {}, {}, {}, self.rest.hooks)
+
+    def _pushed(self, repo: Json, updates: list[Update], login: str) -> None:
         with self.store.lock:
             repo["pushed_at"] = now_iso()
-            shas = head_commits(self.store, repo, refs)
+            shas = pushes.after_push(self._call(login), repo, updates)
         for sha in shas:
             self.ci.enqueue(repo, sha)
+
+    def _checked(self, repo: Json, sha: str) -> None:
+        """A check on `sha` changed: advance the merge queues waiting on it."""
+        with self.store.lock:
+            for branch in mergequeue.waiting_on(repo, sha):
+                mergequeue.advance(self._call(mergequeue.BOT), repo, branch)
 
     def _record_violation(self, violation: Violation) -> None:
         with self._log_lock:
@@ -305,7 +324,7 @@ class Sandbox:
         if smarthttp.is_git_path(request.path):
             response, repo, pushed = smarthttp.serve(self.store, request, login)
             if repo is not None and pushed:
-                self._pushed(repo, [ref for _, _, ref in pushed])
+                self._pushed(repo, pushed, login)
                 self.store.save()
             return response
         if request.path == "/api/graphql" and request.method == "POST":
@@ -320,8 +339,8 @@ class Sandbox:
             response = self._decorate(rest.json_response(code, body), login)
             response.headers["X-RateLimit-Resource"] = "graphql"
             return response
-        if _RAW.match(request.path) and request.method in ("GET", "HEAD"):
-            return self._raw(request, login)
+        if contents.RAW.match(request.path) and request.method in ("GET", "HEAD"):
+            return contents.raw_response(self.store, request.path, login)
         if not request.path.startswith(rest.PREFIX + "/") and request.path != rest.PREFIX:
             return rest.error_response(ApiError(404, "Not Found"))
         status = self.limiter.status(login)
@@ -342,14 +361,6 @@ class Sandbox:
         else:
             self.limiter.spend(login)
         return self._decorate(response, login)
-
-    def _raw(self, request: Incoming, login: str) -> Outgoing:
-        """Answer a contents `download_url` with the file's bytes, as raw.githubusercontent does."""
-        owner, name, rest = unquote(request.path).lstrip("/").split("/", 2)
-        data = contents.raw_file(self.store, login, owner, name, rest.removeprefix("raw/"))
-        if data is None:
-            return Outgoing(404, {"Content-Type": "text/plain; charset=utf-8"}, b"404: Not Found")
-        return Outgoing(200, {"Content-Type": "text/plain; charset=utf-8"}, data)
 
     def _decorate(self, response: Outgoing, login: str) -> Outgoing:
         token_scopes: list[str] = next(

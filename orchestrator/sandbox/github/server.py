@@ -37,6 +37,17 @@ class Incoming:
         return self.headers.get(name.lower(), default)
 
 
+@dataclass(frozen=True)
+class RequestRecord:
+    """One line of the request log."""
+
+    method: str
+    path: str
+    status: int | None  # None: the connection was dropped
+    duration_ms: float
+    login: str | None
+
+
 @dataclass
 class Outgoing:
     """One HTTP response; `drop` closes the connection without answering."""

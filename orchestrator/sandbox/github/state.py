@@ -121,13 +121,15 @@ class Store:
         return Path(self.git_root, str(repo["owner"]), f"{repo['name']}.git")
 
     def issue_by_id(self, issue_id: int) -> tuple[Json, Json] | None:
-        """Return (repo, issue) of an issue's numeric `id` in any repo (indexed, checked on use)."""
+        """Return (repo, issue) of an issue's numeric `id`, or of a pull request's (its REST `id`,
+        apart from its issue's), in any repo (indexed, checked on use)."""
         found = self._indexed(issue_id)
         if found is None:
             self._index = {
-                issue["id"]: (full_name, number)
+                key: (full_name, number)
                 for full_name, repo in self.repos.items()
                 for number, issue in repo["issues"].items()
+                for key in _ids(issue)
             }
             found = self._indexed(issue_id)
         return found
@@ -138,6 +140,11 @@ class Store:
         issue = repo["issues"].get(where[1]) if repo and where else None
         return (
             (repo, issue)
-            if repo is not None and issue is not None and issue["id"] == issue_id
+            if repo is not None and issue is not None and issue_id in _ids(issue)
             else None
         )
+
+
+def _ids(issue: Json) -> tuple[int, ...]:
+    """Return the ids an issue record answers to: its own, and its pull request's."""
+    return (issue["id"], issue["pull"]["id"]) if issue["pull"] else (issue["id"],)

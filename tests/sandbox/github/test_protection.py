@@ -74,8 +74,10 @@ def test_required_checks_and_strict(
     repo.get_commit(head).create_status("success", context="ci")
     assert repo.get_pull(pr.number).mergeable_state == "clean"
     git("checkout", "-q", "main", cwd=clone)
-    commit(git, clone, "OTHER.md", "moved on\n", "Base moves")
-    git("push", "-q", "origin", "main", cwd=clone)
+    moved = commit(git, clone, "OTHER.md", "moved on\n", "Base moves")
+    git("push", "-q", "origin", "HEAD:refs/heads/staging", cwd=clone)  # its checks run first
+    repo.get_commit(moved).create_status("success", context="ci")
+    git("push", "-q", "origin", "main", cwd=clone)  # a protected branch takes a green commit
     assert repo.get_pull(pr.number).mergeable_state == "behind"
     assert refusal(pr.merge) == (405, "Head branch is not up to date with the base branch")
 
