@@ -190,9 +190,7 @@ class GitWorktrees:
             if head is None or base_sha is None:
                 missing = branch if head is None else base
                 raise WorktreeError(f"branch {missing!r} not found on origin for repo {repo_key}")
-            self._clear(clone, path, None)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            clone.git("worktree", "add", "-q", "--detach", str(path), head)
+            self._detached(clone, path, head)
         try:
             outcome = git_rebase.replay(clone, path, branch, head, base_sha)
             if outcome.head_sha != head:
@@ -214,9 +212,7 @@ class GitWorktrees:
             base_sha = clone.sha(f"refs/remotes/origin/{base}")
             if base_sha is None:
                 raise WorktreeError(f"branch {base!r} not found on origin for repo {repo_key}")
-            self._clear(clone, path, None)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            clone.git("worktree", "add", "-q", "--detach", str(path), base_sha)
+            self._detached(clone, path, base_sha)
         try:
             built = git_train.build(clone, path, repo, base_sha, cars)
             if built.merged:
@@ -273,6 +269,13 @@ class GitWorktrees:
         return tuple(_commits(out))
 
     # -- helpers -----------------------------------------------------------------------------------
+    def _detached(self, clone: SharedClone, path: Path, sha: str) -> None:
+        """Check out `sha` detached at `path` (a scratch worktree), replacing a leftover. Call
+        under the clone's lock."""
+        self._clear(clone, path, None)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        clone.git("worktree", "add", "-q", "--detach", str(path), sha)
+
     def _clone(self, repo_key: str) -> SharedClone:
         try:
             return self.clones[repo_key]
