@@ -340,6 +340,18 @@ def plan(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
     return run(args, path, env)
 
 
+def serve(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
+    """Run every job on its schedule in one long-running process, or print its systemd unit."""
+    from orchestrator.cli import serve
+
+    if args.unit:
+        from orchestrator.config.files import ROOT
+
+        print(serve.unit(Path(ROOT), path, args.grace, env), end="")
+        return 0
+    return serve.serve(path, jobs, env, args.grace, args.poll)
+
+
 def bot(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
     """Run the Telegram control bot with long polling until SIGTERM."""
     from orchestrator.cli.bot import serve

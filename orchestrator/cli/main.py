@@ -152,6 +152,29 @@ def build_parser(words: Sequence[str] = ()) -> argparse.ArgumentParser:
     init.add_argument(
         "--crontab-file", help="install the cron block in this file instead of the user's crontab"
     )
+    serving = sub.add_parser(
+        "serve",
+        help="every job on its schedule in one long-running process (instead of cron)",
+        epilog="examples:\n  agentos serve\n  agentos serve --unit > ~/.config/systemd/user/"
+        "agentos.service",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    serving.add_argument(
+        "--grace",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="after SIGTERM, how long running ticks get to end (default 120)",
+    )
+    serving.add_argument(
+        "--poll",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="also run the dispatcher every SECONDS (0: on its schedule only; each run reads "
+        "the boards: mind GitHub's GraphQL budget on large boards)",
+    )
+    serving.add_argument("--unit", action="store_true", help="print a systemd service unit")
     sub.add_parser(
         "bot",
         help="the Telegram control bot, long polling (for systemd; runs while off)",

@@ -1,0 +1,1 @@
+"""`agentos serve`: every job on its schedule in one long-running process, woken by webhooks."""

@@ -1,0 +1,76 @@
+"""`agentos serve` on the sandbox: a Ready issue's agent starts within seconds by polling, a second
+serve on the config refuses, and SIGTERM while an agent runs lets the tick finish its work."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.e2e.conftest import ROOT, World
+
+SUB = {"calc/sub.py": "def sub(a, b):\n    return a - b\n"}
+
+
+def serve(world: World, *args: str) -> subprocess.Popen[bytes]:
+    argv = [sys.executable, "-m", "orchestrator.cli.main", "--config", str(world.config_path)]
+    return subprocess.Popen(
+        [*argv, "serve", *args],
+        cwd=ROOT,
+        env=world.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def refused(world: World) -> str:
+    """Run a second serve on the same config; return what it said, once it exited 1."""
+    argv = [sys.executable, "-m", "orchestrator.cli.main", "--config", str(world.config_path)]
+    done = subprocess.run(
+        [*argv, "serve"], cwd=ROOT, env=world.env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1
+    return done.stderr
+
+
+def first_event(path: Path, name: str, timeout: float) -> dict | None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists():
+            for line in path.read_text().splitlines():
+                event = json.loads(line)
+                if event.get("event") == name:
+                    return event
+        time.sleep(0.1)
+    return None
+
+
+def test_polling_starts_a_ready_issues_agent_within_seconds_and_sigterm_drains_it(
+    world: World,
+) -> None:
+    issue = world.issue("acme/app", "Add subtraction")
+    world.set_playbook({str(issue.number): [{"sleep": 4, "files": SUB}]})
+    ready = time.monotonic()
+    process = serve(world, "--poll", "2", "--grace", "90")
+    try:
+        room = world.root / "runtime" / "rooms" / f"app-{issue.number}-g1-a1" / "channel.jsonl"
+        started = first_event(room, "attempt.started", timeout=30)
+        assert started is not None, "the agent did not start within 30 s"
+        latency = time.monotonic() - ready
+        assert latency <= 30
+        assert "another `agentos serve`" in refused(world)
+        process.send_signal(signal.SIGTERM)  # while the agent sleeps
+        assert process.wait(120) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    [pr] = world.tracker.open_pulls("acme/app")  # the tick ran to the end: the PR is open
+    assert pr.body.startswith(f"Closes #{issue.number}")
+    log = world.root / "runtime" / "logs" / "serve.jsonl"
+    events = [json.loads(line)["event"] for line in log.read_text().splitlines()]
+    assert events[0] == "serve.started" and events[-1] == "serve.stopped"
+    assert "serve.signal" in events and "serve.stopping" in events
+    print(f"Ready -> agent started by polling: {latency:.1f} s")
