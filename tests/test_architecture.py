@@ -43,6 +43,7 @@ ENTRY_POINTS = {
     "cli/runner.py",
     "cli/bot.py",
     "cli/plan.py",
+    "cli/why.py",
     "delivery/worker.py",
     "init/__init__.py",
     "demo/world.py",

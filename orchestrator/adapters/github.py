@@ -322,7 +322,7 @@ class GitHubTracker(GitHubPulls):
     def blocked_by(self, ref: IssueRef) -> tuple[IssueRef, ...]:
         """Read the blocked-by list alone: one conditional GET.
 
-        That is what a board read adds per Ready issue.
+        A board read needs it only for an issue with more blockers than its page holds (50).
         """
         with translated(str(ref), "read the blockers of"):
             return self._refs(f"{_issue_path(ref)}/dependencies/blocked_by")

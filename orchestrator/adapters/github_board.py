@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from orchestrator.adapters.github_board_normalize import (
+    board_blockers,
     board_item,
     project_node,
     ref_of,
@@ -22,7 +23,14 @@ from orchestrator.adapters.github_board_normalize import (
 from orchestrator.adapters.github_errors import one_line
 from orchestrator.adapters.github_graphql import GraphQL
 from orchestrator.core.board import DEFAULT_NAMES, status_for
-from orchestrator.core.model import BoardField, BoardItem, BoardStatus, Dependencies, Issue
+from orchestrator.core.model import (
+    BoardField,
+    BoardItem,
+    BoardStatus,
+    Dependencies,
+    Issue,
+    IssueRef,
+)
 from orchestrator.errors import GraphQLRefused, TrackerError
 from orchestrator.ports import Tracker
 
@@ -32,9 +40,11 @@ PAGE = 100  # GitHub's largest page
 class GitHubBoard:
     """A repo's issues on a Projects (v2) board, found by owner (user or organisation) and number.
 
-    A read costs ceil(items / 100) GraphQL requests, which also refresh the cached Status field,
-    plus one REST GET of blocked-by per open issue in the detailed statuses (GitHub's GraphQL schema
-    does not have it). `set_status` reuses the cached option ids: no read unless they went stale.
+    A read costs ceil(items / 100) GraphQL requests, which also refresh the cached Status field
+    and bring each issue's content, sub-issues, parent and blockers (with their state). An open
+    issue in the detailed statuses with more blockers than the page holds (50) costs one REST GET
+    of its blocked-by list; one with more than 50 labels or sub-issues, one more GraphQL request.
+    `set_status` reuses the cached option ids: no read unless they went stale.
     """
 
     def __init__(
@@ -76,17 +86,23 @@ class GitHubBoard:
                 content = self._overflow(content)
                 item = board_item({**raw, "content": content}, self.names) or item
             if item.status in detail and item.content is not None and item.content.is_open:
-                parent = content.get("parent")
-                item = replace(
-                    item,
-                    dependencies=Dependencies(
-                        blocked_by=self._tracker.blocked_by(item.issue),
-                        sub_issues=refs(content.get("subIssues")),
-                        parent=ref_of(parent) if parent else None,
-                    ),
-                )
+                item = replace(item, dependencies=self._dependencies(item.issue, content))
             found.append(item)
         return found
+
+    def _dependencies(self, ref: IssueRef, content: Mapping[str, Any]) -> Dependencies:
+        """Return GitHub's record as the board read brought it; REST reads the blockers only when
+        there were more than the page holds."""
+        parent = content.get("parent")
+        read = board_blockers(content)
+        if read is None:
+            read = self._tracker.blocked_by(ref), frozenset()
+        return Dependencies(
+            blocked_by=read[0],
+            sub_issues=refs(content.get("subIssues")),
+            parent=ref_of(parent) if parent else None,
+            closed_blockers=read[1],
+        )
 
     def add(self, issue: Issue) -> BoardItem:
         """Add the issue: one mutation.

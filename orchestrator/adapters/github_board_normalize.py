@@ -143,6 +143,22 @@ def refs(connection: Json | None) -> tuple[IssueRef, ...]:
     return tuple(ref_of(node) for node in (connection or {}).get("nodes") or () if node)
 
 
+def board_blockers(content: Json) -> tuple[tuple[IssueRef, ...], frozenset[IssueRef]] | None:
+    """Return an issue payload's blockers (`blockedBy`) and those of them that are closed.
+
+    None when the page does not hold them all (`issueDependenciesSummary.totalBlockedBy` counts
+    more: over 50, or any GitHub counts but does not show this token), or lacks the fields.
+    """
+    connection, summary = content.get("blockedBy"), content.get("issueDependenciesSummary")
+    if connection is None or summary is None:
+        return None
+    nodes = [node for node in connection.get("nodes") or () if node]
+    if int(summary.get("totalBlockedBy") or 0) > len(nodes):
+        return None
+    closed = frozenset(ref_of(node) for node in nodes if node.get("state") == "CLOSED")
+    return tuple(ref_of(node) for node in nodes), closed
+
+
 def ref_of(node: Json) -> IssueRef:
     """Return owner/name#N for a `{number, repository {nameWithOwner}}` node."""
     return IssueRef(text(node["repository"]["nameWithOwner"]), int(node["number"]))

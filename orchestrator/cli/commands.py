@@ -349,7 +349,7 @@ def serve(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
 
         print(serve.unit(Path(ROOT), path, args.grace, env), end="")
         return 0
-    return serve.serve(path, jobs, env, args.grace, args.poll)
+    return serve.serve(path, jobs, env, args.grace, args.poll, args.webhooks)
 
 
 def bot(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:

@@ -35,6 +35,7 @@ EXAMPLES = """examples:
   agentos audit verify               check the audit log's chain and its head
   agentos report --since 30d         merged rate, cost and lead time per agent and repo
   agentos plan import PLAN.md       epics, sub-issues and dependencies from a markdown plan
+  agentos why app#12                 why issue 12 is or is not running (as /why says it)
 """
 
 
@@ -111,6 +112,17 @@ def build_parser(words: Sequence[str] = ()) -> argparse.ArgumentParser:
         from orchestrator.cli.plan import add_plan_arguments
 
         add_plan_arguments(plan)
+    why = sub.add_parser(
+        "why",
+        help="why an issue is or is not running: /why's answer, in the terminal; writes nothing",
+        epilog="examples:\n  agentos why 12\n  agentos why app#12\n"
+        "  agentos why https://github.com/acme/app/issues/12",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    if "why" in words:  # the same: its module reads GitHub through the adapters
+        from orchestrator.cli.why import add_why_arguments
+
+        add_why_arguments(why)
     for noun, what in (("repo", "KEY"), ("job", "NAME")):
         s = sub.add_parser(noun, help=f"turn one {noun} on or off")
         s.add_argument("state", choices=("on", "off"))
@@ -173,6 +185,15 @@ def build_parser(words: Sequence[str] = ()) -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="also run the dispatcher every SECONDS (0: on its schedule only; each run reads "
         "the boards: mind GitHub's GraphQL budget on large boards)",
+    )
+    serving.add_argument(
+        "--webhooks",
+        type=int,
+        nargs="?",
+        const=-1,
+        metavar="PORT",
+        help="also receive GitHub's webhooks (the config's `webhooks` section; PORT overrides "
+        "its port): each wakes the jobs it concerns",
     )
     serving.add_argument("--unit", action="store_true", help="print a systemd service unit")
     sub.add_parser(
@@ -298,6 +319,10 @@ def _dispatch(args: argparse.Namespace, jobs: Mapping[str, JobSpec], env: Mappin
         from orchestrator.cli.runner import run_job
 
         return run_job(args.job, path, jobs, env, dry_run=args.dry_run)
+    if args.command == "why":
+        from orchestrator.cli import why
+
+        return why.run(args, Path(path), env)
     handler = getattr(commands, args.command)
     result: int = handler(args, Path(path), jobs, env)
     return result

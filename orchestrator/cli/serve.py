@@ -6,18 +6,22 @@ tick takes its job's lock either way. `--unit` prints a systemd service unit tha
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import signal
 import sys
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
 from orchestrator.config.load import load_config
-from orchestrator.errors import ConfigError
+from orchestrator.config.model import Config
+from orchestrator.errors import ConfigError, UsageError
 from orchestrator.jobs import JobSpec
 from orchestrator.serve.scheduler import Scheduler
+from orchestrator.serve.webhooks import WebhookReceiver
 from orchestrator.store import locks, logs
 
 
@@ -34,10 +38,23 @@ def schedules(path: Path, jobs: Mapping[str, JobSpec], env: Mapping[str, str]) -
 
 
 def serve(
-    path: Path, jobs: Mapping[str, JobSpec], env: Mapping[str, str], grace: float, poll: float
+    path: Path,
+    jobs: Mapping[str, JobSpec],
+    env: Mapping[str, str],
+    grace: float,
+    poll: float,
+    webhooks: int | None = None,
 ) -> int:
-    """Run until SIGTERM or SIGINT; exit 0 after a clean stop, 1 if another serve runs."""
-    config = load_config(path, env, need_secrets=False)
+    """Run until SIGTERM or SIGINT; exit 0 after a clean stop, 1 if another serve runs.
+
+    `webhooks`: receive GitHub's webhooks too (the config's `webhooks` section; a port of its
+    own when not -1), each waking the jobs it concerns.
+    """
+    config = load_config(path, env, need_secrets=webhooks is not None)
+    if webhooks is not None and config.webhooks is None:
+        raise UsageError(
+            "serve --webhooks needs a `webhooks:` section with its secret (docs/webhooks.md)"
+        )
     planned = schedules(path, jobs, env)
     log = logs.setup(config.paths.logs_dir, "serve", "s-" + secrets.token_hex(4), stderr=False)
     with locks.hold(config.paths.locks_dir, "serve") as held:
@@ -52,11 +69,30 @@ def serve(
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+        receiver = _receiver(config, scheduler, log, webhooks)
         print(
             f"agentos serve: {len(planned)} jobs on their schedules; SIGTERM stops it", flush=True
         )
-        scheduler.run(grace)
+        try:
+            scheduler.run(grace)
+        finally:
+            if receiver is not None:
+                receiver.stop()
     return 0
+
+
+def _receiver(
+    config: Config, scheduler: Scheduler, log: logging.Logger, port: int | None
+) -> WebhookReceiver | None:
+    """Start the webhook receiver when asked; it wakes the scheduler's jobs."""
+    if port is None or config.webhooks is None:
+        return None
+    if port >= 0:
+        config = replace(config, webhooks=replace(config.webhooks, port=port))
+    receiver = WebhookReceiver.from_config(config, scheduler.wake, log)
+    url = receiver.start()
+    print(f"agentos serve: webhooks at {url}", flush=True)
+    return receiver
 
 
 def unit(root: Path, path: Path, grace: float, env: Mapping[str, str] = os.environ) -> str:

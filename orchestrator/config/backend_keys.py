@@ -83,12 +83,13 @@ def check_leaks(r: Reader, backends: Mapping[str, AgentBackend], secrets: Iterab
 
 def secrets_of(config: Config) -> list[Secret]:
     """Return every `$VAR` reference the config holds: the GitHub tokens (the review identity's
-    too), Telegram's, the agents' keys."""
+    too), Telegram's, the agents' keys, the webhooks' secret."""
     found = [
         config.github.token,
         *(b.api_key for b in config.agents.backends.values() if b.api_key),
     ]
     found += [config.review.token] if config.review.token else []
+    found += [config.webhooks.secret] if config.webhooks else []
     return found + ([config.telegram.token] if config.telegram else [])
 
 

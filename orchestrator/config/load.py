@@ -18,6 +18,7 @@ from orchestrator.config import (
     review,
     risk,
     sections,
+    webhooks,
 )
 from orchestrator.config.files import MAX_BYTES, ROOT, read_yaml
 from orchestrator.config.model import Config, Paths
@@ -42,6 +43,7 @@ TOP_LEVEL = (
     "planner",
     "risk",
     "review",
+    "webhooks",
 )
 OVERRIDABLE = {"repos": ("automation_mode", "max_parallel_tasks"), "limits": None}
 
@@ -148,6 +150,7 @@ def _load(
         planner=planner.read(reader, raw.get("planner"), repos, agents),
         risk=risk.read(reader, raw.get("risk")),
         review=reviewing,
+        webhooks=webhooks.read(reader, raw.get("webhooks")),
     )
     backend_keys.check_leaks(reader, config.agents.backends, backend_keys.secrets_of(config))
     if reader.problems:

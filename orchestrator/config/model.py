@@ -302,6 +302,17 @@ class LogsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class WebhooksConfig:
+    """The `webhooks` section: where `agentos serve` receives webhooks (docs/webhooks.md)."""
+
+    secret: Secret  # the hooks' secret on GitHub: every delivery is signed with it
+    port: int = 8787
+    bind: str = "127.0.0.1"
+    path: str = "/github"
+    max_body_bytes: int = 5 * 1024 * 1024  # a bigger delivery is answered 413
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     source: Path
     repos: tuple[RepoConfig, ...]
@@ -322,6 +333,7 @@ class Config:
     planner: PlannerConfig = PlannerConfig()
     review: ReviewConfig = ReviewConfig()  # the verifier's defaults; each repo's is its own
     risk: RiskRules = RiskRules()  # a PR's risk tier (core.risk)
+    webhooks: WebhooksConfig | None = None  # None: no receiver, the jobs poll on their schedules
 
     def outbound_for(self, repo: RepoConfig | str) -> OutboundRules:
         """Return what the outbound gate lets a change of this repo (or repo key) carry."""

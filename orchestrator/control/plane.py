@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from orchestrator.config.load import load_config
 from orchestrator.config.model import Config, RepoConfig
-from orchestrator.control import issues, planning, reports, scoreboard, settings
+from orchestrator.control import explaining, issues, planning, reports, scoreboard, settings
 from orchestrator.core.batching import MessageBatch, Pacing, batch, due
 from orchestrator.core.chat import (
     MODES,
@@ -304,8 +304,15 @@ class Control:
         if isinstance(found, str):
             return found
         repo, ref = found
-        return issues.why(
-            config, repo, ref, self.mailbox, self.switches, self._github(), self._board_for(repo)
+        return explaining.why(
+            config,
+            repo,
+            ref,
+            self.mailbox,
+            self.switches,
+            self._github(),
+            self._board_for(repo),
+            now=self.clock(),
         )
 
     def retry(self, command: Command, who: str) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from orchestrator.config.load import overrides_problem
 from orchestrator.config.model import Config
-from orchestrator.control.issues import task_fact
+from orchestrator.control.explaining import task_fact
 from orchestrator.control.settings import overridden
 from orchestrator.core.chat import PROTECTED_JOB
 from orchestrator.core.explain import Waiting, queue_report

@@ -105,11 +105,17 @@ class LabelEvent:
 
 @dataclass(frozen=True, slots=True)
 class Dependencies:
-    """What GitHub itself records about an issue's place in the graph."""
+    """What GitHub itself records about an issue's place in the graph.
+
+    `closed_blockers`: those of `blocked_by` the read saw closed (a board read brings each
+    blocker's state), so they need no read of their own. It is what the read saw, not part of
+    GitHub's record: two reads of one record compare equal whether or not they brought it.
+    """
 
     blocked_by: tuple[IssueRef, ...] = ()
     sub_issues: tuple[IssueRef, ...] = ()
     parent: IssueRef | None = None
+    closed_blockers: frozenset[IssueRef] = field(default=frozenset(), compare=False)
 
 
 class CheckState(enum.Enum):

@@ -1,8 +1,9 @@
 """Read the backlog through the ports into plain values: Ready issues, blockers, trust, the graph.
 
 The dispatcher decides on this, and `/why N` explains from it, so both read GitHub the same
-way. Every issue is read at most once per gathering: board items bring their issue's content,
-and only blockers that are on no board are fetched one by one.
+way. Every issue is read at most once per gathering: board items bring their issue's content
+(and, on a Projects board, their blockers with each one's state), and only open blockers that
+are on no board are fetched one by one; a blocker the board read saw closed needs no read.
 """
 
 from __future__ import annotations
@@ -102,6 +103,7 @@ class _Reader:
         self.trusted_users = trusted_users
         self.known: dict[IssueRef, Issue] = {}
         self.unreadable: dict[IssueRef, str] = {}
+        self.closed: set[IssueRef] = set()  # blockers a board read saw closed, not read
         self._permissions: dict[tuple[str, str], Permission] = {}
 
     def ready(self, repo: RepoConfig, item: BoardItem) -> ReadyIssue | None:
@@ -119,7 +121,10 @@ class _Reader:
             *recorded.sub_issues,
             *body_blockers(issue.body, issue.ref.repo),
         ):
-            self.issue(ref)
+            if ref in recorded.closed_blockers and ref not in recorded.sub_issues:
+                self.closed.add(ref)  # an epic's children are read: closing the epic needs them
+            else:
+                self.issue(ref)
         trusted, reason = self.standing(issue)
         return ReadyIssue(
             issue,
@@ -185,4 +190,6 @@ class _Reader:
             nodes[ref] = dag.Node(
                 ref, issue.is_open, edges, dag.priority(issue.labels), issue.created_at
             )
+        for ref in self.closed - nodes.keys():
+            nodes[ref] = dag.Node(ref, is_open=False)
         return nodes

@@ -21,7 +21,7 @@ from orchestrator.adapters.github_board_normalize import status_field, status_op
 from orchestrator.adapters.github_graphql import GraphQL, document, document_names
 from orchestrator.config.model import GitHubConfig, Secret
 from orchestrator.core.board import DEFAULT_NAMES, status_names
-from orchestrator.core.model import BoardStatus, IssueRef, Project
+from orchestrator.core.model import BoardStatus, Dependencies, IssueRef, Project
 from orchestrator.errors import TrackerError
 from orchestrator.sandbox.github import Sandbox
 from orchestrator.sandbox.github.graph import schema
@@ -76,7 +76,7 @@ def test_every_document_is_valid_against_githubs_schema(name: str) -> None:
     assert validate(schema(), document(name).document) == []
 
 
-def test_a_read_costs_one_request_per_hundred_items_plus_a_rest_get_per_ready_issue(
+def test_a_read_costs_one_request_per_hundred_items_and_brings_the_blockers(
     sandbox: Sandbox, graphql: GraphQL, tracker: GitHubTracker, project: Project
 ) -> None:
     board = board_of(graphql, tracker, project)
@@ -85,12 +85,49 @@ def test_a_read_costs_one_request_per_hundred_items_plus_a_rest_get_per_ready_is
         item = board.add(issue)
         if n < 3:
             board.set_status(item, BoardStatus.READY)
+    tracker.add_blocker(issues[0].ref, issues[3])
+    tracker.add_blocker(issues[0].ref, issues[4])
+    tracker.add_blocker(issues[1].ref, issues[4])
+    tracker.close_issue(issues[4].ref)
     sandbox.clear_requests()
     items = board_of(graphql, tracker, project).items()
     assert len(items) == 205 and graphql_requests(sandbox) == 3
-    assert rest_requests(sandbox) == [
-        f"GET /repos/{REPO}/issues/{n}/dependencies/blocked_by?per_page=100" for n in (1, 2, 3)
+    assert rest_requests(sandbox) == []  # GitHub's GraphQL has blockedBy since 2025
+    found = {i.issue: i.dependencies for i in items if i.dependencies is not None}
+    assert found == {
+        issues[0].ref: Dependencies(blocked_by=(issues[3].ref, issues[4].ref)),
+        issues[1].ref: Dependencies(blocked_by=(issues[4].ref,)),
+        issues[2].ref: Dependencies(),
+    }
+    assert [found[i.ref].blocked_by for i in issues[:3]] == [
+        tracker.blocked_by(i.ref) for i in issues[:3]
+    ]  # REST's list, in REST's order
+    assert [found[i.ref].closed_blockers for i in issues[:3]] == [
+        {issues[4].ref},
+        {issues[4].ref},
+        set(),
     ]
+
+
+def test_more_blockers_than_a_page_holds_are_read_by_rest_for_that_issue_alone(
+    sandbox: Sandbox, graphql: GraphQL, tracker: GitHubTracker, project: Project
+) -> None:
+    board = board_of(graphql, tracker, project)
+    many, few = tracker.create_issue(REPO, "many", ""), tracker.create_issue(REPO, "few", "")
+    blockers = [tracker.create_issue(REPO, f"blocker {n}", "") for n in range(51)]
+    for blocker in blockers:
+        tracker.add_blocker(many.ref, blocker)
+    tracker.add_blocker(few.ref, blockers[0])
+    for issue in (many, few):
+        board.set_status(board.add(issue), BoardStatus.READY)
+    sandbox.clear_requests()
+    found = {i.issue: i.dependencies for i in board.items()}
+    assert graphql_requests(sandbox) == 1
+    assert rest_requests(sandbox) == [
+        f"GET /repos/{REPO}/issues/{many.ref.number}/dependencies/blocked_by?per_page=100"
+    ]
+    assert found[many.ref] == Dependencies(blocked_by=tuple(b.ref for b in blockers))
+    assert found[few.ref] == Dependencies(blocked_by=(blockers[0].ref,))
 
 
 def test_the_status_field_is_read_once_and_then_cached(

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from orchestrator.core.explain import Facts, TaskFact, Waiting, explain, queue_report, verdict
 from orchestrator.core.tasks import MailboxState
 
 ON = {"Agent OS": True, "repo app": True, "dispatcher": True, "queue": True}
+NOW = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
+LATER = NOW + timedelta(minutes=30)
 
 
-def task(state: str, generation: int = 1, attempt: int = 1) -> TaskFact:
-    return TaskFact(f"app-12-g{generation}-a{attempt}", MailboxState(state), generation, attempt, 3)
+def task(
+    state: str, generation: int = 1, attempt: int = 1, not_before: datetime | None = None
+) -> TaskFact:
+    return TaskFact(
+        f"app-12-g{generation}-a{attempt}",
+        MailboxState(state),
+        generation,
+        attempt,
+        3,
+        not_before=not_before,
+    )
 
 
 def facts(**kw: object) -> Facts:
@@ -99,6 +112,75 @@ def facts(**kw: object) -> Facts:
             "in review: PR #40 (agent/12-add-login), waiting for a person: no check reported",
         ),
         (dict(), "Ready with no open blockers: the dispatcher queues it on its next tick"),
+        # trust and approval, as the dispatcher decides them (core.trust's reasons)
+        (
+            dict(author="mallory", trust="untrusted"),
+            "waits for approval: its author mallory cannot write to the repo; a user with write "
+            "access adds the agentos:approved label",
+        ),
+        (
+            dict(author="mallory", trust="approval_stale"),
+            "waits for a new approval: its title or body changed after a user with write access "
+            "approved it; one removes the agentos:approved label and adds it again",
+        ),
+        (
+            dict(author="mallory", trust="trust_unreadable", unknown=("the author's standing",)),
+            "not started: its author's standing could not be read",
+        ),
+        (dict(author="mallory", trust="approved_by:bob"), "the dispatcher queues it"),
+        (dict(author="trudy", trust="trusted_user"), "the dispatcher queues it"),
+        (dict(author="mallory", trust="untrusted", board_status="Backlog"), "not Ready"),
+        (dict(author="mallory", trust="untrusted", open_blockers=("#3",)), "waiting for blockers"),
+        # dependency cycles (core.dag)
+        (
+            dict(cycle=("#10", "#12"), in_cycle=True, open_blockers=("#10",)),
+            "in a dependency cycle (#10, #12): none of them runs until one of those dependencies "
+            "is removed",
+        ),
+        (
+            dict(cycle=("#10", "#11"), open_blockers=("#10",)),
+            "waiting for blockers: #10; a dependency cycle (#10, #11) holds them until one of its "
+            "dependencies is removed",
+        ),
+        # cooldowns: a deferred task, a chain that rests
+        (
+            dict(tasks=(task("inbox", not_before=LATER),), now=NOW),
+            "queued: task app-12-g1-a1, deferred until 2026-05-01 10:30 UTC: every agent of its "
+            "chain is resting",
+        ),
+        (
+            dict(tasks=(task("inbox", not_before=NOW - timedelta(minutes=1)),), now=NOW),
+            "queued: task app-12-g1-a1, waiting for its turn",
+        ),
+        (
+            dict(
+                tasks=(task("inbox", not_before=LATER),), now=NOW, switches={**ON, "queue": False}
+            ),
+            "queued: task app-12-g1-a1, waiting for queue off",
+        ),
+        (
+            dict(resting=("claude until 2026-05-01 10:30 UTC",), chain_resting=True),
+            "Ready with no open blockers: the dispatcher queues it on its next tick, and it starts "
+            "once an agent of its chain is back (claude until 2026-05-01 10:30 UTC)",
+        ),
+        (
+            dict(resting=("claude until 2026-05-01 10:30 UTC",)),
+            "Ready with no open blockers: the dispatcher queues it on its next tick",
+        ),
+        (  # why it was queued is no reason it waits
+            dict(tasks=(TaskFact("app-12-g1-a1", MailboxState.INBOX, 1, 1, 3, "blockers_done"),)),
+            "queued: task app-12-g1-a1, waiting for its turn",
+        ),
+        # switches: a queued task is past the dispatcher
+        (
+            dict(tasks=(task("inbox"),), switches={**ON, "dispatcher": False}),
+            "queued: task app-12-g1-a1, waiting for its turn",
+        ),
+        (dict(switches={**ON, "dispatcher": False}), "not started: dispatcher off"),
+        # Ready however the board spells it
+        (dict(board_status="Todo", board_ready=True), "the dispatcher queues it"),
+        (dict(board_status="Ready", board_ready=False), "not Ready on the board (status Ready)"),
+        (dict(board_status="status:ready", board_ready=True), "the dispatcher queues it"),
     ],
 )
 def test_why_names_what_the_issue_is_doing_or_the_first_thing_stopping_it(
@@ -174,3 +256,45 @@ def test_why_names_the_issue_in_flight_a_ready_issue_waits_for() -> None:
         "- would edit the same files as an issue in flight: waits for #9: it names calc/ and "
         "#9 names calc/ops.py",
     ]
+
+
+def test_why_lists_the_new_facts_it_rests_on() -> None:
+    text = explain(
+        facts(
+            tasks=(task("inbox", not_before=LATER),),
+            now=NOW,
+            author="mallory",
+            trust="approved_by:bob",
+            cycle=("#20", "#21"),
+            resting=("claude until 2026-05-01 10:30 UTC (quota)",),
+            capacity="all 4 workers busy (max_parallel_workers)",
+        )
+    )
+    assert text.splitlines() == [
+        "app#12 Add login: queued: task app-12-g1-a1, deferred until 2026-05-01 10:30 UTC: every "
+        "agent of its chain is resting",
+        "- GitHub: open",
+        "- board: Ready",
+        "- blockers open: none",
+        "- dependency cycle: #20, #21",
+        "- author: mallory (cannot write; approved by bob)",
+        "- switches: Agent OS on, repo app on, dispatcher on, queue on",
+        "- task app-12-g1-a1: inbox, attempt 1 of 3, deferred until 2026-05-01 10:30 UTC",
+        "- agents resting: claude until 2026-05-01 10:30 UTC (quota)",
+        "- capacity: all 4 workers busy (max_parallel_workers)",
+    ]
+
+
+@pytest.mark.parametrize(
+    "reason, says",
+    [
+        ("write_access", "- author: alice (can write to the repo)"),
+        ("trusted_user", "- author: alice (in github.trusted_users)"),
+        ("approved_by:bob", "- author: alice (cannot write; approved by bob)"),
+        ("approval_stale", "- author: alice (cannot write; approved, then the title or body "),
+        ("untrusted", "- author: alice (cannot write; not approved)"),
+        ("trust_unreadable", "- author: alice (standing not read)"),
+    ],
+)
+def test_the_authors_standing_is_said_in_words(reason: str, says: str) -> None:
+    assert says in explain(facts(author="alice", trust=reason))

@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.conftest import ROOT, World
 
 SUB = {"calc/sub.py": "def sub(a, b):\n    return a - b\n"}
@@ -74,3 +76,79 @@ def test_polling_starts_a_ready_issues_agent_within_seconds_and_sigterm_drains_i
     assert events[0] == "serve.started" and events[-1] == "serve.stopped"
     assert "serve.signal" in events and "serve.stopping" in events
     print(f"Ready -> agent started by polling: {latency:.1f} s")
+
+
+def test_a_signed_webhook_starts_a_ready_issues_agent_within_seconds_and_a_forged_one_is_refused(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hashlib
+    import hmac
+    import socket
+    import urllib.error
+    import urllib.request
+
+    import yaml
+
+    from tests.sandbox.github.helpers import client
+
+    with socket.socket() as probe:  # a free port for the receiver
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    secret = "test-webhook-secret-1"
+    monkeypatch.setenv("WEBHOOK_SECRET", secret)
+    world.env["WEBHOOK_SECRET"] = secret
+    data = yaml.safe_load(world.config_path.read_text())
+    data["webhooks"] = {"secret": "$WEBHOOK_SECRET", "port": port}
+    world.config_path.write_text(yaml.safe_dump(data, sort_keys=False))
+    url = f"http://127.0.0.1:{port}/github"
+    repo = client(world.sandbox, world.sandbox.token).get_repo("acme/app")
+    repo.create_hook(
+        "web", {"url": url, "secret": secret, "content_type": "json"}, ["issues"], True
+    )
+    env = world.env
+    argv = [sys.executable, "-m", "orchestrator.cli.main", "--config", str(world.config_path)]
+    process = subprocess.Popen(
+        [*argv, "serve", "--webhooks", "--grace", "90"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        log = world.root / "runtime" / "logs" / "serve.jsonl"
+        assert first_event(log, "webhooks.started", timeout=30) is not None
+        time.sleep(1)  # past serve's own first minute: what follows is the webhook's doing
+        issue = world.issue("acme/app", "Add subtraction")
+        world.set_playbook({str(issue.number): [{"files": SUB}]})
+        labeled = time.monotonic()
+        room = world.root / "runtime" / "rooms" / f"app-{issue.number}-g1-a1" / "channel.jsonl"
+        assert first_event(room, "attempt.started", timeout=30) is not None
+        latency = time.monotonic() - labeled
+        body = b'{"action": "labeled"}'
+        forged = urllib.request.Request(
+            url,
+            data=body,
+            headers={
+                "X-GitHub-Event": "issues",
+                "X-GitHub-Delivery": "11111111-2222-3333-4444-555555555555",
+                "X-Hub-Signature-256": "sha256="
+                + hmac.new(b"wrong", body, hashlib.sha256).hexdigest(),
+                "Content-Type": "application/json",
+            },
+        )
+        try:
+            urllib.request.urlopen(forged, timeout=10)
+            raise AssertionError("a forged delivery was accepted")
+        except urllib.error.HTTPError as refused:
+            assert refused.code == 401
+        assert first_event(log, "webhook.refused", timeout=10) is not None
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(120) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    ticks = [
+        json.loads(line)
+        for line in log.read_text().splitlines()
+        if json.loads(line)["event"] == "serve.tick"
+    ]
+    assert any(t["job"] == "dispatcher" and "webhook" in t["reason"] for t in ticks)
+    assert latency <= 15, f"Ready -> agent started by webhook: {latency:.1f} s"
+    print(f"Ready -> agent started by webhook: {latency:.1f} s")

@@ -12,7 +12,7 @@ import pytest
 
 from orchestrator.adapters.memory_audit import MemoryAudit
 from orchestrator.adapters.memory_writes import UpsertComment
-from orchestrator.control import issues
+from orchestrator.control import explaining
 from orchestrator.core.model import BoardStatus, Check, CheckState, IssueRef, Permission
 from orchestrator.core.tasks import MailboxState
 from orchestrator.delivery import approval
@@ -302,7 +302,7 @@ def test_a_ready_issue_the_groomer_labelled_waits_for_a_person_to_remove_the_lab
 # -- issues that would edit the same files -------------------------------------------------------
 def why(world: World, number: int, key: str = "app") -> str:
     repo = world.config.repo(key)
-    return issues.why(
+    return explaining.why(
         world.config,
         repo,
         IssueRef(repo.github, number),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.control import issues
+from orchestrator.control import explaining
 from orchestrator.core.model import CheckState, IssueRef, PullRequest
 from orchestrator.jobs import dispatcher
 from tests.jobs.conftest import T0, World, make_world
@@ -48,7 +48,7 @@ def skips(world: World, repo: str) -> dict[int, tuple[str, str]]:
 
 def why(world: World, key: str, number: int) -> str:
     repo = world.config.repo(key)
-    return issues.why(
+    return explaining.why(
         world.config,
         repo,
         IssueRef(repo.github, number),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from orchestrator.sandbox.github.state import Json, Store
@@ -72,6 +72,16 @@ def _nothing(repo: Json, sha: str) -> None:
     """Do nothing (handlers run without a sandbox, in tests)."""
 
 
+class Deliverer(Protocol):
+    """Sends webhook deliveries and keeps their records (webhooks.Deliveries)."""
+
+    def send(
+        self, hook: Json, event: str, payload: Json, guid: str, redelivery: bool = False
+    ) -> None: ...
+
+    def deliveries(self, hook_id: int) -> list[Json]: ...
+
+
 @dataclass
 class Hooks:
     """What handlers may ask of the sandbox beyond the state (keeps handlers free of the server)."""
@@ -85,6 +95,7 @@ class Hooks:
     lazy_mergeable: bool = (
         False  # answer mergeable null once after each change, as GitHub's background job does
     )
+    webhooks: Deliverer | None = None  # repository webhooks' deliveries; None: none are sent
 
 
 @dataclass

@@ -3,12 +3,14 @@ and their annotations."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
-from orchestrator.sandbox.github import actions, shapes
+from orchestrator.sandbox.github import actions, gitrepo, shapes, webhooks
 from orchestrator.sandbox.github.access import repo_for
 from orchestrator.sandbox.github.api import ApiError, Call, Reply, invalid, not_found, paginate
-from orchestrator.sandbox.github.gitdata import repo_url, sha_for
+from orchestrator.sandbox.github.gitdata import render_commit, repo_url, sha_for
 from orchestrator.sandbox.github.pulls import combined_state, head_sha, minimal
 from orchestrator.sandbox.github.routing import ROUTES
 from orchestrator.sandbox.github.state import Json, Store, node_id, now_iso
@@ -61,9 +63,34 @@ def create_status(call: Call) -> Reply:
         "updated_at": now,
     }
     repo["statuses"].append(status)
+    webhooks.emit(call, repo, "status", None, lambda: _status_event(call, repo, status))
     call.hooks.checked(repo, sha)
     rendered = render_status(call, repo, status)
     return Reply(201, rendered, {"Location": rendered["url"]})
+
+
+def _status_event(call: Call, repo: Json, status: Json) -> Json:
+    """Return the `status` webhook's fields: the status, its commit, the branches at it."""
+    url, sha = repo_url(call, repo), status["sha"]
+    heads = gitrepo.refs(call.store.git_dir(repo), "refs/heads/")
+    branches = [
+        {
+            "name": ref.removeprefix("refs/heads/"),
+            "commit": {"sha": sha, "url": f"{url}/commits/{sha}"},
+            "protected": ref.removeprefix("refs/heads/") in repo.get("protection", {}),
+        }
+        for ref, tip in heads
+        if tip == sha
+    ]
+    shown = render_status(call, repo, status)
+    return {
+        **{k: shown[k] for k in ("id", "target_url", "avatar_url", "context", "description")},
+        **{k: shown[k] for k in ("state", "created_at", "updated_at")},
+        "sha": sha,
+        "name": f"{repo['owner']}/{repo['name']}",
+        "commit": render_commit(call, repo, sha),
+        "branches": branches[:10],
+    }
 
 
 def _statuses(call: Call, repo: Json) -> list[Json]:
@@ -327,3 +354,33 @@ def list_for_ref(call: Call) -> Reply:
     page = paginate(call, runs, lambda r: render_check_run(call, repo, r))
     page.body = {"total_count": len(runs), "check_runs": page.body}
     return page
+
+
+def announce_completed(call: Call, repo: Json, sha: str) -> None:
+    """Send `check_run` `completed` for each run on `sha` that completed since last told (a REST
+    update, or the local CI), as its app: GitHub's sender for an app's check run."""
+    for run in repo["check_runs"].values():
+        if run["head_sha"] != sha or run["status"] != "completed" or run.get("announced"):
+            continue
+        run["announced"] = True
+        bot = f"{run['app']}[bot]"
+        by = replace(call, login=bot) if call.store.user(bot) else call
+        webhooks.emit(by, repo, "check_run", "completed", _check_run_event(by, repo, run))
+
+
+def _check_run_event(call: Call, repo: Json, run: Json) -> Callable[[], Json]:
+    def fields() -> Json:
+        shown = render_check_run(call, repo, run)
+        suite = {
+            "id": run["suite"],
+            "head_sha": run["head_sha"],
+            "head_branch": None,
+            "status": "completed",
+            "conclusion": run["conclusion"],
+            "app": shown["app"],
+            "pull_requests": shown["pull_requests"],
+            "url": f"{repo_url(call, repo)}/check-suites/{run['suite']}",
+        }
+        return {"check_run": {**shown, "check_suite": suite}}
+
+    return fields

@@ -22,6 +22,7 @@ from graphql.language import OperationDefinitionNode
 # Importing the resolver modules registers their resolvers.
 from orchestrator.sandbox.github import (  # noqa: F401
     gqlchecks,
+    gqldependencies,
     gqlissueedits,
     gqlissues,
     gqllists,
@@ -37,6 +38,7 @@ from orchestrator.sandbox.github import (  # noqa: F401
 )
 from orchestrator.sandbox.github.api import Hooks
 from orchestrator.sandbox.github.gqlcore import RESOLVERS, Context
+from orchestrator.sandbox.github.gqldependencies_sdl import DEPENDENCY_ADDITIONS
 from orchestrator.sandbox.github.gqlrefuse import GITHUB_RULES, refuse_unresolved
 from orchestrator.sandbox.github.state import Json, Store
 
@@ -53,6 +55,12 @@ SCHEMA_ADDITIONS = (
         '  The ID of an existing option to keep\n  """\n'
         "  id: String\n\n",
     ),
+    # Issue dependencies ("blocked by"): Issue.blockedBy, blocking and issueDependenciesSummary,
+    # the addBlockedBy and removeBlockedBy mutations and their types, in GitHub's schema since
+    # 2025-07-30 (the summary's totalBlockedBy and totalBlocking since 2025-10-15). A board read
+    # brings each Ready issue's blockers with it, so the dispatcher reads none by REST. GitHub's
+    # SDL as published, in gqldependencies_sdl.py (provenance: ../schemas/README.md).
+    *DEPENDENCY_ADDITIONS,
 )
 
 

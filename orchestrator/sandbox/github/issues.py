@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from orchestrator.sandbox.github import shapes
+from orchestrator.sandbox.github import shapes, webhooks
 from orchestrator.sandbox.github.access import can, repo_for
 from orchestrator.sandbox.github.api import Call, Reply, invalid, not_found, paginate
 from orchestrator.sandbox.github.routing import ROUTES
@@ -185,8 +185,11 @@ def ensure_label(call: Call, repo: Json, name: str) -> Json:
     return record
 
 
-def apply_labels(call: Call, repo: Json, issue: Json, names: list[Any], replace: bool) -> None:
-    """Add (or with `replace`, set) labels on an issue and record labeled/unlabeled events."""
+def apply_labels(
+    call: Call, repo: Json, issue: Json, names: list[Any], replace: bool, announce: bool = True
+) -> None:
+    """Add (or with `replace`, set) labels on an issue and record labeled/unlabeled events (sent
+    as webhooks unless `announce` is false: a new issue's are sent after its `opened`)."""
     wanted = [
         ensure_label(call, repo, n["name"] if isinstance(n, dict) else str(n))["name"]
         for n in names
@@ -209,6 +212,8 @@ def apply_labels(call: Call, repo: Json, issue: Json, names: list[Any], replace:
             "labeled",
             label={"name": record["name"], "color": record["color"]},
         )
+        if announce:
+            webhooks.label_event(call, repo, issue, "labeled", record)
     issue["updated_at"] = now_iso()
 
 
@@ -224,6 +229,7 @@ def remove_label(call: Call, repo: Json, issue: Json, name: str) -> None:
         "unlabeled",
         label={"name": record["name"], "color": record["color"]},
     )
+    webhooks.label_event(call, repo, issue, "unlabeled", record)
     issue["updated_at"] = now_iso()
 
 
@@ -252,6 +258,7 @@ def set_state(
         state_reason=issue["state_reason"],
         **extra,
     )
+    webhooks.issue_event(call, repo, issue, "closed" if state == "closed" else "reopened")
 
 
 @ROUTES.route("POST", "/repos/{owner}/{repo}/issues", "issues/create")
@@ -263,8 +270,10 @@ def create(call: Call) -> Reply:
         raise invalid("Issue", "title", "missing_field")
     issue = new_issue(call, repo, str(title), call.field("body"))
     if can(call.store, repo, call.login, "push"):
-        apply_labels(call, repo, issue, list(call.field("labels") or []), replace=True)
+        names = list(call.field("labels") or [])
+        apply_labels(call, repo, issue, names, replace=True, announce=False)
         issue["assignees"] = _assignees(call, call.field("assignees") or [])
+    webhooks.opened(call, repo, issue)
     return Reply(
         201,
         render(call, repo, issue),
@@ -322,6 +331,7 @@ def edit(call: Call, repo: Json, issue: Json) -> None:
     GraphQL's `lastEditedAt` and `editor`, which REST does not show. Unchanged text records nothing.
     """
     title, body = call.body.get("title"), call.body.get("body")
+    before = {k: issue[k] for k in ("title", "body")}
     if "title" in call.body and title != issue["title"]:
         add_event(
             call.store,
@@ -334,6 +344,7 @@ def edit(call: Call, repo: Json, issue: Json) -> None:
         issue["title"] = title
     if "body" in call.body and (body or "") != (issue["body"] or ""):
         issue.update(body=body, last_edited_at=now_iso(), editor=call.login)
+    webhooks.edited(call, repo, issue, before)
 
 
 def matches(call: Call, issue: Json) -> bool:
@@ -382,3 +393,6 @@ def list_for_repo(call: Call) -> Reply:
     if call.arg("direction", "desc") == "desc":
         found.reverse()
     return paginate(call, found, lambda i: render(call, repo, i))
+
+
+webhooks.SHAPES["issue"] = render  # what an `issues` webhook carries as its `issue`

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orchestrator.sandbox.github import gitrepo, issues, protection, shapes
+from orchestrator.sandbox.github import gitrepo, issues, protection, shapes, webhooks
 from orchestrator.sandbox.github.access import can, repo_for
 from orchestrator.sandbox.github.api import ApiError, Call, Reply, invalid, not_found, paginate
 from orchestrator.sandbox.github.gitdata import render_commit, render_files, repo_url
@@ -258,6 +258,7 @@ def create(call: Call) -> Reply:
         "reviews": [],
     }
     call.hooks.pull_opened(repo, issue["number"])
+    webhooks.opened(call, repo, issue)
     rendered = render(call, repo, issue)
     return Reply(201, rendered, {"Location": rendered["url"]})
 
@@ -296,6 +297,7 @@ def update(call: Call) -> Reply:
         raise ApiError(403, "Must have push access to repository.")
     if call.body.get("state") == "open" and issue["state"] == "closed":
         _check_reopenable(call, repo, issue)
+    before = {k: issue[k] for k in ("title", "body")}
     for key in ("title", "body"):
         if key in call.body:
             issue[key] = call.body[key]
@@ -312,6 +314,7 @@ def update(call: Call) -> Reply:
         issue["state_reason"] = None
         if issue["state"] == "open":
             call.hooks.pull_opened(repo, issue["number"])
+    webhooks.edited(call, repo, issue, before)
     issue["updated_at"] = now_iso()
     return Reply(200, render(call, repo, issue))
 
@@ -358,3 +361,6 @@ def list_commits(call: Call) -> Reply:
     head, base = head_sha(call.store, repo, issue), base_sha(call.store, repo, issue)
     shas = gitrepo.commits_between(path, gitrepo.merge_base(path, base, head) or base, head)
     return paginate(call, shas, lambda sha: render_commit(call, repo, sha))
+
+
+webhooks.SHAPES["pull_request"] = render  # what a `pull_request` webhook carries

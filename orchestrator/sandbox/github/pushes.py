@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from orchestrator.sandbox.github import gitrepo, mergequeue, merging
+from orchestrator.sandbox.github import gitrepo, mergequeue, merging, webhooks
 from orchestrator.sandbox.github.api import Call, Update
 from orchestrator.sandbox.github.ci import head_commits
 from orchestrator.sandbox.github.state import Json
@@ -30,6 +30,7 @@ def after_push(call: Call, repo: Json, updates: list[Update]) -> list[str]:
         if ref.startswith(HEADS) and new != ZERO:
             branch = ref.removeprefix(HEADS)
             _merge_reached(call, repo, branch, old, new)
+            _synchronized(call, repo, branch, old, new)
             mergequeue.head_moved(call, repo, branch, new)
             if call.login != mergequeue.BOT and mergequeue.entries(repo, branch):
                 mergequeue.advance(call, repo, branch)  # a base moved outside its queue
@@ -57,6 +58,14 @@ def _merge_reached(call: Call, repo: Json, branch: str, old: str, new: str) -> N
             continue  # reachable before this update: not this push's doing
         pull["head_sha"] = head
         merging.record_merge(call, repo, issue, new, old if old != ZERO else new)
+
+
+def _synchronized(call: Call, repo: Json, branch: str, old: str, new: str) -> None:
+    """Announce `synchronize` for each open pull request whose head branch moved."""
+    for issue in list(repo["issues"].values()):
+        pull = issue["pull"]
+        if pull and issue["state"] == "open" and pull["head"] == branch and old != ZERO:
+            webhooks.issue_event(call, repo, issue, "synchronize", before=old, after=new)
 
 
 def matches(pattern: str, branch: str) -> bool:

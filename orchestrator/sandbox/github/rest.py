@@ -24,6 +24,7 @@ from orchestrator.sandbox.github import (  # noqa: F401
     protection,
     pulls,
     relations,
+    repohooks,
     repos,
     reviews,
 )

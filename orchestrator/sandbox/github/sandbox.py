@@ -16,6 +16,7 @@ from orchestrator.errors import UsageError
 from orchestrator.sandbox.github import (
     accounts,
     actions,
+    checks,
     contents,
     control,
     graph,
@@ -23,6 +24,7 @@ from orchestrator.sandbox.github import (
     pushes,
     rest,
     smarthttp,
+    webhooks,
 )
 from orchestrator.sandbox.github.accounts import DEFAULT_SCOPES
 from orchestrator.sandbox.github.api import ApiError, Call, Hooks, Update
@@ -79,6 +81,7 @@ class Sandbox:
             login, token=token or accounts.token_of(self.store, login), scopes=scopes
         )
         self.ci = LocalCI(self.store, timeout=ci_timeout, on_done=self._checked)
+        self.webhooks = webhooks.Deliveries(self.store, self._record_violation)
         hooks = Hooks(
             pull_opened=self._pull_opened,
             pushed=self._pushed,
@@ -87,6 +90,7 @@ class Sandbox:
             checked=self._checked,
             checks_need_app=checks_need_app,
             lazy_mergeable=lazy_mergeable,
+            webhooks=self.webhooks,
         )
         self.rest = rest.Rest(self.store, hooks, self._record_violation, strict)
         self._server: Server | None = None
@@ -118,6 +122,7 @@ class Sandbox:
             self._server.server_close()
             self._server = None
         self.ci.stop()
+        self.webhooks.stop()
         self.store.save()
         self._data_lock.release()
         if self._owned_dir:
@@ -262,8 +267,9 @@ class Sandbox:
             self.ci.enqueue(repo, sha)
 
     def _checked(self, repo: Json, sha: str) -> None:
-        """A check on `sha` changed: advance the merge queues waiting on it."""
+        """A check on `sha` changed: announce the runs it completed, advance the merge queues."""
         with self.store.lock:
+            checks.announce_completed(self._call(self.login), repo, sha)
             for branch in mergequeue.waiting_on(repo, sha):
                 mergequeue.advance(self._call(mergequeue.BOT), repo, branch)
 

@@ -65,6 +65,11 @@ ALLOWED_RESPONSE_DEVIATIONS = {
     # GitHub answers its usual 404 Not Found; these two operations' responses list only 200/302.
     ("actions/get-job-for-workflow-run", 404),
     ("actions/download-job-logs-for-workflow-run", 404),
+    # A hook or delivery id that names none: GitHub's 404 Not Found, as for the hook itself; the
+    # deliveries' responses list only 200/202, 400 and 422.
+    ("repos/list-webhook-deliveries", 404),
+    ("repos/get-webhook-delivery", 404),
+    ("repos/redeliver-webhook-delivery", 404),
 }
 
 

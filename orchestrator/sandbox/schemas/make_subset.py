@@ -98,6 +98,16 @@ OPERATION_IDS = (
     "repos/update-branch-protection",
     "repos/get-branch-protection",
     "repos/delete-branch-protection",
+    # Added for repository webhooks: the hooks, their pings and their recent deliveries.
+    "repos/list-webhooks",
+    "repos/create-webhook",
+    "repos/get-webhook",
+    "repos/update-webhook",
+    "repos/delete-webhook",
+    "repos/ping-webhook",
+    "repos/list-webhook-deliveries",
+    "repos/get-webhook-delivery",
+    "repos/redeliver-webhook-delivery",
 )
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
