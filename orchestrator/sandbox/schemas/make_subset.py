@@ -132,6 +132,21 @@ def resolve(doc: dict[str, Any], ref: str) -> Any:
     return node
 
 
+def reached(full: dict[str, Any], start: Any) -> dict[str, dict[str, Any]]:
+    """Return the components `start` references, directly or through other components."""
+    todo, seen = refs_in(start), set()
+    while todo:
+        ref = todo.pop()
+        if ref not in seen:
+            seen.add(ref)
+            todo |= refs_in(resolve(full, ref)) - seen
+    components: dict[str, dict[str, Any]] = {}
+    for ref in sorted(seen):
+        _, _, kind, name = ref.split("/", 3)
+        components.setdefault(kind, {})[name] = full["components"][kind][name]
+    return components
+
+
 def subset(full: dict[str, Any], wanted: tuple[str, ...]) -> dict[str, Any]:
     """Return `full` with only the `wanted` operations and the components they reach."""
     paths: dict[str, Any] = {}
@@ -143,16 +158,7 @@ def subset(full: dict[str, Any], wanted: tuple[str, ...]) -> dict[str, Any]:
     missing = set(wanted) - found
     if missing:
         raise SystemExit(f"operations not in the description: {sorted(missing)}")
-    todo, seen = refs_in(paths), set()
-    while todo:
-        ref = todo.pop()
-        if ref not in seen:
-            seen.add(ref)
-            todo |= refs_in(resolve(full, ref)) - seen
-    components: dict[str, dict[str, Any]] = {}
-    for ref in sorted(seen):
-        _, _, kind, name = ref.split("/", 3)
-        components.setdefault(kind, {})[name] = full["components"][kind][name]
+    components = reached(full, paths)
     info = {
         **full["info"],
         "description": "Subset of GitHub's REST API OpenAPI description "

@@ -17,7 +17,7 @@ import json
 import sys
 from typing import Any
 
-from orchestrator.sandbox.schemas.make_subset import refs_in, resolve
+from orchestrator.sandbox.schemas.make_subset import reached
 
 WEBHOOKS = (
     "ping",
@@ -76,16 +76,7 @@ def cut(full: dict[str, Any], wanted: tuple[str, ...]) -> dict[str, Any]:
     if missing:
         raise SystemExit(f"webhooks not in the description: {missing}")
     kept = {name: hooks[name] for name in wanted}
-    todo, seen = refs_in(kept), set()
-    while todo:
-        ref = todo.pop()
-        if ref not in seen:
-            seen.add(ref)
-            todo |= refs_in(resolve(full, ref)) - seen
-    components: dict[str, dict[str, Any]] = {}
-    for ref in sorted(seen):
-        _, _, kind, name = ref.split("/", 3)
-        components.setdefault(kind, {})[name] = full["components"][kind][name]
+    components = reached(full, kept)
     info = {
         **full["info"],
         "description": "The x-webhooks entries of GitHub's REST API description "
