@@ -159,6 +159,7 @@ def _drive(
     deadline, timed_out = started + limit, False
     logs_dir = built.runtime / "logs"
     logs_dir.mkdir(parents=True, exist_ok=True)
+    spent = {"to_pr": 0, "to_merge": 0}  # GitHub requests of the ticks, by phase
     with open(logs_dir / "demo-ticks.log", "a", encoding="utf-8") as sink:
         watch.start()
         before, idle = read(), 0.0
@@ -166,7 +167,7 @@ def _drive(
             if time.monotonic() >= deadline:
                 timed_out = True
                 break
-            _round(built, watch, sys.stderr if verbose else sink, deadline)
+            _round(built, watch, sys.stderr if verbose else sink, deadline, spent)
             after = read()
             idle = min(IDLE_MAX, idle * 2 or IDLE_FIRST) if after == before else 0.0
             # a round that changed nothing: GitHub's state waits on time, not on us
@@ -182,15 +183,28 @@ def _drive(
         len(built.github.violations),
         len(model.requests) if model is not None else None,
         timed_out,
+        spent["to_pr"],
+        spent["to_merge"],
     )
 
 
-def _round(built: world.World, watch: ProgressPrinter, stderr: IO[str], deadline: float) -> None:
-    """One round of ticks; CI must have reported before the PR monitor looks."""
+def _round(
+    built: world.World,
+    watch: ProgressPrinter,
+    stderr: IO[str],
+    deadline: float,
+    spent: dict[str, int],
+) -> None:
+    """One round of ticks; CI must have reported before the PR monitor looks. `spent` counts
+    the GitHub requests of the dispatcher's and queue's ticks (Ready → PR opened) and of the PR
+    monitor's (PR → merged)."""
     for job in TICKS:
         if job == "pr_monitor":
             built.github.wait_ci_idle(timeout=max(1.0, deadline - time.monotonic()))
+        before = len(built.github.requests)
         _tick(built, job, watch, stderr)
+        made = summary.count(built.github.requests[before:]).total
+        spent["to_merge" if job == "pr_monitor" else "to_pr"] += made
 
 
 def _tick(built: world.World, job: str, watch: ProgressPrinter, stderr: IO[str]) -> None:
@@ -225,5 +239,7 @@ def _record(built: world.World, ending: summary.Ending) -> None:
             "merged": sum(1 for v in ending.views.values() if v.merged),
             "issues": len(ending.views),
             "github_requests": ending.setup.total + ending.loop.total,
+            "requests_to_pr": ending.to_pr,
+            "requests_to_merge": ending.to_merge,
         },
     )

@@ -73,6 +73,8 @@ class Ending:
     violations: int
     model_requests: int | None  # None: a real model, not counted here
     timed_out: bool
+    to_pr: int = 0  # GitHub requests of the dispatcher's and queue's ticks: Ready → PR opened
+    to_merge: int = 0  # ... of the PR monitor's ticks: PR → merged
 
 
 def render(ending: Ending, data: Path, port: int, root: Path, cwd: Path) -> str:
@@ -101,6 +103,11 @@ def render(ending: Ending, data: Path, port: int, root: Path, cwd: Path) -> str:
         f"({_kinds(ending.setup)} to set up; {_kinds(ending.loop)} for the loop)",
         f"  requests outside GitHub's published API description: {ending.violations}",
     ]
+    if merged:
+        lines.append(
+            f"  per merged task: {ending.to_pr / len(merged):.1f} requests Ready → PR opened, "
+            f"{ending.to_merge / len(merged):.1f} PR → merged"
+        )
     if ending.model_requests is not None:
         lines.append(f"  scripted model: {ending.model_requests} Messages API requests")
     lines += ["", "Look around:", *_pointers(data, port, root, cwd)]

@@ -74,6 +74,8 @@ def test_the_demo_ends_with_every_issue_closed_by_a_merged_pr_and_says_so(ran: R
     assert "PRs opened 5, merged 5." in out
     assert re.search(r"GitHub requests: \d+ \(\d+: REST \d+, GraphQL \d+, git \d+ to set up; ", out)
     assert "requests outside GitHub's published API description: 0" in out
+    found = re.search(r"per merged task: (\d+\.\d) requests Ready → PR opened, (\d+\.\d) PR", out)
+    assert found and 0 < float(found[1]) < 60 and 0 < float(found[2]) < 60, out[-1500:]
     assert f"{ROOT}/bin/agentos sandbox serve --data data --port " in out  # typed from where it ran
     for number in range(1, 6):  # progress: each issue was seen working, in review, and done
         lines = [line for line in out.splitlines() if re.match(rf"\s+\d+\.\ds  #{number}\s", line)]
