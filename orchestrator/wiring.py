@@ -73,7 +73,7 @@ class RealAdapters:
         from orchestrator.adapters.github import GitHubTracker
 
         if self._tracker is None:
-            github = GitHubTracker(self.config.github)
+            github = GitHubTracker(self.config.github, state_dir=self.config.paths.state_dir)
             self._tracker = AuditedTracker(github, self.audit(), self.actor)
         return self._tracker
 
@@ -83,7 +83,9 @@ class RealAdapters:
 
         token = self.config.review.token
         if token is not None and self._reviewer is None:
-            github = GitHubTracker(replace(self.config.github, token=token))
+            github = GitHubTracker(
+                replace(self.config.github, token=token), state_dir=self.config.paths.state_dir
+            )
             self._reviewer = AuditedTracker(github, self.audit(), self.actor)
         return self._reviewer
 

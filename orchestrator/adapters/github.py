@@ -1,12 +1,10 @@
-"""Implement the Tracker port on GitHub's REST API with PyGithub.
-
-It covers issues, labels, comments and dependencies.
-"""
+"""The Tracker port on GitHub's REST API with PyGithub: issues, labels, comments, dependencies."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -51,6 +49,7 @@ from orchestrator.core.model import (
 )
 from orchestrator.core.redact import redact
 from orchestrator.errors import TrackerError
+from orchestrator.store.http_cache import PageCache
 
 if TYPE_CHECKING:  # gql is imported on first use: most ticks never send GraphQL from here
     from orchestrator.adapters.github_graphql import GraphQL
@@ -81,17 +80,21 @@ class GitHubTracker(GitHubPulls):
         timeout: int = 15,
         throttle: bool = True,
         graphql: GraphQL | None = None,
+        state_dir: Path | None = None,
     ) -> None:
+        """`state_dir`: keep REST pages there across ticks (store.http_cache)."""
         try:
             github = connect(config, retry, per_page, timeout, throttle)
         except LookupError as error:
             raise TrackerError(one_line(f"github.token: {error}")) from None
-        super().__init__(github, Rest(github.requester, per_page))
+        kept = PageCache(state_dir, config.token.reveal()) if state_dir is not None else None
+        super().__init__(github, Rest(github.requester, per_page, kept=kept))
         self._config, self._retry, self._graphql = config, retry, graphql
 
     def close(self) -> None:
         """Close PyGithub's connections and the GraphQL client's."""
         self._github.close()
+        self._rest.close()
         if self._graphql is not None:
             self._graphql.close()
 

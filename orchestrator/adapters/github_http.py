@@ -17,6 +17,7 @@ from github import Auth, Github, GithubRetry
 from github.Requester import Requester
 
 from orchestrator.config.model import GitHubConfig
+from orchestrator.store.http_cache import PageCache
 
 _NEXT = re.compile(r'<(?P<url>[^>]+)>;\s*rel="next"')
 # Methods retried on 5xx and dropped connections. PyGithub adds GET and POST to urllib3's
@@ -95,9 +96,20 @@ class Rest:
     reads that repeat each tick (open issues, label events, checks) cost almost nothing when idle.
     """
 
-    def __init__(self, requester: Requester, per_page: int, cache_size: int = 1024) -> None:
+    def __init__(
+        self,
+        requester: Requester,
+        per_page: int,
+        cache_size: int = 1024,
+        kept: PageCache | None = None,
+    ) -> None:
         self._requester, self.per_page, self._cache_size = requester, per_page, cache_size
         self._cache: OrderedDict[str, Page] = OrderedDict()
+        self._kept = kept  # the pages earlier ticks fetched (store.http_cache), if any
+
+    def close(self) -> None:
+        if self._kept is not None:
+            self._kept.close()
 
     def get(self, path: str, **params: str | int) -> Any:
         """Return one resource."""
@@ -137,11 +149,11 @@ class Rest:
         return data
 
     def _fetch(self, url: str) -> Page:
-        cached = self._cache.get(url)
+        cached = self._cache.get(url) or self._from_kept(url)
         headers = {"If-None-Match": cached.etag} if cached and cached.etag else {}
         status, response_headers, output = self._requester.requestJson("GET", url, headers=headers)
         if status == 304 and cached is not None:
-            self._cache.move_to_end(url)
+            self._remember(url, cached)
             return cached
         data = _json(output)
         if status >= 400:
@@ -150,7 +162,19 @@ class Rest:
         page = Page(data, response_headers.get("etag"), link.group("url") if link else None)
         if page.etag:
             self._remember(url, page)
+            if self._kept is not None and output:
+                self._kept.put(url, page.etag, page.next_url, output)
         return page
+
+    def _from_kept(self, url: str) -> Page | None:
+        found = self._kept.get(url) if self._kept is not None else None
+        if found is None:
+            return None
+        etag, next_url, body = found
+        try:
+            return Page(json.loads(body), etag, next_url)
+        except ValueError:
+            return None
 
     def _remember(self, url: str, page: Page) -> None:
         self._cache[url] = page

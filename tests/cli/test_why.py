@@ -69,7 +69,13 @@ def answer(config: Path, github: Sandbox, capsys: pytest.CaptureFixture[str], *w
 
 
 def files(root: Path) -> dict[str, bytes]:
-    return {str(p): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    """Return runtime/'s files but GitHub's page cache (what a read keeps, to read again cheaply:
+    store/http_cache.py), which is no state of Agent OS's."""
+    return {
+        str(p): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.name.startswith("github_pages.sqlite")
+    }
 
 
 def test_why_prints_what_the_chat_says_for_the_same_issue(

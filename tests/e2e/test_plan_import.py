@@ -156,7 +156,7 @@ def test_the_repos_plan_file_is_imported_by_the_hourly_job_when_it_changed(
     world.sandbox.clear_requests()
     assert world.run("plan_import") == 0  # unchanged: one GET of the file, nothing else
     [read] = world.sandbox.requests
-    assert read.method == "GET" and read.status == 200
+    assert read.method == "GET" and read.status == 304  # the page kept from the last tick
     assert read.path.endswith("/repos/acme/app/contents/PLAN.md?ref=main")
 
     _commit(world, "## Epic {#e}\n- Task {#t} after: nowhere\n")
