@@ -136,7 +136,9 @@ class Scheduler:
         self.running[job] = Tick(job, process, reason)
         self.log.info("serve.tick", extra={"job": job, "reason": reason, "pid": process.pid})
 
-    def _reap(self) -> None:
+    def _reap(self, *, follow: bool = True) -> None:
+        """Forget the ticks that ended; `follow`: wake what a finished tick wakes (not while
+        stopping)."""
         for job, tick in list(self.running.items()):
             code = tick.process.poll()
             if code is None:
@@ -144,7 +146,7 @@ class Scheduler:
             del self.running[job]
             seconds = round(time.monotonic() - tick.started, 3)
             self.log.info("serve.ended", extra={"job": job, "code": code, "seconds": seconds})
-            if code == 0 and job in FOLLOWS:
+            if follow and code == 0 and job in FOLLOWS:
                 self.wake(FOLLOWS[job], f"after_{job}")
 
     def _until_next_minute(self) -> float:
@@ -161,7 +163,7 @@ class Scheduler:
         deadline = time.monotonic() + grace
         while self.running and time.monotonic() < deadline:
             time.sleep(STOP_POLL)
-            self._reap_quietly()
+            self._reap(follow=False)
         for tick in self.running.values():
             tick.process.terminate()
         for tick in self.running.values():
@@ -170,10 +172,3 @@ class Scheduler:
             except subprocess.TimeoutExpired:
                 tick.process.kill()
         self.running.clear()
-
-    def _reap_quietly(self) -> None:
-        for job, tick in list(self.running.items()):
-            code = tick.process.poll()
-            if code is not None:
-                del self.running[job]
-                self.log.info("serve.ended", extra={"job": job, "code": code})
