@@ -18,8 +18,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 # Runs in the child: become the pty's session (controlling terminal), then exec the program.
+# Ctrl-C must reach it as in a terminal window whatever the test runner inherited: a runner
+# started in the background by a non-interactive shell ignores SIGINT, and a child keeps an
+# ignored or blocked signal across exec (Python then installs no KeyboardInterrupt handler).
 _LAUNCH = (
-    "import os, sys\n"
+    "import os, signal, sys\n"
+    "signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})\n"
+    "signal.signal(signal.SIGINT, signal.SIG_DFL)\n"
     "fd = os.open(sys.argv[1], os.O_RDWR)\n"
     "for n in (0, 1, 2): os.dup2(fd, n)\n"
     "os.execv(sys.argv[2], sys.argv[2:])\n"
