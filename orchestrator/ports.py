@@ -171,6 +171,12 @@ class Board(Protocol):
         closed issue may be left out (the label board lists open issues only); when listed, its
         content says closed."""
 
+    def stamp(self, previous: str | None = None) -> str | None:
+        """Return a fingerprint that changes whenever `items()` would answer differently (a
+        status, an item, an issue's content), read without spending GraphQL points; None when
+        the board has none to offer (then it is read in full). `previous` is a stamp it gave
+        before, from which it may learn how to take the next one."""
+
     def add(self, issue: Issue) -> BoardItem:
         """Put the issue on the board (a no-op returning its item when already there)."""
 

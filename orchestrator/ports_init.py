@@ -48,6 +48,26 @@ class GitHubSetup(Protocol):
     def add_blocker(self, ref: IssueRef, blocker: Issue) -> None:
         """Record `blocker` as blocking `ref` (idempotent)."""
 
+    def webhooks(self, repo: str) -> list[RepoHook]:
+        """Return the repository's webhooks (admin rights needed: TrackerError without them)."""
+
+    def save_webhook(
+        self, repo: str, url: str, secret: str, events: Sequence[str], hook_id: int | None
+    ) -> RepoHook:
+        """Create a webhook (`hook_id` None) or update that one: JSON, SSL verified, active."""
+
+
+@dataclass(frozen=True)
+class RepoHook:
+    """A repository webhook as GitHub shows it: never its secret, only whether it has one."""
+
+    id: int
+    url: str
+    events: tuple[str, ...]
+    active: bool
+    content_type: str
+    has_secret: bool
+
 
 @dataclass(frozen=True)
 class BoardTools:

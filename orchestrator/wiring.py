@@ -32,6 +32,7 @@ from orchestrator.ports import (
 from orchestrator.ports_init import BoardTools, GitHubSetup, Services
 
 if TYPE_CHECKING:  # gql is imported on first use, not on every tick
+    from orchestrator.adapters.github import GitHubTracker
     from orchestrator.adapters.github_graphql import GraphQL
     from orchestrator.adapters.github_http import RetryPolicy
 
@@ -64,6 +65,7 @@ class RealAdapters:
     def __init__(self, config: Config, *, actor: str = "agentos") -> None:
         self.config, self.actor = config, actor
         self._tracker: Tracker | None = None
+        self._github: GitHubTracker | None = None  # the tracker's own client, for board stamps
         self._reviewer: Tracker | None = None
         self._graphql: GraphQL | None = None
         self._audit: AuditLog | None = None
@@ -74,6 +76,7 @@ class RealAdapters:
 
         if self._tracker is None:
             github = GitHubTracker(self.config.github, state_dir=self.config.paths.state_dir)
+            self._github = github
             self._tracker = AuditedTracker(github, self.audit(), self.actor)
         return self._tracker
 
@@ -120,6 +123,7 @@ class RealAdapters:
             tracker=tracker,
             repo=repo.github,
             names=status_names(dict(repo.board.status_names)),
+            rest=self._github.rest if self._github is not None else None,
         )
 
     def board_admin(self, tracker: Tracker) -> BoardAdmin:

@@ -9,6 +9,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import replace
 from typing import Any
 
+from orchestrator.adapters import github_board_stamp
 from orchestrator.adapters.github_board_normalize import (
     board_blockers,
     board_item,
@@ -22,6 +23,7 @@ from orchestrator.adapters.github_board_normalize import (
 )
 from orchestrator.adapters.github_errors import one_line
 from orchestrator.adapters.github_graphql import GraphQL
+from orchestrator.adapters.github_http import Rest
 from orchestrator.core.board import DEFAULT_NAMES, status_for
 from orchestrator.core.model import (
     BoardField,
@@ -58,14 +60,17 @@ class GitHubBoard:
         names: Mapping[BoardStatus, str] | None = None,
         page_size: int = PAGE,
         field_name: str = "Status",
+        rest: Rest | None = None,
     ) -> None:
-        self._graphql, self._tracker = graphql, tracker
+        """`rest`: the REST client `stamp` lists the items with (None: no stamp)."""
+        self._graphql, self._tracker, self._rest = graphql, tracker, rest
         self.owner, self.number, self.repo, self.field_name = owner, number, repo, field_name
         self.names = dict(names or DEFAULT_NAMES)
         self._page_size = page_size
         self.field: BoardField | None = None  # cached by any read
         # each status's option name as the board spells it
         self._spelled: dict[BoardStatus, str] = {}
+        self._where: tuple[str, int] | None = None  # what `stamp` needs: learnt by any read
 
     @property
     def subject(self) -> str:
@@ -89,6 +94,14 @@ class GitHubBoard:
                 item = replace(item, dependencies=self._dependencies(item.issue, content))
             found.append(item)
         return found
+
+    def stamp(self, previous: str | None = None) -> str | None:
+        """Return a fingerprint of the items, read through REST with ETags (free when idle);
+        None when it cannot be taken (no read yet and no `previous` stamp to learn the paths)."""
+        where = self._where or github_board_stamp.where_in(previous)
+        if self._rest is None or where is None:
+            return None
+        return github_board_stamp.take(self._rest, self.owner, self.number, where)
 
     def _dependencies(self, ref: IssueRef, content: Mapping[str, Any]) -> Dependencies:
         """Return GitHub's record as the board read brought it; REST reads the blockers only when
@@ -214,6 +227,7 @@ class GitHubBoard:
 
     def _remember(self, project: Mapping[str, Any]) -> BoardField:
         self.field = status_field(project, self.names, self.field_name)
+        self._where = github_board_stamp.where_of(project) or self._where
         self._spelled = {
             s: o.name
             for o in status_options(project.get("field"))

@@ -46,6 +46,9 @@ from orchestrator.errors import (
 # gql's HTTPX transport runs on httpx2 (the fork the anthropic SDK also uses) when it is installed,
 # as requirements.txt pins it: its transports and errors are httpx2's, not httpx's.
 DOCUMENTS = Path(__file__).resolve().parent / "graphql"
+# GitHub's error type for a spent GraphQL budget: documented RATE_LIMITED, and RATE_LIMIT as
+# answered since early 2026 (yanyongyu/githubkit#271)
+RATE_LIMIT_TYPES = frozenset({"RATE_LIMITED", "RATE_LIMIT"})
 _SPREAD = re.compile(r"\.\.\.\s*([_A-Za-z]\w*)")
 
 
@@ -223,7 +226,7 @@ def rate_limit_wait(
 def _is_rate_limited(error: BaseException | None, headers: Mapping[str, Any]) -> bool:
     if isinstance(error, TransportQueryError):
         return any(
-            isinstance(e, dict) and e.get("type") == "RATE_LIMITED" for e in error.errors or ()
+            isinstance(e, dict) and e.get("type") in RATE_LIMIT_TYPES for e in error.errors or ()
         )
     if isinstance(error, TransportServerError) and error.code in (403, 429):
         return (
@@ -303,7 +306,7 @@ def from_errors(
             ),
             errors,
         )
-    if "RATE_LIMITED" in kinds:
+    if kinds & RATE_LIMIT_TYPES:
         return RateLimited(
             one_line(f"GitHub rate limit hit trying to {action} {subject}: {wait_hint(headers)}")
         )

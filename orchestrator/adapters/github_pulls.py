@@ -31,6 +31,11 @@ class GitHubPulls(GitHubVerdicts):
     def __init__(self, github: Github, rest: Rest) -> None:
         self._github, self._rest = github, rest
 
+    @property
+    def rest(self) -> Rest:
+        """The conditional REST client (a board's stamp lists its items with it)."""
+        return self._rest
+
     def _repo(self, repo: str) -> Repository:
         """Return PyGithub's repository object without fetching it (the client is lazy)."""
         return self._github.get_repo(repo)

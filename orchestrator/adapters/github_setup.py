@@ -1,11 +1,12 @@
 """The GitHub side of `agentos init` on PyGithub.
 
-The token's owner, repositories, labels, seed issues and a commit.
+The token's owner, repositories, labels, seed issues, a commit and the repositories' webhooks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from github import GithubException, UnknownObjectException
 
@@ -24,7 +25,7 @@ from orchestrator.adapters.github_normalize import label_name
 from orchestrator.config.model import GitHubConfig
 from orchestrator.core.model import Identity, Issue, IssueRef, RepoInfo
 from orchestrator.errors import Rejected
-from orchestrator.ports_init import Edit
+from orchestrator.ports_init import Edit, RepoHook
 
 
 class GitHubSetupClient(GitHubTracker):
@@ -110,6 +111,38 @@ class GitHubSetupClient(GitHubTracker):
     def blockers(self, issue: Issue) -> tuple[IssueRef, ...]:
         """Return the native blocked-by links: one conditional GET per 100."""
         return self.dependencies(issue).blocked_by
+
+    def webhooks(self, repo: str) -> list[RepoHook]:
+        """Return the repository's hooks: one conditional GET per 100 (admin rights needed)."""
+        with translated(repo, "list the webhooks of"):
+            return [_hook(raw) for raw in self._rest.pages(f"/repos/{repo}/hooks")]
+
+    def save_webhook(
+        self, repo: str, url: str, secret: str, events: Sequence[str], hook_id: int | None
+    ) -> RepoHook:
+        """Create the hook (one POST; GitHub pings it) or update that one (one PATCH)."""
+        config = {"url": url, "content_type": "json", "secret": secret, "insecure_ssl": "0"}
+        body: dict[str, Any] = {"config": config, "events": list(events), "active": True}
+        if hook_id is None:
+            with translated(repo, "create a webhook on"):
+                return _hook(
+                    self._rest.send("POST", f"/repos/{repo}/hooks", {"name": "web", **body})
+                )
+        with translated(repo, "update a webhook of"):
+            return _hook(self._rest.send("PATCH", f"/repos/{repo}/hooks/{hook_id}", body))
+
+
+def _hook(raw: Mapping[str, Any]) -> RepoHook:
+    given = raw.get("config")
+    config: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
+    return RepoHook(
+        id=int(raw["id"]),
+        url=str(config.get("url") or ""),
+        events=tuple(str(e) for e in raw.get("events") or ()),
+        active=bool(raw.get("active")),
+        content_type=str(config.get("content_type") or "form"),
+        has_secret=bool(config.get("secret")),  # GitHub shows a secret as ********
+    )
 
 
 def _info(raw: Mapping[str, object]) -> RepoInfo:

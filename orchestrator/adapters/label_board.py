@@ -23,6 +23,10 @@ class LabelBoard:
     def __init__(self, tracker: Tracker, repo: str) -> None:
         self._tracker, self.repo = tracker, repo
 
+    def stamp(self, previous: str | None = None) -> str | None:
+        """None: reading this board costs no GraphQL (its listing is conditional REST)."""
+        return None
+
     def items(self, detail: Collection[BoardStatus] = (BoardStatus.READY,)) -> list[BoardItem]:
         """List open issues with the status their labels give, oldest first as a board would."""
         found = [self._item(issue) for issue in reversed(self._tracker.open_issues(self.repo))]

@@ -106,6 +106,10 @@ class MemoryBoard:
         self._items[issue.ref] = (f"PVTI_{next(_IDS)}", self._option_id(status) if status else None)
         return self._item(issue.ref)
 
+    def stamp(self, previous: str | None = None) -> str | None:
+        """None: reading this board costs no GraphQL (it is in memory), so it is simply read."""
+        return None
+
     def items(self, detail: Collection[BoardStatus] = (BoardStatus.READY,)) -> list[BoardItem]:
         """Return the items in board order.
 

@@ -347,7 +347,10 @@ def serve(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
     if args.unit:
         from orchestrator.config.files import ROOT
 
-        print(serve.unit(Path(ROOT), path, args.grace, env), end="")
+        unit = serve.unit(
+            Path(ROOT), path, args.grace, env, webhooks=args.webhooks is not None, poll=args.poll
+        )
+        print(unit, end="")
         return 0
     return serve.serve(path, jobs, env, args.grace, args.poll, args.webhooks)
 

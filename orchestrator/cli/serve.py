@@ -95,11 +95,23 @@ def _receiver(
     return receiver
 
 
-def unit(root: Path, path: Path, grace: float, env: Mapping[str, str] = os.environ) -> str:
-    """Return a systemd service unit running `agentos serve` (Type=simple, restarted on failure)."""
+def unit(
+    root: Path,
+    path: Path,
+    grace: float,
+    env: Mapping[str, str] = os.environ,
+    *,
+    webhooks: bool = False,
+    poll: float = 0.0,
+) -> str:
+    """Return a systemd service unit running `agentos serve` (Type=simple, restarted on failure).
+
+    `webhooks` adds `--webhooks` (the config's section), `poll` `--poll SECONDS` when not 0.
+    """
     from orchestrator.cli.cron import search_path
 
     argv = f"{root / 'bin' / 'agentos'} serve --config {path.expanduser().absolute()}"
+    argv += (" --webhooks" if webhooks else "") + (f" --poll {poll:g}" if poll else "")
     return (
         "[Unit]\nDescription=Agent OS: every job on its schedule (agentos serve)\n"
         "After=network-online.target\nWants=network-online.target\n\n"

@@ -218,6 +218,7 @@ class DispatcherConfig:
     structure_briefs_with: str | None = (
         None  # an anthropic backend that structures vague issues; None: off
     )
+    full_read_minutes: int = 10  # boards read in full at least this often (core.board_reads)
 
 
 class SourceKind(enum.Enum):

@@ -381,9 +381,10 @@ def schedule(r: Reader, value: Any, defaults: dict[str, str]) -> dict[str, str]:
 
 
 def dispatcher(r: Reader, value: Any, agents: AgentsConfig) -> DispatcherConfig:
-    """Read `dispatcher`: which anthropic backend, if any, structures vague issues into briefs."""
-    node = r.mapping(value, "dispatcher", ("structure_briefs_with",))
+    """Read `dispatcher`: the model that structures vague issues, how often boards are read."""
+    node = r.mapping(value, "dispatcher", ("structure_briefs_with", "full_read_minutes"))
     name = r.string(node, "structure_briefs_with", "dispatcher", default=None)
+    minutes = r.integer(node, "full_read_minutes", "dispatcher", default=10, maximum=1440)
     usable = [n for n, b in agents.backends.items() if b.type is AgentType.ANTHROPIC]
     if name is not None and name not in usable:
         known = ", ".join(usable) or "none configured"
@@ -393,4 +394,4 @@ def dispatcher(r: Reader, value: Any, agents: AgentsConfig) -> DispatcherConfig:
             f"got {show(name)}",
         )
         name = None
-    return DispatcherConfig(structure_briefs_with=name)
+    return DispatcherConfig(structure_briefs_with=name, full_read_minutes=minutes)

@@ -37,7 +37,7 @@ def run(ctx: Context) -> None:
             "or choose the anthropic API or a command of your own below"
         )
     if ctx.options.crontab_file is None and shutil.which("crontab", path=env.get("PATH")) is None:
-        ctx.say("  ! crontab not found: install cron, or choose systemd units in step 9")
+        ctx.say("  ! crontab not found: install cron, or choose serve or systemd in step 9")
     if blocking:
         for problem in blocking:
             ctx.say(f"  ✗ {problem}")

@@ -111,7 +111,8 @@ STEPS = (
     Step(
         "cron",
         "Cron and hooks",
-        "installs the crontab block (or prints systemd units) and enables the "
+        "runs the jobs from `agentos serve` (a systemd unit, with webhooks or polling), the "
+        "crontab block or printed systemd timers, and enables the "
         "pre-commit secret guard",
         schedule.run,
     ),

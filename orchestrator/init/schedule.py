@@ -1,6 +1,8 @@
-"""Step 9, cron and hooks: install the crontab block (or print systemd units), turn on the hook.
+"""Step 9, cron and hooks: how the jobs run, and the pre-commit secret guard.
 
-The hook is the pre-commit secret guard.
+The jobs run from `serve` (one long-running process; its systemd user unit, and GitHub's
+webhooks when GitHub can reach this machine: serving.py, webhooks.py), from cron (the crontab
+block), from systemd timers (printed), or from nothing init sets up.
 """
 
 from __future__ import annotations
@@ -13,19 +15,24 @@ from git.exc import GitCommandError
 from orchestrator.cli import cron
 from orchestrator.config.load import runtime_paths
 from orchestrator.errors import StateError
+from orchestrator.init import serving
 from orchestrator.init.context import Context
 
 HOOKS = "hooks"
+METHODS = ("serve", "cron", "systemd", "none")
 
 
 def run(ctx: Context) -> None:
     """Show the block and the git setting, then install them."""
     method = ctx.prompter.choice(
-        "cron.method", "Run the jobs from", ("cron", "systemd", "none"), "cron"
+        "cron.method", "Run the jobs from", METHODS, serving.default_method(ctx)
     )
     changes: list[str] = []
     block: list[str] = []
-    if method == "cron":
+    served = serving.plan(ctx) if method == "serve" else None
+    if served is not None:
+        changes += served.changes(ctx)
+    elif method == "cron":
         block = _block(ctx)
         try:
             installed = cron.show(ctx.options.root, tabfile=ctx.options.crontab_file)
@@ -55,7 +62,11 @@ def run(ctx: Context) -> None:
             "(the pre-commit secret guard)"
         )
     if not ctx.apply("cron", changes):
+        if served is not None and not changes:
+            serving.enable_hint(ctx, served)
         return
+    if served is not None:
+        serving.apply(ctx, served)
     if block:
         cron.install(
             _jobs(ctx),
@@ -69,6 +80,8 @@ def run(ctx: Context) -> None:
     if hooks not in (None, HOOKS):
         Repo(ctx.options.root).git.config("core.hooksPath", HOOKS)
         ctx.say("  ✓ core.hooksPath set to hooks")
+    if served is not None:
+        serving.enable_hint(ctx, served)
 
 
 def _schedule(ctx: Context, job: str, default: str) -> str:

@@ -12,7 +12,7 @@ from orchestrator.core.lifecycle import State
 from orchestrator.core.model import BoardStatus, IssueRef
 from orchestrator.core.tasks import ACTIVE, MailboxState, Task, TaskType, parse_id, task_id
 from orchestrator.core.worktree import branch_name
-from orchestrator.delivery import approval, dispatch_report
+from orchestrator.delivery import approval, board_watch, dispatch_report
 from orchestrator.delivery.backlog import Backlog, ReadyIssue, gather
 from orchestrator.delivery.briefs import Briefs
 from orchestrator.deps import Deps
@@ -28,13 +28,22 @@ MAX_PAST = 100  # the newest delivered tasks of a repo that similar issues learn
 
 
 def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> dict[str, int]:
-    """One tick: gather the backlog, plan, queue; comment on cycles and waits once."""
+    """One tick: gather the backlog, plan, queue; comment on cycles and waits once.
+
+    Nothing is read in full when no board's stamp and nothing of the tick's own changed since
+    the last full read, less than `dispatcher.full_read_minutes` ago (delivery.board_watch).
+    """
     repos = [r for r in config.repos if deps.switches.repo_on(r.key)]
+    reads = deps.memo("board_reads")
+    active = active_tasks(deps, config)
+    seen = board_watch.look(deps, reads, config, repos, _ids(active), now)
+    if not seen.reason and not dry_run:
+        deps.log.info("board.unchanged", extra={"repos": len(repos)})
+        return {"unchanged": 1}
     backlog = gather(deps.tracker, deps.board_for, repos, config.github.trusted_users)
     for key, error in backlog.failed_repos.items():
         deps.log.warning("board.unreadable", extra={"repo": key, "error": error[:200]})
     graph = backlog.graph()
-    active = active_tasks(deps, config)
     memo = deps.memo("dispatcher")
     past = learned(deps.mailbox, memo, config, [r for r in repos if r.serialize_overlaps])
     if not dry_run:
@@ -62,6 +71,9 @@ def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> 
     finished = sum(
         _finish_epic(deps, backlog, ready[s.ref]) for s in plan.skipped if s.reason == "epic"
     )
+    after = _ids(active_tasks(deps, config))
+    board_watch.remember(deps, reads, config, repos, seen, backlog.failed_repos, after, now)
+    reads.save()
     return {
         "ready": len(backlog.ready),
         "queued": queued,
@@ -81,6 +93,11 @@ def active_tasks(deps: Deps, config: Config) -> dict[IssueRef, str]:
             if parsed and parsed[0] in github:
                 found[IssueRef(github[parsed[0]], parsed[1])] = f"{state} {tid}"
     return found
+
+
+def _ids(active: Mapping[IssueRef, str]) -> list[str]:
+    """Return the task ids of `active_tasks` (queued or running alike: a claim changes nothing)."""
+    return [where.partition(" ")[2] for where in active.values()]
 
 
 def _candidates(

@@ -128,7 +128,7 @@ class Scheduler:
         argv = [*self.command, "--config", str(self.config_path), "run", job]
         process = subprocess.Popen(
             argv,
-            env=self.environ,
+            env={**self.environ, "AGENTOS_WAKE": reason},  # a webhook's tick reads in full
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

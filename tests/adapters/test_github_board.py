@@ -348,3 +348,27 @@ def test_the_status_field_of_a_recorded_board_maps_by_name() -> None:
         "PVTSSF_1",
         "f75ad846",
     )
+
+
+@pytest.mark.parametrize("kind", ["RATE_LIMITED", "RATE_LIMIT"])
+def test_a_spent_graphql_budget_is_rate_limited_in_either_spelling(kind: str) -> None:
+    """GitHub documents RATE_LIMITED; it has also answered RATE_LIMIT (githubkit#271)."""
+    from orchestrator.errors import RateLimited
+
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        error = {"type": kind, "message": "API rate limit exceeded for user ID 1."}
+        return httpx2.Response(
+            200, json={"errors": [error]}, headers={"X-RateLimit-Remaining": "0"}
+        )
+
+    config = GitHubConfig(
+        Secret("T", "t0ken"), "https://ghe.example/api/v3", "https://ghe.example/api/graphql", ()
+    )
+    client = GraphQL(config, retry=FAST_RETRY, transport=httpx2.MockTransport(answer))
+    with pytest.raises(RateLimited):
+        client.run(
+            "status_field",
+            {"owner": "a", "number": 1, "status": "Status"},
+            subject="board a/1",
+            action="read",
+        )

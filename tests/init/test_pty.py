@@ -188,7 +188,7 @@ def test_a_person_types_the_answers_takes_defaults_and_gets_asked_again_after_mi
     t.expect("Step 9 of 10: Cron and hooks")
     t.expect("Run this step? [Y/n]: ")
     t.type()
-    t.expect("[CRON/systemd/none]: ")
+    t.expect("Run the jobs from [serve/CRON/systemd/none]: ")
     t.type()
     t.expect("Go ahead? [Y/n]: ")
     t.type()

@@ -1,10 +1,12 @@
 """Serve the local CI's runs as GitHub Actions serves a job: the job, and its log.
 
 Each check run the local CI makes is a job whose id is the run's (GitHub's Actions check runs
-share their job's id) in a workflow run numbered by the check suite. Its log is written the way
-Actions writes one (a timestamp on every line, `##[group]`, `##[error]`), and served as GitHub
-does: `…/actions/jobs/{job_id}/logs` answers 302 with a URL that is signed, lives a minute and
-needs no token (`LOG_PATH`, answered by the sandbox before it asks who is calling).
+share their job's id) in a workflow run numbered by the check suite, of the repository's one
+workflow, "Sandbox CI". Its log is written the way Actions writes one (a timestamp on every
+line, `##[group]`, `##[error]`), and served as GitHub does: `…/actions/jobs/{job_id}/logs`
+answers 302 with a URL that is signed, lives a minute and needs no token (`LOG_PATH`, answered
+by the sandbox before it asks who is calling). The workflow run is what `workflow_run` webhooks
+carry (`render_workflow_run`); the REST workflow run endpoints are not served.
 """
 
 from __future__ import annotations
@@ -18,15 +20,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs
 
+from orchestrator.sandbox.github import gitrepo, pulls, shapes
 from orchestrator.sandbox.github.access import repo_for
 from orchestrator.sandbox.github.api import Call, Reply, not_found
 from orchestrator.sandbox.github.routing import ROUTES
 from orchestrator.sandbox.github.server import Incoming, Outgoing
-from orchestrator.sandbox.github.state import Json, Store, node_id
+from orchestrator.sandbox.github.state import Json, Store, node_id, now_iso
 
 LOG_PATH = "/_actions/signedlogcontent/"  # + owner/name/job id ?expires=…&signature=…
 URL_LIFETIME = 60  # seconds, as GitHub's "This link expires after 1 minute"
 WORKFLOW = "Sandbox CI"
+WORKFLOW_PATH = ".github/workflows/sandbox-ci.yml"  # what Actions would name it; no such file
+HEADS = "refs/heads/"
 PER_LEVEL = 10  # annotations per level, as Actions keeps per step
 _KEY = secrets.token_bytes(32)  # signs log URLs; a URL outlives no sandbox process
 _LOCATED = re.compile(
@@ -39,6 +44,131 @@ _LEVELS = {"error": "failure", "warning": "warning", "notice": "notice"}
 def job_url(base: str, repo: Json, run: Json) -> str:
     """Return the job's page, which its check run's details_url and html_url name."""
     return f"{base}/{repo['owner']}/{repo['name']}/actions/runs/{run['suite']}/job/{run['id']}"
+
+
+def new_run(store: Store, repo: Json, run: Json) -> None:
+    """Make a local CI check run the next run of the repository's workflow, recording what
+    triggered it (`trigger`) while that is still true."""
+    workflow = repo.setdefault("ci_workflow", {"id": store.new_id(), "created_at": now_iso()})
+    workflow["runs"] = workflow.get("runs", 0) + 1
+    event, branch = trigger(store, repo, run["head_sha"])
+    run.update(
+        job=True,
+        run_number=workflow["runs"],
+        event=event,
+        head_branch=branch,
+        created_at=run["started_at"],
+    )
+
+
+def trigger(store: Store, repo: Json, sha: str) -> tuple[str, str | None]:
+    """Return the event that runs CI on `sha` and its branch, as a workflow run names them:
+    `merge_group` for a merge queue group, `pull_request` for an open pull request's head, else
+    `push` (a branch at `sha`, if any)."""
+    for line in repo.get("merge_queues", {}).values():
+        for entry in line["entries"]:
+            if entry["group"] == sha and entry["ref"]:
+                return "merge_group", str(entry["ref"]).removeprefix(HEADS)
+    tips = {ref.removeprefix(HEADS): tip for ref, tip in gitrepo.refs(store.git_dir(repo), HEADS)}
+    for issue in repo["issues"].values():
+        pull = issue["pull"]
+        if pull and issue["state"] == "open" and tips.get(pull["head"]) == sha:
+            return "pull_request", str(pull["head"])
+    return "push", next((branch for branch, tip in tips.items() if tip == sha), None)
+
+
+def render_workflow(call: Call, repo: Json) -> Json:
+    """Return the `workflow` a `workflow_run` webhook carries: the repository's one workflow."""
+    workflow, full = repo["ci_workflow"], f"{repo['owner']}/{repo['name']}"
+    return {
+        "badge_url": f"{call.base}/{full}/workflows/sandbox-ci/badge.svg",
+        "created_at": workflow["created_at"],
+        "html_url": f"{call.base}/{full}/blob/{repo['default_branch']}/{WORKFLOW_PATH}",
+        "id": workflow["id"],
+        "name": WORKFLOW,
+        "node_id": node_id("Workflow", workflow["id"]),
+        "path": WORKFLOW_PATH,
+        "state": "active",
+        "updated_at": workflow["created_at"],
+        "url": f"{call.api}/repos/{full}/actions/workflows/{workflow['id']}",
+    }
+
+
+def render_workflow_run(call: Call, repo: Json, run: Json, actor: Json) -> Json:
+    """Return the `workflow_run` a webhook carries for a local CI run (its check suite's id)."""
+    full, suite = f"{repo['owner']}/{repo['name']}", run["suite"]
+    api, workflow = f"{call.api}/repos/{full}", repo["ci_workflow"]["id"]
+    url = f"{api}/actions/runs/{suite}"
+    owner = call.store.users[repo["owner"]]
+    whole = shapes.repository(call.api, call.base, repo, owner)
+    lite = {k: v for k, v in whole.items() if k in _LITE or k.endswith("_url") and k not in _FULL}
+    commit = head_commit(call.store, repo, run["head_sha"])
+    return {
+        "id": suite,
+        "name": WORKFLOW,
+        "node_id": node_id("WorkflowRun", suite),
+        "check_suite_id": suite,
+        "check_suite_node_id": node_id("CheckSuite", suite),
+        "head_branch": run.get("head_branch"),
+        "head_sha": run["head_sha"],
+        "path": WORKFLOW_PATH,
+        "display_title": commit["message"].split("\n", 1)[0],
+        "run_number": run.get("run_number", 1),
+        "event": run.get("event", "push"),
+        "status": run["status"],
+        "conclusion": run["conclusion"],
+        "workflow_id": workflow,
+        "url": url,
+        "html_url": f"{call.base}/{full}/actions/runs/{suite}",
+        "pull_requests": [] if run.get("event") == "merge_group" else pulls_at(call, repo, run),
+        "created_at": run.get("created_at", run["started_at"]),
+        "updated_at": run["completed_at"] or run["started_at"],
+        "actor": actor,
+        "triggering_actor": actor,
+        "run_attempt": 1,
+        "referenced_workflows": [],
+        "run_started_at": run["started_at"],
+        "jobs_url": f"{url}/jobs",
+        "logs_url": f"{url}/logs",
+        "check_suite_url": f"{api}/check-suites/{suite}",
+        "artifacts_url": f"{url}/artifacts",
+        "cancel_url": f"{url}/cancel",
+        "rerun_url": f"{url}/rerun",
+        "previous_attempt_url": None,
+        "workflow_url": f"{api}/actions/workflows/{workflow}",
+        "head_commit": commit,
+        "repository": lite,
+        "head_repository": lite,
+    }
+
+
+# GitHub's "Repository Lite", which a workflow run carries: names and API links, no clone URLs.
+_LITE = {"id", "node_id", "name", "full_name", "private", "owner", "description", "fork", "url"}
+_FULL = {"git_url", "ssh_url", "clone_url", "svn_url", "mirror_url"}
+
+
+def pulls_at(call: Call, repo: Json, run: Json) -> list[Json]:
+    """Return the open pull requests whose head is the run's commit, as check runs list them."""
+    return [
+        pulls.minimal(call, repo, issue)
+        for issue in repo["issues"].values()
+        if issue["pull"]
+        and issue["state"] == "open"
+        and pulls.head_sha(call.store, repo, issue) == run["head_sha"]
+    ]
+
+
+def head_commit(store: Store, repo: Json, sha: str) -> Json:
+    """Return the `head_commit` check suite and workflow run webhooks carry."""
+    found = gitrepo.commit(store.git_dir(repo), sha)
+    return {
+        "id": found.sha,
+        "tree_id": found.tree,
+        "message": found.message,
+        "timestamp": found.committer[2],
+        "author": {"name": found.author[0], "email": found.author[1]},
+        "committer": {"name": found.committer[0], "email": found.committer[1]},
+    }
 
 
 def log_file(store: Store, job_id: int) -> Path:

@@ -3,11 +3,9 @@ and their annotations."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
-from orchestrator.sandbox.github import actions, gitrepo, shapes, webhooks
+from orchestrator.sandbox.github import actions, check_events, gitrepo, shapes, webhooks
 from orchestrator.sandbox.github.access import repo_for
 from orchestrator.sandbox.github.api import ApiError, Call, Reply, invalid, not_found, paginate
 from orchestrator.sandbox.github.gitdata import render_commit, repo_url, sha_for
@@ -144,9 +142,20 @@ def combined_status(call: Call) -> Reply:
     )
 
 
-def new_check_run(store: Store, repo: Json, fields: Json, app: str) -> Json:
-    """Create a check run record owned by the app `app` (a slug) from a create request's fields."""
+def new_check_run(
+    store: Store, repo: Json, fields: Json, app: str, own_suite: bool = False
+) -> Json:
+    """Create a check run record owned by the app `app` (a slug) from a create request's fields.
+
+    As on GitHub, it joins its app's check suite on the commit (made with its first run); with
+    `own_suite` it has one of its own, as each Actions workflow run does.
+    """
     now = now_iso()
+    suites = {
+        r["suite"]
+        for r in repo["check_runs"].values()
+        if (r["app"], r["head_sha"]) == (app, fields["head_sha"]) and not r.get("job")
+    }
     run: Json = {
         "id": store.new_id(),
         "app": app,
@@ -159,7 +168,7 @@ def new_check_run(store: Store, repo: Json, fields: Json, app: str) -> Json:
         "details_url": None,
         "external_id": None,
         "output": {},
-        "suite": store.new_id(),
+        "suite": min(suites) if suites and not own_suite else store.new_id(),
     }
     repo["check_runs"][str(run["id"])] = run
     return change_check_run(run, fields)
@@ -357,30 +366,6 @@ def list_for_ref(call: Call) -> Reply:
 
 
 def announce_completed(call: Call, repo: Json, sha: str) -> None:
-    """Send `check_run` `completed` for each run on `sha` that completed since last told (a REST
-    update, or the local CI), as its app: GitHub's sender for an app's check run."""
-    for run in repo["check_runs"].values():
-        if run["head_sha"] != sha or run["status"] != "completed" or run.get("announced"):
-            continue
-        run["announced"] = True
-        bot = f"{run['app']}[bot]"
-        by = replace(call, login=bot) if call.store.user(bot) else call
-        webhooks.emit(by, repo, "check_run", "completed", _check_run_event(by, repo, run))
-
-
-def _check_run_event(call: Call, repo: Json, run: Json) -> Callable[[], Json]:
-    def fields() -> Json:
-        shown = render_check_run(call, repo, run)
-        suite = {
-            "id": run["suite"],
-            "head_sha": run["head_sha"],
-            "head_branch": None,
-            "status": "completed",
-            "conclusion": run["conclusion"],
-            "app": shown["app"],
-            "pull_requests": shown["pull_requests"],
-            "url": f"{repo_url(call, repo)}/check-suites/{run['suite']}",
-        }
-        return {"check_run": {**shown, "check_suite": suite}}
-
-    return fields
+    """Announce what changed of the check runs on `sha`: `check_run` and `check_suite`
+    `completed`, and the local CI's `workflow_run` (check_events.py)."""
+    check_events.announce(call, repo, sha, render_check_run)

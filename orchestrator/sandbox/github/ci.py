@@ -1,7 +1,10 @@
 """Run a repo's local CI command on pull request heads, reported as the `sandbox-ci` check run.
 
 The run carries the output as its text and the annotations the output asks for, and is served as
-a GitHub Actions job with the output as its log (actions.py).
+a GitHub Actions job with the output as its log (actions.py). `on_done` is told (repo, sha) each
+time a run changes: queued (from a thread of its own, so that the caller, maybe the merge queue
+building its groups, is never re-entered), started and completed (from the worker); the sandbox
+then announces the change (check_events.py) and advances its merge queues.
 """
 
 from __future__ import annotations
@@ -47,14 +50,19 @@ class LocalCI:
     ) -> None:
         self.store, self.timeout = store, timeout
         self._on_change = on_change or store.save
-        self._on_done = on_done  # told (repo, sha) when a run completes: the merge queue advances
+        self._on_done = on_done  # told (repo, sha) when a run is queued, starts and completes
         self._jobs: queue.Queue[Job | None] = queue.Queue()
+        self._queued: queue.Queue[Job | None] = queue.Queue()  # runs made, to tell `on_done` of
         self._busy = 0
         self._idle = threading.Condition()
         self._running: subprocess.Popen[bytes] | None = None
         self._stopping = False
         self._thread = threading.Thread(target=self._work, name="sandbox-ci", daemon=True)
         self._thread.start()
+        self._teller = threading.Thread(
+            target=self._tell_queued, name="sandbox-ci-told", daemon=True
+        )
+        self._teller.start()
 
     def enqueue(self, repo: Json, sha: str) -> None:
         """Queue a run of the repository's CI command on `sha` (nothing if it has none)."""
@@ -71,11 +79,14 @@ class LocalCI:
                     "output": {"title": "Queued", "summary": repo["ci"]},
                 },
                 CI_APP["slug"],
+                own_suite=True,  # each run is a workflow run: a check suite of its own
             )
-            run["job"] = True  # served as a GitHub Actions job too (actions.py)
+            actions.new_run(self.store, repo, run)  # served as a GitHub Actions job too
+        job = Job(f"{repo['owner']}/{repo['name']}", sha, run["id"])
         with self._idle:
-            self._busy += 1
-        self._jobs.put(Job(f"{repo['owner']}/{repo['name']}", sha, run["id"]))
+            self._busy += 2  # the run, and telling `on_done` it is queued
+        self._queued.put(job)
+        self._jobs.put(job)
 
     def wait_idle(self, timeout: float = 60.0) -> bool:
         """Block until no CI job is queued or running; False if `timeout` passed first."""
@@ -86,10 +97,21 @@ class LocalCI:
         """End the worker, killing a running CI command (its check run reports the failure)."""
         self._stopping = True
         self._jobs.put(None)
+        self._queued.put(None)
         running = self._running
         if running is not None and running.poll() is None:
             _kill(running)
         self._thread.join(timeout=30)
+        self._teller.join(timeout=30)
+
+    def _tell_queued(self) -> None:
+        while (job := self._queued.get()) is not None:
+            try:
+                self._told(job)
+            finally:
+                with self._idle:
+                    self._busy -= 1
+                    self._idle.notify_all()
 
     def _work(self) -> None:
         while (job := self._jobs.get()) is not None:
@@ -110,13 +132,13 @@ class LocalCI:
                     },
                 )
             finally:
-                self._done(job)
+                self._told(job)
                 with self._idle:
                     self._busy -= 1
                     self._idle.notify_all()
 
-    def _done(self, job: Job) -> None:
-        """Tell `on_done` a run completed (before the worker counts as idle)."""
+    def _told(self, job: Job) -> None:
+        """Tell `on_done` a run changed (before the worker counts as idle)."""
         repo = self.store.repos.get(job.full_name)
         if self._on_done is None or repo is None or self._stopping:
             return
@@ -146,6 +168,7 @@ class LocalCI:
                 "output": {"title": "Running", "summary": command},
             },
         )
+        self._told(job)
         code, output = self._execute(command, bare, job.sha)
         actions.write_log(self.store, job.run_id, command, output, code)
         self._update(

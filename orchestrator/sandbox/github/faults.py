@@ -125,13 +125,14 @@ class Faults:
 
 
 class RateLimiter:
-    """GitHub's primary rate limit: `limit` requests per token-owner per hour.
+    """One of GitHub's primary rate limits: `limit` units per token-owner per hour.
 
+    `resource` names it as GitHub does: "core" counts REST requests, "graphql" GraphQL points.
     The count resets an hour after its first use.
     """
 
-    def __init__(self, limit: int = 5000, window: int = 3600) -> None:
-        self.limit, self.window = limit, window
+    def __init__(self, limit: int = 5000, window: int = 3600, resource: str = "core") -> None:
+        self.limit, self.window, self.resource = limit, window, resource
         self._lock = threading.Lock()
         self._used: dict[str, tuple[int, int]] = {}
 
@@ -144,14 +145,27 @@ class RateLimiter:
             "used": used,
             "remaining": max(0, self.limit - used),
             "reset": reset,
-            "resource": "core",
+            "resource": self.resource,
         }
 
-    def spend(self, login: str) -> None:
-        """Count one request against the user's budget."""
+    def spend(self, login: str, amount: int = 1) -> None:
+        """Count `amount` units against the user's budget."""
         with self._lock:
             used, reset = self._current(login)
-            self._used[login] = (used + 1, reset)
+            self._used[login] = (used + amount, reset)
+
+    def take(self, login: str, amount: int) -> bool:
+        """Spend `amount` units unless the budget is spent already; return whether it was taken.
+
+        A call that costs more than what is left is served and empties the budget: GitHub refuses
+        the next one, with X-RateLimit-Remaining 0 (its documented sign of a spent limit).
+        """
+        with self._lock:
+            used, reset = self._current(login)
+            if used >= self.limit:
+                return False
+            self._used[login] = (min(self.limit, used + amount), reset)
+            return True
 
     def _current(self, login: str) -> tuple[int, int]:
         used, reset = self._used.get(login, (0, 0))
@@ -168,7 +182,34 @@ class RateLimiter:
             "X-RateLimit-Remaining": str(s["remaining"]),
             "X-RateLimit-Reset": str(s["reset"]),
             "X-RateLimit-Used": str(s["used"]),
-            "X-RateLimit-Resource": "core",
+            "X-RateLimit-Resource": self.resource,
+        }
+
+
+class RateLimits:
+    """The primary rate limits the sandbox keeps per user, each with its own hourly window:
+    `core` (REST requests, 5,000) and `graphql` (GraphQL points, 5,000 for a user)."""
+
+    def __init__(self, core: int = 5000, graphql: int = 5000) -> None:
+        self.core = RateLimiter(core)
+        self.graphql = RateLimiter(graphql, resource="graphql")
+
+    def status(self, login: str, resource: str = "core") -> Json:
+        """Return {limit, used, remaining, reset, resource} of one resource for a user."""
+        return self.limiter(resource).status(login)
+
+    def limiter(self, resource: str) -> RateLimiter:
+        """Return the limiter of "core" or "graphql"."""
+        if resource not in ("core", "graphql"):
+            raise ValueError(f"unknown rate-limit resource {resource!r}; expected core or graphql")
+        return self.core if resource == "core" else self.graphql
+
+    def overview(self, login: str) -> Json:
+        """Return GET /rate_limit's entries for the user: {"core": ..., "graphql": ...}, each
+        {limit, used, remaining, reset} as GitHub writes them."""
+        return {
+            name: {k: v for k, v in self.status(login, name).items() if k != "resource"}
+            for name in ("core", "graphql")
         }
 
 

@@ -12,14 +12,16 @@ GitHub): the base fast-forwards to the group, which marks the pull request merge
 entry leaves the queue (`CI_FAILURE`, the pull request stays open) and the entries behind it are
 rebuilt without it; an entry that no longer merges cleanly leaves with `MERGE_CONFLICT`. The
 queue advances when a check on a group commit changes (the CI worker and the REST checks call
-`advance`); no timers.
+`advance`); no timers. Entries joining and leaving are announced as `pull_request` `enqueued` and
+`dequeued` (with the reason; `MERGE` for a merged one); `merge_group` is not sent: GitHub sends
+it to GitHub Apps only.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from orchestrator.sandbox.github import gitrepo, issues, protection, pulls
+from orchestrator.sandbox.github import gitrepo, issues, protection, pulls, webhooks
 from orchestrator.sandbox.github.access import can
 from orchestrator.sandbox.github.api import ApiError, Call
 from orchestrator.sandbox.github.reviews import merge_message
@@ -101,6 +103,7 @@ def enqueue(call: Call, repo: Json, issue: Json, expected: str | None, jump: boo
     at = 0 if jump else len(items)
     items.insert(at, entry)
     issues.add_event(call.store, repo, issue, call.login, "added_to_merge_queue")
+    webhooks.issue_event(call, repo, issue, "enqueued")
     rebuild(call, repo, pull["base"], at)
     return entry
 
@@ -159,16 +162,19 @@ def _leave(call: Call, repo: Json, branch: str, entry: Json, reason: str, actor:
 def _removed(call: Call, repo: Json, entry: Json, reason: str, actor: str) -> None:
     """Delete a removed entry's branch and record the removal on its pull request."""
     _drop_ref(call, repo, entry)
+    issue = repo["issues"][str(entry["number"])]
+    by = replace(call, login=_bot(call) if actor == BOT else actor)
     issues.add_event(
         call.store,
         repo,
-        repo["issues"][str(entry["number"])],
-        _bot(call) if actor == BOT else actor,
+        issue,
+        by.login,
         "removed_from_merge_queue",
         reason=reason,
         enqueuer=entry["enqueuer"],
         before_commit=entry["head_sha"],
     )
+    webhooks.issue_event(by, repo, issue, "dequeued", reason=reason)
 
 
 def rebuild(call: Call, repo: Json, branch: str, start: int) -> None:
@@ -224,6 +230,9 @@ def advance(call: Call, repo: Json, branch: str) -> None:
         gitrepo.set_ref(path, f"refs/heads/{branch}", entry["group"], tip)
         _drop_ref(call, repo, entry)
         bot = replace(call, login=_bot(call))
+        # GitHub sends `dequeued` for a merged entry too (its schema's reason MERGE), before the
+        # `closed` its merge sends
+        webhooks.issue_event(bot, repo, issue, "dequeued", reason="MERGE")
         bot.hooks.pushed(repo, [(tip, entry["group"], f"refs/heads/{branch}")], bot.login)
 
 

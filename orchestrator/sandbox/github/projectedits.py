@@ -165,6 +165,7 @@ def add_item(_: Any, info: Any, input: Json) -> Json:  # noqa: A002
             "values": {},
             "createdAt": now,
             "updatedAt": now,
+            "creator": context.login,
         }
         project["items"].append(item)
     return _payload({"item": render_item(context, project, item)}, input)
@@ -203,7 +204,7 @@ def set_value(_: Any, info: Any, input: Json) -> Json:  # noqa: A002
             )
         chosen = value[key]
     item["values"][str(field["id"])] = chosen
-    item["updatedAt"] = now_iso()
+    item["updatedAt"] = now_iso()  # GitHub records the item as updated: REST's updated_at too
     return _payload({"projectV2Item": render_item(context, project, item)}, input)
 
 
@@ -217,7 +218,8 @@ def clear_value(_: Any, info: Any, input: Json) -> Json:  # noqa: A002
         _item_for(context, project, input["itemId"]),
         _field_for(context, project, input["fieldId"]),
     )
-    item["values"].pop(str(field["id"]), None)
+    if item["values"].pop(str(field["id"]), None) is not None:
+        item["updatedAt"] = now_iso()  # GitHub records the item as updated
     return _payload({"projectV2Item": render_item(context, project, item)}, input)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from orchestrator.sandbox.github.gqlcore import (
     Context,
     NotFound,
+    actor,
     connection,
     issue,
     lookup,
@@ -111,7 +112,7 @@ def render_item(context: Context, project: Json, item: Json) -> Json:
     """Return a ProjectV2Item."""
     found = context.store.issue_by_id(item["content"])
     is_pull = bool(found and found[1]["pull"])
-    return {
+    rendered: Json = {
         "__typename": "ProjectV2Item",
         "id": node_id("ProjectV2Item", item["id"]),
         "databaseId": item["id"],
@@ -123,6 +124,9 @@ def render_item(context: Context, project: Json, item: Json) -> Json:
         "_item": item,
         "_project": project,
     }
+    if item.get("creator"):  # items added before the sandbox kept creators have none
+        rendered["creator"] = actor(context, item["creator"])
+    return rendered
 
 
 def _value(context: Context, project: Json, item: Json, field: Json) -> Json | None:

@@ -298,6 +298,9 @@ def update(call: Call) -> Reply:
     if call.body.get("state") == "open" and issue["state"] == "closed":
         _check_reopenable(call, repo, issue)
     before = {k: issue[k] for k in ("title", "body")}
+    old_base: Json | None = None  # the base before a change of base, for `edited`
+    if call.body.get("base", issue["pull"]["base"]) != issue["pull"]["base"]:
+        old_base = {"ref": issue["pull"]["base"], "sha": base_sha(call.store, repo, issue)}
     for key in ("title", "body"):
         if key in call.body:
             issue[key] = call.body[key]
@@ -314,7 +317,7 @@ def update(call: Call) -> Reply:
         issue["state_reason"] = None
         if issue["state"] == "open":
             call.hooks.pull_opened(repo, issue["number"])
-    webhooks.edited(call, repo, issue, before)
+    webhooks.edited(call, repo, issue, before, old_base)
     issue["updated_at"] = now_iso()
     return Reply(200, render(call, repo, issue))
 

@@ -1,8 +1,16 @@
-"""Serve links between issues by `id`: sub-issues (with a parent) and "blocked by" dependencies."""
+"""Serve links between issues by `id`: sub-issues (with a parent) and "blocked by" dependencies.
+
+Each link made or undone is announced to both ends, each to its own repository's hooks, as
+GitHub does: `sub_issues` `sub_issue_added`/`_removed` (the parent's side) and
+`parent_issue_added`/`_removed` (the sub-issue's); `issue_dependencies` `blocked_by_added`/
+`_removed` (the blocked issue's side) and `blocking_added`/`_removed` (the blocking issue's).
+"""
 
 from __future__ import annotations
 
-from orchestrator.sandbox.github import shapes
+from collections.abc import Callable
+
+from orchestrator.sandbox.github import shapes, webhooks
 from orchestrator.sandbox.github.access import can, permissions, repo_for
 from orchestrator.sandbox.github.api import ApiError, Call, Reply, invalid, not_found, paginate
 from orchestrator.sandbox.github.issues import issue_for, render
@@ -72,8 +80,11 @@ def add_sub_issue(call: Call) -> Reply:
         old = call.store.issue_by_id(child["parent"])
         if old:
             old[1]["sub_issues"].remove(child["id"])
+            child["parent"] = None
+            _sub_issue(call, old, (child_repo, child), "removed")
     child["parent"] = parent["id"]
     parent["sub_issues"].append(child["id"])
+    _sub_issue(call, (repo, parent), (child_repo, child), "added")
     return Reply(
         201,
         render(call, repo, parent),
@@ -91,11 +102,12 @@ def remove_sub_issue(call: Call) -> Reply:
     """Detach a sub-issue; returns the parent."""
     repo = repo_for(call, "triage", denied=403)
     parent = issue_for(call, repo)
-    _, child = _other(call, "sub_issue_id", repo["owner"])
+    child_repo, child = _other(call, "sub_issue_id", repo["owner"])
     if child["id"] not in parent["sub_issues"]:
         raise not_found()
     parent["sub_issues"].remove(child["id"])
     child["parent"] = None
+    _sub_issue(call, (repo, parent), (child_repo, child), "removed")
     return Reply(200, render(call, repo, parent))
 
 
@@ -155,6 +167,7 @@ def add_blocked_by(call: Call) -> Reply:
             "Issue", "issue_id", "invalid", "Dependency already exists or is the issue itself"
         )
     issue["blocked_by"].append(blocker["id"])
+    _dependency(call, (repo, issue), (blocker_repo, blocker), "added")
     return Reply(
         201,
         render(call, blocker_repo, blocker),
@@ -181,6 +194,7 @@ def remove_blocked_by(call: Call) -> Reply:
     found = call.store.issue_by_id(blocker_id)
     if found is None:
         raise ApiError(410, "Issue was deleted")
+    _dependency(call, (repo, issue), found, "removed")
     return Reply(200, render(call, *found))
 
 
@@ -200,3 +214,50 @@ def list_blocking(call: Call) -> Reply:
         if issue["id"] in i["blocked_by"]
     ]
     return paginate(call, _rendered(call, ids))
+
+
+Found = tuple[Json, Json]  # (repository, issue)
+
+
+def _sub_issue(call: Call, parent: Found, child: Found, change: str) -> None:
+    """Announce a sub-issue link made (`added`) or undone (`removed`) to both ends."""
+    both = _ends(call, "parent_issue", parent, "sub_issue", child)
+    webhooks.emit(call, parent[0], "sub_issues", f"sub_issue_{change}", both("sub_issue"))
+    webhooks.emit(call, child[0], "sub_issues", f"parent_issue_{change}", both("parent_issue"))
+
+
+def _dependency(call: Call, blocked: Found, blocking: Found, change: str) -> None:
+    """Announce a "blocked by" link made (`added`) or undone (`removed`) to both ends.
+
+    Only to an organisation's repository: GitHub's schemas for these payloads require
+    `organization`, which a user's repository has none of, so the sandbox sends none there.
+    """
+    both = _ends(call, "blocked_issue", blocked, "blocking_issue", blocking)
+    for (repo, _), action, other in (
+        (blocked, "blocked_by", "blocking_issue"),
+        (blocking, "blocking", "blocked_issue"),
+    ):
+        if call.store.users[repo["owner"]]["type"] == "Organization":
+            webhooks.emit(call, repo, "issue_dependencies", f"{action}_{change}", both(other))
+
+
+def _ends(
+    call: Call, one: str, first: Found, two: str, second: Found
+) -> Callable[[str], Callable[[], Json]]:
+    """Return, for the side named `other`, the fields of a link's payload: each end's issue and
+    id, and the other side's repository (`{other}_repo`)."""
+
+    def side(other: str) -> Callable[[], Json]:
+        def fields() -> Json:
+            body: Json = {}
+            for name, (repo, issue) in ((one, first), (two, second)):
+                body[f"{name}_id"] = issue["id"]
+                body[name] = render(call, repo, issue)
+                if name == other:
+                    owner = call.store.users[repo["owner"]]
+                    body[f"{name}_repo"] = shapes.repository(call.api, call.base, repo, owner)
+            return body
+
+        return fields
+
+    return side

@@ -252,14 +252,17 @@ def get_permission(call: Call) -> Reply:
 
 @ROUTES.route("GET", "/rate_limit", "rate-limit/get")
 def rate_limit(call: Call) -> Reply:
-    """Return the caller's rate-limit overview."""
-    core = call.hooks.rate(call.login)
+    """Return the caller's rate-limit overview: REST's core requests and GraphQL's points (each
+    with its own window), and search, which the sandbox never spends."""
+    resources = call.hooks.rate(call.login)
+    core = resources["core"]
     return Reply(
         200,
         {
             "resources": {
                 "core": core,
                 "search": {**core, "limit": 30, "used": 0, "remaining": 30},
+                "graphql": resources["graphql"],
             },
             "rate": core,
         },

@@ -21,6 +21,7 @@ from orchestrator.sandbox.github import (  # noqa: F401
     issue_events,
     issues,
     labels,
+    projectitems,
     protection,
     pulls,
     relations,

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from orchestrator.sandbox.github import gitrepo, issues, merging, protection, shapes
+from collections.abc import Callable
+
+from orchestrator.sandbox.github import (
+    gitrepo,
+    issues,
+    merging,
+    protection,
+    pulls,
+    shapes,
+    webhooks,
+)
 from orchestrator.sandbox.github.access import repo_for
 from orchestrator.sandbox.github.api import ApiError, Call, Reply, invalid, paginate
 from orchestrator.sandbox.github.gitdata import repo_url
@@ -73,7 +83,26 @@ def create_review(call: Call) -> Reply:
         "submitted_at": now_iso() if event else None,
     }
     issue["pull"]["reviews"].append(review)
+    if event:
+        webhooks.emit(
+            call, repo, "pull_request_review", "submitted", _submitted(call, repo, issue, review)
+        )
     return Reply(200, render_review(call, repo, issue, review))
+
+
+def _submitted(call: Call, repo: Json, issue: Json, review: Json) -> Callable[[], Json]:
+    """Return the `pull_request_review` `submitted` fields: the review, its state in lower case
+    as webhooks give it (`approved`, `changes_requested`, `commented`), and the pull request as
+    `pull-request-simple`."""
+
+    def fields() -> Json:
+        shown = render_review(call, repo, issue, review)
+        pull = pulls.render(call, repo, issue, full=False)
+        for side in ("head", "base"):  # as webhooks._pull: an object here, a login elsewhere
+            pull[side]["repo"].pop("organization", None)
+        return {"review": {**shown, "state": review["state"].lower()}, "pull_request": pull}
+
+    return fields
 
 
 def merge_message(

@@ -19,7 +19,7 @@ from orchestrator.sandbox.github import (
     checks,
     contents,
     control,
-    graph,
+    gqlbudget,
     mergequeue,
     pushes,
     rest,
@@ -30,7 +30,13 @@ from orchestrator.sandbox.github.accounts import DEFAULT_SCOPES
 from orchestrator.sandbox.github.api import ApiError, Call, Hooks, Update
 from orchestrator.sandbox.github.ci import LocalCI
 from orchestrator.sandbox.github.datalock import DataLock
-from orchestrator.sandbox.github.faults import Fault, Faults, RateLimiter, fault_response
+from orchestrator.sandbox.github.faults import (
+    Fault,
+    Faults,
+    RateLimiter,
+    RateLimits,
+    fault_response,
+)
 from orchestrator.sandbox.github.repos import create_repo
 from orchestrator.sandbox.github.server import Incoming, Outgoing, RequestRecord, Server
 from orchestrator.sandbox.github.state import STATE_FILE, Json, Store, now_iso
@@ -53,6 +59,7 @@ class Sandbox:
         scopes: tuple[str, ...] = DEFAULT_SCOPES,
         strict: bool = False,
         rate_limit: int = 5000,
+        graphql_rate_limit: int = 5000,
         ci_timeout: float = 600.0,
         checks_need_app: bool = True,
         lazy_mergeable: bool = False,
@@ -69,11 +76,10 @@ class Sandbox:
             self._data_lock.release()
             raise UsageError(f"{self.data_dir / STATE_FILE} is not valid JSON: {error}") from None
         self.port, self.strict, self.login = port, strict, login
-        self.faults, self.limiter, self.anonymous = (
-            Faults(),
-            RateLimiter(rate_limit),
-            RateLimiter(60),
-        )
+        # REST's core requests and GraphQL's points, each per user with its own hourly window:
+        # `rate_limits.status(login, "graphql")` is what a bench reads.
+        self.faults, self.rate_limits = Faults(), RateLimits(rate_limit, graphql_rate_limit)
+        self.limiter, self.anonymous = self.rate_limits.core, RateLimiter(60)
         self.violations: list[Violation] = []
         self.requests: list[RequestRecord] = []
         self._log_lock = threading.Lock()
@@ -85,7 +91,7 @@ class Sandbox:
         hooks = Hooks(
             pull_opened=self._pull_opened,
             pushed=self._pushed,
-            rate=self.limiter.status,
+            rate=self.rate_limits.overview,
             run_ci=self.ci.enqueue,
             checked=self._checked,
             checks_need_app=checks_need_app,
@@ -306,9 +312,8 @@ class Sandbox:
         if login is None:
             if smarthttp.is_git_path(request.path):
                 return smarthttp.unauthorized()
-            self.anonymous.spend(
-                ""
-            )  # GitHub counts failed logins against the caller's anonymous budget
+            # GitHub counts failed logins against the caller's anonymous budget.
+            self.anonymous.spend("")
             response = rest.error_response(ApiError(401, "Bad credentials"))
             response.headers.update(self.anonymous.headers(""))
             return response
@@ -334,45 +339,42 @@ class Sandbox:
                 self.store.save()
             return response
         if request.path == "/api/graphql" and request.method == "POST":
-            code, body = graph.respond(
+            graphql = self.rate_limits.graphql
+            response = gqlbudget.respond(
                 self.store,
+                graphql,
                 login,
                 self.base_url,
                 request.body,
                 accounts.scopes(self.store, request),
-                hooks=self.rest.hooks,
+                self.rest.hooks,
             )
-            response = self._decorate(rest.json_response(code, body), login)
-            response.headers["X-RateLimit-Resource"] = "graphql"
-            return response
+            return self._decorate(response, login, graphql)
         if contents.RAW.match(request.path) and request.method in ("GET", "HEAD"):
             return contents.raw_response(self.store, request.path, login)
         if not request.path.startswith(rest.PREFIX + "/") and request.path != rest.PREFIX:
             return rest.error_response(ApiError(404, "Not Found"))
+        free = request.path == rest.PREFIX + "/rate_limit"  # GitHub: it never counts
         status = self.limiter.status(login)
-        if status["remaining"] <= 0:
+        if status["remaining"] <= 0 and not free:
             return self._fault(
                 Fault("rate_limit", retry_after=status["reset"] - int(time.time())), login
             )
         response = self.rest.respond(request, login, self.base_url)
-        if rest.not_modified(request, response):
-            response = Outgoing(
-                304,
-                {
-                    k: v
-                    for k, v in response.headers.items()
-                    if k in ("ETag", "Cache-Control", "Vary")
-                },
-            )
-        else:
+        if rest.not_modified(request, response):  # GitHub does not count an authorised 304
+            kept = ("ETag", "Cache-Control", "Vary")
+            response = Outgoing(304, {k: v for k, v in response.headers.items() if k in kept})
+        elif not free:
             self.limiter.spend(login)
         return self._decorate(response, login)
 
-    def _decorate(self, response: Outgoing, login: str) -> Outgoing:
+    def _decorate(
+        self, response: Outgoing, login: str, limiter: RateLimiter | None = None
+    ) -> Outgoing:
         token_scopes: list[str] = next(
             (t["scopes"] for t in self.store.tokens.values() if t["login"] == login), []
         )
-        response.headers.update(self.limiter.headers(login))
+        response.headers.update((limiter or self.limiter).headers(login))
         response.headers.update(
             {
                 "X-OAuth-Scopes": ", ".join(token_scopes),

@@ -1,6 +1,7 @@
 """Send webhooks as GitHub does: signed, from a background thread, each delivery recorded.
 
-A handler that changes something GitHub announces calls `emit` (or `issue_event`); each active
+A handler that changes something GitHub announces calls `emit` (or `issue_event`; check runs,
+suites and workflow runs: check_events.py; sub-issues and dependencies: relations.py); each active
 hook of the repository subscribed to the event (or to `*`) gets the payload, built once, at the
 moment of the change. `Deliveries` posts them one at a time, in order, with GitHub's headers
 (`X-GitHub-Event`, `X-GitHub-Delivery`, `X-Hub-Signature-256`, `User-Agent: GitHub-Hookshot/…`),
@@ -137,9 +138,13 @@ def label_event(call: Call, repo: Json, issue: Json, action: str, record: Json) 
     issue_event(call, repo, issue, action, label=shapes.label(call.api, repo, record))
 
 
-def edited(call: Call, repo: Json, issue: Json, before: Json) -> None:
-    """Announce `edited` with GitHub's `changes` (`title`, `body`: `{"from": old}`), if any."""
-    changes = {k: {"from": v} for k, v in before.items() if (issue[k] or "") != (v or "")}
+def edited(call: Call, repo: Json, issue: Json, before: Json, base: Json | None = None) -> None:
+    """Announce `edited` with GitHub's `changes` (`title`, `body`: `{"from": old}`; a pull
+    request's new base: `base`, its `ref` and `sha` before), if anything changed."""
+    # an empty body was null: the schemas give `from` as a string only
+    changes = {k: {"from": v or ""} for k, v in before.items() if (issue[k] or "") != (v or "")}
+    if base:
+        changes["base"] = {k: {"from": v} for k, v in base.items()}
     if changes:
         issue_event(call, repo, issue, "edited", changes=changes)
 

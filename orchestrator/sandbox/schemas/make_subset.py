@@ -108,6 +108,12 @@ OPERATION_IDS = (
     "repos/list-webhook-deliveries",
     "repos/get-webhook-delivery",
     "repos/redeliver-webhook-delivery",
+    # Added for Projects (v2) over REST (GitHub added these endpoints in September 2025): a
+    # board's items with the values of chosen fields, and its fields.
+    "projects/list-items-for-user",
+    "projects/list-items-for-org",
+    "projects/list-fields-for-user",
+    "projects/list-fields-for-org",
 )
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 

@@ -4,11 +4,12 @@ Usage: python -m orchestrator.sandbox.schemas.make_webhooks FULL.json OUT.json
 
 FULL.json is `generated/api.github.com.json` from npm `@octokit/openapi@23.0.2` (MIT), whose
 `x-webhooks` describes every webhook GitHub sends, one entry per event and action
-(`issues-labeled`, `check-run-completed`, `status`). The script keeps the entries in WEBHOOKS,
-unedited, and copies in every component they reference, transitively, as make_subset.py does
-for operations. The list is the events and actions `orchestrator/serve/webhooks.py` wakes a job
-for, plus `ping` (tests/serve/test_webhooks.py checks the two agree); the sandbox's deliveries
-are checked against the same file.
+(`issues-labeled`, `check-run-completed`, `status`). The script keeps the entries in WEBHOOKS
+and UNWOKEN, unedited, and copies in every component they reference, transitively, as
+make_subset.py does for operations. WEBHOOKS is the events and actions
+`orchestrator/serve/webhooks.py` wakes a job for, plus `ping` (tests/serve/test_webhooks.py
+checks the two agree); UNWOKEN is what the sandbox also sends, as GitHub does, though no job
+wakes for it. The sandbox's deliveries are checked against the same file.
 """
 
 from __future__ import annotations
@@ -67,6 +68,12 @@ WEBHOOKS = (
     "merge-group-checks-requested",
     "merge-group-destroyed",
 )
+# Sent by the sandbox with the `workflow_run` `completed` it announces (GitHub sends all three
+# for each Actions run); the receiver ignores them, the sandbox checks them all the same.
+UNWOKEN = (
+    "workflow-run-requested",
+    "workflow-run-in-progress",
+)
 
 
 def cut(full: dict[str, Any], wanted: tuple[str, ...]) -> dict[str, Any]:
@@ -92,7 +99,7 @@ def main(argv: list[str]) -> int:
     with open(argv[1], encoding="utf-8") as f:
         full = json.load(f)
     with open(argv[2], "w", encoding="utf-8") as f:
-        json.dump(cut(full, WEBHOOKS), f, indent=1, ensure_ascii=False)
+        json.dump(cut(full, WEBHOOKS + UNWOKEN), f, indent=1, ensure_ascii=False)
         f.write("\n")
     return 0
 

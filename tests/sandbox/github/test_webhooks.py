@@ -28,7 +28,7 @@ from openapi_schema_validator import OAS30ReadValidator
 from orchestrator.sandbox.github import Sandbox, webhooks
 from orchestrator.sandbox.github.validation import patch_nullable
 from orchestrator.sandbox.schemas.make_subset import refs_in, resolve
-from orchestrator.sandbox.schemas.make_webhooks import WEBHOOKS
+from orchestrator.sandbox.schemas.make_webhooks import UNWOKEN, WEBHOOKS
 from orchestrator.serve.webhooks import WebhookReceiver
 from orchestrator.store.webhook_deliveries import SeenDeliveries
 from tests.sandbox.github.helpers import Git, client, commit, push_branch
@@ -434,7 +434,11 @@ def test_a_hook_or_delivery_that_is_not_there_is_githubs_404(
 
 def test_the_vendored_schemas_are_whole_and_name_what_they_hold() -> None:
     document = schemas()
-    assert document["info"]["x-webhook-names"] == list(WEBHOOKS) == list(document["x-webhooks"])
+    assert (
+        document["info"]["x-webhook-names"]
+        == list(WEBHOOKS + UNWOKEN)
+        == list(document["x-webhooks"])
+    )
     for ref in refs_in(document):
         assert resolve(document, ref) is not None
 
