@@ -68,9 +68,10 @@ class Tracker(Protocol):
         """Return where the PR stands with its base's merge queue: whether the base has one,
         whether the PR is queued, and the last removal from it with GitHub's reason."""
 
-    def enqueue_pull(self, pr: PullRequest, node_id: str) -> None:
+    def enqueue_pull(self, pr: PullRequest, node_id: str) -> str:
         """Add the PR (`node_id`, from `queue_state`) to its base's merge queue at its head;
-        TrackerError when GitHub refuses (the head moved, not mergeable)."""
+        return its merge group's commit when GitHub built it already, else "". TrackerError when
+        GitHub refuses (the head moved, not mergeable)."""
 
     def filed_issues(self, repo: str, label: str, closed_since: datetime) -> list[FiledIssue]:
         """Return the issues (no PRs) with `label`, open or closed since `closed_since` (aware)."""

@@ -90,9 +90,10 @@ class AuditedTracker:
         )
         return sha
 
-    def enqueue_pull(self, pr: PullRequest, node_id: str) -> None:
-        self.inner.enqueue_pull(pr, node_id)
+    def enqueue_pull(self, pr: PullRequest, node_id: str) -> str:
+        group = self.inner.enqueue_pull(pr, node_id)
         self._record("pr.enqueued", repo=pr.repo, pr=pr.number, branch=pr.head, sha=pr.head_sha)
+        return group
 
     def close_pull(self, pr: PullRequest) -> None:
         self.inner.close_pull(pr)

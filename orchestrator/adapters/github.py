@@ -228,9 +228,9 @@ class GitHubTracker(GitHubPulls):
         """Where the PR stands with its base's merge queue: one GraphQL query."""
         return github_queue.queue_state(self._graphql_client(), pr)
 
-    def enqueue_pull(self, pr: PullRequest, node_id: str) -> None:
+    def enqueue_pull(self, pr: PullRequest, node_id: str) -> str:
         """Add the PR to its base's merge queue at its head: one GraphQL mutation."""
-        github_queue.enqueue(self._graphql_client(), pr, node_id)
+        return github_queue.enqueue(self._graphql_client(), pr, node_id)
 
     # -- labels ------------------------------------------------------------------------------------
     def add_labels(self, ref: IssueRef, labels: Sequence[str]) -> None:

@@ -2,8 +2,10 @@
 
 GraphQL only (REST has no merge queue). `queue_state` is one query per green pull request; the
 merge itself is GitHub's (the queue's CI on its merge group, then the base fast-forwarded), so a
-queued pull request is followed, not merged, by Agent OS. Only GitHub's payload shapes for the
-queue are read here.
+queued pull request is followed, not merged, by Agent OS. An entry's `headCommit` is its merge
+group's commit (the `gh-readonly-queue/...` branch's head, where the queue's CI runs), null until
+GitHub built it; both the query and the enqueue mutation read it. Only GitHub's payload shapes
+for the queue are read here.
 """
 
 from __future__ import annotations
@@ -31,15 +33,25 @@ def queue_state(graphql: GraphQL, pr: PullRequest) -> QueueState:
     return parse_state(data, pr)
 
 
-def enqueue(graphql: GraphQL, pr: PullRequest, node_id: str) -> None:
-    """Add the pull request to its base's merge queue at its checked head: one mutation."""
-    graphql.run(
+def enqueue(graphql: GraphQL, pr: PullRequest, node_id: str) -> str:
+    """Add the pull request to its base's merge queue at its checked head: one mutation. Return
+    its merge group's commit when GitHub answers with one, else ""."""
+    data = graphql.run(
         "enqueue_pull",
         {"pullRequestId": node_id, "expectedHeadOid": pr.head_sha},
         subject=f"{pr.repo}#{pr.number}",
         action="add to the merge queue",
         idempotent=False,
     )
+    return group_of((data.get("enqueuePullRequest") or {}).get("mergeQueueEntry"))
+
+
+def group_of(entry: object) -> str:
+    """Return a MergeQueueEntry's merge group commit (its `headCommit`), "" when it has none."""
+    if not isinstance(entry, dict):
+        return ""
+    head = entry.get("headCommit")
+    return str(head.get("oid") or "") if isinstance(head, dict) else ""
 
 
 def parse_state(data: Json, pr: PullRequest) -> QueueState:
@@ -63,4 +75,5 @@ def parse_state(data: Json, pr: PullRequest) -> QueueState:
         queued=bool(node.get("isInMergeQueue")),
         entry_state=str(entry.get("state") or ""),
         removal=removal,
+        group_sha=group_of(entry) if node.get("isInMergeQueue") else "",
     )

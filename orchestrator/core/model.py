@@ -195,6 +195,9 @@ class QueueState:
     queued: bool
     entry_state: str = ""  # AWAITING_CHECKS, MERGEABLE, UNMERGEABLE, QUEUED, LOCKED; "" not queued
     removal: QueueRemoval | None = None
+    # the entry's merge group commit (GitHub's MergeQueueEntry.headCommit), where the queue's CI
+    # runs; "" when not queued or the group is not built yet
+    group_sha: str = ""
 
 
 @dataclass(frozen=True, slots=True)

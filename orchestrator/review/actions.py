@@ -24,7 +24,8 @@ from orchestrator.store.memo import Memo
 RESTARTED = "<!-- agentos:restarted -->"
 TRAIN_FAILED = "train_failed"  # the fixing round of the PR that broke a merge train
 QUEUE_REMOVED = "merge_queue_removed"  # ... of a PR GitHub's merge queue removed for a failure
-CHECK_REASONS = ("checks_failed", TRAIN_FAILED)  # the fixes shown the failed checks' output
+# the fixes shown the failed checks' output (facts.state.checks: the head's, a train's, a group's)
+CHECK_REASONS = ("checks_failed", TRAIN_FAILED, QUEUE_REMOVED)
 WAITING = "<!-- agentos:waiting-for-a-person -->"
 # What a PR waiting for a person says about it, once (core.review.PERSON_WAITS, and the holds
 # that neither a review of the verifier's nor the PR body explains).
@@ -142,12 +143,15 @@ def fix(
     *,
     conflicts: Sequence[Conflict] = (),
     stopped_at: str = "",
+    note: str = "",
 ) -> None:
-    """Queue a fixing task on the PR's branch with what it must fix written into its room first."""
+    """Queue a fixing task on the PR's branch with what it must fix written into its room first.
+
+    `note`: a line the task's brief ends with (where the checks shown come from, say)."""
     checks = _failures(deps, facts) if reason in CHECK_REASONS else []
     reviews = list(facts.state.reviews) if reason == "changes_requested" else []
     reviews += verdicts.as_reviews(reason, detail)  # the verifier's reasons, as its review
-    task = _fixing_task(config, facts, reason, now)
+    task = _fixing_task(config, facts, reason, now, note)
     handoff.write_fixing(deps, task, facts.origin, checks, reviews, conflicts, stopped_at)
     if not deps.mailbox.create(task):
         return  # queued by an earlier tick that died before recording it: nothing to add
@@ -222,7 +226,9 @@ def escalate(deps: Deps, facts: PullFacts, reason: str, memo: Memo) -> None:
     )
 
 
-def _fixing_task(config: Config, facts: PullFacts, reason: str, now: datetime) -> Task:
+def _fixing_task(
+    config: Config, facts: PullFacts, reason: str, now: datetime, note: str = ""
+) -> Task:
     pr, repo = facts.pr, facts.repo
     return Task(
         id=task_id(repo.key, facts.ref.number, facts.generation, facts.next_attempt),
@@ -240,7 +246,7 @@ def _fixing_task(config: Config, facts: PullFacts, reason: str, now: datetime) -
         priority=0,
         created_at=now,
         reason=reason,
-        body=_fix_brief(facts, reason),
+        body=_fix_brief(facts, reason, note),
         pr=pr.number,
     )
 
@@ -304,11 +310,11 @@ FIX_GOALS = {
 }
 
 
-def _fix_brief(facts: PullFacts, reason: str) -> str:
+def _fix_brief(facts: PullFacts, reason: str, note: str = "") -> str:
     goal = FIX_GOALS.get(reason, reason.replace("_", " "))
     return (
         f"## Goal\n\nPull request #{facts.pr.number} for issue #{facts.ref.number} "
         "cannot be merged yet: "
         f"{goal}, on its branch `{facts.pr.head}`, without undoing what it already does.\n\n"
         "## Success criteria\n\n- the reason below is gone\n- the repository's tests pass\n"
-    )
+    ) + (f"\n{note}\n" if note else "")

@@ -9,11 +9,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 from orchestrator.adapters.memory_writes import EnqueuePull, MergePull
-from orchestrator.core.model import Check, CheckState, IssueRef
+from orchestrator.core import failure
+from orchestrator.core.model import Check, CheckDetails, CheckState, IssueRef
 from orchestrator.core.tasks import MailboxState
+from orchestrator.review.merge_queue import UNSEEN_GROUP
 from orchestrator.store import rooms
 from tests.jobs.conftest import T0, World
-from tests.jobs.test_pr_monitor import agent_pr, inbox, tick
+from tests.jobs.test_pr_monitor import agent_pr, fixing, inbox, tick
+
+MARKER = "GROUP-ONLY-4711"  # what the group's CI printed, and nothing else
 
 
 def enqueued(world: World) -> list[EnqueuePull]:
@@ -57,6 +61,59 @@ def test_a_removal_for_a_failed_check_is_a_fixing_round_with_githubs_reason(worl
     [removed] = world.events("pr.dequeued")
     assert removed["reason"] == "CI_FAILURE"
     assert tick(world, T0 + timedelta(minutes=15)) == {"wait": 1}  # the fix runs: no second
+
+
+def test_the_fixer_of_a_removed_pr_reads_its_groups_failed_checks(world: World) -> None:
+    world.tracker.require_merge_queue("acme/app")
+    pr = agent_pr(world)
+    assert tick(world) == {"enqueued": 1}
+    group = world.tracker.queue_state(pr).group_sha  # named in the enqueue answer
+    assert group and group != pr.head_sha
+    log = f"Run tests\nTraceback (most recent call last):\nImportError: {MARKER}\n"
+    for n in range(failure.MAX_CHECKS + 2):  # more than red CI shows: bounded alike
+        world.tracker.add_check(
+            pr.repo, group, Check(f"tests-{n}", CheckState.FAILURE, "Failed"), CheckDetails(log=log)
+        )
+    world.tracker.add_check(pr.repo, group, Check("lint", CheckState.SUCCESS))
+    world.tracker.remove_queued(pr.repo, pr.number, "CI_FAILURE", T0 + timedelta(minutes=7))
+    assert tick(world, T0 + timedelta(minutes=10)) == {"fix": 1}
+    task = world.deps.mailbox.read(MailboxState.INBOX, "app-1-g1-a2")
+    assert f"merge group's commit `{group}`" in task.body and UNSEEN_GROUP not in task.body
+    checks = fixing(world, "app-1-g1-a2")["checks"]
+    assert [c["name"] for c in checks] == [f"tests-{n}" for n in range(failure.MAX_CHECKS)]
+    assert MARKER in checks[0]["context"] and "```check-output" in checks[0]["context"]
+    assert "Job log" in checks[0]["context"]
+
+
+def test_the_group_is_recorded_at_each_tick_while_queued(world: World) -> None:
+    world.tracker.require_merge_queue("acme/app", build_at_once=False)
+    pr = agent_pr(world)
+    assert tick(world) == {"enqueued": 1}  # GitHub answered before building the group
+    first = world.tracker.build_group(pr.repo, pr.number)
+    assert tick(world, T0 + timedelta(minutes=2)) == {"in_merge_queue": 1}
+    world.tracker.add_check(pr.repo, first, Check("tests", CheckState.FAILURE, "first group"))
+    second = world.tracker.build_group(pr.repo, pr.number)  # rebuilt: an entry ahead left
+    assert tick(world, T0 + timedelta(minutes=4)) == {"in_merge_queue": 1}
+    world.tracker.add_check(pr.repo, second, Check("tests", CheckState.FAILURE, MARKER))
+    world.tracker.remove_queued(pr.repo, pr.number, "CI_FAILURE", T0 + timedelta(minutes=5))
+    assert tick(world, T0 + timedelta(minutes=10)) == {"fix": 1}
+    [check] = fixing(world, "app-1-g1-a2")["checks"]
+    assert MARKER in check["context"] and "first group" not in check["context"]
+
+
+def test_a_group_built_and_removed_between_two_ticks_is_said_in_the_brief(world: World) -> None:
+    world.tracker.require_merge_queue("acme/app", build_at_once=False)
+    pr = agent_pr(world)
+    assert tick(world) == {"enqueued": 1}
+    group = world.tracker.build_group(pr.repo, pr.number)  # built, red and removed: unseen
+    world.tracker.add_check(pr.repo, group, Check("tests", CheckState.FAILURE, MARKER))
+    world.tracker.remove_queued(pr.repo, pr.number, "CI_FAILURE", T0 + timedelta(minutes=7))
+    assert tick(world, T0 + timedelta(minutes=10)) == {"fix": 1}
+    task = world.deps.mailbox.read(MailboxState.INBOX, "app-1-g1-a2")
+    assert UNSEEN_GROUP in task.body and "GitHub's merge queue" in task.body
+    assert task.body.count(UNSEEN_GROUP) == 1 and fixing(world, "app-1-g1-a2")["checks"] == []
+    [fixed] = world.events("pr.fixing")
+    assert "CI_FAILURE" in fixed["detail"]
 
 
 def test_another_removal_waits_and_the_same_head_is_never_enqueued_again(world: World) -> None:

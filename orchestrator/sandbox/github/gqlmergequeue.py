@@ -2,7 +2,10 @@
 one, enqueuePullRequest and dequeuePullRequest, and a pull request's timeline items.
 
 The queue itself is mergequeue.py; a mutation runs it with the caller's REST call, so both share
-one state and its refusals come back as GitHub's GraphQL errors. MergeQueue.configuration,
+one state and its refusals come back as GitHub's GraphQL errors. An entry's `headCommit` is its
+merge group's commit (the `gh-readonly-queue/...` branch's head, where CI runs; GitHub's
+`merge_group.head_sha`), `baseCommit` the commit the group was built on (the base's tip or the
+group ahead); both null until the group is built. MergeQueue.configuration,
 nextEntryEstimatedTimeToMerge and MergeQueueEntry.estimatedTimeToMerge are not served.
 """
 
@@ -67,7 +70,7 @@ def entry_node(context: Context, repo: Json, branch: str, entry: Json) -> Json:
         "id": node_id("MergeQueueEntry", entry["id"]),
         "enqueuedAt": entry["enqueued_at"],
         "enqueuer": actor(context, entry["enqueuer"]),
-        "headCommit": commit(context, repo, entry["head_sha"]),
+        "headCommit": commit(context, repo, entry["group"]) if entry["group"] else None,
         "baseCommit": commit(context, repo, entry["parent"]) if entry["parent"] else None,
         "jump": entry["jump"],
         "solo": False,

@@ -149,6 +149,7 @@ def test_an_enqueued_pull_request_merges_once_its_group_is_green(
     assert sandbox.wait_ci_idle(30)  # its head is green: it may join the queue
     main, head = repo.get_branch("main").commit.sha, pr.head.sha
     entry = run(graphql, ENQUEUE, id=pr.node_id, head=head)["enqueuePullRequest"]
+    [(ref, group)] = queue_refs(git, clone).items()
     assert entry["mergeQueueEntry"] == {
         "position": 1,
         "state": "AWAITING_CHECKS",
@@ -156,12 +157,11 @@ def test_an_enqueued_pull_request_merges_once_its_group_is_green(
         "jump": False,
         "solo": False,
         "enqueuer": {"login": "agentos"},
-        "headCommit": {"oid": head},
+        "headCommit": {"oid": group},  # the merge group's commit, where the queue's CI runs
         "baseCommit": {"oid": main},
         "pullRequest": {"number": pr.number, "isInMergeQueue": True},
         "mergeQueue": {"url": f"{sandbox.base_url}/agentos/backlog/queue/main"},
     }
-    [(ref, group)] = queue_refs(git, clone).items()
     assert ref == f"refs/heads/gh-readonly-queue/main/pr-{pr.number}-{main}"
     assert parents(repo, group) == [main, head]
     assert repo.get_pull(pr.number).state == "open"  # CI on the group still runs
