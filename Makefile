@@ -13,7 +13,7 @@ PYTEST_ARGS ?= -n 3
 NPM := $(shell command -v npm 2>/dev/null)
 NPM_STAMP := tools/npm/node_modules/.agentos.stamp
 
-.PHONY: test lint typecheck venv bench clean-venv npm-tools demo bwrap gh
+.PHONY: test lint typecheck venv bench clean-venv npm-tools demo bwrap gh chromium
 
 venv: $(STAMP)
 
@@ -26,7 +26,7 @@ $(TEST_STAMP): requirements-test.txt $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
 	@cp requirements-test.txt $(TEST_STAMP)
 
-test: $(TEST_STAMP) lint typecheck bwrap gh $(if $(NPM),npm-tools)
+test: $(TEST_STAMP) lint typecheck bwrap gh chromium $(if $(NPM),npm-tools)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Formatting and lint rules are in pyproject.toml ([tool.ruff]); `ruff format .` fixes the first.
@@ -77,6 +77,24 @@ gh:
 	  { $$sudo apt-get install -qq -y --no-install-recommends $$missing \
 	    || { $$sudo apt-get update -qq && \
 	         $$sudo apt-get install -qq -y --no-install-recommends $$missing; }; } >$$log 2>&1 \
+	    || { cat $$log; rm -f $$log; exit 1; }; rm -f $$log; }
+
+# The dashboard is tested in a real browser (tests/dashboard/test_browser.py): Playwright's
+# Python API (requirements-test.txt) drives Debian's `chromium`, never a browser Playwright
+# downloads. Installed as for gh, without the recommended packages; otherwise this says how,
+# and the browser test skips.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	  else echo "chromium is missing and this user cannot install it: apt-get install" \
+	    "--no-install-recommends chromium as root (the browser test skips)"; exit 0; fi; \
+	  if ! command -v apt-get >/dev/null 2>&1; then \
+	    echo "chromium is missing: install it with your package manager"; exit 0; fi; \
+	  echo "installing chromium (Debian's package)"; log=$$(mktemp); \
+	  { $$sudo apt-get install -qq -y --no-install-recommends chromium \
+	    || { $$sudo apt-get update -qq && \
+	         $$sudo apt-get install -qq -y --no-install-recommends chromium; }; } >$$log 2>&1 \
 	    || { cat $$log; rm -f $$log; exit 1; }; rm -f $$log; }
 
 npm-tools: $(NPM_STAMP)

@@ -158,7 +158,10 @@ def report(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
     if args.json:
         print(json.dumps(scoring.as_json(scores), indent=2))
     else:
+        from orchestrator.delivery import spending
+
         print(scoring.render(scores))
+        print(spending.status_line(config, datetime.now(UTC)))
     return 0
 
 
@@ -352,7 +355,8 @@ def serve(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:
         )
         print(unit, end="")
         return 0
-    return serve.serve(path, jobs, env, args.grace, args.poll, args.webhooks)
+    shown = None if args.dashboard is None else serve.Dashboard(args.dashboard, args.bind)
+    return serve.serve(path, jobs, env, args.grace, args.poll, args.webhooks, shown)
 
 
 def bot(args: argparse.Namespace, path: Path, jobs: Jobs, env: Env) -> int:

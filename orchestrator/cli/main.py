@@ -36,6 +36,7 @@ EXAMPLES = """examples:
   agentos report --since 30d         merged rate, cost and lead time per agent and repo
   agentos plan import PLAN.md       epics, sub-issues and dependencies from a markdown plan
   agentos why app#12                 why issue 12 is or is not running (as /why says it)
+  agentos dashboard --out site/      a static, redacted copy of the dashboard to publish
 """
 
 
@@ -123,6 +124,17 @@ def build_parser(words: Sequence[str] = ()) -> argparse.ArgumentParser:
         from orchestrator.cli.why import add_why_arguments
 
         add_why_arguments(why)
+    dashboard = sub.add_parser(
+        "dashboard",
+        help="write a static copy of the dashboard (redacted; war-room records left out)",
+        epilog="examples:\n  agentos dashboard --out site/\n"
+        "  agentos dashboard --out /var/www/agentos --include-rooms --days 90",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    if "dashboard" in words:  # the same: its module imports jinja2 and the dashboard
+        from orchestrator.cli.dashboard import add_dashboard_arguments
+
+        add_dashboard_arguments(dashboard)
     for noun, what in (("repo", "KEY"), ("job", "NAME")):
         s = sub.add_parser(noun, help=f"turn one {noun} on or off")
         s.add_argument("state", choices=("on", "off"))
@@ -194,6 +206,21 @@ def build_parser(words: Sequence[str] = ()) -> argparse.ArgumentParser:
         metavar="PORT",
         help="also receive GitHub's webhooks (the config's `webhooks` section; PORT overrides "
         "its port): each wakes the jobs it concerns",
+    )
+    serving.add_argument(
+        "--dashboard",
+        type=int,
+        nargs="?",
+        const=0,
+        metavar="PORT",
+        help="also serve the dashboard (docs/dashboard.md) on 127.0.0.1 (PORT: default 8767)",
+    )
+    serving.add_argument(
+        "--bind",
+        default="127.0.0.1",
+        metavar="ADDRESS",
+        help="serve the dashboard on ADDRESS; anything but loopback needs "
+        "AGENTOS_DASHBOARD_TOKEN (in the environment or the env file)",
     )
     serving.add_argument("--unit", action="store_true", help="print a systemd service unit")
     sub.add_parser(
@@ -323,6 +350,10 @@ def _dispatch(args: argparse.Namespace, jobs: Mapping[str, JobSpec], env: Mappin
         from orchestrator.cli import why
 
         return why.run(args, Path(path), env)
+    if args.command == "dashboard":
+        from orchestrator.cli import dashboard
+
+        return dashboard.run(args, Path(path), env)
     handler = getattr(commands, args.command)
     result: int = handler(args, Path(path), jobs, env)
     return result

@@ -12,9 +12,10 @@ import secrets
 import signal
 import sys
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from orchestrator.config.load import load_config
 from orchestrator.config.model import Config
@@ -23,6 +24,20 @@ from orchestrator.jobs import JobSpec
 from orchestrator.serve.scheduler import Scheduler
 from orchestrator.serve.webhooks import WebhookReceiver
 from orchestrator.store import locks, logs
+
+if TYPE_CHECKING:  # jinja2 and the dashboard are imported only when it is served
+    from orchestrator.dashboard.server import DashboardServer
+
+
+TOKEN_VAR = "AGENTOS_DASHBOARD_TOKEN"  # what the dashboard asks of other hosts (--bind)
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    """`serve --dashboard [PORT] [--bind ADDRESS]`: 0 is the dashboard's default port."""
+
+    port: int
+    bind: str = "127.0.0.1"
 
 
 def schedules(path: Path, jobs: Mapping[str, JobSpec], env: Mapping[str, str]) -> dict[str, str]:
@@ -44,6 +59,7 @@ def serve(
     grace: float,
     poll: float,
     webhooks: int | None = None,
+    dashboard: Dashboard | None = None,
 ) -> int:
     """Run until SIGTERM or SIGINT; exit 0 after a clean stop, 1 if another serve runs.
 
@@ -70,6 +86,12 @@ def serve(
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         receiver = _receiver(config, scheduler, log, webhooks)
+        try:
+            shown = _dashboard(config, env, dashboard)
+        except BaseException:
+            if receiver is not None:
+                receiver.stop()
+            raise
         print(
             f"agentos serve: {len(planned)} jobs on their schedules; SIGTERM stops it", flush=True
         )
@@ -78,6 +100,8 @@ def serve(
         finally:
             if receiver is not None:
                 receiver.stop()
+            if shown is not None:
+                shown.stop()
     return 0
 
 
@@ -93,6 +117,28 @@ def _receiver(
     url = receiver.start()
     print(f"agentos serve: webhooks at {url}", flush=True)
     return receiver
+
+
+def _dashboard(
+    config: Config, env: Mapping[str, str], asked: Dashboard | None
+) -> DashboardServer | None:
+    """Start the dashboard when asked; its token (for --bind) from the environment or env file."""
+    if asked is None:
+        return None
+    from orchestrator.config.load import read_env_file
+    from orchestrator.core.redact import register_values
+    from orchestrator.dashboard.server import DEFAULT_PORT, DashboardServer
+
+    token = env.get(TOKEN_VAR) or (
+        read_env_file(config.env_file).get(TOKEN_VAR) if config.env_file else None
+    )
+    if token:
+        register_values([token])  # never in a log line, whatever logs it
+    server = DashboardServer(
+        config, bind=asked.bind, port=asked.port or DEFAULT_PORT, token=token or None
+    )
+    print(f"agentos serve: the dashboard at {server.start()}", flush=True)
+    return server
 
 
 def unit(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
 from orchestrator.config.model import Config
 from orchestrator.core.notify import SERVICES
@@ -50,6 +51,9 @@ def render(config: Config, jobs: Mapping[str, JobSpec]) -> str:
         lines.append(f"  {name:<{width}}  {state}  {schedule:<13}  {_last_run(config, name)}{note}")
     counts = count_by_state(config.paths.mailbox_dir)
     lines += ["", "mailbox:  " + "  ".join(f"{k} {v}" for k, v in counts.items())]
+    from orchestrator.delivery.spending import status_line
+
+    lines.append(status_line(config, datetime.now(UTC)))
     return "\n".join(lines)
 
 

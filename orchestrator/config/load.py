@@ -10,6 +10,7 @@ from typing import Any
 
 from orchestrator.config import (
     backend_keys,
+    caps,
     improve,
     outbound_rules,
     places,
@@ -45,7 +46,10 @@ TOP_LEVEL = (
     "review",
     "webhooks",
 )
-OVERRIDABLE = {"repos": ("automation_mode", "max_parallel_tasks"), "limits": None}
+OVERRIDABLE = {
+    "repos": ("automation_mode", "max_parallel_tasks", *caps.REPO_KEYS),
+    "limits": None,
+}
 
 
 def runtime_paths(raw: Mapping[str, Any], source: Path) -> Paths:
@@ -120,6 +124,7 @@ def _load(
     reader.environ = _environment(reader, raw.get("env_file"), path.parent, environ)
     overrides_file = paths.state_dir / "overrides.yaml"
     raw, overridden = _layered(raw, overrides_file, overrides)
+    raw, capping = caps.split(raw)  # read apart from `limits` and `repos[]` (config/caps.py)
     from orchestrator.jobs import JOBS
 
     agents = sections.agents(reader, raw.get("agents"))
@@ -127,6 +132,8 @@ def _load(
     repos = sections.repos(reader, raw.get("repos"), path.parent, outbound)
     reviewing = review.read(reader, raw.get("review"), agents)
     repos = review.for_repos(reader, raw.get("repos"), repos, reviewing, agents)
+    spending = caps.read(reader, capping)
+    repos = caps.for_repos(reader, capping, repos, spending)
     config = Config(
         source=path,
         repos=repos,
@@ -151,6 +158,7 @@ def _load(
         risk=risk.read(reader, raw.get("risk")),
         review=reviewing,
         webhooks=webhooks.read(reader, raw.get("webhooks")),
+        caps=spending,
     )
     backend_keys.check_leaks(reader, config.agents.backends, backend_keys.secrets_of(config))
     if reader.problems:

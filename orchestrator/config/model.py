@@ -96,6 +96,8 @@ class RepoConfig:
     plan_file: str | None = None  # a markdown plan in the repo, imported hourly (docs/plan.md)
     merge_train: bool = True  # with merge_method merge: green PRs to one base ride one train
     serialize_overlaps: bool = True  # an issue predicted to edit a running one's files waits
+    max_cost_per_task: float | None = None  # USD; its own, else limits' (config/caps.py)
+    max_cost_per_day: float | None = None  # USD this repo's tasks may spend in a day
 
     @property
     def owner(self) -> str:
@@ -169,6 +171,15 @@ class Limits:
     agent_cooldown_minutes: int = 60
     stall_minutes: int = 10
     test_timeout_minutes: int = 15
+
+
+@dataclass(frozen=True, slots=True)
+class Caps:
+    """The `limits` read beside `Limits` (config/caps.py): spending caps and quota waits."""
+
+    max_cost_per_task: float | None = None  # USD a task's attempts may spend; None: no cap
+    max_cost_per_day: float | None = None  # USD every repo's tasks together may spend in a day
+    max_deferrals: int = 5  # quota waits one attempt sits out before it is escalated
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,6 +346,7 @@ class Config:
     review: ReviewConfig = ReviewConfig()  # the verifier's defaults; each repo's is its own
     risk: RiskRules = RiskRules()  # a PR's risk tier (core.risk)
     webhooks: WebhooksConfig | None = None  # None: no receiver, the jobs poll on their schedules
+    caps: Caps = Caps()  # limits.max_cost_per_task, max_cost_per_day, max_deferrals
 
     def outbound_for(self, repo: RepoConfig | str) -> OutboundRules:
         """Return what the outbound gate lets a change of this repo (or repo key) carry."""

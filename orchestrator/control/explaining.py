@@ -11,6 +11,7 @@ as the dispatcher does; capacity as the dispatcher counts it for an issue not qu
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -125,8 +126,10 @@ def why(
             raise
         except AgentOSError as exc:
             unknown.append(f"board ({exc})")
+    if newest is None or not newest.state.active:
+        facts = replace(facts, spend_cap=_spend_cap(config, repo, now, unknown))
     if facts.is_open is False or facts.pull:
-        facts = replace(facts, capacity=None, resting=(), chain_resting=False)
+        facts = replace(facts, capacity=None, resting=(), chain_resting=False, spend_cap=None)
     return explain(replace(facts, unknown=tuple(unknown)))
 
 
@@ -330,6 +333,24 @@ def _capacity(config: Config, repo: RepoConfig, mailbox: Mailbox, *, queued: boo
         taken = "busy" if queued else f"taken, {len(busy)} tasks {doing}"
         return f"all {limit} workers {taken} (max_parallel_workers)"
     return None
+
+
+def _spend_cap(config: Config, repo: RepoConfig, now: datetime, unknown: list[str]) -> str | None:
+    """Say which day's cost cap holds the repo's new tasks back, if one does (delivery.spending)."""
+    from orchestrator.core import spend
+    from orchestrator.delivery import spending
+
+    if not spending.has_day_caps(config):
+        return None
+    try:
+        spends = spending.today(config, now)
+    except (OSError, sqlite3.Error) as exc:
+        unknown.append(f"today's spend ({exc})")
+        return None
+    if repo.key not in spend.held(spends, [repo.key]):
+        return None
+    reached = next(s for s in spends if s.reached and s.scope in (spend.GLOBAL, repo.key))
+    return f"the day's cost cap is reached ({reached.scope}: {reached.describe()})"
 
 
 def _chain(config: Config) -> tuple[str, ...]:

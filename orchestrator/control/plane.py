@@ -235,7 +235,7 @@ class Control:
 
     def report_status(self, command: Command, who: str) -> str:
         return reports.status(
-            self._config(), self.jobs, self.switches, self.mailbox, self._github()
+            self._config(), self.jobs, self.switches, self.mailbox, self._github(), self.clock()
         )
 
     def list_repos(self, command: Command, who: str) -> str:

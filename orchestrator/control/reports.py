@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
 from orchestrator.config.load import overrides_problem
 from orchestrator.config.model import Config
@@ -11,6 +12,7 @@ from orchestrator.control.settings import overridden
 from orchestrator.core.chat import PROTECTED_JOB
 from orchestrator.core.explain import Waiting, queue_report
 from orchestrator.core.tasks import MailboxState
+from orchestrator.delivery import spending
 from orchestrator.errors import TrackerError
 from orchestrator.jobs import JobSpec
 from orchestrator.ports import Tracker
@@ -27,10 +29,12 @@ def status(
     switches: Switches,
     mailbox: Mailbox,
     tracker: Tracker | None,
+    now: datetime | None = None,
 ) -> str:
     """Return /status.
 
-    It shows the switch, running tasks, mailbox counts, open agent PRs, last runs and overrides.
+    It shows the switch, running tasks, mailbox counts, today's spend against the cost caps,
+    open agent PRs, last runs and overrides.
     """
     since = switches.off_since()
     lines = ["Agent OS: ON" if since is None else f"Agent OS: OFF (since {since})"]
@@ -48,6 +52,7 @@ def status(
     )
     counts = count_by_state(config.paths.mailbox_dir)
     lines.append("Mailbox: " + ", ".join(f"{state} {n}" for state, n in counts.items()))
+    lines.append(spending.status_line(config, now or datetime.now(UTC)))
     lines += _pulls(config, tracker)
     lines.append("Last runs:")
     lines += [f"  {name}: {_last_run(config, name, spec)}" for name, spec in jobs.items()]

@@ -7,6 +7,7 @@ messages, a command's output lines) into these values; nothing past an adapter s
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import ClassVar
@@ -33,6 +34,9 @@ class AgentRequest:
     canary: str = ""  # a fake GitHub token planted in the agent's reach; seen outside, it leaked
     # other paths the run may read (the shared clone's objects its repository borrows)
     readable: tuple[str, ...] = ()
+    # Asked at each turn boundary with the usage the run has not reported yet: True stops the
+    # run there, its task's cost cap reached (core.spend.Tally.over). None: no cap.
+    over_cap: Callable[[Usage], bool] | None = None
 
 
 class OutcomeKind(enum.Enum):
@@ -47,6 +51,7 @@ class OutcomeKind(enum.Enum):
     TURN_LIMIT = "turn_limit"  # the run used up its turns without finishing
     PROMPT_TOO_LARGE = "prompt_too_large"
     UNAVAILABLE = "unavailable"  # the CLI is missing or cannot be started
+    COST_CAPPED = "cost_capped"  # stopped at a turn boundary: its task's cost cap is reached
 
 
 @dataclass(frozen=True, slots=True)

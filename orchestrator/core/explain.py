@@ -50,6 +50,7 @@ class Facts:
     pull: str | None = None  # "PR #40 (agent/12-add-login)"
     capacity: str | None = None  # "4 of 4 workers busy" when nothing more can start
     review_budget: str | None = None  # "2 PRs await review (max_awaiting_review 2): #12, #14"
+    spend_cap: str | None = None  # "the day's cost cap is reached (global: $5.20 of $5.00)"
     overlaps: str | None = None  # "waits for #12: both name calc/sub.py" (core.dispatch)
     held_by: str = ""  # a holding label (core.labels.HOLDING) the issue carries
     author: str = ""
@@ -142,6 +143,8 @@ def _not_started(f: Facts, off: list[str]) -> str:
         )
     if f.review_budget:
         return f"waits: {f.review_budget}"
+    if f.spend_cap:
+        return f"Ready, but {f.spend_cap}: nothing new starts until the next day (UTC)"
     if f.capacity:
         return f"Ready, waiting for a free worker ({f.capacity})"
     if f.chain_resting:
@@ -229,6 +232,8 @@ def explain(f: Facts) -> str:
         lines.append(f"- pull request: {f.pull}")
     if f.review_budget:
         lines.append(f"- review budget spent: {f.review_budget}")
+    if f.spend_cap:
+        lines.append(f"- spend: {f.spend_cap}")
     if f.capacity:
         lines.append(f"- capacity: {f.capacity}")
     if f.overlaps:

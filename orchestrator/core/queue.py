@@ -82,6 +82,7 @@ class Next(enum.Enum):
     OPEN_PR = "open_pr"  # complete, tests green: push and open (or update) the PR
     RETRY = "retry"  # another attempt on the same branch, with this result in its prompt
     ESCALATE = "escalate"  # a human must look: board Blocked, label, one comment
+    DEFER = "defer"  # the same attempt waits for its agent's quota to reset, then goes on
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,3 +131,15 @@ def after_fix(result: AgentResult, pushed: bool) -> Judgement:
     return Judgement(
         Next.RETRY, f"{result.status.value}:{result.blocker.value if result.blocker else '-'}"
     )
+
+
+def after_quota(deferrals: int, max_deferrals: int) -> Judgement:
+    """Return what follows a chain that a quota ended with no backend left to run.
+
+    The attempt waits for the reset and goes on (not a failed attempt), at most `max_deferrals`
+    times: each wait is at most core.routing's MAX_COOLDOWN, so a reset time that is broken, or
+    set far ahead by whoever answers the agent, parks a task for a bounded time only.
+    """
+    if deferrals >= max_deferrals:
+        return Judgement(Next.ESCALATE, "quota_windows_exhausted")
+    return Judgement(Next.DEFER, "quota_exhausted")

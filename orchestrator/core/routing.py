@@ -29,7 +29,10 @@ CODES = {
     OutcomeKind.UNAVAILABLE: BlockerCode.ENVIRONMENT_FAILURE,
     OutcomeKind.MODEL_ERROR: BlockerCode.RUNNER_FAILURE,
     OutcomeKind.CRASHED: BlockerCode.RUNNER_FAILURE,
+    # a person raises the cap or takes the work over: no agent may spend more on it
+    OutcomeKind.COST_CAPPED: BlockerCode.MANUAL_INTERVENTION_REQUIRED,
 }
+CAPPED = OutcomeKind.COST_CAPPED.value  # the reason of a ruling that ends a chain at its cap
 
 
 class ChainMove(enum.Enum):
@@ -111,6 +114,20 @@ class ChainResult:
         return self.last.result if self.last else None
 
     @property
+    def capped(self) -> bool:
+        """True when the task's cost cap ended the chain (a run stopped at it, or run past it)."""
+        return self.last is not None and self.last.ruling.reason == CAPPED
+
+    @property
+    def paused(self) -> bool:
+        """True when the last run hit its quota and no backend of the chain was left to run."""
+        return (
+            self.end is ChainEnd.EXHAUSTED
+            and self.last is not None
+            and self.last.ruling.move is ChainMove.COOLDOWN
+        )
+
+    @property
     def usage(self) -> Usage:
         """Return the tokens and cost of every run together."""
         total = Usage()
@@ -160,7 +177,7 @@ def judge(
             kind.value,
             Cooldown(outcome.backend, until, outcome.error or kind.value),
         )
-    if kind is OutcomeKind.PROMPT_TOO_LARGE:
+    if kind in (OutcomeKind.PROMPT_TOO_LARGE, OutcomeKind.COST_CAPPED):
         return Ruling(ChainMove.STOP, kind.value)
     if kind is not OutcomeKind.FINISHED:
         return Ruling(ChainMove.NEXT, kind.value)
@@ -177,6 +194,16 @@ def judge(
             Cooldown(outcome.backend, until, result.summary or code.value),
         )
     return Ruling(ChainMove.NEXT, code.value)
+
+
+def at_cap(ruling: Ruling) -> Ruling:
+    """The task's cost cap is reached: a run that did not finish the task ends the chain there.
+
+    A rest it earned stays recorded; a finished run stands (what it cost is spent already).
+    """
+    if ruling.move is ChainMove.DONE:
+        return ruling
+    return Ruling(ChainMove.STOP, CAPPED, ruling.cooldown)
 
 
 def cooldown_until(reset_at: datetime | None, now: datetime, default: timedelta) -> datetime:

@@ -4,6 +4,9 @@
     → parse the result → commit the agent's files → the outbound gate → run the repo's tests →
     push → open the PR (or retry, or escalate)
 
+A run cut short ends in delivery/pauses.py instead: stopped by `off --now`, at the task's cost
+cap (delivery/spending.py counts it), or by a quota with no backend left (deferred to its reset).
+
 Every step writes to the room first and to GitHub second, and each GitHub write is
 idempotent (a PR from a branch is found, not duplicated), so a worker killed at any line is
 simply run again by the supervisor's recovery.
@@ -11,21 +14,34 @@ simply run again by the supervisor's recovery.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from orchestrator.config.model import Config, RepoConfig
 from orchestrator.config.objectives import constraints_for
 from orchestrator.core import contract, lifecycle, markdown
-from orchestrator.core.agent import AgentRequest, event_record
+from orchestrator.core.agent import AgentEvent, AgentRequest, event_record
 from orchestrator.core.contract import AgentResult
 from orchestrator.core.model import BoardStatus, Issue, IssueRef
 from orchestrator.core.outbound import Refusal
 from orchestrator.core.queue import Next, after_attempt, after_fix
 from orchestrator.core.routing import ChainEnd, ChainResult
+from orchestrator.core.spend import Tally
 from orchestrator.core.tasks import MailboxState, Task, TaskType, task_id
 from orchestrator.core.workspace import Workspace
-from orchestrator.delivery import acceptance, approval, cards, guard, handoff, prompt, stopping
+from orchestrator.delivery import (
+    acceptance,
+    approval,
+    cards,
+    endings,
+    guard,
+    handoff,
+    pauses,
+    prompt,
+    spending,
+    stopping,
+)
 from orchestrator.delivery.chain import run_chain
 from orchestrator.deps import Deps
 from orchestrator.errors import ConfigError, PushRejected, Stopped
@@ -42,16 +58,16 @@ def run(deps: Deps, config: Config, task: Task, room: rooms.Room) -> MailboxStat
     settled = _end_reached_before(deps, repo, task, room)
     if settled is not None:
         room.record("task.resumed", state=settled)
-        return _end_in(deps, task, settled)
+        return endings.end_in(deps, task, settled)
     issue = deps.tracker.issue(IssueRef(task.repo, task.issue))
     if not issue.is_open:
         room.record("task.dropped", reason="issue_closed")
-        return _end_in(deps, task, MailboxState.DROPPED)
+        return endings.end_in(deps, task, MailboxState.DROPPED)
     trusted, reason = approval.recheck(deps, issue)
     if not trusted:  # an outsider edited the issue after its approval, or it was withdrawn
         room.record("task.dropped", reason=reason)
         approval.hold(deps, repo, task, reason)
-        return _end_in(deps, task, MailboxState.DROPPED)
+        return endings.end_in(deps, task, MailboxState.DROPPED)
     room.transition(lifecycle.State.DEVELOPING, task.reason or task.task_type)
     deps.notifier.notify(handoff.started(task, issue))
     ws = deps.worktrees.prepare(repo.key, task.id, task.branch, task.base)
@@ -103,12 +119,12 @@ def _attempt(
     earlier = tuple(
         prompt.EarlierResult(tid, text)
         for tid, text in rooms.earlier_results(config.paths.rooms_dir, task.id)
-    )
+    ) + pauses.earlier_run(room)
     try:  # the operator's rules reach every prompt: no agent runs while they cannot be read
         rules = constraints_for(config, repo.key)
     except ConfigError as error:
         steps = tuple(f"Fix {error.source}: {line}" for line in error.problems)
-        return _escalate(deps, repo, task, room, "objectives_invalid", steps)
+        return endings.escalate(deps, repo, task, room, "objectives_invalid", steps)
     fixing = handoff.fixing_of(deps, task)
     text = prompt.render(
         prompt.PromptInput(
@@ -116,20 +132,29 @@ def _attempt(
         )
     )
     if not prompt.fits(text):
-        return _escalate(deps, repo, task, room, "blocked:prompt_too_large", ())
+        return endings.escalate(deps, repo, task, room, "blocked:prompt_too_large", ())
     prompt_file = room.write_prompt(text)
     conflicted = _merge_base(deps, task, ws, room)
     canary = guard.new_canary()
     request = AgentRequest(
         task.id, text, str(prompt_file), ws.path, canary=canary, readable=_readable(ws, prompt_file)
     )
+    spent = spending.tally(config, repo, task)
+    if spent is not None and spent.reached:  # spent before this run, with nothing left
+        return pauses.capped(
+            deps, config, repo, task, issue, ws, room, canary, ChainResult(ChainEnd.STOPPED), spent
+        )
     try:
         with stopping.interruptible():
-            chained = _chain(deps, config, task, request, room)
+            chained = _chain(deps, config, task, request, room, spent)
     except Stopped:
-        return _stopped(deps, config, repo, task, issue, ws, room, canary)
+        return pauses.stopped(deps, config, repo, task, issue, ws, room, canary)
+    if chained.capped and spent is not None:
+        return pauses.capped(deps, config, repo, task, issue, ws, room, canary, chained, spent)
     if chained.end is ChainEnd.COOLING_DOWN:
-        return _defer(deps, task, room, chained)
+        return pauses.waiting(deps, task, room, chained)
+    if chained.paused:
+        return pauses.deferred(deps, config, repo, task, issue, ws, room, canary, chained)
     outcome = _demote_if_unresolved(
         ws, conflicted, chained.result or contract.invalid("no agent could run")
     )
@@ -164,7 +189,7 @@ def _attempt(
         handoff.deliver(
             deps, repo, task, issue, outcome, chained.finished_by or "?", committed.files, room
         )
-        return _end_in(deps, task, MailboxState.DELIVERED)
+        return endings.end_in(deps, task, MailboxState.DELIVERED)
     if verdict.next is Next.RETRY and task.task_type is TaskType.IMPLEMENTATION:
         deps.mailbox.create(handoff.follow_up(task, outcome, _now()))
         room.transition(lifecycle.State.QUEUED, verdict.reason)
@@ -172,11 +197,11 @@ def _attempt(
             "task.retried",
             extra={"issue": task.issue, "task_id": task.id, "reason": verdict.reason},
         )
-        return _end_in(deps, task, MailboxState.RETRIED)
+        return endings.end_in(deps, task, MailboxState.RETRIED)
     if task.task_type is TaskType.FIXING and verdict.next is Next.RETRY:
         # the PR monitor sees it still red and counts the round
-        return _end_in(deps, task, MailboxState.RETRIED)
-    return _escalate(deps, repo, task, room, verdict.reason, outcome.items("MANUAL_STEPS"))
+        return endings.end_in(deps, task, MailboxState.RETRIED)
+    return endings.escalate(deps, repo, task, room, verdict.reason, outcome.items("MANUAL_STEPS"))
 
 
 def _readable(ws: Workspace, prompt_file: Path) -> tuple[str, ...]:
@@ -185,16 +210,28 @@ def _readable(ws: Workspace, prompt_file: Path) -> tuple[str, ...]:
 
 
 def _chain(
-    deps: Deps, config: Config, task: Task, request: AgentRequest, room: rooms.Room
+    deps: Deps,
+    config: Config,
+    task: Task,
+    request: AgentRequest,
+    room: rooms.Room,
+    spent: Tally | None,
 ) -> ChainResult:
+    """Run the chain; with a cost cap, the tally counts its events and the runs ask it."""
     agents = [deps.agents[name] for name in task.chain if name in deps.agents]
     sink = room.sink("agent")
+
+    def on_event(event: AgentEvent) -> None:
+        if spent is not None:
+            spent.observe(event)
+        sink(event_record(event))
+
     result = run_chain(
         agents,
-        request,
+        replace(request, over_cap=spent.over if spent is not None else None),
         deps.cooldowns,
         _now,
-        lambda event: sink(event_record(event)),
+        on_event,
         default_cooldown=timedelta(minutes=config.limits.agent_cooldown_minutes),
     )
     usage = result.usage
@@ -291,62 +328,6 @@ def _as_push_rejected(outcome: AgentResult, error: str) -> AgentResult:
     )
 
 
-def _defer(deps: Deps, task: Task, room: rooms.Room, chained: ChainResult) -> MailboxState:
-    """Every agent of the chain rests: the task waits in the inbox until the first rest ends."""
-    retry_at = chained.retry_at or _now() + timedelta(
-        minutes=deps.config.limits.agent_cooldown_minutes
-    )
-    deps.mailbox.update(handoff.not_before(task, retry_at), MailboxState.PROCESSING)
-    room.transition(lifecycle.State.QUEUED, "agents_cooling_down")
-    deps.log.info(
-        "task.deferred",
-        extra={"issue": task.issue, "task_id": task.id, "until": retry_at.isoformat()},
-    )
-    return _end_in(deps, task, MailboxState.INBOX)
-
-
-def _stopped(
-    deps: Deps,
-    config: Config,
-    repo: RepoConfig,
-    task: Task,
-    issue: Issue,
-    ws: Workspace,
-    room: rooms.Room,
-    canary: str,
-) -> MailboxState:
-    """Told to stop now: keep what the agent left on the branch (through the gate), requeue.
-
-    The task goes back to the inbox under its own id: the same attempt, resumed from its branch
-    once Agent OS is switched on again.
-    """
-    message = (
-        f"{markdown.defuse(issue.title)} (#{task.issue})\n\n"
-        f"Work in progress, stopped by the operator.\n\nAgent OS task {task.id}"
-    )
-    committed = deps.worktrees.commit(ws, message)
-    stopped = ChainResult(ChainEnd.STOPPED)
-    refusals = guard.inspect(deps, config, repo, ws, committed, stopped, canary)
-    if refusals:
-        return _refuse(
-            deps, repo, task, room, contract.invalid("stopped by the operator"), refusals
-        )
-    kept = False
-    if committed.ahead:
-        try:
-            deps.worktrees.push(ws)
-            kept = True
-        except PushRejected as error:
-            room.record("push.rejected", error=str(error)[:500])
-    room.transition(lifecycle.State.QUEUED, "stopped")
-    room.record("task.stopped", kept_on_branch=kept, files=list(committed.files))
-    deps.log.info(
-        "task.stopped",
-        extra={"issue": task.issue, "task_id": task.id, "kept_on_branch": kept},
-    )
-    return _end_in(deps, task, MailboxState.INBOX)
-
-
 def _refuse(
     deps: Deps,
     repo: RepoConfig,
@@ -356,39 +337,7 @@ def _refuse(
     refusals: list[Refusal],
 ) -> MailboxState:
     """The gate refused the attempt's work: nothing is pushed, and the task is escalated."""
-    refused = guard.blocked(refusals, outcome)
-    room.write_result(contract.render(refused))
-    code = refused.blocker.value if refused.blocker else "outbound_refused"
-    places = [refusal.path for refusal in refusals]
-    rules = [refusal.rule for refusal in refusals]
-    room.record("gate.refused", code=code, places=places, rules=rules)
-    said = {"issue": task.issue, "task_id": task.id, "code": code, "places": places[:20]}
-    if code == "canary_tripped":
-        deps.log.warning("security.canary_tripped", extra=said)
-    else:
-        deps.log.warning("gate.refused", extra=said)
-    deps.audit.record(
-        "gate.refused",
-        actor="agentos",
-        repo=task.repo,
-        issue=task.issue,
-        task=task.id,
-        reason=f"{code}: " + "; ".join(guard.describe(r) for r in refusals[:5]),
-    )
-    return _escalate(deps, repo, task, room, f"blocked:{code}", refused.items("BLOCKERS"))
-
-
-def _escalate(
-    deps: Deps, repo: RepoConfig, task: Task, room: rooms.Room, reason: str, steps: tuple[str, ...]
-) -> MailboxState:
-    handoff.escalate_task(deps, repo, task, reason, steps)
-    room.transition(lifecycle.State.FAILED, reason)
-    return _end_in(deps, task, MailboxState.ESCALATED)
-
-
-def _end_in(deps: Deps, task: Task, state: MailboxState) -> MailboxState:
-    deps.mailbox.move(task.id, MailboxState.PROCESSING, state)
-    return state
+    return endings.refuse(deps, repo, task, room, outcome, refusals)
 
 
 def _commit_message(task: Task, issue: Issue, outcome: AgentResult) -> str:

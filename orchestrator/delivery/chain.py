@@ -3,7 +3,10 @@
 The decisions are core.routing's; this module only carries them out: it reads the cooldowns
 before every pick (another worker may have rested a backend a moment ago), clears a stale
 `.agent_result.md` before each backend run so a crashed agent is never credited with an earlier
-one's contract, and records a new cooldown as soon as a run earns it.
+one's contract, and records a new cooldown as soon as a run earns it. When what a run reported
+reaches the task's cost cap (`request.over_cap`), a run that did not finish the task ends the
+chain: no other backend spends more on it (a backend that reports usage only at its end, as
+Codex does, is checked here).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from orchestrator.core.agent import (
     AttemptStarted,
     BackendSkipped,
     CooldownStarted,
+    Usage,
 )
 from orchestrator.core.routing import BackendRun, ChainResult, PassedOver
 from orchestrator.ports import Agent, Cooldowns
@@ -61,6 +65,8 @@ def run_chain(
         run = _run_backend(agents[choice.backend], this, len(runs) + 1, on_event)
         now = clock()
         ruling = routing.judge(run.outcome, run.result, now, default_cooldown)
+        if request.over_cap is not None and request.over_cap(Usage()):
+            ruling = routing.at_cap(ruling)  # what the run reported at its end reached the cap
         if ruling.cooldown is not None:
             cooldowns.start(ruling.cooldown, now)
             on_event(

@@ -39,6 +39,10 @@ ADVICE = {
         "Read what changed in the issue; to go on, a user with write access removes the "
         "agentos:approved label and adds it again, then removes agentos:blocked."
     ),
+    "quota_windows_exhausted": (
+        "The agent hit its quota again after each wait for the reset (limits.max_deferrals); "
+        "check the agent's plan and quota, then remove agentos:blocked to go on."
+    ),
     "untrusted": (
         "The issue's author cannot write to the repo and no writer's agentos:approved label "
         "stands; add it if the issue should run, then remove agentos:blocked."
@@ -94,6 +98,8 @@ def _reason_text(reason: str) -> str:
     word, _, detail = reason.partition(":")
     if word == "blocked":
         return f"The agent reported it is blocked: `{detail}`."
+    if word == "cost_cap":
+        return f"The task reached its cost cap: {detail.strip()}."
     return {
         "same_failure_twice": "Two attempts in a row failed the same way.",
         "attempts_exhausted": "Every allowed attempt was used.",
@@ -102,4 +108,5 @@ def _reason_text(reason: str) -> str:
         "recovered_too_often": "The worker running this task kept dying.",
         "approval_stale": "The issue was edited after a writer approved it.",
         "untrusted": "The issue's author may not run work here without a writer's approval.",
+        "quota_windows_exhausted": "The agent kept hitting its quota; the task waited enough.",
     }.get(word, f"Reason: `{reason}`.")

@@ -12,7 +12,7 @@ from orchestrator.core.lifecycle import State
 from orchestrator.core.model import BoardStatus, IssueRef
 from orchestrator.core.tasks import ACTIVE, MailboxState, Task, TaskType, parse_id, task_id
 from orchestrator.core.worktree import branch_name
-from orchestrator.delivery import approval, board_watch, dispatch_report
+from orchestrator.delivery import approval, board_watch, dispatch_report, spending
 from orchestrator.delivery.backlog import Backlog, ReadyIssue, gather
 from orchestrator.delivery.briefs import Briefs
 from orchestrator.deps import Deps
@@ -34,6 +34,8 @@ def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> 
     the last full read, less than `dispatcher.full_read_minutes` ago (delivery.board_watch).
     """
     repos = [r for r in config.repos if deps.switches.repo_on(r.key)]
+    # a day's cost cap reached: nothing more is queued for its repos today
+    repos = spending.dispatchable(deps, config, repos, now, announce=not dry_run)
     reads = deps.memo("board_reads")
     active = active_tasks(deps, config)
     seen = board_watch.look(deps, reads, config, repos, _ids(active), now)

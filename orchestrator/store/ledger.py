@@ -195,6 +195,11 @@ class Ledger:
         with self._connect() as db:
             return ledger_measures.runs(db, since_ts)
 
+    def spend(self, since_ts: str, until_ts: str) -> dict[str, float]:
+        """Return the cost of the attempts started in [since_ts, until_ts), per repo key."""
+        with self._connect() as db:
+            return ledger_measures.spend(db, since_ts, until_ts)
+
     def agents(self, since_ts: str, until_ts: str) -> dict[str, tuple[int, int]]:
         """Return (attempts, merged) per agent, of the attempts judged in [since_ts, until_ts)."""
         with self._connect() as db:

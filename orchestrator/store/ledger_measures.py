@@ -1,4 +1,4 @@
-"""The log analyzer's measures of the ledger's tasks and merges, counted by SQLite.
+"""The log analyzer's measures of the ledger's tasks and merges, counted by SQLite; the day's spend.
 
 Judged attempts per repo, (attempts, merged) per agent, and which issues' work was merged: each
 one grouped query, so what reaches Python is a row per repo, per agent or per issue asked about,
@@ -32,6 +32,20 @@ def runs(db: sqlite3.Connection, since_ts: str) -> dict[str, int]:
         (since_ts,),
     )
     return {str(repo): int(count) for repo, count in rows}
+
+
+def spend(db: sqlite3.Connection, since_ts: str, until_ts: str) -> dict[str, float]:
+    """Return the priced cost of the attempts started in [since_ts, until_ts), per repo key.
+
+    An attempt counts on the day it started (`started_at`), whenever its chain ended; one whose
+    cost is unknown (no price matched) counts nothing.
+    """
+    rows = db.execute(
+        "SELECT repo_key, sum(cost_usd) FROM tasks WHERE started_at >= ? AND started_at < ? "
+        "AND cost_usd IS NOT NULL GROUP BY repo_key",
+        (since_ts, until_ts),
+    )
+    return {str(repo): float(cost) for repo, cost in rows}
 
 
 def agents(

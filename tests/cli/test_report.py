@@ -79,3 +79,16 @@ def test_the_text_report_says_when_nothing_ended_in_the_window(
     out = capsys.readouterr().out
     assert out.startswith("Since ") and "(no attempt ended in this window)" in out
     assert "fleet" in out and "change failure rate" in out and "not measured" not in out
+    assert out.rstrip().splitlines()[-1].startswith("Spend today: $0.00")  # against no caps
+
+
+def test_the_text_report_shows_todays_spend_against_the_caps(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.configure(
+        [{"key": "app", "github": "acme/app", "base_branch": "main", "max_cost_per_day": 2}],
+        limits={"max_cost_per_day": 5},
+    )
+    assert main(["--config", str(world.config_path), "report"], environ=world.env) == 0
+    last = capsys.readouterr().out.rstrip().splitlines()[-1]
+    assert last.startswith("Spend today: $0.00 of $5.00 (global)") and "app: $0.00 of $2.00" in last

@@ -257,3 +257,25 @@ def test_past_the_read_limit_the_blockers_left_are_said_to_be_unread(world: Worl
     text = why(world, explaining.MAX_GRAPH_READS + 4)
     assert "- unknown: 3 more blockers not read" in text
     assert text.splitlines()[0].count("#") == explaining.MAX_GRAPH_READS + 1  # its own label too
+
+
+def test_a_ready_issue_held_by_the_days_cost_cap_says_so(tmp_path: Path) -> None:
+    from orchestrator.core.lifecycle import State
+    from orchestrator.store.rooms import Room
+
+    capped = {"key": "app", "github": "acme/app", "max_parallel_tasks": 2, "max_cost_per_day": 1}
+    for held in make_world(tmp_path, repos=[capped], github={"token": "$GITHUB_TOKEN"}):
+        issue = held.issue("app", "Add a thing")
+        assert first(held, issue.number).endswith(
+            "Ready with no open blockers: the dispatcher queues it on its next tick"
+        )
+        room = Room(held.config.paths.rooms_dir, "app-9-g1-a1", lambda: T0)
+        room.transition(State.QUEUED, "no_blockers")
+        room.transition(State.DEVELOPING, "implementation")
+        room.record("chain.finished", end="finished", backend="script", cost_usd=1.5)
+        answer = why(held, issue.number)
+        assert answer.splitlines()[0].endswith(
+            "Ready, but the day's cost cap is reached (app: $1.50 of $1.00): nothing new starts "
+            "until the next day (UTC)"
+        )
+        assert "- spend: the day's cost cap is reached (app: $1.50 of $1.00)" in answer

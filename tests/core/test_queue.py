@@ -191,3 +191,19 @@ def test_a_change_the_outbound_gate_refused_escalates_at_once_and_is_never_retri
     fix = queue.after_fix(refused, False)
     assert (fix.next, fix.reason) == (Next.ESCALATE, f"blocked:{code.value}")
     assert code.permanent and not code.retryable  # and no other agent of the chain tries either
+
+
+@pytest.mark.parametrize(
+    "waits, limit, next_, reason",
+    [
+        (0, 5, Next.DEFER, "quota_exhausted"),
+        (4, 5, Next.DEFER, "quota_exhausted"),
+        (5, 5, Next.ESCALATE, "quota_windows_exhausted"),
+        (0, 1, Next.DEFER, "quota_exhausted"),
+        (1, 1, Next.ESCALATE, "quota_windows_exhausted"),
+    ],
+)
+def test_a_quota_with_no_backend_left_defers_the_attempt_a_bounded_number_of_times(
+    waits: int, limit: int, next_: Next, reason: str
+) -> None:
+    assert queue.after_quota(waits, limit) == queue.Judgement(next_, reason)

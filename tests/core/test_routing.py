@@ -9,6 +9,7 @@ import pytest
 from orchestrator.core.agent import AgentOutcome, OutcomeKind, Usage
 from orchestrator.core.contract import AgentResult, BlockerCode, Status, parse, render
 from orchestrator.core.routing import (
+    CAPPED,
     MAX_COOLDOWN,
     MIN_COOLDOWN,
     BackendRun,
@@ -17,6 +18,7 @@ from orchestrator.core.routing import (
     Cooldown,
     PassedOver,
     Ruling,
+    at_cap,
     conclude,
     cooldown_until,
     judge,
@@ -175,3 +177,58 @@ def test_conclude_names_how_the_chain_ended_and_when_a_resting_backend_is_back()
         None,
     )
     assert conclude([], []).end is ChainEnd.EXHAUSTED
+
+
+def test_a_run_stopped_at_its_cost_cap_ends_the_chain_for_a_person() -> None:
+    capped = outcome(OutcomeKind.COST_CAPPED, error="stopped at a turn boundary")
+    ruling = judge(capped, result_of(capped, None), NOW, HOUR)
+    assert (ruling.move, ruling.reason) == (ChainMove.STOP, CAPPED)
+    assert result_of(capped, None).blocker is BlockerCode.MANUAL_INTERVENTION_REQUIRED
+
+
+@pytest.mark.parametrize(
+    "move, ends_chain",
+    [(ChainMove.DONE, False), (ChainMove.NEXT, True), (ChainMove.COOLDOWN, True)],
+)
+def test_past_the_cap_only_a_run_that_finished_the_task_stands(
+    move: ChainMove, ends_chain: bool
+) -> None:
+    rest = Cooldown("claude", NOW + HOUR, "quota") if move is ChainMove.COOLDOWN else None
+    ruling = at_cap(Ruling(move, "x", rest))
+    assert (ruling.move is ChainMove.STOP) is ends_chain
+    assert ruling.cooldown == rest  # a rest it earned is still recorded
+    run = BackendRun("claude", outcome(OutcomeKind.CRASHED), contract(Status.PARTIAL), ruling)
+    assert conclude([run], []).capped is ends_chain
+
+
+@pytest.mark.parametrize(
+    "moves, paused",
+    [
+        ([ChainMove.COOLDOWN], True),  # a one-backend chain hit its quota
+        ([ChainMove.NEXT, ChainMove.COOLDOWN], True),  # the last one did
+        ([ChainMove.COOLDOWN, ChainMove.NEXT], False),  # the next one ran and failed otherwise
+        ([ChainMove.STOP], False),
+        ([ChainMove.DONE], False),
+    ],
+)
+def test_a_chain_is_paused_when_its_last_run_hit_a_quota_and_none_was_left(
+    moves: list[ChainMove], paused: bool
+) -> None:
+    runs = [
+        BackendRun(
+            f"b{i}",
+            outcome(OutcomeKind.QUOTA_EXHAUSTED),
+            contract(Status.BLOCKED, BlockerCode.QUOTA_LIMITED),
+            Ruling(
+                move,
+                "r",
+                Cooldown(f"b{i}", NOW + HOUR, "q") if move is ChainMove.COOLDOWN else None,
+            ),
+        )
+        for i, move in enumerate(moves)
+    ]
+    result = conclude(runs, [])
+    assert result.paused is paused
+    if paused:
+        assert result.retry_at == NOW + HOUR
+    assert not conclude([], [PassedOver("b0", "cooling_down", NOW + HOUR)]).paused  # nothing ran

@@ -19,15 +19,18 @@ from orchestrator.adapters.agents.memory import MemoryAgent, Scripted
 from orchestrator.config.model import AgentType, Secret
 from orchestrator.core.agent import (
     RESULT_FILE,
+    AgentEvent,
     AgentRequest,
     AttemptFinished,
     AttemptStarted,
     BackendSkipped,
     CooldownStarted,
     OutcomeKind,
+    Usage,
 )
 from orchestrator.core.contract import AgentResult, BlockerCode, Status, render
 from orchestrator.core.routing import BackendRun, ChainEnd, ChainMove, Cooldown
+from orchestrator.core.spend import Tally
 from orchestrator.delivery.chain import run_chain
 from orchestrator.sandbox.models import tools
 from orchestrator.sandbox.models.anthropic_server import AnthropicSandbox
@@ -267,3 +270,27 @@ def test_real_claude_hits_a_rate_limit_and_real_codex_takes_the_task(
     }
     assert result.last is not None and result.last.result_text == result_md
     assert result.usage.input_tokens == sum(a.outcome.usage.input_tokens for a in result.runs) > 0
+
+
+def test_a_run_whose_reported_usage_reaches_the_cap_hands_the_task_to_no_other_backend(
+    tmp_path: Path, request_for: Callable[..., AgentRequest], events: Events
+) -> None:
+    """Codex reports its usage only when its run ends: the chain checks the cap then."""
+    tally = Tally({}, {}, cap=1.0)
+    costly = Scripted(OutcomeKind.CRASHED, result=None, usage=Usage(0, 0, 0, 1.5), error="boom")
+    codex, claude = MemoryAgent("codex", [costly]), MemoryAgent("claude")
+
+    def seen(event: AgentEvent) -> None:
+        tally.observe(event)
+        events(event)
+
+    request = replace(request_for(), over_cap=tally.over)
+    result, _ = chain(tmp_path, [codex, claude], request, seen)  # type: ignore[arg-type]
+    assert result.capped and result.end is ChainEnd.STOPPED and claude.requests == []
+    assert [(e.backend, e.verdict, e.reason) for e in events.of(AttemptFinished)] == [
+        ("codex", "stop", "cost_capped")
+    ]
+    # a run that finishes the task past the cap stands: what it cost is spent already
+    done = MemoryAgent("codex", [Scripted(usage=Usage(0, 0, 0, 2.0))])
+    finished, _ = chain(tmp_path, [done], request, seen)  # type: ignore[arg-type]
+    assert finished.end is ChainEnd.FINISHED and not finished.capped

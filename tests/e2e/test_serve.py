@@ -152,3 +152,50 @@ def test_a_signed_webhook_starts_a_ready_issues_agent_within_seconds_and_a_forge
     assert any(t["job"] == "dispatcher" and "webhook" in t["reason"] for t in ticks)
     assert latency <= 15, f"Ready -> agent started by webhook: {latency:.1f} s"
     print(f"Ready -> agent started by webhook: {latency:.1f} s")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_hosts_the_dashboard_and_refuses_other_hosts_without_a_token(world: World) -> None:
+    import httpx
+
+    world.issue("acme/app", "Add subtraction", status=None)
+    port = _free_port()
+    process = serve(world, "--dashboard", str(port))
+    try:
+        page = None
+        deadline = time.monotonic() + 30
+        while page is None and time.monotonic() < deadline:
+            try:
+                page = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert page is not None and page.status_code == 200, "the dashboard never answered"
+        assert "Agent OS" in page.text and "<svg" in page.text
+        assert page.headers["Content-Security-Policy"].startswith("default-src 'none'")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    log = world.root / "runtime" / "logs" / "serve.jsonl"
+    events = [json.loads(line)["event"] for line in log.read_text().splitlines()]
+    assert "dashboard.started" in events and "dashboard.stopped" in events
+    argv = [sys.executable, "-m", "orchestrator.cli.main", "--config", str(world.config_path)]
+    done = subprocess.run(
+        [*argv, "serve", "--dashboard", str(port), "--bind", "0.0.0.0"],
+        cwd=ROOT,
+        env=world.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    [line] = done.stderr.strip().splitlines()
+    assert "0.0.0.0" in line and "token" in line

@@ -2,8 +2,9 @@
 
 Each turn streams one message (`messages.stream`), records its real usage, has its tool calls
 carried out and sends the results back, until the model ends its turn, `max_turns` model calls are
-used up, or the timeout passes. The SDK is imported only when a run starts, so configuring this
-backend costs nothing on ticks that do not use it.
+used up, the task's cost cap is reached (asked between turns), or the timeout passes. The SDK is
+imported only when a run starts, so configuring this backend costs nothing on ticks that do not
+use it.
 
 The API key stays in this process, and this process never carries out a tool call: each run starts
 one tool host (`toolhost.py`) in the worktree, confined like any agent (`confine.py`, its box named
@@ -94,7 +95,13 @@ class AnthropicApiAgent:
     def run(self, request: AgentRequest, on_event: Callable[[AgentEvent], None]) -> AgentOutcome:
         """Run the tool loop in the worktree; see ports.Agent."""
         started = time.monotonic()
-        collector = Collector(self.name, on_event, self.policy.secret_values, canary=request.canary)
+        collector = Collector(
+            self.name,
+            on_event,
+            self.policy.secret_values,
+            canary=request.canary,
+            over_cap=request.over_cap,
+        )
         key = self.backend.api_key
         if key is None or key.value is None:
             return collector.outcome(
@@ -196,7 +203,12 @@ class _Loop:
     def run(self, prompt: str) -> tuple[OutcomeKind, str]:
         """Return how the loop ended, and why when it did not finish."""
         messages: list[Any] = [{"role": "user", "content": prompt}]
-        for _ in range(self.agent.backend.max_turns):
+        for turn in range(self.agent.backend.max_turns):
+            if turn and self.collector.turn_ended():  # each call's usage is reported already
+                return (
+                    OutcomeKind.COST_CAPPED,
+                    "stopped at a turn boundary: the cost cap is reached",
+                )
             remaining = self.deadline - time.monotonic()
             if remaining <= 0:
                 return OutcomeKind.TIMED_OUT, "timed out between turns"

@@ -22,6 +22,7 @@ from orchestrator.core.agent import (
     AgentMessage,
     AgentOutcome,
     AgentRequest,
+    Notice,
     OutcomeKind,
     OutputLine,
     ProcessStarted,
@@ -48,6 +49,7 @@ class Collector:
 
     That is the session, the usage, the last message and the errors. A planted `canary` is
     masked in every event in any of its encodings, and where it first showed up is kept.
+    `over_cap` is the request's spend check, asked at each turn boundary (`turn_ended`).
     """
 
     def __init__(
@@ -57,6 +59,7 @@ class Collector:
         secrets: Sequence[str] = (),
         *,
         canary: str = "",
+        over_cap: Callable[[Usage], bool] | None = None,
     ) -> None:
         self.backend, self.on_event, self.secrets = backend, on_event, tuple(secrets)
         self.canary_forms = encoded_forms(canary)
@@ -65,6 +68,27 @@ class Collector:
         self.usage = Usage()
         self.final = ""
         self.errors: deque[str] = deque(maxlen=20)  # error texts the backend reported, newest last
+        self.over_cap, self.capped = over_cap, False
+        self.unreported = Usage()  # what the run had not reported when its cap stopped it
+
+    def turn_ended(self, unreported: Usage | None = None) -> bool:
+        """At a turn boundary: True (from then on) once the task's cost cap is reached.
+
+        `unreported` is the usage the backend has shown but not reported yet (Claude Code
+        reports its run's usage only when it ends).
+        """
+        shown = unreported or Usage()
+        if self.capped or self.over_cap is None or not self.over_cap(shown):
+            return self.capped
+        self.capped, self.unreported = True, shown
+        self.emit(Notice("stopped at a turn boundary: the task's cost cap is reached"))
+        return True
+
+    def report_unreported(self) -> None:
+        """Report the usage a stopped run had shown but not reported, so it is counted."""
+        if self.unreported != Usage():
+            self.emit(UsageReported(self.unreported))
+            self.unreported = Usage()
 
     def emit(self, event: AgentEvent) -> None:
         """Note what the event says of the run, then hand it on with the config's secrets masked."""
@@ -204,7 +228,13 @@ class CliAgent(ABC, Generic[R]):
 
     def run(self, request: AgentRequest, on_event: Callable[[AgentEvent], None]) -> AgentOutcome:
         """Run the CLI in the worktree, in its box; see ports.Agent."""
-        collector = Collector(self.name, on_event, self.policy.secret_values, canary=request.canary)
+        collector = Collector(
+            self.name,
+            on_event,
+            self.policy.secret_values,
+            canary=request.canary,
+            over_cap=request.over_cap,
+        )
         env = self.environment(request)
         binary = shutil.which(self.backend.binary or self.program, path=env.get("PATH"))
         if binary is None:
@@ -239,6 +269,7 @@ class CliAgent(ABC, Generic[R]):
                     confined(spec),
                     self._spotting(collector, reader),
                     on_start=lambda pid: collector.emit(ProcessStarted(pid)),
+                    stop=lambda: collector.capped,
                 )
         except IsolationError as exc:
             return collector.outcome(OutcomeKind.UNAVAILABLE, None, 0.0, str(exc))
@@ -248,6 +279,14 @@ class CliAgent(ABC, Generic[R]):
                 ended.returncode,
                 ended.duration_s,
                 f"timed out after {spec.timeout:.0f} s; its process group was killed",
+            )
+        if ended.stopped:
+            collector.report_unreported()
+            return collector.outcome(
+                OutcomeKind.COST_CAPPED,
+                ended.returncode,
+                ended.duration_s,
+                "stopped at a turn boundary: the task's cost cap is reached",
             )
         if ended.returncode is None:
             kind = (

@@ -17,6 +17,7 @@ so it is copied in and what the CLI writes there is dropped with the home.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -142,12 +143,19 @@ class ClaudeCliAgent(CliAgent["ClaudeStream"]):
 
 
 class ClaudeStream:
-    """Turns stream-json lines into events, keeping the `result` and the API error status."""
+    """Turns stream-json lines into events, keeping the `result` and the API error status.
+
+    Each assistant message shows its usage (every content block repeats it), but the run's usage
+    is reported only by the closing `result`. So the messages' usage is kept apart, by message
+    id, and offered to the cost cap at each turn boundary: a `user` event, which carries the
+    results of the tools the turn called, before the next model call.
+    """
 
     def __init__(self, agent: ClaudeCliAgent, collector: Collector) -> None:
         self.agent, self.collector = agent, collector
         self.result: dict[str, Any] | None = None
         self.api_status: int | None = None
+        self.shown: dict[str, Usage] = {}  # assistant message id -> the usage it showed
 
     def __call__(self, stream: str, line: str) -> None:
         event = parse_json(line) if stream == "stdout" else None
@@ -177,6 +185,9 @@ class ClaudeStream:
     def _assistant(self, event: dict[str, Any]) -> None:
         if event.get("error"):
             self.api_status = _int(event.get("api_error_status")) or self.api_status
+        message = event.get("message")
+        if isinstance(message, dict) and isinstance(message.get("usage"), dict):
+            self.shown[str(message.get("id"))] = _usage(message["usage"])
         for block in _blocks(event):
             if block.get("type") == "text" and str(block.get("text", "")).strip():
                 self.collector.emit(AgentMessage(clip(str(block["text"]))))
@@ -190,6 +201,7 @@ class ClaudeStream:
                 )
 
     def _user(self, event: dict[str, Any]) -> None:
+        self._turn_ended()
         for block in _blocks(event):
             if block.get("type") == "tool_result":
                 self.collector.emit(
@@ -205,25 +217,11 @@ class ClaudeStream:
         self.api_status = _int(event.get("api_error_status")) or self.api_status
         if event.get("session_id") and self.collector.session_id is None:
             self.collector.session_id = str(event["session_id"])
-        usage = event.get("usage") if isinstance(event.get("usage"), dict) else {}
-        assert isinstance(usage, dict)
-        cached = _int(usage.get("cache_read_input_tokens")) or 0
-        total_in = (
-            (_int(usage.get("input_tokens")) or 0)
-            + cached
-            + (_int(usage.get("cache_creation_input_tokens")) or 0)
-        )
+        reported = event.get("usage")
+        usage = _usage(reported if isinstance(reported, dict) else {})
         cost = event.get("total_cost_usd")
-        self.collector.emit(
-            UsageReported(
-                Usage(
-                    total_in,
-                    _int(usage.get("output_tokens")) or 0,
-                    cached,
-                    float(cost) if isinstance(cost, (int, float)) else None,
-                )
-            )
-        )
+        known = float(cost) if isinstance(cost, (int, float)) else None
+        self.collector.emit(UsageReported(replace(usage, cost_usd=known)))
         for denial in event.get("permission_denials") or []:
             if isinstance(denial, dict):
                 self.collector.emit(
@@ -240,6 +238,23 @@ class ClaudeStream:
             self.collector.errors.append(clip(text or str(event.get("subtype", "error")), 500))
         elif text.strip():
             self.collector.final = text
+
+    def _turn_ended(self) -> None:
+        """Ask the cost cap, with the usage the run's messages showed and nothing reported."""
+        if self.result is None:
+            shown = sum(self.shown.values(), Usage())
+            self.collector.turn_ended(shown)
+
+
+def _usage(usage: dict[str, Any]) -> Usage:
+    """Return a message's or the run's usage; cached and cache-writing input count as input."""
+    cached = _int(usage.get("cache_read_input_tokens")) or 0
+    total_in = (
+        (_int(usage.get("input_tokens")) or 0)
+        + cached
+        + (_int(usage.get("cache_creation_input_tokens")) or 0)
+    )
+    return Usage(total_in, _int(usage.get("output_tokens")) or 0, cached)
 
 
 def _blocks(event: dict[str, Any]) -> list[dict[str, Any]]:

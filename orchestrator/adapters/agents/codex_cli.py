@@ -8,6 +8,10 @@ reads a stdin that is not a terminal and would wait on it, so stdin is /dev/null
 becomes a model provider given with `-c` (nothing is written to the user's CODEX_HOME), and the
 backend's key goes in CODEX_API_KEY, which Codex's shell environment policy keeps out of the
 commands the agent runs.
+
+`codex exec` is one turn, so its usage comes only when its run ends: a task's cost cap is not
+asked mid-run; the chain checks it after the run, and `timeout_minutes` bounds the overrun
+(docs/agents.md, "Cost caps").
 """
 
 from __future__ import annotations

@@ -60,14 +60,22 @@ class Exit:
     tail: tuple[str, ...] = ()
     error: str = ""  # why it could not start
     stderr_tail: tuple[str, ...] = ()  # the last lines of stderr alone
+    stopped: bool = False  # `stop` said so: the group was ended before the process exited
 
 
-def run(spec: Spec, on_line: LineHandler, on_start: Callable[[int], None] | None = None) -> Exit:
+def run(
+    spec: Spec,
+    on_line: LineHandler,
+    on_start: Callable[[int], None] | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> Exit:
     """Run `spec` to its end, passing each output line to `on_line`.
 
     It never leaves a process of its group behind, nor (Linux) one that left it. `on_start` gets the
     pid (also the process group's id) as soon as the process runs, so that a supervisor can end the
-    group should this process die without ending it (SIGKILL, OOM killer).
+    group should this process die without ending it (SIGKILL, OOM killer). `stop`, asked after
+    each batch of lines, ends the group early when it says so (a cost cap reached), as a
+    timeout would: SIGTERM, the grace period, SIGKILL.
     """
     started = time.monotonic()
     reaper = Reaper()
@@ -95,7 +103,7 @@ def run(spec: Spec, on_line: LineHandler, on_start: Callable[[int], None] | None
     try:
         if on_start is not None:
             on_start(proc.pid)
-        timed_out = pump.until_exit(started + spec.timeout)
+        timed_out = pump.until_exit(started + spec.timeout, stop)
     except BaseException:
         pump.muted = True  # the caller is going away: drain the pipes, but hand nothing more on
         raise
@@ -107,6 +115,7 @@ def run(spec: Spec, on_line: LineHandler, on_start: Callable[[int], None] | None
         time.monotonic() - started,
         tuple(line for _, line in pump.tail),
         stderr_tail=tuple(line for stream, line in pump.tail if stream == "stderr"),
+        stopped=pump.stopped,
     )
 
 
@@ -174,6 +183,7 @@ class _Pump:
     def __init__(self, proc: subprocess.Popen[bytes], spec: Spec, on_line: LineHandler) -> None:
         self.proc, self.on_line, self.max_line = proc, on_line, spec.max_line
         self.muted = False
+        self.stopped = False
         self.tail: deque[tuple[str, str]] = deque(maxlen=_TAIL_LINES)
         self._selector = selectors.DefaultSelector()
         self._partial: dict[str, bytearray] = {}
@@ -195,8 +205,8 @@ class _Pump:
         """True when every pipe reached its end."""
         return not self._selector.get_map()
 
-    def until_exit(self, deadline: float) -> bool:
-        """Pump until the leader has exited and its output is read.
+    def until_exit(self, deadline: float, stop: Callable[[], bool] | None = None) -> bool:
+        """Pump until the leader has exited and its output is read, or `stop` says so.
 
         Return True if the deadline came first.
         """
@@ -205,6 +215,9 @@ class _Pump:
             now = time.monotonic()
             if now >= deadline:
                 return True
+            if stop is not None and exited_at is None and stop():
+                self.stopped = True
+                return False
             if exited_at is None and _exited(self.proc.pid):
                 exited_at = now
             if exited_at is not None and (self.closed or now - exited_at > _LINGER):
