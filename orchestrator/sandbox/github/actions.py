@@ -6,7 +6,8 @@ workflow, "Sandbox CI". Its log is written the way Actions writes one (a timesta
 line, `##[group]`, `##[error]`), and served as GitHub does: `…/actions/jobs/{job_id}/logs`
 answers 302 with a URL that is signed, lives a minute and needs no token (`LOG_PATH`, answered
 by the sandbox before it asks who is calling). The workflow run is what `workflow_run` webhooks
-carry (`render_workflow_run`); the REST workflow run endpoints are not served.
+carry (`render_workflow_run`). Dispatched workflows' jobs (runner.py) are served by the same
+job endpoints; their artifacts' zips are signed the same way (`ARTIFACT_PATH`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from orchestrator.sandbox.github.routing import ROUTES
 from orchestrator.sandbox.github.server import Incoming, Outgoing
 from orchestrator.sandbox.github.state import Json, Store, node_id, now_iso
 
+SIGNED_PREFIX = "/_actions/"  # signed URLs: answered before the sandbox asks for a token
 LOG_PATH = "/_actions/signedlogcontent/"  # + owner/name/job id ?expires=…&signature=…
+ARTIFACT_PATH = "/_actions/signedartifact/"  # + owner/name/artifact id ?expires=…&signature=…
 URL_LIFETIME = 60  # seconds, as GitHub's "This link expires after 1 minute"
 WORKFLOW = "Sandbox CI"
 WORKFLOW_PATH = ".github/workflows/sandbox-ci.yml"  # what Actions would name it; no such file
@@ -97,7 +100,8 @@ def render_workflow(call: Call, repo: Json) -> Json:
 def render_workflow_run(call: Call, repo: Json, run: Json, actor: Json) -> Json:
     """Return the `workflow_run` a webhook carries for a local CI run (its check suite's id)."""
     full, suite = f"{repo['owner']}/{repo['name']}", run["suite"]
-    api, workflow = f"{call.api}/repos/{full}", repo["ci_workflow"]["id"]
+    api, workflow = f"{call.api}/repos/{full}", run.get("workflow_id")
+    workflow = workflow or repo["ci_workflow"]["id"]
     url = f"{api}/actions/runs/{suite}"
     owner = call.store.users[repo["owner"]]
     whole = shapes.repository(call.api, call.base, repo, owner)
@@ -229,7 +233,9 @@ def render_job(call: Call, repo: Json, run: Json) -> Json:
         "started_at": run["started_at"],
         "completed_at": run["completed_at"],
         "name": run["name"],
-        "steps": [
+        "steps": run.get("steps")
+        if run.get("dispatched")
+        else [
             {
                 "name": "Run the CI command",
                 "status": run["status"],
@@ -245,8 +251,8 @@ def render_job(call: Call, repo: Json, run: Json) -> Json:
         "runner_name": None,
         "runner_group_id": None,
         "runner_group_name": None,
-        "workflow_name": WORKFLOW,
-        "head_branch": None,
+        "workflow_name": run.get("workflow_name", WORKFLOW),
+        "head_branch": run.get("head_branch") if run.get("dispatched") else None,
     }
 
 
@@ -279,25 +285,31 @@ def download_job_logs(call: Call) -> Reply:
         raise not_found()
     expires = int(time.time()) + URL_LIFETIME
     where = f"{repo['owner']}/{repo['name']}/{run['id']}"
-    query = f"expires={expires}&signature={_sign(where, expires)}"
+    query = f"expires={expires}&signature={sign(where, expires)}"
     return Reply(302, None, {"Location": f"{call.base}{LOG_PATH}{where}?{query}"})
 
 
 def signed_log(store: Store, request: Incoming) -> Outgoing:
-    """Answer a signed log URL with the log as plain text; 403 once expired or when forged."""
-    where = request.path[len(LOG_PATH) :]
+    """Answer a signed log URL with the log as plain text (an artifact's with its zip); 403 once
+    expired or when forged."""
+    artifact = request.path.startswith(ARTIFACT_PATH)
+    if not artifact and not request.path.startswith(LOG_PATH):
+        return Outgoing(404, {"Content-Type": "text/plain"}, b"BlobNotFound")
+    where = request.path[len(ARTIFACT_PATH if artifact else LOG_PATH) :]
     query = parse_qs(request.query_string)
     expires = (query.get("expires") or ["0"])[0]
     signature = (query.get("signature") or [""])[0]
-    valid = expires.isdigit() and hmac.compare_digest(signature, _sign(where, int(expires)))
+    valid = expires.isdigit() and hmac.compare_digest(signature, sign(where, int(expires)))
     if not valid or int(expires) < time.time():
         return Outgoing(403, {"Content-Type": "text/plain"}, b"AuthenticationFailed")
     job = where.rsplit("/", 1)[-1]
-    path = log_file(store, int(job)) if job.isdigit() else None
+    folder, suffix = ("actions-artifacts", "zip") if artifact else ("actions-logs", "log")
+    path = store.data_dir / folder / f"{job}.{suffix}" if job.isdigit() else None
     if path is None or not path.is_file():
         return Outgoing(404, {"Content-Type": "text/plain"}, b"BlobNotFound")
-    return Outgoing(200, {"Content-Type": "text/plain; charset=utf-8"}, path.read_bytes())
+    kind = "application/zip" if artifact else "text/plain; charset=utf-8"
+    return Outgoing(200, {"Content-Type": kind}, path.read_bytes())
 
 
-def _sign(where: str, expires: int) -> str:
+def sign(where: str, expires: int) -> str:
     return hmac.new(_KEY, f"{where}:{expires}".encode(), hashlib.sha256).hexdigest()

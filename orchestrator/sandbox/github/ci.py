@@ -21,7 +21,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestrator.sandbox.github import actions, gitrepo
+# Importing the workflow modules registers their routes (dispatches, runs, artifacts, secrets).
+from orchestrator.sandbox.github import (  # noqa: F401
+    actions,
+    artifacts,
+    gitrepo,
+    runner,
+    runs,
+    secretstore,
+    workflows,
+)
 from orchestrator.sandbox.github.checks import CI_APP, change_check_run, new_check_run
 from orchestrator.sandbox.github.state import Json, Store, now_iso
 
@@ -91,7 +100,9 @@ class LocalCI:
     def wait_idle(self, timeout: float = 60.0) -> bool:
         """Block until no CI job is queued or running; False if `timeout` passed first."""
         with self._idle:
-            return self._idle.wait_for(lambda: self._busy == 0, timeout)
+            if not self._idle.wait_for(lambda: self._busy == 0, timeout):
+                return False
+        return runner.wait(self.store.data_dir, timeout)  # and dispatched workflow runs
 
     def stop(self) -> None:
         """End the worker, killing a running CI command (its check run reports the failure)."""
@@ -101,6 +112,7 @@ class LocalCI:
         running = self._running
         if running is not None and running.poll() is None:
             _kill(running)
+        runner.stop_all(self.store.data_dir)  # dispatched workflow runs are killed too
         self._thread.join(timeout=30)
         self._teller.join(timeout=30)
 

@@ -300,7 +300,7 @@ class Sandbox:
 
     def respond(self, request: Incoming) -> Outgoing:
         """Answer one HTTP request: authenticate, inject faults, dispatch, add GitHub's headers."""
-        if request.path.startswith(actions.LOG_PATH) and request.method == "GET":
+        if request.path.startswith(actions.SIGNED_PREFIX) and request.method == "GET":
             return actions.signed_log(self.store, request)  # signed: no token, as GitHub's
         login = self._login(request)
         if request.path.startswith(control.PREFIX):

@@ -114,6 +114,18 @@ OPERATION_IDS = (
     "projects/list-items-for-org",
     "projects/list-fields-for-user",
     "projects/list-fields-for-org",
+    # Added for workflow dispatch (issue 21): workflows, their runs, jobs, artifacts, secrets.
+    "actions/list-repo-workflows",
+    "actions/get-workflow",
+    "actions/create-workflow-dispatch",
+    "actions/list-workflow-runs-for-repo",
+    "actions/get-workflow-run",
+    "actions/list-jobs-for-workflow-run",
+    "actions/cancel-workflow-run",
+    "actions/list-workflow-run-artifacts",
+    "actions/download-artifact",
+    "actions/get-repo-public-key",
+    "actions/create-or-update-repo-secret",
 )
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
