@@ -100,10 +100,13 @@ def test_a_damaged_record_of_the_last_read_means_a_full_read_not_a_crash(world: 
 
 
 def test_a_board_whose_rest_listing_fails_is_read_in_full_every_tick(world: World) -> None:
+    """A GitHub without the REST Projects API (an older Enterprise Server answers 404)."""
     _board_world(world)
     world.issue(APP, "First")
     _tick(world)
     _settle(world)
-    world.sandbox.add_fault("error", path="/api/v3/users/*/projectsV2/*/items", times=100)
+    world.sandbox.add_fault(
+        "error", path="/api/v3/users/*/projectsV2/*/items", status=404, times=100
+    )
     assert _tick(world)[0]
     assert _tick(world)[0]

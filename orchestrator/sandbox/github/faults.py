@@ -32,7 +32,8 @@ PRIMARY_MESSAGE = (
 class Fault:
     """One rule: requests whose method and path match `method`/`path` (fnmatch patterns) get `kind`.
 
-    error: answer `status` (default 500; 502 too). secondary_rate_limit: 403 with Retry-After.
+    error: answer `status` (default 500; 502 too; 404 for an endpoint this GitHub lacks).
+    secondary_rate_limit: 403 with Retry-After.
     rate_limit: `status` 403 (or 429) with X-RateLimit-Remaining 0 and a reset `retry_after` s away.
     slow: wait `delay` seconds, then answer normally. drop: close the socket without answering.
     `times` limits how many requests the rule hits (None: until cleared). `contains` narrows the
@@ -220,9 +221,8 @@ def fault_response(fault: Fault, user_id: int, limit: int) -> Outgoing:
         return Outgoing(drop=True)
     if fault.kind == "error":
         status = fault.status or 500
-        return json_response(
-            status, {"message": "Server Error" if status == 500 else "Bad Gateway"}
-        )
+        words = {404: "Not Found", 500: "Server Error"}.get(status, "Bad Gateway")
+        return json_response(status, {"message": words})
     if fault.kind == "secondary_rate_limit":
         body = {
             "message": SECONDARY_MESSAGE.format(rid=rid),
