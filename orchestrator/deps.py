@@ -31,6 +31,7 @@ from orchestrator.ports import (
     Workers,
     Worktrees,
 )
+from orchestrator.ports_remote import Executor, TaskRefs
 from orchestrator.store.cooldowns import CooldownStore
 from orchestrator.store.mailbox import Mailbox
 from orchestrator.store.memo import Memo
@@ -82,6 +83,13 @@ class Adapters(Protocol):
     def worktrees(self) -> Worktrees:
         """Return git worktrees from a shared clone per repo."""
 
+    def executor(self, name: str, repo: RepoConfig) -> Executor:
+        """Return the remote executor `executors.<name>` for one repo; ExecutorError if it
+        cannot be built here (the kubernetes package missing)."""
+
+    def task_refs(self) -> TaskRefs:
+        """Return the pusher of task refs and the applier of remote patches."""
+
     def audit(self) -> AuditLog:
         """Return the audit log (the one the tracker and worktrees it builds record to)."""
 
@@ -100,6 +108,8 @@ class Deps:
     boards: dict[str, Board] = field(default_factory=dict)
     # backend name -> its model (`llm_for`), built on first use
     llms: dict[str, LLM] = field(default_factory=dict)
+    # (executor name, repo key) -> the executor, built on first use
+    executors: dict[tuple[str, str], Executor] = field(default_factory=dict)
 
     def close(self) -> None:
         """Close the connections of the adapters this run built.
@@ -177,6 +187,18 @@ class Deps:
     def worktrees(self) -> Worktrees:
         """Git worktrees from a shared clone per repo, built (GitPython imported) on first use."""
         return self.adapters.worktrees()
+
+    def executor_for(self, name: str, repo: RepoConfig) -> Executor:
+        """Return the remote executor `executors.<name>` for this repo, built once per run."""
+        key = (name, repo.key)
+        if key not in self.executors:
+            self.executors[key] = self.adapters.executor(name, repo)
+        return self.executors[key]
+
+    @cached_property
+    def task_refs(self) -> TaskRefs:
+        """Task refs pushed for remote runs, and their patches applied (docs/scale-out.md)."""
+        return self.adapters.task_refs()
 
     @cached_property
     def audit(self) -> AuditLog:

@@ -23,6 +23,8 @@ in core (which imports only the standard library) and is drawn here too.
      │    │    └── ToolRefused             a tool call outside the worktree, or with a bad argument
      │    ├── ToolHostError            our loop's tool host died, hung or broke its protocol
      │    └── IsolationError           the agent's confinement (bwrap) cannot be built here
+     ├── ExecutorError             a remote executor (Actions, Kubernetes) refused or did not answer
+     │    └── RunVanished              the engine no longer knows a run: recovered as a dead worker
      ├── ChatError                 Telegram could not be reached
      │    └── ChatUnauthorized         Telegram refused the bot token (also an Unauthorized)
      ├── Unauthorized              the configured credential refused: the tick ends (exit 3)
@@ -187,6 +189,14 @@ class ToolHostError(AgentError):
 
 class IsolationError(AgentError):
     """The agent's confinement cannot be built here: bwrap cannot start, or a wall is impossible."""
+
+
+class ExecutorError(AgentOSError):
+    """A remote executor (GitHub Actions, Kubernetes) refused a request or could not be asked."""
+
+
+class RunVanished(ExecutorError):
+    """A remote run the engine no longer knows: the attempt is recovered like a dead worker's."""
 
 
 class ChatError(AgentOSError):

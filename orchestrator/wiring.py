@@ -30,6 +30,7 @@ from orchestrator.ports import (
     Worktrees,
 )
 from orchestrator.ports_init import BoardTools, GitHubSetup, Services
+from orchestrator.ports_remote import Executor, TaskRefs
 
 if TYPE_CHECKING:  # gql is imported on first use, not on every tick
     from orchestrator.adapters.github import GitHubTracker
@@ -203,6 +204,19 @@ class RealAdapters:
         from orchestrator.adapters.git import GitWorktrees
 
         return AuditedWorktrees(GitWorktrees.from_config(self.config), self.audit(), self.actor)
+
+    def executor(self, name: str, repo: RepoConfig) -> Executor:
+        from orchestrator.adapters.executors.build import build_executor
+
+        self.tracker()  # the Actions executor talks through the tracker's REST client
+        rest = self._github.rest if self._github is not None else None
+        return build_executor(self.config, self.config.executors[name], repo, rest)
+
+    def task_refs(self) -> TaskRefs:
+        from orchestrator.adapters.git import GitWorktrees
+        from orchestrator.adapters.git_task_refs import GitTaskRefs
+
+        return GitTaskRefs(GitWorktrees.from_config(self.config), self.audit(), self.actor)
 
     def close(self) -> None:
         """Close the GitHub connections this run opened.

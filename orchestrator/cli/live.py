@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from orchestrator.cli.live_executors import executor_lines
 from orchestrator.cli.live_merging import merging
 from orchestrator.config.model import AgentBackend, AgentType, Config, RepoConfig
 from orchestrator.core.model import BoardStatus
@@ -53,6 +54,7 @@ def verdicts(
 ) -> Iterator[Verdict]:
     """Yield every verdict, GitHub first: a slow service shows its lines as they come."""
     yield from github(config)
+    yield from executors(config)
     yield from telegram(config)
     for backend in config.agents.backends.values():
         yield agent(config, backend, env)
@@ -90,6 +92,17 @@ def github(config: Config) -> Iterator[Verdict]:
     finally:
         graphql.close()
         tracker.close()
+
+
+def executors(config: Config) -> Iterator[Verdict]:
+    """Check each remote executor a repo uses (cli/live_executors.py)."""
+    from orchestrator.adapters.github_http import RetryPolicy
+
+    policy = RetryPolicy(
+        total=1, backoff_factor=0.5, backoff_max=2, secondary_rate_wait=5, max_rate_limit_wait=5
+    )
+    for works, line in executor_lines(config, policy, TIMEOUT):
+        yield Verdict(OK if works else FAIL, line)
 
 
 def _scopes(tracker: GitHubTracker, config: Config, login: str, scopes: str | None) -> Verdict:

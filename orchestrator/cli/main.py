@@ -37,6 +37,7 @@ EXAMPLES = """examples:
   agentos plan import PLAN.md       epics, sub-issues and dependencies from a markdown plan
   agentos why app#12                 why issue 12 is or is not running (as /why says it)
   agentos dashboard --out site/      a static, redacted copy of the dashboard to publish
+  agentos executor install app       commit the Actions workflow of app's remote executor
 """
 
 
@@ -135,6 +136,17 @@ def build_parser(words: Sequence[str] = ()) -> argparse.ArgumentParser:
         from orchestrator.cli.dashboard import add_dashboard_arguments
 
         add_dashboard_arguments(dashboard)
+    executor = sub.add_parser(
+        "executor",
+        help="install the GitHub Actions workflow a repo's remote executor runs tasks with",
+        epilog="examples:\n  agentos executor install app\n"
+        "  agentos executor install acme/app --executor gha",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    if "executor" in words:  # its module imports the GitHub adapters
+        from orchestrator.cli.executor import add_executor_arguments
+
+        add_executor_arguments(executor)
     for noun, what in (("repo", "KEY"), ("job", "NAME")):
         s = sub.add_parser(noun, help=f"turn one {noun} on or off")
         s.add_argument("state", choices=("on", "off"))
@@ -350,6 +362,10 @@ def _dispatch(args: argparse.Namespace, jobs: Mapping[str, JobSpec], env: Mappin
         from orchestrator.cli import why
 
         return why.run(args, Path(path), env)
+    if args.command == "executor":
+        from orchestrator.cli import executor
+
+        return executor.run(args, Path(path), env)
     if args.command == "dashboard":
         from orchestrator.cli import dashboard
 

@@ -11,6 +11,7 @@ from typing import Any
 from orchestrator.config import (
     backend_keys,
     caps,
+    executors,
     improve,
     outbound_rules,
     places,
@@ -45,6 +46,7 @@ TOP_LEVEL = (
     "risk",
     "review",
     "webhooks",
+    "executors",
 )
 OVERRIDABLE = {
     "repos": ("automation_mode", "max_parallel_tasks", *caps.REPO_KEYS),
@@ -125,6 +127,7 @@ def _load(
     overrides_file = paths.state_dir / "overrides.yaml"
     raw, overridden = _layered(raw, overrides_file, overrides)
     raw, capping = caps.split(raw)  # read apart from `limits` and `repos[]` (config/caps.py)
+    raw, placing = executors.split(raw)  # `repos[].executor`, read in config/executors.py
     from orchestrator.jobs import JOBS
 
     agents = sections.agents(reader, raw.get("agents"))
@@ -134,6 +137,8 @@ def _load(
     repos = review.for_repos(reader, raw.get("repos"), repos, reviewing, agents)
     spending = caps.read(reader, capping)
     repos = caps.for_repos(reader, capping, repos, spending)
+    remote = executors.read(reader, raw.get("executors"), path.parent)
+    repos = executors.for_repos(reader, placing, repos, remote)
     config = Config(
         source=path,
         repos=repos,
@@ -159,6 +164,7 @@ def _load(
         review=reviewing,
         webhooks=webhooks.read(reader, raw.get("webhooks")),
         caps=spending,
+        executors=MappingProxyType(remote),
     )
     backend_keys.check_leaks(reader, config.agents.backends, backend_keys.secrets_of(config))
     if reader.problems:

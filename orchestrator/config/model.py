@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from orchestrator.config.executor_model import ExecutorConfig, Placement
 from orchestrator.core.evidence import DEFAULT_PRICES, Price
 from orchestrator.core.outbound import OutboundRules
 from orchestrator.core.risk import RiskRules
@@ -98,6 +99,7 @@ class RepoConfig:
     serialize_overlaps: bool = True  # an issue predicted to edit a running one's files waits
     max_cost_per_task: float | None = None  # USD; its own, else limits' (config/caps.py)
     max_cost_per_day: float | None = None  # USD this repo's tasks may spend in a day
+    placement: Placement = Placement()  # which executor runs its attempts (config/executors.py)
 
     @property
     def owner(self) -> str:
@@ -347,6 +349,7 @@ class Config:
     risk: RiskRules = RiskRules()  # a PR's risk tier (core.risk)
     webhooks: WebhooksConfig | None = None  # None: no receiver, the jobs poll on their schedules
     caps: Caps = Caps()  # limits.max_cost_per_task, max_cost_per_day, max_deferrals
+    executors: Mapping[str, ExecutorConfig] = field(default_factory=dict)  # by name; not local
 
     def outbound_for(self, repo: RepoConfig | str) -> OutboundRules:
         """Return what the outbound gate lets a change of this repo (or repo key) carry."""

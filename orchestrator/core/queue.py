@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,6 +22,7 @@ class Running:
 
 
 CLAIM_GRACE = timedelta(seconds=60)
+LOCAL_POOL = "local"  # the executor of this machine's workers
 
 
 def pick(
@@ -30,26 +31,34 @@ def pick(
     total: int,
     per_repo: Mapping[str, int],
     now: datetime | None = None,
+    *,
+    pool: Callable[[Task], str] | None = None,
+    sizes: Mapping[str, int] | None = None,
 ) -> list[Task]:
     """Return the queued tasks to start, most urgent first, within both limits.
 
     Urgent means priority (0 high), then the older task; a repo at its own limit does not stop
-    the next repo's task from starting, and a task deferred past `now` waits.
+    the next repo's task from starting, and a task deferred past `now` waits. With `pool`, each
+    task runs on an executor (`local`, or a remote one) with its own number of slots (`sizes`;
+    `total` for a pool it does not name): a full cluster does not hold back local work.
     """
-    busy = len(running)
+    where = pool or (lambda task: LOCAL_POOL)
+    busy: dict[str, int] = {}
     in_repo: dict[str, int] = {}
     for task in running:
+        busy[where(task)] = busy.get(where(task), 0) + 1
         in_repo[task.repo_key] = in_repo.get(task.repo_key, 0) + 1
     chosen: list[Task] = []
     for task in sorted(queued, key=lambda t: (t.priority, t.created_at, t.id)):
-        if busy >= total:
-            break
+        name = where(task)
+        if busy.get(name, 0) >= (sizes or {}).get(name, total):
+            continue
         if in_repo.get(task.repo_key, 0) >= per_repo.get(task.repo_key, 1):
             continue
         if now is not None and task.not_before is not None and task.not_before > now:
             continue
         chosen.append(task)
-        busy += 1
+        busy[name] = busy.get(name, 0) + 1
         in_repo[task.repo_key] = in_repo.get(task.repo_key, 0) + 1
     return chosen
 

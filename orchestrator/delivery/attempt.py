@@ -18,6 +18,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from orchestrator.config.executor_model import LOCAL
 from orchestrator.config.model import Config, RepoConfig
 from orchestrator.config.objectives import constraints_for
 from orchestrator.core import contract, lifecycle, markdown
@@ -43,8 +44,10 @@ from orchestrator.delivery import (
     stopping,
 )
 from orchestrator.delivery.chain import run_chain
+from orchestrator.delivery.remote import RemoteAgent
 from orchestrator.deps import Deps
 from orchestrator.errors import ConfigError, PushRejected, Stopped
+from orchestrator.ports import Agent
 from orchestrator.store import rooms
 
 
@@ -144,9 +147,10 @@ def _attempt(
         return pauses.capped(
             deps, config, repo, task, issue, ws, room, canary, ChainResult(ChainEnd.STOPPED), spent
         )
+    agents = _agents(deps, config, repo, task, ws, room, remote=not conflicted)
     try:
         with stopping.interruptible():
-            chained = _chain(deps, config, task, request, room, spent)
+            chained = _chain(deps, config, task, agents, request, room, spent)
     except Stopped:
         return pauses.stopped(deps, config, repo, task, issue, ws, room, canary)
     if chained.capped and spent is not None:
@@ -209,16 +213,39 @@ def _readable(ws: Workspace, prompt_file: Path) -> tuple[str, ...]:
     return (str(prompt_file), ws.objects) if ws.objects else (str(prompt_file),)
 
 
+def _agents(
+    deps: Deps,
+    config: Config,
+    repo: RepoConfig,
+    task: Task,
+    ws: Workspace,
+    room: rooms.Room,
+    *,
+    remote: bool,
+) -> list[Agent]:
+    """Return who runs the agent: the task's chain here, or the repo's remote executor.
+
+    A conflict is always resolved here: its merge is under way in the worktree, and a remote
+    run starts from a commit.
+    """
+    name = repo.placement.for_type(task.task_type.value)
+    if name == LOCAL or not remote:
+        return [deps.agents[n] for n in task.chain if n in deps.agents]
+    settings = config.executors[name]
+    executor = deps.executor_for(name, repo)
+    return [RemoteAgent(executor, settings, deps.task_refs, repo, ws, room)]
+
+
 def _chain(
     deps: Deps,
     config: Config,
     task: Task,
+    agents: list[Agent],
     request: AgentRequest,
     room: rooms.Room,
     spent: Tally | None,
 ) -> ChainResult:
     """Run the chain; with a cost cap, the tally counts its events and the runs ask it."""
-    agents = [deps.agents[name] for name in task.chain if name in deps.agents]
     sink = room.sink("agent")
 
     def on_event(event: AgentEvent) -> None:

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from orchestrator.cli.gate import BYPASS
 from orchestrator.config.model import Config
 from orchestrator.core import lifecycle
-from orchestrator.core.queue import Running, pick, stalled
+from orchestrator.core.queue import LOCAL_POOL, Running, pick, stalled
 from orchestrator.core.tasks import MailboxState, Task
 from orchestrator.deps import Deps
 from orchestrator.store import rooms
@@ -86,6 +86,23 @@ def _per_repo(config: Config) -> dict[str, int]:
     return {r.key: r.max_parallel_tasks for r in config.repos}
 
 
+def _pool(config: Config) -> Callable[[Task], str]:
+    """Return which executor runs a task: its repo's choice for its type (docs/scale-out.md)."""
+    placements = {r.key: r.placement for r in config.repos}
+
+    def pool(task: Task) -> str:
+        placement = placements.get(task.repo_key)
+        return placement.for_type(task.task_type.value) if placement else LOCAL_POOL
+
+    return pool
+
+
+def _slots(config: Config) -> dict[str, int]:
+    """Return each executor's slots: the remote ones' own, the local workers' limit."""
+    sizes = {name: e.slots for name, e in config.executors.items()}
+    return {**sizes, LOCAL_POOL: config.limits.max_parallel_workers}
+
+
 def _start(
     deps: Deps, config: Config, workers: dict[str, int], running: list[Task] | None = None
 ) -> int:
@@ -94,7 +111,13 @@ def _start(
         return 0
     running = _read_processing(deps) if running is None else running
     chosen = pick(
-        _read_inbox(deps), running, config.limits.max_parallel_workers, _per_repo(config), _now()
+        _read_inbox(deps),
+        running,
+        config.limits.max_parallel_workers,
+        _per_repo(config),
+        _now(),
+        pool=_pool(config),
+        sizes=_slots(config),
     )
     started = 0
     for task in chosen:
@@ -221,6 +244,8 @@ def _describe(deps: Deps, config: Config) -> str:
         _read_processing(deps),
         config.limits.max_parallel_workers,
         _per_repo(config),
+        pool=_pool(config),
+        sizes=_slots(config),
     )
     lines = [f"would start {t.id} ({t.repo}#{t.issue}, priority {t.priority})" for t in chosen]
     return "\n".join(lines or ["would start nothing"])

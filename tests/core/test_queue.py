@@ -207,3 +207,23 @@ def test_a_quota_with_no_backend_left_defers_the_attempt_a_bounded_number_of_tim
     waits: int, limit: int, next_: Next, reason: str
 ) -> None:
     assert queue.after_quota(waits, limit) == queue.Judgement(next_, reason)
+
+
+def test_each_executor_has_its_own_slots_and_a_full_one_holds_back_nothing_else() -> None:
+    remote_repo = {"r"}  # repo r runs on the cluster, repo l here
+
+    def pool(t: Task) -> str:
+        return "cluster" if t.repo_key in remote_repo else queue.LOCAL_POOL
+
+    queued = [task("r", n, age=100 - n) for n in range(1, 8)] + [task("l", 50), task("l", 51)]
+    running = [task("r", 90), task("l", 91)]
+    chosen = queue.pick(
+        queued, running, total=2, per_repo={"r": 50, "l": 50}, pool=pool, sizes={"cluster": 5}
+    )
+    # the cluster has 5 slots (1 busy): four of r's start; the 2 local slots (1 busy): one of l's
+    assert ids(chosen) == [1, 2, 3, 4, 50]
+
+
+def test_without_pools_the_total_bounds_everything_as_before() -> None:
+    queued = [task("r", n) for n in range(1, 5)]
+    assert len(queue.pick(queued, [], total=2, per_repo={"r": 9})) == 2

@@ -61,15 +61,19 @@ def _root(workspace: Path, patterns: list[str]) -> Path:
     return Path(os.path.commonpath([str(r) for r in roots]))
 
 
-def upload(call: Call, repo: Json, run: Json, workspace: Path, with_: dict[str, str]) -> Json:
-    """Zip the files `with.path` names and register the artifact on the run."""
+def upload(
+    call: Call, repo: Json, run: Json, workspace: Path, with_: dict[str, str]
+) -> Json | None:
+    """Zip the files `with.path` names and register the artifact on the run (None: no files)."""
     name = with_.get("name") or "artifact"
     patterns = [line.strip() for line in with_.get("path", "").splitlines() if line.strip()]
     if not patterns:
         raise StepFailure("Input required and not supplied: path")
     files = _matches(workspace, patterns)
-    if not files and with_.get("if-no-files-found", "warn") == "error":
-        raise StepFailure(f"No files were found with the provided path: {', '.join(patterns)}.")
+    if not files:
+        if with_.get("if-no-files-found", "warn") == "error":
+            raise StepFailure(f"No files were found with the provided path: {', '.join(patterns)}.")
+        return None  # warn or ignore: no artifact is made
     known = repo.setdefault("artifacts", {})
     if any(a["run_id"] == run["id"] and a["name"] == name for a in known.values()):
         raise StepFailure(
@@ -85,7 +89,7 @@ def upload(call: Call, repo: Json, run: Json, workspace: Path, with_: dict[str, 
         for path in files:
             archive.write(path, str(path.relative_to(root)))
     data = target.read_bytes()
-    expires = datetime.now(UTC) + timedelta(days=RETENTION_DAYS)
+    expires = datetime.now(UTC) + timedelta(days=_retention(with_.get("retention-days")))
     artifact: Json = {
         "id": artifact_id,
         "name": name,
@@ -99,6 +103,15 @@ def upload(call: Call, repo: Json, run: Json, workspace: Path, with_: dict[str, 
         known[str(artifact_id)] = artifact
         call.store.save()
     return artifact
+
+
+def _retention(given: str | None) -> int:
+    """Return an artifact's days: `retention-days` within 1..90, else the default."""
+    if not given:
+        return RETENTION_DAYS
+    if not given.strip().isdigit():
+        raise StepFailure(f"Invalid retention-days: {given}")
+    return min(max(int(given), 1), RETENTION_DAYS)
 
 
 def render(call: Call, repo: Json, artifact: Json) -> Json:
@@ -171,3 +184,25 @@ def download(call: Call) -> Reply:
     where = f"{repo['owner']}/{repo['name']}/{artifact['id']}"
     query = f"expires={expires}&signature={sign(where, expires)}"
     return Reply(302, None, {"Location": f"{call.base}{ARTIFACT_PATH}{where}?{query}"})
+
+
+@ROUTES.route(
+    "DELETE", "/repos/{owner}/{repo}/actions/artifacts/{artifact_id}", "actions/delete-artifact"
+)
+def delete(call: Call) -> Reply:
+    """Delete an artifact and its zip (204); 404 when there is none."""
+    repo = repo_for(call, "push", 403)
+    with call.store.lock:
+        artifact = repo.get("artifacts", {}).pop(call.params["artifact_id"], None)
+        if artifact is None:
+            raise not_found()
+        call.store.save()
+    zip_file(call.store, artifact["id"]).unlink(missing_ok=True)
+    return Reply(204)
+
+
+def drop_run(call: Call, repo: Json, run_id: int) -> None:
+    """Delete every artifact of a run (the run is being deleted)."""
+    known = repo.get("artifacts", {})
+    for key in [k for k, a in known.items() if a["run_id"] == run_id]:
+        zip_file(call.store, known.pop(key)["id"]).unlink(missing_ok=True)

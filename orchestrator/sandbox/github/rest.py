@@ -16,6 +16,7 @@ from orchestrator.sandbox.github import (  # noqa: F401
     checks,
     comments,
     contents,
+    contentwrites,
     described,
     gitdata,
     issue_events,

@@ -77,6 +77,7 @@ def dispatch(
         "workflow_path": path,
         "workflow_id": workflow["id"],
         "name": str(doc.get("name") or path),
+        "display_title": workflows.display_title(doc, path, inputs),
         "run_number": counts[path],
         "event": "workflow_dispatch",
         "status": "queued",
@@ -312,7 +313,7 @@ def render_run(call: Call, repo: Json, run: Json) -> Json:
     shown.update(
         name=run["name"],
         path=run["workflow_path"],
-        display_title=run["name"],
+        display_title=run.get("display_title") or run["name"],
         workflow_id=run["workflow_id"],
         workflow_url=f"{api}/actions/workflows/{run['workflow_id']}",
         pull_requests=[],

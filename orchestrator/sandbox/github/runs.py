@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import yaml
 
-from orchestrator.sandbox.github import actions, runner, shapes, workflows
+from orchestrator.sandbox.github import actions, artifacts, gitrepo, runner, shapes, workflows
 from orchestrator.sandbox.github.access import repo_for
 from orchestrator.sandbox.github.api import ApiError, Call, Reply, not_found
 from orchestrator.sandbox.github.routing import ROUTES
@@ -42,7 +42,23 @@ def all_runs(call: Call, repo: Json) -> list[Json]:
 def list_runs(call: Call) -> Reply:
     """List the repository's workflow runs, filtered as GitHub filters them."""
     repo = repo_for(call)
-    found = all_runs(call, repo)
+    return _listed(call, all_runs(call, repo))
+
+
+@ROUTES.route(
+    "GET",
+    "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs",
+    "actions/list-workflow-runs",
+)
+def list_workflow_runs(call: Call) -> Reply:
+    """List one workflow's runs (by id or file name on the default branch), filtered alike."""
+    repo = repo_for(call)
+    sha = gitrepo.resolve(call.store.git_dir(repo), f"refs/heads/{repo['default_branch']}")
+    path = workflows.find(call, repo, call.params["workflow_id"], sha)
+    return _listed(call, [r for r in all_runs(call, repo) if r.get("path") == path])
+
+
+def _listed(call: Call, found: list[Json]) -> Reply:
     status, event = call.arg("status"), call.arg("event")
     branch, sha, actor = call.arg("branch"), call.arg("head_sha"), call.arg("actor")
     suite = call.arg("check_suite_id")
@@ -121,6 +137,24 @@ def cancel_run(call: Call) -> Reply:
 
 
 @ROUTES.route(
+    "DELETE", "/repos/{owner}/{repo}/actions/runs/{run_id}", "actions/delete-workflow-run"
+)
+def delete_run(call: Call) -> Reply:
+    """Delete a completed dispatched run with its artifacts (204); 409 while it runs."""
+    repo = repo_for(call, "push", 403)
+    run = _dispatched(repo, call.params["run_id"])
+    if run is None:
+        raise not_found()  # a local CI run is not deleted: the sandbox keeps its checks
+    if run["status"] != "completed":
+        raise ApiError(409, "Cannot delete a workflow run that is not completed.")
+    with call.store.lock:
+        repo["workflow_runs"].pop(str(run["id"]), None)
+        artifacts.drop_run(call, repo, run["id"])
+        call.store.save()
+    return Reply(204)
+
+
+@ROUTES.route(
     "POST",
     "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches",
     "actions/create-workflow-dispatch",
@@ -140,6 +174,7 @@ def dispatch(call: Call) -> Reply:
         raise ApiError(422, "Workflow does not have 'workflow_dispatch' trigger")
     settings = events["workflow_dispatch"] or {}
     inputs = workflows.check_inputs(settings.get("inputs"), call.field("inputs"))
+    workflows.display_title(doc, path, inputs)  # a run-name the sandbox cannot show refuses here
     run = runner.dispatch(call, repo, path, doc, ref, sha, inputs)
     if call.field("return_run_details") is True:
         full = f"{repo['owner']}/{repo['name']}"

@@ -16,7 +16,7 @@ from nacl.exceptions import CryptoError
 from nacl.public import PrivateKey, SealedBox
 
 from orchestrator.sandbox.github.access import repo_for
-from orchestrator.sandbox.github.api import ApiError, Call, Reply, invalid
+from orchestrator.sandbox.github.api import ApiError, Call, Reply, invalid, not_found
 from orchestrator.sandbox.github.routing import ROUTES
 from orchestrator.sandbox.github.state import Json, now_iso
 
@@ -78,3 +78,17 @@ def put_secret(call: Call) -> Reply:
     store[name.upper()] = {**kept, "value": value.decode(errors="replace"), "updated_at": now_iso()}
     call.store.save()
     return Reply(201, {}) if new else Reply(204)
+
+
+@ROUTES.route(
+    "GET", "/repos/{owner}/{repo}/actions/secrets/{secret_name}", "actions/get-repo-secret"
+)
+def get_secret(call: Call) -> Reply:
+    """Return a secret's name and dates (never its value); 404 when it is not set."""
+    repo = repo_for(call, "admin", 403)
+    name = call.params["secret_name"].upper()
+    found = repo.get("actions_secrets", {}).get(name)
+    if found is None:
+        raise not_found()
+    updated = found.get("updated_at", found["created_at"])
+    return Reply(200, {"name": name, "created_at": found["created_at"], "updated_at": updated})

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from orchestrator.sandbox.github import artifacts
+from orchestrator.sandbox.github import artifacts, stepsyntax
 from orchestrator.sandbox.github.api import Call
 from orchestrator.sandbox.github.artifacts import StepFailure
 from orchestrator.sandbox.github.state import Json, now_iso
@@ -28,7 +28,7 @@ _EXPR = re.compile(r"\$\{\{(.*?)\}\}", re.S)
 _NAME = re.compile(r"[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)+")
 CHECKOUT, UPLOAD = "actions/checkout@v4", "actions/upload-artifact@v4"
 UNSUPPORTED_JOB_KEYS = ("strategy", "container", "services", "if", "uses", "environment")
-UNSUPPORTED_STEP_KEYS = ("if", "continue-on-error", "id")
+UNSUPPORTED_STEP_KEYS = ("continue-on-error", "id")
 
 
 def stamp(line: str) -> str:
@@ -125,6 +125,8 @@ def substitute(text: str, context: Context, env: dict[str, str]) -> str:
                 return table.get(rest[0], "")
             if head == "github" and len(rest) == 1 and rest[0] in context.github():
                 return context.github()[rest[0]]
+            if expr == "runner.temp":
+                return str(context.temp)
         raise StepFailure(f"expression not emulated: ${{{{ {expr} }}}}")
 
     return _EXPR.sub(one, text)
@@ -163,7 +165,14 @@ def run_all(context: Context, doc: Json, spec: Json, records: list[Json], deadli
         }
         record["name"] = record["name"].split("\n", 1)[0][:100]
         records.append(record)
-        if outcome != "success" or context.cancelled.is_set():
+        state = "cancelled" if context.cancelled.is_set() and outcome == "success" else outcome
+        condition = stepsyntax.condition(step.get("if"))
+        if condition is None:
+            context.lines.append(stamp(f"##[error]not emulated: if: {step['if']}"))
+            record.update(status="completed", conclusion="failure", completed_at=now_iso())
+            outcome = "failure" if outcome == "success" else outcome
+            continue
+        if state not in condition:
             record.update(status="completed", conclusion="skipped", completed_at=now_iso())
             continue
         result = _step(context, doc, spec, step, deadline)
@@ -192,18 +201,17 @@ def _step(context: Context, doc: Json, spec: Json, step: Json, deadline: float) 
             return _uses(context, step, env)
         command = substitute(str(step.get("run", "")), context, env)
         shell = step.get("shell") or (spec.get("defaults") or {}).get("run", {}).get("shell")
-        if shell not in (None, "bash"):
-            raise StepFailure(f"not emulated: shell {shell}")
+        flags = stepsyntax.shell(shell)
         lines.append(stamp(f"##[group]Run {command.splitlines()[0] if command else ''}"))
         lines += [stamp(line) for line in command.splitlines()]
-        lines += [stamp("shell: /usr/bin/bash -e {0}"), stamp("##[endgroup]")]
+        lines += [stamp(f"shell: /usr/bin/bash {' '.join(flags)} {{0}}"), stamp("##[endgroup]")]
         limit = float(step.get("timeout-minutes", 0) or 0) * 60
         seconds = max(0.0, deadline - time.monotonic())
         seconds = min(seconds, limit) if limit else seconds
         where = step.get("working-directory") or spec.get("defaults", {}).get("run", {}).get(
             "working-directory"
         )
-        return _bash(context, command, env, seconds, where, bool(limit) and limit < seconds)
+        return _bash(context, command, env, seconds, where, bool(limit) and limit < seconds, flags)
     except StepFailure as failure:
         lines.append(stamp(f"##[error]{failure}"))
         return "failure"
@@ -242,6 +250,7 @@ def _bash(
     seconds: float,
     where: str | None,
     step_limit: bool,
+    flags: list[str],
 ) -> str:
     context.temp.mkdir(parents=True, exist_ok=True)
     script = context.temp / f"step-{time.monotonic_ns()}.sh"
@@ -253,7 +262,7 @@ def _bash(
     full.update(GITHUB_OUTPUT=str(output), GITHUB_ENV=str(github_env))
     cwd = context.workspace / where if where else context.workspace
     with context.running.start(
-        ["bash", "--noprofile", "--norc", "-e", "-o", "pipefail", str(script)],
+        ["bash", *flags, str(script)],
         cwd=cwd,
         env=full,
         stdout=subprocess.PIPE,
@@ -268,7 +277,7 @@ def _bash(
             context.running.kill()
             out, timed_out = process.communicate()[0], True
     context.lines.extend(stamp(line) for line in out.decode(errors="replace").splitlines())
-    context.env.update(_env_file(github_env.read_text(encoding="utf-8")))
+    context.env.update(stepsyntax.env_file(github_env.read_text(encoding="utf-8")))
     if context.cancelled.is_set():
         context.lines.append(stamp("##[error]The operation was canceled."))
         return "cancelled"
@@ -285,25 +294,6 @@ def _bash(
     return "success"
 
 
-def _env_file(text: str) -> dict[str, str]:
-    """Read a GITHUB_ENV file: NAME=value lines and NAME<<DELIMITER blocks."""
-    found: dict[str, str] = {}
-    lines = text.splitlines()
-    while lines:
-        line = lines.pop(0)
-        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
-            name, delimiter = line.split("<<", 1)
-            value = []
-            while lines and lines[0] != delimiter:
-                value.append(lines.pop(0))
-            lines = lines[1:]
-            found[name] = "\n".join(value)
-        elif "=" in line:
-            name, value_text = line.split("=", 1)
-            found[name] = value_text
-    return found
-
-
 def _uses(context: Context, step: Json, env: dict[str, str]) -> str:
     action = str(step["uses"])
     given = step.get("with") if isinstance(step.get("with"), dict) else {}
@@ -315,8 +305,15 @@ def _uses(context: Context, step: Json, env: dict[str, str]) -> str:
     if action == CHECKOUT:
         return _checkout(context, with_)
     if action == UPLOAD:
-        artifacts.upload(context.call, context.repo, context.run, context.workspace, with_)
-        context.lines.append(stamp(f"Artifact {with_.get('name', 'artifact')} uploaded."))
+        made = artifacts.upload(context.call, context.repo, context.run, context.workspace, with_)
+        name = with_.get("name", "artifact")
+        if made is None:
+            said = "No files were found with the provided path. No artifacts will be uploaded."
+            context.lines.append(
+                stamp(said if with_.get("if-no-files-found") == "ignore" else f"##[warning]{said}")
+            )
+        else:
+            context.lines.append(stamp(f"Artifact {name} uploaded."))
         return "success"
     raise StepFailure(f"not emulated: {action}")
 
@@ -333,7 +330,7 @@ def _checkout(context: Context, with_: dict[str, str]) -> str:
         ["git", "init", "-q", str(dest)],
         ["git", "-C", str(dest), "remote", "add", "origin", url],
         ["git", "-C", str(dest), "config", "--local", *header.split("=", 1)],
-        ["git", "-C", str(dest), "fetch", "-q", "--no-tags", "origin", ref],
+        ["git", "-C", str(dest), "fetch", "-q", "--no-tags", *_depth(with_), "origin", ref],
         ["git", "-C", str(dest), "checkout", "-q", "--detach", "FETCH_HEAD"],
     ]
     if with_.get("persist-credentials", "true").lower() == "false":
@@ -348,3 +345,11 @@ def _checkout(context: Context, with_: dict[str, str]) -> str:
             context.lines += [stamp(line) for line in text.splitlines()]
             raise StepFailure(f"The process '/usr/bin/git' failed with exit code {done.returncode}")
     return "success"
+
+
+def _depth(with_: dict[str, str]) -> list[str]:
+    """Return the fetch's depth as checkout's `fetch-depth` (default 1; 0: all history)."""
+    given = with_.get("fetch-depth", "1").strip() or "1"
+    if not given.isdigit():
+        raise StepFailure(f"The input 'fetch-depth' must be a number: {given}")
+    return [] if int(given) == 0 else [f"--depth={int(given)}"]

@@ -10,6 +10,7 @@ ones present, at most 25, 65,535 characters in all) and queued for local executi
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import yaml
@@ -23,6 +24,8 @@ from orchestrator.sandbox.github.state import Json, Store, node_id, now_iso
 FOLDER = ".github/workflows"
 MAX_INPUTS = 25  # the description's `maxProperties` (GitHub raised it from 10 in 2025)
 MAX_INPUT_CHARS = 65_535
+_EXPR = re.compile(r"\$\{\{(.*?)\}\}", re.S)
+_INPUT = re.compile(r"(?:inputs|github\.event\.inputs)\.([A-Za-z_][\w-]*)")
 
 # GitHub's answers these operations' responses do not list (added to validation's table here,
 # beside the handlers that give them): 404 Not Found for an id or file that names nothing, 403
@@ -41,8 +44,16 @@ validation.ALLOWED_RESPONSE_DEVIATIONS.update(
                 "create-workflow-dispatch",
                 "get-repo-public-key",
                 "create-or-update-repo-secret",
+                "list-workflow-runs",
+                "delete-workflow-run",
+                "delete-artifact",
+                "get-repo-secret",
             )
         ),
+        ("actions/delete-workflow-run", 403),
+        ("actions/delete-workflow-run", 409),
+        ("actions/delete-artifact", 403),
+        ("actions/get-repo-secret", 403),
         ("actions/create-workflow-dispatch", 422),
         ("actions/create-workflow-dispatch", 403),
         ("actions/cancel-workflow-run", 403),
@@ -221,3 +232,24 @@ def check_inputs(declared: Any, given: Any) -> dict[str, Any]:
             value = str(value).lower() == "true"
         values[name] = value
     return values
+
+
+def display_title(doc: Json, path: str, inputs: dict[str, Any]) -> str:
+    """Return a dispatched run's title: its `run-name` with the inputs put in, else its name.
+
+    Only `${{ inputs.X }}` and `${{ github.event.inputs.X }}` are emulated in a `run-name`; any
+    other expression refuses the dispatch (501) rather than show a title GitHub would not.
+    """
+    given = doc.get("run-name")
+    if not isinstance(given, str) or not given.strip():
+        return str(doc.get("name") or path)
+
+    def one(found: re.Match[str]) -> str:
+        expr = found.group(1).strip()
+        named = _INPUT.fullmatch(expr)
+        if named is None:
+            raise ApiError(501, f"The sandbox does not emulate this run-name expression: {expr}")
+        value = inputs.get(named.group(1), "")
+        return str(value).lower() if isinstance(value, bool) else str(value)
+
+    return _EXPR.sub(one, given)

@@ -75,8 +75,10 @@ def handle(cluster: Cluster, method: str, path: str, query: str, body: Any) -> A
         )
     if name is None and method == "GET":
         return _list(cluster, ns, resource, params)
+    if params.get("dryRun") and not (name is None and method == "POST"):
+        return _unserved(method, path + "?dryRun")
     if name is None and method == "POST":
-        return _create(cluster, ns, resource, body)
+        return _create(cluster, ns, resource, body, params.get("dryRun", ""))
     if name is not None and method == "GET":
         return _read(cluster, ns, resource, name)
     if name is not None and method == "DELETE" and resource == "jobs":
@@ -136,10 +138,13 @@ def _read(cluster: Cluster, ns: str, resource: str, name: str) -> Answer:
         return 200, _render(resource, found)
 
 
-def _create(cluster: Cluster, ns: str, resource: str, body: Any) -> Answer:
+def _create(cluster: Cluster, ns: str, resource: str, body: Any, dry_run: str = "") -> Answer:
+    """Create a Job or a Secret; `dryRun=All` validates and defaults it, storing nothing."""
     kind, group = _KINDS[resource]
     if resource == "pods":
         return _unserved("POST", f"/api/v1/namespaces/{ns}/pods")
+    if dry_run not in ("", "All"):
+        return 400, status(400, "BadRequest", f'Invalid dry run value: "{dry_run}"')
     if not isinstance(body, dict):
         return 400, status(400, "BadRequest", "the body of the request was not a JSON object")
     meta: dict[str, Any] = body["metadata"] if isinstance(body.get("metadata"), dict) else {}
@@ -168,12 +173,14 @@ def _create(cluster: Cluster, ns: str, resource: str, body: Any) -> Answer:
         if (ns, name) in _store(cluster, resource):
             return 409, already_exists(resource, group, name)
         if resource == "jobs":
-            return 201, copy.deepcopy(jobs.admit(cluster, ns, manifest))
+            return 201, copy.deepcopy(jobs.admit(cluster, ns, manifest, store=not dry_run))
         for key, value in (manifest.pop("stringData", None) or {}).items():
             encoded = base64.b64encode(value.encode()).decode()
             manifest.setdefault("data", {})[key] = encoded
         manifest.setdefault("type", "Opaque")
-        cluster.secrets[(ns, name)] = cluster.stamp(manifest, ns)
+        cluster.stamp(manifest, ns)
+        if not dry_run:
+            cluster.secrets[(ns, name)] = manifest
         return 201, copy.deepcopy(manifest)
 
 

@@ -12,8 +12,9 @@ UID_LABELS = ("batch.kubernetes.io/controller-uid", "controller-uid")
 NAME_LABELS = ("batch.kubernetes.io/job-name", "job-name")
 
 
-def admit(cluster: Cluster, namespace: str, manifest: Obj) -> Obj:
-    """Default a validated Job manifest as the API server does and store it (lock held)."""
+def admit(cluster: Cluster, namespace: str, manifest: Obj, *, store: bool = True) -> Obj:
+    """Default a validated Job manifest as the API server does and store it (lock held); with
+    `store` False (a dry run) only default it."""
     job = copy.deepcopy(manifest)
     job.pop("status", None)
     cluster.stamp(job, namespace)
@@ -32,6 +33,8 @@ def admit(cluster: Cluster, namespace: str, manifest: Obj) -> Obj:
     spec.setdefault("manualSelector", False)
     spec.setdefault("podReplacementPolicy", "TerminatingOrFailed")
     job["status"] = {}
+    if not store:
+        return job
     cluster.jobs[(namespace, meta["name"])] = job
     cluster.spawn(_control, f"k8s-job-{meta['name']}", cluster, (namespace, meta["name"]))
     return job

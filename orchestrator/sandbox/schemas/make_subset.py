@@ -126,6 +126,12 @@ OPERATION_IDS = (
     "actions/download-artifact",
     "actions/get-repo-public-key",
     "actions/create-or-update-repo-secret",
+    # issue 21's Actions executor: its find, release, probe and `executor install`
+    "actions/list-workflow-runs",
+    "actions/delete-workflow-run",
+    "actions/delete-artifact",
+    "actions/get-repo-secret",
+    "repos/create-or-update-file-contents",
 )
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 

@@ -82,17 +82,17 @@ def test_every_described_operation_answers_served_or_501_through_the_whole_pipel
 
 
 def test_a_501_names_the_operation_and_links_githubs_documentation(sandbox: Sandbox) -> None:
-    response = httpx.put(
+    response = httpx.request(
+        "DELETE",
         f"{sandbox.api_url}/repos/agentos/demo/contents/docs/a.md",
         headers={"Authorization": f"token {sandbox.token}"},
-        json={"message": "m", "content": ""},
+        json={"message": "m", "sha": "0" * 40},
     )
     assert response.status_code == 501
     assert response.json() == {
-        "message": "The sandbox does not implement repos/create-or-update-file-contents "
-        "(PUT /repos/{owner}/{repo}/contents/{path})",
-        "documentation_url": "https://docs.github.com/rest/repos/contents"
-        "#create-or-update-file-contents",
+        "message": "The sandbox does not implement repos/delete-file "
+        "(DELETE /repos/{owner}/{repo}/contents/{path})",
+        "documentation_url": "https://docs.github.com/rest/repos/contents#delete-a-file",
         "status": "501",
     }
 

@@ -238,3 +238,24 @@ def test_version_and_namespaces(api: client.ApiClient) -> None:
         secret("absent", NS)
     assert caught.value.status == 404
     assert base64  # the secret test above encodes through stringData
+
+
+def test_a_dry_run_validates_and_defaults_but_stores_nothing(
+    sandbox: KubernetesSandbox, api: client.ApiClient
+) -> None:
+    batch, core = client.BatchV1Api(api), client.CoreV1Api(api)
+    answer = batch.create_namespaced_job(NS, job("dry", ["true"]), dry_run="All")
+    assert answer.metadata.name == "dry" and answer.spec.backoff_limit == 6
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
+              "stringData": {"k": "v"}}  # fmt: skip
+    assert core.create_namespaced_secret(NS, secret, dry_run="All").data == {"k": "dg=="}
+    assert sandbox.jobs() == [] and sandbox.pods() == []
+    with pytest.raises(ApiException):
+        core.read_namespaced_secret("s", NS)
+    path = f"/apis/batch/v1/namespaces/{NS}/jobs"
+    code, refused = send(sandbox, "POST", path + "?dryRun=Some", job("dry", ["true"]))
+    assert (code, refused["reason"]) == (400, "BadRequest")
+    batch.create_namespaced_job(NS, job("kept", ["true"]))
+    code, refused = send(sandbox, "DELETE", path + "/kept?dryRun=All")
+    assert (code, refused["reason"]) == (501, "NotImplemented")
+    assert [j["metadata"]["name"] for j in sandbox.jobs()] == ["kept"]
