@@ -56,7 +56,7 @@ class ExecutorConfig:
     kind: ExecutorKind
     command: str  # the agent's command line there; the prompt is at $AGENTOS_PROMPT_FILE
     slots: int = 4  # its runs under way at once, beside the local workers
-    timeout_minutes: int = 60  # the agent's; the engine's deadline adds a margin for setup
+    timeout_minutes: float = 60.0  # the agent's; the engine's deadline adds a margin for setup
     poll_seconds: float = 10.0  # how often a waiting worker asks for its run
     actions: ActionsSettings | None = None
     kubernetes: KubernetesSettings | None = None

@@ -134,7 +134,7 @@ def _executor(r: Reader, name: str, value: Any, path: str, base: Path) -> Execut
         kind=kind,
         command=command,
         slots=r.integer(node, "slots", path, default=4, maximum=MAX_SLOTS),
-        timeout_minutes=r.integer(node, "timeout_minutes", path, default=60, maximum=24 * 60),
+        timeout_minutes=r.number(node, "timeout_minutes", path, 60.0, maximum=24 * 60),
         poll_seconds=r.number(node, "poll_seconds", path, 10.0, maximum=600),
         actions=_actions(r, node.get(kind.value), settings)
         if kind is ExecutorKind.GITHUB_ACTIONS

@@ -114,7 +114,11 @@ class RemoteAgent:
             self.room.record("remote.adopted", executor=self.name, handle=found.handle)
             return found
         ref = task_ref(task_id)
-        files = {PROMPT_NAME: request.prompt.encode("utf-8"), "canary": request.canary.encode()}
+        files = {
+            PROMPT_NAME: request.prompt.encode("utf-8"),
+            "canary": request.canary.encode(),
+            "task_id": task_id.encode(),
+        }
         self.refs.publish(self.ws, ref, files)
         timeout = request.timeout_s or self.settings.timeout_minutes * 60
         task = RemoteTask(task_id, self.repo.github, self.ws.base, start, ref, timeout)
@@ -207,6 +211,8 @@ class RemoteAgent:
             if parcel.exit_code is not None
             else f"{self.name} run {run.handle} left no exit code"
         )
+        last = next((line.strip() for line in reversed(tail) if line.strip()), "")
+        said = f"{said}: {last[:300]}" if last else said
         return AgentOutcome(self.name, kind, parcel.exit_code, took, error=said, canary_seen=seen)
 
 

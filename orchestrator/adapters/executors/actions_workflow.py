@@ -11,6 +11,7 @@ as a block scalar.
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 
@@ -75,10 +76,10 @@ def render(executor: ExecutorConfig) -> str:
     )
     return env.get_template(TEMPLATE).render(
         runs_on=json.dumps(list(actions.runs_on)),
-        job_minutes=executor.timeout_minutes + MARGIN_MINUTES,
+        job_minutes=math.ceil(executor.timeout_minutes) + MARGIN_MINUTES,
         setup=[json.dumps(line) for line in actions.setup],
         command=json.dumps(executor.command),
-        timeout_s=executor.timeout_minutes * 60,
+        timeout_s=math.ceil(executor.timeout_minutes * 60),
         secrets=list(actions.secrets),
         script=_block(JOB_SCRIPT.read_text(encoding="utf-8")),
         retention_days=actions.retention_days,

@@ -1,7 +1,7 @@
 # Agent OS's remote job (docs/scale-out.md): run the agent on a task's checkout, leave a parcel.
-# Runs in the checkout of the task's ref (refs/agentos/tasks/<id>: a commit holding prompt.md and
-# canary, whose parent is the commit to start from). Holds no credential: the checkout was made
-# by a step the agent never runs in. Everything it leaves is judged at home.
+# Runs in the checkout of the task's ref (refs/agentos/tasks/<id>: a commit holding prompt.md,
+# task_id and canary, whose parent is the commit to start from). Holds no credential: the
+# checkout was made by a step the agent never runs in. Everything it leaves is judged at home.
 # In: AGENTOS_COMMAND (the agent's command line), AGENTOS_START (the start commit), AGENTOS_OUT
 # (a directory for the parcel), AGENTOS_TIMEOUT (seconds), AGENTOS_PRINT_PARCEL=1 (a pod: print
 # the parcel, base64 tar.gz, between marks on stdout, the only way out without exec).
@@ -15,6 +15,8 @@ if ! git show HEAD:prompt.md >"$work/prompt.md"; then
   exit 3
 fi
 canary="$(git show HEAD:canary 2>/dev/null || true)"
+AGENTOS_TASK_ID="$(git show HEAD:task_id 2>/dev/null || true)"
+export AGENTOS_TASK_ID
 start="$(git rev-parse HEAD^)"
 if [ "$start" != "${AGENTOS_START:?}" ]; then
   echo "agentos: the task's ref starts from $start, not $AGENTOS_START" >&2
