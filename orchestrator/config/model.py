@@ -351,6 +351,15 @@ class Config:
     caps: Caps = Caps()  # limits.max_cost_per_task, max_cost_per_day, max_deferrals
     executors: Mapping[str, ExecutorConfig] = field(default_factory=dict)  # by name; not local
 
+    @property
+    def task_slots(self) -> int:
+        """Tasks that may run at once in all: the local workers, and each remote executor's slots
+        (those a repo uses); the queue counts each pool apart (docs/scale-out.md)."""
+        used = {r.placement.executor for r in self.repos}
+        used |= {name for r in self.repos for name in r.placement.by_type.values()}
+        remote = sum(e.slots for name, e in self.executors.items() if name in used)
+        return self.limits.max_parallel_workers + remote
+
     def outbound_for(self, repo: RepoConfig | str) -> OutboundRules:
         """Return what the outbound gate lets a change of this repo (or repo key) carry."""
         return (self.repo(repo) if isinstance(repo, str) else repo).outbound

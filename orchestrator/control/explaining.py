@@ -328,10 +328,11 @@ def _capacity(config: Config, repo: RepoConfig, mailbox: Mailbox, *, queued: boo
     cap = repo.max_parallel_tasks
     if mine >= cap:
         return f"repo {repo.key} has {mine} of {cap} {doing} (max_parallel_tasks)"
-    limit = config.limits.max_parallel_workers
+    limit = config.task_slots
     if len(busy) >= limit:
         taken = "busy" if queued else f"taken, {len(busy)} tasks {doing}"
-        return f"all {limit} workers {taken} (max_parallel_workers)"
+        what = "max_parallel_workers" + (" and executors' slots" if config.executors else "")
+        return f"all {limit} workers {taken} ({what})"
     return None
 
 

@@ -140,6 +140,4 @@ def queue(config: Config, switches: Switches, mailbox: Mailbox) -> str:
     }
     gates = {"Agent OS": switches.is_on(), "job queue": switches.job_on("queue")}
     repo_on = {r.key: switches.repo_on(r.key) for r in config.repos}
-    return queue_report(
-        waiting, len(running), config.limits.max_parallel_workers, per_repo, gates, repo_on
-    )
+    return queue_report(waiting, len(running), config.task_slots, per_repo, gates, repo_on)

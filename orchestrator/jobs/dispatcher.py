@@ -226,7 +226,7 @@ def _capacity(
     for ref in running:
         per_repo[keys[ref.repo]] = per_repo.get(keys[ref.repo], 0) + 1
     return dispatch.Capacity(
-        total=config.limits.max_parallel_workers,
+        total=config.task_slots,  # the local workers and the remote executors' slots
         per_repo={r.key: r.max_parallel_tasks for r in config.repos},
         active_total=len(running),
         active_per_repo=per_repo,

@@ -156,3 +156,11 @@ def test_each_bad_value_is_one_line_naming_it(
     problems = [p for p in caught.value.problems if "executor" in p or "kubernetes" in p]
     assert len(problems) == 1, caught.value.problems
     assert problems[0].startswith(expected), problems
+
+
+def test_task_slots_count_the_local_workers_and_the_executors_in_use(tmp_path: Path) -> None:
+    both = {"actions": ACTIONS, "cluster": {**CLUSTER, "slots": 7}}
+    assert _load(tmp_path, both).task_slots == 4  # nothing uses them: the local workers alone
+    assert _load(tmp_path, both, executor="actions").task_slots == 4 + 20
+    by_type = _load(tmp_path, both, executor="actions", executor_by_type={"fixing": "cluster"})
+    assert by_type.task_slots == 4 + 20 + 7
