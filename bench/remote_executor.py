@@ -10,10 +10,11 @@ it, a worker process per task, the push over smart HTTP, the PR through PyGithub
    the dispatch or the Job, the engine's queue and checkout, the parcel collected and applied
    (`poll_seconds` 0.5: a run is noticed at most that late).
 2. Scale: MANY Ready issues through a SLOTS-slot Kubernetes executor, an agent that sleeps
-   SLEEP_S: wall time, the most tasks running at once, and what the supervisor and its waiting
-   workers cost this machine per running task (CPU seconds and resident memory, read from /proc
-   every half second). The agents themselves run on this host here (the stand-in runs pods
-   locally); on a real cluster they would not.
+   SLEEP_S: wall time, the most tasks running at once, and what the supervisor and its workers
+   cost this machine per running task (CPU seconds and resident memory, read from /proc every
+   half second). A worker lives to start its run and again to collect it; while the run goes
+   on the task is parked and only the supervisor follows it. The agents themselves run on this
+   host here (the stand-in runs pods locally); on a real cluster they would not.
 
 Run: `.venv/bin/python bench/remote_executor.py [TASKS] [MANY] [SLOTS] [SLEEP_S]`
 (defaults 3 50 20 20).
@@ -256,10 +257,19 @@ def scale(
         f"per task), peak RSS {supervisor_rss:.0f} MB"
     )
     print(
-        f"  a worker waiting on its run: median RSS {per_worker:.0f} MB "
-        f"({per_worker * peak:.0f} MB for {peak} running tasks); workers' CPU {workers_cpu:.1f} s "
-        f"in all, {workers_cpu / many:.2f} s per task (prepare, push, poll, collect, tests, PR)"
+        f"  worker processes (alive to prepare and start a run, then to collect it; none while "
+        f"it runs): median RSS {per_worker:.0f} MB each; their CPU {workers_cpu:.1f} s in all, "
+        f"{workers_cpu / many:.2f} s per task (prepare, push, start, collect, PR)"
     )
+    waiting = [s for s in sampler.samples if s[3] >= slots]
+    if waiting:
+        held = statistics.median(s[1] for s in waiting) / 2**20
+        alive = statistics.median(s[0] for s in waiting)
+        print(
+            f"  with all {slots} slots busy (median of {len(waiting)} samples): {alive:.0f} worker "
+            f"processes alive, {held:.0f} MB of worker memory in all ({held / slots:.1f} MB per "
+            f"running task), supervisor {supervisor_rss:.0f} MB"
+        )
     assert delivered == many, f"only {delivered} of {many} delivered"
 
 

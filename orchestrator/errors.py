@@ -36,7 +36,8 @@ in core (which imports only the standard library) and is drawn here too.
     FileNotFoundError
      └── SetAside                  a damaged runtime file moved to runtime/quarantine/: gone
     BaseException
-     └── Stopped                   `off --now` reached a worker while its agent ran
+     ├── Stopped                   `off --now` reached a worker while its agent ran
+     └── Parked                    a remote run goes on: the worker leaves, the supervisor follows
 
 `Unauthorized` is a run's credential refused in the middle of its work (401, or a 403 that is no
 rate limit), which no caller treats as one repo's or one task's failure; `Rejected` is a value
@@ -226,3 +227,8 @@ class SetAside(FileNotFoundError):
 
 class Stopped(BaseException):
     """The worker was told to stop now (`off --now`); no `except Exception` swallows it."""
+
+
+class Parked(BaseException):
+    """An attempt's remote run is under way: its worker leaves, the supervisor follows the run
+    and starts a worker again to collect it (docs/scale-out.md). No `except Exception` takes it."""

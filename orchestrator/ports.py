@@ -331,8 +331,9 @@ class Workers(Protocol):
     def refusal(self) -> str | None:
         """Return why no worker may start here (agents cannot be confined), in one line, or None."""
 
-    def spawn(self, task_id: str) -> int:
-        """Start a worker for the task (already claimed into processing/) and return its pid."""
+    def spawn(self, task_id: str, *, stop: bool = False) -> int:
+        """Start a worker for the task (already claimed into processing/) and return its pid;
+        `stop`: one told to stop at once (`off --now` for a parked remote run)."""
 
     def exited(self, pid: int) -> bool:
         """Tell whether the worker with this pid (ours or an earlier supervisor's) has ended."""

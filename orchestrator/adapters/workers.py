@@ -9,6 +9,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from orchestrator.core.queue import STOP_NOW
+
 
 class ProcessWorkers:
     """The Workers port: one child process per task, each in a session of its own.
@@ -33,7 +35,7 @@ class ProcessWorkers:
         """Return why no worker may start here (the agents' walls cannot be built), or None."""
         return self._refusal()
 
-    def spawn(self, task_id: str) -> int:
+    def spawn(self, task_id: str, *, stop: bool = False) -> int:
         """Start the worker; its stdout and stderr go to runtime/logs/workers.log.
 
         Its events go to queue.jsonl.
@@ -54,7 +56,7 @@ class ProcessWorkers:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                env=dict(os.environ),
+                env={**os.environ, STOP_NOW: "1"} if stop else dict(os.environ),
             )
         self._children[child.pid] = child
         return child.pid

@@ -23,6 +23,7 @@ class Running:
 
 CLAIM_GRACE = timedelta(seconds=60)
 LOCAL_POOL = "local"  # the executor of this machine's workers
+STOP_NOW = "AGENTOS_STOP_NOW"  # a worker's environment: stop at once (`off --now`, a parked run)
 
 
 def pick(

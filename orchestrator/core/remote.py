@@ -74,6 +74,7 @@ class RemoteRun:
     handle: str  # the engine's own id for it: a workflow run id, a Job name
     start: str  # the commit it started from
     started_at: datetime
+    canary: str = ""  # the attempt's canary it was given: the worker that collects checks for it
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,6 +49,7 @@ from orchestrator.deps import Deps
 from orchestrator.errors import ConfigError, PushRejected, Stopped
 from orchestrator.ports import Agent
 from orchestrator.store import rooms
+from orchestrator.store.remote_runs import RunRecords
 
 
 def _now() -> datetime:
@@ -72,7 +73,8 @@ def run(deps: Deps, config: Config, task: Task, room: rooms.Room) -> MailboxStat
         approval.hold(deps, repo, task, reason)
         return endings.end_in(deps, task, MailboxState.DROPPED)
     room.transition(lifecycle.State.DEVELOPING, task.reason or task.task_type)
-    deps.notifier.notify(handoff.started(task, issue))
+    if RunRecords(config.paths.rooms_dir).load(task.id) is None:  # not a parked run's return
+        deps.notifier.notify(handoff.started(task, issue))
     ws = deps.worktrees.prepare(repo.key, task.id, task.branch, task.base)
     room.record(
         "worktree.prepared",
@@ -138,7 +140,8 @@ def _attempt(
         return endings.escalate(deps, repo, task, room, "blocked:prompt_too_large", ())
     prompt_file = room.write_prompt(text)
     conflicted = _merge_base(deps, task, ws, room)
-    canary = guard.new_canary()
+    kept = RunRecords(config.paths.rooms_dir).load(task.id)  # a parked remote run's, if any
+    canary = guard.kept_canary(kept.canary) if kept and kept.canary else guard.new_canary()
     request = AgentRequest(
         task.id, text, str(prompt_file), ws.path, canary=canary, readable=_readable(ws, prompt_file)
     )
@@ -152,6 +155,9 @@ def _attempt(
         with stopping.interruptible():
             chained = _chain(deps, config, task, agents, request, room, spent)
     except Stopped:
+        for agent in agents:  # a parked remote run is cancelled, not left to go on
+            if isinstance(agent, RemoteAgent):
+                agent.abandon(task.id)
         return pauses.stopped(deps, config, repo, task, issue, ws, room, canary)
     if chained.capped and spent is not None:
         return pauses.capped(deps, config, repo, task, issue, ws, room, canary, chained, spent)
@@ -233,7 +239,7 @@ def _agents(
         return [deps.agents[n] for n in task.chain if n in deps.agents]
     settings = config.executors[name]
     executor = deps.executor_for(name, repo)
-    return [RemoteAgent(executor, settings, deps.task_refs, repo, ws, room)]
+    return [RemoteAgent(executor, settings, deps.task_refs, repo, ws, room, park=True)]
 
 
 def _chain(

@@ -37,6 +37,13 @@ def new_canary() -> str:
     return canary
 
 
+def kept_canary(canary: str) -> str:
+    """Return the canary a parked remote run was given, registered with the redaction again (the
+    worker that collects the run is another process than the one that planted it)."""
+    register_values([canary], CANARY)
+    return canary
+
+
 def inspect(
     deps: Deps,
     config: Config,

@@ -8,16 +8,20 @@ What comes back is then judged exactly as a local run's files are: the chain rea
 the attempt commits the files, the outbound gate checks them (the canary too), the repo's tests
 run, and only then is anything pushed. The remote side never holds a token that can push.
 
-A run is written down in the room (store/remote_runs.py) as soon as it starts, so a worker
-killed while waiting is replaced by one that follows the same run. A run the engine no longer
-knows raises RunVanished: the worker dies and the supervisor recovers the task as it does a dead
-worker's. `off --now` (Stopped while waiting) cancels the run.
+A run is written down in the room (store/remote_runs.py) as soon as it starts. With `park` (as
+the attempt runs it), the worker does not wait: once the run is under way it raises Parked and
+leaves, the task stays in processing/, and the queue supervisor follows the run
+(jobs/remote_follow.py) and starts a worker again when it is over, which adopts it and collects.
+A worker killed while waiting is likewise replaced by one that follows the same run. A run the
+engine no longer knows raises RunVanished: the worker dies and the supervisor recovers the task
+as it does a dead worker's. `off --now` (Stopped while waiting, or `abandon`) cancels the run.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -42,7 +46,7 @@ from orchestrator.core.remote import (
     task_ref,
 )
 from orchestrator.core.workspace import Workspace
-from orchestrator.errors import ExecutorError, RunVanished, Stopped, WorktreeError
+from orchestrator.errors import ExecutorError, Parked, RunVanished, Stopped, WorktreeError
 from orchestrator.ports_remote import Executor, TaskRefs
 from orchestrator.store import rooms
 from orchestrator.store.files import atomic_write
@@ -68,11 +72,12 @@ class RemoteAgent:
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], None] = time.sleep,
+        park: bool = False,
     ) -> None:
         self.executor, self.settings, self.refs = executor, settings, refs
         self.repo, self.ws, self.room = repo, ws, room
         self.records = RunRecords(room.path.parent)
-        self.clock, self.sleep = clock, sleep
+        self.clock, self.sleep, self.park = clock, sleep, park
 
     @property
     def name(self) -> str:
@@ -109,7 +114,8 @@ class RemoteAgent:
             self.room.record("remote.adopted", executor=self.name, handle=kept.handle)
             return kept
         found = self.executor.find(task_id, start)
-        if found is not None:
+        if found is not None:  # its canary is lost with its record: this attempt's is looked for
+            found = replace(found, canary=request.canary)
             self.records.save(task_id, found)
             self.room.record("remote.adopted", executor=self.name, handle=found.handle)
             return found
@@ -122,7 +128,7 @@ class RemoteAgent:
         self.refs.publish(self.ws, ref, files)
         timeout = request.timeout_s or self.settings.timeout_minutes * 60
         task = RemoteTask(task_id, self.repo.github, self.ws.base, start, ref, timeout)
-        run = self.executor.start(task)
+        run = replace(self.executor.start(task), canary=request.canary)
         self.records.save(task_id, run)
         self.room.record("remote.started", executor=self.name, handle=run.handle, start=start)
         return run
@@ -146,7 +152,16 @@ class RemoteAgent:
             if self.clock() > deadline:
                 self._stop(run, "deadline")
                 return RunState(Phase.TIMED_OUT, "past its deadline at home")
+            if self.park:  # the supervisor follows it, and starts a worker to collect it
+                self.room.record("remote.parked", handle=run.handle, phase=state.phase.value)
+                raise Parked(run.handle)
             self.sleep(self.settings.poll_seconds)
+
+    def abandon(self, task_id: str) -> None:
+        """Cancel the run a parked attempt left, if any (`off --now` before the wait resumed)."""
+        kept = self.records.load(task_id)
+        if kept is not None:
+            self._stop(kept, "stopped")
 
     def _stop(self, run: RemoteRun, why: str) -> None:
         try:

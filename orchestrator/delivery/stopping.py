@@ -12,6 +12,7 @@ short and bounded, and cutting them would lose finished work.
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 from collections.abc import Iterator
@@ -20,11 +21,13 @@ from dataclasses import dataclass
 from types import FrameType
 
 from orchestrator.config.model import Config
+from orchestrator.core.queue import STOP_NOW
 from orchestrator.core.tasks import MailboxState, parse_id
 from orchestrator.errors import Stopped
 from orchestrator.ports import Workers
 from orchestrator.store import rooms
 from orchestrator.store.mailbox import Mailbox
+from orchestrator.store.remote_runs import RunRecords
 
 WAIT_SECONDS = 90.0  # how long `halt` waits for stopped workers to requeue their tasks
 
@@ -37,6 +40,8 @@ class _State:
 def install() -> None:
     """Make SIGTERM stop this worker's agent (see the module's docstring)."""
     signal.signal(signal.SIGTERM, _on_term)
+    if os.environ.get(STOP_NOW) == "1":
+        _State.requested = True
 
 
 def _on_term(signum: int, frame: FrameType | None) -> None:
@@ -92,6 +97,11 @@ def halt(
             continue
         pid = rooms.heartbeat_pid(config.paths.rooms_dir / task.id)
         if pid is not None and workers.stop(pid, task.id):
+            told.append((task.id, pid))
+        elif RunRecords(config.paths.rooms_dir).load(task.id) is not None:
+            # parked: its remote run goes on with no worker; one is started to cancel it
+            pid = workers.spawn(task.id, stop=True)
+            rooms.Room(config.paths.rooms_dir, task.id).beat(pid)  # the supervisor sees it live
             told.append((task.id, pid))
     deadline = time.monotonic() + wait
     while any(not workers.exited(pid) for _, pid in told) and time.monotonic() < deadline:

@@ -29,7 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     from orchestrator.config.load import load_config
     from orchestrator.core.tasks import MailboxState
     from orchestrator.delivery import attempt
+    from orchestrator.errors import Parked
     from orchestrator.store import logs, rooms
+    from orchestrator.store.remote_runs import RunRecords
     from orchestrator.wiring import real_deps
 
     config = load_config(Path(args.config), os.environ)
@@ -48,7 +50,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with room.beating():
             state = attempt.run(deps, config, task, room)
+    except Parked:  # its remote run goes on: the supervisor follows it (jobs/remote_follow.py)
+        log.info("task.parked", extra={"issue": task.issue, "task_id": task.id})
+        return 0
     except Exception as exc:  # left in processing/: the supervisor recovers it
+        RunRecords(config.paths.rooms_dir).clear(task.id)  # recovered, not followed: `find` adopts
         room.record("task.crashed", error=f"{type(exc).__name__}: {exc}"[:500])
         log.error(
             "task.crashed",

@@ -20,7 +20,9 @@ from orchestrator.core import lifecycle
 from orchestrator.core.queue import LOCAL_POOL, Running, pick, stalled
 from orchestrator.core.tasks import MailboxState, Task
 from orchestrator.deps import Deps
+from orchestrator.jobs.remote_follow import Following, let_go, resume_ready
 from orchestrator.store import rooms
+from orchestrator.store.remote_runs import RunRecords
 
 POLL_SECONDS = 0.25  # how soon a finished worker's slot is refilled; a loop costs a few file reads
 MAX_RECOVERIES = 2  # a task whose worker died this often is escalated instead of run again
@@ -30,7 +32,7 @@ OPT_OUT = "set agents.isolation: none to run agents unconfined; see docs/securit
 
 def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> dict[str, int]:
     """Supervise until idle; return how many tasks were started, finished and recovered."""
-    counts = {"started": 0, "finished": 0, "recovered": 0}
+    counts = {"started": 0, "finished": 0, "recovered": 0, "resumed": 0}
     if dry_run:
         print(_describe(deps, config))
         return counts
@@ -39,13 +41,17 @@ def run(deps: Deps, config: Config, now: datetime, *, dry_run: bool = False) -> 
         deps.log.error("queue.isolation_unavailable", extra={"reason": refusal, "hint": OPT_OUT})
         return counts
     workers: dict[str, int] = {}  # task id -> pid of a worker this supervisor started
+    following = Following()  # the parked remote runs (jobs/remote_follow.py)
     while True:
         counts["finished"] += _reap(deps, workers)
         counts["recovered"] += _recover(deps, config, workers, _now())
         running = _read_processing(deps)  # read once a loop, after recovery moved the dead out
+        resumed, parked = _resume(deps, config, workers, running, following)
+        counts["resumed"] += resumed
         started = _start(deps, config, workers, running)
         counts["started"] += started
-        if not workers and not started and not _has_adopted_workers(deps, workers, running):
+        idle = not workers and not started and not parked
+        if idle and not _has_adopted_workers(deps, workers, running):
             return counts
         time.sleep(POLL_SECONDS)
 
@@ -145,6 +151,37 @@ def _start(
     return started
 
 
+def _alive(deps: Deps, workers: dict[str, int]) -> Callable[[Task], bool]:
+    """Return whether a task has a live worker: ours, or one an earlier supervisor started."""
+
+    def alive(task: Task) -> bool:
+        pid = workers.get(task.id) or rooms.heartbeat_pid(deps.config.paths.rooms_dir / task.id)
+        return pid is not None and not deps.workers.exited(pid)
+
+    return alive
+
+
+def _resume(
+    deps: Deps, config: Config, workers: dict[str, int], running: list[Task], following: Following
+) -> tuple[int, int]:
+    """Start a worker for each parked task whose remote run is over; return (started, parked)."""
+    ready, parked = resume_ready(deps, config, running, _alive(deps, workers), following, _now())
+    resumed = 0
+    for task in ready:
+        if let_go(deps, task, following):
+            continue  # its workers keep dying: the next recovery requeues it
+        room = rooms.Room(config.paths.rooms_dir, task.id)
+        room.beat()
+        workers[task.id] = deps.workers.spawn(task.id)
+        room.beat(workers[task.id])
+        room.record("remote.resumed", pid=workers[task.id])
+        deps.log.info(
+            "task.resumed", extra={"issue": task.issue, "task_id": task.id, "pid": workers[task.id]}
+        )
+        resumed += 1
+    return resumed, parked
+
+
 def _reap(deps: Deps, workers: dict[str, int]) -> int:
     """Forget the workers that have ended."""
     ended = [task_id for task_id, pid in workers.items() if deps.workers.exited(pid)]
@@ -171,6 +208,8 @@ def _recover(deps: Deps, config: Config, workers: dict[str, int], now: datetime)
         beat = room.heartbeat()
         claimed = deps.mailbox.changed_at(MailboxState.PROCESSING, task.id)
         run = Running(task, pid is not None and not deps.workers.exited(pid), beat, claimed)
+        if not run.worker_alive and RunRecords(config.paths.rooms_dir).load(task.id) is not None:
+            continue  # parked: its remote run goes on, and `_resume` follows it
         why = stalled(run, now, config.limits.stall_minutes)
         if why is None or (why == "no_heartbeat" and beat is None and task.id in workers):
             continue  # a worker that has not beaten yet is still starting

@@ -38,6 +38,7 @@ class RunRecords:
                 handle=_text(data, "handle"),
                 start=_text(data, "start"),
                 started_at=datetime.fromisoformat(_text(data, "started_at")),
+                canary=data["canary"] if isinstance(data.get("canary"), str) else "",
             )
             if run.started_at.tzinfo is None:
                 raise ValueError("started_at has no time zone")
@@ -55,6 +56,7 @@ class RunRecords:
             "handle": run.handle,
             "start": run.start,
             "started_at": run.started_at.isoformat(),
+            "canary": run.canary,  # a decoy, not a secret: kept so a later worker can look for it
         }
         atomic_write(self._path(task_id), json.dumps(record))
 

@@ -28,7 +28,7 @@ from orchestrator.core.remote import Parcel, Phase, RemoteRun, RemoteTask, RunSt
 from orchestrator.core.workspace import Workspace
 from orchestrator.delivery import remote as remote_agent
 from orchestrator.delivery.remote import RemoteAgent
-from orchestrator.errors import ExecutorError, RunVanished, Stopped
+from orchestrator.errors import ExecutorError, Parked, RunVanished, Stopped
 from orchestrator.store import rooms
 from orchestrator.store.remote_runs import RunRecords
 from tests.contract.gitworlds import LocalWorld, Remote, git
@@ -291,3 +291,31 @@ def test_a_patch_through_a_symlink_it_creates_is_refused(setup: Setup) -> None:
     outcome = setup.agent(engine).run(setup.request(), lambda event: None)
     assert outcome.kind is OutcomeKind.CRASHED
     assert not (setup.tmp / "escaped.txt").exists()
+
+
+def test_parked_the_worker_leaves_once_the_run_is_under_way_and_a_later_one_collects(
+    setup: Setup,
+) -> None:
+    engine = setup.engine(f"echo x > a.txt && printf '{COMPLETE}' > {RESULT_FILE}")
+    engine.phases = [Phase.QUEUED]
+    with pytest.raises(Parked, match="run-1"):
+        setup.agent(engine, park=True).run(setup.request(), lambda event: None)
+    kept = RunRecords(setup.room.path.parent).load(setup.ws.task_id)
+    assert kept is not None and kept.handle == "run-1" and kept.canary == CANARY
+    engine.phases = [Phase.SUCCEEDED]  # the supervisor saw it end and started a worker
+    outcome = setup.agent(engine, park=True).run(setup.request(), lambda event: None)
+    assert outcome.kind is OutcomeKind.FINISHED and len(engine.started) == 1
+    assert (Path(setup.ws.path) / "a.txt").read_text() == "x\n"
+    assert setup.events()[:3] == ["remote.started", "remote.parked", "remote.adopted"]
+
+
+def test_abandon_cancels_the_run_a_parked_attempt_left(setup: Setup) -> None:
+    engine = setup.engine()
+    engine.phases = [Phase.RUNNING]
+    with pytest.raises(Parked):
+        setup.agent(engine, park=True).run(setup.request(), lambda event: None)
+    setup.agent(engine).abandon(setup.ws.task_id)
+    assert engine.stopped == ["run-1"]
+    assert RunRecords(setup.room.path.parent).load(setup.ws.task_id) is None
+    setup.agent(engine).abandon(setup.ws.task_id)  # nothing left: a no-op
+    assert engine.stopped == ["run-1"]

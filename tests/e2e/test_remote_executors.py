@@ -11,6 +11,7 @@ gate, the tests, the push, the PR, the merge) happens at home as for a local run
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import signal
 import subprocess
@@ -86,6 +87,25 @@ def _cluster(world: World, kube: KubernetesSandbox, command: str, **extra: Any) 
         "cluster",
         {"kind": "kubernetes", "command": command, "kubernetes": settings, **extra},
     )
+
+
+def _supervisor(world: World) -> subprocess.Popen[bytes]:
+    """Start a queue tick as cron does, in a process of its own (to kill, or to stop)."""
+    return subprocess.Popen(
+        [str(ROOT / "bin" / "agentos"), "--config", str(world.config_path), "run", "queue"],
+        env=world.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _until_the_agent_runs(world: World) -> None:
+    """Wait for the remote agent of issue 1 to be under way (its playbook count is written)."""
+    counter = world.root / "playbook.json.app-1.count"
+    deadline = time.monotonic() + 60
+    while not counter.exists():
+        assert time.monotonic() < deadline, "the remote agent never started"
+        time.sleep(0.1)
 
 
 def _events(world: World, task_id: str) -> list[dict[str, Any]]:
@@ -246,18 +266,9 @@ def test_off_now_cancels_the_remote_run_and_requeues_its_task(
     issue = world.issue("acme/app", "Add subtraction")
     world.set_playbook({str(issue.number): [{"sleep": 60, "files": SUB}]})
     assert world.run("dispatcher") == 0
-    supervisor = subprocess.Popen(
-        [str(ROOT / "bin" / "agentos"), "--config", str(world.config_path), "run", "queue"],
-        env=world.env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    supervisor = _supervisor(world)
     try:
-        counter = world.root / "playbook.json.app-1.count"  # the agent is under way
-        deadline = time.monotonic() + 60
-        while not counter.exists():
-            assert time.monotonic() < deadline, "the remote agent never started"
-            time.sleep(0.1)
+        _until_the_agent_runs(world)
         args = ["--config", str(world.config_path), "off", "--now"]
         assert main(args, environ=world.env) == 0
         assert supervisor.wait(60) == 0
@@ -272,33 +283,47 @@ def test_off_now_cancels_the_remote_run_and_requeues_its_task(
     assert "stopped" in capsys.readouterr().out
 
 
-def test_a_killed_agent_os_adopts_its_remote_run_instead_of_starting_another(
+def test_a_killed_agent_os_follows_its_remote_run_again_instead_of_starting_another(
     world: World,
 ) -> None:
     _actions(world, _playbook_command(world))
     issue = world.issue("acme/app", "Add subtraction")
     world.set_playbook({str(issue.number): [{"sleep": 4, "files": SUB}]})
     assert world.run("dispatcher") == 0
-    supervisor = subprocess.Popen(
-        [str(ROOT / "bin" / "agentos"), "--config", str(world.config_path), "run", "queue"],
-        env=world.env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    counter = world.root / "playbook.json.app-1.count"  # the agent is under way
-    deadline = time.monotonic() + 60
-    while not counter.exists():
-        assert time.monotonic() < deadline, "the remote agent never started"
-        time.sleep(0.1)
+    supervisor = _supervisor(world)
+    _until_the_agent_runs(world)
     worker = rooms.heartbeat_pid(world.root / "runtime" / "rooms" / "app-1-g1-a1")
-    assert worker is not None
-    supervisor.kill()  # the machine goes down: supervisor and worker, at once
-    os.kill(worker, signal.SIGKILL)
+    supervisor.kill()  # the machine goes down: the supervisor, and the worker if it is there
+    if worker is not None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(worker, signal.SIGKILL)
     supervisor.wait(10)
     assert world.run("queue") == 0  # the next tick
     assert world.mailbox("delivered") == ["app-1-g1-a1"]
     kinds = [e["event"] for e in _events(world, "app-1-g1-a1")]
-    assert kinds.count("remote.started") == 1 and "remote.adopted" in kinds
+    assert kinds.count("remote.started") == 1 and "remote.collected" in kinds
     runs = world.tracker.rest.get("/repos/acme/app/actions/runs")["workflow_runs"]
     assert len([r for r in runs if r["name"] == "Agent OS task"]) == 1
     assert len(world.tracker.open_pulls("acme/app")) == 1
+
+
+def test_a_parked_run_holds_its_slot_with_no_worker_process_until_it_is_collected(
+    world: World, kube: KubernetesSandbox
+) -> None:
+    _cluster(world, kube, _playbook_command(world))
+    issue = world.issue("acme/app", "Add subtraction")
+    world.set_playbook({str(issue.number): [{"sleep": 4, "files": SUB}]})
+    assert world.run("dispatcher") == 0 and world.run("queue") == 0
+    events = _events(world, "app-1-g1-a1")
+    kinds = [e["event"] for e in events]
+    # the worker left once the Job ran; the supervisor followed it and started one to collect
+    assert (
+        kinds.index("remote.parked")
+        < kinds.index("remote.resumed")
+        < kinds.index("remote.collected")
+    )
+    assert [e["event"] for e in world.events("queue") if e["event"] == "task.parked"]
+    assert world.mailbox("delivered") == ["app-1-g1-a1"]
+    # `started` once for the claim; the collecting worker is counted as resumed
+    [finished] = world.events("queue", "run.finished")
+    assert (finished["started"], finished["resumed"]) == (1, 1)

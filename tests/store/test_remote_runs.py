@@ -10,7 +10,8 @@ import pytest
 from orchestrator.core.remote import RemoteRun
 from orchestrator.store.remote_runs import NAME, RunRecords
 
-RUN = RemoteRun("actions", "12345", "a" * 40, datetime(2026, 12, 3, 10, 0, tzinfo=UTC))
+CANARY = "ghp_" + "k" * 36  # a decoy the run was given, kept for the worker that collects it
+RUN = RemoteRun("actions", "12345", "a" * 40, datetime(2026, 12, 3, 10, 0, tzinfo=UTC), CANARY)
 
 
 def test_a_record_is_read_back_and_cleared(tmp_path: Path) -> None:
