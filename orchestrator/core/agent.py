@@ -7,7 +7,7 @@ messages, a command's output lines) into these values; nothing past an adapter s
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import ClassVar
@@ -202,6 +202,19 @@ AgentEvent = (
     | BackendSkipped
     | CooldownStarted
 )
+
+
+def claude_usage(reported: Mapping[str, object]) -> Usage:
+    """Return Claude's `usage` object (a message's or a run's) as a Usage: cached and
+    cache-writing input count as input, as the model's price does."""
+
+    def count(key: str) -> int:
+        value = reported.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+    cached = count("cache_read_input_tokens")
+    total_in = count("input_tokens") + cached + count("cache_creation_input_tokens")
+    return Usage(total_in, count("output_tokens"), cached)
 
 
 def clip(text: str, limit: int = TEXT_LIMIT) -> str:

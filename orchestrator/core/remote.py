@@ -10,8 +10,11 @@ output. Everything in a parcel is the agent's and is judged at home like a local
 from __future__ import annotations
 
 import enum
+import json
 from dataclasses import dataclass
 from datetime import datetime
+
+from orchestrator.core.agent import Usage, claude_usage
 
 TASK_REF_PREFIX = "refs/agentos/tasks/"  # the ref Agent OS pushes a task's prompt on
 PROMPT_NAME = "prompt.md"  # in the task commit's tree
@@ -105,3 +108,25 @@ def from_members(members: dict[str, bytes], problems: tuple[str, ...] = ()) -> P
         exit_code=int(exit_text) if exit_text.lstrip("-").isdigit() else None,
         problems=problems,
     )
+
+
+def reported_usage(log: str) -> Usage | None:
+    """Return what the agent reported it used, from its output: Claude Code's stream-json
+    `result` event (tokens and `total_cost_usd`), the last one; None when there is none."""
+    for line in reversed(log.splitlines()):
+        if '"result"' not in line:
+            continue
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(event, dict) or event.get("type") != "result":
+            continue
+        reported = event.get("usage")
+        usage = claude_usage(reported if isinstance(reported, dict) else {})
+        cost = event.get("total_cost_usd")
+        known = (
+            float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None
+        )
+        return Usage(usage.input_tokens, usage.output_tokens, usage.cached_input_tokens, known)
+    return None

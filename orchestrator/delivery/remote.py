@@ -34,6 +34,8 @@ from orchestrator.core.agent import (
     AgentRequest,
     OutcomeKind,
     OutputLine,
+    Usage,
+    UsageReported,
 )
 from orchestrator.core.redact import encoded_forms
 from orchestrator.core.remote import (
@@ -43,6 +45,7 @@ from orchestrator.core.remote import (
     RemoteRun,
     RemoteTask,
     RunState,
+    reported_usage,
     task_ref,
 )
 from orchestrator.core.workspace import Workspace
@@ -198,6 +201,9 @@ class RemoteAgent:
         for line in tail:
             on_event(OutputLine("stdout", line))
         seen = "agent output" if _holds(parcel, request.canary) else ""
+        usage = reported_usage(parcel.log) or Usage()  # counted against the task's cost cap
+        if usage != Usage():
+            on_event(UsageReported(usage))
         try:
             touched = self.refs.apply(self.ws, parcel.patch) if parcel.patch else ()
         except WorktreeError as error:
@@ -219,7 +225,9 @@ class RemoteAgent:
         if parcel.result_text is not None:
             atomic_write(Path(request.worktree) / RESULT_FILE, parcel.result_text)
         if parcel.exit_code == 0:
-            return AgentOutcome(self.name, OutcomeKind.FINISHED, 0, took, canary_seen=seen)
+            return AgentOutcome(
+                self.name, OutcomeKind.FINISHED, 0, took, usage=usage, canary_seen=seen
+            )
         kind = OutcomeKind.TIMED_OUT if parcel.exit_code in TIMEOUT_CODES else OutcomeKind.CRASHED
         said = (
             f"the agent exited {parcel.exit_code} on {self.name}"
@@ -228,7 +236,9 @@ class RemoteAgent:
         )
         last = next((line.strip() for line in reversed(tail) if line.strip()), "")
         said = f"{said}: {last[:300]}" if last else said
-        return AgentOutcome(self.name, kind, parcel.exit_code, took, error=said, canary_seen=seen)
+        return AgentOutcome(
+            self.name, kind, parcel.exit_code, took, usage=usage, error=said, canary_seen=seen
+        )
 
 
 def _holds(parcel: Parcel, canary: str) -> bool:

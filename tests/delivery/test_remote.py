@@ -23,7 +23,7 @@ from orchestrator.adapters.git_task_refs import GitTaskRefs
 from orchestrator.adapters.memory_audit import MemoryAudit
 from orchestrator.config.executor_model import ExecutorConfig, ExecutorKind
 from orchestrator.config.model import AutomationMode, RepoConfig
-from orchestrator.core.agent import RESULT_FILE, AgentRequest, OutcomeKind
+from orchestrator.core.agent import RESULT_FILE, AgentRequest, OutcomeKind, Usage, UsageReported
 from orchestrator.core.remote import Parcel, Phase, RemoteRun, RemoteTask, RunState
 from orchestrator.core.workspace import Workspace
 from orchestrator.delivery import remote as remote_agent
@@ -319,3 +319,24 @@ def test_abandon_cancels_the_run_a_parked_attempt_left(setup: Setup) -> None:
     assert RunRecords(setup.room.path.parent).load(setup.ws.task_id) is None
     setup.agent(engine).abandon(setup.ws.task_id)  # nothing left: a no-op
     assert engine.stopped == ["run-1"]
+
+
+def test_the_cost_a_remote_claude_reports_is_counted_like_a_local_runs(setup: Setup) -> None:
+    result = (
+        '{"type":"result","subtype":"success","total_cost_usd":0.42,'
+        '"usage":{"input_tokens":100,"cache_read_input_tokens":50,"output_tokens":7}}'
+    )
+    engine = setup.engine(
+        f"echo '{{\"type\":\"system\"}}'; echo '{result}'; printf '{COMPLETE}' > {RESULT_FILE}"
+    )
+    events: list[object] = []
+    outcome = setup.agent(engine).run(setup.request(), events.append)
+    assert outcome.usage == Usage(150, 7, 50, 0.42)
+    assert [e for e in events if isinstance(e, UsageReported)] == [UsageReported(outcome.usage)]
+
+
+def test_output_that_reports_nothing_costs_nothing_known(setup: Setup) -> None:
+    engine = setup.engine('echo \'{"type":"result","usage":"not a dict"}\'; echo plain')
+    events: list[object] = []
+    outcome = setup.agent(engine).run(setup.request(), events.append)
+    assert outcome.usage == Usage() and not any(isinstance(e, UsageReported) for e in events)

@@ -327,3 +327,26 @@ def test_a_parked_run_holds_its_slot_with_no_worker_process_until_it_is_collecte
     # `started` once for the claim; the collecting worker is counted as resumed
     [finished] = world.events("queue", "run.finished")
     assert (finished["started"], finished["resumed"]) == (1, 1)
+
+
+def test_what_a_remote_run_reports_it_spent_counts_against_the_days_cap(world: World) -> None:
+    report = '{"type":"result","subtype":"success","total_cost_usd":0.6,"usage":{}}'
+    command = (
+        f"printf 'def sub(a, b):\\n    return a - b\\n' > calc/sub.py; echo '{report}'; "
+        "printf 'STATUS: complete\\nBLOCKER_CODE: none\\nSUMMARY: done\\n' > .agent_result.md"
+    )
+    _actions(world, command)
+    data = yaml.safe_load(world.config_path.read_text())
+    data["limits"]["max_cost_per_day"] = 0.5
+    world.config_path.write_text(yaml.safe_dump(data, sort_keys=False))
+    world.issue("acme/app", "Add subtraction")
+    assert world.run("dispatcher") == 0 and world.run("queue") == 0
+    assert world.mailbox("delivered") == ["app-1-g1-a1"]  # under the cap when it started
+    [chain] = [e for e in _events(world, "app-1-g1-a1") if e["event"] == "chain.finished"]
+    assert chain["cost_usd"] == 0.6  # Claude Code's own report, read from the run's output
+    later = world.issue("acme/app", "Add multiplication")
+    assert world.run("dispatcher") == 0
+    assert world.mailbox("inbox") == []  # the day's cap holds: nothing more is queued
+    [capped] = world.events("dispatcher", "spend.capped")
+    assert (capped["scope"], capped["spent"], capped["cap"]) == ("global", 0.6, 0.5)
+    assert "status:ready" in world.tracker.issue(later.ref).labels

@@ -36,6 +36,7 @@ from orchestrator.core.agent import (
     ToolReturned,
     Usage,
     UsageReported,
+    claude_usage,
     clip,
 )
 
@@ -187,7 +188,7 @@ class ClaudeStream:
             self.api_status = _int(event.get("api_error_status")) or self.api_status
         message = event.get("message")
         if isinstance(message, dict) and isinstance(message.get("usage"), dict):
-            self.shown[str(message.get("id"))] = _usage(message["usage"])
+            self.shown[str(message.get("id"))] = claude_usage(message["usage"])
         for block in _blocks(event):
             if block.get("type") == "text" and str(block.get("text", "")).strip():
                 self.collector.emit(AgentMessage(clip(str(block["text"]))))
@@ -218,7 +219,7 @@ class ClaudeStream:
         if event.get("session_id") and self.collector.session_id is None:
             self.collector.session_id = str(event["session_id"])
         reported = event.get("usage")
-        usage = _usage(reported if isinstance(reported, dict) else {})
+        usage = claude_usage(reported if isinstance(reported, dict) else {})
         cost = event.get("total_cost_usd")
         known = float(cost) if isinstance(cost, (int, float)) else None
         self.collector.emit(UsageReported(replace(usage, cost_usd=known)))
@@ -244,17 +245,6 @@ class ClaudeStream:
         if self.result is None:
             shown = sum(self.shown.values(), Usage())
             self.collector.turn_ended(shown)
-
-
-def _usage(usage: dict[str, Any]) -> Usage:
-    """Return a message's or the run's usage; cached and cache-writing input count as input."""
-    cached = _int(usage.get("cache_read_input_tokens")) or 0
-    total_in = (
-        (_int(usage.get("input_tokens")) or 0)
-        + cached
-        + (_int(usage.get("cache_creation_input_tokens")) or 0)
-    )
-    return Usage(total_in, _int(usage.get("output_tokens")) or 0, cached)
 
 
 def _blocks(event: dict[str, Any]) -> list[dict[str, Any]]:
