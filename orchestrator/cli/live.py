@@ -68,12 +68,8 @@ def github(config: Config) -> Iterator[Verdict]:
     """Check the token (scopes), then each repo (push) and its board (statuses)."""
     from orchestrator.adapters.github import GitHubTracker
     from orchestrator.adapters.github_graphql import GraphQL
-    from orchestrator.adapters.github_http import RetryPolicy
 
-    # Someone is waiting: one retry, short waits; a rate limit fails the line instead of waiting.
-    policy = RetryPolicy(
-        total=1, backoff_factor=0.5, backoff_max=2, secondary_rate_wait=5, max_rate_limit_wait=5
-    )
+    policy = _waiting_policy()
     tracker = GitHubTracker(config.github, retry=policy, timeout=TIMEOUT, throttle=False)
     graphql = GraphQL(config.github, retry=policy, timeout=TIMEOUT)
     try:
@@ -96,13 +92,17 @@ def github(config: Config) -> Iterator[Verdict]:
 
 def executors(config: Config) -> Iterator[Verdict]:
     """Check each remote executor a repo uses (cli/live_executors.py)."""
+    for works, line in executor_lines(config, _waiting_policy(), TIMEOUT):
+        yield Verdict(OK if works else FAIL, line)
+
+
+def _waiting_policy() -> RetryPolicy:
+    """Someone is waiting: one retry, short waits; a rate limit fails the line, never waits."""
     from orchestrator.adapters.github_http import RetryPolicy
 
-    policy = RetryPolicy(
+    return RetryPolicy(
         total=1, backoff_factor=0.5, backoff_max=2, secondary_rate_wait=5, max_rate_limit_wait=5
     )
-    for works, line in executor_lines(config, policy, TIMEOUT):
-        yield Verdict(OK if works else FAIL, line)
 
 
 def _scopes(tracker: GitHubTracker, config: Config, login: str, scopes: str | None) -> Verdict:

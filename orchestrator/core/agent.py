@@ -7,6 +7,7 @@ messages, a command's output lines) into these values; nothing past an adapter s
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -208,13 +209,21 @@ def claude_usage(reported: Mapping[str, object]) -> Usage:
     """Return Claude's `usage` object (a message's or a run's) as a Usage: cached and
     cache-writing input count as input, as the model's price does."""
 
-    def count(key: str) -> int:
+    def count(key: str) -> int:  # a negative count would lower a cost cap's tally
         value = reported.get(key)
-        return value if isinstance(value, int) and not isinstance(value, bool) else 0
+        return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
     cached = count("cache_read_input_tokens")
     total_in = count("input_tokens") + cached + count("cache_creation_input_tokens")
     return Usage(total_in, count("output_tokens"), cached)
+
+
+def claude_cost(value: object) -> float | None:
+    """Return Claude's `total_cost_usd` when it is a cost at all: a negative, NaN or infinite
+    value (Python's json reads the last two) is not, and would lower or jam a cap's tally."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) and value >= 0 else None
 
 
 def clip(text: str, limit: int = TEXT_LIMIT) -> str:

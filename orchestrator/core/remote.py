@@ -12,9 +12,9 @@ from __future__ import annotations
 import enum
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from orchestrator.core.agent import Usage, claude_usage
+from orchestrator.core.agent import Usage, claude_cost, claude_usage
 
 TASK_REF_PREFIX = "refs/agentos/tasks/"  # the ref Agent OS pushes a task's prompt on
 PROMPT_NAME = "prompt.md"  # in the task commit's tree
@@ -33,6 +33,15 @@ LIMITS = {
 PARCEL_LIMIT = 48 * 1024 * 1024  # bytes of a downloaded parcel read at all
 BEGIN_MARK = "=====agentos-parcel-begin====="  # a pod's log: the base64 tar.gz between the marks
 END_MARK = "=====agentos-parcel-end====="
+
+
+SETUP_MARGIN = timedelta(minutes=15)  # past the agent's timeout: a queue, a checkout, a pull
+MAX_UNANSWERED = 30  # asks in a row an engine did not answer before its run counts as lost
+
+
+def deadline(run: RemoteRun, timeout_minutes: float) -> datetime:
+    """Return when a run still going is cancelled from home: the agent's timeout and a margin."""
+    return run.started_at + timedelta(minutes=timeout_minutes) + SETUP_MARGIN
 
 
 def task_ref(task_id: str) -> str:
@@ -112,7 +121,11 @@ def from_members(members: dict[str, bytes], problems: tuple[str, ...] = ()) -> P
 
 def reported_usage(log: str) -> Usage | None:
     """Return what the agent reported it used, from its output: Claude Code's stream-json
-    `result` event (tokens and `total_cost_usd`), the last one; None when there is none."""
+    `result` event (tokens and `total_cost_usd`), the last one; None when there is none.
+
+    The output is the agent's own word (a remote agent can write anything there): counts and a
+    cost that could lower or jam the caps' tally are not taken (`claude_usage`, `claude_cost`);
+    an agent that under-reports is not caught."""
     for line in reversed(log.splitlines()):
         if '"result"' not in line:
             continue
@@ -124,9 +137,6 @@ def reported_usage(log: str) -> Usage | None:
             continue
         reported = event.get("usage")
         usage = claude_usage(reported if isinstance(reported, dict) else {})
-        cost = event.get("total_cost_usd")
-        known = (
-            float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None
-        )
-        return Usage(usage.input_tokens, usage.output_tokens, usage.cached_input_tokens, known)
+        cost = claude_cost(event.get("total_cost_usd"))
+        return Usage(usage.input_tokens, usage.output_tokens, usage.cached_input_tokens, cost)
     return None

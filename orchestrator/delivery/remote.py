@@ -22,7 +22,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from orchestrator.config.executor_model import ExecutorConfig
@@ -39,12 +39,14 @@ from orchestrator.core.agent import (
 )
 from orchestrator.core.redact import encoded_forms
 from orchestrator.core.remote import (
+    MAX_UNANSWERED,
     PROMPT_NAME,
     Parcel,
     Phase,
     RemoteRun,
     RemoteTask,
     RunState,
+    deadline,
     reported_usage,
     task_ref,
 )
@@ -55,8 +57,6 @@ from orchestrator.store import rooms
 from orchestrator.store.files import atomic_write
 from orchestrator.store.remote_runs import RunRecords
 
-SETUP_MARGIN = timedelta(minutes=15)  # beyond the agent's timeout: a queue, a checkout, a pull
-MAX_UNANSWERED = 30  # polls in a row the engine did not answer before the run counts as vanished
 LOG_LINES = 200  # lines of the agent's output kept in the room (the parcel's tail)
 TIMEOUT_CODES = (124, 137)  # `timeout` killed the agent: its own deadline, not a crash
 
@@ -139,7 +139,7 @@ class RemoteAgent:
     # -- wait --------------------------------------------------------------------------------------
     def _wait(self, run: RemoteRun) -> RunState:
         """Ask for the run until it is over, or past its deadline (then it is cancelled)."""
-        deadline = run.started_at + timedelta(minutes=self.settings.timeout_minutes) + SETUP_MARGIN
+        ends = deadline(run, self.settings.timeout_minutes)
         unanswered = 0
         while True:
             try:
@@ -152,7 +152,7 @@ class RemoteAgent:
                 state = RunState(Phase.RUNNING, str(error))
             if state.phase.final:
                 return state
-            if self.clock() > deadline:
+            if self.clock() > ends:
                 self._stop(run, "deadline")
                 return RunState(Phase.TIMED_OUT, "past its deadline at home")
             if self.park:  # the supervisor follows it, and starts a worker to collect it

@@ -17,19 +17,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from orchestrator.config.model import Config
-from orchestrator.core.remote import RemoteRun
+from orchestrator.core.remote import MAX_UNANSWERED, RemoteRun, deadline
 from orchestrator.core.tasks import Task
 from orchestrator.deps import Deps
-from orchestrator.errors import AgentOSError
+from orchestrator.errors import AgentOSError, Unauthorized
 from orchestrator.store import rooms
 from orchestrator.store.remote_runs import RunRecords
 
-MAX_UNANSWERED = 30  # asks in a row the engine did not answer: a worker finds out why
 MAX_RESUMES = 5  # workers started to collect one run before it is let go to recovery
-SETUP_MARGIN = timedelta(minutes=15)  # as delivery/remote.py's: queue, checkout, image pull
 
 
 @dataclass
@@ -78,13 +76,13 @@ def resume_ready(
 def _over(
     deps: Deps, config: Config, task: Task, run: RemoteRun, following: Following, now: datetime
 ) -> bool:
-    settings = config.executors[run.executor]
-    deadline = run.started_at + timedelta(minutes=settings.timeout_minutes) + SETUP_MARGIN
-    if now > deadline:
+    if now > deadline(run, config.executors[run.executor].timeout_minutes):
         return True
     try:
         executor = deps.executor_for(run.executor, config.repo(task.repo_key))
         final = executor.state(run).phase.final
+    except Unauthorized:  # a refused token is no engine's silence: the tick ends (exit 3)
+        raise
     except (AgentOSError, KeyError) as error:
         following.unanswered[task.id] = following.unanswered.get(task.id, 0) + 1
         deps.log.warning(

@@ -340,3 +340,16 @@ def test_output_that_reports_nothing_costs_nothing_known(setup: Setup) -> None:
     events: list[object] = []
     outcome = setup.agent(engine).run(setup.request(), events.append)
     assert outcome.usage == Usage() and not any(isinstance(e, UsageReported) for e in events)
+
+
+@pytest.mark.parametrize("cost", ["-100", "NaN", "Infinity", "true", '"0.5"'])
+def test_a_cost_that_would_lower_or_jam_the_caps_tally_is_not_taken(
+    setup: Setup, cost: str
+) -> None:
+    forged = (
+        f'{{"type":"result","total_cost_usd":{cost},'
+        '"usage":{"input_tokens":-5000000,"output_tokens":3}}'
+    )
+    engine = setup.engine(f"echo '{forged}'")
+    outcome = setup.agent(engine).run(setup.request(), lambda event: None)
+    assert outcome.usage == Usage(0, 3, 0, None)  # the output count kept, nothing below zero

@@ -13,7 +13,7 @@ import pytest
 from orchestrator.config.executor_model import ExecutorConfig, ExecutorKind
 from orchestrator.core.remote import Parcel, Phase, RemoteRun, RemoteTask, RunState
 from orchestrator.core.tasks import Task, TaskType
-from orchestrator.errors import ExecutorError
+from orchestrator.errors import ExecutorError, TrackerUnauthorized
 from orchestrator.jobs import remote_follow
 from orchestrator.jobs.remote_follow import Following, let_go, resume_ready
 from orchestrator.store.remote_runs import RunRecords
@@ -130,3 +130,12 @@ def test_a_run_whose_collecting_workers_keep_dying_is_let_go_to_recovery(world: 
     following = Following()
     assert [let_go(world.deps, task, following) for _ in range(6)] == [False] * 5 + [True]
     assert RunRecords(world.config.paths.rooms_dir).load(task.id) is None
+
+
+def test_a_refused_token_ends_the_tick_instead_of_counting_as_silence(world: World) -> None:
+    task = _task(1)
+    engine = _park(world, task)
+    engine.answer = TrackerUnauthorized("401 Bad credentials")
+    with pytest.raises(TrackerUnauthorized):
+        resume_ready(world.deps, world.config, [task], lambda t: False, Following(), NOW)
+    assert RunRecords(world.config.paths.rooms_dir).load(task.id) is not None  # still followed

@@ -36,6 +36,7 @@ from orchestrator.core.agent import (
     ToolReturned,
     Usage,
     UsageReported,
+    claude_cost,
     claude_usage,
     clip,
 )
@@ -220,8 +221,7 @@ class ClaudeStream:
             self.collector.session_id = str(event["session_id"])
         reported = event.get("usage")
         usage = claude_usage(reported if isinstance(reported, dict) else {})
-        cost = event.get("total_cost_usd")
-        known = float(cost) if isinstance(cost, (int, float)) else None
+        known = claude_cost(event.get("total_cost_usd"))
         self.collector.emit(UsageReported(replace(usage, cost_usd=known)))
         for denial in event.get("permission_denials") or []:
             if isinstance(denial, dict):
